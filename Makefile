@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# sluice: one non-recursive Makefile (libbpf-bootstrap style).
+#   bpf/*.bpf.c -> build/bpf/*.bpf.o -> build/*.skel.h -> binaries
+# Everything generated goes to build/.
+
+BUILD		?= build
+CC		?= gcc
+CLANG		?= clang
+BPFTOOL		?= bpftool
+PREFIX		?= /usr/local
+DESTDIR		?=
+
+ARCH		:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+MULTIARCH	:= $(shell $(CC) -print-multiarch 2>/dev/null)
+
+# clang -target bpf loses the multiarch include dir (asm/types.h).
+BPF_CFLAGS	:= -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
+		   -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
+
+PKGS		:= libbpf libxdp libfyaml json-c libmicrohttpd
+PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS		?= -O2 -g
+CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -MMD -MP \
+		   -Iinclude -Iuser/lib -I$(BUILD) $(PKG_CFLAGS)
+LDLIBS		+= $(PKG_LIBS) -lelf -lz -lpthread
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all test test-unit test-bpf test-integration bench demo install \
+	format clean deps
+
+BPF_PROGS	:= sluice decap
+BPF_OBJS	:= $(patsubst %,$(BUILD)/bpf/%.bpf.o,$(BPF_PROGS))
+SKELS		:= $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
+
+LIB_SRCS	:= $(wildcard user/lib/*.c)
+LIB_OBJS	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+LIB		:= $(BUILD)/libsluice.a
+
+BINS		:= $(BUILD)/sluice-decap
+UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
+BPF_TESTS	:= $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/bpf/test_*.c))
+TESTLIB_SRCS	:= $(wildcard tests/lib/*.c)
+TESTLIB_OBJS	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(TESTLIB_SRCS))
+
+all: $(BPF_OBJS) $(SKELS) $(BINS)
+
+# --- BPF -----------------------------------------------------------------
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(BUILD)/bpf
+	$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+# --- userspace -----------------------------------------------------------
+# Objects that include a skeleton wait for all skeletons (simple and safe).
+$(BUILD)/obj/%.o: %.c $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/sluice-decap: $(BUILD)/obj/user/decap/main.o $(LIB)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# --- tests ---------------------------------------------------------------
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+$(BUILD)/tests/bpf/%: $(BUILD)/obj/tests/bpf/%.o $(TESTLIB_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+test: deps all $(UNIT_TESTS) $(BPF_TESTS)
+	@tests/run.sh $(BUILD)
+
+test-unit: $(UNIT_TESTS)
+	@tests/run.sh $(BUILD) unit
+
+test-bpf: all $(BPF_TESTS)
+	@tests/run.sh $(BUILD) bpf
+
+# Installs missing packages (no-op when everything is present).
+deps:
+	@scripts/install-deps.sh --if-missing
+
+$(BUILD)/bpf:
+	@mkdir -p $@
+
+format:
+	clang-format -i $(wildcard bpf/*.c bpf/lib/*.h include/sluice/*.h \
+		user/*/*.c user/*/*.h tests/*/*.c tests/*/*.h)
+
+install: all
+	install -D -m 0755 $(BUILD)/sluice-decap $(DESTDIR)$(PREFIX)/sbin/sluice-decap
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

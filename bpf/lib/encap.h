@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Encapsulation towards a backend: a new Ethernet header and an outer IPv4
+ * (IPIP / 6in4) or IPv6 (IPv6-in-IPv6 / 4in6) header in front of the
+ * client's IP packet. VLAN tags of the ingress frame are dropped: the outer
+ * packet leaves untagged on the next hop's interface.
+ */
+#ifndef SLUICE_BPF_ENCAP_H
+#define SLUICE_BPF_ENCAP_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "sluice/abi.h"
+#include "parse.h"
+
+/* Where the encapsulated packet goes: resolved before the packet changes. */
+struct sl_nexthop {
+	__u32 ifindex;
+	__u8 dmac[6];
+	__u8 smac[6];
+};
+
+/* RFC 1071 checksum of a 20-byte IPv4 header held on the stack. */
+static __always_inline __sum16 sl_ipv4_csum(const struct iphdr *iph)
+{
+	const __u16 *w = (const __u16 *)iph;
+	__u32 sum = 0;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < (int)(sizeof(*iph) / 2); i++)
+		sum += w[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__sum16)~sum;
+}
+
+static __always_inline void sl_build_outer4(struct iphdr *o,
+					    const struct sl_pkt *pkt,
+					    const struct sluice_backend *be,
+					    const struct sluice_config *cfg)
+{
+	o->version = 4;
+	o->ihl = 5;
+	o->tos = pkt->tos;
+	o->tot_len = bpf_htons(pkt->l3_len + sizeof(*o));
+	o->id = 0;
+	/* RFC 2003: copy DF from an IPv4 inner; IPv6 inner never fragments. */
+	o->frag_off = (pkt->df || pkt->key.family == SLUICE_AF_INET6) ?
+		      bpf_htons(SL_IP_DF) : 0;
+	o->ttl = SLUICE_OUTER_TTL;
+	o->protocol = pkt->key.family == SLUICE_AF_INET ? IPPROTO_IPIP
+							: IPPROTO_IPV6;
+	o->check = 0;
+	o->saddr = cfg->src4;
+	o->daddr = be->addr.addr[0];
+	o->check = sl_ipv4_csum(o);
+}
+
+static __always_inline void sl_build_outer6(struct ipv6hdr *o,
+					    const struct sl_pkt *pkt,
+					    const struct sluice_backend *be,
+					    const struct sluice_config *cfg)
+{
+	/* Flow label from the client port and address: ECMP entropy on the
+	 * path to the backend, stable for the flow. */
+	__u32 label = (bpf_ntohs(pkt->key.sport) ^
+		       bpf_ntohl(pkt->key.src.addr[pkt->key.family ==
+						   SLUICE_AF_INET6 ? 3 : 0]))
+		      & 0xfffff;
+
+	o->version = 6;
+	o->priority = pkt->tos >> 4;
+	o->flow_lbl[0] = ((pkt->tos & 0xf) << 4) | (label >> 16);
+	o->flow_lbl[1] = label >> 8;
+	o->flow_lbl[2] = label;
+	o->payload_len = bpf_htons(pkt->l3_len);
+	o->nexthdr = pkt->key.family == SLUICE_AF_INET ? IPPROTO_IPIP
+						       : IPPROTO_IPV6;
+	o->hop_limit = SLUICE_OUTER_TTL;
+	__builtin_memcpy(&o->saddr, &cfg->src6, 16);
+	__builtin_memcpy(&o->daddr, &be->addr, 16);
+}
+
+/*
+ * Replace the Ethernet (and VLAN) header with Ethernet + outer IP.
+ * Returns 0 or SLUICE_R_DROP_ENCAP. data/data_end must be reloaded after
+ * bpf_xdp_adjust_head, and every write bounds-checked again.
+ */
+static __always_inline int sl_encap(struct xdp_md *ctx,
+				    const struct sl_pkt *pkt,
+				    const struct sluice_backend *be,
+				    const struct sluice_config *cfg,
+				    const struct sl_nexthop *nh)
+{
+	int outer = be->family == SLUICE_AF_INET ? sizeof(struct iphdr)
+						 : sizeof(struct ipv6hdr);
+	int delta = outer - (int)(pkt->l3_off - sizeof(struct ethhdr));
+	void *data, *data_end;
+	struct ethhdr *eth;
+
+	if (bpf_xdp_adjust_head(ctx, -delta))
+		return SLUICE_R_DROP_ENCAP;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+
+	if (be->family == SLUICE_AF_INET) {
+		struct iphdr *o = (void *)(eth + 1);
+
+		if ((void *)(o + 1) > data_end)
+			return SLUICE_R_DROP_ENCAP;
+		sl_build_outer4(o, pkt, be, cfg);
+		eth->h_proto = bpf_htons(ETH_P_IP);
+	} else {
+		struct ipv6hdr *o = (void *)(eth + 1);
+
+		if ((void *)(o + 1) > data_end)
+			return SLUICE_R_DROP_ENCAP;
+		sl_build_outer6(o, pkt, be, cfg);
+		eth->h_proto = bpf_htons(ETH_P_IPV6);
+	}
+	__builtin_memcpy(eth->h_dest, nh->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, nh->smac, ETH_ALEN);
+	return 0;
+}
+
+#endif /* SLUICE_BPF_ENCAP_H */

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The balancer's maps. Keys and values come from include/sluice/abi.h;
+ * sizes marked "set by sluiced" are resized before load. Nothing is pinned
+ * here: sluiced sets pin paths at load time, tests load unpinned.
+ */
+#ifndef SLUICE_BPF_MAPS_H
+#define SLUICE_BPF_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "sluice/abi.h"
+
+/* VIP key -> VIP id, flags, live generation. Written by sluiced. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SLUICE_VIP_MAP_SIZE);
+	__type(key, struct sluice_vip_key);
+	__type(value, struct sluice_vip);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} sl_vips SEC(".maps");
+
+/* Backend id -> outer address and cached next hop. Written by sluiced. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SLUICE_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct sluice_backend);
+} sl_backends SEC(".maps");
+
+/* One Maglev table: slot -> backend id. Size set by sluiced (cfg_ring_size). */
+struct sl_ring {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SLUICE_RING_SIZE_DEFAULT);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+/* vip_id * 2 + gen -> Maglev table. Written by sluiced. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SLUICE_MAX_VIPS * 2);
+	__type(key, __u32);
+	__array(values, struct sl_ring);
+} sl_rings SEC(".maps");
+
+/*
+ * Established flows (5-tuple -> backend). Inserted by the datapath,
+ * expired by sluiced. Size set by sluiced. Per-CPU LRU lists: an insert
+ * takes no global lock, and RSS keeps a flow on one CPU anyway.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SLUICE_FLOWS_DEFAULT);
+	__type(key, struct sluice_flow_key);
+	__type(value, struct sluice_flow);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+} sl_flows SEC(".maps");
+
+/* Flows seen once, until their second packet promotes them (abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SLUICE_NEW_FLOWS_DEFAULT);
+	__type(key, struct sluice_flow_key);
+	__type(value, struct sluice_flow);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+} sl_new SEC(".maps");
+
+/* The coarse clock sluiced advances (abi.h): a load, not a helper call. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sluice_clock);
+	__uint(map_flags, BPF_F_MMAPABLE);
+} sl_clock SEC(".maps");
+
+/* Outer source addresses. Written by sluiced. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sluice_config);
+} sl_config SEC(".maps");
+
+/* Per-CPU counters, written by the datapath only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SLUICE_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct sluice_vip_stats);
+} sl_vip_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SLUICE_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct sluice_be_stats);
+} sl_be_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SLUICE_R_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} sl_reasons SEC(".maps");
+
+/* Egress interfaces other than the ingress one: ifindex -> ifindex. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u32);
+} sl_tx_ports SEC(".maps");
+
+#endif /* SLUICE_BPF_MAPS_H */

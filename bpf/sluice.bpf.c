@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * sluice: the XDP balancer. Per packet (DESIGN.md section 2):
+ *   parse -> flow lookup -> (new flow: VIP lookup, Maglev pick) ->
+ *   next hop -> encapsulate -> XDP_TX / XDP_REDIRECT,
+ * and one exit that counts the packet under exactly one SLUICE_R_* reason.
+ *
+ * Established flows cost one hash lookup: the flow map is consulted before
+ * the VIP map, since a flow entry can only exist for a VIP.
+ */
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <linux/if_ether.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "sluice/abi.h"
+#include "sluice/hash.h"
+#include "lib/maps.h"
+#include "lib/parse.h"
+#include "lib/encap.h"
+#include "lib/stats.h"
+
+#define SL_AF_INET_KERNEL	2	/* AF_INET for bpf_fib_lookup */
+#define SL_AF_INET6_KERNEL	10	/* AF_INET6 */
+
+/* Load-time settings, set through the skeleton by sluiced. */
+const volatile __u32 cfg_ring_size = SLUICE_RING_SIZE_DEFAULT;
+const volatile __u32 cfg_hash_seed = 0;
+
+static const __u32 zero = 0;
+
+/* What the balancer decided for a packet it forwards. */
+struct sl_decision {
+	struct sluice_backend *be;
+	__u32 be_id;
+	__u32 vip_id;
+	int new_flow;
+};
+
+static __always_inline __u32 sl_now(void)
+{
+	struct sluice_clock *c = bpf_map_lookup_elem(&sl_clock, &zero);
+
+	return c ? c->now_ms : 0;
+}
+
+/* Exact VIP, then the port-0 VIP of the same address and protocol. */
+static __always_inline struct sluice_vip *
+sl_lookup_vip(const struct sluice_flow_key *fk)
+{
+	struct sluice_vip_key vk = {};
+	struct sluice_vip *vip;
+
+	vk.addr = fk->dst;
+	vk.port = fk->dport;
+	vk.proto = fk->proto;
+	vk.family = fk->family;
+	vip = bpf_map_lookup_elem(&sl_vips, &vk);
+	if (vip || !vk.port)
+		return vip;
+	vk.port = 0;
+	return bpf_map_lookup_elem(&sl_vips, &vk);
+}
+
+/* Is @addr one of the VIP addresses (the ADDR_ONLY marker entries)? */
+static __always_inline int sl_is_vip_addr(const struct sluice_addr *addr,
+					  __u8 family)
+{
+	struct sluice_vip_key vk = {};
+
+	vk.addr = *addr;
+	vk.family = family;
+	return bpf_map_lookup_elem(&sl_vips, &vk) != NULL;
+}
+
+static __always_inline struct sluice_backend *sl_backend(__u32 id)
+{
+	return bpf_map_lookup_elem(&sl_backends, &id);
+}
+
+/* A pinned flow may follow its backend unless it was removed or reused. */
+static __always_inline int sl_backend_usable(const struct sluice_backend *be,
+					     const struct sluice_flow *f)
+{
+	return be && (be->flags & SLUICE_BE_F_IN_USE) &&
+	       !(be->flags & SLUICE_BE_F_RELEASE) && be->epoch == f->epoch;
+}
+
+/* The VIP's live Maglev table names the backend for a new flow's hash. */
+static __always_inline __u32 sl_maglev_pick(const struct sluice_vip *vip,
+					    const struct sluice_flow_key *fk)
+{
+	__u32 ring_idx = SLUICE_RING_INDEX(vip->vip_id, vip->gen & 1);
+	__u32 slot, *be_id;
+	void *ring;
+
+	ring = bpf_map_lookup_elem(&sl_rings, &ring_idx);
+	if (!ring || !cfg_ring_size)
+		return SLUICE_NO_BACKEND;
+	slot = sluice_flow_hash(fk, cfg_hash_seed) % cfg_ring_size;
+	be_id = bpf_map_lookup_elem(ring, &slot);
+	return be_id ? *be_id : SLUICE_NO_BACKEND;
+}
+
+static __always_inline void sl_flow_init(struct sluice_flow *f, __u32 be_id,
+					 const struct sluice_backend *be,
+					 __u32 now, const struct sl_pkt *pkt)
+{
+	f->backend_id = be_id;
+	f->epoch = be->epoch;
+	f->last_seen = now;
+	f->created = now;
+	f->state = sl_is_tcp_close(pkt) ? SLUICE_FLOW_CLOSING : SLUICE_FLOW_OPEN;
+}
+
+/*
+ * Established path: refresh last_seen at most once per SLUICE_TOUCH_MS and
+ * mark closing on FIN/RST. No write otherwise: the entry's cache line stays
+ * clean on the common path.
+ */
+static __always_inline void sl_flow_touch(struct sluice_flow *f, __u32 now,
+					  const struct sl_pkt *pkt)
+{
+	if (sl_is_tcp_close(pkt) && f->state != SLUICE_FLOW_CLOSING) {
+		f->state = SLUICE_FLOW_CLOSING;
+		f->last_seen = now;
+		return;
+	}
+	if ((__s32)(now - f->last_seen) >= SLUICE_TOUCH_MS)
+		f->last_seen = now;
+}
+
+/*
+ * A flow with no usable state: pick from the VIP's table. A bare SYN or a
+ * first UDP datagram goes to sl_new; a mid-stream TCP packet (state lost:
+ * eviction, restart, ECMP move) or a rescheduled flow goes straight to
+ * sl_flows, since it is evidently established.
+ */
+static __always_inline int sl_new_flow(struct sl_pkt *pkt,
+				       struct sl_decision *d, __u32 now,
+				       int rescheduled)
+{
+	struct sluice_vip_stats *vs;
+	struct sluice_vip *vip;
+	struct sluice_flow f = {};
+	int opening = !rescheduled &&
+		      (pkt->l4proto == IPPROTO_UDP || sl_is_tcp_syn(pkt));
+
+	vip = sl_lookup_vip(&pkt->key);
+	if (!vip || (vip->flags & SLUICE_VIP_F_ADDR_ONLY))
+		return SLUICE_R_PASS_NOT_VIP;
+	d->vip_id = vip->vip_id;
+	vs = sl_vip_stat(vip->vip_id);
+	if (vs) {
+		vs->non_syn_miss += !opening && !rescheduled &&
+				    pkt->l4proto == IPPROTO_TCP;
+		vs->rescheduled += rescheduled;
+	}
+
+	d->be_id = sl_maglev_pick(vip, &pkt->key);
+	d->be = sl_backend(d->be_id);
+	if (!d->be || !(d->be->flags & SLUICE_BE_F_IN_USE)) {
+		if (vs)
+			vs->no_backend++;
+		return SLUICE_R_DROP_NO_BACKEND;
+	}
+	sl_flow_init(&f, d->be_id, d->be, now, pkt);
+	bpf_map_update_elem(opening ? (void *)&sl_new : (void *)&sl_flows,
+			    &pkt->key, &f, BPF_ANY);
+	d->new_flow = 1;
+	return 0;
+}
+
+/* Second packet of a flow found in sl_new: move it to sl_flows. */
+static __always_inline int sl_promote(struct sl_pkt *pkt,
+				      struct sluice_flow *nf,
+				      struct sl_decision *d, __u32 now)
+{
+	struct sluice_vip_stats *vs;
+	struct sluice_flow f = *nf;
+
+	f.last_seen = now;
+	if (sl_is_tcp_close(pkt))
+		f.state = SLUICE_FLOW_CLOSING;
+	bpf_map_update_elem(&sl_flows, &pkt->key, &f, BPF_ANY);
+	bpf_map_delete_elem(&sl_new, &pkt->key);
+	vs = sl_vip_stat(d->vip_id);
+	if (vs)
+		vs->promoted++;
+	return 0;
+}
+
+/* Flow map, then sl_new, then a new pick. Fills @d or returns a reason. */
+static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
+					     struct sl_decision *d)
+{
+	struct sluice_flow *f;
+	__u32 now = sl_now();
+
+	f = bpf_map_lookup_elem(&sl_flows, &pkt->key);
+	if (f) {
+		d->be_id = f->backend_id;
+		d->be = sl_backend(d->be_id);
+		/* A SYN on a closed flow is a new connection reusing the
+		 * tuple: balance it afresh rather than follow the old one. */
+		if (sl_backend_usable(d->be, f) &&
+		    !(f->state == SLUICE_FLOW_CLOSING && sl_is_tcp_syn(pkt))) {
+			d->vip_id = d->be->vip_id;
+			sl_flow_touch(f, now, pkt);
+			return 0;
+		}
+		if (f->state == SLUICE_FLOW_CLOSING && sl_is_tcp_syn(pkt)) {
+			bpf_map_delete_elem(&sl_flows, &pkt->key);
+			return sl_new_flow(pkt, d, now, 0);
+		}
+		return sl_new_flow(pkt, d, now, 1);
+	}
+
+	f = bpf_map_lookup_elem(&sl_new, &pkt->key);
+	if (f) {
+		d->be_id = f->backend_id;
+		d->be = sl_backend(d->be_id);
+		if (!sl_backend_usable(d->be, f))
+			return sl_new_flow(pkt, d, now, 1);
+		d->vip_id = d->be->vip_id;
+		if (sl_is_tcp_syn(pkt))	/* SYN retransmit: same backend */
+			return 0;
+		return sl_promote(pkt, f, d, now);
+	}
+	return sl_new_flow(pkt, d, now, 0);
+}
+
+/*
+ * Next hop of the outer packet: the one sluiced resolved and cached in the
+ * backend entry, else a FIB lookup (slow path until sluiced resolves it).
+ */
+static __always_inline int sl_resolve_nexthop(struct xdp_md *ctx,
+					      const struct sluice_backend *be,
+					      const struct sluice_config *cfg,
+					      const struct sl_pkt *pkt,
+					      struct sl_nexthop *nh)
+{
+	struct bpf_fib_lookup fib = {};
+	int rc;
+
+	if (be->flags & SLUICE_BE_F_NH_VALID) {
+		nh->ifindex = be->ifindex;
+		__builtin_memcpy(nh->dmac, be->dmac, ETH_ALEN);
+		__builtin_memcpy(nh->smac, be->smac, ETH_ALEN);
+		return 0;
+	}
+	fib.ifindex = ctx->ingress_ifindex;
+	if (be->family == SLUICE_AF_INET) {
+		fib.family = SL_AF_INET_KERNEL;
+		fib.ipv4_src = cfg->src4;
+		fib.ipv4_dst = be->addr.addr[0];
+		fib.tot_len = pkt->l3_len + sizeof(struct iphdr);
+	} else {
+		fib.family = SL_AF_INET6_KERNEL;
+		__builtin_memcpy(fib.ipv6_src, &cfg->src6, 16);
+		__builtin_memcpy(fib.ipv6_dst, &be->addr, 16);
+		fib.tot_len = pkt->l3_len + sizeof(struct ipv6hdr);
+	}
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return SLUICE_R_DROP_NO_NEXTHOP;
+	nh->ifindex = fib.ifindex;
+	__builtin_memcpy(nh->dmac, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(nh->smac, fib.smac, ETH_ALEN);
+	return 0;
+}
+
+/*
+ * Encapsulate to @be and send: XDP_TX when the next hop is out of the
+ * ingress interface, else redirect through sl_tx_ports. @icmp selects the
+ * ICMP_* reasons. Returns the reason to count.
+ */
+static __always_inline int sl_forward(struct xdp_md *ctx, struct sl_pkt *pkt,
+				      const struct sluice_backend *be,
+				      int icmp)
+{
+	const struct sluice_config *cfg;
+	struct sl_nexthop nh;
+	__u32 ifindex;
+	int rc;
+
+	cfg = bpf_map_lookup_elem(&sl_config, &zero);
+	if (!cfg)
+		return SLUICE_R_DROP_ENCAP;
+	rc = sl_resolve_nexthop(ctx, be, cfg, pkt, &nh);
+	if (rc)
+		return rc;
+	ifindex = nh.ifindex;
+	if (ifindex != ctx->ingress_ifindex &&
+	    !bpf_map_lookup_elem(&sl_tx_ports, &ifindex))
+		return SLUICE_R_DROP_NO_NEXTHOP;
+	rc = sl_encap(ctx, pkt, be, cfg, &nh);
+	if (rc)
+		return rc;
+	if (ifindex == ctx->ingress_ifindex)
+		return icmp ? SLUICE_R_ICMP_TX : SLUICE_R_FWD_TX;
+	bpf_redirect_map(&sl_tx_ports, ifindex, 0);
+	return icmp ? SLUICE_R_ICMP_REDIRECT : SLUICE_R_FWD_REDIRECT;
+}
+
+#include "lib/icmp.h"
+
+/* TCP/UDP to a possible VIP: steps 2-5 of DESIGN.md section 2. */
+static __always_inline int sl_balance(struct xdp_md *ctx, void *data,
+				      void *data_end, struct sl_pkt *pkt)
+{
+	struct sl_decision d = {};
+	int rc;
+
+	rc = sl_parse_l4(data, data_end, pkt);
+	if (rc) {
+		if (rc == SLUICE_R_DROP_BAD_L4 &&
+		    !sl_is_vip_addr(&pkt->key.dst, pkt->key.family))
+			return SLUICE_R_PASS_NOT_VIP;
+		return rc;
+	}
+	rc = sl_choose_backend(pkt, &d);
+	if (rc)
+		return rc;
+	sl_count_fwd(d.vip_id, d.be_id, pkt->l3_len, d.new_flow);
+	if (sl_is_tcp_close(pkt)) {
+		struct sluice_be_stats *bs = sl_be_stat(d.be_id);
+
+		if (bs)
+			bs->closing++;
+	}
+	return sl_forward(ctx, pkt, d.be, 0);
+}
+
+static __always_inline int sl_process(struct xdp_md *ctx, struct sl_pkt *pkt)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__be16 proto;
+	int rc;
+
+	rc = sl_parse_l2(data, data_end, pkt, &proto);
+	if (rc)
+		return rc;
+	if (proto == bpf_htons(ETH_P_IP))
+		rc = sl_parse_ipv4(data, data_end, pkt);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		rc = sl_parse_ipv6(data, data_end, pkt);
+	else
+		return SLUICE_R_PASS_NOT_IP;
+	if (rc)
+		return rc;
+
+	if (pkt->l4proto == IPPROTO_ICMP || pkt->l4proto == IPPROTO_ICMPV6)
+		return sl_handle_icmp(ctx, data, data_end, pkt);
+	if (pkt->frag || pkt->exthdr_bad ||
+	    (pkt->l4proto != IPPROTO_TCP && pkt->l4proto != IPPROTO_UDP)) {
+		if (!sl_is_vip_addr(&pkt->key.dst, pkt->key.family))
+			return SLUICE_R_PASS_NOT_VIP;
+		if (pkt->frag)
+			return SLUICE_R_DROP_FRAGMENT;
+		if (pkt->exthdr_bad)
+			return SLUICE_R_DROP_EXTHDR;
+		return SLUICE_R_PASS_NOT_VIP;
+	}
+	return sl_balance(ctx, data, data_end, pkt);
+}
+
+SEC("xdp")
+int sluice_xdp(struct xdp_md *ctx)
+{
+	struct sl_pkt pkt = {};
+	int reason = sl_process(ctx, &pkt);
+
+	sl_count_reason(reason);
+	return sluice_reason_verdict(reason);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * sluice ABI: every map key and value shared by the XDP programs and
+ * userspace, defined once. Fixed-width types only, explicit padding, no
+ * bool/enum/pointer members, and a size assertion on every struct, because
+ * the kernel compares map key bytes (padding included) and both sides must
+ * agree on layout to the byte.
+ *
+ * Byte order: addresses and ports are network order (__be*), as they sit in
+ * the packet, so the fast path never swaps. Everything else is host order.
+ */
+#ifndef SLUICE_ABI_H
+#define SLUICE_ABI_H
+
+#include <linux/types.h>
+
+#include "limits.h"
+
+#define SLUICE_STATIC_ASSERT(c, m) _Static_assert(c, m)
+
+/* Address families as stored in keys and values (not AF_*: BPF has no libc). */
+#define SLUICE_AF_INET	4
+#define SLUICE_AF_INET6	6
+
+/*
+ * An IPv4 or IPv6 address. IPv4 lives in addr[0]; addr[1..3] stay zero so
+ * keys built from the same IPv4 address always compare equal.
+ */
+struct sluice_addr {
+	__be32 addr[4];
+};
+SLUICE_STATIC_ASSERT(sizeof(struct sluice_addr) == 16, "sluice_addr size");
+
+/*
+ * sl_vips: HASH, struct sluice_vip_key -> struct sluice_vip. Written by
+ * sluiced. Besides one entry per VIP, sluiced inserts one "address entry"
+ * per VIP address and family (port 0, proto 0, SLUICE_VIP_F_ADDR_ONLY) so
+ * the datapath can tell "addressed to a VIP address" for packets that carry
+ * no ports: fragments and ICMP errors.
+ */
+struct sluice_vip_key {
+	struct sluice_addr addr;
+	__be16 port;		/* 0: every port of addr/proto */
+	__u8 proto;		/* IPPROTO_TCP, IPPROTO_UDP; 0 for address entries */
+	__u8 family;		/* SLUICE_AF_* */
+};
+SLUICE_STATIC_ASSERT(sizeof(struct sluice_vip_key) == 20, "vip key size");
+
+#define SLUICE_VIP_F_ADDR_ONLY	(1U << 0)	/* address marker, not a service */
+
+struct sluice_vip {
+	__u32 vip_id;		/* index into sl_vip_stats, ring = vip_id * 2 + gen */
+	__u16 flags;		/* SLUICE_VIP_F_* */
+	__u8 gen;		/* live table generation, 0 or 1 */
+	__u8 pad;
+};
+SLUICE_STATIC_ASSERT(sizeof(struct sluice_vip) == 8, "vip value size");
+
+/*
+ * sl_backends: ARRAY, backend id -> struct sluice_backend. Written by
+ * sluiced. A backend id names one (VIP, backend address) pair, so state,
+ * counters and flows are per pair; draining a host on every VIP touches
+ * each of its pairs. A draining or down backend keeps its entry (so pinned
+ * flows still resolve) until it is removed; a removed id has flags 0.
+ */
+#define SLUICE_BE_F_IN_USE	(1U << 0)	/* id allocated; flows may follow it */
+#define SLUICE_BE_F_NH_VALID	(1U << 1)	/* ifindex/dmac/smac resolved */
+#define SLUICE_BE_F_RELEASE	(1U << 2)	/* re-hash flows pinned here */
+
+struct sluice_backend {
+	struct sluice_addr addr;	/* outer destination */
+	__u8 family;			/* SLUICE_AF_*: outer header family */
+	__u8 flags;			/* SLUICE_BE_F_* */
+	__u8 epoch;			/* bumped when the id is reused */
+	__u8 pad;
+	__u32 vip_id;			/* owning VIP, for accounting */
+	__u32 ifindex;			/* egress interface of the next hop */
+	__u8 dmac[6];			/* next-hop MAC */
+	__u8 smac[6];			/* egress interface MAC */
+};
+SLUICE_STATIC_ASSERT(sizeof(struct sluice_backend) == 40, "backend size");
+
+/*
+ * sl_flows: LRU_HASH, struct sluice_flow_key -> struct sluice_flow: the
+ * established flows. Refreshed by the datapath at most once per
+ * SLUICE_TOUCH_MS, expired and counted by sluiced's sweeper.
+ *
+ * sl_new: LRU_HASH, same key and value: flows seen once (a TCP SYN, a first
+ * UDP datagram). A flow moves to sl_flows on its second packet (TCP: the
+ * first that is not a bare SYN), so a flood of one-packet flows only churns
+ * sl_new and never evicts established flows.
+ */
+struct sluice_flow_key {
+	struct sluice_addr src;		/* client */
+	struct sluice_addr dst;		/* VIP address */
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 family;
+	__u8 pad[2];
+};
+SLUICE_STATIC_ASSERT(sizeof(struct sluice_flow_key) == 40, "flow key size");
+
+#define SLUICE_FLOW_OPEN	0
+#define SLUICE_FLOW_CLOSING	1	/* FIN or RST seen */
+
+struct sluice_flow {
+	__u32 backend_id;
+	__u32 last_seen;	/* sl_clock time (ms) of the last refresh */
+	__u32 created;		/* sl_clock time (ms) the flow was inserted */
+	__u8 state;		/* SLUICE_FLOW_* */
+	__u8 epoch;		/* backend epoch when pinned: stale if it differs */
+	__u8 pad[2];
+};
+SLUICE_STATIC_ASSERT(sizeof(struct sluice_flow) == 16, "flow value size");
+
+/*
+ * sl_clock: ARRAY[1] of struct sluice_clock, mmapable. sluiced stores
+ * CLOCK_MONOTONIC in milliseconds (truncated to 32 bits) every
+ * SLUICE_CLOCK_TICK_MS. The datapath reads it with a plain load instead of
+ * calling bpf_ktime_get_ns() per packet. While sluiced is down the clock
+ * stands still; sluiced accounts for that on restart (see user/lib/sweep.c).
+ * Compare times with (__s32)(a - b): wraps after 49 days.
+ */
+struct sluice_clock {
+	__u32 now_ms;
+	__u32 pad;
+};
+SLUICE_STATIC_ASSERT(sizeof(struct sluice_clock) == 8, "clock size");
+
+/*
+ * sl_config: ARRAY[1] of struct sluice_config. Runtime settings written by
+ * sluiced: outer source addresses for encapsulation.
+ */
+struct sluice_config {
+	__be32 src4;			/* outer IPv4 source */
+	struct sluice_addr src6;	/* outer IPv6 source */
+	__u32 flags;
+};
+SLUICE_STATIC_ASSERT(sizeof(struct sluice_config) == 24, "config size");
+
+/*
+ * sl_rings: ARRAY_OF_MAPS, vip_id * 2 + gen -> ARRAY of cfg_ring_size
+ * __u32 backend ids (the Maglev table). sluiced writes the idle
+ * generation whole, then flips sluice_vip.gen with one sl_vips update.
+ */
+#define SLUICE_RING_INDEX(vip_id, gen)	((vip_id) * 2 + (gen))
+
+/*
+ * sl_vip_stats: PERCPU_ARRAY, vip_id -> struct sluice_vip_stats.
+ * sl_be_stats:  PERCPU_ARRAY, backend id -> struct sluice_be_stats.
+ * Written by the datapath only; userspace sums over CPUs.
+ */
+struct sluice_vip_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;
+	__u64 non_syn_miss;	/* TCP non-SYN without flow state: state lost */
+	__u64 no_backend;	/* packets dropped: empty table */
+	__u64 rescheduled;	/* flows re-hashed: backend removed or released */
+	__u64 promoted;		/* flows moved from sl_new to sl_flows */
+	__u64 pad;
+};
+SLUICE_STATIC_ASSERT(sizeof(struct sluice_vip_stats) == 64, "vip stats size");
+
+struct sluice_be_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;
+	__u64 closing;		/* flows marked closing by FIN/RST */
+};
+SLUICE_STATIC_ASSERT(sizeof(struct sluice_be_stats) == 32, "be stats size");
+
+/*
+ * sl_reasons: PERCPU_ARRAY, enum-like SLUICE_R_* -> __u64 packets. Every
+ * packet the balancer sees is counted under exactly one reason, so the
+ * reasons add up to the packets seen. sluice_reason_verdict() maps a
+ * reason to its XDP verdict.
+ */
+#include "reasons.h"
+
+/* sl_tx_ports: DEVMAP_HASH, ifindex -> ifindex, for XDP_REDIRECT. */
+
+/* Map names, shared by the BPF objects, sluiced and the tests (<= 15 chars). */
+#define SLUICE_MAP_VIPS		"sl_vips"
+#define SLUICE_MAP_BACKENDS	"sl_backends"
+#define SLUICE_MAP_RINGS	"sl_rings"
+#define SLUICE_MAP_FLOWS	"sl_flows"
+#define SLUICE_MAP_NEW		"sl_new"
+#define SLUICE_MAP_CLOCK	"sl_clock"
+#define SLUICE_MAP_CONFIG	"sl_config"
+#define SLUICE_MAP_VIP_STATS	"sl_vip_stats"
+#define SLUICE_MAP_BE_STATS	"sl_be_stats"
+#define SLUICE_MAP_REASONS	"sl_reasons"
+#define SLUICE_MAP_TX_PORTS	"sl_tx_ports"
+#define SLUICE_MAP_DECAP_ADDRS	"sl_decap_addrs"
+#define SLUICE_MAP_DECAP_STATS	"sl_decap_stats"
+
+/*
+ * Decapsulation (bpf/decap.bpf.c), on backends:
+ * sl_decap_addrs: HASH, struct sluice_decap_key -> __u32 (unused, 1): the
+ * tunnel endpoint addresses of this host, written by sluice-decap. Only
+ * tunnels addressed to one of them are stripped.
+ * sl_decap_stats: PERCPU_ARRAY, SLUICE_DR_* -> __u64 packets.
+ */
+struct sluice_decap_key {
+	struct sluice_addr addr;
+	__u8 family;
+	__u8 pad[3];
+};
+SLUICE_STATIC_ASSERT(sizeof(struct sluice_decap_key) == 20, "decap key size");
+#define SLUICE_DR_DECAP		0	/* stripped, inner passed to the kernel */
+#define SLUICE_DR_NOT_TUNNEL	1	/* not IPIP/IPv6 tunnel: passed untouched */
+#define SLUICE_DR_NOT_LOCAL	2	/* tunnel to another address: passed */
+#define SLUICE_DR_MALFORMED	3	/* truncated outer or inner: dropped */
+#define SLUICE_DR_ERROR		4	/* adjust_head failed: dropped */
+#define SLUICE_DR_MAX		5
+
+#endif /* SLUICE_ABI_H */

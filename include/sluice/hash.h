@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The flow hash that picks a Maglev slot: murmur3 (32-bit) over the ten
+ * words of a zero-padded struct sluice_flow_key. Shared by the datapath
+ * and userspace so tests and tools can predict which slot, and so which
+ * backend, a new flow takes. Every sluice box behind the same ECMP group
+ * must run the same seed (config `maglev.seed`) to agree.
+ */
+#ifndef SLUICE_HASH_H
+#define SLUICE_HASH_H
+
+#include <linux/types.h>
+#include "abi.h"
+
+static inline __u32 sluice_rol32(__u32 w, unsigned int s)
+{
+	return (w << s) | (w >> (32 - s));
+}
+
+static inline __u32 sluice_fmix32(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	return h;
+}
+
+#define SLUICE_FLOW_KEY_WORDS (sizeof(struct sluice_flow_key) / 4)
+
+static inline __u32 sluice_flow_hash(const struct sluice_flow_key *key,
+				     __u32 seed)
+{
+	const __u32 *w = (const __u32 *)key;
+	__u32 h = seed;
+	unsigned int i;
+
+#pragma unroll
+	for (i = 0; i < SLUICE_FLOW_KEY_WORDS; i++) {
+		__u32 k = w[i];
+
+		k *= 0xcc9e2d51;
+		k = sluice_rol32(k, 15);
+		k *= 0x1b873593;
+		h ^= k;
+		h = sluice_rol32(h, 13);
+		h = h * 5 + 0xe6546b64;
+	}
+	return sluice_fmix32(h ^ (__u32)sizeof(*key));
+}
+
+#endif /* SLUICE_HASH_H */

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * sluice limits and defaults shared by the datapath and userspace. Map
+ * sizes that can change per instance are set by sluiced at load time; the
+ * numbers here are the compiled-in ceilings and defaults.
+ */
+#ifndef SLUICE_LIMITS_H
+#define SLUICE_LIMITS_H
+
+/* VIP ids index sl_vip_stats and sl_rings (two generations each). */
+#define SLUICE_MAX_VIPS			256
+/* sl_vips holds each VIP plus one address entry per VIP address. */
+#define SLUICE_VIP_MAP_SIZE		(SLUICE_MAX_VIPS * 2)
+/* Backend ids name (VIP, backend) pairs across all VIPs. */
+#define SLUICE_MAX_BACKENDS		4096
+/* A backend id no table slot can hold: marks an empty Maglev table. */
+#define SLUICE_NO_BACKEND		0xffffffffU
+
+/* Maglev table size: a prime; the NSDI'16 paper's 65537 by default. */
+#define SLUICE_RING_SIZE_DEFAULT	65537
+#define SLUICE_RING_SIZE_MAX		655373
+
+/* Flow table: default 1M entries; 10M must work. */
+#define SLUICE_FLOWS_DEFAULT		(1U << 20)
+#define SLUICE_FLOWS_MAX		(16U << 20)
+/* sl_new (flows seen once): sized for handshakes in flight, not sessions. */
+#define SLUICE_NEW_FLOWS_DEFAULT	(1U << 18)
+
+/* How often sluiced advances sl_clock, and how stale a flow's last_seen
+ * may get before the datapath rewrites it: bounds writes to one per flow
+ * per SLUICE_TOUCH_MS instead of one per packet. */
+#define SLUICE_CLOCK_TICK_MS		100
+#define SLUICE_TOUCH_MS			1000
+
+/* Outer header TTL / hop limit. */
+#define SLUICE_OUTER_TTL		64
+
+/* Extension headers walked to find TCP/UDP in IPv6 (HBH, routing, dstopts). */
+#define SLUICE_MAX_IPV6_EXTHDRS		4
+
+#endif /* SLUICE_LIMITS_H */

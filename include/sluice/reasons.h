@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Why the balancer gave each packet its verdict. Defined once as an
+ * X-macro: the datapath uses the SLUICE_R_* values as sl_reasons indexes,
+ * userspace uses the names in metrics and `sluicectl status`.
+ *
+ * The rule (README "Packet rules"): sluice forwards only packets it fully
+ * understands. A frame the kernel's IP layer would reject (truncated
+ * Ethernet/VLAN, IPv4 with a bad version, IHL or total length, IPv6 with a
+ * bad payload length) is dropped. A well-formed packet that is not for a
+ * VIP passes to the kernel untouched. A packet for a VIP address that
+ * cannot be balanced (fragment, truncated TCP/UDP header, bogus ICMP
+ * error) is dropped.
+ *
+ *	X(NAME, verdict, "metric label", "one-line description")
+ */
+#ifndef SLUICE_REASONS_H
+#define SLUICE_REASONS_H
+
+#define SLUICE_REASONS(X)						\
+	X(FWD_TX,	TX,	  "fwd_tx",	  "forwarded back out the ingress interface") \
+	X(FWD_REDIRECT,	REDIRECT, "fwd_redirect", "forwarded out another interface") \
+	X(ICMP_TX,	TX,	  "icmp_tx",	  "ICMP too-big sent to the flow's backend (same interface)") \
+	X(ICMP_REDIRECT, REDIRECT, "icmp_redirect", "ICMP too-big sent to the flow's backend (other interface)") \
+	X(PASS_NOT_IP,	PASS,	  "pass_not_ip",  "not IPv4/IPv6") \
+	X(PASS_VLAN_DEPTH, PASS,  "pass_vlan_depth", "more than two VLAN tags: not parsed") \
+	X(PASS_NOT_VIP,	PASS,	  "pass_not_vip", "not addressed to a VIP") \
+	X(PASS_VIP_ICMP, PASS,	  "pass_vip_icmp", "ICMP to a VIP address that is not a too-big error") \
+	X(DROP_BAD_L2,	DROP,	  "drop_bad_l2",  "truncated Ethernet or VLAN header") \
+	X(DROP_BAD_L3,	DROP,	  "drop_bad_l3",  "truncated or invalid IPv4/IPv6 header or length") \
+	X(DROP_BAD_L4,	DROP,	  "drop_bad_l4",  "truncated or invalid TCP/UDP header to a VIP") \
+	X(DROP_FRAGMENT, DROP,	  "drop_fragment", "IP fragment to a VIP address") \
+	X(DROP_EXTHDR,	DROP,	  "drop_exthdr",  "IPv6 extension headers to a VIP address not walkable") \
+	X(DROP_BAD_ICMP, DROP,	  "drop_bad_icmp", "ICMP error to a VIP whose inner header is unusable") \
+	X(DROP_NO_BACKEND, DROP,  "drop_no_backend", "VIP has no backend in its table") \
+	X(DROP_NO_NEXTHOP, DROP,  "drop_no_nexthop", "backend's next hop not resolved") \
+	X(DROP_ENCAP,	DROP,	  "drop_encap",	  "encapsulation failed (no headroom)")
+
+#define SLUICE_R_ENUM(name, verdict, label, desc) SLUICE_R_##name,
+enum sluice_reason {
+	SLUICE_REASONS(SLUICE_R_ENUM)
+	SLUICE_R_MAX
+};
+#undef SLUICE_R_ENUM
+
+/* Verdict classes (match XDP_* for the four used). */
+#define SLUICE_V_DROP		1	/* XDP_DROP */
+#define SLUICE_V_PASS		2	/* XDP_PASS */
+#define SLUICE_V_TX		3	/* XDP_TX */
+#define SLUICE_V_REDIRECT	4	/* XDP_REDIRECT */
+
+/* The XDP verdict of a reason (SLUICE_V_* equal XDP_*). */
+#define SLUICE_R_CASE(name, verdict, label, desc) \
+	case SLUICE_R_##name: return SLUICE_V_##verdict;
+static inline int sluice_reason_verdict(int reason)
+{
+	switch (reason) {
+	SLUICE_REASONS(SLUICE_R_CASE)
+	default:
+		return SLUICE_V_DROP;
+	}
+}
+#undef SLUICE_R_CASE
+
+#endif /* SLUICE_REASONS_H */

@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# The single list of Debian packages sluice needs to build, test, demo and
+# benchmark. Idempotent. With --if-missing it does nothing (not even an
+# apt-get update) when every package is already installed.
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	make gcc clang llvm pkg-config bpftool linux-libc-dev
+	libbpf-dev libxdp-dev libelf-dev zlib1g-dev
+	libfyaml-dev libjson-c-dev libmicrohttpd-dev libxxhash-dev
+	# tests
+	libcmocka-dev iproute2 ethtool xdp-tools python3 curl procps
+	iputils-ping
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing+=("$p")
+done
+
+if [[ "${1:-}" == "--if-missing" && ${#missing[@]} -eq 0 ]]; then
+	exit 0
+fi
+if [[ $(id -u) -ne 0 ]]; then
+	echo "install-deps: must run as root to install: ${missing[*]:-(none)}" >&2
+	exit 1
+fi
+
+echo "install-deps: installing ${missing[*]:-nothing new (refreshing)}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * sluice-decap: attach sluice's decapsulation program to a backend's
+ * interface, for hosts without the ipip/ip6_tunnel modules.
+ *
+ *   sluice-decap [-v] attach IFACE ADDR... [--skb]
+ *   sluice-decap [-v] detach IFACE
+ *   sluice-decap [-v] stats IFACE
+ *
+ * Exit codes: 0 ok, 1 failed, 2 usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "sluice/abi.h"
+#include "decap.skel.h"
+#include "xdp.h"
+
+#define PROG_NAME "sluice_decap"
+
+static const char *const dr_names[SLUICE_DR_MAX] = {
+	[SLUICE_DR_DECAP] = "decapsulated",
+	[SLUICE_DR_NOT_TUNNEL] = "not_tunnel",
+	[SLUICE_DR_NOT_LOCAL] = "not_local",
+	[SLUICE_DR_MALFORMED] = "malformed",
+	[SLUICE_DR_ERROR] = "error",
+};
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: sluice-decap [-v] attach IFACE ADDR... [--skb]\n"
+		"       sluice-decap [-v] detach IFACE\n"
+		"       sluice-decap [-v] stats IFACE\n");
+	return 2;
+}
+
+static int parse_key(const char *s, struct sluice_decap_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (inet_pton(AF_INET, s, &k->addr.addr[0]) == 1) {
+		k->family = SLUICE_AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &k->addr) == 1) {
+		k->family = SLUICE_AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int add_addrs(int map_fd, char **addrs, int n)
+{
+	struct sluice_decap_key k;
+	__u32 one = 1;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (parse_key(addrs[i], &k)) {
+			fprintf(stderr, "sluice-decap: invalid address \"%s\"\n"
+				"hint: give IPv4 or IPv6 addresses, no prefix length\n",
+				addrs[i]);
+			return 2;
+		}
+		if (bpf_map_update_elem(map_fd, &k, &one, BPF_ANY)) {
+			fprintf(stderr, "sluice-decap: cannot add %s: %s\n",
+				addrs[i], strerror(errno));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int cmd_attach(const char *ifname, char **addrs, int n,
+		      enum xdp_attach_mode mode)
+{
+	struct decap_bpf *skel;
+	char err[256];
+	int rc;
+
+	if (n < 1)
+		return usage();
+	skel = decap_bpf__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "sluice-decap: cannot load decap program: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	rc = add_addrs(bpf_map__fd(skel->maps.sl_decap_addrs), addrs, n);
+	if (!rc && sl_xdp_attach(skel->obj, PROG_NAME, ifname, mode, err,
+				 sizeof(err))) {
+		fprintf(stderr, "sluice-decap: %s\n", err);
+		rc = 1;
+	}
+	decap_bpf__destroy(skel);
+	return rc;
+}
+
+static int cmd_detach(const char *ifname)
+{
+	char err[256];
+
+	if (sl_xdp_detach(ifname, PROG_NAME, err, sizeof(err))) {
+		fprintf(stderr, "sluice-decap: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_stats(const char *ifname)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int prog_fd, map_fd, cpu;
+	__u64 vals[512];
+	__u32 r;
+
+	prog_fd = sl_xdp_find(ifname, PROG_NAME);
+	if (prog_fd < 0) {
+		fprintf(stderr, "sluice-decap: no decap program on %s: %s\n",
+			ifname, strerror(-prog_fd));
+		return 1;
+	}
+	map_fd = sl_prog_map_fd(prog_fd, "sl_decap_stats");
+	close(prog_fd);
+	if (map_fd < 0 || ncpu <= 0 || ncpu > 512) {
+		fprintf(stderr, "sluice-decap: cannot read counters on %s\n", ifname);
+		return 1;
+	}
+	for (r = 0; r < SLUICE_DR_MAX; r++) {
+		__u64 sum = 0;
+
+		if (bpf_map_lookup_elem(map_fd, &r, vals))
+			continue;
+		for (cpu = 0; cpu < ncpu; cpu++)
+			sum += vals[cpu];
+		printf("%-14s %llu\n", dr_names[r], (unsigned long long)sum);
+	}
+	close(map_fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "skb", no_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
+		if (opt == 'v')
+			sl_lib_verbose(1);
+		else if (opt == 's')
+			mode = XDP_MODE_SKB;
+		else
+			return usage();
+	}
+	sl_lib_verbose(0);
+	argc -= optind;
+	argv += optind;
+	/* Options may also follow the command's arguments. */
+	while (argc > 0 && !strcmp(argv[argc - 1], "--skb")) {
+		mode = XDP_MODE_SKB;
+		argc--;
+	}
+	if (argc < 2)
+		return usage();
+	if (!strcmp(argv[0], "attach"))
+		return cmd_attach(argv[1], argv + 2, argc - 2, mode);
+	if (!strcmp(argv[0], "detach") && argc == 2)
+		return cmd_detach(argv[1]);
+	if (!strcmp(argv[0], "stats") && argc == 2)
+		return cmd_stats(argv[1]);
+	return usage();
+}

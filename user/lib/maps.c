@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Userspace writers and readers of the balancer's maps (see maps.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "maps.h"
+
+static int map_fd(struct bpf_object *obj, const char *name)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
+	int fd;
+
+	if (!map)
+		return -ENOENT;
+	fd = bpf_map__fd(map);
+	return fd < 0 ? -EBADF : fd;
+}
+
+int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size,
+		      __u32 flows, __u32 new_flows)
+{
+	struct bpf_map *rings, *map;
+	int err;
+
+	rings = bpf_object__find_map_by_name(obj, SLUICE_MAP_RINGS);
+	if (!rings || !bpf_map__inner_map(rings))
+		return -ENOENT;
+	err = bpf_map__set_max_entries(bpf_map__inner_map(rings), ring_size);
+	if (err)
+		return err;
+	map = bpf_object__find_map_by_name(obj, SLUICE_MAP_FLOWS);
+	if (!map)
+		return -ENOENT;
+	err = bpf_map__set_max_entries(map, flows);
+	if (err)
+		return err;
+	map = bpf_object__find_map_by_name(obj, SLUICE_MAP_NEW);
+	if (!map)
+		return -ENOENT;
+	return bpf_map__set_max_entries(map, new_flows);
+}
+
+int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
+{
+	struct { int *fd; const char *name; } tab[] = {
+		{ &m->vips, SLUICE_MAP_VIPS },
+		{ &m->backends, SLUICE_MAP_BACKENDS },
+		{ &m->rings, SLUICE_MAP_RINGS },
+		{ &m->flows, SLUICE_MAP_FLOWS },
+		{ &m->new_flows, SLUICE_MAP_NEW },
+		{ &m->clock, SLUICE_MAP_CLOCK },
+		{ &m->config, SLUICE_MAP_CONFIG },
+		{ &m->vip_stats, SLUICE_MAP_VIP_STATS },
+		{ &m->be_stats, SLUICE_MAP_BE_STATS },
+		{ &m->reasons, SLUICE_MAP_REASONS },
+		{ &m->tx_ports, SLUICE_MAP_TX_PORTS },
+	};
+	void *mem;
+	size_t i;
+
+	memset(m, 0, sizeof(*m));
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		*tab[i].fd = map_fd(obj, tab[i].name);
+		if (*tab[i].fd < 0)
+			return *tab[i].fd;
+	}
+	m->ring_size = ring_size;
+	mem = mmap(NULL, sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
+		   MAP_SHARED, m->clock, 0);
+	if (mem == MAP_FAILED)
+		return -errno;
+	m->clock_mem = mem;
+	return 0;
+}
+
+void sl_maps_close(struct sl_maps *m)
+{
+	if (m->clock_mem)
+		munmap(m->clock_mem, sysconf(_SC_PAGESIZE));
+	m->clock_mem = NULL;
+}
+
+static int ret_errno(int rc)
+{
+	return rc < 0 ? -errno : 0;
+}
+
+int sl_vip_get(const struct sl_maps *m, const struct sluice_vip_key *key,
+	       struct sluice_vip *vip)
+{
+	return ret_errno(bpf_map_lookup_elem(m->vips, key, vip));
+}
+
+int sl_vip_del(const struct sl_maps *m, const struct sluice_vip_key *key)
+{
+	return ret_errno(bpf_map_delete_elem(m->vips, key));
+}
+
+int sl_vip_addr_set(const struct sl_maps *m, const struct sluice_addr *addr,
+		    __u8 family, int present)
+{
+	struct sluice_vip_key key;
+	struct sluice_vip val;
+	int rc;
+
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	key.addr = *addr;
+	key.family = family;
+	val.flags = SLUICE_VIP_F_ADDR_ONLY;
+	if (present)
+		return ret_errno(bpf_map_update_elem(m->vips, &key, &val, BPF_ANY));
+	rc = ret_errno(bpf_map_delete_elem(m->vips, &key));
+	return rc == -ENOENT ? 0 : rc;
+}
+
+/* A fresh ARRAY matching the ring template exactly, filled from @table. */
+static int ring_create(const struct sl_maps *m, const __u32 *table)
+{
+	__u32 *keys, count = m->ring_size, i;
+	int fd, rc;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sl_ring", sizeof(__u32),
+			    sizeof(__u32), m->ring_size, NULL);
+	if (fd < 0)
+		return -errno;
+	keys = malloc(sizeof(*keys) * m->ring_size);
+	if (!keys) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (i = 0; i < m->ring_size; i++)
+		keys[i] = i;
+	rc = ret_errno(bpf_map_update_batch(fd, keys, table, &count, NULL));
+	free(keys);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int sl_ring_publish(const struct sl_maps *m, const struct sluice_vip_key *key,
+		    __u32 vip_id, __u16 vip_flags, const __u32 *table)
+{
+	struct sluice_vip vip;
+	__u32 idx;
+	int fd, rc;
+
+	if (vip_id >= SLUICE_MAX_VIPS)
+		return -E2BIG;
+	if (sl_vip_get(m, key, &vip) == 0 && vip.vip_id == vip_id)
+		vip.gen = !vip.gen;
+	else
+		memset(&vip, 0, sizeof(vip));
+	vip.vip_id = vip_id;
+	vip.flags = vip_flags;
+
+	fd = ring_create(m, table);
+	if (fd < 0)
+		return fd;
+	idx = SLUICE_RING_INDEX(vip_id, vip.gen);
+	rc = ret_errno(bpf_map_update_elem(m->rings, &idx, &fd, BPF_ANY));
+	close(fd);	/* the outer map holds the reference now */
+	if (rc)
+		return rc;
+	return ret_errno(bpf_map_update_elem(m->vips, key, &vip, BPF_ANY));
+}
+
+int sl_ring_clear(const struct sl_maps *m, __u32 vip_id)
+{
+	__u32 gen, idx;
+	int rc;
+
+	for (gen = 0; gen < 2; gen++) {
+		idx = SLUICE_RING_INDEX(vip_id, gen);
+		rc = ret_errno(bpf_map_delete_elem(m->rings, &idx));
+		if (rc && rc != -ENOENT)
+			return rc;
+	}
+	return 0;
+}
+
+int sl_backend_set(const struct sl_maps *m, __u32 id,
+		   const struct sluice_backend *be)
+{
+	return ret_errno(bpf_map_update_elem(m->backends, &id, be, BPF_ANY));
+}
+
+int sl_backend_get(const struct sl_maps *m, __u32 id, struct sluice_backend *be)
+{
+	return ret_errno(bpf_map_lookup_elem(m->backends, &id, be));
+}
+
+int sl_config_set(const struct sl_maps *m, const struct sluice_config *cfg)
+{
+	__u32 zero = 0;
+
+	return ret_errno(bpf_map_update_elem(m->config, &zero, cfg, BPF_ANY));
+}
+
+void sl_clock_set(const struct sl_maps *m, __u32 now_ms)
+{
+	__atomic_store_n(&m->clock_mem->now_ms, now_ms, __ATOMIC_RELAXED);
+}
+
+__u32 sl_clock_get(const struct sl_maps *m)
+{
+	return __atomic_load_n(&m->clock_mem->now_ms, __ATOMIC_RELAXED);
+}
+
+__u32 sl_clock_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u32)(ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000);
+}
+
+int sl_tx_port_add(const struct sl_maps *m, __u32 ifindex)
+{
+	return ret_errno(bpf_map_update_elem(m->tx_ports, &ifindex, &ifindex,
+					     BPF_ANY));
+}
+
+/* Sum a per-CPU value made of @n u64 counters into @out. */
+static int percpu_sum(int fd, __u32 key, size_t n, __u64 *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *vals;
+	int cpu, rc;
+	size_t i;
+
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc((size_t)ncpu * n, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	rc = ret_errno(bpf_map_lookup_elem(fd, &key, vals));
+	memset(out, 0, n * sizeof(*out));
+	for (cpu = 0; !rc && cpu < ncpu; cpu++)
+		for (i = 0; i < n; i++)
+			out[i] += vals[cpu * n + i];
+	free(vals);
+	return rc;
+}
+
+int sl_vip_stats_read(const struct sl_maps *m, __u32 vip_id,
+		      struct sluice_vip_stats *out)
+{
+	return percpu_sum(m->vip_stats, vip_id, sizeof(*out) / 8, (__u64 *)out);
+}
+
+int sl_be_stats_read(const struct sl_maps *m, __u32 be_id,
+		     struct sluice_be_stats *out)
+{
+	return percpu_sum(m->be_stats, be_id, sizeof(*out) / 8, (__u64 *)out);
+}
+
+int sl_reasons_read(const struct sl_maps *m, __u64 out[SLUICE_R_MAX])
+{
+	__u32 r;
+	int rc;
+
+	for (r = 0; r < SLUICE_R_MAX; r++) {
+		rc = percpu_sum(m->reasons, r, 1, &out[r]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+#define SL_LABEL(name, verdict, label, desc) label,
+#define SL_DESC(name, verdict, label, desc) desc,
+static const char *const reason_labels[] = { SLUICE_REASONS(SL_LABEL) };
+static const char *const reason_descs[] = { SLUICE_REASONS(SL_DESC) };
+
+const char *sl_reason_label(int reason)
+{
+	if (reason < 0 || reason >= SLUICE_R_MAX)
+		return "unknown";
+	return reason_labels[reason];
+}
+
+const char *sl_reason_desc(int reason)
+{
+	if (reason < 0 || reason >= SLUICE_R_MAX)
+		return "unknown";
+	return reason_descs[reason];
+}
+
+const char *sl_verdict_name(int verdict)
+{
+	switch (verdict) {
+	case SLUICE_V_DROP:
+		return "drop";
+	case SLUICE_V_PASS:
+		return "pass";
+	case SLUICE_V_TX:
+		return "tx";
+	case SLUICE_V_REDIRECT:
+		return "redirect";
+	default:
+		return "aborted";
+	}
+}

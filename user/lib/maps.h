@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Userspace access to the balancer's maps: the only code that writes them,
+ * used by sluiced and by the BPF tests alike. Functions return 0 or a
+ * negative errno, as libbpf does.
+ */
+#ifndef SLUICE_USER_MAPS_H
+#define SLUICE_USER_MAPS_H
+
+#include <linux/types.h>
+#include <bpf/libbpf.h>
+#include "sluice/abi.h"
+
+struct sl_maps {
+	int vips;
+	int backends;
+	int rings;
+	int flows;
+	int new_flows;
+	int clock;
+	int config;
+	int vip_stats;
+	int be_stats;
+	int reasons;
+	int tx_ports;
+	__u32 ring_size;		/* slots per Maglev table */
+	struct sluice_clock *clock_mem;	/* mmap of sl_clock, or NULL */
+};
+
+/* Find every balancer map in a loaded object; mmap the clock. */
+int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m);
+void sl_maps_close(struct sl_maps *m);
+
+/* Size the ring template and flow tables before load. */
+int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size,
+		      __u32 flows, __u32 new_flows);
+
+int sl_vip_get(const struct sl_maps *m, const struct sluice_vip_key *key,
+	       struct sluice_vip *vip);
+int sl_vip_del(const struct sl_maps *m, const struct sluice_vip_key *key);
+/* The marker entry that says "this address is a VIP address". */
+int sl_vip_addr_set(const struct sl_maps *m, const struct sluice_addr *addr,
+		    __u8 family, int present);
+
+/*
+ * Publish a VIP's Maglev table: write the idle generation whole, then flip
+ * the VIP entry to it with one update (inserting the VIP if new). Packets
+ * see the old table or the new one, never a mix.
+ */
+int sl_ring_publish(const struct sl_maps *m, const struct sluice_vip_key *key,
+		    __u32 vip_id, __u16 vip_flags, const __u32 *table);
+/* Drop both generations of a VIP's table. */
+int sl_ring_clear(const struct sl_maps *m, __u32 vip_id);
+
+int sl_backend_set(const struct sl_maps *m, __u32 id,
+		   const struct sluice_backend *be);
+int sl_backend_get(const struct sl_maps *m, __u32 id,
+		   struct sluice_backend *be);
+
+int sl_config_set(const struct sl_maps *m, const struct sluice_config *cfg);
+void sl_clock_set(const struct sl_maps *m, __u32 now_ms);
+__u32 sl_clock_get(const struct sl_maps *m);
+/* CLOCK_MONOTONIC in ms, truncated to 32 bits: the sl_clock timebase. */
+__u32 sl_clock_now(void);
+
+int sl_tx_port_add(const struct sl_maps *m, __u32 ifindex);
+
+/* Per-CPU counters summed over all possible CPUs. */
+int sl_vip_stats_read(const struct sl_maps *m, __u32 vip_id,
+		      struct sluice_vip_stats *out);
+int sl_be_stats_read(const struct sl_maps *m, __u32 be_id,
+		     struct sluice_be_stats *out);
+int sl_reasons_read(const struct sl_maps *m, __u64 out[SLUICE_R_MAX]);
+
+/* Reason names and verdicts for humans and metrics. */
+const char *sl_reason_label(int reason);
+const char *sl_reason_desc(int reason);
+const char *sl_verdict_name(int verdict);
+
+#endif /* SLUICE_USER_MAPS_H */

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* libxdp attach/detach/find for sluice's programs (see xdp.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <bpf/bpf.h>
+
+#include "xdp.h"
+
+static int lib_verbose;
+
+static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	if (!lib_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int xdp_print_fn(enum libxdp_print_level level, const char *fmt,
+			va_list ap)
+{
+	(void)level;
+	if (!lib_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void sl_lib_verbose(int verbose)
+{
+	lib_verbose = verbose;
+	libbpf_set_print(print_fn);
+	libxdp_set_print(xdp_print_fn);
+}
+
+int sl_xdp_mode_parse(const char *s, enum xdp_attach_mode *mode)
+{
+	if (!strcmp(s, "native"))
+		*mode = XDP_MODE_NATIVE;
+	else if (!strcmp(s, "skb"))
+		*mode = XDP_MODE_SKB;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+const char *sl_xdp_mode_name(enum xdp_attach_mode mode)
+{
+	switch (mode) {
+	case XDP_MODE_NATIVE:
+		return "native";
+	case XDP_MODE_SKB:
+		return "skb";
+	case XDP_MODE_HW:
+		return "hw";
+	default:
+		return "none";
+	}
+}
+
+static void set_err(char *err, size_t errlen, const char *what,
+		    const char *ifname, int rc)
+{
+	char buf[128];
+
+	libxdp_strerror(rc, buf, sizeof(buf));
+	snprintf(err, errlen, "%s %s: %s", what, ifname, buf);
+}
+
+/* The attached program called @name on @ifindex (caller closes mp). */
+static struct xdp_program *find_prog(int ifindex, const char *name,
+				     struct xdp_multiprog **mpp)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p = NULL;
+
+	*mpp = NULL;
+	if (libxdp_get_error(mp))
+		return NULL;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p && strcmp(xdp_program__name(p), name))
+			p = NULL;
+	} else {
+		while ((p = xdp_multiprog__next_prog(p, mp)))
+			if (!strcmp(xdp_program__name(p), name))
+				break;
+	}
+	*mpp = mp;
+	return p;
+}
+
+int sl_xdp_attach(struct bpf_object *obj, const char *prog_name,
+		  const char *ifname, enum xdp_attach_mode mode,
+		  char *err, size_t errlen)
+{
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts, .obj = obj,
+			    .prog_name = prog_name);
+	struct xdp_program *prog, *old;
+	struct xdp_multiprog *mp;
+	int ifindex = if_nametoindex(ifname);
+	int rc;
+
+	if (!ifindex) {
+		snprintf(err, errlen, "no interface %s", ifname);
+		return -ENODEV;
+	}
+	prog = xdp_program__create(&opts);
+	rc = libxdp_get_error(prog);
+	if (rc) {
+		set_err(err, errlen, "cannot prepare XDP program for", ifname, rc);
+		return rc;
+	}
+	/* An older copy of the same program: detach it after the new one is
+	 * in, so some version always runs (libxdp swaps the dispatcher). */
+	old = find_prog(ifindex, prog_name, &mp);
+	rc = xdp_program__attach(prog, ifindex, mode, 0);
+	if (rc) {
+		set_err(err, errlen, "cannot attach XDP program to", ifname, rc);
+		goto out;
+	}
+	if (old) {
+		rc = xdp_program__detach(old, ifindex, xdp_multiprog__attach_mode(mp), 0);
+		if (rc)
+			set_err(err, errlen, "cannot detach old XDP program from",
+				ifname, rc);
+	}
+out:
+	if (mp)
+		xdp_multiprog__close(mp);
+	xdp_program__close(prog);
+	return rc;
+}
+
+int sl_xdp_detach(const char *ifname, const char *prog_name,
+		  char *err, size_t errlen)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+	int ifindex = if_nametoindex(ifname);
+	int rc = 0;
+
+	if (!ifindex) {
+		snprintf(err, errlen, "no interface %s", ifname);
+		return -ENODEV;
+	}
+	p = find_prog(ifindex, prog_name, &mp);
+	if (p) {
+		rc = xdp_program__detach(p, ifindex,
+					 xdp_multiprog__attach_mode(mp), 0);
+		if (rc)
+			set_err(err, errlen, "cannot detach XDP program from",
+				ifname, rc);
+	}
+	if (mp)
+		xdp_multiprog__close(mp);
+	return rc;
+}
+
+int sl_xdp_find(const char *ifname, const char *prog_name)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+	int ifindex = if_nametoindex(ifname);
+	int fd = -ENOENT;
+
+	if (!ifindex)
+		return -ENODEV;
+	p = find_prog(ifindex, prog_name, &mp);
+	if (p) {
+		fd = dup(xdp_program__fd(p));
+		if (fd < 0)
+			fd = -errno;
+	}
+	if (mp)
+		xdp_multiprog__close(mp);
+	return fd;
+}
+
+int sl_prog_map_fd(int prog_fd, const char *map_name)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info), ids[64], i;
+	int fd;
+
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return -errno;
+	for (i = 0; i < info.nr_map_ids && i < 64; i++) {
+		struct bpf_map_info mi;
+		__u32 mlen = sizeof(mi);
+
+		fd = bpf_map_get_fd_by_id(ids[i]);
+		if (fd < 0)
+			continue;
+		memset(&mi, 0, sizeof(mi));
+		if (!bpf_obj_get_info_by_fd(fd, &mi, &mlen) &&
+		    !strcmp(mi.name, map_name))
+			return fd;
+		close(fd);
+	}
+	return -ENOENT;
+}
