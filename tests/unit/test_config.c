@@ -1,0 +1,720 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Unit tests for user/lib/config.c: the example file, defaults, and a table of bad configs. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define ERR_MAX		1024
+
+/* Fixtures are written to DIR/sluiced.yaml so messages start "sluiced.yaml:". */
+static char tmp_dir[64];
+static char tmp_file[128];
+
+#define check_contains(tc, actual, needle) do {					\
+	const char *a_ = (actual), *n_ = (needle);				\
+	if (!strstr(a_, n_)) {							\
+		print_error("case \"%s\":\n  got:      \"%s\"\n  expected: \"...%s...\"\n", \
+			    (tc), a_, n_);					\
+		fail();								\
+	}									\
+} while (0)
+
+#define check_int(tc, actual, expected) do {					\
+	long long a_ = (long long)(actual), e_ = (long long)(expected);		\
+	if (a_ != e_) {								\
+		print_error("case \"%s\": %s = %lld, expected %lld\n",		\
+			    (tc), #actual, a_, e_);				\
+		fail();								\
+	}									\
+} while (0)
+
+static int setup(void **state)
+{
+	(void)state;
+	strcpy(tmp_dir, "/tmp/sluice-test-config-XXXXXX");
+	if (!mkdtemp(tmp_dir))
+		return -1;
+	snprintf(tmp_file, sizeof(tmp_file), "%s/sluiced.yaml", tmp_dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(tmp_file);
+	return rmdir(tmp_dir);
+}
+
+static void write_file(const char *text)
+{
+	FILE *f = fopen(tmp_file, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Write text as the config and load it. */
+static int load_text(const char *text, struct sl_config *cfg, char *err)
+{
+	write_file(text);
+	err[0] = '\0';
+	return sl_config_load(tmp_file, cfg, err, ERR_MAX);
+}
+
+static void assert_addr(const struct sluice_addr *a, __u8 family, const char *want)
+{
+	char buf[SL_ADDR_STR_MAX];
+
+	assert_int_equal(sl_format_addr(a, family, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, want);
+}
+
+/* The fields every config has, compared one by one so a failure names it. */
+static void assert_same_settings(const struct sl_config *a, const struct sl_config *b)
+{
+	assert_string_equal(a->instance, b->instance);
+	assert_int_equal(a->flow_table_size, b->flow_table_size);
+	assert_int_equal(a->tcp_idle_timeout_ms, b->tcp_idle_timeout_ms);
+	assert_int_equal(a->udp_idle_timeout_ms, b->udp_idle_timeout_ms);
+	assert_int_equal(a->close_grace_ms, b->close_grace_ms);
+	assert_int_equal(a->sweep_interval_ms, b->sweep_interval_ms);
+	assert_int_equal(a->maglev_table_size, b->maglev_table_size);
+	assert_int_equal(a->maglev_seed, b->maglev_seed);
+	assert_int_equal(a->drain_timeout_ms, b->drain_timeout_ms);
+	assert_string_equal(a->control_socket, b->control_socket);
+	assert_int_equal(a->metrics_enabled, b->metrics_enabled);
+	assert_int_equal(a->metrics_family, b->metrics_family);
+	assert_memory_equal(&a->metrics_addr, &b->metrics_addr, sizeof(a->metrics_addr));
+	assert_int_equal(a->metrics_port, b->metrics_port);
+	assert_string_equal(a->pin_dir, b->pin_dir);
+	assert_string_equal(a->state_dir, b->state_dir);
+}
+
+static void test_defaults(void **state)
+{
+	struct sl_config cfg;
+
+	(void)state;
+	memset(&cfg, 0xaa, sizeof(cfg));
+	sl_config_defaults(&cfg);
+	assert_string_equal(cfg.instance, "default");
+	assert_int_equal(cfg.n_ifaces, 0);
+	assert_false(cfg.has_source_v4);
+	assert_false(cfg.has_source_v6);
+	assert_int_equal(cfg.flow_table_size, 1048576);
+	assert_int_equal(cfg.tcp_idle_timeout_ms, 15 * 60 * 1000);
+	assert_int_equal(cfg.udp_idle_timeout_ms, 30 * 1000);
+	assert_int_equal(cfg.close_grace_ms, 2000);
+	assert_int_equal(cfg.sweep_interval_ms, 1000);
+	assert_int_equal(cfg.maglev_table_size, 65537);
+	assert_int_equal(cfg.maglev_seed, 0);
+	assert_int_equal(cfg.drain_timeout_ms, 5 * 60 * 1000);
+	assert_string_equal(cfg.control_socket, "/run/sluice/default.sock");
+	assert_true(cfg.metrics_enabled);
+	assert_int_equal(cfg.metrics_family, SLUICE_AF_INET);
+	assert_addr(&cfg.metrics_addr, cfg.metrics_family, "127.0.0.1");
+	assert_int_equal(ntohs(cfg.metrics_port), 9469);
+	assert_string_equal(cfg.pin_dir, "/sys/fs/bpf/sluice/default");
+	assert_string_equal(cfg.state_dir, "/var/lib/sluice/default");
+	assert_null(cfg.vips);
+	assert_int_equal(cfg.n_vips, 0);
+	sl_config_free(&cfg);
+}
+
+static void test_example_file(void **state)
+{
+	const char *srcdir = getenv("SLUICE_SRCDIR");
+	struct sl_config cfg, def;
+	char path[PATH_MAX], err[ERR_MAX], vip[SL_VIP_STR_MAX];
+	const struct sl_cfg_vip *v;
+	int ret;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/scripts/sluiced.example.yaml", srcdir ? srcdir : ".");
+	err[0] = '\0';
+	ret = sl_config_load(path, &cfg, err, sizeof(err));
+	assert_string_equal(err, "");
+	assert_int_equal(ret, 0);
+
+	/* The example documents the defaults: every defaulted value matches. */
+	sl_config_defaults(&def);
+	assert_same_settings(&cfg, &def);
+
+	assert_int_equal(cfg.n_ifaces, 1);
+	assert_string_equal(cfg.ifaces[0].name, "eth0");
+	assert_int_equal(cfg.ifaces[0].mode, SL_XDP_MODE_NATIVE);
+	assert_true(cfg.has_source_v4);
+	assert_true(cfg.has_source_v6);
+	assert_addr(&cfg.source_v4, SLUICE_AF_INET, "198.18.0.1");
+	assert_addr(&cfg.source_v6, SLUICE_AF_INET6, "fd00::1");
+
+	assert_int_equal(cfg.n_vips, 3);
+	v = &cfg.vips[0];
+	assert_int_equal(sl_format_vip(&v->vip, vip, sizeof(vip)), 0);
+	assert_string_equal(vip, "198.18.0.100:80/tcp");
+	assert_int_equal(v->n_backends, 3);
+	assert_addr(&v->backends[0].addr, v->backends[0].family, "198.18.1.10");
+	assert_int_equal(v->backends[0].weight, 100);
+	assert_addr(&v->backends[1].addr, v->backends[1].family, "198.18.1.11");
+	assert_int_equal(v->backends[1].weight, 50);
+	assert_int_equal(v->backends[2].family, SLUICE_AF_INET6);
+	assert_addr(&v->backends[2].addr, v->backends[2].family, "fd00:1::12");
+	assert_int_equal(v->backends[2].weight, SL_CFG_DEF_WEIGHT);
+
+	v = &cfg.vips[1];
+	assert_int_equal(sl_format_vip(&v->vip, vip, sizeof(vip)), 0);
+	assert_string_equal(vip, "[fd00::100]:443/udp");
+	assert_int_equal(v->n_backends, 1);
+	assert_addr(&v->backends[0].addr, v->backends[0].family, "fd00:1::10");
+
+	v = &cfg.vips[2];
+	assert_int_equal(sl_format_vip(&v->vip, vip, sizeof(vip)), 0);
+	assert_string_equal(vip, "198.18.0.101:0/tcp");
+	assert_int_equal(v->n_backends, 0);
+	assert_null(v->backends);
+
+	sl_config_free(&cfg);
+	assert_null(cfg.vips);
+	assert_int_equal(cfg.n_vips, 0);
+	sl_config_free(&cfg);	/* idempotent */
+}
+
+/* Only interfaces given: everything else is the default. */
+static void test_minimal(void **state)
+{
+	struct sl_config cfg, def;
+	char err[ERR_MAX];
+
+	(void)state;
+	assert_int_equal(load_text("interfaces:\n  - name: eth1\n    mode: skb\n", &cfg, err), 0);
+	sl_config_defaults(&def);
+	assert_same_settings(&cfg, &def);
+	assert_int_equal(cfg.n_ifaces, 1);
+	assert_string_equal(cfg.ifaces[0].name, "eth1");
+	assert_int_equal(cfg.ifaces[0].mode, SL_XDP_MODE_SKB);
+	assert_false(cfg.has_source_v4);
+	assert_null(cfg.vips);
+	sl_config_free(&cfg);
+}
+
+/* "flows:" with everything under it commented out is the same as no flows. */
+static void test_null_sections(void **state)
+{
+	struct sl_config cfg, def;
+	char err[ERR_MAX];
+
+	(void)state;
+	assert_int_equal(load_text("interfaces:\n  - name: eth0\nflows:\n#  table_size: 5\n"
+				   "maglev: ~\nencap: null\nvips:\n"
+				   "drain: {}\ncontrol:\nmetrics:\npaths:\n", &cfg, err), 0);
+	assert_string_equal(err, "");
+	sl_config_defaults(&def);
+	assert_same_settings(&cfg, &def);
+	assert_int_equal(cfg.n_vips, 0);
+	sl_config_free(&cfg);
+}
+
+static void test_instance_paths(void **state)
+{
+	struct sl_config cfg;
+	char err[ERR_MAX];
+
+	(void)state;
+	/* paths before instance in the file: the instance still only fills the gaps. */
+	assert_int_equal(load_text("paths:\n  state_dir: /srv/sluice\n"
+				   "interfaces: [{name: eth0}]\ninstance: edge-1\n",
+				   &cfg, err), 0);
+	assert_string_equal(cfg.instance, "edge-1");
+	assert_string_equal(cfg.control_socket, "/run/sluice/edge-1.sock");
+	assert_string_equal(cfg.pin_dir, "/sys/fs/bpf/sluice/edge-1");
+	assert_string_equal(cfg.state_dir, "/srv/sluice");
+	sl_config_free(&cfg);
+}
+
+static void test_metrics(void **state)
+{
+	struct sl_config cfg;
+	char err[ERR_MAX];
+
+	(void)state;
+	assert_int_equal(load_text("interfaces: [{name: eth0}]\nmetrics: {listen: off}\n",
+				   &cfg, err), 0);
+	assert_false(cfg.metrics_enabled);
+	assert_int_equal(load_text("interfaces: [{name: eth0}]\nmetrics:\n  listen: \"[::1]:9100\"\n",
+				   &cfg, err), 0);
+	assert_true(cfg.metrics_enabled);
+	assert_int_equal(cfg.metrics_family, SLUICE_AF_INET6);
+	assert_addr(&cfg.metrics_addr, cfg.metrics_family, "::1");
+	assert_int_equal(ntohs(cfg.metrics_port), 9100);
+}
+
+/* A backend pool shared between VIPs with a YAML anchor. */
+static void test_anchor_alias(void **state)
+{
+	struct sl_config cfg;
+	char err[ERR_MAX];
+
+	(void)state;
+	assert_int_equal(load_text("interfaces: [{name: eth0}]\n"
+				   "encap: {source_v4: 198.18.0.1}\n"
+				   "vips:\n"
+				   "  - vip: 198.18.0.100:80/tcp\n"
+				   "    backends: &pool\n"
+				   "      - address: 198.18.1.10\n"
+				   "        weight: 7\n"
+				   "  - vip: 198.18.0.100:443/tcp\n"
+				   "    backends: *pool\n", &cfg, err), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(cfg.n_vips, 2);
+	assert_int_equal(cfg.vips[1].n_backends, 1);
+	assert_int_equal(cfg.vips[1].backends[0].weight, 7);
+	sl_config_free(&cfg);
+}
+
+#define IF0	"interfaces: [{name: eth0}]\n"
+#define ENC4	"encap: {source_v4: 198.18.0.1}\n"
+#define LONG_SOCK "/run/sluice/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
+		  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.sock"
+
+static const struct {
+	const char *yaml;
+	int ret;
+	const char *want;	/* substring of the message, from the file name on */
+} bad_configs[] = {
+	/* file level */
+	{ "", -EINVAL,
+	  "sluiced.yaml: no configuration found (the file is empty; at least \"interfaces\" is required)" },
+	{ "interfaces: [{name: eth0}\nflows: {}\n", -EINVAL,
+	  "sluiced.yaml:2:1: invalid YAML: wrongly indented flow sequence" },
+	{ "interfaces:\n  - name: eth0\n   mode: skb\n", -EINVAL, "sluiced.yaml:3:" },
+	{ IF0 "flows: {}\nflows: {}\n", -EINVAL, "sluiced.yaml:3:1: invalid YAML: duplicate key" },
+	{ IF0 "vips:\n  - vip: [fd00::1]:80/tcp\n", -EINVAL,
+	  "sluiced.yaml:3:19: invalid YAML: invalid value after mapping (quote values that start "
+	  "with \"[\", e.g. vip: \"[fd00::100]:443/tcp\")" },
+	{ "- eth0\n- eth1\n", -EINVAL,
+	  "sluiced.yaml:1:3: the configuration must be a mapping of sections, got a list" },
+	{ IF0 "? [a]\n: b\n", -EINVAL, "sluiced.yaml:2:4: keys must be plain names, got a list" },
+	/* unknown keys, with the allowed ones listed */
+	{ IF0 "flow:\n  table_size: 2048\n", -EINVAL,
+	  "sluiced.yaml:2:1: flow: unknown key (allowed: instance, interfaces, encap, flows, "
+	  "maglev, drain, control, metrics, paths, vips)" },
+	{ IF0 "flows:\n  tabel_size: 2048\n", -EINVAL,
+	  "sluiced.yaml:3:3: flows.tabel_size: unknown key (allowed: table_size, tcp_idle_timeout, "
+	  "udp_idle_timeout, close_grace, sweep_interval)" },
+	{ IF0 "encap:\n  source_v5: 198.18.0.1\n", -EINVAL,
+	  "sluiced.yaml:3:3: encap.source_v5: unknown key (allowed: source_v4, source_v6)" },
+	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+	  "      - address: 198.18.1.10\n        wieght: 5\n", -EINVAL,
+	  "sluiced.yaml:7:9: vips[0].backends[0].wieght: unknown key (allowed: address, weight)" },
+	/* instance and interfaces */
+	{ "instance: Edge\n" IF0, -EINVAL,
+	  "sluiced.yaml:1:11: instance: \"Edge\" is not a valid instance name "
+	  "(expected 1..32 characters from a-z, 0-9, _ and -)" },
+	{ "# no interfaces\nflows: {}\n", -EINVAL,
+	  "sluiced.yaml:2:1: interfaces: required field is missing (e.g. interfaces: [{name: eth0}])" },
+	{ "interfaces: []\n", -EINVAL,
+	  "sluiced.yaml:1:1: interfaces: at least one interface is required" },
+	{ "interfaces: eth0\n", -EINVAL,
+	  "sluiced.yaml:1:13: interfaces: expected a list of interfaces, got a scalar" },
+	{ "interfaces:\n  - name: averyveryverylongname0\n", -EINVAL,
+	  "sluiced.yaml:2:11: interfaces[0].name: value is too long: 22 bytes" },
+	{ "interfaces:\n  - name: eth0:1\n", -EINVAL,
+	  "sluiced.yaml:2:11: interfaces[0].name: \"eth0:1\" is not a valid interface name" },
+	{ "interfaces:\n  - name: \"eth\\0\"\n", -EINVAL,
+	  "sluiced.yaml:2:11: interfaces[0].name: contains a NUL byte" },
+	{ "interfaces:\n  - name: eth0\n    mode: xdp\n", -EINVAL,
+	  "sluiced.yaml:3:11: interfaces[0].mode: \"xdp\" is not a valid mode (expected native or skb)" },
+	{ "interfaces:\n  - name: eth0\n  - name: eth0\n", -EINVAL,
+	  "sluiced.yaml:3:11: interfaces[1].name: interface \"eth0\" is listed twice (also interfaces[0])" },
+	{ "interfaces:\n  - mode: skb\n", -EINVAL,
+	  "sluiced.yaml:2:5: interfaces[0].name: required field is missing (e.g. name: eth0)" },
+	/* encap */
+	{ IF0 "encap:\n  source_v4: fd00::1\n", -EINVAL,
+	  "sluiced.yaml:3:14: encap.source_v4: \"fd00::1\" is an IPv6 address "
+	  "(expected an IPv4 address such as 198.18.0.1)" },
+	{ IF0 "encap:\n  source_v6: \"::\"\n", -EINVAL,
+	  "sluiced.yaml:3:14: encap.source_v6: \"::\" is not a unicast address" },
+	/* flows */
+	{ IF0 "flows: [1, 2]\n", -EINVAL, "sluiced.yaml:2:9: flows: expected a mapping (keys: table_size, tcp_idle_timeout, "
+	  "udp_idle_timeout, close_grace, sweep_interval), got a list" },
+	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n      - 198.18.1.10\n",
+	  -EINVAL,
+	  "sluiced.yaml:6:9: vips[0].backends[0]: expected a mapping (keys: address, weight), "
+	  "got a scalar" },
+	{ IF0 "flows:\n  table_size: abc\n", -EINVAL,
+	  "sluiced.yaml:3:15: flows.table_size: \"abc\" is not a number "
+	  "(expected an integer 1024..16777216)" },
+	{ IF0 "flows:\n  table_size: 100\n", -EINVAL,
+	  "sluiced.yaml:3:15: flows.table_size: 100 is out of range (expected an integer 1024..16777216)" },
+	{ IF0 "flows:\n  table_size: 99999999999999999999999\n", -EINVAL,
+	  "sluiced.yaml:3:15: flows.table_size: 99999999999999999999999 is out of range" },
+	{ IF0 "flows:\n  table_size: {a: 1}\n", -EINVAL,
+	  "sluiced.yaml:3:16: flows.table_size: expected an integer 1024..16777216, got a mapping" },
+	{ IF0 "flows:\n  tcp_idle_timeout: 90\n", -EINVAL,
+	  "sluiced.yaml:3:21: flows.tcp_idle_timeout: invalid duration \"90\": missing unit "
+	  "(add one of ms, s, m, h, e.g. \"90s\")" },
+	{ IF0 "flows:\n  udp_idle_timeout: 0s\n", -EINVAL,
+	  "sluiced.yaml:3:21: flows.udp_idle_timeout: must be greater than zero "
+	  "(expected a duration from 1ms to 596h)" },
+	{ IF0 "flows:\n  tcp_idle_timeout: 600h\n", -EINVAL,
+	  "sluiced.yaml:3:21: flows.tcp_idle_timeout: 600h is out of range "
+	  "(expected a duration from 1ms to 596h)" },
+	{ IF0 "flows:\n  sweep_interval: 10ms\n", -EINVAL,
+	  "sluiced.yaml:3:19: flows.sweep_interval: 10ms is out of range "
+	  "(expected a duration from 100ms to 1m)" },
+	{ IF0 "flows:\n  close_grace: 1m\n", -EINVAL,
+	  "sluiced.yaml:3:16: flows.close_grace: close_grace (1m) must be shorter than "
+	  "udp_idle_timeout (30s)" },
+	{ IF0 "flows:\n  udp_idle_timeout: 1s\n", -EINVAL,
+	  "sluiced.yaml:3:21: flows.udp_idle_timeout: close_grace (2s) must be shorter than "
+	  "udp_idle_timeout (1s)" },
+	/* maglev and drain */
+	{ IF0 "maglev:\n  table_size: 65536\n", -EINVAL,
+	  "sluiced.yaml:3:15: maglev.table_size: 65536 is not a prime "
+	  "(Maglev needs a prime table size; nearest primes: 65521 and 65537)" },
+	{ IF0 "maglev:\n  table_size: 1000\n", -EINVAL,
+	  "sluiced.yaml:3:15: maglev.table_size: 1000 is out of range (expected an integer 1021..655373)" },
+	{ IF0 "maglev:\n  seed: 4294967296\n", -EINVAL,
+	  "sluiced.yaml:3:9: maglev.seed: 4294967296 is out of range (expected an integer 0..4294967295)" },
+	{ IF0 "maglev:\n  seed: -1\n", -EINVAL,
+	  "sluiced.yaml:3:9: maglev.seed: -1 is out of range (expected an integer 0..4294967295)" },
+	{ IF0 "drain:\n  default_timeout: 0s\n", -EINVAL,
+	  "sluiced.yaml:3:20: drain.default_timeout: 0s is too short (expected at least 1ms)" },
+	/* control, metrics, paths */
+	{ IF0 "control:\n  socket: run/sluice.sock\n", -EINVAL,
+	  "sluiced.yaml:3:11: control.socket: \"run/sluice.sock\" is not an absolute path" },
+	{ IF0 "control:\n  socket: " LONG_SOCK "\n", -EINVAL,
+	  "sluiced.yaml:3:11: control.socket: \"/run/sluice/xxx" },
+	{ IF0 "control:\n  socket: " LONG_SOCK "\n", -EINVAL,
+	  "is 116 bytes long (a Unix socket path must be at most 107)" },
+	{ IF0 "metrics:\n  listen: localhost:9469\n", -EINVAL,
+	  "sluiced.yaml:3:11: metrics.listen: invalid address \"localhost:9469\": "
+	  "\"localhost\" is not a valid IPv4 address" },
+	{ IF0 "metrics:\n  listen: 127.0.0.1:0\n", -EINVAL,
+	  "sluiced.yaml:3:11: metrics.listen: port 0 is not allowed" },
+	{ IF0 "paths:\n  pin_dir: sluice\n", -EINVAL,
+	  "sluiced.yaml:3:12: paths.pin_dir: \"sluice\" is not an absolute path" },
+	/* vips */
+	{ IF0 "vips: 198.18.0.100:80/tcp\n", -EINVAL,
+	  "sluiced.yaml:2:7: vips: expected a list of VIPs, got a scalar" },
+	{ IF0 "vips:\n  - backends: []\n", -EINVAL,
+	  "sluiced.yaml:3:5: vips[0].vip: required field is missing (e.g. vip: 198.18.0.100:80/tcp)" },
+	{ IF0 "vips:\n  - vip: 1.2.3.4:80\n", -EINVAL,
+	  "sluiced.yaml:3:10: vips[0].vip: invalid VIP \"1.2.3.4:80\": missing protocol "
+	  "(expected ADDR:PORT/tcp or ADDR:PORT/udp, IPv6 as [ADDR]:PORT/tcp)" },
+	{ IF0 "vips:\n  - vip: 198.18.0.100:80/tcp\n  - vip: 198.18.0.100:80/udp\n"
+	  "  - vip: 198.18.0.100:80/tcp\n", -EINVAL,
+	  "sluiced.yaml:5:10: vips[2].vip: duplicate VIP 198.18.0.100:80/tcp (already defined as vips[0])" },
+	{ IF0 "vips:\n  - vip: \"[fd00::100]:443/udp\"\n  - vip: \"[FD00:0::100]:443/udp\"\n",
+	  -EINVAL,
+	  "sluiced.yaml:4:10: vips[1].vip: duplicate VIP [fd00::100]:443/udp (already defined as vips[0])" },
+	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends: {address: 198.18.1.10}\n",
+	  -EINVAL,
+	  "sluiced.yaml:5:16: vips[0].backends: expected a list of backends, got a mapping" },
+	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n      - weight: 5\n",
+	  -EINVAL,
+	  "sluiced.yaml:6:9: vips[0].backends[0].address: required field is missing" },
+	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n      - address: 198.18.1\n",
+	  -EINVAL,
+	  "sluiced.yaml:6:18: vips[0].backends[0].address: \"198.18.1\" is not an IP address" },
+	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+	  "      - address: 198.18.1.10\n      - address: 198.18.1.11\n      - address: 198.18.1.10\n",
+	  -EINVAL,
+	  "sluiced.yaml:8:18: vips[0].backends[2].address: duplicate backend 198.18.1.10 "
+	  "(already listed as vips[0].backends[0])" },
+	{ IF0 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n      - address: 198.18.1.10\n",
+	  -EINVAL,
+	  "sluiced.yaml:5:18: vips[0].backends[0].address: IPv4 backend needs encap.source_v4" },
+	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+	  "      - address: 198.18.1.10\n      - address: fd00:1::10\n", -EINVAL,
+	  "sluiced.yaml:7:18: vips[0].backends[1].address: IPv6 backend needs encap.source_v6" },
+	/* The example from the design notes, to the line and column. */
+	{ "# sluiced test config\n"
+	  "interfaces:\n"
+	  "  - name: eth0\n"
+	  "encap:\n"
+	  "  source_v4: 198.18.0.1\n"
+	  "vips:\n"
+	  "  - vip: 198.18.0.100:80/tcp\n"
+	  "    backends:\n"
+	  "      - address: 198.18.1.10\n"
+	  "  - vip: 198.18.0.100:443/tcp\n"
+	  "    backends:\n"
+	  "      # weights: 0..10000\n"
+	  "      - address: 198.18.1.10\n"
+	  "        weight: abc\n", -EINVAL,
+	  "sluiced.yaml:14:17: vips[1].backends[0].weight: \"abc\" is not a number "
+	  "(expected an integer 0..10000)" },
+	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+	  "      - address: 198.18.1.10\n        weight: 10001\n", -EINVAL,
+	  "sluiced.yaml:7:17: vips[0].backends[0].weight: 10001 is out of range "
+	  "(expected an integer 0..10000)" },
+	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+	  "      - address: 198.18.1.10\n        weight:\n", -EINVAL,
+	  "sluiced.yaml:7:9: vips[0].backends[0].weight: missing value (expected an integer 0..10000)" },
+};
+
+/* Every row is checked and every mismatch printed before the test fails. */
+static void test_bad_configs(void **state)
+{
+	struct sl_config cfg;
+	char err[ERR_MAX];
+	int ret, failed = 0;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(bad_configs); i++) {
+		const char *want = bad_configs[i].want;
+
+		ret = load_text(bad_configs[i].yaml, &cfg, err);
+		if (ret != bad_configs[i].ret || !strstr(err, want) ||
+		    strncmp(err, tmp_file, strlen(tmp_file))) {
+			print_error("bad_configs[%zu]:\n  got:      %d \"%s\"\n"
+				    "  expected: %d \"...%s...\"\n",
+				    i, ret, err, bad_configs[i].ret, want);
+			failed++;
+		}
+		/* Failed loads leave no memory behind. */
+		if (cfg.vips || cfg.n_vips) {
+			print_error("bad_configs[%zu]: VIPs left allocated\n", i);
+			failed++;
+		}
+	}
+	assert_int_equal(failed, 0);
+}
+
+/* An error after VIPs were allocated frees them and resets every field. */
+static void test_error_resets(void **state)
+{
+	struct sl_config cfg, def;
+	char err[ERR_MAX];
+
+	(void)state;
+	assert_int_equal(load_text("instance: other\n" IF0 ENC4 "vips:\n"
+				   "  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+				   "      - address: 198.18.1.10\n"
+				   "  - vip: 198.18.0.100:81/tcp\n    backends:\n"
+				   "      - address: 198.18.1.10\n        weight: -3\n",
+				   &cfg, err), -EINVAL);
+	assert_non_null(strstr(err, "vips[1].backends[0].weight"));
+	sl_config_defaults(&def);
+	assert_same_settings(&cfg, &def);
+	assert_int_equal(cfg.n_ifaces, 0);
+	assert_null(cfg.vips);
+	sl_config_free(&cfg);
+}
+
+static void test_file_errors(void **state)
+{
+	struct sl_config cfg;
+	char err[ERR_MAX];
+
+	(void)state;
+	assert_int_equal(sl_config_load("/nonexistent/sluiced.yaml", &cfg, err, sizeof(err)),
+			 -ENOENT);
+	assert_string_equal(err, "/nonexistent/sluiced.yaml: cannot open: No such file or directory");
+	assert_int_equal(sl_config_load(tmp_dir, &cfg, err, sizeof(err)), -EISDIR);
+	assert_non_null(strstr(err, "cannot open: Is a directory"));
+	/* No err buffer: still fails cleanly. */
+	write_file("interfaces: 3\n");
+	assert_int_equal(sl_config_load(tmp_file, &cfg, NULL, 0), -EINVAL);
+	/* A tiny err buffer is cut short, not overrun. */
+	memset(err, 'x', sizeof(err));
+	assert_int_equal(sl_config_load(tmp_file, &cfg, err, 5), -EINVAL);
+	assert_int_equal(strlen(err), 4);
+	assert_int_equal(err[5], 'x');
+}
+
+/* libfyaml must not print its own diagnostics: sluiced prints ours. */
+static void test_quiet(void **state)
+{
+	static const char *const texts[] = {
+		"interfaces: [{name: eth0}\n", "a: 1\na: 2\n", "a: *nope\n", "",
+		"interfaces:\tx\n  y: 1\n",
+	};
+	struct sl_config cfg;
+	char err[ERR_MAX], capture[] = "/tmp/sluice-test-stderr-XXXXXX";
+	struct stat st;
+	int fd, saved;
+	size_t i;
+
+	(void)state;
+	fd = mkstemp(capture);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	for (i = 0; i < ARRAY_SIZE(texts); i++)
+		load_text(texts[i], &cfg, err);
+	sl_config_load("/nonexistent.yaml", &cfg, err, sizeof(err));
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	assert_int_equal(fstat(fd, &st), 0);
+	close(fd);
+	unlink(capture);
+	assert_int_equal(st.st_size, 0);
+}
+
+/* --- generated configs at and past the limits --- */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void __attribute__((format(printf, 2, 3))) bprintf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		assert_true(n >= 0);
+		if (b->p && b->len + n < b->cap)
+			break;
+		b->cap = (b->cap + n + 1) * 2;
+		b->p = realloc(b->p, b->cap);
+		assert_non_null(b->p);
+	}
+	b->len += n;
+}
+
+/* Header of 3 lines; VIP i's backends follow, one line each, from line 6. */
+static void gen_vip(struct buf *b, unsigned int vip, unsigned int n_backends,
+		    unsigned int first)
+{
+	unsigned int i, a;
+
+	bprintf(b, "  - vip: 198.18.%u.%u:80/tcp\n", vip / 250, vip % 250 + 1);
+	if (!n_backends)
+		return;
+	bprintf(b, "    backends:\n");
+	for (i = 0; i < n_backends; i++) {
+		a = first + i;
+		bprintf(b, "      - address: 10.%u.%u.%u\n", a >> 16, (a >> 8) & 0xff, a & 0xff);
+	}
+}
+
+static int load_generated(struct buf *b, const char *maglev, unsigned int n_vips,
+			  const unsigned int *backends, struct sl_config *cfg, char *err)
+{
+	unsigned int i, first = 1;
+	int ret;
+
+	b->len = 0;
+	bprintf(b, IF0 ENC4 "maglev: {table_size: %s}\nvips:\n", maglev);
+	for (i = 0; i < n_vips; i++) {
+		gen_vip(b, i, backends ? backends[i] : 0, first);
+		first += backends ? backends[i] : 0;
+	}
+	ret = load_text(b->p, cfg, err);
+	return ret;
+}
+
+static void test_limits(void **state)
+{
+	unsigned int counts[SLUICE_MAX_VIPS + 1] = { 0 };
+	struct buf b = { 0 };
+	struct sl_config cfg;
+	char err[ERR_MAX], want[256];
+
+	(void)state;
+	/* 256 VIPs fit, 257 do not; VIP i is on line 5 + i. */
+	assert_int_equal(load_generated(&b, "65537", SLUICE_MAX_VIPS, NULL, &cfg, err), 0);
+	assert_int_equal(cfg.n_vips, SLUICE_MAX_VIPS);
+	sl_config_free(&cfg);
+	assert_int_equal(load_generated(&b, "65537", SLUICE_MAX_VIPS + 1, NULL, &cfg, err), -EINVAL);
+	snprintf(want, sizeof(want), "sluiced.yaml:%d:5: vips[256]: too many VIPs (at most 256)",
+		 5 + SLUICE_MAX_VIPS);
+	check_contains("257 vips", err, want);
+
+	/* 4096 backends in one VIP fit; 4097 do not. */
+	counts[0] = SLUICE_MAX_BACKENDS;
+	assert_int_equal(load_generated(&b, "65537", 1, counts, &cfg, err), 0);
+	assert_int_equal(cfg.vips[0].n_backends, SLUICE_MAX_BACKENDS);
+	sl_config_free(&cfg);
+	counts[0] = SLUICE_MAX_BACKENDS + 1;
+	assert_int_equal(load_generated(&b, "65537", 1, counts, &cfg, err), -EINVAL);
+	check_contains("4097 backends", err,
+		       "sluiced.yaml:7:9: vips[0].backends: 4097 backends, at most 4096 per VIP");
+
+	/* 4096 pairs across VIPs fit; one more is reported at the first one over. */
+	counts[0] = 4000;
+	counts[1] = 96;
+	assert_int_equal(load_generated(&b, "65537", 2, counts, &cfg, err), 0);
+	sl_config_free(&cfg);
+	counts[1] = 97;
+	assert_int_equal(load_generated(&b, "65537", 2, counts, &cfg, err), -EINVAL);
+	snprintf(want, sizeof(want), "sluiced.yaml:%d:9: vips[1].backends[96]: too many backends "
+		 "in total (at most 4096 (VIP, backend) pairs across all VIPs)",
+		 5 + 2 + 4000 + 2 + 96);
+	check_contains("4097 pairs", err, want);
+
+	/* A VIP cannot have more backends than Maglev slots. */
+	counts[0] = 1022;
+	assert_int_equal(load_generated(&b, "1021", 1, counts, &cfg, err), -EINVAL);
+	check_contains("ring", err, "sluiced.yaml:7:9: vips[0].backends: 1022 backends do not fit "
+		       "a Maglev table of 1021 slots (raise maglev.table_size)");
+	free(b.p);
+}
+
+static void test_too_many_interfaces(void **state)
+{
+	struct buf b = { 0 };
+	struct sl_config cfg;
+	char err[ERR_MAX];
+	int i;
+
+	(void)state;
+	bprintf(&b, "interfaces:\n");
+	for (i = 0; i < SL_CFG_MAX_IFACES; i++)
+		bprintf(&b, "  - name: eth%d\n", i);
+	assert_int_equal(load_text(b.p, &cfg, err), 0);
+	assert_int_equal(cfg.n_ifaces, SL_CFG_MAX_IFACES);
+	assert_string_equal(cfg.ifaces[15].name, "eth15");
+	bprintf(&b, "  - name: eth%d\n", i);
+	assert_int_equal(load_text(b.p, &cfg, err), -EINVAL);
+	check_contains("17 interfaces", err,
+		       "sluiced.yaml:18:5: interfaces[16]: too many interfaces (at most 16)");
+	free(b.p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_example_file),
+		cmocka_unit_test(test_minimal),
+		cmocka_unit_test(test_null_sections),
+		cmocka_unit_test(test_instance_paths),
+		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_anchor_alias),
+		cmocka_unit_test(test_bad_configs),
+		cmocka_unit_test(test_error_resets),
+		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_quiet),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_too_many_interfaces),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,998 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Loads sluiced's YAML config with libfyaml and validates it, with FILE:LINE:COL errors. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <libfyaml.h>
+
+#include "config.h"
+
+#define FIELD_MAX	96	/* "vips[255].backends[4095].address" and some */
+#define QUOTE_MAX	64	/* how much of a bad value a message repeats */
+#define NUM_MAX		32	/* longest integer or duration text we look at */
+
+/* A sun_path holds the socket path and its NUL. */
+#define SOCKET_PATH_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+struct ctx {
+	const char *file;
+	char *err;
+	size_t errlen;
+	struct sl_config *cfg;
+	size_t total_backends;	/* (VIP, backend) pairs so far */
+};
+
+/* A YAML value with where it came from, for errors. */
+struct yval {
+	bool set;		/* the key was given (its value may still be null) */
+	struct fy_node *node;	/* value; NULL or a null scalar: empty */
+	struct fy_node *key;	/* what to point at when node has no position */
+	char path[FIELD_MAX];	/* field path: "vips[1].backends[0].weight" */
+};
+
+/* --- positions and messages --- */
+
+/*
+ * First source position inside a node. libfyaml 0.7 has no public
+ * fy_node_get_start_mark(), but scalars carry their token, and a
+ * collection starts where its first scalar does.
+ */
+static bool node_mark(struct fy_node *n, int depth, int *line, int *col)
+{
+	const struct fy_mark *m;
+	struct fy_node_pair *p;
+	struct fy_token *t;
+	void *it = NULL;
+
+	if (!n || depth > 16)
+		return false;
+	switch (fy_node_get_type(n)) {
+	case FYNT_SCALAR:
+		t = fy_node_get_scalar_token(n);
+		m = t ? fy_token_start_mark(t) : NULL;
+		if (!m)
+			return false;
+		*line = m->line + 1;
+		*col = m->column + 1;
+		/* Quoted scalars' marks start after the quote: point at the quote. */
+		if ((fy_node_get_style(n) == FYNS_SINGLE_QUOTED ||
+		     fy_node_get_style(n) == FYNS_DOUBLE_QUOTED) && *col > 1)
+			(*col)--;
+		return true;
+	case FYNT_MAPPING:
+		p = fy_node_mapping_iterate(n, &it);
+		return p && (node_mark(fy_node_pair_key(p), depth + 1, line, col) ||
+			     node_mark(fy_node_pair_value(p), depth + 1, line, col));
+	case FYNT_SEQUENCE:
+		return node_mark(fy_node_sequence_iterate(n, &it), depth + 1, line, col);
+	}
+	return false;
+}
+
+/* Copy text for a message: truncated, control bytes replaced. */
+static void quote(const char *s, size_t n, char *out, size_t outlen)
+{
+	size_t i, max = outlen - 1;
+	bool cut = n > max;
+
+	if (cut)
+		n = max - 3;
+	for (i = 0; i < n; i++)
+		out[i] = isprint((unsigned char)s[i]) ? s[i] : '?';
+	strcpy(out + n, cut ? "..." : "");
+}
+
+/* "FILE:LINE:COL: PATH: message"; always returns -EINVAL. */
+static int __attribute__((format(printf, 3, 4)))
+cfg_err(struct ctx *c, const struct yval *v, const char *fmt, ...)
+{
+	int line = 1, col = 1, n;
+	va_list ap;
+
+	if (!c->err || !c->errlen)
+		return -EINVAL;
+	if (!node_mark(v->node, 0, &line, &col))
+		node_mark(v->key, 0, &line, &col);
+	n = snprintf(c->err, c->errlen, "%s:%d:%d: %s%s", c->file, line, col,
+		     v->path, v->path[0] ? ": " : "");
+	if (n >= 0 && (size_t)n < c->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(c->err + n, c->errlen - n, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* Plain "", "~" and "null" are YAML's nulls: "flows:" with nothing under it. */
+static bool is_null(struct fy_node *n)
+{
+	const char *s;
+	size_t len;
+
+	if (!n)
+		return true;
+	if (!fy_node_is_scalar(n) || fy_node_get_style(n) != FYNS_PLAIN)
+		return false;
+	s = fy_node_get_scalar(n, &len);
+	if (!s || !len)
+		return true;
+	return (len == 1 && s[0] == '~') ||
+	       (len == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) ||
+			     !memcmp(s, "NULL", 4)));
+}
+
+static const char *node_kind(struct fy_node *n)
+{
+	if (is_null(n))
+		return "an empty value";
+	switch (fy_node_get_type(n)) {
+	case FYNT_MAPPING:
+		return "a mapping";
+	case FYNT_SEQUENCE:
+		return "a list";
+	default:
+		return "a scalar";
+	}
+}
+
+/* Append src to a FIELD_MAX path; a cut-off path still tells where. */
+static void path_append(char *dst, const char *src)
+{
+	size_t n = strlen(dst);
+	size_t m = strnlen(src, FIELD_MAX - 1 - n);
+
+	memcpy(dst + n, src, m);
+	dst[n + m] = '\0';
+}
+
+static void child_path(char *dst, const char *parent, const char *name, size_t len)
+{
+	char q[33];
+
+	quote(name, len, q, sizeof(q));
+	dst[0] = '\0';
+	path_append(dst, parent);
+	if (parent[0])
+		path_append(dst, ".");
+	path_append(dst, q);
+}
+
+static void item_path(char *dst, const char *parent, size_t idx)
+{
+	char i[24];
+
+	snprintf(i, sizeof(i), "[%zu]", idx);
+	dst[0] = '\0';
+	path_append(dst, parent);
+	path_append(dst, i);
+}
+
+/* --- generic node access --- */
+
+/*
+ * Sort the keys of a mapping into out[] (same order as names[]), rejecting
+ * unknown keys. A null value counts as an empty mapping, so a section
+ * whose keys are all commented out is just defaults.
+ */
+static int collect(struct ctx *c, const struct yval *map, const char *const *names,
+		   size_t n, struct yval *out)
+{
+	struct fy_node_pair *p;
+	struct fy_node *k;
+	const char *s;
+	char allowed[256];
+	void *it = NULL;
+	size_t i, len, off = 0;
+
+	for (i = 0, allowed[0] = '\0'; i < n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		out[i].key = map->node ? map->node : map->key;
+		child_path(out[i].path, map->path, names[i], strlen(names[i]));
+		off += snprintf(allowed + off, sizeof(allowed) - off, "%s%s",
+				i ? ", " : "", names[i]);
+	}
+	if (is_null(map->node))
+		return 0;
+	if (!fy_node_is_mapping(map->node))
+		return cfg_err(c, map, "expected a mapping (keys: %s), got %s", allowed,
+			       node_kind(map->node));
+
+	while ((p = fy_node_mapping_iterate(map->node, &it))) {
+		struct yval kv = { .node = fy_node_pair_key(p), .key = map->node };
+
+		k = kv.node;
+		strcpy(kv.path, map->path);
+		if (!k || !fy_node_is_scalar(k) || is_null(k))
+			return cfg_err(c, &kv, "keys must be plain names, got %s",
+				       node_kind(k));
+		s = fy_node_get_scalar(k, &len);
+		for (i = 0; i < n; i++)
+			if (strlen(names[i]) == len && !memcmp(names[i], s, len))
+				break;
+		if (i < n) {
+			out[i].set = true;
+			out[i].node = fy_node_pair_value(p);
+			out[i].key = k;
+			continue;
+		}
+		child_path(kv.path, map->path, s, len);
+		return cfg_err(c, &kv, "unknown key (allowed: %s)", allowed);
+	}
+	return 0;
+}
+
+static bool present(const struct yval *v)
+{
+	return v->set;
+}
+
+/* The error for a required field that is absent from its mapping. */
+static int missing(struct ctx *c, const struct yval *map, const struct yval *field,
+		   const char *example)
+{
+	struct yval v = { .node = map->node, .key = map->key };
+
+	strcpy(v.path, field->path);
+	return cfg_err(c, &v, "required field is missing (e.g. %s)", example);
+}
+
+/* The scalar text of v in buf; expect says what would have been right. */
+static int get_text(struct ctx *c, const struct yval *v, const char *expect,
+		    char *buf, size_t size)
+{
+	const char *s;
+	size_t len;
+
+	if (is_null(v->node))
+		return cfg_err(c, v, "missing value (expected %s)", expect);
+	if (!fy_node_is_scalar(v->node))
+		return cfg_err(c, v, "expected %s, got %s", expect, node_kind(v->node));
+	s = fy_node_get_scalar(v->node, &len);
+	if (memchr(s, '\0', len))
+		return cfg_err(c, v, "contains a NUL byte (expected %s)", expect);
+	if (len >= size)
+		return cfg_err(c, v, "value is too long: %zu bytes (expected %s, at most %zu bytes)",
+			       len, expect, size - 1);
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return 0;
+}
+
+static int get_uint(struct ctx *c, const struct yval *v, __u64 min, __u64 max,
+		    __u64 *out)
+{
+	char expect[64], buf[NUM_MAX], q[QUOTE_MAX + 1];
+	const char *p;
+	__u64 val = 0;
+	bool over = false;
+	int ret;
+
+	snprintf(expect, sizeof(expect), "an integer %llu..%llu",
+		 (unsigned long long)min, (unsigned long long)max);
+	ret = get_text(c, v, expect, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	quote(buf, strlen(buf), q, sizeof(q));
+	p = buf[0] == '-' ? buf + 1 : buf;
+	if (!*p || strspn(p, "0123456789") != strlen(p))
+		return cfg_err(c, v, "\"%s\" is not a number (expected %s)", q, expect);
+	for (; *p; p++)
+		over |= __builtin_mul_overflow(val, 10, &val) ||
+			__builtin_add_overflow(val, (__u64)(*p - '0'), &val);
+	if (buf[0] == '-' || over || val < min || val > max)
+		return cfg_err(c, v, "%s is out of range (expected %s)", q, expect);
+	*out = val;
+	return 0;
+}
+
+static int get_u32(struct ctx *c, const struct yval *v, __u32 min, __u32 max, __u32 *out)
+{
+	__u64 val = 0;
+	int ret;
+
+	ret = get_uint(c, v, min, max, &val);
+	if (!ret)
+		*out = (__u32)val;
+	return ret;
+}
+
+/* Duration within [min, max] ms; max UINT64_MAX means "no upper bound". */
+static int get_duration(struct ctx *c, const struct yval *v, __u64 min, __u64 max,
+			__u64 *out)
+{
+	char buf[NUM_MAX], perr[256], lo[SL_DURATION_STR_MAX], hi[SL_DURATION_STR_MAX];
+	__u64 ms;
+	int ret;
+
+	ret = get_text(c, v, "a duration such as 90s, 5m or 1h30m", buf, sizeof(buf));
+	if (ret)
+		return ret;
+	if (sl_parse_duration_ms(buf, &ms, perr, sizeof(perr)))
+		return cfg_err(c, v, "%s", perr);
+	if (ms >= min && ms <= max) {
+		*out = ms;
+		return 0;
+	}
+	sl_format_duration(min, lo, sizeof(lo));
+	sl_format_duration(max, hi, sizeof(hi));
+	if (max == UINT64_MAX)
+		return cfg_err(c, v, "%s is too short (expected at least %s)", buf, lo);
+	if (ms == 0)
+		return cfg_err(c, v, "must be greater than zero (expected a duration from %s to %s)",
+			       lo, hi);
+	return cfg_err(c, v, "%s is out of range (expected a duration from %s to %s)",
+		       buf, lo, hi);
+}
+
+/* A unicast address; family 0 takes either. */
+static int get_addr(struct ctx *c, const struct yval *v, __u8 want,
+		    struct sluice_addr *addr, __u8 *family)
+{
+	const char *expect = want == SLUICE_AF_INET ? "an IPv4 address such as 198.18.0.1" :
+			     want == SLUICE_AF_INET6 ? "an IPv6 address such as fd00::1" :
+			     "an IPv4 or IPv6 address such as 198.18.1.10 or fd00::10";
+	char buf[SL_ADDR_STR_MAX + 16], q[QUOTE_MAX + 1];
+	int ret;
+
+	ret = get_text(c, v, expect, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	quote(buf, strlen(buf), q, sizeof(q));
+	if (sl_parse_addr(buf, addr, family))
+		return cfg_err(c, v, "\"%s\" is not an IP address (expected %s)", q, expect);
+	if (want && *family != want)
+		return cfg_err(c, v, "\"%s\" is an IPv%u address (expected %s)", q,
+			       *family, expect);
+	if (!sl_addr_is_unicast(addr, *family))
+		return cfg_err(c, v, "\"%s\" is not a unicast address (expected %s)", q, expect);
+	return 0;
+}
+
+/* An absolute path of at most max bytes into buf (PATH_MAX bytes). */
+static int get_path(struct ctx *c, const struct yval *v, size_t max, char *buf)
+{
+	char q[QUOTE_MAX + 1];
+	int ret;
+
+	ret = get_text(c, v, "an absolute path", buf, PATH_MAX);
+	if (ret)
+		return ret;
+	quote(buf, strlen(buf), q, sizeof(q));
+	if (buf[0] != '/')
+		return cfg_err(c, v, "\"%s\" is not an absolute path (expected a path starting with /)",
+			       q);
+	if (strlen(buf) > max)
+		return cfg_err(c, v, "\"%s\" is %zu bytes long (a Unix socket path must be at most %zu)",
+			       q, strlen(buf), max);
+	return 0;
+}
+
+/* --- sections --- */
+
+static void derive_paths(struct sl_config *cfg)
+{
+	snprintf(cfg->control_socket, sizeof(cfg->control_socket), SL_CFG_SOCKET_FMT,
+		 cfg->instance);
+	snprintf(cfg->pin_dir, sizeof(cfg->pin_dir), SL_CFG_PIN_DIR_FMT, cfg->instance);
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), SL_CFG_STATE_DIR_FMT, cfg->instance);
+}
+
+static int parse_instance(struct ctx *c, const struct yval *v)
+{
+	static const char *expect = "1..32 characters from a-z, 0-9, _ and -";
+	char buf[SL_CFG_INSTANCE_MAX + 1], q[QUOTE_MAX + 1];
+	int ret;
+
+	if (!present(v))
+		return 0;
+	ret = get_text(c, v, expect, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	if (!buf[0] || strspn(buf, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(buf)) {
+		quote(buf, strlen(buf), q, sizeof(q));
+		return cfg_err(c, v, "\"%s\" is not a valid instance name (expected %s)", q, expect);
+	}
+	strcpy(c->cfg->instance, buf);
+	/* Paths follow the instance unless the control/paths sections say otherwise. */
+	derive_paths(c->cfg);
+	return 0;
+}
+
+/* What the kernel's dev_valid_name() accepts. */
+static bool valid_ifname(const char *s)
+{
+	return s[0] && strcmp(s, ".") && strcmp(s, "..") && !strpbrk(s, "/: \t\n\r\v\f");
+}
+
+static int parse_iface(struct ctx *c, const struct yval *item, size_t idx)
+{
+	static const char *const keys[] = { "name", "mode" };
+	static const char *expect = "an interface name of 1..15 characters without \"/\", \":\" or spaces";
+	struct sl_cfg_iface *ifc = &c->cfg->ifaces[idx];
+	struct yval f[ARRAY_SIZE(keys)];
+	char buf[IFNAMSIZ], mode[16], q[QUOTE_MAX + 1];
+	size_t i;
+	int ret;
+
+	ret = collect(c, item, keys, ARRAY_SIZE(keys), f);
+	if (ret)
+		return ret;
+	if (!present(&f[0]))
+		return missing(c, item, &f[0], "name: eth0");
+	ret = get_text(c, &f[0], expect, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	quote(buf, strlen(buf), q, sizeof(q));
+	if (!valid_ifname(buf))
+		return cfg_err(c, &f[0], "\"%s\" is not a valid interface name (expected %s)",
+			       q, expect);
+	for (i = 0; i < idx; i++)
+		if (!strcmp(c->cfg->ifaces[i].name, buf))
+			return cfg_err(c, &f[0], "interface \"%s\" is listed twice (also interfaces[%zu])",
+				       q, i);
+	strcpy(ifc->name, buf);
+	ifc->mode = SL_XDP_MODE_NATIVE;
+	if (!present(&f[1]))
+		return 0;
+	ret = get_text(c, &f[1], "native or skb", mode, sizeof(mode));
+	if (ret)
+		return ret;
+	if (!strcmp(mode, "skb"))
+		ifc->mode = SL_XDP_MODE_SKB;
+	else if (strcmp(mode, "native"))
+		return cfg_err(c, &f[1], "\"%s\" is not a valid mode (expected native or skb)", mode);
+	return 0;
+}
+
+static int parse_interfaces(struct ctx *c, const struct yval *v)
+{
+	struct yval item = { .key = v->key };
+	size_t n = 0;
+	void *it = NULL;
+	int ret;
+
+	if (is_null(v->node))
+		return cfg_err(c, v, "at least one interface is required (e.g. interfaces: [{name: eth0}])");
+	if (!fy_node_is_sequence(v->node))
+		return cfg_err(c, v, "expected a list of interfaces, got %s", node_kind(v->node));
+	while ((item.node = fy_node_sequence_iterate(v->node, &it))) {
+		item_path(item.path, v->path, n);
+		if (n == SL_CFG_MAX_IFACES)
+			return cfg_err(c, &item, "too many interfaces (at most %d)",
+				       SL_CFG_MAX_IFACES);
+		ret = parse_iface(c, &item, n);
+		if (ret)
+			return ret;
+		c->cfg->n_ifaces = ++n;
+	}
+	if (!n)
+		return cfg_err(c, v, "at least one interface is required (e.g. interfaces: [{name: eth0}])");
+	return 0;
+}
+
+static int parse_encap(struct ctx *c, const struct yval *v)
+{
+	static const char *const keys[] = { "source_v4", "source_v6" };
+	struct sl_config *cfg = c->cfg;
+	struct yval f[ARRAY_SIZE(keys)];
+	__u8 fam;
+	int ret;
+
+	ret = collect(c, v, keys, ARRAY_SIZE(keys), f);
+	if (!ret && present(&f[0])) {
+		ret = get_addr(c, &f[0], SLUICE_AF_INET, &cfg->source_v4, &fam);
+		cfg->has_source_v4 = !ret;
+	}
+	if (!ret && present(&f[1])) {
+		ret = get_addr(c, &f[1], SLUICE_AF_INET6, &cfg->source_v6, &fam);
+		cfg->has_source_v6 = !ret;
+	}
+	return ret;
+}
+
+static int parse_flows(struct ctx *c, const struct yval *v)
+{
+	static const char *const keys[] = {
+		"table_size", "tcp_idle_timeout", "udp_idle_timeout", "close_grace",
+		"sweep_interval",
+	};
+	enum { F_SIZE, F_TCP, F_UDP, F_GRACE, F_SWEEP };
+	struct sl_config *cfg = c->cfg;
+	struct yval f[ARRAY_SIZE(keys)];
+	char g[SL_DURATION_STR_MAX], u[SL_DURATION_STR_MAX];
+	int ret;
+
+	ret = collect(c, v, keys, ARRAY_SIZE(keys), f);
+	if (!ret && present(&f[F_SIZE]))
+		ret = get_u32(c, &f[F_SIZE], SL_CFG_FLOWS_MIN, SLUICE_FLOWS_MAX,
+			      &cfg->flow_table_size);
+	if (!ret && present(&f[F_TCP]))
+		ret = get_duration(c, &f[F_TCP], 1, SL_CFG_TIMEOUT_MAX_MS,
+				   &cfg->tcp_idle_timeout_ms);
+	if (!ret && present(&f[F_UDP]))
+		ret = get_duration(c, &f[F_UDP], 1, SL_CFG_TIMEOUT_MAX_MS,
+				   &cfg->udp_idle_timeout_ms);
+	if (!ret && present(&f[F_GRACE]))
+		ret = get_duration(c, &f[F_GRACE], 1, SL_CFG_TIMEOUT_MAX_MS,
+				   &cfg->close_grace_ms);
+	if (!ret && present(&f[F_SWEEP]))
+		ret = get_duration(c, &f[F_SWEEP], SL_CFG_SWEEP_MIN_MS, SL_CFG_SWEEP_MAX_MS,
+				   &cfg->sweep_interval_ms);
+	if (ret || cfg->close_grace_ms < cfg->udp_idle_timeout_ms)
+		return ret;
+	sl_format_duration(cfg->close_grace_ms, g, sizeof(g));
+	sl_format_duration(cfg->udp_idle_timeout_ms, u, sizeof(u));
+	return cfg_err(c, present(&f[F_GRACE]) ? &f[F_GRACE] : &f[F_UDP],
+		       "close_grace (%s) must be shorter than udp_idle_timeout (%s)", g, u);
+}
+
+static bool is_prime(__u32 n)
+{
+	__u32 d;
+
+	if (n < 2)
+		return false;
+	for (d = 2; (__u64)d * d <= n; d++)
+		if (n % d == 0)
+			return false;
+	return true;
+}
+
+static int parse_maglev(struct ctx *c, const struct yval *v)
+{
+	static const char *const keys[] = { "table_size", "seed" };
+	struct sl_config *cfg = c->cfg;
+	struct yval f[ARRAY_SIZE(keys)];
+	__u32 lo, hi;
+	int ret;
+
+	ret = collect(c, v, keys, ARRAY_SIZE(keys), f);
+	if (!ret && present(&f[1]))
+		ret = get_u32(c, &f[1], 0, UINT32_MAX, &cfg->maglev_seed);
+	if (ret || !present(&f[0]))
+		return ret;
+	ret = get_u32(c, &f[0], SL_CFG_RING_MIN, SLUICE_RING_SIZE_MAX, &cfg->maglev_table_size);
+	if (ret || is_prime(cfg->maglev_table_size))
+		return ret;
+	/* Both ends of the range are primes, so a neighbour always exists. */
+	for (lo = cfg->maglev_table_size; !is_prime(lo); lo--)
+		;
+	for (hi = cfg->maglev_table_size; !is_prime(hi); hi++)
+		;
+	return cfg_err(c, &f[0], "%u is not a prime (Maglev needs a prime table size; nearest primes: %u and %u)",
+		       cfg->maglev_table_size, lo, hi);
+}
+
+static int parse_drain(struct ctx *c, const struct yval *v)
+{
+	static const char *const keys[] = { "default_timeout" };
+	struct yval f[ARRAY_SIZE(keys)];
+	int ret;
+
+	ret = collect(c, v, keys, ARRAY_SIZE(keys), f);
+	if (!ret && present(&f[0]))
+		ret = get_duration(c, &f[0], 1, UINT64_MAX, &c->cfg->drain_timeout_ms);
+	return ret;
+}
+
+static int parse_control(struct ctx *c, const struct yval *v)
+{
+	static const char *const keys[] = { "socket" };
+	struct yval f[ARRAY_SIZE(keys)];
+	int ret;
+
+	ret = collect(c, v, keys, ARRAY_SIZE(keys), f);
+	if (!ret && present(&f[0]))
+		ret = get_path(c, &f[0], SOCKET_PATH_MAX, c->cfg->control_socket);
+	return ret;
+}
+
+static int parse_metrics(struct ctx *c, const struct yval *v)
+{
+	static const char *const keys[] = { "listen" };
+	struct sl_config *cfg = c->cfg;
+	struct yval f[ARRAY_SIZE(keys)];
+	char buf[SL_VIP_STR_MAX + 16], perr[256];
+	int ret;
+
+	ret = collect(c, v, keys, ARRAY_SIZE(keys), f);
+	if (ret || !present(&f[0]))
+		return ret;
+	ret = get_text(c, &f[0], "ADDR:PORT, [ADDR]:PORT or off", buf, sizeof(buf));
+	if (ret)
+		return ret;
+	if (!strcmp(buf, "off")) {
+		cfg->metrics_enabled = false;
+		return 0;
+	}
+	if (sl_parse_addr_port(buf, &cfg->metrics_addr, &cfg->metrics_family,
+			       &cfg->metrics_port, perr, sizeof(perr)))
+		return cfg_err(c, &f[0], "%s; \"off\" disables metrics", perr);
+	if (!cfg->metrics_port)
+		return cfg_err(c, &f[0], "port 0 is not allowed (expected a fixed port such as 9469)");
+	cfg->metrics_enabled = true;
+	return 0;
+}
+
+static int parse_paths(struct ctx *c, const struct yval *v)
+{
+	static const char *const keys[] = { "pin_dir", "state_dir" };
+	struct yval f[ARRAY_SIZE(keys)];
+	int ret;
+
+	ret = collect(c, v, keys, ARRAY_SIZE(keys), f);
+	if (!ret && present(&f[0]))
+		ret = get_path(c, &f[0], PATH_MAX - 1, c->cfg->pin_dir);
+	if (!ret && present(&f[1]))
+		ret = get_path(c, &f[1], PATH_MAX - 1, c->cfg->state_dir);
+	return ret;
+}
+
+/* --- vips --- */
+
+static int check_backend_addr(struct ctx *c, const struct yval *v,
+			      const struct sl_cfg_vip *vip, size_t idx, const char *vpath)
+{
+	const struct sl_cfg_backend *be = &vip->backends[idx];
+	char a[SL_ADDR_STR_MAX];
+	size_t i;
+
+	if (be->family == SLUICE_AF_INET && !c->cfg->has_source_v4)
+		return cfg_err(c, v, "IPv4 backend needs encap.source_v4 (the outer IPv4 source address of tunnelled packets)");
+	if (be->family == SLUICE_AF_INET6 && !c->cfg->has_source_v6)
+		return cfg_err(c, v, "IPv6 backend needs encap.source_v6 (the outer IPv6 source address of tunnelled packets)");
+	for (i = 0; i < idx; i++) {
+		if (vip->backends[i].family != be->family ||
+		    memcmp(&vip->backends[i].addr, &be->addr, sizeof(be->addr)))
+			continue;
+		sl_format_addr(&be->addr, be->family, a, sizeof(a));
+		return cfg_err(c, v, "duplicate backend %s (already listed as %s.backends[%zu])",
+			       a, vpath, i);
+	}
+	return 0;
+}
+
+static int parse_backend(struct ctx *c, const struct yval *item, struct sl_cfg_vip *vip,
+			 size_t idx, const char *vpath)
+{
+	static const char *const keys[] = { "address", "weight" };
+	struct sl_cfg_backend *be = &vip->backends[idx];
+	struct yval f[ARRAY_SIZE(keys)];
+	int ret;
+
+	ret = collect(c, item, keys, ARRAY_SIZE(keys), f);
+	if (ret)
+		return ret;
+	if (!present(&f[0]))
+		return missing(c, item, &f[0], "address: 198.18.1.10");
+	ret = get_addr(c, &f[0], 0, &be->addr, &be->family);
+	if (!ret)
+		ret = check_backend_addr(c, &f[0], vip, idx, vpath);
+	be->weight = SL_CFG_DEF_WEIGHT;
+	if (!ret && present(&f[1]))
+		ret = get_u32(c, &f[1], 0, SL_CFG_WEIGHT_MAX, &be->weight);
+	return ret;
+}
+
+/* Limits checked before allocating: per VIP, across VIPs, and against the ring. */
+static int check_backend_count(struct ctx *c, const struct yval *v, size_t n)
+{
+	struct yval item = { .key = v->key };
+	void *it = NULL;
+	size_t i, over;
+
+	if (n > SLUICE_MAX_BACKENDS)
+		return cfg_err(c, v, "%zu backends, at most %d per VIP", n, SLUICE_MAX_BACKENDS);
+	if (c->total_backends + n > SLUICE_MAX_BACKENDS) {
+		/* Point at the first backend past the limit. */
+		over = SLUICE_MAX_BACKENDS - c->total_backends;
+		for (i = 0; i <= over; i++)
+			item.node = fy_node_sequence_iterate(v->node, &it);
+		item_path(item.path, v->path, over);
+		return cfg_err(c, &item, "too many backends in total (at most %d (VIP, backend) pairs across all VIPs)",
+			       SLUICE_MAX_BACKENDS);
+	}
+	if (n > c->cfg->maglev_table_size)
+		return cfg_err(c, v, "%zu backends do not fit a Maglev table of %u slots (raise maglev.table_size)",
+			       n, c->cfg->maglev_table_size);
+	return 0;
+}
+
+static int parse_backends(struct ctx *c, const struct yval *v, struct sl_cfg_vip *vip,
+			  const char *vpath)
+{
+	struct yval item = { .key = v->key };
+	void *it = NULL;
+	size_t n;
+	int ret;
+
+	if (is_null(v->node))
+		return 0;	/* a VIP may start empty; backends come via sluicectl */
+	if (!fy_node_is_sequence(v->node))
+		return cfg_err(c, v, "expected a list of backends, got %s", node_kind(v->node));
+	n = fy_node_sequence_item_count(v->node);
+	ret = check_backend_count(c, v, n);
+	if (ret || !n)
+		return ret;
+	vip->backends = calloc(n, sizeof(*vip->backends));
+	if (!vip->backends)
+		return -ENOMEM;
+	vip->n_backends = n;
+	c->total_backends += n;
+	for (n = 0; (item.node = fy_node_sequence_iterate(v->node, &it)); n++) {
+		item_path(item.path, v->path, n);
+		ret = parse_backend(c, &item, vip, n, vpath);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int parse_vip(struct ctx *c, const struct yval *item, size_t idx)
+{
+	static const char *const keys[] = { "vip", "backends" };
+	struct sl_cfg_vip *vip = &c->cfg->vips[idx];
+	struct yval f[ARRAY_SIZE(keys)];
+	char buf[SL_VIP_STR_MAX + 16], perr[256];
+	size_t i;
+	int ret;
+
+	ret = collect(c, item, keys, ARRAY_SIZE(keys), f);
+	if (ret)
+		return ret;
+	if (!present(&f[0]))
+		return missing(c, item, &f[0], "vip: 198.18.0.100:80/tcp");
+	ret = get_text(c, &f[0], "ADDR:PORT/tcp or ADDR:PORT/udp", buf, sizeof(buf));
+	if (ret)
+		return ret;
+	if (sl_parse_vip(buf, &vip->vip, perr, sizeof(perr)))
+		return cfg_err(c, &f[0], "%s", perr);
+	for (i = 0; i < idx; i++) {
+		if (memcmp(&c->cfg->vips[i].vip, &vip->vip, sizeof(vip->vip)))
+			continue;
+		sl_format_vip(&vip->vip, buf, sizeof(buf));
+		return cfg_err(c, &f[0], "duplicate VIP %s (already defined as vips[%zu])", buf, i);
+	}
+	return parse_backends(c, &f[1], vip, item->path);
+}
+
+static int parse_vips(struct ctx *c, const struct yval *v)
+{
+	struct yval item = { .key = v->key };
+	void *it = NULL;
+	size_t n;
+	int ret;
+
+	if (is_null(v->node))
+		return 0;
+	if (!fy_node_is_sequence(v->node))
+		return cfg_err(c, v, "expected a list of VIPs, got %s", node_kind(v->node));
+	n = fy_node_sequence_item_count(v->node);
+	if (n > SLUICE_MAX_VIPS) {
+		for (n = 0; n <= SLUICE_MAX_VIPS; n++)
+			item.node = fy_node_sequence_iterate(v->node, &it);
+		item_path(item.path, v->path, SLUICE_MAX_VIPS);
+		return cfg_err(c, &item, "too many VIPs (at most %d)", SLUICE_MAX_VIPS);
+	}
+	if (!n)
+		return 0;
+	/* sl_vip_spec has no padding, so zeroed entries compare with memcmp. */
+	c->cfg->vips = calloc(n, sizeof(*c->cfg->vips));
+	if (!c->cfg->vips)
+		return -ENOMEM;
+	c->cfg->n_vips = n;
+	for (n = 0; (item.node = fy_node_sequence_iterate(v->node, &it)); n++) {
+		item_path(item.path, v->path, n);
+		ret = parse_vip(c, &item, n);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* --- top level --- */
+
+static int parse_root(struct ctx *c, struct fy_node *root)
+{
+	static const char *const keys[] = {
+		"instance", "interfaces", "encap", "flows", "maglev", "drain",
+		"control", "metrics", "paths", "vips",
+	};
+	enum { K_INST, K_IFACES, K_ENCAP, K_FLOWS, K_MAGLEV, K_DRAIN, K_CONTROL,
+	       K_METRICS, K_PATHS, K_VIPS };
+	struct yval top = { .node = root };
+	struct yval f[ARRAY_SIZE(keys)];
+	int ret;
+
+	if (!fy_node_is_mapping(root))
+		return cfg_err(c, &top, "the configuration must be a mapping of sections, got %s",
+			       node_kind(root));
+	ret = collect(c, &top, keys, ARRAY_SIZE(keys), f);
+	if (ret)
+		return ret;
+	if (!present(&f[K_IFACES]))
+		return missing(c, &top, &f[K_IFACES], "interfaces: [{name: eth0}]");
+
+	/* Fixed order: paths derive from instance, vips need encap and maglev. */
+	if ((ret = parse_instance(c, &f[K_INST])) ||
+	    (ret = parse_interfaces(c, &f[K_IFACES])) ||
+	    (ret = parse_encap(c, &f[K_ENCAP])) ||
+	    (ret = parse_flows(c, &f[K_FLOWS])) ||
+	    (ret = parse_maglev(c, &f[K_MAGLEV])) ||
+	    (ret = parse_drain(c, &f[K_DRAIN])) ||
+	    (ret = parse_control(c, &f[K_CONTROL])) ||
+	    (ret = parse_metrics(c, &f[K_METRICS])) ||
+	    (ret = parse_paths(c, &f[K_PATHS])))
+		return ret;
+	return parse_vips(c, &f[K_VIPS]);
+}
+
+void sl_config_defaults(struct sl_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->instance, SL_CFG_DEF_INSTANCE);
+	cfg->flow_table_size = SLUICE_FLOWS_DEFAULT;
+	cfg->tcp_idle_timeout_ms = SL_CFG_DEF_TCP_IDLE_MS;
+	cfg->udp_idle_timeout_ms = SL_CFG_DEF_UDP_IDLE_MS;
+	cfg->close_grace_ms = SL_CFG_DEF_CLOSE_GRACE_MS;
+	cfg->sweep_interval_ms = SL_CFG_DEF_SWEEP_MS;
+	cfg->maglev_table_size = SLUICE_RING_SIZE_DEFAULT;
+	cfg->maglev_seed = 0;
+	cfg->drain_timeout_ms = SL_CFG_DEF_DRAIN_MS;
+	cfg->metrics_enabled = true;
+	cfg->metrics_family = SLUICE_AF_INET;
+	cfg->metrics_addr.addr[0] = htonl(0x7f000001);	/* 127.0.0.1 */
+	cfg->metrics_port = htons(SL_CFG_DEF_METRICS_PORT);
+	derive_paths(cfg);
+}
+
+void sl_config_free(struct sl_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_vips; i++)
+		free(cfg->vips[i].backends);
+	free(cfg->vips);
+	cfg->vips = NULL;
+	cfg->n_vips = 0;
+}
+
+/* libfyaml prints diagnostics unless given somewhere else to put them. */
+static void diag_discard(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+	(void)diag;
+	(void)user;
+	(void)buf;
+	(void)len;
+}
+
+/*
+ * "vip: [fd00::1]:80/tcp" unquoted is a YAML flow list followed by junk,
+ * and libfyaml's message for it does not say so: recognise the line.
+ */
+static const char *syntax_hint(FILE *fp, int line)
+{
+	const char *hint = "";
+	char *text = NULL, *open;
+	size_t cap = 0;
+	int n;
+
+	rewind(fp);
+	for (n = 1; getline(&text, &cap, fp) >= 0; n++) {
+		if (n != line)
+			continue;
+		open = strchr(text, '[');
+		if (open && strstr(open, "]:"))
+			hint = " (quote values that start with \"[\", e.g. vip: \"[fd00::100]:443/tcp\")";
+		break;
+	}
+	free(text);
+	return hint;
+}
+
+/* Why libfyaml gave no document: a collected syntax error, or nothing there. */
+static int yaml_error(struct ctx *c, struct fy_diag *diag, FILE *fp)
+{
+	struct fy_diag_error *e;
+	void *it = NULL;
+
+	while ((e = fy_diag_errors_iterate(diag, &it))) {
+		if (e->type < FYET_ERROR)
+			continue;
+		snprintf(c->err, c->errlen, "%s:%d:%d: invalid YAML: %s%s", c->file,
+			 e->line, e->column, e->msg, syntax_hint(fp, e->line));
+		return -EINVAL;
+	}
+	snprintf(c->err, c->errlen,
+		 "%s: no configuration found (the file is empty; at least \"interfaces\" is required)",
+		 c->file);
+	return -EINVAL;
+}
+
+/* Open the file ourselves so a missing file gets its own errno and message. */
+static FILE *open_config(struct ctx *c, int *ret)
+{
+	struct stat st;
+	FILE *fp;
+
+	fp = fopen(c->file, "r");
+	if (!fp) {
+		*ret = -errno;
+		snprintf(c->err, c->errlen, "%s: cannot open: %s", c->file, strerror(-*ret));
+		return NULL;
+	}
+	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(fp);
+		*ret = -EISDIR;
+		snprintf(c->err, c->errlen, "%s: cannot open: %s", c->file, strerror(EISDIR));
+		return NULL;
+	}
+	return fp;
+}
+
+static int load_document(struct ctx *c, FILE *fp)
+{
+	struct fy_parse_cfg pcfg = { .flags = FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT };
+	struct fy_diag_cfg dcfg;
+	struct fy_document *doc;
+	struct fy_diag *diag;
+	int ret;
+
+	fy_diag_cfg_default(&dcfg);
+	dcfg.fp = NULL;
+	dcfg.output_fn = diag_discard;
+	diag = fy_diag_create(&dcfg);
+	if (!diag)
+		return -ENOMEM;
+	/* Keep errors with their positions for our own message. */
+	fy_diag_set_collect_errors(diag, true);
+	pcfg.diag = diag;
+
+	doc = fy_document_build_from_fp(&pcfg, fp);
+	if (!doc || !fy_document_root(doc))
+		ret = yaml_error(c, diag, fp);
+	else
+		ret = parse_root(c, fy_document_root(doc));
+	if (doc)
+		fy_document_destroy(doc);
+	fy_diag_destroy(diag);
+	return ret;
+}
+
+int sl_config_load(const char *path, struct sl_config *cfg, char *err, size_t errlen)
+{
+	char dummy[1];
+	struct ctx c = {
+		.file = path,
+		.err = err && errlen ? err : dummy,
+		.errlen = err && errlen ? errlen : sizeof(dummy),
+		.cfg = cfg,
+	};
+	FILE *fp;
+	int ret;
+
+	sl_config_defaults(cfg);
+	c.err[0] = '\0';
+	fp = open_config(&c, &ret);
+	if (!fp)
+		return ret;
+	ret = load_document(&c, fp);
+	fclose(fp);
+	if (ret == -ENOMEM)
+		snprintf(c.err, c.errlen, "%s: out of memory", path);
+	if (ret) {
+		sl_config_free(cfg);
+		sl_config_defaults(cfg);
+	}
+	return ret;
+}
