@@ -17,7 +17,7 @@ MULTIARCH	:= $(shell $(CC) -print-multiarch 2>/dev/null)
 BPF_CFLAGS	:= -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
 		   -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 
-PKGS		:= libbpf libxdp libfyaml json-c libmicrohttpd
+PKGS		:= libbpf libxdp libfyaml json-c libmicrohttpd libmnl
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -39,7 +39,9 @@ LIB_SRCS	:= $(wildcard user/lib/*.c)
 LIB_OBJS	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIB		:= $(BUILD)/libsluice.a
 
-BINS		:= $(BUILD)/sluice-decap
+BINS		:= $(BUILD)/sluiced $(BUILD)/sluicectl $(BUILD)/sluice-decap
+SLUICED_OBJS	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard user/sluiced/*.c))
+SLUICECTL_OBJS	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard user/sluicectl/*.c))
 UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 BPF_TESTS	:= $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/bpf/test_*.c))
 TESTLIB_SRCS	:= $(wildcard tests/lib/*.c)
@@ -62,6 +64,12 @@ $(BUILD)/obj/%.o: %.c $(SKELS)
 
 $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
+
+$(BUILD)/sluiced: $(SLUICED_OBJS) $(LIB)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/sluicectl: $(SLUICECTL_OBJS) $(LIB)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/sluice-decap: $(BUILD)/obj/user/decap/main.o $(LIB)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@

@@ -9,7 +9,7 @@ PACKAGES=(
 	# build
 	make gcc clang llvm pkg-config bpftool linux-libc-dev
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev
-	libfyaml-dev libjson-c-dev libmicrohttpd-dev libxxhash-dev
+	libfyaml-dev libjson-c-dev libmicrohttpd-dev libxxhash-dev libmnl-dev
 	# tests
 	libcmocka-dev iproute2 ethtool xdp-tools python3 curl procps
 	iputils-ping

@@ -105,7 +105,12 @@ struct {
 	__type(value, __u64);
 } sl_reasons SEC(".maps");
 
-/* Egress interfaces other than the ingress one: ifindex -> ifindex. */
+/*
+ * Egress interfaces other than the ingress one: ifindex -> ifindex.
+ * Not pinned: sluiced refills it from its config before every attach (the
+ * kernel adds BPF_F_RDONLY_PROG to devmaps, which breaks libbpf's reuse
+ * check of a pinned one).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
 	__uint(max_entries, 64);

@@ -136,8 +136,10 @@ struct sluice_config {
 	__be32 src4;			/* outer IPv4 source */
 	struct sluice_addr src6;	/* outer IPv6 source */
 	__u32 flags;
+	__u32 ring_size;		/* slots of the tables in sl_rings (userspace) */
+	__u32 pad;
 };
-SLUICE_STATIC_ASSERT(sizeof(struct sluice_config) == 24, "config size");
+SLUICE_STATIC_ASSERT(sizeof(struct sluice_config) == 32, "config size");
 
 /*
  * sl_rings: ARRAY_OF_MAPS, vip_id * 2 + gen -> ARRAY of cfg_ring_size

@@ -155,17 +155,17 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
-	int opt;
+	int opt, verbose = 0;
 
 	while ((opt = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
 		if (opt == 'v')
-			sl_lib_verbose(1);
+			verbose = 1;
 		else if (opt == 's')
 			mode = XDP_MODE_SKB;
 		else
 			return usage();
 	}
-	sl_lib_verbose(0);
+	sl_lib_verbose(verbose);
 	argc -= optind;
 	argv += optind;
 	/* Options may also follow the command's arguments. */

@@ -26,14 +26,25 @@ int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size,
 		      __u32 flows, __u32 new_flows)
 {
 	struct bpf_map *rings, *map;
-	int err;
+	int err, tmpl;
 
 	rings = bpf_object__find_map_by_name(obj, SLUICE_MAP_RINGS);
-	if (!rings || !bpf_map__inner_map(rings))
+	if (!rings)
 		return -ENOENT;
-	err = bpf_map__set_max_entries(bpf_map__inner_map(rings), ring_size);
-	if (err)
+	/*
+	 * libbpf 1.1 crashes resizing a BTF-defined inner map (it has no
+	 * object), so give it a template of the right size instead; libbpf
+	 * only needs it until the outer map is created.
+	 */
+	tmpl = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sl_ring_tmpl", sizeof(__u32),
+			      sizeof(__u32), ring_size, NULL);
+	if (tmpl < 0)
+		return -errno;
+	err = bpf_map__set_inner_map_fd(rings, tmpl);
+	if (err) {
+		close(tmpl);
 		return err;
+	}
 	map = bpf_object__find_map_by_name(obj, SLUICE_MAP_FLOWS);
 	if (!map)
 		return -ENOENT;

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* rtnetlink route + neighbour lookups for backend next hops (nexthop.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <arpa/inet.h>
+#include <linux/if_arp.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <libmnl/libmnl.h>
+
+#include "nexthop.h"
+
+#define NL_BUF 8192
+
+struct sl_nh_ctx {
+	struct mnl_socket *nl;
+	unsigned int portid;
+	unsigned int seq;
+	char buf[NL_BUF];
+};
+
+struct sl_nh_ctx *sl_nh_open(void)
+{
+	struct sl_nh_ctx *ctx = calloc(1, sizeof(*ctx));
+	struct timeval tmo = { .tv_sec = 1 };
+
+	if (!ctx)
+		return NULL;
+	ctx->nl = mnl_socket_open(NETLINK_ROUTE);
+	if (!ctx->nl || mnl_socket_bind(ctx->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		sl_nh_close(ctx);
+		return NULL;
+	}
+	ctx->portid = mnl_socket_get_portid(ctx->nl);
+	/* Never let a lost reply wedge the daemon's main loop. */
+	setsockopt(mnl_socket_get_fd(ctx->nl), SOL_SOCKET, SO_RCVTIMEO, &tmo,
+		   sizeof(tmo));
+	ctx->seq = time(NULL);
+	return ctx;
+}
+
+void sl_nh_close(struct sl_nh_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	if (ctx->nl)
+		mnl_socket_close(ctx->nl);
+	free(ctx);
+}
+
+static int kernel_family(__u8 family)
+{
+	return family == SLUICE_AF_INET ? AF_INET : AF_INET6;
+}
+
+static size_t addr_len(__u8 family)
+{
+	return family == SLUICE_AF_INET ? 4 : 16;
+}
+
+/* Send @nlh and feed every reply message to @cb until the ack or done. */
+static int nl_talk(struct sl_nh_ctx *ctx, struct nlmsghdr *nlh,
+		   mnl_cb_t cb, void *data)
+{
+	int rc;
+
+	/* Ask for an ack even on GETs: it ends the reply (or carries the error). */
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = ++ctx->seq;
+	if (mnl_socket_sendto(ctx->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		rc = mnl_socket_recvfrom(ctx->nl, ctx->buf, sizeof(ctx->buf));
+		if (rc < 0)
+			return -errno;
+		rc = mnl_cb_run(ctx->buf, rc, ctx->seq, ctx->portid, cb, data);
+	} while (rc > 0);
+	return rc < 0 ? -errno : 0;
+}
+
+struct route_reply {
+	__u32 oif;
+	struct sluice_addr gw;
+	int has_gw;
+	__u8 family;
+};
+
+static int route_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct route_reply *r = data;
+
+	switch (mnl_attr_get_type(attr)) {
+	case RTA_OIF:
+		r->oif = mnl_attr_get_u32(attr);
+		break;
+	case RTA_GATEWAY:
+		if (mnl_attr_get_payload_len(attr) == addr_len(r->family)) {
+			memcpy(&r->gw, mnl_attr_get_payload(attr), addr_len(r->family));
+			r->has_gw = 1;
+		}
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return mnl_attr_parse(nlh, sizeof(struct rtmsg), route_attr_cb, data);
+}
+
+static int get_route(struct sl_nh_ctx *ctx, const struct sluice_addr *dst,
+		     __u8 family, struct route_reply *r)
+{
+	char buf[NL_BUF];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	int rc;
+
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = kernel_family(family);
+	rtm->rtm_dst_len = addr_len(family) * 8;
+	mnl_attr_put(nlh, RTA_DST, addr_len(family), dst);
+	memset(r, 0, sizeof(*r));
+	r->family = family;
+	rc = nl_talk(ctx, nlh, route_cb, r);
+	if (rc)
+		return rc == -ENETUNREACH || rc == -EHOSTUNREACH ? -ENETUNREACH : rc;
+	return r->oif ? 0 : -ENETUNREACH;
+}
+
+struct neigh_reply {
+	__u8 mac[6];
+	int has_mac;
+	__u16 state;
+};
+
+static int neigh_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct neigh_reply *n = data;
+
+	if (mnl_attr_get_type(attr) == NDA_LLADDR &&
+	    mnl_attr_get_payload_len(attr) == 6) {
+		memcpy(n->mac, mnl_attr_get_payload(attr), 6);
+		n->has_mac = 1;
+	}
+	return MNL_CB_OK;
+}
+
+static int neigh_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	struct neigh_reply *n = data;
+
+	n->state = ndm->ndm_state;
+	return mnl_attr_parse(nlh, sizeof(*ndm), neigh_attr_cb, data);
+}
+
+/* RTM_GETNEIGH for one address on one interface (or RTM_NEWNEIGH + NTF_USE
+ * to make the kernel start resolving it). */
+static int neigh_msg(struct sl_nh_ctx *ctx, int type, __u32 ifindex,
+		     const struct sluice_addr *via, __u8 family,
+		     struct neigh_reply *n)
+{
+	char buf[NL_BUF];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ndmsg *ndm;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = kernel_family(family);
+	ndm->ndm_ifindex = ifindex;
+	if (type == RTM_NEWNEIGH) {
+		nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK;
+		ndm->ndm_flags = NTF_USE;
+		ndm->ndm_state = NUD_NONE;
+	}
+	mnl_attr_put(nlh, NDA_DST, addr_len(family), via);
+	memset(n, 0, sizeof(*n));
+	return nl_talk(ctx, nlh, neigh_cb, n);
+}
+
+static int iface_mac(__u32 ifindex, __u8 mac[6])
+{
+	struct ifreq ifr;
+	int fd, rc = 0;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (!if_indextoname(ifindex, ifr.ifr_name))
+		return -ENODEV;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		rc = -errno;
+	else if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+		rc = -EOPNOTSUPP;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return rc;
+}
+
+#define NUD_USABLE (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | \
+		    NUD_PERMANENT | NUD_NOARP)
+
+int sl_nh_resolve(struct sl_nh_ctx *ctx, const struct sluice_addr *dst,
+		  __u8 family, struct sl_nh *nh)
+{
+	struct route_reply r;
+	struct neigh_reply n;
+	int rc;
+
+	memset(nh, 0, sizeof(*nh));
+	rc = get_route(ctx, dst, family, &r);
+	if (rc)
+		return rc;
+	nh->ifindex = r.oif;
+	nh->via = r.has_gw ? r.gw : *dst;
+	rc = iface_mac(r.oif, nh->smac);
+	if (rc)
+		return rc;
+	rc = neigh_msg(ctx, RTM_GETNEIGH, r.oif, &nh->via, family, &n);
+	if (!rc && n.has_mac && (n.state & NUD_USABLE)) {
+		memcpy(nh->dmac, n.mac, 6);
+		return 0;
+	}
+	/* Not resolved (or failed): ask the kernel to resolve it now. */
+	neigh_msg(ctx, RTM_NEWNEIGH, r.oif, &nh->via, family, &n);
+	return -EAGAIN;
+}

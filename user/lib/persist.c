@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Atomic JSON persistence of sluiced's state (see persist.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "persist.h"
+
+#define STATE_VERSION 1
+
+int sl_state_from_config(struct sl_state *st, const struct sl_config *cfg,
+			 char *err, size_t errlen)
+{
+	size_t i, j;
+	int rc;
+
+	sl_state_init(st);
+	for (i = 0; i < cfg->n_vips; i++) {
+		const struct sl_cfg_vip *cv = &cfg->vips[i];
+
+		rc = sl_state_vip_add(st, &cv->vip, err, errlen);
+		for (j = 0; !rc && j < cv->n_backends; j++)
+			rc = sl_state_be_add(st, &cv->vip,
+					     &cv->backends[j].addr,
+					     cv->backends[j].family,
+					     cv->backends[j].weight, err, errlen);
+		if (rc) {
+			sl_state_free(st);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static json_object *be_to_json(const struct sl_be *be)
+{
+	json_object *o = json_object_new_object();
+	char addr[SL_ADDR_STR_MAX];
+
+	sl_format_addr(&be->addr, be->family, addr, sizeof(addr));
+	json_object_object_add(o, "address", json_object_new_string(addr));
+	json_object_object_add(o, "weight", json_object_new_int64(be->weight));
+	json_object_object_add(o, "id", json_object_new_int64(be->id));
+	json_object_object_add(o, "state",
+			       json_object_new_string(sl_be_state_name(be->state)));
+	json_object_object_add(o, "drain_started_unix_ms",
+			       json_object_new_uint64(be->drain_started));
+	json_object_object_add(o, "drain_deadline_unix_ms",
+			       json_object_new_uint64(be->drain_deadline));
+	json_object_object_add(o, "timed_out", json_object_new_boolean(be->timed_out));
+	json_object_object_add(o, "flows_left", json_object_new_uint64(be->flows_left));
+	return o;
+}
+
+static json_object *state_to_json(const struct sl_state *st)
+{
+	json_object *vips = json_object_new_array();
+	char buf[SL_VIP_STR_MAX];
+	size_t i, j;
+
+	for (i = 0; i < st->n_vips; i++) {
+		const struct sl_vip *v = &st->vips[i];
+		json_object *o = json_object_new_object();
+		json_object *bes = json_object_new_array();
+
+		sl_format_vip(&v->spec, buf, sizeof(buf));
+		json_object_object_add(o, "vip", json_object_new_string(buf));
+		json_object_object_add(o, "id", json_object_new_int64(v->id));
+		for (j = 0; j < v->n_bes; j++)
+			json_object_array_add(bes, be_to_json(&v->bes[j]));
+		json_object_object_add(o, "backends", bes);
+		json_object_array_add(vips, o);
+	}
+	return vips;
+}
+
+/* Write @text to @path through a temporary file and rename. */
+static int write_atomic(const char *path, const char *text, char *err,
+			size_t errlen)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	size_t len = strlen(text);
+	int fd, dfd;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto fail;
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd)) {
+		close(fd);
+		goto fail;
+	}
+	close(fd);
+	if (rename(tmp, path))
+		goto fail;
+	snprintf(dir, sizeof(dir), "%s", path);
+	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot write state file %s: %s", path,
+		 strerror(errno));
+	unlink(tmp);
+	return -errno;
+}
+
+int sl_state_save(const char *path, const struct sl_state *st,
+		  const struct sl_state *cfg_applied, char *err, size_t errlen)
+{
+	json_object *root = json_object_new_object();
+	int rc;
+
+	json_object_object_add(root, "version", json_object_new_int(STATE_VERSION));
+	json_object_object_add(root, "next_backend_id",
+			       json_object_new_int64(st->next_be_id));
+	json_object_object_add(root, "vips", state_to_json(st));
+	json_object_object_add(root, "config_vips", state_to_json(cfg_applied));
+	rc = write_atomic(path, json_object_to_json_string_ext(root,
+				JSON_C_TO_STRING_PRETTY), err, errlen);
+	json_object_put(root);
+	return rc;
+}
+
+/* Typed member access that reports which field of which file is wrong. */
+struct loader {
+	const char *path;
+	char *err;
+	size_t errlen;
+};
+
+static json_object *member(struct loader *l, json_object *o, const char *key,
+			   json_type type)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, type)) {
+		snprintf(l->err, l->errlen, "%s: field \"%s\" missing or not a %s",
+			 l->path, key, json_type_to_name(type));
+		return NULL;
+	}
+	return v;
+}
+
+static int load_be(struct loader *l, json_object *o, struct sl_be *be)
+{
+	json_object *addr = member(l, o, "address", json_type_string);
+	json_object *state = member(l, o, "state", json_type_string);
+	json_object *v;
+
+	if (!addr || !state)
+		return -EINVAL;
+	memset(be, 0, sizeof(*be));
+	if (sl_parse_addr(json_object_get_string(addr), &be->addr, &be->family) ||
+	    (be->state = sl_be_state_parse(json_object_get_string(state))) < 0) {
+		snprintf(l->err, l->errlen, "%s: bad backend address or state", l->path);
+		return -EINVAL;
+	}
+	if (!(v = member(l, o, "weight", json_type_int)))
+		return -EINVAL;
+	be->weight = json_object_get_int64(v);
+	if (!(v = member(l, o, "id", json_type_int)))
+		return -EINVAL;
+	be->id = json_object_get_int64(v);
+	if (be->id >= SLUICE_MAX_BACKENDS) {
+		snprintf(l->err, l->errlen, "%s: backend id %u out of range", l->path, be->id);
+		return -EINVAL;
+	}
+	if (json_object_object_get_ex(o, "drain_started_unix_ms", &v))
+		be->drain_started = json_object_get_uint64(v);
+	if (json_object_object_get_ex(o, "drain_deadline_unix_ms", &v))
+		be->drain_deadline = json_object_get_uint64(v);
+	if (json_object_object_get_ex(o, "timed_out", &v))
+		be->timed_out = json_object_get_boolean(v);
+	if (json_object_object_get_ex(o, "flows_left", &v))
+		be->flows_left = json_object_get_uint64(v);
+	return 0;
+}
+
+static int load_vip(struct loader *l, json_object *o, struct sl_vip *vip)
+{
+	json_object *spec = member(l, o, "vip", json_type_string);
+	json_object *id = member(l, o, "id", json_type_int);
+	json_object *bes = member(l, o, "backends", json_type_array);
+	size_t i;
+	int rc;
+
+	if (!spec || !id || !bes)
+		return -EINVAL;
+	if (sl_parse_vip(json_object_get_string(spec), &vip->spec, l->err, l->errlen))
+		return -EINVAL;
+	vip->id = json_object_get_int64(id);
+	if (vip->id >= SLUICE_MAX_VIPS) {
+		snprintf(l->err, l->errlen, "%s: VIP id %u out of range", l->path, vip->id);
+		return -EINVAL;
+	}
+	vip->n_bes = json_object_array_length(bes);
+	vip->bes = calloc(vip->n_bes ? vip->n_bes : 1, sizeof(*vip->bes));
+	if (!vip->bes)
+		return -ENOMEM;
+	for (i = 0; i < vip->n_bes; i++) {
+		rc = load_be(l, json_object_array_get_idx(bes, i), &vip->bes[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int load_vips(struct loader *l, json_object *arr, struct sl_state *st)
+{
+	size_t i, n = json_object_array_length(arr);
+	int rc;
+
+	sl_state_init(st);
+	if (!n)
+		return 0;
+	st->vips = calloc(n, sizeof(*st->vips));
+	if (!st->vips)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		st->n_vips = i + 1;
+		rc = load_vip(l, json_object_array_get_idx(arr, i), &st->vips[i]);
+		if (rc) {
+			sl_state_free(st);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int sl_state_load(const char *path, struct sl_state *st,
+		  struct sl_state *cfg_applied, char *err, size_t errlen)
+{
+	struct loader l = { .path = path, .err = err, .errlen = errlen };
+	json_object *root, *vips, *cvips, *next;
+	int rc = -EINVAL;
+
+	sl_state_init(st);
+	sl_state_init(cfg_applied);
+	if (access(path, F_OK))
+		return -ENOENT;
+	root = json_object_from_file(path);
+	if (!root) {
+		snprintf(err, errlen, "%s: not valid JSON (%s); move it aside to start from the config file",
+			 path, json_util_get_last_err());
+		return -EINVAL;
+	}
+	vips = member(&l, root, "vips", json_type_array);
+	cvips = member(&l, root, "config_vips", json_type_array);
+	next = member(&l, root, "next_backend_id", json_type_int);
+	if (vips && cvips && next) {
+		rc = load_vips(&l, vips, st);
+		if (!rc)
+			rc = load_vips(&l, cvips, cfg_applied);
+		if (!rc)
+			st->next_be_id = json_object_get_int64(next) % SLUICE_MAX_BACKENDS;
+		else
+			sl_state_free(st);
+	}
+	json_object_put(root);
+	return rc;
+}

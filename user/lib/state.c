@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* sluiced's desired state and the backend lifecycle (see state.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state.h"
+
+const char *sl_be_state_name(int state)
+{
+	switch (state) {
+	case SL_BE_ACTIVE:
+		return "active";
+	case SL_BE_DRAINING:
+		return "draining";
+	case SL_BE_DRAINED:
+		return "drained";
+	default:
+		return "unknown";
+	}
+}
+
+int sl_be_state_parse(const char *s)
+{
+	if (!strcmp(s, "active"))
+		return SL_BE_ACTIVE;
+	if (!strcmp(s, "draining"))
+		return SL_BE_DRAINING;
+	if (!strcmp(s, "drained"))
+		return SL_BE_DRAINED;
+	return -EINVAL;
+}
+
+const char *sl_health_name(int health)
+{
+	switch (health) {
+	case SL_HEALTH_UP:
+		return "up";
+	case SL_HEALTH_DOWN:
+		return "down";
+	default:
+		return "unknown";
+	}
+}
+
+void sl_state_init(struct sl_state *st)
+{
+	memset(st, 0, sizeof(*st));
+}
+
+void sl_state_free(struct sl_state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_vips; i++)
+		free(st->vips[i].bes);
+	free(st->vips);
+	sl_state_init(st);
+}
+
+int sl_state_copy(struct sl_state *dst, const struct sl_state *src)
+{
+	size_t i;
+
+	sl_state_init(dst);
+	dst->next_be_id = src->next_be_id;
+	if (!src->n_vips)
+		return 0;
+	dst->vips = calloc(src->n_vips, sizeof(*dst->vips));
+	if (!dst->vips)
+		return -ENOMEM;
+	for (i = 0; i < src->n_vips; i++) {
+		const struct sl_vip *sv = &src->vips[i];
+		struct sl_vip *dv = &dst->vips[i];
+
+		*dv = *sv;
+		dv->bes = NULL;
+		dst->n_vips = i + 1;
+		if (!sv->n_bes)
+			continue;
+		dv->bes = malloc(sv->n_bes * sizeof(*dv->bes));
+		if (!dv->bes) {
+			dv->n_bes = 0;
+			sl_state_free(dst);
+			return -ENOMEM;
+		}
+		memcpy(dv->bes, sv->bes, sv->n_bes * sizeof(*dv->bes));
+	}
+	return 0;
+}
+
+static bool vip_spec_eq(const struct sl_vip_spec *a, const struct sl_vip_spec *b)
+{
+	return a->family == b->family && a->proto == b->proto &&
+	       a->port == b->port && !memcmp(&a->addr, &b->addr, sizeof(a->addr));
+}
+
+struct sl_vip *sl_state_find_vip(const struct sl_state *st,
+				 const struct sl_vip_spec *spec)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_vips; i++)
+		if (vip_spec_eq(&st->vips[i].spec, spec))
+			return &st->vips[i];
+	return NULL;
+}
+
+struct sl_be *sl_vip_find_be(const struct sl_vip *vip,
+			     const struct sluice_addr *addr, __u8 family)
+{
+	size_t i;
+
+	for (i = 0; i < vip->n_bes; i++)
+		if (vip->bes[i].family == family &&
+		    !memcmp(&vip->bes[i].addr, addr, sizeof(*addr)))
+			return &vip->bes[i];
+	return NULL;
+}
+
+size_t sl_state_n_backends(const struct sl_state *st)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < st->n_vips; i++)
+		n += st->vips[i].n_bes;
+	return n;
+}
+
+bool sl_be_in_table(const struct sl_be *be)
+{
+	return be->state == SL_BE_ACTIVE && be->health != SL_HEALTH_DOWN &&
+	       be->weight > 0;
+}
+
+static bool vip_id_used(const struct sl_state *st, __u32 id)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_vips; i++)
+		if (st->vips[i].id == id)
+			return true;
+	return false;
+}
+
+static bool be_id_used(const struct sl_state *st, __u32 id)
+{
+	size_t i, j;
+
+	for (i = 0; i < st->n_vips; i++)
+		for (j = 0; j < st->vips[i].n_bes; j++)
+			if (st->vips[i].bes[j].id == id)
+				return true;
+	return false;
+}
+
+static int alloc_vip_id(const struct sl_state *st, __u32 *id)
+{
+	__u32 i;
+
+	for (i = 0; i < SLUICE_MAX_VIPS; i++) {
+		if (!vip_id_used(st, i)) {
+			*id = i;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* Round-robin from the last id handed out, so a freed id is reused late. */
+static int alloc_be_id(struct sl_state *st, __u32 *id)
+{
+	__u32 i, cand;
+
+	for (i = 0; i < SLUICE_MAX_BACKENDS; i++) {
+		cand = (st->next_be_id + i) % SLUICE_MAX_BACKENDS;
+		if (!be_id_used(st, cand)) {
+			*id = cand;
+			st->next_be_id = (cand + 1) % SLUICE_MAX_BACKENDS;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+int sl_state_vip_add(struct sl_state *st, const struct sl_vip_spec *spec,
+		     char *err, size_t errlen)
+{
+	struct sl_vip *vips;
+	__u32 id;
+
+	if (sl_state_find_vip(st, spec)) {
+		snprintf(err, errlen, "VIP already exists");
+		return -EEXIST;
+	}
+	if (alloc_vip_id(st, &id)) {
+		snprintf(err, errlen, "limit of %d VIPs reached (SLUICE_MAX_VIPS in include/sluice/limits.h)",
+			 SLUICE_MAX_VIPS);
+		return -ENOSPC;
+	}
+	vips = realloc(st->vips, (st->n_vips + 1) * sizeof(*vips));
+	if (!vips) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	st->vips = vips;
+	memset(&vips[st->n_vips], 0, sizeof(vips[0]));
+	vips[st->n_vips].spec = *spec;
+	vips[st->n_vips].id = id;
+	st->n_vips++;
+	return 0;
+}
+
+int sl_state_vip_del(struct sl_state *st, const struct sl_vip_spec *spec,
+		     char *err, size_t errlen)
+{
+	struct sl_vip *vip = sl_state_find_vip(st, spec);
+	size_t idx;
+
+	if (!vip) {
+		snprintf(err, errlen, "no such VIP");
+		return -ENOENT;
+	}
+	idx = vip - st->vips;
+	free(vip->bes);
+	memmove(vip, vip + 1, (st->n_vips - idx - 1) * sizeof(*vip));
+	st->n_vips--;
+	return 0;
+}
+
+static struct sl_vip *need_vip(const struct sl_state *st,
+			       const struct sl_vip_spec *spec,
+			       char *err, size_t errlen)
+{
+	struct sl_vip *vip = sl_state_find_vip(st, spec);
+
+	if (!vip)
+		snprintf(err, errlen, "no such VIP");
+	return vip;
+}
+
+static struct sl_be *need_be(const struct sl_state *st,
+			     const struct sl_vip_spec *spec,
+			     const struct sluice_addr *addr, __u8 family,
+			     char *err, size_t errlen)
+{
+	struct sl_vip *vip = need_vip(st, spec, err, errlen);
+	struct sl_be *be;
+
+	if (!vip)
+		return NULL;
+	be = sl_vip_find_be(vip, addr, family);
+	if (!be)
+		snprintf(err, errlen, "no such backend");
+	return be;
+}
+
+int sl_state_be_add(struct sl_state *st, const struct sl_vip_spec *spec,
+		    const struct sluice_addr *addr, __u8 family, __u32 weight,
+		    char *err, size_t errlen)
+{
+	struct sl_vip *vip = need_vip(st, spec, err, errlen);
+	struct sl_be *bes, *be;
+	__u32 id, saved_next = st->next_be_id;
+
+	if (!vip)
+		return -ENOENT;
+	if (sl_vip_find_be(vip, addr, family)) {
+		snprintf(err, errlen, "backend already exists");
+		return -EEXIST;
+	}
+	if (alloc_be_id(st, &id)) {
+		snprintf(err, errlen, "limit of %d backends reached (SLUICE_MAX_BACKENDS in include/sluice/limits.h)",
+			 SLUICE_MAX_BACKENDS);
+		return -ENOSPC;
+	}
+	bes = realloc(vip->bes, (vip->n_bes + 1) * sizeof(*bes));
+	if (!bes) {
+		st->next_be_id = saved_next;
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	vip->bes = bes;
+	be = &bes[vip->n_bes++];
+	memset(be, 0, sizeof(*be));
+	be->addr = *addr;
+	be->family = family;
+	be->weight = weight;
+	be->id = id;
+	be->state = SL_BE_ACTIVE;
+	return 0;
+}
+
+int sl_state_be_del(struct sl_state *st, const struct sl_vip_spec *spec,
+		    const struct sluice_addr *addr, __u8 family,
+		    char *err, size_t errlen)
+{
+	struct sl_be *be = need_be(st, spec, addr, family, err, errlen);
+	struct sl_vip *vip;
+	size_t idx;
+
+	if (!be)
+		return -ENOENT;
+	vip = sl_state_find_vip(st, spec);
+	idx = be - vip->bes;
+	memmove(be, be + 1, (vip->n_bes - idx - 1) * sizeof(*be));
+	vip->n_bes--;
+	return 0;
+}
+
+int sl_state_be_drain(struct sl_state *st, const struct sl_vip_spec *spec,
+		      const struct sluice_addr *addr, __u8 family,
+		      __u64 now_ms, __u64 timeout_ms, char *err, size_t errlen)
+{
+	struct sl_be *be = need_be(st, spec, addr, family, err, errlen);
+
+	if (!be)
+		return -ENOENT;
+	switch (be->state) {
+	case SL_BE_ACTIVE:
+		be->state = SL_BE_DRAINING;
+		be->drain_started = now_ms;
+		be->timed_out = false;
+		be->flows_left = 0;
+		/* fall through */
+	case SL_BE_DRAINING:
+		/* Draining again re-times the drain from now. */
+		be->drain_deadline = now_ms + timeout_ms;
+		return 0;
+	default:
+		return 0;	/* drained stays drained */
+	}
+}
+
+int sl_state_be_undrain(struct sl_state *st, const struct sl_vip_spec *spec,
+			const struct sluice_addr *addr, __u8 family,
+			char *err, size_t errlen)
+{
+	struct sl_be *be = need_be(st, spec, addr, family, err, errlen);
+
+	if (!be)
+		return -ENOENT;
+	be->state = SL_BE_ACTIVE;
+	be->drain_started = 0;
+	be->drain_deadline = 0;
+	be->timed_out = false;
+	be->flows_left = 0;
+	return 0;
+}
+
+static int update_be(struct sl_be *be, __u64 flows, __u64 now_ms)
+{
+	be->flows = flows;
+	if (be->state != SL_BE_DRAINING)
+		return 0;
+	if (flows == 0) {
+		be->state = SL_BE_DRAINED;
+		return 1;
+	}
+	if (now_ms >= be->drain_deadline) {
+		be->state = SL_BE_DRAINED;
+		be->timed_out = true;
+		be->flows_left = flows;
+		return 1;
+	}
+	return 0;
+}
+
+int sl_state_update_flows(struct sl_state *st, const __u64 *flows,
+			  size_t n_ids, __u64 now_ms)
+{
+	size_t i, j;
+	int changed = 0;
+
+	for (i = 0; i < st->n_vips; i++) {
+		for (j = 0; j < st->vips[i].n_bes; j++) {
+			struct sl_be *be = &st->vips[i].bes[j];
+
+			changed += update_be(be, be->id < n_ids ? flows[be->id] : 0,
+					     now_ms);
+		}
+	}
+	return changed;
+}
+
+static int add_missing(struct sl_state *st, const struct sl_state *old_cfg,
+		       const struct sl_state *new_cfg, char *err, size_t errlen)
+{
+	size_t i, j;
+	int rc;
+
+	for (i = 0; i < new_cfg->n_vips; i++) {
+		const struct sl_vip *nv = &new_cfg->vips[i];
+		const struct sl_vip *ov = sl_state_find_vip(old_cfg, &nv->spec);
+		struct sl_vip *cv = sl_state_find_vip(st, &nv->spec);
+
+		if (!cv) {
+			rc = sl_state_vip_add(st, &nv->spec, err, errlen);
+			if (rc)
+				return rc;
+			cv = sl_state_find_vip(st, &nv->spec);
+		}
+		for (j = 0; j < nv->n_bes; j++) {
+			const struct sl_be *nb = &nv->bes[j];
+			const struct sl_be *ob = ov ? sl_vip_find_be(ov, &nb->addr, nb->family) : NULL;
+			struct sl_be *cb = sl_vip_find_be(cv, &nb->addr, nb->family);
+
+			if (!cb) {
+				rc = sl_state_be_add(st, &nv->spec, &nb->addr,
+						     nb->family, nb->weight, err,
+						     errlen);
+				if (rc)
+					return rc;
+				cv = sl_state_find_vip(st, &nv->spec);
+			} else if (!ob || ob->weight != nb->weight) {
+				cb->weight = nb->weight;
+			}
+		}
+	}
+	return 0;
+}
+
+static void remove_dropped(struct sl_state *st, const struct sl_state *old_cfg,
+			   const struct sl_state *new_cfg)
+{
+	char err[16];
+	size_t i, j;
+
+	for (i = 0; i < old_cfg->n_vips; i++) {
+		const struct sl_vip *ov = &old_cfg->vips[i];
+		const struct sl_vip *nv = sl_state_find_vip(new_cfg, &ov->spec);
+
+		if (!nv) {
+			sl_state_vip_del(st, &ov->spec, err, sizeof(err));
+			continue;
+		}
+		for (j = 0; j < ov->n_bes; j++) {
+			const struct sl_be *ob = &ov->bes[j];
+
+			if (!sl_vip_find_be(nv, &ob->addr, ob->family))
+				sl_state_be_del(st, &ov->spec, &ob->addr,
+						ob->family, err, sizeof(err));
+		}
+	}
+}
+
+int sl_state_apply_config(struct sl_state *st, const struct sl_state *old_cfg,
+			  const struct sl_state *new_cfg, char *err,
+			  size_t errlen)
+{
+	struct sl_state work;
+	int rc;
+
+	rc = sl_state_copy(&work, st);
+	if (rc) {
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	remove_dropped(&work, old_cfg, new_cfg);
+	rc = add_missing(&work, old_cfg, new_cfg, err, errlen);
+	if (rc) {
+		sl_state_free(&work);
+		return rc;
+	}
+	sl_state_free(st);
+	*st = work;
+	return 0;
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The desired state sluiced keeps: VIPs, their backends, weights, and the
+ * backend lifecycle (DESIGN.md section 4). Pure logic, no maps: every
+ * operation validates first and changes nothing when it fails, and the
+ * caller then mirrors the new state into the datapath.
+ *
+ *             add             drain            flows == 0 or deadline
+ *   (none) -------> active ----------> draining ------------------> drained
+ *                     ^                   |                          |
+ *                     +---- undrain ------+-------- undrain ---------+
+ *                               remove (any state) ---> gone
+ */
+#ifndef SLUICE_STATE_H
+#define SLUICE_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "sluice/abi.h"
+#include "parse.h"
+
+enum sl_be_state {
+	SL_BE_ACTIVE = 0,
+	SL_BE_DRAINING,
+	SL_BE_DRAINED,
+};
+
+enum sl_health {
+	SL_HEALTH_UNKNOWN = 0,
+	SL_HEALTH_UP,
+	SL_HEALTH_DOWN,
+};
+
+struct sl_be {
+	struct sluice_addr addr;
+	__u8 family;
+	__u32 weight;
+	__u32 id;			/* sl_backends index */
+	int state;			/* enum sl_be_state */
+	__u64 drain_started;		/* unix ms */
+	__u64 drain_deadline;		/* unix ms */
+	bool timed_out;			/* drained by deadline, not by count */
+	__u64 flows_left;		/* live flows when the deadline passed */
+	/* Runtime only (not persisted). */
+	int health;			/* enum sl_health */
+	__u64 flows;			/* live flows at the last sweep */
+};
+
+struct sl_vip {
+	struct sl_vip_spec spec;
+	__u32 id;			/* sl_vip_stats index, ring pair */
+	struct sl_be *bes;
+	size_t n_bes;
+};
+
+struct sl_state {
+	struct sl_vip *vips;
+	size_t n_vips;
+	__u32 next_be_id;		/* round-robin: reuse ids as late as possible */
+};
+
+const char *sl_be_state_name(int state);
+int sl_be_state_parse(const char *s);
+const char *sl_health_name(int health);
+
+void sl_state_init(struct sl_state *st);
+void sl_state_free(struct sl_state *st);
+/* Deep copy: operations on a copy leave the original untouched. */
+int sl_state_copy(struct sl_state *dst, const struct sl_state *src);
+
+struct sl_vip *sl_state_find_vip(const struct sl_state *st,
+				 const struct sl_vip_spec *spec);
+struct sl_be *sl_vip_find_be(const struct sl_vip *vip,
+			     const struct sluice_addr *addr, __u8 family);
+size_t sl_state_n_backends(const struct sl_state *st);
+
+/* Does @be take new flows (is it in its VIP's Maglev table)? */
+bool sl_be_in_table(const struct sl_be *be);
+
+/*
+ * Changes. Each returns 0 or -errno and, on error, leaves @st unchanged and
+ * writes a reason for operators into @err (without the object's name: the
+ * caller says "cannot drain backend X on Y: <err>").
+ */
+int sl_state_vip_add(struct sl_state *st, const struct sl_vip_spec *spec,
+		     char *err, size_t errlen);
+int sl_state_vip_del(struct sl_state *st, const struct sl_vip_spec *spec,
+		     char *err, size_t errlen);
+int sl_state_be_add(struct sl_state *st, const struct sl_vip_spec *spec,
+		    const struct sluice_addr *addr, __u8 family, __u32 weight,
+		    char *err, size_t errlen);
+int sl_state_be_del(struct sl_state *st, const struct sl_vip_spec *spec,
+		    const struct sluice_addr *addr, __u8 family,
+		    char *err, size_t errlen);
+/* Start (or re-time) a drain. A drained backend stays drained. */
+int sl_state_be_drain(struct sl_state *st, const struct sl_vip_spec *spec,
+		      const struct sluice_addr *addr, __u8 family,
+		      __u64 now_ms, __u64 timeout_ms, char *err, size_t errlen);
+int sl_state_be_undrain(struct sl_state *st, const struct sl_vip_spec *spec,
+			const struct sluice_addr *addr, __u8 family,
+			char *err, size_t errlen);
+
+/*
+ * The drain decision after a sweep: @flows[id] live flows per backend id.
+ * A draining backend with no flows, or past its deadline, becomes drained.
+ * Returns how many backends changed state.
+ */
+int sl_state_update_flows(struct sl_state *st, const __u64 *flows,
+			  size_t n_ids, __u64 now_ms);
+
+/*
+ * Apply what changed between two versions of the config file's VIP section
+ * (@old_cfg -> @new_cfg, both as states of active backends) to @st, which
+ * also holds changes made at runtime. VIPs and backends the file added are
+ * added, those it removed are removed, changed weights are set; runtime
+ * additions and drains are kept. All or nothing: on error @st is unchanged.
+ */
+int sl_state_apply_config(struct sl_state *st, const struct sl_state *old_cfg,
+			  const struct sl_state *new_cfg, char *err,
+			  size_t errlen);
+
+#endif /* SLUICE_STATE_H */

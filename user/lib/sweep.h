@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The flow sweeper (DESIGN.md section 5): walks sl_flows and sl_new with
+ * batch lookups, deletes flows past their timeout, and counts the rest per
+ * backend id. That count is exact for the moment of the walk, and it is
+ * what a drain waits on.
+ */
+#ifndef SLUICE_SWEEP_H
+#define SLUICE_SWEEP_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "sluice/abi.h"
+#include "maps.h"
+
+struct sl_sweep_cfg {
+	__u32 tcp_idle_ms;	/* established TCP without packets */
+	__u32 udp_idle_ms;	/* UDP without packets */
+	__u32 close_grace_ms;	/* after FIN/RST, before the flow is gone */
+	__u32 syn_idle_ms;	/* a TCP flow that never got past its SYN */
+};
+
+/*
+ * While sluiced is down sl_clock stands still, so flows active during the
+ * outage carry a last_seen near the frozen time. Until they are touched
+ * again, such flows are aged from @resumed_at instead: a restart never
+ * expires a flow early.
+ */
+struct sl_resume {
+	bool active;
+	__u32 frozen;		/* sl_clock value found at start */
+	__u32 resumed_at;	/* sl_clock value sluiced set at start */
+};
+
+struct sl_sweep_result {
+	__u64 flows[SLUICE_MAX_BACKENDS];	/* live flows per backend id */
+	__u64 entries;				/* sl_flows entries kept */
+	__u64 new_entries;			/* sl_new entries kept */
+	__u64 expired;				/* entries deleted this sweep */
+	__u64 duration_us;
+};
+
+/* Is this flow over its timeout at @now? (pure; unit-tested) */
+bool sl_flow_expired(const struct sluice_flow_key *key,
+		     const struct sluice_flow *f, bool in_new, __u32 now,
+		     const struct sl_sweep_cfg *cfg, const struct sl_resume *rs);
+
+int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
+	     const struct sl_resume *rs, struct sl_sweep_result *res);
+
+#endif /* SLUICE_SWEEP_H */

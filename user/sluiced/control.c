@@ -1,0 +1,855 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The control socket (protocol in user/lib/ctl.h): non-blocking clients
+ * on the main epoll loop, one JSON request and one JSON reply per line.
+ * Every request is validated; a malformed one gets an error reply, an
+ * oversized one closes the connection, and a client that stalls is
+ * dropped after a while without holding anyone else up.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <json-c/json.h>
+#include <bpf/bpf.h>
+
+#include "ctl.h"
+#include "daemon.h"
+#include "sluice.skel.h"
+
+#define CLIENT_IDLE_MS 30000
+
+/* ---- replies ------------------------------------------------------------ */
+
+struct reply {
+	json_object *result;	/* ok */
+	char error[512];	/* or an error */
+	char hint[256];
+	const char *errname;
+};
+
+static int fail(struct reply *r, const char *errname, const char *hint,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int fail(struct reply *r, const char *errname, const char *hint,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	va_end(ap);
+	snprintf(r->hint, sizeof(r->hint), "%s", hint ? hint : "");
+	r->errname = errname;
+	return -1;
+}
+
+static const char *errno_name(int err)
+{
+	switch (err) {
+	case ENOENT:
+		return "ENOENT";
+	case EEXIST:
+		return "EEXIST";
+	case ENOSPC:
+		return "ENOSPC";
+	case EINVAL:
+		return "EINVAL";
+	case ENOMEM:
+		return "ENOMEM";
+	default:
+		return "EIO";
+	}
+}
+
+/* ---- request arguments -------------------------------------------------- */
+
+static const char *arg_str(json_object *req, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(req, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static bool has_arg(json_object *req, const char *key)
+{
+	return json_object_object_get_ex(req, key, NULL);
+}
+
+static int need_vip(json_object *req, struct sl_vip_spec *vip, struct reply *r)
+{
+	const char *s = arg_str(req, "vip");
+	char err[256];
+
+	if (!s)
+		return fail(r, "EINVAL", NULL, "missing string argument \"vip\"");
+	if (sl_parse_vip(s, vip, err, sizeof(err)))
+		return fail(r, "EINVAL", NULL, "%s", err);
+	return 0;
+}
+
+static int need_backend(json_object *req, struct sluice_addr *addr,
+			__u8 *family, struct reply *r)
+{
+	const char *s = arg_str(req, "backend");
+
+	if (!s)
+		return fail(r, "EINVAL", NULL, "missing string argument \"backend\"");
+	if (sl_parse_addr(s, addr, family))
+		return fail(r, "EINVAL", NULL,
+			    "invalid backend address \"%s\" (expected an IPv4 or IPv6 address)", s);
+	return 0;
+}
+
+static int opt_u64(json_object *req, const char *key, __u64 *out,
+		   __u64 max, struct reply *r)
+{
+	json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(req, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_int))
+		return fail(r, "EINVAL", NULL, "argument \"%s\" must be an integer", key);
+	n = json_object_get_int64(v);
+	if (n < 0 || (__u64)n > max)
+		return fail(r, "EINVAL", NULL, "argument \"%s\" must be 0..%llu", key,
+			    (unsigned long long)max);
+	*out = n;
+	return 0;
+}
+
+/* ---- reads -------------------------------------------------------------- */
+
+static void fmt_vip(const struct sl_vip *v, char *buf)
+{
+	sl_format_vip(&v->spec, buf, SL_VIP_STR_MAX);
+}
+
+static void fmt_be(const struct sl_be *b, char *buf)
+{
+	sl_format_addr(&b->addr, b->family, buf, SL_ADDR_STR_MAX);
+}
+
+static json_object *be_row(struct sl_daemon *d, const struct sl_vip *v,
+			   const struct sl_be *b)
+{
+	json_object *o = json_object_new_object();
+	char vs[SL_VIP_STR_MAX], bs[SL_ADDR_STR_MAX];
+	struct sluice_be_stats s;
+
+	memset(&s, 0, sizeof(s));
+	sl_be_stats_read(&d->maps, b->id, &s);
+	fmt_vip(v, vs);
+	fmt_be(b, bs);
+	json_object_object_add(o, "vip", json_object_new_string(vs));
+	json_object_object_add(o, "backend", json_object_new_string(bs));
+	json_object_object_add(o, "state", json_object_new_string(sl_be_state_name(b->state)));
+	json_object_object_add(o, "health", json_object_new_string(sl_health_name(b->health)));
+	json_object_object_add(o, "weight", json_object_new_int64(b->weight));
+	json_object_object_add(o, "flows", json_object_new_uint64(b->flows));
+	json_object_object_add(o, "new_flows", json_object_new_uint64(s.new_flows));
+	json_object_object_add(o, "packets", json_object_new_uint64(s.packets));
+	json_object_object_add(o, "bytes", json_object_new_uint64(s.bytes));
+	return o;
+}
+
+static json_object *be_status_row(const struct sl_vip *v, const struct sl_be *b)
+{
+	json_object *o = json_object_new_object();
+	char vs[SL_VIP_STR_MAX], bs[SL_ADDR_STR_MAX];
+
+	fmt_vip(v, vs);
+	fmt_be(b, bs);
+	json_object_object_add(o, "vip", json_object_new_string(vs));
+	json_object_object_add(o, "backend", json_object_new_string(bs));
+	json_object_object_add(o, "state", json_object_new_string(sl_be_state_name(b->state)));
+	json_object_object_add(o, "health", json_object_new_string(sl_health_name(b->health)));
+	json_object_object_add(o, "flows", json_object_new_uint64(b->flows));
+	json_object_object_add(o, "timed_out", json_object_new_boolean(b->timed_out));
+	json_object_object_add(o, "flows_left", json_object_new_uint64(b->flows_left));
+	json_object_object_add(o, "drain_started_unix_ms", json_object_new_uint64(b->drain_started));
+	json_object_object_add(o, "deadline_unix_ms", json_object_new_uint64(b->drain_deadline));
+	return o;
+}
+
+static int cmd_backend_list(struct sl_daemon *d, json_object *req, struct reply *r)
+{
+	struct sl_vip_spec spec;
+	const struct sl_vip *only = NULL;
+	size_t i, j;
+
+	if (has_arg(req, "vip")) {
+		if (need_vip(req, &spec, r))
+			return -1;
+		only = sl_state_find_vip(&d->st, &spec);
+		if (!only)
+			return fail(r, "ENOENT", "list VIPs with: sluicectl vip list",
+				    "cannot list backends of %s: no such VIP", arg_str(req, "vip"));
+	}
+	r->result = json_object_new_array();
+	for (i = 0; i < d->st.n_vips; i++) {
+		const struct sl_vip *v = &d->st.vips[i];
+
+		if (only && only != v)
+			continue;
+		for (j = 0; j < v->n_bes; j++)
+			json_object_array_add(r->result, be_row(d, v, &v->bes[j]));
+	}
+	return 0;
+}
+
+static int cmd_vip_list(struct sl_daemon *d, json_object *req, struct reply *r)
+{
+	size_t i, j;
+
+	(void)req;
+	r->result = json_object_new_array();
+	for (i = 0; i < d->st.n_vips; i++) {
+		const struct sl_vip *v = &d->st.vips[i];
+		json_object *o = json_object_new_object();
+		struct sluice_vip_stats s;
+		char vs[SL_VIP_STR_MAX];
+		__u64 flows = 0, active = 0;
+
+		memset(&s, 0, sizeof(s));
+		sl_vip_stats_read(&d->maps, v->id, &s);
+		for (j = 0; j < v->n_bes; j++) {
+			flows += v->bes[j].flows;
+			active += sl_be_in_table(&v->bes[j]);
+		}
+		fmt_vip(v, vs);
+		json_object_object_add(o, "vip", json_object_new_string(vs));
+		json_object_object_add(o, "backends", json_object_new_uint64(v->n_bes));
+		json_object_object_add(o, "active", json_object_new_uint64(active));
+		json_object_object_add(o, "flows", json_object_new_uint64(flows));
+		json_object_object_add(o, "new_flows", json_object_new_uint64(s.new_flows));
+		json_object_object_add(o, "packets", json_object_new_uint64(s.packets));
+		json_object_object_add(o, "bytes", json_object_new_uint64(s.bytes));
+		json_object_array_add(r->result, o);
+	}
+	return 0;
+}
+
+static json_object *map_fill(int fd)
+{
+	json_object *o = json_object_new_object();
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	bpf_obj_get_info_by_fd(fd, &info, &len);
+	json_object_object_add(o, "capacity", json_object_new_uint64(info.max_entries));
+	return o;
+}
+
+static int cmd_status(struct sl_daemon *d, json_object *req, struct reply *r)
+{
+	json_object *ifs = json_object_new_array(), *flows, *reasons;
+	__u64 counts[SLUICE_R_MAX];
+	size_t i, j, draining = 0;
+	int k;
+
+	(void)req;
+	r->result = json_object_new_object();
+	json_object_object_add(r->result, "instance", json_object_new_string(d->cfg.instance));
+	json_object_object_add(r->result, "version", json_object_new_string(SL_VERSION));
+	json_object_object_add(r->result, "uptime_s",
+			       json_object_new_uint64((sl_unix_ms() - d->started_ms) / 1000));
+	for (i = 0; i < d->cfg.n_ifaces; i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(d->cfg.ifaces[i].name));
+		json_object_object_add(o, "mode", json_object_new_string(
+			d->cfg.ifaces[i].mode == SL_XDP_MODE_SKB ? "skb" : "native"));
+		json_object_array_add(ifs, o);
+	}
+	json_object_object_add(r->result, "interfaces", ifs);
+	flows = map_fill(d->maps.flows);
+	json_object_object_add(flows, "entries", json_object_new_uint64(d->sweep_last->entries));
+	{
+		json_object *nf = map_fill(d->maps.new_flows);
+
+		json_object_object_add(flows, "new_entries",
+				       json_object_new_uint64(d->sweep_last->new_entries));
+		json_object_object_add(flows, "new_capacity",
+				       json_object_get(json_object_object_get(nf, "capacity")));
+		json_object_put(nf);
+	}
+	json_object_object_add(r->result, "flows", flows);
+	for (i = 0; i < d->st.n_vips; i++)
+		for (j = 0; j < d->st.vips[i].n_bes; j++)
+			draining += d->st.vips[i].bes[j].state == SL_BE_DRAINING;
+	json_object_object_add(r->result, "vips", json_object_new_uint64(d->st.n_vips));
+	json_object_object_add(r->result, "backends",
+			       json_object_new_uint64(sl_state_n_backends(&d->st)));
+	json_object_object_add(r->result, "draining", json_object_new_uint64(draining));
+	json_object_object_add(r->result, "last_sweep_ms",
+			       json_object_new_double(d->sweep_last->duration_us / 1000.0));
+	reasons = json_object_new_object();
+	if (!sl_reasons_read(&d->maps, counts))
+		for (k = 0; k < SLUICE_R_MAX; k++)
+			json_object_object_add(reasons, sl_reason_label(k),
+					       json_object_new_uint64(counts[k]));
+	json_object_object_add(r->result, "reasons", reasons);
+	return 0;
+}
+
+/* ---- changes ------------------------------------------------------------ */
+
+/* Validate-and-apply on a copy, then commit (sync, persist) or roll back. */
+typedef int (*state_op)(struct sl_state *st, void *arg, char *err, size_t len);
+
+static int change(struct sl_daemon *d, state_op op, void *arg,
+		  const char *what, struct reply *r)
+{
+	struct sl_state next;
+	char err[512];
+	int rc;
+
+	if (sl_state_copy(&next, &d->st))
+		return fail(r, "ENOMEM", NULL, "cannot %s: out of memory", what);
+	rc = op(&next, arg, err, sizeof(err));
+	if (!rc)
+		rc = sl_daemon_commit(d, &next, err, sizeof(err));
+	sl_state_free(&next);
+	if (rc)
+		return fail(r, errno_name(-rc), NULL, "cannot %s: %s", what, err);
+	if (!r->result)
+		r->result = json_object_new_object();
+	return 0;
+}
+
+struct op_arg {
+	struct sl_vip_spec vip;
+	bool all_vips;
+	struct sluice_addr addr;
+	__u8 family;
+	__u64 weight;
+	__u64 timeout_ms;
+	__u64 now;
+};
+
+static int op_vip_add(struct sl_state *st, void *a, char *err, size_t len)
+{
+	return sl_state_vip_add(st, &((struct op_arg *)a)->vip, err, len);
+}
+
+static int op_vip_del(struct sl_state *st, void *a, char *err, size_t len)
+{
+	return sl_state_vip_del(st, &((struct op_arg *)a)->vip, err, len);
+}
+
+static int op_be_add(struct sl_state *st, void *p, char *err, size_t len)
+{
+	struct op_arg *a = p;
+
+	return sl_state_be_add(st, &a->vip, &a->addr, a->family, a->weight, err, len);
+}
+
+static int op_be_del(struct sl_state *st, void *p, char *err, size_t len)
+{
+	struct op_arg *a = p;
+
+	return sl_state_be_del(st, &a->vip, &a->addr, a->family, err, len);
+}
+
+/* Drain or undrain on one VIP, or on every VIP the backend serves. */
+static int each_vip(struct sl_state *st, struct op_arg *a, bool drain,
+		    char *err, size_t len)
+{
+	size_t i, hits = 0;
+	int rc;
+
+	for (i = 0; i < st->n_vips; i++) {
+		struct sl_vip *v = &st->vips[i];
+
+		if (a->all_vips ? !sl_vip_find_be(v, &a->addr, a->family)
+				: memcmp(&v->spec, &a->vip, sizeof(a->vip)))
+			continue;
+		rc = drain ? sl_state_be_drain(st, &v->spec, &a->addr, a->family,
+					       a->now, a->timeout_ms, err, len)
+			   : sl_state_be_undrain(st, &v->spec, &a->addr, a->family,
+						 err, len);
+		if (rc)
+			return rc;
+		hits++;
+	}
+	if (!hits) {
+		snprintf(err, len, a->all_vips ? "no VIP has this backend" : "no such VIP");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int op_drain(struct sl_state *st, void *a, char *err, size_t len)
+{
+	return each_vip(st, a, true, err, len);
+}
+
+static int op_undrain(struct sl_state *st, void *a, char *err, size_t len)
+{
+	return each_vip(st, a, false, err, len);
+}
+
+static int cmd_vip_add(struct sl_daemon *d, json_object *req, struct reply *r)
+{
+	struct op_arg a;
+	char what[128];
+
+	memset(&a, 0, sizeof(a));
+	if (need_vip(req, &a.vip, r))
+		return -1;
+	snprintf(what, sizeof(what), "add VIP %s", arg_str(req, "vip"));
+	return change(d, op_vip_add, &a, what, r);
+}
+
+static int cmd_vip_del(struct sl_daemon *d, json_object *req, struct reply *r)
+{
+	struct op_arg a;
+	char what[128];
+
+	memset(&a, 0, sizeof(a));
+	if (need_vip(req, &a.vip, r))
+		return -1;
+	snprintf(what, sizeof(what), "delete VIP %s", arg_str(req, "vip"));
+	return change(d, op_vip_del, &a, what, r);
+}
+
+static int cmd_be_add(struct sl_daemon *d, json_object *req, struct reply *r)
+{
+	struct op_arg a;
+	char what[192];
+
+	memset(&a, 0, sizeof(a));
+	a.weight = 100;
+	if (need_vip(req, &a.vip, r) || need_backend(req, &a.addr, &a.family, r) ||
+	    opt_u64(req, "weight", &a.weight, 10000, r))
+		return -1;
+	snprintf(what, sizeof(what), "add backend %s to %s", arg_str(req, "backend"),
+		 arg_str(req, "vip"));
+	return change(d, op_be_add, &a, what, r);
+}
+
+static int cmd_be_del(struct sl_daemon *d, json_object *req, struct reply *r)
+{
+	struct op_arg a;
+	char what[192];
+
+	memset(&a, 0, sizeof(a));
+	if (need_vip(req, &a.vip, r) || need_backend(req, &a.addr, &a.family, r))
+		return -1;
+	snprintf(what, sizeof(what), "delete backend %s from %s",
+		 arg_str(req, "backend"), arg_str(req, "vip"));
+	return change(d, op_be_del, &a, what, r);
+}
+
+/* The rows a drain-family command reports: matching (VIP, backend) pairs. */
+static json_object *status_rows(struct sl_daemon *d, const struct op_arg *a)
+{
+	json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < d->st.n_vips; i++) {
+		const struct sl_vip *v = &d->st.vips[i];
+		const struct sl_be *b = sl_vip_find_be(v, &a->addr, a->family);
+
+		if (!b || (!a->all_vips && memcmp(&v->spec, &a->vip, sizeof(a->vip))))
+			continue;
+		json_object_array_add(arr, be_status_row(v, b));
+	}
+	return arr;
+}
+
+static int drain_args(struct sl_daemon *d, json_object *req, struct op_arg *a,
+		      char *what, size_t len, const char *verb, struct reply *r)
+{
+	memset(a, 0, sizeof(*a));
+	a->all_vips = !has_arg(req, "vip");
+	a->timeout_ms = d->cfg.drain_timeout_ms;
+	a->now = sl_unix_ms();
+	if ((!a->all_vips && need_vip(req, &a->vip, r)) ||
+	    need_backend(req, &a->addr, &a->family, r) ||
+	    opt_u64(req, "timeout_ms", &a->timeout_ms, 365ULL * 24 * 3600 * 1000, r))
+		return -1;
+	if (a->all_vips)
+		snprintf(what, len, "%s backend %s", verb, arg_str(req, "backend"));
+	else
+		snprintf(what, len, "%s backend %s on %s", verb,
+			 arg_str(req, "backend"), arg_str(req, "vip"));
+	return 0;
+}
+
+static int cmd_drain(struct sl_daemon *d, json_object *req, struct reply *r)
+{
+	struct op_arg a;
+	char what[192];
+
+	if (drain_args(d, req, &a, what, sizeof(what), "drain", r) ||
+	    change(d, op_drain, &a, what, r))
+		return -1;
+	json_object_put(r->result);
+	r->result = status_rows(d, &a);
+	return 0;
+}
+
+static int cmd_undrain(struct sl_daemon *d, json_object *req, struct reply *r)
+{
+	struct op_arg a;
+	char what[192];
+
+	if (drain_args(d, req, &a, what, sizeof(what), "undrain", r) ||
+	    change(d, op_undrain, &a, what, r))
+		return -1;
+	json_object_put(r->result);
+	r->result = status_rows(d, &a);
+	return 0;
+}
+
+static int cmd_be_status(struct sl_daemon *d, json_object *req, struct reply *r)
+{
+	struct op_arg a;
+	char what[192];
+
+	if (drain_args(d, req, &a, what, sizeof(what), "show", r))
+		return -1;
+	r->result = status_rows(d, &a);
+	if (!json_object_array_length(r->result)) {
+		json_object_put(r->result);
+		r->result = NULL;
+		return fail(r, "ENOENT", "list backends with: sluicectl backend list",
+			    "cannot %s: no such backend", what);
+	}
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(struct sl_daemon *d, json_object *req, struct reply *r);
+} commands[] = {
+	{ "status", cmd_status },
+	{ "vip.list", cmd_vip_list },
+	{ "vip.add", cmd_vip_add },
+	{ "vip.del", cmd_vip_del },
+	{ "backend.add", cmd_be_add },
+	{ "backend.del", cmd_be_del },
+	{ "backend.drain", cmd_drain },
+	{ "backend.undrain", cmd_undrain },
+	{ "backend.list", cmd_backend_list },
+	{ "backend.status", cmd_be_status },
+};
+
+static void dispatch(struct sl_daemon *d, const char *line, struct reply *r)
+{
+	json_object *req = json_tokener_parse(line);
+	const char *cmd;
+	size_t i;
+
+	if (!req || !json_object_is_type(req, json_type_object)) {
+		fail(r, "EINVAL", "send one JSON object per line, e.g. {\"cmd\":\"status\"}",
+		     "request is not a JSON object");
+		goto out;
+	}
+	cmd = arg_str(req, "cmd");
+	if (!cmd) {
+		fail(r, "EINVAL", NULL, "request has no string \"cmd\"");
+		goto out;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (!strcmp(cmd, commands[i].name)) {
+			commands[i].fn(d, req, r);
+			goto out;
+		}
+	}
+	fail(r, "EINVAL", "commands: status, vip.list, vip.add, vip.del, backend.add, "
+	     "backend.del, backend.drain, backend.undrain, backend.list, backend.status",
+	     "unknown command \"%.64s\"", cmd);
+out:
+	json_object_put(req);
+}
+
+static char *reply_text(struct reply *r, size_t *len)
+{
+	json_object *o = json_object_new_object();
+	char *text;
+
+	*len = 0;
+
+	if (!r->errname) {
+		json_object_object_add(o, "ok", json_object_new_boolean(1));
+		json_object_object_add(o, "result", r->result ? r->result
+							      : json_object_new_object());
+	} else {
+		json_object_put(r->result);
+		json_object_object_add(o, "ok", json_object_new_boolean(0));
+		json_object_object_add(o, "error", json_object_new_string(r->error));
+		if (r->hint[0])
+			json_object_object_add(o, "hint", json_object_new_string(r->hint));
+		json_object_object_add(o, "errno", json_object_new_string(r->errname));
+	}
+	text = NULL;
+	if (asprintf(&text, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0)
+		text = NULL;
+	json_object_put(o);
+	*len = text ? strlen(text) : 0;
+	return text;
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static void client_close(struct sl_daemon *d, struct sl_client *c)
+{
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	free(c->in);
+	free(c->out);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+static void client_want(struct sl_daemon *d, struct sl_client *c)
+{
+	struct epoll_event ev = { .data.ptr = c };
+
+	ev.events = c->out_len > c->out_off ? EPOLLOUT : EPOLLIN;
+	epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+static void client_queue(struct sl_client *c, char *text, size_t len)
+{
+	free(c->out);
+	c->out = text;
+	c->out_len = text ? len : 0;
+	c->out_off = 0;
+}
+
+static int client_flush(struct sl_client *c)
+{
+	ssize_t n;
+
+	while (c->out_off < c->out_len) {
+		n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+			 MSG_NOSIGNAL);
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		c->out_off += n;
+	}
+	return 0;
+}
+
+/* Handle the first complete line in the input buffer, if any. */
+static void client_request(struct sl_daemon *d, struct sl_client *c)
+{
+	struct reply r;
+	char *nl = memchr(c->in, '\n', c->in_len);
+	size_t used, len = 0;
+	char *text;
+
+	if (!nl)
+		return;
+	*nl = '\0';
+	memset(&r, 0, sizeof(r));
+	dispatch(d, c->in, &r);
+	text = reply_text(&r, &len);
+		client_queue(c, text, len);
+	used = nl + 1 - c->in;
+	memmove(c->in, nl + 1, c->in_len - used);
+	c->in_len -= used;
+}
+
+static int client_read(struct sl_daemon *d, struct sl_client *c)
+{
+	char buf[4096];
+	ssize_t n;
+	char *p;
+
+	n = recv(c->fd, buf, sizeof(buf), 0);
+	if (n <= 0)
+		return n == 0 || errno != EAGAIN ? -1 : 0;
+	if (c->in_len + n > SL_CTL_MAX_REQUEST) {
+		struct reply r;
+		size_t len = 0;
+		char *text;
+
+		memset(&r, 0, sizeof(r));
+		fail(&r, "E2BIG", NULL, "request longer than %d bytes", SL_CTL_MAX_REQUEST);
+		text = reply_text(&r, &len);
+		client_queue(c, text, len);
+		client_flush(c);
+		return -1;
+	}
+	p = realloc(c->in, c->in_len + n + 1);
+	if (!p)
+		return -1;
+	c->in = p;
+	memcpy(c->in + c->in_len, buf, n);
+	c->in_len += n;
+	(void)d;
+	return 0;
+}
+
+void sl_ctl_event(struct sl_daemon *d, struct sl_client *c, __u32 events)
+{
+	c->last_active_ms = sl_unix_ms();
+	if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN)) {
+		client_close(d, c);
+		return;
+	}
+	if (events & EPOLLOUT) {
+		if (client_flush(c)) {
+			client_close(d, c);
+			return;
+		}
+	} else if (client_read(d, c)) {
+		client_close(d, c);
+		return;
+	}
+	/* One request in flight at a time: answer it before reading more. */
+	if (c->out_off >= c->out_len) {
+		client_request(d, c);
+		if (client_flush(c)) {
+			client_close(d, c);
+			return;
+		}
+	}
+	client_want(d, c);
+}
+
+static bool peer_allowed(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+		return false;
+	return cred.uid == 0 || cred.uid == geteuid();
+}
+
+void sl_ctl_accept(struct sl_daemon *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct sl_client *c = NULL;
+	size_t i;
+	int fd;
+
+	fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (!peer_allowed(fd)) {
+		static const char msg[] = "{\"ok\":false,\"error\":\"permission denied: "
+			"the control socket accepts root only\",\"errno\":\"EACCES\"}\n";
+
+		if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL) < 0)
+			sl_debug(d, "cannot refuse client: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	for (i = 0; i < sizeof(d->clients) / sizeof(d->clients[0]); i++) {
+		if (d->clients[i].fd <= 0) {
+			c = &d->clients[i];
+			break;
+		}
+	}
+	if (!c) {
+		static const char msg[] = "{\"ok\":false,\"error\":\"too many control "
+			"connections\",\"errno\":\"EBUSY\"}\n";
+
+		if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL) < 0)
+			sl_debug(d, "cannot refuse client: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->last_active_ms = sl_unix_ms();
+	ev.data.ptr = c;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev))
+		client_close(d, c);
+}
+
+void sl_ctl_reap_idle(struct sl_daemon *d)
+{
+	__u64 now = sl_unix_ms();
+	size_t i;
+
+	for (i = 0; i < sizeof(d->clients) / sizeof(d->clients[0]); i++)
+		if (d->clients[i].fd > 0 &&
+		    now - d->clients[i].last_active_ms > CLIENT_IDLE_MS)
+			client_close(d, &d->clients[i]);
+}
+
+void sl_ctl_close_all(struct sl_daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(d->clients) / sizeof(d->clients[0]); i++)
+		if (d->clients[i].fd > 0)
+			client_close(d, &d->clients[i]);
+	close(d->listen_fd);
+}
+
+/* Refuse to steal the socket of a live daemon; replace a stale one. */
+static int socket_in_use(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int live;
+
+	if (fd < 0)
+		return 0;
+	live = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
+	close(fd);
+	return live;
+}
+
+int sl_ctl_listen(struct sl_daemon *d, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path = d->cfg.control_socket;
+	char dir[sizeof(sa.sun_path)];
+	char *slash;
+	mode_t old;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "control socket path %s is too long", path);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	memcpy(dir, path, strlen(path) + 1);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+			return -errno;
+		}
+	}
+	if (socket_in_use(&sa)) {
+		snprintf(err, errlen, "control socket %s is in use: is another sluiced "
+			 "running for instance %s?", path, d->cfg.instance);
+		return -EADDRINUSE;
+	}
+	unlink(path);
+	d->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (d->listen_fd < 0)
+		return -errno;
+	old = umask(0177);	/* root-only: 0600 */
+	if (bind(d->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(d->listen_fd, 16)) {
+		umask(old);
+		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	umask(old);
+	return 0;
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * sluiced internals: one main thread owns the desired state, the maps'
+ * control-plane side and the control socket (epoll); a clock thread
+ * advances sl_clock; a sweeper thread walks the flow tables and hands its
+ * counts to the main thread through an eventfd.
+ */
+#ifndef SLUICED_DAEMON_H
+#define SLUICED_DAEMON_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "config.h"
+#include "maps.h"
+#include "nexthop.h"
+#include "state.h"
+#include "sweep.h"
+
+struct sluice_bpf;
+
+#define SL_VERSION "0.1.0"
+
+/* Exit codes of sluiced. */
+#define SL_EXIT_OK	0
+#define SL_EXIT_FAIL	1
+#define SL_EXIT_USAGE	2
+#define SL_EXIT_CONFIG	3
+
+struct sl_client {
+	int fd;
+	char *in;		/* partial request line */
+	size_t in_len;
+	char *out;		/* reply bytes not yet written */
+	size_t out_len, out_off;
+	__u64 last_active_ms;
+};
+
+/* The next hop cached per backend id, written into sl_backends. */
+struct sl_nh_cache {
+	bool valid;
+	struct sl_nh nh;
+};
+
+struct sl_daemon {
+	struct sl_config cfg;
+	char cfg_path[4096];
+	char state_path[4096 + 64];
+	bool verbose;
+
+	struct sluice_bpf *skel;
+	struct sl_maps maps;
+
+	struct sl_state st;		/* desired state, main thread only */
+	struct sl_state cfg_applied;	/* config VIPs as last applied */
+	__u64 table_sig[SLUICE_MAX_VIPS];	/* last published table, per VIP id */
+	struct sl_nh_cache nh[SLUICE_MAX_BACKENDS];
+	struct sl_nh_ctx *nh_ctx;
+
+	int epfd, listen_fd, sig_fd, sweep_fd;
+	struct sl_client clients[64];
+
+	pthread_t clock_thr, sweep_thr;
+	volatile bool stop;
+	pthread_mutex_t lock;		/* guards sweep_out */
+	struct sl_sweep_result *sweep_out;	/* latest, from the sweeper */
+	struct sl_sweep_result *sweep_last;	/* consumed by the main thread */
+	struct sl_sweep_cfg sweep_cfg;
+	struct sl_resume resume;
+	__u64 sweeps;
+	int sweep_err;
+
+	__u64 started_ms;		/* unix ms */
+};
+
+/* log.c-like helpers: journald-friendly lines on stderr. */
+void sl_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sl_debug(struct sl_daemon *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+__u64 sl_unix_ms(void);
+
+/* dataplane.c: mirror the desired state into the maps. */
+int sl_dp_sync(struct sl_daemon *d, const struct sl_state *st, char *err,
+	       size_t errlen);
+/* Re-resolve next hops; re-syncs backends whose next hop changed. */
+void sl_dp_refresh_nexthops(struct sl_daemon *d);
+
+/* control.c: the control socket. */
+int sl_ctl_listen(struct sl_daemon *d, char *err, size_t errlen);
+void sl_ctl_accept(struct sl_daemon *d);
+void sl_ctl_event(struct sl_daemon *d, struct sl_client *c, __u32 events);
+void sl_ctl_reap_idle(struct sl_daemon *d);
+void sl_ctl_close_all(struct sl_daemon *d);
+
+/*
+ * Replace the running state with @next (already validated): sync the
+ * maps, persist, and keep it. On failure the old state stays in force
+ * (maps re-synced to it) and @err says why.
+ */
+int sl_daemon_commit(struct sl_daemon *d, struct sl_state *next, char *err,
+		     size_t errlen);
+
+#endif /* SLUICED_DAEMON_H */

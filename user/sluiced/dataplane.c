@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Mirror sluiced's desired state into the datapath maps. A sync is
+ * idempotent and ordered so the datapath never sees an inconsistent mix:
+ * backend entries are written before any table names them, tables are
+ * published whole (generation flip), and only then are entries of removed
+ * backends and VIPs cleared.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <xxhash.h>
+
+#include "daemon.h"
+#include "maglev.h"
+
+/* Which backend ids and VIP ids the state uses. */
+struct usage {
+	bool be[SLUICE_MAX_BACKENDS];
+	bool vip[SLUICE_MAX_VIPS];
+};
+
+static void fill_nexthop(const struct sl_daemon *d, __u32 id,
+			 struct sluice_backend *be)
+{
+	const struct sl_nh_cache *c = &d->nh[id];
+
+	if (!c->valid)
+		return;
+	be->flags |= SLUICE_BE_F_NH_VALID;
+	be->ifindex = c->nh.ifindex;
+	memcpy(be->dmac, c->nh.dmac, 6);
+	memcpy(be->smac, c->nh.smac, 6);
+}
+
+/*
+ * Write one backend entry. The epoch changes whenever the id now names a
+ * different (VIP, address) than what the map held, so flows pinned to the
+ * old meaning of a reused id are re-balanced instead of misdelivered.
+ */
+static int write_backend(struct sl_daemon *d, const struct sl_vip *vip,
+			 const struct sl_be *b)
+{
+	struct sluice_backend old, be;
+
+	memset(&be, 0, sizeof(be));
+	be.addr = b->addr;
+	be.family = b->family;
+	be.vip_id = vip->id;
+	be.flags = SLUICE_BE_F_IN_USE;
+	fill_nexthop(d, b->id, &be);
+	if (sl_backend_get(&d->maps, b->id, &old))
+		memset(&old, 0, sizeof(old));
+	be.epoch = old.epoch;
+	if (!(old.flags & SLUICE_BE_F_IN_USE) || old.vip_id != be.vip_id ||
+	    old.family != be.family || memcmp(&old.addr, &be.addr, sizeof(be.addr)))
+		be.epoch = old.epoch + 1;
+	if (!memcmp(&old, &be, sizeof(be)))
+		return 0;
+	return sl_backend_set(&d->maps, b->id, &be);
+}
+
+/* A digest of what a VIP's table depends on: skip unchanged republishes. */
+static __u64 table_signature(const struct sl_daemon *d, const struct sl_vip *v)
+{
+	XXH64_state_t *s = XXH64_createState();
+	__u64 sig;
+	size_t i;
+
+	XXH64_reset(s, d->cfg.maglev_seed);
+	XXH64_update(s, &d->maps.ring_size, sizeof(d->maps.ring_size));
+	XXH64_update(s, &v->spec, sizeof(v->spec));
+	for (i = 0; i < v->n_bes; i++) {
+		const struct sl_be *b = &v->bes[i];
+
+		if (!sl_be_in_table(b))
+			continue;
+		XXH64_update(s, &b->id, sizeof(b->id));
+		XXH64_update(s, &b->addr, sizeof(b->addr));
+		XXH64_update(s, &b->weight, sizeof(b->weight));
+	}
+	sig = XXH64_digest(s) | 1;	/* never 0: 0 means "not published" */
+	XXH64_freeState(s);
+	return sig;
+}
+
+static int publish_table(struct sl_daemon *d, const struct sl_vip *v,
+			 __u32 *table, struct maglev_backend *mb,
+			 char *err, size_t errlen)
+{
+	struct sluice_vip_key key;
+	__u64 sig = table_signature(d, v);
+	size_t i, n = 0;
+	int rc;
+
+	if (d->table_sig[v->id] == sig)
+		return 0;
+	for (i = 0; i < v->n_bes; i++) {
+		if (!sl_be_in_table(&v->bes[i]))
+			continue;
+		mb[n].id = v->bes[i].id;
+		mb[n].addr = v->bes[i].addr;
+		mb[n].family = v->bes[i].family;
+		mb[n].weight = v->bes[i].weight;
+		n++;
+	}
+	rc = maglev_build(mb, n, d->maps.ring_size, d->cfg.maglev_seed, table);
+	if (!rc) {
+		sl_vip_key_from_spec(&v->spec, &key);
+		rc = sl_ring_publish(&d->maps, &key, v->id, 0, table);
+	}
+	if (rc) {
+		char vs[SL_VIP_STR_MAX];
+
+		sl_format_vip(&v->spec, vs, sizeof(vs));
+		snprintf(err, errlen, "cannot publish the Maglev table of %s: %s",
+			 vs, strerror(-rc));
+		return rc;
+	}
+	d->table_sig[v->id] = sig;
+	return 0;
+}
+
+static bool addr_in_use(const struct sl_state *st, const struct sluice_addr *a,
+			__u8 family)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_vips; i++)
+		if (st->vips[i].spec.family == family &&
+		    !memcmp(&st->vips[i].spec.addr, a, sizeof(*a)))
+			return true;
+	return false;
+}
+
+/* Delete VIP entries (and address markers) the state no longer has. */
+static void prune_vips(struct sl_daemon *d, const struct sl_state *st)
+{
+	struct sluice_vip_key key, next, *prev = NULL;
+	struct sluice_vip val;
+	struct sluice_vip_key dead[SLUICE_VIP_MAP_SIZE];
+	size_t n = 0, i;
+
+	while (!bpf_map_get_next_key(d->maps.vips, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(d->maps.vips, &key, &val))
+			continue;
+		if (val.flags & SLUICE_VIP_F_ADDR_ONLY) {
+			if (!addr_in_use(st, &key.addr, key.family) && n < SLUICE_VIP_MAP_SIZE)
+				dead[n++] = key;
+			continue;
+		}
+		{
+			struct sl_vip_spec spec = {
+				.addr = key.addr, .port = key.port,
+				.proto = key.proto, .family = key.family,
+			};
+			struct sl_vip *v = sl_state_find_vip(st, &spec);
+
+			if ((!v || v->id != val.vip_id) && n < SLUICE_VIP_MAP_SIZE)
+				dead[n++] = key;
+			if (!v || v->id != val.vip_id)
+				d->table_sig[val.vip_id] = 0;
+		}
+	}
+	for (i = 0; i < n; i++)
+		sl_vip_del(&d->maps, &dead[i]);
+}
+
+static void prune_ids(struct sl_daemon *d, const struct usage *u)
+{
+	struct sluice_backend be;
+	__u32 id;
+
+	for (id = 0; id < SLUICE_MAX_BACKENDS; id++) {
+		if (u->be[id] || sl_backend_get(&d->maps, id, &be) ||
+		    !(be.flags & SLUICE_BE_F_IN_USE))
+			continue;
+		/* Keep the epoch: the next user of this id bumps it. */
+		be.flags = 0;
+		sl_backend_set(&d->maps, id, &be);
+		d->nh[id].valid = false;
+	}
+	for (id = 0; id < SLUICE_MAX_VIPS; id++) {
+		if (!u->vip[id] && d->table_sig[id] != 0) {
+			sl_ring_clear(&d->maps, id);
+			d->table_sig[id] = 0;
+		}
+	}
+}
+
+static void config_map(struct sl_daemon *d)
+{
+	struct sluice_config c;
+
+	memset(&c, 0, sizeof(c));
+	c.src4 = d->cfg.source_v4.addr[0];
+	c.src6 = d->cfg.source_v6;
+	c.ring_size = d->maps.ring_size;
+	sl_config_set(&d->maps, &c);
+}
+
+int sl_dp_sync(struct sl_daemon *d, const struct sl_state *st, char *err,
+	       size_t errlen)
+{
+	struct maglev_backend *mb = NULL;
+	__u32 *table = NULL;
+	struct usage *u = calloc(1, sizeof(*u));
+	size_t i, j, max_bes = 1;
+	int rc = -ENOMEM;
+
+	for (i = 0; i < st->n_vips; i++)
+		if (st->vips[i].n_bes > max_bes)
+			max_bes = st->vips[i].n_bes;
+	table = malloc(sizeof(*table) * d->maps.ring_size);
+	mb = calloc(max_bes, sizeof(*mb));
+	if (!u || !table || !mb) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	config_map(d);
+	/* 1. Backend entries first: a table may name them from now on. */
+	for (i = 0; i < st->n_vips; i++) {
+		const struct sl_vip *v = &st->vips[i];
+
+		u->vip[v->id] = true;
+		rc = sl_vip_addr_set(&d->maps, &v->spec.addr, v->spec.family, 1);
+		for (j = 0; !rc && j < v->n_bes; j++) {
+			u->be[v->bes[j].id] = true;
+			rc = write_backend(d, v, &v->bes[j]);
+		}
+		if (rc) {
+			snprintf(err, errlen, "cannot write backends: %s", strerror(-rc));
+			goto out;
+		}
+	}
+	/* 2. Tables, each published whole. */
+	for (i = 0; i < st->n_vips; i++) {
+		rc = publish_table(d, &st->vips[i], table, mb, err, errlen);
+		if (rc)
+			goto out;
+	}
+	/* 3. Only now forget what the state dropped. */
+	prune_vips(d, st);
+	prune_ids(d, u);
+	rc = 0;
+out:
+	free(u);
+	free(table);
+	free(mb);
+	return rc;
+}
+
+static bool nh_equal(const struct sl_nh_cache *c, const struct sl_nh *nh)
+{
+	return c->valid && c->nh.ifindex == nh->ifindex &&
+	       !memcmp(c->nh.dmac, nh->dmac, 6) && !memcmp(c->nh.smac, nh->smac, 6);
+}
+
+void sl_dp_refresh_nexthops(struct sl_daemon *d)
+{
+	bool changed = false;
+	struct sl_nh nh;
+	char err[256];
+	size_t i, j;
+	int rc;
+
+	if (!d->nh_ctx)
+		return;
+	for (i = 0; i < d->st.n_vips; i++) {
+		for (j = 0; j < d->st.vips[i].n_bes; j++) {
+			const struct sl_be *b = &d->st.vips[i].bes[j];
+			struct sl_nh_cache *c = &d->nh[b->id];
+
+			rc = sl_nh_resolve(d->nh_ctx, &b->addr, b->family, &nh);
+			if (!rc && !nh_equal(c, &nh)) {
+				c->valid = true;
+				c->nh = nh;
+				changed = true;
+			} else if (rc && c->valid && rc != -EAGAIN) {
+				/* Route gone: fall back to the FIB path. */
+				c->valid = false;
+				changed = true;
+			}
+		}
+	}
+	if (changed && sl_dp_sync(d, &d->st, err, sizeof(err)))
+		sl_log("next hop update failed: %s", err);
+}

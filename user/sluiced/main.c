@@ -1,0 +1,691 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * sluiced: loads the balancer, owns its maps, keeps the desired state,
+ * sweeps flows, decides drains, and serves the control socket.
+ *
+ *   sluiced [-c CONFIG] [-v]          run (foreground; logs to stderr)
+ *   sluiced [-c CONFIG] --check       validate the config and exit
+ *   sluiced [-c CONFIG] --detach      remove sluice from its interfaces and
+ *                                     delete its pinned maps (drops flows)
+ *
+ * Signals: SIGTERM/SIGINT stop the daemon and leave the datapath forwarding
+ * with its current tables; SIGHUP reloads the config file (a bad file is
+ * rejected whole and changes nothing).
+ * Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 invalid configuration.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+#include <net/if.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "daemon.h"
+#include "link.h"
+#include "persist.h"
+#include "xdp.h"
+#include "sluice.skel.h"
+
+#define DEFAULT_CONFIG "/etc/sluice/sluiced.yaml"
+#define SYN_IDLE_MS 30000
+
+void sl_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("sluiced: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+void sl_debug(struct sl_daemon *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!d->verbose)
+		return;
+	va_start(ap, fmt);
+	fputs("sluiced: debug: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+__u64 sl_unix_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[4096];
+	char *p;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void pin_path(const struct sl_daemon *d, const char *name, char *buf,
+		     size_t len)
+{
+	snprintf(buf, len, "%s/%s", d->cfg.pin_dir, name);
+}
+
+/* The pin dir must live on bpffs, or pins would not survive a restart. */
+static int check_bpffs(const struct sl_daemon *d)
+{
+	struct statfs sfs;
+
+	if (statfs(d->cfg.pin_dir, &sfs) || sfs.f_type != BPF_FS_MAGIC) {
+		sl_log("pin directory %s is not on a BPF filesystem", d->cfg.pin_dir);
+		sl_log("hint: mount it: mount -t bpf bpf /sys/fs/bpf");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * A pinned map whose size differs from the config cannot be reused, and
+ * re-creating it would drop every flow: refuse with a clear way out.
+ * Maglev tables are rebuilt from the state anyway, so a ring-size change
+ * simply re-creates sl_rings.
+ */
+static int check_pinned_sizes(struct sl_daemon *d)
+{
+	struct { const char *name; __u32 want; } tab[] = {
+		{ SLUICE_MAP_FLOWS, d->cfg.flow_table_size },
+		{ SLUICE_MAP_NEW, SLUICE_NEW_FLOWS_DEFAULT },
+	};
+	struct sluice_config pc;
+	char path[4200];
+	__u32 zero = 0;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+
+		pin_path(d, tab[i].name, path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		    info.max_entries != tab[i].want) {
+			sl_log("pinned map %s has %u entries but the config asks for %u",
+			       path, info.max_entries, tab[i].want);
+			sl_log("hint: set flows.table_size back to %u, or run sluiced --detach "
+			       "to start afresh (established flows are lost)", info.max_entries);
+			close(fd);
+			return -EINVAL;
+		}
+		close(fd);
+	}
+	pin_path(d, SLUICE_MAP_CONFIG, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		if (!bpf_map_lookup_elem(fd, &zero, &pc) && pc.ring_size &&
+		    pc.ring_size != d->cfg.maglev_table_size) {
+			sl_log("maglev.table_size changed (%u -> %u): rebuilding tables",
+			       pc.ring_size, d->cfg.maglev_table_size);
+			pin_path(d, SLUICE_MAP_RINGS, path, sizeof(path));
+			unlink(path);
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+static int set_pins(struct sl_daemon *d)
+{
+	struct bpf_map *map;
+	char path[4200];
+	int rc;
+
+	bpf_object__for_each_map(map, d->skel->obj) {
+		if (strncmp(bpf_map__name(map), "sl_", 3) ||
+		    !strcmp(bpf_map__name(map), SLUICE_MAP_TX_PORTS))
+			continue;	/* private to this program: see maps.h */
+		pin_path(d, bpf_map__name(map), path, sizeof(path));
+		rc = bpf_map__set_pin_path(map, path);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int load_bpf(struct sl_daemon *d)
+{
+	int rc;
+
+	d->skel = sluice_bpf__open();
+	if (!d->skel) {
+		sl_log("cannot open the XDP program: %s", strerror(errno));
+		return -errno;
+	}
+	d->skel->rodata->cfg_ring_size = d->cfg.maglev_table_size;
+	d->skel->rodata->cfg_hash_seed = d->cfg.maglev_seed;
+	rc = sl_maps_set_sizes(d->skel->obj, d->cfg.maglev_table_size,
+			       d->cfg.flow_table_size, SLUICE_NEW_FLOWS_DEFAULT);
+	if (!rc)
+		rc = set_pins(d);
+	if (!rc)
+		rc = sluice_bpf__load(d->skel);
+	if (rc) {
+		sl_log("cannot load the XDP program and its maps: %s", strerror(-rc));
+		sl_log("hint: run with -v for the verifier and libbpf log");
+		return rc;
+	}
+	rc = sl_maps_open(d->skel->obj, d->cfg.maglev_table_size, &d->maps);
+	if (rc)
+		sl_log("cannot open maps: %s", strerror(-rc));
+	return rc;
+}
+
+static int attach_all(struct sl_daemon *d)
+{
+	int prog_fd = bpf_program__fd(d->skel->progs.sluice_xdp);
+	char path[4200], link[64], err[512];
+	size_t i;
+	int rc;
+
+	/* Redirect targets first: the program may use them once attached. */
+	for (i = 0; i < d->cfg.n_ifaces; i++) {
+		rc = sl_tx_port_add(&d->maps, if_nametoindex(d->cfg.ifaces[i].name));
+		if (rc)
+			sl_log("warning: %s cannot be a redirect target: %s",
+			       d->cfg.ifaces[i].name, strerror(-rc));
+	}
+	for (i = 0; i < d->cfg.n_ifaces; i++) {
+		const struct sl_cfg_iface *ifc = &d->cfg.ifaces[i];
+
+		snprintf(link, sizeof(link), "link_%s", ifc->name);
+		pin_path(d, link, path, sizeof(path));
+		rc = sl_link_attach(prog_fd, ifc->name, ifc->mode == SL_XDP_MODE_SKB,
+				    path, err, sizeof(err));
+		if (rc) {
+			sl_log("%s", err);
+			return rc;
+		}
+		sl_log("attached to %s (%s mode)", ifc->name,
+		       ifc->mode == SL_XDP_MODE_SKB ? "skb" : "native");
+	}
+	return 0;
+}
+
+/* Restart: pick up the persisted state and apply config edits made since. */
+static int load_state(struct sl_daemon *d)
+{
+	struct sl_state from_file, saved_cfg;
+	char err[512];
+	int rc;
+
+	rc = sl_state_from_config(&from_file, &d->cfg, err, sizeof(err));
+	if (rc) {
+		sl_log("%s: %s", d->cfg_path, err);
+		return rc;
+	}
+	rc = sl_state_load(d->state_path, &d->st, &saved_cfg, err, sizeof(err));
+	if (rc == -ENOENT) {
+		d->st = from_file;
+		rc = sl_state_copy(&d->cfg_applied, &from_file);
+		sl_log("no saved state: starting from %s", d->cfg_path);
+		return rc;
+	}
+	if (rc) {
+		sl_log("%s", err);
+		sl_state_free(&from_file);
+		return rc;
+	}
+	rc = sl_state_apply_config(&d->st, &saved_cfg, &from_file, err, sizeof(err));
+	sl_state_free(&saved_cfg);
+	if (rc) {
+		sl_log("cannot apply %s to the saved state: %s", d->cfg_path, err);
+		sl_state_free(&from_file);
+		return rc;
+	}
+	d->cfg_applied = from_file;
+	sl_log("resumed saved state from %s", d->state_path);
+	return 0;
+}
+
+int sl_daemon_commit(struct sl_daemon *d, struct sl_state *next, char *err,
+		     size_t errlen)
+{
+	char ignore[256];
+	int rc;
+
+	rc = sl_dp_sync(d, next, err, errlen);
+	if (!rc)
+		rc = sl_state_save(d->state_path, next, &d->cfg_applied, err, errlen);
+	if (rc) {
+		/* Put the datapath back to the state still in force. */
+		memset(d->table_sig, 0, sizeof(d->table_sig));
+		sl_dp_sync(d, &d->st, ignore, sizeof(ignore));
+		return rc;
+	}
+	sl_state_free(&d->st);
+	d->st = *next;
+	sl_state_init(next);
+	return 0;
+}
+
+/* ---- threads ------------------------------------------------------------ */
+
+static void *clock_main(void *arg)
+{
+	struct sl_daemon *d = arg;
+	struct timespec tick = { 0, SLUICE_CLOCK_TICK_MS * 1000000L };
+
+	while (!d->stop) {
+		sl_clock_set(&d->maps, sl_clock_now());
+		nanosleep(&tick, NULL);
+	}
+	return NULL;
+}
+
+static void sleep_ms(struct sl_daemon *d, __u64 ms)
+{
+	struct timespec step = { 0, 50 * 1000000L };
+	__u64 slept = 0;
+
+	while (!d->stop && slept < ms) {
+		nanosleep(&step, NULL);
+		slept += 50;
+	}
+}
+
+static void *sweep_main(void *arg)
+{
+	struct sl_daemon *d = arg;
+	struct sl_sweep_result *res = malloc(sizeof(*res));
+	__u64 one = 1;
+	int rc;
+
+	while (res && !d->stop) {
+		rc = sl_sweep(&d->maps, &d->sweep_cfg, &d->resume, res);
+		pthread_mutex_lock(&d->lock);
+		d->sweep_err = rc;
+		if (!rc)
+			memcpy(d->sweep_out, res, sizeof(*res));
+		pthread_mutex_unlock(&d->lock);
+		if (write(d->sweep_fd, &one, sizeof(one)) < 0)
+			sl_log("sweeper: cannot notify: %s", strerror(errno));
+		sleep_ms(d, d->cfg.sweep_interval_ms);
+	}
+	free(res);
+	return NULL;
+}
+
+/* A sweep finished: take its counts, decide drains, refresh next hops. */
+static void on_sweep(struct sl_daemon *d)
+{
+	char err[512];
+	__u64 n;
+	int changed, rc;
+	size_t i, j;
+
+	if (read(d->sweep_fd, &n, sizeof(n)) < 0)
+		return;
+	pthread_mutex_lock(&d->lock);
+	rc = d->sweep_err;
+	if (!rc)
+		memcpy(d->sweep_last, d->sweep_out, sizeof(*d->sweep_last));
+	pthread_mutex_unlock(&d->lock);
+	if (rc) {
+		sl_log("sweep failed: %s", strerror(-rc));
+		return;
+	}
+	d->sweeps++;
+	changed = sl_state_update_flows(&d->st, d->sweep_last->flows,
+					SLUICE_MAX_BACKENDS, sl_unix_ms());
+	if (changed) {
+		for (i = 0; i < d->st.n_vips; i++) {
+			for (j = 0; j < d->st.vips[i].n_bes; j++) {
+				struct sl_be *b = &d->st.vips[i].bes[j];
+				char vs[SL_VIP_STR_MAX], bs[SL_ADDR_STR_MAX];
+
+				if (b->state != SL_BE_DRAINED || b->flows_left == (__u64)-1)
+					continue;
+				sl_format_vip(&d->st.vips[i].spec, vs, sizeof(vs));
+				sl_format_addr(&b->addr, b->family, bs, sizeof(bs));
+				if (b->timed_out)
+					sl_debug(d, "backend %s on %s: drain deadline passed, %llu flows left",
+						 bs, vs, (unsigned long long)b->flows_left);
+			}
+		}
+		sl_log("%d backend(s) finished draining", changed);
+		if (sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, sizeof(err)))
+			sl_log("%s", err);
+	}
+	sl_dp_refresh_nexthops(d);
+	sl_ctl_reap_idle(d);
+}
+
+/* ---- signals and reload ------------------------------------------------- */
+
+static void reload(struct sl_daemon *d)
+{
+	struct sl_config ncfg;
+	struct sl_state nfile, next;
+	char err[1024];
+	int rc;
+
+	rc = sl_config_load(d->cfg_path, &ncfg, err, sizeof(err));
+	if (rc) {
+		sl_log("reload rejected, running state unchanged: %s", err);
+		return;
+	}
+	rc = sl_state_from_config(&nfile, &ncfg, err, sizeof(err));
+	if (rc) {
+		sl_log("reload rejected, running state unchanged: %s", err);
+		sl_config_free(&ncfg);
+		return;
+	}
+	if (sl_state_copy(&next, &d->st) ||
+	    sl_state_apply_config(&next, &d->cfg_applied, &nfile, err, sizeof(err))) {
+		sl_log("reload rejected, running state unchanged: %s", err);
+		goto out;
+	}
+	if (sl_daemon_commit(d, &next, err, sizeof(err))) {
+		sl_log("reload rejected, running state unchanged: %s", err);
+		goto out;
+	}
+	sl_state_free(&d->cfg_applied);
+	d->cfg_applied = nfile;
+	sl_state_init(&nfile);
+	sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, sizeof(err));
+	sl_log("reloaded %s (VIPs, backends and weights; other settings apply on restart)",
+	       d->cfg_path);
+out:
+	sl_state_free(&next);
+	sl_state_free(&nfile);
+	sl_config_free(&ncfg);
+}
+
+static int on_signal(struct sl_daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	if (read(d->sig_fd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	if (si.ssi_signo == SIGHUP) {
+		reload(d);
+		return 0;
+	}
+	sl_log("signal %d: stopping; the datapath keeps forwarding", si.ssi_signo);
+	return 1;
+}
+
+/* ---- main loop ---------------------------------------------------------- */
+
+static int ep_add(int epfd, int fd, void *ptr)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ptr };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int setup_loop(struct sl_daemon *d)
+{
+	sigset_t mask;
+	char err[512];
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+	d->sweep_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->sig_fd < 0 || d->sweep_fd < 0 || d->epfd < 0)
+		return -errno;
+	if (sl_ctl_listen(d, err, sizeof(err))) {
+		sl_log("%s", err);
+		return -EINVAL;
+	}
+	if (ep_add(d->epfd, d->sig_fd, &d->sig_fd) ||
+	    ep_add(d->epfd, d->sweep_fd, &d->sweep_fd) ||
+	    ep_add(d->epfd, d->listen_fd, &d->listen_fd))
+		return -errno;
+	return 0;
+}
+
+static int run_loop(struct sl_daemon *d)
+{
+	struct epoll_event evs[32];
+	int n, i;
+
+	for (;;) {
+		n = epoll_wait(d->epfd, evs, 32, 1000);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+
+			if (p == &d->sig_fd) {
+				if (on_signal(d))
+					return 0;
+			} else if (p == &d->sweep_fd) {
+				on_sweep(d);
+			} else if (p == &d->listen_fd) {
+				sl_ctl_accept(d);
+			} else {
+				sl_ctl_event(d, p, evs[i].events);
+			}
+		}
+	}
+}
+
+static void start_clock(struct sl_daemon *d)
+{
+	__u32 frozen = sl_clock_get(&d->maps);
+	__u32 now = sl_clock_now();
+
+	/* A previous run left its clock behind: age its flows from now. */
+	d->resume.active = frozen != 0;
+	d->resume.frozen = frozen;
+	d->resume.resumed_at = now;
+	sl_clock_set(&d->maps, now);
+}
+
+static int start_threads(struct sl_daemon *d)
+{
+	d->sweep_cfg.tcp_idle_ms = d->cfg.tcp_idle_timeout_ms;
+	d->sweep_cfg.udp_idle_ms = d->cfg.udp_idle_timeout_ms;
+	d->sweep_cfg.close_grace_ms = d->cfg.close_grace_ms;
+	d->sweep_cfg.syn_idle_ms = d->cfg.tcp_idle_timeout_ms < SYN_IDLE_MS ?
+				   d->cfg.tcp_idle_timeout_ms : SYN_IDLE_MS;
+	pthread_mutex_init(&d->lock, NULL);
+	if (pthread_create(&d->clock_thr, NULL, clock_main, d))
+		return -EAGAIN;
+	if (pthread_create(&d->sweep_thr, NULL, sweep_main, d))
+		return -EAGAIN;
+	return 0;
+}
+
+static void stop_threads(struct sl_daemon *d)
+{
+	d->stop = true;
+	pthread_join(d->sweep_thr, NULL);
+	pthread_join(d->clock_thr, NULL);
+}
+
+static int run(struct sl_daemon *d)
+{
+	char err[512];
+	int rc;
+
+	if (mkdir_p(d->cfg.pin_dir, 0700) || check_bpffs(d) ||
+	    check_pinned_sizes(d))
+		return SL_EXIT_FAIL;
+	if (mkdir_p(d->cfg.state_dir, 0700)) {
+		sl_log("cannot create state directory %s: %s", d->cfg.state_dir,
+		       strerror(errno));
+		return SL_EXIT_FAIL;
+	}
+	snprintf(d->state_path, sizeof(d->state_path), "%s/%s", d->cfg.state_dir,
+		 SL_STATE_FILE);
+	if (load_bpf(d) || load_state(d))
+		return SL_EXIT_FAIL;
+	start_clock(d);
+	d->nh_ctx = sl_nh_open();
+	if (!d->nh_ctx)
+		sl_log("warning: no rtnetlink: next hops resolved per packet");
+	sl_dp_refresh_nexthops(d);
+	/* Tables first, then attach: a new program never sees empty tables. */
+	if (sl_dp_sync(d, &d->st, err, sizeof(err))) {
+		sl_log("%s", err);
+		return SL_EXIT_FAIL;
+	}
+	if (sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, sizeof(err)))
+		sl_log("warning: %s", err);
+	if (attach_all(d) || setup_loop(d) || start_threads(d))
+		return SL_EXIT_FAIL;
+	d->started_ms = sl_unix_ms();
+	sl_log("ready: %zu VIPs, %zu backends, control socket %s", d->st.n_vips,
+	       sl_state_n_backends(&d->st), d->cfg.control_socket);
+	rc = run_loop(d);
+	stop_threads(d);
+	sl_ctl_close_all(d);
+	unlink(d->cfg.control_socket);
+	return rc ? SL_EXIT_FAIL : SL_EXIT_OK;
+}
+
+/* --detach: take sluice off its interfaces and remove its pins. */
+static int detach(struct sl_daemon *d)
+{
+	char path[4200], link[64], err[512];
+	struct bpf_map *map;
+	int rc = SL_EXIT_OK;
+	size_t i;
+
+	for (i = 0; i < d->cfg.n_ifaces; i++) {
+		snprintf(link, sizeof(link), "link_%s", d->cfg.ifaces[i].name);
+		pin_path(d, link, path, sizeof(path));
+		if (sl_link_detach(path, err, sizeof(err))) {
+			sl_log("%s", err);
+			rc = SL_EXIT_FAIL;
+		}
+	}
+	d->skel = sluice_bpf__open();
+	if (d->skel) {
+		bpf_object__for_each_map(map, d->skel->obj) {
+			pin_path(d, bpf_map__name(map), path, sizeof(path));
+			unlink(path);
+		}
+		sluice_bpf__destroy(d->skel);
+		d->skel = NULL;
+	}
+	snprintf(path, sizeof(path), "%s/%s", d->cfg.state_dir, SL_STATE_FILE);
+	unlink(path);
+	rmdir(d->cfg.pin_dir);
+	sl_log("detached; pinned maps and saved state removed");
+	return rc;
+}
+
+static int usage(int rc)
+{
+	fprintf(rc ? stderr : stdout,
+		"usage: sluiced [-c CONFIG] [-v] [--check | --detach]\n"
+		"  -c, --config FILE  configuration (default %s)\n"
+		"  -v, --verbose      debug logs, libbpf and verifier output\n"
+		"      --check        validate the configuration and exit\n"
+		"      --detach       remove sluice from its interfaces and delete\n"
+		"                     its pinned maps and saved state (drops flows)\n"
+		"exit codes: 0 ok, 1 failure, 2 usage, 3 invalid configuration\n",
+		DEFAULT_CONFIG);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "detach", no_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 }
+	};
+	static struct sl_daemon d;
+	bool check = false, do_detach = false;
+	char err[1024];
+	int opt, rc;
+
+	snprintf(d.cfg_path, sizeof(d.cfg_path), "%s", DEFAULT_CONFIG);
+	while ((opt = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			snprintf(d.cfg_path, sizeof(d.cfg_path), "%s", optarg);
+			break;
+		case 'v':
+			d.verbose = true;
+			break;
+		case 'C':
+			check = true;
+			break;
+		case 'D':
+			do_detach = true;
+			break;
+		case 'V':
+			printf("sluiced %s\n", SL_VERSION);
+			return SL_EXIT_OK;
+		case 'h':
+			return usage(SL_EXIT_OK);
+		default:
+			return usage(SL_EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		return usage(SL_EXIT_USAGE);
+	sl_lib_verbose(d.verbose);
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	if (sl_config_load(d.cfg_path, &d.cfg, err, sizeof(err))) {
+		sl_log("%s", err);
+		return SL_EXIT_CONFIG;
+	}
+	if (check) {
+		printf("%s: ok\n", d.cfg_path);
+		rc = SL_EXIT_OK;
+	} else if (do_detach) {
+		rc = detach(&d);
+	} else {
+		d.sweep_out = calloc(1, sizeof(*d.sweep_out));
+		d.sweep_last = calloc(1, sizeof(*d.sweep_last));
+		rc = d.sweep_out && d.sweep_last ? run(&d) : SL_EXIT_FAIL;
+	}
+	sl_config_free(&d.cfg);
+	return rc;
+}
