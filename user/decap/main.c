@@ -3,7 +3,10 @@
  * sluice-decap: attach sluice's decapsulation program to a backend's
  * interface, for hosts without the ipip/ip6_tunnel modules.
  *
- *   sluice-decap [-v] attach IFACE ADDR... [--skb]
+ *   sluice-decap [-v] attach IFACE [ADDR...] [--skb]
+ *
+ * With no ADDR the program strips nothing and passes every frame: what a
+ * veth peer needs so frames XDP_TX'd into it are delivered.
  *   sluice-decap [-v] detach IFACE
  *   sluice-decap [-v] stats IFACE
  *
@@ -36,7 +39,7 @@ static const char *const dr_names[SLUICE_DR_MAX] = {
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: sluice-decap [-v] attach IFACE ADDR... [--skb]\n"
+		"usage: sluice-decap [-v] attach IFACE [ADDR...] [--skb]\n"
 		"       sluice-decap [-v] detach IFACE\n"
 		"       sluice-decap [-v] stats IFACE\n");
 	return 2;
@@ -85,8 +88,6 @@ static int cmd_attach(const char *ifname, char **addrs, int n,
 	char err[256];
 	int rc;
 
-	if (n < 1)
-		return usage();
 	skel = decap_bpf__open_and_load();
 	if (!skel) {
 		fprintf(stderr, "sluice-decap: cannot load decap program: %s\n",

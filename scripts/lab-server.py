@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+"""A lab backend: HTTP on port 80 and UDP echo on port 53, dual-stack.
+
+HTTP (Python's http.server, one thread per connection):
+  GET /                      -> "<name>\\n"
+  GET /stream?bytes=N&seconds=S&seed=K
+                             -> N deterministic bytes paced over S seconds
+                                (block i = sha256("K:i") * 128), so a client
+                                can verify every byte it receives
+  GET /health                -> 200, or the status set by /admin/health
+  GET /admin/health?status=C -> make /health answer C from now on
+  GET /hang                  -> never answers (a check that must time out)
+Every response carries "X-Backend: <name>". UDP: each datagram is answered
+with "<name> <payload>".
+"""
+import argparse
+import hashlib
+import socket
+import socketserver
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+BLOCK = 4096
+
+
+def block(seed, i):
+    return hashlib.sha256(f"{seed}:{i}".encode()).digest() * (BLOCK // 32)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    health_status = 200
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def reply(self, code, body):
+        self.send_response(code)
+        self.send_header("X-Backend", self.server.name)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        url = urlparse(self.path)
+        q = {k: v[0] for k, v in parse_qs(url.query).items()}
+        if url.path == "/":
+            self.reply(200, f"{self.server.name}\n".encode())
+        elif url.path == "/stream":
+            self.stream(int(q.get("bytes", BLOCK)), float(q.get("seconds", 0)),
+                        q.get("seed", "0"))
+        elif url.path == "/health":
+            code = Handler.health_status
+            self.reply(code, b"ok\n" if code == 200 else b"unhealthy\n")
+        elif url.path == "/admin/health":
+            Handler.health_status = int(q.get("status", 200))
+            self.reply(200, b"set\n")
+        elif url.path == "/hang":
+            time.sleep(3600)
+        else:
+            self.reply(404, b"not found\n")
+
+    def stream(self, size, seconds, seed):
+        self.send_response(200)
+        self.send_header("X-Backend", self.server.name)
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        blocks = (size + BLOCK - 1) // BLOCK
+        pause = seconds / blocks if blocks else 0
+        sent = 0
+        for i in range(blocks):
+            chunk = block(seed, i)[: size - sent]
+            self.wfile.write(chunk)
+            self.wfile.flush()
+            sent += len(chunk)
+            if pause:
+                time.sleep(pause)
+
+
+class DualStackHTTP(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+    daemon_threads = True
+    request_queue_size = 1024
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+
+class UDPHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        data, sock = self.request
+        sock.sendto(self.server.name.encode() + b" " + data, self.client_address)
+
+
+class DualStackUDP(socketserver.ThreadingUDPServer):
+    address_family = socket.AF_INET6
+    daemon_threads = True
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--name", required=True)
+    ap.add_argument("--http-port", type=int, default=80)
+    ap.add_argument("--udp-port", type=int, default=53)
+    args = ap.parse_args()
+    http = DualStackHTTP(("::", args.http_port), Handler)
+    http.name = args.name
+    udp = DualStackUDP(("::", args.udp_port), UDPHandler)
+    udp.name = args.name
+    threading.Thread(target=udp.serve_forever, daemon=True).start()
+    http.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
