@@ -21,6 +21,9 @@ static __always_inline int sl_icmp4_inner(void *data, void *data_end,
 				   & SL_L4_OFF_MASK);
 	__be16 *ports;
 
+	/* The quote must lie within the IP length, not in Ethernet padding. */
+	if (pkt->l4_len < sizeof(struct sl_icmphdr) + sizeof(*in) + 4)
+		return -1;
 	if ((void *)(in + 1) > data_end || in->version != 4 || in->ihl != 5)
 		return -1;
 	ports = (void *)(in + 1);
@@ -43,6 +46,8 @@ static __always_inline int sl_icmp6_inner(void *data, void *data_end,
 				     & SL_L4_OFF_MASK);
 	__be16 *ports;
 
+	if (pkt->l4_len < sizeof(struct sl_icmphdr) + sizeof(*in) + 4)
+		return -1;
 	if ((void *)(in + 1) > data_end || in->version != 6)
 		return -1;
 	ports = (void *)(in + 1);
@@ -113,6 +118,13 @@ static __always_inline int sl_handle_icmp(struct xdp_md *ctx, void *data,
 	     sl_icmp6_inner(data, data_end, pkt, &fk);
 	if (rc || (fk.proto != IPPROTO_TCP && fk.proto != IPPROTO_UDP))
 		goto bogus;
+	/* The quoted packet came from the VIP the error is addressed to;
+	 * an error for another host is not ours to steer. */
+	if (fk.dst.addr[0] != pkt->key.dst.addr[0] ||
+	    fk.dst.addr[1] != pkt->key.dst.addr[1] ||
+	    fk.dst.addr[2] != pkt->key.dst.addr[2] ||
+	    fk.dst.addr[3] != pkt->key.dst.addr[3])
+		goto not_ours;
 	vip = sl_lookup_vip(&fk);
 	if (!vip || (vip->flags & SLUICE_VIP_F_ADDR_ONLY))
 		goto not_ours;

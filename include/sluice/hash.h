@@ -36,7 +36,9 @@ static inline __u32 sluice_flow_hash(const struct sluice_flow_key *key,
 	__u32 h = seed;
 	unsigned int i;
 
+#ifdef __clang__
 #pragma unroll
+#endif
 	for (i = 0; i < SLUICE_FLOW_KEY_WORDS; i++) {
 		__u32 k = w[i];
 

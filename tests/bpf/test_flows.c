@@ -1,0 +1,473 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * BPF tests, flow state: a flow's first packet sits in sl_new, its second
+ * moves it to sl_flows; established flows keep their backend when the
+ * table is rebuilt without it (the datapath half of a drain); FIN/RST mark
+ * a flow closing; a non-SYN miss is forwarded and counted.
+ */
+#include "../lib/bpftest.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <linux/bpf.h>
+
+#pragma GCC diagnostic ignored "-Woverride-init"	/* spec defaults */
+
+enum { V4_TCP, V4_UDP, V6_TCP, V6_UDP };
+
+#define VIP4		"198.18.0.100"
+#define VIP6		"fd00::100"
+#define CLIENT4		"198.18.2.1"
+#define CLIENT6		"fd00:c::1"
+
+static const char *const be4[] = {
+	"198.18.1.10", "198.18.1.11", "198.18.1.12", "198.18.1.13",
+	"198.18.1.14", NULL
+};
+static const char *const be6[] = {
+	"fd00:be::10", "fd00:be::11", "fd00:be::12", NULL
+};
+
+#define TCP4(...) { .src = CLIENT4, .dst = VIP4, .proto = IPPROTO_TCP,	\
+		    .dport = 80, .df = 1, __VA_ARGS__ }
+#define TCP6(...) { .src = CLIENT6, .dst = VIP6, .proto = IPPROTO_TCP,	\
+		    .dport = 80, __VA_ARGS__ }
+
+static int setup(void **state)
+{
+	struct bt *t = bt_open(BT_RING_MEDIUM);
+
+	bt_vip_add(t, VIP4, 80, IPPROTO_TCP, be4);
+	bt_vip_add(t, VIP4, 53, IPPROTO_UDP, be4);
+	bt_vip_add(t, VIP6, 80, IPPROTO_TCP, be6);
+	bt_vip_add(t, VIP6, 53, IPPROTO_UDP, be6);
+	*state = t;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	bt_close(*state);
+	return 0;
+}
+
+/* Send @s with @flags; expect it encapsulated to backend @be_id. */
+static void send_to(struct bt *t, const char *ctx, struct pkt_spec *s,
+		    __u8 flags, __u32 be_id)
+{
+	struct bt_result r;
+	struct pkt in;
+
+	s->tcp_flags = flags;
+	s->seq++;
+	bt_run_spec(t, ctx, s, &in, &r);
+	bt_check_verdict(ctx, &r, XDP_TX, SLUICE_R_FWD_TX);
+	bt_check_encap(ctx, &r, &in, bt_backend(t, be_id));
+}
+
+/* Where the flow of @s is: 'n' sl_new, 'f' sl_flows, '-' nowhere. */
+static char flow_where(const struct bt *t, const struct pkt_spec *s,
+		       struct sluice_flow *f)
+{
+	struct sluice_flow_key key;
+	struct sluice_flow tmp;
+	int in_new, in_flows;
+
+	pkt_flow_key(s, &key);
+	in_new = bt_new_get(t, &key, &tmp) == 0;
+	in_flows = bt_flow_get(t, &key, f) == 0;
+	if (in_new && in_flows)
+		return 'B';	/* both: never valid */
+	if (in_new)
+		*f = tmp;
+	return in_new ? 'n' : in_flows ? 'f' : '-';
+}
+
+static void check_flow(const struct bt *t, const char *ctx,
+		       const struct pkt_spec *s, char where, __u32 be_id,
+		       __u8 state)
+{
+	struct sluice_flow f;
+	char got;
+
+	memset(&f, 0, sizeof(f));
+	got = flow_where(t, s, &f);
+	if (got != where) {
+		print_message("# %s: flow is in %c, expected %c (n: sl_new, f: sl_flows, -: none)\n",
+			      ctx, got, where);
+		fail();
+	}
+	if (where == '-')
+		return;
+	BT_EQ(ctx, "flow backend_id", f.backend_id, be_id);
+	BT_EQ(ctx, "flow state", f.state, state);
+	BT_EQ(ctx, "flow epoch", f.epoch, bt_backend(t, be_id)->epoch);
+}
+
+static __u32 pick(const struct bt *t, int vip, const struct pkt_spec *s)
+{
+	struct sluice_flow_key key;
+
+	pkt_flow_key(s, &key);
+	return bt_pick(t, &t->vips[vip], &key);
+}
+
+/* SYN -> sl_new; SYN retransmit stays; ACK promotes to sl_flows. */
+static void test_syn_new_then_promoted(void **state)
+{
+	struct bt *t = *state;
+	struct pkt_spec s = TCP4(.sport = 30000);
+	struct sluice_vip_stats vs;
+	struct sluice_be_stats bs;
+	struct sluice_flow f;
+	__u32 be = pick(t, V4_TCP, &s);
+
+	send_to(t, "SYN", &s, PKT_TCP_SYN, be);
+	check_flow(t, "after SYN", &s, 'n', be, SLUICE_FLOW_OPEN);
+	flow_where(t, &s, &f);
+	BT_EQ("after SYN", "flow created", f.created, BT_CLOCK_START);
+	BT_EQ("after SYN", "flow last_seen", f.last_seen, BT_CLOCK_START);
+
+	send_to(t, "SYN retransmit", &s, PKT_TCP_SYN, be);
+	check_flow(t, "after SYN retransmit", &s, 'n', be, SLUICE_FLOW_OPEN);
+
+	send_to(t, "ACK", &s, PKT_TCP_ACK, be);
+	check_flow(t, "after ACK", &s, 'f', be, SLUICE_FLOW_OPEN);
+
+	send_to(t, "data", &s, PKT_TCP_ACK | PKT_TCP_PSH, be);
+	check_flow(t, "after data", &s, 'f', be, SLUICE_FLOW_OPEN);
+
+	bt_vip_stats(t, &t->vips[V4_TCP], &vs);
+	BT_EQ("vip", "packets", vs.packets, 4);
+	BT_EQ("vip", "new_flows", vs.new_flows, 1);
+	BT_EQ("vip", "promoted", vs.promoted, 1);
+	BT_EQ("vip", "non_syn_miss", vs.non_syn_miss, 0);
+	bt_be_stats(t, be, &bs);
+	BT_EQ("backend", "packets", bs.packets, 4);
+	BT_EQ("backend", "new_flows", bs.new_flows, 1);
+	BT_EQ("backend", "closing", bs.closing, 0);
+	bt_assert_reasons_total(t);
+}
+
+/* A source port from @from whose flow the table @table sends to @be. */
+static __u16 find_sport(const struct bt *t, const __u32 *table,
+			struct pkt_spec *s, __u16 from, __u32 be)
+{
+	struct sluice_flow_key key;
+	__u16 p;
+
+	for (p = from; p < from + 20000; p++) {
+		s->sport = p;
+		pkt_flow_key(s, &key);
+		if (table[bt_slot(t, &key)] == be)
+			return p;
+	}
+	print_message("# no source port from %u maps to backend %u\n", from, be);
+	fail();
+	return 0;
+}
+
+/*
+ * Drain, datapath half: the table is rebuilt without backend B (its
+ * sl_backends entry stays). An established flow and a handshake in flight
+ * on B stay on B; a new flow hashing to a slot B used to own goes to the
+ * slot's new owner.
+ */
+static void test_drain_keeps_established(void **state)
+{
+	struct bt *t = *state;
+	struct bt_vip *v = &t->vips[V4_TCP];
+	struct pkt_spec est = TCP4(.sport = 30000);
+	struct pkt_spec hs = TCP4(), fresh = TCP4();
+	struct sluice_vip_stats vs;
+	struct sluice_be_stats bs;
+	__u32 *old, be, owner, slot;
+	struct sluice_flow_key key;
+	size_t i;
+	int idx;
+
+	be = pick(t, V4_TCP, &est);
+	idx = bt_vip_be_index(v, be);
+	assert_true(idx >= 0);
+	old = malloc(t->ring_size * sizeof(*old));
+	assert_non_null(old);
+	memcpy(old, v->table, t->ring_size * sizeof(*old));
+	find_sport(t, old, &hs, 31000, be);
+	find_sport(t, old, &fresh, hs.sport + 1, be);
+
+	send_to(t, "established: SYN", &est, PKT_TCP_SYN, be);
+	send_to(t, "established: ACK", &est, PKT_TCP_ACK, be);
+	check_flow(t, "established", &est, 'f', be, SLUICE_FLOW_OPEN);
+	send_to(t, "handshake: SYN", &hs, PKT_TCP_SYN, be);
+
+	bt_vip_set_weight(t, v, idx, 0);	/* drain: out of the table */
+	for (i = 0; i < t->ring_size; i++)
+		BT_EQ("new table", "slot still names the drained backend",
+		      v->table[i] == be, 0);
+
+	send_to(t, "established after drain", &est, PKT_TCP_ACK, be);
+	check_flow(t, "established after drain", &est, 'f', be,
+		   SLUICE_FLOW_OPEN);
+	send_to(t, "handshake: ACK after drain", &hs, PKT_TCP_ACK, be);
+	check_flow(t, "handshake after drain", &hs, 'f', be, SLUICE_FLOW_OPEN);
+
+	pkt_flow_key(&fresh, &key);
+	slot = bt_slot(t, &key);
+	owner = v->table[slot];
+	BT_EQ("new flow", "old owner of its slot", old[slot], be);
+	BT_TRUE("new flow", "slot has a new owner", owner != be);
+	send_to(t, "new flow after drain", &fresh, PKT_TCP_SYN, owner);
+	check_flow(t, "new flow after drain", &fresh, 'n', owner,
+		   SLUICE_FLOW_OPEN);
+
+	bt_be_stats(t, be, &bs);
+	BT_EQ("drained backend", "packets", bs.packets, 5);
+	BT_EQ("drained backend", "new_flows", bs.new_flows, 2);
+	bt_be_stats(t, owner, &bs);
+	BT_EQ("new owner", "packets", bs.packets, 1);
+	BT_EQ("new owner", "new_flows", bs.new_flows, 1);
+	bt_vip_stats(t, v, &vs);
+	BT_EQ("vip", "packets", vs.packets, 6);
+	BT_EQ("vip", "new_flows", vs.new_flows, 3);
+	BT_EQ("vip", "promoted", vs.promoted, 2);
+	BT_EQ("vip", "rescheduled", vs.rescheduled, 0);
+	BT_EQ("vip", "non_syn_miss", vs.non_syn_miss, 0);
+	bt_assert_reasons_total(t);
+	free(old);
+}
+
+/*
+ * A removed backend (flags 0, as sluiced leaves a removed id) cannot keep
+ * its flows: the next packet is rescheduled to the table's pick.
+ */
+static void test_removed_backend_reschedules(void **state)
+{
+	struct bt *t = *state;
+	struct bt_vip *v = &t->vips[V4_TCP];
+	struct pkt_spec s = TCP4(.sport = 30100);
+	struct sluice_backend gone;
+	struct sluice_vip_stats vs;
+	__u32 be, now;
+
+	be = pick(t, V4_TCP, &s);
+	send_to(t, "SYN", &s, PKT_TCP_SYN, be);
+	send_to(t, "ACK", &s, PKT_TCP_ACK, be);
+	bt_vip_set_weight(t, v, bt_vip_be_index(v, be), 0);
+	gone = *bt_backend(t, be);
+	gone.flags = 0;
+	assert_int_equal(sl_backend_set(&t->maps, be, &gone), 0);
+
+	now = pick(t, V4_TCP, &s);
+	assert_true(now != be);
+	send_to(t, "after removal", &s, PKT_TCP_ACK, now);
+	check_flow(t, "after removal", &s, 'f', now, SLUICE_FLOW_OPEN);
+	bt_vip_stats(t, v, &vs);
+	BT_EQ("vip", "rescheduled", vs.rescheduled, 1);
+	BT_EQ("vip", "non_syn_miss", vs.non_syn_miss, 0);
+	bt_assert_reasons_total(t);
+}
+
+/* Establish a flow, then send @flags: the flow is marked closing. */
+static void close_established(struct bt *t, const char *ctx, __u16 sport,
+			      __u8 flags)
+{
+	struct pkt_spec s = TCP4(.sport = sport);
+	struct sluice_be_stats bs;
+	__u32 be = pick(t, V4_TCP, &s);
+
+	send_to(t, ctx, &s, PKT_TCP_SYN, be);
+	send_to(t, ctx, &s, PKT_TCP_ACK, be);
+	check_flow(t, ctx, &s, 'f', be, SLUICE_FLOW_OPEN);
+	send_to(t, ctx, &s, flags, be);
+	check_flow(t, ctx, &s, 'f', be, SLUICE_FLOW_CLOSING);
+	bt_be_stats(t, be, &bs);
+	BT_EQ(ctx, "backend closing", bs.closing, 1);
+	/* The rest of the close still goes to the same backend. */
+	send_to(t, ctx, &s, PKT_TCP_ACK, be);
+	check_flow(t, ctx, &s, 'f', be, SLUICE_FLOW_CLOSING);
+	bt_assert_reasons_total(t);
+}
+
+static void test_fin_marks_closing(void **state)
+{
+	close_established(*state, "FIN", 30200, PKT_TCP_FIN | PKT_TCP_ACK);
+}
+
+static void test_rst_marks_closing(void **state)
+{
+	close_established(*state, "RST", 30201, PKT_TCP_RST);
+}
+
+/* A FIN as the second packet promotes the flow already closing. */
+static void test_fin_on_promotion(void **state)
+{
+	struct bt *t = *state;
+	struct pkt_spec s = TCP4(.sport = 30300);
+	__u32 be = pick(t, V4_TCP, &s);
+
+	send_to(t, "SYN", &s, PKT_TCP_SYN, be);
+	send_to(t, "FIN", &s, PKT_TCP_FIN | PKT_TCP_ACK, be);
+	check_flow(t, "FIN as second packet", &s, 'f', be,
+		   SLUICE_FLOW_CLOSING);
+	bt_assert_reasons_total(t);
+}
+
+/*
+ * A SYN reusing the tuple of a closing flow opens a new connection: it is
+ * balanced afresh (here the old backend left the table, so the new
+ * connection must go to the slot's new owner) and starts in sl_new.
+ */
+static void test_syn_after_close(void **state)
+{
+	struct bt *t = *state;
+	struct bt_vip *v = &t->vips[V4_TCP];
+	struct pkt_spec s = TCP4(.sport = 30400);
+	__u32 be = pick(t, V4_TCP, &s), now;
+
+	send_to(t, "SYN", &s, PKT_TCP_SYN, be);
+	send_to(t, "ACK", &s, PKT_TCP_ACK, be);
+	send_to(t, "FIN", &s, PKT_TCP_FIN | PKT_TCP_ACK, be);
+	bt_vip_set_weight(t, v, bt_vip_be_index(v, be), 0);
+	now = pick(t, V4_TCP, &s);
+	send_to(t, "SYN reusing the tuple", &s, PKT_TCP_SYN, now);
+	check_flow(t, "SYN reusing the tuple", &s, 'n', now, SLUICE_FLOW_OPEN);
+	bt_assert_reasons_total(t);
+}
+
+/* An ACK with no state: forwarded to the table's pick, counted, pinned. */
+static void test_non_syn_miss(void **state)
+{
+	struct bt *t = *state;
+	struct pkt_spec s = TCP4(.sport = 30500);
+	struct sluice_vip_stats vs;
+	struct sluice_be_stats bs;
+	__u32 be = pick(t, V4_TCP, &s);
+
+	send_to(t, "ACK without state", &s, PKT_TCP_ACK, be);
+	/* Evidently established: straight into sl_flows. */
+	check_flow(t, "ACK without state", &s, 'f', be, SLUICE_FLOW_OPEN);
+	bt_vip_stats(t, &t->vips[V4_TCP], &vs);
+	BT_EQ("vip", "non_syn_miss", vs.non_syn_miss, 1);
+	BT_EQ("vip", "new_flows", vs.new_flows, 1);
+	BT_EQ("vip", "packets", vs.packets, 1);
+	bt_be_stats(t, be, &bs);
+	BT_EQ("backend", "new_flows", bs.new_flows, 1);
+
+	send_to(t, "next ACK", &s, PKT_TCP_ACK, be);
+	bt_vip_stats(t, &t->vips[V4_TCP], &vs);
+	BT_EQ("vip after next ACK", "non_syn_miss", vs.non_syn_miss, 1);
+	BT_EQ("vip after next ACK", "new_flows", vs.new_flows, 1);
+	bt_assert_reasons_total(t);
+}
+
+/* UDP: first datagram -> sl_new, second -> sl_flows, same backend. */
+static void udp_flow(struct bt *t, int vip, const char *src, const char *dst)
+{
+	struct pkt_spec s = {
+		.src = src, .dst = dst, .proto = IPPROTO_UDP,
+		.sport = 33000, .dport = 53, .payload_len = 40,
+	};
+	struct sluice_vip_stats vs;
+	__u32 be = pick(t, vip, &s);
+
+	send_to(t, "first datagram", &s, 0, be);
+	check_flow(t, "first datagram", &s, 'n', be, SLUICE_FLOW_OPEN);
+	send_to(t, "second datagram", &s, 0, be);
+	check_flow(t, "second datagram", &s, 'f', be, SLUICE_FLOW_OPEN);
+	send_to(t, "third datagram", &s, 0, be);
+	check_flow(t, "third datagram", &s, 'f', be, SLUICE_FLOW_OPEN);
+	bt_vip_stats(t, &t->vips[vip], &vs);
+	BT_EQ("vip", "new_flows", vs.new_flows, 1);
+	BT_EQ("vip", "promoted", vs.promoted, 1);
+	BT_EQ("vip", "packets", vs.packets, 3);
+	bt_assert_reasons_total(t);
+}
+
+static void test_udp_flow_v4(void **state)
+{
+	udp_flow(*state, V4_UDP, CLIENT4, VIP4);
+}
+
+static void test_udp_flow_v6(void **state)
+{
+	udp_flow(*state, V6_UDP, CLIENT6, VIP6);
+}
+
+/* IPv6 TCP: the same life cycle through sl_new and sl_flows. */
+static void test_tcp_flow_v6(void **state)
+{
+	struct bt *t = *state;
+	struct pkt_spec s = TCP6(.sport = 30600);
+	__u32 be = pick(t, V6_TCP, &s);
+
+	send_to(t, "v6 SYN", &s, PKT_TCP_SYN, be);
+	check_flow(t, "v6 SYN", &s, 'n', be, SLUICE_FLOW_OPEN);
+	send_to(t, "v6 ACK", &s, PKT_TCP_ACK, be);
+	check_flow(t, "v6 ACK", &s, 'f', be, SLUICE_FLOW_OPEN);
+	send_to(t, "v6 RST", &s, PKT_TCP_RST, be);
+	check_flow(t, "v6 RST", &s, 'f', be, SLUICE_FLOW_CLOSING);
+	bt_assert_reasons_total(t);
+}
+
+/* last_seen: set on promotion, then refreshed at most every TOUCH_MS. */
+static void test_last_seen_refresh(void **state)
+{
+	struct bt *t = *state;
+	struct pkt_spec s = TCP4(.sport = 30700);
+	__u32 be = pick(t, V4_TCP, &s), t0 = BT_CLOCK_START;
+	struct sluice_flow f;
+
+	send_to(t, "SYN", &s, PKT_TCP_SYN, be);
+	sl_clock_set(&t->maps, t0 + 100);
+	send_to(t, "ACK", &s, PKT_TCP_ACK, be);
+	assert_int_equal(flow_where(t, &s, &f), 'f');
+	BT_EQ("promoted", "created", f.created, t0);
+	BT_EQ("promoted", "last_seen", f.last_seen, t0 + 100);
+
+	sl_clock_set(&t->maps, t0 + 100 + SLUICE_TOUCH_MS - 1);
+	send_to(t, "within TOUCH_MS", &s, PKT_TCP_ACK, be);
+	flow_where(t, &s, &f);
+	BT_EQ("within TOUCH_MS", "last_seen", f.last_seen, t0 + 100);
+
+	sl_clock_set(&t->maps, t0 + 100 + SLUICE_TOUCH_MS);
+	send_to(t, "after TOUCH_MS", &s, PKT_TCP_ACK, be);
+	flow_where(t, &s, &f);
+	BT_EQ("after TOUCH_MS", "last_seen", f.last_seen,
+	      t0 + 100 + SLUICE_TOUCH_MS);
+	BT_EQ("after TOUCH_MS", "created", f.created, t0);
+	bt_assert_reasons_total(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_syn_new_then_promoted,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drain_keeps_established,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_removed_backend_reschedules,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fin_marks_closing,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rst_marks_closing,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fin_on_promotion,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_syn_after_close,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_non_syn_miss,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_flow_v4,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_flow_v6,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_flow_v6,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_seen_refresh,
+						setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("bpf_flows", tests, NULL, NULL);
+}
