@@ -15,7 +15,7 @@ MULTIARCH	:= $(shell $(CC) -print-multiarch 2>/dev/null)
 
 # clang -target bpf loses the multiarch include dir (asm/types.h).
 BPF_CFLAGS	:= -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
-		   -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
+		   -Iinclude -Ibpf -I/usr/include/$(MULTIARCH) $(BPF_EXTRA)
 
 PKGS		:= libbpf libxdp libfyaml json-c libmicrohttpd libmnl
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -123,14 +123,15 @@ def one_udp_flow(a, idx, out, lock):
     fam = socket.AF_INET6 if ":" in a.vip else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_DGRAM)
     s.settimeout(2)
-    names, lost = [], 0
+    s.connect((host_of(a.vip), a.port))  # replies must come from the VIP
+    names, lost = [], []
     for n in range(a.packets):
         try:
-            s.sendto(f"{idx}:{n}".encode(), (host_of(a.vip), a.port))
-            data, _ = s.recvfrom(2048)
+            s.send(f"{idx}:{n}".encode())
+            data = s.recv(2048)
             names.append(data.split(b" ")[0].decode())
-        except socket.timeout:
-            lost += 1
+        except (socket.timeout, ConnectionRefusedError):
+            lost.append(n)
         time.sleep(a.interval)
     s.close()
     with lock:
@@ -147,9 +148,11 @@ def cmd_udp(a):
         t.join(a.packets * (a.interval + 3) + 10)
     consistent = sum(1 for names, _ in out if names and len(set(names)) == 1)
     first = Counter(names[0] for names, _ in out if names)
+    lost_at = Counter(n for _, lost in out for n in lost)
     return {"flows": a.flows, "consistent": consistent,
             "inconsistent": sum(1 for names, _ in out if len(set(names)) > 1),
-            "lost": sum(lost for _, lost in out), "backends": dict(first)}
+            "lost": sum(len(lost) for _, lost in out), "lost_at": dict(lost_at),
+            "backends": dict(first)}
 
 
 def main():

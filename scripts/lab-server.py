@@ -12,12 +12,12 @@ HTTP (Python's http.server, one thread per connection):
   GET /admin/health?status=C -> make /health answer C from now on
   GET /hang                  -> never answers (a check that must time out)
 Every response carries "X-Backend: <name>". UDP: each datagram is answered
-with "<name> <payload>".
+with "<name> <payload>", sent from the address the datagram was sent to.
 """
 import argparse
 import hashlib
 import socket
-import socketserver
+import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -90,19 +90,34 @@ class DualStackHTTP(ThreadingHTTPServer):
         super().server_bind()
 
 
-class UDPHandler(socketserver.BaseRequestHandler):
-    def handle(self):
-        data, sock = self.request
-        sock.sendto(self.server.name.encode() + b" " + data, self.client_address)
+IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)
+IPV6_RECVPKTINFO = getattr(socket, "IPV6_RECVPKTINFO", 49)
+IPV6_PKTINFO = getattr(socket, "IPV6_PKTINFO", 50)
 
 
-class DualStackUDP(socketserver.ThreadingUDPServer):
-    address_family = socket.AF_INET6
-    daemon_threads = True
-
-    def server_bind(self):
-        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        super().server_bind()
+def udp_echo(name, family, port):
+    """Answer each datagram from the address it was sent to (the VIP), as a
+    direct-server-return backend must: IP_PKTINFO / IPV6_PKTINFO."""
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    if family == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
+        s.bind(("::", port))
+    else:
+        s.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
+        s.bind(("0.0.0.0", port))
+    while True:
+        data, anc, _, peer = s.recvmsg(2048, 256)
+        reply = name.encode() + b" " + data
+        cmsg = []
+        for level, kind, blob in anc:
+            if family == socket.AF_INET and kind == IP_PKTINFO:
+                # struct in_pktinfo { ifindex; spec_dst; addr }: reply from addr.
+                cmsg = [(socket.IPPROTO_IP, IP_PKTINFO,
+                         struct.pack("=i4s4s", 0, blob[8:12], b"\0" * 4))]
+            elif family == socket.AF_INET6 and kind == IPV6_PKTINFO:
+                cmsg = [(socket.IPPROTO_IPV6, IPV6_PKTINFO, blob[:16] + b"\0" * 4)]
+        s.sendmsg([reply], cmsg, 0, peer)
 
 
 def main():
@@ -113,9 +128,9 @@ def main():
     args = ap.parse_args()
     http = DualStackHTTP(("::", args.http_port), Handler)
     http.name = args.name
-    udp = DualStackUDP(("::", args.udp_port), UDPHandler)
-    udp.name = args.name
-    threading.Thread(target=udp.serve_forever, daemon=True).start()
+    for fam in (socket.AF_INET, socket.AF_INET6):
+        threading.Thread(target=udp_echo, args=(args.name, fam, args.udp_port),
+                         daemon=True).start()
     http.serve_forever()
 
 

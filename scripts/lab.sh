@@ -36,6 +36,14 @@ lab_ns() {
 	nsenter --net="/run/netns/${LAB_P}-$ns" "$@"
 }
 
+# Start a command in a namespace in the background; $! is then its own PID
+# (nsenter execs it), so it can be stopped by PID.
+lab_bg() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/${LAB_P}-$ns" "$@" &
+}
+
 lab_log() { echo "lab: $*" >&2; }
 
 # Remember a PID we started, so down stops exactly our processes.
@@ -110,8 +118,8 @@ _lab_backend() {
 # Start backend i's servers (HTTP on 80, UDP echo on 53).
 lab_server_start() {
 	local i=$1
-	lab_ns "be$i" python3 "$LAB_SRC/scripts/lab-server.py" --name "be$i" \
-		>>"$LAB_DIR/be$i.log" 2>&1 &
+	lab_bg "be$i" python3 "$LAB_SRC/scripts/lab-server.py" --name "be$i" \
+		>>"$LAB_DIR/be$i.log" 2>&1
 	lab_track $!
 	echo $! >"$LAB_DIR/be$i.pid"
 }
@@ -166,8 +174,8 @@ EOF
 # Start sluiced in the edge box with $LAB_DIR/sluiced.yaml.
 lab_sluiced_start() {
 	local tries
-	lab_ns lb "$LAB_BUILD/sluiced" -c "$LAB_DIR/sluiced.yaml" \
-		>>"$LAB_DIR/sluiced.log" 2>&1 &
+	lab_bg lb "$LAB_BUILD/sluiced" -c "$LAB_DIR/sluiced.yaml" \
+		>>"$LAB_DIR/sluiced.log" 2>&1
 	LAB_SLUICED_PID=$!
 	lab_track "$LAB_SLUICED_PID"
 	for tries in $(seq 1 100); do

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <xxhash.h>
 
@@ -203,6 +204,52 @@ static void config_map(struct sl_daemon *d)
 	sl_config_set(&d->maps, &c);
 }
 
+#define NH_WAIT_STEP_MS	10
+#define NH_WAIT_STEPS	30
+
+static int resolve_into(struct sl_daemon *d, const struct sl_be *b)
+{
+	struct sl_nh nh;
+	int rc = sl_nh_resolve(d->nh_ctx, &b->addr, b->family, &nh);
+
+	if (!rc) {
+		d->nh[b->id].valid = true;
+		d->nh[b->id].nh = nh;
+	}
+	return rc;
+}
+
+/*
+ * A backend about to enter a table gets its next hop first, waiting up to
+ * NH_WAIT_STEPS * NH_WAIT_STEP_MS for ARP/ND: otherwise its first packets
+ * would meet an unresolved neighbour and be dropped. Past the wait it goes
+ * live anyway (the datapath falls back to the FIB; refresh fills it in).
+ */
+static void resolve_missing(struct sl_daemon *d, const struct sl_state *st)
+{
+	struct timespec step = { 0, NH_WAIT_STEP_MS * 1000000L };
+	bool pending = true;
+	size_t i, j;
+	int round;
+
+	if (!d->nh_ctx)
+		return;
+	for (round = 0; pending && round <= NH_WAIT_STEPS; round++) {
+		if (round)
+			nanosleep(&step, NULL);
+		pending = false;
+		for (i = 0; i < st->n_vips; i++) {
+			for (j = 0; j < st->vips[i].n_bes; j++) {
+				const struct sl_be *b = &st->vips[i].bes[j];
+
+				if (!d->nh[b->id].valid &&
+				    resolve_into(d, b) == -EAGAIN)
+					pending = true;
+			}
+		}
+	}
+}
+
 int sl_dp_sync(struct sl_daemon *d, const struct sl_state *st, char *err,
 	       size_t errlen)
 {
@@ -222,6 +269,7 @@ int sl_dp_sync(struct sl_daemon *d, const struct sl_state *st, char *err,
 		goto out;
 	}
 	config_map(d);
+	resolve_missing(d, st);
 	/* 1. Backend entries first: a table may name them from now on. */
 	for (i = 0; i < st->n_vips; i++) {
 		const struct sl_vip *v = &st->vips[i];

@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Helpers shared by the integration tests: lab set-up per test, assertions
+# that say what was expected and what was seen, JSON field access.
+
+# Each test gets a fresh lab with sluiced serving one IPv4 TCP VIP
+# (plus whatever the test adds); IT_VIPS overrides the vips: section.
+it_setup() {
+	lab_up || return 1
+	lab_config >"$LAB_DIR/sluiced.yaml" <<EOF
+${IT_VIPS:-$(it_default_vips)}
+EOF
+	lab_sluiced_start
+}
+
+it_teardown() {
+	lab_sluiced_stop TERM
+	lab_down
+}
+
+it_default_vips() {
+	cat <<EOF
+vips:
+  - vip: $LAB_VIP4:80/tcp
+    backends:
+      - address: $(lab_be4 1)
+      - address: $(lab_be4 2)
+      - address: $(lab_be4 3)
+EOF
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	return 1
+}
+
+skip() {
+	echo "$*"
+	return 77
+}
+
+# assert_eq WHAT EXPECTED ACTUAL
+assert_eq() {
+	[[ "$2" == "$3" ]] || fail "$1: expected $2, got $3"
+}
+
+# assert_le WHAT ACTUAL MAX
+assert_le() {
+	(($2 <= $3)) || fail "$1: expected at most $3, got $2"
+}
+
+assert_ge() {
+	(($2 >= $3)) || fail "$1: expected at least $3, got $2"
+}
+
+# json FILE_OR_- EXPR: evaluate a Python expression on the parsed JSON "j".
+json() {
+	python3 -c "import json,sys; j=json.load(open(sys.argv[1]) if sys.argv[1] != '-' else sys.stdin); print($2)" "$1"
+}
+
+# Live flows of one backend on one VIP, as `sluicectl backend list -j` says.
+it_flows() {	# vip backend
+	lab_ctl -j backend list | json - "sum(r['flows'] for r in j if r['vip']=='$1' and r['backend']=='$2')"
+}
+
+it_state() {	# vip backend
+	lab_ctl -j backend list | json - "[r['state'] for r in j if r['vip']=='$1' and r['backend']=='$2'][0]"
+}
+
+it_weight() {	# vip backend
+	lab_ctl -j backend list | json - "[r['weight'] for r in j if r['vip']=='$1' and r['backend']=='$2'][0]"
+}
+
+# Established connections to port 80 on backend i, as the backend sees them.
+it_ss_count() {
+	lab_ns "be$1" ss -Htn state established '( sport = :80 )' | wc -l
+}
+
+# Start long streams in the background; waits until all are open.
+it_streams_start() {	# name count bytes seconds [extra args]
+	local name=$1 count=$2 bytes=$3 secs=$4
+	shift 4
+	rm -f "$LAB_DIR/$name.ready"
+	lab_client streams --vip "${IT_STREAM_VIP:-$LAB_VIP4}" --count "$count" \
+		--bytes "$bytes" --seconds "$secs" --seed "$name" \
+		--ready "$LAB_DIR/$name.ready" "$@" >"$LAB_DIR/$name.json" &
+	echo $! >"$LAB_DIR/$name.pid"
+	local i
+	for i in $(seq 1 300); do
+		[[ -s $LAB_DIR/$name.ready ]] && return 0
+		sleep 0.1
+	done
+	fail "streams $name did not open within 30s"
+}
+
+it_streams_wait() {	# name
+	wait "$(cat "$LAB_DIR/$1.pid")"
+	cat "$LAB_DIR/$1.json"
+}
+
+# Every stream completed, byte for byte: none reset, truncated or corrupt.
+it_streams_all_ok() {	# name count
+	local f=$LAB_DIR/$1.json
+	assert_eq "streams $1 completed intact (outcomes $(json "$f" "j['outcomes']"))" \
+		"$2" "$(json "$f" "j['completed']")"
+}
+
+# Wait until a command's output equals a value (bounded).
+it_wait_for() {	# seconds expected command...
+	local secs=$1 want=$2 got i
+	shift 2
+	for i in $(seq 1 $((secs * 10))); do
+		got=$("$@" 2>/dev/null)
+		[[ $got == "$want" ]] && return 0
+		sleep 0.1
+	done
+	fail "waited ${secs}s for '$*' to be $want, last value: $got"
+}
+
+# Wait until a command's numeric output reaches a minimum (bounded).
+it_wait_ge() {	# seconds min command...
+	local secs=$1 min=$2 got i
+	shift 2
+	for i in $(seq 1 $((secs * 10))); do
+		got=$("$@" 2>/dev/null)
+		[[ -n $got ]] && ((got >= min)) && return 0
+		sleep 0.1
+	done
+	fail "waited ${secs}s for '$*' to reach $min, last value: $got"
+}

@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# End-to-end tests in the lab (scripts/lab.sh): real namespaces, the XDP
+# program attached in native mode, real TCP/UDP clients and servers.
+#
+#   tests/integration/run.sh BUILD [TEST...]
+#
+# One shell function per test, an explicit list, one lab per test, removed
+# even when the test fails. A test returns 0 (pass), 1 (fail) or 77 (skip).
+# Output is TAP: "ok N - name", "not ok N - name", "ok N - name # SKIP why".
+set -uo pipefail
+
+BUILD=$(cd "${1:?usage: run.sh BUILD [TEST...]}" && pwd)
+shift
+HERE=$(cd "$(dirname "$0")" && pwd)
+export LAB_BUILD=$BUILD
+source "$HERE/../../scripts/lab.sh"
+source "$HERE/lib.sh"
+for f in "$HERE"/test_*.sh; do
+	source "$f"
+done
+
+ALL_TESTS=(
+	# daemon and drain (sluiced/sluicectl issue)
+	t_flow_counts_match_ss
+	t_drain_wait_zero_resets
+	t_drain_timeout_exit_3
+	t_undrain_restores_new_flows
+	t_sigkill_mid_drain_resumes
+	t_bad_reload_keeps_state
+	t_control_socket_bad_input
+	# the lab's end-to-end promises
+	t_weights_spread
+	t_drain_200_long_lived
+	t_udp_drain
+	t_program_upgrade_under_load
+	t_ipv6_vip
+)
+
+tests=("$@")
+[[ ${#tests[@]} -eq 0 ]] && tests=("${ALL_TESTS[@]}")
+
+n=0
+for t in "${tests[@]}"; do
+	n=$((n + 1))
+	start=$(date +%s)
+	( set +e; it_setup && "$t"; rc=$?; it_teardown; exit $rc ) >"/tmp/sluice-it-$t.log" 2>&1
+	rc=$?
+	secs=$(($(date +%s) - start))
+	case $rc in
+	0) echo "ok $n - $t (${secs}s)" ;;
+	77) echo "ok $n - $t # SKIP $(tail -1 "/tmp/sluice-it-$t.log")" ;;
+	*)
+		echo "not ok $n - $t (${secs}s)"
+		sed 's/^/#   /' "/tmp/sluice-it-$t.log" | tail -40
+		;;
+	esac
+done

@@ -1,0 +1,162 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# sluiced and sluicectl in the lab: exact flow counts, drain --wait,
+# timeouts, undrain, crash recovery, reload and control-socket hygiene.
+
+VIP="$LAB_VIP4:80/tcp"
+
+# The live-flow count sluice reports equals the connections each backend has.
+t_flow_counts_match_ss() {
+	local i want got
+	it_streams_start s 30 8000000 10 || return 1
+	for i in 1 2 3; do
+		want=$(it_ss_count "$i")
+		it_wait_for 5 "$want" it_flows "$VIP" "$(lab_be4 "$i")" || return 1
+		got=$(it_flows "$VIP" "$(lab_be4 "$i")")
+		echo "be$i: sluice says $got flows, ss on the backend says $want"
+	done
+	assert_eq "total flows" 30 "$(lab_ctl -j backend list | json - "sum(r['flows'] for r in j)")"
+	it_streams_wait s >/dev/null
+	it_streams_all_ok s 30
+}
+
+# drain --wait returns 0 a few seconds after the last long connection ends;
+# meanwhile no new connection reaches the draining backend and none resets.
+t_drain_wait_zero_resets() {
+	local be1 t0 t_streams t_drain rc during lag dpid
+	be1=$(lab_be4 1)
+	it_streams_start s 45 3000000 6 || return 1
+	t0=$(date +%s.%N)
+	( lab_ctl backend drain "$VIP" "$be1" --wait --timeout 60s \
+		>"$LAB_DIR/drain.out" 2>&1; echo $? >"$LAB_DIR/drain.rc"; date +%s.%N >"$LAB_DIR/drain.t" ) &
+	dpid=$!
+	sleep 0.5
+	during=$(lab_client get --vip "$LAB_VIP4" --count 40 --sources 198.18.10.3,198.18.10.4)
+	echo "new requests during the drain: $during"
+	assert_eq "new requests that reached be1 while draining" 0 \
+		"$(echo "$during" | json - "j['backends'].get('be1', 0)")" || return 1
+	assert_eq "failed requests" 0 "$(echo "$during" | json - "j['errors']")" || return 1
+	it_streams_wait s
+	t_streams=$(date +%s.%N)
+	it_streams_all_ok s 45 || return 1
+	wait "$dpid"
+	rc=$(cat "$LAB_DIR/drain.rc")
+	t_drain=$(cat "$LAB_DIR/drain.t")
+	cat "$LAB_DIR/drain.out"
+	assert_eq "drain --wait exit code" 0 "$rc" || return 1
+	lag=$(python3 -c "print(round($t_drain - $t_streams, 2))")
+	echo "drain took $(python3 -c "print(round($t_drain - $t0, 2))")s, finished ${lag}s after the streams"
+	python3 -c "import sys; sys.exit(0 if -1.0 <= $lag <= 5.0 else 1)" ||
+		fail "drain should finish within 5s after the last stream (lag ${lag}s)"
+	assert_eq "state" drained "$(it_state "$VIP" "$be1")"
+}
+
+# A drain whose timeout passes with flows left exits 3 and says how many.
+t_drain_timeout_exit_3() {
+	local be1 rc out
+	be1=$(lab_be4 1)
+	it_streams_start s 30 4000000 12 || return 1
+	out=$(lab_ctl backend drain "$VIP" "$be1" --wait --timeout 2s 2>&1)
+	rc=$?
+	echo "$out"
+	assert_eq "drain --wait --timeout 2s exit code" 3 "$rc" || return 1
+	echo "$out" | grep -Eq '[1-9][0-9]* flows? (were )?left|left: [1-9]' ||
+		fail "drain output should say how many flows were left" || return 1
+	# A timed-out drain resets nothing: the flows keep their backend.
+	it_streams_wait s >/dev/null
+	it_streams_all_ok s 30
+}
+
+t_undrain_restores_new_flows() {
+	local be1 out
+	be1=$(lab_be4 1)
+	lab_ctl backend drain "$VIP" "$be1" >/dev/null || return 1
+	out=$(lab_client get --vip "$LAB_VIP4" --count 30)
+	assert_eq "requests to be1 while drained" 0 "$(echo "$out" | json - "j['backends'].get('be1', 0)")" || return 1
+	lab_ctl backend undrain "$VIP" "$be1" || return 1
+	assert_eq "state after undrain" active "$(it_state "$VIP" "$be1")" || return 1
+	out=$(lab_client get --vip "$LAB_VIP4" --count 60)
+	echo "after undrain: $out"
+	assert_ge "requests to be1 after undrain" "$(echo "$out" | json - "j['backends'].get('be1', 0)")" 5
+}
+
+# SIGKILL mid-drain: connections survive, the drain resumes and finishes.
+t_sigkill_mid_drain_resumes() {
+	local be1 before after
+	be1=$(lab_be4 1)
+	it_streams_start s 30 3000000 8 || return 1
+	lab_ctl backend drain "$VIP" "$be1" >/dev/null || return 1
+	before=$(it_flows "$VIP" "$be1")
+	lab_sluiced_stop KILL
+	sleep 1
+	lab_sluiced_start || return 1
+	assert_eq "state after restart" draining "$(it_state "$VIP" "$be1")" || return 1
+	it_wait_for 5 "$before" it_flows "$VIP" "$be1" || return 1
+	echo "flows on be1: $before before the kill, $(it_flows "$VIP" "$be1") after"
+	it_streams_wait s
+	it_streams_all_ok s 30 || return 1
+	it_wait_for 10 drained it_state "$VIP" "$be1"
+}
+
+# A bad config on SIGHUP changes nothing; a good one applies.
+t_bad_reload_keeps_state() {
+	local good=$LAB_DIR/sluiced.yaml before
+	before=$(lab_ctl -j backend list)
+	cp "$good" "$LAB_DIR/good.yaml"
+	sed -i 's/- address: 198.18.20.13/- address: 198.18.20.13\n        weight: lots/' "$good"
+	kill -HUP "$LAB_SLUICED_PID"
+	sleep 1
+	grep -q "reload rejected" "$LAB_DIR/sluiced.log" ||
+		fail "sluiced should log the rejected reload" || return 1
+	grep "reload rejected" "$LAB_DIR/sluiced.log" | tail -1
+	grep "reload rejected" "$LAB_DIR/sluiced.log" | grep -q "weight" ||
+		fail "the rejection should name the field" || return 1
+	assert_eq "backends after a bad reload" "$before" "$(lab_ctl -j backend list)" || return 1
+	sed 's/- address: 198.18.20.13/- address: 198.18.20.13\n        weight: 7/' \
+		"$LAB_DIR/good.yaml" >"$good"
+	kill -HUP "$LAB_SLUICED_PID"
+	it_wait_for 5 7 it_weight "$VIP" 198.18.20.13
+}
+
+# Garbage on the control socket gets error replies, never a crash.
+t_control_socket_bad_input() {
+	local out
+	out=$(lab_ns lb python3 - "$LAB_DIR/sluiced.sock" <<'EOF'
+import json, socket, sys
+path = sys.argv[1]
+def ask(payload):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(path)
+    s.sendall(payload)
+    data = b""
+    try:
+        while not data.endswith(b"\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        pass
+    s.close()
+    return data
+bad = [b"not json\n", b"[1,2]\n", b"{}\n", b'{"cmd":42}\n', b'{"cmd":"nope"}\n',
+       b'{"cmd":"backend.drain","backend":"not-an-ip"}\n',
+       b'{"cmd":"backend.add","vip":"1.2.3.4:99999/tcp","backend":"198.18.20.11"}\n',
+       b'{"cmd":"backend.add","vip":"198.18.0.100:80/tcp","backend":"198.18.20.14","weight":-1}\n',
+       b"\xff\xfe\x00garbage\n"]
+for b in bad:
+    r = json.loads(ask(b))
+    assert r["ok"] is False and r["error"], (b, r)
+    print("rejected:", r["error"])
+big = ask(b'{"cmd":"status","pad":"' + b"x" * 100000 + b'"}\n')
+print("oversized request answered:", big[:80])
+r = json.loads(ask(b'{"cmd":"status"}\n'))
+assert r["ok"] is True, r
+print("still serving")
+EOF
+)
+	local rc=$?
+	echo "$out"
+	assert_eq "bad-input script" 0 "$rc" || return 1
+	kill -0 "$LAB_SLUICED_PID" || fail "sluiced died"
+}
