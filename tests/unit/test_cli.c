@@ -1,0 +1,850 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Unit tests for sluicectl's logic (user/lib/cli*.c) without a daemon:
+ * command lines to requests, usage errors, reply handling and error
+ * lines, drain verdicts and exit codes, tables and the status summary.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cli.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define MAX_ARGV	12
+
+#define check_int(tc, actual, expected) do {					\
+	long long a_ = (long long)(actual), e_ = (long long)(expected);		\
+	if (a_ != e_) {								\
+		print_error("case \"%s\": %s = %lld, expected %lld\n",		\
+			    (tc), #actual, a_, e_);				\
+		fail();								\
+	}									\
+} while (0)
+
+#define check_str(tc, actual, expected) do {					\
+	const char *a_ = (actual), *e_ = (expected);				\
+	if (!a_ || strcmp(a_, e_)) {						\
+		print_error("case \"%s\": %s =\n\"%s\"\nexpected\n\"%s\"\n",	\
+			    (tc), #actual, a_ ? a_ : "(null)", e_);		\
+		fail();								\
+	}									\
+} while (0)
+
+#define check_contains(tc, actual, needle) do {					\
+	const char *a_ = (actual), *n_ = (needle);				\
+	if (!a_ || !strstr(a_, n_)) {						\
+		print_error("case \"%s\": %s = \"%s\", expected it to contain \"%s\"\n", \
+			    (tc), #actual, a_ ? a_ : "(null)", n_);		\
+		fail();								\
+	}									\
+} while (0)
+
+/* Split a command line on spaces into argv (argv[0] = "sluicectl"). */
+static int split(const char *line, char *buf, size_t len, char **argv)
+{
+	int argc = 0;
+	char *tok, *save;
+
+	snprintf(buf, len, "%s", line);
+	argv[argc++] = "sluicectl";
+	for (tok = strtok_r(buf, " ", &save); tok && argc < MAX_ARGV;
+	     tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	return argc;
+}
+
+static int parse_line(const char *line, struct sl_cli_cmd *cmd, char *err, size_t errlen)
+{
+	static char buf[512];
+	char *argv[MAX_ARGV + 1];
+	int argc = split(line, buf, sizeof(buf), argv);
+
+	return sl_cli_build_request(argc, argv, cmd, err, errlen);
+}
+
+static const char *req_text(const struct sl_cli_cmd *cmd)
+{
+	return json_object_to_json_string_ext(cmd->req, JSON_C_TO_STRING_PLAIN);
+}
+
+/* --- command lines to requests ------------------------------------------- */
+
+static const struct {
+	const char *line;
+	const char *req;
+	bool json, wait;
+} good_lines[] = {
+	{ "status", "{\"cmd\":\"status\"}", false, false },
+	{ "-v status", "{\"cmd\":\"status\"}", false, false },
+	{ "-j vip list", "{\"cmd\":\"vip.list\"}", true, false },
+	{ "--json vip list", "{\"cmd\":\"vip.list\"}", true, false },
+	{ "vip add 198.18.0.100:80/tcp",
+	  "{\"cmd\":\"vip.add\",\"vip\":\"198.18.0.100:80\\/tcp\"}", false, false },
+	{ "vip del [FD00::100]:443/udp",
+	  "{\"cmd\":\"vip.del\",\"vip\":\"[fd00::100]:443\\/udp\"}", false, false },
+	{ "backend add 198.18.0.100:80/tcp 198.18.1.10",
+	  "{\"cmd\":\"backend.add\",\"vip\":\"198.18.0.100:80\\/tcp\",\"backend\":\"198.18.1.10\"}",
+	  false, false },
+	{ "backend add 198.18.0.100:80/tcp 198.18.1.10 --weight 250",
+	  "{\"cmd\":\"backend.add\",\"vip\":\"198.18.0.100:80\\/tcp\",\"backend\":\"198.18.1.10\",\"weight\":250}",
+	  false, false },
+	{ "backend add --weight=0 [fd00::100]:443/tcp FD00:0::10",
+	  "{\"cmd\":\"backend.add\",\"vip\":\"[fd00::100]:443\\/tcp\",\"backend\":\"fd00::10\",\"weight\":0}",
+	  false, false },
+	{ "backend add 198.18.0.100:80/tcp --weight 10000 198.18.1.10",
+	  "{\"cmd\":\"backend.add\",\"vip\":\"198.18.0.100:80\\/tcp\",\"backend\":\"198.18.1.10\",\"weight\":10000}",
+	  false, false },
+	{ "backend del 198.18.0.100:80/tcp 198.18.1.10",
+	  "{\"cmd\":\"backend.del\",\"vip\":\"198.18.0.100:80\\/tcp\",\"backend\":\"198.18.1.10\"}",
+	  false, false },
+	{ "backend drain 198.18.1.10",
+	  "{\"cmd\":\"backend.drain\",\"backend\":\"198.18.1.10\"}", false, false },
+	{ "backend drain 198.18.0.100:80/tcp 198.18.1.10 --wait --timeout 90s",
+	  "{\"cmd\":\"backend.drain\",\"vip\":\"198.18.0.100:80\\/tcp\",\"backend\":\"198.18.1.10\",\"timeout_ms\":90000}",
+	  false, true },
+	{ "backend drain --timeout=1h --wait 198.18.1.10",
+	  "{\"cmd\":\"backend.drain\",\"backend\":\"198.18.1.10\",\"timeout_ms\":3600000}",
+	  false, true },
+	{ "backend drain 198.18.1.10 --timeout 5m",
+	  "{\"cmd\":\"backend.drain\",\"backend\":\"198.18.1.10\",\"timeout_ms\":300000}",
+	  false, false },
+	{ "backend undrain 198.18.1.10",
+	  "{\"cmd\":\"backend.undrain\",\"backend\":\"198.18.1.10\"}", false, false },
+	{ "backend undrain 198.18.0.100:80/tcp 198.18.1.10",
+	  "{\"cmd\":\"backend.undrain\",\"vip\":\"198.18.0.100:80\\/tcp\",\"backend\":\"198.18.1.10\"}",
+	  false, false },
+	{ "-j backend list", "{\"cmd\":\"backend.list\"}", true, false },
+	{ "backend list -- 198.18.0.100:0/udp",
+	  "{\"cmd\":\"backend.list\",\"vip\":\"198.18.0.100:0\\/udp\"}", false, false },
+	{ "-- status", "{\"cmd\":\"status\"}", false, false },
+};
+
+static void test_build_good(void **state)
+{
+	struct sl_cli_cmd cmd;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	unsetenv(SL_CLI_SOCKET_ENV);
+	for (i = 0; i < ARRAY_SIZE(good_lines); i++) {
+		const char *tc = good_lines[i].line;
+
+		check_int(tc, parse_line(tc, &cmd, err, sizeof(err)), 0);
+		check_int(tc, cmd.action, SL_CLI_RUN);
+		check_str(tc, req_text(&cmd), good_lines[i].req);
+		check_int(tc, cmd.json, good_lines[i].json);
+		check_int(tc, cmd.wait, good_lines[i].wait);
+		check_str(tc, cmd.sock, SL_CLI_DEFAULT_SOCKET);
+		sl_cli_cmd_free(&cmd);
+	}
+}
+
+/* --- usage errors -------------------------------------------------------- */
+
+static const struct {
+	const char *line;
+	const char *msg;	/* must appear in the error */
+	const char *verb;	/* recognised verb ("backend drain"), or NULL */
+} bad_lines[] = {
+	{ "", "missing command", NULL },
+	{ "-j", "missing command", NULL },
+	{ "frob", "unknown command \"frob\" (expected status, vip, backend)", NULL },
+	{ "backend", "backend: missing verb (expected add, del, drain, undrain, list)", NULL },
+	{ "vip frob", "unknown command \"vip frob\" (vip takes list, add, del)", NULL },
+	{ "-x status", "unknown option \"-x\"", NULL },
+	{ "--frob status", "unknown option \"--frob\"", NULL },
+	{ "--json=yes status", "--json takes no value", NULL },
+	{ "-s", "-s: missing PATH", NULL },
+	{ "--socket", "--socket: missing PATH", NULL },
+	{ "--socket= status", "--socket: empty socket path", NULL },
+	{ "--wait backend drain 198.18.1.10", "option --wait goes after the command", NULL },
+	{ "status extra", "status: unexpected argument \"extra\"", "status" },
+	{ "vip add", "vip add: missing VIP", "vip add" },
+	{ "vip add 198.18.0.100:80", "invalid VIP \"198.18.0.100:80\"", "vip add" },
+	{ "vip add 198.18.0.100:80/sctp", "unknown protocol", "vip add" },
+	{ "vip add 224.0.0.1:80/tcp", "not a unicast address", "vip add" },
+	{ "backend add", "backend add: missing VIP ADDR", "backend add" },
+	{ "backend add 198.18.0.100:80/tcp", "backend add: missing ADDR", "backend add" },
+	{ "backend add 198.18.0.100:80/tcp 198.18.1.10:80",
+	  "invalid backend address \"198.18.1.10:80\" (expected an IPv4 or IPv6 address", "backend add" },
+	{ "backend add 198.18.0.100:80/tcp [fd00::10]", "invalid backend address \"[fd00::10]\"",
+	  "backend add" },
+	{ "backend add 198.18.0.100:80/tcp 0.0.0.0", "not a unicast address", "backend add" },
+	{ "backend add 198.18.0.100:80/tcp 198.18.1.10 x", "backend add: unexpected argument \"x\"",
+	  "backend add" },
+	{ "backend add 198.18.0.100:80/tcp 198.18.1.10 --weight 10001",
+	  "--weight: invalid weight \"10001\" (expected an integer from 0 to 10000)", "backend add" },
+	{ "backend add 198.18.0.100:80/tcp 198.18.1.10 --weight -1",
+	  "--weight: invalid weight \"-1\"", "backend add" },
+	{ "backend add 198.18.0.100:80/tcp 198.18.1.10 --weight=0x10",
+	  "--weight: invalid weight \"0x10\"", "backend add" },
+	{ "backend add 198.18.0.100:80/tcp 198.18.1.10 --weight=", "--weight: invalid weight \"\"",
+	  "backend add" },
+	{ "backend add 198.18.0.100:80/tcp 198.18.1.10 --weight", "--weight: missing N",
+	  "backend add" },
+	{ "backend add 198.18.0.100:80/tcp 198.18.1.10 --wait",
+	  "option --wait does not apply to backend add (it takes --weight N)", "backend add" },
+	{ "backend drain", "backend drain: missing ADDR", "backend drain" },
+	{ "backend drain 198.18.1.10 --timeout 90", "--timeout: invalid duration \"90\"",
+	  "backend drain" },
+	{ "backend drain 198.18.1.10 --timeout 1.5m", "--timeout: invalid duration \"1.5m\"",
+	  "backend drain" },
+	{ "backend drain 198.18.1.10 --timeout 600h",
+	  "--timeout: invalid duration \"600h\": at most 596h", "backend drain" },
+	{ "backend drain 198.18.1.10 --timeout", "--timeout: missing DURATION", "backend drain" },
+	{ "backend drain 198.18.1.10 --wait=yes", "--wait takes no value", "backend drain" },
+	{ "backend drain 198.18.1.10 --weight 3",
+	  "option --weight does not apply to backend drain (it takes --wait, --timeout DURATION)",
+	  "backend drain" },
+	{ "backend drain 198.18.1.10 --frob",
+	  "unknown option \"--frob\" for backend drain (it takes --wait, --timeout DURATION)",
+	  "backend drain" },
+	{ "backend drain 198.18.0.100:80/tcp", "invalid backend address", "backend drain" },
+	{ "backend drain 198.18.1.10 198.18.0.100:80/tcp", "invalid VIP \"198.18.1.10\"",
+	  "backend drain" },
+	{ "backend drain a b c", "backend drain: unexpected argument \"c\"", "backend drain" },
+	{ "backend list -j", "-j is a global option: put it before the command (e.g. sluicectl -j backend list)",
+	  "backend list" },
+	{ "status --socket /x", "--socket is a global option", "status" },
+	{ "backend list --frob", "unknown option \"--frob\" (backend list takes no options)",
+	  "backend list" },
+};
+
+static void test_build_usage_errors(void **state)
+{
+	struct sl_cli_cmd cmd;
+	char err[256], vname[64];
+	size_t i;
+
+	(void)state;
+	unsetenv(SL_CLI_SOCKET_ENV);
+	for (i = 0; i < ARRAY_SIZE(bad_lines); i++) {
+		const char *tc = bad_lines[i].line;
+
+		check_int(tc, parse_line(tc, &cmd, err, sizeof(err)), -EINVAL);
+		check_contains(tc, err, bad_lines[i].msg);
+		if (!bad_lines[i].verb) {
+			check_int(tc, cmd.verb == NULL, 1);
+		} else {
+			check_int(tc, cmd.verb != NULL, 1);
+			snprintf(vname, sizeof(vname), "%s%s%s", cmd.verb->object,
+				 cmd.verb->verb ? " " : "", cmd.verb->verb ? cmd.verb->verb : "");
+			check_str(tc, vname, bad_lines[i].verb);
+		}
+		check_int(tc, cmd.req == NULL, 1);
+		sl_cli_cmd_free(&cmd);
+	}
+}
+
+/* Exit 2 is main()'s mapping of -EINVAL; check the usage line it prints. */
+static void test_usage_hint(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	sl_cli_usage_hint(f, &sl_cli_verbs[6]);
+	fclose(f);
+	assert_string_equal(buf, "usage: sluicectl [-s SOCKET] [-j] [-v] backend drain [VIP] ADDR "
+			    "[--wait] [--timeout DURATION]\n");
+	free(buf);
+	assert_int_equal(SL_CLI_EXIT_USAGE, 2);
+}
+
+static void test_socket_choice(void **state)
+{
+	struct sl_cli_cmd cmd;
+	char err[256];
+	char long_path[200];
+
+	(void)state;
+	setenv(SL_CLI_SOCKET_ENV, "/tmp/env.sock", 1);
+	assert_int_equal(parse_line("status", &cmd, err, sizeof(err)), 0);
+	assert_string_equal(cmd.sock, "/tmp/env.sock");
+	sl_cli_cmd_free(&cmd);
+
+	assert_int_equal(parse_line("-s /tmp/opt.sock status", &cmd, err, sizeof(err)), 0);
+	assert_string_equal(cmd.sock, "/tmp/opt.sock");
+	sl_cli_cmd_free(&cmd);
+
+	assert_int_equal(parse_line("-js/tmp/b.sock status", &cmd, err, sizeof(err)), 0);
+	assert_string_equal(cmd.sock, "/tmp/b.sock");
+	assert_true(cmd.json);
+	sl_cli_cmd_free(&cmd);
+
+	assert_int_equal(parse_line("--socket=/tmp/c.sock -v status", &cmd, err, sizeof(err)), 0);
+	assert_string_equal(cmd.sock, "/tmp/c.sock");
+	assert_true(cmd.verbose);
+	sl_cli_cmd_free(&cmd);
+
+	/* An empty variable means "not set". */
+	setenv(SL_CLI_SOCKET_ENV, "", 1);
+	assert_int_equal(parse_line("status", &cmd, err, sizeof(err)), 0);
+	assert_string_equal(cmd.sock, SL_CLI_DEFAULT_SOCKET);
+	sl_cli_cmd_free(&cmd);
+
+	memset(long_path, 'a', sizeof(long_path) - 1);
+	long_path[0] = '/';
+	long_path[sizeof(long_path) - 1] = '\0';
+	setenv(SL_CLI_SOCKET_ENV, long_path, 1);
+	assert_int_equal(parse_line("status", &cmd, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "$SLUICE_SOCKET: socket path too long (at most 107 bytes)"));
+	sl_cli_cmd_free(&cmd);
+	unsetenv(SL_CLI_SOCKET_ENV);
+}
+
+static void test_help_and_version(void **state)
+{
+	struct sl_cli_cmd cmd;
+	char err[256], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(parse_line("--help", &cmd, err, sizeof(err)), 0);
+	assert_int_equal(cmd.action, SL_CLI_HELP);
+	assert_null(cmd.verb);
+	sl_cli_cmd_free(&cmd);
+
+	assert_int_equal(parse_line("-h backend frob", &cmd, err, sizeof(err)), 0);
+	assert_int_equal(cmd.action, SL_CLI_HELP);
+	sl_cli_cmd_free(&cmd);
+
+	/* Help after the verb wins over missing or bad arguments. */
+	assert_int_equal(parse_line("backend drain --help", &cmd, err, sizeof(err)), 0);
+	assert_int_equal(cmd.action, SL_CLI_HELP);
+	assert_string_equal(cmd.verb->cmd, "backend.drain");
+	sl_cli_cmd_free(&cmd);
+
+	assert_int_equal(parse_line("--version", &cmd, err, sizeof(err)), 0);
+	assert_int_equal(cmd.action, SL_CLI_VERSION);
+	sl_cli_cmd_free(&cmd);
+
+	/* --help documents every exit code. */
+	f = open_memstream(&buf, &len);
+	sl_cli_help(f, NULL);
+	fclose(f);
+	assert_non_null(strstr(buf, "Exit status:"));
+	assert_non_null(strstr(buf, "  0    success"));
+	assert_non_null(strstr(buf, "  1    the operation failed"));
+	assert_non_null(strstr(buf, "  2    usage error"));
+	assert_non_null(strstr(buf, "  3    backend drain --wait: the drain timed out"));
+	assert_non_null(strstr(buf, "backend drain [VIP] ADDR [--wait] [--timeout DURATION]"));
+	free(buf);
+}
+
+/* Every row of the table is reachable and consistent with its usage text. */
+static void test_table_consistent(void **state)
+{
+	struct sl_cli_cmd cmd;
+	char err[256], line[128];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sl_cli_n_verbs; i++) {
+		const struct sl_cli_verb *v = &sl_cli_verbs[i];
+
+		assert_true(v->min_args <= v->max_args);
+		assert_true(v->max_args <= 2);
+		assert_non_null(v->run);
+		assert_non_null(v->usage);
+		assert_int_equal(strncmp(v->usage, v->object, strlen(v->object)), 0);
+		snprintf(line, sizeof(line), "%s %s --help", v->object, v->verb ? v->verb : "");
+		assert_int_equal(parse_line(line, &cmd, err, sizeof(err)), 0);
+		assert_ptr_equal(cmd.verb, v);
+		sl_cli_cmd_free(&cmd);
+	}
+}
+
+static void test_describe(void **state)
+{
+	static const struct {
+		const char *line;
+		const char *what;
+	} cases[] = {
+		{ "backend drain 198.18.0.100:80/tcp 198.18.1.10",
+		  "drain backend 198.18.1.10 on 198.18.0.100:80/tcp" },
+		{ "backend drain 198.18.1.10", "drain backend 198.18.1.10" },
+		{ "backend add [fd00::1]:53/udp fd00::10", "add backend fd00::10 to [fd00::1]:53/udp" },
+		{ "backend list", "list backends" },
+		{ "backend list 198.18.0.100:80/tcp", "list the backends of 198.18.0.100:80/tcp" },
+		{ "vip del 198.18.0.100:80/tcp", "delete VIP 198.18.0.100:80/tcp" },
+	};
+	struct sl_cli_cmd cmd;
+	char err[256], what[128];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		assert_int_equal(parse_line(cases[i].line, &cmd, err, sizeof(err)), 0);
+		sl_cli_describe(&cmd, what, sizeof(what));
+		check_str(cases[i].line, what, cases[i].what);
+		sl_cli_cmd_free(&cmd);
+	}
+}
+
+/* --- replies and error lines --------------------------------------------- */
+
+struct fake {
+	const char *reply;	/* JSON text, or NULL to fail with err */
+	int err;
+	int calls;
+	char last_req[512];
+};
+
+static int fake_call(const struct sl_cli_io *io, struct json_object *req,
+		     struct json_object **reply)
+{
+	struct fake *fk = io->ctx;
+
+	fk->calls++;
+	snprintf(fk->last_req, sizeof(fk->last_req), "%s",
+		 json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN));
+	*reply = NULL;
+	if (!fk->reply)
+		return fk->err;
+	*reply = json_tokener_parse(fk->reply);
+	return *reply ? 0 : -EPROTO;
+}
+
+static __u64 fake_now(const struct sl_cli_io *io)
+{
+	(void)io;
+	return 1700000000000ULL;
+}
+
+static void fake_sleep(const struct sl_cli_io *io, unsigned int ms)
+{
+	(void)io;
+	(void)ms;
+}
+
+struct captured {
+	char *out, *err;
+	size_t outlen, errlen;
+	struct sl_cli_io io;
+};
+
+static void capture_start(struct captured *c, struct fake *fk)
+{
+	memset(c, 0, sizeof(*c));
+	c->io.call = fake_call;
+	c->io.now_ms = fake_now;
+	c->io.sleep_ms = fake_sleep;
+	c->io.ctx = fk;
+	c->io.out = open_memstream(&c->out, &c->outlen);
+	c->io.err = open_memstream(&c->err, &c->errlen);
+}
+
+static void capture_end(struct captured *c)
+{
+	fclose(c->io.out);
+	fclose(c->io.err);
+}
+
+static void capture_free(struct captured *c)
+{
+	free(c->out);
+	free(c->err);
+}
+
+/* Parse line, run it against a fake daemon; returns the exit code. */
+static int run_line(const char *line, struct fake *fk, struct captured *c)
+{
+	struct sl_cli_cmd cmd;
+	char err[256];
+	int ret;
+
+	unsetenv(SL_CLI_SOCKET_ENV);
+	if (parse_line(line, &cmd, err, sizeof(err))) {
+		print_error("case \"%s\": usage error: %s\n", line, err);
+		fail();
+	}
+	capture_start(c, fk);
+	ret = sl_cli_run(&cmd, &c->io);
+	capture_end(c);
+	sl_cli_cmd_free(&cmd);
+	return ret;
+}
+
+static void test_check_reply(void **state)
+{
+	static const struct {
+		const char *text;
+		enum sl_cli_reply kind;
+		const char *error, *hint;
+	} cases[] = {
+		{ "{\"ok\":true,\"result\":[]}", SL_REPLY_OK, NULL, NULL },
+		{ "{\"ok\":true}", SL_REPLY_OK, NULL, NULL },
+		{ "{\"ok\":false,\"error\":\"no such VIP\",\"errno\":\"ENOENT\"}", SL_REPLY_ERROR,
+		  "no such VIP", NULL },
+		{ "{\"ok\":false,\"error\":\"busy\",\"hint\":\"try later\"}", SL_REPLY_ERROR,
+		  "busy", "try later" },
+		{ "{\"ok\":false}", SL_REPLY_ERROR, "sluiced refused the request without saying why",
+		  NULL },
+		{ "{\"result\":1}", SL_REPLY_MALFORMED, NULL, NULL },
+		{ "{\"ok\":\"yes\"}", SL_REPLY_MALFORMED, NULL, NULL },
+		{ "[1]", SL_REPLY_MALFORMED, NULL, NULL },
+	};
+	struct json_object *reply, *result;
+	const char *error, *hint;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *tc = cases[i].text;
+
+		reply = json_tokener_parse(tc);
+		check_int(tc, sl_cli_check_reply(reply, &result, &error, &hint), cases[i].kind);
+		if (cases[i].error)
+			check_str(tc, error, cases[i].error);
+		if (cases[i].hint)
+			check_str(tc, hint, cases[i].hint);
+		else
+			check_int(tc, hint == NULL, 1);
+		json_object_put(reply);
+	}
+}
+
+static void test_daemon_error_line(void **state)
+{
+	struct fake fk = {
+		.reply = "{\"ok\":false,\"error\":\"no such backend\",\"hint\":\"see sluicectl backend list\",\"errno\":\"ENOENT\"}",
+	};
+	struct captured c;
+
+	(void)state;
+	assert_int_equal(run_line("backend drain 198.18.0.100:80/tcp 198.18.1.10", &fk, &c),
+			 SL_CLI_EXIT_FAIL);
+	assert_string_equal(c.err,
+		"sluicectl: cannot drain backend 198.18.1.10 on 198.18.0.100:80/tcp: no such backend\n"
+		"hint: see sluicectl backend list\n");
+	assert_string_equal(c.out, "");
+	assert_string_equal(fk.last_req,
+		"{\"cmd\":\"backend.drain\",\"vip\":\"198.18.0.100:80\\/tcp\",\"backend\":\"198.18.1.10\"}");
+	capture_free(&c);
+
+	/* Escape sequences from the daemon never reach the terminal. */
+	fk.reply = "{\"ok\":false,\"error\":\"bad\\u001b[2Jthing\"}";
+	assert_int_equal(run_line("vip add 198.18.0.100:80/tcp", &fk, &c), SL_CLI_EXIT_FAIL);
+	assert_string_equal(c.err, "sluicectl: cannot add VIP 198.18.0.100:80/tcp: bad?[2Jthing\n");
+	capture_free(&c);
+}
+
+static void test_call_error_lines(void **state)
+{
+	static const struct {
+		int err;
+		const char *line, *hint;
+	} cases[] = {
+		{ -ENOENT, "sluicectl: cannot list backends: cannot connect to /run/sluice/default.sock: No such file or directory\n",
+		  "hint: is sluiced running? (socket /run/sluice/default.sock)\n" },
+		{ -ECONNREFUSED, "cannot connect to /run/sluice/default.sock: Connection refused\n",
+		  "hint: is sluiced running? (socket /run/sluice/default.sock)\n" },
+		{ -EACCES, "cannot connect to /run/sluice/default.sock: Permission denied\n",
+		  "hint: the control socket is root-only; run as root\n" },
+		{ -ETIMEDOUT, "no reply from sluiced within 10s", "hint: sluiced may be overloaded" },
+		{ -EPROTO, "the reply on /run/sluice/default.sock is not JSON", "hint: is " },
+		{ -ECONNRESET, "closed the connection without a reply", "hint: see sluiced's log" },
+	};
+	struct fake fk = { 0 };
+	struct captured c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *tc = cases[i].line;
+
+		fk.err = cases[i].err;
+		check_int(tc, run_line("backend list", &fk, &c), SL_CLI_EXIT_FAIL);
+		check_contains(tc, c.err, cases[i].line);
+		check_contains(tc, c.err, cases[i].hint);
+		capture_free(&c);
+	}
+}
+
+/* -j prints the daemon's result untouched: the keys are sluiced's. */
+static void test_json_passthrough(void **state)
+{
+	struct fake fk = {
+		.reply = "{\"ok\":true,\"result\":[{\"vip\":\"198.18.0.100:80/tcp\",\"backend\":\"198.18.1.10\","
+			 "\"state\":\"active\",\"health\":\"up\",\"weight\":100,\"flows\":3,\"new_flows\":7,"
+			 "\"packets\":18446744073709551615,\"bytes\":1000}]}",
+	};
+	struct json_object *out, *row;
+	struct captured c;
+	int keys = 0;
+
+	(void)state;
+	assert_int_equal(run_line("-j backend list", &fk, &c), 0);
+	out = json_tokener_parse(c.out);
+	assert_non_null(out);
+	assert_true(json_object_is_type(out, json_type_array));
+	assert_int_equal(json_object_array_length(out), 1);
+	row = json_object_array_get_idx(out, 0);
+	json_object_object_foreach(row, key, val) {
+		(void)val;
+		assert_non_null(strstr(" vip backend state health weight flows new_flows packets bytes ",
+				       key));
+		keys++;
+	}
+	assert_int_equal(keys, 9);
+	assert_non_null(strstr(c.out, "18446744073709551615"));
+	json_object_put(out);
+	capture_free(&c);
+
+	fk.reply = "{\"ok\":true,\"result\":{}}";
+	assert_int_equal(run_line("-j vip add 198.18.0.100:80/tcp", &fk, &c), 0);
+	assert_string_equal(c.out, "{\n}\n");
+	capture_free(&c);
+
+	/* Quiet success for changes in human mode. */
+	assert_int_equal(run_line("vip add 198.18.0.100:80/tcp", &fk, &c), 0);
+	assert_string_equal(c.out, "");
+	assert_string_equal(c.err, "");
+	capture_free(&c);
+}
+
+/* --- tables ------------------------------------------------------------- */
+
+static void test_backend_table(void **state)
+{
+	struct fake fk = {
+		.reply = "{\"ok\":true,\"result\":["
+			 "{\"vip\":\"198.18.0.100:80/tcp\",\"backend\":\"198.18.1.10\",\"state\":\"active\","
+			 "\"health\":\"up\",\"weight\":100,\"flows\":1234,\"new_flows\":5,\"packets\":987654,"
+			 "\"bytes\":123456789},"
+			 "{\"vip\":\"[fd00::100]:443/udp\",\"backend\":\"fd00::10\",\"state\":\"draining\","
+			 "\"health\":\"unknown\",\"weight\":0,\"flows\":7,\"new_flows\":0,\"packets\":0}"
+			 "]}",
+	};
+	struct captured c;
+
+	(void)state;
+	assert_int_equal(run_line("backend list", &fk, &c), 0);
+	assert_string_equal(c.out,
+		"VIP                  BACKEND      STATE     HEALTH   WEIGHT  FLOWS  NEW_FLOWS  PACKETS      BYTES\n"
+		"198.18.0.100:80/tcp  198.18.1.10  active    up          100   1234          5   987654  123456789\n"
+		"[fd00::100]:443/udp  fd00::10     draining  unknown       0      7          0        0          -\n");
+	capture_free(&c);
+
+	fk.reply = "{\"ok\":true,\"result\":[]}";
+	assert_int_equal(run_line("backend list", &fk, &c), 0);
+	assert_string_equal(c.out,
+		"VIP  BACKEND  STATE  HEALTH  WEIGHT  FLOWS  NEW_FLOWS  PACKETS  BYTES\n");
+	capture_free(&c);
+}
+
+static void test_drain_table(void **state)
+{
+	/* fake_now() + 299.5 s: shown rounded up, as "in 5m". */
+	struct fake fk = {
+		.reply = "{\"ok\":true,\"result\":[{\"vip\":\"198.18.0.100:80/tcp\",\"backend\":\"198.18.1.10\","
+			 "\"state\":\"draining\",\"flows\":42,\"deadline_unix_ms\":1700000299500}]}",
+	};
+	struct captured c;
+
+	(void)state;
+	assert_int_equal(run_line("backend drain 198.18.0.100:80/tcp 198.18.1.10", &fk, &c), 0);
+	assert_string_equal(c.out,
+		"VIP                  BACKEND      STATE     FLOWS  DEADLINE\n"
+		"198.18.0.100:80/tcp  198.18.1.10  draining     42  in 5m\n");
+	assert_int_equal(fk.calls, 1);	/* no --wait: no status polling */
+	capture_free(&c);
+}
+
+static void test_format_until(void **state)
+{
+	char buf[SL_DURATION_STR_MAX];
+
+	(void)state;
+	sl_cli_format_until(0, 1000, buf, sizeof(buf));
+	assert_string_equal(buf, "-");
+	sl_cli_format_until(1000, 1000, buf, sizeof(buf));
+	assert_string_equal(buf, "passed");
+	sl_cli_format_until(1001, 1000, buf, sizeof(buf));
+	assert_string_equal(buf, "1s");
+	sl_cli_format_until(1000 + 41000, 1000, buf, sizeof(buf));
+	assert_string_equal(buf, "41s");
+	sl_cli_format_until(1000 + 5400000, 1000, buf, sizeof(buf));
+	assert_string_equal(buf, "1h30m");
+}
+
+/* --- status ------------------------------------------------------------- */
+
+static const char status_json[] =
+	"{\"instance\":\"default\",\"version\":\"0.1.0\",\"uptime_s\":11525,"
+	"\"interfaces\":[{\"name\":\"eth0\",\"mode\":\"native\"},{\"name\":\"eth1\",\"mode\":\"skb\"}],"
+	"\"flows\":{\"entries\":1234,\"capacity\":1048576,\"new_entries\":12,\"new_capacity\":65536},"
+	"\"vips\":3,\"backends\":12,\"draining\":2,\"last_sweep_ms\":120,"
+	"\"reasons\":{\"fwd_tx\":123456,\"pass_not_ip\":0,\"drop_no_backend\":12,\"drop_future\":1}}";
+
+static void test_status_summary(void **state)
+{
+	struct json_object *st = json_tokener_parse(status_json);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	f = open_memstream(&buf, &len);
+	sl_cli_print_status(f, st, false);
+	fclose(f);
+	assert_string_equal(buf,
+		"instance    default\n"
+		"version     0.1.0\n"
+		"uptime      3h12m5s\n"
+		"interfaces  eth0 (native), eth1 (skb)\n"
+		"flows       1234 of 1048576 (0.1%)\n"
+		"new flows   12 of 65536 (0.0%)\n"
+		"vips        3\n"
+		"backends    12 (2 draining)\n"
+		"last sweep  120 ms\n"
+		"\n"
+		"REASON           PACKETS  DESCRIPTION\n"
+		"fwd_tx            123456  forwarded back out the ingress interface\n"
+		"drop_no_backend       12  VIP has no backend in its table\n"
+		"drop_future            1\n");
+	free(buf);
+
+	/* -v: the zero counters too. */
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	sl_cli_print_status(f, st, true);
+	fclose(f);
+	assert_non_null(strstr(buf, "pass_not_ip            0  not IPv4/IPv6\n"));
+	free(buf);
+	json_object_put(st);
+}
+
+static void test_status_nothing_counted(void **state)
+{
+	struct json_object *st = json_tokener_parse("{\"vips\":0,\"reasons\":{\"fwd_tx\":0}}");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	sl_cli_print_status(f, st, false);
+	fclose(f);
+	assert_string_equal(buf, "vips        0\npackets     none counted yet\n");
+	free(buf);
+	json_object_put(st);
+}
+
+/* --- drain verdicts ----------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	const char *result;
+	enum sl_drain_phase phase;
+	int exit_code;
+	long long flows;
+	size_t timed_out;
+} drain_cases[] = {
+	{ "one draining",
+	  "[{\"vip\":\"v1\",\"state\":\"draining\",\"flows\":37,\"deadline_unix_ms\":5000}]",
+	  SL_DRAIN_PENDING, -1, 37, 0 },
+	{ "one drained",
+	  "[{\"vip\":\"v1\",\"state\":\"drained\",\"flows\":0,\"timed_out\":false,\"flows_left\":0}]",
+	  SL_DRAIN_DONE, 0, 0, 0 },
+	{ "one timed out",
+	  "[{\"vip\":\"v1\",\"state\":\"drained\",\"timed_out\":true,\"flows_left\":12}]",
+	  SL_DRAIN_TIMED_OUT, 3, 0, 1 },
+	{ "mixed: one still draining",
+	  "[{\"vip\":\"v1\",\"state\":\"drained\",\"timed_out\":false},"
+	  "{\"vip\":\"v2\",\"state\":\"draining\",\"flows\":4}]",
+	  SL_DRAIN_PENDING, -1, 4, 0 },
+	{ "all drained, one timed out",
+	  "[{\"vip\":\"v1\",\"state\":\"drained\",\"timed_out\":false},"
+	  "{\"vip\":\"v2\",\"state\":\"drained\",\"timed_out\":true,\"flows_left\":2}]",
+	  SL_DRAIN_TIMED_OUT, 3, 0, 1 },
+	{ "undrained meanwhile",
+	  "[{\"vip\":\"v1\",\"state\":\"active\"},{\"vip\":\"v2\",\"state\":\"draining\"}]",
+	  SL_DRAIN_CANCELLED, 1, 0, 0 },
+	{ "empty", "[]", SL_DRAIN_EMPTY, 1, 0, 0 },
+	{ "not an array", "{\"state\":\"drained\"}", SL_DRAIN_MALFORMED, 1, 0, 0 },
+	{ "unknown state", "[{\"state\":\"resting\"}]", SL_DRAIN_MALFORMED, 1, 0, 0 },
+	{ "no state", "[{\"flows\":1}]", SL_DRAIN_MALFORMED, 1, 0, 0 },
+};
+
+static void test_drain_verdicts(void **state)
+{
+	struct sl_drain_tally t;
+	struct json_object *r;
+	enum sl_drain_phase p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(drain_cases); i++) {
+		const char *tc = drain_cases[i].name;
+
+		r = json_tokener_parse(drain_cases[i].result);
+		p = sl_cli_drain_tally(r, &t);
+		check_int(tc, p, drain_cases[i].phase);
+		check_int(tc, sl_cli_drain_exit(p), drain_cases[i].exit_code);
+		if (p != SL_DRAIN_MALFORMED) {
+			check_int(tc, t.flows, drain_cases[i].flows);
+			check_int(tc, t.timed_out, drain_cases[i].timed_out);
+		}
+		json_object_put(r);
+	}
+}
+
+static void test_progress_line(void **state)
+{
+	struct sl_drain_tally t = {
+		.entries = 1, .draining = 1, .flows = 37, .deadline_ms = 100000,
+		.vip = "198.18.0.100:80/tcp",
+	};
+	char buf[256];
+
+	(void)state;
+	sl_cli_format_progress(buf, sizeof(buf), "198.18.1.10", &t, 59000);
+	assert_string_equal(buf,
+		"draining 198.18.1.10 on 198.18.0.100:80/tcp: 37 flows left, 41s to deadline");
+	t.flows = 1;
+	t.entries = 3;
+	sl_cli_format_progress(buf, sizeof(buf), "198.18.1.10", &t, 100000);
+	assert_string_equal(buf, "draining 198.18.1.10 on 3 VIPs: 1 flow left, deadline passed");
+	t.deadline_ms = 0;
+	sl_cli_format_progress(buf, sizeof(buf), "198.18.1.10", &t, 100000);
+	assert_string_equal(buf, "draining 198.18.1.10 on 3 VIPs: 1 flow left");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_build_good),
+		cmocka_unit_test(test_build_usage_errors),
+		cmocka_unit_test(test_usage_hint),
+		cmocka_unit_test(test_socket_choice),
+		cmocka_unit_test(test_help_and_version),
+		cmocka_unit_test(test_table_consistent),
+		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_check_reply),
+		cmocka_unit_test(test_daemon_error_line),
+		cmocka_unit_test(test_call_error_lines),
+		cmocka_unit_test(test_json_passthrough),
+		cmocka_unit_test(test_backend_table),
+		cmocka_unit_test(test_drain_table),
+		cmocka_unit_test(test_format_until),
+		cmocka_unit_test(test_status_summary),
+		cmocka_unit_test(test_status_nothing_counted),
+		cmocka_unit_test(test_drain_verdicts),
+		cmocka_unit_test(test_progress_line),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

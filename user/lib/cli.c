@@ -1,0 +1,796 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* sluicectl's command table and command line parsing into a control request. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "cli.h"
+#include "config.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define QUOTE_MAX	64
+#define CLI_MAX_ARGS	2
+
+static const char *const args_vip[] = { "VIP" };
+static const char *const args_vip_addr[] = { "VIP", "ADDR" };
+
+/*
+ * The CLI contract, one row per command. Positionals are validated by name
+ * ("VIP", "ADDR"); with fewer than max_args given, the leading (optional)
+ * names are the ones left out: "[VIP] ADDR" with one argument is ADDR.
+ */
+const struct sl_cli_verb sl_cli_verbs[] = {
+	{
+		.object = "status", .cmd = "status",
+		.run = sl_cli_run_simple, .print = sl_cli_print_status_result,
+		.what = "get the status of sluiced",
+		.usage = "status",
+		.summary = "show a summary and the non-zero packet counters (-v: all)",
+	}, {
+		.object = "vip", .verb = "list", .cmd = "vip.list",
+		.run = sl_cli_run_simple, .print = sl_cli_print_vip_list,
+		.what = "list VIPs",
+		.usage = "vip list",
+		.summary = "list VIPs with their backends and traffic",
+	}, {
+		.object = "vip", .verb = "add", .cmd = "vip.add",
+		.min_args = 1, .max_args = 1, .arg_names = args_vip,
+		.run = sl_cli_run_simple,
+		.what = "add VIP {V}",
+		.usage = "vip add VIP",
+		.summary = "add a VIP",
+	}, {
+		.object = "vip", .verb = "del", .cmd = "vip.del",
+		.min_args = 1, .max_args = 1, .arg_names = args_vip,
+		.run = sl_cli_run_simple,
+		.what = "delete VIP {V}",
+		.usage = "vip del VIP",
+		.summary = "delete a VIP",
+	}, {
+		.object = "backend", .verb = "add", .cmd = "backend.add",
+		.min_args = 2, .max_args = 2, .arg_names = args_vip_addr,
+		.opts = SL_CLI_OPT_WEIGHT,
+		.run = sl_cli_run_simple,
+		.what = "add backend {B} to {V}",
+		.usage = "backend add VIP ADDR [--weight N]",
+		.summary = "add a backend to a VIP",
+	}, {
+		.object = "backend", .verb = "del", .cmd = "backend.del",
+		.min_args = 2, .max_args = 2, .arg_names = args_vip_addr,
+		.run = sl_cli_run_simple,
+		.what = "delete backend {B} from {V}",
+		.usage = "backend del VIP ADDR",
+		.summary = "remove a backend from a VIP",
+	}, {
+		.object = "backend", .verb = "drain", .cmd = "backend.drain",
+		.min_args = 1, .max_args = 2, .arg_names = args_vip_addr,
+		.opts = SL_CLI_OPT_WAIT | SL_CLI_OPT_TIMEOUT,
+		.run = sl_cli_run_drain, .print = sl_cli_print_drain,
+		.what = "drain backend {B} on {V}",
+		.what_all = "drain backend {B}",
+		.usage = "backend drain [VIP] ADDR [--wait] [--timeout DURATION]",
+		.summary = "send no new flows to a backend (without VIP: on every VIP)",
+	}, {
+		.object = "backend", .verb = "undrain", .cmd = "backend.undrain",
+		.min_args = 1, .max_args = 2, .arg_names = args_vip_addr,
+		.run = sl_cli_run_simple, .print = sl_cli_print_undrain,
+		.what = "undrain backend {B} on {V}",
+		.what_all = "undrain backend {B}",
+		.usage = "backend undrain [VIP] ADDR",
+		.summary = "send new flows to a drained or draining backend again",
+	}, {
+		.object = "backend", .verb = "list", .cmd = "backend.list",
+		.min_args = 0, .max_args = 1, .arg_names = args_vip,
+		.run = sl_cli_run_simple, .print = sl_cli_print_backend_list,
+		.what = "list the backends of {V}",
+		.what_all = "list backends",
+		.usage = "backend list [VIP]",
+		.summary = "list backends with state, health, weight and traffic",
+	},
+};
+const size_t sl_cli_n_verbs = ARRAY_SIZE(sl_cli_verbs);
+
+/* --- messages --------------------------------------------------------- */
+
+static int __attribute__((format(printf, 3, 4)))
+usage_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* Operator input in a message: bounded, control bytes replaced. */
+static const char *quote(const char *s, char *buf, size_t len)
+{
+	size_t i, n = strlen(s);
+
+	if (n >= len) {
+		n = len - 4;
+		memcpy(buf + n, "...", 4);
+	} else {
+		buf[n] = '\0';
+	}
+	for (i = 0; i < n; i++)
+		buf[i] = isprint((unsigned char)s[i]) ? s[i] : '?';
+	return buf;
+}
+
+/* "backend drain", or "status" for a bare object. */
+static const char *verb_name(const struct sl_cli_verb *v, char *buf, size_t len)
+{
+	if (v->verb)
+		snprintf(buf, len, "%s %s", v->object, v->verb);
+	else
+		snprintf(buf, len, "%s", v->object);
+	return buf;
+}
+
+/* "--wait, --timeout DURATION": the options a verb takes, for messages. */
+static const char *opts_list(unsigned int opts, char *buf, size_t len)
+{
+	static const struct {
+		unsigned int bit;
+		const char *text;
+	} all[] = {
+		{ SL_CLI_OPT_WEIGHT, "--weight N" },
+		{ SL_CLI_OPT_WAIT, "--wait" },
+		{ SL_CLI_OPT_TIMEOUT, "--timeout DURATION" },
+	};
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(all) && off < len; i++) {
+		if (!(opts & all[i].bit))
+			continue;
+		off += snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
+				all[i].text);
+	}
+	return buf;
+}
+
+/* The objects, or one object's verbs, joined for "expected ..." messages. */
+static const char *names_list(const char *object, char *buf, size_t len)
+{
+	size_t i, off = 0;
+	const char *name;
+
+	buf[0] = '\0';
+	for (i = 0; i < sl_cli_n_verbs && off < len; i++) {
+		const struct sl_cli_verb *v = &sl_cli_verbs[i];
+
+		if (object && strcmp(v->object, object))
+			continue;
+		name = object ? v->verb : v->object;
+		/* Objects repeat once per verb: list each once. */
+		if (!object && i && !strcmp(sl_cli_verbs[i - 1].object, name))
+			continue;
+		off += snprintf(buf + off, len - off, "%s%s", off ? ", " : "", name);
+	}
+	return buf;
+}
+
+/* --- global options (before the object) --------------------------------- */
+
+static bool is_command_option(const char *name)
+{
+	return !strcmp(name, "weight") || !strcmp(name, "wait") ||
+	       !strcmp(name, "timeout");
+}
+
+/* The value of an option: after '=' if given so, else the next argument. */
+static int option_value(int argc, char **argv, int *ip, const char *eq,
+			const char *opt, const char *what, const char **val,
+			char *err, size_t errlen)
+{
+	if (eq) {
+		*val = eq + 1;
+	} else {
+		if (*ip + 1 >= argc)
+			return usage_err(err, errlen, "%s: missing %s", opt, what);
+		*val = argv[++*ip];
+	}
+	return 0;
+}
+
+static int set_socket(struct sl_cli_cmd *c, const char *path, const char *src,
+		      char *err, size_t errlen)
+{
+	if (!*path)
+		return usage_err(err, errlen, "%s: empty socket path", src);
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return usage_err(err, errlen, "%s: socket path too long (at most %zu bytes)",
+				 src, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	c->sock = path;
+	return 0;
+}
+
+static int global_long(int argc, char **argv, int *ip, struct sl_cli_cmd *c,
+		       char *err, size_t errlen)
+{
+	const char *arg = argv[*ip], *eq = strchr(arg, '='), *val = NULL;
+	size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+	char name[32], q[QUOTE_MAX];
+	int ret;
+
+	snprintf(name, sizeof(name), "%.*s", (int)(n - 2 < 31 ? n - 2 : 31), arg + 2);
+	if (!strcmp(name, "socket")) {
+		ret = option_value(argc, argv, ip, eq, "--socket", "PATH", &val,
+				   err, errlen);
+		return ret ? ret : set_socket(c, val, "--socket", err, errlen);
+	}
+	if (eq && (!strcmp(name, "json") || !strcmp(name, "verbose") ||
+		   !strcmp(name, "help") || !strcmp(name, "version")))
+		return usage_err(err, errlen, "--%s takes no value", name);
+	if (!strcmp(name, "json"))
+		c->json = true;
+	else if (!strcmp(name, "verbose"))
+		c->verbose = true;
+	else if (!strcmp(name, "help"))
+		c->action = SL_CLI_HELP;
+	else if (!strcmp(name, "version"))
+		c->action = SL_CLI_VERSION;
+	else if (is_command_option(name))
+		return usage_err(err, errlen,
+				 "option --%s goes after the command (e.g. sluicectl backend drain ADDR --wait)",
+				 name);
+	else
+		return usage_err(err, errlen, "unknown option \"%s\"",
+				 quote(arg, q, sizeof(q)));
+	return 0;
+}
+
+/* Bundled short options: "-jv", "-s PATH", "-sPATH", "-js PATH". */
+static int global_short(int argc, char **argv, int *ip, struct sl_cli_cmd *c,
+			char *err, size_t errlen)
+{
+	const char *p = argv[*ip] + 1;
+
+	for (; *p; p++) {
+		switch (*p) {
+		case 'j':
+			c->json = true;
+			break;
+		case 'v':
+			c->verbose = true;
+			break;
+		case 'h':
+			c->action = SL_CLI_HELP;
+			break;
+		case 's':
+			if (p[1])
+				return set_socket(c, p + 1, "-s", err, errlen);
+			if (*ip + 1 >= argc)
+				return usage_err(err, errlen, "-s: missing PATH");
+			return set_socket(c, argv[++*ip], "-s", err, errlen);
+		default:
+			return usage_err(err, errlen, "unknown option \"-%c\"",
+					 isprint((unsigned char)*p) ? *p : '?');
+		}
+	}
+	return 0;
+}
+
+/* Advances *ip to the object; stops early on --help or --version. */
+static int parse_globals(int argc, char **argv, int *ip, struct sl_cli_cmd *c,
+			 char *err, size_t errlen)
+{
+	const char *arg;
+	int ret;
+
+	for (*ip = 1; *ip < argc && c->action == SL_CLI_RUN; ++*ip) {
+		arg = argv[*ip];
+		if (!strcmp(arg, "--")) {
+			++*ip;
+			break;
+		}
+		if (arg[0] != '-' || !arg[1])
+			break;
+		if (arg[1] == '-')
+			ret = global_long(argc, argv, ip, c, err, errlen);
+		else
+			ret = global_short(argc, argv, ip, c, err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* --- object and verb ---------------------------------------------------- */
+
+static const struct sl_cli_verb *lookup(const char *object, const char *verb)
+{
+	size_t i;
+
+	for (i = 0; i < sl_cli_n_verbs; i++) {
+		const struct sl_cli_verb *v = &sl_cli_verbs[i];
+
+		if (strcmp(v->object, object))
+			continue;
+		if (!v->verb || (verb && !strcmp(v->verb, verb)))
+			return v;
+	}
+	return NULL;
+}
+
+static bool object_known(const char *object)
+{
+	size_t i;
+
+	for (i = 0; i < sl_cli_n_verbs; i++)
+		if (!strcmp(sl_cli_verbs[i].object, object))
+			return true;
+	return false;
+}
+
+/* Sets c->verb from argv[*ip] (and the verb after it); advances *ip past them. */
+static int find_verb(int argc, char **argv, int *ip, struct sl_cli_cmd *c,
+		     char *err, size_t errlen)
+{
+	const char *object = argv[*ip], *verb;
+	char q[QUOTE_MAX], q2[QUOTE_MAX], list[128];
+
+	if (!object_known(object))
+		return usage_err(err, errlen, "unknown command \"%s\" (expected %s)",
+				 quote(object, q, sizeof(q)), names_list(NULL, list, sizeof(list)));
+	c->verb = lookup(object, NULL);
+	if (c->verb) {
+		++*ip;
+		return 0;
+	}
+	verb = *ip + 1 < argc ? argv[*ip + 1] : NULL;
+	if (verb && (!strcmp(verb, "-h") || !strcmp(verb, "--help"))) {
+		c->action = SL_CLI_HELP;
+		return 0;
+	}
+	if (!verb || verb[0] == '-')
+		return usage_err(err, errlen, "%s: missing verb (expected %s)", object,
+				 names_list(object, list, sizeof(list)));
+	c->verb = lookup(object, verb);
+	if (!c->verb)
+		return usage_err(err, errlen, "unknown command \"%s %s\" (%s takes %s)",
+				 object, quote(verb, q2, sizeof(q2)), object,
+				 names_list(object, list, sizeof(list)));
+	*ip += 2;
+	return 0;
+}
+
+/* --- command options and arguments -------------------------------------- */
+
+/* Decimal 0..SL_CFG_WEIGHT_MAX; no sign, no spaces, no hex. */
+static int parse_weight(const char *s, __u32 *w, char *err, size_t errlen)
+{
+	char q[QUOTE_MAX];
+	unsigned long v = 0;
+	const char *p;
+
+	for (p = s; *p && p - s < 6; p++) {
+		if (!isdigit((unsigned char)*p))
+			break;
+		v = v * 10 + (*p - '0');
+	}
+	if (!*s || *p || v > SL_CFG_WEIGHT_MAX)
+		return usage_err(err, errlen,
+				 "--weight: invalid weight \"%s\" (expected an integer from 0 to %u)",
+				 quote(s, q, sizeof(q)), SL_CFG_WEIGHT_MAX);
+	*w = v;
+	return 0;
+}
+
+/* Same bound as the config's timeouts: sluiced compares 32-bit ms times. */
+static int parse_timeout(const char *s, __u64 *ms, char *err, size_t errlen)
+{
+	char perr[256], q[QUOTE_MAX], max[SL_DURATION_STR_MAX];
+
+	if (sl_parse_duration_ms(s, ms, perr, sizeof(perr)))
+		return usage_err(err, errlen, "--timeout: %s", perr);
+	if (*ms > SL_CFG_TIMEOUT_MAX_MS) {
+		sl_format_duration(SL_CFG_TIMEOUT_MAX_MS, max, sizeof(max));
+		return usage_err(err, errlen,
+				 "--timeout: invalid duration \"%s\": at most %s",
+				 quote(s, q, sizeof(q)), max);
+	}
+	return 0;
+}
+
+static bool is_global_option(const char *arg)
+{
+	static const char *const longs[] = {
+		"--json", "--verbose", "--socket", "--version",
+	};
+	size_t i, n;
+
+	if (arg[1] != '-')
+		return strchr("jvs", arg[1]) != NULL;
+	for (i = 0; i < ARRAY_SIZE(longs); i++) {
+		n = strlen(longs[i]);
+		if (!strncmp(arg, longs[i], n) && (!arg[n] || arg[n] == '='))
+			return true;
+	}
+	return false;
+}
+
+/* Which SL_CLI_OPT_* a long option name is; 0 if none. */
+static unsigned int option_bit(const char *name, size_t n)
+{
+	if (n == 6 && !strncmp(name, "weight", n))
+		return SL_CLI_OPT_WEIGHT;
+	if (n == 4 && !strncmp(name, "wait", n))
+		return SL_CLI_OPT_WAIT;
+	if (n == 7 && !strncmp(name, "timeout", n))
+		return SL_CLI_OPT_TIMEOUT;
+	return 0;
+}
+
+static int unknown_option(const struct sl_cli_cmd *c, const char *arg,
+			  char *err, size_t errlen)
+{
+	char vname[32], q[QUOTE_MAX], opts[96];
+
+	verb_name(c->verb, vname, sizeof(vname));
+	quote(arg, q, sizeof(q));
+	if (is_global_option(arg))
+		return usage_err(err, errlen,
+				 "%s is a global option: put it before the command (e.g. sluicectl %s %s)",
+				 q, q, vname);
+	if (!c->verb->opts)
+		return usage_err(err, errlen, "unknown option \"%s\" (%s takes no options)",
+				 q, vname);
+	return usage_err(err, errlen, "unknown option \"%s\" for %s (it takes %s)", q,
+			 vname, opts_list(c->verb->opts, opts, sizeof(opts)));
+}
+
+static int not_applicable(const struct sl_cli_cmd *c, const char *opt,
+			  char *err, size_t errlen)
+{
+	char vname[32], opts[96];
+
+	verb_name(c->verb, vname, sizeof(vname));
+	if (!c->verb->opts)
+		return usage_err(err, errlen, "option %s does not apply to %s (it takes no options)",
+				 opt, vname);
+	return usage_err(err, errlen, "option %s does not apply to %s (it takes %s)", opt,
+			 vname, opts_list(c->verb->opts, opts, sizeof(opts)));
+}
+
+static int command_option(int argc, char **argv, int *ip, struct sl_cli_cmd *c,
+			  char *err, size_t errlen)
+{
+	const char *arg = argv[*ip], *eq, *val = NULL;
+	char opt[16];
+	unsigned int bit;
+	size_t n;
+
+	if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+		c->action = SL_CLI_HELP;
+		return 0;
+	}
+	if (arg[1] != '-')
+		return unknown_option(c, arg, err, errlen);
+	eq = strchr(arg, '=');
+	n = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+	bit = option_bit(arg + 2, n);
+	if (!bit)
+		return unknown_option(c, arg, err, errlen);
+	snprintf(opt, sizeof(opt), "--%.*s", (int)n, arg + 2);
+	if (!(c->verb->opts & bit))
+		return not_applicable(c, opt, err, errlen);
+	if (bit == SL_CLI_OPT_WAIT) {
+		if (eq)
+			return usage_err(err, errlen, "--wait takes no value");
+		c->wait = true;
+		return 0;
+	}
+	if (option_value(argc, argv, ip, eq, opt,
+			 bit == SL_CLI_OPT_WEIGHT ? "N" : "DURATION", &val, err, errlen))
+		return -EINVAL;
+	if (bit == SL_CLI_OPT_WEIGHT) {
+		c->has_weight = true;
+		return parse_weight(val, &c->weight, err, errlen);
+	}
+	c->has_timeout = true;
+	return parse_timeout(val, &c->timeout_ms, err, errlen);
+}
+
+static int take_vip(const char *s, struct sl_cli_cmd *c, char *err, size_t errlen)
+{
+	struct sl_vip_spec vip;
+	int ret;
+
+	ret = sl_parse_vip(s, &vip, err, errlen);
+	if (ret)
+		return ret;
+	return sl_format_vip(&vip, c->vip, sizeof(c->vip));
+}
+
+static int take_addr(const char *s, struct sl_cli_cmd *c, char *err, size_t errlen)
+{
+	struct sluice_addr addr;
+	char q[QUOTE_MAX];
+	__u8 family;
+
+	if (sl_parse_addr(s, &addr, &family))
+		return usage_err(err, errlen,
+				 "invalid backend address \"%s\" (expected an IPv4 or IPv6 address without port or brackets, e.g. 198.18.1.10 or fd00::10)",
+				 quote(s, q, sizeof(q)));
+	if (!sl_addr_is_unicast(&addr, family))
+		return usage_err(err, errlen,
+				 "invalid backend address \"%s\": not a unicast address (unspecified, multicast and broadcast addresses cannot be backends)",
+				 quote(s, q, sizeof(q)));
+	return sl_format_addr(&addr, family, c->backend, sizeof(c->backend));
+}
+
+/* Map n positionals onto the verb's names, the optional leading ones dropped. */
+static int take_positionals(const char **pos, int n, struct sl_cli_cmd *c,
+			    char *err, size_t errlen)
+{
+	const struct sl_cli_verb *v = c->verb;
+	char vname[32], missing[32] = "";
+	int k, skip = v->max_args - n, ret;
+
+	if (n < v->min_args) {
+		/* The required names not given: the last min_args - n ones. */
+		for (k = v->max_args - (v->min_args - n); k < v->max_args; k++) {
+			strncat(missing, k == v->max_args - (v->min_args - n) ? "" : " ",
+				sizeof(missing) - strlen(missing) - 1);
+			strncat(missing, v->arg_names[k], sizeof(missing) - strlen(missing) - 1);
+		}
+		return usage_err(err, errlen, "%s: missing %s",
+				 verb_name(v, vname, sizeof(vname)), missing);
+	}
+	for (k = 0; k < n; k++) {
+		if (!strcmp(v->arg_names[skip + k], "VIP"))
+			ret = take_vip(pos[k], c, err, errlen);
+		else
+			ret = take_addr(pos[k], c, err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Everything after the verb: options anywhere, "--" ends them. */
+static int parse_command(int argc, char **argv, int i, struct sl_cli_cmd *c,
+			 char *err, size_t errlen)
+{
+	const char *pos[CLI_MAX_ARGS];
+	char vname[32], q[QUOTE_MAX];
+	bool opts_done = false;
+	int n = 0, ret;
+
+	for (; i < argc; i++) {
+		const char *arg = argv[i];
+
+		if (!opts_done && !strcmp(arg, "--")) {
+			opts_done = true;
+			continue;
+		}
+		if (!opts_done && arg[0] == '-' && arg[1]) {
+			ret = command_option(argc, argv, &i, c, err, errlen);
+			if (ret || c->action != SL_CLI_RUN)
+				return ret;
+			continue;
+		}
+		if (n >= c->verb->max_args || n >= CLI_MAX_ARGS)
+			return usage_err(err, errlen, "%s: unexpected argument \"%s\"",
+					 verb_name(c->verb, vname, sizeof(vname)),
+					 quote(arg, q, sizeof(q)));
+		pos[n++] = arg;
+	}
+	return take_positionals(pos, n, c, err, errlen);
+}
+
+/* --- the request -------------------------------------------------------- */
+
+static int add_field(struct json_object *o, const char *key, struct json_object *v)
+{
+	if (!v || json_object_object_add(o, key, v)) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int build_json(struct sl_cli_cmd *c)
+{
+	struct json_object *req = json_object_new_object();
+	int ret;
+
+	if (!req)
+		return -ENOMEM;
+	c->req = req;
+	ret = add_field(req, "cmd", json_object_new_string(c->verb->cmd));
+	if (!ret && c->vip[0])
+		ret = add_field(req, "vip", json_object_new_string(c->vip));
+	if (!ret && c->backend[0])
+		ret = add_field(req, "backend", json_object_new_string(c->backend));
+	if (!ret && c->has_weight)
+		ret = add_field(req, "weight", json_object_new_int64(c->weight));
+	if (!ret && c->has_timeout)
+		ret = add_field(req, "timeout_ms", json_object_new_int64(c->timeout_ms));
+	return ret;
+}
+
+static int default_socket(struct sl_cli_cmd *c, char *err, size_t errlen)
+{
+	const char *env = getenv(SL_CLI_SOCKET_ENV);
+
+	c->sock = SL_CLI_DEFAULT_SOCKET;
+	if (env && *env)
+		return set_socket(c, env, "$" SL_CLI_SOCKET_ENV, err, errlen);
+	return 0;
+}
+
+int sl_cli_build_request(int argc, char **argv, struct sl_cli_cmd *out,
+			 char *err, size_t errlen)
+{
+	int i, ret;
+
+	memset(out, 0, sizeof(*out));
+	if (err && errlen)
+		err[0] = '\0';
+	ret = default_socket(out, err, errlen);
+	if (!ret)
+		ret = parse_globals(argc, argv, &i, out, err, errlen);
+	if (ret || out->action != SL_CLI_RUN)
+		return ret;
+	if (i >= argc)
+		return usage_err(err, errlen, "missing command");
+	ret = find_verb(argc, argv, &i, out, err, errlen);
+	if (!ret && out->action == SL_CLI_RUN)
+		ret = parse_command(argc, argv, i, out, err, errlen);
+	if (ret || out->action != SL_CLI_RUN)
+		return ret;
+	return build_json(out);
+}
+
+void sl_cli_cmd_free(struct sl_cli_cmd *cmd)
+{
+	json_object_put(cmd->req);
+	cmd->req = NULL;
+}
+
+/* --- descriptions and help ---------------------------------------------- */
+
+void sl_cli_describe(const struct sl_cli_cmd *cmd, char *buf, size_t len)
+{
+	const char *t, *sub;
+	size_t off = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	if (!cmd->verb)
+		return;
+	t = cmd->vip[0] || !cmd->verb->what_all ? cmd->verb->what : cmd->verb->what_all;
+	while (*t && off + 1 < len) {
+		sub = NULL;
+		if (!strncmp(t, "{V}", 3))
+			sub = cmd->vip;
+		else if (!strncmp(t, "{B}", 3))
+			sub = cmd->backend;
+		if (sub) {
+			off += snprintf(buf + off, len - off, "%s", sub);
+			t += 3;
+		} else {
+			buf[off++] = *t++;
+			buf[off] = '\0';
+		}
+	}
+	if (off >= len)
+		buf[len - 1] = '\0';
+}
+
+static const char help_options[] =
+	"Options (before the command):\n"
+	"  -s, --socket PATH  control socket (default: $" SL_CLI_SOCKET_ENV ", else\n"
+	"                     " SL_CLI_DEFAULT_SOCKET ")\n"
+	"  -j, --json         print sluiced's result as JSON\n"
+	"  -v, --verbose      status: show zero counters too; trace requests and\n"
+	"                     replies on stderr\n"
+	"  -h, --help         show this help (after a command: that command's)\n"
+	"      --version      show the version\n";
+
+static const struct {
+	unsigned int bit;
+	const char *text;
+} help_opts[] = {
+	{ SL_CLI_OPT_WEIGHT,
+	  "  --weight N          share of new flows, 0..10000 (default 100; 0 = none)\n" },
+	{ SL_CLI_OPT_WAIT,
+	  "  --wait              drain: wait until no flows are left or the drain\n"
+	  "                      times out, showing progress on stderr\n" },
+	{ SL_CLI_OPT_TIMEOUT,
+	  "  --timeout DURATION  drain: how long flows may take to end before the\n"
+	  "                      drain is over anyway (default: sluiced's setting)\n" },
+};
+
+static const char help_vip[] =
+	"  VIP       ADDR:PORT/tcp|udp or [ADDR]:PORT/tcp|udp,\n"
+	"            e.g. 198.18.0.100:80/tcp, [fd00::100]:443/udp\n";
+static const char help_addr[] =
+	"  ADDR      a backend address, e.g. 198.18.1.10 or fd00::10; drain and\n"
+	"            undrain without VIP act on every VIP of that backend\n";
+static const char help_duration[] =
+	"  DURATION  e.g. 90s, 5m, 1h, 1m30s\n";
+
+static const char help_exit[] =
+	"Exit status:\n"
+	"  0    success\n"
+	"  1    the operation failed: sluiced refused it or could not be reached\n"
+	"  2    usage error\n"
+	"  3    backend drain --wait: the drain timed out with flows left\n"
+	"  130  backend drain --wait interrupted (the drain goes on in sluiced)\n";
+
+static void help_all(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: sluicectl [-s SOCKET] [-j] [-v] COMMAND [ARGS] [COMMAND OPTIONS]\n\n"
+		   "Control a running sluiced through its control socket.\n\n"
+		   "Commands:\n");
+	for (i = 0; i < sl_cli_n_verbs; i++) {
+		const struct sl_cli_verb *v = &sl_cli_verbs[i];
+
+		if (strlen(v->usage) > 28)
+			fprintf(f, "  %s\n  %-28s  %s\n", v->usage, "", v->summary);
+		else
+			fprintf(f, "  %-28s  %s\n", v->usage, v->summary);
+	}
+	fprintf(f, "\n%s\nCommand options (anywhere after the command):\n", help_options);
+	for (i = 0; i < ARRAY_SIZE(help_opts); i++)
+		fputs(help_opts[i].text, f);
+	fprintf(f, "\nArguments:\n%s%s%s\n%s", help_vip, help_addr, help_duration,
+		help_exit);
+}
+
+/* The argument and option lines that concern one command. */
+static void help_verb_details(FILE *f, const struct sl_cli_verb *verb)
+{
+	bool vip = false, addr = false;
+	size_t i;
+	int k;
+
+	for (k = 0; k < verb->max_args; k++) {
+		vip |= !strcmp(verb->arg_names[k], "VIP");
+		addr |= !strcmp(verb->arg_names[k], "ADDR");
+	}
+	if (vip || addr || (verb->opts & SL_CLI_OPT_TIMEOUT))
+		fprintf(f, "\nArguments:\n%s%s%s", vip ? help_vip : "",
+			addr ? help_addr : "",
+			verb->opts & SL_CLI_OPT_TIMEOUT ? help_duration : "");
+	if (verb->opts)
+		fprintf(f, "\nOptions:\n");
+	for (i = 0; i < ARRAY_SIZE(help_opts); i++)
+		if (verb->opts & help_opts[i].bit)
+			fputs(help_opts[i].text, f);
+}
+
+void sl_cli_help(FILE *f, const struct sl_cli_verb *verb)
+{
+	if (!verb) {
+		help_all(f);
+		return;
+	}
+	fprintf(f, "usage: sluicectl [-s SOCKET] [-j] [-v] %s\n\n%c%s.\n", verb->usage,
+		toupper((unsigned char)verb->summary[0]), verb->summary + 1);
+	help_verb_details(f, verb);
+	if (verb->opts & SL_CLI_OPT_WAIT)
+		fprintf(f, "\n%s", help_exit);
+}
+
+void sl_cli_usage_hint(FILE *f, const struct sl_cli_verb *verb)
+{
+	if (verb)
+		fprintf(f, "usage: sluicectl [-s SOCKET] [-j] [-v] %s\n", verb->usage);
+	else
+		fprintf(f, "usage: sluicectl [-s SOCKET] [-j] [-v] COMMAND [ARGS]; see sluicectl --help\n");
+}

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * sluicectl's logic: the command table, argument parsing into a protocol
+ * request, reply handling, output, and the drain --wait loop. It lives in
+ * libsluice so unit tests drive it without a daemon; user/sluicectl/main.c
+ * only wires it to the real socket, clock, signals and terminal.
+ */
+#ifndef SLUICE_CLI_H
+#define SLUICE_CLI_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <json-c/json.h>
+#include <linux/types.h>
+
+#include "parse.h"
+
+#ifndef SLUICE_VERSION
+#define SLUICE_VERSION		"0.1.0"
+#endif
+
+/* Exit codes: part of the CLI contract, documented in --help. */
+#define SL_CLI_EXIT_OK		0
+#define SL_CLI_EXIT_FAIL	1	/* sluiced said no, or was unreachable */
+#define SL_CLI_EXIT_USAGE	2
+#define SL_CLI_EXIT_DRAIN_TIMEOUT 3	/* drain --wait: deadline hit with flows left */
+#define SL_CLI_EXIT_INTERRUPTED	130	/* SIGINT during drain --wait (128 + 2) */
+
+/* The default instance's socket: SL_CFG_SOCKET_FMT with "default". */
+#define SL_CLI_DEFAULT_SOCKET	"/run/sluice/default.sock"
+#define SL_CLI_SOCKET_ENV	"SLUICE_SOCKET"
+
+/* One request/reply; table rebuilds in sluiced take milliseconds. */
+#define SL_CLI_CALL_TIMEOUT_MS	10000
+/* drain --wait polls backend.status this often. */
+#define SL_CLI_POLL_MS		250
+/* sluiced unreachable during --wait: retry until the deadline plus this. */
+#define SL_CLI_LOST_GRACE_MS	30000ULL
+/*
+ * Still "draining" this long after the deadline means sluiced is stuck:
+ * give up rather than hang a pipeline. Above the longest sweep interval
+ * (60 s), since the sweeper is what notices a deadline.
+ */
+#define SL_CLI_STUCK_GRACE_MS	120000ULL
+
+/* Command options; each verb lists those it takes. */
+#define SL_CLI_OPT_WEIGHT	(1U << 0)
+#define SL_CLI_OPT_WAIT		(1U << 1)
+#define SL_CLI_OPT_TIMEOUT	(1U << 2)
+
+struct sl_cli_cmd;
+struct sl_cli_io;
+
+/* One row of the command table. */
+struct sl_cli_verb {
+	const char *object;		/* "backend" */
+	const char *verb;		/* "drain"; NULL for a bare object ("status") */
+	const char *cmd;		/* protocol command: "backend.drain" */
+	int min_args, max_args;		/* positionals after the verb */
+	const char *const *arg_names;	/* max_args of "VIP"/"ADDR"; optional ones lead */
+	unsigned int opts;		/* SL_CLI_OPT_* accepted */
+	/* Runs the parsed command; returns an exit code. */
+	int (*run)(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io);
+	/* Human output of a successful result; NULL prints nothing. */
+	void (*print)(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
+		      struct json_object *result);
+	const char *what;		/* for errors: "drain backend {B} on {V}" */
+	const char *what_all;		/* the same without a VIP, or NULL */
+	const char *usage;		/* "backend drain [VIP] ADDR [--wait] ..." */
+	const char *summary;		/* one line for --help */
+};
+
+extern const struct sl_cli_verb sl_cli_verbs[];
+extern const size_t sl_cli_n_verbs;
+
+enum sl_cli_action {
+	SL_CLI_RUN,
+	SL_CLI_HELP,		/* --help: print usage (of verb, if set), exit 0 */
+	SL_CLI_VERSION,
+};
+
+/* A parsed command line. */
+struct sl_cli_cmd {
+	enum sl_cli_action action;
+	const struct sl_cli_verb *verb;	/* set as soon as it is known */
+	const char *sock;		/* -s, else $SLUICE_SOCKET, else default */
+	bool json;
+	bool verbose;
+	bool wait;
+	bool has_weight;
+	bool has_timeout;
+	__u32 weight;
+	__u64 timeout_ms;
+	char vip[SL_VIP_STR_MAX];	/* canonical; "" when not given */
+	char backend[SL_ADDR_STR_MAX];	/* canonical; "" when not given */
+	struct json_object *req;	/* the request; owned */
+};
+
+/*
+ * Parse argv (argv[0] is the program name) into out, validating every
+ * argument locally, and build out->req. Returns 0, or -EINVAL for a usage
+ * error with a message in err naming the argument and what is allowed
+ * (out->verb is set if the command was recognised, for its usage line).
+ * Reads $SLUICE_SOCKET. Call sl_cli_cmd_free() in every case.
+ */
+int sl_cli_build_request(int argc, char **argv, struct sl_cli_cmd *out,
+			 char *err, size_t errlen);
+void sl_cli_cmd_free(struct sl_cli_cmd *cmd);
+
+/* Full help (verb NULL) or one command's usage and options. */
+void sl_cli_help(FILE *f, const struct sl_cli_verb *verb);
+/* The short reminder after a usage error. */
+void sl_cli_usage_hint(FILE *f, const struct sl_cli_verb *verb);
+
+/* "drain backend 198.18.1.10 on 198.18.0.100:80/tcp", for error lines. */
+void sl_cli_describe(const struct sl_cli_cmd *cmd, char *buf, size_t len);
+
+/* --- running a command ------------------------------------------------ */
+
+/*
+ * How commands reach sluiced and the outside world; main() fills it with
+ * sl_ctl_call(), the wall clock and nanosleep(), tests with fakes.
+ */
+struct sl_cli_io {
+	/* One request/reply; 0, or -errno as sl_ctl_call() returns it. */
+	int (*call)(const struct sl_cli_io *io, struct json_object *req,
+		    struct json_object **reply);
+	/* Wall clock in Unix ms: drain deadlines come from sluiced as such. */
+	__u64 (*now_ms)(const struct sl_cli_io *io);
+	/* May return early on a signal. */
+	void (*sleep_ms)(const struct sl_cli_io *io, unsigned int ms);
+	void *ctx;
+	FILE *out;
+	FILE *err;
+	bool err_tty;			/* rewrite one progress line with \r */
+	const volatile sig_atomic_t *stop;	/* set on SIGINT; may be NULL */
+};
+
+/* Runs cmd->verb; returns the process exit code. */
+int sl_cli_run(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io);
+int sl_cli_run_simple(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io);
+int sl_cli_run_drain(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io);
+
+enum sl_cli_reply {
+	SL_REPLY_OK,		/* *result may be NULL if sluiced sent none */
+	SL_REPLY_ERROR,		/* sluiced said no: *error, *hint (may be NULL) */
+	SL_REPLY_MALFORMED,	/* JSON, but not the protocol's shape */
+};
+enum sl_cli_reply sl_cli_check_reply(struct json_object *reply,
+				     struct json_object **result,
+				     const char **error, const char **hint);
+
+/* "sluicectl: cannot WHAT: MSG" then "hint: HINT" if hint is set. */
+void sl_cli_report(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
+		   const char *msg, const char *hint);
+/* The same for a failed call (-errno), with the CLI's own hint. */
+void sl_cli_report_call_error(const struct sl_cli_io *io,
+			      const struct sl_cli_cmd *cmd, int err);
+/* Call, then split the reply; reports failures. 0 or an exit code. */
+int sl_cli_call_result(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io,
+		       struct json_object *req, struct json_object **reply,
+		       struct json_object **result);
+
+/* --- output ----------------------------------------------------------- */
+
+enum sl_cli_col_kind {
+	SL_COL_TEXT,		/* left-aligned */
+	SL_COL_NUM,		/* right-aligned */
+	SL_COL_DEADLINE,	/* Unix ms shown as "in 4m59s", "passed" */
+};
+
+struct sl_cli_col {
+	const char *head;
+	const char *key;
+	enum sl_cli_col_kind kind;
+};
+
+/* Aligned table of an array of objects; a missing value prints "-". */
+void sl_cli_print_table(FILE *f, const struct sl_cli_col *cols, size_t ncols,
+			struct json_object *rows, __u64 now_ms);
+/* Time left as "4m59s" (whole seconds, rounded up), "passed", or "-" for 0. */
+void sl_cli_format_until(__u64 deadline_ms, __u64 now_ms, char *buf, size_t len);
+/* Pretty JSON and a newline ("null" for NULL). */
+void sl_cli_print_json(FILE *f, struct json_object *obj);
+/* Summary of a status result; all = also the zero reason counters. */
+void sl_cli_print_status(FILE *f, struct json_object *st, bool all);
+
+void sl_cli_print_status_result(const struct sl_cli_io *io,
+				const struct sl_cli_cmd *cmd,
+				struct json_object *result);
+void sl_cli_print_vip_list(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
+			   struct json_object *result);
+void sl_cli_print_backend_list(const struct sl_cli_io *io,
+			       const struct sl_cli_cmd *cmd,
+			       struct json_object *result);
+void sl_cli_print_drain(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
+			struct json_object *result);
+void sl_cli_print_undrain(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
+			  struct json_object *result);
+
+/* --- drain --wait ----------------------------------------------------- */
+
+enum sl_drain_phase {
+	SL_DRAIN_PENDING,	/* some entry still "draining" */
+	SL_DRAIN_DONE,		/* all "drained", none timed out */
+	SL_DRAIN_TIMED_OUT,	/* all "drained", some timed out with flows */
+	SL_DRAIN_CANCELLED,	/* some entry "active" again (undrained) */
+	SL_DRAIN_EMPTY,		/* no entries: the backend is gone */
+	SL_DRAIN_MALFORMED,	/* not an array of entries with a known state */
+};
+
+/* What a backend.drain or backend.status result says, summed over VIPs. */
+struct sl_drain_tally {
+	size_t entries;
+	size_t draining;
+	size_t timed_out;
+	long long flows;	/* live flows on entries still draining */
+	__u64 deadline_ms;	/* latest deadline_unix_ms; 0 = none given */
+	const char *vip;	/* first entry's VIP (borrowed from the result) */
+};
+
+enum sl_drain_phase sl_cli_drain_tally(struct json_object *result,
+				       struct sl_drain_tally *t);
+/* Exit code of a finished phase; -1 for SL_DRAIN_PENDING. */
+int sl_cli_drain_exit(enum sl_drain_phase phase);
+/* "draining B on V: 37 flows left, 41s to deadline" (no newline). */
+void sl_cli_format_progress(char *buf, size_t len, const char *backend,
+			    const struct sl_drain_tally *t, __u64 now_ms);
+/*
+ * After backend.drain succeeded with drain_result: poll backend.status
+ * until done; prints progress on io->err. Returns the exit code.
+ */
+int sl_cli_drain_wait(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io,
+		      struct json_object *drain_result);
+
+#endif /* SLUICE_CLI_H */
