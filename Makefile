@@ -92,6 +92,9 @@ test-unit: $(UNIT_TESTS)
 test-bpf: all $(BPF_TESTS)
 	@tests/run.sh $(BUILD) bpf
 
+demo: deps all
+	@scripts/demo.sh
+
 # Installs missing packages (no-op when everything is present).
 deps:
 	@scripts/install-deps.sh --if-missing

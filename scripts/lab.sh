@@ -174,7 +174,7 @@ EOF
 # Start sluiced in the edge box with $LAB_DIR/sluiced.yaml.
 lab_sluiced_start() {
 	local tries
-	lab_bg lb "$LAB_BUILD/sluiced" -c "$LAB_DIR/sluiced.yaml" \
+	lab_bg lb "${LAB_SLUICED:-$LAB_BUILD/sluiced}" -c "$LAB_DIR/sluiced.yaml" \
 		>>"$LAB_DIR/sluiced.log" 2>&1
 	LAB_SLUICED_PID=$!
 	lab_track "$LAB_SLUICED_PID"

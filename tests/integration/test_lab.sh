@@ -90,8 +90,7 @@ t_program_upgrade_under_load() {
 	before=$(lab_ns lb ip -d link show "${LAB_P}l" | grep -o 'prog/xdp id [0-9]*')
 	it_streams_start s 60 3000000 8 --sources "$LAB_SOURCES" || return 1
 	lab_sluiced_stop TERM
-	LAB_BUILD_SAVE=$LAB_BUILD
-	LAB_BUILD=$b2 lab_sluiced_start || return 1
+	LAB_SLUICED=$b2/sluiced lab_sluiced_start || return 1
 	after=$(lab_ns lb ip -d link show "${LAB_P}l" | grep -o 'prog/xdp id [0-9]*')
 	echo "program before: $before, after: $after"
 	[[ $before != "$after" ]] || fail "the XDP program was not replaced" || return 1
