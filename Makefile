@@ -17,7 +17,7 @@ MULTIARCH	:= $(shell $(CC) -print-multiarch 2>/dev/null)
 BPF_CFLAGS	:= -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
 		   -Iinclude -Ibpf -I/usr/include/$(MULTIARCH) $(BPF_EXTRA)
 
-PKGS		:= libbpf libxdp libfyaml json-c libmicrohttpd libmnl
+PKGS		:= libbpf libxdp libfyaml json-c libmicrohttpd libmnl libcurl
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -106,8 +106,18 @@ format:
 	clang-format -i $(wildcard bpf/*.c bpf/lib/*.h include/sluice/*.h \
 		user/*/*.c user/*/*.h tests/*/*.c tests/*/*.h)
 
+# Binaries, the systemd unit, and the example config (never overwritten).
 install: all
+	install -D -m 0755 $(BUILD)/sluiced $(DESTDIR)$(PREFIX)/sbin/sluiced
+	install -D -m 0755 $(BUILD)/sluicectl $(DESTDIR)$(PREFIX)/sbin/sluicectl
 	install -D -m 0755 $(BUILD)/sluice-decap $(DESTDIR)$(PREFIX)/sbin/sluice-decap
+	install -D -m 0644 scripts/systemd/sluiced.service \
+		$(DESTDIR)/etc/systemd/system/sluiced.service
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/sluice/README.md
+	install -D -m 0644 scripts/sluiced.example.yaml \
+		$(DESTDIR)$(PREFIX)/share/doc/sluice/sluiced.example.yaml
+	test -e $(DESTDIR)/etc/sluice/sluiced.yaml || \
+		install -D -m 0644 scripts/sluiced.example.yaml $(DESTDIR)/etc/sluice/sluiced.yaml
 
 clean:
 	rm -rf $(BUILD)

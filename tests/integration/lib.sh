@@ -127,3 +127,14 @@ it_wait_ge() {	# seconds min command...
 	done
 	fail "waited ${secs}s for '$*' to reach $min, last value: $got"
 }
+
+# One raw request on the control socket; prints the reply line.
+it_ctl_raw() {	# json-request
+	lab_ns lb python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+print(s.makefile().readline().strip())' "$LAB_DIR/sluiced.sock" "$1"
+}

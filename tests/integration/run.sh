@@ -35,6 +35,12 @@ ALL_TESTS=(
 	t_udp_drain
 	t_program_upgrade_under_load
 	t_ipv6_vip
+	t_dead_backend_avoided
+	# active health checks
+	t_health_down_and_back
+	t_health_http_503
+	t_health_hang_bounded
+	t_health_all_down_fails_open
 )
 
 tests=("$@")

@@ -662,10 +662,85 @@ static int check_backend_addr(struct ctx *c, const struct yval *v,
 	return 0;
 }
 
+/*
+ * health_check: at VIP level the defaults fill what is not set; at backend
+ * level the VIP's settings do. @vport is the VIP's port (0: every port, so
+ * the check needs its own).
+ */
+static int parse_health(struct ctx *c, const struct yval *v, struct sl_health_cfg *hc,
+			__u16 vport)
+{
+	static const char *const keys[] = {
+		"type", "port", "path", "expect_status", "interval", "timeout",
+		"rise", "fall", "on_down",
+	};
+	enum { H_TYPE, H_PORT, H_PATH, H_EXPECT, H_INTERVAL, H_TIMEOUT, H_RISE,
+	       H_FALL, H_ON_DOWN };
+	struct yval f[ARRAY_SIZE(keys)];
+	char buf[SL_HC_PATH_MAX + 1];
+	__u32 n;
+	int ret;
+
+	ret = collect(c, v, keys, ARRAY_SIZE(keys), f);
+	if (!ret && present(&f[H_TYPE])) {
+		ret = get_text(c, &f[H_TYPE], "tcp or http", buf, sizeof(buf));
+		if (!ret && !strcmp(buf, "tcp"))
+			hc->type = SL_HC_TCP;
+		else if (!ret && !strcmp(buf, "http"))
+			hc->type = SL_HC_HTTP;
+		else if (!ret)
+			ret = cfg_err(c, &f[H_TYPE], "\"%s\" is not a check type (expected tcp or http)", buf);
+	}
+	if (!ret && hc->type == SL_HC_NONE && present(&f[H_PORT]) + present(&f[H_PATH]) +
+	    present(&f[H_INTERVAL]) + present(&f[H_TIMEOUT]) > 0)
+		ret = missing(c, v, &f[H_TYPE], "type: http");
+	if (!ret && present(&f[H_PORT])) {
+		ret = get_u32(c, &f[H_PORT], 1, 65535, &n);
+		hc->port = n;
+	}
+	if (!ret && present(&f[H_PATH])) {
+		ret = get_text(c, &f[H_PATH], "an absolute path such as /health", buf, sizeof(buf));
+		if (!ret && (buf[0] != '/' || strlen(buf) >= SL_HC_PATH_MAX || strpbrk(buf, " \r\n")))
+			ret = cfg_err(c, &f[H_PATH], "\"%s\" is not a usable path (expected /something, no spaces, under %d characters)",
+				      buf, SL_HC_PATH_MAX);
+		if (!ret)
+			strcpy(hc->path, buf);
+	}
+	if (!ret && present(&f[H_EXPECT])) {
+		ret = get_u32(c, &f[H_EXPECT], 100, 599, &n);
+		hc->expect_status = n;
+	}
+	if (!ret && present(&f[H_INTERVAL]))
+		ret = get_duration(c, &f[H_INTERVAL], 100, 3600 * 1000ULL, &hc->interval_ms);
+	if (!ret && present(&f[H_TIMEOUT]))
+		ret = get_duration(c, &f[H_TIMEOUT], 10, 600 * 1000ULL, &hc->timeout_ms);
+	if (!ret && present(&f[H_RISE]))
+		ret = get_u32(c, &f[H_RISE], 1, 100, &hc->rise);
+	if (!ret && present(&f[H_FALL]))
+		ret = get_u32(c, &f[H_FALL], 1, 100, &hc->fall);
+	if (!ret && present(&f[H_ON_DOWN])) {
+		ret = get_text(c, &f[H_ON_DOWN], "keep or release", buf, sizeof(buf));
+		if (!ret && !strcmp(buf, "keep"))
+			hc->on_down = SL_HC_KEEP;
+		else if (!ret && !strcmp(buf, "release"))
+			hc->on_down = SL_HC_RELEASE;
+		else if (!ret)
+			ret = cfg_err(c, &f[H_ON_DOWN], "\"%s\" is not allowed (expected keep or release)", buf);
+	}
+	if (ret || hc->type == SL_HC_NONE)
+		return ret;
+	if (hc->timeout_ms > hc->interval_ms)
+		return cfg_err(c, present(&f[H_TIMEOUT]) ? &f[H_TIMEOUT] : v,
+			       "timeout must not exceed interval (a check finishes before the next starts)");
+	if (!hc->port && !vport)
+		return missing(c, v, &f[H_PORT], "port: 80 (the VIP takes every port, so the check needs one)");
+	return 0;
+}
+
 static int parse_backend(struct ctx *c, const struct yval *item, struct sl_cfg_vip *vip,
 			 size_t idx, const char *vpath)
 {
-	static const char *const keys[] = { "address", "weight" };
+	static const char *const keys[] = { "address", "weight", "health_check" };
 	struct sl_cfg_backend *be = &vip->backends[idx];
 	struct yval f[ARRAY_SIZE(keys)];
 	int ret;
@@ -681,6 +756,9 @@ static int parse_backend(struct ctx *c, const struct yval *item, struct sl_cfg_v
 	be->weight = SL_CFG_DEF_WEIGHT;
 	if (!ret && present(&f[1]))
 		ret = get_u32(c, &f[1], 0, SL_CFG_WEIGHT_MAX, &be->weight);
+	be->hc = vip->hc;
+	if (!ret && present(&f[2]))
+		ret = parse_health(c, &f[2], &be->hc, ntohs(vip->vip.port));
 	return ret;
 }
 
@@ -740,7 +818,7 @@ static int parse_backends(struct ctx *c, const struct yval *v, struct sl_cfg_vip
 
 static int parse_vip(struct ctx *c, const struct yval *item, size_t idx)
 {
-	static const char *const keys[] = { "vip", "backends" };
+	static const char *const keys[] = { "vip", "backends", "health_check" };
 	struct sl_cfg_vip *vip = &c->cfg->vips[idx];
 	struct yval f[ARRAY_SIZE(keys)];
 	char buf[SL_VIP_STR_MAX + 16], perr[256];
@@ -762,6 +840,12 @@ static int parse_vip(struct ctx *c, const struct yval *item, size_t idx)
 			continue;
 		sl_format_vip(&vip->vip, buf, sizeof(buf));
 		return cfg_err(c, &f[0], "duplicate VIP %s (already defined as vips[%zu])", buf, i);
+	}
+	sl_health_cfg_defaults(&vip->hc);
+	if (present(&f[2])) {
+		ret = parse_health(c, &f[2], &vip->hc, ntohs(vip->vip.port));
+		if (ret)
+			return ret;
 	}
 	return parse_backends(c, &f[1], vip, item->path);
 }

@@ -10,6 +10,7 @@
 #include <linux/types.h>
 
 #include "sluice/abi.h"
+#include "health.h"
 #include "parse.h"
 
 #define SL_CFG_MAX_IFACES		16
@@ -51,10 +52,12 @@ struct sl_cfg_backend {
 	struct sluice_addr addr;
 	__u8 family;			/* SLUICE_AF_*: also the outer header family */
 	__u32 weight;			/* 0..SL_CFG_WEIGHT_MAX; 0 = no new flows */
+	struct sl_health_cfg hc;	/* the VIP's check with this backend's overrides */
 };
 
 struct sl_cfg_vip {
 	struct sl_vip_spec vip;
+	struct sl_health_cfg hc;	/* type SL_HC_NONE: no checks */
 	struct sl_cfg_backend *backends;
 	size_t n_backends;
 };

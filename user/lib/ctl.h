@@ -16,8 +16,8 @@
  *                     [{name, mode}], flows {entries, capacity, new_entries,
  *                     new_capacity}, vips, backends, draining,
  *                     last_sweep_ms, reasons {label: packets}
- *   vip.list          -; [{vip, backends, active, flows, new_flows, packets,
- *                     bytes}]
+ *   vip.list          -; [{vip, backends, active, all_down, flows, new_flows,
+ *                     packets, bytes}]
  *   vip.add           vip; {}
  *   vip.del           vip; {}
  *   backend.add       vip, backend, weight (optional, default 100); {}
@@ -29,8 +29,8 @@
  *   backend.list      vip (optional); [{vip, backend, state, health,
  *                     weight, flows, new_flows, packets, bytes}]
  *   backend.status    vip (optional), backend; [{vip, backend, state, health,
- *                     flows, timed_out, flows_left, drain_started_unix_ms,
- *                     deadline_unix_ms}]
+ *                     health_reason, health_check, flows, timed_out, flows_left,
+ *                     drain_started_unix_ms, deadline_unix_ms}]
  *
  * VIPs are "ADDR:PORT/tcp|udp" ("[ADDR]:PORT/..." for IPv6), backends are
  * plain addresses. state is "active", "draining" or "drained"; health is

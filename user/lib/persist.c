@@ -25,11 +25,18 @@ int sl_state_from_config(struct sl_state *st, const struct sl_config *cfg,
 		const struct sl_cfg_vip *cv = &cfg->vips[i];
 
 		rc = sl_state_vip_add(st, &cv->vip, err, errlen);
-		for (j = 0; !rc && j < cv->n_backends; j++)
+		if (!rc)
+			sl_state_find_vip(st, &cv->vip)->hc = cv->hc;
+		for (j = 0; !rc && j < cv->n_backends; j++) {
 			rc = sl_state_be_add(st, &cv->vip,
 					     &cv->backends[j].addr,
 					     cv->backends[j].family,
 					     cv->backends[j].weight, err, errlen);
+			if (!rc)
+				sl_vip_find_be(sl_state_find_vip(st, &cv->vip),
+					       &cv->backends[j].addr,
+					       cv->backends[j].family)->hc = cv->backends[j].hc;
+		}
 		if (rc) {
 			sl_state_free(st);
 			return rc;

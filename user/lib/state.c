@@ -134,6 +134,22 @@ bool sl_be_in_table(const struct sl_be *be)
 	       be->weight > 0;
 }
 
+bool sl_vip_all_down(const struct sl_vip *vip)
+{
+	size_t i, candidates = 0;
+
+	for (i = 0; i < vip->n_bes; i++) {
+		const struct sl_be *be = &vip->bes[i];
+
+		if (be->state != SL_BE_ACTIVE || !be->weight)
+			continue;
+		if (be->health != SL_HEALTH_DOWN)
+			return false;
+		candidates++;
+	}
+	return candidates > 0;
+}
+
 static bool vip_id_used(const struct sl_state *st, __u32 id)
 {
 	size_t i;
@@ -207,6 +223,7 @@ int sl_state_vip_add(struct sl_state *st, const struct sl_vip_spec *spec,
 	st->vips = vips;
 	memset(&vips[st->n_vips], 0, sizeof(vips[0]));
 	vips[st->n_vips].spec = *spec;
+	sl_health_cfg_defaults(&vips[st->n_vips].hc);
 	vips[st->n_vips].id = id;
 	st->n_vips++;
 	return 0;
@@ -289,6 +306,7 @@ int sl_state_be_add(struct sl_state *st, const struct sl_vip_spec *spec,
 	be->weight = weight;
 	be->id = id;
 	be->state = SL_BE_ACTIVE;
+	be->hc = vip->hc;
 	return 0;
 }
 
@@ -396,6 +414,9 @@ static int add_missing(struct sl_state *st, const struct sl_state *old_cfg,
 		struct sl_vip *cv = sl_state_find_vip(st, &nv->spec);
 
 		if (!cv) {
+			/* In the file before and now: removed at runtime, kept so. */
+			if (ov)
+				continue;
 			rc = sl_state_vip_add(st, &nv->spec, err, errlen);
 			if (rc)
 				return rc;
@@ -407,6 +428,8 @@ static int add_missing(struct sl_state *st, const struct sl_state *old_cfg,
 			struct sl_be *cb = sl_vip_find_be(cv, &nb->addr, nb->family);
 
 			if (!cb) {
+				if (ob)
+					continue;	/* removed at runtime */
 				rc = sl_state_be_add(st, &nv->spec, &nb->addr,
 						     nb->family, nb->weight, err,
 						     errlen);
@@ -445,6 +468,35 @@ static void remove_dropped(struct sl_state *st, const struct sl_state *old_cfg,
 	}
 }
 
+/*
+ * Health-check settings are not persisted: they always come from the file.
+ * A backend the file lists takes its own settings, one added at runtime
+ * the VIP's. A changed check starts over from unknown.
+ */
+static void apply_health_cfg(struct sl_state *st, const struct sl_state *cfg)
+{
+	size_t i, j;
+
+	for (i = 0; i < st->n_vips; i++) {
+		struct sl_vip *v = &st->vips[i];
+		const struct sl_vip *cv = sl_state_find_vip(cfg, &v->spec);
+
+		if (cv)
+			v->hc = cv->hc;
+		for (j = 0; j < v->n_bes; j++) {
+			struct sl_be *b = &v->bes[j];
+			const struct sl_be *cb = cv ? sl_vip_find_be(cv, &b->addr, b->family) : NULL;
+			const struct sl_health_cfg *want = cb ? &cb->hc : &v->hc;
+
+			if (memcmp(&b->hc, want, sizeof(*want))) {
+				b->hc = *want;
+				b->health = SL_HEALTH_UNKNOWN;
+				b->ok_streak = b->fail_streak = 0;
+			}
+		}
+	}
+}
+
 int sl_state_apply_config(struct sl_state *st, const struct sl_state *old_cfg,
 			  const struct sl_state *new_cfg, char *err,
 			  size_t errlen)
@@ -463,6 +515,7 @@ int sl_state_apply_config(struct sl_state *st, const struct sl_state *old_cfg,
 		sl_state_free(&work);
 		return rc;
 	}
+	apply_health_cfg(&work, new_cfg);
 	sl_state_free(st);
 	*st = work;
 	return 0;

@@ -19,6 +19,7 @@
 #include <linux/types.h>
 
 #include "sluice/abi.h"
+#include "health.h"
 #include "parse.h"
 
 enum sl_be_state {
@@ -46,10 +47,16 @@ struct sl_be {
 	/* Runtime only (not persisted). */
 	int health;			/* enum sl_health */
 	__u64 flows;			/* live flows at the last sweep */
+	char health_reason[48];		/* last failed check: "refused", "HTTP 503" */
+	__u64 health_latency_us;	/* duration of the last check */
+	__u64 checks_ok, checks_failed;	/* since the daemon started */
+	__u32 ok_streak, fail_streak;	/* rise/fall progress */
+	struct sl_health_cfg hc;	/* effective check (from config) */
 };
 
 struct sl_vip {
 	struct sl_vip_spec spec;
+	struct sl_health_cfg hc;	/* the VIP's check; backends inherit it */
 	__u32 id;			/* sl_vip_stats index, ring pair */
 	struct sl_be *bes;
 	size_t n_bes;
@@ -78,6 +85,12 @@ size_t sl_state_n_backends(const struct sl_state *st);
 
 /* Does @be take new flows (is it in its VIP's Maglev table)? */
 bool sl_be_in_table(const struct sl_be *be);
+/*
+ * Every backend that would take new flows (active, weight > 0) is down.
+ * sluice then fails open: the table holds all of them regardless of health
+ * (better a chance than certain failure), and says so in metrics and logs.
+ */
+bool sl_vip_all_down(const struct sl_vip *vip);
 
 /*
  * Changes. Each returns 0 or -errno and, on error, leaves @st unchanged and

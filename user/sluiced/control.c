@@ -177,6 +177,8 @@ static json_object *be_status_row(const struct sl_vip *v, const struct sl_be *b)
 	json_object_object_add(o, "state", json_object_new_string(sl_be_state_name(b->state)));
 	json_object_object_add(o, "health", json_object_new_string(sl_health_name(b->health)));
 	json_object_object_add(o, "flows", json_object_new_uint64(b->flows));
+	json_object_object_add(o, "health_reason", json_object_new_string(b->health_reason));
+	json_object_object_add(o, "health_check", json_object_new_string(sl_health_type_name(b->hc.type)));
 	json_object_object_add(o, "timed_out", json_object_new_boolean(b->timed_out));
 	json_object_object_add(o, "flows_left", json_object_new_uint64(b->flows_left));
 	json_object_object_add(o, "drain_started_unix_ms", json_object_new_uint64(b->drain_started));
@@ -233,6 +235,7 @@ static int cmd_vip_list(struct sl_daemon *d, json_object *req, struct reply *r)
 		json_object_object_add(o, "vip", json_object_new_string(vs));
 		json_object_object_add(o, "backends", json_object_new_uint64(v->n_bes));
 		json_object_object_add(o, "active", json_object_new_uint64(active));
+		json_object_object_add(o, "all_down", json_object_new_boolean(sl_vip_all_down(v)));
 		json_object_object_add(o, "flows", json_object_new_uint64(flows));
 		json_object_object_add(o, "new_flows", json_object_new_uint64(s.new_flows));
 		json_object_object_add(o, "packets", json_object_new_uint64(s.packets));

@@ -43,6 +43,26 @@ struct sl_nh_cache {
 	struct sl_nh nh;
 };
 
+/*
+ * What the metrics thread reads: a copy of the state and the sweeper's
+ * totals, republished by the main thread after every change and sweep.
+ * Counters come from the per-CPU maps directly (pinned: they survive
+ * daemon restarts, so they never go backwards).
+ */
+struct sl_snapshot {
+	struct sl_state st;		/* deep copy */
+	__u64 flow_entries, new_entries;	/* kept by the last sweep */
+	__u64 flow_capacity, new_capacity;
+	__u64 sweep_duration_us;
+	__u64 sweeps;
+	__u64 expired_total;
+	__u64 started_unix_ms;
+	bool all_down[SLUICE_MAX_VIPS];	/* every backend of the VIP is down */
+};
+
+struct sl_metrics;
+struct sl_checker;
+
 struct sl_daemon {
 	struct sl_config cfg;
 	char cfg_path[4096];
@@ -72,7 +92,26 @@ struct sl_daemon {
 	int sweep_err;
 
 	__u64 started_ms;		/* unix ms */
+	__u64 expired_total;
+
+	pthread_mutex_t snap_lock;	/* guards snap */
+	struct sl_snapshot snap;
+	struct sl_metrics *metrics;
+	struct sl_checker *health;
+	int health_fd;			/* eventfd: check results queued */
 };
+
+/* Republish d->snap from the live state (main thread). */
+void sl_snapshot_publish(struct sl_daemon *d);
+
+/* health.c: active health checks (their own thread). */
+int sl_health_start(struct sl_daemon *d);
+void sl_health_stop(struct sl_daemon *d);
+void sl_health_on_results(struct sl_daemon *d);
+
+/* metrics.c: the Prometheus endpoint (libmicrohttpd, its own thread). */
+int sl_metrics_start(struct sl_daemon *d, char *err, size_t errlen);
+void sl_metrics_stop(struct sl_daemon *d);
 
 /* log.c-like helpers: journald-friendly lines on stderr. */
 void sl_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

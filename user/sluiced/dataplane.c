@@ -51,6 +51,9 @@ static int write_backend(struct sl_daemon *d, const struct sl_vip *vip,
 	be.family = b->family;
 	be.vip_id = vip->id;
 	be.flags = SLUICE_BE_F_IN_USE;
+	/* A down backend whose policy is "release": its flows re-balance. */
+	if (b->health == SL_HEALTH_DOWN && b->hc.on_down == SL_HC_RELEASE)
+		be.flags |= SLUICE_BE_F_RELEASE;
 	fill_nexthop(d, b->id, &be);
 	if (sl_backend_get(&d->maps, b->id, &old))
 		memset(&old, 0, sizeof(old));
@@ -63,10 +66,22 @@ static int write_backend(struct sl_daemon *d, const struct sl_vip *vip,
 	return sl_backend_set(&d->maps, b->id, &be);
 }
 
+/*
+ * Is @b in its VIP's table? Normally when active, not down and weighted;
+ * when every such backend is down, sluice fails open and keeps them all.
+ */
+static bool in_table(const struct sl_be *b, bool all_down)
+{
+	if (all_down)
+		return b->state == SL_BE_ACTIVE && b->weight > 0;
+	return sl_be_in_table(b);
+}
+
 /* A digest of what a VIP's table depends on: skip unchanged republishes. */
 static __u64 table_signature(const struct sl_daemon *d, const struct sl_vip *v)
 {
 	XXH64_state_t *s = XXH64_createState();
+	bool all_down = sl_vip_all_down(v);
 	__u64 sig;
 	size_t i;
 
@@ -76,7 +91,7 @@ static __u64 table_signature(const struct sl_daemon *d, const struct sl_vip *v)
 	for (i = 0; i < v->n_bes; i++) {
 		const struct sl_be *b = &v->bes[i];
 
-		if (!sl_be_in_table(b))
+		if (!in_table(b, all_down))
 			continue;
 		XXH64_update(s, &b->id, sizeof(b->id));
 		XXH64_update(s, &b->addr, sizeof(b->addr));
@@ -96,10 +111,12 @@ static int publish_table(struct sl_daemon *d, const struct sl_vip *v,
 	size_t i, n = 0;
 	int rc;
 
+	bool all_down = sl_vip_all_down(v);
+
 	if (d->table_sig[v->id] == sig)
 		return 0;
 	for (i = 0; i < v->n_bes; i++) {
-		if (!sl_be_in_table(&v->bes[i]))
+		if (!in_table(&v->bes[i], all_down))
 			continue;
 		mb[n].id = v->bes[i].id;
 		mb[n].addr = v->bes[i].addr;

@@ -277,6 +277,29 @@ static int load_state(struct sl_daemon *d)
 	return 0;
 }
 
+void sl_snapshot_publish(struct sl_daemon *d)
+{
+	struct sl_state copy;
+
+	if (sl_state_copy(&copy, &d->st))
+		return;		/* keep the previous snapshot */
+	pthread_mutex_lock(&d->snap_lock);
+	sl_state_free(&d->snap.st);
+	d->snap.st = copy;
+	d->snap.flow_entries = d->sweep_last->entries;
+	d->snap.new_entries = d->sweep_last->new_entries;
+	d->snap.flow_capacity = d->cfg.flow_table_size;
+	d->snap.new_capacity = SLUICE_NEW_FLOWS_DEFAULT;
+	d->snap.sweep_duration_us = d->sweep_last->duration_us;
+	d->snap.sweeps = d->sweeps;
+	d->snap.expired_total = d->expired_total;
+	d->snap.started_unix_ms = d->started_ms;
+	memset(d->snap.all_down, 0, sizeof(d->snap.all_down));
+	for (size_t i = 0; i < d->st.n_vips; i++)
+		d->snap.all_down[d->st.vips[i].id] = sl_vip_all_down(&d->st.vips[i]);
+	pthread_mutex_unlock(&d->snap_lock);
+}
+
 int sl_daemon_commit(struct sl_daemon *d, struct sl_state *next, char *err,
 		     size_t errlen)
 {
@@ -295,6 +318,7 @@ int sl_daemon_commit(struct sl_daemon *d, struct sl_state *next, char *err,
 	sl_state_free(&d->st);
 	d->st = *next;
 	sl_state_init(next);
+	sl_snapshot_publish(d);
 	return 0;
 }
 
@@ -365,6 +389,7 @@ static void on_sweep(struct sl_daemon *d)
 		return;
 	}
 	d->sweeps++;
+	d->expired_total += d->sweep_last->expired;
 	changed = sl_state_update_flows(&d->st, d->sweep_last->flows,
 					SLUICE_MAX_BACKENDS, sl_unix_ms());
 	if (changed) {
@@ -388,6 +413,7 @@ static void on_sweep(struct sl_daemon *d)
 	}
 	sl_dp_refresh_nexthops(d);
 	sl_ctl_reap_idle(d);
+	sl_snapshot_publish(d);
 }
 
 /* ---- signals and reload ------------------------------------------------- */
@@ -467,8 +493,9 @@ static int setup_loop(struct sl_daemon *d)
 	signal(SIGPIPE, SIG_IGN);
 	d->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
 	d->sweep_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	d->health_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->sig_fd < 0 || d->sweep_fd < 0 || d->epfd < 0)
+	if (d->sig_fd < 0 || d->sweep_fd < 0 || d->health_fd < 0 || d->epfd < 0)
 		return -errno;
 	if (sl_ctl_listen(d, err, sizeof(err))) {
 		sl_log("%s", err);
@@ -476,6 +503,7 @@ static int setup_loop(struct sl_daemon *d)
 	}
 	if (ep_add(d->epfd, d->sig_fd, &d->sig_fd) ||
 	    ep_add(d->epfd, d->sweep_fd, &d->sweep_fd) ||
+	    ep_add(d->epfd, d->health_fd, &d->health_fd) ||
 	    ep_add(d->epfd, d->listen_fd, &d->listen_fd))
 		return -errno;
 	return 0;
@@ -498,6 +526,8 @@ static int run_loop(struct sl_daemon *d)
 					return 0;
 			} else if (p == &d->sweep_fd) {
 				on_sweep(d);
+			} else if (p == &d->health_fd) {
+				sl_health_on_results(d);
 			} else if (p == &d->listen_fd) {
 				sl_ctl_accept(d);
 			} else {
@@ -531,12 +561,13 @@ static int start_threads(struct sl_daemon *d)
 		return -EAGAIN;
 	if (pthread_create(&d->sweep_thr, NULL, sweep_main, d))
 		return -EAGAIN;
-	return 0;
+	return sl_health_start(d);
 }
 
 static void stop_threads(struct sl_daemon *d)
 {
 	d->stop = true;
+	sl_health_stop(d);
 	pthread_join(d->sweep_thr, NULL);
 	pthread_join(d->clock_thr, NULL);
 }
@@ -573,9 +604,15 @@ static int run(struct sl_daemon *d)
 	if (attach_all(d) || setup_loop(d) || start_threads(d))
 		return SL_EXIT_FAIL;
 	d->started_ms = sl_unix_ms();
+	sl_snapshot_publish(d);
+	if (sl_metrics_start(d, err, sizeof(err))) {
+		sl_log("%s", err);
+		return SL_EXIT_FAIL;
+	}
 	sl_log("ready: %zu VIPs, %zu backends, control socket %s", d->st.n_vips,
 	       sl_state_n_backends(&d->st), d->cfg.control_socket);
 	rc = run_loop(d);
+	sl_metrics_stop(d);
 	stop_threads(d);
 	sl_ctl_close_all(d);
 	unlink(d->cfg.control_socket);
@@ -682,6 +719,7 @@ int main(int argc, char **argv)
 	} else if (do_detach) {
 		rc = detach(&d);
 	} else {
+		pthread_mutex_init(&d.snap_lock, NULL);
 		d.sweep_out = calloc(1, sizeof(*d.sweep_out));
 		d.sweep_last = calloc(1, sizeof(*d.sweep_last));
 		rc = d.sweep_out && d.sweep_last ? run(&d) : SL_EXIT_FAIL;

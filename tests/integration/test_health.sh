@@ -1,0 +1,127 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Active health checks in the lab: a backend whose server stops, answers
+# 503, hangs, or loses its link leaves the table and comes back.
+
+HC_VIP="$LAB_VIP4:80/tcp"
+
+# A VIP with a fast HTTP check: down after 2 failures, up after 2 successes.
+hc_vips() {
+	cat <<EOF2
+vips:
+  - vip: $HC_VIP
+    health_check:
+      type: http
+      path: /health
+      interval: 500ms
+      timeout: 300ms
+      rise: 2
+      fall: 2
+    backends:
+      - address: $(lab_be4 1)
+      - address: $(lab_be4 2)
+      - address: $(lab_be4 3)
+${HC_EXTRA:-}
+EOF2
+}
+
+hc_health() {	# backend
+	lab_ctl -j backend list | json - "[r['health'] for r in j if r['vip']=='$HC_VIP' and r['backend']=='$1'][0]"
+}
+
+hc_reason() {	# backend
+	it_ctl_raw "{\"cmd\":\"backend.status\",\"vip\":\"$HC_VIP\",\"backend\":\"$1\"}" |
+		json - "j['result'][0]['health_reason']"
+}
+
+hc_setup() {
+	lab_sluiced_stop TERM
+	hc_vips >"$LAB_DIR/sluiced.yaml.vips"
+	lab_config <"$LAB_DIR/sluiced.yaml.vips" >"$LAB_DIR/sluiced.yaml"
+	lab_sluiced_start || return 1
+	local i
+	for i in 1 2 3; do
+		it_wait_for 5 up hc_health "$(lab_be4 "$i")" || return 1
+	done
+}
+
+hc_requests_to() {	# backend-name count
+	lab_client get --vip "$LAB_VIP4" --count "$2" --sources 198.18.10.2,198.18.10.3,198.18.10.4 |
+		json - "j['backends'].get('$1', 0) if j['errors'] == 0 else -1"
+}
+
+# Stop a backend's server: down within fall x interval + timeout (+ slack),
+# new connections avoid it; start it again: up after rise checks.
+t_health_down_and_back() {
+	hc_setup || return 1
+	local t0 t1 secs
+	lab_server_stop 1
+	t0=$(date +%s.%N)
+	it_wait_for 4 down hc_health "$(lab_be4 1)" || return 1
+	t1=$(date +%s.%N)
+	secs=$(python3 -c "print(round($t1 - $t0, 2))")
+	echo "be1 down ${secs}s after its server stopped (bound: 2 x 500ms + 300ms + one check in flight)"
+	python3 -c "import sys; sys.exit(0 if $secs <= 2.5 else 1)" ||
+		fail "down took ${secs}s" || return 1
+	assert_eq "reason" refused "$(hc_reason "$(lab_be4 1)")" || return 1
+	assert_eq "requests to be1 while down (-1: some failed)" 0 "$(hc_requests_to be1 40)" || return 1
+	lab_server_start 1
+	it_wait_for 5 up hc_health "$(lab_be4 1)" || return 1
+	assert_ge "requests to be1 once up again" "$(hc_requests_to be1 60)" 5
+}
+
+# An HTTP check that answers 503 takes the backend out.
+t_health_http_503() {
+	hc_setup || return 1
+	lab_ns cli curl -s "http://$(lab_be4 2)/admin/health?status=503" >/dev/null || return 1
+	it_wait_for 4 down hc_health "$(lab_be4 2)" || return 1
+	assert_eq "reason" "HTTP 503" "$(hc_reason "$(lab_be4 2)")" || return 1
+	assert_eq "requests to be2 while it says 503" 0 "$(hc_requests_to be2 40)"
+}
+
+# A check that hangs is bounded by its timeout, and delays no other check.
+t_health_hang_bounded() {
+	HC_EXTRA="" hc_setup || return 1
+	lab_sluiced_stop TERM
+	python3 - "$LAB_DIR/sluiced.yaml.vips" <<'PY' || return 1
+import sys
+p = sys.argv[1]
+s = open(p).read().replace("      - address: 198.18.20.13",
+    "      - address: 198.18.20.13\n        health_check:\n          path: /hang")
+open(p, "w").write(s)
+PY
+	lab_config <"$LAB_DIR/sluiced.yaml.vips" >"$LAB_DIR/sluiced.yaml"
+	lab_sluiced_start || return 1
+	it_wait_for 5 down hc_health "$(lab_be4 3)" || return 1
+	assert_eq "reason" timeout "$(hc_reason "$(lab_be4 3)")" || return 1
+	for i in 1 2; do
+		assert_eq "be$i stays up while be3's check hangs" up "$(hc_health "$(lab_be4 "$i")")" || return 1
+	done
+	assert_eq "requests to be3" 0 "$(hc_requests_to be3 30)"
+}
+
+# Issue: a backend that dies (link down) takes no new connections once
+# the daemon notices.
+t_dead_backend_avoided() {
+	hc_setup || return 1
+	lab_ns be3 ip link set "${LAB_P}b3" down
+	it_wait_for 4 down hc_health "$(lab_be4 3)" || return 1
+	echo "be3 down: $(hc_reason "$(lab_be4 3)")"
+	assert_eq "requests to be3 after its link went down" 0 "$(hc_requests_to be3 40)"
+}
+
+# Every backend down: sluice fails open and says so.
+t_health_all_down_fails_open() {
+	hc_setup || return 1
+	local i out
+	for i in 1 2 3; do
+		lab_ns cli curl -s "http://$(lab_be4 "$i")/admin/health?status=503" >/dev/null
+	done
+	for i in 1 2 3; do
+		it_wait_for 4 down hc_health "$(lab_be4 "$i")" || return 1
+	done
+	assert_eq "vip list all_down" True "$(lab_ctl -j vip list | json - "j[0]['all_down']")" || return 1
+	out=$(lab_client get --vip "$LAB_VIP4" --count 30)
+	echo "with every backend down: $out"
+	assert_eq "requests served (fail open)" 0 "$(echo "$out" | json - "j['errors']")" || return 1
+	grep -q "failing open" "$LAB_DIR/sluiced.log" || fail "sluiced should log that it fails open"
+}

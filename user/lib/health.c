@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Health-check settings and the rise/fall decision (see health.h). */
+#include <string.h>
+
+#include "health.h"
+#include "state.h"
+
+void sl_health_cfg_defaults(struct sl_health_cfg *hc)
+{
+	memset(hc, 0, sizeof(*hc));
+	hc->type = SL_HC_NONE;
+	hc->on_down = SL_HC_KEEP;
+	hc->expect_status = 200;
+	strcpy(hc->path, "/");
+	hc->interval_ms = SL_HC_DEF_INTERVAL_MS;
+	hc->timeout_ms = SL_HC_DEF_TIMEOUT_MS;
+	hc->rise = SL_HC_DEF_RISE;
+	hc->fall = SL_HC_DEF_FALL;
+}
+
+bool sl_health_result(struct sl_health_track *t, bool ok, __u32 rise,
+		      __u32 fall)
+{
+	int before = t->health;
+
+	if (ok) {
+		t->fail_streak = 0;
+		t->ok_streak++;
+		if (t->health != SL_HEALTH_UP && t->ok_streak >= rise)
+			t->health = SL_HEALTH_UP;
+	} else {
+		t->ok_streak = 0;
+		t->fail_streak++;
+		if (t->health != SL_HEALTH_DOWN && t->fail_streak >= fall)
+			t->health = SL_HEALTH_DOWN;
+	}
+	return t->health != before;
+}
+
+const char *sl_health_type_name(int type)
+{
+	switch (type) {
+	case SL_HC_TCP:
+		return "tcp";
+	case SL_HC_HTTP:
+		return "http";
+	default:
+		return "none";
+	}
+}
