@@ -41,6 +41,7 @@ ALL_TESTS=(
 	t_health_http_503
 	t_health_hang_bounded
 	t_health_all_down_fails_open
+	t_health_hundreds_at_1s
 )
 
 tests=("$@")

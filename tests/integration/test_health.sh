@@ -125,3 +125,38 @@ t_health_all_down_fails_open() {
 	assert_eq "requests served (fail open)" 0 "$(echo "$out" | json - "j['errors']")" || return 1
 	grep -q "failing open" "$LAB_DIR/sluiced.log" || fail "sluiced should log that it fails open"
 }
+
+# Hundreds of backends checked at 1s intervals: the checks run at once,
+# dead ones are bounded by their timeout, and the real backends, the
+# control socket and the sweeper carry on unhindered.
+t_health_hundreds_at_1s() {
+	local i t0 t1 ms failed
+	{
+		echo "vips:"
+		echo "  - vip: $HC_VIP"
+		echo "    health_check: {type: tcp, interval: 1s, timeout: 500ms, rise: 1, fall: 2}"
+		echo "    backends:"
+		for i in 1 2 3; do echo "      - address: $(lab_be4 "$i")"; done
+		# 150 silent on-link addresses (ARP never answers), 150 unroutable.
+		for i in $(seq 100 249); do echo "      - address: 198.18.20.$i"; done
+		for i in $(seq 1 150); do echo "      - address: 198.18.21.$i"; done
+	} >"$LAB_DIR/vips.yaml"
+	lab_config <"$LAB_DIR/vips.yaml" >"$LAB_DIR/sluiced.yaml"
+	lab_sluiced_stop TERM
+	lab_sluiced_start || return 1
+	sleep 4
+	echo "303 backends after 4s: $(lab_ctl -j backend list | json - "sorted(__import__('collections').Counter(r['health'] for r in j).items())")"
+	for i in 1 2 3; do
+		assert_eq "real backend be$i" up "$(lab_ctl -j backend list | json - "[r['health'] for r in j if r['backend']=='$(lab_be4 "$i")'][0]")" || return 1
+	done
+	assert_eq "dead backends marked down" 300 \
+		"$(lab_ctl -j backend list | json - "sum(1 for r in j if r['health']=='down')")" || return 1
+	t0=$(date +%s%N)
+	lab_ctl status >/dev/null || return 1
+	t1=$(date +%s%N)
+	ms=$(((t1 - t0) / 1000000))
+	echo "sluicectl status answered in ${ms}ms while 300 checks fail"
+	assert_le "control socket latency (ms)" "$ms" 500 || return 1
+	assert_eq "requests served by the real backends" 0 \
+		"$(lab_client get --vip "$LAB_VIP4" --count 30 | json - "j['errors']")"
+}

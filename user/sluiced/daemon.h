@@ -40,6 +40,7 @@ struct sl_client {
 /* The next hop cached per backend id, written into sl_backends. */
 struct sl_nh_cache {
 	bool valid;
+	bool waited;		/* resolution was awaited once, when it joined */
 	struct sl_nh nh;
 };
 

@@ -201,6 +201,7 @@ static void prune_ids(struct sl_daemon *d, const struct usage *u)
 		be.flags = 0;
 		sl_backend_set(&d->maps, id, &be);
 		d->nh[id].valid = false;
+		d->nh[id].waited = false;
 	}
 	for (id = 0; id < SLUICE_MAX_VIPS; id++) {
 		if (!u->vip[id] && d->table_sig[id] != 0) {
@@ -241,6 +242,8 @@ static int resolve_into(struct sl_daemon *d, const struct sl_be *b)
  * NH_WAIT_STEPS * NH_WAIT_STEP_MS for ARP/ND: otherwise its first packets
  * would meet an unresolved neighbour and be dropped. Past the wait it goes
  * live anyway (the datapath falls back to the FIB; refresh fills it in).
+ * Each backend is waited for once, when it joins: an unreachable one must
+ * not slow every later change down.
  */
 static void resolve_missing(struct sl_daemon *d, const struct sl_state *st)
 {
@@ -259,12 +262,16 @@ static void resolve_missing(struct sl_daemon *d, const struct sl_state *st)
 			for (j = 0; j < st->vips[i].n_bes; j++) {
 				const struct sl_be *b = &st->vips[i].bes[j];
 
-				if (!d->nh[b->id].valid &&
-				    resolve_into(d, b) == -EAGAIN)
+				if (d->nh[b->id].valid || d->nh[b->id].waited)
+					continue;
+				if (resolve_into(d, b) == -EAGAIN)
 					pending = true;
 			}
 		}
 	}
+	for (i = 0; i < st->n_vips; i++)
+		for (j = 0; j < st->vips[i].n_bes; j++)
+			d->nh[st->vips[i].bes[j].id].waited = true;
 }
 
 int sl_dp_sync(struct sl_daemon *d, const struct sl_state *st, char *err,

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Unit tests: health-check rise/fall logic and the health_check config. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "health.h"
+#include "state.h"
+
+/* Feed a sequence ("+" ok, "-" fail); return the health after each step. */
+static void run_seq(const char *seq, __u32 rise, __u32 fall, char *out)
+{
+	struct sl_health_track t = { .health = SL_HEALTH_UNKNOWN };
+	size_t i;
+
+	for (i = 0; seq[i]; i++) {
+		sl_health_result(&t, seq[i] == '+', rise, fall);
+		out[i] = t.health == SL_HEALTH_UP ? 'U' :
+			 t.health == SL_HEALTH_DOWN ? 'D' : '?';
+	}
+	out[i] = '\0';
+}
+
+static void test_rise_fall_table(void **state)
+{
+	static const struct {
+		const char *seq;
+		__u32 rise, fall;
+		const char *want;
+	} rows[] = {
+		/* unknown until rise successes or fall failures */
+		{ "++++", 2, 3, "?UUU" },
+		{ "---", 2, 3, "??D" },
+		/* failures must be consecutive to fall */
+		{ "++-+--+---", 2, 3, "?UUUUUUUUD" },
+		/* successes must be consecutive to rise */
+		{ "---+-++", 2, 3, "??DDDDU" },
+		/* rise 1 / fall 1: every result counts */
+		{ "+-+-", 1, 1, "UDUD" },
+		/* nginx max_fails=3: three fails in a row */
+		{ "+---", 1, 3, "UUUD" },
+	};
+	char got[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		run_seq(rows[i].seq, rows[i].rise, rows[i].fall, got);
+		if (strcmp(got, rows[i].want))
+			fail_msg("seq %s rise %u fall %u: got %s, want %s", rows[i].seq,
+				 rows[i].rise, rows[i].fall, got, rows[i].want);
+	}
+}
+
+static void test_result_reports_change(void **state)
+{
+	struct sl_health_track t = { .health = SL_HEALTH_UNKNOWN };
+
+	(void)state;
+	assert_false(sl_health_result(&t, true, 2, 2));
+	assert_true(sl_health_result(&t, true, 2, 2));	/* -> up */
+	assert_false(sl_health_result(&t, true, 2, 2));
+	assert_false(sl_health_result(&t, false, 2, 2));
+	assert_true(sl_health_result(&t, false, 2, 2));	/* -> down */
+	assert_int_equal(t.health, SL_HEALTH_DOWN);
+}
+
+static void test_in_table_and_all_down(void **state)
+{
+	struct sl_be bes[2];
+	struct sl_vip v = { .bes = bes, .n_bes = 2 };
+
+	(void)state;
+	memset(bes, 0, sizeof(bes));
+	bes[0].weight = bes[1].weight = 100;
+	assert_true(sl_be_in_table(&bes[0]));
+	assert_false(sl_vip_all_down(&v));
+	bes[0].health = SL_HEALTH_DOWN;
+	assert_false(sl_be_in_table(&bes[0]));
+	assert_false(sl_vip_all_down(&v));
+	bes[1].health = SL_HEALTH_DOWN;
+	assert_true(sl_vip_all_down(&v));
+	/* A draining backend does not count: it takes no new flows anyway. */
+	bes[1].state = SL_BE_DRAINING;
+	bes[1].health = SL_HEALTH_UP;
+	assert_true(sl_vip_all_down(&v));
+	/* No candidate at all is not "all down". */
+	bes[0].state = SL_BE_DRAINING;
+	assert_false(sl_vip_all_down(&v));
+}
+
+/* ---- config ------------------------------------------------------------ */
+
+static int load_text(const char *text, struct sl_config *cfg, char *err, size_t len)
+{
+	char path[] = "/tmp/sluice-test-health-XXXXXX";
+	int fd = mkstemp(path), rc;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	rc = sl_config_load(path, cfg, err, len);
+	unlink(path);
+	return rc;
+}
+
+#define HEAD "interfaces: [{name: eth0}]\nencap: {source_v4: 198.18.0.1}\n"
+
+static void test_config_health_good(void **state)
+{
+	struct sl_config cfg;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load_text(HEAD
+		"vips:\n"
+		"  - vip: 198.18.0.100:80/tcp\n"
+		"    health_check: {type: http, path: /health, expect_status: 204, interval: 1s,\n"
+		"                   timeout: 300ms, rise: 1, fall: 4, on_down: release}\n"
+		"    backends:\n"
+		"      - address: 198.18.1.10\n"
+		"      - address: 198.18.1.11\n"
+		"        health_check: {port: 8080, path: /ready}\n",
+		&cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.vips[0].hc.type, SL_HC_HTTP);
+	assert_int_equal(cfg.vips[0].hc.expect_status, 204);
+	assert_int_equal(cfg.vips[0].hc.interval_ms, 1000);
+	assert_int_equal(cfg.vips[0].hc.timeout_ms, 300);
+	assert_int_equal(cfg.vips[0].hc.fall, 4);
+	assert_int_equal(cfg.vips[0].hc.on_down, SL_HC_RELEASE);
+	/* The first backend inherits the VIP's check... */
+	assert_memory_equal(&cfg.vips[0].backends[0].hc, &cfg.vips[0].hc,
+			    sizeof(cfg.vips[0].hc));
+	/* ...the second overrides port and path, inherits the rest. */
+	assert_int_equal(cfg.vips[0].backends[1].hc.port, 8080);
+	assert_string_equal(cfg.vips[0].backends[1].hc.path, "/ready");
+	assert_int_equal(cfg.vips[0].backends[1].hc.fall, 4);
+	sl_config_free(&cfg);
+}
+
+static void test_config_health_defaults(void **state)
+{
+	struct sl_config cfg;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load_text(HEAD "vips:\n  - vip: 198.18.0.100:80/tcp\n"
+				   "    health_check: {type: tcp}\n", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.vips[0].hc.type, SL_HC_TCP);
+	assert_int_equal(cfg.vips[0].hc.interval_ms, SL_HC_DEF_INTERVAL_MS);
+	assert_int_equal(cfg.vips[0].hc.timeout_ms, SL_HC_DEF_TIMEOUT_MS);
+	assert_int_equal(cfg.vips[0].hc.rise, SL_HC_DEF_RISE);
+	assert_int_equal(cfg.vips[0].hc.fall, SL_HC_DEF_FALL);
+	assert_int_equal(cfg.vips[0].hc.on_down, SL_HC_KEEP);
+	sl_config_free(&cfg);
+	/* No health_check: no checks. */
+	assert_int_equal(load_text(HEAD "vips:\n  - vip: 198.18.0.100:80/tcp\n",
+				   &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.vips[0].hc.type, SL_HC_NONE);
+	sl_config_free(&cfg);
+}
+
+static void test_config_health_bad(void **state)
+{
+	static const struct {
+		const char *vip_block;
+		const char *want;
+	} rows[] = {
+		{ "    health_check: {type: ping}\n", "not a check type" },
+		{ "    health_check: {path: /x}\n", "type" },
+		{ "    health_check: {type: http, path: health}\n", "not a usable path" },
+		{ "    health_check: {type: http, interval: 1s, timeout: 2s}\n",
+		  "timeout must not exceed interval" },
+		{ "    health_check: {type: tcp, rise: 0}\n", "rise" },
+		{ "    health_check: {type: tcp, on_down: drop}\n", "keep or release" },
+		{ "    health_check: {type: tcp, interval: 10ms}\n", "interval" },
+		{ "    health_check: {type: tcp, bogus: 1}\n", "unknown key" },
+	};
+	struct sl_config cfg;
+	char text[1024], err[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		snprintf(text, sizeof(text), HEAD "vips:\n  - vip: 198.18.0.100:80/tcp\n%s",
+			 rows[i].vip_block);
+		if (load_text(text, &cfg, err, sizeof(err)) == 0)
+			fail_msg("row %zu accepted, want error containing \"%s\"", i, rows[i].want);
+		if (!strstr(err, rows[i].want) || !strstr(err, "health_check"))
+			fail_msg("row %zu: error \"%s\" lacks \"%s\" or the field path", i, err,
+				 rows[i].want);
+	}
+	/* A port-0 VIP needs the check's own port. */
+	assert_int_not_equal(load_text(HEAD "vips:\n  - vip: 198.18.0.100:0/tcp\n"
+				       "    health_check: {type: tcp}\n", &cfg, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "port"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rise_fall_table),
+		cmocka_unit_test(test_result_reports_change),
+		cmocka_unit_test(test_in_table_and_all_down),
+		cmocka_unit_test(test_config_health_good),
+		cmocka_unit_test(test_config_health_defaults),
+		cmocka_unit_test(test_config_health_bad),
+	};
+
+	return cmocka_run_group_tests_name("health", tests, NULL, NULL);
+}
