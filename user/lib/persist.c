@@ -93,14 +93,22 @@ static int write_atomic(const char *path, const char *text, char *err,
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
 	size_t len = strlen(text);
-	int fd, dfd;
+	int fd, dfd, e;
+	ssize_t n;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* A stale .tmp (crash) would keep its mode through O_TRUNC: replace it. */
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		goto fail;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd)) {
+	n = write(fd, text, len);
+	if (n != (ssize_t)len || fsync(fd)) {
+		if (n >= 0 && n != (ssize_t)len)
+			errno = ENOSPC;		/* short write sets no errno */
+		e = errno;
 		close(fd);
+		errno = e;
 		goto fail;
 	}
 	close(fd);
@@ -114,10 +122,11 @@ static int write_atomic(const char *path, const char *text, char *err,
 	}
 	return 0;
 fail:
+	e = errno;
 	snprintf(err, errlen, "cannot write state file %s: %s", path,
-		 strerror(errno));
+		 strerror(e));
 	unlink(tmp);
-	return -errno;
+	return -e;
 }
 
 int sl_state_save(const char *path, const struct sl_state *st,
@@ -162,6 +171,7 @@ static int load_be(struct loader *l, json_object *o, struct sl_be *be)
 	json_object *addr = member(l, o, "address", json_type_string);
 	json_object *state = member(l, o, "state", json_type_string);
 	json_object *v;
+	int64_t id;
 
 	if (!addr || !state)
 		return -EINVAL;
@@ -173,14 +183,21 @@ static int load_be(struct loader *l, json_object *o, struct sl_be *be)
 	}
 	if (!(v = member(l, o, "weight", json_type_int)))
 		return -EINVAL;
+	if (json_object_get_int64(v) < 0 || json_object_get_int64(v) > SL_CFG_WEIGHT_MAX) {
+		snprintf(l->err, l->errlen, "%s: backend weight %lld out of range 0..%u",
+			 l->path, (long long)json_object_get_int64(v), SL_CFG_WEIGHT_MAX);
+		return -EINVAL;
+	}
 	be->weight = json_object_get_int64(v);
 	if (!(v = member(l, o, "id", json_type_int)))
 		return -EINVAL;
-	be->id = json_object_get_int64(v);
-	if (be->id >= SLUICE_MAX_BACKENDS) {
-		snprintf(l->err, l->errlen, "%s: backend id %u out of range", l->path, be->id);
+	id = json_object_get_int64(v);
+	if (id < 0 || id >= SLUICE_MAX_BACKENDS) {
+		snprintf(l->err, l->errlen, "%s: backend id %lld out of range",
+			 l->path, (long long)id);
 		return -EINVAL;
 	}
+	be->id = id;
 	if (json_object_object_get_ex(o, "drain_started_unix_ms", &v))
 		be->drain_started = json_object_get_uint64(v);
 	if (json_object_object_get_ex(o, "drain_deadline_unix_ms", &v))
@@ -197,18 +214,24 @@ static int load_vip(struct loader *l, json_object *o, struct sl_vip *vip)
 	json_object *spec = member(l, o, "vip", json_type_string);
 	json_object *id = member(l, o, "id", json_type_int);
 	json_object *bes = member(l, o, "backends", json_type_array);
+	char why[256];
+	int64_t vid;
 	size_t i;
 	int rc;
 
 	if (!spec || !id || !bes)
 		return -EINVAL;
-	if (sl_parse_vip(json_object_get_string(spec), &vip->spec, l->err, l->errlen))
-		return -EINVAL;
-	vip->id = json_object_get_int64(id);
-	if (vip->id >= SLUICE_MAX_VIPS) {
-		snprintf(l->err, l->errlen, "%s: VIP id %u out of range", l->path, vip->id);
+	if (sl_parse_vip(json_object_get_string(spec), &vip->spec, why, sizeof(why))) {
+		snprintf(l->err, l->errlen, "%s: %s", l->path, why);
 		return -EINVAL;
 	}
+	vid = json_object_get_int64(id);
+	if (vid < 0 || vid >= SLUICE_MAX_VIPS) {
+		snprintf(l->err, l->errlen, "%s: VIP id %lld out of range",
+			 l->path, (long long)vid);
+		return -EINVAL;
+	}
+	vip->id = vid;
 	vip->n_bes = json_object_array_length(bes);
 	vip->bes = calloc(vip->n_bes ? vip->n_bes : 1, sizeof(*vip->bes));
 	if (!vip->bes)
@@ -243,6 +266,31 @@ static int load_vips(struct loader *l, json_object *arr, struct sl_state *st)
 	return 0;
 }
 
+/* Ids index maps: two objects with one id would corrupt the datapath. */
+static int check_ids(struct loader *l, const struct sl_state *st)
+{
+	static __u8 vip_seen[SLUICE_MAX_VIPS], be_seen[SLUICE_MAX_BACKENDS];
+	size_t i, j;
+
+	memset(vip_seen, 0, sizeof(vip_seen));
+	memset(be_seen, 0, sizeof(be_seen));
+	for (i = 0; i < st->n_vips; i++) {
+		if (vip_seen[st->vips[i].id]++) {
+			snprintf(l->err, l->errlen, "%s: VIP id %u used twice", l->path,
+				 st->vips[i].id);
+			return -EINVAL;
+		}
+		for (j = 0; j < st->vips[i].n_bes; j++) {
+			if (be_seen[st->vips[i].bes[j].id]++) {
+				snprintf(l->err, l->errlen, "%s: backend id %u used twice",
+					 l->path, st->vips[i].bes[j].id);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
 int sl_state_load(const char *path, struct sl_state *st,
 		  struct sl_state *cfg_applied, char *err, size_t errlen)
 {
@@ -266,7 +314,13 @@ int sl_state_load(const char *path, struct sl_state *st,
 	if (vips && cvips && next) {
 		rc = load_vips(&l, vips, st);
 		if (!rc)
+			rc = check_ids(&l, st);
+		if (!rc)
 			rc = load_vips(&l, cvips, cfg_applied);
+		if (!rc && json_object_get_int64(next) < 0) {
+			snprintf(err, errlen, "%s: next_backend_id is negative", path);
+			rc = -EINVAL;
+		}
 		if (!rc)
 			st->next_be_id = json_object_get_int64(next) % SLUICE_MAX_BACKENDS;
 		else
