@@ -609,6 +609,15 @@ static char *reply_text(struct reply *r, size_t *len)
 	return text;
 }
 
+char *sl_ctl_handle(struct sl_daemon *d, const char *line, size_t *len)
+{
+	struct reply r;
+
+	memset(&r, 0, sizeof(r));
+	dispatch(d, line, &r);
+	return reply_text(&r, len);
+}
+
 /* ---- connections -------------------------------------------------------- */
 
 static void client_close(struct sl_daemon *d, struct sl_client *c)
@@ -654,7 +663,6 @@ static int client_flush(struct sl_client *c)
 /* Handle the first complete line in the input buffer, if any. */
 static void client_request(struct sl_daemon *d, struct sl_client *c)
 {
-	struct reply r;
 	char *nl = memchr(c->in, '\n', c->in_len);
 	size_t used, len = 0;
 	char *text;
@@ -662,9 +670,7 @@ static void client_request(struct sl_daemon *d, struct sl_client *c)
 	if (!nl)
 		return;
 	*nl = '\0';
-	memset(&r, 0, sizeof(r));
-	dispatch(d, c->in, &r);
-	text = reply_text(&r, &len);
+	text = sl_ctl_handle(d, c->in, &len);
 		client_queue(c, text, len);
 	used = nl + 1 - c->in;
 	memmove(c->in, nl + 1, c->in_len - used);

@@ -132,6 +132,8 @@ void sl_ctl_accept(struct sl_daemon *d);
 void sl_ctl_event(struct sl_daemon *d, struct sl_client *c, __u32 events);
 void sl_ctl_reap_idle(struct sl_daemon *d);
 void sl_ctl_close_all(struct sl_daemon *d);
+/* One request line -> one reply line (malloc'd, '\n'-terminated). */
+char *sl_ctl_handle(struct sl_daemon *d, const char *line, size_t *len);
 
 /*
  * Replace the running state with @next (already validated): sync the
