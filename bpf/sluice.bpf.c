@@ -132,29 +132,28 @@ static __always_inline void sl_flow_touch(struct sluice_flow *f, __u32 now,
 }
 
 /*
- * A flow with no usable state: pick from the VIP's table. A bare SYN or a
- * first UDP datagram goes to sl_new; a mid-stream TCP packet (state lost:
- * eviction, restart, ECMP move) or a rescheduled flow goes straight to
- * sl_flows, since it is evidently established.
+ * A flow with no usable state: pick from the VIP's table (@vip, or looked
+ * up when NULL). Every new flow starts in sl_new, mid-stream TCP packets
+ * without state (eviction, restart, ECMP move) included, so no one-packet
+ * flood reaches sl_flows; its second packet promotes it. A rescheduled
+ * flow (its backend was removed or released) is rewritten in sl_flows.
  */
 static __always_inline int sl_new_flow(struct sl_pkt *pkt,
 				       struct sl_decision *d, __u32 now,
-				       int rescheduled)
+				       struct sluice_vip *vip, int rescheduled)
 {
 	struct sluice_vip_stats *vs;
-	struct sluice_vip *vip;
 	struct sluice_flow f = {};
-	int opening = !rescheduled &&
-		      (pkt->l4proto == IPPROTO_UDP || sl_is_tcp_syn(pkt));
 
-	vip = sl_lookup_vip(&pkt->key);
+	if (!vip)
+		vip = sl_lookup_vip(&pkt->key);
 	if (!vip || (vip->flags & SLUICE_VIP_F_ADDR_ONLY))
 		return SLUICE_R_PASS_NOT_VIP;
 	d->vip_id = vip->vip_id;
 	vs = sl_vip_stat(vip->vip_id);
 	if (vs) {
-		vs->non_syn_miss += !opening && !rescheduled &&
-				    pkt->l4proto == IPPROTO_TCP;
+		vs->non_syn_miss += !rescheduled && pkt->l4proto == IPPROTO_TCP &&
+				    !sl_is_tcp_syn(pkt);
 		vs->rescheduled += rescheduled;
 	}
 
@@ -166,9 +165,34 @@ static __always_inline int sl_new_flow(struct sl_pkt *pkt,
 		return SLUICE_R_DROP_NO_BACKEND;
 	}
 	sl_flow_init(&f, d->be_id, d->be, now, pkt);
-	bpf_map_update_elem(opening ? (void *)&sl_new : (void *)&sl_flows,
+	bpf_map_update_elem(rescheduled ? (void *)&sl_flows : (void *)&sl_new,
 			    &pkt->key, &f, BPF_ANY);
 	d->new_flow = 1;
+	return 0;
+}
+
+/*
+ * A flow of a draining backend that LRU pressure evicted from sl_flows:
+ * sluiced kept a copy in sl_pinned. Put it back and keep its backend.
+ */
+static __always_inline int sl_rescue(struct sl_pkt *pkt, struct sluice_flow *pf,
+				     struct sl_decision *d, __u32 now)
+{
+	struct sluice_be_stats *bs;
+	struct sluice_flow f = *pf;
+
+	d->be_id = f.backend_id;
+	d->be = sl_backend(d->be_id);
+	if (!sl_backend_usable(d->be, &f))
+		return -1;
+	d->vip_id = d->be->vip_id;
+	f.last_seen = now;
+	if (sl_is_tcp_close(pkt))
+		f.state = SLUICE_FLOW_CLOSING;
+	bpf_map_update_elem(&sl_flows, &pkt->key, &f, BPF_ANY);
+	bs = sl_be_stat(d->be_id);
+	if (bs)
+		bs->rescued++;
 	return 0;
 }
 
@@ -191,10 +215,14 @@ static __always_inline int sl_promote(struct sl_pkt *pkt,
 	return 0;
 }
 
-/* Flow map, then sl_new, then a new pick. Fills @d or returns a reason. */
+/*
+ * sl_flows (one lookup for an established flow), then, for VIP traffic
+ * only, sl_new, sl_pinned and a new pick. Fills @d or returns a reason.
+ */
 static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
 					     struct sl_decision *d)
 {
+	struct sluice_vip *vip;
 	struct sluice_flow *f;
 	__u32 now = sl_now();
 
@@ -212,23 +240,32 @@ static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
 		}
 		if (f->state == SLUICE_FLOW_CLOSING && sl_is_tcp_syn(pkt)) {
 			bpf_map_delete_elem(&sl_flows, &pkt->key);
-			return sl_new_flow(pkt, d, now, 0);
+			return sl_new_flow(pkt, d, now, NULL, 0);
 		}
-		return sl_new_flow(pkt, d, now, 1);
+		return sl_new_flow(pkt, d, now, NULL, 1);
 	}
+
+	/* Not established: only VIP traffic goes further. */
+	vip = sl_lookup_vip(&pkt->key);
+	if (!vip || (vip->flags & SLUICE_VIP_F_ADDR_ONLY))
+		return SLUICE_R_PASS_NOT_VIP;
 
 	f = bpf_map_lookup_elem(&sl_new, &pkt->key);
 	if (f) {
 		d->be_id = f->backend_id;
 		d->be = sl_backend(d->be_id);
 		if (!sl_backend_usable(d->be, f))
-			return sl_new_flow(pkt, d, now, 1);
+			return sl_new_flow(pkt, d, now, vip, 1);
 		d->vip_id = d->be->vip_id;
 		if (sl_is_tcp_syn(pkt))	/* SYN retransmit: same backend */
 			return 0;
 		return sl_promote(pkt, f, d, now);
 	}
-	return sl_new_flow(pkt, d, now, 0);
+
+	f = bpf_map_lookup_elem(&sl_pinned, &pkt->key);
+	if (f && !sl_is_tcp_syn(pkt) && !sl_rescue(pkt, f, d, now))
+		return 0;
+	return sl_new_flow(pkt, d, now, vip, 0);
 }
 
 /*

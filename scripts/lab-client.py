@@ -9,6 +9,10 @@ one JSON object with what it measured.
   streams --vip A [--port P] --count N --bytes B --seconds S [--ready FILE]
           N concurrent long downloads; every byte is checked against the
           server's deterministic pattern. Writes FILE once all are open.
+  idle    --vip A [--port P] --count N --ready FILE --go FILE [--max-seconds S]
+          N keep-alive connections: one request each, then quiet until FILE
+          "go" appears, then a second request on each: did it reach the
+          same backend, on the same connection?
   udp     --vip A [--port P] --flows N --packets M --interval I
           N UDP flows (one source port each), M request/replies per flow:
           does each flow keep its backend?
@@ -114,9 +118,55 @@ def cmd_streams(a):
         t.join(a.seconds + 60)
     outcomes = Counter(o for o, _ in res)
     backends = Counter(b for o, b in res if b)
+    by_backend = {}
+    for o, b in res:
+        by_backend.setdefault(b or "none", Counter())[o] += 1
     return {"count": a.count, "finished": len(res), "outcomes": dict(outcomes),
             "completed": outcomes.get("completed", 0), "backends": dict(backends),
+            "by_backend": {b: dict(c) for b, c in by_backend.items()},
             "seconds": round(time.time() - start, 2)}
+
+
+def cmd_idle(a):
+    conns, first, errors = [], [], Counter()
+    srcs = a.sources.split(",") if a.sources else [None]
+    for i in range(a.count):
+        c = SourceHTTPConnection(host_of(a.vip), a.port, srcs[i % len(srcs)], 10)
+        try:
+            c.request("GET", "/")
+            r = c.getresponse()
+            r.read()
+            conns.append(c)
+            first.append(r.getheader("X-Backend"))
+        except Exception as e:  # noqa: BLE001
+            errors["first:" + type(e).__name__] += 1
+    with open(a.ready, "w") as f:
+        f.write(f"{len(conns)}\n")
+    deadline = time.time() + a.max_seconds
+    while time.time() < deadline:
+        try:
+            with open(a.go) as f:
+                break
+        except FileNotFoundError:
+            time.sleep(0.1)
+    same, changed, by_backend = 0, 0, {}
+    for c, b in zip(conns, first):
+        try:
+            c.request("GET", "/")
+            r = c.getresponse()
+            r.read()
+            ok = r.getheader("X-Backend") == b
+            same += ok
+            changed += not ok
+            by_backend.setdefault(b, Counter())["same" if ok else "changed"] += 1
+        except Exception as e:  # noqa: BLE001
+            errors["second:" + type(e).__name__] += 1
+            by_backend.setdefault(b, Counter())["error"] += 1
+        finally:
+            c.close()
+    return {"count": a.count, "open": len(conns), "same_backend": same,
+            "changed": changed, "errors": dict(errors),
+            "by_backend": {k: dict(v) for k, v in by_backend.items()}}
 
 
 def one_udp_flow(a, idx, out, lock):
@@ -168,16 +218,22 @@ def main():
     s.add_argument("--seconds", type=float, default=5)
     s.add_argument("--seed", default="s")
     s.add_argument("--ready")
+    i = sub.add_parser("idle")
+    i.add_argument("--count", type=int, default=30)
+    i.add_argument("--ready", required=True)
+    i.add_argument("--go", required=True)
+    i.add_argument("--max-seconds", type=float, default=60)
     u = sub.add_parser("udp")
     u.add_argument("--flows", type=int, default=10)
     u.add_argument("--packets", type=int, default=5)
     u.add_argument("--interval", type=float, default=0.5)
-    for p in (g, s, u):
+    for p in (g, s, i, u):
         p.add_argument("--vip", required=True)
         p.add_argument("--port", type=int, default=53 if p is u else 80)
         p.add_argument("--sources")
     a = ap.parse_args()
-    result = {"get": cmd_get, "streams": cmd_streams, "udp": cmd_udp}[a.mode](a)
+    result = {"get": cmd_get, "streams": cmd_streams, "idle": cmd_idle,
+              "udp": cmd_udp}[a.mode](a)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
 

@@ -66,6 +66,15 @@ struct {
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 } sl_new SEC(".maps");
 
+/* Draining backends' flows, safe from eviction (abi.h). Written by sluiced. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SLUICE_PINNED_DEFAULT);
+	__type(key, struct sluice_flow_key);
+	__type(value, struct sluice_flow);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} sl_pinned SEC(".maps");
+
 /* The coarse clock sluiced advances (abi.h): a load, not a helper call. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

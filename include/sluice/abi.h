@@ -86,9 +86,16 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_backend) == 40, "backend size");
  * SLUICE_TOUCH_MS, expired and counted by sluiced's sweeper.
  *
  * sl_new: LRU_HASH, same key and value: flows seen once (a TCP SYN, a first
- * UDP datagram). A flow moves to sl_flows on its second packet (TCP: the
- * first that is not a bare SYN), so a flood of one-packet flows only churns
- * sl_new and never evicts established flows.
+ * UDP datagram, a mid-stream TCP packet without state). A flow moves to
+ * sl_flows on its second packet (TCP: the first that is not a bare SYN), so
+ * a flood of one-packet flows only churns sl_new and never evicts
+ * established flows.
+ *
+ * sl_pinned: HASH (not LRU), same key and value: the flows of draining
+ * backends, copied there by sluiced's sweeper. LRU eviction cannot touch
+ * them: a flow evicted from sl_flows is found here on its next packet and
+ * restored to its backend (counted as rescued), so a drain loses nothing
+ * to table pressure.
  */
 struct sluice_flow_key {
 	struct sluice_addr src;		/* client */
@@ -170,8 +177,10 @@ struct sluice_be_stats {
 	__u64 bytes;
 	__u64 new_flows;
 	__u64 closing;		/* flows marked closing by FIN/RST */
+	__u64 rescued;		/* evicted flows restored from sl_pinned */
+	__u64 pad;
 };
-SLUICE_STATIC_ASSERT(sizeof(struct sluice_be_stats) == 32, "be stats size");
+SLUICE_STATIC_ASSERT(sizeof(struct sluice_be_stats) == 48, "be stats size");
 
 /*
  * sl_reasons: PERCPU_ARRAY, enum-like SLUICE_R_* -> __u64 packets. Every
@@ -189,6 +198,7 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_be_stats) == 32, "be stats size");
 #define SLUICE_MAP_RINGS	"sl_rings"
 #define SLUICE_MAP_FLOWS	"sl_flows"
 #define SLUICE_MAP_NEW		"sl_new"
+#define SLUICE_MAP_PINNED	"sl_pinned"
 #define SLUICE_MAP_CLOCK	"sl_clock"
 #define SLUICE_MAP_CONFIG	"sl_config"
 #define SLUICE_MAP_VIP_STATS	"sl_vip_stats"

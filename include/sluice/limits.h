@@ -25,6 +25,8 @@
 #define SLUICE_FLOWS_MAX		(16U << 20)
 /* sl_new (flows seen once): sized for handshakes in flight, not sessions. */
 #define SLUICE_NEW_FLOWS_DEFAULT	(1U << 18)
+/* sl_pinned: flows of draining backends protected from LRU eviction. */
+#define SLUICE_PINNED_DEFAULT		(1U << 18)
 
 /* How often sluiced advances sl_clock, and how stale a flow's last_seen
  * may get before the datapath rewrites it: bounds writes to one per flow

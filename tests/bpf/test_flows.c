@@ -5,7 +5,9 @@
  * table is rebuilt without it (the datapath half of a drain); FIN/RST mark
  * a flow closing; a non-SYN miss is forwarded and counted.
  */
+#include <bpf/bpf.h>
 #include "../lib/bpftest.h"
+#include "sluice.skel.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -346,8 +348,9 @@ static void test_non_syn_miss(void **state)
 	__u32 be = pick(t, V4_TCP, &s);
 
 	send_to(t, "ACK without state", &s, PKT_TCP_ACK, be);
-	/* Evidently established: straight into sl_flows. */
-	check_flow(t, "ACK without state", &s, 'f', be, SLUICE_FLOW_OPEN);
+	/* One packet is not proof of a flow (an ACK flood is one packet per
+	 * tuple): it waits in sl_new, and the next packet promotes it. */
+	check_flow(t, "ACK without state", &s, 'n', be, SLUICE_FLOW_OPEN);
 	bt_vip_stats(t, &t->vips[V4_TCP], &vs);
 	BT_EQ("vip", "non_syn_miss", vs.non_syn_miss, 1);
 	BT_EQ("vip", "new_flows", vs.new_flows, 1);
@@ -356,9 +359,67 @@ static void test_non_syn_miss(void **state)
 	BT_EQ("backend", "new_flows", bs.new_flows, 1);
 
 	send_to(t, "next ACK", &s, PKT_TCP_ACK, be);
+	check_flow(t, "next ACK", &s, 'f', be, SLUICE_FLOW_OPEN);
 	bt_vip_stats(t, &t->vips[V4_TCP], &vs);
 	BT_EQ("vip after next ACK", "non_syn_miss", vs.non_syn_miss, 1);
 	BT_EQ("vip after next ACK", "new_flows", vs.new_flows, 1);
+	bt_assert_reasons_total(t);
+}
+
+/*
+ * Eviction during a drain: a draining backend's flow that LRU pressure
+ * pushed out of sl_flows is found in sl_pinned (where sluiced's sweeper
+ * copies draining flows) and restored to its backend, not re-balanced.
+ */
+static void test_evicted_draining_flow_rescued(void **state)
+{
+	struct bt *t = *state;
+	struct bt_vip *v = &t->vips[V4_TCP];
+	struct pkt_spec s = TCP4(.sport = 30700);
+	int pinned = bpf_map__fd(t->skel->maps.sl_pinned);
+	struct sluice_flow_key key;
+	struct sluice_flow f;
+	struct sluice_be_stats bs;
+	__u32 be = pick(t, V4_TCP, &s);
+
+	send_to(t, "SYN", &s, PKT_TCP_SYN, be);
+	send_to(t, "ACK", &s, PKT_TCP_ACK, be);
+	check_flow(t, "established", &s, 'f', be, SLUICE_FLOW_OPEN);
+	bt_vip_set_weight(t, v, bt_vip_be_index(v, be), 0);	/* drain */
+
+	/* The sweeper pins it; then the LRU evicts it. */
+	pkt_flow_key(&s, &key);
+	assert_int_equal(bt_flow_get(t, &key, &f), 0);
+	assert_int_equal(bpf_map_update_elem(pinned, &key, &f, BPF_ANY), 0);
+	assert_int_equal(bpf_map_delete_elem(t->maps.flows, &key), 0);
+	check_flow(t, "evicted", &s, '-', be, SLUICE_FLOW_OPEN);
+
+	send_to(t, "ACK after eviction", &s, PKT_TCP_ACK, be);
+	check_flow(t, "rescued", &s, 'f', be, SLUICE_FLOW_OPEN);
+	bt_be_stats(t, be, &bs);
+	BT_EQ("drained backend", "rescued", bs.rescued, 1);
+
+	/* A removed backend's pinned flow is not rescued: it re-balances. */
+	assert_int_equal(bpf_map_delete_elem(t->maps.flows, &key), 0);
+	{
+		struct sluice_backend b = *bt_backend(t, be);
+
+		b.flags = 0;
+		bt_backend_update(t, be, &b);
+	}
+	{
+		struct bt_result r;
+		struct pkt in;
+
+		s.tcp_flags = PKT_TCP_ACK;
+		s.seq++;
+		bt_run_spec(t, "ACK for a removed backend", &s, &in, &r);
+		bt_check_verdict("ACK for a removed backend", &r, XDP_TX, SLUICE_R_FWD_TX);
+		BT_TRUE("ACK for a removed backend", "not sent to the removed backend",
+			memcmp(r.out + 14 + 16, &bt_backend(t, be)->addr.addr[0], 4) != 0);
+	}
+	bt_be_stats(t, be, &bs);
+	BT_EQ("removed backend", "rescued", bs.rescued, 1);
 	bt_assert_reasons_total(t);
 }
 
@@ -458,6 +519,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_syn_after_close,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_non_syn_miss,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evicted_draining_flow_rescued,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_flow_v4,
 						setup, teardown),

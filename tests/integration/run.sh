@@ -42,6 +42,9 @@ ALL_TESTS=(
 	t_health_hang_bounded
 	t_health_all_down_fails_open
 	t_health_hundreds_at_1s
+	# flow-table pressure and loss accounting
+	t_syn_flood_spares_established
+	t_forced_eviction_counted_and_rescued
 )
 
 tests=("$@")

@@ -113,7 +113,7 @@ struct bt *bt_open(__u32 ring_size)
 	t->skel->rodata->cfg_hash_seed = BT_HASH_SEED;
 	check_ok("bt_open", "sl_maps_set_sizes",
 		 sl_maps_set_sizes(t->skel->obj, ring_size, BT_FLOWS,
-				   BT_NEW_FLOWS));
+				   BT_NEW_FLOWS, BT_NEW_FLOWS));
 	/* Verifier rejection lands here: a failure, never a skip. */
 	check_ok("bt_open", "sluice_bpf__load (verifier)",
 		 sluice_bpf__load(t->skel));

@@ -158,7 +158,7 @@ static const struct {
 } bad_lines[] = {
 	{ "", "missing command", NULL },
 	{ "-j", "missing command", NULL },
-	{ "frob", "unknown command \"frob\" (expected status, vip, backend)", NULL },
+	{ "frob", "unknown command \"frob\" (expected status, vip, backend, top)", NULL },
 	{ "backend", "backend: missing verb (expected add, del, drain, undrain, list)", NULL },
 	{ "vip frob", "unknown command \"vip frob\" (vip takes list, add, del)", NULL },
 	{ "-x status", "unknown option \"-x\"", NULL },
@@ -624,7 +624,7 @@ static void test_backend_table(void **state)
 		.reply = "{\"ok\":true,\"result\":["
 			 "{\"vip\":\"198.18.0.100:80/tcp\",\"backend\":\"198.18.1.10\",\"state\":\"active\","
 			 "\"health\":\"up\",\"weight\":100,\"flows\":1234,\"new_flows\":5,\"packets\":987654,"
-			 "\"bytes\":123456789},"
+			 "\"bytes\":123456789,\"lost\":0},"
 			 "{\"vip\":\"[fd00::100]:443/udp\",\"backend\":\"fd00::10\",\"state\":\"draining\","
 			 "\"health\":\"unknown\",\"weight\":0,\"flows\":7,\"new_flows\":0,\"packets\":0}"
 			 "]}",
@@ -634,15 +634,15 @@ static void test_backend_table(void **state)
 	(void)state;
 	assert_int_equal(run_line("backend list", &fk, &c), 0);
 	assert_string_equal(c.out,
-		"VIP                  BACKEND      STATE     HEALTH   WEIGHT  FLOWS  NEW_FLOWS  PACKETS      BYTES\n"
-		"198.18.0.100:80/tcp  198.18.1.10  active    up          100   1234          5   987654  123456789\n"
-		"[fd00::100]:443/udp  fd00::10     draining  unknown       0      7          0        0          -\n");
+		"VIP                  BACKEND      STATE     HEALTH   WEIGHT  FLOWS  NEW_FLOWS  PACKETS      BYTES  LOST\n"
+		"198.18.0.100:80/tcp  198.18.1.10  active    up          100   1234          5   987654  123456789     0\n"
+		"[fd00::100]:443/udp  fd00::10     draining  unknown       0      7          0        0          -     -\n");
 	capture_free(&c);
 
 	fk.reply = "{\"ok\":true,\"result\":[]}";
 	assert_int_equal(run_line("backend list", &fk, &c), 0);
 	assert_string_equal(c.out,
-		"VIP  BACKEND  STATE  HEALTH  WEIGHT  FLOWS  NEW_FLOWS  PACKETS  BYTES\n");
+		"VIP  BACKEND  STATE  HEALTH  WEIGHT  FLOWS  NEW_FLOWS  PACKETS  BYTES  LOST\n");
 	capture_free(&c);
 }
 

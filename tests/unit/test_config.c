@@ -316,7 +316,7 @@ static const struct {
 	  "maglev, drain, control, metrics, paths, vips)" },
 	{ IF0 "flows:\n  tabel_size: 2048\n", -EINVAL,
 	  "sluiced.yaml:3:3: flows.tabel_size: unknown key (allowed: table_size, tcp_idle_timeout, "
-	  "udp_idle_timeout, close_grace, sweep_interval)" },
+	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, pinned_table_size)" },
 	{ IF0 "encap:\n  source_v5: 198.18.0.1\n", -EINVAL,
 	  "sluiced.yaml:3:3: encap.source_v5: unknown key (allowed: source_v4, source_v6)" },
 	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
@@ -352,7 +352,7 @@ static const struct {
 	  "sluiced.yaml:3:14: encap.source_v6: \"::\" is not a unicast address" },
 	/* flows */
 	{ IF0 "flows: [1, 2]\n", -EINVAL, "sluiced.yaml:2:9: flows: expected a mapping (keys: table_size, tcp_idle_timeout, "
-	  "udp_idle_timeout, close_grace, sweep_interval), got a list" },
+	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, pinned_table_size), got a list" },
 	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n      - 198.18.1.10\n",
 	  -EINVAL,
 	  "sluiced.yaml:6:9: vips[0].backends[0]: expected a mapping (keys: address, weight, health_check), "

@@ -370,6 +370,7 @@ void sl_cli_print_backend_list(const struct sl_cli_io *io,
 		{ "NEW_FLOWS", "new_flows", SL_COL_NUM },
 		{ "PACKETS", "packets", SL_COL_NUM },
 		{ "BYTES", "bytes", SL_COL_NUM },
+		{ "LOST", "lost", SL_COL_NUM },
 	};
 
 	(void)cmd;

@@ -504,9 +504,9 @@ static int parse_flows(struct ctx *c, const struct yval *v)
 {
 	static const char *const keys[] = {
 		"table_size", "tcp_idle_timeout", "udp_idle_timeout", "close_grace",
-		"sweep_interval",
+		"sweep_interval", "new_table_size", "pinned_table_size",
 	};
-	enum { F_SIZE, F_TCP, F_UDP, F_GRACE, F_SWEEP };
+	enum { F_SIZE, F_TCP, F_UDP, F_GRACE, F_SWEEP, F_NEW, F_PINNED };
 	struct sl_config *cfg = c->cfg;
 	struct yval f[ARRAY_SIZE(keys)];
 	char g[SL_DURATION_STR_MAX], u[SL_DURATION_STR_MAX];
@@ -516,6 +516,12 @@ static int parse_flows(struct ctx *c, const struct yval *v)
 	if (!ret && present(&f[F_SIZE]))
 		ret = get_u32(c, &f[F_SIZE], SL_CFG_FLOWS_MIN, SLUICE_FLOWS_MAX,
 			      &cfg->flow_table_size);
+	if (!ret && present(&f[F_NEW]))
+		ret = get_u32(c, &f[F_NEW], SL_CFG_FLOWS_MIN, SLUICE_FLOWS_MAX,
+			      &cfg->new_table_size);
+	if (!ret && present(&f[F_PINNED]))
+		ret = get_u32(c, &f[F_PINNED], SL_CFG_FLOWS_MIN, SLUICE_FLOWS_MAX,
+			      &cfg->pinned_table_size);
 	if (!ret && present(&f[F_TCP]))
 		ret = get_duration(c, &f[F_TCP], 1, SL_CFG_TIMEOUT_MAX_MS,
 				   &cfg->tcp_idle_timeout_ms);
@@ -926,6 +932,8 @@ void sl_config_defaults(struct sl_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	strcpy(cfg->instance, SL_CFG_DEF_INSTANCE);
 	cfg->flow_table_size = SLUICE_FLOWS_DEFAULT;
+	cfg->new_table_size = SLUICE_NEW_FLOWS_DEFAULT;
+	cfg->pinned_table_size = SLUICE_PINNED_DEFAULT;
 	cfg->tcp_idle_timeout_ms = SL_CFG_DEF_TCP_IDLE_MS;
 	cfg->udp_idle_timeout_ms = SL_CFG_DEF_UDP_IDLE_MS;
 	cfg->close_grace_ms = SL_CFG_DEF_CLOSE_GRACE_MS;

@@ -76,6 +76,8 @@ struct sl_config {
 
 	/* flows */
 	__u32 flow_table_size;
+	__u32 new_table_size;		/* sl_new: flows seen once */
+	__u32 pinned_table_size;	/* sl_pinned: draining flows kept from eviction */
 	__u64 tcp_idle_timeout_ms;
 	__u64 udp_idle_timeout_ms;
 	__u64 close_grace_ms;

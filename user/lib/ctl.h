@@ -27,9 +27,9 @@
  *                     [{vip, backend, state, flows, deadline_unix_ms}]
  *   backend.undrain   vip (optional), backend; [{vip, backend, state}]
  *   backend.list      vip (optional); [{vip, backend, state, health,
- *                     weight, flows, new_flows, packets, bytes}]
+ *                     weight, flows, new_flows, packets, bytes, lost}]
  *   backend.status    vip (optional), backend; [{vip, backend, state, health,
- *                     health_reason, health_check, flows, timed_out, flows_left,
+ *                     health_reason, health_check, flows, timed_out, flows_left, lost, evicted,
  *                     drain_started_unix_ms, deadline_unix_ms}]
  *
  * VIPs are "ADDR:PORT/tcp|udp" ("[ADDR]:PORT/..." for IPv6), backends are

@@ -23,7 +23,7 @@ static int map_fd(struct bpf_object *obj, const char *name)
 }
 
 int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size,
-		      __u32 flows, __u32 new_flows)
+		      __u32 flows, __u32 new_flows, __u32 pinned)
 {
 	struct bpf_map *rings, *map;
 	int err, tmpl;
@@ -54,7 +54,13 @@ int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size,
 	map = bpf_object__find_map_by_name(obj, SLUICE_MAP_NEW);
 	if (!map)
 		return -ENOENT;
-	return bpf_map__set_max_entries(map, new_flows);
+	err = bpf_map__set_max_entries(map, new_flows);
+	if (err)
+		return err;
+	map = bpf_object__find_map_by_name(obj, SLUICE_MAP_PINNED);
+	if (!map)
+		return -ENOENT;
+	return bpf_map__set_max_entries(map, pinned);
 }
 
 int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
@@ -65,6 +71,7 @@ int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
 		{ &m->rings, SLUICE_MAP_RINGS },
 		{ &m->flows, SLUICE_MAP_FLOWS },
 		{ &m->new_flows, SLUICE_MAP_NEW },
+		{ &m->pinned, SLUICE_MAP_PINNED },
 		{ &m->clock, SLUICE_MAP_CLOCK },
 		{ &m->config, SLUICE_MAP_CONFIG },
 		{ &m->vip_stats, SLUICE_MAP_VIP_STATS },

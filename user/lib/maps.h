@@ -17,6 +17,7 @@ struct sl_maps {
 	int rings;
 	int flows;
 	int new_flows;
+	int pinned;
 	int clock;
 	int config;
 	int vip_stats;
@@ -33,7 +34,7 @@ void sl_maps_close(struct sl_maps *m);
 
 /* Size the ring template and flow tables before load. */
 int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size,
-		      __u32 flows, __u32 new_flows);
+		      __u32 flows, __u32 new_flows, __u32 pinned);
 
 int sl_vip_get(const struct sl_maps *m, const struct sluice_vip_key *key,
 	       struct sluice_vip *vip);

@@ -62,6 +62,7 @@ static json_object *be_to_json(const struct sl_be *be)
 			       json_object_new_uint64(be->drain_deadline));
 	json_object_object_add(o, "timed_out", json_object_new_boolean(be->timed_out));
 	json_object_object_add(o, "flows_left", json_object_new_uint64(be->flows_left));
+	json_object_object_add(o, "lost", json_object_new_uint64(be->lost));
 	return o;
 }
 
@@ -206,6 +207,8 @@ static int load_be(struct loader *l, json_object *o, struct sl_be *be)
 		be->timed_out = json_object_get_boolean(v);
 	if (json_object_object_get_ex(o, "flows_left", &v))
 		be->flows_left = json_object_get_uint64(v);
+	if (json_object_object_get_ex(o, "lost", &v))
+		be->lost = json_object_get_uint64(v);
 	return 0;
 }
 

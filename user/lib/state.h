@@ -44,6 +44,7 @@ struct sl_be {
 	__u64 drain_deadline;		/* unix ms */
 	bool timed_out;			/* drained by deadline, not by count */
 	__u64 flows_left;		/* live flows when the deadline passed */
+	__u64 lost;			/* flows lost while draining (sweep.h) */
 	/* Runtime only (not persisted). */
 	int health;			/* enum sl_health */
 	__u64 flows;			/* live flows at the last sweep */
@@ -51,6 +52,7 @@ struct sl_be {
 	__u64 health_latency_us;	/* duration of the last check */
 	__u64 checks_ok, checks_failed;	/* since the daemon started */
 	__u32 ok_streak, fail_streak;	/* rise/fall progress */
+	__u64 evicted;			/* draining flows evicted, kept pinned */
 	struct sl_health_cfg hc;	/* effective check (from config) */
 };
 

@@ -68,12 +68,58 @@ struct sweep_buf {
 	struct sluice_flow vals[SWEEP_BATCH];
 };
 
-static int sweep_map(int fd, bool in_new, __u32 now,
-		     const struct sl_sweep_cfg *cfg, const struct sl_resume *rs,
-		     struct sl_sweep_result *res, struct sweep_buf *b)
+/* What one walk needs besides the map it walks. */
+struct walk {
+	const struct sl_maps *m;
+	const struct sl_sweep_cfg *cfg;
+	const struct sl_resume *rs;
+	const bool *draining;
+	struct sl_sweep_result *res;
+	__u32 now;
+};
+
+static bool is_draining(const struct walk *w, __u32 id)
+{
+	return w->draining && id < SLUICE_MAX_BACKENDS && w->draining[id];
+}
+
+/* An open TCP flow whose state goes away was not finished: a loss. */
+static bool open_tcp(const struct sluice_flow_key *k, const struct sluice_flow *f)
+{
+	return k->proto == IPPROTO_TCP && f->state == SLUICE_FLOW_OPEN;
+}
+
+/* One live entry of sl_flows or sl_new: expire it, or count and pin it. */
+static void visit(struct walk *w, bool in_new, const struct sluice_flow_key *k,
+		  const struct sluice_flow *f, __u64 *kept)
+{
+	int fd = in_new ? w->m->new_flows : w->m->flows;
+	__u32 be = f->backend_id;
+
+	if (sl_flow_expired(k, f, in_new, w->now, w->cfg, w->rs) &&
+	    expire_one(fd, k, f) == 1) {
+		w->res->expired++;
+		if (is_draining(w, be)) {
+			bpf_map_delete_elem(w->m->pinned, k);
+			if (!in_new && open_tcp(k, f))
+				w->res->lost[be]++;
+		}
+		return;
+	}
+	(*kept)++;
+	if (be < SLUICE_MAX_BACKENDS)
+		w->res->flows[be]++;
+	/* Keep a current copy of a draining flow out of LRU's reach. */
+	if (!in_new && is_draining(w, be) &&
+	    bpf_map_update_elem(w->m->pinned, k, f, BPF_ANY))
+		w->res->unprotected++;
+}
+
+static int sweep_map(struct walk *w, bool in_new, struct sweep_buf *b)
 {
 	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u64 token = 0, *kept = in_new ? &res->new_entries : &res->entries;
+	int fd = in_new ? w->m->new_flows : w->m->flows;
+	__u64 token = 0, *kept = in_new ? &w->res->new_entries : &w->res->entries;
 	bool first = true, done = false;
 	__u32 i, count;
 	int rc;
@@ -86,36 +132,95 @@ static int sweep_map(int fd, bool in_new, __u32 now,
 			return -errno;
 		done = rc < 0;	/* ENOENT: this was the last batch */
 		first = false;
-		for (i = 0; i < count; i++) {
-			const struct sluice_flow *f = &b->vals[i];
+		for (i = 0; i < count; i++)
+			visit(w, in_new, &b->keys[i], &b->vals[i], kept);
+	}
+	return 0;
+}
 
-			if (sl_flow_expired(&b->keys[i], f, in_new, now, cfg, rs) &&
-			    expire_one(fd, &b->keys[i], f) == 1) {
-				res->expired++;
-				continue;
-			}
-			(*kept)++;
-			if (f->backend_id < SLUICE_MAX_BACKENDS)
-				res->flows[f->backend_id]++;
+#define PINNED_EVICTED	1	/* sluice_flow.pad[0] in sl_pinned: counted once */
+
+/*
+ * One sl_pinned entry. Its flow is either still live (already counted by
+ * the walk of sl_flows/sl_new), moved to another backend (lost), or evicted
+ * from every table: then the pinned copy is the flow, live until its idle
+ * timeout, and its next packet will restore it.
+ */
+static bool visit_pinned(struct walk *w, const struct sluice_flow_key *k,
+			 struct sluice_flow *pf)
+{
+	struct sluice_flow live;
+	__u32 be = pf->backend_id;
+
+	if (!is_draining(w, be))
+		return false;	/* drain over: unpin */
+	if (!bpf_map_lookup_elem(w->m->flows, k, &live) ||
+	    !bpf_map_lookup_elem(w->m->new_flows, k, &live)) {
+		if (live.backend_id == be && live.epoch == pf->epoch)
+			return true;
+		w->res->lost[be]++;	/* moved to another backend */
+		return false;
+	}
+	if (sl_flow_expired(k, pf, false, w->now, w->cfg, w->rs)) {
+		if (open_tcp(k, pf))
+			w->res->lost[be]++;
+		return false;
+	}
+	w->res->flows[be]++;
+	if (!(pf->pad[0] & PINNED_EVICTED)) {
+		w->res->evicted[be]++;
+		pf->pad[0] |= PINNED_EVICTED;
+		bpf_map_update_elem(w->m->pinned, k, pf, BPF_EXIST);
+	}
+	return true;
+}
+
+static int sweep_pinned(struct walk *w, struct sweep_buf *b)
+{
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	bool first = true, done = false;
+	__u64 token = 0;
+	__u32 i, count;
+	int rc;
+
+	while (!done) {
+		count = SWEEP_BATCH;
+		rc = bpf_map_lookup_batch(w->m->pinned, first ? NULL : &token, &token,
+					  b->keys, b->vals, &count, &opts);
+		if (rc < 0 && errno != ENOENT)
+			return -errno;
+		done = rc < 0;
+		first = false;
+		for (i = 0; i < count; i++) {
+			if (visit_pinned(w, &b->keys[i], &b->vals[i]))
+				w->res->pinned_entries++;
+			else
+				bpf_map_delete_elem(w->m->pinned, &b->keys[i]);
 		}
 	}
 	return 0;
 }
 
 int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
-	     const struct sl_resume *rs, struct sl_sweep_result *res)
+	     const struct sl_resume *rs, const bool *draining,
+	     struct sl_sweep_result *res)
 {
 	struct sweep_buf *b = malloc(sizeof(*b));
+	struct walk w = {
+		.m = m, .cfg = cfg, .rs = rs, .draining = draining, .res = res,
+	};
 	__u64 start = now_us();
-	__u32 now = sl_clock_get(m);
 	int rc;
 
 	if (!b)
 		return -ENOMEM;
 	memset(res, 0, sizeof(*res));
-	rc = sweep_map(m->flows, false, now, cfg, rs, res, b);
+	w.now = sl_clock_get(m);
+	rc = sweep_map(&w, false, b);
 	if (!rc)
-		rc = sweep_map(m->new_flows, true, now, cfg, rs, res, b);
+		rc = sweep_map(&w, true, b);
+	if (!rc && m->pinned > 0)
+		rc = sweep_pinned(&w, b);
 	free(b);
 	res->duration_us = now_us() - start;
 	return rc;

@@ -34,18 +34,35 @@ struct sl_resume {
 
 struct sl_sweep_result {
 	__u64 flows[SLUICE_MAX_BACKENDS];	/* live flows per backend id */
+	/* Draining backends only, this sweep: */
+	__u64 evicted[SLUICE_MAX_BACKENDS];	/* pushed out of sl_flows, kept in sl_pinned */
+	__u64 lost[SLUICE_MAX_BACKENDS];	/* state gone before the flow closed */
 	__u64 entries;				/* sl_flows entries kept */
 	__u64 new_entries;			/* sl_new entries kept */
+	__u64 pinned_entries;			/* sl_pinned entries kept */
+	__u64 unprotected;			/* draining flows sl_pinned had no room for */
 	__u64 expired;				/* entries deleted this sweep */
 	__u64 duration_us;
 };
+
+/*
+ * Flows lost while draining, per backend (README "Losing nothing"):
+ *  - an open TCP flow expired by idle timeout (the client may still use it);
+ *  - a flow moved to another backend (its backend was removed or released);
+ *  - a flow that vanished from every table (evicted before it was pinned,
+ *    or sl_pinned full).
+ * A flow evicted from sl_flows but pinned is not lost: its next packet
+ * restores it (the datapath counts it as rescued).
+ */
 
 /* Is this flow over its timeout at @now? (pure; unit-tested) */
 bool sl_flow_expired(const struct sluice_flow_key *key,
 		     const struct sluice_flow *f, bool in_new, __u32 now,
 		     const struct sl_sweep_cfg *cfg, const struct sl_resume *rs);
 
+/* @draining[id]: backend id is draining (its flows get pinned). */
 int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
-	     const struct sl_resume *rs, struct sl_sweep_result *res);
+	     const struct sl_resume *rs, const bool *draining,
+	     struct sl_sweep_result *res);
 
 #endif /* SLUICE_SWEEP_H */

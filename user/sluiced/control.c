@@ -162,14 +162,19 @@ static json_object *be_row(struct sl_daemon *d, const struct sl_vip *v,
 	json_object_object_add(o, "new_flows", json_object_new_uint64(s.new_flows));
 	json_object_object_add(o, "packets", json_object_new_uint64(s.packets));
 	json_object_object_add(o, "bytes", json_object_new_uint64(s.bytes));
+	json_object_object_add(o, "lost", json_object_new_uint64(b->lost));
 	return o;
 }
 
-static json_object *be_status_row(const struct sl_vip *v, const struct sl_be *b)
+static json_object *be_status_row(struct sl_daemon *d, const struct sl_vip *v,
+				  const struct sl_be *b)
 {
 	json_object *o = json_object_new_object();
 	char vs[SL_VIP_STR_MAX], bs[SL_ADDR_STR_MAX];
+	struct sluice_be_stats s;
 
+	memset(&s, 0, sizeof(s));
+	sl_be_stats_read(&d->maps, b->id, &s);
 	fmt_vip(v, vs);
 	fmt_be(b, bs);
 	json_object_object_add(o, "vip", json_object_new_string(vs));
@@ -181,6 +186,9 @@ static json_object *be_status_row(const struct sl_vip *v, const struct sl_be *b)
 	json_object_object_add(o, "health_check", json_object_new_string(sl_health_type_name(b->hc.type)));
 	json_object_object_add(o, "timed_out", json_object_new_boolean(b->timed_out));
 	json_object_object_add(o, "flows_left", json_object_new_uint64(b->flows_left));
+	json_object_object_add(o, "lost", json_object_new_uint64(b->lost));
+	json_object_object_add(o, "evicted", json_object_new_uint64(b->evicted));
+	json_object_object_add(o, "rescued", json_object_new_uint64(s.rescued));
 	json_object_object_add(o, "drain_started_unix_ms", json_object_new_uint64(b->drain_started));
 	json_object_object_add(o, "deadline_unix_ms", json_object_new_uint64(b->drain_deadline));
 	return o;
@@ -470,7 +478,7 @@ static json_object *status_rows(struct sl_daemon *d, const struct op_arg *a)
 
 		if (!b || (!a->all_vips && memcmp(&v->spec, &a->vip, sizeof(a->vip))))
 			continue;
-		json_object_array_add(arr, be_status_row(v, b));
+		json_object_array_add(arr, be_status_row(d, v, b));
 	}
 	return arr;
 }

@@ -84,7 +84,8 @@ struct sl_daemon {
 
 	pthread_t clock_thr, sweep_thr;
 	volatile bool stop;
-	pthread_mutex_t lock;		/* guards sweep_out */
+	pthread_mutex_t lock;		/* guards sweep_out, draining */
+	bool draining[SLUICE_MAX_BACKENDS];	/* ids whose flows get pinned */
 	struct sl_sweep_result *sweep_out;	/* latest, from the sweeper */
 	struct sl_sweep_result *sweep_last;	/* consumed by the main thread */
 	struct sl_sweep_cfg sweep_cfg;

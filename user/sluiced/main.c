@@ -121,7 +121,8 @@ static int check_pinned_sizes(struct sl_daemon *d)
 {
 	struct { const char *name; __u32 want; } tab[] = {
 		{ SLUICE_MAP_FLOWS, d->cfg.flow_table_size },
-		{ SLUICE_MAP_NEW, SLUICE_NEW_FLOWS_DEFAULT },
+		{ SLUICE_MAP_NEW, d->cfg.new_table_size },
+		{ SLUICE_MAP_PINNED, d->cfg.pinned_table_size },
 	};
 	struct sluice_config pc;
 	char path[4200];
@@ -142,7 +143,7 @@ static int check_pinned_sizes(struct sl_daemon *d)
 		    info.max_entries != tab[i].want) {
 			sl_log("pinned map %s has %u entries but the config asks for %u",
 			       path, info.max_entries, tab[i].want);
-			sl_log("hint: set flows.table_size back to %u, or run sluiced --detach "
+			sl_log("hint: set the flows.*table_size back to %u, or run sluiced --detach "
 			       "to start afresh (established flows are lost)", info.max_entries);
 			close(fd);
 			return -EINVAL;
@@ -194,7 +195,8 @@ static int load_bpf(struct sl_daemon *d)
 	d->skel->rodata->cfg_ring_size = d->cfg.maglev_table_size;
 	d->skel->rodata->cfg_hash_seed = d->cfg.maglev_seed;
 	rc = sl_maps_set_sizes(d->skel->obj, d->cfg.maglev_table_size,
-			       d->cfg.flow_table_size, SLUICE_NEW_FLOWS_DEFAULT);
+			       d->cfg.flow_table_size, d->cfg.new_table_size,
+			       d->cfg.pinned_table_size);
 	if (!rc)
 		rc = set_pins(d);
 	if (!rc)
@@ -277,10 +279,27 @@ static int load_state(struct sl_daemon *d)
 	return 0;
 }
 
+/* Tell the sweeper which backend ids are draining (their flows get pinned). */
+static void publish_draining(struct sl_daemon *d)
+{
+	static bool next[SLUICE_MAX_BACKENDS];
+	size_t i, j;
+
+	memset(next, 0, sizeof(next));
+	for (i = 0; i < d->st.n_vips; i++)
+		for (j = 0; j < d->st.vips[i].n_bes; j++)
+			if (d->st.vips[i].bes[j].state == SL_BE_DRAINING)
+				next[d->st.vips[i].bes[j].id] = true;
+	pthread_mutex_lock(&d->lock);
+	memcpy(d->draining, next, sizeof(next));
+	pthread_mutex_unlock(&d->lock);
+}
+
 void sl_snapshot_publish(struct sl_daemon *d)
 {
 	struct sl_state copy;
 
+	publish_draining(d);
 	if (sl_state_copy(&copy, &d->st))
 		return;		/* keep the previous snapshot */
 	pthread_mutex_lock(&d->snap_lock);
@@ -289,7 +308,7 @@ void sl_snapshot_publish(struct sl_daemon *d)
 	d->snap.flow_entries = d->sweep_last->entries;
 	d->snap.new_entries = d->sweep_last->new_entries;
 	d->snap.flow_capacity = d->cfg.flow_table_size;
-	d->snap.new_capacity = SLUICE_NEW_FLOWS_DEFAULT;
+	d->snap.new_capacity = d->cfg.new_table_size;
 	d->snap.sweep_duration_us = d->sweep_last->duration_us;
 	d->snap.sweeps = d->sweeps;
 	d->snap.expired_total = d->expired_total;
@@ -351,11 +370,15 @@ static void *sweep_main(void *arg)
 {
 	struct sl_daemon *d = arg;
 	struct sl_sweep_result *res = malloc(sizeof(*res));
+	static bool draining[SLUICE_MAX_BACKENDS];
 	__u64 one = 1;
 	int rc;
 
 	while (res && !d->stop) {
-		rc = sl_sweep(&d->maps, &d->sweep_cfg, &d->resume, res);
+		pthread_mutex_lock(&d->lock);
+		memcpy(draining, d->draining, sizeof(draining));
+		pthread_mutex_unlock(&d->lock);
+		rc = sl_sweep(&d->maps, &d->sweep_cfg, &d->resume, draining, res);
 		pthread_mutex_lock(&d->lock);
 		d->sweep_err = rc;
 		if (!rc)
@@ -369,9 +392,40 @@ static void *sweep_main(void *arg)
 	return NULL;
 }
 
+/* Add this sweep's evictions and losses to each backend; true on a loss. */
+static bool account_losses(struct sl_daemon *d)
+{
+	const struct sl_sweep_result *r = d->sweep_last;
+	bool lost = false;
+	size_t i, j;
+
+	for (i = 0; i < d->st.n_vips; i++) {
+		for (j = 0; j < d->st.vips[i].n_bes; j++) {
+			struct sl_be *b = &d->st.vips[i].bes[j];
+			char vs[SL_VIP_STR_MAX], bs[SL_ADDR_STR_MAX];
+
+			b->evicted += r->evicted[b->id];
+			if (!r->lost[b->id])
+				continue;
+			b->lost += r->lost[b->id];
+			lost = true;
+			sl_format_vip(&d->st.vips[i].spec, vs, sizeof(vs));
+			sl_format_addr(&b->addr, b->family, bs, sizeof(bs));
+			sl_log("backend %s on %s: %llu flow(s) lost while draining (%llu in all)",
+			       bs, vs, (unsigned long long)r->lost[b->id],
+			       (unsigned long long)b->lost);
+		}
+	}
+	if (r->unprotected)
+		sl_log("sl_pinned is full: %llu draining flows unprotected from eviction "
+		       "(raise flows.pinned_table_size)", (unsigned long long)r->unprotected);
+	return lost;
+}
+
 /* A sweep finished: take its counts, decide drains, refresh next hops. */
 static void on_sweep(struct sl_daemon *d)
 {
+	bool changed_losses = false;
 	char err[512];
 	__u64 n;
 	int changed, rc;
@@ -390,9 +444,11 @@ static void on_sweep(struct sl_daemon *d)
 	}
 	d->sweeps++;
 	d->expired_total += d->sweep_last->expired;
+	if (account_losses(d))
+		changed_losses = true;
 	changed = sl_state_update_flows(&d->st, d->sweep_last->flows,
 					SLUICE_MAX_BACKENDS, sl_unix_ms());
-	if (changed) {
+	if (changed || changed_losses) {
 		for (i = 0; i < d->st.n_vips; i++) {
 			for (j = 0; j < d->st.vips[i].n_bes; j++) {
 				struct sl_be *b = &d->st.vips[i].bes[j];
@@ -407,7 +463,8 @@ static void on_sweep(struct sl_daemon *d)
 						 bs, vs, (unsigned long long)b->flows_left);
 			}
 		}
-		sl_log("%d backend(s) finished draining", changed);
+		if (changed)
+			sl_log("%d backend(s) finished draining", changed);
 		if (sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, sizeof(err)))
 			sl_log("%s", err);
 	}
