@@ -6,6 +6,7 @@
 # (plus whatever the test adds); IT_VIPS overrides the vips: section.
 it_setup() {
 	lab_up || return 1
+	[[ -n ${IT_LABFILE:-} ]] && echo "$LAB_P $LAB_DIR" >"$IT_LABFILE"
 	lab_config >"$LAB_DIR/sluiced.yaml" <<EOF
 ${IT_VIPS:-$(it_default_vips)}
 EOF

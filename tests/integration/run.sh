@@ -42,6 +42,7 @@ ALL_TESTS=(
 	t_health_hang_bounded
 	t_health_all_down_fails_open
 	t_health_hundreds_at_1s
+	t_health_release_rebalances
 	# flow-table pressure and loss accounting
 	t_syn_flood_spares_established
 	t_forced_eviction_counted_and_rescued
@@ -50,11 +51,48 @@ ALL_TESTS=(
 tests=("$@")
 [[ ${#tests[@]} -eq 0 ]] && tests=("${ALL_TESTS[@]}")
 
+IT_TIMEOUT=${IT_TIMEOUT:-240}
+
+# Our own descendants of @1, deepest first (by PID, never by name).
+descendants() {
+	local c
+	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		descendants "$c"
+		echo "$c"
+	done
+}
+
+# Run one test in a subshell with a watchdog: a hung test is killed after
+# IT_TIMEOUT seconds and its lab removed, so it can never wedge the suite.
+run_one() {
+	local t=$1 log=$2 pid rc waited=0
+	export IT_LABFILE=/tmp/sluice-it-$t.lab
+	rm -f "$IT_LABFILE"
+	( set +e; it_setup && "$t"; rc=$?; it_teardown; exit $rc ) >"$log" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		if ((waited >= IT_TIMEOUT * 10)); then
+			echo "TIMEOUT: killed after ${IT_TIMEOUT}s" >>"$log"
+			kill $(descendants "$pid") "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			[[ -s $IT_LABFILE ]] && lab_down "$(cut -d' ' -f1 "$IT_LABFILE")"
+			rm -f "$IT_LABFILE"
+			return 124
+		fi
+		sleep 0.1
+		waited=$((waited + 1))
+	done
+	wait "$pid"
+	rc=$?
+	rm -f "$IT_LABFILE"
+	return $rc
+}
+
 n=0
 for t in "${tests[@]}"; do
 	n=$((n + 1))
 	start=$(date +%s)
-	( set +e; it_setup && "$t"; rc=$?; it_teardown; exit $rc ) >"/tmp/sluice-it-$t.log" 2>&1
+	run_one "$t" "/tmp/sluice-it-$t.log"
 	rc=$?
 	secs=$(($(date +%s) - start))
 	case $rc in

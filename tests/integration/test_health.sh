@@ -160,3 +160,32 @@ t_health_hundreds_at_1s() {
 	assert_eq "requests served by the real backends" 0 \
 		"$(lab_client get --vip "$LAB_VIP4" --count 30 | json - "j['errors']")"
 }
+
+# on_down: release — connections pinned to a backend that goes down are
+# re-balanced on their next packet (keep, the default, leaves them).
+t_health_release_rebalances() {
+	HC_EXTRA="" hc_setup || return 1
+	lab_sluiced_stop TERM
+	sed -i 's/      fall: 2/      fall: 2\n      on_down: release/' "$LAB_DIR/sluiced.yaml.vips"
+	lab_config <"$LAB_DIR/sluiced.yaml.vips" >"$LAB_DIR/sluiced.yaml"
+	lab_sluiced_start || return 1
+	it_wait_for 5 up hc_health "$(lab_be4 2)" || return 1
+	lab_client idle --vip "$LAB_VIP4" --count 30 --ready "$LAB_DIR/idle.ready" \
+		--go "$LAB_DIR/idle.go" --sources 198.18.10.2,198.18.10.3 >"$LAB_DIR/idle.json" &
+	local pid=$! out on_be2
+	it_wait_for 20 30 cat "$LAB_DIR/idle.ready" || return 1
+	lab_ns cli curl -s "http://$(lab_be4 2)/admin/health?status=503" >/dev/null
+	it_wait_for 4 down hc_health "$(lab_be4 2)" || return 1
+	touch "$LAB_DIR/idle.go"
+	wait "$pid"
+	out=$(cat "$LAB_DIR/idle.json")
+	echo "second request on each idle connection: $out"
+	on_be2=$(echo "$out" | json - "sum(j['by_backend'].get('be2', {}).values())")
+	assert_ge "connections on be2" "$on_be2" 1 || return 1
+	# Released: their next packet went to another backend, which resets
+	# the connection it does not know (the trade-off the README explains).
+	assert_eq "be2 connections still answered by be2" 0 \
+		"$(echo "$out" | json - "j['by_backend'].get('be2', {}).get('same', 0)")" || return 1
+	assert_eq "other connections undisturbed" "$((30 - on_be2))" \
+		"$(echo "$out" | json - "sum(v.get('same', 0) for k, v in j['by_backend'].items() if k != 'be2')")"
+}
