@@ -15,6 +15,8 @@ PACKAGES=(
 	iputils-ping
 	# monitoring tests: prometheus and promtool (tests/integration/test_metrics.sh)
 	prometheus
+	# make bench: the L4 proxies it compares against, and the HTTP load tool
+	nginx-light libnginx-mod-stream haproxy wrk
 )
 
 missing=()
@@ -33,5 +35,12 @@ fi
 
 echo "install-deps: installing ${missing[*]:-nothing new (refreshing)}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# nginx and haproxy must not start as system services listening on the
+# host: make bench runs its own instances inside lab namespaces.
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 0755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null

@@ -46,6 +46,10 @@ ALL_TESTS=(
 	# flow-table pressure and loss accounting
 	t_syn_flood_spares_established
 	t_forced_eviction_counted_and_rescued
+	# monitoring
+	t_metrics_scrape_promtool
+	t_metrics_alert_rules
+	t_metrics_prometheus_drain
 )
 
 tests=("$@")

@@ -89,6 +89,16 @@ const struct sl_cli_verb sl_cli_verbs[] = {
 		.what_all = "list backends",
 		.usage = "backend list [VIP]",
 		.summary = "list backends with state, health, weight and traffic",
+	}, {
+		/* Polls vip.list, backend.list and backend.status itself. */
+		.object = "top", .cmd = "backend.list",
+		.min_args = 0, .max_args = 1, .arg_names = args_vip,
+		.opts = SL_CLI_OPT_INTERVAL | SL_CLI_OPT_COUNT,
+		.run = sl_cli_run_top,
+		.what = "show the live view of {V}",
+		.what_all = "show the live view",
+		.usage = "top [VIP] [--interval DURATION] [--count N]",
+		.summary = "live view of VIPs and backends: flows, rates per second, drains",
 	},
 };
 const size_t sl_cli_n_verbs = ARRAY_SIZE(sl_cli_verbs);
@@ -144,6 +154,8 @@ static const char *opts_list(unsigned int opts, char *buf, size_t len)
 		{ SL_CLI_OPT_WEIGHT, "--weight N" },
 		{ SL_CLI_OPT_WAIT, "--wait" },
 		{ SL_CLI_OPT_TIMEOUT, "--timeout DURATION" },
+		{ SL_CLI_OPT_INTERVAL, "--interval DURATION" },
+		{ SL_CLI_OPT_COUNT, "--count N" },
 	};
 	size_t i, off = 0;
 
@@ -183,7 +195,8 @@ static const char *names_list(const char *object, char *buf, size_t len)
 static bool is_command_option(const char *name)
 {
 	return !strcmp(name, "weight") || !strcmp(name, "wait") ||
-	       !strcmp(name, "timeout");
+	       !strcmp(name, "timeout") || !strcmp(name, "interval") ||
+	       !strcmp(name, "count");
 }
 
 /* The value of an option: after '=' if given so, else the next argument. */
@@ -401,6 +414,40 @@ static int parse_timeout(const char *s, __u64 *ms, char *err, size_t errlen)
 	return 0;
 }
 
+/* top --interval: SL_TOP_INTERVAL_MIN_MS..SL_TOP_INTERVAL_MAX_MS. */
+static int parse_interval(const char *s, __u64 *ms, char *err, size_t errlen)
+{
+	char perr[256], q[QUOTE_MAX];
+
+	if (sl_parse_duration_ms(s, ms, perr, sizeof(perr)))
+		return usage_err(err, errlen, "--interval: %s", perr);
+	if (*ms < SL_TOP_INTERVAL_MIN_MS || *ms > SL_TOP_INTERVAL_MAX_MS)
+		return usage_err(err, errlen,
+				 "--interval: invalid duration \"%s\" (expected 100ms to 1h)",
+				 quote(s, q, sizeof(q)));
+	return 0;
+}
+
+/* top --count: 1..SL_TOP_COUNT_MAX, decimal. */
+static int parse_count(const char *s, __u32 *count, char *err, size_t errlen)
+{
+	char q[QUOTE_MAX];
+	unsigned long v = 0;
+	const char *p;
+
+	for (p = s; *p && p - s < 8; p++) {
+		if (!isdigit((unsigned char)*p))
+			break;
+		v = v * 10 + (*p - '0');
+	}
+	if (!*s || *p || v < 1 || v > SL_TOP_COUNT_MAX)
+		return usage_err(err, errlen,
+				 "--count: invalid count \"%s\" (expected an integer from 1 to %u)",
+				 quote(s, q, sizeof(q)), SL_TOP_COUNT_MAX);
+	*count = v;
+	return 0;
+}
+
 static bool is_global_option(const char *arg)
 {
 	static const char *const longs[] = {
@@ -427,6 +474,10 @@ static unsigned int option_bit(const char *name, size_t n)
 		return SL_CLI_OPT_WAIT;
 	if (n == 7 && !strncmp(name, "timeout", n))
 		return SL_CLI_OPT_TIMEOUT;
+	if (n == 8 && !strncmp(name, "interval", n))
+		return SL_CLI_OPT_INTERVAL;
+	if (n == 5 && !strncmp(name, "count", n))
+		return SL_CLI_OPT_COUNT;
 	return 0;
 }
 
@@ -490,14 +541,23 @@ static int command_option(int argc, char **argv, int *ip, struct sl_cli_cmd *c,
 		return 0;
 	}
 	if (option_value(argc, argv, ip, eq, opt,
-			 bit == SL_CLI_OPT_WEIGHT ? "N" : "DURATION", &val, err, errlen))
+			 bit == SL_CLI_OPT_WEIGHT || bit == SL_CLI_OPT_COUNT ? "N" : "DURATION",
+			 &val, err, errlen))
 		return -EINVAL;
-	if (bit == SL_CLI_OPT_WEIGHT) {
+	switch (bit) {
+	case SL_CLI_OPT_WEIGHT:
 		c->has_weight = true;
 		return parse_weight(val, &c->weight, err, errlen);
+	case SL_CLI_OPT_INTERVAL:
+		c->has_interval = true;
+		return parse_interval(val, &c->interval_ms, err, errlen);
+	case SL_CLI_OPT_COUNT:
+		c->has_count = true;
+		return parse_count(val, &c->count, err, errlen);
+	default:
+		c->has_timeout = true;
+		return parse_timeout(val, &c->timeout_ms, err, errlen);
 	}
-	c->has_timeout = true;
-	return parse_timeout(val, &c->timeout_ms, err, errlen);
 }
 
 static int take_vip(const char *s, struct sl_cli_cmd *c, char *err, size_t errlen)
@@ -711,6 +771,10 @@ static const struct {
 	{ SL_CLI_OPT_TIMEOUT,
 	  "  --timeout DURATION  drain: how long flows may take to end before the\n"
 	  "                      drain is over anyway (default: sluiced's setting)\n" },
+	{ SL_CLI_OPT_INTERVAL,
+	  "  --interval DURATION top: time between refreshes, 100ms to 1h (default 1s)\n" },
+	{ SL_CLI_OPT_COUNT,
+	  "  --count N           top: stop after N refreshes (default: until Ctrl-C)\n" },
 };
 
 static const char help_vip[] =
@@ -763,10 +827,11 @@ static void help_verb_details(FILE *f, const struct sl_cli_verb *verb)
 		vip |= !strcmp(verb->arg_names[k], "VIP");
 		addr |= !strcmp(verb->arg_names[k], "ADDR");
 	}
-	if (vip || addr || (verb->opts & SL_CLI_OPT_TIMEOUT))
+	if (vip || addr || (verb->opts & (SL_CLI_OPT_TIMEOUT | SL_CLI_OPT_INTERVAL)))
 		fprintf(f, "\nArguments:\n%s%s%s", vip ? help_vip : "",
 			addr ? help_addr : "",
-			verb->opts & SL_CLI_OPT_TIMEOUT ? help_duration : "");
+			verb->opts & (SL_CLI_OPT_TIMEOUT | SL_CLI_OPT_INTERVAL) ?
+			help_duration : "");
 	if (verb->opts)
 		fprintf(f, "\nOptions:\n");
 	for (i = 0; i < ARRAY_SIZE(help_opts); i++)

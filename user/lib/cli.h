@@ -49,6 +49,8 @@
 #define SL_CLI_OPT_WEIGHT	(1U << 0)
 #define SL_CLI_OPT_WAIT		(1U << 1)
 #define SL_CLI_OPT_TIMEOUT	(1U << 2)
+#define SL_CLI_OPT_INTERVAL	(1U << 3)
+#define SL_CLI_OPT_COUNT	(1U << 4)
 
 struct sl_cli_cmd;
 struct sl_cli_io;
@@ -91,8 +93,12 @@ struct sl_cli_cmd {
 	bool wait;
 	bool has_weight;
 	bool has_timeout;
+	bool has_interval;
+	bool has_count;
 	__u32 weight;
 	__u64 timeout_ms;
+	__u64 interval_ms;		/* top --interval */
+	__u32 count;			/* top --count: refreshes; 0 = until interrupted */
 	char vip[SL_VIP_STR_MAX];	/* canonical; "" when not given */
 	char backend[SL_ADDR_STR_MAX];	/* canonical; "" when not given */
 	struct json_object *req;	/* the request; owned */
@@ -234,5 +240,47 @@ void sl_cli_format_progress(char *buf, size_t len, const char *backend,
  */
 int sl_cli_drain_wait(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io,
 		      struct json_object *drain_result);
+
+/* --- top ------------------------------------------------------------- */
+
+#define SL_TOP_INTERVAL_MS	1000ULL		/* default refresh */
+#define SL_TOP_INTERVAL_MIN_MS	100ULL
+#define SL_TOP_INTERVAL_MAX_MS	(3600ULL * 1000)
+#define SL_TOP_COUNT_MAX	1000000U
+/* backend.status calls per refresh to learn drain deadlines (not in lists). */
+#define SL_TOP_STATUS_MAX	64
+
+/*
+ * The per-second rate of a counter between two samples @dt_ms apart.
+ * False when there is none: no interval, or the counter went back (the
+ * maps were recreated, or the backend id was reused).
+ */
+bool sl_top_rate(__u64 prev, __u64 cur, __u64 dt_ms, double *rate);
+/* "0", "0.5", "12", "34567": one decimal below 10, none above. */
+void sl_top_format_rate(double rate, char *buf, size_t len);
+/*
+ * The drain column of a backend row (state, flows, and from backend.status
+ * deadline_unix_ms and timed_out): "37 left, 41s to deadline", "37 left,
+ * deadline passed", "done", "timed out, 2 left"; "" when not draining.
+ */
+void sl_top_format_drain(struct json_object *row, __u64 now_ms, char *buf,
+			 size_t len);
+/*
+ * The rows of one refresh: copies of @cur's rows (a backend.list or
+ * vip.list result) with "new_per_s" and "packets_per_s" computed against
+ * the same row in @prev (NULL on the first refresh; null when no rate)
+ * and, for backends, "drain". Rows are matched by "vip" (and "backend").
+ * NULL when @cur is not an array or memory runs out.
+ */
+struct json_object *sl_top_rows(struct json_object *prev, struct json_object *cur,
+				__u64 dt_ms, bool backends, __u64 now_ms);
+/*
+ * One refresh of the view. On a terminal: clear the screen and redraw.
+ * Otherwise: a block of plain lines headed by "# <UTC time> ...".
+ */
+void sl_top_print(FILE *f, bool tty, __u64 now_ms, __u64 interval_ms,
+		  struct json_object *vips, struct json_object *backends,
+		  const char *note);
+int sl_cli_run_top(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io);
 
 #endif /* SLUICE_CLI_H */

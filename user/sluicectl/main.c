@@ -87,7 +87,7 @@ static int run(const struct sl_cli_cmd *cmd)
 		.stop = &stop_requested,
 	};
 
-	if (cmd->wait)
+	if (cmd->wait || cmd->verb->run == sl_cli_run_top)
 		catch_sigint();
 	return sl_cli_run(cmd, &io);
 }

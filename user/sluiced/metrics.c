@@ -289,10 +289,11 @@ int sl_metrics_start(struct sl_daemon *d, char *err, size_t errlen)
 	if (d->cfg.metrics_family == SLUICE_AF_INET6)
 		flags |= MHD_USE_IPv6;
 	m->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, m,
+				  /* First, or MHD logs the others its own way. */
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				  MHD_OPTION_LISTEN_SOCKET, fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)METRICS_MAX_CONN,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)METRICS_TIMEOUT_S,
-				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				  MHD_OPTION_END);
 	if (!m->mhd) {
 		snprintf(err, errlen, "cannot serve metrics on %s: libmicrohttpd did not start",

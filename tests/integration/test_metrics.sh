@@ -1,0 +1,280 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Monitoring in the lab: sluiced's /metrics checked by promtool, the alert
+# rules and dashboard checked against a real scrape, and a real Prometheus
+# server watching a drain. Prometheus and promtool come from Debian's
+# prometheus package (scripts/install-deps.sh).
+
+MT_VIP="$LAB_VIP4:80/tcp"
+MT_PROM_PORT=19090	# Prometheus in the lab's lb namespace: no clash with the host
+
+mt_metrics_url() { echo "http://127.0.0.1:${LAB_METRICS_PORT:-9469}/metrics"; }
+
+# One scrape from inside the edge box's namespace (sluiced listens on its loopback).
+mt_scrape() {
+	lab_ns lb curl -sf -m 5 "$(mt_metrics_url)"
+}
+
+mt_need_prometheus() {
+	command -v promtool >/dev/null && command -v prometheus >/dev/null ||
+		skip "prometheus/promtool not installed (scripts/install-deps.sh installs them)"
+}
+
+# The value of a sample in a scrape file: mt_value FILE 'name{labels}'.
+mt_value() {
+	awk -v s="$2" 'index($0, s " ") == 1 { print $NF; found = 1; exit }
+		END { if (!found) print "missing" }' "$1"
+}
+
+# (a) A real scrape, with traffic and a drain in it, passes promtool's
+# checks; HTTP says what it serves and nothing else.
+t_metrics_scrape_promtool() {
+	local f=$LAB_DIR/scrape.txt be3 lint rc code hdr reasons
+	mt_need_prometheus || return
+	be3=$(lab_be4 3)
+	lab_client get --vip "$LAB_VIP4" --count 30 >/dev/null || return 1
+	lab_ctl backend drain "$MT_VIP" "$be3" --timeout 5m >/dev/null || return 1
+	sleep 1.5	# a sweep or two: flows and drain state in the snapshot
+	mt_scrape >"$f" || fail "no scrape from $(mt_metrics_url)" || return 1
+	echo "scrape: $(wc -l <"$f") lines, $(wc -c <"$f") bytes"
+	lint=$(promtool check metrics <"$f" 2>&1)
+	rc=$?
+	echo "promtool check metrics: rc $rc, ${lint:-no findings}"
+	[[ $rc -eq 0 && -z $lint ]] || fail "promtool check metrics: $lint" || return 1
+
+	assert_eq "state of be3" 1 \
+		"$(mt_value "$f" "sluice_backend_state{vip=\"$MT_VIP\",backend=\"$be3\",state=\"draining\"}")" || return 1
+	assert_eq "be3 drain_timed_out" 0 \
+		"$(mt_value "$f" "sluice_backend_drain_timed_out{vip=\"$MT_VIP\",backend=\"$be3\"}")" || return 1
+	grep -q "^sluice_backend_drain_deadline_timestamp_seconds{vip=\"$MT_VIP\",backend=\"$be3\"} [0-9]*\.[0-9]*$" "$f" ||
+		fail "no drain deadline for be3" || return 1
+	assert_ge "forwarded packets (fwd_tx)" \
+		"$(mt_value "$f" 'sluice_packets_total{verdict="tx",reason="fwd_tx"}')" 30 || return 1
+	assert_ge "new flows on the VIP" \
+		"$(mt_value "$f" "sluice_vip_new_flows_total{vip=\"$MT_VIP\"}")" 30 || return 1
+	reasons=$(grep -cE '^[[:space:]]*X\(' "$LAB_SRC/include/sluice/reasons.h")
+	assert_eq "reasons exported (zeros included)" "$reasons" \
+		"$(grep -c '^sluice_packets_total{' "$f")" || return 1
+	grep -q "^sluice_info{version=\"[0-9.]*\",instance=\"$LAB_P\"} 1$" "$f" ||
+		fail "sluice_info should name the instance $LAB_P" || return 1
+
+	hdr=$(lab_ns lb curl -s -m 5 -o /dev/null -w '%{http_code} %{content_type}' "$(mt_metrics_url)")
+	assert_eq "GET /metrics" "200 text/plain; version=0.0.4; charset=utf-8" "$hdr" || return 1
+	code=$(lab_ns lb curl -s -m 5 -o /dev/null -w '%{http_code}' "$(mt_metrics_url)/x")
+	assert_eq "GET /metrics/x" 404 "$code" || return 1
+	code=$(lab_ns lb curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:${LAB_METRICS_PORT:-9469}/")
+	assert_eq "GET /" 404 "$code" || return 1
+	code=$(lab_ns lb curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST -d x "$(mt_metrics_url)")
+	assert_eq "POST /metrics" 405 "$code" || return 1
+	# Scrapes never hold up the control socket.
+	lab_ctl status >/dev/null || fail "control socket after scrapes" || return 1
+}
+
+# (b) The alert rules load, fire on a stalled drain in promtool's rule
+# tests, and every sluice_* name in them and in the dashboard is one
+# sluiced exports (except flows_lost, which another issue adds).
+t_metrics_alert_rules() {
+	local rules=$LAB_SRC/scripts/monitoring/alerts.yml f=$LAB_DIR/scrape.txt name missing=0
+	mt_need_prometheus || return
+	promtool check rules "$rules" || return 1
+	promtool check config "$LAB_SRC/scripts/monitoring/prometheus.yml" || return 1
+	python3 -m json.tool "$LAB_SRC/scripts/monitoring/sluice.json" >/dev/null ||
+		fail "sluice.json is not valid JSON" || return 1
+
+	cat >"$LAB_DIR/alerts_test.yml" <<EOF
+rule_files: [$rules]
+evaluation_interval: 15s
+tests:
+  - interval: 15s
+    input_series:
+      - series: 'sluice_backend_drain_timed_out{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.11"}'
+        values: '0 0 1 1 1 1 1 1 1'
+      - series: 'sluice_backend_drain_remaining_flows{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.11"}'
+        values: '9 5 3 3 3 3 3 3 3'
+      - series: 'sluice_backend_state{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.12",state="draining"}'
+        values: '1x20'
+      - series: 'sluice_backend_drain_deadline_timestamp_seconds{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.12"}'
+        values: '30x20'
+      - series: 'sluice_backend_flows_lost_total{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.13"}'
+        values: '0 0 0 2 2 2'
+      - series: 'sluice_flow_table_entries{job="sluice",instance="lb",table="established"}'
+        values: '950x30'
+      - series: 'sluice_flow_table_capacity{job="sluice",instance="lb",table="established"}'
+        values: '1000x30'
+    alert_rule_test:
+      - eval_time: 2m30s
+        alertname: SluiceDrainTimedOutWithFlows
+        exp_alerts:
+          - exp_labels: {severity: warning, job: sluice, instance: lb, vip: "$MT_VIP", backend: 198.18.20.11}
+            exp_annotations:
+              summary: "Drain of 198.18.20.11 on $MT_VIP timed out with 3 flows left"
+              description: "The drain deadline passed while flows were still open. They keep flowing to the backend; stopping it now resets them. Wait, or decide to stop it anyway (sluicectl backend list shows the count)."
+      - eval_time: 4m
+        alertname: SluiceDrainPastDeadline
+        exp_alerts:
+          - exp_labels: {severity: warning, job: sluice, instance: lb, vip: "$MT_VIP", backend: 198.18.20.12, state: draining}
+            exp_annotations:
+              summary: "198.18.20.12 on $MT_VIP is still draining 2m past its deadline"
+              description: "sluiced ends a drain at its deadline on the next sweep. A drain stuck past it means the sweeper does not run; see sluiced's log."
+      - eval_time: 1m
+        alertname: SluiceFlowsLostWhileDraining
+        exp_alerts:
+          - exp_labels: {severity: critical, job: sluice, instance: lb, vip: "$MT_VIP", backend: 198.18.20.13}
+            exp_annotations:
+              summary: "198.18.20.13 on $MT_VIP lost flows while draining"
+              description: "2 flows pinned to a draining backend were lost in the last 5 minutes: the drain was not graceful."
+      - eval_time: 6m
+        alertname: SluiceFlowTableNearlyFull
+        exp_alerts:
+          - exp_labels: {severity: warning, job: sluice, instance: lb, table: established}
+            exp_annotations:
+              summary: "sluice flow table lb is 95% full"
+              description: "Raise flows.table_size (needs sluiced --detach) or shorten flows.tcp_idle_timeout."
+EOF
+	promtool test rules "$LAB_DIR/alerts_test.yml" || return 1
+
+	lab_ctl backend drain "$MT_VIP" "$(lab_be4 2)" >/dev/null || return 1
+	sleep 1
+	mt_scrape >"$f" || fail "no scrape" || return 1
+	for name in $(grep -ohE 'sluice_[a-z_]+' "$rules" "$LAB_SRC/scripts/monitoring/sluice.json" | sort -u); do
+		[[ $name == sluice_backend_flows_lost_total ]] && continue
+		if ! grep -q "^# TYPE $name " "$f"; then
+			echo "not exported by sluiced: $name"
+			missing=$((missing + 1))
+		fi
+	done
+	assert_eq "metric names in alerts.yml and sluice.json that sluiced does not export" 0 "$missing"
+}
+
+# --- (c) a real Prometheus server ----------------------------------------
+
+mt_prom_start() {
+	local dir=$LAB_DIR/prom i
+	mkdir -p "$dir/data"
+	cat >"$dir/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files:
+  - $LAB_SRC/scripts/monitoring/alerts.yml
+scrape_configs:
+  - job_name: sluice
+    scrape_timeout: 1s
+    static_configs:
+      - targets: ["127.0.0.1:${LAB_METRICS_PORT:-9469}"]
+EOF
+	lab_bg lb prometheus --config.file="$dir/prometheus.yml" \
+		--storage.tsdb.path="$dir/data" \
+		--web.listen-address="127.0.0.1:$MT_PROM_PORT" \
+		--log.level=warn >"$LAB_DIR/prometheus.log" 2>&1
+	MT_PROM_PID=$!
+	lab_track "$MT_PROM_PID"
+	for i in $(seq 1 150); do
+		lab_ns lb curl -sf -m 1 "http://127.0.0.1:$MT_PROM_PORT/-/ready" >/dev/null && return 0
+		kill -0 "$MT_PROM_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	tail -20 "$LAB_DIR/prometheus.log"
+	fail "prometheus did not become ready within 30s"
+}
+
+# Stop it by PID: TERM, then KILL after 10s.
+mt_prom_stop() {
+	local i
+	[[ -n ${MT_PROM_PID:-} ]] || return 0
+	kill "$MT_PROM_PID" 2>/dev/null
+	for i in $(seq 1 100); do
+		kill -0 "$MT_PROM_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$MT_PROM_PID" 2>/dev/null
+	wait "$MT_PROM_PID" 2>/dev/null
+	MT_PROM_PID=
+}
+
+# The first value an instant query returns ("" when none; "error: ..." on failure).
+mt_prom_query() {
+	lab_ns lb curl -s -m 5 "http://127.0.0.1:$MT_PROM_PORT/api/v1/query" \
+		--data-urlencode "query=$1" |
+		python3 -c '
+import json, sys
+try:
+    j = json.load(sys.stdin)
+except ValueError:
+    print("error: not JSON"); sys.exit(0)
+if j.get("status") != "success":
+    print("error:", j.get("error")); sys.exit(0)
+r = j["data"]["result"]
+print(r[0]["value"][1] if r else "")'
+}
+
+# Wait until a query's value satisfies a Python condition on v (bounded).
+mt_prom_wait() {	# seconds condition query
+	local secs=$1 cond=$2 q=$3 v i
+	for i in $(seq 1 $((secs * 2))); do
+		v=$(mt_prom_query "$q")
+		if [[ -n $v && $v != error* ]] &&
+			python3 -c "import sys; v = float(sys.argv[1]); sys.exit(0 if ($cond) else 1)" "$v"; then
+			echo "$q = $v"
+			return 0
+		fi
+		sleep 0.5
+	done
+	fail "waited ${secs}s for ($q) to satisfy $cond, last value: ${v:-none}"
+}
+
+# Prometheus scrapes sluiced every second while long-lived connections are
+# open and a backend drains: it sees the backend's flows above 0, then 0,
+# and its packet counter rising. The dashboard's queries all evaluate.
+t_metrics_prometheus_drain() {
+	local be1 sel rc
+	mt_need_prometheus || return
+	be1=$(lab_be4 1)
+	sel="vip=\"$MT_VIP\",backend=\"$be1\""
+	mt_prom_start || return 1
+	mt_prom_drain "$be1" "$sel"
+	rc=$?
+	mt_prom_stop
+	return $rc
+}
+
+mt_prom_drain() {
+	local be1=$1 sel=$2 q bad=0 n=0
+	it_streams_start s 30 3000000 8 || return 1
+	mt_prom_wait 20 "v > 0" "sluice_backend_flows{$sel}" || return 1
+	mt_prom_wait 10 "v == 1" "up{job=\"sluice\"}" || return 1
+	lab_ctl backend drain "$MT_VIP" "$be1" --wait --timeout 60s || return 1
+	mt_prom_wait 20 "v == 1" "sluice_backend_state{$sel,state=\"drained\"}" || return 1
+	mt_prom_wait 10 "v == 0" "sluice_backend_flows{$sel}" || return 1
+	mt_prom_wait 5 "v > 0" "max_over_time(sluice_backend_flows{$sel}[5m])" || return 1
+	mt_prom_wait 5 "v > 0" "max_over_time(sluice_backend_drain_remaining_flows{$sel}[5m])" || return 1
+	mt_prom_wait 5 "v > 0" \
+		"max_over_time(sluice_backend_packets_total{$sel}[5m]) - min_over_time(sluice_backend_packets_total{$sel}[5m])" || return 1
+	mt_prom_wait 5 "v > 0" "sum(rate(sluice_packets_total{verdict=\"tx\"}[30s]))" || return 1
+	it_streams_wait s >/dev/null
+	it_streams_all_ok s 30 || return 1
+
+	# Every dashboard query is valid PromQL over real data.
+	while IFS= read -r q; do
+		n=$((n + 1))
+		if [[ $(mt_prom_query "$q") == error* ]]; then
+			echo "dashboard query fails: $q"
+			bad=$((bad + 1))
+		fi
+	done < <(python3 - "$LAB_SRC/scripts/monitoring/sluice.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for p in d["panels"]:
+    for t in p.get("targets", []):
+        e = t["expr"]
+        for var in ("$job", "$instance", "$vip"):
+            e = e.replace(var, ".*")
+        print(e.replace("$__rate_interval", "5s").replace("\n", " "))
+EOF
+)
+	echo "dashboard queries checked: $n"
+	assert_ge "dashboard queries" "$n" 10 || return 1
+	assert_eq "dashboard queries Prometheus rejects" 0 "$bad" || return 1
+	# The alert rules load in a live server.
+	assert_eq "rule groups loaded" 1 "$(lab_ns lb curl -s -m 5 "http://127.0.0.1:$MT_PROM_PORT/api/v1/rules" |
+		json - "len(j['data']['groups'])")"
+}

@@ -1,0 +1,605 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Unit tests for the Prometheus renderer (user/lib/metrics.c) on a
+ * fabricated snapshot: IPv4 and IPv6 VIPs, active, draining, drained
+ * (timed out) and down backends. Every family has HELP and TYPE, samples
+ * are grouped under them, counters end in _total, label values are
+ * escaped, and the values are the snapshot's and the counters'.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "metrics.h"
+#include "parse.h"
+#include "state.h"
+#include "../../user/sluiced/daemon.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define MAX_FAMILIES	64
+#define T_DRAIN		1700000000123ULL	/* Unix ms */
+
+/* Every family the issue asks for (and no fake flows_lost one). */
+static const struct {
+	const char *name;
+	const char *type;
+} expected[] = {
+	{ "sluice_info", "gauge" },
+	{ "sluice_start_time_seconds", "gauge" },
+	{ "sluice_vip_flows", "gauge" },
+	{ "sluice_vip_backends", "gauge" },
+	{ "sluice_vip_new_flows_total", "counter" },
+	{ "sluice_vip_packets_total", "counter" },
+	{ "sluice_vip_bytes_total", "counter" },
+	{ "sluice_vip_non_syn_miss_total", "counter" },
+	{ "sluice_vip_no_backend_total", "counter" },
+	{ "sluice_vip_rescheduled_total", "counter" },
+	{ "sluice_vip_all_backends_down", "gauge" },
+	{ "sluice_backend_flows", "gauge" },
+	{ "sluice_backend_state", "gauge" },
+	{ "sluice_backend_health", "gauge" },
+	{ "sluice_backend_weight", "gauge" },
+	{ "sluice_backend_new_flows_total", "counter" },
+	{ "sluice_backend_packets_total", "counter" },
+	{ "sluice_backend_bytes_total", "counter" },
+	{ "sluice_backend_closing_total", "counter" },
+	{ "sluice_backend_flows_lost_total", "counter" },
+	{ "sluice_backend_flows_evicted_total", "counter" },
+	{ "sluice_backend_flows_rescued_total", "counter" },
+	{ "sluice_backend_drain_start_timestamp_seconds", "gauge" },
+	{ "sluice_backend_drain_deadline_timestamp_seconds", "gauge" },
+	{ "sluice_backend_drain_remaining_flows", "gauge" },
+	{ "sluice_backend_drain_timed_out", "gauge" },
+	{ "sluice_backend_health_checks_total", "counter" },
+	{ "sluice_backend_health_check_latency_seconds", "gauge" },
+	{ "sluice_flow_table_entries", "gauge" },
+	{ "sluice_flow_table_capacity", "gauge" },
+	{ "sluice_packets_total", "counter" },
+	{ "sluice_sweep_duration_seconds", "gauge" },
+	{ "sluice_sweeps_total", "counter" },
+	{ "sluice_flows_expired_total", "counter" },
+};
+
+/* --- the fixture -------------------------------------------------------- */
+
+struct fixture {
+	struct sl_snapshot snap;
+	struct sl_counters *ctr;
+	char *page;
+	size_t len;
+};
+
+static void add_vip(struct sl_state *st, const char *text, __u32 id, size_t n_bes)
+{
+	struct sl_vip *v = &st->vips[st->n_vips++];
+
+	assert_int_equal(sl_parse_vip(text, &v->spec, NULL, 0), 0);
+	v->id = id;
+	v->bes = calloc(n_bes, sizeof(*v->bes));
+	assert_non_null(v->bes);
+}
+
+static struct sl_be *add_be(struct sl_vip *v, const char *addr, __u32 id, int state,
+			    int health, __u64 flows)
+{
+	struct sl_be *b = &v->bes[v->n_bes++];
+
+	assert_int_equal(sl_parse_addr(addr, &b->addr, &b->family), 0);
+	b->id = id;
+	b->weight = 100;
+	b->state = state;
+	b->health = health;
+	b->flows = flows;
+	return b;
+}
+
+/*
+ * VIP 0, 198.18.0.100:80/tcp: be 1 active/up (7 flows), be 2 draining/up
+ * (37 flows), be 3 drained by timeout/down (2 flows left).
+ * VIP 5, [fd00::100]:443/udp: be 9 active/down, be 10 drained (by count).
+ */
+static void build(struct fixture *f)
+{
+	struct sl_state *st = &f->snap.st;
+	struct sl_be *b;
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	sl_state_init(st);
+	st->vips = calloc(2, sizeof(*st->vips));
+	assert_non_null(st->vips);
+	add_vip(st, "198.18.0.100:80/tcp", 0, 3);
+	add_vip(st, "[fd00::100]:443/udp", 5, 2);
+
+	b = add_be(&st->vips[0], "198.18.20.11", 1, SL_BE_ACTIVE, SL_HEALTH_UP, 7);
+	b->checks_ok = 40;
+	b->checks_failed = 2;
+	b->health_latency_us = 1500;
+	b = add_be(&st->vips[0], "198.18.20.12", 2, SL_BE_DRAINING, SL_HEALTH_UP, 37);
+	b->lost = 3;
+	b->evicted = 9;
+	b->drain_started = T_DRAIN;
+	b->drain_deadline = T_DRAIN + 300000;
+	b = add_be(&st->vips[0], "198.18.20.13", 3, SL_BE_DRAINED, SL_HEALTH_DOWN, 2);
+	b->drain_started = T_DRAIN - 60000;
+	b->drain_deadline = T_DRAIN;
+	b->timed_out = true;
+	b->flows_left = 3;
+	b->weight = 0;
+	b = add_be(&st->vips[1], "fd00:20::11", 9, SL_BE_ACTIVE, SL_HEALTH_DOWN, 0);
+	b = add_be(&st->vips[1], "fd00:20::12", 10, SL_BE_DRAINED, SL_HEALTH_UNKNOWN, 0);
+	b->drain_started = T_DRAIN;
+	b->drain_deadline = T_DRAIN + 1000;
+
+	f->snap.flow_entries = 46;
+	f->snap.new_entries = 3;
+	f->snap.flow_capacity = 1048576;
+	f->snap.new_capacity = 262144;
+	f->snap.sweep_duration_us = 2500;
+	f->snap.sweeps = 99;
+	f->snap.expired_total = 12;
+	f->snap.started_unix_ms = 1700000000000ULL;
+	f->snap.all_down[5] = true;
+
+	f->ctr = calloc(1, sizeof(*f->ctr));
+	assert_non_null(f->ctr);
+	f->ctr->vip[0] = (struct sluice_vip_stats){ .packets = 1000, .bytes = 64000,
+		.new_flows = 50, .non_syn_miss = 4, .no_backend = 0, .rescheduled = 6 };
+	f->ctr->vip[5] = (struct sluice_vip_stats){ .packets = 10, .no_backend = 10 };
+	f->ctr->be[1] = (struct sluice_be_stats){ .packets = 300, .bytes = 30000,
+		.new_flows = 20, .closing = 13 };
+	f->ctr->be[2] = (struct sluice_be_stats){ .packets = 18446744073709551615ULL,
+		.bytes = 1, .new_flows = 2, .closing = 1, .rescued = 8 };
+	for (r = 0; r < SLUICE_R_MAX; r++)
+		f->ctr->reasons[r] = r * 10;
+}
+
+static void render(struct fixture *f, const char *instance)
+{
+	free(f->page);
+	assert_int_equal(sl_metrics_render(&f->snap, f->ctr, instance, &f->page, &f->len), 0);
+	assert_non_null(f->page);
+	assert_int_equal(strlen(f->page), f->len);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	build(f);
+	render(f, "default");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	sl_state_free(&f->snap.st);
+	free(f->ctr);
+	free(f->page);
+	free(f);
+	return 0;
+}
+
+/* The page has this exact line. */
+static void has_line(const char *page, const char *line)
+{
+	const char *p = page;
+	size_t n = strlen(line);
+
+	while ((p = strstr(p, line))) {
+		if ((p == page || p[-1] == '\n') && p[n] == '\n')
+			return;
+		p++;
+	}
+	print_error("missing line: %s\n", line);
+	fail();
+}
+
+/* No line of the page starts with this prefix. */
+static void no_line_starting(const char *page, const char *prefix)
+{
+	const char *p = page;
+
+	for (; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (!strncmp(p, prefix, strlen(prefix))) {
+			print_error("unexpected line starting with %s\n", prefix);
+			fail();
+		}
+	}
+}
+
+/* --- structure ---------------------------------------------------------- */
+
+struct family {
+	char name[96];
+	char type[16];
+	bool help, samples_done;
+	int samples;
+};
+
+/* Walk the page as a text-format parser would; check the grouping rules. */
+static size_t parse_page(const char *page, struct family *fams, size_t max)
+{
+	const char *p = page, *nl;
+	struct family *cur = NULL;
+	char line[512], name[96];
+	size_t n = 0, i;
+
+	assert_true(*page);
+	assert_int_equal(page[strlen(page) - 1], '\n');
+	for (; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		assert_non_null(nl);
+		assert_true((size_t)(nl - p) < sizeof(line));
+		memcpy(line, p, nl - p);
+		line[nl - p] = '\0';
+		assert_true(line[0]);	/* no blank lines */
+		if (!strncmp(line, "# HELP ", 7)) {
+			assert_int_equal(sscanf(line + 7, "%95s", name), 1);
+			for (i = 0; i < n; i++)
+				if (!strcmp(fams[i].name, name)) {
+					print_error("family %s described twice\n", name);
+					fail();
+				}
+			assert_true(n < max);
+			if (cur)
+				cur->samples_done = true;
+			cur = &fams[n++];
+			snprintf(cur->name, sizeof(cur->name), "%s", name);
+			cur->help = true;
+			/* Some words of help after the name. */
+			assert_true(strlen(line) > 7 + strlen(name) + 10);
+			continue;
+		}
+		if (!strncmp(line, "# TYPE ", 7)) {
+			assert_non_null(cur);
+			assert_int_equal(sscanf(line + 7, "%95s %15s", name, cur->type), 2);
+			assert_string_equal(name, cur->name);
+			assert_int_equal(cur->samples, 0);
+			continue;
+		}
+		assert_true(line[0] != '#');
+		/* A sample: NAME[{labels}] VALUE, under the current family. */
+		i = strcspn(line, "{ ");
+		assert_non_null(cur);
+		if (strncmp(line, cur->name, i) || cur->name[i]) {
+			print_error("sample \"%s\" outside its family (current: %s)\n", line,
+				    cur->name);
+			fail();
+		}
+		assert_true(cur->type[0]);
+		assert_null(strstr(line, "{}"));
+		assert_non_null(strrchr(line, ' '));
+		assert_true(strrchr(line, ' ')[1] >= '0' && strrchr(line, ' ')[1] <= '9');
+		cur->samples++;
+	}
+	return n;
+}
+
+static void test_every_family_described(void **state)
+{
+	struct fixture *f = *state;
+	struct family fams[MAX_FAMILIES];
+	size_t n, i, j;
+
+	memset(fams, 0, sizeof(fams));
+	n = parse_page(f->page, fams, MAX_FAMILIES);
+	for (i = 0; i < ARRAY_SIZE(expected); i++) {
+		for (j = 0; j < n; j++)
+			if (!strcmp(fams[j].name, expected[i].name))
+				break;
+		if (j == n) {
+			print_error("family %s missing\n", expected[i].name);
+			fail();
+		}
+		assert_string_equal(fams[j].type, expected[i].type);
+		assert_true(fams[j].samples > 0);
+	}
+	for (j = 0; j < n; j++) {
+		size_t l = strlen(fams[j].name);
+		bool total = l > 6 && !strcmp(fams[j].name + l - 6, "_total");
+
+		assert_int_equal(strncmp(fams[j].name, "sluice_", 7), 0);
+		/* Counters, and only counters, end in _total. */
+		if (total != !strcmp(fams[j].type, "counter")) {
+			print_error("%s is a %s\n", fams[j].name, fams[j].type);
+			fail();
+		}
+		assert_true(!strcmp(fams[j].type, "counter") || !strcmp(fams[j].type, "gauge"));
+	}
+	assert_int_equal(n, ARRAY_SIZE(expected));
+}
+
+/* --- values ------------------------------------------------------------- */
+
+#define V4	"vip=\"198.18.0.100:80/tcp\""
+#define V6	"vip=\"[fd00::100]:443/udp\""
+#define B1	V4 ",backend=\"198.18.20.11\""
+#define B2	V4 ",backend=\"198.18.20.12\""
+#define B3	V4 ",backend=\"198.18.20.13\""
+#define B9	V6 ",backend=\"fd00:20::11\""
+#define B10	V6 ",backend=\"fd00:20::12\""
+
+static void test_backend_values(void **state)
+{
+	struct fixture *f = *state;
+	const char *p = f->page;
+
+	has_line(p, "sluice_backend_flows{" B1 "} 7");
+	has_line(p, "sluice_backend_flows{" B2 "} 37");
+	has_line(p, "sluice_backend_flows{" B9 "} 0");
+	has_line(p, "sluice_backend_state{" B1 ",state=\"active\"} 1");
+	has_line(p, "sluice_backend_state{" B1 ",state=\"draining\"} 0");
+	has_line(p, "sluice_backend_state{" B1 ",state=\"drained\"} 0");
+	has_line(p, "sluice_backend_state{" B2 ",state=\"draining\"} 1");
+	has_line(p, "sluice_backend_state{" B3 ",state=\"drained\"} 1");
+	has_line(p, "sluice_backend_state{" B3 ",state=\"active\"} 0");
+	has_line(p, "sluice_backend_health{" B3 ",health=\"down\"} 1");
+	has_line(p, "sluice_backend_health{" B3 ",health=\"up\"} 0");
+	has_line(p, "sluice_backend_health{" B9 ",health=\"down\"} 1");
+	has_line(p, "sluice_backend_health{" B10 ",health=\"unknown\"} 1");
+	has_line(p, "sluice_backend_weight{" B1 "} 100");
+	has_line(p, "sluice_backend_weight{" B3 "} 0");
+	has_line(p, "sluice_backend_new_flows_total{" B1 "} 20");
+	has_line(p, "sluice_backend_packets_total{" B1 "} 300");
+	has_line(p, "sluice_backend_packets_total{" B2 "} 18446744073709551615");
+	has_line(p, "sluice_backend_packets_total{" B3 "} 0");
+	has_line(p, "sluice_backend_bytes_total{" B1 "} 30000");
+	has_line(p, "sluice_backend_closing_total{" B1 "} 13");
+	has_line(p, "sluice_backend_flows_lost_total{" B2 "} 3");
+	has_line(p, "sluice_backend_flows_evicted_total{" B2 "} 9");
+	has_line(p, "sluice_backend_flows_rescued_total{" B2 "} 8");
+	has_line(p, "sluice_backend_flows_lost_total{" B1 "} 0");
+	has_line(p, "sluice_backend_health_checks_total{" B1 ",result=\"ok\"} 40");
+	has_line(p, "sluice_backend_health_checks_total{" B1 ",result=\"fail\"} 2");
+	has_line(p, "sluice_backend_health_check_latency_seconds{" B1 "} 0.001500");
+	/* No check ran: no latency sample. */
+	no_line_starting(p, "sluice_backend_health_check_latency_seconds{" B2 "}");
+}
+
+static void test_drain_values(void **state)
+{
+	struct fixture *f = *state;
+	const char *p = f->page;
+
+	has_line(p, "sluice_backend_drain_start_timestamp_seconds{" B2 "} 1700000000.123");
+	has_line(p, "sluice_backend_drain_deadline_timestamp_seconds{" B2 "} 1700000300.123");
+	has_line(p, "sluice_backend_drain_remaining_flows{" B2 "} 37");
+	has_line(p, "sluice_backend_drain_timed_out{" B2 "} 0");
+	has_line(p, "sluice_backend_drain_start_timestamp_seconds{" B3 "} 1699999940.123");
+	has_line(p, "sluice_backend_drain_deadline_timestamp_seconds{" B3 "} 1700000000.123");
+	has_line(p, "sluice_backend_drain_remaining_flows{" B3 "} 2");
+	has_line(p, "sluice_backend_drain_timed_out{" B3 "} 1");
+	has_line(p, "sluice_backend_drain_remaining_flows{" B10 "} 0");
+	has_line(p, "sluice_backend_drain_timed_out{" B10 "} 0");
+	has_line(p, "sluice_backend_drain_timed_out{" B1 "} 0");
+	/* Active backends have no drain. */
+	no_line_starting(p, "sluice_backend_drain_start_timestamp_seconds{" B1 "}");
+	no_line_starting(p, "sluice_backend_drain_deadline_timestamp_seconds{" B9 "}");
+	no_line_starting(p, "sluice_backend_drain_remaining_flows{" B1 "}");
+}
+
+static void test_vip_values(void **state)
+{
+	struct fixture *f = *state;
+	const char *p = f->page;
+
+	has_line(p, "sluice_vip_flows{" V4 "} 46");
+	has_line(p, "sluice_vip_flows{" V6 "} 0");
+	has_line(p, "sluice_vip_backends{" V4 ",state=\"active\"} 1");
+	has_line(p, "sluice_vip_backends{" V4 ",state=\"draining\"} 1");
+	has_line(p, "sluice_vip_backends{" V4 ",state=\"drained\"} 1");
+	has_line(p, "sluice_vip_backends{" V6 ",state=\"draining\"} 0");
+	has_line(p, "sluice_vip_new_flows_total{" V4 "} 50");
+	has_line(p, "sluice_vip_packets_total{" V4 "} 1000");
+	has_line(p, "sluice_vip_bytes_total{" V4 "} 64000");
+	has_line(p, "sluice_vip_non_syn_miss_total{" V4 "} 4");
+	has_line(p, "sluice_vip_no_backend_total{" V6 "} 10");
+	has_line(p, "sluice_vip_rescheduled_total{" V4 "} 6");
+	has_line(p, "sluice_vip_all_backends_down{" V4 "} 0");
+	has_line(p, "sluice_vip_all_backends_down{" V6 "} 1");
+}
+
+/* all_down follows the snapshot's flag, or the state when none was published. */
+static void test_all_down(void **state)
+{
+	struct fixture *f = *state;
+
+	f->snap.all_down[5] = false;
+	render(f, "default");
+	has_line(f->page, "sluice_vip_all_backends_down{" V6 "} 1");
+	f->snap.st.vips[1].bes[0].health = SL_HEALTH_UP;
+	render(f, "default");
+	has_line(f->page, "sluice_vip_all_backends_down{" V6 "} 0");
+	f->snap.all_down[0] = true;
+	render(f, "default");
+	has_line(f->page, "sluice_vip_all_backends_down{" V4 "} 1");
+}
+
+static void test_global_values(void **state)
+{
+	struct fixture *f = *state;
+	const char *p = f->page;
+	char line[256];
+	int r;
+
+	has_line(p, "sluice_info{version=\"" SL_VERSION "\",instance=\"default\"} 1");
+	has_line(p, "sluice_start_time_seconds 1700000000.000");
+	has_line(p, "sluice_flow_table_entries{table=\"established\"} 46");
+	has_line(p, "sluice_flow_table_entries{table=\"new\"} 3");
+	has_line(p, "sluice_flow_table_capacity{table=\"established\"} 1048576");
+	has_line(p, "sluice_flow_table_capacity{table=\"new\"} 262144");
+	has_line(p, "sluice_sweep_duration_seconds 0.002500");
+	has_line(p, "sluice_sweeps_total 99");
+	has_line(p, "sluice_flows_expired_total 12");
+	/* Every reason, zeros included, with its verdict. */
+	for (r = 0; r < SLUICE_R_MAX; r++) {
+		snprintf(line, sizeof(line), "sluice_packets_total{verdict=\"%s\",reason=\"%s\"} %d",
+			 sl_verdict_name(sluice_reason_verdict(r)), sl_reason_label(r), r * 10);
+		has_line(p, line);
+	}
+	has_line(p, "sluice_packets_total{verdict=\"tx\",reason=\"fwd_tx\"} 0");
+	has_line(p, "sluice_packets_total{verdict=\"drop\",reason=\"drop_no_backend\"} 140");
+}
+
+/* The label values the renderer hard-codes follow the state module's names. */
+static void test_state_names_match(void **state)
+{
+	(void)state;
+	assert_string_equal(sl_be_state_name(SL_BE_ACTIVE), "active");
+	assert_string_equal(sl_be_state_name(SL_BE_DRAINING), "draining");
+	assert_string_equal(sl_be_state_name(SL_BE_DRAINED), "drained");
+	assert_string_equal(sl_health_name(SL_HEALTH_UP), "up");
+	assert_string_equal(sl_health_name(SL_HEALTH_DOWN), "down");
+	assert_string_equal(sl_health_name(SL_HEALTH_UNKNOWN), "unknown");
+}
+
+/* --- escaping ----------------------------------------------------------- */
+
+static void test_escape_label(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		const char *out;
+	} cases[] = {
+		{ "198.18.0.100:80/tcp", 64, "198.18.0.100:80/tcp" },
+		{ "[fd00::1]:443/udp", 64, "[fd00::1]:443/udp" },
+		{ "a\"b", 64, "a\\\"b" },
+		{ "a\\b", 64, "a\\\\b" },
+		{ "a\nb", 64, "a\\nb" },
+		{ "\"\\\n", 64, "\\\"\\\\\\n" },
+		{ "", 64, "" },
+		{ "abcdef", 4, "abc" },		/* truncated */
+		{ "ab\"c", 4, "ab" },		/* never half an escape */
+		{ "ab\"c", 5, "ab\\\"" },
+	};
+	char buf[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		assert_string_equal(sl_metrics_escape_label(cases[i].in, buf, cases[i].len),
+				    cases[i].out);
+}
+
+static void test_escaped_in_page(void **state)
+{
+	struct fixture *f = *state;
+	struct family fams[MAX_FAMILIES];
+
+	render(f, "we\"ird\\in\nstance");
+	has_line(f->page, "sluice_info{version=\"" SL_VERSION
+			  "\",instance=\"we\\\"ird\\\\in\\nstance\"} 1");
+	memset(fams, 0, sizeof(fams));
+	parse_page(f->page, fams, MAX_FAMILIES);
+	render(f, "default");
+}
+
+/* --- empty and large ---------------------------------------------------- */
+
+static void test_empty_state(void **state)
+{
+	struct sl_snapshot *snap = calloc(1, sizeof(*snap));
+	struct sl_counters *ctr = calloc(1, sizeof(*ctr));
+	struct family fams[MAX_FAMILIES];
+	char *page;
+	size_t len, n;
+
+	(void)state;
+	assert_non_null(snap);
+	assert_non_null(ctr);
+	sl_state_init(&snap->st);
+	assert_int_equal(sl_metrics_render(snap, ctr, "x", &page, &len), 0);
+	memset(fams, 0, sizeof(fams));
+	n = parse_page(page, fams, MAX_FAMILIES);
+	/* Families without series still say what they are. */
+	assert_int_equal(n, ARRAY_SIZE(expected));
+	has_line(page, "# TYPE sluice_backend_flows gauge");
+	no_line_starting(page, "sluice_backend_flows");
+	free(page);
+	free(ctr);
+	free(snap);
+}
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* 1,000 backends on 10 VIPs render in well under 100 ms. */
+static void test_thousand_backends(void **state)
+{
+	struct sl_snapshot *snap = calloc(1, sizeof(*snap));
+	struct sl_counters *ctr = calloc(1, sizeof(*ctr));
+	struct family fams[MAX_FAMILIES];
+	char text[64], *page;
+	size_t len, v, k;
+	double t0, took;
+
+	(void)state;
+	assert_non_null(snap);
+	assert_non_null(ctr);
+	sl_state_init(&snap->st);
+	snap->st.vips = calloc(10, sizeof(*snap->st.vips));
+	assert_non_null(snap->st.vips);
+	for (v = 0; v < 10; v++) {
+		snprintf(text, sizeof(text), "198.18.0.%zu:80/tcp", v + 1);
+		add_vip(&snap->st, text, v, 100);
+		for (k = 0; k < 100; k++) {
+			snprintf(text, sizeof(text), "198.18.%zu.%zu", 20 + v, k + 1);
+			add_be(&snap->st.vips[v], text, v * 100 + k, (int)(k % 3),
+			       SL_HEALTH_UP, 1000);
+			ctr->be[v * 100 + k].packets = 123456789;
+		}
+	}
+	snap->flow_entries = 1000000;
+	t0 = mono_ms();
+	assert_int_equal(sl_metrics_render(snap, ctr, "default", &page, &len), 0);
+	took = mono_ms() - t0;
+	print_message("rendered 1000 backends: %zu bytes in %.1f ms\n", len, took);
+	assert_true(took < 50.0);
+	memset(fams, 0, sizeof(fams));
+	parse_page(page, fams, MAX_FAMILIES);
+	has_line(page, "sluice_vip_flows{vip=\"198.18.0.10:80/tcp\"} 100000");
+	has_line(page, "sluice_backend_packets_total{vip=\"198.18.0.10:80/tcp\",backend=\"198.18.29.100\"} 123456789");
+	free(page);
+	sl_state_free(&snap->st);
+	free(ctr);
+	free(snap);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_every_family_described, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backend_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drain_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vip_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_global_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_all_down, setup, teardown),
+		cmocka_unit_test(test_state_names_match),
+		cmocka_unit_test(test_escape_label),
+		cmocka_unit_test_setup_teardown(test_escaped_in_page, setup, teardown),
+		cmocka_unit_test(test_empty_state),
+		cmocka_unit_test(test_thousand_backends),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,642 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The Prometheus text format of sluiced's snapshot and datapath counters. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+#include "maps.h"
+#include "parse.h"
+#include "state.h"
+/* struct sl_snapshot: published by sluiced's main thread, only read here. */
+#include "../sluiced/daemon.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+/* vip="<escaped VIP>",backend="<escaped address>" */
+#define LABELS_MAX	(2 * SL_VIP_STR_MAX + 2 * SL_ADDR_STR_MAX + 32)
+/* Reserve per series up front: one realloc for most scrapes. */
+#define BUF_BASE	16384
+#define BUF_PER_BE	4096
+#define BUF_PER_VIP	2048
+
+/* --- output buffer ------------------------------------------------------ */
+
+struct mbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static int mb_reserve(struct mbuf *b, size_t more)
+{
+	size_t cap = b->cap ? b->cap : BUF_BASE;
+	char *p;
+
+	if (b->oom)
+		return -ENOMEM;
+	if (b->len + more < b->cap)
+		return 0;
+	while (cap <= b->len + more)
+		cap *= 2;
+	p = realloc(b->p, cap);
+	if (!p) {
+		b->oom = true;
+		return -ENOMEM;
+	}
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+static void __attribute__((format(printf, 2, 3)))
+mb_printf(struct mbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (mb_reserve(b, 256))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = true;
+		return;
+	}
+	if ((size_t)n >= b->cap - b->len) {
+		if (mb_reserve(b, (size_t)n + 1))
+			return;
+		va_start(ap, fmt);
+		vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+	}
+	b->len += n;
+}
+
+/* --- escaping ----------------------------------------------------------- */
+
+char *sl_metrics_escape_label(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+	char e;
+
+	if (!len)
+		return buf;
+	for (; *s; s++) {
+		switch (*s) {
+		case '\\':
+			e = '\\';
+			break;
+		case '"':
+			e = '"';
+			break;
+		case '\n':
+			e = 'n';
+			break;
+		default:
+			e = 0;
+			break;
+		}
+		/* Never split an escape pair: stop at the first that does not fit. */
+		if (o + (e ? 2 : 1) >= len)
+			break;
+		if (e) {
+			buf[o++] = '\\';
+			buf[o++] = e;
+		} else {
+			buf[o++] = *s;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* HELP text escapes only backslash and newline. */
+static void mb_help(struct mbuf *b, const char *name, const char *type,
+		    const char *help)
+{
+	const char *p;
+
+	mb_printf(b, "# HELP %s ", name);
+	for (p = help; *p; p++) {
+		if (*p == '\\')
+			mb_printf(b, "\\\\");
+		else if (*p == '\n')
+			mb_printf(b, "\\n");
+		else
+			mb_printf(b, "%c", *p);
+	}
+	mb_printf(b, "\n# TYPE %s %s\n", name, type);
+}
+
+/* --- values ------------------------------------------------------------- */
+
+/* A value as an exact decimal: v / scale, scale 1, 1000 (ms) or 1000000 (us). */
+struct mval {
+	__u64 v;
+	__u32 scale;
+};
+
+static struct mval num(__u64 v)
+{
+	return (struct mval){ .v = v, .scale = 1 };
+}
+
+static struct mval ms_to_s(__u64 ms)
+{
+	return (struct mval){ .v = ms, .scale = 1000 };
+}
+
+static struct mval us_to_s(__u64 us)
+{
+	return (struct mval){ .v = us, .scale = 1000000 };
+}
+
+/* name{labels,extra} value, braces only when there is a label. */
+static void mb_sample(struct mbuf *b, const char *name, const char *labels,
+		      const char *extra_key, const char *extra_val, struct mval v)
+{
+	bool l = labels && *labels, x = extra_key != NULL;
+
+	mb_printf(b, "%s%s%s%s", name, l || x ? "{" : "", l ? labels : "",
+		  l && x ? "," : "");
+	if (x)
+		mb_printf(b, "%s=\"%s\"", extra_key, extra_val);
+	mb_printf(b, "%s ", l || x ? "}" : "");
+	if (v.scale == 1000)
+		mb_printf(b, "%llu.%03llu\n", (unsigned long long)(v.v / 1000),
+			  (unsigned long long)(v.v % 1000));
+	else if (v.scale == 1000000)
+		mb_printf(b, "%llu.%06llu\n", (unsigned long long)(v.v / 1000000),
+			  (unsigned long long)(v.v % 1000000));
+	else
+		mb_printf(b, "%llu\n", (unsigned long long)v.v);
+}
+
+/* --- per-backend families ----------------------------------------------- */
+
+struct be_ref {
+	const struct sl_vip *vip;
+	const struct sl_be *be;
+	const struct sluice_be_stats *s;
+	char labels[LABELS_MAX];
+};
+
+/* Label values in SL_BE_* order (checked by tests/unit/test_metrics.c). */
+static const char *const state_vals[] = { "active", "draining", "drained" };
+static const char *const health_vals[] = { "up", "down", "unknown" };
+static const int health_of[] = { SL_HEALTH_UP, SL_HEALTH_DOWN, SL_HEALTH_UNKNOWN };
+static const char *const result_vals[] = { "ok", "fail" };
+
+static bool in_drain(const struct sl_be *b)
+{
+	return b->state == SL_BE_DRAINING || b->state == SL_BE_DRAINED;
+}
+
+static bool be_flows(const struct be_ref *r, int k, struct mval *v)
+{
+	(void)k;
+	*v = num(r->be->flows);
+	return true;
+}
+
+static bool be_state(const struct be_ref *r, int k, struct mval *v)
+{
+	*v = num(r->be->state == k);
+	return true;
+}
+
+static bool be_health(const struct be_ref *r, int k, struct mval *v)
+{
+	*v = num(r->be->health == health_of[k]);
+	return true;
+}
+
+static bool be_weight(const struct be_ref *r, int k, struct mval *v)
+{
+	(void)k;
+	*v = num(r->be->weight);
+	return true;
+}
+
+static bool be_new_flows(const struct be_ref *r, int k, struct mval *v)
+{
+	(void)k;
+	*v = num(r->s->new_flows);
+	return true;
+}
+
+static bool be_packets(const struct be_ref *r, int k, struct mval *v)
+{
+	(void)k;
+	*v = num(r->s->packets);
+	return true;
+}
+
+static bool be_bytes(const struct be_ref *r, int k, struct mval *v)
+{
+	(void)k;
+	*v = num(r->s->bytes);
+	return true;
+}
+
+static bool be_closing(const struct be_ref *r, int k, struct mval *v)
+{
+	(void)k;
+	*v = num(r->s->closing);
+	return true;
+}
+
+static bool be_lost(const struct be_ref *r, int k, struct mval *v)
+{
+	(void)k;
+	*v = num(r->be->lost);
+	return true;
+}
+
+static bool be_evicted(const struct be_ref *r, int k, struct mval *v)
+{
+	(void)k;
+	*v = num(r->be->evicted);
+	return true;
+}
+
+static bool be_rescued(const struct be_ref *r, int k, struct mval *v)
+{
+	(void)k;
+	*v = num(r->s->rescued);
+	return true;
+}
+
+static bool be_drain_start(const struct be_ref *r, int k, struct mval *v)
+{
+	(void)k;
+	*v = ms_to_s(r->be->drain_started);
+	return in_drain(r->be) && r->be->drain_started;
+}
+
+static bool be_drain_deadline(const struct be_ref *r, int k, struct mval *v)
+{
+	(void)k;
+	*v = ms_to_s(r->be->drain_deadline);
+	return in_drain(r->be) && r->be->drain_deadline;
+}
+
+/* Live flows still pinned to a draining or drained backend (now, not at the deadline). */
+static bool be_drain_left(const struct be_ref *r, int k, struct mval *v)
+{
+	(void)k;
+	*v = num(r->be->flows);
+	return in_drain(r->be);
+}
+
+static bool be_timed_out(const struct be_ref *r, int k, struct mval *v)
+{
+	(void)k;
+	*v = num(r->be->state == SL_BE_DRAINED && r->be->timed_out);
+	return true;
+}
+
+static bool be_checks(const struct be_ref *r, int k, struct mval *v)
+{
+	*v = num(k == 0 ? r->be->checks_ok : r->be->checks_failed);
+	return true;
+}
+
+static bool be_check_latency(const struct be_ref *r, int k, struct mval *v)
+{
+	(void)k;
+	*v = us_to_s(r->be->health_latency_us);
+	return r->be->checks_ok + r->be->checks_failed > 0;
+}
+
+struct be_family {
+	const char *name;
+	const char *type;
+	const char *help;
+	const char *key;		/* extra label, or NULL */
+	const char *const *vals;	/* its values */
+	int n_vals;
+	/* The value for extra label value k; false: no sample for this backend. */
+	bool (*get)(const struct be_ref *r, int k, struct mval *v);
+};
+
+#define EXTRA(key, vals)	key, vals, (int)ARRAY_SIZE(vals)
+#define NO_EXTRA		NULL, NULL, 1
+
+static const struct be_family be_families[] = {
+	{ "sluice_backend_flows", "gauge",
+	  "Live flows pinned to the backend at the last sweep.",
+	  NO_EXTRA, be_flows },
+	{ "sluice_backend_state", "gauge",
+	  "Lifecycle state of the backend: 1 for the current state, 0 for the others.",
+	  EXTRA("state", state_vals), be_state },
+	{ "sluice_backend_health", "gauge",
+	  "Health of the backend: 1 for the current health, 0 for the others.",
+	  EXTRA("health", health_vals), be_health },
+	{ "sluice_backend_weight", "gauge",
+	  "Configured Maglev weight of the backend (0: no new flows).",
+	  NO_EXTRA, be_weight },
+	{ "sluice_backend_new_flows_total", "counter",
+	  "Flows the datapath pinned to the backend (pinned per-CPU map: survives daemon restarts).",
+	  NO_EXTRA, be_new_flows },
+	{ "sluice_backend_packets_total", "counter",
+	  "Packets forwarded to the backend (pinned per-CPU map: survives daemon restarts).",
+	  NO_EXTRA, be_packets },
+	{ "sluice_backend_bytes_total", "counter",
+	  "Bytes forwarded to the backend, before encapsulation (pinned per-CPU map).",
+	  NO_EXTRA, be_bytes },
+	{ "sluice_backend_closing_total", "counter",
+	  "Flows to the backend the datapath saw a FIN or RST on (pinned per-CPU map).",
+	  NO_EXTRA, be_closing },
+	{ "sluice_backend_flows_lost_total", "counter",
+	  "Flows lost while the backend drained: expired while open, moved to another backend, or gone from every table (persisted: survives daemon restarts).",
+	  NO_EXTRA, be_lost },
+	{ "sluice_backend_flows_evicted_total", "counter",
+	  "Draining flows evicted from the flow table and kept in sl_pinned (since sluiced started).",
+	  NO_EXTRA, be_evicted },
+	{ "sluice_backend_flows_rescued_total", "counter",
+	  "Evicted draining flows the datapath restored from sl_pinned (pinned per-CPU map).",
+	  NO_EXTRA, be_rescued },
+	{ "sluice_backend_drain_start_timestamp_seconds", "gauge",
+	  "Unix time the drain of a draining or drained backend started.",
+	  NO_EXTRA, be_drain_start },
+	{ "sluice_backend_drain_deadline_timestamp_seconds", "gauge",
+	  "Unix time a draining or drained backend's drain times out.",
+	  NO_EXTRA, be_drain_deadline },
+	{ "sluice_backend_drain_remaining_flows", "gauge",
+	  "Live flows still pinned to a draining or drained backend.",
+	  NO_EXTRA, be_drain_left },
+	{ "sluice_backend_drain_timed_out", "gauge",
+	  "1 if the backend's drain ended at its deadline with flows left, else 0.",
+	  NO_EXTRA, be_timed_out },
+	{ "sluice_backend_health_checks_total", "counter",
+	  "Health checks of the backend by result, since sluiced started.",
+	  EXTRA("result", result_vals), be_checks },
+	{ "sluice_backend_health_check_latency_seconds", "gauge",
+	  "Duration of the backend's last health check.",
+	  NO_EXTRA, be_check_latency },
+};
+
+static void render_be_families(struct mbuf *b, const struct be_ref *refs, size_t n)
+{
+	const struct be_family *f;
+	struct mval v;
+	size_t i;
+	int k;
+
+	for (f = be_families; f < be_families + ARRAY_SIZE(be_families); f++) {
+		mb_help(b, f->name, f->type, f->help);
+		for (i = 0; i < n; i++)
+			for (k = 0; k < f->n_vals; k++)
+				if (f->get(&refs[i], k, &v))
+					mb_sample(b, f->name, refs[i].labels, f->key,
+						  f->key ? f->vals[k] : NULL, v);
+	}
+}
+
+/* --- per-VIP families --------------------------------------------------- */
+
+struct vip_ref {
+	const struct sl_vip *vip;
+	const struct sluice_vip_stats *s;
+	bool all_down;
+	char labels[LABELS_MAX];
+};
+
+static bool vip_flows(const struct vip_ref *r, int k, struct mval *v)
+{
+	__u64 sum = 0;
+	size_t i;
+
+	(void)k;
+	for (i = 0; i < r->vip->n_bes; i++)
+		sum += r->vip->bes[i].flows;
+	*v = num(sum);
+	return true;
+}
+
+static bool vip_backends(const struct vip_ref *r, int k, struct mval *v)
+{
+	__u64 n = 0;
+	size_t i;
+
+	for (i = 0; i < r->vip->n_bes; i++)
+		n += r->vip->bes[i].state == k;
+	*v = num(n);
+	return true;
+}
+
+#define VIP_COUNTER(fn, field)							\
+static bool fn(const struct vip_ref *r, int k, struct mval *v)		\
+{									\
+	(void)k;							\
+	*v = num(r->s->field);						\
+	return true;							\
+}
+VIP_COUNTER(vip_new_flows, new_flows)
+VIP_COUNTER(vip_packets, packets)
+VIP_COUNTER(vip_bytes, bytes)
+VIP_COUNTER(vip_non_syn_miss, non_syn_miss)
+VIP_COUNTER(vip_no_backend, no_backend)
+VIP_COUNTER(vip_rescheduled, rescheduled)
+#undef VIP_COUNTER
+
+static bool vip_all_down(const struct vip_ref *r, int k, struct mval *v)
+{
+	(void)k;
+	*v = num(r->all_down);
+	return true;
+}
+
+struct vip_family {
+	const char *name;
+	const char *type;
+	const char *help;
+	const char *key;
+	const char *const *vals;
+	int n_vals;
+	bool (*get)(const struct vip_ref *r, int k, struct mval *v);
+};
+
+static const struct vip_family vip_families[] = {
+	{ "sluice_vip_flows", "gauge",
+	  "Live flows of the VIP at the last sweep (sum over its backends).",
+	  NO_EXTRA, vip_flows },
+	{ "sluice_vip_backends", "gauge",
+	  "Backends of the VIP by lifecycle state.",
+	  EXTRA("state", state_vals), vip_backends },
+	{ "sluice_vip_new_flows_total", "counter",
+	  "Flows the datapath balanced for the VIP (pinned per-CPU map: survives daemon restarts).",
+	  NO_EXTRA, vip_new_flows },
+	{ "sluice_vip_packets_total", "counter",
+	  "Packets to the VIP the datapath forwarded (pinned per-CPU map).",
+	  NO_EXTRA, vip_packets },
+	{ "sluice_vip_bytes_total", "counter",
+	  "Bytes to the VIP the datapath forwarded, before encapsulation (pinned per-CPU map).",
+	  NO_EXTRA, vip_bytes },
+	{ "sluice_vip_non_syn_miss_total", "counter",
+	  "Mid-stream TCP packets of the VIP with no flow state (eviction, restart, ECMP move), re-hashed.",
+	  NO_EXTRA, vip_non_syn_miss },
+	{ "sluice_vip_no_backend_total", "counter",
+	  "Packets to the VIP dropped because its table held no backend.",
+	  NO_EXTRA, vip_no_backend },
+	{ "sluice_vip_rescheduled_total", "counter",
+	  "Flows of the VIP re-balanced because their backend was removed or released.",
+	  NO_EXTRA, vip_rescheduled },
+	{ "sluice_vip_all_backends_down", "gauge",
+	  "1 if every backend of the VIP is down, else 0.",
+	  NO_EXTRA, vip_all_down },
+};
+
+static void render_vip_families(struct mbuf *b, const struct vip_ref *refs, size_t n)
+{
+	const struct vip_family *f;
+	struct mval v;
+	size_t i;
+	int k;
+
+	for (f = vip_families; f < vip_families + ARRAY_SIZE(vip_families); f++) {
+		mb_help(b, f->name, f->type, f->help);
+		for (i = 0; i < n; i++)
+			for (k = 0; k < f->n_vals; k++)
+				if (f->get(&refs[i], k, &v))
+					mb_sample(b, f->name, refs[i].labels, f->key,
+						  f->key ? f->vals[k] : NULL, v);
+	}
+}
+
+/* --- global families ---------------------------------------------------- */
+
+static void render_head(struct mbuf *b, const struct sl_snapshot *snap,
+			const char *instance)
+{
+	char inst[2 * SL_CFG_INSTANCE_MAX + 8], labels[sizeof(inst) + 64];
+
+	sl_metrics_escape_label(instance ? instance : "", inst, sizeof(inst));
+	snprintf(labels, sizeof(labels), "version=\"%s\",instance=\"%s\"", SL_VERSION, inst);
+	mb_help(b, "sluice_info", "gauge", "sluiced's version and instance; always 1.");
+	mb_sample(b, "sluice_info", labels, NULL, NULL, num(1));
+	mb_help(b, "sluice_start_time_seconds", "gauge", "Unix time sluiced started.");
+	mb_sample(b, "sluice_start_time_seconds", NULL, NULL, NULL,
+		  ms_to_s(snap->started_unix_ms));
+}
+
+static void render_tail(struct mbuf *b, const struct sl_snapshot *snap,
+			const struct sl_counters *ctr)
+{
+	char labels[96];
+	int r;
+
+	mb_help(b, "sluice_flow_table_entries", "gauge",
+		"Entries in the flow tables at the last sweep: established (sl_flows) and new (sl_new, flows seen once).");
+	mb_sample(b, "sluice_flow_table_entries", NULL, "table", "established",
+		  num(snap->flow_entries));
+	mb_sample(b, "sluice_flow_table_entries", NULL, "table", "new",
+		  num(snap->new_entries));
+	mb_help(b, "sluice_flow_table_capacity", "gauge", "Size of the flow tables.");
+	mb_sample(b, "sluice_flow_table_capacity", NULL, "table", "established",
+		  num(snap->flow_capacity));
+	mb_sample(b, "sluice_flow_table_capacity", NULL, "table", "new",
+		  num(snap->new_capacity));
+
+	mb_help(b, "sluice_packets_total", "counter",
+		"Packets the XDP program saw, by verdict and reason; every packet counts under exactly one reason (pinned per-CPU map: survives daemon restarts).");
+	for (r = 0; r < SLUICE_R_MAX; r++) {
+		snprintf(labels, sizeof(labels), "verdict=\"%s\"",
+			 sl_verdict_name(sluice_reason_verdict(r)));
+		mb_sample(b, "sluice_packets_total", labels, "reason", sl_reason_label(r),
+			  num(ctr->reasons[r]));
+	}
+
+	mb_help(b, "sluice_sweep_duration_seconds", "gauge",
+		"Duration of the last sweep of the flow tables.");
+	mb_sample(b, "sluice_sweep_duration_seconds", NULL, NULL, NULL,
+		  us_to_s(snap->sweep_duration_us));
+	mb_help(b, "sluice_sweeps_total", "counter", "Sweeps of the flow tables since sluiced started.");
+	mb_sample(b, "sluice_sweeps_total", NULL, NULL, NULL, num(snap->sweeps));
+	mb_help(b, "sluice_flows_expired_total", "counter",
+		"Flows the sweeper expired (closed or idle) since sluiced started.");
+	mb_sample(b, "sluice_flows_expired_total", NULL, NULL, NULL, num(snap->expired_total));
+}
+
+/* --- the whole page ----------------------------------------------------- */
+
+static const struct sluice_be_stats zero_be;
+static const struct sluice_vip_stats zero_vip;
+
+static void fill_refs(const struct sl_snapshot *snap, const struct sl_counters *ctr,
+		      struct vip_ref *vrefs, struct be_ref *brefs)
+{
+	char vip[SL_VIP_STR_MAX], vesc[2 * SL_VIP_STR_MAX], addr[SL_ADDR_STR_MAX],
+	     aesc[2 * SL_ADDR_STR_MAX];
+	const struct sl_state *st = &snap->st;
+	size_t i, j, n = 0;
+
+	for (i = 0; i < st->n_vips; i++) {
+		const struct sl_vip *v = &st->vips[i];
+		bool ok = v->id < SLUICE_MAX_VIPS;
+
+		if (sl_format_vip(&v->spec, vip, sizeof(vip)))
+			snprintf(vip, sizeof(vip), "vip%u", v->id);
+		sl_metrics_escape_label(vip, vesc, sizeof(vesc));
+		vrefs[i].vip = v;
+		vrefs[i].s = ok ? &ctr->vip[v->id] : &zero_vip;
+		/*
+		 * The main thread may publish all_down with the snapshot; the
+		 * state copy says the same, so a snapshot without it is right too.
+		 */
+		vrefs[i].all_down = (ok && snap->all_down[v->id]) || sl_vip_all_down(v);
+		snprintf(vrefs[i].labels, LABELS_MAX, "vip=\"%s\"", vesc);
+		for (j = 0; j < v->n_bes; j++, n++) {
+			const struct sl_be *be = &v->bes[j];
+
+			if (sl_format_addr(&be->addr, be->family, addr, sizeof(addr)))
+				snprintf(addr, sizeof(addr), "backend%u", be->id);
+			sl_metrics_escape_label(addr, aesc, sizeof(aesc));
+			brefs[n].vip = v;
+			brefs[n].be = be;
+			brefs[n].s = be->id < SLUICE_MAX_BACKENDS ? &ctr->be[be->id] : &zero_be;
+			snprintf(brefs[n].labels, LABELS_MAX, "vip=\"%s\",backend=\"%s\"",
+				 vesc, aesc);
+		}
+	}
+}
+
+int sl_metrics_render(const struct sl_snapshot *snap, const struct sl_counters *ctr,
+		      const char *instance, char **out, size_t *len)
+{
+	const struct sl_state *st = &snap->st;
+	size_t n_bes = sl_state_n_backends(st);
+	struct mbuf b = { 0 };
+	struct vip_ref *vrefs;
+	struct be_ref *brefs;
+
+	*out = NULL;
+	*len = 0;
+	vrefs = calloc(st->n_vips + 1, sizeof(*vrefs));
+	brefs = calloc(n_bes + 1, sizeof(*brefs));
+	if (!vrefs || !brefs ||
+	    mb_reserve(&b, BUF_BASE + n_bes * BUF_PER_BE + st->n_vips * BUF_PER_VIP)) {
+		free(vrefs);
+		free(brefs);
+		return -ENOMEM;
+	}
+	fill_refs(snap, ctr, vrefs, brefs);
+	render_head(&b, snap, instance);
+	render_vip_families(&b, vrefs, st->n_vips);
+	render_be_families(&b, brefs, n_bes);
+	render_tail(&b, snap, ctr);
+	free(vrefs);
+	free(brefs);
+	if (b.oom) {
+		free(b.p);
+		return -ENOMEM;
+	}
+	*out = b.p;
+	*len = b.len;
+	return 0;
+}
