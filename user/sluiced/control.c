@@ -502,30 +502,29 @@ static int drain_args(struct sl_daemon *d, json_object *req, struct op_arg *a,
 	return 0;
 }
 
-static int cmd_drain(struct sl_daemon *d, json_object *req, struct reply *r)
+/* drain and undrain: apply @op, then report the pairs it touched. */
+static int drain_cmd(struct sl_daemon *d, json_object *req, struct reply *r,
+		     const char *verb, state_op op)
 {
 	struct op_arg a;
 	char what[192];
 
-	if (drain_args(d, req, &a, what, sizeof(what), "drain", r) ||
-	    change(d, op_drain, &a, what, r))
+	if (drain_args(d, req, &a, what, sizeof(what), verb, r) ||
+	    change(d, op, &a, what, r))
 		return -1;
 	json_object_put(r->result);
 	r->result = status_rows(d, &a);
 	return 0;
 }
 
+static int cmd_drain(struct sl_daemon *d, json_object *req, struct reply *r)
+{
+	return drain_cmd(d, req, r, "drain", op_drain);
+}
+
 static int cmd_undrain(struct sl_daemon *d, json_object *req, struct reply *r)
 {
-	struct op_arg a;
-	char what[192];
-
-	if (drain_args(d, req, &a, what, sizeof(what), "undrain", r) ||
-	    change(d, op_undrain, &a, what, r))
-		return -1;
-	json_object_put(r->result);
-	r->result = status_rows(d, &a);
-	return 0;
+	return drain_cmd(d, req, r, "undrain", op_undrain);
 }
 
 static int cmd_be_status(struct sl_daemon *d, json_object *req, struct reply *r)
