@@ -262,9 +262,12 @@ static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
 		return sl_promote(pkt, f, d, now);
 	}
 
-	f = bpf_map_lookup_elem(&sl_pinned, &pkt->key);
-	if (f && !sl_is_tcp_syn(pkt) && !sl_rescue(pkt, f, d, now))
-		return 0;
+	/* A SYN opens a new connection: never a rescue, skip the lookup. */
+	if (!sl_is_tcp_syn(pkt)) {
+		f = bpf_map_lookup_elem(&sl_pinned, &pkt->key);
+		if (f && !sl_rescue(pkt, f, d, now))
+			return 0;
+	}
 	return sl_new_flow(pkt, d, now, vip, 0);
 }
 
