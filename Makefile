@@ -31,7 +31,7 @@ LDLIBS		+= $(PKG_LIBS) -lelf -lz -lpthread
 .PHONY: all test test-unit test-bpf test-integration bench demo install \
 	format clean deps
 
-BPF_PROGS	:= sluice decap
+BPF_PROGS	:= sluice decap bench_floor bench_drop bench_reflect
 BPF_OBJS	:= $(patsubst %,$(BUILD)/bpf/%.bpf.o,$(BPF_PROGS))
 SKELS		:= $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 
@@ -121,5 +121,72 @@ install: all
 
 clean:
 	rm -rf $(BUILD)
+
+# --- make bench (begin) ---------------------------------------------------
+# Benchmark drivers (tests/bench/*.c -> build/bench/*), linked like the BPF
+# tests: they reuse the test-run fixtures in tests/lib. scripts/bench.sh runs
+# them with the lab; figures only, never a pass/fail. Not part of `make test`.
+BENCH_BINS	:= $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/*.c))
+
+$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(TESTLIB_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+bench: deps all $(BENCH_BINS)
+	@scripts/bench.sh $(BUILD)
+# --- make bench (end) -----------------------------------------------------
+
+# --- robustness: sanitizers and fuzzing (begin) ---------------------------
+# `make test` also builds the userspace with ASan+UBSan into $(BUILD)/asan
+# (suite asan: unit tests and end-to-end tests under the sanitizers) and
+# the libFuzzer targets tests/fuzz/*.c into $(BUILD)/fuzz (suite fuzz: a
+# short, fixed-seed run over the seed corpus). `make fuzz` fuzzes at length.
+# Both use clang: libFuzzer is clang's, and clang's single sanitizer runtime
+# writes UBSan reports to log_path like ASan's (gcc's libubsan prints them
+# to stderr only, which the lab deletes with sluiced's log).
+SAN_CC		:= clang
+SAN_CFLAGS	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+		   -fno-sanitize-recover=all
+ASAN_BUILD	:= $(BUILD)/asan
+FUZZ_BUILD	:= $(BUILD)/fuzz
+FUZZ_CFLAGS	:= $(SAN_CFLAGS) -fsanitize=fuzzer-no-link -std=gnu11 -Wall \
+		   -Wextra -Werror -MMD -MP -Iinclude -Iuser/lib -Iuser/sluiced \
+		   -I$(BUILD) $(PKG_CFLAGS)
+FUZZ_LIB_OBJS	:= $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRCS))
+FUZZ_TARGETS	:= $(FUZZ_BUILD)/fuzz_config $(FUZZ_BUILD)/fuzz_ctl
+
+.PHONY: asan-build fuzz-build fuzz
+
+# The same rules into a second tree. CFLAGS goes through the environment:
+# on the command line it would override this Makefile's `CFLAGS +=`.
+asan-build:
+	CFLAGS="$(SAN_CFLAGS)" $(MAKE) BUILD=$(ASAN_BUILD) CC=$(SAN_CC) all \
+		$(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_TESTS))
+
+$(FUZZ_BUILD)/obj/%.o: %.c $(SKELS)
+	@mkdir -p $(@D)
+	$(SAN_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/libsluice.a: $(FUZZ_LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_config: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_config.o \
+			   $(FUZZ_BUILD)/libsluice.a
+	$(SAN_CC) $(SAN_CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+
+# control.c with a stub for the rest of the daemon (tests/fuzz/ctl_stub.c).
+$(FUZZ_BUILD)/fuzz_ctl: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_ctl.o \
+			$(FUZZ_BUILD)/obj/tests/fuzz/ctl_stub.o \
+			$(FUZZ_BUILD)/obj/user/sluiced/control.o $(FUZZ_BUILD)/libsluice.a
+	$(SAN_CC) $(SAN_CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+
+fuzz-build: $(FUZZ_TARGETS)
+
+# Extra prerequisites of `make test`; tests/run.sh runs suites fuzz and asan.
+test: asan-build fuzz-build
+
+fuzz: deps all $(BPF_TESTS) fuzz-build
+	@SLUICE_FUZZ_MODE=long tests/run.sh $(BUILD) fuzz
+# --- robustness: sanitizers and fuzzing (end) -----------------------------
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

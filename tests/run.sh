@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Runs the test suites and ends with one line: "N passed, M failed".
-#   tests/run.sh BUILD [unit|bpf|integration]...
+#   tests/run.sh BUILD [unit|bpf|integration|fuzz|asan]...
+# fuzz: the libFuzzer targets, briefly (SLUICE_FUZZ_MODE=long: make fuzz);
+# asan: unit and a few end-to-end tests from the sanitizer build BUILD/asan.
 # Test binaries report in TAP (cmocka: CMOCKA_MESSAGE_OUTPUT=TAP); the
 # integration runner prints TAP too. A skipped test counts as a failure
 # unless SLUICE_ALLOW_SKIP=1: on CI nothing may be skipped.
@@ -10,7 +12,7 @@ set -uo pipefail
 build=${1:?usage: tests/run.sh BUILD [suite...]}
 shift
 suites=("$@")
-[[ ${#suites[@]} -eq 0 ]] && suites=(unit bpf integration)
+[[ ${#suites[@]} -eq 0 ]] && suites=(unit bpf integration fuzz asan)
 
 export CMOCKA_MESSAGE_OUTPUT=TAP
 log=$(mktemp)
@@ -39,8 +41,14 @@ for suite in "${suites[@]}"; do
 			tests/integration/run.sh "$build" 2>&1 | tee -a "$log"
 		fi
 		;;
+	fuzz)
+		tests/fuzz/run.sh "$build" "${SLUICE_FUZZ_MODE:-short}" 2>&1 | tee -a "$log"
+		;;
+	asan)
+		tests/asan/run.sh "$build/asan" 2>&1 | tee -a "$log"
+		;;
 	*)
-		echo "tests/run.sh: unknown suite '$suite' (unit, bpf, integration)" >&2
+		echo "tests/run.sh: unknown suite '$suite' (unit, bpf, integration, fuzz, asan)" >&2
 		exit 2
 		;;
 	esac

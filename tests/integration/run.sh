@@ -46,6 +46,13 @@ ALL_TESTS=(
 	# flow-table pressure and loss accounting
 	t_syn_flood_spares_established
 	t_forced_eviction_counted_and_rescued
+	# control socket and endpoint hardening
+	t_ctl_refuses_non_root
+	t_ctl_stalled_client_does_not_block
+	t_ctl_connection_limit
+	t_ctl_oversized_request
+	t_ctl_pipelined_requests
+	t_metrics_loopback_by_default
 	# monitoring
 	t_metrics_scrape_promtool
 	t_metrics_alert_rules

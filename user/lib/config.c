@@ -1005,10 +1005,111 @@ static int yaml_error(struct ctx *c, struct fy_diag *diag, FILE *fp)
 			 e->line, e->column, e->msg, syntax_hint(fp, e->line));
 		return -EINVAL;
 	}
-	snprintf(c->err, c->errlen,
-		 "%s: no configuration found (the file is empty; at least \"interfaces\" is required)",
-		 c->file);
+	rewind(fp);
+	if (fgetc(fp) == EOF)
+		snprintf(c->err, c->errlen,
+			 "%s: no configuration found (the file is empty; at least \"interfaces\" is required)",
+			 c->file);
+	else
+		snprintf(c->err, c->errlen,
+			 "%s: no YAML document found (expected a mapping with at least \"interfaces\")",
+			 c->file);
 	return -EINVAL;
+}
+
+#define CONFIG_MAX_BYTES	(4 << 20)
+
+/* Length of the UTF-8 sequence starting at @p (of @n bytes), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	unsigned int cp;
+
+	if (p[0] < 0x80)
+		return p[0] ? 1 : 0;	/* NUL has no place in a config */
+	if ((p[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = p[0] & 0x1f;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = p[0] & 0x0f;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	/* No overlong forms, surrogates or code points past U+10FFFF. */
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/*
+ * "? key" (an explicit key) first on its line, or after "{" / ",": never
+ * needed in a sluiced config, and one form crashes libfyaml 0.7's error
+ * path ("? A:\t:", found by the fuzzer).
+ */
+static bool explicit_key_at(const unsigned char *buf, size_t n, size_t off)
+{
+	size_t i = off;
+
+	if (off + 1 < n && buf[off + 1] != ' ' && buf[off + 1] != '\t' &&
+	    buf[off + 1] != '\n' && buf[off + 1] != '\r')
+		return false;
+	while (i > 0 && (buf[i - 1] == ' ' || buf[i - 1] == '\t'))
+		i--;
+	return i == 0 || buf[i - 1] == '\n' || buf[i - 1] == '\r' ||
+	       buf[i - 1] == '{' || buf[i - 1] == ',' || buf[i - 1] == '-';
+}
+
+/*
+ * Refuse what YAML forbids before the YAML library sees it: some invalid
+ * byte sequences make libfyaml 0.7 loop forever or crash (found by
+ * tests/fuzz/fuzz_config.c), and a config has no business being huge.
+ */
+static int check_bytes(struct ctx *c, FILE *fp)
+{
+	unsigned char *buf = malloc(CONFIG_MAX_BYTES + 1);
+	size_t n, off, len;
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	n = fread(buf, 1, CONFIG_MAX_BYTES + 1, fp);
+	if (n > CONFIG_MAX_BYTES) {
+		snprintf(c->err, c->errlen, "%s: larger than %d bytes: not a sluiced config",
+			 c->file, CONFIG_MAX_BYTES);
+		ret = -EFBIG;
+	}
+	for (off = 0; !ret && off < n; off += len) {
+		if (buf[off] == '?' && explicit_key_at(buf, n, off)) {
+			snprintf(c->err, c->errlen,
+				 "%s: byte %zu: explicit keys (\"? \") are not supported in a sluiced config",
+				 c->file, off);
+			ret = -EINVAL;
+			break;
+		}
+		len = utf8_len(buf + off, n - off);
+		if (!len) {
+			snprintf(c->err, c->errlen,
+				 "%s: byte %zu: invalid UTF-8 or NUL (a YAML config must be UTF-8 text)",
+				 c->file, off);
+			ret = -EINVAL;
+		}
+	}
+	free(buf);
+	rewind(fp);
+	return ret;
 }
 
 /* Open the file ourselves so a missing file gets its own errno and message. */
@@ -1032,9 +1133,63 @@ static FILE *open_config(struct ctx *c, int *ret)
 	return fp;
 }
 
+#define CONFIG_MAX_DEPTH	32
+#define CONFIG_MAX_NODES	200000
+
+/*
+ * Count the nodes the document has once its aliases are expanded, against
+ * a budget, before expanding them: a few hundred bytes of nested aliases
+ * can otherwise expand to gigabytes (an "alias bomb", found by the
+ * fuzzer). Nesting is bounded too. Returns false when over either limit.
+ */
+static bool within_budget(struct fy_node *n, int depth, size_t *nodes)
+{
+	struct fy_node_pair *p;
+	void *it = NULL;
+
+	if (!n)
+		return true;
+	if (++*nodes > CONFIG_MAX_NODES || depth > CONFIG_MAX_DEPTH)
+		return false;
+	if (fy_node_is_alias(n))
+		return within_budget(fy_node_resolve_alias(n), depth + 1, nodes);
+	if (fy_node_is_mapping(n)) {
+		while ((p = fy_node_mapping_iterate(n, &it)))
+			if (!within_budget(fy_node_pair_key(p), depth + 1, nodes) ||
+			    !within_budget(fy_node_pair_value(p), depth + 1, nodes))
+				return false;
+	} else if (fy_node_is_sequence(n)) {
+		struct fy_node *item;
+
+		while ((item = fy_node_sequence_iterate(n, &it)))
+			if (!within_budget(item, depth + 1, nodes))
+				return false;
+	}
+	return true;
+}
+
+/* Check the unresolved tree, then expand aliases (anchors stay usable). */
+static int resolve_bounded(struct ctx *c, struct fy_document *doc)
+{
+	size_t nodes = 0;
+
+	if (!within_budget(fy_document_root(doc), 0, &nodes)) {
+		snprintf(c->err, c->errlen,
+			 "%s: too large once its aliases are expanded (over %d nodes or %d levels deep)",
+			 c->file, CONFIG_MAX_NODES, CONFIG_MAX_DEPTH);
+		return -EINVAL;
+	}
+	if (fy_document_resolve(doc)) {
+		snprintf(c->err, c->errlen, "%s: cannot resolve its aliases (an alias to an undefined anchor?)",
+			 c->file);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int load_document(struct ctx *c, FILE *fp)
 {
-	struct fy_parse_cfg pcfg = { .flags = FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT };
+	struct fy_parse_cfg pcfg = { .flags = FYPCF_QUIET };
 	struct fy_diag_cfg dcfg;
 	struct fy_document *doc;
 	struct fy_diag *diag;
@@ -1050,11 +1205,17 @@ static int load_document(struct ctx *c, FILE *fp)
 	fy_diag_set_collect_errors(diag, true);
 	pcfg.diag = diag;
 
+	ret = check_bytes(c, fp);
+	if (ret) {
+		fy_diag_destroy(diag);
+		return ret;
+	}
 	doc = fy_document_build_from_fp(&pcfg, fp);
 	if (!doc || !fy_document_root(doc))
 		ret = yaml_error(c, diag, fp);
 	else
-		ret = parse_root(c, fy_document_root(doc));
+		ret = resolve_bounded(c, doc) ?:
+		      parse_root(c, fy_document_root(doc));
 	if (doc)
 		fy_document_destroy(doc);
 	fy_diag_destroy(diag);

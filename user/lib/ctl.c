@@ -277,11 +277,23 @@ int sl_ctl_call(const char *sock_path, struct json_object *req,
 	if (ret)
 		return ret;
 	ret = send_request(fd, req, &c);
-	if (!ret)
-		ret = read_line(fd, &line, &len, &c);
+	/*
+	 * A daemon that refuses us (not root, too many connections) replies
+	 * and closes before reading: our send then fails, but its reply,
+	 * which says why, is waiting. Read it; keep the send error only if
+	 * there is nothing to read.
+	 */
+	if (!ret || ret == -EPIPE || ret == -ECONNRESET) {
+		int rd = read_line(fd, &line, &len, &c);
+
+		if (!rd || !ret)
+			ret = rd;
+	}
 	close(fd);
-	if (ret)
+	if (ret) {
+		free(line);
 		return ret;
+	}
 	ret = parse_reply(line, len, reply);
 	free(line);
 	return ret;

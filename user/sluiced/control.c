@@ -731,8 +731,13 @@ void sl_ctl_event(struct sl_daemon *d, struct sl_client *c, __u32 events)
 		client_close(d, c);
 		return;
 	}
-	/* One request in flight at a time: answer it before reading more. */
-	if (c->out_off >= c->out_len) {
+	/*
+	 * Answer every complete line already buffered (a client may pipeline
+	 * requests in one write), but never queue a reply behind an unsent
+	 * one: a client that does not read stops being served.
+	 */
+	while (c->out_off >= c->out_len && c->in_len &&
+	       memchr(c->in, '\n', c->in_len)) {
 		client_request(d, c);
 		if (client_flush(c)) {
 			client_close(d, c);
@@ -772,7 +777,7 @@ void sl_ctl_accept(struct sl_daemon *d)
 		return;
 	}
 	for (i = 0; i < sizeof(d->clients) / sizeof(d->clients[0]); i++) {
-		if (d->clients[i].fd <= 0) {
+		if (d->clients[i].fd < 0) {
 			c = &d->clients[i];
 			break;
 		}
@@ -800,7 +805,7 @@ void sl_ctl_reap_idle(struct sl_daemon *d)
 	size_t i;
 
 	for (i = 0; i < sizeof(d->clients) / sizeof(d->clients[0]); i++)
-		if (d->clients[i].fd > 0 &&
+		if (d->clients[i].fd >= 0 &&
 		    now - d->clients[i].last_active_ms > CLIENT_IDLE_MS)
 			client_close(d, &d->clients[i]);
 }
@@ -810,7 +815,7 @@ void sl_ctl_close_all(struct sl_daemon *d)
 	size_t i;
 
 	for (i = 0; i < sizeof(d->clients) / sizeof(d->clients[0]); i++)
-		if (d->clients[i].fd > 0)
+		if (d->clients[i].fd >= 0)
 			client_close(d, &d->clients[i]);
 	close(d->listen_fd);
 }
@@ -835,6 +840,11 @@ int sl_ctl_listen(struct sl_daemon *d, char *err, size_t errlen)
 	char dir[sizeof(sa.sun_path)];
 	char *slash;
 	mode_t old;
+	size_t i;
+
+	/* fd 0 is a valid client fd when stdin is closed: -1 marks a free slot. */
+	for (i = 0; i < sizeof(d->clients) / sizeof(d->clients[0]); i++)
+		d->clients[i].fd = -1;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "control socket path %s is too long", path);

@@ -1,0 +1,378 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+"""make bench: turn the raw results (BUILD/bench/*.json) into medians,
+spreads and ratios; print a table and write the same as JSON.
+
+Every figure is the median over repetitions, with [min-max] across them.
+Ratios are computed within each repetition (sluice and its baseline
+measured back to back), then summarised the same way. Targets are printed
+next to the figures; nothing here passes or fails.
+
+Usage: bench-report.py RAW_DIR OUT_JSON
+"""
+import json
+import os
+import statistics
+import sys
+
+
+def load(d, name):
+    try:
+        with open(os.path.join(d, name + ".json")) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        return {"error": f"no result: {e}"}
+
+
+def div(a, b):
+    return a / b if b else None
+
+
+def stat(xs):
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return None
+    return {"median": statistics.median(xs), "min": min(xs), "max": max(xs),
+            "n": len(xs)}
+
+
+def fmt(s, digits=0, scale=1.0):
+    if not s:
+        return "n/a"
+    f = f"{{:.{digits}f}}"
+    med, lo, hi = (f.format(s[k] * scale) for k in ("median", "min", "max"))
+    return f"{med} [{lo}-{hi}]"
+
+
+def row(cols, widths):
+    return "  ".join(str(c).ljust(w) for c, w in zip(cols, widths)).rstrip()
+
+
+# --- part 1 ---------------------------------------------------------------
+
+LABEL = {
+    "est_tcp4": "established TCP, IPv4",
+    "udp4": "UDP flow, IPv4",
+    "est_tcp6": "established TCP, IPv6",
+    "pass_not_vip4": "not for a VIP (pass)",
+    "syn_new": "new TCP flow: the SYN",
+    "promote": "new TCP flow: 2nd packet",
+}
+TARGET = {"est_tcp4": 1.2, "udp4": 1.2, "est_tcp6": 1.2, "syn_new": 2.0,
+          "promote": 2.0}
+
+
+def xdp_summary(x):
+    if "error" in x:
+        return x
+    reps = x["reps"]
+    drop = [(x["drop_before"][r]["mean"] + x["drop_after"][r]["mean"]) / 2
+            for r in range(reps)]
+    by = {(c["name"], c["flows"]): c for c in x["cases"]}
+    out = {"method": "BPF_PROG_TEST_RUN, repeat 1, a fresh frame per call; "
+                     "per repetition the mean of %d calls without the "
+                     "slowest 1%%, minus the XDP_DROP program's cost "
+                     "measured the same way in the same repetition" % x["calls"],
+           "reps": reps, "drop_ns": stat(drop), "cases": []}
+    for c in x["cases"]:
+        fl = c if "floor" in c else by[(c["floor_case"], c["flows"])]
+        s_net = [c["sluice"][r]["mean"] - drop[r] for r in range(reps)]
+        f_net = [fl["floor"][r]["mean"] - drop[r] for r in range(reps)]
+        out["cases"].append({
+            "name": c["name"], "flows": c["flows"],
+            "in_flight": "floor_case" in c,
+            "label": LABEL.get(c["name"], c["name"]),
+            "sluice_ns": stat(s_net), "floor_ns": stat(f_net),
+            "sluice_raw_ns": stat([c["sluice"][r]["mean"] for r in range(reps)]),
+            "floor_raw_ns": stat([fl["floor"][r]["mean"] for r in range(reps)]),
+            "ratio": stat([div(s, f) for s, f in zip(s_net, f_net)]),
+            "ratio_raw": stat([div(c["sluice"][r]["mean"], fl["floor"][r]["mean"])
+                               for r in range(reps)]),
+            "target": TARGET.get(c["name"]),
+        })
+    return out
+
+
+def xdp_print(s):
+    print("1. Per-packet cost of the XDP program (BPF_PROG_TEST_RUN)")
+    if "error" in s:
+        print(f"   not measured: {s['error']}\n")
+        return
+    print(f"   ns above an XDP_DROP program (which costs {fmt(s['drop_ns'])} ns "
+          f"per call), median [min-max] of {s['reps']} repetitions")
+    w = (28, 16, 18, 18, 18, 8)
+    print("   " + row(("case", "flows", "sluice ns", "floor ns",
+                       "sluice/floor", "target"), w))
+    for c in s["cases"]:
+        flows = f"{c['flows']:,}"
+        if c["in_flight"]:
+            flows = "1 in flight" if c["flows"] == 1 else f"{c['flows']:,} in flight"
+        tgt = f"<= {c['target']}x" if c["target"] else "-"
+        print("   " + row((c["label"], flows, fmt(c["sluice_ns"]),
+                           fmt(c["floor_ns"]), fmt(c["ratio"], 2), tgt), w))
+    print("   (new flows are compared with the floor's established TCP/IPv4"
+          " cost at the same flow count: the floor keeps no state)\n")
+
+
+# --- part 2 ---------------------------------------------------------------
+
+def pps_summary(p):
+    if "error" in p:
+        return p
+    edge = p["edge"]
+    reps = min(len(v) for v in edge.values())
+    out = {"flow": p["flow"], "frame_bytes": p["frame_bytes"],
+           "sluice_reasons_edge": p.get("sluice_reasons_edge"),
+           "generator": p["generator"], "edge_mpps": {}, "backend_mpps": {},
+           "lost_in": {}, "lost_out": {}}
+    for prog, runs in edge.items():
+        out["edge_mpps"][prog] = stat([r["mpps"] for r in runs])
+        # frames the generator sent that never reached the program (veth
+        # ring of the edge box full), and frames it took but did not get out
+        out["lost_in"][prog] = sum(max(0, r["sent"] - r["edge_rx"]) for r in runs)
+        if prog != "drop":
+            out["lost_out"][prog] = sum(max(0, r["edge_rx"] - r["delivered"])
+                                        for r in runs)
+    def ratio(x, y):
+        return stat([div(edge[x][r]["mpps"], edge[y][r]["mpps"])
+                     for r in range(reps)])
+    out["ratio_floor"] = ratio("sluice", "floor")
+    out["ratio_reflect"] = ratio("sluice", "reflect")
+    out["floor_vs_reflect"] = ratio("floor", "reflect")
+    for prog, runs in p["backend"].items():
+        out["backend_mpps"][prog] = stat([r["mpps"] for r in runs])
+    b = p["backend"]
+    if b.get("sluice") and b.get("floor"):
+        n = min(len(b["sluice"]), len(b["floor"]))
+        out["backend_ratio_floor"] = stat([div(b["sluice"][r]["mpps"],
+                                                   b["floor"][r]["mpps"])
+                                               for r in range(n)])
+    return out
+
+
+def pps_print(s):
+    print("2. Packets per second on veth (lab, native XDP on the edge box)")
+    if "error" in s:
+        print(f"   not measured: {s['error']}\n")
+        return
+    print(f"   one UDP flow {s['flow']}, {s['frame_bytes']}-byte frames; "
+          f"generator: {s['generator']}")
+    print("   counted where the edge box's output arrives (the router's port);"
+          " generator, edge box and sink share one core")
+    w = (30, 22, 22, 20)
+    print("   " + row(("program on the edge box", "Mpps",
+                       "lost before the box", "lost by the box"), w))
+    names = {"sluice": "sluice", "floor": "floor (bench_floor)",
+             "reflect": "reflector (swap MACs, XDP_TX)",
+             "drop": "XDP_DROP (input ceiling)"}
+    for prog in ("sluice", "floor", "reflect", "drop"):
+        print("   " + row((names[prog], fmt(s["edge_mpps"].get(prog), 2),
+                           s["lost_in"].get(prog, "-"),
+                           s["lost_out"].get(prog, "-")), w))
+    if s.get("sluice_reasons_edge"):
+        print("   sluice's verdicts in these runs: " +
+              ", ".join(f"{k} {v}" for k, v in s["sluice_reasons_edge"].items()))
+    print(f"   sluice / floor     {fmt(s['ratio_floor'], 2)}   (target >= 0.9x)")
+    print(f"   sluice / reflector {fmt(s['ratio_reflect'], 2)}; floor / reflector "
+          f"{fmt(s['floor_vs_reflect'], 2)}")
+    if s.get("backend_mpps"):
+        print("   delivered to the backends (router bridge + backend decap in the "
+              f"kernel): sluice {fmt(s['backend_mpps'].get('sluice'), 3)} Mpps, "
+              f"floor {fmt(s['backend_mpps'].get('floor'), 3)} Mpps, ratio "
+              f"{fmt(s.get('backend_ratio_floor'), 2)}")
+    print()
+
+
+# --- part 3 ---------------------------------------------------------------
+
+PAPER_MS = {65537: 1.8, 655373: 22.9}
+
+
+def ctl_summary(m, d, sw):
+    out = {}
+    if "error" in m:
+        out["maglev"] = m
+    else:
+        out["maglev"] = [{"backends": b["backends"], "m": b["m"],
+                          "ms": stat(b["ms"]),
+                          "paper_ms_1000_backends": PAPER_MS.get(b["m"])}
+                         for b in m["builds"]]
+    if "error" in d:
+        out["drain"] = d
+    else:
+        reps = d["reps"]
+        out["drain"] = {"vip": d["vip"], "backend": d["backend"],
+                        "cmd_ms": stat([r["cmd_ms"] for r in reps]),
+                        "flip_us": stat([r["flip_us"] for r in reps]),
+                        "stale_after_return": sum(r["stale_after"] for r in reps),
+                        "probes": sum(r["probes"] for r in reps),
+                        "ok": all(r["rc"] == 0 for r in reps)}
+    if "error" in sw:
+        out["sweep"] = sw
+    else:
+        out["sweep"] = []
+        for z in sw["sizes"]:
+            if "error" in z:
+                out["sweep"].append(z)
+                continue
+            mi = z["meminfo_kb"]
+            ml = z["memlock"]
+            flows = z["flows"]
+            out["sweep"].append({
+                "flows": flows, "fill_s": z["fill_s"],
+                "wall_ms": stat([s["wall_ms"] for s in z["sweeps"]]),
+                "cpu_ms": stat([s["cpu_ms"] for s in z["sweeps"]]),
+                "entries_seen": [s["entries"] for s in z["sweeps"]],
+                "flows_memlock_bytes": ml.get("sl_flows"),
+                "bytes_per_flow_memlock": ml.get("sl_flows", 0) / flows,
+                "all_maps_memlock_bytes": ml.get("total"),
+                "meminfo_loaded_kb": mi["before"]["avail"] - mi["loaded"]["avail"],
+                "meminfo_filled_kb": mi["before"]["avail"] - mi["filled"]["avail"],
+            })
+    return out
+
+
+def ctl_print(s):
+    print("3. Control plane")
+    mg = s["maglev"]
+    if isinstance(mg, dict):
+        print(f"   Maglev build: not measured: {mg['error']}")
+    else:
+        w = (10, 8, 22, 10)
+        print("   " + row(("backends", "M", "table build ms", "paper"), w))
+        for b in mg:
+            paper = f"{b['paper_ms_1000_backends']} ms" if b["backends"] == 1000 else ""
+            print("   " + row((b["backends"], b["m"], fmt(b["ms"], 2), paper), w))
+    d = s["drain"]
+    if "error" in d:
+        print(f"   drain: not measured: {d['error']}")
+    else:
+        print(f"   drain {d['backend']} on {d['vip']}: sluicectl returns after "
+              f"{fmt(d['cmd_ms'], 1)} ms; new flows avoid the backend from "
+              f"{fmt(d['flip_us'], 1, 1e-3)} ms relative to that return "
+              f"(negative: before); probes sent to it after the return: "
+              f"{d['stale_after_return']} of {d['probes']}")
+    w = (11, 20, 20, 12, 16, 14)
+    print("   " + row(("flows", "sweep wall ms", "sweep CPU ms", "CPU @1s",
+                       "kernel B/flow", "fill (batch)"), w))
+    for z in s["sweep"] if isinstance(s["sweep"], list) else [s["sweep"]]:
+        if "error" in z:
+            print(f"   {z.get('flows', '')}: not measured: {z['error']}")
+            continue
+        print("   " + row((f"{z['flows']:,}", fmt(z["wall_ms"], 0),
+                           fmt(z["cpu_ms"], 0),
+                           f"{z['cpu_ms']['median'] / 10:.0f}%",
+                           f"{z['bytes_per_flow_memlock']:.0f}",
+                           f"{z['fill_s']:.1f} s"), w))
+    print("   (sweep: a steady-state pass that reads every entry and expires"
+          " none; CPU @1s = share of one core at the default 1 s"
+          " sweep_interval; B/flow = sl_flows memlock / entries)\n")
+
+
+# --- part 4 ---------------------------------------------------------------
+
+def wrk_summary(wk):
+    if "error" in wk:
+        return wk
+    out = {"conns": wk["conns"], "threads": wk["threads"],
+           "seconds": wk["seconds"], "targets": wk["targets"], "results": []}
+    runs = wk["runs"]
+    for mode in ("keepalive", "close"):
+        for lb in ("sluice", "nginx", "haproxy"):
+            rs = [r for r in runs if r["lb"] == lb and r["mode"] == mode]
+            if not rs:
+                continue
+            out["results"].append({
+                "lb": lb, "mode": mode,
+                "rps": stat([r["rps"] for r in rs]),
+                "p50_ms": stat([r["p50_ms"] for r in rs]),
+                "p99_ms": stat([r["p99_ms"] for r in rs]),
+                "lb_cpu_us_per_req": stat([r["lb_cpu_us_per_req"] for r in rs]),
+                "vm_busy_us_per_req": stat([r["vm_busy_us_per_req"] for r in rs]),
+                "errors": sum(r["errors"] + r["non2xx"] for r in rs),
+                # sluice: the XDP program's share, and per packet it saw
+                "xdp_us_per_req": stat([r["xdp_ms"] * 1e3 / max(r["requests"], 1)
+                                        for r in rs]),
+                "xdp_ns_per_packet": stat([div(r["xdp_ms"] * 1e6, r["xdp_runs"])
+                                           for r in rs]),
+                "xdp_packets_per_req": stat([div(r["xdp_runs"], r["requests"])
+                                             for r in rs]),
+                "proc_us_per_req": stat([r["proc_cpu_ms"] * 1e3 / max(r["requests"], 1)
+                                         for r in rs]),
+            })
+        # sluice over each proxy, per repetition
+        for peer in ("nginx", "haproxy"):
+            ratios = []
+            for rep in sorted({r["rep"] for r in runs}):
+                a = [r for r in runs if r["rep"] == rep and r["mode"] == mode and r["lb"] == "sluice"]
+                b = [r for r in runs if r["rep"] == rep and r["mode"] == mode and r["lb"] == peer]
+                if a and b and b[0]["rps"]:
+                    ratios.append(a[0]["rps"] / b[0]["rps"])
+            out[f"rps_sluice_over_{peer}_{mode}"] = stat(ratios)
+    return out
+
+
+def wrk_print(s):
+    print("4. HTTP through the balancer (wrk, lab backends: nginx serving a "
+          "4-byte body)")
+    if "error" in s:
+        print(f"   not measured: {s['error']}\n")
+        return
+    print(f"   wrk -t{s['threads']} -c{s['conns']} -d{s['seconds']}s; "
+          "balancer CPU: nginx/HAProxy process time, sluice XDP run time + "
+          "sluiced")
+    w = (9, 11, 22, 18, 18, 20, 14, 6)
+    print("   " + row(("balancer", "mode", "requests/s", "p50 ms", "p99 ms",
+                       "balancer CPU us/req", "VM CPU us/req", "errors"), w))
+    for r in s["results"]:
+        print("   " + row((r["lb"], r["mode"], fmt(r["rps"]),
+                           fmt(r["p50_ms"], 2), fmt(r["p99_ms"], 2),
+                           fmt(r["lb_cpu_us_per_req"], 2),
+                           fmt(r["vm_busy_us_per_req"], 1), r["errors"]), w))
+    for r in s["results"]:
+        if r["lb"] == "sluice":
+            print(f"   sluice {r['mode']}: XDP {fmt(r['xdp_us_per_req'], 2)} us/req "
+                  f"({fmt(r['xdp_packets_per_req'], 1)} packets/req at "
+                  f"{fmt(r['xdp_ns_per_packet'])} ns each), sluiced "
+                  f"{fmt(r['proc_us_per_req'], 2)} us/req")
+    for mode in ("keepalive", "close"):
+        print(f"   {mode}: sluice req/s over nginx "
+              f"{fmt(s.get(f'rps_sluice_over_nginx_{mode}'), 2)}, over HAProxy "
+              f"{fmt(s.get(f'rps_sluice_over_haproxy_{mode}'), 2)}")
+    print()
+
+
+def main():
+    raw, out_path = sys.argv[1], sys.argv[2]
+    machine = load(raw, "machine")
+    parts = {n: load(raw, n + ".meta") for n in
+             ("xdp", "maglev", "sweep", "pps", "drain", "wrk")}
+    summary = {
+        "machine": machine,
+        "note": "medians [min-max] over repetitions on a shared 2-core VM; "
+                "absolute figures are several times slower than bare metal, "
+                "ratios are the point",
+        "per_packet": xdp_summary(load(raw, "xdp")),
+        "pps": pps_summary(load(raw, "pps")),
+        "control_plane": ctl_summary(load(raw, "maglev"), load(raw, "drain"),
+                                     load(raw, "sweep")),
+        "http": wrk_summary(load(raw, "wrk")),
+        "parts": parts,
+    }
+    print(f"sluice bench: {machine.get('cpus')} CPUs ({machine.get('cpu_model')}), "
+          f"kernel {machine.get('kernel')}; median [min-max] of repetitions")
+    print("load average (1/5/15 min) before -> after each part: " +
+          "; ".join(f"{n} {m.get('load_before', '?')} -> {m.get('load_after', '?')}"
+                    for n, m in parts.items() if "error" not in m))
+    print()
+    xdp_print(summary["per_packet"])
+    pps_print(summary["pps"])
+    ctl_print(summary["control_plane"])
+    wrk_print(summary["http"])
+    with open(out_path, "w") as f:
+        json.dump(summary, f, indent=1)
+    print(f"JSON: {out_path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,281 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# make bench: sluice's speed and cost, side by side with baselines, in one
+# run. Prints figures and ratios; never passes or fails on time (it exits
+# non-zero only when a part could not be measured at all).
+#
+#   1. per-packet cost, BPF_PROG_TEST_RUN: sluice vs the floor program
+#      (tests/bench/bench_xdp.c)
+#   2. packets per second on veth in the lab: sluice, floor, reflector
+#      (scripts/bench-pps.py)
+#   3. control plane: Maglev build time, drain-to-effect, sweep time and
+#      memory per flow (tests/bench/bench_{maglev,drain,sweep}.c)
+#   4. HTTP through sluice, nginx (stream) and HAProxy (tcp) with wrk
+#      (scripts/bench-wrk.py)
+#
+# Raw results: BUILD/bench/*.json; summary: BUILD/bench.json and stdout
+# (scripts/bench-report.py). Every load loop is bounded in time; all
+# traffic stays inside lab namespaces (198.18.0.0/15, fd00::/8).
+#
+# Usage: scripts/bench.sh [BUILD]    env: BENCH_REPS (default 5),
+#        BENCH_PARTS (default "xdp maglev sweep pps drain wrk")
+set -uo pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$(cd "${1:-$SRC/build}" && pwd)
+OUT=$BUILD/bench
+REPS=${BENCH_REPS:-5}
+PARTS=" ${BENCH_PARTS:-xdp maglev sweep pps drain wrk} "
+export LAB_BUILD=$BUILD
+
+# nginx backends and balancers, HAProxy: started here, stopped by PID.
+BE_NGINX_PIDS=()
+LB_NGINX_PID=
+HAPROXY_PID=
+BENCH_PINS=
+FAILED=0
+
+log() { echo "bench: $*" >&2; }
+
+# Run one part with a time bound; on failure keep its reason as its JSON.
+part() {	# name seconds command...
+	local name=$1 secs=$2 t0=$SECONDS load0
+	shift 2
+	load0=$(cut -d' ' -f1-3 /proc/loadavg)
+	log "$name ..."
+	if timeout --kill-after=10 "$secs" "$@" >"$OUT/$name.json.tmp" 2>"$OUT/$name.err"; then
+		mv "$OUT/$name.json.tmp" "$OUT/$name.json"
+	else
+		log "$name failed (exit $?): $(tail -3 "$OUT/$name.err" | tr '\n' ' ')"
+		tail -3 "$OUT/$name.err" | python3 -c \
+			'import json,sys; print(json.dumps({"error": sys.stdin.read().strip() or "failed"}))' \
+			>"$OUT/$name.json"
+		rm -f "$OUT/$name.json.tmp"
+		FAILED=1
+	fi
+	printf '{"load_before": "%s", "load_after": "%s", "seconds": %d}\n' \
+		"$load0" "$(cut -d' ' -f1-3 /proc/loadavg)" $((SECONDS - t0)) \
+		>"$OUT/$name.meta.json"
+}
+
+machine() {
+	python3 - "$BUILD" <<'EOF'
+import json, os, platform, subprocess, sys
+cpu = ""
+for line in open("/proc/cpuinfo"):
+    if line.startswith("model name"):
+        cpu = line.split(":", 1)[1].strip()
+        break
+mem = int(open("/proc/meminfo").readline().split()[1]) // 1024
+def ver(cmd):
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=5)
+        return (r.stdout + r.stderr).strip().splitlines()[0]
+    except Exception:
+        return None
+print(json.dumps({"kernel": platform.release(), "cpus": os.cpu_count(),
+                  "cpu_model": cpu, "mem_mb": mem,
+                  "clang": ver(["clang", "--version"]),
+                  "nginx": ver(["nginx", "-v"]),
+                  "haproxy": ver(["haproxy", "-v"]),
+                  "wrk": ver(["wrk", "-v"])}))
+EOF
+}
+
+# --- the lab -------------------------------------------------------------
+
+bench_vips() {
+	cat <<EOF
+vips:
+  - vip: "[$LAB_VIP6]:9/udp"
+    backends:
+$(for i in $(seq 1 "$LAB_BACKENDS"); do echo "      - address: $(lab_be6 "$i")"; done)
+  - vip: $LAB_VIP4:8080/tcp
+    backends:
+$(for i in $(seq 1 "$LAB_BACKENDS"); do echo "      - address: $(lab_be4 "$i")"; done)
+  - vip: 198.18.0.101:80/tcp
+    backends:
+$(for i in $(seq 1 "$LAB_BACKENDS"); do echo "      - address: $(lab_be4 "$i")"; done)
+EOF
+}
+
+nginx_common() {	# dir
+	cat <<EOF
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+EOF
+}
+
+# A tiny HTTP server on every backend (port 8080, the VIP's port): the
+# lab's Python servers would be the bottleneck of every balancer alike.
+start_backend_nginx() {
+	local i d
+	for i in $(seq 1 "$LAB_BACKENDS"); do
+		d=$LAB_DIR/nginx-be$i
+		mkdir -p "$d"
+		cat >"$d/nginx.conf" <<EOF
+worker_processes 1;
+$(nginx_common "$d")
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $d; proxy_temp_path $d; fastcgi_temp_path $d;
+  uwsgi_temp_path $d; scgi_temp_path $d;
+  keepalive_requests 1000000;
+  server { listen 8080; location / { return 200 "be$i\n"; } }
+}
+EOF
+		lab_bg "be$i" nginx -e "$d/error.log" -c "$d/nginx.conf" -g 'daemon off;'
+		BE_NGINX_PIDS+=($!)
+	done
+}
+
+# The peers: L4 proxies on the edge box, to the same backends (no DSR).
+start_proxies() {
+	local d=$LAB_DIR/nginx-lb i ups="" srv=""
+	for i in $(seq 1 "$LAB_BACKENDS"); do
+		ups+="server $(lab_be4 "$i"):8080; "
+		srv+="  server be$i $(lab_be4 "$i"):8080"$'\n'
+	done
+	mkdir -p "$d"
+	cat >"$d/nginx.conf" <<EOF
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+worker_processes 2;
+$(nginx_common "$d")
+events { worker_connections 8192; }
+stream {
+  upstream be { $ups}
+  server { listen 198.18.20.3:8081; proxy_pass be; }
+}
+EOF
+	cat >"$LAB_DIR/haproxy.cfg" <<EOF
+global
+  maxconn 4000
+  nbthread 2
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+frontend fe
+  bind 198.18.20.3:8082
+  default_backend be
+backend be
+  balance roundrobin
+$srv
+EOF
+	lab_bg lb nginx -e "$d/error.log" -c "$d/nginx.conf" -g 'daemon off;'
+	LB_NGINX_PID=$!
+	lab_bg lb haproxy -db -f "$LAB_DIR/haproxy.cfg" >"$LAB_DIR/haproxy.log" 2>&1
+	HAPROXY_PID=$!
+}
+
+wait_http() {	# url...
+	local u tries
+	for u in "$@"; do
+		for tries in $(seq 1 50); do
+			lab_ns cli curl -s -m 1 -o /dev/null "$u" && break
+			sleep 0.2
+		done
+	done
+}
+
+stop_pid() {
+	[[ -n ${1:-} ]] || return 0
+	kill "$1" 2>/dev/null
+	timeout 10 tail --pid="$1" -f /dev/null 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# Idempotent: stops only what this script started, by PID, once.
+cleanup() {
+	local pid
+	stop_pid "$LB_NGINX_PID"
+	stop_pid "$HAPROXY_PID"
+	LB_NGINX_PID= HAPROXY_PID=
+	for pid in "${BE_NGINX_PIDS[@]}"; do stop_pid "$pid"; done
+	BE_NGINX_PIDS=()
+	if [[ -n ${LAB_P:-} ]]; then
+		lab_sluiced_stop TERM
+		lab_down
+	fi
+	if [[ -n $BENCH_PINS ]]; then
+		rm -rf "$BENCH_PINS"
+		BENCH_PINS=
+	fi
+}
+
+lab_parts() {
+	local i
+	# shellcheck source=scripts/lab.sh
+	source "$SRC/scripts/lab.sh"
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	lab_up >/dev/null || { log "lab did not come up"; return 1; }
+	ip -n "${LAB_P}-lb" addr add 198.18.20.3/24 dev "${LAB_P}l"
+	start_backend_nginx
+	bench_vips | lab_config >"$LAB_DIR/sluiced.yaml"
+	lab_sluiced_start || return 1
+	wait_http "http://$LAB_VIP4:8080/"
+	# Resolve the backends' neighbours now; sluiced caches the next hops
+	# at its next refresh (an unresolved one would mean FIB fallback).
+	for i in $(seq 1 "$LAB_BACKENDS"); do
+		lab_ns lb ping -c1 -W1 "$(lab_be4 "$i")" >/dev/null
+		lab_ns lb ping -6 -c1 -W1 "$(lab_be6 "$i")" >/dev/null
+	done
+	sleep 1
+	BENCH_PINS=/sys/fs/bpf/sluice-bench-$LAB_P
+	mkdir -p "$BENCH_PINS"
+
+	local link=/sys/fs/bpf/sluice-$LAB_P/link_${LAB_P}l
+	local pins=/sys/fs/bpf/sluice-$LAB_P
+
+	if [[ $PARTS == *" pps "* ]]; then
+		part pps 300 python3 "$SRC/scripts/bench-pps.py" \
+			--prefix "$LAB_P" --build "$BUILD" --link "$link" \
+			--pin-dir "$pins" --pins "$BENCH_PINS" \
+			--backends "$LAB_BACKENDS" --reps "$REPS" \
+			--ctl-socket "$LAB_DIR/sluiced.sock"
+	fi
+	if [[ $PARTS == *" drain "* ]]; then
+		part drain 60 "$BUILD/bench/bench_drain" "$link" "$pins" \
+			198.18.0.101 80 "$(lab_be4 1)" "$BUILD/sluicectl" \
+			"$LAB_DIR/sluiced.sock" "$REPS"
+	fi
+	[[ $PARTS == *" wrk "* ]] || return 0
+	start_proxies
+	wait_http http://198.18.20.3:8081/ http://198.18.20.3:8082/
+	# Run-time stats of BPF programs on (sluice's CPU), only while wrk runs.
+	part wrk 300 "$BUILD/bench/bench_lab" with-stats \
+		python3 "$SRC/scripts/bench-wrk.py" --prefix "$LAB_P" \
+		--build "$BUILD" --link "$link" --sluiced-pid "$LAB_SLUICED_PID" \
+		--nginx-pid "$LB_NGINX_PID" --haproxy-pid "$HAPROXY_PID" --reps 3
+}
+
+main() {
+	local t0=$SECONDS
+	mkdir -p "$OUT"
+	# A full run starts clean; BENCH_PARTS=... replaces only those parts.
+	[[ -n ${BENCH_PARTS:-} ]] || rm -f "$OUT"/*.json "$OUT"/*.err
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+	machine >"$OUT/machine.json"
+	log "results in $OUT; this takes about 3 minutes"
+
+	[[ $PARTS == *" xdp "* ]] &&
+		part xdp 240 "$BUILD/bench/bench_xdp" "$REPS"
+	[[ $PARTS == *" maglev "* ]] &&
+		part maglev 60 "$BUILD/bench/bench_maglev" 7
+	[[ $PARTS == *" sweep "* ]] &&
+		part sweep 240 "$BUILD/bench/bench_sweep" 3 100000 1000000 10000000
+	if [[ $PARTS == *" pps "* || $PARTS == *" drain "* || $PARTS == *" wrk "* ]]; then
+		lab_parts || FAILED=1
+		cleanup
+		trap - EXIT
+	fi
+
+	log "done in $((SECONDS - t0))s"
+	python3 "$SRC/scripts/bench-report.py" "$OUT" "$BUILD/bench.json" || FAILED=1
+	return $FAILED
+}
+
+main

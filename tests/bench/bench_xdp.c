@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * make bench, part 1: per-packet cost of the XDP program under
+ * BPF_PROG_TEST_RUN, next to the floor (bpf/bench_floor.bpf.c: parse, one
+ * hash lookup, one backend lookup, the same encapsulation, XDP_TX) and an
+ * XDP_DROP program, all in one process on one CPU.
+ *
+ * Method. An encapsulating program changes the buffer it runs on, and with
+ * repeat > 1 the kernel re-runs it on its own output, so every packet is
+ * one call: repeat 1, a fresh copy of the frame each call, the kernel's own
+ * timing of that one run (opts.duration). That timing includes a fixed
+ * cost (timer reads, bh toggling) which the XDP_DROP program measures the
+ * same way in the same repetition; scripts/bench-report.py subtracts it.
+ *
+ * Flows: "1 flow" sends the same tuple every call; "65,536" cycles through
+ * that many distinct established tuples, so lookups miss the CPU caches as
+ * they do with many clients. New TCP flows use a tuple never seen before on
+ * every call: the SYN (sluice: VIP lookup, Maglev pick, insert into sl_new)
+ * and then the first non-SYN packet of the same tuple (promotion into
+ * sl_flows), measured two ways: each SYN directly followed by its ACK (one
+ * handshake in flight, hot caches), and 65,536 SYNs followed by their 65,536
+ * ACKs (many in flight). No table fills up here: LRU eviction is not in
+ * these figures.
+ *
+ * The tuples differ in source address and port only; no checksum is
+ * updated, since neither program reads one (they only write the outer
+ * IPv4 header's). One setup run of each program is checked byte for byte
+ * with the BPF tests' bt_check_encap().
+ *
+ * Usage: bench_xdp [REPS] [CALLS]   (defaults 5 and 65536)
+ */
+#include "bench.h"
+#include "../lib/bpftest.h"
+
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/utsname.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "sluice.skel.h"
+#include "bench_floor.skel.h"
+#include "bench_drop.skel.h"
+
+#define BX_RING		SLUICE_RING_SIZE_DEFAULT
+/* sl_flows holds every flow established here on one CPU's LRU list
+ * (BPF_F_NO_COMMON_LRU splits max_entries between the CPUs). */
+#define BX_FLOWS	(2U << 20)
+#define BX_NEW		SLUICE_NEW_FLOWS_DEFAULT
+#define BX_CYCLE	65536	/* distinct flows in the "many" cases */
+#define BX_HOT		16384	/* SYN+ACK pairs in the hot handshake case */
+#define BX_PAYLOAD	64
+#define BX_MAX_REPS	20
+
+#define VIP4		"198.18.0.100"
+#define VIP6		"fd00:100::100"
+#define NOT_VIP4	"198.18.1.1"
+#define CLIENT4		"198.19.0.0"	/* bytes 2-3 and the port vary */
+#define CLIENT6		"fd00:10::1"	/* the last 4 bytes and the port vary */
+
+/* Tuple sets: the third byte of the IPv4 client, bytes 12-13 for IPv6. */
+enum { SET_EST4 = 1, SET_UDP4, SET_EST6, SET_PASS, SET_NEW = 16 };
+
+enum { P_DROP, P_FLOOR, P_SLUICE, P_N };
+static const char *const prog_name[P_N] = { "drop", "floor", "sluice" };
+
+static const char *const be4[] = { "198.18.20.11", "198.18.20.12",
+				   "198.18.20.13", NULL };
+static const char *const be6[] = { "fd00:20::11", "fd00:20::12",
+				   "fd00:20::13", NULL };
+
+struct bx {
+	struct bt *t;
+	struct bench_floor_bpf *floor;
+	struct bench_drop_bpf *drop;
+	int fd[P_N];
+	int floor_flows;
+	struct bt_vip *v_tcp4, *v_udp4, *v_tcp6;
+	__u32 *s1, *s2;		/* per-call samples */
+	unsigned int calls;
+};
+
+/* The frames, built once; bx_tuple() rewrites the client part. */
+static struct pkt syn4, ack4, data4, udp4, syn6, ack6, data6, pass4;
+
+static void build(struct pkt *p, const char *src, const char *dst,
+		  __u8 proto, __u16 dport, __u8 flags, __u16 payload)
+{
+	struct pkt_spec s = {
+		.src = src, .dst = dst, .proto = proto, .df = 1,
+		.sport = 1024, .dport = dport, .tcp_flags = flags,
+		.seq = 1000, .ack = flags & PKT_TCP_ACK ? 2000 : 0,
+		.payload_len = payload,
+	};
+
+	if (pkt_build(&s, p))
+		bench_die("cannot build a %s packet to %s", src, dst);
+}
+
+/* Client @i of tuple set @set: the source address and port change. */
+static void bx_tuple(struct pkt *p, unsigned int set, unsigned int i)
+{
+	__u8 *ip = p->data + p->l3_off, *l4 = p->data + p->l4_off;
+	__u16 sport = 1024 + (i & 0xff);
+
+	if ((ip[0] >> 4) == 4) {
+		ip[14] = set;
+		ip[15] = i >> 8;
+	} else {
+		ip[20] = set >> 8;
+		ip[21] = set;
+		ip[22] = i >> 8;
+		ip[23] = i;
+	}
+	l4[0] = sport >> 8;
+	l4[1] = sport;
+}
+
+/* The flow key of a built frame, as both programs fill it. */
+static void bx_key(const struct pkt *p, struct sluice_flow_key *k)
+{
+	const __u8 *ip = p->data + p->l3_off, *l4 = p->data + p->l4_off;
+
+	memset(k, 0, sizeof(*k));
+	if ((ip[0] >> 4) == 4) {
+		k->family = SLUICE_AF_INET;
+		memcpy(&k->src.addr[0], ip + 12, 4);
+		memcpy(&k->dst.addr[0], ip + 16, 4);
+		k->proto = ip[9];
+	} else {
+		k->family = SLUICE_AF_INET6;
+		memcpy(&k->src, ip + 8, 16);
+		memcpy(&k->dst, ip + 24, 16);
+		k->proto = ip[6];
+	}
+	memcpy(&k->sport, l4, 2);
+	memcpy(&k->dport, l4 + 2, 2);
+}
+
+/* One packet, one call; returns the kernel's time for the run. */
+static __u32 run1(int fd, const struct pkt *p, int *verdict)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o,
+		.data_in = p->data,
+		.data_size_in = p->len,
+		.repeat = 1,
+	);
+
+	if (bpf_prog_test_run_opts(fd, &o))
+		bench_die("BPF_PROG_TEST_RUN: %s", strerror(errno));
+	*verdict = o.retval;
+	return o.duration;
+}
+
+static void expect(const char *what, unsigned int i, int got, int want)
+{
+	if (got != want)
+		bench_die("%s, call %u: verdict %d, expected %d", what, i, got,
+			  want);
+}
+
+/* --- set-up --------------------------------------------------------------- */
+
+static struct bt *bx_open_sluice(void)
+{
+	struct sluice_config cfg;
+	struct sluice_addr a;
+	struct bt *t = calloc(1, sizeof(*t));
+	__u8 family;
+	int err;
+
+	if (!t)
+		bench_die("out of memory");
+	t->ring_size = BX_RING;
+	t->next_be_id = BT_BE_ID_BASE;
+	t->skel = sluice_bpf__open();
+	if (!t->skel)
+		bench_die("sluice_bpf__open: %s", strerror(errno));
+	t->skel->rodata->cfg_ring_size = BX_RING;
+	t->skel->rodata->cfg_hash_seed = BT_HASH_SEED;
+	err = sl_maps_set_sizes(t->skel->obj, BX_RING, BX_FLOWS, BX_NEW,
+				SLUICE_PINNED_DEFAULT);
+	if (err)
+		bench_die("sl_maps_set_sizes: %s", strerror(-err));
+	err = sluice_bpf__load(t->skel);
+	if (err)
+		bench_die("sluice_bpf__load: %s", strerror(-err));
+	err = sl_maps_open(t->skel->obj, BX_RING, &t->maps);
+	if (err)
+		bench_die("sl_maps_open: %s", strerror(-err));
+	t->prog_fd = bpf_program__fd(t->skel->progs.sluice_xdp);
+
+	memset(&cfg, 0, sizeof(cfg));
+	pkt_addr(BT_SRC4, &a, &family);
+	cfg.src4 = a.addr[0];
+	pkt_addr(BT_SRC6, &cfg.src6, &family);
+	cfg.ring_size = BX_RING;
+	err = sl_config_set(&t->maps, &cfg);
+	if (err)
+		bench_die("sl_config_set: %s", strerror(-err));
+	sl_clock_set(&t->maps, BT_CLOCK_START);
+	return t;
+}
+
+static void bx_open_floor(struct bx *b)
+{
+	struct sluice_addr a;
+	__u32 id;
+	__u8 family;
+	int err, fd;
+
+	b->floor = bench_floor_bpf__open();
+	if (!b->floor)
+		bench_die("bench_floor_bpf__open: %s", strerror(errno));
+	pkt_addr(BT_SRC4, &a, &family);
+	b->floor->bss->fl_cfg.src4 = a.addr[0];
+	pkt_addr(BT_SRC6, &a, &family);
+	b->floor->bss->fl_cfg.src6 = a;
+	/* As many entries, so as many hash buckets, as sluice's sl_flows. */
+	err = bpf_map__set_max_entries(b->floor->maps.fl_flows, BX_FLOWS);
+	if (!err)
+		err = bench_floor_bpf__load(b->floor);
+	if (err)
+		bench_die("bench_floor load: %s", strerror(-err));
+	b->fd[P_FLOOR] = bpf_program__fd(b->floor->progs.bench_floor);
+	b->floor_flows = bpf_map__fd(b->floor->maps.fl_flows);
+	fd = bpf_map__fd(b->floor->maps.fl_backends);
+	for (id = BT_BE_ID_BASE; id < b->t->next_be_id; id++)
+		if (bpf_map_update_elem(fd, &id, bt_backend(b->t, id), BPF_ANY))
+			bench_die("fl_backends update: %s", strerror(errno));
+}
+
+/*
+ * Establish @n flows of set @set in sluice (first packet into sl_new, the
+ * second promotes it) and give the floor the same 5-tuple -> backend.
+ */
+static void bx_establish(struct bx *b, struct pkt *first, struct pkt *second,
+			 unsigned int set, unsigned int n,
+			 const struct bt_vip *v)
+{
+	struct sluice_flow_key key;
+	struct sluice_flow f;
+	unsigned int i;
+	__u32 be_id;
+	int verdict;
+
+	for (i = 0; i < n; i++) {
+		bx_tuple(first, set, i);
+		run1(b->fd[P_SLUICE], first, &verdict);
+		expect("establish, first packet", i, verdict, XDP_TX);
+		bx_tuple(second, set, i);
+		run1(b->fd[P_SLUICE], second, &verdict);
+		expect("establish, second packet", i, verdict, XDP_TX);
+		bx_key(second, &key);
+		be_id = bt_pick(b->t, v, &key);
+		if ((i == 0 || i == n - 1) &&
+		    (bt_flow_get(b->t, &key, &f) || f.backend_id != be_id))
+			bench_die("flow %u of set %u is not established", i, set);
+		if (bpf_map_update_elem(b->floor_flows, &key, &be_id, BPF_ANY))
+			bench_die("fl_flows update: %s", strerror(errno));
+	}
+}
+
+/*
+ * One run of each forwarding program, checked as the BPF tests check: the
+ * first flow of a set, built afresh so that its checksums are right.
+ */
+static void bx_check_output(struct bx *b, const char *client, const char *vip,
+			    const struct bt_vip *v)
+{
+	static struct bt_result r;
+	static struct pkt p;
+	struct sluice_flow_key key;
+	int prog;
+
+	build(&p, client, vip, IPPROTO_TCP, 80, PKT_TCP_ACK | PKT_TCP_PSH,
+	      BX_PAYLOAD);
+	bx_key(&p, &key);
+	for (prog = P_FLOOR; prog <= P_SLUICE; prog++) {
+		if (bt_prog_run(b->fd[prog], p.data, p.len, &r))
+			bench_die("check run of %s failed", prog_name[prog]);
+		bt_check_encap(prog_name[prog], &r, &p,
+			       bt_backend(b->t, bt_pick(b->t, v, &key)));
+	}
+}
+
+static void bx_setup(struct bx *b)
+{
+	b->t = bx_open_sluice();
+	b->fd[P_SLUICE] = b->t->prog_fd;
+	b->v_tcp4 = bt_vip_add(b->t, VIP4, 80, IPPROTO_TCP, be4);
+	b->v_udp4 = bt_vip_add(b->t, VIP4, 53, IPPROTO_UDP, be4);
+	b->v_tcp6 = bt_vip_add(b->t, VIP6, 80, IPPROTO_TCP, be6);
+	bx_open_floor(b);
+	b->drop = bench_drop_bpf__open_and_load();
+	if (!b->drop)
+		bench_die("bench_drop load: %s", strerror(errno));
+	b->fd[P_DROP] = bpf_program__fd(b->drop->progs.bench_drop);
+
+	build(&syn4, CLIENT4, VIP4, IPPROTO_TCP, 80, PKT_TCP_SYN, 0);
+	build(&ack4, CLIENT4, VIP4, IPPROTO_TCP, 80, PKT_TCP_ACK, 0);
+	build(&data4, CLIENT4, VIP4, IPPROTO_TCP, 80,
+	      PKT_TCP_ACK | PKT_TCP_PSH, BX_PAYLOAD);
+	build(&udp4, CLIENT4, VIP4, IPPROTO_UDP, 53, 0, BX_PAYLOAD);
+	build(&syn6, CLIENT6, VIP6, IPPROTO_TCP, 80, PKT_TCP_SYN, 0);
+	build(&ack6, CLIENT6, VIP6, IPPROTO_TCP, 80, PKT_TCP_ACK, 0);
+	build(&data6, CLIENT6, VIP6, IPPROTO_TCP, 80,
+	      PKT_TCP_ACK | PKT_TCP_PSH, BX_PAYLOAD);
+	build(&pass4, CLIENT4, NOT_VIP4, IPPROTO_TCP, 80,
+	      PKT_TCP_ACK | PKT_TCP_PSH, BX_PAYLOAD);
+
+	bx_establish(b, &syn4, &ack4, SET_EST4, BX_CYCLE, b->v_tcp4);
+	bx_establish(b, &udp4, &udp4, SET_UDP4, BX_CYCLE, b->v_udp4);
+	bx_establish(b, &syn6, &ack6, SET_EST6, BX_CYCLE, b->v_tcp6);
+	/* Tuple 0 of SET_EST4 and SET_EST6 (see bx_tuple). */
+	bx_check_output(b, "198.19.1.0", VIP4, b->v_tcp4);
+	bx_check_output(b, "fd00:10::3:0", VIP6, b->v_tcp6);
+
+	b->s1 = calloc(b->calls > BX_CYCLE ? b->calls : BX_CYCLE, sizeof(__u32));
+	b->s2 = calloc(b->calls > BX_CYCLE ? b->calls : BX_CYCLE, sizeof(__u32));
+	if (!b->s1 || !b->s2)
+		bench_die("out of memory");
+}
+
+/* --- measurements ------------------------------------------------------- */
+
+/* @calls packets of @nflows cycled tuples of @set through program @prog. */
+static struct bench_summary bx_measure(struct bx *b, int prog, struct pkt *p,
+				       unsigned int set, unsigned int nflows,
+				       int want)
+{
+	unsigned int c;
+	int verdict;
+
+	bx_tuple(p, set, 0);
+	for (c = 0; c < b->calls; c++) {
+		if (nflows > 1)
+			bx_tuple(p, set, c % nflows);
+		b->s1[c] = run1(b->fd[prog], p, &verdict);
+		if (prog != P_DROP)
+			expect(prog_name[prog], c, verdict, want);
+	}
+	return bench_summarize(b->s1, b->calls);
+}
+
+/*
+ * New flows of a never-used set: each SYN followed at once by its ACK
+ * (@hot), or all SYNs, then all ACKs.
+ */
+static void bx_handshakes(struct bx *b, unsigned int set, unsigned int n,
+			  int hot, struct bench_summary *syn,
+			  struct bench_summary *promote)
+{
+	unsigned int i;
+	int v;
+
+	if (hot) {
+		for (i = 0; i < n; i++) {
+			bx_tuple(&syn4, set, i);
+			b->s1[i] = run1(b->fd[P_SLUICE], &syn4, &v);
+			expect("SYN (hot)", i, v, XDP_TX);
+			bx_tuple(&ack4, set, i);
+			b->s2[i] = run1(b->fd[P_SLUICE], &ack4, &v);
+			expect("promoting ACK (hot)", i, v, XDP_TX);
+		}
+	} else {
+		for (i = 0; i < n; i++) {
+			bx_tuple(&syn4, set, i);
+			b->s1[i] = run1(b->fd[P_SLUICE], &syn4, &v);
+			expect("SYN", i, v, XDP_TX);
+		}
+		for (i = 0; i < n; i++) {
+			bx_tuple(&ack4, set, i);
+			b->s2[i] = run1(b->fd[P_SLUICE], &ack4, &v);
+			expect("promoting ACK", i, v, XDP_TX);
+		}
+	}
+	*syn = bench_summarize(b->s1, n);
+	*promote = bench_summarize(b->s2, n);
+}
+
+struct bx_case {
+	const char *name;
+	struct pkt *pkt;
+	unsigned int set;
+	unsigned int nflows;
+	int want;		/* verdict of both programs */
+};
+
+static const struct bx_case cases[] = {
+	{ "est_tcp4", &data4, SET_EST4, 1, XDP_TX },
+	{ "est_tcp4", &data4, SET_EST4, BX_CYCLE, XDP_TX },
+	{ "udp4", &udp4, SET_UDP4, 1, XDP_TX },
+	{ "udp4", &udp4, SET_UDP4, BX_CYCLE, XDP_TX },
+	{ "est_tcp6", &data6, SET_EST6, 1, XDP_TX },
+	{ "est_tcp6", &data6, SET_EST6, BX_CYCLE, XDP_TX },
+	{ "pass_not_vip4", &pass4, SET_PASS, 1, XDP_PASS },
+	{ "pass_not_vip4", &pass4, SET_PASS, BX_CYCLE, XDP_PASS },
+};
+#define N_CASES (sizeof(cases) / sizeof(cases[0]))
+
+/* Dynamic cases: sluice only, compared with the floor's est_tcp4. */
+enum { D_SYN_HOT, D_PROMOTE_HOT, D_SYN, D_PROMOTE, D_N };
+static const char *const dyn_name[D_N] = { "syn_new", "promote", "syn_new",
+					   "promote" };
+static const unsigned int dyn_flows[D_N] = { 1, 1, BX_CYCLE, BX_CYCLE };
+
+static struct bench_summary res[N_CASES][P_N][BX_MAX_REPS];
+static struct bench_summary dyn[D_N][BX_MAX_REPS];
+static struct bench_summary drop[2][BX_MAX_REPS];
+
+static void print_reps(const struct bench_summary *s, int reps)
+{
+	int r;
+
+	printf("[");
+	for (r = 0; r < reps; r++)
+		printf("%s{\"mean\": %.1f, \"median\": %.1f}", r ? ", " : "",
+		       s[r].mean, s[r].median);
+	printf("]");
+}
+
+int main(int argc, char **argv)
+{
+	struct bx b = { 0 };
+	struct utsname un;
+	int reps = argc > 1 ? atoi(argv[1]) : 5;
+	int cpu = sched_getcpu(), r, prog, first;
+	size_t c, d;
+
+	b.calls = argc > 2 ? (unsigned int)atoi(argv[2]) : BX_CYCLE;
+	if (reps < 1 || reps > BX_MAX_REPS || b.calls < 1000)
+		bench_die("usage: bench_xdp [REPS 1..%d] [CALLS >= 1000]",
+			  BX_MAX_REPS);
+	libbpf_set_print(NULL);
+	bench_pin_cpu(cpu < 0 ? 0 : cpu);
+	bx_setup(&b);
+
+	for (r = 0; r < reps; r++) {
+		drop[0][r] = bx_measure(&b, P_DROP, &data4, SET_EST4, 1, 0);
+		for (c = 0; c < N_CASES; c++) {
+			/* Alternate which program goes first. */
+			for (first = 0; first < 2; first++) {
+				prog = (first ^ (r & 1)) ? P_SLUICE : P_FLOOR;
+				res[c][prog][r] = bx_measure(&b, prog,
+					cases[c].pkt, cases[c].set,
+					cases[c].nflows, cases[c].want);
+			}
+		}
+		bx_handshakes(&b, SET_NEW + 2 * r, BX_HOT, 1,
+			      &dyn[D_SYN_HOT][r], &dyn[D_PROMOTE_HOT][r]);
+		bx_handshakes(&b, SET_NEW + 2 * r + 1, BX_CYCLE, 0,
+			      &dyn[D_SYN][r], &dyn[D_PROMOTE][r]);
+		drop[1][r] = bx_measure(&b, P_DROP, &data4, SET_EST4, 1, 0);
+	}
+
+	uname(&un);
+	printf("{\"bench\": \"xdp\", \"kernel\": \"%s\", \"cpu\": %d, "
+	       "\"reps\": %d, \"calls\": %u, \"ring_size\": %u, "
+	       "\"flows_map\": %u, \"cycled_flows\": %u, \"hot_handshakes\": %u,\n",
+	       un.release, cpu, reps, b.calls, BX_RING, BX_FLOWS, BX_CYCLE,
+	       BX_HOT);
+	printf(" \"drop_before\": ");
+	print_reps(drop[0], reps);
+	printf(",\n \"drop_after\": ");
+	print_reps(drop[1], reps);
+	printf(",\n \"cases\": [\n");
+	for (c = 0; c < N_CASES; c++) {
+		printf("  {\"name\": \"%s\", \"flows\": %u", cases[c].name,
+		       cases[c].nflows);
+		for (prog = P_FLOOR; prog <= P_SLUICE; prog++) {
+			printf(", \"%s\": ", prog_name[prog]);
+			print_reps(res[c][prog], reps);
+		}
+		printf("},\n");
+	}
+	for (d = 0; d < D_N; d++) {
+		printf("  {\"name\": \"%s\", \"flows\": %u, \"floor_case\": "
+		       "\"est_tcp4\", \"sluice\": ", dyn_name[d], dyn_flows[d]);
+		print_reps(dyn[d], reps);
+		printf("}%s\n", d + 1 < D_N ? "," : "");
+	}
+	printf(" ]}\n");
+	return 0;
+}
