@@ -14,38 +14,12 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "../lib/check.h"
 
 #include "cli.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAX_ARGV	12
-
-#define check_int(tc, actual, expected) do {					\
-	long long a_ = (long long)(actual), e_ = (long long)(expected);		\
-	if (a_ != e_) {								\
-		print_error("case \"%s\": %s = %lld, expected %lld\n",		\
-			    (tc), #actual, a_, e_);				\
-		fail();								\
-	}									\
-} while (0)
-
-#define check_str(tc, actual, expected) do {					\
-	const char *a_ = (actual), *e_ = (expected);				\
-	if (!a_ || strcmp(a_, e_)) {						\
-		print_error("case \"%s\": %s =\n\"%s\"\nexpected\n\"%s\"\n",	\
-			    (tc), #actual, a_ ? a_ : "(null)", e_);		\
-		fail();								\
-	}									\
-} while (0)
-
-#define check_contains(tc, actual, needle) do {					\
-	const char *a_ = (actual), *n_ = (needle);				\
-	if (!a_ || !strstr(a_, n_)) {						\
-		print_error("case \"%s\": %s = \"%s\", expected it to contain \"%s\"\n", \
-			    (tc), #actual, a_ ? a_ : "(null)", n_);		\
-		fail();								\
-	}									\
-} while (0)
 
 /* Split a command line on spaces into argv (argv[0] = "sluicectl"). */
 static int split(const char *line, char *buf, size_t len, char **argv)
@@ -139,12 +113,12 @@ static void test_build_good(void **state)
 	for (i = 0; i < ARRAY_SIZE(good_lines); i++) {
 		const char *tc = good_lines[i].line;
 
-		check_int(tc, parse_line(tc, &cmd, err, sizeof(err)), 0);
-		check_int(tc, cmd.action, SL_CLI_RUN);
-		check_str(tc, req_text(&cmd), good_lines[i].req);
-		check_int(tc, cmd.json, good_lines[i].json);
-		check_int(tc, cmd.wait, good_lines[i].wait);
-		check_str(tc, cmd.sock, SL_CLI_DEFAULT_SOCKET);
+		CHECK_INT(tc, parse_line(tc, &cmd, err, sizeof(err)), 0);
+		CHECK_INT(tc, cmd.action, SL_CLI_RUN);
+		CHECK_STR(tc, req_text(&cmd), good_lines[i].req);
+		CHECK_INT(tc, cmd.json, good_lines[i].json);
+		CHECK_INT(tc, cmd.wait, good_lines[i].wait);
+		CHECK_STR(tc, cmd.sock, SL_CLI_DEFAULT_SOCKET);
 		sl_cli_cmd_free(&cmd);
 	}
 }
@@ -231,17 +205,17 @@ static void test_build_usage_errors(void **state)
 	for (i = 0; i < ARRAY_SIZE(bad_lines); i++) {
 		const char *tc = bad_lines[i].line;
 
-		check_int(tc, parse_line(tc, &cmd, err, sizeof(err)), -EINVAL);
-		check_contains(tc, err, bad_lines[i].msg);
+		CHECK_INT(tc, parse_line(tc, &cmd, err, sizeof(err)), -EINVAL);
+		CHECK_CONTAINS(tc, err, bad_lines[i].msg);
 		if (!bad_lines[i].verb) {
-			check_int(tc, cmd.verb == NULL, 1);
+			CHECK_INT(tc, cmd.verb == NULL, 1);
 		} else {
-			check_int(tc, cmd.verb != NULL, 1);
+			CHECK_INT(tc, cmd.verb != NULL, 1);
 			snprintf(vname, sizeof(vname), "%s%s%s", cmd.verb->object,
 				 cmd.verb->verb ? " " : "", cmd.verb->verb ? cmd.verb->verb : "");
-			check_str(tc, vname, bad_lines[i].verb);
+			CHECK_STR(tc, vname, bad_lines[i].verb);
 		}
-		check_int(tc, cmd.req == NULL, 1);
+		CHECK_INT(tc, cmd.req == NULL, 1);
 		sl_cli_cmd_free(&cmd);
 	}
 }
@@ -389,7 +363,7 @@ static void test_describe(void **state)
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		assert_int_equal(parse_line(cases[i].line, &cmd, err, sizeof(err)), 0);
 		sl_cli_describe(&cmd, what, sizeof(what));
-		check_str(cases[i].line, what, cases[i].what);
+		CHECK_STR(cases[i].line, what, cases[i].what);
 		sl_cli_cmd_free(&cmd);
 	}
 }
@@ -506,13 +480,13 @@ static void test_check_reply(void **state)
 		const char *tc = cases[i].text;
 
 		reply = json_tokener_parse(tc);
-		check_int(tc, sl_cli_check_reply(reply, &result, &error, &hint), cases[i].kind);
+		CHECK_INT(tc, sl_cli_check_reply(reply, &result, &error, &hint), cases[i].kind);
 		if (cases[i].error)
-			check_str(tc, error, cases[i].error);
+			CHECK_STR(tc, error, cases[i].error);
 		if (cases[i].hint)
-			check_str(tc, hint, cases[i].hint);
+			CHECK_STR(tc, hint, cases[i].hint);
 		else
-			check_int(tc, hint == NULL, 1);
+			CHECK_INT(tc, hint == NULL, 1);
 		json_object_put(reply);
 	}
 }
@@ -567,9 +541,9 @@ static void test_call_error_lines(void **state)
 		const char *tc = cases[i].line;
 
 		fk.err = cases[i].err;
-		check_int(tc, run_line("backend list", &fk, &c), SL_CLI_EXIT_FAIL);
-		check_contains(tc, c.err, cases[i].line);
-		check_contains(tc, c.err, cases[i].hint);
+		CHECK_INT(tc, run_line("backend list", &fk, &c), SL_CLI_EXIT_FAIL);
+		CHECK_CONTAINS(tc, c.err, cases[i].line);
+		CHECK_CONTAINS(tc, c.err, cases[i].hint);
 		capture_free(&c);
 	}
 }
@@ -792,11 +766,11 @@ static void test_drain_verdicts(void **state)
 
 		r = json_tokener_parse(drain_cases[i].result);
 		p = sl_cli_drain_tally(r, &t);
-		check_int(tc, p, drain_cases[i].phase);
-		check_int(tc, sl_cli_drain_exit(p), drain_cases[i].exit_code);
+		CHECK_INT(tc, p, drain_cases[i].phase);
+		CHECK_INT(tc, sl_cli_drain_exit(p), drain_cases[i].exit_code);
 		if (p != SL_DRAIN_MALFORMED) {
-			check_int(tc, t.flows, drain_cases[i].flows);
-			check_int(tc, t.timed_out, drain_cases[i].timed_out);
+			CHECK_INT(tc, t.flows, drain_cases[i].flows);
+			CHECK_INT(tc, t.timed_out, drain_cases[i].timed_out);
 		}
 		json_object_put(r);
 	}

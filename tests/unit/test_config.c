@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "../lib/check.h"
 
 #include "config.h"
 
@@ -24,24 +25,6 @@
 /* Fixtures are written to DIR/sluiced.yaml so messages start "sluiced.yaml:". */
 static char tmp_dir[64];
 static char tmp_file[128];
-
-#define check_contains(tc, actual, needle) do {					\
-	const char *a_ = (actual), *n_ = (needle);				\
-	if (!strstr(a_, n_)) {							\
-		print_error("case \"%s\":\n  got:      \"%s\"\n  expected: \"...%s...\"\n", \
-			    (tc), a_, n_);					\
-		fail();								\
-	}									\
-} while (0)
-
-#define check_int(tc, actual, expected) do {					\
-	long long a_ = (long long)(actual), e_ = (long long)(expected);		\
-	if (a_ != e_) {								\
-		print_error("case \"%s\": %s = %lld, expected %lld\n",		\
-			    (tc), #actual, a_, e_);				\
-		fail();								\
-	}									\
-} while (0)
 
 static int setup(void **state)
 {
@@ -646,7 +629,7 @@ static void test_limits(void **state)
 	assert_int_equal(load_generated(&b, "65537", SLUICE_MAX_VIPS + 1, NULL, &cfg, err), -EINVAL);
 	snprintf(want, sizeof(want), "sluiced.yaml:%d:5: vips[256]: too many VIPs (at most 256)",
 		 5 + SLUICE_MAX_VIPS);
-	check_contains("257 vips", err, want);
+	CHECK_CONTAINS("257 vips", err, want);
 
 	/* 4096 backends in one VIP fit; 4097 do not. */
 	counts[0] = SLUICE_MAX_BACKENDS;
@@ -655,7 +638,7 @@ static void test_limits(void **state)
 	sl_config_free(&cfg);
 	counts[0] = SLUICE_MAX_BACKENDS + 1;
 	assert_int_equal(load_generated(&b, "65537", 1, counts, &cfg, err), -EINVAL);
-	check_contains("4097 backends", err,
+	CHECK_CONTAINS("4097 backends", err,
 		       "sluiced.yaml:7:9: vips[0].backends: 4097 backends, at most 4096 per VIP");
 
 	/* 4096 pairs across VIPs fit; one more is reported at the first one over. */
@@ -668,12 +651,12 @@ static void test_limits(void **state)
 	snprintf(want, sizeof(want), "sluiced.yaml:%d:9: vips[1].backends[96]: too many backends "
 		 "in total (at most 4096 (VIP, backend) pairs across all VIPs)",
 		 5 + 2 + 4000 + 2 + 96);
-	check_contains("4097 pairs", err, want);
+	CHECK_CONTAINS("4097 pairs", err, want);
 
 	/* A VIP cannot have more backends than Maglev slots. */
 	counts[0] = 1022;
 	assert_int_equal(load_generated(&b, "1021", 1, counts, &cfg, err), -EINVAL);
-	check_contains("ring", err, "sluiced.yaml:7:9: vips[0].backends: 1022 backends do not fit "
+	CHECK_CONTAINS("ring", err, "sluiced.yaml:7:9: vips[0].backends: 1022 backends do not fit "
 		       "a Maglev table of 1021 slots (raise maglev.table_size)");
 	free(b.p);
 }
@@ -694,7 +677,7 @@ static void test_too_many_interfaces(void **state)
 	assert_string_equal(cfg.ifaces[15].name, "eth15");
 	bprintf(&b, "  - name: eth%d\n", i);
 	assert_int_equal(load_text(b.p, &cfg, err), -EINVAL);
-	check_contains("17 interfaces", err,
+	CHECK_CONTAINS("17 interfaces", err,
 		       "sluiced.yaml:18:5: interfaces[16]: too many interfaces (at most 16)");
 	free(b.p);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "../lib/check.h"
 
 #include "parse.h"
 
@@ -20,33 +21,6 @@
  * Table tests name the failing case: cmocka's own asserts print actual and
  * expected but not which row of a table produced them.
  */
-#define check_int(tc, actual, expected) do {					\
-	long long a_ = (long long)(actual), e_ = (long long)(expected);		\
-	if (a_ != e_) {								\
-		print_error("case \"%s\": %s = %lld, expected %lld\n",		\
-			    (tc), #actual, a_, e_);				\
-		fail();								\
-	}									\
-} while (0)
-
-#define check_str(tc, actual, expected) do {					\
-	const char *a_ = (actual), *e_ = (expected);				\
-	if (strcmp(a_, e_)) {							\
-		print_error("case \"%s\": %s = \"%s\", expected \"%s\"\n",	\
-			    (tc), #actual, a_, e_);				\
-		fail();								\
-	}									\
-} while (0)
-
-#define check_contains(tc, actual, needle) do {					\
-	const char *a_ = (actual), *n_ = (needle);				\
-	if (!strstr(a_, n_)) {							\
-		print_error("case \"%s\": %s = \"%s\", expected it to contain \"%s\"\n", \
-			    (tc), #actual, a_, n_);				\
-		fail();								\
-	}									\
-} while (0)
-
 static bool all_zero(const void *p, size_t n)
 {
 	const unsigned char *b = p;
@@ -86,16 +60,16 @@ static void test_addr_good(void **state)
 		const char *tc = good_addrs[i].in;
 
 		memset(&a, 0xaa, sizeof(a));
-		check_int(tc, sl_parse_addr(tc, &a, &fam), 0);
-		check_int(tc, fam, good_addrs[i].family);
+		CHECK_INT(tc, sl_parse_addr(tc, &a, &fam), 0);
+		CHECK_INT(tc, fam, good_addrs[i].family);
 		memset(&want, 0, sizeof(want));
 		inet_pton(fam == SLUICE_AF_INET ? AF_INET : AF_INET6, tc, want.addr);
-		check_int(tc, memcmp(&a, &want, sizeof(a)), 0);
+		CHECK_INT(tc, memcmp(&a, &want, sizeof(a)), 0);
 		/* IPv4 keys must compare equal: addr[1..3] stay zero. */
 		if (fam == SLUICE_AF_INET)
-			check_int(tc, all_zero(&a.addr[1], 12), true);
-		check_int(tc, sl_format_addr(&a, fam, buf, sizeof(buf)), 0);
-		check_str(tc, buf, good_addrs[i].canon);
+			CHECK_INT(tc, all_zero(&a.addr[1], 12), true);
+		CHECK_INT(tc, sl_format_addr(&a, fam, buf, sizeof(buf)), 0);
+		CHECK_STR(tc, buf, good_addrs[i].canon);
 	}
 }
 
@@ -113,10 +87,10 @@ static void test_addr_bad(void **state)
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		memset(&a, 0xaa, sizeof(a));
-		check_int(bad[i], sl_parse_addr(bad[i], &a, &fam), -EINVAL);
-		check_int(bad[i], all_zero(&a, sizeof(a)), true);
+		CHECK_INT(bad[i], sl_parse_addr(bad[i], &a, &fam), -EINVAL);
+		CHECK_INT(bad[i], all_zero(&a, sizeof(a)), true);
 	}
-	check_int("NULL", sl_parse_addr(NULL, &a, &fam), -EINVAL);
+	CHECK_INT("NULL", sl_parse_addr(NULL, &a, &fam), -EINVAL);
 }
 
 static void test_addr_unicast(void **state)
@@ -136,10 +110,10 @@ static void test_addr_unicast(void **state)
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(t); i++) {
-		check_int(t[i].in, sl_parse_addr(t[i].in, &a, &fam), 0);
-		check_int(t[i].in, sl_addr_is_unicast(&a, fam), t[i].unicast);
+		CHECK_INT(t[i].in, sl_parse_addr(t[i].in, &a, &fam), 0);
+		CHECK_INT(t[i].in, sl_addr_is_unicast(&a, fam), t[i].unicast);
 	}
-	check_int("family 0", sl_addr_is_unicast(&a, 0), false);
+	CHECK_INT("family 0", sl_addr_is_unicast(&a, 0), false);
 }
 
 static void test_format_addr_errors(void **state)
@@ -196,15 +170,15 @@ static void test_vip_good(void **state)
 		const char *tc = good_vips[i].in;
 
 		err[0] = '\0';
-		check_int(tc, sl_parse_vip(tc, &v, err, sizeof(err)), 0);
-		check_str(tc, err, "");
-		check_int(tc, v.family, good_vips[i].family);
-		check_int(tc, ntohs(v.port), good_vips[i].port);
-		check_int(tc, v.proto, good_vips[i].proto);
-		check_int(tc, sl_parse_addr(good_vips[i].addr, &want, &fam), 0);
-		check_int(tc, memcmp(&v.addr, &want, sizeof(want)), 0);
-		check_int(tc, sl_format_vip(&v, buf, sizeof(buf)), 0);
-		check_str(tc, buf, good_vips[i].canon);
+		CHECK_INT(tc, sl_parse_vip(tc, &v, err, sizeof(err)), 0);
+		CHECK_STR(tc, err, "");
+		CHECK_INT(tc, v.family, good_vips[i].family);
+		CHECK_INT(tc, ntohs(v.port), good_vips[i].port);
+		CHECK_INT(tc, v.proto, good_vips[i].proto);
+		CHECK_INT(tc, sl_parse_addr(good_vips[i].addr, &want, &fam), 0);
+		CHECK_INT(tc, memcmp(&v.addr, &want, sizeof(want)), 0);
+		CHECK_INT(tc, sl_format_vip(&v, buf, sizeof(buf)), 0);
+		CHECK_STR(tc, buf, good_vips[i].canon);
 	}
 }
 
@@ -257,9 +231,9 @@ static void test_vip_bad(void **state)
 
 		memset(&v, 0xaa, sizeof(v));
 		err[0] = '\0';
-		check_int(tc, sl_parse_vip(tc, &v, err, sizeof(err)), -EINVAL);
-		check_contains(tc, err, bad_vips[i].want);
-		check_int(tc, all_zero(&v, sizeof(v)), true);
+		CHECK_INT(tc, sl_parse_vip(tc, &v, err, sizeof(err)), -EINVAL);
+		CHECK_CONTAINS(tc, err, bad_vips[i].want);
+		CHECK_INT(tc, all_zero(&v, sizeof(v)), true);
 	}
 }
 
@@ -299,12 +273,12 @@ static void test_vip_roundtrip(void **state)
 	for (i = 0; i < ARRAY_SIZE(good_vips); i++) {
 		const char *tc = good_vips[i].in;
 
-		check_int(tc, sl_parse_vip(tc, &v1, NULL, 0), 0);
-		check_int(tc, sl_format_vip(&v1, a, sizeof(a)), 0);
-		check_int(tc, sl_parse_vip(a, &v2, NULL, 0), 0);
-		check_int(tc, memcmp(&v1, &v2, sizeof(v1)), 0);
-		check_int(tc, sl_format_vip(&v2, b, sizeof(b)), 0);
-		check_str(tc, b, a);
+		CHECK_INT(tc, sl_parse_vip(tc, &v1, NULL, 0), 0);
+		CHECK_INT(tc, sl_format_vip(&v1, a, sizeof(a)), 0);
+		CHECK_INT(tc, sl_parse_vip(a, &v2, NULL, 0), 0);
+		CHECK_INT(tc, memcmp(&v1, &v2, sizeof(v1)), 0);
+		CHECK_INT(tc, sl_format_vip(&v2, b, sizeof(b)), 0);
+		CHECK_STR(tc, b, a);
 	}
 }
 
@@ -420,16 +394,16 @@ static void test_duration_good(void **state)
 		const char *tc = good_durs[i].in;
 
 		err[0] = '\0';
-		check_int(tc, sl_parse_duration_ms(tc, &ms, err, sizeof(err)), 0);
-		check_str(tc, err, "");
+		CHECK_INT(tc, sl_parse_duration_ms(tc, &ms, err, sizeof(err)), 0);
+		CHECK_STR(tc, err, "");
 		if (ms != good_durs[i].ms) {
 			print_error("case \"%s\": ms = %llu, expected %llu\n", tc,
 				    (unsigned long long)ms,
 				    (unsigned long long)good_durs[i].ms);
 			fail();
 		}
-		check_int(tc, sl_format_duration(ms, buf, sizeof(buf)), 0);
-		check_str(tc, buf, good_durs[i].canon);
+		CHECK_INT(tc, sl_format_duration(ms, buf, sizeof(buf)), 0);
+		CHECK_STR(tc, buf, good_durs[i].canon);
 	}
 }
 
@@ -471,9 +445,9 @@ static void test_duration_bad(void **state)
 
 		ms = 42;
 		err[0] = '\0';
-		check_int(tc, sl_parse_duration_ms(tc, &ms, err, sizeof(err)), -EINVAL);
-		check_contains(tc, err, bad_durs[i].want);
-		check_int(tc, ms, 0);
+		CHECK_INT(tc, sl_parse_duration_ms(tc, &ms, err, sizeof(err)), -EINVAL);
+		CHECK_CONTAINS(tc, err, bad_durs[i].want);
+		CHECK_INT(tc, ms, 0);
 	}
 	assert_int_equal(sl_parse_duration_ms(NULL, &ms, NULL, 0), -EINVAL);
 }
@@ -484,9 +458,9 @@ static void check_duration_roundtrip(__u64 ms)
 	__u64 back;
 
 	snprintf(tc, sizeof(tc), "%llu", (unsigned long long)ms);
-	check_int(tc, sl_format_duration(ms, buf, sizeof(buf)), 0);
+	CHECK_INT(tc, sl_format_duration(ms, buf, sizeof(buf)), 0);
 	err[0] = '\0';
-	check_int(tc, sl_parse_duration_ms(buf, &back, err, sizeof(err)), 0);
+	CHECK_INT(tc, sl_parse_duration_ms(buf, &back, err, sizeof(err)), 0);
 	if (back != ms) {
 		print_error("case %s: \"%s\" parsed back as %llu (%s)\n", tc, buf,
 			    (unsigned long long)back, err);

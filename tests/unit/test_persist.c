@@ -16,29 +16,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "../lib/check.h"
 
 #include "persist.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define ERR_MAX		1024
-
-#define check_int(actual, expected) do {					\
-	long long a_ = (long long)(actual), e_ = (long long)(expected);		\
-	if (a_ != e_) {								\
-		print_error("%s:%d: %s = %lld, expected %lld\n",		\
-			    __FILE__, __LINE__, #actual, a_, e_);		\
-		fail();								\
-	}									\
-} while (0)
-
-#define check_contains(actual, needle) do {					\
-	const char *a_ = (actual), *n_ = (needle);				\
-	if (!strstr(a_, n_)) {							\
-		print_error("%s:%d: %s = \"%s\", expected it to contain \"%s\"\n", \
-			    __FILE__, __LINE__, #actual, a_, n_);		\
-		fail();								\
-	}									\
-} while (0)
 
 static char tmp_dir[64];
 static char state_path[128];
@@ -313,14 +296,14 @@ static void test_roundtrip(void **state)
 	save_ok(&st, &cfg);
 	load_ok(&st2, &cfg2);
 	check_persisted_eq("vips", &st2, &st);
-	check_int(st2.next_be_id, 4000);
+	CHECK_INT(CHECK_HERE, st2.next_be_id, 4000);
 	check_persisted_eq("config_vips", &cfg2, &cfg);
 
 	/* The loaded state carries on: next id 4000, not a reused one. */
 	v = vip(V4);
 	a = addr("198.19.0.9", &family);
-	check_int(sl_state_be_add(&st2, &v, &a, family, 1, err, sizeof(err)), 0);
-	check_int(sl_vip_find_be(sl_state_find_vip(&st2, &v), &a, family)->id, 4000);
+	CHECK_INT(CHECK_HERE, sl_state_be_add(&st2, &v, &a, family, 1, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_vip_find_be(sl_state_find_vip(&st2, &v), &a, family)->id, 4000);
 
 	/* Saving what was loaded gives the same file again. */
 	sl_state_free(&st2);
@@ -332,7 +315,7 @@ static void test_roundtrip(void **state)
 	load_ok(&st2, &cfg2);
 	check_persisted_eq("vips, second round", &st2, &st);
 	check_persisted_eq("config_vips, second round", &cfg2, &cfg);
-	check_int(st2.next_be_id, 4000);
+	CHECK_INT(CHECK_HERE, st2.next_be_id, 4000);
 
 	sl_state_free(&st2);
 	sl_state_free(&cfg2);
@@ -350,9 +333,9 @@ static void test_roundtrip_empty(void **state)
 	st.next_be_id = 7;
 	save_ok(&st, &cfg);
 	load_ok(&st2, &cfg2);
-	check_int(st2.n_vips, 0);
-	check_int(cfg2.n_vips, 0);
-	check_int(st2.next_be_id, 7);
+	CHECK_INT(CHECK_HERE, st2.n_vips, 0);
+	CHECK_INT(CHECK_HERE, cfg2.n_vips, 0);
+	CHECK_INT(CHECK_HERE, st2.next_be_id, 7);
 	sl_state_free(&st2);
 	sl_state_free(&cfg2);
 }
@@ -364,11 +347,11 @@ static void test_missing_file(void **state)
 	(void)state;
 	memset(&st, 0xa5, sizeof(st));
 	memset(&cfg, 0xa5, sizeof(cfg));
-	check_int(sl_state_load(state_path, &st, &cfg, err, sizeof(err)), -ENOENT);
-	check_int(st.n_vips, 0);
-	check_int(st.vips == NULL, 1);
-	check_int(cfg.n_vips, 0);
-	check_int(cfg.vips == NULL, 1);
+	CHECK_INT(CHECK_HERE, sl_state_load(state_path, &st, &cfg, err, sizeof(err)), -ENOENT);
+	CHECK_INT(CHECK_HERE, st.n_vips, 0);
+	CHECK_INT(CHECK_HERE, st.vips == NULL, 1);
+	CHECK_INT(CHECK_HERE, cfg.n_vips, 0);
+	CHECK_INT(CHECK_HERE, cfg.vips == NULL, 1);
 }
 
 static void check_no_tmp(const char *what, const char *expected_listing)
@@ -427,7 +410,7 @@ static void test_atomic_write(void **state)
 	check_mode("save with a stale 0644 .tmp", state_path, 0600);
 	check_no_tmp("save with a stale .tmp", SL_STATE_FILE);
 	load_ok(&st2, &cfg2);
-	check_int(st2.next_be_id, 12);
+	CHECK_INT(CHECK_HERE, st2.next_be_id, 12);
 	sl_state_free(&st2);
 	sl_state_free(&cfg2);
 
@@ -448,8 +431,8 @@ static void test_write_fails(void **state)
 	/* Directory missing: an error naming the file, nothing written. */
 	snprintf(path, sizeof(path), "%s/nodir/%s", tmp_dir, SL_STATE_FILE);
 	rc = sl_state_save(path, &st, &cfg, err, sizeof(err));
-	check_int(rc, -ENOENT);
-	check_contains(err, path);
+	CHECK_INT(CHECK_HERE, rc, -ENOENT);
+	CHECK_CONTAINS(CHECK_HERE, err, path);
 	check_no_tmp("save into a missing directory", "");
 
 	/* The target is a non-empty directory: rename fails, .tmp removed. */
@@ -461,11 +444,11 @@ static void test_write_fails(void **state)
 	rc = sl_state_save(state_path, &st, &cfg, err, sizeof(err));
 	if (rc >= 0)
 		fail_msg("save onto a directory: got %d, expected an error", rc);
-	check_contains(err, state_path);
+	CHECK_CONTAINS(CHECK_HERE, err, state_path);
 	if (!access(tmp_path, F_OK))
 		fail_msg("failed save left %s behind", tmp_path);
 	dir_listing(ls, sizeof(ls));
-	check_contains(ls, SL_STATE_FILE);
+	CHECK_CONTAINS(CHECK_HERE, ls, SL_STATE_FILE);
 	unlink(path);
 	rmdir(state_path);
 
@@ -553,19 +536,19 @@ static void test_load_template(void **state)
 	(void)state;
 	write_file(state_path, FILE_OK, 0600);
 	load_ok(&st, &cfg);
-	check_int(st.n_vips, 1);
-	check_int(st.vips[0].id, 1);
-	check_int(st.vips[0].n_bes, 1);
-	check_int(st.next_be_id, 4);
+	CHECK_INT(CHECK_HERE, st.n_vips, 1);
+	CHECK_INT(CHECK_HERE, st.vips[0].id, 1);
+	CHECK_INT(CHECK_HERE, st.vips[0].n_bes, 1);
+	CHECK_INT(CHECK_HERE, st.next_be_id, 4);
 	be = &st.vips[0].bes[0];
-	check_int(be->id, 3);
-	check_int(be->weight, 100);
-	check_int(be->state, SL_BE_DRAINING);
-	check_int(be->drain_started, 1000);
-	check_int(be->drain_deadline, 2000);
-	check_int(be->health, SL_HEALTH_UNKNOWN);
-	check_int(be->flows, 0);
-	check_int(cfg.n_vips, 1);
+	CHECK_INT(CHECK_HERE, be->id, 3);
+	CHECK_INT(CHECK_HERE, be->weight, 100);
+	CHECK_INT(CHECK_HERE, be->state, SL_BE_DRAINING);
+	CHECK_INT(CHECK_HERE, be->drain_started, 1000);
+	CHECK_INT(CHECK_HERE, be->drain_deadline, 2000);
+	CHECK_INT(CHECK_HERE, be->health, SL_HEALTH_UNKNOWN);
+	CHECK_INT(CHECK_HERE, be->flows, 0);
+	CHECK_INT(CHECK_HERE, cfg.n_vips, 1);
 	sl_state_free(&st);
 	sl_state_free(&cfg);
 }
@@ -649,28 +632,28 @@ static void test_from_config(void **state)
 	rc = sl_state_from_config(&st, &cfg, err, sizeof(err));
 	if (rc)
 		fail_msg("sl_state_from_config: got %d (%s), expected 0", rc, err);
-	check_int(st.n_vips, 2);
-	check_int(sl_state_n_backends(&st), 5);
-	check_int(st.next_be_id, 5);
+	CHECK_INT(CHECK_HERE, st.n_vips, 2);
+	CHECK_INT(CHECK_HERE, sl_state_n_backends(&st), 5);
+	CHECK_INT(CHECK_HERE, st.next_be_id, 5);
 	for (i = 0; i < 2; i++) {
 		size_t j;
 
 		v = &st.vips[i];
-		check_int(v->id, i);
+		CHECK_INT(CHECK_HERE, v->id, i);
 		if (memcmp(&v->spec, &vips[i].vip, sizeof(v->spec)))
 			fail_msg("vip[%zu] spec differs from the config", i);
-		check_int(v->n_bes, vips[i].n_backends);
+		CHECK_INT(CHECK_HERE, v->n_bes, vips[i].n_backends);
 		for (j = 0; j < v->n_bes; j++) {
 			const struct sl_be *be = &v->bes[j];
 			const struct sl_cfg_backend *cb = &vips[i].backends[j];
 
-			check_int(be->id, i * 3 + j);
-			check_int(be->family, cb->family);
-			check_int(memcmp(&be->addr, &cb->addr, sizeof(be->addr)), 0);
-			check_int(be->weight, cb->weight);
-			check_int(be->state, SL_BE_ACTIVE);
-			check_int(be->drain_deadline, 0);
-			check_int(be->timed_out, 0);
+			CHECK_INT(CHECK_HERE, be->id, i * 3 + j);
+			CHECK_INT(CHECK_HERE, be->family, cb->family);
+			CHECK_INT(CHECK_HERE, memcmp(&be->addr, &cb->addr, sizeof(be->addr)), 0);
+			CHECK_INT(CHECK_HERE, be->weight, cb->weight);
+			CHECK_INT(CHECK_HERE, be->state, SL_BE_ACTIVE);
+			CHECK_INT(CHECK_HERE, be->drain_deadline, 0);
+			CHECK_INT(CHECK_HERE, be->timed_out, 0);
 		}
 	}
 	/* It persists like any state. */
@@ -684,8 +667,8 @@ static void test_from_config(void **state)
 
 	/* No VIPs: an empty state. */
 	cfg.n_vips = 0;
-	check_int(sl_state_from_config(&st, &cfg, err, sizeof(err)), 0);
-	check_int(st.n_vips, 0);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&st, &cfg, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, st.n_vips, 0);
 	sl_state_free(&st);
 
 	/* A duplicate backend: error, nothing left allocated. */
@@ -695,19 +678,19 @@ static void test_from_config(void **state)
 	cfg.n_vips = 2;
 	err[0] = '\0';
 	rc = sl_state_from_config(&st, &cfg, err, sizeof(err));
-	check_int(rc, -EEXIST);
-	check_contains(err, "already exists");
-	check_int(st.n_vips, 0);
-	check_int(st.vips == NULL, 1);
+	CHECK_INT(CHECK_HERE, rc, -EEXIST);
+	CHECK_CONTAINS(CHECK_HERE, err, "already exists");
+	CHECK_INT(CHECK_HERE, st.n_vips, 0);
+	CHECK_INT(CHECK_HERE, st.vips == NULL, 1);
 
 	/* A duplicate VIP. */
 	vips[1].vip = vips[0].vip;
 	vips[1].backends = b2;
 	err[0] = '\0';
 	rc = sl_state_from_config(&st, &cfg, err, sizeof(err));
-	check_int(rc, -EEXIST);
-	check_contains(err, "already exists");
-	check_int(st.n_vips, 0);
+	CHECK_INT(CHECK_HERE, rc, -EEXIST);
+	CHECK_CONTAINS(CHECK_HERE, err, "already exists");
+	CHECK_INT(CHECK_HERE, st.n_vips, 0);
 }
 
 static void test_from_config_limit(void **state)
@@ -736,13 +719,13 @@ static void test_from_config_limit(void **state)
 	cfg.n_vips = 1;
 	err[0] = '\0';
 	rc = sl_state_from_config(&st, &cfg, err, sizeof(err));
-	check_int(rc, -ENOSPC);
-	check_contains(err, "SLUICE_MAX_BACKENDS");
-	check_int(st.n_vips, 0);
+	CHECK_INT(CHECK_HERE, rc, -ENOSPC);
+	CHECK_CONTAINS(CHECK_HERE, err, "SLUICE_MAX_BACKENDS");
+	CHECK_INT(CHECK_HERE, st.n_vips, 0);
 	v.n_backends = n - 1;
 	rc = sl_state_from_config(&st, &cfg, err, sizeof(err));
-	check_int(rc, 0);
-	check_int(sl_state_n_backends(&st), SLUICE_MAX_BACKENDS);
+	CHECK_INT(CHECK_HERE, rc, 0);
+	CHECK_INT(CHECK_HERE, sl_state_n_backends(&st), SLUICE_MAX_BACKENDS);
 	sl_state_free(&st);
 	free(bes);
 }

@@ -12,39 +12,13 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "../lib/check.h"
 
 #include "config.h"
 #include "state.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define ERR_MAX		512
-
-#define check_int(actual, expected) do {					\
-	long long a_ = (long long)(actual), e_ = (long long)(expected);		\
-	if (a_ != e_) {								\
-		print_error("%s:%d: %s = %lld, expected %lld\n",		\
-			    __FILE__, __LINE__, #actual, a_, e_);		\
-		fail();								\
-	}									\
-} while (0)
-
-#define check_u64(actual, expected) do {					\
-	unsigned long long a_ = (actual), e_ = (expected);			\
-	if (a_ != e_) {								\
-		print_error("%s:%d: %s = %llu, expected %llu\n",		\
-			    __FILE__, __LINE__, #actual, a_, e_);		\
-		fail();								\
-	}									\
-} while (0)
-
-#define check_contains(actual, needle) do {					\
-	const char *a_ = (actual), *n_ = (needle);				\
-	if (!strstr(a_, n_)) {							\
-		print_error("%s:%d: %s = \"%s\", expected it to contain \"%s\"\n", \
-			    __FILE__, __LINE__, #actual, a_, n_);		\
-		fail();								\
-	}									\
-} while (0)
 
 #define check_state(be, expected) do {						\
 	int s_ = (be)->state, e_ = (expected);					\
@@ -231,14 +205,14 @@ static void test_names(void **state)
 		if (strcmp(sl_be_state_name(i), names[i]))
 			fail_msg("sl_be_state_name(%d) = %s, expected %s", i,
 				 sl_be_state_name(i), names[i]);
-		check_int(sl_be_state_parse(names[i]), i);
+		CHECK_INT(CHECK_HERE, sl_be_state_parse(names[i]), i);
 	}
-	check_int(sl_be_state_parse("Active"), -EINVAL);
-	check_int(sl_be_state_parse(""), -EINVAL);
-	check_contains(sl_be_state_name(42), "unknown");
-	check_contains(sl_health_name(SL_HEALTH_UP), "up");
-	check_contains(sl_health_name(SL_HEALTH_DOWN), "down");
-	check_contains(sl_health_name(SL_HEALTH_UNKNOWN), "unknown");
+	CHECK_INT(CHECK_HERE, sl_be_state_parse("Active"), -EINVAL);
+	CHECK_INT(CHECK_HERE, sl_be_state_parse(""), -EINVAL);
+	CHECK_CONTAINS(CHECK_HERE, sl_be_state_name(42), "unknown");
+	CHECK_CONTAINS(CHECK_HERE, sl_health_name(SL_HEALTH_UP), "up");
+	CHECK_CONTAINS(CHECK_HERE, sl_health_name(SL_HEALTH_DOWN), "down");
+	CHECK_CONTAINS(CHECK_HERE, sl_health_name(SL_HEALTH_UNKNOWN), "unknown");
 }
 
 static void test_add_active(void **state)
@@ -250,32 +224,32 @@ static void test_add_active(void **state)
 
 	(void)state;
 	two_backends(&st);
-	check_int(st.n_vips, 1);
-	check_int(sl_state_n_backends(&st), 2);
+	CHECK_INT(CHECK_HERE, st.n_vips, 1);
+	CHECK_INT(CHECK_HERE, sl_state_n_backends(&st), 2);
 	be = need_be(&st, vip4(1, 80), be4(2), SLUICE_AF_INET);
 	check_state(be, SL_BE_ACTIVE);
-	check_int(be->id, 1);
-	check_int(be->weight, 100);
-	check_int(be->family, SLUICE_AF_INET);
-	check_u64(be->drain_started, 0);
-	check_u64(be->drain_deadline, 0);
-	check_int(be->timed_out, false);
-	check_u64(be->flows_left, 0);
-	check_int(be->health, SL_HEALTH_UNKNOWN);
-	check_int(sl_be_in_table(be), true);
+	CHECK_INT(CHECK_HERE, be->id, 1);
+	CHECK_INT(CHECK_HERE, be->weight, 100);
+	CHECK_INT(CHECK_HERE, be->family, SLUICE_AF_INET);
+	CHECK_U64(CHECK_HERE, be->drain_started, 0);
+	CHECK_U64(CHECK_HERE, be->drain_deadline, 0);
+	CHECK_INT(CHECK_HERE, be->timed_out, false);
+	CHECK_U64(CHECK_HERE, be->flows_left, 0);
+	CHECK_INT(CHECK_HERE, be->health, SL_HEALTH_UNKNOWN);
+	CHECK_INT(CHECK_HERE, sl_be_in_table(be), true);
 
 	vip_add_ok(&st, v6);
 	id = be_add_ok(&st, v6, be6(1), SLUICE_AF_INET6, 7);
-	check_int(id, 2);
-	check_int(sl_state_find_vip(&st, &v6)->id, 1);
+	CHECK_INT(CHECK_HERE, id, 2);
+	CHECK_INT(CHECK_HERE, sl_state_find_vip(&st, &v6)->id, 1);
 	/* Same address bytes, other family: a different backend. */
 	be_add_ok(&st, v6, be4(1), SLUICE_AF_INET, 1);
-	check_int(sl_state_n_backends(&st), 4);
+	CHECK_INT(CHECK_HERE, sl_state_n_backends(&st), 4);
 	if (get_be(&st, v6, be4(1), SLUICE_AF_INET6))
 		fail_msg("IPv6 lookup found the IPv4 backend");
 	sl_state_free(&st);
-	check_int(st.n_vips, 0);
-	check_int(st.vips == NULL, true);
+	CHECK_INT(CHECK_HERE, st.n_vips, 0);
+	CHECK_INT(CHECK_HERE, st.vips == NULL, true);
 }
 
 static void test_drain(void **state)
@@ -285,13 +259,13 @@ static void test_drain(void **state)
 
 	(void)state;
 	two_backends(&st);
-	check_int(drain(&st, 1, 1000, 5000), 0);
+	CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
 	be = need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET);
 	check_state(be, SL_BE_DRAINING);
-	check_u64(be->drain_started, 1000);
-	check_u64(be->drain_deadline, 6000);
-	check_int(be->timed_out, false);
-	check_int(sl_be_in_table(be), false);
+	CHECK_U64(CHECK_HERE, be->drain_started, 1000);
+	CHECK_U64(CHECK_HERE, be->drain_deadline, 6000);
+	CHECK_INT(CHECK_HERE, be->timed_out, false);
+	CHECK_INT(CHECK_HERE, sl_be_in_table(be), false);
 	/* The other backend is untouched. */
 	check_state(need_be(&st, vip4(1, 80), be4(2), SLUICE_AF_INET), SL_BE_ACTIVE);
 	sl_state_free(&st);
@@ -304,15 +278,15 @@ static void test_drain_retime(void **state)
 
 	(void)state;
 	two_backends(&st);
-	check_int(drain(&st, 1, 1000, 5000), 0);
-	check_int(drain(&st, 1, 3000, 10000), 0);
+	CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
+	CHECK_INT(CHECK_HERE, drain(&st, 1, 3000, 10000), 0);
 	be = need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET);
 	check_state(be, SL_BE_DRAINING);
-	check_u64(be->drain_deadline, 13000);
-	check_u64(be->drain_started, 1000);
+	CHECK_U64(CHECK_HERE, be->drain_deadline, 13000);
+	CHECK_U64(CHECK_HERE, be->drain_started, 1000);
 	/* Re-timing may also shorten the drain. */
-	check_int(drain(&st, 1, 4000, 0), 0);
-	check_u64(be->drain_deadline, 4000);
+	CHECK_INT(CHECK_HERE, drain(&st, 1, 4000, 0), 0);
+	CHECK_U64(CHECK_HERE, be->drain_deadline, 4000);
 	check_state(be, SL_BE_DRAINING);
 	sl_state_free(&st);
 }
@@ -325,20 +299,20 @@ static void test_drained_stays_drained(void **state)
 
 	(void)state;
 	two_backends(&st);
-	check_int(drain(&st, 1, 1000, 5000), 0);
-	check_int(sl_state_update_flows(&st, flows, 2, 2000), 1);
+	CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
+	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, 2000), 1);
 	be = need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET);
 	check_state(be, SL_BE_DRAINED);
 	copy_ok(&before, &st);
-	check_int(drain(&st, 1, 9000, 60000), 0);
+	CHECK_INT(CHECK_HERE, drain(&st, 1, 9000, 60000), 0);
 	check_state(be, SL_BE_DRAINED);
 	check_state_eq("drain of a drained backend", &st, &before);
 	/* Later sweeps leave it drained, whatever they count. */
 	flows[0] = 5;
-	check_int(sl_state_update_flows(&st, flows, 2, 99999), 0);
+	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, 99999), 0);
 	check_state(be, SL_BE_DRAINED);
-	check_u64(be->flows, 5);
-	check_int(be->timed_out, false);
+	CHECK_U64(CHECK_HERE, be->flows, 5);
+	CHECK_INT(CHECK_HERE, be->timed_out, false);
 	sl_state_free(&before);
 	sl_state_free(&st);
 }
@@ -351,36 +325,36 @@ static void test_update_flows_zero(void **state)
 
 	(void)state;
 	two_backends(&st);
-	check_int(drain(&st, 1, 1000, 5000), 0);
+	CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
 	/* Before the deadline, zero flows: drained, not timed out. */
-	check_int(sl_state_update_flows(&st, flows, 2, 1500), 1);
+	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, 1500), 1);
 	a = need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET);
 	b = need_be(&st, vip4(1, 80), be4(2), SLUICE_AF_INET);
 	check_state(a, SL_BE_DRAINED);
-	check_int(a->timed_out, false);
-	check_u64(a->flows_left, 0);
-	check_u64(a->flows, 0);
-	check_u64(a->drain_deadline, 6000);
+	CHECK_INT(CHECK_HERE, a->timed_out, false);
+	CHECK_U64(CHECK_HERE, a->flows_left, 0);
+	CHECK_U64(CHECK_HERE, a->flows, 0);
+	CHECK_U64(CHECK_HERE, a->drain_deadline, 6000);
 	/* An active backend's count is recorded, its state kept. */
 	check_state(b, SL_BE_ACTIVE);
-	check_u64(b->flows, 4);
+	CHECK_U64(CHECK_HERE, b->flows, 4);
 	sl_state_free(&st);
 
 	/* Zero flows after the deadline is still "drained by count". */
 	two_backends(&st);
-	check_int(drain(&st, 1, 1000, 5000), 0);
-	check_int(sl_state_update_flows(&st, flows, 2, 7000), 1);
+	CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
+	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, 7000), 1);
 	a = need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET);
 	check_state(a, SL_BE_DRAINED);
-	check_int(a->timed_out, false);
-	check_u64(a->flows_left, 0);
+	CHECK_INT(CHECK_HERE, a->timed_out, false);
+	CHECK_U64(CHECK_HERE, a->flows_left, 0);
 	sl_state_free(&st);
 
 	/* An id beyond the counted range has no flows. */
 	two_backends(&st);
-	check_int(drain(&st, 2, 1000, 5000), 0);
+	CHECK_INT(CHECK_HERE, drain(&st, 2, 1000, 5000), 0);
 	flows[1] = 9;
-	check_int(sl_state_update_flows(&st, flows, 1, 1500), 1);
+	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 1, 1500), 1);
 	check_state(need_be(&st, vip4(1, 80), be4(2), SLUICE_AF_INET), SL_BE_DRAINED);
 	sl_state_free(&st);
 }
@@ -396,15 +370,15 @@ static void test_update_flows_deadline(void **state)
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(nows); i++) {
 		two_backends(&st);
-		check_int(drain(&st, 1, 1000, 5000), 0);
-		check_int(sl_state_update_flows(&st, flows, 2, nows[i]), 1);
+		CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
+		CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, nows[i]), 1);
 		a = need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET);
 		check_state(a, SL_BE_DRAINED);
-		check_int(a->timed_out, true);
-		check_u64(a->flows_left, 7);
-		check_u64(a->flows, 7);
-		check_u64(a->drain_started, 1000);
-		check_u64(a->drain_deadline, 6000);
+		CHECK_INT(CHECK_HERE, a->timed_out, true);
+		CHECK_U64(CHECK_HERE, a->flows_left, 7);
+		CHECK_U64(CHECK_HERE, a->flows, 7);
+		CHECK_U64(CHECK_HERE, a->drain_started, 1000);
+		CHECK_U64(CHECK_HERE, a->drain_deadline, 6000);
 		/* The active backend has no flows and does not change. */
 		check_state(need_be(&st, vip4(1, 80), be4(2), SLUICE_AF_INET),
 			    SL_BE_ACTIVE);
@@ -420,33 +394,33 @@ static void test_update_flows_before_deadline(void **state)
 
 	(void)state;
 	two_backends(&st);
-	check_int(drain(&st, 1, 1000, 5000), 0);
+	CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
 	a = need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET);
-	check_int(sl_state_update_flows(&st, flows, 2, 5999), 0);
+	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, 5999), 0);
 	check_state(a, SL_BE_DRAINING);
-	check_u64(a->flows, 3);
-	check_int(a->timed_out, false);
-	check_u64(a->flows_left, 0);
+	CHECK_U64(CHECK_HERE, a->flows, 3);
+	CHECK_INT(CHECK_HERE, a->timed_out, false);
+	CHECK_U64(CHECK_HERE, a->flows_left, 0);
 	flows[0] = 1;
-	check_int(sl_state_update_flows(&st, flows, 2, 1000), 0);
+	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, 1000), 0);
 	check_state(a, SL_BE_DRAINING);
-	check_u64(a->flows, 1);
+	CHECK_U64(CHECK_HERE, a->flows, 1);
 	/* The count reaches zero: drained by count. */
 	flows[0] = 0;
-	check_int(sl_state_update_flows(&st, flows, 2, 5000), 1);
+	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, 5000), 1);
 	check_state(a, SL_BE_DRAINED);
-	check_int(a->timed_out, false);
+	CHECK_INT(CHECK_HERE, a->timed_out, false);
 	sl_state_free(&st);
 }
 
 static void check_undrained(const struct sl_be *be)
 {
 	check_state(be, SL_BE_ACTIVE);
-	check_u64(be->drain_started, 0);
-	check_u64(be->drain_deadline, 0);
-	check_int(be->timed_out, false);
-	check_u64(be->flows_left, 0);
-	check_int(sl_be_in_table(be), true);
+	CHECK_U64(CHECK_HERE, be->drain_started, 0);
+	CHECK_U64(CHECK_HERE, be->drain_deadline, 0);
+	CHECK_INT(CHECK_HERE, be->timed_out, false);
+	CHECK_U64(CHECK_HERE, be->flows_left, 0);
+	CHECK_INT(CHECK_HERE, sl_be_in_table(be), true);
 }
 
 static void test_undrain(void **state)
@@ -457,27 +431,27 @@ static void test_undrain(void **state)
 	(void)state;
 	/* From draining. */
 	two_backends(&st);
-	check_int(drain(&st, 1, 1000, 5000), 0);
-	check_int(undrain(&st, 1), 0);
+	CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
+	CHECK_INT(CHECK_HERE, undrain(&st, 1), 0);
 	check_undrained(need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET));
 	/* From drained by deadline (timed_out, flows_left set). */
-	check_int(drain(&st, 1, 1000, 5000), 0);
-	check_int(sl_state_update_flows(&st, flows, 2, 6000), 1);
-	check_int(need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET)->timed_out, true);
-	check_int(undrain(&st, 1), 0);
+	CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
+	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, 6000), 1);
+	CHECK_INT(CHECK_HERE, need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET)->timed_out, true);
+	CHECK_INT(CHECK_HERE, undrain(&st, 1), 0);
 	check_undrained(need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET));
 	/* From drained by count. */
 	flows[0] = 0;
-	check_int(drain(&st, 1, 2000, 5000), 0);
-	check_int(sl_state_update_flows(&st, flows, 2, 2500), 1);
-	check_int(undrain(&st, 1), 0);
+	CHECK_INT(CHECK_HERE, drain(&st, 1, 2000, 5000), 0);
+	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, 2500), 1);
+	CHECK_INT(CHECK_HERE, undrain(&st, 1), 0);
 	check_undrained(need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET));
 	/* Undrain of an active backend is a no-op. */
-	check_int(undrain(&st, 2), 0);
+	CHECK_INT(CHECK_HERE, undrain(&st, 2), 0);
 	check_undrained(need_be(&st, vip4(1, 80), be4(2), SLUICE_AF_INET));
 	/* A fresh drain after undrain starts from scratch. */
-	check_int(drain(&st, 1, 8000, 100), 0);
-	check_u64(need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET)->drain_started, 8000);
+	CHECK_INT(CHECK_HERE, drain(&st, 1, 8000, 100), 0);
+	CHECK_U64(CHECK_HERE, need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET)->drain_started, 8000);
 	sl_state_free(&st);
 }
 
@@ -495,23 +469,23 @@ static void test_remove_each_state(void **state)
 	for (i = 0; i < ARRAY_SIZE(states); i++) {
 		two_backends(&st);
 		if (states[i] != SL_BE_ACTIVE)
-			check_int(drain(&st, 1, 1000, 5000), 0);
+			CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
 		if (states[i] == SL_BE_DRAINED)
 			sl_state_update_flows(&st, flows, 2, 1000);
 		check_state(need_be(&st, v, a, SLUICE_AF_INET), states[i]);
-		check_int(sl_state_be_del(&st, &v, &a, SLUICE_AF_INET, err,
+		CHECK_INT(CHECK_HERE, sl_state_be_del(&st, &v, &a, SLUICE_AF_INET, err,
 					  sizeof(err)), 0);
 		if (get_be(&st, v, a, SLUICE_AF_INET))
 			fail_msg("%s backend still present after removal",
 				 sl_be_state_name(states[i]));
-		check_int(sl_state_n_backends(&st), 1);
+		CHECK_INT(CHECK_HERE, sl_state_n_backends(&st), 1);
 		b = need_be(&st, v, be4(2), SLUICE_AF_INET);
-		check_int(b->id, 1);
+		CHECK_INT(CHECK_HERE, b->id, 1);
 		check_state(b, SL_BE_ACTIVE);
 		/* A removed backend can be added again, as active. */
 		be_add_ok(&st, v, a, SLUICE_AF_INET, 3);
 		check_undrained(need_be(&st, v, a, SLUICE_AF_INET));
-		check_int(need_be(&st, v, a, SLUICE_AF_INET)->weight, 3);
+		CHECK_INT(CHECK_HERE, need_be(&st, v, a, SLUICE_AF_INET)->weight, 3);
 		sl_state_free(&st);
 	}
 
@@ -519,10 +493,10 @@ static void test_remove_each_state(void **state)
 	two_backends(&st);
 	vip_add_ok(&st, vip6(53));
 	be_add_ok(&st, vip6(53), be6(1), SLUICE_AF_INET6, 1);
-	check_int(drain(&st, 1, 1000, 5000), 0);
-	check_int(sl_state_vip_del(&st, &v, err, sizeof(err)), 0);
-	check_int(st.n_vips, 1);
-	check_int(sl_state_n_backends(&st), 1);
+	CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
+	CHECK_INT(CHECK_HERE, sl_state_vip_del(&st, &v, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, st.n_vips, 1);
+	CHECK_INT(CHECK_HERE, sl_state_n_backends(&st), 1);
 	if (sl_state_find_vip(&st, &v))
 		fail_msg("removed VIP still found");
 	need_be(&st, vip6(53), be6(1), SLUICE_AF_INET6);
@@ -600,7 +574,7 @@ static void test_errors_leave_state(void **state)
 	two_backends(&st);
 	vip_add_ok(&st, vip6(443));
 	be_add_ok(&st, vip6(443), be6(1), SLUICE_AF_INET6, 9);
-	check_int(drain(&st, 2, 100, 200), 0);
+	CHECK_INT(CHECK_HERE, drain(&st, 2, 100, 200), 0);
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		copy_ok(&before, &st);
 		err[0] = '\0';
@@ -628,24 +602,24 @@ static void test_vip_limit(void **state)
 	sl_state_init(&st);
 	for (i = 0; i < SLUICE_MAX_VIPS; i++)
 		vip_add_ok(&st, vip4(1, 1000 + i));
-	check_int(st.n_vips, SLUICE_MAX_VIPS);
+	CHECK_INT(CHECK_HERE, st.n_vips, SLUICE_MAX_VIPS);
 	for (i = 0; i < SLUICE_MAX_VIPS; i++)
-		check_int(st.vips[i].id, i);
+		CHECK_INT(CHECK_HERE, st.vips[i].id, i);
 	copy_ok(&before, &st);
 	v = vip6(80);
 	err[0] = '\0';
 	rc = sl_state_vip_add(&st, &v, err, sizeof(err));
-	check_int(rc, -ENOSPC);
-	check_contains(err, "256");
-	check_contains(err, "SLUICE_MAX_VIPS");
+	CHECK_INT(CHECK_HERE, rc, -ENOSPC);
+	CHECK_CONTAINS(CHECK_HERE, err, "256");
+	CHECK_CONTAINS(CHECK_HERE, err, "SLUICE_MAX_VIPS");
 	check_state_eq("VIP over the limit", &st, &before);
 	sl_state_free(&before);
 	/* Freeing one makes room again, under the freed id. */
 	v = vip4(1, 1000 + 17);
-	check_int(sl_state_vip_del(&st, &v, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_vip_del(&st, &v, err, sizeof(err)), 0);
 	vip_add_ok(&st, vip6(80));
 	v = vip6(80);
-	check_int(sl_state_find_vip(&st, &v)->id, 17);
+	CHECK_INT(CHECK_HERE, sl_state_find_vip(&st, &v)->id, 17);
 	sl_state_free(&st);
 }
 
@@ -670,23 +644,23 @@ static void test_backend_limit(void **state)
 			fail_msg("backend %u got id %u: out of range or reused", i, id);
 		seen[id] = true;
 	}
-	check_int(sl_state_n_backends(&st), SLUICE_MAX_BACKENDS);
+	CHECK_INT(CHECK_HERE, sl_state_n_backends(&st), SLUICE_MAX_BACKENDS);
 	copy_ok(&before, &st);
 	v = vip4(2, 83);
 	a = be4(SLUICE_MAX_BACKENDS);
 	err[0] = '\0';
 	rc = sl_state_be_add(&st, &v, &a, SLUICE_AF_INET, 1, err, sizeof(err));
-	check_int(rc, -ENOSPC);
-	check_contains(err, "4096");
-	check_contains(err, "SLUICE_MAX_BACKENDS");
+	CHECK_INT(CHECK_HERE, rc, -ENOSPC);
+	CHECK_CONTAINS(CHECK_HERE, err, "4096");
+	CHECK_CONTAINS(CHECK_HERE, err, "SLUICE_MAX_BACKENDS");
 	check_state_eq("backend over the limit", &st, &before);
 	sl_state_free(&before);
 	/* Removing one frees exactly its id. */
 	a = be4(100);
 	v = vip4(2, 80);
-	check_int(sl_state_be_del(&st, &v, &a, SLUICE_AF_INET, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_be_del(&st, &v, &a, SLUICE_AF_INET, err, sizeof(err)), 0);
 	a = be4(SLUICE_MAX_BACKENDS);
-	check_int(be_add_ok(&st, v, a, SLUICE_AF_INET, 1), 100);
+	CHECK_INT(CHECK_HERE, be_add_ok(&st, v, a, SLUICE_AF_INET, 1), 100);
 	sl_state_free(&st);
 }
 
@@ -699,23 +673,23 @@ static void test_be_id_round_robin(void **state)
 	(void)state;
 	sl_state_init(&st);
 	vip_add_ok(&st, v);
-	check_int(be_add_ok(&st, v, be4(1), SLUICE_AF_INET, 1), 0);
-	check_int(be_add_ok(&st, v, be4(2), SLUICE_AF_INET, 1), 1);
-	check_int(be_add_ok(&st, v, be4(3), SLUICE_AF_INET, 1), 2);
+	CHECK_INT(CHECK_HERE, be_add_ok(&st, v, be4(1), SLUICE_AF_INET, 1), 0);
+	CHECK_INT(CHECK_HERE, be_add_ok(&st, v, be4(2), SLUICE_AF_INET, 1), 1);
+	CHECK_INT(CHECK_HERE, be_add_ok(&st, v, be4(3), SLUICE_AF_INET, 1), 2);
 	a = be4(2);
-	check_int(sl_state_be_del(&st, &v, &a, SLUICE_AF_INET, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_be_del(&st, &v, &a, SLUICE_AF_INET, err, sizeof(err)), 0);
 	/* Id 1 is free, but the next one goes to 3. */
-	check_int(be_add_ok(&st, v, be4(4), SLUICE_AF_INET, 1), 3);
-	check_u64(st.next_be_id, 4);
+	CHECK_INT(CHECK_HERE, be_add_ok(&st, v, be4(4), SLUICE_AF_INET, 1), 3);
+	CHECK_U64(CHECK_HERE, st.next_be_id, 4);
 	/* Re-adding the removed address does not get its old id back either. */
-	check_int(be_add_ok(&st, v, be4(2), SLUICE_AF_INET, 1), 4);
+	CHECK_INT(CHECK_HERE, be_add_ok(&st, v, be4(2), SLUICE_AF_INET, 1), 4);
 	/* Wrap around: 4095, then 0 is taken, so the freed 1. */
 	st.next_be_id = SLUICE_MAX_BACKENDS - 1;
-	check_int(be_add_ok(&st, v, be4(5), SLUICE_AF_INET, 1), SLUICE_MAX_BACKENDS - 1);
-	check_u64(st.next_be_id, 0);
-	check_int(be_add_ok(&st, v, be4(6), SLUICE_AF_INET, 1), 1);
-	check_u64(st.next_be_id, 2);
-	check_int(be_add_ok(&st, v, be4(7), SLUICE_AF_INET, 1), 5);
+	CHECK_INT(CHECK_HERE, be_add_ok(&st, v, be4(5), SLUICE_AF_INET, 1), SLUICE_MAX_BACKENDS - 1);
+	CHECK_U64(CHECK_HERE, st.next_be_id, 0);
+	CHECK_INT(CHECK_HERE, be_add_ok(&st, v, be4(6), SLUICE_AF_INET, 1), 1);
+	CHECK_U64(CHECK_HERE, st.next_be_id, 2);
+	CHECK_INT(CHECK_HERE, be_add_ok(&st, v, be4(7), SLUICE_AF_INET, 1), 5);
 	sl_state_free(&st);
 
 	/* A removed VIP's ids are not reused immediately either. */
@@ -724,8 +698,8 @@ static void test_be_id_round_robin(void **state)
 	vip_add_ok(&st, vip6(53));
 	be_add_ok(&st, v, be4(1), SLUICE_AF_INET, 1);
 	be_add_ok(&st, v, be4(2), SLUICE_AF_INET, 1);
-	check_int(sl_state_vip_del(&st, &v, err, sizeof(err)), 0);
-	check_int(be_add_ok(&st, vip6(53), be6(1), SLUICE_AF_INET6, 1), 2);
+	CHECK_INT(CHECK_HERE, sl_state_vip_del(&st, &v, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, be_add_ok(&st, vip6(53), be6(1), SLUICE_AF_INET6, 1), 2);
 	sl_state_free(&st);
 }
 
@@ -768,13 +742,13 @@ static void test_copy_independent(void **state)
 	sl_state_init(&st);
 	st.next_be_id = 77;
 	copy_ok(&cp, &st);
-	check_int(cp.n_vips, 0);
-	check_u64(cp.next_be_id, 77);
+	CHECK_INT(CHECK_HERE, cp.n_vips, 0);
+	CHECK_U64(CHECK_HERE, cp.next_be_id, 77);
 	sl_state_free(&cp);
 
 	two_backends(&st);
 	vip_add_ok(&st, vip6(53));		/* a VIP without backends */
-	check_int(drain(&st, 2, 10, 20), 0);
+	CHECK_INT(CHECK_HERE, drain(&st, 2, 10, 20), 0);
 	need_be(&st, v, be4(1), SLUICE_AF_INET)->health = SL_HEALTH_DOWN;
 	need_be(&st, v, be4(1), SLUICE_AF_INET)->flows = 12;
 	copy_ok(&cp, &st);
@@ -784,12 +758,12 @@ static void test_copy_independent(void **state)
 	copy_ok(&snap, &st);
 
 	/* Change the copy every way: the original stays as it was. */
-	check_int(drain(&cp, 1, 50, 50), 0);
+	CHECK_INT(CHECK_HERE, drain(&cp, 1, 50, 50), 0);
 	cp.vips[0].bes[1].weight = 3;
 	be_add_ok(&cp, v, be4(9), SLUICE_AF_INET, 1);
 	be_add_ok(&cp, vip6(53), be6(1), SLUICE_AF_INET6, 1);
-	check_int(sl_state_be_del(&cp, &v, &a, SLUICE_AF_INET, err, sizeof(err)), 0);
-	check_int(sl_state_vip_del(&cp, &v, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_be_del(&cp, &v, &a, SLUICE_AF_INET, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_vip_del(&cp, &v, err, sizeof(err)), 0);
 	check_state_eq("original after changing the copy", &st, &snap);
 
 	/* And the other way round. */
@@ -859,7 +833,7 @@ static void test_apply_config(void **state)
 	vip_add_ok(&st, v9);
 	be_add_ok(&st, v9, be6(1), SLUICE_AF_INET6, 1);
 	a = be4(2);
-	check_int(sl_state_be_drain(&st, &v1, &a, SLUICE_AF_INET, 1000, 5000,
+	CHECK_INT(CHECK_HERE, sl_state_be_drain(&st, &v1, &a, SLUICE_AF_INET, 1000, 5000,
 				    err, sizeof(err)), 0);
 
 	/* Applying an unchanged file changes nothing. */
@@ -871,21 +845,21 @@ static void test_apply_config(void **state)
 	cfg_state(&new_cfg, c2, ARRAY_SIZE(c2));
 	apply_ok(&st, &old_cfg, &new_cfg);
 	b = need_be(&st, v1, be4(1), SLUICE_AF_INET);
-	check_int(b->weight, 50);
+	CHECK_INT(CHECK_HERE, b->weight, 50);
 	check_state(b, SL_BE_ACTIVE);
 	b = need_be(&st, v1, be4(2), SLUICE_AF_INET);
 	check_state(b, SL_BE_DRAINING);
-	check_u64(b->drain_deadline, 6000);
-	check_int(b->weight, 100);
+	CHECK_U64(CHECK_HERE, b->drain_deadline, 6000);
+	CHECK_INT(CHECK_HERE, b->weight, 100);
 	b = need_be(&st, v1, be4(3), SLUICE_AF_INET);
 	check_state(b, SL_BE_ACTIVE);
-	check_int(b->weight, 100);
-	check_int(need_be(&st, v1, be4(4), SLUICE_AF_INET)->weight, 7);
-	check_int(need_be(&st, v2, be4(10), SLUICE_AF_INET)->weight, 20);
+	CHECK_INT(CHECK_HERE, b->weight, 100);
+	CHECK_INT(CHECK_HERE, need_be(&st, v1, be4(4), SLUICE_AF_INET)->weight, 7);
+	CHECK_INT(CHECK_HERE, need_be(&st, v2, be4(10), SLUICE_AF_INET)->weight, 20);
 	need_be(&st, v3, be4(5), SLUICE_AF_INET);
 	need_be(&st, v9, be6(1), SLUICE_AF_INET6);
-	check_int(st.n_vips, 4);
-	check_int(sl_state_n_backends(&st), 7);
+	CHECK_INT(CHECK_HERE, st.n_vips, 4);
+	CHECK_INT(CHECK_HERE, sl_state_n_backends(&st), 7);
 
 	/* The file drops backends (one draining) and a VIP. */
 	sl_state_free(&old_cfg);
@@ -897,12 +871,12 @@ static void test_apply_config(void **state)
 		fail_msg("backends the file removed are still present");
 	if (sl_state_find_vip(&st, &v3))
 		fail_msg("VIP the file removed is still present");
-	check_int(need_be(&st, v1, be4(1), SLUICE_AF_INET)->weight, 50);
-	check_int(need_be(&st, v1, be4(4), SLUICE_AF_INET)->weight, 7);
+	CHECK_INT(CHECK_HERE, need_be(&st, v1, be4(1), SLUICE_AF_INET)->weight, 50);
+	CHECK_INT(CHECK_HERE, need_be(&st, v1, be4(4), SLUICE_AF_INET)->weight, 7);
 	need_be(&st, v2, be4(10), SLUICE_AF_INET);
 	need_be(&st, v9, be6(1), SLUICE_AF_INET6);
-	check_int(st.n_vips, 3);
-	check_int(sl_state_n_backends(&st), 4);
+	CHECK_INT(CHECK_HERE, st.n_vips, 3);
+	CHECK_INT(CHECK_HERE, sl_state_n_backends(&st), 4);
 
 	sl_state_free(&old_cfg);
 	sl_state_free(&new_cfg);
@@ -926,8 +900,8 @@ static void test_apply_config_keeps_runtime_removals(void **state)
 	cfg_state(&old_cfg, c1, ARRAY_SIZE(c1));
 	cfg_state(&new_cfg, c2, ARRAY_SIZE(c2));
 	copy_ok(&st, &old_cfg);
-	check_int(sl_state_be_del(&st, &v1, &a2, SLUICE_AF_INET, err, sizeof(err)), 0);
-	check_int(sl_state_vip_del(&st, &v2, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_be_del(&st, &v1, &a2, SLUICE_AF_INET, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_vip_del(&st, &v2, err, sizeof(err)), 0);
 	apply_ok(&st, &old_cfg, &new_cfg);
 	need_be(&st, v1, be4(3), SLUICE_AF_INET);
 	if (get_be(&st, v1, a2, SLUICE_AF_INET))
@@ -968,7 +942,7 @@ static void test_apply_config_error(void **state)
 	(void)state;
 	cfg_state(&old_cfg, c1, ARRAY_SIZE(c1));
 	copy_ok(&st, &old_cfg);
-	check_int(sl_state_be_drain(&st, &v1, &a1, SLUICE_AF_INET, 1000, 5000,
+	CHECK_INT(CHECK_HERE, sl_state_be_drain(&st, &v1, &a1, SLUICE_AF_INET, 1000, 5000,
 				    err, sizeof(err)), 0);
 	/* Runtime VIPs fill all but one slot: the file's second VIP fails. */
 	for (i = 1; i < SLUICE_MAX_VIPS; i++)
@@ -977,8 +951,8 @@ static void test_apply_config_error(void **state)
 	copy_ok(&before, &st);
 	err[0] = '\0';
 	rc = sl_state_apply_config(&st, &old_cfg, &new_cfg, err, sizeof(err));
-	check_int(rc, -ENOSPC);
-	check_contains(err, "SLUICE_MAX_VIPS");
+	CHECK_INT(CHECK_HERE, rc, -ENOSPC);
+	CHECK_CONTAINS(CHECK_HERE, err, "SLUICE_MAX_VIPS");
 	check_state_eq("reload over the VIP limit", &st, &before);
 	sl_state_free(&before);
 	sl_state_free(&new_cfg);
@@ -995,8 +969,8 @@ static void test_apply_config_error(void **state)
 	copy_ok(&before, &st);
 	err[0] = '\0';
 	rc = sl_state_apply_config(&st, &old_cfg, &new_cfg, err, sizeof(err));
-	check_int(rc, -ENOSPC);
-	check_contains(err, "SLUICE_MAX_BACKENDS");
+	CHECK_INT(CHECK_HERE, rc, -ENOSPC);
+	CHECK_CONTAINS(CHECK_HERE, err, "SLUICE_MAX_BACKENDS");
 	check_state_eq("reload over the backend limit", &st, &before);
 	sl_state_free(&before);
 	sl_state_free(&new_cfg);
@@ -1006,8 +980,8 @@ static void test_apply_config_error(void **state)
 	copy_ok(&st, &old_cfg);
 	big_cfg(&new_cfg, NULL, 0, SLUICE_MAX_BACKENDS);
 	apply_ok(&st, &old_cfg, &new_cfg);
-	check_int(sl_state_n_backends(&st), SLUICE_MAX_BACKENDS);
-	check_int(st.n_vips, 1);
+	CHECK_INT(CHECK_HERE, sl_state_n_backends(&st), SLUICE_MAX_BACKENDS);
+	CHECK_INT(CHECK_HERE, st.n_vips, 1);
 	sl_state_free(&new_cfg);
 	sl_state_free(&old_cfg);
 	sl_state_free(&st);
