@@ -141,7 +141,7 @@ def ask(payload):
     return data
 bad = [b"not json\n", b"[1,2]\n", b"{}\n", b'{"cmd":42}\n', b'{"cmd":"nope"}\n',
        b'{"cmd":"backend.drain","backend":"not-an-ip"}\n',
-       b'{"cmd":"backend.add","vip":"1.2.3.4:99999/tcp","backend":"198.18.20.11"}\n',
+       b'{"cmd":"backend.add","vip":"198.18.3.4:99999/tcp","backend":"198.18.20.11"}\n',
        b'{"cmd":"backend.add","vip":"198.18.0.100:80/tcp","backend":"198.18.20.14","weight":-1}\n',
        b"\xff\xfe\x00garbage\n"]
 for b in bad:

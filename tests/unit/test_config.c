@@ -399,8 +399,8 @@ static const struct {
 	  "sluiced.yaml:2:7: vips: expected a list of VIPs, got a scalar" },
 	{ IF0 "vips:\n  - backends: []\n", -EINVAL,
 	  "sluiced.yaml:3:5: vips[0].vip: required field is missing (e.g. vip: 198.18.0.100:80/tcp)" },
-	{ IF0 "vips:\n  - vip: 1.2.3.4:80\n", -EINVAL,
-	  "sluiced.yaml:3:10: vips[0].vip: invalid VIP \"1.2.3.4:80\": missing protocol "
+	{ IF0 "vips:\n  - vip: 198.18.3.4:80\n", -EINVAL,
+	  "sluiced.yaml:3:10: vips[0].vip: invalid VIP \"198.18.3.4:80\": missing protocol "
 	  "(expected ADDR:PORT/tcp or ADDR:PORT/udp, IPv6 as [ADDR]:PORT/tcp)" },
 	{ IF0 "vips:\n  - vip: 198.18.0.100:80/tcp\n  - vip: 198.18.0.100:80/udp\n"
 	  "  - vip: 198.18.0.100:80/tcp\n", -EINVAL,

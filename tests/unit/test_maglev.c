@@ -63,23 +63,23 @@ static void shuffle(struct maglev_backend *b, size_t n)
 	}
 }
 
-/* 10.0.x.y, ids ID_BASE + i, so backend i owns slots holding ID_BASE + i. */
+/* 198.18.x.y (+ i + 1), ids ID_BASE + i: backend i owns slots holding ID_BASE + i. */
 static void mk_v4(struct maglev_backend *b, size_t i, __u32 weight)
 {
 	memset(b, 0, sizeof(*b));
 	b->id = ID_BASE + i;
 	b->family = SLUICE_AF_INET;
-	b->addr.addr[0] = htonl(0x0a000000 + i + 1);
+	b->addr.addr[0] = htonl(0xc6120000 + i + 1);
 	b->weight = weight;
 }
 
-/* 2001:db8::i */
+/* fd00:db8::i */
 static void mk_v6(struct maglev_backend *b, size_t i, __u32 weight)
 {
 	memset(b, 0, sizeof(*b));
 	b->id = ID_BASE + i;
 	b->family = SLUICE_AF_INET6;
-	b->addr.addr[0] = htonl(0x20010db8);
+	b->addr.addr[0] = htonl(0xfd000db8);
 	b->addr.addr[3] = htonl(i + 1);
 	b->weight = weight;
 }
@@ -586,7 +586,7 @@ static void test_matches_reference(void **state)
 static void test_golden(void **state)
 {
 	static const __u32 golden[16] = {
-		3, 3, 2, 1, 2, 3, 3, 3, 2, 3, 3, 1, 3, 2, 2, 1,
+		3, 2, 1, 3, 2, 3, 2, 2, 3, 2, 3, 2, 2, 3, 2, 2,
 	};
 	struct maglev_backend b[3];
 	size_t i;

@@ -43,9 +43,9 @@ static const struct {
 	{ "255.255.255.255", SLUICE_AF_INET, "255.255.255.255" },
 	{ "fd00::1", SLUICE_AF_INET6, "fd00::1" },
 	{ "FD00:0:0::1", SLUICE_AF_INET6, "fd00::1" },
-	{ "2001:db8:0:0:0:0:0:1", SLUICE_AF_INET6, "2001:db8::1" },
+	{ "fd00:db8:0:0:0:0:0:1", SLUICE_AF_INET6, "fd00:db8::1" },
 	{ "::", SLUICE_AF_INET6, "::" },
-	{ "::ffff:1.2.3.4", SLUICE_AF_INET6, "::ffff:1.2.3.4" },
+	{ "::ffff:198.18.3.4", SLUICE_AF_INET6, "::ffff:198.18.3.4" },
 };
 
 static void test_addr_good(void **state)
@@ -76,9 +76,9 @@ static void test_addr_good(void **state)
 static void test_addr_bad(void **state)
 {
 	static const char *const bad[] = {
-		"", "1.2.3", "256.1.1.1", "1.2.3.4.5", "01.2.3.4x", "[fd00::1]",
-		"fd00::1/64", " 1.2.3.4", "1.2.3.4 ", "host", "fd00:::1",
-		"1.2.3.4:80", "fd00::1%eth0",
+		"", "1.2.3", "256.1.1.1", "198.18.3.4.5", "0198.18.3.4x", "[fd00::1]",
+		"fd00::1/64", " 198.18.3.4", "198.18.3.4 ", "host", "fd00:::1",
+		"198.18.3.4:80", "fd00::1%eth0",
 	};
 	struct sluice_addr a;
 	size_t i;
@@ -148,13 +148,13 @@ static const struct {
 	  "[fd00::100]:443/udp" },
 	{ "[FD00:0::100]:443/udp", SLUICE_AF_INET6, 443, IPPROTO_UDP, "fd00::100",
 	  "[fd00::100]:443/udp" },
-	{ "10.0.0.1:0/udp", SLUICE_AF_INET, 0, IPPROTO_UDP, "10.0.0.1", "10.0.0.1:0/udp" },
-	{ "10.0.0.1:65535/tcp", SLUICE_AF_INET, 65535, IPPROTO_TCP, "10.0.0.1",
-	  "10.0.0.1:65535/tcp" },
-	{ "10.0.0.1:080/tcp", SLUICE_AF_INET, 80, IPPROTO_TCP, "10.0.0.1",
-	  "10.0.0.1:80/tcp" },
-	{ "[2001:db8::1]:53/udp", SLUICE_AF_INET6, 53, IPPROTO_UDP, "2001:db8::1",
-	  "[2001:db8::1]:53/udp" },
+	{ "198.18.0.1:0/udp", SLUICE_AF_INET, 0, IPPROTO_UDP, "198.18.0.1", "198.18.0.1:0/udp" },
+	{ "198.18.0.1:65535/tcp", SLUICE_AF_INET, 65535, IPPROTO_TCP, "198.18.0.1",
+	  "198.18.0.1:65535/tcp" },
+	{ "198.18.0.1:080/tcp", SLUICE_AF_INET, 80, IPPROTO_TCP, "198.18.0.1",
+	  "198.18.0.1:80/tcp" },
+	{ "[fd00:db8::1]:53/udp", SLUICE_AF_INET6, 53, IPPROTO_UDP, "fd00:db8::1",
+	  "[fd00:db8::1]:53/udp" },
 };
 
 static void test_vip_good(void **state)
@@ -188,23 +188,23 @@ static const struct {
 	const char *in;
 	const char *want;	/* substring of the error message */
 } bad_vips[] = {
-	{ "1.2.3.4:80", "invalid VIP \"1.2.3.4:80\": missing protocol " VIP_HINT },
+	{ "198.18.3.4:80", "invalid VIP \"198.18.3.4:80\": missing protocol " VIP_HINT },
 	{ "", "invalid VIP \"\": empty " VIP_HINT },
-	{ "1.2.3.4/tcp", "invalid VIP \"1.2.3.4/tcp\": missing port " VIP_HINT },
-	{ "1.2.3.4:80/TCP", "unknown protocol \"TCP\" (expected tcp or udp, lowercase)" },
-	{ "1.2.3.4:80/sctp", "unknown protocol \"sctp\" (expected tcp or udp, lowercase)" },
-	{ "1.2.3.4:80/", "missing protocol after \"/\"" },
-	{ "1.2.3.4:65536/tcp", "port 65536 is out of range (expected 0..65535)" },
-	{ "1.2.3.4:99999999999999999999/tcp", "port 99999999999999999999 is out of range" },
-	{ "1.2.3.4:http/tcp", "port \"http\" is not a number (expected 0..65535)" },
-	{ "1.2.3.4:-1/tcp", "port \"-1\" is not a number" },
-	{ "1.2.3.4:/tcp", "missing port after \":\"" },
+	{ "198.18.3.4/tcp", "invalid VIP \"198.18.3.4/tcp\": missing port " VIP_HINT },
+	{ "198.18.3.4:80/TCP", "unknown protocol \"TCP\" (expected tcp or udp, lowercase)" },
+	{ "198.18.3.4:80/sctp", "unknown protocol \"sctp\" (expected tcp or udp, lowercase)" },
+	{ "198.18.3.4:80/", "missing protocol after \"/\"" },
+	{ "198.18.3.4:65536/tcp", "port 65536 is out of range (expected 0..65535)" },
+	{ "198.18.3.4:99999999999999999999/tcp", "port 99999999999999999999 is out of range" },
+	{ "198.18.3.4:http/tcp", "port \"http\" is not a number (expected 0..65535)" },
+	{ "198.18.3.4:-1/tcp", "port \"-1\" is not a number" },
+	{ "198.18.3.4:/tcp", "missing port after \":\"" },
 	{ ":80/tcp", "missing address " VIP_HINT },
 	{ "/tcp", "missing address " VIP_HINT },
 	{ "fd00::1:80/tcp", "IPv6 addresses need brackets " VIP_HINT },
 	{ "[fd00::1:80/tcp", "missing \"]\" after the IPv6 address" },
 	{ "[fd00::1]80/tcp", "missing \":PORT\" after \"]\"" },
-	{ "[1.2.3.4]:80/tcp", "brackets are for IPv6 addresses only (write IPv4 as 1.2.3.4:PORT)" },
+	{ "[198.18.3.4]:80/tcp", "brackets are for IPv6 addresses only (write IPv4 as 198.18.3.4:PORT)" },
 	{ "[fd00::zz]:80/tcp", "\"fd00::zz\" is not a valid IPv6 address" },
 	{ "300.1.1.1:80/tcp", "\"300.1.1.1\" is not a valid IPv4 address" },
 	{ "example.com:80/tcp", "\"example.com\" is not a valid IPv4 address" },
@@ -213,8 +213,8 @@ static const struct {
 	{ "224.0.0.1:80/udp", "224.0.0.1 is not a unicast address" },
 	{ "[ff02::1]:80/udp", "ff02::1 is not a unicast address" },
 	{ "255.255.255.255:80/udp", "255.255.255.255 is not a unicast address" },
-	{ "1.2.3.4\n:80/tcp", "invalid VIP \"1.2.3.4?:80/tcp\"" },
-	{ "1.2.3.4:80/tcp ", "unknown protocol \"tcp \"" },
+	{ "198.18.3.4\n:80/tcp", "invalid VIP \"198.18.3.4?:80/tcp\"" },
+	{ "198.18.3.4:80/tcp ", "unknown protocol \"tcp \"" },
 	{ "[fd00::1111:2222:3333:4444:5555:6666]:80000000000000000000000000000000000000/tcp",
 	  "too long " VIP_HINT },
 };
@@ -243,8 +243,8 @@ static void test_vip_exact_message(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(sl_parse_vip("1.2.3.4:80", &v, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "invalid VIP \"1.2.3.4:80\": missing protocol "
+	assert_int_equal(sl_parse_vip("198.18.3.4:80", &v, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "invalid VIP \"198.18.3.4:80\": missing protocol "
 			    "(expected ADDR:PORT/tcp or ADDR:PORT/udp, IPv6 as [ADDR]:PORT/tcp)");
 }
 
@@ -256,10 +256,10 @@ static void test_vip_err_buffer(void **state)
 
 	(void)state;
 	memset(err, 'x', sizeof(err));
-	assert_int_equal(sl_parse_vip("1.2.3.4:80", &v, err, 8), -EINVAL);
+	assert_int_equal(sl_parse_vip("198.18.3.4:80", &v, err, 8), -EINVAL);
 	assert_string_equal(err, "invalid");
 	assert_int_equal(err[8], 'x');
-	assert_int_equal(sl_parse_vip("1.2.3.4:80", &v, NULL, 0), -EINVAL);
+	assert_int_equal(sl_parse_vip("198.18.3.4:80", &v, NULL, 0), -EINVAL);
 	assert_int_equal(sl_parse_vip(NULL, &v, NULL, 0), -EINVAL);
 }
 
