@@ -48,25 +48,12 @@ int bt_prog_run(int prog_fd, const void *in, __u32 len, struct bt_result *r)
 
 void bt_percpu_sum(int fd, __u32 key, size_t n, __u64 *out)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *vals;
-	size_t i;
-	int cpu;
+	int rc = sl_percpu_sum(fd, key, n, out);
 
-	assert_true(ncpu > 0);
-	vals = calloc((size_t)ncpu * n, sizeof(*vals));
-	assert_non_null(vals);
-	if (bpf_map_lookup_elem(fd, &key, vals)) {
-		print_message("# per-CPU lookup of key %u: %s\n", key,
-			      strerror(errno));
-		free(vals);
+	if (rc) {
+		print_message("# per-CPU lookup of key %u: %s\n", key, strerror(-rc));
 		fail();
 	}
-	memset(out, 0, n * sizeof(*out));
-	for (cpu = 0; cpu < ncpu; cpu++)
-		for (i = 0; i < n; i++)
-			out[i] += vals[cpu * n + i];
-	free(vals);
 }
 
 /* Fail with @what and the libbpf-style error @err (negative errno). */

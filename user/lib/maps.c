@@ -247,8 +247,7 @@ int sl_tx_port_add(const struct sl_maps *m, __u32 ifindex)
 					     BPF_ANY));
 }
 
-/* Sum a per-CPU value made of @n u64 counters into @out. */
-static int percpu_sum(int fd, __u32 key, size_t n, __u64 *out)
+int sl_percpu_sum(int fd, __u32 key, size_t n, __u64 *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	__u64 *vals;
@@ -272,13 +271,13 @@ static int percpu_sum(int fd, __u32 key, size_t n, __u64 *out)
 int sl_vip_stats_read(const struct sl_maps *m, __u32 vip_id,
 		      struct sluice_vip_stats *out)
 {
-	return percpu_sum(m->vip_stats, vip_id, sizeof(*out) / 8, (__u64 *)out);
+	return sl_percpu_sum(m->vip_stats, vip_id, sizeof(*out) / 8, (__u64 *)out);
 }
 
 int sl_be_stats_read(const struct sl_maps *m, __u32 be_id,
 		     struct sluice_be_stats *out)
 {
-	return percpu_sum(m->be_stats, be_id, sizeof(*out) / 8, (__u64 *)out);
+	return sl_percpu_sum(m->be_stats, be_id, sizeof(*out) / 8, (__u64 *)out);
 }
 
 int sl_reasons_read(const struct sl_maps *m, __u64 out[SLUICE_R_MAX])
@@ -287,7 +286,7 @@ int sl_reasons_read(const struct sl_maps *m, __u64 out[SLUICE_R_MAX])
 	int rc;
 
 	for (r = 0; r < SLUICE_R_MAX; r++) {
-		rc = percpu_sum(m->reasons, r, 1, &out[r]);
+		rc = sl_percpu_sum(m->reasons, r, 1, &out[r]);
 		if (rc)
 			return rc;
 	}

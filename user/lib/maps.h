@@ -66,7 +66,9 @@ __u32 sl_clock_now(void);
 
 int sl_tx_port_add(const struct sl_maps *m, __u32 ifindex);
 
-/* Per-CPU counters summed over all possible CPUs. */
+/* Per-CPU counters summed over all possible CPUs. sl_percpu_sum: the value
+ * at @key of any per-CPU map whose value is @n u64 counters. */
+int sl_percpu_sum(int fd, __u32 key, size_t n, __u64 *out);
 int sl_vip_stats_read(const struct sl_maps *m, __u32 vip_id,
 		      struct sluice_vip_stats *out);
 int sl_be_stats_read(const struct sl_maps *m, __u32 be_id,

@@ -8,6 +8,7 @@
  * main thread changes the state (rise/fall, tables).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,7 +170,8 @@ static void start_check(struct sl_checker *h, struct hc_target *t)
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
 	if (t->hc.type == SL_HC_TCP)
 		curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+	/* The id, not &t: h->t moves (realloc, compaction) while checks run. */
+	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)(uintptr_t)t->id);
 	if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
 		curl_easy_cleanup(e);
 		return;
@@ -230,13 +232,21 @@ static void collect_done(struct sl_checker *h)
 	bool any = false;
 
 	while ((m = curl_multi_info_read(h->multi, &left))) {
-		struct hc_target *t = NULL;
+		struct hc_target *t;
 		struct hc_result r;
 		curl_off_t us = 0;
+		char *priv = NULL;
 
 		if (m->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+		t = find_target(h, (__u32)(uintptr_t)priv);
+		if (!t || t->easy != m->easy_handle) {
+			/* Its target is gone: just drop the handle. */
+			curl_multi_remove_handle(h->multi, m->easy_handle);
+			curl_easy_cleanup(m->easy_handle);
+			continue;
+		}
 		memset(&r, 0, sizeof(r));
 		r.id = t->id;
 		r.addr = t->addr;

@@ -427,6 +427,30 @@ static bool account_losses(struct sl_daemon *d)
 	return lost;
 }
 
+/* Say which drains just finished, and how: the sweep that ends a drain
+ * is the only one that sees its backend drained with this sweep's count. */
+static void log_drained(struct sl_daemon *d)
+{
+	char vs[SL_VIP_STR_MAX], bs[SL_ADDR_STR_MAX];
+	size_t i, j;
+
+	for (i = 0; i < d->st.n_vips; i++) {
+		for (j = 0; j < d->st.vips[i].n_bes; j++) {
+			const struct sl_be *b = &d->st.vips[i].bes[j];
+
+			if (b->state != SL_BE_DRAINED || !d->draining[b->id])
+				continue;
+			sl_format_vip(&d->st.vips[i].spec, vs, sizeof(vs));
+			sl_format_addr(&b->addr, b->family, bs, sizeof(bs));
+			if (b->timed_out)
+				sl_log("backend %s on %s: drain deadline passed with %llu flows left",
+				       bs, vs, (unsigned long long)b->flows_left);
+			else
+				sl_log("backend %s on %s: drained, no flows left", bs, vs);
+		}
+	}
+}
+
 /* A sweep finished: take its counts, decide drains, refresh next hops. */
 static void on_sweep(struct sl_daemon *d)
 {
@@ -434,7 +458,6 @@ static void on_sweep(struct sl_daemon *d)
 	char err[512];
 	__u64 n;
 	int changed, rc;
-	size_t i, j;
 
 	if (read(d->sweep_fd, &n, sizeof(n)) < 0)
 		return;
@@ -453,26 +476,11 @@ static void on_sweep(struct sl_daemon *d)
 		changed_losses = true;
 	changed = sl_state_update_flows(&d->st, d->sweep_last->flows,
 					SLUICE_MAX_BACKENDS, sl_unix_ms());
-	if (changed || changed_losses) {
-		for (i = 0; i < d->st.n_vips; i++) {
-			for (j = 0; j < d->st.vips[i].n_bes; j++) {
-				struct sl_be *b = &d->st.vips[i].bes[j];
-				char vs[SL_VIP_STR_MAX], bs[SL_ADDR_STR_MAX];
-
-				if (b->state != SL_BE_DRAINED || b->flows_left == (__u64)-1)
-					continue;
-				sl_format_vip(&d->st.vips[i].spec, vs, sizeof(vs));
-				sl_format_addr(&b->addr, b->family, bs, sizeof(bs));
-				if (b->timed_out)
-					sl_debug(d, "backend %s on %s: drain deadline passed, %llu flows left",
-						 bs, vs, (unsigned long long)b->flows_left);
-			}
-		}
-		if (changed)
-			sl_log("%d backend(s) finished draining", changed);
-		if (sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, sizeof(err)))
-			sl_log("%s", err);
-	}
+	if (changed)
+		log_drained(d);
+	if ((changed || changed_losses) &&
+	    sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, sizeof(err)))
+		sl_log("%s", err);
 	sl_dp_refresh_nexthops(d);
 	sl_ctl_reap_idle(d);
 	sl_snapshot_publish(d);
