@@ -27,6 +27,7 @@
 /* Load-time settings, set through the skeleton by sluiced. */
 const volatile __u32 cfg_ring_size = SLUICE_RING_SIZE_DEFAULT;
 const volatile __u32 cfg_hash_seed = 0;
+const volatile __u32 cfg_new_slots = SLUICE_NEW_FLOWS_DEFAULT;
 
 static const __u32 zero = 0;
 
@@ -87,9 +88,14 @@ static __always_inline int sl_backend_usable(const struct sluice_backend *be,
 	       !(be->flags & SLUICE_BE_F_RELEASE) && be->epoch == f->epoch;
 }
 
+static __always_inline __u32 sl_hash(const struct sluice_flow_key *fk)
+{
+	return sluice_flow_hash(fk, cfg_hash_seed);
+}
+
 /* The VIP's live Maglev table names the backend for a new flow's hash. */
 static __always_inline __u32 sl_maglev_pick(const struct sluice_vip *vip,
-					    const struct sluice_flow_key *fk)
+					    __u32 hash)
 {
 	__u32 ring_idx = SLUICE_RING_INDEX(vip->vip_id, vip->gen & 1);
 	__u32 slot, *be_id;
@@ -98,9 +104,40 @@ static __always_inline __u32 sl_maglev_pick(const struct sluice_vip *vip,
 	ring = bpf_map_lookup_elem(&sl_rings, &ring_idx);
 	if (!ring || !cfg_ring_size)
 		return SLUICE_NO_BACKEND;
-	slot = sluice_flow_hash(fk, cfg_hash_seed) % cfg_ring_size;
+	slot = hash % cfg_ring_size;
 	be_id = bpf_map_lookup_elem(ring, &slot);
 	return be_id ? *be_id : SLUICE_NO_BACKEND;
+}
+
+/* The sl_new slot a flow with @hash maps to (abi.h). */
+static __always_inline struct sluice_new_slot *sl_new_slot(__u32 hash)
+{
+	__u32 idx = sluice_new_slot_index(hash, cfg_new_slots);
+
+	return bpf_map_lookup_elem(&sl_new, &idx);
+}
+
+/* Does @s hold the flow @fk? Word compares: no memcmp in BPF. */
+static __always_inline int sl_slot_holds(const struct sluice_new_slot *s,
+					 const struct sluice_flow_key *fk)
+{
+	const __u32 *a = (const __u32 *)&s->key, *b = (const __u32 *)fk;
+	__u32 diff = 0;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < (int)SLUICE_FLOW_KEY_WORDS; i++)
+		diff |= a[i] ^ b[i];
+	return !diff;
+}
+
+/* The slot holding @fk, or NULL. An empty slot has key.family 0. */
+static __always_inline struct sluice_new_slot *
+sl_new_find(const struct sluice_flow_key *fk, __u32 hash)
+{
+	struct sluice_new_slot *s = sl_new_slot(hash);
+
+	return s && sl_slot_holds(s, fk) ? s : NULL;
 }
 
 static __always_inline void sl_flow_init(struct sluice_flow *f, __u32 be_id,
@@ -137,12 +174,18 @@ static __always_inline void sl_flow_touch(struct sluice_flow *f, __u32 now,
  * without state (eviction, restart, ECMP move) included, so no one-packet
  * flood reaches sl_flows; its second packet promotes it. A rescheduled
  * flow (its backend was removed or released) is rewritten in sl_flows.
+ *
+ * Slots are plain stores, no lock: two CPUs writing one slot at the same
+ * instant could leave a mixed entry, which a reader takes only if it
+ * still matches its own key exactly; the cost is at worst one handshake.
  */
 static __always_inline int sl_new_flow(struct sl_pkt *pkt,
 				       struct sl_decision *d, __u32 now,
-				       struct sluice_vip *vip, int rescheduled)
+				       struct sluice_vip *vip, __u32 hash,
+				       int rescheduled)
 {
 	struct sluice_vip_stats *vs;
+	struct sluice_new_slot *s;
 	struct sluice_flow f = {};
 
 	if (!vip)
@@ -157,7 +200,7 @@ static __always_inline int sl_new_flow(struct sl_pkt *pkt,
 		vs->rescheduled += rescheduled;
 	}
 
-	d->be_id = sl_maglev_pick(vip, &pkt->key);
+	d->be_id = sl_maglev_pick(vip, hash);
 	d->be = sl_backend(d->be_id);
 	if (!d->be || !(d->be->flags & SLUICE_BE_F_IN_USE)) {
 		if (vs)
@@ -165,8 +208,15 @@ static __always_inline int sl_new_flow(struct sl_pkt *pkt,
 		return SLUICE_R_DROP_NO_BACKEND;
 	}
 	sl_flow_init(&f, d->be_id, d->be, now, pkt);
-	bpf_map_update_elem(rescheduled ? (void *)&sl_flows : (void *)&sl_new,
-			    &pkt->key, &f, BPF_ANY);
+	if (rescheduled) {
+		bpf_map_update_elem(&sl_flows, &pkt->key, &f, BPF_ANY);
+	} else {
+		s = sl_new_slot(hash);
+		if (s) {
+			s->key = pkt->key;
+			s->flow = f;
+		}
+	}
 	d->new_flow = 1;
 	return 0;
 }
@@ -198,17 +248,17 @@ static __always_inline int sl_rescue(struct sl_pkt *pkt, struct sluice_flow *pf,
 
 /* Second packet of a flow found in sl_new: move it to sl_flows. */
 static __always_inline int sl_promote(struct sl_pkt *pkt,
-				      struct sluice_flow *nf,
+				      struct sluice_new_slot *s,
 				      struct sl_decision *d, __u32 now)
 {
 	struct sluice_vip_stats *vs;
-	struct sluice_flow f = *nf;
+	struct sluice_flow f = s->flow;
 
 	f.last_seen = now;
 	if (sl_is_tcp_close(pkt))
 		f.state = SLUICE_FLOW_CLOSING;
 	bpf_map_update_elem(&sl_flows, &pkt->key, &f, BPF_ANY);
-	bpf_map_delete_elem(&sl_new, &pkt->key);
+	s->key.family = 0;	/* empty the slot */
 	vs = sl_vip_stat(d->vip_id);
 	if (vs)
 		vs->promoted++;
@@ -222,9 +272,11 @@ static __always_inline int sl_promote(struct sl_pkt *pkt,
 static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
 					     struct sl_decision *d)
 {
+	struct sluice_new_slot *s;
 	struct sluice_vip *vip;
 	struct sluice_flow *f;
 	__u32 now = sl_now();
+	__u32 hash;
 
 	f = bpf_map_lookup_elem(&sl_flows, &pkt->key);
 	if (f) {
@@ -238,11 +290,12 @@ static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
 			sl_flow_touch(f, now, pkt);
 			return 0;
 		}
+		hash = sl_hash(&pkt->key);
 		if (f->state == SLUICE_FLOW_CLOSING && sl_is_tcp_syn(pkt)) {
 			bpf_map_delete_elem(&sl_flows, &pkt->key);
-			return sl_new_flow(pkt, d, now, NULL, 0);
+			return sl_new_flow(pkt, d, now, NULL, hash, 0);
 		}
-		return sl_new_flow(pkt, d, now, NULL, 1);
+		return sl_new_flow(pkt, d, now, NULL, hash, 1);
 	}
 
 	/* Not established: only VIP traffic goes further. */
@@ -250,16 +303,19 @@ static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
 	if (!vip || (vip->flags & SLUICE_VIP_F_ADDR_ONLY))
 		return SLUICE_R_PASS_NOT_VIP;
 
-	f = bpf_map_lookup_elem(&sl_new, &pkt->key);
-	if (f) {
-		d->be_id = f->backend_id;
+	hash = sl_hash(&pkt->key);
+	s = sl_new_find(&pkt->key, hash);
+	if (s) {
+		d->be_id = s->flow.backend_id;
 		d->be = sl_backend(d->be_id);
-		if (!sl_backend_usable(d->be, f))
-			return sl_new_flow(pkt, d, now, vip, 1);
+		if (!sl_backend_usable(d->be, &s->flow)) {
+			s->key.family = 0;
+			return sl_new_flow(pkt, d, now, vip, hash, 1);
+		}
 		d->vip_id = d->be->vip_id;
 		if (sl_is_tcp_syn(pkt))	/* SYN retransmit: same backend */
 			return 0;
-		return sl_promote(pkt, f, d, now);
+		return sl_promote(pkt, s, d, now);
 	}
 
 	/* A SYN opens a new connection: never a rescue, skip the lookup. */
@@ -268,7 +324,7 @@ static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
 		if (f && !sl_rescue(pkt, f, d, now))
 			return 0;
 	}
-	return sl_new_flow(pkt, d, now, vip, 0);
+	return sl_new_flow(pkt, d, now, vip, hash, 0);
 }
 
 /*

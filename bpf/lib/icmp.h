@@ -80,18 +80,22 @@ static __always_inline int sl_icmp_is_toobig(void *data, void *data_end,
 static __always_inline struct sluice_backend *
 sl_icmp_owner(const struct sluice_flow_key *fk, const struct sluice_vip *vip)
 {
+	__u32 hash = sl_hash(fk);
+	struct sluice_new_slot *s;
 	struct sluice_backend *be;
 	struct sluice_flow *f;
 
 	f = bpf_map_lookup_elem(&sl_flows, fk);
-	if (!f)
-		f = bpf_map_lookup_elem(&sl_new, fk);
+	if (!f) {
+		s = sl_new_find(fk, hash);
+		f = s ? &s->flow : NULL;
+	}
 	if (f) {
 		be = sl_backend(f->backend_id);
 		if (sl_backend_usable(be, f))
 			return be;
 	}
-	be = sl_backend(sl_maglev_pick(vip, fk));
+	be = sl_backend(sl_maglev_pick(vip, hash));
 	if (be && (be->flags & SLUICE_BE_F_IN_USE))
 		return be;
 	return NULL;

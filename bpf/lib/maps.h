@@ -57,13 +57,14 @@ struct {
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 } sl_flows SEC(".maps");
 
-/* Flows seen once, until their second packet promotes them (abi.h). */
+/* Flows seen once, until their second packet promotes them (abi.h): a
+ * direct-mapped table, one cache line per slot, sized by sluiced. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SLUICE_NEW_FLOWS_DEFAULT);
-	__type(key, struct sluice_flow_key);
-	__type(value, struct sluice_flow);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, __u32);
+	__type(value, struct sluice_new_slot);
+	__uint(map_flags, BPF_F_MMAPABLE);
 } sl_new SEC(".maps");
 
 /* Draining backends' flows, safe from eviction (abi.h). Written by sluiced. */

@@ -85,11 +85,16 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_backend) == 40, "backend size");
  * established flows. Refreshed by the datapath at most once per
  * SLUICE_TOUCH_MS, expired and counted by sluiced's sweeper.
  *
- * sl_new: LRU_HASH, same key and value: flows seen once (a TCP SYN, a first
- * UDP datagram, a mid-stream TCP packet without state). A flow moves to
- * sl_flows on its second packet (TCP: the first that is not a bare SYN), so
- * a flood of one-packet flows only churns sl_new and never evicts
- * established flows.
+ * sl_new: ARRAY of struct sluice_new_slot, a direct-mapped table of flows
+ * seen once (a TCP SYN, a first UDP datagram, a mid-stream TCP packet
+ * without state), indexed by the flow hash (sluice_new_slot_index()). A
+ * flow moves to sl_flows on its second packet (TCP: the first that is not
+ * a bare SYN), which empties its slot, so a flood of one-packet flows only
+ * overwrites slots and never evicts established flows. No hash table, no
+ * lock, no allocation: a first packet costs one cache line. A newer flow
+ * with the same index overwrites an older one; the older flow's second
+ * packet then takes the live table's pick, which is the same backend
+ * unless the table changed in between.
  *
  * sl_pinned: HASH (not LRU), same key and value: the flows of draining
  * backends, copied there by sluiced's sweeper. LRU eviction cannot touch
@@ -121,6 +126,14 @@ struct sluice_flow {
 };
 SLUICE_STATIC_ASSERT(sizeof(struct sluice_flow) == 16, "flow value size");
 
+/* One sl_new slot: a whole cache line. key.family == 0 marks it empty. */
+struct sluice_new_slot {
+	struct sluice_flow_key key;
+	struct sluice_flow flow;
+	__u8 pad[8];
+};
+SLUICE_STATIC_ASSERT(sizeof(struct sluice_new_slot) == 64, "new slot size");
+
 /*
  * sl_clock: ARRAY[1] of struct sluice_clock, mmapable. sluiced stores
  * CLOCK_MONOTONIC in milliseconds (truncated to 32 bits) every
@@ -144,7 +157,7 @@ struct sluice_config {
 	struct sluice_addr src6;	/* outer IPv6 source */
 	__u32 flags;
 	__u32 ring_size;		/* slots of the tables in sl_rings (userspace) */
-	__u32 pad;
+	__u32 hash_seed;		/* flow hash seed (userspace: sl_new lookups) */
 };
 SLUICE_STATIC_ASSERT(sizeof(struct sluice_config) == 32, "config size");
 

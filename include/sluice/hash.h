@@ -52,4 +52,10 @@ static inline __u32 sluice_flow_hash(const struct sluice_flow_key *key,
 	return sluice_fmix32(h ^ (__u32)sizeof(*key));
 }
 
+/* The sl_new slot of a flow with hash @h; @slots is a power of two. */
+static inline __u32 sluice_new_slot_index(__u32 h, __u32 slots)
+{
+	return h & (slots - 1);
+}
+
 #endif /* SLUICE_HASH_H */

@@ -23,8 +23,10 @@
 /* Flow table: default 1M entries; 10M must work. */
 #define SLUICE_FLOWS_DEFAULT		(1U << 20)
 #define SLUICE_FLOWS_MAX		(16U << 20)
-/* sl_new (flows seen once): sized for handshakes in flight, not sessions. */
+/* sl_new (flows seen once): slots for handshakes in flight, not sessions.
+ * A power of two (the slot is the low bits of the flow hash). */
 #define SLUICE_NEW_FLOWS_DEFAULT	(1U << 18)
+#define SLUICE_NEW_FLOWS_MAX		(1U << 24)
 /* sl_pinned: flows of draining backends protected from LRU eviction. */
 #define SLUICE_PINNED_DEFAULT		(1U << 18)
 

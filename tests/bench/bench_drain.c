@@ -34,6 +34,8 @@
 #include <bpf/libbpf.h>
 
 #include "sluice/abi.h"
+#include "sluice/hash.h"
+#include "maps.h"
 
 #define BD_PROBES	64	/* tuples that go to the drained backend */
 #define BD_SCAN		4096	/* candidate tuples tried to find them */
@@ -41,6 +43,7 @@
 
 struct bd {
 	int prog_fd, new_fd, vips_fd, backends_fd;
+	__u32 new_slots, seed;		/* how sl_new is indexed */
 	__u32 be_id;
 	struct pkt probes[BD_PROBES];
 	struct sluice_flow_key keys[BD_PROBES];
@@ -90,13 +93,16 @@ static __u32 probe(struct bd *d, const struct pkt *p,
 		.data_size_in = p->len,
 		.repeat = 1,
 	);
+	struct sluice_new_slot empty = { 0 };
 	struct sluice_flow f;
+	__u32 idx;
 
 	if (bpf_prog_test_run_opts(d->prog_fd, &o))
 		bench_die("BPF_PROG_TEST_RUN: %s", strerror(errno));
-	if (bpf_map_lookup_elem(d->new_fd, key, &f))
+	if (sl_new_slot_get(d->new_fd, d->new_slots, d->seed, key, &f))
 		return SLUICE_NO_BACKEND;
-	bpf_map_delete_elem(d->new_fd, key);
+	idx = sluice_new_slot_index(sluice_flow_hash(key, d->seed), d->new_slots);
+	bpf_map_update_elem(d->new_fd, &idx, &empty, BPF_ANY);
 	return f.backend_id;
 }
 
@@ -201,6 +207,23 @@ static int wait_back(struct bd *d)
 	return -1;
 }
 
+/* sl_new's size, and the hash seed sluiced recorded in sl_config. */
+static void new_table_layout(struct bd *d, const char *pin_dir)
+{
+	struct bpf_map_info info;
+	struct sluice_config cfg;
+	__u32 len = sizeof(info), zero = 0;
+	int fd = pin_get(pin_dir, SLUICE_MAP_CONFIG);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(d->new_fd, &info, &len) ||
+	    bpf_map_lookup_elem(fd, &zero, &cfg))
+		bench_die("sl_new / sl_config: %s", strerror(errno));
+	d->new_slots = info.max_entries;
+	d->seed = cfg.hash_seed;
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	static struct bd d;
@@ -217,6 +240,7 @@ int main(int argc, char **argv)
 	libbpf_set_print(NULL);
 	d.prog_fd = live_prog(argv[1]);
 	d.new_fd = pin_get(argv[2], SLUICE_MAP_NEW);
+	new_table_layout(&d, argv[2]);
 	d.vips_fd = pin_get(argv[2], SLUICE_MAP_VIPS);
 	d.backends_fd = pin_get(argv[2], SLUICE_MAP_BACKENDS);
 	find_backend(&d, argv[3], port, argv[5]);

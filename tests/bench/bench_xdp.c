@@ -179,6 +179,7 @@ static struct bt *bx_open_sluice(void)
 		bench_die("sluice_bpf__open: %s", strerror(errno));
 	t->skel->rodata->cfg_ring_size = BX_RING;
 	t->skel->rodata->cfg_hash_seed = BT_HASH_SEED;
+	t->skel->rodata->cfg_new_slots = BX_NEW;
 	err = sl_maps_set_sizes(t->skel->obj, BX_RING, BX_FLOWS, BX_NEW,
 				SLUICE_PINNED_DEFAULT);
 	if (err)
@@ -189,6 +190,7 @@ static struct bt *bx_open_sluice(void)
 	err = sl_maps_open(t->skel->obj, BX_RING, &t->maps);
 	if (err)
 		bench_die("sl_maps_open: %s", strerror(-err));
+	t->maps.hash_seed = BT_HASH_SEED;
 	t->prog_fd = bpf_program__fd(t->skel->progs.sluice_xdp);
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -196,6 +198,7 @@ static struct bt *bx_open_sluice(void)
 	cfg.src4 = a.addr[0];
 	pkt_addr(BT_SRC6, &cfg.src6, &family);
 	cfg.ring_size = BX_RING;
+	cfg.hash_seed = BT_HASH_SEED;
 	err = sl_config_set(&t->maps, &cfg);
 	if (err)
 		bench_die("sl_config_set: %s", strerror(-err));

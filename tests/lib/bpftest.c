@@ -79,6 +79,7 @@ static void bt_config(struct bt *t)
 	cfg.src4 = a.addr[0];
 	assert_int_equal(pkt_addr(BT_SRC6, &cfg.src6, &family), 0);
 	cfg.ring_size = t->ring_size;	/* as sluiced records it */
+	cfg.hash_seed = BT_HASH_SEED;
 	check_ok("bt_open", "sl_config_set", sl_config_set(&t->maps, &cfg));
 	sl_clock_set(&t->maps, BT_CLOCK_START);
 }
@@ -98,6 +99,7 @@ struct bt *bt_open(__u32 ring_size)
 	}
 	t->skel->rodata->cfg_ring_size = ring_size;
 	t->skel->rodata->cfg_hash_seed = BT_HASH_SEED;
+	t->skel->rodata->cfg_new_slots = BT_NEW_FLOWS;
 	check_ok("bt_open", "sl_maps_set_sizes",
 		 sl_maps_set_sizes(t->skel->obj, ring_size, BT_FLOWS,
 				   BT_NEW_FLOWS, BT_NEW_FLOWS));
@@ -106,6 +108,7 @@ struct bt *bt_open(__u32 ring_size)
 		 sluice_bpf__load(t->skel));
 	check_ok("bt_open", "sl_maps_open",
 		 sl_maps_open(t->skel->obj, ring_size, &t->maps));
+	t->maps.hash_seed = BT_HASH_SEED;
 	t->prog_fd = bpf_program__fd(t->skel->progs.sluice_xdp);
 	assert_true(t->prog_fd >= 0);
 	bt_config(t);
@@ -377,7 +380,7 @@ int bt_flow_get(const struct bt *t, const struct sluice_flow_key *key,
 int bt_new_get(const struct bt *t, const struct sluice_flow_key *key,
 	       struct sluice_flow *f)
 {
-	return flow_get(t->maps.new_flows, key, f);
+	return sl_new_get(&t->maps, key, f);
 }
 
 /* --- checks ------------------------------------------------------------- */

@@ -346,6 +346,12 @@ static const struct {
 	  "(expected an integer 1024..16777216)" },
 	{ IF0 "flows:\n  table_size: 100\n", -EINVAL,
 	  "sluiced.yaml:3:15: flows.table_size: 100 is out of range (expected an integer 1024..16777216)" },
+	{ IF0 "flows:\n  new_table_size: 100000\n", -EINVAL,
+	  "sluiced.yaml:3:19: flows.new_table_size: 100000 is not a power of two (sl_new is "
+	  "indexed by the flow hash's low bits); use 65536 or 131072" },
+	{ IF0 "flows:\n  new_table_size: 33554432\n", -EINVAL,
+	  "sluiced.yaml:3:19: flows.new_table_size: 33554432 is out of range (expected an integer "
+	  "1024..16777216)" },
 	{ IF0 "flows:\n  table_size: 99999999999999999999999\n", -EINVAL,
 	  "sluiced.yaml:3:15: flows.table_size: 99999999999999999999999 is out of range" },
 	{ IF0 "flows:\n  table_size: {a: 1}\n", -EINVAL,

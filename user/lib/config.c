@@ -306,6 +306,26 @@ static int get_u32(struct ctx *c, const struct yval *v, __u32 min, __u32 max, __
 	return ret;
 }
 
+/* sl_new is direct-mapped by the low bits of the flow hash: a power of two. */
+static int get_new_table_size(struct ctx *c, const struct yval *v, __u32 *out)
+{
+	__u32 n, up;
+	int ret;
+
+	ret = get_u32(c, v, SL_CFG_FLOWS_MIN, SLUICE_NEW_FLOWS_MAX, &n);
+	if (ret)
+		return ret;
+	if (n & (n - 1)) {
+		for (up = SL_CFG_FLOWS_MIN; up < n; up <<= 1)
+			;
+		return cfg_err(c, v, "%u is not a power of two (sl_new is indexed "
+			       "by the flow hash's low bits); use %u or %u",
+			       n, up >> 1, up);
+	}
+	*out = n;
+	return 0;
+}
+
 /* Duration within [min, max] ms; max UINT64_MAX means "no upper bound". */
 static int get_duration(struct ctx *c, const struct yval *v, __u64 min, __u64 max,
 			__u64 *out)
@@ -517,8 +537,7 @@ static int parse_flows(struct ctx *c, const struct yval *v)
 		ret = get_u32(c, &f[F_SIZE], SL_CFG_FLOWS_MIN, SLUICE_FLOWS_MAX,
 			      &cfg->flow_table_size);
 	if (!ret && present(&f[F_NEW]))
-		ret = get_u32(c, &f[F_NEW], SL_CFG_FLOWS_MIN, SLUICE_FLOWS_MAX,
-			      &cfg->new_table_size);
+		ret = get_new_table_size(c, &f[F_NEW], &cfg->new_table_size);
 	if (!ret && present(&f[F_PINNED]))
 		ret = get_u32(c, &f[F_PINNED], SL_CFG_FLOWS_MIN, SLUICE_FLOWS_MAX,
 			      &cfg->pinned_table_size);

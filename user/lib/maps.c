@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "maps.h"
+#include "sluice/hash.h"
 
 static int map_fd(struct bpf_object *obj, const char *name)
 {
@@ -89,6 +90,8 @@ int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
 			return *tab[i].fd;
 	}
 	m->ring_size = ring_size;
+	m->new_slots = bpf_map__max_entries(
+		bpf_object__find_map_by_name(obj, SLUICE_MAP_NEW));
 	mem = mmap(NULL, sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
 		   MAP_SHARED, m->clock, 0);
 	if (mem == MAP_FAILED)
@@ -214,6 +217,26 @@ int sl_backend_set(const struct sl_maps *m, __u32 id,
 int sl_backend_get(const struct sl_maps *m, __u32 id, struct sluice_backend *be)
 {
 	return ret_errno(bpf_map_lookup_elem(m->backends, &id, be));
+}
+
+int sl_new_slot_get(int fd, __u32 slots, __u32 seed,
+		    const struct sluice_flow_key *key, struct sluice_flow *f)
+{
+	__u32 idx = sluice_new_slot_index(sluice_flow_hash(key, seed), slots);
+	struct sluice_new_slot s;
+
+	if (bpf_map_lookup_elem(fd, &idx, &s))
+		return -errno;
+	if (memcmp(&s.key, key, sizeof(*key)))
+		return -ENOENT;
+	*f = s.flow;
+	return 0;
+}
+
+int sl_new_get(const struct sl_maps *m, const struct sluice_flow_key *key,
+	       struct sluice_flow *f)
+{
+	return sl_new_slot_get(m->new_flows, m->new_slots, m->hash_seed, key, f);
 }
 
 int sl_config_set(const struct sl_maps *m, const struct sluice_config *cfg)

@@ -25,10 +25,15 @@ struct sl_maps {
 	int reasons;
 	int tx_ports;
 	__u32 ring_size;		/* slots per Maglev table */
+	__u32 new_slots;		/* sl_new slots (a power of two) */
+	__u32 hash_seed;		/* flow hash seed, as the program's */
 	struct sluice_clock *clock_mem;	/* mmap of sl_clock, or NULL */
 };
 
-/* Find every balancer map in a loaded object; mmap the clock. */
+/*
+ * Find every balancer map in a loaded object; mmap the clock. The caller
+ * sets m->hash_seed to the seed the program was loaded with.
+ */
 int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m);
 void sl_maps_close(struct sl_maps *m);
 
@@ -52,6 +57,16 @@ int sl_ring_publish(const struct sl_maps *m, const struct sluice_vip_key *key,
 		    __u32 vip_id, __u16 vip_flags, const __u32 *table);
 /* Drop both generations of a VIP's table. */
 int sl_ring_clear(const struct sl_maps *m, __u32 vip_id);
+
+/*
+ * The flow @key as sl_new's slot holds it (abi.h), or -ENOENT when its slot
+ * is empty or holds another flow. @fd is sl_new; @slots and @seed as the
+ * program's.
+ */
+int sl_new_slot_get(int fd, __u32 slots, __u32 seed,
+		    const struct sluice_flow_key *key, struct sluice_flow *f);
+int sl_new_get(const struct sl_maps *m, const struct sluice_flow_key *key,
+	       struct sluice_flow *f);
 
 int sl_backend_set(const struct sl_maps *m, __u32 id,
 		   const struct sluice_backend *be);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 
 #include "sweep.h"
@@ -89,37 +90,36 @@ static bool open_tcp(const struct sluice_flow_key *k, const struct sluice_flow *
 	return k->proto == IPPROTO_TCP && f->state == SLUICE_FLOW_OPEN;
 }
 
-/* One live entry of sl_flows or sl_new: expire it, or count and pin it. */
-static void visit(struct walk *w, bool in_new, const struct sluice_flow_key *k,
-		  const struct sluice_flow *f, __u64 *kept)
+/* One live entry of sl_flows: expire it, or count and pin it. */
+static void visit(struct walk *w, const struct sluice_flow_key *k,
+		  const struct sluice_flow *f)
 {
-	int fd = in_new ? w->m->new_flows : w->m->flows;
 	__u32 be = f->backend_id;
 
-	if (sl_flow_expired(k, f, in_new, w->now, w->cfg, w->rs) &&
-	    expire_one(fd, k, f) == 1) {
+	if (sl_flow_expired(k, f, false, w->now, w->cfg, w->rs) &&
+	    expire_one(w->m->flows, k, f) == 1) {
 		w->res->expired++;
 		if (is_draining(w, be)) {
 			bpf_map_delete_elem(w->m->pinned, k);
-			if (!in_new && open_tcp(k, f))
+			if (open_tcp(k, f))
 				w->res->lost[be]++;
 		}
 		return;
 	}
-	(*kept)++;
+	w->res->entries++;
 	if (be < SLUICE_MAX_BACKENDS)
 		w->res->flows[be]++;
 	/* Keep a current copy of a draining flow out of LRU's reach. */
-	if (!in_new && is_draining(w, be) &&
+	if (is_draining(w, be) &&
 	    bpf_map_update_elem(w->m->pinned, k, f, BPF_ANY))
 		w->res->unprotected++;
 }
 
-static int sweep_map(struct walk *w, bool in_new, struct sweep_buf *b)
+static int sweep_flows(struct walk *w, struct sweep_buf *b)
 {
 	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	int fd = in_new ? w->m->new_flows : w->m->flows;
-	__u64 token = 0, *kept = in_new ? &w->res->new_entries : &w->res->entries;
+	int fd = w->m->flows;
+	__u64 token = 0;
 	bool first = true, done = false;
 	__u32 i, count;
 	int rc;
@@ -133,8 +133,39 @@ static int sweep_map(struct walk *w, bool in_new, struct sweep_buf *b)
 		done = rc < 0;	/* ENOENT: this was the last batch */
 		first = false;
 		for (i = 0; i < count; i++)
-			visit(w, in_new, &b->keys[i], &b->vals[i], kept);
+			visit(w, &b->keys[i], &b->vals[i]);
 	}
+	return 0;
+}
+
+/*
+ * sl_new is a direct-mapped array (abi.h), read here through a mapping:
+ * count the flows still within their first-packet timeout. Slots are never
+ * cleared from here: the write could race with the datapath reusing the
+ * slot, and an old slot is harmless (a newer flow overwrites it).
+ */
+static int sweep_new(struct walk *w)
+{
+	size_t len = (size_t)w->m->new_slots * sizeof(struct sluice_new_slot);
+	const struct sluice_new_slot *slots;
+	struct sluice_new_slot s;
+	__u32 i;
+
+	if (!len)
+		return 0;
+	slots = mmap(NULL, len, PROT_READ, MAP_SHARED, w->m->new_flows, 0);
+	if (slots == MAP_FAILED)
+		return -errno;
+	for (i = 0; i < w->m->new_slots; i++) {
+		s = slots[i];	/* a copy: the datapath may rewrite the slot */
+		if (!s.key.family ||
+		    sl_flow_expired(&s.key, &s.flow, true, w->now, w->cfg, w->rs))
+			continue;
+		w->res->new_entries++;
+		if (s.flow.backend_id < SLUICE_MAX_BACKENDS)
+			w->res->flows[s.flow.backend_id]++;
+	}
+	munmap((void *)slots, len);
 	return 0;
 }
 
@@ -155,7 +186,7 @@ static bool visit_pinned(struct walk *w, const struct sluice_flow_key *k,
 	if (!is_draining(w, be))
 		return false;	/* drain over: unpin */
 	if (!bpf_map_lookup_elem(w->m->flows, k, &live) ||
-	    !bpf_map_lookup_elem(w->m->new_flows, k, &live)) {
+	    !sl_new_get(w->m, k, &live)) {
 		if (live.backend_id == be && live.epoch == pf->epoch)
 			return true;
 		w->res->lost[be]++;	/* moved to another backend */
@@ -216,9 +247,9 @@ int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 		return -ENOMEM;
 	memset(res, 0, sizeof(*res));
 	w.now = sl_clock_get(m);
-	rc = sweep_map(&w, false, b);
+	rc = sweep_flows(&w, b);
 	if (!rc)
-		rc = sweep_map(&w, true, b);
+		rc = sweep_new(&w);
 	if (!rc && m->pinned > 0)
 		rc = sweep_pinned(&w, b);
 	free(b);

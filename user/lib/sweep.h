@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The flow sweeper (DESIGN.md section 5): walks sl_flows and sl_new with
- * batch lookups, deletes flows past their timeout, and counts the rest per
- * backend id. That count is exact for the moment of the walk, and it is
+ * The flow sweeper (DESIGN.md section 5): walks sl_flows with batch
+ * lookups and sl_new through a read-only mapping, deletes established
+ * flows past their timeout, and counts the live ones per backend id. That count is exact for the moment of the walk, and it is
  * what a drain waits on.
  */
 #ifndef SLUICE_SWEEP_H
@@ -38,7 +38,7 @@ struct sl_sweep_result {
 	__u64 evicted[SLUICE_MAX_BACKENDS];	/* pushed out of sl_flows, kept in sl_pinned */
 	__u64 lost[SLUICE_MAX_BACKENDS];	/* state gone before the flow closed */
 	__u64 entries;				/* sl_flows entries kept */
-	__u64 new_entries;			/* sl_new entries kept */
+	__u64 new_entries;			/* sl_new slots in use (not timed out) */
 	__u64 pinned_entries;			/* sl_pinned entries kept */
 	__u64 unprotected;			/* draining flows sl_pinned had no room for */
 	__u64 expired;				/* entries deleted this sweep */

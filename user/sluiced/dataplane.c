@@ -219,6 +219,7 @@ static void config_map(struct sl_daemon *d)
 	c.src4 = d->cfg.source_v4.addr[0];
 	c.src6 = d->cfg.source_v6;
 	c.ring_size = d->maps.ring_size;
+	c.hash_seed = d->maps.hash_seed;
 	sl_config_set(&d->maps, &c);
 }
 

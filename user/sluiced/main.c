@@ -117,6 +117,35 @@ static int check_bpffs(const struct sl_daemon *d)
 }
 
 /*
+ * sl_new holds only handshakes in flight, each of which falls back to the
+ * live table's pick without it: a pinned sl_new of another size or layout
+ * (an older sluiced's LRU hash) is simply re-created.
+ */
+static void replace_stale_new_table(struct sl_daemon *d)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	char path[4200];
+	int fd;
+
+	pin_path(d, SLUICE_MAP_NEW, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	memset(&info, 0, sizeof(info));
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	    (info.type != BPF_MAP_TYPE_ARRAY ||
+	     info.value_size != sizeof(struct sluice_new_slot) ||
+	     info.max_entries != d->cfg.new_table_size)) {
+		sl_log("re-creating %s (%u entries, config asks for %u slots): "
+		       "only handshakes in flight use it", path, info.max_entries,
+		       d->cfg.new_table_size);
+		unlink(path);
+	}
+	close(fd);
+}
+
+/*
  * A pinned map whose size differs from the config cannot be reused, and
  * re-creating it would drop every flow: refuse with a clear way out.
  * Maglev tables are rebuilt from the state anyway, so a ring-size change
@@ -126,7 +155,6 @@ static int check_pinned_sizes(struct sl_daemon *d)
 {
 	struct { const char *name; __u32 want; } tab[] = {
 		{ SLUICE_MAP_FLOWS, d->cfg.flow_table_size },
-		{ SLUICE_MAP_NEW, d->cfg.new_table_size },
 		{ SLUICE_MAP_PINNED, d->cfg.pinned_table_size },
 	};
 	struct sluice_config pc;
@@ -155,6 +183,7 @@ static int check_pinned_sizes(struct sl_daemon *d)
 		}
 		close(fd);
 	}
+	replace_stale_new_table(d);
 	pin_path(d, SLUICE_MAP_CONFIG, path, sizeof(path));
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
@@ -199,6 +228,7 @@ static int load_bpf(struct sl_daemon *d)
 	}
 	d->skel->rodata->cfg_ring_size = d->cfg.maglev_table_size;
 	d->skel->rodata->cfg_hash_seed = d->cfg.maglev_seed;
+	d->skel->rodata->cfg_new_slots = d->cfg.new_table_size;
 	rc = sl_maps_set_sizes(d->skel->obj, d->cfg.maglev_table_size,
 			       d->cfg.flow_table_size, d->cfg.new_table_size,
 			       d->cfg.pinned_table_size);
@@ -214,6 +244,7 @@ static int load_bpf(struct sl_daemon *d)
 	rc = sl_maps_open(d->skel->obj, d->cfg.maglev_table_size, &d->maps);
 	if (rc)
 		sl_log("cannot open maps: %s", strerror(-rc));
+	d->maps.hash_seed = d->cfg.maglev_seed;
 	return rc;
 }
 
