@@ -90,6 +90,12 @@ def xdp_summary(x):
                                for r in range(reps)]),
             "target": TARGET.get(c["name"]),
         })
+        if "floor_new_tuple" in c:
+            n_net = [c["floor_new_tuple"][r]["mean"] - drop[r]
+                     for r in range(reps)]
+            out["cases"][-1]["floor_new_tuple_ns"] = stat(n_net)
+            out["cases"][-1]["ratio_new_tuple"] = stat(
+                [div(s, f) for s, f in zip(s_net, n_net)])
     return out
 
 
@@ -111,7 +117,20 @@ def xdp_print(s):
         print("   " + row((c["label"], flows, fmt(c["sluice_ns"]),
                            fmt(c["floor_ns"]), fmt(c["ratio"], 2), tgt), w))
     print("   (new flows are compared with the floor's established TCP/IPv4"
-          " cost at the same flow count: the floor keeps no state)\n")
+          " cost at the same flow count: the floor keeps no state)")
+    print("   New flows against the floor meeting the same never-seen tuple"
+          " (its entry cold, as sluice's table is):")
+    w2 = (28, 16, 18, 18, 18)
+    print("   " + row(("case", "flows", "sluice ns", "floor ns (cold)",
+                       "sluice/floor"), w2))
+    for c in s["cases"]:
+        if "ratio_new_tuple" not in c:
+            continue
+        flows = "1 in flight" if c["flows"] == 1 else f"{c['flows']:,} in flight"
+        print("   " + row((c["label"], flows, fmt(c["sluice_ns"]),
+                           fmt(c["floor_new_tuple_ns"]),
+                           fmt(c["ratio_new_tuple"], 2)), w2))
+    print()
 
 
 # --- part 2 ---------------------------------------------------------------

@@ -77,7 +77,7 @@ struct bx {
 	int fd[P_N];
 	int floor_flows;
 	struct bt_vip *v_tcp4, *v_udp4, *v_tcp6;
-	__u32 *s1, *s2;		/* per-call samples */
+	__u32 *s1, *s2, *s3;	/* per-call samples */
 	unsigned int calls;
 };
 
@@ -266,6 +266,26 @@ static void bx_establish(struct bx *b, struct pkt *first, struct pkt *second,
 }
 
 /*
+ * The floor's entries for the never-used tuples of the new-flow cases, so
+ * that it can meet them as sluice does: for the first time since set-up,
+ * their buckets and entries long out of the caches.
+ */
+static void bx_floor_prefill(struct bx *b, unsigned int set, unsigned int n)
+{
+	struct sluice_flow_key key;
+	unsigned int i;
+	__u32 be_id;
+
+	for (i = 0; i < n; i++) {
+		bx_tuple(&syn4, set, i);
+		bx_key(&syn4, &key);
+		be_id = bt_pick(b->t, b->v_tcp4, &key);
+		if (bpf_map_update_elem(b->floor_flows, &key, &be_id, BPF_ANY))
+			bench_die("fl_flows update: %s", strerror(errno));
+	}
+}
+
+/*
  * One run of each forwarding program, checked as the BPF tests check: the
  * first flow of a set, built afresh so that its checksums are right.
  */
@@ -288,8 +308,10 @@ static void bx_check_output(struct bx *b, const char *client, const char *vip,
 	}
 }
 
-static void bx_setup(struct bx *b)
+static void bx_setup(struct bx *b, int reps)
 {
+	int r;
+
 	b->t = bx_open_sluice();
 	b->fd[P_SLUICE] = b->t->prog_fd;
 	b->v_tcp4 = bt_vip_add(b->t, VIP4, 80, IPPROTO_TCP, be4);
@@ -316,13 +338,18 @@ static void bx_setup(struct bx *b)
 	bx_establish(b, &syn4, &ack4, SET_EST4, BX_CYCLE, b->v_tcp4);
 	bx_establish(b, &udp4, &udp4, SET_UDP4, BX_CYCLE, b->v_udp4);
 	bx_establish(b, &syn6, &ack6, SET_EST6, BX_CYCLE, b->v_tcp6);
+	for (r = 0; r < reps; r++) {
+		bx_floor_prefill(b, SET_NEW + 2 * r, BX_HOT);
+		bx_floor_prefill(b, SET_NEW + 2 * r + 1, BX_CYCLE);
+	}
 	/* Tuple 0 of SET_EST4 and SET_EST6 (see bx_tuple). */
 	bx_check_output(b, "198.19.1.0", VIP4, b->v_tcp4);
 	bx_check_output(b, "fd00:10::3:0", VIP6, b->v_tcp6);
 
 	b->s1 = calloc(b->calls > BX_CYCLE ? b->calls : BX_CYCLE, sizeof(__u32));
 	b->s2 = calloc(b->calls > BX_CYCLE ? b->calls : BX_CYCLE, sizeof(__u32));
-	if (!b->s1 || !b->s2)
+	b->s3 = calloc(BX_CYCLE, sizeof(__u32));
+	if (!b->s1 || !b->s2 || !b->s3)
 		bench_die("out of memory");
 }
 
@@ -349,11 +376,13 @@ static struct bench_summary bx_measure(struct bx *b, int prog, struct pkt *p,
 
 /*
  * New flows of a never-used set: each SYN followed at once by its ACK
- * (@hot), or all SYNs, then all ACKs.
+ * (@hot), or all SYNs, then all ACKs. The floor meets each tuple first,
+ * for the first time too (bx_floor_prefill): its cost on a cold tuple.
  */
 static void bx_handshakes(struct bx *b, unsigned int set, unsigned int n,
 			  int hot, struct bench_summary *syn,
-			  struct bench_summary *promote)
+			  struct bench_summary *promote,
+			  struct bench_summary *floor)
 {
 	unsigned int i;
 	int v;
@@ -361,6 +390,8 @@ static void bx_handshakes(struct bx *b, unsigned int set, unsigned int n,
 	if (hot) {
 		for (i = 0; i < n; i++) {
 			bx_tuple(&syn4, set, i);
+			b->s3[i] = run1(b->fd[P_FLOOR], &syn4, &v);
+			expect("floor, new tuple (hot)", i, v, XDP_TX);
 			b->s1[i] = run1(b->fd[P_SLUICE], &syn4, &v);
 			expect("SYN (hot)", i, v, XDP_TX);
 			bx_tuple(&ack4, set, i);
@@ -368,6 +399,11 @@ static void bx_handshakes(struct bx *b, unsigned int set, unsigned int n,
 			expect("promoting ACK (hot)", i, v, XDP_TX);
 		}
 	} else {
+		for (i = 0; i < n; i++) {
+			bx_tuple(&syn4, set, i);
+			b->s3[i] = run1(b->fd[P_FLOOR], &syn4, &v);
+			expect("floor, new tuple", i, v, XDP_TX);
+		}
 		for (i = 0; i < n; i++) {
 			bx_tuple(&syn4, set, i);
 			b->s1[i] = run1(b->fd[P_SLUICE], &syn4, &v);
@@ -381,6 +417,7 @@ static void bx_handshakes(struct bx *b, unsigned int set, unsigned int n,
 	}
 	*syn = bench_summarize(b->s1, n);
 	*promote = bench_summarize(b->s2, n);
+	*floor = bench_summarize(b->s3, n);
 }
 
 struct bx_case {
@@ -411,6 +448,7 @@ static const unsigned int dyn_flows[D_N] = { 1, 1, BX_CYCLE, BX_CYCLE };
 
 static struct bench_summary res[N_CASES][P_N][BX_MAX_REPS];
 static struct bench_summary dyn[D_N][BX_MAX_REPS];
+static struct bench_summary dyn_floor[D_N][BX_MAX_REPS];
 static struct bench_summary drop[2][BX_MAX_REPS];
 
 static void print_reps(const struct bench_summary *s, int reps)
@@ -438,7 +476,7 @@ int main(int argc, char **argv)
 			  BX_MAX_REPS);
 	libbpf_set_print(NULL);
 	bench_pin_cpu(cpu < 0 ? 0 : cpu);
-	bx_setup(&b);
+	bx_setup(&b, reps);
 
 	for (r = 0; r < reps; r++) {
 		drop[0][r] = bx_measure(&b, P_DROP, &data4, SET_EST4, 1, 0);
@@ -452,9 +490,15 @@ int main(int argc, char **argv)
 			}
 		}
 		bx_handshakes(&b, SET_NEW + 2 * r, BX_HOT, 1,
-			      &dyn[D_SYN_HOT][r], &dyn[D_PROMOTE_HOT][r]);
+			      &dyn[D_SYN_HOT][r], &dyn[D_PROMOTE_HOT][r],
+			      &dyn_floor[D_SYN_HOT][r]);
 		bx_handshakes(&b, SET_NEW + 2 * r + 1, BX_CYCLE, 0,
-			      &dyn[D_SYN][r], &dyn[D_PROMOTE][r]);
+			      &dyn[D_SYN][r], &dyn[D_PROMOTE][r],
+			      &dyn_floor[D_SYN][r]);
+		/* Both packets of a handshake are set against the floor's
+		 * first meeting with the tuple. */
+		dyn_floor[D_PROMOTE_HOT][r] = dyn_floor[D_SYN_HOT][r];
+		dyn_floor[D_PROMOTE][r] = dyn_floor[D_SYN][r];
 		drop[1][r] = bx_measure(&b, P_DROP, &data4, SET_EST4, 1, 0);
 	}
 
@@ -480,7 +524,10 @@ int main(int argc, char **argv)
 	}
 	for (d = 0; d < D_N; d++) {
 		printf("  {\"name\": \"%s\", \"flows\": %u, \"floor_case\": "
-		       "\"est_tcp4\", \"sluice\": ", dyn_name[d], dyn_flows[d]);
+		       "\"est_tcp4\", \"floor_new_tuple\": ", dyn_name[d],
+		       dyn_flows[d]);
+		print_reps(dyn_floor[d], reps);
+		printf(", \"sluice\": ");
 		print_reps(dyn[d], reps);
 		printf("}%s\n", d + 1 < D_N ? "," : "");
 	}
