@@ -97,6 +97,30 @@ t_sigkill_mid_drain_resumes() {
 	it_wait_for 10 drained it_state "$VIP" "$be1"
 }
 
+# An sl_new pinned by an older sluiced (an LRU hash) is replaced on start:
+# established connections keep flowing, and new ones are balanced.
+t_restart_replaces_old_new_table() {
+	local pin=/sys/fs/bpf/sluice-${LAB_P}/sl_new type out
+	it_streams_start s 20 2000000 6 || return 1
+	sleep 1
+	lab_sluiced_stop KILL
+	rm -f "$pin"
+	bpftool map create "$pin" type lru_hash key 40 value 16 entries 4096 \
+		name sl_new || fail "cannot pin an old-style sl_new" || return 1
+	lab_sluiced_start || return 1
+	grep "re-creating" "$LAB_DIR/sluiced.log" | tail -1
+	grep -q "re-creating $pin" "$LAB_DIR/sluiced.log" ||
+		fail "sluiced should say it re-created sl_new" || return 1
+	type=$(bpftool -j map show pinned "$pin" | python3 -c \
+		'import json,sys; print(json.load(sys.stdin)["type"])')
+	assert_eq "sl_new type after the restart" array "$type" || return 1
+	it_streams_wait s
+	it_streams_all_ok s 20 || return 1
+	out=$(lab_client get --vip "$LAB_VIP4" --count 30)
+	echo "new connections after the restart: $out"
+	assert_eq "failed new connections" 0 "$(echo "$out" | json - "j['errors']")"
+}
+
 # A bad config on SIGHUP changes nothing; a good one applies.
 t_bad_reload_keeps_state() {
 	local good=$LAB_DIR/sluiced.yaml before

@@ -532,7 +532,7 @@ static void render_tail(struct mbuf *b, const struct sl_snapshot *snap,
 	int r;
 
 	mb_help(b, "sluice_flow_table_entries", "gauge",
-		"Entries in the flow tables at the last sweep: established (sl_flows) and new (sl_new, flows seen once).");
+		"Entries in the flow tables at the last sweep: established (sl_flows) and new (sl_new slots in use: flows seen once).");
 	mb_sample(b, "sluice_flow_table_entries", NULL, "table", "established",
 		  num(snap->flow_entries));
 	mb_sample(b, "sluice_flow_table_entries", NULL, "table", "new",
