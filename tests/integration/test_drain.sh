@@ -151,7 +151,10 @@ def ask(payload):
     s = socket.socket(socket.AF_UNIX)
     s.settimeout(5)
     s.connect(path)
-    s.sendall(payload)
+    try:
+        s.sendall(payload)
+    except (BrokenPipeError, ConnectionResetError):
+        pass    # an oversized request is refused before it is all sent
     data = b""
     try:
         while not data.endswith(b"\n"):
@@ -159,7 +162,7 @@ def ask(payload):
             if not chunk:
                 break
             data += chunk
-    except socket.timeout:
+    except (socket.timeout, ConnectionResetError):
         pass
     s.close()
     return data
