@@ -92,6 +92,10 @@ test-unit: $(UNIT_TESTS)
 test-bpf: all $(BPF_TESTS)
 	@tests/run.sh $(BUILD) bpf
 
+# The lab tests (root, namespaces): tests/integration/run.sh, one lab each.
+test-integration: all
+	@tests/run.sh $(BUILD) integration
+
 demo: deps all
 	@scripts/demo.sh
 
