@@ -32,6 +32,7 @@ LDLIBS		+= $(PKG_LIBS) -lelf -lz -lpthread
 .SECONDARY:
 .PHONY: all test test-unit test-bpf test-integration bench demo install \
 	format clean deps
+.PHONY: format-check
 
 BPF_PROGS	:= sluice decap bench_floor bench_drop bench_reflect
 BPF_OBJS	:= $(patsubst %,$(BUILD)/bpf/%.bpf.o,$(BPF_PROGS))
@@ -110,9 +111,16 @@ deps:
 $(BUILD)/bpf:
 	@mkdir -p $@
 
+# .clang-format is the kernel's style. Both act on the C lines changed
+# since FORMAT_BASE (default: the merge base with main), never the whole
+# tree: format-check reports (exit 1), format rewrites them in place.
+FORMAT_BASE	?=
+format-check:
+	@scripts/check-format.sh $(FORMAT_BASE)
+
 format:
-	clang-format -i $(wildcard bpf/*.c bpf/lib/*.h include/sluice/*.h \
-		user/*/*.c user/*/*.h tests/*/*.c tests/*/*.h)
+	git diff -U0 --no-color $(or $(FORMAT_BASE),$$(git merge-base HEAD main)) \
+		-- '*.c' '*.h' | clang-format-diff-14 -p1 -i
 
 # Binaries, the systemd unit, and the example config (never overwritten).
 install: all
