@@ -24,6 +24,8 @@
 #ifndef SLUICE_REASONS_H
 #define SLUICE_REASONS_H
 
+/* A table: one row per line, wider than 80 columns. */
+/* clang-format off */
 #define SLUICE_REASONS(X)						\
 	X(INTERNAL,	DROP,	  "internal_error", "no verdict: a helper's carry-on 0 reached the exit (a bug)") \
 	X(FWD_TX,	TX,	  "fwd_tx",	  "forwarded back out the ingress interface") \
@@ -43,6 +45,7 @@
 	X(DROP_NO_BACKEND, DROP,  "drop_no_backend", "VIP has no backend in its table") \
 	X(DROP_NO_NEXTHOP, DROP,  "drop_no_nexthop", "backend's next hop not resolved") \
 	X(DROP_ENCAP,	DROP,	  "drop_encap",	  "encapsulation failed (no headroom)")
+/* clang-format on */
 
 #define SLUICE_R_ENUM(name, verdict, label, desc) SLUICE_R_##name,
 enum sluice_reason {

@@ -385,7 +385,8 @@ static void test_reason_coverage(void **state)
 		seen[r.reason]++;
 	}
 	for (reason = 0; reason < SLUICE_R_MAX; reason++) {
-		if (reason == SLUICE_R_DROP_ENCAP || reason == SLUICE_R_INTERNAL)
+		if (reason == SLUICE_R_DROP_ENCAP ||
+		    reason == SLUICE_R_INTERNAL)
 			continue;
 		if (!seen[reason]) {
 			print_message("# reason %s never reached\n",
@@ -394,7 +395,8 @@ static void test_reason_coverage(void **state)
 		}
 	}
 	BT_EQ("reasons", "drop_encap", bt_reason_count(t, SLUICE_R_DROP_ENCAP), 0);
-	BT_EQ("reasons", "internal_error", bt_reason_count(t, SLUICE_R_INTERNAL), 0);
+	BT_EQ("reasons", "internal_error",
+	      bt_reason_count(t, SLUICE_R_INTERNAL), 0);
 	bt_vip_stats(t, &t->vips[V_EMPTY], &vs);
 	BT_EQ("empty VIP", "no_backend", vs.no_backend, 1);
 	bt_assert_reasons_total(t);

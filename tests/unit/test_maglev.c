@@ -630,6 +630,8 @@ struct golden_table {
 	__u64 digest;			/* FNV-1a 64 over all m slots */
 };
 
+/* A table: one row per line, wider than 80 columns. */
+/* clang-format off */
 static const struct golden_be lab3[] = {
 	{ "198.18.20.11", 1 }, { "198.18.20.12", 1 }, { "198.18.20.13", 1 },
 };
@@ -663,23 +665,24 @@ static const struct golden_table golden_tables[] = {
 	    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 35 },
 	  0xbee2459623148a24ULL },
 };
+/* clang-format on */
 
 static void golden_backends(const struct golden_table *g,
 			    struct maglev_backend *b)
 {
+	const char *a;
+	int af;
 	size_t i;
 
 	for (i = 0; i < g->n; i++) {
+		a = g->be[i].addr;
+		af = strchr(a, ':') ? AF_INET6 : AF_INET;
 		memset(&b[i], 0, sizeof(b[i]));
 		b[i].id = i + 1;
 		b[i].weight = g->be[i].weight;
-		if (inet_pton(AF_INET, g->be[i].addr, &b[i].addr.addr[0]) == 1) {
-			b[i].family = SLUICE_AF_INET;
-		} else {
-			assert_int_equal(inet_pton(AF_INET6, g->be[i].addr,
-						   &b[i].addr), 1);
-			b[i].family = SLUICE_AF_INET6;
-		}
+		b[i].family = af == AF_INET ? SLUICE_AF_INET : SLUICE_AF_INET6;
+		if (inet_pton(af, a, &b[i].addr) != 1)
+			fail_msg("golden backend '%s' does not parse", a);
 	}
 }
 

@@ -166,8 +166,8 @@ static void replace_stale_reasons(struct sl_daemon *d)
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
 	    info.max_entries != SLUICE_R_MAX) {
 		sl_log("re-creating %s (%u reasons, this sluiced has %u): "
-		       "reason counters restart from 0", path, info.max_entries,
-		       SLUICE_R_MAX);
+		       "reason counters restart from 0",
+		       path, info.max_entries, SLUICE_R_MAX);
 		unlink(path);
 	}
 	close(fd);
