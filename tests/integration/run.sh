@@ -51,6 +51,7 @@ ALL_TESTS=(
 	# flow-table pressure and loss accounting
 	t_syn_flood_spares_established
 	t_forced_eviction_counted_and_rescued
+	t_lost_counts_a_moved_draining_flow
 	# control socket and endpoint hardening
 	t_ctl_refuses_non_root
 	t_ctl_stalled_client_does_not_block
