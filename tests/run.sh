@@ -6,7 +6,12 @@
 # asan: unit and a few end-to-end tests from the sanitizer build BUILD/asan.
 # Test binaries report in TAP (cmocka: CMOCKA_MESSAGE_OUTPUT=TAP); the
 # integration runner prints TAP too. A skipped test counts as a failure
-# unless SLUICE_ALLOW_SKIP=1: on CI nothing may be skipped.
+# unless SLUICE_ALLOW_SKIP=1: on CI nothing may be skipped. A test binary
+# or suite runner that exits non-zero fails the suite even when it printed
+# no "not ok" line (a crash, an exit(1) before any test, a cmocka setup
+# failure): it gets a "not ok" line of its own.
+# Exit status: 0 when nothing failed (and something passed), 1 otherwise,
+# 2 for usage errors.
 set -uo pipefail
 
 build=${1:?usage: tests/run.sh BUILD [suite...]}
@@ -18,14 +23,21 @@ export CMOCKA_MESSAGE_OUTPUT=TAP
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-run_binary() {
-	local bin=$1 rc
-	echo "# $bin"
-	"$bin" 2>&1 | tee -a "$log"
+# run NAME COMMAND...: run a test binary or suite runner, keep its TAP,
+# and turn a non-zero exit it did not explain with "not ok" into a failure.
+run() {
+	local name=$1 out rc
+	shift
+	out=$(mktemp)
+	"$@" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
+	cat "$out" >>"$log"
 	if [[ $rc -gt 128 ]]; then
-		echo "not ok - $bin crashed (signal $((rc - 128)))" | tee -a "$log"
+		echo "not ok - $name crashed (signal $((rc - 128)))" | tee -a "$log"
+	elif [[ $rc -ne 0 ]] && ! grep -q '^not ok' "$out"; then
+		echo "not ok - $name exited with status $rc" | tee -a "$log"
 	fi
+	rm -f "$out"
 }
 
 for suite in "${suites[@]}"; do
@@ -33,19 +45,18 @@ for suite in "${suites[@]}"; do
 	unit|bpf)
 		for bin in "$build"/tests/"$suite"/test_*; do
 			[[ -x $bin && ! -d $bin ]] || continue
-			run_binary "$bin"
+			echo "# $bin"
+			run "$bin" "$bin"
 		done
 		;;
 	integration)
-		if [[ -x tests/integration/run.sh ]]; then
-			tests/integration/run.sh "$build" 2>&1 | tee -a "$log"
-		fi
+		run "integration suite" tests/integration/run.sh "$build"
 		;;
 	fuzz)
-		tests/fuzz/run.sh "$build" "${SLUICE_FUZZ_MODE:-short}" 2>&1 | tee -a "$log"
+		run "fuzz suite" tests/fuzz/run.sh "$build" "${SLUICE_FUZZ_MODE:-short}"
 		;;
 	asan)
-		tests/asan/run.sh "$build/asan" 2>&1 | tee -a "$log"
+		run "asan suite" tests/asan/run.sh "$build/asan"
 		;;
 	*)
 		echo "tests/run.sh: unknown suite '$suite' (unit, bpf, integration, fuzz, asan)" >&2

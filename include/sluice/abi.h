@@ -155,7 +155,7 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_clock) == 8, "clock size");
 struct sluice_config {
 	__be32 src4;			/* outer IPv4 source */
 	struct sluice_addr src6;	/* outer IPv6 source */
-	__u32 flags;
+	__u32 reserved;			/* 0; unused (was flags): keeps the size */
 	__u32 ring_size;		/* slots of the tables in sl_rings (userspace) */
 	__u32 hash_seed;		/* flow hash seed (userspace: sl_new lookups) */
 };

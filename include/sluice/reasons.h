@@ -12,12 +12,22 @@
  * cannot be balanced (fragment, truncated TCP/UDP header, bogus ICMP
  * error) is dropped.
  *
+ * Reason 0 is reserved: helpers return 0 for "no verdict yet, carry on",
+ * so 0 must never be a verdict of its own. Were it FWD_TX, a stray
+ * `return 0` on an early path would transmit a packet nobody chose a
+ * backend for. The exit never returns it as a verdict: a packet that
+ * reaches the exit with reason 0 is a bug, dropped and counted under
+ * "internal_error", which must stay at zero.
+ *
  *	X(NAME, verdict, "metric label", "one-line description")
  */
 #ifndef SLUICE_REASONS_H
 #define SLUICE_REASONS_H
 
+/* A table: one row per line, wider than 80 columns. */
+/* clang-format off */
 #define SLUICE_REASONS(X)						\
+	X(INTERNAL,	DROP,	  "internal_error", "no verdict: a helper's carry-on 0 reached the exit (a bug)") \
 	X(FWD_TX,	TX,	  "fwd_tx",	  "forwarded back out the ingress interface") \
 	X(FWD_REDIRECT,	REDIRECT, "fwd_redirect", "forwarded out another interface") \
 	X(ICMP_TX,	TX,	  "icmp_tx",	  "ICMP too-big sent to the flow's backend (same interface)") \
@@ -35,6 +45,7 @@
 	X(DROP_NO_BACKEND, DROP,  "drop_no_backend", "VIP has no backend in its table") \
 	X(DROP_NO_NEXTHOP, DROP,  "drop_no_nexthop", "backend's next hop not resolved") \
 	X(DROP_ENCAP,	DROP,	  "drop_encap",	  "encapsulation failed (no headroom)")
+/* clang-format on */
 
 #define SLUICE_R_ENUM(name, verdict, label, desc) SLUICE_R_##name,
 enum sluice_reason {
@@ -42,6 +53,8 @@ enum sluice_reason {
 	SLUICE_R_MAX
 };
 #undef SLUICE_R_ENUM
+
+_Static_assert(SLUICE_R_INTERNAL == 0, "reason 0 is reserved for carry-on");
 
 /* Verdict classes (match XDP_* for the four used). */
 #define SLUICE_V_DROP		1	/* XDP_DROP */

@@ -917,11 +917,15 @@ static void test_fuzz_packets(void **state)
 	free(f.vals);
 	BT_EQ("fuzz", "sum of all reasons vs packets run", sum, f.t->runs);
 	bt_assert_reasons_total(f.t);
+	/* No path may reach the exit without a verdict (reserved reason 0). */
+	BT_EQ("fuzz", "internal_error (a carry-on 0 at the exit)",
+	      f.seen[SLUICE_R_INTERNAL], 0);
 	/* A generator that stops reaching a reason has stopped testing it. */
 	if (f.iters < FUZZ_COVERAGE_MIN)
 		return;
 	for (i = 0; i < SLUICE_R_MAX; i++) {
-		if (i == SLUICE_R_DROP_ENCAP)	/* test-run always has headroom */
+		if (i == SLUICE_R_DROP_ENCAP ||	/* test-run always has headroom */
+		    i == SLUICE_R_INTERNAL)	/* must never be reached */
 			continue;
 		if (!f.seen[i]) {
 			print_message("# fuzz: reason %s never reached in %llu packets\n",

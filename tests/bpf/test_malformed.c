@@ -385,7 +385,8 @@ static void test_reason_coverage(void **state)
 		seen[r.reason]++;
 	}
 	for (reason = 0; reason < SLUICE_R_MAX; reason++) {
-		if (reason == SLUICE_R_DROP_ENCAP)
+		if (reason == SLUICE_R_DROP_ENCAP ||
+		    reason == SLUICE_R_INTERNAL)
 			continue;
 		if (!seen[reason]) {
 			print_message("# reason %s never reached\n",
@@ -394,6 +395,8 @@ static void test_reason_coverage(void **state)
 		}
 	}
 	BT_EQ("reasons", "drop_encap", bt_reason_count(t, SLUICE_R_DROP_ENCAP), 0);
+	BT_EQ("reasons", "internal_error",
+	      bt_reason_count(t, SLUICE_R_INTERNAL), 0);
 	bt_vip_stats(t, &t->vips[V_EMPTY], &vs);
 	BT_EQ("empty VIP", "no_backend", vs.no_backend, 1);
 	bt_assert_reasons_total(t);
@@ -429,6 +432,9 @@ static void test_reason_table(void **state)
 			BT_TRUE(sl_reason_label(a), "label unique",
 				strcmp(sl_reason_label(a), sl_reason_label(b)));
 	}
+	/* Reason 0 is the helpers' carry-on value: never a transmit. */
+	BT_EQ("reason 0", "is internal_error", SLUICE_R_INTERNAL, 0);
+	BT_EQ("reason 0", "verdict", sluice_reason_verdict(0), XDP_DROP);
 	/* The classes match the kernel's XDP_* values. */
 	BT_EQ("verdicts", "SLUICE_V_DROP", SLUICE_V_DROP, XDP_DROP);
 	BT_EQ("verdicts", "SLUICE_V_PASS", SLUICE_V_PASS, XDP_PASS);

@@ -29,9 +29,40 @@ vips:
 EOF
 }
 
+# Every failed check is recorded, not only returned: a test fails when any
+# check in it failed, even one whose caller carried on (a check without
+# `|| return 1`, or one inside a $(...) or a pipeline: the record is a file,
+# which subshells share). The runner reads it once the test function
+# returns (it_failures). A check whose failure is expected is not a check:
+# test the condition with a plain `if`, never with assert_* or it_wait_*.
+IT_FAILURES=0
+
+# The first caller outside this file, as "test_x.sh:LINE", for the message.
+it_where() {
+	local i
+	for ((i = 1; i < ${#BASH_SOURCE[@]}; i++)); do
+		if [[ ${BASH_SOURCE[i]} != "${BASH_SOURCE[0]}" ]]; then
+			echo "${BASH_SOURCE[i]##*/}:${BASH_LINENO[i - 1]}"
+			return
+		fi
+	done
+	echo "?"
+}
+
 fail() {
-	echo "FAIL: $*" >&2
+	local msg
+	msg="$* [$(it_where)]"
+	echo "FAIL: $msg" >&2
+	IT_FAILURES=$((IT_FAILURES + 1))
+	[[ -n ${IT_FAILFILE:-} ]] && echo "$msg" >>"$IT_FAILFILE"
 	return 1
+}
+
+# Failed checks so far in this test (its own shell and its subshells).
+it_failures() {
+	local n=$IT_FAILURES
+	[[ -n ${IT_FAILFILE:-} && -s $IT_FAILFILE ]] && n=$(wc -l <"$IT_FAILFILE")
+	echo "$n"
 }
 
 skip() {
@@ -39,18 +70,27 @@ skip() {
 	return 77
 }
 
+# The assertions: each prints what was expected and what was seen, and
+# records a failure (fail) that fails the test. Numbers that are not
+# integers (an empty string, "missing", a traceback) fail with the value.
+
 # assert_eq WHAT EXPECTED ACTUAL
 assert_eq() {
-	[[ "$2" == "$3" ]] || fail "$1: expected $2, got $3"
+	[[ "$2" == "$3" ]] || fail "$1: expected '$2', got '$3'"
 }
+
+it_is_int() { [[ $1 =~ ^-?[0-9]+$ ]]; }
 
 # assert_le WHAT ACTUAL MAX
 assert_le() {
-	(($2 <= $3)) || fail "$1: expected at most $3, got $2"
+	it_is_int "$2" && it_is_int "$3" && (($2 <= $3)) ||
+		fail "$1: expected at most $3, got '$2'"
 }
 
+# assert_ge WHAT ACTUAL MIN
 assert_ge() {
-	(($2 >= $3)) || fail "$1: expected at least $3, got $2"
+	it_is_int "$2" && it_is_int "$3" && (($2 >= $3)) ||
+		fail "$1: expected at least $3, got '$2'"
 }
 
 # json FILE_OR_- EXPR: evaluate a Python expression on the parsed JSON "j".
@@ -123,7 +163,7 @@ it_wait_ge() {	# seconds min command...
 	shift 2
 	for i in $(seq 1 $((secs * 10))); do
 		got=$("$@" 2>/dev/null)
-		[[ -n $got ]] && ((got >= min)) && return 0
+		it_is_int "$got" && ((got >= min)) && return 0
 		sleep 0.1
 	done
 	fail "waited ${secs}s for '$*' to reach $min, last value: $got"

@@ -6,8 +6,11 @@
 #   tests/integration/run.sh BUILD [TEST...]
 #
 # One shell function per test, an explicit list, one lab per test, removed
-# even when the test fails. A test returns 0 (pass), 1 (fail) or 77 (skip).
+# even when the test fails. A test returns 0 (pass), 1 (fail) or 77 (skip);
+# it fails too when any check in it failed (fail/assert_*/it_wait_* in
+# lib.sh record every failure), whatever it returned.
 # Output is TAP: "ok N - name", "not ok N - name", "ok N - name # SKIP why".
+# Exit status: 0 when every test passed or skipped, 1 when any failed.
 set -uo pipefail
 
 BUILD=$(cd "${1:?usage: run.sh BUILD [TEST...]}" && pwd)
@@ -28,6 +31,7 @@ ALL_TESTS=(
 	t_undrain_restores_new_flows
 	t_sigkill_mid_drain_resumes
 	t_restart_replaces_old_new_table
+	t_restart_replaces_old_reasons_table
 	t_bad_reload_keeps_state
 	t_control_socket_bad_input
 	# the lab's end-to-end promises
@@ -47,6 +51,7 @@ ALL_TESTS=(
 	# flow-table pressure and loss accounting
 	t_syn_flood_spares_established
 	t_forced_eviction_counted_and_rescued
+	t_lost_counts_a_moved_draining_flow
 	# control socket and endpoint hardening
 	t_ctl_refuses_non_root
 	t_ctl_stalled_client_does_not_block
@@ -79,8 +84,10 @@ descendants() {
 run_one() {
 	local t=$1 log=$2 pid rc waited=0
 	export IT_LABFILE=/tmp/sluice-it-$t.lab
-	rm -f "$IT_LABFILE"
-	( set +e; it_setup && "$t"; rc=$?; it_teardown; exit $rc ) >"$log" 2>&1 &
+	export IT_FAILFILE=/tmp/sluice-it-$t.fail
+	rm -f "$IT_LABFILE" "$IT_FAILFILE"
+	( set +e; it_setup && "$t"; rc=$?; it_judge "$t" "$rc"; rc=$?
+	  it_teardown; exit $rc ) >"$log" 2>&1 &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
 		if ((waited >= IT_TIMEOUT * 10)); then
@@ -96,11 +103,24 @@ run_one() {
 	done
 	wait "$pid"
 	rc=$?
-	rm -f "$IT_LABFILE"
+	rm -f "$IT_LABFILE" "$IT_FAILFILE"
 	return $rc
 }
 
+# A test's result: its return code, unless a check in it failed.
+it_judge() {	# test rc
+	local n
+	n=$(it_failures)
+	if ((n > 0)); then
+		echo "$1: $n failed check(s), return code was $2:"
+		sed 's/^/  /' "$IT_FAILFILE"
+		return 1
+	fi
+	return "$2"
+}
+
 n=0
+failed=0
 for t in "${tests[@]}"; do
 	n=$((n + 1))
 	start=$(date +%s)
@@ -113,6 +133,8 @@ for t in "${tests[@]}"; do
 	*)
 		echo "not ok $n - $t (${secs}s)"
 		sed 's/^/#   /' "/tmp/sluice-it-$t.log" | tail -40
+		failed=$((failed + 1))
 		;;
 	esac
 done
+((failed == 0))

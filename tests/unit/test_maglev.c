@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -604,6 +605,138 @@ static void test_golden(void **state)
 				 tbl_a[i], golden[i]);
 }
 
+/*
+ * More golden tables, same promise as test_golden: for fixed backend sets
+ * (the lab's three backends, weighted IPv4+IPv6, a skewed set that takes
+ * the heap walk) and seeds, the first slots and an FNV-1a digest of the
+ * whole table, recorded from maglev_build and checked here against the
+ * slow reference (ref_build) as well, so a wrong value cannot be
+ * recorded unnoticed.
+ */
+#define GOLDEN_SLOTS	32
+
+struct golden_be {
+	const char *addr;	/* IPv4 or IPv6 */
+	__u32 weight;
+};
+
+struct golden_table {
+	const char *name;
+	__u32 m;
+	__u64 seed;
+	size_t n;
+	const struct golden_be *be;	/* id i + 1 for be[i] */
+	__u32 first[GOLDEN_SLOTS];	/* slots 0 .. min(m, 32) - 1 */
+	__u64 digest;			/* FNV-1a 64 over all m slots */
+};
+
+/* A table: one row per line, wider than 80 columns. */
+/* clang-format off */
+static const struct golden_be lab3[] = {
+	{ "198.18.20.11", 1 }, { "198.18.20.12", 1 }, { "198.18.20.13", 1 },
+};
+
+static const struct golden_be weighted5[] = {
+	{ "198.18.20.11", 1 }, { "198.18.20.12", 2 }, { "198.18.20.13", 3 },
+	{ "fd00:20::11", 4 }, { "fd00:20::12", 5 },
+};
+
+/* 198.18.20.11 weight 200, then 198.18.21.1 .. 39 weight 1: heap walk. */
+static struct golden_be skewed40[40];
+
+static const struct golden_table golden_tables[] = {
+	{ "lab, m 13", 13, 0, 3, lab3,
+	  { 1, 3, 2, 3, 1, 2, 1, 1, 2, 2, 1, 3, 3 },
+	  0xcd2af6ac87222dbcULL },
+	{ "lab, m 251, seed 0x5eed", 251, 0x5eed, 3, lab3,
+	  { 3, 2, 1, 2, 2, 3, 1, 2, 3, 3, 2, 1, 3, 1, 3, 1,
+	    3, 2, 2, 1, 2, 2, 1, 1, 2, 3, 3, 1, 3, 2, 1, 3 },
+	  0xcf13516146c24690ULL },
+	{ "lab, default m", M_SMALL, 0, 3, lab3,
+	  { 3, 3, 1, 1, 1, 3, 3, 1, 1, 1, 3, 3, 3, 1, 1, 1,
+	    3, 3, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 2, 1, 2, 2 },
+	  0x371fca9743a2c5ccULL },
+	{ "weights 1-5, IPv4+IPv6, m 1009", 1009, 0xdeadbeefULL, 5, weighted5,
+	  { 5, 4, 3, 5, 2, 4, 4, 2, 3, 5, 1, 4, 3, 5, 1, 5,
+	    4, 3, 2, 2, 4, 4, 3, 5, 4, 5, 4, 5, 3, 5, 2, 2 },
+	  0x1e162c194bdeacebULL },
+	{ "skewed 200:1 x 39 (heap walk)", M_SMALL, 3, 40, skewed40,
+	  { 1, 1, 1, 1, 1, 1, 1, 1, 1, 26, 16, 1, 28, 36, 1, 1,
+	    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 35 },
+	  0xbee2459623148a24ULL },
+};
+/* clang-format on */
+
+static void golden_backends(const struct golden_table *g,
+			    struct maglev_backend *b)
+{
+	const char *a;
+	int af;
+	size_t i;
+
+	for (i = 0; i < g->n; i++) {
+		a = g->be[i].addr;
+		af = strchr(a, ':') ? AF_INET6 : AF_INET;
+		memset(&b[i], 0, sizeof(b[i]));
+		b[i].id = i + 1;
+		b[i].weight = g->be[i].weight;
+		b[i].family = af == AF_INET ? SLUICE_AF_INET : SLUICE_AF_INET6;
+		if (inet_pton(af, a, &b[i].addr) != 1)
+			fail_msg("golden backend '%s' does not parse", a);
+	}
+}
+
+static __u64 table_digest(const __u32 *t, __u32 m)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+	__u32 i;
+
+	for (i = 0; i < m; i++) {
+		h ^= t[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static void check_golden_table(const struct golden_table *g, const __u32 *t,
+			       const char *by)
+{
+	__u32 i, first = g->m < GOLDEN_SLOTS ? g->m : GOLDEN_SLOTS;
+	__u64 d = table_digest(t, g->m);
+
+	for (i = 0; i < first; i++)
+		if (t[i] != g->first[i])
+			fail_msg("%s (%s): slot %u is %u, expected %u", g->name,
+				 by, i, t[i], g->first[i]);
+	if (d != g->digest)
+		fail_msg("%s (%s): table digest 0x%016llx, expected 0x%016llx",
+			 g->name, by, (unsigned long long)d,
+			 (unsigned long long)g->digest);
+}
+
+static void test_golden_tables(void **state)
+{
+	static char names[40][20];
+	struct maglev_backend b[40];
+	size_t k, i;
+
+	(void)state;
+	skewed40[0] = (struct golden_be){ "198.18.20.11", 200 };
+	for (i = 1; i < 40; i++) {
+		snprintf(names[i], sizeof(names[i]), "198.18.21.%zu", i);
+		skewed40[i] = (struct golden_be){ names[i], 1 };
+	}
+	for (k = 0; k < sizeof(golden_tables) / sizeof(golden_tables[0]); k++) {
+		const struct golden_table *g = &golden_tables[k];
+
+		golden_backends(g, b);
+		build_ok(b, g->n, g->m, g->seed, tbl_a);
+		check_golden_table(g, tbl_a, "maglev_build");
+		ref_build(b, g->n, g->m, g->seed, tbl_b);
+		check_golden_table(g, tbl_b, "reference");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -620,6 +753,7 @@ int main(void)
 		cmocka_unit_test(test_small_tables),
 		cmocka_unit_test(test_matches_reference),
 		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_golden_tables),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

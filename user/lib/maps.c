@@ -317,22 +317,13 @@ int sl_reasons_read(const struct sl_maps *m, __u64 out[SLUICE_R_MAX])
 }
 
 #define SL_LABEL(name, verdict, label, desc) label,
-#define SL_DESC(name, verdict, label, desc) desc,
 static const char *const reason_labels[] = { SLUICE_REASONS(SL_LABEL) };
-static const char *const reason_descs[] = { SLUICE_REASONS(SL_DESC) };
 
 const char *sl_reason_label(int reason)
 {
 	if (reason < 0 || reason >= SLUICE_R_MAX)
 		return "unknown";
 	return reason_labels[reason];
-}
-
-const char *sl_reason_desc(int reason)
-{
-	if (reason < 0 || reason >= SLUICE_R_MAX)
-		return "unknown";
-	return reason_descs[reason];
 }
 
 const char *sl_verdict_name(int verdict)

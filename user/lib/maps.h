@@ -92,7 +92,6 @@ int sl_reasons_read(const struct sl_maps *m, __u64 out[SLUICE_R_MAX]);
 
 /* Reason names and verdicts for humans and metrics. */
 const char *sl_reason_label(int reason);
-const char *sl_reason_desc(int reason);
 const char *sl_verdict_name(int verdict);
 
 #endif /* SLUICE_USER_MAPS_H */

@@ -48,20 +48,6 @@ int sl_xdp_mode_parse(const char *s, enum xdp_attach_mode *mode)
 	return 0;
 }
 
-const char *sl_xdp_mode_name(enum xdp_attach_mode mode)
-{
-	switch (mode) {
-	case XDP_MODE_NATIVE:
-		return "native";
-	case XDP_MODE_SKB:
-		return "skb";
-	case XDP_MODE_HW:
-		return "hw";
-	default:
-		return "none";
-	}
-}
-
 static void set_err(char *err, size_t errlen, const char *what,
 		    const char *ifname, int rc)
 {

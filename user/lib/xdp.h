@@ -8,7 +8,6 @@
 
 /* "native" or "skb" -> XDP_MODE_*; -EINVAL otherwise. */
 int sl_xdp_mode_parse(const char *s, enum xdp_attach_mode *mode);
-const char *sl_xdp_mode_name(enum xdp_attach_mode mode);
 
 /*
  * Attach @prog_name of a loaded @obj to @ifname, replacing a program of the

@@ -146,6 +146,34 @@ static void replace_stale_new_table(struct sl_daemon *d)
 }
 
 /*
+ * sl_reasons has one counter per SLUICE_R_* reason: a sluiced with more or
+ * fewer reasons than the one that pinned it cannot reuse it (libbpf
+ * refuses a size mismatch). Counters only: re-create it, and Prometheus
+ * sees an ordinary counter reset.
+ */
+static void replace_stale_reasons(struct sl_daemon *d)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	char path[4200];
+	int fd;
+
+	pin_path(d, SLUICE_MAP_REASONS, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	memset(&info, 0, sizeof(info));
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	    info.max_entries != SLUICE_R_MAX) {
+		sl_log("re-creating %s (%u reasons, this sluiced has %u): "
+		       "reason counters restart from 0",
+		       path, info.max_entries, SLUICE_R_MAX);
+		unlink(path);
+	}
+	close(fd);
+}
+
+/*
  * A pinned map whose size differs from the config cannot be reused, and
  * re-creating it would drop every flow: refuse with a clear way out.
  * Maglev tables are rebuilt from the state anyway, so a ring-size change
@@ -184,6 +212,7 @@ static int check_pinned_sizes(struct sl_daemon *d)
 		close(fd);
 	}
 	replace_stale_new_table(d);
+	replace_stale_reasons(d);
 	pin_path(d, SLUICE_MAP_CONFIG, path, sizeof(path));
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
