@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -69,23 +70,45 @@ bool sl_mountinfo_has_bpffs(const char *mountinfo_path)
 	return found;
 }
 
-/* Another mount namespace than PID 1's: `ip netns exec`, unshare -m, a container. */
+/*
+ * Another mount namespace than PID 1's (`ip netns exec`, unshare -m)?
+ * /proc/1/ns/mnt cannot always be read here, but mount IDs are unique
+ * system-wide and a new namespace's copies get new ones: our root mount
+ * (the first line of our mountinfo) is listed by PID 1 only if we share
+ * its namespace. A chroot shares it, and is not mistaken for one.
+ */
 static bool own_mount_ns(void)
 {
-	char self[64] = "", init[64] = "";
+	char line[4096];
+	bool found = false;
+	long id, other;
+	FILE *fp;
 
-	if (readlink("/proc/self/ns/mnt", self, sizeof(self) - 1) < 0 ||
-	    readlink("/proc/1/ns/mnt", init, sizeof(init) - 1) < 0)
+	fp = fopen("/proc/self/mountinfo", "r");
+	if (!fp)
 		return false;
-	return strcmp(self, init) != 0;
+	id = fgets(line, sizeof(line), fp) ? strtol(line, NULL, 10) : -1;
+	fclose(fp);
+	fp = fopen("/proc/1/mountinfo", "r");
+	if (!fp || id < 0) {
+		if (fp)
+			fclose(fp);
+		return false;	/* cannot tell: assume not */
+	}
+	while (!found && fgets(line, sizeof(line), fp)) {
+		other = strtol(line, NULL, 10);
+		found = other == id;
+	}
+	fclose(fp);
+	return !found;
 }
 
 static int not_bpffs(const char *dir, const char *anc, char *err, size_t errlen)
 {
 	bool under_default = !strncmp(dir, SL_BPFFS_DEFAULT "/", strlen(SL_BPFFS_DEFAULT) + 1);
 
-	if (own_mount_ns() && sl_mountinfo_has_bpffs("/proc/1/mountinfo") &&
-	    !sl_mountinfo_has_bpffs("/proc/self/mountinfo")) {
+	/* statfs said no bpffs here; PID 1's mount namespace has one. */
+	if (own_mount_ns() && sl_mountinfo_has_bpffs("/proc/1/mountinfo")) {
 		snprintf(err, errlen,
 			 "pin directory %s is not on bpffs: this process runs in its own mount "
 			 "namespace without the bpffs that PID 1 has mounted (`ip netns exec` "
