@@ -543,7 +543,7 @@ static int config_precheck(const char *path, char *err, size_t errlen)
 		struct rlimit mem = { PRECHECK_MEM, PRECHECK_MEM };
 		struct rlimit cpu = { PRECHECK_CPU_S, PRECHECK_CPU_S };
 		struct sl_config cfg;
-		char msg[1024];
+		char msg[4096];	/* every problem, one per line */
 
 		close(pipefd[0]);
 		if (PRECHECK_LIMIT_MEM)
@@ -601,7 +601,7 @@ static void reload(struct sl_daemon *d)
 {
 	struct sl_config ncfg;
 	struct sl_state nfile, next;
-	char err[1024];
+	char err[4096];
 	int rc;
 
 	rc = config_precheck(d->cfg_path, err, sizeof(err));
@@ -916,7 +916,7 @@ int main(int argc, char **argv)
 	};
 	static struct sl_daemon d;
 	bool check = false, do_detach = false;
-	char err[1024];
+	char err[4096];
 	int opt, rc;
 
 	snprintf(d.cfg_path, sizeof(d.cfg_path), "%s", DEFAULT_CONFIG);
