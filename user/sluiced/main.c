@@ -36,8 +36,6 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
-#include <linux/magic.h>
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -770,10 +768,13 @@ static int start_problems(struct sl_daemon *d)
 
 	sl_problems_init(&p);
 	sl_check_ifaces(&d->cfg, &p);
-	if (sl_pindir_prepare(d->cfg.pin_dir, true, err, sizeof(err)))
+	if (sl_pindir_prepare(d->cfg.pin_dir, false, err, sizeof(err)))
 		sl_problem_add(&p, "%s", err);
 	else
 		sl_check_pinned_sizes(&d->cfg, &p);
+	/* Create the pin directory only for a start that will go on. */
+	if (!p.n && sl_pindir_prepare(d->cfg.pin_dir, true, err, sizeof(err)))
+		sl_problem_add(&p, "%s", err);
 	if (!p.n)
 		return 0;
 	log_lines(p.text);
