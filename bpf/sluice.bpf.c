@@ -39,11 +39,15 @@ struct sl_decision {
 	int new_flow;
 };
 
+/*
+ * The kernel's CLOCK_MONOTONIC_COARSE in ms, truncated to 32 bits (abi.h):
+ * it keeps running while sluiced is stopped, so no expiry is ever decided
+ * on a clock that stood still. The coarse read is a few ns, not a
+ * clocksource access.
+ */
 static __always_inline __u32 sl_now(void)
 {
-	struct sluice_clock *c = bpf_map_lookup_elem(&sl_clock, &zero);
-
-	return c ? c->now_ms : 0;
+	return (__u32)(bpf_ktime_get_coarse_ns() / 1000000);
 }
 
 /* Exact VIP, then the port-0 VIP of the same address and protocol. */

@@ -165,7 +165,6 @@ static void one_size(__u32 n, int reps, int first)
 	if (err)
 		bench_die("sl_maps_open: %s", strerror(-err));
 	now = sl_clock_now();
-	sl_clock_set(&maps, now);
 
 	t0 = bench_now_ns();
 	for (cpu = 0, from = 0; cpu < ncpu; cpu++, from = to) {
@@ -201,7 +200,7 @@ static void one_size(__u32 n, int reps, int first)
 	for (r = 0; r < reps; r++) {
 		c0 = bench_thread_cpu_ns();
 		t0 = bench_now_ns();
-		err = sl_sweep(&maps, &cfg, NULL, draining, &res);
+		err = sl_sweep(&maps, &cfg, draining, &res);
 		if (err)
 			bench_die("sl_sweep: %s", strerror(-err));
 		printf("%s{\"wall_ms\": %.2f, \"cpu_ms\": %.2f, "
@@ -213,7 +212,6 @@ static void one_size(__u32 n, int reps, int first)
 		fflush(stdout);
 	}
 	printf("]}");
-	sl_maps_close(&maps);
 	sluice_bpf__destroy(skel);
 }
 

@@ -12,21 +12,11 @@
 
 #define SWEEP_BATCH 4096
 
-static __u32 effective_last_seen(const struct sluice_flow *f,
-				 const struct sl_resume *rs)
-{
-	if (rs && rs->active &&
-	    (__s32)(f->last_seen - (rs->frozen - SLUICE_TOUCH_MS)) >= 0 &&
-	    (__s32)(rs->resumed_at - f->last_seen) > 0)
-		return rs->resumed_at;
-	return f->last_seen;
-}
-
 bool sl_flow_expired(const struct sluice_flow_key *key,
 		     const struct sluice_flow *f, bool in_new, __u32 now,
-		     const struct sl_sweep_cfg *cfg, const struct sl_resume *rs)
+		     const struct sl_sweep_cfg *cfg)
 {
-	__s32 idle = (__s32)(now - effective_last_seen(f, rs));
+	__s32 idle = (__s32)(now - f->last_seen);
 	__u32 limit;
 
 	if (idle < 0)
@@ -73,7 +63,6 @@ struct sweep_buf {
 struct walk {
 	const struct sl_maps *m;
 	const struct sl_sweep_cfg *cfg;
-	const struct sl_resume *rs;
 	const bool *draining;
 	struct sl_sweep_result *res;
 	__u32 now;
@@ -96,7 +85,7 @@ static void visit(struct walk *w, const struct sluice_flow_key *k,
 {
 	__u32 be = f->backend_id;
 
-	if (sl_flow_expired(k, f, false, w->now, w->cfg, w->rs) &&
+	if (sl_flow_expired(k, f, false, w->now, w->cfg) &&
 	    expire_one(w->m->flows, k, f) == 1) {
 		w->res->expired++;
 		if (is_draining(w, be)) {
@@ -159,7 +148,7 @@ static int sweep_new(struct walk *w)
 	for (i = 0; i < w->m->new_slots; i++) {
 		s = slots[i];	/* a copy: the datapath may rewrite the slot */
 		if (!s.key.family ||
-		    sl_flow_expired(&s.key, &s.flow, true, w->now, w->cfg, w->rs))
+		    sl_flow_expired(&s.key, &s.flow, true, w->now, w->cfg))
 			continue;
 		w->res->new_entries++;
 		if (s.flow.backend_id < SLUICE_MAX_BACKENDS)
@@ -168,8 +157,6 @@ static int sweep_new(struct walk *w)
 	munmap((void *)slots, len);
 	return 0;
 }
-
-#define PINNED_EVICTED	1	/* sluice_flow.pad[0] in sl_pinned: counted once */
 
 /*
  * One sl_pinned entry. Its flow is either still live (already counted by
@@ -192,15 +179,15 @@ static bool visit_pinned(struct walk *w, const struct sluice_flow_key *k,
 		w->res->lost[be]++;	/* moved to another backend */
 		return false;
 	}
-	if (sl_flow_expired(k, pf, false, w->now, w->cfg, w->rs)) {
+	if (sl_flow_expired(k, pf, false, w->now, w->cfg)) {
 		if (open_tcp(k, pf))
 			w->res->lost[be]++;
 		return false;
 	}
 	w->res->flows[be]++;
-	if (!(pf->pad[0] & PINNED_EVICTED)) {
+	if (!(pf->flags & SLUICE_FLOW_F_EVICTED)) {
 		w->res->evicted[be]++;
-		pf->pad[0] |= PINNED_EVICTED;
+		pf->flags |= SLUICE_FLOW_F_EVICTED;
 		bpf_map_update_elem(w->m->pinned, k, pf, BPF_EXIST);
 	}
 	return true;
@@ -233,12 +220,12 @@ static int sweep_pinned(struct walk *w, struct sweep_buf *b)
 }
 
 int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
-	     const struct sl_resume *rs, const bool *draining,
+	     const bool *draining,
 	     struct sl_sweep_result *res)
 {
 	struct sweep_buf *b = malloc(sizeof(*b));
 	struct walk w = {
-		.m = m, .cfg = cfg, .rs = rs, .draining = draining, .res = res,
+		.m = m, .cfg = cfg, .draining = draining, .res = res,
 	};
 	__u64 start = now_us();
 	int rc;
@@ -246,7 +233,7 @@ int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 	if (!b)
 		return -ENOMEM;
 	memset(res, 0, sizeof(*res));
-	w.now = sl_clock_get(m);
+	w.now = sl_clock_now();
 	rc = sweep_flows(&w, b);
 	if (!rc)
 		rc = sweep_new(&w);

@@ -20,18 +20,6 @@ struct sl_sweep_cfg {
 	__u32 syn_idle_ms;	/* a TCP flow that never got past its SYN */
 };
 
-/*
- * While sluiced is down sl_clock stands still, so flows active during the
- * outage carry a last_seen near the frozen time. Until they are touched
- * again, such flows are aged from @resumed_at instead: a restart never
- * expires a flow early.
- */
-struct sl_resume {
-	bool active;
-	__u32 frozen;		/* sl_clock value found at start */
-	__u32 resumed_at;	/* sl_clock value sluiced set at start */
-};
-
 struct sl_sweep_result {
 	__u64 flows[SLUICE_MAX_BACKENDS];	/* live flows per backend id */
 	/* Draining backends only, this sweep: */
@@ -58,11 +46,11 @@ struct sl_sweep_result {
 /* Is this flow over its timeout at @now? (pure; unit-tested) */
 bool sl_flow_expired(const struct sluice_flow_key *key,
 		     const struct sluice_flow *f, bool in_new, __u32 now,
-		     const struct sl_sweep_cfg *cfg, const struct sl_resume *rs);
+		     const struct sl_sweep_cfg *cfg);
 
 /* @draining[id]: backend id is draining (its flows get pinned). */
 int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
-	     const struct sl_resume *rs, const bool *draining,
+	     const bool *draining,
 	     struct sl_sweep_result *res);
 
 #endif /* SLUICE_SWEEP_H */

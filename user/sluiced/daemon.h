@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * sluiced internals: one main thread owns the desired state, the maps'
- * control-plane side and the control socket (epoll); a clock thread
- * advances sl_clock; a sweeper thread walks the flow tables and hands its
- * counts to the main thread through an eventfd.
+ * control-plane side and the control socket (epoll); a sweeper thread
+ * walks the flow tables and hands its counts to the main thread through an
+ * eventfd. Flow times are the kernel's coarse monotonic clock, read by the
+ * datapath itself: nothing here keeps time for it.
  */
 #ifndef SLUICED_DAEMON_H
 #define SLUICED_DAEMON_H
@@ -82,14 +83,13 @@ struct sl_daemon {
 	int epfd, listen_fd, sig_fd, sweep_fd;
 	struct sl_client clients[64];
 
-	pthread_t clock_thr, sweep_thr;
+	pthread_t sweep_thr;
 	volatile bool stop;
 	pthread_mutex_t lock;		/* guards sweep_out, draining */
 	bool draining[SLUICE_MAX_BACKENDS];	/* ids whose flows get pinned */
 	struct sl_sweep_result *sweep_out;	/* latest, from the sweeper */
 	struct sl_sweep_result *sweep_last;	/* consumed by the main thread */
 	struct sl_sweep_cfg sweep_cfg;
-	struct sl_resume resume;
 	__u64 sweeps;
 	int sweep_err;
 

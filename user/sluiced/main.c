@@ -379,18 +379,6 @@ int sl_daemon_commit(struct sl_daemon *d, struct sl_state *next, char *err,
 
 /* ---- threads ------------------------------------------------------------ */
 
-static void *clock_main(void *arg)
-{
-	struct sl_daemon *d = arg;
-	struct timespec tick = { 0, SLUICE_CLOCK_TICK_MS * 1000000L };
-
-	while (!d->stop) {
-		sl_clock_set(&d->maps, sl_clock_now());
-		nanosleep(&tick, NULL);
-	}
-	return NULL;
-}
-
 static void sleep_ms(struct sl_daemon *d, __u64 ms)
 {
 	struct timespec step = { 0, 50 * 1000000L };
@@ -414,7 +402,7 @@ static void *sweep_main(void *arg)
 		pthread_mutex_lock(&d->lock);
 		memcpy(draining, d->draining, sizeof(draining));
 		pthread_mutex_unlock(&d->lock);
-		rc = sl_sweep(&d->maps, &d->sweep_cfg, &d->resume, draining, res);
+		rc = sl_sweep(&d->maps, &d->sweep_cfg, draining, res);
 		pthread_mutex_lock(&d->lock);
 		d->sweep_err = rc;
 		if (!rc)
@@ -723,18 +711,6 @@ static int run_loop(struct sl_daemon *d)
 	}
 }
 
-static void start_clock(struct sl_daemon *d)
-{
-	__u32 frozen = sl_clock_get(&d->maps);
-	__u32 now = sl_clock_now();
-
-	/* A previous run left its clock behind: age its flows from now. */
-	d->resume.active = frozen != 0;
-	d->resume.frozen = frozen;
-	d->resume.resumed_at = now;
-	sl_clock_set(&d->maps, now);
-}
-
 static int start_threads(struct sl_daemon *d)
 {
 	d->sweep_cfg.tcp_idle_ms = d->cfg.tcp_idle_timeout_ms;
@@ -743,8 +719,6 @@ static int start_threads(struct sl_daemon *d)
 	d->sweep_cfg.syn_idle_ms = d->cfg.tcp_idle_timeout_ms < SYN_IDLE_MS ?
 				   d->cfg.tcp_idle_timeout_ms : SYN_IDLE_MS;
 	pthread_mutex_init(&d->lock, NULL);
-	if (pthread_create(&d->clock_thr, NULL, clock_main, d))
-		return -EAGAIN;
 	if (pthread_create(&d->sweep_thr, NULL, sweep_main, d))
 		return -EAGAIN;
 	return sl_health_start(d);
@@ -755,7 +729,6 @@ static void stop_threads(struct sl_daemon *d)
 	d->stop = true;
 	sl_health_stop(d);
 	pthread_join(d->sweep_thr, NULL);
-	pthread_join(d->clock_thr, NULL);
 }
 
 static int run(struct sl_daemon *d)
@@ -775,7 +748,6 @@ static int run(struct sl_daemon *d)
 		 SL_STATE_FILE);
 	if (load_bpf(d) || load_state(d))
 		return SL_EXIT_FAIL;
-	start_clock(d);
 	d->nh_ctx = sl_nh_open();
 	if (!d->nh_ctx)
 		sl_log("warning: no rtnetlink: next hops resolved per packet");
