@@ -2,8 +2,9 @@
 /*
  * BPF tests, flow state: a flow's first packet sits in sl_new, its second
  * moves it to sl_flows; established flows keep their backend when the
- * table is rebuilt without it (the datapath half of a drain); FIN/RST mark
- * a flow closing; a non-SYN miss is forwarded and counted.
+ * table is rebuilt without it (the datapath half of a drain); FIN marks a
+ * flow closing, RST reset; a non-SYN miss is forwarded and counted. The
+ * drain flags and confirmation are tested in test_drain.c.
  */
 #include <bpf/bpf.h>
 #include "../lib/bpftest.h"
@@ -272,9 +273,9 @@ static void test_removed_backend_reschedules(void **state)
 	bt_assert_reasons_total(t);
 }
 
-/* Establish a flow, then send @flags: the flow is marked closing. */
+/* Establish a flow, then send @flags: the flow goes to @state. */
 static void close_established(struct bt *t, const char *ctx, __u16 sport,
-			      __u8 flags)
+			      __u8 flags, __u8 state)
 {
 	struct pkt_spec s = TCP4(.sport = sport);
 	struct sluice_be_stats bs;
@@ -284,23 +285,25 @@ static void close_established(struct bt *t, const char *ctx, __u16 sport,
 	send_to(t, ctx, &s, PKT_TCP_ACK, be);
 	check_flow(t, ctx, &s, 'f', be, SLUICE_FLOW_OPEN);
 	send_to(t, ctx, &s, flags, be);
-	check_flow(t, ctx, &s, 'f', be, SLUICE_FLOW_CLOSING);
+	check_flow(t, ctx, &s, 'f', be, state);
 	bt_be_stats(t, be, &bs);
 	BT_EQ(ctx, "backend closing", bs.closing, 1);
 	/* The rest of the close still goes to the same backend. */
 	send_to(t, ctx, &s, PKT_TCP_ACK, be);
-	check_flow(t, ctx, &s, 'f', be, SLUICE_FLOW_CLOSING);
+	check_flow(t, ctx, &s, 'f', be, state);
 	bt_assert_reasons_total(t);
 }
 
 static void test_fin_marks_closing(void **state)
 {
-	close_established(*state, "FIN", 30200, PKT_TCP_FIN | PKT_TCP_ACK);
+	close_established(*state, "FIN", 30200, PKT_TCP_FIN | PKT_TCP_ACK,
+			  SLUICE_FLOW_CLOSING);
 }
 
-static void test_rst_marks_closing(void **state)
+/* A client RST ends the flow (abi.h: RESET), unlike a FIN. */
+static void test_rst_marks_reset(void **state)
 {
-	close_established(*state, "RST", 30201, PKT_TCP_RST);
+	close_established(*state, "RST", 30201, PKT_TCP_RST, SLUICE_FLOW_RESET);
 }
 
 /* A FIN as the second packet promotes the flow already closing. */
@@ -469,7 +472,7 @@ static void test_tcp_flow_v6(void **state)
 	send_to(t, "v6 ACK", &s, PKT_TCP_ACK, be);
 	check_flow(t, "v6 ACK", &s, 'f', be, SLUICE_FLOW_OPEN);
 	send_to(t, "v6 RST", &s, PKT_TCP_RST, be);
-	check_flow(t, "v6 RST", &s, 'f', be, SLUICE_FLOW_CLOSING);
+	check_flow(t, "v6 RST", &s, 'f', be, SLUICE_FLOW_RESET);
 	bt_assert_reasons_total(t);
 }
 
@@ -532,7 +535,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fin_marks_closing,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rst_marks_closing,
+		cmocka_unit_test_setup_teardown(test_rst_marks_reset,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fin_on_promotion,
 						setup, teardown),
