@@ -427,7 +427,6 @@ static void check_undrained(const struct sl_be *be)
 static void test_undrain(void **state)
 {
 	struct sl_state st;
-	__u64 flows[2] = { 7, 0 };
 
 	(void)state;
 	/* From draining. */
@@ -437,14 +436,15 @@ static void test_undrain(void **state)
 	check_undrained(need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET));
 	/* From drained by deadline (timed_out, flows_left set). */
 	CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
-	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, 6000), 1);
+	CHECK_INT(CHECK_HERE, sl_be_drain_deadline(need_be(&st, vip4(1, 80), be4(1),
+							   SLUICE_AF_INET), 7, 6000), 1);
 	CHECK_INT(CHECK_HERE, need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET)->timed_out, true);
 	CHECK_INT(CHECK_HERE, undrain(&st, 1), 0);
 	check_undrained(need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET));
 	/* From drained by count. */
-	flows[0] = 0;
 	CHECK_INT(CHECK_HERE, drain(&st, 1, 2000, 5000), 0);
-	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, 2500), 1);
+	CHECK_INT(CHECK_HERE, sl_be_drain_complete(need_be(&st, vip4(1, 80), be4(1),
+							   SLUICE_AF_INET)), 1);
 	CHECK_INT(CHECK_HERE, undrain(&st, 1), 0);
 	check_undrained(need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET));
 	/* Undrain of an active backend is a no-op. */
@@ -461,7 +461,6 @@ static void test_remove_each_state(void **state)
 	static const int states[] = { SL_BE_ACTIVE, SL_BE_DRAINING, SL_BE_DRAINED };
 	struct sl_vip_spec v = vip4(1, 80);
 	struct sluice_addr a = be4(1);
-	__u64 flows[2] = { 0, 0 };
 	struct sl_state st;
 	struct sl_be *b;
 	size_t i;
@@ -472,7 +471,7 @@ static void test_remove_each_state(void **state)
 		if (states[i] != SL_BE_ACTIVE)
 			CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
 		if (states[i] == SL_BE_DRAINED)
-			sl_state_update_flows(&st, flows, 2, 1000);
+			sl_be_drain_complete(need_be(&st, v, a, SLUICE_AF_INET));
 		check_state(need_be(&st, v, a, SLUICE_AF_INET), states[i]);
 		CHECK_INT(CHECK_HERE, sl_state_be_del(&st, &v, &a, SLUICE_AF_INET, err,
 					  sizeof(err)), 0);
