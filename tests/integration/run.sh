@@ -58,6 +58,14 @@ ALL_TESTS=(
 	t_metrics_scrape_promtool
 	t_metrics_alert_rules
 	t_metrics_prometheus_drain
+	# the drain signal tells the truth (issue 12)
+	t_truth_early_drain_race
+	t_truth_count_never_low
+	t_truth_half_close
+	t_truth_spoofed_flood
+	t_truth_sigstop_udp
+	t_truth_tuple_reuse
+	t_truth_drain_lag
 )
 
 tests=("$@")
