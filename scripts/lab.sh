@@ -160,6 +160,8 @@ flows:
   sweep_interval: ${LAB_SWEEP:-500ms}
   handshake_timeout: ${LAB_HANDSHAKE:-3s}
   unconfirmed_timeout: ${LAB_UNCONFIRMED:-10s}
+maglev:
+  table_size: ${LAB_MAGLEV:-65537}
 drain:
   default_timeout: 5m
   check_interval: ${LAB_CHECK:-100ms}
