@@ -20,6 +20,7 @@
 #include "lib/parse.h"
 #include "lib/encap.h"
 #include "lib/stats.h"
+#include "lib/flow.h"
 
 #define SL_AF_INET_KERNEL	2	/* AF_INET for bpf_fib_lookup */
 #define SL_AF_INET6_KERNEL	10	/* AF_INET6 */
@@ -39,11 +40,15 @@ struct sl_decision {
 	int new_flow;
 };
 
+/*
+ * The kernel's CLOCK_MONOTONIC_COARSE in ms, truncated to 32 bits (abi.h):
+ * it keeps running while sluiced is stopped, so no expiry is ever decided
+ * on a clock that stood still. The coarse read is a few ns, not a
+ * clocksource access.
+ */
 static __always_inline __u32 sl_now(void)
 {
-	struct sluice_clock *c = bpf_map_lookup_elem(&sl_clock, &zero);
-
-	return c ? c->now_ms : 0;
+	return (__u32)(bpf_ktime_get_coarse_ns() / 1000000);
 }
 
 /* Exact VIP, then the port-0 VIP of the same address and protocol. */
@@ -140,85 +145,120 @@ sl_new_find(const struct sluice_flow_key *fk, __u32 hash)
 	return s && sl_slot_holds(s, fk) ? s : NULL;
 }
 
-static __always_inline void sl_flow_init(struct sluice_flow *f, __u32 be_id,
-					 const struct sluice_backend *be,
+static __always_inline void sl_flow_init(struct sluice_flow *f,
+					 const struct sl_decision *d,
 					 __u32 now, const struct sl_pkt *pkt)
 {
-	f->backend_id = be_id;
-	f->epoch = be->epoch;
+	f->backend_id = d->be_id;
+	f->epoch = d->be->epoch;
 	f->last_seen = now;
 	f->created = now;
-	f->state = sl_is_tcp_close(pkt) ? SLUICE_FLOW_CLOSING : SLUICE_FLOW_OPEN;
+	f->state = sl_state_after(pkt, SLUICE_FLOW_OPEN);
 }
 
-/*
- * Established path: refresh last_seen at most once per SLUICE_TOUCH_MS and
- * mark closing on FIN/RST. No write otherwise: the entry's cache line stays
- * clean on the common path.
- */
-static __always_inline void sl_flow_touch(struct sluice_flow *f, __u32 now,
-					  const struct sl_pkt *pkt)
+/* @vip, or the flow's VIP looked up when the caller has none. */
+static __always_inline struct sluice_vip *
+sl_balanced_vip(const struct sl_pkt *pkt, struct sluice_vip *vip)
 {
-	if (sl_is_tcp_close(pkt) && f->state != SLUICE_FLOW_CLOSING) {
-		f->state = SLUICE_FLOW_CLOSING;
-		f->last_seen = now;
-		return;
+	if (!vip)
+		vip = sl_lookup_vip(&pkt->key);
+	if (!vip || (vip->flags & SLUICE_VIP_F_ADDR_ONLY))
+		return NULL;
+	return vip;
+}
+
+/* The live Maglev table's backend for a flow with @hash, into @d. */
+static __always_inline int sl_pick(struct sl_decision *d,
+				   const struct sluice_vip *vip, __u32 hash)
+{
+	struct sluice_vip_stats *vs;
+
+	d->vip_id = vip->vip_id;
+	d->be_id = sl_maglev_pick(vip, hash);
+	d->be = sl_backend(d->be_id);
+	if (!d->be || !(d->be->flags & SLUICE_BE_F_IN_USE)) {
+		vs = sl_vip_stat(vip->vip_id);
+		if (vs)
+			vs->no_backend++;
+		return SLUICE_R_DROP_NO_BACKEND;
 	}
-	if ((__s32)(now - f->last_seen) >= SLUICE_TOUCH_MS)
-		f->last_seen = now;
+	d->new_flow = 1;
+	return 0;
 }
 
 /*
- * A flow with no usable state: pick from the VIP's table (@vip, or looked
- * up when NULL). Every new flow starts in sl_new, mid-stream TCP packets
- * without state (eviction, restart, ECMP move) included, so no one-packet
- * flood reaches sl_flows; its second packet promotes it. A rescheduled
- * flow (its backend was removed or released) is rewritten in sl_flows.
+ * A flow with no state: pick from the VIP's live table and put it in
+ * sl_new. Every new flow starts there, mid-stream TCP packets without
+ * state (eviction, restart, ECMP move) included, so no one-packet flood
+ * reaches sl_flows; its second packet promotes it.
  *
  * Slots are plain stores, no lock: two CPUs writing one slot at the same
  * instant could leave a mixed entry, which a reader takes only if it
  * still matches its own key exactly; the cost is at worst one handshake.
  */
-static __always_inline int sl_new_flow(struct sl_pkt *pkt,
-				       struct sl_decision *d, __u32 now,
-				       struct sluice_vip *vip, __u32 hash,
-				       int rescheduled)
+static __always_inline int sl_start_new(struct sl_pkt *pkt,
+					struct sl_decision *d, __u32 now,
+					struct sluice_vip *vip, __u32 hash)
 {
 	struct sluice_vip_stats *vs;
 	struct sluice_new_slot *s;
 	struct sluice_flow f = {};
+	int rc;
 
+	vip = sl_balanced_vip(pkt, vip);
 	if (!vip)
-		vip = sl_lookup_vip(&pkt->key);
-	if (!vip || (vip->flags & SLUICE_VIP_F_ADDR_ONLY))
 		return SLUICE_R_PASS_NOT_VIP;
-	d->vip_id = vip->vip_id;
 	vs = sl_vip_stat(vip->vip_id);
-	if (vs) {
-		vs->non_syn_miss += !rescheduled && pkt->l4proto == IPPROTO_TCP &&
+	if (vs)
+		vs->non_syn_miss += pkt->l4proto == IPPROTO_TCP &&
 				    !sl_is_tcp_syn(pkt);
-		vs->rescheduled += rescheduled;
+	rc = sl_pick(d, vip, hash);
+	if (rc)
+		return rc;
+	sl_flow_init(&f, d, now, pkt);
+	s = sl_new_slot(hash);
+	if (s) {
+		s->key = pkt->key;
+		s->flow = f;
 	}
-
-	d->be_id = sl_maglev_pick(vip, hash);
-	d->be = sl_backend(d->be_id);
-	if (!d->be || !(d->be->flags & SLUICE_BE_F_IN_USE)) {
-		if (vs)
-			vs->no_backend++;
-		return SLUICE_R_DROP_NO_BACKEND;
-	}
-	sl_flow_init(&f, d->be_id, d->be, now, pkt);
-	if (rescheduled) {
-		bpf_map_update_elem(&sl_flows, &pkt->key, &f, BPF_ANY);
-	} else {
-		s = sl_new_slot(hash);
-		if (s) {
-			s->key = pkt->key;
-			s->flow = f;
-		}
-	}
-	d->new_flow = 1;
 	return 0;
+}
+
+/*
+ * A flow whose backend may take no more of it (removed, released, or
+ * DRAINED while the flow was unconfirmed): balance it afresh on the live
+ * table and rewrite it in sl_flows, unconfirmed.
+ */
+static __always_inline int sl_reschedule(struct sl_pkt *pkt,
+					 struct sl_decision *d, __u32 now,
+					 struct sluice_vip *vip, __u32 hash)
+{
+	struct sluice_vip_stats *vs;
+	struct sluice_flow f = {};
+	int rc;
+
+	vip = sl_balanced_vip(pkt, vip);
+	if (!vip)
+		return SLUICE_R_PASS_NOT_VIP;
+	vs = sl_vip_stat(vip->vip_id);
+	if (vs)
+		vs->rescheduled++;
+	rc = sl_pick(d, vip, hash);
+	if (rc)
+		return rc;
+	sl_flow_init(&f, d, now, pkt);
+	bpf_map_update_elem(&sl_flows, &pkt->key, &f, BPF_ANY);
+	return 0;
+}
+
+/*
+ * A drain reported complete is never contradicted: a DRAINED backend
+ * gets no new state, so an unconfirmed flow of it (never counted as live)
+ * is not promoted or confirmed there but balanced afresh.
+ */
+static __always_inline int sl_takes_new_state(const struct sluice_backend *be)
+{
+	return !(be->flags & SLUICE_BE_F_DRAINED);
 }
 
 /*
@@ -237,8 +277,8 @@ static __always_inline int sl_rescue(struct sl_pkt *pkt, struct sluice_flow *pf,
 		return -1;
 	d->vip_id = d->be->vip_id;
 	f.last_seen = now;
-	if (sl_is_tcp_close(pkt))
-		f.state = SLUICE_FLOW_CLOSING;
+	f.state = sl_state_after(pkt, f.state);
+	f.flags &= ~SLUICE_FLOW_F_EVICTED;	/* the sweeper's mark, pinned only */
 	bpf_map_update_elem(&sl_flows, &pkt->key, &f, BPF_ANY);
 	bs = sl_be_stat(d->be_id);
 	if (bs)
@@ -246,22 +286,93 @@ static __always_inline int sl_rescue(struct sl_pkt *pkt, struct sluice_flow *pf,
 	return 0;
 }
 
-/* Second packet of a flow found in sl_new: move it to sl_flows. */
+/*
+ * Second packet of a flow found in sl_new: move it to sl_flows, confirmed
+ * at once if this packet shows a real connection (flow.h).
+ */
 static __always_inline int sl_promote(struct sl_pkt *pkt,
 				      struct sluice_new_slot *s,
 				      struct sl_decision *d, __u32 now)
 {
 	struct sluice_vip_stats *vs;
 	struct sluice_flow f = s->flow;
+	int confirm = sl_confirms(pkt, &f, now);
 
 	f.last_seen = now;
-	if (sl_is_tcp_close(pkt))
-		f.state = SLUICE_FLOW_CLOSING;
+	f.state = sl_state_after(pkt, f.state);
+	if (confirm)
+		f.flags |= SLUICE_FLOW_F_CONFIRMED;
 	bpf_map_update_elem(&sl_flows, &pkt->key, &f, BPF_ANY);
 	s->key.family = 0;	/* empty the slot */
+	if (confirm)
+		sl_confirmed(&pkt->key, &f, d->be, d->be_id);
 	vs = sl_vip_stat(d->vip_id);
 	if (vs)
 		vs->promoted++;
+	return 0;
+}
+
+/* A packet of a flow that sits in sl_new slot @s. */
+static __always_inline int sl_from_new(struct sl_pkt *pkt,
+				       struct sluice_new_slot *s,
+				       struct sl_decision *d, __u32 now,
+				       struct sluice_vip *vip, __u32 hash)
+{
+	d->be_id = s->flow.backend_id;
+	d->be = sl_backend(d->be_id);
+	if (!sl_backend_usable(d->be, &s->flow) || !sl_takes_new_state(d->be)) {
+		s->key.family = 0;
+		return sl_reschedule(pkt, d, now, vip, hash);
+	}
+	d->vip_id = d->be->vip_id;
+	if (sl_is_tcp_syn(pkt))	/* SYN retransmit: same backend */
+		return 0;
+	return sl_promote(pkt, s, d, now);
+}
+
+/*
+ * A SYN on a closed flow is a new connection reusing the tuple (NAT, fixed
+ * source ports). The old flow ended: it leaves sl_flows and sl_pinned, so
+ * the drain checker never takes it for a lost one.
+ */
+static __always_inline int sl_tuple_reused(const struct sl_pkt *pkt,
+					   const struct sluice_flow *f)
+{
+	return f->state != SLUICE_FLOW_OPEN && sl_is_tcp_syn(pkt);
+}
+
+static __always_inline void sl_forget(const struct sluice_flow_key *key)
+{
+	bpf_map_delete_elem(&sl_flows, key);
+	bpf_map_delete_elem(&sl_pinned, key);
+}
+
+/*
+ * A packet of a flow found in sl_flows: follow its backend, whatever that
+ * backend's place in the live table now, refresh it, and confirm it once
+ * it shows a real connection.
+ */
+static __always_inline int sl_established(struct sl_pkt *pkt,
+					  struct sluice_flow *f,
+					  struct sl_decision *d, __u32 now)
+{
+	int unconfirmed = !(f->flags & SLUICE_FLOW_F_CONFIRMED);
+
+	if (sl_tuple_reused(pkt, f)) {
+		sl_forget(&pkt->key);
+		return sl_start_new(pkt, d, now, NULL, sl_hash(&pkt->key));
+	}
+	d->be_id = f->backend_id;
+	d->be = sl_backend(d->be_id);
+	if (!sl_backend_usable(d->be, f) ||
+	    (unconfirmed && !sl_takes_new_state(d->be)))
+		return sl_reschedule(pkt, d, now, NULL, sl_hash(&pkt->key));
+	d->vip_id = d->be->vip_id;
+	sl_flow_touch(f, now, pkt);
+	if (unconfirmed && sl_confirms(pkt, f, now)) {
+		f->flags |= SLUICE_FLOW_F_CONFIRMED;
+		sl_confirmed(&pkt->key, f, d->be, d->be_id);
+	}
 	return 0;
 }
 
@@ -279,44 +390,18 @@ static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
 	__u32 hash;
 
 	f = bpf_map_lookup_elem(&sl_flows, &pkt->key);
-	if (f) {
-		d->be_id = f->backend_id;
-		d->be = sl_backend(d->be_id);
-		/* A SYN on a closed flow is a new connection reusing the
-		 * tuple: balance it afresh rather than follow the old one. */
-		if (sl_backend_usable(d->be, f) &&
-		    !(f->state == SLUICE_FLOW_CLOSING && sl_is_tcp_syn(pkt))) {
-			d->vip_id = d->be->vip_id;
-			sl_flow_touch(f, now, pkt);
-			return 0;
-		}
-		hash = sl_hash(&pkt->key);
-		if (f->state == SLUICE_FLOW_CLOSING && sl_is_tcp_syn(pkt)) {
-			bpf_map_delete_elem(&sl_flows, &pkt->key);
-			return sl_new_flow(pkt, d, now, NULL, hash, 0);
-		}
-		return sl_new_flow(pkt, d, now, NULL, hash, 1);
-	}
+	if (f)
+		return sl_established(pkt, f, d, now);
 
 	/* Not established: only VIP traffic goes further. */
-	vip = sl_lookup_vip(&pkt->key);
-	if (!vip || (vip->flags & SLUICE_VIP_F_ADDR_ONLY))
+	vip = sl_balanced_vip(pkt, NULL);
+	if (!vip)
 		return SLUICE_R_PASS_NOT_VIP;
 
 	hash = sl_hash(&pkt->key);
 	s = sl_new_find(&pkt->key, hash);
-	if (s) {
-		d->be_id = s->flow.backend_id;
-		d->be = sl_backend(d->be_id);
-		if (!sl_backend_usable(d->be, &s->flow)) {
-			s->key.family = 0;
-			return sl_new_flow(pkt, d, now, vip, hash, 1);
-		}
-		d->vip_id = d->be->vip_id;
-		if (sl_is_tcp_syn(pkt))	/* SYN retransmit: same backend */
-			return 0;
-		return sl_promote(pkt, s, d, now);
-	}
+	if (s)
+		return sl_from_new(pkt, s, d, now, vip, hash);
 
 	/* A SYN opens a new connection: never a rescue, skip the lookup. */
 	if (!sl_is_tcp_syn(pkt)) {
@@ -324,7 +409,7 @@ static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
 		if (f && !sl_rescue(pkt, f, d, now))
 			return 0;
 	}
-	return sl_new_flow(pkt, d, now, vip, hash, 0);
+	return sl_start_new(pkt, d, now, vip, hash);
 }
 
 /*

@@ -16,6 +16,21 @@ one JSON object with what it measured.
   udp     --vip A [--port P] --flows N --packets M --interval I
           N UDP flows (one source port each), M request/replies per flow:
           does each flow keep its backend?
+  drainrace --vip A --ctl SOCK --vipspec V --tries N [--hold-ms H]
+          N times: open a connection, make a request (which backend?), drain
+          that backend at once over the control socket, watch its state for
+          H ms while the connection stays open (never "drained"), make a
+          second request on it (same backend?), close; every --settle-every
+          tries wait for the drain to complete, then undrain.
+  halfclose --vip A --count N --bytes B --seconds S [--ready FILE]
+          N connections that ask for a paced stream and then shutdown(SHUT_WR)
+          at once (HTTP/1.0-style): the server streams on to a half-closed
+          client. Every byte is checked; resets are counted.
+  reuse   --vip A --ctl SOCK --vipspec V --tries N --sport P
+          N times from one fixed source port: a request with
+          "Connection: close" (the server closes first, so the client keeps
+          no TIME_WAIT), drain its backend, then a new connection on the same
+          4-tuple at once: it must succeed; then wait for the drain, undrain.
 """
 import argparse
 import hashlib
@@ -205,6 +220,207 @@ def cmd_udp(a):
             "backends": dict(first)}
 
 
+def ctl_call(path, req):
+    """One request on sluiced's control socket (a path: reachable from any
+    network namespace)."""
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(path)
+    s.sendall(json.dumps(req).encode() + b"\n")
+    line = s.makefile().readline()
+    s.close()
+    return json.loads(line)
+
+
+def be_state(a, backend):
+    r = ctl_call(a.ctl, {"cmd": "backend.status", "vip": a.vipspec, "backend": backend})
+    row = r["result"][0]
+    return row["state"], row.get("flows", 0)
+
+
+def be_addr(name):
+    """Lab backends are named beN and live at 198.18.20.1N."""
+    return f"198.18.20.1{name[2:]}"
+
+
+def wait_drained(a, backend, limit):
+    t0 = time.time()
+    while time.time() - t0 < limit:
+        if be_state(a, backend)[0] == "drained":
+            return time.time() - t0
+        time.sleep(0.02)
+    return None
+
+
+def request(conn, path="/", close=False):
+    conn.request("GET", path, headers={"Connection": "close"} if close else {})
+    r = conn.getresponse()
+    r.read()
+    return r.getheader("X-Backend")
+
+
+def one_race(a, i, out):
+    conn = SourceHTTPConnection(host_of(a.vip), a.port, None, 5)
+    first = request(conn)
+    be = be_addr(first)
+    ctl_call(a.ctl, {"cmd": "backend.drain", "vip": a.vipspec, "backend": be})
+    t0, early, low = time.time(), 0, 0
+    while time.time() - t0 < a.hold_ms / 1000.0:
+        state, flows = be_state(a, be)
+        early += state == "drained"
+        low += flows < 1
+        time.sleep(0.01)
+    second = request(conn)
+    state, flows = be_state(a, be)
+    early += state == "drained"
+    out["early"] += early > 0
+    out["count_below_open"] += low > 0
+    out["moved"] += second != first
+    conn.close()
+    if a.settle_every and i % a.settle_every == 0:
+        took = wait_drained(a, be, 15)
+        if took is None:
+            out["never_drained"] += 1
+        else:
+            out["settle_s"].append(round(took, 3))
+    ctl_call(a.ctl, {"cmd": "backend.undrain", "vip": a.vipspec, "backend": be})
+
+
+def cmd_drainrace(a):
+    out = {"tries": 0, "early": 0, "moved": 0, "count_below_open": 0,
+           "never_drained": 0, "errors": Counter(), "settle_s": []}
+    deadline = time.time() + a.max_seconds
+    for i in range(1, a.tries + 1):
+        if time.time() > deadline:
+            break
+        try:
+            one_race(a, i, out)
+            out["tries"] += 1
+        except Exception as e:  # noqa: BLE001
+            out["errors"][type(e).__name__] += 1
+    out["errors"] = dict(out["errors"])
+    return out
+
+
+def one_halfclose(a, idx, res, lock, opened):
+    fam = socket.AF_INET6 if ":" in a.vip else socket.AF_INET
+    seed = f"h{a.seed}-{idx}"
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.settimeout(a.seconds + 30)
+    outcome, got = "completed", b""
+    try:
+        s.connect((host_of(a.vip), a.port))
+        s.sendall(f"GET /stream?bytes={a.bytes}&seconds={a.seconds}&seed={seed} "
+                  f"HTTP/1.0\r\nHost: x\r\n\r\n".encode())
+        s.shutdown(socket.SHUT_WR)
+        with lock:
+            opened.append(idx)
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        head, _, body = got.partition(b"\r\n\r\n")
+        want, i = hashlib.sha256(), 0
+        while i * BLOCK < a.bytes:
+            want.update(block(seed, i)[: a.bytes - i * BLOCK])
+            i += 1
+        if len(body) < a.bytes:
+            outcome = "truncated"
+        elif hashlib.sha256(body[: a.bytes]).digest() != want.digest():
+            outcome = "corrupt"
+    except (ConnectionResetError, BrokenPipeError):
+        outcome = "reset"
+    except Exception as e:  # noqa: BLE001
+        outcome = "error:" + type(e).__name__
+    finally:
+        s.close()
+    with lock:
+        res.append(outcome)
+
+
+def cmd_halfclose(a):
+    res, lock, opened, threads = [], threading.Lock(), [], []
+    start = time.time()
+    for idx in range(a.count):
+        t = threading.Thread(target=one_halfclose, args=(a, idx, res, lock, opened),
+                             daemon=True)
+        t.start()
+        threads.append(t)
+    if a.ready:
+        while len(opened) + len(res) < a.count and time.time() - start < 30:
+            time.sleep(0.02)
+        with open(a.ready, "w") as f:
+            f.write(f"{len(opened)}\n")
+    for t in threads:
+        t.join(a.seconds + 60)
+    outcomes = Counter(res)
+    return {"count": a.count, "outcomes": dict(outcomes),
+            "completed": outcomes.get("completed", 0),
+            "resets": outcomes.get("reset", 0), "end": time.time(),
+            "seconds": round(time.time() - start, 2)}
+
+
+def bound_conn(a):
+    """A connection from the fixed source port (SO_REUSEADDR: the previous
+    one on this port is closed, and the server closed first)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.settimeout(5)
+    s.bind(("0.0.0.0", a.sport))
+    s.connect((host_of(a.vip), a.port))
+    c = http.client.HTTPConnection(host_of(a.vip), a.port, timeout=5)
+    c.sock = s
+    return c
+
+
+def one_reuse(a, out):
+    c = bound_conn(a)
+    first = request(c, close=True)
+    be = be_addr(first)
+    ctl_call(a.ctl, {"cmd": "backend.drain", "vip": a.vipspec, "backend": be})
+    c.close()
+    time.sleep(0.05)	# the server's FIN and our own have crossed
+    for attempt in range(20):
+        try:
+            c = bound_conn(a)
+            break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        out["reconnect_failed"] += 1
+        return
+    second = request(c, close=True)
+    c.close()
+    out["second_ok"] += second is not None
+    out["second_same_backend"] += second == first
+    took = wait_drained(a, be, 20)
+    if took is None:
+        out["never_drained"] += 1
+    r = ctl_call(a.ctl, {"cmd": "backend.status", "vip": a.vipspec, "backend": be})
+    out["lost"] += r["result"][0].get("lost", 0) - out["lost_seen"].get(be, 0)
+    out["lost_seen"][be] = r["result"][0].get("lost", 0)
+    ctl_call(a.ctl, {"cmd": "backend.undrain", "vip": a.vipspec, "backend": be})
+
+
+def cmd_reuse(a):
+    out = {"tries": 0, "second_ok": 0, "second_same_backend": 0, "lost": 0,
+           "never_drained": 0, "reconnect_failed": 0, "errors": Counter(),
+           "lost_seen": {}}
+    deadline = time.time() + a.max_seconds
+    for _ in range(a.tries):
+        if time.time() > deadline:
+            break
+        try:
+            one_reuse(a, out)
+            out["tries"] += 1
+        except Exception as e:  # noqa: BLE001
+            out["errors"][type(e).__name__] += 1
+    out["errors"] = dict(out["errors"])
+    del out["lost_seen"]
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="mode", required=True)
@@ -227,13 +443,33 @@ def main():
     u.add_argument("--flows", type=int, default=10)
     u.add_argument("--packets", type=int, default=5)
     u.add_argument("--interval", type=float, default=0.5)
-    for p in (g, s, i, u):
+    r = sub.add_parser("drainrace")
+    r.add_argument("--ctl", required=True)
+    r.add_argument("--vipspec", required=True)
+    r.add_argument("--tries", type=int, default=300)
+    r.add_argument("--hold-ms", type=float, default=300)
+    r.add_argument("--settle-every", type=int, default=10)
+    r.add_argument("--max-seconds", type=float, default=170)
+    h = sub.add_parser("halfclose")
+    h.add_argument("--count", type=int, default=5)
+    h.add_argument("--bytes", type=int, default=1 << 20)
+    h.add_argument("--seconds", type=float, default=5)
+    h.add_argument("--seed", default="h")
+    h.add_argument("--ready")
+    e = sub.add_parser("reuse")
+    e.add_argument("--ctl", required=True)
+    e.add_argument("--vipspec", required=True)
+    e.add_argument("--tries", type=int, default=10)
+    e.add_argument("--sport", type=int, default=45678)
+    e.add_argument("--max-seconds", type=float, default=120)
+    for p in (g, s, i, u, r, h, e):
         p.add_argument("--vip", required=True)
         p.add_argument("--port", type=int, default=53 if p is u else 80)
         p.add_argument("--sources")
     a = ap.parse_args()
     result = {"get": cmd_get, "streams": cmd_streams, "idle": cmd_idle,
-              "udp": cmd_udp}[a.mode](a)
+              "udp": cmd_udp, "drainrace": cmd_drainrace,
+              "halfclose": cmd_halfclose, "reuse": cmd_reuse}[a.mode](a)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
 

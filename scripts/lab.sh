@@ -179,8 +179,13 @@ flows:
   udp_idle_timeout: ${LAB_UDP_IDLE:-10s}
   close_grace: ${LAB_CLOSE_GRACE:-2s}
   sweep_interval: ${LAB_SWEEP:-500ms}
+  handshake_timeout: ${LAB_HANDSHAKE:-3s}
+  unconfirmed_timeout: ${LAB_UNCONFIRMED:-10s}
+maglev:
+  table_size: ${LAB_MAGLEV:-65537}
 drain:
   default_timeout: 5m
+  check_interval: ${LAB_CHECK:-100ms}
 control:
   socket: ${LAB_DIR}/sluiced.sock
 metrics:

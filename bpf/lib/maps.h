@@ -76,15 +76,6 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } sl_pinned SEC(".maps");
 
-/* The coarse clock sluiced advances (abi.h): a load, not a helper call. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sluice_clock);
-	__uint(map_flags, BPF_F_MMAPABLE);
-} sl_clock SEC(".maps");
-
 /* Outer source addresses. Written by sluiced. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

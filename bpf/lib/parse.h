@@ -63,6 +63,9 @@ struct sl_pkt {
 	__u32 l3_len;			/* IP total length (header + payload) */
 	__u32 l4_off;			/* offset of the L4 header */
 	__u32 l4_len;			/* L4 bytes per the IP length fields */
+	__u32 payload_len;		/* TCP: l4_len minus the TCP header
+					 * (options included): a segment that
+					 * carries data confirms its flow */
 	__u8 tos;			/* IPv4 TOS / IPv6 traffic class */
 	__u8 tcp_flags;
 	__u8 df;			/* IPv4 DF (copied to an IPv4 outer) */
@@ -221,6 +224,9 @@ static __always_inline int sl_parse_l4(void *data, void *data_end,
 			return SLUICE_R_DROP_BAD_L4;
 		if (th->doff < 5 || th->doff * 4 > pkt->l4_len)
 			return SLUICE_R_DROP_BAD_L4;
+		/* From the IP length fields, never the frame length:
+		 * Ethernet padding is not payload. */
+		pkt->payload_len = pkt->l4_len - th->doff * 4;
 		pkt->key.sport = th->source;
 		pkt->key.dport = th->dest;
 		pkt->tcp_flags = ((__u8 *)th)[13];
@@ -252,6 +258,11 @@ static __always_inline int sl_is_tcp_close(const struct sl_pkt *pkt)
 {
 	return pkt->l4proto == IPPROTO_TCP &&
 	       (pkt->tcp_flags & (SL_TCP_FIN | SL_TCP_RST));
+}
+
+static __always_inline int sl_is_tcp_rst(const struct sl_pkt *pkt)
+{
+	return pkt->l4proto == IPPROTO_TCP && (pkt->tcp_flags & SL_TCP_RST);
 }
 
 #endif /* SLUICE_BPF_PARSE_H */

@@ -66,6 +66,18 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_vip) == 8, "vip value size");
 #define SLUICE_BE_F_IN_USE	(1U << 0)	/* id allocated; flows may follow it */
 #define SLUICE_BE_F_NH_VALID	(1U << 1)	/* ifindex/dmac/smac resolved */
 #define SLUICE_BE_F_RELEASE	(1U << 2)	/* re-hash flows pinned here */
+/*
+ * Drain flags, set by sluiced in the same commit that takes the backend out
+ * of the live table. DRAINING: the datapath copies each flow of this
+ * backend that it confirms (SLUICE_FLOW_F_CONFIRMED) into sl_pinned, so the
+ * drain checker sees it without a full sweep. DRAINED: sluiced is about to
+ * report (or has reported) the drain complete: the datapath gives this
+ * backend no new state (no promotion from sl_new, no confirmation of an
+ * unconfirmed flow): such a packet is re-balanced on the live table, so a
+ * reported "drained" is never contradicted by a flow created afterwards.
+ */
+#define SLUICE_BE_F_DRAINING	(1U << 3)
+#define SLUICE_BE_F_DRAINED	(1U << 4)
 
 struct sluice_backend {
 	struct sluice_addr addr;	/* outer destination */
@@ -113,16 +125,42 @@ struct sluice_flow_key {
 };
 SLUICE_STATIC_ASSERT(sizeof(struct sluice_flow_key) == 40, "flow key size");
 
+/*
+ * Flow states, as far as a box that sees only client-to-server packets can
+ * tell. CLOSING: the client sent FIN; the flow stays live while the client
+ * keeps sending (a half-closed connection ACKs the server's data) and ends
+ * after close_grace of client silence. RESET: the client sent RST: ended.
+ */
 #define SLUICE_FLOW_OPEN	0
-#define SLUICE_FLOW_CLOSING	1	/* FIN or RST seen */
+#define SLUICE_FLOW_CLOSING	1	/* FIN seen: live until the client goes quiet */
+#define SLUICE_FLOW_RESET	2	/* RST seen: ended */
 
+/*
+ * Flow flags. CONFIRMED: the flow showed signs of a real connection
+ * (TCP: a segment with payload, or any packet SLUICE_CONFIRM_MS or more
+ * after the flow was created; UDP: its second datagram). Only confirmed
+ * flows count as live flows, hold a drain beyond the handshake window and
+ * earn a place in sl_pinned: spoofed SYN+ACK pairs never do. EVICTED: set
+ * by the sweeper on an sl_pinned copy whose flow left sl_flows (counted
+ * once as evicted).
+ */
+#define SLUICE_FLOW_F_CONFIRMED	(1U << 0)
+#define SLUICE_FLOW_F_EVICTED	(1U << 1)
+
+/*
+ * Times are CLOCK_MONOTONIC_COARSE in milliseconds, truncated to 32 bits:
+ * the datapath reads the kernel's clock (bpf_ktime_get_coarse_ns), so time
+ * never stands still while sluiced is stopped or stalled. Compare with
+ * (__s32)(a - b): wraps after 49 days.
+ */
 struct sluice_flow {
 	__u32 backend_id;
-	__u32 last_seen;	/* sl_clock time (ms) of the last refresh */
-	__u32 created;		/* sl_clock time (ms) the flow was inserted */
+	__u32 last_seen;	/* ms of the last refresh (see above) */
+	__u32 created;		/* ms the flow was first seen */
 	__u8 state;		/* SLUICE_FLOW_* */
 	__u8 epoch;		/* backend epoch when pinned: stale if it differs */
-	__u8 pad[2];
+	__u8 flags;		/* SLUICE_FLOW_F_* */
+	__u8 pad;
 };
 SLUICE_STATIC_ASSERT(sizeof(struct sluice_flow) == 16, "flow value size");
 
@@ -133,20 +171,6 @@ struct sluice_new_slot {
 	__u8 pad[8];
 };
 SLUICE_STATIC_ASSERT(sizeof(struct sluice_new_slot) == 64, "new slot size");
-
-/*
- * sl_clock: ARRAY[1] of struct sluice_clock, mmapable. sluiced stores
- * CLOCK_MONOTONIC in milliseconds (truncated to 32 bits) every
- * SLUICE_CLOCK_TICK_MS. The datapath reads it with a plain load instead of
- * calling bpf_ktime_get_ns() per packet. While sluiced is down the clock
- * stands still; sluiced accounts for that on restart (see user/lib/sweep.c).
- * Compare times with (__s32)(a - b): wraps after 49 days.
- */
-struct sluice_clock {
-	__u32 now_ms;
-	__u32 pad;
-};
-SLUICE_STATIC_ASSERT(sizeof(struct sluice_clock) == 8, "clock size");
 
 /*
  * sl_config: ARRAY[1] of struct sluice_config. Runtime settings written by
@@ -191,7 +215,9 @@ struct sluice_be_stats {
 	__u64 new_flows;
 	__u64 closing;		/* flows marked closing by FIN/RST */
 	__u64 rescued;		/* evicted flows restored from sl_pinned */
-	__u64 pad;
+	__u64 confirmed;	/* flows that became CONFIRMED: the sweeper's count
+				 * plus those confirmed since the sweep began bounds
+				 * the live flows from above */
 };
 SLUICE_STATIC_ASSERT(sizeof(struct sluice_be_stats) == 48, "be stats size");
 
@@ -212,7 +238,6 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_be_stats) == 48, "be stats size");
 #define SLUICE_MAP_FLOWS	"sl_flows"
 #define SLUICE_MAP_NEW		"sl_new"
 #define SLUICE_MAP_PINNED	"sl_pinned"
-#define SLUICE_MAP_CLOCK	"sl_clock"
 #define SLUICE_MAP_CONFIG	"sl_config"
 #define SLUICE_MAP_VIP_STATS	"sl_vip_stats"
 #define SLUICE_MAP_BE_STATS	"sl_be_stats"

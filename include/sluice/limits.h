@@ -30,11 +30,14 @@
 /* sl_pinned: flows of draining backends protected from LRU eviction. */
 #define SLUICE_PINNED_DEFAULT		(1U << 18)
 
-/* How often sluiced advances sl_clock, and how stale a flow's last_seen
- * may get before the datapath rewrites it: bounds writes to one per flow
- * per SLUICE_TOUCH_MS instead of one per packet. */
-#define SLUICE_CLOCK_TICK_MS		100
+/* How stale an open flow's last_seen may get before the datapath rewrites
+ * it: bounds writes to one per flow per SLUICE_TOUCH_MS instead of one per
+ * packet. A CLOSING flow is refreshed on every packet (at most once per
+ * ms), since close_grace may be shorter than this. */
 #define SLUICE_TOUCH_MS			1000
+/* A TCP packet this long after its flow was first seen confirms the flow
+ * (a spoofer sending SYN and ACK back to back never waits that long). */
+#define SLUICE_CONFIRM_MS		1000
 
 /* Outer header TTL / hop limit. */
 #define SLUICE_OUTER_TTL		64

@@ -133,7 +133,8 @@ static void one_size(__u32 n, int reps, int first)
 	static bool draining[SLUICE_MAX_BACKENDS];
 	struct sl_sweep_cfg cfg = {
 		.tcp_idle_ms = 15 * 60 * 1000, .udp_idle_ms = 30 * 1000,
-		.close_grace_ms = 2000, .syn_idle_ms = 30 * 1000,
+		.close_grace_ms = 2000, .handshake_ms = 3000,
+		.unconfirmed_ms = 10 * 1000,
 	};
 	struct meminfo m0, m1, m2;
 	struct sluice_bpf *skel;
@@ -165,7 +166,6 @@ static void one_size(__u32 n, int reps, int first)
 	if (err)
 		bench_die("sl_maps_open: %s", strerror(-err));
 	now = sl_clock_now();
-	sl_clock_set(&maps, now);
 
 	t0 = bench_now_ns();
 	for (cpu = 0, from = 0; cpu < ncpu; cpu++, from = to) {
@@ -201,7 +201,7 @@ static void one_size(__u32 n, int reps, int first)
 	for (r = 0; r < reps; r++) {
 		c0 = bench_thread_cpu_ns();
 		t0 = bench_now_ns();
-		err = sl_sweep(&maps, &cfg, NULL, draining, &res);
+		err = sl_sweep(&maps, &cfg, draining, &res);
 		if (err)
 			bench_die("sl_sweep: %s", strerror(-err));
 		printf("%s{\"wall_ms\": %.2f, \"cpu_ms\": %.2f, "
@@ -213,7 +213,6 @@ static void one_size(__u32 n, int reps, int first)
 		fflush(stdout);
 	}
 	printf("]}");
-	sl_maps_close(&maps);
 	sluice_bpf__destroy(skel);
 }
 

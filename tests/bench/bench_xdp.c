@@ -202,7 +202,6 @@ static struct bt *bx_open_sluice(void)
 	err = sl_config_set(&t->maps, &cfg);
 	if (err)
 		bench_die("sl_config_set: %s", strerror(-err));
-	sl_clock_set(&t->maps, BT_CLOCK_START);
 	return t;
 }
 

@@ -2,8 +2,9 @@
 /*
  * BPF tests, flow state: a flow's first packet sits in sl_new, its second
  * moves it to sl_flows; established flows keep their backend when the
- * table is rebuilt without it (the datapath half of a drain); FIN/RST mark
- * a flow closing; a non-SYN miss is forwarded and counted.
+ * table is rebuilt without it (the datapath half of a drain); FIN marks a
+ * flow closing, RST reset; a non-SYN miss is forwarded and counted. The
+ * drain flags and confirmation are tested in test_drain.c.
  */
 #include <bpf/bpf.h>
 #include "../lib/bpftest.h"
@@ -124,13 +125,14 @@ static void test_syn_new_then_promoted(void **state)
 	struct sluice_vip_stats vs;
 	struct sluice_be_stats bs;
 	struct sluice_flow f;
-	__u32 be = pick(t, V4_TCP, &s);
+	__u32 be = pick(t, V4_TCP, &s), t0 = bt_now(), t1;
 
 	send_to(t, "SYN", &s, PKT_TCP_SYN, be);
+	t1 = bt_now();
 	check_flow(t, "after SYN", &s, 'n', be, SLUICE_FLOW_OPEN);
 	flow_where(t, &s, &f);
-	BT_EQ("after SYN", "flow created", f.created, BT_CLOCK_START);
-	BT_EQ("after SYN", "flow last_seen", f.last_seen, BT_CLOCK_START);
+	BT_TIME_IN("after SYN", "flow created", f.created, t0, t1);
+	BT_TIME_IN("after SYN", "flow last_seen", f.last_seen, t0, t1);
 
 	send_to(t, "SYN retransmit", &s, PKT_TCP_SYN, be);
 	check_flow(t, "after SYN retransmit", &s, 'n', be, SLUICE_FLOW_OPEN);
@@ -271,9 +273,9 @@ static void test_removed_backend_reschedules(void **state)
 	bt_assert_reasons_total(t);
 }
 
-/* Establish a flow, then send @flags: the flow is marked closing. */
+/* Establish a flow, then send @flags: the flow goes to @state. */
 static void close_established(struct bt *t, const char *ctx, __u16 sport,
-			      __u8 flags)
+			      __u8 flags, __u8 state)
 {
 	struct pkt_spec s = TCP4(.sport = sport);
 	struct sluice_be_stats bs;
@@ -283,23 +285,25 @@ static void close_established(struct bt *t, const char *ctx, __u16 sport,
 	send_to(t, ctx, &s, PKT_TCP_ACK, be);
 	check_flow(t, ctx, &s, 'f', be, SLUICE_FLOW_OPEN);
 	send_to(t, ctx, &s, flags, be);
-	check_flow(t, ctx, &s, 'f', be, SLUICE_FLOW_CLOSING);
+	check_flow(t, ctx, &s, 'f', be, state);
 	bt_be_stats(t, be, &bs);
 	BT_EQ(ctx, "backend closing", bs.closing, 1);
 	/* The rest of the close still goes to the same backend. */
 	send_to(t, ctx, &s, PKT_TCP_ACK, be);
-	check_flow(t, ctx, &s, 'f', be, SLUICE_FLOW_CLOSING);
+	check_flow(t, ctx, &s, 'f', be, state);
 	bt_assert_reasons_total(t);
 }
 
 static void test_fin_marks_closing(void **state)
 {
-	close_established(*state, "FIN", 30200, PKT_TCP_FIN | PKT_TCP_ACK);
+	close_established(*state, "FIN", 30200, PKT_TCP_FIN | PKT_TCP_ACK,
+			  SLUICE_FLOW_CLOSING);
 }
 
-static void test_rst_marks_closing(void **state)
+/* A client RST ends the flow (abi.h: RESET), unlike a FIN. */
+static void test_rst_marks_reset(void **state)
 {
-	close_established(*state, "RST", 30201, PKT_TCP_RST);
+	close_established(*state, "RST", 30201, PKT_TCP_RST, SLUICE_FLOW_RESET);
 }
 
 /* A FIN as the second packet promotes the flow already closing. */
@@ -468,36 +472,55 @@ static void test_tcp_flow_v6(void **state)
 	send_to(t, "v6 ACK", &s, PKT_TCP_ACK, be);
 	check_flow(t, "v6 ACK", &s, 'f', be, SLUICE_FLOW_OPEN);
 	send_to(t, "v6 RST", &s, PKT_TCP_RST, be);
-	check_flow(t, "v6 RST", &s, 'f', be, SLUICE_FLOW_CLOSING);
+	check_flow(t, "v6 RST", &s, 'f', be, SLUICE_FLOW_RESET);
 	bt_assert_reasons_total(t);
 }
 
-/* last_seen: set on promotion, then refreshed at most every TOUCH_MS. */
+/*
+ * last_seen: set on promotion, then refreshed at most every TOUCH_MS. The
+ * kernel's clock cannot be set, so the flow is rewritten with times in
+ * its past instead.
+ */
 static void test_last_seen_refresh(void **state)
 {
 	struct bt *t = *state;
 	struct pkt_spec s = TCP4(.sport = 30700);
-	__u32 be = pick(t, V4_TCP, &s), t0 = BT_CLOCK_START;
+	struct sluice_flow_key key;
+	__u32 be = pick(t, V4_TCP, &s), t0, t1;
 	struct sluice_flow f;
 
+	pkt_flow_key(&s, &key);
+	t0 = bt_now();
 	send_to(t, "SYN", &s, PKT_TCP_SYN, be);
-	sl_clock_set(&t->maps, t0 + 100);
 	send_to(t, "ACK", &s, PKT_TCP_ACK, be);
+	t1 = bt_now();
 	assert_int_equal(flow_where(t, &s, &f), 'f');
-	BT_EQ("promoted", "created", f.created, t0);
-	BT_EQ("promoted", "last_seen", f.last_seen, t0 + 100);
+	BT_TIME_IN("promoted", "created", f.created, t0, t1);
+	BT_TIME_IN("promoted", "last_seen", f.last_seen, t0, t1);
 
-	sl_clock_set(&t->maps, t0 + 100 + SLUICE_TOUCH_MS - 1);
+	/*
+	 * Touched just now: no write. Should the test stall for a whole
+	 * TOUCH_MS before the run, a refresh is the right answer instead.
+	 */
+	f.created = bt_now() - 5000;
+	f.last_seen = t0 = bt_now();
+	bt_flow_put(t, &key, &f);
 	send_to(t, "within TOUCH_MS", &s, PKT_TCP_ACK, be);
-	flow_where(t, &s, &f);
-	BT_EQ("within TOUCH_MS", "last_seen", f.last_seen, t0 + 100);
+	t1 = bt_now();
+	BT_EQ("within TOUCH_MS", "found", flow_where(t, &s, &f), 'f');
+	if ((__s32)(t1 - t0) < SLUICE_TOUCH_MS)
+		BT_EQ("within TOUCH_MS", "last_seen", f.last_seen, t0);
+	else
+		BT_TIME_IN("within TOUCH_MS (stalled)", "last_seen",
+			   f.last_seen, t0 + SLUICE_TOUCH_MS, t1);
 
-	sl_clock_set(&t->maps, t0 + 100 + SLUICE_TOUCH_MS);
+	f.last_seen = bt_now() - SLUICE_TOUCH_MS;
+	bt_flow_put(t, &key, &f);
+	t0 = bt_now();
 	send_to(t, "after TOUCH_MS", &s, PKT_TCP_ACK, be);
+	t1 = bt_now();
 	flow_where(t, &s, &f);
-	BT_EQ("after TOUCH_MS", "last_seen", f.last_seen,
-	      t0 + 100 + SLUICE_TOUCH_MS);
-	BT_EQ("after TOUCH_MS", "created", f.created, t0);
+	BT_TIME_IN("after TOUCH_MS", "last_seen", f.last_seen, t0, t1);
 	bt_assert_reasons_total(t);
 }
 
@@ -512,7 +535,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fin_marks_closing,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rst_marks_closing,
+		cmocka_unit_test_setup_teardown(test_rst_marks_reset,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fin_on_promotion,
 						setup, teardown),

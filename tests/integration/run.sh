@@ -73,6 +73,14 @@ ALL_TESTS=(
 	t_ctl_error_once_and_json
 	t_state_file_duplicate_vip_refused
 	t_lab_teardown_spares_reused_pids
+	# the drain signal tells the truth (issue 12)
+	t_truth_early_drain_race
+	t_truth_count_never_low
+	t_truth_half_close
+	t_truth_spoofed_flood
+	t_truth_sigstop_udp
+	t_truth_tuple_reuse
+	t_truth_drain_lag
 )
 
 tests=("$@")

@@ -81,7 +81,6 @@ static void bt_config(struct bt *t)
 	cfg.ring_size = t->ring_size;	/* as sluiced records it */
 	cfg.hash_seed = BT_HASH_SEED;
 	check_ok("bt_open", "sl_config_set", sl_config_set(&t->maps, &cfg));
-	sl_clock_set(&t->maps, BT_CLOCK_START);
 }
 
 struct bt *bt_open(__u32 ring_size)
@@ -123,7 +122,6 @@ void bt_close(struct bt *t)
 		return;
 	for (i = 0; i < t->nvips; i++)
 		free(t->vips[i].table);
-	sl_maps_close(&t->maps);
 	sluice_bpf__destroy(t->skel);
 	free(t);
 }
@@ -381,6 +379,46 @@ int bt_new_get(const struct bt *t, const struct sluice_flow_key *key,
 	       struct sluice_flow *f)
 {
 	return sl_new_get(&t->maps, key, f);
+}
+
+int bt_pinned_get(const struct bt *t, const struct sluice_flow_key *key,
+		  struct sluice_flow *f)
+{
+	return flow_get(t->maps.pinned, key, f);
+}
+
+void bt_flow_put(const struct bt *t, const struct sluice_flow_key *key,
+		 const struct sluice_flow *f)
+{
+	check_ok("bt_flow_put", "sl_flows update",
+		 bpf_map_update_elem(t->maps.flows, key, f, BPF_ANY) ? -errno : 0);
+}
+
+void bt_pinned_put(const struct bt *t, const struct sluice_flow_key *key,
+		   const struct sluice_flow *f)
+{
+	check_ok("bt_pinned_put", "sl_pinned update",
+		 bpf_map_update_elem(t->maps.pinned, key, f, BPF_ANY) ? -errno : 0);
+}
+
+/* The slot index as the datapath computes it (abi.h). */
+void bt_new_put(const struct bt *t, const struct sluice_flow_key *key,
+		const struct sluice_flow *f)
+{
+	__u32 idx = sluice_new_slot_index(sluice_flow_hash(key, t->maps.hash_seed),
+					  t->maps.new_slots);
+	struct sluice_new_slot s;
+
+	memset(&s, 0, sizeof(s));
+	s.key = *key;
+	s.flow = *f;
+	check_ok("bt_new_put", "sl_new update",
+		 bpf_map_update_elem(t->maps.new_flows, &idx, &s, BPF_ANY) ? -errno : 0);
+}
+
+__u32 bt_now(void)
+{
+	return sl_clock_now();
 }
 
 /* --- checks ------------------------------------------------------------- */

@@ -36,7 +36,6 @@
 #define BT_BE_ID_BASE		100
 #define BT_MAX_BE_IDS		(BT_MAX_VIPS * BT_MAX_BE)
 #define BT_OUT_MAX		(PKT_MAX + 256)
-#define BT_CLOCK_START		1000000U
 
 /* Outer source addresses written to sl_config. */
 #define BT_SRC4			"198.18.0.1"
@@ -78,7 +77,7 @@ struct bt_result {
 
 /* --- balancer fixture --------------------------------------------------- */
 
-/* Open, size (ring, flow tables), set rodata, load, open maps, config, clock. */
+/* Open, size (ring, flow tables), set rodata, load, open maps, config. */
 struct bt *bt_open(__u32 ring_size);
 void bt_close(struct bt *t);
 
@@ -137,6 +136,22 @@ int bt_flow_get(const struct bt *t, const struct sluice_flow_key *key,
 		struct sluice_flow *f);
 int bt_new_get(const struct bt *t, const struct sluice_flow_key *key,
 	       struct sluice_flow *f);
+int bt_pinned_get(const struct bt *t, const struct sluice_flow_key *key,
+		  struct sluice_flow *f);
+/*
+ * Write a flow as if the datapath had: into sl_flows, sl_pinned, or the
+ * sl_new slot its hash maps to. Tests of time-dependent rules build flows
+ * with created/last_seen in the past of bt_now(), since the datapath reads
+ * the kernel's clock and no test can set it.
+ */
+void bt_flow_put(const struct bt *t, const struct sluice_flow_key *key,
+		 const struct sluice_flow *f);
+void bt_pinned_put(const struct bt *t, const struct sluice_flow_key *key,
+		   const struct sluice_flow *f);
+void bt_new_put(const struct bt *t, const struct sluice_flow_key *key,
+		const struct sluice_flow *f);
+/* The datapath's "now": CLOCK_MONOTONIC_COARSE in ms, truncated (abi.h). */
+__u32 bt_now(void);
 
 /* --- checks ------------------------------------------------------------- */
 
@@ -165,6 +180,20 @@ void bt_check_mem(const char *ctx, const char *what, const void *got,
 		if (__g != __w) {					\
 			print_message("# %s: %s: got %llu (%#llx), expected %llu (%#llx)\n", \
 				      (ctx), (what), __g, __g, __w, __w); \
+			fail();						\
+		}							\
+	} while (0)
+
+/*
+ * A flow time read between @lo and @hi (bt_now() before and after the
+ * run), compared as the datapath does, modulo 2^32.
+ */
+#define BT_TIME_IN(ctx, what, got, lo, hi)				\
+	do {								\
+		__u32 __g = (got), __l = (lo), __h = (hi);		\
+		if ((__s32)(__g - __l) < 0 || (__s32)(__h - __g) < 0) {	\
+			print_message("# %s: %s: got %u ms, expected within [%u, %u]\n", \
+				      (ctx), (what), __g, __l, __h);	\
 			fail();						\
 		}							\
 	} while (0)

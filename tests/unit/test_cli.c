@@ -653,7 +653,7 @@ static void test_backend_table(void **state)
 	struct fake fk = {
 		.reply = "{\"ok\":true,\"result\":["
 			 "{\"vip\":\"198.18.0.100:80/tcp\",\"backend\":\"198.18.1.10\",\"state\":\"active\","
-			 "\"health\":\"up\",\"weight\":100,\"flows\":1234,\"new_flows\":5,\"packets\":987654,"
+			 "\"health\":\"up\",\"weight\":100,\"flows\":1234,\"handshakes\":3,\"new_flows\":5,\"packets\":987654,"
 			 "\"bytes\":123456789,\"lost\":0},"
 			 "{\"vip\":\"[fd00::100]:443/udp\",\"backend\":\"fd00::10\",\"state\":\"draining\","
 			 "\"health\":\"unknown\",\"weight\":0,\"flows\":7,\"new_flows\":0,\"packets\":0}"
@@ -664,15 +664,15 @@ static void test_backend_table(void **state)
 	(void)state;
 	assert_int_equal(run_line("backend list", &fk, &c), 0);
 	assert_string_equal(c.out,
-		"VIP                  BACKEND      STATE     HEALTH   WEIGHT  FLOWS  NEW_FLOWS  PACKETS      BYTES  LOST\n"
-		"198.18.0.100:80/tcp  198.18.1.10  active    up          100   1234          5   987654  123456789     0\n"
-		"[fd00::100]:443/udp  fd00::10     draining  unknown       0      7          0        0          -     -\n");
+		"VIP                  BACKEND      STATE     HEALTH   WEIGHT  FLOWS  HANDSHAKES  NEW_FLOWS  PACKETS      BYTES  LOST\n"
+		"198.18.0.100:80/tcp  198.18.1.10  active    up          100   1234           3          5   987654  123456789     0\n"
+		"[fd00::100]:443/udp  fd00::10     draining  unknown       0      7           -          0        0          -     -\n");
 	capture_free(&c);
 
 	fk.reply = "{\"ok\":true,\"result\":[]}";
 	assert_int_equal(run_line("backend list", &fk, &c), 0);
 	assert_string_equal(c.out,
-		"VIP  BACKEND  STATE  HEALTH  WEIGHT  FLOWS  NEW_FLOWS  PACKETS  BYTES  LOST\n");
+		"VIP  BACKEND  STATE  HEALTH  WEIGHT  FLOWS  HANDSHAKES  NEW_FLOWS  PACKETS  BYTES  LOST\n");
 	capture_free(&c);
 }
 
@@ -681,15 +681,15 @@ static void test_drain_table(void **state)
 	/* fake_now() + 299.5 s: shown rounded up, as "in 5m". */
 	struct fake fk = {
 		.reply = "{\"ok\":true,\"result\":[{\"vip\":\"198.18.0.100:80/tcp\",\"backend\":\"198.18.1.10\","
-			 "\"state\":\"draining\",\"flows\":42,\"deadline_unix_ms\":1700000299500}]}",
+			 "\"state\":\"draining\",\"flows\":42,\"handshakes\":1,\"deadline_unix_ms\":1700000299500}]}",
 	};
 	struct captured c;
 
 	(void)state;
 	assert_int_equal(run_line("backend drain 198.18.0.100:80/tcp 198.18.1.10", &fk, &c), 0);
 	assert_string_equal(c.out,
-		"VIP                  BACKEND      STATE     FLOWS  DEADLINE\n"
-		"198.18.0.100:80/tcp  198.18.1.10  draining     42  in 5m\n");
+		"VIP                  BACKEND      STATE     FLOWS  HANDSHAKES  DEADLINE\n"
+		"198.18.0.100:80/tcp  198.18.1.10  draining     42           1  in 5m\n");
 	assert_int_equal(fk.calls, 1);	/* no --wait: no status polling */
 	capture_free(&c);
 }

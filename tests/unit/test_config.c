@@ -108,6 +108,9 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.maglev_table_size, 65537);
 	assert_int_equal(cfg.maglev_seed, 0);
 	assert_int_equal(cfg.drain_timeout_ms, 5 * 60 * 1000);
+	assert_int_equal(cfg.handshake_timeout_ms, 3000);
+	assert_int_equal(cfg.unconfirmed_timeout_ms, 10 * 1000);
+	assert_int_equal(cfg.drain_check_interval_ms, 100);
 	assert_string_equal(cfg.control_socket, "/run/sluice/default.sock");
 	assert_true(cfg.metrics_enabled);
 	assert_int_equal(cfg.metrics_family, SLUICE_AF_INET);
@@ -300,7 +303,7 @@ static const struct {
 	  "maglev, drain, control, metrics, paths, vips)" },
 	{ IF0 "flows:\n  tabel_size: 2048\n", -EINVAL,
 	  "sluiced.yaml:3:3: flows.tabel_size: unknown key (allowed: table_size, tcp_idle_timeout, "
-	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, pinned_table_size)" },
+	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, pinned_table_size, handshake_timeout, unconfirmed_timeout)" },
 	{ IF0 "encap:\n  source_v5: 198.18.0.1\n", -EINVAL,
 	  "sluiced.yaml:3:3: encap.source_v5: unknown key (allowed: source_v4, source_v6)" },
 	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
@@ -336,7 +339,7 @@ static const struct {
 	  "sluiced.yaml:3:14: encap.source_v6: \"::\" is not a unicast address" },
 	/* flows */
 	{ IF0 "flows: [1, 2]\n", -EINVAL, "sluiced.yaml:2:9: flows: expected a mapping (keys: table_size, tcp_idle_timeout, "
-	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, pinned_table_size), got a list" },
+	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, pinned_table_size, handshake_timeout, unconfirmed_timeout), got a list" },
 	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n      - 198.18.1.10\n",
 	  -EINVAL,
 	  "sluiced.yaml:6:9: vips[0].backends[0]: expected a mapping (keys: address, weight, health_check), "
@@ -384,6 +387,15 @@ static const struct {
 	  "sluiced.yaml:3:9: maglev.seed: 4294967296 is out of range (expected an integer 0..4294967295)" },
 	{ IF0 "maglev:\n  seed: -1\n", -EINVAL,
 	  "sluiced.yaml:3:9: maglev.seed: -1 is out of range (expected an integer 0..4294967295)" },
+	{ IF0 "flows:\n  handshake_timeout: 50ms\n", -EINVAL,
+	  "sluiced.yaml:3:22: flows.handshake_timeout: 50ms is out of range "
+	  "(expected a duration from 100ms to 10m)" },
+	{ IF0 "flows:\n  unconfirmed_timeout: 1s\n", -EINVAL,
+	  "sluiced.yaml:3:24: flows.unconfirmed_timeout: unconfirmed_timeout (1000 ms) must be "
+	  "longer than 1000 ms, the time after which any packet confirms a TCP flow" },
+	{ IF0 "drain:\n  check_interval: 1ms\n", -EINVAL,
+	  "sluiced.yaml:3:19: drain.check_interval: 1ms is out of range "
+	  "(expected a duration from 10ms to 10s)" },
 	{ IF0 "drain:\n  default_timeout: 0s\n", -EINVAL,
 	  "sluiced.yaml:3:20: drain.default_timeout: 0s is too short (expected at least 1ms)" },
 	/* control, metrics, paths */
@@ -487,6 +499,22 @@ static void test_bad_configs(void **state)
 		}
 	}
 	assert_int_equal(failed, 0);
+}
+
+/* The drain truth keys (issue 12): handshakes, unconfirmed flows, checker. */
+static void test_drain_truth_keys(void **state)
+{
+	struct sl_config cfg;
+	char err[1024];
+
+	(void)state;
+	assert_int_equal(load_text(IF0 "flows:\n  handshake_timeout: 5s\n"
+				   "  unconfirmed_timeout: 20s\n"
+				   "drain:\n  check_interval: 50ms\n", &cfg, err), 0);
+	assert_int_equal(cfg.handshake_timeout_ms, 5000);
+	assert_int_equal(cfg.unconfirmed_timeout_ms, 20000);
+	assert_int_equal(cfg.drain_check_interval_ms, 50);
+	sl_config_free(&cfg);
 }
 
 /* An error after VIPs were allocated frees them and resets every field. */
@@ -794,6 +822,7 @@ int main(void)
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_anchor_alias),
 		cmocka_unit_test(test_bad_configs),
+		cmocka_unit_test(test_drain_truth_keys),
 		cmocka_unit_test(test_error_resets),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_quiet),

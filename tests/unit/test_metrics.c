@@ -44,6 +44,7 @@ static const struct {
 	{ "sluice_vip_rescheduled_total", "counter" },
 	{ "sluice_vip_all_backends_down", "gauge" },
 	{ "sluice_backend_flows", "gauge" },
+	{ "sluice_backend_handshakes", "gauge" },
 	{ "sluice_backend_state", "gauge" },
 	{ "sluice_backend_health", "gauge" },
 	{ "sluice_backend_weight", "gauge" },
@@ -98,6 +99,7 @@ static struct sl_be *add_be(struct sl_vip *v, const char *addr, __u32 id, int st
 	b->state = state;
 	b->health = health;
 	b->flows = flows;
+	b->flows_base = flows;
 	return b;
 }
 

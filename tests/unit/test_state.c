@@ -294,76 +294,60 @@ static void test_drain_retime(void **state)
 static void test_drained_stays_drained(void **state)
 {
 	struct sl_state st, before;
-	__u64 flows[2] = { 0, 0 };
 	struct sl_be *be;
 
 	(void)state;
 	two_backends(&st);
 	CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
-	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, 2000), 1);
 	be = need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET);
+	CHECK_INT(CHECK_HERE, sl_be_drain_complete(be), 1);
 	check_state(be, SL_BE_DRAINED);
 	copy_ok(&before, &st);
 	CHECK_INT(CHECK_HERE, drain(&st, 1, 9000, 60000), 0);
 	check_state(be, SL_BE_DRAINED);
 	check_state_eq("drain of a drained backend", &st, &before);
-	/* Later sweeps leave it drained, whatever they count. */
-	flows[0] = 5;
-	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, 99999), 0);
+	/* Neither completion nor a deadline changes a drained backend. */
+	CHECK_INT(CHECK_HERE, sl_be_drain_complete(be), 0);
+	CHECK_INT(CHECK_HERE, sl_be_drain_deadline(be, 5, 99999), 0);
 	check_state(be, SL_BE_DRAINED);
-	CHECK_U64(CHECK_HERE, be->flows, 5);
 	CHECK_INT(CHECK_HERE, be->timed_out, false);
 	sl_state_free(&before);
 	sl_state_free(&st);
 }
 
-static void test_update_flows_zero(void **state)
+/*
+ * Issue 12: a count of zero alone no longer ends a drain (the completion
+ * rule in drain.c does, tested in test_drain.c); only the deadline and
+ * sl_be_drain_complete() change the state. An active backend is left alone.
+ */
+static void test_complete_only_by_rule(void **state)
 {
 	struct sl_state st;
-	__u64 flows[2] = { 0, 4 };
 	struct sl_be *a, *b;
 
 	(void)state;
 	two_backends(&st);
 	CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
-	/* Before the deadline, zero flows: drained, not timed out. */
-	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, 1500), 1);
 	a = need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET);
 	b = need_be(&st, vip4(1, 80), be4(2), SLUICE_AF_INET);
+	/* Zero flows before the deadline: still draining. */
+	CHECK_INT(CHECK_HERE, sl_be_drain_deadline(a, 0, 1500), 0);
+	check_state(a, SL_BE_DRAINING);
+	CHECK_INT(CHECK_HERE, sl_be_drain_complete(a), 1);
 	check_state(a, SL_BE_DRAINED);
 	CHECK_INT(CHECK_HERE, a->timed_out, false);
 	CHECK_U64(CHECK_HERE, a->flows_left, 0);
-	CHECK_U64(CHECK_HERE, a->flows, 0);
 	CHECK_U64(CHECK_HERE, a->drain_deadline, 6000);
-	/* An active backend's count is recorded, its state kept. */
+	CHECK_INT(CHECK_HERE, sl_be_drain_complete(b), 0);
+	CHECK_INT(CHECK_HERE, sl_be_drain_deadline(b, 4, 999999), 0);
 	check_state(b, SL_BE_ACTIVE);
-	CHECK_U64(CHECK_HERE, b->flows, 4);
-	sl_state_free(&st);
-
-	/* Zero flows after the deadline is still "drained by count". */
-	two_backends(&st);
-	CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
-	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, 7000), 1);
-	a = need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET);
-	check_state(a, SL_BE_DRAINED);
-	CHECK_INT(CHECK_HERE, a->timed_out, false);
-	CHECK_U64(CHECK_HERE, a->flows_left, 0);
-	sl_state_free(&st);
-
-	/* An id beyond the counted range has no flows. */
-	two_backends(&st);
-	CHECK_INT(CHECK_HERE, drain(&st, 2, 1000, 5000), 0);
-	flows[1] = 9;
-	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 1, 1500), 1);
-	check_state(need_be(&st, vip4(1, 80), be4(2), SLUICE_AF_INET), SL_BE_DRAINED);
 	sl_state_free(&st);
 }
 
-static void test_update_flows_deadline(void **state)
+static void test_drain_deadline(void **state)
 {
 	static const __u64 nows[] = { 6000, 6001, 1000000 };
 	struct sl_state st;
-	__u64 flows[2] = { 7, 0 };
 	struct sl_be *a;
 	size_t i;
 
@@ -371,45 +355,62 @@ static void test_update_flows_deadline(void **state)
 	for (i = 0; i < ARRAY_SIZE(nows); i++) {
 		two_backends(&st);
 		CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
-		CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, nows[i]), 1);
 		a = need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET);
+		CHECK_INT(CHECK_HERE, sl_be_drain_deadline(a, 7, nows[i]), 1);
 		check_state(a, SL_BE_DRAINED);
 		CHECK_INT(CHECK_HERE, a->timed_out, true);
 		CHECK_U64(CHECK_HERE, a->flows_left, 7);
-		CHECK_U64(CHECK_HERE, a->flows, 7);
 		CHECK_U64(CHECK_HERE, a->drain_started, 1000);
 		CHECK_U64(CHECK_HERE, a->drain_deadline, 6000);
-		/* The active backend has no flows and does not change. */
 		check_state(need_be(&st, vip4(1, 80), be4(2), SLUICE_AF_INET),
 			    SL_BE_ACTIVE);
 		sl_state_free(&st);
 	}
+	/* One millisecond before: nothing. */
+	two_backends(&st);
+	CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
+	a = need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET);
+	CHECK_INT(CHECK_HERE, sl_be_drain_deadline(a, 3, 5999), 0);
+	check_state(a, SL_BE_DRAINING);
+	CHECK_INT(CHECK_HERE, a->timed_out, false);
+	sl_state_free(&st);
 }
 
-static void test_update_flows_before_deadline(void **state)
+/* The count shown: the pass's count plus flows confirmed since it began. */
+static void test_flows_shown(void **state)
 {
 	struct sl_state st;
-	__u64 flows[2] = { 3, 0 };
 	struct sl_be *a;
 
 	(void)state;
 	two_backends(&st);
-	CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
 	a = need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET);
-	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, 5999), 0);
-	check_state(a, SL_BE_DRAINING);
-	CHECK_U64(CHECK_HERE, a->flows, 3);
-	CHECK_INT(CHECK_HERE, a->timed_out, false);
-	CHECK_U64(CHECK_HERE, a->flows_left, 0);
-	flows[0] = 1;
-	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, 1000), 0);
-	check_state(a, SL_BE_DRAINING);
-	CHECK_U64(CHECK_HERE, a->flows, 1);
-	/* The count reaches zero: drained by count. */
-	flows[0] = 0;
-	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, 5000), 1);
-	check_state(a, SL_BE_DRAINED);
-	CHECK_INT(CHECK_HERE, a->timed_out, false);
+	a->flows_base = 3;
+	a->confirmed_base = 40;
+	CHECK_U64(CHECK_HERE, sl_be_flows_shown(a, 40), 3);
+	CHECK_U64(CHECK_HERE, sl_be_flows_shown(a, 45), 8);
+	sl_state_free(&st);
+}
+
+/* A new drain and an undrain both reset the drain's progress. */
+static void test_drain_track_reset(void **state)
+{
+	struct sl_state st;
+	struct sl_be *a;
+
+	(void)state;
+	two_backends(&st);
+	a = need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET);
+	a->drain.seq = 9;
+	a->drain.phase = SL_DRAIN_COMPLETE;
+	CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
+	CHECK_U64(CHECK_HERE, a->drain.seq, 0);
+	a->drain.seq = 10;
+	/* Re-timing a drain keeps its sequence. */
+	CHECK_INT(CHECK_HERE, drain(&st, 1, 2000, 5000), 0);
+	CHECK_U64(CHECK_HERE, a->drain.seq, 10);
+	CHECK_INT(CHECK_HERE, undrain(&st, 1), 0);
+	CHECK_U64(CHECK_HERE, a->drain.seq, 0);
 	sl_state_free(&st);
 }
 
@@ -426,7 +427,6 @@ static void check_undrained(const struct sl_be *be)
 static void test_undrain(void **state)
 {
 	struct sl_state st;
-	__u64 flows[2] = { 7, 0 };
 
 	(void)state;
 	/* From draining. */
@@ -436,14 +436,15 @@ static void test_undrain(void **state)
 	check_undrained(need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET));
 	/* From drained by deadline (timed_out, flows_left set). */
 	CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
-	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, 6000), 1);
+	CHECK_INT(CHECK_HERE, sl_be_drain_deadline(need_be(&st, vip4(1, 80), be4(1),
+							   SLUICE_AF_INET), 7, 6000), 1);
 	CHECK_INT(CHECK_HERE, need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET)->timed_out, true);
 	CHECK_INT(CHECK_HERE, undrain(&st, 1), 0);
 	check_undrained(need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET));
 	/* From drained by count. */
-	flows[0] = 0;
 	CHECK_INT(CHECK_HERE, drain(&st, 1, 2000, 5000), 0);
-	CHECK_INT(CHECK_HERE, sl_state_update_flows(&st, flows, 2, 2500), 1);
+	CHECK_INT(CHECK_HERE, sl_be_drain_complete(need_be(&st, vip4(1, 80), be4(1),
+							   SLUICE_AF_INET)), 1);
 	CHECK_INT(CHECK_HERE, undrain(&st, 1), 0);
 	check_undrained(need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET));
 	/* Undrain of an active backend is a no-op. */
@@ -460,7 +461,6 @@ static void test_remove_each_state(void **state)
 	static const int states[] = { SL_BE_ACTIVE, SL_BE_DRAINING, SL_BE_DRAINED };
 	struct sl_vip_spec v = vip4(1, 80);
 	struct sluice_addr a = be4(1);
-	__u64 flows[2] = { 0, 0 };
 	struct sl_state st;
 	struct sl_be *b;
 	size_t i;
@@ -471,7 +471,7 @@ static void test_remove_each_state(void **state)
 		if (states[i] != SL_BE_ACTIVE)
 			CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
 		if (states[i] == SL_BE_DRAINED)
-			sl_state_update_flows(&st, flows, 2, 1000);
+			sl_be_drain_complete(need_be(&st, v, a, SLUICE_AF_INET));
 		check_state(need_be(&st, v, a, SLUICE_AF_INET), states[i]);
 		CHECK_INT(CHECK_HERE, sl_state_be_del(&st, &v, &a, SLUICE_AF_INET, err,
 					  sizeof(err)), 0);
@@ -995,9 +995,10 @@ int main(void)
 		cmocka_unit_test(test_drain),
 		cmocka_unit_test(test_drain_retime),
 		cmocka_unit_test(test_drained_stays_drained),
-		cmocka_unit_test(test_update_flows_zero),
-		cmocka_unit_test(test_update_flows_deadline),
-		cmocka_unit_test(test_update_flows_before_deadline),
+		cmocka_unit_test(test_complete_only_by_rule),
+		cmocka_unit_test(test_drain_deadline),
+		cmocka_unit_test(test_flows_shown),
+		cmocka_unit_test(test_drain_track_reset),
 		cmocka_unit_test(test_undrain),
 		cmocka_unit_test(test_remove_each_state),
 		cmocka_unit_test(test_errors_leave_state),

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Unit tests for sl_flow_expired() in user/lib/sweep.c: timeouts, clock wrap, restart resume. */
+/* Unit tests for sl_flow_judge() and sl_flow_is_loss() in user/lib/sweep.c:
+ * live, handshake or ended, at every timeout's edge, across the clock wrap. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -18,33 +19,41 @@
 #define TCP_IDLE	900000U		/* 15m */
 #define UDP_IDLE	30000U		/* 30s */
 #define CLOSE_GRACE	2000U		/* 2s */
-#define SYN_IDLE	5000U		/* 5s */
+#define HANDSHAKE	3000U		/* 3s */
+#define UNCONFIRMED	10000U		/* 10s */
 
 static const struct sl_sweep_cfg cfg = {
 	.tcp_idle_ms = TCP_IDLE,
 	.udp_idle_ms = UDP_IDLE,
 	.close_grace_ms = CLOSE_GRACE,
-	.syn_idle_ms = SYN_IDLE,
+	.handshake_ms = HANDSHAKE,
+	.unconfirmed_ms = UNCONFIRMED,
 };
 
-struct expiry_case {
+struct judge_case {
 	const char *name;
 	__u8 proto;
 	__u8 state;		/* SLUICE_FLOW_* */
+	bool confirmed;
 	bool in_new;
+	__u32 created;
 	__u32 last_seen;
 	__u32 now;
-	bool expired;
+	enum sl_flow_verdict want;
 };
 
 #define T	IPPROTO_TCP
 #define U	IPPROTO_UDP
 #define OPEN	SLUICE_FLOW_OPEN
 #define CLOSING	SLUICE_FLOW_CLOSING
-#define BASE	100000U
+#define RESET	SLUICE_FLOW_RESET
+#define LIVE	SL_FLOW_LIVE
+#define HS	SL_FLOW_HANDSHAKE
+#define ENDED	SL_FLOW_ENDED
+#define B	100000U
 
-static void mk_flow(__u8 proto, __u8 state, __u32 last_seen,
-		    struct sluice_flow_key *k, struct sluice_flow *f)
+static void mk_flow(const struct judge_case *c, struct sluice_flow_key *k,
+		    struct sluice_flow *f)
 {
 	memset(k, 0, sizeof(*k));
 	memset(f, 0, sizeof(*f));
@@ -53,200 +62,160 @@ static void mk_flow(__u8 proto, __u8 state, __u32 last_seen,
 	k->dst.addr[0] = htonl(0xc6120064);	/* 198.18.0.100 */
 	k->sport = htons(40000);
 	k->dport = htons(80);
-	k->proto = proto;
+	k->proto = c->proto;
 	f->backend_id = 3;
-	f->last_seen = last_seen;
-	f->created = last_seen;
-	f->state = state;
+	f->created = c->created;
+	f->last_seen = c->last_seen;
+	f->state = c->state;
+	f->flags = c->confirmed ? SLUICE_FLOW_F_CONFIRMED : 0;
 }
 
-static void run_cases(const char *group, const struct expiry_case *c, size_t n,
-		      const struct sl_resume *rs)
+static const char *verdict(enum sl_flow_verdict v)
+{
+	return v == LIVE ? "live" : v == HS ? "handshake" : "ended";
+}
+
+static void run_cases(const struct judge_case *c, size_t n,
+		      const struct sl_sweep_cfg *conf)
 {
 	struct sluice_flow_key k;
 	struct sluice_flow f;
+	enum sl_flow_verdict got;
 	size_t i;
-	bool got;
 
 	for (i = 0; i < n; i++) {
-		mk_flow(c[i].proto, c[i].state, c[i].last_seen, &k, &f);
-		got = sl_flow_expired(&k, &f, c[i].in_new, c[i].now, &cfg, rs);
-		if (got != c[i].expired)
-			fail_msg("%s \"%s\": last_seen %u now %u (idle %d): expired = %d, expected %d",
-				 group, c[i].name, c[i].last_seen, c[i].now,
-				 (int)(c[i].now - c[i].last_seen), got,
-				 c[i].expired);
+		mk_flow(&c[i], &k, &f);
+		got = sl_flow_judge(&k, &f, c[i].in_new, c[i].now, conf);
+		if (got != c[i].want)
+			fail_msg("\"%s\": created %u last_seen %u now %u: %s, expected %s",
+				 c[i].name, c[i].created, c[i].last_seen, c[i].now,
+				 verdict(got), verdict(c[i].want));
 	}
 }
 
-static void test_timeouts(void **state)
+/* Confirmed flows: idle timeouts and close_grace after the last packet. */
+static void test_confirmed(void **state)
 {
-	static const struct expiry_case cases[] = {
-		{ "tcp open, just touched", T, OPEN, false, BASE, BASE, false },
-		{ "tcp open below idle", T, OPEN, false, BASE, BASE + TCP_IDLE - 1, false },
-		{ "tcp open at idle", T, OPEN, false, BASE, BASE + TCP_IDLE, false },
-		{ "tcp open above idle", T, OPEN, false, BASE, BASE + TCP_IDLE + 1, true },
-		{ "tcp open far above idle", T, OPEN, false, BASE, BASE + 10 * TCP_IDLE, true },
-		{ "tcp open past udp idle", T, OPEN, false, BASE, BASE + UDP_IDLE + 1, false },
-		{ "tcp closing below grace", T, CLOSING, false, BASE, BASE + CLOSE_GRACE - 1, false },
-		{ "tcp closing at grace", T, CLOSING, false, BASE, BASE + CLOSE_GRACE, false },
-		{ "tcp closing above grace", T, CLOSING, false, BASE, BASE + CLOSE_GRACE + 1, true },
-		{ "tcp closing in sl_new above grace", T, CLOSING, true, BASE, BASE + CLOSE_GRACE + 1, true },
-		{ "udp closing above grace", U, CLOSING, false, BASE, BASE + CLOSE_GRACE + 1, true },
-		{ "udp below idle", U, OPEN, false, BASE, BASE + UDP_IDLE - 1, false },
-		{ "udp at idle", U, OPEN, false, BASE, BASE + UDP_IDLE, false },
-		{ "udp above idle", U, OPEN, false, BASE, BASE + UDP_IDLE + 1, true },
-		{ "tcp sl_new below syn idle", T, OPEN, true, BASE, BASE + SYN_IDLE - 1, false },
-		{ "tcp sl_new above syn idle", T, OPEN, true, BASE, BASE + SYN_IDLE + 1, true },
-		{ "tcp sl_new above syn, below tcp idle", T, OPEN, true, BASE, BASE + TCP_IDLE - 1, true },
-		{ "udp sl_new below udp idle, above syn", U, OPEN, true, BASE, BASE + SYN_IDLE + 1, false },
-		{ "udp sl_new above udp idle", U, OPEN, true, BASE, BASE + UDP_IDLE + 1, true },
-		/* sl_clock wraps after 49 days. */
-		{ "wrap: tcp below idle", T, OPEN, false, 0xfffff000U, 0x100, false },
-		{ "wrap: tcp above idle", T, OPEN, false, 0xffffff00U, TCP_IDLE, true },
-		{ "wrap: udp at idle", U, OPEN, false, 0xffffffffU, UDP_IDLE - 1, false },
-		{ "wrap: udp above idle", U, OPEN, false, 0xffffffffU, UDP_IDLE, true },
-		{ "wrap: closing above grace", T, CLOSING, false, 0xfffffc18U, 0x3e9, true },
-		/* last_seen ahead of now: never expired. */
-		{ "future: tcp by 1ms", T, OPEN, false, BASE + 1, BASE, false },
-		{ "future: udp by a lot", U, OPEN, false, BASE + 0x70000000U, BASE, false },
-		{ "future: closing", T, CLOSING, false, BASE + 5, BASE, false },
-		{ "future across wrap", U, OPEN, false, 0x10, 0xfffffff0U, false },
-		{ "future: sl_new", T, OPEN, true, 0x80000000U, 0x7fffffffU, false },
+	static const struct judge_case cases[] = {
+		{ "tcp open, just touched", T, OPEN, true, false, B, B, B, LIVE },
+		{ "tcp open at idle", T, OPEN, true, false, B, B, B + TCP_IDLE, LIVE },
+		{ "tcp open above idle", T, OPEN, true, false, B, B, B + TCP_IDLE + 1, ENDED },
+		{ "tcp open past udp idle", T, OPEN, true, false, B, B, B + UDP_IDLE + 1, LIVE },
+		{ "udp at idle", U, OPEN, true, false, B, B, B + UDP_IDLE, LIVE },
+		{ "udp above idle", U, OPEN, true, false, B, B, B + UDP_IDLE + 1, ENDED },
+		{ "closing at grace", T, CLOSING, true, false, B, B, B + CLOSE_GRACE, LIVE },
+		{ "closing above grace", T, CLOSING, true, false, B, B, B + CLOSE_GRACE + 1, ENDED },
+		/* Half-closed: FIN long ago, but the client keeps ACKing. */
+		{ "half-closed, client still sending", T, CLOSING, true, false,
+		  B, B + 60000, B + 60000 + CLOSE_GRACE - 1, LIVE },
+		{ "reset, just now", T, RESET, true, false, B, B, B, ENDED },
+		{ "reset, future stamp", T, RESET, true, false, B, B + 5, B, ENDED },
+		/* The 32-bit ms clock wraps after 49 days. */
+		{ "wrap: tcp below idle", T, OPEN, true, false, 0xfffff000U, 0xfffff000U, 0x100, LIVE },
+		{ "wrap: tcp above idle", T, OPEN, true, false, 0xffffff00U, 0xffffff00U, TCP_IDLE, ENDED },
+		{ "wrap: closing above grace", T, CLOSING, true, false, 0xfffffc18U, 0xfffffc18U, 0x3e9, ENDED },
+		/* last_seen ahead of now (stamped after we read the clock). */
+		{ "future: tcp by 1ms", T, OPEN, true, false, B, B + 1, B, LIVE },
+		{ "future across wrap", U, OPEN, true, false, 0x10, 0x10, 0xfffffff0U, LIVE },
 	};
 
 	(void)state;
-	run_cases("no resume", cases, ARRAY_SIZE(cases), NULL);
+	run_cases(cases, ARRAY_SIZE(cases), &cfg);
 }
 
-/* A zero timeout expires anything a millisecond old, but not the future. */
+/* Unconfirmed flows: handshakes until unconfirmed_timeout after creation,
+ * however recently they were touched (a spoofed pair never confirms). */
+static void test_unconfirmed(void **state)
+{
+	static const struct judge_case cases[] = {
+		{ "fresh", T, OPEN, false, false, B, B, B, HS },
+		{ "at the timeout", T, OPEN, false, false, B, B, B + UNCONFIRMED, HS },
+		{ "above the timeout", T, OPEN, false, false, B, B, B + UNCONFIRMED + 1, ENDED },
+		{ "touched lately, created long ago", T, OPEN, false, false,
+		  B, B + UNCONFIRMED, B + UNCONFIRMED + 1, ENDED },
+		{ "udp above the timeout", U, OPEN, false, false, B, B, B + UNCONFIRMED + 1, ENDED },
+		{ "closing within grace", T, CLOSING, false, false, B, B, B + CLOSE_GRACE, HS },
+		{ "closing above grace", T, CLOSING, false, false, B, B, B + CLOSE_GRACE + 1, ENDED },
+		{ "reset", T, RESET, false, false, B, B, B, ENDED },
+		{ "future", T, OPEN, false, false, B + 9, B + 9, B, HS },
+	};
+
+	(void)state;
+	run_cases(cases, ARRAY_SIZE(cases), &cfg);
+}
+
+/* sl_new slots: a handshake for handshake_timeout after their packet. */
+static void test_new_slots(void **state)
+{
+	static const struct judge_case cases[] = {
+		{ "syn just now", T, OPEN, false, true, B, B, B, HS },
+		{ "syn at the window", T, OPEN, false, true, B, B, B + HANDSHAKE, HS },
+		{ "syn past the window", T, OPEN, false, true, B, B, B + HANDSHAKE + 1, ENDED },
+		{ "syn long past, below tcp idle", T, OPEN, false, true, B, B, B + TCP_IDLE - 1, ENDED },
+		{ "udp first datagram past the window", U, OPEN, false, true, B, B, B + HANDSHAKE + 1, ENDED },
+		{ "future slot", T, OPEN, false, true, 0x80000000U, 0x80000000U, 0x7fffffffU, HS },
+	};
+
+	(void)state;
+	run_cases(cases, ARRAY_SIZE(cases), &cfg);
+}
+
+/* A zero timeout ends anything a millisecond old, but not the future. */
 static void test_zero_timeouts(void **state)
 {
-	static const struct sl_sweep_cfg zero = { 0, 0, 0, 0 };
-	struct sluice_flow_key k;
-	struct sluice_flow f;
+	static const struct sl_sweep_cfg zero = { 0, 0, 0, 0, 0 };
+	static const struct judge_case cases[] = {
+		{ "idle 0", T, OPEN, true, false, B, B, B, LIVE },
+		{ "idle 1", T, OPEN, true, false, B, B, B + 1, ENDED },
+		{ "idle -1", T, OPEN, true, false, B, B, B - 1, LIVE },
+		{ "unconfirmed idle 1", T, OPEN, false, false, B, B, B + 1, ENDED },
+		{ "slot idle 1", T, OPEN, false, true, B, B, B + 1, ENDED },
+	};
 
 	(void)state;
-	mk_flow(T, OPEN, BASE, &k, &f);
-	if (sl_flow_expired(&k, &f, false, BASE, &zero, NULL))
-		fail_msg("idle 0 with timeout 0: expired = 1, expected 0");
-	if (!sl_flow_expired(&k, &f, false, BASE + 1, &zero, NULL))
-		fail_msg("idle 1 with timeout 0: expired = 0, expected 1");
-	if (sl_flow_expired(&k, &f, false, BASE - 1, &zero, NULL))
-		fail_msg("idle -1 with timeout 0: expired = 1, expected 0");
+	run_cases(cases, ARRAY_SIZE(cases), &zero);
 }
 
-/*
- * Restart: sl_clock stood still at FROZEN while sluiced was down, then
- * sluiced set it to RESUMED. Flows touched near FROZEN were alive during
- * the outage and are aged from RESUMED.
- */
-#define FROZEN		5000000U
-#define RESUMED		(FROZEN + 3600000U)	/* an hour later */
-
-static void test_resume(void **state)
+/* Only a confirmed TCP flow ended while open is a loss. */
+static void test_loss(void **state)
 {
-	static const struct expiry_case cases[] = {
-		{ "touched at freeze, right after restart", T, OPEN, false,
-		  FROZEN, RESUMED + 1, false },
-		{ "touched at freeze, udp, right after restart", U, OPEN, false,
-		  FROZEN, RESUMED + 100, false },
-		{ "TOUCH_MS before freeze (still refreshed)", U, OPEN, false,
-		  FROZEN - SLUICE_TOUCH_MS, RESUMED + UDP_IDLE, false },
-		{ "TOUCH_MS before freeze, udp idle after restart", U, OPEN, false,
-		  FROZEN - SLUICE_TOUCH_MS, RESUMED + UDP_IDLE + 1, true },
-		{ "at freeze, tcp below idle since restart", T, OPEN, false,
-		  FROZEN - 10, RESUMED + TCP_IDLE, false },
-		{ "at freeze, tcp above idle since restart", T, OPEN, false,
-		  FROZEN - 10, RESUMED + TCP_IDLE + 1, true },
-		{ "at freeze, closing within grace of restart", T, CLOSING, false,
-		  FROZEN, RESUMED + CLOSE_GRACE, false },
-		{ "at freeze, closing past grace of restart", T, CLOSING, false,
-		  FROZEN, RESUMED + CLOSE_GRACE + 1, true },
-		{ "at freeze, sl_new within syn idle of restart", T, OPEN, true,
-		  FROZEN, RESUMED + SYN_IDLE, false },
-		{ "between freeze and restart", U, OPEN, false,
-		  FROZEN + 1000, RESUMED + 10, false },
-		/* Not refreshed in the last TOUCH_MS before the freeze. */
-		{ "TOUCH_MS + 1 before freeze", U, OPEN, false,
-		  FROZEN - SLUICE_TOUCH_MS - 1, RESUMED + 1, true },
-		{ "idle long before freeze", T, OPEN, false,
-		  FROZEN - 600000, RESUMED + 1, true },
-		{ "closing long before freeze", T, CLOSING, false,
-		  FROZEN - 60000, RESUMED + 1, true },
-		/* Touched after the restart: its own last_seen counts. */
-		{ "touched after restart, below idle", U, OPEN, false,
-		  RESUMED + 500, RESUMED + 500 + UDP_IDLE, false },
-		{ "touched after restart, above idle", U, OPEN, false,
-		  RESUMED + 500, RESUMED + 501 + UDP_IDLE, true },
-		{ "touched at restart, above idle", U, OPEN, false,
-		  RESUMED, RESUMED + UDP_IDLE + 1, true },
+	static const struct {
+		const char *name;
+		__u8 proto, state;
+		bool confirmed, loss;
+	} cases[] = {
+		{ "confirmed open tcp", T, OPEN, true, true },
+		{ "confirmed closing tcp (tuple reuse, grace)", T, CLOSING, true, false },
+		{ "confirmed reset tcp", T, RESET, true, false },
+		{ "unconfirmed open tcp (phantom)", T, OPEN, false, false },
+		{ "confirmed udp", U, OPEN, true, false },
 	};
-	struct sl_resume rs = { .active = true, .frozen = FROZEN, .resumed_at = RESUMED };
-	struct sl_resume off = rs;
+	struct judge_case c;
 	struct sluice_flow_key k;
 	struct sluice_flow f;
+	size_t i;
 
 	(void)state;
-	run_cases("resume", cases, ARRAY_SIZE(cases), &rs);
-
-	/* Without the resume rule, the restart would have killed it. */
-	off.active = false;
-	mk_flow(T, OPEN, FROZEN, &k, &f);
-	if (!sl_flow_expired(&k, &f, false, RESUMED + 1, &cfg, &off))
-		fail_msg("resume inactive: flow idle since the freeze: expired = 0, expected 1");
-	if (!sl_flow_expired(&k, &f, false, RESUMED + 1, &cfg, NULL))
-		fail_msg("no resume: flow idle since the freeze: expired = 0, expected 1");
-	/* The flow value is not rewritten by the decision. */
-	if (f.last_seen != FROZEN)
-		fail_msg("last_seen = %u after the call, expected %u", f.last_seen, FROZEN);
-}
-
-/* The same rule across the 32-bit wrap of sl_clock. */
-static void test_resume_wrap(void **state)
-{
-	static const struct expiry_case frozen_low[] = {
-		/*
-		 * FROZEN = 200 (FROZEN - TOUCH_MS wraps to 0xfffffcb0),
-		 * RESUMED = 5000; now = RESUMED + UDP_IDLE is over the
-		 * timeout counted from last_seen, not from RESUMED.
-		 */
-		{ "last_seen before wrap, within TOUCH_MS", U, OPEN, false,
-		  0xffffff00U, 5000 + UDP_IDLE, false },
-		{ "last_seen before wrap, udp idle since restart", U, OPEN, false,
-		  0xffffff00U, 5000 + UDP_IDLE + 1, true },
-		{ "last_seen before wrap, outside TOUCH_MS", U, OPEN, false,
-		  0xfffffc00U, 5000 + UDP_IDLE, true },
-		{ "last_seen at freeze", U, OPEN, false, 200, 5000 + UDP_IDLE, false },
-	};
-	static const struct expiry_case resumed_wrapped[] = {
-		/* FROZEN near the top, RESUMED = 0x10000 past the wrap. */
-		{ "at freeze, restart after wrap", U, OPEN, false,
-		  0xfffff000U, 0x10000 + 10, false },
-		{ "within TOUCH_MS of freeze, restart after wrap", U, OPEN, false,
-		  0xfffff000U - SLUICE_TOUCH_MS, 0x10000 + UDP_IDLE, false },
-		{ "at freeze, udp idle after wrapped restart", U, OPEN, false,
-		  0xfffff000U, 0x10000 + UDP_IDLE + 1, true },
-		{ "idle before freeze, restart after wrap", U, OPEN, false,
-		  0xfffff000U - 100000, 0x10000 + 10, true },
-	};
-	struct sl_resume rs = { .active = true, .frozen = 200, .resumed_at = 5000 };
-
-	(void)state;
-	run_cases("resume, frozen near 0", frozen_low, ARRAY_SIZE(frozen_low), &rs);
-	rs.frozen = 0xfffff000U;
-	rs.resumed_at = 0x10000;
-	run_cases("resume, restart after wrap", resumed_wrapped,
-		  ARRAY_SIZE(resumed_wrapped), &rs);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		memset(&c, 0, sizeof(c));
+		c.proto = cases[i].proto;
+		c.state = cases[i].state;
+		c.confirmed = cases[i].confirmed;
+		mk_flow(&c, &k, &f);
+		if (sl_flow_is_loss(&k, &f) != cases[i].loss)
+			fail_msg("\"%s\": loss = %d, expected %d", cases[i].name,
+				 !cases[i].loss, cases[i].loss);
+	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_timeouts),
+		cmocka_unit_test(test_confirmed),
+		cmocka_unit_test(test_unconfirmed),
+		cmocka_unit_test(test_new_slots),
 		cmocka_unit_test(test_zero_timeouts),
-		cmocka_unit_test(test_resume),
-		cmocka_unit_test(test_resume_wrap),
+		cmocka_unit_test(test_loss),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -231,6 +231,7 @@ struct sl_drain_tally {
 	size_t draining;
 	size_t timed_out;
 	long long flows;	/* live flows on entries still draining */
+	long long handshakes;	/* handshakes in flight on those entries */
 	__u64 deadline_ms;	/* latest deadline_unix_ms; 0 = none given */
 	const char *vip;	/* first entry's VIP (borrowed from the result) */
 };
@@ -239,7 +240,8 @@ enum sl_drain_phase sl_cli_drain_tally(struct json_object *result,
 				       struct sl_drain_tally *t);
 /* Exit code of a finished phase; -1 for SL_DRAIN_PENDING. */
 int sl_cli_drain_exit(enum sl_drain_phase phase);
-/* "draining B on V: 37 flows left, 41s to deadline" (no newline). */
+/* "draining B on V: 37 flows left, 41s to deadline" (no newline);
+ * "37 flows and 2 handshakes left" while handshakes are in flight. */
 void sl_cli_format_progress(char *buf, size_t len, const char *backend,
 			    const struct sl_drain_tally *t, __u64 now_ms);
 /*

@@ -54,6 +54,7 @@ static bool tally_entry(struct json_object *e, struct sl_drain_tally *t,
 	if (!strcmp(state, "draining")) {
 		t->draining++;
 		t->flows += get_int(e, "flows", 0);
+		t->handshakes += get_int(e, "handshakes", 0);
 	} else if (!strcmp(state, "drained")) {
 		if (get_bool(e, "timed_out"))
 			t->timed_out++;
@@ -119,8 +120,13 @@ void sl_cli_format_progress(char *buf, size_t len, const char *backend,
 		snprintf(where, sizeof(where), "%s", t->vip);
 	else
 		snprintf(where, sizeof(where), "%zu VIPs", t->entries);
-	off = snprintf(buf, len, "draining %s on %s: %lld flow%s left", backend,
-		       where, t->flows, t->flows == 1 ? "" : "s");
+	if (t->handshakes > 0)
+		off = snprintf(buf, len, "draining %s on %s: %lld flow%s and %lld handshake%s left",
+			       backend, where, t->flows, t->flows == 1 ? "" : "s",
+			       t->handshakes, t->handshakes == 1 ? "" : "s");
+	else
+		off = snprintf(buf, len, "draining %s on %s: %lld flow%s left", backend,
+			       where, t->flows, t->flows == 1 ? "" : "s");
 	if (off < 0 || (size_t)off >= len || !t->deadline_ms)
 		goto out;
 	if (t->deadline_ms <= now_ms) {
@@ -172,9 +178,9 @@ static void progress(struct drain_wait *w, const struct sl_drain_tally *t)
 	if (w->io->err_tty) {
 		fprintf(w->io->err, "\r%s\033[K", line);
 		w->line_open = true;
-	} else if (t->flows != w->last_flows) {
+	} else if (t->flows + t->handshakes != w->last_flows) {
 		fprintf(w->io->err, "%s\n", line);
-		w->last_flows = t->flows;
+		w->last_flows = t->flows + t->handshakes;
 	}
 	fflush(w->io->err);
 }

@@ -385,6 +385,7 @@ void sl_cli_print_backend_list(const struct sl_cli_io *io,
 		{ "HEALTH", "health", SL_COL_TEXT },
 		{ "WEIGHT", "weight", SL_COL_NUM },
 		{ "FLOWS", "flows", SL_COL_NUM },
+		{ "HANDSHAKES", "handshakes", SL_COL_NUM },
 		{ "NEW_FLOWS", "new_flows", SL_COL_NUM },
 		{ "PACKETS", "packets", SL_COL_NUM },
 		{ "BYTES", "bytes", SL_COL_NUM },
@@ -403,6 +404,7 @@ void sl_cli_print_drain(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd
 		{ "BACKEND", "backend", SL_COL_TEXT },
 		{ "STATE", "state", SL_COL_TEXT },
 		{ "FLOWS", "flows", SL_COL_NUM },
+		{ "HANDSHAKES", "handshakes", SL_COL_NUM },
 		{ "DEADLINE", "deadline_unix_ms", SL_COL_DEADLINE },
 	};
 

@@ -541,13 +541,40 @@ static int parse_encap(struct ctx *c, const struct yval *v)
 	return ret;
 }
 
+/*
+ * How long a flow without signs of a real connection counts: an sl_new
+ * slot (handshake_timeout), an unconfirmed sl_flows entry
+ * (unconfirmed_timeout). The latter must outlast SLUICE_CONFIRM_MS, or a
+ * quiet real connection would expire before time could confirm it.
+ */
+static int parse_handshakes(struct ctx *c, const struct yval *hs,
+			    const struct yval *unc)
+{
+	struct sl_config *cfg = c->cfg;
+	int ret = 0;
+
+	if (present(hs))
+		ret = get_duration(c, hs, SL_CFG_HANDSHAKE_MIN_MS, SL_CFG_HANDSHAKE_MAX_MS,
+				   &cfg->handshake_timeout_ms);
+	if (!ret && present(unc))
+		ret = get_duration(c, unc, SL_CFG_HANDSHAKE_MIN_MS, SL_CFG_HANDSHAKE_MAX_MS,
+				   &cfg->unconfirmed_timeout_ms);
+	if (ret || cfg->unconfirmed_timeout_ms > SLUICE_CONFIRM_MS)
+		return ret;
+	return cfg_err(c, present(unc) ? unc : hs,
+		       "unconfirmed_timeout (%llu ms) must be longer than %u ms, the time "
+		       "after which any packet confirms a TCP flow",
+		       (unsigned long long)cfg->unconfirmed_timeout_ms, SLUICE_CONFIRM_MS);
+}
+
 static int parse_flows(struct ctx *c, const struct yval *v)
 {
 	static const char *const keys[] = {
 		"table_size", "tcp_idle_timeout", "udp_idle_timeout", "close_grace",
 		"sweep_interval", "new_table_size", "pinned_table_size",
+		"handshake_timeout", "unconfirmed_timeout",
 	};
-	enum { F_SIZE, F_TCP, F_UDP, F_GRACE, F_SWEEP, F_NEW, F_PINNED };
+	enum { F_SIZE, F_TCP, F_UDP, F_GRACE, F_SWEEP, F_NEW, F_PINNED, F_HS, F_UNC };
 	struct sl_config *cfg = c->cfg;
 	struct yval f[ARRAY_SIZE(keys)];
 	char g[SL_DURATION_STR_MAX], u[SL_DURATION_STR_MAX];
@@ -574,6 +601,8 @@ static int parse_flows(struct ctx *c, const struct yval *v)
 	if (!ret && present(&f[F_SWEEP]))
 		ret = get_duration(c, &f[F_SWEEP], SL_CFG_SWEEP_MIN_MS, SL_CFG_SWEEP_MAX_MS,
 				   &cfg->sweep_interval_ms);
+	if (!ret)
+		ret = parse_handshakes(c, &f[F_HS], &f[F_UNC]);
 	if (ret || cfg->close_grace_ms < cfg->udp_idle_timeout_ms)
 		return ret;
 	sl_format_duration(cfg->close_grace_ms, g, sizeof(g));
@@ -621,13 +650,16 @@ static int parse_maglev(struct ctx *c, const struct yval *v)
 
 static int parse_drain(struct ctx *c, const struct yval *v)
 {
-	static const char *const keys[] = { "default_timeout" };
+	static const char *const keys[] = { "default_timeout", "check_interval" };
 	struct yval f[ARRAY_SIZE(keys)];
 	int ret;
 
 	ret = collect(c, v, keys, ARRAY_SIZE(keys), f);
 	if (!ret && present(&f[0]))
 		ret = get_duration(c, &f[0], 1, UINT64_MAX, &c->cfg->drain_timeout_ms);
+	if (!ret && present(&f[1]))
+		ret = get_duration(c, &f[1], SL_CFG_CHECK_MIN_MS, SL_CFG_CHECK_MAX_MS,
+				   &c->cfg->drain_check_interval_ms);
 	return ret;
 }
 
@@ -1052,6 +1084,9 @@ void sl_config_defaults(struct sl_config *cfg)
 	cfg->udp_idle_timeout_ms = SL_CFG_DEF_UDP_IDLE_MS;
 	cfg->close_grace_ms = SL_CFG_DEF_CLOSE_GRACE_MS;
 	cfg->sweep_interval_ms = SL_CFG_DEF_SWEEP_MS;
+	cfg->handshake_timeout_ms = SL_CFG_DEF_HANDSHAKE_MS;
+	cfg->unconfirmed_timeout_ms = SL_CFG_DEF_UNCONFIRMED_MS;
+	cfg->drain_check_interval_ms = SL_CFG_DEF_CHECK_MS;
 	cfg->maglev_table_size = SLUICE_RING_SIZE_DEFAULT;
 	cfg->maglev_seed = 0;
 	cfg->drain_timeout_ms = SL_CFG_DEF_DRAIN_MS;

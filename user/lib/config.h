@@ -22,6 +22,9 @@
 #define SL_CFG_DEF_UDP_IDLE_MS		(30ULL * 1000)
 #define SL_CFG_DEF_CLOSE_GRACE_MS	(2ULL * 1000)
 #define SL_CFG_DEF_SWEEP_MS		1000ULL
+#define SL_CFG_DEF_HANDSHAKE_MS		(3ULL * 1000)
+#define SL_CFG_DEF_UNCONFIRMED_MS	(10ULL * 1000)
+#define SL_CFG_DEF_CHECK_MS		100ULL
 #define SL_CFG_DEF_DRAIN_MS		(5ULL * 60 * 1000)
 #define SL_CFG_DEF_METRICS_PORT		9469
 #define SL_CFG_DEF_WEIGHT		100
@@ -31,6 +34,12 @@
 #define SL_CFG_RING_MIN			1021U
 #define SL_CFG_SWEEP_MIN_MS		100ULL
 #define SL_CFG_SWEEP_MAX_MS		(60ULL * 1000)
+/* drain.check_interval: the drain checker walks only sl_pinned. */
+#define SL_CFG_CHECK_MIN_MS		10ULL
+#define SL_CFG_CHECK_MAX_MS		(10ULL * 1000)
+/* flows.handshake_timeout and flows.unconfirmed_timeout. */
+#define SL_CFG_HANDSHAKE_MIN_MS		100ULL
+#define SL_CFG_HANDSHAKE_MAX_MS		(10ULL * 60 * 1000)
 #define SL_CFG_WEIGHT_MAX		10000U
 /* Flow times are 32-bit ms compared as (__s32)(a - b): stay below 2^31. */
 #define SL_CFG_TIMEOUT_MAX_MS		(596ULL * 3600 * 1000)
@@ -82,6 +91,8 @@ struct sl_config {
 	__u64 udp_idle_timeout_ms;
 	__u64 close_grace_ms;
 	__u64 sweep_interval_ms;
+	__u64 handshake_timeout_ms;	/* an sl_new slot counts as a handshake */
+	__u64 unconfirmed_timeout_ms;	/* unconfirmed sl_flows entries expire */
 
 	/* maglev */
 	__u32 maglev_table_size;
@@ -89,6 +100,7 @@ struct sl_config {
 
 	/* drain */
 	__u64 drain_timeout_ms;
+	__u64 drain_check_interval_ms;	/* drain checker period */
 
 	/* control */
 	char control_socket[PATH_MAX];

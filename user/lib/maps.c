@@ -5,7 +5,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -73,14 +72,12 @@ int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
 		{ &m->flows, SLUICE_MAP_FLOWS },
 		{ &m->new_flows, SLUICE_MAP_NEW },
 		{ &m->pinned, SLUICE_MAP_PINNED },
-		{ &m->clock, SLUICE_MAP_CLOCK },
 		{ &m->config, SLUICE_MAP_CONFIG },
 		{ &m->vip_stats, SLUICE_MAP_VIP_STATS },
 		{ &m->be_stats, SLUICE_MAP_BE_STATS },
 		{ &m->reasons, SLUICE_MAP_REASONS },
 		{ &m->tx_ports, SLUICE_MAP_TX_PORTS },
 	};
-	void *mem;
 	size_t i;
 
 	memset(m, 0, sizeof(*m));
@@ -92,19 +89,7 @@ int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
 	m->ring_size = ring_size;
 	m->new_slots = bpf_map__max_entries(
 		bpf_object__find_map_by_name(obj, SLUICE_MAP_NEW));
-	mem = mmap(NULL, sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
-		   MAP_SHARED, m->clock, 0);
-	if (mem == MAP_FAILED)
-		return -errno;
-	m->clock_mem = mem;
 	return 0;
-}
-
-void sl_maps_close(struct sl_maps *m)
-{
-	if (m->clock_mem)
-		munmap(m->clock_mem, sysconf(_SC_PAGESIZE));
-	m->clock_mem = NULL;
 }
 
 static int ret_errno(int rc)
@@ -246,21 +231,11 @@ int sl_config_set(const struct sl_maps *m, const struct sluice_config *cfg)
 	return ret_errno(bpf_map_update_elem(m->config, &zero, cfg, BPF_ANY));
 }
 
-void sl_clock_set(const struct sl_maps *m, __u32 now_ms)
-{
-	__atomic_store_n(&m->clock_mem->now_ms, now_ms, __ATOMIC_RELAXED);
-}
-
-__u32 sl_clock_get(const struct sl_maps *m)
-{
-	return __atomic_load_n(&m->clock_mem->now_ms, __ATOMIC_RELAXED);
-}
-
 __u32 sl_clock_now(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (__u32)(ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000);
 }
 

@@ -18,7 +18,6 @@ struct sl_maps {
 	int flows;
 	int new_flows;
 	int pinned;
-	int clock;
 	int config;
 	int vip_stats;
 	int be_stats;
@@ -27,15 +26,13 @@ struct sl_maps {
 	__u32 ring_size;		/* slots per Maglev table */
 	__u32 new_slots;		/* sl_new slots (a power of two) */
 	__u32 hash_seed;		/* flow hash seed, as the program's */
-	struct sluice_clock *clock_mem;	/* mmap of sl_clock, or NULL */
 };
 
 /*
- * Find every balancer map in a loaded object; mmap the clock. The caller
- * sets m->hash_seed to the seed the program was loaded with.
+ * Find every balancer map in a loaded object. The caller sets
+ * m->hash_seed to the seed the program was loaded with.
  */
 int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m);
-void sl_maps_close(struct sl_maps *m);
 
 /* Size the ring template and flow tables before load. */
 int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size,
@@ -74,9 +71,10 @@ int sl_backend_get(const struct sl_maps *m, __u32 id,
 		   struct sluice_backend *be);
 
 int sl_config_set(const struct sl_maps *m, const struct sluice_config *cfg);
-void sl_clock_set(const struct sl_maps *m, __u32 now_ms);
-__u32 sl_clock_get(const struct sl_maps *m);
-/* CLOCK_MONOTONIC in ms, truncated to 32 bits: the sl_clock timebase. */
+/*
+ * CLOCK_MONOTONIC_COARSE in ms, truncated to 32 bits: the datapath's
+ * timebase (bpf_ktime_get_coarse_ns), for comparing with flow times.
+ */
 __u32 sl_clock_now(void);
 
 int sl_tx_port_add(const struct sl_maps *m, __u32 ifindex);

@@ -196,10 +196,18 @@ static bool in_drain(const struct sl_be *b)
 	return b->state == SL_BE_DRAINING || b->state == SL_BE_DRAINED;
 }
 
+/* Never under the truth: the last pass's count plus flows confirmed since. */
 static bool be_flows(const struct be_ref *r, int k, struct mval *v)
 {
 	(void)k;
-	*v = num(r->be->flows);
+	*v = num(sl_be_flows_shown(r->be, r->s->confirmed));
+	return true;
+}
+
+static bool be_handshakes(const struct be_ref *r, int k, struct mval *v)
+{
+	(void)k;
+	*v = num(r->be->handshakes);
 	return true;
 }
 
@@ -289,7 +297,7 @@ static bool be_drain_deadline(const struct be_ref *r, int k, struct mval *v)
 static bool be_drain_left(const struct be_ref *r, int k, struct mval *v)
 {
 	(void)k;
-	*v = num(r->be->flows);
+	*v = num(sl_be_flows_shown(r->be, r->s->confirmed));
 	return in_drain(r->be);
 }
 
@@ -329,8 +337,11 @@ struct be_family {
 
 static const struct be_family be_families[] = {
 	{ "sluice_backend_flows", "gauge",
-	  "Live flows pinned to the backend at the last sweep.",
+	  "Live confirmed flows of the backend: the last count plus flows confirmed since (never below the truth).",
 	  NO_EXTRA, be_flows },
+	{ "sluice_backend_handshakes", "gauge",
+	  "Flows of the backend without signs of a real connection yet (handshakes in flight), at the last sweep.",
+	  NO_EXTRA, be_handshakes },
 	{ "sluice_backend_state", "gauge",
 	  "Lifecycle state of the backend: 1 for the current state, 0 for the others.",
 	  EXTRA("state", state_vals), be_state },

@@ -341,6 +341,8 @@ int sl_state_be_drain(struct sl_state *st, const struct sl_vip_spec *spec,
 		be->drain_started = now_ms;
 		be->timed_out = false;
 		be->flows_left = 0;
+		/* sluiced numbers the commit that puts it in force. */
+		memset(&be->drain, 0, sizeof(be->drain));
 		/* fall through */
 	case SL_BE_DRAINING:
 		/* Draining again re-times the drain from now. */
@@ -364,42 +366,34 @@ int sl_state_be_undrain(struct sl_state *st, const struct sl_vip_spec *spec,
 	be->drain_deadline = 0;
 	be->timed_out = false;
 	be->flows_left = 0;
+	memset(&be->drain, 0, sizeof(be->drain));
 	return 0;
 }
 
-static int update_be(struct sl_be *be, __u64 flows, __u64 now_ms)
+__u64 sl_be_flows_shown(const struct sl_be *be, __u64 confirmed_now)
 {
-	be->flows = flows;
+	return sl_flows_upper_bound(be->flows_base, be->confirmed_base,
+				    confirmed_now);
+}
+
+int sl_be_drain_deadline(struct sl_be *be, __u64 flows_now, __u64 now_ms)
+{
+	if (be->state != SL_BE_DRAINING || now_ms < be->drain_deadline)
+		return 0;
+	be->state = SL_BE_DRAINED;
+	be->timed_out = true;
+	be->flows_left = flows_now;
+	return 1;
+}
+
+int sl_be_drain_complete(struct sl_be *be)
+{
 	if (be->state != SL_BE_DRAINING)
 		return 0;
-	if (flows == 0) {
-		be->state = SL_BE_DRAINED;
-		return 1;
-	}
-	if (now_ms >= be->drain_deadline) {
-		be->state = SL_BE_DRAINED;
-		be->timed_out = true;
-		be->flows_left = flows;
-		return 1;
-	}
-	return 0;
-}
-
-int sl_state_update_flows(struct sl_state *st, const __u64 *flows,
-			  size_t n_ids, __u64 now_ms)
-{
-	size_t i, j;
-	int changed = 0;
-
-	for (i = 0; i < st->n_vips; i++) {
-		for (j = 0; j < st->vips[i].n_bes; j++) {
-			struct sl_be *be = &st->vips[i].bes[j];
-
-			changed += update_be(be, be->id < n_ids ? flows[be->id] : 0,
-					     now_ms);
-		}
-	}
-	return changed;
+	be->state = SL_BE_DRAINED;
+	be->timed_out = false;
+	be->flows_left = 0;
+	return 1;
 }
 
 static int add_missing(struct sl_state *st, const struct sl_state *old_cfg,

@@ -19,6 +19,7 @@
 #include <linux/types.h>
 
 #include "sluice/abi.h"
+#include "drain.h"
 #include "health.h"
 #include "parse.h"
 
@@ -47,7 +48,17 @@ struct sl_be {
 	__u64 lost;			/* flows lost while draining (sweep.h) */
 	/* Runtime only (not persisted). */
 	int health;			/* enum sl_health */
-	__u64 flows;			/* live flows at the last sweep */
+	/*
+	 * Live confirmed flows: @flows_base counted by the latest pass that
+	 * saw them all, which began when sl_be_stats.confirmed read
+	 * @confirmed_base; shown as sl_be_flows_shown(). @flows: that bound
+	 * when the main thread last looked (for logs and tests).
+	 */
+	__u64 flows;
+	__u64 flows_base, confirmed_base;
+	__u64 base_tick;		/* start tick of the pass behind flows_base */
+	__u64 handshakes;		/* unconfirmed flows at the last sweep */
+	struct sl_drain_track drain;	/* the completion rule (drain.h) */
 	char health_reason[48];		/* last failed check: "refused", "HTTP 503" */
 	__u64 health_latency_us;	/* duration of the last check */
 	__u64 checks_ok, checks_failed;	/* since the daemon started */
@@ -118,12 +129,20 @@ int sl_state_be_undrain(struct sl_state *st, const struct sl_vip_spec *spec,
 			char *err, size_t errlen);
 
 /*
- * The drain decision after a sweep: @flows[id] live flows per backend id.
- * A draining backend with no flows, or past its deadline, becomes drained.
- * Returns how many backends changed state.
+ * The live flows to show for @be, given its sl_be_stats.confirmed now:
+ * never fewer than it has (drain.h, sl_flows_upper_bound()).
  */
-int sl_state_update_flows(struct sl_state *st, const __u64 *flows,
-			  size_t n_ids, __u64 now_ms);
+__u64 sl_be_flows_shown(const struct sl_be *be, __u64 confirmed_now);
+
+/*
+ * A draining backend past its deadline at @now_ms becomes drained, timed
+ * out, with @flows_now left. Returns 1 if it changed. A drain completes
+ * by count only through sl_be_drain_complete(), which the completion rule
+ * (drain.h) decides: a count of zero alone proves nothing.
+ */
+int sl_be_drain_deadline(struct sl_be *be, __u64 flows_now, __u64 now_ms);
+/* The completion rule held: drained, nothing left. 1 if it changed. */
+int sl_be_drain_complete(struct sl_be *be);
 
 /*
  * Apply what changed between two versions of the config file's VIP section

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* The flow sweeper: expiry and exact live-flow counts (see sweep.h). */
+/* The flow sweeper: expiry and live-flow counts (see sweep.h). */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -12,34 +12,67 @@
 
 #define SWEEP_BATCH 4096
 
-static __u32 effective_last_seen(const struct sluice_flow *f,
-				 const struct sl_resume *rs)
+/* Milliseconds from @then to @now; negative: @then is ahead (a packet
+ * stamped it after we read the clock): never past any limit. */
+static bool older_than(__u32 now, __u32 then, __u32 limit)
 {
-	if (rs && rs->active &&
-	    (__s32)(f->last_seen - (rs->frozen - SLUICE_TOUCH_MS)) >= 0 &&
-	    (__s32)(rs->resumed_at - f->last_seen) > 0)
-		return rs->resumed_at;
-	return f->last_seen;
+	__s32 age = (__s32)(now - then);
+
+	return age > 0 && (__u32)age > limit;
 }
 
-bool sl_flow_expired(const struct sluice_flow_key *key,
-		     const struct sluice_flow *f, bool in_new, __u32 now,
-		     const struct sl_sweep_cfg *cfg, const struct sl_resume *rs)
+static enum sl_flow_verdict judge_unconfirmed(const struct sluice_flow *f,
+					      __u32 now,
+					      const struct sl_sweep_cfg *cfg)
 {
-	__s32 idle = (__s32)(now - effective_last_seen(f, rs));
-	__u32 limit;
+	if (older_than(now, f->created, cfg->unconfirmed_ms))
+		return SL_FLOW_ENDED;
+	if (f->state == SLUICE_FLOW_CLOSING &&
+	    older_than(now, f->last_seen, cfg->close_grace_ms))
+		return SL_FLOW_ENDED;
+	return SL_FLOW_HANDSHAKE;
+}
 
-	if (idle < 0)
-		return false;
+enum sl_flow_verdict sl_flow_judge(const struct sluice_flow_key *key,
+				   const struct sluice_flow *f, bool in_new,
+				   __u32 now, const struct sl_sweep_cfg *cfg)
+{
+	__u32 idle;
+
+	if (in_new)
+		return older_than(now, f->last_seen, cfg->handshake_ms) ?
+		       SL_FLOW_ENDED : SL_FLOW_HANDSHAKE;
+	if (f->state == SLUICE_FLOW_RESET)
+		return SL_FLOW_ENDED;
+	if (!(f->flags & SLUICE_FLOW_F_CONFIRMED))
+		return judge_unconfirmed(f, now, cfg);
 	if (f->state == SLUICE_FLOW_CLOSING)
-		limit = cfg->close_grace_ms;
+		idle = cfg->close_grace_ms;
 	else if (key->proto == IPPROTO_UDP)
-		limit = cfg->udp_idle_ms;
-	else if (in_new)
-		limit = cfg->syn_idle_ms;
+		idle = cfg->udp_idle_ms;
 	else
-		limit = cfg->tcp_idle_ms;
-	return (__u32)idle > limit;
+		idle = cfg->tcp_idle_ms;
+	return older_than(now, f->last_seen, idle) ? SL_FLOW_ENDED : SL_FLOW_LIVE;
+}
+
+bool sl_flow_is_loss(const struct sluice_flow_key *key,
+		     const struct sluice_flow *f)
+{
+	return key->proto == IPPROTO_TCP && f->state == SLUICE_FLOW_OPEN &&
+	       (f->flags & SLUICE_FLOW_F_CONFIRMED);
+}
+
+int sl_flow_expire(int fd, const struct sluice_flow_key *key,
+		   const struct sluice_flow *seen)
+{
+	struct sluice_flow cur;
+
+	if (bpf_map_lookup_elem(fd, key, &cur))
+		return 0;
+	if (cur.last_seen != seen->last_seen || cur.state != seen->state ||
+	    cur.flags != seen->flags || cur.backend_id != seen->backend_id)
+		return -EAGAIN;
+	return bpf_map_delete_elem(fd, key) ? 0 : 1;
 }
 
 static __u64 now_us(void)
@@ -48,20 +81,6 @@ static __u64 now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
-}
-
-/* Delete unless the datapath refreshed the flow since we read it. */
-static int expire_one(int fd, const struct sluice_flow_key *key,
-		      const struct sluice_flow *seen)
-{
-	struct sluice_flow cur;
-
-	if (bpf_map_lookup_elem(fd, key, &cur))
-		return 0;
-	if (cur.last_seen != seen->last_seen || cur.state != seen->state ||
-	    cur.backend_id != seen->backend_id)
-		return -EAGAIN;
-	return bpf_map_delete_elem(fd, key) ? 0 : 1;
 }
 
 struct sweep_buf {
@@ -73,7 +92,6 @@ struct sweep_buf {
 struct walk {
 	const struct sl_maps *m;
 	const struct sl_sweep_cfg *cfg;
-	const struct sl_resume *rs;
 	const bool *draining;
 	struct sl_sweep_result *res;
 	__u32 now;
@@ -84,35 +102,55 @@ static bool is_draining(const struct walk *w, __u32 id)
 	return w->draining && id < SLUICE_MAX_BACKENDS && w->draining[id];
 }
 
-/* An open TCP flow whose state goes away was not finished: a loss. */
-static bool open_tcp(const struct sluice_flow_key *k, const struct sluice_flow *f)
+static void count(struct walk *w, __u32 be, enum sl_flow_verdict v)
 {
-	return k->proto == IPPROTO_TCP && f->state == SLUICE_FLOW_OPEN;
+	if (be >= SLUICE_MAX_BACKENDS)
+		return;
+	if (v == SL_FLOW_LIVE)
+		w->res->flows[be]++;
+	else if (v == SL_FLOW_HANDSHAKE)
+		w->res->handshakes[be]++;
 }
 
-/* One live entry of sl_flows: expire it, or count and pin it. */
+/*
+ * A confirmed flow of a draining backend belongs to the drain checker:
+ * keep a current copy in sl_pinned (out of LRU's reach, and where the
+ * checker looks), ended or not, so the checker ends it and counts a loss
+ * once. Unconfirmed flows never get in: phantoms cannot crowd it.
+ */
+static void pin(struct walk *w, const struct sluice_flow_key *k,
+		const struct sluice_flow *f, enum sl_flow_verdict v)
+{
+	w->res->entries++;
+	count(w, f->backend_id, v);
+	if (!bpf_map_update_elem(w->m->pinned, k, f, BPF_ANY))
+		return;
+	w->res->unprotected++;
+	if (v == SL_FLOW_LIVE)
+		w->res->unprotected_be[f->backend_id]++;
+}
+
+/* One entry of sl_flows: pin it, expire it, or count it. */
 static void visit(struct walk *w, const struct sluice_flow_key *k,
 		  const struct sluice_flow *f)
 {
-	__u32 be = f->backend_id;
+	enum sl_flow_verdict v = sl_flow_judge(k, f, false, w->now, w->cfg);
 
-	if (sl_flow_expired(k, f, false, w->now, w->cfg, w->rs) &&
-	    expire_one(w->m->flows, k, f) == 1) {
-		w->res->expired++;
-		if (is_draining(w, be)) {
-			bpf_map_delete_elem(w->m->pinned, k);
-			if (open_tcp(k, f))
-				w->res->lost[be]++;
-		}
+	if (is_draining(w, f->backend_id) && (f->flags & SLUICE_FLOW_F_CONFIRMED)) {
+		pin(w, k, f, v);
 		return;
 	}
+	if (v == SL_FLOW_ENDED) {
+		if (sl_flow_expire(w->m->flows, k, f) != -EAGAIN) {
+			w->res->expired++;
+			return;
+		}
+		v = SL_FLOW_HANDSHAKE;	/* touched meanwhile: count it, judge later */
+		if (f->flags & SLUICE_FLOW_F_CONFIRMED)
+			v = SL_FLOW_LIVE;
+	}
 	w->res->entries++;
-	if (be < SLUICE_MAX_BACKENDS)
-		w->res->flows[be]++;
-	/* Keep a current copy of a draining flow out of LRU's reach. */
-	if (is_draining(w, be) &&
-	    bpf_map_update_elem(w->m->pinned, k, f, BPF_ANY))
-		w->res->unprotected++;
+	count(w, f->backend_id, v);
 }
 
 static int sweep_flows(struct walk *w, struct sweep_buf *b)
@@ -121,18 +159,18 @@ static int sweep_flows(struct walk *w, struct sweep_buf *b)
 	int fd = w->m->flows;
 	__u64 token = 0;
 	bool first = true, done = false;
-	__u32 i, count;
+	__u32 i, n;
 	int rc;
 
 	while (!done) {
-		count = SWEEP_BATCH;
+		n = SWEEP_BATCH;
 		rc = bpf_map_lookup_batch(fd, first ? NULL : &token, &token,
-					  b->keys, b->vals, &count, &opts);
+					  b->keys, b->vals, &n, &opts);
 		if (rc < 0 && errno != ENOENT)
 			return -errno;
 		done = rc < 0;	/* ENOENT: this was the last batch */
 		first = false;
-		for (i = 0; i < count; i++)
+		for (i = 0; i < n; i++)
 			visit(w, &b->keys[i], &b->vals[i]);
 	}
 	return 0;
@@ -140,7 +178,7 @@ static int sweep_flows(struct walk *w, struct sweep_buf *b)
 
 /*
  * sl_new is a direct-mapped array (abi.h), read here through a mapping:
- * count the flows still within their first-packet timeout. Slots are never
+ * count the handshakes still within their window. Slots are never
  * cleared from here: the write could race with the datapath reusing the
  * slot, and an old slot is harmless (a newer flow overwrites it).
  */
@@ -159,23 +197,20 @@ static int sweep_new(struct walk *w)
 	for (i = 0; i < w->m->new_slots; i++) {
 		s = slots[i];	/* a copy: the datapath may rewrite the slot */
 		if (!s.key.family ||
-		    sl_flow_expired(&s.key, &s.flow, true, w->now, w->cfg, w->rs))
+		    sl_flow_judge(&s.key, &s.flow, true, w->now, w->cfg) != SL_FLOW_HANDSHAKE)
 			continue;
 		w->res->new_entries++;
-		if (s.flow.backend_id < SLUICE_MAX_BACKENDS)
-			w->res->flows[s.flow.backend_id]++;
+		count(w, s.flow.backend_id, SL_FLOW_HANDSHAKE);
 	}
 	munmap((void *)slots, len);
 	return 0;
 }
 
-#define PINNED_EVICTED	1	/* sluice_flow.pad[0] in sl_pinned: counted once */
-
 /*
- * One sl_pinned entry. Its flow is either still live (already counted by
- * the walk of sl_flows/sl_new), moved to another backend (lost), or evicted
- * from every table: then the pinned copy is the flow, live until its idle
- * timeout, and its next packet will restore it.
+ * One sl_pinned entry. Unpinned once its backend no longer drains. A flow
+ * still in sl_flows was counted by that walk (and, if it moved, is the
+ * checker's to count lost). One that is not was evicted: the pinned copy
+ * is the flow, live until it ends, and its next packet restores it.
  */
 static bool visit_pinned(struct walk *w, const struct sluice_flow_key *k,
 			 struct sluice_flow *pf)
@@ -184,23 +219,15 @@ static bool visit_pinned(struct walk *w, const struct sluice_flow_key *k,
 	__u32 be = pf->backend_id;
 
 	if (!is_draining(w, be))
-		return false;	/* drain over: unpin */
-	if (!bpf_map_lookup_elem(w->m->flows, k, &live) ||
-	    !sl_new_get(w->m, k, &live)) {
-		if (live.backend_id == be && live.epoch == pf->epoch)
-			return true;
-		w->res->lost[be]++;	/* moved to another backend */
 		return false;
-	}
-	if (sl_flow_expired(k, pf, false, w->now, w->cfg, w->rs)) {
-		if (open_tcp(k, pf))
-			w->res->lost[be]++;
-		return false;
-	}
+	if (!bpf_map_lookup_elem(w->m->flows, k, &live))
+		return true;
+	if (sl_flow_judge(k, pf, false, w->now, w->cfg) != SL_FLOW_LIVE)
+		return true;	/* the checker ends it */
 	w->res->flows[be]++;
-	if (!(pf->pad[0] & PINNED_EVICTED)) {
+	if (!(pf->flags & SLUICE_FLOW_F_EVICTED)) {
 		w->res->evicted[be]++;
-		pf->pad[0] |= PINNED_EVICTED;
+		pf->flags |= SLUICE_FLOW_F_EVICTED;
 		bpf_map_update_elem(w->m->pinned, k, pf, BPF_EXIST);
 	}
 	return true;
@@ -211,18 +238,18 @@ static int sweep_pinned(struct walk *w, struct sweep_buf *b)
 	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	bool first = true, done = false;
 	__u64 token = 0;
-	__u32 i, count;
+	__u32 i, n;
 	int rc;
 
 	while (!done) {
-		count = SWEEP_BATCH;
+		n = SWEEP_BATCH;
 		rc = bpf_map_lookup_batch(w->m->pinned, first ? NULL : &token, &token,
-					  b->keys, b->vals, &count, &opts);
+					  b->keys, b->vals, &n, &opts);
 		if (rc < 0 && errno != ENOENT)
 			return -errno;
 		done = rc < 0;
 		first = false;
-		for (i = 0; i < count; i++) {
+		for (i = 0; i < n; i++) {
 			if (visit_pinned(w, &b->keys[i], &b->vals[i]))
 				w->res->pinned_entries++;
 			else
@@ -233,12 +260,12 @@ static int sweep_pinned(struct walk *w, struct sweep_buf *b)
 }
 
 int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
-	     const struct sl_resume *rs, const bool *draining,
-	     struct sl_sweep_result *res)
+	     const bool *draining, struct sl_sweep_result *res)
 {
 	struct sweep_buf *b = malloc(sizeof(*b));
+	struct sl_pass pass = res->pass;
 	struct walk w = {
-		.m = m, .cfg = cfg, .rs = rs, .draining = draining, .res = res,
+		.m = m, .cfg = cfg, .draining = draining, .res = res,
 	};
 	__u64 start = now_us();
 	int rc;
@@ -246,10 +273,16 @@ int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 	if (!b)
 		return -ENOMEM;
 	memset(res, 0, sizeof(*res));
-	w.now = sl_clock_get(m);
-	rc = sweep_flows(&w, b);
+	res->pass = pass;
+	/* The counter first: a flow confirmed from now on is either seen by
+	 * the walk or in the difference the daemon adds (never neither). */
+	rc = sl_be_confirmed_all(m, res->confirmed_start);
+	w.now = sl_clock_now();
+	/* sl_new before sl_flows: a promotion in between is seen in sl_flows. */
 	if (!rc)
 		rc = sweep_new(&w);
+	if (!rc)
+		rc = sweep_flows(&w, b);
 	if (!rc && m->pinned > 0)
 		rc = sweep_pinned(&w, b);
 	free(b);

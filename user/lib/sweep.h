@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The flow sweeper (DESIGN.md section 5): walks sl_flows with batch
- * lookups and sl_new through a read-only mapping, deletes established
- * flows past their timeout, and counts the live ones per backend id. That count is exact for the moment of the walk, and it is
- * what a drain waits on.
+ * The flow sweeper (DESIGN.md section 5): walks sl_new through a read-only
+ * mapping, then sl_flows with batch lookups, then sl_pinned, in that order
+ * so a flow promoted between two walks is seen at least once (twice is
+ * allowed: counts are upper bounds, never short). It expires what ended,
+ * counts per backend the live confirmed flows and, apart from them, the
+ * handshakes, and copies the confirmed flows of draining backends into
+ * sl_pinned for the drain checker (checker.h), whose job it is to expire
+ * and count those.
+ *
+ * Times are the kernel's CLOCK_MONOTONIC_COARSE in ms (abi.h), the clock
+ * the datapath stamps flows with: it runs on while sluiced is stopped, so a
+ * stall never ages a flow the datapath saw meanwhile.
  */
 #ifndef SLUICE_SWEEP_H
 #define SLUICE_SWEEP_H
@@ -11,34 +19,34 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include "sluice/abi.h"
+#include "drain.h"
 #include "maps.h"
 
 struct sl_sweep_cfg {
-	__u32 tcp_idle_ms;	/* established TCP without packets */
-	__u32 udp_idle_ms;	/* UDP without packets */
-	__u32 close_grace_ms;	/* after FIN/RST, before the flow is gone */
-	__u32 syn_idle_ms;	/* a TCP flow that never got past its SYN */
+	__u32 tcp_idle_ms;	/* confirmed TCP without client packets */
+	__u32 udp_idle_ms;	/* confirmed UDP without client packets */
+	__u32 close_grace_ms;	/* client silence after its FIN */
+	__u32 handshake_ms;	/* an sl_new slot counts as a handshake this long */
+	__u32 unconfirmed_ms;	/* an unconfirmed sl_flows entry lives this long */
 };
 
-/*
- * While sluiced is down sl_clock stands still, so flows active during the
- * outage carry a last_seen near the frozen time. Until they are touched
- * again, such flows are aged from @resumed_at instead: a restart never
- * expires a flow early.
- */
-struct sl_resume {
-	bool active;
-	__u32 frozen;		/* sl_clock value found at start */
-	__u32 resumed_at;	/* sl_clock value sluiced set at start */
+/* What a flow is at a given time, as far as counting goes. */
+enum sl_flow_verdict {
+	SL_FLOW_LIVE = 0,	/* confirmed and not ended: counts in "flows" */
+	SL_FLOW_HANDSHAKE,	/* not (yet) confirmed, young: "handshakes" */
+	SL_FLOW_ENDED,		/* closed, reset, idle or never confirmed */
 };
 
 struct sl_sweep_result {
-	__u64 flows[SLUICE_MAX_BACKENDS];	/* live flows per backend id */
+	struct sl_pass pass;				/* filled in by the caller */
+	__u64 flows[SLUICE_MAX_BACKENDS];		/* live confirmed flows */
+	__u64 handshakes[SLUICE_MAX_BACKENDS];		/* young unconfirmed ones */
+	__u64 confirmed_start[SLUICE_MAX_BACKENDS];	/* sl_be_stats.confirmed */
 	/* Draining backends only, this sweep: */
 	__u64 evicted[SLUICE_MAX_BACKENDS];	/* pushed out of sl_flows, kept in sl_pinned */
-	__u64 lost[SLUICE_MAX_BACKENDS];	/* state gone before the flow closed */
+	__u64 unprotected_be[SLUICE_MAX_BACKENDS];	/* live, sl_pinned had no room */
 	__u64 entries;				/* sl_flows entries kept */
-	__u64 new_entries;			/* sl_new slots in use (not timed out) */
+	__u64 new_entries;			/* sl_new slots in their handshake window */
 	__u64 pinned_entries;			/* sl_pinned entries kept */
 	__u64 unprotected;			/* draining flows sl_pinned had no room for */
 	__u64 expired;				/* entries deleted this sweep */
@@ -46,23 +54,35 @@ struct sl_sweep_result {
 };
 
 /*
- * Flows lost while draining, per backend (README "Losing nothing"):
- *  - an open TCP flow expired by idle timeout (the client may still use it);
- *  - a flow moved to another backend (its backend was removed or released);
- *  - a flow that vanished from every table (evicted before it was pinned,
- *    or sl_pinned full).
- * A flow evicted from sl_flows but pinned is not lost: its next packet
- * restores it (the datapath counts it as rescued).
+ * Judge one flow at @now (pure; unit-tested). @in_new: an sl_new slot,
+ * which is a handshake for cfg->handshake_ms after its packet. In
+ * sl_flows: RESET has ended; an unconfirmed flow is a handshake until
+ * cfg->unconfirmed_ms after it was created (or close_grace after a FIN);
+ * a confirmed one is live until close_grace of client silence after its
+ * FIN, or its idle timeout.
  */
+enum sl_flow_verdict sl_flow_judge(const struct sluice_flow_key *key,
+				   const struct sluice_flow *f, bool in_new,
+				   __u32 now, const struct sl_sweep_cfg *cfg);
 
-/* Is this flow over its timeout at @now? (pure; unit-tested) */
-bool sl_flow_expired(const struct sluice_flow_key *key,
-		     const struct sluice_flow *f, bool in_new, __u32 now,
-		     const struct sl_sweep_cfg *cfg, const struct sl_resume *rs);
+/*
+ * Is the end of this ended flow a loss (README "Losing nothing")? Only a
+ * confirmed TCP flow still open: its client never closed it, so it may
+ * come back to find no state. A CLOSING or RESET one was closed.
+ */
+bool sl_flow_is_loss(const struct sluice_flow_key *key,
+		     const struct sluice_flow *f);
 
-/* @draining[id]: backend id is draining (its flows get pinned). */
+/* Delete @key from sl_flows (@fd) unless the datapath changed it since it
+ * read as @seen: 1 deleted, 0 already gone, -EAGAIN changed. */
+int sl_flow_expire(int fd, const struct sluice_flow_key *key,
+		   const struct sluice_flow *seen);
+
+/* sl_be_stats.confirmed summed over CPUs for every backend id (confirmed.c). */
+int sl_be_confirmed_all(const struct sl_maps *m, __u64 *out);
+
+/* @draining[id]: backend id is draining. Keeps res->pass, resets the rest. */
 int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
-	     const struct sl_resume *rs, const bool *draining,
-	     struct sl_sweep_result *res);
+	     const bool *draining, struct sl_sweep_result *res);
 
 #endif /* SLUICE_SWEEP_H */

@@ -158,7 +158,9 @@ static json_object *be_row(struct sl_daemon *d, const struct sl_vip *v,
 	json_object_object_add(o, "state", json_object_new_string(sl_be_state_name(b->state)));
 	json_object_object_add(o, "health", json_object_new_string(sl_health_name(b->health)));
 	json_object_object_add(o, "weight", json_object_new_int64(b->weight));
-	json_object_object_add(o, "flows", json_object_new_uint64(b->flows));
+	json_object_object_add(o, "flows",
+			       json_object_new_uint64(sl_be_flows_shown(b, s.confirmed)));
+	json_object_object_add(o, "handshakes", json_object_new_uint64(b->handshakes));
 	json_object_object_add(o, "new_flows", json_object_new_uint64(s.new_flows));
 	json_object_object_add(o, "packets", json_object_new_uint64(s.packets));
 	json_object_object_add(o, "bytes", json_object_new_uint64(s.bytes));
@@ -181,7 +183,9 @@ static json_object *be_status_row(struct sl_daemon *d, const struct sl_vip *v,
 	json_object_object_add(o, "backend", json_object_new_string(bs));
 	json_object_object_add(o, "state", json_object_new_string(sl_be_state_name(b->state)));
 	json_object_object_add(o, "health", json_object_new_string(sl_health_name(b->health)));
-	json_object_object_add(o, "flows", json_object_new_uint64(b->flows));
+	json_object_object_add(o, "flows",
+			       json_object_new_uint64(sl_be_flows_shown(b, s.confirmed)));
+	json_object_object_add(o, "handshakes", json_object_new_uint64(b->handshakes));
 	json_object_object_add(o, "health_reason", json_object_new_string(b->health_reason));
 	json_object_object_add(o, "health_check", json_object_new_string(sl_health_type_name(b->hc.type)));
 	json_object_object_add(o, "timed_out", json_object_new_boolean(b->timed_out));
@@ -236,7 +240,11 @@ static int cmd_vip_list(struct sl_daemon *d, json_object *req, struct reply *r)
 		memset(&s, 0, sizeof(s));
 		sl_vip_stats_read(&d->maps, v->id, &s);
 		for (j = 0; j < v->n_bes; j++) {
-			flows += v->bes[j].flows;
+			struct sluice_be_stats bs;
+
+			memset(&bs, 0, sizeof(bs));
+			sl_be_stats_read(&d->maps, v->bes[j].id, &bs);
+			flows += sl_be_flows_shown(&v->bes[j], bs.confirmed);
 			active += sl_be_in_table(&v->bes[j]);
 		}
 		fmt_vip(v, vs);

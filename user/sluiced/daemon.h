@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * sluiced internals: one main thread owns the desired state, the maps'
- * control-plane side and the control socket (epoll); a clock thread
- * advances sl_clock; a sweeper thread walks the flow tables and hands its
- * counts to the main thread through an eventfd.
+ * control-plane side and the control socket (epoll); a sweeper thread
+ * walks the flow tables, and a drain checker thread walks sl_pinned while
+ * anything drains; each hands its counts to the main thread through an
+ * eventfd, and the main thread alone decides drains (counting.c). Flow times are the kernel's coarse monotonic clock, read by the
+ * datapath itself: nothing here keeps time for it.
  */
 #ifndef SLUICED_DAEMON_H
 #define SLUICED_DAEMON_H
@@ -15,6 +17,7 @@
 #include "config.h"
 #include "maps.h"
 #include "nexthop.h"
+#include "checker.h"
 #include "state.h"
 #include "sweep.h"
 
@@ -79,19 +82,30 @@ struct sl_daemon {
 	struct sl_nh_cache nh[SLUICE_MAX_BACKENDS];
 	struct sl_nh_ctx *nh_ctx;
 
-	int epfd, listen_fd, sig_fd, sweep_fd;
+	int epfd, listen_fd, sig_fd, sweep_fd, check_fd;
 	struct sl_client clients[64];
 
-	pthread_t clock_thr, sweep_thr;
+	pthread_t sweep_thr, check_thr;
 	volatile bool stop;
-	pthread_mutex_t lock;		/* guards sweep_out, draining */
+	pthread_mutex_t lock;		/* guards the *_out results, draining, seq_in_force */
 	bool draining[SLUICE_MAX_BACKENDS];	/* ids whose flows get pinned */
+	/*
+	 * Commit sequence numbers (drain.h): next_seq numbers the last commit
+	 * that started a drain (main thread); seq_in_force is published once
+	 * that commit is in the datapath, and every pass records it at its
+	 * start. pass_tick: one counter both threads take at the start and
+	 * the end of each pass (atomic), so passes can be ordered.
+	 */
+	__u64 next_seq;
+	__u64 seq_in_force;
+	__u64 pass_tick;
 	struct sl_sweep_result *sweep_out;	/* latest, from the sweeper */
 	struct sl_sweep_result *sweep_last;	/* consumed by the main thread */
+	struct sl_check_result *check_out;	/* latest, from the checker */
+	struct sl_check_result *check_last;	/* consumed by the main thread */
 	struct sl_sweep_cfg sweep_cfg;
-	struct sl_resume resume;
-	__u64 sweeps;
-	int sweep_err;
+	__u64 sweeps, checks;
+	int sweep_err, check_err;
 
 	__u64 started_ms;		/* unix ms */
 	__u64 expired_total;
@@ -120,6 +134,18 @@ void sl_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sl_debug(struct sl_daemon *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 __u64 sl_unix_ms(void);
+
+/* counting.c: the sweeper and drain checker threads, and the drain
+ * decisions the main thread takes on their results. */
+int sl_counting_start(struct sl_daemon *d);
+void sl_counting_stop(struct sl_daemon *d);
+void sl_counting_on_sweep(struct sl_daemon *d);
+void sl_counting_on_check(struct sl_daemon *d);
+/* Number the drains @st starts (before committing it): drain.h. */
+bool sl_drains_arm(struct sl_daemon *d, struct sl_state *st);
+/* After a commit that started drains: wait until no packet can still be
+ * under the old flags, then publish the draining set and sequence. */
+void sl_drains_publish(struct sl_daemon *d, bool settle);
 
 /* dataplane.c: mirror the desired state into the maps. */
 int sl_dp_sync(struct sl_daemon *d, const struct sl_state *st, char *err,

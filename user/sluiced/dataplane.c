@@ -39,6 +39,24 @@ static void fill_nexthop(const struct sl_daemon *d, __u32 id,
 }
 
 /*
+ * DRAINING from the commit that takes the backend out of the table: the
+ * datapath pins each flow of it that it confirms. DRAINED once the drain
+ * rule asks for it (drain.h) or the drain is over: the datapath gives the
+ * backend no new state, so a reported "drained" is never contradicted.
+ */
+static __u8 drain_flags(const struct sl_be *b)
+{
+	__u8 f = 0;
+
+	if (b->state == SL_BE_DRAINING)
+		f |= SLUICE_BE_F_DRAINING;
+	if (b->state == SL_BE_DRAINED ||
+	    (b->state == SL_BE_DRAINING && sl_drain_wants_flag(&b->drain)))
+		f |= SLUICE_BE_F_DRAINED;
+	return f;
+}
+
+/*
  * Write one backend entry. The epoch changes whenever the id now names a
  * different (VIP, address) than what the map held, so flows pinned to the
  * old meaning of a reused id are re-balanced instead of misdelivered.
@@ -56,6 +74,7 @@ static int write_backend(struct sl_daemon *d, const struct sl_vip *vip,
 	/* A down backend whose policy is "release": its flows re-balance. */
 	if (b->health == SL_HEALTH_DOWN && b->hc.on_down == SL_HC_RELEASE)
 		be.flags |= SLUICE_BE_F_RELEASE;
+	be.flags |= drain_flags(b);
 	fill_nexthop(d, b->id, &be);
 	if (sl_backend_get(&d->maps, b->id, &old))
 		memset(&old, 0, sizeof(old));

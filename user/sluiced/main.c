@@ -50,7 +50,6 @@
 #include "sluice.skel.h"
 
 #define DEFAULT_CONFIG "/etc/sluice/sluiced.yaml"
-#define SYN_IDLE_MS 30000
 
 void sl_log(const char *fmt, ...)
 {
@@ -324,27 +323,10 @@ static int load_state(struct sl_daemon *d)
 	return 0;
 }
 
-/* Tell the sweeper which backend ids are draining (their flows get pinned). */
-static void publish_draining(struct sl_daemon *d)
-{
-	static bool next[SLUICE_MAX_BACKENDS];
-	size_t i, j;
-
-	memset(next, 0, sizeof(next));
-	for (i = 0; i < d->st.n_vips; i++)
-		for (j = 0; j < d->st.vips[i].n_bes; j++)
-			if (d->st.vips[i].bes[j].state == SL_BE_DRAINING)
-				next[d->st.vips[i].bes[j].id] = true;
-	pthread_mutex_lock(&d->lock);
-	memcpy(d->draining, next, sizeof(next));
-	pthread_mutex_unlock(&d->lock);
-}
-
 void sl_snapshot_publish(struct sl_daemon *d)
 {
 	struct sl_state copy;
 
-	publish_draining(d);
 	if (sl_state_copy(&copy, &d->st))
 		return;		/* keep the previous snapshot */
 	pthread_mutex_lock(&d->snap_lock);
@@ -368,8 +350,11 @@ int sl_daemon_commit(struct sl_daemon *d, struct sl_state *next, char *err,
 		     size_t errlen)
 {
 	char ignore[256];
+	bool started;
 	int rc;
 
+	/* Drains this commit starts take effect with it: number them. */
+	started = sl_drains_arm(d, next);
 	rc = sl_dp_sync(d, next, err, errlen);
 	if (!rc)
 		rc = sl_state_save(d->state_path, next, &d->cfg_applied, err, errlen);
@@ -382,148 +367,9 @@ int sl_daemon_commit(struct sl_daemon *d, struct sl_state *next, char *err,
 	sl_state_free(&d->st);
 	d->st = *next;
 	sl_state_init(next);
+	sl_drains_publish(d, started);
 	sl_snapshot_publish(d);
 	return 0;
-}
-
-/* ---- threads ------------------------------------------------------------ */
-
-static void *clock_main(void *arg)
-{
-	struct sl_daemon *d = arg;
-	struct timespec tick = { 0, SLUICE_CLOCK_TICK_MS * 1000000L };
-
-	while (!d->stop) {
-		sl_clock_set(&d->maps, sl_clock_now());
-		nanosleep(&tick, NULL);
-	}
-	return NULL;
-}
-
-static void sleep_ms(struct sl_daemon *d, __u64 ms)
-{
-	struct timespec step = { 0, 50 * 1000000L };
-	__u64 slept = 0;
-
-	while (!d->stop && slept < ms) {
-		nanosleep(&step, NULL);
-		slept += 50;
-	}
-}
-
-static void *sweep_main(void *arg)
-{
-	struct sl_daemon *d = arg;
-	struct sl_sweep_result *res = malloc(sizeof(*res));
-	static bool draining[SLUICE_MAX_BACKENDS];
-	__u64 one = 1;
-	int rc;
-
-	while (res && !d->stop) {
-		pthread_mutex_lock(&d->lock);
-		memcpy(draining, d->draining, sizeof(draining));
-		pthread_mutex_unlock(&d->lock);
-		rc = sl_sweep(&d->maps, &d->sweep_cfg, &d->resume, draining, res);
-		pthread_mutex_lock(&d->lock);
-		d->sweep_err = rc;
-		if (!rc)
-			memcpy(d->sweep_out, res, sizeof(*res));
-		pthread_mutex_unlock(&d->lock);
-		if (write(d->sweep_fd, &one, sizeof(one)) < 0)
-			sl_log("sweeper: cannot notify: %s", strerror(errno));
-		sleep_ms(d, d->cfg.sweep_interval_ms);
-	}
-	free(res);
-	return NULL;
-}
-
-/* Add this sweep's evictions and losses to each backend; true on a loss. */
-static bool account_losses(struct sl_daemon *d)
-{
-	const struct sl_sweep_result *r = d->sweep_last;
-	bool lost = false;
-	size_t i, j;
-
-	for (i = 0; i < d->st.n_vips; i++) {
-		for (j = 0; j < d->st.vips[i].n_bes; j++) {
-			struct sl_be *b = &d->st.vips[i].bes[j];
-			char vs[SL_VIP_STR_MAX], bs[SL_ADDR_STR_MAX];
-
-			b->evicted += r->evicted[b->id];
-			if (!r->lost[b->id])
-				continue;
-			b->lost += r->lost[b->id];
-			lost = true;
-			sl_format_vip(&d->st.vips[i].spec, vs, sizeof(vs));
-			sl_format_addr(&b->addr, b->family, bs, sizeof(bs));
-			sl_log("backend %s on %s: %llu flow(s) lost while draining (%llu in all)",
-			       bs, vs, (unsigned long long)r->lost[b->id],
-			       (unsigned long long)b->lost);
-		}
-	}
-	if (r->unprotected)
-		sl_log("sl_pinned is full: %llu draining flows unprotected from eviction "
-		       "(raise flows.pinned_table_size)", (unsigned long long)r->unprotected);
-	return lost;
-}
-
-/* Say which drains just finished, and how: the sweep that ends a drain
- * is the only one that sees its backend drained with this sweep's count. */
-static void log_drained(struct sl_daemon *d)
-{
-	char vs[SL_VIP_STR_MAX], bs[SL_ADDR_STR_MAX];
-	size_t i, j;
-
-	for (i = 0; i < d->st.n_vips; i++) {
-		for (j = 0; j < d->st.vips[i].n_bes; j++) {
-			const struct sl_be *b = &d->st.vips[i].bes[j];
-
-			if (b->state != SL_BE_DRAINED || !d->draining[b->id])
-				continue;
-			sl_format_vip(&d->st.vips[i].spec, vs, sizeof(vs));
-			sl_format_addr(&b->addr, b->family, bs, sizeof(bs));
-			if (b->timed_out)
-				sl_log("backend %s on %s: drain deadline passed with %llu flows left",
-				       bs, vs, (unsigned long long)b->flows_left);
-			else
-				sl_log("backend %s on %s: drained, no flows left", bs, vs);
-		}
-	}
-}
-
-/* A sweep finished: take its counts, decide drains, refresh next hops. */
-static void on_sweep(struct sl_daemon *d)
-{
-	bool changed_losses = false;
-	char err[512];
-	__u64 n;
-	int changed, rc;
-
-	if (read(d->sweep_fd, &n, sizeof(n)) < 0)
-		return;
-	pthread_mutex_lock(&d->lock);
-	rc = d->sweep_err;
-	if (!rc)
-		memcpy(d->sweep_last, d->sweep_out, sizeof(*d->sweep_last));
-	pthread_mutex_unlock(&d->lock);
-	if (rc) {
-		sl_log("sweep failed: %s", strerror(-rc));
-		return;
-	}
-	d->sweeps++;
-	d->expired_total += d->sweep_last->expired;
-	if (account_losses(d))
-		changed_losses = true;
-	changed = sl_state_update_flows(&d->st, d->sweep_last->flows,
-					SLUICE_MAX_BACKENDS, sl_unix_ms());
-	if (changed)
-		log_drained(d);
-	if ((changed || changed_losses) &&
-	    sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, sizeof(err)))
-		sl_log("%s", err);
-	sl_dp_refresh_nexthops(d);
-	sl_ctl_reap_idle(d);
-	sl_snapshot_publish(d);
 }
 
 /* ---- signals and reload ------------------------------------------------- */
@@ -702,9 +548,11 @@ static int setup_loop(struct sl_daemon *d)
 	signal(SIGPIPE, SIG_IGN);
 	d->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
 	d->sweep_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	d->check_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	d->health_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->sig_fd < 0 || d->sweep_fd < 0 || d->health_fd < 0 || d->epfd < 0) {
+	if (d->sig_fd < 0 || d->sweep_fd < 0 || d->check_fd < 0 ||
+	    d->health_fd < 0 || d->epfd < 0) {
 		sl_log("cannot create the main loop's descriptors: %s", strerror(errno));
 		return -errno;
 	}
@@ -714,6 +562,7 @@ static int setup_loop(struct sl_daemon *d)
 	}
 	if (ep_add(d->epfd, d->sig_fd, &d->sig_fd) ||
 	    ep_add(d->epfd, d->sweep_fd, &d->sweep_fd) ||
+	    ep_add(d->epfd, d->check_fd, &d->check_fd) ||
 	    ep_add(d->epfd, d->health_fd, &d->health_fd) ||
 	    ep_add(d->epfd, d->listen_fd, &d->listen_fd)) {
 		sl_log("cannot watch the main loop's descriptors: %s", strerror(errno));
@@ -738,7 +587,9 @@ static int run_loop(struct sl_daemon *d)
 				if (on_signal(d))
 					return 0;
 			} else if (p == &d->sweep_fd) {
-				on_sweep(d);
+				sl_counting_on_sweep(d);
+			} else if (p == &d->check_fd) {
+				sl_counting_on_check(d);
 			} else if (p == &d->health_fd) {
 				sl_health_on_results(d);
 			} else if (p == &d->listen_fd) {
@@ -750,39 +601,18 @@ static int run_loop(struct sl_daemon *d)
 	}
 }
 
-static void start_clock(struct sl_daemon *d)
-{
-	__u32 frozen = sl_clock_get(&d->maps);
-	__u32 now = sl_clock_now();
-
-	/* A previous run left its clock behind: age its flows from now. */
-	d->resume.active = frozen != 0;
-	d->resume.frozen = frozen;
-	d->resume.resumed_at = now;
-	sl_clock_set(&d->maps, now);
-}
-
 static int start_threads(struct sl_daemon *d)
 {
-	d->sweep_cfg.tcp_idle_ms = d->cfg.tcp_idle_timeout_ms;
-	d->sweep_cfg.udp_idle_ms = d->cfg.udp_idle_timeout_ms;
-	d->sweep_cfg.close_grace_ms = d->cfg.close_grace_ms;
-	d->sweep_cfg.syn_idle_ms = d->cfg.tcp_idle_timeout_ms < SYN_IDLE_MS ?
-				   d->cfg.tcp_idle_timeout_ms : SYN_IDLE_MS;
-	pthread_mutex_init(&d->lock, NULL);
-	if (pthread_create(&d->clock_thr, NULL, clock_main, d))
-		return -EAGAIN;
-	if (pthread_create(&d->sweep_thr, NULL, sweep_main, d))
-		return -EAGAIN;
-	return sl_health_start(d);
+	int rc = sl_counting_start(d);
+
+	return rc ? rc : sl_health_start(d);
 }
 
 static void stop_threads(struct sl_daemon *d)
 {
 	d->stop = true;
 	sl_health_stop(d);
-	pthread_join(d->sweep_thr, NULL);
-	pthread_join(d->clock_thr, NULL);
+	sl_counting_stop(d);
 }
 
 /*
@@ -828,16 +658,18 @@ static int run(struct sl_daemon *d)
 		 SL_STATE_FILE);
 	if (load_bpf(d) || load_state(d))
 		return SL_EXIT_FAIL;
-	start_clock(d);
 	d->nh_ctx = sl_nh_open();
 	if (!d->nh_ctx)
 		sl_log("warning: no rtnetlink: next hops resolved per packet");
 	sl_dp_refresh_nexthops(d);
 	/* Tables first, then attach: a new program never sees empty tables. */
+	/* Drains resumed from the saved state start over (drain.h). */
+	sl_drains_arm(d, &d->st);
 	if (sl_dp_sync(d, &d->st, err, sizeof(err))) {
 		sl_log("%s", err);
 		return SL_EXIT_FAIL;
 	}
+	sl_drains_publish(d, true);
 	if (sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, sizeof(err)))
 		sl_log("warning: %s", err);
 	if (attach_all(d))
@@ -997,10 +829,14 @@ int main(int argc, char **argv)
 		rc = detach(&d);
 	} else {
 		pthread_mutex_init(&d.snap_lock, NULL);
+		pthread_mutex_init(&d.lock, NULL);
 		d.sweep_out = calloc(1, sizeof(*d.sweep_out));
 		d.sweep_last = calloc(1, sizeof(*d.sweep_last));
-		rc = d.sweep_out && d.sweep_last ? run(&d) : SL_EXIT_FAIL;
-		if (!d.sweep_out || !d.sweep_last)
+		d.check_out = calloc(1, sizeof(*d.check_out));
+		d.check_last = calloc(1, sizeof(*d.check_last));
+		rc = d.sweep_out && d.sweep_last && d.check_out && d.check_last ?
+		     run(&d) : SL_EXIT_FAIL;
+		if (!d.sweep_out || !d.sweep_last || !d.check_out || !d.check_last)
 			sl_log("out of memory before starting");
 	}
 	sl_config_free(&d.cfg);

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The drain checker: one pass over sl_pinned (see checker.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+
+#include "checker.h"
+
+#define CHECK_BATCH 1024
+
+struct check_buf {
+	struct sluice_flow_key keys[CHECK_BATCH];
+	struct sluice_flow vals[CHECK_BATCH];
+};
+
+struct check {
+	const struct sl_maps *m;
+	const struct sl_sweep_cfg *cfg;
+	const bool *draining;
+	struct sl_check_result *res;
+	__u32 now;
+};
+
+static __u64 mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+}
+
+/* The flow left for another backend: lost if it was open. */
+static void moved(struct check *c, const struct sluice_flow_key *k,
+		  const struct sluice_flow *pf)
+{
+	/* Whoever deletes the pinned entry counts it: once. */
+	if (!bpf_map_delete_elem(c->m->pinned, k) && pf->state == SLUICE_FLOW_OPEN)
+		c->res->lost[pf->backend_id]++;
+}
+
+/* The flow ended: take it out of both tables, counting a loss if due. */
+static bool end_flow(struct check *c, const struct sluice_flow_key *k,
+		     const struct sluice_flow *cur, bool in_flows)
+{
+	if (in_flows && sl_flow_expire(c->m->flows, k, cur) == -EAGAIN)
+		return false;	/* refreshed since we read it: live */
+	if (bpf_map_delete_elem(c->m->pinned, k))
+		return true;	/* someone else ended it */
+	c->res->expired++;
+	if (sl_flow_is_loss(k, cur))
+		c->res->lost[cur->backend_id]++;
+	return true;
+}
+
+static void visit(struct check *c, const struct sluice_flow_key *k,
+		  const struct sluice_flow *pf)
+{
+	struct sluice_flow cur;
+	__u32 be = pf->backend_id;
+	bool in_flows;
+
+	if (be >= SLUICE_MAX_BACKENDS || !c->draining[be])
+		return;		/* not draining (any more): the sweeper unpins */
+	c->res->entries++;
+	in_flows = !bpf_map_lookup_elem(c->m->flows, k, &cur);
+	if (in_flows && (cur.backend_id != be || cur.epoch != pf->epoch)) {
+		moved(c, k, pf);
+		return;
+	}
+	if (!in_flows)
+		cur = *pf;	/* evicted: the pinned copy is the flow */
+	else if (memcmp(&cur, pf, sizeof(cur)))
+		bpf_map_update_elem(c->m->pinned, k, &cur, BPF_EXIST);
+	if (sl_flow_judge(k, &cur, false, c->now, c->cfg) == SL_FLOW_ENDED &&
+	    end_flow(c, k, &cur, in_flows))
+		return;
+	c->res->flows[be]++;
+}
+
+static int walk(struct check *c, struct check_buf *b)
+{
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	bool first = true, done = false;
+	__u64 token = 0;
+	__u32 i, count;
+	int rc;
+
+	while (!done) {
+		count = CHECK_BATCH;
+		rc = bpf_map_lookup_batch(c->m->pinned, first ? NULL : &token,
+					  &token, b->keys, b->vals, &count, &opts);
+		if (rc < 0 && errno != ENOENT)
+			return -errno;
+		done = rc < 0;	/* ENOENT: this was the last batch */
+		first = false;
+		for (i = 0; i < count; i++)
+			visit(c, &b->keys[i], &b->vals[i]);
+	}
+	return 0;
+}
+
+int sl_check_pinned(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
+		    const bool *draining, struct sl_check_result *res)
+{
+	struct check c = { .m = m, .cfg = cfg, .draining = draining, .res = res };
+	struct sl_pass pass = res->pass;
+	struct check_buf *b = malloc(sizeof(*b));
+	__u64 start = mono_us();
+	int rc;
+
+	if (!b)
+		return -ENOMEM;
+	memset(res, 0, sizeof(*res));
+	res->pass = pass;
+	rc = sl_be_confirmed_all(m, res->confirmed_start);
+	c.now = sl_clock_now();
+	if (!rc)
+		rc = walk(&c, b);
+	if (!rc)
+		rc = sl_be_confirmed_all(m, res->confirmed_end);
+	free(b);
+	res->duration_us = mono_us() - start;
+	return rc;
+}

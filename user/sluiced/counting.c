@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Counting live flows and deciding drains (DESIGN.md section 5).
+ *
+ * Two threads gather evidence: the sweeper walks every table each
+ * sweep_interval (sweep.h); the drain checker walks only sl_pinned each
+ * drain.check_interval while anything drains (checker.h). Each pass
+ * records the commit sequence in force and a tick at its start and end.
+ * The main thread alone turns their results into counts and decisions,
+ * through the completion rule in user/lib/drain.c, and writes the drain
+ * flags to the datapath.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "persist.h"
+
+/*
+ * After a commit that changes drain flags, packets the datapath was
+ * processing under the old flags finish within microseconds (one XDP
+ * run); waiting this long before saying "in force" covers any NAPI poll.
+ */
+#define SETTLE_NS	(2 * 1000000L)
+
+static void settle(void)
+{
+	struct timespec ts = { 0, SETTLE_NS };
+
+	nanosleep(&ts, NULL);
+}
+
+static __u64 tick(struct sl_daemon *d)
+{
+	return __atomic_add_fetch(&d->pass_tick, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Sleep @ms in short steps, so a stop request is seen soon. */
+static void sleep_for(struct sl_daemon *d, __u64 ms)
+{
+	struct timespec step;
+	__u64 left = ms, n;
+
+	while (!d->stop && left) {
+		n = left < 50 ? left : 50;
+		step.tv_sec = 0;
+		step.tv_nsec = n * 1000000L;
+		nanosleep(&step, NULL);
+		left -= n;
+	}
+}
+
+/* The sequence first, then the tick: a pass never claims a commit that
+ * was not in force before it began. */
+static void pass_begin(struct sl_daemon *d, struct sl_pass *p, bool *draining)
+{
+	pthread_mutex_lock(&d->lock);
+	p->seq = d->seq_in_force;
+	memcpy(draining, d->draining, sizeof(d->draining));
+	pthread_mutex_unlock(&d->lock);
+	p->start_tick = tick(d);
+}
+
+static void notify(int fd)
+{
+	__u64 one = 1;
+
+	if (write(fd, &one, sizeof(one)) < 0)
+		sl_log("cannot notify the main thread: %s", strerror(errno));
+}
+
+static void *sweep_main(void *arg)
+{
+	struct sl_daemon *d = arg;
+	struct sl_sweep_result *res = malloc(sizeof(*res));
+	static bool draining[SLUICE_MAX_BACKENDS];
+	int rc;
+
+	while (res && !d->stop) {
+		pass_begin(d, &res->pass, draining);
+		rc = sl_sweep(&d->maps, &d->sweep_cfg, draining, res);
+		res->pass.end_tick = tick(d);
+		pthread_mutex_lock(&d->lock);
+		d->sweep_err = rc;
+		if (!rc)
+			memcpy(d->sweep_out, res, sizeof(*res));
+		pthread_mutex_unlock(&d->lock);
+		notify(d->sweep_fd);
+		sleep_for(d, d->cfg.sweep_interval_ms);
+	}
+	free(res);
+	return NULL;
+}
+
+static bool any(const bool *draining)
+{
+	size_t i;
+
+	for (i = 0; i < SLUICE_MAX_BACKENDS; i++)
+		if (draining[i])
+			return true;
+	return false;
+}
+
+static void *check_main(void *arg)
+{
+	struct sl_daemon *d = arg;
+	struct sl_check_result *res = malloc(sizeof(*res));
+	static bool draining[SLUICE_MAX_BACKENDS];
+	int rc;
+
+	while (res && !d->stop) {
+		pass_begin(d, &res->pass, draining);
+		if (any(draining)) {
+			rc = sl_check_pinned(&d->maps, &d->sweep_cfg, draining, res);
+			res->pass.end_tick = tick(d);
+			pthread_mutex_lock(&d->lock);
+			d->check_err = rc;
+			if (!rc)
+				memcpy(d->check_out, res, sizeof(*res));
+			pthread_mutex_unlock(&d->lock);
+			notify(d->check_fd);
+		}
+		sleep_for(d, d->cfg.drain_check_interval_ms);
+	}
+	free(res);
+	return NULL;
+}
+
+int sl_counting_start(struct sl_daemon *d)
+{
+	d->sweep_cfg.tcp_idle_ms = d->cfg.tcp_idle_timeout_ms;
+	d->sweep_cfg.udp_idle_ms = d->cfg.udp_idle_timeout_ms;
+	d->sweep_cfg.close_grace_ms = d->cfg.close_grace_ms;
+	d->sweep_cfg.handshake_ms = d->cfg.handshake_timeout_ms;
+	d->sweep_cfg.unconfirmed_ms = d->cfg.unconfirmed_timeout_ms;
+	if (pthread_create(&d->sweep_thr, NULL, sweep_main, d))
+		return -EAGAIN;
+	if (pthread_create(&d->check_thr, NULL, check_main, d))
+		return -EAGAIN;
+	return 0;
+}
+
+void sl_counting_stop(struct sl_daemon *d)
+{
+	pthread_join(d->sweep_thr, NULL);
+	pthread_join(d->check_thr, NULL);
+}
+
+/* ---- drains: sequence numbers ------------------------------------------ */
+
+bool sl_drains_arm(struct sl_daemon *d, struct sl_state *st)
+{
+	__u64 seq = d->next_seq + 1;
+	bool started = false;
+	size_t i, j;
+
+	for (i = 0; i < st->n_vips; i++) {
+		for (j = 0; j < st->vips[i].n_bes; j++) {
+			struct sl_be *b = &st->vips[i].bes[j];
+
+			if (b->state != SL_BE_DRAINING || b->drain.seq)
+				continue;
+			sl_drain_start(&b->drain, seq);
+			started = true;
+		}
+	}
+	if (started)
+		d->next_seq = seq;
+	return started;
+}
+
+void sl_drains_publish(struct sl_daemon *d, bool wait)
+{
+	static bool next[SLUICE_MAX_BACKENDS];
+	size_t i, j;
+
+	if (wait)
+		settle();
+	memset(next, 0, sizeof(next));
+	for (i = 0; i < d->st.n_vips; i++)
+		for (j = 0; j < d->st.vips[i].n_bes; j++)
+			if (d->st.vips[i].bes[j].state == SL_BE_DRAINING)
+				next[d->st.vips[i].bes[j].id] = true;
+	pthread_mutex_lock(&d->lock);
+	memcpy(d->draining, next, sizeof(next));
+	d->seq_in_force = d->next_seq;
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* ---- drains: decisions (main thread) ------------------------------------ */
+
+/* What the results of one pass ask of the main thread. */
+struct outcome {
+	bool set_flag;		/* some drain met (b): set DRAINED */
+	bool sync;		/* drain flags changed */
+	bool save;		/* persisted state changed */
+	bool republish;		/* the draining set changed */
+};
+
+static void be_names(const struct sl_vip *v, const struct sl_be *b,
+		     char *vs, char *bs)
+{
+	sl_format_vip(&v->spec, vs, SL_VIP_STR_MAX);
+	sl_format_addr(&b->addr, b->family, bs, SL_ADDR_STR_MAX);
+}
+
+/* A newer pass's count replaces the older one (ticks order passes). */
+static void take_base(struct sl_be *b, const struct sl_pass *p, __u64 flows,
+		      __u64 confirmed_start, __u64 confirmed_now)
+{
+	if (p->start_tick > b->base_tick) {
+		b->flows_base = flows;
+		b->confirmed_base = confirmed_start;
+		b->base_tick = p->start_tick;
+	}
+	b->flows = sl_be_flows_shown(b, confirmed_now);
+}
+
+static void apply(struct sl_daemon *d, const struct sl_vip *v,
+		  struct sl_be *b, enum sl_drain_action act, struct outcome *o)
+{
+	char vs[SL_VIP_STR_MAX], bs[SL_ADDR_STR_MAX];
+
+	switch (act) {
+	case SL_DRAIN_ACT_SET_FLAG:
+		o->set_flag = true;
+		break;
+	case SL_DRAIN_ACT_CLEAR_FLAG:
+		be_names(v, b, vs, bs);
+		sl_debug(d, "backend %s on %s: a flow showed up after the drained flag; draining on",
+			 bs, vs);
+		o->sync = true;
+		break;
+	case SL_DRAIN_ACT_COMPLETE:
+		sl_be_drain_complete(b);
+		b->flows = 0;
+		be_names(v, b, vs, bs);
+		sl_log("backend %s on %s: drained, no flows left", bs, vs);
+		o->sync = o->save = o->republish = true;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Set DRAINED for the drains that asked for it; start their confirm pass. */
+static void set_flags(struct sl_daemon *d)
+{
+	char err[512];
+	bool ok;
+	__u64 t;
+	size_t i, j;
+
+	ok = !sl_dp_sync(d, &d->st, err, sizeof(err));
+	if (!ok)
+		sl_log("cannot set a drained flag: %s", err);
+	else
+		settle();
+	t = __atomic_load_n(&d->pass_tick, __ATOMIC_SEQ_CST);
+	for (i = 0; i < d->st.n_vips; i++) {
+		for (j = 0; j < d->st.vips[i].n_bes; j++) {
+			struct sl_drain_track *tr = &d->st.vips[i].bes[j].drain;
+
+			if (tr->phase != SL_DRAIN_FLAG_PENDING)
+				continue;
+			if (ok)
+				sl_drain_flag_set(tr, t);
+			else
+				tr->phase = SL_DRAIN_WAIT_CHECK;	/* try again */
+		}
+	}
+}
+
+/* Drains past their deadline end with what is left. */
+static void deadlines(struct sl_daemon *d, struct outcome *o)
+{
+	char vs[SL_VIP_STR_MAX], bs[SL_ADDR_STR_MAX];
+	struct sluice_be_stats s;
+	__u64 now = sl_unix_ms();
+	size_t i, j;
+
+	for (i = 0; i < d->st.n_vips; i++) {
+		for (j = 0; j < d->st.vips[i].n_bes; j++) {
+			struct sl_be *b = &d->st.vips[i].bes[j];
+
+			if (b->state != SL_BE_DRAINING || now < b->drain_deadline)
+				continue;
+			memset(&s, 0, sizeof(s));
+			sl_be_stats_read(&d->maps, b->id, &s);
+			sl_be_drain_deadline(b, sl_be_flows_shown(b, s.confirmed), now);
+			be_names(&d->st.vips[i], b, vs, bs);
+			sl_log("backend %s on %s: drain deadline passed with %llu flows left",
+			       bs, vs, (unsigned long long)b->flows_left);
+			o->sync = o->save = o->republish = true;
+		}
+	}
+}
+
+static void finish(struct sl_daemon *d, struct outcome *o)
+{
+	char err[512];
+
+	deadlines(d, o);
+	if (o->set_flag)
+		set_flags(d);
+	else if (o->sync && sl_dp_sync(d, &d->st, err, sizeof(err)))
+		sl_log("cannot update drain flags: %s", err);
+	if (o->republish)
+		sl_drains_publish(d, false);
+	if (o->save &&
+	    sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, sizeof(err)))
+		sl_log("%s", err);
+}
+
+static bool take(struct sl_daemon *d, int fd, void *last, const void *out,
+		 size_t len, int *err)
+{
+	__u64 n;
+
+	if (read(fd, &n, sizeof(n)) < 0)
+		return false;
+	pthread_mutex_lock(&d->lock);
+	*err = fd == d->sweep_fd ? d->sweep_err : d->check_err;
+	if (!*err)
+		memcpy(last, out, len);
+	pthread_mutex_unlock(&d->lock);
+	return true;
+}
+
+void sl_counting_on_sweep(struct sl_daemon *d)
+{
+	const struct sl_sweep_result *r = d->sweep_last;
+	struct outcome o = { 0 };
+	enum sl_drain_action act;
+	size_t i, j;
+	int err;
+
+	if (!take(d, d->sweep_fd, d->sweep_last, d->sweep_out, sizeof(*r), &err))
+		return;
+	if (err) {
+		sl_log("sweep failed: %s", strerror(-err));
+		return;
+	}
+	d->sweeps++;
+	d->expired_total += r->expired;
+	for (i = 0; i < d->st.n_vips; i++) {
+		for (j = 0; j < d->st.vips[i].n_bes; j++) {
+			struct sl_be *b = &d->st.vips[i].bes[j];
+			__u32 id = b->id;
+
+			b->handshakes = r->handshakes[id];
+			b->evicted += r->evicted[id];
+			take_base(b, &r->pass, r->flows[id], r->confirmed_start[id],
+				  r->confirmed_start[id]);
+			if (b->state != SL_BE_DRAINING)
+				continue;
+			act = sl_drain_on_sweep(&b->drain, &r->pass, r->handshakes[id],
+						r->unprotected_be[id]);
+			apply(d, &d->st.vips[i], b, act, &o);
+		}
+	}
+	if (r->unprotected)
+		sl_log("sl_pinned is full: %llu draining flows unprotected from eviction "
+		       "(raise flows.pinned_table_size)", (unsigned long long)r->unprotected);
+	finish(d, &o);
+	sl_dp_refresh_nexthops(d);
+	sl_ctl_reap_idle(d);
+	sl_snapshot_publish(d);
+}
+
+/* Losses the checker counted: per backend, logged, persisted. */
+static void account_losses(const struct sl_vip *v,
+			   struct sl_be *b, __u64 lost, struct outcome *o)
+{
+	char vs[SL_VIP_STR_MAX], bs[SL_ADDR_STR_MAX];
+
+	if (!lost)
+		return;
+	b->lost += lost;
+	o->save = true;
+	be_names(v, b, vs, bs);
+	sl_log("backend %s on %s: %llu flow(s) lost while draining (%llu in all)",
+	       bs, vs, (unsigned long long)lost, (unsigned long long)b->lost);
+}
+
+void sl_counting_on_check(struct sl_daemon *d)
+{
+	const struct sl_check_result *c = d->check_last;
+	struct outcome o = { 0 };
+	enum sl_drain_action act;
+	size_t i, j;
+	int err;
+
+	if (!take(d, d->check_fd, d->check_last, d->check_out, sizeof(*c), &err))
+		return;
+	if (err) {
+		sl_log("drain check failed: %s", strerror(-err));
+		return;
+	}
+	d->checks++;
+	for (i = 0; i < d->st.n_vips; i++) {
+		for (j = 0; j < d->st.vips[i].n_bes; j++) {
+			struct sl_be *b = &d->st.vips[i].bes[j];
+			__u32 id = b->id;
+
+			account_losses(&d->st.vips[i], b, c->lost[id], &o);
+			if (b->state != SL_BE_DRAINING)
+				continue;
+			if (sl_drain_check_counts(&b->drain, &c->pass))
+				take_base(b, &c->pass, c->flows[id], c->confirmed_start[id],
+					  c->confirmed_end[id]);
+			act = sl_drain_on_check(&b->drain, &c->pass, c->flows[id],
+						c->confirmed_end[id] != c->confirmed_start[id]);
+			apply(d, &d->st.vips[i], b, act, &o);
+		}
+	}
+	finish(d, &o);
+	sl_snapshot_publish(d);
+}
