@@ -58,6 +58,9 @@ ALL_TESTS=(
 	t_metrics_scrape_promtool
 	t_metrics_alert_rules
 	t_metrics_prometheus_drain
+	# 1500-byte links: MSS clamping and ICMP too-big
+	t_mtu_pmtud_without_clamping
+	t_mtu_mss_clamped_backends
 )
 
 tests=("$@")
