@@ -38,6 +38,7 @@
 #include <bpf/libbpf.h>
 
 #include "daemon.h"
+#include "migrate.h"
 #include "link.h"
 #include "persist.h"
 #include "xdp.h"
@@ -758,10 +759,30 @@ static void stop_threads(struct sl_daemon *d)
 	pthread_join(d->clock_thr, NULL);
 }
 
+/* Pins an older sluiced left in another layout: see migrate.h. */
+static int migrate_prepare(struct sl_daemon *d, struct sl_migration *m)
+{
+	char be_path[4200], r_path[4200], note[9000];
+	int rc;
+
+	pin_path(d, SLUICE_MAP_BACKENDS, be_path, sizeof(be_path));
+	pin_path(d, SLUICE_MAP_REASONS, r_path, sizeof(r_path));
+	rc = sl_migrate_prepare(be_path, r_path, m, note, sizeof(note));
+	if (note[0])
+		sl_log("upgrade: %s", note);
+	if (rc) {
+		sl_log("cannot carry the maps pinned in %s over to this version: %s",
+		       d->cfg.pin_dir, strerror(-rc));
+		sl_log("hint: sluiced --detach starts afresh (established flows are lost)");
+	}
+	return rc;
+}
+
 static int run(struct sl_daemon *d)
 {
+	struct sl_migration mig;
 	char err[512];
-	int rc;
+	int rc, mrc;
 
 	if (mkdir_p(d->cfg.pin_dir, 0700) || check_bpffs(d) ||
 	    check_pinned_sizes(d))
@@ -773,7 +794,16 @@ static int run(struct sl_daemon *d)
 	}
 	snprintf(d->state_path, sizeof(d->state_path), "%s/%s", d->cfg.state_dir,
 		 SL_STATE_FILE);
-	if (load_bpf(d) || load_state(d))
+	if (migrate_prepare(d, &mig))
+		return SL_EXIT_FAIL;
+	rc = load_bpf(d);
+	mrc = sl_migrate_finish(&mig, rc ? -1 : d->maps.backends);
+	if (mrc) {
+		sl_log("cannot write the carried-over backend entries: %s",
+		       strerror(-mrc));
+		rc = mrc;
+	}
+	if (rc || load_state(d))
 		return SL_EXIT_FAIL;
 	start_clock(d);
 	d->nh_ctx = sl_nh_open();
