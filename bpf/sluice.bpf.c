@@ -19,6 +19,7 @@
 #include "lib/maps.h"
 #include "lib/parse.h"
 #include "lib/encap.h"
+#include "lib/toobig.h"
 #include "lib/stats.h"
 #include "lib/flow.h"
 
@@ -413,8 +414,9 @@ static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
 }
 
 /*
- * Next hop of the outer packet: the one sluiced resolved and cached in the
- * backend entry, else a FIB lookup (slow path until sluiced resolves it).
+ * Next hop of the outer packet and its MTU: the one sluiced resolved and
+ * cached in the backend entry, else a FIB lookup (slow path until sluiced
+ * resolves it).
  */
 static __always_inline int sl_resolve_nexthop(struct xdp_md *ctx,
 					      const struct sluice_backend *be,
@@ -429,6 +431,7 @@ static __always_inline int sl_resolve_nexthop(struct xdp_md *ctx,
 		nh->ifindex = be->ifindex;
 		__builtin_memcpy(nh->dmac, be->dmac, ETH_ALEN);
 		__builtin_memcpy(nh->smac, be->smac, ETH_ALEN);
+		nh->mtu = be->mtu;
 		return 0;
 	}
 	fib.ifindex = ctx->ingress_ifindex;
@@ -444,8 +447,17 @@ static __always_inline int sl_resolve_nexthop(struct xdp_md *ctx,
 		fib.tot_len = pkt->l3_len + sizeof(struct ipv6hdr);
 	}
 	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
+	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED) {
+		/* tot_len > the route's MTU: only the MTU is filled in, and
+		 * the caller's size check answers before it reads the rest
+		 * (ifindex 0 would fail the port check anyway). */
+		nh->ifindex = 0;
+		nh->mtu = fib.mtu_result;
+		return 0;
+	}
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		return SLUICE_R_DROP_NO_NEXTHOP;
+	nh->mtu = fib.mtu_result;
 	nh->ifindex = fib.ifindex;
 	__builtin_memcpy(nh->dmac, fib.dmac, ETH_ALEN);
 	__builtin_memcpy(nh->smac, fib.smac, ETH_ALEN);
@@ -455,7 +467,10 @@ static __always_inline int sl_resolve_nexthop(struct xdp_md *ctx,
 /*
  * Encapsulate to @be and send: XDP_TX when the next hop is out of the
  * ingress interface, else redirect through sl_tx_ports. @icmp selects the
- * ICMP_* reasons. Returns the reason to count.
+ * ICMP_* reasons. A packet that would not fit the egress MTU once
+ * encapsulated is answered with ICMP too-big instead (toobig.h); an ICMP
+ * error never is (RFC 1122 3.2.2: no error about an error). Returns the
+ * reason to count.
  */
 static __always_inline int sl_forward(struct xdp_md *ctx, struct sl_pkt *pkt,
 				      const struct sluice_backend *be,
@@ -472,6 +487,9 @@ static __always_inline int sl_forward(struct xdp_md *ctx, struct sl_pkt *pkt,
 	rc = sl_resolve_nexthop(ctx, be, cfg, pkt, &nh);
 	if (rc)
 		return rc;
+	if (sl_too_big(pkt, be, &nh))
+		return icmp ? SLUICE_R_DROP_TOO_BIG
+			    : sl_toobig_reply(ctx, pkt, be, nh.mtu);
 	ifindex = nh.ifindex;
 	if (ifindex != ctx->ingress_ifindex &&
 	    !bpf_map_lookup_elem(&sl_tx_ports, &ifindex))

@@ -31,6 +31,10 @@ one JSON object with what it measured.
           "Connection: close" (the server closes first, so the client keeps
           no TIME_WAIT), drain its backend, then a new connection on the same
           4-tuple at once: it must succeed; then wait for the drain, undrain.
+  post    --vip A [--port P] --count N --size B [--max-seconds S]
+          N POSTs of a B-byte deterministic body, each on a new
+          connection: how many bytes the client sent, and how many the
+          server says it received intact (length and sha256).
 """
 import argparse
 import hashlib
@@ -419,6 +423,43 @@ def cmd_reuse(a):
     out["errors"] = dict(out["errors"])
     del out["lost_seen"]
     return out
+def one_post(a, i):
+    """POST one body; (bytes sent, bytes the server confirmed, error)."""
+    body = b"".join(block(f"post-{i}", j) for j in range((a.size + BLOCK - 1) // BLOCK))
+    body = body[: a.size]
+    conn = SourceHTTPConnection(host_of(a.vip), a.port, None, a.timeout)
+    try:
+        conn.request("POST", "/upload", body=body,
+                     headers={"Connection": "close", "Content-Type": "application/octet-stream"})
+        r = conn.getresponse()
+        got, digest = r.read().decode().split()
+        ok = r.status == 200 and digest == hashlib.sha256(body).hexdigest()
+        return len(body), int(got) if ok else 0, None if ok else "mismatch"
+    except Exception as e:  # noqa: BLE001 - the kind is what we report
+        return 0, 0, type(e).__name__
+    finally:
+        conn.close()
+
+
+def cmd_post(a):
+    sent = acked = ok = 0
+    errors, slowest, start = Counter(), 0.0, time.time()
+    for i in range(a.count):
+        if time.time() - start > a.max_seconds:
+            errors["deadline"] += a.count - i
+            break
+        t0 = time.time()
+        s, got, err = one_post(a, i)
+        slowest = max(slowest, time.time() - t0)
+        sent += s
+        acked += got
+        if err:
+            errors[err] += 1
+        else:
+            ok += 1
+    return {"count": a.count, "ok": ok, "failed": a.count - ok,
+            "error_kinds": dict(errors), "bytes_sent": sent, "bytes_acked": acked,
+            "seconds": round(time.time() - start, 3), "slowest": round(slowest, 3)}
 
 
 def main():
@@ -462,14 +503,20 @@ def main():
     e.add_argument("--tries", type=int, default=10)
     e.add_argument("--sport", type=int, default=45678)
     e.add_argument("--max-seconds", type=float, default=120)
-    for p in (g, s, i, u, r, h, e):
+    po = sub.add_parser("post")
+    po.add_argument("--count", type=int, default=10)
+    po.add_argument("--size", type=int, default=1460)
+    po.add_argument("--timeout", type=float, default=20)
+    po.add_argument("--max-seconds", type=float, default=120)
+    for p in (g, s, i, u, r, h, e, po):
         p.add_argument("--vip", required=True)
         p.add_argument("--port", type=int, default=53 if p is u else 80)
         p.add_argument("--sources")
     a = ap.parse_args()
     result = {"get": cmd_get, "streams": cmd_streams, "idle": cmd_idle,
               "udp": cmd_udp, "drainrace": cmd_drainrace,
-              "halfclose": cmd_halfclose, "reuse": cmd_reuse}[a.mode](a)
+              "halfclose": cmd_halfclose, "reuse": cmd_reuse,
+              "post": cmd_post}[a.mode](a)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
 

@@ -11,6 +11,9 @@ HTTP (Python's http.server, one thread per connection):
   GET /health                -> 200, or the status set by /admin/health
   GET /admin/health?status=C -> make /health answer C from now on
   GET /hang                  -> never answers (a check that must time out)
+  POST /upload               -> "<bytes received> <sha256 hex>\n" of the body
+                                (Content-Length), so a client can check
+                                that every byte it sent arrived
 Every response carries "X-Backend: <name>". UDP: each datagram is answered
 with "<name> <payload>", sent from the address the datagram was sent to.
 """
@@ -62,6 +65,21 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(3600)
         else:
             self.reply(404, b"not found\n")
+
+    def do_POST(self):
+        if urlparse(self.path).path != "/upload":
+            self.reply(404, b"not found\n")
+            return
+        left = int(self.headers.get("Content-Length", 0))
+        got, h = 0, hashlib.sha256()
+        while left > 0:
+            chunk = self.rfile.read(min(65536, left))
+            if not chunk:
+                break
+            h.update(chunk)
+            got += len(chunk)
+            left -= len(chunk)
+        self.reply(200, f"{got} {h.hexdigest()}\n".encode())
 
     def stream(self, size, seconds, seed):
         self.send_response(200)

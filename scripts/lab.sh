@@ -24,6 +24,13 @@ LAB_CLIENT4=198.18.10.2
 LAB_CLIENT6=fd00:10::2
 LAB_LB4=198.18.20.2
 LAB_LB6=fd00:20::2
+# Every link is 1500 bytes, as in the real world: the tunnel's 20 (IPv4)
+# or 40 (IPv6) bytes must be paid for, never hidden by bigger lab links.
+LAB_MTU=1500
+# MSS the backends advertise to clients, leaving room for the tunnel
+# (docs/notes/mtu.md): 1500 - outer header - client IP header - TCP header.
+LAB_ADVMSS4=$((LAB_MTU - 20 - 20 - 20))	# IPv4 VIP, IPIP to an IPv4 backend
+LAB_ADVMSS6=$((LAB_MTU - 40 - 40 - 20))	# IPv6 VIP, IPv6 tunnel to an IPv6 backend
 
 lab_be4() { echo "198.18.20.1$1"; }
 lab_be6() { echo "fd00:20::1$1"; }
@@ -84,7 +91,7 @@ _lab_sysctl() {	# ns key=value...
 
 _lab_client() {
 	local i
-	_lab_link cli "${LAB_P}c" rtr "${LAB_P}cr" 1500
+	_lab_link cli "${LAB_P}c" rtr "${LAB_P}cr" "$LAB_MTU"
 	for i in 2 3 4 5 6 7 8 9; do
 		ip -n "${LAB_P}-cli" addr add "198.18.10.$i/24" dev "${LAB_P}c"
 		ip -n "${LAB_P}-cli" addr add "fd00:10::$i/64" dev "${LAB_P}c" nodad
@@ -98,7 +105,7 @@ _lab_client() {
 
 _lab_router() {
 	ip -n "${LAB_P}-rtr" link add "${LAB_P}br" type bridge
-	ip -n "${LAB_P}-rtr" link set "${LAB_P}br" mtu 1600 up
+	ip -n "${LAB_P}-rtr" link set "${LAB_P}br" mtu "$LAB_MTU" up
 	ip -n "${LAB_P}-rtr" addr add 198.18.20.1/24 dev "${LAB_P}br"
 	ip -n "${LAB_P}-rtr" addr add fd00:20::1/64 dev "${LAB_P}br" nodad
 	_lab_sysctl rtr net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
@@ -108,7 +115,7 @@ _lab_router() {
 }
 
 _lab_edge() {
-	_lab_link lb "${LAB_P}l" rtr "${LAB_P}lr" 1600
+	_lab_link lb "${LAB_P}l" rtr "${LAB_P}lr" "$LAB_MTU"
 	ip -n "${LAB_P}-rtr" link set "${LAB_P}lr" master "${LAB_P}br"
 	ip -n "${LAB_P}-lb" addr add "$LAB_LB4/24" dev "${LAB_P}l"
 	ip -n "${LAB_P}-lb" addr add "$LAB_LB6/64" dev "${LAB_P}l" nodad
@@ -120,12 +127,13 @@ _lab_edge() {
 
 _lab_backend() {
 	local i=$1 ns=be$1 dev="${LAB_P}b$1"
-	_lab_link "$ns" "$dev" rtr "${dev}r" 1600
+	_lab_link "$ns" "$dev" rtr "${dev}r" "$LAB_MTU"
 	ip -n "${LAB_P}-rtr" link set "${dev}r" master "${LAB_P}br"
 	ip -n "${LAB_P}-$ns" addr add "$(lab_be4 "$i")/24" dev "$dev"
 	ip -n "${LAB_P}-$ns" addr add "$(lab_be6 "$i")/64" dev "$dev" nodad
 	ip -n "${LAB_P}-$ns" route add default via 198.18.20.1
 	ip -n "${LAB_P}-$ns" -6 route add default via fd00:20::1
+	lab_mss_clamp "$i" on
 	ip -n "${LAB_P}-$ns" link set lo up
 	# Serve every VIP from lo, and never answer ARP/ND for them.
 	ip -n "${LAB_P}-$ns" route add local 198.18.0.0/24 dev lo
@@ -134,6 +142,19 @@ _lab_backend() {
 		net.ipv4.conf.all.rp_filter=0 "net.ipv4.conf.$dev.rp_filter=0"
 	lab_ns "$ns" ethtool -K "$dev" tx off >/dev/null
 	lab_ns "$ns" "$LAB_BUILD/sluice-decap" attach "$dev" "$(lab_be4 "$i")" "$(lab_be6 "$i")"
+}
+
+# Backend i's replies to clients go straight back (direct server return),
+# so its SYN-ACKs would offer an MSS for its own 1500-byte link, while
+# the client's segments reach it through the tunnel: advertise less on the
+# routes to the clients, as a real backend should. "off" leaves the
+# backend unclamped: then only ICMP too-big from sluice saves big segments.
+lab_mss_clamp() {	# i on|off
+	local ns="${LAB_P}-be$1" m4="" m6=""
+	[[ $2 == on ]] && m4="advmss $LAB_ADVMSS4" && m6="advmss $LAB_ADVMSS6"
+	# shellcheck disable=SC2086 # empty or two words, on purpose
+	ip -n "$ns" route replace default via 198.18.20.1 $m4 &&
+		ip -n "$ns" -6 route replace default via fd00:20::1 $m6
 }
 
 # Start backend i's servers (HTTP on 80, UDP echo on 53).

@@ -23,7 +23,15 @@ struct sl_nexthop {
 	__u32 ifindex;
 	__u8 dmac[6];
 	__u8 smac[6];
+	__u32 mtu;		/* egress MTU; 0: unknown, not checked */
 };
+
+/* Bytes the outer header adds: what a client packet loses of the MTU. */
+static __always_inline __u32 sl_encap_overhead(const struct sluice_backend *be)
+{
+	return be->family == SLUICE_AF_INET ? sizeof(struct iphdr)
+					    : sizeof(struct ipv6hdr);
+}
 
 /* RFC 1071 checksum of a 20-byte IPv4 header held on the stack. */
 static __always_inline __sum16 sl_ipv4_csum(const struct iphdr *iph)
@@ -98,8 +106,7 @@ static __always_inline int sl_encap(struct xdp_md *ctx,
 				    const struct sluice_config *cfg,
 				    const struct sl_nexthop *nh)
 {
-	int outer = be->family == SLUICE_AF_INET ? sizeof(struct iphdr)
-						 : sizeof(struct ipv6hdr);
+	int outer = sl_encap_overhead(be);
 	int delta = outer - (int)(pkt->l3_off - sizeof(struct ethhdr));
 	void *data, *data_end;
 	struct ethhdr *eth;

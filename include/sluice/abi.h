@@ -64,7 +64,7 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_vip) == 8, "vip value size");
  * flows still resolve) until it is removed; a removed id has flags 0.
  */
 #define SLUICE_BE_F_IN_USE	(1U << 0)	/* id allocated; flows may follow it */
-#define SLUICE_BE_F_NH_VALID	(1U << 1)	/* ifindex/dmac/smac resolved */
+#define SLUICE_BE_F_NH_VALID	(1U << 1)	/* ifindex/dmac/smac/mtu resolved */
 #define SLUICE_BE_F_RELEASE	(1U << 2)	/* re-hash flows pinned here */
 /*
  * Drain flags, set by sluiced in the same commit that takes the backend out
@@ -89,8 +89,15 @@ struct sluice_backend {
 	__u32 ifindex;			/* egress interface of the next hop */
 	__u8 dmac[6];			/* next-hop MAC */
 	__u8 smac[6];			/* egress interface MAC */
+	/*
+	 * MTU towards the next hop (the route's MTU if it has one, else the
+	 * egress interface's), valid with SLUICE_BE_F_NH_VALID. A client
+	 * packet that exceeds it once encapsulated gets ICMP too-big back.
+	 * 0: unknown (an entry written before sluiced cached MTUs): no check.
+	 */
+	__u32 mtu;
 };
-SLUICE_STATIC_ASSERT(sizeof(struct sluice_backend) == 40, "backend size");
+SLUICE_STATIC_ASSERT(sizeof(struct sluice_backend) == 44, "backend size");
 
 /*
  * sl_flows: LRU_HASH, struct sluice_flow_key -> struct sluice_flow: the

@@ -10,7 +10,9 @@
  * bad payload length) is dropped. A well-formed packet that is not for a
  * VIP passes to the kernel untouched. A packet for a VIP address that
  * cannot be balanced (fragment, truncated TCP/UDP header, bogus ICMP
- * error) is dropped.
+ * error) is dropped. A packet for a VIP that would exceed the egress MTU
+ * once encapsulated is answered with ICMP too-big (IPv4 with DF, IPv6) or
+ * dropped (IPv4 without DF: sluice cannot fragment).
  *
  * Reason 0 is reserved: helpers return 0 for "no verdict yet, carry on",
  * so 0 must never be a verdict of its own. Were it FWD_TX, a stray
@@ -32,6 +34,7 @@
 	X(FWD_REDIRECT,	REDIRECT, "fwd_redirect", "forwarded out another interface") \
 	X(ICMP_TX,	TX,	  "icmp_tx",	  "ICMP too-big sent to the flow's backend (same interface)") \
 	X(ICMP_REDIRECT, REDIRECT, "icmp_redirect", "ICMP too-big sent to the flow's backend (other interface)") \
+	X(ICMP_TOOBIG,	TX,	  "icmp_toobig",  "too big for the egress MTU once encapsulated: ICMP frag-needed / packet-too-big sent back to the client") \
 	X(PASS_NOT_IP,	PASS,	  "pass_not_ip",  "not IPv4/IPv6") \
 	X(PASS_VLAN_DEPTH, PASS,  "pass_vlan_depth", "more than two VLAN tags: not parsed") \
 	X(PASS_NOT_VIP,	PASS,	  "pass_not_vip", "not addressed to a VIP") \
@@ -44,7 +47,8 @@
 	X(DROP_BAD_ICMP, DROP,	  "drop_bad_icmp", "ICMP error to a VIP whose inner header is unusable") \
 	X(DROP_NO_BACKEND, DROP,  "drop_no_backend", "VIP has no backend in its table") \
 	X(DROP_NO_NEXTHOP, DROP,  "drop_no_nexthop", "backend's next hop not resolved") \
-	X(DROP_ENCAP,	DROP,	  "drop_encap",	  "encapsulation failed (no headroom)")
+	X(DROP_TOO_BIG,	DROP,	  "drop_too_big", "too big for the egress MTU once encapsulated, and no ICMP may answer it (IPv4 without DF, or an ICMP error)") \
+	X(DROP_ENCAP,	DROP,	  "drop_encap",	  "encapsulation or ICMP reply failed (no headroom)")
 /* clang-format on */
 
 #define SLUICE_R_ENUM(name, verdict, label, desc) SLUICE_R_##name,

@@ -15,7 +15,12 @@
  *     consistent lengths (and a valid IPv4 checksum), then the input's IP
  *     packet unchanged: a well-formed IPv4/IPv6 header whose length fits
  *     the frame, carrying TCP/UDP (a non-fragment of a VIP the backend
- *     serves) or an ICMP too-big error quoting a packet from that VIP.
+ *     serves) or an ICMP too-big error quoting a packet from that VIP;
+ *   - icmp_toobig: the input was a TCP/UDP packet (IPv4: with DF) for a
+ *     VIP whose backend's next-hop MTU it exceeds once encapsulated, and
+ *     the output is the ICMP error back to its sender: MACs swapped,
+ *     headers and checksums valid, the MTU left after the outer header,
+ *     the input's packet quoted.
  * The reasons add up to the packets run.
  *
  * SLUICE_FUZZ_SEED sets the seed (default fixed, always printed),
@@ -46,7 +51,9 @@
 #define VIP4_EMPTY	"198.18.0.110"
 #define VIP4_NO_NH	"198.18.0.111"
 #define VIP4_REDIR	"198.18.0.112"
+#define VIP4_MTU	"198.18.0.113"	/* backend behind a 600-byte MTU */
 #define VIP6		"fd00::100"
+#define VIP6_MTU	"fd00::113"	/* backend behind a 1000-byte MTU */
 #define OTHER4		"198.18.0.200"
 #define OTHER6		"fd00::200"
 #define NO_SUCH_IFINDEX	0x7ffe
@@ -55,11 +62,14 @@ static const char *const be4[] = { "198.18.1.10", "198.18.1.11", "198.18.1.12", 
 static const char *const be6[] = { "fd00:be::10", "fd00:be::11", NULL };
 static const char *const be_nh[] = { "198.18.1.30", NULL };
 static const char *const be_redir[] = { "198.18.1.40", NULL };
+static const char *const be_mtu4[] = { "198.18.1.50", NULL };
+static const char *const be_mtu6[] = { "fd00:be::50", NULL };
 
 static const char *const dst4[] = {
 	VIP4, VIP4, VIP4, VIP4_ANY, VIP4_EMPTY, VIP4_NO_NH, VIP4_REDIR, OTHER4,
+	VIP4_MTU,
 };
-static const char *const dst6[] = { VIP6, VIP6, VIP6, OTHER6 };
+static const char *const dst6[] = { VIP6, VIP6, VIP6, OTHER6, VIP6_MTU };
 static const char *const client4[] = { "198.18.2.1", "198.18.2.2" };
 static const char *const client6[] = { "fd00:c::1", "fd00:c::2" };
 static const char *const router4[] = { "198.18.3.1" };
@@ -83,6 +93,8 @@ static int setup(void **state)
 	bt_vip_add(t, VIP4_EMPTY, 80, IPPROTO_TCP, NULL);
 	bt_vip_add(t, VIP4_NO_NH, 80, IPPROTO_TCP, be_nh);
 	bt_vip_add(t, VIP4_REDIR, 80, IPPROTO_TCP, be_redir);
+	bt_vip_add(t, VIP4_MTU, 80, IPPROTO_TCP, be_mtu4);
+	bt_vip_add(t, VIP6_MTU, 80, IPPROTO_TCP, be_mtu6);
 
 	/* Next hop out of an interface that is not in sl_tx_ports. */
 	id = t->vips[6].be_id[0];
@@ -96,6 +108,15 @@ static int setup(void **state)
 	be.ifindex = other;
 	bt_backend_update(t, id, &be);
 	assert_int_equal(sl_tx_port_add(&t->maps, other), 0);
+	/* Small next-hop MTUs: bigger packets for these VIPs meet too-big. */
+	id = t->vips[8].be_id[0];
+	be = *bt_backend(t, id);
+	be.mtu = 600;
+	bt_backend_update(t, id, &be);
+	id = t->vips[9].be_id[0];
+	be = *bt_backend(t, id);
+	be.mtu = 1000;
+	bt_backend_update(t, id, &be);
 	*state = t;
 	return 0;
 }
@@ -766,6 +787,91 @@ static int check_encap(const struct bt *t, const struct pkt *in,
 		    : check_fwd(t, ip, &v, be, why, whylen);
 }
 
+/* A backend with a known MTU whose VIP serves the client packet @v. */
+static const struct sluice_backend *mtu_backend(const struct bt *t,
+						const struct ip_view *v,
+						__u16 dport)
+{
+	__u32 i;
+
+	for (i = 0; i < t->next_be_id - BT_BE_ID_BASE; i++)
+		if (t->be[i].mtu &&
+		    vip_serves(be_vip(t, &t->be[i]), v->v6, v->dst, v->proto, dport))
+			return &t->be[i];
+	return NULL;
+}
+
+/* The ICMP error's own header fields, after the Ethernet header. */
+static int check_toobig_hdr(const __u8 *ip, const struct ip_view *v,
+			    __u32 len, __u32 mtu, char *why, size_t whylen)
+{
+	const __u8 *ic = ip + (v->v6 ? 40 : 20);
+
+	if (v->v6) {
+		if ((ip[0] >> 4) != 6 || get16(ip + 4) != len - 40 || ip[6] != 58)
+			ORACLE_FAIL("too-big IPv6 header: %#04x, payload_len %u, next %u",
+				    ip[0], get16(ip + 4), ip[6]);
+		if (ic[0] != 2 || ic[1] != 0 ||
+		    (__u32)(get16(ic + 4) << 16 | get16(ic + 6)) != mtu)
+			ORACLE_FAIL("ICMPv6 type %u code %u MTU %u, expected 2/0/%u",
+				    ic[0], ic[1], get16(ic + 4) << 16 | get16(ic + 6), mtu);
+	} else {
+		if (ip[0] != 0x45 || get16(ip + 2) != len || ip[9] != IPPROTO_ICMP ||
+		    !pkt_ipv4_csum_ok(ip, 20))
+			ORACLE_FAIL("too-big IPv4 header: %#04x, tot_len %u, proto %u",
+				    ip[0], get16(ip + 2), ip[9]);
+		if (ic[0] != 3 || ic[1] != 4 || get16(ic + 4) || get16(ic + 6) != mtu)
+			ORACLE_FAIL("ICMP type %u code %u MTU %u, expected 3/4/%u",
+				    ic[0], ic[1], get16(ic + 6), mtu);
+	}
+	if (memcmp(ip + (v->v6 ? 8 : 12), v->dst, v->v6 ? 16 : 4) ||
+	    memcmp(ip + (v->v6 ? 24 : 16), v->src, v->v6 ? 16 : 4))
+		ORACLE_FAIL("too-big error is not from the VIP to the client");
+	if (pkt_l4_csum_ok(ip, len) != 1)
+		ORACLE_FAIL("too-big ICMP checksum");
+	return 0;
+}
+
+/* An ICMP too-big reply: the input could not fit its backend's MTU. */
+static int check_toobig(const struct bt *t, const struct pkt *in,
+			const struct bt_result *r, char *why, size_t whylen)
+{
+	__u32 l3 = frame_l3_off(in), quote, hl, ovh;
+	const struct sluice_backend *be;
+	const __u8 *cip;
+	struct ip_view v;
+
+	if (l3 > 22 || l3 >= in->len)
+		ORACLE_FAIL("too-big reply to a frame with IP at offset %u", l3);
+	cip = in->data + l3;
+	if (view_ip(cip, in->len - l3, &v, why, whylen) ||
+	    check_l2(in, l3, v.v6, why, whylen) || check_l4(cip, &v, why, whylen))
+		return -1;
+	if (v.frag)
+		ORACLE_FAIL("too-big reply to a fragment");
+	if (!v.v6 && !(get16(cip + 6) & 0x4000))
+		ORACLE_FAIL("too-big reply to IPv4 without DF");
+	be = mtu_backend(t, &v, get16(cip + v.l4_off + 2));
+	if (!be)
+		ORACLE_FAIL("too-big reply for a flow no MTU-limited backend serves");
+	ovh = be->family == SLUICE_AF_INET ? 20 : 40;
+	if (v.tot + ovh <= be->mtu)
+		ORACLE_FAIL("too-big reply to %u bytes, which fit MTU %u", v.tot,
+			    be->mtu);
+	hl = v.v6 ? 48 : 28;
+	quote = v.v6 ? (v.tot < 1232 ? v.tot : 1232) : v.l4_off + 8;
+	if (r->out_len != l3 + hl + quote)
+		ORACLE_FAIL("too-big reply of %u bytes, expected %u", r->out_len,
+			    l3 + hl + quote);
+	if (memcmp(r->out, in->data + 6, 6) || memcmp(r->out + 6, in->data, 6) ||
+	    memcmp(r->out + 12, in->data + 12, l3 - 12))
+		ORACLE_FAIL("too-big Ethernet header is not the input's, MACs swapped");
+	if (memcmp(r->out + l3 + hl, cip, quote))
+		ORACLE_FAIL("too-big quote differs from the client's packet");
+	return check_toobig_hdr(r->out + l3, &v, hl + quote, be->mtu - ovh, why,
+				whylen);
+}
+
 /* --- the runner ------------------------------------------------------------ */
 
 struct fuzz {
@@ -849,6 +955,8 @@ static int fuzz_one(struct fuzz *f, const struct pkt *in, struct bt_result *r,
 		return 0;
 	case XDP_TX:
 	case XDP_REDIRECT:
+		if (r->reason == SLUICE_R_ICMP_TOOBIG)
+			return check_toobig(f->t, in, r, why, whylen);
 		icmp = r->reason == SLUICE_R_ICMP_TX || r->reason == SLUICE_R_ICMP_REDIRECT;
 		return check_encap(f->t, in, r, icmp, why, whylen);
 	default:

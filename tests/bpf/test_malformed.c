@@ -15,12 +15,13 @@
 
 #pragma GCC diagnostic ignored "-Woverride-init"	/* spec defaults */
 
-enum { V4_TCP, V4_UDP, V6_TCP, V_EMPTY, V_NO_NH, V_REDIR };
+enum { V4_TCP, V4_UDP, V6_TCP, V_EMPTY, V_NO_NH, V_REDIR, V_MTU };
 
 #define VIP4		"198.18.0.100"
 #define VIP4_EMPTY	"198.18.0.110"
 #define VIP4_NO_NH	"198.18.0.111"
 #define VIP4_REDIR	"198.18.0.112"
+#define VIP4_MTU	"198.18.0.113"	/* backend behind a 1000-byte MTU */
 #define VIP6		"fd00::100"
 #define CLIENT4		"198.18.2.1"
 #define CLIENT6		"fd00:c::1"
@@ -33,6 +34,7 @@ static const char *const be4[] = { "198.18.1.10", "198.18.1.11", NULL };
 static const char *const be6[] = { "fd00:be::10", "fd00:be::11", NULL };
 static const char *const be_nh[] = { "198.18.1.30", NULL };
 static const char *const be_redir[] = { "198.18.1.40", NULL };
+static const char *const be_mtu[] = { "198.18.1.50", NULL };
 
 static int setup(void **state)
 {
@@ -47,6 +49,7 @@ static int setup(void **state)
 	bt_vip_add(t, VIP4_EMPTY, 80, IPPROTO_TCP, NULL);
 	bt_vip_add(t, VIP4_NO_NH, 80, IPPROTO_TCP, be_nh);
 	bt_vip_add(t, VIP4_REDIR, 80, IPPROTO_TCP, be_redir);
+	bt_vip_add(t, VIP4_MTU, 80, IPPROTO_TCP, be_mtu);
 
 	/* Next hop out of an interface that is not in sl_tx_ports. */
 	id = t->vips[V_NO_NH].be_id[0];
@@ -60,6 +63,11 @@ static int setup(void **state)
 	be.ifindex = other;
 	bt_backend_update(t, id, &be);
 	assert_int_equal(sl_tx_port_add(&t->maps, other), 0);
+	/* A 1000-byte MTU towards this one: big packets meet too-big. */
+	id = t->vips[V_MTU].be_id[0];
+	be = *bt_backend(t, id);
+	be.mtu = 1000;
+	bt_backend_update(t, id, &be);
 	*state = t;
 	return 0;
 }
@@ -334,6 +342,12 @@ static const struct reason_case reason_cases[] = {
 	  SLUICE_R_DROP_NO_BACKEND },
 	{ "drop_no_nexthop", TCP4(.dst = VIP4_NO_NH), XDP_DROP,
 	  SLUICE_R_DROP_NO_NEXTHOP },
+	{ "icmp_toobig", TCP4(.dst = VIP4_MTU, .tcp_flags = PKT_TCP_ACK,
+			      .payload_len = 1000), XDP_TX,
+	  SLUICE_R_ICMP_TOOBIG },
+	{ "drop_too_big", TCP4(.dst = VIP4_MTU, .tcp_flags = PKT_TCP_ACK,
+			       .payload_len = 1000, .df = 0), XDP_DROP,
+	  SLUICE_R_DROP_TOO_BIG },
 };
 
 /*
@@ -360,7 +374,9 @@ static void test_reason_coverage(void **state)
 		bt_check_verdict(c->name, &r, c->verdict, c->reason);
 		BT_EQ(c->name, "sluice_reason_verdict()",
 		      sluice_reason_verdict(c->reason), c->verdict);
-		if (c->verdict == XDP_REDIRECT || c->verdict == XDP_TX) {
+		/* test_mtu.c checks the too-big reply itself. */
+		if ((c->verdict == XDP_REDIRECT || c->verdict == XDP_TX) &&
+		    c->reason != SLUICE_R_ICMP_TOOBIG) {
 			const struct bt_vip *v = c->reason == SLUICE_R_FWD_REDIRECT ||
 						 c->reason == SLUICE_R_ICMP_REDIRECT ?
 						 &t->vips[V_REDIR] : &t->vips[V4_TCP];

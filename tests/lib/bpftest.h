@@ -30,7 +30,7 @@
 #define BT_NEW_FLOWS		16384
 #define BT_HASH_SEED		0x5eed1ce5U
 #define BT_MAGLEV_SEED		0x5111ce5eedULL
-#define BT_MAX_VIPS		8
+#define BT_MAX_VIPS		12
 #define BT_MAX_BE		16	/* backends per VIP */
 #define BT_VIP_ID_BASE		10	/* ids unrelated to table positions */
 #define BT_BE_ID_BASE		100

@@ -90,7 +90,18 @@ struct route_reply {
 	struct sluice_addr gw;
 	int has_gw;
 	__u8 family;
+	__u32 mtu;		/* RTAX_MTU: the route's own MTU, or a learnt PMTU */
 };
+
+static int route_metric_cb(const struct nlattr *attr, void *data)
+{
+	struct route_reply *r = data;
+
+	if (mnl_attr_get_type(attr) == RTAX_MTU &&
+	    mnl_attr_get_payload_len(attr) == sizeof(__u32))
+		r->mtu = mnl_attr_get_u32(attr);
+	return MNL_CB_OK;
+}
 
 static int route_attr_cb(const struct nlattr *attr, void *data)
 {
@@ -99,6 +110,11 @@ static int route_attr_cb(const struct nlattr *attr, void *data)
 	switch (mnl_attr_get_type(attr)) {
 	case RTA_OIF:
 		r->oif = mnl_attr_get_u32(attr);
+		break;
+	case RTA_METRICS:
+		/* `ip route ... mtu N`, or a PMTU exception this host learnt
+		 * from an ICMP error about its own tunnel packets. */
+		mnl_attr_parse_nested(attr, route_metric_cb, r);
 		break;
 	case RTA_GATEWAY:
 		if (mnl_attr_get_payload_len(attr) == addr_len(r->family)) {
@@ -210,6 +226,38 @@ static int iface_mac(__u32 ifindex, __u8 mac[6])
 	return rc;
 }
 
+static int iface_mtu(__u32 ifindex, __u32 *mtu)
+{
+	struct ifreq ifr;
+	int fd, rc = 0;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (!if_indextoname(ifindex, ifr.ifr_name))
+		return -ENODEV;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCGIFMTU, &ifr) < 0)
+		rc = -errno;
+	else
+		*mtu = ifr.ifr_mtu;
+	close(fd);
+	return rc;
+}
+
+/* The smaller of the route's MTU (when it has one) and the interface's:
+ * what an encapsulated packet must fit in on its way to the backend. */
+static int path_mtu(const struct route_reply *r, __u32 *mtu)
+{
+	int rc = iface_mtu(r->oif, mtu);
+
+	if (rc)
+		return rc;
+	if (r->mtu && r->mtu < *mtu)
+		*mtu = r->mtu;
+	return 0;
+}
+
 #define NUD_USABLE (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | \
 		    NUD_PERMANENT | NUD_NOARP)
 
@@ -227,6 +275,8 @@ int sl_nh_resolve(struct sl_nh_ctx *ctx, const struct sluice_addr *dst,
 	nh->ifindex = r.oif;
 	nh->via = r.has_gw ? r.gw : *dst;
 	rc = iface_mac(r.oif, nh->smac);
+	if (!rc)
+		rc = path_mtu(&r, &nh->mtu);
 	if (rc)
 		return rc;
 	rc = neigh_msg(ctx, RTM_GETNEIGH, r.oif, &nh->via, family, &n);

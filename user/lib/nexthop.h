@@ -17,13 +17,14 @@ struct sl_nh {
 	__u8 dmac[6];
 	__u8 smac[6];
 	struct sluice_addr via;		/* gateway, or the backend itself */
+	__u32 mtu;			/* route MTU if set, else the interface's */
 };
 
 struct sl_nh_ctx *sl_nh_open(void);
 void sl_nh_close(struct sl_nh_ctx *ctx);
 
 /*
- * Resolve the next hop towards @dst. Returns 0 with @nh filled, -EAGAIN
+ * Resolve the next hop towards @dst and the MTU on the way to it. Returns 0 with @nh filled, -EAGAIN
  * when the neighbour is not resolved yet (a resolution was triggered: ask
  * again later), -ENETUNREACH with no route, or another -errno.
  */

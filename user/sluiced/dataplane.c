@@ -36,6 +36,7 @@ static void fill_nexthop(const struct sl_daemon *d, __u32 id,
 	be->ifindex = c->nh.ifindex;
 	memcpy(be->dmac, c->nh.dmac, 6);
 	memcpy(be->smac, c->nh.smac, 6);
+	be->mtu = c->nh.mtu;
 }
 
 /*
@@ -351,6 +352,7 @@ out:
 static bool nh_equal(const struct sl_nh_cache *c, const struct sl_nh *nh)
 {
 	return c->valid && c->nh.ifindex == nh->ifindex &&
+	       c->nh.mtu == nh->mtu &&
 	       !memcmp(c->nh.dmac, nh->dmac, 6) && !memcmp(c->nh.smac, nh->smac, 6);
 }
 

@@ -43,6 +43,7 @@
 #include "config_diff.h"
 #include "daemon.h"
 #include "envcheck.h"
+#include "migrate.h"
 #include "link.h"
 #include "persist.h"
 #include "pindir.h"
@@ -150,34 +151,6 @@ static void replace_stale_new_table(struct sl_daemon *d)
 }
 
 /*
- * sl_reasons has one counter per SLUICE_R_* reason: a sluiced with more or
- * fewer reasons than the one that pinned it cannot reuse it (libbpf
- * refuses a size mismatch). Counters only: re-create it, and Prometheus
- * sees an ordinary counter reset.
- */
-static void replace_stale_reasons(struct sl_daemon *d)
-{
-	struct bpf_map_info info;
-	__u32 len = sizeof(info);
-	char path[4200];
-	int fd;
-
-	pin_path(d, SLUICE_MAP_REASONS, path, sizeof(path));
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return;
-	memset(&info, 0, sizeof(info));
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
-	    info.max_entries != SLUICE_R_MAX) {
-		sl_log("re-creating %s (%u reasons, this sluiced has %u): "
-		       "reason counters restart from 0",
-		       path, info.max_entries, SLUICE_R_MAX);
-		unlink(path);
-	}
-	close(fd);
-}
-
-/*
  * Pinned maps whose size the config changed: sl_flows and sl_pinned were
  * refused before (start_problems: re-creating them would drop every flow).
  * Maglev tables are rebuilt from the state anyway, so a ring-size change
@@ -191,7 +164,6 @@ static int check_pinned_sizes(struct sl_daemon *d)
 	int fd;
 
 	replace_stale_new_table(d);
-	replace_stale_reasons(d);
 	pin_path(d, SLUICE_MAP_CONFIG, path, sizeof(path));
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
@@ -642,10 +614,30 @@ static int start_problems(struct sl_daemon *d)
 	return -EINVAL;
 }
 
+/* Pins an older sluiced left in another layout: see migrate.h. */
+static int migrate_prepare(struct sl_daemon *d, struct sl_migration *m)
+{
+	char be_path[4200], r_path[4200], note[9000];
+	int rc;
+
+	pin_path(d, SLUICE_MAP_BACKENDS, be_path, sizeof(be_path));
+	pin_path(d, SLUICE_MAP_REASONS, r_path, sizeof(r_path));
+	rc = sl_migrate_prepare(be_path, r_path, m, note, sizeof(note));
+	if (note[0])
+		sl_log("upgrade: %s", note);
+	if (rc) {
+		sl_log("cannot carry the maps pinned in %s over to this version: %s",
+		       d->cfg.pin_dir, strerror(-rc));
+		sl_log("hint: sluiced --detach starts afresh (established flows are lost)");
+	}
+	return rc;
+}
+
 static int run(struct sl_daemon *d)
 {
+	struct sl_migration mig;
 	char err[512];
-	int rc;
+	int rc, mrc;
 
 	if (start_problems(d) || check_pinned_sizes(d))
 		return SL_EXIT_FAIL;
@@ -656,7 +648,16 @@ static int run(struct sl_daemon *d)
 	}
 	snprintf(d->state_path, sizeof(d->state_path), "%s/%s", d->cfg.state_dir,
 		 SL_STATE_FILE);
-	if (load_bpf(d) || load_state(d))
+	if (migrate_prepare(d, &mig))
+		return SL_EXIT_FAIL;
+	rc = load_bpf(d);
+	mrc = sl_migrate_finish(&mig, rc ? -1 : d->maps.backends);
+	if (mrc) {
+		sl_log("cannot write the carried-over backend entries: %s",
+		       strerror(-mrc));
+		rc = mrc;
+	}
+	if (rc || load_state(d))
 		return SL_EXIT_FAIL;
 	d->nh_ctx = sl_nh_open();
 	if (!d->nh_ctx)
