@@ -58,6 +58,10 @@ ALL_TESTS=(
 	t_metrics_scrape_promtool
 	t_metrics_alert_rules
 	t_metrics_prometheus_drain
+	# nothing hurts a running box by accident (issue 13, section 3)
+	t_robust_second_daemon_refused
+	t_robust_shared_pin_dir_refused
+	t_robust_failed_first_start_cleans_up
 )
 
 tests=("$@")

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <net/if.h>
 #include <json-c/json.h>
 #include <bpf/bpf.h>
 
@@ -265,6 +266,16 @@ static json_object *map_fill(int fd)
 	return o;
 }
 
+/* Asked of the kernel now, not remembered: does the interface run our program? */
+static void status_attachment(struct sl_daemon *d, size_t i, json_object *o)
+{
+	unsigned int ifindex = if_nametoindex(d->cfg.ifaces[i].name);
+
+	json_object_object_add(o, "attached", json_object_new_boolean(
+		sl_xdp_attached(ifindex, d->prog_id)));
+	json_object_object_add(o, "prog_id", json_object_new_uint64(d->prog_id));
+}
+
 static int cmd_status(struct sl_daemon *d, json_object *req, struct reply *r)
 {
 	json_object *ifs = json_object_new_array(), *flows, *reasons;
@@ -284,9 +295,11 @@ static int cmd_status(struct sl_daemon *d, json_object *req, struct reply *r)
 		json_object_object_add(o, "name", json_object_new_string(d->cfg.ifaces[i].name));
 		json_object_object_add(o, "mode", json_object_new_string(
 			d->cfg.ifaces[i].mode == SL_XDP_MODE_SKB ? "skb" : "native"));
+		status_attachment(d, i, o);
 		json_object_array_add(ifs, o);
 	}
 	json_object_object_add(r->result, "interfaces", ifs);
+	json_object_object_add(r->result, "pins_ok", json_object_new_boolean(!d->pins.lost));
 	flows = map_fill(d->maps.flows);
 	json_object_object_add(flows, "entries", json_object_new_uint64(d->sweep_last->entries));
 	{

@@ -217,6 +217,15 @@ static int set_pins(struct sl_daemon *d)
 	return 0;
 }
 
+static __u32 prog_id(int fd)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
 static int load_bpf(struct sl_daemon *d)
 {
 	int rc;
@@ -234,13 +243,18 @@ static int load_bpf(struct sl_daemon *d)
 			       d->cfg.pinned_table_size);
 	if (!rc)
 		rc = set_pins(d);
-	if (!rc)
+	if (!rc) {
+		/* Which pins exist before: a failed first start removes only its own. */
+		sl_pins_note_maps(&d->pins, d->skel->obj);
 		rc = sluice_bpf__load(d->skel);
+	}
 	if (rc) {
 		sl_log("cannot load the XDP program and its maps: %s", strerror(-rc));
 		sl_log("hint: run with -v for the verifier and libbpf log");
 		return rc;
 	}
+	sl_pins_take_maps(&d->pins, d->skel->obj);
+	d->prog_id = prog_id(bpf_program__fd(d->skel->progs.sluice_xdp));
 	rc = sl_maps_open(d->skel->obj, d->cfg.maglev_table_size, &d->maps);
 	if (rc)
 		sl_log("cannot open maps: %s", strerror(-rc));
@@ -252,8 +266,9 @@ static int attach_all(struct sl_daemon *d)
 {
 	int prog_fd = bpf_program__fd(d->skel->progs.sluice_xdp);
 	char path[4200], link[64], err[512];
+	bool created;
 	size_t i;
-	int rc;
+	int rc, fd;
 
 	/* Redirect targets first: the program may use them once attached. */
 	for (i = 0; i < d->cfg.n_ifaces; i++) {
@@ -268,11 +283,13 @@ static int attach_all(struct sl_daemon *d)
 		snprintf(link, sizeof(link), "link_%s", ifc->name);
 		pin_path(d, link, path, sizeof(path));
 		rc = sl_link_attach(prog_fd, ifc->name, ifc->mode == SL_XDP_MODE_SKB,
-				    path, err, sizeof(err));
+				    path, &fd, &created, err, sizeof(err));
 		if (rc) {
 			sl_log("%s", err);
 			return rc;
 		}
+		/* Our own reference: the program stays even if the pin is lost. */
+		sl_pins_add_link(&d->pins, link, fd, created);
 		sl_log("attached to %s (%s mode)", ifc->name,
 		       ifc->mode == SL_XDP_MODE_SKB ? "skb" : "native");
 	}
@@ -704,6 +721,7 @@ static int run_loop(struct sl_daemon *d)
 		n = epoll_wait(d->epfd, evs, 32, 1000);
 		if (n < 0 && errno != EINTR)
 			return -errno;
+		sl_watch_datapath(d, false);
 		for (i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 
@@ -758,23 +776,60 @@ static void stop_threads(struct sl_daemon *d)
 	pthread_join(d->clock_thr, NULL);
 }
 
-static int run(struct sl_daemon *d)
+/*
+ * Take the instance before anything of it is read or written: a second
+ * sluiced for the same state or pin directory stops here, naming the PID
+ * that holds it. Remembers whether this start created the pin directory.
+ */
+static int lock_instance(struct sl_daemon *d)
 {
-	char err[512];
-	int rc;
+	char err[1024];
+	bool created;
 
-	if (mkdir_p(d->cfg.pin_dir, 0700) || check_bpffs(d) ||
-	    check_pinned_sizes(d))
-		return SL_EXIT_FAIL;
 	if (mkdir_p(d->cfg.state_dir, 0700)) {
 		sl_log("cannot create state directory %s: %s", d->cfg.state_dir,
 		       strerror(errno));
-		return SL_EXIT_FAIL;
+		return -1;
 	}
+	if (sl_lock_state_dir(&d->inst_lock, d->cfg.state_dir, d->cfg.instance,
+			      err, sizeof(err))) {
+		sl_log("%s", err);
+		return -1;
+	}
+	created = access(d->cfg.pin_dir, F_OK) != 0;
+	if (mkdir_p(d->cfg.pin_dir, 0700) || check_bpffs(d))
+		return -1;
+	sl_pins_init(&d->pins, d->cfg.pin_dir, created);
+	if (sl_lock_pin_dir(&d->inst_lock, d->cfg.pin_dir, d->cfg.instance,
+			    err, sizeof(err))) {
+		sl_log("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* A start failed after it began to pin: undo what it created, nothing else. */
+static int start_failed(struct sl_daemon *d, bool fresh_state)
+{
+	sl_pins_undo(&d->pins);
+	if (fresh_state)
+		unlink(d->state_path);
+	return SL_EXIT_FAIL;
+}
+
+static int run(struct sl_daemon *d)
+{
+	char err[512];
+	bool fresh_state;
+	int rc;
+
+	if (lock_instance(d) || check_pinned_sizes(d))
+		return SL_EXIT_FAIL;
 	snprintf(d->state_path, sizeof(d->state_path), "%s/%s", d->cfg.state_dir,
 		 SL_STATE_FILE);
+	fresh_state = access(d->state_path, F_OK) != 0;
 	if (load_bpf(d) || load_state(d))
-		return SL_EXIT_FAIL;
+		return start_failed(d, fresh_state);
 	start_clock(d);
 	d->nh_ctx = sl_nh_open();
 	if (!d->nh_ctx)
@@ -783,21 +838,26 @@ static int run(struct sl_daemon *d)
 	/* Tables first, then attach: a new program never sees empty tables. */
 	if (sl_dp_sync(d, &d->st, err, sizeof(err))) {
 		sl_log("%s", err);
-		return SL_EXIT_FAIL;
+		return start_failed(d, fresh_state);
 	}
 	if (sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, sizeof(err)))
 		sl_log("warning: %s", err);
 	if (attach_all(d) || setup_loop(d) || start_threads(d))
-		return SL_EXIT_FAIL;
+		return start_failed(d, fresh_state);
 	d->started_ms = sl_unix_ms();
 	sl_snapshot_publish(d);
+	sl_watch_datapath(d, true);
 	if (sl_metrics_start(d, err, sizeof(err))) {
 		sl_log("%s", err);
-		return SL_EXIT_FAIL;
+		stop_threads(d);
+		return start_failed(d, fresh_state);
 	}
 	sl_log("ready: %zu VIPs, %zu backends, control socket %s", d->st.n_vips,
 	       sl_state_n_backends(&d->st), d->cfg.control_socket);
 	rc = run_loop(d);
+	if (d->pins.lost)
+		sl_log("ALERT: exiting with pins lost: the XDP program leaves its interfaces "
+		       "and the flows are gone (mount bpffs and restart sluiced)");
 	sl_metrics_stop(d);
 	stop_threads(d);
 	sl_ctl_close_all(d);
@@ -813,6 +873,17 @@ static int detach(struct sl_daemon *d)
 	int rc = SL_EXIT_OK;
 	size_t i;
 
+	/* Never pull the datapath from under a running sluiced. */
+	sl_lock_init(&d->inst_lock);
+	if ((!access(d->cfg.state_dir, F_OK) &&
+	     sl_lock_state_dir(&d->inst_lock, d->cfg.state_dir, d->cfg.instance,
+			       err, sizeof(err))) ||
+	    (!access(d->cfg.pin_dir, F_OK) &&
+	     sl_lock_pin_dir(&d->inst_lock, d->cfg.pin_dir, d->cfg.instance,
+			     err, sizeof(err)))) {
+		sl_log("cannot detach: %s", err);
+		return SL_EXIT_FAIL;
+	}
 	for (i = 0; i < d->cfg.n_ifaces; i++) {
 		snprintf(link, sizeof(link), "link_%s", d->cfg.ifaces[i].name);
 		pin_path(d, link, path, sizeof(path));
@@ -907,6 +978,7 @@ int main(int argc, char **argv)
 		rc = detach(&d);
 	} else {
 		pthread_mutex_init(&d.snap_lock, NULL);
+		sl_lock_init(&d.inst_lock);
 		d.sweep_out = calloc(1, sizeof(*d.sweep_out));
 		d.sweep_last = calloc(1, sizeof(*d.sweep_last));
 		rc = d.sweep_out && d.sweep_last ? run(&d) : SL_EXIT_FAIL;

@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Nothing an operator or the environment does by accident hurts a running
+# box (issue 13, section 3): a second sluiced, a lost bpffs, a backend's new
+# MAC, the last backend drained, a failed first start, stuck control
+# clients, a config file that never ends.
+
+ROB_VIP=$LAB_VIP4:80/tcp
+
+# The lab's config with its vips: section replaced by @1 (a file of YAML).
+rob_config() {	# out_file [extra lab_config overrides via env]
+	lab_config >"$1" <<EOF
+vips:
+  - vip: $ROB_VIP
+    backends:
+      - address: $(lab_be4 1)
+EOF
+}
+
+# Which backends answered @1 new connections: "be1 be2 ..." sorted, unique.
+rob_backends_seen() {	# count
+	lab_client get --vip "$LAB_VIP4" --count "$1" |
+		json - "' '.join(sorted(j['backends'])) + (' errors=%d' % j['errors'] if j['errors'] else '')"
+}
+
+# Listen on a TCP port of the edge box's loopback (60 s at most) so a
+# sluiced cannot take it; waits until it listens. ROB_HOLDER is its PID.
+rob_hold_port() {	# port
+	local i
+	lab_bg lb python3 -c 'import socket,sys,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sleep(60)' "$1"
+	ROB_HOLDER=$!
+	lab_track "$ROB_HOLDER"
+	for i in $(seq 1 100); do
+		lab_ns lb ss -Hltn "sport = :$1" | grep -q . && return 0
+		sleep 0.1
+	done
+	fail "could not hold port $1"
+}
+
+# A second sluiced for the running instance (a config listing one backend
+# instead of three) refuses before it reads or writes anything: exit 1,
+# naming the PID of the running one; tables, state file and program are
+# untouched.
+t_robust_second_daemon_refused() {
+	local cfg=$LAB_DIR/second.yaml out rc sum_before sum_after seen
+	rob_config "$cfg"
+	sum_before=$(md5sum <"$LAB_DIR/state/state.json" 2>/dev/null || ls "$LAB_DIR/state")
+	out=$(lab_ns lb timeout 20 "$LAB_BUILD/sluiced" -c "$cfg" 2>&1)
+	rc=$?
+	echo "second sluiced: exit $rc: $out"
+	assert_eq "exit code of the second sluiced" 1 "$rc" || return 1
+	echo "$out" | grep -q "PID $LAB_SLUICED_PID" ||
+		fail "the refusal does not name the running sluiced (PID $LAB_SLUICED_PID)" || return 1
+	echo "$out" | grep -q "resumed saved state\|attached to\|ready" &&
+		{ fail "the second sluiced went ahead before refusing"; return 1; }
+	sum_after=$(md5sum <"$LAB_DIR/state/state.json" 2>/dev/null || ls "$LAB_DIR/state")
+	assert_eq "state file unchanged" "$sum_before" "$sum_after" || return 1
+	assert_eq "backends the running sluiced lists" 3 \
+		"$(lab_ctl -j backend list | json - "len(j)")" || return 1
+	seen=$(rob_backends_seen 60)
+	echo "60 new connections reached: $seen"
+	assert_eq "backends reached by new connections" "be1 be2 be3" "$seen" || return 1
+	kill -0 "$LAB_SLUICED_PID" || fail "the running sluiced died"
+}
+
+# Another config sharing the pin directory (its own socket, state and
+# metrics port) is refused too: two daemons would fight over one datapath.
+t_robust_shared_pin_dir_refused() {
+	local cfg=$LAB_DIR/other.yaml out rc
+	LAB_METRICS_PORT=9479 rob_config "$cfg"
+	sed -i "s|socket: .*|socket: $LAB_DIR/other.sock|; s|state_dir: .*|state_dir: $LAB_DIR/other-state|" "$cfg"
+	out=$(lab_ns lb timeout 20 "$LAB_BUILD/sluiced" -c "$cfg" 2>&1)
+	rc=$?
+	echo "sluiced sharing the pin dir: exit $rc: $out"
+	assert_eq "exit code" 1 "$rc" || return 1
+	echo "$out" | grep -q "PID $LAB_SLUICED_PID holds its pin directory" ||
+		fail "the refusal does not name the pin directory's holder" || return 1
+	[[ -e $LAB_DIR/other.sock ]] && { fail "the refused sluiced created its socket"; return 1; }
+	assert_eq "backends reached" "be1 be2 be3" "$(rob_backends_seen 60)" || return 1
+	# --detach would pull the datapath from under the running one: refused too.
+	out=$(lab_ns lb timeout 20 "$LAB_BUILD/sluiced" -c "$LAB_DIR/sluiced.yaml" --detach 2>&1)
+	rc=$?
+	echo "--detach while running: exit $rc: $out"
+	assert_eq "exit code of --detach while running" 1 "$rc" || return 1
+	assert_eq "backends reached after the refused --detach" "be1 be2 be3" \
+		"$(rob_backends_seen 30)"
+}
+
+# A first start that fails late (the metrics port is taken, after the maps
+# were pinned and the program attached) removes what it created: no pins,
+# no pin directory, no program on the interface, no state file. Pins a
+# previous run left stay.
+t_robust_failed_first_start_cleans_up() {
+	local pin=/sys/fs/bpf/sluice-$LAB_P holder rc left
+	lab_sluiced_stop TERM
+	lab_ns lb "$LAB_BUILD/sluiced" -c "$LAB_DIR/sluiced.yaml" --detach || return 1
+	[[ -e $pin ]] && { fail "--detach left $pin"; return 1; }
+	# Hold the metrics port in the edge box.
+	rob_hold_port 9469 || return 1
+	holder=$ROB_HOLDER
+	lab_ns lb timeout 30 "$LAB_BUILD/sluiced" -c "$LAB_DIR/sluiced.yaml" \
+		>"$LAB_DIR/failed.log" 2>&1
+	rc=$?
+	cat "$LAB_DIR/failed.log"
+	assert_eq "exit code of the failed start" 1 "$rc" || { kill "$holder"; return 1; }
+	left=$(ls "$pin" 2>/dev/null | wc -l)
+	assert_eq "pins left by the failed first start" 0 "$left" || { kill "$holder"; return 1; }
+	[[ -e $pin ]] && { kill "$holder"; fail "pin directory $pin left behind"; return 1; }
+	[[ -e $LAB_DIR/state/state.json ]] &&
+		{ kill "$holder"; fail "state file of the failed start left behind"; return 1; }
+	lab_ns lb ip link show "${LAB_P}l" | grep -q "xdp" &&
+		{ kill "$holder"; fail "the failed start left its XDP program attached"; return 1; }
+	# A restart that fails keeps what the previous run pinned.
+	kill "$holder"
+	wait "$holder" 2>/dev/null
+	lab_sluiced_start || return 1
+	lab_sluiced_stop TERM
+	left=$(ls "$pin" | wc -l)
+	rob_hold_port 9469 || return 1
+	holder=$ROB_HOLDER
+	lab_ns lb timeout 30 "$LAB_BUILD/sluiced" -c "$LAB_DIR/sluiced.yaml" >/dev/null 2>&1
+	rc=$?
+	kill "$holder"
+	wait "$holder" 2>/dev/null
+	assert_eq "exit code of the failed restart" 1 "$rc" || return 1
+	assert_eq "pins kept by the failed restart" "$left" "$(ls "$pin" | wc -l)" || return 1
+	lab_sluiced_start || return 1
+	assert_eq "backends reached after all that" "be1 be2 be3" "$(rob_backends_seen 60)"
+}
