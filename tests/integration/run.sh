@@ -62,6 +62,7 @@ ALL_TESTS=(
 	t_robust_second_daemon_refused
 	t_robust_shared_pin_dir_refused
 	t_robust_failed_first_start_cleans_up
+	t_robust_last_backend_refused
 )
 
 tests=("$@")

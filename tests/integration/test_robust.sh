@@ -128,3 +128,83 @@ t_robust_failed_first_start_cleans_up() {
 	lab_sluiced_start || return 1
 	assert_eq "backends reached after all that" "be1 be2 be3" "$(rob_backends_seen 60)"
 }
+
+# sluiced's metrics page, from inside the edge box.
+rob_scrape() {
+	lab_ns lb curl -s -m 5 "http://127.0.0.1:${LAB_METRICS_PORT:-9469}/metrics"
+}
+
+rob_metric() {	# sample name with labels, as on the page
+	rob_scrape | awk -v n="$1" '$1 == n { print $2 }'
+}
+
+# Draining or removing the last active backend of a VIP is refused without
+# --force, naming the VIP (CLI and control protocol); the VIP keeps
+# serving; a gauge shows the active count and an alert fires at 0.
+t_robust_last_backend_refused() {
+	local be3 out rc gauge="sluice_vip_active_backends{vip=\"$ROB_VIP\"}"
+	be3=$(lab_be4 3)
+	lab_ctl backend drain "$ROB_VIP" "$(lab_be4 1)" >/dev/null || return 1
+	lab_ctl backend drain "$ROB_VIP" "$(lab_be4 2)" >/dev/null || return 1
+	assert_eq "active backends gauge" 1 "$(rob_metric "$gauge")" || return 1
+	out=$(lab_ctl backend drain "$ROB_VIP" "$be3" 2>&1)
+	rc=$?
+	echo "drain of the last one: exit $rc: $out"
+	assert_eq "exit code" 1 "$rc" || return 1
+	echo "$out" | grep -q "last active backend of VIP $ROB_VIP" ||
+		fail "the refusal does not name the VIP" || return 1
+	echo "$out" | grep -q "hint: .*--force" || fail "no --force hint" || return 1
+	out=$(lab_ctl backend drain "$be3" 2>&1)
+	assert_eq "exit code (drain on every VIP)" 1 "$?" || return 1
+	out=$(lab_ctl backend del "$ROB_VIP" "$be3" 2>&1)
+	rc=$?
+	echo "del of the last one: exit $rc: $out"
+	assert_eq "exit code (del)" 1 "$rc" || return 1
+	out=$(it_ctl_raw "{\"cmd\":\"backend.drain\",\"vip\":\"$ROB_VIP\",\"backend\":\"$be3\"}")
+	echo "protocol: $out"
+	assert_eq "protocol errno" EPERM "$(echo "$out" | json - "j['errno']")" || return 1
+	assert_eq "state of the last backend" active "$(it_state "$ROB_VIP" "$be3")" || return 1
+	assert_eq "new connections, all on the last backend" be3 "$(rob_backends_seen 20)" || return 1
+	# With --force it goes through, the gauge says 0 and the rule fires.
+	lab_ctl backend drain "$ROB_VIP" "$be3" --force >/dev/null || return 1
+	assert_eq "state after --force" draining "$(it_state "$ROB_VIP" "$be3")" || return 1
+	assert_eq "active backends gauge after --force" 0 "$(rob_metric "$gauge")" || return 1
+	cat >"$LAB_DIR/rob_alerts.yml" <<EOT
+rule_files: [$LAB_SRC/scripts/monitoring/alerts.yml]
+evaluation_interval: 15s
+tests:
+  - interval: 15s
+    input_series:
+      - series: 'sluice_vip_active_backends{job="sluice",instance="lb",vip="$ROB_VIP"}'
+        values: '1 1 0 0 0 0 0'
+      - series: 'sluice_xdp_attached{job="sluice",instance="lb",interface="eth0"}'
+        values: '1 0 0 0 0 0 0'
+      - series: 'sluice_pins_ok{job="sluice",instance="lb"}'
+        values: '1 1 0 0 0 0 0 0 0 0'
+    alert_rule_test:
+      - eval_time: 30s
+        alertname: SluiceVIPNoActiveBackend
+      - eval_time: 1m15s
+        alertname: SluiceVIPNoActiveBackend
+        exp_alerts:
+          - exp_labels: {severity: critical, job: sluice, instance: lb, vip: "$ROB_VIP"}
+            exp_annotations:
+              summary: "$ROB_VIP has no active backend"
+              description: "Every backend of the VIP is draining, drained or weighted 0: new connections are dropped. Undrain or add a backend (sluicectl backend undrain VIP ADDR)."
+      - eval_time: 1m
+        alertname: SluiceNotAttached
+        exp_alerts:
+          - exp_labels: {severity: critical, job: sluice, instance: lb, interface: eth0}
+            exp_annotations:
+              summary: "eth0 on lb does not run sluice's XDP program"
+              description: "Its VIPs are not balanced. See sluiced's log; restarting sluiced attaches it again."
+      - eval_time: 2m
+        alertname: SluicePinsLost
+        exp_alerts:
+          - exp_labels: {severity: critical, job: sluice, instance: lb}
+            exp_annotations:
+              summary: "sluiced on lb lost its pins in bpffs"
+              description: "Mount bpffs again (mount -t bpf bpf /sys/fs/bpf); sluiced re-pins within a second. Do not stop sluiced until then."
+EOT
+	promtool test rules "$LAB_DIR/rob_alerts.yml"
+}

@@ -51,6 +51,7 @@
 #define SL_CLI_OPT_TIMEOUT	(1U << 2)
 #define SL_CLI_OPT_INTERVAL	(1U << 3)
 #define SL_CLI_OPT_COUNT	(1U << 4)
+#define SL_CLI_OPT_FORCE	(1U << 5)
 
 struct sl_cli_cmd;
 struct sl_cli_io;
@@ -95,6 +96,7 @@ struct sl_cli_cmd {
 	bool has_timeout;
 	bool has_interval;
 	bool has_count;
+	bool force;			/* --force: may leave a VIP without active backends */
 	__u32 weight;
 	__u64 timeout_ms;
 	__u64 interval_ms;		/* top --interval */

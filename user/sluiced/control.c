@@ -24,6 +24,7 @@
 
 #include "ctl.h"
 #include "daemon.h"
+#include "guard.h"
 #include "sluice.skel.h"
 
 #define CLIENT_IDLE_MS 30000
@@ -66,6 +67,8 @@ static const char *errno_name(int err)
 		return "EINVAL";
 	case ENOMEM:
 		return "ENOMEM";
+	case EPERM:
+		return "EPERM";
 	default:
 		return "EIO";
 	}
@@ -128,6 +131,18 @@ static int opt_u64(json_object *req, const char *key, __u64 *out,
 		return fail(r, "EINVAL", NULL, "argument \"%s\" must be 0..%llu", key,
 			    (unsigned long long)max);
 	*out = n;
+	return 0;
+}
+
+static int opt_bool(json_object *req, const char *key, bool *out, struct reply *r)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(req, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean))
+		return fail(r, "EINVAL", NULL, "argument \"%s\" must be true or false", key);
+	*out = json_object_get_boolean(v);
 	return 0;
 }
 
@@ -332,6 +347,8 @@ static int cmd_status(struct sl_daemon *d, json_object *req, struct reply *r)
 
 /* ---- changes ------------------------------------------------------------ */
 
+#define FORCE_HINT "to do it anyway, add --force (\"force\": true)"
+
 /* Validate-and-apply on a copy, then commit (sync, persist) or roll back. */
 typedef int (*state_op)(struct sl_state *st, void *arg, char *err, size_t len);
 
@@ -349,7 +366,8 @@ static int change(struct sl_daemon *d, state_op op, void *arg,
 		rc = sl_daemon_commit(d, &next, err, sizeof(err));
 	sl_state_free(&next);
 	if (rc)
-		return fail(r, errno_name(-rc), NULL, "cannot %s: %s", what, err);
+		return fail(r, errno_name(-rc), rc == -EPERM ? FORCE_HINT : NULL,
+			    "cannot %s: %s", what, err);
 	if (!r->result)
 		r->result = json_object_new_object();
 	return 0;
@@ -363,6 +381,7 @@ struct op_arg {
 	__u64 weight;
 	__u64 timeout_ms;
 	__u64 now;
+	bool force;		/* may take a VIP's last active backend away */
 };
 
 static int op_vip_add(struct sl_state *st, void *a, char *err, size_t len)
@@ -385,7 +404,14 @@ static int op_be_add(struct sl_state *st, void *p, char *err, size_t len)
 static int op_be_del(struct sl_state *st, void *p, char *err, size_t len)
 {
 	struct op_arg *a = p;
+	const struct sl_vip *v = sl_state_find_vip(st, &a->vip);
+	int rc;
 
+	if (v && !a->force) {
+		rc = sl_guard_last_active(v, &a->addr, a->family, err, len);
+		if (rc)
+			return rc;
+	}
 	return sl_state_be_del(st, &a->vip, &a->addr, a->family, err, len);
 }
 
@@ -402,6 +428,11 @@ static int each_vip(struct sl_state *st, struct op_arg *a, bool drain,
 		if (a->all_vips ? !sl_vip_find_be(v, &a->addr, a->family)
 				: memcmp(&v->spec, &a->vip, sizeof(a->vip)))
 			continue;
+		if (drain && !a->force) {
+			rc = sl_guard_last_active(v, &a->addr, a->family, err, len);
+			if (rc)
+				return rc;
+		}
 		rc = drain ? sl_state_be_drain(st, &v->spec, &a->addr, a->family,
 					       a->now, a->timeout_ms, err, len)
 			   : sl_state_be_undrain(st, &v->spec, &a->addr, a->family,
@@ -472,7 +503,8 @@ static int cmd_be_del(struct sl_daemon *d, json_object *req, struct reply *r)
 	char what[192];
 
 	memset(&a, 0, sizeof(a));
-	if (need_vip(req, &a.vip, r) || need_backend(req, &a.addr, &a.family, r))
+	if (need_vip(req, &a.vip, r) || need_backend(req, &a.addr, &a.family, r) ||
+	    opt_bool(req, "force", &a.force, r))
 		return -1;
 	snprintf(what, sizeof(what), "delete backend %s from %s",
 		 arg_str(req, "backend"), arg_str(req, "vip"));
@@ -505,7 +537,8 @@ static int drain_args(struct sl_daemon *d, json_object *req, struct op_arg *a,
 	a->now = sl_unix_ms();
 	if ((!a->all_vips && need_vip(req, &a->vip, r)) ||
 	    need_backend(req, &a->addr, &a->family, r) ||
-	    opt_u64(req, "timeout_ms", &a->timeout_ms, 365ULL * 24 * 3600 * 1000, r))
+	    opt_u64(req, "timeout_ms", &a->timeout_ms, 365ULL * 24 * 3600 * 1000, r) ||
+	    opt_bool(req, "force", &a->force, r))
 		return -1;
 	if (a->all_vips)
 		snprintf(what, len, "%s backend %s", verb, arg_str(req, "backend"));
