@@ -63,6 +63,8 @@ ALL_TESTS=(
 	t_robust_shared_pin_dir_refused
 	t_robust_failed_first_start_cleans_up
 	t_robust_last_backend_refused
+	t_robust_redrain_moves_deadline
+	t_robust_ctl_trickle_slots
 )
 
 tests=("$@")

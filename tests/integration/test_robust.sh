@@ -208,3 +208,100 @@ tests:
 EOT
 	promtool test rules "$LAB_DIR/rob_alerts.yml"
 }
+
+# deadline_unix_ms of a backend on the test VIP, as backend.status says.
+rob_deadline() {	# backend
+	lab_ctl -j backend status "$ROB_VIP" "$1" | json - "j[0]['deadline_unix_ms']"
+}
+
+# Re-draining with another --timeout moves the deadline and says so;
+# without --timeout the deadline in force is kept, and that is said too.
+t_robust_redrain_moves_deadline() {
+	local be1 out now dl dl2 rc t0
+	be1=$(lab_be4 1)
+	it_streams_start rd 12 200000 20 || return 1
+	lab_ctl backend drain "$ROB_VIP" "$be1" --timeout 10m >/dev/null || return 1
+	it_wait_ge 10 1 it_flows "$ROB_VIP" "$be1" || return 1
+	out=$(lab_ctl backend drain "$ROB_VIP" "$be1" --timeout 4s 2>&1 >/dev/null)
+	echo "re-drain --timeout 4s: $out"
+	echo "$out" | grep -q "was already draining: deadline moved to 4s from now (was [0-9]*m[0-9]*s\?)" ||
+		fail "no 'deadline moved' note" || return 1
+	now=$(date +%s%3N)
+	dl=$(rob_deadline "$be1")
+	assert_le "new deadline (ms from now)" $((dl - now)) 4000 || return 1
+	out=$(lab_ctl backend drain "$ROB_VIP" "$be1" 2>&1 >/dev/null)
+	echo "re-drain without --timeout: $out"
+	echo "$out" | grep -q "deadline kept" || fail "no 'deadline kept' note" || return 1
+	dl2=$(rob_deadline "$be1")
+	assert_eq "deadline after a re-drain without --timeout" "$dl" "$dl2" || return 1
+	# The moved deadline is the one in force: the drain times out with the
+	# streams still open (exit 3), not 10 minutes later.
+	t0=$(date +%s)
+	lab_ctl backend drain "$ROB_VIP" "$be1" --wait >/dev/null 2>&1
+	rc=$?
+	echo "drain --wait: exit $rc after $(($(date +%s) - t0))s"
+	assert_eq "drain --wait exit code (timed out)" 3 "$rc" || return 1
+	assert_le "seconds until the moved deadline ended the drain" $(($(date +%s) - t0)) 30 || return 1
+	it_streams_wait rd >/dev/null
+}
+
+# 64 clients trickling one byte every 2 s are disconnected once their
+# request is overdue (SL_CTL_REQUEST_MS, 10 s), however they trickle; a
+# drain --wait running meanwhile retries the "too many control
+# connections" refusals and still ends with exit 0.
+t_robust_ctl_trickle_slots() {
+	local be1 out rc waitpid
+	be1=$(lab_be4 1)
+	it_streams_start tr 9 100000 14 || return 1
+	it_wait_ge 10 1 it_flows "$ROB_VIP" "$be1" || return 1
+	lab_ctl backend drain "$ROB_VIP" "$be1" --wait --timeout 2m \
+		>"$LAB_DIR/tr-wait.out" 2>"$LAB_DIR/tr-wait.err" &
+	waitpid=$!
+	sleep 1
+	lab_ns lb timeout 60 python3 - "$LAB_DIR/sluiced.sock" 64 <<'PY' >"$LAB_DIR/trickle.json"
+import json, select, socket, sys, time
+path, n = sys.argv[1], int(sys.argv[2])
+t0 = time.time()
+socks, closed_at = [], {}
+for _ in range(n):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    s.setblocking(False)
+    socks.append(s)
+last_byte = 0
+while len(closed_at) < n and time.time() - t0 < 40:    # bounded: 40 s
+    if time.time() - last_byte >= 2:                    # one byte each, every 2 s
+        for i, s in enumerate(socks):
+            if i not in closed_at:
+                try:
+                    s.send(b"{")
+                except OSError:
+                    closed_at[i] = time.time() - t0
+        last_byte = time.time()
+    r, _, _ = select.select([s for i, s in enumerate(socks) if i not in closed_at], [], [], 0.2)
+    for s in r:
+        i = socks.index(s)
+        try:
+            data = s.recv(4096)
+        except OSError:
+            data = b""
+        if not data or b"too many" in data:
+            closed_at[i] = time.time() - t0
+print(json.dumps({"clients": n, "closed": len(closed_at),
+                  "max_s": max(closed_at.values()) if closed_at else None}))
+PY
+	cat "$LAB_DIR/trickle.json"
+	assert_eq "trickling clients disconnected" 64 "$(json "$LAB_DIR/trickle.json" "j['closed']")" || return 1
+	assert_le "seconds until the last one was cut off" \
+		"$(json "$LAB_DIR/trickle.json" "int(j['max_s'])")" 25 || return 1
+	lab_ctl status >/dev/null || fail "status after the trickle" || return 1
+	wait "$waitpid"
+	rc=$?
+	echo "drain --wait: exit $rc"
+	cat "$LAB_DIR/tr-wait.err"
+	assert_eq "drain --wait exit code" 0 "$rc" || return 1
+	grep -q "too many control connections" "$LAB_DIR/tr-wait.err" ||
+		fail "drain --wait never met a refusal: the test did not test the retry" || return 1
+	it_streams_wait tr >/dev/null
+	it_streams_all_ok tr 9
+}

@@ -236,6 +236,8 @@ int sl_cli_drain_exit(enum sl_drain_phase phase);
 /* "draining B on V: 37 flows left, 41s to deadline" (no newline). */
 void sl_cli_format_progress(char *buf, size_t len, const char *backend,
 			    const struct sl_drain_tally *t, __u64 now_ms);
+/* Re-drain notes on io->err: deadline moved (--timeout given) or kept. */
+void sl_cli_drain_notes(const struct sl_cli_io *io, struct json_object *result);
 /*
  * After backend.drain succeeded with drain_result: poll backend.status
  * until done; prints progress on io->err. Returns the exit code.

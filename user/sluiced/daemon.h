@@ -37,6 +37,7 @@ struct sl_client {
 	char *out;		/* reply bytes not yet written */
 	size_t out_len, out_off;
 	__u64 last_active_ms;
+	__u64 request_start_ms;	/* the next full request is due SL_CTL_REQUEST_MS after */
 };
 
 /* The next hop cached per backend id, written into sl_backends. */

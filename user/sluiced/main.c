@@ -722,6 +722,7 @@ static int run_loop(struct sl_daemon *d)
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		sl_watch_datapath(d, false);
+		sl_ctl_reap_idle(d);
 		for (i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 
