@@ -211,7 +211,8 @@ EOT
 
 # deadline_unix_ms of a backend on the test VIP, as backend.status says.
 rob_deadline() {	# backend
-	lab_ctl -j backend status "$ROB_VIP" "$1" | json - "j[0]['deadline_unix_ms']"
+	it_ctl_raw "{\"cmd\":\"backend.status\",\"vip\":\"$ROB_VIP\",\"backend\":\"$1\"}" |
+		json - "j['result'][0]['deadline_unix_ms']"
 }
 
 # Re-draining with another --timeout moves the deadline and says so;
@@ -219,16 +220,18 @@ rob_deadline() {	# backend
 t_robust_redrain_moves_deadline() {
 	local be1 out now dl dl2 rc t0
 	be1=$(lab_be4 1)
-	it_streams_start rd 12 200000 20 || return 1
+	it_streams_start rd 12 200000 45 || return 1
 	lab_ctl backend drain "$ROB_VIP" "$be1" --timeout 10m >/dev/null || return 1
 	it_wait_ge 10 1 it_flows "$ROB_VIP" "$be1" || return 1
-	out=$(lab_ctl backend drain "$ROB_VIP" "$be1" --timeout 4s 2>&1 >/dev/null)
-	echo "re-drain --timeout 4s: $out"
-	echo "$out" | grep -q "was already draining: deadline moved to 4s from now (was [0-9]*m[0-9]*s\?)" ||
+	out=$(lab_ctl backend drain "$ROB_VIP" "$be1" --timeout 20s 2>&1 >/dev/null)
+	echo "re-drain --timeout 20s: $out"
+	echo "$out" | grep -q "was already draining: deadline moved to 20s from now (was [0-9]*m[0-9]*s\?)" ||
 		fail "no 'deadline moved' note" || return 1
 	now=$(date +%s%3N)
 	dl=$(rob_deadline "$be1")
-	assert_le "new deadline (ms from now)" $((dl - now)) 4000 || return 1
+	[[ $dl =~ ^[0-9]+$ ]] || fail "no deadline in backend.status: '$dl'" || return 1
+	assert_le "new deadline (ms from now)" $((dl - now)) 20000 || return 1
+	assert_ge "new deadline (ms from now)" $((dl - now)) 10000 || return 1
 	out=$(lab_ctl backend drain "$ROB_VIP" "$be1" 2>&1 >/dev/null)
 	echo "re-drain without --timeout: $out"
 	echo "$out" | grep -q "deadline kept" || fail "no 'deadline kept' note" || return 1
@@ -241,7 +244,7 @@ t_robust_redrain_moves_deadline() {
 	rc=$?
 	echo "drain --wait: exit $rc after $(($(date +%s) - t0))s"
 	assert_eq "drain --wait exit code (timed out)" 3 "$rc" || return 1
-	assert_le "seconds until the moved deadline ended the drain" $(($(date +%s) - t0)) 30 || return 1
+	assert_le "seconds until the moved deadline ended the drain" $(($(date +%s) - t0)) 40 || return 1
 	it_streams_wait rd >/dev/null
 }
 
