@@ -65,6 +65,7 @@ ALL_TESTS=(
 	t_robust_last_backend_refused
 	t_robust_redrain_moves_deadline
 	t_robust_ctl_trickle_slots
+	t_robust_bpffs_unmount
 )
 
 tests=("$@")

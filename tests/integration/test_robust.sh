@@ -308,3 +308,69 @@ PY
 	it_streams_wait tr >/dev/null
 	it_streams_all_ok tr 9
 }
+
+# Run a command in sluiced's own mount namespace (see rob_private_sluiced).
+rob_in_mnt() {
+	nsenter -t "$LAB_SLUICED_PID" -m "$@"
+}
+
+# Restart the lab's sluiced in a private mount namespace with its own
+# bpffs on /sys/fs/bpf, so a test can unmount bpffs there: the host's
+# /sys/fs/bpf (other tests, other engineers) is never touched.
+rob_private_sluiced() {
+	local wrap=$LAB_DIR/sluiced-private.sh
+	lab_sluiced_stop TERM
+	lab_ns lb "$LAB_BUILD/sluiced" -c "$LAB_DIR/sluiced.yaml" --detach >/dev/null 2>&1 || return 1
+	cat >"$wrap" <<EOT
+#!/bin/sh
+# Every step execs: the PID the lab tracks stays sluiced's.
+# In the private namespace only: drop the host's bpffs from view (else it
+# shows through once ours is unmounted), then mount a bpffs of our own.
+exec unshare -m --propagation private sh -c 'while mountpoint -q /sys/fs/bpf; do umount -l /sys/fs/bpf || exit 1; done; mount -t bpf bpf /sys/fs/bpf && exec "\$0" "\$@"' "$LAB_BUILD/sluiced" "\$@"
+EOT
+	chmod +x "$wrap"
+	LAB_SLUICED=$wrap lab_sluiced_start
+}
+
+rob_status() {	# python expression on the status result "j"
+	lab_ctl -j status | json - "$1"
+}
+
+# Unmounting bpffs under a running sluiced: streams and new connections
+# keep flowing (sluiced holds its own map and link fds), status and metrics
+# say the pins are lost but the program is attached; once bpffs is back,
+# sluiced re-creates the pin directory and re-pins everything.
+t_robust_bpffs_unmount() {
+	local pin=/sys/fs/bpf/sluice-$LAB_P seen
+	rob_private_sluiced || return 1
+	assert_eq "pins in the private bpffs" yes \
+		"$(rob_in_mnt test -e "$pin/sl_flows" && echo yes)" || return 1
+	[[ -e $pin ]] && { fail "the private sluiced pinned into the host's bpffs"; return 1; }
+	it_streams_start um 20 400000 12 || return 1
+	# Lazily: sluiced holds the pin directory open (its lock), which can
+	# make a plain umount "busy"; umount -l takes the pins out of sight
+	# either way.
+	rob_in_mnt umount -l /sys/fs/bpf || return 1
+	echo "unmounted bpffs in sluiced's mount namespace"
+	it_wait_for 10 False rob_status "j['pins_ok']" || return 1
+	assert_eq "status: attached" True "$(rob_status "j['interfaces'][0]['attached']")" || return 1
+	assert_eq "metric sluice_pins_ok" 0 "$(rob_metric sluice_pins_ok)" || return 1
+	assert_eq "metric sluice_xdp_attached" 1 \
+		"$(rob_metric "sluice_xdp_attached{interface=\"${LAB_P}l\"}")" || return 1
+	grep -q "ALERT: the pin directory $pin is gone" "$LAB_DIR/sluiced.log" ||
+		fail "sluiced did not say the pins are lost" || return 1
+	seen=$(rob_backends_seen 20)
+	echo "20 new connections with bpffs unmounted reached: $seen"
+	assert_eq "new connections with bpffs unmounted" "be1 be2 be3" "$seen" || return 1
+	it_streams_wait um >/dev/null
+	it_streams_all_ok um 20 || return 1
+	# The operator mounts it again: everything is pinned again.
+	rob_in_mnt mount -t bpf bpf /sys/fs/bpf || return 1
+	it_wait_for 10 True rob_status "j['pins_ok']" || return 1
+	assert_eq "map and link pins back" yes "$(rob_in_mnt sh -c \
+		"test -e $pin/sl_flows && test -e $pin/sl_backends && test -e $pin/link_${LAB_P}l && echo yes")" ||
+		return 1
+	assert_ge "metric sluice_repins_total" "$(rob_metric sluice_repins_total)" 3 || return 1
+	grep -q "pins restored in $pin" "$LAB_DIR/sluiced.log" || fail "no 'pins restored' line" || return 1
+	assert_eq "new connections after the remount" "be1 be2 be3" "$(rob_backends_seen 20)"
+}
