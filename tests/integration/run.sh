@@ -84,6 +84,14 @@ ALL_TESTS=(
 	# 1500-byte links: MSS clamping and ICMP too-big
 	t_mtu_pmtud_without_clamping
 	t_mtu_mss_clamped_backends
+	# nothing hurts a running box by accident (issue 13, section 3)
+	t_robust_second_daemon_refused
+	t_robust_shared_pin_dir_refused
+	t_robust_failed_first_start_cleans_up
+	t_robust_last_backend_refused
+	t_robust_redrain_moves_deadline
+	t_robust_ctl_trickle_slots
+	t_robust_bpffs_unmount
 )
 
 tests=("$@")

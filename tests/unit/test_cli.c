@@ -91,6 +91,12 @@ static const struct {
 	{ "backend drain 198.18.1.10 --timeout 5m",
 	  "{\"cmd\":\"backend.drain\",\"backend\":\"198.18.1.10\",\"timeout_ms\":300000}",
 	  false, false },
+	/* --force: may take a VIP's last active backend away. */
+	{ "backend drain 198.18.1.10 --force",
+	  "{\"cmd\":\"backend.drain\",\"backend\":\"198.18.1.10\",\"force\":true}", false, false },
+	{ "backend del 198.18.0.100:80/tcp --force 198.18.1.10",
+	  "{\"cmd\":\"backend.del\",\"vip\":\"198.18.0.100:80\\/tcp\",\"backend\":\"198.18.1.10\",\"force\":true}",
+	  false, false },
 	{ "backend undrain 198.18.1.10",
 	  "{\"cmd\":\"backend.undrain\",\"backend\":\"198.18.1.10\"}", false, false },
 	{ "backend undrain 198.18.0.100:80/tcp 198.18.1.10",
@@ -177,11 +183,14 @@ static const struct {
 	  "--timeout: invalid duration \"600h\": at most 596h", "backend drain" },
 	{ "backend drain 198.18.1.10 --timeout", "--timeout: missing DURATION", "backend drain" },
 	{ "backend drain 198.18.1.10 --wait=yes", "--wait takes no value", "backend drain" },
+	{ "backend drain 198.18.1.10 --force=yes", "--force takes no value", "backend drain" },
+	{ "backend add 198.18.0.100:80/tcp 198.18.1.10 --force",
+	  "option --force does not apply to backend add (it takes --weight N)", "backend add" },
 	{ "backend drain 198.18.1.10 --weight 3",
-	  "option --weight does not apply to backend drain (it takes --wait, --timeout DURATION)",
+	  "option --weight does not apply to backend drain (it takes --wait, --timeout DURATION, --force)",
 	  "backend drain" },
 	{ "backend drain 198.18.1.10 --frob",
-	  "unknown option \"--frob\" for backend drain (it takes --wait, --timeout DURATION)",
+	  "unknown option \"--frob\" for backend drain (it takes --wait, --timeout DURATION, --force)",
 	  "backend drain" },
 	{ "backend drain 198.18.0.100:80/tcp", "invalid backend address", "backend drain" },
 	{ "backend drain 198.18.1.10 198.18.0.100:80/tcp", "invalid VIP \"198.18.1.10\"",
@@ -231,7 +240,7 @@ static void test_usage_hint(void **state)
 	sl_cli_usage_hint(f, &sl_cli_verbs[6]);
 	fclose(f);
 	assert_string_equal(buf, "usage: sluicectl [-s SOCKET] [-j] [-v] backend drain [VIP] ADDR "
-			    "[--wait] [--timeout DURATION]\n");
+			    "[--wait] [--timeout DURATION] [--force]\n");
 	free(buf);
 	assert_int_equal(SL_CLI_EXIT_USAGE, 2);
 }
@@ -314,7 +323,7 @@ static void test_help_and_version(void **state)
 	assert_non_null(strstr(buf, "  1    the operation failed"));
 	assert_non_null(strstr(buf, "  2    usage error"));
 	assert_non_null(strstr(buf, "  3    backend drain --wait: the drain timed out"));
-	assert_non_null(strstr(buf, "backend drain [VIP] ADDR [--wait] [--timeout DURATION]"));
+	assert_non_null(strstr(buf, "backend drain [VIP] ADDR [--wait] [--timeout DURATION] [--force]"));
 	free(buf);
 }
 

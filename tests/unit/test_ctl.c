@@ -582,6 +582,72 @@ static void test_wait_daemon_restarts(void **state)
 	run_free(&r);
 }
 
+/* "too many control connections" is transient: retried like a restart. */
+#define BUSY "{\"ok\":false,\"error\":\"too many control connections\",\"errno\":\"EBUSY\"}"
+
+static void test_wait_busy_retried(void **state)
+{
+	static const char *const replies[] = {
+		DRAIN_REPLY, BUSY, BUSY, STATUS("draining", 1, false, 0), BUSY,
+		STATUS("drained", 0, false, 0),
+	};
+	struct waitctx w = { .replies = replies, .n = ARRAY_SIZE(replies) };
+	struct run_out r;
+
+	(void)state;
+	run_wait("backend drain 198.18.0.100:80/tcp 198.18.1.10 --wait", &w, false, &r);
+	assert_int_equal(r.ret, SL_CLI_EXIT_OK);
+	assert_int_equal(count(r.err, "lost contact with sluiced (too many control connections)"), 1);
+	assert_string_equal(r.out, "drained 198.18.1.10 on 198.18.0.100:80/tcp\n");
+	run_free(&r);
+}
+
+/* ... but not for ever: until the deadline plus the grace, then exit 1. */
+static void test_wait_busy_for_good(void **state)
+{
+	static const char *const replies[] = { DRAIN_REPLY, BUSY };
+	struct waitctx w = { .replies = replies, .n = ARRAY_SIZE(replies) };
+	struct run_out r;
+
+	(void)state;
+	run_wait("backend drain 198.18.0.100:80/tcp 198.18.1.10 --wait", &w, false, &r);
+	assert_int_equal(r.ret, SL_CLI_EXIT_FAIL);
+	assert_true(w.now >= 1700000060000ULL + SL_CLI_LOST_GRACE_MS);
+	assert_true(w.now < 1700000060000ULL + SL_CLI_LOST_GRACE_MS + 2 * SL_CLI_POLL_MS);
+	assert_non_null(strstr(r.err, "sluiced kept refusing: too many control connections"));
+	run_free(&r);
+}
+
+/* A re-drain says what happened to the deadline. */
+static void test_redrain_notes(void **state)
+{
+	static const char *const moved[] = {
+		"{\"ok\":true,\"result\":[{\"vip\":\"v1\",\"backend\":\"198.18.1.10\","
+		"\"state\":\"draining\",\"flows\":5,\"deadline_unix_ms\":1700000030000,"
+		"\"deadline\":\"moved\",\"previous_deadline_unix_ms\":1700000600000}]}",
+	};
+	static const char *const kept[] = {
+		"{\"ok\":true,\"result\":[{\"vip\":\"v1\",\"backend\":\"198.18.1.10\","
+		"\"state\":\"draining\",\"flows\":5,\"deadline_unix_ms\":1700000600000,"
+		"\"deadline\":\"kept\"}]}",
+	};
+	struct waitctx w = { .replies = moved, .n = 1 };
+	struct run_out r;
+
+	(void)state;
+	run_wait("backend drain 198.18.1.10 --timeout 30s", &w, false, &r);
+	assert_int_equal(r.ret, SL_CLI_EXIT_OK);
+	assert_string_equal(r.err, "sluicectl: 198.18.1.10 on v1 was already draining: deadline "
+			    "moved to 30s from now (was 10m)\n");
+	run_free(&r);
+	w = (struct waitctx){ .replies = kept, .n = 1 };
+	run_wait("backend drain 198.18.1.10", &w, false, &r);
+	assert_int_equal(r.ret, SL_CLI_EXIT_OK);
+	assert_string_equal(r.err, "sluicectl: 198.18.1.10 on v1 was already draining: deadline "
+			    "kept (10m from now); give --timeout to move it\n");
+	run_free(&r);
+}
+
 static void test_wait_daemon_gone(void **state)
 {
 	static const int errs[] = { 0, -ECONNREFUSED };
@@ -729,6 +795,9 @@ int main(void)
 		cmocka_unit_test(test_wait_every_vip),
 		cmocka_unit_test(test_wait_daemon_restarts),
 		cmocka_unit_test(test_wait_daemon_gone),
+		cmocka_unit_test(test_wait_busy_retried),
+		cmocka_unit_test(test_wait_busy_for_good),
+		cmocka_unit_test(test_redrain_notes),
 		cmocka_unit_test(test_wait_interrupted),
 		cmocka_unit_test(test_wait_tty_progress),
 		cmocka_unit_test(test_wait_failures),

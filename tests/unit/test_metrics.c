@@ -61,6 +61,10 @@ static const struct {
 	{ "sluice_backend_drain_timed_out", "gauge" },
 	{ "sluice_backend_health_checks_total", "counter" },
 	{ "sluice_backend_health_check_latency_seconds", "gauge" },
+	{ "sluice_vip_active_backends", "gauge" },
+	{ "sluice_xdp_attached", "gauge" },
+	{ "sluice_pins_ok", "gauge" },
+	{ "sluice_repins_total", "counter" },
 	{ "sluice_flow_table_entries", "gauge" },
 	{ "sluice_flow_table_capacity", "gauge" },
 	{ "sluice_packets_total", "counter" },
@@ -150,6 +154,12 @@ static void build(struct fixture *f)
 	f->snap.expired_total = 12;
 	f->snap.started_unix_ms = 1700000000000ULL;
 	f->snap.all_down[5] = true;
+	f->snap.n_ifaces = 2;
+	snprintf(f->snap.ifname[0], sizeof(f->snap.ifname[0]), "eth0");
+	snprintf(f->snap.ifname[1], sizeof(f->snap.ifname[1]), "eth1");
+	f->snap.attached[0] = true;
+	f->snap.pins_ok = false;
+	f->snap.repins = 4;
 
 	f->ctr = calloc(1, sizeof(*f->ctr));
 	assert_non_null(f->ctr);
@@ -600,10 +610,26 @@ static void test_thousand_backends(void **state)
 	free(snap);
 }
 
+/* Active backends per VIP, and whether the program really runs. */
+static void test_active_and_attached(void **state)
+{
+	struct fixture *f = *state;
+
+	/* 198.18.20.11 is active; .12 draining, .13 drained (and weight 0). */
+	has_line(f->page, "sluice_vip_active_backends{" V4 "} 1");
+	/* fd00:20::11 is active though down: health is another axis. */
+	has_line(f->page, "sluice_vip_active_backends{" V6 "} 1");
+	has_line(f->page, "sluice_xdp_attached{interface=\"eth0\"} 1");
+	has_line(f->page, "sluice_xdp_attached{interface=\"eth1\"} 0");
+	has_line(f->page, "sluice_pins_ok 0");
+	has_line(f->page, "sluice_repins_total 4");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_every_family_described, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_active_and_attached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backend_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drain_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vip_values, setup, teardown),

@@ -60,18 +60,19 @@ const struct sl_cli_verb sl_cli_verbs[] = {
 	}, {
 		.object = "backend", .verb = "del", .cmd = "backend.del",
 		.min_args = 2, .max_args = 2, .arg_names = args_vip_addr,
+		.opts = SL_CLI_OPT_FORCE,
 		.run = sl_cli_run_simple,
 		.what = "delete backend {B} from {V}",
-		.usage = "backend del VIP ADDR",
+		.usage = "backend del VIP ADDR [--force]",
 		.summary = "remove a backend from a VIP",
 	}, {
 		.object = "backend", .verb = "drain", .cmd = "backend.drain",
 		.min_args = 1, .max_args = 2, .arg_names = args_vip_addr,
-		.opts = SL_CLI_OPT_WAIT | SL_CLI_OPT_TIMEOUT,
+		.opts = SL_CLI_OPT_WAIT | SL_CLI_OPT_TIMEOUT | SL_CLI_OPT_FORCE,
 		.run = sl_cli_run_drain, .print = sl_cli_print_drain,
 		.what = "drain backend {B} on {V}",
 		.what_all = "drain backend {B}",
-		.usage = "backend drain [VIP] ADDR [--wait] [--timeout DURATION]",
+		.usage = "backend drain [VIP] ADDR [--wait] [--timeout DURATION] [--force]",
 		.summary = "send no new flows to a backend (without VIP: on every VIP)",
 	}, {
 		.object = "backend", .verb = "undrain", .cmd = "backend.undrain",
@@ -156,6 +157,7 @@ static const char *opts_list(unsigned int opts, char *buf, size_t len)
 		{ SL_CLI_OPT_TIMEOUT, "--timeout DURATION" },
 		{ SL_CLI_OPT_INTERVAL, "--interval DURATION" },
 		{ SL_CLI_OPT_COUNT, "--count N" },
+		{ SL_CLI_OPT_FORCE, "--force" },
 	};
 	size_t i, off = 0;
 
@@ -194,7 +196,7 @@ static const char *names_list(const char *object, char *buf, size_t len)
 
 static bool is_command_option(const char *name)
 {
-	return !strcmp(name, "weight") || !strcmp(name, "wait") ||
+	return !strcmp(name, "weight") || !strcmp(name, "wait") || !strcmp(name, "force") ||
 	       !strcmp(name, "timeout") || !strcmp(name, "interval") ||
 	       !strcmp(name, "count");
 }
@@ -478,6 +480,8 @@ static unsigned int option_bit(const char *name, size_t n)
 		return SL_CLI_OPT_INTERVAL;
 	if (n == 5 && !strncmp(name, "count", n))
 		return SL_CLI_OPT_COUNT;
+	if (n == 5 && !strncmp(name, "force", n))
+		return SL_CLI_OPT_FORCE;
 	return 0;
 }
 
@@ -534,10 +538,13 @@ static int command_option(int argc, char **argv, int *ip, struct sl_cli_cmd *c,
 	snprintf(opt, sizeof(opt), "--%.*s", (int)n, arg + 2);
 	if (!(c->verb->opts & bit))
 		return not_applicable(c, opt, err, errlen);
-	if (bit == SL_CLI_OPT_WAIT) {
+	if (bit == SL_CLI_OPT_WAIT || bit == SL_CLI_OPT_FORCE) {
 		if (eq)
-			return usage_err(err, errlen, "--wait takes no value");
-		c->wait = true;
+			return usage_err(err, errlen, "%s takes no value", opt);
+		if (bit == SL_CLI_OPT_WAIT)
+			c->wait = true;
+		else
+			c->force = true;
 		return 0;
 	}
 	if (option_value(argc, argv, ip, eq, opt,
@@ -676,6 +683,8 @@ static int build_json(struct sl_cli_cmd *c)
 		ret = add_field(req, "weight", json_object_new_int64(c->weight));
 	if (!ret && c->has_timeout)
 		ret = add_field(req, "timeout_ms", json_object_new_int64(c->timeout_ms));
+	if (!ret && c->force)
+		ret = add_field(req, "force", json_object_new_boolean(1));
 	return ret;
 }
 
@@ -772,6 +781,9 @@ static const struct {
 	{ SL_CLI_OPT_TIMEOUT,
 	  "  --timeout DURATION  drain: how long flows may take to end before the\n"
 	  "                      drain is over anyway (default: sluiced's setting)\n" },
+	{ SL_CLI_OPT_FORCE,
+	  "  --force             drain, del: even if it leaves the VIP without an\n"
+	  "                      active backend (it then drops every new connection)\n" },
 	{ SL_CLI_OPT_INTERVAL,
 	  "  --interval DURATION top: time between refreshes, 100ms to 1h (default 1s)\n" },
 	{ SL_CLI_OPT_COUNT,

@@ -51,6 +51,7 @@
 #define SL_CLI_OPT_TIMEOUT	(1U << 2)
 #define SL_CLI_OPT_INTERVAL	(1U << 3)
 #define SL_CLI_OPT_COUNT	(1U << 4)
+#define SL_CLI_OPT_FORCE	(1U << 5)
 
 struct sl_cli_cmd;
 struct sl_cli_io;
@@ -95,6 +96,7 @@ struct sl_cli_cmd {
 	bool has_timeout;
 	bool has_interval;
 	bool has_count;
+	bool force;			/* --force: may leave a VIP without active backends */
 	__u32 weight;
 	__u64 timeout_ms;
 	__u64 interval_ms;		/* top --interval */
@@ -244,6 +246,8 @@ int sl_cli_drain_exit(enum sl_drain_phase phase);
  * "37 flows and 2 handshakes left" while handshakes are in flight. */
 void sl_cli_format_progress(char *buf, size_t len, const char *backend,
 			    const struct sl_drain_tally *t, __u64 now_ms);
+/* Re-drain notes on io->err: deadline moved (--timeout given) or kept. */
+void sl_cli_drain_notes(const struct sl_cli_io *io, struct json_object *result);
 /*
  * After backend.drain succeeded with drain_result: poll backend.status
  * until done; prints progress on io->err. Returns the exit code.

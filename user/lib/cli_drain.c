@@ -139,6 +139,41 @@ out:
 	clean(buf);
 }
 
+/*
+ * A re-drain says what it did to the deadline (sluiced's "deadline" field):
+ * moved by the --timeout given, or kept when none was given.
+ */
+void sl_cli_drain_notes(const struct sl_cli_io *io, struct json_object *result)
+{
+	char until[SL_DURATION_STR_MAX], was[SL_DURATION_STR_MAX];
+	const char *what, *vip, *be;
+	__u64 now = io->now_ms(io);
+	struct json_object *e;
+	size_t i, n;
+
+	if (!json_object_is_type(result, json_type_array))
+		return;
+	n = json_object_array_length(result);
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(result, i);
+		what = get_str(e, "deadline");
+		vip = get_str(e, "vip");
+		be = get_str(e, "backend");
+		if (!what || !vip || !be)
+			continue;
+		sl_cli_format_until(get_int(e, "deadline_unix_ms", 0), now, until, sizeof(until));
+		if (!strcmp(what, "moved")) {
+			sl_cli_format_until(get_int(e, "previous_deadline_unix_ms", 0), now,
+					    was, sizeof(was));
+			fprintf(io->err, "sluicectl: %s on %s was already draining: deadline "
+				"moved to %s from now (was %s)\n", be, vip, until, was);
+		} else if (!strcmp(what, "kept")) {
+			fprintf(io->err, "sluicectl: %s on %s was already draining: deadline "
+				"kept (%s from now); give --timeout to move it\n", be, vip, until);
+		}
+	}
+}
+
 /* --- the wait loop ------------------------------------------------------ */
 
 struct drain_wait {
@@ -213,14 +248,18 @@ static int lost(struct drain_wait *w, int err)
 		  SL_CLI_LOST_GRACE_MS;
 	if (now >= give_up) {
 		end_line(w);
-		sl_cli_report_call_error(io, w->cmd, err);
+		if (err == -EBUSY)
+			sl_cli_report(io, w->cmd, "sluiced kept refusing: too many control connections",
+				      "the drain goes on in sluiced; see who holds its control socket");
+		else
+			sl_cli_report_call_error(io, w->cmd, err);
 		return SL_CLI_EXIT_FAIL;
 	}
 	if (!w->noted) {
 		end_line(w);
 		sl_cli_format_until(give_up, now, left, sizeof(left));
 		fprintf(io->err, "sluicectl: lost contact with sluiced (%s); retrying for up to %s\n",
-			strerror(-err), left);
+			err == -EBUSY ? "too many control connections" : strerror(-err), left);
 		w->noted = true;
 	}
 	return -1;
@@ -323,6 +362,14 @@ static int on_status(struct drain_wait *w, struct json_object *result)
 	return stuck(w) ? give_up_stuck(w) : -1;
 }
 
+/* The connection-limit refusal (ctl.h): transient, unlike any other error. */
+static bool busy(struct json_object *reply)
+{
+	const char *name = get_str(reply, "errno");
+
+	return name && !strcmp(name, "EBUSY");
+}
+
 /* One poll. Returns an exit code when the wait is over, else -1. */
 static int poll_once(struct drain_wait *w, struct json_object *req)
 {
@@ -335,15 +382,19 @@ static int poll_once(struct drain_wait *w, struct json_object *req)
 		ret = interrupted(w);
 	else if (ret < 0)
 		ret = lost(w, ret);
-	else
-		w->lost_since = 0;
 	if (ret)
 		goto out;
 	switch (sl_cli_check_reply(reply, &result, &error, &hint)) {
 	case SL_REPLY_OK:
+		w->lost_since = 0;
 		ret = on_status(w, result);
 		break;
 	case SL_REPLY_ERROR:
+		/* sluiced was busy, not unwilling: wait it out like a restart. */
+		if (busy(reply)) {
+			ret = lost(w, -EBUSY);
+			break;
+		}
 		end_line(w);
 		sl_cli_report_reply(w->io, w->cmd, error, hint);
 		ret = SL_CLI_EXIT_FAIL;

@@ -194,6 +194,7 @@ int sl_cli_run_drain(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io)
 	ret = sl_cli_call_result(cmd, io, cmd->req, &reply, &result);
 	if (ret)
 		return ret;
+	sl_cli_drain_notes(io, result);
 	if (cmd->wait)
 		ret = sl_cli_drain_wait(cmd, io, result);
 	else

@@ -9,7 +9,11 @@
  *   {"ok": true, "result": VALUE}
  *   {"ok": false, "error": MESSAGE, "hint": HINT (optional), "errno": NAME}
  * A connection may carry several requests in turn. Requests longer than
- * SL_CTL_MAX_REQUEST bytes are refused and the connection closed.
+ * SL_CTL_MAX_REQUEST bytes are refused and the connection closed; so is
+ * a connection that has not sent a full request within SL_CTL_REQUEST_MS
+ * of connecting or of its last reply. Past SL_CTL_MAX_CLIENTS connections
+ * a new one gets {"ok": false, "error": "too many control connections",
+ * "errno": "EBUSY"} and is closed: a transient refusal, worth a retry.
  *
  * Commands (arguments; result):
  *   status            -; object: instance, version, uptime_s, interfaces
@@ -44,6 +48,12 @@
 
 #define SL_CTL_MAX_REQUEST	65536
 #define SL_CTL_MAX_CLIENTS	64
+/*
+ * A client must send each full request line within this long of
+ * connecting (or of its previous reply), or it is disconnected: slots are
+ * held by requests, not by clients trickling bytes.
+ */
+#define SL_CTL_REQUEST_MS	10000
 
 /*
  * Send one request and read one reply. Returns 0 with *reply owned by the

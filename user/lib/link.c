@@ -24,8 +24,9 @@ static int link_ifindex(int fd)
 	return info.xdp.ifindex;
 }
 
+/* On success the link's fd is left in *@fd_out for the caller to keep. */
 static int replace_pinned(int prog_fd, int ifindex, const char *pin_path,
-			  char *err, size_t errlen)
+			  int *fd_out, char *err, size_t errlen)
 {
 	int fd = bpf_obj_get(pin_path);
 	int cur;
@@ -45,12 +46,13 @@ static int replace_pinned(int prog_fd, int ifindex, const char *pin_path,
 		close(fd);
 		return -errno;
 	}
-	close(fd);
+	*fd_out = fd;
 	return 0;
 }
 
 int sl_link_attach(int prog_fd, const char *ifname, bool skb_mode,
-		   const char *pin_path, char *err, size_t errlen)
+		   const char *pin_path, int *fd_out, bool *created,
+		   char *err, size_t errlen)
 {
 	DECLARE_LIBBPF_OPTS(bpf_link_create_opts, opts);
 	int ifindex = if_nametoindex(ifname);
@@ -60,7 +62,9 @@ int sl_link_attach(int prog_fd, const char *ifname, bool skb_mode,
 		snprintf(err, errlen, "no interface %s", ifname);
 		return -ENODEV;
 	}
-	rc = replace_pinned(prog_fd, ifindex, pin_path, err, errlen);
+	*fd_out = -1;
+	*created = false;
+	rc = replace_pinned(prog_fd, ifindex, pin_path, fd_out, err, errlen);
 	if (rc != -ENOENT)
 		return rc;
 	opts.flags = skb_mode ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
@@ -80,7 +84,8 @@ int sl_link_attach(int prog_fd, const char *ifname, bool skb_mode,
 		close(fd);
 		return rc;
 	}
-	close(fd);
+	*fd_out = fd;
+	*created = true;
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "maps.h"
 #include "parse.h"
 #include "state.h"
+#include "guard.h"
 /* struct sl_snapshot: published by sluiced's main thread, only read here. */
 #include "../sluiced/daemon.h"
 
@@ -456,6 +457,13 @@ VIP_COUNTER(vip_no_backend, no_backend)
 VIP_COUNTER(vip_rescheduled, rescheduled)
 #undef VIP_COUNTER
 
+static bool vip_active_backends(const struct vip_ref *r, int k, struct mval *v)
+{
+	(void)k;
+	*v = num(sl_vip_n_active(r->vip));
+	return true;
+}
+
 static bool vip_all_down(const struct vip_ref *r, int k, struct mval *v)
 {
 	(void)k;
@@ -498,6 +506,9 @@ static const struct vip_family vip_families[] = {
 	{ "sluice_vip_rescheduled_total", "counter",
 	  "Flows of the VIP re-balanced because their backend was removed or released.",
 	  NO_EXTRA, vip_rescheduled },
+	{ "sluice_vip_active_backends", "gauge",
+	  "Backends of the VIP that take new flows (state active, weight above 0, whatever their health); 0: the VIP drops every new connection.",
+	  NO_EXTRA, vip_active_backends },
 	{ "sluice_vip_all_backends_down", "gauge",
 	  "1 if every backend of the VIP is down, else 0.",
 	  NO_EXTRA, vip_all_down },
@@ -536,6 +547,27 @@ static void render_head(struct mbuf *b, const struct sl_snapshot *snap,
 		  ms_to_s(snap->started_unix_ms));
 }
 
+/* Is the program really running, and will it outlive sluiced (pins)? */
+static void render_datapath(struct mbuf *b, const struct sl_snapshot *snap)
+{
+	char name[2 * 16 + 8], labels[sizeof(name) + 16];
+	unsigned int i;
+
+	mb_help(b, "sluice_xdp_attached", "gauge",
+		"1 if the interface runs sluiced's XDP program (asked of the kernel every second), else 0.");
+	for (i = 0; i < snap->n_ifaces && i < SL_CFG_MAX_IFACES; i++) {
+		sl_metrics_escape_label(snap->ifname[i], name, sizeof(name));
+		snprintf(labels, sizeof(labels), "interface=\"%s\"", name);
+		mb_sample(b, "sluice_xdp_attached", labels, NULL, NULL, num(snap->attached[i]));
+	}
+	mb_help(b, "sluice_pins_ok", "gauge",
+		"1 if every map and link is pinned in bpffs; 0: a sluiced exit detaches sluice and a restart loses the flows.");
+	mb_sample(b, "sluice_pins_ok", NULL, NULL, NULL, num(snap->pins_ok));
+	mb_help(b, "sluice_repins_total", "counter",
+		"Pins sluiced restored after they were lost (bpffs unmounted, pin removed).");
+	mb_sample(b, "sluice_repins_total", NULL, NULL, NULL, num(snap->repins));
+}
+
 static void render_tail(struct mbuf *b, const struct sl_snapshot *snap,
 			const struct sl_counters *ctr)
 {
@@ -562,6 +594,8 @@ static void render_tail(struct mbuf *b, const struct sl_snapshot *snap,
 		mb_sample(b, "sluice_packets_total", labels, "reason", sl_reason_label(r),
 			  num(ctr->reasons[r]));
 	}
+
+	render_datapath(b, snap);
 
 	mb_help(b, "sluice_sweep_duration_seconds", "gauge",
 		"Duration of the last sweep of the flow tables.");

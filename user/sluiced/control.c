@@ -18,11 +18,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <net/if.h>
 #include <json-c/json.h>
 #include <bpf/bpf.h>
 
 #include "ctl.h"
 #include "daemon.h"
+#include "guard.h"
 #include "sluice.skel.h"
 
 #define CLIENT_IDLE_MS 30000
@@ -65,6 +67,8 @@ static const char *errno_name(int err)
 		return "EINVAL";
 	case ENOMEM:
 		return "ENOMEM";
+	case EPERM:
+		return "EPERM";
 	default:
 		return "EIO";
 	}
@@ -127,6 +131,18 @@ static int opt_u64(json_object *req, const char *key, __u64 *out,
 		return fail(r, "EINVAL", NULL, "argument \"%s\" must be 0..%llu", key,
 			    (unsigned long long)max);
 	*out = n;
+	return 0;
+}
+
+static int opt_bool(json_object *req, const char *key, bool *out, struct reply *r)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(req, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean))
+		return fail(r, "EINVAL", NULL, "argument \"%s\" must be true or false", key);
+	*out = json_object_get_boolean(v);
 	return 0;
 }
 
@@ -273,6 +289,16 @@ static json_object *map_fill(int fd)
 	return o;
 }
 
+/* Asked of the kernel now, not remembered: does the interface run our program? */
+static void status_attachment(struct sl_daemon *d, size_t i, json_object *o)
+{
+	unsigned int ifindex = if_nametoindex(d->cfg.ifaces[i].name);
+
+	json_object_object_add(o, "attached", json_object_new_boolean(
+		sl_xdp_attached(ifindex, d->prog_id)));
+	json_object_object_add(o, "prog_id", json_object_new_uint64(d->prog_id));
+}
+
 static int cmd_status(struct sl_daemon *d, json_object *req, struct reply *r)
 {
 	json_object *ifs = json_object_new_array(), *flows, *reasons;
@@ -292,9 +318,11 @@ static int cmd_status(struct sl_daemon *d, json_object *req, struct reply *r)
 		json_object_object_add(o, "name", json_object_new_string(d->cfg.ifaces[i].name));
 		json_object_object_add(o, "mode", json_object_new_string(
 			d->cfg.ifaces[i].mode == SL_XDP_MODE_SKB ? "skb" : "native"));
+		status_attachment(d, i, o);
 		json_object_array_add(ifs, o);
 	}
 	json_object_object_add(r->result, "interfaces", ifs);
+	json_object_object_add(r->result, "pins_ok", json_object_new_boolean(!d->pins.lost));
 	flows = map_fill(d->maps.flows);
 	json_object_object_add(flows, "entries", json_object_new_uint64(d->sweep_last->entries));
 	{
@@ -327,6 +355,8 @@ static int cmd_status(struct sl_daemon *d, json_object *req, struct reply *r)
 
 /* ---- changes ------------------------------------------------------------ */
 
+#define FORCE_HINT "to do it anyway, add --force (\"force\": true)"
+
 /* Validate-and-apply on a copy, then commit (sync, persist) or roll back. */
 typedef int (*state_op)(struct sl_state *st, void *arg, char *err, size_t len);
 
@@ -344,7 +374,8 @@ static int change(struct sl_daemon *d, state_op op, void *arg,
 		rc = sl_daemon_commit(d, &next, err, sizeof(err));
 	sl_state_free(&next);
 	if (rc)
-		return fail(r, errno_name(-rc), NULL, "cannot %s: %s", what, err);
+		return fail(r, errno_name(-rc), rc == -EPERM ? FORCE_HINT : NULL,
+			    "cannot %s: %s", what, err);
 	if (!r->result)
 		r->result = json_object_new_object();
 	return 0;
@@ -358,6 +389,8 @@ struct op_arg {
 	__u64 weight;
 	__u64 timeout_ms;
 	__u64 now;
+	bool force;		/* may take a VIP's last active backend away */
+	bool has_timeout;	/* timeout_ms given: a re-drain moves the deadline */
 };
 
 static int op_vip_add(struct sl_state *st, void *a, char *err, size_t len)
@@ -380,8 +413,28 @@ static int op_be_add(struct sl_state *st, void *p, char *err, size_t len)
 static int op_be_del(struct sl_state *st, void *p, char *err, size_t len)
 {
 	struct op_arg *a = p;
+	const struct sl_vip *v = sl_state_find_vip(st, &a->vip);
+	int rc;
 
+	if (v && !a->force) {
+		rc = sl_guard_last_active(v, &a->addr, a->family, err, len);
+		if (rc)
+			return rc;
+	}
 	return sl_state_be_del(st, &a->vip, &a->addr, a->family, err, len);
+}
+
+/*
+ * Draining a backend that is already draining: with a timeout given, the
+ * deadline moves to now + timeout (shorter or longer); without one, the
+ * deadline in force is kept (re-running a pipeline's drain must not
+ * extend it). The reply says which (annotate_drain).
+ */
+static bool redrain_keeps(const struct sl_vip *v, const struct op_arg *a)
+{
+	const struct sl_be *b = sl_vip_find_be(v, &a->addr, a->family);
+
+	return b && b->state == SL_BE_DRAINING && !a->has_timeout;
 }
 
 /* Drain or undrain on one VIP, or on every VIP the backend serves. */
@@ -397,6 +450,15 @@ static int each_vip(struct sl_state *st, struct op_arg *a, bool drain,
 		if (a->all_vips ? !sl_vip_find_be(v, &a->addr, a->family)
 				: memcmp(&v->spec, &a->vip, sizeof(a->vip)))
 			continue;
+		if (drain && !a->force) {
+			rc = sl_guard_last_active(v, &a->addr, a->family, err, len);
+			if (rc)
+				return rc;
+		}
+		if (drain && redrain_keeps(v, a)) {
+			hits++;
+			continue;
+		}
 		rc = drain ? sl_state_be_drain(st, &v->spec, &a->addr, a->family,
 					       a->now, a->timeout_ms, err, len)
 			   : sl_state_be_undrain(st, &v->spec, &a->addr, a->family,
@@ -467,7 +529,8 @@ static int cmd_be_del(struct sl_daemon *d, json_object *req, struct reply *r)
 	char what[192];
 
 	memset(&a, 0, sizeof(a));
-	if (need_vip(req, &a.vip, r) || need_backend(req, &a.addr, &a.family, r))
+	if (need_vip(req, &a.vip, r) || need_backend(req, &a.addr, &a.family, r) ||
+	    opt_bool(req, "force", &a.force, r))
 		return -1;
 	snprintf(what, sizeof(what), "delete backend %s from %s",
 		 arg_str(req, "backend"), arg_str(req, "vip"));
@@ -500,8 +563,10 @@ static int drain_args(struct sl_daemon *d, json_object *req, struct op_arg *a,
 	a->now = sl_unix_ms();
 	if ((!a->all_vips && need_vip(req, &a->vip, r)) ||
 	    need_backend(req, &a->addr, &a->family, r) ||
-	    opt_u64(req, "timeout_ms", &a->timeout_ms, 365ULL * 24 * 3600 * 1000, r))
+	    opt_u64(req, "timeout_ms", &a->timeout_ms, 365ULL * 24 * 3600 * 1000, r) ||
+	    opt_bool(req, "force", &a->force, r))
 		return -1;
+	a->has_timeout = has_arg(req, "timeout_ms");
 	if (a->all_vips)
 		snprintf(what, len, "%s backend %s", verb, arg_str(req, "backend"));
 	else
@@ -510,18 +575,80 @@ static int drain_args(struct sl_daemon *d, json_object *req, struct op_arg *a,
 	return 0;
 }
 
+/* What each matching (VIP, backend) was before a drain, in status_rows order. */
+struct drain_before {
+	__u8 state[SLUICE_MAX_VIPS];
+	__u64 deadline[SLUICE_MAX_VIPS];
+	size_t n;
+};
+
+static void drain_before(struct sl_daemon *d, const struct op_arg *a,
+			 struct drain_before *p)
+{
+	size_t i;
+
+	p->n = 0;
+	for (i = 0; i < d->st.n_vips && p->n < SLUICE_MAX_VIPS; i++) {
+		const struct sl_vip *v = &d->st.vips[i];
+		const struct sl_be *b = sl_vip_find_be(v, &a->addr, a->family);
+
+		if (!b || (!a->all_vips && memcmp(&v->spec, &a->vip, sizeof(a->vip))))
+			continue;
+		p->state[p->n] = b->state;
+		p->deadline[p->n++] = b->drain_deadline;
+	}
+}
+
+/*
+ * "deadline": what the drain did to each row's deadline: "set" (the drain
+ * started), "moved" (already draining, a timeout was given: now + timeout),
+ * "kept" (already draining, no timeout given), "none" (already drained);
+ * "previous_deadline_unix_ms" when it moved.
+ */
+static void annotate_drain(json_object *rows, const struct drain_before *p)
+{
+	size_t i, n = json_object_array_length(rows);
+
+	for (i = 0; i < n && i < p->n; i++) {
+		json_object *o = json_object_array_get_idx(rows, i);
+		const char *what = "none";
+
+		if (p->state[i] == SL_BE_ACTIVE)
+			what = "set";
+		else if (p->state[i] == SL_BE_DRAINING)
+			what = json_object_get_uint64(json_object_object_get(o, "deadline_unix_ms")) ==
+			       p->deadline[i] ? "kept" : "moved";
+		json_object_object_add(o, "deadline", json_object_new_string(what));
+		if (!strcmp(what, "moved"))
+			json_object_object_add(o, "previous_deadline_unix_ms",
+					       json_object_new_uint64(p->deadline[i]));
+	}
+}
+
 /* drain and undrain: apply @op, then report the pairs it touched. */
 static int drain_cmd(struct sl_daemon *d, json_object *req, struct reply *r,
 		     const char *verb, state_op op)
 {
+	struct drain_before *before = calloc(1, sizeof(*before));
 	struct op_arg a;
 	char what[192];
 
-	if (drain_args(d, req, &a, what, sizeof(what), verb, r) ||
-	    change(d, op, &a, what, r))
+	if (!before)
+		return fail(r, "ENOMEM", NULL, "cannot %s: out of memory", verb);
+	if (drain_args(d, req, &a, what, sizeof(what), verb, r)) {
+		free(before);
 		return -1;
+	}
+	drain_before(d, &a, before);
+	if (change(d, op, &a, what, r)) {
+		free(before);
+		return -1;
+	}
 	json_object_put(r->result);
 	r->result = status_rows(d, &a);
+	if (op == op_drain)
+		annotate_drain(r->result, before);
+	free(before);
 	return 0;
 }
 
@@ -747,6 +874,8 @@ void sl_ctl_event(struct sl_daemon *d, struct sl_client *c, __u32 events)
 	while (c->out_off >= c->out_len && c->in_len &&
 	       memchr(c->in, '\n', c->in_len)) {
 		client_request(d, c);
+		/* Answered: the next request has its own deadline. */
+		c->request_start_ms = c->last_active_ms;
 		if (client_flush(c)) {
 			client_close(d, c);
 			return;
@@ -802,9 +931,23 @@ void sl_ctl_accept(struct sl_daemon *d)
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	c->last_active_ms = sl_unix_ms();
+	c->request_start_ms = c->last_active_ms;
 	ev.data.ptr = c;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev))
 		client_close(d, c);
+}
+
+/*
+ * A client waiting for its reply to drain is judged by activity (it reads
+ * or it does not); a client owing a request has SL_CTL_REQUEST_MS from
+ * connecting (or from its last reply) to send the whole line, however it
+ * trickles: 64 slow clients cannot hold every slot for good.
+ */
+static bool client_overdue(const struct sl_client *c, __u64 now)
+{
+	if (c->out_off < c->out_len)
+		return now - c->last_active_ms > CLIENT_IDLE_MS;
+	return now - c->request_start_ms > SL_CTL_REQUEST_MS;
 }
 
 void sl_ctl_reap_idle(struct sl_daemon *d)
@@ -813,8 +956,7 @@ void sl_ctl_reap_idle(struct sl_daemon *d)
 	size_t i;
 
 	for (i = 0; i < sizeof(d->clients) / sizeof(d->clients[0]); i++)
-		if (d->clients[i].fd >= 0 &&
-		    now - d->clients[i].last_active_ms > CLIENT_IDLE_MS)
+		if (d->clients[i].fd >= 0 && client_overdue(&d->clients[i], now))
 			client_close(d, &d->clients[i]);
 }
 

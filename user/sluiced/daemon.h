@@ -15,9 +15,11 @@
 #include <linux/types.h>
 
 #include "config.h"
+#include "lock.h"
 #include "maps.h"
 #include "nexthop.h"
 #include "checker.h"
+#include "pins.h"
 #include "state.h"
 #include "sweep.h"
 
@@ -38,6 +40,7 @@ struct sl_client {
 	char *out;		/* reply bytes not yet written */
 	size_t out_len, out_off;
 	__u64 last_active_ms;
+	__u64 request_start_ms;	/* the next full request is due SL_CTL_REQUEST_MS after */
 };
 
 /* The next hop cached per backend id, written into sl_backends. */
@@ -62,6 +65,12 @@ struct sl_snapshot {
 	__u64 expired_total;
 	__u64 started_unix_ms;
 	bool all_down[SLUICE_MAX_VIPS];	/* every backend of the VIP is down */
+	/* Is the program really running? Checked by the main loop (pins.c). */
+	unsigned int n_ifaces;
+	char ifname[SL_CFG_MAX_IFACES][16];
+	bool attached[SL_CFG_MAX_IFACES];	/* the interface runs our program */
+	bool pins_ok;				/* every pin in place */
+	__u64 repins;				/* pins restored since start */
 };
 
 struct sl_metrics;
@@ -75,6 +84,11 @@ struct sl_daemon {
 
 	struct sluice_bpf *skel;
 	struct sl_maps maps;
+	__u32 prog_id;			/* our XDP program, as interfaces report it */
+
+	struct sl_lock inst_lock;	/* one sluiced per instance (lock.c) */
+	struct sl_pins pins;		/* what we pinned, kept in place (pins.c) */
+	bool attached[SL_CFG_MAX_IFACES];	/* last check: ifaces[i] runs prog_id */
 
 	struct sl_state st;		/* desired state, main thread only */
 	struct sl_state cfg_applied;	/* config VIPs as last applied */
@@ -116,6 +130,12 @@ struct sl_daemon {
 	struct sl_checker *health;
 	int health_fd;			/* eventfd: check results queued */
 };
+
+/*
+ * pins.c: keep our pins in place and check that each interface runs our
+ * program; rate-limited unless @force. Publishes the result in d->snap.
+ */
+void sl_watch_datapath(struct sl_daemon *d, bool force);
 
 /* Republish d->snap from the live state (main thread). */
 void sl_snapshot_publish(struct sl_daemon *d);

@@ -197,6 +197,15 @@ static int set_pins(struct sl_daemon *d)
 	return 0;
 }
 
+static __u32 prog_id(int fd)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
 static int load_bpf(struct sl_daemon *d)
 {
 	int rc;
@@ -214,13 +223,18 @@ static int load_bpf(struct sl_daemon *d)
 			       d->cfg.pinned_table_size);
 	if (!rc)
 		rc = set_pins(d);
-	if (!rc)
+	if (!rc) {
+		/* Which pins exist before: a failed first start removes only its own. */
+		sl_pins_note_maps(&d->pins, d->skel->obj);
 		rc = sluice_bpf__load(d->skel);
+	}
 	if (rc) {
 		sl_log("cannot load the XDP program and its maps: %s", strerror(-rc));
 		sl_log("hint: run with -v for the verifier and libbpf log");
 		return rc;
 	}
+	sl_pins_take_maps(&d->pins, d->skel->obj);
+	d->prog_id = prog_id(bpf_program__fd(d->skel->progs.sluice_xdp));
 	rc = sl_maps_open(d->skel->obj, d->cfg.maglev_table_size, &d->maps);
 	if (rc)
 		sl_log("cannot open maps: %s", strerror(-rc));
@@ -232,8 +246,9 @@ static int attach_all(struct sl_daemon *d)
 {
 	int prog_fd = bpf_program__fd(d->skel->progs.sluice_xdp);
 	char path[4200], link[64], err[512];
+	bool created;
 	size_t i;
-	int rc;
+	int rc, fd;
 
 	/* Redirect targets first: the program may use them once attached. */
 	for (i = 0; i < d->cfg.n_ifaces; i++) {
@@ -248,11 +263,13 @@ static int attach_all(struct sl_daemon *d)
 		snprintf(link, sizeof(link), "link_%s", ifc->name);
 		pin_path(d, link, path, sizeof(path));
 		rc = sl_link_attach(prog_fd, ifc->name, ifc->mode == SL_XDP_MODE_SKB,
-				    path, err, sizeof(err));
+				    path, &fd, &created, err, sizeof(err));
 		if (rc) {
 			sl_log("%s", err);
 			return rc;
 		}
+		/* Our own reference: the program stays even if the pin is lost. */
+		sl_pins_add_link(&d->pins, link, fd, created);
 		sl_log("attached to %s (%s mode)", ifc->name,
 		       ifc->mode == SL_XDP_MODE_SKB ? "skb" : "native");
 	}
@@ -552,6 +569,8 @@ static int run_loop(struct sl_daemon *d)
 		n = epoll_wait(d->epfd, evs, 32, 1000);
 		if (n < 0 && errno != EINTR)
 			return -errno;
+		sl_watch_datapath(d, false);
+		sl_ctl_reap_idle(d);
 		for (i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 
@@ -633,23 +652,60 @@ static int migrate_prepare(struct sl_daemon *d, struct sl_migration *m)
 	return rc;
 }
 
-static int run(struct sl_daemon *d)
+/*
+ * Take the instance before anything of it is read or written: a second
+ * sluiced for the same state directory stops here, naming the PID that
+ * holds it. The pin directory is locked once start_problems() made it.
+ */
+static int lock_state_dir(struct sl_daemon *d)
 {
-	struct sl_migration mig;
-	char err[512];
-	int rc, mrc;
+	char err[1024];
 
-	if (start_problems(d) || check_pinned_sizes(d))
-		return SL_EXIT_FAIL;
 	if (mkdir_p(d->cfg.state_dir, 0700)) {
 		sl_log("cannot create state directory %s: %s", d->cfg.state_dir,
 		       strerror(errno));
-		return SL_EXIT_FAIL;
+		sl_log("hint: create it, or set paths.state_dir to a writable directory");
+		return -1;
 	}
-	snprintf(d->state_path, sizeof(d->state_path), "%s/%s", d->cfg.state_dir,
-		 SL_STATE_FILE);
+	if (sl_lock_state_dir(&d->inst_lock, d->cfg.state_dir, d->cfg.instance,
+			      err, sizeof(err))) {
+		sl_log("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Two daemons sharing a pin directory with different state: refuse too. */
+static int lock_pin_dir(struct sl_daemon *d, bool created)
+{
+	char err[1024];
+
+	sl_pins_init(&d->pins, d->cfg.pin_dir, created);
+	if (sl_lock_pin_dir(&d->inst_lock, d->cfg.pin_dir, d->cfg.instance,
+			    err, sizeof(err))) {
+		sl_log("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* A start failed after it began to pin: undo what it created, nothing else. */
+static int start_failed(struct sl_daemon *d, bool fresh_state)
+{
+	sl_pins_undo(&d->pins);
+	if (fresh_state)
+		unlink(d->state_path);
+	return SL_EXIT_FAIL;
+}
+
+/* Load the program over the pinned maps, carrying older layouts over. */
+static int load_datapath(struct sl_daemon *d)
+{
+	struct sl_migration mig;
+	int rc, mrc;
+
 	if (migrate_prepare(d, &mig))
-		return SL_EXIT_FAIL;
+		return -1;
 	rc = load_bpf(d);
 	mrc = sl_migrate_finish(&mig, rc ? -1 : d->maps.backends);
 	if (mrc) {
@@ -657,8 +713,25 @@ static int run(struct sl_daemon *d)
 		       strerror(-mrc));
 		rc = mrc;
 	}
-	if (rc || load_state(d))
+	return rc;
+}
+
+static int run(struct sl_daemon *d)
+{
+	char err[512];
+	bool fresh_state, created;
+	int rc;
+
+	if (lock_state_dir(d))
 		return SL_EXIT_FAIL;
+	created = access(d->cfg.pin_dir, F_OK) != 0;
+	if (start_problems(d) || lock_pin_dir(d, created) || check_pinned_sizes(d))
+		return SL_EXIT_FAIL;
+	snprintf(d->state_path, sizeof(d->state_path), "%s/%s", d->cfg.state_dir,
+		 SL_STATE_FILE);
+	fresh_state = access(d->state_path, F_OK) != 0;
+	if (load_datapath(d) || load_state(d))
+		return start_failed(d, fresh_state);
 	d->nh_ctx = sl_nh_open();
 	if (!d->nh_ctx)
 		sl_log("warning: no rtnetlink: next hops resolved per packet");
@@ -668,26 +741,27 @@ static int run(struct sl_daemon *d)
 	sl_drains_arm(d, &d->st);
 	if (sl_dp_sync(d, &d->st, err, sizeof(err))) {
 		sl_log("%s", err);
-		return SL_EXIT_FAIL;
+		return start_failed(d, fresh_state);
 	}
 	sl_drains_publish(d, true);
 	if (sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, sizeof(err)))
 		sl_log("warning: %s", err);
-	if (attach_all(d))
-		return SL_EXIT_FAIL;
-	if (setup_loop(d))
-		return SL_EXIT_FAIL;	/* it said why */
+	if (attach_all(d) || setup_loop(d))
+		return start_failed(d, fresh_state);	/* they said why */
 	rc = start_threads(d);
 	if (rc) {
-		sl_log("cannot start the clock, sweeper or health threads: %s", strerror(-rc));
+		sl_log("cannot start the sweeper, drain checker or health threads: %s",
+		       strerror(-rc));
 		sl_log("hint: check memory and thread limits (ulimit -u, systemd TasksMax)");
-		return SL_EXIT_FAIL;
+		return start_failed(d, fresh_state);
 	}
 	d->started_ms = sl_unix_ms();
 	sl_snapshot_publish(d);
+	sl_watch_datapath(d, true);
 	if (sl_metrics_start(d, err, sizeof(err))) {
 		sl_log("%s", err);
-		return SL_EXIT_FAIL;
+		stop_threads(d);
+		return start_failed(d, fresh_state);
 	}
 	sl_log("ready: %zu VIPs, %zu backends, control socket %s", d->st.n_vips,
 	       sl_state_n_backends(&d->st), d->cfg.control_socket);
@@ -695,6 +769,9 @@ static int run(struct sl_daemon *d)
 	if (rc)
 		sl_log("main loop failed: %s; stopping (the datapath keeps forwarding)",
 		       strerror(-rc));
+	if (d->pins.lost)
+		sl_log("ALERT: exiting with pins lost: the XDP program leaves its interfaces "
+		       "and the flows are gone (mount bpffs and restart sluiced)");
 	sl_metrics_stop(d);
 	stop_threads(d);
 	sl_ctl_close_all(d);
@@ -710,6 +787,17 @@ static int detach(struct sl_daemon *d)
 	int rc = SL_EXIT_OK;
 	size_t i;
 
+	/* Never pull the datapath from under a running sluiced. */
+	sl_lock_init(&d->inst_lock);
+	if ((!access(d->cfg.state_dir, F_OK) &&
+	     sl_lock_state_dir(&d->inst_lock, d->cfg.state_dir, d->cfg.instance,
+			       err, sizeof(err))) ||
+	    (!access(d->cfg.pin_dir, F_OK) &&
+	     sl_lock_pin_dir(&d->inst_lock, d->cfg.pin_dir, d->cfg.instance,
+			     err, sizeof(err)))) {
+		sl_log("cannot detach: %s", err);
+		return SL_EXIT_FAIL;
+	}
 	for (i = 0; i < d->cfg.n_ifaces; i++) {
 		snprintf(link, sizeof(link), "link_%s", d->cfg.ifaces[i].name);
 		pin_path(d, link, path, sizeof(path));
@@ -831,6 +919,7 @@ int main(int argc, char **argv)
 	} else {
 		pthread_mutex_init(&d.snap_lock, NULL);
 		pthread_mutex_init(&d.lock, NULL);
+		sl_lock_init(&d.inst_lock);
 		d.sweep_out = calloc(1, sizeof(*d.sweep_out));
 		d.sweep_last = calloc(1, sizeof(*d.sweep_last));
 		d.check_out = calloc(1, sizeof(*d.check_out));

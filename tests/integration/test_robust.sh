@@ -1,0 +1,376 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Nothing an operator or the environment does by accident hurts a running
+# box (issue 13, section 3): a second sluiced, a lost bpffs, a backend's new
+# MAC, the last backend drained, a failed first start, stuck control
+# clients, a config file that never ends.
+
+ROB_VIP=$LAB_VIP4:80/tcp
+
+# The lab's config with its vips: section replaced by @1 (a file of YAML).
+rob_config() {	# out_file [extra lab_config overrides via env]
+	lab_config >"$1" <<EOF
+vips:
+  - vip: $ROB_VIP
+    backends:
+      - address: $(lab_be4 1)
+EOF
+}
+
+# Which backends answered @1 new connections: "be1 be2 ..." sorted, unique.
+rob_backends_seen() {	# count
+	lab_client get --vip "$LAB_VIP4" --count "$1" |
+		json - "' '.join(sorted(j['backends'])) + (' errors=%d' % j['errors'] if j['errors'] else '')"
+}
+
+# Listen on a TCP port of the edge box's loopback (60 s at most) so a
+# sluiced cannot take it; waits until it listens. ROB_HOLDER is its PID.
+rob_hold_port() {	# port
+	local i
+	lab_bg lb python3 -c 'import socket,sys,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sleep(60)' "$1"
+	ROB_HOLDER=$!
+	lab_track "$ROB_HOLDER"
+	for i in $(seq 1 100); do
+		lab_ns lb ss -Hltn "sport = :$1" | grep -q . && return 0
+		sleep 0.1
+	done
+	fail "could not hold port $1"
+}
+
+# A second sluiced for the running instance (a config listing one backend
+# instead of three) refuses before it reads or writes anything: exit 1,
+# naming the PID of the running one; tables, state file and program are
+# untouched.
+t_robust_second_daemon_refused() {
+	local cfg=$LAB_DIR/second.yaml out rc sum_before sum_after seen
+	rob_config "$cfg"
+	sum_before=$(md5sum <"$LAB_DIR/state/state.json" 2>/dev/null || ls "$LAB_DIR/state")
+	out=$(lab_ns lb timeout 20 "$LAB_BUILD/sluiced" -c "$cfg" 2>&1)
+	rc=$?
+	echo "second sluiced: exit $rc: $out"
+	assert_eq "exit code of the second sluiced" 1 "$rc" || return 1
+	echo "$out" | grep -q "PID $LAB_SLUICED_PID" ||
+		fail "the refusal does not name the running sluiced (PID $LAB_SLUICED_PID)" || return 1
+	echo "$out" | grep -q "resumed saved state\|attached to\|ready" &&
+		{ fail "the second sluiced went ahead before refusing"; return 1; }
+	sum_after=$(md5sum <"$LAB_DIR/state/state.json" 2>/dev/null || ls "$LAB_DIR/state")
+	assert_eq "state file unchanged" "$sum_before" "$sum_after" || return 1
+	assert_eq "backends the running sluiced lists" 3 \
+		"$(lab_ctl -j backend list | json - "len(j)")" || return 1
+	seen=$(rob_backends_seen 60)
+	echo "60 new connections reached: $seen"
+	assert_eq "backends reached by new connections" "be1 be2 be3" "$seen" || return 1
+	kill -0 "$LAB_SLUICED_PID" || fail "the running sluiced died"
+}
+
+# Another config sharing the pin directory (its own socket, state and
+# metrics port) is refused too: two daemons would fight over one datapath.
+t_robust_shared_pin_dir_refused() {
+	local cfg=$LAB_DIR/other.yaml out rc
+	LAB_METRICS_PORT=9479 rob_config "$cfg"
+	sed -i "s|socket: .*|socket: $LAB_DIR/other.sock|; s|state_dir: .*|state_dir: $LAB_DIR/other-state|" "$cfg"
+	out=$(lab_ns lb timeout 20 "$LAB_BUILD/sluiced" -c "$cfg" 2>&1)
+	rc=$?
+	echo "sluiced sharing the pin dir: exit $rc: $out"
+	assert_eq "exit code" 1 "$rc" || return 1
+	echo "$out" | grep -q "PID $LAB_SLUICED_PID holds its pin directory" ||
+		fail "the refusal does not name the pin directory's holder" || return 1
+	[[ -e $LAB_DIR/other.sock ]] && { fail "the refused sluiced created its socket"; return 1; }
+	assert_eq "backends reached" "be1 be2 be3" "$(rob_backends_seen 60)" || return 1
+	# --detach would pull the datapath from under the running one: refused too.
+	out=$(lab_ns lb timeout 20 "$LAB_BUILD/sluiced" -c "$LAB_DIR/sluiced.yaml" --detach 2>&1)
+	rc=$?
+	echo "--detach while running: exit $rc: $out"
+	assert_eq "exit code of --detach while running" 1 "$rc" || return 1
+	assert_eq "backends reached after the refused --detach" "be1 be2 be3" \
+		"$(rob_backends_seen 30)"
+}
+
+# A first start that fails late (the metrics port is taken, after the maps
+# were pinned and the program attached) removes what it created: no pins,
+# no pin directory, no program on the interface, no state file. Pins a
+# previous run left stay.
+t_robust_failed_first_start_cleans_up() {
+	local pin=/sys/fs/bpf/sluice-$LAB_P holder rc left
+	lab_sluiced_stop TERM
+	lab_ns lb "$LAB_BUILD/sluiced" -c "$LAB_DIR/sluiced.yaml" --detach || return 1
+	[[ -e $pin ]] && { fail "--detach left $pin"; return 1; }
+	# Hold the metrics port in the edge box.
+	rob_hold_port 9469 || return 1
+	holder=$ROB_HOLDER
+	lab_ns lb timeout 30 "$LAB_BUILD/sluiced" -c "$LAB_DIR/sluiced.yaml" \
+		>"$LAB_DIR/failed.log" 2>&1
+	rc=$?
+	cat "$LAB_DIR/failed.log"
+	assert_eq "exit code of the failed start" 1 "$rc" || { kill "$holder"; return 1; }
+	left=$(ls "$pin" 2>/dev/null | wc -l)
+	assert_eq "pins left by the failed first start" 0 "$left" || { kill "$holder"; return 1; }
+	[[ -e $pin ]] && { kill "$holder"; fail "pin directory $pin left behind"; return 1; }
+	[[ -e $LAB_DIR/state/state.json ]] &&
+		{ kill "$holder"; fail "state file of the failed start left behind"; return 1; }
+	lab_ns lb ip link show "${LAB_P}l" | grep -q "xdp" &&
+		{ kill "$holder"; fail "the failed start left its XDP program attached"; return 1; }
+	# A restart that fails keeps what the previous run pinned.
+	kill "$holder"
+	wait "$holder" 2>/dev/null
+	lab_sluiced_start || return 1
+	lab_sluiced_stop TERM
+	left=$(ls "$pin" | wc -l)
+	rob_hold_port 9469 || return 1
+	holder=$ROB_HOLDER
+	lab_ns lb timeout 30 "$LAB_BUILD/sluiced" -c "$LAB_DIR/sluiced.yaml" >/dev/null 2>&1
+	rc=$?
+	kill "$holder"
+	wait "$holder" 2>/dev/null
+	assert_eq "exit code of the failed restart" 1 "$rc" || return 1
+	assert_eq "pins kept by the failed restart" "$left" "$(ls "$pin" | wc -l)" || return 1
+	lab_sluiced_start || return 1
+	assert_eq "backends reached after all that" "be1 be2 be3" "$(rob_backends_seen 60)"
+}
+
+# sluiced's metrics page, from inside the edge box.
+rob_scrape() {
+	lab_ns lb curl -s -m 5 "http://127.0.0.1:${LAB_METRICS_PORT:-9469}/metrics"
+}
+
+rob_metric() {	# sample name with labels, as on the page
+	rob_scrape | awk -v n="$1" '$1 == n { print $2 }'
+}
+
+# Draining or removing the last active backend of a VIP is refused without
+# --force, naming the VIP (CLI and control protocol); the VIP keeps
+# serving; a gauge shows the active count and an alert fires at 0.
+t_robust_last_backend_refused() {
+	local be3 out rc gauge="sluice_vip_active_backends{vip=\"$ROB_VIP\"}"
+	be3=$(lab_be4 3)
+	lab_ctl backend drain "$ROB_VIP" "$(lab_be4 1)" >/dev/null || return 1
+	lab_ctl backend drain "$ROB_VIP" "$(lab_be4 2)" >/dev/null || return 1
+	assert_eq "active backends gauge" 1 "$(rob_metric "$gauge")" || return 1
+	out=$(lab_ctl backend drain "$ROB_VIP" "$be3" 2>&1)
+	rc=$?
+	echo "drain of the last one: exit $rc: $out"
+	assert_eq "exit code" 1 "$rc" || return 1
+	echo "$out" | grep -q "last active backend of VIP $ROB_VIP" ||
+		fail "the refusal does not name the VIP" || return 1
+	echo "$out" | grep -q "hint: .*--force" || fail "no --force hint" || return 1
+	out=$(lab_ctl backend drain "$be3" 2>&1)
+	assert_eq "exit code (drain on every VIP)" 1 "$?" || return 1
+	out=$(lab_ctl backend del "$ROB_VIP" "$be3" 2>&1)
+	rc=$?
+	echo "del of the last one: exit $rc: $out"
+	assert_eq "exit code (del)" 1 "$rc" || return 1
+	out=$(it_ctl_raw "{\"cmd\":\"backend.drain\",\"vip\":\"$ROB_VIP\",\"backend\":\"$be3\"}")
+	echo "protocol: $out"
+	assert_eq "protocol errno" EPERM "$(echo "$out" | json - "j['errno']")" || return 1
+	assert_eq "state of the last backend" active "$(it_state "$ROB_VIP" "$be3")" || return 1
+	assert_eq "new connections, all on the last backend" be3 "$(rob_backends_seen 20)" || return 1
+	# With --force it goes through, the gauge says 0 and the rule fires.
+	lab_ctl backend drain "$ROB_VIP" "$be3" --force >/dev/null || return 1
+	assert_eq "state after --force" draining "$(it_state "$ROB_VIP" "$be3")" || return 1
+	assert_eq "active backends gauge after --force" 0 "$(rob_metric "$gauge")" || return 1
+	cat >"$LAB_DIR/rob_alerts.yml" <<EOT
+rule_files: [$LAB_SRC/scripts/monitoring/alerts.yml]
+evaluation_interval: 15s
+tests:
+  - interval: 15s
+    input_series:
+      - series: 'sluice_vip_active_backends{job="sluice",instance="lb",vip="$ROB_VIP"}'
+        values: '1 1 0 0 0 0 0'
+      - series: 'sluice_xdp_attached{job="sluice",instance="lb",interface="eth0"}'
+        values: '1 0 0 0 0 0 0'
+      - series: 'sluice_pins_ok{job="sluice",instance="lb"}'
+        values: '1 1 0 0 0 0 0 0 0 0'
+    alert_rule_test:
+      - eval_time: 30s
+        alertname: SluiceVIPNoActiveBackend
+      - eval_time: 1m15s
+        alertname: SluiceVIPNoActiveBackend
+        exp_alerts:
+          - exp_labels: {severity: critical, job: sluice, instance: lb, vip: "$ROB_VIP"}
+            exp_annotations:
+              summary: "$ROB_VIP has no active backend"
+              description: "Every backend of the VIP is draining, drained or weighted 0: new connections are dropped. Undrain or add a backend (sluicectl backend undrain VIP ADDR)."
+      - eval_time: 1m
+        alertname: SluiceNotAttached
+        exp_alerts:
+          - exp_labels: {severity: critical, job: sluice, instance: lb, interface: eth0}
+            exp_annotations:
+              summary: "eth0 on lb does not run sluice's XDP program"
+              description: "Its VIPs are not balanced. See sluiced's log; restarting sluiced attaches it again."
+      - eval_time: 2m
+        alertname: SluicePinsLost
+        exp_alerts:
+          - exp_labels: {severity: critical, job: sluice, instance: lb}
+            exp_annotations:
+              summary: "sluiced on lb lost its pins in bpffs"
+              description: "Mount bpffs again (mount -t bpf bpf /sys/fs/bpf); sluiced re-pins within a second. Do not stop sluiced until then."
+EOT
+	promtool test rules "$LAB_DIR/rob_alerts.yml"
+}
+
+# deadline_unix_ms of a backend on the test VIP, as backend.status says.
+rob_deadline() {	# backend
+	it_ctl_raw "{\"cmd\":\"backend.status\",\"vip\":\"$ROB_VIP\",\"backend\":\"$1\"}" |
+		json - "j['result'][0]['deadline_unix_ms']"
+}
+
+# Re-draining with another --timeout moves the deadline and says so;
+# without --timeout the deadline in force is kept, and that is said too.
+t_robust_redrain_moves_deadline() {
+	local be1 out now dl dl2 rc t0
+	be1=$(lab_be4 1)
+	it_streams_start rd 12 200000 45 || return 1
+	lab_ctl backend drain "$ROB_VIP" "$be1" --timeout 10m >/dev/null || return 1
+	it_wait_ge 10 1 it_flows "$ROB_VIP" "$be1" || return 1
+	out=$(lab_ctl backend drain "$ROB_VIP" "$be1" --timeout 20s 2>&1 >/dev/null)
+	echo "re-drain --timeout 20s: $out"
+	echo "$out" | grep -q "was already draining: deadline moved to 20s from now (was [0-9]*m[0-9]*s\?)" ||
+		fail "no 'deadline moved' note" || return 1
+	now=$(date +%s%3N)
+	dl=$(rob_deadline "$be1")
+	[[ $dl =~ ^[0-9]+$ ]] || fail "no deadline in backend.status: '$dl'" || return 1
+	assert_le "new deadline (ms from now)" $((dl - now)) 20000 || return 1
+	assert_ge "new deadline (ms from now)" $((dl - now)) 10000 || return 1
+	out=$(lab_ctl backend drain "$ROB_VIP" "$be1" 2>&1 >/dev/null)
+	echo "re-drain without --timeout: $out"
+	echo "$out" | grep -q "deadline kept" || fail "no 'deadline kept' note" || return 1
+	dl2=$(rob_deadline "$be1")
+	assert_eq "deadline after a re-drain without --timeout" "$dl" "$dl2" || return 1
+	# The moved deadline is the one in force: the drain times out with the
+	# streams still open (exit 3), not 10 minutes later.
+	t0=$(date +%s)
+	lab_ctl backend drain "$ROB_VIP" "$be1" --wait >/dev/null 2>&1
+	rc=$?
+	echo "drain --wait: exit $rc after $(($(date +%s) - t0))s"
+	assert_eq "drain --wait exit code (timed out)" 3 "$rc" || return 1
+	assert_le "seconds until the moved deadline ended the drain" $(($(date +%s) - t0)) 40 || return 1
+	it_streams_wait rd >/dev/null
+}
+
+# 64 clients trickling one byte every 2 s are disconnected once their
+# request is overdue (SL_CTL_REQUEST_MS, 10 s), however they trickle; a
+# drain --wait running meanwhile retries the "too many control
+# connections" refusals and still ends with exit 0.
+t_robust_ctl_trickle_slots() {
+	local be1 out rc waitpid
+	be1=$(lab_be4 1)
+	it_streams_start tr 9 100000 14 || return 1
+	it_wait_ge 10 1 it_flows "$ROB_VIP" "$be1" || return 1
+	lab_ctl backend drain "$ROB_VIP" "$be1" --wait --timeout 2m \
+		>"$LAB_DIR/tr-wait.out" 2>"$LAB_DIR/tr-wait.err" &
+	waitpid=$!
+	sleep 1
+	lab_ns lb timeout 60 python3 - "$LAB_DIR/sluiced.sock" 64 <<'PY' >"$LAB_DIR/trickle.json"
+import json, select, socket, sys, time
+path, n = sys.argv[1], int(sys.argv[2])
+t0 = time.time()
+socks, closed_at = [], {}
+for _ in range(n):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    s.setblocking(False)
+    socks.append(s)
+last_byte = 0
+while len(closed_at) < n and time.time() - t0 < 40:    # bounded: 40 s
+    if time.time() - last_byte >= 2:                    # one byte each, every 2 s
+        for i, s in enumerate(socks):
+            if i not in closed_at:
+                try:
+                    s.send(b"{")
+                except OSError:
+                    closed_at[i] = time.time() - t0
+        last_byte = time.time()
+    r, _, _ = select.select([s for i, s in enumerate(socks) if i not in closed_at], [], [], 0.2)
+    for s in r:
+        i = socks.index(s)
+        try:
+            data = s.recv(4096)
+        except OSError:
+            data = b""
+        if not data or b"too many" in data:
+            closed_at[i] = time.time() - t0
+print(json.dumps({"clients": n, "closed": len(closed_at),
+                  "max_s": max(closed_at.values()) if closed_at else None}))
+PY
+	cat "$LAB_DIR/trickle.json"
+	assert_eq "trickling clients disconnected" 64 "$(json "$LAB_DIR/trickle.json" "j['closed']")" || return 1
+	assert_le "seconds until the last one was cut off" \
+		"$(json "$LAB_DIR/trickle.json" "int(j['max_s'])")" 25 || return 1
+	lab_ctl status >/dev/null || fail "status after the trickle" || return 1
+	wait "$waitpid"
+	rc=$?
+	echo "drain --wait: exit $rc"
+	cat "$LAB_DIR/tr-wait.err"
+	assert_eq "drain --wait exit code" 0 "$rc" || return 1
+	grep -q "too many control connections" "$LAB_DIR/tr-wait.err" ||
+		fail "drain --wait never met a refusal: the test did not test the retry" || return 1
+	it_streams_wait tr >/dev/null
+	it_streams_all_ok tr 9
+}
+
+# Run a command in sluiced's own mount namespace (see rob_private_sluiced).
+rob_in_mnt() {
+	nsenter -t "$LAB_SLUICED_PID" -m "$@"
+}
+
+# Restart the lab's sluiced in a private mount namespace with its own
+# bpffs on /sys/fs/bpf, so a test can unmount bpffs there: the host's
+# /sys/fs/bpf (other tests, other engineers) is never touched.
+rob_private_sluiced() {
+	local wrap=$LAB_DIR/sluiced-private.sh
+	lab_sluiced_stop TERM
+	lab_ns lb "$LAB_BUILD/sluiced" -c "$LAB_DIR/sluiced.yaml" --detach >/dev/null 2>&1 || return 1
+	cat >"$wrap" <<EOT
+#!/bin/sh
+# Every step execs: the PID the lab tracks stays sluiced's.
+# In the private namespace only: drop the host's bpffs from view (else it
+# shows through once ours is unmounted), then mount a bpffs of our own.
+exec unshare -m --propagation private sh -c 'while mountpoint -q /sys/fs/bpf; do umount -l /sys/fs/bpf || exit 1; done; mount -t bpf bpf /sys/fs/bpf && exec "\$0" "\$@"' "$LAB_BUILD/sluiced" "\$@"
+EOT
+	chmod +x "$wrap"
+	LAB_SLUICED=$wrap lab_sluiced_start
+}
+
+rob_status() {	# python expression on the status result "j"
+	lab_ctl -j status | json - "$1"
+}
+
+# Unmounting bpffs under a running sluiced: streams and new connections
+# keep flowing (sluiced holds its own map and link fds), status and metrics
+# say the pins are lost but the program is attached; once bpffs is back,
+# sluiced re-creates the pin directory and re-pins everything.
+t_robust_bpffs_unmount() {
+	local pin=/sys/fs/bpf/sluice-$LAB_P seen
+	rob_private_sluiced || return 1
+	assert_eq "pins in the private bpffs" yes \
+		"$(rob_in_mnt test -e "$pin/sl_flows" && echo yes)" || return 1
+	[[ -e $pin ]] && { fail "the private sluiced pinned into the host's bpffs"; return 1; }
+	it_streams_start um 20 400000 12 || return 1
+	# Lazily: sluiced holds the pin directory open (its lock), which can
+	# make a plain umount "busy"; umount -l takes the pins out of sight
+	# either way.
+	rob_in_mnt umount -l /sys/fs/bpf || return 1
+	echo "unmounted bpffs in sluiced's mount namespace"
+	it_wait_for 10 False rob_status "j['pins_ok']" || return 1
+	assert_eq "status: attached" True "$(rob_status "j['interfaces'][0]['attached']")" || return 1
+	assert_eq "metric sluice_pins_ok" 0 "$(rob_metric sluice_pins_ok)" || return 1
+	assert_eq "metric sluice_xdp_attached" 1 \
+		"$(rob_metric "sluice_xdp_attached{interface=\"${LAB_P}l\"}")" || return 1
+	grep -q "ALERT: the pin directory $pin is gone" "$LAB_DIR/sluiced.log" ||
+		fail "sluiced did not say the pins are lost" || return 1
+	seen=$(rob_backends_seen 20)
+	echo "20 new connections with bpffs unmounted reached: $seen"
+	assert_eq "new connections with bpffs unmounted" "be1 be2 be3" "$seen" || return 1
+	it_streams_wait um >/dev/null
+	it_streams_all_ok um 20 || return 1
+	# The operator mounts it again: everything is pinned again.
+	rob_in_mnt mount -t bpf bpf /sys/fs/bpf || return 1
+	it_wait_for 10 True rob_status "j['pins_ok']" || return 1
+	assert_eq "map and link pins back" yes "$(rob_in_mnt sh -c \
+		"test -e $pin/sl_flows && test -e $pin/sl_backends && test -e $pin/link_${LAB_P}l && echo yes")" ||
+		return 1
+	assert_ge "metric sluice_repins_total" "$(rob_metric sluice_repins_total)" 3 || return 1
+	grep -q "pins restored in $pin" "$LAB_DIR/sluiced.log" || fail "no 'pins restored' line" || return 1
+	assert_eq "new connections after the remount" "be1 be2 be3" "$(rob_backends_seen 20)"
+}
