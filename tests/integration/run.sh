@@ -58,6 +58,13 @@ ALL_TESTS=(
 	t_metrics_scrape_promtool
 	t_metrics_alert_rules
 	t_metrics_prometheus_drain
+	# what the box runs, and the runtime CLI (issues 13 section 4, 17)
+	t_ops_reload_reports
+	t_ops_config_dump_roundtrip
+	t_ops_table_fingerprint
+	t_ops_backend_set_weight
+	t_ops_flows_and_backend_status
+	t_ops_help
 )
 
 tests=("$@")

@@ -107,7 +107,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sluicectl: %s\n", strerror(-ret));
 		ret = SL_CLI_EXIT_FAIL;
 	} else if (cmd.action == SL_CLI_HELP) {
-		sl_cli_help(stdout, cmd.verb);
+		sl_cli_help_cmd(stdout, &cmd);
 	} else if (cmd.action == SL_CLI_VERSION) {
 		printf("sluicectl %s\n", SLUICE_VERSION);
 	} else {
