@@ -12,9 +12,6 @@
 
 #include "maglev.h"
 
-/* Seed of the fingerprint hash: fixed, so every box computes the same. */
-#define MG_FP_SEED	0x736c756963650001ULL	/* "sluice", version 1 */
-
 struct fp_ref {
 	__u32 id;
 	size_t idx;
@@ -84,7 +81,8 @@ int maglev_fingerprint(const __u32 *table, __u32 m,
 		refs[i].idx = i;
 	}
 	qsort(refs, n, sizeof(*refs), ref_cmp);
-	XXH64_reset(&s, MG_FP_SEED);
+	/* A fixed seed: every box computes the same. */
+	XXH64_reset(&s, MAGLEV_FP_SEED);
 	XXH64_update(&s, &m, sizeof(m));
 	err = hash_slots(table, m, bes, refs, n, &s);
 	if (!err)
