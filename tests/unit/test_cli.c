@@ -100,6 +100,26 @@ static const struct {
 	{ "backend list -- 198.18.0.100:0/udp",
 	  "{\"cmd\":\"backend.list\",\"vip\":\"198.18.0.100:0\\/udp\"}", false, false },
 	{ "-- status", "{\"cmd\":\"status\"}", false, false },
+	/* the operator commands (issues 13 section 4, 17) */
+	{ "reload", "{\"cmd\":\"reload\"}", false, false },
+	{ "-j reload --exact", "{\"cmd\":\"reload\",\"exact\":true}", true, false },
+	{ "config dump", "{\"cmd\":\"config.dump\"}", false, false },
+	{ "config diff /etc/sluice/sluiced.yaml", "{\"cmd\":\"config.dump\"}", false, false },
+	{ "backend set 198.18.0.100:80/tcp 198.18.1.10 --weight 0",
+	  "{\"cmd\":\"backend.set\",\"vip\":\"198.18.0.100:80\\/tcp\",\"backend\":\"198.18.1.10\",\"weight\":0}",
+	  false, false },
+	{ "backend status 198.18.1.10",
+	  "{\"cmd\":\"backend.status\",\"backend\":\"198.18.1.10\"}", false, false },
+	{ "backend status 198.18.0.100:80/tcp 198.18.1.10",
+	  "{\"cmd\":\"backend.status\",\"vip\":\"198.18.0.100:80\\/tcp\",\"backend\":\"198.18.1.10\"}",
+	  false, false },
+	{ "flows", "{\"cmd\":\"flows.list\"}", false, false },
+	{ "flows 198.18.1.10", "{\"cmd\":\"flows.list\",\"backend\":\"198.18.1.10\"}", false, false },
+	{ "flows 198.18.0.100:80/tcp --limit 7",
+	  "{\"cmd\":\"flows.list\",\"vip\":\"198.18.0.100:80\\/tcp\",\"limit\":7}", false, false },
+	{ "flows [fd00::100]:443/udp fd00::10 --limit=4096",
+	  "{\"cmd\":\"flows.list\",\"vip\":\"[fd00::100]:443\\/udp\",\"backend\":\"fd00::10\",\"limit\":4096}",
+	  false, false },
 };
 
 static void test_build_good(void **state)
@@ -137,6 +157,19 @@ static const struct {
 	{ "vip frob", "unknown command \"vip frob\" (vip takes list, add, del)", NULL },
 	{ "-x status", "unknown option \"-x\"", NULL },
 	{ "--frob status", "unknown option \"--frob\"", NULL },
+	{ "backend set 198.18.0.100:80/tcp 198.18.1.10",
+	  "backend set: missing --weight N", "backend set" },
+	{ "backend set 198.18.0.100:80/tcp 198.18.1.10 --weight 10001",
+	  "--weight: invalid weight \"10001\" (expected an integer from 0 to 10000)", "backend set" },
+	{ "flows --limit 0", "--limit: invalid count \"0\" (expected an integer from 1 to 4096)", "flows" },
+	{ "flows --limit 4097", "--limit: invalid count \"4097\"", "flows" },
+	{ "flows 198.18.0.100:80/tcp 198.18.1.10 x", "flows: unexpected argument \"x\"", "flows" },
+	{ "flows nonsense", "invalid backend address \"nonsense\"", "flows" },
+	{ "reload --wait", "option --wait does not apply to reload (it takes --exact)", "reload" },
+	{ "reload --exact=yes", "--exact takes no value", "reload" },
+	{ "config diff", "config diff: missing FILE", "config diff" },
+	{ "config frob", "unknown command \"config frob\" (config takes dump, diff)", NULL },
+	{ "help frob", "help: unknown command \"frob\"", NULL },
 	{ "--json=yes status", "--json takes no value", NULL },
 	{ "-s", "-s: missing PATH", NULL },
 	{ "--socket", "--socket: missing PATH", NULL },
@@ -305,6 +338,38 @@ static void test_help_and_version(void **state)
 	assert_int_equal(cmd.action, SL_CLI_VERSION);
 	sl_cli_cmd_free(&cmd);
 
+	/* vip --help and help vip: vip's commands; help CMD VERB: that one. */
+	assert_int_equal(parse_line("vip --help", &cmd, err, sizeof(err)), 0);
+	assert_int_equal(cmd.action, SL_CLI_HELP);
+	assert_null(cmd.verb);
+	assert_string_equal(cmd.help_object, "vip");
+	f = open_memstream(&buf, &len);
+	sl_cli_help_cmd(f, &cmd);
+	fclose(f);
+	assert_non_null(strstr(buf, "  vip list"));
+	assert_non_null(strstr(buf, "  vip add VIP"));
+	assert_non_null(strstr(buf, "  vip del VIP"));
+	assert_null(strstr(buf, "backend drain"));
+	free(buf);
+	buf = NULL;
+	sl_cli_cmd_free(&cmd);
+	assert_int_equal(parse_line("help vip", &cmd, err, sizeof(err)), 0);
+	assert_string_equal(cmd.help_object, "vip");
+	assert_null(cmd.verb);
+	sl_cli_cmd_free(&cmd);
+	assert_int_equal(parse_line("help backend set", &cmd, err, sizeof(err)), 0);
+	assert_int_equal(cmd.action, SL_CLI_HELP);
+	assert_string_equal(cmd.verb->cmd, "backend.set");
+	sl_cli_cmd_free(&cmd);
+	assert_int_equal(parse_line("help reload", &cmd, err, sizeof(err)), 0);
+	assert_string_equal(cmd.verb->cmd, "reload");
+	sl_cli_cmd_free(&cmd);
+	assert_int_equal(parse_line("help", &cmd, err, sizeof(err)), 0);
+	assert_int_equal(cmd.action, SL_CLI_HELP);
+	assert_null(cmd.verb);
+	assert_null(cmd.help_object);
+	sl_cli_cmd_free(&cmd);
+
 	/* --help documents every exit code. */
 	f = open_memstream(&buf, &len);
 	sl_cli_help(f, NULL);
@@ -315,6 +380,8 @@ static void test_help_and_version(void **state)
 	assert_non_null(strstr(buf, "  2    usage error"));
 	assert_non_null(strstr(buf, "  3    backend drain --wait: the drain timed out"));
 	assert_non_null(strstr(buf, "backend drain [VIP] ADDR [--wait] [--timeout DURATION]"));
+	assert_non_null(strstr(buf, "reload: 0 applied, 1 rejected"));
+	assert_non_null(strstr(buf, "config diff: 0 same, 1 differs, 2 could not compare"));
 	free(buf);
 }
 
