@@ -65,6 +65,7 @@ ALL_TESTS=(
 	t_ops_backend_set_weight
 	t_ops_flows_and_backend_status
 	t_ops_help
+	t_ops_reload_exact_undoes_drift
 )
 
 tests=("$@")
