@@ -43,6 +43,8 @@ t_ops_reload_reports() {
 		fail "reload should list the weight change" || return 1
 	echo "$out" | grep -q 'flows.table_size: running "1048576", file "4096"' ||
 		fail "reload should say flows.table_size waits for a restart" || return 1
+	echo "$out" | grep -q "note: a restart refuses it while the pinned maps exist: sluiced --detach first" ||
+		fail "reload should say a restart refuses the new flows.table_size" || return 1
 	assert_eq "weight after reload" 7 "$(it_weight "$OPS_VIP" "$(lab_be4 3)")" || return 1
 	assert_eq "sluice_reload_last_success after a good reload" 1 \
 		"$(ops_metric sluice_reload_last_success)" || return 1

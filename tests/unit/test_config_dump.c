@@ -241,6 +241,9 @@ static void test_settings_diff(void **state)
 	CHECK_STR("grace", l.text[2], "flows.close_grace: 2s -> 1s500ms");
 	CHECK_STR("metrics", l.text[3], "metrics.listen: 127.0.0.1:9469 -> off");
 	CHECK_INT("same", sl_settings_diff(&a, &a, NULL, NULL), 0);
+	/* A restart refuses a new flow table size: the note says what to do. */
+	CHECK_CONTAINS("note", sl_setting_restart_note("flows.table_size"), "sluiced --detach first");
+	assert_null(sl_setting_restart_note("maglev.seed"));
 	sl_config_free(&a);
 	sl_config_free(&b);
 }

@@ -37,6 +37,11 @@
 
 /* One request/reply; table rebuilds in sluiced take milliseconds. */
 #define SL_CLI_CALL_TIMEOUT_MS	10000
+/*
+ * reload: sluiced parses the file in a limited child for up to 15 s
+ * (a hung path) before it answers; wait longer than that.
+ */
+#define SL_CLI_RELOAD_TIMEOUT_MS 30000
 /* drain --wait polls backend.status this often. */
 #define SL_CLI_POLL_MS		250
 /* sluiced unreachable during --wait: retry until the deadline plus this. */
@@ -133,6 +138,9 @@ void sl_cli_help_object(FILE *f, const char *object);
 void sl_cli_help_cmd(FILE *f, const struct sl_cli_cmd *cmd);
 /* The short reminder after a usage error. */
 void sl_cli_usage_hint(FILE *f, const struct sl_cli_verb *verb);
+
+/* How long one request of @cmd may wait for its reply. */
+int sl_cli_call_timeout_ms(const struct sl_cli_cmd *cmd);
 
 /* "drain backend 198.18.1.10 on 198.18.0.100:80/tcp", for error lines. */
 void sl_cli_describe(const struct sl_cli_cmd *cmd, char *buf, size_t len);

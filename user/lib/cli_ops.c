@@ -64,10 +64,22 @@ static void put_restart(FILE *f, struct json_object *arr)
 		fputs("\", file \"", f);
 		put_clean(f, str_of(o, SL_CTL_KEY_FILE));
 		fputs("\"\n", f);
+		if (str_of(o, SL_CTL_KEY_NOTE)) {
+			fputs("    note: ", f);
+			put_clean(f, str_of(o, SL_CTL_KEY_NOTE));
+			fputc('\n', f);
+		}
 	}
 }
 
 /* --- reload --------------------------------------------------------------- */
+
+int sl_cli_call_timeout_ms(const struct sl_cli_cmd *cmd)
+{
+	if (cmd->verb && cmd->verb->run == sl_cli_run_reload)
+		return SL_CLI_RELOAD_TIMEOUT_MS;
+	return SL_CLI_CALL_TIMEOUT_MS;
+}
 
 void sl_cli_print_reload(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
 			 struct json_object *result)
@@ -170,6 +182,9 @@ static void diff_setting(void *ctx, const char *name, const char *running, const
 	json_object_object_add(o, SL_CTL_KEY_SETTING, json_object_new_string(name));
 	json_object_object_add(o, SL_CTL_KEY_RUNNING, json_object_new_string(running));
 	json_object_object_add(o, SL_CTL_KEY_FILE, json_object_new_string(file));
+	if (sl_setting_restart_note(name))
+		json_object_object_add(o, SL_CTL_KEY_NOTE,
+				       json_object_new_string(sl_setting_restart_note(name)));
 	json_object_array_add(ctx, o);
 }
 

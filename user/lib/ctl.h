@@ -34,7 +34,8 @@
  *   backend.set       vip, backend, weight; [{vip, backend, weight, old_weight}]
  *   reload            exact (optional bool: undo runtime changes too);
  *                     {applied, changes [TEXT], rejected (TEXT, when not
- *                     applied), restart [{setting, running, file}],
+ *                     applied), restart [{setting, running, file, note
+ *                     (optional: what a restart does with it)}],
  *                     unix_ms}. A rejected reload is still an "ok" reply:
  *                     the reload ran and said no (applied false).
  *   config.dump       -; {yaml: TEXT}: the effective configuration
@@ -90,6 +91,7 @@
 #define SL_CTL_KEY_SETTING		"setting"
 #define SL_CTL_KEY_RUNNING		"running"
 #define SL_CTL_KEY_FILE			"file"
+#define SL_CTL_KEY_NOTE			"note"
 #define SL_CTL_KEY_UNIX_MS		"unix_ms"
 #define SL_CTL_KEY_YAML			"yaml"
 #define SL_CTL_KEY_FLOWS		"flows"

@@ -149,3 +149,26 @@ size_t sl_settings_diff(const struct sl_config *running, const struct sl_config 
 	}
 	return n;
 }
+
+/* What check_pinned_sizes() and the pin paths mean for a restart. */
+const char *sl_setting_restart_note(const char *name)
+{
+	static const struct {
+		const char *name;
+		const char *note;
+	} notes[] = {
+		{ "flows.table_size", "a restart refuses it while the pinned maps exist: "
+		  "sluiced --detach first (drops every flow)" },
+		{ "flows.pinned_table_size", "a restart refuses it while the pinned maps exist: "
+		  "sluiced --detach first (drops every flow)" },
+		{ "paths.pin_dir", "a restart starts with empty flow tables there; the old "
+		  "pins stay until sluiced --detach with the old config" },
+		{ "instance", "a restart runs a new instance; the old one's pins and state stay" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(notes); i++)
+		if (!strcmp(name, notes[i].name))
+			return notes[i].note;
+	return NULL;
+}

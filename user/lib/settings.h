@@ -26,6 +26,13 @@ void sl_setting_text(const struct sl_config *cfg, size_t i, const char **name,
 		     char *buf, size_t len);
 
 /*
+ * What a restart does with a changed setting, when it is more than
+ * "applied": NULL for most. flows.table_size: "a restart refuses it while
+ * the pinned maps exist: sluiced --detach first (drops every flow)".
+ */
+const char *sl_setting_restart_note(const char *name);
+
+/*
  * For each setting whose text differs between @running and @file, call
  * @fn(ctx, name, running text, file text). Returns how many differ.
  */

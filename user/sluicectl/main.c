@@ -45,7 +45,7 @@ static int ctl_call(const struct sl_cli_io *io, struct json_object *req,
 		fprintf(stderr, "sluicectl: %s -> %s\n", cmd->sock,
 			json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
 						       JSON_C_TO_STRING_NOSLASHESCAPE));
-	ret = sl_ctl_call(cmd->sock, req, reply, SL_CLI_CALL_TIMEOUT_MS);
+	ret = sl_ctl_call(cmd->sock, req, reply, sl_cli_call_timeout_ms(cmd));
 	if (cmd->verbose && ret)
 		fprintf(stderr, "sluicectl: <- %s\n", strerror(-ret));
 	else if (cmd->verbose)

@@ -607,7 +607,8 @@ static void dispatch(struct sl_daemon *d, const char *line, struct reply *r)
 	}
 	fail(r, "EINVAL", "commands: status, vip.list, vip.add, vip.del, backend.add, "
 	     "backend.del, backend.drain, backend.undrain, backend.list, backend.status, "
-	     "backend.set, reload, config.dump, flows.list",
+	     SL_CTL_CMD_BACKEND_SET ", " SL_CTL_CMD_RELOAD ", " SL_CTL_CMD_CONFIG_DUMP ", "
+	     SL_CTL_CMD_FLOWS,
 	     "unknown command \"%.64s\"", cmd);
 out:
 	json_object_put(req);

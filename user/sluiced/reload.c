@@ -31,6 +31,9 @@ static void add_restart(void *ctx, const char *name, const char *running,
 	json_object_object_add(o, SL_CTL_KEY_SETTING, json_object_new_string(name));
 	json_object_object_add(o, SL_CTL_KEY_RUNNING, json_object_new_string(running));
 	json_object_object_add(o, SL_CTL_KEY_FILE, json_object_new_string(file));
+	if (sl_setting_restart_note(name))
+		json_object_object_add(o, SL_CTL_KEY_NOTE,
+				       json_object_new_string(sl_setting_restart_note(name)));
 	json_object_array_add(ctx, o);
 }
 
@@ -68,11 +71,14 @@ static void log_outcome(struct sl_daemon *d, json_object *res, bool ok,
 	for (i = 0; i < json_object_array_length(restart); i++) {
 		json_object *o = json_object_array_get_idx(restart, i);
 
-		sl_log("reload: %s is \"%s\" in %s but \"%s\" is running: applies on restart",
+		json_object *note = json_object_object_get(o, SL_CTL_KEY_NOTE);
+
+		sl_log("reload: %s is \"%s\" in %s but \"%s\" is running: applies on restart%s%s",
 		       json_object_get_string(json_object_object_get(o, SL_CTL_KEY_SETTING)),
 		       json_object_get_string(json_object_object_get(o, SL_CTL_KEY_FILE)),
 		       d->cfg_path,
-		       json_object_get_string(json_object_object_get(o, SL_CTL_KEY_RUNNING)));
+		       json_object_get_string(json_object_object_get(o, SL_CTL_KEY_RUNNING)),
+		       note ? "; " : "", note ? json_object_get_string(note) : "");
 	}
 }
 
