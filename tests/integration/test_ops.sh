@@ -208,6 +208,7 @@ t_ops_flows_and_backend_status() {
 	echo "$out" | grep -q "drain started  .* ago" || fail "status should show the drain start" || return 1
 	echo "$out" | grep -q "last failure" || fail "status should show the health reason" || return 1
 	echo "$out" | grep -q "lost           0" || fail "status should show lost flows" || return 1
+	echo "$out" | grep -Eq "flows left     [0-9]+" || fail "status should show the flows left" || return 1
 	it_streams_wait s >/dev/null
 	it_streams_all_ok s 12
 }

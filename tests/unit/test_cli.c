@@ -687,6 +687,106 @@ static void test_backend_table(void **state)
 	capture_free(&c);
 }
 
+/* --- operator commands ------------------------------------------------------ */
+
+static void test_reload_output(void **state)
+{
+	struct fake fk = {
+		.reply = "{\"ok\":true,\"result\":{\"applied\":true,\"file\":\"/etc/s.yaml\","
+			 "\"changes\":[\"weight of backend 198.18.1.10 on 198.18.0.100:80/tcp: 100 -> 7\"],"
+			 "\"restart\":[{\"setting\":\"flows.table_size\",\"running\":\"1048576\","
+			 "\"file\":\"4096\",\"note\":\"sluiced --detach first\"}]}}",
+	};
+	struct captured c;
+
+	(void)state;
+	assert_int_equal(run_line("reload", &fk, &c), SL_CLI_EXIT_OK);
+	CHECK_STR("applied", c.out,
+		  "reloaded /etc/s.yaml: 1 change\n"
+		  "  weight of backend 198.18.1.10 on 198.18.0.100:80/tcp: 100 -> 7\n"
+		  "waiting for a restart (read at start only):\n"
+		  "  flows.table_size: running \"1048576\", file \"4096\"\n"
+		  "    note: sluiced --detach first\n");
+	CHECK_STR("no request args", fk.last_req, "{\"cmd\":\"reload\"}");
+	capture_free(&c);
+
+	/* Rejected: the reply is ok, the reload is not: exit 1, the reason on stderr. */
+	fk.reply = "{\"ok\":true,\"result\":{\"applied\":false,\"changes\":[],\"restart\":[],"
+		   "\"rejected\":\"s.yaml:3:5: flows.table_size: \\\"x\\\" is not a number\"}}";
+	assert_int_equal(run_line("reload --exact", &fk, &c), SL_CLI_EXIT_FAIL);
+	CHECK_STR("exact", fk.last_req, "{\"cmd\":\"reload\",\"exact\":true}");
+	CHECK_STR("rejected out", c.out, "");
+	CHECK_CONTAINS("rejected err", c.err,
+		       "sluicectl: cannot reload the configuration: s.yaml:3:5: flows.table_size");
+	CHECK_CONTAINS("rejected hint", c.err, "hint: nothing changed");
+	capture_free(&c);
+
+	/* -j: the result on stdout either way; the exit code still says. */
+	assert_int_equal(run_line("-j reload", &fk, &c), SL_CLI_EXIT_FAIL);
+	CHECK_CONTAINS("json", c.out, "\"applied\": false");
+	capture_free(&c);
+
+	fk.reply = "{\"ok\":true,\"result\":{}}";
+	assert_int_equal(run_line("reload", &fk, &c), SL_CLI_EXIT_FAIL);
+	CHECK_CONTAINS("malformed", c.err, "no \"applied\"");
+	capture_free(&c);
+}
+
+static void test_flows_table(void **state)
+{
+	struct fake fk = {
+		.reply = "{\"ok\":true,\"result\":{\"flows\":["
+			 "{\"client\":\"198.18.10.2\",\"client_port\":40000,\"vip\":\"198.18.0.100:80/tcp\","
+			 "\"backend\":\"198.18.1.10\",\"state\":\"open\",\"idle_ms\":1999,\"age_ms\":65000},"
+			 "{\"client\":\"fd00:10::2\",\"client_port\":5,\"vip\":\"[fd00::100]:443/udp\","
+			 "\"backend\":\"fd00::10\",\"state\":\"closing\",\"idle_ms\":0,\"age_ms\":0}],"
+			 "\"scanned\":9,\"matched\":2,\"truncated\":true}}",
+	};
+	struct captured c;
+
+	(void)state;
+	assert_int_equal(run_line("flows --limit 2", &fk, &c), 0);
+	CHECK_STR("flows", c.out,
+		  "CLIENT             VIP                  BACKEND      STATE    IDLE   AGE\n"
+		  "198.18.10.2:40000  198.18.0.100:80/tcp  198.18.1.10  open       1s  1m5s\n"
+		  "[fd00:10::2]:5     [fd00::100]:443/udp  fd00::10     closing    0s    0s\n"
+		  "(first 2 shown; more match: raise --limit, up to 4096)\n");
+	capture_free(&c);
+}
+
+static void test_backend_status_block(void **state)
+{
+	struct fake fk = {
+		.reply = "{\"ok\":true,\"result\":[{\"vip\":\"198.18.0.100:80/tcp\","
+			 "\"backend\":\"198.18.1.10\",\"state\":\"draining\",\"health\":\"down\","
+			 "\"health_reason\":\"HTTP 503\",\"health_check\":\"http\",\"flows\":37,"
+			 "\"timed_out\":false,\"flows_left\":0,\"lost\":2,\"evicted\":5,\"rescued\":4,"
+			 "\"drain_started_unix_ms\":1699999940000,\"deadline_unix_ms\":1700000041000}]}",
+	};
+	struct captured c;
+
+	(void)state;
+	assert_int_equal(run_line("backend status 198.18.1.10", &fk, &c), 0);
+	CHECK_STR("status", c.out,
+		  "backend 198.18.1.10 on 198.18.0.100:80/tcp\n"
+		  "  state          draining\n"
+		  "  health         down (check: http)\n"
+		  "  last failure   HTTP 503\n"
+		  "  flows left     37\n"
+		  "  drain started  1m ago\n"
+		  "  deadline       in 41s\n"
+		  "  lost           2\n"
+		  "  evicted        5\n"
+		  "  rescued        4\n");
+	capture_free(&c);
+
+	fk.reply = "{\"ok\":true,\"result\":{\"vip\":\"198.18.0.100:80/tcp\","
+		   "\"backend\":\"198.18.1.10\",\"weight\":5,\"old_weight\":100}}";
+	assert_int_equal(run_line("backend set 198.18.0.100:80/tcp 198.18.1.10 --weight 5", &fk, &c), 0);
+	CHECK_STR("set", c.out, "backend 198.18.1.10 on 198.18.0.100:80/tcp: weight 100 -> 5\n");
+	capture_free(&c);
+}
+
 static void test_drain_table(void **state)
 {
 	/* fake_now() + 299.5 s: shown rounded up, as "in 5m". */
@@ -880,6 +980,9 @@ int main(void)
 		cmocka_unit_test(test_json_passthrough),
 		cmocka_unit_test(test_backend_table),
 		cmocka_unit_test(test_drain_table),
+		cmocka_unit_test(test_reload_output),
+		cmocka_unit_test(test_flows_table),
+		cmocka_unit_test(test_backend_status_block),
 		cmocka_unit_test(test_format_until),
 		cmocka_unit_test(test_status_summary),
 		cmocka_unit_test(test_status_nothing_counted),

@@ -351,7 +351,9 @@ static void print_one_status(FILE *f, struct json_object *o, __u64 now)
 	put_clean(f, str_of(o, "health_check"));
 	fputs(")\n  last failure   ", f);
 	put_clean(f, reason && *reason ? reason : "-");
-	fprintf(f, "\n  flows          %llu\n", (unsigned long long)u64_of(o, "flows"));
+	/* While draining, the live flows are what the drain waits for. */
+	fprintf(f, "\n  %-14s %llu\n", draining ? "flows left" : "flows",
+		(unsigned long long)u64_of(o, "flows"));
 	put_time(f, "drain started", u64_of(o, "drain_started_unix_ms"), now);
 	if (draining)
 		put_time(f, "deadline", u64_of(o, "deadline_unix_ms"), now);
