@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The few daemon functions user/sluiced/control.c calls, for fuzz_ctl:
+ * The few daemon functions user/sluiced/control.c and ctl_*.c call, for fuzz_ctl:
  * commit swaps the state in memory (no maps, no disk), logs go nowhere,
  * and the clock is fixed so every input replays the same way.
  */
 #include <stdarg.h>
+#include <json-c/json.h>
 
+#include "ctl.h"
 #include "daemon.h"
 
 #define STUB_NOW_MS	1700000000000ULL
@@ -41,4 +43,19 @@ int sl_daemon_commit(struct sl_daemon *d, struct sl_state *next, char *err,
 	sl_state_init(next);
 	sl_snapshot_publish(d);
 	return 0;
+}
+
+/* A reload that reads no file: rejected, as with an unreadable one. */
+struct json_object *sl_reload(struct sl_daemon *d, bool exact)
+{
+	json_object *o = json_object_new_object();
+
+	(void)d;
+	(void)exact;
+	json_object_object_add(o, SL_CTL_KEY_APPLIED, json_object_new_boolean(0));
+	json_object_object_add(o, SL_CTL_KEY_CHANGES, json_object_new_array());
+	json_object_object_add(o, SL_CTL_KEY_REJECTED,
+			       json_object_new_string("fuzz stub: no config file"));
+	json_object_object_add(o, SL_CTL_KEY_RESTART, json_object_new_array());
+	return o;
 }

@@ -92,6 +92,14 @@ ALL_TESTS=(
 	t_robust_redrain_moves_deadline
 	t_robust_ctl_trickle_slots
 	t_robust_bpffs_unmount
+	# what the box runs, and the runtime CLI (issues 13 section 4, 17)
+	t_ops_reload_reports
+	t_ops_config_dump_roundtrip
+	t_ops_table_fingerprint
+	t_ops_backend_set_weight
+	t_ops_flows_and_backend_status
+	t_ops_help
+	t_ops_reload_exact_undoes_drift
 )
 
 tests=("$@")

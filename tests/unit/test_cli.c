@@ -106,6 +106,26 @@ static const struct {
 	{ "backend list -- 198.18.0.100:0/udp",
 	  "{\"cmd\":\"backend.list\",\"vip\":\"198.18.0.100:0\\/udp\"}", false, false },
 	{ "-- status", "{\"cmd\":\"status\"}", false, false },
+	/* the operator commands (issues 13 section 4, 17) */
+	{ "reload", "{\"cmd\":\"reload\"}", false, false },
+	{ "-j reload --exact", "{\"cmd\":\"reload\",\"exact\":true}", true, false },
+	{ "config dump", "{\"cmd\":\"config.dump\"}", false, false },
+	{ "config diff /etc/sluice/sluiced.yaml", "{\"cmd\":\"config.dump\"}", false, false },
+	{ "backend set 198.18.0.100:80/tcp 198.18.1.10 --weight 0",
+	  "{\"cmd\":\"backend.set\",\"vip\":\"198.18.0.100:80\\/tcp\",\"backend\":\"198.18.1.10\",\"weight\":0}",
+	  false, false },
+	{ "backend status 198.18.1.10",
+	  "{\"cmd\":\"backend.status\",\"backend\":\"198.18.1.10\"}", false, false },
+	{ "backend status 198.18.0.100:80/tcp 198.18.1.10",
+	  "{\"cmd\":\"backend.status\",\"vip\":\"198.18.0.100:80\\/tcp\",\"backend\":\"198.18.1.10\"}",
+	  false, false },
+	{ "flows", "{\"cmd\":\"flows.list\"}", false, false },
+	{ "flows 198.18.1.10", "{\"cmd\":\"flows.list\",\"backend\":\"198.18.1.10\"}", false, false },
+	{ "flows 198.18.0.100:80/tcp --limit 7",
+	  "{\"cmd\":\"flows.list\",\"vip\":\"198.18.0.100:80\\/tcp\",\"limit\":7}", false, false },
+	{ "flows [fd00::100]:443/udp fd00::10 --limit=4096",
+	  "{\"cmd\":\"flows.list\",\"vip\":\"[fd00::100]:443\\/udp\",\"backend\":\"fd00::10\",\"limit\":4096}",
+	  false, false },
 };
 
 static void test_build_good(void **state)
@@ -138,11 +158,24 @@ static const struct {
 } bad_lines[] = {
 	{ "", "missing command", NULL },
 	{ "-j", "missing command", NULL },
-	{ "frob", "unknown command \"frob\" (expected status, vip, backend, top)", NULL },
-	{ "backend", "backend: missing verb (expected add, del, drain, undrain, list)", NULL },
+	{ "frob", "unknown command \"frob\" (expected status, vip, backend, flows, reload, config, top)", NULL },
+	{ "backend", "backend: missing verb (expected add, del, drain, undrain, list, set, status)", NULL },
 	{ "vip frob", "unknown command \"vip frob\" (vip takes list, add, del)", NULL },
 	{ "-x status", "unknown option \"-x\"", NULL },
 	{ "--frob status", "unknown option \"--frob\"", NULL },
+	{ "backend set 198.18.0.100:80/tcp 198.18.1.10",
+	  "backend set: missing --weight N", "backend set" },
+	{ "backend set 198.18.0.100:80/tcp 198.18.1.10 --weight 10001",
+	  "--weight: invalid weight \"10001\" (expected an integer from 0 to 10000)", "backend set" },
+	{ "flows --limit 0", "--limit: invalid count \"0\" (expected an integer from 1 to 4096)", "flows" },
+	{ "flows --limit 4097", "--limit: invalid count \"4097\"", "flows" },
+	{ "flows 198.18.0.100:80/tcp 198.18.1.10 x", "flows: unexpected argument \"x\"", "flows" },
+	{ "flows nonsense", "invalid backend address \"nonsense\"", "flows" },
+	{ "reload --wait", "option --wait does not apply to reload (it takes --exact)", "reload" },
+	{ "reload --exact=yes", "--exact takes no value", "reload" },
+	{ "config diff", "config diff: missing FILE", "config diff" },
+	{ "config frob", "unknown command \"config frob\" (config takes dump, diff)", NULL },
+	{ "help frob", "help: unknown command \"frob\"", NULL },
 	{ "--json=yes status", "--json takes no value", NULL },
 	{ "-s", "-s: missing PATH", NULL },
 	{ "--socket", "--socket: missing PATH", NULL },
@@ -314,6 +347,38 @@ static void test_help_and_version(void **state)
 	assert_int_equal(cmd.action, SL_CLI_VERSION);
 	sl_cli_cmd_free(&cmd);
 
+	/* vip --help and help vip: vip's commands; help CMD VERB: that one. */
+	assert_int_equal(parse_line("vip --help", &cmd, err, sizeof(err)), 0);
+	assert_int_equal(cmd.action, SL_CLI_HELP);
+	assert_null(cmd.verb);
+	assert_string_equal(cmd.help_object, "vip");
+	f = open_memstream(&buf, &len);
+	sl_cli_help_cmd(f, &cmd);
+	fclose(f);
+	assert_non_null(strstr(buf, "  vip list"));
+	assert_non_null(strstr(buf, "  vip add VIP"));
+	assert_non_null(strstr(buf, "  vip del VIP"));
+	assert_null(strstr(buf, "backend drain"));
+	free(buf);
+	buf = NULL;
+	sl_cli_cmd_free(&cmd);
+	assert_int_equal(parse_line("help vip", &cmd, err, sizeof(err)), 0);
+	assert_string_equal(cmd.help_object, "vip");
+	assert_null(cmd.verb);
+	sl_cli_cmd_free(&cmd);
+	assert_int_equal(parse_line("help backend set", &cmd, err, sizeof(err)), 0);
+	assert_int_equal(cmd.action, SL_CLI_HELP);
+	assert_string_equal(cmd.verb->cmd, "backend.set");
+	sl_cli_cmd_free(&cmd);
+	assert_int_equal(parse_line("help reload", &cmd, err, sizeof(err)), 0);
+	assert_string_equal(cmd.verb->cmd, "reload");
+	sl_cli_cmd_free(&cmd);
+	assert_int_equal(parse_line("help", &cmd, err, sizeof(err)), 0);
+	assert_int_equal(cmd.action, SL_CLI_HELP);
+	assert_null(cmd.verb);
+	assert_null(cmd.help_object);
+	sl_cli_cmd_free(&cmd);
+
 	/* --help documents every exit code. */
 	f = open_memstream(&buf, &len);
 	sl_cli_help(f, NULL);
@@ -324,6 +389,9 @@ static void test_help_and_version(void **state)
 	assert_non_null(strstr(buf, "  2    usage error"));
 	assert_non_null(strstr(buf, "  3    backend drain --wait: the drain timed out"));
 	assert_non_null(strstr(buf, "backend drain [VIP] ADDR [--wait] [--timeout DURATION] [--force]"));
+	assert_non_null(strstr(buf, "backend drain [VIP] ADDR [--wait] [--timeout DURATION]"));
+	assert_non_null(strstr(buf, "reload: 0 applied, 1 rejected"));
+	assert_non_null(strstr(buf, "config diff: 0 same, 1 differs, 2 could not compare"));
 	free(buf);
 }
 
@@ -685,6 +753,106 @@ static void test_backend_table(void **state)
 	capture_free(&c);
 }
 
+/* --- operator commands ------------------------------------------------------ */
+
+static void test_reload_output(void **state)
+{
+	struct fake fk = {
+		.reply = "{\"ok\":true,\"result\":{\"applied\":true,\"file\":\"/etc/s.yaml\","
+			 "\"changes\":[\"weight of backend 198.18.1.10 on 198.18.0.100:80/tcp: 100 -> 7\"],"
+			 "\"restart\":[{\"setting\":\"flows.table_size\",\"running\":\"1048576\","
+			 "\"file\":\"4096\",\"note\":\"sluiced --detach first\"}]}}",
+	};
+	struct captured c;
+
+	(void)state;
+	assert_int_equal(run_line("reload", &fk, &c), SL_CLI_EXIT_OK);
+	CHECK_STR("applied", c.out,
+		  "reloaded /etc/s.yaml: 1 change\n"
+		  "  weight of backend 198.18.1.10 on 198.18.0.100:80/tcp: 100 -> 7\n"
+		  "waiting for a restart (read at start only):\n"
+		  "  flows.table_size: running \"1048576\", file \"4096\"\n"
+		  "    note: sluiced --detach first\n");
+	CHECK_STR("no request args", fk.last_req, "{\"cmd\":\"reload\"}");
+	capture_free(&c);
+
+	/* Rejected: the reply is ok, the reload is not: exit 1, the reason on stderr. */
+	fk.reply = "{\"ok\":true,\"result\":{\"applied\":false,\"changes\":[],\"restart\":[],"
+		   "\"rejected\":\"s.yaml:3:5: flows.table_size: \\\"x\\\" is not a number\"}}";
+	assert_int_equal(run_line("reload --exact", &fk, &c), SL_CLI_EXIT_FAIL);
+	CHECK_STR("exact", fk.last_req, "{\"cmd\":\"reload\",\"exact\":true}");
+	CHECK_STR("rejected out", c.out, "");
+	CHECK_CONTAINS("rejected err", c.err,
+		       "sluicectl: cannot reload the configuration: s.yaml:3:5: flows.table_size");
+	CHECK_CONTAINS("rejected hint", c.err, "hint: nothing changed");
+	capture_free(&c);
+
+	/* -j: the result on stdout either way; the exit code still says. */
+	assert_int_equal(run_line("-j reload", &fk, &c), SL_CLI_EXIT_FAIL);
+	CHECK_CONTAINS("json", c.out, "\"applied\": false");
+	capture_free(&c);
+
+	fk.reply = "{\"ok\":true,\"result\":{}}";
+	assert_int_equal(run_line("reload", &fk, &c), SL_CLI_EXIT_FAIL);
+	CHECK_CONTAINS("malformed", c.err, "no \"applied\"");
+	capture_free(&c);
+}
+
+static void test_flows_table(void **state)
+{
+	struct fake fk = {
+		.reply = "{\"ok\":true,\"result\":{\"flows\":["
+			 "{\"client\":\"198.18.10.2\",\"client_port\":40000,\"vip\":\"198.18.0.100:80/tcp\","
+			 "\"backend\":\"198.18.1.10\",\"state\":\"open\",\"idle_ms\":1999,\"age_ms\":65000},"
+			 "{\"client\":\"fd00:10::2\",\"client_port\":5,\"vip\":\"[fd00::100]:443/udp\","
+			 "\"backend\":\"fd00::10\",\"state\":\"closing\",\"idle_ms\":0,\"age_ms\":0}],"
+			 "\"scanned\":9,\"matched\":2,\"truncated\":true}}",
+	};
+	struct captured c;
+
+	(void)state;
+	assert_int_equal(run_line("flows --limit 2", &fk, &c), 0);
+	CHECK_STR("flows", c.out,
+		  "CLIENT             VIP                  BACKEND      STATE    IDLE   AGE\n"
+		  "198.18.10.2:40000  198.18.0.100:80/tcp  198.18.1.10  open       1s  1m5s\n"
+		  "[fd00:10::2]:5     [fd00::100]:443/udp  fd00::10     closing    0s    0s\n"
+		  "(first 2 shown; more match: raise --limit, up to 4096)\n");
+	capture_free(&c);
+}
+
+static void test_backend_status_block(void **state)
+{
+	struct fake fk = {
+		.reply = "{\"ok\":true,\"result\":[{\"vip\":\"198.18.0.100:80/tcp\","
+			 "\"backend\":\"198.18.1.10\",\"state\":\"draining\",\"health\":\"down\","
+			 "\"health_reason\":\"HTTP 503\",\"health_check\":\"http\",\"flows\":37,"
+			 "\"timed_out\":false,\"flows_left\":0,\"lost\":2,\"evicted\":5,\"rescued\":4,"
+			 "\"drain_started_unix_ms\":1699999940000,\"deadline_unix_ms\":1700000041000}]}",
+	};
+	struct captured c;
+
+	(void)state;
+	assert_int_equal(run_line("backend status 198.18.1.10", &fk, &c), 0);
+	CHECK_STR("status", c.out,
+		  "backend 198.18.1.10 on 198.18.0.100:80/tcp\n"
+		  "  state          draining\n"
+		  "  health         down (check: http)\n"
+		  "  last failure   HTTP 503\n"
+		  "  flows left     37\n"
+		  "  drain started  1m ago\n"
+		  "  deadline       in 41s\n"
+		  "  lost           2\n"
+		  "  evicted        5\n"
+		  "  rescued        4\n");
+	capture_free(&c);
+
+	fk.reply = "{\"ok\":true,\"result\":{\"vip\":\"198.18.0.100:80/tcp\","
+		   "\"backend\":\"198.18.1.10\",\"weight\":5,\"old_weight\":100}}";
+	assert_int_equal(run_line("backend set 198.18.0.100:80/tcp 198.18.1.10 --weight 5", &fk, &c), 0);
+	CHECK_STR("set", c.out, "backend 198.18.1.10 on 198.18.0.100:80/tcp: weight 100 -> 5\n");
+	capture_free(&c);
+}
+
 static void test_drain_table(void **state)
 {
 	/* fake_now() + 299.5 s: shown rounded up, as "in 5m". */
@@ -880,6 +1048,9 @@ int main(void)
 		cmocka_unit_test(test_json_error_object),
 		cmocka_unit_test(test_backend_table),
 		cmocka_unit_test(test_drain_table),
+		cmocka_unit_test(test_reload_output),
+		cmocka_unit_test(test_flows_table),
+		cmocka_unit_test(test_backend_status_block),
 		cmocka_unit_test(test_format_until),
 		cmocka_unit_test(test_status_summary),
 		cmocka_unit_test(test_status_nothing_counted),

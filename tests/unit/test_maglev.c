@@ -20,6 +20,8 @@
 #define M_SMALL		SLUICE_RING_SIZE_DEFAULT	/* 65537 */
 #define ID_BASE		1000	/* ids unrelated to canonical order */
 #define MAX_BE		1000
+/* maglev_fingerprint() of test_fingerprint_golden's table. */
+#define FP_GOLDEN	0xc74fce01e543e92dULL
 
 static __u32 *tbl_a, *tbl_b;
 static __u32 counts[MAX_BE];
@@ -735,6 +737,137 @@ static void test_golden_tables(void **state)
 		ref_build(b, g->n, g->m, g->seed, tbl_b);
 		check_golden_table(g, tbl_b, "reference");
 	}
+/* --- fingerprints ------------------------------------------------------- */
+
+static __u64 fp_of(const __u32 *table, __u32 m, const struct maglev_backend *b, size_t n)
+{
+	__u64 fp = 0;
+	int rc = maglev_fingerprint(table, m, b, n, &fp);
+
+	if (rc)
+		fail_msg("maglev_fingerprint(n=%zu, m=%u): got %d, expected 0", n, m, rc);
+	return fp;
+}
+
+/* Two boxes with different backend ids and input order: one fingerprint. */
+static void test_fingerprint_ids_and_order(void **state)
+{
+	struct maglev_backend b[MAX_BE];
+	size_t n = mk_mixed_set(b), i;
+	__u64 a, c;
+
+	(void)state;
+	build_ok(b, n, M_SMALL, 7, tbl_a);
+	a = fp_of(tbl_a, M_SMALL, b, n);
+	for (i = 0; i < n; i++)
+		b[i].id = 5 * (n - i);
+	rng_state = 0x1234;
+	shuffle(b, n);
+	build_ok(b, n, M_SMALL, 7, tbl_b);
+	c = fp_of(tbl_b, M_SMALL, b, n);
+	if (a != c)
+		fail_msg("fingerprint depends on ids or order: %016llx vs %016llx",
+			 (unsigned long long)a, (unsigned long long)c);
+	/* IPv4 bytes the ABI ignores are ignored here too. */
+	for (i = 0; i < n; i++)
+		if (b[i].family == SLUICE_AF_INET)
+			b[i].addr.addr[2] = 0xdeadbeef;
+	assert_true(fp_of(tbl_b, M_SMALL, b, n) == a);
+}
+
+/* Any change of the table changes the fingerprint. */
+static void test_fingerprint_changes(void **state)
+{
+	struct maglev_backend b[MAX_BE];
+	size_t n = mk_mixed_set(b);
+	__u64 base, w, gone, seed, empty;
+
+	(void)state;
+	build_ok(b, n, M_SMALL, 7, tbl_a);
+	base = fp_of(tbl_a, M_SMALL, b, n);
+	b[3].weight += 1;
+	build_ok(b, n, M_SMALL, 7, tbl_a);
+	w = fp_of(tbl_a, M_SMALL, b, n);
+	b[3].weight -= 1;
+	build_ok(b, n - 1, M_SMALL, 7, tbl_a);
+	gone = fp_of(tbl_a, M_SMALL, b, n - 1);
+	build_ok(b, n, M_SMALL, 8, tbl_a);
+	seed = fp_of(tbl_a, M_SMALL, b, n);
+	build_ok(b, 0, M_SMALL, 7, tbl_a);
+	empty = fp_of(tbl_a, M_SMALL, b, 0);
+	assert_true(w != base);
+	assert_true(gone != base);
+	assert_true(seed != base);
+	assert_true(empty != base && empty != gone);
+	/* One slot moved to another backend. */
+	build_ok(b, n, M_SMALL, 7, tbl_a);
+	tbl_a[100] = tbl_a[100] == b[0].id ? b[1].id : b[0].id;
+	assert_true(fp_of(tbl_a, M_SMALL, b, n) != base);
+}
+
+static void test_fingerprint_invalid(void **state)
+{
+	struct maglev_backend b[2];
+	__u64 fp = 42;
+
+	(void)state;
+	mk_v4(&b[0], 0, 1);
+	mk_v4(&b[1], 1, 1);
+	build_ok(b, 2, M_SMALL, 0, tbl_a);
+	/* A slot names an id the caller did not give: refused, fp untouched. */
+	assert_int_equal(maglev_fingerprint(tbl_a, M_SMALL, b, 1, &fp), -EINVAL);
+	assert_int_equal(fp, 42);
+	assert_int_equal(maglev_fingerprint(NULL, M_SMALL, b, 2, &fp), -EINVAL);
+	assert_int_equal(maglev_fingerprint(tbl_a, 0, b, 2, &fp), -EINVAL);
+	assert_int_equal(maglev_fingerprint(tbl_a, M_SMALL, NULL, 2, &fp), -EINVAL);
+}
+
+/* maglev.h's definition, one buffer and one XXH64 call: m, then 17 bytes a slot. */
+static __u64 fp_reference(const __u32 *table, __u32 m, const struct maglev_backend *b,
+			  size_t n)
+{
+	size_t len = sizeof(m) + (size_t)m * 17, off = sizeof(m), k;
+	__u8 *buf = calloc(1, len);
+	__u64 fp;
+	__u32 s;
+
+	assert_non_null(buf);
+	memcpy(buf, &m, sizeof(m));
+	for (s = 0; s < m; s++, off += 17) {
+		if (table[s] == SLUICE_NO_BACKEND)
+			continue;	/* 17 zero bytes */
+		for (k = 0; k < n && b[k].id != table[s]; k++)
+			;
+		assert_true(k < n);
+		buf[off] = b[k].family;
+		memcpy(buf + off + 1, &b[k].addr,
+		       b[k].family == SLUICE_AF_INET ? 4 : 16);
+	}
+	fp = XXH64(buf, len, MAGLEV_FP_SEED);
+	free(buf);
+	return fp;
+}
+
+/*
+ * Pinned: boxes running different sluice versions behind one ECMP group
+ * compare these values, so the hash must never change by accident.
+ */
+static void test_fingerprint_golden(void **state)
+{
+	struct maglev_backend b[3];
+	__u64 fp;
+
+	(void)state;
+	mk_v4(&b[0], 0, 1);
+	mk_v4(&b[1], 1, 2);
+	mk_v6(&b[2], 2, 3);
+	build_ok(b, 3, M_SMALL, 0, tbl_a);
+	fp = fp_of(tbl_a, M_SMALL, b, 3);
+	/* The documented definition, computed in one piece: the oracle. */
+	assert_true(fp == fp_reference(tbl_a, M_SMALL, b, 3));
+	if (fp != FP_GOLDEN)
+		fail_msg("golden fingerprint is %016llx, expected %016llx",
+			 (unsigned long long)fp, (unsigned long long)FP_GOLDEN);
 }
 
 int main(void)
@@ -754,6 +887,10 @@ int main(void)
 		cmocka_unit_test(test_matches_reference),
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_golden_tables),
+		cmocka_unit_test(test_fingerprint_ids_and_order),
+		cmocka_unit_test(test_fingerprint_changes),
+		cmocka_unit_test(test_fingerprint_invalid),
+		cmocka_unit_test(test_fingerprint_golden),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

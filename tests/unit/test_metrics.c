@@ -71,6 +71,11 @@ static const struct {
 	{ "sluice_sweep_duration_seconds", "gauge" },
 	{ "sluice_sweeps_total", "counter" },
 	{ "sluice_flows_expired_total", "counter" },
+	{ "sluice_reload_last_success", "gauge" },
+	{ "sluice_reload_last_timestamp_seconds", "gauge" },
+	{ "sluice_reloads_total", "counter" },
+	{ "sluice_reload_restart_pending", "gauge" },
+	{ "sluice_vip_table_info", "gauge" },
 };
 
 /* --- the fixture -------------------------------------------------------- */
@@ -160,6 +165,10 @@ static void build(struct fixture *f)
 	f->snap.attached[0] = true;
 	f->snap.pins_ok = false;
 	f->snap.repins = 4;
+	f->snap.table_fp[0] = 0x0123456789abcdefULL;	/* VIP 5's table: not built yet */
+	f->snap.reload = (struct sl_reload_status){ .unix_ms = 1700000123456ULL,
+		.success = false, .applied_total = 4, .rejected_total = 2,
+		.restart_pending = 1 };
 
 	f->ctr = calloc(1, sizeof(*f->ctr));
 	assert_non_null(f->ctr);
@@ -476,6 +485,42 @@ static void test_global_values(void **state)
 	has_line(p, line);
 }
 
+/* The last reload's outcome and every table's fingerprint (issue 13 section 4). */
+static void test_reload_and_tables(void **state)
+{
+	struct fixture *f = *state;
+	const char *p = f->page;
+
+	has_line(p, "sluice_reload_last_success 0");
+	has_line(p, "sluice_reload_last_timestamp_seconds 1700000123.456");
+	has_line(p, "sluice_reloads_total{result=\"applied\"} 4");
+	has_line(p, "sluice_reloads_total{result=\"rejected\"} 2");
+	has_line(p, "sluice_reload_restart_pending 1");
+	has_line(p, "sluice_vip_table_info{vip=\"198.18.0.100:80/tcp\",fingerprint=\"0123456789abcdef\"} 1");
+	/* A table not built yet has no fingerprint to show. */
+	no_line_starting(p, "sluice_vip_table_info{" V6);
+}
+
+/* Before any reload: success (nothing failed), time 0. */
+static void test_reload_none_yet(void **state)
+{
+	struct sl_snapshot *snap = calloc(1, sizeof(*snap));
+	struct sl_counters *ctr = calloc(1, sizeof(*ctr));
+	char *page;
+	size_t len;
+
+	(void)state;
+	assert_non_null(snap);
+	assert_non_null(ctr);
+	sl_state_init(&snap->st);
+	assert_int_equal(sl_metrics_render(snap, ctr, "x", &page, &len), 0);
+	has_line(page, "sluice_reload_last_success 1");
+	has_line(page, "sluice_reload_last_timestamp_seconds 0.000");
+	free(page);
+	free(ctr);
+	free(snap);
+}
+
 /* The label values the renderer hard-codes follow the state module's names. */
 static void test_state_names_match(void **state)
 {
@@ -636,6 +681,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_global_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_all_down, setup, teardown),
 		cmocka_unit_test(test_state_names_match),
+		cmocka_unit_test_setup_teardown(test_reload_and_tables, setup, teardown),
+		cmocka_unit_test(test_reload_none_yet),
 		cmocka_unit_test(test_escape_label),
 		cmocka_unit_test_setup_teardown(test_escaped_in_page, setup, teardown),
 		cmocka_unit_test(test_empty_state),

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "ctl.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define QUOTE_MAX	64
@@ -16,6 +17,7 @@
 
 static const char *const args_vip[] = { "VIP" };
 static const char *const args_vip_addr[] = { "VIP", "ADDR" };
+static const char *const args_file[] = { "FILE" };
 
 /*
  * The CLI contract, one row per command. Positionals are validated by name
@@ -91,6 +93,51 @@ const struct sl_cli_verb sl_cli_verbs[] = {
 		.usage = "backend list [VIP]",
 		.summary = "list backends with state, health, weight and traffic",
 	}, {
+		.object = "backend", .verb = "set", .cmd = SL_CTL_CMD_BACKEND_SET,
+		.min_args = 2, .max_args = 2, .arg_names = args_vip_addr,
+		.opts = SL_CLI_OPT_WEIGHT,
+		.run = sl_cli_run_simple, .print = sl_cli_print_backend_set,
+		.what = "set backend {B} on {V}",
+		.usage = "backend set VIP ADDR --weight N",
+		.summary = "change a backend's weight at runtime (kept across restarts)",
+	}, {
+		.object = "backend", .verb = "status", .cmd = SL_CTL_CMD_BACKEND_STATUS,
+		.min_args = 1, .max_args = 2, .arg_names = args_vip_addr,
+		.run = sl_cli_run_simple, .print = sl_cli_print_backend_status,
+		.what = "show backend {B} on {V}",
+		.what_all = "show backend {B}",
+		.usage = "backend status [VIP] ADDR",
+		.summary = "health and its last failure, drain progress, flows lost, evicted, rescued",
+	}, {
+		.object = "flows", .cmd = SL_CTL_CMD_FLOWS,
+		.min_args = 0, .max_args = 2, .arg_names = args_vip_addr,
+		.opts = SL_CLI_OPT_LIMIT,
+		.run = sl_cli_run_simple, .print = sl_cli_print_flows,
+		.what = "list the flows of {V}",
+		.what_all = "list flows",
+		.usage = "flows [VIP] [ADDR] [--limit N]",
+		.summary = "tracked connections: client, VIP, backend, state, idle time",
+	}, {
+		.object = "reload", .cmd = SL_CTL_CMD_RELOAD,
+		.opts = SL_CLI_OPT_EXACT,
+		.run = sl_cli_run_reload, .print = sl_cli_print_reload,
+		.what = "reload the configuration",
+		.usage = "reload [--exact]",
+		.summary = "reload sluiced's config file now; says what changed or why not",
+	}, {
+		.object = "config", .verb = "dump", .cmd = SL_CTL_CMD_CONFIG_DUMP,
+		.run = sl_cli_run_simple, .print = sl_cli_print_config_dump,
+		.what = "dump the configuration",
+		.usage = "config dump",
+		.summary = "print the effective configuration (runtime changes included) as YAML",
+	}, {
+		.object = "config", .verb = "diff", .cmd = SL_CTL_CMD_CONFIG_DUMP,
+		.min_args = 1, .max_args = 1, .arg_names = args_file,
+		.run = sl_cli_run_config_diff,
+		.what = "compare the configuration",
+		.usage = "config diff FILE",
+		.summary = "show how FILE differs from the running configuration",
+	}, {
 		/* Polls vip.list, backend.list and backend.status itself. */
 		.object = "top", .cmd = "backend.list",
 		.min_args = 0, .max_args = 1, .arg_names = args_vip,
@@ -158,6 +205,8 @@ static const char *opts_list(unsigned int opts, char *buf, size_t len)
 		{ SL_CLI_OPT_INTERVAL, "--interval DURATION" },
 		{ SL_CLI_OPT_COUNT, "--count N" },
 		{ SL_CLI_OPT_FORCE, "--force" },
+		{ SL_CLI_OPT_LIMIT, "--limit N" },
+		{ SL_CLI_OPT_EXACT, "--exact" },
 	};
 	size_t i, off = 0;
 
@@ -198,7 +247,8 @@ static bool is_command_option(const char *name)
 {
 	return !strcmp(name, "weight") || !strcmp(name, "wait") || !strcmp(name, "force") ||
 	       !strcmp(name, "timeout") || !strcmp(name, "interval") ||
-	       !strcmp(name, "count");
+	       !strcmp(name, "count") || !strcmp(name, "limit") ||
+	       !strcmp(name, "exact");
 }
 
 /* The value of an option: after '=' if given so, else the next argument. */
@@ -353,6 +403,23 @@ static int find_verb(int argc, char **argv, int *ip, struct sl_cli_cmd *c,
 	const char *object = argv[*ip], *verb;
 	char q[QUOTE_MAX], q2[QUOTE_MAX], list[128];
 
+	if (!strcmp(object, "help")) {
+		/* "help", "help vip", "help backend drain" */
+		c->action = SL_CLI_HELP;
+		if (*ip + 1 < argc && object_known(argv[*ip + 1])) {
+			c->help_object = argv[*ip + 1];
+			c->verb = lookup(argv[*ip + 1],
+					 *ip + 2 < argc ? argv[*ip + 2] : NULL);
+			if (c->verb && c->verb->verb &&
+			    (*ip + 2 >= argc || strcmp(c->verb->verb, argv[*ip + 2])))
+				c->verb = NULL;
+		} else if (*ip + 1 < argc) {
+			return usage_err(err, errlen, "help: unknown command \"%s\" (expected %s)",
+					 quote(argv[*ip + 1], q, sizeof(q)),
+					 names_list(NULL, list, sizeof(list)));
+		}
+		return 0;
+	}
 	if (!object_known(object))
 		return usage_err(err, errlen, "unknown command \"%s\" (expected %s)",
 				 quote(object, q, sizeof(q)), names_list(NULL, list, sizeof(list)));
@@ -364,6 +431,7 @@ static int find_verb(int argc, char **argv, int *ip, struct sl_cli_cmd *c,
 	verb = *ip + 1 < argc ? argv[*ip + 1] : NULL;
 	if (verb && (!strcmp(verb, "-h") || !strcmp(verb, "--help"))) {
 		c->action = SL_CLI_HELP;
+		c->help_object = object;
 		return 0;
 	}
 	if (!verb || verb[0] == '-')
@@ -450,6 +518,26 @@ static int parse_count(const char *s, __u32 *count, char *err, size_t errlen)
 	return 0;
 }
 
+/* flows --limit: 1..SL_CTL_FLOWS_LIMIT_MAX, decimal. */
+static int parse_limit(const char *s, __u32 *limit, char *err, size_t errlen)
+{
+	char q[QUOTE_MAX];
+	unsigned long v = 0;
+	const char *p;
+
+	for (p = s; *p && p - s < 8; p++) {
+		if (!isdigit((unsigned char)*p))
+			break;
+		v = v * 10 + (*p - '0');
+	}
+	if (!*s || *p || v < 1 || v > SL_CTL_FLOWS_LIMIT_MAX)
+		return usage_err(err, errlen,
+				 "--limit: invalid count \"%s\" (expected an integer from 1 to %u)",
+				 quote(s, q, sizeof(q)), SL_CTL_FLOWS_LIMIT_MAX);
+	*limit = v;
+	return 0;
+}
+
 static bool is_global_option(const char *arg)
 {
 	static const char *const longs[] = {
@@ -482,6 +570,10 @@ static unsigned int option_bit(const char *name, size_t n)
 		return SL_CLI_OPT_COUNT;
 	if (n == 5 && !strncmp(name, "force", n))
 		return SL_CLI_OPT_FORCE;
+	if (n == 5 && !strncmp(name, "limit", n))
+		return SL_CLI_OPT_LIMIT;
+	if (n == 5 && !strncmp(name, "exact", n))
+		return SL_CLI_OPT_EXACT;
 	return 0;
 }
 
@@ -538,17 +630,20 @@ static int command_option(int argc, char **argv, int *ip, struct sl_cli_cmd *c,
 	snprintf(opt, sizeof(opt), "--%.*s", (int)n, arg + 2);
 	if (!(c->verb->opts & bit))
 		return not_applicable(c, opt, err, errlen);
-	if (bit == SL_CLI_OPT_WAIT || bit == SL_CLI_OPT_FORCE) {
+	if (bit == SL_CLI_OPT_WAIT || bit == SL_CLI_OPT_FORCE || bit == SL_CLI_OPT_EXACT) {
 		if (eq)
 			return usage_err(err, errlen, "%s takes no value", opt);
 		if (bit == SL_CLI_OPT_WAIT)
 			c->wait = true;
-		else
+		else if (bit == SL_CLI_OPT_FORCE)
 			c->force = true;
+		else
+			c->exact = true;
 		return 0;
 	}
 	if (option_value(argc, argv, ip, eq, opt,
-			 bit == SL_CLI_OPT_WEIGHT || bit == SL_CLI_OPT_COUNT ? "N" : "DURATION",
+			 bit == SL_CLI_OPT_WEIGHT || bit == SL_CLI_OPT_COUNT ||
+			 bit == SL_CLI_OPT_LIMIT ? "N" : "DURATION",
 			 &val, err, errlen))
 		return -EINVAL;
 	switch (bit) {
@@ -561,6 +656,9 @@ static int command_option(int argc, char **argv, int *ip, struct sl_cli_cmd *c,
 	case SL_CLI_OPT_COUNT:
 		c->has_count = true;
 		return parse_count(val, &c->count, err, errlen);
+	case SL_CLI_OPT_LIMIT:
+		c->has_limit = true;
+		return parse_limit(val, &c->limit, err, errlen);
 	default:
 		c->has_timeout = true;
 		return parse_timeout(val, &c->timeout_ms, err, errlen);
@@ -595,6 +693,14 @@ static int take_addr(const char *s, struct sl_cli_cmd *c, char *err, size_t errl
 	return sl_format_addr(&addr, family, c->backend, sizeof(c->backend));
 }
 
+static int take_file(const char *s, struct sl_cli_cmd *c, char *err, size_t errlen)
+{
+	if (!*s)
+		return usage_err(err, errlen, "FILE: empty path (expected a config file, e.g. /etc/sluice/sluiced.yaml)");
+	c->file = s;
+	return 0;
+}
+
 /* Map n positionals onto the verb's names, the optional leading ones dropped. */
 static int take_positionals(const char **pos, int n, struct sl_cli_cmd *c,
 			    char *err, size_t errlen)
@@ -613,9 +719,17 @@ static int take_positionals(const char **pos, int n, struct sl_cli_cmd *c,
 		return usage_err(err, errlen, "%s: missing %s",
 				 verb_name(v, vname, sizeof(vname)), missing);
 	}
+	/*
+	 * Both optional ("flows [VIP] [ADDR]"): a lone argument is a VIP when
+	 * it looks like one (a VIP always has "/tcp" or "/udp").
+	 */
+	if (!v->min_args && n == 1 && v->max_args == 2 && strchr(pos[0], '/'))
+		skip = 0;
 	for (k = 0; k < n; k++) {
 		if (!strcmp(v->arg_names[skip + k], "VIP"))
 			ret = take_vip(pos[k], c, err, errlen);
+		else if (!strcmp(v->arg_names[skip + k], "FILE"))
+			ret = take_file(pos[k], c, err, errlen);
 		else
 			ret = take_addr(pos[k], c, err, errlen);
 		if (ret)
@@ -685,6 +799,10 @@ static int build_json(struct sl_cli_cmd *c)
 		ret = add_field(req, "timeout_ms", json_object_new_int64(c->timeout_ms));
 	if (!ret && c->force)
 		ret = add_field(req, "force", json_object_new_boolean(1));
+	if (!ret && c->has_limit)
+		ret = add_field(req, SL_CTL_KEY_LIMIT, json_object_new_int64(c->limit));
+	if (!ret && c->exact)
+		ret = add_field(req, SL_CTL_KEY_EXACT, json_object_new_boolean(1));
 	return ret;
 }
 
@@ -718,6 +836,10 @@ int sl_cli_build_request(int argc, char **argv, struct sl_cli_cmd *out,
 		ret = parse_command(argc, argv, i, out, err, errlen);
 	if (ret || out->action != SL_CLI_RUN)
 		return ret;
+	if (!strcmp(out->verb->cmd, SL_CTL_CMD_BACKEND_SET) && !out->has_weight)
+		return usage_err(err, errlen,
+				 "backend set: missing --weight N (the only setting it changes; 0..%u)",
+				 SL_CFG_WEIGHT_MAX);
 	return build_json(out);
 }
 
@@ -788,6 +910,11 @@ static const struct {
 	  "  --interval DURATION top: time between refreshes, 100ms to 1h (default 1s)\n" },
 	{ SL_CLI_OPT_COUNT,
 	  "  --count N           top: stop after N refreshes (default: until Ctrl-C)\n" },
+	{ SL_CLI_OPT_LIMIT,
+	  "  --limit N           flows: list at most N, 1..4096 (default 100)\n" },
+	{ SL_CLI_OPT_EXACT,
+	  "  --exact             reload: make VIPs, backends and weights equal to the\n"
+	  "                      file, undoing runtime changes (drains are kept)\n" },
 };
 
 static const char help_vip[] =
@@ -796,6 +923,8 @@ static const char help_vip[] =
 static const char help_addr[] =
 	"  ADDR      a backend address, e.g. 198.18.1.10 or fd00::10; drain and\n"
 	"            undrain without VIP act on every VIP of that backend\n";
+static const char help_file[] =
+	"  FILE      a sluiced config file, e.g. /etc/sluice/sluiced.yaml\n";
 static const char help_duration[] =
 	"  DURATION  e.g. 90s, 5m, 1h, 1m30s\n";
 
@@ -805,7 +934,10 @@ static const char help_exit[] =
 	"  1    the operation failed: sluiced refused it or could not be reached\n"
 	"  2    usage error\n"
 	"  3    backend drain --wait: the drain timed out with flows left\n"
-	"  130  backend drain --wait interrupted (the drain goes on in sluiced)\n";
+	"  130  backend drain --wait interrupted (the drain goes on in sluiced)\n"
+	"reload: 0 applied, 1 rejected (nothing changed) or sluiced unreachable.\n"
+	"config diff: 0 same, 1 differs, 2 could not compare (bad file, sluiced\n"
+	"unreachable, usage).\n";
 
 static void help_all(FILE *f)
 {
@@ -814,6 +946,7 @@ static void help_all(FILE *f)
 	fprintf(f, "usage: sluicectl [-s SOCKET] [-j] [-v] COMMAND [ARGS] [COMMAND OPTIONS]\n\n"
 		   "Control a running sluiced through its control socket.\n\n"
 		   "Commands:\n");
+	fprintf(f, "  %-28s  %s\n", "help [COMMAND]", "this help, or one command's (also: COMMAND --help)");
 	for (i = 0; i < sl_cli_n_verbs; i++) {
 		const struct sl_cli_verb *v = &sl_cli_verbs[i];
 
@@ -825,26 +958,27 @@ static void help_all(FILE *f)
 	fprintf(f, "\n%s\nCommand options (anywhere after the command):\n", help_options);
 	for (i = 0; i < ARRAY_SIZE(help_opts); i++)
 		fputs(help_opts[i].text, f);
-	fprintf(f, "\nArguments:\n%s%s%s\n%s", help_vip, help_addr, help_duration,
-		help_exit);
+	fprintf(f, "\nArguments:\n%s%s%s%s\n%s", help_vip, help_addr, help_duration,
+		help_file, help_exit);
 }
 
 /* The argument and option lines that concern one command. */
 static void help_verb_details(FILE *f, const struct sl_cli_verb *verb)
 {
-	bool vip = false, addr = false;
+	bool vip = false, addr = false, file = false;
 	size_t i;
 	int k;
 
 	for (k = 0; k < verb->max_args; k++) {
 		vip |= !strcmp(verb->arg_names[k], "VIP");
 		addr |= !strcmp(verb->arg_names[k], "ADDR");
+		file |= !strcmp(verb->arg_names[k], "FILE");
 	}
-	if (vip || addr || (verb->opts & (SL_CLI_OPT_TIMEOUT | SL_CLI_OPT_INTERVAL)))
-		fprintf(f, "\nArguments:\n%s%s%s", vip ? help_vip : "",
+	if (vip || addr || file || (verb->opts & (SL_CLI_OPT_TIMEOUT | SL_CLI_OPT_INTERVAL)))
+		fprintf(f, "\nArguments:\n%s%s%s%s", vip ? help_vip : "",
 			addr ? help_addr : "",
 			verb->opts & (SL_CLI_OPT_TIMEOUT | SL_CLI_OPT_INTERVAL) ?
-			help_duration : "");
+			help_duration : "", file ? help_file : "");
 	if (verb->opts)
 		fprintf(f, "\nOptions:\n");
 	for (i = 0; i < ARRAY_SIZE(help_opts); i++)
@@ -861,8 +995,39 @@ void sl_cli_help(FILE *f, const struct sl_cli_verb *verb)
 	fprintf(f, "usage: sluicectl [-s SOCKET] [-j] [-v] %s\n\n%c%s.\n", verb->usage,
 		toupper((unsigned char)verb->summary[0]), verb->summary + 1);
 	help_verb_details(f, verb);
-	if (verb->opts & SL_CLI_OPT_WAIT)
+	if (verb->opts & SL_CLI_OPT_WAIT || verb->run == sl_cli_run_reload ||
+	    verb->run == sl_cli_run_config_diff)
 		fprintf(f, "\n%s", help_exit);
+}
+
+void sl_cli_help_object(FILE *f, const char *object)
+{
+	size_t i;
+
+	fprintf(f, "usage: sluicectl [-s SOCKET] [-j] [-v] %s%s ...\n\nCommands:\n",
+		object, lookup(object, NULL) ? "" : " VERB");
+	for (i = 0; i < sl_cli_n_verbs; i++) {
+		const struct sl_cli_verb *v = &sl_cli_verbs[i];
+
+		if (strcmp(v->object, object))
+			continue;
+		if (strlen(v->usage) > 28)
+			fprintf(f, "  %s\n  %-28s  %s\n", v->usage, "", v->summary);
+		else
+			fprintf(f, "  %-28s  %s\n", v->usage, v->summary);
+	}
+	fprintf(f, "\nMore on one: sluicectl %s%s --help\n", object,
+		lookup(object, NULL) ? "" : " VERB");
+}
+
+void sl_cli_help_cmd(FILE *f, const struct sl_cli_cmd *cmd)
+{
+	if (cmd->verb)
+		sl_cli_help(f, cmd->verb);
+	else if (cmd->help_object)
+		sl_cli_help_object(f, cmd->help_object);
+	else
+		sl_cli_help(f, NULL);
 }
 
 void sl_cli_usage_hint(FILE *f, const struct sl_cli_verb *verb)

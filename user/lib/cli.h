@@ -27,6 +27,9 @@
 #define SL_CLI_EXIT_USAGE	2
 #define SL_CLI_EXIT_DRAIN_TIMEOUT 3	/* drain --wait: deadline hit with flows left */
 #define SL_CLI_EXIT_INTERRUPTED	130	/* SIGINT during drain --wait (128 + 2) */
+/* config diff only, as diff(1): 1 = the file differs, 2 = it could not compare. */
+#define SL_CLI_EXIT_DIFFERS	1
+#define SL_CLI_EXIT_DIFF_TROUBLE 2
 
 /* The default instance's socket: SL_CFG_SOCKET_FMT with "default". */
 #define SL_CLI_DEFAULT_SOCKET	"/run/sluice/default.sock"
@@ -34,6 +37,11 @@
 
 /* One request/reply; table rebuilds in sluiced take milliseconds. */
 #define SL_CLI_CALL_TIMEOUT_MS	10000
+/*
+ * reload: sluiced parses the file in a limited child for up to 15 s
+ * (a hung path) before it answers; wait longer than that.
+ */
+#define SL_CLI_RELOAD_TIMEOUT_MS 30000
 /* drain --wait polls backend.status this often. */
 #define SL_CLI_POLL_MS		250
 /* sluiced unreachable during --wait: retry until the deadline plus this. */
@@ -51,7 +59,9 @@
 #define SL_CLI_OPT_TIMEOUT	(1U << 2)
 #define SL_CLI_OPT_INTERVAL	(1U << 3)
 #define SL_CLI_OPT_COUNT	(1U << 4)
-#define SL_CLI_OPT_FORCE	(1U << 5)
+#define SL_CLI_OPT_LIMIT	(1U << 5)
+#define SL_CLI_OPT_EXACT	(1U << 6)
+#define SL_CLI_OPT_FORCE	(1U << 7)
 
 struct sl_cli_cmd;
 struct sl_cli_io;
@@ -101,6 +111,11 @@ struct sl_cli_cmd {
 	__u64 timeout_ms;
 	__u64 interval_ms;		/* top --interval */
 	__u32 count;			/* top --count: refreshes; 0 = until interrupted */
+	bool has_limit;
+	bool exact;			/* reload --exact */
+	__u32 limit;			/* flows --limit */
+	const char *file;		/* config diff FILE (argv's) */
+	const char *help_object;	/* "vip" in "vip --help", "help vip" */
 	char vip[SL_VIP_STR_MAX];	/* canonical; "" when not given */
 	char backend[SL_ADDR_STR_MAX];	/* canonical; "" when not given */
 	struct json_object *req;	/* the request; owned */
@@ -119,8 +134,15 @@ void sl_cli_cmd_free(struct sl_cli_cmd *cmd);
 
 /* Full help (verb NULL) or one command's usage and options. */
 void sl_cli_help(FILE *f, const struct sl_cli_verb *verb);
+/* The commands of one object ("vip": vip list, vip add, vip del). */
+void sl_cli_help_object(FILE *f, const char *object);
+/* What --help or `help` asked for: a command, an object, or everything. */
+void sl_cli_help_cmd(FILE *f, const struct sl_cli_cmd *cmd);
 /* The short reminder after a usage error. */
 void sl_cli_usage_hint(FILE *f, const struct sl_cli_verb *verb);
+
+/* How long one request of @cmd may wait for its reply. */
+int sl_cli_call_timeout_ms(const struct sl_cli_cmd *cmd);
 
 /* "drain backend 198.18.1.10 on 198.18.0.100:80/tcp", for error lines. */
 void sl_cli_describe(const struct sl_cli_cmd *cmd, char *buf, size_t len);
@@ -215,6 +237,35 @@ void sl_cli_print_drain(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd
 			struct json_object *result);
 void sl_cli_print_undrain(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
 			  struct json_object *result);
+
+/* --- operator commands (cli_ops.c) -------------------------------------- */
+
+/* reload: exit 0 applied, 1 rejected (the running state is unchanged). */
+int sl_cli_run_reload(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io);
+void sl_cli_print_reload(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
+			 struct json_object *result);
+/* config dump: the YAML as is. */
+void sl_cli_print_config_dump(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
+			      struct json_object *result);
+/* config diff FILE: exit 0 same, 1 differs, 2 could not compare. */
+int sl_cli_run_config_diff(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io);
+/*
+ * How @file differs from the running configuration @running_yaml (a
+ * config.dump result): a JSON object {same, changes [TEXT], restart
+ * [{setting, running, file}]}, or NULL with @err when either does not load.
+ */
+struct json_object *sl_cli_config_diff(const char *running_yaml, const char *file,
+				       char *err, size_t errlen);
+void sl_cli_print_backend_set(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
+			      struct json_object *result);
+void sl_cli_print_backend_status(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
+				 struct json_object *result);
+void sl_cli_print_flows(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
+			struct json_object *result);
+/* The fingerprint of each VIP's table, from a status result. */
+void sl_cli_print_tables(FILE *f, struct json_object *status);
+/* "1m5s" from milliseconds, whole seconds ("0s" under one). */
+void sl_cli_format_idle(__u64 ms, char *buf, size_t len);
 
 /* --- drain --wait ----------------------------------------------------- */
 

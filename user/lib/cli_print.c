@@ -333,6 +333,7 @@ void sl_cli_print_status(FILE *f, struct json_object *st, bool all)
 		return;
 	}
 	print_summary(f, st);
+	sl_cli_print_tables(f, st);
 	if (!json_object_object_get_ex(st, "reasons", &reasons) ||
 	    !json_object_is_type(reasons, json_type_object))
 		return;
@@ -368,6 +369,7 @@ void sl_cli_print_vip_list(const struct sl_cli_io *io, const struct sl_cli_cmd *
 		{ "NEW_FLOWS", "new_flows", SL_COL_NUM },
 		{ "PACKETS", "packets", SL_COL_NUM },
 		{ "BYTES", "bytes", SL_COL_NUM },
+		{ "TABLE_FINGERPRINT", "fingerprint", SL_COL_TEXT },
 	};
 
 	(void)cmd;

@@ -105,7 +105,7 @@ void sl_cli_report_call_error(const struct sl_cli_io *io,
 		break;
 	case -ETIMEDOUT:
 		snprintf(msg, sizeof(msg), "no reply from sluiced within %ds (socket %s)",
-			 SL_CLI_CALL_TIMEOUT_MS / 1000, cmd->sock);
+			 sl_cli_call_timeout_ms(cmd) / 1000, cmd->sock);
 		snprintf(hint, sizeof(hint), "sluiced may be overloaded or stuck; see its log");
 		break;
 	case -EPROTO:

@@ -14,7 +14,7 @@
 #include "ctl.h"
 
 /* A reply may be a large table (backend.list of many VIPs); bound it anyway. */
-#define CTL_MAX_REPLY		(SL_CTL_MAX_REQUEST * 16)
+#define CTL_MAX_REPLY		SL_CTL_MAX_REPLY
 #define CTL_READ_CHUNK		4096
 /* How long to back off when the daemon's listen backlog is full. */
 #define CTL_BACKLOG_RETRY_MS	10

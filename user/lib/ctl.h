@@ -35,6 +35,22 @@
  *   backend.status    vip (optional), backend; [{vip, backend, state, health,
  *                     health_reason, health_check, flows, timed_out, flows_left, lost, evicted,
  *                     drain_started_unix_ms, deadline_unix_ms}]
+ *   backend.set       vip, backend, weight; [{vip, backend, weight, old_weight}]
+ *   reload            exact (optional bool: undo runtime changes too);
+ *                     {applied, changes [TEXT], rejected (TEXT, when not
+ *                     applied), restart [{setting, running, file, note
+ *                     (optional: what a restart does with it)}],
+ *                     unix_ms}. A rejected reload is still an "ok" reply:
+ *                     the reload ran and said no (applied false).
+ *   config.dump       -; {yaml: TEXT}: the effective configuration
+ *   flows.list        vip (optional), backend (optional), limit (optional,
+ *                     1..SL_CTL_FLOWS_LIMIT_MAX, default SL_CTL_FLOWS_LIMIT_DEF);
+ *                     {flows [{client, client_port, vip, backend, state,
+ *                     idle_ms, age_ms}], scanned, matched, truncated}
+ *
+ * status also carries tables [{vip, fingerprint}] and vip.list a
+ * "fingerprint" per VIP: a 64-bit hash (16 hex digits) of the live Maglev
+ * table, slot by slot, as backend addresses (maglev_fingerprint()).
  *
  * VIPs are "ADDR:PORT/tcp|udp" ("[ADDR]:PORT/..." for IPv6), backends are
  * plain addresses. state is "active", "draining" or "drained"; health is
@@ -54,6 +70,58 @@
  * held by requests, not by clients trickling bytes.
  */
 #define SL_CTL_REQUEST_MS	10000
+/* Longest reply a client reads; commands bound their results below it. */
+#define SL_CTL_MAX_REPLY	(SL_CTL_MAX_REQUEST * 16)
+
+/*
+ * Command names. New commands are named here once; both sluicectl's
+ * table and sluiced's dispatch use these constants.
+ */
+#define SL_CTL_CMD_STATUS		"status"
+#define SL_CTL_CMD_BACKEND_STATUS	"backend.status"
+#define SL_CTL_CMD_BACKEND_SET		"backend.set"
+#define SL_CTL_CMD_RELOAD		"reload"
+#define SL_CTL_CMD_CONFIG_DUMP		"config.dump"
+#define SL_CTL_CMD_FLOWS		"flows.list"
+
+/* Request argument keys. */
+#define SL_CTL_KEY_CMD			"cmd"
+#define SL_CTL_KEY_VIP			"vip"
+#define SL_CTL_KEY_BACKEND		"backend"
+#define SL_CTL_KEY_WEIGHT		"weight"
+#define SL_CTL_KEY_LIMIT		"limit"
+#define SL_CTL_KEY_EXACT		"exact"
+
+/* Result keys of the commands above. */
+#define SL_CTL_KEY_OLD_WEIGHT		"old_weight"
+#define SL_CTL_KEY_APPLIED		"applied"
+#define SL_CTL_KEY_CHANGES		"changes"
+#define SL_CTL_KEY_REJECTED		"rejected"
+#define SL_CTL_KEY_RESTART		"restart"
+#define SL_CTL_KEY_SETTING		"setting"
+#define SL_CTL_KEY_RUNNING		"running"
+#define SL_CTL_KEY_FILE			"file"
+#define SL_CTL_KEY_NOTE			"note"
+#define SL_CTL_KEY_UNIX_MS		"unix_ms"
+#define SL_CTL_KEY_YAML			"yaml"
+#define SL_CTL_KEY_FLOWS		"flows"
+#define SL_CTL_KEY_CLIENT		"client"
+#define SL_CTL_KEY_CLIENT_PORT		"client_port"
+#define SL_CTL_KEY_STATE		"state"
+#define SL_CTL_KEY_IDLE_MS		"idle_ms"
+#define SL_CTL_KEY_AGE_MS		"age_ms"
+#define SL_CTL_KEY_SCANNED		"scanned"
+#define SL_CTL_KEY_MATCHED		"matched"
+#define SL_CTL_KEY_TRUNCATED		"truncated"
+#define SL_CTL_KEY_TABLES		"tables"
+#define SL_CTL_KEY_FINGERPRINT		"fingerprint"
+
+/* Limits both sides check (weights: SL_CFG_WEIGHT_MAX in config.h). */
+#define SL_CTL_FLOWS_LIMIT_DEF		100U
+/* A flow row is under 200 bytes of JSON: the most fit SL_CTL_MAX_REPLY. */
+#define SL_CTL_FLOWS_LIMIT_MAX		4096U
+/* A fingerprint as text: 16 lowercase hex digits. */
+#define SL_CTL_FINGERPRINT_LEN		16
 
 /*
  * Send one request and read one reply. Returns 0 with *reply owned by the

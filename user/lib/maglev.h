@@ -35,4 +35,18 @@ int maglev_is_prime(__u32 m);
 int maglev_build(const struct maglev_backend *bes, size_t n, __u32 m,
 		 __u64 seed, __u32 *table);
 
+/*
+ * A 64-bit fingerprint of a built table, so two boxes behind one ECMP group
+ * can be checked for identical tables: XXH64 (seed MAGLEV_FP_SEED) over m
+ * (4 bytes, host order) and then every slot in order, each as the identity (family, 16 address bytes) of the backend it
+ * names, or a fixed marker for SLUICE_NO_BACKEND. Backend ids are local to
+ * a box (they depend on the order of past changes), so they are resolved
+ * to addresses through @bes and never hashed themselves. Returns 0 and
+ * *fp, or -EINVAL (NULL table, m == 0, a slot whose id is not in @bes),
+ * -ENOMEM.
+ */
+#define MAGLEV_FP_SEED	0x736c756963650001ULL	/* "sluice", version 1 */
+int maglev_fingerprint(const __u32 *table, __u32 m,
+		       const struct maglev_backend *bes, size_t n, __u64 *fp);
+
 #endif /* SLUICE_MAGLEV_H */

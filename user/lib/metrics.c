@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "ctl.h"
 #include "maps.h"
 #include "parse.h"
 #include "state.h"
@@ -608,6 +609,53 @@ static void render_tail(struct mbuf *b, const struct sl_snapshot *snap,
 	mb_sample(b, "sluice_flows_expired_total", NULL, NULL, NULL, num(snap->expired_total));
 }
 
+/* --- reloads and tables (what the box runs) ------------------------------ */
+
+static void render_reload(struct mbuf *b, const struct sl_snapshot *snap)
+{
+	const struct sl_reload_status *r = &snap->reload;
+
+	mb_help(b, "sluice_reload_last_success", "gauge",
+		"1 if the last config reload (SIGHUP or sluicectl reload) was applied, 0 if it was rejected; 1 before any reload.");
+	mb_sample(b, "sluice_reload_last_success", NULL, NULL, NULL,
+		  num(!r->unix_ms || r->success));
+	mb_help(b, "sluice_reload_last_timestamp_seconds", "gauge",
+		"Unix time of the last config reload, applied or rejected; 0 before any.");
+	mb_sample(b, "sluice_reload_last_timestamp_seconds", NULL, NULL, NULL,
+		  ms_to_s(r->unix_ms));
+	mb_help(b, "sluice_reloads_total", "counter",
+		"Config reloads since sluiced started, by result.");
+	mb_sample(b, "sluice_reloads_total", NULL, "result", "applied", num(r->applied_total));
+	mb_sample(b, "sluice_reloads_total", NULL, "result", "rejected", num(r->rejected_total));
+	mb_help(b, "sluice_reload_restart_pending", "gauge",
+		"Settings of the last applied config file that differ from the running ones and wait for a restart.");
+	mb_sample(b, "sluice_reload_restart_pending", NULL, NULL, NULL, num(r->restart_pending));
+}
+
+/*
+ * The fingerprint as a label of an info metric: boxes behind one ECMP
+ * group balance identically when every VIP's value matches
+ * (count by (vip) (count by (vip, fingerprint) (...)) > 1 finds those that do not).
+ */
+static void render_tables(struct mbuf *b, const struct sl_snapshot *snap,
+			  const struct vip_ref *refs, size_t n)
+{
+	char fp[SL_CTL_FINGERPRINT_LEN + 1];
+	size_t i;
+
+	mb_help(b, "sluice_vip_table_info", "gauge",
+		"The live Maglev table of the VIP: fingerprint is a 64-bit hash of its slots as backend addresses; always 1.");
+	for (i = 0; i < n; i++) {
+		__u32 id = refs[i].vip->id;
+		__u64 v = id < SLUICE_MAX_VIPS ? snap->table_fp[id] : 0;
+
+		if (!v)
+			continue;	/* not built yet */
+		snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)v);
+		mb_sample(b, "sluice_vip_table_info", refs[i].labels, "fingerprint", fp, num(1));
+	}
+}
+
 /* --- the whole page ----------------------------------------------------- */
 
 static const struct sluice_be_stats zero_be;
@@ -675,6 +723,8 @@ int sl_metrics_render(const struct sl_snapshot *snap, const struct sl_counters *
 	render_vip_families(&b, vrefs, st->n_vips);
 	render_be_families(&b, brefs, n_bes);
 	render_tail(&b, snap, ctr);
+	render_reload(&b, snap);
+	render_tables(&b, snap, vrefs, st->n_vips);
 	free(vrefs);
 	free(brefs);
 	if (b.oom) {

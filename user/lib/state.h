@@ -120,6 +120,14 @@ int sl_state_be_add(struct sl_state *st, const struct sl_vip_spec *spec,
 int sl_state_be_del(struct sl_state *st, const struct sl_vip_spec *spec,
 		    const struct sluice_addr *addr, __u8 family,
 		    char *err, size_t errlen);
+/*
+ * Change a backend's weight (0..SL_CFG_WEIGHT_MAX; 0 = no new flows), in any
+ * lifecycle state: a draining backend keeps it for when it is undrained.
+ * *old_weight gets the weight it had.
+ */
+int sl_state_be_set_weight(struct sl_state *st, const struct sl_vip_spec *spec,
+			   const struct sluice_addr *addr, __u8 family, __u32 weight,
+			   __u32 *old_weight, char *err, size_t errlen);
 /* Start (or re-time) a drain. A drained backend stays drained. */
 int sl_state_be_drain(struct sl_state *st, const struct sl_vip_spec *spec,
 		      const struct sluice_addr *addr, __u8 family,

@@ -45,7 +45,7 @@ static int ctl_call(const struct sl_cli_io *io, struct json_object *req,
 		fprintf(stderr, "sluicectl: %s -> %s\n", cmd->sock,
 			json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
 						       JSON_C_TO_STRING_NOSLASHESCAPE));
-	ret = sl_ctl_call(cmd->sock, req, reply, SL_CLI_CALL_TIMEOUT_MS);
+	ret = sl_ctl_call(cmd->sock, req, reply, sl_cli_call_timeout_ms(cmd));
 	if (cmd->verbose && ret)
 		fprintf(stderr, "sluicectl: <- %s\n", strerror(-ret));
 	else if (cmd->verbose)
@@ -111,7 +111,7 @@ int main(int argc, char **argv)
 			sl_cli_print_error_json(stdout, strerror(-ret), NULL);
 		ret = SL_CLI_EXIT_FAIL;
 	} else if (cmd.action == SL_CLI_HELP) {
-		sl_cli_help(stdout, cmd.verb);
+		sl_cli_help_cmd(stdout, &cmd);
 	} else if (cmd.action == SL_CLI_VERSION) {
 		printf("sluicectl %s\n", SLUICE_VERSION);
 	} else {

@@ -23,6 +23,7 @@
 #include <bpf/bpf.h>
 
 #include "ctl.h"
+#include "ctl_ops.h"
 #include "daemon.h"
 #include "guard.h"
 #include "sluice.skel.h"
@@ -272,6 +273,7 @@ static int cmd_vip_list(struct sl_daemon *d, json_object *req, struct reply *r)
 		json_object_object_add(o, "new_flows", json_object_new_uint64(s.new_flows));
 		json_object_object_add(o, "packets", json_object_new_uint64(s.packets));
 		json_object_object_add(o, "bytes", json_object_new_uint64(s.bytes));
+		json_object_object_add(o, SL_CTL_KEY_FINGERPRINT, sl_ctl_fingerprint(d, v->id));
 		json_object_array_add(r->result, o);
 	}
 	return 0;
@@ -350,6 +352,7 @@ static int cmd_status(struct sl_daemon *d, json_object *req, struct reply *r)
 			json_object_object_add(reasons, sl_reason_label(k),
 					       json_object_new_uint64(counts[k]));
 	json_object_object_add(r->result, "reasons", reasons);
+	json_object_object_add(r->result, SL_CTL_KEY_TABLES, sl_ctl_tables(d));
 	return 0;
 }
 
@@ -695,6 +698,22 @@ static const struct {
 	{ "backend.status", cmd_be_status },
 };
 
+/* A command of ctl_ops.h: its reply carries over into this file's. */
+static void run_op(struct sl_daemon *d, sl_ctl_fn fn, json_object *req,
+		   struct reply *r)
+{
+	struct sl_ctl_reply o;
+
+	memset(&o, 0, sizeof(o));
+	fn(d, req, &o);
+	r->result = o.result;
+	if (o.errname) {
+		json_object_put(o.result);
+		r->result = NULL;
+		fail(r, o.errname, o.hint[0] ? o.hint : NULL, "%s", o.error);
+	}
+}
+
 static void dispatch(struct sl_daemon *d, const char *line, struct reply *r)
 {
 	json_object *req = json_tokener_parse(line);
@@ -717,8 +736,14 @@ static void dispatch(struct sl_daemon *d, const char *line, struct reply *r)
 			goto out;
 		}
 	}
+	if (sl_ctl_ops_find(cmd)) {
+		run_op(d, sl_ctl_ops_find(cmd), req, r);
+		goto out;
+	}
 	fail(r, "EINVAL", "commands: status, vip.list, vip.add, vip.del, backend.add, "
-	     "backend.del, backend.drain, backend.undrain, backend.list, backend.status",
+	     "backend.del, backend.drain, backend.undrain, backend.list, backend.status, "
+	     SL_CTL_CMD_BACKEND_SET ", " SL_CTL_CMD_RELOAD ", " SL_CTL_CMD_CONFIG_DUMP ", "
+	     SL_CTL_CMD_FLOWS,
 	     "unknown command \"%.64s\"", cmd);
 out:
 	json_object_put(req);

@@ -20,6 +20,7 @@
 #include "nexthop.h"
 #include "checker.h"
 #include "pins.h"
+#include "reload.h"
 #include "state.h"
 #include "sweep.h"
 
@@ -71,6 +72,8 @@ struct sl_snapshot {
 	bool attached[SL_CFG_MAX_IFACES];	/* the interface runs our program */
 	bool pins_ok;				/* every pin in place */
 	__u64 repins;				/* pins restored since start */
+	__u64 table_fp[SLUICE_MAX_VIPS];	/* live table fingerprints, by VIP id */
+	struct sl_reload_status reload;	/* the last reload, for metrics */
 };
 
 struct sl_metrics;
@@ -93,6 +96,7 @@ struct sl_daemon {
 	struct sl_state st;		/* desired state, main thread only */
 	struct sl_state cfg_applied;	/* config VIPs as last applied */
 	__u64 table_sig[SLUICE_MAX_VIPS];	/* last published table, per VIP id */
+	__u64 table_fp[SLUICE_MAX_VIPS];	/* its maglev_fingerprint(); 0 = unknown */
 	struct sl_nh_cache nh[SLUICE_MAX_BACKENDS];
 	struct sl_nh_ctx *nh_ctx;
 
@@ -136,6 +140,21 @@ struct sl_daemon {
  * program; rate-limited unless @force. Publishes the result in d->snap.
  */
 void sl_watch_datapath(struct sl_daemon *d, bool force);
+/* reload.c: one config reload, for SIGHUP and the control socket. */
+struct json_object;
+/*
+ * Reload the config file. @exact: make VIPs, backends and weights equal to
+ * the file (undo runtime changes) instead of applying only what changed in
+ * it since it was last applied. Logs the outcome, records it for metrics
+ * and returns the control reply's result (applied, changes, rejected,
+ * restart, unix_ms; user/lib/ctl.h), or NULL when out of memory.
+ */
+struct json_object *sl_reload(struct sl_daemon *d, bool exact);
+/*
+ * Parse @path in a child with memory and CPU limits (main.c): 0 when it
+ * parsed, else -errno with @err.
+ */
+int sl_config_precheck(const char *path, char *err, size_t errlen);
 
 /* Republish d->snap from the live state (main thread). */
 void sl_snapshot_publish(struct sl_daemon *d);

@@ -124,6 +124,30 @@ static __u64 table_signature(const struct sl_daemon *d, const struct sl_vip *v)
 	return sig;
 }
 
+/* The control socket reads d->table_fp, the metrics thread d->snap's copy. */
+static void set_fp(struct sl_daemon *d, __u32 vip_id, __u64 fp)
+{
+	d->table_fp[vip_id] = fp;
+	pthread_mutex_lock(&d->snap_lock);
+	d->snap.table_fp[vip_id] = fp;
+	pthread_mutex_unlock(&d->snap_lock);
+}
+
+/*
+ * What status shows to compare boxes; 0 (shown as unknown) if it cannot
+ * be computed, which never stops a table from going live.
+ */
+static void table_fingerprint(struct sl_daemon *d, const struct sl_vip *v,
+			      const __u32 *table, const struct maglev_backend *mb,
+			      size_t n)
+{
+	__u64 fp = 0;
+
+	if (maglev_fingerprint(table, d->maps.ring_size, mb, n, &fp))
+		fp = 0;
+	set_fp(d, v->id, fp);
+}
+
 static int publish_table(struct sl_daemon *d, const struct sl_vip *v,
 			 __u32 *table, struct maglev_backend *mb,
 			 char *err, size_t errlen)
@@ -147,6 +171,8 @@ static int publish_table(struct sl_daemon *d, const struct sl_vip *v,
 		n++;
 	}
 	rc = maglev_build(mb, n, d->maps.ring_size, d->cfg.maglev_seed, table);
+	if (!rc)
+		table_fingerprint(d, v, table, mb, n);
 	if (!rc) {
 		sl_vip_key_from_spec(&v->spec, &key);
 		rc = sl_ring_publish(&d->maps, &key, v->id, 0, table);
@@ -229,6 +255,7 @@ static void prune_ids(struct sl_daemon *d, const struct usage *u)
 		if (!u->vip[id] && d->table_sig[id] != 0) {
 			sl_ring_clear(&d->maps, id);
 			d->table_sig[id] = 0;
+			set_fp(d, id, 0);
 		}
 	}
 }

@@ -40,6 +40,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <json-c/json.h>
+
 #include "config_diff.h"
 #include "daemon.h"
 #include "envcheck.h"
@@ -386,7 +388,7 @@ int sl_daemon_commit(struct sl_daemon *d, struct sl_state *next, char *err,
  * (loop, crash, blow up memory), it does to the child. 0 when the child
  * parsed it (the daemon then parses it itself), else -errno with @err.
  */
-static int config_precheck(const char *path, char *err, size_t errlen)
+int sl_config_precheck(const char *path, char *err, size_t errlen)
 {
 	struct pollfd pfd;
 	int pipefd[2], status;
@@ -446,59 +448,10 @@ static int config_precheck(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* Edits a reload cannot apply: name them, or the operator thinks they are in force. */
-static void log_restart_only(struct sl_daemon *d, const struct sl_config *next)
-{
-	char buf[2048];
-	size_t n;
-
-	n = sl_config_restart_changes(&d->cfg, next, buf, sizeof(buf));
-	if (n)
-		sl_log("reload: %zu setting%s changed in %s but not applied, the running "
-		       "value%s stay%s in force until a restart: %s", n, n == 1 ? "" : "s",
-		       d->cfg_path, n == 1 ? "" : "s", n == 1 ? "s" : "", buf);
-}
-
+/* SIGHUP: the same reload as `sluicectl reload` (reload.c), which logs it. */
 static void reload(struct sl_daemon *d)
 {
-	struct sl_config ncfg;
-	struct sl_state nfile, next;
-	char err[4096];
-	int rc;
-
-	rc = config_precheck(d->cfg_path, err, sizeof(err));
-	if (!rc)
-		rc = sl_config_load(d->cfg_path, &ncfg, err, sizeof(err));
-	if (rc) {
-		sl_log("reload rejected, running state unchanged:");
-		log_lines(err);
-		return;
-	}
-	rc = sl_state_from_config(&nfile, &ncfg, err, sizeof(err));
-	if (rc) {
-		sl_log("reload rejected, running state unchanged: %s", err);
-		sl_config_free(&ncfg);
-		return;
-	}
-	if (sl_state_copy(&next, &d->st) ||
-	    sl_state_apply_config(&next, &d->cfg_applied, &nfile, err, sizeof(err))) {
-		sl_log("reload rejected, running state unchanged: %s", err);
-		goto out;
-	}
-	if (sl_daemon_commit(d, &next, err, sizeof(err))) {
-		sl_log("reload rejected, running state unchanged: %s", err);
-		goto out;
-	}
-	sl_state_free(&d->cfg_applied);
-	d->cfg_applied = nfile;
-	sl_state_init(&nfile);
-	sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, sizeof(err));
-	sl_log("reloaded %s (VIPs, backends, weights and health checks)", d->cfg_path);
-	log_restart_only(d, &ncfg);
-out:
-	sl_state_free(&next);
-	sl_state_free(&nfile);
-	sl_config_free(&ncfg);
+	json_object_put(sl_reload(d, false));
 }
 
 static int on_signal(struct sl_daemon *d)
@@ -905,7 +858,7 @@ int main(int argc, char **argv)
 	}
 	sl_lib_verbose(d.verbose);
 	setvbuf(stderr, NULL, _IOLBF, 0);
-	if (config_precheck(d.cfg_path, err, sizeof(err)) ||
+	if (sl_config_precheck(d.cfg_path, err, sizeof(err)) ||
 	    sl_config_load(d.cfg_path, &d.cfg, err, sizeof(err))) {
 		log_lines(err);
 		if (check)

@@ -1,0 +1,272 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# What the box runs is what the operator thinks it runs (issue 13 section 4)
+# and the runtime CLI operators expect (issue 17): synchronous reload with
+# its metrics, config dump/diff, table fingerprints, backend set/status,
+# flows, help.
+
+OPS_VIP="$LAB_VIP4:80/tcp"
+
+ops_scrape() {
+	lab_ns lb curl -sf -m 5 "http://127.0.0.1:${LAB_METRICS_PORT:-9469}/metrics"
+}
+
+# The value of one sample: ops_metric 'name{labels}' (or 'name').
+ops_metric() {
+	ops_scrape | awk -v s="$1" 'index($0, s " ") == 1 { print $NF; found = 1; exit }
+		END { if (!found) print "missing" }'
+}
+
+ops_fp() {	# vip: the fingerprint status -j shows
+	lab_ctl -j status | json - "[t['fingerprint'] for t in j['tables'] if t['vip']=='$1'][0]"
+}
+
+# (vip, backend, weight) of every backend, sorted: what a config reproduces.
+ops_backends() {
+	lab_ctl -j backend list | json - "sorted((r['vip'], r['backend'], r['weight']) for r in j)"
+}
+
+# reload says what changed and what waits for a restart; a bad file is
+# rejected with exit 1, the field named, nothing changed; SIGHUP takes the
+# same path; the metrics follow every outcome.
+t_ops_reload_reports() {
+	local cfg=$LAB_DIR/sluiced.yaml out rc before ts
+	assert_eq "reload metric before any reload" 0.000 \
+		"$(ops_metric sluice_reload_last_timestamp_seconds)" || return 1
+	cp "$cfg" "$LAB_DIR/good.yaml"
+	sed -i "s/- address: $(lab_be4 3)/- address: $(lab_be4 3)\n        weight: 7/" "$cfg"
+	sed -i 's/^flows:/flows:\n  table_size: 4096/' "$cfg"
+	out=$(lab_ctl reload)
+	rc=$?
+	echo "$out"
+	assert_eq "reload exit code" 0 "$rc" || return 1
+	echo "$out" | grep -q "weight of backend $(lab_be4 3) on $OPS_VIP: 100 -> 7" ||
+		fail "reload should list the weight change" || return 1
+	echo "$out" | grep -q 'flows.table_size: running "1048576", file "4096"' ||
+		fail "reload should say flows.table_size waits for a restart" || return 1
+	echo "$out" | grep -q "note: a restart refuses it while the pinned maps exist: sluiced --detach first" ||
+		fail "reload should say a restart refuses the new flows.table_size" || return 1
+	assert_eq "weight after reload" 7 "$(it_weight "$OPS_VIP" "$(lab_be4 3)")" || return 1
+	assert_eq "sluice_reload_last_success after a good reload" 1 \
+		"$(ops_metric sluice_reload_last_success)" || return 1
+	ts=$(ops_metric sluice_reload_last_timestamp_seconds)
+	python3 -c "import sys,time; sys.exit(0 if abs(time.time() - float('$ts')) < 120 else 1)" ||
+		fail "sluice_reload_last_timestamp_seconds $ts is not now" || return 1
+
+	# A bad file: rejected whole, exit 1, the field named on stderr.
+	before=$(ops_backends)
+	sed -i "s/weight: 7/weight: lots/" "$cfg"
+	out=$(lab_ctl reload 2>&1)
+	rc=$?
+	echo "$out"
+	assert_eq "rejected reload exit code" 1 "$rc" || return 1
+	echo "$out" | grep -q "cannot reload the configuration: .*weight" ||
+		fail "the rejection should name the field" || return 1
+	assert_eq "backends after a rejected reload" "$before" "$(ops_backends)" || return 1
+	assert_eq "applied false in -j" False \
+		"$(lab_ctl -j reload 2>/dev/null | json - "j['applied']")" || return 1
+	assert_eq "sluice_reload_last_success after a rejected reload" 0 \
+		"$(ops_metric sluice_reload_last_success)" || return 1
+	assert_eq "rejected reloads counted" 2 \
+		"$(ops_metric 'sluice_reloads_total{result="rejected"}')" || return 1
+
+	# SIGHUP: the same code path, so the same metrics.
+	sed -i "s/weight: lots/weight: 9/" "$cfg"
+	kill -HUP "$LAB_SLUICED_PID"
+	it_wait_for 5 9 it_weight "$OPS_VIP" "$(lab_be4 3)" || return 1
+	it_wait_for 5 1 ops_metric sluice_reload_last_success || return 1
+	assert_eq "applied reloads counted (CLI and SIGHUP)" 2 \
+		"$(ops_metric 'sluice_reloads_total{result="applied"}')" || return 1
+	grep -q "reload: weight of backend $(lab_be4 3) on $OPS_VIP: 7 -> 9" "$LAB_DIR/sluiced.log" ||
+		fail "SIGHUP's reload should log what changed" || return 1
+}
+
+# config dump after runtime changes: sluiced --check accepts it, config
+# diff says it matches, and a daemon started from it alone (no saved state)
+# rebuilds the same backends, weights and tables.
+t_ops_config_dump_roundtrip() {
+	local dump=$LAB_DIR/dump.yaml out rc before fp_before
+	lab_ctl backend del "$OPS_VIP" "$(lab_be4 3)" || return 1
+	lab_ctl backend set "$OPS_VIP" "$(lab_be4 2)" --weight 50 >/dev/null || return 1
+	lab_ctl vip add "$LAB_VIP4:443/tcp" || return 1
+	lab_ctl backend add "$LAB_VIP4:443/tcp" "$(lab_be4 1)" --weight 3 || return 1
+	lab_ctl config dump >"$dump" || return 1
+	cat "$dump"
+	"$LAB_BUILD/sluiced" --check -c "$dump" || fail "sluiced --check rejects the dump" || return 1
+	out=$(lab_ctl config diff "$dump")
+	rc=$?
+	echo "$out"
+	assert_eq "config diff against the dump" 0 "$rc" || return 1
+
+	# The original file is now stale: diff says how, exit 1.
+	out=$(lab_ctl config diff "$LAB_DIR/sluiced.yaml")
+	rc=$?
+	echo "$out"
+	assert_eq "config diff against the original file" 1 "$rc" || return 1
+	echo "$out" | grep -q "added backend $(lab_be4 3) to $OPS_VIP" ||
+		fail "diff should show the file still lists be3" || return 1
+	echo "$out" | grep -q "weight of backend $(lab_be4 2) on $OPS_VIP: 50 -> 100" ||
+		fail "diff should show the weight drift" || return 1
+	echo "$out" | grep -q "removed VIP $LAB_VIP4:443/tcp" ||
+		fail "diff should show the runtime VIP" || return 1
+
+	# Reproduce: a daemon started from the dump alone builds the same.
+	before=$(ops_backends)
+	fp_before=$(ops_fp "$OPS_VIP")
+	lab_sluiced_stop TERM
+	rm -f "$LAB_DIR/state/state.json"
+	cp "$dump" "$LAB_DIR/sluiced.yaml"
+	lab_sluiced_start || return 1
+	assert_eq "backends from the dump" "$before" "$(ops_backends)" || return 1
+	assert_eq "table fingerprint from the dump" "$fp_before" "$(ops_fp "$OPS_VIP")" || return 1
+}
+
+# Fingerprints: in status, vip list and /metrics alike; they change with the
+# table and come back with it, whatever backend ids the box uses.
+t_ops_table_fingerprint() {
+	local fp fp2 be3=$(lab_be4 3)
+	fp=$(ops_fp "$OPS_VIP")
+	echo "fingerprint $fp"
+	[[ $fp =~ ^[0-9a-f]{16}$ ]] || fail "fingerprint '$fp' is not 16 hex digits" || return 1
+	assert_eq "vip list fingerprint" "$fp" \
+		"$(lab_ctl -j vip list | json - "[v['fingerprint'] for v in j if v['vip']=='$OPS_VIP'][0]")" || return 1
+	assert_eq "metric fingerprint" 1 \
+		"$(ops_metric "sluice_vip_table_info{vip=\"$OPS_VIP\",fingerprint=\"$fp\"}")" || return 1
+	lab_ctl status | grep -q "$fp" || fail "status should show the fingerprint" || return 1
+	# Remove be3 and add it back: it gets another id, the table is the same.
+	lab_ctl backend del "$OPS_VIP" "$be3" || return 1
+	fp2=$(ops_fp "$OPS_VIP")
+	[[ $fp2 != "$fp" ]] || fail "fingerprint unchanged after removing a backend" || return 1
+	lab_ctl backend add "$OPS_VIP" "$be3" || return 1
+	assert_eq "fingerprint after re-adding be3" "$fp" "$(ops_fp "$OPS_VIP")" || return 1
+	# A restart rebuilds the same table.
+	lab_sluiced_stop TERM
+	lab_sluiced_start || return 1
+	assert_eq "fingerprint after a restart" "$fp" "$(ops_fp "$OPS_VIP")"
+}
+
+# backend set: validated, applied (weight 0 takes no new flows), kept
+# across a restart; bad input gets a clear error and changes nothing.
+t_ops_backend_set_weight() {
+	local be1=$(lab_be4 1) out rc
+	out=$(lab_ctl backend set "$OPS_VIP" "$be1" --weight 0)
+	echo "$out"
+	echo "$out" | grep -q "weight 100 -> 0" || fail "set should say old -> new" || return 1
+	out=$(lab_client get --vip "$LAB_VIP4" --count 30)
+	assert_eq "requests to be1 at weight 0" 0 "$(echo "$out" | json - "j['backends'].get('be1', 0)")" || return 1
+	out=$(lab_ctl backend set "$OPS_VIP" "$be1" --weight 10001 2>&1)
+	rc=$?
+	echo "$out"
+	assert_eq "exit code of weight 10001" 2 "$rc" || return 1
+	out=$(lab_ctl backend set "$OPS_VIP" "$be1" 2>&1)
+	assert_eq "exit code without --weight" 2 "$?" || return 1
+	out=$(it_ctl_raw '{"cmd":"backend.set","vip":"'"$OPS_VIP"'","backend":"'"$be1"'","weight":10001}')
+	echo "$out"
+	echo "$out" | grep -q '"ok":false' || fail "sluiced should refuse weight 10001" || return 1
+	out=$(lab_ctl backend set "$OPS_VIP" 198.18.20.99 --weight 5 2>&1)
+	rc=$?
+	echo "$out"
+	assert_eq "exit code for an unknown backend" 1 "$rc" || return 1
+	echo "$out" | grep -q "no such backend" || fail "should say no such backend" || return 1
+	assert_eq "weight unchanged by refused sets" 0 "$(it_weight "$OPS_VIP" "$be1")" || return 1
+	lab_sluiced_stop TERM
+	lab_sluiced_start || return 1
+	assert_eq "weight after a restart" 0 "$(it_weight "$OPS_VIP" "$be1")" || return 1
+	lab_ctl backend set "$OPS_VIP" "$be1" --weight 100 >/dev/null || return 1
+	out=$(lab_client get --vip "$LAB_VIP4" --count 60)
+	assert_ge "requests to be1 back at weight 100" "$(echo "$out" | json - "j['backends'].get('be1', 0)")" 5
+}
+
+# flows lists live connections with their backends, filtered and bounded;
+# backend status shows the drain and health details.
+t_ops_flows_and_backend_status() {
+	local be1=$(lab_be4 1) out n listed
+	it_streams_start s 12 2000000 6 || return 1
+	out=$(lab_ctl flows)
+	echo "$out"
+	echo "$out" | head -1 | grep -q "CLIENT.*VIP.*BACKEND.*STATE.*IDLE" ||
+		fail "flows should print a header" || return 1
+	n=$(lab_ctl -j flows | json - "len(j['flows'])")
+	assert_eq "flows listed" 12 "$n" || return 1
+	assert_eq "client address of the first flow" "$LAB_CLIENT4" \
+		"$(lab_ctl -j flows | json - "j['flows'][0]['client']")" || return 1
+	assert_eq "flows --limit 5" "5 True" \
+		"$(lab_ctl -j flows "$OPS_VIP" --limit 5 | json - "len(j['flows']), j['truncated']")" || return 1
+	listed=$(lab_ctl -j flows "$OPS_VIP" "$be1" | json - "len(j['flows'])")
+	assert_eq "flows on be1 match backend list" "$(it_flows "$OPS_VIP" "$be1")" "$listed" || return 1
+	assert_eq "every listed flow is on be1" "$listed" \
+		"$(lab_ctl -j flows "$be1" | json - "sum(f['backend']=='$be1' for f in j['flows'])")" || return 1
+	lab_ctl flows "$OPS_VIP" --limit 0 >/dev/null 2>&1
+	assert_eq "exit code of --limit 0" 2 "$?" || return 1
+	lab_ctl flows "$LAB_VIP4:8080/tcp" >/dev/null 2>&1
+	assert_eq "exit code for an unknown VIP" 1 "$?" || return 1
+
+	lab_ctl backend drain "$OPS_VIP" "$be1" --timeout 5m >/dev/null || return 1
+	out=$(lab_ctl backend status "$OPS_VIP" "$be1")
+	echo "$out"
+	echo "$out" | grep -q "state          draining" || fail "status should say draining" || return 1
+	echo "$out" | grep -Eq "deadline       in [0-9]+m" || fail "status should show the deadline" || return 1
+	echo "$out" | grep -q "drain started  .* ago" || fail "status should show the drain start" || return 1
+	echo "$out" | grep -q "last failure" || fail "status should show the health reason" || return 1
+	echo "$out" | grep -q "lost           0" || fail "status should show lost flows" || return 1
+	echo "$out" | grep -Eq "flows left     [0-9]+" || fail "status should show the flows left" || return 1
+	it_streams_wait s >/dev/null
+	it_streams_all_ok s 12
+}
+
+# help: every command, one object's commands, one command's options.
+t_ops_help() {
+	local out
+	out=$(lab_ctl help) || return 1
+	for c in "reload" "config dump" "config diff FILE" "backend set" "backend status" "flows"; do
+		echo "$out" | grep -q "^  $c" || fail "help should list $c" || return 1
+	done
+	out=$(lab_ctl vip --help) || return 1
+	echo "$out"
+	echo "$out" | grep -q "vip list" && echo "$out" | grep -q "vip add" ||
+		fail "vip --help should list vip's commands" || return 1
+	echo "$out" | grep -q "backend" && fail "vip --help should list only vip's commands" && return 1
+	out=$(lab_ctl help backend set) || return 1
+	echo "$out" | grep -q -- "--weight N" || fail "help backend set should show --weight" || return 1
+	lab_ctl help nosuch >/dev/null 2>&1
+	assert_eq "exit code of help for an unknown command" 2 "$?"
+}
+
+# The drift rule: a reload applies what changed in the file since it was
+# last applied, so a runtime `backend del` of a backend the file still
+# lists survives SIGHUP and reload; config diff shows the drift, and
+# reload --exact makes the running state equal to the file again.
+t_ops_reload_exact_undoes_drift() {
+	local be3=$(lab_be4 3) be2=$(lab_be4 2) cfg=$LAB_DIR/sluiced.yaml out rc
+	lab_ctl backend del "$OPS_VIP" "$be3" || return 1
+	lab_ctl backend set "$OPS_VIP" "$be2" --weight 40 >/dev/null || return 1
+	lab_ctl backend drain "$OPS_VIP" "$(lab_be4 1)" --timeout 5m >/dev/null || return 1
+	# Edit one thing in the file: only that is applied.
+	sed -i "s/- address: $be2/- address: $be2\n        weight: 60/" "$cfg"
+	out=$(lab_ctl reload) || return 1
+	echo "$out"
+	assert_eq "weight the file changed" 60 "$(it_weight "$OPS_VIP" "$be2")" || return 1
+	lab_ctl -j backend list | json - "[r['backend'] for r in j]" | grep -q "$be3" &&
+		fail "a plain reload must keep the runtime removal of be3" && return 1
+	kill -HUP "$LAB_SLUICED_PID"
+	it_wait_for 5 2 ops_metric 'sluice_reloads_total{result="applied"}' || return 1
+	lab_ctl -j backend list | json - "[r['backend'] for r in j]" | grep -q "$be3" &&
+		fail "SIGHUP must keep the runtime removal of be3" && return 1
+	out=$(lab_ctl config diff "$cfg")
+	rc=$?
+	echo "$out"
+	assert_eq "config diff exit while drifted" 1 "$rc" || return 1
+	echo "$out" | grep -q "added backend $be3 to $OPS_VIP" ||
+		fail "diff should show be3 missing from the running state" || return 1
+	out=$(lab_ctl reload --exact) || return 1
+	echo "$out"
+	echo "$out" | grep -q "added backend $be3 to $OPS_VIP (weight 100)" ||
+		fail "reload --exact should report adding be3" || return 1
+	assert_eq "state of be3 after reload --exact" active "$(it_state "$OPS_VIP" "$be3")" || return 1
+	lab_ctl config diff "$cfg" || fail "config diff should match after reload --exact" || return 1
+	# Drains are runtime state, not configuration: --exact keeps them
+	# (no traffic here, so be1's drain may already be over).
+	case $(it_state "$OPS_VIP" "$(lab_be4 1)") in
+	draining | drained) ;;
+	*) fail "reload --exact should keep be1's drain, state is $(it_state "$OPS_VIP" "$(lab_be4 1)")" ;;
+	esac
+}

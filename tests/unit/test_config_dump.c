@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Unit tests for what the operator sees of the running configuration:
+ * config dumps (user/lib/config_dump.c) that load back to the same state,
+ * the settings table (settings.c), state differences (state_diff.c),
+ * runtime weights (state_weight.c) and sluicectl's config diff.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include "../lib/check.h"
+
+#include "cli.h"
+#include "config.h"
+#include "config_dump.h"
+#include "persist.h"
+#include "settings.h"
+#include "state_diff.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define ERR_MAX		1024
+
+static char tmp_dir[64];
+static char tmp_a[128], tmp_b[128];
+
+static int setup(void **state)
+{
+	(void)state;
+	strcpy(tmp_dir, "/tmp/sluice-test-dump-XXXXXX");
+	if (!mkdtemp(tmp_dir))
+		return -1;
+	snprintf(tmp_a, sizeof(tmp_a), "%s/a.yaml", tmp_dir);
+	snprintf(tmp_b, sizeof(tmp_b), "%s/b.yaml", tmp_dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(tmp_a);
+	unlink(tmp_b);
+	return rmdir(tmp_dir);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void load_ok(const char *path, const char *text, struct sl_config *cfg)
+{
+	char err[ERR_MAX];
+
+	if (text)
+		write_file(path, text);
+	if (sl_config_load(path, cfg, err, sizeof(err)))
+		fail_msg("%s does not load: %s", path, err);
+}
+
+/* Every setting away from its default, odd characters in strings, health checks. */
+static const char rich[] =
+	"instance: edge-7\n"
+	"interfaces:\n"
+	"  - name: eth0\n"
+	"  - name: \"eth1\"\n"
+	"    mode: skb\n"
+	"encap:\n"
+	"  source_v4: 198.18.0.1\n"
+	"  source_v6: fd00::1\n"
+	"flows:\n"
+	"  table_size: 4096\n"
+	"  new_table_size: 2048\n"
+	"  pinned_table_size: 3000\n"
+	"  tcp_idle_timeout: 1h30m\n"
+	"  udp_idle_timeout: 45s\n"
+	"  close_grace: 1500ms\n"
+	"  sweep_interval: 250ms\n"
+	"maglev:\n"
+	"  table_size: 1021\n"
+	"  seed: 4294967295\n"
+	"drain:\n"
+	"  default_timeout: 2h\n"
+	"control:\n"
+	"  socket: \"/run/odd dir/a\\\"b.sock\"\n"
+	"metrics:\n"
+	"  listen: \"[::1]:9470\"\n"
+	"paths:\n"
+	"  pin_dir: \"/sys/fs/bpf/x: y\"\n"
+	"  state_dir: /var/lib/sluice/#7\n"
+	"vips:\n"
+	"  - vip: 198.18.0.100:80/tcp\n"
+	"    health_check:\n"
+	"      type: http\n"
+	"      path: /healthz\n"
+	"      expect_status: 204\n"
+	"      interval: 5s\n"
+	"      timeout: 2s\n"
+	"      rise: 3\n"
+	"      fall: 4\n"
+	"      on_down: release\n"
+	"    backends:\n"
+	"      - address: 198.18.1.10\n"
+	"        weight: 0\n"
+	"      - address: fd00:1::12\n"
+	"        weight: 10000\n"
+	"        health_check:\n"
+	"          type: tcp\n"
+	"          port: 8080\n"
+	"  - vip: \"[fd00::100]:0/udp\"\n"
+	"    backends: []\n"
+	"  - vip: 198.18.0.101:443/tcp\n"
+	"    backends:\n"
+	"      - address: 198.18.1.11\n";
+
+static size_t count_diff(const struct sl_config *a, const struct sl_config *b)
+{
+	struct sl_state sa, sb;
+	char err[ERR_MAX];
+	size_t n;
+
+	assert_int_equal(sl_state_from_config(&sa, a, err, sizeof(err)), 0);
+	assert_int_equal(sl_state_from_config(&sb, b, err, sizeof(err)), 0);
+	n = sl_state_diff(&sa, &sb, NULL, NULL) + sl_settings_diff(a, b, NULL, NULL);
+	sl_state_free(&sa);
+	sl_state_free(&sb);
+	return n;
+}
+
+/* dump(load(file)) loads to the same settings and the same VIPs, and is stable. */
+static void test_dump_roundtrip(void **state)
+{
+	struct sl_config a, b;
+	struct sl_state st;
+	char err[ERR_MAX], *text = NULL, *again = NULL;
+
+	(void)state;
+	load_ok(tmp_a, rich, &a);
+	assert_int_equal(sl_state_from_config(&st, &a, err, sizeof(err)), 0);
+	assert_int_equal(sl_config_dump_str(&a, &st, &text), 0);
+	load_ok(tmp_b, text, &b);
+	CHECK_INT("rich", count_diff(&a, &b), 0);
+	/* A dump of the dump is the same text: nothing drifts on the way. */
+	sl_state_free(&st);
+	assert_int_equal(sl_state_from_config(&st, &b, err, sizeof(err)), 0);
+	assert_int_equal(sl_config_dump_str(&b, &st, &again), 0);
+	CHECK_STR("dump of the dump", again, text);
+	free(text);
+	free(again);
+	sl_state_free(&st);
+	sl_config_free(&a);
+	sl_config_free(&b);
+}
+
+/* Runtime changes are in the dump: the state, not the file, is written. */
+static void test_dump_runtime_state(void **state)
+{
+	struct sl_vip_spec vip, vip2;
+	struct sluice_addr be, be2;
+	struct sl_config a, b;
+	struct sl_state st, back;
+	char err[ERR_MAX], *text = NULL;
+	__u8 fam, fam2;
+	__u32 old;
+
+	(void)state;
+	load_ok(tmp_a, rich, &a);
+	assert_int_equal(sl_state_from_config(&st, &a, err, sizeof(err)), 0);
+	assert_int_equal(sl_parse_vip("198.18.0.100:80/tcp", &vip, NULL, 0), 0);
+	assert_int_equal(sl_parse_vip("198.18.0.102:53/udp", &vip2, NULL, 0), 0);
+	assert_int_equal(sl_parse_addr("198.18.1.10", &be, &fam), 0);
+	assert_int_equal(sl_parse_addr("198.18.1.99", &be2, &fam2), 0);
+	assert_int_equal(sl_state_be_set_weight(&st, &vip, &be, fam, 77, &old, err, sizeof(err)), 0);
+	assert_int_equal(old, 0);
+	assert_int_equal(sl_state_vip_add(&st, &vip2, err, sizeof(err)), 0);
+	assert_int_equal(sl_state_be_add(&st, &vip2, &be2, fam2, 5, err, sizeof(err)), 0);
+	assert_int_equal(sl_state_be_drain(&st, &vip, &be, fam, 1000, 60000, err, sizeof(err)), 0);
+	assert_int_equal(sl_config_dump_str(&a, &st, &text), 0);
+	CHECK_CONTAINS("drain comment", text, "# runtime state: draining (not configuration)");
+	load_ok(tmp_b, text, &b);
+	assert_int_equal(sl_state_from_config(&back, &b, err, sizeof(err)), 0);
+	/* The drain is not configuration: everything else matches. */
+	CHECK_INT("state diff", sl_state_diff(&st, &back, NULL, NULL), 0);
+	CHECK_INT("weight", sl_vip_find_be(sl_state_find_vip(&back, &vip), &be, fam)->weight, 77);
+	CHECK_INT("be state", sl_vip_find_be(sl_state_find_vip(&back, &vip), &be, fam)->state,
+		  SL_BE_ACTIVE);
+	free(text);
+	sl_state_free(&st);
+	sl_state_free(&back);
+	sl_config_free(&a);
+	sl_config_free(&b);
+}
+
+/* --- settings ------------------------------------------------------------ */
+
+struct lines {
+	char text[16][SL_DIFF_LINE_MAX + SL_SETTING_TEXT_MAX];
+	size_t n;
+};
+
+static void collect_setting(void *ctx, const char *name, const char *running, const char *file)
+{
+	struct lines *l = ctx;
+
+	if (l->n < ARRAY_SIZE(l->text))
+		snprintf(l->text[l->n++], sizeof(l->text[0]), "%s: %s -> %s", name, running, file);
+}
+
+static void collect_line(void *ctx, const char *line)
+{
+	struct lines *l = ctx;
+
+	if (l->n < ARRAY_SIZE(l->text))
+		snprintf(l->text[l->n++], sizeof(l->text[0]), "%s", line);
+}
+
+static void test_settings_diff(void **state)
+{
+	struct sl_config a, b;
+	struct lines l = { .n = 0 };
+
+	(void)state;
+	load_ok(tmp_a, "interfaces: [{name: eth0}]\n", &a);
+	load_ok(tmp_b, "interfaces: [{name: eth0, mode: skb}, {name: eth1}]\n"
+		       "flows: {table_size: 2048, close_grace: 1500ms}\n"
+		       "metrics: {listen: \"off\"}\n", &b);
+	CHECK_INT("count", sl_settings_diff(&a, &b, collect_setting, &l), 4);
+	CHECK_STR("ifaces", l.text[0], "interfaces: eth0 native -> eth0 skb, eth1 native");
+	CHECK_STR("flows", l.text[1], "flows.table_size: 1048576 -> 2048");
+	CHECK_STR("grace", l.text[2], "flows.close_grace: 2s -> 1s500ms");
+	CHECK_STR("metrics", l.text[3], "metrics.listen: 127.0.0.1:9469 -> off");
+	CHECK_INT("same", sl_settings_diff(&a, &a, NULL, NULL), 0);
+	/* A restart refuses a new flow table size: the note says what to do. */
+	CHECK_CONTAINS("note", sl_setting_restart_note("flows.table_size"), "sluiced --detach first");
+	assert_null(sl_setting_restart_note("maglev.seed"));
+	sl_config_free(&a);
+	sl_config_free(&b);
+}
+
+/* --- state differences ------------------------------------------------- */
+
+static void test_state_diff_lines(void **state)
+{
+	struct sl_config a, b;
+	struct sl_state sa, sb;
+	struct lines l = { .n = 0 };
+	char err[ERR_MAX];
+
+	(void)state;
+	load_ok(tmp_a, "interfaces: [{name: eth0}]\nencap: {source_v4: 198.18.0.1}\n"
+		       "vips:\n"
+		       "  - vip: 198.18.0.100:80/tcp\n"
+		       "    backends: [{address: 198.18.1.10}, {address: 198.18.1.11}]\n"
+		       "  - vip: 198.18.0.101:80/tcp\n", &a);
+	load_ok(tmp_b, "interfaces: [{name: eth0}]\nencap: {source_v4: 198.18.0.1}\n"
+		       "vips:\n"
+		       "  - vip: 198.18.0.100:80/tcp\n"
+		       "    health_check: {type: tcp}\n"
+		       "    backends: [{address: 198.18.1.10, weight: 5}, {address: 198.18.1.12}]\n"
+		       "  - vip: 198.18.0.102:80/tcp\n"
+		       "    backends: [{address: 198.18.1.13}]\n", &b);
+	assert_int_equal(sl_state_from_config(&sa, &a, err, sizeof(err)), 0);
+	assert_int_equal(sl_state_from_config(&sb, &b, err, sizeof(err)), 0);
+	CHECK_INT("count", sl_state_diff(&sa, &sb, collect_line, &l), 8);
+	CHECK_STR("hc", l.text[0], "health check of 198.18.0.100:80/tcp: none -> "
+		  "tcp every 2s timeout 1s rise 2 fall 3 on_down keep");
+	CHECK_STR("weight", l.text[1], "weight of backend 198.18.1.10 on 198.18.0.100:80/tcp: 100 -> 5");
+	/* Backends inherit the VIP's check: each says so. */
+	CHECK_CONTAINS("be hc", l.text[2], "health check of backend 198.18.1.10 on 198.18.0.100:80/tcp: none -> tcp");
+	CHECK_STR("added be", l.text[3], "added backend 198.18.1.12 to 198.18.0.100:80/tcp (weight 100)");
+	CHECK_STR("removed be", l.text[4], "removed backend 198.18.1.11 from 198.18.0.100:80/tcp");
+	CHECK_STR("added vip", l.text[5], "added VIP 198.18.0.102:80/tcp");
+	CHECK_STR("added vip be", l.text[6], "added backend 198.18.1.13 to 198.18.0.102:80/tcp (weight 100)");
+	CHECK_STR("removed vip", l.text[7], "removed VIP 198.18.0.101:80/tcp");
+	CHECK_INT("same", sl_state_diff(&sa, &sa, NULL, NULL), 0);
+	sl_state_free(&sa);
+	sl_state_free(&sb);
+	sl_config_free(&a);
+	sl_config_free(&b);
+}
+
+static void test_set_weight(void **state)
+{
+	struct sl_config a;
+	struct sl_state st;
+	struct sl_vip_spec vip, other;
+	struct sluice_addr be, nobe;
+	char err[ERR_MAX];
+	__u32 old = 99;
+	__u8 fam;
+
+	(void)state;
+	load_ok(tmp_a, rich, &a);
+	assert_int_equal(sl_state_from_config(&st, &a, err, sizeof(err)), 0);
+	assert_int_equal(sl_parse_vip("198.18.0.100:80/tcp", &vip, NULL, 0), 0);
+	assert_int_equal(sl_parse_vip("198.18.0.109:80/tcp", &other, NULL, 0), 0);
+	assert_int_equal(sl_parse_addr("198.18.1.10", &be, &fam), 0);
+	assert_int_equal(sl_parse_addr("198.18.1.99", &nobe, &fam), 0);
+	CHECK_INT("too big", sl_state_be_set_weight(&st, &vip, &be, fam, 10001, &old, err,
+						    sizeof(err)), -EINVAL);
+	CHECK_CONTAINS("too big", err, "weight 10001 is out of range (0..10000)");
+	CHECK_INT("no vip", sl_state_be_set_weight(&st, &other, &be, fam, 1, &old, err,
+						   sizeof(err)), -ENOENT);
+	CHECK_STR("no vip", err, "no such VIP");
+	CHECK_INT("no be", sl_state_be_set_weight(&st, &vip, &nobe, fam, 1, &old, err,
+						  sizeof(err)), -ENOENT);
+	CHECK_INT("untouched", old, 99);
+	CHECK_INT("max", sl_state_be_set_weight(&st, &vip, &be, fam, 10000, &old, err,
+						sizeof(err)), 0);
+	CHECK_INT("old", old, 0);
+	CHECK_INT("new", sl_vip_find_be(sl_state_find_vip(&st, &vip), &be, fam)->weight, 10000);
+	sl_state_free(&st);
+	sl_config_free(&a);
+}
+
+/* --- sluicectl config diff --------------------------------------------- */
+
+static void test_cli_config_diff(void **state)
+{
+	struct json_object *d;
+	char err[ERR_MAX];
+	const char *running =
+		"interfaces: [{name: eth0}]\nencap: {source_v4: 198.18.0.1}\n"
+		"vips: [{vip: 198.18.0.100:80/tcp, backends: [{address: 198.18.1.10}]}]\n";
+
+	(void)state;
+	write_file(tmp_a, running);
+	d = sl_cli_config_diff(running, tmp_a, err, sizeof(err));
+	assert_non_null(d);
+	CHECK_INT("same", json_object_get_boolean(json_object_object_get(d, "same")), 1);
+	json_object_put(d);
+
+	write_file(tmp_a, "interfaces: [{name: eth0}]\nencap: {source_v4: 198.18.0.1}\n"
+			  "maglev: {seed: 3}\n"
+			  "vips: [{vip: 198.18.0.100:80/tcp, backends: [{address: 198.18.1.10, weight: 1}]}]\n");
+	d = sl_cli_config_diff(running, tmp_a, err, sizeof(err));
+	assert_non_null(d);
+	CHECK_INT("differs", json_object_get_boolean(json_object_object_get(d, "same")), 0);
+	CHECK_STR("change", json_object_get_string(json_object_array_get_idx(
+		json_object_object_get(d, "changes"), 0)),
+		"weight of backend 198.18.1.10 on 198.18.0.100:80/tcp: 100 -> 1");
+	CHECK_STR("restart", json_object_get_string(json_object_object_get(
+		json_object_array_get_idx(json_object_object_get(d, "restart"), 0), "setting")),
+		"maglev.seed");
+	json_object_put(d);
+
+	/* A bad file: no result, the loader's message naming file, line and field. */
+	write_file(tmp_a, "interfaces: [{name: eth0}]\nflows: {table_size: lots}\n");
+	assert_null(sl_cli_config_diff(running, tmp_a, err, sizeof(err)));
+	CHECK_CONTAINS("bad file", err, "a.yaml:2:");
+	CHECK_CONTAINS("bad file", err, "flows.table_size");
+	assert_null(sl_cli_config_diff(running, "/nonexistent/sluiced.yaml", err, sizeof(err)));
+	CHECK_CONTAINS("missing file", err, "cannot open");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dump_roundtrip),
+		cmocka_unit_test(test_dump_runtime_state),
+		cmocka_unit_test(test_settings_diff),
+		cmocka_unit_test(test_state_diff_lines),
+		cmocka_unit_test(test_set_weight),
+		cmocka_unit_test(test_cli_config_diff),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

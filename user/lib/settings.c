@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The config's scalar settings as named text (settings.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "parse.h"
+#include "settings.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+typedef void (*fmt_fn)(const struct sl_config *cfg, char *buf, size_t len);
+
+static void f_instance(const struct sl_config *c, char *b, size_t l)
+{
+	snprintf(b, l, "%s", c->instance);
+}
+
+/* "eth0 native, eth1 skb": order matters (attach order), so it is kept. */
+static void f_ifaces(const struct sl_config *c, char *b, size_t l)
+{
+	size_t i, off = 0;
+
+	b[0] = '\0';
+	for (i = 0; i < c->n_ifaces && off < l; i++)
+		off += snprintf(b + off, l - off, "%s%s %s", i ? ", " : "",
+				c->ifaces[i].name,
+				c->ifaces[i].mode == SL_XDP_MODE_SKB ? "skb" : "native");
+}
+
+static void f_src4(const struct sl_config *c, char *b, size_t l)
+{
+	b[0] = '\0';
+	if (c->has_source_v4)
+		sl_format_addr(&c->source_v4, SLUICE_AF_INET, b, l);
+}
+
+static void f_src6(const struct sl_config *c, char *b, size_t l)
+{
+	b[0] = '\0';
+	if (c->has_source_v6)
+		sl_format_addr(&c->source_v6, SLUICE_AF_INET6, b, l);
+}
+
+#define U32_FN(fn, field)						\
+static void fn(const struct sl_config *c, char *b, size_t l)		\
+{									\
+	snprintf(b, l, "%u", c->field);					\
+}
+U32_FN(f_flows, flow_table_size)
+U32_FN(f_new, new_table_size)
+U32_FN(f_pinned, pinned_table_size)
+U32_FN(f_ring, maglev_table_size)
+U32_FN(f_seed, maglev_seed)
+#undef U32_FN
+
+#define DUR_FN(fn, field)						\
+static void fn(const struct sl_config *c, char *b, size_t l)		\
+{									\
+	sl_format_duration(c->field, b, l);				\
+}
+DUR_FN(f_tcp, tcp_idle_timeout_ms)
+DUR_FN(f_udp, udp_idle_timeout_ms)
+DUR_FN(f_grace, close_grace_ms)
+DUR_FN(f_sweep, sweep_interval_ms)
+DUR_FN(f_drain, drain_timeout_ms)
+#undef DUR_FN
+
+static void f_socket(const struct sl_config *c, char *b, size_t l)
+{
+	snprintf(b, l, "%s", c->control_socket);
+}
+
+static void f_metrics(const struct sl_config *c, char *b, size_t l)
+{
+	if (!c->metrics_enabled)
+		snprintf(b, l, "off");
+	else
+		sl_format_addr_port(&c->metrics_addr, c->metrics_family,
+				    c->metrics_port, b, l);
+}
+
+static void f_pin(const struct sl_config *c, char *b, size_t l)
+{
+	snprintf(b, l, "%s", c->pin_dir);
+}
+
+static void f_state(const struct sl_config *c, char *b, size_t l)
+{
+	snprintf(b, l, "%s", c->state_dir);
+}
+
+/* In the config file's order, so a dump reads like the example file. */
+static const struct {
+	const char *name;
+	fmt_fn fmt;
+} settings[] = {
+	{ "instance", f_instance },
+	{ "interfaces", f_ifaces },
+	{ "encap.source_v4", f_src4 },
+	{ "encap.source_v6", f_src6 },
+	{ "flows.table_size", f_flows },
+	{ "flows.new_table_size", f_new },
+	{ "flows.pinned_table_size", f_pinned },
+	{ "flows.tcp_idle_timeout", f_tcp },
+	{ "flows.udp_idle_timeout", f_udp },
+	{ "flows.close_grace", f_grace },
+	{ "flows.sweep_interval", f_sweep },
+	{ "maglev.table_size", f_ring },
+	{ "maglev.seed", f_seed },
+	{ "drain.default_timeout", f_drain },
+	{ "control.socket", f_socket },
+	{ "metrics.listen", f_metrics },
+	{ "paths.pin_dir", f_pin },
+	{ "paths.state_dir", f_state },
+};
+
+size_t sl_settings_count(void)
+{
+	return ARRAY_SIZE(settings);
+}
+
+void sl_setting_text(const struct sl_config *cfg, size_t i, const char **name,
+		     char *buf, size_t len)
+{
+	if (i >= ARRAY_SIZE(settings)) {
+		*name = NULL;
+		buf[0] = '\0';
+		return;
+	}
+	*name = settings[i].name;
+	settings[i].fmt(cfg, buf, len);
+}
+
+size_t sl_settings_diff(const struct sl_config *running, const struct sl_config *file,
+			sl_setting_diff_fn fn, void *ctx)
+{
+	char a[SL_SETTING_TEXT_MAX], b[SL_SETTING_TEXT_MAX];
+	const char *name;
+	size_t i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(settings); i++) {
+		sl_setting_text(running, i, &name, a, sizeof(a));
+		sl_setting_text(file, i, &name, b, sizeof(b));
+		if (!strcmp(a, b))
+			continue;
+		n++;
+		if (fn)
+			fn(ctx, name, a, b);
+	}
+	return n;
+}
+
+/* What check_pinned_sizes() and the pin paths mean for a restart. */
+const char *sl_setting_restart_note(const char *name)
+{
+	static const struct {
+		const char *name;
+		const char *note;
+	} notes[] = {
+		{ "flows.table_size", "a restart refuses it while the pinned maps exist: "
+		  "sluiced --detach first (drops every flow)" },
+		{ "flows.pinned_table_size", "a restart refuses it while the pinned maps exist: "
+		  "sluiced --detach first (drops every flow)" },
+		{ "paths.pin_dir", "a restart starts with empty flow tables there; the old "
+		  "pins stay until sluiced --detach with the old config" },
+		{ "instance", "a restart runs a new instance; the old one's pins and state stay" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(notes); i++)
+		if (!strcmp(name, notes[i].name))
+			return notes[i].note;
+	return NULL;
+}

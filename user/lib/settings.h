@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The config file's scalar settings (everything but vips) as named text,
+ * one table for three users: `sluicectl config dump` writes them,
+ * `config diff` and `reload` compare them. A reload applies VIPs,
+ * backends, weights and health checks live; every setting listed here is
+ * read at start only, so a changed one waits for a restart.
+ */
+#ifndef SLUICE_SETTINGS_H
+#define SLUICE_SETTINGS_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+/* Longest text of one setting's value, NUL included. */
+#define SL_SETTING_TEXT_MAX	(PATH_MAX + 8)
+
+/*
+ * Setting @i (0 .. sl_settings_count() - 1) of @cfg: its dotted name
+ * ("flows.table_size") into *name and its value as the config file
+ * writes it ("1048576", "15m", "198.18.0.1", "" when not set) into @buf.
+ */
+size_t sl_settings_count(void);
+void sl_setting_text(const struct sl_config *cfg, size_t i, const char **name,
+		     char *buf, size_t len);
+
+/*
+ * What a restart does with a changed setting, when it is more than
+ * "applied": NULL for most. flows.table_size: "a restart refuses it while
+ * the pinned maps exist: sluiced --detach first (drops every flow)".
+ */
+const char *sl_setting_restart_note(const char *name);
+
+/*
+ * For each setting whose text differs between @running and @file, call
+ * @fn(ctx, name, running text, file text). Returns how many differ.
+ */
+typedef void (*sl_setting_diff_fn)(void *ctx, const char *name,
+				   const char *running, const char *file);
+size_t sl_settings_diff(const struct sl_config *running, const struct sl_config *file,
+			sl_setting_diff_fn fn, void *ctx);
+
+#endif /* SLUICE_SETTINGS_H */

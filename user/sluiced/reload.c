@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Config reload, one code path for SIGHUP and `sluicectl reload`: parse
+ * and check the file (in a limited child first), merge its VIPs, backends,
+ * weights and health checks into the running state, commit the result
+ * whole or not at all, and report what changed, what was rejected and
+ * why, and which settings wait for a restart. Every outcome is logged and
+ * kept for the sluice_reload_* metrics.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "ctl.h"
+#include "daemon.h"
+#include "persist.h"
+#include "settings.h"
+#include "state_diff.h"
+
+static void add_change(void *ctx, const char *line)
+{
+	json_object_array_add(ctx, json_object_new_string(line));
+}
+
+static void add_restart(void *ctx, const char *name, const char *running,
+			const char *file)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, SL_CTL_KEY_SETTING, json_object_new_string(name));
+	json_object_object_add(o, SL_CTL_KEY_RUNNING, json_object_new_string(running));
+	json_object_object_add(o, SL_CTL_KEY_FILE, json_object_new_string(file));
+	if (sl_setting_restart_note(name))
+		json_object_object_add(o, SL_CTL_KEY_NOTE,
+				       json_object_new_string(sl_setting_restart_note(name)));
+	json_object_array_add(ctx, o);
+}
+
+/* Record the outcome for metrics: d->snap is what the scrape reads. */
+static void record(struct sl_daemon *d, bool ok, __u64 now, size_t restart)
+{
+	pthread_mutex_lock(&d->snap_lock);
+	d->snap.reload.unix_ms = now;
+	d->snap.reload.success = ok;
+	if (ok) {
+		d->snap.reload.applied_total++;
+		d->snap.reload.restart_pending = restart;
+	} else {
+		d->snap.reload.rejected_total++;
+	}
+	pthread_mutex_unlock(&d->snap_lock);
+}
+
+static void log_outcome(struct sl_daemon *d, json_object *res, bool ok,
+			const char *why)
+{
+	json_object *changes = json_object_object_get(res, SL_CTL_KEY_CHANGES);
+	json_object *restart = json_object_object_get(res, SL_CTL_KEY_RESTART);
+	size_t i, n;
+
+	if (!ok) {
+		sl_log("reload rejected, running state unchanged: %s", why);
+		return;
+	}
+	n = json_object_array_length(changes);
+	sl_log("reloaded %s: %zu change%s", d->cfg_path, n, n == 1 ? "" : "s");
+	for (i = 0; i < n; i++)
+		sl_log("reload: %s", json_object_get_string(
+			json_object_array_get_idx(changes, i)));
+	for (i = 0; i < json_object_array_length(restart); i++) {
+		json_object *o = json_object_array_get_idx(restart, i);
+
+		json_object *note = json_object_object_get(o, SL_CTL_KEY_NOTE);
+
+		sl_log("reload: %s is \"%s\" in %s but \"%s\" is running: applies on restart%s%s",
+		       json_object_get_string(json_object_object_get(o, SL_CTL_KEY_SETTING)),
+		       json_object_get_string(json_object_object_get(o, SL_CTL_KEY_FILE)),
+		       d->cfg_path,
+		       json_object_get_string(json_object_object_get(o, SL_CTL_KEY_RUNNING)),
+		       note ? "; " : "", note ? json_object_get_string(note) : "");
+	}
+}
+
+/*
+ * Build the next state from @ncfg; on success *next holds it and *nfile
+ * the file's VIP section as a state. 0, or -errno with @err.
+ */
+static int merge(struct sl_daemon *d, const struct sl_config *ncfg, bool exact,
+		 struct sl_state *next, struct sl_state *nfile, char *err, size_t errlen)
+{
+	int rc;
+
+	sl_state_init(next);
+	rc = sl_state_from_config(nfile, ncfg, err, errlen);
+	if (rc)
+		return rc;
+	rc = sl_state_copy(next, &d->st);
+	if (rc) {
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	/*
+	 * The merge base: the file as last applied (runtime changes to what
+	 * the file did not touch survive), or, exact, the running state
+	 * itself (whatever differs from the file is undone).
+	 */
+	return sl_state_apply_config(next, exact ? &d->st : &d->cfg_applied, nfile,
+				     err, errlen);
+}
+
+/* Parse, merge, commit; fills @res's changes. 0, or -errno with @err. */
+static int apply(struct sl_daemon *d, bool exact, json_object *res,
+		 struct sl_config *ncfg, char *err, size_t errlen)
+{
+	struct sl_state next, nfile;
+	int rc;
+
+	rc = sl_config_precheck(d->cfg_path, err, errlen);
+	if (!rc)
+		rc = sl_config_load(d->cfg_path, ncfg, err, errlen);
+	if (rc)
+		return rc;
+	sl_state_init(&nfile);
+	rc = merge(d, ncfg, exact, &next, &nfile, err, errlen);
+	if (!rc)
+		sl_state_diff(&d->st, &next, add_change,
+			      json_object_object_get(res, SL_CTL_KEY_CHANGES));
+	if (!rc)
+		rc = sl_daemon_commit(d, &next, err, errlen);
+	if (!rc) {
+		sl_state_free(&d->cfg_applied);
+		d->cfg_applied = nfile;
+		sl_state_init(&nfile);
+		/* The state file carries cfg_applied: the merge base of the next reload. */
+		if (sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, errlen))
+			sl_log("warning: %s", err);
+	}
+	sl_state_free(&next);
+	sl_state_free(&nfile);
+	return rc;
+}
+
+json_object *sl_reload(struct sl_daemon *d, bool exact)
+{
+	json_object *res = json_object_new_object();
+	json_object *restart = json_object_new_array();
+	struct sl_config ncfg;
+	char err[1024] = "";
+	__u64 now;
+	int rc;
+
+	if (!res || !restart) {
+		json_object_put(res);
+		json_object_put(restart);
+		return NULL;
+	}
+	json_object_object_add(res, SL_CTL_KEY_CHANGES, json_object_new_array());
+	sl_config_defaults(&ncfg);
+	rc = apply(d, exact, res, &ncfg, err, sizeof(err));
+	if (!rc)
+		sl_settings_diff(&d->cfg, &ncfg, add_restart, restart);
+	sl_config_free(&ncfg);
+	now = sl_unix_ms();
+	json_object_object_add(res, SL_CTL_KEY_APPLIED, json_object_new_boolean(!rc));
+	if (rc) {
+		/* Nothing changed: the changes computed before a failed commit go. */
+		json_object_object_add(res, SL_CTL_KEY_CHANGES, json_object_new_array());
+		json_object_object_add(res, SL_CTL_KEY_REJECTED, json_object_new_string(err));
+	}
+	json_object_object_add(res, SL_CTL_KEY_RESTART, restart);
+	json_object_object_add(res, SL_CTL_KEY_FILE, json_object_new_string(d->cfg_path));
+	json_object_object_add(res, SL_CTL_KEY_UNIX_MS, json_object_new_uint64(now));
+	record(d, !rc, now, json_object_array_length(restart));
+	log_outcome(d, res, !rc, err);
+	return res;
+}
