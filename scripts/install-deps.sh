@@ -19,6 +19,18 @@ PACKAGES=(
 	nginx-light libnginx-mod-stream haproxy wrk
 )
 
+# Packaging and systemd (branch packaging; kept apart for the build/test/
+# bench split): libsystemd for sd_notify (build), scdoc for the man pages
+# (build), debhelper and lintian for dpkg-buildpackage (make test-package),
+# bash-completion (the completion test), systemd for systemd-analyze (the
+# unit tests), debootstrap and systemd-container for fresh roots.
+PACKAGING_PACKAGES=(
+	libsystemd-dev scdoc
+	dpkg-dev debhelper lintian fakeroot bash-completion systemd
+	debootstrap systemd-container
+)
+PACKAGES+=("${PACKAGING_PACKAGES[@]}")
+
 missing=()
 for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

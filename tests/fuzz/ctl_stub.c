@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The few daemon functions user/sluiced/control.c calls, for fuzz_ctl:
- * commit swaps the state in memory (no maps, no disk), logs go nowhere,
+ * commit swaps the state in memory (no maps, no disk),
  * and the clock is fixed so every input replays the same way.
  */
 #include <stdarg.h>
@@ -13,17 +13,6 @@
 __u64 sl_unix_ms(void)
 {
 	return STUB_NOW_MS;
-}
-
-void sl_log(const char *fmt, ...)
-{
-	(void)fmt;
-}
-
-void sl_debug(struct sl_daemon *d, const char *fmt, ...)
-{
-	(void)d;
-	(void)fmt;
 }
 
 void sl_snapshot_publish(struct sl_daemon *d)

@@ -58,6 +58,9 @@ ALL_TESTS=(
 	t_metrics_scrape_promtool
 	t_metrics_alert_rules
 	t_metrics_prometheus_drain
+	# systemd: notifications, journald priorities, audit lines
+	t_sd_notify_lifecycle
+	t_journal_priorities_and_audit
 )
 
 tests=("$@")

@@ -13,14 +13,14 @@
 #include <linux/types.h>
 
 #include "config.h"
+#include "log.h"
 #include "maps.h"
 #include "nexthop.h"
 #include "state.h"
 #include "sweep.h"
+#include "sluice/version.h"
 
 struct sluice_bpf;
-
-#define SL_VERSION "0.1.0"
 
 /* Exit codes of sluiced. */
 #define SL_EXIT_OK	0
@@ -35,6 +35,7 @@ struct sl_client {
 	char *out;		/* reply bytes not yet written */
 	size_t out_len, out_off;
 	__u64 last_active_ms;
+	unsigned int uid, pid;	/* the peer (SO_PEERCRED), for the audit log */
 };
 
 /* The next hop cached per backend id, written into sl_backends. */
@@ -115,10 +116,7 @@ void sl_health_on_results(struct sl_daemon *d);
 int sl_metrics_start(struct sl_daemon *d, char *err, size_t errlen);
 void sl_metrics_stop(struct sl_daemon *d);
 
-/* log.c-like helpers: journald-friendly lines on stderr. */
-void sl_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void sl_debug(struct sl_daemon *d, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* Wall-clock Unix time in ms (main.c). */
 __u64 sl_unix_ms(void);
 
 /* dataplane.c: mirror the desired state into the maps. */
@@ -135,6 +133,9 @@ void sl_ctl_reap_idle(struct sl_daemon *d);
 void sl_ctl_close_all(struct sl_daemon *d);
 /* One request line -> one reply line (malloc'd, '\n'-terminated). */
 char *sl_ctl_handle(struct sl_daemon *d, const char *line, size_t *len);
+/* The same for client @c, with an audit line for every control action. */
+char *sl_ctl_handle_client(struct sl_daemon *d, const struct sl_client *c,
+			   const char *line, size_t *len);
 
 /*
  * Replace the running state with @next (already validated): sync the

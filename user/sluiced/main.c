@@ -38,37 +38,15 @@
 #include <bpf/libbpf.h>
 
 #include "daemon.h"
+#include "log.h"
 #include "link.h"
+#include "notify.h"
 #include "persist.h"
 #include "xdp.h"
 #include "sluice.skel.h"
 
 #define DEFAULT_CONFIG "/etc/sluice/sluiced.yaml"
 #define SYN_IDLE_MS 30000
-
-void sl_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("sluiced: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-void sl_debug(struct sl_daemon *d, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!d->verbose)
-		return;
-	va_start(ap, fmt);
-	fputs("sluiced: debug: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
 
 __u64 sl_unix_ms(void)
 {
@@ -109,8 +87,8 @@ static int check_bpffs(const struct sl_daemon *d)
 	struct statfs sfs;
 
 	if (statfs(d->cfg.pin_dir, &sfs) || sfs.f_type != BPF_FS_MAGIC) {
-		sl_log("pin directory %s is not on a BPF filesystem", d->cfg.pin_dir);
-		sl_log("hint: mount it: mount -t bpf bpf /sys/fs/bpf");
+		sl_err("pin directory %s is not on a BPF filesystem", d->cfg.pin_dir);
+		sl_err("hint: mount it: mount -t bpf bpf /sys/fs/bpf");
 		return -EINVAL;
 	}
 	return 0;
@@ -174,9 +152,9 @@ static int check_pinned_sizes(struct sl_daemon *d)
 		memset(&info, 0, sizeof(info));
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
 		    info.max_entries != tab[i].want) {
-			sl_log("pinned map %s has %u entries but the config asks for %u",
+			sl_err("pinned map %s has %u entries but the config asks for %u",
 			       path, info.max_entries, tab[i].want);
-			sl_log("hint: set the flows.*table_size back to %u, or run sluiced --detach "
+			sl_err("hint: set the flows.*table_size back to %u, or run sluiced --detach "
 			       "to start afresh (established flows are lost)", info.max_entries);
 			close(fd);
 			return -EINVAL;
@@ -223,7 +201,7 @@ static int load_bpf(struct sl_daemon *d)
 
 	d->skel = sluice_bpf__open();
 	if (!d->skel) {
-		sl_log("cannot open the XDP program: %s", strerror(errno));
+		sl_err("cannot open the XDP program: %s", strerror(errno));
 		return -errno;
 	}
 	d->skel->rodata->cfg_ring_size = d->cfg.maglev_table_size;
@@ -237,13 +215,13 @@ static int load_bpf(struct sl_daemon *d)
 	if (!rc)
 		rc = sluice_bpf__load(d->skel);
 	if (rc) {
-		sl_log("cannot load the XDP program and its maps: %s", strerror(-rc));
-		sl_log("hint: run with -v for the verifier and libbpf log");
+		sl_err("cannot load the XDP program and its maps: %s", strerror(-rc));
+		sl_err("hint: run with -v for the verifier and libbpf log");
 		return rc;
 	}
 	rc = sl_maps_open(d->skel->obj, d->cfg.maglev_table_size, &d->maps);
 	if (rc)
-		sl_log("cannot open maps: %s", strerror(-rc));
+		sl_err("cannot open maps: %s", strerror(-rc));
 	d->maps.hash_seed = d->cfg.maglev_seed;
 	return rc;
 }
@@ -259,7 +237,7 @@ static int attach_all(struct sl_daemon *d)
 	for (i = 0; i < d->cfg.n_ifaces; i++) {
 		rc = sl_tx_port_add(&d->maps, if_nametoindex(d->cfg.ifaces[i].name));
 		if (rc)
-			sl_log("warning: %s cannot be a redirect target: %s",
+			sl_warn("%s cannot be a redirect target: %s",
 			       d->cfg.ifaces[i].name, strerror(-rc));
 	}
 	for (i = 0; i < d->cfg.n_ifaces; i++) {
@@ -270,7 +248,7 @@ static int attach_all(struct sl_daemon *d)
 		rc = sl_link_attach(prog_fd, ifc->name, ifc->mode == SL_XDP_MODE_SKB,
 				    path, err, sizeof(err));
 		if (rc) {
-			sl_log("%s", err);
+			sl_err("%s", err);
 			return rc;
 		}
 		sl_log("attached to %s (%s mode)", ifc->name,
@@ -299,14 +277,14 @@ static int load_state(struct sl_daemon *d)
 		return rc;
 	}
 	if (rc) {
-		sl_log("%s", err);
+		sl_err("%s", err);
 		sl_state_free(&from_file);
 		return rc;
 	}
 	rc = sl_state_apply_config(&d->st, &saved_cfg, &from_file, err, sizeof(err));
 	sl_state_free(&saved_cfg);
 	if (rc) {
-		sl_log("cannot apply %s to the saved state: %s", d->cfg_path, err);
+		sl_err("cannot apply %s to the saved state: %s", d->cfg_path, err);
 		sl_state_free(&from_file);
 		return rc;
 	}
@@ -421,7 +399,7 @@ static void *sweep_main(void *arg)
 			memcpy(d->sweep_out, res, sizeof(*res));
 		pthread_mutex_unlock(&d->lock);
 		if (write(d->sweep_fd, &one, sizeof(one)) < 0)
-			sl_log("sweeper: cannot notify: %s", strerror(errno));
+			sl_err("sweeper: cannot notify: %s", strerror(errno));
 		sleep_ms(d, d->cfg.sweep_interval_ms);
 	}
 	free(res);
@@ -447,13 +425,13 @@ static bool account_losses(struct sl_daemon *d)
 			lost = true;
 			sl_format_vip(&d->st.vips[i].spec, vs, sizeof(vs));
 			sl_format_addr(&b->addr, b->family, bs, sizeof(bs));
-			sl_log("backend %s on %s: %llu flow(s) lost while draining (%llu in all)",
+			sl_warn("backend %s on %s: %llu flow(s) lost while draining (%llu in all)",
 			       bs, vs, (unsigned long long)r->lost[b->id],
 			       (unsigned long long)b->lost);
 		}
 	}
 	if (r->unprotected)
-		sl_log("sl_pinned is full: %llu draining flows unprotected from eviction "
+		sl_warn("sl_pinned is full: %llu draining flows unprotected from eviction "
 		       "(raise flows.pinned_table_size)", (unsigned long long)r->unprotected);
 	return lost;
 }
@@ -474,7 +452,7 @@ static void log_drained(struct sl_daemon *d)
 			sl_format_vip(&d->st.vips[i].spec, vs, sizeof(vs));
 			sl_format_addr(&b->addr, b->family, bs, sizeof(bs));
 			if (b->timed_out)
-				sl_log("backend %s on %s: drain deadline passed with %llu flows left",
+				sl_warn("backend %s on %s: drain deadline passed with %llu flows left",
 				       bs, vs, (unsigned long long)b->flows_left);
 			else
 				sl_log("backend %s on %s: drained, no flows left", bs, vs);
@@ -498,7 +476,7 @@ static void on_sweep(struct sl_daemon *d)
 		memcpy(d->sweep_last, d->sweep_out, sizeof(*d->sweep_last));
 	pthread_mutex_unlock(&d->lock);
 	if (rc) {
-		sl_log("sweep failed: %s", strerror(-rc));
+		sl_err("sweep failed: %s", strerror(-rc));
 		return;
 	}
 	d->sweeps++;
@@ -511,7 +489,7 @@ static void on_sweep(struct sl_daemon *d)
 		log_drained(d);
 	if ((changed || changed_losses) &&
 	    sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, sizeof(err)))
-		sl_log("%s", err);
+		sl_err("%s", err);
 	sl_dp_refresh_nexthops(d);
 	sl_ctl_reap_idle(d);
 	sl_snapshot_publish(d);
@@ -602,7 +580,7 @@ static int config_precheck(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-static void reload(struct sl_daemon *d)
+static void reload_config(struct sl_daemon *d)
 {
 	struct sl_config ncfg;
 	struct sl_state nfile, next;
@@ -613,22 +591,22 @@ static void reload(struct sl_daemon *d)
 	if (!rc)
 		rc = sl_config_load(d->cfg_path, &ncfg, err, sizeof(err));
 	if (rc) {
-		sl_log("reload rejected, running state unchanged: %s", err);
+		sl_err("reload rejected, running state unchanged: %s", err);
 		return;
 	}
 	rc = sl_state_from_config(&nfile, &ncfg, err, sizeof(err));
 	if (rc) {
-		sl_log("reload rejected, running state unchanged: %s", err);
+		sl_err("reload rejected, running state unchanged: %s", err);
 		sl_config_free(&ncfg);
 		return;
 	}
 	if (sl_state_copy(&next, &d->st) ||
 	    sl_state_apply_config(&next, &d->cfg_applied, &nfile, err, sizeof(err))) {
-		sl_log("reload rejected, running state unchanged: %s", err);
+		sl_err("reload rejected, running state unchanged: %s", err);
 		goto out;
 	}
 	if (sl_daemon_commit(d, &next, err, sizeof(err))) {
-		sl_log("reload rejected, running state unchanged: %s", err);
+		sl_err("reload rejected, running state unchanged: %s", err);
 		goto out;
 	}
 	sl_state_free(&d->cfg_applied);
@@ -641,6 +619,24 @@ out:
 	sl_state_free(&next);
 	sl_state_free(&nfile);
 	sl_config_free(&ncfg);
+}
+
+/* What systemctl status shows next to "active (running)". */
+static void notify_ready(const struct sl_daemon *d)
+{
+	char status[128];
+
+	snprintf(status, sizeof(status), "serving %zu VIPs, %zu backends",
+		 d->st.n_vips, sl_state_n_backends(&d->st));
+	sl_notify_ready(status);
+}
+
+/* systemd hears RELOADING=1 first and READY=1 whatever the outcome. */
+static void reload(struct sl_daemon *d)
+{
+	sl_notify_reloading();
+	reload_config(d);
+	notify_ready(d);
 }
 
 static int on_signal(struct sl_daemon *d)
@@ -684,7 +680,7 @@ static int setup_loop(struct sl_daemon *d)
 	if (d->sig_fd < 0 || d->sweep_fd < 0 || d->health_fd < 0 || d->epfd < 0)
 		return -errno;
 	if (sl_ctl_listen(d, err, sizeof(err))) {
-		sl_log("%s", err);
+		sl_err("%s", err);
 		return -EINVAL;
 	}
 	if (ep_add(d->epfd, d->sig_fd, &d->sig_fd) ||
@@ -699,9 +695,13 @@ static int run_loop(struct sl_daemon *d)
 {
 	struct epoll_event evs[32];
 	int n, i;
+	__u64 wd_ms = sl_notify_watchdog_ms();
+	int timeout = wd_ms && wd_ms < 1000 ? (int)wd_ms : 1000;
 
 	for (;;) {
-		n = epoll_wait(d->epfd, evs, 32, 1000);
+		/* From this loop, not a thread: a stuck main loop must show. */
+		sl_notify_watchdog();
+		n = epoll_wait(d->epfd, evs, 32, timeout);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		for (i = 0; i < n; i++) {
@@ -767,7 +767,7 @@ static int run(struct sl_daemon *d)
 	    check_pinned_sizes(d))
 		return SL_EXIT_FAIL;
 	if (mkdir_p(d->cfg.state_dir, 0700)) {
-		sl_log("cannot create state directory %s: %s", d->cfg.state_dir,
+		sl_err("cannot create state directory %s: %s", d->cfg.state_dir,
 		       strerror(errno));
 		return SL_EXIT_FAIL;
 	}
@@ -778,26 +778,29 @@ static int run(struct sl_daemon *d)
 	start_clock(d);
 	d->nh_ctx = sl_nh_open();
 	if (!d->nh_ctx)
-		sl_log("warning: no rtnetlink: next hops resolved per packet");
+		sl_warn("no rtnetlink: next hops resolved per packet");
 	sl_dp_refresh_nexthops(d);
 	/* Tables first, then attach: a new program never sees empty tables. */
 	if (sl_dp_sync(d, &d->st, err, sizeof(err))) {
-		sl_log("%s", err);
+		sl_err("%s", err);
 		return SL_EXIT_FAIL;
 	}
 	if (sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, sizeof(err)))
-		sl_log("warning: %s", err);
+		sl_warn("%s", err);
 	if (attach_all(d) || setup_loop(d) || start_threads(d))
 		return SL_EXIT_FAIL;
 	d->started_ms = sl_unix_ms();
 	sl_snapshot_publish(d);
 	if (sl_metrics_start(d, err, sizeof(err))) {
-		sl_log("%s", err);
+		sl_err("%s", err);
 		return SL_EXIT_FAIL;
 	}
 	sl_log("ready: %zu VIPs, %zu backends, control socket %s", d->st.n_vips,
 	       sl_state_n_backends(&d->st), d->cfg.control_socket);
+	sl_notify_init();
+	notify_ready(d);
 	rc = run_loop(d);
+	sl_notify_stopping();
 	sl_metrics_stop(d);
 	stop_threads(d);
 	sl_ctl_close_all(d);
@@ -817,7 +820,7 @@ static int detach(struct sl_daemon *d)
 		snprintf(link, sizeof(link), "link_%s", d->cfg.ifaces[i].name);
 		pin_path(d, link, path, sizeof(path));
 		if (sl_link_detach(path, err, sizeof(err))) {
-			sl_log("%s", err);
+			sl_err("%s", err);
 			rc = SL_EXIT_FAIL;
 		}
 	}
@@ -894,10 +897,10 @@ int main(int argc, char **argv)
 	if (optind != argc)
 		return usage(SL_EXIT_USAGE);
 	sl_lib_verbose(d.verbose);
-	setvbuf(stderr, NULL, _IOLBF, 0);
+	sl_log_init("sluiced", d.verbose);
 	if (config_precheck(d.cfg_path, err, sizeof(err)) ||
 	    sl_config_load(d.cfg_path, &d.cfg, err, sizeof(err))) {
-		sl_log("%s", err);
+		sl_err("%s", err);
 		return SL_EXIT_CONFIG;
 	}
 	if (check) {
