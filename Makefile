@@ -105,7 +105,7 @@ $(BUILD)/tests/bpf/%: $(BUILD)/obj/tests/bpf/%.o $(TESTLIB_OBJS) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
-test: deps all $(UNIT_TESTS) $(BPF_TESTS)
+test: deps all units man $(UNIT_TESTS) $(BPF_TESTS)
 	@tests/run.sh $(BUILD)
 
 test-unit: $(UNIT_TESTS)
@@ -134,7 +134,14 @@ UNITS		:= $(BUILD)/systemd/sluiced.service $(BUILD)/systemd/sluice-decap@.servic
 MAN_SRCS	:= $(wildcard man/*.scd)
 MANS		:= $(patsubst man/%.scd,$(BUILD)/man/%,$(MAN_SRCS))
 
-$(BUILD)/systemd/%: scripts/systemd/%.in Makefile
+# Regenerate the units when the install paths change.
+UNIT_PATHS	:= $(BUILD)/systemd/paths
+$(UNIT_PATHS): FORCE
+	@mkdir -p $(@D)
+	@echo '$(SBINDIR) $(DOCDIR) $(SYSCONFDIR)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+
+$(BUILD)/systemd/%: scripts/systemd/%.in $(UNIT_PATHS)
 	@mkdir -p $(@D)
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
 	    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
@@ -181,8 +188,8 @@ test-package:
 	@tests/package/test_package.sh
 
 # The units: systemd-analyze verify and security (quick; in `make test`).
-test-units: units
-	@tests/package/test_units.sh $(BUILD)
+test-units: all units man
+	@tests/run.sh $(BUILD) units
 # --- install (end) --------------------------------------------------------
 
 clean:
