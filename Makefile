@@ -82,19 +82,19 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 # Objects that include a skeleton wait for all skeletons (simple and safe).
 $(BUILD)/obj/%.o: %.c $(SKELS) | $(VERSION_H)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 $(BUILD)/sluiced: $(SLUICED_OBJS) $(LIB)
-	$(CC) $(CFLAGS) $^ $(LDLIBS) $(SYSTEMD_LIBS) -o $@
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) $(SYSTEMD_LIBS) -o $@
 
 $(BUILD)/sluicectl: $(SLUICECTL_OBJS) $(LIB)
-	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/sluice-decap: $(BUILD)/obj/user/decap/main.o $(LIB)
-	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # --- tests ---------------------------------------------------------------
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB_OBJS) $(LIB)
