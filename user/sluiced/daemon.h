@@ -56,6 +56,7 @@ struct sl_snapshot {
 	__u64 flow_entries, new_entries;	/* kept by the last sweep */
 	__u64 flow_capacity, new_capacity;
 	__u64 sweep_duration_us;
+	struct sl_hist sweep_time;	/* every sweep's duration */
 	__u64 sweeps;
 	__u64 expired_total;
 	__u64 started_unix_ms;
@@ -96,6 +97,7 @@ struct sl_daemon {
 
 	__u64 started_ms;		/* unix ms */
 	__u64 expired_total;
+	struct sl_hist sweep_time;	/* every sweep's duration */
 
 	pthread_mutex_t snap_lock;	/* guards snap */
 	struct sl_snapshot snap;

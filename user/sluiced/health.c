@@ -371,8 +371,11 @@ static bool apply_result(struct sl_state *st, const struct hc_result *r)
 	else
 		b->checks_failed++;
 	b->health_latency_us = r->latency_us;
-	if (!r->ok)
+	sl_hist_observe(&b->hc_latency, &sl_hist_check_latency, r->latency_us);
+	if (!r->ok) {
 		snprintf(b->health_reason, sizeof(b->health_reason), "%s", r->reason);
+		sl_hc_reason_count(&b->hc_fails, r->reason);
+	}
 	tr.health = b->health;
 	tr.ok_streak = b->ok_streak;
 	tr.fail_streak = b->fail_streak;

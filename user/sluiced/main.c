@@ -324,6 +324,7 @@ void sl_snapshot_publish(struct sl_daemon *d)
 	d->snap.flow_capacity = d->cfg.flow_table_size;
 	d->snap.new_capacity = d->cfg.new_table_size;
 	d->snap.sweep_duration_us = d->sweep_last->duration_us;
+	d->snap.sweep_time = d->sweep_time;
 	d->snap.sweeps = d->sweeps;
 	d->snap.expired_total = d->expired_total;
 	d->snap.started_unix_ms = d->started_ms;
@@ -481,6 +482,7 @@ static void on_sweep(struct sl_daemon *d)
 	}
 	d->sweeps++;
 	d->expired_total += d->sweep_last->expired;
+	sl_hist_observe(&d->sweep_time, &sl_hist_sweep, d->sweep_last->duration_us);
 	if (account_losses(d))
 		changed_losses = true;
 	changed = sl_state_update_flows(&d->st, d->sweep_last->flows,
