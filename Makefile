@@ -9,6 +9,16 @@ CLANG		?= clang
 BPFTOOL		?= bpftool
 PREFIX		?= /usr/local
 DESTDIR		?=
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+DOCDIR		?= $(PREFIX)/share/doc/sluice
+# The unit belongs to the package, not to the admin's /etc/systemd/system.
+# Debian bookworm's debhelper wants /lib/systemd/system: debian/rules says so.
+SYSTEMDUNITDIR	?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR	?= /etc
+# From git tags (scripts/version.sh); debian/rules passes the package's.
+VERSION		?= $(shell scripts/version.sh)
 
 ARCH		:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
@@ -32,12 +42,17 @@ CFLAGS		?= -O2 -g
 CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -MMD -MP \
 		   -Iinclude -Iuser/lib -I$(BUILD) $(PKG_CFLAGS)
 LDLIBS		+= $(PKG_LIBS) -lelf -lz -lpthread
+# sd_notify: readiness, reload, stop and watchdog for Type=notify.
+SYSTEMD_CFLAGS	:= $(shell pkg-config --cflags libsystemd 2>/dev/null)
+SYSTEMD_LIBS	:= $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
+CFLAGS		+= $(SYSTEMD_CFLAGS)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all test test-run test-unit test-bpf test-integration bench bench-run \
-	demo demo-run install format format-check clean deps deps-build deps-test \
-	deps-bench check-build-deps bpffs
+	demo demo-run install uninstall format format-check clean deps deps-build \
+	deps-test deps-bench check-build-deps bpffs man units test-package \
+	test-units FORCE
 
 BPF_PROGS	:= sluice decap bench_floor bench_drop bench_reflect
 BPF_OBJS	:= $(patsubst %,$(BUILD)/bpf/%.bpf.o,$(BPF_PROGS))
@@ -55,7 +70,15 @@ BPF_TESTS	:= $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/bpf/
 TESTLIB_SRCS	:= $(wildcard tests/lib/*.c)
 TESTLIB_OBJS	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(TESTLIB_SRCS))
 
+VERSION_H	:= $(BUILD)/sluice_version.h
+
 all: $(BPF_OBJS) $(SKELS) $(BINS)
+
+# Rewritten only when the version changes, so a rebuild stays incremental.
+$(VERSION_H): FORCE
+	@mkdir -p $(@D)
+	@echo '#define SL_VERSION "$(VERSION)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
 
 # --- BPF -----------------------------------------------------------------
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(BUILD)/bpf check-build-deps
@@ -65,24 +88,24 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
 # --- userspace -----------------------------------------------------------
-# Skeletons are generated before any object compiles (order-only: a newer
-# skeleton alone does not rebuild everything); from then on each object's
-# -MMD file names the skeletons it really includes.
-$(BUILD)/obj/%.o: %.c | $(SKELS) check-build-deps
+# Skeletons and the version header are generated before any object
+# compiles (order-only: a newer skeleton alone does not rebuild
+# everything); from then on each object's -MMD file names what it includes.
+$(BUILD)/obj/%.o: %.c | $(SKELS) $(VERSION_H) check-build-deps
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 $(BUILD)/sluiced: $(SLUICED_OBJS) $(LIB)
-	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) $(SYSTEMD_LIBS) -o $@
 
 $(BUILD)/sluicectl: $(SLUICECTL_OBJS) $(LIB)
-	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/sluice-decap: $(BUILD)/obj/user/decap/main.o $(LIB)
-	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # --- tests ---------------------------------------------------------------
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB_OBJS) $(LIB)
@@ -99,7 +122,7 @@ $(BUILD)/tests/bpf/%: $(BUILD)/obj/tests/bpf/%.o $(TESTLIB_OBJS) $(LIB)
 test: deps-test bpffs
 	@$(MAKE) --no-print-directory test-run
 
-test-run: all $(UNIT_TESTS) $(BPF_TESTS)
+test-run: all units man $(UNIT_TESTS) $(BPF_TESTS)
 	@tests/run.sh $(BUILD)
 
 test-unit: $(UNIT_TESTS)
@@ -124,7 +147,7 @@ demo-run: all
 deps:
 	@scripts/install-deps.sh --if-missing all
 
-deps-build deps-test deps-bench: deps-%:
+deps-build deps-test deps-bench deps-package: deps-%:
 	@scripts/install-deps.sh --if-missing $*
 
 # A plain `make` installs nothing: it stops at once, naming what is
@@ -149,18 +172,69 @@ format:
 	git diff -U0 --no-color $(or $(FORMAT_BASE),$$(git merge-base HEAD main)) \
 		-- '*.c' '*.h' | clang-format-diff-14 -p1 -i
 
-# Binaries, the systemd unit, and the example config (never overwritten).
-install: all
-	install -D -m 0755 $(BUILD)/sluiced $(DESTDIR)$(PREFIX)/sbin/sluiced
-	install -D -m 0755 $(BUILD)/sluicectl $(DESTDIR)$(PREFIX)/sbin/sluicectl
-	install -D -m 0755 $(BUILD)/sluice-decap $(DESTDIR)$(PREFIX)/sbin/sluice-decap
-	install -D -m 0644 scripts/systemd/sluiced.service \
-		$(DESTDIR)/etc/systemd/system/sluiced.service
-	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/sluice/README.md
-	install -D -m 0644 scripts/sluiced.example.yaml \
-		$(DESTDIR)$(PREFIX)/share/doc/sluice/sluiced.example.yaml
-	test -e $(DESTDIR)/etc/sluice/sluiced.yaml || \
-		install -D -m 0644 scripts/sluiced.example.yaml $(DESTDIR)/etc/sluice/sluiced.yaml
+# --- install (begin) ------------------------------------------------------
+# Units are generated so ExecStart names the sbin directory really used.
+UNITS		:= $(BUILD)/systemd/sluiced.service $(BUILD)/systemd/sluice-decap@.service
+MAN_SRCS	:= $(wildcard man/*.scd)
+MANS		:= $(patsubst man/%.scd,$(BUILD)/man/%,$(MAN_SRCS))
+
+# Regenerate the units when the install paths change.
+UNIT_PATHS	:= $(BUILD)/systemd/paths
+$(UNIT_PATHS): FORCE
+	@mkdir -p $(@D)
+	@echo '$(SBINDIR) $(DOCDIR) $(SYSCONFDIR)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+
+$(BUILD)/systemd/%: scripts/systemd/%.in $(UNIT_PATHS)
+	@mkdir -p $(@D)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+	    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
+
+# man/sluiced.8.scd -> build/man/sluiced.8 (scdoc: one plain source format).
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(@D)
+	scdoc < $< > $@
+
+units: $(UNITS)
+man: $(MANS)
+
+# Binaries, units, man pages, completion, docs, and the example config as
+# /etc/sluice/sluiced.yaml (never overwritten: it is the admin's).
+install: all units man
+	install -D -m 0755 $(BUILD)/sluiced $(DESTDIR)$(SBINDIR)/sluiced
+	install -D -m 0755 $(BUILD)/sluicectl $(DESTDIR)$(SBINDIR)/sluicectl
+	install -D -m 0755 $(BUILD)/sluice-decap $(DESTDIR)$(SBINDIR)/sluice-decap
+	install -D -m 0644 -t $(DESTDIR)$(SYSTEMDUNITDIR) $(UNITS)
+	for m in $(MANS); do \
+		s=$${m##*.}; install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; \
+	done
+	install -D -m 0644 scripts/completion/sluicectl.bash \
+		$(DESTDIR)$(BASHCOMPDIR)/sluicectl
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -D -m 0644 scripts/sluiced.example.yaml $(DESTDIR)$(DOCDIR)/sluiced.example.yaml
+	test -e $(DESTDIR)$(SYSCONFDIR)/sluice/sluiced.yaml || \
+		install -D -m 0644 scripts/sluiced.example.yaml \
+		$(DESTDIR)$(SYSCONFDIR)/sluice/sluiced.yaml
+
+# Removes what install put there, except the admin's config and the state.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/sluiced $(DESTDIR)$(SBINDIR)/sluicectl \
+	      $(DESTDIR)$(SBINDIR)/sluice-decap \
+	      $(patsubst $(BUILD)/systemd/%,$(DESTDIR)$(SYSTEMDUNITDIR)/%,$(UNITS)) \
+	      $(DESTDIR)$(BASHCOMPDIR)/sluicectl \
+	      $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/sluiced.example.yaml
+	for m in $(MANS); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# The Debian packages built and installed on a brand-new machine (slow:
+# minutes; not part of `make test`).
+test-package: deps-package
+	@tests/package/test_package.sh
+
+# The units: systemd-analyze verify and security (quick; in `make test`).
+test-units: all units man
+	@tests/run.sh $(BUILD) units
+# --- install (end) --------------------------------------------------------
 
 clean:
 	rm -rf $(BUILD)
@@ -209,7 +283,7 @@ asan-build:
 	CFLAGS="$(SAN_CFLAGS)" $(MAKE) BUILD=$(ASAN_BUILD) CC=$(SAN_CC) all \
 		$(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_TESTS))
 
-$(FUZZ_BUILD)/obj/%.o: %.c | $(SKELS) check-build-deps
+$(FUZZ_BUILD)/obj/%.o: %.c | $(SKELS) $(VERSION_H) check-build-deps
 	@mkdir -p $(@D)
 	$(SAN_CC) $(FUZZ_CFLAGS) -c $< -o $@
 

@@ -5,9 +5,10 @@
 #   build   make (compilers, libbpf, libxdp and the libraries sluiced links)
 #   test    make test, make demo (cmocka, the lab's tools, prometheus)
 #   bench   make bench (the proxies it compares against, wrk)
+#   package make test-package (dpkg-buildpackage, lintian)
 #   all     every set
 #
-#   scripts/install-deps.sh [--if-missing | --check] [build|test|bench|all]
+#   scripts/install-deps.sh [--if-missing | --check] [build|test|bench|package|all]
 #
 # Default set: all. Without an option it refreshes the package lists and
 # installs the set. --if-missing does nothing (not even an apt-get update)
@@ -22,12 +23,22 @@ BUILD_PKGS=(
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev
 	libfyaml-dev libjson-c-dev libclang-rt-14-dev libmicrohttpd-dev
 	libxxhash-dev libmnl-dev libcurl4-openssl-dev
+	# sd_notify (systemd readiness) and the man pages' source format
+	libsystemd-dev scdoc
 )
 TEST_PKGS=(
 	libcmocka-dev iproute2 ethtool xdp-tools python3 curl procps
 	iputils-ping util-linux
 	# monitoring tests: prometheus and promtool (tests/integration/test_metrics.sh)
 	prometheus
+	# the fleet lab's routers (scripts/fleet.sh)
+	bird2
+	# systemd-analyze for the units, and the completion test
+	systemd bash-completion
+)
+PACKAGE_PKGS=(
+	# make test-package: dpkg-buildpackage, lintian, fresh roots
+	dpkg-dev debhelper lintian fakeroot debootstrap systemd-container
 )
 BENCH_PKGS=(
 	# the L4 proxies make bench compares against, and the HTTP load tool
@@ -35,7 +46,7 @@ BENCH_PKGS=(
 )
 
 usage() {
-	echo "usage: scripts/install-deps.sh [--if-missing | --check] [build|test|bench|all]" >&2
+	echo "usage: scripts/install-deps.sh [--if-missing | --check] [build|test|bench|package|all]" >&2
 	exit 2
 }
 
@@ -50,9 +61,11 @@ set_name=${1:-all}
 case $set_name in
 build) PACKAGES=("${BUILD_PKGS[@]}") ;;
 test) PACKAGES=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}") ;;
-bench|all) PACKAGES=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${BENCH_PKGS[@]}") ;;
+bench) PACKAGES=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${BENCH_PKGS[@]}") ;;
+package) PACKAGES=("${BUILD_PKGS[@]}" "${PACKAGE_PKGS[@]}") ;;
+all) PACKAGES=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${BENCH_PKGS[@]}" "${PACKAGE_PKGS[@]}") ;;
 *)
-	echo "install-deps: unknown set '$set_name' (build, test, bench or all)" >&2
+	echo "install-deps: unknown set '$set_name' (build, test, bench, package or all)" >&2
 	usage
 	;;
 esac

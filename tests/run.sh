@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Runs the test suites and ends with one line: "N passed, M failed".
-#   tests/run.sh BUILD [unit|bpf|integration|fuzz|asan]...
+#   tests/run.sh BUILD [unit|bpf|integration|fuzz|asan|units]...
 # fuzz: the libFuzzer targets, briefly (SLUICE_FUZZ_MODE=long: make fuzz);
 # asan: unit and a few end-to-end tests from the sanitizer build BUILD/asan.
 # Test binaries report in TAP (cmocka: CMOCKA_MESSAGE_OUTPUT=TAP); the
@@ -17,7 +17,7 @@ set -uo pipefail
 build=${1:?usage: tests/run.sh BUILD [suite...]}
 shift
 suites=("$@")
-[[ ${#suites[@]} -eq 0 ]] && suites=(unit bpf integration fuzz asan)
+[[ ${#suites[@]} -eq 0 ]] && suites=(unit bpf units integration fuzz asan)
 
 export CMOCKA_MESSAGE_OUTPUT=TAP
 log=$(mktemp)
@@ -52,6 +52,10 @@ for suite in "${suites[@]}"; do
 	integration)
 		run "integration suite" tests/integration/run.sh "$build"
 		;;
+	units)
+		# make install into a scratch PREFIX, systemd-analyze, man, completion.
+		tests/package/test_units.sh "$build" 2>&1 | tee -a "$log"
+		;;
 	fuzz)
 		run "fuzz suite" tests/fuzz/run.sh "$build" "${SLUICE_FUZZ_MODE:-short}"
 		;;
@@ -59,7 +63,7 @@ for suite in "${suites[@]}"; do
 		run "asan suite" tests/asan/run.sh "$build/asan"
 		;;
 	*)
-		echo "tests/run.sh: unknown suite '$suite' (unit, bpf, integration, fuzz, asan)" >&2
+		echo "tests/run.sh: unknown suite '$suite' (unit, bpf, units, integration, fuzz, asan)" >&2
 		exit 2
 		;;
 	esac

@@ -17,17 +17,6 @@ __u64 sl_unix_ms(void)
 	return STUB_NOW_MS;
 }
 
-void sl_log(const char *fmt, ...)
-{
-	(void)fmt;
-}
-
-void sl_debug(struct sl_daemon *d, const char *fmt, ...)
-{
-	(void)d;
-	(void)fmt;
-}
-
 void sl_snapshot_publish(struct sl_daemon *d)
 {
 	(void)d;

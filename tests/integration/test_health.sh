@@ -75,7 +75,16 @@ t_health_http_503() {
 	lab_ns cli curl -s "http://$(lab_be4 2)/admin/health?status=503" >/dev/null || return 1
 	it_wait_for 4 down hc_health "$(lab_be4 2)" || return 1
 	assert_eq "reason" "HTTP 503" "$(hc_reason "$(lab_be4 2)")" || return 1
-	assert_eq "requests to be2 while it says 503" 0 "$(hc_requests_to be2 40)"
+	assert_eq "requests to be2 while it says 503" 0 "$(hc_requests_to be2 40)" || return 1
+	# The reason is a metric label, and every check is in the latency histogram.
+	lab_ns lb curl -sf -m 5 "http://127.0.0.1:${LAB_METRICS_PORT:-9469}/metrics" >"$LAB_DIR/m.txt" ||
+		fail "no scrape" || return 1
+	grep -E "^sluice_backend_health_check_failures_total\{vip=\"[^\"]*\",backend=\"$(lab_be4 2)\",reason=\"HTTP 503\"\} [1-9][0-9]*$" \
+		"$LAB_DIR/m.txt" || fail "no failure count with reason=\"HTTP 503\" for be2" || return 1
+	grep -E "^sluice_backend_health_check_latency_seconds_count\{vip=\"[^\"]*\",backend=\"$(lab_be4 1)\"\} [1-9][0-9]*$" \
+		"$LAB_DIR/m.txt" || fail "no latency histogram for be1" || return 1
+	! grep -q "^sluice_backend_health_check_failures_total{.*backend=\"$(lab_be4 1)\"" "$LAB_DIR/m.txt" ||
+		fail "be1 never failed a check but has failures" || return 1
 }
 
 # A check that hangs is bounded by its timeout, and delays no other check.

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -60,7 +61,8 @@ static const struct {
 	{ "sluice_backend_drain_remaining_flows", "gauge" },
 	{ "sluice_backend_drain_timed_out", "gauge" },
 	{ "sluice_backend_health_checks_total", "counter" },
-	{ "sluice_backend_health_check_latency_seconds", "gauge" },
+	{ "sluice_backend_health_check_latency_seconds", "histogram" },
+	{ "sluice_backend_health_check_failures_total", "counter" },
 	{ "sluice_vip_active_backends", "gauge" },
 	{ "sluice_xdp_attached", "gauge" },
 	{ "sluice_pins_ok", "gauge" },
@@ -68,7 +70,7 @@ static const struct {
 	{ "sluice_flow_table_entries", "gauge" },
 	{ "sluice_flow_table_capacity", "gauge" },
 	{ "sluice_packets_total", "counter" },
-	{ "sluice_sweep_duration_seconds", "gauge" },
+	{ "sluice_sweep_duration_seconds", "histogram" },
 	{ "sluice_sweeps_total", "counter" },
 	{ "sluice_flows_expired_total", "counter" },
 	{ "sluice_reload_last_success", "gauge" },
@@ -76,6 +78,19 @@ static const struct {
 	{ "sluice_reloads_total", "counter" },
 	{ "sluice_reload_restart_pending", "gauge" },
 	{ "sluice_vip_table_info", "gauge" },
+};
+
+/* The standard process metrics, present when the scrape could read /proc. */
+static const struct {
+	const char *name;
+	const char *type;
+} expected_process[] = {
+	{ "process_cpu_seconds_total", "counter" },
+	{ "process_resident_memory_bytes", "gauge" },
+	{ "process_virtual_memory_bytes", "gauge" },
+	{ "process_open_fds", "gauge" },
+	{ "process_max_fds", "gauge" },
+	{ "process_start_time_seconds", "gauge" },
 };
 
 /* --- the fixture -------------------------------------------------------- */
@@ -134,6 +149,12 @@ static void build(struct fixture *f)
 	b->checks_ok = 40;
 	b->checks_failed = 2;
 	b->health_latency_us = 1500;
+	b->hc.type = SL_HC_HTTP;
+	sl_hist_observe(&b->hc_latency, &sl_hist_check_latency, 1500);
+	sl_hist_observe(&b->hc_latency, &sl_hist_check_latency, 30000);
+	sl_hist_observe(&b->hc_latency, &sl_hist_check_latency, 2000000);
+	sl_hc_reason_count(&b->hc_fails, "timeout");
+	sl_hc_reason_count(&b->hc_fails, "HTTP 503");
 	b = add_be(&st->vips[0], "198.18.20.12", 2, SL_BE_DRAINING, SL_HEALTH_UP, 37);
 	b->lost = 3;
 	b->evicted = 9;
@@ -155,6 +176,8 @@ static void build(struct fixture *f)
 	f->snap.flow_capacity = 1048576;
 	f->snap.new_capacity = 262144;
 	f->snap.sweep_duration_us = 2500;
+	sl_hist_observe(&f->snap.sweep_time, &sl_hist_sweep, 2500);
+	sl_hist_observe(&f->snap.sweep_time, &sl_hist_sweep, 40000000);	/* past every bound */
 	f->snap.sweeps = 99;
 	f->snap.expired_total = 12;
 	f->snap.started_unix_ms = 1700000000000ULL;
@@ -181,6 +204,10 @@ static void build(struct fixture *f)
 		.bytes = 1, .new_flows = 2, .closing = 1, .rescued = 8 };
 	for (r = 0; r < SLUICE_R_MAX; r++)
 		f->ctr->reasons[r] = r * 10;
+	f->ctr->have_proc = true;
+	f->ctr->proc = (struct sl_proc){ .cpu_us = 1234567, .rss_bytes = 1048576,
+		.vsize_bytes = 2097152, .open_fds = 12, .max_fds = 1024,
+		.start_unix_ms = 1700000000123ULL };
 }
 
 static void render(struct fixture *f, const char *instance)
@@ -296,6 +323,11 @@ static size_t parse_page(const char *page, struct family *fams, size_t max)
 		/* A sample: NAME[{labels}] VALUE, under the current family. */
 		i = strcspn(line, "{ ");
 		assert_non_null(cur);
+		if (!strcmp(cur->type, "histogram") && !strncmp(line, cur->name, strlen(cur->name)) &&
+		    (!strncmp(line + strlen(cur->name), "_bucket{", 8) ||
+		     !strncmp(line + strlen(cur->name), "_sum", 4) ||
+		     !strncmp(line + strlen(cur->name), "_count", 6)))
+			i = strlen(cur->name);	/* NAME_bucket, NAME_sum, NAME_count */
 		if (strncmp(line, cur->name, i) || cur->name[i]) {
 			print_error("sample \"%s\" outside its family (current: %s)\n", line,
 				    cur->name);
@@ -329,19 +361,29 @@ static void test_every_family_described(void **state)
 		assert_string_equal(fams[j].type, expected[i].type);
 		assert_true(fams[j].samples > 0);
 	}
+	for (i = 0; i < ARRAY_SIZE(expected_process); i++) {
+		for (j = 0; j < n; j++)
+			if (!strcmp(fams[j].name, expected_process[i].name))
+				break;
+		assert_true(j < n);
+		assert_string_equal(fams[j].type, expected_process[i].type);
+		assert_int_equal(fams[j].samples, 1);
+	}
 	for (j = 0; j < n; j++) {
 		size_t l = strlen(fams[j].name);
 		bool total = l > 6 && !strcmp(fams[j].name + l - 6, "_total");
 
-		assert_int_equal(strncmp(fams[j].name, "sluice_", 7), 0);
+		assert_true(!strncmp(fams[j].name, "sluice_", 7) ||
+			    !strncmp(fams[j].name, "process_", 8));
 		/* Counters, and only counters, end in _total. */
 		if (total != !strcmp(fams[j].type, "counter")) {
 			print_error("%s is a %s\n", fams[j].name, fams[j].type);
 			fail();
 		}
-		assert_true(!strcmp(fams[j].type, "counter") || !strcmp(fams[j].type, "gauge"));
+		assert_true(!strcmp(fams[j].type, "counter") || !strcmp(fams[j].type, "gauge") ||
+			    !strcmp(fams[j].type, "histogram"));
 	}
-	assert_int_equal(n, ARRAY_SIZE(expected));
+	assert_int_equal(n, ARRAY_SIZE(expected) + ARRAY_SIZE(expected_process));
 }
 
 /* --- values ------------------------------------------------------------- */
@@ -386,9 +428,24 @@ static void test_backend_values(void **state)
 	has_line(p, "sluice_backend_flows_lost_total{" B1 "} 0");
 	has_line(p, "sluice_backend_health_checks_total{" B1 ",result=\"ok\"} 40");
 	has_line(p, "sluice_backend_health_checks_total{" B1 ",result=\"fail\"} 2");
-	has_line(p, "sluice_backend_health_check_latency_seconds{" B1 "} 0.001500");
-	/* No check ran: no latency sample. */
-	no_line_starting(p, "sluice_backend_health_check_latency_seconds{" B2 "}");
+	/* A histogram: cumulative buckets (le inclusive), +Inf, sum, count. */
+	has_line(p, "sluice_backend_health_check_latency_seconds_bucket{" B1 ",le=\"0.001\"} 0");
+	has_line(p, "sluice_backend_health_check_latency_seconds_bucket{" B1 ",le=\"0.0025\"} 1");
+	has_line(p, "sluice_backend_health_check_latency_seconds_bucket{" B1 ",le=\"0.025\"} 1");
+	has_line(p, "sluice_backend_health_check_latency_seconds_bucket{" B1 ",le=\"0.05\"} 2");
+	has_line(p, "sluice_backend_health_check_latency_seconds_bucket{" B1 ",le=\"1\"} 2");
+	has_line(p, "sluice_backend_health_check_latency_seconds_bucket{" B1 ",le=\"2.5\"} 3");
+	has_line(p, "sluice_backend_health_check_latency_seconds_bucket{" B1 ",le=\"10\"} 3");
+	has_line(p, "sluice_backend_health_check_latency_seconds_bucket{" B1 ",le=\"+Inf\"} 3");
+	has_line(p, "sluice_backend_health_check_latency_seconds_sum{" B1 "} 2.031500");
+	has_line(p, "sluice_backend_health_check_latency_seconds_count{" B1 "} 3");
+	/* The failure reason as a label. */
+	has_line(p, "sluice_backend_health_check_failures_total{" B1 ",reason=\"timeout\"} 1");
+	has_line(p, "sluice_backend_health_check_failures_total{" B1 ",reason=\"HTTP 503\"} 1");
+	no_line_starting(p, "sluice_backend_health_check_failures_total{" B2);
+	/* No checks configured: no latency series. */
+	no_line_starting(p, "sluice_backend_health_check_latency_seconds_bucket{" B2);
+	no_line_starting(p, "sluice_backend_health_check_latency_seconds{");
 }
 
 static void test_drain_values(void **state)
@@ -457,13 +514,27 @@ static void test_global_values(void **state)
 	char line[256];
 	int r;
 
-	has_line(p, "sluice_info{version=\"" SL_VERSION "\",instance=\"default\"} 1");
+	/* Not "instance": Prometheus would rename it exported_instance. */
+	has_line(p, "sluice_info{version=\"" SL_VERSION "\",sluice_instance=\"default\"} 1");
+	no_line_starting(p, "sluice_info{version=\"" SL_VERSION "\",instance=");
 	has_line(p, "sluice_start_time_seconds 1700000000.000");
 	has_line(p, "sluice_flow_table_entries{table=\"established\"} 46");
 	has_line(p, "sluice_flow_table_entries{table=\"new\"} 3");
 	has_line(p, "sluice_flow_table_capacity{table=\"established\"} 1048576");
 	has_line(p, "sluice_flow_table_capacity{table=\"new\"} 262144");
-	has_line(p, "sluice_sweep_duration_seconds 0.002500");
+	has_line(p, "sluice_sweep_duration_seconds_bucket{le=\"0.001\"} 0");
+	has_line(p, "sluice_sweep_duration_seconds_bucket{le=\"0.005\"} 1");
+	has_line(p, "sluice_sweep_duration_seconds_bucket{le=\"30\"} 1");
+	has_line(p, "sluice_sweep_duration_seconds_bucket{le=\"+Inf\"} 2");
+	has_line(p, "sluice_sweep_duration_seconds_sum 40.002500");
+	has_line(p, "sluice_sweep_duration_seconds_count 2");
+	no_line_starting(p, "sluice_sweep_duration_seconds ");
+	has_line(p, "process_cpu_seconds_total 1.234567");
+	has_line(p, "process_resident_memory_bytes 1048576");
+	has_line(p, "process_virtual_memory_bytes 2097152");
+	has_line(p, "process_open_fds 12");
+	has_line(p, "process_max_fds 1024");
+	has_line(p, "process_start_time_seconds 1700000000.123");
 	has_line(p, "sluice_sweeps_total 99");
 	has_line(p, "sluice_flows_expired_total 12");
 	/* Every reason, zeros included, with its verdict. */
@@ -569,10 +640,96 @@ static void test_escaped_in_page(void **state)
 
 	render(f, "we\"ird\\in\nstance");
 	has_line(f->page, "sluice_info{version=\"" SL_VERSION
-			  "\",instance=\"we\\\"ird\\\\in\\nstance\"} 1");
+			  "\",sluice_instance=\"we\\\"ird\\\\in\\nstance\"} 1");
 	memset(fams, 0, sizeof(fams));
 	parse_page(f->page, fams, MAX_FAMILIES);
 	render(f, "default");
+}
+
+/* --- histograms, failure reasons, process metrics ---------------------- */
+
+/* A duration equal to a bound counts in that bucket (le is inclusive). */
+static void test_histogram_edges(void **state)
+{
+	struct sl_hist h;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	sl_hist_observe(&h, &sl_hist_check_latency, 0);
+	sl_hist_observe(&h, &sl_hist_check_latency, 1000);	/* le 0.001 */
+	sl_hist_observe(&h, &sl_hist_check_latency, 1001);	/* le 0.0025 */
+	sl_hist_observe(&h, &sl_hist_check_latency, 10000000);	/* le 10 */
+	sl_hist_observe(&h, &sl_hist_check_latency, 10000001);	/* +Inf only */
+	assert_int_equal(h.bucket[0], 2);
+	assert_int_equal(h.bucket[1], 1);
+	assert_int_equal(h.bucket[sl_hist_check_latency.n - 1], 1);
+	assert_int_equal(h.bucket[sl_hist_check_latency.n], 1);
+	assert_int_equal(h.count, 5);
+	assert_int_equal(h.sum_us, 20002002);
+}
+
+/* Reasons beyond the slots count as "other": a scrape stays bounded. */
+static void test_failure_reasons_bounded(void **state)
+{
+	struct sl_hc_reasons r;
+	char reason[32];
+	int i;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	for (i = 0; i < 12; i++) {
+		snprintf(reason, sizeof(reason), "HTTP %d", 500 + i);
+		sl_hc_reason_count(&r, reason);
+	}
+	sl_hc_reason_count(&r, "HTTP 500");
+	sl_hc_reason_count(&r, "");
+	assert_string_equal(r.name[0], "HTTP 500");
+	assert_int_equal(r.n[0], 2);
+	assert_string_equal(r.name[SL_HC_REASONS - 2], "HTTP 506");
+	assert_string_equal(r.name[SL_HC_REASONS - 1], SL_HC_REASON_OTHER);
+	/* HTTP 507..511 and the empty reason. */
+	assert_int_equal(r.n[SL_HC_REASONS - 1], 6);
+}
+
+static __u64 cpu_us_self(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+}
+
+/* sl_proc_read() on this very process, against what the kernel says otherwise. */
+static void test_procstat_self(void **state)
+{
+	struct sl_proc a, b;
+	struct timespec now;
+	volatile __u64 spin = 0;
+	__u64 t0;
+	int fds[3], i;
+
+	(void)state;
+	assert_int_equal(sl_proc_read(&a), 0);
+	assert_true(a.rss_bytes > 0);
+	assert_true(a.vsize_bytes >= a.rss_bytes);
+	assert_true(a.open_fds >= 3);	/* stdin, stdout, stderr */
+	assert_true(a.max_fds >= a.open_fds);
+	clock_gettime(CLOCK_REALTIME, &now);
+	/* Started before now, and not long before: this test binary. */
+	assert_true(a.start_unix_ms <= (__u64)now.tv_sec * 1000 + 1000);
+	assert_true(a.start_unix_ms + 600000 > (__u64)now.tv_sec * 1000);
+	for (i = 0; i < 3; i++)
+		assert_true((fds[i] = dup(1)) >= 0);
+	/* 50 ms of CPU, whatever the load: the counter is ticks of 10 ms. */
+	t0 = cpu_us_self();
+	while (cpu_us_self() - t0 < 50000)
+		spin++;
+	assert_int_equal(sl_proc_read(&b), 0);
+	assert_int_equal(b.open_fds, a.open_fds + 3);
+	assert_true(b.cpu_us >= a.cpu_us + 30000);
+	assert_int_equal(b.start_unix_ms, a.start_unix_ms);
+	for (i = 0; i < 3; i++)
+		close(fds[i]);
 }
 
 /* --- empty and large ---------------------------------------------------- */
@@ -609,7 +766,7 @@ static double mono_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* 1,000 backends on 10 VIPs render in well under 100 ms. */
+/* 1,000 backends on 10 VIPs render quickly (about 25 ms here, idle). */
 static void test_thousand_backends(void **state)
 {
 	struct sl_snapshot *snap = calloc(1, sizeof(*snap));
@@ -685,6 +842,9 @@ int main(void)
 		cmocka_unit_test(test_reload_none_yet),
 		cmocka_unit_test(test_escape_label),
 		cmocka_unit_test_setup_teardown(test_escaped_in_page, setup, teardown),
+		cmocka_unit_test(test_histogram_edges),
+		cmocka_unit_test(test_failure_reasons_bounded),
+		cmocka_unit_test(test_procstat_self),
 		cmocka_unit_test(test_empty_state),
 		cmocka_unit_test(test_thousand_backends),
 	};

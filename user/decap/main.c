@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "sluice/abi.h"
+#include "sluice/version.h"
 #include "decap.skel.h"
 #include "xdp.h"
 
@@ -153,6 +154,7 @@ int main(int argc, char **argv)
 		{ "skb", no_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
 	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
@@ -163,6 +165,8 @@ int main(int argc, char **argv)
 			verbose = 1;
 		else if (opt == 's')
 			mode = XDP_MODE_SKB;
+		else if (opt == 'V')
+			return printf("sluice-decap %s\n", SL_VERSION) < 0;
 		else
 			return usage();
 	}

@@ -17,10 +17,6 @@
 
 #include "parse.h"
 
-#ifndef SLUICE_VERSION
-#define SLUICE_VERSION		"0.1.0"
-#endif
-
 /* Exit codes: part of the CLI contract, documented in --help. */
 #define SL_CLI_EXIT_OK		0
 #define SL_CLI_EXIT_FAIL	1	/* sluiced said no, or was unreachable */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Health-check settings and the rise/fall decision (see health.h). */
+#include <stdio.h>
 #include <string.h>
 
 #include "health.h"
@@ -47,4 +48,22 @@ const char *sl_health_type_name(int type)
 	default:
 		return "none";
 	}
+}
+
+void sl_hc_reason_count(struct sl_hc_reasons *r, const char *reason)
+{
+	int i;
+
+	if (!reason || !*reason)
+		reason = "unknown";
+	for (i = 0; i < SL_HC_REASONS - 1; i++) {
+		if (!r->name[i][0])
+			snprintf(r->name[i], SL_HC_REASON_MAX, "%s", reason);
+		if (!strncmp(r->name[i], reason, SL_HC_REASON_MAX - 1)) {
+			r->n[i]++;
+			return;
+		}
+	}
+	snprintf(r->name[i], SL_HC_REASON_MAX, "%s", SL_HC_REASON_OTHER);
+	r->n[i]++;
 }

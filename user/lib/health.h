@@ -46,6 +46,24 @@ struct sl_health_track {
 	__u32 fail_streak;
 };
 
+/*
+ * Failed checks by reason ("timeout", "refused", "HTTP 503", ...), for the
+ * reason label of sluice_backend_health_check_failures_total. The first
+ * SL_HC_REASONS - 1 distinct reasons get a slot each, later ones count as
+ * "other": a backend answering with ever-new errors cannot grow a scrape
+ * without bound.
+ */
+#define SL_HC_REASONS		8
+#define SL_HC_REASON_MAX	48
+#define SL_HC_REASON_OTHER	"other"
+
+struct sl_hc_reasons {
+	char name[SL_HC_REASONS][SL_HC_REASON_MAX];
+	__u64 n[SL_HC_REASONS];
+};
+
+void sl_hc_reason_count(struct sl_hc_reasons *r, const char *reason);
+
 void sl_health_cfg_defaults(struct sl_health_cfg *hc);
 
 /*

@@ -316,13 +316,6 @@ static bool be_checks(const struct be_ref *r, int k, struct mval *v)
 	return true;
 }
 
-static bool be_check_latency(const struct be_ref *r, int k, struct mval *v)
-{
-	(void)k;
-	*v = us_to_s(r->be->health_latency_us);
-	return r->be->checks_ok + r->be->checks_failed > 0;
-}
-
 struct be_family {
 	const char *name;
 	const char *type;
@@ -389,10 +382,63 @@ static const struct be_family be_families[] = {
 	{ "sluice_backend_health_checks_total", "counter",
 	  "Health checks of the backend by result, since sluiced started.",
 	  EXTRA("result", result_vals), be_checks },
-	{ "sluice_backend_health_check_latency_seconds", "gauge",
-	  "Duration of the backend's last health check.",
-	  NO_EXTRA, be_check_latency },
 };
+
+/* --- histograms and per-reason counters --------------------------------- */
+
+/* One series: cumulative le buckets, +Inf, _sum and _count. */
+static void mb_hist(struct mbuf *b, const char *name, const char *labels,
+		    const struct sl_hist *h, const struct sl_hist_bounds *bounds)
+{
+	char le[32], series[128];
+	__u64 cum = 0;
+	int i;
+
+	snprintf(series, sizeof(series), "%s_bucket", name);
+	for (i = 0; i <= bounds->n; i++) {
+		cum += h->bucket[i];
+		if (i < bounds->n)
+			snprintf(le, sizeof(le), "%g", bounds->le_us[i] / 1e6);
+		else
+			snprintf(le, sizeof(le), "+Inf");
+		mb_sample(b, series, labels, "le", le, num(cum));
+	}
+	snprintf(series, sizeof(series), "%s_sum", name);
+	mb_sample(b, series, labels, NULL, NULL, us_to_s(h->sum_us));
+	snprintf(series, sizeof(series), "%s_count", name);
+	mb_sample(b, series, labels, NULL, NULL, num(h->count));
+}
+
+static void render_be_check_latency(struct mbuf *b, const struct be_ref *refs, size_t n)
+{
+	static const char name[] = "sluice_backend_health_check_latency_seconds";
+	size_t i;
+
+	mb_help(b, name, "histogram",
+		"Duration of the backend's health checks, failed ones included, since sluiced started.");
+	for (i = 0; i < n; i++)
+		if (refs[i].be->hc.type != SL_HC_NONE)
+			mb_hist(b, name, refs[i].labels, &refs[i].be->hc_latency,
+				&sl_hist_check_latency);
+}
+
+static void render_be_check_failures(struct mbuf *b, const struct be_ref *refs, size_t n)
+{
+	static const char name[] = "sluice_backend_health_check_failures_total";
+	char reason[2 * SL_HC_REASON_MAX];
+	size_t i;
+	int k;
+
+	mb_help(b, name, "counter",
+		"Failed health checks of the backend by reason (timeout, refused, unreachable, HTTP <status>, other), since sluiced started.");
+	for (i = 0; i < n; i++)
+		for (k = 0; k < SL_HC_REASONS; k++)
+			if (refs[i].be->hc_fails.n[k])
+				mb_sample(b, name, refs[i].labels, "reason",
+					  sl_metrics_escape_label(refs[i].be->hc_fails.name[k],
+								  reason, sizeof(reason)),
+					  num(refs[i].be->hc_fails.n[k]));
+}
 
 static void render_be_families(struct mbuf *b, const struct be_ref *refs, size_t n)
 {
@@ -409,6 +455,8 @@ static void render_be_families(struct mbuf *b, const struct be_ref *refs, size_t
 					mb_sample(b, f->name, refs[i].labels, f->key,
 						  f->key ? f->vals[k] : NULL, v);
 	}
+	render_be_check_latency(b, refs, n);
+	render_be_check_failures(b, refs, n);
 }
 
 /* --- per-VIP families --------------------------------------------------- */
@@ -540,8 +588,11 @@ static void render_head(struct mbuf *b, const struct sl_snapshot *snap,
 	char inst[2 * SL_CFG_INSTANCE_MAX + 8], labels[sizeof(inst) + 64];
 
 	sl_metrics_escape_label(instance ? instance : "", inst, sizeof(inst));
-	snprintf(labels, sizeof(labels), "version=\"%s\",instance=\"%s\"", SL_VERSION, inst);
-	mb_help(b, "sluice_info", "gauge", "sluiced's version and instance; always 1.");
+	/* Not "instance": Prometheus owns that label (the scrape target). */
+	snprintf(labels, sizeof(labels), "version=\"%s\",sluice_instance=\"%s\"",
+		 SL_VERSION, inst);
+	mb_help(b, "sluice_info", "gauge",
+		"sluiced's version and instance (paths and socket name); always 1.");
 	mb_sample(b, "sluice_info", labels, NULL, NULL, num(1));
 	mb_help(b, "sluice_start_time_seconds", "gauge", "Unix time sluiced started.");
 	mb_sample(b, "sluice_start_time_seconds", NULL, NULL, NULL,
@@ -598,10 +649,9 @@ static void render_tail(struct mbuf *b, const struct sl_snapshot *snap,
 
 	render_datapath(b, snap);
 
-	mb_help(b, "sluice_sweep_duration_seconds", "gauge",
-		"Duration of the last sweep of the flow tables.");
-	mb_sample(b, "sluice_sweep_duration_seconds", NULL, NULL, NULL,
-		  us_to_s(snap->sweep_duration_us));
+	mb_help(b, "sluice_sweep_duration_seconds", "histogram",
+		"Duration of the sweeps of the flow tables since sluiced started.");
+	mb_hist(b, "sluice_sweep_duration_seconds", NULL, &snap->sweep_time, &sl_hist_sweep);
 	mb_help(b, "sluice_sweeps_total", "counter", "Sweeps of the flow tables since sluiced started.");
 	mb_sample(b, "sluice_sweeps_total", NULL, NULL, NULL, num(snap->sweeps));
 	mb_help(b, "sluice_flows_expired_total", "counter",
@@ -654,6 +704,26 @@ static void render_tables(struct mbuf *b, const struct sl_snapshot *snap,
 		snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)v);
 		mb_sample(b, "sluice_vip_table_info", refs[i].labels, "fingerprint", fp, num(1));
 	}
+}
+
+/* The names and meanings every Prometheus client library uses. */
+static void render_process(struct mbuf *b, const struct sl_proc *p)
+{
+	mb_help(b, "process_cpu_seconds_total", "counter",
+		"Total user and system CPU time spent in seconds.");
+	mb_sample(b, "process_cpu_seconds_total", NULL, NULL, NULL, us_to_s(p->cpu_us));
+	mb_help(b, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+	mb_sample(b, "process_resident_memory_bytes", NULL, NULL, NULL, num(p->rss_bytes));
+	mb_help(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+	mb_sample(b, "process_virtual_memory_bytes", NULL, NULL, NULL, num(p->vsize_bytes));
+	mb_help(b, "process_open_fds", "gauge", "Number of open file descriptors.");
+	mb_sample(b, "process_open_fds", NULL, NULL, NULL, num(p->open_fds));
+	mb_help(b, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+	mb_sample(b, "process_max_fds", NULL, NULL, NULL, num(p->max_fds));
+	mb_help(b, "process_start_time_seconds", "gauge",
+		"Start time of the process since unix epoch in seconds.");
+	mb_sample(b, "process_start_time_seconds", NULL, NULL, NULL,
+		  ms_to_s(p->start_unix_ms));
 }
 
 /* --- the whole page ----------------------------------------------------- */
@@ -725,6 +795,8 @@ int sl_metrics_render(const struct sl_snapshot *snap, const struct sl_counters *
 	render_tail(&b, snap, ctr);
 	render_reload(&b, snap);
 	render_tables(&b, snap, vrefs, st->n_vips);
+	if (ctr->have_proc)
+		render_process(&b, &ctr->proc);
 	free(vrefs);
 	free(brefs);
 	if (b.oom) {

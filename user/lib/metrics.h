@@ -8,10 +8,12 @@
 #ifndef SLUICE_METRICS_H
 #define SLUICE_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
 #include "sluice/abi.h"
+#include "procstat.h"
 
 /* What GET /metrics answers with (the 0.0.4 text format). */
 #define SL_METRICS_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
@@ -28,6 +30,9 @@ struct sl_counters {
 	struct sluice_vip_stats vip[SLUICE_MAX_VIPS];
 	struct sluice_be_stats be[SLUICE_MAX_BACKENDS];
 	__u64 reasons[SLUICE_R_MAX];
+	/* sluiced's own resource use, read at scrape time: process_* metrics. */
+	struct sl_proc proc;
+	bool have_proc;
 };
 
 struct sl_snapshot;	/* user/sluiced/daemon.h */

@@ -21,6 +21,7 @@
 #include "sluice/abi.h"
 #include "drain.h"
 #include "health.h"
+#include "histogram.h"
 #include "parse.h"
 
 enum sl_be_state {
@@ -65,6 +66,8 @@ struct sl_be {
 	__u32 ok_streak, fail_streak;	/* rise/fall progress */
 	__u64 evicted;			/* draining flows evicted, kept pinned */
 	struct sl_health_cfg hc;	/* effective check (from config) */
+	struct sl_hist hc_latency;	/* every check's duration */
+	struct sl_hc_reasons hc_fails;	/* failed checks by reason */
 };
 
 struct sl_vip {

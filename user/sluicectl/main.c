@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sluice/version.h"
 #include "ctl.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -113,7 +114,7 @@ int main(int argc, char **argv)
 	} else if (cmd.action == SL_CLI_HELP) {
 		sl_cli_help_cmd(stdout, &cmd);
 	} else if (cmd.action == SL_CLI_VERSION) {
-		printf("sluicectl %s\n", SLUICE_VERSION);
+		printf("sluicectl %s\n", SL_VERSION);
 	} else {
 		ret = run(&cmd);
 	}

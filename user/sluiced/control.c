@@ -714,10 +714,57 @@ static void run_op(struct sl_daemon *d, sl_ctl_fn fn, json_object *req,
 	}
 }
 
-static void dispatch(struct sl_daemon *d, const char *line, struct reply *r)
+/* Commands that only read: every other one is a control action, audited. */
+static const char *const read_only_cmds[] = {
+	"status", "vip.list", "backend.list", "backend.status",
+	SL_CTL_CMD_CONFIG_DUMP, SL_CTL_CMD_FLOWS,
+};
+
+static bool is_read_only(const char *cmd)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(read_only_cmds) / sizeof(read_only_cmds[0]); i++)
+		if (!strcmp(cmd, read_only_cmds[i]))
+			return true;
+	return false;
+}
+
+/*
+ * One line per control action: who (the peer's uid and pid), what (the
+ * command and its arguments, re-serialised from the parsed request, so no
+ * raw client bytes reach the log) and the result. Unparseable requests
+ * change nothing and are not actions.
+ */
+static void audit(const struct sl_client *c, json_object *req, const char *cmd,
+		  const struct reply *r)
+{
+	json_object *args;
+	const char *text;
+
+	if (!c || !cmd || is_read_only(cmd))
+		return;
+	args = json_object_new_object();
+	json_object_object_foreach(req, key, val) {
+		if (strcmp(key, "cmd"))
+			json_object_object_add(args, key, json_object_get(val));
+	}
+	text = json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN |
+						 JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (r->errname)
+		sl_warn("audit: uid=%u pid=%u cmd=%.64s args=%.512s result=error %s: %s",
+			c->uid, c->pid, cmd, text, r->errname, r->error);
+	else
+		sl_info("audit: uid=%u pid=%u cmd=%.64s args=%.512s result=ok",
+			c->uid, c->pid, cmd, text);
+	json_object_put(args);
+}
+
+static void dispatch(struct sl_daemon *d, const struct sl_client *c,
+		     const char *line, struct reply *r)
 {
 	json_object *req = json_tokener_parse(line);
-	const char *cmd;
+	const char *cmd = NULL;
 	size_t i;
 
 	if (!req || !json_object_is_type(req, json_type_object)) {
@@ -733,11 +780,13 @@ static void dispatch(struct sl_daemon *d, const char *line, struct reply *r)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (!strcmp(cmd, commands[i].name)) {
 			commands[i].fn(d, req, r);
+			audit(c, req, cmd, r);
 			goto out;
 		}
 	}
 	if (sl_ctl_ops_find(cmd)) {
 		run_op(d, sl_ctl_ops_find(cmd), req, r);
+		audit(c, req, cmd, r);
 		goto out;
 	}
 	fail(r, "EINVAL", "commands: status, vip.list, vip.add, vip.del, backend.add, "
@@ -776,13 +825,19 @@ static char *reply_text(struct reply *r, size_t *len)
 	return text;
 }
 
-char *sl_ctl_handle(struct sl_daemon *d, const char *line, size_t *len)
+char *sl_ctl_handle_client(struct sl_daemon *d, const struct sl_client *c,
+			   const char *line, size_t *len)
 {
 	struct reply r;
 
 	memset(&r, 0, sizeof(r));
-	dispatch(d, line, &r);
+	dispatch(d, c, line, &r);
 	return reply_text(&r, len);
+}
+
+char *sl_ctl_handle(struct sl_daemon *d, const char *line, size_t *len)
+{
+	return sl_ctl_handle_client(d, NULL, line, len);
 }
 
 /* ---- connections -------------------------------------------------------- */
@@ -837,7 +892,7 @@ static void client_request(struct sl_daemon *d, struct sl_client *c)
 	if (!nl)
 		return;
 	*nl = '\0';
-	text = sl_ctl_handle(d, c->in, &len);
+	text = sl_ctl_handle_client(d, c, c->in, &len);
 		client_queue(c, text, len);
 	used = nl + 1 - c->in;
 	memmove(c->in, nl + 1, c->in_len - used);
@@ -909,32 +964,32 @@ void sl_ctl_event(struct sl_daemon *d, struct sl_client *c, __u32 events)
 	client_want(d, c);
 }
 
-static bool peer_allowed(int fd)
+static bool peer_allowed(int fd, struct ucred *cred)
 {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
+	socklen_t len = sizeof(*cred);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len))
 		return false;
-	return cred.uid == 0 || cred.uid == geteuid();
+	return cred->uid == 0 || cred->uid == geteuid();
 }
 
 void sl_ctl_accept(struct sl_daemon *d)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct sl_client *c = NULL;
+	struct ucred cred;
 	size_t i;
 	int fd;
 
 	fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (!peer_allowed(fd)) {
+	if (!peer_allowed(fd, &cred)) {
 		static const char msg[] = "{\"ok\":false,\"error\":\"permission denied: "
 			"the control socket accepts root only\",\"errno\":\"EACCES\"}\n";
 
 		if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL) < 0)
-			sl_debug(d, "cannot refuse client: %s", strerror(errno));
+			sl_debug("cannot refuse client: %s", strerror(errno));
 		close(fd);
 		return;
 	}
@@ -949,12 +1004,14 @@ void sl_ctl_accept(struct sl_daemon *d)
 			"connections\",\"errno\":\"EBUSY\"}\n";
 
 		if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL) < 0)
-			sl_debug(d, "cannot refuse client: %s", strerror(errno));
+			sl_debug("cannot refuse client: %s", strerror(errno));
 		close(fd);
 		return;
 	}
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
+	c->uid = cred.uid;
+	c->pid = cred.pid;
 	c->last_active_ms = sl_unix_ms();
 	c->request_start_ms = c->last_active_ms;
 	ev.data.ptr = c;

@@ -221,8 +221,7 @@ static void take_base(struct sl_be *b, const struct sl_pass *p, __u64 flows,
 	b->flows = sl_be_flows_shown(b, confirmed_now);
 }
 
-static void apply(struct sl_daemon *d, const struct sl_vip *v,
-		  struct sl_be *b, enum sl_drain_action act, struct outcome *o)
+static void apply(const struct sl_vip *v, struct sl_be *b, enum sl_drain_action act, struct outcome *o)
 {
 	char vs[SL_VIP_STR_MAX], bs[SL_ADDR_STR_MAX];
 
@@ -232,7 +231,7 @@ static void apply(struct sl_daemon *d, const struct sl_vip *v,
 		break;
 	case SL_DRAIN_ACT_CLEAR_FLAG:
 		be_names(v, b, vs, bs);
-		sl_debug(d, "backend %s on %s: a flow showed up after the drained flag; draining on",
+		sl_info("backend %s on %s: a flow showed up after the drained flag; draining on",
 			 bs, vs);
 		o->sync = true;
 		break;
@@ -348,6 +347,7 @@ void sl_counting_on_sweep(struct sl_daemon *d)
 	}
 	d->sweeps++;
 	d->expired_total += r->expired;
+	sl_hist_observe(&d->sweep_time, &sl_hist_sweep, r->duration_us);
 	for (i = 0; i < d->st.n_vips; i++) {
 		for (j = 0; j < d->st.vips[i].n_bes; j++) {
 			struct sl_be *b = &d->st.vips[i].bes[j];
@@ -361,7 +361,7 @@ void sl_counting_on_sweep(struct sl_daemon *d)
 				continue;
 			act = sl_drain_on_sweep(&b->drain, &r->pass, r->handshakes[id],
 						r->unprotected_be[id]);
-			apply(d, &d->st.vips[i], b, act, &o);
+			apply(&d->st.vips[i], b, act, &o);
 		}
 	}
 	if (r->unprotected)
@@ -416,7 +416,7 @@ void sl_counting_on_check(struct sl_daemon *d)
 					  c->confirmed_end[id]);
 			act = sl_drain_on_check(&b->drain, &c->pass, c->flows[id],
 						c->confirmed_end[id] != c->confirmed_start[id]);
-			apply(d, &d->st.vips[i], b, act, &o);
+			apply(&d->st.vips[i], b, act, &o);
 		}
 	}
 	finish(d, &o);

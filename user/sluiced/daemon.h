@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "lock.h"
+#include "log.h"
 #include "maps.h"
 #include "nexthop.h"
 #include "checker.h"
@@ -23,10 +24,9 @@
 #include "reload.h"
 #include "state.h"
 #include "sweep.h"
+#include "sluice/version.h"
 
 struct sluice_bpf;
-
-#define SL_VERSION "0.1.0"
 
 /* Exit codes of sluiced. */
 #define SL_EXIT_OK	0
@@ -42,6 +42,7 @@ struct sl_client {
 	size_t out_len, out_off;
 	__u64 last_active_ms;
 	__u64 request_start_ms;	/* the next full request is due SL_CTL_REQUEST_MS after */
+	unsigned int uid, pid;	/* the peer (SO_PEERCRED), for the audit log */
 };
 
 /* The next hop cached per backend id, written into sl_backends. */
@@ -62,6 +63,7 @@ struct sl_snapshot {
 	__u64 flow_entries, new_entries;	/* kept by the last sweep */
 	__u64 flow_capacity, new_capacity;
 	__u64 sweep_duration_us;
+	struct sl_hist sweep_time;	/* every sweep's duration */
 	__u64 sweeps;
 	__u64 expired_total;
 	__u64 started_unix_ms;
@@ -127,6 +129,7 @@ struct sl_daemon {
 
 	__u64 started_ms;		/* unix ms */
 	__u64 expired_total;
+	struct sl_hist sweep_time;	/* every sweep's duration */
 
 	pthread_mutex_t snap_lock;	/* guards snap */
 	struct sl_snapshot snap;
@@ -168,10 +171,7 @@ void sl_health_on_results(struct sl_daemon *d);
 int sl_metrics_start(struct sl_daemon *d, char *err, size_t errlen);
 void sl_metrics_stop(struct sl_daemon *d);
 
-/* log.c-like helpers: journald-friendly lines on stderr. */
-void sl_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void sl_debug(struct sl_daemon *d, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* Wall-clock Unix time in ms (main.c). */
 __u64 sl_unix_ms(void);
 
 /* counting.c: the sweeper and drain checker threads, and the drain
@@ -200,6 +200,9 @@ void sl_ctl_reap_idle(struct sl_daemon *d);
 void sl_ctl_close_all(struct sl_daemon *d);
 /* One request line -> one reply line (malloc'd, '\n'-terminated). */
 char *sl_ctl_handle(struct sl_daemon *d, const char *line, size_t *len);
+/* The same for client @c, with an audit line for every control action. */
+char *sl_ctl_handle_client(struct sl_daemon *d, const struct sl_client *c,
+			   const char *line, size_t *len);
 
 /*
  * Replace the running state with @next (already validated): sync the

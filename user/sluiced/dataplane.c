@@ -411,5 +411,5 @@ void sl_dp_refresh_nexthops(struct sl_daemon *d)
 		}
 	}
 	if (changed && sl_dp_sync(d, &d->st, err, sizeof(err)))
-		sl_log("next hop update failed: %s", err);
+		sl_warn("next hop update failed: %s", err);
 }

@@ -258,7 +258,7 @@ static void collect_done(struct sl_checker *h)
 		any = true;
 	}
 	if (any && write(h->d->health_fd, &one, sizeof(one)) < 0)
-		sl_log("health: cannot notify: %s", strerror(errno));
+		sl_err("health: cannot notify: %s", strerror(errno));
 }
 
 static void *health_main(void *arg)
@@ -348,7 +348,7 @@ static void log_change(const struct sl_vip *v, const struct sl_be *b)
 	sl_format_vip(&v->spec, vs, sizeof(vs));
 	sl_format_addr(&b->addr, b->family, bs, sizeof(bs));
 	if (b->health == SL_HEALTH_DOWN)
-		sl_log("backend %s on %s is down (%u failed checks, last: %s)%s", bs, vs,
+		sl_warn("backend %s on %s is down (%u failed checks, last: %s)%s", bs, vs,
 		       b->fail_streak, b->health_reason,
 		       b->hc.on_down == SL_HC_RELEASE ? "; its flows are released" : "");
 	else
@@ -371,8 +371,11 @@ static bool apply_result(struct sl_state *st, const struct hc_result *r)
 	else
 		b->checks_failed++;
 	b->health_latency_us = r->latency_us;
-	if (!r->ok)
+	sl_hist_observe(&b->hc_latency, &sl_hist_check_latency, r->latency_us);
+	if (!r->ok) {
 		snprintf(b->health_reason, sizeof(b->health_reason), "%s", r->reason);
+		sl_hc_reason_count(&b->hc_fails, r->reason);
+	}
 	tr.health = b->health;
 	tr.ok_streak = b->ok_streak;
 	tr.fail_streak = b->fail_streak;
@@ -399,7 +402,7 @@ static void log_all_down(const struct sl_state *before, const struct sl_state *a
 			continue;
 		sl_format_vip(&v->spec, vs, sizeof(vs));
 		if (now)
-			sl_log("every backend of %s is down: failing open, new flows go to all of them", vs);
+			sl_warn("every backend of %s is down: failing open, new flows go to all of them", vs);
 		else
 			sl_log("%s has a healthy backend again", vs);
 	}
@@ -433,7 +436,7 @@ void sl_health_on_results(struct sl_daemon *d)
 	if (changed) {
 		log_all_down(&d->st, &next);
 		if (sl_daemon_commit(d, &next, err, sizeof(err)))
-			sl_log("cannot apply health change: %s", err);
+			sl_err("cannot apply health change: %s", err);
 	} else {
 		/* Counters only: no table change, nothing to persist. */
 		sl_state_free(&d->st);

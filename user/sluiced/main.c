@@ -45,25 +45,17 @@
 #include "config_diff.h"
 #include "daemon.h"
 #include "envcheck.h"
+#include "log.h"
 #include "migrate.h"
+#include "notify.h"
 #include "link.h"
+#include "notify.h"
 #include "persist.h"
 #include "pindir.h"
 #include "xdp.h"
 #include "sluice.skel.h"
 
 #define DEFAULT_CONFIG "/etc/sluice/sluiced.yaml"
-
-void sl_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("sluiced: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
 
 /* Multi-line text (problems and their hints): one log line each. */
 static void log_lines(const char *text)
@@ -75,19 +67,6 @@ static void log_lines(const char *text)
 		sl_log("%.*s", (int)(nl - p), p);
 		p = *nl ? nl + 1 : nl;
 	}
-}
-
-void sl_debug(struct sl_daemon *d, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!d->verbose)
-		return;
-	va_start(ap, fmt);
-	fputs("sluiced: debug: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
 }
 
 __u64 sl_unix_ms(void)
@@ -214,7 +193,7 @@ static int load_bpf(struct sl_daemon *d)
 
 	d->skel = sluice_bpf__open();
 	if (!d->skel) {
-		sl_log("cannot open the XDP program: %s", strerror(errno));
+		sl_err("cannot open the XDP program: %s", strerror(errno));
 		return -errno;
 	}
 	d->skel->rodata->cfg_ring_size = d->cfg.maglev_table_size;
@@ -231,15 +210,15 @@ static int load_bpf(struct sl_daemon *d)
 		rc = sluice_bpf__load(d->skel);
 	}
 	if (rc) {
-		sl_log("cannot load the XDP program and its maps: %s", strerror(-rc));
-		sl_log("hint: run with -v for the verifier and libbpf log");
+		sl_err("cannot load the XDP program and its maps: %s", strerror(-rc));
+		sl_err("hint: run with -v for the verifier and libbpf log");
 		return rc;
 	}
 	sl_pins_take_maps(&d->pins, d->skel->obj);
 	d->prog_id = prog_id(bpf_program__fd(d->skel->progs.sluice_xdp));
 	rc = sl_maps_open(d->skel->obj, d->cfg.maglev_table_size, &d->maps);
 	if (rc)
-		sl_log("cannot open maps: %s", strerror(-rc));
+		sl_err("cannot open maps: %s", strerror(-rc));
 	d->maps.hash_seed = d->cfg.maglev_seed;
 	return rc;
 }
@@ -256,7 +235,7 @@ static int attach_all(struct sl_daemon *d)
 	for (i = 0; i < d->cfg.n_ifaces; i++) {
 		rc = sl_tx_port_add(&d->maps, if_nametoindex(d->cfg.ifaces[i].name));
 		if (rc)
-			sl_log("warning: %s cannot be a redirect target: %s",
+			sl_warn("%s cannot be a redirect target: %s",
 			       d->cfg.ifaces[i].name, strerror(-rc));
 	}
 	for (i = 0; i < d->cfg.n_ifaces; i++) {
@@ -267,7 +246,7 @@ static int attach_all(struct sl_daemon *d)
 		rc = sl_link_attach(prog_fd, ifc->name, ifc->mode == SL_XDP_MODE_SKB,
 				    path, &fd, &created, err, sizeof(err));
 		if (rc) {
-			sl_log("%s", err);
+			sl_err("%s", err);
 			return rc;
 		}
 		/* Our own reference: the program stays even if the pin is lost. */
@@ -298,14 +277,14 @@ static int load_state(struct sl_daemon *d)
 		return rc;
 	}
 	if (rc) {
-		sl_log("%s", err);
+		sl_err("%s", err);
 		sl_state_free(&from_file);
 		return rc;
 	}
 	rc = sl_state_apply_config(&d->st, &saved_cfg, &from_file, err, sizeof(err));
 	sl_state_free(&saved_cfg);
 	if (rc) {
-		sl_log("cannot apply %s to the saved state: %s", d->cfg_path, err);
+		sl_err("cannot apply %s to the saved state: %s", d->cfg_path, err);
 		sl_state_free(&from_file);
 		return rc;
 	}
@@ -328,6 +307,8 @@ void sl_snapshot_publish(struct sl_daemon *d)
 	d->snap.flow_capacity = d->cfg.flow_table_size;
 	d->snap.new_capacity = d->cfg.new_table_size;
 	d->snap.sweep_duration_us = d->sweep_last->duration_us;
+	d->snap.sweep_time = d->sweep_time;
+	d->snap.sweep_time = d->sweep_time;
 	d->snap.sweeps = d->sweeps;
 	d->snap.expired_total = d->expired_total;
 	d->snap.started_unix_ms = d->started_ms;
@@ -449,9 +430,27 @@ int sl_config_precheck(const char *path, char *err, size_t errlen)
 }
 
 /* SIGHUP: the same reload as `sluicectl reload` (reload.c), which logs it. */
-static void reload(struct sl_daemon *d)
+static void reload_config(struct sl_daemon *d)
 {
 	json_object_put(sl_reload(d, false));
+}
+
+/* What systemctl status shows next to "active (running)". */
+static void notify_ready(const struct sl_daemon *d)
+{
+	char status[128];
+
+	snprintf(status, sizeof(status), "serving %zu VIPs, %zu backends",
+		 d->st.n_vips, sl_state_n_backends(&d->st));
+	sl_notify_ready(status);
+}
+
+/* systemd hears RELOADING=1 first and READY=1 whatever the outcome. */
+static void reload(struct sl_daemon *d)
+{
+	sl_notify_reloading();
+	reload_config(d);
+	notify_ready(d);
 }
 
 static int on_signal(struct sl_daemon *d)
@@ -517,9 +516,13 @@ static int run_loop(struct sl_daemon *d)
 {
 	struct epoll_event evs[32];
 	int n, i;
+	__u64 wd_ms = sl_notify_watchdog_ms();
+	int timeout = wd_ms && wd_ms < 1000 ? (int)wd_ms : 1000;
 
 	for (;;) {
-		n = epoll_wait(d->epfd, evs, 32, 1000);
+		/* From this loop, not a thread: a stuck main loop must show. */
+		sl_notify_watchdog();
+		n = epoll_wait(d->epfd, evs, 32, timeout);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		sl_watch_datapath(d, false);
@@ -687,7 +690,7 @@ static int run(struct sl_daemon *d)
 		return start_failed(d, fresh_state);
 	d->nh_ctx = sl_nh_open();
 	if (!d->nh_ctx)
-		sl_log("warning: no rtnetlink: next hops resolved per packet");
+		sl_warn("no rtnetlink: next hops resolved per packet");
 	sl_dp_refresh_nexthops(d);
 	/* Tables first, then attach: a new program never sees empty tables. */
 	/* Drains resumed from the saved state start over (drain.h). */
@@ -718,7 +721,10 @@ static int run(struct sl_daemon *d)
 	}
 	sl_log("ready: %zu VIPs, %zu backends, control socket %s", d->st.n_vips,
 	       sl_state_n_backends(&d->st), d->cfg.control_socket);
+	sl_notify_init();
+	notify_ready(d);
 	rc = run_loop(d);
+	sl_notify_stopping();
 	if (rc)
 		sl_log("main loop failed: %s; stopping (the datapath keeps forwarding)",
 		       strerror(-rc));
@@ -755,7 +761,7 @@ static int detach(struct sl_daemon *d)
 		snprintf(link, sizeof(link), "link_%s", d->cfg.ifaces[i].name);
 		pin_path(d, link, path, sizeof(path));
 		if (sl_link_detach(path, err, sizeof(err))) {
-			sl_log("%s", err);
+			sl_err("%s", err);
 			rc = SL_EXIT_FAIL;
 		}
 	}
@@ -857,7 +863,7 @@ int main(int argc, char **argv)
 		return usage(SL_EXIT_USAGE);
 	}
 	sl_lib_verbose(d.verbose);
-	setvbuf(stderr, NULL, _IOLBF, 0);
+	sl_log_init("sluiced", d.verbose);
 	if (sl_config_precheck(d.cfg_path, err, sizeof(err)) ||
 	    sl_config_load(d.cfg_path, &d.cfg, err, sizeof(err))) {
 		log_lines(err);

@@ -128,6 +128,8 @@ static int scrape(struct sl_metrics *m, char **out, size_t *len)
 	if (!s)
 		return -ENOMEM;
 	rc = sl_reasons_read(&d->maps, s->ctr.reasons);
+	/* process_* are extras: a /proc hiccup must not fail the scrape. */
+	s->ctr.have_proc = !sl_proc_read(&s->ctr.proc);
 	for (tries = 1; !rc; tries++) {
 		pthread_mutex_lock(&d->snap_lock);
 		find_unread(&d->snap.st, s);

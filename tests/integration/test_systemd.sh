@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# systemd integration without systemd as PID 1: sluiced's sd_notify
+# messages caught on a datagram socket we own (as systemd would be), and
+# its journald priorities and audit lines with JOURNAL_STREAM naming the
+# log file, exactly as systemd names the journal's stream.
+
+# Collect every notification datagram on $1, one line each ('\n' -> '|').
+it_notify_listen() {	# socket log
+	python3 - "$1" "$2" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+end = time.monotonic() + 180          # bounded: the test takes seconds
+s.settimeout(1)
+with open(sys.argv[2], "a", buffering=1) as f:
+    while time.monotonic() < end:
+        try:
+            msg = s.recv(4096).decode()
+        except socket.timeout:
+            continue
+        f.write(msg.replace("\n", "|") + "\n")
+PY
+	lab_track $!
+	it_wait_for 5 yes test_exists "$1"
+}
+
+test_exists() { [[ -e $1 ]] && echo yes || echo no; }
+
+it_count() {	# file regex
+	local n
+	n=$(grep -cE "$2" "$1" 2>/dev/null)
+	echo "${n:-0}"
+}
+
+# READY=1 only once the program is attached and the tables are live;
+# WATCHDOG=1 from the main loop at half of WATCHDOG_USEC; RELOADING=1 then
+# READY=1 around a reload; STOPPING=1 on SIGTERM.
+t_sd_notify_lifecycle() {
+	local sock=$LAB_DIR/notify.sock log=$LAB_DIR/notify.log n
+	lab_sluiced_stop TERM
+	it_notify_listen "$sock" "$log" || return 1
+	export NOTIFY_SOCKET=$sock WATCHDOG_USEC=1000000
+	lab_sluiced_start
+	n=$?
+	unset NOTIFY_SOCKET WATCHDOG_USEC
+	[[ $n -eq 0 ]] || return 1
+	it_wait_for 5 1 it_count "$log" '^READY=1' || return 1
+	head -1 "$log"
+	grep -E '^READY=1\|STATUS=serving 1 VIPs, 3 backends\|MAINPID=[0-9]+$' "$log" ||
+		fail "READY=1 should carry the status and MAINPID" || return 1
+	ip -n "${LAB_P}-lb" link show "${LAB_P}l" | grep -q xdp ||
+		fail "READY=1 sent while no XDP program is attached" || return 1
+	# 1 s watchdog: a ping every 0.5 s, so at least 4 in 3 s, under load too.
+	sleep 3
+	n=$(it_count "$log" '^WATCHDOG=1$')
+	echo "WATCHDOG=1 pings in ~3 s: $n"
+	assert_ge "watchdog pings in 3 s" "$n" 4 || return 1
+	kill -HUP "$LAB_SLUICED_PID"
+	it_wait_for 5 2 it_count "$log" '^READY=1' || return 1
+	grep -A1 -E '^RELOADING=1\|MONOTONIC_USEC=[0-9]+$' "$log" | grep -q '^READY=1' ||
+		fail "a reload should send RELOADING=1 and then READY=1" || return 1
+	lab_sluiced_stop TERM
+	it_wait_for 5 1 it_count "$log" '^STOPPING=1' || return 1
+	grep -v '^WATCHDOG' "$log"
+}
+
+# Under the journal every line carries its syslog priority, so
+# `journalctl -p warning` shows warnings and errors and nothing else; each
+# control action leaves one audit line (peer uid and pid, command,
+# arguments, result), read-only queries none.
+t_journal_priorities_and_audit() {
+	local logf=$LAB_DIR/sluiced.log good=$LAB_DIR/sluiced.yaml be2 lines
+	be2=$(lab_be4 2)
+	grep -q '^sluiced: ready' "$logf" ||
+		fail "off the journal, lines should read 'sluiced: ...'" || return 1
+	lab_sluiced_stop TERM
+	: >"$logf"	# same inode: JOURNAL_STREAM below names it
+	export JOURNAL_STREAM=$(stat -c '%d:%i' "$logf")
+	lab_sluiced_start
+	lines=$?
+	unset JOURNAL_STREAM
+	[[ $lines -eq 0 ]] || return 1
+	lab_ctl status >/dev/null && lab_ctl backend list >/dev/null || return 1
+	lab_ctl backend drain "$LAB_VIP4:80/tcp" "$be2" >/dev/null || return 1
+	lab_ctl backend drain "$LAB_VIP4:80/tcp" 198.18.20.99 >/dev/null 2>&1 &&
+		fail "draining an unknown backend should fail" && return 1
+	cp "$good" "$LAB_DIR/good.yaml"
+	echo "vips: [oops" >"$good"
+	kill -HUP "$LAB_SLUICED_PID"
+	it_wait_for 5 1 it_count "$logf" '^<3>reload rejected' || return 1
+	cp "$LAB_DIR/good.yaml" "$good"
+	cat "$logf"
+	lines=$(grep -cvE '^<[0-7]>' "$logf")
+	assert_eq "log lines without a <N> priority" 0 "$lines" || return 1
+	grep -qE '^<6>ready: ' "$logf" || fail "ready should be <6> (info)" || return 1
+	grep -qE "^<6>audit: uid=0 pid=[0-9]+ cmd=backend.drain args=\{.*\"$be2\".*\} result=ok$" "$logf" ||
+		fail "no audit line for the drain" || return 1
+	grep -qE '^<4>audit: uid=0 pid=[0-9]+ cmd=backend.drain args=\{.*"198.18.20.99".*\} result=error ENOENT: ' "$logf" ||
+		fail "no warning audit line for the failed drain" || return 1
+	assert_eq "audit lines (2 actions; status and list are not audited)" 2 \
+		"$(grep -c 'audit: ' "$logf")" || return 1
+	# What journalctl -p warning would show: the rejected reload and the failed drain.
+	assert_eq "lines at warning or worse" 2 "$(grep -cE '^<[0-4]>' "$logf")"
+}

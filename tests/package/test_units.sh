@@ -1,0 +1,149 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# What `make install` puts on a machine, checked without installing there:
+# installs into a scratch PREFIX and asserts that every path follows it
+# (the units' ExecStart included), that systemd-analyze verifies the units
+# (binaries executable, man pages found) and rates their exposure at 3.0 or
+# less, that the man pages render cleanly, that bash completion offers
+# sluicectl's commands and options, and that `make uninstall` removes it
+# all but the admin's config.
+#
+#   tests/package/test_units.sh BUILD
+# TAP output; exit 0 only if every check passed.
+set -uo pipefail
+
+build=${1:?usage: test_units.sh BUILD}
+MAX_EXPOSURE=3.0
+root=$(mktemp -d /tmp/sluice-units.XXXXXX)
+trap 'rm -rf "$root"' EXIT
+n=0
+failed=0
+
+ok() {	# name command...
+	local name=$1 out
+	shift
+	n=$((n + 1))
+	if out=$("$@" 2>&1); then
+		echo "ok $n - $name"
+	else
+		echo "not ok $n - $name"
+		echo "$out" | sed 's/^/#   /'
+		failed=$((failed + 1))
+	fi
+}
+
+prefix=$root/opt/sluice
+etc=$root/etc
+unitdir=$prefix/lib/systemd/system
+export MANPATH=$prefix/share/man
+
+install_it() {
+	make -s BUILD="$build" PREFIX="$prefix" SYSCONFDIR="$etc" install >/dev/null
+}
+
+exec_paths_follow_prefix() {
+	local u
+	for u in "$unitdir/sluiced.service" "$unitdir/sluice-decap@.service"; do
+		[[ -f $u ]] || { echo "missing $u"; return 1; }
+		if grep -E '^Exec' "$u" | grep -vE "^Exec[A-Za-z]*=$prefix/sbin/"; then
+			echo "an Exec line of $u does not run from $prefix/sbin"
+			return 1
+		fi
+		if grep -n '/usr/local\|@[A-Z]*@' "$u"; then
+			echo "$u names another prefix or an unexpanded placeholder"
+			return 1
+		fi
+	done
+	grep -qx "ExecStart=$prefix/sbin/sluiced -c $etc/sluice/sluiced.yaml" \
+		"$unitdir/sluiced.service" || { echo "sluiced's ExecStart is wrong"; return 1; }
+	grep -qx "ExecReload=$prefix/sbin/sluicectl reload" "$unitdir/sluiced.service"
+}
+
+# Verified as a real instance name: a template alone is not a unit.
+instance_of_decap() {
+	mkdir -p "$root/inst"
+	ln -sf "$unitdir/sluice-decap@.service" "$root/inst/sluice-decap@lo.service"
+	echo "$root/inst/sluice-decap@lo.service"
+}
+
+verify() {	# unit-file
+	local out
+	# Prints nothing when the unit is clean: any line is a finding.
+	out=$(cd "$root" && systemd-analyze verify "$1" 2>&1) || { echo "$out"; return 1; }
+	[[ -z $out ]] || { echo "$out"; return 1; }
+}
+
+exposure_at_most() {	# unit-file max
+	local line level
+	line=$(systemd-analyze security --offline=yes "$1" 2>&1 | grep 'Overall exposure level')
+	echo "$line"
+	level=$(echo "$line" | sed -n 's/.*: \([0-9.]*\) .*/\1/p')
+	[[ -n $level ]] || return 1
+	awk -v l="$level" -v m="$2" 'BEGIN { exit !(l <= m) }'
+}
+
+type_notify_with_watchdog() {
+	grep -qx 'Type=notify' "$1" && grep -qE '^WatchdogSec=[0-9]+s$' "$1" &&
+		grep -qx 'CapabilityBoundingSet=CAP_BPF CAP_NET_ADMIN CAP_PERFMON' "$1"
+}
+
+man_pages_clean() {
+	local p warn
+	for p in man8/sluiced.8 man8/sluicectl.8 man8/sluice-decap.8 man5/sluiced.yaml.5; do
+		[[ -s $prefix/share/man/$p ]] || { echo "missing $p"; return 1; }
+		warn=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$prefix/share/man/$p" 2>&1 >/dev/null)
+		[[ -z $warn ]] || { echo "$p: $warn"; return 1; }
+	done
+}
+
+complete_words() {	# words... -> the completions of the last word
+	PATH="$prefix/sbin:$PATH" bash -c '
+		source "$1"; shift
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		_sluicectl; printf "%s\n" "${COMPREPLY[@]}"' _ \
+		"$prefix/share/bash-completion/completions/sluicectl" "$@"
+}
+
+completion_offers() {	# expected-words... -- words...
+	local want=() got w
+	while [[ $1 != -- ]]; do want+=("$1"); shift; done
+	shift
+	got=$(complete_words "$@")
+	for w in "${want[@]}"; do
+		grep -qx -- "$w" <<<"$got" || { echo "'$*' offers [$got], not $w"; return 1; }
+	done
+}
+
+completion_offers_nothing_else() {	# expected -- words...
+	local want=$1 got
+	shift 2
+	got=$(complete_words "$@")
+	[[ $got == "$want" ]] || { echo "'$*' offers [$got], expected only $want"; return 1; }
+}
+
+uninstall_leaves_config_only() {
+	local left
+	make -s BUILD="$build" PREFIX="$prefix" SYSCONFDIR="$etc" uninstall >/dev/null || return 1
+	left=$(find "$prefix" -type f)
+	[[ -z $left ]] || { echo "left behind: $left"; return 1; }
+	[[ -f $etc/sluice/sluiced.yaml ]] || { echo "uninstall removed the admin's config"; return 1; }
+}
+
+ok "make install PREFIX=... into a scratch root" install_it
+ok "units run the binaries from PREFIX (no /usr/local)" exec_paths_follow_prefix
+ok "sluiced.service: Type=notify, WatchdogSec, three capabilities" \
+	type_notify_with_watchdog "$unitdir/sluiced.service"
+ok "systemd-analyze verify sluiced.service" verify "$unitdir/sluiced.service"
+decap=$(instance_of_decap)
+ok "systemd-analyze verify sluice-decap@lo.service" verify "$decap"
+ok "sluiced.service exposure <= $MAX_EXPOSURE" exposure_at_most "$unitdir/sluiced.service" "$MAX_EXPOSURE"
+ok "sluice-decap@.service exposure <= $MAX_EXPOSURE" exposure_at_most "$decap" "$MAX_EXPOSURE"
+ok "man pages render without warnings" man_pages_clean
+ok "completion: objects" completion_offers status vip backend top -- sluicectl ""
+ok "completion: backend verbs" completion_offers add del drain undrain list -- sluicectl backend ""
+ok "completion: drain options" completion_offers --wait --timeout -- sluicectl backend drain VIP ADDR --
+ok "completion: global options" completion_offers --socket --json --version -- sluicectl --
+ok "completion: only matching words" completion_offers_nothing_else undrain -- sluicectl backend un
+ok "make uninstall removes all but the config" uninstall_leaves_config_only
+echo "# $((n - failed)) of $n checks passed"
+[[ $failed -eq 0 ]]

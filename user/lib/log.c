@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Levelled log lines on stderr, with journald priorities under systemd. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "log.h"
+
+static const char *log_prog = "sluice";
+static bool log_verbose;
+static bool log_journal;
+
+/*
+ * JOURNAL_STREAM is inherited by children whose stderr may have been
+ * redirected elsewhere: trust it only if it names our stderr.
+ */
+static bool stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!env || sscanf(env, "%llu:%llu", &dev, &ino) != 2)
+		return false;
+	if (fstat(2, &st))
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
+void sl_log_init(const char *prog, bool verbose)
+{
+	log_prog = prog;
+	log_verbose = verbose;
+	log_journal = stderr_is_journal();
+	/* One write per line, so threads never interleave within a line. */
+	setvbuf(stderr, NULL, _IOLBF, 0);
+}
+
+bool sl_log_to_journal(void)
+{
+	return log_journal;
+}
+
+static const char *level_word(enum sl_log_level level)
+{
+	switch (level) {
+	case SL_LOG_ERR:
+		return "error: ";
+	case SL_LOG_WARNING:
+		return "warning: ";
+	case SL_LOG_DEBUG:
+		return "debug: ";
+	default:
+		return "";
+	}
+}
+
+void sl_logv(enum sl_log_level level, const char *fmt, va_list ap)
+{
+	char msg[2048];
+
+	if (level == SL_LOG_DEBUG && !log_verbose)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* journald keeps the priority apart: the word would say it twice. */
+	if (log_journal)
+		fprintf(stderr, "<%d>%s\n", level, msg);
+	else
+		fprintf(stderr, "%s: %s%s\n", log_prog, level_word(level), msg);
+}
+
+#define SL_LOG_FN(name, level)					\
+void name(const char *fmt, ...)					\
+{								\
+	va_list ap;						\
+								\
+	va_start(ap, fmt);					\
+	sl_logv(level, fmt, ap);				\
+	va_end(ap);						\
+}
+SL_LOG_FN(sl_err, SL_LOG_ERR)
+SL_LOG_FN(sl_warn, SL_LOG_WARNING)
+SL_LOG_FN(sl_info, SL_LOG_INFO)
+SL_LOG_FN(sl_debug, SL_LOG_DEBUG)
+SL_LOG_FN(sl_log, SL_LOG_INFO)
+#undef SL_LOG_FN
