@@ -58,6 +58,9 @@ ALL_TESTS=(
 	t_metrics_scrape_promtool
 	t_metrics_alert_rules
 	t_metrics_prometheus_drain
+	# the backend agent (sock_diag counts)
+	t_agent_counts_match_ss
+	t_agent_counts_half_closed
 )
 
 tests=("$@")
