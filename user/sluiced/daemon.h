@@ -12,6 +12,9 @@
 #include <stdbool.h>
 #include <linux/types.h>
 
+#include <json-c/json.h>
+
+#include "announce.h"
 #include "config.h"
 #include "maps.h"
 #include "nexthop.h"
@@ -101,6 +104,9 @@ struct sl_daemon {
 	struct sl_metrics *metrics;
 	struct sl_checker *health;
 	int health_fd;			/* eventfd: check results queued */
+
+	struct sl_announce *ann;	/* NULL: announcements off (announce.c) */
+	bool box_drained;		/* every VIP withdrawn (sluicectl box drain) */
 };
 
 /* Republish d->snap from the live state (main thread). */
@@ -120,6 +126,13 @@ void sl_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sl_debug(struct sl_daemon *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 __u64 sl_unix_ms(void);
+
+/* announce.c: VIP routes for BIRD, and the box drain. */
+void sl_ann_start(struct sl_daemon *d);
+void sl_ann_update(struct sl_daemon *d);
+void sl_ann_stop(struct sl_daemon *d);
+int sl_ann_box_drain(struct sl_daemon *d, bool drain, char *err, size_t errlen);
+json_object *sl_ann_status(const struct sl_daemon *d);
 
 /* dataplane.c: mirror the desired state into the maps. */
 int sl_dp_sync(struct sl_daemon *d, const struct sl_state *st, char *err,

@@ -353,6 +353,7 @@ void sl_snapshot_publish(struct sl_daemon *d)
 	for (size_t i = 0; i < d->st.n_vips; i++)
 		d->snap.all_down[d->st.vips[i].id] = sl_vip_all_down(&d->st.vips[i]);
 	pthread_mutex_unlock(&d->snap_lock);
+	sl_ann_update(d);	/* every state change passes here */
 }
 
 int sl_daemon_commit(struct sl_daemon *d, struct sl_state *next, char *err,
@@ -789,6 +790,7 @@ static int run(struct sl_daemon *d)
 		sl_log("warning: %s", err);
 	if (attach_all(d) || setup_loop(d) || start_threads(d))
 		return SL_EXIT_FAIL;
+	sl_ann_start(d);
 	d->started_ms = sl_unix_ms();
 	sl_snapshot_publish(d);
 	if (sl_metrics_start(d, err, sizeof(err))) {
@@ -798,6 +800,7 @@ static int run(struct sl_daemon *d)
 	sl_log("ready: %zu VIPs, %zu backends, control socket %s", d->st.n_vips,
 	       sl_state_n_backends(&d->st), d->cfg.control_socket);
 	rc = run_loop(d);
+	sl_ann_stop(d);
 	sl_metrics_stop(d);
 	stop_threads(d);
 	sl_ctl_close_all(d);
