@@ -65,6 +65,7 @@ ALL_TESTS=(
 	t_fleet_ecmp_spreads
 	t_fleet_kill_withdraws
 	t_fleet_box_drain
+	t_fleet_box_leave_streams_survive
 )
 
 tests=("$@")

@@ -83,3 +83,31 @@ t_fleet_box_drain() {
 	fleet_wait_paths "$LAB_VIP4" "$FLEET_BOXES" 5 ||
 		{ fail "box undrain did not announce box 3 again"; return 1; }
 }
+
+# A box leaves mid-stream (its sluiced is killed): ECMP moves its flows,
+# and flows of other boxes whose hash range shifted, to the remaining
+# boxes. Every box builds the same Maglev table from the same config, so
+# each moved flow of an active backend reaches the same backend there and
+# its connection survives. (A draining backend's moved flows do not: that
+# needs the backends' second chance, not built yet.)
+t_fleet_box_leave_streams_survive_setup() { fleet_setup; }
+t_fleet_box_leave_streams_survive_teardown() { fleet_teardown; }
+t_fleet_box_leave_streams_survive() {
+	local out pid ready="$LAB_DIR/ready"
+	lab_client streams --vip "$LAB_VIP4" --count 40 --bytes 3000000 --seconds 8 \
+		--sources 198.18.10.2,198.18.10.3,198.18.10.4,198.18.10.5,198.18.10.6,198.18.10.7 \
+		--ready "$ready" >"$LAB_DIR/streams.json" &
+	pid=$!
+	for _ in $(seq 1 100); do [[ -s $ready ]] && break; sleep 0.1; done
+	assert_eq "streams open" 40 "$(cat "$ready")" || return 1
+	sleep 1
+	# Box 2 must carry some of them, or nothing moves.
+	assert_ge "streams through box 2" "$(fleet_new_flows 2)" 1 || return 1
+	fleet_sluiced_stop 2 KILL
+	fleet_wait_paths "$LAB_VIP4" $((FLEET_BOXES - 1)) 5 ||
+		{ fail "box 2 was not withdrawn"; return 1; }
+	wait "$pid"
+	out=$(cat "$LAB_DIR/streams.json")
+	echo "$out"
+	assert_eq "streams completed intact" 40 "$(json - 'j["completed"]' <<<"$out")" || return 1
+}
