@@ -104,7 +104,9 @@ $(BUILD)/sluiced: $(SLUICED_OBJS) $(LIB)
 $(BUILD)/sluicectl: $(SLUICECTL_OBJS) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/sluice-decap: $(BUILD)/obj/user/decap/main.o $(LIB)
+DECAP_OBJS	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard user/decap/*.c))
+
+$(BUILD)/sluice-decap: $(DECAP_OBJS) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # --- tests ---------------------------------------------------------------

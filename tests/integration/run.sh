@@ -17,7 +17,7 @@ BUILD=$(cd "${1:?usage: run.sh BUILD [TEST...]}" && pwd)
 shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 export LAB_BUILD=$BUILD
-source "$HERE/../../scripts/lab.sh"
+source "$HERE/../../scripts/fleet.sh"
 source "$HERE/lib.sh"
 for f in "$HERE"/test_*.sh; do
 	source "$f"
@@ -103,6 +103,14 @@ ALL_TESTS=(
 	# systemd: notifications, journald priorities, audit lines
 	t_sd_notify_lifecycle
 	t_journal_priorities_and_audit
+	# the backend agent (sock_diag counts)
+	t_agent_counts_match_ss
+	t_agent_counts_half_closed
+	# the fleet: BIRD, BGP, ECMP (scripts/fleet.sh)
+	t_fleet_ecmp_spreads
+	t_fleet_kill_withdraws
+	t_fleet_box_drain
+	t_fleet_box_leave_streams_survive
 )
 
 tests=("$@")
@@ -128,6 +136,12 @@ run_one() {
 	rm -f "$IT_LABFILE" "$IT_FAILFILE"
 	( set +e; it_setup && "$t"; rc=$?; it_judge "$t" "$rc"; rc=$?
 	  it_teardown; exit $rc ) >"$log" 2>&1 &
+	rm -f "$IT_LABFILE"
+	# A test may bring its own lab: t_NAME_setup / t_NAME_teardown.
+	local setup=it_setup teardown=it_teardown
+	declare -F "${t}_setup" >/dev/null && setup=${t}_setup
+	declare -F "${t}_teardown" >/dev/null && teardown=${t}_teardown
+	( set +e; $setup && "$t"; rc=$?; $teardown; exit $rc ) >"$log" 2>&1 &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
 		if ((waited >= IT_TIMEOUT * 10)); then

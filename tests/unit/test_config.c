@@ -250,6 +250,25 @@ static void test_metrics(void **state)
 	assert_int_equal(ntohs(cfg.metrics_port), 9100);
 }
 
+static void test_announce(void **state)
+{
+	struct sl_config cfg;
+	char err[ERR_MAX];
+
+	(void)state;
+	assert_int_equal(load_text("interfaces: [{name: eth0}]\n", &cfg, err), 0);
+	assert_false(cfg.announce_enabled);
+	assert_int_equal(load_text("instance: edge-1\ninterfaces: [{name: eth0}]\n"
+				   "announce: {table: 100}\n", &cfg, err), 0);
+	assert_true(cfg.announce_enabled);
+	assert_int_equal(cfg.announce_table, 100);
+	assert_string_equal(cfg.announce_device, "sl-edge-1");
+	assert_int_equal(load_text("interfaces: [{name: eth0}]\n"
+				   "announce: {table: 4000, device: vips0}\n", &cfg, err), 0);
+	assert_int_equal(cfg.announce_table, 4000);
+	assert_string_equal(cfg.announce_device, "vips0");
+}
+
 /* A backend pool shared between VIPs with a YAML anchor. */
 static void test_anchor_alias(void **state)
 {
@@ -300,7 +319,7 @@ static const struct {
 	/* unknown keys, with the allowed ones listed */
 	{ IF0 "flow:\n  table_size: 2048\n", -EINVAL,
 	  "sluiced.yaml:2:1: flow: unknown key (allowed: instance, interfaces, encap, flows, "
-	  "maglev, drain, control, metrics, paths, vips)" },
+	  "maglev, drain, control, metrics, paths, vips, announce)" },
 	{ IF0 "flows:\n  tabel_size: 2048\n", -EINVAL,
 	  "sluiced.yaml:3:3: flows.tabel_size: unknown key (allowed: table_size, tcp_idle_timeout, "
 	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, pinned_table_size, handshake_timeout, unconfirmed_timeout)" },
@@ -410,6 +429,14 @@ static const struct {
 	  "\"localhost\" is not a valid IPv4 address" },
 	{ IF0 "metrics:\n  listen: 127.0.0.1:0\n", -EINVAL,
 	  "sluiced.yaml:3:11: metrics.listen: port 0 is not allowed" },
+	{ IF0 "announce:\n  device: x\n", -EINVAL,
+	  "announce.table: required field is missing (e.g. table: 100)" },
+	{ IF0 "announce:\n  table: 254\n", -EINVAL,
+	  "sluiced.yaml:3:10: announce.table: table 254 is one of the kernel's own" },
+	{ IF0 "announce:\n  table: 100\n  device: a/b\n", -EINVAL,
+	  "announce.device: \"a/b\" is not an interface name" },
+	{ IF0 "announce:\n  table: 100\n  device: abcdefghijklmnopq\n", -EINVAL,
+	  "announce.device: value is too long" },
 	{ IF0 "paths:\n  pin_dir: sluice\n", -EINVAL,
 	  "sluiced.yaml:3:12: paths.pin_dir: \"sluice\" is not an absolute path" },
 	/* vips */
@@ -820,6 +847,7 @@ int main(void)
 		cmocka_unit_test(test_null_sections),
 		cmocka_unit_test(test_instance_paths),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_announce),
 		cmocka_unit_test(test_anchor_alias),
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_drain_truth_keys),

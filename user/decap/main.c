@@ -9,6 +9,7 @@
  * veth peer needs so frames XDP_TX'd into it are delivered.
  *   sluice-decap [-v] detach IFACE
  *   sluice-decap [-v] stats IFACE
+ *   sluice-decap agent [--listen ADDR:PORT] --vip VIP...   (agent.c)
  *
  * Exit codes: 0 ok, 1 failed, 2 usage.
  */
@@ -24,6 +25,7 @@
 
 #include "sluice/abi.h"
 #include "sluice/version.h"
+#include "agent.h"
 #include "decap.skel.h"
 #include "xdp.h"
 
@@ -42,7 +44,8 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: sluice-decap [-v] attach IFACE [ADDR...] [--skb]\n"
 		"       sluice-decap [-v] detach IFACE\n"
-		"       sluice-decap [-v] stats IFACE\n");
+		"       sluice-decap [-v] stats IFACE\n"
+		"       sluice-decap agent [--listen ADDR:PORT] --vip VIP [--vip VIP...]\n");
 	return 2;
 }
 
@@ -160,6 +163,9 @@ int main(int argc, char **argv)
 	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
 	int opt, verbose = 0;
 
+	/* The agent has options of its own and needs no BPF. */
+	if (argc > 1 && !strcmp(argv[1], "agent"))
+		return sl_agent_main(argc - 1, argv + 1);
 	while ((opt = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
 		if (opt == 'v')
 			verbose = 1;

@@ -138,6 +138,18 @@ const struct sl_cli_verb sl_cli_verbs[] = {
 		.usage = "config diff FILE",
 		.summary = "show how FILE differs from the running configuration",
 	}, {
+		.object = "box", .verb = "drain", .cmd = "box.drain",
+		.run = sl_cli_run_simple, .print = sl_cli_print_box,
+		.what = "drain this box",
+		.usage = "box drain",
+		.summary = "withdraw every VIP of this box from the routers (flows it has keep flowing)",
+	}, {
+		.object = "box", .verb = "undrain", .cmd = "box.undrain",
+		.run = sl_cli_run_simple, .print = sl_cli_print_box,
+		.what = "undrain this box",
+		.usage = "box undrain",
+		.summary = "announce this box's VIPs to the routers again",
+	}, {
 		/* Polls vip.list, backend.list and backend.status itself. */
 		.object = "top", .cmd = "backend.list",
 		.min_args = 0, .max_args = 1, .arg_names = args_vip,

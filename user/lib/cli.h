@@ -231,6 +231,9 @@ void sl_cli_print_backend_list(const struct sl_cli_io *io,
 			       struct json_object *result);
 void sl_cli_print_drain(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
 			struct json_object *result);
+/* cli_box.c: box drain/undrain replies. */
+void sl_cli_print_box(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
+		      struct json_object *result);
 void sl_cli_print_undrain(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
 			  struct json_object *result);
 

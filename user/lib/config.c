@@ -13,6 +13,7 @@
 
 #include <libfyaml.h>
 
+#include "announce.h"
 #include "config.h"
 
 #define FIELD_MAX	96	/* "vips[255].backends[4095].address" and some */
@@ -702,6 +703,45 @@ static int parse_metrics(struct ctx *c, const struct yval *v)
 	return 0;
 }
 
+/* announce: {table: N, device: NAME}: the section's presence enables it. */
+static int parse_announce(struct ctx *c, const struct yval *v)
+{
+	static const char *const keys[] = { "table", "device" };
+	struct sl_config *cfg = c->cfg;
+	struct yval f[ARRAY_SIZE(keys)];
+	int ret;
+
+	if (!present(v))
+		return 0;
+	ret = collect(c, v, keys, ARRAY_SIZE(keys), f);
+	if (ret)
+		return ret;
+	if (!present(&f[0]))
+		return missing(c, v, &f[0], "table: 100");
+	ret = get_u32(c, &f[0], 1, 0xffffffffU, &cfg->announce_table);
+	if (ret)
+		return ret;
+	if (!sl_announce_table_ok(cfg->announce_table))
+		return cfg_err(c, &f[0], "table %u is one of the kernel's own (main, local, "
+			       "default): use a dedicated table such as 100",
+			       cfg->announce_table);
+	if (present(&f[1])) {
+		ret = get_text(c, &f[1], "an interface name of 1 to 15 characters",
+			       cfg->announce_device, sizeof(cfg->announce_device));
+		if (ret)
+			return ret;
+		if (!cfg->announce_device[0] || strchr(cfg->announce_device, '/') ||
+		    strchr(cfg->announce_device, ' '))
+			return cfg_err(c, &f[1], "\"%s\" is not an interface name (1 to 15 "
+				       "characters, no '/' or space)", cfg->announce_device);
+	} else {
+		snprintf(cfg->announce_device, sizeof(cfg->announce_device), "sl-%.12s",
+			 cfg->instance);
+	}
+	cfg->announce_enabled = true;
+	return 0;
+}
+
 static int parse_paths(struct ctx *c, const struct yval *v)
 {
 	static const char *const keys[] = { "pin_dir", "state_dir" };
@@ -1039,10 +1079,10 @@ static int parse_root(struct ctx *c, struct fy_node *root)
 {
 	static const char *const keys[] = {
 		"instance", "interfaces", "encap", "flows", "maglev", "drain",
-		"control", "metrics", "paths", "vips",
+		"control", "metrics", "paths", "vips", "announce",
 	};
 	enum { K_INST, K_IFACES, K_ENCAP, K_FLOWS, K_MAGLEV, K_DRAIN, K_CONTROL,
-	       K_METRICS, K_PATHS, K_VIPS };
+	       K_METRICS, K_PATHS, K_VIPS, K_ANNOUNCE };
 	struct yval top = { .node = root };
 	struct yval f[ARRAY_SIZE(keys)];
 	int ret, deps;
@@ -1068,6 +1108,7 @@ static int parse_root(struct ctx *c, struct fy_node *root)
 	ret = first_err(ret, parse_control(c, &f[K_CONTROL]));
 	ret = first_err(ret, parse_metrics(c, &f[K_METRICS]));
 	ret = first_err(ret, parse_paths(c, &f[K_PATHS]));
+	ret = first_err(ret, parse_announce(c, &f[K_ANNOUNCE]));
 	if (deps || ret == -ENOMEM)
 		return ret;
 	return first_err(ret, parse_vips(c, &f[K_VIPS]));

@@ -111,6 +111,11 @@ struct sl_config {
 	__u8 metrics_family;		/* SLUICE_AF_* */
 	__be16 metrics_port;		/* network order */
 
+	/* announce: VIP host routes in a kernel table for BIRD (announce.h) */
+	bool announce_enabled;
+	__u32 announce_table;
+	char announce_device[16];	/* IFNAMSIZ */
+
 	/* paths */
 	char pin_dir[PATH_MAX];
 	char state_dir[PATH_MAX];

@@ -241,6 +241,29 @@ static int cmd_backend_list(struct sl_daemon *d, json_object *req, struct reply 
 	return 0;
 }
 
+/* box.drain / box.undrain: withdraw or announce again every VIP of this box. */
+static int box_drain(struct sl_daemon *d, bool drain, struct reply *r)
+{
+	char err[512];
+
+	if (sl_ann_box_drain(d, drain, err, sizeof(err)))
+		return fail(r, "EIO", NULL, "%s", err);
+	r->result = sl_ann_status(d);
+	return 0;
+}
+
+static int cmd_box_drain(struct sl_daemon *d, json_object *req, struct reply *r)
+{
+	(void)req;
+	return box_drain(d, true, r);
+}
+
+static int cmd_box_undrain(struct sl_daemon *d, json_object *req, struct reply *r)
+{
+	(void)req;
+	return box_drain(d, false, r);
+}
+
 static int cmd_vip_list(struct sl_daemon *d, json_object *req, struct reply *r)
 {
 	size_t i, j;
@@ -325,6 +348,7 @@ static int cmd_status(struct sl_daemon *d, json_object *req, struct reply *r)
 	}
 	json_object_object_add(r->result, "interfaces", ifs);
 	json_object_object_add(r->result, "pins_ok", json_object_new_boolean(!d->pins.lost));
+	json_object_object_add(r->result, "announce", sl_ann_status(d));
 	flows = map_fill(d->maps.flows);
 	json_object_object_add(flows, "entries", json_object_new_uint64(d->sweep_last->entries));
 	{
@@ -687,6 +711,8 @@ static const struct {
 	int (*fn)(struct sl_daemon *d, json_object *req, struct reply *r);
 } commands[] = {
 	{ "status", cmd_status },
+	{ "box.drain", cmd_box_drain },
+	{ "box.undrain", cmd_box_undrain },
 	{ "vip.list", cmd_vip_list },
 	{ "vip.add", cmd_vip_add },
 	{ "vip.del", cmd_vip_del },

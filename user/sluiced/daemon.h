@@ -14,6 +14,9 @@
 #include <stdbool.h>
 #include <linux/types.h>
 
+#include <json-c/json.h>
+
+#include "announce.h"
 #include "config.h"
 #include "lock.h"
 #include "log.h"
@@ -136,6 +139,9 @@ struct sl_daemon {
 	struct sl_metrics *metrics;
 	struct sl_checker *health;
 	int health_fd;			/* eventfd: check results queued */
+
+	struct sl_announce *ann;	/* NULL: announcements off (announce.c) */
+	bool box_drained;		/* every VIP withdrawn (sluicectl box drain) */
 };
 
 /*
@@ -185,6 +191,12 @@ bool sl_drains_arm(struct sl_daemon *d, struct sl_state *st);
 /* After a commit that started drains: wait until no packet can still be
  * under the old flags, then publish the draining set and sequence. */
 void sl_drains_publish(struct sl_daemon *d, bool settle);
+/* announce.c: VIP routes for BIRD, and the box drain. */
+void sl_ann_start(struct sl_daemon *d);
+void sl_ann_update(struct sl_daemon *d);
+void sl_ann_stop(struct sl_daemon *d);
+int sl_ann_box_drain(struct sl_daemon *d, bool drain, char *err, size_t errlen);
+json_object *sl_ann_status(const struct sl_daemon *d);
 
 /* dataplane.c: mirror the desired state into the maps. */
 int sl_dp_sync(struct sl_daemon *d, const struct sl_state *st, char *err,

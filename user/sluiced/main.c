@@ -316,6 +316,7 @@ void sl_snapshot_publish(struct sl_daemon *d)
 	for (size_t i = 0; i < d->st.n_vips; i++)
 		d->snap.all_down[d->st.vips[i].id] = sl_vip_all_down(&d->st.vips[i]);
 	pthread_mutex_unlock(&d->snap_lock);
+	sl_ann_update(d);	/* every state change passes here */
 }
 
 int sl_daemon_commit(struct sl_daemon *d, struct sl_state *next, char *err,
@@ -711,6 +712,7 @@ static int run(struct sl_daemon *d)
 		sl_log("hint: check memory and thread limits (ulimit -u, systemd TasksMax)");
 		return start_failed(d, fresh_state);
 	}
+	sl_ann_start(d);
 	d->started_ms = sl_unix_ms();
 	sl_snapshot_publish(d);
 	sl_watch_datapath(d, true);
@@ -725,6 +727,7 @@ static int run(struct sl_daemon *d)
 	notify_ready(d);
 	rc = run_loop(d);
 	sl_notify_stopping();
+	sl_ann_stop(d);
 	if (rc)
 		sl_log("main loop failed: %s; stopping (the datapath keeps forwarding)",
 		       strerror(-rc));

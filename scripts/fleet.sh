@@ -1,0 +1,259 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# The fleet lab: N edge boxes behind a router that spreads each VIP over
+# them by ECMP, every route learned over real BGP sessions (BIRD 2).
+#
+#   client (${P}-cli) ── router (${P}-rtr): bridge, BIRD, multipath routes
+#                              ├── box 1 (${P}-lb)  198.18.20.2  sluiced + BIRD
+#                              ├── box 2 (${P}-lb2) 198.18.20.3  sluiced + BIRD
+#                              ├── box k (${P}-lbk) 198.18.20.(1+k)
+#                              └── backends (${P}-be1..) 198.18.20.11.. as in lab.sh
+#
+# Each box's sluiced announces its VIP addresses as routes in kernel table
+# 100 through its own TUN device (user/lib/announce.h); the box's BIRD
+# learns that table and exports it to the router over eBGP (box AS 65001,
+# router AS 65000); the router's BIRD merges equal routes into one
+# multipath route, hashed on L4 (fib_multipath_hash_policy=1).
+#
+# Use as a library (source it; fleet_up / fleet_down) or from the shell:
+#   scripts/fleet.sh up [PREFIX]     scripts/fleet.sh down PREFIX
+# Only addresses in 198.18.0.0/15 and fd00::/8 are used.
+source "$(dirname "${BASH_SOURCE[0]}")/lab.sh"
+
+FLEET_BOXES=${FLEET_BOXES:-3}
+FLEET_TABLE=100
+FLEET_HOLD=${FLEET_HOLD:-3}	# BGP hold time (s): small in the lab
+
+fleet_ns() { [[ $1 == 1 ]] && echo lb || echo "lb$1"; }
+fleet_box4() { echo "198.18.20.$((1 + $1))"; }
+fleet_box6() { echo "fd00:20::$((1 + $1))"; }
+fleet_dev() { [[ $1 == 1 ]] && echo "${LAB_P}l" || echo "${LAB_P}l$1"; }
+
+# Boxes 2..N, wired like the lab's edge box (box 1, lab.sh's _lab_edge).
+_fleet_box() {
+	local k=$1 ns dev
+	ns=$(fleet_ns "$k")
+	dev=$(fleet_dev "$k")
+	ip netns add "${LAB_P}-$ns" || return 1
+	ip -n "${LAB_P}-$ns" link set lo up
+	_lab_link "$ns" "$dev" rtr "${dev}r" 1500
+	ip -n "${LAB_P}-rtr" link set "${dev}r" master "${LAB_P}br"
+	ip -n "${LAB_P}-$ns" addr add "$(fleet_box4 "$k")/24" dev "$dev"
+	ip -n "${LAB_P}-$ns" addr add "$(fleet_box6 "$k")/64" dev "$dev" nodad
+	ip -n "${LAB_P}-$ns" route add default via 198.18.20.1
+	ip -n "${LAB_P}-$ns" -6 route add default via fd00:20::1
+	# veth delivers an XDP_TX'd frame only if the peer runs XDP too.
+	lab_ns rtr "$LAB_BUILD/sluice-decap" attach "${dev}r"
+}
+
+_fleet_bird() {	# ns conf
+	bird -p -c "$2" || { lab_log "BIRD rejects $2"; return 1; }
+	lab_bg "$1" bird -f -c "$2" -s "$LAB_DIR/bird-$1.ctl" >>"$LAB_DIR/bird-$1.log" 2>&1
+	lab_track $!
+}
+
+# The router: BGP to every box, equal routes merged into one multipath route.
+_fleet_router_bird() {
+	local k conf="$LAB_DIR/bird-rtr.conf"
+	cat >"$conf" <<EOF
+router id 198.18.20.1;
+protocol device { scan time 10; }
+protocol kernel kern4 { merge paths on; ipv4 { import none; export all; }; }
+protocol kernel kern6 { merge paths on; ipv6 { import none; export all; }; }
+template bgp box4 {
+	local 198.18.20.1 as 65000; hold time $FLEET_HOLD; keepalive time 1;
+	connect retry time 1; error wait time 1, 2;
+	ipv4 { import where net ~ [ 198.18.0.0/24{32,32} ]; export none; };
+}
+template bgp box6 {
+	local fd00:20::1 as 65000; hold time $FLEET_HOLD; keepalive time 1;
+	connect retry time 1; error wait time 1, 2;
+	ipv6 { import where net ~ [ fd00:100::/64{128,128} ]; export none; };
+}
+EOF
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		echo "protocol bgp box${k}v4 from box4 { neighbor $(fleet_box4 "$k") as 65001; }"
+		echo "protocol bgp box${k}v6 from box6 { neighbor $(fleet_box6 "$k") as 65001; }"
+	done >>"$conf"
+	_fleet_bird rtr "$conf"
+}
+
+# A box: learn sluiced's announcement table, export it to the router.
+_fleet_box_bird() {
+	local k=$1 conf="$LAB_DIR/bird-box$1.conf"
+	cat >"$conf" <<EOF
+router id $(fleet_box4 "$k");
+protocol device { scan time 10; }
+protocol kernel vips4 { kernel table $FLEET_TABLE; learn; scan time 2; ipv4 { import all; export none; }; }
+protocol kernel vips6 { kernel table $FLEET_TABLE; learn; scan time 2; ipv6 { import all; export none; }; }
+protocol bgp up4 {
+	local $(fleet_box4 "$k") as 65001; neighbor 198.18.20.1 as 65000;
+	hold time $FLEET_HOLD; keepalive time 1; connect retry time 1; error wait time 1, 2;
+	ipv4 { import none; export all; next hop self; };
+}
+protocol bgp up6 {
+	local $(fleet_box6 "$k") as 65001; neighbor fd00:20::1 as 65000;
+	hold time $FLEET_HOLD; keepalive time 1; connect retry time 1; error wait time 1, 2;
+	ipv6 { import none; export all; next hop self; };
+}
+EOF
+	_fleet_bird "$(fleet_ns "$k")" "$conf"
+}
+
+fleet_birdc() {	# ns command...
+	local ns=$1
+	shift
+	birdc -s "$LAB_DIR/bird-$ns.ctl" "$@"
+}
+
+# sluiced's config for box k; the vips: section on stdin.
+fleet_config() {
+	local k=$1
+	cat <<EOF
+instance: ${LAB_P}b$k
+interfaces:
+  - name: $(fleet_dev "$k")
+    mode: native
+encap:
+  source_v4: $(fleet_box4 "$k")
+  source_v6: $(fleet_box6 "$k")
+flows:
+  close_grace: ${LAB_CLOSE_GRACE:-2s}
+  sweep_interval: ${LAB_SWEEP:-500ms}
+control:
+  socket: ${LAB_DIR}/sluiced$k.sock
+metrics:
+  listen: 127.0.0.1:$((9480 + k))
+paths:
+  pin_dir: /sys/fs/bpf/sluice-${LAB_P}/box$k
+  state_dir: ${LAB_DIR}/state$k
+announce:
+  table: $FLEET_TABLE
+EOF
+	cat
+}
+
+fleet_sluiced_start() {	# k
+	local k=$1 pid tries
+	lab_bg "$(fleet_ns "$k")" "$LAB_BUILD/sluiced" -c "$LAB_DIR/sluiced$k.yaml" \
+		>>"$LAB_DIR/sluiced$k.log" 2>&1
+	pid=$!
+	lab_track "$pid"
+	echo "$pid" >"$LAB_DIR/sluiced$k.pid"
+	for tries in $(seq 1 100); do
+		fleet_ctl "$k" status >/dev/null 2>&1 && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	lab_log "sluiced on box $k did not start; its log:"
+	tail -20 "$LAB_DIR/sluiced$k.log" >&2
+	return 1
+}
+
+fleet_sluiced_stop() {	# k [signal]
+	local pid
+	pid=$(cat "$LAB_DIR/sluiced$1.pid" 2>/dev/null) || return 0
+	kill "-${2:-TERM}" "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$LAB_DIR/sluiced$1.pid"
+}
+
+fleet_ctl() {	# k args...
+	local k=$1
+	shift
+	lab_ns "$(fleet_ns "$k")" "$LAB_BUILD/sluicectl" -s "$LAB_DIR/sluiced$k.sock" "$@"
+}
+
+# How many next hops the router's route to @1 has (0: no route).
+fleet_paths() {
+	local out fam=-4
+	[[ $1 == *:* ]] && fam=-6
+	out=$(ip -n "${LAB_P}-rtr" "$fam" route show "$1" 2>/dev/null)
+	[[ -n $out ]] || { echo 0; return; }
+	if grep -q nexthop <<<"$out"; then
+		grep -c nexthop <<<"$out"
+	else
+		echo 1
+	fi
+}
+
+# Wait up to @3 seconds (default 15) until the router has @2 paths to @1.
+fleet_wait_paths() {
+	local i
+	for i in $(seq 1 $((${3:-15} * 10))); do
+		[[ $(fleet_paths "$1") == "$2" ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# The fleet: the lab's router, client and backends, FLEET_BOXES boxes, BIRD
+# everywhere, and sluiced on every box with the vips: section on stdin.
+fleet_up() {
+	local k i ns vips
+	vips=$(cat)
+	LAB_P=${1:-$(mktemp -u slXXXXX)}	# no pipe: safe under pipefail
+	LAB_P=${LAB_P,,}
+	LAB_DIR=$(mktemp -d "/tmp/sluice-lab-${LAB_P}.XXXX")
+	export LAB_P LAB_DIR
+	for ns in cli rtr lb $(seq -f 'be%g' 1 "$LAB_BACKENDS"); do
+		ip netns add "${LAB_P}-$ns" || return 1
+		ip -n "${LAB_P}-$ns" link set lo up
+	done
+	_lab_router && _lab_client && _lab_edge || return 1
+	# Routes to the VIPs come from BGP, hashed on the 5-tuple.
+	ip -n "${LAB_P}-rtr" route del 198.18.0.0/24
+	ip -n "${LAB_P}-rtr" -6 route del fd00:100::/64
+	_lab_sysctl rtr net.ipv4.fib_multipath_hash_policy=1 \
+		net.ipv6.fib_multipath_hash_policy=1
+	for k in $(seq 2 "$FLEET_BOXES"); do
+		_fleet_box "$k" || return 1
+	done
+	for i in $(seq 1 "$LAB_BACKENDS"); do
+		_lab_backend "$i" || return 1
+		lab_server_start "$i"
+	done
+	_fleet_router_bird || return 1
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		_fleet_box_bird "$k" || return 1
+		fleet_config "$k" >"$LAB_DIR/sluiced$k.yaml" <<<"$vips"
+		fleet_sluiced_start "$k" || return 1
+	done
+	lab_wait_servers
+	lab_log "fleet up: prefix $LAB_P, $FLEET_BOXES boxes, files in $LAB_DIR"
+}
+
+fleet_down() {
+	local k
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		fleet_sluiced_stop "$k"
+	done
+	lab_down "$@"
+}
+
+fleet_default_vips() {
+	cat <<EOF
+vips:
+  - vip: $LAB_VIP4:80/tcp
+    backends: [{address: $(lab_be4 1)}, {address: $(lab_be4 2)}, {address: $(lab_be4 3)}]
+  - vip: "[$LAB_VIP6]:80/tcp"
+    backends: [{address: $(lab_be6 1)}, {address: $(lab_be6 2)}, {address: $(lab_be6 3)}]
+EOF
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+	set -euo pipefail
+	case ${1:-} in
+	up)
+		fleet_up "${2:-}" < <(fleet_default_vips)
+		echo "$LAB_P $LAB_DIR"
+		;;
+	down)
+		lab_down "${2:?usage: fleet.sh down PREFIX}"
+		;;
+	*)
+		echo "usage: scripts/fleet.sh up [PREFIX] | down PREFIX" >&2
+		exit 2
+		;;
+	esac
+fi

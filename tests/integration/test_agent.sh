@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# The backend agent (sluice-decap agent): each backend's own count of the
+# VIP's connections, read from its kernel through sock_diag, must equal
+# what `ss` shows on that backend, through a half-close, down to zero.
+
+# Start an agent on backend i, listening on the backend's own address.
+agent_start() {
+	local i=$1
+	lab_bg "be$i" "$LAB_BUILD/sluice-decap" agent --listen "$(lab_be4 "$i"):9470" \
+		--vip "$LAB_VIP4:80/tcp" >>"$LAB_DIR/agent$i.log" 2>&1
+	lab_track $!
+}
+
+# live sockets backend i's agent reports for the VIP (from the client side).
+agent_live() {
+	lab_ns cli curl -sf -m 2 "http://$(lab_be4 "$1"):9470/v1/sockets" |
+		json - 'j["vips"][0]["live"]'
+}
+
+# What ss says on backend i: the VIP's port-80 sockets that are not
+# listening, closed or in TIME_WAIT.
+ss_live() {
+	lab_ns "be$1" ss -Htn state established state syn-recv state fin-wait-1 state fin-wait-2 state close-wait state last-ack state closing "src $LAB_VIP4:80" | wc -l
+}
+
+# Sum of agent_live over backends; fails if any agent does not answer.
+agents_sum() {
+	local i n sum=0
+	for i in $(seq 1 "$LAB_BACKENDS"); do
+		n=$(agent_live "$i") || return 1
+		sum=$((sum + n))
+	done
+	echo "$sum"
+}
+
+t_agent_counts_match_ss() {
+	local i tries n ss_n sum client ready="$LAB_DIR/ready" go="$LAB_DIR/go"
+	for i in $(seq 1 "$LAB_BACKENDS"); do agent_start "$i"; done
+	for tries in $(seq 1 50); do
+		agent_live 1 >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	lab_client idle --vip "$LAB_VIP4" --count 30 --ready "$ready" --go "$go" \
+		--max-seconds 60 >"$LAB_DIR/idle.json" &
+	client=$!
+	for tries in $(seq 1 100); do [[ -s $ready ]] && break; sleep 0.1; done
+	assert_eq "connections opened" 30 "$(cat "$ready")" || return 1
+	for i in $(seq 1 "$LAB_BACKENDS"); do
+		n=$(agent_live "$i") || { fail "agent $i did not answer"; return 1; }
+		ss_n=$(ss_live "$i")
+		echo "backend $i: agent $n, ss $ss_n"
+		assert_eq "backend $i agent count vs ss" "$ss_n" "$n" || return 1
+	done
+	sum=$(agents_sum) || return 1
+	assert_eq "agents' sum" 30 "$sum" || return 1
+	touch "$go"
+	wait "$client"
+	for tries in $(seq 1 50); do
+		sum=$(agents_sum) || return 1
+		[[ $sum == 0 ]] && break
+		sleep 0.1
+	done
+	assert_eq "agents' sum after the clients closed" 0 "$sum" || return 1
+}
+
+# A client that half-closes (shutdown(SHUT_WR)) while the server is still
+# sending stays live in the agent's count until the server is done.
+t_agent_counts_half_closed() {
+	local i tries n=0 out pid
+	for i in $(seq 1 "$LAB_BACKENDS"); do agent_start "$i"; done
+	for tries in $(seq 1 50); do
+		agent_live 1 >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	# One slow download whose client half-closes right after the request.
+	lab_ns cli python3 - "$LAB_VIP4" "$LAB_DIR/flowing" >"$LAB_DIR/half.out" 2>&1 <<'PY' &
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 80), timeout=10)
+s.sendall(b"GET /stream?bytes=4000000&seconds=4 HTTP/1.0\r\n\r\n")
+s.shutdown(socket.SHUT_WR)
+n, t0, told = 0, time.time(), False
+while time.time() - t0 < 20:
+    b = s.recv(65536)
+    if not b:
+        break
+    n += len(b)
+    if n > 100000 and not told:
+        open(sys.argv[2], "w").close()   # half-closed, data still flowing
+        told = True
+print(n)
+PY
+	pid=$!
+	for tries in $(seq 1 100); do [[ -e $LAB_DIR/flowing ]] && break; sleep 0.1; done
+	[[ -e $LAB_DIR/flowing ]] || { fail "the stream did not start"; return 1; }
+	n=$(agents_sum) || return 1
+	echo "half-closed, mid-stream: agents count $n"
+	assert_eq "half-closed connection counted" 1 "$n" || return 1
+	wait "$pid"
+	out=$(cat "$LAB_DIR/half.out")
+	echo "client received $out bytes"
+	assert_ge "bytes received after the half-close" "$out" 1000000 || return 1
+	for tries in $(seq 1 50); do
+		n=$(agents_sum) || return 1
+		[[ $n == 0 ]] && break
+		sleep 0.1
+	done
+	assert_eq "after the stream ended" 0 "$n" || return 1
+}

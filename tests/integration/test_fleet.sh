@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# The fleet (scripts/fleet.sh): three edge boxes behind a BIRD router with
+# ECMP, each box's sluiced announcing its VIPs through its own BIRD. Real
+# BGP sessions, real multipath routes, real TCP.
+
+fleet_setup() {
+	fleet_up < <(fleet_default_vips) || return 1
+	[[ -n ${IT_LABFILE:-} ]] && echo "$LAB_P $LAB_DIR" >"$IT_LABFILE"
+	fleet_wait_paths "$LAB_VIP4" "$FLEET_BOXES" 20 ||
+		{ fail "the router never learned $FLEET_BOXES paths to $LAB_VIP4"; return 1; }
+	fleet_wait_paths "$LAB_VIP6" "$FLEET_BOXES" 20 ||
+		{ fail "the router never learned $FLEET_BOXES paths to $LAB_VIP6"; return 1; }
+}
+
+fleet_teardown() { fleet_down; }
+
+# New flows box k's sluiced has counted for the IPv4 VIP.
+fleet_new_flows() {
+	fleet_ctl "$1" -j vip list |
+		json - '[v["new_flows"] for v in j if v["vip"].startswith("198.")][0]'
+}
+
+# @1 short connections to @2 (default the IPv4 VIP) from eight client
+# addresses: fails on any error.
+fleet_get() {
+	local out vip=${2:-$LAB_VIP4} srcs=198.18.10.2,198.18.10.3,198.18.10.4,198.18.10.5
+	srcs+=,198.18.10.6,198.18.10.7,198.18.10.8,198.18.10.9
+	[[ $vip == *:* ]] && srcs=fd00:10::2,fd00:10::3,fd00:10::4,fd00:10::5,fd00:10::6
+	out=$(lab_client get --vip "$vip" --count "$1" --sources "$srcs")
+	echo "$out"
+	assert_eq "failed connections" 0 "$(json - 'j["errors"]' <<<"$out")"
+}
+
+t_fleet_ecmp_spreads_setup() { fleet_setup; }
+t_fleet_ecmp_spreads_teardown() { fleet_teardown; }
+t_fleet_ecmp_spreads() {
+	local k n
+	fleet_get 90 || return 1
+	fleet_get 30 "[$LAB_VIP6]" || return 1
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		n=$(fleet_new_flows "$k")
+		echo "box $k: $n new flows"
+		assert_ge "new flows on box $k" "$n" 1 || return 1
+	done
+}
+
+# A box whose sluiced dies stops attracting traffic at once: its TUN
+# device goes with the process, and with it the routes BIRD announced.
+t_fleet_kill_withdraws_setup() { fleet_setup; }
+t_fleet_kill_withdraws_teardown() { fleet_teardown; }
+t_fleet_kill_withdraws() {
+	fleet_sluiced_stop 2 KILL
+	fleet_wait_paths "$LAB_VIP4" $((FLEET_BOXES - 1)) $((FLEET_HOLD + 2)) ||
+		{ fail "box 2's route still announced $((FLEET_HOLD + 2))s after sluiced died"; return 1; }
+	fleet_wait_paths "$LAB_VIP6" $((FLEET_BOXES - 1)) $((FLEET_HOLD + 2)) ||
+		{ fail "box 2's IPv6 route still announced"; return 1; }
+	fleet_get 30 || return 1
+	fleet_sluiced_start 2 || return 1
+	fleet_wait_paths "$LAB_VIP4" "$FLEET_BOXES" 15 ||
+		{ fail "box 2 not announced again after a restart"; return 1; }
+}
+
+# box drain withdraws at once and survives a restart; undrain announces.
+t_fleet_box_drain_setup() { fleet_setup; }
+t_fleet_box_drain_teardown() { fleet_teardown; }
+t_fleet_box_drain() {
+	local before after
+	fleet_ctl 3 box drain || return 1
+	fleet_wait_paths "$LAB_VIP4" $((FLEET_BOXES - 1)) 3 ||
+		{ fail "box drain did not withdraw box 3 within 3s"; return 1; }
+	assert_eq "announced after box drain" "[]" \
+		"$(fleet_ctl 3 -j status | json - 'j["announce"]["announced"]')" || return 1
+	before=$(fleet_new_flows 3)
+	fleet_get 60 || return 1
+	after=$(fleet_new_flows 3)
+	assert_eq "new flows reaching drained box 3" "$before" "$after" || return 1
+	fleet_sluiced_stop 3
+	fleet_sluiced_start 3 || return 1
+	sleep 2
+	assert_eq "paths after restarting a drained box" $((FLEET_BOXES - 1)) \
+		"$(fleet_paths "$LAB_VIP4")" || return 1
+	fleet_ctl 3 box undrain || return 1
+	fleet_wait_paths "$LAB_VIP4" "$FLEET_BOXES" 5 ||
+		{ fail "box undrain did not announce box 3 again"; return 1; }
+}
+
+# A box leaves mid-stream (its sluiced is killed): ECMP moves its flows,
+# and flows of other boxes whose hash range shifted, to the remaining
+# boxes. Every box builds the same Maglev table from the same config, so
+# each moved flow of an active backend reaches the same backend there and
+# its connection survives. (A draining backend's moved flows do not: that
+# needs the backends' second chance, not built yet.)
+t_fleet_box_leave_streams_survive_setup() { fleet_setup; }
+t_fleet_box_leave_streams_survive_teardown() { fleet_teardown; }
+t_fleet_box_leave_streams_survive() {
+	local out pid ready="$LAB_DIR/ready"
+	lab_client streams --vip "$LAB_VIP4" --count 40 --bytes 3000000 --seconds 8 \
+		--sources 198.18.10.2,198.18.10.3,198.18.10.4,198.18.10.5,198.18.10.6,198.18.10.7 \
+		--ready "$ready" >"$LAB_DIR/streams.json" &
+	pid=$!
+	for _ in $(seq 1 100); do [[ -s $ready ]] && break; sleep 0.1; done
+	assert_eq "streams open" 40 "$(cat "$ready")" || return 1
+	sleep 1
+	# Box 2 must carry some of them, or nothing moves.
+	assert_ge "streams through box 2" "$(fleet_new_flows 2)" 1 || return 1
+	fleet_sluiced_stop 2 KILL
+	fleet_wait_paths "$LAB_VIP4" $((FLEET_BOXES - 1)) 5 ||
+		{ fail "box 2 was not withdrawn"; return 1; }
+	wait "$pid"
+	out=$(cat "$LAB_DIR/streams.json")
+	echo "$out"
+	assert_eq "streams completed intact" 40 "$(json - 'j["completed"]' <<<"$out")" || return 1
+}
