@@ -737,6 +737,8 @@ static void test_golden_tables(void **state)
 		ref_build(b, g->n, g->m, g->seed, tbl_b);
 		check_golden_table(g, tbl_b, "reference");
 	}
+}
+
 /* --- fingerprints ------------------------------------------------------- */
 
 static __u64 fp_of(const __u32 *table, __u32 m, const struct maglev_backend *b, size_t n)
