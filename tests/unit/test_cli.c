@@ -158,7 +158,7 @@ static const struct {
 } bad_lines[] = {
 	{ "", "missing command", NULL },
 	{ "-j", "missing command", NULL },
-	{ "frob", "unknown command \"frob\" (expected status, vip, backend, flows, reload, config, top)", NULL },
+	{ "frob", "unknown command \"frob\" (expected status, vip, backend, flows, reload, config, box, top)", NULL },
 	{ "backend", "backend: missing verb (expected add, del, drain, undrain, list, set, status)", NULL },
 	{ "vip frob", "unknown command \"vip frob\" (vip takes list, add, del)", NULL },
 	{ "-x status", "unknown option \"-x\"", NULL },
