@@ -510,8 +510,9 @@ static int parse_interval(const char *s, __u64 *ms, char *err, size_t errlen)
 	return 0;
 }
 
-/* top --count: 1..SL_TOP_COUNT_MAX, decimal. */
-static int parse_count(const char *s, __u32 *count, char *err, size_t errlen)
+/* --count (top) and --limit (flows): a decimal integer 1..@max. */
+static int parse_bounded(const char *opt, const char *s, __u32 max, __u32 *out,
+			 char *err, size_t errlen)
 {
 	char q[QUOTE_MAX];
 	unsigned long v = 0;
@@ -522,32 +523,22 @@ static int parse_count(const char *s, __u32 *count, char *err, size_t errlen)
 			break;
 		v = v * 10 + (*p - '0');
 	}
-	if (!*s || *p || v < 1 || v > SL_TOP_COUNT_MAX)
+	if (!*s || *p || v < 1 || v > max)
 		return usage_err(err, errlen,
-				 "--count: invalid count \"%s\" (expected an integer from 1 to %u)",
-				 quote(s, q, sizeof(q)), SL_TOP_COUNT_MAX);
-	*count = v;
+				 "%s: invalid count \"%s\" (expected an integer from 1 to %u)",
+				 opt, quote(s, q, sizeof(q)), max);
+	*out = v;
 	return 0;
 }
 
-/* flows --limit: 1..SL_CTL_FLOWS_LIMIT_MAX, decimal. */
+static int parse_count(const char *s, __u32 *count, char *err, size_t errlen)
+{
+	return parse_bounded("--count", s, SL_TOP_COUNT_MAX, count, err, errlen);
+}
+
 static int parse_limit(const char *s, __u32 *limit, char *err, size_t errlen)
 {
-	char q[QUOTE_MAX];
-	unsigned long v = 0;
-	const char *p;
-
-	for (p = s; *p && p - s < 8; p++) {
-		if (!isdigit((unsigned char)*p))
-			break;
-		v = v * 10 + (*p - '0');
-	}
-	if (!*s || *p || v < 1 || v > SL_CTL_FLOWS_LIMIT_MAX)
-		return usage_err(err, errlen,
-				 "--limit: invalid count \"%s\" (expected an integer from 1 to %u)",
-				 quote(s, q, sizeof(q)), SL_CTL_FLOWS_LIMIT_MAX);
-	*limit = v;
-	return 0;
+	return parse_bounded("--limit", s, SL_CTL_FLOWS_LIMIT_MAX, limit, err, errlen);
 }
 
 static bool is_global_option(const char *arg)

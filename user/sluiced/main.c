@@ -77,25 +77,6 @@ __u64 sl_unix_ms(void)
 	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[4096];
-	char *p;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static void pin_path(const struct sl_daemon *d, const char *name, char *buf,
 		     size_t len)
 {
@@ -618,7 +599,7 @@ static int lock_state_dir(struct sl_daemon *d)
 {
 	char err[1024];
 
-	if (mkdir_p(d->cfg.state_dir, 0700)) {
+	if (sl_mkdir_p(d->cfg.state_dir, 0700)) {
 		sl_log("cannot create state directory %s: %s", d->cfg.state_dir,
 		       strerror(errno));
 		sl_log("hint: create it, or set paths.state_dir to a writable directory");
