@@ -171,7 +171,7 @@ metrics:
   listen: 127.0.0.1:${LAB_METRICS_PORT:-9469}
 paths:
   pin_dir: /sys/fs/bpf/sluice-${LAB_P}
-  state_dir: ${LAB_DIR}/state
+  state_dir: ${LAB_STATE_DIR:-${LAB_DIR}/state}
 EOF
 	cat
 }

@@ -34,8 +34,9 @@
 
 /* One request/reply; table rebuilds in sluiced take milliseconds. */
 #define SL_CLI_CALL_TIMEOUT_MS	10000
-/* drain --wait polls backend.status this often. */
-#define SL_CLI_POLL_MS		250
+/* drain --wait polls backend.status this often: part of the drain-signal
+ * lag an operator sees, and a status call costs sluiced microseconds. */
+#define SL_CLI_POLL_MS		100
 /* sluiced unreachable during --wait: retry until the deadline plus this. */
 #define SL_CLI_LOST_GRACE_MS	30000ULL
 /*
