@@ -213,6 +213,8 @@ lab_parts() {
 	source "$SRC/scripts/lab.sh"
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
+	# Room for the drain-lag part's 1M background flows besides real ones.
+	export LAB_FLOWS=${LAB_FLOWS:-2097152}
 	lab_up >/dev/null || { log "lab did not come up"; return 1; }
 	ip -n "${LAB_P}-lb" addr add 198.18.20.3/24 dev "${LAB_P}l"
 	start_backend_nginx
@@ -251,6 +253,15 @@ lab_parts() {
 			--backends "$(lab_be4 1),$(lab_be4 2),$(lab_be4 3)" --drains 20 \
 			--max-seconds 280 --settings "close_grace=${LAB_CLOSE_GRACE:-2s} \
 check_interval=${LAB_CHECK:-100ms} sweep_interval=${LAB_SWEEP:-500ms}; background flows: 0"
+		# The same with 1M confirmed flows of another VIP's backend (id 3:
+		# the first backend of the second VIP in bench_vips) in sl_flows.
+		part drainlag_fill 120 "$BUILD/bench/bench_fill" "$pins" 1000000 3
+		part drainlag1m 300 nsenter --net="/run/netns/${LAB_P}-cli" python3 "$SRC/scripts/bench-drain-lag.py" \
+			--vip 198.18.0.101 --vipspec 198.18.0.101:80/tcp \
+			--ctl "$LAB_DIR/sluiced.sock" --sluicectl "$BUILD/sluicectl" \
+			--backends "$(lab_be4 1),$(lab_be4 2),$(lab_be4 3)" --drains 20 \
+			--max-seconds 280 --settings "close_grace=${LAB_CLOSE_GRACE:-2s} \
+check_interval=${LAB_CHECK:-100ms} sweep_interval=${LAB_SWEEP:-500ms}; background flows: 1M"
 	fi
 	[[ $PARTS == *" wrk "* ]] || return 0
 	start_proxies

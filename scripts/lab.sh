@@ -154,6 +154,7 @@ encap:
   source_v4: ${LAB_LB4}
   source_v6: ${LAB_LB6}
 flows:
+  table_size: ${LAB_FLOWS:-1048576}
   tcp_idle_timeout: ${LAB_TCP_IDLE:-15m}
   udp_idle_timeout: ${LAB_UDP_IDLE:-10s}
   close_grace: ${LAB_CLOSE_GRACE:-2s}
