@@ -361,11 +361,20 @@ def wrk_print(s):
     print()
 
 
+def drainlag_print(d):
+    """The drain-signal lag: last stream closed -> drain --wait returned."""
+    if not isinstance(d, dict) or "error" in d:
+        print(f"   not measured: {d.get('error') if isinstance(d, dict) else d}")
+    else:
+        print(f"   {d['drains']} drains: p50 {d['p50_ms']} ms, "
+              f"p99 {d['p99_ms']} ms, max {d['max_ms']} ms ({d['settings']})")
+
+
 def main():
     raw, out_path = sys.argv[1], sys.argv[2]
     machine = load(raw, "machine")
     parts = {n: load(raw, n + ".meta") for n in
-             ("xdp", "maglev", "sweep", "pps", "drain", "wrk")}
+             ("xdp", "maglev", "sweep", "pps", "drain", "drainlag", "drainlag1m", "wrk")}
     summary = {
         "machine": machine,
         "note": "medians [min-max] over repetitions on a shared 2-core VM; "
@@ -376,6 +385,7 @@ def main():
         "control_plane": ctl_summary(load(raw, "maglev"), load(raw, "drain"),
                                      load(raw, "sweep")),
         "http": wrk_summary(load(raw, "wrk")),
+        "drain_lag": [load(raw, "drainlag"), load(raw, "drainlag1m")],
         "parts": parts,
     }
     print(f"sluice bench: {machine.get('cpus')} CPUs ({machine.get('cpu_model')}), "
@@ -387,6 +397,10 @@ def main():
     xdp_print(summary["per_packet"])
     pps_print(summary["pps"])
     ctl_print(summary["control_plane"])
+    print("3b. Drain-signal lag (last stream closed -> drain --wait exit 0)")
+    for d in summary["drain_lag"]:
+        drainlag_print(d)
+    print()
     wrk_print(summary["http"])
     with open(out_path, "w") as f:
         json.dump(summary, f, indent=1)

@@ -9,7 +9,9 @@
 #   2. packets per second on veth in the lab: sluice, floor, reflector
 #      (scripts/bench-pps.py)
 #   3. control plane: Maglev build time, drain-to-effect, sweep time and
-#      memory per flow (tests/bench/bench_{maglev,drain,sweep}.c)
+#      memory per flow (tests/bench/bench_{maglev,drain,sweep}.c); the
+#      drain-signal lag, last stream closed to drain --wait returning
+#      (scripts/bench-drain-lag.py, part drainlag)
 #   4. HTTP through sluice, nginx (stream) and HAProxy (tcp) with wrk
 #      (scripts/bench-wrk.py)
 #
@@ -18,14 +20,14 @@
 # traffic stays inside lab namespaces (198.18.0.0/15, fd00::/8).
 #
 # Usage: scripts/bench.sh [BUILD]    env: BENCH_REPS (default 5),
-#        BENCH_PARTS (default "xdp maglev sweep pps drain wrk")
+#        BENCH_PARTS (default "xdp maglev sweep pps drain drainlag wrk")
 set -uo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
 OUT=$BUILD/bench
 REPS=${BENCH_REPS:-5}
-PARTS=" ${BENCH_PARTS:-xdp maglev sweep pps drain wrk} "
+PARTS=" ${BENCH_PARTS:-xdp maglev sweep pps drain drainlag wrk} "
 export LAB_BUILD=$BUILD
 
 # nginx backends and balancers, HAProxy: started here, stopped by PID.
@@ -211,6 +213,8 @@ lab_parts() {
 	source "$SRC/scripts/lab.sh"
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
+	# Room for the drain-lag part's 1M background flows besides real ones.
+	export LAB_FLOWS=${LAB_FLOWS:-2097152}
 	lab_up >/dev/null || { log "lab did not come up"; return 1; }
 	ip -n "${LAB_P}-lb" addr add 198.18.20.3/24 dev "${LAB_P}l"
 	start_backend_nginx
@@ -242,6 +246,23 @@ lab_parts() {
 			198.18.0.101 80 "$(lab_be4 1)" "$BUILD/sluicectl" \
 			"$LAB_DIR/sluiced.sock" "$REPS"
 	fi
+	if [[ $PARTS == *" drainlag "* ]]; then
+		part drainlag 300 nsenter --net="/run/netns/${LAB_P}-cli" python3 "$SRC/scripts/bench-drain-lag.py" \
+			--vip 198.18.0.101 --vipspec 198.18.0.101:80/tcp \
+			--ctl "$LAB_DIR/sluiced.sock" --sluicectl "$BUILD/sluicectl" \
+			--backends "$(lab_be4 1),$(lab_be4 2),$(lab_be4 3)" --drains 20 \
+			--max-seconds 280 --settings "close_grace=${LAB_CLOSE_GRACE:-2s} \
+check_interval=${LAB_CHECK:-100ms} sweep_interval=${LAB_SWEEP:-500ms}; background flows: 0"
+		# The same with 1M confirmed flows of another VIP's backend (id 3:
+		# the first backend of the second VIP in bench_vips) in sl_flows.
+		part drainlag_fill 120 "$BUILD/bench/bench_fill" "$pins" 1000000 3
+		part drainlag1m 300 nsenter --net="/run/netns/${LAB_P}-cli" python3 "$SRC/scripts/bench-drain-lag.py" \
+			--vip 198.18.0.101 --vipspec 198.18.0.101:80/tcp \
+			--ctl "$LAB_DIR/sluiced.sock" --sluicectl "$BUILD/sluicectl" \
+			--backends "$(lab_be4 1),$(lab_be4 2),$(lab_be4 3)" --drains 20 \
+			--max-seconds 280 --settings "close_grace=${LAB_CLOSE_GRACE:-2s} \
+check_interval=${LAB_CHECK:-100ms} sweep_interval=${LAB_SWEEP:-500ms}; background flows: 1M"
+	fi
 	[[ $PARTS == *" wrk "* ]] || return 0
 	start_proxies
 	wait_http http://198.18.20.3:8081/ http://198.18.20.3:8082/
@@ -267,7 +288,8 @@ main() {
 		part maglev 60 "$BUILD/bench/bench_maglev" 7
 	[[ $PARTS == *" sweep "* ]] &&
 		part sweep 240 "$BUILD/bench/bench_sweep" 3 100000 1000000 10000000
-	if [[ $PARTS == *" pps "* || $PARTS == *" drain "* || $PARTS == *" wrk "* ]]; then
+	if [[ $PARTS == *" pps "* || $PARTS == *" drain "* || $PARTS == *" drainlag "* ||
+	      $PARTS == *" wrk "* ]]; then
 		lab_parts || FAILED=1
 		cleanup
 		trap - EXIT

@@ -118,7 +118,7 @@ def one_stream(a, idx, res, lock, opened):
     finally:
         conn.close()
     with lock:
-        res.append((outcome, backend))
+        res.append((outcome, backend, time.time()))
 
 
 def cmd_streams(a):
@@ -135,15 +135,16 @@ def cmd_streams(a):
             f.write(f"{len(opened)}\n")
     for t in threads:
         t.join(a.seconds + 60)
-    outcomes = Counter(o for o, _ in res)
-    backends = Counter(b for o, b in res if b)
-    by_backend = {}
-    for o, b in res:
+    outcomes = Counter(o for o, _, _ in res)
+    backends = Counter(b for o, b, _ in res if b)
+    by_backend, last_end = {}, {}
+    for o, b, t in res:
         by_backend.setdefault(b or "none", Counter())[o] += 1
+        last_end[b or "none"] = max(t, last_end.get(b or "none", 0))
     return {"count": a.count, "finished": len(res), "outcomes": dict(outcomes),
             "completed": outcomes.get("completed", 0), "backends": dict(backends),
             "by_backend": {b: dict(c) for b, c in by_backend.items()},
-            "seconds": round(time.time() - start, 2)}
+            "last_end": last_end, "seconds": round(time.time() - start, 2)}
 
 
 def cmd_idle(a):
@@ -311,7 +312,7 @@ def one_halfclose(a, idx, res, lock, opened):
     seed = f"h{a.seed}-{idx}"
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.settimeout(a.seconds + 30)
-    outcome, got = "completed", b""
+    outcome, got, backend = "completed", b"", None
     try:
         s.connect((host_of(a.vip), a.port))
         s.sendall(f"GET /stream?bytes={a.bytes}&seconds={a.seconds}&seed={seed} "
@@ -325,6 +326,9 @@ def one_halfclose(a, idx, res, lock, opened):
                 break
             got += chunk
         head, _, body = got.partition(b"\r\n\r\n")
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"x-backend:"):
+                backend = line.split(b":", 1)[1].strip().decode()
         want, i = hashlib.sha256(), 0
         while i * BLOCK < a.bytes:
             want.update(block(seed, i)[: a.bytes - i * BLOCK])
@@ -340,7 +344,7 @@ def one_halfclose(a, idx, res, lock, opened):
     finally:
         s.close()
     with lock:
-        res.append(outcome)
+        res.append((outcome, backend, time.time()))
 
 
 def cmd_halfclose(a):
@@ -358,11 +362,14 @@ def cmd_halfclose(a):
             f.write(f"{len(opened)}\n")
     for t in threads:
         t.join(a.seconds + 60)
-    outcomes = Counter(res)
+    outcomes = Counter(o for o, _, _ in res)
+    last_end = {}
+    for _, b, t in res:
+        last_end[b or "none"] = max(t, last_end.get(b or "none", 0))
     return {"count": a.count, "outcomes": dict(outcomes),
             "completed": outcomes.get("completed", 0),
             "resets": outcomes.get("reset", 0), "end": time.time(),
-            "seconds": round(time.time() - start, 2)}
+            "last_end": last_end, "seconds": round(time.time() - start, 2)}
 
 
 def bound_conn(a):

@@ -196,6 +196,7 @@ encap:
   source_v4: ${LAB_LB4}
   source_v6: ${LAB_LB6}
 flows:
+  table_size: ${LAB_FLOWS:-1048576}
   tcp_idle_timeout: ${LAB_TCP_IDLE:-15m}
   udp_idle_timeout: ${LAB_UDP_IDLE:-10s}
   close_grace: ${LAB_CLOSE_GRACE:-2s}
@@ -213,7 +214,7 @@ metrics:
   listen: 127.0.0.1:${LAB_METRICS_PORT:-9469}
 paths:
   pin_dir: /sys/fs/bpf/sluice-${LAB_P}
-  state_dir: ${LAB_DIR}/state
+  state_dir: ${LAB_STATE_DIR:-${LAB_DIR}/state}
 EOF
 	cat
 }

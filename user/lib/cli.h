@@ -38,8 +38,9 @@
  * (a hung path) before it answers; wait longer than that.
  */
 #define SL_CLI_RELOAD_TIMEOUT_MS 30000
-/* drain --wait polls backend.status this often. */
-#define SL_CLI_POLL_MS		250
+/* drain --wait polls backend.status this often: part of the drain-signal
+ * lag an operator sees, and a status call costs sluiced microseconds. */
+#define SL_CLI_POLL_MS		100
 /* sluiced unreachable during --wait: retry until the deadline plus this. */
 #define SL_CLI_LOST_GRACE_MS	30000ULL
 /*
