@@ -66,6 +66,7 @@ ALL_TESTS=(
 	t_robust_redrain_moves_deadline
 	t_robust_ctl_trickle_slots
 	t_robust_bpffs_unmount
+	t_robust_fifo_reload
 )
 
 tests=("$@")

@@ -374,3 +374,43 @@ t_robust_bpffs_unmount() {
 	grep -q "pins restored in $pin" "$LAB_DIR/sluiced.log" || fail "no 'pins restored' line" || return 1
 	assert_eq "new connections after the remount" "be1 be2 be3" "$(rob_backends_seen 20)"
 }
+
+# sluicectl status round trip in ms (empty if it failed).
+rob_status_ms() {
+	local t0 t1
+	t0=$(date +%s%N)
+	lab_ctl status >/dev/null || return 1
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000000))
+}
+
+# A config path that hangs (a FIFO nobody writes): SIGHUP reads it off the
+# main loop, so the control socket keeps answering and drains keep being
+# decided; the reload is refused with the reason, and a later good reload
+# still applies.
+t_robust_fifo_reload() {
+	local cfg=$LAB_DIR/sluiced.yaml be1 ms i max=0
+	be1=$(lab_be4 1)
+	mv "$cfg" "$cfg.real" || return 1
+	mkfifo "$cfg" || return 1
+	kill -HUP "$LAB_SLUICED_PID"
+	lab_ctl backend drain "$ROB_VIP" "$be1" >/dev/null || { rm -f "$cfg"; mv "$cfg.real" "$cfg"; return 1; }
+	for i in 1 2 3 4 5; do
+		ms=$(rob_status_ms) || { fail "status failed during the reload"; break; }
+		((ms > max)) && max=$ms
+		sleep 0.5
+	done
+	echo "slowest status round trip after SIGHUP with a FIFO config: ${max} ms"
+	rm -f "$cfg"
+	mv "$cfg.real" "$cfg"
+	[[ -n $ms ]] || return 1
+	assert_le "slowest status round trip (ms)" "$max" 5000 || return 1
+	it_wait_for 10 drained it_state "$ROB_VIP" "$be1" || return 1
+	grep -q "reload rejected, running state unchanged: $cfg is not a regular file (a FIFO)" \
+		"$LAB_DIR/sluiced.log" || fail "no reason for the refused reload in the log" || return 1
+	# A good file again: the next SIGHUP applies it.
+	sed -i "s|      - address: $(lab_be4 2)|      - address: $(lab_be4 2)\n        weight: 50|" "$cfg"
+	grep -q "weight: 50" "$cfg" || fail "test bug: the weight edit did not apply" || return 1
+	kill -HUP "$LAB_SLUICED_PID"
+	it_wait_for 20 50 it_weight "$ROB_VIP" "$(lab_be4 2)"
+}

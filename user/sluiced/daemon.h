@@ -72,6 +72,7 @@ struct sl_snapshot {
 
 struct sl_metrics;
 struct sl_checker;
+struct sl_reload;
 
 struct sl_daemon {
 	struct sl_config cfg;
@@ -115,6 +116,8 @@ struct sl_daemon {
 	struct sl_metrics *metrics;
 	struct sl_checker *health;
 	int health_fd;			/* eventfd: check results queued */
+	struct sl_reload *reload;	/* the SIGHUP worker (reload.c) */
+	int reload_fd;			/* eventfd: the worker is done */
 };
 
 /*

@@ -40,6 +40,7 @@
 #include "daemon.h"
 #include "link.h"
 #include "persist.h"
+#include "reload.h"
 #include "xdp.h"
 #include "sluice.skel.h"
 
@@ -559,7 +560,7 @@ static void on_sweep(struct sl_daemon *d)
  * (loop, crash, blow up memory), it does to the child. 0 when the child
  * parsed it (the daemon then parses it itself), else -errno with @err.
  */
-static int config_precheck(const char *path, char *err, size_t errlen)
+int sl_config_precheck(const char *path, char *err, size_t errlen)
 {
 	struct pollfd pfd;
 	int pipefd[2], status;
@@ -619,20 +620,14 @@ static int config_precheck(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-static void reload(struct sl_daemon *d)
+/* The config was read and checked by the reload worker (reload.c). */
+void sl_reload_apply(struct sl_daemon *d, struct sl_config *cfg)
 {
-	struct sl_config ncfg;
+	struct sl_config ncfg = *cfg;
 	struct sl_state nfile, next;
 	char err[1024];
 	int rc;
 
-	rc = config_precheck(d->cfg_path, err, sizeof(err));
-	if (!rc)
-		rc = sl_config_load(d->cfg_path, &ncfg, err, sizeof(err));
-	if (rc) {
-		sl_log("reload rejected, running state unchanged: %s", err);
-		return;
-	}
 	rc = sl_state_from_config(&nfile, &ncfg, err, sizeof(err));
 	if (rc) {
 		sl_log("reload rejected, running state unchanged: %s", err);
@@ -667,7 +662,7 @@ static int on_signal(struct sl_daemon *d)
 	if (read(d->sig_fd, &si, sizeof(si)) != sizeof(si))
 		return 0;
 	if (si.ssi_signo == SIGHUP) {
-		reload(d);
+		sl_reload_request(d);
 		return 0;
 	}
 	sl_log("signal %d: stopping; the datapath keeps forwarding", si.ssi_signo);
@@ -700,6 +695,8 @@ static int setup_loop(struct sl_daemon *d)
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->sig_fd < 0 || d->sweep_fd < 0 || d->health_fd < 0 || d->epfd < 0)
 		return -errno;
+	if (sl_reload_init(d))
+		return -ENOMEM;
 	if (sl_ctl_listen(d, err, sizeof(err))) {
 		sl_log("%s", err);
 		return -EINVAL;
@@ -707,6 +704,7 @@ static int setup_loop(struct sl_daemon *d)
 	if (ep_add(d->epfd, d->sig_fd, &d->sig_fd) ||
 	    ep_add(d->epfd, d->sweep_fd, &d->sweep_fd) ||
 	    ep_add(d->epfd, d->health_fd, &d->health_fd) ||
+	    ep_add(d->epfd, d->reload_fd, &d->reload_fd) ||
 	    ep_add(d->epfd, d->listen_fd, &d->listen_fd))
 		return -errno;
 	return 0;
@@ -733,6 +731,8 @@ static int run_loop(struct sl_daemon *d)
 				on_sweep(d);
 			} else if (p == &d->health_fd) {
 				sl_health_on_results(d);
+			} else if (p == &d->reload_fd) {
+				sl_reload_on_done(d);
 			} else if (p == &d->listen_fd) {
 				sl_ctl_accept(d);
 			} else {
@@ -967,7 +967,7 @@ int main(int argc, char **argv)
 		return usage(SL_EXIT_USAGE);
 	sl_lib_verbose(d.verbose);
 	setvbuf(stderr, NULL, _IOLBF, 0);
-	if (config_precheck(d.cfg_path, err, sizeof(err)) ||
+	if (sl_config_precheck(d.cfg_path, err, sizeof(err)) ||
 	    sl_config_load(d.cfg_path, &d.cfg, err, sizeof(err))) {
 		sl_log("%s", err);
 		return SL_EXIT_CONFIG;
