@@ -67,6 +67,7 @@ ALL_TESTS=(
 	t_robust_ctl_trickle_slots
 	t_robust_bpffs_unmount
 	t_robust_fifo_reload
+	t_robust_backend_mac_change
 )
 
 tests=("$@")

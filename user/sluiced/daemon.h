@@ -44,7 +44,9 @@ struct sl_client {
 struct sl_nh_cache {
 	bool valid;
 	bool waited;		/* resolution was awaited once, when it joined */
-	struct sl_nh nh;
+	struct sl_nh nh;	/* nh.confirmed: the kernel vouched for it last time */
+	__u64 last_packets;	/* the backend's packet count at the last refresh */
+	__u64 unconfirmed_pkts;	/* packets sent while the next hop was unconfirmed */
 };
 
 /*
@@ -67,6 +69,7 @@ struct sl_snapshot {
 	char ifname[SL_CFG_MAX_IFACES][16];
 	bool attached[SL_CFG_MAX_IFACES];	/* the interface runs our program */
 	bool pins_ok;				/* every pin in place */
+	__u64 nh_unconfirmed[SLUICE_MAX_BACKENDS];	/* by backend id (neigh.c) */
 	__u64 repins;				/* pins restored since start */
 };
 
@@ -93,6 +96,8 @@ struct sl_daemon {
 	__u64 table_sig[SLUICE_MAX_VIPS];	/* last published table, per VIP id */
 	struct sl_nh_cache nh[SLUICE_MAX_BACKENDS];
 	struct sl_nh_ctx *nh_ctx;
+	struct sl_nh_mon *neigh_mon;	/* neighbour changes (neigh.c) */
+	int neigh_fd;
 
 	int epfd, listen_fd, sig_fd, sweep_fd;
 	struct sl_client clients[64];

@@ -39,6 +39,7 @@
 
 #include "daemon.h"
 #include "link.h"
+#include "neigh.h"
 #include "persist.h"
 #include "reload.h"
 #include "xdp.h"
@@ -531,6 +532,7 @@ static void on_sweep(struct sl_daemon *d)
 	    sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, sizeof(err)))
 		sl_log("%s", err);
 	sl_dp_refresh_nexthops(d);
+	sl_neigh_account(d);
 	sl_ctl_reap_idle(d);
 	sl_snapshot_publish(d);
 }
@@ -697,6 +699,8 @@ static int setup_loop(struct sl_daemon *d)
 		return -errno;
 	if (sl_reload_init(d))
 		return -ENOMEM;
+	if (sl_neigh_start(d))
+		return -errno;
 	if (sl_ctl_listen(d, err, sizeof(err))) {
 		sl_log("%s", err);
 		return -EINVAL;
@@ -733,6 +737,8 @@ static int run_loop(struct sl_daemon *d)
 				sl_health_on_results(d);
 			} else if (p == &d->reload_fd) {
 				sl_reload_on_done(d);
+			} else if (p == &d->neigh_fd) {
+				sl_neigh_on_event(d);
 			} else if (p == &d->listen_fd) {
 				sl_ctl_accept(d);
 			} else {
