@@ -61,6 +61,7 @@ static const struct {
 	{ "sluice_backend_health_checks_total", "counter" },
 	{ "sluice_backend_health_check_latency_seconds", "gauge" },
 	{ "sluice_vip_active_backends", "gauge" },
+	{ "sluice_backend_nexthop_unconfirmed_packets_total", "counter" },
 	{ "sluice_xdp_attached", "gauge" },
 	{ "sluice_pins_ok", "gauge" },
 	{ "sluice_repins_total", "counter" },
@@ -158,6 +159,7 @@ static void build(struct fixture *f)
 	f->snap.attached[0] = true;
 	f->snap.pins_ok = false;
 	f->snap.repins = 4;
+	f->snap.nh_unconfirmed[2] = 77;
 
 	f->ctr = calloc(1, sizeof(*f->ctr));
 	assert_non_null(f->ctr);
@@ -608,6 +610,9 @@ static void test_active_and_attached(void **state)
 	has_line(f->page, "sluice_xdp_attached{interface=\"eth1\"} 0");
 	has_line(f->page, "sluice_pins_ok 0");
 	has_line(f->page, "sluice_repins_total 4");
+	has_line(f->page, "sluice_backend_nexthop_unconfirmed_packets_total{" B1 "} 0");
+	has_line(f->page, "sluice_backend_nexthop_unconfirmed_packets_total{" V4
+		 ",backend=\"198.18.20.12\"} 77");
 }
 
 int main(void)
