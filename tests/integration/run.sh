@@ -111,6 +111,8 @@ ALL_TESTS=(
 	t_fleet_kill_withdraws
 	t_fleet_box_drain
 	t_fleet_box_leave_streams_survive
+	t_robust_fifo_reload
+	t_robust_backend_mac_change
 )
 
 tests=("$@")

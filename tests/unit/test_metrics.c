@@ -64,6 +64,7 @@ static const struct {
 	{ "sluice_backend_health_check_latency_seconds", "histogram" },
 	{ "sluice_backend_health_check_failures_total", "counter" },
 	{ "sluice_vip_active_backends", "gauge" },
+	{ "sluice_backend_nexthop_unconfirmed_packets_total", "counter" },
 	{ "sluice_xdp_attached", "gauge" },
 	{ "sluice_pins_ok", "gauge" },
 	{ "sluice_repins_total", "counter" },
@@ -192,6 +193,7 @@ static void build(struct fixture *f)
 	f->snap.reload = (struct sl_reload_status){ .unix_ms = 1700000123456ULL,
 		.success = false, .applied_total = 4, .rejected_total = 2,
 		.restart_pending = 1 };
+	f->snap.nh_unconfirmed[2] = 77;
 
 	f->ctr = calloc(1, sizeof(*f->ctr));
 	assert_non_null(f->ctr);
@@ -825,6 +827,9 @@ static void test_active_and_attached(void **state)
 	has_line(f->page, "sluice_xdp_attached{interface=\"eth1\"} 0");
 	has_line(f->page, "sluice_pins_ok 0");
 	has_line(f->page, "sluice_repins_total 4");
+	has_line(f->page, "sluice_backend_nexthop_unconfirmed_packets_total{" B1 "} 0");
+	has_line(f->page, "sluice_backend_nexthop_unconfirmed_packets_total{" V4
+		 ",backend=\"198.18.20.12\"} 77");
 }
 
 int main(void)

@@ -184,6 +184,7 @@ struct be_ref {
 	const struct sl_vip *vip;
 	const struct sl_be *be;
 	const struct sluice_be_stats *s;
+	__u64 nh_unconfirmed;
 	char labels[LABELS_MAX];
 };
 
@@ -330,7 +331,17 @@ struct be_family {
 #define EXTRA(key, vals)	key, vals, (int)ARRAY_SIZE(vals)
 #define NO_EXTRA		NULL, NULL, 1
 
+static bool be_nh_unconfirmed(const struct be_ref *r, int k, struct mval *v)
+{
+	(void)k;
+	*v = num(r->nh_unconfirmed);
+	return true;
+}
+
 static const struct be_family be_families[] = {
+	{ "sluice_backend_nexthop_unconfirmed_packets_total", "counter",
+	  "Packets forwarded to the backend while the kernel did not confirm its next hop's MAC (neighbour STALE, DELAY or PROBE); a steady rise means the backend is unreachable at that MAC.",
+	  NO_EXTRA, be_nh_unconfirmed },
 	{ "sluice_backend_flows", "gauge",
 	  "Live confirmed flows of the backend: the last count plus flows confirmed since (never below the truth).",
 	  NO_EXTRA, be_flows },
@@ -763,6 +774,8 @@ static void fill_refs(const struct sl_snapshot *snap, const struct sl_counters *
 			brefs[n].vip = v;
 			brefs[n].be = be;
 			brefs[n].s = be->id < SLUICE_MAX_BACKENDS ? &ctr->be[be->id] : &zero_be;
+			brefs[n].nh_unconfirmed = be->id < SLUICE_MAX_BACKENDS ?
+						  snap->nh_unconfirmed[be->id] : 0;
 			snprintf(brefs[n].labels, LABELS_MAX, "vip=\"%s\",backend=\"%s\"",
 				 vesc, aesc);
 		}

@@ -260,6 +260,8 @@ static int path_mtu(const struct route_reply *r, __u32 *mtu)
 
 #define NUD_USABLE (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | \
 		    NUD_PERMANENT | NUD_NOARP)
+/* The kernel vouches for the MAC now (not just remembers it). */
+#define NUD_CONFIRMED (NUD_REACHABLE | NUD_PERMANENT | NUD_NOARP)
 
 int sl_nh_resolve(struct sl_nh_ctx *ctx, const struct sluice_addr *dst,
 		  __u8 family, struct sl_nh *nh)
@@ -280,11 +282,104 @@ int sl_nh_resolve(struct sl_nh_ctx *ctx, const struct sluice_addr *dst,
 	if (rc)
 		return rc;
 	rc = neigh_msg(ctx, RTM_GETNEIGH, r.oif, &nh->via, family, &n);
+	nh->state = n.state;
 	if (!rc && n.has_mac && (n.state & NUD_USABLE)) {
 		memcpy(nh->dmac, n.mac, 6);
+		nh->confirmed = !!(n.state & NUD_CONFIRMED);
+		/*
+		 * XDP traffic never confirms a neighbour, so an entry sluice
+		 * forwards through goes STALE and would stay so for good, MAC
+		 * changed or not: make the kernel probe it (STALE -> DELAY ->
+		 * PROBE -> REACHABLE, or FAILED when the MAC is gone).
+		 */
+		if (n.state & NUD_STALE)
+			neigh_msg(ctx, RTM_NEWNEIGH, r.oif, &nh->via, family, &n);
 		return 0;
 	}
 	/* Not resolved (or failed): ask the kernel to resolve it now. */
 	neigh_msg(ctx, RTM_NEWNEIGH, r.oif, &nh->via, family, &n);
-	return -EAGAIN;
+	return nh->state & NUD_FAILED ? -EHOSTUNREACH : -EAGAIN;
+}
+
+/* --- neighbour changes --------------------------------------------------- */
+
+struct sl_nh_mon {
+	struct mnl_socket *nl;
+	char buf[NL_BUF];
+};
+
+struct sl_nh_mon *sl_nh_monitor_open(void)
+{
+	struct sl_nh_mon *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (!m->nl || mnl_socket_bind(m->nl, 1U << (RTNLGRP_NEIGH - 1),
+				      MNL_SOCKET_AUTOPID) < 0) {
+		sl_nh_monitor_close(m);
+		return NULL;
+	}
+	return m;
+}
+
+void sl_nh_monitor_close(struct sl_nh_mon *m)
+{
+	if (!m)
+		return;
+	if (m->nl)
+		mnl_socket_close(m->nl);
+	free(m);
+}
+
+int sl_nh_monitor_fd(const struct sl_nh_mon *m)
+{
+	return mnl_socket_get_fd(m->nl);
+}
+
+struct mon_cb {
+	sl_nh_event_cb cb;
+	void *arg;
+};
+
+static int neigh_dst_cb(const struct nlattr *attr, void *data)
+{
+	struct sluice_addr *a = data;
+	size_t len = mnl_attr_get_payload_len(attr);
+
+	if (mnl_attr_get_type(attr) == NDA_DST && (len == 4 || len == 16))
+		memcpy(a, mnl_attr_get_payload(attr), len);
+	return MNL_CB_OK;
+}
+
+static int mon_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	struct mon_cb *m = data;
+	struct sluice_addr dst;
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH && nlh->nlmsg_type != RTM_DELNEIGH)
+		return MNL_CB_OK;
+	if (ndm->ndm_family != AF_INET && ndm->ndm_family != AF_INET6)
+		return MNL_CB_OK;
+	memset(&dst, 0, sizeof(dst));
+	mnl_attr_parse(nlh, sizeof(*ndm), neigh_dst_cb, &dst);
+	m->cb(ndm->ndm_ifindex, ndm->ndm_family == AF_INET ? SLUICE_AF_INET : SLUICE_AF_INET6,
+	      &dst, m->arg);
+	return MNL_CB_OK;
+}
+
+int sl_nh_monitor_read(struct sl_nh_mon *m, sl_nh_event_cb cb, void *arg)
+{
+	struct mon_cb c = { cb, arg };
+	int n, events = 0;
+
+	for (;;) {
+		n = mnl_socket_recvfrom(m->nl, m->buf, sizeof(m->buf));
+		if (n < 0)
+			/* ENOBUFS: changes were lost; the caller re-resolves all. */
+			return errno == EAGAIN ? events : -errno;
+		mnl_cb_run(m->buf, n, 0, 0, mon_msg_cb, &c);
+		events++;
+	}
 }

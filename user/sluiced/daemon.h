@@ -52,7 +52,9 @@ struct sl_client {
 struct sl_nh_cache {
 	bool valid;
 	bool waited;		/* resolution was awaited once, when it joined */
-	struct sl_nh nh;
+	struct sl_nh nh;	/* nh.confirmed: the kernel vouched for it last time */
+	__u64 last_packets;	/* the backend's packet count at the last refresh */
+	__u64 unconfirmed_pkts;	/* packets sent while the next hop was unconfirmed */
 };
 
 /*
@@ -76,6 +78,7 @@ struct sl_snapshot {
 	char ifname[SL_CFG_MAX_IFACES][16];
 	bool attached[SL_CFG_MAX_IFACES];	/* the interface runs our program */
 	bool pins_ok;				/* every pin in place */
+	__u64 nh_unconfirmed[SLUICE_MAX_BACKENDS];	/* by backend id (neigh.c) */
 	__u64 repins;				/* pins restored since start */
 	__u64 table_fp[SLUICE_MAX_VIPS];	/* live table fingerprints, by VIP id */
 	struct sl_reload_status reload;	/* the last reload, for metrics */
@@ -83,6 +86,7 @@ struct sl_snapshot {
 
 struct sl_metrics;
 struct sl_checker;
+struct sl_reload;
 
 struct sl_daemon {
 	struct sl_config cfg;
@@ -104,6 +108,8 @@ struct sl_daemon {
 	__u64 table_fp[SLUICE_MAX_VIPS];	/* its maglev_fingerprint(); 0 = unknown */
 	struct sl_nh_cache nh[SLUICE_MAX_BACKENDS];
 	struct sl_nh_ctx *nh_ctx;
+	struct sl_nh_mon *neigh_mon;	/* neighbour changes (neigh.c) */
+	int neigh_fd;
 
 	int epfd, listen_fd, sig_fd, sweep_fd, check_fd;
 	struct sl_client clients[64];
@@ -142,6 +148,8 @@ struct sl_daemon {
 
 	struct sl_announce *ann;	/* NULL: announcements off (announce.c) */
 	bool box_drained;		/* every VIP withdrawn (sluicectl box drain) */
+	struct sl_reload *reload;	/* the SIGHUP worker (reload.c) */
+	int reload_fd;			/* eventfd: the worker is done */
 };
 
 /*
@@ -159,6 +167,14 @@ struct json_object;
  * restart, unix_ms; user/lib/ctl.h), or NULL when out of memory.
  */
 struct json_object *sl_reload(struct sl_daemon *d, bool exact);
+/* The same from a config already read (@load_rc 0) or that failed to read
+ * (@load_rc and @load_err): what the SIGHUP worker hands over. Frees @ncfg. */
+struct json_object *sl_reload_finish(struct sl_daemon *d, bool exact, int load_rc,
+				     struct sl_config *ncfg, const char *load_err);
+/* Read @path as a reload does: a regular file, parsed in a sandboxed child
+ * first, then loaded. 0, or -errno with @err. */
+int sl_config_read(const char *path, struct sl_config *cfg, char *err, size_t errlen);
+int sl_config_check_regular(const char *path, char *err, size_t errlen);
 /*
  * Parse @path in a child with memory and CPU limits (main.c): 0 when it
  * parsed, else -errno with @err.

@@ -403,8 +403,12 @@ void sl_dp_refresh_nexthops(struct sl_daemon *d)
 				c->valid = true;
 				c->nh = nh;
 				changed = true;
+			} else if (!rc) {
+				c->nh.state = nh.state;
+				c->nh.confirmed = nh.confirmed;
 			} else if (rc && c->valid && rc != -EAGAIN) {
-				/* Route gone: fall back to the FIB path. */
+				/* Route gone, or the kernel's probes failed (the
+				 * MAC is gone): fall back to the FIB path. */
 				c->valid = false;
 				changed = true;
 			}

@@ -47,11 +47,12 @@
 #include "envcheck.h"
 #include "log.h"
 #include "migrate.h"
-#include "notify.h"
 #include "link.h"
+#include "neigh.h"
 #include "notify.h"
 #include "persist.h"
 #include "pindir.h"
+#include "reload_worker.h"
 #include "xdp.h"
 #include "sluice.skel.h"
 
@@ -411,12 +412,6 @@ int sl_config_precheck(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* SIGHUP: the same reload as `sluicectl reload` (reload.c), which logs it. */
-static void reload_config(struct sl_daemon *d)
-{
-	json_object_put(sl_reload(d, false));
-}
-
 /* What systemctl status shows next to "active (running)". */
 static void notify_ready(const struct sl_daemon *d)
 {
@@ -427,11 +422,21 @@ static void notify_ready(const struct sl_daemon *d)
 	sl_notify_ready(status);
 }
 
-/* systemd hears RELOADING=1 first and READY=1 whatever the outcome. */
+/*
+ * SIGHUP: the file is read and checked by a worker (reload_worker.c), so a
+ * hung path cannot stall the main loop; the worker's result is applied by
+ * reload.c, exactly as `sluicectl reload` is. systemd hears RELOADING=1
+ * now and READY=1 once it is over, whatever the outcome.
+ */
 static void reload(struct sl_daemon *d)
 {
 	sl_notify_reloading();
-	reload_config(d);
+	sl_reload_request(d);
+}
+
+static void reload_done(struct sl_daemon *d)
+{
+	sl_reload_on_done(d);
 	notify_ready(d);
 }
 
@@ -479,6 +484,12 @@ static int setup_loop(struct sl_daemon *d)
 		sl_log("cannot create the main loop's descriptors: %s", strerror(errno));
 		return -errno;
 	}
+	if (sl_reload_init(d)) {
+		sl_log("cannot set up the reload worker: out of memory");
+		return -ENOMEM;
+	}
+	if (sl_neigh_start(d))
+		return -errno;
 	if (sl_ctl_listen(d, err, sizeof(err))) {
 		log_lines(err);
 		return -EINVAL;
@@ -487,6 +498,7 @@ static int setup_loop(struct sl_daemon *d)
 	    ep_add(d->epfd, d->sweep_fd, &d->sweep_fd) ||
 	    ep_add(d->epfd, d->check_fd, &d->check_fd) ||
 	    ep_add(d->epfd, d->health_fd, &d->health_fd) ||
+	    ep_add(d->epfd, d->reload_fd, &d->reload_fd) ||
 	    ep_add(d->epfd, d->listen_fd, &d->listen_fd)) {
 		sl_log("cannot watch the main loop's descriptors: %s", strerror(errno));
 		return -errno;
@@ -521,6 +533,10 @@ static int run_loop(struct sl_daemon *d)
 				sl_counting_on_check(d);
 			} else if (p == &d->health_fd) {
 				sl_health_on_results(d);
+			} else if (p == &d->reload_fd) {
+				reload_done(d);
+			} else if (p == &d->neigh_fd) {
+				sl_neigh_on_event(d);
 			} else if (p == &d->listen_fd) {
 				sl_ctl_accept(d);
 			} else {

@@ -8,8 +8,11 @@
  * kept for the sluice_reload_* metrics.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <json-c/json.h>
 
 #include "ctl.h"
@@ -109,18 +112,13 @@ static int merge(struct sl_daemon *d, const struct sl_config *ncfg, bool exact,
 				     err, errlen);
 }
 
-/* Parse, merge, commit; fills @res's changes. 0, or -errno with @err. */
+/* Merge the loaded @ncfg, commit; fills @res's changes. 0, or -errno with @err. */
 static int apply(struct sl_daemon *d, bool exact, json_object *res,
 		 struct sl_config *ncfg, char *err, size_t errlen)
 {
 	struct sl_state next, nfile;
 	int rc;
 
-	rc = sl_config_precheck(d->cfg_path, err, errlen);
-	if (!rc)
-		rc = sl_config_load(d->cfg_path, ncfg, err, errlen);
-	if (rc)
-		return rc;
 	sl_state_init(&nfile);
 	rc = merge(d, ncfg, exact, &next, &nfile, err, errlen);
 	if (!rc)
@@ -141,26 +139,81 @@ static int apply(struct sl_daemon *d, bool exact, json_object *res,
 	return rc;
 }
 
+/*
+ * The file is read twice (once by the sandboxed precheck, once for real),
+ * which only a regular file supports: a FIFO would hand its content to the
+ * first reader and block the second. Opened non-blocking: a FIFO nobody
+ * writes cannot hold this up.
+ */
+int sl_config_check_regular(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%.600s: cannot open: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st)) {
+		snprintf(err, errlen, "%.600s: cannot stat: %s", path, strerror(errno));
+		close(fd);
+		return -errno;
+	}
+	close(fd);
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%.600s is not a regular file (%s): sluiced reads its "
+			 "config twice (checked, then loaded); write it to a file",
+			 path, S_ISFIFO(st.st_mode) ? "a FIFO" : "a device or socket");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int sl_config_read(const char *path, struct sl_config *cfg, char *err, size_t errlen)
+{
+	int rc = sl_config_check_regular(path, err, errlen);
+
+	if (!rc)
+		rc = sl_config_precheck(path, err, errlen);
+	if (!rc)
+		rc = sl_config_load(path, cfg, err, errlen);
+	return rc;
+}
+
 json_object *sl_reload(struct sl_daemon *d, bool exact)
+{
+	struct sl_config ncfg;
+	char err[1024] = "";
+	int rc;
+
+	sl_config_defaults(&ncfg);
+	rc = sl_config_read(d->cfg_path, &ncfg, err, sizeof(err));
+	return sl_reload_finish(d, exact, rc, &ncfg, err);
+}
+
+json_object *sl_reload_finish(struct sl_daemon *d, bool exact, int load_rc,
+			      struct sl_config *ncfg, const char *load_err)
 {
 	json_object *res = json_object_new_object();
 	json_object *restart = json_object_new_array();
-	struct sl_config ncfg;
 	char err[1024] = "";
 	__u64 now;
-	int rc;
+	int rc = load_rc;
 
 	if (!res || !restart) {
 		json_object_put(res);
 		json_object_put(restart);
+		sl_config_free(ncfg);
 		return NULL;
 	}
 	json_object_object_add(res, SL_CTL_KEY_CHANGES, json_object_new_array());
-	sl_config_defaults(&ncfg);
-	rc = apply(d, exact, res, &ncfg, err, sizeof(err));
+	if (rc)
+		snprintf(err, sizeof(err), "%s", load_err);
+	else
+		rc = apply(d, exact, res, ncfg, err, sizeof(err));
 	if (!rc)
-		sl_settings_diff(&d->cfg, &ncfg, add_restart, restart);
-	sl_config_free(&ncfg);
+		sl_settings_diff(&d->cfg, ncfg, add_restart, restart);
+	sl_config_free(ncfg);
 	now = sl_unix_ms();
 	json_object_object_add(res, SL_CTL_KEY_APPLIED, json_object_new_boolean(!rc));
 	if (rc) {

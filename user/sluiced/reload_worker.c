@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * SIGHUP reloads, read and checked off the main loop, then applied by
+ * reload.c on the main thread. Whatever the config
+ * path does (a FIFO nobody writes, a dead network mount that blocks every
+ * open and read, a file that takes the YAML parser a while), it does to a
+ * worker thread: the main loop goes on serving the control socket and
+ * deciding drains, and applies the new config when the worker hands it
+ * over through an eventfd. One reload at a time; a SIGHUP during one says
+ * so and is not queued.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+
+#include "daemon.h"
+#include "reload_worker.h"
+
+struct sl_reload {
+	pthread_t thr;
+	bool running;
+	__u64 started_ms;
+	char path[4096];
+	int rc;
+	char err[1024];
+	struct sl_config cfg;
+};
+
+static void *reload_main(void *arg)
+{
+	struct sl_daemon *d = arg;
+	struct sl_reload *r = d->reload;
+	__u64 one = 1;
+
+	r->rc = sl_config_read(r->path, &r->cfg, r->err, sizeof(r->err));
+	if (write(d->reload_fd, &one, sizeof(one)) < 0)
+		sl_log("reload: cannot hand the result over: %s", strerror(errno));
+	return NULL;
+}
+
+int sl_reload_init(struct sl_daemon *d)
+{
+	d->reload = calloc(1, sizeof(*d->reload));
+	d->reload_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!d->reload || d->reload_fd < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+void sl_reload_request(struct sl_daemon *d)
+{
+	struct sl_reload *r = d->reload;
+
+	if (r->running) {
+		sl_log("reload of %s still in progress (%llu s, reading or checking the file): "
+		       "this SIGHUP is ignored; send another once it is over", r->path,
+		       (unsigned long long)((sl_unix_ms() - r->started_ms) / 1000));
+		return;
+	}
+	snprintf(r->path, sizeof(r->path), "%s", d->cfg_path);
+	sl_config_defaults(&r->cfg);
+	r->rc = 0;
+	r->err[0] = '\0';
+	r->started_ms = sl_unix_ms();
+	if (pthread_create(&r->thr, NULL, reload_main, d)) {
+		sl_log("reload rejected, running state unchanged: cannot start a reload thread");
+		return;
+	}
+	r->running = true;
+	sl_debug("reloading %s in the background", r->path);
+}
+
+void sl_reload_on_done(struct sl_daemon *d)
+{
+	struct sl_reload *r = d->reload;
+	__u64 n;
+
+	if (read(d->reload_fd, &n, sizeof(n)) < 0 || !r->running)
+		return;
+	pthread_join(r->thr, NULL);
+	r->running = false;
+	/* Logs and records the outcome, whatever it is; frees r->cfg. */
+	json_object_put(sl_reload_finish(d, false, r->rc, &r->cfg, r->err));
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* SIGHUP reloads read and checked by a worker thread (reload_worker.c). */
+#ifndef SLUICED_RELOAD_WORKER_H
+#define SLUICED_RELOAD_WORKER_H
+
+struct sl_daemon;
+struct sl_config;
+
+#include <stddef.h>
+
+int sl_reload_init(struct sl_daemon *d);
+/* SIGHUP: start reading d->cfg_path in the background (one at a time). */
+void sl_reload_request(struct sl_daemon *d);
+/* d->reload_fd is readable: apply the worker's config, or log its error. */
+void sl_reload_on_done(struct sl_daemon *d);
+
+
+#endif /* SLUICED_RELOAD_WORKER_H */
