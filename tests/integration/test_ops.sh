@@ -180,13 +180,15 @@ t_ops_backend_set_weight() {
 # backend status shows the drain and health details.
 t_ops_flows_and_backend_status() {
 	local be1=$(lab_be4 1) out n listed
-	it_streams_start s 12 2000000 6 || return 1
+	# Long enough to outlast the checks on a loaded machine.
+	it_streams_start s 12 2000000 25 || return 1
 	out=$(lab_ctl flows)
 	echo "$out"
 	echo "$out" | head -1 | grep -q "CLIENT.*VIP.*BACKEND.*STATE.*IDLE" ||
 		fail "flows should print a header" || return 1
 	n=$(lab_ctl -j flows | json - "len(j['flows'])")
 	assert_eq "flows listed" 12 "$n" || return 1
+	assert_eq "a small table is scanned whole" True "$(lab_ctl -j flows | json - "j['complete']")" || return 1
 	assert_eq "client address of the first flow" "$LAB_CLIENT4" \
 		"$(lab_ctl -j flows | json - "j['flows'][0]['client']")" || return 1
 	assert_eq "flows --limit 5" "5 True" \

@@ -818,6 +818,13 @@ static void test_flows_table(void **state)
 		  "[fd00:10::2]:5     [fd00::100]:443/udp  fd00::10     closing    0s    0s\n"
 		  "(first 2 shown; more match: raise --limit, up to 4096)\n");
 	capture_free(&c);
+
+	/* A scan that hit sluiced's time budget says so. */
+	fk.reply = "{\"ok\":true,\"result\":{\"flows\":[],\"scanned\":123456,"
+		   "\"matched\":0,\"truncated\":false,\"complete\":false}}";
+	assert_int_equal(run_line("flows 198.18.1.10", &fk, &c), 0);
+	CHECK_CONTAINS("partial", c.out, "(0 flows)\n(the scan stopped after 123456 entries");
+	capture_free(&c);
 }
 
 static void test_backend_status_block(void **state)

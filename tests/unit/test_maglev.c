@@ -770,6 +770,11 @@ static void test_fingerprint_ids_and_order(void **state)
 	if (a != c)
 		fail_msg("fingerprint depends on ids or order: %016llx vs %016llx",
 			 (unsigned long long)a, (unsigned long long)c);
+	/* Ids too large for the direct index take the searched path: same value. */
+	for (i = 0; i < n; i++)
+		b[i].id = 100000 + 7 * i;
+	build_ok(b, n, M_SMALL, 7, tbl_b);
+	assert_true(fp_of(tbl_b, M_SMALL, b, n) == a);
 	/* IPv4 bytes the ABI ignores are ignored here too. */
 	for (i = 0; i < n; i++)
 		if (b[i].family == SLUICE_AF_INET)

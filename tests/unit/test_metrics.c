@@ -768,7 +768,12 @@ static double mono_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* 1,000 backends on 10 VIPs render quickly (about 25 ms here, idle). */
+/*
+ * 1,000 backends on 10 VIPs render in milliseconds (make bench measures
+ * it). The bound here only catches a pathological renderer (a quadratic
+ * walk takes seconds): it must hold on a loaded 2-core VM under ASan,
+ * where the same render took 100 ms.
+ */
 static void test_thousand_backends(void **state)
 {
 	struct sl_snapshot *snap = calloc(1, sizeof(*snap));
@@ -799,10 +804,6 @@ static void test_thousand_backends(void **state)
 	assert_int_equal(sl_metrics_render(snap, ctr, "default", &page, &len), 0);
 	took = mono_ms() - t0;
 	print_message("rendered 1000 backends: %zu bytes in %.1f ms\n", len, took);
-	/*
-	 * A bound against a pathological render only: on a loaded 2-core CI
-	 * machine 50 ms failed (68 ms). Speed figures belong in make bench.
-	 */
 	assert_true(took < 2000.0);
 	memset(fams, 0, sizeof(fams));
 	parse_page(page, fams, MAX_FAMILIES);

@@ -26,7 +26,7 @@ static const char *const args_file[] = { "FILE" };
  */
 const struct sl_cli_verb sl_cli_verbs[] = {
 	{
-		.object = "status", .cmd = "status",
+		.object = "status", .cmd = SL_CTL_CMD_STATUS,
 		.run = sl_cli_run_simple, .print = sl_cli_print_status_result,
 		.what = "get the status of sluiced",
 		.usage = "status",

@@ -444,6 +444,11 @@ void sl_cli_print_flows(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd
 	else
 		fprintf(io->out, "(%zu flow%s)\n", json_object_array_length(flows),
 			json_object_array_length(flows) == 1 ? "" : "s");
+	if (json_object_object_get_ex(result, SL_CTL_KEY_COMPLETE, NULL) &&
+	    !json_object_get_boolean(json_object_object_get(result, SL_CTL_KEY_COMPLETE)))
+		fprintf(io->out, "(the scan stopped after %llu entries to keep sluiced responsive: "
+			"narrow it with a VIP or backend, or run it again)\n",
+			(unsigned long long)u64_of(result, SL_CTL_KEY_SCANNED));
 	(void)cmd;
 }
 

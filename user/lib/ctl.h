@@ -46,7 +46,9 @@
  *   flows.list        vip (optional), backend (optional), limit (optional,
  *                     1..SL_CTL_FLOWS_LIMIT_MAX, default SL_CTL_FLOWS_LIMIT_DEF);
  *                     {flows [{client, client_port, vip, backend, state,
- *                     idle_ms, age_ms}], scanned, matched, truncated}
+ *                     idle_ms, age_ms}], scanned, matched, truncated
+ *                     (more matched than limit), complete (false: the
+ *                     scan stopped at its time budget before the end)}
  *
  * status also carries tables [{vip, fingerprint}] and vip.list a
  * "fingerprint" per VIP: a 64-bit hash (16 hex digits) of the live Maglev
@@ -113,6 +115,7 @@
 #define SL_CTL_KEY_SCANNED		"scanned"
 #define SL_CTL_KEY_MATCHED		"matched"
 #define SL_CTL_KEY_TRUNCATED		"truncated"
+#define SL_CTL_KEY_COMPLETE		"complete"
 #define SL_CTL_KEY_TABLES		"tables"
 #define SL_CTL_KEY_FINGERPRINT		"fingerprint"
 

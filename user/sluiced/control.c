@@ -710,7 +710,7 @@ static const struct {
 	const char *name;
 	int (*fn)(struct sl_daemon *d, json_object *req, struct reply *r);
 } commands[] = {
-	{ "status", cmd_status },
+	{ SL_CTL_CMD_STATUS, cmd_status },
 	{ "box.drain", cmd_box_drain },
 	{ "box.undrain", cmd_box_undrain },
 	{ "vip.list", cmd_vip_list },
@@ -721,7 +721,7 @@ static const struct {
 	{ "backend.drain", cmd_drain },
 	{ "backend.undrain", cmd_undrain },
 	{ "backend.list", cmd_backend_list },
-	{ "backend.status", cmd_be_status },
+	{ SL_CTL_CMD_BACKEND_STATUS, cmd_be_status },
 };
 
 /* A command of ctl_ops.h: its reply carries over into this file's. */

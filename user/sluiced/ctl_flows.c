@@ -16,6 +16,12 @@
 #include "ctl_ops.h"
 
 #define SCAN_BATCH	1024
+/*
+ * The main loop (drain decisions, other clients) waits while a listing
+ * scans: a filter that matches little in a table of millions stops here
+ * and says so (complete: false) instead of stalling sluiced for seconds.
+ */
+#define SCAN_BUDGET_MS	500
 
 struct flow_filter {
 	bool has_vip, has_be;
@@ -29,6 +35,7 @@ struct flow_scan {
 	json_object *rows;
 	__u64 limit, scanned, matched;
 	__u32 now;		/* sl_clock: the datapath's time */
+	bool complete;		/* the whole table was read (or the limit reached) */
 };
 
 static bool vip_matches(const struct sl_vip_spec *v, const struct sluice_flow_key *k)
@@ -153,6 +160,9 @@ static int scan(const struct sl_daemon *d, struct flow_scan *s)
 		rc = -ENOMEM;
 		goto out;
 	}
+	__u64 deadline = sl_unix_ms() + SCAN_BUDGET_MS;
+
+	s->complete = true;
 	while (more) {
 		n = SCAN_BATCH;
 		rc = bpf_map_lookup_batch(d->maps.flows, first ? NULL : &in, &out,
@@ -165,6 +175,11 @@ static int scan(const struct sl_daemon *d, struct flow_scan *s)
 		in = out;
 		if (!take(d, s, keys, vals, n))
 			break;
+		/* After a batch, never before: a loaded box still lists something. */
+		if (more && sl_unix_ms() > deadline) {
+			s->complete = false;
+			break;
+		}
 	}
 out:
 	free(keys);
@@ -216,5 +231,6 @@ int sl_ctl_cmd_flows(struct sl_daemon *d, json_object *req, struct sl_ctl_reply 
 			       json_object_new_uint64(s.matched > s.limit ? s.limit : s.matched));
 	json_object_object_add(r->result, SL_CTL_KEY_TRUNCATED,
 			       json_object_new_boolean(s.matched > s.limit));
+	json_object_object_add(r->result, SL_CTL_KEY_COMPLETE, json_object_new_boolean(s.complete));
 	return 0;
 }
