@@ -28,6 +28,8 @@ PACKAGING_PACKAGES=(
 	libsystemd-dev scdoc
 	dpkg-dev debhelper lintian fakeroot bash-completion systemd
 	debootstrap systemd-container
+	# the Ansible example in docs/examples, run by tests/integration/test_pipeline.sh
+	ansible-core python3-yaml
 )
 PACKAGES+=("${PACKAGING_PACKAGES[@]}")
 

@@ -61,6 +61,10 @@ ALL_TESTS=(
 	# systemd: notifications, journald priorities, audit lines
 	t_sd_notify_lifecycle
 	t_journal_priorities_and_audit
+	# deploy pipelines (docs/examples): drain --wait, stop, upgrade, undrain
+	t_pipeline_github_actions
+	t_pipeline_gitlab_ci
+	t_pipeline_ansible
 )
 
 tests=("$@")
