@@ -35,6 +35,8 @@ TEST_PKGS=(
 	bird2
 	# systemd-analyze for the units, and the completion test
 	systemd bash-completion
+	# the Ansible example in docs/examples, run by tests/integration/test_pipeline.sh
+	ansible-core python3-yaml
 )
 PACKAGE_PKGS=(
 	# make test-package: dpkg-buildpackage, lintian, fresh roots

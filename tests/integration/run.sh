@@ -113,6 +113,10 @@ ALL_TESTS=(
 	t_fleet_box_leave_streams_survive
 	t_robust_fifo_reload
 	t_robust_backend_mac_change
+	# deploy pipelines (docs/examples): drain --wait, stop, upgrade, undrain
+	t_pipeline_github_actions
+	t_pipeline_gitlab_ci
+	t_pipeline_ansible
 )
 
 tests=("$@")

@@ -32,6 +32,11 @@ t_metrics_scrape_promtool() {
 	mt_need_prometheus || return
 	be3=$(lab_be4 3)
 	lab_client get --vip "$LAB_VIP4" --count 30 >/dev/null || return 1
+	# Downloads that outlast the checks below keep be3 draining: closed
+	# requests alone end the drain after close_grace, which a loaded
+	# machine can spend before the scrape.
+	it_streams_start mt 12 4000000 20 || return 1
+	it_wait_ge 20 1 it_flows "$MT_VIP" "$be3" || return 1
 	lab_ctl backend drain "$MT_VIP" "$be3" --timeout 5m >/dev/null || return 1
 	sleep 1.5	# a sweep or two: flows and drain state in the snapshot
 	mt_scrape >"$f" || fail "no scrape from $(mt_metrics_url)" || return 1
@@ -80,6 +85,8 @@ t_metrics_scrape_promtool() {
 	assert_eq "POST /metrics" 405 "$code" || return 1
 	# Scrapes never hold up the control socket.
 	lab_ctl status >/dev/null || fail "control socket after scrapes" || return 1
+	it_streams_wait mt >/dev/null
+	it_streams_all_ok mt 12
 }
 
 # (b) The alert rules load, fire on a stalled drain in promtool's rule
