@@ -7,6 +7,7 @@
  * escaped, and the values are the snapshot's and the counters'.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -68,6 +69,7 @@ static const struct {
 	{ "sluice_xdp_attached", "gauge" },
 	{ "sluice_pins_ok", "gauge" },
 	{ "sluice_repins_total", "counter" },
+	{ "sluice_box_drained", "gauge" },
 	{ "sluice_flow_table_entries", "gauge" },
 	{ "sluice_flow_table_capacity", "gauge" },
 	{ "sluice_packets_total", "counter" },
@@ -386,6 +388,39 @@ static void test_every_family_described(void **state)
 			    !strcmp(fams[j].type, "histogram"));
 	}
 	assert_int_equal(n, ARRAY_SIZE(expected) + ARRAY_SIZE(expected_process));
+}
+
+/* What a fleet box announces: one series per address, none when off. */
+static void test_announced(void **state)
+{
+	struct sl_snapshot *snap = calloc(1, sizeof(*snap));
+	struct sl_counters *ctr = calloc(1, sizeof(*ctr));
+	char *page;
+	size_t len;
+
+	(void)state;
+	assert_non_null(snap);
+	assert_non_null(ctr);
+	sl_state_init(&snap->st);
+	snap->announce_enabled = true;
+	snap->n_announced = 2;
+	snap->announced[0].family = SLUICE_AF_INET;
+	snap->announced[0].addr.addr[0] = htonl(0xc6120064);	/* 198.18.0.100 */
+	snap->announced[1].family = SLUICE_AF_INET6;
+	inet_pton(AF_INET6, "fd00:100::100", &snap->announced[1].addr);
+	assert_int_equal(sl_metrics_render(snap, ctr, "x", &page, &len), 0);
+	has_line(page, "sluice_box_drained 0");
+	has_line(page, "sluice_vip_address_announced{address=\"198.18.0.100\"} 1");
+	has_line(page, "sluice_vip_address_announced{address=\"fd00:100::100\"} 1");
+	free(page);
+	snap->announce_enabled = false;
+	snap->box_drained = true;
+	assert_int_equal(sl_metrics_render(snap, ctr, "x", &page, &len), 0);
+	has_line(page, "sluice_box_drained 1");
+	no_line_starting(page, "sluice_vip_address_announced");
+	free(page);
+	free(ctr);
+	free(snap);
 }
 
 /* --- values ------------------------------------------------------------- */
@@ -852,6 +887,7 @@ int main(void)
 		cmocka_unit_test(test_failure_reasons_bounded),
 		cmocka_unit_test(test_procstat_self),
 		cmocka_unit_test(test_empty_state),
+		cmocka_unit_test(test_announced),
 		cmocka_unit_test(test_thousand_backends),
 	};
 

@@ -610,6 +610,27 @@ static void render_head(struct mbuf *b, const struct sl_snapshot *snap,
 		  ms_to_s(snap->started_unix_ms));
 }
 
+/* What the box announces to its routers (a fleet behind ECMP). */
+static void render_announce(struct mbuf *b, const struct sl_snapshot *snap)
+{
+	char addr[SL_ADDR_STR_MAX], labels[SL_ADDR_STR_MAX + 16];
+	size_t i;
+
+	mb_help(b, "sluice_box_drained", "gauge",
+		"1 while the box is drained (sluicectl box drain): it announces no VIP.");
+	mb_sample(b, "sluice_box_drained", NULL, NULL, NULL, num(snap->box_drained));
+	if (!snap->announce_enabled)
+		return;
+	mb_help(b, "sluice_vip_address_announced", "gauge",
+		"1 for each VIP address this box announces to its routers (announce: table); absent when withdrawn.");
+	for (i = 0; i < snap->n_announced && i < SL_ANNOUNCE_MAX; i++) {
+		sl_format_addr(&snap->announced[i].addr, snap->announced[i].family, addr,
+			       sizeof(addr));
+		snprintf(labels, sizeof(labels), "address=\"%s\"", addr);
+		mb_sample(b, "sluice_vip_address_announced", labels, NULL, NULL, num(1));
+	}
+}
+
 /* Is the program really running, and will it outlive sluiced (pins)? */
 static void render_datapath(struct mbuf *b, const struct sl_snapshot *snap)
 {
@@ -629,6 +650,7 @@ static void render_datapath(struct mbuf *b, const struct sl_snapshot *snap)
 	mb_help(b, "sluice_repins_total", "counter",
 		"Pins sluiced restored after they were lost (bpffs unmounted, pin removed).");
 	mb_sample(b, "sluice_repins_total", NULL, NULL, NULL, num(snap->repins));
+	render_announce(b, snap);
 }
 
 static void render_tail(struct mbuf *b, const struct sl_snapshot *snap,

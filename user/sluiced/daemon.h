@@ -82,6 +82,10 @@ struct sl_snapshot {
 	__u64 repins;				/* pins restored since start */
 	__u64 table_fp[SLUICE_MAX_VIPS];	/* live table fingerprints, by VIP id */
 	struct sl_reload_status reload;	/* the last reload, for metrics */
+	/* What this box announces to the routers (announce.c). */
+	bool announce_enabled, box_drained;
+	size_t n_announced;
+	struct sl_ann_addr announced[SL_ANNOUNCE_MAX];
 };
 
 struct sl_metrics;

@@ -279,6 +279,7 @@ void sl_snapshot_publish(struct sl_daemon *d)
 {
 	struct sl_state copy;
 
+	sl_ann_update(d);	/* every state change passes here */
 	if (sl_state_copy(&copy, &d->st))
 		return;		/* keep the previous snapshot */
 	pthread_mutex_lock(&d->snap_lock);
@@ -290,15 +291,16 @@ void sl_snapshot_publish(struct sl_daemon *d)
 	d->snap.new_capacity = d->cfg.new_table_size;
 	d->snap.sweep_duration_us = d->sweep_last->duration_us;
 	d->snap.sweep_time = d->sweep_time;
-	d->snap.sweep_time = d->sweep_time;
 	d->snap.sweeps = d->sweeps;
 	d->snap.expired_total = d->expired_total;
 	d->snap.started_unix_ms = d->started_ms;
 	memset(d->snap.all_down, 0, sizeof(d->snap.all_down));
 	for (size_t i = 0; i < d->st.n_vips; i++)
 		d->snap.all_down[d->st.vips[i].id] = sl_vip_all_down(&d->st.vips[i]);
+	d->snap.announce_enabled = d->ann != NULL;
+	d->snap.box_drained = d->box_drained;
+	d->snap.n_announced = sl_announce_list(d->ann, d->snap.announced, SL_ANNOUNCE_MAX);
 	pthread_mutex_unlock(&d->snap_lock);
-	sl_ann_update(d);	/* every state change passes here */
 }
 
 int sl_daemon_commit(struct sl_daemon *d, struct sl_state *next, char *err,
