@@ -17,7 +17,9 @@
  *
  * Commands (arguments; result):
  *   status            -; object: instance, version, uptime_s, interfaces
- *                     [{name, mode}], flows {entries, capacity, new_entries,
+ *                     [{name, mode, attached, prog_id}] (attached: the
+ *                     kernel says the interface runs prog_id, asked now),
+ *                     pins_ok, flows {entries, capacity, new_entries,
  *                     new_capacity}, vips, backends, draining,
  *                     last_sweep_ms, reasons {label: packets}
  *   vip.list          -; [{vip, backends, active, all_down, flows, new_flows,
@@ -25,10 +27,16 @@
  *   vip.add           vip; {}
  *   vip.del           vip; {}
  *   backend.add       vip, backend, weight (optional, default 100); {}
- *   backend.del       vip, backend; {}
+ *   backend.del       vip, backend, force (optional bool); {}
  *   backend.drain     vip (optional: every VIP of backend), backend,
- *                     timeout_ms (optional: config default);
- *                     [{vip, backend, state, flows, deadline_unix_ms}]
+ *                     timeout_ms (optional: config default), force
+ *                     (optional bool); [{vip, backend, state, flows,
+ *                     deadline_unix_ms, deadline: "set" | "moved" | "kept"
+ *                     | "none", previous_deadline_unix_ms (when moved)}].
+ *                     Re-draining a draining backend moves its deadline to
+ *                     now + timeout_ms if given, else keeps it. drain and
+ *                     del refuse (errno EPERM) to leave a VIP without an
+ *                     active backend unless force is true.
  *   backend.undrain   vip (optional), backend; [{vip, backend, state}]
  *   backend.list      vip (optional); [{vip, backend, state, health,
  *                     weight, flows, new_flows, packets, bytes, lost}]
