@@ -134,6 +134,9 @@ int sl_migrate_prepare(const char *backends_path, const char *reasons_path,
 	rc = prepare_backends(backends_path, m, note, notelen);
 	if (!rc)
 		rc = prepare_reasons(reasons_path, note, notelen);
+	/* Each sentence ends with a space for the next: not the last. */
+	if (notelen && note[0] && note[strlen(note) - 1] == ' ')
+		note[strlen(note) - 1] = '\0';
 	return rc;
 }
 
