@@ -123,6 +123,9 @@ tests=("$@")
 [[ ${#tests[@]} -eq 0 ]] && tests=("${ALL_TESTS[@]}")
 
 IT_TIMEOUT=${IT_TIMEOUT:-240}
+# This run's logs and lab records: a directory of its own, so two runs of
+# the suite on one machine never read or tear down each other's labs.
+IT_TMP=$(mktemp -d /tmp/sluice-it.XXXXXX)
 
 # Our own descendants of @1, deepest first (by PID, never by name).
 descendants() {
@@ -137,8 +140,8 @@ descendants() {
 # IT_TIMEOUT seconds and its lab removed, so it can never wedge the suite.
 run_one() {
 	local t=$1 log=$2 pid rc waited=0
-	export IT_LABFILE=/tmp/sluice-it-$t.lab
-	export IT_FAILFILE=/tmp/sluice-it-$t.fail
+	export IT_LABFILE=$IT_TMP/$t.lab
+	export IT_FAILFILE=$IT_TMP/$t.fail
 	rm -f "$IT_LABFILE" "$IT_FAILFILE"
 	( set +e; it_setup && "$t"; rc=$?; it_judge "$t" "$rc"; rc=$?
 	  it_teardown; exit $rc ) >"$log" 2>&1 &
@@ -184,15 +187,15 @@ failed=0
 for t in "${tests[@]}"; do
 	n=$((n + 1))
 	start=$(date +%s)
-	run_one "$t" "/tmp/sluice-it-$t.log"
+	run_one "$t" "$IT_TMP/$t.log"
 	rc=$?
 	secs=$(($(date +%s) - start))
 	case $rc in
 	0) echo "ok $n - $t (${secs}s)" ;;
-	77) echo "ok $n - $t # SKIP $(tail -1 "/tmp/sluice-it-$t.log")" ;;
+	77) echo "ok $n - $t # SKIP $(tail -1 "$IT_TMP/$t.log")" ;;
 	*)
 		echo "not ok $n - $t (${secs}s)"
-		sed 's/^/#   /' "/tmp/sluice-it-$t.log" | tail -40
+		sed 's/^/#   /' "$IT_TMP/$t.log" | tail -40
 		failed=$((failed + 1))
 		;;
 	esac
