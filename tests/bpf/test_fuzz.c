@@ -16,7 +16,11 @@
  *     packet unchanged: a well-formed IPv4/IPv6 header whose length fits
  *     the frame, carrying TCP/UDP (a non-fragment of a VIP the backend
  *     serves) or an ICMP too-big error quoting a packet from that VIP.
- * The reasons add up to the packets run.
+ * The reasons add up to the packets run. Afterwards, the flow tables:
+ * every sl_flows entry has a known state, no flag but CONFIRMED and a
+ * configured backend; no more flows are confirmed than the backends'
+ * confirmed counters say; sl_pinned is empty (no backend drains here, and
+ * only a draining backend's confirmed flows may enter it).
  *
  * SLUICE_FUZZ_SEED sets the seed (default fixed, always printed),
  * SLUICE_FUZZ_ITERS the number of packets. A failure prints the seed, the
@@ -874,6 +878,51 @@ static __u64 env_u64(const char *name, __u64 def)
 	return v;
 }
 
+/* The flow-table invariants after the run (see the top of the file). */
+static void check_flow_tables(const struct bt *t, __u64 iters)
+{
+	struct sluice_flow_key key, next;
+	struct sluice_be_stats bs;
+	__u64 confirmed = 0, unconfirmed = 0, counted = 0, pinned = 0;
+	struct sluice_flow f;
+	void *prev = NULL;
+	__u32 id;
+
+	while (!bpf_map_get_next_key(t->maps.flows, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(t->maps.flows, &key, &f))
+			continue;	/* evicted while we walked */
+		BT_TRUE("fuzz: sl_flows entry", "known state",
+			f.state <= SLUICE_FLOW_RESET);
+		BT_EQ("fuzz: sl_flows entry", "flags other than CONFIRMED",
+		      f.flags & ~SLUICE_FLOW_F_CONFIRMED, 0);
+		BT_TRUE("fuzz: sl_flows entry", "configured backend",
+			f.backend_id >= BT_BE_ID_BASE && f.backend_id < t->next_be_id);
+		confirmed += !!(f.flags & SLUICE_FLOW_F_CONFIRMED);
+		unconfirmed += !(f.flags & SLUICE_FLOW_F_CONFIRMED);
+	}
+	for (id = BT_BE_ID_BASE; id < t->next_be_id; id++) {
+		bt_be_stats(t, id, &bs);
+		counted += bs.confirmed;
+	}
+	prev = NULL;
+	while (!bpf_map_get_next_key(t->maps.pinned, prev, &next)) {
+		key = next;
+		prev = &key;
+		pinned++;
+	}
+	print_message("# fuzz: sl_flows: %llu confirmed, %llu unconfirmed; confirmed counters %llu\n",
+		      (unsigned long long)confirmed, (unsigned long long)unconfirmed,
+		      (unsigned long long)counted);
+	BT_TRUE("fuzz", "confirmed flows <= confirmed counters", confirmed <= counted);
+	BT_EQ("fuzz", "sl_pinned entries (no backend drains)", pinned, 0);
+	if (iters < FUZZ_COVERAGE_MIN)
+		return;
+	/* The generator's flows mostly carry payload: all may be confirmed. */
+	BT_TRUE("fuzz", "some flows confirmed", confirmed > 0);
+}
+
 static void test_fuzz_packets(void **state)
 {
 	struct fuzz f = { .t = *state };
@@ -917,6 +966,7 @@ static void test_fuzz_packets(void **state)
 	free(f.vals);
 	BT_EQ("fuzz", "sum of all reasons vs packets run", sum, f.t->runs);
 	bt_assert_reasons_total(f.t);
+	check_flow_tables(f.t, f.iters);
 	/* A generator that stops reaching a reason has stopped testing it. */
 	if (f.iters < FUZZ_COVERAGE_MIN)
 		return;
