@@ -576,7 +576,9 @@ static void test_thousand_backends(void **state)
 	assert_int_equal(sl_metrics_render(snap, ctr, "default", &page, &len), 0);
 	took = mono_ms() - t0;
 	print_message("rendered 1000 backends: %zu bytes in %.1f ms\n", len, took);
-	assert_true(took < 50.0);
+	/* A generous bound: this runs on loaded shared machines (speed
+	 * targets belong in make bench); it still catches a quadratic page. */
+	assert_true(took < 1000.0);
 	memset(fams, 0, sizeof(fams));
 	parse_page(page, fams, MAX_FAMILIES);
 	has_line(page, "sluice_vip_flows{vip=\"198.18.0.10:80/tcp\"} 100000");
