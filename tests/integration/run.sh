@@ -69,6 +69,11 @@ tests=("$@")
 [[ ${#tests[@]} -eq 0 ]] && tests=("${ALL_TESTS[@]}")
 
 IT_TIMEOUT=${IT_TIMEOUT:-240}
+# This run's logs, lab names and failure records: a directory of its own,
+# so runs from several worktrees at once never share (or delete) a file.
+IT_LOGDIR=${IT_LOGDIR:-$(mktemp -d /tmp/sluice-it.XXXXXX)}
+mkdir -p "$IT_LOGDIR"
+echo "# logs: $IT_LOGDIR"
 
 # Our own descendants of @1, deepest first (by PID, never by name).
 descendants() {
@@ -83,8 +88,8 @@ descendants() {
 # IT_TIMEOUT seconds and its lab removed, so it can never wedge the suite.
 run_one() {
 	local t=$1 log=$2 pid rc waited=0
-	export IT_LABFILE=/tmp/sluice-it-$t.lab
-	export IT_FAILFILE=/tmp/sluice-it-$t.fail
+	export IT_LABFILE=$IT_LOGDIR/$t.lab
+	export IT_FAILFILE=$IT_LOGDIR/$t.fail
 	rm -f "$IT_LABFILE" "$IT_FAILFILE"
 	( set +e; it_setup && "$t"; rc=$?; it_judge "$t" "$rc"; rc=$?
 	  it_teardown; exit $rc ) >"$log" 2>&1 &
@@ -124,15 +129,15 @@ failed=0
 for t in "${tests[@]}"; do
 	n=$((n + 1))
 	start=$(date +%s)
-	run_one "$t" "/tmp/sluice-it-$t.log"
+	run_one "$t" "$IT_LOGDIR/$t.log"
 	rc=$?
 	secs=$(($(date +%s) - start))
 	case $rc in
 	0) echo "ok $n - $t (${secs}s)" ;;
-	77) echo "ok $n - $t # SKIP $(tail -1 "/tmp/sluice-it-$t.log")" ;;
+	77) echo "ok $n - $t # SKIP $(tail -1 "$IT_LOGDIR/$t.log")" ;;
 	*)
 		echo "not ok $n - $t (${secs}s)"
-		sed 's/^/#   /' "/tmp/sluice-it-$t.log" | tail -40
+		sed 's/^/#   /' "$IT_LOGDIR/$t.log" | tail -40
 		failed=$((failed + 1))
 		;;
 	esac
