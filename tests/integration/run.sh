@@ -71,7 +71,12 @@ tests=("$@")
 IT_TIMEOUT=${IT_TIMEOUT:-240}
 # This run's logs, lab names and failure records: a directory of its own,
 # so runs from several worktrees at once never share (or delete) a file.
-IT_LOGDIR=${IT_LOGDIR:-$(mktemp -d /tmp/sluice-it.XXXXXX)}
+# Ours (not IT_LOGDIR): removed when every test passed, kept otherwise.
+it_own_logdir=0
+if [[ -z ${IT_LOGDIR:-} ]]; then
+	IT_LOGDIR=$(mktemp -d /tmp/sluice-it.XXXXXX) || exit 1
+	it_own_logdir=1
+fi
 mkdir -p "$IT_LOGDIR"
 echo "# logs: $IT_LOGDIR"
 
@@ -142,4 +147,9 @@ for t in "${tests[@]}"; do
 		;;
 	esac
 done
-((failed == 0))
+if ((failed > 0)); then
+	echo "# logs of this run kept in $IT_LOGDIR"
+	exit 1
+fi
+((it_own_logdir)) && rm -rf "$IT_LOGDIR"
+exit 0

@@ -249,7 +249,8 @@ mt_prom_drain() {
 	mt_prom_wait 5 "v > 0" "max_over_time(sluice_backend_drain_remaining_flows{$sel}[5m])" || return 1
 	mt_prom_wait 5 "v > 0" \
 		"max_over_time(sluice_backend_packets_total{$sel}[5m]) - min_over_time(sluice_backend_packets_total{$sel}[5m])" || return 1
-	mt_prom_wait 5 "v > 0" "sum(rate(sluice_packets_total{verdict=\"tx\"}[30s]))" || return 1
+	# A window that still holds the streams on a slow, shared machine.
+	mt_prom_wait 5 "v > 0" "sum(rate(sluice_packets_total{verdict=\"tx\"}[5m]))" || return 1
 	it_streams_wait s >/dev/null
 	it_streams_all_ok s 30 || return 1
 
