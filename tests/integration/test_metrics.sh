@@ -239,7 +239,9 @@ t_metrics_prometheus_drain() {
 
 mt_prom_drain() {
 	local be1=$1 sel=$2 q bad=0 n=0
-	it_streams_start s 30 3000000 8 || return 1
+	# Long enough to still run when the drain starts on a loaded machine
+	# (the two waits before it can take most of 8s there).
+	it_streams_start s 30 3000000 20 || return 1
 	mt_prom_wait 20 "v > 0" "sluice_backend_flows{$sel}" || return 1
 	mt_prom_wait 10 "v == 1" "up{job=\"sluice\"}" || return 1
 	lab_ctl backend drain "$MT_VIP" "$be1" --wait --timeout 60s || return 1
