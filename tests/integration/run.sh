@@ -123,9 +123,16 @@ tests=("$@")
 [[ ${#tests[@]} -eq 0 ]] && tests=("${ALL_TESTS[@]}")
 
 IT_TIMEOUT=${IT_TIMEOUT:-240}
-# This run's logs and lab records: a directory of its own, so two runs of
-# the suite on one machine never read or tear down each other's labs.
-IT_TMP=$(mktemp -d /tmp/sluice-it.XXXXXX)
+# This run's logs, lab names and failure records: a directory of its own,
+# so runs from several worktrees at once never share (or delete) a file.
+# Ours (not IT_LOGDIR): removed when every test passed, kept otherwise.
+it_own_logdir=0
+if [[ -z ${IT_LOGDIR:-} ]]; then
+	IT_LOGDIR=$(mktemp -d /tmp/sluice-it.XXXXXX) || exit 1
+	it_own_logdir=1
+fi
+mkdir -p "$IT_LOGDIR"
+echo "# logs: $IT_LOGDIR"
 
 # Our own descendants of @1, deepest first (by PID, never by name).
 descendants() {
@@ -140,8 +147,8 @@ descendants() {
 # IT_TIMEOUT seconds and its lab removed, so it can never wedge the suite.
 run_one() {
 	local t=$1 log=$2 pid rc waited=0
-	export IT_LABFILE=$IT_TMP/$t.lab
-	export IT_FAILFILE=$IT_TMP/$t.fail
+	export IT_LABFILE=$IT_LOGDIR/$t.lab
+	export IT_FAILFILE=$IT_LOGDIR/$t.fail
 	rm -f "$IT_LABFILE" "$IT_FAILFILE"
 	( set +e; it_setup && "$t"; rc=$?; it_judge "$t" "$rc"; rc=$?
 	  it_teardown; exit $rc ) >"$log" 2>&1 &
@@ -187,17 +194,22 @@ failed=0
 for t in "${tests[@]}"; do
 	n=$((n + 1))
 	start=$(date +%s)
-	run_one "$t" "$IT_TMP/$t.log"
+	run_one "$t" "$IT_LOGDIR/$t.log"
 	rc=$?
 	secs=$(($(date +%s) - start))
 	case $rc in
 	0) echo "ok $n - $t (${secs}s)" ;;
-	77) echo "ok $n - $t # SKIP $(tail -1 "$IT_TMP/$t.log")" ;;
+	77) echo "ok $n - $t # SKIP $(tail -1 "$IT_LOGDIR/$t.log")" ;;
 	*)
 		echo "not ok $n - $t (${secs}s)"
-		sed 's/^/#   /' "$IT_TMP/$t.log" | tail -40
+		sed 's/^/#   /' "$IT_LOGDIR/$t.log" | tail -40
 		failed=$((failed + 1))
 		;;
 	esac
 done
-((failed == 0))
+if ((failed > 0)); then
+	echo "# logs of this run kept in $IT_LOGDIR"
+	exit 1
+fi
+((it_own_logdir)) && rm -rf "$IT_LOGDIR"
+exit 0

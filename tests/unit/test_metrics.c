@@ -839,7 +839,14 @@ static void test_thousand_backends(void **state)
 	assert_int_equal(sl_metrics_render(snap, ctr, "default", &page, &len), 0);
 	took = mono_ms() - t0;
 	print_message("rendered 1000 backends: %zu bytes in %.1f ms\n", len, took);
-	assert_true(took < 2000.0);
+	/*
+	 * ~30 ms here when the machine is idle. The bound only catches a
+	 * render gone quadratic: the CI machine is shared, and speed
+	 * targets belong in make bench (a 50 ms bound failed under load).
+	 */
+	if (took >= 2000.0)
+		fail_msg("rendering 1000 backends took %.1f ms, bound 2000 ms",
+			 took);
 	memset(fams, 0, sizeof(fams));
 	parse_page(page, fams, MAX_FAMILIES);
 	has_line(page, "sluice_vip_flows{vip=\"198.18.0.10:80/tcp\"} 100000");
