@@ -309,7 +309,7 @@ for p in d["panels"]:
         e = t["expr"]
         for var in ("$job", "$instance", "$vip"):
             e = e.replace(var, ".*")
-        print(e.replace("$__rate_interval", "5s").replace("\n", " "))
+        print(e.replace("$__rate_interval", "5s").replace("$__range", "5m").replace("\n", " "))
 EOF
 )
 	echo "dashboard queries checked: $n"
