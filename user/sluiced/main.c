@@ -63,16 +63,25 @@ void sl_log(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Multi-line text (problems and their hints): one log line each. */
-static void log_lines(const char *text)
+/*
+ * Multi-line text (problems and their hints): one log line each, each
+ * with @prefix, so every line says what it is about on its own (journald
+ * and grep see lines, not messages).
+ */
+static void log_lines_prefixed(const char *prefix, const char *text)
 {
 	const char *p = text, *nl;
 
 	while (*p) {
 		nl = strchrnul(p, '\n');
-		sl_log("%.*s", (int)(nl - p), p);
+		sl_log("%s%.*s", prefix, (int)(nl - p), p);
 		p = *nl ? nl + 1 : nl;
 	}
+}
+
+static void log_lines(const char *text)
+{
+	log_lines_prefixed("", text);
 }
 
 void sl_debug(struct sl_daemon *d, const char *fmt, ...)
@@ -606,8 +615,7 @@ static void reload(struct sl_daemon *d)
 	if (!rc)
 		rc = sl_config_load(d->cfg_path, &ncfg, err, sizeof(err));
 	if (rc) {
-		sl_log("reload rejected, running state unchanged:");
-		log_lines(err);
+		log_lines_prefixed("reload rejected, running state unchanged: ", err);
 		return;
 	}
 	rc = sl_state_from_config(&nfile, &ncfg, err, sizeof(err));
