@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Levelled log lines on stderr, with journald priorities under systemd. */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "log.h"
@@ -85,3 +87,14 @@ SL_LOG_FN(sl_info, SL_LOG_INFO)
 SL_LOG_FN(sl_debug, SL_LOG_DEBUG)
 SL_LOG_FN(sl_log, SL_LOG_INFO)
 #undef SL_LOG_FN
+
+void sl_log_lines(const char *prefix, const char *text)
+{
+	const char *p = text, *nl;
+
+	while (*p) {
+		nl = strchrnul(p, '\n');
+		sl_log("%s%.*s", prefix, (int)(nl - p), p);
+		p = *nl ? nl + 1 : nl;
+	}
+}

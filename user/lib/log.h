@@ -41,5 +41,11 @@ void sl_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sl_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The historical name: an info line. */
 void sl_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Multi-line text (problems and their hints): one info line each, each
+ * with @prefix, so every line says what it is about on its own (journald
+ * and grep see lines, not messages).
+ */
+void sl_log_lines(const char *prefix, const char *text);
 
 #endif /* SLUICE_LOG_H */

@@ -58,16 +58,9 @@
 
 #define DEFAULT_CONFIG "/etc/sluice/sluiced.yaml"
 
-/* Multi-line text (problems and their hints): one log line each. */
 static void log_lines(const char *text)
 {
-	const char *p = text, *nl;
-
-	while (*p) {
-		nl = strchrnul(p, '\n');
-		sl_log("%.*s", (int)(nl - p), p);
-		p = *nl ? nl + 1 : nl;
-	}
+	sl_log_lines("", text);
 }
 
 __u64 sl_unix_ms(void)
