@@ -160,6 +160,13 @@ t_robust_last_backend_refused() {
 	rc=$?
 	echo "del of the last one: exit $rc: $out"
 	assert_eq "exit code (del)" 1 "$rc" || return 1
+	# Weight 0 takes new flows away as a drain does: the same guard.
+	out=$(lab_ctl backend set "$ROB_VIP" "$be3" --weight 0 2>&1)
+	rc=$?
+	echo "weight 0 on the last one: exit $rc: $out"
+	assert_eq "exit code (set --weight 0)" 1 "$rc" || return 1
+	echo "$out" | grep -q "last active backend of VIP $ROB_VIP" ||
+		fail "the weight refusal does not name the VIP" || return 1
 	out=$(it_ctl_raw "{\"cmd\":\"backend.drain\",\"vip\":\"$ROB_VIP\",\"backend\":\"$be3\"}")
 	echo "protocol: $out"
 	assert_eq "protocol errno" EPERM "$(echo "$out" | json - "j['errno']")" || return 1

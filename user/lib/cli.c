@@ -95,10 +95,10 @@ const struct sl_cli_verb sl_cli_verbs[] = {
 	}, {
 		.object = "backend", .verb = "set", .cmd = SL_CTL_CMD_BACKEND_SET,
 		.min_args = 2, .max_args = 2, .arg_names = args_vip_addr,
-		.opts = SL_CLI_OPT_WEIGHT,
+		.opts = SL_CLI_OPT_WEIGHT | SL_CLI_OPT_FORCE,
 		.run = sl_cli_run_simple, .print = sl_cli_print_backend_set,
 		.what = "set backend {B} on {V}",
-		.usage = "backend set VIP ADDR --weight N",
+		.usage = "backend set VIP ADDR --weight N [--force]",
 		.summary = "change a backend's weight at runtime (kept across restarts)",
 	}, {
 		.object = "backend", .verb = "status", .cmd = SL_CTL_CMD_BACKEND_STATUS,

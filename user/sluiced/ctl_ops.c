@@ -12,6 +12,7 @@
 
 #include "ctl.h"
 #include "ctl_ops.h"
+#include "guard.h"
 
 int sl_ctl_fail(struct sl_ctl_reply *r, const char *errname, const char *hint,
 		const char *fmt, ...)
@@ -113,6 +114,20 @@ json_object *sl_ctl_tables(const struct sl_daemon *d)
 
 /* ---- backend.set -------------------------------------------------------- */
 
+/* "force": true lets a change take a VIP's last active backend away. */
+static int arg_force(json_object *req, bool *force, struct sl_ctl_reply *r)
+{
+	json_object *v;
+
+	*force = false;
+	if (!json_object_object_get_ex(req, "force", &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean))
+		return sl_ctl_fail(r, "EINVAL", NULL, "argument \"force\" must be true or false");
+	*force = json_object_get_boolean(v);
+	return 0;
+}
+
 static int cmd_backend_set(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r)
 {
 	struct sl_vip_spec vip;
@@ -123,10 +138,12 @@ static int cmd_backend_set(struct sl_daemon *d, json_object *req, struct sl_ctl_
 	__u32 old;
 	char err[512];
 	__u8 family;
+	bool force;
 	int rc;
 
 	if (sl_ctl_arg_vip(req, &vip, r) || sl_ctl_arg_backend(req, &addr, &family, r) ||
-	    sl_ctl_arg_u64(req, SL_CTL_KEY_WEIGHT, 0, SL_CFG_WEIGHT_MAX, &weight, r))
+	    sl_ctl_arg_u64(req, SL_CTL_KEY_WEIGHT, 0, SL_CFG_WEIGHT_MAX, &weight, r) ||
+	    arg_force(req, &force, r))
 		return -1;
 	if (weight == UINT64_MAX)
 		return sl_ctl_fail(r, "EINVAL", "e.g. sluicectl backend set VIP ADDR --weight 50",
@@ -134,6 +151,14 @@ static int cmd_backend_set(struct sl_daemon *d, json_object *req, struct sl_ctl_
 				   sl_ctl_arg_str(req, SL_CTL_KEY_BACKEND),
 				   sl_ctl_arg_str(req, SL_CTL_KEY_VIP), SL_CTL_KEY_WEIGHT,
 				   SL_CFG_WEIGHT_MAX);
+	/* Weight 0 takes new flows away, as a drain does: same guard. */
+	if (weight == 0 && !force && sl_state_find_vip(&d->st, &vip) &&
+	    sl_guard_last_active(sl_state_find_vip(&d->st, &vip), &addr, family, err,
+				 sizeof(err)))
+		return sl_ctl_fail(r, "EPERM", "to do it anyway, add --force (\"force\": true)",
+				   "cannot set the weight of backend %s on %s to 0: %s",
+				   sl_ctl_arg_str(req, SL_CTL_KEY_BACKEND),
+				   sl_ctl_arg_str(req, SL_CTL_KEY_VIP), err);
 	if (sl_state_copy(&next, &d->st))
 		return sl_ctl_fail(r, "ENOMEM", NULL, "out of memory");
 	rc = sl_state_be_set_weight(&next, &vip, &addr, family, weight, &old, err,
