@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * sluice: the XDP balancer. Per packet (DESIGN.md section 2):
+ * sluice: the XDP balancer. Per packet (docs/design.md, "The packet pipeline"):
  *   parse -> flow lookup -> (new flow: VIP lookup, Maglev pick) ->
  *   next hop -> encapsulate -> XDP_TX / XDP_REDIRECT,
  * and one exit that counts the packet under exactly one SLUICE_R_* reason.
@@ -505,7 +505,7 @@ static __always_inline int sl_forward(struct xdp_md *ctx, struct sl_pkt *pkt,
 
 #include "lib/icmp.h"
 
-/* TCP/UDP to a possible VIP: steps 2-5 of DESIGN.md section 2. */
+/* TCP/UDP to a possible VIP: steps 2-5 of docs/design.md, "The packet pipeline". */
 static __always_inline int sl_balance(struct xdp_md *ctx, void *data,
 				      void *data_end, struct sl_pkt *pkt)
 {

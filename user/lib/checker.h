@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The drain checker (DESIGN.md section 5, "fast"): while any backend
+ * The drain checker (docs/design.md, "Counting live flows and deciding drains"): while any backend
  * drains, sluiced walks only sl_pinned every drain.check_interval. It
  * holds exactly the confirmed flows of draining backends (the sweeper
  * copies those it finds, the datapath adds those it confirms), so one pass

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * When a drain may complete (DESIGN.md section 5, "never early"): the pure
+ * When a drain may complete (docs/design.md, "Counting live flows and deciding drains"): the pure
  * decision, fed with what the sweeper and the drain checker report, so it
  * can be tested without a daemon or a datapath.
  *

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The desired state sluiced keeps: VIPs, their backends, weights, and the
- * backend lifecycle (DESIGN.md section 4). Pure logic, no maps: every
+ * backend lifecycle (README, "Draining"). Pure logic, no maps: every
  * operation validates first and changes nothing when it fails, and the
  * caller then mirrors the new state into the datapath.
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The flow sweeper (DESIGN.md section 5): walks sl_new through a read-only
+ * The flow sweeper (docs/design.md, "Counting live flows and deciding drains"): walks sl_new through a read-only
  * mapping, then sl_flows with batch lookups, then sl_pinned, in that order
  * so a flow promoted between two walks is seen at least once (twice is
  * allowed: counts are upper bounds, never short). It expires what ended,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Counting live flows and deciding drains (DESIGN.md section 5).
+ * Counting live flows and deciding drains (docs/design.md, "Counting live flows and deciding drains").
  *
  * Two threads gather evidence: the sweeper walks every table each
  * sweep_interval (sweep.h); the drain checker walks only sl_pinned each
