@@ -48,3 +48,30 @@ struct json_object *sl_reload(struct sl_daemon *d, bool exact)
 	json_object_object_add(o, SL_CTL_KEY_RESTART, json_object_new_array());
 	return o;
 }
+
+/* The box drain flips the flag only: no routes, no file. */
+int sl_ann_box_drain(struct sl_daemon *d, bool drain, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	d->box_drained = drain;
+	return 0;
+}
+
+json_object *sl_ann_status(const struct sl_daemon *d)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "enabled", json_object_new_boolean(0));
+	json_object_object_add(o, "box_drained", json_object_new_boolean(d->box_drained));
+	json_object_object_add(o, "announced", json_object_new_array());
+	return o;
+}
+
+/* No interface runs a program here. */
+bool sl_xdp_attached(unsigned int ifindex, __u32 prog_id)
+{
+	(void)ifindex;
+	(void)prog_id;
+	return false;
+}
