@@ -28,7 +28,7 @@ LAB_LB6=fd00:20::2
 # or 40 (IPv6) bytes must be paid for, never hidden by bigger lab links.
 LAB_MTU=1500
 # MSS the backends advertise to clients, leaving room for the tunnel
-# (docs/notes/mtu.md): 1500 - outer header - client IP header - TCP header.
+# (README, "MTU: leave room for the tunnel"): 1500 - outer header - client IP header - TCP header.
 LAB_ADVMSS4=$((LAB_MTU - 20 - 20 - 20))	# IPv4 VIP, IPIP to an IPv4 backend
 LAB_ADVMSS6=$((LAB_MTU - 40 - 40 - 20))	# IPv6 VIP, IPv6 tunnel to an IPv6 backend
 
