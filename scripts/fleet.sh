@@ -57,7 +57,7 @@ _fleet_router_bird() {
 	local k conf="$LAB_DIR/bird-rtr.conf"
 	cat >"$conf" <<EOF
 router id 198.18.20.1;
-protocol device { scan time 10; }
+protocol device { scan time 1; }
 protocol kernel kern4 { merge paths on; ipv4 { import none; export all; }; }
 protocol kernel kern6 { merge paths on; ipv6 { import none; export all; }; }
 template bgp box4 {
@@ -83,9 +83,9 @@ _fleet_box_bird() {
 	local k=$1 conf="$LAB_DIR/bird-box$1.conf"
 	cat >"$conf" <<EOF
 router id $(fleet_box4 "$k");
-protocol device { scan time 10; }
-protocol kernel vips4 { kernel table $FLEET_TABLE; learn; scan time 2; ipv4 { import all; export none; }; }
-protocol kernel vips6 { kernel table $FLEET_TABLE; learn; scan time 2; ipv6 { import all; export none; }; }
+protocol device { scan time 1; }
+protocol kernel vips4 { kernel table $FLEET_TABLE; learn; scan time 1; ipv4 { import all; export none; }; }
+protocol kernel vips6 { kernel table $FLEET_TABLE; learn; scan time 1; ipv6 { import all; export none; }; }
 protocol bgp up4 {
 	local $(fleet_box4 "$k") as 65001; neighbor 198.18.20.1 as 65000;
 	hold time $FLEET_HOLD; keepalive time 1; connect retry time 1; error wait time 1, 2;

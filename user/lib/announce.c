@@ -203,8 +203,18 @@ size_t sl_announce_list(const struct sl_announce *a, struct sl_ann_addr *out,
 
 void sl_announce_close(struct sl_announce *a)
 {
+	size_t i;
+
 	if (!a)
 		return;
+	/*
+	 * A clean stop deletes each route first: the kernel then tells BIRD
+	 * at once (RTM_DELROUTE). Closing the device also removes them (what
+	 * a crash relies on), but without a notification per route: BIRD
+	 * sees that only at its next scan of the table.
+	 */
+	for (i = 0; a->nl && i < a->n_cur; i++)
+		route(a, &a->cur[i], false);
 	if (a->nl)
 		mnl_socket_close(a->nl);
 	if (a->tun_fd >= 0)
