@@ -150,14 +150,12 @@ run_one() {
 	export IT_LABFILE=$IT_LOGDIR/$t.lab
 	export IT_FAILFILE=$IT_LOGDIR/$t.fail
 	rm -f "$IT_LABFILE" "$IT_FAILFILE"
-	( set +e; it_setup && "$t"; rc=$?; it_judge "$t" "$rc"; rc=$?
-	  it_teardown; exit $rc ) >"$log" 2>&1 &
-	rm -f "$IT_LABFILE"
 	# A test may bring its own lab: t_NAME_setup / t_NAME_teardown.
 	local setup=it_setup teardown=it_teardown
 	declare -F "${t}_setup" >/dev/null && setup=${t}_setup
 	declare -F "${t}_teardown" >/dev/null && teardown=${t}_teardown
-	( set +e; $setup && "$t"; rc=$?; $teardown; exit $rc ) >"$log" 2>&1 &
+	( set +e; $setup && "$t"; rc=$?; it_judge "$t" "$rc"; rc=$?
+	  $teardown; exit $rc ) >"$log" 2>&1 &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
 		if ((waited >= IT_TIMEOUT * 10)); then
