@@ -196,19 +196,19 @@ encap:
   source_v4: ${LAB_LB4}
   source_v6: ${LAB_LB6}
 flows:
-  table_size: ${LAB_FLOWS:-1048576}
-  tcp_idle_timeout: ${LAB_TCP_IDLE:-15m}
+${LAB_FLOWS:+  table_size: ${LAB_FLOWS}
+}  tcp_idle_timeout: ${LAB_TCP_IDLE:-15m}
   udp_idle_timeout: ${LAB_UDP_IDLE:-10s}
   close_grace: ${LAB_CLOSE_GRACE:-2s}
   sweep_interval: ${LAB_SWEEP:-500ms}
-  handshake_timeout: ${LAB_HANDSHAKE:-3s}
-  unconfirmed_timeout: ${LAB_UNCONFIRMED:-10s}
-maglev:
-  table_size: ${LAB_MAGLEV:-65537}
-drain:
+${LAB_HANDSHAKE:+  handshake_timeout: ${LAB_HANDSHAKE}
+}${LAB_UNCONFIRMED:+  unconfirmed_timeout: ${LAB_UNCONFIRMED}
+}${LAB_MAGLEV:+maglev:
+  table_size: ${LAB_MAGLEV}
+}drain:
   default_timeout: 5m
-  check_interval: ${LAB_CHECK:-100ms}
-control:
+${LAB_CHECK:+  check_interval: ${LAB_CHECK}
+}control:
   socket: ${LAB_DIR}/sluiced.sock
 metrics:
   listen: 127.0.0.1:${LAB_METRICS_PORT:-9469}
