@@ -16,8 +16,8 @@ t_restart_replaces_old_reasons_table() {
 		entries $((n - 1)) name sl_reasons ||
 		fail "cannot pin an older sl_reasons" || return 1
 	lab_sluiced_start || return 1
-	grep "re-creating $pin" "$LAB_DIR/sluiced.log" | tail -1
-	grep -q "re-creating $pin" "$LAB_DIR/sluiced.log" ||
+	grep "upgrade: $pin counted" "$LAB_DIR/sluiced.log" | tail -1
+	grep -q "upgrade: $pin counted $((n - 1)) reasons, this sluiced $n: re-created" "$LAB_DIR/sluiced.log" ||
 		fail "sluiced should say it re-created sl_reasons" || return 1
 	entries=$(bpftool -j map show pinned "$pin" | json - "j['max_entries']")
 	assert_eq "sl_reasons entries after the restart (reasons in reasons.h)" \

@@ -30,18 +30,21 @@ static bool stderr_is_journal(void)
 	       (unsigned long long)st.st_ino == ino;
 }
 
+static bool log_buffered;
+
 void sl_log_init(const char *prog, bool verbose)
 {
 	log_prog = prog;
 	log_verbose = verbose;
 	log_journal = stderr_is_journal();
-	/* One write per line, so threads never interleave within a line. */
-	setvbuf(stderr, NULL, _IOLBF, 0);
-}
-
-bool sl_log_to_journal(void)
-{
-	return log_journal;
+	/*
+	 * One write per line, so threads never interleave within a line.
+	 * setvbuf() is only valid before the first output: once.
+	 */
+	if (!log_buffered) {
+		setvbuf(stderr, NULL, _IOLBF, 0);
+		log_buffered = true;
+	}
 }
 
 static const char *level_word(enum sl_log_level level)
@@ -88,13 +91,23 @@ SL_LOG_FN(sl_debug, SL_LOG_DEBUG)
 SL_LOG_FN(sl_log, SL_LOG_INFO)
 #undef SL_LOG_FN
 
-void sl_log_lines(const char *prefix, const char *text)
+static void __attribute__((format(printf, 2, 3)))
+log_at(enum sl_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sl_logv(level, fmt, ap);
+	va_end(ap);
+}
+
+void sl_log_lines(enum sl_log_level level, const char *prefix, const char *text)
 {
 	const char *p = text, *nl;
 
 	while (*p) {
 		nl = strchrnul(p, '\n');
-		sl_log("%s%.*s", prefix, (int)(nl - p), p);
+		log_at(level, "%s%.*s", prefix, (int)(nl - p), p);
 		p = *nl ? nl + 1 : nl;
 	}
 }

@@ -30,9 +30,6 @@ enum sl_log_level {
  */
 void sl_log_init(const char *prog, bool verbose);
 
-/* True when stderr is the journal (lines carry "<N>"). */
-bool sl_log_to_journal(void);
-
 void sl_logv(enum sl_log_level level, const char *fmt, va_list ap);
 void sl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -42,10 +39,10 @@ void sl_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The historical name: an info line. */
 void sl_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
- * Multi-line text (problems and their hints): one info line each, each
- * with @prefix, so every line says what it is about on its own (journald
+ * Multi-line text (problems and their hints): one line each at @level,
+ * each with @prefix, so every line says what it is about on its own (journald
  * and grep see lines, not messages).
  */
-void sl_log_lines(const char *prefix, const char *text);
+void sl_log_lines(enum sl_log_level level, const char *prefix, const char *text);
 
 #endif /* SLUICE_LOG_H */

@@ -42,7 +42,6 @@
 
 #include <json-c/json.h>
 
-#include "config_diff.h"
 #include "daemon.h"
 #include "envcheck.h"
 #include "log.h"
@@ -60,7 +59,7 @@
 
 static void log_lines(const char *text)
 {
-	sl_log_lines("", text);
+	sl_log_lines(SL_LOG_INFO, "", text);
 }
 
 __u64 sl_unix_ms(void)
@@ -824,6 +823,7 @@ int main(int argc, char **argv)
 	char err[4096];
 	int opt, rc;
 
+	sl_log_init("sluiced", false);
 	snprintf(d.cfg_path, sizeof(d.cfg_path), "%s", DEFAULT_CONFIG);
 	while ((opt = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (opt) {

@@ -63,7 +63,7 @@ static void log_outcome(struct sl_daemon *d, json_object *res, bool ok,
 	size_t i, n;
 
 	if (!ok) {
-		sl_log_lines("reload rejected, running state unchanged: ", why);
+		sl_log_lines(SL_LOG_ERR, "reload rejected, running state unchanged: ", why);
 		return;
 	}
 	n = json_object_array_length(changes);

@@ -69,7 +69,7 @@ void sl_reload_request(struct sl_daemon *d)
 	r->err[0] = '\0';
 	r->started_ms = sl_unix_ms();
 	if (pthread_create(&r->thr, NULL, reload_main, d)) {
-		sl_log("reload rejected, running state unchanged: cannot start a reload thread");
+		sl_err("reload rejected, running state unchanged: cannot start a reload thread");
 		return;
 	}
 	r->running = true;
