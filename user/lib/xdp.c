@@ -37,17 +37,6 @@ void sl_lib_verbose(int verbose)
 	libxdp_set_print(xdp_print_fn);
 }
 
-int sl_xdp_mode_parse(const char *s, enum xdp_attach_mode *mode)
-{
-	if (!strcmp(s, "native"))
-		*mode = XDP_MODE_NATIVE;
-	else if (!strcmp(s, "skb"))
-		*mode = XDP_MODE_SKB;
-	else
-		return -EINVAL;
-	return 0;
-}
-
 static void set_err(char *err, size_t errlen, const char *what,
 		    const char *ifname, int rc)
 {

@@ -6,9 +6,6 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
-/* "native" or "skb" -> XDP_MODE_*; -EINVAL otherwise. */
-int sl_xdp_mode_parse(const char *s, enum xdp_attach_mode *mode);
-
 /*
  * Attach @prog_name of a loaded @obj to @ifname, replacing a program of the
  * same name already there (an upgrade) in one atomic step. Fills @err.
