@@ -201,11 +201,12 @@ maglev:
 EOF
 	kill -HUP "$LAB_SLUICED_PID"
 	for i in $(seq 1 100); do
-		grep -q "reload: 2 settings changed" "$LAB_DIR/sluiced.log" && break
+		grep -q "reload: maglev.seed is" "$LAB_DIR/sluiced.log" && break
 		sleep 0.1
 	done
 	cat "$LAB_DIR/sluiced.log"
-	grep -q "reload: 2 settings changed in $LAB_DIR/sluiced.yaml but not applied, the running values stay in force until a restart: flows.table_size (restart refuses it while maps are pinned: needs sluiced --detach, which drops flows), maglev.seed (restart)" "$LAB_DIR/sluiced.log" ||
+	grep -qF "reload: flows.table_size is \"2097152\" in $LAB_DIR/sluiced.yaml but \"1048576\" is running: applies on restart; a restart refuses it while the pinned maps exist: sluiced --detach first (drops every flow)" "$LAB_DIR/sluiced.log" &&
+		grep -qF "reload: maglev.seed is \"7\" in $LAB_DIR/sluiced.yaml but \"0\" is running: applies on restart" "$LAB_DIR/sluiced.log" ||
 		fail "the reload did not name the restart-only settings" || return 1
 	ft_lab_unharmed
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Unit tests for what a start would refuse (user/lib/envcheck.c,
- * pindir.c) and for the settings a reload cannot apply (config_diff.c).
+ * pindir.c). The settings a reload cannot apply: test_config_dump.c.
  * Pin directory cases use the real bpffs at /sys/fs/bpf (make test mounts
  * it) under a directory of their own, removed at the end.
  */
@@ -20,7 +20,6 @@
 #include <cmocka.h>
 #include "../lib/check.h"
 
-#include "config_diff.h"
 #include "envcheck.h"
 #include "pindir.h"
 
@@ -143,29 +142,6 @@ static void test_pinned_sizes(void **state)
 	CHECK_CONTAINS(CHECK_HERE, err, "is a pinned object, not a directory");
 }
 
-static void test_restart_only_settings(void **state)
-{
-	struct sl_config a, b;
-	char buf[1024];
-
-	(void)state;
-	sl_config_defaults(&a);
-	sl_config_defaults(&b);
-	CHECK_INT(CHECK_HERE, sl_config_restart_changes(&a, &b, buf, sizeof(buf)), 0);
-	CHECK_STR(CHECK_HERE, buf, "");
-	b.flow_table_size *= 2;
-	b.maglev_seed = 7;
-	strcpy(b.ifaces[0].name, "eth9");
-	b.n_ifaces = 1;
-	CHECK_INT(CHECK_HERE, sl_config_restart_changes(&a, &b, buf, sizeof(buf)), 3);
-	CHECK_STR(CHECK_HERE, buf, "interfaces (restart), flows.table_size (restart refuses it "
-		  "while maps are pinned: needs sluiced --detach, which drops flows), "
-		  "maglev.seed (restart)");
-	/* A short buffer is cut, the count is still whole. */
-	CHECK_INT(CHECK_HERE, sl_config_restart_changes(&a, &b, buf, 8), 3);
-	CHECK_INT(CHECK_HERE, strlen(buf), 7);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,7 +149,6 @@ int main(void)
 		cmocka_unit_test(test_pindir_on_bpffs),
 		cmocka_unit_test(test_pindir_not_bpffs),
 		cmocka_unit_test(test_pinned_sizes),
-		cmocka_unit_test(test_restart_only_settings),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -79,14 +79,22 @@ static void put_settings(FILE *f, const struct sl_config *cfg)
 	fprintf(f, "  udp_idle_timeout: %s\n", setting(cfg, "flows.udp_idle_timeout", b, sizeof(b)));
 	fprintf(f, "  close_grace: %s\n", setting(cfg, "flows.close_grace", b, sizeof(b)));
 	fprintf(f, "  sweep_interval: %s\n", setting(cfg, "flows.sweep_interval", b, sizeof(b)));
+	fprintf(f, "  handshake_timeout: %s\n", setting(cfg, "flows.handshake_timeout", b, sizeof(b)));
+	fprintf(f, "  unconfirmed_timeout: %s\n",
+		setting(cfg, "flows.unconfirmed_timeout", b, sizeof(b)));
 	fprintf(f, "maglev:\n  table_size: %s\n", setting(cfg, "maglev.table_size", b, sizeof(b)));
 	fprintf(f, "  seed: %s\n", setting(cfg, "maglev.seed", b, sizeof(b)));
 	fprintf(f, "drain:\n  default_timeout: %s\n",
 		setting(cfg, "drain.default_timeout", b, sizeof(b)));
+	fprintf(f, "  check_interval: %s\n", setting(cfg, "drain.check_interval", b, sizeof(b)));
 	fprintf(f, "control:\n");
 	put_kv_quoted(f, "  ", "socket", setting(cfg, "control.socket", b, sizeof(b)));
 	fprintf(f, "metrics:\n");
 	put_kv_quoted(f, "  ", "listen", setting(cfg, "metrics.listen", b, sizeof(b)));
+	if (cfg->announce_enabled) {
+		fprintf(f, "announce:\n  table: %s\n", setting(cfg, "announce.table", b, sizeof(b)));
+		put_kv_quoted(f, "  ", "device", setting(cfg, "announce.device", b, sizeof(b)));
+	}
 	fprintf(f, "paths:\n");
 	put_kv_quoted(f, "  ", "pin_dir", setting(cfg, "paths.pin_dir", b, sizeof(b)));
 	put_kv_quoted(f, "  ", "state_dir", setting(cfg, "paths.state_dir", b, sizeof(b)));

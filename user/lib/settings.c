@@ -62,7 +62,10 @@ DUR_FN(f_tcp, tcp_idle_timeout_ms)
 DUR_FN(f_udp, udp_idle_timeout_ms)
 DUR_FN(f_grace, close_grace_ms)
 DUR_FN(f_sweep, sweep_interval_ms)
+DUR_FN(f_handshake, handshake_timeout_ms)
+DUR_FN(f_unconfirmed, unconfirmed_timeout_ms)
 DUR_FN(f_drain, drain_timeout_ms)
+DUR_FN(f_check, drain_check_interval_ms)
 #undef DUR_FN
 
 static void f_socket(const struct sl_config *c, char *b, size_t l)
@@ -77,6 +80,20 @@ static void f_metrics(const struct sl_config *c, char *b, size_t l)
 	else
 		sl_format_addr_port(&c->metrics_addr, c->metrics_family,
 				    c->metrics_port, b, l);
+}
+
+/* announce: is optional; "off" when the section is absent. */
+static void f_ann_table(const struct sl_config *c, char *b, size_t l)
+{
+	if (c->announce_enabled)
+		snprintf(b, l, "%u", c->announce_table);
+	else
+		snprintf(b, l, "off");
+}
+
+static void f_ann_device(const struct sl_config *c, char *b, size_t l)
+{
+	snprintf(b, l, "%s", c->announce_enabled ? c->announce_device : "off");
 }
 
 static void f_pin(const struct sl_config *c, char *b, size_t l)
@@ -105,11 +122,16 @@ static const struct {
 	{ "flows.udp_idle_timeout", f_udp },
 	{ "flows.close_grace", f_grace },
 	{ "flows.sweep_interval", f_sweep },
+	{ "flows.handshake_timeout", f_handshake },
+	{ "flows.unconfirmed_timeout", f_unconfirmed },
 	{ "maglev.table_size", f_ring },
 	{ "maglev.seed", f_seed },
 	{ "drain.default_timeout", f_drain },
+	{ "drain.check_interval", f_check },
 	{ "control.socket", f_socket },
 	{ "metrics.listen", f_metrics },
+	{ "announce.table", f_ann_table },
+	{ "announce.device", f_ann_device },
 	{ "paths.pin_dir", f_pin },
 	{ "paths.state_dir", f_state },
 };
