@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "neigh.h"
 #include "persist.h"
 
 /*
@@ -369,6 +370,7 @@ void sl_counting_on_sweep(struct sl_daemon *d)
 		       "(raise flows.pinned_table_size)", (unsigned long long)r->unprotected);
 	finish(d, &o);
 	sl_dp_refresh_nexthops(d);
+	sl_neigh_account(d);
 	sl_ctl_reap_idle(d);
 	sl_snapshot_publish(d);
 }
