@@ -102,6 +102,31 @@ void sl_cli_print_reload(const struct sl_cli_io *io, const struct sl_cli_cmd *cm
 	}
 }
 
+/*
+ * The error once on stderr; with -j, one JSON document on stdout: the
+ * reload's result ("applied": false, "rejected") with "ok", "error" and
+ * "hint" as every other failed command has them.
+ */
+static void reload_rejected(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
+			    struct json_object *result)
+{
+	static const char hint[] = "nothing changed; fix the file and run sluicectl "
+				   "reload again (sluiced --check -c FILE checks it first)";
+	struct sl_cli_cmd quiet = *cmd;
+	const char *why = str_of(result, SL_CTL_KEY_REJECTED) ?: "rejected";
+	char line[1024];
+
+	quiet.json = false;
+	sl_cli_report(io, &quiet, why, hint);
+	if (!cmd->json)
+		return;
+	snprintf(line, sizeof(line), "cannot reload the configuration: %s", why);
+	json_object_object_add(result, "ok", json_object_new_boolean(0));
+	json_object_object_add(result, "error", json_object_new_string(line));
+	json_object_object_add(result, "hint", json_object_new_string(hint));
+	sl_cli_print_json(io->out, result);
+}
+
 int sl_cli_run_reload(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io)
 {
 	struct json_object *reply, *result, *applied;
@@ -116,16 +141,14 @@ int sl_cli_run_reload(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io)
 		json_object_put(reply);
 		return SL_CLI_EXIT_FAIL;
 	}
-	if (cmd->json)
-		sl_cli_print_json(io->out, result);
 	if (!json_object_get_boolean(applied)) {
-		sl_cli_report(io, cmd, str_of(result, SL_CTL_KEY_REJECTED) ?: "rejected",
-			      "nothing changed; fix the file and run sluicectl reload again "
-			      "(sluiced --check -c FILE checks it first)");
+		reload_rejected(io, cmd, result);
 		json_object_put(reply);
 		return SL_CLI_EXIT_FAIL;
 	}
-	if (!cmd->json)
+	if (cmd->json)
+		sl_cli_print_json(io->out, result);
+	else
 		sl_cli_print_reload(io, cmd, result);
 	json_object_put(reply);
 	return SL_CLI_EXIT_OK;
