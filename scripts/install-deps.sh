@@ -33,8 +33,9 @@ TEST_PKGS=(
 	prometheus
 	# the fleet lab's routers (scripts/fleet.sh)
 	bird2
-	# systemd-analyze for the units, and the completion test
-	systemd bash-completion
+	# systemd-analyze for the units, man for their Documentation= pages
+	# and the man page lint, and the completion test
+	systemd man-db bash-completion
 	# the Ansible example in docs/examples, run by tests/integration/test_pipeline.sh
 	ansible-core python3-yaml
 )

@@ -133,8 +133,8 @@ tests:
         exp_alerts:
           - exp_labels: {severity: critical, job: sluice, instance: lb, vip: "$MT_VIP"}
             exp_annotations:
-              summary: "No backend of $MT_VIP takes new connections"
-              description: "Every backend of the VIP is draining, drained, weighted 0 or down. Undrain or add a backend (sluicectl backend list shows them)."
+              summary: "$MT_VIP has no active backend"
+              description: "Every backend of the VIP is draining, drained or weighted 0: new connections are dropped. Undrain or add a backend (sluicectl backend undrain VIP ADDR)."
       - eval_time: 2m30s
         alertname: SluiceDrainTimedOutWithFlows
         exp_alerts:

@@ -91,7 +91,7 @@ t_ops_config_dump_roundtrip() {
 	lab_ctl backend add "$LAB_VIP4:443/tcp" "$(lab_be4 1)" --weight 3 || return 1
 	lab_ctl config dump >"$dump" || return 1
 	cat "$dump"
-	"$LAB_BUILD/sluiced" --check -c "$dump" || fail "sluiced --check rejects the dump" || return 1
+	lab_ns lb "$LAB_BUILD/sluiced" --check -c "$dump" || fail "sluiced --check rejects the dump" || return 1
 	out=$(lab_ctl config diff "$dump")
 	rc=$?
 	echo "$out"

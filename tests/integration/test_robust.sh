@@ -317,8 +317,10 @@ PY
 }
 
 # Run a command in sluiced's own mount namespace (see rob_private_sluiced).
+# -r -w: setns() into a mount namespace moves to that namespace's root,
+# which is not sluiced's when the tests run in a chroot (a fresh machine).
 rob_in_mnt() {
-	nsenter -t "$LAB_SLUICED_PID" -m "$@"
+	nsenter -t "$LAB_SLUICED_PID" -m -r -w "$@"
 }
 
 # Restart the lab's sluiced in a private mount namespace with its own
