@@ -4,6 +4,7 @@
  * commit swaps the state in memory (no maps, no disk), logs go nowhere,
  * and the clock is fixed so every input replays the same way.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <json-c/json.h>
 
@@ -34,19 +35,13 @@ int sl_daemon_commit(struct sl_daemon *d, struct sl_state *next, char *err,
 	return 0;
 }
 
-/* A reload that reads no file: rejected, as with an unreadable one. */
-struct json_object *sl_reload(struct sl_daemon *d, bool exact)
+/* No reload worker here: every reload finds one already queued. */
+int sl_reload_request_ctl(struct sl_daemon *d, bool exact, __u64 *gen)
 {
-	json_object *o = json_object_new_object();
-
 	(void)d;
 	(void)exact;
-	json_object_object_add(o, SL_CTL_KEY_APPLIED, json_object_new_boolean(0));
-	json_object_object_add(o, SL_CTL_KEY_CHANGES, json_object_new_array());
-	json_object_object_add(o, SL_CTL_KEY_REJECTED,
-			       json_object_new_string("fuzz stub: no config file"));
-	json_object_object_add(o, SL_CTL_KEY_RESTART, json_object_new_array());
-	return o;
+	*gen = 0;
+	return -EBUSY;
 }
 
 /* The box drain flips the flag only: no routes, no file. */

@@ -112,6 +112,7 @@ ALL_TESTS=(
 	t_fleet_box_drain
 	t_fleet_box_leave_streams_survive
 	t_robust_fifo_reload
+	t_robust_ctl_reload_off_main_loop
 	t_robust_backend_mac_change
 	# deploy pipelines (docs/examples): drain --wait, stop, upgrade, undrain
 	t_pipeline_github_actions

@@ -424,6 +424,103 @@ t_robust_fifo_reload() {
 	it_wait_for 20 50 it_weight "$ROB_VIP" "$(lab_be4 2)"
 }
 
+# sluicectl reload reads the file off the main loop too: while a reload's
+# parse is held up (its sandboxed parser child stopped), other clients are
+# answered at once, the reloading client gets its result once the parse
+# ends, and a request pipelined behind the reload is answered after it.
+t_robust_ctl_reload_off_main_loop() {
+	local out
+	sed -i "s|      - address: $(lab_be4 2)|      - address: $(lab_be4 2)\n        weight: 40|" \
+		"$LAB_DIR/sluiced.yaml"
+	out=$(lab_ns lb timeout 60 python3 - "$LAB_DIR/sluiced.sock" "$LAB_SLUICED_PID" <<'PY'
+import glob, json, os, signal, socket, sys, time
+path, daemon = sys.argv[1], int(sys.argv[2])
+
+def children():
+    kids = set()
+    for f in glob.glob("/proc/%d/task/*/children" % daemon):
+        try:
+            kids.update(int(p) for p in open(f).read().split())
+        except OSError:
+            pass
+    return kids
+
+def ask(req, timeout=10):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(timeout)
+    s.connect(path)
+    s.sendall(json.dumps(req).encode() + b"\n")
+    return s
+
+def read_lines(s, n):
+    buf = b""
+    while buf.count(b"\n") < n:
+        data = s.recv(65536)
+        if not data:
+            break
+        buf += data
+    return [json.loads(l) for l in buf.split(b"\n")[:n]]
+
+before = children()
+res = {"caught": False}
+for attempt in range(20):                       # bounded: 20 reloads at most
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(20)
+    s.connect(path)
+    # A reload, and a status pipelined behind it in the same write.
+    s.sendall(b'{"cmd":"reload"}\n{"cmd":"status"}\n')
+    t0 = time.time()
+    child = None
+    while time.time() - t0 < 2 and child is None:
+        new = children() - before
+        if new:
+            child = min(new)
+            try:
+                os.kill(child, signal.SIGSTOP)
+            except ProcessLookupError:
+                child = None
+                break
+    if child is None:
+        read_lines(s, 2)
+        s.close()
+        continue
+    res["caught"] = True
+    time.sleep(1.0)
+    # The parse is stuck: another client is still answered at once.
+    t1 = time.time()
+    st = read_lines(ask({"cmd": "status"}), 1)[0]
+    res["status_ms"] = int((time.time() - t1) * 1000)
+    res["status_ok"] = st.get("ok")
+    # The reloading client has no reply yet.
+    s.setblocking(False)
+    try:
+        early = s.recv(65536)
+    except BlockingIOError:
+        early = b""
+    res["early_reply"] = len(early)
+    s.setblocking(True)
+    os.kill(child, signal.SIGCONT)
+    replies = read_lines(s, 2)
+    res["reload_ok"] = replies[0].get("ok")
+    res["applied"] = replies[0].get("result", {}).get("applied")
+    res["second_is_status"] = "instance" in json.dumps(replies[1].get("result", {}))
+    res["attempts"] = attempt + 1
+    break
+print(json.dumps(res))
+PY
+)
+	echo "$out"
+	assert_eq "the reload's parser child was caught and held" True "$(echo "$out" | json - "j['caught']")" || return 1
+	assert_eq "status during the held reload" True "$(echo "$out" | json - "j['status_ok']")" || return 1
+	assert_le "status round trip during the held reload (ms)" "$(echo "$out" | json - "j['status_ms']")" 1000 || return 1
+	assert_eq "reply bytes before the reload ended" 0 "$(echo "$out" | json - "j['early_reply']")" || return 1
+	assert_eq "the reload's reply" True "$(echo "$out" | json - "j['reload_ok']")" || return 1
+	assert_eq "the reload applied" True "$(echo "$out" | json - "j['applied']")" || return 1
+	assert_eq "the pipelined status answered after the reload" True \
+		"$(echo "$out" | json - "j['second_is_status']")" || return 1
+	it_wait_for 5 40 it_weight "$ROB_VIP" "$(lab_be4 2)"
+}
+
 # The edge box's kernel neighbour entry for backend i: "MAC STATE".
 rob_neigh() {	# i
 	lab_ns lb ip neigh show "$(lab_be4 "$1")" dev "${LAB_P}l" | awk '{print $3, $NF}'

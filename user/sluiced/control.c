@@ -32,29 +32,6 @@
 
 /* ---- replies ------------------------------------------------------------ */
 
-struct reply {
-	json_object *result;	/* ok */
-	char error[512];	/* or an error */
-	char hint[256];
-	const char *errname;
-};
-
-static int fail(struct reply *r, const char *errname, const char *hint,
-		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int fail(struct reply *r, const char *errname, const char *hint,
-		const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(r->error, sizeof(r->error), fmt, ap);
-	va_end(ap);
-	snprintf(r->hint, sizeof(r->hint), "%s", hint ? hint : "");
-	r->errname = errname;
-	return -1;
-}
-
 static const char *errno_name(int err)
 {
 	switch (err) {
@@ -92,33 +69,33 @@ static bool has_arg(json_object *req, const char *key)
 	return json_object_object_get_ex(req, key, NULL);
 }
 
-static int need_vip(json_object *req, struct sl_vip_spec *vip, struct reply *r)
+static int need_vip(json_object *req, struct sl_vip_spec *vip, struct sl_ctl_reply *r)
 {
 	const char *s = arg_str(req, "vip");
 	char err[256];
 
 	if (!s)
-		return fail(r, "EINVAL", NULL, "missing string argument \"vip\"");
+		return sl_ctl_fail(r, "EINVAL", NULL, "missing string argument \"vip\"");
 	if (sl_parse_vip(s, vip, err, sizeof(err)))
-		return fail(r, "EINVAL", NULL, "%s", err);
+		return sl_ctl_fail(r, "EINVAL", NULL, "%s", err);
 	return 0;
 }
 
 static int need_backend(json_object *req, struct sluice_addr *addr,
-			__u8 *family, struct reply *r)
+			__u8 *family, struct sl_ctl_reply *r)
 {
 	const char *s = arg_str(req, "backend");
 
 	if (!s)
-		return fail(r, "EINVAL", NULL, "missing string argument \"backend\"");
+		return sl_ctl_fail(r, "EINVAL", NULL, "missing string argument \"backend\"");
 	if (sl_parse_addr(s, addr, family))
-		return fail(r, "EINVAL", NULL,
+		return sl_ctl_fail(r, "EINVAL", NULL,
 			    "invalid backend address \"%s\" (expected an IPv4 or IPv6 address)", s);
 	return 0;
 }
 
 static int opt_u64(json_object *req, const char *key, __u64 *out,
-		   __u64 max, struct reply *r)
+		   __u64 max, struct sl_ctl_reply *r)
 {
 	json_object *v;
 	int64_t n;
@@ -126,23 +103,23 @@ static int opt_u64(json_object *req, const char *key, __u64 *out,
 	if (!json_object_object_get_ex(req, key, &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_int))
-		return fail(r, "EINVAL", NULL, "argument \"%s\" must be an integer", key);
+		return sl_ctl_fail(r, "EINVAL", NULL, "argument \"%s\" must be an integer", key);
 	n = json_object_get_int64(v);
 	if (n < 0 || (__u64)n > max)
-		return fail(r, "EINVAL", NULL, "argument \"%s\" must be 0..%llu", key,
+		return sl_ctl_fail(r, "EINVAL", NULL, "argument \"%s\" must be 0..%llu", key,
 			    (unsigned long long)max);
 	*out = n;
 	return 0;
 }
 
-static int opt_bool(json_object *req, const char *key, bool *out, struct reply *r)
+static int opt_bool(json_object *req, const char *key, bool *out, struct sl_ctl_reply *r)
 {
 	json_object *v;
 
 	if (!json_object_object_get_ex(req, key, &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_boolean))
-		return fail(r, "EINVAL", NULL, "argument \"%s\" must be true or false", key);
+		return sl_ctl_fail(r, "EINVAL", NULL, "argument \"%s\" must be true or false", key);
 	*out = json_object_get_boolean(v);
 	return 0;
 }
@@ -215,7 +192,7 @@ static json_object *be_status_row(struct sl_daemon *d, const struct sl_vip *v,
 	return o;
 }
 
-static int cmd_backend_list(struct sl_daemon *d, json_object *req, struct reply *r)
+static int cmd_backend_list(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r)
 {
 	struct sl_vip_spec spec;
 	const struct sl_vip *only = NULL;
@@ -226,7 +203,7 @@ static int cmd_backend_list(struct sl_daemon *d, json_object *req, struct reply 
 			return -1;
 		only = sl_state_find_vip(&d->st, &spec);
 		if (!only)
-			return fail(r, "ENOENT", "list VIPs with: sluicectl vip list",
+			return sl_ctl_fail(r, "ENOENT", "list VIPs with: sluicectl vip list",
 				    "cannot list backends of %s: no such VIP", arg_str(req, "vip"));
 	}
 	r->result = json_object_new_array();
@@ -242,29 +219,29 @@ static int cmd_backend_list(struct sl_daemon *d, json_object *req, struct reply 
 }
 
 /* box.drain / box.undrain: withdraw or announce again every VIP of this box. */
-static int box_drain(struct sl_daemon *d, bool drain, struct reply *r)
+static int box_drain(struct sl_daemon *d, bool drain, struct sl_ctl_reply *r)
 {
 	char err[512];
 
 	if (sl_ann_box_drain(d, drain, err, sizeof(err)))
-		return fail(r, "EIO", NULL, "%s", err);
+		return sl_ctl_fail(r, "EIO", NULL, "%s", err);
 	r->result = sl_ann_status(d);
 	return 0;
 }
 
-static int cmd_box_drain(struct sl_daemon *d, json_object *req, struct reply *r)
+static int cmd_box_drain(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r)
 {
 	(void)req;
 	return box_drain(d, true, r);
 }
 
-static int cmd_box_undrain(struct sl_daemon *d, json_object *req, struct reply *r)
+static int cmd_box_undrain(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r)
 {
 	(void)req;
 	return box_drain(d, false, r);
 }
 
-static int cmd_vip_list(struct sl_daemon *d, json_object *req, struct reply *r)
+static int cmd_vip_list(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r)
 {
 	size_t i, j;
 
@@ -324,7 +301,7 @@ static void status_attachment(struct sl_daemon *d, size_t i, json_object *o)
 	json_object_object_add(o, "prog_id", json_object_new_uint64(d->prog_id));
 }
 
-static int cmd_status(struct sl_daemon *d, json_object *req, struct reply *r)
+static int cmd_status(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r)
 {
 	json_object *ifs = json_object_new_array(), *flows, *reasons;
 	__u64 counts[SLUICE_R_MAX];
@@ -388,20 +365,20 @@ static int cmd_status(struct sl_daemon *d, json_object *req, struct reply *r)
 typedef int (*state_op)(struct sl_state *st, void *arg, char *err, size_t len);
 
 static int change(struct sl_daemon *d, state_op op, void *arg,
-		  const char *what, struct reply *r)
+		  const char *what, struct sl_ctl_reply *r)
 {
 	struct sl_state next;
 	char err[512];
 	int rc;
 
 	if (sl_state_copy(&next, &d->st))
-		return fail(r, "ENOMEM", NULL, "cannot %s: out of memory", what);
+		return sl_ctl_fail(r, "ENOMEM", NULL, "cannot %s: out of memory", what);
 	rc = op(&next, arg, err, sizeof(err));
 	if (!rc)
 		rc = sl_daemon_commit(d, &next, err, sizeof(err));
 	sl_state_free(&next);
 	if (rc)
-		return fail(r, errno_name(-rc), rc == -EPERM ? FORCE_HINT : NULL,
+		return sl_ctl_fail(r, errno_name(-rc), rc == -EPERM ? FORCE_HINT : NULL,
 			    "cannot %s: %s", what, err);
 	if (!r->result)
 		r->result = json_object_new_object();
@@ -511,7 +488,7 @@ static int op_undrain(struct sl_state *st, void *a, char *err, size_t len)
 	return each_vip(st, a, false, err, len);
 }
 
-static int cmd_vip_add(struct sl_daemon *d, json_object *req, struct reply *r)
+static int cmd_vip_add(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r)
 {
 	struct op_arg a;
 	char what[128];
@@ -523,7 +500,7 @@ static int cmd_vip_add(struct sl_daemon *d, json_object *req, struct reply *r)
 	return change(d, op_vip_add, &a, what, r);
 }
 
-static int cmd_vip_del(struct sl_daemon *d, json_object *req, struct reply *r)
+static int cmd_vip_del(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r)
 {
 	struct op_arg a;
 	char what[128];
@@ -535,7 +512,7 @@ static int cmd_vip_del(struct sl_daemon *d, json_object *req, struct reply *r)
 	return change(d, op_vip_del, &a, what, r);
 }
 
-static int cmd_be_add(struct sl_daemon *d, json_object *req, struct reply *r)
+static int cmd_be_add(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r)
 {
 	struct op_arg a;
 	char what[192];
@@ -550,7 +527,7 @@ static int cmd_be_add(struct sl_daemon *d, json_object *req, struct reply *r)
 	return change(d, op_be_add, &a, what, r);
 }
 
-static int cmd_be_del(struct sl_daemon *d, json_object *req, struct reply *r)
+static int cmd_be_del(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r)
 {
 	struct op_arg a;
 	char what[192];
@@ -582,7 +559,7 @@ static json_object *status_rows(struct sl_daemon *d, const struct op_arg *a)
 }
 
 static int drain_args(struct sl_daemon *d, json_object *req, struct op_arg *a,
-		      char *what, size_t len, const char *verb, struct reply *r)
+		      char *what, size_t len, const char *verb, struct sl_ctl_reply *r)
 {
 	memset(a, 0, sizeof(*a));
 	a->all_vips = !has_arg(req, "vip");
@@ -653,7 +630,7 @@ static void annotate_drain(json_object *rows, const struct drain_before *p)
 }
 
 /* drain and undrain: apply @op, then report the pairs it touched. */
-static int drain_cmd(struct sl_daemon *d, json_object *req, struct reply *r,
+static int drain_cmd(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r,
 		     const char *verb, state_op op)
 {
 	struct drain_before *before = calloc(1, sizeof(*before));
@@ -661,7 +638,7 @@ static int drain_cmd(struct sl_daemon *d, json_object *req, struct reply *r,
 	char what[192];
 
 	if (!before)
-		return fail(r, "ENOMEM", NULL, "cannot %s: out of memory", verb);
+		return sl_ctl_fail(r, "ENOMEM", NULL, "cannot %s: out of memory", verb);
 	if (drain_args(d, req, &a, what, sizeof(what), verb, r)) {
 		free(before);
 		return -1;
@@ -679,17 +656,17 @@ static int drain_cmd(struct sl_daemon *d, json_object *req, struct reply *r,
 	return 0;
 }
 
-static int cmd_drain(struct sl_daemon *d, json_object *req, struct reply *r)
+static int cmd_drain(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r)
 {
 	return drain_cmd(d, req, r, "drain", op_drain);
 }
 
-static int cmd_undrain(struct sl_daemon *d, json_object *req, struct reply *r)
+static int cmd_undrain(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r)
 {
 	return drain_cmd(d, req, r, "undrain", op_undrain);
 }
 
-static int cmd_be_status(struct sl_daemon *d, json_object *req, struct reply *r)
+static int cmd_be_status(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r)
 {
 	struct op_arg a;
 	char what[192];
@@ -700,7 +677,7 @@ static int cmd_be_status(struct sl_daemon *d, json_object *req, struct reply *r)
 	if (!json_object_array_length(r->result)) {
 		json_object_put(r->result);
 		r->result = NULL;
-		return fail(r, "ENOENT", "list backends with: sluicectl backend list",
+		return sl_ctl_fail(r, "ENOENT", "list backends with: sluicectl backend list",
 			    "cannot %s: no such backend", what);
 	}
 	return 0;
@@ -708,7 +685,7 @@ static int cmd_be_status(struct sl_daemon *d, json_object *req, struct reply *r)
 
 static const struct {
 	const char *name;
-	int (*fn)(struct sl_daemon *d, json_object *req, struct reply *r);
+	int (*fn)(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r);
 } commands[] = {
 	{ SL_CTL_CMD_STATUS, cmd_status },
 	{ "box.drain", cmd_box_drain },
@@ -723,22 +700,6 @@ static const struct {
 	{ "backend.list", cmd_backend_list },
 	{ SL_CTL_CMD_BACKEND_STATUS, cmd_be_status },
 };
-
-/* A command of ctl_ops.h: its reply carries over into this file's. */
-static void run_op(struct sl_daemon *d, sl_ctl_fn fn, json_object *req,
-		   struct reply *r)
-{
-	struct sl_ctl_reply o;
-
-	memset(&o, 0, sizeof(o));
-	fn(d, req, &o);
-	r->result = o.result;
-	if (o.errname) {
-		json_object_put(o.result);
-		r->result = NULL;
-		fail(r, o.errname, o.hint[0] ? o.hint : NULL, "%s", o.error);
-	}
-}
 
 /* Commands that only read: every other one is a control action, audited. */
 static const char *const read_only_cmds[] = {
@@ -763,7 +724,7 @@ static bool is_read_only(const char *cmd)
  * change nothing and are not actions.
  */
 static void audit(const struct sl_client *c, json_object *req, const char *cmd,
-		  const struct reply *r)
+		  const struct sl_ctl_reply *r)
 {
 	json_object *args;
 	const char *text;
@@ -787,20 +748,20 @@ static void audit(const struct sl_client *c, json_object *req, const char *cmd,
 }
 
 static void dispatch(struct sl_daemon *d, const struct sl_client *c,
-		     const char *line, struct reply *r)
+		     const char *line, struct sl_ctl_reply *r)
 {
 	json_object *req = json_tokener_parse(line);
 	const char *cmd = NULL;
 	size_t i;
 
 	if (!req || !json_object_is_type(req, json_type_object)) {
-		fail(r, "EINVAL", "send one JSON object per line, e.g. {\"cmd\":\"status\"}",
+		sl_ctl_fail(r, "EINVAL", "send one JSON object per line, e.g. {\"cmd\":\"status\"}",
 		     "request is not a JSON object");
 		goto out;
 	}
 	cmd = arg_str(req, "cmd");
 	if (!cmd) {
-		fail(r, "EINVAL", NULL, "request has no string \"cmd\"");
+		sl_ctl_fail(r, "EINVAL", NULL, "request has no string \"cmd\"");
 		goto out;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
@@ -811,11 +772,16 @@ static void dispatch(struct sl_daemon *d, const struct sl_client *c,
 		}
 	}
 	if (sl_ctl_ops_find(cmd)) {
-		run_op(d, sl_ctl_ops_find(cmd), req, r);
+		sl_ctl_ops_find(cmd)(d, req, r);
+		if (r->deferred && !c) {
+			/* sl_ctl_handle() has no connection to answer later. */
+			r->deferred = false;
+			sl_ctl_fail(r, "EINVAL", NULL, "%.64s needs a control connection", cmd);
+		}
 		audit(c, req, cmd, r);
 		goto out;
 	}
-	fail(r, "EINVAL", "commands: status, vip.list, vip.add, vip.del, backend.add, "
+	sl_ctl_fail(r, "EINVAL", "commands: status, vip.list, vip.add, vip.del, backend.add, "
 	     "backend.del, backend.drain, backend.undrain, backend.list, backend.status, "
 	     SL_CTL_CMD_BACKEND_SET ", " SL_CTL_CMD_RELOAD ", " SL_CTL_CMD_CONFIG_DUMP ", "
 	     SL_CTL_CMD_FLOWS,
@@ -824,7 +790,7 @@ out:
 	json_object_put(req);
 }
 
-static char *reply_text(struct reply *r, size_t *len)
+static char *reply_text(struct sl_ctl_reply *r, size_t *len)
 {
 	json_object *o = json_object_new_object();
 	char *text;
@@ -851,14 +817,28 @@ static char *reply_text(struct reply *r, size_t *len)
 	return text;
 }
 
+/*
+ * The reply to @line, or NULL with @wait set when the reply comes later
+ * (a reload: sl_ctl_reload_done() sends it).
+ */
+static char *handle(struct sl_daemon *d, const struct sl_client *c,
+		    const char *line, size_t *len, struct sl_ctl_reply *r)
+{
+	memset(r, 0, sizeof(*r));
+	dispatch(d, c, line, r);
+	if (r->deferred) {
+		*len = 0;
+		return NULL;
+	}
+	return reply_text(r, len);
+}
+
 char *sl_ctl_handle_client(struct sl_daemon *d, const struct sl_client *c,
 			   const char *line, size_t *len)
 {
-	struct reply r;
+	struct sl_ctl_reply r;
 
-	memset(&r, 0, sizeof(r));
-	dispatch(d, c, line, &r);
-	return reply_text(&r, len);
+	return handle(d, c, line, len, &r);
 }
 
 char *sl_ctl_handle(struct sl_daemon *d, const char *line, size_t *len)
@@ -882,7 +862,10 @@ static void client_want(struct sl_daemon *d, struct sl_client *c)
 {
 	struct epoll_event ev = { .data.ptr = c };
 
-	ev.events = c->out_len > c->out_off ? EPOLLOUT : EPOLLIN;
+	if (c->waiting)
+		ev.events = EPOLLRDHUP;
+	else
+		ev.events = c->out_len > c->out_off ? EPOLLOUT : EPOLLIN;
 	epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
@@ -912,14 +895,20 @@ static int client_flush(struct sl_client *c)
 static void client_request(struct sl_daemon *d, struct sl_client *c)
 {
 	char *nl = memchr(c->in, '\n', c->in_len);
+	struct sl_ctl_reply r;
 	size_t used, len = 0;
 	char *text;
 
 	if (!nl)
 		return;
 	*nl = '\0';
-	text = sl_ctl_handle_client(d, c, c->in, &len);
+	text = handle(d, c, c->in, &len, &r);
+	if (r.deferred) {
+		c->waiting = true;
+		c->reload_gen = r.reload_gen;
+	} else {
 		client_queue(c, text, len);
+	}
 	used = nl + 1 - c->in;
 	memmove(c->in, nl + 1, c->in_len - used);
 	c->in_len -= used;
@@ -935,12 +924,12 @@ static int client_read(struct sl_daemon *d, struct sl_client *c)
 	if (n <= 0)
 		return n == 0 || errno != EAGAIN ? -1 : 0;
 	if (c->in_len + n > SL_CTL_MAX_REQUEST) {
-		struct reply r;
+		struct sl_ctl_reply r;
 		size_t len = 0;
 		char *text;
 
 		memset(&r, 0, sizeof(r));
-		fail(&r, "E2BIG", NULL, "request longer than %d bytes", SL_CTL_MAX_REQUEST);
+		sl_ctl_fail(&r, "E2BIG", NULL, "request longer than %d bytes", SL_CTL_MAX_REQUEST);
 		text = reply_text(&r, &len);
 		client_queue(c, text, len);
 		client_flush(c);
@@ -956,9 +945,36 @@ static int client_read(struct sl_daemon *d, struct sl_client *c)
 	return 0;
 }
 
+/*
+ * Answer every complete line already buffered (a client may pipeline
+ * requests in one write), but never queue a reply behind an unsent one (a
+ * client that does not read stops being served) nor answer past a reply
+ * that is still to come (a reload in progress).
+ */
+static void client_serve(struct sl_daemon *d, struct sl_client *c)
+{
+	while (!c->waiting && c->out_off >= c->out_len && c->in_len &&
+	       memchr(c->in, '\n', c->in_len)) {
+		client_request(d, c);
+		/* Answered: the next request has its own deadline. */
+		c->request_start_ms = c->last_active_ms;
+		if (client_flush(c)) {
+			client_close(d, c);
+			return;
+		}
+	}
+	client_want(d, c);
+}
+
 void sl_ctl_event(struct sl_daemon *d, struct sl_client *c, __u32 events)
 {
 	c->last_active_ms = sl_unix_ms();
+	if (c->waiting) {
+		/* Only a hang-up is watched for while its reply is due. */
+		if (events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP))
+			client_close(d, c);
+		return;
+	}
 	if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN)) {
 		client_close(d, c);
 		return;
@@ -972,22 +988,34 @@ void sl_ctl_event(struct sl_daemon *d, struct sl_client *c, __u32 events)
 		client_close(d, c);
 		return;
 	}
-	/*
-	 * Answer every complete line already buffered (a client may pipeline
-	 * requests in one write), but never queue a reply behind an unsent
-	 * one: a client that does not read stops being served.
-	 */
-	while (c->out_off >= c->out_len && c->in_len &&
-	       memchr(c->in, '\n', c->in_len)) {
-		client_request(d, c);
-		/* Answered: the next request has its own deadline. */
-		c->request_start_ms = c->last_active_ms;
+	client_serve(d, c);
+}
+
+void sl_ctl_reload_done(struct sl_daemon *d, __u64 gen, json_object *result)
+{
+	struct sl_ctl_reply r;
+	struct sl_client *c;
+	size_t i, len;
+	char *text;
+
+	for (i = 0; i < sizeof(d->clients) / sizeof(d->clients[0]); i++) {
+		c = &d->clients[i];
+		if (c->fd < 0 || !c->waiting || c->reload_gen > gen)
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.result = result ? json_object_get(result) : NULL;
+		if (!result)
+			sl_ctl_fail(&r, "ENOMEM", NULL, "cannot reload: out of memory");
+		text = reply_text(&r, &len);
+		c->waiting = false;
+		c->last_active_ms = c->request_start_ms = sl_unix_ms();
+		client_queue(c, text, len);
 		if (client_flush(c)) {
 			client_close(d, c);
-			return;
+			continue;
 		}
+		client_serve(d, c);
 	}
-	client_want(d, c);
 }
 
 static bool peer_allowed(int fd, struct ucred *cred)
@@ -1053,6 +1081,8 @@ void sl_ctl_accept(struct sl_daemon *d)
  */
 static bool client_overdue(const struct sl_client *c, __u64 now)
 {
+	if (c->waiting)
+		return false;	/* it waits for us: a reload in progress */
 	if (c->out_off < c->out_len)
 		return now - c->last_active_ms > CLIENT_IDLE_MS;
 	return now - c->request_start_ms > SL_CTL_REQUEST_MS;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Control commands about the configuration: reload (synchronous, the
- * same code path as SIGHUP) and config.dump (the effective configuration
+ * Control commands about the configuration: reload (the same worker as
+ * SIGHUP; the reply waits for its outcome) and config.dump (the effective configuration
  * as a file sluiced accepts).
  */
 #include <errno.h>
@@ -11,11 +11,13 @@
 #include "config_dump.h"
 #include "ctl.h"
 #include "ctl_ops.h"
+#include "reload_worker.h"
 
 int sl_ctl_cmd_reload(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r)
 {
 	json_object *v;
 	bool exact = false;
+	int rc;
 
 	if (json_object_object_get_ex(req, SL_CTL_KEY_EXACT, &v)) {
 		if (!json_object_is_type(v, json_type_boolean))
@@ -23,10 +25,19 @@ int sl_ctl_cmd_reload(struct sl_daemon *d, json_object *req, struct sl_ctl_reply
 					   SL_CTL_KEY_EXACT);
 		exact = json_object_get_boolean(v);
 	}
-	/* A rejected reload is a result too: the reload ran and said no. */
-	r->result = sl_reload(d, exact);
-	if (!r->result)
-		return sl_ctl_fail(r, "ENOMEM", NULL, "cannot reload: out of memory");
+	/*
+	 * Read off the main loop: the reply comes when the reload is done. A
+	 * rejected reload is a result too: the reload ran and said no.
+	 */
+	rc = sl_reload_request_ctl(d, exact, &r->reload_gen);
+	if (rc == -EBUSY)
+		return sl_ctl_fail(r, "EBUSY", "run it again once the queued reload is over",
+				   "a reload %s --exact is already queued behind the one running",
+				   exact ? "without" : "with");
+	if (rc)
+		return sl_ctl_fail(r, "EAGAIN", NULL, "cannot start a reload thread: %s",
+				   strerror(-rc));
+	r->deferred = true;
 	return 0;
 }
 

@@ -19,6 +19,9 @@ struct sl_ctl_reply {
 	char error[512];
 	char hint[256];
 	const char *errname;	/* set on error: "EINVAL", "ENOENT", ... */
+	/* No reply yet: it comes once reload number @reload_gen is done. */
+	bool deferred;
+	__u64 reload_gen;
 };
 
 int sl_ctl_fail(struct sl_ctl_reply *r, const char *errname, const char *hint,

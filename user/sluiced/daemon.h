@@ -46,6 +46,8 @@ struct sl_client {
 	__u64 last_active_ms;
 	__u64 request_start_ms;	/* the next full request is due SL_CTL_REQUEST_MS after */
 	unsigned int uid, pid;	/* the peer (SO_PEERCRED), for the audit log */
+	bool waiting;		/* its reply comes when reload @reload_gen is done */
+	__u64 reload_gen;
 };
 
 /* The next hop cached per backend id, written into sl_backends. */
@@ -164,15 +166,14 @@ void sl_watch_datapath(struct sl_daemon *d, bool force);
 /* reload.c: one config reload, for SIGHUP and the control socket. */
 struct json_object;
 /*
- * Reload the config file. @exact: make VIPs, backends and weights equal to
- * the file (undo runtime changes) instead of applying only what changed in
- * it since it was last applied. Logs the outcome, records it for metrics
- * and returns the control reply's result (applied, changes, rejected,
- * restart, unix_ms; user/lib/ctl.h), or NULL when out of memory.
+ * Apply a config read by the reload worker (@load_rc 0), or reject one
+ * that failed to read (@load_rc and @load_err). @exact: make VIPs,
+ * backends and weights equal to the file (undo runtime changes) instead
+ * of applying only what changed in it since it was last applied. Logs the
+ * outcome, records it for metrics and returns the control reply's result
+ * (applied, changes, rejected, restart, unix_ms; user/lib/ctl.h), or NULL
+ * when out of memory. Frees @ncfg.
  */
-struct json_object *sl_reload(struct sl_daemon *d, bool exact);
-/* The same from a config already read (@load_rc 0) or that failed to read
- * (@load_rc and @load_err): what the SIGHUP worker hands over. Frees @ncfg. */
 struct json_object *sl_reload_finish(struct sl_daemon *d, bool exact, int load_rc,
 				     struct sl_config *ncfg, const char *load_err);
 /* Read @path as a reload does: a regular file, parsed in a sandboxed child
@@ -235,6 +236,8 @@ char *sl_ctl_handle(struct sl_daemon *d, const char *line, size_t *len);
 /* The same for client @c, with an audit line for every control action. */
 char *sl_ctl_handle_client(struct sl_daemon *d, const struct sl_client *c,
 			   const char *line, size_t *len);
+/* Reload number @gen is over: answer the clients that waited for it. */
+void sl_ctl_reload_done(struct sl_daemon *d, __u64 gen, struct json_object *result);
 
 /*
  * Replace the running state with @next (already validated): sync the

@@ -180,17 +180,6 @@ int sl_config_read(const char *path, struct sl_config *cfg, char *err, size_t er
 	return rc;
 }
 
-json_object *sl_reload(struct sl_daemon *d, bool exact)
-{
-	struct sl_config ncfg;
-	char err[1024] = "";
-	int rc;
-
-	sl_config_defaults(&ncfg);
-	rc = sl_config_read(d->cfg_path, &ncfg, err, sizeof(err));
-	return sl_reload_finish(d, exact, rc, &ncfg, err);
-}
-
 json_object *sl_reload_finish(struct sl_daemon *d, bool exact, int load_rc,
 			      struct sl_config *ncfg, const char *load_err)
 {
