@@ -177,8 +177,8 @@ format:
 # --- install (begin) ------------------------------------------------------
 # Units are generated so ExecStart names the sbin directory really used.
 UNITS		:= $(BUILD)/systemd/sluiced.service $(BUILD)/systemd/sluice-decap@.service
-MAN_SRCS	:= $(wildcard man/*.scd)
-MANS		:= $(patsubst man/%.scd,$(BUILD)/man/%,$(MAN_SRCS))
+MAN_SRCS	:= $(wildcard docs/man/*.scd)
+MANS		:= $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRCS))
 
 # Regenerate the units when the install paths change.
 UNIT_PATHS	:= $(BUILD)/systemd/paths
@@ -192,8 +192,8 @@ $(BUILD)/systemd/%: scripts/systemd/%.in $(UNIT_PATHS)
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
 	    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
 
-# man/sluiced.8.scd -> build/man/sluiced.8 (scdoc: one plain source format).
-$(BUILD)/man/%: man/%.scd
+# docs/man/sluiced.8.scd -> build/man/sluiced.8 (scdoc: one plain source format).
+$(BUILD)/man/%: docs/man/%.scd
 	@mkdir -p $(@D)
 	scdoc < $< > $@
 

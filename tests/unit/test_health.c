@@ -182,6 +182,14 @@ static void test_config_health_bad(void **state)
 		{ "    health_check: {type: tcp, on_down: drop}\n", "keep or release" },
 		{ "    health_check: {type: tcp, interval: 10ms}\n", "interval" },
 		{ "    health_check: {type: tcp, bogus: 1}\n", "unknown key" },
+		{ "    health_check: {type: http, tls_verify: false}\n", "type: https checks only" },
+		{ "    health_check: {type: tcp, ca_file: /etc/hostname}\n", "type: https checks only" },
+		{ "    health_check: {type: https, tls_verify: no}\n", "expected true or false" },
+		{ "    health_check: {type: https, ca_file: ca.pem}\n", "not an absolute path" },
+		{ "    health_check: {type: https, ca_file: /nonexistent/ca.pem}\n",
+		  "cannot read /nonexistent/ca.pem" },
+		{ "    health_check: {type: https, tls_verify: false, ca_file: /proc/self/status}\n",
+		  "no effect with tls_verify: false" },
 	};
 	struct sl_config cfg;
 	char text[1024], err[512];
@@ -203,6 +211,35 @@ static void test_config_health_bad(void **state)
 	assert_non_null(strstr(err, "port"));
 }
 
+/* HTTPS: verify by default; ca_file and tls_verify: false when asked. */
+static void test_config_health_https(void **state)
+{
+	struct sl_config cfg;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load_text(HEAD
+		"vips:\n"
+		"  - vip: 198.18.0.100:443/tcp\n"
+		"    health_check: {type: https, path: /health}\n"
+		"    backends:\n"
+		"      - address: 198.18.1.10\n"
+		"      - address: 198.18.1.11\n"
+		"        health_check: {tls_verify: false}\n"
+		"      - address: 198.18.1.12\n"
+		"        health_check: {ca_file: /proc/self/status}\n",
+		&cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.vips[0].hc.type, SL_HC_HTTPS);
+	assert_true(sl_hc_is_http(cfg.vips[0].hc.type));
+	assert_true(cfg.vips[0].backends[0].hc.tls_verify);
+	assert_string_equal(cfg.vips[0].backends[0].hc.ca_file, "");
+	assert_false(cfg.vips[0].backends[1].hc.tls_verify);
+	assert_string_equal(cfg.vips[0].backends[1].hc.path, "/health");
+	assert_string_equal(cfg.vips[0].backends[2].hc.ca_file, "/proc/self/status");
+	assert_string_equal(sl_health_type_name(SL_HC_HTTPS), "https");
+	sl_config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +249,7 @@ int main(void)
 		cmocka_unit_test(test_config_health_good),
 		cmocka_unit_test(test_config_health_defaults),
 		cmocka_unit_test(test_config_health_bad),
+		cmocka_unit_test(test_config_health_https),
 	};
 
 	return cmocka_run_group_tests_name("health", tests, NULL, NULL);

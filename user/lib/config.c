@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <libfyaml.h>
 
@@ -851,6 +852,43 @@ static int check_backend_addr(struct ctx *c, const struct yval *v,
 	return 0;
 }
 
+/* tls_verify and ca_file: HTTPS checks only; a CA file must be readable now. */
+static int parse_health_tls(struct ctx *c, const struct yval *verify,
+			    const struct yval *ca, struct sl_health_cfg *hc)
+{
+	char buf[SL_HC_CA_MAX];
+	int ret;
+
+	if ((present(verify) || present(ca)) && hc->type != SL_HC_HTTPS)
+		return cfg_err(c, present(verify) ? verify : ca,
+			       "applies to type: https checks only");
+	if (present(verify)) {
+		ret = get_text(c, verify, "true or false", buf, sizeof(buf));
+		if (ret)
+			return ret;
+		if (!strcmp(buf, "true"))
+			hc->tls_verify = true;
+		else if (!strcmp(buf, "false"))
+			hc->tls_verify = false;
+		else
+			return cfg_err(c, verify, "\"%s\" is not allowed (expected true or false)", buf);
+	}
+	if (!present(ca))
+		return 0;
+	ret = get_text(c, ca, "the absolute path of a PEM file of CA certificates", buf,
+		       sizeof(buf));
+	if (ret)
+		return ret;
+	if (buf[0] != '/')
+		return cfg_err(c, ca, "\"%s\" is not an absolute path", buf);
+	if (access(buf, R_OK))
+		return cfg_err(c, ca, "cannot read %s: %s", buf, strerror(errno));
+	if (!hc->tls_verify)
+		return cfg_err(c, ca, "has no effect with tls_verify: false (remove one of them)");
+	strcpy(hc->ca_file, buf);
+	return 0;
+}
+
 /*
  * health_check: at VIP level the defaults fill what is not set; at backend
  * level the VIP's settings do. @vport is the VIP's port (0: every port, so
@@ -861,10 +899,10 @@ static int parse_health(struct ctx *c, const struct yval *v, struct sl_health_cf
 {
 	static const char *const keys[] = {
 		"type", "port", "path", "expect_status", "interval", "timeout",
-		"rise", "fall", "on_down",
+		"rise", "fall", "on_down", "tls_verify", "ca_file",
 	};
 	enum { H_TYPE, H_PORT, H_PATH, H_EXPECT, H_INTERVAL, H_TIMEOUT, H_RISE,
-	       H_FALL, H_ON_DOWN };
+	       H_FALL, H_ON_DOWN, H_TLS_VERIFY, H_CA_FILE };
 	struct yval f[ARRAY_SIZE(keys)];
 	char buf[SL_HC_PATH_MAX + 1];
 	__u32 n;
@@ -872,14 +910,18 @@ static int parse_health(struct ctx *c, const struct yval *v, struct sl_health_cf
 
 	ret = collect(c, v, keys, ARRAY_SIZE(keys), f);
 	if (!ret && present(&f[H_TYPE])) {
-		ret = get_text(c, &f[H_TYPE], "tcp or http", buf, sizeof(buf));
+		ret = get_text(c, &f[H_TYPE], "tcp, http or https", buf, sizeof(buf));
 		if (!ret && !strcmp(buf, "tcp"))
 			hc->type = SL_HC_TCP;
 		else if (!ret && !strcmp(buf, "http"))
 			hc->type = SL_HC_HTTP;
+		else if (!ret && !strcmp(buf, "https"))
+			hc->type = SL_HC_HTTPS;
 		else if (!ret)
-			ret = cfg_err(c, &f[H_TYPE], "\"%s\" is not a check type (expected tcp or http)", buf);
+			ret = cfg_err(c, &f[H_TYPE], "\"%s\" is not a check type (expected tcp, http or https)", buf);
 	}
+	if (!ret)
+		ret = parse_health_tls(c, &f[H_TLS_VERIFY], &f[H_CA_FILE], hc);
 	if (!ret && hc->type == SL_HC_NONE && present(&f[H_PORT]) + present(&f[H_PATH]) +
 	    present(&f[H_INTERVAL]) + present(&f[H_TIMEOUT]) > 0)
 		ret = missing(c, v, &f[H_TYPE], "type: http");

@@ -105,16 +105,24 @@ static void put_health(FILE *f, const char *indent, const struct sl_health_cfg *
 	char d[SL_DURATION_STR_MAX];
 
 	fprintf(f, "%shealth_check:\n", indent);
-	fprintf(f, "%s  type: %s\n", indent, hc->type == SL_HC_HTTP ? "http" : "tcp");
+	fprintf(f, "%s  type: %s\n", indent, sl_health_type_name(hc->type));
 	if (hc->port)
 		fprintf(f, "%s  port: %u\n", indent, hc->port);
-	if (hc->type == SL_HC_HTTP && hc->path[0]) {
+	if (sl_hc_is_http(hc->type) && hc->path[0]) {
 		fprintf(f, "%s  path: ", indent);
 		put_quoted(f, hc->path);
 		fputc('\n', f);
 	}
-	if (hc->type == SL_HC_HTTP && hc->expect_status)
+	if (sl_hc_is_http(hc->type) && hc->expect_status)
 		fprintf(f, "%s  expect_status: %u\n", indent, hc->expect_status);
+	if (hc->type == SL_HC_HTTPS) {
+		fprintf(f, "%s  tls_verify: %s\n", indent, hc->tls_verify ? "true" : "false");
+		if (hc->ca_file[0]) {
+			fprintf(f, "%s  ca_file: ", indent);
+			put_quoted(f, hc->ca_file);
+			fputc('\n', f);
+		}
+	}
 	sl_format_duration(hc->interval_ms, d, sizeof(d));
 	fprintf(f, "%s  interval: %s\n", indent, d);
 	sl_format_duration(hc->timeout_ms, d, sizeof(d));

@@ -17,6 +17,7 @@ void sl_health_cfg_defaults(struct sl_health_cfg *hc)
 	hc->timeout_ms = SL_HC_DEF_TIMEOUT_MS;
 	hc->rise = SL_HC_DEF_RISE;
 	hc->fall = SL_HC_DEF_FALL;
+	hc->tls_verify = true;
 }
 
 bool sl_health_result(struct sl_health_track *t, bool ok, __u32 rise,
@@ -45,6 +46,8 @@ const char *sl_health_type_name(int type)
 		return "tcp";
 	case SL_HC_HTTP:
 		return "http";
+	case SL_HC_HTTPS:
+		return "https";
 	default:
 		return "none";
 	}

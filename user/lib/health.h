@@ -17,6 +17,7 @@
 #define SL_HC_NONE		0	/* no checks: health stays unknown */
 #define SL_HC_TCP		1	/* TCP connect */
 #define SL_HC_HTTP		2	/* HTTP GET path, expect a status */
+#define SL_HC_HTTPS		3	/* the same over TLS */
 
 #define SL_HC_KEEP		0	/* flows pinned to a down backend stay */
 #define SL_HC_RELEASE		1	/* ... or are re-balanced on their next packet */
@@ -26,6 +27,7 @@
 #define SL_HC_DEF_RISE		2
 #define SL_HC_DEF_FALL		3
 #define SL_HC_PATH_MAX		128
+#define SL_HC_CA_MAX		256
 
 struct sl_health_cfg {
 	__u8 type;		/* SL_HC_* */
@@ -37,7 +39,15 @@ struct sl_health_cfg {
 	__u64 timeout_ms;
 	__u32 rise;
 	__u32 fall;
+	bool tls_verify;	/* HTTPS: check the certificate (default) */
+	char ca_file[SL_HC_CA_MAX];	/* HTTPS: trust these CAs; "": the system's */
 };
+
+/* HTTP or HTTPS: a GET with a path and an expected status. */
+static inline bool sl_hc_is_http(int type)
+{
+	return type == SL_HC_HTTP || type == SL_HC_HTTPS;
+}
 
 /* Counters the rise/fall logic keeps per backend. */
 struct sl_health_track {

@@ -33,12 +33,16 @@ bool sl_health_cfg_equal(const struct sl_health_cfg *a, const struct sl_health_c
 	       a->port == b->port && a->expect_status == b->expect_status &&
 	       !strncmp(a->path, b->path, sizeof(a->path)) &&
 	       a->interval_ms == b->interval_ms && a->timeout_ms == b->timeout_ms &&
-	       a->rise == b->rise && a->fall == b->fall;
+	       a->rise == b->rise && a->fall == b->fall &&
+	       (a->type != SL_HC_HTTPS ||
+		(a->tls_verify == b->tls_verify &&
+		 !strncmp(a->ca_file, b->ca_file, sizeof(a->ca_file))));
 }
 
 void sl_health_cfg_text(const struct sl_health_cfg *hc, char *buf, size_t len)
 {
 	char every[SL_DURATION_STR_MAX], tmo[SL_DURATION_STR_MAX], port[16] = "";
+	char tls[96] = "";
 
 	if (hc->type == SL_HC_NONE) {
 		snprintf(buf, len, "none");
@@ -48,10 +52,14 @@ void sl_health_cfg_text(const struct sl_health_cfg *hc, char *buf, size_t len)
 	sl_format_duration(hc->timeout_ms, tmo, sizeof(tmo));
 	if (hc->port)
 		snprintf(port, sizeof(port), " port %u", hc->port);
-	if (hc->type == SL_HC_HTTP)
-		snprintf(buf, len, "http %.64s%s expect %u every %s timeout %s rise %u fall %u on_down %s",
-			 hc->path, port, hc->expect_status, every, tmo, hc->rise,
-			 hc->fall, hc->on_down == SL_HC_RELEASE ? "release" : "keep");
+	if (hc->type == SL_HC_HTTPS)
+		snprintf(tls, sizeof(tls), " tls_verify %s%s%.64s", hc->tls_verify ? "true" : "false",
+			 hc->ca_file[0] ? " ca_file " : "", hc->ca_file);
+	if (sl_hc_is_http(hc->type))
+		snprintf(buf, len, "%s %.64s%s%s expect %u every %s timeout %s rise %u fall %u on_down %s",
+			 sl_health_type_name(hc->type), hc->path, port, tls, hc->expect_status,
+			 every, tmo, hc->rise, hc->fall,
+			 hc->on_down == SL_HC_RELEASE ? "release" : "keep");
 	else
 		snprintf(buf, len, "tcp%s every %s timeout %s rise %u fall %u on_down %s",
 			 port, every, tmo, hc->rise, hc->fall,

@@ -148,6 +148,18 @@ static void resync(struct sl_checker *h)
 	}
 }
 
+/*
+ * The backend is addressed by IP: with tls_verify its certificate must
+ * name that IP (subjectAltName) and chain to ca_file or the system's CAs.
+ */
+static void set_tls(CURL *e, const struct sl_health_cfg *hc)
+{
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, hc->tls_verify ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, hc->tls_verify ? 2L : 0L);
+	if (hc->ca_file[0])
+		curl_easy_setopt(e, CURLOPT_CAINFO, hc->ca_file);
+}
+
 static void start_check(struct sl_checker *h, struct hc_target *t)
 {
 	char url[SL_HC_PATH_MAX + 96], host[SL_ADDR_STR_MAX];
@@ -156,10 +168,16 @@ static void start_check(struct sl_checker *h, struct hc_target *t)
 	if (!e)
 		return;
 	sl_format_addr(&t->addr, t->family, host, sizeof(host));
-	snprintf(url, sizeof(url), t->family == SLUICE_AF_INET6 ? "http://[%s]:%u%s"
-								  : "http://%s:%u%s",
-		 host, t->port, t->hc.type == SL_HC_HTTP ? t->hc.path : "/");
+	snprintf(url, sizeof(url), t->family == SLUICE_AF_INET6 ? "%s://[%s]:%u%s"
+								  : "%s://%s:%u%s",
+		 t->hc.type == SL_HC_HTTPS ? "https" : "http", host, t->port,
+		 sl_hc_is_http(t->hc.type) ? t->hc.path : "/");
 	curl_easy_setopt(e, CURLOPT_URL, url);
+	/* Whatever the URL or a redirect says, libcurl speaks HTTP(S) only. */
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	if (t->hc.type == SL_HC_HTTPS)
+		set_tls(e, &t->hc);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
@@ -185,7 +203,7 @@ static void describe(CURL *e, CURLcode rc, const struct hc_target *t,
 {
 	long status = 0, oserr = 0;
 
-	if (rc == CURLE_OK && t->hc.type == SL_HC_HTTP) {
+	if (rc == CURLE_OK && sl_hc_is_http(t->hc.type)) {
 		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 		r->ok = status == t->hc.expect_status;
 		if (!r->ok)
@@ -202,6 +220,10 @@ static void describe(CURL *e, CURLcode rc, const struct hc_target *t,
 		snprintf(r->reason, sizeof(r->reason), "refused");
 	else if (oserr == EHOSTUNREACH || oserr == ENETUNREACH)
 		snprintf(r->reason, sizeof(r->reason), "unreachable");
+	else if (rc == CURLE_PEER_FAILED_VERIFICATION)
+		snprintf(r->reason, sizeof(r->reason), "TLS certificate not trusted");
+	else if (rc == CURLE_SSL_CONNECT_ERROR)
+		snprintf(r->reason, sizeof(r->reason), "TLS handshake failed");
 	else
 		snprintf(r->reason, sizeof(r->reason), "%s", curl_easy_strerror(rc));
 }
