@@ -29,6 +29,8 @@ BUILD_PKGS=(
 TEST_PKGS=(
 	libcmocka-dev iproute2 ethtool xdp-tools python3 curl procps
 	iputils-ping util-linux
+	# the HTTPS health-check test's certificate
+	openssl
 	# monitoring tests: prometheus and promtool (tests/integration/test_metrics.sh)
 	prometheus
 	# the fleet lab's routers (scripts/fleet.sh)
