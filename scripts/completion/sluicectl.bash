@@ -33,7 +33,7 @@ _sluicectl() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
-	--weight | --count | --timeout | --interval)
+	--weight | --count | --timeout | --interval | --name)
 		return
 		;;
 	esac
@@ -46,7 +46,7 @@ _sluicectl() {
 			sock=(-s "${COMP_WORDS[i + 1]}")
 			i=$((i + 1))
 			;;
-		--weight | --count | --timeout | --interval) i=$((i + 1)) ;;
+		--weight | --count | --timeout | --interval | --name) i=$((i + 1)) ;;
 		-*) ;;
 		*)
 			if [[ -z $obj ]]; then
@@ -66,7 +66,7 @@ _sluicectl() {
 		else
 			words=(--help)
 			case "$obj $verb" in
-			"backend add") words+=(--weight) ;;
+			"backend add") words+=(--weight --name) ;;
 			"backend drain") words+=(--wait --timeout) ;;
 			"top ") words+=(--interval --count) ;;
 			esac

@@ -272,3 +272,50 @@ t_ops_reload_exact_undoes_drift() {
 	*) fail "reload --exact should keep be1's drain, state is $(it_state "$OPS_VIP" "$(lab_be4 1)")" ;;
 	esac
 }
+
+# Backend names: given in the file or by backend add --name, shown by the
+# CLI and as a metric label, accepted wherever an address is, unique per
+# VIP, kept across a restart.
+t_ops_backend_names() {
+	local cfg=$LAB_DIR/sluiced.yaml be1 be2 out rc
+	be1=$(lab_be4 1) be2=$(lab_be4 2)
+	sed -i "s|      - address: $be1|      - address: $be1\n        name: web-1|; s|      - address: $be2|      - address: $be2\n        name: web-2|" "$cfg"
+	lab_ctl reload >/dev/null || return 1
+	out=$(lab_ctl backend list)
+	echo "$out"
+	echo "$out" | grep -qE "^$OPS_VIP +$be1 +web-1 +active" ||
+		fail "backend list does not show web-1" || return 1
+	assert_eq "name in -j" web-2 \
+		"$(lab_ctl -j backend list | json - "[r['name'] for r in j if r['backend']=='$be2'][0]")" || return 1
+	lab_ctl backend status "$OPS_VIP" web-1 | grep -q "^backend $be1 (web-1) on $OPS_VIP" ||
+		fail "backend status by name" || return 1
+	# By name without a VIP: a drain and an undrain of web-2.
+	lab_ctl backend drain web-2 --wait --timeout 30s >/dev/null || fail "drain by name" || return 1
+	assert_eq "state of web-2 after its drain" drained "$(it_state "$OPS_VIP" "$be2")" || return 1
+	lab_ctl backend undrain web-2 >/dev/null || fail "undrain by name" || return 1
+	assert_eq "state of web-2 after its undrain" active "$(it_state "$OPS_VIP" "$be2")" || return 1
+	out=$(lab_ctl backend drain "$OPS_VIP" nosuch 2>&1)
+	rc=$?
+	echo "$out"
+	assert_eq "drain of an unknown name: exit code" 1 "$rc" || return 1
+	echo "$out" | grep -q 'no backend is called "nosuch" on this VIP' ||
+		fail "the error should name the unknown name" || return 1
+	assert_eq "metric label" 0 \
+		"$(ops_metric "sluice_backend_flows_lost_total{vip=\"$OPS_VIP\",backend=\"$be1\",name=\"web-1\"}")" || return 1
+	# Unique per VIP: refused, nothing added.
+	out=$(lab_ctl backend add "$OPS_VIP" 198.18.20.99 --name web-1 2>&1)
+	rc=$?
+	echo "$out"
+	assert_eq "backend add with a taken name: exit code" 1 "$rc" || return 1
+	echo "$out" | grep -q 'already called "web-1"' || fail "the refusal should say why" || return 1
+	assert_eq "backends after the refused add" 3 "$(lab_ctl -j backend list | json - "len(j)")" || return 1
+	lab_ctl backend add "$OPS_VIP" 198.18.20.99 --name spare >/dev/null || return 1
+	lab_ctl config dump | grep -q "name: web-1" || fail "config dump lost the name" || return 1
+	# A restart keeps the runtime name (state file) and the file's names.
+	lab_sluiced_stop TERM
+	lab_sluiced_start || return 1
+	assert_eq "runtime name after a restart" spare \
+		"$(lab_ctl -j backend list | json - "[r['name'] for r in j if r['backend']=='198.18.20.99'][0]")" || return 1
+	assert_eq "file name after a restart" web-1 \
+		"$(lab_ctl -j backend list | json - "[r['name'] for r in j if r['backend']=='$be1'][0]")"
+}

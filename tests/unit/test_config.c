@@ -327,7 +327,7 @@ static const struct {
 	  "sluiced.yaml:3:3: encap.source_v5: unknown key (allowed: source_v4, source_v6)" },
 	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
 	  "      - address: 198.18.1.10\n        wieght: 5\n", -EINVAL,
-	  "sluiced.yaml:7:9: vips[0].backends[0].wieght: unknown key (allowed: address, weight, health_check)" },
+	  "sluiced.yaml:7:9: vips[0].backends[0].wieght: unknown key (allowed: address, weight, health_check, name)" },
 	/* instance and interfaces */
 	{ "instance: Edge\n" IF0, -EINVAL,
 	  "sluiced.yaml:1:11: instance: \"Edge\" is not a valid instance name "
@@ -361,7 +361,7 @@ static const struct {
 	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, pinned_table_size, handshake_timeout, unconfirmed_timeout), got a list" },
 	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n      - 198.18.1.10\n",
 	  -EINVAL,
-	  "sluiced.yaml:6:9: vips[0].backends[0]: expected a mapping (keys: address, weight, health_check), "
+	  "sluiced.yaml:6:9: vips[0].backends[0]: expected a mapping (keys: address, weight, health_check, name), "
 	  "got a scalar" },
 	{ IF0 "flows:\n  table_size: abc\n", -EINVAL,
 	  "sluiced.yaml:3:15: flows.table_size: \"abc\" is not a number "
@@ -526,6 +526,33 @@ static void test_bad_configs(void **state)
 		}
 	}
 	assert_int_equal(failed, 0);
+}
+
+/* name: per backend, checked as state.c says, unique within its VIP. */
+static void test_backend_name(void **state)
+{
+	struct sl_config cfg;
+	char err[ERR_MAX];
+
+	(void)state;
+	assert_int_equal(load_text(IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+				   "      - {address: 198.18.1.10, name: web-1}\n"
+				   "      - {address: 198.18.1.11}\n", &cfg, err), 0);
+	assert_string_equal(cfg.vips[0].backends[0].name, "web-1");
+	assert_string_equal(cfg.vips[0].backends[1].name, "");
+	sl_config_free(&cfg);
+	assert_int_equal(load_text(IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+				   "      - {address: 198.18.1.10, name: web-1}\n"
+				   "      - {address: 198.18.1.11, name: web-1}\n", &cfg, err), -EINVAL);
+	assert_non_null(strstr(err, "vips[0].backends[1].name: \"web-1\" already names backends[0]"));
+	assert_int_equal(load_text(IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+				   "      - {address: 198.18.1.10, name: 198.18.1.11}\n", &cfg, err),
+			 -EINVAL);
+	assert_non_null(strstr(err, "is an address, not a name"));
+	assert_int_equal(load_text(IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+				   "      - {address: 198.18.1.10, name: \"web 1\"}\n", &cfg, err),
+			 -EINVAL);
+	assert_non_null(strstr(err, "letters, digits"));
 }
 
 /* The drain truth keys (issue 12): handshakes, unconfirmed flows, checker. */
@@ -850,6 +877,7 @@ int main(void)
 		cmocka_unit_test(test_announce),
 		cmocka_unit_test(test_anchor_alias),
 		cmocka_unit_test(test_bad_configs),
+		cmocka_unit_test(test_backend_name),
 		cmocka_unit_test(test_drain_truth_keys),
 		cmocka_unit_test(test_error_resets),
 		cmocka_unit_test(test_file_errors),

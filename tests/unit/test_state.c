@@ -215,6 +215,49 @@ static void test_names(void **state)
 	CHECK_CONTAINS(CHECK_HERE, sl_health_name(SL_HEALTH_UNKNOWN), "unknown");
 }
 
+/* Backend names: what a name is, unique per VIP, cleared with "". */
+static void test_backend_names(void **state)
+{
+	static const char *const good[] = { "web-1", "a", "db_2.rack3", "9lives" };
+	static const char *const bad[] = {
+		"", "-web", ".x", "web 1", "web/1", "198.18.1.10", "fd00::10", "é",
+		"0123456789012345678901234567890123456789012345678901234567890123",
+	};
+	struct sl_vip_spec v = vip4(1, 80);
+	struct sluice_addr a1 = be4(1), a2 = be4(2);
+	struct sl_state st;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(good); i++)
+		if (sl_be_name_check(good[i], err, sizeof(err)))
+			fail_msg("\"%s\" refused: %s", good[i], err);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		if (!sl_be_name_check(bad[i], err, sizeof(err)))
+			fail_msg("\"%s\" accepted as a name", bad[i]);
+	CHECK_INT(CHECK_HERE, sl_be_name_check("198.18.1.10", err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(CHECK_HERE, err, "is an address, not a name");
+
+	two_backends(&st);
+	CHECK_INT(CHECK_HERE, sl_state_be_set_name(&st, &v, &a1, SLUICE_AF_INET, "web-1",
+						   err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_be_set_name(&st, &v, &a2, SLUICE_AF_INET, "web-1",
+						   err, sizeof(err)), -EEXIST);
+	CHECK_CONTAINS(CHECK_HERE, err, "already called \"web-1\"");
+	CHECK_INT(CHECK_HERE, sl_vip_find_be_by_name(sl_state_find_vip(&st, &v), "web-1") ==
+		  need_be(&st, v, a1, SLUICE_AF_INET), true);
+	/* Renaming to its own name, then clearing. */
+	CHECK_INT(CHECK_HERE, sl_state_be_set_name(&st, &v, &a1, SLUICE_AF_INET, "web-1",
+						   err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_be_set_name(&st, &v, &a1, SLUICE_AF_INET, "",
+						   err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_vip_find_be_by_name(sl_state_find_vip(&st, &v), "web-1") == NULL,
+		  true);
+	CHECK_INT(CHECK_HERE, sl_vip_find_be_by_name(sl_state_find_vip(&st, &v), "") == NULL,
+		  true);
+	sl_state_free(&st);
+}
+
 static void test_add_active(void **state)
 {
 	struct sl_state st;
@@ -991,6 +1034,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_backend_names),
 		cmocka_unit_test(test_add_active),
 		cmocka_unit_test(test_drain),
 		cmocka_unit_test(test_drain_retime),

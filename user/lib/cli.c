@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "config.h"
 #include "ctl.h"
+#include "state.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define QUOTE_MAX	64
@@ -54,10 +55,10 @@ const struct sl_cli_verb sl_cli_verbs[] = {
 	}, {
 		.object = "backend", .verb = "add", .cmd = "backend.add",
 		.min_args = 2, .max_args = 2, .arg_names = args_vip_addr,
-		.opts = SL_CLI_OPT_WEIGHT,
+		.opts = SL_CLI_OPT_WEIGHT | SL_CLI_OPT_NAME,
 		.run = sl_cli_run_simple,
 		.what = "add backend {B} to {V}",
-		.usage = "backend add VIP ADDR [--weight N]",
+		.usage = "backend add VIP ADDR [--weight N] [--name NAME]",
 		.summary = "add a backend to a VIP",
 	}, {
 		.object = "backend", .verb = "del", .cmd = "backend.del",
@@ -219,6 +220,7 @@ static const char *opts_list(unsigned int opts, char *buf, size_t len)
 		{ SL_CLI_OPT_FORCE, "--force" },
 		{ SL_CLI_OPT_LIMIT, "--limit N" },
 		{ SL_CLI_OPT_EXACT, "--exact" },
+		{ SL_CLI_OPT_NAME, "--name NAME" },
 	};
 	size_t i, off = 0;
 
@@ -577,6 +579,8 @@ static unsigned int option_bit(const char *name, size_t n)
 		return SL_CLI_OPT_LIMIT;
 	if (n == 5 && !strncmp(name, "exact", n))
 		return SL_CLI_OPT_EXACT;
+	if (n == 4 && !strncmp(name, "name", n))
+		return SL_CLI_OPT_NAME;
 	return 0;
 }
 
@@ -645,11 +649,17 @@ static int command_option(int argc, char **argv, int *ip, struct sl_cli_cmd *c,
 		return 0;
 	}
 	if (option_value(argc, argv, ip, eq, opt,
+			 bit == SL_CLI_OPT_NAME ? "NAME" :
 			 bit == SL_CLI_OPT_WEIGHT || bit == SL_CLI_OPT_COUNT ||
 			 bit == SL_CLI_OPT_LIMIT ? "N" : "DURATION",
 			 &val, err, errlen))
 		return -EINVAL;
 	switch (bit) {
+	case SL_CLI_OPT_NAME:
+		if (sl_be_name_check(val, err, errlen))
+			return -EINVAL;
+		snprintf(c->name, sizeof(c->name), "%s", val);
+		return 0;
 	case SL_CLI_OPT_WEIGHT:
 		c->has_weight = true;
 		return parse_weight(val, &c->weight, err, errlen);
@@ -685,10 +695,19 @@ static int take_addr(const char *s, struct sl_cli_cmd *c, char *err, size_t errl
 	char q[QUOTE_MAX];
 	__u8 family;
 
-	if (sl_parse_addr(s, &addr, &family))
-		return usage_err(err, errlen,
-				 "invalid backend address \"%s\" (expected an IPv4 or IPv6 address without port or brackets, e.g. 198.18.1.10 or fd00::10)",
-				 quote(s, q, sizeof(q)));
+	if (sl_parse_addr(s, &addr, &family)) {
+		/* Any command but backend add takes a backend's name too. */
+		if (c->verb->opts & SL_CLI_OPT_NAME ||
+		    sl_be_name_check(s, c->backend, sizeof(c->backend))) {
+			c->backend[0] = '\0';
+			return usage_err(err, errlen,
+					 "invalid backend address \"%s\" (expected an IPv4 or IPv6 address without port or brackets, e.g. 198.18.1.10 or fd00::10%s)",
+					 quote(s, q, sizeof(q)),
+					 c->verb->opts & SL_CLI_OPT_NAME ? "" : ", or a backend's name");
+		}
+		snprintf(c->backend, sizeof(c->backend), "%s", s);
+		return 0;
+	}
 	if (!sl_addr_is_unicast(&addr, family))
 		return usage_err(err, errlen,
 				 "invalid backend address \"%s\": not a unicast address (unspecified, multicast and broadcast addresses cannot be backends)",
@@ -798,6 +817,8 @@ static int build_json(struct sl_cli_cmd *c)
 		ret = add_field(req, "backend", json_object_new_string(c->backend));
 	if (!ret && c->has_weight)
 		ret = add_field(req, "weight", json_object_new_int64(c->weight));
+	if (!ret && c->name[0])
+		ret = add_field(req, "name", json_object_new_string(c->name));
 	if (!ret && c->has_timeout)
 		ret = add_field(req, "timeout_ms", json_object_new_int64(c->timeout_ms));
 	if (!ret && c->force)
@@ -924,7 +945,8 @@ static const char help_vip[] =
 	"  VIP       ADDR:PORT/tcp|udp or [ADDR]:PORT/tcp|udp,\n"
 	"            e.g. 198.18.0.100:80/tcp, [fd00::100]:443/udp\n";
 static const char help_addr[] =
-	"  ADDR      a backend address, e.g. 198.18.1.10 or fd00::10; drain and\n"
+	"  ADDR      a backend address, e.g. 198.18.1.10 or fd00::10, or its name\n"
+	"            (name: in the config, backend add --name); drain and\n"
 	"            undrain without VIP act on every VIP of that backend\n";
 static const char help_file[] =
 	"  FILE      a sluiced config file, e.g. /etc/sluice/sluiced.yaml\n";

@@ -59,6 +59,7 @@
 #define SL_CLI_OPT_LIMIT	(1U << 5)
 #define SL_CLI_OPT_EXACT	(1U << 6)
 #define SL_CLI_OPT_FORCE	(1U << 7)
+#define SL_CLI_OPT_NAME		(1U << 8)
 
 struct sl_cli_cmd;
 struct sl_cli_io;
@@ -114,7 +115,9 @@ struct sl_cli_cmd {
 	const char *file;		/* config diff FILE (argv's) */
 	const char *help_object;	/* "vip" in "vip --help", "help vip" */
 	char vip[SL_VIP_STR_MAX];	/* canonical; "" when not given */
-	char backend[SL_ADDR_STR_MAX];	/* canonical; "" when not given */
+	/* canonical address, or a backend's name (SL_BE_NAME_MAX); "": none */
+	char backend[64];
+	char name[64];			/* backend add --name */
 	struct json_object *req;	/* the request; owned */
 };
 

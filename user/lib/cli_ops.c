@@ -359,8 +359,15 @@ static void print_one_status(FILE *f, struct json_object *o, __u64 now)
 	const char *reason = str_of(o, "health_reason");
 	bool draining = !strcmp(str_of(o, "state") ?: "", "draining");
 
+	const char *name = str_of(o, "name");
+
 	fputs("backend ", f);
 	put_clean(f, str_of(o, "backend"));
+	if (name && *name) {
+		fputs(" (", f);
+		put_clean(f, name);
+		fputc(')', f);
+	}
 	fputs(" on ", f);
 	put_clean(f, str_of(o, "vip"));
 	fputs("\n  state          ", f);

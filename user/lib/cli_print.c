@@ -376,6 +376,21 @@ void sl_cli_print_vip_list(const struct sl_cli_io *io, const struct sl_cli_cmd *
 	sl_cli_print_table(io->out, cols, ARRAY_SIZE(cols), result, 0);
 }
 
+/* Does any row have a non-empty @key? (a column nobody uses is not shown) */
+static bool any_text(struct json_object *rows, const char *key)
+{
+	struct json_object *v;
+	size_t i;
+
+	if (!json_object_is_type(rows, json_type_array))
+		return false;
+	for (i = 0; i < json_object_array_length(rows); i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(rows, i), key, &v) &&
+		    json_object_is_type(v, json_type_string) && json_object_get_string_len(v))
+			return true;
+	return false;
+}
+
 void sl_cli_print_backend_list(const struct sl_cli_io *io,
 			       const struct sl_cli_cmd *cmd,
 			       struct json_object *result)
@@ -383,6 +398,7 @@ void sl_cli_print_backend_list(const struct sl_cli_io *io,
 	static const struct sl_cli_col cols[] = {
 		{ "VIP", "vip", SL_COL_TEXT },
 		{ "BACKEND", "backend", SL_COL_TEXT },
+		{ "NAME", "name", SL_COL_TEXT },
 		{ "STATE", "state", SL_COL_TEXT },
 		{ "HEALTH", "health", SL_COL_TEXT },
 		{ "WEIGHT", "weight", SL_COL_NUM },
@@ -393,9 +409,15 @@ void sl_cli_print_backend_list(const struct sl_cli_io *io,
 		{ "BYTES", "bytes", SL_COL_NUM },
 		{ "LOST", "lost", SL_COL_NUM },
 	};
+	struct sl_cli_col shown[ARRAY_SIZE(cols)];
+	size_t i, n = 0;
+	bool names = any_text(result, "name");
 
 	(void)cmd;
-	sl_cli_print_table(io->out, cols, ARRAY_SIZE(cols), result, 0);
+	for (i = 0; i < ARRAY_SIZE(cols); i++)
+		if (names || strcmp(cols[i].key, "name"))
+			shown[n++] = cols[i];
+	sl_cli_print_table(io->out, shown, n, result, 0);
 }
 
 void sl_cli_print_drain(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,

@@ -16,6 +16,7 @@
 
 #include "announce.h"
 #include "config.h"
+#include "state.h"
 
 #define FIELD_MAX	96	/* "vips[255].backends[4095].address" and some */
 #define QUOTE_MAX	64	/* how much of a bad value a message repeats */
@@ -968,10 +969,31 @@ static int parse_health(struct ctx *c, const struct yval *v, struct sl_health_cf
 	return 0;
 }
 
+/* name: valid (state.c says what a name is) and unique within the VIP. */
+static int parse_backend_name(struct ctx *c, const struct yval *v, struct sl_cfg_vip *vip,
+			      size_t idx)
+{
+	char *name = vip->backends[idx].name;
+	char why[256];
+	size_t i;
+	int ret;
+
+	ret = get_text(c, v, "a name such as web-1", name, sizeof(vip->backends[idx].name));
+	if (ret)
+		return ret;
+	if (sl_be_name_check(name, why, sizeof(why)))
+		return cfg_err(c, v, "%s", why);
+	for (i = 0; i < idx; i++)
+		if (!strcmp(vip->backends[i].name, name))
+			return cfg_err(c, v, "\"%s\" already names backends[%zu] of this VIP "
+				       "(names are unique per VIP)", name, i);
+	return 0;
+}
+
 static int parse_backend(struct ctx *c, const struct yval *item, struct sl_cfg_vip *vip,
 			 size_t idx, const char *vpath)
 {
-	static const char *const keys[] = { "address", "weight", "health_check" };
+	static const char *const keys[] = { "address", "weight", "health_check", "name" };
 	struct sl_cfg_backend *be = &vip->backends[idx];
 	struct yval f[ARRAY_SIZE(keys)];
 	int ret;
@@ -990,6 +1012,8 @@ static int parse_backend(struct ctx *c, const struct yval *item, struct sl_cfg_v
 	be->hc = vip->hc;
 	if (!ret && present(&f[2]))
 		ret = parse_health(c, &f[2], &be->hc, ntohs(vip->vip.port));
+	if (!ret && present(&f[3]))
+		ret = parse_backend_name(c, &f[3], vip, idx);
 	return ret;
 }
 

@@ -62,6 +62,7 @@ struct sl_cfg_backend {
 	__u8 family;			/* SLUICE_AF_*: also the outer header family */
 	__u32 weight;			/* 0..SL_CFG_WEIGHT_MAX; 0 = no new flows */
 	struct sl_health_cfg hc;	/* the VIP's check with this backend's overrides */
+	char name[64];			/* "": none (SL_BE_NAME_MAX, state.h) */
 };
 
 struct sl_cfg_vip {

@@ -143,6 +143,8 @@ static void put_backend(FILE *f, const struct sl_vip *v, const struct sl_be *b)
 	fprintf(f, "      - address: ");
 	put_quoted(f, a);
 	fprintf(f, "\n        weight: %u\n", b->weight);
+	if (b->name[0])
+		fprintf(f, "        name: %s\n", b->name);	/* [A-Za-z0-9._-]: plain */
 	/* Only an override: otherwise the backend inherits the VIP's check. */
 	if (b->hc.type != SL_HC_NONE && !sl_health_cfg_equal(&b->hc, &v->hc))
 		put_health(f, "        ", &b->hc);

@@ -17,8 +17,8 @@
 #include "../sluiced/daemon.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-/* vip="<escaped VIP>",backend="<escaped address>" */
-#define LABELS_MAX	(2 * SL_VIP_STR_MAX + 2 * SL_ADDR_STR_MAX + 32)
+/* vip="<escaped VIP>",backend="<escaped address>"[,name="<name>"] */
+#define LABELS_MAX	(2 * SL_VIP_STR_MAX + 2 * SL_ADDR_STR_MAX + SL_BE_NAME_MAX + 48)
 /* Reserve per series up front: one realloc for most scrapes. */
 #define BUF_BASE	16384
 #define BUF_PER_BE	4096
@@ -798,8 +798,10 @@ static void fill_refs(const struct sl_snapshot *snap, const struct sl_counters *
 			brefs[n].s = be->id < SLUICE_MAX_BACKENDS ? &ctr->be[be->id] : &zero_be;
 			brefs[n].nh_unconfirmed = be->id < SLUICE_MAX_BACKENDS ?
 						  snap->nh_unconfirmed[be->id] : 0;
-			snprintf(brefs[n].labels, LABELS_MAX, "vip=\"%s\",backend=\"%s\"",
-				 vesc, aesc);
+			/* A name is [A-Za-z0-9._-] (sl_be_name_check): nothing to escape. */
+			snprintf(brefs[n].labels, LABELS_MAX, "vip=\"%s\",backend=\"%s\"%s%s%s",
+				 vesc, aesc, be->name[0] ? ",name=\"" : "", be->name,
+				 be->name[0] ? "\"" : "");
 		}
 	}
 }

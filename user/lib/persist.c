@@ -32,10 +32,14 @@ int sl_state_from_config(struct sl_state *st, const struct sl_config *cfg,
 					     &cv->backends[j].addr,
 					     cv->backends[j].family,
 					     cv->backends[j].weight, err, errlen);
-			if (!rc)
-				sl_vip_find_be(sl_state_find_vip(st, &cv->vip),
-					       &cv->backends[j].addr,
-					       cv->backends[j].family)->hc = cv->backends[j].hc;
+			if (!rc) {
+				struct sl_be *b = sl_vip_find_be(sl_state_find_vip(st, &cv->vip),
+								 &cv->backends[j].addr,
+								 cv->backends[j].family);
+
+				b->hc = cv->backends[j].hc;
+				memcpy(b->name, cv->backends[j].name, sizeof(b->name));
+			}
 		}
 		if (rc) {
 			sl_state_free(st);
@@ -53,6 +57,8 @@ static json_object *be_to_json(const struct sl_be *be)
 	sl_format_addr(&be->addr, be->family, addr, sizeof(addr));
 	json_object_object_add(o, "address", json_object_new_string(addr));
 	json_object_object_add(o, "weight", json_object_new_int64(be->weight));
+	if (be->name[0])
+		json_object_object_add(o, "name", json_object_new_string(be->name));
 	json_object_object_add(o, "id", json_object_new_int64(be->id));
 	json_object_object_add(o, "state",
 			       json_object_new_string(sl_be_state_name(be->state)));
@@ -199,6 +205,17 @@ static int load_be(struct loader *l, json_object *o, struct sl_be *be)
 		return -EINVAL;
 	}
 	be->id = id;
+	/* Optional (added in 0.3): a state file without names loads as before. */
+	if (json_object_object_get_ex(o, "name", &v)) {
+		char why[256];
+
+		if (!json_object_is_type(v, json_type_string) ||
+		    sl_be_name_check(json_object_get_string(v), why, sizeof(why))) {
+			snprintf(l->err, l->errlen, "%s: bad backend name", l->path);
+			return -EINVAL;
+		}
+		snprintf(be->name, sizeof(be->name), "%s", json_object_get_string(v));
+	}
 	if (json_object_object_get_ex(o, "drain_started_unix_ms", &v))
 		be->drain_started = json_object_get_uint64(v);
 	if (json_object_object_get_ex(o, "drain_deadline_unix_ms", &v))

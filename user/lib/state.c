@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* sluiced's desired state and the backend lifecycle (see state.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -310,6 +311,67 @@ int sl_state_be_add(struct sl_state *st, const struct sl_vip_spec *spec,
 	return 0;
 }
 
+int sl_be_name_check(const char *name, char *err, size_t errlen)
+{
+	struct sluice_addr addr;
+	size_t i, len = strlen(name);
+	__u8 family;
+
+	if (!len || len >= SL_BE_NAME_MAX || !isalnum((unsigned char)name[0])) {
+		snprintf(err, errlen, "\"%.80s\" is not a backend name (1-%d characters, "
+			 "starting with a letter or digit)", name, SL_BE_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	for (i = 0; i < len; i++) {
+		if (!isalnum((unsigned char)name[i]) && !strchr("._-", name[i])) {
+			snprintf(err, errlen, "\"%.80s\" is not a backend name (letters, digits, "
+				 "'.', '_' and '-' only)", name);
+			return -EINVAL;
+		}
+	}
+	if (!sl_parse_addr(name, &addr, &family)) {
+		snprintf(err, errlen, "\"%s\" is an address, not a name (a name must not "
+			 "read as one: the CLI takes either)", name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct sl_be *sl_vip_find_be_by_name(const struct sl_vip *vip, const char *name)
+{
+	size_t i;
+
+	if (!name[0])
+		return NULL;
+	for (i = 0; i < vip->n_bes; i++)
+		if (!strcmp(vip->bes[i].name, name))
+			return &vip->bes[i];
+	return NULL;
+}
+
+int sl_state_be_set_name(struct sl_state *st, const struct sl_vip_spec *spec,
+			 const struct sluice_addr *addr, __u8 family, const char *name,
+			 char *err, size_t errlen)
+{
+	struct sl_be *be = need_be(st, spec, addr, family, err, errlen);
+	struct sl_be *other;
+	char abuf[SL_ADDR_STR_MAX];
+
+	if (!be)
+		return -ENOENT;
+	if (name[0] && sl_be_name_check(name, err, errlen))
+		return -EINVAL;
+	other = sl_vip_find_be_by_name(sl_state_find_vip(st, spec), name);
+	if (other && other != be) {
+		sl_format_addr(&other->addr, other->family, abuf, sizeof(abuf));
+		snprintf(err, errlen, "backend %s of this VIP is already called \"%s\"",
+			 abuf, name);
+		return -EEXIST;
+	}
+	snprintf(be->name, sizeof(be->name), "%s", name);
+	return 0;
+}
+
 int sl_state_be_del(struct sl_state *st, const struct sl_vip_spec *spec,
 		    const struct sluice_addr *addr, __u8 family,
 		    char *err, size_t errlen)
@@ -465,7 +527,8 @@ static void remove_dropped(struct sl_state *st, const struct sl_state *old_cfg,
 /*
  * Health-check settings are not persisted: they always come from the file.
  * A backend the file lists takes its own settings, one added at runtime
- * the VIP's. A changed check starts over from unknown.
+ * the VIP's. A changed check starts over from unknown. Names the file
+ * gives win over runtime ones.
  */
 static void apply_health_cfg(struct sl_state *st, const struct sl_state *cfg)
 {
@@ -481,6 +544,10 @@ static void apply_health_cfg(struct sl_state *st, const struct sl_state *cfg)
 			struct sl_be *b = &v->bes[j];
 			const struct sl_be *cb = cv ? sl_vip_find_be(cv, &b->addr, b->family) : NULL;
 			const struct sl_health_cfg *want = cb ? &cb->hc : &v->hc;
+
+			/* The file names the backends it lists; others keep theirs. */
+			if (cb)
+				memcpy(b->name, cb->name, sizeof(b->name));
 
 			if (memcmp(&b->hc, want, sizeof(*want))) {
 				b->hc = *want;

@@ -36,10 +36,13 @@ enum sl_health {
 	SL_HEALTH_DOWN,
 };
 
+#define SL_BE_NAME_MAX	64	/* with the NUL */
+
 struct sl_be {
 	struct sluice_addr addr;
 	__u8 family;
 	__u32 weight;
+	char name[SL_BE_NAME_MAX];	/* operator's name; "": none */
 	__u32 id;			/* sl_backends index */
 	int state;			/* enum sl_be_state */
 	__u64 drain_started;		/* unix ms */
@@ -98,6 +101,22 @@ struct sl_vip *sl_state_find_vip(const struct sl_state *st,
 struct sl_be *sl_vip_find_be(const struct sl_vip *vip,
 			     const struct sluice_addr *addr, __u8 family);
 size_t sl_state_n_backends(const struct sl_state *st);
+
+/*
+ * A backend name: 1-63 of [A-Za-z0-9._-], starting with a letter or digit,
+ * and not an IP address (the CLI takes either in the same place). 0, or
+ * -EINVAL with the reason in @err.
+ */
+int sl_be_name_check(const char *name, char *err, size_t errlen);
+/* The backend of @vip called @name, or NULL. */
+struct sl_be *sl_vip_find_be_by_name(const struct sl_vip *vip, const char *name);
+/*
+ * Name backend @addr of @spec (@name "" clears it); refused if another
+ * backend of the VIP has the name.
+ */
+int sl_state_be_set_name(struct sl_state *st, const struct sl_vip_spec *spec,
+			 const struct sluice_addr *addr, __u8 family, const char *name,
+			 char *err, size_t errlen);
 
 /* Does @be take new flows (is it in its VIP's Maglev table)? */
 bool sl_be_in_table(const struct sl_be *be);

@@ -96,6 +96,9 @@ static void diff_backends(struct out *o, const struct sl_vip *from,
 		if (ob->weight != nb->weight)
 			emit(o, "weight of backend %s on %s: %u -> %u", bs, vs,
 			     ob->weight, nb->weight);
+		if (strcmp(ob->name, nb->name))
+			emit(o, "name of backend %s on %s: \"%s\" -> \"%s\"", bs, vs,
+			     ob->name, nb->name);
 		snprintf(who, sizeof(who), "backend %s on %s", bs, vs);
 		diff_hc(o, &ob->hc, &nb->hc, who);
 	}

@@ -69,31 +69,6 @@ static bool has_arg(json_object *req, const char *key)
 	return json_object_object_get_ex(req, key, NULL);
 }
 
-static int need_vip(json_object *req, struct sl_vip_spec *vip, struct sl_ctl_reply *r)
-{
-	const char *s = arg_str(req, "vip");
-	char err[256];
-
-	if (!s)
-		return sl_ctl_fail(r, "EINVAL", NULL, "missing string argument \"vip\"");
-	if (sl_parse_vip(s, vip, err, sizeof(err)))
-		return sl_ctl_fail(r, "EINVAL", NULL, "%s", err);
-	return 0;
-}
-
-static int need_backend(json_object *req, struct sluice_addr *addr,
-			__u8 *family, struct sl_ctl_reply *r)
-{
-	const char *s = arg_str(req, "backend");
-
-	if (!s)
-		return sl_ctl_fail(r, "EINVAL", NULL, "missing string argument \"backend\"");
-	if (sl_parse_addr(s, addr, family))
-		return sl_ctl_fail(r, "EINVAL", NULL,
-			    "invalid backend address \"%s\" (expected an IPv4 or IPv6 address)", s);
-	return 0;
-}
-
 static int opt_u64(json_object *req, const char *key, __u64 *out,
 		   __u64 max, struct sl_ctl_reply *r)
 {
@@ -149,6 +124,7 @@ static json_object *be_row(struct sl_daemon *d, const struct sl_vip *v,
 	fmt_be(b, bs);
 	json_object_object_add(o, "vip", json_object_new_string(vs));
 	json_object_object_add(o, "backend", json_object_new_string(bs));
+	json_object_object_add(o, "name", json_object_new_string(b->name));
 	json_object_object_add(o, "state", json_object_new_string(sl_be_state_name(b->state)));
 	json_object_object_add(o, "health", json_object_new_string(sl_health_name(b->health)));
 	json_object_object_add(o, "weight", json_object_new_int64(b->weight));
@@ -175,6 +151,7 @@ static json_object *be_status_row(struct sl_daemon *d, const struct sl_vip *v,
 	fmt_be(b, bs);
 	json_object_object_add(o, "vip", json_object_new_string(vs));
 	json_object_object_add(o, "backend", json_object_new_string(bs));
+	json_object_object_add(o, "name", json_object_new_string(b->name));
 	json_object_object_add(o, "state", json_object_new_string(sl_be_state_name(b->state)));
 	json_object_object_add(o, "health", json_object_new_string(sl_health_name(b->health)));
 	json_object_object_add(o, "flows",
@@ -199,7 +176,7 @@ static int cmd_backend_list(struct sl_daemon *d, json_object *req, struct sl_ctl
 	size_t i, j;
 
 	if (has_arg(req, "vip")) {
-		if (need_vip(req, &spec, r))
+		if (sl_ctl_arg_vip(req, &spec, r))
 			return -1;
 		only = sl_state_find_vip(&d->st, &spec);
 		if (!only)
@@ -395,6 +372,7 @@ struct op_arg {
 	__u64 now;
 	bool force;		/* may take a VIP's last active backend away */
 	bool has_timeout;	/* timeout_ms given: a re-drain moves the deadline */
+	char name[SL_BE_NAME_MAX];	/* backend.add: "" or its name */
 };
 
 static int op_vip_add(struct sl_state *st, void *a, char *err, size_t len)
@@ -410,8 +388,13 @@ static int op_vip_del(struct sl_state *st, void *a, char *err, size_t len)
 static int op_be_add(struct sl_state *st, void *p, char *err, size_t len)
 {
 	struct op_arg *a = p;
+	int rc;
 
-	return sl_state_be_add(st, &a->vip, &a->addr, a->family, a->weight, err, len);
+	rc = sl_state_be_add(st, &a->vip, &a->addr, a->family, a->weight, err, len);
+	/* On a copy of the state (change()): a refused name adds nothing. */
+	if (!rc && a->name[0])
+		rc = sl_state_be_set_name(st, &a->vip, &a->addr, a->family, a->name, err, len);
+	return rc;
 }
 
 static int op_be_del(struct sl_state *st, void *p, char *err, size_t len)
@@ -494,7 +477,7 @@ static int cmd_vip_add(struct sl_daemon *d, json_object *req, struct sl_ctl_repl
 	char what[128];
 
 	memset(&a, 0, sizeof(a));
-	if (need_vip(req, &a.vip, r))
+	if (sl_ctl_arg_vip(req, &a.vip, r))
 		return -1;
 	snprintf(what, sizeof(what), "add VIP %s", arg_str(req, "vip"));
 	return change(d, op_vip_add, &a, what, r);
@@ -506,7 +489,7 @@ static int cmd_vip_del(struct sl_daemon *d, json_object *req, struct sl_ctl_repl
 	char what[128];
 
 	memset(&a, 0, sizeof(a));
-	if (need_vip(req, &a.vip, r))
+	if (sl_ctl_arg_vip(req, &a.vip, r))
 		return -1;
 	snprintf(what, sizeof(what), "delete VIP %s", arg_str(req, "vip"));
 	return change(d, op_vip_del, &a, what, r);
@@ -519,9 +502,18 @@ static int cmd_be_add(struct sl_daemon *d, json_object *req, struct sl_ctl_reply
 
 	memset(&a, 0, sizeof(a));
 	a.weight = 100;
-	if (need_vip(req, &a.vip, r) || need_backend(req, &a.addr, &a.family, r) ||
+	if (sl_ctl_arg_vip(req, &a.vip, r) ||
+	    sl_ctl_arg_backend(NULL, req, NULL, &a.addr, &a.family, r) ||
 	    opt_u64(req, "weight", &a.weight, 10000, r))
 		return -1;
+	if (has_arg(req, "name")) {
+		if (!arg_str(req, "name"))
+			return sl_ctl_fail(r, "EINVAL", NULL, "argument \"name\" must be a string");
+		snprintf(a.name, sizeof(a.name), "%s", arg_str(req, "name"));
+		if (strlen(arg_str(req, "name")) >= sizeof(a.name))
+			return sl_ctl_fail(r, "EINVAL", NULL, "backend name longer than %d characters",
+					   SL_BE_NAME_MAX - 1);
+	}
 	snprintf(what, sizeof(what), "add backend %s to %s", arg_str(req, "backend"),
 		 arg_str(req, "vip"));
 	return change(d, op_be_add, &a, what, r);
@@ -533,7 +525,8 @@ static int cmd_be_del(struct sl_daemon *d, json_object *req, struct sl_ctl_reply
 	char what[192];
 
 	memset(&a, 0, sizeof(a));
-	if (need_vip(req, &a.vip, r) || need_backend(req, &a.addr, &a.family, r) ||
+	if (sl_ctl_arg_vip(req, &a.vip, r) ||
+	    sl_ctl_arg_backend(d, req, &a.vip, &a.addr, &a.family, r) ||
 	    opt_bool(req, "force", &a.force, r))
 		return -1;
 	snprintf(what, sizeof(what), "delete backend %s from %s",
@@ -565,8 +558,8 @@ static int drain_args(struct sl_daemon *d, json_object *req, struct op_arg *a,
 	a->all_vips = !has_arg(req, "vip");
 	a->timeout_ms = d->cfg.drain_timeout_ms;
 	a->now = sl_unix_ms();
-	if ((!a->all_vips && need_vip(req, &a->vip, r)) ||
-	    need_backend(req, &a->addr, &a->family, r) ||
+	if ((!a->all_vips && sl_ctl_arg_vip(req, &a->vip, r)) ||
+	    sl_ctl_arg_backend(d, req, a->all_vips ? NULL : &a->vip, &a->addr, &a->family, r) ||
 	    opt_u64(req, "timeout_ms", &a->timeout_ms, 365ULL * 24 * 3600 * 1000, r) ||
 	    opt_bool(req, "force", &a->force, r))
 		return -1;

@@ -187,15 +187,16 @@ out:
 	return rc;
 }
 
-static int filter_args(json_object *req, struct flow_filter *f, __u64 *limit,
-		       struct sl_ctl_reply *r)
+static int filter_args(const struct sl_daemon *d, json_object *req,
+		       struct flow_filter *f, __u64 *limit, struct sl_ctl_reply *r)
 {
 	memset(f, 0, sizeof(*f));
 	*limit = SL_CTL_FLOWS_LIMIT_DEF;
 	f->has_vip = json_object_object_get_ex(req, SL_CTL_KEY_VIP, NULL);
 	f->has_be = json_object_object_get_ex(req, SL_CTL_KEY_BACKEND, NULL);
 	if ((f->has_vip && sl_ctl_arg_vip(req, &f->vip, r)) ||
-	    (f->has_be && sl_ctl_arg_backend(req, &f->addr, &f->family, r)) ||
+	    (f->has_be && sl_ctl_arg_backend(d, req, f->has_vip ? &f->vip : NULL,
+					     &f->addr, &f->family, r)) ||
 	    sl_ctl_arg_u64(req, SL_CTL_KEY_LIMIT, 1, SL_CTL_FLOWS_LIMIT_MAX, limit, r))
 		return -1;
 	return 0;
@@ -207,7 +208,7 @@ int sl_ctl_cmd_flows(struct sl_daemon *d, json_object *req, struct sl_ctl_reply 
 	struct flow_scan s;
 	int rc;
 
-	if (filter_args(req, &f, &s.limit, r))
+	if (filter_args(d, req, &f, &s.limit, r))
 		return -1;
 	if (f.has_vip && !sl_state_find_vip(&d->st, &f.vip))
 		return sl_ctl_fail(r, "ENOENT", "list VIPs with: sluicectl vip list",

@@ -50,18 +50,56 @@ int sl_ctl_arg_vip(json_object *req, struct sl_vip_spec *vip, struct sl_ctl_repl
 	return 0;
 }
 
-int sl_ctl_arg_backend(json_object *req, struct sluice_addr *addr, __u8 *family,
-		       struct sl_ctl_reply *r)
+/*
+ * A name given where an address goes: the backend so called on @vip, or
+ * on any VIP (@vip NULL) as long as they all mean the same address.
+ */
+static int backend_by_name(const struct sl_daemon *d, const char *name,
+			   const struct sl_vip_spec *vip, struct sluice_addr *addr,
+			   __u8 *family, struct sl_ctl_reply *r)
+{
+	const struct sl_vip *only = vip ? sl_state_find_vip(&d->st, vip) : NULL;
+	const struct sl_be *found = NULL, *b;
+	size_t i;
+
+	for (i = 0; i < d->st.n_vips; i++) {
+		if (vip && only != &d->st.vips[i])
+			continue;
+		b = sl_vip_find_be_by_name(&d->st.vips[i], name);
+		if (!b)
+			continue;
+		if (found && (found->family != b->family ||
+			      memcmp(&found->addr, &b->addr, sizeof(b->addr))))
+			return sl_ctl_fail(r, "EINVAL", "give the VIP too, or the address",
+					   "backend name \"%s\" means different addresses on "
+					   "different VIPs", name);
+		found = b;
+	}
+	if (!found)
+		return sl_ctl_fail(r, "ENOENT", "backend list shows the names",
+				   "no backend is called \"%s\"%s", name,
+				   vip ? " on this VIP" : "");
+	*addr = found->addr;
+	*family = found->family;
+	return 0;
+}
+
+int sl_ctl_arg_backend(const struct sl_daemon *d, json_object *req,
+		       const struct sl_vip_spec *vip, struct sluice_addr *addr,
+		       __u8 *family, struct sl_ctl_reply *r)
 {
 	const char *s = sl_ctl_arg_str(req, SL_CTL_KEY_BACKEND);
+	char why[256];
 
 	if (!s)
 		return sl_ctl_fail(r, "EINVAL", NULL, "missing string argument \"%s\"",
 				   SL_CTL_KEY_BACKEND);
-	if (sl_parse_addr(s, addr, family))
-		return sl_ctl_fail(r, "EINVAL", NULL,
-				   "invalid backend address \"%.64s\" (expected an IPv4 or IPv6 address)", s);
-	return 0;
+	if (!sl_parse_addr(s, addr, family))
+		return 0;
+	if (d && !sl_be_name_check(s, why, sizeof(why)))
+		return backend_by_name(d, s, vip, addr, family, r);
+	return sl_ctl_fail(r, "EINVAL", NULL, "invalid backend address \"%.64s\" (expected an "
+			   "IPv4 or IPv6 address%s)", s, d ? " or a backend's name" : "");
 }
 
 int sl_ctl_arg_u64(json_object *req, const char *key, __u64 min, __u64 max,
@@ -141,7 +179,7 @@ static int cmd_backend_set(struct sl_daemon *d, json_object *req, struct sl_ctl_
 	bool force;
 	int rc;
 
-	if (sl_ctl_arg_vip(req, &vip, r) || sl_ctl_arg_backend(req, &addr, &family, r) ||
+	if (sl_ctl_arg_vip(req, &vip, r) || sl_ctl_arg_backend(d, req, &vip, &addr, &family, r) ||
 	    sl_ctl_arg_u64(req, SL_CTL_KEY_WEIGHT, 0, SL_CFG_WEIGHT_MAX, &weight, r) ||
 	    arg_force(req, &force, r))
 		return -1;

@@ -34,8 +34,13 @@ sl_ctl_fn sl_ctl_ops_find(const char *name);
 
 /* Request arguments, validated, with an error reply on failure (-1). */
 int sl_ctl_arg_vip(json_object *req, struct sl_vip_spec *vip, struct sl_ctl_reply *r);
-int sl_ctl_arg_backend(json_object *req, struct sluice_addr *addr, __u8 *family,
-		       struct sl_ctl_reply *r);
+/*
+ * "backend": an address, or with @d a backend's name, looked up on @vip
+ * (NULL: on every VIP). Without @d (adding a backend) only an address.
+ */
+int sl_ctl_arg_backend(const struct sl_daemon *d, json_object *req,
+		       const struct sl_vip_spec *vip, struct sluice_addr *addr,
+		       __u8 *family, struct sl_ctl_reply *r);
 int sl_ctl_arg_u64(json_object *req, const char *key, __u64 min, __u64 max,
 		   __u64 *out, struct sl_ctl_reply *r);
 const char *sl_ctl_arg_str(json_object *req, const char *key);
