@@ -106,3 +106,64 @@ PY
 	done
 	assert_eq "after the stream ended" 0 "$n" || return 1
 }
+
+# The box's own count of backend @1's flows on the VIP (without the agent's).
+agent_box_flows() {
+	it_ctl_raw "{\"cmd\":\"backend.status\",\"vip\":\"$LAB_VIP4:80/tcp\",\"backend\":\"$1\"}" |
+		json - "j['result'][0]['box_flows']"
+}
+
+# A drain waits for the backend's own count too (agent_port): connections
+# the box stopped tracking (idle past flows.tcp_idle_timeout, here 2 s)
+# still hold be1's drain while its agent sees them, and --wait returns 0
+# once they close (be1's server stops).
+t_agent_holds_drain() {
+	local be1 client ready="$LAB_DIR/ready" go="$LAB_DIR/go" st tries waitpid rc n t0
+	be1=$(lab_be4 1)
+	agent_start 1
+	lab_sluiced_stop TERM
+	LAB_TCP_IDLE=2s lab_config >"$LAB_DIR/sluiced.yaml" <<EOF2
+vips:
+  - vip: $LAB_VIP4:80/tcp
+    backends:
+      - address: $be1
+        agent_port: 9470
+      - address: $(lab_be4 2)
+      - address: $(lab_be4 3)
+EOF2
+	lab_sluiced_start || return 1
+	lab_client idle --vip "$LAB_VIP4" --count 20 --ready "$ready" --go "$go" \
+		--max-seconds 60 >"$LAB_DIR/idle.json" &
+	client=$!
+	for tries in $(seq 1 100); do [[ -s $ready ]] && break; sleep 0.1; done
+	assert_eq "connections opened" 20 "$(cat "$ready")" || return 1
+	it_wait_ge 5 1 agent_live 1 || return 1
+	n=$(agent_live 1)
+	echo "be1's agent counts $n connections"
+	lab_ctl backend drain "$LAB_VIP4:80/tcp" "$be1" --wait --timeout 60s \
+		>"$LAB_DIR/wait.out" 2>&1 &
+	waitpid=$!
+	# The box forgets the idle flows; the agent does not.
+	it_wait_for 15 0 agent_box_flows "$be1" || return 1
+	sleep 2
+	st=$(it_ctl_raw "{\"cmd\":\"backend.status\",\"vip\":\"$LAB_VIP4:80/tcp\",\"backend\":\"$be1\"}")
+	echo "status while only the agent sees them: $st"
+	kill -0 "$waitpid" 2>/dev/null || fail "drain --wait returned while be1 had connections" || return 1
+	assert_eq "state" draining "$(echo "$st" | json - "j['result'][0]['state']")" || return 1
+	assert_eq "agent_sockets" "$n" "$(echo "$st" | json - "j['result'][0]['agent_sockets']")" || return 1
+	assert_eq "flows (the larger count)" "$n" "$(echo "$st" | json - "j['result'][0]['flows']")" || return 1
+	assert_eq "sluice_backend_agent_sockets" "$n" "$(lab_ns lb curl -sf -m 5 \
+		"http://127.0.0.1:${LAB_METRICS_PORT:-9469}/metrics" |
+		awk -v s="sluice_backend_agent_sockets{vip=\"$LAB_VIP4:80/tcp\",backend=\"$be1\"}" \
+		'$1 == s { print $2 }')" || return 1
+	# be1's server goes: its sockets close, the agent counts 0, the drain ends.
+	t0=$(date +%s)
+	lab_server_stop 1
+	wait "$waitpid"
+	rc=$?
+	cat "$LAB_DIR/wait.out"
+	assert_eq "drain --wait exit code" 0 "$rc" || return 1
+	assert_le "seconds from the last socket closing to drained" $(($(date +%s) - t0)) 10 || return 1
+	touch "$go"
+	wait "$client"
+}

@@ -206,6 +206,22 @@ static void test_no_drain(void **state)
 	CHECK_INT(CHECK_HERE, t.phase, SL_DRAIN_WAIT_SWEEP);
 }
 
+/* The backend's agent still counts sockets: (b) waits for it too. */
+static void test_backend_busy_holds(void **state)
+{
+	struct sl_drain_track t;
+	struct sl_pass sw = pass(S, 10, 11), ck = pass(S, 12, 13), ck2 = pass(S, 14, 15);
+
+	(void)state;
+	sl_drain_start(&t, S);
+	CHECK_INT(CHECK_HERE, sl_drain_on_sweep(&t, &sw, 0, 0), SL_DRAIN_ACT_NONE);
+	t.backend_busy = true;
+	CHECK_INT(CHECK_HERE, sl_drain_on_check(&t, &ck, 0, false), SL_DRAIN_ACT_NONE);
+	CHECK_INT(CHECK_HERE, t.phase, SL_DRAIN_WAIT_CHECK);
+	t.backend_busy = false;
+	CHECK_INT(CHECK_HERE, sl_drain_on_check(&t, &ck2, 0, false), SL_DRAIN_ACT_SET_FLAG);
+}
+
 static void test_upper_bound(void **state)
 {
 	(void)state;
@@ -228,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_sweep_clears_flag),
 		cmocka_unit_test(test_unprotected_blocks),
 		cmocka_unit_test(test_no_drain),
+		cmocka_unit_test(test_backend_busy_holds),
 		cmocka_unit_test(test_upper_bound),
 	};
 

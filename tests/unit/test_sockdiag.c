@@ -168,9 +168,23 @@ static void test_real_dump(void **state)
 	CHECK_U64("8080 live after close", c[0].live, 0);
 }
 
+/* Closed by the application (no inode) after our FIN: not live. */
+static void test_orphaned(void **state)
+{
+	(void)state;
+	CHECK_INT("fin_wait2 orphan", sl_tcp_orphaned(TCP_FIN_WAIT2, 0), true);
+	CHECK_INT("last_ack orphan", sl_tcp_orphaned(TCP_LAST_ACK, 0), true);
+	CHECK_INT("fin_wait1 orphan", sl_tcp_orphaned(TCP_FIN_WAIT1, 0), true);
+	CHECK_INT("fin_wait2 with a file", sl_tcp_orphaned(TCP_FIN_WAIT2, 1234), false);
+	CHECK_INT("close_wait: the peer closed", sl_tcp_orphaned(TCP_CLOSE_WAIT, 0), false);
+	CHECK_INT("syn_recv: a request socket", sl_tcp_orphaned(TCP_SYN_RECV, 0), false);
+	CHECK_INT("established", sl_tcp_orphaned(TCP_ESTABLISHED, 0), false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_orphaned),
 		cmocka_unit_test(test_tcp_states),
 		cmocka_unit_test(test_matches_vip),
 		cmocka_unit_test(test_count_add),

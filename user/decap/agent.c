@@ -80,6 +80,7 @@ static void render_metrics(FILE *f, const struct agent *a,
 		emit_state(f, a, c, "handshake", offsetof(struct sl_sock_count, handshakes));
 		emit_state(f, a, c, "time_wait", offsetof(struct sl_sock_count, time_wait));
 		emit_state(f, a, c, "udp_connected", offsetof(struct sl_sock_count, udp));
+		emit_state(f, a, c, "orphaned", offsetof(struct sl_sock_count, orphaned));
 	}
 	fputs("# HELP sluice_agent_count_error 1 when the kernel's socket tables "
 	      "could not be read.\n# TYPE sluice_agent_count_error gauge\n", f);
@@ -112,6 +113,8 @@ static void render_json(FILE *f, const struct agent *a,
 					       json_object_new_uint64(c[i].time_wait));
 			json_object_object_add(v, "udp_connected",
 					       json_object_new_uint64(c[i].udp));
+			json_object_object_add(v, "orphaned",
+					       json_object_new_uint64(c[i].orphaned));
 			json_object_array_add(vips, v);
 		}
 		json_object_object_add(o, "vips", vips);

@@ -969,6 +969,17 @@ static int parse_health(struct ctx *c, const struct yval *v, struct sl_health_cf
 	return 0;
 }
 
+/* agent_port: the backend's sluice-decap agent; 0 turns an inherited one off. */
+static int parse_agent_port(struct ctx *c, const struct yval *v, struct sl_health_cfg *hc)
+{
+	__u32 n;
+	int ret = get_u32(c, v, 0, 65535, &n);
+
+	if (!ret)
+		hc->agent_port = n;
+	return ret;
+}
+
 /* name: valid (state.c says what a name is) and unique within the VIP. */
 static int parse_backend_name(struct ctx *c, const struct yval *v, struct sl_cfg_vip *vip,
 			      size_t idx)
@@ -993,7 +1004,8 @@ static int parse_backend_name(struct ctx *c, const struct yval *v, struct sl_cfg
 static int parse_backend(struct ctx *c, const struct yval *item, struct sl_cfg_vip *vip,
 			 size_t idx, const char *vpath)
 {
-	static const char *const keys[] = { "address", "weight", "health_check", "name" };
+	static const char *const keys[] = { "address", "weight", "health_check", "name",
+					    "agent_port" };
 	struct sl_cfg_backend *be = &vip->backends[idx];
 	struct yval f[ARRAY_SIZE(keys)];
 	int ret;
@@ -1014,6 +1026,8 @@ static int parse_backend(struct ctx *c, const struct yval *item, struct sl_cfg_v
 		ret = parse_health(c, &f[2], &be->hc, ntohs(vip->vip.port));
 	if (!ret && present(&f[3]))
 		ret = parse_backend_name(c, &f[3], vip, idx);
+	if (!ret && present(&f[4]))
+		ret = parse_agent_port(c, &f[4], &be->hc);
 	return ret;
 }
 
@@ -1073,7 +1087,7 @@ static int parse_backends(struct ctx *c, const struct yval *v, struct sl_cfg_vip
 
 static int parse_vip(struct ctx *c, const struct yval *item, size_t idx)
 {
-	static const char *const keys[] = { "vip", "backends", "health_check" };
+	static const char *const keys[] = { "vip", "backends", "health_check", "agent_port" };
 	struct sl_cfg_vip *vip = &c->cfg->vips[idx];
 	struct yval f[ARRAY_SIZE(keys)];
 	char buf[SL_VIP_STR_MAX + 16], perr[256];
@@ -1099,6 +1113,11 @@ static int parse_vip(struct ctx *c, const struct yval *item, size_t idx)
 	sl_health_cfg_defaults(&vip->hc);
 	if (present(&f[2])) {
 		ret = parse_health(c, &f[2], &vip->hc, ntohs(vip->vip.port));
+		if (ret)
+			return ret;
+	}
+	if (present(&f[3])) {
+		ret = parse_agent_port(c, &f[3], &vip->hc);
 		if (ret)
 			return ret;
 	}

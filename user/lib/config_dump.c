@@ -145,6 +145,8 @@ static void put_backend(FILE *f, const struct sl_vip *v, const struct sl_be *b)
 	fprintf(f, "\n        weight: %u\n", b->weight);
 	if (b->name[0])
 		fprintf(f, "        name: %s\n", b->name);	/* [A-Za-z0-9._-]: plain */
+	if (b->hc.agent_port != v->hc.agent_port)
+		fprintf(f, "        agent_port: %u\n", b->hc.agent_port);
 	/* Only an override: otherwise the backend inherits the VIP's check. */
 	if (b->hc.type != SL_HC_NONE && !sl_health_cfg_equal(&b->hc, &v->hc))
 		put_health(f, "        ", &b->hc);
@@ -169,6 +171,8 @@ static void put_vips(FILE *f, const struct sl_state *st)
 		fputc('\n', f);
 		if (v->hc.type != SL_HC_NONE)
 			put_health(f, "    ", &v->hc);
+		if (v->hc.agent_port)
+			fprintf(f, "    agent_port: %u\n", v->hc.agent_port);
 		if (!v->n_bes) {
 			fprintf(f, "    backends: []\n");
 			continue;

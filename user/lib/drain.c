@@ -62,7 +62,7 @@ enum sl_drain_action sl_drain_on_check(struct sl_drain_track *t,
 	case SL_DRAIN_WAIT_CHECK:
 		/* (b): the pass must have started after (a)'s sweep ended,
 		 * or flows that sweep pinned late could be missing from it. */
-		if (p->start_tick <= t->swept_tick || !clean)
+		if (p->start_tick <= t->swept_tick || !clean || t->backend_busy)
 			return SL_DRAIN_ACT_NONE;
 		t->phase = SL_DRAIN_FLAG_PENDING;
 		return SL_DRAIN_ACT_SET_FLAG;

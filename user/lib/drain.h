@@ -54,6 +54,11 @@ struct sl_drain_track {
 				 * from then on sl_pinned holds every live
 				 * confirmed flow and checker counts are whole */
 	__u64 flag_tick;	/* tick when the DRAINED flag was in force */
+	/*
+	 * The backend itself still has live sockets (its agent says so, read
+	 * after the drain began): (b) cannot hold. Set before each check.
+	 */
+	bool backend_busy;
 };
 
 /* What the caller must do to the datapath or the state. */

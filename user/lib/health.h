@@ -40,6 +40,12 @@ struct sl_health_cfg {
 	__u32 rise;
 	__u32 fall;
 	bool tls_verify;	/* HTTPS: check the certificate (default) */
+	/*
+	 * agent_port: not a health check, but set and inherited the same way
+	 * (per VIP, overridable per backend): the port of the backend's
+	 * sluice-decap agent, whose socket count a drain waits for too; 0: none.
+	 */
+	__u16 agent_port;
 	char ca_file[SL_HC_CA_MAX];	/* HTTPS: trust these CAs; "": the system's */
 };
 

@@ -185,6 +185,7 @@ struct be_ref {
 	const struct sl_be *be;
 	const struct sluice_be_stats *s;
 	__u64 nh_unconfirmed;
+	int agent_sockets;	/* -1: no agent, or its last read failed */
 	char labels[LABELS_MAX];
 };
 
@@ -338,7 +339,31 @@ static bool be_nh_unconfirmed(const struct be_ref *r, int k, struct mval *v)
 	return true;
 }
 
+static bool be_agent_sockets(const struct be_ref *r, int k, struct mval *v)
+{
+	(void)k;
+	if (!r->be->hc.agent_port || r->agent_sockets < 0)
+		return false;
+	*v = num(r->agent_sockets);
+	return true;
+}
+
+static bool be_agent_up(const struct be_ref *r, int k, struct mval *v)
+{
+	(void)k;
+	if (!r->be->hc.agent_port)
+		return false;
+	*v = num(r->agent_sockets >= 0);
+	return true;
+}
+
 static const struct be_family be_families[] = {
+	{ "sluice_backend_agent_sockets", "gauge",
+	  "Live sockets of the VIP on the backend, as its sluice-decap agent counts them (backends with agent_port whose agent answered); a drain also waits for this to reach 0.",
+	  NO_EXTRA, be_agent_sockets },
+	{ "sluice_backend_agent_up", "gauge",
+	  "1 if the backend's agent answered its last read, 0 if not (backends with agent_port): a drain of it cannot complete while 0.",
+	  NO_EXTRA, be_agent_up },
 	{ "sluice_backend_nexthop_unconfirmed_packets_total", "counter",
 	  "Packets forwarded to the backend while the kernel did not confirm its next hop's MAC (neighbour STALE, DELAY or PROBE); a steady rise means the backend is unreachable at that MAC.",
 	  NO_EXTRA, be_nh_unconfirmed },
@@ -798,6 +823,8 @@ static void fill_refs(const struct sl_snapshot *snap, const struct sl_counters *
 			brefs[n].s = be->id < SLUICE_MAX_BACKENDS ? &ctr->be[be->id] : &zero_be;
 			brefs[n].nh_unconfirmed = be->id < SLUICE_MAX_BACKENDS ?
 						  snap->nh_unconfirmed[be->id] : 0;
+			brefs[n].agent_sockets = be->id < SLUICE_MAX_BACKENDS ?
+						 snap->agent_sockets[be->id] : -1;
 			/* A name is [A-Za-z0-9._-] (sl_be_name_check): nothing to escape. */
 			snprintf(brefs[n].labels, LABELS_MAX, "vip=\"%s\",backend=\"%s\"%s%s%s",
 				 vesc, aesc, be->name[0] ? ",name=\"" : "", be->name,

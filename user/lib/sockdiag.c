@@ -27,6 +27,20 @@ bool sl_tcp_state_live(int state)
 	}
 }
 
+bool sl_tcp_orphaned(int state, __u32 inode)
+{
+	switch (state) {
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+		/* Our side sent its FIN: only a closed file leaves no inode. */
+		return !inode;
+	default:
+		return false;
+	}
+}
+
 bool sl_sock_matches_vip(const struct sl_vip_spec *vip, __u8 family,
 			 const struct sluice_addr *addr, __be16 port, __u8 proto)
 {
@@ -102,8 +116,12 @@ static int on_sock(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_ERROR;
 	local_addr(m, &a, &family);
 	for (i = 0; i < dp->n; i++) {
-		if (sl_sock_matches_vip(&dp->vips[i], family, &a, m->id.idiag_sport,
-					dp->proto))
+		if (!sl_sock_matches_vip(&dp->vips[i], family, &a, m->id.idiag_sport,
+					 dp->proto))
+			continue;
+		if (dp->proto == IPPROTO_TCP && sl_tcp_orphaned(m->idiag_state, m->idiag_inode))
+			dp->out[i].orphaned++;
+		else
 			sl_sock_count_add(&dp->out[i], dp->proto, m->idiag_state);
 	}
 	return MNL_CB_OK;

@@ -26,6 +26,12 @@ struct sl_sock_count {
 	__u64 handshakes;	/* TCP SYN_RECV (request sockets) */
 	__u64 time_wait;	/* TCP TIME_WAIT: not live, shown for completeness */
 	__u64 udp;		/* connected UDP sockets (live) */
+	/*
+	 * TCP sockets the application already closed (FIN_WAIT1/2, CLOSING,
+	 * LAST_ACK with no file behind them): the kernel finishes them with
+	 * or without the server process, so they are not live.
+	 */
+	__u64 orphaned;
 };
 
 /*
@@ -42,6 +48,9 @@ bool sl_sock_matches_vip(const struct sl_vip_spec *vip, __u8 family,
 
 /* Add one socket to @c by its TCP @state (or as UDP when @proto is UDP). */
 void sl_sock_count_add(struct sl_sock_count *c, __u8 proto, int state);
+
+/* Is a TCP socket in @state with inode @inode closed by its application? */
+bool sl_tcp_orphaned(int state, __u32 inode);
 
 /*
  * Dump this network namespace's TCP and UDP sockets (IPv4 and IPv6) and

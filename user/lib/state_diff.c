@@ -71,6 +71,8 @@ static void diff_hc(struct out *o, const struct sl_health_cfg *a,
 {
 	char ta[160], tb[160];
 
+	if (a->agent_port != b->agent_port)
+		emit(o, "agent port of %s: %u -> %u (0: none)", who, a->agent_port, b->agent_port);
 	if (sl_health_cfg_equal(a, b))
 		return;
 	sl_health_cfg_text(a, ta, sizeof(ta));

@@ -24,6 +24,7 @@
 
 #include "ctl.h"
 #include "ctl_ops.h"
+#include "agent_poll.h"
 #include "daemon.h"
 #include "guard.h"
 #include "sluice.skel.h"
@@ -111,6 +112,29 @@ static void fmt_be(const struct sl_be *b, char *buf)
 	sl_format_addr(&b->addr, b->family, buf, SL_ADDR_STR_MAX);
 }
 
+/*
+ * "flows": the box's count ("box_flows"), or the backend agent's count of
+ * live sockets when it is larger (an upper bound either way);
+ * "agent_sockets": that count, null without an agent or when its last
+ * read failed ("agent_error" says why).
+ */
+static void add_flows(struct sl_daemon *d, const struct sl_be *b, __u64 flows,
+		      json_object *o)
+{
+	struct sl_agent_read r;
+
+	sl_agent_last(d, b->id, &r);
+	json_object_object_add(o, "box_flows", json_object_new_uint64(flows));
+	if (b->hc.agent_port && r.ok && r.live > flows)
+		flows = r.live;
+	json_object_object_add(o, "flows", json_object_new_uint64(flows));
+	json_object_object_add(o, "agent_sockets", b->hc.agent_port && r.ok ?
+			       json_object_new_uint64(r.live) : NULL);
+	if (b->hc.agent_port && !r.ok)
+		json_object_object_add(o, "agent_error", json_object_new_string(
+			r.started_ms ? r.err : "not read yet"));
+}
+
 static json_object *be_row(struct sl_daemon *d, const struct sl_vip *v,
 			   const struct sl_be *b)
 {
@@ -128,8 +152,7 @@ static json_object *be_row(struct sl_daemon *d, const struct sl_vip *v,
 	json_object_object_add(o, "state", json_object_new_string(sl_be_state_name(b->state)));
 	json_object_object_add(o, "health", json_object_new_string(sl_health_name(b->health)));
 	json_object_object_add(o, "weight", json_object_new_int64(b->weight));
-	json_object_object_add(o, "flows",
-			       json_object_new_uint64(sl_be_flows_shown(b, s.confirmed)));
+	add_flows(d, b, sl_be_flows_shown(b, s.confirmed), o);
 	json_object_object_add(o, "handshakes", json_object_new_uint64(b->handshakes));
 	json_object_object_add(o, "new_flows", json_object_new_uint64(s.new_flows));
 	json_object_object_add(o, "packets", json_object_new_uint64(s.packets));
@@ -154,8 +177,7 @@ static json_object *be_status_row(struct sl_daemon *d, const struct sl_vip *v,
 	json_object_object_add(o, "name", json_object_new_string(b->name));
 	json_object_object_add(o, "state", json_object_new_string(sl_be_state_name(b->state)));
 	json_object_object_add(o, "health", json_object_new_string(sl_health_name(b->health)));
-	json_object_object_add(o, "flows",
-			       json_object_new_uint64(sl_be_flows_shown(b, s.confirmed)));
+	add_flows(d, b, sl_be_flows_shown(b, s.confirmed), o);
 	json_object_object_add(o, "handshakes", json_object_new_uint64(b->handshakes));
 	json_object_object_add(o, "health_reason", json_object_new_string(b->health_reason));
 	json_object_object_add(o, "health_check", json_object_new_string(sl_health_type_name(b->hc.type)));

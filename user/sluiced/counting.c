@@ -19,6 +19,7 @@
 
 #include "daemon.h"
 #include "neigh.h"
+#include "agent_poll.h"
 #include "persist.h"
 
 /*
@@ -416,6 +417,7 @@ void sl_counting_on_check(struct sl_daemon *d)
 			if (sl_drain_check_counts(&b->drain, &c->pass))
 				take_base(b, &c->pass, c->flows[id], c->confirmed_start[id],
 					  c->confirmed_end[id]);
+			b->drain.backend_busy = !sl_agent_clear(d, b);
 			act = sl_drain_on_check(&b->drain, &c->pass, c->flows[id],
 						c->confirmed_end[id] != c->confirmed_start[id]);
 			apply(&d->st.vips[i], b, act, &o);

@@ -81,6 +81,7 @@ struct sl_snapshot {
 	bool attached[SL_CFG_MAX_IFACES];	/* the interface runs our program */
 	bool pins_ok;				/* every pin in place */
 	__u64 nh_unconfirmed[SLUICE_MAX_BACKENDS];	/* by backend id (neigh.c) */
+	int agent_sockets[SLUICE_MAX_BACKENDS];	/* by id; -1: none (agent_poll.c) */
 	__u64 repins;				/* pins restored since start */
 	__u64 table_fp[SLUICE_MAX_VIPS];	/* live table fingerprints, by VIP id */
 	struct sl_reload_status reload;	/* the last reload, for metrics */
@@ -93,6 +94,7 @@ struct sl_snapshot {
 struct sl_metrics;
 struct sl_checker;
 struct sl_reload;
+struct sl_agent_poll;
 
 struct sl_daemon {
 	struct sl_config cfg;
@@ -155,6 +157,7 @@ struct sl_daemon {
 	struct sl_announce *ann;	/* NULL: announcements off (announce.c) */
 	bool box_drained;		/* every VIP withdrawn (sluicectl box drain) */
 	struct sl_reload *reload;	/* the SIGHUP worker (reload.c) */
+	struct sl_agent_poll *agents;	/* the backends' agents (agent_poll.c) */
 	int reload_fd;			/* eventfd: the worker is done */
 };
 

@@ -42,6 +42,7 @@
 
 #include <json-c/json.h>
 
+#include "agent_poll.h"
 #include "daemon.h"
 #include "envcheck.h"
 #include "log.h"
@@ -269,12 +270,15 @@ static int load_state(struct sl_daemon *d)
 
 void sl_snapshot_publish(struct sl_daemon *d)
 {
+	static int agent_sockets[SLUICE_MAX_BACKENDS];
 	struct sl_state copy;
 
 	sl_ann_update(d);	/* every state change passes here */
 	if (sl_state_copy(&copy, &d->st))
 		return;		/* keep the previous snapshot */
+	sl_agent_counts(d, agent_sockets, SLUICE_MAX_BACKENDS);
 	pthread_mutex_lock(&d->snap_lock);
+	memcpy(d->snap.agent_sockets, agent_sockets, sizeof(agent_sockets));
 	sl_state_free(&d->snap.st);
 	d->snap.st = copy;
 	d->snap.flow_entries = d->sweep_last->entries;
@@ -544,12 +548,15 @@ static int start_threads(struct sl_daemon *d)
 {
 	int rc = sl_counting_start(d);
 
-	return rc ? rc : sl_health_start(d);
+	if (!rc)
+		rc = sl_health_start(d);
+	return rc ? rc : sl_agent_poll_start(d);
 }
 
 static void stop_threads(struct sl_daemon *d)
 {
 	d->stop = true;
+	sl_agent_poll_stop(d);
 	sl_health_stop(d);
 	sl_counting_stop(d);
 }
