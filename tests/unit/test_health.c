@@ -240,6 +240,34 @@ static void test_config_health_https(void **state)
 	sl_config_free(&cfg);
 }
 
+/* agent_port: per VIP, inherited, overridden (0: none) per backend. */
+static void test_config_agent_port(void **state)
+{
+	struct sl_config cfg;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load_text(HEAD
+		"vips:\n"
+		"  - vip: 198.18.0.100:80/tcp\n"
+		"    agent_port: 9470\n"
+		"    health_check: {type: tcp}\n"
+		"    backends:\n"
+		"      - address: 198.18.1.10\n"
+		"      - address: 198.18.1.11\n"
+		"        agent_port: 0\n"
+		"        health_check: {port: 8080}\n",
+		&cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.vips[0].hc.agent_port, 9470);
+	assert_int_equal(cfg.vips[0].backends[0].hc.agent_port, 9470);
+	assert_int_equal(cfg.vips[0].backends[1].hc.agent_port, 0);
+	assert_int_equal(cfg.vips[0].backends[1].hc.port, 8080);
+	sl_config_free(&cfg);
+	assert_int_not_equal(load_text(HEAD "vips:\n  - vip: 198.18.0.100:80/tcp\n"
+				       "    agent_port: 70000\n", &cfg, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "agent_port"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_config_health_defaults),
 		cmocka_unit_test(test_config_health_bad),
 		cmocka_unit_test(test_config_health_https),
+		cmocka_unit_test(test_config_agent_port),
 	};
 
 	return cmocka_run_group_tests_name("health", tests, NULL, NULL);
