@@ -296,12 +296,15 @@ $(FUZZ_BUILD)/fuzz_config: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_config.o \
 			   $(FUZZ_BUILD)/libsluice.a
 	$(SAN_CC) $(SAN_CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
 
-# control.c with a stub for the rest of the daemon (tests/fuzz/ctl_stub.c).
+# control.c and the commands with a stub for the rest of the daemon
+# (tests/fuzz/ctl_stub.c).
 $(FUZZ_BUILD)/fuzz_ctl: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_ctl.o \
 			$(FUZZ_BUILD)/obj/tests/fuzz/ctl_stub.o \
 			$(FUZZ_BUILD)/obj/user/sluiced/control.o \
 			$(FUZZ_BUILD)/obj/user/sluiced/ctl_ops.o \
 			$(FUZZ_BUILD)/obj/user/sluiced/ctl_config.o \
+			$(FUZZ_BUILD)/obj/user/sluiced/ctl_read.o \
+			$(FUZZ_BUILD)/obj/user/sluiced/ctl_change.o \
 			$(FUZZ_BUILD)/obj/user/sluiced/ctl_flows.o $(FUZZ_BUILD)/libsluice.a
 	$(SAN_CC) $(SAN_CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
 

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Operator commands outside control.c (ctl_ops.h): their table, request
- * argument checks, runtime weight changes (backend.set) and table
- * fingerprints.
+ * The control commands' table (ctl_ops.h), the request argument checks
+ * they share, runtime weight changes (backend.set) and table fingerprints.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -223,12 +222,82 @@ static int cmd_backend_set(struct sl_daemon *d, json_object *req, struct sl_ctl_
 	return 0;
 }
 
+/* ---- shared by the command files ---------------------------------------- */
+
+const char *sl_ctl_errno_name(int err)
+{
+	switch (err) {
+	case ENOENT:
+		return "ENOENT";
+	case EEXIST:
+		return "EEXIST";
+	case ENOSPC:
+		return "ENOSPC";
+	case EINVAL:
+		return "EINVAL";
+	case ENOMEM:
+		return "ENOMEM";
+	case EPERM:
+		return "EPERM";
+	default:
+		return "EIO";
+	}
+}
+
+
+bool sl_ctl_has_arg(json_object *req, const char *key)
+{
+	return json_object_object_get_ex(req, key, NULL);
+}
+
+int sl_ctl_opt_u64(json_object *req, const char *key, __u64 *out,
+		   __u64 max, struct sl_ctl_reply *r)
+{
+	json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(req, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_int))
+		return sl_ctl_fail(r, "EINVAL", NULL, "argument \"%s\" must be an integer", key);
+	n = json_object_get_int64(v);
+	if (n < 0 || (__u64)n > max)
+		return sl_ctl_fail(r, "EINVAL", NULL, "argument \"%s\" must be 0..%llu", key,
+			    (unsigned long long)max);
+	*out = n;
+	return 0;
+}
+
+int sl_ctl_opt_bool(json_object *req, const char *key, bool *out, struct sl_ctl_reply *r)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(req, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean))
+		return sl_ctl_fail(r, "EINVAL", NULL, "argument \"%s\" must be true or false", key);
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 static const struct {
 	const char *name;
 	sl_ctl_fn fn;
 } ops[] = {
+	{ SL_CTL_CMD_STATUS, sl_ctl_cmd_status },
+	{ "box.drain", sl_ctl_cmd_box_drain },
+	{ "box.undrain", sl_ctl_cmd_box_undrain },
+	{ "vip.list", sl_ctl_cmd_vip_list },
+	{ "vip.add", sl_ctl_cmd_vip_add },
+	{ "vip.del", sl_ctl_cmd_vip_del },
+	{ "backend.add", sl_ctl_cmd_be_add },
+	{ "backend.del", sl_ctl_cmd_be_del },
+	{ "backend.drain", sl_ctl_cmd_drain },
+	{ "backend.undrain", sl_ctl_cmd_undrain },
+	{ "backend.list", sl_ctl_cmd_backend_list },
+	{ SL_CTL_CMD_BACKEND_STATUS, sl_ctl_cmd_be_status },
 	{ SL_CTL_CMD_BACKEND_SET, cmd_backend_set },
 	{ SL_CTL_CMD_RELOAD, sl_ctl_cmd_reload },
 	{ SL_CTL_CMD_CONFIG_DUMP, sl_ctl_cmd_config_dump },

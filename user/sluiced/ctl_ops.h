@@ -50,6 +50,33 @@ json_object *sl_ctl_fingerprint(const struct sl_daemon *d, __u32 vip_id);
 /* [{vip, fingerprint}] for status. */
 json_object *sl_ctl_tables(const struct sl_daemon *d);
 
+/* Optional arguments: 0 when absent or valid, -1 with an error reply. */
+bool sl_ctl_has_arg(json_object *req, const char *key);
+int sl_ctl_opt_u64(json_object *req, const char *key, __u64 *out, __u64 max,
+		   struct sl_ctl_reply *r);
+int sl_ctl_opt_bool(json_object *req, const char *key, bool *out, struct sl_ctl_reply *r);
+/* "ENOENT" for ENOENT, ...: the reply's errno name for an -errno. */
+const char *sl_ctl_errno_name(int err);
+
+/* ctl_read.c: a VIP and a backend as text, one backend's status row. */
+void sl_ctl_fmt_vip(const struct sl_vip *v, char *buf);
+void sl_ctl_fmt_be(const struct sl_be *b, char *buf);
+json_object *sl_ctl_be_status_row(struct sl_daemon *d, const struct sl_vip *v,
+				  const struct sl_be *b);
+
+/* The commands (names in the table of ctl_ops.c). */
+int sl_ctl_cmd_status(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r);
+int sl_ctl_cmd_vip_list(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r);
+int sl_ctl_cmd_backend_list(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r);
+int sl_ctl_cmd_vip_add(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r);
+int sl_ctl_cmd_vip_del(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r);
+int sl_ctl_cmd_be_add(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r);
+int sl_ctl_cmd_be_del(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r);
+int sl_ctl_cmd_drain(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r);
+int sl_ctl_cmd_undrain(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r);
+int sl_ctl_cmd_be_status(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r);
+int sl_ctl_cmd_box_drain(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r);
+int sl_ctl_cmd_box_undrain(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r);
 int sl_ctl_cmd_reload(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r);
 int sl_ctl_cmd_config_dump(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r);
 int sl_ctl_cmd_flows(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r);
