@@ -250,4 +250,13 @@ void sl_ctl_reload_done(struct sl_daemon *d, __u64 gen, struct json_object *resu
 int sl_daemon_commit(struct sl_daemon *d, struct sl_state *next, char *err,
 		     size_t errlen);
 
+/*
+ * loop.c: set up the main loop's descriptors (signals, eventfds, the
+ * control socket) and run it until SIGTERM/SIGINT (0) or an error (-errno).
+ */
+int sl_loop_setup(struct sl_daemon *d);
+int sl_loop_run(struct sl_daemon *d);
+/* Tell systemd we serve (READY=1, with the VIP and backend counts). */
+void sl_notify_serving(const struct sl_daemon *d);
+
 #endif /* SLUICED_DAEMON_H */

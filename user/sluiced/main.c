@@ -21,26 +21,15 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/epoll.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <sys/eventfd.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include <json-c/json.h>
 
 #include "agent_poll.h"
 #include "daemon.h"
@@ -48,11 +37,9 @@
 #include "log.h"
 #include "migrate.h"
 #include "link.h"
-#include "neigh.h"
 #include "notify.h"
 #include "persist.h"
 #include "pindir.h"
-#include "reload_worker.h"
 #include "xdp.h"
 #include "sluice.skel.h"
 
@@ -268,282 +255,6 @@ static int load_state(struct sl_daemon *d)
 	return 0;
 }
 
-void sl_snapshot_publish(struct sl_daemon *d)
-{
-	static int agent_sockets[SLUICE_MAX_BACKENDS];
-	struct sl_state copy;
-
-	sl_ann_update(d);	/* every state change passes here */
-	if (sl_state_copy(&copy, &d->st))
-		return;		/* keep the previous snapshot */
-	sl_agent_counts(d, agent_sockets, SLUICE_MAX_BACKENDS);
-	pthread_mutex_lock(&d->snap_lock);
-	memcpy(d->snap.agent_sockets, agent_sockets, sizeof(agent_sockets));
-	sl_state_free(&d->snap.st);
-	d->snap.st = copy;
-	d->snap.flow_entries = d->sweep_last->entries;
-	d->snap.new_entries = d->sweep_last->new_entries;
-	d->snap.flow_capacity = d->cfg.flow_table_size;
-	d->snap.new_capacity = d->cfg.new_table_size;
-	d->snap.sweep_duration_us = d->sweep_last->duration_us;
-	d->snap.sweep_time = d->sweep_time;
-	d->snap.sweeps = d->sweeps;
-	d->snap.expired_total = d->expired_total;
-	d->snap.started_unix_ms = d->started_ms;
-	memset(d->snap.all_down, 0, sizeof(d->snap.all_down));
-	for (size_t i = 0; i < d->st.n_vips; i++)
-		d->snap.all_down[d->st.vips[i].id] = sl_vip_all_down(&d->st.vips[i]);
-	d->snap.announce_enabled = d->ann != NULL;
-	d->snap.box_drained = d->box_drained;
-	d->snap.n_announced = sl_announce_list(d->ann, d->snap.announced, SL_ANNOUNCE_MAX);
-	pthread_mutex_unlock(&d->snap_lock);
-}
-
-int sl_daemon_commit(struct sl_daemon *d, struct sl_state *next, char *err,
-		     size_t errlen)
-{
-	char ignore[256];
-	bool started;
-	int rc;
-
-	/* Drains this commit starts take effect with it: number them. */
-	started = sl_drains_arm(d, next);
-	rc = sl_dp_sync(d, next, err, errlen);
-	if (!rc)
-		rc = sl_state_save(d->state_path, next, &d->cfg_applied, err, errlen);
-	if (rc) {
-		/* Put the datapath back to the state still in force. */
-		memset(d->table_sig, 0, sizeof(d->table_sig));
-		sl_dp_sync(d, &d->st, ignore, sizeof(ignore));
-		return rc;
-	}
-	sl_state_free(&d->st);
-	d->st = *next;
-	sl_state_init(next);
-	sl_drains_publish(d, started);
-	sl_snapshot_publish(d);
-	return 0;
-}
-
-/* ---- signals and reload ------------------------------------------------- */
-
-#define PRECHECK_MEM	(512UL << 20)
-
-/* ASan's shadow memory counts against RLIMIT_DATA: no memory cap under it
- * (the loader's own node budget still bounds alias expansion). */
-#if defined(__SANITIZE_ADDRESS__)
-#define PRECHECK_LIMIT_MEM 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PRECHECK_LIMIT_MEM 0
-#endif
-#endif
-#ifndef PRECHECK_LIMIT_MEM
-#define PRECHECK_LIMIT_MEM 1
-#endif
-#define PRECHECK_CPU_S	5
-#define PRECHECK_WAIT_MS 15000
-
-/*
- * Parse @path in a child with memory and CPU limits before the daemon
- * parses it: whatever a hostile or broken file does to the YAML library
- * (loop, crash, blow up memory), it does to the child. 0 when the child
- * parsed it (the daemon then parses it itself), else -errno with @err.
- */
-int sl_config_precheck(const char *path, char *err, size_t errlen)
-{
-	struct pollfd pfd;
-	int pipefd[2], status;
-	ssize_t n = 0;
-	pid_t pid;
-
-	if (pipe2(pipefd, O_CLOEXEC))
-		return 0;	/* cannot isolate: parse in place as before */
-	pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return 0;
-	}
-	if (pid == 0) {
-		struct rlimit mem = { PRECHECK_MEM, PRECHECK_MEM };
-		struct rlimit cpu = { PRECHECK_CPU_S, PRECHECK_CPU_S };
-		struct sl_config cfg;
-		char msg[4096];	/* every problem, one per line */
-
-		close(pipefd[0]);
-		if (PRECHECK_LIMIT_MEM)
-			setrlimit(RLIMIT_DATA, &mem);
-		setrlimit(RLIMIT_CPU, &cpu);
-		if (sl_config_load(path, &cfg, msg, sizeof(msg))) {
-			if (write(pipefd[1], msg, strlen(msg)) < 0)
-				_exit(2);
-			_exit(1);
-		}
-		_exit(0);
-	}
-	close(pipefd[1]);
-	pfd.fd = pipefd[0];
-	pfd.events = POLLIN;
-	/* The pipe becomes readable when the child reports or exits. */
-	if (poll(&pfd, 1, PRECHECK_WAIT_MS) != 1) {
-		close(pipefd[0]);
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		snprintf(err, errlen, "%s: parsing did not finish within %d s: refused",
-			 path, PRECHECK_WAIT_MS / 1000);
-		return -ETIMEDOUT;
-	}
-	n = read(pipefd[0], err, errlen - 1);
-	close(pipefd[0]);
-	waitpid(pid, &status, 0);
-	if (WIFSIGNALED(status)) {
-		snprintf(err, errlen, "%s: the YAML parser died on it (signal %d) or hit its "
-			 "limits (%lu MiB, %d s CPU): refused", path, WTERMSIG(status),
-			 PRECHECK_MEM >> 20, PRECHECK_CPU_S);
-		return -EINVAL;
-	}
-	if (WEXITSTATUS(status)) {
-		err[n > 0 ? n : 0] = '\0';
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* What systemctl status shows next to "active (running)". */
-static void notify_ready(const struct sl_daemon *d)
-{
-	char status[128];
-
-	snprintf(status, sizeof(status), "serving %zu VIPs, %zu backends",
-		 d->st.n_vips, sl_state_n_backends(&d->st));
-	sl_notify_ready(status);
-}
-
-/*
- * SIGHUP: the file is read and checked by a worker (reload_worker.c), so a
- * hung path cannot stall the main loop; the worker's result is applied by
- * reload.c, exactly as `sluicectl reload` is. systemd hears RELOADING=1
- * now and READY=1 once it is over, whatever the outcome.
- */
-static void reload(struct sl_daemon *d)
-{
-	sl_notify_reloading();
-	sl_reload_request(d);
-}
-
-static void reload_done(struct sl_daemon *d)
-{
-	sl_reload_on_done(d);
-	notify_ready(d);
-}
-
-static int on_signal(struct sl_daemon *d)
-{
-	struct signalfd_siginfo si;
-
-	if (read(d->sig_fd, &si, sizeof(si)) != sizeof(si))
-		return 0;
-	if (si.ssi_signo == SIGHUP) {
-		reload(d);
-		return 0;
-	}
-	sl_log("signal %d: stopping; the datapath keeps forwarding", si.ssi_signo);
-	return 1;
-}
-
-/* ---- main loop ---------------------------------------------------------- */
-
-static int ep_add(int epfd, int fd, void *ptr)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ptr };
-
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
-}
-
-static int setup_loop(struct sl_daemon *d)
-{
-	sigset_t mask;
-	char err[512];
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	d->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
-	d->sweep_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	d->check_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	d->health_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->sig_fd < 0 || d->sweep_fd < 0 || d->check_fd < 0 ||
-	    d->health_fd < 0 || d->epfd < 0) {
-		sl_log("cannot create the main loop's descriptors: %s", strerror(errno));
-		return -errno;
-	}
-	if (sl_reload_init(d)) {
-		sl_log("cannot set up the reload worker: out of memory");
-		return -ENOMEM;
-	}
-	if (sl_neigh_start(d))
-		return -errno;
-	if (sl_ctl_listen(d, err, sizeof(err))) {
-		log_lines(err);
-		return -EINVAL;
-	}
-	if (ep_add(d->epfd, d->sig_fd, &d->sig_fd) ||
-	    ep_add(d->epfd, d->sweep_fd, &d->sweep_fd) ||
-	    ep_add(d->epfd, d->check_fd, &d->check_fd) ||
-	    ep_add(d->epfd, d->health_fd, &d->health_fd) ||
-	    ep_add(d->epfd, d->reload_fd, &d->reload_fd) ||
-	    ep_add(d->epfd, d->listen_fd, &d->listen_fd)) {
-		sl_log("cannot watch the main loop's descriptors: %s", strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
-static int run_loop(struct sl_daemon *d)
-{
-	struct epoll_event evs[32];
-	int n, i;
-	__u64 wd_ms = sl_notify_watchdog_ms();
-	int timeout = wd_ms && wd_ms < 1000 ? (int)wd_ms : 1000;
-
-	for (;;) {
-		/* From this loop, not a thread: a stuck main loop must show. */
-		sl_notify_watchdog();
-		n = epoll_wait(d->epfd, evs, 32, timeout);
-		if (n < 0 && errno != EINTR)
-			return -errno;
-		sl_watch_datapath(d, false);
-		sl_ctl_reap_idle(d);
-		for (i = 0; i < n; i++) {
-			void *p = evs[i].data.ptr;
-
-			if (p == &d->sig_fd) {
-				if (on_signal(d))
-					return 0;
-			} else if (p == &d->sweep_fd) {
-				sl_counting_on_sweep(d);
-			} else if (p == &d->check_fd) {
-				sl_counting_on_check(d);
-			} else if (p == &d->health_fd) {
-				sl_health_on_results(d);
-			} else if (p == &d->reload_fd) {
-				reload_done(d);
-			} else if (p == &d->neigh_fd) {
-				sl_neigh_on_event(d);
-			} else if (p == &d->listen_fd) {
-				sl_ctl_accept(d);
-			} else {
-				sl_ctl_event(d, p, evs[i].events);
-			}
-		}
-	}
-}
-
 static int start_threads(struct sl_daemon *d)
 {
 	int rc = sl_counting_start(d);
@@ -701,7 +412,7 @@ static int run(struct sl_daemon *d)
 	sl_drains_publish(d, true);
 	if (sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, sizeof(err)))
 		sl_log("warning: %s", err);
-	if (attach_all(d) || setup_loop(d))
+	if (attach_all(d) || sl_loop_setup(d))
 		return start_failed(d, fresh_state);	/* they said why */
 	rc = start_threads(d);
 	if (rc) {
@@ -722,8 +433,8 @@ static int run(struct sl_daemon *d)
 	sl_log("ready: %zu VIPs, %zu backends, control socket %s", d->st.n_vips,
 	       sl_state_n_backends(&d->st), d->cfg.control_socket);
 	sl_notify_init();
-	notify_ready(d);
-	rc = run_loop(d);
+	sl_notify_serving(d);
+	rc = sl_loop_run(d);
 	sl_notify_stopping();
 	sl_ann_stop(d);
 	if (rc)
