@@ -317,5 +317,12 @@ t_ops_backend_names() {
 	assert_eq "runtime name after a restart" spare \
 		"$(lab_ctl -j backend list | json - "[r['name'] for r in j if r['backend']=='198.18.20.99'][0]")" || return 1
 	assert_eq "file name after a restart" web-1 \
-		"$(lab_ctl -j backend list | json - "[r['name'] for r in j if r['backend']=='$be1'][0]")"
+		"$(lab_ctl -j backend list | json - "[r['name'] for r in j if r['backend']=='$be1'][0]")" || return 1
+	# The file gives the runtime name to another backend: the file wins.
+	sed -i "s|      - address: $(lab_be4 3)|      - address: $(lab_be4 3)\n        name: spare|" "$cfg"
+	lab_ctl reload >/dev/null || return 1
+	assert_eq "the file's spare" spare \
+		"$(lab_ctl -j backend list | json - "[r['name'] for r in j if r['backend']=='$(lab_be4 3)'][0]")" || return 1
+	assert_eq "the runtime spare, renamed by the file" "" \
+		"$(lab_ctl -j backend list | json - "[r['name'] for r in j if r['backend']=='198.18.20.99'][0]")"
 }

@@ -530,6 +530,23 @@ static void remove_dropped(struct sl_state *st, const struct sl_state *old_cfg,
  * the VIP's. A changed check starts over from unknown. Names the file
  * gives win over runtime ones.
  */
+/*
+ * A runtime name that the file now gives another backend of the VIP is
+ * dropped: names stay unique, and the file's win.
+ */
+static void drop_clashing_names(struct sl_vip *v, const struct sl_vip *cv)
+{
+	size_t i;
+
+	for (i = 0; i < v->n_bes; i++) {
+		struct sl_be *b = &v->bes[i];
+		const struct sl_be *f = sl_vip_find_be_by_name(cv, b->name);
+
+		if (f && (f->family != b->family || memcmp(&f->addr, &b->addr, sizeof(b->addr))))
+			b->name[0] = '\0';
+	}
+}
+
 static void apply_health_cfg(struct sl_state *st, const struct sl_state *cfg)
 {
 	size_t i, j;
@@ -555,6 +572,8 @@ static void apply_health_cfg(struct sl_state *st, const struct sl_state *cfg)
 				b->ok_streak = b->fail_streak = 0;
 			}
 		}
+		if (cv)
+			drop_clashing_names(v, cv);
 	}
 }
 

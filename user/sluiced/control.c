@@ -322,7 +322,8 @@ void sl_ctl_reload_done(struct sl_daemon *d, __u64 gen, json_object *result)
 		memset(&r, 0, sizeof(r));
 		r.result = result ? json_object_get(result) : NULL;
 		if (!result)
-			sl_ctl_fail(&r, "ENOMEM", NULL, "cannot reload: out of memory");
+			sl_ctl_fail(&r, "ENOMEM", "see sluiced's log",
+				    "cannot reload: the reload could not run (out of memory or threads)");
 		text = reply_text(&r, &len);
 		c->waiting = false;
 		c->last_active_ms = c->request_start_ms = sl_unix_ms();
