@@ -23,7 +23,9 @@
 #include "metrics.h"
 #include "parse.h"
 #include "state.h"
-#include "../../user/sluiced/daemon.h"
+#include "maps.h"
+#include "snapshot.h"
+#include "sluice/version.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAX_FAMILIES	64

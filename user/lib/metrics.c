@@ -14,7 +14,8 @@
 #include "state.h"
 #include "guard.h"
 /* struct sl_snapshot: published by sluiced's main thread, only read here. */
-#include "../sluiced/daemon.h"
+#include "snapshot.h"
+#include "sluice/version.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 /* vip="<escaped VIP>",backend="<escaped address>"[,name="<name>"] */

@@ -35,7 +35,7 @@ struct sl_counters {
 	bool have_proc;
 };
 
-struct sl_snapshot;	/* user/sluiced/daemon.h */
+struct sl_snapshot;	/* snapshot.h */
 
 /*
  * Render every metric family of @snap and @ctr (instance label @instance)
