@@ -68,6 +68,8 @@ static const struct {
 	{ "sluice_backend_health_check_failures_total", "counter" },
 	{ "sluice_vip_active_backends", "gauge" },
 	{ "sluice_backend_nexthop_unconfirmed_packets_total", "counter" },
+	{ "sluice_backend_agent_sockets", "gauge" },
+	{ "sluice_backend_agent_up", "gauge" },
 	{ "sluice_xdp_attached", "gauge" },
 	{ "sluice_pins_ok", "gauge" },
 	{ "sluice_repins_total", "counter" },
@@ -165,7 +167,9 @@ static void build(struct fixture *f)
 	b->evicted = 9;
 	b->drain_started = T_DRAIN;
 	b->drain_deadline = T_DRAIN + 300000;
+	b->hc.agent_port = 9470;
 	b = add_be(&st->vips[0], "198.18.20.13", 3, SL_BE_DRAINED, SL_HEALTH_DOWN, 2);
+	b->hc.agent_port = 9470;
 	b->drain_started = T_DRAIN - 60000;
 	b->drain_deadline = T_DRAIN;
 	b->timed_out = true;
@@ -198,6 +202,8 @@ static void build(struct fixture *f)
 		.success = false, .applied_total = 4, .rejected_total = 2,
 		.restart_pending = 1 };
 	f->snap.nh_unconfirmed[2] = 77;
+	f->snap.agent_sockets[2] = 5;	/* its agent answered */
+	f->snap.agent_sockets[3] = -1;	/* its agent did not */
 
 	f->ctr = calloc(1, sizeof(*f->ctr));
 	assert_non_null(f->ctr);
@@ -875,6 +881,13 @@ static void test_active_and_attached(void **state)
 	has_line(f->page, "sluice_backend_nexthop_unconfirmed_packets_total{" B1 "} 0");
 	has_line(f->page, "sluice_backend_nexthop_unconfirmed_packets_total{" V4
 		 ",backend=\"198.18.20.12\"} 77");
+	/* Agents: a count only where one answered; up for each agent_port. */
+	has_line(f->page, "sluice_backend_agent_sockets{" B2 "} 5");
+	no_line_starting(f->page, "sluice_backend_agent_sockets{" B3 "}");
+	no_line_starting(f->page, "sluice_backend_agent_sockets{" B1 "}");
+	has_line(f->page, "sluice_backend_agent_up{" B2 "} 1");
+	has_line(f->page, "sluice_backend_agent_up{" B3 "} 0");
+	no_line_starting(f->page, "sluice_backend_agent_up{" B1 "}");
 }
 
 int main(void)
