@@ -327,7 +327,7 @@ static const struct {
 	  "sluiced.yaml:3:3: encap.source_v5: unknown key (allowed: source_v4, source_v6)" },
 	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
 	  "      - address: 198.18.1.10\n        wieght: 5\n", -EINVAL,
-	  "sluiced.yaml:7:9: vips[0].backends[0].wieght: unknown key (allowed: address, weight, health_check, name)" },
+	  "sluiced.yaml:7:9: vips[0].backends[0].wieght: unknown key (allowed: address, weight, health_check, name, agent_port)" },
 	/* instance and interfaces */
 	{ "instance: Edge\n" IF0, -EINVAL,
 	  "sluiced.yaml:1:11: instance: \"Edge\" is not a valid instance name "
@@ -361,7 +361,7 @@ static const struct {
 	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, pinned_table_size, handshake_timeout, unconfirmed_timeout), got a list" },
 	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n      - 198.18.1.10\n",
 	  -EINVAL,
-	  "sluiced.yaml:6:9: vips[0].backends[0]: expected a mapping (keys: address, weight, health_check, name), "
+	  "sluiced.yaml:6:9: vips[0].backends[0]: expected a mapping (keys: address, weight, health_check, name, agent_port), "
 	  "got a scalar" },
 	{ IF0 "flows:\n  table_size: abc\n", -EINVAL,
 	  "sluiced.yaml:3:15: flows.table_size: \"abc\" is not a number "
