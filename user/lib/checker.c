@@ -23,14 +23,6 @@ struct check {
 	__u32 now;
 };
 
-static __u64 mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
-}
-
 /* The flow left for another backend: lost if it was open. */
 static void moved(struct check *c, const struct sluice_flow_key *k,
 		  const struct sluice_flow *pf)
@@ -107,7 +99,7 @@ int sl_check_pinned(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 	struct check c = { .m = m, .cfg = cfg, .draining = draining, .res = res };
 	struct sl_pass pass = res->pass;
 	struct check_buf *b = malloc(sizeof(*b));
-	__u64 start = mono_us();
+	__u64 start = sl_mono_us();
 	int rc;
 
 	if (!b)
@@ -121,6 +113,6 @@ int sl_check_pinned(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 	if (!rc)
 		rc = sl_be_confirmed_all(m, res->confirmed_end);
 	free(b);
-	res->duration_us = mono_us() - start;
+	res->duration_us = sl_mono_us() - start;
 	return rc;
 }

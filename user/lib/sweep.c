@@ -75,7 +75,7 @@ int sl_flow_expire(int fd, const struct sluice_flow_key *key,
 	return bpf_map_delete_elem(fd, key) ? 0 : 1;
 }
 
-static __u64 now_us(void)
+__u64 sl_mono_us(void)
 {
 	struct timespec ts;
 
@@ -267,7 +267,7 @@ int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 	struct walk w = {
 		.m = m, .cfg = cfg, .draining = draining, .res = res,
 	};
-	__u64 start = now_us();
+	__u64 start = sl_mono_us();
 	int rc;
 
 	if (!b)
@@ -286,6 +286,6 @@ int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 	if (!rc && m->pinned > 0)
 		rc = sweep_pinned(&w, b);
 	free(b);
-	res->duration_us = now_us() - start;
+	res->duration_us = sl_mono_us() - start;
 	return rc;
 }

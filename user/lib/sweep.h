@@ -85,4 +85,7 @@ int sl_be_confirmed_all(const struct sl_maps *m, __u64 *out);
 int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 	     const bool *draining, struct sl_sweep_result *res);
 
+/* CLOCK_MONOTONIC in µs: how long a pass took. */
+__u64 sl_mono_us(void);
+
 #endif /* SLUICE_SWEEP_H */

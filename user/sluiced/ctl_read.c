@@ -51,15 +51,15 @@ static void add_flows(struct sl_daemon *d, const struct sl_be *b, __u64 flows,
 			r.started_ms ? r.err : "not read yet"));
 }
 
-static json_object *be_row(struct sl_daemon *d, const struct sl_vip *v,
-			   const struct sl_be *b)
+/* What every backend row starts with; @s gets the backend's counters. */
+static json_object *row_head(struct sl_daemon *d, const struct sl_vip *v,
+			     const struct sl_be *b, struct sluice_be_stats *s)
 {
 	json_object *o = json_object_new_object();
 	char vs[SL_VIP_STR_MAX], bs[SL_ADDR_STR_MAX];
-	struct sluice_be_stats s;
 
-	memset(&s, 0, sizeof(s));
-	sl_be_stats_read(&d->maps, b->id, &s);
+	memset(s, 0, sizeof(*s));
+	sl_be_stats_read(&d->maps, b->id, s);
 	sl_ctl_fmt_vip(v, vs);
 	sl_ctl_fmt_be(b, bs);
 	json_object_object_add(o, "vip", json_object_new_string(vs));
@@ -67,9 +67,18 @@ static json_object *be_row(struct sl_daemon *d, const struct sl_vip *v,
 	json_object_object_add(o, "name", json_object_new_string(b->name));
 	json_object_object_add(o, "state", json_object_new_string(sl_be_state_name(b->state)));
 	json_object_object_add(o, "health", json_object_new_string(sl_health_name(b->health)));
-	json_object_object_add(o, "weight", json_object_new_int64(b->weight));
-	add_flows(d, b, sl_be_flows_shown(b, s.confirmed), o);
+	add_flows(d, b, sl_be_flows_shown(b, s->confirmed), o);
 	json_object_object_add(o, "handshakes", json_object_new_uint64(b->handshakes));
+	return o;
+}
+
+static json_object *be_row(struct sl_daemon *d, const struct sl_vip *v,
+			   const struct sl_be *b)
+{
+	struct sluice_be_stats s;
+	json_object *o = row_head(d, v, b, &s);
+
+	json_object_object_add(o, "weight", json_object_new_int64(b->weight));
 	json_object_object_add(o, "new_flows", json_object_new_uint64(s.new_flows));
 	json_object_object_add(o, "packets", json_object_new_uint64(s.packets));
 	json_object_object_add(o, "bytes", json_object_new_uint64(s.bytes));
@@ -80,21 +89,9 @@ static json_object *be_row(struct sl_daemon *d, const struct sl_vip *v,
 json_object *sl_ctl_be_status_row(struct sl_daemon *d, const struct sl_vip *v,
 				  const struct sl_be *b)
 {
-	json_object *o = json_object_new_object();
-	char vs[SL_VIP_STR_MAX], bs[SL_ADDR_STR_MAX];
 	struct sluice_be_stats s;
+	json_object *o = row_head(d, v, b, &s);
 
-	memset(&s, 0, sizeof(s));
-	sl_be_stats_read(&d->maps, b->id, &s);
-	sl_ctl_fmt_vip(v, vs);
-	sl_ctl_fmt_be(b, bs);
-	json_object_object_add(o, "vip", json_object_new_string(vs));
-	json_object_object_add(o, "backend", json_object_new_string(bs));
-	json_object_object_add(o, "name", json_object_new_string(b->name));
-	json_object_object_add(o, "state", json_object_new_string(sl_be_state_name(b->state)));
-	json_object_object_add(o, "health", json_object_new_string(sl_health_name(b->health)));
-	add_flows(d, b, sl_be_flows_shown(b, s.confirmed), o);
-	json_object_object_add(o, "handshakes", json_object_new_uint64(b->handshakes));
 	json_object_object_add(o, "health_reason", json_object_new_string(b->health_reason));
 	json_object_object_add(o, "health_check", json_object_new_string(sl_health_type_name(b->hc.type)));
 	json_object_object_add(o, "timed_out", json_object_new_boolean(b->timed_out));
