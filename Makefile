@@ -11,15 +11,20 @@ PREFIX		?= /usr/local
 DESTDIR		?=
 
 ARCH		:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
-MULTIARCH	:= $(shell $(CC) -print-multiarch 2>/dev/null)
+
+# Probes of installed tools and libraries run when a recipe first needs
+# them, never while make parses this file: on a new machine `make demo`
+# and `make test` install the packages first (scripts/install-deps.sh).
+# `X = $(eval X := ...)$(X)` expands once, then keeps the result.
+MULTIARCH	= $(eval MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null))$(MULTIARCH)
 
 # clang -target bpf loses the multiarch include dir (asm/types.h).
-BPF_CFLAGS	:= -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
+BPF_CFLAGS	= -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
 		   -Iinclude -Ibpf -I/usr/include/$(MULTIARCH) $(BPF_EXTRA)
 
 PKGS		:= libbpf libxdp libfyaml json-c libmicrohttpd libmnl libcurl
-PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS	= $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)
+PKG_LIBS	= $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null))$(PKG_LIBS)
 
 CFLAGS		?= -O2 -g
 CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -MMD -MP \
@@ -28,8 +33,9 @@ LDLIBS		+= $(PKG_LIBS) -lelf -lz -lpthread
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all test test-unit test-bpf test-integration bench demo install \
-	format clean deps
+.PHONY: all test test-run test-unit test-bpf test-integration bench bench-run \
+	demo demo-run install format clean deps deps-build deps-test deps-bench \
+	check-build-deps bpffs
 
 BPF_PROGS	:= sluice decap bench_floor bench_drop bench_reflect
 BPF_OBJS	:= $(patsubst %,$(BUILD)/bpf/%.bpf.o,$(BPF_PROGS))
@@ -50,7 +56,7 @@ TESTLIB_OBJS	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(TESTLIB_SRCS))
 all: $(BPF_OBJS) $(SKELS) $(BINS)
 
 # --- BPF -----------------------------------------------------------------
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(BUILD)/bpf
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(BUILD)/bpf check-build-deps
 	$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
@@ -58,7 +64,7 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 
 # --- userspace -----------------------------------------------------------
 # Objects that include a skeleton wait for all skeletons (simple and safe).
-$(BUILD)/obj/%.o: %.c $(SKELS)
+$(BUILD)/obj/%.o: %.c $(SKELS) | check-build-deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -83,7 +89,13 @@ $(BUILD)/tests/bpf/%: $(BUILD)/obj/tests/bpf/%.o $(TESTLIB_OBJS) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
-test: deps all $(UNIT_TESTS) $(BPF_TESTS)
+# test, demo and bench install what is missing, mount bpffs, then build
+# and run in a second make: its probes then see the installed packages,
+# and no compile can start before the install is over, even with -j.
+test: deps-test bpffs
+	@$(MAKE) --no-print-directory test-run
+
+test-run: all $(UNIT_TESTS) $(BPF_TESTS)
 	@tests/run.sh $(BUILD)
 
 test-unit: $(UNIT_TESTS)
@@ -92,12 +104,27 @@ test-unit: $(UNIT_TESTS)
 test-bpf: all $(BPF_TESTS)
 	@tests/run.sh $(BUILD) bpf
 
-demo: deps all
+demo: deps-test bpffs
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run: all
 	@scripts/demo.sh
 
-# Installs missing packages (no-op when everything is present).
+# Install missing packages of one set (no-op when all are present):
+# build (make), test (make test, make demo), bench (make bench), all.
 deps:
-	@scripts/install-deps.sh --if-missing
+	@scripts/install-deps.sh --if-missing all
+
+deps-build deps-test deps-bench: deps-%:
+	@scripts/install-deps.sh --if-missing $*
+
+# A plain `make` installs nothing: it stops at once, naming what is
+# missing and the command that installs it.
+check-build-deps:
+	@scripts/install-deps.sh --check build
+
+bpffs:
+	@scripts/mount-bpffs.sh
 
 $(BUILD)/bpf:
 	@mkdir -p $@
@@ -132,7 +159,10 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(TESTLIB_OBJS) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
-bench: deps all $(BENCH_BINS)
+bench: deps-bench bpffs
+	@$(MAKE) --no-print-directory bench-run
+
+bench-run: all $(BENCH_BINS)
 	@scripts/bench.sh $(BUILD)
 # --- make bench (end) -----------------------------------------------------
 
@@ -149,13 +179,13 @@ SAN_CFLAGS	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 		   -fno-sanitize-recover=all
 ASAN_BUILD	:= $(BUILD)/asan
 FUZZ_BUILD	:= $(BUILD)/fuzz
-FUZZ_CFLAGS	:= $(SAN_CFLAGS) -fsanitize=fuzzer-no-link -std=gnu11 -Wall \
+FUZZ_CFLAGS	= $(SAN_CFLAGS) -fsanitize=fuzzer-no-link -std=gnu11 -Wall \
 		   -Wextra -Werror -MMD -MP -Iinclude -Iuser/lib -Iuser/sluiced \
 		   -I$(BUILD) $(PKG_CFLAGS)
 FUZZ_LIB_OBJS	:= $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRCS))
 FUZZ_TARGETS	:= $(FUZZ_BUILD)/fuzz_config $(FUZZ_BUILD)/fuzz_ctl
 
-.PHONY: asan-build fuzz-build fuzz
+.PHONY: asan-build fuzz-build fuzz fuzz-run
 
 # The same rules into a second tree. CFLAGS goes through the environment:
 # on the command line it would override this Makefile's `CFLAGS +=`.
@@ -163,7 +193,7 @@ asan-build:
 	CFLAGS="$(SAN_CFLAGS)" $(MAKE) BUILD=$(ASAN_BUILD) CC=$(SAN_CC) all \
 		$(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_TESTS))
 
-$(FUZZ_BUILD)/obj/%.o: %.c $(SKELS)
+$(FUZZ_BUILD)/obj/%.o: %.c $(SKELS) | check-build-deps
 	@mkdir -p $(@D)
 	$(SAN_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
@@ -183,9 +213,12 @@ $(FUZZ_BUILD)/fuzz_ctl: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_ctl.o \
 fuzz-build: $(FUZZ_TARGETS)
 
 # Extra prerequisites of `make test`; tests/run.sh runs suites fuzz and asan.
-test: asan-build fuzz-build
+test-run: asan-build fuzz-build
 
-fuzz: deps all $(BPF_TESTS) fuzz-build
+fuzz: deps-test bpffs
+	@$(MAKE) --no-print-directory fuzz-run
+
+fuzz-run: all $(BPF_TESTS) fuzz-build
 	@SLUICE_FUZZ_MODE=long tests/run.sh $(BUILD) fuzz
 # --- robustness: sanitizers and fuzzing (end) -----------------------------
 

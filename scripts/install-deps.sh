@@ -1,39 +1,93 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# The single list of Debian packages sluice needs to build, test, demo and
-# benchmark. Idempotent. With --if-missing it does nothing (not even an
-# apt-get update) when every package is already installed.
+# The single list of Debian packages sluice needs, in sets, each including
+# the ones before it:
+#   build   make (compilers, libbpf, libxdp and the libraries sluiced links)
+#   test    make test, make demo (cmocka, the lab's tools, prometheus)
+#   bench   make bench (the proxies it compares against, wrk)
+#   all     every set
+#
+#   scripts/install-deps.sh [--if-missing | --check] [build|test|bench|all]
+#
+# Default set: all. Without an option it refreshes the package lists and
+# installs the set. --if-missing does nothing (not even an apt-get update)
+# when the set is already installed. --check installs nothing: it names
+# the missing packages and the command that installs them.
+# Exit codes: 0 ok, 1 packages missing (--check) or install failed,
+# 2 usage.
 set -euo pipefail
 
-PACKAGES=(
-	# build
+BUILD_PKGS=(
 	make gcc clang llvm pkg-config bpftool linux-libc-dev
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev
-	libfyaml-dev libjson-c-dev libclang-rt-14-dev libmicrohttpd-dev libxxhash-dev libmnl-dev libcurl4-openssl-dev
-	# tests
+	libfyaml-dev libjson-c-dev libclang-rt-14-dev libmicrohttpd-dev
+	libxxhash-dev libmnl-dev libcurl4-openssl-dev
+)
+TEST_PKGS=(
 	libcmocka-dev iproute2 ethtool xdp-tools python3 curl procps
-	iputils-ping
+	iputils-ping util-linux
 	# monitoring tests: prometheus and promtool (tests/integration/test_metrics.sh)
 	prometheus
-	# make bench: the L4 proxies it compares against, and the HTTP load tool
+)
+BENCH_PKGS=(
+	# the L4 proxies make bench compares against, and the HTTP load tool
 	nginx-light libnginx-mod-stream haproxy wrk
 )
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-		missing+=("$p")
-done
+usage() {
+	echo "usage: scripts/install-deps.sh [--if-missing | --check] [build|test|bench|all]" >&2
+	exit 2
+}
 
-if [[ "${1:-}" == "--if-missing" && ${#missing[@]} -eq 0 ]]; then
-	exit 0
-fi
-if [[ $(id -u) -ne 0 ]]; then
-	echo "install-deps: must run as root to install: ${missing[*]:-(none)}" >&2
+mode=install
+case ${1:-} in
+--if-missing) mode=if-missing; shift ;;
+--check) mode=check; shift ;;
+-*) usage ;;
+esac
+set_name=${1:-all}
+[[ $# -le 1 ]] || usage
+case $set_name in
+build) PACKAGES=("${BUILD_PKGS[@]}") ;;
+test) PACKAGES=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}") ;;
+bench|all) PACKAGES=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${BENCH_PKGS[@]}") ;;
+*)
+	echo "install-deps: unknown set '$set_name' (build, test, bench or all)" >&2
+	usage
+	;;
+esac
+
+# Not Debian: we cannot tell what is installed; the build will say.
+if ! command -v dpkg-query >/dev/null; then
+	[[ $mode == install ]] || exit 0
+	echo "install-deps: no dpkg-query: this script knows Debian packages only;" \
+		"install the equivalents of: ${PACKAGES[*]}" >&2
 	exit 1
 fi
 
-echo "install-deps: installing ${missing[*]:-nothing new (refreshing)}" >&2
+# One dpkg-query for the whole set: `make` runs --check every time. It
+# exits 1 when a package was never known to dpkg: that is an answer too.
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" 2>/dev/null |
+	awk '/ ok installed$/ {print $1}' || true)
+missing=()
+for p in "${PACKAGES[@]}"; do
+	grep -qx -- "$p" <<<"$installed" || missing+=("$p")
+done
+
+if [[ $mode != install && ${#missing[@]} -eq 0 ]]; then
+	exit 0
+fi
+if [[ $mode == check ]]; then
+	echo "missing: ${missing[*]} (run: sudo scripts/install-deps.sh $set_name)" >&2
+	exit 1
+fi
+if [[ $(id -u) -ne 0 ]]; then
+	echo "install-deps: must run as root to install: ${missing[*]:-(none)}" >&2
+	echo "hint: sudo scripts/install-deps.sh $set_name" >&2
+	exit 1
+fi
+
+echo "install-deps: installing ($set_name) ${missing[*]:-nothing new (refreshing)}" >&2
 export DEBIAN_FRONTEND=noninteractive
 # nginx and haproxy must not start as system services listening on the
 # host: make bench runs its own instances inside lab namespaces.
@@ -43,4 +97,7 @@ if [[ ! -e /usr/sbin/policy-rc.d ]]; then
 	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+if ! apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null; then
+	echo "install-deps: apt-get install failed for set $set_name (see above)" >&2
+	exit 1
+fi

@@ -46,8 +46,29 @@ lab_bg() {
 
 lab_log() { echo "lab: $*" >&2; }
 
-# Remember a PID we started, so down stops exactly our processes.
-lab_track() { echo "$1" >>"$LAB_DIR/pids"; }
+# A process's start time (clock ticks after boot, /proc/PID/stat field 22),
+# or nothing when it is gone. With the PID it names one process for good:
+# a PID number alone may have been given to another process since.
+lab_starttime() {
+	local stat rest f
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	rest=${stat##*) }	# comm (field 2) may hold spaces and parentheses
+	read -ra f <<<"$rest"
+	echo "${f[19]}"
+}
+
+# Remember a process we started (PID and start time), so down stops
+# exactly our processes and never one that inherited a PID number.
+lab_track() { echo "$1 $(lab_starttime "$1")" >>"$LAB_DIR/pids"; }
+
+# Signal each recorded process that is still the one we started.
+_lab_signal_tracked() {	# pidfile signal
+	local pid start
+	while read -r pid start; do
+		[[ -n $start && $(lab_starttime "$pid") == "$start" ]] || continue
+		kill "-$2" "$pid" 2>/dev/null
+	done <"$1"
+}
 
 _lab_link() {	# ns_a if_a ns_b if_b mtu
 	ip link add "$2" netns "${LAB_P}-$1" type veth peer name "$4" netns "${LAB_P}-$3"
@@ -222,17 +243,13 @@ lab_up() {
 }
 
 lab_down() {
-	local P=${1:-${LAB_P:-}} ns pid dir
+	local P=${1:-${LAB_P:-}} ns dir
 	[[ -n $P ]] || return 0
 	dir=${LAB_DIR:-$(ls -d /tmp/sluice-lab-"$P".* 2>/dev/null | head -1)}
 	if [[ -n $dir && -f $dir/pids ]]; then
-		while read -r pid; do
-			kill "$pid" 2>/dev/null
-		done <"$dir/pids"
+		_lab_signal_tracked "$dir/pids" TERM
 		sleep 0.2
-		while read -r pid; do
-			kill -9 "$pid" 2>/dev/null
-		done <"$dir/pids"
+		_lab_signal_tracked "$dir/pids" KILL
 	fi
 	for ns in $(ip netns list | awk '{print $1}' | grep "^${P}-"); do
 		ip netns del "$ns"

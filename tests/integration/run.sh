@@ -58,6 +58,16 @@ ALL_TESTS=(
 	t_metrics_scrape_promtool
 	t_metrics_alert_rules
 	t_metrics_prometheus_drain
+	# an operator's first day: every failure names its cause
+	t_start_bpffs_not_mounted
+	t_start_bpffs_hidden_by_ip_netns_exec
+	t_start_pin_dir_not_creatable
+	t_check_finds_what_start_refuses
+	t_check_config_errors
+	t_reload_names_restart_only_settings
+	t_ctl_error_once_and_json
+	t_state_file_duplicate_vip_refused
+	t_lab_teardown_spares_reused_pids
 )
 
 tests=("$@")

@@ -516,6 +516,62 @@ static void test_daemon_error_line(void **state)
 	capture_free(&c);
 }
 
+/* sluiced's own "cannot ..." error is printed once, not behind a second "cannot drain ...". */
+static void test_daemon_error_not_repeated(void **state)
+{
+	struct fake fk = {
+		.reply = "{\"ok\":false,\"error\":\"cannot drain backend 198.18.1.10 on "
+			 "198.18.0.100:80/tcp: no VIP has this backend\",\"errno\":\"ENOENT\"}",
+	};
+	struct captured c;
+
+	(void)state;
+	assert_int_equal(run_line("backend drain 198.18.0.100:80/tcp 198.18.1.10", &fk, &c),
+			 SL_CLI_EXIT_FAIL);
+	CHECK_STR(CHECK_HERE, c.err, "sluicectl: cannot drain backend 198.18.1.10 on "
+		  "198.18.0.100:80/tcp: no VIP has this backend\n");
+	capture_free(&c);
+}
+
+/* With -j an error is also a JSON object on stdout, for scripts. */
+static void test_json_error_object(void **state)
+{
+	struct fake fk = {
+		.reply = "{\"ok\":false,\"error\":\"no such backend\",\"hint\":\"see sluicectl "
+			 "backend list\"}",
+	};
+	struct json_object *o, *v;
+	struct captured c;
+
+	(void)state;
+	assert_int_equal(run_line("-j backend drain 198.18.0.100:80/tcp 198.18.1.10", &fk, &c),
+			 SL_CLI_EXIT_FAIL);
+	CHECK_CONTAINS(CHECK_HERE, c.err, "sluicectl: cannot drain backend 198.18.1.10 on "
+		       "198.18.0.100:80/tcp: no such backend\nhint: see sluicectl backend list\n");
+	o = json_tokener_parse(c.out);
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "ok", &v));
+	CHECK_INT(CHECK_HERE, json_object_get_boolean(v), 0);
+	assert_true(json_object_object_get_ex(o, "error", &v));
+	CHECK_STR(CHECK_HERE, json_object_get_string(v), "cannot drain backend 198.18.1.10 on "
+		  "198.18.0.100:80/tcp: no such backend");
+	assert_true(json_object_object_get_ex(o, "hint", &v));
+	CHECK_STR(CHECK_HERE, json_object_get_string(v), "see sluicectl backend list");
+	json_object_put(o);
+	capture_free(&c);
+
+	/* A failed call too, and without -j nothing goes to stdout. */
+	fk.reply = NULL;
+	fk.err = -ECONNREFUSED;
+	assert_int_equal(run_line("-j status", &fk, &c), SL_CLI_EXIT_FAIL);
+	CHECK_CONTAINS(CHECK_HERE, c.out, "\"error\": \"cannot ");
+	CHECK_CONTAINS(CHECK_HERE, c.out, "cannot connect to ");
+	capture_free(&c);
+	assert_int_equal(run_line("status", &fk, &c), SL_CLI_EXIT_FAIL);
+	CHECK_STR(CHECK_HERE, c.out, "");
+	capture_free(&c);
+}
+
 static void test_call_error_lines(void **state)
 {
 	static const struct {
@@ -811,6 +867,8 @@ int main(void)
 		cmocka_unit_test(test_daemon_error_line),
 		cmocka_unit_test(test_call_error_lines),
 		cmocka_unit_test(test_json_passthrough),
+		cmocka_unit_test(test_daemon_error_not_repeated),
+		cmocka_unit_test(test_json_error_object),
 		cmocka_unit_test(test_backend_table),
 		cmocka_unit_test(test_drain_table),
 		cmocka_unit_test(test_format_until),

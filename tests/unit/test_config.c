@@ -688,6 +688,101 @@ static void test_too_many_interfaces(void **state)
 	free(b.p);
 }
 
+/* Count the lines of a multi-line error. */
+static int err_lines(const char *err)
+{
+	int n = err[0] ? 1 : 0;
+
+	for (; *err; err++)
+		n += *err == '\n';
+	return n;
+}
+
+/* One load reports a problem in every section, not just the first. */
+static void test_every_error_reported(void **state)
+{
+	struct sl_config cfg;
+	char err[ERR_MAX * 2];
+
+	(void)state;
+	write_file("interfaces: [{name: eth0, mode: xdp}]\n"
+		   "flows: {table_size: 10, bogus: 1}\n"
+		   "maglev: {seed: -1}\n"
+		   ENC4
+		   "vips:\n"
+		   "  - vip: 198.18.0.100:80/tcp\n"
+		   "    backends:\n"
+		   "      - address: 198.18.1.10\n"
+		   "        weight: -3\n"
+		   "      - address: 198.18.1.11\n"
+		   "        weight: 20000\n");
+	assert_int_equal(sl_config_load(tmp_file, &cfg, err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(CHECK_HERE, err, "sluiced.yaml:1:33: interfaces[0].mode: \"xdp\" is not a valid mode");
+	CHECK_CONTAINS(CHECK_HERE, err, "sluiced.yaml:2:25: flows.bogus: unknown key");
+	CHECK_CONTAINS(CHECK_HERE, err, "sluiced.yaml:2:21: flows.table_size: 10 is out of range");
+	CHECK_CONTAINS(CHECK_HERE, err, "sluiced.yaml:3:16: maglev.seed: -1 is out of range");
+	CHECK_CONTAINS(CHECK_HERE, err, "sluiced.yaml:9:17: vips[0].backends[0].weight: -3");
+	CHECK_CONTAINS(CHECK_HERE, err, "sluiced.yaml:11:17: vips[0].backends[1].weight: 20000");
+	CHECK_INT(CHECK_HERE, err_lines(err), 6);
+	assert_null(cfg.vips);
+}
+
+/* A second document would be ignored silently: refused, pointing at it. */
+static void test_second_document(void **state)
+{
+	struct sl_config cfg;
+	char err[ERR_MAX];
+
+	(void)state;
+	assert_int_equal(load_text("---\n" IF0 "---\n" "flows: {table_size: 4096}\n", &cfg, err),
+			 -EINVAL);
+	CHECK_CONTAINS(CHECK_HERE, err, "sluiced.yaml:4:1: a second YAML document starts here");
+	CHECK_INT(CHECK_HERE, err_lines(err), 1);
+	/* One document with a leading marker, or a trailing empty one, is fine. */
+	assert_int_equal(load_text("---\n" IF0, &cfg, err), 0);
+	sl_config_free(&cfg);
+	assert_int_equal(load_text(IF0 "...\n", &cfg, err), 0);
+	sl_config_free(&cfg);
+}
+
+/* Backends that would loop back into sluice: a VIP's address, loopback. */
+static void test_backend_not_vip_or_loopback(void **state)
+{
+	static const struct {
+		const char *label, *yaml, *want;
+	} cases[] = {
+		{ "backend is a later VIP", IF0 ENC4 "vips:\n"
+		  "  - vip: 198.18.0.100:80/tcp\n    backends: [{address: 198.18.0.101}]\n"
+		  "  - vip: 198.18.0.101:443/tcp\n    backends: [{address: 198.18.1.10}]\n",
+		  "sluiced.yaml:5:26: vips[0].backends[0].address: backend 198.18.0.101 is the "
+		  "address of VIP 198.18.0.101:443/tcp (vips[1])" },
+		{ "backend is its own VIP (other port)", IF0 ENC4 "vips:\n"
+		  "  - vip: 198.18.0.100:80/tcp\n    backends: [{address: 198.18.0.100}]\n",
+		  "vips[0].backends[0].address: backend 198.18.0.100 is the address of VIP "
+		  "198.18.0.100:80/tcp (vips[0])" },
+		{ "IPv4 loopback", IF0 ENC4 "vips:\n"
+		  "  - vip: 198.18.0.100:80/tcp\n    backends: [{address: 127.0.0.2}]\n",
+		  "vips[0].backends[0].address: backend 127.0.0.2 is a loopback address" },
+		{ "IPv6 loopback", IF0 "encap: {source_v6: 'fd00::1'}\n" "vips:\n"
+		  "  - vip: '[fd00:100::1]:80/tcp'\n    backends: [{address: '::1'}]\n",
+		  "vips[0].backends[0].address: backend ::1 is a loopback address" },
+	};
+	struct sl_config cfg;
+	char err[ERR_MAX];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		CHECK_INT(cases[i].label, load_text(cases[i].yaml, &cfg, err), -EINVAL);
+		CHECK_CONTAINS(cases[i].label, err, cases[i].want);
+		CHECK_INT(cases[i].label, err_lines(err), 1);
+	}
+	/* A backend next to a VIP, not on it, is fine. */
+	assert_int_equal(load_text(IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n"
+				   "    backends: [{address: 198.18.0.102}]\n", &cfg, err), 0);
+	sl_config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -704,6 +799,9 @@ int main(void)
 		cmocka_unit_test(test_quiet),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_too_many_interfaces),
+		cmocka_unit_test(test_every_error_reported),
+		cmocka_unit_test(test_second_document),
+		cmocka_unit_test(test_backend_not_vip_or_loopback),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -523,6 +523,13 @@ static const struct bad_case bad_cases[] = {
 	{ "backend id 2^32 + 3", FILE_BE(BE(F_ADDR F_WT "\"id\": 4294967299, " F_STATE)), "range" },
 	{ "backend id a float", FILE_BE(BE(F_ADDR F_WT "\"id\": 3.5, " F_STATE)), "\"id\"" },
 	{ "second backend bad", FILE_BE(BE_OK ", " BE(F_ADDR F_WT "\"id\": 5000, " F_STATE)), "range" },
+	{ "same VIP twice",
+	  FILE_VIP(VIP_OK ", " VIP(F_VIP "\"id\": 2, " F_BES(BE(F_ADDR F_WT "\"id\": 5, " F_STATE)))),
+	  "VIP 198.18.0.100:80/tcp is listed twice in \"vips\" (entries 0 and 1)" },
+	{ "same VIP twice in config_vips", FILE_(F_NEXT F_VIPS(VIP_OK) F_CVIPS(VIP_OK ", " VIP_OK)),
+	  "VIP 198.18.0.100:80/tcp is listed twice in \"config_vips\"" },
+	{ "same backend twice in a VIP", FILE_BE(BE_OK ", " BE(F_ADDR F_WT "\"id\": 5, " F_STATE)),
+	  "backend 198.19.0.1 is listed twice for VIP 198.18.0.100:80/tcp" },
 	{ "bad config_vips",
 	  FILE_(F_NEXT F_VIPS(VIP_OK) F_CVIPS(VIP(F_VIP F_VIPID F_BES(BE(F_ADDR F_BEID F_STATE))))),
 	  "weight" },
@@ -549,6 +556,20 @@ static void test_load_template(void **state)
 	CHECK_INT(CHECK_HERE, be->health, SL_HEALTH_UNKNOWN);
 	CHECK_INT(CHECK_HERE, be->flows, 0);
 	CHECK_INT(CHECK_HERE, cfg.n_vips, 1);
+	sl_state_free(&st);
+	sl_state_free(&cfg);
+}
+
+/* One address on two ports is two VIPs, and one backend may serve both. */
+static void test_load_same_addr_two_ports(void **state)
+{
+	struct sl_state st, cfg;
+
+	(void)state;
+	write_file(state_path, FILE_VIP(VIP_OK ", " VIP("\"vip\": \"198.18.0.100:81/tcp\", "
+			"\"id\": 2, " F_BES(BE(F_ADDR F_WT "\"id\": 5, " F_STATE)))), 0600);
+	load_ok(&st, &cfg);
+	CHECK_INT(CHECK_HERE, st.n_vips, 2);
 	sl_state_free(&st);
 	sl_state_free(&cfg);
 }
@@ -739,6 +760,7 @@ int main(void)
 		cmocka_unit_test_setup(test_atomic_write, each_setup),
 		cmocka_unit_test_setup(test_write_fails, each_setup),
 		cmocka_unit_test_setup(test_load_template, each_setup),
+		cmocka_unit_test_setup(test_load_same_addr_two_ports, each_setup),
 		cmocka_unit_test_setup(test_load_bad, each_setup),
 		cmocka_unit_test_setup(test_from_config, each_setup),
 		cmocka_unit_test_setup(test_from_config_limit, each_setup),

@@ -158,9 +158,15 @@ enum sl_cli_reply sl_cli_check_reply(struct json_object *reply,
 				     struct json_object **result,
 				     const char **error, const char **hint);
 
-/* "sluicectl: cannot WHAT: MSG" then "hint: HINT" if hint is set. */
+/*
+ * "sluicectl: cannot WHAT: MSG" then "hint: HINT" if hint is set, on
+ * stderr; with -j also {"ok": false, "error": ..., "hint": ...} on stdout.
+ */
 void sl_cli_report(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
 		   const char *msg, const char *hint);
+/* The same for sluiced's error reply, whose "cannot ..." is not repeated. */
+void sl_cli_report_reply(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
+			 const char *error, const char *hint);
 /* The same for a failed call (-errno), with the CLI's own hint. */
 void sl_cli_report_call_error(const struct sl_cli_io *io,
 			      const struct sl_cli_cmd *cmd, int err);
@@ -190,6 +196,8 @@ void sl_cli_print_table(FILE *f, const struct sl_cli_col *cols, size_t ncols,
 void sl_cli_format_until(__u64 deadline_ms, __u64 now_ms, char *buf, size_t len);
 /* Pretty JSON and a newline ("null" for NULL). */
 void sl_cli_print_json(FILE *f, struct json_object *obj);
+/* {"ok": false, "error": ERROR, "hint": HINT or null}, for -j. */
+void sl_cli_print_error_json(FILE *f, const char *error, const char *hint);
 /* Summary of a status result; all = also the zero reason counters. */
 void sl_cli_print_status(FILE *f, struct json_object *st, bool all);
 

@@ -339,7 +339,7 @@ static int poll_once(struct drain_wait *w, struct json_object *req)
 		break;
 	case SL_REPLY_ERROR:
 		end_line(w);
-		sl_cli_report(w->io, w->cmd, error, hint);
+		sl_cli_report_reply(w->io, w->cmd, error, hint);
 		ret = SL_CLI_EXIT_FAIL;
 		break;
 	default:

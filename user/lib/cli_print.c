@@ -18,6 +18,24 @@ void sl_cli_print_json(FILE *f, struct json_object *obj)
 			JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+/*
+ * With -j a script reads stdout: an error is also a JSON object there,
+ * shaped like sluiced's own error replies.
+ */
+void sl_cli_print_error_json(FILE *f, const char *error, const char *hint)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return;
+	json_object_object_add(o, "ok", json_object_new_boolean(0));
+	json_object_object_add(o, "error", json_object_new_string(error));
+	json_object_object_add(o, "hint", hint ? json_object_new_string(hint) : NULL);
+	sl_cli_print_json(f, o);
+	fflush(f);
+	json_object_put(o);
+}
+
 void sl_cli_format_until(__u64 deadline_ms, __u64 now_ms, char *buf, size_t len)
 {
 	__u64 left;

@@ -44,22 +44,43 @@ static void put_clean(FILE *f, const char *s)
 		fputc(isprint((unsigned char)*s) ? *s : '?', f);
 }
 
-void sl_cli_report(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
-		   const char *msg, const char *hint)
+/* One line saying what failed and why, once; then an optional hint. */
+static void report(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
+		   bool say_what, const char *msg, const char *hint)
 {
-	char what[DESCRIBE_MAX];
+	char what[DESCRIBE_MAX], line[DESCRIBE_MAX + MSG_MAX];
 
 	sl_cli_describe(cmd, what, sizeof(what));
+	if (say_what && what[0])
+		snprintf(line, sizeof(line), "cannot %s: %s", what, msg);
+	else
+		snprintf(line, sizeof(line), "%s", msg);
 	fputs("sluicectl: ", io->err);
-	if (what[0])
-		fprintf(io->err, "cannot %s: ", what);
-	put_clean(io->err, msg);
+	put_clean(io->err, line);
 	fputc('\n', io->err);
 	if (hint) {
 		fputs("hint: ", io->err);
 		put_clean(io->err, hint);
 		fputc('\n', io->err);
 	}
+	if (cmd->json)
+		sl_cli_print_error_json(io->out, line, hint);
+}
+
+void sl_cli_report(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
+		   const char *msg, const char *hint)
+{
+	report(io, cmd, true, msg, hint);
+}
+
+/*
+ * sluiced's errors that start "cannot ..." already say what failed
+ * ("cannot drain backend X on V: no VIP has this backend"): not twice.
+ */
+void sl_cli_report_reply(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
+			 const char *error, const char *hint)
+{
+	report(io, cmd, strncmp(error, "cannot ", 7) != 0, error, hint);
 }
 
 void sl_cli_report_call_error(const struct sl_cli_io *io,
@@ -130,7 +151,7 @@ int sl_cli_call_result(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io,
 	case SL_REPLY_OK:
 		return SL_CLI_EXIT_OK;
 	case SL_REPLY_ERROR:
-		sl_cli_report(io, cmd, error, hint);
+		sl_cli_report_reply(io, cmd, error, hint);
 		break;
 	case SL_REPLY_MALFORMED:
 		sl_cli_report(io, cmd, "malformed reply from sluiced (no boolean \"ok\")",

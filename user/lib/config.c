@@ -30,6 +30,7 @@ struct ctx {
 	size_t errlen;
 	struct sl_config *cfg;
 	size_t total_backends;	/* (VIP, backend) pairs so far */
+	unsigned int n_errors;	/* lines in err: every problem is reported */
 };
 
 /* A YAML value with where it came from, for errors. */
@@ -92,25 +93,43 @@ static void quote(const char *s, size_t n, char *out, size_t outlen)
 	strcpy(out + n, cut ? "..." : "");
 }
 
-/* "FILE:LINE:COL: PATH: message"; always returns -EINVAL. */
+/*
+ * Add a "FILE:LINE:COL: PATH: message" line to err (one line per problem,
+ * so an operator fixes them all in one round); always returns -EINVAL.
+ */
 static int __attribute__((format(printf, 3, 4)))
 cfg_err(struct ctx *c, const struct yval *v, const char *fmt, ...)
 {
 	int line = 1, col = 1, n;
+	size_t used;
+	char *out;
 	va_list ap;
 
+	c->n_errors++;
 	if (!c->err || !c->errlen)
 		return -EINVAL;
+	used = strlen(c->err);
+	if (used && used + 1 < c->errlen)
+		c->err[used++] = '\n';
+	if (used + 1 >= c->errlen)
+		return -EINVAL;		/* full: the first errors are kept */
+	out = c->err + used;
 	if (!node_mark(v->node, 0, &line, &col))
 		node_mark(v->key, 0, &line, &col);
-	n = snprintf(c->err, c->errlen, "%s:%d:%d: %s%s", c->file, line, col,
+	n = snprintf(out, c->errlen - used, "%s:%d:%d: %s%s", c->file, line, col,
 		     v->path, v->path[0] ? ": " : "");
-	if (n >= 0 && (size_t)n < c->errlen) {
+	if (n >= 0 && (size_t)n < c->errlen - used) {
 		va_start(ap, fmt);
-		vsnprintf(c->err + n, c->errlen - n, fmt, ap);
+		vsnprintf(out + n, c->errlen - used - n, fmt, ap);
 		va_end(ap);
 	}
 	return -EINVAL;
+}
+
+/* Keep the first error of several checks that all ran. */
+static int first_err(int ret, int next)
+{
+	return ret ? ret : next;
 }
 
 /* Plain "", "~" and "null" are YAML's nulls: "flows:" with nothing under it. */
@@ -212,9 +231,10 @@ static int collect(struct ctx *c, const struct yval *map, const char *const *nam
 
 		k = kv.node;
 		strcpy(kv.path, map->path);
-		if (!k || !fy_node_is_scalar(k) || is_null(k))
-			return cfg_err(c, &kv, "keys must be plain names, got %s",
-				       node_kind(k));
+		if (!k || !fy_node_is_scalar(k) || is_null(k)) {
+			cfg_err(c, &kv, "keys must be plain names, got %s", node_kind(k));
+			continue;
+		}
 		s = fy_node_get_scalar(k, &len);
 		for (i = 0; i < n; i++)
 			if (strlen(names[i]) == len && !memcmp(names[i], s, len))
@@ -226,8 +246,9 @@ static int collect(struct ctx *c, const struct yval *map, const char *const *nam
 			continue;
 		}
 		child_path(kv.path, map->path, s, len);
-		return cfg_err(c, &kv, "unknown key (allowed: %s)", allowed);
+		cfg_err(c, &kv, "unknown key (allowed: %s)", allowed);
 	}
+	/* Reported (c->n_errors fails the load); the known keys are still checked. */
 	return 0;
 }
 
@@ -665,6 +686,72 @@ static int parse_paths(struct ctx *c, const struct yval *v)
 
 /* --- vips --- */
 
+static bool is_loopback(const struct sluice_addr *a, __u8 family)
+{
+	static const __u8 v6_lo[16] = { [15] = 1 };	/* ::1, network order */
+
+	if (family == SLUICE_AF_INET)
+		return (ntohl(a->addr[0]) >> 24) == 127;
+	return !memcmp(a, v6_lo, sizeof(v6_lo));
+}
+
+/* The VIP whose address @a is, or -1. */
+static long vip_with_addr(const struct sl_config *cfg, const struct sluice_addr *a,
+			  __u8 family)
+{
+	size_t i;
+
+	if (!family)
+		return -1;	/* a backend whose address did not parse */
+	for (i = 0; i < cfg->n_vips; i++)
+		if (cfg->vips[i].vip.family == family &&
+		    !memcmp(&cfg->vips[i].vip.addr, a, sizeof(*a)))
+			return (long)i;
+	return -1;
+}
+
+/*
+ * A backend at a VIP's address (any VIP, listed before or after it) would
+ * send every encapsulated packet back into sluice: refuse it. Runs once
+ * all VIPs are parsed; the YAML is walked again for the positions.
+ */
+static int check_backends_not_vips(struct ctx *c, const struct yval *vips)
+{
+	struct fy_node *vnode, *bes, *bnode;
+	void *vit = NULL, *bit;
+	char a[SL_ADDR_STR_MAX], vs[SL_VIP_STR_MAX], p1[FIELD_MAX], p2[FIELD_MAX];
+	size_t i, j;
+	long k;
+	int ret = 0;
+
+	for (i = 0; (vnode = fy_node_sequence_iterate(vips->node, &vit)); i++) {
+		const struct sl_cfg_vip *vip = &c->cfg->vips[i];
+
+		bes = fy_node_mapping_lookup_by_string(vnode, "backends", FY_NT);
+		bit = NULL;
+		for (j = 0; j < vip->n_backends; j++) {
+			const struct sl_cfg_backend *be = &vip->backends[j];
+			struct yval v = { .key = vnode };
+
+			bnode = bes ? fy_node_sequence_iterate(bes, &bit) : NULL;
+			k = vip_with_addr(c->cfg, &be->addr, be->family);
+			if (k < 0)
+				continue;
+			v.node = bnode ? fy_node_mapping_lookup_by_string(bnode, "address", FY_NT) : NULL;
+			item_path(p1, vips->path, i);
+			child_path(p2, p1, "backends", 8);
+			item_path(p1, p2, j);
+			child_path(v.path, p1, "address", 7);
+			sl_format_addr(&be->addr, be->family, a, sizeof(a));
+			sl_format_vip(&c->cfg->vips[k].vip, vs, sizeof(vs));
+			ret = cfg_err(c, &v, "backend %s is the address of VIP %s (vips[%ld]): "
+				      "packets to it would loop back into sluice (use the "
+				      "backend's own address)", a, vs, k);
+		}
+	}
+	return ret;
+}
+
 static int check_backend_addr(struct ctx *c, const struct yval *v,
 			      const struct sl_cfg_vip *vip, size_t idx, const char *vpath)
 {
@@ -676,6 +763,11 @@ static int check_backend_addr(struct ctx *c, const struct yval *v,
 		return cfg_err(c, v, "IPv4 backend needs encap.source_v4 (the outer IPv4 source address of tunnelled packets)");
 	if (be->family == SLUICE_AF_INET6 && !c->cfg->has_source_v6)
 		return cfg_err(c, v, "IPv6 backend needs encap.source_v6 (the outer IPv6 source address of tunnelled packets)");
+	if (is_loopback(&be->addr, be->family)) {
+		sl_format_addr(&be->addr, be->family, a, sizeof(a));
+		return cfg_err(c, v, "backend %s is a loopback address: encapsulated packets "
+			       "to it never leave this box (use the backend's own address)", a);
+	}
 	for (i = 0; i < idx; i++) {
 		if (vip->backends[i].family != be->family ||
 		    memcmp(&vip->backends[i].addr, &be->addr, sizeof(be->addr)))
@@ -834,11 +926,11 @@ static int parse_backends(struct ctx *c, const struct yval *v, struct sl_cfg_vip
 	c->total_backends += n;
 	for (n = 0; (item.node = fy_node_sequence_iterate(v->node, &it)); n++) {
 		item_path(item.path, v->path, n);
-		ret = parse_backend(c, &item, vip, n, vpath);
-		if (ret)
+		ret = first_err(ret, parse_backend(c, &item, vip, n, vpath));
+		if (ret == -ENOMEM)
 			return ret;
 	}
-	return 0;
+	return ret;
 }
 
 static int parse_vip(struct ctx *c, const struct yval *item, size_t idx)
@@ -900,13 +992,13 @@ static int parse_vips(struct ctx *c, const struct yval *v)
 	if (!c->cfg->vips)
 		return -ENOMEM;
 	c->cfg->n_vips = n;
-	for (n = 0; (item.node = fy_node_sequence_iterate(v->node, &it)); n++) {
+	for (n = 0, ret = 0; (item.node = fy_node_sequence_iterate(v->node, &it)); n++) {
 		item_path(item.path, v->path, n);
-		ret = parse_vip(c, &item, n);
-		if (ret)
+		ret = first_err(ret, parse_vip(c, &item, n));
+		if (ret == -ENOMEM)
 			return ret;
 	}
-	return 0;
+	return first_err(ret, check_backends_not_vips(c, v));
 }
 
 /* --- top level --- */
@@ -921,29 +1013,32 @@ static int parse_root(struct ctx *c, struct fy_node *root)
 	       K_METRICS, K_PATHS, K_VIPS };
 	struct yval top = { .node = root };
 	struct yval f[ARRAY_SIZE(keys)];
-	int ret;
+	int ret, deps;
 
 	if (!fy_node_is_mapping(root))
 		return cfg_err(c, &top, "the configuration must be a mapping of sections, got %s",
 			       node_kind(root));
 	ret = collect(c, &top, keys, ARRAY_SIZE(keys), f);
-	if (ret)
-		return ret;
-	if (!present(&f[K_IFACES]))
-		return missing(c, &top, &f[K_IFACES], "interfaces: [{name: eth0}]");
 
-	/* Fixed order: paths derive from instance, vips need encap and maglev. */
-	if ((ret = parse_instance(c, &f[K_INST])) ||
-	    (ret = parse_interfaces(c, &f[K_IFACES])) ||
-	    (ret = parse_encap(c, &f[K_ENCAP])) ||
-	    (ret = parse_flows(c, &f[K_FLOWS])) ||
-	    (ret = parse_maglev(c, &f[K_MAGLEV])) ||
-	    (ret = parse_drain(c, &f[K_DRAIN])) ||
-	    (ret = parse_control(c, &f[K_CONTROL])) ||
-	    (ret = parse_metrics(c, &f[K_METRICS])) ||
-	    (ret = parse_paths(c, &f[K_PATHS])))
+	/*
+	 * Every section is checked, so one run reports every problem. Fixed
+	 * order: paths derive from instance; vips need encap and maglev, and
+	 * are skipped when encap failed (their errors would only echo it).
+	 */
+	ret = first_err(ret, parse_instance(c, &f[K_INST]));
+	ret = first_err(ret, present(&f[K_IFACES]) ? parse_interfaces(c, &f[K_IFACES]) :
+			missing(c, &top, &f[K_IFACES], "interfaces: [{name: eth0}]"));
+	deps = parse_encap(c, &f[K_ENCAP]);
+	ret = first_err(ret, deps);
+	ret = first_err(ret, parse_flows(c, &f[K_FLOWS]));
+	ret = first_err(ret, parse_maglev(c, &f[K_MAGLEV]));
+	ret = first_err(ret, parse_drain(c, &f[K_DRAIN]));
+	ret = first_err(ret, parse_control(c, &f[K_CONTROL]));
+	ret = first_err(ret, parse_metrics(c, &f[K_METRICS]));
+	ret = first_err(ret, parse_paths(c, &f[K_PATHS]));
+	if (deps || ret == -ENOMEM)
 		return ret;
-	return parse_vips(c, &f[K_VIPS]);
+	return first_err(ret, parse_vips(c, &f[K_VIPS]));
 }
 
 void sl_config_defaults(struct sl_config *cfg)
@@ -1206,11 +1301,34 @@ static int resolve_bounded(struct ctx *c, struct fy_document *doc)
 	return 0;
 }
 
+/*
+ * sluiced reads the first YAML document of a file; a second one (after a
+ * `---`) would be silently ignored, so an operator's edits there would
+ * never apply: refuse it, pointing at where it starts.
+ */
+static int check_one_document(struct ctx *c, struct fy_parser *fyp)
+{
+	struct fy_document *next = fy_parse_load_document(fyp);
+	struct yval v = { 0 };
+	int ret = 0;
+
+	if (!next)
+		return 0;
+	v.node = fy_document_root(next);
+	if (v.node)
+		ret = cfg_err(c, &v, "a second YAML document starts here: sluiced reads one "
+			      "document per file (remove the `---` line and what follows, "
+			      "or merge it into the first document)");
+	fy_parse_document_destroy(fyp, next);
+	return ret;
+}
+
 static int load_document(struct ctx *c, FILE *fp)
 {
 	struct fy_parse_cfg pcfg = { .flags = FYPCF_QUIET };
 	struct fy_diag_cfg dcfg;
 	struct fy_document *doc;
+	struct fy_parser *fyp;
 	struct fy_diag *diag;
 	int ret;
 
@@ -1229,14 +1347,26 @@ static int load_document(struct ctx *c, FILE *fp)
 		fy_diag_destroy(diag);
 		return ret;
 	}
-	doc = fy_document_build_from_fp(&pcfg, fp);
+	fyp = fy_parser_create(&pcfg);
+	if (!fyp || fy_parser_set_input_fp(fyp, c->file, fp)) {
+		if (fyp)
+			fy_parser_destroy(fyp);
+		fy_diag_destroy(diag);
+		return -ENOMEM;
+	}
+	doc = fy_parse_load_document(fyp);
 	if (!doc || !fy_document_root(doc))
 		ret = yaml_error(c, diag, fp);
 	else
-		ret = resolve_bounded(c, doc) ?:
-		      parse_root(c, fy_document_root(doc));
+		ret = resolve_bounded(c, doc) ?: parse_root(c, fy_document_root(doc));
+	if (doc && ret != -ENOMEM)
+		ret = first_err(ret, check_one_document(c, fyp));
+	/* Problems reported without stopping (unknown keys) fail the load too. */
+	if (!ret && c->n_errors)
+		ret = -EINVAL;
 	if (doc)
-		fy_document_destroy(doc);
+		fy_parse_document_destroy(fyp, doc);
+	fy_parser_destroy(fyp);
 	fy_diag_destroy(diag);
 	return ret;
 }

@@ -294,6 +294,46 @@ static int check_ids(struct loader *l, const struct sl_state *st)
 	return 0;
 }
 
+/*
+ * Two entries for one VIP (or one backend twice in a VIP) cannot come from
+ * sluiced: the file was damaged or edited by hand. Loading it would give
+ * one VIP two tables and two sets of drains, so refuse it, naming both.
+ */
+static int check_unique(struct loader *l, const struct sl_state *st, const char *list)
+{
+	char vs[SL_VIP_STR_MAX], bs[SL_ADDR_STR_MAX];
+	const struct sl_vip *v;
+	size_t i, j, k;
+
+	for (i = 0; i < st->n_vips; i++) {
+		v = &st->vips[i];
+		sl_format_vip(&v->spec, vs, sizeof(vs));
+		for (k = 0; k < i; k++) {
+			if (memcmp(&st->vips[k].spec, &v->spec, sizeof(v->spec)))
+				continue;
+			snprintf(l->err, l->errlen, "%s: VIP %s is listed twice in \"%s\" "
+				 "(entries %zu and %zu); the file was damaged or edited by hand: "
+				 "remove one entry, or move the file aside to start from the "
+				 "config file", l->path, vs, list, k, i);
+			return -EINVAL;
+		}
+		for (j = 0; j < v->n_bes; j++) {
+			for (k = 0; k < j; k++) {
+				if (v->bes[k].family != v->bes[j].family ||
+				    memcmp(&v->bes[k].addr, &v->bes[j].addr, sizeof(v->bes[j].addr)))
+					continue;
+				sl_format_addr(&v->bes[j].addr, v->bes[j].family, bs, sizeof(bs));
+				snprintf(l->err, l->errlen, "%s: backend %s is listed twice for VIP %s "
+					 "in \"%s\"; the file was damaged or edited by hand: remove "
+					 "one entry, or move the file aside to start from the config "
+					 "file", l->path, bs, vs, list);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
 int sl_state_load(const char *path, struct sl_state *st,
 		  struct sl_state *cfg_applied, char *err, size_t errlen)
 {
@@ -319,15 +359,21 @@ int sl_state_load(const char *path, struct sl_state *st,
 		if (!rc)
 			rc = check_ids(&l, st);
 		if (!rc)
+			rc = check_unique(&l, st, "vips");
+		if (!rc)
 			rc = load_vips(&l, cvips, cfg_applied);
+		if (!rc)
+			rc = check_unique(&l, cfg_applied, "config_vips");
 		if (!rc && json_object_get_int64(next) < 0) {
 			snprintf(err, errlen, "%s: next_backend_id is negative", path);
 			rc = -EINVAL;
 		}
-		if (!rc)
+		if (!rc) {
 			st->next_be_id = json_object_get_int64(next) % SLUICE_MAX_BACKENDS;
-		else
+		} else {
 			sl_state_free(st);
+			sl_state_free(cfg_applied);
+		}
 	}
 	json_object_put(root);
 	return rc;

@@ -102,9 +102,13 @@ int main(int argc, char **argv)
 	if (ret == -EINVAL) {
 		fprintf(stderr, "sluicectl: %s\n", err);
 		sl_cli_usage_hint(stderr, cmd.verb);
+		if (cmd.json)
+			sl_cli_print_error_json(stdout, err, "see sluicectl --help");
 		ret = SL_CLI_EXIT_USAGE;
 	} else if (ret) {
 		fprintf(stderr, "sluicectl: %s\n", strerror(-ret));
+		if (cmd.json)
+			sl_cli_print_error_json(stdout, strerror(-ret), NULL);
 		ret = SL_CLI_EXIT_FAIL;
 	} else if (cmd.action == SL_CLI_HELP) {
 		sl_cli_help(stdout, cmd.verb);

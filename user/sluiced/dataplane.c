@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 #include <bpf/bpf.h>
+/* Inline: libxxhash is not linked (XXH64_* once resolved from libfyaml by accident). */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "daemon.h"

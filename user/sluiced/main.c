@@ -4,14 +4,19 @@
  * sweeps flows, decides drains, and serves the control socket.
  *
  *   sluiced [-c CONFIG] [-v]          run (foreground; logs to stderr)
- *   sluiced [-c CONFIG] --check       validate the config and exit
+ *   sluiced [-c CONFIG] --check       validate the config, and check it
+ *                                     against this machine (interfaces,
+ *                                     bpffs, pinned map sizes); report
+ *                                     every problem and exit
  *   sluiced [-c CONFIG] --detach      remove sluice from its interfaces and
  *                                     delete its pinned maps (drops flows)
  *
  * Signals: SIGTERM/SIGINT stop the daemon and leave the datapath forwarding
  * with its current tables; SIGHUP reloads the config file (a bad file is
  * rejected whole and changes nothing).
- * Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 invalid configuration.
+ * Exit codes: 0 ok, 1 runtime failure (a start refused: the reason is
+ * logged, with a hint), 2 usage, 3 invalid configuration (or, with
+ * --check, one a start would refuse here).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,15 +36,16 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
-#include <linux/magic.h>
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "config_diff.h"
 #include "daemon.h"
+#include "envcheck.h"
 #include "link.h"
 #include "persist.h"
+#include "pindir.h"
 #include "xdp.h"
 #include "sluice.skel.h"
 
@@ -55,6 +61,27 @@ void sl_log(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+/*
+ * Multi-line text (problems and their hints): one log line each, each
+ * with @prefix, so every line says what it is about on its own (journald
+ * and grep see lines, not messages).
+ */
+static void log_lines_prefixed(const char *prefix, const char *text)
+{
+	const char *p = text, *nl;
+
+	while (*p) {
+		nl = strchrnul(p, '\n');
+		sl_log("%s%.*s", prefix, (int)(nl - p), p);
+		p = *nl ? nl + 1 : nl;
+	}
+}
+
+static void log_lines(const char *text)
+{
+	log_lines_prefixed("", text);
 }
 
 void sl_debug(struct sl_daemon *d, const char *fmt, ...)
@@ -103,19 +130,6 @@ static void pin_path(const struct sl_daemon *d, const char *name, char *buf,
 	snprintf(buf, len, "%s/%s", d->cfg.pin_dir, name);
 }
 
-/* The pin dir must live on bpffs, or pins would not survive a restart. */
-static int check_bpffs(const struct sl_daemon *d)
-{
-	struct statfs sfs;
-
-	if (statfs(d->cfg.pin_dir, &sfs) || sfs.f_type != BPF_FS_MAGIC) {
-		sl_log("pin directory %s is not on a BPF filesystem", d->cfg.pin_dir);
-		sl_log("hint: mount it: mount -t bpf bpf /sys/fs/bpf");
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /*
  * sl_new holds only handshakes in flight, each of which falls back to the
  * live table's pick without it: a pinned sl_new of another size or layout
@@ -146,43 +160,18 @@ static void replace_stale_new_table(struct sl_daemon *d)
 }
 
 /*
- * A pinned map whose size differs from the config cannot be reused, and
- * re-creating it would drop every flow: refuse with a clear way out.
+ * Pinned maps whose size the config changed: sl_flows and sl_pinned were
+ * refused before (start_problems: re-creating them would drop every flow).
  * Maglev tables are rebuilt from the state anyway, so a ring-size change
  * simply re-creates sl_rings.
  */
 static int check_pinned_sizes(struct sl_daemon *d)
 {
-	struct { const char *name; __u32 want; } tab[] = {
-		{ SLUICE_MAP_FLOWS, d->cfg.flow_table_size },
-		{ SLUICE_MAP_PINNED, d->cfg.pinned_table_size },
-	};
 	struct sluice_config pc;
 	char path[4200];
 	__u32 zero = 0;
-	size_t i;
 	int fd;
 
-	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-		struct bpf_map_info info;
-		__u32 len = sizeof(info);
-
-		pin_path(d, tab[i].name, path, sizeof(path));
-		fd = bpf_obj_get(path);
-		if (fd < 0)
-			continue;
-		memset(&info, 0, sizeof(info));
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
-		    info.max_entries != tab[i].want) {
-			sl_log("pinned map %s has %u entries but the config asks for %u",
-			       path, info.max_entries, tab[i].want);
-			sl_log("hint: set the flows.*table_size back to %u, or run sluiced --detach "
-			       "to start afresh (established flows are lost)", info.max_entries);
-			close(fd);
-			return -EINVAL;
-		}
-		close(fd);
-	}
 	replace_stale_new_table(d);
 	pin_path(d, SLUICE_MAP_CONFIG, path, sizeof(path));
 	fd = bpf_obj_get(path);
@@ -561,7 +550,7 @@ static int config_precheck(const char *path, char *err, size_t errlen)
 		struct rlimit mem = { PRECHECK_MEM, PRECHECK_MEM };
 		struct rlimit cpu = { PRECHECK_CPU_S, PRECHECK_CPU_S };
 		struct sl_config cfg;
-		char msg[1024];
+		char msg[4096];	/* every problem, one per line */
 
 		close(pipefd[0]);
 		if (PRECHECK_LIMIT_MEM)
@@ -602,18 +591,31 @@ static int config_precheck(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* Edits a reload cannot apply: name them, or the operator thinks they are in force. */
+static void log_restart_only(struct sl_daemon *d, const struct sl_config *next)
+{
+	char buf[2048];
+	size_t n;
+
+	n = sl_config_restart_changes(&d->cfg, next, buf, sizeof(buf));
+	if (n)
+		sl_log("reload: %zu setting%s changed in %s but not applied, the running "
+		       "value%s stay%s in force until a restart: %s", n, n == 1 ? "" : "s",
+		       d->cfg_path, n == 1 ? "" : "s", n == 1 ? "s" : "", buf);
+}
+
 static void reload(struct sl_daemon *d)
 {
 	struct sl_config ncfg;
 	struct sl_state nfile, next;
-	char err[1024];
+	char err[4096];
 	int rc;
 
 	rc = config_precheck(d->cfg_path, err, sizeof(err));
 	if (!rc)
 		rc = sl_config_load(d->cfg_path, &ncfg, err, sizeof(err));
 	if (rc) {
-		sl_log("reload rejected, running state unchanged: %s", err);
+		log_lines_prefixed("reload rejected, running state unchanged: ", err);
 		return;
 	}
 	rc = sl_state_from_config(&nfile, &ncfg, err, sizeof(err));
@@ -635,8 +637,8 @@ static void reload(struct sl_daemon *d)
 	d->cfg_applied = nfile;
 	sl_state_init(&nfile);
 	sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, sizeof(err));
-	sl_log("reloaded %s (VIPs, backends and weights; other settings apply on restart)",
-	       d->cfg_path);
+	sl_log("reloaded %s (VIPs, backends, weights and health checks)", d->cfg_path);
+	log_restart_only(d, &ncfg);
 out:
 	sl_state_free(&next);
 	sl_state_free(&nfile);
@@ -681,17 +683,21 @@ static int setup_loop(struct sl_daemon *d)
 	d->sweep_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	d->health_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->sig_fd < 0 || d->sweep_fd < 0 || d->health_fd < 0 || d->epfd < 0)
+	if (d->sig_fd < 0 || d->sweep_fd < 0 || d->health_fd < 0 || d->epfd < 0) {
+		sl_log("cannot create the main loop's descriptors: %s", strerror(errno));
 		return -errno;
+	}
 	if (sl_ctl_listen(d, err, sizeof(err))) {
-		sl_log("%s", err);
+		log_lines(err);
 		return -EINVAL;
 	}
 	if (ep_add(d->epfd, d->sig_fd, &d->sig_fd) ||
 	    ep_add(d->epfd, d->sweep_fd, &d->sweep_fd) ||
 	    ep_add(d->epfd, d->health_fd, &d->health_fd) ||
-	    ep_add(d->epfd, d->listen_fd, &d->listen_fd))
+	    ep_add(d->epfd, d->listen_fd, &d->listen_fd)) {
+		sl_log("cannot watch the main loop's descriptors: %s", strerror(errno));
 		return -errno;
+	}
 	return 0;
 }
 
@@ -758,13 +764,39 @@ static void stop_threads(struct sl_daemon *d)
 	pthread_join(d->clock_thr, NULL);
 }
 
+/*
+ * What would make this start fail half-way, checked before anything is
+ * created or changed, all reported at once: interfaces, the pin directory
+ * (created here), pinned maps of another size.
+ */
+static int start_problems(struct sl_daemon *d)
+{
+	struct sl_problems p;
+	char err[1024];
+
+	sl_problems_init(&p);
+	sl_check_ifaces(&d->cfg, &p);
+	if (sl_pindir_prepare(d->cfg.pin_dir, false, err, sizeof(err)))
+		sl_problem_add(&p, "%s", err);
+	else
+		sl_check_pinned_sizes(&d->cfg, &p);
+	/* Create the pin directory only for a start that will go on. */
+	if (!p.n && sl_pindir_prepare(d->cfg.pin_dir, true, err, sizeof(err)))
+		sl_problem_add(&p, "%s", err);
+	if (!p.n)
+		return 0;
+	log_lines(p.text);
+	sl_log("not started: %u problem%s (sluiced -c %s --check lists them without starting)",
+	       p.n, p.n == 1 ? "" : "s", d->cfg_path);
+	return -EINVAL;
+}
+
 static int run(struct sl_daemon *d)
 {
 	char err[512];
 	int rc;
 
-	if (mkdir_p(d->cfg.pin_dir, 0700) || check_bpffs(d) ||
-	    check_pinned_sizes(d))
+	if (start_problems(d) || check_pinned_sizes(d))
 		return SL_EXIT_FAIL;
 	if (mkdir_p(d->cfg.state_dir, 0700)) {
 		sl_log("cannot create state directory %s: %s", d->cfg.state_dir,
@@ -787,8 +819,16 @@ static int run(struct sl_daemon *d)
 	}
 	if (sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, sizeof(err)))
 		sl_log("warning: %s", err);
-	if (attach_all(d) || setup_loop(d) || start_threads(d))
+	if (attach_all(d))
 		return SL_EXIT_FAIL;
+	if (setup_loop(d))
+		return SL_EXIT_FAIL;	/* it said why */
+	rc = start_threads(d);
+	if (rc) {
+		sl_log("cannot start the clock, sweeper or health threads: %s", strerror(-rc));
+		sl_log("hint: check memory and thread limits (ulimit -u, systemd TasksMax)");
+		return SL_EXIT_FAIL;
+	}
 	d->started_ms = sl_unix_ms();
 	sl_snapshot_publish(d);
 	if (sl_metrics_start(d, err, sizeof(err))) {
@@ -798,6 +838,9 @@ static int run(struct sl_daemon *d)
 	sl_log("ready: %zu VIPs, %zu backends, control socket %s", d->st.n_vips,
 	       sl_state_n_backends(&d->st), d->cfg.control_socket);
 	rc = run_loop(d);
+	if (rc)
+		sl_log("main loop failed: %s; stopping (the datapath keeps forwarding)",
+		       strerror(-rc));
 	sl_metrics_stop(d);
 	stop_threads(d);
 	sl_ctl_close_all(d);
@@ -837,16 +880,34 @@ static int detach(struct sl_daemon *d)
 	return rc;
 }
 
+/* --check: a valid config, then every problem a start would meet here. */
+static int check_here(struct sl_daemon *d)
+{
+	struct sl_problems p;
+
+	sl_problems_init(&p);
+	if (!sl_check_env(&d->cfg, &p)) {
+		printf("%s: ok\n", d->cfg_path);
+		return SL_EXIT_OK;
+	}
+	log_lines(p.text);
+	printf("%s: %u problem%s a start would refuse\n", d->cfg_path, p.n,
+	       p.n == 1 ? "" : "s");
+	return SL_EXIT_CONFIG;
+}
+
 static int usage(int rc)
 {
 	fprintf(rc ? stderr : stdout,
 		"usage: sluiced [-c CONFIG] [-v] [--check | --detach]\n"
 		"  -c, --config FILE  configuration (default %s)\n"
 		"  -v, --verbose      debug logs, libbpf and verifier output\n"
-		"      --check        validate the configuration and exit\n"
+		"      --check        validate the configuration and check it against\n"
+		"                     this machine; report every problem and exit\n"
 		"      --detach       remove sluice from its interfaces and delete\n"
 		"                     its pinned maps and saved state (drops flows)\n"
-		"exit codes: 0 ok, 1 failure, 2 usage, 3 invalid configuration\n",
+		"exit codes: 0 ok, 1 failure (logged with its cause), 2 usage,\n"
+		"  3 invalid configuration (--check: or one a start would refuse here)\n",
 		DEFAULT_CONFIG);
 	return rc;
 }
@@ -864,7 +925,7 @@ int main(int argc, char **argv)
 	};
 	static struct sl_daemon d;
 	bool check = false, do_detach = false;
-	char err[1024];
+	char err[4096];
 	int opt, rc;
 
 	snprintf(d.cfg_path, sizeof(d.cfg_path), "%s", DEFAULT_CONFIG);
@@ -891,18 +952,26 @@ int main(int argc, char **argv)
 			return usage(SL_EXIT_USAGE);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc) {
+		sl_log("unexpected argument '%s' (the config file goes after -c)", argv[optind]);
 		return usage(SL_EXIT_USAGE);
+	}
+	if (check && do_detach) {
+		sl_log("--check and --detach cannot be used together: --check only reads, "
+		       "--detach removes sluice and its pinned maps");
+		return usage(SL_EXIT_USAGE);
+	}
 	sl_lib_verbose(d.verbose);
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	if (config_precheck(d.cfg_path, err, sizeof(err)) ||
 	    sl_config_load(d.cfg_path, &d.cfg, err, sizeof(err))) {
-		sl_log("%s", err);
+		log_lines(err);
+		if (check)
+			printf("%s: invalid\n", d.cfg_path);
 		return SL_EXIT_CONFIG;
 	}
 	if (check) {
-		printf("%s: ok\n", d.cfg_path);
-		rc = SL_EXIT_OK;
+		rc = check_here(&d);
 	} else if (do_detach) {
 		rc = detach(&d);
 	} else {
@@ -910,6 +979,8 @@ int main(int argc, char **argv)
 		d.sweep_out = calloc(1, sizeof(*d.sweep_out));
 		d.sweep_last = calloc(1, sizeof(*d.sweep_last));
 		rc = d.sweep_out && d.sweep_last ? run(&d) : SL_EXIT_FAIL;
+		if (!d.sweep_out || !d.sweep_last)
+			sl_log("out of memory before starting");
 	}
 	sl_config_free(&d.cfg);
 	return rc;

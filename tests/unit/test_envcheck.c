@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Unit tests for what a start would refuse (user/lib/envcheck.c,
+ * pindir.c) and for the settings a reload cannot apply (config_diff.c).
+ * Pin directory cases use the real bpffs at /sys/fs/bpf (make test mounts
+ * it) under a directory of their own, removed at the end.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include <cmocka.h>
+#include "../lib/check.h"
+
+#include "config_diff.h"
+#include "envcheck.h"
+#include "pindir.h"
+
+static char bpf_dir[64];	/* /sys/fs/bpf/sl-unit-PID */
+static char tmp_dir[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(bpf_dir, sizeof(bpf_dir), "/sys/fs/bpf/sl-unit-%d", (int)getpid());
+	strcpy(tmp_dir, "/tmp/sluice-test-env-XXXXXX");
+	return mkdtemp(tmp_dir) ? 0 : -1;
+}
+
+static void rm_quiet(const char *fmt, const char *a, const char *b)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), fmt, a, b);
+	if (unlink(p))
+		rmdir(p);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	rm_quiet("%s/%s", bpf_dir, "sl_flows");
+	rm_quiet("%s/%s", bpf_dir, "a/b/c");
+	rm_quiet("%s/%s", bpf_dir, "a/b");
+	rm_quiet("%s/%s", bpf_dir, "a");
+	rmdir(bpf_dir);
+	rm_quiet("%s/%s", tmp_dir, "file");
+	return rmdir(tmp_dir);
+}
+
+static void test_ifaces(void **state)
+{
+	struct sl_config cfg;
+	struct sl_problems p;
+
+	(void)state;
+	sl_config_defaults(&cfg);
+	strcpy(cfg.ifaces[0].name, "lo");
+	strcpy(cfg.ifaces[1].name, "slnosuch0");
+	cfg.n_ifaces = 2;
+	sl_problems_init(&p);
+	sl_check_ifaces(&cfg, &p);
+	CHECK_INT(CHECK_HERE, p.n, 1);
+	CHECK_CONTAINS(CHECK_HERE, p.text, "interfaces[1].name: no interface slnosuch0 in this "
+		       "network namespace");
+	CHECK_CONTAINS(CHECK_HERE, p.text, "\nhint: check `ip link show`");
+}
+
+static void test_pindir_on_bpffs(void **state)
+{
+	char dir[128], err[1024];
+	struct stat st;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/a/b/c", bpf_dir);
+	/* Not created on a check, created on a start, idempotent. */
+	CHECK_INT(CHECK_HERE, sl_pindir_prepare(dir, false, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, stat(dir, &st), -1);
+	CHECK_INT(CHECK_HERE, sl_pindir_prepare(dir, true, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, stat(dir, &st), 0);
+	CHECK_INT(CHECK_HERE, S_ISDIR(st.st_mode), 1);
+	CHECK_INT(CHECK_HERE, sl_pindir_prepare(dir, true, err, sizeof(err)), 0);
+}
+
+static void test_pindir_not_bpffs(void **state)
+{
+	char dir[128], err[1024];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/pins", tmp_dir);
+	CHECK_INT(CHECK_HERE, sl_pindir_prepare(dir, true, err, sizeof(err)), -ENOTSUP);
+	CHECK_CONTAINS(CHECK_HERE, err, "is not on bpffs");
+	CHECK_CONTAINS(CHECK_HERE, err, "\nhint: set paths.pin_dir to a directory under /sys/fs/bpf");
+	CHECK_INT(CHECK_HERE, access(dir, F_OK), -1);	/* nothing created off bpffs */
+	CHECK_INT(CHECK_HERE, sl_pindir_prepare("relative/pins", true, err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(CHECK_HERE, err, "is not an absolute path");
+}
+
+/* Pinned sl_flows of another size: refused, naming the field and both sizes. */
+static void test_pinned_sizes(void **state)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	char path[128], err[1024];
+	struct sl_config cfg;
+	struct sl_problems p;
+	int fd;
+
+	(void)state;
+	assert_int_equal(sl_pindir_prepare(bpf_dir, true, err, sizeof(err)), 0);
+	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "sl_flows", 8, 8, 2048, &opts);
+	assert_true(fd >= 0);
+	snprintf(path, sizeof(path), "%s/sl_flows", bpf_dir);
+	assert_int_equal(bpf_obj_pin(fd, path), 0);
+	close(fd);
+
+	sl_config_defaults(&cfg);
+	strcpy(cfg.pin_dir, bpf_dir);
+	cfg.flow_table_size = 4096;
+	sl_problems_init(&p);
+	sl_check_pinned_sizes(&cfg, &p);
+	CHECK_INT(CHECK_HERE, p.n, 1);
+	CHECK_CONTAINS(CHECK_HERE, p.text, "flows.table_size: the pinned map ");
+	CHECK_CONTAINS(CHECK_HERE, p.text, "/sl_flows has 2048 entries but the config asks for 4096");
+	CHECK_CONTAINS(CHECK_HERE, p.text, "\nhint: set flows.table_size back to 2048");
+
+	cfg.flow_table_size = 2048;
+	sl_problems_init(&p);
+	CHECK_INT(CHECK_HERE, sl_check_env(&cfg, &p), 0);	/* no ifaces, bpffs, same size */
+	CHECK_STR(CHECK_HERE, p.text, "");
+
+	/* A pinned object where the directory should be. */
+	snprintf(path, sizeof(path), "%s/sl_flows/sub", bpf_dir);
+	CHECK_INT(CHECK_HERE, sl_pindir_prepare(path, true, err, sizeof(err)), -ENOTDIR);
+	CHECK_CONTAINS(CHECK_HERE, err, "cannot create pin directory");
+	CHECK_CONTAINS(CHECK_HERE, err, "is a pinned object, not a directory");
+}
+
+static void test_restart_only_settings(void **state)
+{
+	struct sl_config a, b;
+	char buf[1024];
+
+	(void)state;
+	sl_config_defaults(&a);
+	sl_config_defaults(&b);
+	CHECK_INT(CHECK_HERE, sl_config_restart_changes(&a, &b, buf, sizeof(buf)), 0);
+	CHECK_STR(CHECK_HERE, buf, "");
+	b.flow_table_size *= 2;
+	b.maglev_seed = 7;
+	strcpy(b.ifaces[0].name, "eth9");
+	b.n_ifaces = 1;
+	CHECK_INT(CHECK_HERE, sl_config_restart_changes(&a, &b, buf, sizeof(buf)), 3);
+	CHECK_STR(CHECK_HERE, buf, "interfaces (restart), flows.table_size (restart refuses it "
+		  "while maps are pinned: needs sluiced --detach, which drops flows), "
+		  "maglev.seed (restart)");
+	/* A short buffer is cut, the count is still whole. */
+	CHECK_INT(CHECK_HERE, sl_config_restart_changes(&a, &b, buf, 8), 3);
+	CHECK_INT(CHECK_HERE, strlen(buf), 7);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ifaces),
+		cmocka_unit_test(test_pindir_on_bpffs),
+		cmocka_unit_test(test_pindir_not_bpffs),
+		cmocka_unit_test(test_pinned_sizes),
+		cmocka_unit_test(test_restart_only_settings),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
