@@ -29,7 +29,7 @@ static void existing_ancestor(const char *dir, char *out, size_t len)
 	}
 }
 
-static int mkdir_p(const char *path, mode_t mode)
+int sl_mkdir_p(const char *path, mode_t mode)
 {
 	char buf[PATH_MAX];
 	char *p;
@@ -156,7 +156,7 @@ int sl_pindir_prepare(const char *dir, bool create, char *err, size_t errlen)
 	}
 	if (!create)
 		return 0;
-	rc = mkdir_p(dir, 0700);
+	rc = sl_mkdir_p(dir, 0700);
 	if (rc)
 		snprintf(err, errlen, "cannot create pin directory %s: %s\n"
 			 "hint: check that %s is writable by this user (sluiced runs as root), "

@@ -9,6 +9,8 @@
 #ifndef SLUICE_PINDIR_H
 #define SLUICE_PINDIR_H
 
+#include <sys/types.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -23,5 +25,8 @@ int sl_pindir_prepare(const char *dir, bool create, char *err, size_t errlen);
 
 /* Does a mountinfo file (proc(5)) list a bpffs mount? */
 bool sl_mountinfo_has_bpffs(const char *mountinfo_path);
+
+/* mkdir -p: create @path and its missing parents with @mode. 0 or -errno. */
+int sl_mkdir_p(const char *path, mode_t mode);
 
 #endif /* SLUICE_PINDIR_H */

@@ -105,25 +105,6 @@ __u64 sl_unix_ms(void)
 	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[4096];
-	char *p;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static void pin_path(const struct sl_daemon *d, const char *name, char *buf,
 		     size_t len)
 {
@@ -798,7 +779,7 @@ static int run(struct sl_daemon *d)
 
 	if (start_problems(d) || check_pinned_sizes(d))
 		return SL_EXIT_FAIL;
-	if (mkdir_p(d->cfg.state_dir, 0700)) {
+	if (sl_mkdir_p(d->cfg.state_dir, 0700)) {
 		sl_log("cannot create state directory %s: %s", d->cfg.state_dir,
 		       strerror(errno));
 		return SL_EXIT_FAIL;
