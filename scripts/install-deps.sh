@@ -8,12 +8,14 @@
 #   package make test-package (dpkg-buildpackage, lintian)
 #   all     every set
 #
-#   scripts/install-deps.sh [--if-missing | --check] [build|test|bench|package|all]
+#   scripts/install-deps.sh [--if-missing | --check | --list] [build|test|bench|package|all]
 #
 # Default set: all. Without an option it refreshes the package lists and
 # installs the set. --if-missing does nothing (not even an apt-get update)
 # when the set is already installed. --check installs nothing: it names
-# the missing packages and the command that installs them.
+# the missing packages and the command that installs them. --list prints
+# the set, one package a line (debian/control's Build-Depends are checked
+# against the build set by tests/package/test_units.sh).
 # Exit codes: 0 ok, 1 packages missing (--check) or install failed,
 # 2 usage.
 set -euo pipefail
@@ -21,12 +23,14 @@ set -euo pipefail
 BUILD_PKGS=(
 	make gcc clang llvm pkg-config bpftool linux-libc-dev
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev
-	libfyaml-dev libjson-c-dev libclang-rt-14-dev libmicrohttpd-dev
+	libfyaml-dev libjson-c-dev libmicrohttpd-dev
 	libxxhash-dev libmnl-dev libcurl4-openssl-dev
 	# sd_notify (systemd readiness) and the man pages' source format
 	libsystemd-dev scdoc
 )
 TEST_PKGS=(
+	# the sanitizer and fuzzer builds of make test (clang's runtimes)
+	libclang-rt-14-dev
 	libcmocka-dev iproute2 ethtool xdp-tools python3 curl procps
 	iputils-ping util-linux
 	# the HTTPS health-check test's certificate
@@ -51,7 +55,7 @@ BENCH_PKGS=(
 )
 
 usage() {
-	echo "usage: scripts/install-deps.sh [--if-missing | --check] [build|test|bench|package|all]" >&2
+	echo "usage: scripts/install-deps.sh [--if-missing | --check | --list] [build|test|bench|package|all]" >&2
 	exit 2
 }
 
@@ -59,6 +63,7 @@ mode=install
 case ${1:-} in
 --if-missing) mode=if-missing; shift ;;
 --check) mode=check; shift ;;
+--list) mode=list; shift ;;
 -*) usage ;;
 esac
 set_name=${1:-all}
@@ -74,6 +79,11 @@ all) PACKAGES=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${BENCH_PKGS[@]}" "${PACKAG
 	usage
 	;;
 esac
+
+if [[ $mode == list ]]; then
+	printf '%s\n' "${PACKAGES[@]}"
+	exit 0
+fi
 
 # Not Debian: we cannot tell what is installed; the build will say.
 if ! command -v dpkg-query >/dev/null; then

@@ -5,8 +5,9 @@
 # (the units' ExecStart included), that systemd-analyze verifies the units
 # (binaries executable, man pages found) and rates their exposure at 3.0 or
 # less, that the man pages render cleanly, that bash completion offers
-# sluicectl's commands and options, and that `make uninstall` removes it
-# all but the admin's config.
+# sluicectl's commands and options, that `make uninstall` removes it
+# all but the admin's config, and that the Debian build dependencies
+# cover what a plain `make` requires.
 #
 #   tests/package/test_units.sh BUILD
 # TAP output; exit 0 only if every check passed.
@@ -121,6 +122,21 @@ completion_offers_nothing_else() {	# expected -- words...
 	[[ $got == "$want" ]] || { echo "'$*' offers [$got], expected only $want"; return 1; }
 }
 
+# What a plain `make` insists on (check-build-deps) must be in the source
+# package's Build-Depends, or dpkg-buildpackage fails in a clean chroot;
+# make and gcc come with build-essential.
+build_depends_cover_build_set() {
+	local bd p missing=()
+	bd=$(sed -n '/^Build-Depends:/,/^[A-Z][A-Za-z-]*:/p' debian/control | grep -v '^Standards' |
+		sed 's/^Build-Depends://' | tr ',' '\n' | sed 's/(.*)//; s/^[[:space:]]*//; s/[[:space:]]*$//')
+	for p in $(scripts/install-deps.sh --list build); do
+		[[ $p == make || $p == gcc ]] && continue
+		grep -qx -- "$p" <<<"$bd" || missing+=("$p")
+	done
+	[[ ${#missing[@]} -eq 0 ]] ||
+		{ echo "in install-deps.sh's build set but not in Build-Depends: ${missing[*]}"; return 1; }
+}
+
 uninstall_leaves_config_only() {
 	local left
 	make -s BUILD="$build" PREFIX="$prefix" SYSCONFDIR="$etc" uninstall >/dev/null || return 1
@@ -145,5 +161,6 @@ ok "completion: drain options" completion_offers --wait --timeout -- sluicectl b
 ok "completion: global options" completion_offers --socket --json --version -- sluicectl --
 ok "completion: only matching words" completion_offers_nothing_else undrain -- sluicectl backend un
 ok "make uninstall removes all but the config" uninstall_leaves_config_only
+ok "debian/control Build-Depends cover the build set" build_depends_cover_build_set
 echo "# $((n - failed)) of $n checks passed"
 [[ $failed -eq 0 ]]
