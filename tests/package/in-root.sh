@@ -83,7 +83,8 @@ step_run() {
 	      - address: 198.18.20.11
 	      - address: 198.18.20.12
 	YAML
-	sluiced -c $cfg --check
+	# --check looks at this machine too: from the namespace that holds slpkg0.
+	nsenter --net=/run/netns/$ns sluiced -c $cfg --check
 	nsenter --net=/run/netns/$ns sluiced -c $cfg >/tmp/sluiced-pkg.log 2>&1 &
 	pid=$!
 	for i in $(seq 1 100); do
@@ -98,7 +99,7 @@ step_run() {
 	kill $pid
 	wait $pid || true
 	cat /tmp/sluiced-pkg.log
-	sluiced -c $cfg --detach || rc=1
+	nsenter --net=/run/netns/$ns sluiced -c $cfg --detach || rc=1
 	[[ $rc -eq 0 ]] || die "the packaged sluiced did not attach, list and drain"
 	say "packaged sluiced attached, drained a backend, stopped and detached"
 }
