@@ -72,7 +72,12 @@ lab_track() { echo "$1 $(lab_starttime "$1")" >>"$LAB_DIR/pids"; }
 _lab_signal_tracked() {	# pidfile signal
 	local pid start
 	while read -r pid start; do
-		[[ -n $start && $(lab_starttime "$pid") == "$start" ]] || continue
+		if [[ -z $start ]]; then
+			[[ $2 == TERM ]] && lab_log "pid $pid was recorded without its start time:" \
+				"not signalled (record processes with lab_track)"
+			continue
+		fi
+		[[ $(lab_starttime "$pid") == "$start" ]] || continue
 		kill "-$2" "$pid" 2>/dev/null
 	done <"$1"
 }

@@ -33,8 +33,11 @@ stop)
 start)
 	nsenter --net=/run/netns/${LAB_P}-be2 python3 "$LAB_SRC/scripts/lab-server.py" \\
 		--name be2 </dev/null >>"$LAB_DIR/be2.log" 2>&1 &
-	echo \$! >"$LAB_DIR/be2.pid"
-	echo \$! >>"$LAB_DIR/pids" ;;
+	pid=\$!
+	echo \$pid >"$LAB_DIR/be2.pid"
+	# As lab_track does: PID and start time, or lab_down leaves it running.
+	stat=\$(cat /proc/\$pid/stat); rest=\${stat##*) }; read -ra f <<<"\$rest"
+	echo "\$pid \${f[19]}" >>"$LAB_DIR/pids" ;;
 *) exit 1 ;;
 esac
 STANDIN
