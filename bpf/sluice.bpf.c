@@ -70,12 +70,34 @@ sl_lookup_vip(const struct sluice_flow_key *fk)
 	return bpf_map_lookup_elem(&sl_vips, &vk);
 }
 
+/*
+ * Could @addr be a VIP address? sl_vip_addrs answers "no" for certain
+ * (a clear bit) at the cost of an inlined array access and a mix, so
+ * traffic that is not ours passes before any flow lookup. "Yes" may be
+ * another address on the same bit: the caller's lookups decide.
+ */
+static __always_inline int sl_maybe_vip_addr(const struct sluice_addr *addr,
+					     __u8 family)
+{
+	const struct sluice_vip_filter *vf;
+	__u32 bit;
+
+	vf = bpf_map_lookup_elem(&sl_vip_addrs, &zero);
+	if (!vf || !vf->ready)
+		return 1;
+	bit = sluice_vip_filter_bit(addr, family);
+	return (vf->bits[(bit / 64) & (SLUICE_VIP_FILTER_BITS / 64 - 1)] >>
+		(bit % 64)) & 1;
+}
+
 /* Is @addr one of the VIP addresses (the ADDR_ONLY marker entries)? */
 static __always_inline int sl_is_vip_addr(const struct sluice_addr *addr,
 					  __u8 family)
 {
 	struct sluice_vip_key vk = {};
 
+	if (!sl_maybe_vip_addr(addr, family))
+		return 0;
 	vk.addr = *addr;
 	vk.family = family;
 	return bpf_map_lookup_elem(&sl_vips, &vk) != NULL;
@@ -512,6 +534,9 @@ static __always_inline int sl_balance(struct xdp_md *ctx, void *data,
 	struct sl_decision d = {};
 	int rc;
 
+	/* Not for a VIP address: pass before any lookup (bad L4 or not). */
+	if (!sl_maybe_vip_addr(&pkt->key.dst, pkt->key.family))
+		return SLUICE_R_PASS_NOT_VIP;
 	rc = sl_parse_l4(data, data_end, pkt);
 	if (rc) {
 		if (rc == SLUICE_R_DROP_BAD_L4 &&

@@ -52,6 +52,19 @@ static inline __u32 sluice_flow_hash(const struct sluice_flow_key *key,
 	return sluice_fmix32(h ^ (__u32)sizeof(*key));
 }
 
+/*
+ * The sl_vip_addrs bit of a VIP address (abi.h): the address words folded
+ * and mixed, so that neighbouring addresses land on unrelated bits.
+ */
+static inline __u32 sluice_vip_filter_bit(const struct sluice_addr *a,
+					  __u8 family)
+{
+	__u32 h = a->addr[0] ^ sluice_rol32(a->addr[1], 8) ^
+		  sluice_rol32(a->addr[2], 16) ^ sluice_rol32(a->addr[3], 24);
+
+	return sluice_fmix32(h ^ family) & (SLUICE_VIP_FILTER_BITS - 1);
+}
+
 /* The sl_new slot of a flow with hash @h; @slots is a power of two. */
 static inline __u32 sluice_new_slot_index(__u32 h, __u32 slots)
 {

@@ -182,6 +182,7 @@ struct bt_vip *bt_vip_add(struct bt *t, const char *addr, __u16 port,
 	bt_vip_publish(t, v);
 	check_ok(addr, "sl_vip_addr_set",
 		 sl_vip_addr_set(&t->maps, &v->key.addr, v->key.family, 1));
+	check_ok(addr, "sl_vip_filter_sync", sl_vip_filter_sync(&t->maps));
 	return v;
 }
 

@@ -67,6 +67,7 @@ int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
 {
 	struct { int *fd; const char *name; } tab[] = {
 		{ &m->vips, SLUICE_MAP_VIPS },
+		{ &m->vip_addrs, SLUICE_MAP_VIP_ADDRS },
 		{ &m->backends, SLUICE_MAP_BACKENDS },
 		{ &m->rings, SLUICE_MAP_RINGS },
 		{ &m->flows, SLUICE_MAP_FLOWS },
@@ -106,6 +107,33 @@ int sl_vip_get(const struct sl_maps *m, const struct sluice_vip_key *key,
 int sl_vip_del(const struct sl_maps *m, const struct sluice_vip_key *key)
 {
 	return ret_errno(bpf_map_delete_elem(m->vips, key));
+}
+
+/*
+ * The filter is computed from sl_vips itself, not from the caller's view,
+ * so it can never miss an address entry that is there: a set bit too many
+ * only sends a packet down the normal path, a missing one would pass VIP
+ * traffic. One array update replaces the whole value.
+ */
+int sl_vip_filter_sync(const struct sl_maps *m)
+{
+	struct sluice_vip_filter vf;
+	struct sluice_vip_key key, next, *prev = NULL;
+	struct sluice_vip val;
+	__u32 zero = 0, bit;
+
+	memset(&vf, 0, sizeof(vf));
+	while (!bpf_map_get_next_key(m->vips, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(m->vips, &key, &val) ||
+		    !(val.flags & SLUICE_VIP_F_ADDR_ONLY))
+			continue;
+		bit = sluice_vip_filter_bit(&key.addr, key.family);
+		vf.bits[bit / 64] |= 1ULL << (bit % 64);
+	}
+	vf.ready = 1;
+	return ret_errno(bpf_map_update_elem(m->vip_addrs, &zero, &vf, BPF_ANY));
 }
 
 int sl_vip_addr_set(const struct sl_maps *m, const struct sluice_addr *addr,
