@@ -98,6 +98,7 @@ static __always_inline int sl_is_vip_addr(const struct sluice_addr *addr,
 
 	if (!sl_maybe_vip_addr(addr, family))
 		return 0;
+
 	vk.addr = *addr;
 	vk.family = family;
 	return bpf_map_lookup_elem(&sl_vips, &vk) != NULL;
@@ -137,10 +138,10 @@ static __always_inline __u32 sl_maglev_pick(const struct sluice_vip *vip,
 	return be_id ? *be_id : SLUICE_NO_BACKEND;
 }
 
-/* The sl_new slot a flow with @hash maps to (abi.h). */
-static __always_inline struct sluice_new_slot *sl_new_slot(__u32 hash)
+/* Slot @way of the bucket that starts at @base (abi.h). */
+static __always_inline struct sluice_new_slot *sl_new_way(__u32 base, int way)
 {
-	__u32 idx = sluice_new_slot_index(hash, cfg_new_slots);
+	__u32 idx = base + way;
 
 	return bpf_map_lookup_elem(&sl_new, &idx);
 }
@@ -159,13 +160,66 @@ static __always_inline int sl_slot_holds(const struct sluice_new_slot *s,
 	return !diff;
 }
 
-/* The slot holding @fk, or NULL. An empty slot has key.family 0. */
+/* The slot holding @fk in either of its buckets, or NULL. */
 static __always_inline struct sluice_new_slot *
 sl_new_find(const struct sluice_flow_key *fk, __u32 hash)
 {
-	struct sluice_new_slot *s = sl_new_slot(hash);
+	struct sluice_new_slot *s;
+	__u32 base;
+	int c, w;
 
-	return s && sl_slot_holds(s, fk) ? s : NULL;
+#pragma unroll
+	for (c = 0; c < 2; c++) {
+		base = sluice_new_bucket(hash, cfg_new_slots, c);
+#pragma unroll
+		for (w = 0; w < SLUICE_NEW_WAYS; w++) {
+			s = sl_new_way(base, w);
+			if (s && sl_slot_holds(s, fk))
+				return s;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Where a new flow with @hash goes: a free slot (key.family 0) of the
+ * bucket with more of them, choice 0 on a tie; with both buckets full,
+ * the slot whose flow was created longest ago. Two buckets of four are
+ * what keeps a handshake's slot below half the slots in flight: a single
+ * bucket of the same size overflows with a few per cent of them.
+ */
+static __always_inline struct sluice_new_slot *sl_new_claim(__u32 hash)
+{
+	struct sluice_new_slot *s, *free0 = NULL, *free1 = NULL, *old = NULL;
+	__u32 base;
+	int c, w, n0 = 0, n1 = 0;
+
+#pragma unroll
+	for (c = 0; c < 2; c++) {
+		base = sluice_new_bucket(hash, cfg_new_slots, c);
+#pragma unroll
+		for (w = 0; w < SLUICE_NEW_WAYS; w++) {
+			s = sl_new_way(base, w);
+			if (!s)
+				continue;
+			if (s->key.family) {
+				if (!old || (__s32)(s->flow.created -
+						    old->flow.created) < 0)
+					old = s;
+			} else if (c == 0) {
+				n0++;
+				if (!free0)
+					free0 = s;
+			} else {
+				n1++;
+				if (!free1)
+					free1 = s;
+			}
+		}
+	}
+	if (free0 && n0 >= n1)
+		return free0;
+	return free1 ? free1 : old;
 }
 
 static __always_inline void sl_flow_init(struct sluice_flow *f,
@@ -217,7 +271,8 @@ static __always_inline int sl_pick(struct sl_decision *d,
  *
  * Slots are plain stores, no lock: two CPUs writing one slot at the same
  * instant could leave a mixed entry, which a reader takes only if it
- * still matches its own key exactly; the cost is at worst one handshake.
+ * still matches its own key exactly; or both could pick the same free
+ * slot, and the later write wins. The cost is at worst one handshake.
  */
 static __always_inline int sl_start_new(struct sl_pkt *pkt,
 					struct sl_decision *d, __u32 now,
@@ -239,7 +294,7 @@ static __always_inline int sl_start_new(struct sl_pkt *pkt,
 	if (rc)
 		return rc;
 	sl_flow_init(&f, d, now, pkt);
-	s = sl_new_slot(hash);
+	s = sl_new_claim(hash);
 	if (s) {
 		s->key = pkt->key;
 		s->flow = f;

@@ -67,7 +67,7 @@ struct {
 } sl_flows SEC(".maps");
 
 /* Flows seen once, until their second packet promotes them (abi.h): a
- * direct-mapped table, one cache line per slot, sized by sluiced. */
+ * set-associative table, one cache line per slot, sized by sluiced. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SLUICE_NEW_FLOWS_DEFAULT);

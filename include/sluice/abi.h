@@ -121,16 +121,19 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_backend) == 44, "backend size");
  * established flows. Refreshed by the datapath at most once per
  * SLUICE_TOUCH_MS, expired and counted by sluiced's sweeper.
  *
- * sl_new: ARRAY of struct sluice_new_slot, a direct-mapped table of flows
- * seen once (a TCP SYN, a first UDP datagram, a mid-stream TCP packet
- * without state), indexed by the flow hash (sluice_new_slot_index()). A
- * flow moves to sl_flows on its second packet (TCP: the first that is not
- * a bare SYN), which empties its slot, so a flood of one-packet flows only
- * overwrites slots and never evicts established flows. No hash table, no
- * lock, no allocation: a first packet costs one cache line. A newer flow
- * with the same index overwrites an older one; the older flow's second
- * packet then takes the live table's pick, which is the same backend
- * unless the table changed in between.
+ * sl_new: ARRAY of struct sluice_new_slot, a set-associative table of
+ * flows seen once (a TCP SYN, a first UDP datagram, a mid-stream TCP
+ * packet without state). SLUICE_NEW_WAYS adjacent slots form a bucket and
+ * a flow may sit in either of two buckets (sluice_new_bucket(), choice 0
+ * or 1): it goes to a free slot of the bucket with more free slots
+ * (choice 0 on a tie), and only when all of both are taken does it
+ * overwrite the oldest of them. A flow moves to sl_flows on its second
+ * packet (TCP: the first that is not a bare SYN), which empties its slot,
+ * so a flood of one-packet flows only overwrites slots and never evicts
+ * established flows. No hash table, no lock, no allocation. Below half the
+ * slots in flight a handshake practically never loses its slot (make
+ * bench counts it); one that does gets, on its second packet, the live
+ * table's pick, which is the same backend unless the table changed.
  *
  * sl_pinned: HASH (not LRU), same key and value: the flows of draining
  * backends, copied there by sluiced's sweeper. LRU eviction cannot touch

@@ -65,10 +65,20 @@ static inline __u32 sluice_vip_filter_bit(const struct sluice_addr *a,
 	return sluice_fmix32(h ^ family) & (SLUICE_VIP_FILTER_BITS - 1);
 }
 
-/* The sl_new slot of a flow with hash @h; @slots is a power of two. */
-static inline __u32 sluice_new_slot_index(__u32 h, __u32 slots)
+/*
+ * sl_new is set-associative with two choices (abi.h): the first slot of
+ * bucket @choice (0 or 1) of a flow with hash @h. The second choice mixes
+ * the hash again so that flows sharing one bucket spread over others.
+ * @slots is a power of two, at least SLUICE_NEW_WAYS.
+ */
+static inline __u32 sluice_new_bucket(__u32 h, __u32 slots,
+				      unsigned int choice)
 {
-	return h & (slots - 1);
+	__u32 buckets = slots / SLUICE_NEW_WAYS;
+
+	if (choice)
+		h = sluice_fmix32(h ^ 0x9e3779b9);
+	return (h & (buckets - 1)) * SLUICE_NEW_WAYS;
 }
 
 #endif /* SLUICE_HASH_H */

@@ -22,6 +22,12 @@
  * ACKs (many in flight). No table fills up here: LRU eviction is not in
  * these figures.
  *
+ * Lost slots: with many handshakes in flight, the share of second packets
+ * that no longer found their flow in sl_new (another flow took its slot):
+ * 1 - promoted / handshakes, from sluice's own per-VIP counters, with
+ * sl_new emptied before each such round. Counted for the 65,536 case of
+ * every repetition and once with 262,144 (the default slot count).
+ *
  * The tuples differ in source address and port only; no checksum is
  * updated, since neither program reads one (they only write the outer
  * IPv4 header's). One setup run of each program is checked byte for byte
@@ -33,6 +39,7 @@
 #include "../lib/bpftest.h"
 
 #include <unistd.h>
+#include <sys/mman.h>
 #include <netinet/in.h>
 #include <sys/utsname.h>
 #include <linux/bpf.h>
@@ -52,6 +59,7 @@
 #define BX_HOT		16384	/* SYN+ACK pairs in the hot handshake case */
 #define BX_PAYLOAD	64
 #define BX_MAX_REPS	20
+#define BX_FULL		SLUICE_NEW_FLOWS_DEFAULT	/* handshakes, "full" count */
 
 #define VIP4		"198.18.0.100"
 #define VIP6		"fd00:100::100"
@@ -392,6 +400,54 @@ static struct bench_summary bx_measure(struct bx *b, int prog, struct pkt *p,
 	return bench_summarize(b->s1, b->calls);
 }
 
+/* Empty every sl_new slot of the handshake instance (key.family 0). */
+static void bx_new_clear(struct bx *b)
+{
+	size_t len = (size_t)BX_NEW * sizeof(struct sluice_new_slot);
+	void *slots;
+
+	slots = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     b->tn->maps.new_flows, 0);
+	if (slots == MAP_FAILED)
+		bench_die("mmap sl_new: %s", strerror(errno));
+	memset(slots, 0, len);
+	munmap(slots, len);
+}
+
+static __u64 bx_promoted(struct bx *b)
+{
+	struct sluice_vip_stats vs;
+
+	bt_vip_stats(b->tn, b->v_new4, &vs);
+	return vs.promoted;
+}
+
+/*
+ * @n handshakes in flight on an empty sl_new: all SYNs, then all ACKs;
+ * tuples of sets @set, @set + 1, ... (65,536 per set). Returns the share
+ * of ACKs that found their slot taken (not promoted).
+ */
+static double bx_lost_share(struct bx *b, unsigned int set, unsigned int n)
+{
+	__u64 before;
+	unsigned int i;
+	int v;
+
+	bx_new_clear(b);
+	before = bx_promoted(b);
+	for (i = 0; i < n; i++) {
+		bx_tuple(&syn4, set + i / BX_CYCLE, i % BX_CYCLE);
+		run1(b->fd_new[P_SLUICE], &syn4, &v);
+		expect("SYN (lost share)", i, v, XDP_TX);
+	}
+	for (i = 0; i < n; i++) {
+		bx_tuple(&ack4, set + i / BX_CYCLE, i % BX_CYCLE);
+		run1(b->fd_new[P_SLUICE], &ack4, &v);
+		expect("ACK (lost share)", i, v, XDP_TX);
+	}
+	return 1.0 - (double)(bx_promoted(b) - before) / n;
+}
+
 /*
  * New flows of a never-used set: each SYN followed at once by its ACK
  * (@hot), or all SYNs, then all ACKs. The floor meets each tuple first,
@@ -417,6 +473,7 @@ static void bx_handshakes(struct bx *b, unsigned int set, unsigned int n,
 			expect("promoting ACK (hot)", i, v, XDP_TX);
 		}
 	} else {
+		bx_new_clear(b);	/* earlier rounds' lost flows sit there */
 		for (i = 0; i < n; i++) {
 			bx_tuple(&syn4, set, i);
 			b->s3[i] = run1(b->fd_new[P_FLOOR], &syn4, &v);
@@ -468,6 +525,7 @@ static struct bench_summary res[N_CASES][P_N][BX_MAX_REPS];
 static struct bench_summary dyn[D_N][BX_MAX_REPS];
 static struct bench_summary dyn_floor[D_N][BX_MAX_REPS];
 static struct bench_summary drop[2][BX_MAX_REPS];
+static double lost_cycle[BX_MAX_REPS];	/* share, 65,536 in flight */
 
 static void print_reps(const struct bench_summary *s, int reps)
 {
@@ -486,6 +544,8 @@ int main(int argc, char **argv)
 	struct utsname un;
 	int reps = argc > 1 ? atoi(argv[1]) : 5;
 	int cpu = sched_getcpu(), r, prog, first;
+	double lost_full;
+	__u64 promoted;
 	size_t c, d;
 
 	b.calls = argc > 2 ? (unsigned int)atoi(argv[2]) : BX_CYCLE;
@@ -510,15 +570,21 @@ int main(int argc, char **argv)
 		bx_handshakes(&b, SET_NEW + 2 * r, BX_HOT, 1,
 			      &dyn[D_SYN_HOT][r], &dyn[D_PROMOTE_HOT][r],
 			      &dyn_floor[D_SYN_HOT][r]);
+		promoted = bx_promoted(&b);
 		bx_handshakes(&b, SET_NEW + 2 * r + 1, BX_CYCLE, 0,
 			      &dyn[D_SYN][r], &dyn[D_PROMOTE][r],
 			      &dyn_floor[D_SYN][r]);
+		lost_cycle[r] = 1.0 - (double)(bx_promoted(&b) - promoted) /
+				      BX_CYCLE;
 		/* Both packets of a handshake are set against the floor's
 		 * first meeting with the tuple. */
 		dyn_floor[D_PROMOTE_HOT][r] = dyn_floor[D_SYN_HOT][r];
 		dyn_floor[D_PROMOTE][r] = dyn_floor[D_SYN][r];
 		drop[1][r] = bx_measure(&b, P_DROP, &data4, SET_EST4, 1, 0);
 	}
+
+	/* Fresh sets after the repetitions' (SET_NEW + 2 * reps - 1). */
+	lost_full = bx_lost_share(&b, SET_NEW + 2 * reps, BX_FULL);
 
 	uname(&un);
 	printf("{\"bench\": \"xdp\", \"kernel\": \"%s\", \"cpu\": %d, "
@@ -530,6 +596,11 @@ int main(int argc, char **argv)
 	print_reps(drop[0], reps);
 	printf(",\n \"drop_after\": ");
 	print_reps(drop[1], reps);
+	printf(",\n \"new_slots\": %u, \"new_lost\": {\"%u\": [", BX_NEW,
+	       BX_CYCLE);
+	for (r = 0; r < reps; r++)
+		printf("%s%.5f", r ? ", " : "", lost_cycle[r]);
+	printf("], \"%u\": [%.5f]}", BX_FULL, lost_full);
 	printf(",\n \"cases\": [\n");
 	for (c = 0; c < N_CASES; c++) {
 		printf("  {\"name\": \"%s\", \"flows\": %u", cases[c].name,

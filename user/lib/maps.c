@@ -232,24 +232,35 @@ int sl_backend_get(const struct sl_maps *m, __u32 id, struct sluice_backend *be)
 	return ret_errno(bpf_map_lookup_elem(m->backends, &id, be));
 }
 
+/* Both buckets of the flow, every way, as the datapath searches them. */
 int sl_new_slot_get(int fd, __u32 slots, __u32 seed,
-		    const struct sluice_flow_key *key, struct sluice_flow *f)
+		    const struct sluice_flow_key *key, struct sluice_flow *f,
+		    __u32 *idx)
 {
-	__u32 idx = sluice_new_slot_index(sluice_flow_hash(key, seed), slots);
+	__u32 h = sluice_flow_hash(key, seed), i, w, c;
 	struct sluice_new_slot s;
 
-	if (bpf_map_lookup_elem(fd, &idx, &s))
-		return -errno;
-	if (memcmp(&s.key, key, sizeof(*key)))
-		return -ENOENT;
-	*f = s.flow;
-	return 0;
+	for (c = 0; c < 2; c++) {
+		for (w = 0; w < SLUICE_NEW_WAYS; w++) {
+			i = sluice_new_bucket(h, slots, c) + w;
+			if (bpf_map_lookup_elem(fd, &i, &s))
+				return -errno;
+			if (memcmp(&s.key, key, sizeof(*key)))
+				continue;
+			*f = s.flow;
+			if (idx)
+				*idx = i;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 int sl_new_get(const struct sl_maps *m, const struct sluice_flow_key *key,
 	       struct sluice_flow *f)
 {
-	return sl_new_slot_get(m->new_flows, m->new_slots, m->hash_seed, key, f);
+	return sl_new_slot_get(m->new_flows, m->new_slots, m->hash_seed, key,
+			       f, NULL);
 }
 
 int sl_config_set(const struct sl_maps *m, const struct sluice_config *cfg)

@@ -67,12 +67,13 @@ int sl_ring_publish(const struct sl_maps *m, const struct sluice_vip_key *key,
 int sl_ring_clear(const struct sl_maps *m, __u32 vip_id);
 
 /*
- * The flow @key as sl_new's slot holds it (abi.h), or -ENOENT when its slot
- * is empty or holds another flow. @fd is sl_new; @slots and @seed as the
- * program's.
+ * The flow @key as an sl_new slot holds it (abi.h), and that slot's index
+ * into @idx unless NULL; -ENOENT when no slot of its two buckets holds it.
+ * @fd is sl_new; @slots and @seed as the program's.
  */
 int sl_new_slot_get(int fd, __u32 slots, __u32 seed,
-		    const struct sluice_flow_key *key, struct sluice_flow *f);
+		    const struct sluice_flow_key *key, struct sluice_flow *f,
+		    __u32 *idx);
 int sl_new_get(const struct sl_maps *m, const struct sluice_flow_key *key,
 	       struct sluice_flow *f);
 
