@@ -455,8 +455,9 @@ static __always_inline int sl_established(struct sl_pkt *pkt,
 }
 
 /*
- * sl_flows (one lookup for an established flow), then, for VIP traffic
- * only, sl_new, sl_pinned and a new pick. Fills @d or returns a reason.
+ * sl_flows (one lookup for an established flow), sl_new (a second packet),
+ * then, for VIP traffic only, sl_pinned and a new pick. Fills @d or
+ * returns a reason.
  */
 static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
 					     struct sl_decision *d)
@@ -471,15 +472,20 @@ static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
 	if (f)
 		return sl_established(pkt, f, d, now);
 
+	/*
+	 * A second packet finds its first one's slot, which carries the
+	 * pick: no VIP lookup (a slot exists only for a VIP's flow, and one
+	 * whose backend went away is rescheduled, which looks it up).
+	 */
+	hash = sl_hash(&pkt->key);
+	s = sl_new_find(&pkt->key, hash);
+	if (s)
+		return sl_from_new(pkt, s, d, now, NULL, hash);
+
 	/* Not established: only VIP traffic goes further. */
 	vip = sl_balanced_vip(pkt, NULL);
 	if (!vip)
 		return SLUICE_R_PASS_NOT_VIP;
-
-	hash = sl_hash(&pkt->key);
-	s = sl_new_find(&pkt->key, hash);
-	if (s)
-		return sl_from_new(pkt, s, d, now, vip, hash);
 
 	/* A SYN opens a new connection: never a rescue, skip the lookup. */
 	if (!sl_is_tcp_syn(pkt)) {
