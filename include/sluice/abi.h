@@ -57,13 +57,14 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_vip_key) == 20, "vip key size");
  * VIP lookups after it tell apart. Until userspace first writes it
  * (ready 0: a program newer than the pinned maps' writer) it is skipped.
  */
-#define SLUICE_VIP_FILTER_BITS	4096
+#define SLUICE_VIP_FILTER_BITS 4096
 struct sluice_vip_filter {
-	__u32 ready;		/* 1 once written from sl_vips */
+	__u32 ready; /* 1 once written from sl_vips */
 	__u32 pad;
 	__u64 bits[SLUICE_VIP_FILTER_BITS / 64];
 };
-SLUICE_STATIC_ASSERT(sizeof(struct sluice_vip_filter) == 520, "vip filter size");
+SLUICE_STATIC_ASSERT(sizeof(struct sluice_vip_filter) == 520,
+		     "vip filter size");
 
 struct sluice_vip {
 	__u32 vip_id;		/* index into sl_vip_stats, ring = vip_id * 2 + gen */
@@ -260,7 +261,7 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_be_stats) == 48, "be stats size");
 
 /* Map names, shared by the BPF objects, sluiced and the tests (<= 15 chars). */
 #define SLUICE_MAP_VIPS		"sl_vips"
-#define SLUICE_MAP_VIP_ADDRS	"sl_vip_addrs"
+#define SLUICE_MAP_VIP_ADDRS "sl_vip_addrs"
 #define SLUICE_MAP_BACKENDS	"sl_backends"
 #define SLUICE_MAP_RINGS	"sl_rings"
 #define SLUICE_MAP_FLOWS	"sl_flows"

@@ -71,8 +71,7 @@ static inline __u32 sluice_vip_filter_bit(const struct sluice_addr *a,
  * the hash again so that flows sharing one bucket spread over others.
  * @slots is a power of two, at least SLUICE_NEW_WAYS.
  */
-static inline __u32 sluice_new_bucket(__u32 h, __u32 slots,
-				      unsigned int choice)
+static inline __u32 sluice_new_bucket(__u32 h, __u32 slots, unsigned int choice)
 {
 	__u32 buckets = slots / SLUICE_NEW_WAYS;
 

@@ -27,7 +27,7 @@
  * A power of two (buckets are picked by the low bits of a flow hash). */
 #define SLUICE_NEW_FLOWS_DEFAULT	(1U << 18)
 /* Slots per sl_new bucket (abi.h): four adjacent cache lines. */
-#define SLUICE_NEW_WAYS			4
+#define SLUICE_NEW_WAYS 4
 #define SLUICE_NEW_FLOWS_MAX		(1U << 24)
 /* sl_pinned: flows of draining backends protected from LRU eviction. */
 #define SLUICE_PINNED_DEFAULT		(1U << 18)

@@ -59,7 +59,7 @@
 #define BX_HOT		16384	/* SYN+ACK pairs in the hot handshake case */
 #define BX_PAYLOAD	64
 #define BX_MAX_REPS	20
-#define BX_FULL		SLUICE_NEW_FLOWS_DEFAULT	/* handshakes, "full" count */
+#define BX_FULL SLUICE_NEW_FLOWS_DEFAULT /* handshakes, "full" count */
 
 #define VIP4		"198.18.0.100"
 #define VIP6		"fd00:100::100"
@@ -89,8 +89,8 @@ struct bx {
 	struct bt *t, *tn;
 	struct bench_floor_bpf *floor, *floor_new;
 	struct bench_drop_bpf *drop;
-	int fd[P_N];		/* established cases */
-	int fd_new[P_N];	/* handshakes: fd_new[P_DROP] unused */
+	int fd[P_N]; /* established cases */
+	int fd_new[P_N]; /* handshakes: fd_new[P_DROP] unused */
 	int floor_flows, floor_new_flows;
 	struct bt_vip *v_tcp4, *v_udp4, *v_tcp6, *v_new4;
 	__u32 *s1, *s2, *s3;	/* per-call samples */
@@ -342,8 +342,8 @@ static void bx_setup(struct bx *b, int reps)
 	b->tn = bx_open_sluice();
 	b->fd_new[P_SLUICE] = b->tn->prog_fd;
 	b->v_new4 = bt_vip_add(b->tn, VIP4, 80, IPPROTO_TCP, be4);
-	b->floor_new = bx_open_floor(b->tn, &b->fd_new[P_FLOOR],
-				     &b->floor_new_flows);
+	b->floor_new =
+		bx_open_floor(b->tn, &b->fd_new[P_FLOOR], &b->floor_new_flows);
 	b->drop = bench_drop_bpf__open_and_load();
 	if (!b->drop)
 		bench_die("bench_drop load: %s", strerror(errno));
@@ -473,7 +473,7 @@ static void bx_handshakes(struct bx *b, unsigned int set, unsigned int n,
 			expect("promoting ACK (hot)", i, v, XDP_TX);
 		}
 	} else {
-		bx_new_clear(b);	/* earlier rounds' lost flows sit there */
+		bx_new_clear(b); /* earlier rounds' lost flows sit there */
 		for (i = 0; i < n; i++) {
 			bx_tuple(&syn4, set, i);
 			b->s3[i] = run1(b->fd_new[P_FLOOR], &syn4, &v);
@@ -525,7 +525,7 @@ static struct bench_summary res[N_CASES][P_N][BX_MAX_REPS];
 static struct bench_summary dyn[D_N][BX_MAX_REPS];
 static struct bench_summary dyn_floor[D_N][BX_MAX_REPS];
 static struct bench_summary drop[2][BX_MAX_REPS];
-static double lost_cycle[BX_MAX_REPS];	/* share, 65,536 in flight */
+static double lost_cycle[BX_MAX_REPS]; /* share, 65,536 in flight */
 
 static void print_reps(const struct bench_summary *s, int reps)
 {
@@ -574,8 +574,8 @@ int main(int argc, char **argv)
 		bx_handshakes(&b, SET_NEW + 2 * r + 1, BX_CYCLE, 0,
 			      &dyn[D_SYN][r], &dyn[D_PROMOTE][r],
 			      &dyn_floor[D_SYN][r]);
-		lost_cycle[r] = 1.0 - (double)(bx_promoted(&b) - promoted) /
-				      BX_CYCLE;
+		lost_cycle[r] =
+			1.0 - (double)(bx_promoted(&b) - promoted) / BX_CYCLE;
 		/* Both packets of a handshake are set against the floor's
 		 * first meeting with the tuple. */
 		dyn_floor[D_PROMOTE_HOT][r] = dyn_floor[D_SYN_HOT][r];

@@ -15,17 +15,19 @@
 
 #include "sluice/hash.h"
 
-#pragma GCC diagnostic ignored "-Woverride-init"	/* spec defaults */
+#pragma GCC diagnostic ignored "-Woverride-init" /* spec defaults */
 
-#define VIP4		"198.18.0.100"
-#define CLIENT4		"198.18.2.1"
-#define SHARED		6	/* flows on one slot index: more than the ways */
+#define VIP4 "198.18.0.100"
+#define CLIENT4 "198.18.2.1"
+#define SHARED 6 /* flows on one slot index: more than the ways */
 
 static const char *const be4[] = { "198.18.1.10", "198.18.1.11", NULL };
 
-#define TCP4(...) { .src = CLIENT4, .dst = VIP4, .proto = IPPROTO_TCP,	\
-		    .dport = 80, .df = 1, .tcp_flags = PKT_TCP_SYN,	\
-		    __VA_ARGS__ }
+#define TCP4(...)                                                           \
+	{                                                                   \
+		.src = CLIENT4, .dst = VIP4, .proto = IPPROTO_TCP,          \
+		.dport = 80, .df = 1, .tcp_flags = PKT_TCP_SYN, __VA_ARGS__ \
+	}
 
 static int setup(void **state)
 {
@@ -129,13 +131,13 @@ static void occupy(const struct bt *t, __u32 idx, __u32 age)
 	memset(&s, 0, sizeof(s));
 	s.key.family = SLUICE_AF_INET;
 	s.key.proto = IPPROTO_TCP;
-	s.key.src.addr[0] = htonl(0xc6130000 | idx);	/* 198.19.x.y */
+	s.key.src.addr[0] = htonl(0xc6130000 | idx); /* 198.19.x.y */
 	s.key.sport = htons(1000);
 	s.key.dport = htons(80);
 	s.flow.backend_id = t->vips[0].be_id[0];
 	s.flow.created = s.flow.last_seen = bt_now() - age;
-	assert_int_equal(bpf_map_update_elem(t->maps.new_flows, &idx, &s,
-					     BPF_ANY), 0);
+	assert_int_equal(
+		bpf_map_update_elem(t->maps.new_flows, &idx, &s, BPF_ANY), 0);
 }
 
 static int slot_holds_client(const struct bt *t, __u32 idx)
@@ -154,8 +156,10 @@ static __u32 slot_of(const struct bt *t, const struct pkt_spec *s)
 	__u32 idx = ~0U;
 
 	pkt_flow_key(s, &key);
-	BT_EQ("slot_of", "found", sl_new_slot_get(t->maps.new_flows,
-		t->maps.new_slots, t->maps.hash_seed, &key, &f, &idx), 0);
+	BT_EQ("slot_of", "found",
+	      sl_new_slot_get(t->maps.new_flows, t->maps.new_slots,
+			      t->maps.hash_seed, &key, &f, &idx),
+	      0);
 	return idx;
 }
 
@@ -177,7 +181,8 @@ static void test_bucket_with_more_free_slots(void **state)
 	idx = slot_of(t, &s);
 	BT_TRUE("SYN", "in bucket 1", idx >= b1 && idx < b1 + SLUICE_NEW_WAYS);
 	for (w = 0; w < 3; w++)
-		BT_TRUE("SYN", "bucket 0 untouched", slot_holds_client(t, b0 + w));
+		BT_TRUE("SYN", "bucket 0 untouched",
+			slot_holds_client(t, b0 + w));
 }
 
 /* Both buckets full: the oldest of the eight is overwritten, nothing else. */
@@ -193,8 +198,8 @@ static void test_full_buckets_lose_the_oldest(void **state)
 	oldest = base[1] + 2;
 	for (c = 0; c < 2; c++)
 		for (w = 0; w < SLUICE_NEW_WAYS; w++)
-			occupy(t, base[c] + w, base[c] + w == oldest ? 5000 :
-			       100 + 10 * w);
+			occupy(t, base[c] + w,
+			       base[c] + w == oldest ? 5000 : 100 + 10 * w);
 	run_expect(t, "SYN", &s, PKT_TCP_SYN, SLUICE_R_FWD_TX);
 	BT_EQ("SYN", "slot taken", slot_of(t, &s), oldest);
 	for (c = 0; c < 2; c++)
@@ -209,10 +214,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_shared_index_all_promoted,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bucket_with_more_free_slots,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_full_buckets_lose_the_oldest,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_bucket_with_more_free_slots, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_full_buckets_lose_the_oldest, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,19 +14,21 @@
 
 #include "sluice/hash.h"
 
-#pragma GCC diagnostic ignored "-Woverride-init"	/* spec defaults */
+#pragma GCC diagnostic ignored "-Woverride-init" /* spec defaults */
 
-#define VIP4		"198.18.0.100"
-#define VIP6		"fd00::100"
-#define OTHER4		"198.18.0.200"
-#define CLIENT4		"198.18.2.1"
+#define VIP4 "198.18.0.100"
+#define VIP6 "fd00::100"
+#define OTHER4 "198.18.0.200"
+#define CLIENT4 "198.18.2.1"
 
 static const char *const be4[] = { "198.18.1.10", "198.18.1.11", NULL };
 static const char *const be6[] = { "fd00:be::10", NULL };
 
-#define TCP4(...) { .src = CLIENT4, .dst = VIP4, .proto = IPPROTO_TCP,	\
-		    .dport = 80, .df = 1, .tcp_flags = PKT_TCP_SYN,	\
-		    __VA_ARGS__ }
+#define TCP4(...)                                                           \
+	{                                                                   \
+		.src = CLIENT4, .dst = VIP4, .proto = IPPROTO_TCP,          \
+		.dport = 80, .df = 1, .tcp_flags = PKT_TCP_SYN, __VA_ARGS__ \
+	}
 
 static int setup(void **state)
 {
@@ -77,7 +79,8 @@ static const char *colliding_addr(const char *vip, char *buf, size_t len)
 		    sluice_vip_filter_bit(&v, SLUICE_AF_INET))
 			return buf;
 	}
-	fail_msg("no address of 198.18.3.0-198.18.255.255 shares %s's bit", vip);
+	fail_msg("no address of 198.18.3.0-198.18.255.255 shares %s's bit",
+		 vip);
 	return NULL;
 }
 
@@ -123,7 +126,7 @@ static void test_passed_before_flow_lookup(void **state)
 			 SLUICE_R_PASS_NOT_VIP);
 	bt_check_unchanged("flow to a non-VIP address", &r, &in);
 
-	s.dst = VIP4;	/* the same flow to the VIP: forwarded */
+	s.dst = VIP4; /* the same flow to the VIP: forwarded */
 	bt_run_spec(t, "the VIP", &s, &in, &r);
 	bt_check_verdict("the VIP", &r, XDP_TX, SLUICE_R_FWD_TX);
 	bt_assert_reasons_total(t);
@@ -162,7 +165,8 @@ static void test_removed_address(void **state)
 	BT_EQ("removed", "bit of " VIP6, filter_has(&vf, VIP6), 0);
 	BT_EQ("removed", "bit of " VIP4, filter_has(&vf, VIP4), 1);
 	bt_run_spec(t, "removed address", &s, &in, &r);
-	bt_check_verdict("removed address", &r, XDP_PASS, SLUICE_R_PASS_NOT_VIP);
+	bt_check_verdict("removed address", &r, XDP_PASS,
+			 SLUICE_R_PASS_NOT_VIP);
 	s = (struct pkt_spec)TCP4();
 	bt_run_spec(t, "remaining VIP", &s, &in, &r);
 	bt_check_verdict("remaining VIP", &r, XDP_TX, SLUICE_R_FWD_TX);
@@ -179,8 +183,8 @@ static void test_unwritten_filter_skipped(void **state)
 	struct pkt in;
 	__u32 zero = 0;
 
-	assert_int_equal(bpf_map_update_elem(t->maps.vip_addrs, &zero, &vf,
-					     BPF_ANY), 0);
+	assert_int_equal(
+		bpf_map_update_elem(t->maps.vip_addrs, &zero, &vf, BPF_ANY), 0);
 	bt_run_spec(t, "unwritten filter", &s, &in, &r);
 	bt_check_verdict("unwritten filter", &r, XDP_TX, SLUICE_R_FWD_TX);
 	s.dst = OTHER4;

@@ -65,7 +65,10 @@ int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size,
 
 int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
 {
-	struct { int *fd; const char *name; } tab[] = {
+	struct {
+		int *fd;
+		const char *name;
+	} tab[] = {
 		{ &m->vips, SLUICE_MAP_VIPS },
 		{ &m->vip_addrs, SLUICE_MAP_VIP_ADDRS },
 		{ &m->backends, SLUICE_MAP_BACKENDS },
@@ -133,7 +136,8 @@ int sl_vip_filter_sync(const struct sl_maps *m)
 		vf.bits[bit / 64] |= 1ULL << (bit % 64);
 	}
 	vf.ready = 1;
-	return ret_errno(bpf_map_update_elem(m->vip_addrs, &zero, &vf, BPF_ANY));
+	return ret_errno(
+		bpf_map_update_elem(m->vip_addrs, &zero, &vf, BPF_ANY));
 }
 
 int sl_vip_addr_set(const struct sl_maps *m, const struct sluice_addr *addr,
@@ -259,8 +263,8 @@ int sl_new_slot_get(int fd, __u32 slots, __u32 seed,
 int sl_new_get(const struct sl_maps *m, const struct sluice_flow_key *key,
 	       struct sluice_flow *f)
 {
-	return sl_new_slot_get(m->new_flows, m->new_slots, m->hash_seed, key,
-			       f, NULL);
+	return sl_new_slot_get(m->new_flows, m->new_slots, m->hash_seed, key, f,
+			       NULL);
 }
 
 int sl_config_set(const struct sl_maps *m, const struct sluice_config *cfg)

@@ -234,7 +234,7 @@ static void prune_vips(struct sl_daemon *d, const struct sl_state *st)
 	}
 	for (i = 0; i < n; i++)
 		sl_vip_del(&d->maps, &dead[i]);
-	if (n)	/* clear the bits of addresses that are gone */
+	if (n) /* clear the bits of addresses that are gone */
 		sl_vip_filter_sync(&d->maps);
 }
 
@@ -365,8 +365,8 @@ int sl_dp_sync(struct sl_daemon *d, const struct sl_state *st, char *err,
 	 * while its address would still be passed as not ours. */
 	rc = sl_vip_filter_sync(&d->maps);
 	if (rc) {
-		snprintf(err, errlen, "cannot write %s: %s", SLUICE_MAP_VIP_ADDRS,
-			 strerror(-rc));
+		snprintf(err, errlen, "cannot write %s: %s",
+			 SLUICE_MAP_VIP_ADDRS, strerror(-rc));
 		goto out;
 	}
 	/* 2. Tables, each published whole. */
