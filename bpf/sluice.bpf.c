@@ -70,11 +70,35 @@ sl_lookup_vip(const struct sluice_flow_key *fk)
 	return bpf_map_lookup_elem(&sl_vips, &vk);
 }
 
+/*
+ * Could @addr be a VIP address? sl_vip_addrs answers "no" for certain
+ * (a clear bit) at the cost of an inlined array access and a mix, so
+ * traffic that is not ours passes before any flow lookup. "Yes" may be
+ * another address on the same bit: the caller's lookups decide.
+ */
+static __always_inline int sl_maybe_vip_addr(const struct sluice_addr *addr,
+					     __u8 family)
+{
+	const struct sluice_vip_filter *vf;
+	__u32 bit;
+
+	vf = bpf_map_lookup_elem(&sl_vip_addrs, &zero);
+	if (!vf || !vf->ready)
+		return 1;
+	bit = sluice_vip_filter_bit(addr, family);
+	return (vf->bits[(bit / 64) & (SLUICE_VIP_FILTER_BITS / 64 - 1)] >>
+		(bit % 64)) &
+	       1;
+}
+
 /* Is @addr one of the VIP addresses (the ADDR_ONLY marker entries)? */
 static __always_inline int sl_is_vip_addr(const struct sluice_addr *addr,
 					  __u8 family)
 {
 	struct sluice_vip_key vk = {};
+
+	if (!sl_maybe_vip_addr(addr, family))
+		return 0;
 
 	vk.addr = *addr;
 	vk.family = family;
@@ -115,10 +139,10 @@ static __always_inline __u32 sl_maglev_pick(const struct sluice_vip *vip,
 	return be_id ? *be_id : SLUICE_NO_BACKEND;
 }
 
-/* The sl_new slot a flow with @hash maps to (abi.h). */
-static __always_inline struct sluice_new_slot *sl_new_slot(__u32 hash)
+/* Slot @way of the bucket that starts at @base (abi.h). */
+static __always_inline struct sluice_new_slot *sl_new_way(__u32 base, int way)
 {
-	__u32 idx = sluice_new_slot_index(hash, cfg_new_slots);
+	__u32 idx = base + way;
 
 	return bpf_map_lookup_elem(&sl_new, &idx);
 }
@@ -137,13 +161,111 @@ static __always_inline int sl_slot_holds(const struct sluice_new_slot *s,
 	return !diff;
 }
 
-/* The slot holding @fk, or NULL. An empty slot has key.family 0. */
+/*
+ * Where a new flow goes: a free slot (key.family 0) of the bucket with
+ * more of them, choice 0 on a tie; with both buckets full, the slot whose
+ * flow was created longest ago. Two buckets of four are what keeps a
+ * handshake's slot below half the slots in flight: a single bucket of the
+ * same size overflows with a few per cent of them.
+ */
+struct sl_claim {
+	__u32 free0, free1, old; /* slot indices; SL_NO_SLOT: none */
+	__u32 old_created;
+	int n0, n1;
+};
+
+/* Indices, not pointers: the verifier refuses a pointer spilled to a
+ * stack slot that clang later reuses for narrower data. */
+#define SL_NO_SLOT 0xffffffffU
+
+/* Note slot @idx (@s) of bucket choice @c for sl_claim_pick(). */
+static __always_inline void sl_claim_see(struct sl_claim *cl,
+					 const struct sluice_new_slot *s,
+					 __u32 idx, int c)
+{
+	if (s->key.family) {
+		if (cl->old == SL_NO_SLOT ||
+		    (__s32)(s->flow.created - cl->old_created) < 0) {
+			cl->old = idx;
+			cl->old_created = s->flow.created;
+		}
+	} else if (c == 0) {
+		cl->n0++;
+		if (cl->free0 == SL_NO_SLOT)
+			cl->free0 = idx;
+	} else {
+		cl->n1++;
+		if (cl->free1 == SL_NO_SLOT)
+			cl->free1 = idx;
+	}
+}
+
+static __always_inline void sl_claim_init(struct sl_claim *cl)
+{
+	cl->free0 = cl->free1 = cl->old = SL_NO_SLOT;
+	cl->old_created = 0;
+	cl->n0 = cl->n1 = 0;
+}
+
+/* The slot sl_claim_see() chose, or NULL. */
+static __always_inline struct sluice_new_slot *
+sl_claim_pick(const struct sl_claim *cl)
+{
+	__u32 idx = cl->free1 != SL_NO_SLOT ? cl->free1 : cl->old;
+
+	if (cl->free0 != SL_NO_SLOT && cl->n0 >= cl->n1)
+		idx = cl->free0;
+	if (idx == SL_NO_SLOT)
+		return NULL;
+	return bpf_map_lookup_elem(&sl_new, &idx);
+}
+
+/*
+ * One pass over both buckets of @fk: the slot holding it, or NULL. With
+ * @cl, the slots that do not hold it are noted there too, so a first
+ * packet learns where it goes without reading its buckets twice.
+ */
+static __always_inline struct sluice_new_slot *
+sl_new_search(const struct sluice_flow_key *fk, __u32 hash, struct sl_claim *cl)
+{
+	struct sluice_new_slot *s;
+	__u32 base;
+	int c, w;
+
+#pragma unroll
+	for (c = 0; c < 2; c++) {
+		base = sluice_new_bucket(hash, cfg_new_slots, c);
+#pragma unroll
+		for (w = 0; w < SLUICE_NEW_WAYS; w++) {
+			s = sl_new_way(base, w);
+			if (!s)
+				continue;
+			if (sl_slot_holds(s, fk))
+				return s;
+			if (cl)
+				sl_claim_see(cl, s, base + w, c);
+		}
+	}
+	return NULL;
+}
+
+/* The slot holding @fk in either of its buckets, or NULL. */
 static __always_inline struct sluice_new_slot *
 sl_new_find(const struct sluice_flow_key *fk, __u32 hash)
 {
-	struct sluice_new_slot *s = sl_new_slot(hash);
+	return sl_new_search(fk, hash, NULL);
+}
 
-	return s && sl_slot_holds(s, fk) ? s : NULL;
+/* Where @fk goes when no search for it was made: its own slot if any. */
+static __always_inline struct sluice_new_slot *
+sl_new_claim(const struct sluice_flow_key *fk, __u32 hash)
+{
+	struct sluice_new_slot *s;
+	struct sl_claim cl;
+
+	sl_claim_init(&cl);
+	s = sl_new_search(fk, hash, &cl);
+	return s ? s : sl_claim_pick(&cl);
 }
 
 static __always_inline void sl_flow_init(struct sluice_flow *f,
@@ -189,20 +311,22 @@ static __always_inline int sl_pick(struct sl_decision *d,
 
 /*
  * A flow with no state: pick from the VIP's live table and put it in
- * sl_new. Every new flow starts there, mid-stream TCP packets without
+ * sl_new, in slot @s when the caller's search chose one (else found
+ * here). Every new flow starts there, mid-stream TCP packets without
  * state (eviction, restart, ECMP move) included, so no one-packet flood
  * reaches sl_flows; its second packet promotes it.
  *
  * Slots are plain stores, no lock: two CPUs writing one slot at the same
  * instant could leave a mixed entry, which a reader takes only if it
- * still matches its own key exactly; the cost is at worst one handshake.
+ * still matches its own key exactly; or both could pick the same free
+ * slot, and the later write wins. The cost is at worst one handshake.
  */
 static __always_inline int sl_start_new(struct sl_pkt *pkt,
 					struct sl_decision *d, __u32 now,
-					struct sluice_vip *vip, __u32 hash)
+					struct sluice_vip *vip, __u32 hash,
+					struct sluice_new_slot *s)
 {
 	struct sluice_vip_stats *vs;
-	struct sluice_new_slot *s;
 	struct sluice_flow f = {};
 	int rc;
 
@@ -217,7 +341,8 @@ static __always_inline int sl_start_new(struct sl_pkt *pkt,
 	if (rc)
 		return rc;
 	sl_flow_init(&f, d, now, pkt);
-	s = sl_new_slot(hash);
+	if (!s)
+		s = sl_new_claim(&pkt->key, hash);
 	if (s) {
 		s->key = pkt->key;
 		s->flow = f;
@@ -361,7 +486,8 @@ static __always_inline int sl_established(struct sl_pkt *pkt,
 
 	if (sl_tuple_reused(pkt, f)) {
 		sl_forget(&pkt->key);
-		return sl_start_new(pkt, d, now, NULL, sl_hash(&pkt->key));
+		return sl_start_new(pkt, d, now, NULL, sl_hash(&pkt->key),
+				    NULL);
 	}
 	d->be_id = f->backend_id;
 	d->be = sl_backend(d->be_id);
@@ -378,14 +504,16 @@ static __always_inline int sl_established(struct sl_pkt *pkt,
 }
 
 /*
- * sl_flows (one lookup for an established flow), then, for VIP traffic
- * only, sl_new, sl_pinned and a new pick. Fills @d or returns a reason.
+ * sl_flows (one lookup for an established flow), sl_new (a second packet),
+ * then, for VIP traffic only, sl_pinned and a new pick. Fills @d or
+ * returns a reason.
  */
 static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
 					     struct sl_decision *d)
 {
 	struct sluice_new_slot *s;
 	struct sluice_vip *vip;
+	struct sl_claim cl;
 	struct sluice_flow *f;
 	__u32 now = sl_now();
 	__u32 hash;
@@ -394,15 +522,21 @@ static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
 	if (f)
 		return sl_established(pkt, f, d, now);
 
+	/*
+	 * A second packet finds its first one's slot, which carries the
+	 * pick: no VIP lookup (a slot exists only for a VIP's flow, and one
+	 * whose backend went away is rescheduled, which looks it up).
+	 */
+	hash = sl_hash(&pkt->key);
+	sl_claim_init(&cl);
+	s = sl_new_search(&pkt->key, hash, &cl);
+	if (s)
+		return sl_from_new(pkt, s, d, now, NULL, hash);
+
 	/* Not established: only VIP traffic goes further. */
 	vip = sl_balanced_vip(pkt, NULL);
 	if (!vip)
 		return SLUICE_R_PASS_NOT_VIP;
-
-	hash = sl_hash(&pkt->key);
-	s = sl_new_find(&pkt->key, hash);
-	if (s)
-		return sl_from_new(pkt, s, d, now, vip, hash);
 
 	/* A SYN opens a new connection: never a rescue, skip the lookup. */
 	if (!sl_is_tcp_syn(pkt)) {
@@ -410,7 +544,7 @@ static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
 		if (f && !sl_rescue(pkt, f, d, now))
 			return 0;
 	}
-	return sl_start_new(pkt, d, now, vip, hash);
+	return sl_start_new(pkt, d, now, vip, hash, sl_claim_pick(&cl));
 }
 
 /*
@@ -512,6 +646,9 @@ static __always_inline int sl_balance(struct xdp_md *ctx, void *data,
 	struct sl_decision d = {};
 	int rc;
 
+	/* Not for a VIP address: pass before any lookup (bad L4 or not). */
+	if (!sl_maybe_vip_addr(&pkt->key.dst, pkt->key.family))
+		return SLUICE_R_PASS_NOT_VIP;
 	rc = sl_parse_l4(data, data_end, pkt);
 	if (rc) {
 		if (rc == SLUICE_R_DROP_BAD_L4 &&

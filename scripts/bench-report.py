@@ -96,6 +96,9 @@ def xdp_summary(x):
             out["cases"][-1]["floor_new_tuple_ns"] = stat(n_net)
             out["cases"][-1]["ratio_new_tuple"] = stat(
                 [div(s, f) for s, f in zip(s_net, n_net)])
+    # share of second packets whose sl_new slot another flow had taken
+    out["new_slots"] = x.get("new_slots")
+    out["new_lost"] = {k: stat(v) for k, v in x.get("new_lost", {}).items()}
     return out
 
 
@@ -130,6 +133,10 @@ def xdp_print(s):
         print("   " + row((c["label"], flows, fmt(c["sluice_ns"]),
                            fmt(c["floor_new_tuple_ns"]),
                            fmt(c["ratio_new_tuple"], 2)), w2))
+    for n, v in sorted(s.get("new_lost", {}).items(), key=lambda i: int(i[0])):
+        print(f"   Handshakes that lost their sl_new slot, {int(n):,} in flight"
+              f" on {s['new_slots']:,} slots: {100 * v['median']:.3f}% "
+              f"[{100 * v['min']:.3f}-{100 * v['max']:.3f}]")
     print()
 
 

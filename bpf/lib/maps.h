@@ -20,6 +20,15 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } sl_vips SEC(".maps");
 
+/* Which addresses may be VIPs: one bit per address hash (abi.h). An
+ * ARRAY lookup is inlined by the verifier: no helper call. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sluice_vip_filter);
+} sl_vip_addrs SEC(".maps");
+
 /* Backend id -> outer address and cached next hop. Written by sluiced. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -58,7 +67,7 @@ struct {
 } sl_flows SEC(".maps");
 
 /* Flows seen once, until their second packet promotes them (abi.h): a
- * direct-mapped table, one cache line per slot, sized by sluiced. */
+ * set-associative table, one cache line per slot, sized by sluiced. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SLUICE_NEW_FLOWS_DEFAULT);

@@ -48,6 +48,24 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_vip_key) == 20, "vip key size");
 
 #define SLUICE_VIP_F_ADDR_ONLY	(1U << 0)	/* address marker, not a service */
 
+/*
+ * sl_vip_addrs: ARRAY[1] of struct sluice_vip_filter, written whole by
+ * userspace (sl_vip_filter_sync()) from the address entries of sl_vips:
+ * bit sluice_vip_filter_bit() of each VIP address is set. The datapath
+ * reads it before any flow lookup: a clear bit means "not a VIP address",
+ * passed at once; a set bit may be another address sharing it, which the
+ * VIP lookups after it tell apart. Until userspace first writes it
+ * (ready 0: a program newer than the pinned maps' writer) it is skipped.
+ */
+#define SLUICE_VIP_FILTER_BITS 4096
+struct sluice_vip_filter {
+	__u32 ready; /* 1 once written from sl_vips */
+	__u32 pad;
+	__u64 bits[SLUICE_VIP_FILTER_BITS / 64];
+};
+SLUICE_STATIC_ASSERT(sizeof(struct sluice_vip_filter) == 520,
+		     "vip filter size");
+
 struct sluice_vip {
 	__u32 vip_id;		/* index into sl_vip_stats, ring = vip_id * 2 + gen */
 	__u16 flags;		/* SLUICE_VIP_F_* */
@@ -104,16 +122,19 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_backend) == 44, "backend size");
  * established flows. Refreshed by the datapath at most once per
  * SLUICE_TOUCH_MS, expired and counted by sluiced's sweeper.
  *
- * sl_new: ARRAY of struct sluice_new_slot, a direct-mapped table of flows
- * seen once (a TCP SYN, a first UDP datagram, a mid-stream TCP packet
- * without state), indexed by the flow hash (sluice_new_slot_index()). A
- * flow moves to sl_flows on its second packet (TCP: the first that is not
- * a bare SYN), which empties its slot, so a flood of one-packet flows only
- * overwrites slots and never evicts established flows. No hash table, no
- * lock, no allocation: a first packet costs one cache line. A newer flow
- * with the same index overwrites an older one; the older flow's second
- * packet then takes the live table's pick, which is the same backend
- * unless the table changed in between.
+ * sl_new: ARRAY of struct sluice_new_slot, a set-associative table of
+ * flows seen once (a TCP SYN, a first UDP datagram, a mid-stream TCP
+ * packet without state). SLUICE_NEW_WAYS adjacent slots form a bucket and
+ * a flow may sit in either of two buckets (sluice_new_bucket(), choice 0
+ * or 1): it goes to a free slot of the bucket with more free slots
+ * (choice 0 on a tie), and only when all of both are taken does it
+ * overwrite the oldest of them. A flow moves to sl_flows on its second
+ * packet (TCP: the first that is not a bare SYN), which empties its slot,
+ * so a flood of one-packet flows only overwrites slots and never evicts
+ * established flows. No hash table, no lock, no allocation. Below half the
+ * slots in flight a handshake practically never loses its slot (make
+ * bench counts it); one that does gets, on its second packet, the live
+ * table's pick, which is the same backend unless the table changed.
  *
  * sl_pinned: HASH (not LRU), same key and value: the flows of draining
  * backends, copied there by sluiced's sweeper. LRU eviction cannot touch
@@ -240,6 +261,7 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_be_stats) == 48, "be stats size");
 
 /* Map names, shared by the BPF objects, sluiced and the tests (<= 15 chars). */
 #define SLUICE_MAP_VIPS		"sl_vips"
+#define SLUICE_MAP_VIP_ADDRS "sl_vip_addrs"
 #define SLUICE_MAP_BACKENDS	"sl_backends"
 #define SLUICE_MAP_RINGS	"sl_rings"
 #define SLUICE_MAP_FLOWS	"sl_flows"

@@ -52,10 +52,32 @@ static inline __u32 sluice_flow_hash(const struct sluice_flow_key *key,
 	return sluice_fmix32(h ^ (__u32)sizeof(*key));
 }
 
-/* The sl_new slot of a flow with hash @h; @slots is a power of two. */
-static inline __u32 sluice_new_slot_index(__u32 h, __u32 slots)
+/*
+ * The sl_vip_addrs bit of a VIP address (abi.h): the address words folded
+ * and mixed, so that neighbouring addresses land on unrelated bits.
+ */
+static inline __u32 sluice_vip_filter_bit(const struct sluice_addr *a,
+					  __u8 family)
 {
-	return h & (slots - 1);
+	__u32 h = a->addr[0] ^ sluice_rol32(a->addr[1], 8) ^
+		  sluice_rol32(a->addr[2], 16) ^ sluice_rol32(a->addr[3], 24);
+
+	return sluice_fmix32(h ^ family) & (SLUICE_VIP_FILTER_BITS - 1);
+}
+
+/*
+ * sl_new is set-associative with two choices (abi.h): the first slot of
+ * bucket @choice (0 or 1) of a flow with hash @h. The second choice mixes
+ * the hash again so that flows sharing one bucket spread over others.
+ * @slots is a power of two, at least SLUICE_NEW_WAYS.
+ */
+static inline __u32 sluice_new_bucket(__u32 h, __u32 slots, unsigned int choice)
+{
+	__u32 buckets = slots / SLUICE_NEW_WAYS;
+
+	if (choice)
+		h = sluice_fmix32(h ^ 0x9e3779b9);
+	return (h & (buckets - 1)) * SLUICE_NEW_WAYS;
 }
 
 #endif /* SLUICE_HASH_H */

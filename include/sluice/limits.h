@@ -24,8 +24,10 @@
 #define SLUICE_FLOWS_DEFAULT		(1U << 20)
 #define SLUICE_FLOWS_MAX		(16U << 20)
 /* sl_new (flows seen once): slots for handshakes in flight, not sessions.
- * A power of two (the slot is the low bits of the flow hash). */
+ * A power of two (buckets are picked by the low bits of a flow hash). */
 #define SLUICE_NEW_FLOWS_DEFAULT	(1U << 18)
+/* Slots per sl_new bucket (abi.h): four adjacent cache lines. */
+#define SLUICE_NEW_WAYS 4
 #define SLUICE_NEW_FLOWS_MAX		(1U << 24)
 /* sl_pinned: flows of draining backends protected from LRU eviction. */
 #define SLUICE_PINNED_DEFAULT		(1U << 18)

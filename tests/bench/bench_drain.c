@@ -99,9 +99,8 @@ static __u32 probe(struct bd *d, const struct pkt *p,
 
 	if (bpf_prog_test_run_opts(d->prog_fd, &o))
 		bench_die("BPF_PROG_TEST_RUN: %s", strerror(errno));
-	if (sl_new_slot_get(d->new_fd, d->new_slots, d->seed, key, &f))
+	if (sl_new_slot_get(d->new_fd, d->new_slots, d->seed, key, &f, &idx))
 		return SLUICE_NO_BACKEND;
-	idx = sluice_new_slot_index(sluice_flow_hash(key, d->seed), d->new_slots);
 	bpf_map_update_elem(d->new_fd, &idx, &empty, BPF_ANY);
 	return f.backend_id;
 }

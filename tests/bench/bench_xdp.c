@@ -22,6 +22,12 @@
  * ACKs (many in flight). No table fills up here: LRU eviction is not in
  * these figures.
  *
+ * Lost slots: with many handshakes in flight, the share of second packets
+ * that no longer found their flow in sl_new (another flow took its slot):
+ * 1 - promoted / handshakes, from sluice's own per-VIP counters, with
+ * sl_new emptied before each such round. Counted for the 65,536 case of
+ * every repetition and once with 262,144 (the default slot count).
+ *
  * The tuples differ in source address and port only; no checksum is
  * updated, since neither program reads one (they only write the outer
  * IPv4 header's). One setup run of each program is checked byte for byte
@@ -33,6 +39,7 @@
 #include "../lib/bpftest.h"
 
 #include <unistd.h>
+#include <sys/mman.h>
 #include <netinet/in.h>
 #include <sys/utsname.h>
 #include <linux/bpf.h>
@@ -52,6 +59,7 @@
 #define BX_HOT		16384	/* SYN+ACK pairs in the hot handshake case */
 #define BX_PAYLOAD	64
 #define BX_MAX_REPS	20
+#define BX_FULL SLUICE_NEW_FLOWS_DEFAULT /* handshakes, "full" count */
 
 #define VIP4		"198.18.0.100"
 #define VIP6		"fd00:100::100"
@@ -70,13 +78,21 @@ static const char *const be4[] = { "198.18.20.11", "198.18.20.12",
 static const char *const be6[] = { "fd00:20::11", "fd00:20::12",
 				   "fd00:20::13", NULL };
 
+/*
+ * Two instances of each forwarding program, so that each measured table
+ * holds only what that measurement forwards: t/floor for the established
+ * and not-for-a-VIP cases, tn/floor_new for the handshakes. A hash bucket
+ * inserts at its head, so entries of the other cases would sit in front
+ * of the timed ones and bill their chain walk to the wrong program.
+ */
 struct bx {
-	struct bt *t;
-	struct bench_floor_bpf *floor;
+	struct bt *t, *tn;
+	struct bench_floor_bpf *floor, *floor_new;
 	struct bench_drop_bpf *drop;
-	int fd[P_N];
-	int floor_flows;
-	struct bt_vip *v_tcp4, *v_udp4, *v_tcp6;
+	int fd[P_N]; /* established cases */
+	int fd_new[P_N]; /* handshakes: fd_new[P_DROP] unused */
+	int floor_flows, floor_new_flows;
+	struct bt_vip *v_tcp4, *v_udp4, *v_tcp6, *v_new4;
 	__u32 *s1, *s2, *s3;	/* per-call samples */
 	unsigned int calls;
 };
@@ -205,32 +221,36 @@ static struct bt *bx_open_sluice(void)
 	return t;
 }
 
-static void bx_open_floor(struct bx *b)
+/* A floor instance with the backends of @t; returns its program fd. */
+static struct bench_floor_bpf *bx_open_floor(const struct bt *t, int *prog_fd,
+					     int *flows_fd)
 {
+	struct bench_floor_bpf *fl;
 	struct sluice_addr a;
 	__u32 id;
 	__u8 family;
 	int err, fd;
 
-	b->floor = bench_floor_bpf__open();
-	if (!b->floor)
+	fl = bench_floor_bpf__open();
+	if (!fl)
 		bench_die("bench_floor_bpf__open: %s", strerror(errno));
 	pkt_addr(BT_SRC4, &a, &family);
-	b->floor->bss->fl_cfg.src4 = a.addr[0];
+	fl->bss->fl_cfg.src4 = a.addr[0];
 	pkt_addr(BT_SRC6, &a, &family);
-	b->floor->bss->fl_cfg.src6 = a;
+	fl->bss->fl_cfg.src6 = a;
 	/* As many entries, so as many hash buckets, as sluice's sl_flows. */
-	err = bpf_map__set_max_entries(b->floor->maps.fl_flows, BX_FLOWS);
+	err = bpf_map__set_max_entries(fl->maps.fl_flows, BX_FLOWS);
 	if (!err)
-		err = bench_floor_bpf__load(b->floor);
+		err = bench_floor_bpf__load(fl);
 	if (err)
 		bench_die("bench_floor load: %s", strerror(-err));
-	b->fd[P_FLOOR] = bpf_program__fd(b->floor->progs.bench_floor);
-	b->floor_flows = bpf_map__fd(b->floor->maps.fl_flows);
-	fd = bpf_map__fd(b->floor->maps.fl_backends);
-	for (id = BT_BE_ID_BASE; id < b->t->next_be_id; id++)
-		if (bpf_map_update_elem(fd, &id, bt_backend(b->t, id), BPF_ANY))
+	*prog_fd = bpf_program__fd(fl->progs.bench_floor);
+	*flows_fd = bpf_map__fd(fl->maps.fl_flows);
+	fd = bpf_map__fd(fl->maps.fl_backends);
+	for (id = BT_BE_ID_BASE; id < t->next_be_id; id++)
+		if (bpf_map_update_elem(fd, &id, bt_backend(t, id), BPF_ANY))
 			bench_die("fl_backends update: %s", strerror(errno));
+	return fl;
 }
 
 /*
@@ -267,7 +287,8 @@ static void bx_establish(struct bx *b, struct pkt *first, struct pkt *second,
 /*
  * The floor's entries for the never-used tuples of the new-flow cases, so
  * that it can meet them as sluice does: for the first time since set-up,
- * their buckets and entries long out of the caches.
+ * their buckets and entries long out of the caches. They go into the
+ * handshake floor only (floor_new), never in front of established tuples.
  */
 static void bx_floor_prefill(struct bx *b, unsigned int set, unsigned int n)
 {
@@ -278,8 +299,9 @@ static void bx_floor_prefill(struct bx *b, unsigned int set, unsigned int n)
 	for (i = 0; i < n; i++) {
 		bx_tuple(&syn4, set, i);
 		bx_key(&syn4, &key);
-		be_id = bt_pick(b->t, b->v_tcp4, &key);
-		if (bpf_map_update_elem(b->floor_flows, &key, &be_id, BPF_ANY))
+		be_id = bt_pick(b->tn, b->v_new4, &key);
+		if (bpf_map_update_elem(b->floor_new_flows, &key, &be_id,
+					BPF_ANY))
 			bench_die("fl_flows update: %s", strerror(errno));
 	}
 }
@@ -316,7 +338,12 @@ static void bx_setup(struct bx *b, int reps)
 	b->v_tcp4 = bt_vip_add(b->t, VIP4, 80, IPPROTO_TCP, be4);
 	b->v_udp4 = bt_vip_add(b->t, VIP4, 53, IPPROTO_UDP, be4);
 	b->v_tcp6 = bt_vip_add(b->t, VIP6, 80, IPPROTO_TCP, be6);
-	bx_open_floor(b);
+	b->floor = bx_open_floor(b->t, &b->fd[P_FLOOR], &b->floor_flows);
+	b->tn = bx_open_sluice();
+	b->fd_new[P_SLUICE] = b->tn->prog_fd;
+	b->v_new4 = bt_vip_add(b->tn, VIP4, 80, IPPROTO_TCP, be4);
+	b->floor_new =
+		bx_open_floor(b->tn, &b->fd_new[P_FLOOR], &b->floor_new_flows);
 	b->drop = bench_drop_bpf__open_and_load();
 	if (!b->drop)
 		bench_die("bench_drop load: %s", strerror(errno));
@@ -373,6 +400,54 @@ static struct bench_summary bx_measure(struct bx *b, int prog, struct pkt *p,
 	return bench_summarize(b->s1, b->calls);
 }
 
+/* Empty every sl_new slot of the handshake instance (key.family 0). */
+static void bx_new_clear(struct bx *b)
+{
+	size_t len = (size_t)BX_NEW * sizeof(struct sluice_new_slot);
+	void *slots;
+
+	slots = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     b->tn->maps.new_flows, 0);
+	if (slots == MAP_FAILED)
+		bench_die("mmap sl_new: %s", strerror(errno));
+	memset(slots, 0, len);
+	munmap(slots, len);
+}
+
+static __u64 bx_promoted(struct bx *b)
+{
+	struct sluice_vip_stats vs;
+
+	bt_vip_stats(b->tn, b->v_new4, &vs);
+	return vs.promoted;
+}
+
+/*
+ * @n handshakes in flight on an empty sl_new: all SYNs, then all ACKs;
+ * tuples of sets @set, @set + 1, ... (65,536 per set). Returns the share
+ * of ACKs that found their slot taken (not promoted).
+ */
+static double bx_lost_share(struct bx *b, unsigned int set, unsigned int n)
+{
+	__u64 before;
+	unsigned int i;
+	int v;
+
+	bx_new_clear(b);
+	before = bx_promoted(b);
+	for (i = 0; i < n; i++) {
+		bx_tuple(&syn4, set + i / BX_CYCLE, i % BX_CYCLE);
+		run1(b->fd_new[P_SLUICE], &syn4, &v);
+		expect("SYN (lost share)", i, v, XDP_TX);
+	}
+	for (i = 0; i < n; i++) {
+		bx_tuple(&ack4, set + i / BX_CYCLE, i % BX_CYCLE);
+		run1(b->fd_new[P_SLUICE], &ack4, &v);
+		expect("ACK (lost share)", i, v, XDP_TX);
+	}
+	return 1.0 - (double)(bx_promoted(b) - before) / n;
+}
+
 /*
  * New flows of a never-used set: each SYN followed at once by its ACK
  * (@hot), or all SYNs, then all ACKs. The floor meets each tuple first,
@@ -389,28 +464,29 @@ static void bx_handshakes(struct bx *b, unsigned int set, unsigned int n,
 	if (hot) {
 		for (i = 0; i < n; i++) {
 			bx_tuple(&syn4, set, i);
-			b->s3[i] = run1(b->fd[P_FLOOR], &syn4, &v);
+			b->s3[i] = run1(b->fd_new[P_FLOOR], &syn4, &v);
 			expect("floor, new tuple (hot)", i, v, XDP_TX);
-			b->s1[i] = run1(b->fd[P_SLUICE], &syn4, &v);
+			b->s1[i] = run1(b->fd_new[P_SLUICE], &syn4, &v);
 			expect("SYN (hot)", i, v, XDP_TX);
 			bx_tuple(&ack4, set, i);
-			b->s2[i] = run1(b->fd[P_SLUICE], &ack4, &v);
+			b->s2[i] = run1(b->fd_new[P_SLUICE], &ack4, &v);
 			expect("promoting ACK (hot)", i, v, XDP_TX);
 		}
 	} else {
+		bx_new_clear(b); /* earlier rounds' lost flows sit there */
 		for (i = 0; i < n; i++) {
 			bx_tuple(&syn4, set, i);
-			b->s3[i] = run1(b->fd[P_FLOOR], &syn4, &v);
+			b->s3[i] = run1(b->fd_new[P_FLOOR], &syn4, &v);
 			expect("floor, new tuple", i, v, XDP_TX);
 		}
 		for (i = 0; i < n; i++) {
 			bx_tuple(&syn4, set, i);
-			b->s1[i] = run1(b->fd[P_SLUICE], &syn4, &v);
+			b->s1[i] = run1(b->fd_new[P_SLUICE], &syn4, &v);
 			expect("SYN", i, v, XDP_TX);
 		}
 		for (i = 0; i < n; i++) {
 			bx_tuple(&ack4, set, i);
-			b->s2[i] = run1(b->fd[P_SLUICE], &ack4, &v);
+			b->s2[i] = run1(b->fd_new[P_SLUICE], &ack4, &v);
 			expect("promoting ACK", i, v, XDP_TX);
 		}
 	}
@@ -449,6 +525,7 @@ static struct bench_summary res[N_CASES][P_N][BX_MAX_REPS];
 static struct bench_summary dyn[D_N][BX_MAX_REPS];
 static struct bench_summary dyn_floor[D_N][BX_MAX_REPS];
 static struct bench_summary drop[2][BX_MAX_REPS];
+static double lost_cycle[BX_MAX_REPS]; /* share, 65,536 in flight */
 
 static void print_reps(const struct bench_summary *s, int reps)
 {
@@ -467,6 +544,8 @@ int main(int argc, char **argv)
 	struct utsname un;
 	int reps = argc > 1 ? atoi(argv[1]) : 5;
 	int cpu = sched_getcpu(), r, prog, first;
+	double lost_full;
+	__u64 promoted;
 	size_t c, d;
 
 	b.calls = argc > 2 ? (unsigned int)atoi(argv[2]) : BX_CYCLE;
@@ -491,15 +570,21 @@ int main(int argc, char **argv)
 		bx_handshakes(&b, SET_NEW + 2 * r, BX_HOT, 1,
 			      &dyn[D_SYN_HOT][r], &dyn[D_PROMOTE_HOT][r],
 			      &dyn_floor[D_SYN_HOT][r]);
+		promoted = bx_promoted(&b);
 		bx_handshakes(&b, SET_NEW + 2 * r + 1, BX_CYCLE, 0,
 			      &dyn[D_SYN][r], &dyn[D_PROMOTE][r],
 			      &dyn_floor[D_SYN][r]);
+		lost_cycle[r] =
+			1.0 - (double)(bx_promoted(&b) - promoted) / BX_CYCLE;
 		/* Both packets of a handshake are set against the floor's
 		 * first meeting with the tuple. */
 		dyn_floor[D_PROMOTE_HOT][r] = dyn_floor[D_SYN_HOT][r];
 		dyn_floor[D_PROMOTE][r] = dyn_floor[D_SYN][r];
 		drop[1][r] = bx_measure(&b, P_DROP, &data4, SET_EST4, 1, 0);
 	}
+
+	/* Fresh sets after the repetitions' (SET_NEW + 2 * reps - 1). */
+	lost_full = bx_lost_share(&b, SET_NEW + 2 * reps, BX_FULL);
 
 	uname(&un);
 	printf("{\"bench\": \"xdp\", \"kernel\": \"%s\", \"cpu\": %d, "
@@ -511,6 +596,11 @@ int main(int argc, char **argv)
 	print_reps(drop[0], reps);
 	printf(",\n \"drop_after\": ");
 	print_reps(drop[1], reps);
+	printf(",\n \"new_slots\": %u, \"new_lost\": {\"%u\": [", BX_NEW,
+	       BX_CYCLE);
+	for (r = 0; r < reps; r++)
+		printf("%s%.5f", r ? ", " : "", lost_cycle[r]);
+	printf("], \"%u\": [%.5f]}", BX_FULL, lost_full);
 	printf(",\n \"cases\": [\n");
 	for (c = 0; c < N_CASES; c++) {
 		printf("  {\"name\": \"%s\", \"flows\": %u", cases[c].name,

@@ -182,6 +182,7 @@ struct bt_vip *bt_vip_add(struct bt *t, const char *addr, __u16 port,
 	bt_vip_publish(t, v);
 	check_ok(addr, "sl_vip_addr_set",
 		 sl_vip_addr_set(&t->maps, &v->key.addr, v->key.family, 1));
+	check_ok(addr, "sl_vip_filter_sync", sl_vip_filter_sync(&t->maps));
 	return v;
 }
 
@@ -401,14 +402,20 @@ void bt_pinned_put(const struct bt *t, const struct sluice_flow_key *key,
 		 bpf_map_update_elem(t->maps.pinned, key, f, BPF_ANY) ? -errno : 0);
 }
 
-/* The slot index as the datapath computes it (abi.h). */
+/*
+ * The slot the flow already has, else the first way of its first bucket
+ * (abi.h): a slot the datapath searches.
+ */
 void bt_new_put(const struct bt *t, const struct sluice_flow_key *key,
 		const struct sluice_flow *f)
 {
-	__u32 idx = sluice_new_slot_index(sluice_flow_hash(key, t->maps.hash_seed),
-					  t->maps.new_slots);
+	__u32 idx = sluice_new_bucket(sluice_flow_hash(key, t->maps.hash_seed),
+				      t->maps.new_slots, 0);
 	struct sluice_new_slot s;
+	struct sluice_flow old;
 
+	sl_new_slot_get(t->maps.new_flows, t->maps.new_slots, t->maps.hash_seed,
+			key, &old, &idx);
 	memset(&s, 0, sizeof(s));
 	s.key = *key;
 	s.flow = *f;

@@ -123,13 +123,21 @@ static void test_padding_is_hashed(void **state)
 		fail_msg("a non-zero pad byte left the hash at 0x%08x", h);
 }
 
-/* sl_new's slot is the low bits of the hash: pinned for the first key. */
-static void test_new_slot_index(void **state)
+/*
+ * sl_new's buckets: the low bits of the hash, then of its re-mix
+ * (fmix32(0x8da788b8 ^ 0x9e3779b9) = 0xdf7995ee, computed independently),
+ * times the ways: pinned for the first key. One bucket: both are 0.
+ */
+static void test_new_bucket(void **state)
 {
 	(void)state;
-	assert_int_equal(sluice_new_slot_index(golden[0].hash, 1024),
-			 0x8da788b8U & 1023);
-	assert_int_equal(sluice_new_slot_index(golden[0].hash, 1), 0);
+	assert_int_equal(SLUICE_NEW_WAYS, 4);
+	assert_int_equal(sluice_new_bucket(golden[0].hash, 1024, 0),
+			 (0x8da788b8U & 255) * 4);
+	assert_int_equal(sluice_new_bucket(golden[0].hash, 1024, 1),
+			 (0xdf7995eeU & 255) * 4);
+	assert_int_equal(sluice_new_bucket(golden[0].hash, 4, 0), 0);
+	assert_int_equal(sluice_new_bucket(golden[0].hash, 4, 1), 0);
 }
 
 int main(void)
@@ -137,7 +145,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_padding_is_hashed),
-		cmocka_unit_test(test_new_slot_index),
+		cmocka_unit_test(test_new_bucket),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -330,7 +330,7 @@ static int get_u32(struct ctx *c, const struct yval *v, __u32 min, __u32 max, __
 	return ret;
 }
 
-/* sl_new is direct-mapped by the low bits of the flow hash: a power of two. */
+/* sl_new buckets are picked by the low bits of a flow hash: a power of two. */
 static int get_new_table_size(struct ctx *c, const struct yval *v, __u32 *out)
 {
 	__u32 n, up;

@@ -65,8 +65,12 @@ int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size,
 
 int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
 {
-	struct { int *fd; const char *name; } tab[] = {
+	struct {
+		int *fd;
+		const char *name;
+	} tab[] = {
 		{ &m->vips, SLUICE_MAP_VIPS },
+		{ &m->vip_addrs, SLUICE_MAP_VIP_ADDRS },
 		{ &m->backends, SLUICE_MAP_BACKENDS },
 		{ &m->rings, SLUICE_MAP_RINGS },
 		{ &m->flows, SLUICE_MAP_FLOWS },
@@ -106,6 +110,34 @@ int sl_vip_get(const struct sl_maps *m, const struct sluice_vip_key *key,
 int sl_vip_del(const struct sl_maps *m, const struct sluice_vip_key *key)
 {
 	return ret_errno(bpf_map_delete_elem(m->vips, key));
+}
+
+/*
+ * The filter is computed from sl_vips itself, not from the caller's view,
+ * so it can never miss an address entry that is there: a set bit too many
+ * only sends a packet down the normal path, a missing one would pass VIP
+ * traffic. One array update replaces the whole value.
+ */
+int sl_vip_filter_sync(const struct sl_maps *m)
+{
+	struct sluice_vip_filter vf;
+	struct sluice_vip_key key, next, *prev = NULL;
+	struct sluice_vip val;
+	__u32 zero = 0, bit;
+
+	memset(&vf, 0, sizeof(vf));
+	while (!bpf_map_get_next_key(m->vips, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(m->vips, &key, &val) ||
+		    !(val.flags & SLUICE_VIP_F_ADDR_ONLY))
+			continue;
+		bit = sluice_vip_filter_bit(&key.addr, key.family);
+		vf.bits[bit / 64] |= 1ULL << (bit % 64);
+	}
+	vf.ready = 1;
+	return ret_errno(
+		bpf_map_update_elem(m->vip_addrs, &zero, &vf, BPF_ANY));
 }
 
 int sl_vip_addr_set(const struct sl_maps *m, const struct sluice_addr *addr,
@@ -204,24 +236,35 @@ int sl_backend_get(const struct sl_maps *m, __u32 id, struct sluice_backend *be)
 	return ret_errno(bpf_map_lookup_elem(m->backends, &id, be));
 }
 
+/* Both buckets of the flow, every way, as the datapath searches them. */
 int sl_new_slot_get(int fd, __u32 slots, __u32 seed,
-		    const struct sluice_flow_key *key, struct sluice_flow *f)
+		    const struct sluice_flow_key *key, struct sluice_flow *f,
+		    __u32 *idx)
 {
-	__u32 idx = sluice_new_slot_index(sluice_flow_hash(key, seed), slots);
+	__u32 h = sluice_flow_hash(key, seed), i, w, c;
 	struct sluice_new_slot s;
 
-	if (bpf_map_lookup_elem(fd, &idx, &s))
-		return -errno;
-	if (memcmp(&s.key, key, sizeof(*key)))
-		return -ENOENT;
-	*f = s.flow;
-	return 0;
+	for (c = 0; c < 2; c++) {
+		for (w = 0; w < SLUICE_NEW_WAYS; w++) {
+			i = sluice_new_bucket(h, slots, c) + w;
+			if (bpf_map_lookup_elem(fd, &i, &s))
+				return -errno;
+			if (memcmp(&s.key, key, sizeof(*key)))
+				continue;
+			*f = s.flow;
+			if (idx)
+				*idx = i;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 int sl_new_get(const struct sl_maps *m, const struct sluice_flow_key *key,
 	       struct sluice_flow *f)
 {
-	return sl_new_slot_get(m->new_flows, m->new_slots, m->hash_seed, key, f);
+	return sl_new_slot_get(m->new_flows, m->new_slots, m->hash_seed, key, f,
+			       NULL);
 }
 
 int sl_config_set(const struct sl_maps *m, const struct sluice_config *cfg)

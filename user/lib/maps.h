@@ -13,6 +13,7 @@
 
 struct sl_maps {
 	int vips;
+	int vip_addrs;
 	int backends;
 	int rings;
 	int flows;
@@ -41,9 +42,19 @@ int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size,
 int sl_vip_get(const struct sl_maps *m, const struct sluice_vip_key *key,
 	       struct sluice_vip *vip);
 int sl_vip_del(const struct sl_maps *m, const struct sluice_vip_key *key);
-/* The marker entry that says "this address is a VIP address". */
+/*
+ * The marker entry that says "this address is a VIP address". Follow a
+ * batch of these with one sl_vip_filter_sync(): until then the datapath
+ * may pass the new address's packets as not for a VIP.
+ */
 int sl_vip_addr_set(const struct sl_maps *m, const struct sluice_addr *addr,
 		    __u8 family, int present);
+/*
+ * Rewrite sl_vip_addrs whole from the address entries now in sl_vips
+ * (abi.h): after adding or deleting address entries. It walks sl_vips, so
+ * call it once per batch, not per entry.
+ */
+int sl_vip_filter_sync(const struct sl_maps *m);
 
 /*
  * Publish a VIP's Maglev table: write the idle generation whole, then flip
@@ -56,12 +67,13 @@ int sl_ring_publish(const struct sl_maps *m, const struct sluice_vip_key *key,
 int sl_ring_clear(const struct sl_maps *m, __u32 vip_id);
 
 /*
- * The flow @key as sl_new's slot holds it (abi.h), or -ENOENT when its slot
- * is empty or holds another flow. @fd is sl_new; @slots and @seed as the
- * program's.
+ * The flow @key as an sl_new slot holds it (abi.h), and that slot's index
+ * into @idx unless NULL; -ENOENT when no slot of its two buckets holds it.
+ * @fd is sl_new; @slots and @seed as the program's.
  */
 int sl_new_slot_get(int fd, __u32 slots, __u32 seed,
-		    const struct sluice_flow_key *key, struct sluice_flow *f);
+		    const struct sluice_flow_key *key, struct sluice_flow *f,
+		    __u32 *idx);
 int sl_new_get(const struct sl_maps *m, const struct sluice_flow_key *key,
 	       struct sluice_flow *f);
 

@@ -177,10 +177,11 @@ static int sweep_flows(struct walk *w, struct sweep_buf *b)
 }
 
 /*
- * sl_new is a direct-mapped array (abi.h), read here through a mapping:
+ * sl_new is a set-associative array (abi.h), read here through a mapping:
  * count the handshakes still within their window. Slots are never
  * cleared from here: the write could race with the datapath reusing the
- * slot, and an old slot is harmless (a newer flow overwrites it).
+ * slot, and an old slot is harmless (a newer flow overwrites the oldest
+ * of a full pair of buckets). Every slot is read whatever its bucket.
  */
 static int sweep_new(struct walk *w)
 {

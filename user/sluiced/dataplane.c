@@ -234,6 +234,8 @@ static void prune_vips(struct sl_daemon *d, const struct sl_state *st)
 	}
 	for (i = 0; i < n; i++)
 		sl_vip_del(&d->maps, &dead[i]);
+	if (n) /* clear the bits of addresses that are gone */
+		sl_vip_filter_sync(&d->maps);
 }
 
 static void prune_ids(struct sl_daemon *d, const struct usage *u)
@@ -358,6 +360,14 @@ int sl_dp_sync(struct sl_daemon *d, const struct sl_state *st, char *err,
 			snprintf(err, errlen, "cannot write backends: %s", strerror(-rc));
 			goto out;
 		}
+	}
+	/* The address filter before any table: a VIP is never published
+	 * while its address would still be passed as not ours. */
+	rc = sl_vip_filter_sync(&d->maps);
+	if (rc) {
+		snprintf(err, errlen, "cannot write %s: %s",
+			 SLUICE_MAP_VIP_ADDRS, strerror(-rc));
+		goto out;
 	}
 	/* 2. Tables, each published whole. */
 	for (i = 0; i < st->n_vips; i++) {
