@@ -118,13 +118,14 @@ static void port_for(const struct bt *t, int vip, struct pkt_spec *s,
 	fail();
 }
 
-static __u32 new_slot_of(const struct bt *t, const struct pkt_spec *s)
+/* The first slot of the first sl_new bucket that @s may take. */
+static __u32 new_bucket_of(const struct bt *t, const struct pkt_spec *s)
 {
 	struct sluice_flow_key key;
 
 	pkt_flow_key(s, &key);
-	return sluice_new_slot_index(sluice_flow_hash(&key, t->maps.hash_seed),
-				     t->maps.new_slots);
+	return sluice_new_bucket(sluice_flow_hash(&key, t->maps.hash_seed),
+				 t->maps.new_slots, 0);
 }
 
 /* The sl_flows entry of @s; fails the test if there is none. */
@@ -475,8 +476,9 @@ static void test_spoofed_pairs_never_pinned(void **state)
 	static __u8 slot_used[BT_NEW_FLOWS];
 	unsigned int n = 0;
 
-	/* Tuples with sl_new slots of their own: a collision would end a
-	 * handshake early, which is not what this test is about. */
+	/* Tuples whose first sl_new bucket has a free slot: a lost slot
+	 * would end a handshake early, which is not what this test is
+	 * about. */
 	memset(slot_used, 0, sizeof(slot_used));
 	for (i = 0; n < SPOOFED && i < 4 * SPOOFED; i++) {
 		struct pkt_spec init = TCP4(.sport = 1024 + i * 7);
@@ -484,9 +486,9 @@ static void test_spoofed_pairs_never_pinned(void **state)
 		spoofed_src(src[n], sizeof(src[n]), i);
 		s[n] = init;
 		s[n].src = src[n];
-		if (slot_used[new_slot_of(t, &s[n])])
+		if (slot_used[new_bucket_of(t, &s[n])] >= SLUICE_NEW_WAYS)
 			continue;
-		slot_used[new_slot_of(t, &s[n])] = 1;
+		slot_used[new_bucket_of(t, &s[n])]++;
 		be[n] = pick(t, V4_TCP, &s[n]);
 		n++;
 	}
