@@ -809,6 +809,30 @@ static void test_every_error_reported(void **state)
 	assert_null(cfg.vips);
 }
 
+/*
+ * Several errors into a buffer too small for all of them, at every size:
+ * the text is always terminated (the fuzzer found a size where the line
+ * separator took the terminator's place), and it begins with the first.
+ */
+static void test_error_text_fills_up(void **state)
+{
+	char full[ERR_MAX * 2], err[ERR_MAX * 2];
+	struct sl_config cfg;
+	size_t len;
+
+	(void)state;
+	write_file("flows: {table_size: 10, bogus: 1}\n"
+		   "maglev: {seed: -1}\n");
+	assert_int_equal(sl_config_load(tmp_file, &cfg, full, sizeof(full)), -EINVAL);
+	assert_true(err_lines(full) >= 3);
+	for (len = 1; len <= strlen(full) + 1; len++) {
+		memset(err, 0x5a, sizeof(err));
+		assert_int_equal(sl_config_load(tmp_file, &cfg, err, len), -EINVAL);
+		assert_non_null(memchr(err, '\0', len));
+		assert_int_equal(strncmp(err, full, strlen(err)), 0);
+	}
+}
+
 /* A second document would be ignored silently: refused, pointing at it. */
 static void test_second_document(void **state)
 {
@@ -877,6 +901,7 @@ int main(void)
 		cmocka_unit_test(test_announce),
 		cmocka_unit_test(test_anchor_alias),
 		cmocka_unit_test(test_bad_configs),
+		cmocka_unit_test(test_error_text_fills_up),
 		cmocka_unit_test(test_backend_name),
 		cmocka_unit_test(test_drain_truth_keys),
 		cmocka_unit_test(test_error_resets),

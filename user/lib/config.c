@@ -112,10 +112,12 @@ cfg_err(struct ctx *c, const struct yval *v, const char *fmt, ...)
 	if (!c->err || !c->errlen)
 		return -EINVAL;
 	used = strlen(c->err);
-	if (used && used + 1 < c->errlen)
+	/* Room for a newline and the terminator, or it is full: the first
+	 * errors are kept, and the text stays terminated. */
+	if (used + 2 >= c->errlen)
+		return -EINVAL;
+	if (used)
 		c->err[used++] = '\n';
-	if (used + 1 >= c->errlen)
-		return -EINVAL;		/* full: the first errors are kept */
 	out = c->err + used;
 	if (!node_mark(v->node, 0, &line, &col))
 		node_mark(v->key, 0, &line, &col);
