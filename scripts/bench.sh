@@ -251,8 +251,8 @@ lab_parts() {
 			--vip 198.18.0.101 --vipspec 198.18.0.101:80/tcp \
 			--ctl "$LAB_DIR/sluiced.sock" --sluicectl "$BUILD/sluicectl" \
 			--backends "$(lab_be4 1),$(lab_be4 2),$(lab_be4 3)" --drains 20 \
-			--max-seconds 280 --settings "close_grace=${LAB_CLOSE_GRACE:-2s} \
-check_interval=${LAB_CHECK:-100ms} sweep_interval=${LAB_SWEEP:-500ms}; background flows: 0"
+			--max-seconds 280 --settings "close_grace=${LAB_CLOSE_GRACE:-300ms} \
+check_interval=${LAB_CHECK:-50ms} sweep_interval=${LAB_SWEEP:-500ms}; background flows: 0"
 		# The same with 1M confirmed flows of another VIP's backend (id 3:
 		# the first backend of the second VIP in bench_vips) in sl_flows.
 		part drainlag_fill 120 "$BUILD/bench/bench_fill" "$pins" 1000000 3
@@ -260,8 +260,8 @@ check_interval=${LAB_CHECK:-100ms} sweep_interval=${LAB_SWEEP:-500ms}; backgroun
 			--vip 198.18.0.101 --vipspec 198.18.0.101:80/tcp \
 			--ctl "$LAB_DIR/sluiced.sock" --sluicectl "$BUILD/sluicectl" \
 			--backends "$(lab_be4 1),$(lab_be4 2),$(lab_be4 3)" --drains 20 \
-			--max-seconds 280 --settings "close_grace=${LAB_CLOSE_GRACE:-2s} \
-check_interval=${LAB_CHECK:-100ms} sweep_interval=${LAB_SWEEP:-500ms}; background flows: 1M"
+			--max-seconds 280 --settings "close_grace=${LAB_CLOSE_GRACE:-300ms} \
+check_interval=${LAB_CHECK:-50ms} sweep_interval=${LAB_SWEEP:-500ms}; background flows: 1M"
 	fi
 	[[ $PARTS == *" wrk "* ]] || return 0
 	start_proxies

@@ -204,8 +204,8 @@ flows:
 ${LAB_FLOWS:+  table_size: ${LAB_FLOWS}
 }  tcp_idle_timeout: ${LAB_TCP_IDLE:-15m}
   udp_idle_timeout: ${LAB_UDP_IDLE:-10s}
-  close_grace: ${LAB_CLOSE_GRACE:-2s}
-  sweep_interval: ${LAB_SWEEP:-500ms}
+${LAB_CLOSE_GRACE:+  close_grace: ${LAB_CLOSE_GRACE}
+}  sweep_interval: ${LAB_SWEEP:-500ms}
 ${LAB_HANDSHAKE:+  handshake_timeout: ${LAB_HANDSHAKE}
 }${LAB_UNCONFIRMED:+  unconfirmed_timeout: ${LAB_UNCONFIRMED}
 }${LAB_MAGLEV:+maglev:

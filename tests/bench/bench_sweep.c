@@ -133,7 +133,7 @@ static void one_size(__u32 n, int reps, int first)
 	static bool draining[SLUICE_MAX_BACKENDS];
 	struct sl_sweep_cfg cfg = {
 		.tcp_idle_ms = 15 * 60 * 1000, .udp_idle_ms = 30 * 1000,
-		.close_grace_ms = 2000, .handshake_ms = 3000,
+		.close_grace_ms = 300, .close_linger_ms = 2000, .handshake_ms = 3000,
 		.unconfirmed_ms = 10 * 1000,
 	};
 	struct meminfo m0, m1, m2;

@@ -229,7 +229,7 @@ t_truth_tuple_reuse() {
 # over 5 drains, asserted generously (the real p50/p99 are in make bench).
 t_truth_drain_lag() {
 	local round be t_streams t_drain lags=() rc med
-	truth_restart LAB_CLOSE_GRACE=500ms || return 1
+	# The default settings (close_grace 300ms, check_interval 50ms).
 	# Five drains whose backend served at least one stream (at most 8 tries).
 	for round in 1 2 3 4 5 6 7 8; do
 		((${#lags[@]} < 5)) || break
@@ -255,7 +255,9 @@ t_truth_drain_lag() {
 	done
 	assert_eq "drains measured" 5 "${#lags[@]}" || return 1
 	med=$(python3 -c "import statistics,sys; print(statistics.median(map(float, sys.argv[1:])))" "${lags[@]}")
-	echo "lags: ${lags[*]}; median ${med}s (close_grace 500ms)"
-	python3 -c "import sys; sys.exit(0 if $med < 2.0 else 1)" ||
-		fail "median lag ${med}s, expected under 2s"
+	echo "lags: ${lags[*]}; median ${med}s (default settings)"
+	# A loose bound, not the target (make bench measures that): it fails
+	# when the lag falls back to the old 2s grace or worse.
+	python3 -c "import sys; sys.exit(0 if $med < 1.5 else 1)" ||
+		fail "median lag ${med}s, expected under 1.5s"
 }

@@ -76,6 +76,7 @@ static void assert_same_settings(const struct sl_config *a, const struct sl_conf
 	assert_int_equal(a->tcp_idle_timeout_ms, b->tcp_idle_timeout_ms);
 	assert_int_equal(a->udp_idle_timeout_ms, b->udp_idle_timeout_ms);
 	assert_int_equal(a->close_grace_ms, b->close_grace_ms);
+	assert_int_equal(a->close_linger_ms, b->close_linger_ms);
 	assert_int_equal(a->sweep_interval_ms, b->sweep_interval_ms);
 	assert_int_equal(a->maglev_table_size, b->maglev_table_size);
 	assert_int_equal(a->maglev_seed, b->maglev_seed);
@@ -103,14 +104,15 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.flow_table_size, 1048576);
 	assert_int_equal(cfg.tcp_idle_timeout_ms, 15 * 60 * 1000);
 	assert_int_equal(cfg.udp_idle_timeout_ms, 30 * 1000);
-	assert_int_equal(cfg.close_grace_ms, 2000);
+	assert_int_equal(cfg.close_grace_ms, 300);
+	assert_int_equal(cfg.close_linger_ms, 2000);
 	assert_int_equal(cfg.sweep_interval_ms, 1000);
 	assert_int_equal(cfg.maglev_table_size, 65537);
 	assert_int_equal(cfg.maglev_seed, 0);
 	assert_int_equal(cfg.drain_timeout_ms, 5 * 60 * 1000);
 	assert_int_equal(cfg.handshake_timeout_ms, 3000);
 	assert_int_equal(cfg.unconfirmed_timeout_ms, 10 * 1000);
-	assert_int_equal(cfg.drain_check_interval_ms, 100);
+	assert_int_equal(cfg.drain_check_interval_ms, 50);
 	assert_string_equal(cfg.control_socket, "/run/sluice/default.sock");
 	assert_true(cfg.metrics_enabled);
 	assert_int_equal(cfg.metrics_family, SLUICE_AF_INET);
@@ -322,7 +324,7 @@ static const struct {
 	  "maglev, drain, control, metrics, paths, vips, announce)" },
 	{ IF0 "flows:\n  tabel_size: 2048\n", -EINVAL,
 	  "sluiced.yaml:3:3: flows.tabel_size: unknown key (allowed: table_size, tcp_idle_timeout, "
-	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, pinned_table_size, handshake_timeout, unconfirmed_timeout)" },
+	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, pinned_table_size, handshake_timeout, unconfirmed_timeout, close_linger)" },
 	{ IF0 "encap:\n  source_v5: 198.18.0.1\n", -EINVAL,
 	  "sluiced.yaml:3:3: encap.source_v5: unknown key (allowed: source_v4, source_v6)" },
 	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
@@ -358,7 +360,7 @@ static const struct {
 	  "sluiced.yaml:3:14: encap.source_v6: \"::\" is not a unicast address" },
 	/* flows */
 	{ IF0 "flows: [1, 2]\n", -EINVAL, "sluiced.yaml:2:9: flows: expected a mapping (keys: table_size, tcp_idle_timeout, "
-	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, pinned_table_size, handshake_timeout, unconfirmed_timeout), got a list" },
+	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, pinned_table_size, handshake_timeout, unconfirmed_timeout, close_linger), got a list" },
 	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n      - 198.18.1.10\n",
 	  -EINVAL,
 	  "sluiced.yaml:6:9: vips[0].backends[0]: expected a mapping (keys: address, weight, health_check, name, agent_port), "
@@ -390,12 +392,21 @@ static const struct {
 	{ IF0 "flows:\n  sweep_interval: 10ms\n", -EINVAL,
 	  "sluiced.yaml:3:19: flows.sweep_interval: 10ms is out of range "
 	  "(expected a duration from 100ms to 1m)" },
-	{ IF0 "flows:\n  close_grace: 1m\n", -EINVAL,
+	{ IF0 "flows:\n  close_grace: 1m\n  close_linger: 1m\n", -EINVAL,
 	  "sluiced.yaml:3:16: flows.close_grace: close_grace (1m) must be shorter than "
 	  "udp_idle_timeout (30s)" },
-	{ IF0 "flows:\n  udp_idle_timeout: 1s\n", -EINVAL,
-	  "sluiced.yaml:3:21: flows.udp_idle_timeout: close_grace (2s) must be shorter than "
-	  "udp_idle_timeout (1s)" },
+	{ IF0 "flows:\n  udp_idle_timeout: 200ms\n", -EINVAL,
+	  "sluiced.yaml:3:21: flows.udp_idle_timeout: close_grace (300ms) must be shorter than "
+	  "udp_idle_timeout (200ms)" },
+	{ IF0 "flows:\n  close_grace: 3s\n", -EINVAL,
+	  "sluiced.yaml:3:16: flows.close_grace: close_linger (2s) must not be shorter than "
+	  "close_grace (3s): raise close_linger or lower close_grace" },
+	{ IF0 "flows:\n  close_linger: 100ms\n", -EINVAL,
+	  "sluiced.yaml:3:17: flows.close_linger: close_linger (100ms) must not be shorter than "
+	  "close_grace (300ms): raise close_linger or lower close_grace" },
+	{ IF0 "flows:\n  tcp_idle_timeout: 1s\n", -EINVAL,
+	  "sluiced.yaml:3:21: flows.tcp_idle_timeout: close_linger (2s) must not be longer than "
+	  "tcp_idle_timeout (1s)" },
 	/* maglev and drain */
 	{ IF0 "maglev:\n  table_size: 65536\n", -EINVAL,
 	  "sluiced.yaml:3:15: maglev.table_size: 65536 is not a prime "
@@ -564,10 +575,10 @@ static void test_drain_truth_keys(void **state)
 	(void)state;
 	assert_int_equal(load_text(IF0 "flows:\n  handshake_timeout: 5s\n"
 				   "  unconfirmed_timeout: 20s\n"
-				   "drain:\n  check_interval: 50ms\n", &cfg, err), 0);
+				   "drain:\n  check_interval: 70ms\n", &cfg, err), 0);
 	assert_int_equal(cfg.handshake_timeout_ms, 5000);
 	assert_int_equal(cfg.unconfirmed_timeout_ms, 20000);
-	assert_int_equal(cfg.drain_check_interval_ms, 50);
+	assert_int_equal(cfg.drain_check_interval_ms, 70);
 	sl_config_free(&cfg);
 }
 

@@ -86,6 +86,7 @@ static const char rich[] =
 	"  tcp_idle_timeout: 1h30m\n"
 	"  udp_idle_timeout: 45s\n"
 	"  close_grace: 1500ms\n"
+	"  close_linger: 5s\n"
 	"  sweep_interval: 250ms\n"
 	"maglev:\n"
 	"  table_size: 1021\n"
@@ -238,7 +239,7 @@ static void test_settings_diff(void **state)
 	CHECK_INT("count", sl_settings_diff(&a, &b, collect_setting, &l), 4);
 	CHECK_STR("ifaces", l.text[0], "interfaces: eth0 native -> eth0 skb, eth1 native");
 	CHECK_STR("flows", l.text[1], "flows.table_size: 1048576 -> 2048");
-	CHECK_STR("grace", l.text[2], "flows.close_grace: 2s -> 1s500ms");
+	CHECK_STR("grace", l.text[2], "flows.close_grace: 300ms -> 1s500ms");
 	CHECK_STR("metrics", l.text[3], "metrics.listen: 127.0.0.1:9469 -> off");
 	CHECK_INT("same", sl_settings_diff(&a, &a, NULL, NULL), 0);
 	/* A restart refuses a new flow table size: the note says what to do. */

@@ -18,7 +18,8 @@
 
 #define TCP_IDLE	900000U		/* 15m */
 #define UDP_IDLE	30000U		/* 30s */
-#define CLOSE_GRACE	2000U		/* 2s */
+#define CLOSE_GRACE	300U		/* 300ms */
+#define CLOSE_LINGER	2000U		/* 2s */
 #define HANDSHAKE	3000U		/* 3s */
 #define UNCONFIRMED	10000U		/* 10s */
 
@@ -26,6 +27,7 @@ static const struct sl_sweep_cfg cfg = {
 	.tcp_idle_ms = TCP_IDLE,
 	.udp_idle_ms = UDP_IDLE,
 	.close_grace_ms = CLOSE_GRACE,
+	.close_linger_ms = CLOSE_LINGER,
 	.handshake_ms = HANDSHAKE,
 	.unconfirmed_ms = UNCONFIRMED,
 };
@@ -50,6 +52,7 @@ struct judge_case {
 #define LIVE	SL_FLOW_LIVE
 #define HS	SL_FLOW_HANDSHAKE
 #define ENDED	SL_FLOW_ENDED
+#define CLOSED	SL_FLOW_CLOSED
 #define B	100000U
 
 static void mk_flow(const struct judge_case *c, struct sluice_flow_key *k,
@@ -72,7 +75,8 @@ static void mk_flow(const struct judge_case *c, struct sluice_flow_key *k,
 
 static const char *verdict(enum sl_flow_verdict v)
 {
-	return v == LIVE ? "live" : v == HS ? "handshake" : "ended";
+	return v == LIVE ? "live" : v == HS ? "handshake" :
+	       v == CLOSED ? "closed" : "ended";
 }
 
 static void run_cases(const struct judge_case *c, size_t n,
@@ -104,7 +108,11 @@ static void test_confirmed(void **state)
 		{ "udp at idle", U, OPEN, true, false, B, B, B + UDP_IDLE, LIVE },
 		{ "udp above idle", U, OPEN, true, false, B, B, B + UDP_IDLE + 1, ENDED },
 		{ "closing at grace", T, CLOSING, true, false, B, B, B + CLOSE_GRACE, LIVE },
-		{ "closing above grace", T, CLOSING, true, false, B, B, B + CLOSE_GRACE + 1, ENDED },
+		/* Past the grace: not counted, but kept until close_linger so
+		 * that a late client packet still finds its backend. */
+		{ "closing above grace", T, CLOSING, true, false, B, B, B + CLOSE_GRACE + 1, CLOSED },
+		{ "closing at linger", T, CLOSING, true, false, B, B, B + CLOSE_LINGER, CLOSED },
+		{ "closing above linger", T, CLOSING, true, false, B, B, B + CLOSE_LINGER + 1, ENDED },
 		/* Half-closed: FIN long ago, but the client keeps ACKing. */
 		{ "half-closed, client still sending", T, CLOSING, true, false,
 		  B, B + 60000, B + 60000 + CLOSE_GRACE - 1, LIVE },
@@ -113,7 +121,8 @@ static void test_confirmed(void **state)
 		/* The 32-bit ms clock wraps after 49 days. */
 		{ "wrap: tcp below idle", T, OPEN, true, false, 0xfffff000U, 0xfffff000U, 0x100, LIVE },
 		{ "wrap: tcp above idle", T, OPEN, true, false, 0xffffff00U, 0xffffff00U, TCP_IDLE, ENDED },
-		{ "wrap: closing above grace", T, CLOSING, true, false, 0xfffffc18U, 0xfffffc18U, 0x3e9, ENDED },
+		{ "wrap: closing above linger", T, CLOSING, true, false, 0xfffffc18U, 0xfffffc18U, 0x3e9, ENDED },
+		{ "wrap: closing above grace", T, CLOSING, true, false, 0xffffff00U, 0xffffff00U, 0x2d, CLOSED },
 		/* last_seen ahead of now (stamped after we read the clock). */
 		{ "future: tcp by 1ms", T, OPEN, true, false, B, B + 1, B, LIVE },
 		{ "future across wrap", U, OPEN, true, false, 0x10, 0x10, 0xfffffff0U, LIVE },
@@ -163,7 +172,7 @@ static void test_new_slots(void **state)
 /* A zero timeout ends anything a millisecond old, but not the future. */
 static void test_zero_timeouts(void **state)
 {
-	static const struct sl_sweep_cfg zero = { 0, 0, 0, 0, 0 };
+	static const struct sl_sweep_cfg zero = { 0, 0, 0, 0, 0, 0 };
 	static const struct judge_case cases[] = {
 		{ "idle 0", T, OPEN, true, false, B, B, B, LIVE },
 		{ "idle 1", T, OPEN, true, false, B, B, B + 1, ENDED },

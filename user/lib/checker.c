@@ -51,6 +51,7 @@ static void visit(struct check *c, const struct sluice_flow_key *k,
 {
 	struct sluice_flow cur;
 	__u32 be = pf->backend_id;
+	enum sl_flow_verdict v;
 	bool in_flows;
 
 	if (be >= SLUICE_MAX_BACKENDS || !c->draining[be])
@@ -65,10 +66,11 @@ static void visit(struct check *c, const struct sluice_flow_key *k,
 		cur = *pf;	/* evicted: the pinned copy is the flow */
 	else if (memcmp(&cur, pf, sizeof(cur)))
 		bpf_map_update_elem(c->m->pinned, k, &cur, BPF_EXIST);
-	if (sl_flow_judge(k, &cur, false, c->now, c->cfg) == SL_FLOW_ENDED &&
-	    end_flow(c, k, &cur, in_flows))
+	v = sl_flow_judge(k, &cur, false, c->now, c->cfg);
+	if (v == SL_FLOW_ENDED && end_flow(c, k, &cur, in_flows))
 		return;
-	c->res->flows[be]++;
+	if (v != SL_FLOW_CLOSED)	/* closed: kept, not counted */
+		c->res->flows[be]++;
 }
 
 static int walk(struct check *c, struct check_buf *b)

@@ -40,7 +40,7 @@
 #define SL_CLI_RELOAD_TIMEOUT_MS 30000
 /* drain --wait polls backend.status this often: part of the drain-signal
  * lag an operator sees, and a status call costs sluiced microseconds. */
-#define SL_CLI_POLL_MS		100
+#define SL_CLI_POLL_MS		50
 /* sluiced unreachable during --wait: retry until the deadline plus this. */
 #define SL_CLI_LOST_GRACE_MS	30000ULL
 /*

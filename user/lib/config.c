@@ -572,14 +572,41 @@ static int parse_handshakes(struct ctx *c, const struct yval *hs,
 		       (unsigned long long)cfg->unconfirmed_timeout_ms, SLUICE_CONFIRM_MS);
 }
 
+/*
+ * close_linger keeps a closed flow's entry after close_grace ended it for
+ * counting, so a late client packet still reaches its backend: it cannot
+ * be shorter than the grace, nor outlive an idle connection.
+ */
+static int check_linger(struct ctx *c, const struct yval *grace,
+			const struct yval *linger, const struct yval *tcp)
+{
+	const struct sl_config *cfg = c->cfg;
+	char g[SL_DURATION_STR_MAX], l[SL_DURATION_STR_MAX];
+	char t[SL_DURATION_STR_MAX];
+
+	if (cfg->close_linger_ms >= cfg->close_grace_ms &&
+	    cfg->close_linger_ms <= cfg->tcp_idle_timeout_ms)
+		return 0;
+	sl_format_duration(cfg->close_grace_ms, g, sizeof(g));
+	sl_format_duration(cfg->close_linger_ms, l, sizeof(l));
+	if (cfg->close_linger_ms < cfg->close_grace_ms)
+		return cfg_err(c, present(linger) ? linger : grace,
+			       "close_linger (%s) must not be shorter than close_grace (%s): "
+			       "raise close_linger or lower close_grace", l, g);
+	sl_format_duration(cfg->tcp_idle_timeout_ms, t, sizeof(t));
+	return cfg_err(c, present(linger) ? linger : tcp, "close_linger (%s) must not "
+		       "be longer than tcp_idle_timeout (%s)", l, t);
+}
+
 static int parse_flows(struct ctx *c, const struct yval *v)
 {
 	static const char *const keys[] = {
 		"table_size", "tcp_idle_timeout", "udp_idle_timeout", "close_grace",
 		"sweep_interval", "new_table_size", "pinned_table_size",
-		"handshake_timeout", "unconfirmed_timeout",
+		"handshake_timeout", "unconfirmed_timeout", "close_linger",
 	};
-	enum { F_SIZE, F_TCP, F_UDP, F_GRACE, F_SWEEP, F_NEW, F_PINNED, F_HS, F_UNC };
+	enum { F_SIZE, F_TCP, F_UDP, F_GRACE, F_SWEEP, F_NEW, F_PINNED, F_HS, F_UNC,
+	       F_LINGER };
 	struct sl_config *cfg = c->cfg;
 	struct yval f[ARRAY_SIZE(keys)];
 	char g[SL_DURATION_STR_MAX], u[SL_DURATION_STR_MAX];
@@ -603,17 +630,24 @@ static int parse_flows(struct ctx *c, const struct yval *v)
 	if (!ret && present(&f[F_GRACE]))
 		ret = get_duration(c, &f[F_GRACE], 1, SL_CFG_TIMEOUT_MAX_MS,
 				   &cfg->close_grace_ms);
+	if (!ret && present(&f[F_LINGER]))
+		ret = get_duration(c, &f[F_LINGER], 1, SL_CFG_TIMEOUT_MAX_MS,
+				   &cfg->close_linger_ms);
 	if (!ret && present(&f[F_SWEEP]))
 		ret = get_duration(c, &f[F_SWEEP], SL_CFG_SWEEP_MIN_MS, SL_CFG_SWEEP_MAX_MS,
 				   &cfg->sweep_interval_ms);
 	if (!ret)
 		ret = parse_handshakes(c, &f[F_HS], &f[F_UNC]);
-	if (ret || cfg->close_grace_ms < cfg->udp_idle_timeout_ms)
+	if (ret)
 		return ret;
-	sl_format_duration(cfg->close_grace_ms, g, sizeof(g));
-	sl_format_duration(cfg->udp_idle_timeout_ms, u, sizeof(u));
-	return cfg_err(c, present(&f[F_GRACE]) ? &f[F_GRACE] : &f[F_UDP],
-		       "close_grace (%s) must be shorter than udp_idle_timeout (%s)", g, u);
+	if (cfg->close_grace_ms >= cfg->udp_idle_timeout_ms) {
+		sl_format_duration(cfg->close_grace_ms, g, sizeof(g));
+		sl_format_duration(cfg->udp_idle_timeout_ms, u, sizeof(u));
+		ret = cfg_err(c, present(&f[F_GRACE]) ? &f[F_GRACE] : &f[F_UDP],
+			      "close_grace (%s) must be shorter than udp_idle_timeout (%s)",
+			      g, u);
+	}
+	return first_err(ret, check_linger(c, &f[F_GRACE], &f[F_LINGER], &f[F_TCP]));
 }
 
 static bool is_prime(__u32 n)
@@ -1211,6 +1245,7 @@ void sl_config_defaults(struct sl_config *cfg)
 	cfg->tcp_idle_timeout_ms = SL_CFG_DEF_TCP_IDLE_MS;
 	cfg->udp_idle_timeout_ms = SL_CFG_DEF_UDP_IDLE_MS;
 	cfg->close_grace_ms = SL_CFG_DEF_CLOSE_GRACE_MS;
+	cfg->close_linger_ms = SL_CFG_DEF_CLOSE_LINGER_MS;
 	cfg->sweep_interval_ms = SL_CFG_DEF_SWEEP_MS;
 	cfg->handshake_timeout_ms = SL_CFG_DEF_HANDSHAKE_MS;
 	cfg->unconfirmed_timeout_ms = SL_CFG_DEF_UNCONFIRMED_MS;

@@ -20,11 +20,12 @@
 #define SL_CFG_DEF_INSTANCE		"default"
 #define SL_CFG_DEF_TCP_IDLE_MS		(15ULL * 60 * 1000)
 #define SL_CFG_DEF_UDP_IDLE_MS		(30ULL * 1000)
-#define SL_CFG_DEF_CLOSE_GRACE_MS	(2ULL * 1000)
+#define SL_CFG_DEF_CLOSE_GRACE_MS	300ULL
+#define SL_CFG_DEF_CLOSE_LINGER_MS	(2ULL * 1000)
 #define SL_CFG_DEF_SWEEP_MS		1000ULL
 #define SL_CFG_DEF_HANDSHAKE_MS		(3ULL * 1000)
 #define SL_CFG_DEF_UNCONFIRMED_MS	(10ULL * 1000)
-#define SL_CFG_DEF_CHECK_MS		100ULL
+#define SL_CFG_DEF_CHECK_MS		50ULL
 #define SL_CFG_DEF_DRAIN_MS		(5ULL * 60 * 1000)
 #define SL_CFG_DEF_METRICS_PORT		9469
 #define SL_CFG_DEF_WEIGHT		100
@@ -90,7 +91,8 @@ struct sl_config {
 	__u32 pinned_table_size;	/* sl_pinned: draining flows kept from eviction */
 	__u64 tcp_idle_timeout_ms;
 	__u64 udp_idle_timeout_ms;
-	__u64 close_grace_ms;
+	__u64 close_grace_ms;		/* client silence after FIN: ended for counting */
+	__u64 close_linger_ms;		/* ... and the entry is deleted */
 	__u64 sweep_interval_ms;
 	__u64 handshake_timeout_ms;	/* an sl_new slot counts as a handshake */
 	__u64 unconfirmed_timeout_ms;	/* unconfirmed sl_flows entries expire */

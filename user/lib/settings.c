@@ -61,6 +61,7 @@ static void fn(const struct sl_config *c, char *b, size_t l)		\
 DUR_FN(f_tcp, tcp_idle_timeout_ms)
 DUR_FN(f_udp, udp_idle_timeout_ms)
 DUR_FN(f_grace, close_grace_ms)
+DUR_FN(f_linger, close_linger_ms)
 DUR_FN(f_sweep, sweep_interval_ms)
 DUR_FN(f_handshake, handshake_timeout_ms)
 DUR_FN(f_unconfirmed, unconfirmed_timeout_ms)
@@ -121,6 +122,7 @@ static const struct {
 	{ "flows.tcp_idle_timeout", f_tcp },
 	{ "flows.udp_idle_timeout", f_udp },
 	{ "flows.close_grace", f_grace },
+	{ "flows.close_linger", f_linger },
 	{ "flows.sweep_interval", f_sweep },
 	{ "flows.handshake_timeout", f_handshake },
 	{ "flows.unconfirmed_timeout", f_unconfirmed },

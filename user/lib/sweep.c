@@ -46,9 +46,13 @@ enum sl_flow_verdict sl_flow_judge(const struct sluice_flow_key *key,
 		return SL_FLOW_ENDED;
 	if (!(f->flags & SLUICE_FLOW_F_CONFIRMED))
 		return judge_unconfirmed(f, now, cfg);
-	if (f->state == SLUICE_FLOW_CLOSING)
-		idle = cfg->close_grace_ms;
-	else if (key->proto == IPPROTO_UDP)
+	if (f->state == SLUICE_FLOW_CLOSING) {
+		if (older_than(now, f->last_seen, cfg->close_linger_ms))
+			return SL_FLOW_ENDED;
+		return older_than(now, f->last_seen, cfg->close_grace_ms) ?
+		       SL_FLOW_CLOSED : SL_FLOW_LIVE;
+	}
+	if (key->proto == IPPROTO_UDP)
 		idle = cfg->udp_idle_ms;
 	else
 		idle = cfg->tcp_idle_ms;

@@ -25,7 +25,8 @@
 struct sl_sweep_cfg {
 	__u32 tcp_idle_ms;	/* confirmed TCP without client packets */
 	__u32 udp_idle_ms;	/* confirmed UDP without client packets */
-	__u32 close_grace_ms;	/* client silence after its FIN */
+	__u32 close_grace_ms;	/* client silence after its FIN: closed */
+	__u32 close_linger_ms;	/* ... and its entry is deleted */
 	__u32 handshake_ms;	/* an sl_new slot counts as a handshake this long */
 	__u32 unconfirmed_ms;	/* an unconfirmed sl_flows entry lives this long */
 };
@@ -35,6 +36,7 @@ enum sl_flow_verdict {
 	SL_FLOW_LIVE = 0,	/* confirmed and not ended: counts in "flows" */
 	SL_FLOW_HANDSHAKE,	/* not (yet) confirmed, young: "handshakes" */
 	SL_FLOW_ENDED,		/* closed, reset, idle or never confirmed */
+	SL_FLOW_CLOSED,		/* closed for counting, entry kept (close_linger) */
 };
 
 struct sl_sweep_result {
@@ -59,7 +61,9 @@ struct sl_sweep_result {
  * sl_flows: RESET has ended; an unconfirmed flow is a handshake until
  * cfg->unconfirmed_ms after it was created (or close_grace after a FIN);
  * a confirmed one is live until close_grace of client silence after its
- * FIN, or its idle timeout.
+ * FIN (then CLOSED: not counted, its entry kept so that a late client
+ * packet still reaches the backend and revives it, until close_linger),
+ * or its idle timeout.
  */
 enum sl_flow_verdict sl_flow_judge(const struct sluice_flow_key *key,
 				   const struct sluice_flow *f, bool in_new,

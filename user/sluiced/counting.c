@@ -138,6 +138,7 @@ int sl_counting_start(struct sl_daemon *d)
 	d->sweep_cfg.tcp_idle_ms = d->cfg.tcp_idle_timeout_ms;
 	d->sweep_cfg.udp_idle_ms = d->cfg.udp_idle_timeout_ms;
 	d->sweep_cfg.close_grace_ms = d->cfg.close_grace_ms;
+	d->sweep_cfg.close_linger_ms = d->cfg.close_linger_ms;
 	d->sweep_cfg.handshake_ms = d->cfg.handshake_timeout_ms;
 	d->sweep_cfg.unconfirmed_ms = d->cfg.unconfirmed_timeout_ms;
 	if (pthread_create(&d->sweep_thr, NULL, sweep_main, d))
