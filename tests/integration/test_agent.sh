@@ -167,3 +167,47 @@ EOF2
 	touch "$go"
 	wait "$client"
 }
+
+# sluice_backend_agent_up of backend @1 on the VIP, from the metrics.
+agent_up_metric() {
+	lab_ns lb curl -sf -m 5 "http://127.0.0.1:${LAB_METRICS_PORT:-9469}/metrics" |
+		awk -v s="sluice_backend_agent_up{vip=\"$LAB_VIP4:80/tcp\",backend=\"$1\"}" \
+		'$1 == s { print $2 }'
+}
+
+# An agent that does not answer is no evidence: a drain of its backend
+# waits, even with no flow on the box, and says why; it ends once the
+# agent answers and counts nothing.
+t_agent_unreachable_holds_drain() {
+	local be1 st waitpid rc err
+	be1=$(lab_be4 1)
+	lab_sluiced_stop TERM
+	lab_config >"$LAB_DIR/sluiced.yaml" <<EOF2
+vips:
+  - vip: $LAB_VIP4:80/tcp
+    backends:
+      - address: $be1
+        agent_port: 9470
+      - address: $(lab_be4 2)
+EOF2
+	lab_sluiced_start || return 1
+	lab_ctl backend drain "$LAB_VIP4:80/tcp" "$be1" --wait --timeout 60s \
+		>"$LAB_DIR/wait.out" 2>&1 &
+	waitpid=$!
+	sleep 3
+	kill -0 "$waitpid" 2>/dev/null ||
+		fail "drain --wait returned while be1's agent did not answer" || return 1
+	st=$(it_ctl_raw "{\"cmd\":\"backend.status\",\"vip\":\"$LAB_VIP4:80/tcp\",\"backend\":\"$be1\"}")
+	echo "status with the agent down: $st"
+	assert_eq "state" draining "$(echo "$st" | json - "j['result'][0]['state']")" || return 1
+	assert_eq "box_flows" 0 "$(echo "$st" | json - "j['result'][0]['box_flows']")" || return 1
+	err=$(echo "$st" | json - "j['result'][0].get('agent_error', '')")
+	[[ -n $err ]] || fail "no agent_error while the agent is down" || return 1
+	assert_eq "sluice_backend_agent_up while down" 0 "$(agent_up_metric "$be1")" || return 1
+	agent_start 1
+	wait "$waitpid"
+	rc=$?
+	cat "$LAB_DIR/wait.out"
+	assert_eq "drain --wait exit code once the agent answers" 0 "$rc" || return 1
+	assert_eq "sluice_backend_agent_up once up" 1 "$(agent_up_metric "$be1")" || return 1
+}
