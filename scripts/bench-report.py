@@ -377,11 +377,19 @@ def drainlag_print(d):
               f"p99 {d['p99_ms']} ms, max {d['max_ms']} ms ({d['settings']})")
 
 
+def fill_print(d):
+    """How many background flows the table really held (bench_fill)."""
+    if isinstance(d, dict) and "present" in d:
+        print(f"   background fill: {d['present']} of {d['filled']} flows present "
+              f"({d['cpus']} CPUs, {d['seconds']} s)")
+
+
 def main():
     raw, out_path = sys.argv[1], sys.argv[2]
     machine = load(raw, "machine")
     parts = {n: load(raw, n + ".meta") for n in
-             ("xdp", "maglev", "sweep", "pps", "drain", "drainlag", "drainlag1m", "wrk")}
+             ("xdp", "maglev", "sweep", "pps", "drain", "drainlag_haproxy", "drainlag",
+              "drainlag1m", "drainlag10m", "wrk")}
     summary = {
         "machine": machine,
         "note": "medians [min-max] over repetitions on a shared 2-core VM; "
@@ -392,7 +400,10 @@ def main():
         "control_plane": ctl_summary(load(raw, "maglev"), load(raw, "drain"),
                                      load(raw, "sweep")),
         "http": wrk_summary(load(raw, "wrk")),
-        "drain_lag": [load(raw, "drainlag"), load(raw, "drainlag1m")],
+        "drain_lag": [load(raw, "drainlag"), load(raw, "drainlag1m"),
+                      load(raw, "drainlag10m")],
+        "drain_lag_fill": [load(raw, "drainlag_fill"), load(raw, "drainlag_fill10m")],
+        "drain_lag_haproxy": load(raw, "drainlag_haproxy"),
         "parts": parts,
     }
     print(f"sluice bench: {machine.get('cpus')} CPUs ({machine.get('cpu_model')}), "
@@ -407,6 +418,10 @@ def main():
     print("3b. Drain-signal lag (last stream closed -> drain --wait exit 0)")
     for d in summary["drain_lag"]:
         drainlag_print(d)
+    for d in summary["drain_lag_fill"]:
+        fill_print(d)
+    print("   HAProxy, the same streams, server set to drain, until its scur reads 0:")
+    drainlag_print(summary["drain_lag_haproxy"])
     print()
     wrk_print(summary["http"])
     with open(out_path, "w") as f:

@@ -134,10 +134,12 @@ EOF
 
 # The peers: L4 proxies on the edge box, to the same backends (no DSR).
 start_proxies() {
-	local d=$LAB_DIR/nginx-lb i ups="" srv=""
+	local d=$LAB_DIR/nginx-lb i ups="" srv="" stream=""
+	[[ -z ${HAPROXY_PID:-} ]] || return 0	# started for the drain-lag part
 	for i in $(seq 1 "$LAB_BACKENDS"); do
 		ups+="server $(lab_be4 "$i"):8080; "
 		srv+="  server be$i $(lab_be4 "$i"):8080"$'\n'
+		stream+="  server be$i $(lab_be4 "$i"):80"$'\n'
 	done
 	mkdir -p "$d"
 	cat >"$d/nginx.conf" <<EOF
@@ -154,6 +156,7 @@ EOF
 global
   maxconn 4000
   nbthread 2
+  stats socket $LAB_DIR/haproxy.sock mode 600 level admin
 defaults
   mode tcp
   timeout connect 5s
@@ -165,6 +168,13 @@ frontend fe
 backend be
   balance roundrobin
 $srv
+# The drain-lag part's streams, to the lab servers that serve /stream.
+frontend fe_stream
+  bind 198.18.20.3:8083
+  default_backend stream
+backend stream
+  balance roundrobin
+$stream
 EOF
 	lab_bg lb nginx -e "$d/error.log" -c "$d/nginx.conf" -g 'daemon off;'
 	LB_NGINX_PID=$!
@@ -207,14 +217,45 @@ cleanup() {
 	fi
 }
 
+# One drain-lag run: part NAME, then what to write in "settings".
+drainlag_run() {	# name background
+	part "$1" 300 nsenter --net="/run/netns/${LAB_P}-cli" python3 "$SRC/scripts/bench-drain-lag.py" \
+		--vip 198.18.0.101 --vipspec 198.18.0.101:80/tcp \
+		--ctl "$LAB_DIR/sluiced.sock" --sluicectl "$BUILD/sluicectl" \
+		--backends "$(lab_be4 1),$(lab_be4 2),$(lab_be4 3)" --drains 20 \
+		--max-seconds 280 --settings "close_grace=${LAB_CLOSE_GRACE:-300ms} \
+check_interval=${LAB_CHECK:-50ms} sweep_interval=${LAB_SWEEP:-500ms}; background flows: $2"
+}
+
+# The drain-signal lag at 0, 1M and 10M background flows, and HAProxy's
+# own: the same streams through it, its server set to drain, until its
+# scur for that server reads 0.
+drainlag_parts() {
+	start_proxies
+	wait_http http://198.18.20.3:8083/
+	part drainlag_haproxy 300 nsenter --net="/run/netns/${LAB_P}-cli" python3 \
+		"$SRC/scripts/bench-drain-lag.py" --vip 198.18.20.3 --port 8083 \
+		--haproxy-sock "$LAB_DIR/haproxy.sock" \
+		--backends "$(lab_be4 1),$(lab_be4 2),$(lab_be4 3)" --drains 20 \
+		--max-seconds 280 --settings "haproxy, mode tcp, set server state drain"
+	drainlag_run drainlag 0
+	# Confirmed flows of another VIP's backend (id 3: the first backend
+	# of the second VIP in bench_vips) in sl_flows.
+	part drainlag_fill 120 "$BUILD/bench/bench_fill" "$BENCH_PINS_SRC" 1000000 3
+	drainlag_run drainlag1m 1M
+	part drainlag_fill10m 300 "$BUILD/bench/bench_fill" "$BENCH_PINS_SRC" 10000000 3
+	drainlag_run drainlag10m 10M
+}
+
 lab_parts() {
 	local i
 	# shellcheck source=scripts/lab.sh
 	source "$SRC/scripts/lab.sh"
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
-	# Room for the drain-lag part's 1M background flows besides real ones.
-	export LAB_FLOWS=${LAB_FLOWS:-2097152}
+	# Room for the drain-lag part's 10M background flows besides real
+	# ones: the largest table (8M per CPU: sl_flows has per-CPU lists).
+	export LAB_FLOWS=${LAB_FLOWS:-16777216}
 	lab_up >/dev/null || { log "lab did not come up"; return 1; }
 	ip -n "${LAB_P}-lb" addr add 198.18.20.3/24 dev "${LAB_P}l"
 	start_backend_nginx
@@ -233,6 +274,7 @@ lab_parts() {
 
 	local link=/sys/fs/bpf/sluice-$LAB_P/link_${LAB_P}l
 	local pins=/sys/fs/bpf/sluice-$LAB_P
+	BENCH_PINS_SRC=$pins
 
 	if [[ $PARTS == *" pps "* ]]; then
 		part pps 300 python3 "$SRC/scripts/bench-pps.py" \
@@ -247,21 +289,7 @@ lab_parts() {
 			"$LAB_DIR/sluiced.sock" "$REPS"
 	fi
 	if [[ $PARTS == *" drainlag "* ]]; then
-		part drainlag 300 nsenter --net="/run/netns/${LAB_P}-cli" python3 "$SRC/scripts/bench-drain-lag.py" \
-			--vip 198.18.0.101 --vipspec 198.18.0.101:80/tcp \
-			--ctl "$LAB_DIR/sluiced.sock" --sluicectl "$BUILD/sluicectl" \
-			--backends "$(lab_be4 1),$(lab_be4 2),$(lab_be4 3)" --drains 20 \
-			--max-seconds 280 --settings "close_grace=${LAB_CLOSE_GRACE:-300ms} \
-check_interval=${LAB_CHECK:-50ms} sweep_interval=${LAB_SWEEP:-500ms}; background flows: 0"
-		# The same with 1M confirmed flows of another VIP's backend (id 3:
-		# the first backend of the second VIP in bench_vips) in sl_flows.
-		part drainlag_fill 120 "$BUILD/bench/bench_fill" "$pins" 1000000 3
-		part drainlag1m 300 nsenter --net="/run/netns/${LAB_P}-cli" python3 "$SRC/scripts/bench-drain-lag.py" \
-			--vip 198.18.0.101 --vipspec 198.18.0.101:80/tcp \
-			--ctl "$LAB_DIR/sluiced.sock" --sluicectl "$BUILD/sluicectl" \
-			--backends "$(lab_be4 1),$(lab_be4 2),$(lab_be4 3)" --drains 20 \
-			--max-seconds 280 --settings "close_grace=${LAB_CLOSE_GRACE:-300ms} \
-check_interval=${LAB_CHECK:-50ms} sweep_interval=${LAB_SWEEP:-500ms}; background flows: 1M"
+		drainlag_parts
 	fi
 	[[ $PARTS == *" wrk "* ]] || return 0
 	start_proxies

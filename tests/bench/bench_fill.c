@@ -9,13 +9,18 @@
  * see a packet. Inserted in batches; the sweeper expires them after
  * tcp_idle_timeout.
  *
+ * Spread over every CPU (sl_flows has a free list per CPU), and checked:
+ * it fails when the table kept fewer than N of them.
+ *
  * Usage: bench_fill PIN_DIR N BACKEND_ID
- * Prints {"filled": N, "seconds": S}.
+ * Prints {"filled": N, "present": P, "cpus": C, "seconds": S}.
  */
 #include "bench.h"
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <unistd.h>
+#include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -44,15 +49,61 @@ static void flow_make(__u32 i, __u32 be, __u8 epoch, __u32 now,
 	f->flags = SLUICE_FLOW_F_CONFIRMED;
 }
 
-int main(int argc, char **argv)
+/*
+ * Fill flows [from, from + n) into sl_flows, then count how many of them
+ * are there. sl_flows keeps a free list per CPU (no common LRU), so the
+ * caller spreads the fill over every CPU; counting afterwards tells
+ * whether the table evicted any of them.
+ */
+static __u32 fill_range(int flows, __u32 from, __u32 n, __u32 be, __u8 epoch,
+			__u32 now)
 {
 	static struct sluice_flow_key keys[BF_CHUNK];
 	static struct sluice_flow vals[BF_CHUNK];
 	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 i, at, chunk, count, present = 0;
+	struct sluice_flow f;
+
+	for (at = from; at < from + n; at += chunk) {
+		chunk = from + n - at < BF_CHUNK ? from + n - at : BF_CHUNK;
+		for (i = 0; i < chunk; i++)
+			flow_make(at + i, be, epoch, now, &keys[i], &vals[i]);
+		count = chunk;
+		if (bpf_map_update_batch(flows, keys, vals, &count, &opts) || count != chunk)
+			bench_die("bpf_map_update_batch: %s (%u of %u)", strerror(errno),
+				  count, chunk);
+	}
+	for (at = from; at < from + n; at++) {
+		flow_make(at, be, epoch, now, &keys[0], &vals[0]);
+		present += !bpf_map_lookup_elem(flows, &keys[0], &f);
+	}
+	return present;
+}
+
+/* One child per CPU, pinned to it, each filling its share; their counts
+ * come back through @fd. */
+static void fill_on_cpu(int cpu, int fd, int flows, __u32 from, __u32 n,
+			__u32 be, __u8 epoch, __u32 now)
+{
+	cpu_set_t set;
+	__u32 present;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		bench_die("sched_setaffinity(%d): %s", cpu, strerror(errno));
+	present = fill_range(flows, from, n, be, epoch, now);
+	if (write(fd, &present, sizeof(present)) != sizeof(present))
+		_exit(1);
+	_exit(0);
+}
+
+int main(int argc, char **argv)
+{
 	struct sluice_backend b;
 	char path[4200];
-	__u32 n, be, from, i, chunk, count, now;
-	int flows, backends;
+	__u32 n, be, now, share, from = 0, present = 0, got;
+	int flows, backends, cpus, cpu, fds[2], status, ok = 1;
 	__u64 t0;
 
 	if (argc != 4)
@@ -69,17 +120,24 @@ int main(int argc, char **argv)
 		bench_die("backend id %u: %s", be, strerror(errno));
 	if (!(b.flags & SLUICE_BE_F_IN_USE))
 		bench_die("backend id %u is not in use", be);
+	cpus = libbpf_num_possible_cpus();
+	if (cpus < 1 || pipe(fds))
+		bench_die("cannot count CPUs or make a pipe");
 	now = sl_clock_now();
 	t0 = bench_now_ns();
-	for (from = 0; from < n; from += chunk) {
-		chunk = n - from < BF_CHUNK ? n - from : BF_CHUNK;
-		for (i = 0; i < chunk; i++)
-			flow_make(from + i, be, b.epoch, now, &keys[i], &vals[i]);
-		count = chunk;
-		if (bpf_map_update_batch(flows, keys, vals, &count, &opts) || count != chunk)
-			bench_die("bpf_map_update_batch: %s (%u of %u)", strerror(errno),
-				  count, chunk);
+	for (cpu = 0; cpu < cpus; cpu++, from += share) {
+		share = cpu == cpus - 1 ? n - from : n / cpus;
+		if (fork() == 0)
+			fill_on_cpu(cpu, fds[1], flows, from, share, be, b.epoch, now);
 	}
-	printf("{\"filled\": %u, \"seconds\": %.2f}\n", n, (bench_now_ns() - t0) / 1e9);
-	return 0;
+	close(fds[1]);
+	while (read(fds[0], &got, sizeof(got)) == sizeof(got))
+		present += got;
+	while (wait(&status) > 0)
+		ok &= WIFEXITED(status) && !WEXITSTATUS(status);
+	if (!ok)
+		bench_die("a fill child failed");
+	printf("{\"filled\": %u, \"present\": %u, \"cpus\": %d, \"seconds\": %.2f}\n",
+	       n, present, cpus, (bench_now_ns() - t0) / 1e9);
+	return present == n ? 0 : 1;
 }
