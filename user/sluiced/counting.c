@@ -41,19 +41,52 @@ static __u64 tick(struct sl_daemon *d)
 	return __atomic_add_fetch(&d->pass_tick, 1, __ATOMIC_SEQ_CST);
 }
 
-/* Sleep @ms in short steps, so a stop request is seen soon. */
-static void sleep_for(struct sl_daemon *d, __u64 ms)
+/*
+ * A pass's pause: @ms, cut short when *@watch (guarded by d->lock) moves
+ * past @seen, so that a pass the drain rule waits for starts at once
+ * rather than at the next interval. The sweeper watches seq_in_force: step
+ * 2 of the completion rule waits for a full sweep that began after the
+ * drain. The checker watches check_kick: a DRAINED flag just set waits for
+ * one more checker pass. Steps of at most 50ms keep a stop request seen
+ * soon.
+ */
+static void pause_pass(struct sl_daemon *d, __u64 ms, const __u64 *watch, __u64 seen)
 {
-	struct timespec step;
-	__u64 left = ms, n;
+	__u64 end = sl_mono_us() + ms * 1000, now, step;
+	struct timespec at;
 
-	while (!d->stop && left) {
-		n = left < 50 ? left : 50;
-		step.tv_sec = 0;
-		step.tv_nsec = n * 1000000L;
-		nanosleep(&step, NULL);
-		left -= n;
+	pthread_mutex_lock(&d->lock);
+	while (!d->stop && *watch == seen) {
+		now = sl_mono_us();
+		if (now >= end)
+			break;
+		step = end - now < 50000 ? end - now : 50000;
+		clock_gettime(CLOCK_MONOTONIC, &at);
+		at.tv_nsec += (long)(step * 1000);
+		at.tv_sec += at.tv_nsec / 1000000000L;
+		at.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&d->drain_cond, &d->lock, &at);
 	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* Start a checker pass now: a drain waits for one that begins after this. */
+static void kick_checker(struct sl_daemon *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->check_kick++;
+	pthread_cond_broadcast(&d->drain_cond);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static __u64 watched(struct sl_daemon *d, const __u64 *watch)
+{
+	__u64 v;
+
+	pthread_mutex_lock(&d->lock);
+	v = *watch;
+	pthread_mutex_unlock(&d->lock);
+	return v;
 }
 
 /* The sequence first, then the tick: a pass never claims a commit that
@@ -75,6 +108,16 @@ static void notify(int fd)
 		sl_log("cannot notify the main thread: %s", strerror(errno));
 }
 
+static bool any(const bool *draining)
+{
+	size_t i;
+
+	for (i = 0; i < SLUICE_MAX_BACKENDS; i++)
+		if (draining[i])
+			return true;
+	return false;
+}
+
 static void *sweep_main(void *arg)
 {
 	struct sl_daemon *d = arg;
@@ -92,20 +135,12 @@ static void *sweep_main(void *arg)
 			memcpy(d->sweep_out, res, sizeof(*res));
 		pthread_mutex_unlock(&d->lock);
 		notify(d->sweep_fd);
-		sleep_for(d, d->cfg.sweep_interval_ms);
+		if (any(draining))	/* step 3 waits for a checker pass after it */
+			kick_checker(d);
+		pause_pass(d, d->cfg.sweep_interval_ms, &d->seq_in_force, res->pass.seq);
 	}
 	free(res);
 	return NULL;
-}
-
-static bool any(const bool *draining)
-{
-	size_t i;
-
-	for (i = 0; i < SLUICE_MAX_BACKENDS; i++)
-		if (draining[i])
-			return true;
-	return false;
 }
 
 static void *check_main(void *arg)
@@ -113,9 +148,11 @@ static void *check_main(void *arg)
 	struct sl_daemon *d = arg;
 	struct sl_check_result *res = malloc(sizeof(*res));
 	static bool draining[SLUICE_MAX_BACKENDS];
+	__u64 kicks;
 	int rc;
 
 	while (res && !d->stop) {
+		kicks = watched(d, &d->check_kick);
 		pass_begin(d, &res->pass, draining);
 		if (any(draining)) {
 			rc = sl_check_pinned(&d->maps, &d->sweep_cfg, draining, res);
@@ -127,10 +164,23 @@ static void *check_main(void *arg)
 			pthread_mutex_unlock(&d->lock);
 			notify(d->check_fd);
 		}
-		sleep_for(d, d->cfg.drain_check_interval_ms);
+		pause_pass(d, d->cfg.drain_check_interval_ms, &d->check_kick, kicks);
 	}
 	free(res);
 	return NULL;
+}
+
+static int init_drain_cond(struct sl_daemon *d)
+{
+	pthread_condattr_t attr;
+	int rc;
+
+	if (pthread_condattr_init(&attr))
+		return -1;
+	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) ||
+	     pthread_cond_init(&d->drain_cond, &attr);
+	pthread_condattr_destroy(&attr);
+	return rc ? -1 : 0;
 }
 
 int sl_counting_start(struct sl_daemon *d)
@@ -140,6 +190,8 @@ int sl_counting_start(struct sl_daemon *d)
 	d->sweep_cfg.close_grace_ms = d->cfg.close_grace_ms;
 	d->sweep_cfg.close_linger_ms = d->cfg.close_linger_ms;
 	d->sweep_cfg.handshake_ms = d->cfg.handshake_timeout_ms;
+	if (init_drain_cond(d))
+		return -EAGAIN;
 	d->sweep_cfg.unconfirmed_ms = d->cfg.unconfirmed_timeout_ms;
 	if (pthread_create(&d->sweep_thr, NULL, sweep_main, d))
 		return -EAGAIN;
@@ -192,6 +244,7 @@ void sl_drains_publish(struct sl_daemon *d, bool wait)
 	pthread_mutex_lock(&d->lock);
 	memcpy(d->draining, next, sizeof(next));
 	d->seq_in_force = d->next_seq;
+	pthread_cond_broadcast(&d->drain_cond);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -276,6 +329,8 @@ static void set_flags(struct sl_daemon *d)
 				tr->phase = SL_DRAIN_WAIT_CHECK;	/* try again */
 		}
 	}
+	if (ok)
+		kick_checker(d);
 }
 
 /* Drains past their deadline end with what is left. */

@@ -94,6 +94,8 @@ struct sl_daemon {
 	pthread_t sweep_thr, check_thr;
 	volatile bool stop;
 	pthread_mutex_t lock;		/* guards the *_out results, draining, seq_in_force */
+	pthread_cond_t drain_cond;	/* signalled when seq_in_force or check_kick moves */
+	__u64 check_kick;		/* bumped to start a checker pass now */
 	bool draining[SLUICE_MAX_BACKENDS];	/* ids whose flows get pinned */
 	/*
 	 * Commit sequence numbers (drain.h): next_seq numbers the last commit
