@@ -48,6 +48,15 @@ t_drain_wait_zero_resets() {
 	python3 -c "import sys; sys.exit(0 if -1.0 <= $lag <= 5.0 else 1)" ||
 		fail "drain should finish within 5s after the last stream (lag ${lag}s)"
 	assert_eq "state" drained "$(it_state "$VIP" "$be1")"
+	# Step 2 came from the in-kernel pin walk (bpf/pin_walk.bpf.c), loaded.
+	assert_eq "sluice_drain_walk_loaded" 1 "$(drain_metric sluice_drain_walk_loaded)" || return 1
+	assert_ge "sluice_drain_walks_total" "$(drain_metric sluice_drain_walks_total)" 1
+}
+
+# One unlabelled sample of sluiced's /metrics.
+drain_metric() {
+	lab_ns lb curl -sf -m 5 "http://127.0.0.1:${LAB_METRICS_PORT:-9469}/metrics" |
+		awk -v s="$1" '$1 == s { print $2 }'
 }
 
 # A drain whose timeout passes with flows left exits 3 and says how many.

@@ -713,6 +713,13 @@ static void render_tail(struct mbuf *b, const struct sl_snapshot *snap,
 	mb_hist(b, "sluice_sweep_duration_seconds", NULL, &snap->sweep_time, &sl_hist_sweep);
 	mb_help(b, "sluice_sweeps_total", "counter", "Sweeps of the flow tables since sluiced started.");
 	mb_sample(b, "sluice_sweeps_total", NULL, NULL, NULL, num(snap->sweeps));
+	mb_help(b, "sluice_drain_walks_total", "counter",
+		"Drain pin walks (in-kernel walks of sl_flows when a drain comes into force) "
+		"since sluiced started.");
+	mb_sample(b, "sluice_drain_walks_total", NULL, NULL, NULL, num(snap->walks));
+	mb_help(b, "sluice_drain_walk_loaded", "gauge",
+		"1 if the drain pin walk loaded; 0: drains wait for a full sweep.");
+	mb_sample(b, "sluice_drain_walk_loaded", NULL, NULL, NULL, num(snap->walker));
 	mb_help(b, "sluice_flows_expired_total", "counter",
 		"Flows the sweeper expired (closed or idle) since sluiced started.");
 	mb_sample(b, "sluice_flows_expired_total", NULL, NULL, NULL, num(snap->expired_total));

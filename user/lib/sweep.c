@@ -264,6 +264,14 @@ static int sweep_pinned(struct walk *w, struct sweep_buf *b)
 	return 0;
 }
 
+int sl_sweep_new_handshakes(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
+			    struct sl_sweep_result *res)
+{
+	struct walk w = { .m = m, .cfg = cfg, .res = res, .now = sl_clock_now() };
+
+	return sweep_new(&w);
+}
+
 int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 	     const bool *draining, struct sl_sweep_result *res)
 {

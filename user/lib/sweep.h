@@ -89,6 +89,11 @@ int sl_be_confirmed_all(const struct sl_maps *m, __u64 *out);
 int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 	     const bool *draining, struct sl_sweep_result *res);
 
+/* Add the handshakes sl_new holds, per backend, to res->handshakes (and
+ * res->new_entries): the sl_new part of a sweep, for the pin walk. */
+int sl_sweep_new_handshakes(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
+			    struct sl_sweep_result *res);
+
 /* CLOCK_MONOTONIC in µs: how long a pass took. */
 __u64 sl_mono_us(void);
 

@@ -32,6 +32,8 @@ void sl_snapshot_publish(struct sl_daemon *d)
 	d->snap.sweep_duration_us = d->sweep_last->duration_us;
 	d->snap.sweep_time = d->sweep_time;
 	d->snap.sweeps = d->sweeps;
+	d->snap.walks = d->walks;
+	d->snap.walker = d->walker != NULL;
 	d->snap.expired_total = d->expired_total;
 	d->snap.started_unix_ms = d->started_ms;
 	memset(d->snap.all_down, 0, sizeof(d->snap.all_down));

@@ -21,6 +21,7 @@
 #include "neigh.h"
 #include "agent_poll.h"
 #include "persist.h"
+#include "pin_walk.h"
 
 /*
  * After a commit that changes drain flags, packets the datapath was
@@ -143,16 +144,47 @@ static void *sweep_main(void *arg)
 	return NULL;
 }
 
+/*
+ * The pin walk (pin_walk.h), once per drain commit in force: step 2 of the
+ * completion rule from a walk in the kernel rather than a full sweep. Its
+ * result goes to the main thread with the checker pass that follows it,
+ * which began after it ended, as step 3 asks.
+ */
+static void walk_pass(struct sl_daemon *d, struct sl_sweep_result *w, bool *draining)
+{
+	int rc;
+
+	pass_begin(d, &w->pass, draining);
+	if (!any(draining))
+		return;
+	rc = sl_pin_walk(d->walker, &d->sweep_cfg, draining, w);
+	w->pass.end_tick = tick(d);
+	pthread_mutex_lock(&d->lock);
+	if (!rc) {
+		memcpy(d->walk_out, w, sizeof(*w));
+		d->walk_ready = true;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (rc)
+		sl_log("drain pin walk failed: %s (drains wait for a full sweep)",
+		       strerror(-rc));
+}
+
 static void *check_main(void *arg)
 {
 	struct sl_daemon *d = arg;
 	struct sl_check_result *res = malloc(sizeof(*res));
+	struct sl_sweep_result *walk = malloc(sizeof(*walk));
 	static bool draining[SLUICE_MAX_BACKENDS];
-	__u64 kicks;
+	__u64 kicks, walked_seq = 0;
 	int rc;
 
-	while (res && !d->stop) {
+	while (res && walk && !d->stop) {
 		kicks = watched(d, &d->check_kick);
+		if (d->walker && watched(d, &d->seq_in_force) != walked_seq) {
+			walk_pass(d, walk, draining);
+			walked_seq = walk->pass.seq;
+		}
 		pass_begin(d, &res->pass, draining);
 		if (any(draining)) {
 			rc = sl_check_pinned(&d->maps, &d->sweep_cfg, draining, res);
@@ -166,8 +198,23 @@ static void *check_main(void *arg)
 		}
 		pause_pass(d, d->cfg.drain_check_interval_ms, &d->check_kick, kicks);
 	}
+	free(walk);
 	free(res);
 	return NULL;
+}
+
+/* Without the walk (a kernel that refuses syscall programs), drains wait
+ * for a full sweep, as they did before it. */
+static void open_walker(struct sl_daemon *d)
+{
+	char err[256];
+
+	d->walk_out = calloc(1, sizeof(*d->walk_out));
+	d->walk_last = calloc(1, sizeof(*d->walk_last));
+	if (!d->walk_out || !d->walk_last)
+		return;
+	if (sl_pin_walker_open(&d->maps, &d->walker, err, sizeof(err)))
+		sl_log("%s", err);
 }
 
 static int init_drain_cond(struct sl_daemon *d)
@@ -192,6 +239,7 @@ int sl_counting_start(struct sl_daemon *d)
 	d->sweep_cfg.handshake_ms = d->cfg.handshake_timeout_ms;
 	if (init_drain_cond(d))
 		return -EAGAIN;
+	open_walker(d);
 	d->sweep_cfg.unconfirmed_ms = d->cfg.unconfirmed_timeout_ms;
 	if (pthread_create(&d->sweep_thr, NULL, sweep_main, d))
 		return -EAGAIN;
@@ -204,6 +252,11 @@ void sl_counting_stop(struct sl_daemon *d)
 {
 	pthread_join(d->sweep_thr, NULL);
 	pthread_join(d->check_thr, NULL);
+	sl_pin_walker_close(d->walker);
+	d->walker = NULL;
+	free(d->walk_out);
+	free(d->walk_last);
+	d->walk_out = d->walk_last = NULL;
 }
 
 /* ---- drains: sequence numbers ------------------------------------------ */
@@ -243,6 +296,8 @@ void sl_drains_publish(struct sl_daemon *d, bool wait)
 				next[d->st.vips[i].bes[j].id] = true;
 	pthread_mutex_lock(&d->lock);
 	memcpy(d->draining, next, sizeof(next));
+	if (d->seq_in_force != d->next_seq)
+		d->check_kick++;	/* a drain in force: its pin walk, now */
 	d->seq_in_force = d->next_seq;
 	pthread_cond_broadcast(&d->drain_cond);
 	pthread_mutex_unlock(&d->lock);
@@ -447,6 +502,40 @@ static void account_losses(const struct sl_vip *v,
 	       bs, vs, (unsigned long long)lost, (unsigned long long)b->lost);
 }
 
+/* A pin walk's result, if one came: step 2 for the draining backends, as
+ * from a sweep (no counts: it only saw the draining backends' flows). */
+static void apply_walk(struct sl_daemon *d, struct outcome *o)
+{
+	const struct sl_sweep_result *w = d->walk_last;
+	enum sl_drain_action act;
+	bool ready;
+	size_t i, j;
+
+	pthread_mutex_lock(&d->lock);
+	ready = d->walk_ready;
+	if (ready)
+		memcpy(d->walk_last, d->walk_out, sizeof(*w));
+	d->walk_ready = false;
+	pthread_mutex_unlock(&d->lock);
+	if (!ready)
+		return;
+	d->walks++;
+	for (i = 0; i < d->st.n_vips; i++) {
+		for (j = 0; j < d->st.vips[i].n_bes; j++) {
+			struct sl_be *b = &d->st.vips[i].bes[j];
+
+			if (b->state != SL_BE_DRAINING)
+				continue;
+			act = sl_drain_on_sweep(&b->drain, &w->pass, w->handshakes[b->id],
+						w->unprotected_be[b->id]);
+			apply(&d->st.vips[i], b, act, o);
+		}
+	}
+	if (w->unprotected)
+		sl_log("sl_pinned is full: %llu draining flows unprotected from eviction "
+		       "(raise flows.pinned_table_size)", (unsigned long long)w->unprotected);
+}
+
 void sl_counting_on_check(struct sl_daemon *d)
 {
 	const struct sl_check_result *c = d->check_last;
@@ -457,7 +546,9 @@ void sl_counting_on_check(struct sl_daemon *d)
 
 	if (!take(d, d->check_fd, d->check_last, d->check_out, sizeof(*c), &err))
 		return;
+	apply_walk(d, &o);
 	if (err) {
+		finish(d, &o);
 		sl_log("drain check failed: %s", strerror(-err));
 		return;
 	}

@@ -96,6 +96,12 @@ struct sl_daemon {
 	pthread_mutex_t lock;		/* guards the *_out results, draining, seq_in_force */
 	pthread_cond_t drain_cond;	/* signalled when seq_in_force or check_kick moves */
 	__u64 check_kick;		/* bumped to start a checker pass now */
+	/* The drain pin walk (pin_walk.h): NULL when the kernel refused it. */
+	struct sl_pin_walker *walker;
+	struct sl_sweep_result *walk_out;	/* latest, from the checker thread */
+	struct sl_sweep_result *walk_last;	/* consumed by the main thread */
+	bool walk_ready;			/* walk_out holds a new walk */
+	__u64 walks;
 	bool draining[SLUICE_MAX_BACKENDS];	/* ids whose flows get pinned */
 	/*
 	 * Commit sequence numbers (drain.h): next_seq numbers the last commit

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * BPF tests, the drain pin walk (bpf/pin_walk.bpf.c, user/lib/pin_walk.c):
+ * run over a real sl_flows, it copies the confirmed flows of draining
+ * backends, and only those, into sl_pinned; counts their young
+ * unconfirmed flows (and sl_new's) as handshakes, not the ended ones; and
+ * counts the confirmed flows sl_pinned had no room for.
+ */
+#include <bpf/bpf.h>
+#include "../lib/bpftest.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include "pin_walk.h"
+
+#define DRAINING	(BT_BE_ID_BASE + 1)
+#define ACTIVE		(BT_BE_ID_BASE + 2)
+
+static const struct sl_sweep_cfg cfg = {
+	.tcp_idle_ms = 900000, .udp_idle_ms = 30000, .close_grace_ms = 300,
+	.close_linger_ms = 2000, .handshake_ms = 3000, .unconfirmed_ms = 10000,
+};
+
+struct pw {
+	struct bt *t;
+	struct sl_pin_walker *w;
+	bool draining[SLUICE_MAX_BACKENDS];
+};
+
+static int setup(void **state)
+{
+	struct pw *p = calloc(1, sizeof(*p));
+	char err[256];
+
+	assert_non_null(p);
+	p->t = bt_open(BT_RING_SMALL);
+	if (sl_pin_walker_open(&p->t->maps, &p->w, err, sizeof(err)))
+		fail_msg("%s", err);
+	p->draining[DRAINING] = true;
+	*state = p;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct pw *p = *state;
+
+	sl_pin_walker_close(p->w);
+	bt_close(p->t);
+	free(p);
+	return 0;
+}
+
+static struct sluice_flow_key key_n(__u32 n)
+{
+	struct sluice_flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = SLUICE_AF_INET;
+	k.proto = IPPROTO_TCP;
+	k.src.addr[0] = htonl(0xc6130000 | (n & 0xffff));	/* 198.19.x.x */
+	k.dst.addr[0] = htonl(0xc6120064);			/* 198.18.0.100 */
+	k.sport = htons(1024 + (n >> 16));
+	k.dport = htons(80);
+	return k;
+}
+
+static struct sluice_flow flow(__u32 be, bool confirmed, __u32 created)
+{
+	struct sluice_flow f;
+
+	memset(&f, 0, sizeof(f));
+	f.backend_id = be;
+	f.created = created;
+	f.last_seen = created;
+	f.state = SLUICE_FLOW_OPEN;
+	f.flags = confirmed ? SLUICE_FLOW_F_CONFIRMED : 0;
+	return f;
+}
+
+/* Flow number @n into sl_flows. */
+static void put(const struct pw *p, __u32 n, __u32 be, bool confirmed, __u32 created)
+{
+	struct sluice_flow_key k = key_n(n);
+	struct sluice_flow f = flow(be, confirmed, created);
+
+	bt_flow_put(p->t, &k, &f);
+}
+
+static void walk(struct pw *p, struct sl_sweep_result *res)
+{
+	assert_int_equal(sl_pin_walk(p->w, &cfg, p->draining, res), 0);
+}
+
+/* 300 confirmed flows of the draining backend, 200 of an active one, 5
+ * young and 7 old unconfirmed flows of the draining backend. */
+static void test_pins_what_drains(void **state)
+{
+	struct pw *p = *state;
+	static struct sl_sweep_result res;
+	__u32 now = bt_now(), n = 0, i, pinned = 0;
+	struct sluice_flow_key k;
+	struct sluice_flow got;
+
+	for (i = 0; i < 300; i++)
+		put(p, n++, DRAINING, true, now);
+	for (i = 0; i < 200; i++)
+		put(p, n++, ACTIVE, true, now);
+	for (i = 0; i < 5; i++)
+		put(p, n++, DRAINING, false, now - 1000);
+	for (i = 0; i < 7; i++)
+		put(p, n++, DRAINING, false, now - cfg.unconfirmed_ms - 5000);
+	walk(p, &res);
+	BT_EQ("walk", "entries seen", res.entries, (__u64)n);
+	BT_EQ("walk", "flows it pinned", res.pinned_entries, 300);
+	BT_EQ("walk", "handshakes of the draining backend", res.handshakes[DRAINING], 5);
+	BT_EQ("walk", "handshakes of the active one (not its business)",
+	      res.handshakes[ACTIVE], 0);
+	BT_EQ("walk", "unprotected", res.unprotected, 0);
+	for (i = 0; i < n; i++) {
+		k = key_n(i);
+		if (bt_pinned_get(p->t, &k, &got))
+			continue;
+		pinned++;
+		BT_EQ("walk", "pinned flow's backend", got.backend_id, DRAINING);
+		BT_TRUE("walk", "pinned flow confirmed", got.flags & SLUICE_FLOW_F_CONFIRMED);
+	}
+	BT_EQ("walk", "flows in sl_pinned", pinned, 300);
+}
+
+/* A full sl_pinned: what does not fit is counted, per backend. */
+static void test_counts_unprotected(void **state)
+{
+	struct pw *p = *state;
+	static struct sl_sweep_result res;
+	struct sluice_flow f = flow(ACTIVE, true, bt_now());
+	struct sluice_flow_key k;
+	__u32 i;
+
+	/* Fill sl_pinned with other flows, then add 10 draining ones. */
+	for (i = 0; i < BT_NEW_FLOWS; i++) {
+		k = key_n(100000 + i);
+		if (bpf_map_update_elem(p->t->maps.pinned, &k, &f, BPF_NOEXIST))
+			break;
+	}
+	for (i = 0; i < 10; i++)
+		put(p, i, DRAINING, true, bt_now());
+	walk(p, &res);
+	BT_EQ("full", "unprotected of the draining backend", res.unprotected_be[DRAINING], 10);
+	BT_EQ("full", "unprotected", res.unprotected, 10);
+}
+
+/* A handshake in sl_new counts for its backend, as in a sweep. */
+static void test_counts_new_slots(void **state)
+{
+	struct pw *p = *state;
+	static struct sl_sweep_result res;
+	struct sluice_flow_key k = key_n(7);
+	struct sluice_flow f = flow(DRAINING, false, bt_now());
+
+	bt_new_put(p->t, &k, &f);
+	walk(p, &res);
+	BT_EQ("sl_new", "handshakes", res.handshakes[DRAINING], 1);
+	BT_EQ("sl_new", "slots in their window", res.new_entries, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_pins_what_drains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counts_unprotected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counts_new_slots, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
