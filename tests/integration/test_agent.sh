@@ -113,6 +113,21 @@ agent_box_flows() {
 		json - "j['result'][0]['box_flows']"
 }
 
+# Restart sluiced with the lab's VIP, be1 read through its agent (port 9470).
+be1_agent_restart() {
+	lab_sluiced_stop TERM
+	lab_config >"$LAB_DIR/sluiced.yaml" <<EOF2
+vips:
+  - vip: $LAB_VIP4:80/tcp
+    backends:
+      - address: $(lab_be4 1)
+        agent_port: 9470
+      - address: $(lab_be4 2)
+      - address: $(lab_be4 3)
+EOF2
+	lab_sluiced_start
+}
+
 # A drain waits for the backend's own count too (agent_port): connections
 # the box stopped tracking (idle past flows.tcp_idle_timeout, here 2 s)
 # still hold be1's drain while its agent sees them, and --wait returns 0
@@ -121,17 +136,7 @@ t_agent_holds_drain() {
 	local be1 client ready="$LAB_DIR/ready" go="$LAB_DIR/go" st tries waitpid rc n t0
 	be1=$(lab_be4 1)
 	agent_start 1
-	lab_sluiced_stop TERM
-	LAB_TCP_IDLE=2s lab_config >"$LAB_DIR/sluiced.yaml" <<EOF2
-vips:
-  - vip: $LAB_VIP4:80/tcp
-    backends:
-      - address: $be1
-        agent_port: 9470
-      - address: $(lab_be4 2)
-      - address: $(lab_be4 3)
-EOF2
-	lab_sluiced_start || return 1
+	LAB_TCP_IDLE=2s be1_agent_restart || return 1
 	lab_client idle --vip "$LAB_VIP4" --count 20 --ready "$ready" --go "$go" \
 		--max-seconds 60 >"$LAB_DIR/idle.json" &
 	client=$!
@@ -181,16 +186,7 @@ agent_up_metric() {
 t_agent_unreachable_holds_drain() {
 	local be1 st waitpid rc err
 	be1=$(lab_be4 1)
-	lab_sluiced_stop TERM
-	lab_config >"$LAB_DIR/sluiced.yaml" <<EOF2
-vips:
-  - vip: $LAB_VIP4:80/tcp
-    backends:
-      - address: $be1
-        agent_port: 9470
-      - address: $(lab_be4 2)
-EOF2
-	lab_sluiced_start || return 1
+	be1_agent_restart || return 1
 	lab_ctl backend drain "$LAB_VIP4:80/tcp" "$be1" --wait --timeout 60s \
 		>"$LAB_DIR/wait.out" 2>&1 &
 	waitpid=$!
