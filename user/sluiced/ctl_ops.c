@@ -125,9 +125,9 @@ json_object *sl_ctl_fingerprint(const struct sl_daemon *d, __u32 vip_id)
 {
 	char hex[SL_CTL_FINGERPRINT_LEN + 1];
 
-	if (vip_id >= SLUICE_MAX_VIPS || !d->table_fp[vip_id])
+	if (vip_id >= SLUICE_MAX_VIPS || !d->dp.table_fp[vip_id])
 		return NULL;
-	snprintf(hex, sizeof(hex), "%016" PRIx64, (uint64_t)d->table_fp[vip_id]);
+	snprintf(hex, sizeof(hex), "%016" PRIx64, (uint64_t)d->dp.table_fp[vip_id]);
 	return json_object_new_string(hex);
 }
 

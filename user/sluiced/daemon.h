@@ -18,6 +18,7 @@
 
 #include "announce.h"
 #include "config.h"
+#include "dp.h"
 #include "lock.h"
 #include "log.h"
 #include "maps.h"
@@ -51,15 +52,6 @@ struct sl_client {
 	__u64 reload_gen;
 };
 
-/* The next hop cached per backend id, written into sl_backends. */
-struct sl_nh_cache {
-	bool valid;
-	bool waited;		/* resolution was awaited once, when it joined */
-	struct sl_nh nh;	/* nh.confirmed: the kernel vouched for it last time */
-	__u64 last_packets;	/* the backend's packet count at the last refresh */
-	__u64 unconfirmed_pkts;	/* packets sent while the next hop was unconfirmed */
-};
-
 struct sl_metrics;
 struct sl_checker;
 struct sl_reload;
@@ -81,10 +73,7 @@ struct sl_daemon {
 
 	struct sl_state st;		/* desired state, main thread only */
 	struct sl_state cfg_applied;	/* config VIPs as last applied */
-	__u64 table_sig[SLUICE_MAX_VIPS];	/* last published table, per VIP id */
-	__u64 table_fp[SLUICE_MAX_VIPS];	/* its maglev_fingerprint(); 0 = unknown */
-	struct sl_nh_cache nh[SLUICE_MAX_BACKENDS];
-	struct sl_nh_ctx *nh_ctx;
+	struct sl_dp dp;		/* the map sync over maps and cfg (dp.h) */
 	struct sl_nh_mon *neigh_mon;	/* neighbour changes (neigh.c) */
 	int neigh_fd;
 
@@ -191,11 +180,10 @@ void sl_ann_stop(struct sl_daemon *d);
 int sl_ann_box_drain(struct sl_daemon *d, bool drain, char *err, size_t errlen);
 json_object *sl_ann_status(const struct sl_daemon *d);
 
-/* dataplane.c: mirror the desired state into the maps. */
-int sl_dp_sync(struct sl_daemon *d, const struct sl_state *st, char *err,
-	       size_t errlen);
-/* Re-resolve next hops; re-syncs backends whose next hop changed. */
+/* neigh.c: re-resolve next hops; re-syncs backends whose next hop changed. */
 void sl_dp_refresh_nexthops(struct sl_daemon *d);
+/* commit.c: point d->dp at d's maps and config (before the first sync). */
+void sl_daemon_dp_init(struct sl_daemon *d);
 
 /* control.c: the control socket. */
 int sl_ctl_listen(struct sl_daemon *d, char *err, size_t errlen);
