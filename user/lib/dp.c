@@ -201,7 +201,8 @@ static bool addr_in_use(const struct sl_state *st, const struct sluice_addr *a,
 }
 
 /* Delete VIP entries (and address markers) the state no longer has. */
-static void prune_vips(struct sl_dp *dp, const struct sl_state *st)
+static void prune_vips(struct sl_dp *dp, const struct sl_state *st,
+		       const struct usage *u)
 {
 	struct sluice_vip_key key, next, *prev = NULL;
 	struct sluice_vip val;
@@ -227,7 +228,10 @@ static void prune_vips(struct sl_dp *dp, const struct sl_state *st)
 
 			if ((!v || v->id != val.vip_id) && n < SLUICE_VIP_MAP_SIZE)
 				dead[n++] = key;
-			if (!v || v->id != val.vip_id)
+			/* Its id lives on under another key: republish that
+			 * next time. An id gone from the state keeps its
+			 * signature, so prune_ids() still frees its tables. */
+			if ((!v || v->id != val.vip_id) && u->vip[val.vip_id])
 				dp->table_sig[val.vip_id] = 0;
 		}
 	}
@@ -375,7 +379,7 @@ int sl_dp_sync(struct sl_dp *dp, const struct sl_state *st, char *err,
 			goto out;
 	}
 	/* 3. Only now forget what the state dropped. */
-	prune_vips(dp, st);
+	prune_vips(dp, st, u);
 	prune_ids(dp, u);
 	rc = 0;
 out:
