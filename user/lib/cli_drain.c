@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ctl.h"
 
 #define LINE_MAX_LEN	256
 
@@ -48,7 +49,7 @@ static bool tally_entry(struct json_object *e, struct sl_drain_tally *t,
 	if (!t->vip)
 		t->vip = get_str(e, "vip");
 	t->entries++;
-	deadline = get_int(e, "deadline_unix_ms", 0);
+	deadline = get_int(e, SL_CTL_KEY_DEADLINE, 0);
 	if (deadline > 0 && (__u64)deadline > t->deadline_ms)
 		t->deadline_ms = deadline;
 	if (!strcmp(state, "draining")) {
@@ -161,7 +162,7 @@ void sl_cli_drain_notes(const struct sl_cli_io *io, struct json_object *result)
 		be = get_str(e, "backend");
 		if (!what || !vip || !be)
 			continue;
-		sl_cli_format_until(get_int(e, "deadline_unix_ms", 0), now, until, sizeof(until));
+		sl_cli_format_until(get_int(e, SL_CTL_KEY_DEADLINE, 0), now, until, sizeof(until));
 		if (!strcmp(what, "moved")) {
 			sl_cli_format_until(get_int(e, "previous_deadline_unix_ms", 0), now,
 					    was, sizeof(was));

@@ -386,7 +386,7 @@ static void print_one_status(FILE *f, struct json_object *o, __u64 now)
 		(unsigned long long)u64_of(o, "flows"));
 	put_time(f, "drain started", u64_of(o, "drain_started_unix_ms"), now);
 	if (draining)
-		put_time(f, "deadline", u64_of(o, "deadline_unix_ms"), now);
+		put_time(f, "deadline", u64_of(o, SL_CTL_KEY_DEADLINE), now);
 	else
 		fprintf(f, "  %-14s -\n", "deadline");
 	fprintf(f, "  lost           %llu\n  evicted        %llu\n  rescued        %llu\n",

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "sluice/reasons.h"
+#include "ctl.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define COL_GAP		"  "
@@ -429,7 +430,7 @@ void sl_cli_print_drain(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd
 		{ "STATE", "state", SL_COL_TEXT },
 		{ "FLOWS", "flows", SL_COL_NUM },
 		{ "HANDSHAKES", "handshakes", SL_COL_NUM },
-		{ "DEADLINE", "deadline_unix_ms", SL_COL_DEADLINE },
+		{ "DEADLINE", SL_CTL_KEY_DEADLINE, SL_COL_DEADLINE },
 	};
 
 	(void)cmd;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ctl.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define TEXT_MAX	128
@@ -81,7 +82,7 @@ void sl_top_format_drain(struct json_object *row, __u64 now_ms, char *buf, size_
 	if (!state)
 		return;
 	get_u64(row, "flows", &flows);
-	get_u64(row, "deadline_unix_ms", &deadline);
+	get_u64(row, SL_CTL_KEY_DEADLINE, &deadline);
 	if (!strcmp(state, "draining")) {
 		if (!deadline) {
 			snprintf(buf, len, "%llu left", (unsigned long long)flows);
@@ -332,7 +333,7 @@ static void add_drain_status(struct top *t, struct json_object *bes)
 		vip = get_str(row, "vip");
 		be = get_str(row, "backend");
 		if (!state || !vip || !be || !strcmp(state, "active") ||
-		    json_object_object_get_ex(row, "deadline_unix_ms", NULL))
+		    json_object_object_get_ex(row, SL_CTL_KEY_DEADLINE, NULL))
 			continue;
 		req = request("backend.status", vip, be);
 		if (!req)
@@ -342,8 +343,8 @@ static void add_drain_status(struct top *t, struct json_object *bes)
 		json_object_put(req);
 		e = json_object_is_type(st, json_type_array) ?
 		    json_object_array_get_idx(st, 0) : NULL;
-		if (e && json_object_object_get_ex(e, "deadline_unix_ms", &v))
-			json_object_object_add(row, "deadline_unix_ms", json_object_get(v));
+		if (e && json_object_object_get_ex(e, SL_CTL_KEY_DEADLINE, &v))
+			json_object_object_add(row, SL_CTL_KEY_DEADLINE, json_object_get(v));
 		if (e && json_object_object_get_ex(e, "timed_out", &v))
 			json_object_object_add(row, "timed_out", json_object_get(v));
 		json_object_put(st);
@@ -395,7 +396,7 @@ static int refresh(struct top *t, char *msg, size_t len)
 	struct json_object *req, *vips_all, *vips = NULL, *bes = NULL, *vrows, *brows;
 	__u64 now, dt;
 
-	req = request("vip.list", NULL, NULL);
+	req = request(SL_CTL_CMD_VIP_LIST, NULL, NULL);
 	vips_all = req ? call(t, req, msg, len) : NULL;
 	json_object_put(req);
 	if (vips_all) {

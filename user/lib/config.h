@@ -43,6 +43,9 @@
 #define SL_CFG_WEIGHT_MAX		10000U
 /* Flow times are 32-bit ms compared as (__s32)(a - b): stay below 2^31. */
 #define SL_CFG_TIMEOUT_MAX_MS		(596ULL * 3600 * 1000)
+/* Drain timeouts: drain.default_timeout, the control socket and the CLI
+ * share this one bound (they had 2^64 ms, 365 days and 596 hours). */
+#define SL_CFG_DRAIN_MAX_MS		SL_CFG_TIMEOUT_MAX_MS
 
 /* Default path templates; %s is the instance name. */
 #define SL_CFG_SOCKET_FMT		"/run/sluice/%s.sock"

@@ -93,6 +93,16 @@
 #define SL_CTL_CMD_RELOAD		"reload"
 #define SL_CTL_CMD_CONFIG_DUMP		"config.dump"
 #define SL_CTL_CMD_FLOWS		"flows.list"
+#define SL_CTL_CMD_VIP_LIST		"vip.list"
+#define SL_CTL_CMD_VIP_ADD		"vip.add"
+#define SL_CTL_CMD_VIP_DEL		"vip.del"
+#define SL_CTL_CMD_BACKEND_ADD		"backend.add"
+#define SL_CTL_CMD_BACKEND_DEL		"backend.del"
+#define SL_CTL_CMD_BACKEND_DRAIN	"backend.drain"
+#define SL_CTL_CMD_BACKEND_UNDRAIN	"backend.undrain"
+#define SL_CTL_CMD_BACKEND_LIST		"backend.list"
+#define SL_CTL_CMD_BOX_DRAIN		"box.drain"
+#define SL_CTL_CMD_BOX_UNDRAIN		"box.undrain"
 
 /* Request argument keys. */
 #define SL_CTL_KEY_CMD			"cmd"
@@ -101,6 +111,10 @@
 #define SL_CTL_KEY_WEIGHT		"weight"
 #define SL_CTL_KEY_LIMIT		"limit"
 #define SL_CTL_KEY_EXACT		"exact"
+#define SL_CTL_KEY_NAME			"name"
+#define SL_CTL_KEY_TIMEOUT_MS		"timeout_ms"
+#define SL_CTL_KEY_FORCE		"force"
+#define SL_CTL_KEY_DEADLINE		"deadline_unix_ms"
 
 /* Result keys of the commands above. */
 #define SL_CTL_KEY_OLD_WEIGHT		"old_weight"
@@ -127,7 +141,10 @@
 #define SL_CTL_KEY_TABLES		"tables"
 #define SL_CTL_KEY_FINGERPRINT		"fingerprint"
 
-/* Limits both sides check (weights: SL_CFG_WEIGHT_MAX in config.h). */
+/*
+ * Limits both sides check, as the config file does: weights
+ * SL_CFG_WEIGHT_MAX and drain timeouts SL_CFG_DRAIN_MAX_MS (config.h).
+ */
 #define SL_CTL_FLOWS_LIMIT_DEF		100U
 /* A flow row is under 200 bytes of JSON: the most fit SL_CTL_MAX_REPLY. */
 #define SL_CTL_FLOWS_LIMIT_MAX		4096U

@@ -18,6 +18,7 @@
 
 #include "announce.h"
 #include "config.h"
+#include "ctl.h"
 #include "dp.h"
 #include "lock.h"
 #include "log.h"
@@ -78,7 +79,7 @@ struct sl_daemon {
 	int neigh_fd;
 
 	int epfd, listen_fd, sig_fd, sweep_fd, check_fd;
-	struct sl_client clients[64];
+	struct sl_client clients[SL_CTL_MAX_CLIENTS];
 
 	pthread_t sweep_thr, check_thr;
 	volatile bool stop;
