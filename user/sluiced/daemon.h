@@ -11,6 +11,7 @@
 #define SLUICED_DAEMON_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <linux/types.h>
 
@@ -82,7 +83,7 @@ struct sl_daemon {
 	struct sl_client clients[SL_CTL_MAX_CLIENTS];
 
 	pthread_t sweep_thr, check_thr;
-	volatile bool stop;
+	atomic_bool stop;		/* the main thread asks every thread to end */
 	pthread_mutex_t lock;		/* guards the *_out results, draining, seq_in_force */
 	bool draining[SLUICE_MAX_BACKENDS];	/* ids whose flows get pinned */
 	/*
