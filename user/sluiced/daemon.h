@@ -114,7 +114,7 @@ struct sl_daemon {
 	struct sl_checker *health;
 	int health_fd;			/* eventfd: check results queued */
 
-	struct sl_announce *ann;	/* NULL: announcements off (announce.c) */
+	struct sl_announce *ann;	/* NULL: announcements off (announce_run.c) */
 	bool box_drained;		/* every VIP withdrawn (sluicectl box drain) */
 	struct sl_reload *reload;	/* the SIGHUP worker (reload.c) */
 	struct sl_agent_poll *agents;	/* the backends' agents (agent_poll.c) */
@@ -152,12 +152,12 @@ int sl_config_precheck(const char *path, char *err, size_t errlen);
 /* Republish d->snap from the live state (main thread). */
 void sl_snapshot_publish(struct sl_daemon *d);
 
-/* health.c: active health checks (their own thread). */
+/* health_thread.c: active health checks (their own thread). */
 int sl_health_start(struct sl_daemon *d);
 void sl_health_stop(struct sl_daemon *d);
 void sl_health_on_results(struct sl_daemon *d);
 
-/* metrics.c: the Prometheus endpoint (libmicrohttpd, its own thread). */
+/* metrics_http.c: the Prometheus endpoint (libmicrohttpd, its own thread). */
 int sl_metrics_start(struct sl_daemon *d, char *err, size_t errlen);
 void sl_metrics_stop(struct sl_daemon *d);
 
@@ -175,7 +175,7 @@ bool sl_drains_arm(struct sl_daemon *d, struct sl_state *st);
 /* After a commit that started drains: wait until no packet can still be
  * under the old flags, then publish the draining set and sequence. */
 void sl_drains_publish(struct sl_daemon *d, bool settle);
-/* announce.c: VIP routes for BIRD, and the box drain. */
+/* announce_run.c: VIP routes for BIRD, and the box drain. */
 void sl_ann_start(struct sl_daemon *d);
 void sl_ann_update(struct sl_daemon *d);
 void sl_ann_stop(struct sl_daemon *d);
