@@ -137,14 +137,14 @@ static void occupy(const struct bt *t, __u32 idx, __u32 age)
 	s.flow.backend_id = t->vips[0].be_id[0];
 	s.flow.created = s.flow.last_seen = bt_now() - age;
 	assert_int_equal(
-		bpf_map_update_elem(t->maps.new_flows, &idx, &s, BPF_ANY), 0);
+		bpf_map_update_elem(t->maps.new_map, &idx, &s, BPF_ANY), 0);
 }
 
 static int slot_holds_client(const struct bt *t, __u32 idx)
 {
 	struct sluice_new_slot s;
 
-	assert_int_equal(bpf_map_lookup_elem(t->maps.new_flows, &idx, &s), 0);
+	assert_int_equal(bpf_map_lookup_elem(t->maps.new_map, &idx, &s), 0);
 	return s.key.family && s.key.src.addr[0] == htonl(0xc6130000 | idx);
 }
 
@@ -157,7 +157,7 @@ static __u32 slot_of(const struct bt *t, const struct pkt_spec *s)
 
 	pkt_flow_key(s, &key);
 	CHECK_EQ("slot_of", "found",
-	      sl_new_slot_get(t->maps.new_flows, t->maps.new_slots,
+	      sl_new_slot_get(t->maps.new_map, t->maps.new_slots,
 			      t->maps.hash_seed, &key, &f, &idx),
 	      0);
 	return idx;

@@ -414,13 +414,13 @@ void bt_new_put(const struct bt *t, const struct sluice_flow_key *key,
 	struct sluice_new_slot s;
 	struct sluice_flow old;
 
-	sl_new_slot_get(t->maps.new_flows, t->maps.new_slots, t->maps.hash_seed,
+	sl_new_slot_get(t->maps.new_map, t->maps.new_slots, t->maps.hash_seed,
 			key, &old, &idx);
 	memset(&s, 0, sizeof(s));
 	s.key = *key;
 	s.flow = *f;
 	check_ok("bt_new_put", "sl_new update",
-		 bpf_map_update_elem(t->maps.new_flows, &idx, &s, BPF_ANY) ? -errno : 0);
+		 bpf_map_update_elem(t->maps.new_map, &idx, &s, BPF_ANY) ? -errno : 0);
 }
 
 __u32 bt_now(void)

@@ -192,7 +192,7 @@ static int sweep_new(struct walk *w)
 
 	if (!len)
 		return 0;
-	slots = mmap(NULL, len, PROT_READ, MAP_SHARED, w->m->new_flows, 0);
+	slots = mmap(NULL, len, PROT_READ, MAP_SHARED, w->m->new_map, 0);
 	if (slots == MAP_FAILED)
 		return -errno;
 	for (i = 0; i < w->m->new_slots; i++) {

@@ -219,7 +219,7 @@ int sl_ctl_cmd_status(struct sl_daemon *d, json_object *req, struct sl_ctl_reply
 	flows = map_fill(d->maps.flows);
 	json_object_object_add(flows, "entries", json_object_new_uint64(d->sweep_last->entries));
 	{
-		json_object *nf = map_fill(d->maps.new_flows);
+		json_object *nf = map_fill(d->maps.new_map);
 
 		json_object_object_add(flows, "new_entries",
 				       json_object_new_uint64(d->sweep_last->new_entries));
