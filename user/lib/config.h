@@ -48,7 +48,8 @@
 #define SL_CFG_DRAIN_MAX_MS		SL_CFG_TIMEOUT_MAX_MS
 
 /* Default path templates; %s is the instance name. */
-#define SL_CFG_SOCKET_FMT		"/run/sluice/%s.sock"
+#define SL_CFG_SOCKET_DIR		"/run/sluice"
+#define SL_CFG_SOCKET_FMT		SL_CFG_SOCKET_DIR "/%s.sock"
 #define SL_CFG_PIN_DIR_FMT		"/sys/fs/bpf/sluice/%s"
 #define SL_CFG_STATE_DIR_FMT		"/var/lib/sluice/%s"
 
