@@ -152,6 +152,14 @@
 #define SL_CTL_FINGERPRINT_LEN		16
 
 /*
+ * An sl_settings_diff() callback (settings.h): append {setting, running,
+ * file, note} to the JSON array @arr, as reload and config diff report a
+ * setting that needs a restart.
+ */
+void sl_ctl_setting_add(void *arr, const char *name, const char *running,
+			const char *file);
+
+/*
  * Send one request and read one reply. Returns 0 with *reply owned by the
  * caller, -errno if the socket cannot be reached or the reply is not JSON.
  */

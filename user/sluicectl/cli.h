@@ -32,6 +32,9 @@
 #define SL_CLI_DEFAULT_SOCKET	SL_CFG_SOCKET_DIR "/" SL_CFG_DEF_INSTANCE ".sock"
 #define SL_CLI_SOCKET_ENV	"SLUICE_SOCKET"
 
+/* The string at @key of the JSON object @o, or NULL (absent, not a string). */
+const char *sl_cli_json_str(struct json_object *o, const char *key);
+
 /* One request/reply; table rebuilds in sluiced take milliseconds. */
 #define SL_CLI_CALL_TIMEOUT_MS	10000
 /*
