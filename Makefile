@@ -65,6 +65,8 @@ LIB		:= $(BUILD)/libsluice.a
 BINS		:= $(BUILD)/sluiced $(BUILD)/sluicectl $(BUILD)/sluice-decap
 SLUICED_OBJS	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard user/sluiced/*.c))
 SLUICECTL_OBJS	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard user/sluicectl/*.c))
+# sluicectl's own code but its main, for the unit tests of the CLI.
+CLI_LIB		:= $(BUILD)/libsluicectl.a
 UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 BPF_TESTS	:= $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/bpf/test_*.c))
 TESTLIB_SRCS	:= $(wildcard tests/lib/*.c)
@@ -98,6 +100,9 @@ $(BUILD)/obj/%.o: %.c | $(SKELS) $(VERSION_H) check-build-deps
 $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
+$(CLI_LIB): $(filter-out %/main.o,$(SLUICECTL_OBJS))
+	$(AR) rcs $@ $^
+
 $(BUILD)/sluiced: $(SLUICED_OBJS) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) $(SYSTEMD_LIBS) -o $@
 
@@ -110,7 +115,10 @@ $(BUILD)/sluice-decap: $(DECAP_OBJS) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # --- tests ---------------------------------------------------------------
-$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB_OBJS) $(LIB)
+# The CLI's tests include its headers; the library never does.
+$(BUILD)/obj/tests/unit/%.o: CFLAGS += -Iuser/sluicectl
+
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB_OBJS) $(CLI_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 

@@ -6,11 +6,22 @@
  * the backend's reply (VIP -> client); reversed, it is the flow key, and
  * the error goes to the backend that owns the flow (or, with no state, the
  * one the table names now), so the backend's path MTU logic sees it.
- *
- * Included by sluice.bpf.c after sl_forward(); not a standalone header.
  */
 #ifndef SLUICE_BPF_ICMP_H
 #define SLUICE_BPF_ICMP_H
+
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_helpers.h>
+#include "sluice/abi.h"
+#include "maps.h"
+#include "parse.h"
+#include "vip.h"
+#include "maglev.h"
+#include "newslot.h"
+#include "forward.h"
 
 /* Build the flow key from the inner IPv4 header and its first 8 bytes. */
 static __always_inline int sl_icmp4_inner(void *data, void *data_end,

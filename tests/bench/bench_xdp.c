@@ -407,7 +407,7 @@ static void bx_new_clear(struct bx *b)
 	void *slots;
 
 	slots = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		     b->tn->maps.new_flows, 0);
+		     b->tn->maps.new_map, 0);
 	if (slots == MAP_FAILED)
 		bench_die("mmap sl_new: %s", strerror(errno));
 	memset(slots, 0, len);

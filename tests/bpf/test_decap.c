@@ -91,14 +91,14 @@ static void decap_run(struct bt_decap *d, const char *ctx, const void *in,
 	for (i = 0; i < SLUICE_DR_MAX; i++)
 		before[i] = bt_decap_stat(d, i);
 	bt_decap_run(d, ctx, in, len, r);
-	BT_EQ(ctx, "decap verdict", r->verdict, verdict);
+	CHECK_EQ(ctx, "decap verdict", r->verdict, verdict);
 	for (i = 0; i < SLUICE_DR_MAX; i++) {
 		after = bt_decap_stat(d, i);
 		if (i == reason)
-			BT_EQ(ctx, "decap counter of the expected reason",
+			CHECK_EQ(ctx, "decap counter of the expected reason",
 			      after - before[i], 1);
 		else
-			BT_EQ(ctx, "decap counter of another reason",
+			CHECK_EQ(ctx, "decap counter of another reason",
 			      after - before[i], 0);
 	}
 }
@@ -115,7 +115,7 @@ static void check_stripped(const char *ctx, const struct bt_result *r,
 	memcpy(eth + 6, smac, 6);
 	eth[12] = ethertype >> 8;
 	eth[13] = ethertype & 0xff;
-	BT_EQ(ctx, "decap output length", r->out_len, PKT_ETH_LEN + len);
+	CHECK_EQ(ctx, "decap output length", r->out_len, PKT_ETH_LEN + len);
 	bt_check_mem(ctx, "decap Ethernet header", r->out, eth, PKT_ETH_LEN);
 	bt_check_mem(ctx, "decap inner packet", r->out + PKT_ETH_LEN, ip, len);
 }
@@ -275,7 +275,7 @@ static void test_decap_table(void **state)
 		case D_NONE:
 			break;
 		case D_UNCHANGED:
-			BT_EQ(c->name, "output length", r.out_len, in.len);
+			CHECK_EQ(c->name, "output length", r.out_len, in.len);
 			bt_check_mem(c->name, "passed frame", r.out, in.data,
 				     in.len);
 			break;

@@ -150,9 +150,9 @@ static void check_flow(const struct bt *t, const char *ctx,
 {
 	struct sluice_flow f = flow_of(t, ctx, s);
 
-	BT_EQ(ctx, "flow backend_id", f.backend_id, be_id);
-	BT_EQ(ctx, "flow state", f.state, state);
-	BT_EQ(ctx, "flow flags", f.flags, flags);
+	CHECK_EQ(ctx, "flow backend_id", f.backend_id, be_id);
+	CHECK_EQ(ctx, "flow state", f.state, state);
+	CHECK_EQ(ctx, "flow flags", f.flags, flags);
 }
 
 static int in_pinned(const struct bt *t, const struct pkt_spec *s,
@@ -296,15 +296,15 @@ static void test_confirm_at_promotion(void **state)
 			send_damaged(t, c->name, s, c->flags, c->payload);
 		else
 			send_to(t, c->name, s, c->flags, c->payload, be);
-		BT_TRUE(c->name, "slot emptied", !in_new(t, s));
+		CHECK_TRUE(c->name, "slot emptied", !in_new(t, s));
 		check_flow(t, c->name, s, be, c->state,
 			   c->confirmed ? CONFIRMED : 0);
 		want_confirmed[be - BT_BE_ID_BASE] += c->confirmed;
 	}
 	/* No backend drains here: nothing is pinned. */
-	BT_EQ("after the table", "sl_pinned entries", pinned_entries(t), 0);
+	CHECK_EQ("after the table", "sl_pinned entries", pinned_entries(t), 0);
 	for (id = BT_BE_ID_BASE; id < t->next_be_id; id++)
-		BT_EQ("after the table", "backend confirmed counter",
+		CHECK_EQ("after the table", "backend confirmed counter",
 		      confirmed_count(t, id), want_confirmed[id - BT_BE_ID_BASE]);
 	bt_assert_reasons_total(t);
 }
@@ -337,7 +337,7 @@ static void test_confirm_not_before_confirm_ms(void **state)
 			continue;	/* stalled past the window: again */
 		check_flow(t, "bare ACK under CONFIRM_MS", &s, be,
 			   SLUICE_FLOW_OPEN, 0);
-		BT_EQ("bare ACK under CONFIRM_MS", "confirmed counter",
+		CHECK_EQ("bare ACK under CONFIRM_MS", "confirmed counter",
 		      confirmed_count(t, be), 0);
 		return;
 	}
@@ -360,18 +360,18 @@ static void test_confirm_established_on_payload(void **state)
 	check_flow(t, "handshake done", &s, be, SLUICE_FLOW_OPEN, 0);
 	send_to(t, "bare ACK again", &s, PKT_TCP_ACK, 0, be);
 	check_flow(t, "bare ACK again", &s, be, SLUICE_FLOW_OPEN, 0);
-	BT_EQ("bare ACK again", "confirmed counter", confirmed_count(t, be), 0);
+	CHECK_EQ("bare ACK again", "confirmed counter", confirmed_count(t, be), 0);
 
 	send_to(t, "request", &s, PKT_TCP_ACK | PKT_TCP_PSH, 300, be);
 	check_flow(t, "request", &s, be, SLUICE_FLOW_OPEN, CONFIRMED);
-	BT_EQ("request", "confirmed counter", confirmed_count(t, be), 1);
+	CHECK_EQ("request", "confirmed counter", confirmed_count(t, be), 1);
 
 	send_to(t, "more data", &s, PKT_TCP_ACK, 300, be);
 	send_to(t, "ACK", &s, PKT_TCP_ACK, 0, be);
 	check_flow(t, "more data", &s, be, SLUICE_FLOW_OPEN, CONFIRMED);
-	BT_EQ("more data", "confirmed counter (once per flow)",
+	CHECK_EQ("more data", "confirmed counter (once per flow)",
 	      confirmed_count(t, be), 1);
-	BT_EQ("active backend", "sl_pinned entries", pinned_entries(t), 0);
+	CHECK_EQ("active backend", "sl_pinned entries", pinned_entries(t), 0);
 	bt_assert_reasons_total(t);
 }
 
@@ -389,7 +389,7 @@ static void test_confirm_established_by_age(void **state)
 	send_to(t, "bare ACK, CONFIRM_MS on", &s, PKT_TCP_ACK, 0, be);
 	check_flow(t, "bare ACK, CONFIRM_MS on", &s, be, SLUICE_FLOW_OPEN,
 		   CONFIRMED);
-	BT_EQ("aged", "confirmed counter", confirmed_count(t, be), 1);
+	CHECK_EQ("aged", "confirmed counter", confirmed_count(t, be), 1);
 	bt_assert_reasons_total(t);
 }
 
@@ -411,23 +411,23 @@ static void test_draining_pins_on_confirm(void **state)
 	/* a: a bare ACK promotes it to its backend, unconfirmed: not pinned. */
 	send_to(t, "a: ACK", &a, PKT_TCP_ACK, 0, be);
 	check_flow(t, "a: ACK", &a, be, SLUICE_FLOW_OPEN, 0);
-	BT_TRUE("a: ACK", "not in sl_pinned", !in_pinned(t, &a, &f));
+	CHECK_TRUE("a: ACK", "not in sl_pinned", !in_pinned(t, &a, &f));
 	/* ...its first data confirms and pins it. */
 	send_to(t, "a: request", &a, PKT_TCP_ACK, 50, be);
 	check_flow(t, "a: request", &a, be, SLUICE_FLOW_OPEN, CONFIRMED);
-	BT_TRUE("a: request", "in sl_pinned", in_pinned(t, &a, &f));
-	BT_EQ("a: pinned copy", "backend_id", f.backend_id, be);
-	BT_EQ("a: pinned copy", "flags", f.flags, CONFIRMED);
-	BT_EQ("a: pinned copy", "state", f.state, SLUICE_FLOW_OPEN);
+	CHECK_TRUE("a: request", "in sl_pinned", in_pinned(t, &a, &f));
+	CHECK_EQ("a: pinned copy", "backend_id", f.backend_id, be);
+	CHECK_EQ("a: pinned copy", "flags", f.flags, CONFIRMED);
+	CHECK_EQ("a: pinned copy", "state", f.state, SLUICE_FLOW_OPEN);
 
 	/* b: payload on the promoting packet pins it at promotion. */
 	send_to(t, "b: ACK with data", &b, PKT_TCP_ACK, 50, be);
 	check_flow(t, "b: ACK with data", &b, be, SLUICE_FLOW_OPEN, CONFIRMED);
-	BT_TRUE("b: ACK with data", "in sl_pinned", in_pinned(t, &b, &f));
-	BT_EQ("b: pinned copy", "flags", f.flags, CONFIRMED);
+	CHECK_TRUE("b: ACK with data", "in sl_pinned", in_pinned(t, &b, &f));
+	CHECK_EQ("b: pinned copy", "flags", f.flags, CONFIRMED);
 
-	BT_EQ("draining backend", "confirmed counter", confirmed_count(t, be), 2);
-	BT_EQ("draining backend", "sl_pinned entries", pinned_entries(t), 2);
+	CHECK_EQ("draining backend", "confirmed counter", confirmed_count(t, be), 2);
+	CHECK_EQ("draining backend", "sl_pinned entries", pinned_entries(t), 2);
 	bt_assert_reasons_total(t);
 }
 
@@ -445,9 +445,9 @@ static void test_draining_pins_aged(void **state)
 	age_flow(t, "aged", &s, 2 * SLUICE_CONFIRM_MS);
 	send_to(t, "bare ACK", &s, PKT_TCP_ACK, 0, be);
 	check_flow(t, "bare ACK", &s, be, SLUICE_FLOW_OPEN, CONFIRMED);
-	BT_TRUE("bare ACK", "in sl_pinned", in_pinned(t, &s, &f));
-	BT_EQ("pinned copy", "backend_id", f.backend_id, be);
-	BT_EQ("pinned copy", "flags", f.flags, CONFIRMED);
+	CHECK_TRUE("bare ACK", "in sl_pinned", in_pinned(t, &s, &f));
+	CHECK_EQ("pinned copy", "backend_id", f.backend_id, be);
+	CHECK_EQ("pinned copy", "flags", f.flags, CONFIRMED);
 	bt_assert_reasons_total(t);
 }
 
@@ -506,19 +506,19 @@ static void test_spoofed_pairs_never_pinned(void **state)
 	/* Second half: both after the drain, on the live table. */
 	for (i = SPOOFED / 2; i < SPOOFED; i++) {
 		be[i] = pick(t, V4_TCP, &s[i]);
-		BT_TRUE("after drain", "no new flow for the draining backend",
+		CHECK_TRUE("after drain", "no new flow for the draining backend",
 			be[i] != drained_be);
 		send_to(t, "spoofed SYN", &s[i], PKT_TCP_SYN, 0, be[i]);
 		send_to(t, "spoofed ACK", &s[i], PKT_TCP_ACK, 0, be[i]);
 		check_flow(t, "spoofed pair", &s[i], be[i], SLUICE_FLOW_OPEN, 0);
 	}
-	BT_TRUE("spoofed pairs", "some promoted to the draining backend",
+	CHECK_TRUE("spoofed pairs", "some promoted to the draining backend",
 		on_drained > 0);
 	for (i = 0; i < SPOOFED; i++)
-		BT_TRUE("spoofed pair", "not in sl_pinned", !in_pinned(t, &s[i], &f));
-	BT_EQ("spoofed pairs", "sl_pinned entries", pinned_entries(t), 0);
+		CHECK_TRUE("spoofed pair", "not in sl_pinned", !in_pinned(t, &s[i], &f));
+	CHECK_EQ("spoofed pairs", "sl_pinned entries", pinned_entries(t), 0);
 	for (id = BT_BE_ID_BASE; id < t->next_be_id; id++)
-		BT_EQ("spoofed pairs", "confirmed counter", confirmed_count(t, id), 0);
+		CHECK_EQ("spoofed pairs", "confirmed counter", confirmed_count(t, id), 0);
 	bt_assert_reasons_total(t);
 }
 
@@ -539,21 +539,21 @@ static void test_drained_refuses_promotion(void **state)
 	drain(t, V4_TCP, be, SLUICE_BE_F_DRAINING | SLUICE_BE_F_DRAINED);
 	live_a = pick(t, V4_TCP, &a);
 	live_b = pick(t, V4_TCP, &b);
-	BT_TRUE("drained", "live pick differs", live_a != be && live_b != be);
+	CHECK_TRUE("drained", "live pick differs", live_a != be && live_b != be);
 
 	/* Data on the promoting packet: still not promoted to @be. */
 	send_to(t, "a: ACK with data", &a, PKT_TCP_ACK, 100, live_a);
 	check_flow(t, "a: re-balanced", &a, live_a, SLUICE_FLOW_OPEN, 0);
-	BT_TRUE("a: re-balanced", "slot emptied", !in_new(t, &a));
-	BT_TRUE("a: re-balanced", "not in sl_pinned", !in_pinned(t, &a, &f));
+	CHECK_TRUE("a: re-balanced", "slot emptied", !in_new(t, &a));
+	CHECK_TRUE("a: re-balanced", "not in sl_pinned", !in_pinned(t, &a, &f));
 	/* A SYN retransmit does not stay on @be either. */
 	send_to(t, "b: SYN retransmit", &b, PKT_TCP_SYN, 0, live_b);
 	check_flow(t, "b: re-balanced", &b, live_b, SLUICE_FLOW_OPEN, 0);
 
-	BT_EQ("drained backend", "confirmed counter", confirmed_count(t, be), 0);
+	CHECK_EQ("drained backend", "confirmed counter", confirmed_count(t, be), 0);
 	bt_vip_stats(t, &t->vips[V4_TCP], &vs);
-	BT_EQ("vip", "rescheduled", vs.rescheduled, 2);
-	BT_EQ("vip", "promoted", vs.promoted, 0);
+	CHECK_EQ("vip", "rescheduled", vs.rescheduled, 2);
+	CHECK_EQ("vip", "promoted", vs.promoted, 0);
 	bt_assert_reasons_total(t);
 }
 
@@ -593,10 +593,10 @@ static void test_drained_refuses_confirmation(void **state)
 	send_to(t, "c: data", &c, PKT_TCP_ACK, 100, be);
 	check_flow(t, "c: stays", &c, be, SLUICE_FLOW_OPEN, CONFIRMED);
 
-	BT_EQ("drained backend", "confirmed counter (c only)",
+	CHECK_EQ("drained backend", "confirmed counter (c only)",
 	      confirmed_count(t, be), 1);
 	bt_vip_stats(t, &t->vips[V4_TCP], &vs);
-	BT_EQ("vip", "rescheduled", vs.rescheduled, 2);
+	CHECK_EQ("vip", "rescheduled", vs.rescheduled, 2);
 	bt_assert_reasons_total(t);
 }
 
@@ -635,7 +635,7 @@ static void test_half_close_refresh(void **state)
 	t1 = bt_now();
 	check_flow(t, "FIN", &s, be, SLUICE_FLOW_CLOSING, CONFIRMED);
 	f = flow_of(t, "FIN", &s);
-	BT_TIME_IN("FIN", "last_seen", f.last_seen, t0, t1);
+	CHECK_TIME_IN("FIN", "last_seen", f.last_seen, t0, t1);
 
 	/* The client goes on ACKing: each ACK refreshes. */
 	for (int i = 0; i < 3; i++) {
@@ -644,8 +644,8 @@ static void test_half_close_refresh(void **state)
 		send_to(t, "half-closed ACK", &s, PKT_TCP_ACK, 0, be);
 		t1 = bt_now();
 		f = flow_of(t, "half-closed ACK", &s);
-		BT_EQ("half-closed ACK", "state", f.state, SLUICE_FLOW_CLOSING);
-		BT_TIME_IN("half-closed ACK", "last_seen", f.last_seen, t0, t1);
+		CHECK_EQ("half-closed ACK", "state", f.state, SLUICE_FLOW_CLOSING);
+		CHECK_TIME_IN("half-closed ACK", "last_seen", f.last_seen, t0, t1);
 	}
 	/* A FIN retransmit refreshes too. */
 	idle_flow(t, "FIN again", &s, 300);
@@ -653,7 +653,7 @@ static void test_half_close_refresh(void **state)
 	send_to(t, "FIN retransmit", &s, PKT_TCP_FIN | PKT_TCP_ACK, 0, be);
 	t1 = bt_now();
 	f = flow_of(t, "FIN retransmit", &s);
-	BT_TIME_IN("FIN retransmit", "last_seen", f.last_seen, t0, t1);
+	CHECK_TIME_IN("FIN retransmit", "last_seen", f.last_seen, t0, t1);
 
 	/* An open flow with the same 300 ms of idle is left alone. */
 	send_to(t, "o: SYN", &o, PKT_TCP_SYN, 0, be_o);
@@ -663,9 +663,9 @@ static void test_half_close_refresh(void **state)
 	t1 = bt_now();
 	f = flow_of(t, "o: ACK", &o);
 	if ((__s32)(t1 - old) < SLUICE_TOUCH_MS)
-		BT_EQ("open flow", "last_seen (not rewritten)", f.last_seen, old);
+		CHECK_EQ("open flow", "last_seen (not rewritten)", f.last_seen, old);
 	else	/* stalled past TOUCH_MS: a refresh is then right */
-		BT_TIME_IN("open flow (stalled)", "last_seen", f.last_seen,
+		CHECK_TIME_IN("open flow (stalled)", "last_seen", f.last_seen,
 			   old + SLUICE_TOUCH_MS, t1);
 	bt_assert_reasons_total(t);
 }
@@ -686,7 +686,7 @@ static void test_rst_resets(void **state)
 	t1 = bt_now();
 	check_flow(t, "a: RST", &a, be_a, SLUICE_FLOW_RESET, CONFIRMED);
 	f = flow_of(t, "a: RST", &a);
-	BT_TIME_IN("a: RST", "last_seen", f.last_seen, t0, t1);
+	CHECK_TIME_IN("a: RST", "last_seen", f.last_seen, t0, t1);
 	send_to(t, "a: stray ACK", &a, PKT_TCP_ACK, 0, be_a);
 	send_to(t, "a: stray FIN", &a, PKT_TCP_FIN | PKT_TCP_ACK, 0, be_a);
 	check_flow(t, "a: after RST", &a, be_a, SLUICE_FLOW_RESET, CONFIRMED);
@@ -700,10 +700,10 @@ static void test_rst_resets(void **state)
 	bt_be_stats(t, be_a, &bs_a);
 	bt_be_stats(t, be_b, &bs_b);
 	if (be_a == be_b) {
-		BT_EQ("one backend", "closing", bs_a.closing, 4);
+		CHECK_EQ("one backend", "closing", bs_a.closing, 4);
 	} else {
-		BT_EQ("a's backend", "closing", bs_a.closing, 2);
-		BT_EQ("b's backend", "closing", bs_b.closing, 2);
+		CHECK_EQ("a's backend", "closing", bs_a.closing, 2);
+		CHECK_EQ("b's backend", "closing", bs_b.closing, 2);
 	}
 	bt_assert_reasons_total(t);
 }
@@ -727,19 +727,19 @@ static void reuse_after(struct bt *t, const char *ctx, __u16 sport,
 	send_to(t, ctx, &s, PKT_TCP_ACK, 0, be);
 	drain(t, V4_TCP, be, SLUICE_BE_F_DRAINING);
 	send_to(t, ctx, &s, PKT_TCP_ACK, 20, be);
-	BT_TRUE(ctx, "confirmed flow pinned", in_pinned(t, &s, &f));
+	CHECK_TRUE(ctx, "confirmed flow pinned", in_pinned(t, &s, &f));
 	send_to(t, ctx, &s, close_flags, 0, be);
 
 	live = pick(t, V4_TCP, &s);
-	BT_TRUE(ctx, "live pick differs", live != be);
+	CHECK_TRUE(ctx, "live pick differs", live != be);
 	send_to(t, ctx, &s, PKT_TCP_SYN, 0, live);
 	pkt_flow_key(&s, &key);
-	BT_TRUE(ctx, "old flow left sl_flows", bt_flow_get(t, &key, &f) != 0);
-	BT_TRUE(ctx, "old flow left sl_pinned", !in_pinned(t, &s, &f));
-	BT_TRUE(ctx, "new connection in sl_new", bt_new_get(t, &key, &f) == 0);
-	BT_EQ(ctx, "new connection backend", f.backend_id, live);
-	BT_EQ(ctx, "new connection flags", f.flags, 0);
-	BT_EQ(ctx, "new connection state", f.state, SLUICE_FLOW_OPEN);
+	CHECK_TRUE(ctx, "old flow left sl_flows", bt_flow_get(t, &key, &f) != 0);
+	CHECK_TRUE(ctx, "old flow left sl_pinned", !in_pinned(t, &s, &f));
+	CHECK_TRUE(ctx, "new connection in sl_new", bt_new_get(t, &key, &f) == 0);
+	CHECK_EQ(ctx, "new connection backend", f.backend_id, live);
+	CHECK_EQ(ctx, "new connection flags", f.flags, 0);
+	CHECK_EQ(ctx, "new connection state", f.state, SLUICE_FLOW_OPEN);
 	send_to(t, ctx, &s, PKT_TCP_ACK, 0, live);
 	check_flow(t, ctx, &s, live, SLUICE_FLOW_OPEN, 0);
 	bt_assert_reasons_total(t);
@@ -767,7 +767,7 @@ static void test_syn_on_open_flow_follows(void **state)
 	send_to(t, "request", &s, PKT_TCP_ACK, 20, be);
 	drain(t, V4_TCP, be, SLUICE_BE_F_DRAINING);
 	send_to(t, "data", &s, PKT_TCP_ACK, 20, be);
-	BT_TRUE("open flow", "not pinned (confirmed before the drain)",
+	CHECK_TRUE("open flow", "not pinned (confirmed before the drain)",
 		!in_pinned(t, &s, &f));
 	send_to(t, "SYN on open flow", &s, PKT_TCP_SYN, 0, be);
 	check_flow(t, "SYN on open flow", &s, be, SLUICE_FLOW_OPEN, CONFIRMED);
@@ -798,7 +798,7 @@ static void test_rescue_keeps_confirmed(void **state)
 
 	send_to(t, "ACK after eviction", &s, PKT_TCP_ACK, 0, be);
 	check_flow(t, "rescued", &s, be, SLUICE_FLOW_OPEN, CONFIRMED);
-	BT_EQ("rescued", "confirmed counter", confirmed_count(t, be), 1);
+	CHECK_EQ("rescued", "confirmed counter", confirmed_count(t, be), 1);
 	bt_assert_reasons_total(t);
 }
 

@@ -104,9 +104,9 @@ static void check_flow(const struct bt *t, const char *ctx,
 	}
 	if (where == '-')
 		return;
-	BT_EQ(ctx, "flow backend_id", f.backend_id, be_id);
-	BT_EQ(ctx, "flow state", f.state, state);
-	BT_EQ(ctx, "flow epoch", f.epoch, bt_backend(t, be_id)->epoch);
+	CHECK_EQ(ctx, "flow backend_id", f.backend_id, be_id);
+	CHECK_EQ(ctx, "flow state", f.state, state);
+	CHECK_EQ(ctx, "flow epoch", f.epoch, bt_backend(t, be_id)->epoch);
 }
 
 static __u32 pick(const struct bt *t, int vip, const struct pkt_spec *s)
@@ -131,8 +131,8 @@ static void test_syn_new_then_promoted(void **state)
 	t1 = bt_now();
 	check_flow(t, "after SYN", &s, 'n', be, SLUICE_FLOW_OPEN);
 	flow_where(t, &s, &f);
-	BT_TIME_IN("after SYN", "flow created", f.created, t0, t1);
-	BT_TIME_IN("after SYN", "flow last_seen", f.last_seen, t0, t1);
+	CHECK_TIME_IN("after SYN", "flow created", f.created, t0, t1);
+	CHECK_TIME_IN("after SYN", "flow last_seen", f.last_seen, t0, t1);
 
 	send_to(t, "SYN retransmit", &s, PKT_TCP_SYN, be);
 	check_flow(t, "after SYN retransmit", &s, 'n', be, SLUICE_FLOW_OPEN);
@@ -144,14 +144,14 @@ static void test_syn_new_then_promoted(void **state)
 	check_flow(t, "after data", &s, 'f', be, SLUICE_FLOW_OPEN);
 
 	bt_vip_stats(t, &t->vips[V4_TCP], &vs);
-	BT_EQ("vip", "packets", vs.packets, 4);
-	BT_EQ("vip", "new_flows", vs.new_flows, 1);
-	BT_EQ("vip", "promoted", vs.promoted, 1);
-	BT_EQ("vip", "non_syn_miss", vs.non_syn_miss, 0);
+	CHECK_EQ("vip", "packets", vs.packets, 4);
+	CHECK_EQ("vip", "new_flows", vs.new_flows, 1);
+	CHECK_EQ("vip", "promoted", vs.promoted, 1);
+	CHECK_EQ("vip", "non_syn_miss", vs.non_syn_miss, 0);
 	bt_be_stats(t, be, &bs);
-	BT_EQ("backend", "packets", bs.packets, 4);
-	BT_EQ("backend", "new_flows", bs.new_flows, 1);
-	BT_EQ("backend", "closing", bs.closing, 0);
+	CHECK_EQ("backend", "packets", bs.packets, 4);
+	CHECK_EQ("backend", "new_flows", bs.new_flows, 1);
+	CHECK_EQ("backend", "closing", bs.closing, 0);
 	bt_assert_reasons_total(t);
 }
 
@@ -208,7 +208,7 @@ static void test_drain_keeps_established(void **state)
 
 	bt_vip_set_weight(t, v, idx, 0);	/* drain: out of the table */
 	for (i = 0; i < t->ring_size; i++)
-		BT_EQ("new table", "slot still names the drained backend",
+		CHECK_EQ("new table", "slot still names the drained backend",
 		      v->table[i] == be, 0);
 
 	send_to(t, "established after drain", &est, PKT_TCP_ACK, be);
@@ -220,24 +220,24 @@ static void test_drain_keeps_established(void **state)
 	pkt_flow_key(&fresh, &key);
 	slot = bt_slot(t, &key);
 	owner = v->table[slot];
-	BT_EQ("new flow", "old owner of its slot", old[slot], be);
-	BT_TRUE("new flow", "slot has a new owner", owner != be);
+	CHECK_EQ("new flow", "old owner of its slot", old[slot], be);
+	CHECK_TRUE("new flow", "slot has a new owner", owner != be);
 	send_to(t, "new flow after drain", &fresh, PKT_TCP_SYN, owner);
 	check_flow(t, "new flow after drain", &fresh, 'n', owner,
 		   SLUICE_FLOW_OPEN);
 
 	bt_be_stats(t, be, &bs);
-	BT_EQ("drained backend", "packets", bs.packets, 5);
-	BT_EQ("drained backend", "new_flows", bs.new_flows, 2);
+	CHECK_EQ("drained backend", "packets", bs.packets, 5);
+	CHECK_EQ("drained backend", "new_flows", bs.new_flows, 2);
 	bt_be_stats(t, owner, &bs);
-	BT_EQ("new owner", "packets", bs.packets, 1);
-	BT_EQ("new owner", "new_flows", bs.new_flows, 1);
+	CHECK_EQ("new owner", "packets", bs.packets, 1);
+	CHECK_EQ("new owner", "new_flows", bs.new_flows, 1);
 	bt_vip_stats(t, v, &vs);
-	BT_EQ("vip", "packets", vs.packets, 6);
-	BT_EQ("vip", "new_flows", vs.new_flows, 3);
-	BT_EQ("vip", "promoted", vs.promoted, 2);
-	BT_EQ("vip", "rescheduled", vs.rescheduled, 0);
-	BT_EQ("vip", "non_syn_miss", vs.non_syn_miss, 0);
+	CHECK_EQ("vip", "packets", vs.packets, 6);
+	CHECK_EQ("vip", "new_flows", vs.new_flows, 3);
+	CHECK_EQ("vip", "promoted", vs.promoted, 2);
+	CHECK_EQ("vip", "rescheduled", vs.rescheduled, 0);
+	CHECK_EQ("vip", "non_syn_miss", vs.non_syn_miss, 0);
 	bt_assert_reasons_total(t);
 	free(old);
 }
@@ -268,8 +268,8 @@ static void test_removed_backend_reschedules(void **state)
 	send_to(t, "after removal", &s, PKT_TCP_ACK, now);
 	check_flow(t, "after removal", &s, 'f', now, SLUICE_FLOW_OPEN);
 	bt_vip_stats(t, v, &vs);
-	BT_EQ("vip", "rescheduled", vs.rescheduled, 1);
-	BT_EQ("vip", "non_syn_miss", vs.non_syn_miss, 0);
+	CHECK_EQ("vip", "rescheduled", vs.rescheduled, 1);
+	CHECK_EQ("vip", "non_syn_miss", vs.non_syn_miss, 0);
 	bt_assert_reasons_total(t);
 }
 
@@ -287,7 +287,7 @@ static void close_established(struct bt *t, const char *ctx, __u16 sport,
 	send_to(t, ctx, &s, flags, be);
 	check_flow(t, ctx, &s, 'f', be, state);
 	bt_be_stats(t, be, &bs);
-	BT_EQ(ctx, "backend closing", bs.closing, 1);
+	CHECK_EQ(ctx, "backend closing", bs.closing, 1);
 	/* The rest of the close still goes to the same backend. */
 	send_to(t, ctx, &s, PKT_TCP_ACK, be);
 	check_flow(t, ctx, &s, 'f', be, state);
@@ -356,17 +356,17 @@ static void test_non_syn_miss(void **state)
 	 * tuple): it waits in sl_new, and the next packet promotes it. */
 	check_flow(t, "ACK without state", &s, 'n', be, SLUICE_FLOW_OPEN);
 	bt_vip_stats(t, &t->vips[V4_TCP], &vs);
-	BT_EQ("vip", "non_syn_miss", vs.non_syn_miss, 1);
-	BT_EQ("vip", "new_flows", vs.new_flows, 1);
-	BT_EQ("vip", "packets", vs.packets, 1);
+	CHECK_EQ("vip", "non_syn_miss", vs.non_syn_miss, 1);
+	CHECK_EQ("vip", "new_flows", vs.new_flows, 1);
+	CHECK_EQ("vip", "packets", vs.packets, 1);
 	bt_be_stats(t, be, &bs);
-	BT_EQ("backend", "new_flows", bs.new_flows, 1);
+	CHECK_EQ("backend", "new_flows", bs.new_flows, 1);
 
 	send_to(t, "next ACK", &s, PKT_TCP_ACK, be);
 	check_flow(t, "next ACK", &s, 'f', be, SLUICE_FLOW_OPEN);
 	bt_vip_stats(t, &t->vips[V4_TCP], &vs);
-	BT_EQ("vip after next ACK", "non_syn_miss", vs.non_syn_miss, 1);
-	BT_EQ("vip after next ACK", "new_flows", vs.new_flows, 1);
+	CHECK_EQ("vip after next ACK", "non_syn_miss", vs.non_syn_miss, 1);
+	CHECK_EQ("vip after next ACK", "new_flows", vs.new_flows, 1);
 	bt_assert_reasons_total(t);
 }
 
@@ -401,7 +401,7 @@ static void test_evicted_draining_flow_rescued(void **state)
 	send_to(t, "ACK after eviction", &s, PKT_TCP_ACK, be);
 	check_flow(t, "rescued", &s, 'f', be, SLUICE_FLOW_OPEN);
 	bt_be_stats(t, be, &bs);
-	BT_EQ("drained backend", "rescued", bs.rescued, 1);
+	CHECK_EQ("drained backend", "rescued", bs.rescued, 1);
 
 	/* A removed backend's pinned flow is not rescued: it re-balances. */
 	assert_int_equal(bpf_map_delete_elem(t->maps.flows, &key), 0);
@@ -419,11 +419,11 @@ static void test_evicted_draining_flow_rescued(void **state)
 		s.seq++;
 		bt_run_spec(t, "ACK for a removed backend", &s, &in, &r);
 		bt_check_verdict("ACK for a removed backend", &r, XDP_TX, SLUICE_R_FWD_TX);
-		BT_TRUE("ACK for a removed backend", "not sent to the removed backend",
+		CHECK_TRUE("ACK for a removed backend", "not sent to the removed backend",
 			memcmp(r.out + 14 + 16, &bt_backend(t, be)->addr.addr[0], 4) != 0);
 	}
 	bt_be_stats(t, be, &bs);
-	BT_EQ("removed backend", "rescued", bs.rescued, 1);
+	CHECK_EQ("removed backend", "rescued", bs.rescued, 1);
 	bt_assert_reasons_total(t);
 }
 
@@ -444,9 +444,9 @@ static void udp_flow(struct bt *t, int vip, const char *src, const char *dst)
 	send_to(t, "third datagram", &s, 0, be);
 	check_flow(t, "third datagram", &s, 'f', be, SLUICE_FLOW_OPEN);
 	bt_vip_stats(t, &t->vips[vip], &vs);
-	BT_EQ("vip", "new_flows", vs.new_flows, 1);
-	BT_EQ("vip", "promoted", vs.promoted, 1);
-	BT_EQ("vip", "packets", vs.packets, 3);
+	CHECK_EQ("vip", "new_flows", vs.new_flows, 1);
+	CHECK_EQ("vip", "promoted", vs.promoted, 1);
+	CHECK_EQ("vip", "packets", vs.packets, 3);
 	bt_assert_reasons_total(t);
 }
 
@@ -495,8 +495,8 @@ static void test_last_seen_refresh(void **state)
 	send_to(t, "ACK", &s, PKT_TCP_ACK, be);
 	t1 = bt_now();
 	assert_int_equal(flow_where(t, &s, &f), 'f');
-	BT_TIME_IN("promoted", "created", f.created, t0, t1);
-	BT_TIME_IN("promoted", "last_seen", f.last_seen, t0, t1);
+	CHECK_TIME_IN("promoted", "created", f.created, t0, t1);
+	CHECK_TIME_IN("promoted", "last_seen", f.last_seen, t0, t1);
 
 	/*
 	 * Touched just now: no write. Should the test stall for a whole
@@ -507,11 +507,11 @@ static void test_last_seen_refresh(void **state)
 	bt_flow_put(t, &key, &f);
 	send_to(t, "within TOUCH_MS", &s, PKT_TCP_ACK, be);
 	t1 = bt_now();
-	BT_EQ("within TOUCH_MS", "found", flow_where(t, &s, &f), 'f');
+	CHECK_EQ("within TOUCH_MS", "found", flow_where(t, &s, &f), 'f');
 	if ((__s32)(t1 - t0) < SLUICE_TOUCH_MS)
-		BT_EQ("within TOUCH_MS", "last_seen", f.last_seen, t0);
+		CHECK_EQ("within TOUCH_MS", "last_seen", f.last_seen, t0);
 	else
-		BT_TIME_IN("within TOUCH_MS (stalled)", "last_seen",
+		CHECK_TIME_IN("within TOUCH_MS (stalled)", "last_seen",
 			   f.last_seen, t0 + SLUICE_TOUCH_MS, t1);
 
 	f.last_seen = bt_now() - SLUICE_TOUCH_MS;
@@ -520,7 +520,7 @@ static void test_last_seen_refresh(void **state)
 	send_to(t, "after TOUCH_MS", &s, PKT_TCP_ACK, be);
 	t1 = bt_now();
 	flow_where(t, &s, &f);
-	BT_TIME_IN("after TOUCH_MS", "last_seen", f.last_seen, t0, t1);
+	CHECK_TIME_IN("after TOUCH_MS", "last_seen", f.last_seen, t0, t1);
 	bt_assert_reasons_total(t);
 }
 

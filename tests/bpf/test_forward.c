@@ -88,7 +88,7 @@ static __u32 expect_balanced(struct bt *t, const char *ctx,
 
 	pkt_flow_key(s, &key);
 	want = bt_pick(t, v, &key);
-	BT_TRUE(ctx, "table names a backend of the VIP",
+	CHECK_TRUE(ctx, "table names a backend of the VIP",
 		bt_vip_be_index(v, want) >= 0);
 	bt_run_spec(t, ctx, s, &in, &r);
 	bt_check_verdict(ctx, &r, XDP_TX, SLUICE_R_FWD_TX);
@@ -129,18 +129,18 @@ static void syn_many_flows(struct bt *t)
 
 	for (i = 0; i < v->nbe; i++) {
 		snprintf(ctx, sizeof(ctx), "backend %u", v->be_id[i]);
-		BT_TRUE(ctx, "got some of the flows", hits[i] > 0);
+		CHECK_TRUE(ctx, "got some of the flows", hits[i] > 0);
 		bt_be_stats(t, v->be_id[i], &bs);
-		BT_EQ(ctx, "be new_flows", bs.new_flows, hits[i]);
-		BT_EQ(ctx, "be packets", bs.packets, hits[i]);
-		BT_EQ(ctx, "be bytes", bs.bytes, hits[i] * l3_len);
+		CHECK_EQ(ctx, "be new_flows", bs.new_flows, hits[i]);
+		CHECK_EQ(ctx, "be packets", bs.packets, hits[i]);
+		CHECK_EQ(ctx, "be bytes", bs.bytes, hits[i] * l3_len);
 	}
 	bt_vip_stats(t, v, &vs);
-	BT_EQ("vip", "packets", vs.packets, FLOWS);
-	BT_EQ("vip", "new_flows", vs.new_flows, FLOWS);
-	BT_EQ("vip", "bytes", vs.bytes, (__u64)FLOWS * l3_len);
-	BT_EQ("vip", "non_syn_miss", vs.non_syn_miss, 0);
-	BT_EQ("reasons", "fwd_tx", bt_reason_count(t, SLUICE_R_FWD_TX), FLOWS);
+	CHECK_EQ("vip", "packets", vs.packets, FLOWS);
+	CHECK_EQ("vip", "new_flows", vs.new_flows, FLOWS);
+	CHECK_EQ("vip", "bytes", vs.bytes, (__u64)FLOWS * l3_len);
+	CHECK_EQ("vip", "non_syn_miss", vs.non_syn_miss, 0);
+	CHECK_EQ("reasons", "fwd_tx", bt_reason_count(t, SLUICE_R_FWD_TX), FLOWS);
 	bt_assert_reasons_total(t);
 }
 
@@ -314,7 +314,7 @@ static void test_pass_table(void **state)
 		bt_check_verdict(c->name, &r, XDP_PASS, c->reason);
 		bt_check_unchanged(c->name, &r, &in);
 	}
-	BT_EQ("pass table", "fwd_tx", bt_reason_count(t, SLUICE_R_FWD_TX), 0);
+	CHECK_EQ("pass table", "fwd_tx", bt_reason_count(t, SLUICE_R_FWD_TX), 0);
 	bt_assert_reasons_total(t);
 }
 
@@ -350,9 +350,9 @@ static void test_exact_vip_stats(void **state)
 
 	expect_balanced(t, "exact VIP", &t->vips[V4_TCP], &s);
 	bt_vip_stats(t, &t->vips[V4_TCP], &vs);
-	BT_EQ("exact VIP", "vip packets", vs.packets, 1);
+	CHECK_EQ("exact VIP", "vip packets", vs.packets, 1);
 	bt_vip_stats(t, &t->vips[V4_PORT0], &vs);
-	BT_EQ("port-0 VIP", "vip packets", vs.packets, 0);
+	CHECK_EQ("port-0 VIP", "vip packets", vs.packets, 0);
 }
 
 /*
@@ -372,7 +372,7 @@ static void test_verifier_loads(void **state)
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		struct bt *t = bt_open(sizes[i]);
 
-		BT_TRUE("sluice", "program fd", t->prog_fd >= 0);
+		CHECK_TRUE("sluice", "program fd", t->prog_fd >= 0);
 		bt_close(t);
 	}
 	bt_decap_close(bt_decap_open());

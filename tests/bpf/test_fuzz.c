@@ -1001,11 +1001,11 @@ static void check_flow_tables(const struct bt *t, __u64 iters)
 		prev = &key;
 		if (bpf_map_lookup_elem(t->maps.flows, &key, &f))
 			continue;	/* evicted while we walked */
-		BT_TRUE("fuzz: sl_flows entry", "known state",
+		CHECK_TRUE("fuzz: sl_flows entry", "known state",
 			f.state <= SLUICE_FLOW_RESET);
-		BT_EQ("fuzz: sl_flows entry", "flags other than CONFIRMED",
+		CHECK_EQ("fuzz: sl_flows entry", "flags other than CONFIRMED",
 		      f.flags & ~SLUICE_FLOW_F_CONFIRMED, 0);
-		BT_TRUE("fuzz: sl_flows entry", "configured backend",
+		CHECK_TRUE("fuzz: sl_flows entry", "configured backend",
 			f.backend_id >= BT_BE_ID_BASE && f.backend_id < t->next_be_id);
 		confirmed += !!(f.flags & SLUICE_FLOW_F_CONFIRMED);
 		unconfirmed += !(f.flags & SLUICE_FLOW_F_CONFIRMED);
@@ -1023,12 +1023,12 @@ static void check_flow_tables(const struct bt *t, __u64 iters)
 	print_message("# fuzz: sl_flows: %llu confirmed, %llu unconfirmed; confirmed counters %llu\n",
 		      (unsigned long long)confirmed, (unsigned long long)unconfirmed,
 		      (unsigned long long)counted);
-	BT_TRUE("fuzz", "confirmed flows <= confirmed counters", confirmed <= counted);
-	BT_EQ("fuzz", "sl_pinned entries (no backend drains)", pinned, 0);
+	CHECK_TRUE("fuzz", "confirmed flows <= confirmed counters", confirmed <= counted);
+	CHECK_EQ("fuzz", "sl_pinned entries (no backend drains)", pinned, 0);
 	if (iters < FUZZ_COVERAGE_MIN)
 		return;
 	/* The generator's flows mostly carry payload: all may be confirmed. */
-	BT_TRUE("fuzz", "some flows confirmed", confirmed > 0);
+	CHECK_TRUE("fuzz", "some flows confirmed", confirmed > 0);
 }
 
 static void test_fuzz_packets(void **state)
@@ -1072,10 +1072,10 @@ static void test_fuzz_packets(void **state)
 		      (unsigned long long)f.iters,
 		      (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, line);
 	free(f.vals);
-	BT_EQ("fuzz", "sum of all reasons vs packets run", sum, f.t->runs);
+	CHECK_EQ("fuzz", "sum of all reasons vs packets run", sum, f.t->runs);
 	bt_assert_reasons_total(f.t);
 	/* No path may reach the exit without a verdict (reserved reason 0). */
-	BT_EQ("fuzz", "internal_error (a carry-on 0 at the exit)",
+	CHECK_EQ("fuzz", "internal_error (a carry-on 0 at the exit)",
 	      f.seen[SLUICE_R_INTERNAL], 0);
 	check_flow_tables(f.t, f.iters);
 	/* A generator that stops reaching a reason has stopped testing it. */
@@ -1091,7 +1091,7 @@ static void test_fuzz_packets(void **state)
 			fail();
 		}
 	}
-	BT_EQ("fuzz", "drop_encap", f.seen[SLUICE_R_DROP_ENCAP], 0);
+	CHECK_EQ("fuzz", "drop_encap", f.seen[SLUICE_R_DROP_ENCAP], 0);
 }
 
 int main(void)

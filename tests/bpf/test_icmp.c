@@ -148,7 +148,7 @@ static void toobig_follows_flow(struct bt *t, int vip,
 	run_expect_encap(t, "client ACK", &c, SLUICE_R_FWD_TX, owner);
 
 	bt_vip_set_weight(t, v, bt_vip_be_index(v, owner), 0);
-	BT_TRUE("table after drain", "picks another backend",
+	CHECK_TRUE("table after drain", "picks another backend",
 		bt_pick(t, v, &key) != owner);
 	run_expect_encap(t, "too-big for the flow", toobig, SLUICE_R_ICMP_TX,
 			 owner);
@@ -329,10 +329,10 @@ static void test_toobig_leaves_no_state(void **state)
 	bt_run_spec(t, "too-big", &toobig, &in, &r);
 	bt_check_verdict("too-big", &r, XDP_TX, SLUICE_R_ICMP_TX);
 	client_key(&reply4, &key);
-	BT_EQ("too-big", "sl_flows entry", bt_flow_get(t, &key, &f), -ENOENT);
-	BT_EQ("too-big", "sl_new entry", bt_new_get(t, &key, &f), -ENOENT);
+	CHECK_EQ("too-big", "sl_flows entry", bt_flow_get(t, &key, &f), -ENOENT);
+	CHECK_EQ("too-big", "sl_new entry", bt_new_get(t, &key, &f), -ENOENT);
 	bt_vip_stats(t, &t->vips[V4_TCP], &vs);
-	BT_EQ("too-big", "vip new_flows", vs.new_flows, 0);
+	CHECK_EQ("too-big", "vip new_flows", vs.new_flows, 0);
 	bt_assert_reasons_total(t);
 }
 

@@ -278,11 +278,11 @@ static void test_malformed_table(void **state)
 		bt_run_spec(t, c->name, &c->spec, &in, &r);
 		bt_check_verdict(c->name, &r, c->verdict, c->reason);
 		if (c->out != OUT_ENCAP)
-			BT_TRUE(c->name, "not forwarded",
+			CHECK_TRUE(c->name, "not forwarded",
 				r.verdict != XDP_TX && r.verdict != XDP_REDIRECT);
 		check_row(t, c, &in, &r);
 	}
-	BT_EQ("malformed table", "packets run", t->runs,
+	CHECK_EQ("malformed table", "packets run", t->runs,
 	      sizeof(mal_cases) / sizeof(mal_cases[0]));
 	bt_assert_reasons_total(t);
 }
@@ -372,7 +372,7 @@ static void test_reason_coverage(void **state)
 
 		bt_run_spec(t, c->name, &c->spec, &in, &r);
 		bt_check_verdict(c->name, &r, c->verdict, c->reason);
-		BT_EQ(c->name, "sluice_reason_verdict()",
+		CHECK_EQ(c->name, "sluice_reason_verdict()",
 		      sluice_reason_verdict(c->reason), c->verdict);
 		/* test_mtu.c checks the too-big reply itself. */
 		if ((c->verdict == XDP_REDIRECT || c->verdict == XDP_TX) &&
@@ -410,11 +410,11 @@ static void test_reason_coverage(void **state)
 			fail();
 		}
 	}
-	BT_EQ("reasons", "drop_encap", bt_reason_count(t, SLUICE_R_DROP_ENCAP), 0);
-	BT_EQ("reasons", "internal_error",
+	CHECK_EQ("reasons", "drop_encap", bt_reason_count(t, SLUICE_R_DROP_ENCAP), 0);
+	CHECK_EQ("reasons", "internal_error",
 	      bt_reason_count(t, SLUICE_R_INTERNAL), 0);
 	bt_vip_stats(t, &t->vips[V_EMPTY], &vs);
-	BT_EQ("empty VIP", "no_backend", vs.no_backend, 1);
+	CHECK_EQ("empty VIP", "no_backend", vs.no_backend, 1);
 	bt_assert_reasons_total(t);
 }
 
@@ -427,7 +427,7 @@ static void test_short_frame_rejected(void **state)
 	const struct pkt_spec s = TCP4();
 
 	assert_int_equal(pkt_build(&s, &in), 0);
-	BT_EQ("13-byte frame", "BPF_PROG_TEST_RUN",
+	CHECK_EQ("13-byte frame", "BPF_PROG_TEST_RUN",
 	      bt_prog_run(t->prog_fd, in.data, PKT_ETH_LEN - 1, &r), -EINVAL);
 	bt_assert_reasons_total(t);
 }
@@ -441,21 +441,21 @@ static void test_reason_table(void **state)
 	for (a = 0; a < SLUICE_R_MAX; a++) {
 		int v = sluice_reason_verdict(a);
 
-		BT_TRUE(sl_reason_label(a), "verdict is drop, pass, tx or redirect",
+		CHECK_TRUE(sl_reason_label(a), "verdict is drop, pass, tx or redirect",
 			v == XDP_DROP || v == XDP_PASS || v == XDP_TX ||
 			v == XDP_REDIRECT);
 		for (b = a + 1; b < SLUICE_R_MAX; b++)
-			BT_TRUE(sl_reason_label(a), "label unique",
+			CHECK_TRUE(sl_reason_label(a), "label unique",
 				strcmp(sl_reason_label(a), sl_reason_label(b)));
 	}
 	/* Reason 0 is the helpers' carry-on value: never a transmit. */
-	BT_EQ("reason 0", "is internal_error", SLUICE_R_INTERNAL, 0);
-	BT_EQ("reason 0", "verdict", sluice_reason_verdict(0), XDP_DROP);
+	CHECK_EQ("reason 0", "is internal_error", SLUICE_R_INTERNAL, 0);
+	CHECK_EQ("reason 0", "verdict", sluice_reason_verdict(0), XDP_DROP);
 	/* The classes match the kernel's XDP_* values. */
-	BT_EQ("verdicts", "SLUICE_V_DROP", SLUICE_V_DROP, XDP_DROP);
-	BT_EQ("verdicts", "SLUICE_V_PASS", SLUICE_V_PASS, XDP_PASS);
-	BT_EQ("verdicts", "SLUICE_V_TX", SLUICE_V_TX, XDP_TX);
-	BT_EQ("verdicts", "SLUICE_V_REDIRECT", SLUICE_V_REDIRECT, XDP_REDIRECT);
+	CHECK_EQ("verdicts", "SLUICE_V_DROP", SLUICE_V_DROP, XDP_DROP);
+	CHECK_EQ("verdicts", "SLUICE_V_PASS", SLUICE_V_PASS, XDP_PASS);
+	CHECK_EQ("verdicts", "SLUICE_V_TX", SLUICE_V_TX, XDP_TX);
+	CHECK_EQ("verdicts", "SLUICE_V_REDIRECT", SLUICE_V_REDIRECT, XDP_REDIRECT);
 }
 
 int main(void)

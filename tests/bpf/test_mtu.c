@@ -187,21 +187,21 @@ static void check_toobig4(const char *ctx, const struct bt_result *r,
 	const __u8 *ip = r->out + in->l3_off, *ic = ip + 20;
 	__u32 tot = ICMP4_TOOBIG_HDRS + quote;
 
-	BT_EQ(ctx, "output length", r->out_len, in->l3_off + tot);
+	CHECK_EQ(ctx, "output length", r->out_len, in->l3_off + tot);
 	check_l2(ctx, r, in);
-	BT_EQ(ctx, "IPv4 version/IHL", ip[0], 0x45);
-	BT_EQ(ctx, "IPv4 total length", get16(ip + 2), tot);
-	BT_EQ(ctx, "IPv4 fragment field", get16(ip + 6) & 0x3fff, 0);
-	BT_EQ(ctx, "IPv4 TTL", ip[8], 64);
-	BT_EQ(ctx, "IPv4 protocol", ip[9], IPPROTO_ICMP);
-	BT_TRUE(ctx, "IPv4 header checksum", pkt_ipv4_csum_ok(ip, 20));
+	CHECK_EQ(ctx, "IPv4 version/IHL", ip[0], 0x45);
+	CHECK_EQ(ctx, "IPv4 total length", get16(ip + 2), tot);
+	CHECK_EQ(ctx, "IPv4 fragment field", get16(ip + 6) & 0x3fff, 0);
+	CHECK_EQ(ctx, "IPv4 TTL", ip[8], 64);
+	CHECK_EQ(ctx, "IPv4 protocol", ip[9], IPPROTO_ICMP);
+	CHECK_TRUE(ctx, "IPv4 header checksum", pkt_ipv4_csum_ok(ip, 20));
 	bt_check_mem(ctx, "source is the VIP", ip + 12, cip + 16, 4);
 	bt_check_mem(ctx, "destination is the client", ip + 16, cip + 12, 4);
-	BT_EQ(ctx, "ICMP type (destination unreachable)", ic[0], 3);
-	BT_EQ(ctx, "ICMP code (fragmentation needed)", ic[1], 4);
-	BT_EQ(ctx, "ICMP unused word", get16(ic + 4), 0);
-	BT_EQ(ctx, "ICMP next-hop MTU", get16(ic + 6), mtu);
-	BT_EQ(ctx, "ICMP checksum valid", pkt_l4_csum_ok(ip, tot), 1);
+	CHECK_EQ(ctx, "ICMP type (destination unreachable)", ic[0], 3);
+	CHECK_EQ(ctx, "ICMP code (fragmentation needed)", ic[1], 4);
+	CHECK_EQ(ctx, "ICMP unused word", get16(ic + 4), 0);
+	CHECK_EQ(ctx, "ICMP next-hop MTU", get16(ic + 6), mtu);
+	CHECK_EQ(ctx, "ICMP checksum valid", pkt_l4_csum_ok(ip, tot), 1);
 	bt_check_mem(ctx, "quote: client's IP header + 8 bytes", ic + 8, cip,
 		     quote);
 }
@@ -215,19 +215,19 @@ static void check_toobig6(const char *ctx, const struct bt_result *r,
 	const __u8 *ip = r->out + in->l3_off, *ic = ip + 40;
 	__u32 tot = ICMP6_TOOBIG_HDRS + quote;
 
-	BT_EQ(ctx, "output length", r->out_len, in->l3_off + tot);
-	BT_TRUE(ctx, "error within 1280 bytes", tot <= ICMP6_ERROR_MAX);
+	CHECK_EQ(ctx, "output length", r->out_len, in->l3_off + tot);
+	CHECK_TRUE(ctx, "error within 1280 bytes", tot <= ICMP6_ERROR_MAX);
 	check_l2(ctx, r, in);
-	BT_EQ(ctx, "IPv6 version", ip[0] >> 4, 6);
-	BT_EQ(ctx, "IPv6 payload length", get16(ip + 4), tot - 40);
-	BT_EQ(ctx, "IPv6 next header", ip[6], IPPROTO_ICMPV6);
-	BT_EQ(ctx, "IPv6 hop limit", ip[7], 64);
+	CHECK_EQ(ctx, "IPv6 version", ip[0] >> 4, 6);
+	CHECK_EQ(ctx, "IPv6 payload length", get16(ip + 4), tot - 40);
+	CHECK_EQ(ctx, "IPv6 next header", ip[6], IPPROTO_ICMPV6);
+	CHECK_EQ(ctx, "IPv6 hop limit", ip[7], 64);
 	bt_check_mem(ctx, "source is the VIP", ip + 8, cip + 24, 16);
 	bt_check_mem(ctx, "destination is the client", ip + 24, cip + 8, 16);
-	BT_EQ(ctx, "ICMPv6 type (packet too big)", ic[0], 2);
-	BT_EQ(ctx, "ICMPv6 code", ic[1], 0);
-	BT_EQ(ctx, "ICMPv6 MTU", get32(ic + 4), mtu);
-	BT_EQ(ctx, "ICMPv6 checksum valid", pkt_l4_csum_ok(ip, tot), 1);
+	CHECK_EQ(ctx, "ICMPv6 type (packet too big)", ic[0], 2);
+	CHECK_EQ(ctx, "ICMPv6 code", ic[1], 0);
+	CHECK_EQ(ctx, "ICMPv6 MTU", get32(ic + 4), mtu);
+	CHECK_EQ(ctx, "ICMPv6 checksum valid", pkt_l4_csum_ok(ip, tot), 1);
 	bt_check_mem(ctx, "quote: the client's packet", ic + 8, cip, quote);
 }
 
@@ -247,7 +247,7 @@ static void run_case(struct bt *t, const struct mtu_case *c)
 			 c->reason);
 	switch (c->reason) {
 	case SLUICE_R_ICMP_TOOBIG:
-		BT_EQ(c->name, "icmp_toobig counted",
+		CHECK_EQ(c->name, "icmp_toobig counted",
 		      bt_reason_count(t, SLUICE_R_ICMP_TOOBIG), toobig + 1);
 		if (cip_is_v6(&in))
 			check_toobig6(c->name, &r, &in, c->mtu);
@@ -267,7 +267,7 @@ static void run_case(struct bt *t, const struct mtu_case *c)
 		bt_check_unchanged(c->name, &r, &in);
 		/* fall through */
 	default:
-		BT_EQ(c->name, "no ICMP generated",
+		CHECK_EQ(c->name, "no ICMP generated",
 		      bt_reason_count(t, SLUICE_R_ICMP_TOOBIG), toobig);
 	}
 }

@@ -107,19 +107,19 @@ static void test_shared_index_all_promoted(void **state)
 		s.sport = ports[i];
 		pkt_flow_key(&s, &key);
 		snprintf(ctx, sizeof(ctx), "flow %d after all SYNs", i);
-		BT_EQ(ctx, "in sl_new", bt_new_get(t, &key, &f), 0);
+		CHECK_EQ(ctx, "in sl_new", bt_new_get(t, &key, &f), 0);
 	}
 	for (i = 0; i < SHARED; i++) {
 		s.sport = ports[i];
 		snprintf(ctx, sizeof(ctx), "ACK of flow %d", i);
 		run_expect(t, ctx, &s, PKT_TCP_ACK, SLUICE_R_FWD_TX);
 		pkt_flow_key(&s, &key);
-		BT_EQ(ctx, "in sl_flows", bt_flow_get(t, &key, &f), 0);
-		BT_EQ(ctx, "left sl_new", bt_new_get(t, &key, &f), -ENOENT);
+		CHECK_EQ(ctx, "in sl_flows", bt_flow_get(t, &key, &f), 0);
+		CHECK_EQ(ctx, "left sl_new", bt_new_get(t, &key, &f), -ENOENT);
 	}
 	bt_vip_stats(t, &t->vips[0], &vs);
-	BT_EQ("shared index", "promoted", vs.promoted, SHARED);
-	BT_EQ("shared index", "new flows", vs.new_flows, SHARED);
+	CHECK_EQ("shared index", "promoted", vs.promoted, SHARED);
+	CHECK_EQ("shared index", "new flows", vs.new_flows, SHARED);
 	bt_assert_reasons_total(t);
 }
 
@@ -137,14 +137,14 @@ static void occupy(const struct bt *t, __u32 idx, __u32 age)
 	s.flow.backend_id = t->vips[0].be_id[0];
 	s.flow.created = s.flow.last_seen = bt_now() - age;
 	assert_int_equal(
-		bpf_map_update_elem(t->maps.new_flows, &idx, &s, BPF_ANY), 0);
+		bpf_map_update_elem(t->maps.new_map, &idx, &s, BPF_ANY), 0);
 }
 
 static int slot_holds_client(const struct bt *t, __u32 idx)
 {
 	struct sluice_new_slot s;
 
-	assert_int_equal(bpf_map_lookup_elem(t->maps.new_flows, &idx, &s), 0);
+	assert_int_equal(bpf_map_lookup_elem(t->maps.new_map, &idx, &s), 0);
 	return s.key.family && s.key.src.addr[0] == htonl(0xc6130000 | idx);
 }
 
@@ -156,8 +156,8 @@ static __u32 slot_of(const struct bt *t, const struct pkt_spec *s)
 	__u32 idx = ~0U;
 
 	pkt_flow_key(s, &key);
-	BT_EQ("slot_of", "found",
-	      sl_new_slot_get(t->maps.new_flows, t->maps.new_slots,
+	CHECK_EQ("slot_of", "found",
+	      sl_new_slot_get(t->maps.new_map, t->maps.new_slots,
 			      t->maps.hash_seed, &key, &f, &idx),
 	      0);
 	return idx;
@@ -179,9 +179,9 @@ static void test_bucket_with_more_free_slots(void **state)
 		occupy(t, b0 + w, 10);
 	run_expect(t, "SYN", &s, PKT_TCP_SYN, SLUICE_R_FWD_TX);
 	idx = slot_of(t, &s);
-	BT_TRUE("SYN", "in bucket 1", idx >= b1 && idx < b1 + SLUICE_NEW_WAYS);
+	CHECK_TRUE("SYN", "in bucket 1", idx >= b1 && idx < b1 + SLUICE_NEW_WAYS);
 	for (w = 0; w < 3; w++)
-		BT_TRUE("SYN", "bucket 0 untouched",
+		CHECK_TRUE("SYN", "bucket 0 untouched",
 			slot_holds_client(t, b0 + w));
 }
 
@@ -201,11 +201,11 @@ static void test_full_buckets_lose_the_oldest(void **state)
 			occupy(t, base[c] + w,
 			       base[c] + w == oldest ? 5000 : 100 + 10 * w);
 	run_expect(t, "SYN", &s, PKT_TCP_SYN, SLUICE_R_FWD_TX);
-	BT_EQ("SYN", "slot taken", slot_of(t, &s), oldest);
+	CHECK_EQ("SYN", "slot taken", slot_of(t, &s), oldest);
 	for (c = 0; c < 2; c++)
 		for (w = 0; w < SLUICE_NEW_WAYS; w++)
 			if (base[c] + w != oldest)
-				BT_TRUE("SYN", "younger flow kept",
+				CHECK_TRUE("SYN", "younger flow kept",
 					slot_holds_client(t, base[c] + w));
 }
 

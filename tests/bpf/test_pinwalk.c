@@ -115,21 +115,21 @@ static void test_pins_what_drains(void **state)
 	for (i = 0; i < 7; i++)
 		put(p, n++, DRAINING, false, now - cfg.unconfirmed_ms - 5000);
 	walk(p, &res);
-	BT_EQ("walk", "entries seen", res.entries, (__u64)n);
-	BT_EQ("walk", "flows it pinned", res.pinned_entries, 300);
-	BT_EQ("walk", "handshakes of the draining backend", res.handshakes[DRAINING], 5);
-	BT_EQ("walk", "handshakes of the active one (not its business)",
+	CHECK_EQ("walk", "entries seen", res.entries, (__u64)n);
+	CHECK_EQ("walk", "flows it pinned", res.pinned_entries, 300);
+	CHECK_EQ("walk", "handshakes of the draining backend", res.handshakes[DRAINING], 5);
+	CHECK_EQ("walk", "handshakes of the active one (not its business)",
 	      res.handshakes[ACTIVE], 0);
-	BT_EQ("walk", "unprotected", res.unprotected, 0);
+	CHECK_EQ("walk", "unprotected", res.unprotected, 0);
 	for (i = 0; i < n; i++) {
 		k = key_n(i);
 		if (bt_pinned_get(p->t, &k, &got))
 			continue;
 		pinned++;
-		BT_EQ("walk", "pinned flow's backend", got.backend_id, DRAINING);
-		BT_TRUE("walk", "pinned flow confirmed", got.flags & SLUICE_FLOW_F_CONFIRMED);
+		CHECK_EQ("walk", "pinned flow's backend", got.backend_id, DRAINING);
+		CHECK_TRUE("walk", "pinned flow confirmed", got.flags & SLUICE_FLOW_F_CONFIRMED);
 	}
-	BT_EQ("walk", "flows in sl_pinned", pinned, 300);
+	CHECK_EQ("walk", "flows in sl_pinned", pinned, 300);
 }
 
 /* A full sl_pinned: what does not fit is counted, per backend. */
@@ -150,8 +150,8 @@ static void test_counts_unprotected(void **state)
 	for (i = 0; i < 10; i++)
 		put(p, i, DRAINING, true, bt_now());
 	walk(p, &res);
-	BT_EQ("full", "unprotected of the draining backend", res.unprotected_be[DRAINING], 10);
-	BT_EQ("full", "unprotected", res.unprotected, 10);
+	CHECK_EQ("full", "unprotected of the draining backend", res.unprotected_be[DRAINING], 10);
+	CHECK_EQ("full", "unprotected", res.unprotected, 10);
 }
 
 /* A handshake in sl_new counts for its backend, as in a sweep. */
@@ -164,8 +164,8 @@ static void test_counts_new_slots(void **state)
 
 	bt_new_put(p->t, &k, &f);
 	walk(p, &res);
-	BT_EQ("sl_new", "handshakes", res.handshakes[DRAINING], 1);
-	BT_EQ("sl_new", "slots in their window", res.new_entries, 1);
+	CHECK_EQ("sl_new", "handshakes", res.handshakes[DRAINING], 1);
+	CHECK_EQ("sl_new", "slots in their window", res.new_entries, 1);
 }
 
 int main(void)

@@ -92,13 +92,13 @@ static void test_filter_written(void **state)
 	int i, set = 0;
 
 	filter_get(t, &vf);
-	BT_EQ("filter", "ready", vf.ready, 1);
-	BT_EQ("filter", "bit of " VIP4, filter_has(&vf, VIP4), 1);
-	BT_EQ("filter", "bit of " VIP6, filter_has(&vf, VIP6), 1);
-	BT_EQ("filter", "bit of " OTHER4, filter_has(&vf, OTHER4), 0);
+	CHECK_EQ("filter", "ready", vf.ready, 1);
+	CHECK_EQ("filter", "bit of " VIP4, filter_has(&vf, VIP4), 1);
+	CHECK_EQ("filter", "bit of " VIP6, filter_has(&vf, VIP6), 1);
+	CHECK_EQ("filter", "bit of " OTHER4, filter_has(&vf, OTHER4), 0);
 	for (i = 0; i < SLUICE_VIP_FILTER_BITS / 64; i++)
 		set += __builtin_popcountll(vf.bits[i]);
-	BT_EQ("filter", "bits set (two addresses)", set, 2);
+	CHECK_EQ("filter", "bits set (two addresses)", set, 2);
 }
 
 /*
@@ -162,8 +162,8 @@ static void test_removed_address(void **state)
 	assert_int_equal(sl_vip_addr_set(&t->maps, &a, family, 0), 0);
 	assert_int_equal(sl_vip_filter_sync(&t->maps), 0);
 	filter_get(t, &vf);
-	BT_EQ("removed", "bit of " VIP6, filter_has(&vf, VIP6), 0);
-	BT_EQ("removed", "bit of " VIP4, filter_has(&vf, VIP4), 1);
+	CHECK_EQ("removed", "bit of " VIP6, filter_has(&vf, VIP6), 0);
+	CHECK_EQ("removed", "bit of " VIP4, filter_has(&vf, VIP4), 1);
 	bt_run_spec(t, "removed address", &s, &in, &r);
 	bt_check_verdict("removed address", &r, XDP_PASS,
 			 SLUICE_R_PASS_NOT_VIP);

@@ -58,7 +58,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	strcpy(d.cfg.ifaces[0].name, "eth0");
 	d.maps.vips = d.maps.backends = d.maps.rings = d.maps.flows = -1;
 	d.maps.vip_addrs = -1;
-	d.maps.new_flows = d.maps.config = d.maps.vip_stats = -1;
+	d.maps.new_map = d.maps.config = d.maps.vip_stats = -1;
 	d.maps.be_stats = d.maps.reasons = d.maps.tx_ports = -1;
 	d.epfd = d.listen_fd = d.sig_fd = d.sweep_fd = d.health_fd = -1;
 	d.sweep_out = calloc(1, sizeof(*d.sweep_out));

@@ -17,7 +17,7 @@ PL_SOURCES=198.18.10.2,198.18.10.3,198.18.10.4,198.18.10.5,198.18.10.6,198.18.10
 
 # The stand-ins and the wrapper, in $LAB_DIR/pl/.
 pl_setup() {
-	local d=$LAB_DIR/pl
+	local d=${LAB_DIR:?}/pl
 	mkdir -p "$d/bin"
 	cat >"$d/bin/systemctl" <<STANDIN
 #!/bin/bash
@@ -63,7 +63,7 @@ STANDIN
 # intact, the service stopped only after the drain, upgraded, back in
 # service and taking new connections.
 pl_run_checked() {	# runner-function
-	local runner=$1 d=$LAB_DIR/pl rc after calls
+	local runner=$1 d=${LAB_DIR:?}/pl rc after calls
 	pl_setup
 	it_streams_start pl 24 3000000 6 --sources "$PL_SOURCES" || return 1
 	it_wait_ge 10 1 it_flows "$LAB_VIP4:80/tcp" "$PL_BACKEND" || return 1
@@ -132,7 +132,7 @@ PY
 # (the "backends" host is that machine; the "lb" host reaches sluiced's
 # socket, which no network namespace confines).
 pl_ansible() {
-	local d=$LAB_DIR/pl
+	local d=${LAB_DIR:?}/pl
 	printf '[backends]\n%s ansible_connection=local\n[lb]\nlb1 ansible_connection=local\n' \
 		"$PL_BACKEND" >"$d/inventory"
 	ANSIBLE_LOCAL_TEMP=$d/tmp ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 \

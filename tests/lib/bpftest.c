@@ -306,11 +306,11 @@ void bt_run(struct bt *t, const char *ctx, const struct pkt *in,
 	for (i = 0; i < SLUICE_R_MAX; i++) {
 		if (after[i] == before[i])
 			continue;
-		BT_EQ(ctx, sl_reason_label(i), after[i] - before[i], 1);
+		CHECK_EQ(ctx, sl_reason_label(i), after[i] - before[i], 1);
 		r->reason = i;
 		counted++;
 	}
-	BT_EQ(ctx, "reasons counted for one packet", counted, 1);
+	CHECK_EQ(ctx, "reasons counted for one packet", counted, 1);
 	if (r->verdict != sluice_reason_verdict(r->reason)) {
 		print_message("# %s: verdict %d (%s) disagrees with reason %s (%s)\n",
 			      ctx, r->verdict, sl_verdict_name(r->verdict),
@@ -346,7 +346,7 @@ void bt_assert_reasons_total(const struct bt *t)
 	bt_reasons(t, all);
 	for (i = 0; i < SLUICE_R_MAX; i++)
 		sum += all[i];
-	BT_EQ("reasons", "sum of all reasons vs packets run", sum, t->runs);
+	CHECK_EQ("reasons", "sum of all reasons vs packets run", sum, t->runs);
 }
 
 void bt_vip_stats(const struct bt *t, const struct bt_vip *v,
@@ -414,13 +414,13 @@ void bt_new_put(const struct bt *t, const struct sluice_flow_key *key,
 	struct sluice_new_slot s;
 	struct sluice_flow old;
 
-	sl_new_slot_get(t->maps.new_flows, t->maps.new_slots, t->maps.hash_seed,
+	sl_new_slot_get(t->maps.new_map, t->maps.new_slots, t->maps.hash_seed,
 			key, &old, &idx);
 	memset(&s, 0, sizeof(s));
 	s.key = *key;
 	s.flow = *f;
 	check_ok("bt_new_put", "sl_new update",
-		 bpf_map_update_elem(t->maps.new_flows, &idx, &s, BPF_ANY) ? -errno : 0);
+		 bpf_map_update_elem(t->maps.new_map, &idx, &s, BPF_ANY) ? -errno : 0);
 }
 
 __u32 bt_now(void)
@@ -462,8 +462,8 @@ void bt_check_verdict(const char *ctx, const struct bt_result *r,
 void bt_check_unchanged(const char *ctx, const struct bt_result *r,
 			const struct pkt *in)
 {
-	BT_EQ(ctx, "verdict (XDP_PASS)", r->verdict, XDP_PASS);
-	BT_EQ(ctx, "output length", r->out_len, in->len);
+	CHECK_EQ(ctx, "verdict (XDP_PASS)", r->verdict, XDP_PASS);
+	CHECK_EQ(ctx, "output length", r->out_len, in->len);
 	bt_check_mem(ctx, "passed frame", r->out, in->data, in->len);
 }
 
@@ -490,14 +490,14 @@ static void check_outer4(const char *ctx, const __u8 *o, const __u8 *inner,
 	assert_int_equal(pkt_addr(BT_SRC4, &src, &family), 0);
 	/* RFC 2003: DF copied from an IPv4 inner; always set for IPv6 inner. */
 	df = (inner[0] >> 4) == 6 || (get16(inner + 6) & 0x4000) ? 0x4000 : 0;
-	BT_EQ(ctx, "outer version/IHL", o[0], 0x45);
-	BT_EQ(ctx, "outer TOS == inner", o[1], ip_tos(inner));
-	BT_EQ(ctx, "outer tot_len == inner + 20", get16(o + 2), inner_len + 20);
-	BT_EQ(ctx, "outer frag_off (DF rule)", get16(o + 6), df);
-	BT_EQ(ctx, "outer TTL", o[8], SLUICE_OUTER_TTL);
-	BT_EQ(ctx, "outer protocol", o[9],
+	CHECK_EQ(ctx, "outer version/IHL", o[0], 0x45);
+	CHECK_EQ(ctx, "outer TOS == inner", o[1], ip_tos(inner));
+	CHECK_EQ(ctx, "outer tot_len == inner + 20", get16(o + 2), inner_len + 20);
+	CHECK_EQ(ctx, "outer frag_off (DF rule)", get16(o + 6), df);
+	CHECK_EQ(ctx, "outer TTL", o[8], SLUICE_OUTER_TTL);
+	CHECK_EQ(ctx, "outer protocol", o[9],
 	      (inner[0] >> 4) == 4 ? IPPROTO_IPIP : IPPROTO_IPV6);
-	BT_TRUE(ctx, "outer IPv4 checksum", pkt_ipv4_csum_ok(o, PKT_IP4_LEN));
+	CHECK_TRUE(ctx, "outer IPv4 checksum", pkt_ipv4_csum_ok(o, PKT_IP4_LEN));
 	bt_check_mem(ctx, "outer source", o + 12, &src.addr[0], 4);
 	bt_check_mem(ctx, "outer destination (backend)", o + 16,
 		     &be->addr.addr[0], 4);
@@ -510,13 +510,13 @@ static void check_outer6(const char *ctx, const __u8 *o, const __u8 *inner,
 	__u8 family;
 
 	assert_int_equal(pkt_addr(BT_SRC6, &src, &family), 0);
-	BT_EQ(ctx, "outer version", o[0] >> 4, 6);
-	BT_EQ(ctx, "outer traffic class == inner", ip_tos(o), ip_tos(inner));
-	BT_EQ(ctx, "outer payload_len == inner length", get16(o + 4),
+	CHECK_EQ(ctx, "outer version", o[0] >> 4, 6);
+	CHECK_EQ(ctx, "outer traffic class == inner", ip_tos(o), ip_tos(inner));
+	CHECK_EQ(ctx, "outer payload_len == inner length", get16(o + 4),
 	      inner_len);
-	BT_EQ(ctx, "outer next header", o[6],
+	CHECK_EQ(ctx, "outer next header", o[6],
 	      (inner[0] >> 4) == 4 ? IPPROTO_IPIP : IPPROTO_IPV6);
-	BT_EQ(ctx, "outer hop limit", o[7], SLUICE_OUTER_TTL);
+	CHECK_EQ(ctx, "outer hop limit", o[7], SLUICE_OUTER_TTL);
 	bt_check_mem(ctx, "outer source", o + 8, &src, 16);
 	bt_check_mem(ctx, "outer destination (backend)", o + 24, &be->addr, 16);
 }
@@ -529,12 +529,12 @@ void bt_check_encap(const char *ctx, const struct bt_result *r,
 	const __u8 *inner = r->out + PKT_ETH_LEN + ol;
 	const __u8 *want = in->data + in->l3_off;
 
-	BT_EQ(ctx, "output length", r->out_len, PKT_ETH_LEN + ol + rest);
+	CHECK_EQ(ctx, "output length", r->out_len, PKT_ETH_LEN + ol + rest);
 	bt_check_mem(ctx, "Ethernet destination (backend next hop)", r->out,
 		     be->dmac, 6);
 	bt_check_mem(ctx, "Ethernet source (egress interface)", r->out + 6,
 		     be->smac, 6);
-	BT_EQ(ctx, "ethertype", get16(r->out + 12),
+	CHECK_EQ(ctx, "ethertype", get16(r->out + 12),
 	      be->family == SLUICE_AF_INET ? 0x0800 : 0x86dd);
 	if (be->family == SLUICE_AF_INET)
 		check_outer4(ctx, r->out + PKT_ETH_LEN, want, in->l3_len, be);
@@ -542,9 +542,9 @@ void bt_check_encap(const char *ctx, const struct bt_result *r,
 		check_outer6(ctx, r->out + PKT_ETH_LEN, want, in->l3_len, be);
 	bt_check_mem(ctx, "inner packet", inner, want, rest);
 	if ((inner[0] >> 4) == 4)
-		BT_TRUE(ctx, "inner IPv4 checksum",
+		CHECK_TRUE(ctx, "inner IPv4 checksum",
 			pkt_ipv4_csum_ok(inner, in->l3_len));
-	BT_EQ(ctx, "inner L4 checksum valid", pkt_l4_csum_ok(inner, in->l3_len),
+	CHECK_EQ(ctx, "inner L4 checksum valid", pkt_l4_csum_ok(inner, in->l3_len),
 	      1);
 }
 

@@ -23,6 +23,7 @@
 #include "maps.h"
 #include "maglev.h"
 #include "pkt.h"
+#include "check.h"
 
 #define BT_RING_SMALL		251	/* prime: fast tests */
 #define BT_RING_MEDIUM		1021
@@ -172,40 +173,6 @@ void bt_check_encap(const char *ctx, const struct bt_result *r,
 /* Memory equal, else both dumps and the first differing offset. */
 void bt_check_mem(const char *ctx, const char *what, const void *got,
 		  const void *want, size_t len);
-
-/* Compare two integers; on mismatch print context, got and expected. */
-#define BT_EQ(ctx, what, got, want)					\
-	do {								\
-		unsigned long long __g = (got), __w = (want);		\
-		if (__g != __w) {					\
-			print_message("# %s: %s: got %llu (%#llx), expected %llu (%#llx)\n", \
-				      (ctx), (what), __g, __g, __w, __w); \
-			fail();						\
-		}							\
-	} while (0)
-
-/*
- * A flow time read between @lo and @hi (bt_now() before and after the
- * run), compared as the datapath does, modulo 2^32.
- */
-#define BT_TIME_IN(ctx, what, got, lo, hi)				\
-	do {								\
-		__u32 __g = (got), __l = (lo), __h = (hi);		\
-		if ((__s32)(__g - __l) < 0 || (__s32)(__h - __g) < 0) {	\
-			print_message("# %s: %s: got %u ms, expected within [%u, %u]\n", \
-				      (ctx), (what), __g, __l, __h);	\
-			fail();						\
-		}							\
-	} while (0)
-
-#define BT_TRUE(ctx, what, cond)					\
-	do {								\
-		if (!(cond)) {						\
-			print_message("# %s: %s: not true: %s\n", (ctx),	\
-				      (what), #cond);			\
-			fail();						\
-		}							\
-	} while (0)
 
 /* --- decap fixture ------------------------------------------------------ */
 

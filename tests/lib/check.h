@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Table-friendly checks for cmocka tests: each names its case (a table
- * row's label, or CHECK_HERE for file:line) and prints actual vs expected
- * before failing. Include after <cmocka.h>.
+ * The checks of the C tests (unit and BPF), over cmocka: each names its
+ * case (a table row's label, or CHECK_HERE for file:line) and prints
+ * actual vs expected before failing. Include after <cmocka.h>. cmocka's
+ * bare assert_*() remain for preconditions that need no label.
  */
 #ifndef SLUICE_TEST_CHECK_H
 #define SLUICE_TEST_CHECK_H
@@ -23,14 +24,7 @@
 	}									\
 } while (0)
 
-#define CHECK_U64(tc, actual, expected) do {					\
-	unsigned long long a_ = (actual), e_ = (expected);			\
-	if (a_ != e_) {								\
-		print_error("case \"%s\": %s = %llu, expected %llu\n",		\
-			    (tc), #actual, a_, e_);				\
-		fail();								\
-	}									\
-} while (0)
+#define CHECK_U64(tc, actual, expected)	CHECK_EQ(tc, #actual, actual, expected)
 
 #define CHECK_STR(tc, actual, expected) do {					\
 	const char *a_ = (actual), *e_ = (expected);				\
@@ -46,6 +40,37 @@
 	if (!a_ || !strstr(a_, n_)) {						\
 		print_error("case \"%s\": %s = \"%s\", expected it to contain \"%s\"\n", \
 			    (tc), #actual, a_ ? a_ : "(null)", n_);		\
+		fail();								\
+	}									\
+} while (0)
+
+/* Integers, with what is compared named by @what (BPF counters, fields). */
+#define CHECK_EQ(tc, what, actual, expected) do {				\
+	unsigned long long a_ = (actual), e_ = (expected);			\
+	if (a_ != e_) {								\
+		print_error("case \"%s\": %s = %llu (%#llx), expected %llu (%#llx)\n", \
+			    (tc), (what), a_, a_, e_, e_);			\
+		fail();								\
+	}									\
+} while (0)
+
+#define CHECK_TRUE(tc, what, cond) do {						\
+	if (!(cond)) {								\
+		print_error("case \"%s\": %s: not true: %s\n", (tc), (what),	\
+			    #cond);						\
+		fail();								\
+	}									\
+} while (0)
+
+/*
+ * A flow time read between @lo and @hi (the datapath's now before and
+ * after the run), compared as the datapath does, modulo 2^32.
+ */
+#define CHECK_TIME_IN(tc, what, actual, lo, hi) do {				\
+	__u32 a_ = (actual), l_ = (lo), h_ = (hi);				\
+	if ((__s32)(a_ - l_) < 0 || (__s32)(h_ - a_) < 0) {			\
+		print_error("case \"%s\": %s = %u ms, expected within [%u, %u]\n", \
+			    (tc), (what), a_, l_, h_);				\
 		fail();								\
 	}									\
 } while (0)

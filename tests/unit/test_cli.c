@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Unit tests for sluicectl's logic (user/lib/cli*.c) without a daemon:
+ * Unit tests for sluicectl's logic (user/sluicectl/cli*.c) without a daemon:
  * command lines to requests, usage errors, reply handling and error
  * lines, drain verdicts and exit codes, tables and the status summary.
  */

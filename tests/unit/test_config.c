@@ -427,7 +427,12 @@ static const struct {
 	  "sluiced.yaml:3:19: drain.check_interval: 1ms is out of range "
 	  "(expected a duration from 10ms to 10s)" },
 	{ IF0 "drain:\n  default_timeout: 0s\n", -EINVAL,
-	  "sluiced.yaml:3:20: drain.default_timeout: 0s is too short (expected at least 1ms)" },
+	  "sluiced.yaml:3:20: drain.default_timeout: must be greater than zero "
+	  "(expected a duration from 1ms to 596h)" },
+	/* The bound the control socket and the CLI apply to --timeout. */
+	{ IF0 "drain:\n  default_timeout: 600h\n", -EINVAL,
+	  "sluiced.yaml:3:20: drain.default_timeout: 600h is out of range "
+	  "(expected a duration from 1ms to 596h)" },
 	/* control, metrics, paths */
 	{ IF0 "control:\n  socket: run/sluice.sock\n", -EINVAL,
 	  "sluiced.yaml:3:11: control.socket: \"run/sluice.sock\" is not an absolute path" },

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Unit tests for sluicectl top (user/lib/cli_top.c) without a daemon:
+ * Unit tests for sluicectl top (user/sluicectl/cli_top.c) without a daemon:
  * rates from successive lists, their formatting, the drain column, the
  * command line, and whole runs over a scripted fake sluiced with a fake
  * clock (plain blocks, JSON lines, terminal redraw, lost contact).

@@ -10,11 +10,6 @@
 
 #define CHECK_BATCH 1024
 
-struct check_buf {
-	struct sluice_flow_key keys[CHECK_BATCH];
-	struct sluice_flow vals[CHECK_BATCH];
-};
-
 struct check {
 	const struct sl_maps *m;
 	const struct sl_sweep_cfg *cfg;
@@ -46,9 +41,10 @@ static bool end_flow(struct check *c, const struct sluice_flow_key *k,
 	return true;
 }
 
-static void visit(struct check *c, const struct sluice_flow_key *k,
-		  const struct sluice_flow *pf)
+static void visit(void *arg, const struct sluice_flow_key *k,
+		  struct sluice_flow *pf)
 {
+	struct check *c = arg;
 	struct sluice_flow cur;
 	__u32 be = pf->backend_id;
 	enum sl_flow_verdict v;
@@ -73,34 +69,12 @@ static void visit(struct check *c, const struct sluice_flow_key *k,
 		c->res->flows[be]++;
 }
 
-static int walk(struct check *c, struct check_buf *b)
-{
-	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	bool first = true, done = false;
-	__u64 token = 0;
-	__u32 i, count;
-	int rc;
-
-	while (!done) {
-		count = CHECK_BATCH;
-		rc = bpf_map_lookup_batch(c->m->pinned, first ? NULL : &token,
-					  &token, b->keys, b->vals, &count, &opts);
-		if (rc < 0 && errno != ENOENT)
-			return -errno;
-		done = rc < 0;	/* ENOENT: this was the last batch */
-		first = false;
-		for (i = 0; i < count; i++)
-			visit(c, &b->keys[i], &b->vals[i]);
-	}
-	return 0;
-}
-
 int sl_check_pinned(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 		    const bool *draining, struct sl_check_result *res)
 {
 	struct check c = { .m = m, .cfg = cfg, .draining = draining, .res = res };
 	struct sl_pass pass = res->pass;
-	struct check_buf *b = malloc(sizeof(*b));
+	struct sl_flow_batch *b = malloc(sizeof(*b));
 	__u64 start = sl_mono_us();
 	int rc;
 
@@ -111,7 +85,7 @@ int sl_check_pinned(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 	rc = sl_be_confirmed_all(m, res->confirmed_start);
 	c.now = sl_clock_now();
 	if (!rc)
-		rc = walk(&c, b);
+		rc = sl_flow_walk(m->pinned, b, CHECK_BATCH, visit, &c);
 	if (!rc)
 		rc = sl_be_confirmed_all(m, res->confirmed_end);
 	free(b);

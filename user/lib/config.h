@@ -44,9 +44,13 @@
 #define SL_CFG_WEIGHT_MAX		10000U
 /* Flow times are 32-bit ms compared as (__s32)(a - b): stay below 2^31. */
 #define SL_CFG_TIMEOUT_MAX_MS		(596ULL * 3600 * 1000)
+/* Drain timeouts: drain.default_timeout, the control socket and the CLI
+ * share this one bound (they had 2^64 ms, 365 days and 596 hours). */
+#define SL_CFG_DRAIN_MAX_MS		SL_CFG_TIMEOUT_MAX_MS
 
 /* Default path templates; %s is the instance name. */
-#define SL_CFG_SOCKET_FMT		"/run/sluice/%s.sock"
+#define SL_CFG_SOCKET_DIR		"/run/sluice"
+#define SL_CFG_SOCKET_FMT		SL_CFG_SOCKET_DIR "/%s.sock"
 #define SL_CFG_PIN_DIR_FMT		"/sys/fs/bpf/sluice/%s"
 #define SL_CFG_STATE_DIR_FMT		"/var/lib/sluice/%s"
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "settings.h"
 
 /* A reply may be a large table (backend.list of many VIPs); bound it anyway. */
 #define CTL_MAX_REPLY		SL_CTL_MAX_REPLY
@@ -297,4 +298,18 @@ int sl_ctl_call(const char *sock_path, struct json_object *req,
 	ret = parse_reply(line, len, reply);
 	free(line);
 	return ret;
+}
+
+void sl_ctl_setting_add(void *arr, const char *name, const char *running,
+			const char *file)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, SL_CTL_KEY_SETTING, json_object_new_string(name));
+	json_object_object_add(o, SL_CTL_KEY_RUNNING, json_object_new_string(running));
+	json_object_object_add(o, SL_CTL_KEY_FILE, json_object_new_string(file));
+	if (sl_setting_restart_note(name))
+		json_object_object_add(o, SL_CTL_KEY_NOTE,
+				       json_object_new_string(sl_setting_restart_note(name)));
+	json_object_array_add(arr, o);
 }

@@ -93,6 +93,16 @@
 #define SL_CTL_CMD_RELOAD		"reload"
 #define SL_CTL_CMD_CONFIG_DUMP		"config.dump"
 #define SL_CTL_CMD_FLOWS		"flows.list"
+#define SL_CTL_CMD_VIP_LIST		"vip.list"
+#define SL_CTL_CMD_VIP_ADD		"vip.add"
+#define SL_CTL_CMD_VIP_DEL		"vip.del"
+#define SL_CTL_CMD_BACKEND_ADD		"backend.add"
+#define SL_CTL_CMD_BACKEND_DEL		"backend.del"
+#define SL_CTL_CMD_BACKEND_DRAIN	"backend.drain"
+#define SL_CTL_CMD_BACKEND_UNDRAIN	"backend.undrain"
+#define SL_CTL_CMD_BACKEND_LIST		"backend.list"
+#define SL_CTL_CMD_BOX_DRAIN		"box.drain"
+#define SL_CTL_CMD_BOX_UNDRAIN		"box.undrain"
 
 /* Request argument keys. */
 #define SL_CTL_KEY_CMD			"cmd"
@@ -101,6 +111,10 @@
 #define SL_CTL_KEY_WEIGHT		"weight"
 #define SL_CTL_KEY_LIMIT		"limit"
 #define SL_CTL_KEY_EXACT		"exact"
+#define SL_CTL_KEY_NAME			"name"
+#define SL_CTL_KEY_TIMEOUT_MS		"timeout_ms"
+#define SL_CTL_KEY_FORCE		"force"
+#define SL_CTL_KEY_DEADLINE		"deadline_unix_ms"
 
 /* Result keys of the commands above. */
 #define SL_CTL_KEY_OLD_WEIGHT		"old_weight"
@@ -127,12 +141,23 @@
 #define SL_CTL_KEY_TABLES		"tables"
 #define SL_CTL_KEY_FINGERPRINT		"fingerprint"
 
-/* Limits both sides check (weights: SL_CFG_WEIGHT_MAX in config.h). */
+/*
+ * Limits both sides check, as the config file does: weights
+ * SL_CFG_WEIGHT_MAX and drain timeouts SL_CFG_DRAIN_MAX_MS (config.h).
+ */
 #define SL_CTL_FLOWS_LIMIT_DEF		100U
 /* A flow row is under 200 bytes of JSON: the most fit SL_CTL_MAX_REPLY. */
 #define SL_CTL_FLOWS_LIMIT_MAX		4096U
 /* A fingerprint as text: 16 lowercase hex digits. */
 #define SL_CTL_FINGERPRINT_LEN		16
+
+/*
+ * An sl_settings_diff() callback (settings.h): append {setting, running,
+ * file, note} to the JSON array @arr, as reload and config diff report a
+ * setting that needs a restart.
+ */
+void sl_ctl_setting_add(void *arr, const char *name, const char *running,
+			const char *file);
 
 /*
  * Send one request and read one reply. Returns 0 with *reply owned by the

@@ -2,7 +2,7 @@
 /*
  * Active health checks: the settings of one check, and the rise/fall
  * logic that turns check results into up/down (pure, unit-tested). The
- * checks themselves run in sluiced's health thread (user/sluiced/health.c).
+ * checks themselves run in sluiced's health thread (user/sluiced/health_thread.c).
  *
  * A backend starts "unknown" (it takes new flows), becomes "up" after
  * `rise` consecutive successes and "down" after `fall` consecutive

@@ -74,7 +74,7 @@ int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
 		{ &m->backends, SLUICE_MAP_BACKENDS },
 		{ &m->rings, SLUICE_MAP_RINGS },
 		{ &m->flows, SLUICE_MAP_FLOWS },
-		{ &m->new_flows, SLUICE_MAP_NEW },
+		{ &m->new_map, SLUICE_MAP_NEW },
 		{ &m->pinned, SLUICE_MAP_PINNED },
 		{ &m->config, SLUICE_MAP_CONFIG },
 		{ &m->vip_stats, SLUICE_MAP_VIP_STATS },
@@ -263,7 +263,7 @@ int sl_new_slot_get(int fd, __u32 slots, __u32 seed,
 int sl_new_get(const struct sl_maps *m, const struct sluice_flow_key *key,
 	       struct sluice_flow *f)
 {
-	return sl_new_slot_get(m->new_flows, m->new_slots, m->hash_seed, key, f,
+	return sl_new_slot_get(m->new_map, m->new_slots, m->hash_seed, key, f,
 			       NULL);
 }
 

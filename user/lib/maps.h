@@ -17,7 +17,7 @@ struct sl_maps {
 	int backends;
 	int rings;
 	int flows;
-	int new_flows;
+	int new_map;		/* sl_new; new_flows is a counter */
 	int pinned;
 	int config;
 	int vip_stats;

@@ -201,20 +201,31 @@ static bool in_drain(const struct sl_be *b)
 	return b->state == SL_BE_DRAINING || b->state == SL_BE_DRAINED;
 }
 
+/*
+ * A getter for a family with no extra label: @expr over r, a backend's
+ * (be_ref: its state be, its counters s) or a VIP's (vip_ref).
+ */
+#define VALUE_GETTER(ref, fn, expr)						\
+static bool fn(const struct ref *r, int k, struct mval *v)		\
+{									\
+	(void)k;							\
+	*v = num(expr);							\
+	return true;							\
+}
+#define BE_VALUE(fn, expr)	VALUE_GETTER(be_ref, fn, expr)
+BE_VALUE(be_handshakes, r->be->handshakes)
+BE_VALUE(be_weight, r->be->weight)
+BE_VALUE(be_new_flows, r->s->new_flows)
+BE_VALUE(be_packets, r->s->packets)
+BE_VALUE(be_bytes, r->s->bytes)
+BE_VALUE(be_closing, r->s->closing)
+BE_VALUE(be_lost, r->be->lost)
+BE_VALUE(be_evicted, r->be->evicted)
+BE_VALUE(be_rescued, r->s->rescued)
 /* Never under the truth: the last pass's count plus flows confirmed since. */
-static bool be_flows(const struct be_ref *r, int k, struct mval *v)
-{
-	(void)k;
-	*v = num(sl_be_flows_shown(r->be, r->s->confirmed));
-	return true;
-}
-
-static bool be_handshakes(const struct be_ref *r, int k, struct mval *v)
-{
-	(void)k;
-	*v = num(r->be->handshakes);
-	return true;
-}
+BE_VALUE(be_flows, sl_be_flows_shown(r->be, r->s->confirmed))
+BE_VALUE(be_timed_out, r->be->state == SL_BE_DRAINED && r->be->timed_out)
+#undef BE_VALUE
 
 static bool be_state(const struct be_ref *r, int k, struct mval *v)
 {
@@ -225,62 +236,6 @@ static bool be_state(const struct be_ref *r, int k, struct mval *v)
 static bool be_health(const struct be_ref *r, int k, struct mval *v)
 {
 	*v = num(r->be->health == health_of[k]);
-	return true;
-}
-
-static bool be_weight(const struct be_ref *r, int k, struct mval *v)
-{
-	(void)k;
-	*v = num(r->be->weight);
-	return true;
-}
-
-static bool be_new_flows(const struct be_ref *r, int k, struct mval *v)
-{
-	(void)k;
-	*v = num(r->s->new_flows);
-	return true;
-}
-
-static bool be_packets(const struct be_ref *r, int k, struct mval *v)
-{
-	(void)k;
-	*v = num(r->s->packets);
-	return true;
-}
-
-static bool be_bytes(const struct be_ref *r, int k, struct mval *v)
-{
-	(void)k;
-	*v = num(r->s->bytes);
-	return true;
-}
-
-static bool be_closing(const struct be_ref *r, int k, struct mval *v)
-{
-	(void)k;
-	*v = num(r->s->closing);
-	return true;
-}
-
-static bool be_lost(const struct be_ref *r, int k, struct mval *v)
-{
-	(void)k;
-	*v = num(r->be->lost);
-	return true;
-}
-
-static bool be_evicted(const struct be_ref *r, int k, struct mval *v)
-{
-	(void)k;
-	*v = num(r->be->evicted);
-	return true;
-}
-
-static bool be_rescued(const struct be_ref *r, int k, struct mval *v)
-{
-	(void)k;
-	*v = num(r->s->rescued);
 	return true;
 }
 
@@ -304,13 +259,6 @@ static bool be_drain_left(const struct be_ref *r, int k, struct mval *v)
 	(void)k;
 	*v = num(sl_be_flows_shown(r->be, r->s->confirmed));
 	return in_drain(r->be);
-}
-
-static bool be_timed_out(const struct be_ref *r, int k, struct mval *v)
-{
-	(void)k;
-	*v = num(r->be->state == SL_BE_DRAINED && r->be->timed_out);
-	return true;
 }
 
 static bool be_checks(const struct be_ref *r, int k, struct mval *v)
@@ -528,34 +476,17 @@ static bool vip_backends(const struct vip_ref *r, int k, struct mval *v)
 	return true;
 }
 
-#define VIP_COUNTER(fn, field)							\
-static bool fn(const struct vip_ref *r, int k, struct mval *v)		\
-{									\
-	(void)k;							\
-	*v = num(r->s->field);						\
-	return true;							\
-}
-VIP_COUNTER(vip_new_flows, new_flows)
-VIP_COUNTER(vip_packets, packets)
-VIP_COUNTER(vip_bytes, bytes)
-VIP_COUNTER(vip_non_syn_miss, non_syn_miss)
-VIP_COUNTER(vip_no_backend, no_backend)
-VIP_COUNTER(vip_rescheduled, rescheduled)
-#undef VIP_COUNTER
-
-static bool vip_active_backends(const struct vip_ref *r, int k, struct mval *v)
-{
-	(void)k;
-	*v = num(sl_vip_n_active(r->vip));
-	return true;
-}
-
-static bool vip_all_down(const struct vip_ref *r, int k, struct mval *v)
-{
-	(void)k;
-	*v = num(r->all_down);
-	return true;
-}
+#define VIP_VALUE(fn, expr)	VALUE_GETTER(vip_ref, fn, expr)
+VIP_VALUE(vip_new_flows, r->s->new_flows)
+VIP_VALUE(vip_packets, r->s->packets)
+VIP_VALUE(vip_bytes, r->s->bytes)
+VIP_VALUE(vip_non_syn_miss, r->s->non_syn_miss)
+VIP_VALUE(vip_no_backend, r->s->no_backend)
+VIP_VALUE(vip_rescheduled, r->s->rescheduled)
+VIP_VALUE(vip_active_backends, sl_vip_n_active(r->vip))
+VIP_VALUE(vip_all_down, r->all_down)
+#undef VIP_VALUE
+#undef VALUE_GETTER
 
 struct vip_family {
 	const char *name;

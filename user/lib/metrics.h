@@ -3,7 +3,7 @@
  * The Prometheus text exposition format (version 0.0.4) of sluiced's
  * state: a pure renderer over a snapshot of the desired state and the
  * datapath counters, so it is unit-testable without maps or a daemon.
- * user/sluiced/metrics.c serves it over HTTP.
+ * user/sluiced/metrics_http.c serves it over HTTP.
  */
 #ifndef SLUICE_METRICS_H
 #define SLUICE_METRICS_H

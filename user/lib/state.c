@@ -337,6 +337,20 @@ int sl_be_name_check(const char *name, char *err, size_t errlen)
 	return 0;
 }
 
+struct sl_be *sl_state_find_be_by_id(const struct sl_state *st, __u32 id,
+				     struct sl_vip **vip)
+{
+	size_t i, j;
+
+	for (i = 0; i < st->n_vips; i++)
+		for (j = 0; j < st->vips[i].n_bes; j++)
+			if (st->vips[i].bes[j].id == id) {
+				*vip = &st->vips[i];
+				return &st->vips[i].bes[j];
+			}
+	return NULL;
+}
+
 struct sl_be *sl_vip_find_be_by_name(const struct sl_vip *vip, const char *name)
 {
 	size_t i;

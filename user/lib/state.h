@@ -108,6 +108,9 @@ size_t sl_state_n_backends(const struct sl_state *st);
  * -EINVAL with the reason in @err.
  */
 int sl_be_name_check(const char *name, char *err, size_t errlen);
+/* The backend with sl_backends id @id and, in *@vip, its VIP; or NULL. */
+struct sl_be *sl_state_find_be_by_id(const struct sl_state *st, __u32 id,
+				     struct sl_vip **vip);
 /* The backend of @vip called @name, or NULL. */
 struct sl_be *sl_vip_find_be_by_name(const struct sl_vip *vip, const char *name);
 /*

@@ -10,7 +10,6 @@
 
 #include "sweep.h"
 
-#define SWEEP_BATCH 4096
 
 /* Milliseconds from @then to @now; negative: @then is ahead (a packet
  * stamped it after we read the clock): never past any limit. */
@@ -87,11 +86,6 @@ __u64 sl_mono_us(void)
 	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
 }
 
-struct sweep_buf {
-	struct sluice_flow_key keys[SWEEP_BATCH];
-	struct sluice_flow vals[SWEEP_BATCH];
-};
-
 /* What one walk needs besides the map it walks. */
 struct walk {
 	const struct sl_maps *m;
@@ -135,9 +129,10 @@ static void pin(struct walk *w, const struct sluice_flow_key *k,
 }
 
 /* One entry of sl_flows: pin it, expire it, or count it. */
-static void visit(struct walk *w, const struct sluice_flow_key *k,
-		  const struct sluice_flow *f)
+static void visit(void *arg, const struct sluice_flow_key *k,
+		  struct sluice_flow *f)
 {
+	struct walk *w = arg;
 	enum sl_flow_verdict v = sl_flow_judge(k, f, false, w->now, w->cfg);
 
 	if (is_draining(w, f->backend_id) && (f->flags & SLUICE_FLOW_F_CONFIRMED)) {
@@ -157,17 +152,17 @@ static void visit(struct walk *w, const struct sluice_flow_key *k,
 	count(w, f->backend_id, v);
 }
 
-static int sweep_flows(struct walk *w, struct sweep_buf *b)
+int sl_flow_walk(int fd, struct sl_flow_batch *b, __u32 batch,
+		 sl_flow_visit_fn fn, void *arg)
 {
 	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	int fd = w->m->flows;
-	__u64 token = 0;
 	bool first = true, done = false;
+	__u64 token = 0;
 	__u32 i, n;
 	int rc;
 
 	while (!done) {
-		n = SWEEP_BATCH;
+		n = batch;
 		rc = bpf_map_lookup_batch(fd, first ? NULL : &token, &token,
 					  b->keys, b->vals, &n, &opts);
 		if (rc < 0 && errno != ENOENT)
@@ -175,7 +170,7 @@ static int sweep_flows(struct walk *w, struct sweep_buf *b)
 		done = rc < 0;	/* ENOENT: this was the last batch */
 		first = false;
 		for (i = 0; i < n; i++)
-			visit(w, &b->keys[i], &b->vals[i]);
+			fn(arg, &b->keys[i], &b->vals[i]);
 	}
 	return 0;
 }
@@ -196,7 +191,7 @@ static int sweep_new(struct walk *w)
 
 	if (!len)
 		return 0;
-	slots = mmap(NULL, len, PROT_READ, MAP_SHARED, w->m->new_flows, 0);
+	slots = mmap(NULL, len, PROT_READ, MAP_SHARED, w->m->new_map, 0);
 	if (slots == MAP_FAILED)
 		return -errno;
 	for (i = 0; i < w->m->new_slots; i++) {
@@ -238,30 +233,15 @@ static bool visit_pinned(struct walk *w, const struct sluice_flow_key *k,
 	return true;
 }
 
-static int sweep_pinned(struct walk *w, struct sweep_buf *b)
+static void visit_pinned_entry(void *arg, const struct sluice_flow_key *k,
+			       struct sluice_flow *pf)
 {
-	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	bool first = true, done = false;
-	__u64 token = 0;
-	__u32 i, n;
-	int rc;
+	struct walk *w = arg;
 
-	while (!done) {
-		n = SWEEP_BATCH;
-		rc = bpf_map_lookup_batch(w->m->pinned, first ? NULL : &token, &token,
-					  b->keys, b->vals, &n, &opts);
-		if (rc < 0 && errno != ENOENT)
-			return -errno;
-		done = rc < 0;
-		first = false;
-		for (i = 0; i < n; i++) {
-			if (visit_pinned(w, &b->keys[i], &b->vals[i]))
-				w->res->pinned_entries++;
-			else
-				bpf_map_delete_elem(w->m->pinned, &b->keys[i]);
-		}
-	}
-	return 0;
+	if (visit_pinned(w, k, pf))
+		w->res->pinned_entries++;
+	else
+		bpf_map_delete_elem(w->m->pinned, k);
 }
 
 int sl_sweep_new_handshakes(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
@@ -275,7 +255,7 @@ int sl_sweep_new_handshakes(const struct sl_maps *m, const struct sl_sweep_cfg *
 int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 	     const bool *draining, struct sl_sweep_result *res)
 {
-	struct sweep_buf *b = malloc(sizeof(*b));
+	struct sl_flow_batch *b = malloc(sizeof(*b));
 	struct sl_pass pass = res->pass;
 	struct walk w = {
 		.m = m, .cfg = cfg, .draining = draining, .res = res,
@@ -295,9 +275,9 @@ int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 	if (!rc)
 		rc = sweep_new(&w);
 	if (!rc)
-		rc = sweep_flows(&w, b);
+		rc = sl_flow_walk(m->flows, b, SL_FLOW_BATCH, visit, &w);
 	if (!rc && m->pinned > 0)
-		rc = sweep_pinned(&w, b);
+		rc = sl_flow_walk(m->pinned, b, SL_FLOW_BATCH, visit_pinned_entry, &w);
 	free(b);
 	res->duration_us = sl_mono_us() - start;
 	return rc;

@@ -94,6 +94,21 @@ int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 int sl_sweep_new_handshakes(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 			    struct sl_sweep_result *res);
 
+/*
+ * Walk a flow-keyed hash (sl_flows, sl_pinned) in batches of at most
+ * @batch (<= SL_FLOW_BATCH) entries, calling @fn on each entry read; @fn
+ * may update or delete it. 0, or -errno if a batch read failed.
+ */
+#define SL_FLOW_BATCH 4096
+struct sl_flow_batch {
+	struct sluice_flow_key keys[SL_FLOW_BATCH];
+	struct sluice_flow vals[SL_FLOW_BATCH];
+};
+typedef void (*sl_flow_visit_fn)(void *arg, const struct sluice_flow_key *k,
+				 struct sluice_flow *f);
+int sl_flow_walk(int fd, struct sl_flow_batch *b, __u32 batch,
+		 sl_flow_visit_fn fn, void *arg);
+
 /* CLOCK_MONOTONIC in µs: how long a pass took. */
 __u64 sl_mono_us(void);
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * sluicectl: the operator's CLI over sluiced's control socket. The logic
- * (command table, validation, output, drain --wait) is in user/lib/cli*.c;
+ * (command table, validation, output, drain --wait) is in user/sluicectl/cli*.c;
  * this file wires it to the socket, the clock, SIGINT and the terminal.
  */
 #include <errno.h>

@@ -45,6 +45,24 @@ void sl_snapshot_publish(struct sl_daemon *d)
 	pthread_mutex_unlock(&d->snap_lock);
 }
 
+/* The control socket reads d->dp.table_fp, the metrics thread d->snap's copy. */
+static void fp_changed(void *arg, __u32 vip_id, __u64 fp)
+{
+	struct sl_daemon *d = arg;
+
+	pthread_mutex_lock(&d->snap_lock);
+	d->snap.table_fp[vip_id] = fp;
+	pthread_mutex_unlock(&d->snap_lock);
+}
+
+void sl_daemon_dp_init(struct sl_daemon *d)
+{
+	d->dp.maps = &d->maps;
+	d->dp.cfg = &d->cfg;
+	d->dp.fp_changed = fp_changed;
+	d->dp.arg = d;
+}
+
 int sl_daemon_commit(struct sl_daemon *d, struct sl_state *next, char *err,
 		     size_t errlen)
 {
@@ -54,13 +72,13 @@ int sl_daemon_commit(struct sl_daemon *d, struct sl_state *next, char *err,
 
 	/* Drains this commit starts take effect with it: number them. */
 	started = sl_drains_arm(d, next);
-	rc = sl_dp_sync(d, next, err, errlen);
+	rc = sl_dp_sync(&d->dp, next, err, errlen);
 	if (!rc)
 		rc = sl_state_save(d->state_path, next, &d->cfg_applied, err, errlen);
 	if (rc) {
 		/* Put the datapath back to the state still in force. */
-		memset(d->table_sig, 0, sizeof(d->table_sig));
-		sl_dp_sync(d, &d->st, ignore, sizeof(ignore));
+		memset(d->dp.table_sig, 0, sizeof(d->dp.table_sig));
+		sl_dp_sync(&d->dp, &d->st, ignore, sizeof(ignore));
 		return rc;
 	}
 	sl_state_free(&d->st);

@@ -28,7 +28,8 @@
 
 /* Commands that only read: every other one is a control action, audited. */
 static const char *const read_only_cmds[] = {
-	"status", "vip.list", "backend.list", "backend.status",
+	SL_CTL_CMD_STATUS, SL_CTL_CMD_VIP_LIST, SL_CTL_CMD_BACKEND_LIST,
+	SL_CTL_CMD_BACKEND_STATUS,
 	SL_CTL_CMD_CONFIG_DUMP, SL_CTL_CMD_FLOWS,
 };
 

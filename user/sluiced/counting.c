@@ -366,7 +366,7 @@ static void set_flags(struct sl_daemon *d)
 	__u64 t;
 	size_t i, j;
 
-	ok = !sl_dp_sync(d, &d->st, err, sizeof(err));
+	ok = !sl_dp_sync(&d->dp, &d->st, err, sizeof(err));
 	if (!ok)
 		sl_log("cannot set a drained flag: %s", err);
 	else
@@ -420,7 +420,7 @@ static void finish(struct sl_daemon *d, struct outcome *o)
 	deadlines(d, o);
 	if (o->set_flag)
 		set_flags(d);
-	else if (o->sync && sl_dp_sync(d, &d->st, err, sizeof(err)))
+	else if (o->sync && sl_dp_sync(&d->dp, &d->st, err, sizeof(err)))
 		sl_log("cannot update drain flags: %s", err);
 	if (o->republish)
 		sl_drains_publish(d, false);

@@ -188,13 +188,13 @@ int sl_ctl_cmd_be_add(struct sl_daemon *d, json_object *req, struct sl_ctl_reply
 	a.weight = 100;
 	if (sl_ctl_arg_vip(req, &a.vip, r) ||
 	    sl_ctl_arg_backend(NULL, req, NULL, &a.addr, &a.family, r) ||
-	    sl_ctl_opt_u64(req, "weight", &a.weight, 10000, r))
+	    sl_ctl_arg_u64(req, SL_CTL_KEY_WEIGHT, 0, SL_CFG_WEIGHT_MAX, &a.weight, r))
 		return -1;
-	if (sl_ctl_has_arg(req, "name")) {
-		if (!sl_ctl_arg_str(req, "name"))
+	if (sl_ctl_has_arg(req, SL_CTL_KEY_NAME)) {
+		if (!sl_ctl_arg_str(req, SL_CTL_KEY_NAME))
 			return sl_ctl_fail(r, "EINVAL", NULL, "argument \"name\" must be a string");
-		snprintf(a.name, sizeof(a.name), "%s", sl_ctl_arg_str(req, "name"));
-		if (strlen(sl_ctl_arg_str(req, "name")) >= sizeof(a.name))
+		snprintf(a.name, sizeof(a.name), "%s", sl_ctl_arg_str(req, SL_CTL_KEY_NAME));
+		if (strlen(sl_ctl_arg_str(req, SL_CTL_KEY_NAME)) >= sizeof(a.name))
 			return sl_ctl_fail(r, "EINVAL", NULL, "backend name longer than %d characters",
 					   SL_BE_NAME_MAX - 1);
 	}
@@ -211,7 +211,7 @@ int sl_ctl_cmd_be_del(struct sl_daemon *d, json_object *req, struct sl_ctl_reply
 	memset(&a, 0, sizeof(a));
 	if (sl_ctl_arg_vip(req, &a.vip, r) ||
 	    sl_ctl_arg_backend(d, req, &a.vip, &a.addr, &a.family, r) ||
-	    sl_ctl_opt_bool(req, "force", &a.force, r))
+	    sl_ctl_opt_bool(req, SL_CTL_KEY_FORCE, &a.force, r))
 		return -1;
 	snprintf(what, sizeof(what), "delete backend %s from %s",
 		 sl_ctl_arg_str(req, "backend"), sl_ctl_arg_str(req, "vip"));
@@ -244,10 +244,11 @@ static int drain_args(struct sl_daemon *d, json_object *req, struct op_arg *a,
 	a->now = sl_unix_ms();
 	if ((!a->all_vips && sl_ctl_arg_vip(req, &a->vip, r)) ||
 	    sl_ctl_arg_backend(d, req, a->all_vips ? NULL : &a->vip, &a->addr, &a->family, r) ||
-	    sl_ctl_opt_u64(req, "timeout_ms", &a->timeout_ms, 365ULL * 24 * 3600 * 1000, r) ||
-	    sl_ctl_opt_bool(req, "force", &a->force, r))
+	    sl_ctl_arg_u64(req, SL_CTL_KEY_TIMEOUT_MS, 0, SL_CFG_DRAIN_MAX_MS,
+			   &a->timeout_ms, r) ||
+	    sl_ctl_opt_bool(req, SL_CTL_KEY_FORCE, &a->force, r))
 		return -1;
-	a->has_timeout = sl_ctl_has_arg(req, "timeout_ms");
+	a->has_timeout = sl_ctl_has_arg(req, SL_CTL_KEY_TIMEOUT_MS);
 	if (a->all_vips)
 		snprintf(what, len, "%s backend %s", verb, sl_ctl_arg_str(req, "backend"));
 	else
@@ -297,7 +298,7 @@ static void annotate_drain(json_object *rows, const struct drain_before *p)
 		if (p->state[i] == SL_BE_ACTIVE)
 			what = "set";
 		else if (p->state[i] == SL_BE_DRAINING)
-			what = json_object_get_uint64(json_object_object_get(o, "deadline_unix_ms")) ==
+			what = json_object_get_uint64(json_object_object_get(o, SL_CTL_KEY_DEADLINE)) ==
 			       p->deadline[i] ? "kept" : "moved";
 		json_object_object_add(o, "deadline", json_object_new_string(what));
 		if (!strcmp(what, "moved"))

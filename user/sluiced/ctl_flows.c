@@ -56,32 +56,17 @@ static const char *flow_state(const struct sluice_flow *v)
 	return v->flags & SLUICE_FLOW_F_CONFIRMED ? "open" : "unconfirmed";
 }
 
-/* The VIP and backend of a flow's backend id, from the running state. */
-static const struct sl_be *flow_backend(const struct sl_state *st, __u32 id,
-					const struct sl_vip **vip)
-{
-	size_t i, j;
-
-	for (i = 0; i < st->n_vips; i++)
-		for (j = 0; j < st->vips[i].n_bes; j++)
-			if (st->vips[i].bes[j].id == id) {
-				*vip = &st->vips[i];
-				return &st->vips[i].bes[j];
-			}
-	return NULL;
-}
-
 static bool keep(const struct sl_daemon *d, const struct flow_filter *f,
 		 const struct sluice_flow_key *k, const struct sluice_flow *v)
 {
-	const struct sl_vip *vip = NULL;
+	struct sl_vip *vip = NULL;
 	const struct sl_be *b;
 
 	if (f->has_vip && !vip_matches(&f->vip, k))
 		return false;
 	if (!f->has_be)
 		return true;
-	b = flow_backend(&d->st, v->backend_id, &vip);
+	b = sl_state_find_be_by_id(&d->st, v->backend_id, &vip);
 	return b && b->family == f->family && !memcmp(&b->addr, &f->addr, sizeof(f->addr));
 }
 
@@ -97,8 +82,8 @@ static json_object *flow_row(const struct sl_daemon *d, __u32 now,
 {
 	json_object *o = json_object_new_object();
 	char buf[SL_VIP_STR_MAX];
-	const struct sl_vip *vip = NULL;
-	const struct sl_be *b = flow_backend(&d->st, v->backend_id, &vip);
+	struct sl_vip *vip = NULL;
+	const struct sl_be *b = sl_state_find_be_by_id(&d->st, v->backend_id, &vip);
 	struct sl_vip_spec spec;
 
 	sl_format_addr(&k->src, k->family, buf, sizeof(buf));

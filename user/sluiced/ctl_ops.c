@@ -125,9 +125,9 @@ json_object *sl_ctl_fingerprint(const struct sl_daemon *d, __u32 vip_id)
 {
 	char hex[SL_CTL_FINGERPRINT_LEN + 1];
 
-	if (vip_id >= SLUICE_MAX_VIPS || !d->table_fp[vip_id])
+	if (vip_id >= SLUICE_MAX_VIPS || !d->dp.table_fp[vip_id])
 		return NULL;
-	snprintf(hex, sizeof(hex), "%016" PRIx64, (uint64_t)d->table_fp[vip_id]);
+	snprintf(hex, sizeof(hex), "%016" PRIx64, (uint64_t)d->dp.table_fp[vip_id]);
 	return json_object_new_string(hex);
 }
 
@@ -151,20 +151,6 @@ json_object *sl_ctl_tables(const struct sl_daemon *d)
 
 /* ---- backend.set -------------------------------------------------------- */
 
-/* "force": true lets a change take a VIP's last active backend away. */
-static int arg_force(json_object *req, bool *force, struct sl_ctl_reply *r)
-{
-	json_object *v;
-
-	*force = false;
-	if (!json_object_object_get_ex(req, "force", &v))
-		return 0;
-	if (!json_object_is_type(v, json_type_boolean))
-		return sl_ctl_fail(r, "EINVAL", NULL, "argument \"force\" must be true or false");
-	*force = json_object_get_boolean(v);
-	return 0;
-}
-
 static int cmd_backend_set(struct sl_daemon *d, json_object *req, struct sl_ctl_reply *r)
 {
 	struct sl_vip_spec vip;
@@ -175,12 +161,12 @@ static int cmd_backend_set(struct sl_daemon *d, json_object *req, struct sl_ctl_
 	__u32 old;
 	char err[512];
 	__u8 family;
-	bool force;
+	bool force = false;	/* true: may take a VIP's last active backend away */
 	int rc;
 
 	if (sl_ctl_arg_vip(req, &vip, r) || sl_ctl_arg_backend(d, req, &vip, &addr, &family, r) ||
 	    sl_ctl_arg_u64(req, SL_CTL_KEY_WEIGHT, 0, SL_CFG_WEIGHT_MAX, &weight, r) ||
-	    arg_force(req, &force, r))
+	    sl_ctl_opt_bool(req, SL_CTL_KEY_FORCE, &force, r))
 		return -1;
 	if (weight == UINT64_MAX)
 		return sl_ctl_fail(r, "EINVAL", "e.g. sluicectl backend set VIP ADDR --weight 50",
@@ -250,24 +236,6 @@ bool sl_ctl_has_arg(json_object *req, const char *key)
 	return json_object_object_get_ex(req, key, NULL);
 }
 
-int sl_ctl_opt_u64(json_object *req, const char *key, __u64 *out,
-		   __u64 max, struct sl_ctl_reply *r)
-{
-	json_object *v;
-	int64_t n;
-
-	if (!json_object_object_get_ex(req, key, &v))
-		return 0;
-	if (!json_object_is_type(v, json_type_int))
-		return sl_ctl_fail(r, "EINVAL", NULL, "argument \"%s\" must be an integer", key);
-	n = json_object_get_int64(v);
-	if (n < 0 || (__u64)n > max)
-		return sl_ctl_fail(r, "EINVAL", NULL, "argument \"%s\" must be 0..%llu", key,
-			    (unsigned long long)max);
-	*out = n;
-	return 0;
-}
-
 int sl_ctl_opt_bool(json_object *req, const char *key, bool *out, struct sl_ctl_reply *r)
 {
 	json_object *v;
@@ -287,16 +255,16 @@ static const struct {
 	sl_ctl_fn fn;
 } ops[] = {
 	{ SL_CTL_CMD_STATUS, sl_ctl_cmd_status },
-	{ "box.drain", sl_ctl_cmd_box_drain },
-	{ "box.undrain", sl_ctl_cmd_box_undrain },
-	{ "vip.list", sl_ctl_cmd_vip_list },
-	{ "vip.add", sl_ctl_cmd_vip_add },
-	{ "vip.del", sl_ctl_cmd_vip_del },
-	{ "backend.add", sl_ctl_cmd_be_add },
-	{ "backend.del", sl_ctl_cmd_be_del },
-	{ "backend.drain", sl_ctl_cmd_drain },
-	{ "backend.undrain", sl_ctl_cmd_undrain },
-	{ "backend.list", sl_ctl_cmd_backend_list },
+	{ SL_CTL_CMD_BOX_DRAIN, sl_ctl_cmd_box_drain },
+	{ SL_CTL_CMD_BOX_UNDRAIN, sl_ctl_cmd_box_undrain },
+	{ SL_CTL_CMD_VIP_LIST, sl_ctl_cmd_vip_list },
+	{ SL_CTL_CMD_VIP_ADD, sl_ctl_cmd_vip_add },
+	{ SL_CTL_CMD_VIP_DEL, sl_ctl_cmd_vip_del },
+	{ SL_CTL_CMD_BACKEND_ADD, sl_ctl_cmd_be_add },
+	{ SL_CTL_CMD_BACKEND_DEL, sl_ctl_cmd_be_del },
+	{ SL_CTL_CMD_BACKEND_DRAIN, sl_ctl_cmd_drain },
+	{ SL_CTL_CMD_BACKEND_UNDRAIN, sl_ctl_cmd_undrain },
+	{ SL_CTL_CMD_BACKEND_LIST, sl_ctl_cmd_backend_list },
 	{ SL_CTL_CMD_BACKEND_STATUS, sl_ctl_cmd_be_status },
 	{ SL_CTL_CMD_BACKEND_SET, cmd_backend_set },
 	{ SL_CTL_CMD_RELOAD, sl_ctl_cmd_reload },

@@ -52,8 +52,6 @@ json_object *sl_ctl_tables(const struct sl_daemon *d);
 
 /* Optional arguments: 0 when absent or valid, -1 with an error reply. */
 bool sl_ctl_has_arg(json_object *req, const char *key);
-int sl_ctl_opt_u64(json_object *req, const char *key, __u64 *out, __u64 max,
-		   struct sl_ctl_reply *r);
 int sl_ctl_opt_bool(json_object *req, const char *key, bool *out, struct sl_ctl_reply *r);
 /* "ENOENT" for ENOENT, ...: the reply's errno name for an -errno. */
 const char *sl_ctl_errno_name(int err);

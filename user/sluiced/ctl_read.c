@@ -64,7 +64,7 @@ static json_object *row_head(struct sl_daemon *d, const struct sl_vip *v,
 	sl_ctl_fmt_be(b, bs);
 	json_object_object_add(o, "vip", json_object_new_string(vs));
 	json_object_object_add(o, "backend", json_object_new_string(bs));
-	json_object_object_add(o, "name", json_object_new_string(b->name));
+	json_object_object_add(o, SL_CTL_KEY_NAME, json_object_new_string(b->name));
 	json_object_object_add(o, "state", json_object_new_string(sl_be_state_name(b->state)));
 	json_object_object_add(o, "health", json_object_new_string(sl_health_name(b->health)));
 	add_flows(d, b, sl_be_flows_shown(b, s->confirmed), o);
@@ -100,7 +100,7 @@ json_object *sl_ctl_be_status_row(struct sl_daemon *d, const struct sl_vip *v,
 	json_object_object_add(o, "evicted", json_object_new_uint64(b->evicted));
 	json_object_object_add(o, "rescued", json_object_new_uint64(s.rescued));
 	json_object_object_add(o, "drain_started_unix_ms", json_object_new_uint64(b->drain_started));
-	json_object_object_add(o, "deadline_unix_ms", json_object_new_uint64(b->drain_deadline));
+	json_object_object_add(o, SL_CTL_KEY_DEADLINE, json_object_new_uint64(b->drain_deadline));
 	return o;
 }
 
@@ -219,7 +219,7 @@ int sl_ctl_cmd_status(struct sl_daemon *d, json_object *req, struct sl_ctl_reply
 	flows = map_fill(d->maps.flows);
 	json_object_object_add(flows, "entries", json_object_new_uint64(d->sweep_last->entries));
 	{
-		json_object *nf = map_fill(d->maps.new_flows);
+		json_object *nf = map_fill(d->maps.new_map);
 
 		json_object_object_add(flows, "new_entries",
 				       json_object_new_uint64(d->sweep_last->new_entries));

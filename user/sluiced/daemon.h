@@ -11,6 +11,7 @@
 #define SLUICED_DAEMON_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <linux/types.h>
 
@@ -18,6 +19,8 @@
 
 #include "announce.h"
 #include "config.h"
+#include "ctl.h"
+#include "dp.h"
 #include "lock.h"
 #include "log.h"
 #include "maps.h"
@@ -51,15 +54,6 @@ struct sl_client {
 	__u64 reload_gen;
 };
 
-/* The next hop cached per backend id, written into sl_backends. */
-struct sl_nh_cache {
-	bool valid;
-	bool waited;		/* resolution was awaited once, when it joined */
-	struct sl_nh nh;	/* nh.confirmed: the kernel vouched for it last time */
-	__u64 last_packets;	/* the backend's packet count at the last refresh */
-	__u64 unconfirmed_pkts;	/* packets sent while the next hop was unconfirmed */
-};
-
 struct sl_metrics;
 struct sl_checker;
 struct sl_reload;
@@ -81,18 +75,15 @@ struct sl_daemon {
 
 	struct sl_state st;		/* desired state, main thread only */
 	struct sl_state cfg_applied;	/* config VIPs as last applied */
-	__u64 table_sig[SLUICE_MAX_VIPS];	/* last published table, per VIP id */
-	__u64 table_fp[SLUICE_MAX_VIPS];	/* its maglev_fingerprint(); 0 = unknown */
-	struct sl_nh_cache nh[SLUICE_MAX_BACKENDS];
-	struct sl_nh_ctx *nh_ctx;
+	struct sl_dp dp;		/* the map sync over maps and cfg (dp.h) */
 	struct sl_nh_mon *neigh_mon;	/* neighbour changes (neigh.c) */
 	int neigh_fd;
 
 	int epfd, listen_fd, sig_fd, sweep_fd, check_fd;
-	struct sl_client clients[64];
+	struct sl_client clients[SL_CTL_MAX_CLIENTS];
 
 	pthread_t sweep_thr, check_thr;
-	volatile bool stop;
+	atomic_bool stop;		/* the main thread asks every thread to end */
 	pthread_mutex_t lock;		/* guards the *_out results, draining, seq_in_force */
 	pthread_cond_t drain_cond;	/* signalled when seq_in_force or check_kick moves */
 	__u64 check_kick;		/* bumped to start a checker pass now */
@@ -131,7 +122,7 @@ struct sl_daemon {
 	struct sl_checker *health;
 	int health_fd;			/* eventfd: check results queued */
 
-	struct sl_announce *ann;	/* NULL: announcements off (announce.c) */
+	struct sl_announce *ann;	/* NULL: announcements off (announce_run.c) */
 	bool box_drained;		/* every VIP withdrawn (sluicectl box drain) */
 	struct sl_reload *reload;	/* the SIGHUP worker (reload.c) */
 	struct sl_agent_poll *agents;	/* the backends' agents (agent_poll.c) */
@@ -169,12 +160,12 @@ int sl_config_precheck(const char *path, char *err, size_t errlen);
 /* Republish d->snap from the live state (main thread). */
 void sl_snapshot_publish(struct sl_daemon *d);
 
-/* health.c: active health checks (their own thread). */
+/* health_thread.c: active health checks (their own thread). */
 int sl_health_start(struct sl_daemon *d);
 void sl_health_stop(struct sl_daemon *d);
 void sl_health_on_results(struct sl_daemon *d);
 
-/* metrics.c: the Prometheus endpoint (libmicrohttpd, its own thread). */
+/* metrics_http.c: the Prometheus endpoint (libmicrohttpd, its own thread). */
 int sl_metrics_start(struct sl_daemon *d, char *err, size_t errlen);
 void sl_metrics_stop(struct sl_daemon *d);
 
@@ -192,18 +183,17 @@ bool sl_drains_arm(struct sl_daemon *d, struct sl_state *st);
 /* After a commit that started drains: wait until no packet can still be
  * under the old flags, then publish the draining set and sequence. */
 void sl_drains_publish(struct sl_daemon *d, bool settle);
-/* announce.c: VIP routes for BIRD, and the box drain. */
+/* announce_run.c: VIP routes for BIRD, and the box drain. */
 void sl_ann_start(struct sl_daemon *d);
 void sl_ann_update(struct sl_daemon *d);
 void sl_ann_stop(struct sl_daemon *d);
 int sl_ann_box_drain(struct sl_daemon *d, bool drain, char *err, size_t errlen);
 json_object *sl_ann_status(const struct sl_daemon *d);
 
-/* dataplane.c: mirror the desired state into the maps. */
-int sl_dp_sync(struct sl_daemon *d, const struct sl_state *st, char *err,
-	       size_t errlen);
-/* Re-resolve next hops; re-syncs backends whose next hop changed. */
+/* neigh.c: re-resolve next hops; re-syncs backends whose next hop changed. */
 void sl_dp_refresh_nexthops(struct sl_daemon *d);
+/* commit.c: point d->dp at d's maps and config (before the first sync). */
+void sl_daemon_dp_init(struct sl_daemon *d);
 
 /* control.c: the control socket. */
 int sl_ctl_listen(struct sl_daemon *d, char *err, size_t errlen);

@@ -398,14 +398,14 @@ static int run(struct sl_daemon *d)
 	fresh_state = access(d->state_path, F_OK) != 0;
 	if (load_datapath(d) || load_state(d))
 		return start_failed(d, fresh_state);
-	d->nh_ctx = sl_nh_open();
-	if (!d->nh_ctx)
+	d->dp.nh_ctx = sl_nh_open();
+	if (!d->dp.nh_ctx)
 		sl_warn("no rtnetlink: next hops resolved per packet");
 	sl_dp_refresh_nexthops(d);
 	/* Tables first, then attach: a new program never sees empty tables. */
 	/* Drains resumed from the saved state start over (drain.h). */
 	sl_drains_arm(d, &d->st);
-	if (sl_dp_sync(d, &d->st, err, sizeof(err))) {
+	if (sl_dp_sync(&d->dp, &d->st, err, sizeof(err))) {
 		sl_log("%s", err);
 		return start_failed(d, fresh_state);
 	}
@@ -584,6 +584,7 @@ int main(int argc, char **argv)
 			printf("%s: invalid\n", d.cfg_path);
 		return SL_EXIT_CONFIG;
 	}
+	sl_daemon_dp_init(&d);
 	if (check) {
 		rc = check_here(&d);
 	} else if (do_detach) {

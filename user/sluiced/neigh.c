@@ -51,7 +51,7 @@ static void on_change(__u32 ifindex, __u8 family, const struct sluice_addr *dst,
 	for (i = 0; i < st->n_vips && !m->hit; i++) {
 		for (j = 0; j < st->vips[i].n_bes; j++) {
 			const struct sl_be *b = &st->vips[i].bes[j];
-			const struct sl_nh_cache *c = &m->d->nh[b->id];
+			const struct sl_nh_cache *c = &m->d->dp.nh[b->id];
 
 			if (b->family != family)
 				continue;
@@ -86,7 +86,7 @@ void sl_neigh_account(struct sl_daemon *d)
 	for (i = 0; i < st->n_vips; i++) {
 		for (j = 0; j < st->vips[i].n_bes; j++) {
 			__u32 id = st->vips[i].bes[j].id;
-			struct sl_nh_cache *c = &d->nh[id];
+			struct sl_nh_cache *c = &d->dp.nh[id];
 
 			memset(&s, 0, sizeof(s));
 			if (sl_be_stats_read(&d->maps, id, &s))
@@ -98,8 +98,17 @@ void sl_neigh_account(struct sl_daemon *d)
 		}
 	}
 	for (i = 0; i < SLUICE_MAX_BACKENDS; i++)
-		snap_copy[i] = d->nh[i].unconfirmed_pkts;
+		snap_copy[i] = d->dp.nh[i].unconfirmed_pkts;
 	pthread_mutex_lock(&d->snap_lock);
 	memcpy(d->snap.nh_unconfirmed, snap_copy, sizeof(snap_copy));
 	pthread_mutex_unlock(&d->snap_lock);
+}
+
+void sl_dp_refresh_nexthops(struct sl_daemon *d)
+{
+	char err[256];
+
+	if (sl_dp_resolve_nexthops(&d->dp, &d->st) &&
+	    sl_dp_sync(&d->dp, &d->st, err, sizeof(err)))
+		sl_warn("next hop update failed: %s", err);
 }

@@ -26,20 +26,6 @@ static void add_change(void *ctx, const char *line)
 	json_object_array_add(ctx, json_object_new_string(line));
 }
 
-static void add_restart(void *ctx, const char *name, const char *running,
-			const char *file)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, SL_CTL_KEY_SETTING, json_object_new_string(name));
-	json_object_object_add(o, SL_CTL_KEY_RUNNING, json_object_new_string(running));
-	json_object_object_add(o, SL_CTL_KEY_FILE, json_object_new_string(file));
-	if (sl_setting_restart_note(name))
-		json_object_object_add(o, SL_CTL_KEY_NOTE,
-				       json_object_new_string(sl_setting_restart_note(name)));
-	json_object_array_add(ctx, o);
-}
-
 /* Record the outcome for metrics: d->snap is what the scrape reads. */
 static void record(struct sl_daemon *d, bool ok, __u64 now, size_t restart)
 {
@@ -201,7 +187,7 @@ json_object *sl_reload_finish(struct sl_daemon *d, bool exact, int load_rc,
 	else
 		rc = apply(d, exact, res, ncfg, err, sizeof(err));
 	if (!rc)
-		sl_settings_diff(&d->cfg, ncfg, add_restart, restart);
+		sl_settings_diff(&d->cfg, ncfg, sl_ctl_setting_add, restart);
 	sl_config_free(ncfg);
 	now = sl_unix_ms();
 	json_object_object_add(res, SL_CTL_KEY_APPLIED, json_object_new_boolean(!rc));

@@ -5,18 +5,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ctl.h"
 
 #define LINE_MAX_LEN	256
-
-static const char *get_str(struct json_object *o, const char *key)
-{
-	struct json_object *x;
-
-	if (!json_object_object_get_ex(o, key, &x) ||
-	    !json_object_is_type(x, json_type_string))
-		return NULL;
-	return json_object_get_string(x);
-}
 
 static long long get_int(struct json_object *o, const char *key, long long def)
 {
@@ -40,15 +31,15 @@ static bool get_bool(struct json_object *o, const char *key)
 static bool tally_entry(struct json_object *e, struct sl_drain_tally *t,
 			bool *active)
 {
-	const char *state = get_str(e, "state");
+	const char *state = sl_cli_json_str(e, "state");
 	long long deadline;
 
 	if (!json_object_is_type(e, json_type_object) || !state)
 		return false;
 	if (!t->vip)
-		t->vip = get_str(e, "vip");
+		t->vip = sl_cli_json_str(e, "vip");
 	t->entries++;
-	deadline = get_int(e, "deadline_unix_ms", 0);
+	deadline = get_int(e, SL_CTL_KEY_DEADLINE, 0);
 	if (deadline > 0 && (__u64)deadline > t->deadline_ms)
 		t->deadline_ms = deadline;
 	if (!strcmp(state, "draining")) {
@@ -156,12 +147,12 @@ void sl_cli_drain_notes(const struct sl_cli_io *io, struct json_object *result)
 	n = json_object_array_length(result);
 	for (i = 0; i < n; i++) {
 		e = json_object_array_get_idx(result, i);
-		what = get_str(e, "deadline");
-		vip = get_str(e, "vip");
-		be = get_str(e, "backend");
+		what = sl_cli_json_str(e, "deadline");
+		vip = sl_cli_json_str(e, "vip");
+		be = sl_cli_json_str(e, "backend");
 		if (!what || !vip || !be)
 			continue;
-		sl_cli_format_until(get_int(e, "deadline_unix_ms", 0), now, until, sizeof(until));
+		sl_cli_format_until(get_int(e, SL_CTL_KEY_DEADLINE, 0), now, until, sizeof(until));
 		if (!strcmp(what, "moved")) {
 			sl_cli_format_until(get_int(e, "previous_deadline_unix_ms", 0), now,
 					    was, sizeof(was));
@@ -281,8 +272,8 @@ static void report_entries(struct drain_wait *w, struct json_object *result)
 
 	for (i = 0; i < n; i++) {
 		e = json_object_array_get_idx(result, i);
-		vip = get_str(e, "vip");
-		be = get_str(e, "backend");
+		vip = sl_cli_json_str(e, "vip");
+		be = sl_cli_json_str(e, "backend");
 		if (!vip || !be)
 			continue;
 		left = get_int(e, "flows_left", get_int(e, "flows", 0));
@@ -365,7 +356,7 @@ static int on_status(struct drain_wait *w, struct json_object *result)
 /* The connection-limit refusal (ctl.h): transient, unlike any other error. */
 static bool busy(struct json_object *reply)
 {
-	const char *name = get_str(reply, "errno");
+	const char *name = sl_cli_json_str(reply, "errno");
 
 	return name && !strcmp(name, "EBUSY");
 }

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "sluice/reasons.h"
+#include "ctl.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define COL_GAP		"  "
@@ -210,7 +211,7 @@ static bool get_int(struct json_object *o, const char *key, long long *v)
 	return true;
 }
 
-static const char *get_str(struct json_object *o, const char *key)
+const char *sl_cli_json_str(struct json_object *o, const char *key)
 {
 	struct json_object *x;
 
@@ -240,8 +241,8 @@ static void print_interfaces(FILE *f, struct json_object *st)
 		fputs("none", f);
 	for (i = 0; i < n; i++) {
 		it = json_object_array_get_idx(ifs, i);
-		name = get_str(it, "name");
-		mode = get_str(it, "mode");
+		name = sl_cli_json_str(it, "name");
+		mode = sl_cli_json_str(it, "mode");
 		fprintf(f, "%s%s", i ? ", " : "", name ? name : "?");
 		if (mode)
 			fprintf(f, " (%s)", mode);
@@ -271,9 +272,9 @@ static void print_summary(FILE *f, struct json_object *st)
 	const char *s;
 	long long v, d;
 
-	if ((s = get_str(st, "instance")))
+	if ((s = sl_cli_json_str(st, "instance")))
 		fprintf(f, "%-12s%s\n", "instance", s);
-	if ((s = get_str(st, "version")))
+	if ((s = sl_cli_json_str(st, "version")))
 		fprintf(f, "%-12s%s\n", "version", s);
 	if (get_int(st, "uptime_s", &v) && v >= 0 &&
 	    !sl_format_duration((__u64)v * 1000, dur, sizeof(dur)))
@@ -429,7 +430,7 @@ void sl_cli_print_drain(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd
 		{ "STATE", "state", SL_COL_TEXT },
 		{ "FLOWS", "flows", SL_COL_NUM },
 		{ "HANDSHAKES", "handshakes", SL_COL_NUM },
-		{ "DEADLINE", "deadline_unix_ms", SL_COL_DEADLINE },
+		{ "DEADLINE", SL_CTL_KEY_DEADLINE, SL_COL_DEADLINE },
 	};
 
 	(void)cmd;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Mirror sluiced's desired state into the datapath maps. A sync is
+ * Mirror a desired state into the datapath maps (dp.h). A sync is
  * idempotent and ordered so the datapath never sees an inconsistent mix:
  * backend entries are written before any table names them, tables are
  * published whole (generation flip), and only then are entries of removed
@@ -16,7 +16,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include "daemon.h"
+#include "dp.h"
 #include "maglev.h"
 
 /* Which backend ids and VIP ids the state uses. */
@@ -25,10 +25,10 @@ struct usage {
 	bool vip[SLUICE_MAX_VIPS];
 };
 
-static void fill_nexthop(const struct sl_daemon *d, __u32 id,
+static void fill_nexthop(const struct sl_dp *dp, __u32 id,
 			 struct sluice_backend *be)
 {
-	const struct sl_nh_cache *c = &d->nh[id];
+	const struct sl_nh_cache *c = &dp->nh[id];
 
 	if (!c->valid)
 		return;
@@ -62,7 +62,7 @@ static __u8 drain_flags(const struct sl_be *b)
  * different (VIP, address) than what the map held, so flows pinned to the
  * old meaning of a reused id are re-balanced instead of misdelivered.
  */
-static int write_backend(struct sl_daemon *d, const struct sl_vip *vip,
+static int write_backend(struct sl_dp *dp, const struct sl_vip *vip,
 			 const struct sl_be *b)
 {
 	struct sluice_backend old, be;
@@ -76,8 +76,8 @@ static int write_backend(struct sl_daemon *d, const struct sl_vip *vip,
 	if (b->health == SL_HEALTH_DOWN && b->hc.on_down == SL_HC_RELEASE)
 		be.flags |= SLUICE_BE_F_RELEASE;
 	be.flags |= drain_flags(b);
-	fill_nexthop(d, b->id, &be);
-	if (sl_backend_get(&d->maps, b->id, &old))
+	fill_nexthop(dp, b->id, &be);
+	if (sl_backend_get(dp->maps, b->id, &old))
 		memset(&old, 0, sizeof(old));
 	be.epoch = old.epoch;
 	if (!(old.flags & SLUICE_BE_F_IN_USE) || old.vip_id != be.vip_id ||
@@ -85,7 +85,7 @@ static int write_backend(struct sl_daemon *d, const struct sl_vip *vip,
 		be.epoch = old.epoch + 1;
 	if (!memcmp(&old, &be, sizeof(be)))
 		return 0;
-	return sl_backend_set(&d->maps, b->id, &be);
+	return sl_backend_set(dp->maps, b->id, &be);
 }
 
 /*
@@ -100,15 +100,15 @@ static bool in_table(const struct sl_be *b, bool all_down)
 }
 
 /* A digest of what a VIP's table depends on: skip unchanged republishes. */
-static __u64 table_signature(const struct sl_daemon *d, const struct sl_vip *v)
+static __u64 table_signature(const struct sl_dp *dp, const struct sl_vip *v)
 {
 	XXH64_state_t *s = XXH64_createState();
 	bool all_down = sl_vip_all_down(v);
 	__u64 sig;
 	size_t i;
 
-	XXH64_reset(s, d->cfg.maglev_seed);
-	XXH64_update(s, &d->maps.ring_size, sizeof(d->maps.ring_size));
+	XXH64_reset(s, dp->cfg->maglev_seed);
+	XXH64_update(s, &dp->maps->ring_size, sizeof(dp->maps->ring_size));
 	XXH64_update(s, &v->spec, sizeof(v->spec));
 	for (i = 0; i < v->n_bes; i++) {
 		const struct sl_be *b = &v->bes[i];
@@ -124,42 +124,41 @@ static __u64 table_signature(const struct sl_daemon *d, const struct sl_vip *v)
 	return sig;
 }
 
-/* The control socket reads d->table_fp, the metrics thread d->snap's copy. */
-static void set_fp(struct sl_daemon *d, __u32 vip_id, __u64 fp)
+/* The owner may keep a copy for other threads: fp_changed tells it. */
+static void set_fp(struct sl_dp *dp, __u32 vip_id, __u64 fp)
 {
-	d->table_fp[vip_id] = fp;
-	pthread_mutex_lock(&d->snap_lock);
-	d->snap.table_fp[vip_id] = fp;
-	pthread_mutex_unlock(&d->snap_lock);
+	dp->table_fp[vip_id] = fp;
+	if (dp->fp_changed)
+		dp->fp_changed(dp->arg, vip_id, fp);
 }
 
 /*
  * What status shows to compare boxes; 0 (shown as unknown) if it cannot
  * be computed, which never stops a table from going live.
  */
-static void table_fingerprint(struct sl_daemon *d, const struct sl_vip *v,
+static void table_fingerprint(struct sl_dp *dp, const struct sl_vip *v,
 			      const __u32 *table, const struct maglev_backend *mb,
 			      size_t n)
 {
 	__u64 fp = 0;
 
-	if (maglev_fingerprint(table, d->maps.ring_size, mb, n, &fp))
+	if (maglev_fingerprint(table, dp->maps->ring_size, mb, n, &fp))
 		fp = 0;
-	set_fp(d, v->id, fp);
+	set_fp(dp, v->id, fp);
 }
 
-static int publish_table(struct sl_daemon *d, const struct sl_vip *v,
+static int publish_table(struct sl_dp *dp, const struct sl_vip *v,
 			 __u32 *table, struct maglev_backend *mb,
 			 char *err, size_t errlen)
 {
 	struct sluice_vip_key key;
-	__u64 sig = table_signature(d, v);
+	__u64 sig = table_signature(dp, v);
 	size_t i, n = 0;
 	int rc;
 
 	bool all_down = sl_vip_all_down(v);
 
-	if (d->table_sig[v->id] == sig)
+	if (dp->table_sig[v->id] == sig)
 		return 0;
 	for (i = 0; i < v->n_bes; i++) {
 		if (!in_table(&v->bes[i], all_down))
@@ -170,12 +169,12 @@ static int publish_table(struct sl_daemon *d, const struct sl_vip *v,
 		mb[n].weight = v->bes[i].weight;
 		n++;
 	}
-	rc = maglev_build(mb, n, d->maps.ring_size, d->cfg.maglev_seed, table);
+	rc = maglev_build(mb, n, dp->maps->ring_size, dp->cfg->maglev_seed, table);
 	if (!rc)
-		table_fingerprint(d, v, table, mb, n);
+		table_fingerprint(dp, v, table, mb, n);
 	if (!rc) {
 		sl_vip_key_from_spec(&v->spec, &key);
-		rc = sl_ring_publish(&d->maps, &key, v->id, 0, table);
+		rc = sl_ring_publish(dp->maps, &key, v->id, 0, table);
 	}
 	if (rc) {
 		char vs[SL_VIP_STR_MAX];
@@ -185,7 +184,7 @@ static int publish_table(struct sl_daemon *d, const struct sl_vip *v,
 			 vs, strerror(-rc));
 		return rc;
 	}
-	d->table_sig[v->id] = sig;
+	dp->table_sig[v->id] = sig;
 	return 0;
 }
 
@@ -202,17 +201,18 @@ static bool addr_in_use(const struct sl_state *st, const struct sluice_addr *a,
 }
 
 /* Delete VIP entries (and address markers) the state no longer has. */
-static void prune_vips(struct sl_daemon *d, const struct sl_state *st)
+static void prune_vips(struct sl_dp *dp, const struct sl_state *st,
+		       const struct usage *u)
 {
 	struct sluice_vip_key key, next, *prev = NULL;
 	struct sluice_vip val;
 	struct sluice_vip_key dead[SLUICE_VIP_MAP_SIZE];
 	size_t n = 0, i;
 
-	while (!bpf_map_get_next_key(d->maps.vips, prev, &next)) {
+	while (!bpf_map_get_next_key(dp->maps->vips, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(d->maps.vips, &key, &val))
+		if (bpf_map_lookup_elem(dp->maps->vips, &key, &val))
 			continue;
 		if (val.flags & SLUICE_VIP_F_ADDR_ONLY) {
 			if (!addr_in_use(st, &key.addr, key.family) && n < SLUICE_VIP_MAP_SIZE)
@@ -228,63 +228,66 @@ static void prune_vips(struct sl_daemon *d, const struct sl_state *st)
 
 			if ((!v || v->id != val.vip_id) && n < SLUICE_VIP_MAP_SIZE)
 				dead[n++] = key;
-			if (!v || v->id != val.vip_id)
-				d->table_sig[val.vip_id] = 0;
+			/* Its id lives on under another key: republish that
+			 * next time. An id gone from the state keeps its
+			 * signature, so prune_ids() still frees its tables. */
+			if ((!v || v->id != val.vip_id) && u->vip[val.vip_id])
+				dp->table_sig[val.vip_id] = 0;
 		}
 	}
 	for (i = 0; i < n; i++)
-		sl_vip_del(&d->maps, &dead[i]);
+		sl_vip_del(dp->maps, &dead[i]);
 	if (n) /* clear the bits of addresses that are gone */
-		sl_vip_filter_sync(&d->maps);
+		sl_vip_filter_sync(dp->maps);
 }
 
-static void prune_ids(struct sl_daemon *d, const struct usage *u)
+static void prune_ids(struct sl_dp *dp, const struct usage *u)
 {
 	struct sluice_backend be;
 	__u32 id;
 
 	for (id = 0; id < SLUICE_MAX_BACKENDS; id++) {
-		if (u->be[id] || sl_backend_get(&d->maps, id, &be) ||
+		if (u->be[id] || sl_backend_get(dp->maps, id, &be) ||
 		    !(be.flags & SLUICE_BE_F_IN_USE))
 			continue;
 		/* Keep the epoch: the next user of this id bumps it. */
 		be.flags = 0;
-		sl_backend_set(&d->maps, id, &be);
-		d->nh[id].valid = false;
-		d->nh[id].waited = false;
+		sl_backend_set(dp->maps, id, &be);
+		dp->nh[id].valid = false;
+		dp->nh[id].waited = false;
 	}
 	for (id = 0; id < SLUICE_MAX_VIPS; id++) {
-		if (!u->vip[id] && d->table_sig[id] != 0) {
-			sl_ring_clear(&d->maps, id);
-			d->table_sig[id] = 0;
-			set_fp(d, id, 0);
+		if (!u->vip[id] && dp->table_sig[id] != 0) {
+			sl_ring_clear(dp->maps, id);
+			dp->table_sig[id] = 0;
+			set_fp(dp, id, 0);
 		}
 	}
 }
 
-static void config_map(struct sl_daemon *d)
+static void config_map(struct sl_dp *dp)
 {
 	struct sluice_config c;
 
 	memset(&c, 0, sizeof(c));
-	c.src4 = d->cfg.source_v4.addr[0];
-	c.src6 = d->cfg.source_v6;
-	c.ring_size = d->maps.ring_size;
-	c.hash_seed = d->maps.hash_seed;
-	sl_config_set(&d->maps, &c);
+	c.src4 = dp->cfg->source_v4.addr[0];
+	c.src6 = dp->cfg->source_v6;
+	c.ring_size = dp->maps->ring_size;
+	c.hash_seed = dp->maps->hash_seed;
+	sl_config_set(dp->maps, &c);
 }
 
 #define NH_WAIT_STEP_MS	10
 #define NH_WAIT_STEPS	30
 
-static int resolve_into(struct sl_daemon *d, const struct sl_be *b)
+static int resolve_into(struct sl_dp *dp, const struct sl_be *b)
 {
 	struct sl_nh nh;
-	int rc = sl_nh_resolve(d->nh_ctx, &b->addr, b->family, &nh);
+	int rc = sl_nh_resolve(dp->nh_ctx, &b->addr, b->family, &nh);
 
 	if (!rc) {
-		d->nh[b->id].valid = true;
-		d->nh[b->id].nh = nh;
+		dp->nh[b->id].valid = true;
+		dp->nh[b->id].nh = nh;
 	}
 	return rc;
 }
@@ -297,14 +300,14 @@ static int resolve_into(struct sl_daemon *d, const struct sl_be *b)
  * Each backend is waited for once, when it joins: an unreachable one must
  * not slow every later change down.
  */
-static void resolve_missing(struct sl_daemon *d, const struct sl_state *st)
+static void resolve_missing(struct sl_dp *dp, const struct sl_state *st)
 {
 	struct timespec step = { 0, NH_WAIT_STEP_MS * 1000000L };
 	bool pending = true;
 	size_t i, j;
 	int round;
 
-	if (!d->nh_ctx)
+	if (!dp->nh_ctx)
 		return;
 	for (round = 0; pending && round <= NH_WAIT_STEPS; round++) {
 		if (round)
@@ -314,19 +317,19 @@ static void resolve_missing(struct sl_daemon *d, const struct sl_state *st)
 			for (j = 0; j < st->vips[i].n_bes; j++) {
 				const struct sl_be *b = &st->vips[i].bes[j];
 
-				if (d->nh[b->id].valid || d->nh[b->id].waited)
+				if (dp->nh[b->id].valid || dp->nh[b->id].waited)
 					continue;
-				if (resolve_into(d, b) == -EAGAIN)
+				if (resolve_into(dp, b) == -EAGAIN)
 					pending = true;
 			}
 		}
 	}
 	for (i = 0; i < st->n_vips; i++)
 		for (j = 0; j < st->vips[i].n_bes; j++)
-			d->nh[st->vips[i].bes[j].id].waited = true;
+			dp->nh[st->vips[i].bes[j].id].waited = true;
 }
 
-int sl_dp_sync(struct sl_daemon *d, const struct sl_state *st, char *err,
+int sl_dp_sync(struct sl_dp *dp, const struct sl_state *st, char *err,
 	       size_t errlen)
 {
 	struct maglev_backend *mb = NULL;
@@ -338,23 +341,23 @@ int sl_dp_sync(struct sl_daemon *d, const struct sl_state *st, char *err,
 	for (i = 0; i < st->n_vips; i++)
 		if (st->vips[i].n_bes > max_bes)
 			max_bes = st->vips[i].n_bes;
-	table = malloc(sizeof(*table) * d->maps.ring_size);
+	table = malloc(sizeof(*table) * dp->maps->ring_size);
 	mb = calloc(max_bes, sizeof(*mb));
 	if (!u || !table || !mb) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	config_map(d);
-	resolve_missing(d, st);
+	config_map(dp);
+	resolve_missing(dp, st);
 	/* 1. Backend entries first: a table may name them from now on. */
 	for (i = 0; i < st->n_vips; i++) {
 		const struct sl_vip *v = &st->vips[i];
 
 		u->vip[v->id] = true;
-		rc = sl_vip_addr_set(&d->maps, &v->spec.addr, v->spec.family, 1);
+		rc = sl_vip_addr_set(dp->maps, &v->spec.addr, v->spec.family, 1);
 		for (j = 0; !rc && j < v->n_bes; j++) {
 			u->be[v->bes[j].id] = true;
-			rc = write_backend(d, v, &v->bes[j]);
+			rc = write_backend(dp, v, &v->bes[j]);
 		}
 		if (rc) {
 			snprintf(err, errlen, "cannot write backends: %s", strerror(-rc));
@@ -363,7 +366,7 @@ int sl_dp_sync(struct sl_daemon *d, const struct sl_state *st, char *err,
 	}
 	/* The address filter before any table: a VIP is never published
 	 * while its address would still be passed as not ours. */
-	rc = sl_vip_filter_sync(&d->maps);
+	rc = sl_vip_filter_sync(dp->maps);
 	if (rc) {
 		snprintf(err, errlen, "cannot write %s: %s",
 			 SLUICE_MAP_VIP_ADDRS, strerror(-rc));
@@ -371,13 +374,13 @@ int sl_dp_sync(struct sl_daemon *d, const struct sl_state *st, char *err,
 	}
 	/* 2. Tables, each published whole. */
 	for (i = 0; i < st->n_vips; i++) {
-		rc = publish_table(d, &st->vips[i], table, mb, err, errlen);
+		rc = publish_table(dp, &st->vips[i], table, mb, err, errlen);
 		if (rc)
 			goto out;
 	}
 	/* 3. Only now forget what the state dropped. */
-	prune_vips(d, st);
-	prune_ids(d, u);
+	prune_vips(dp, st, u);
+	prune_ids(dp, u);
 	rc = 0;
 out:
 	free(u);
@@ -393,22 +396,21 @@ static bool nh_equal(const struct sl_nh_cache *c, const struct sl_nh *nh)
 	       !memcmp(c->nh.dmac, nh->dmac, 6) && !memcmp(c->nh.smac, nh->smac, 6);
 }
 
-void sl_dp_refresh_nexthops(struct sl_daemon *d)
+bool sl_dp_resolve_nexthops(struct sl_dp *dp, const struct sl_state *st)
 {
 	bool changed = false;
 	struct sl_nh nh;
-	char err[256];
 	size_t i, j;
 	int rc;
 
-	if (!d->nh_ctx)
-		return;
-	for (i = 0; i < d->st.n_vips; i++) {
-		for (j = 0; j < d->st.vips[i].n_bes; j++) {
-			const struct sl_be *b = &d->st.vips[i].bes[j];
-			struct sl_nh_cache *c = &d->nh[b->id];
+	if (!dp->nh_ctx)
+		return false;
+	for (i = 0; i < st->n_vips; i++) {
+		for (j = 0; j < st->vips[i].n_bes; j++) {
+			const struct sl_be *b = &st->vips[i].bes[j];
+			struct sl_nh_cache *c = &dp->nh[b->id];
 
-			rc = sl_nh_resolve(d->nh_ctx, &b->addr, b->family, &nh);
+			rc = sl_nh_resolve(dp->nh_ctx, &b->addr, b->family, &nh);
 			if (!rc && !nh_equal(c, &nh)) {
 				c->valid = true;
 				c->nh = nh;
@@ -424,6 +426,5 @@ void sl_dp_refresh_nexthops(struct sl_daemon *d)
 			}
 		}
 	}
-	if (changed && sl_dp_sync(d, &d->st, err, sizeof(err)))
-		sl_warn("next hop update failed: %s", err);
+	return changed;
 }

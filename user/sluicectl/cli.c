@@ -33,27 +33,27 @@ const struct sl_cli_verb sl_cli_verbs[] = {
 		.usage = "status",
 		.summary = "show a summary and the non-zero packet counters (-v: all)",
 	}, {
-		.object = "vip", .verb = "list", .cmd = "vip.list",
+		.object = "vip", .verb = "list", .cmd = SL_CTL_CMD_VIP_LIST,
 		.run = sl_cli_run_simple, .print = sl_cli_print_vip_list,
 		.what = "list VIPs",
 		.usage = "vip list",
 		.summary = "list VIPs with their backends and traffic",
 	}, {
-		.object = "vip", .verb = "add", .cmd = "vip.add",
+		.object = "vip", .verb = "add", .cmd = SL_CTL_CMD_VIP_ADD,
 		.min_args = 1, .max_args = 1, .arg_names = args_vip,
 		.run = sl_cli_run_simple,
 		.what = "add VIP {V}",
 		.usage = "vip add VIP",
 		.summary = "add a VIP",
 	}, {
-		.object = "vip", .verb = "del", .cmd = "vip.del",
+		.object = "vip", .verb = "del", .cmd = SL_CTL_CMD_VIP_DEL,
 		.min_args = 1, .max_args = 1, .arg_names = args_vip,
 		.run = sl_cli_run_simple,
 		.what = "delete VIP {V}",
 		.usage = "vip del VIP",
 		.summary = "delete a VIP",
 	}, {
-		.object = "backend", .verb = "add", .cmd = "backend.add",
+		.object = "backend", .verb = "add", .cmd = SL_CTL_CMD_BACKEND_ADD,
 		.min_args = 2, .max_args = 2, .arg_names = args_vip_addr,
 		.opts = SL_CLI_OPT_WEIGHT | SL_CLI_OPT_NAME,
 		.run = sl_cli_run_simple,
@@ -61,7 +61,7 @@ const struct sl_cli_verb sl_cli_verbs[] = {
 		.usage = "backend add VIP ADDR [--weight N] [--name NAME]",
 		.summary = "add a backend to a VIP",
 	}, {
-		.object = "backend", .verb = "del", .cmd = "backend.del",
+		.object = "backend", .verb = "del", .cmd = SL_CTL_CMD_BACKEND_DEL,
 		.min_args = 2, .max_args = 2, .arg_names = args_vip_addr,
 		.opts = SL_CLI_OPT_FORCE,
 		.run = sl_cli_run_simple,
@@ -69,7 +69,7 @@ const struct sl_cli_verb sl_cli_verbs[] = {
 		.usage = "backend del VIP ADDR [--force]",
 		.summary = "remove a backend from a VIP",
 	}, {
-		.object = "backend", .verb = "drain", .cmd = "backend.drain",
+		.object = "backend", .verb = "drain", .cmd = SL_CTL_CMD_BACKEND_DRAIN,
 		.min_args = 1, .max_args = 2, .arg_names = args_vip_addr,
 		.opts = SL_CLI_OPT_WAIT | SL_CLI_OPT_TIMEOUT | SL_CLI_OPT_FORCE,
 		.run = sl_cli_run_drain, .print = sl_cli_print_drain,
@@ -78,7 +78,7 @@ const struct sl_cli_verb sl_cli_verbs[] = {
 		.usage = "backend drain [VIP] ADDR [--wait] [--timeout DURATION] [--force]",
 		.summary = "send no new flows to a backend (without VIP: on every VIP)",
 	}, {
-		.object = "backend", .verb = "undrain", .cmd = "backend.undrain",
+		.object = "backend", .verb = "undrain", .cmd = SL_CTL_CMD_BACKEND_UNDRAIN,
 		.min_args = 1, .max_args = 2, .arg_names = args_vip_addr,
 		.run = sl_cli_run_simple, .print = sl_cli_print_undrain,
 		.what = "undrain backend {B} on {V}",
@@ -86,7 +86,7 @@ const struct sl_cli_verb sl_cli_verbs[] = {
 		.usage = "backend undrain [VIP] ADDR",
 		.summary = "send new flows to a drained or draining backend again",
 	}, {
-		.object = "backend", .verb = "list", .cmd = "backend.list",
+		.object = "backend", .verb = "list", .cmd = SL_CTL_CMD_BACKEND_LIST,
 		.min_args = 0, .max_args = 1, .arg_names = args_vip,
 		.run = sl_cli_run_simple, .print = sl_cli_print_backend_list,
 		.what = "list the backends of {V}",
@@ -139,20 +139,20 @@ const struct sl_cli_verb sl_cli_verbs[] = {
 		.usage = "config diff FILE",
 		.summary = "show how FILE differs from the running configuration",
 	}, {
-		.object = "box", .verb = "drain", .cmd = "box.drain",
+		.object = "box", .verb = "drain", .cmd = SL_CTL_CMD_BOX_DRAIN,
 		.run = sl_cli_run_simple, .print = sl_cli_print_box,
 		.what = "drain this box",
 		.usage = "box drain",
 		.summary = "withdraw every VIP of this box from the routers (flows it has keep flowing)",
 	}, {
-		.object = "box", .verb = "undrain", .cmd = "box.undrain",
+		.object = "box", .verb = "undrain", .cmd = SL_CTL_CMD_BOX_UNDRAIN,
 		.run = sl_cli_run_simple, .print = sl_cli_print_box,
 		.what = "undrain this box",
 		.usage = "box undrain",
 		.summary = "announce this box's VIPs to the routers again",
 	}, {
 		/* Polls vip.list, backend.list and backend.status itself. */
-		.object = "top", .cmd = "backend.list",
+		.object = "top", .cmd = SL_CTL_CMD_BACKEND_LIST,
 		.min_args = 0, .max_args = 1, .arg_names = args_vip,
 		.opts = SL_CLI_OPT_INTERVAL | SL_CLI_OPT_COUNT,
 		.run = sl_cli_run_top,
@@ -482,15 +482,15 @@ static int parse_weight(const char *s, __u32 *w, char *err, size_t errlen)
 	return 0;
 }
 
-/* Same bound as the config's timeouts: sluiced compares 32-bit ms times. */
+/* A drain timeout: the bound drain.default_timeout and sluiced apply. */
 static int parse_timeout(const char *s, __u64 *ms, char *err, size_t errlen)
 {
 	char perr[256], q[QUOTE_MAX], max[SL_DURATION_STR_MAX];
 
 	if (sl_parse_duration_ms(s, ms, perr, sizeof(perr)))
 		return usage_err(err, errlen, "--timeout: %s", perr);
-	if (*ms > SL_CFG_TIMEOUT_MAX_MS) {
-		sl_format_duration(SL_CFG_TIMEOUT_MAX_MS, max, sizeof(max));
+	if (*ms > SL_CFG_DRAIN_MAX_MS) {
+		sl_format_duration(SL_CFG_DRAIN_MAX_MS, max, sizeof(max));
 		return usage_err(err, errlen,
 				 "--timeout: invalid duration \"%s\": at most %s",
 				 quote(s, q, sizeof(q)), max);
@@ -818,11 +818,11 @@ static int build_json(struct sl_cli_cmd *c)
 	if (!ret && c->has_weight)
 		ret = add_field(req, "weight", json_object_new_int64(c->weight));
 	if (!ret && c->name[0])
-		ret = add_field(req, "name", json_object_new_string(c->name));
+		ret = add_field(req, SL_CTL_KEY_NAME, json_object_new_string(c->name));
 	if (!ret && c->has_timeout)
-		ret = add_field(req, "timeout_ms", json_object_new_int64(c->timeout_ms));
+		ret = add_field(req, SL_CTL_KEY_TIMEOUT_MS, json_object_new_int64(c->timeout_ms));
 	if (!ret && c->force)
-		ret = add_field(req, "force", json_object_new_boolean(1));
+		ret = add_field(req, SL_CTL_KEY_FORCE, json_object_new_boolean(1));
 	if (!ret && c->has_limit)
 		ret = add_field(req, SL_CTL_KEY_LIMIT, json_object_new_int64(c->limit));
 	if (!ret && c->exact)

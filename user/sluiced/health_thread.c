@@ -350,19 +350,6 @@ void sl_health_stop(struct sl_daemon *d)
 
 /* ---- main thread: apply results --------------------------------------- */
 
-static struct sl_be *be_by_id(struct sl_state *st, __u32 id, struct sl_vip **vp)
-{
-	size_t i, j;
-
-	for (i = 0; i < st->n_vips; i++)
-		for (j = 0; j < st->vips[i].n_bes; j++)
-			if (st->vips[i].bes[j].id == id) {
-				*vp = &st->vips[i];
-				return &st->vips[i].bes[j];
-			}
-	return NULL;
-}
-
 static void log_change(const struct sl_vip *v, const struct sl_be *b)
 {
 	char vs[SL_VIP_STR_MAX], bs[SL_ADDR_STR_MAX];
@@ -383,7 +370,7 @@ static bool apply_result(struct sl_state *st, const struct hc_result *r)
 {
 	struct sl_health_track tr;
 	struct sl_vip *v;
-	struct sl_be *b = be_by_id(st, r->id, &v);
+	struct sl_be *b = sl_state_find_be_by_id(st, r->id, &v);
 	bool changed;
 
 	if (!b || memcmp(&b->addr, &r->addr, sizeof(r->addr)))

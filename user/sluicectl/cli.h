@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 #include <linux/types.h>
 
+#include "config.h"
 #include "parse.h"
 
 /* Exit codes: part of the CLI contract, documented in --help. */
@@ -27,9 +28,12 @@
 #define SL_CLI_EXIT_DIFFERS	1
 #define SL_CLI_EXIT_DIFF_TROUBLE 2
 
-/* The default instance's socket: SL_CFG_SOCKET_FMT with "default". */
-#define SL_CLI_DEFAULT_SOCKET	"/run/sluice/default.sock"
+/* The default instance's socket: SL_CFG_SOCKET_FMT with its name. */
+#define SL_CLI_DEFAULT_SOCKET	SL_CFG_SOCKET_DIR "/" SL_CFG_DEF_INSTANCE ".sock"
 #define SL_CLI_SOCKET_ENV	"SLUICE_SOCKET"
+
+/* The string at @key of the JSON object @o, or NULL (absent, not a string). */
+const char *sl_cli_json_str(struct json_object *o, const char *key);
 
 /* One request/reply; table rebuilds in sluiced take milliseconds. */
 #define SL_CLI_CALL_TIMEOUT_MS	10000

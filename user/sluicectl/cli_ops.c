@@ -22,15 +22,6 @@
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-static const char *str_of(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* Daemon and file text goes to a terminal: no escape sequences through. */
 static void put_clean(FILE *f, const char *s)
 {
@@ -58,15 +49,15 @@ static void put_restart(FILE *f, struct json_object *arr)
 		struct json_object *o = json_object_array_get_idx(arr, i);
 
 		fputs("  ", f);
-		put_clean(f, str_of(o, SL_CTL_KEY_SETTING));
+		put_clean(f, sl_cli_json_str(o, SL_CTL_KEY_SETTING));
 		fputs(": running \"", f);
-		put_clean(f, str_of(o, SL_CTL_KEY_RUNNING));
+		put_clean(f, sl_cli_json_str(o, SL_CTL_KEY_RUNNING));
 		fputs("\", file \"", f);
-		put_clean(f, str_of(o, SL_CTL_KEY_FILE));
+		put_clean(f, sl_cli_json_str(o, SL_CTL_KEY_FILE));
 		fputs("\"\n", f);
-		if (str_of(o, SL_CTL_KEY_NOTE)) {
+		if (sl_cli_json_str(o, SL_CTL_KEY_NOTE)) {
 			fputs("    note: ", f);
-			put_clean(f, str_of(o, SL_CTL_KEY_NOTE));
+			put_clean(f, sl_cli_json_str(o, SL_CTL_KEY_NOTE));
 			fputc('\n', f);
 		}
 	}
@@ -90,7 +81,7 @@ void sl_cli_print_reload(const struct sl_cli_io *io, const struct sl_cli_cmd *cm
 
 	(void)cmd;
 	fputs("reloaded ", io->out);
-	put_clean(io->out, str_of(result, SL_CTL_KEY_FILE));
+	put_clean(io->out, sl_cli_json_str(result, SL_CTL_KEY_FILE));
 	if (n)
 		fprintf(io->out, ": %zu change%s\n", n, n == 1 ? "" : "s");
 	else
@@ -113,7 +104,7 @@ static void reload_rejected(const struct sl_cli_io *io, const struct sl_cli_cmd 
 	static const char hint[] = "nothing changed; fix the file and run sluicectl "
 				   "reload again (sluiced --check -c FILE checks it first)";
 	struct sl_cli_cmd quiet = *cmd;
-	const char *why = str_of(result, SL_CTL_KEY_REJECTED) ?: "rejected";
+	const char *why = sl_cli_json_str(result, SL_CTL_KEY_REJECTED) ?: "rejected";
 	char line[1024];
 
 	quiet.json = false;
@@ -161,7 +152,7 @@ void sl_cli_print_config_dump(const struct sl_cli_io *io, const struct sl_cli_cm
 {
 	(void)cmd;
 	/* Written as is: it is a file, meant for redirection. */
-	fputs(str_of(result, SL_CTL_KEY_YAML) ?: "", io->out);
+	fputs(sl_cli_json_str(result, SL_CTL_KEY_YAML) ?: "", io->out);
 }
 
 /* Load YAML text through the config loader, from a memfd (no temp file). */
@@ -196,19 +187,6 @@ static int load_text(const char *yaml, struct sl_config *cfg, char *err, size_t 
 static void diff_line(void *ctx, const char *line)
 {
 	json_object_array_add(ctx, json_object_new_string(line));
-}
-
-static void diff_setting(void *ctx, const char *name, const char *running, const char *file)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, SL_CTL_KEY_SETTING, json_object_new_string(name));
-	json_object_object_add(o, SL_CTL_KEY_RUNNING, json_object_new_string(running));
-	json_object_object_add(o, SL_CTL_KEY_FILE, json_object_new_string(file));
-	if (sl_setting_restart_note(name))
-		json_object_object_add(o, SL_CTL_KEY_NOTE,
-				       json_object_new_string(sl_setting_restart_note(name)));
-	json_object_array_add(ctx, o);
 }
 
 /* VIPs as states, so both sides compare exactly as a reload would see them. */
@@ -250,7 +228,7 @@ struct json_object *sl_cli_config_diff(const char *running_yaml, const char *fil
 	changes = json_object_new_array();
 	restart = json_object_new_array();
 	rc = diff_states(&run, &cfg, changes, err, errlen);
-	sl_settings_diff(&run, &cfg, diff_setting, restart);
+	sl_settings_diff(&run, &cfg, sl_ctl_setting_add, restart);
 	sl_config_free(&run);
 	sl_config_free(&cfg);
 	json_object_object_add(res, "same", json_object_new_boolean(
@@ -297,7 +275,7 @@ int sl_cli_run_config_diff(const struct sl_cli_cmd *cmd, const struct sl_cli_io 
 	ret = sl_cli_call_result(cmd, io, cmd->req, &reply, &result);
 	if (ret)
 		return SL_CLI_EXIT_DIFF_TROUBLE;
-	yaml = str_of(result, SL_CTL_KEY_YAML);
+	yaml = sl_cli_json_str(result, SL_CTL_KEY_YAML);
 	d = yaml ? sl_cli_config_diff(yaml, cmd->file, err, sizeof(err)) : NULL;
 	if (!yaml)
 		snprintf(err, sizeof(err), "sluiced's reply has no \"%s\"", SL_CTL_KEY_YAML);
@@ -323,9 +301,9 @@ void sl_cli_print_backend_set(const struct sl_cli_io *io, const struct sl_cli_cm
 {
 	(void)cmd;
 	fputs("backend ", io->out);
-	put_clean(io->out, str_of(result, SL_CTL_KEY_BACKEND));
+	put_clean(io->out, sl_cli_json_str(result, SL_CTL_KEY_BACKEND));
 	fputs(" on ", io->out);
-	put_clean(io->out, str_of(result, SL_CTL_KEY_VIP));
+	put_clean(io->out, sl_cli_json_str(result, SL_CTL_KEY_VIP));
 	fprintf(io->out, ": weight %lld -> %lld\n",
 		(long long)json_object_get_int64(json_object_object_get(result, SL_CTL_KEY_OLD_WEIGHT)),
 		(long long)json_object_get_int64(json_object_object_get(result, SL_CTL_KEY_WEIGHT)));
@@ -356,29 +334,29 @@ static __u64 u64_of(struct json_object *o, const char *key)
 /* One block per (VIP, backend): the drain and health details lists hide. */
 static void print_one_status(FILE *f, struct json_object *o, __u64 now)
 {
-	const char *reason = str_of(o, "health_reason");
-	bool draining = !strcmp(str_of(o, "state") ?: "", "draining");
+	const char *reason = sl_cli_json_str(o, "health_reason");
+	bool draining = !strcmp(sl_cli_json_str(o, "state") ?: "", "draining");
 
-	const char *name = str_of(o, "name");
+	const char *name = sl_cli_json_str(o, "name");
 
 	fputs("backend ", f);
-	put_clean(f, str_of(o, "backend"));
+	put_clean(f, sl_cli_json_str(o, "backend"));
 	if (name && *name) {
 		fputs(" (", f);
 		put_clean(f, name);
 		fputc(')', f);
 	}
 	fputs(" on ", f);
-	put_clean(f, str_of(o, "vip"));
+	put_clean(f, sl_cli_json_str(o, "vip"));
 	fputs("\n  state          ", f);
-	put_clean(f, str_of(o, "state"));
+	put_clean(f, sl_cli_json_str(o, "state"));
 	if (json_object_get_boolean(json_object_object_get(o, "timed_out")))
 		fprintf(f, " (timed out with %llu flows left)",
 			(unsigned long long)u64_of(o, "flows_left"));
 	fputs("\n  health         ", f);
-	put_clean(f, str_of(o, "health"));
+	put_clean(f, sl_cli_json_str(o, "health"));
 	fputs(" (check: ", f);
-	put_clean(f, str_of(o, "health_check"));
+	put_clean(f, sl_cli_json_str(o, "health_check"));
 	fputs(")\n  last failure   ", f);
 	put_clean(f, reason && *reason ? reason : "-");
 	/* While draining, the live flows are what the drain waits for. */
@@ -386,7 +364,7 @@ static void print_one_status(FILE *f, struct json_object *o, __u64 now)
 		(unsigned long long)u64_of(o, "flows"));
 	put_time(f, "drain started", u64_of(o, "drain_started_unix_ms"), now);
 	if (draining)
-		put_time(f, "deadline", u64_of(o, "deadline_unix_ms"), now);
+		put_time(f, "deadline", u64_of(o, SL_CTL_KEY_DEADLINE), now);
 	else
 		fprintf(f, "  %-14s -\n", "deadline");
 	fprintf(f, "  lost           %llu\n  evicted        %llu\n  rescued        %llu\n",
@@ -429,7 +407,7 @@ static struct json_object *flow_rows(struct json_object *flows)
 	for (i = 0; i < json_object_array_length(flows); i++) {
 		struct json_object *f = json_object_array_get_idx(flows, i);
 		struct json_object *o = json_object_new_object();
-		const char *c = str_of(f, SL_CTL_KEY_CLIENT) ?: "?";
+		const char *c = sl_cli_json_str(f, SL_CTL_KEY_CLIENT) ?: "?";
 		int port = json_object_get_int(json_object_object_get(f, SL_CTL_KEY_CLIENT_PORT));
 
 		snprintf(ep, sizeof(ep), strchr(c, ':') ? "[%s]:%d" : "%s:%d", c, port);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ctl.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define TEXT_MAX	128
@@ -54,15 +55,6 @@ static bool get_u64(struct json_object *o, const char *key, __u64 *v)
 	return true;
 }
 
-static const char *get_str(struct json_object *o, const char *key)
-{
-	struct json_object *x;
-
-	if (!json_object_object_get_ex(o, key, &x) || !json_object_is_type(x, json_type_string))
-		return NULL;
-	return json_object_get_string(x);
-}
-
 static bool get_bool(struct json_object *o, const char *key)
 {
 	struct json_object *x;
@@ -73,7 +65,7 @@ static bool get_bool(struct json_object *o, const char *key)
 
 void sl_top_format_drain(struct json_object *row, __u64 now_ms, char *buf, size_t len)
 {
-	const char *state = get_str(row, "state");
+	const char *state = sl_cli_json_str(row, "state");
 	char until[SL_DURATION_STR_MAX];
 	__u64 flows = 0, deadline = 0;
 
@@ -81,7 +73,7 @@ void sl_top_format_drain(struct json_object *row, __u64 now_ms, char *buf, size_
 	if (!state)
 		return;
 	get_u64(row, "flows", &flows);
-	get_u64(row, "deadline_unix_ms", &deadline);
+	get_u64(row, SL_CTL_KEY_DEADLINE, &deadline);
 	if (!strcmp(state, "draining")) {
 		if (!deadline) {
 			snprintf(buf, len, "%llu left", (unsigned long long)flows);
@@ -105,7 +97,7 @@ void sl_top_format_drain(struct json_object *row, __u64 now_ms, char *buf, size_
 
 static void row_key(struct json_object *row, bool backends, char *buf, size_t len)
 {
-	const char *vip = get_str(row, "vip"), *be = get_str(row, "backend");
+	const char *vip = sl_cli_json_str(row, "vip"), *be = sl_cli_json_str(row, "backend");
 
 	snprintf(buf, len, "%s %s", vip ? vip : "", backends && be ? be : "");
 }
@@ -328,11 +320,11 @@ static void add_drain_status(struct top *t, struct json_object *bes)
 	n = json_object_array_length(bes);
 	for (i = 0; i < n && asked < SL_TOP_STATUS_MAX; i++) {
 		row = json_object_array_get_idx(bes, i);
-		state = get_str(row, "state");
-		vip = get_str(row, "vip");
-		be = get_str(row, "backend");
+		state = sl_cli_json_str(row, "state");
+		vip = sl_cli_json_str(row, "vip");
+		be = sl_cli_json_str(row, "backend");
 		if (!state || !vip || !be || !strcmp(state, "active") ||
-		    json_object_object_get_ex(row, "deadline_unix_ms", NULL))
+		    json_object_object_get_ex(row, SL_CTL_KEY_DEADLINE, NULL))
 			continue;
 		req = request("backend.status", vip, be);
 		if (!req)
@@ -342,8 +334,8 @@ static void add_drain_status(struct top *t, struct json_object *bes)
 		json_object_put(req);
 		e = json_object_is_type(st, json_type_array) ?
 		    json_object_array_get_idx(st, 0) : NULL;
-		if (e && json_object_object_get_ex(e, "deadline_unix_ms", &v))
-			json_object_object_add(row, "deadline_unix_ms", json_object_get(v));
+		if (e && json_object_object_get_ex(e, SL_CTL_KEY_DEADLINE, &v))
+			json_object_object_add(row, SL_CTL_KEY_DEADLINE, json_object_get(v));
 		if (e && json_object_object_get_ex(e, "timed_out", &v))
 			json_object_object_add(row, "timed_out", json_object_get(v));
 		json_object_put(st);
@@ -363,7 +355,7 @@ static struct json_object *only_vip(struct json_object *vips, const char *vip)
 	n = json_object_array_length(vips);
 	for (i = 0; out && i < n; i++) {
 		row = json_object_array_get_idx(vips, i);
-		v = get_str(row, "vip");
+		v = sl_cli_json_str(row, "vip");
 		if (v && !strcmp(v, vip))
 			json_object_array_add(out, json_object_get(row));
 	}
@@ -395,7 +387,7 @@ static int refresh(struct top *t, char *msg, size_t len)
 	struct json_object *req, *vips_all, *vips = NULL, *bes = NULL, *vrows, *brows;
 	__u64 now, dt;
 
-	req = request("vip.list", NULL, NULL);
+	req = request(SL_CTL_CMD_VIP_LIST, NULL, NULL);
 	vips_all = req ? call(t, req, msg, len) : NULL;
 	json_object_put(req);
 	if (vips_all) {

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Which backend a TCP/UDP packet to a VIP goes to: its flow's (sl_flows,
+ * then sl_new, then sl_pinned), or for a new flow the live table's pick,
+ * recorded in sl_new; promotion, rescue and rescheduling on the way.
+ */
+#ifndef SLUICE_BPF_CHOOSE_H
+#define SLUICE_BPF_CHOOSE_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "sluice/abi.h"
+#include "maps.h"
+#include "parse.h"
+#include "stats.h"
+#include "flow.h"
+#include "settings.h"
+#include "vip.h"
+#include "maglev.h"
+#include "newslot.h"
+
+/* What the balancer decided for a packet it forwards. */
+struct sl_decision {
+	struct sluice_backend *be;
+	__u32 be_id;
+	__u32 vip_id;
+	int new_flow;
+};
+
+static __always_inline void sl_flow_init(struct sluice_flow *f,
+					 const struct sl_decision *d,
+					 __u32 now, const struct sl_pkt *pkt)
+{
+	f->backend_id = d->be_id;
+	f->epoch = d->be->epoch;
+	f->last_seen = now;
+	f->created = now;
+	f->state = sl_state_after(pkt, SLUICE_FLOW_OPEN);
+}
+
+/* @vip, or the flow's VIP looked up when the caller has none. */
+static __always_inline struct sluice_vip *
+sl_balanced_vip(const struct sl_pkt *pkt, struct sluice_vip *vip)
+{
+	if (!vip)
+		vip = sl_lookup_vip(&pkt->key);
+	if (!vip || (vip->flags & SLUICE_VIP_F_ADDR_ONLY))
+		return NULL;
+	return vip;
+}
+
+/* The live Maglev table's backend for a flow with @hash, into @d. */
+static __always_inline int sl_pick(struct sl_decision *d,
+				   const struct sluice_vip *vip, __u32 hash)
+{
+	struct sluice_vip_stats *vs;
+
+	d->vip_id = vip->vip_id;
+	d->be_id = sl_maglev_pick(vip, hash);
+	d->be = sl_backend(d->be_id);
+	if (!d->be || !(d->be->flags & SLUICE_BE_F_IN_USE)) {
+		vs = sl_vip_stat(vip->vip_id);
+		if (vs)
+			vs->no_backend++;
+		return SLUICE_R_DROP_NO_BACKEND;
+	}
+	d->new_flow = 1;
+	return 0;
+}
+
+/*
+ * A flow with no state: pick from the VIP's live table and put it in
+ * sl_new, in slot @s when the caller's search chose one (else found
+ * here). Every new flow starts there, mid-stream TCP packets without
+ * state (eviction, restart, ECMP move) included, so no one-packet flood
+ * reaches sl_flows; its second packet promotes it.
+ *
+ * Slots are plain stores, no lock: two CPUs writing one slot at the same
+ * instant could leave a mixed entry, which a reader takes only if it
+ * still matches its own key exactly; or both could pick the same free
+ * slot, and the later write wins. The cost is at worst one handshake.
+ */
+static __always_inline int sl_start_new(struct sl_pkt *pkt,
+					struct sl_decision *d, __u32 now,
+					struct sluice_vip *vip, __u32 hash,
+					struct sluice_new_slot *s)
+{
+	struct sluice_vip_stats *vs;
+	struct sluice_flow f = {};
+	int rc;
+
+	vip = sl_balanced_vip(pkt, vip);
+	if (!vip)
+		return SLUICE_R_PASS_NOT_VIP;
+	vs = sl_vip_stat(vip->vip_id);
+	if (vs)
+		vs->non_syn_miss += pkt->l4proto == IPPROTO_TCP &&
+				    !sl_is_tcp_syn(pkt);
+	rc = sl_pick(d, vip, hash);
+	if (rc)
+		return rc;
+	sl_flow_init(&f, d, now, pkt);
+	if (!s)
+		s = sl_new_claim(&pkt->key, hash);
+	if (s) {
+		s->key = pkt->key;
+		s->flow = f;
+	}
+	return 0;
+}
+
+/*
+ * A flow whose backend may take no more of it (removed, released, or
+ * DRAINED while the flow was unconfirmed): balance it afresh on the live
+ * table and rewrite it in sl_flows, unconfirmed.
+ */
+static __always_inline int sl_reschedule(struct sl_pkt *pkt,
+					 struct sl_decision *d, __u32 now,
+					 struct sluice_vip *vip, __u32 hash)
+{
+	struct sluice_vip_stats *vs;
+	struct sluice_flow f = {};
+	int rc;
+
+	vip = sl_balanced_vip(pkt, vip);
+	if (!vip)
+		return SLUICE_R_PASS_NOT_VIP;
+	vs = sl_vip_stat(vip->vip_id);
+	if (vs)
+		vs->rescheduled++;
+	rc = sl_pick(d, vip, hash);
+	if (rc)
+		return rc;
+	sl_flow_init(&f, d, now, pkt);
+	bpf_map_update_elem(&sl_flows, &pkt->key, &f, BPF_ANY);
+	return 0;
+}
+
+/*
+ * A drain reported complete is never contradicted: a DRAINED backend
+ * gets no new state, so an unconfirmed flow of it (never counted as live)
+ * is not promoted or confirmed there but balanced afresh.
+ */
+static __always_inline int sl_takes_new_state(const struct sluice_backend *be)
+{
+	return !(be->flags & SLUICE_BE_F_DRAINED);
+}
+
+/*
+ * A flow of a draining backend that LRU pressure evicted from sl_flows:
+ * sluiced kept a copy in sl_pinned. Put it back and keep its backend.
+ */
+static __always_inline int sl_rescue(struct sl_pkt *pkt, struct sluice_flow *pf,
+				     struct sl_decision *d, __u32 now)
+{
+	struct sluice_be_stats *bs;
+	struct sluice_flow f = *pf;
+
+	d->be_id = f.backend_id;
+	d->be = sl_backend(d->be_id);
+	if (!sl_backend_usable(d->be, &f))
+		return -1;
+	d->vip_id = d->be->vip_id;
+	f.last_seen = now;
+	f.state = sl_state_after(pkt, f.state);
+	f.flags &= ~SLUICE_FLOW_F_EVICTED;	/* the sweeper's mark, pinned only */
+	bpf_map_update_elem(&sl_flows, &pkt->key, &f, BPF_ANY);
+	bs = sl_be_stat(d->be_id);
+	if (bs)
+		bs->rescued++;
+	return 0;
+}
+
+/*
+ * Second packet of a flow found in sl_new: move it to sl_flows, confirmed
+ * at once if this packet shows a real connection (flow.h).
+ */
+static __always_inline int sl_promote(struct sl_pkt *pkt,
+				      struct sluice_new_slot *s,
+				      struct sl_decision *d, __u32 now)
+{
+	struct sluice_vip_stats *vs;
+	struct sluice_flow f = s->flow;
+	int confirm = sl_confirms(pkt, &f, now);
+
+	f.last_seen = now;
+	f.state = sl_state_after(pkt, f.state);
+	if (confirm)
+		f.flags |= SLUICE_FLOW_F_CONFIRMED;
+	bpf_map_update_elem(&sl_flows, &pkt->key, &f, BPF_ANY);
+	s->key.family = 0;	/* empty the slot */
+	if (confirm)
+		sl_confirmed(&pkt->key, &f, d->be, d->be_id);
+	vs = sl_vip_stat(d->vip_id);
+	if (vs)
+		vs->promoted++;
+	return 0;
+}
+
+/* A packet of a flow that sits in sl_new slot @s. */
+static __always_inline int sl_from_new(struct sl_pkt *pkt,
+				       struct sluice_new_slot *s,
+				       struct sl_decision *d, __u32 now,
+				       struct sluice_vip *vip, __u32 hash)
+{
+	d->be_id = s->flow.backend_id;
+	d->be = sl_backend(d->be_id);
+	if (!sl_backend_usable(d->be, &s->flow) || !sl_takes_new_state(d->be)) {
+		s->key.family = 0;
+		return sl_reschedule(pkt, d, now, vip, hash);
+	}
+	d->vip_id = d->be->vip_id;
+	if (sl_is_tcp_syn(pkt))	/* SYN retransmit: same backend */
+		return 0;
+	return sl_promote(pkt, s, d, now);
+}
+
+/*
+ * A SYN on a closed flow is a new connection reusing the tuple (NAT, fixed
+ * source ports). The old flow ended: it leaves sl_flows and sl_pinned, so
+ * the drain checker never takes it for a lost one.
+ */
+static __always_inline int sl_tuple_reused(const struct sl_pkt *pkt,
+					   const struct sluice_flow *f)
+{
+	return f->state != SLUICE_FLOW_OPEN && sl_is_tcp_syn(pkt);
+}
+
+static __always_inline void sl_forget(const struct sluice_flow_key *key)
+{
+	bpf_map_delete_elem(&sl_flows, key);
+	bpf_map_delete_elem(&sl_pinned, key);
+}
+
+/*
+ * A packet of a flow found in sl_flows: follow its backend, whatever that
+ * backend's place in the live table now, refresh it, and confirm it once
+ * it shows a real connection.
+ */
+static __always_inline int sl_established(struct sl_pkt *pkt,
+					  struct sluice_flow *f,
+					  struct sl_decision *d, __u32 now)
+{
+	int unconfirmed = !(f->flags & SLUICE_FLOW_F_CONFIRMED);
+
+	if (sl_tuple_reused(pkt, f)) {
+		sl_forget(&pkt->key);
+		return sl_start_new(pkt, d, now, NULL, sl_hash(&pkt->key),
+				    NULL);
+	}
+	d->be_id = f->backend_id;
+	d->be = sl_backend(d->be_id);
+	if (!sl_backend_usable(d->be, f) ||
+	    (unconfirmed && !sl_takes_new_state(d->be)))
+		return sl_reschedule(pkt, d, now, NULL, sl_hash(&pkt->key));
+	d->vip_id = d->be->vip_id;
+	sl_flow_touch(f, now, pkt);
+	if (unconfirmed && sl_confirms(pkt, f, now)) {
+		f->flags |= SLUICE_FLOW_F_CONFIRMED;
+		sl_confirmed(&pkt->key, f, d->be, d->be_id);
+	}
+	return 0;
+}
+
+/*
+ * sl_flows (one lookup for an established flow), sl_new (a second packet),
+ * then, for VIP traffic only, sl_pinned and a new pick. Fills @d or
+ * returns a reason.
+ */
+static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
+					     struct sl_decision *d)
+{
+	struct sluice_new_slot *s;
+	struct sluice_vip *vip;
+	struct sl_claim cl;
+	struct sluice_flow *f;
+	__u32 now = sl_now();
+	__u32 hash;
+
+	f = bpf_map_lookup_elem(&sl_flows, &pkt->key);
+	if (f)
+		return sl_established(pkt, f, d, now);
+
+	/*
+	 * A second packet finds its first one's slot, which carries the
+	 * pick: no VIP lookup (a slot exists only for a VIP's flow, and one
+	 * whose backend went away is rescheduled, which looks it up).
+	 */
+	hash = sl_hash(&pkt->key);
+	sl_claim_init(&cl);
+	s = sl_new_search(&pkt->key, hash, &cl);
+	if (s)
+		return sl_from_new(pkt, s, d, now, NULL, hash);
+
+	/* Not established: only VIP traffic goes further. */
+	vip = sl_balanced_vip(pkt, NULL);
+	if (!vip)
+		return SLUICE_R_PASS_NOT_VIP;
+
+	/* A SYN opens a new connection: never a rescue, skip the lookup. */
+	if (!sl_is_tcp_syn(pkt)) {
+		f = bpf_map_lookup_elem(&sl_pinned, &pkt->key);
+		if (f && !sl_rescue(pkt, f, d, now))
+			return 0;
+	}
+	return sl_start_new(pkt, d, now, vip, hash, sl_claim_pick(&cl));
+}
+
+#endif /* SLUICE_BPF_CHOOSE_H */
