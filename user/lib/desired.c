@@ -218,11 +218,35 @@ static int check_no_loops(struct ctx *c)
 	return 0;
 }
 
-int sl_desired_parse(const char *text, size_t len, const struct sl_desired_caps *caps,
-		     struct sl_state *st, char *err, size_t errlen)
+static int parse_boxes(struct ctx *c, json_object *root, struct sl_desired *out)
 {
+	json_object *arr, *b;
+	char f[48], e[256];
+	size_t i;
+
+	if (!json_object_object_get_ex(root, "boxes_drained", &arr))
+		return 0;
+	if (!json_object_is_type(arr, json_type_array))
+		return bad(c, "boxes_drained", "must be a list of box names");
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		snprintf(f, sizeof(f), "boxes_drained[%zu]", i);
+		b = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(b, json_type_string))
+			return bad(c, f, "expected a box name");
+		if (sl_desired_box_check(json_object_get_string(b), e, sizeof(e)))
+			return bad(c, f, "%s", e);
+		if (sl_desired_set_box_drained(out, json_object_get_string(b), true))
+			return bad(c, f, "more than %d boxes", SL_DESIRED_MAX_BOXES);
+	}
+	return 0;
+}
+
+int sl_desired_parse(const char *text, size_t len, const struct sl_desired_caps *caps,
+		     struct sl_desired *out, char *err, size_t errlen)
+{
+	struct sl_state *st = &out->st;
 	struct ctx c = { .caps = caps, .st = st, .err = err, .errlen = errlen };
-	static const char *const keys[] = { "vips" };
+	static const char *const keys[] = { "vips", "boxes_drained" };
 	enum json_tokener_error jerr;
 	json_tokener *tok;
 	json_object *root = NULL, *vips;
@@ -230,6 +254,7 @@ int sl_desired_parse(const char *text, size_t len, const struct sl_desired_caps 
 	int rc = 0;
 
 	sl_state_init(st);
+	out->n_drained = 0;
 	if (len > SL_DESIRED_DOC_MAX)
 		return bad(&c, "desired", "%zu bytes, at most %d", len, SL_DESIRED_DOC_MAX);
 	tok = json_tokener_new();
@@ -245,7 +270,7 @@ int sl_desired_parse(const char *text, size_t len, const struct sl_desired_caps 
 	if (!rc && !json_object_is_type(root, json_type_object))
 		rc = bad(&c, "desired", "expected an object {\"vips\": [...]}");
 	if (!rc)
-		rc = only_keys(&c, root, "desired", keys, 1);
+		rc = only_keys(&c, root, "desired", keys, 2);
 	if (!rc && (!json_object_object_get_ex(root, "vips", &vips) ||
 		    !json_object_is_type(vips, json_type_array)))
 		rc = bad(&c, "desired", "\"vips\" is missing or not a list");
@@ -253,9 +278,13 @@ int sl_desired_parse(const char *text, size_t len, const struct sl_desired_caps 
 		rc = parse_vip(&c, json_object_array_get_idx(vips, i), i);
 	if (!rc)
 		rc = check_no_loops(&c);
+	if (!rc)
+		rc = parse_boxes(&c, root, out);
 	json_object_put(root);
-	if (rc)
+	if (rc) {
 		sl_state_free(st);
+		out->n_drained = 0;
+	}
 	return rc;
 }
 
@@ -274,8 +303,36 @@ static json_object *be_json(const struct sl_be *b)
 	return o;
 }
 
-json_object *sl_desired_format(const struct sl_state *st)
+bool sl_desired_box_drained(const struct sl_desired *d, const char *box)
 {
+	size_t i;
+
+	for (i = 0; i < d->n_drained; i++)
+		if (!strcmp(d->drained[i], box))
+			return true;
+	return false;
+}
+
+int sl_desired_set_box_drained(struct sl_desired *d, const char *box, bool drained)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_drained && strcmp(d->drained[i], box); i++)
+		;
+	if (i < d->n_drained && !drained)
+		memmove(d->drained[i], d->drained[i + 1],
+			(d->n_drained-- - i - 1) * sizeof(d->drained[0]));
+	if (i == d->n_drained && drained) {
+		if (d->n_drained == SL_DESIRED_MAX_BOXES)
+			return -ENOSPC;
+		snprintf(d->drained[d->n_drained++], SL_DESIRED_BOX_MAX, "%s", box);
+	}
+	return 0;
+}
+
+json_object *sl_desired_format(const struct sl_desired *d)
+{
+	const struct sl_state *st = &d->st;
 	json_object *root = json_object_new_object(), *vips = json_object_new_array();
 	char vs[SL_VIP_STR_MAX];
 	size_t i, j;
@@ -296,6 +353,13 @@ json_object *sl_desired_format(const struct sl_state *st)
 		json_object_array_add(vips, v);
 	}
 	json_object_object_add(root, "vips", vips);
+	if (d->n_drained) {
+		json_object *boxes = json_object_new_array();
+
+		for (i = 0; i < d->n_drained; i++)
+			json_object_array_add(boxes, json_object_new_string(d->drained[i]));
+		json_object_object_add(root, "boxes_drained", boxes);
+	}
 	return root;
 }
 

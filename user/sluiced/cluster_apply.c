@@ -71,6 +71,25 @@ static int apply(struct sl_daemon *d, const struct sl_state *want, long long rev
 	return rc;
 }
 
+/*
+ * boxes_drained: withdraw or announce this box's VIPs when the fleet's
+ * wish changes (a local `box drain` in between stands until it does).
+ */
+static void apply_box_drain(struct sl_daemon *d, const struct sl_desired *want)
+{
+	bool drain = sl_desired_box_drained(want, d->cfg.cluster_box);
+	char err[256];
+
+	if (drain == d->cluster->box_drain_wanted)
+		return;
+	d->cluster->box_drain_wanted = drain;
+	if (drain != d->box_drained && sl_ann_box_drain(d, drain, err, sizeof(err)))
+		sl_log("cluster: cannot %s this box: %s", drain ? "drain" : "undrain", err);
+	else
+		sl_log("cluster: box %s %s by the desired state", d->cfg.cluster_box,
+		       drain ? "drained" : "undrained");
+}
+
 static void refuse(struct sl_cluster *c, int64_t rev, const char *why)
 {
 	pthread_mutex_lock(&c->lock);
@@ -85,7 +104,7 @@ void sl_cluster_on_desired(struct sl_daemon *d)
 {
 	struct sl_cluster *c = d->cluster;
 	struct sl_desired_caps caps = { d->cfg.has_source_v4, d->cfg.has_source_v6 };
-	struct sl_state want;
+	struct sl_desired want;
 	char err[768], *doc;
 	__u64 n;
 	int64_t rev;
@@ -112,7 +131,7 @@ void sl_cluster_on_desired(struct sl_daemon *d)
 	} else if (sl_desired_parse(doc, len, &caps, &want, err, sizeof(err))) {
 		refuse(c, rev, err);
 	} else {
-		if (apply(d, &want, (long long)rev, err, sizeof(err))) {
+		if (apply(d, &want.st, (long long)rev, err, sizeof(err))) {
 			refuse(c, rev, err);
 		} else {
 			pthread_mutex_lock(&c->lock);
@@ -121,8 +140,9 @@ void sl_cluster_on_desired(struct sl_daemon *d)
 			pthread_mutex_unlock(&c->lock);
 			sl_log("cluster: applied revision %lld: %zu VIPs, %zu backends",
 			       (long long)rev, d->st.n_vips, sl_state_n_backends(&d->st));
+			apply_box_drain(d, &want);
 		}
-		sl_state_free(&want);
+		sl_state_free(&want.st);
 	}
 	free(doc);
 	sl_snapshot_publish(d);	/* which republishes the report */

@@ -21,6 +21,7 @@ struct sl_cluster {
 	/* main thread -> etcd thread: the box report, put when dirty. */
 	char *report;
 	bool report_dirty;
+	bool box_drain_wanted;	/* main thread: boxes_drained names us */
 	/* Both: status and metrics read it through sl_cluster_get_status(). */
 	struct sl_cluster_status st;
 };
