@@ -166,7 +166,8 @@ static void test_dump_roundtrip(void **state)
 /* A cluster box's dump loads back: its cluster: section, and no vips:. */
 static void test_dump_cluster(void **state)
 {
-	static const char cl[] = "interfaces: [{name: eth0}]\n"
+	static const char cl[] =
+		"interfaces: [{name: eth0}]\n"
 		"encap: {source_v4: 198.18.0.1}\n"
 		"cluster: {endpoints: \"http://198.18.0.1:2379\", box: e1, prefix: /s/dc1, "
 		"lease_ttl: 4s, username: u, password: secret}\n";

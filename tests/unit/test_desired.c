@@ -36,11 +36,15 @@ static void test_parse_valid(void **state)
 	const struct sl_vip *v;
 
 	(void)state;
-	CHECK_INT("valid", parse("{\"vips\": [{\"vip\": \"198.18.0.100:80/tcp\", \"backends\": ["
-				 "{\"address\": \"198.18.1.10\", \"weight\": 5, \"name\": \"web1\"},"
-				 "{\"address\": \"fd00:1::10\", \"state\": \"draining\"}]},"
-				 "{\"vip\": \"[fd00::100]:443/udp\"}],"
-				 "\"boxes_drained\": [\"edge2\"]}", &both, &d, err), 0);
+	CHECK_INT(
+		"valid",
+		parse("{\"vips\": [{\"vip\": \"198.18.0.100:80/tcp\", \"backends\": ["
+		      "{\"address\": \"198.18.1.10\", \"weight\": 5, \"name\": \"web1\"},"
+		      "{\"address\": \"fd00:1::10\", \"state\": \"draining\"}]},"
+		      "{\"vip\": \"[fd00::100]:443/udp\"}],"
+		      "\"boxes_drained\": [\"edge2\"]}",
+		      &both, &d, err),
+		0);
 	CHECK_INT("vips", d.st.n_vips, 2);
 	v = &d.st.vips[0];
 	CHECK_INT("backends", v->n_bes, 2);
@@ -68,15 +72,19 @@ static void test_parse_invalid(void **state)
 		{ "{\"vips\": []} x", "trailing data", false },
 		{ "[]", "expected an object", false },
 		{ "{}", "\"vips\" is missing", false },
-		{ "{\"vips\": [], \"extra\": 1}", "unknown key \"extra\"", false },
-		{ "{\"vips\": [{\"vip\": \"198.18.0.100:80\"}]}", "vips[0]: ", false },
-		{ "{\"vips\": [{\"backends\": []}]}", "vips[0]: \"vip\" is missing", false },
+		{ "{\"vips\": [], \"extra\": 1}", "unknown key \"extra\"",
+		  false },
+		{ "{\"vips\": [{\"vip\": \"198.18.0.100:80\"}]}",
+		  "vips[0]: ", false },
+		{ "{\"vips\": [{\"backends\": []}]}",
+		  "vips[0]: \"vip\" is missing", false },
 		{ "{\"vips\": [{\"vip\": \"198.18.0.100:80/tcp\"}, {\"vip\": \"198.18.0.100:80/tcp\"}]}",
 		  "vips[1]: 198.18.0.100:80/tcp VIP already exists", false },
 		{ "{\"vips\": [{\"vip\": \"198.18.0.100:80/tcp\", \"backends\": [{\"address\": \"x\"}]}]}",
 		  "vips[0].backends[0]: \"x\" is not a unicast", false },
 		{ "{\"vips\": [{\"vip\": \"198.18.0.100:80/tcp\", \"backends\": [{\"address\": \"198.18.1.1\", \"weight\": 10001}]}]}",
-		  "vips[0].backends[0]: weight must be an integer 0..10000", false },
+		  "vips[0].backends[0]: weight must be an integer 0..10000",
+		  false },
 		{ "{\"vips\": [{\"vip\": \"198.18.0.100:80/tcp\", \"backends\": [{\"address\": \"198.18.1.1\", \"weight\": \"5\"}]}]}",
 		  "weight must be an integer", false },
 		{ "{\"vips\": [{\"vip\": \"198.18.0.100:80/tcp\", \"backends\": [{\"address\": \"198.18.1.1\", \"state\": \"drained\"}]}]}",
@@ -87,12 +95,15 @@ static void test_parse_invalid(void **state)
 		  "vips[0].backends[1]: backend already exists", false },
 		{ "{\"vips\": [{\"vip\": \"198.18.0.100:80/tcp\", \"backends\": [{\"address\": \"198.18.0.101\"}]},"
 		  " {\"vip\": \"198.18.0.101:80/tcp\"}]}",
-		  "vips[0].backends[0]: the backend is the address of a VIP", false },
+		  "vips[0].backends[0]: the backend is the address of a VIP",
+		  false },
 		{ "{\"vips\": [{\"vip\": \"198.18.0.100:80/tcp\", \"backends\": [{\"address\": \"fd00::1\"}]}]}",
-		  "IPv6 backend fd00::1, but this box has no encap.source_v6", true },
+		  "IPv6 backend fd00::1, but this box has no encap.source_v6",
+		  true },
 		{ "{\"vips\": [{\"vip\": \"198.18.0.100:80/tcp\", \"backends\": [{\"address\": \"198.18.1.1\", \"wieght\": 1}]}]}",
 		  "unknown key \"wieght\"", false },
-		{ "{\"vips\": [], \"boxes_drained\": [\"a/b\"]}", "boxes_drained[0]: box name", false },
+		{ "{\"vips\": [], \"boxes_drained\": [\"a/b\"]}",
+		  "boxes_drained[0]: box name", false },
 	};
 	const struct sl_desired_caps v4 = { true, false };
 	struct sl_desired d;
@@ -101,11 +112,13 @@ static void test_parse_invalid(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		CHECK_INT(cases[i].doc, parse(cases[i].doc, cases[i].v4_only ? &v4 : &both,
-					      &d, err), -EINVAL);
+		CHECK_INT(cases[i].doc,
+			  parse(cases[i].doc, cases[i].v4_only ? &v4 : &both,
+				&d, err),
+			  -EINVAL);
 		if (!strstr(err, cases[i].want)) {
-			print_error("case %s: error \"%s\" lacks \"%s\"\n", cases[i].doc, err,
-				    cases[i].want);
+			print_error("case %s: error \"%s\" lacks \"%s\"\n",
+				    cases[i].doc, err, cases[i].want);
 			fail();
 		}
 		CHECK_INT("nothing kept", d.st.n_vips, 0);
@@ -115,9 +128,10 @@ static void test_parse_invalid(void **state)
 /* format(parse(doc)) parses back to the same document. */
 static void test_format_roundtrip(void **state)
 {
-	const char *doc = "{\"vips\": [{\"vip\": \"[fd00::100]:80/tcp\", \"backends\": ["
-			  "{\"address\": \"fd00:1::10\", \"weight\": 7, \"state\": \"draining\"}]}],"
-			  "\"boxes_drained\": [\"b1\", \"b2\"]}";
+	const char *doc =
+		"{\"vips\": [{\"vip\": \"[fd00::100]:80/tcp\", \"backends\": ["
+		"{\"address\": \"fd00:1::10\", \"weight\": 7, \"state\": \"draining\"}]}],"
+		"\"boxes_drained\": [\"b1\", \"b2\"]}";
 	struct sl_desired a, b;
 	json_object *ja, *jb;
 	char err[ERR_MAX];
@@ -125,13 +139,15 @@ static void test_format_roundtrip(void **state)
 	(void)state;
 	CHECK_INT("parse", parse(doc, &both, &a, err), 0);
 	ja = sl_desired_format(&a);
-	CHECK_INT("reparse", parse(json_object_to_json_string(ja), &both, &b, err), 0);
+	CHECK_INT("reparse",
+		  parse(json_object_to_json_string(ja), &both, &b, err), 0);
 	jb = sl_desired_format(&b);
 	CHECK_INT("same document", json_object_equal(ja, jb), 1);
 	CHECK_INT("undrain b1", sl_desired_set_box_drained(&b, "b1", false), 0);
 	CHECK_INT("b1 gone", sl_desired_box_drained(&b, "b1"), 0);
 	CHECK_INT("b2 kept", sl_desired_box_drained(&b, "b2"), 1);
-	CHECK_INT("drain twice is once", sl_desired_set_box_drained(&b, "b2", true), 0);
+	CHECK_INT("drain twice is once",
+		  sl_desired_set_box_drained(&b, "b2", true), 0);
 	CHECK_INT("count", b.n_drained, 1);
 	json_object_put(ja);
 	json_object_put(jb);
@@ -150,14 +166,23 @@ static void test_keys(void **state)
 	CHECK_STR("boxes", k, "/sluice/edge/boxes/");
 	sl_desired_box_key("/sluice/edge", "edge-1", k, sizeof(k));
 	CHECK_STR("box", k, "/sluice/edge/boxes/edge-1");
-	CHECK_INT("prefix ok", sl_desired_prefix_check("/sluice/edge", err, sizeof(err)), 0);
-	CHECK_INT("trailing /", sl_desired_prefix_check("/sluice/", err, sizeof(err)), -EINVAL);
-	CHECK_INT("//", sl_desired_prefix_check("/a//b", err, sizeof(err)), -EINVAL);
-	CHECK_INT("space", sl_desired_prefix_check("/a b", err, sizeof(err)), -EINVAL);
-	CHECK_INT("empty", sl_desired_prefix_check("", err, sizeof(err)), -EINVAL);
-	CHECK_INT("box ok", sl_desired_box_check("edge-1.dc2", err, sizeof(err)), 0);
-	CHECK_INT("box /", sl_desired_box_check("a/b", err, sizeof(err)), -EINVAL);
-	CHECK_INT("box empty", sl_desired_box_check("", err, sizeof(err)), -EINVAL);
+	CHECK_INT("prefix ok",
+		  sl_desired_prefix_check("/sluice/edge", err, sizeof(err)), 0);
+	CHECK_INT("trailing /",
+		  sl_desired_prefix_check("/sluice/", err, sizeof(err)),
+		  -EINVAL);
+	CHECK_INT("//", sl_desired_prefix_check("/a//b", err, sizeof(err)),
+		  -EINVAL);
+	CHECK_INT("space", sl_desired_prefix_check("/a b", err, sizeof(err)),
+		  -EINVAL);
+	CHECK_INT("empty", sl_desired_prefix_check("", err, sizeof(err)),
+		  -EINVAL);
+	CHECK_INT("box ok",
+		  sl_desired_box_check("edge-1.dc2", err, sizeof(err)), 0);
+	CHECK_INT("box /", sl_desired_box_check("a/b", err, sizeof(err)),
+		  -EINVAL);
+	CHECK_INT("box empty", sl_desired_box_check("", err, sizeof(err)),
+		  -EINVAL);
 }
 
 static void test_endpoints(void **state)
@@ -166,27 +191,37 @@ static void test_endpoints(void **state)
 	char err[512];
 
 	(void)state;
-	CHECK_INT("two", sl_etcd_parse_endpoints("http://198.18.0.1:2379,https://[fd00::1]:2379",
-						 &o, err, sizeof(err)), 0);
+	CHECK_INT("two",
+		  sl_etcd_parse_endpoints(
+			  "http://198.18.0.1:2379,https://[fd00::1]:2379", &o,
+			  err, sizeof(err)),
+		  0);
 	CHECK_INT("count", o.n_endpoints, 2);
 	CHECK_STR("second", o.endpoints[1], "https://[fd00::1]:2379");
-	CHECK_INT("no scheme", sl_etcd_parse_endpoints("198.18.0.1:2379", &o, err, sizeof(err)),
+	CHECK_INT("no scheme",
+		  sl_etcd_parse_endpoints("198.18.0.1:2379", &o, err,
+					  sizeof(err)),
 		  -EINVAL);
-	CHECK_INT("empty", sl_etcd_parse_endpoints("", &o, err, sizeof(err)), -EINVAL);
-	CHECK_INT("empty item", sl_etcd_parse_endpoints("http://a:1,,http://b:2", &o, err,
-							sizeof(err)), -EINVAL);
+	CHECK_INT("empty", sl_etcd_parse_endpoints("", &o, err, sizeof(err)),
+		  -EINVAL);
+	CHECK_INT("empty item",
+		  sl_etcd_parse_endpoints("http://a:1,,http://b:2", &o, err,
+					  sizeof(err)),
+		  -EINVAL);
 }
 
 static void test_base64(void **state)
 {
-	static const char *const in[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
-	static const char *const out[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
-					   "Zm9vYmFy" };
+	static const char *const in[] = { "",	  "f",	   "fo",    "foo",
+					  "foob", "fooba", "foobar" };
+	static const char *const out[] = {
+		"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"
+	};
 	size_t i, len;
 	char *e, *d;
 
 	(void)state;
-	for (i = 0; i < 7; i++) {	/* RFC 4648's test vectors */
+	for (i = 0; i < 7; i++) { /* RFC 4648's test vectors */
 		e = sl_b64_encode(in[i], strlen(in[i]));
 		CHECK_STR(in[i], e, out[i]);
 		d = sl_b64_decode(e, &len);

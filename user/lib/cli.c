@@ -312,14 +312,17 @@ static int global_long(int argc, char **argv, int *ip, struct sl_cli_cmd *c,
 		return ret ? ret : set_socket(c, val, "--socket", err, errlen);
 	}
 	if (!strcmp(name, "cluster")) {
-		ret = option_value(argc, argv, ip, eq, "--cluster", "ENDPOINTS", &c->cluster,
-				   err, errlen);
-		return ret ? ret : sl_cli_fleet_check_endpoints(c->cluster, err, errlen);
+		ret = option_value(argc, argv, ip, eq, "--cluster", "ENDPOINTS",
+				   &c->cluster, err, errlen);
+		return ret ? ret :
+			     sl_cli_fleet_check_endpoints(c->cluster, err,
+							  errlen);
 	}
 	if (!strcmp(name, "prefix")) {
-		ret = option_value(argc, argv, ip, eq, "--prefix", "PREFIX", &c->prefix,
-				   err, errlen);
-		return ret ? ret : sl_desired_prefix_check(c->prefix, err, errlen);
+		ret = option_value(argc, argv, ip, eq, "--prefix", "PREFIX",
+				   &c->prefix, err, errlen);
+		return ret ? ret :
+			     sl_desired_prefix_check(c->prefix, err, errlen);
 	}
 	if (eq && (!strcmp(name, "json") || !strcmp(name, "verbose") ||
 		   !strcmp(name, "help") || !strcmp(name, "version")))
@@ -561,7 +564,8 @@ static int parse_limit(const char *s, __u32 *limit, char *err, size_t errlen)
 static bool is_global_option(const char *arg)
 {
 	static const char *const longs[] = {
-		"--json", "--verbose", "--socket", "--version", "--cluster", "--prefix",
+		"--json",    "--verbose", "--socket",
+		"--version", "--cluster", "--prefix",
 	};
 	size_t i, n;
 
@@ -738,6 +742,15 @@ static int take_file(const char *s, struct sl_cli_cmd *c, char *err, size_t errl
 	return 0;
 }
 
+static int take_box(const char *s, struct sl_cli_cmd *c, char *err,
+		    size_t errlen)
+{
+	if (sl_desired_box_check(s, err, errlen))
+		return -EINVAL;
+	snprintf(c->box, sizeof(c->box), "%s", s);
+	return 0;
+}
+
 /* Map n positionals onto the verb's names, the optional leading ones dropped. */
 static int take_positionals(const char **pos, int n, struct sl_cli_cmd *c,
 			    char *err, size_t errlen)
@@ -768,8 +781,7 @@ static int take_positionals(const char **pos, int n, struct sl_cli_cmd *c,
 		else if (!strcmp(v->arg_names[skip + k], "FILE"))
 			ret = take_file(pos[k], c, err, errlen);
 		else if (!strcmp(v->arg_names[skip + k], "BOX"))
-			ret = sl_desired_box_check(pos[k], err, errlen) ? -EINVAL :
-			      (snprintf(c->box, sizeof(c->box), "%s", pos[k]), 0);
+			ret = take_box(pos[k], c, err, errlen);
 		else
 			ret = take_addr(pos[k], c, err, errlen);
 		if (ret)
@@ -870,7 +882,8 @@ int sl_cli_build_request(int argc, char **argv, struct sl_cli_cmd *out,
 	if (!ret)
 		ret = parse_globals(argc, argv, &i, out, err, errlen);
 	if (!ret && out->prefix && !out->cluster)
-		ret = usage_err(err, errlen, "--prefix goes with --cluster ENDPOINTS");
+		ret = usage_err(err, errlen,
+				"--prefix goes with --cluster ENDPOINTS");
 	tbl = out->cluster ? sl_cli_fleet_verbs : sl_cli_verbs;
 	n_tbl = out->cluster ? sl_cli_fleet_n_verbs : sl_cli_n_verbs;
 	if (ret || out->action != SL_CLI_RUN)

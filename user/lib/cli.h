@@ -122,9 +122,9 @@ struct sl_cli_cmd {
 	/* canonical address, or a backend's name (SL_BE_NAME_MAX); "": none */
 	char backend[64];
 	char name[64];			/* backend add --name */
-	const char *cluster;		/* --cluster ENDPOINTS: the fleet's etcd */
-	const char *prefix;		/* --prefix: its key prefix; NULL: "/sluice" */
-	char box[64];			/* a fleet box's name (SL_DESIRED_BOX_MAX) */
+	const char *cluster; /* --cluster ENDPOINTS: the fleet's etcd */
+	const char *prefix; /* --prefix: its key prefix; NULL: "/sluice" */
+	char box[64]; /* a fleet box's name (SL_DESIRED_BOX_MAX) */
 	struct json_object *req;	/* the request; owned */
 };
 

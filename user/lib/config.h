@@ -29,7 +29,7 @@
 #define SL_CFG_DEF_DRAIN_MS		(5ULL * 60 * 1000)
 #define SL_CFG_DEF_METRICS_PORT		9469
 #define SL_CFG_DEF_WEIGHT		100
-#define SL_CFG_DEF_LEASE_MS		(10ULL * 1000)
+#define SL_CFG_DEF_LEASE_MS (10ULL * 1000)
 
 /* Ranges the loader enforces. */
 #define SL_CFG_FLOWS_MIN		1024U
@@ -125,8 +125,8 @@ struct sl_config {
 	 */
 	bool cluster_enabled;
 	struct sl_etcd_opts cluster_etcd;
-	char cluster_prefix[128];	/* SL_DESIRED_PREFIX_MAX */
-	char cluster_box[64];		/* SL_DESIRED_BOX_MAX */
+	char cluster_prefix[128]; /* SL_DESIRED_PREFIX_MAX */
+	char cluster_box[64]; /* SL_DESIRED_BOX_MAX */
 	__u64 cluster_lease_ms;
 
 	/* paths */

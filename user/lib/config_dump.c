@@ -59,10 +59,14 @@ static void put_cluster(FILE *f, const struct sl_config *cfg)
 	char b[SL_ETCD_MAX_EP * SL_ETCD_URL_MAX];
 
 	fprintf(f, "cluster:\n");
-	put_kv_quoted(f, "  ", "endpoints", setting(cfg, "cluster.endpoints", b, sizeof(b)));
-	put_kv_quoted(f, "  ", "prefix", setting(cfg, "cluster.prefix", b, sizeof(b)));
-	put_kv_quoted(f, "  ", "box", setting(cfg, "cluster.box", b, sizeof(b)));
-	fprintf(f, "  lease_ttl: %s\n", setting(cfg, "cluster.lease_ttl", b, sizeof(b)));
+	put_kv_quoted(f, "  ", "endpoints",
+		      setting(cfg, "cluster.endpoints", b, sizeof(b)));
+	put_kv_quoted(f, "  ", "prefix",
+		      setting(cfg, "cluster.prefix", b, sizeof(b)));
+	put_kv_quoted(f, "  ", "box",
+		      setting(cfg, "cluster.box", b, sizeof(b)));
+	fprintf(f, "  lease_ttl: %s\n",
+		setting(cfg, "cluster.lease_ttl", b, sizeof(b)));
 	if (o->ca_file[0])
 		put_kv_quoted(f, "  ", "ca_file", o->ca_file);
 	if (o->cert_file[0]) {
@@ -215,7 +219,8 @@ int sl_config_dump(FILE *f, const struct sl_config *cfg, const struct sl_state *
 	put_settings(f, cfg);
 	/* A cluster box's VIPs are etcd's: a file with both would not load. */
 	if (cfg->cluster_enabled)
-		fprintf(f, "# vips: in etcd, %s/desired (sluicectl --cluster ... backend list)\n",
+		fprintf(f,
+			"# vips: in etcd, %s/desired (sluicectl --cluster ... backend list)\n",
 			cfg->cluster_prefix);
 	else
 		put_vips(f, st);

@@ -25,15 +25,15 @@
 
 #include "state.h"
 
-#define SL_DESIRED_KEY		"desired"	/* PREFIX/desired */
-#define SL_DESIRED_BOXES	"boxes/"	/* PREFIX/boxes/NAME */
-#define SL_DESIRED_PREFIX_MAX	128
-#define SL_DESIRED_BOX_MAX	64		/* with the NUL */
-#define SL_DESIRED_KEY_MAX	(SL_DESIRED_PREFIX_MAX + SL_DESIRED_BOX_MAX + 16)
+#define SL_DESIRED_KEY "desired" /* PREFIX/desired */
+#define SL_DESIRED_BOXES "boxes/" /* PREFIX/boxes/NAME */
+#define SL_DESIRED_PREFIX_MAX 128
+#define SL_DESIRED_BOX_MAX 64 /* with the NUL */
+#define SL_DESIRED_KEY_MAX (SL_DESIRED_PREFIX_MAX + SL_DESIRED_BOX_MAX + 16)
 /* A desired document larger than this is refused (etcd's own limit is 1.5 MB). */
-#define SL_DESIRED_DOC_MAX	(1024 * 1024)
+#define SL_DESIRED_DOC_MAX (1024 * 1024)
 
-#define SL_DESIRED_MAX_BOXES	64	/* in boxes_drained */
+#define SL_DESIRED_MAX_BOXES 64 /* in boxes_drained */
 
 /* A parsed document: the state, and the boxes asked to withdraw their VIPs. */
 struct sl_desired {
@@ -54,14 +54,16 @@ struct sl_desired_caps {
  * ("vips[1].backends[0].weight: ...") and @out left empty. @caps NULL:
  * no encap check (the CLI, which does not know the boxes' config).
  */
-int sl_desired_parse(const char *text, size_t len, const struct sl_desired_caps *caps,
-		     struct sl_desired *out, char *err, size_t errlen);
+int sl_desired_parse(const char *text, size_t len,
+		     const struct sl_desired_caps *caps, struct sl_desired *out,
+		     char *err, size_t errlen);
 /* The document for @d (backend states as above); NULL when out of memory. */
 json_object *sl_desired_format(const struct sl_desired *d);
 /* Is @box in boxes_drained? */
 bool sl_desired_box_drained(const struct sl_desired *d, const char *box);
 /* Add or remove @box from boxes_drained; -ENOSPC when the list is full. */
-int sl_desired_set_box_drained(struct sl_desired *d, const char *box, bool drained);
+int sl_desired_set_box_drained(struct sl_desired *d, const char *box,
+			       bool drained);
 
 /*
  * The key layout. @prefix: 1..127 of [A-Za-z0-9/_.-], no "//", not ending
@@ -73,6 +75,7 @@ int sl_desired_box_check(const char *box, char *err, size_t errlen);
 /* PREFIX/desired, PREFIX/boxes/ and PREFIX/boxes/NAME into @buf. */
 void sl_desired_key(const char *prefix, char *buf, size_t len);
 void sl_desired_boxes_key(const char *prefix, char *buf, size_t len);
-void sl_desired_box_key(const char *prefix, const char *box, char *buf, size_t len);
+void sl_desired_box_key(const char *prefix, const char *box, char *buf,
+			size_t len);
 
 #endif /* SLUICE_DESIRED_H */

@@ -93,9 +93,11 @@ int sl_etcd_parse_endpoints(const char *list, struct sl_etcd_opts *o, char *err,
 		if (o->n_endpoints == SL_ETCD_MAX_EP || n >= SL_ETCD_URL_MAX ||
 		    !((n > 7 && !strncmp(p, "http://", 7)) ||
 		      (n > 8 && !strncmp(p, "https://", 8)))) {
-			snprintf(err, errlen, "etcd endpoint \"%.*s\": expected http://HOST:PORT "
-				 "or https://HOST:PORT, at most %d, comma-separated",
-				 (int)(n > 200 ? 200 : n), p, SL_ETCD_MAX_EP);
+			snprintf(
+				err, errlen,
+				"etcd endpoint \"%.*s\": expected http://HOST:PORT "
+				"or https://HOST:PORT, at most %d, comma-separated",
+				(int)(n > 200 ? 200 : n), p, SL_ETCD_MAX_EP);
 			return -EINVAL;
 		}
 		memcpy(o->endpoints[o->n_endpoints], p, n);
@@ -104,7 +106,9 @@ int sl_etcd_parse_endpoints(const char *list, struct sl_etcd_opts *o, char *err,
 		p += n + (end ? 1 : 0);
 	}
 	if (!o->n_endpoints) {
-		snprintf(err, errlen, "no etcd endpoint given (e.g. http://198.18.0.1:2379)");
+		snprintf(
+			err, errlen,
+			"no etcd endpoint given (e.g. http://198.18.0.1:2379)");
 		return -EINVAL;
 	}
 	return 0;
@@ -138,7 +142,7 @@ static size_t on_body(char *data, size_t sz, size_t n, void *ctx)
 	char *np;
 
 	if (b->len + sz * n > 4 * 1024 * 1024)
-		return 0;	/* no etcd reply we read is that large */
+		return 0; /* no etcd reply we read is that large */
 	np = realloc(b->p, b->len + sz * n + 1);
 	if (!np)
 		return 0;
@@ -152,7 +156,8 @@ static size_t on_body(char *data, size_t sz, size_t n, void *ctx)
 static struct curl_slist *setup(struct sl_etcd *e, CURL *c, const char *path,
 				const char *body, long timeout_ms)
 {
-	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	struct curl_slist *hdr =
+		curl_slist_append(NULL, "Content-Type: application/json");
 	char url[SL_ETCD_URL_MAX + 64], auth[600];
 
 	snprintf(url, sizeof(url), "%s%s", e->o.endpoints[e->cur], path);
@@ -185,10 +190,12 @@ static int gw_error(struct sl_etcd *e, long status, json_object *r)
 	json_object_object_get_ex(r, "message", &m);
 	json_object_object_get_ex(r, "code", &code);
 	c = code ? json_object_get_int(code) : 0;
-	snprintf(e->err, sizeof(e->err), "etcd %s: HTTP %ld: %.300s", e->o.endpoints[e->cur],
-		 status, m ? json_object_get_string(m) : "(no message)");
+	snprintf(e->err, sizeof(e->err), "etcd %s: HTTP %ld: %.300s",
+		 e->o.endpoints[e->cur], status,
+		 m ? json_object_get_string(m) : "(no message)");
 	/* gRPC codes: 7 permission denied, 16 unauthenticated. */
-	return c == 7 || c == 16 || status == 401 || status == 403 ? -EACCES : -EPROTO;
+	return c == 7 || c == 16 || status == 401 || status == 403 ? -EACCES :
+								     -EPROTO;
 }
 
 /* POST @body to @path on the current endpoint; *reply: the parsed JSON. */
@@ -210,12 +217,14 @@ static int post_one(struct sl_etcd *e, const char *path, const char *body,
 	curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
 	*reply = NULL;
 	if (cc != CURLE_OK) {
-		snprintf(e->err, sizeof(e->err), "etcd %s: %s", e->o.endpoints[e->cur],
-			 curl_easy_strerror(cc));
+		snprintf(e->err, sizeof(e->err), "etcd %s: %s",
+			 e->o.endpoints[e->cur], curl_easy_strerror(cc));
 		rc = -EIO;
 	} else if (!(*reply = b.p ? json_tokener_parse(b.p) : NULL)) {
-		snprintf(e->err, sizeof(e->err), "etcd %s: HTTP %ld with a reply that is not "
-			 "JSON (is this etcd's client port?)", e->o.endpoints[e->cur], status);
+		snprintf(e->err, sizeof(e->err),
+			 "etcd %s: HTTP %ld with a reply that is not "
+			 "JSON (is this etcd's client port?)",
+			 e->o.endpoints[e->cur], status);
 		rc = -EPROTO;
 	} else if (status != 200) {
 		rc = gw_error(e, status, *reply);
@@ -232,12 +241,16 @@ static int authenticate(struct sl_etcd *e)
 	int rc;
 
 	e->token[0] = '\0';
-	json_object_object_add(req, "name", json_object_new_string(e->o.username));
-	json_object_object_add(req, "password", json_object_new_string(e->o.password));
-	rc = post_one(e, "/v3/auth/authenticate", json_object_to_json_string(req), &r);
+	json_object_object_add(req, "name",
+			       json_object_new_string(e->o.username));
+	json_object_object_add(req, "password",
+			       json_object_new_string(e->o.password));
+	rc = post_one(e, "/v3/auth/authenticate",
+		      json_object_to_json_string(req), &r);
 	json_object_put(req);
 	if (!rc && json_object_object_get_ex(r, "token", &t))
-		snprintf(e->token, sizeof(e->token), "%s", json_object_get_string(t));
+		snprintf(e->token, sizeof(e->token), "%s",
+			 json_object_get_string(t));
 	else if (!rc)
 		rc = -EPROTO;
 	json_object_put(r);
@@ -248,9 +261,11 @@ static int authenticate(struct sl_etcd *e)
  * One call with failover: each endpoint once, in turn from the one in use;
  * a refused token is renewed once.
  */
-static int call(struct sl_etcd *e, const char *path, json_object *req, json_object **reply)
+static int call(struct sl_etcd *e, const char *path, json_object *req,
+		json_object **reply)
 {
-	const char *body = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	const char *body =
+		json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
 	size_t tries;
 	int rc = -EIO;
 
@@ -282,14 +297,18 @@ static int64_t get_i64(json_object *o, const char *key)
 	json_object *v;
 
 	/* The gateway writes int64 as strings. */
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+	return json_object_object_get_ex(o, key, &v) ?
+		       json_object_get_int64(v) :
+		       0;
 }
 
 static int64_t header_rev(json_object *r)
 {
 	json_object *h;
 
-	return json_object_object_get_ex(r, "header", &h) ? get_i64(h, "revision") : 0;
+	return json_object_object_get_ex(r, "header", &h) ?
+		       get_i64(h, "revision") :
+		       0;
 }
 
 static void add_b64(json_object *o, const char *name, const void *p, size_t len)
@@ -323,7 +342,8 @@ int sl_etcd_get(struct sl_etcd *e, const char *key, char **val, size_t *len,
 	if (rc)
 		return rc;
 	*rev = header_rev(r);
-	if (!json_object_object_get_ex(r, "kvs", &kvs) || !json_object_array_length(kvs)) {
+	if (!json_object_object_get_ex(r, "kvs", &kvs) ||
+	    !json_object_array_length(kvs)) {
 		snprintf(e->err, sizeof(e->err), "etcd has no key %.300s", key);
 		json_object_put(r);
 		return -ENOENT;
@@ -333,7 +353,8 @@ int sl_etcd_get(struct sl_etcd *e, const char *key, char **val, size_t *len,
 	*val = kv_field(kv, "value", len);
 	json_object_put(r);
 	if (!*val) {
-		snprintf(e->err, sizeof(e->err), "etcd returned bad base64 for %.300s", key);
+		snprintf(e->err, sizeof(e->err),
+			 "etcd returned bad base64 for %.300s", key);
 		return -EPROTO;
 	}
 	return 0;
@@ -370,10 +391,13 @@ int sl_etcd_get_prefix(struct sl_etcd *e, const char *prefix, json_object **out,
 		for (i = 0; i < json_object_array_length(kvs); i++) {
 			json_object *kv = json_object_array_get_idx(kvs, i);
 			json_object *o = json_object_new_object();
-			char *k = kv_field(kv, "key", &len), *v = kv_field(kv, "value", &len);
+			char *k = kv_field(kv, "key", &len),
+			     *v = kv_field(kv, "value", &len);
 
-			json_object_object_add(o, "key", json_object_new_string(k ? k : ""));
-			json_object_object_add(o, "value", json_object_new_string(v ? v : ""));
+			json_object_object_add(
+				o, "key", json_object_new_string(k ? k : ""));
+			json_object_object_add(
+				o, "value", json_object_new_string(v ? v : ""));
 			json_object_array_add(*out, o);
 			free(k);
 			free(v);
@@ -390,12 +414,13 @@ static json_object *put_req(const char *key, const char *val, int64_t lease)
 	add_b64(req, "key", key, strlen(key));
 	add_b64(req, "value", val, strlen(val));
 	if (lease)
-		json_object_object_add(req, "lease", json_object_new_int64(lease));
+		json_object_object_add(req, "lease",
+				       json_object_new_int64(lease));
 	return req;
 }
 
-int sl_etcd_put(struct sl_etcd *e, const char *key, const char *val, int64_t lease,
-		int64_t *rev)
+int sl_etcd_put(struct sl_etcd *e, const char *key, const char *val,
+		int64_t lease, int64_t *rev)
 {
 	json_object *r;
 	int rc = call(e, "/v3/kv/put", put_req(key, val, lease), &r);
@@ -409,15 +434,18 @@ int sl_etcd_put(struct sl_etcd *e, const char *key, const char *val, int64_t lea
 int sl_etcd_put_if(struct sl_etcd *e, const char *key, const char *val,
 		   int64_t mod_rev, int64_t *rev)
 {
-	json_object *req = json_object_new_object(), *cmp = json_object_new_object();
-	json_object *cmps = json_object_new_array(), *ops = json_object_new_array();
+	json_object *req = json_object_new_object(),
+		    *cmp = json_object_new_object();
+	json_object *cmps = json_object_new_array(),
+		    *ops = json_object_new_array();
 	json_object *op = json_object_new_object(), *r, *ok;
 	int rc;
 
 	add_b64(cmp, "key", key, strlen(key));
 	json_object_object_add(cmp, "target", json_object_new_string("MOD"));
 	json_object_object_add(cmp, "result", json_object_new_string("EQUAL"));
-	json_object_object_add(cmp, "mod_revision", json_object_new_int64(mod_rev));
+	json_object_object_add(cmp, "mod_revision",
+			       json_object_new_int64(mod_rev));
 	json_object_array_add(cmps, cmp);
 	json_object_object_add(op, "request_put", put_req(key, val, 0));
 	json_object_array_add(ops, op);
@@ -426,8 +454,10 @@ int sl_etcd_put_if(struct sl_etcd *e, const char *key, const char *val,
 	rc = call(e, "/v3/kv/txn", req, &r);
 	if (rc)
 		return rc;
-	if (!json_object_object_get_ex(r, "succeeded", &ok) || !json_object_get_boolean(ok)) {
-		snprintf(e->err, sizeof(e->err), "%.300s changed meanwhile", key);
+	if (!json_object_object_get_ex(r, "succeeded", &ok) ||
+	    !json_object_get_boolean(ok)) {
+		snprintf(e->err, sizeof(e->err), "%.300s changed meanwhile",
+			 key);
 		rc = -EAGAIN;
 	} else if (rev) {
 		*rev = header_rev(r);
@@ -460,7 +490,9 @@ int sl_etcd_lease_keepalive(struct sl_etcd *e, int64_t id, int64_t *ttl)
 	if (rc)
 		return rc;
 	/* One streamed message: {"result": {"ID": ..., "TTL": ...}}; no TTL = gone. */
-	*ttl = json_object_object_get_ex(r, "result", &res) ? get_i64(res, "TTL") : 0;
+	*ttl = json_object_object_get_ex(r, "result", &res) ?
+		       get_i64(res, "TTL") :
+		       0;
 	json_object_put(r);
 	return 0;
 }
@@ -483,7 +515,7 @@ struct sl_etcd_watch {
 	CURL *easy;
 	struct curl_slist *hdr;
 	char *body;
-	struct buf in;		/* bytes not yet split into messages */
+	struct buf in; /* bytes not yet split into messages */
 	bool ended;
 };
 
@@ -491,15 +523,19 @@ struct sl_etcd_watch *sl_etcd_watch_start(struct sl_etcd *e, const char *key,
 					  int64_t start_rev)
 {
 	struct sl_etcd_watch *w = calloc(1, sizeof(*w));
-	json_object *req = json_object_new_object(), *cr = json_object_new_object();
+	json_object *req = json_object_new_object(),
+		    *cr = json_object_new_object();
 
 	add_b64(cr, "key", key, strlen(key));
-	json_object_object_add(cr, "start_revision", json_object_new_int64(start_rev));
+	json_object_object_add(cr, "start_revision",
+			       json_object_new_int64(start_rev));
 	json_object_object_add(req, "create_request", cr);
 	if (w)
-		w->body = strdup(json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN));
+		w->body = strdup(json_object_to_json_string_ext(
+			req, JSON_C_TO_STRING_PLAIN));
 	json_object_put(req);
-	if (!w || !w->body || (e->o.username[0] && !e->token[0] && authenticate(e)))
+	if (!w || !w->body ||
+	    (e->o.username[0] && !e->token[0] && authenticate(e)))
 		goto fail;
 	w->multi = curl_multi_init();
 	w->easy = curl_easy_init();
@@ -526,13 +562,15 @@ static int watch_message(const char *line, sl_etcd_watch_fn fn, void *ctx)
 
 	if (!m || !json_object_object_get_ex(m, "result", &res)) {
 		json_object_put(m);
-		return -EIO;	/* an error message: the stream is over */
+		return -EIO; /* an error message: the stream is over */
 	}
-	if (json_object_object_get_ex(res, "canceled", &x) && json_object_get_boolean(x))
+	if (json_object_object_get_ex(res, "canceled", &x) &&
+	    json_object_get_boolean(x))
 		rc = -EIO;
 	if (json_object_object_get_ex(res, "events", &evs)) {
 		for (i = 0; i < json_object_array_length(evs); i++) {
-			json_object *ev = json_object_array_get_idx(evs, i), *kv, *t;
+			json_object *ev = json_object_array_get_idx(evs, i),
+				    *kv, *t;
 			bool del = json_object_object_get_ex(ev, "type", &t) &&
 				   !strcmp(json_object_get_string(t), "DELETE");
 			char *v;
@@ -541,7 +579,8 @@ static int watch_message(const char *line, sl_etcd_watch_fn fn, void *ctx)
 				continue;
 			v = kv_field(kv, "value", &len);
 			if (v)
-				fn(ctx, v, len, get_i64(kv, "mod_revision"), del);
+				fn(ctx, v, len, get_i64(kv, "mod_revision"),
+				   del);
 			free(v);
 		}
 	}
@@ -549,8 +588,8 @@ static int watch_message(const char *line, sl_etcd_watch_fn fn, void *ctx)
 	return rc;
 }
 
-int sl_etcd_watch_poll(struct sl_etcd_watch *w, int timeout_ms, sl_etcd_watch_fn fn,
-		       void *ctx)
+int sl_etcd_watch_poll(struct sl_etcd_watch *w, int timeout_ms,
+		       sl_etcd_watch_fn fn, void *ctx)
 {
 	int running = 0, left;
 	CURLMsg *msg;

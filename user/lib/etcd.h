@@ -16,25 +16,27 @@
 #include <stdint.h>
 #include <json-c/json.h>
 
-#define SL_ETCD_MAX_EP		8
-#define SL_ETCD_URL_MAX		256
-#define SL_ETCD_USER_MAX	64
-#define SL_ETCD_PASS_MAX	128
-#define SL_ETCD_CALL_MS		3000	/* one request; a dead endpoint costs this */
+#define SL_ETCD_MAX_EP 8
+#define SL_ETCD_URL_MAX 256
+#define SL_ETCD_USER_MAX 64
+#define SL_ETCD_PASS_MAX 128
+#define SL_ETCD_CALL_MS 3000 /* one request; a dead endpoint costs this */
 
 struct sl_etcd_opts {
-	char endpoints[SL_ETCD_MAX_EP][SL_ETCD_URL_MAX];	/* http(s)://HOST:PORT */
+	char endpoints[SL_ETCD_MAX_EP][SL_ETCD_URL_MAX]; /* http(s)://HOST:PORT */
 	size_t n_endpoints;
-	char ca_file[PATH_MAX], cert_file[PATH_MAX], key_file[PATH_MAX];	/* "": none */
-	char username[SL_ETCD_USER_MAX], password[SL_ETCD_PASS_MAX];	/* "": no auth */
+	char ca_file[PATH_MAX], cert_file[PATH_MAX],
+		key_file[PATH_MAX]; /* "": none */
+	char username[SL_ETCD_USER_MAX],
+		password[SL_ETCD_PASS_MAX]; /* "": no auth */
 };
 
 struct sl_etcd {
 	struct sl_etcd_opts o;
-	size_t cur;		/* the endpoint in use */
-	char token[512];	/* "": none yet */
+	size_t cur; /* the endpoint in use */
+	char token[512]; /* "": none yet */
 	void *curl;
-	char err[512];		/* why the last call failed */
+	char err[512]; /* why the last call failed */
 };
 
 /*
@@ -59,8 +61,8 @@ int sl_etcd_get(struct sl_etcd *e, const char *key, char **val, size_t *len,
 int sl_etcd_get_prefix(struct sl_etcd *e, const char *prefix, json_object **kvs,
 		       int64_t *rev);
 /* Put @val under @lease (0: none); *rev gets the revision it made (may be NULL). */
-int sl_etcd_put(struct sl_etcd *e, const char *key, const char *val, int64_t lease,
-		int64_t *rev);
+int sl_etcd_put(struct sl_etcd *e, const char *key, const char *val,
+		int64_t lease, int64_t *rev);
 /* Put only if @key's mod revision is still @mod_rev (0: absent); -EAGAIN otherwise. */
 int sl_etcd_put_if(struct sl_etcd *e, const char *key, const char *val,
 		   int64_t mod_rev, int64_t *rev);
@@ -79,8 +81,8 @@ struct sl_etcd_watch *sl_etcd_watch_start(struct sl_etcd *e, const char *key,
  * Wait up to @timeout_ms for events and hand each to @fn. 0 while the
  * watch lives, -EIO once it ended (etcd gone, compacted, canceled).
  */
-int sl_etcd_watch_poll(struct sl_etcd_watch *w, int timeout_ms, sl_etcd_watch_fn fn,
-		       void *ctx);
+int sl_etcd_watch_poll(struct sl_etcd_watch *w, int timeout_ms,
+		       sl_etcd_watch_fn fn, void *ctx);
 void sl_etcd_watch_stop(struct sl_etcd_watch *w);
 
 /* base64 (RFC 4648) as etcd's gateway writes bytes; exposed for tests. */

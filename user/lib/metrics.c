@@ -664,7 +664,8 @@ static void render_cluster(struct mbuf *b, const struct sl_snapshot *snap)
 		return;
 	mb_help(b, "sluice_cluster_connected", "gauge",
 		"1 while sluiced holds a session with etcd; 0: it forwards with the last applied revision.");
-	mb_sample(b, "sluice_cluster_connected", NULL, NULL, NULL, num(snap->cluster.connected));
+	mb_sample(b, "sluice_cluster_connected", NULL, NULL, NULL,
+		  num(snap->cluster.connected));
 	mb_help(b, "sluice_cluster_applied_revision", "gauge",
 		"The etcd revision of the desired state in force on this box (0: none yet).");
 	mb_sample(b, "sluice_cluster_applied_revision", NULL, NULL, NULL,

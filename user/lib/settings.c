@@ -102,7 +102,9 @@ static void f_cl_endpoints(const struct sl_config *c, char *b, size_t l)
 	size_t i, off = 0;
 
 	snprintf(b, l, "off");
-	for (i = 0; c->cluster_enabled && i < c->cluster_etcd.n_endpoints && off < l; i++)
+	for (i = 0;
+	     c->cluster_enabled && i < c->cluster_etcd.n_endpoints && off < l;
+	     i++)
 		off += snprintf(b + off, l - off, "%s%s", i ? "," : "",
 				c->cluster_etcd.endpoints[i]);
 }

@@ -18,8 +18,8 @@
 #include "desired.h"
 #include "etcd.h"
 
-#define RETRY_MS	1000	/* between sessions */
-#define POLL_MS		100	/* watch poll; also how soon a report goes out */
+#define RETRY_MS 1000 /* between sessions */
+#define POLL_MS 100 /* watch poll; also how soon a report goes out */
 
 static __u64 mono_ms(void)
 {
@@ -39,7 +39,7 @@ static void set_connected(struct sl_cluster *c, bool up, const char *why)
 	if (!up)
 		snprintf(c->st.last_error, sizeof(c->st.last_error), "%s", why);
 	if (up)
-		c->report_dirty = true;	/* a new lease needs the report again */
+		c->report_dirty = true; /* a new lease needs the report again */
 	pthread_mutex_unlock(&c->lock);
 	pthread_mutex_lock(&c->d->snap_lock);
 	c->d->snap.cluster.connected = up;
@@ -52,7 +52,8 @@ static void set_connected(struct sl_cluster *c, bool up, const char *why)
 }
 
 /* Hand a revision to the main thread (the newest wins if it is busy). */
-static void deliver(void *ctx, const char *val, size_t len, int64_t rev, bool deleted)
+static void deliver(void *ctx, const char *val, size_t len, int64_t rev,
+		    bool deleted)
 {
 	struct sl_cluster *c = ctx;
 	char *copy = malloc(len + 1);
@@ -74,7 +75,8 @@ static void deliver(void *ctx, const char *val, size_t len, int64_t rev, bool de
 }
 
 /* Put the report if the main thread changed it (or @force). */
-static int put_report(struct sl_cluster *c, struct sl_etcd *e, int64_t lease, bool force)
+static int put_report(struct sl_cluster *c, struct sl_etcd *e, int64_t lease,
+		      bool force)
 {
 	const struct sl_config *cfg = &c->d->cfg;
 	char key[SL_DESIRED_KEY_MAX], *rep = NULL;
@@ -87,7 +89,8 @@ static int put_report(struct sl_cluster *c, struct sl_etcd *e, int64_t lease, bo
 	pthread_mutex_unlock(&c->lock);
 	if (!rep)
 		return 0;
-	sl_desired_box_key(cfg->cluster_prefix, cfg->cluster_box, key, sizeof(key));
+	sl_desired_box_key(cfg->cluster_prefix, cfg->cluster_box, key,
+			   sizeof(key));
 	rc = sl_etcd_put(e, key, rep, lease, NULL);
 	free(rep);
 	if (rc) {
@@ -99,8 +102,8 @@ static int put_report(struct sl_cluster *c, struct sl_etcd *e, int64_t lease, bo
 }
 
 /* Read the desired state, take a lease; the watch starts after what was read. */
-static struct sl_etcd_watch *open_session(struct sl_cluster *c, struct sl_etcd *e,
-					  int64_t *lease)
+static struct sl_etcd_watch *open_session(struct sl_cluster *c,
+					  struct sl_etcd *e, int64_t *lease)
 {
 	const struct sl_config *cfg = &c->d->cfg;
 	char key[SL_DESIRED_KEY_MAX], *val = NULL;
@@ -115,7 +118,8 @@ static struct sl_etcd_watch *open_session(struct sl_cluster *c, struct sl_etcd *
 	if (!rc)
 		deliver(c, val, len, mod_rev, false);
 	free(val);
-	if (sl_etcd_lease_grant(e, (int64_t)(cfg->cluster_lease_ms / 1000), lease))
+	if (sl_etcd_lease_grant(e, (int64_t)(cfg->cluster_lease_ms / 1000),
+				lease))
 		return NULL;
 	set_connected(c, true, "");
 	if (put_report(c, e, *lease, true))
@@ -123,7 +127,8 @@ static struct sl_etcd_watch *open_session(struct sl_cluster *c, struct sl_etcd *
 	return sl_etcd_watch_start(e, key, rev + 1);
 }
 
-static void on_watch_event(void *ctx, const char *val, size_t len, int64_t rev, bool del)
+static void on_watch_event(void *ctx, const char *val, size_t len, int64_t rev,
+			   bool del)
 {
 	deliver(ctx, val, len, rev, del);
 }
@@ -144,14 +149,16 @@ static void session(struct sl_cluster *c, struct sl_etcd *e)
 	next_ka = mono_ms() + every;
 	while (!c->stop) {
 		if (sl_etcd_watch_poll(w, POLL_MS, on_watch_event, c)) {
-			snprintf(e->err, sizeof(e->err), "the watch on the desired state ended");
+			snprintf(e->err, sizeof(e->err),
+				 "the watch on the desired state ended");
 			break;
 		}
 		if (mono_ms() >= next_ka) {
 			if (sl_etcd_lease_keepalive(e, lease, &ttl))
 				break;
 			if (!ttl) {
-				snprintf(e->err, sizeof(e->err), "the box's lease expired");
+				snprintf(e->err, sizeof(e->err),
+					 "the box's lease expired");
 				break;
 			}
 			next_ka = mono_ms() + every;
@@ -162,7 +169,8 @@ static void session(struct sl_cluster *c, struct sl_etcd *e)
 out:
 	sl_etcd_watch_stop(w);
 	if (c->stop && lease)
-		sl_etcd_lease_revoke(e, lease);	/* a clean stop: the report goes now */
+		sl_etcd_lease_revoke(
+			e, lease); /* a clean stop: the report goes now */
 	set_connected(c, false, c->stop ? "sluiced stopped" : e->err);
 }
 
@@ -199,7 +207,8 @@ int sl_cluster_start(struct sl_daemon *d)
 	}
 	c->d = d;
 	c->st.enabled = true;
-	snprintf(c->st.last_error, sizeof(c->st.last_error), "not connected yet");
+	snprintf(c->st.last_error, sizeof(c->st.last_error),
+		 "not connected yet");
 	pthread_mutex_init(&c->lock, NULL);
 	d->cluster = c;
 	sl_cluster_report(d);
@@ -209,8 +218,9 @@ int sl_cluster_start(struct sl_daemon *d)
 		free(c);
 		return -EAGAIN;
 	}
-	sl_log("cluster: box %s, desired state %s/desired at %s", d->cfg.cluster_box,
-	       d->cfg.cluster_prefix, d->cfg.cluster_etcd.endpoints[0]);
+	sl_log("cluster: box %s, desired state %s/desired at %s",
+	       d->cfg.cluster_box, d->cfg.cluster_prefix,
+	       d->cfg.cluster_etcd.endpoints[0]);
 	return 0;
 }
 

@@ -20,11 +20,11 @@ struct sl_daemon;
 /* What status and metrics show. */
 struct sl_cluster_status {
 	bool enabled, connected;
-	int64_t applied_rev;	/* the desired revision in force; 0: none yet */
-	int64_t rejected_rev;	/* the last revision refused; 0: none */
+	int64_t applied_rev; /* the desired revision in force; 0: none yet */
+	int64_t rejected_rev; /* the last revision refused; 0: none */
 	__u64 applied_unix_ms;
-	char rejected[512];	/* why it was refused */
-	char last_error[512];	/* why etcd is unreachable */
+	char rejected[512]; /* why it was refused */
+	char last_error[512]; /* why etcd is unreachable */
 };
 
 /* Start the etcd thread when the config has cluster:; 0 or -errno. */
@@ -35,7 +35,8 @@ void sl_cluster_stop(struct sl_daemon *d);
 void sl_cluster_on_desired(struct sl_daemon *d);
 /* Main thread: republish the box report (after every commit and sweep). */
 void sl_cluster_report(struct sl_daemon *d);
-void sl_cluster_get_status(const struct sl_daemon *d, struct sl_cluster_status *s);
+void sl_cluster_get_status(const struct sl_daemon *d,
+			   struct sl_cluster_status *s);
 json_object *sl_cluster_status_json(const struct sl_daemon *d);
 
 #endif /* SLUICED_CLUSTER_H */

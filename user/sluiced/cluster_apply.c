@@ -33,24 +33,30 @@ static int apply_drains(struct sl_daemon *d, struct sl_state *next,
 
 		for (j = 0; !rc && j < wv->n_bes; j++) {
 			const struct sl_be *wb = &wv->bes[j];
-			const struct sl_be *nb = sl_vip_find_be(sl_state_find_vip(next, &wv->spec),
-								&wb->addr, wb->family);
+			const struct sl_be *nb = sl_vip_find_be(
+				sl_state_find_vip(next, &wv->spec), &wb->addr,
+				wb->family);
 
-			if (!nb || (wb->state != SL_BE_ACTIVE) == (nb->state != SL_BE_ACTIVE))
+			if (!nb || (wb->state != SL_BE_ACTIVE) ==
+					   (nb->state != SL_BE_ACTIVE))
 				continue;
 			rc = wb->state == SL_BE_ACTIVE ?
-				sl_state_be_undrain(next, &wv->spec, &wb->addr, wb->family,
-						    err, errlen) :
-				sl_state_be_drain(next, &wv->spec, &wb->addr, wb->family, now,
-						  d->cfg.drain_timeout_ms, err, errlen);
+				     sl_state_be_undrain(next, &wv->spec,
+							 &wb->addr, wb->family,
+							 err, errlen) :
+				     sl_state_be_drain(next, &wv->spec,
+						       &wb->addr, wb->family,
+						       now,
+						       d->cfg.drain_timeout_ms,
+						       err, errlen);
 		}
 	}
 	return rc;
 }
 
 /* Make the running state equal to @want; 0, or -errno with @err and nothing changed. */
-static int apply(struct sl_daemon *d, const struct sl_state *want, long long rev,
-		 char *err, size_t errlen)
+static int apply(struct sl_daemon *d, const struct sl_state *want,
+		 long long rev, char *err, size_t errlen)
 {
 	struct sl_state next;
 	int rc = sl_state_copy(&next, &d->st);
@@ -83,11 +89,13 @@ static void apply_box_drain(struct sl_daemon *d, const struct sl_desired *want)
 	if (drain == d->cluster->box_drain_wanted)
 		return;
 	d->cluster->box_drain_wanted = drain;
-	if (drain != d->box_drained && sl_ann_box_drain(d, drain, err, sizeof(err)))
-		sl_log("cluster: cannot %s this box: %s", drain ? "drain" : "undrain", err);
+	if (drain != d->box_drained &&
+	    sl_ann_box_drain(d, drain, err, sizeof(err)))
+		sl_log("cluster: cannot %s this box: %s",
+		       drain ? "drain" : "undrain", err);
 	else
-		sl_log("cluster: box %s %s by the desired state", d->cfg.cluster_box,
-		       drain ? "drained" : "undrained");
+		sl_log("cluster: box %s %s by the desired state",
+		       d->cfg.cluster_box, drain ? "drained" : "undrained");
 }
 
 static void refuse(struct sl_cluster *c, int64_t rev, const char *why)
@@ -103,7 +111,8 @@ static void refuse(struct sl_cluster *c, int64_t rev, const char *why)
 void sl_cluster_on_desired(struct sl_daemon *d)
 {
 	struct sl_cluster *c = d->cluster;
-	struct sl_desired_caps caps = { d->cfg.has_source_v4, d->cfg.has_source_v6 };
+	struct sl_desired_caps caps = { d->cfg.has_source_v4,
+					d->cfg.has_source_v6 };
 	struct sl_desired want;
 	char err[768], *doc;
 	__u64 n;
@@ -126,7 +135,8 @@ void sl_cluster_on_desired(struct sl_daemon *d)
 		return;
 	}
 	if (deleted) {
-		refuse(c, rev, "the desired state was deleted from etcd (put one back; "
+		refuse(c, rev,
+		       "the desired state was deleted from etcd (put one back; "
 		       "an empty fleet is {\"vips\": []})");
 	} else if (sl_desired_parse(doc, len, &caps, &want, err, sizeof(err))) {
 		refuse(c, rev, err);
@@ -139,24 +149,27 @@ void sl_cluster_on_desired(struct sl_daemon *d)
 			c->st.applied_unix_ms = sl_unix_ms();
 			pthread_mutex_unlock(&c->lock);
 			sl_log("cluster: applied revision %lld: %zu VIPs, %zu backends",
-			       (long long)rev, d->st.n_vips, sl_state_n_backends(&d->st));
+			       (long long)rev, d->st.n_vips,
+			       sl_state_n_backends(&d->st));
 			apply_box_drain(d, &want);
 		}
 		sl_state_free(&want.st);
 	}
 	free(doc);
-	sl_snapshot_publish(d);	/* which republishes the report */
+	sl_snapshot_publish(d); /* which republishes the report */
 }
 
 static json_object *report_vip(struct sl_daemon *d, const struct sl_vip *v)
 {
-	json_object *o = json_object_new_object(), *bes = json_object_new_array();
+	json_object *o = json_object_new_object(),
+		    *bes = json_object_new_array();
 	char buf[SL_VIP_STR_MAX];
 	size_t j;
 
 	sl_format_vip(&v->spec, buf, sizeof(buf));
 	json_object_object_add(o, "vip", json_object_new_string(buf));
-	snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)d->table_fp[v->id]);
+	snprintf(buf, sizeof(buf), "%016llx",
+		 (unsigned long long)d->table_fp[v->id]);
 	json_object_object_add(o, "fingerprint", json_object_new_string(buf));
 	for (j = 0; j < v->n_bes; j++) {
 		const struct sl_be *b = &v->bes[j];
@@ -166,12 +179,16 @@ static json_object *report_vip(struct sl_daemon *d, const struct sl_vip *v)
 		memset(&s, 0, sizeof(s));
 		sl_be_stats_read(&d->maps, b->id, &s);
 		sl_format_addr(&b->addr, b->family, buf, sizeof(buf));
-		json_object_object_add(bo, "address", json_object_new_string(buf));
-		json_object_object_add(bo, "state",
-				       json_object_new_string(sl_be_state_name(b->state)));
-		json_object_object_add(bo, "weight", json_object_new_int64(b->weight));
+		json_object_object_add(bo, "address",
+				       json_object_new_string(buf));
+		json_object_object_add(
+			bo, "state",
+			json_object_new_string(sl_be_state_name(b->state)));
+		json_object_object_add(bo, "weight",
+				       json_object_new_int64(b->weight));
 		json_object_object_add(bo, "flows",
-				       json_object_new_uint64(sl_be_flows_shown(b, s.confirmed)));
+				       json_object_new_uint64(sl_be_flows_shown(
+					       b, s.confirmed)));
 		json_object_array_add(bes, bo);
 	}
 	json_object_object_add(o, "backends", bes);
@@ -189,15 +206,17 @@ void sl_cluster_report(struct sl_daemon *d)
 		return;
 	r = sl_cluster_status_json(d);
 	vips = json_object_new_array();
-	json_object_object_add(r, "box", json_object_new_string(d->cfg.cluster_box));
+	json_object_object_add(r, "box",
+			       json_object_new_string(d->cfg.cluster_box));
 	for (i = 0; i < d->st.n_vips; i++)
 		json_object_array_add(vips, report_vip(d, &d->st.vips[i]));
 	json_object_object_add(r, "vips", vips);
 	json_object_object_add(r, "announce", sl_ann_status(d));
-	json_object_object_del(r, "connected");	/* a published report is connected */
+	json_object_object_del(
+		r, "connected"); /* a published report is connected */
 	json_object_object_del(r, "last_error");
-	s = strdup(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN |
-						   JSON_C_TO_STRING_NOSLASHESCAPE));
+	s = strdup(json_object_to_json_string_ext(
+		r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(r);
 	if (!s)
 		return;
@@ -212,7 +231,8 @@ void sl_cluster_report(struct sl_daemon *d)
 	free(s);
 }
 
-void sl_cluster_get_status(const struct sl_daemon *d, struct sl_cluster_status *s)
+void sl_cluster_get_status(const struct sl_daemon *d,
+			   struct sl_cluster_status *s)
 {
 	struct sl_cluster *c = d->cluster;
 
@@ -230,15 +250,22 @@ json_object *sl_cluster_status_json(const struct sl_daemon *d)
 	json_object *o = json_object_new_object();
 
 	sl_cluster_get_status(d, &s);
-	json_object_object_add(o, "enabled", json_object_new_boolean(s.enabled));
+	json_object_object_add(o, "enabled",
+			       json_object_new_boolean(s.enabled));
 	if (!s.enabled)
 		return o;
-	json_object_object_add(o, "connected", json_object_new_boolean(s.connected));
-	json_object_object_add(o, "applied_revision", json_object_new_int64(s.applied_rev));
-	json_object_object_add(o, "applied_unix_ms", json_object_new_uint64(s.applied_unix_ms));
-	json_object_object_add(o, "rejected_revision", json_object_new_int64(s.rejected_rev));
-	json_object_object_add(o, "rejected", json_object_new_string(s.rejected));
+	json_object_object_add(o, "connected",
+			       json_object_new_boolean(s.connected));
+	json_object_object_add(o, "applied_revision",
+			       json_object_new_int64(s.applied_rev));
+	json_object_object_add(o, "applied_unix_ms",
+			       json_object_new_uint64(s.applied_unix_ms));
+	json_object_object_add(o, "rejected_revision",
+			       json_object_new_int64(s.rejected_rev));
+	json_object_object_add(o, "rejected",
+			       json_object_new_string(s.rejected));
 	if (!s.connected)
-		json_object_object_add(o, "last_error", json_object_new_string(s.last_error));
+		json_object_object_add(o, "last_error",
+				       json_object_new_string(s.last_error));
 	return o;
 }

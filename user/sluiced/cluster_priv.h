@@ -12,7 +12,7 @@ struct sl_cluster {
 	struct sl_daemon *d;
 	pthread_t thr;
 	volatile bool stop;
-	pthread_mutex_t lock;	/* guards everything below but the main-only part */
+	pthread_mutex_t lock; /* guards everything below but the main-only part */
 	/* etcd thread -> main thread: the latest revision of PREFIX/desired. */
 	char *pending;
 	size_t pending_len;
@@ -21,7 +21,7 @@ struct sl_cluster {
 	/* main thread -> etcd thread: the box report, put when dirty. */
 	char *report;
 	bool report_dirty;
-	bool box_drain_wanted;	/* main thread: boxes_drained names us */
+	bool box_drain_wanted; /* main thread: boxes_drained names us */
 	/* Both: status and metrics read it through sl_cluster_get_status(). */
 	struct sl_cluster_status st;
 };
