@@ -1062,16 +1062,23 @@ static void test_build_cluster(void **state)
 	} cases[] = {
 		{ "--cluster http://198.18.0.1:2379 backend drain 198.18.0.100:80/tcp 198.18.1.10 --wait --timeout 1m",
 		  0, "fleet.backend.drain", NULL },
-		{ "--cluster http://a:1,https://b:2 --prefix /s/dc1 box drain edge-1", 0,
-		  "fleet.box.drain", NULL },
+		{ "--cluster http://a:1,https://b:2 --prefix /s/dc1 box drain edge-1",
+		  0, "fleet.box.drain", NULL },
 		{ "--cluster http://a:1 box list", 0, "fleet.box.list", NULL },
-		{ "--cluster http://a:1 backend list", 0, "fleet.backend.list", NULL },
-		{ "--cluster http://a:1 box drain a/b", -EINVAL, NULL, "box name" },
-		{ "--cluster http://a:1 box drain", -EINVAL, NULL, "missing BOX" },
-		{ "--cluster a:1 box list", -EINVAL, NULL, "expected http://HOST:PORT" },
-		{ "--prefix /s box list", -EINVAL, NULL, "--prefix goes with --cluster" },
-		{ "--cluster http://a:1 --prefix /s/ box list", -EINVAL, NULL, "trailing" },
-		{ "--cluster http://a:1 vip list", -EINVAL, NULL, "unknown command" },
+		{ "--cluster http://a:1 backend list", 0, "fleet.backend.list",
+		  NULL },
+		{ "--cluster http://a:1 box drain a/b", -EINVAL, NULL,
+		  "box name" },
+		{ "--cluster http://a:1 box drain", -EINVAL, NULL,
+		  "missing BOX" },
+		{ "--cluster a:1 box list", -EINVAL, NULL,
+		  "expected http://HOST:PORT" },
+		{ "--prefix /s box list", -EINVAL, NULL,
+		  "--prefix goes with --cluster" },
+		{ "--cluster http://a:1 --prefix /s/ box list", -EINVAL, NULL,
+		  "trailing" },
+		{ "--cluster http://a:1 vip list", -EINVAL, NULL,
+		  "unknown command" },
 		{ "--cluster http://a:1 backend drain 198.18.0.100:80/tcp 198.18.1.10 --limit 3",
 		  -EINVAL, NULL, "--limit" },
 		/* Without --cluster, the box's table again. */
@@ -1083,7 +1090,8 @@ static void test_build_cluster(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		CHECK_INT(cases[i].line, parse_line(cases[i].line, &cmd, err, sizeof(err)),
+		CHECK_INT(cases[i].line,
+			  parse_line(cases[i].line, &cmd, err, sizeof(err)),
 			  cases[i].rc);
 		if (cases[i].cmd)
 			CHECK_STR(cases[i].line, cmd.verb->cmd, cases[i].cmd);
