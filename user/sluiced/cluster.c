@@ -31,10 +31,12 @@ static __u64 mono_ms(void)
 
 static void set_connected(struct sl_cluster *c, bool up, const char *why)
 {
+	long long rev;
 	bool was;
 
 	pthread_mutex_lock(&c->lock);
 	was = c->st.connected;
+	rev = (long long)c->st.applied_rev;
 	c->st.connected = up;
 	if (!up)
 		snprintf(c->st.last_error, sizeof(c->st.last_error), "%s", why);
@@ -46,7 +48,7 @@ static void set_connected(struct sl_cluster *c, bool up, const char *why)
 	pthread_mutex_unlock(&c->d->snap_lock);
 	if (was && !up)
 		sl_log("cluster: lost etcd (%s); forwarding with revision %lld",
-		       why, (long long)c->st.applied_rev);
+		       why, rev);
 	else if (!was && up)
 		sl_log("cluster: connected to etcd");
 }
