@@ -64,16 +64,22 @@ static int open_etcd(const struct sl_cli_cmd *cmd, struct sl_etcd *e)
 	return sl_etcd_init(e, &o);
 }
 
-static void etcd_fail(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
-		      const struct sl_etcd *e, int rc)
+/* What to do about a failed fleet command, by its -errno. */
+static const char *hint_for(int rc)
 {
-	sl_cli_report(
-		io, cmd, e->err,
-		rc == -EACCES ?
-			"check the etcd user's role: it needs read and write on the prefix "
-			"(README, \"Running a fleet\")" :
-		rc == -EIO ? "is etcd running, and are the endpoints right?" :
-			     NULL);
+	switch (rc) {
+	case -EPERM:
+		return "add --force to do it anyway";
+	case -EACCES:
+		return "check ETCDCTL_USER=name:password and the user's role: read-write on "
+		       "PREFIX/desired, read on PREFIX/boxes/ (README, \"Running a fleet\")";
+	case -EIO:
+		return "is etcd running, and are the endpoints right?";
+	case -EINVAL:
+		return "fix PREFIX/desired (etcdctl put), then retry";
+	default:
+		return NULL;
+	}
 }
 
 /* The document now (an absent key is an empty fleet, mod revision 0). */
@@ -260,8 +266,9 @@ static int edit(const struct sl_cli_cmd *cmd, struct sl_etcd *e, edit_fn fn,
 	if (cmd->vip[0])
 		sl_parse_vip(cmd->vip, &t.vip, NULL, 0);
 	for (tries = 0; tries < FLEET_CAS_TRIES; tries++) {
-		if (read_doc(e, prefix_of(cmd), &d, &mod, err, errlen))
-			return -EINVAL;
+		rc = read_doc(e, prefix_of(cmd), &d, &mod, err, errlen);
+		if (rc)
+			return rc;
 		before = sl_desired_format(&d);
 		rc = cmd->backend[0] ?
 			     resolve(cmd, &d,
@@ -298,9 +305,10 @@ static int edit(const struct sl_cli_cmd *cmd, struct sl_etcd *e, edit_fn fn,
 
 /* ---- the boxes' reports --------------------------------------------------- */
 
-/* [{box report}, ...] from PREFIX/boxes/; NULL with @err on failure. */
+/* [{box report}, ...] from PREFIX/boxes/; NULL with @err and *rc on failure. */
 static json_object *read_reports(const struct sl_cli_cmd *cmd,
-				 struct sl_etcd *e, char *err, size_t errlen)
+				 struct sl_etcd *e, char *err, size_t errlen,
+				 int *rc)
 {
 	char key[SL_DESIRED_KEY_MAX];
 	json_object *kvs, *out;
@@ -308,7 +316,8 @@ static json_object *read_reports(const struct sl_cli_cmd *cmd,
 	size_t i;
 
 	sl_desired_boxes_key(prefix_of(cmd), key, sizeof(key));
-	if (sl_etcd_get_prefix(e, key, &kvs, &rev)) {
+	*rc = sl_etcd_get_prefix(e, key, &kvs, &rev);
+	if (*rc) {
 		snprintf(err, errlen, "%s", e->err);
 		return NULL;
 	}
@@ -466,12 +475,13 @@ static int wait_drained(const struct sl_cli_cmd *cmd,
 	char addr[64], err[512];
 	json_object *reps, *left = NULL;
 	int64_t sum = 0;
+	int rc;
 	bool done = false, timed_out;
 
 	/* The reports carry addresses: a name was resolved by the edit. */
 	snprintf(addr, sizeof(addr), "%s", jstr(res, "backend"));
 	for (;;) {
-		reps = read_reports(cmd, e, err, sizeof(err));
+		reps = read_reports(cmd, e, err, sizeof(err), &rc);
 		if (reps) {
 			json_object_put(left);
 			done = fleet_drained(reps, rev, cmd->vip, addr, &left,
@@ -538,13 +548,7 @@ static int run_change(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io)
 		return SL_CLI_EXIT_FAIL;
 	rc = edit(cmd, &e, edit_for(cmd), &rev, &changed, err, sizeof(err));
 	if (rc) {
-		sl_cli_report(
-			io, cmd, err,
-			rc == -EPERM ?
-				"add --force to do it anyway" :
-			rc == -EIO ?
-				"is etcd running, and are the endpoints right?" :
-				NULL);
+		sl_cli_report(io, cmd, err, hint_for(rc));
 		sl_etcd_free(&e);
 		return SL_CLI_EXIT_FAIL;
 	}
@@ -761,12 +765,7 @@ static int run_list(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io)
 	mod = 0;
 	rc = read_doc(&e, prefix_of(cmd), &d, &mod, err, sizeof(err));
 	if (rc && (rc != -EINVAL || per_backend)) {
-		sl_cli_report(
-			io, cmd, err,
-			rc == -EINVAL ?
-				"fix PREFIX/desired (etcdctl put), "
-				"then retry" :
-				"is etcd running, and are the endpoints right?");
+		sl_cli_report(io, cmd, err, hint_for(rc));
 		sl_etcd_free(&e);
 		return SL_CLI_EXIT_FAIL;
 	}
@@ -776,10 +775,10 @@ static int run_list(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io)
 			"sluicectl: the desired state in etcd (revision %lld) is "
 			"invalid: %s\n",
 			(long long)mod, err);
-	reps = read_reports(cmd, &e, err, sizeof(err));
+	reps = read_reports(cmd, &e, err, sizeof(err), &rc);
 	if (!reps) {
 		sl_state_free(&d.st);
-		etcd_fail(io, cmd, &e, -EIO);
+		sl_cli_report(io, cmd, e.err, hint_for(rc));
 		sl_etcd_free(&e);
 		return SL_CLI_EXIT_FAIL;
 	}

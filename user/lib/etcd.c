@@ -193,9 +193,13 @@ static int gw_error(struct sl_etcd *e, long status, json_object *r)
 	snprintf(e->err, sizeof(e->err), "etcd %s: HTTP %ld: %.300s",
 		 e->o.endpoints[e->cur], status,
 		 m ? json_object_get_string(m) : "(no message)");
-	/* gRPC codes: 7 permission denied, 16 unauthenticated. */
-	return c == 7 || c == 16 || status == 401 || status == 403 ? -EACCES :
-								     -EPROTO;
+	/* gRPC codes: 7 permission denied, 16 unauthenticated; a bad or
+	 * missing password comes as 3 (invalid argument) with this text. */
+	if (c == 7 || c == 16 || status == 401 || status == 403 ||
+	    (m && (strstr(json_object_get_string(m), "authentication failed") ||
+		   strstr(json_object_get_string(m), "user name is empty"))))
+		return -EACCES;
+	return -EPROTO;
 }
 
 /* POST @body to @path on the current endpoint; *reply: the parsed JSON. */
