@@ -343,10 +343,8 @@ static const struct {
 	  "sluiced.yaml: no configuration found (the file is empty; at least \"interfaces\" is required)" },
 	{ "interfaces: [{name: eth0}\nflows: {}\n", -EINVAL,
 	  "sluiced.yaml:2:1: invalid YAML: wrongly indented flow sequence" },
-	{ "interfaces:\n  - name: eth0\n   mode: skb\n", -EINVAL,
-	  "sluiced.yaml:3:" },
-	{ IF0 "flows: {}\nflows: {}\n", -EINVAL,
-	  "sluiced.yaml:3:1: invalid YAML: duplicate key" },
+	{ "interfaces:\n  - name: eth0\n   mode: skb\n", -EINVAL, "sluiced.yaml:3:" },
+	{ IF0 "flows: {}\nflows: {}\n", -EINVAL, "sluiced.yaml:3:1: invalid YAML: duplicate key" },
 	{ IF0 "vips:\n  - vip: [fd00::1]:80/tcp\n", -EINVAL,
 	  "sluiced.yaml:3:19: invalid YAML: invalid value after mapping (quote values that start "
 	  "with \"[\", e.g. vip: \"[fd00::100]:443/tcp\")" },
@@ -364,8 +362,7 @@ static const struct {
 	{ IF0 "encap:\n  source_v5: 198.18.0.1\n", -EINVAL,
 	  "sluiced.yaml:3:3: encap.source_v5: unknown key (allowed: source_v4, source_v6)" },
 	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
-		   "      - address: 198.18.1.10\n        wieght: 5\n",
-	  -EINVAL,
+	  "      - address: 198.18.1.10\n        wieght: 5\n", -EINVAL,
 	  "sluiced.yaml:7:9: vips[0].backends[0].wieght: unknown key (allowed: address, weight, health_check, name, agent_port)" },
 	/* instance and interfaces */
 	{ "instance: Edge\n" IF0, -EINVAL,
@@ -396,11 +393,9 @@ static const struct {
 	{ IF0 "encap:\n  source_v6: \"::\"\n", -EINVAL,
 	  "sluiced.yaml:3:14: encap.source_v6: \"::\" is not a unicast address" },
 	/* flows */
-	{ IF0 "flows: [1, 2]\n", -EINVAL,
-	  "sluiced.yaml:2:9: flows: expected a mapping (keys: table_size, tcp_idle_timeout, "
+	{ IF0 "flows: [1, 2]\n", -EINVAL, "sluiced.yaml:2:9: flows: expected a mapping (keys: table_size, tcp_idle_timeout, "
 	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, pinned_table_size, handshake_timeout, unconfirmed_timeout), got a list" },
-	{ IF0 ENC4
-	  "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n      - 198.18.1.10\n",
+	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n      - 198.18.1.10\n",
 	  -EINVAL,
 	  "sluiced.yaml:6:9: vips[0].backends[0]: expected a mapping (keys: address, weight, health_check, name, agent_port), "
 	  "got a scalar" },
@@ -488,41 +483,31 @@ static const struct {
 	{ IF0 "vips:\n  - vip: 198.18.3.4:80\n", -EINVAL,
 	  "sluiced.yaml:3:10: vips[0].vip: invalid VIP \"198.18.3.4:80\": missing protocol "
 	  "(expected ADDR:PORT/tcp or ADDR:PORT/udp, IPv6 as [ADDR]:PORT/tcp)" },
-	{ IF0
-	  "vips:\n  - vip: 198.18.0.100:80/tcp\n  - vip: 198.18.0.100:80/udp\n"
-	  "  - vip: 198.18.0.100:80/tcp\n",
-	  -EINVAL,
+	{ IF0 "vips:\n  - vip: 198.18.0.100:80/tcp\n  - vip: 198.18.0.100:80/udp\n"
+	  "  - vip: 198.18.0.100:80/tcp\n", -EINVAL,
 	  "sluiced.yaml:5:10: vips[2].vip: duplicate VIP 198.18.0.100:80/tcp (already defined as vips[0])" },
-	{ IF0
-	  "vips:\n  - vip: \"[fd00::100]:443/udp\"\n  - vip: \"[FD00:0::100]:443/udp\"\n",
+	{ IF0 "vips:\n  - vip: \"[fd00::100]:443/udp\"\n  - vip: \"[FD00:0::100]:443/udp\"\n",
 	  -EINVAL,
 	  "sluiced.yaml:4:10: vips[1].vip: duplicate VIP [fd00::100]:443/udp (already defined as vips[0])" },
-	{ IF0 ENC4
-	  "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends: {address: 198.18.1.10}\n",
+	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends: {address: 198.18.1.10}\n",
 	  -EINVAL,
 	  "sluiced.yaml:5:16: vips[0].backends: expected a list of backends, got a mapping" },
-	{ IF0 ENC4
-	  "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n      - weight: 5\n",
+	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n      - weight: 5\n",
 	  -EINVAL,
 	  "sluiced.yaml:6:9: vips[0].backends[0].address: required field is missing" },
-	{ IF0 ENC4
-	  "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n      - address: 198.18.1\n",
+	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n      - address: 198.18.1\n",
 	  -EINVAL,
 	  "sluiced.yaml:6:18: vips[0].backends[0].address: \"198.18.1\" is not an IP address" },
-	{ IF0 ENC4
-	  "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
 	  "      - address: 198.18.1.10\n      - address: 198.18.1.11\n      - address: 198.18.1.10\n",
 	  -EINVAL,
 	  "sluiced.yaml:8:18: vips[0].backends[2].address: duplicate backend 198.18.1.10 "
 	  "(already listed as vips[0].backends[0])" },
-	{ IF0
-	  "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n      - address: 198.18.1.10\n",
+	{ IF0 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n      - address: 198.18.1.10\n",
 	  -EINVAL,
 	  "sluiced.yaml:5:18: vips[0].backends[0].address: IPv4 backend needs encap.source_v4" },
-	{ IF0 ENC4
-	  "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
-	  "      - address: 198.18.1.10\n      - address: fd00:1::10\n",
-	  -EINVAL,
+	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+	  "      - address: 198.18.1.10\n      - address: fd00:1::10\n", -EINVAL,
 	  "sluiced.yaml:7:18: vips[0].backends[1].address: IPv6 backend needs encap.source_v6" },
 	/* The example from the design notes, to the line and column. */
 	{ "# sluiced test config\n"
@@ -538,18 +523,15 @@ static const struct {
 	  "    backends:\n"
 	  "      # weights: 0..10000\n"
 	  "      - address: 198.18.1.10\n"
-	  "        weight: abc\n",
-	  -EINVAL,
+	  "        weight: abc\n", -EINVAL,
 	  "sluiced.yaml:14:17: vips[1].backends[0].weight: \"abc\" is not a number "
 	  "(expected an integer 0..10000)" },
 	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
-		   "      - address: 198.18.1.10\n        weight: 10001\n",
-	  -EINVAL,
+	  "      - address: 198.18.1.10\n        weight: 10001\n", -EINVAL,
 	  "sluiced.yaml:7:17: vips[0].backends[0].weight: 10001 is out of range "
 	  "(expected an integer 0..10000)" },
 	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
-		   "      - address: 198.18.1.10\n        weight:\n",
-	  -EINVAL,
+	  "      - address: 198.18.1.10\n        weight:\n", -EINVAL,
 	  "sluiced.yaml:7:9: vips[0].backends[0].weight: missing value (expected an integer 0..10000)" },
 };
 
