@@ -23,6 +23,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lab.sh"
 FLEET_BOXES=${FLEET_BOXES:-3}
 FLEET_TABLE=100
 FLEET_HOLD=${FLEET_HOLD:-3}	# BGP hold time (s): small in the lab
+# FLEET_CLUSTER=1: an etcd in the router namespace holds the desired state
+# and every box's sluiced follows it (cluster: instead of vips:).
+FLEET_CLUSTER=${FLEET_CLUSTER:-0}
+FLEET_ETCD=http://198.18.20.1:2379
+FLEET_PREFIX=/sluice/lab
+FLEET_LEASE=${FLEET_LEASE:-3s}
 
 fleet_ns() { [[ $1 == 1 ]] && echo lb || echo "lb$1"; }
 fleet_box4() { echo "198.18.20.$((1 + $1))"; }
@@ -106,6 +112,67 @@ fleet_birdc() {	# ns command...
 	birdc -s "$LAB_DIR/bird-$ns.ctl" "$@"
 }
 
+# etcd in the router namespace: clients on the boxes' subnet, peers on
+# the namespace's loopback, data under the lab dir. Stopped by PID.
+fleet_etcd_start() {
+	local pid i
+	lab_bg rtr etcd --name "${LAB_P}" --data-dir "$LAB_DIR/etcd" \
+		--listen-client-urls "$FLEET_ETCD" --advertise-client-urls "$FLEET_ETCD" \
+		--listen-peer-urls http://127.0.0.1:2380 \
+		--initial-advertise-peer-urls http://127.0.0.1:2380 \
+		--initial-cluster "${LAB_P}=http://127.0.0.1:2380" \
+		>>"$LAB_DIR/etcd.log" 2>&1
+	pid=$!
+	lab_track "$pid"
+	echo "$pid" >"$LAB_DIR/etcd.pid"
+	for i in $(seq 1 100); do
+		fleet_etcdctl endpoint health >/dev/null 2>&1 && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	lab_log "etcd did not start; its log:"
+	tail -20 "$LAB_DIR/etcd.log" >&2
+	return 1
+}
+
+fleet_etcd_stop() {
+	local pid
+	pid=$(cat "$LAB_DIR/etcd.pid" 2>/dev/null) || return 0
+	kill "-${1:-TERM}" "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$LAB_DIR/etcd.pid"
+}
+
+fleet_etcdctl() {
+	ETCDCTL_API=3 lab_ns rtr etcdctl --endpoints "$FLEET_ETCD" "$@"
+}
+
+# sluicectl's fleet commands, from the router namespace.
+fleet_cli() {
+	lab_ns rtr "$LAB_BUILD/sluicectl" --cluster "$FLEET_ETCD" --prefix "$FLEET_PREFIX" "$@"
+}
+
+# The lab's VIPs and backends as a desired-state document.
+fleet_default_desired() {
+	local i b4="" b6=""
+	for i in 1 2 3; do
+		b4+="${b4:+,}{\"address\": \"$(lab_be4 "$i")\"}"
+		b6+="${b6:+,}{\"address\": \"$(lab_be6 "$i")\"}"
+	done
+	echo "{\"vips\": [{\"vip\": \"$LAB_VIP4:80/tcp\", \"backends\": [$b4]},"
+	echo " {\"vip\": \"[$LAB_VIP6]:80/tcp\", \"backends\": [$b6]}]}"
+}
+
+_fleet_cluster_config() {	# k
+	cat <<EOF
+cluster:
+  endpoints: $FLEET_ETCD
+  prefix: $FLEET_PREFIX
+  box: box$1
+  lease_ttl: $FLEET_LEASE
+EOF
+}
+
 # sluiced's config for box k; the vips: section on stdin.
 fleet_config() {
 	local k=$1
@@ -130,7 +197,11 @@ paths:
 announce:
   table: $FLEET_TABLE
 EOF
-	cat
+	if [[ $FLEET_CLUSTER == 1 ]]; then
+		_fleet_cluster_config "$k"
+	else
+		cat
+	fi
 }
 
 fleet_sluiced_start() {	# k
@@ -214,6 +285,11 @@ fleet_up() {
 		lab_server_start "$i"
 	done
 	_fleet_router_bird || return 1
+	if [[ $FLEET_CLUSTER == 1 ]]; then
+		fleet_etcd_start || return 1
+		fleet_etcdctl put "$FLEET_PREFIX/desired" "$(fleet_default_desired)" >/dev/null ||
+			return 1
+	fi
 	for k in $(seq 1 "$FLEET_BOXES"); do
 		_fleet_box_bird "$k" || return 1
 		fleet_config "$k" >"$LAB_DIR/sluiced$k.yaml" <<<"$vips"
@@ -228,6 +304,7 @@ fleet_down() {
 	for k in $(seq 1 "$FLEET_BOXES"); do
 		fleet_sluiced_stop "$k"
 	done
+	fleet_etcd_stop
 	lab_down "$@"
 }
 

@@ -39,6 +39,8 @@ TEST_PKGS=(
 	prometheus
 	# the fleet lab's routers (scripts/fleet.sh)
 	bird2
+	# the fleet lab's desired state (FLEET_CLUSTER=1, tests/integration/test_cluster.sh)
+	etcd-server etcd-client
 	# systemd-analyze for the units, man for their Documentation= pages
 	# and the man page lint, and the completion test
 	systemd man-db bash-completion

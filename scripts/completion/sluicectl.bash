@@ -33,7 +33,7 @@ _sluicectl() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
-	--weight | --count | --timeout | --interval | --name)
+	--weight | --count | --timeout | --interval | --name | --cluster | --prefix)
 		return
 		;;
 	esac
@@ -46,7 +46,8 @@ _sluicectl() {
 			sock=(-s "${COMP_WORDS[i + 1]}")
 			i=$((i + 1))
 			;;
-		--weight | --count | --timeout | --interval | --name) i=$((i + 1)) ;;
+		--weight | --count | --timeout | --interval | --name | --cluster | --prefix)
+			i=$((i + 1)) ;;
 		-*) ;;
 		*)
 			if [[ -z $obj ]]; then
@@ -62,7 +63,7 @@ _sluicectl() {
 
 	if [[ $cur == -* ]]; then
 		if [[ -z $obj ]]; then
-			words=(-s --socket -j --json -v --verbose -h --help --version)
+			words=(-s --socket -j --json -v --verbose -h --help --version --cluster --prefix)
 		else
 			words=(--help)
 			case "$obj $verb" in

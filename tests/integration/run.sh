@@ -115,6 +115,13 @@ ALL_TESTS=(
 	t_fleet_kill_withdraws
 	t_fleet_box_drain
 	t_fleet_box_leave_streams_survive
+	# the fleet's desired state in etcd, sluicectl --cluster
+	t_cluster_same_tables
+	t_cluster_drain_wait
+	t_cluster_drain_timeout_exit_3
+	t_cluster_etcd_down
+	t_cluster_invalid_refused
+	t_cluster_box_lease
 	t_robust_fifo_reload
 	t_robust_ctl_reload_off_main_loop
 	t_robust_backend_mac_change

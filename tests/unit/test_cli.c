@@ -1052,10 +1052,60 @@ static void test_progress_line(void **state)
 	assert_string_equal(buf, "draining 198.18.1.10 on 3 VIPs: 1 flow left");
 }
 
+/* --cluster switches to the fleet's commands; the same arguments are checked. */
+static void test_build_cluster(void **state)
+{
+	static const struct {
+		const char *line;
+		int rc;
+		const char *cmd, *err;
+	} cases[] = {
+		{ "--cluster http://198.18.0.1:2379 backend drain 198.18.0.100:80/tcp 198.18.1.10 --wait --timeout 1m",
+		  0, "fleet.backend.drain", NULL },
+		{ "--cluster http://a:1,https://b:2 --prefix /s/dc1 box drain edge-1",
+		  0, "fleet.box.drain", NULL },
+		{ "--cluster http://a:1 box list", 0, "fleet.box.list", NULL },
+		{ "--cluster http://a:1 backend list", 0, "fleet.backend.list",
+		  NULL },
+		{ "--cluster http://a:1 box drain a/b", -EINVAL, NULL,
+		  "box name" },
+		{ "--cluster http://a:1 box drain", -EINVAL, NULL,
+		  "missing BOX" },
+		{ "--cluster a:1 box list", -EINVAL, NULL,
+		  "expected http://HOST:PORT" },
+		{ "--prefix /s box list", -EINVAL, NULL,
+		  "--prefix goes with --cluster" },
+		{ "--cluster http://a:1 --prefix /s/ box list", -EINVAL, NULL,
+		  "trailing" },
+		{ "--cluster http://a:1 vip list", -EINVAL, NULL,
+		  "unknown command" },
+		{ "--cluster http://a:1 backend drain 198.18.0.100:80/tcp 198.18.1.10 --limit 3",
+		  -EINVAL, NULL, "--limit" },
+		/* Without --cluster, the box's table again. */
+		{ "box drain", 0, "box.drain", NULL },
+	};
+	struct sl_cli_cmd cmd;
+	char err[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_INT(cases[i].line,
+			  parse_line(cases[i].line, &cmd, err, sizeof(err)),
+			  cases[i].rc);
+		if (cases[i].cmd)
+			CHECK_STR(cases[i].line, cmd.verb->cmd, cases[i].cmd);
+		if (cases[i].err)
+			CHECK_CONTAINS(cases[i].line, err, cases[i].err);
+		sl_cli_cmd_free(&cmd);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build_good),
+		cmocka_unit_test(test_build_cluster),
 		cmocka_unit_test(test_build_usage_errors),
 		cmocka_unit_test(test_usage_hint),
 		cmocka_unit_test(test_socket_choice),

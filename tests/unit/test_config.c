@@ -271,6 +271,42 @@ static void test_announce(void **state)
 	assert_string_equal(cfg.announce_device, "vips0");
 }
 
+static void test_cluster(void **state)
+{
+	struct sl_config cfg;
+	char err[ERR_MAX];
+
+	(void)state;
+	assert_int_equal(load_text("interfaces: [{name: eth0}]\n", &cfg, err),
+			 0);
+	assert_false(cfg.cluster_enabled);
+	assert_int_equal(
+		load_text(
+			"interfaces: [{name: eth0}]\n"
+			"cluster:\n  endpoints: \"http://198.18.0.1:2379,https://[fd00::1]:2379\"\n"
+			"  box: edge-1\n  prefix: /sluice/dc1\n  lease_ttl: 5s\n"
+			"  username: sluice\n  password: secret\n",
+			&cfg, err),
+		0);
+	assert_true(cfg.cluster_enabled);
+	assert_int_equal(cfg.cluster_etcd.n_endpoints, 2);
+	assert_string_equal(cfg.cluster_etcd.endpoints[1],
+			    "https://[fd00::1]:2379");
+	assert_string_equal(cfg.cluster_box, "edge-1");
+	assert_string_equal(cfg.cluster_prefix, "/sluice/dc1");
+	assert_int_equal(cfg.cluster_lease_ms, 5000);
+	assert_string_equal(cfg.cluster_etcd.username, "sluice");
+	assert_string_equal(cfg.cluster_etcd.password, "secret");
+	assert_int_equal(
+		load_text(
+			"interfaces: [{name: eth0}]\n"
+			"cluster: {endpoints: \"http://198.18.0.1:2379\", box: b}\n",
+			&cfg, err),
+		0);
+	assert_string_equal(cfg.cluster_prefix, "/sluice");
+	assert_int_equal(cfg.cluster_lease_ms, SL_CFG_DEF_LEASE_MS);
+}
+
 /* A backend pool shared between VIPs with a YAML anchor. */
 static void test_anchor_alias(void **state)
 {
@@ -321,7 +357,7 @@ static const struct {
 	/* unknown keys, with the allowed ones listed */
 	{ IF0 "flow:\n  table_size: 2048\n", -EINVAL,
 	  "sluiced.yaml:2:1: flow: unknown key (allowed: instance, interfaces, encap, flows, "
-	  "maglev, drain, control, metrics, paths, vips, announce)" },
+	  "maglev, drain, control, metrics, paths, vips, announce, cluster)" },
 	{ IF0 "flows:\n  tabel_size: 2048\n", -EINVAL,
 	  "sluiced.yaml:3:3: flows.tabel_size: unknown key (allowed: table_size, tcp_idle_timeout, "
 	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, pinned_table_size, handshake_timeout, unconfirmed_timeout, close_linger)" },
@@ -905,6 +941,53 @@ static void test_backend_not_vip_or_loopback(void **state)
 	sl_config_free(&cfg);
 }
 
+/* cluster: errors; VIPs come from etcd, so not from the file too. */
+static void test_cluster_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		int ret;
+		const char *want;
+	} cases[] = {
+		{ IF0
+		  "cluster: {endpoints: \"http://198.18.0.1:2379\", box: e1}\n"
+		  "vips: [{vip: 198.18.0.100:80/tcp}]\n",
+		  -EINVAL,
+		  "vips: with cluster:, VIPs and backends come from etcd (/sluice/desired): remove vips:" },
+		{ IF0 "cluster: {endpoints: \"198.18.0.1:2379\", box: e1}\n",
+		  -EINVAL, "expected http://HOST:PORT" },
+		{ IF0 "cluster: {endpoints: \"http://198.18.0.1:2379\"}\n",
+		  -EINVAL,
+		  "cluster.box: required field is missing (e.g. box: edge1)" },
+		{ IF0
+		  "cluster: {endpoints: \"http://198.18.0.1:2379\", box: \"a/b\"}\n",
+		  -EINVAL, "cluster.box: box name \"a/b\"" },
+		{ IF0
+		  "cluster: {endpoints: \"http://198.18.0.1:2379\", box: e1, username: u}\n",
+		  -EINVAL, "username and password go together" },
+		{ IF0
+		  "cluster: {endpoints: \"http://198.18.0.1:2379\", box: e1, prefix: /a/}\n",
+		  -EINVAL, "without a trailing '/'" },
+		{ IF0
+		  "cluster: {endpoints: \"http://198.18.0.1:2379\", box: e1, lease_ttl: 1s}\n",
+		  -EINVAL, "cluster.lease_ttl" },
+		{ IF0
+		  "cluster: {endpoints: \"http://198.18.0.1:2379\", box: e1, "
+		  "ca_file: /nonexistent/ca.pem}\n",
+		  -EINVAL, "cannot read /nonexistent/ca.pem" },
+	};
+	struct sl_config cfg;
+	char err[ERR_MAX];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_INT(cases[i].want, load_text(cases[i].text, &cfg, err),
+			  cases[i].ret);
+		CHECK_CONTAINS(cases[i].want, err, cases[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -915,6 +998,8 @@ int main(void)
 		cmocka_unit_test(test_instance_paths),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_announce),
+		cmocka_unit_test(test_cluster),
+		cmocka_unit_test(test_cluster_errors),
 		cmocka_unit_test(test_anchor_alias),
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_error_text_fills_up),

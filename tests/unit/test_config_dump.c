@@ -164,6 +164,36 @@ static void test_dump_roundtrip(void **state)
 	sl_config_free(&b);
 }
 
+/* A cluster box's dump loads back: its cluster: section, and no vips:. */
+static void test_dump_cluster(void **state)
+{
+	static const char cl[] =
+		"interfaces: [{name: eth0}]\n"
+		"encap: {source_v4: 198.18.0.1}\n"
+		"cluster: {endpoints: \"http://198.18.0.1:2379\", box: e1, prefix: /s/dc1, "
+		"lease_ttl: 4s, username: u, password: secret}\n";
+	struct sl_config a, b;
+	struct sl_state st;
+	char err[ERR_MAX], *text = NULL;
+
+	(void)state;
+	load_ok(tmp_a, cl, &a);
+	assert_int_equal(sl_state_from_config(&st, &a, err, sizeof(err)), 0);
+	assert_int_equal(sl_config_dump_str(&a, &st, &text), 0);
+	CHECK_INT("password not shown", strstr(text, "secret") == NULL, 1);
+	CHECK_INT("no vips:", strstr(text, "\nvips:") == NULL, 1);
+	/* Credentials are not in the dump: drop them from the original too. */
+	a.cluster_etcd.username[0] = a.cluster_etcd.password[0] = '\0';
+	load_ok(tmp_b, text, &b);
+	CHECK_INT("cluster", count_diff(&a, &b), 0);
+	CHECK_STR("box", b.cluster_box, "e1");
+	CHECK_INT("lease", b.cluster_lease_ms, 4000);
+	free(text);
+	sl_state_free(&st);
+	sl_config_free(&a);
+	sl_config_free(&b);
+}
+
 /* Runtime changes are in the dump: the state, not the file, is written. */
 static void test_dump_runtime_state(void **state)
 {
@@ -369,6 +399,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dump_roundtrip),
+		cmocka_unit_test(test_dump_cluster),
 		cmocka_unit_test(test_dump_runtime_state),
 		cmocka_unit_test(test_settings_diff),
 		cmocka_unit_test(test_state_diff_lines),

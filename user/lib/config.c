@@ -16,6 +16,7 @@
 
 #include "announce.h"
 #include "config.h"
+#include "desired.h"
 #include "state.h"
 
 #define FIELD_MAX	96	/* "vips[255].backends[4095].address" and some */
@@ -781,6 +782,94 @@ static int parse_announce(struct ctx *c, const struct yval *v)
 	return 0;
 }
 
+/* A file that must be readable now: a typo shows at load, not at connect. */
+static int get_readable(struct ctx *c, const struct yval *v, char *buf)
+{
+	int ret = get_path(c, v, PATH_MAX - 1, buf);
+
+	if (!ret && access(buf, R_OK))
+		return cfg_err(c, v, "cannot read %s: %s", buf,
+			       strerror(errno));
+	return ret;
+}
+
+static int parse_cluster_auth(struct ctx *c, const struct yval *f)
+{
+	struct sl_etcd_opts *o = &c->cfg->cluster_etcd;
+	int ret = 0;
+
+	if (present(&f[0]))
+		ret = first_err(ret, get_readable(c, &f[0], o->ca_file));
+	if (present(&f[1]))
+		ret = first_err(ret, get_readable(c, &f[1], o->cert_file));
+	if (present(&f[2]))
+		ret = first_err(ret, get_readable(c, &f[2], o->key_file));
+	if (present(&f[1]) != present(&f[2]))
+		ret = first_err(
+			ret,
+			cfg_err(c, present(&f[1]) ? &f[1] : &f[2],
+				"cert_file and key_file go together (a client certificate and its key)"));
+	if (present(&f[3]))
+		ret = first_err(ret,
+				get_text(c, &f[3], "an etcd user name",
+					 o->username, sizeof(o->username)));
+	if (present(&f[4]))
+		ret = first_err(ret,
+				get_text(c, &f[4], "the etcd user's password",
+					 o->password, sizeof(o->password)));
+	if (!ret && !!o->username[0] != !!o->password[0])
+		ret = cfg_err(
+			c, present(&f[3]) ? &f[3] : &f[4],
+			"username and password go together (etcd authentication)");
+	return ret;
+}
+
+static int parse_cluster(struct ctx *c, const struct yval *v)
+{
+	static const char *const keys[] = {
+		"endpoints", "prefix",	 "box",	     "lease_ttl", "ca_file",
+		"cert_file", "key_file", "username", "password"
+	};
+	struct sl_config *cfg = c->cfg;
+	struct yval f[ARRAY_SIZE(keys)];
+	char buf[SL_ETCD_MAX_EP * SL_ETCD_URL_MAX], e[512];
+	int ret;
+
+	if (!present(v))
+		return 0;
+	ret = collect(c, v, keys, ARRAY_SIZE(keys), f);
+	if (ret)
+		return ret;
+	if (!present(&f[0]))
+		return missing(c, v, &f[0],
+			       "endpoints: http://198.18.0.1:2379");
+	if (!present(&f[2]))
+		return missing(c, v, &f[2], "box: edge1");
+	ret = get_text(c, &f[0], "http(s)://HOST:PORT[,...]", buf, sizeof(buf));
+	if (!ret &&
+	    sl_etcd_parse_endpoints(buf, &cfg->cluster_etcd, e, sizeof(e)))
+		ret = cfg_err(c, &f[0], "%s", e);
+	if (present(&f[1])) {
+		ret = first_err(ret, get_text(c, &f[1], "an etcd key prefix",
+					      cfg->cluster_prefix,
+					      sizeof(cfg->cluster_prefix)));
+		if (!ret &&
+		    sl_desired_prefix_check(cfg->cluster_prefix, e, sizeof(e)))
+			ret = cfg_err(c, &f[1], "%s", e);
+	}
+	ret = first_err(ret, get_text(c, &f[2], "a box name", cfg->cluster_box,
+				      sizeof(cfg->cluster_box)));
+	if (!ret && sl_desired_box_check(cfg->cluster_box, e, sizeof(e)))
+		ret = cfg_err(c, &f[2], "%s", e);
+	if (present(&f[3]))
+		ret = first_err(ret,
+				get_duration(c, &f[3], 2000, 3600 * 1000ULL,
+					     &cfg->cluster_lease_ms));
+	ret = first_err(ret, parse_cluster_auth(c, &f[4]));
+	cfg->cluster_enabled = !ret;
+	return ret;
+}
+
 static int parse_paths(struct ctx *c, const struct yval *v)
 {
 	static const char *const keys[] = { "pin_dir", "state_dir" };
@@ -796,15 +885,6 @@ static int parse_paths(struct ctx *c, const struct yval *v)
 }
 
 /* --- vips --- */
-
-static bool is_loopback(const struct sluice_addr *a, __u8 family)
-{
-	static const __u8 v6_lo[16] = { [15] = 1 };	/* ::1, network order */
-
-	if (family == SLUICE_AF_INET)
-		return (ntohl(a->addr[0]) >> 24) == 127;
-	return !memcmp(a, v6_lo, sizeof(v6_lo));
-}
 
 /* The VIP whose address @a is, or -1. */
 static long vip_with_addr(const struct sl_config *cfg, const struct sluice_addr *a,
@@ -874,7 +954,7 @@ static int check_backend_addr(struct ctx *c, const struct yval *v,
 		return cfg_err(c, v, "IPv4 backend needs encap.source_v4 (the outer IPv4 source address of tunnelled packets)");
 	if (be->family == SLUICE_AF_INET6 && !c->cfg->has_source_v6)
 		return cfg_err(c, v, "IPv6 backend needs encap.source_v6 (the outer IPv6 source address of tunnelled packets)");
-	if (is_loopback(&be->addr, be->family)) {
+	if (sl_addr_is_loopback(&be->addr, be->family)) {
 		sl_format_addr(&be->addr, be->family, a, sizeof(a));
 		return cfg_err(c, v, "backend %s is a loopback address: encapsulated packets "
 			       "to it never leave this box (use the backend's own address)", a);
@@ -1200,11 +1280,24 @@ static int parse_vips(struct ctx *c, const struct yval *v)
 static int parse_root(struct ctx *c, struct fy_node *root)
 {
 	static const char *const keys[] = {
-		"instance", "interfaces", "encap", "flows", "maglev", "drain",
-		"control", "metrics", "paths", "vips", "announce",
+		"instance", "interfaces", "encap",    "flows",
+		"maglev",   "drain",	  "control",  "metrics",
+		"paths",    "vips",	  "announce", "cluster",
 	};
-	enum { K_INST, K_IFACES, K_ENCAP, K_FLOWS, K_MAGLEV, K_DRAIN, K_CONTROL,
-	       K_METRICS, K_PATHS, K_VIPS, K_ANNOUNCE };
+	enum {
+		K_INST,
+		K_IFACES,
+		K_ENCAP,
+		K_FLOWS,
+		K_MAGLEV,
+		K_DRAIN,
+		K_CONTROL,
+		K_METRICS,
+		K_PATHS,
+		K_VIPS,
+		K_ANNOUNCE,
+		K_CLUSTER
+	};
 	struct yval top = { .node = root };
 	struct yval f[ARRAY_SIZE(keys)];
 	int ret, deps;
@@ -1231,6 +1324,15 @@ static int parse_root(struct ctx *c, struct fy_node *root)
 	ret = first_err(ret, parse_metrics(c, &f[K_METRICS]));
 	ret = first_err(ret, parse_paths(c, &f[K_PATHS]));
 	ret = first_err(ret, parse_announce(c, &f[K_ANNOUNCE]));
+	ret = first_err(ret, parse_cluster(c, &f[K_CLUSTER]));
+	if (present(&f[K_CLUSTER]) && present(&f[K_VIPS]) &&
+	    !is_null(f[K_VIPS].node))
+		return first_err(
+			ret,
+			cfg_err(c, &f[K_VIPS],
+				"with cluster:, VIPs and backends "
+				"come from etcd (%s/desired): remove vips: from this file",
+				c->cfg->cluster_prefix));
 	if (deps || ret == -ENOMEM)
 		return ret;
 	return first_err(ret, parse_vips(c, &f[K_VIPS]));
@@ -1248,6 +1350,8 @@ void sl_config_defaults(struct sl_config *cfg)
 	cfg->close_grace_ms = SL_CFG_DEF_CLOSE_GRACE_MS;
 	cfg->close_linger_ms = SL_CFG_DEF_CLOSE_LINGER_MS;
 	cfg->sweep_interval_ms = SL_CFG_DEF_SWEEP_MS;
+	cfg->cluster_lease_ms = SL_CFG_DEF_LEASE_MS;
+	strcpy(cfg->cluster_prefix, "/sluice");
 	cfg->handshake_timeout_ms = SL_CFG_DEF_HANDSHAKE_MS;
 	cfg->unconfirmed_timeout_ms = SL_CFG_DEF_UNCONFIRMED_MS;
 	cfg->drain_check_interval_ms = SL_CFG_DEF_CHECK_MS;

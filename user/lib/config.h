@@ -10,6 +10,7 @@
 #include <linux/types.h>
 
 #include "sluice/abi.h"
+#include "etcd.h"
 #include "health.h"
 #include "parse.h"
 
@@ -29,6 +30,7 @@
 #define SL_CFG_DEF_DRAIN_MS		(5ULL * 60 * 1000)
 #define SL_CFG_DEF_METRICS_PORT		9469
 #define SL_CFG_DEF_WEIGHT		100
+#define SL_CFG_DEF_LEASE_MS (10ULL * 1000)
 
 /* Ranges the loader enforces. */
 #define SL_CFG_FLOWS_MIN		1024U
@@ -122,6 +124,16 @@ struct sl_config {
 	bool announce_enabled;
 	__u32 announce_table;
 	char announce_device[16];	/* IFNAMSIZ */
+
+	/*
+	 * cluster: VIPs and backends come from etcd, not vips: (desired.h);
+	 * cluster_lease_ms: how long a dead box's report outlives it.
+	 */
+	bool cluster_enabled;
+	struct sl_etcd_opts cluster_etcd;
+	char cluster_prefix[128]; /* SL_DESIRED_PREFIX_MAX */
+	char cluster_box[64]; /* SL_DESIRED_BOX_MAX */
+	__u64 cluster_lease_ms;
 
 	/* paths */
 	char pin_dir[PATH_MAX];

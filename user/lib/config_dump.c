@@ -52,6 +52,31 @@ static void put_kv_quoted(FILE *f, const char *indent, const char *key,
 	fputc('\n', f);
 }
 
+/* The credentials are not shown: the dump goes to whoever may read status. */
+static void put_cluster(FILE *f, const struct sl_config *cfg)
+{
+	const struct sl_etcd_opts *o = &cfg->cluster_etcd;
+	char b[SL_ETCD_MAX_EP * SL_ETCD_URL_MAX];
+
+	fprintf(f, "cluster:\n");
+	put_kv_quoted(f, "  ", "endpoints",
+		      setting(cfg, "cluster.endpoints", b, sizeof(b)));
+	put_kv_quoted(f, "  ", "prefix",
+		      setting(cfg, "cluster.prefix", b, sizeof(b)));
+	put_kv_quoted(f, "  ", "box",
+		      setting(cfg, "cluster.box", b, sizeof(b)));
+	fprintf(f, "  lease_ttl: %s\n",
+		setting(cfg, "cluster.lease_ttl", b, sizeof(b)));
+	if (o->ca_file[0])
+		put_kv_quoted(f, "  ", "ca_file", o->ca_file);
+	if (o->cert_file[0]) {
+		put_kv_quoted(f, "  ", "cert_file", o->cert_file);
+		put_kv_quoted(f, "  ", "key_file", o->key_file);
+	}
+	if (o->username[0])
+		fprintf(f, "  # username and password: set, not shown\n");
+}
+
 static void put_settings(FILE *f, const struct sl_config *cfg)
 {
 	char b[SL_SETTING_TEXT_MAX];
@@ -96,6 +121,8 @@ static void put_settings(FILE *f, const struct sl_config *cfg)
 		fprintf(f, "announce:\n  table: %s\n", setting(cfg, "announce.table", b, sizeof(b)));
 		put_kv_quoted(f, "  ", "device", setting(cfg, "announce.device", b, sizeof(b)));
 	}
+	if (cfg->cluster_enabled)
+		put_cluster(f, cfg);
 	fprintf(f, "paths:\n");
 	put_kv_quoted(f, "  ", "pin_dir", setting(cfg, "paths.pin_dir", b, sizeof(b)));
 	put_kv_quoted(f, "  ", "state_dir", setting(cfg, "paths.state_dir", b, sizeof(b)));
@@ -191,7 +218,13 @@ int sl_config_dump(FILE *f, const struct sl_config *cfg, const struct sl_state *
 		   "# backends and weights in force, runtime changes included.\n",
 		cfg->instance);
 	put_settings(f, cfg);
-	put_vips(f, st);
+	/* A cluster box's VIPs are etcd's: a file with both would not load. */
+	if (cfg->cluster_enabled)
+		fprintf(f,
+			"# vips: in etcd, %s/desired (sluicectl --cluster ... backend list)\n",
+			cfg->cluster_prefix);
+	else
+		put_vips(f, st);
 	fflush(f);
 	return ferror(f) ? -EIO : 0;
 }

@@ -588,6 +588,25 @@ static void render_announce(struct mbuf *b, const struct sl_snapshot *snap)
 	}
 }
 
+/* The fleet's desired state in etcd: is this box following it? */
+static void render_cluster(struct mbuf *b, const struct sl_snapshot *snap)
+{
+	if (!snap->cluster.enabled)
+		return;
+	mb_help(b, "sluice_cluster_connected", "gauge",
+		"1 while sluiced holds a session with etcd; 0: it forwards with the last applied revision.");
+	mb_sample(b, "sluice_cluster_connected", NULL, NULL, NULL,
+		  num(snap->cluster.connected));
+	mb_help(b, "sluice_cluster_applied_revision", "gauge",
+		"The etcd revision of the desired state in force on this box (0: none yet).");
+	mb_sample(b, "sluice_cluster_applied_revision", NULL, NULL, NULL,
+		  num((__u64)snap->cluster.applied_rev));
+	mb_help(b, "sluice_cluster_rejected_revision", "gauge",
+		"The last revision of the desired state this box refused (0: none).");
+	mb_sample(b, "sluice_cluster_rejected_revision", NULL, NULL, NULL,
+		  num((__u64)snap->cluster.rejected_rev));
+}
+
 /* Is the program really running, and will it outlive sluiced (pins)? */
 static void render_datapath(struct mbuf *b, const struct sl_snapshot *snap)
 {
@@ -608,6 +627,7 @@ static void render_datapath(struct mbuf *b, const struct sl_snapshot *snap)
 		"Pins sluiced restored after they were lost (bpffs unmounted, pin removed).");
 	mb_sample(b, "sluice_repins_total", NULL, NULL, NULL, num(snap->repins));
 	render_announce(b, snap);
+	render_cluster(b, snap);
 }
 
 static void render_tail(struct mbuf *b, const struct sl_snapshot *snap,

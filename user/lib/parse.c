@@ -96,6 +96,15 @@ int sl_format_addr(const struct sluice_addr *addr, __u8 family, char *buf, size_
 	return 0;
 }
 
+bool sl_addr_is_loopback(const struct sluice_addr *a, __u8 family)
+{
+	static const __u8 v6_lo[16] = { [15] = 1 }; /* ::1, network order */
+
+	if (family == SLUICE_AF_INET)
+		return (ntohl(a->addr[0]) >> 24) == 127;
+	return !memcmp(a, v6_lo, sizeof(v6_lo));
+}
+
 bool sl_addr_is_unicast(const struct sluice_addr *addr, __u8 family)
 {
 	const __u8 *b = (const __u8 *)addr->addr;

@@ -35,6 +35,8 @@ int sl_parse_addr(const char *s, struct sluice_addr *addr, __u8 *family);
 int sl_format_addr(const struct sluice_addr *addr, __u8 family, char *buf, size_t len);
 /* False for the unspecified, multicast and IPv4 broadcast addresses. */
 bool sl_addr_is_unicast(const struct sluice_addr *addr, __u8 family);
+/* 127.0.0.0/8 or ::1: a backend there never leaves the box. */
+bool sl_addr_is_loopback(const struct sluice_addr *addr, __u8 family);
 
 /*
  * "ADDR:PORT" or "[ADDR]:PORT" for listen addresses (metrics); the

@@ -97,6 +97,37 @@ static void f_ann_device(const struct sl_config *c, char *b, size_t l)
 	snprintf(b, l, "%s", c->announce_enabled ? c->announce_device : "off");
 }
 
+/* cluster: is optional; "off" when the section is absent. */
+static void f_cl_endpoints(const struct sl_config *c, char *b, size_t l)
+{
+	size_t i, off = 0;
+
+	snprintf(b, l, "off");
+	for (i = 0;
+	     c->cluster_enabled && i < c->cluster_etcd.n_endpoints && off < l;
+	     i++)
+		off += snprintf(b + off, l - off, "%s%s", i ? "," : "",
+				c->cluster_etcd.endpoints[i]);
+}
+
+static void f_cl_prefix(const struct sl_config *c, char *b, size_t l)
+{
+	snprintf(b, l, "%s", c->cluster_enabled ? c->cluster_prefix : "off");
+}
+
+static void f_cl_box(const struct sl_config *c, char *b, size_t l)
+{
+	snprintf(b, l, "%s", c->cluster_enabled ? c->cluster_box : "off");
+}
+
+static void f_cl_lease(const struct sl_config *c, char *b, size_t l)
+{
+	if (c->cluster_enabled)
+		sl_format_duration(c->cluster_lease_ms, b, l);
+	else
+		snprintf(b, l, "off");
+}
+
 static void f_pin(const struct sl_config *c, char *b, size_t l)
 {
 	snprintf(b, l, "%s", c->pin_dir);
@@ -134,6 +165,10 @@ static const struct {
 	{ "metrics.listen", f_metrics },
 	{ "announce.table", f_ann_table },
 	{ "announce.device", f_ann_device },
+	{ "cluster.endpoints", f_cl_endpoints },
+	{ "cluster.prefix", f_cl_prefix },
+	{ "cluster.box", f_cl_box },
+	{ "cluster.lease_ttl", f_cl_lease },
 	{ "paths.pin_dir", f_pin },
 	{ "paths.state_dir", f_state },
 };

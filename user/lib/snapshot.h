@@ -51,6 +51,11 @@ struct sl_snapshot {
 	bool announce_enabled, box_drained;
 	size_t n_announced;
 	struct sl_ann_addr announced[SL_ANNOUNCE_MAX];
+	/* The fleet's desired state in etcd (cluster: in the config). */
+	struct {
+		bool enabled, connected;
+		__s64 applied_rev, rejected_rev;
+	} cluster;
 };
 
 #endif /* SLUICE_SNAPSHOT_H */

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "config.h"
 #include "ctl.h"
+#include "desired.h"
 #include "state.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -164,6 +165,10 @@ const struct sl_cli_verb sl_cli_verbs[] = {
 };
 const size_t sl_cli_n_verbs = ARRAY_SIZE(sl_cli_verbs);
 
+/* The table in use: the box's, or with --cluster the fleet's (cli_fleet.c). */
+static const struct sl_cli_verb *tbl = sl_cli_verbs;
+static size_t n_tbl = ARRAY_SIZE(sl_cli_verbs);
+
 /* --- messages --------------------------------------------------------- */
 
 static int __attribute__((format(printf, 3, 4)))
@@ -241,14 +246,14 @@ static const char *names_list(const char *object, char *buf, size_t len)
 	const char *name;
 
 	buf[0] = '\0';
-	for (i = 0; i < sl_cli_n_verbs && off < len; i++) {
-		const struct sl_cli_verb *v = &sl_cli_verbs[i];
+	for (i = 0; i < n_tbl && off < len; i++) {
+		const struct sl_cli_verb *v = &tbl[i];
 
 		if (object && strcmp(v->object, object))
 			continue;
 		name = object ? v->verb : v->object;
 		/* Objects repeat once per verb: list each once. */
-		if (!object && i && !strcmp(sl_cli_verbs[i - 1].object, name))
+		if (!object && i && !strcmp(tbl[i - 1].object, name))
 			continue;
 		off += snprintf(buf + off, len - off, "%s%s", off ? ", " : "", name);
 	}
@@ -305,6 +310,19 @@ static int global_long(int argc, char **argv, int *ip, struct sl_cli_cmd *c,
 		ret = option_value(argc, argv, ip, eq, "--socket", "PATH", &val,
 				   err, errlen);
 		return ret ? ret : set_socket(c, val, "--socket", err, errlen);
+	}
+	if (!strcmp(name, "cluster")) {
+		ret = option_value(argc, argv, ip, eq, "--cluster", "ENDPOINTS",
+				   &c->cluster, err, errlen);
+		return ret ? ret :
+			     sl_cli_fleet_check_endpoints(c->cluster, err,
+							  errlen);
+	}
+	if (!strcmp(name, "prefix")) {
+		ret = option_value(argc, argv, ip, eq, "--prefix", "PREFIX",
+				   &c->prefix, err, errlen);
+		return ret ? ret :
+			     sl_desired_prefix_check(c->prefix, err, errlen);
 	}
 	if (eq && (!strcmp(name, "json") || !strcmp(name, "verbose") ||
 		   !strcmp(name, "help") || !strcmp(name, "version")))
@@ -389,8 +407,8 @@ static const struct sl_cli_verb *lookup(const char *object, const char *verb)
 {
 	size_t i;
 
-	for (i = 0; i < sl_cli_n_verbs; i++) {
-		const struct sl_cli_verb *v = &sl_cli_verbs[i];
+	for (i = 0; i < n_tbl; i++) {
+		const struct sl_cli_verb *v = &tbl[i];
 
 		if (strcmp(v->object, object))
 			continue;
@@ -404,8 +422,8 @@ static bool object_known(const char *object)
 {
 	size_t i;
 
-	for (i = 0; i < sl_cli_n_verbs; i++)
-		if (!strcmp(sl_cli_verbs[i].object, object))
+	for (i = 0; i < n_tbl; i++)
+		if (!strcmp(tbl[i].object, object))
 			return true;
 	return false;
 }
@@ -546,7 +564,8 @@ static int parse_limit(const char *s, __u32 *limit, char *err, size_t errlen)
 static bool is_global_option(const char *arg)
 {
 	static const char *const longs[] = {
-		"--json", "--verbose", "--socket", "--version",
+		"--json",    "--verbose", "--socket",
+		"--version", "--cluster", "--prefix",
 	};
 	size_t i, n;
 
@@ -723,6 +742,15 @@ static int take_file(const char *s, struct sl_cli_cmd *c, char *err, size_t errl
 	return 0;
 }
 
+static int take_box(const char *s, struct sl_cli_cmd *c, char *err,
+		    size_t errlen)
+{
+	if (sl_desired_box_check(s, err, errlen))
+		return -EINVAL;
+	snprintf(c->box, sizeof(c->box), "%s", s);
+	return 0;
+}
+
 /* Map n positionals onto the verb's names, the optional leading ones dropped. */
 static int take_positionals(const char **pos, int n, struct sl_cli_cmd *c,
 			    char *err, size_t errlen)
@@ -752,6 +780,8 @@ static int take_positionals(const char **pos, int n, struct sl_cli_cmd *c,
 			ret = take_vip(pos[k], c, err, errlen);
 		else if (!strcmp(v->arg_names[skip + k], "FILE"))
 			ret = take_file(pos[k], c, err, errlen);
+		else if (!strcmp(v->arg_names[skip + k], "BOX"))
+			ret = take_box(pos[k], c, err, errlen);
 		else
 			ret = take_addr(pos[k], c, err, errlen);
 		if (ret)
@@ -851,6 +881,11 @@ int sl_cli_build_request(int argc, char **argv, struct sl_cli_cmd *out,
 	ret = default_socket(out, err, errlen);
 	if (!ret)
 		ret = parse_globals(argc, argv, &i, out, err, errlen);
+	if (!ret && out->prefix && !out->cluster)
+		ret = usage_err(err, errlen,
+				"--prefix goes with --cluster ENDPOINTS");
+	tbl = out->cluster ? sl_cli_fleet_verbs : sl_cli_verbs;
+	n_tbl = out->cluster ? sl_cli_fleet_n_verbs : sl_cli_n_verbs;
 	if (ret || out->action != SL_CLI_RUN)
 		return ret;
 	if (i >= argc)
@@ -892,6 +927,8 @@ void sl_cli_describe(const struct sl_cli_cmd *cmd, char *buf, size_t len)
 			sub = cmd->vip;
 		else if (!strncmp(t, "{B}", 3))
 			sub = cmd->backend;
+		else if (!strncmp(t, "{X}", 3))
+			sub = cmd->box;
 		if (sub) {
 			off += snprintf(buf + off, len - off, "%s", sub);
 			t += 3;
@@ -972,8 +1009,8 @@ static void help_all(FILE *f)
 		   "Control a running sluiced through its control socket.\n\n"
 		   "Commands:\n");
 	fprintf(f, "  %-28s  %s\n", "help [COMMAND]", "this help, or one command's (also: COMMAND --help)");
-	for (i = 0; i < sl_cli_n_verbs; i++) {
-		const struct sl_cli_verb *v = &sl_cli_verbs[i];
+	for (i = 0; i < n_tbl; i++) {
+		const struct sl_cli_verb *v = &tbl[i];
 
 		if (strlen(v->usage) > 28)
 			fprintf(f, "  %s\n  %-28s  %s\n", v->usage, "", v->summary);
@@ -1031,8 +1068,8 @@ void sl_cli_help_object(FILE *f, const char *object)
 
 	fprintf(f, "usage: sluicectl [-s SOCKET] [-j] [-v] %s%s ...\n\nCommands:\n",
 		object, lookup(object, NULL) ? "" : " VERB");
-	for (i = 0; i < sl_cli_n_verbs; i++) {
-		const struct sl_cli_verb *v = &sl_cli_verbs[i];
+	for (i = 0; i < n_tbl; i++) {
+		const struct sl_cli_verb *v = &tbl[i];
 
 		if (strcmp(v->object, object))
 			continue;

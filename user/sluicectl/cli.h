@@ -89,6 +89,10 @@ struct sl_cli_verb {
 
 extern const struct sl_cli_verb sl_cli_verbs[];
 extern const size_t sl_cli_n_verbs;
+/* With --cluster: the same verbs on the fleet's desired state (cli_fleet.c). */
+extern const struct sl_cli_verb sl_cli_fleet_verbs[];
+extern const size_t sl_cli_fleet_n_verbs;
+int sl_cli_fleet_check_endpoints(const char *list, char *err, size_t errlen);
 
 enum sl_cli_action {
 	SL_CLI_RUN,
@@ -122,6 +126,9 @@ struct sl_cli_cmd {
 	/* canonical address, or a backend's name (SL_BE_NAME_MAX); "": none */
 	char backend[64];
 	char name[64];			/* backend add --name */
+	const char *cluster; /* --cluster ENDPOINTS: the fleet's etcd */
+	const char *prefix; /* --prefix: its key prefix; NULL: "/sluice" */
+	char box[64]; /* a fleet box's name (SL_DESIRED_BOX_MAX) */
 	struct json_object *req;	/* the request; owned */
 };
 

@@ -15,6 +15,7 @@
 void sl_snapshot_publish(struct sl_daemon *d)
 {
 	static int agent_sockets[SLUICE_MAX_BACKENDS];
+	struct sl_cluster_status cs;
 	struct sl_state copy;
 
 	sl_ann_update(d);	/* every state change passes here */
@@ -42,7 +43,13 @@ void sl_snapshot_publish(struct sl_daemon *d)
 	d->snap.announce_enabled = d->ann != NULL;
 	d->snap.box_drained = d->box_drained;
 	d->snap.n_announced = sl_announce_list(d->ann, d->snap.announced, SL_ANNOUNCE_MAX);
+	sl_cluster_get_status(d, &cs);
+	d->snap.cluster.enabled = cs.enabled;
+	d->snap.cluster.connected = cs.connected;
+	d->snap.cluster.applied_rev = cs.applied_rev;
+	d->snap.cluster.rejected_rev = cs.rejected_rev;
 	pthread_mutex_unlock(&d->snap_lock);
+	sl_cluster_report(d);
 }
 
 /* The control socket reads d->dp.table_fp, the metrics thread d->snap's copy. */

@@ -32,6 +32,15 @@ static int change(struct sl_daemon *d, state_op op, void *arg,
 	char err[512];
 	int rc;
 
+	/* A change on one box would silently diverge it from the fleet. */
+	if (d->cfg.cluster_enabled)
+		return sl_ctl_fail(
+			r, "EPERM",
+			"change the fleet's desired state: sluicectl "
+			"--cluster ENDPOINTS ... (README, \"Running a fleet\")",
+			"cannot %s: this box follows the desired state in etcd "
+			"(%s/desired)",
+			what, d->cfg.cluster_prefix);
 	if (sl_state_copy(&next, &d->st))
 		return sl_ctl_fail(r, "ENOMEM", NULL, "cannot %s: out of memory", what);
 	rc = op(&next, arg, err, sizeof(err));

@@ -216,6 +216,7 @@ int sl_ctl_cmd_status(struct sl_daemon *d, json_object *req, struct sl_ctl_reply
 	json_object_object_add(r->result, "interfaces", ifs);
 	json_object_object_add(r->result, "pins_ok", json_object_new_boolean(!d->pins.lost));
 	json_object_object_add(r->result, "announce", sl_ann_status(d));
+	json_object_object_add(r->result, "cluster", sl_cluster_status_json(d));
 	flows = map_fill(d->maps.flows);
 	json_object_object_add(flows, "entries", json_object_new_uint64(d->sweep_last->entries));
 	{

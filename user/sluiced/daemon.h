@@ -26,6 +26,7 @@
 #include "maps.h"
 #include "nexthop.h"
 #include "checker.h"
+#include "cluster.h"
 #include "pins.h"
 #include "reload.h"
 #include "state.h"
@@ -127,6 +128,8 @@ struct sl_daemon {
 	struct sl_reload *reload;	/* the SIGHUP worker (reload.c) */
 	struct sl_agent_poll *agents;	/* the backends' agents (agent_poll.c) */
 	int reload_fd;			/* eventfd: the worker is done */
+	struct sl_cluster *cluster; /* NULL: no cluster: section (cluster.h) */
+	int cluster_fd; /* eventfd: a desired revision arrived */
 };
 
 /*

@@ -87,9 +87,10 @@ int sl_loop_setup(struct sl_daemon *d)
 	d->sweep_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	d->check_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	d->health_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	d->cluster_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->sig_fd < 0 || d->sweep_fd < 0 || d->check_fd < 0 ||
-	    d->health_fd < 0 || d->epfd < 0) {
+	    d->health_fd < 0 || d->cluster_fd < 0 || d->epfd < 0) {
 		sl_log("cannot create the main loop's descriptors: %s", strerror(errno));
 		return -errno;
 	}
@@ -107,6 +108,7 @@ int sl_loop_setup(struct sl_daemon *d)
 	    ep_add(d->epfd, d->sweep_fd, &d->sweep_fd) ||
 	    ep_add(d->epfd, d->check_fd, &d->check_fd) ||
 	    ep_add(d->epfd, d->health_fd, &d->health_fd) ||
+	    ep_add(d->epfd, d->cluster_fd, &d->cluster_fd) ||
 	    ep_add(d->epfd, d->reload_fd, &d->reload_fd) ||
 	    ep_add(d->epfd, d->listen_fd, &d->listen_fd)) {
 		sl_log("cannot watch the main loop's descriptors: %s", strerror(errno));
@@ -142,6 +144,8 @@ int sl_loop_run(struct sl_daemon *d)
 				sl_counting_on_check(d);
 			} else if (p == &d->health_fd) {
 				sl_health_on_results(d);
+			} else if (p == &d->cluster_fd) {
+				sl_cluster_on_desired(d);
 			} else if (p == &d->reload_fd) {
 				reload_done(d);
 			} else if (p == &d->neigh_fd) {

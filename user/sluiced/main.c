@@ -432,10 +432,14 @@ static int run(struct sl_daemon *d)
 	}
 	sl_log("ready: %zu VIPs, %zu backends, control socket %s", d->st.n_vips,
 	       sl_state_n_backends(&d->st), d->cfg.control_socket);
+	if (sl_cluster_start(d))
+		sl_log("cluster: cannot start the etcd thread: out of memory or threads; "
+		       "forwarding with the state file's revision");
 	sl_notify_init();
 	sl_notify_serving(d);
 	rc = sl_loop_run(d);
 	sl_notify_stopping();
+	sl_cluster_stop(d);
 	sl_ann_stop(d);
 	if (rc)
 		sl_log("main loop failed: %s; stopping (the datapath keeps forwarding)",

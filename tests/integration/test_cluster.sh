@@ -1,0 +1,223 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# The fleet's desired state in etcd (issue 16 parts 3 and 4): a real etcd
+# in the router namespace, the BIRD fleet of scripts/fleet.sh, every box's
+# sluiced following PREFIX/desired, and sluicectl --cluster on top.
+
+cluster_setup() {
+	FLEET_CLUSTER=1 fleet_up </dev/null || return 1
+	[[ -n ${IT_LABFILE:-} ]] && echo "$LAB_P $LAB_DIR" >"$IT_LABFILE"
+	cluster_wait_applied "$(cluster_desired_rev)" 20 ||
+		{ fail "the boxes did not apply the lab's desired state"; return 1; }
+	fleet_wait_paths "$LAB_VIP4" "$FLEET_BOXES" 20 ||
+		{ fail "the router never learned $FLEET_BOXES paths to $LAB_VIP4"; return 1; }
+}
+
+cluster_teardown() { fleet_down; }
+
+# The mod revision of PREFIX/desired.
+cluster_desired_rev() {
+	fleet_etcdctl get "$FLEET_PREFIX/desired" -w json |
+		json - 'j["kvs"][0]["mod_revision"]'
+}
+
+# Box k's cluster status field @2.
+cluster_status() {
+	fleet_ctl "$1" -j status | json - "j['cluster']['$2']"
+}
+
+# Wait up to @2 s until every box runs revision @1.
+cluster_wait_applied() {
+	local k i ok
+	for i in $(seq 1 $((${2:-10} * 10))); do
+		ok=1
+		for k in $(seq 1 "$FLEET_BOXES"); do
+			[[ $(cluster_status "$k" applied_revision) == "$1" ]] || ok=0
+		done
+		((ok)) && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# The boxes listed in etcd (live reports), one per line.
+cluster_boxes() {
+	fleet_etcdctl get --prefix "$FLEET_PREFIX/boxes/" --keys-only |
+		sed -n "s|^$FLEET_PREFIX/boxes/||p"
+}
+
+cluster_box_names() { cluster_boxes | xargs; }
+
+# Every box applies the document and builds the same tables from it; the
+# reports in etcd say so, and ECMP traffic works through every box.
+t_cluster_same_tables_setup() { cluster_setup; }
+t_cluster_same_tables_teardown() { cluster_teardown; }
+t_cluster_same_tables() {
+	local out fps k
+	out=$(fleet_cli -j box list) || { fail "box list failed"; return 1; }
+	assert_eq "boxes reporting" "$FLEET_BOXES" "$(json - 'len(j)' <<<"$out")" || return 1
+	fps=$(json - 'sorted(set(";".join(v["fingerprint"] for v in b["report"]["vips"]) for b in j))' <<<"$out")
+	echo "fingerprints: $fps"
+	assert_eq "distinct table sets across boxes" 1 \
+		"$(json - 'len(set(";".join(v["fingerprint"] for v in b["report"]["vips"]) for b in j))' <<<"$out")" || return 1
+	assert_eq "a box with an unknown (zero) fingerprint" False \
+		"$(json - 'any(v["fingerprint"] == "0"*16 for b in j for v in b["report"]["vips"])' <<<"$out")" || return 1
+	assert_eq "backends per box" 6 \
+		"$(json - 'sum(len(v["backends"]) for v in j[0]["report"]["vips"])' <<<"$out")" || return 1
+	# A change reaches every box, and the tables move together.
+	fleet_cli backend set "$LAB_VIP4:80/tcp" "$(lab_be4 3)" --weight 300 || return 1
+	cluster_wait_applied "$(cluster_desired_rev)" 10 ||
+		{ fail "the weight change did not reach every box"; return 1; }
+	sleep 0.5
+	out=$(fleet_cli -j box list)
+	assert_eq "distinct table sets after a change" 1 \
+		"$(json - 'len(set(";".join(v["fingerprint"] for v in b["report"]["vips"]) for b in j))' <<<"$out")" || return 1
+	assert_eq "tables changed" False \
+		"$(json - '";".join(v["fingerprint"] for v in j[0]["report"]["vips"]) in '"$fps" <<<"$out")" || return 1
+	fleet_get 60 || return 1
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		assert_ge "new flows on box $k" "$(fleet_new_flows "$k")" 1 || return 1
+	done
+	# A box follows etcd: a local change would diverge it, and is refused.
+	fleet_ctl 1 backend del "$LAB_VIP4:80/tcp" "$(lab_be4 1)" 2>"$LAB_DIR/del.err" &&
+		{ fail "a local backend del on a cluster box was accepted"; return 1; }
+	grep -q "follows the desired state in etcd" "$LAB_DIR/del.err" ||
+		{ fail "no reason for the refusal: $(cat "$LAB_DIR/del.err")"; return 1; }
+}
+
+# A fleet drain with 210 long-lived streams over the three boxes: none is
+# reset, --wait returns only after the last stream to the backend closed
+# (client side and ss on the backend), and no new connection reaches the
+# backend afterwards.
+t_cluster_drain_wait_setup() { cluster_setup; }
+t_cluster_drain_wait_teardown() { cluster_teardown; }
+t_cluster_drain_wait() {
+	local out pid rc ready="$LAB_DIR/ready" done_at last k n=210
+	lab_client streams --vip "$LAB_VIP4" --count $n --bytes 400000 --seconds 8 \
+		--sources 198.18.10.2,198.18.10.3,198.18.10.4,198.18.10.5,198.18.10.6,198.18.10.7,198.18.10.8,198.18.10.9 \
+		--ready "$ready" >"$LAB_DIR/streams.json" &
+	pid=$!
+	for _ in $(seq 1 300); do [[ -s $ready ]] && break; sleep 0.1; done
+	assert_eq "streams open" $n "$(cat "$ready")" || { wait "$pid"; return 1; }
+	sleep 1
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		assert_ge "streams through box $k" "$(fleet_new_flows "$k")" 1 || { wait "$pid"; return 1; }
+	done
+	fleet_cli -j backend drain "$LAB_VIP4:80/tcp" "$(lab_be4 2)" --wait --timeout 60s \
+		>"$LAB_DIR/wait.json"
+	rc=$?
+	done_at=$(date +%s.%N)
+	assert_eq "fleet drain --wait exit" 0 "$rc" || { cat "$LAB_DIR/wait.json"; wait "$pid"; return 1; }
+	assert_eq "established connections on be2 when --wait returned" 0 \
+		"$(lab_ns be2 ss -Htn state established '( sport = :80 )' | wc -l)" || return 1
+	wait "$pid"
+	out=$(cat "$LAB_DIR/streams.json")
+	echo "$out"
+	assert_eq "streams completed intact (no resets)" $n "$(json - 'j["completed"]' <<<"$out")" || return 1
+	assert_ge "streams that were on be2" "$(json - 'j["backends"].get("be2", 0)' <<<"$out")" 1 || return 1
+	last=$(json - 'j["last_end"]["be2"]' <<<"$out")
+	echo "last be2 stream closed at $last, --wait returned at $done_at"
+	assert_eq "--wait returned after the last be2 stream closed" True \
+		"$(python3 -c "print($done_at >= $last)")" || return 1
+	assert_eq "boxes that applied the drain" "$FLEET_BOXES" \
+		"$(json "$LAB_DIR/wait.json" 'sum(1 for b in j["boxes"] if b["applied"] and b["drained"])')" || return 1
+	out=$(fleet_get 60) || return 1
+	assert_eq "new connections to be2 after the drain" 0 \
+		"$(json - 'j["backends"].get("be2", 0)' <<<"$(tail -1 <<<"$out")")" || return 1
+	# The fleet's sum and each box's count, in backend list.
+	out=$(fleet_cli -j backend list "$LAB_VIP4:80/tcp")
+	assert_eq "be2's row: draining, per-box counts" "draining 3" \
+		"$(json - '[r["state"] + " " + str(len(r["boxes"])) for r in j if r["backend"] == "'"$(lab_be4 2)"'"][0]' <<<"$out")" || return 1
+}
+
+# --wait gives up at its deadline with exit 3 and the flows left per box.
+t_cluster_drain_timeout_exit_3_setup() { cluster_setup; }
+t_cluster_drain_timeout_exit_3_teardown() { cluster_teardown; }
+t_cluster_drain_timeout_exit_3() {
+	local pid rc ready="$LAB_DIR/ready"
+	lab_client streams --vip "$LAB_VIP4" --count 30 --bytes 200000 --seconds 10 \
+		--sources 198.18.10.2,198.18.10.3,198.18.10.4,198.18.10.5 \
+		--ready "$ready" >"$LAB_DIR/streams.json" &
+	pid=$!
+	for _ in $(seq 1 300); do [[ -s $ready ]] && break; sleep 0.1; done
+	sleep 1
+	fleet_cli backend drain "$(lab_be4 1)" --wait --timeout 2s 2>"$LAB_DIR/wait.err"
+	rc=$?
+	wait "$pid"
+	cat "$LAB_DIR/wait.err"
+	assert_eq "exit at the deadline with flows left" 3 "$rc" || return 1
+	grep -q "box box1: [0-9]* flows" "$LAB_DIR/wait.err" ||
+		{ fail "no per-box flows in the timeout message"; return 1; }
+}
+
+# etcd stops: every box keeps forwarding with its last revision, and its
+# status and metrics say it is disconnected; etcd back, they reconnect.
+t_cluster_etcd_down_setup() { cluster_setup; }
+t_cluster_etcd_down_teardown() { cluster_teardown; }
+t_cluster_etcd_down() {
+	local k rev
+	rev=$(cluster_desired_rev)
+	fleet_etcd_stop
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		it_wait_for 10 False cluster_status "$k" connected || return 1
+		assert_eq "box $k's revision" "$rev" "$(cluster_status "$k" applied_revision)" || return 1
+		assert_eq "box $k's metric" "sluice_cluster_connected 0" \
+			"$(lab_ns "$(fleet_ns "$k")" curl -s "127.0.0.1:$((9480 + k))/metrics" |
+			   grep '^sluice_cluster_connected ')" || return 1
+	done
+	fleet_get 60 || return 1
+	fleet_etcd_start || return 1
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		it_wait_for 10 True cluster_status "$k" connected || return 1
+	done
+}
+
+# An invalid document is refused whole by every box (its revision stays in
+# force), and the fleet commands say so.
+t_cluster_invalid_refused_setup() { cluster_setup; }
+t_cluster_invalid_refused_teardown() { cluster_teardown; }
+t_cluster_invalid_refused() {
+	local k good bad before out
+	good=$(cluster_desired_rev)
+	before=$(fleet_cli -j box list | json - 'j[0]["report"]["vips"]')
+	# A valid first VIP and an invalid second: nothing of it may apply.
+	fleet_etcdctl put "$FLEET_PREFIX/desired" "{\"vips\": [
+		{\"vip\": \"$LAB_VIP4:80/tcp\", \"backends\": [{\"address\": \"$(lab_be4 1)\"}]},
+		{\"vip\": \"[$LAB_VIP6]:80/tcp\", \"backends\": [{\"address\": \"$(lab_be6 1)\", \"weight\": 99999}]}]}" >/dev/null || return 1
+	bad=$(cluster_desired_rev)
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		it_wait_for 10 "$bad" cluster_status "$k" rejected_revision || return 1
+		assert_eq "box $k keeps revision" "$good" "$(cluster_status "$k" applied_revision)" || return 1
+		assert_eq "box $k's backends" 6 "$(fleet_ctl "$k" -j backend list | json - 'len(j)')" || return 1
+		grep -q "revision $bad refused.*vips\[1\].backends\[0\]: weight" "$LAB_DIR/sluiced$k.log" ||
+			{ fail "box $k's log does not name the problem"; return 1; }
+	done
+	sleep 0.5
+	assert_eq "reported tables unchanged" "$before" \
+		"$(fleet_cli -j box list | json - 'j[0]["report"]["vips"]')" || return 1
+	out=$(fleet_cli box list 2>&1)
+	echo "$out"
+	assert_eq "boxes the fleet command reports as refusing" "$FLEET_BOXES" \
+		"$(grep -c "refused the desired state (revision $bad).*weight" <<<"$out")" || return 1
+	fleet_cli backend drain "$(lab_be4 1)" 2>"$LAB_DIR/drain.err" &&
+		{ fail "a fleet drain edited an invalid document"; return 1; }
+	grep -q "vips\[1\].backends\[0\]: weight" "$LAB_DIR/drain.err" ||
+		{ fail "the fleet command did not name the problem: $(cat "$LAB_DIR/drain.err")"; return 1; }
+}
+
+# A killed sluiced's report goes with its lease; a stopped one's at once.
+t_cluster_box_lease_setup() { cluster_setup; }
+t_cluster_box_lease_teardown() { cluster_teardown; }
+t_cluster_box_lease() {
+	assert_eq "boxes listed" "box1 box2 box3" "$(cluster_box_names)" || return 1
+	fleet_sluiced_stop 2 KILL
+	sleep 1
+	assert_eq "box2 still listed within its lease" "box1 box2 box3" "$(cluster_box_names)" ||
+		return 1
+	# lease_ttl 3s, and etcd checks expiry about every 500 ms.
+	it_wait_for 8 "box1 box3" cluster_box_names || return 1
+	fleet_sluiced_stop 3
+	assert_eq "boxes listed right after a clean stop" "box1" "$(cluster_box_names)" || return 1
+	fleet_sluiced_start 2 || return 1
+	it_wait_for 10 "box1 box2" cluster_box_names || return 1
+	assert_eq "box list after a restart" 2 "$(fleet_cli -j box list | json - 'len(j)')" || return 1
+}
