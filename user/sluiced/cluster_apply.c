@@ -169,7 +169,7 @@ static json_object *report_vip(struct sl_daemon *d, const struct sl_vip *v)
 	sl_format_vip(&v->spec, buf, sizeof(buf));
 	json_object_object_add(o, "vip", json_object_new_string(buf));
 	snprintf(buf, sizeof(buf), "%016llx",
-		 (unsigned long long)d->table_fp[v->id]);
+		 (unsigned long long)d->dp.table_fp[v->id]);
 	json_object_object_add(o, "fingerprint", json_object_new_string(buf));
 	for (j = 0; j < v->n_bes; j++) {
 		const struct sl_be *b = &v->bes[j];
