@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "agent_poll.h"
 #include "daemon.h"
+#include "cluster.h"
 
 #define STUB_NOW_MS	1700000000000ULL
 
@@ -79,4 +80,14 @@ bool sl_xdp_attached(unsigned int ifindex, __u32 prog_id)
 	(void)ifindex;
 	(void)prog_id;
 	return false;
+}
+
+/* No cluster: the status says so, as a box without `cluster:` does. */
+json_object *sl_cluster_status_json(const struct sl_daemon *d)
+{
+	json_object *o = json_object_new_object();
+
+	(void)d;
+	json_object_object_add(o, "enabled", json_object_new_boolean(0));
+	return o;
 }
