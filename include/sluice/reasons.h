@@ -4,8 +4,8 @@
  * X-macro: the datapath uses the SLUICE_R_* values as sl_reasons indexes,
  * userspace uses the names in metrics and `sluicectl status`.
  *
- * The rule (README "Packet rules"): sluice forwards only packets it fully
- * understands. A frame the kernel's IP layer would reject (truncated
+ * The rule (docs/design.md, "Packet rules"): sluice forwards only packets
+ * it fully understands. A frame the kernel's IP layer would reject (truncated
  * Ethernet/VLAN, IPv4 with a bad version, IHL or total length, IPv6 with a
  * bad payload length) is dropped. A well-formed packet that is not for a
  * VIP passes to the kernel untouched. A packet for a VIP address that
