@@ -132,7 +132,8 @@ $(BUILD)/tests/bpf/%: $(BUILD)/obj/tests/bpf/%.o $(TESTLIB_OBJS) $(LIB)
 test: deps-test bpffs
 	@$(MAKE) --no-print-directory test-run
 
-test-run: all units man $(UNIT_TESTS) $(BPF_TESTS)
+# bench_fill also serves the lab tests: a drain test with a big flow table.
+test-run: all units man $(UNIT_TESTS) $(BPF_TESTS) $(BUILD)/bench/bench_fill
 	@tests/run.sh $(BUILD)
 
 test-unit: $(UNIT_TESTS)
@@ -143,7 +144,7 @@ test-bpf: all $(BPF_TESTS)
 
 # The lab tests (root, namespaces): tests/integration/run.sh, one lab each.
 test-integration: deps-test bpffs
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_fill
 	@tests/run.sh $(BUILD) integration
 
 demo: deps-test bpffs

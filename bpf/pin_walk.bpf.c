@@ -49,10 +49,11 @@ __u64 unprotected[SLUICE_MAX_BACKENDS];
 __u64 pinned;
 __u64 walked;
 
-/* sl_flow_judge() for an unconfirmed flow (user/lib/sweep.c): a handshake
- * still, or ended? @now is read before the walk (syscall programs have no
- * clock): a flow stamped later looks younger, so it is counted, never
- * missed. */
+/* sl_flow_judge() for an unconfirmed flow (judge_unconfirmed() in
+ * user/lib/sweep.c: change both; tests/bpf/test_pinwalk.c checks that they
+ * agree): a handshake still, or ended? @now is read before the walk
+ * (syscall programs have no clock): a flow stamped later looks younger, so
+ * it is counted, never missed. */
 static __always_inline int young(const struct sluice_flow *f, __u32 now)
 {
 	if (f->state == SLUICE_FLOW_RESET)

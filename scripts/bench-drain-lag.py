@@ -20,7 +20,9 @@ With --haproxy-sock the same streams go through HAProxy (A:P, backend
 server's `scur` (current sessions) reads 0, polled every 10 ms: HAProxy
 terminates connections, so this is how soon it knows.
 
-Prints one JSON object: the lags (ms), p50, p99, max, and what was skipped.
+Prints one JSON object: the lags (ms), p50, p99, max, what was skipped, and
+"early": drains whose --wait exited before the last stream of their backend
+closed (a negative lag: the signal was wrong, and the report says so).
 Bounded: every stream and every drain has a timeout, the run --max-seconds.
 """
 import argparse
@@ -123,6 +125,11 @@ def haproxy_one(a, name, threads, out):
     return (done[0] - max(mine)) * 1000.0, 0, failed
 
 
+def wait_exit(proc, exited):
+    rc = proc.wait()
+    exited.append((rc, time.time()))
+
+
 def one_drain(a, be, name):
     out, lock, opened, threads = [], threading.Lock(), [], []
     for idx in range(a.streams):
@@ -137,14 +144,18 @@ def one_drain(a, be, name):
     proc = subprocess.Popen([a.sluicectl, "-s", a.ctl, "backend", "drain", a.vipspec,
                              be, "--wait", "--timeout", "60s"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # The moment --wait exits, taken by a thread of its own: not after the
+    # streams are joined, which would hide an exit before the last close.
+    exited = []
+    waiter = threading.Thread(target=wait_exit, args=(proc, exited), daemon=True)
+    waiter.start()
     for t in threads:
         t.join(a.seconds + 40)
-    try:
-        rc = proc.wait(timeout=70)
-    except subprocess.TimeoutExpired:
+    waiter.join(70)
+    if not exited:
         proc.kill()
-        rc = proc.wait()
-    t_ret = time.time()
+        waiter.join(5)
+    rc, t_ret = exited[0] if exited else (proc.wait(), time.time())
     ctl_call(a.ctl, {"cmd": "backend.undrain", "vip": a.vipspec, "backend": be})
     failed = sum(1 for n, _ in out if n is None)
     mine = [t for n, t in out if n == name]
@@ -172,7 +183,7 @@ def main():
     if not a.haproxy_sock and not (a.vipspec and a.ctl and a.sluicectl):
         ap.error("--vipspec, --ctl and --sluicectl are needed unless --haproxy-sock")
     bes = a.backends.split(",")
-    lags, skipped, bad_rc, failed = [], 0, 0, 0
+    lags, skipped, bad_rc, failed, early = [], 0, 0, 0, 0
     start = time.time()
     i = 0
     while len(lags) < a.drains and time.time() - start < a.max_seconds:
@@ -187,11 +198,13 @@ def main():
             skipped += 1
         else:
             lags.append(round(lag, 1))
+            early += lag < 0
     print(json.dumps({
         "drains": len(lags), "lags_ms": lags,
         "p50_ms": percentile(lags, 50), "p99_ms": percentile(lags, 99),
         "max_ms": max(lags) if lags else None,
         "skipped_no_stream_on_backend": skipped, "drain_exit_nonzero": bad_rc,
+        "early": early,
         "streams_failed": failed, "streams_per_drain": a.streams,
         "settings": a.settings,
         "seconds": round(time.time() - start, 1)}))

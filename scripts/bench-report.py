@@ -375,6 +375,9 @@ def drainlag_print(d):
     else:
         print(f"   {d['drains']} drains: p50 {d['p50_ms']} ms, "
               f"p99 {d['p99_ms']} ms, max {d['max_ms']} ms ({d['settings']})")
+        if d.get("early"):
+            print(f"   WRONG: {d['early']} drain(s) returned before their backend's "
+                  f"last stream closed")
 
 
 def fill_print(d):

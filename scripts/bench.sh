@@ -20,7 +20,8 @@
 # traffic stays inside lab namespaces (198.18.0.0/15, fd00::/8).
 #
 # Usage: scripts/bench.sh [BUILD]    env: BENCH_REPS (default 5),
-#        BENCH_PARTS (default "xdp maglev sweep pps drain drainlag wrk")
+#        BENCH_PARTS (default "xdp maglev sweep pps drain drainlag wrk"),
+#        BENCH_LAG_SIZES (drainlag's background flows, default "0 1M 10M")
 set -uo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,6 +29,7 @@ BUILD=$(cd "${1:-$SRC/build}" && pwd)
 OUT=$BUILD/bench
 REPS=${BENCH_REPS:-5}
 PARTS=" ${BENCH_PARTS:-xdp maglev sweep pps drain drainlag wrk} "
+LAG_SIZES=" ${BENCH_LAG_SIZES:-0 1M 10M} "
 export LAB_BUILD=$BUILD
 
 # nginx backends and balancers, HAProxy: started here, stopped by PID.
@@ -209,6 +211,8 @@ cleanup() {
 	BE_NGINX_PIDS=()
 	if [[ -n ${LAB_P:-} ]]; then
 		lab_sluiced_stop TERM
+		# The daemon's log stays with the results (pin walk times, drains).
+		cp "$LAB_DIR/sluiced.log" "$OUT/sluiced.log" 2>/dev/null
 		lab_down
 	fi
 	if [[ -n $BENCH_PINS ]]; then
@@ -238,13 +242,17 @@ drainlag_parts() {
 		--haproxy-sock "$LAB_DIR/haproxy.sock" \
 		--backends "$(lab_be4 1),$(lab_be4 2),$(lab_be4 3)" --drains 20 \
 		--max-seconds 280 --settings "haproxy, mode tcp, set server state drain"
-	drainlag_run drainlag 0
+	[[ $LAG_SIZES != *" 0 "* ]] || drainlag_run drainlag 0
 	# Confirmed flows of another VIP's backend (id 3: the first backend
 	# of the second VIP in bench_vips) in sl_flows.
-	part drainlag_fill 120 "$BUILD/bench/bench_fill" "$BENCH_PINS_SRC" 1000000 3
-	drainlag_run drainlag1m 1M
-	part drainlag_fill10m 300 "$BUILD/bench/bench_fill" "$BENCH_PINS_SRC" 10000000 3
-	drainlag_run drainlag10m 10M
+	if [[ $LAG_SIZES == *" 1M "* ]]; then
+		part drainlag_fill 120 "$BUILD/bench/bench_fill" "$BENCH_PINS_SRC" 1000000 3
+		drainlag_run drainlag1m 1M
+	fi
+	if [[ $LAG_SIZES == *" 10M "* ]]; then
+		part drainlag_fill10m 300 "$BUILD/bench/bench_fill" "$BENCH_PINS_SRC" 10000000 3
+		drainlag_run drainlag10m 10M
+	fi
 }
 
 lab_parts() {

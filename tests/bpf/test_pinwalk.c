@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 
 #include "pin_walk.h"
+#include "sweep.h"
 
 #define DRAINING	(BT_BE_ID_BASE + 1)
 #define ACTIVE		(BT_BE_ID_BASE + 2)
@@ -168,12 +169,69 @@ static void test_counts_new_slots(void **state)
 	CHECK_EQ("sl_new", "slots in their window", res.new_entries, 1);
 }
 
+/*
+ * The walk's young() (bpf/pin_walk.bpf.c) is sl_flow_judge() for an
+ * unconfirmed flow, rewritten for the kernel: the two must agree on every
+ * case, or a drain would count handshakes one way after a walk and
+ * another after a sweep.
+ */
+static const struct judge_case {
+	const char *name;
+	__u8 state;
+	__u32 age, idle;	/* ms since created, since last seen */
+} judge_cases[] = {
+	{ "open, young", SLUICE_FLOW_OPEN, 1000, 1000 },
+	{ "open, just inside unconfirmed", SLUICE_FLOW_OPEN, 9000, 100 },
+	{ "open, past unconfirmed", SLUICE_FLOW_OPEN, 11000, 100 },
+	{ "closing, within grace", SLUICE_FLOW_CLOSING, 2000, 100 },
+	{ "closing, past grace", SLUICE_FLOW_CLOSING, 2000, 1000 },
+	{ "closing, past both", SLUICE_FLOW_CLOSING, 12000, 1000 },
+	{ "reset, young", SLUICE_FLOW_RESET, 500, 500 },
+	{ "stamped after the walk read the clock", SLUICE_FLOW_OPEN, 0, 0 },
+};
+#define N_JUDGE_CASES (sizeof(judge_cases) / sizeof(judge_cases[0]))
+
+static void test_judges_as_the_sweep(void **state)
+{
+	struct pw *p = *state;
+	static struct sl_sweep_result walked, swept;
+	struct sluice_flow_key k;
+	struct sluice_flow f;
+	__u32 now = bt_now(), i, judged = 0;
+
+	for (i = 0; i < N_JUDGE_CASES; i++) {
+		const struct judge_case *c = &judge_cases[i];
+
+		k = key_n(i);
+		f = flow(DRAINING, false, now - c->age);
+		f.last_seen = now - c->idle;
+		f.state = c->state;
+		bt_flow_put(p->t, &k, &f);
+		if (sl_flow_judge(&k, &f, false, now, &cfg) ==
+		    SL_FLOW_HANDSHAKE)
+			judged++;
+	}
+	walk(p, &walked);
+	CHECK_EQ("judge", "walk's handshakes vs sl_flow_judge",
+		 walked.handshakes[DRAINING], judged);
+	CHECK_INT("judge", sl_sweep(&p->t->maps, &cfg, p->draining, &swept), 0);
+	CHECK_EQ("judge", "sweep's handshakes vs the walk's",
+		 swept.handshakes[DRAINING], walked.handshakes[DRAINING]);
+	CHECK_TRUE("judge", "a table with both verdicts",
+		   judged > 0 && judged < N_JUDGE_CASES);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_pins_what_drains, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_counts_unprotected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_counts_new_slots, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pins_what_drains, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_counts_unprotected, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_counts_new_slots, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_judges_as_the_sweep, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

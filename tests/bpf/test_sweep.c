@@ -7,6 +7,9 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,11 +210,98 @@ static void test_drain_losses(void **state)
 	free(ck);
 }
 
+/*
+ * A sweep that began before B's drain came into force (its snapshot: B
+ * not draining) meets the pins the drain's walk made since: it must keep
+ * them, or the checker would find nothing of B and end the drain early.
+ * A pin of a backend that drains neither then nor now goes.
+ */
+static void test_sweep_keeps_pins_of_a_newer_drain(void **state)
+{
+	struct sl_sweep_result *res = calloc(1, sizeof(*res));
+	static bool then[SLUICE_MAX_BACKENDS], now[SLUICE_MAX_BACKENDS];
+	struct bt *t = bt_open(BT_RING_SMALL);
+	struct sl_sweep_cfg c = cfg;
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct sluice_flow_key k;
+	struct sluice_flow f;
+
+	(void)state;
+	CHECK_TRUE("newer drain", "allocated", res != NULL);
+	now[B] = true;
+	c.pin_lock = &lock;
+	c.draining_now = now;
+	put(t, 3001, IPPROTO_TCP, flow(B, OPEN, CONF, 60000, 100));
+	f = flow(B, OPEN, CONF, 60000, 100);
+	k = key(3001, IPPROTO_TCP);
+	bt_pinned_put(t, &k, &f);
+	put(t, 3002, IPPROTO_TCP, flow(A, OPEN, CONF, 60000, 100));
+	f = flow(A, OPEN, CONF, 60000, 100);
+	k = key(3002, IPPROTO_TCP);
+	bt_pinned_put(t, &k, &f);
+
+	CHECK_INT("newer drain", sl_sweep(&t->maps, &c, then, res), 0);
+	CHECK_TRUE("newer drain", "B's pin kept",
+		   in_pinned(t, 3001, IPPROTO_TCP, NULL));
+	CHECK_TRUE("newer drain", "A's pin gone",
+		   !in_pinned(t, 3002, IPPROTO_TCP, NULL));
+	CHECK_EQ("newer drain", "pinned_entries", res->pinned_entries, 1);
+	bt_close(t);
+	free(res);
+}
+
+struct held_sweep {
+	struct bt *t;
+	struct sl_sweep_cfg cfg;
+	struct sl_sweep_result res;
+	atomic_bool hold, done;
+	int rc;
+};
+
+static void *held_sweep_main(void *arg)
+{
+	struct held_sweep *h = arg;
+
+	h->rc = sl_sweep(&h->t->maps, &h->cfg, NULL, &h->res);
+	atomic_store(&h->done, true);
+	return NULL;
+}
+
+/* While a pin walk runs (cfg.hold), a sweep waits between batches, and
+ * goes on, whole, once it ends. */
+static void test_sweep_holds_for_a_walk(void **state)
+{
+	struct held_sweep *h = calloc(1, sizeof(*h));
+	__u32 i, n = SL_FLOW_BATCH + 1000;
+	pthread_t thr;
+
+	(void)state;
+	CHECK_TRUE("hold", "allocated", h != NULL);
+	h->t = bt_open(BT_RING_SMALL);
+	h->cfg = cfg;
+	h->cfg.hold = &h->hold;
+	for (i = 0; i < n; i++)
+		put(h->t, (__u16)(10000 + i), IPPROTO_TCP,
+		    flow(A, OPEN, CONF, 1000, 100));
+	atomic_store(&h->hold, true);
+	CHECK_INT("hold", pthread_create(&thr, NULL, held_sweep_main, h), 0);
+	usleep(200 * 1000);
+	CHECK_TRUE("hold", "sweep waits while held", !atomic_load(&h->done));
+	atomic_store(&h->hold, false);
+	pthread_join(thr, NULL);
+	CHECK_INT("hold", h->rc, 0);
+	CHECK_EQ("hold", "flows[A] once released", h->res.flows[A], n);
+	bt_close(h->t);
+	free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sweep_counts_and_expires),
 		cmocka_unit_test(test_drain_losses),
+		cmocka_unit_test(test_sweep_holds_for_a_walk),
+		cmocka_unit_test(test_sweep_keeps_pins_of_a_newer_drain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

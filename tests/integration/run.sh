@@ -76,6 +76,7 @@ ALL_TESTS=(
 	t_lab_teardown_spares_reused_pids
 	# the drain signal tells the truth (issue 12)
 	t_truth_early_drain_race
+	t_truth_early_drain_big_table
 	t_truth_count_never_low
 	t_truth_half_close
 	t_truth_spoofed_flood

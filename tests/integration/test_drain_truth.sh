@@ -62,6 +62,40 @@ t_truth_early_drain_race() {
 		"$(echo "$out" | json - "len(j['settle_s'])")"
 }
 
+# (i, big table) The same race where a sweep takes a while: 400,000
+# background flows (of another VIP's backend) and sweeps back to back,
+# so a sweep that began before a drain is still running when the drain's
+# pin walk has pinned its flows. That sweep must not unpin them: the
+# drain is never complete while the connection is open (held 1 s, over
+# several sweeps), and completes once it closes.
+t_truth_early_drain_big_table() {
+	local out fill
+	# The background flows belong to a second VIP's backend (id 3: ids
+	# are given in config order), which never drains.
+	IT_VIPS="$(it_default_vips)
+  - vip: $LAB_VIP4:8080/tcp
+    backends:
+      - address: $(lab_be4 1)"
+	truth_restart LAB_SWEEP=100ms LAB_FLOWS=1048576 || return 1
+	fill=$("$LAB_BUILD/bench/bench_fill" "/sys/fs/bpf/sluice-$LAB_P" 400000 3) || {
+		echo "bench_fill failed: $fill"
+		return 1
+	}
+	echo "background: $fill"
+	out=$(lab_client drainrace --vip "$LAB_VIP4" --ctl "$LAB_DIR/sluiced.sock" \
+		--vipspec "$TVIP" --tries 20 --hold-ms 1000 --settle-every 4 --max-seconds 150)
+	lab_sluiced_stop TERM
+	echo "drain race, big table: $out"
+	assert_eq "tries run" 20 "$(echo "$out" | json - "j['tries']")" || return 1
+	assert_eq "tries that failed to run" "{}" "$(echo "$out" | json - "j['errors']")" || return 1
+	assert_eq "drains reported complete while the connection was open" 0 \
+		"$(echo "$out" | json - "j['early']")" || return 1
+	assert_eq "tries whose open connection was counted 0" 0 \
+		"$(echo "$out" | json - "j['count_below_open']")" || return 1
+	assert_eq "drains that never completed after the close" 0 \
+		"$(echo "$out" | json - "j['never_drained']")"
+}
+
 # Flows of one backend, as `backend list` says, and as `ss` on it says.
 truth_counts() {	# i
 	echo "$(it_flows "$TVIP" "$(lab_be4 "$1")") $(it_ss_count "$1")"

@@ -668,6 +668,11 @@ static void render_tail(struct mbuf *b, const struct sl_snapshot *snap,
 		"Drain pin walks (in-kernel walks of sl_flows when a drain comes into force) "
 		"since sluiced started.");
 	mb_sample(b, "sluice_drain_walks_total", NULL, NULL, NULL, num(snap->walks));
+	mb_help(b, "sluice_drain_walk_duration_seconds", "histogram",
+		"Duration of the drain pin walks since sluiced started: how long a drain "
+		"waits before its flows are pinned and its handshakes counted.");
+	mb_hist(b, "sluice_drain_walk_duration_seconds", NULL, &snap->walk_time,
+		&sl_hist_sweep);
 	mb_help(b, "sluice_drain_walk_loaded", "gauge",
 		"1 if the drain pin walk loaded; 0: drains wait for a full sweep.");
 	mb_sample(b, "sluice_drain_walk_loaded", NULL, NULL, NULL, num(snap->walker));

@@ -33,6 +33,7 @@ struct sl_snapshot {
 	struct sl_hist sweep_time;	/* every sweep's duration */
 	__u64 sweeps;
 	__u64 walks;			/* drain pin walks (pin_walk.h) */
+	struct sl_hist walk_time;	/* every pin walk's duration */
 	bool walker;			/* the pin walk loaded */
 	__u64 expired_total;
 	__u64 started_unix_ms;

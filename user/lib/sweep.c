@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 
@@ -20,6 +21,8 @@ static bool older_than(__u32 now, __u32 then, __u32 limit)
 	return age > 0 && (__u32)age > limit;
 }
 
+/* Its twin in the kernel is young() in bpf/pin_walk.bpf.c: change both
+ * (tests/bpf/test_pinwalk.c checks that they agree). */
 static enum sl_flow_verdict judge_unconfirmed(const struct sluice_flow *f,
 					      __u32 now,
 					      const struct sl_sweep_cfg *cfg)
@@ -93,7 +96,21 @@ struct walk {
 	const bool *draining;
 	struct sl_sweep_result *res;
 	__u32 now;
+	__u32 seen;		/* entries visited, for hold() */
 };
+
+/* A sweep waits while a pin walk runs (cfg->hold), at most SL_HOLD_MAX_MS
+ * in all, so a walk that never ends cannot stop the sweeping. */
+#define SL_HOLD_MAX_MS 10000
+static void hold(struct walk *w)
+{
+	unsigned int waited = 0;
+
+	if (!w->cfg->hold || ++w->seen % SL_FLOW_BATCH)
+		return;
+	while (atomic_load(w->cfg->hold) && waited++ < SL_HOLD_MAX_MS)
+		usleep(1000);
+}
 
 static bool is_draining(const struct walk *w, __u32 id)
 {
@@ -135,6 +152,7 @@ static void visit(void *arg, const struct sluice_flow_key *k,
 	struct walk *w = arg;
 	enum sl_flow_verdict v = sl_flow_judge(k, f, false, w->now, w->cfg);
 
+	hold(w);
 	if (is_draining(w, f->backend_id) && (f->flags & SLUICE_FLOW_F_CONFIRMED)) {
 		pin(w, k, f, v);
 		return;
@@ -233,6 +251,26 @@ static bool visit_pinned(struct walk *w, const struct sluice_flow_key *k,
 	return true;
 }
 
+/* Unpin @k, whose backend did not drain when the sweep began, unless it
+ * drains now: checked and deleted under pin_lock, so a drain published
+ * meanwhile (and its walk's pins, which follow) is never undone. */
+static void unpin(struct walk *w, const struct sluice_flow_key *k, __u32 be)
+{
+	const struct sl_sweep_cfg *cfg = w->cfg;
+	bool keep = false;
+
+	if (cfg->pin_lock)
+		pthread_mutex_lock(cfg->pin_lock);
+	if (cfg->draining_now && be < SLUICE_MAX_BACKENDS)
+		keep = cfg->draining_now[be];
+	if (!keep)
+		bpf_map_delete_elem(w->m->pinned, k);
+	if (cfg->pin_lock)
+		pthread_mutex_unlock(cfg->pin_lock);
+	if (keep)
+		w->res->pinned_entries++;
+}
+
 static void visit_pinned_entry(void *arg, const struct sluice_flow_key *k,
 			       struct sluice_flow *pf)
 {
@@ -241,7 +279,7 @@ static void visit_pinned_entry(void *arg, const struct sluice_flow_key *k,
 	if (visit_pinned(w, k, pf))
 		w->res->pinned_entries++;
 	else
-		bpf_map_delete_elem(w->m->pinned, k);
+		unpin(w, k, pf->backend_id);
 }
 
 int sl_sweep_new_handshakes(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,

@@ -16,6 +16,8 @@
 #ifndef SLUICE_SWEEP_H
 #define SLUICE_SWEEP_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <linux/types.h>
 #include "sluice/abi.h"
@@ -29,6 +31,19 @@ struct sl_sweep_cfg {
 	__u32 close_linger_ms;	/* ... and its entry is deleted */
 	__u32 handshake_ms;	/* an sl_new slot counts as a handshake this long */
 	__u32 unconfirmed_ms;	/* an unconfirmed sl_flows entry lives this long */
+	/* While *hold (a drain's pin walk runs), a sweep waits between
+	 * batches: the walk is what the drain waits for, and on a small box
+	 * both walking the table at once slows it. NULL: never held. */
+	const atomic_bool *hold;
+	/*
+	 * The draining set as it is now (@draining_now, guarded by
+	 * @pin_lock), where a sweep's own copy was taken when it began: a
+	 * drain that came into force since then has pinned its flows (the
+	 * pin walk), and the sweep must not unpin them. NULL: no other
+	 * thread changes the set during a sweep.
+	 */
+	pthread_mutex_t *pin_lock;
+	const bool *draining_now;
 };
 
 /* What a flow is at a given time, as far as counting goes. */

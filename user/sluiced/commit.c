@@ -32,6 +32,7 @@ void sl_snapshot_publish(struct sl_daemon *d)
 	d->snap.new_capacity = d->cfg.new_table_size;
 	d->snap.sweep_duration_us = d->sweep_last->duration_us;
 	d->snap.sweep_time = d->sweep_time;
+	d->snap.walk_time = d->walk_time;
 	d->snap.sweeps = d->sweeps;
 	d->snap.walks = d->walks;
 	d->snap.walker = d->walker != NULL;

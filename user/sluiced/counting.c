@@ -45,11 +45,11 @@ static __u64 tick(struct sl_daemon *d)
 /*
  * A pass's pause: @ms, cut short when *@watch (guarded by d->lock) moves
  * past @seen, so that a pass the drain rule waits for starts at once
- * rather than at the next interval. The sweeper watches seq_in_force: step
- * 2 of the completion rule waits for a full sweep that began after the
- * drain. The checker watches check_kick: a DRAINED flag just set waits for
- * one more checker pass. Steps of at most 50ms keep a stop request seen
- * soon.
+ * rather than at the next interval. The sweeper watches sweep_kick: without
+ * a pin walk (or when one failed), step 2 of the completion rule waits for
+ * a full sweep that began after the drain. The checker watches check_kick:
+ * a drain in force waits for its pin walk, a DRAINED flag just set for one
+ * more checker pass. Steps of at most 50ms keep a stop request seen soon.
  */
 static void pause_pass(struct sl_daemon *d, __u64 ms, const __u64 *watch, __u64 seen)
 {
@@ -124,9 +124,11 @@ static void *sweep_main(void *arg)
 	struct sl_daemon *d = arg;
 	struct sl_sweep_result *res = malloc(sizeof(*res));
 	static bool draining[SLUICE_MAX_BACKENDS];
+	__u64 kicks;
 	int rc;
 
 	while (res && !d->stop) {
+		kicks = watched(d, &d->sweep_kick);
 		pass_begin(d, &res->pass, draining);
 		rc = sl_sweep(&d->maps, &d->sweep_cfg, draining, res);
 		res->pass.end_tick = tick(d);
@@ -138,7 +140,7 @@ static void *sweep_main(void *arg)
 		notify(d->sweep_fd);
 		if (any(draining))	/* step 3 waits for a checker pass after it */
 			kick_checker(d);
-		pause_pass(d, d->cfg.sweep_interval_ms, &d->seq_in_force, res->pass.seq);
+		pause_pass(d, d->cfg.sweep_interval_ms, &d->sweep_kick, kicks);
 	}
 	free(res);
 	return NULL;
@@ -157,17 +159,27 @@ static void walk_pass(struct sl_daemon *d, struct sl_sweep_result *w, bool *drai
 	pass_begin(d, &w->pass, draining);
 	if (!any(draining))
 		return;
+	atomic_store(&d->walking, true);
 	rc = sl_pin_walk(d->walker, &d->sweep_cfg, draining, w);
+	atomic_store(&d->walking, false);
 	w->pass.end_tick = tick(d);
 	pthread_mutex_lock(&d->lock);
 	if (!rc) {
 		memcpy(d->walk_out, w, sizeof(*w));
 		d->walk_ready = true;
+	} else {
+		d->sweep_kick++;	/* step 2 from a full sweep, then */
+		pthread_cond_broadcast(&d->drain_cond);
 	}
 	pthread_mutex_unlock(&d->lock);
 	if (rc)
 		sl_log("drain pin walk failed: %s (drains wait for a full sweep)",
 		       strerror(-rc));
+	else
+		sl_log("drain pin walk: %llu flows in %llu ms, %llu pinned",
+		       (unsigned long long)w->entries,
+		       (unsigned long long)w->duration_us / 1000,
+		       (unsigned long long)w->pinned_entries);
 }
 
 static void *check_main(void *arg)
@@ -241,6 +253,9 @@ int sl_counting_start(struct sl_daemon *d)
 		return -EAGAIN;
 	open_walker(d);
 	d->sweep_cfg.unconfirmed_ms = d->cfg.unconfirmed_timeout_ms;
+	d->sweep_cfg.hold = &d->walking;
+	d->sweep_cfg.pin_lock = &d->lock;
+	d->sweep_cfg.draining_now = d->draining;
 	if (pthread_create(&d->sweep_thr, NULL, sweep_main, d))
 		return -EAGAIN;
 	if (pthread_create(&d->check_thr, NULL, check_main, d))
@@ -296,8 +311,11 @@ void sl_drains_publish(struct sl_daemon *d, bool wait)
 				next[d->st.vips[i].bes[j].id] = true;
 	pthread_mutex_lock(&d->lock);
 	memcpy(d->draining, next, sizeof(next));
-	if (d->seq_in_force != d->next_seq)
+	if (d->seq_in_force != d->next_seq) {
 		d->check_kick++;	/* a drain in force: its pin walk, now */
+		if (!d->walker)
+			d->sweep_kick++;	/* or, without one, a full sweep */
+	}
 	d->seq_in_force = d->next_seq;
 	pthread_cond_broadcast(&d->drain_cond);
 	pthread_mutex_unlock(&d->lock);
@@ -520,6 +538,7 @@ static void apply_walk(struct sl_daemon *d, struct outcome *o)
 	if (!ready)
 		return;
 	d->walks++;
+	sl_hist_observe(&d->walk_time, &sl_hist_sweep, w->duration_us);
 	for (i = 0; i < d->st.n_vips; i++) {
 		for (j = 0; j < d->st.vips[i].n_bes; j++) {
 			struct sl_be *b = &d->st.vips[i].bes[j];

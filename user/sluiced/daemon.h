@@ -86,8 +86,10 @@ struct sl_daemon {
 	pthread_t sweep_thr, check_thr;
 	atomic_bool stop;		/* the main thread asks every thread to end */
 	pthread_mutex_t lock;		/* guards the *_out results, draining, seq_in_force */
-	pthread_cond_t drain_cond;	/* signalled when seq_in_force or check_kick moves */
+	pthread_cond_t drain_cond;	/* signalled when a *_kick moves */
 	__u64 check_kick;		/* bumped to start a checker pass now */
+	__u64 sweep_kick;		/* bumped to start a sweep now */
+	atomic_bool walking;		/* a pin walk runs: sweeps hold */
 	/* The drain pin walk (pin_walk.h): NULL when the kernel refused it. */
 	struct sl_pin_walker *walker;
 	struct sl_sweep_result *walk_out;	/* latest, from the checker thread */
@@ -116,6 +118,7 @@ struct sl_daemon {
 	__u64 started_ms;		/* unix ms */
 	__u64 expired_total;
 	struct sl_hist sweep_time;	/* every sweep's duration */
+	struct sl_hist walk_time;	/* every pin walk's duration */
 
 	pthread_mutex_t snap_lock;	/* guards snap */
 	struct sl_snapshot snap;
