@@ -51,6 +51,8 @@ t_drain_wait_zero_resets() {
 	# Step 2 came from the in-kernel pin walk (bpf/pin_walk.bpf.c), loaded.
 	assert_eq "sluice_drain_walk_loaded" 1 "$(drain_metric sluice_drain_walk_loaded)" || return 1
 	assert_ge "sluice_drain_walks_total" "$(drain_metric sluice_drain_walks_total)" 1
+	assert_ge "walks timed (sluice_drain_walk_duration_seconds_count)" \
+		"$(drain_metric sluice_drain_walk_duration_seconds_count)" 1
 }
 
 # One unlabelled sample of sluiced's /metrics.
