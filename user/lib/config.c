@@ -653,15 +653,13 @@ static int get_drain_table_size(struct ctx *c, const struct yval *v,
 
 static int parse_flows(struct ctx *c, const struct yval *v)
 {
-	static const char
-		*const keys[] = {
-			"table_size",	       "tcp_idle_timeout",
-			"udp_idle_timeout",    "close_grace",
-			"sweep_interval",      "new_table_size",
-			"drain_table_size",    "handshake_timeout",
-			"unconfirmed_timeout", "close_linger",
-			"pinned_table_size", /* drain_table_size's old name */
-		};
+	/* The last key is drain_table_size's deprecated old name. */
+	static const char *const keys[] = {
+		"table_size",	    "tcp_idle_timeout",	 "udp_idle_timeout",
+		"close_grace",	    "sweep_interval",	 "new_table_size",
+		"drain_table_size", "handshake_timeout", "unconfirmed_timeout",
+		"close_linger",	    "pinned_table_size",
+	};
 	enum {
 		F_SIZE,
 		F_TCP,
