@@ -255,7 +255,8 @@ static void test_sweep_keeps_pins_of_a_newer_drain(void **state)
 		   in_drain_table(t, 3001, IPPROTO_TCP, NULL));
 	CHECK_TRUE("newer drain", "A's copy gone",
 		   !in_drain_table(t, 3002, IPPROTO_TCP, NULL));
-	CHECK_EQ("newer drain", "drain_table_entries", res->drain_table_entries, 1);
+	CHECK_EQ("newer drain", "drain_table_entries", res->drain_table_entries,
+		 1);
 	bt_close(t);
 	free(res);
 }

@@ -89,7 +89,7 @@ struct sl_daemon {
 	pthread_cond_t drain_cond;	/* signalled when a *_kick moves */
 	__u64 check_kick;		/* bumped to start a checker pass now */
 	__u64 sweep_kick;		/* bumped to start a sweep now */
-	atomic_bool walking;		/* a drain walk runs: sweeps hold */
+	atomic_bool walking; /* a drain walk runs: sweeps hold */
 	/* The drain walk (pin_walk.h): NULL when the kernel refused it. */
 	struct sl_pin_walker *walker;
 	struct sl_sweep_result *walk_out;	/* latest, from the checker thread */
@@ -118,7 +118,7 @@ struct sl_daemon {
 	__u64 started_ms;		/* unix ms */
 	__u64 expired_total;
 	struct sl_hist sweep_time;	/* every sweep's duration */
-	struct sl_hist walk_time;	/* every drain walk's duration */
+	struct sl_hist walk_time; /* every drain walk's duration */
 
 	pthread_mutex_t snap_lock;	/* guards snap */
 	struct sl_snapshot snap;
