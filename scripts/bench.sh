@@ -211,7 +211,7 @@ cleanup() {
 	BE_NGINX_PIDS=()
 	if [[ -n ${LAB_P:-} ]]; then
 		lab_sluiced_stop TERM
-		# The daemon's log stays with the results (pin walk times, drains).
+		# The daemon's log stays with the results (drain walk times, drains).
 		cp "$LAB_DIR/sluiced.log" "$OUT/sluiced.log" 2>/dev/null
 		lab_down
 	fi
