@@ -54,7 +54,7 @@ CFLAGS		+= $(SYSTEMD_CFLAGS)
 	deps-test deps-bench check-build-deps bpffs man units test-package \
 	test-units FORCE
 
-BPF_PROGS	:= sluice decap pin_walk bench_floor bench_drop bench_reflect
+BPF_PROGS	:= sluice decap drain_walk bench_floor bench_drop bench_reflect
 BPF_OBJS	:= $(patsubst %,$(BUILD)/bpf/%.bpf.o,$(BPF_PROGS))
 SKELS		:= $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 

@@ -239,7 +239,7 @@ static void test_sweep_keeps_pins_of_a_newer_drain(void **state)
 	(void)state;
 	CHECK_TRUE("newer drain", "allocated", res != NULL);
 	now[B] = true;
-	c.pin_lock = &lock;
+	c.drain_lock = &lock;
 	c.draining_now = now;
 	put(t, 3001, IPPROTO_TCP, flow(B, OPEN, CONF, 60000, 100));
 	f = flow(B, OPEN, CONF, 60000, 100);

@@ -32,7 +32,7 @@ struct sl_snapshot {
 	__u64 sweep_duration_us;
 	struct sl_hist sweep_time;	/* every sweep's duration */
 	__u64 sweeps;
-	__u64 walks; /* drain walks (pin_walk.h) */
+	__u64 walks; /* drain walks (drain_walk.h) */
 	struct sl_hist walk_time; /* every drain walk's duration */
 	bool walker; /* the drain walk loaded */
 	__u64 expired_total;

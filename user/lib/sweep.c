@@ -21,8 +21,8 @@ static bool older_than(__u32 now, __u32 then, __u32 limit)
 	return age > 0 && (__u32)age > limit;
 }
 
-/* Its twin in the kernel is young() in bpf/pin_walk.bpf.c: change both
- * (tests/bpf/test_pinwalk.c checks that they agree). */
+/* Its twin in the kernel is young() in bpf/drain_walk.bpf.c: change both
+ * (tests/bpf/test_drain_walk.c checks that they agree). */
 static enum sl_flow_verdict judge_unconfirmed(const struct sluice_flow *f,
 					      __u32 now,
 					      const struct sl_sweep_cfg *cfg)
@@ -99,7 +99,7 @@ struct walk {
 	__u32 seen;		/* entries visited, for hold() */
 };
 
-/* A sweep waits while a pin walk runs (cfg->hold), at most SL_HOLD_MAX_MS
+/* A sweep waits while a drain walk runs (cfg->hold), at most SL_HOLD_MAX_MS
  * in all, so a walk that never ends cannot stop the sweeping. */
 #define SL_HOLD_MAX_MS 10000
 static void hold(struct walk *w)
@@ -133,8 +133,8 @@ static void count(struct walk *w, __u32 be, enum sl_flow_verdict v)
  * checker looks), ended or not, so the checker ends it and counts a loss
  * once. Unconfirmed flows never get in: phantoms cannot crowd it.
  */
-static void pin(struct walk *w, const struct sluice_flow_key *k,
-		const struct sluice_flow *f, enum sl_flow_verdict v)
+static void keep(struct walk *w, const struct sluice_flow_key *k,
+		 const struct sluice_flow *f, enum sl_flow_verdict v)
 {
 	w->res->entries++;
 	count(w, f->backend_id, v);
@@ -145,7 +145,7 @@ static void pin(struct walk *w, const struct sluice_flow_key *k,
 		w->res->unprotected_be[f->backend_id]++;
 }
 
-/* One entry of sl_flows: pin it, expire it, or count it. */
+/* One entry of sl_flows: keep it in the drain table, expire it, or count it. */
 static void visit(void *arg, const struct sluice_flow_key *k,
 		  struct sluice_flow *f)
 {
@@ -154,7 +154,7 @@ static void visit(void *arg, const struct sluice_flow_key *k,
 
 	hold(w);
 	if (is_draining(w, f->backend_id) && (f->flags & SLUICE_FLOW_F_CONFIRMED)) {
-		pin(w, k, f, v);
+		keep(w, k, f, v);
 		return;
 	}
 	if (v == SL_FLOW_ENDED) {
@@ -225,13 +225,13 @@ static int sweep_new(struct walk *w)
 }
 
 /*
- * One sl_pinned entry. Unpinned once its backend no longer drains. A flow
+ * One drain table entry. Dropped once its backend no longer drains. A flow
  * still in sl_flows was counted by that walk (and, if it moved, is the
- * checker's to count lost). One that is not was evicted: the pinned copy
+ * checker's to count lost). One that is not was evicted: the kept copy
  * is the flow, live until it ends, and its next packet restores it.
  */
-static bool visit_pinned(struct walk *w, const struct sluice_flow_key *k,
-			 struct sluice_flow *pf)
+static bool visit_kept(struct walk *w, const struct sluice_flow_key *k,
+		       struct sluice_flow *pf)
 {
 	struct sluice_flow live;
 	__u32 be = pf->backend_id;
@@ -251,35 +251,36 @@ static bool visit_pinned(struct walk *w, const struct sluice_flow_key *k,
 	return true;
 }
 
-/* Unpin @k, whose backend did not drain when the sweep began, unless it
- * drains now: checked and deleted under pin_lock, so a drain published
- * meanwhile (and its walk's pins, which follow) is never undone. */
-static void unpin(struct walk *w, const struct sluice_flow_key *k, __u32 be)
+/* Drop @k from the drain table, its backend not draining when the sweep
+ * began, unless it drains now: checked and deleted under drain_lock, so a
+ * drain published meanwhile (and its walk's copies, which follow) is
+ * never undone. */
+static void drop(struct walk *w, const struct sluice_flow_key *k, __u32 be)
 {
 	const struct sl_sweep_cfg *cfg = w->cfg;
-	bool keep = false;
+	bool stays = false;
 
-	if (cfg->pin_lock)
-		pthread_mutex_lock(cfg->pin_lock);
+	if (cfg->drain_lock)
+		pthread_mutex_lock(cfg->drain_lock);
 	if (cfg->draining_now && be < SLUICE_MAX_BACKENDS)
-		keep = cfg->draining_now[be];
-	if (!keep)
+		stays = cfg->draining_now[be];
+	if (!stays)
 		bpf_map_delete_elem(w->m->drain_table, k);
-	if (cfg->pin_lock)
-		pthread_mutex_unlock(cfg->pin_lock);
-	if (keep)
+	if (cfg->drain_lock)
+		pthread_mutex_unlock(cfg->drain_lock);
+	if (stays)
 		w->res->drain_table_entries++;
 }
 
-static void visit_pinned_entry(void *arg, const struct sluice_flow_key *k,
-			       struct sluice_flow *pf)
+static void visit_drain_table_entry(void *arg, const struct sluice_flow_key *k,
+				    struct sluice_flow *pf)
 {
 	struct walk *w = arg;
 
-	if (visit_pinned(w, k, pf))
+	if (visit_kept(w, k, pf))
 		w->res->drain_table_entries++;
 	else
-		unpin(w, k, pf->backend_id);
+		drop(w, k, pf->backend_id);
 }
 
 int sl_sweep_new_handshakes(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
@@ -316,7 +317,7 @@ int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 		rc = sl_flow_walk(m->flows, b, SL_FLOW_BATCH, visit, &w);
 	if (!rc && m->drain_table > 0)
 		rc = sl_flow_walk(m->drain_table, b, SL_FLOW_BATCH,
-				  visit_pinned_entry, &w);
+				  visit_drain_table_entry, &w);
 	free(b);
 	res->duration_us = sl_mono_us() - start;
 	return rc;

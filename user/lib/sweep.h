@@ -37,12 +37,12 @@ struct sl_sweep_cfg {
 	const atomic_bool *hold;
 	/*
 	 * The draining set as it is now (@draining_now, guarded by
-	 * @pin_lock), where a sweep's own copy was taken when it began: a
+	 * @drain_lock), where a sweep's own copy was taken when it began: a
 	 * drain that came into force since then has copied its flows into
 	 * the drain table (the drain walk), and the sweep must not drop them. NULL: no other
 	 * thread changes the set during a sweep.
 	 */
-	pthread_mutex_t *pin_lock;
+	pthread_mutex_t *drain_lock;
 	const bool *draining_now;
 };
 

@@ -21,7 +21,7 @@
 #include "neigh.h"
 #include "agent_poll.h"
 #include "persist.h"
-#include "pin_walk.h"
+#include "drain_walk.h"
 
 /*
  * After a commit that changes drain flags, packets the datapath was
@@ -46,9 +46,9 @@ static __u64 tick(struct sl_daemon *d)
  * A pass's pause: @ms, cut short when *@watch (guarded by d->lock) moves
  * past @seen, so that a pass the drain rule waits for starts at once
  * rather than at the next interval. The sweeper watches sweep_kick: without
- * a pin walk (or when one failed), step 2 of the completion rule waits for
+ * a drain walk (or when one failed), step 2 of the completion rule waits for
  * a full sweep that began after the drain. The checker watches check_kick:
- * a drain in force waits for its pin walk, a DRAINED flag just set for one
+ * a drain in force waits for its drain walk, a DRAINED flag just set for one
  * more checker pass. Steps of at most 50ms keep a stop request seen soon.
  */
 static void pause_pass(struct sl_daemon *d, __u64 ms, const __u64 *watch, __u64 seen)
@@ -147,7 +147,7 @@ static void *sweep_main(void *arg)
 }
 
 /*
- * The pin walk (pin_walk.h), once per drain commit in force: step 2 of the
+ * The drain walk (drain_walk.h), once per drain commit in force: step 2 of the
  * completion rule from a walk in the kernel rather than a full sweep. Its
  * result goes to the main thread with the checker pass that follows it,
  * which began after it ended, as step 3 asks.
@@ -160,7 +160,7 @@ static void walk_pass(struct sl_daemon *d, struct sl_sweep_result *w, bool *drai
 	if (!any(draining))
 		return;
 	atomic_store(&d->walking, true);
-	rc = sl_pin_walk(d->walker, &d->sweep_cfg, draining, w);
+	rc = sl_drain_walk(d->walker, &d->sweep_cfg, draining, w);
 	atomic_store(&d->walking, false);
 	w->pass.end_tick = tick(d);
 	pthread_mutex_lock(&d->lock);
@@ -173,10 +173,10 @@ static void walk_pass(struct sl_daemon *d, struct sl_sweep_result *w, bool *drai
 	}
 	pthread_mutex_unlock(&d->lock);
 	if (rc)
-		sl_log("drain pin walk failed: %s (drains wait for a full sweep)",
+		sl_log("drain walk failed: %s (drains wait for a full sweep)",
 		       strerror(-rc));
 	else
-		sl_log("drain pin walk: %llu flows in %llu ms, %llu pinned",
+		sl_log("drain walk: %llu flows in %llu ms, %llu kept in the drain table",
 		       (unsigned long long)w->entries,
 		       (unsigned long long)w->duration_us / 1000,
 		       (unsigned long long)w->drain_table_entries);
@@ -226,7 +226,7 @@ static void open_walker(struct sl_daemon *d)
 	d->walk_last = calloc(1, sizeof(*d->walk_last));
 	if (!d->walk_out || !d->walk_last)
 		return;
-	if (sl_pin_walker_open(&d->maps, &d->walker, err, sizeof(err)))
+	if (sl_drain_walker_open(&d->maps, &d->walker, err, sizeof(err)))
 		sl_log("%s", err);
 }
 
@@ -255,7 +255,7 @@ int sl_counting_start(struct sl_daemon *d)
 	open_walker(d);
 	d->sweep_cfg.unconfirmed_ms = d->cfg.unconfirmed_timeout_ms;
 	d->sweep_cfg.hold = &d->walking;
-	d->sweep_cfg.pin_lock = &d->lock;
+	d->sweep_cfg.drain_lock = &d->lock;
 	d->sweep_cfg.draining_now = d->draining;
 	if (pthread_create(&d->sweep_thr, NULL, sweep_main, d))
 		return -EAGAIN;
@@ -268,7 +268,7 @@ void sl_counting_stop(struct sl_daemon *d)
 {
 	pthread_join(d->sweep_thr, NULL);
 	pthread_join(d->check_thr, NULL);
-	sl_pin_walker_close(d->walker);
+	sl_drain_walker_close(d->walker);
 	d->walker = NULL;
 	free(d->walk_out);
 	free(d->walk_last);
@@ -313,7 +313,7 @@ void sl_drains_publish(struct sl_daemon *d, bool wait)
 	pthread_mutex_lock(&d->lock);
 	memcpy(d->draining, next, sizeof(next));
 	if (d->seq_in_force != d->next_seq) {
-		d->check_kick++;	/* a drain in force: its pin walk, now */
+		d->check_kick++; /* a drain in force: its drain walk, now */
 		if (!d->walker)
 			d->sweep_kick++;	/* or, without one, a full sweep */
 	}
@@ -522,7 +522,7 @@ static void account_losses(const struct sl_vip *v,
 	       bs, vs, (unsigned long long)lost, (unsigned long long)b->lost);
 }
 
-/* A pin walk's result, if one came: step 2 for the draining backends, as
+/* A drain walk's result, if one came: step 2 for the draining backends, as
  * from a sweep (no counts: it only saw the draining backends' flows). */
 static void apply_walk(struct sl_daemon *d, struct outcome *o)
 {

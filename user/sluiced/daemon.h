@@ -90,8 +90,8 @@ struct sl_daemon {
 	__u64 check_kick;		/* bumped to start a checker pass now */
 	__u64 sweep_kick;		/* bumped to start a sweep now */
 	atomic_bool walking; /* a drain walk runs: sweeps hold */
-	/* The drain walk (pin_walk.h): NULL when the kernel refused it. */
-	struct sl_pin_walker *walker;
+	/* The drain walk (drain_walk.h): NULL when the kernel refused it. */
+	struct sl_drain_walker *walker;
 	struct sl_sweep_result *walk_out;	/* latest, from the checker thread */
 	struct sl_sweep_result *walk_last;	/* consumed by the main thread */
 	bool walk_ready;			/* walk_out holds a new walk */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The drain pin walk (docs/design.md, "Counting live flows and deciding
+ * The drain walk (docs/design.md, "Counting live flows and deciding
  * drains"): a BPF_PROG_TYPE_SYSCALL program that sluiced runs with
- * BPF_PROG_TEST_RUN (user/lib/pin_walk.c) when a drain comes into force.
+ * BPF_PROG_TEST_RUN (user/lib/drain_walk.c) when a drain comes into force.
  * bpf_for_each_map_elem() walks sl_flows in the kernel at about 130 ns an
  * entry, where a userspace sweep pays 550-720 for the batch copy alone;
  * for the draining backends it does what a full sweep does: it copies
@@ -46,11 +46,11 @@ __u32 now_ms;		/* CLOCK_MONOTONIC_COARSE, as flows are stamped (abi.h) */
 /* Outputs, zeroed by userspace before each walk. */
 __u64 handshakes[SLUICE_MAX_BACKENDS];
 __u64 unprotected[SLUICE_MAX_BACKENDS];
-__u64 pinned;
+__u64 kept;
 __u64 walked;
 
 /* sl_flow_judge() for an unconfirmed flow (judge_unconfirmed() in
- * user/lib/sweep.c: change both; tests/bpf/test_pinwalk.c checks that they
+ * user/lib/sweep.c: change both; tests/bpf/test_drain_walk.c checks that they
  * agree): a handshake still, or ended? @now is read before the walk
  * (syscall programs have no clock): a flow stamped later looks younger, so
  * it is counted, never missed. */
@@ -83,12 +83,12 @@ static long visit(void *map __attribute__((unused)), struct sluice_flow_key *key
 	if (bpf_map_update_elem(&sl_pinned, key, &copy, BPF_ANY))
 		unprotected[be]++;
 	else
-		pinned++;
+		kept++;
 	return 0;
 }
 
 SEC("syscall")
-int sl_pin_walk(void *ctx __attribute__((unused)))
+int sl_drain_walk(void *ctx __attribute__((unused)))
 {
 	bpf_for_each_map_elem(&sl_flows, visit, NULL, 0);
 	return 0;

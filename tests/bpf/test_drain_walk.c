@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * BPF tests, the drain walk (bpf/pin_walk.bpf.c, user/lib/pin_walk.c):
+ * BPF tests, the drain walk (bpf/drain_walk.bpf.c, user/lib/drain_walk.c):
  * run over a real sl_flows, it copies the confirmed flows of draining
  * backends, and only those, into the drain table; counts their young
  * unconfirmed flows (and sl_new's) as handshakes, not the ended ones; and
@@ -15,7 +15,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include "pin_walk.h"
+#include "drain_walk.h"
 #include "sweep.h"
 
 #define DRAINING	(BT_BE_ID_BASE + 1)
@@ -28,7 +28,7 @@ static const struct sl_sweep_cfg cfg = {
 
 struct pw {
 	struct bt *t;
-	struct sl_pin_walker *w;
+	struct sl_drain_walker *w;
 	bool draining[SLUICE_MAX_BACKENDS];
 };
 
@@ -39,7 +39,7 @@ static int setup(void **state)
 
 	assert_non_null(p);
 	p->t = bt_open(BT_RING_SMALL);
-	if (sl_pin_walker_open(&p->t->maps, &p->w, err, sizeof(err)))
+	if (sl_drain_walker_open(&p->t->maps, &p->w, err, sizeof(err)))
 		fail_msg("%s", err);
 	p->draining[DRAINING] = true;
 	*state = p;
@@ -50,7 +50,7 @@ static int teardown(void **state)
 {
 	struct pw *p = *state;
 
-	sl_pin_walker_close(p->w);
+	sl_drain_walker_close(p->w);
 	bt_close(p->t);
 	free(p);
 	return 0;
@@ -94,7 +94,7 @@ static void put(const struct pw *p, __u32 n, __u32 be, bool confirmed, __u32 cre
 
 static void walk(struct pw *p, struct sl_sweep_result *res)
 {
-	assert_int_equal(sl_pin_walk(p->w, &cfg, p->draining, res), 0);
+	assert_int_equal(sl_drain_walk(p->w, &cfg, p->draining, res), 0);
 }
 
 /* 300 confirmed flows of the draining backend, 200 of an active one, 5
@@ -174,7 +174,7 @@ static void test_counts_new_slots(void **state)
 }
 
 /*
- * The walk's young() (bpf/pin_walk.bpf.c) is sl_flow_judge() for an
+ * The walk's young() (bpf/drain_walk.bpf.c) is sl_flow_judge() for an
  * unconfirmed flow, rewritten for the kernel: the two must agree on every
  * case, or a drain would count handshakes one way after a walk and
  * another after a sweep.
