@@ -446,12 +446,32 @@ def fill_print(d):
               f"({d['cpus']} CPUs, {d['seconds']} s)")
 
 
+def fleet_print(d):
+    """A fleet drain: command -> every box applied; last stream -> --wait."""
+    print("5. A fleet drain (3 boxes behind ECMP, desired state in etcd)")
+    if not isinstance(d, dict) or "error" in d:
+        print(f"   not measured: {d.get('error') if isinstance(d, dict) else d}")
+        print()
+        return
+    a, lag = d["apply_ms"], d["lag_ms"]
+    print(f"   command -> every box draining: p50 {a['p50']} ms, p99 {a['p99']} ms, "
+          f"max {a['max']} ms ({len(a['values'])} drains)")
+    print(f"   last stream closed -> fleet --wait exit 0: p50 {lag['p50']} ms, "
+          f"p99 {lag['p99']} ms, max {lag['max']} ms ({d['drains']} drains, "
+          f"{d['streams_per_drain']} streams each)")
+    for k in ("early", "drain_exit_nonzero", "apply_unseen", "streams_failed",
+              "undrain_unseen"):
+        if d.get(k):
+            print(f"   WRONG: {k} = {d[k]}")
+    print()
+
+
 def main():
     raw, out_path = sys.argv[1], sys.argv[2]
     machine = load(raw, "machine")
     parts = {n: load(raw, n + ".meta") for n in
              ("xdp", "maglev", "sweep", "pps", "drain", "drainlag_haproxy", "drainlag",
-              "drainlag1m", "drainlag10m", "wrk")}
+              "drainlag1m", "drainlag10m", "wrk", "fleet")}
     summary = {
         "machine": machine,
         "note": "medians [min-max] over repetitions on a shared 2-core VM; "
@@ -466,6 +486,7 @@ def main():
                       load(raw, "drainlag10m")],
         "drain_lag_fill": [load(raw, "drainlag_fill"), load(raw, "drainlag_fill10m")],
         "drain_lag_haproxy": load(raw, "drainlag_haproxy"),
+        "fleet": load(raw, "fleet"),
         "parts": parts,
     }
     print(f"sluice bench: {machine.get('cpus')} CPUs ({machine.get('cpu_model')}), "
@@ -486,6 +507,7 @@ def main():
     drainlag_print(summary["drain_lag_haproxy"])
     print()
     wrk_print(summary["http"])
+    fleet_print(summary["fleet"])
     with open(out_path, "w") as f:
         json.dump(summary, f, indent=1)
     print(f"JSON: {out_path}")

@@ -14,13 +14,16 @@
 #      (scripts/bench-drain-lag.py, part drainlag)
 #   4. HTTP through sluice, nginx (stream) and HAProxy (tcp) with wrk
 #      (scripts/bench-wrk.py)
+#   5. a fleet drain at 3 boxes behind ECMP, one desired state in etcd:
+#      command to every box applying it, last stream closed to the fleet
+#      --wait returning (scripts/bench-fleet.py, part fleet)
 #
 # Raw results: BUILD/bench/*.json; summary: BUILD/bench.json and stdout
 # (scripts/bench-report.py). Every load loop is bounded in time; all
 # traffic stays inside lab namespaces (198.18.0.0/15, fd00::/8).
 #
 # Usage: scripts/bench.sh [BUILD]    env: BENCH_REPS (default 5),
-#        BENCH_PARTS (default "xdp maglev sweep pps drain drainlag wrk"),
+#        BENCH_PARTS (default "xdp maglev sweep pps drain drainlag wrk fleet"),
 #        BENCH_LAG_SIZES (drainlag's background flows, default "0 1M 10M")
 set -uo pipefail
 
@@ -28,7 +31,7 @@ SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
 OUT=$BUILD/bench
 REPS=${BENCH_REPS:-5}
-PARTS=" ${BENCH_PARTS:-xdp maglev sweep pps drain drainlag wrk} "
+PARTS=" ${BENCH_PARTS:-xdp maglev sweep pps drain drainlag wrk fleet} "
 LAG_SIZES=" ${BENCH_LAG_SIZES:-0 1M 10M} "
 export LAB_BUILD=$BUILD
 
@@ -211,7 +214,7 @@ cleanup() {
 	BE_NGINX_PIDS=()
 	if [[ -n ${LAB_P:-} ]]; then
 		lab_sluiced_stop TERM
-		# The daemon's log stays with the results (pin walk times, drains).
+		# The daemon's log stays with the results (drain walk times, drains).
 		cp "$LAB_DIR/sluiced.log" "$OUT/sluiced.log" 2>/dev/null
 		lab_down
 	fi
@@ -309,6 +312,36 @@ lab_parts() {
 		--nginx-pid "$LB_NGINX_PID" --haproxy-pid "$HAPROXY_PID" --reps 3
 }
 
+# The fleet: 3 boxes behind ECMP, one desired state in etcd (fleet.sh);
+# a fleet drain's time to reach every box and its --wait lag.
+fleet_part() {
+	local k socks=""
+	# shellcheck source=scripts/fleet.sh
+	source "$SRC/scripts/fleet.sh"
+	export LAB_BUILD=$BUILD
+	trap 'fleet_down; exit 130' INT TERM
+	FLEET_CLUSTER=1 fleet_up </dev/null >/dev/null || {
+		log "fleet lab did not come up"
+		fleet_down
+		return 1
+	}
+	fleet_wait_paths "$LAB_VIP4" "$FLEET_BOXES" 30 ||
+		log "the router has fewer than $FLEET_BOXES paths to $LAB_VIP4"
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		socks+="${socks:+,}$LAB_DIR/sluiced$k.sock"
+	done
+	part fleet 300 nsenter --net="/run/netns/${LAB_P}-cli" python3 "$SRC/scripts/bench-fleet.py" \
+		--vip "$LAB_VIP4" --vipspec "$LAB_VIP4:80/tcp" --router-ns "${LAB_P}-rtr" \
+		--sluicectl "$BUILD/sluicectl" --etcd "$FLEET_ETCD" --prefix "$FLEET_PREFIX" \
+		--socks "$socks" --backends "$(lab_be4 1),$(lab_be4 2),$(lab_be4 3)" \
+		--drains 12 --max-seconds 280
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		cp "$LAB_DIR/sluiced$k.log" "$OUT/fleet-sluiced$k.log" 2>/dev/null
+	done
+	fleet_down
+	trap - INT TERM
+}
+
 main() {
 	local t0=$SECONDS
 	mkdir -p "$OUT"
@@ -329,6 +362,9 @@ main() {
 		lab_parts || FAILED=1
 		cleanup
 		trap - EXIT
+	fi
+	if [[ $PARTS == *" fleet "* ]]; then
+		(fleet_part) || FAILED=1
 	fi
 
 	log "done in $((SECONDS - t0))s"

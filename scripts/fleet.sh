@@ -185,8 +185,8 @@ encap:
   source_v4: $(fleet_box4 "$k")
   source_v6: $(fleet_box6 "$k")
 flows:
-  close_grace: ${LAB_CLOSE_GRACE:-2s}
-  sweep_interval: ${LAB_SWEEP:-500ms}
+${LAB_CLOSE_GRACE:+  close_grace: ${LAB_CLOSE_GRACE}
+}  sweep_interval: ${LAB_SWEEP:-500ms}
 control:
   socket: ${LAB_DIR}/sluiced$k.sock
 metrics:

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Which backend a TCP/UDP packet to a VIP goes to: its flow's (sl_flows,
- * then sl_new, then sl_pinned), or for a new flow the live table's pick,
+ * then sl_new, then the drain table), or for a new flow the live table's pick,
  * recorded in sl_new; promotion, rescue and rescheduling on the way.
  */
 #ifndef SLUICE_BPF_CHOOSE_H
@@ -148,7 +148,7 @@ static __always_inline int sl_takes_new_state(const struct sluice_backend *be)
 
 /*
  * A flow of a draining backend that LRU pressure evicted from sl_flows:
- * sluiced kept a copy in sl_pinned. Put it back and keep its backend.
+ * sluiced kept a copy in the drain table. Put it back and keep its backend.
  */
 static __always_inline int sl_rescue(struct sl_pkt *pkt, struct sluice_flow *pf,
 				     struct sl_decision *d, __u32 now)
@@ -163,7 +163,8 @@ static __always_inline int sl_rescue(struct sl_pkt *pkt, struct sluice_flow *pf,
 	d->vip_id = d->be->vip_id;
 	f.last_seen = now;
 	f.state = sl_state_after(pkt, f.state);
-	f.flags &= ~SLUICE_FLOW_F_EVICTED;	/* the sweeper's mark, pinned only */
+	f.flags &=
+		~SLUICE_FLOW_F_EVICTED; /* the sweeper's mark, drain table only */
 	bpf_map_update_elem(&sl_flows, &pkt->key, &f, BPF_ANY);
 	bs = sl_be_stat(d->be_id);
 	if (bs)
@@ -217,7 +218,7 @@ static __always_inline int sl_from_new(struct sl_pkt *pkt,
 
 /*
  * A SYN on a closed flow is a new connection reusing the tuple (NAT, fixed
- * source ports). The old flow ended: it leaves sl_flows and sl_pinned, so
+ * source ports). The old flow ended: it leaves sl_flows and the drain table, so
  * the drain checker never takes it for a lost one.
  */
 static __always_inline int sl_tuple_reused(const struct sl_pkt *pkt,
@@ -264,7 +265,7 @@ static __always_inline int sl_established(struct sl_pkt *pkt,
 
 /*
  * sl_flows (one lookup for an established flow), sl_new (a second packet),
- * then, for VIP traffic only, sl_pinned and a new pick. Fills @d or
+ * then, for VIP traffic only, the drain table and a new pick. Fills @d or
  * returns a reason.
  */
 static __always_inline int sl_choose_backend(struct sl_pkt *pkt,

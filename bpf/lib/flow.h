@@ -4,7 +4,7 @@
  * packets can tell them (include/sluice/abi.h): OPEN; CLOSING after a
  * client FIN, live while the client keeps sending; RESET after a client
  * RST, ended. CONFIRMED once the flow shows signs of a real connection:
- * only confirmed flows count toward a drain and enter sl_pinned, so a
+ * only confirmed flows count toward a drain and enter the drain table, so a
  * spoofer's SYN+ACK pair never holds a drain or crowds real flows out.
  */
 #ifndef SLUICE_BPF_FLOW_H
@@ -67,7 +67,7 @@ static __always_inline int sl_confirms(const struct sl_pkt *pkt,
 /*
  * @f (backend @be_id, @be) has just been written to sl_flows with
  * SLUICE_FLOW_F_CONFIRMED set. A draining backend's flow is copied into
- * sl_pinned, so the drain checker sees it without a full sweep. The
+ * the drain table, so the drain checker sees it without a full sweep. The
  * counter is bumped last: a sweep that reads it after the bump finds the
  * flow in the tables, one that read it before counts the bump as a flow
  * on top of what it found, so the daemon's count never falls short.

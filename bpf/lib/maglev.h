@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Backend entries and the Maglev pick: the flow hash, the VIP's live
- * table, and whether a pinned flow may still follow its backend.
+ * table, and whether a flow may still follow the backend it was assigned.
  */
 #ifndef SLUICE_BPF_MAGLEV_H
 #define SLUICE_BPF_MAGLEV_H
@@ -18,7 +18,7 @@ static __always_inline struct sluice_backend *sl_backend(__u32 id)
 	return bpf_map_lookup_elem(&sl_backends, &id);
 }
 
-/* A pinned flow may follow its backend unless it was removed or reused. */
+/* A flow may follow its assigned backend unless it was removed or reused. */
 static __always_inline int sl_backend_usable(const struct sluice_backend *be,
 					     const struct sluice_flow *f)
 {

@@ -76,10 +76,10 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 } sl_new SEC(".maps");
 
-/* Draining backends' flows, safe from eviction (abi.h). Written by sluiced. */
+/* The drain table: draining backends' flows, safe from eviction (abi.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SLUICE_PINNED_DEFAULT);
+	__uint(max_entries, SLUICE_DRAIN_TABLE_DEFAULT);
 	__type(key, struct sluice_flow_key);
 	__type(value, struct sluice_flow);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

@@ -55,7 +55,7 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_vip_key) == 20, "vip key size");
  * reads it before any flow lookup: a clear bit means "not a VIP address",
  * passed at once; a set bit may be another address sharing it, which the
  * VIP lookups after it tell apart. Until userspace first writes it
- * (ready 0: a program newer than the pinned maps' writer) it is skipped.
+ * (ready 0: a program newer than the writer of the maps it resumed from bpffs) it is skipped.
  */
 #define SLUICE_VIP_FILTER_BITS 4096
 struct sluice_vip_filter {
@@ -78,16 +78,16 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_vip) == 8, "vip value size");
  * sl_backends: ARRAY, backend id -> struct sluice_backend. Written by
  * sluiced. A backend id names one (VIP, backend address) pair, so state,
  * counters and flows are per pair; draining a host on every VIP touches
- * each of its pairs. A draining or down backend keeps its entry (so pinned
- * flows still resolve) until it is removed; a removed id has flags 0.
+ * each of its pairs. A draining or down backend keeps its entry (so flows assigned
+ * to it still resolve) until it is removed; a removed id has flags 0.
  */
 #define SLUICE_BE_F_IN_USE	(1U << 0)	/* id allocated; flows may follow it */
 #define SLUICE_BE_F_NH_VALID	(1U << 1)	/* ifindex/dmac/smac/mtu resolved */
-#define SLUICE_BE_F_RELEASE	(1U << 2)	/* re-hash flows pinned here */
+#define SLUICE_BE_F_RELEASE (1U << 2) /* re-hash flows assigned here */
 /*
  * Drain flags, set by sluiced in the same commit that takes the backend out
  * of the live table. DRAINING: the datapath copies each flow of this
- * backend that it confirms (SLUICE_FLOW_F_CONFIRMED) into sl_pinned, so the
+ * backend that it confirms (SLUICE_FLOW_F_CONFIRMED) into the drain table, so the
  * drain checker sees it without a full sweep. DRAINED: sluiced is about to
  * report (or has reported) the drain complete: the datapath gives this
  * backend no new state (no promotion from sl_new, no confirmation of an
@@ -136,11 +136,13 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_backend) == 44, "backend size");
  * bench counts it); one that does gets, on its second packet, the live
  * table's pick, which is the same backend unless the table changed.
  *
- * sl_pinned: HASH (not LRU), same key and value: the flows of draining
- * backends, copied there by sluiced's sweeper. LRU eviction cannot touch
- * them: a flow evicted from sl_flows is found here on its next packet and
+ * sl_pinned, the drain table: HASH (not LRU), same key and value: the
+ * flows of draining backends, copied there by sluiced's sweeper. LRU
+ * eviction cannot touch them: a flow evicted from sl_flows is found here on its next packet and
  * restored to its backend (counted as rescued), so a drain loses nothing
- * to table pressure.
+ * to table pressure. The map's name predates the term "drain table" and
+ * has nothing to do with bpffs pinning; it stays, so that a restarted
+ * sluiced resumes the map an older one left on bpffs.
  */
 struct sluice_flow_key {
 	struct sluice_addr src;		/* client */
@@ -168,8 +170,8 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_flow_key) == 40, "flow key size");
  * (TCP: a segment with payload, or any packet SLUICE_CONFIRM_MS or more
  * after the flow was created; UDP: its second datagram). Only confirmed
  * flows count as live flows, hold a drain beyond the handshake window and
- * earn a place in sl_pinned: spoofed SYN+ACK pairs never do. EVICTED: set
- * by the sweeper on an sl_pinned copy whose flow left sl_flows (counted
+ * earn a place in the drain table: spoofed SYN+ACK pairs never do. EVICTED: set
+ * by the sweeper on a drain table copy whose flow left sl_flows (counted
  * once as evicted).
  */
 #define SLUICE_FLOW_F_CONFIRMED	(1U << 0)
@@ -186,7 +188,7 @@ struct sluice_flow {
 	__u32 last_seen;	/* ms of the last refresh (see above) */
 	__u32 created;		/* ms the flow was first seen */
 	__u8 state;		/* SLUICE_FLOW_* */
-	__u8 epoch;		/* backend epoch when pinned: stale if it differs */
+	__u8 epoch; /* backend epoch when assigned: stale if it differs */
 	__u8 flags;		/* SLUICE_FLOW_F_* */
 	__u8 pad;
 };
@@ -242,7 +244,7 @@ struct sluice_be_stats {
 	__u64 bytes;
 	__u64 new_flows;
 	__u64 closing;		/* flows marked closing by FIN/RST */
-	__u64 rescued;		/* evicted flows restored from sl_pinned */
+	__u64 rescued; /* evicted flows restored from the drain table */
 	__u64 confirmed;	/* flows that became CONFIRMED: the sweeper's count
 				 * plus those confirmed since the sweep began bounds
 				 * the live flows from above */
@@ -266,7 +268,7 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_be_stats) == 48, "be stats size");
 #define SLUICE_MAP_RINGS	"sl_rings"
 #define SLUICE_MAP_FLOWS	"sl_flows"
 #define SLUICE_MAP_NEW		"sl_new"
-#define SLUICE_MAP_PINNED	"sl_pinned"
+#define SLUICE_MAP_DRAIN_TABLE "sl_pinned" /* the drain table (see above) */
 #define SLUICE_MAP_CONFIG	"sl_config"
 #define SLUICE_MAP_VIP_STATS	"sl_vip_stats"
 #define SLUICE_MAP_BE_STATS	"sl_be_stats"

@@ -29,8 +29,8 @@
 /* Slots per sl_new bucket (abi.h): four adjacent cache lines. */
 #define SLUICE_NEW_WAYS 4
 #define SLUICE_NEW_FLOWS_MAX		(1U << 24)
-/* sl_pinned: flows of draining backends protected from LRU eviction. */
-#define SLUICE_PINNED_DEFAULT		(1U << 18)
+/* The drain table (sl_pinned): draining backends' flows kept from LRU eviction. */
+#define SLUICE_DRAIN_TABLE_DEFAULT (1U << 18)
 
 /* How stale an open flow's last_seen may get before the datapath rewrites
  * it: bounds writes to one per flow per SLUICE_TOUCH_MS instead of one per

@@ -80,8 +80,8 @@ static __u32 fill_range(int flows, __u32 from, __u32 n, __u32 be, __u8 epoch,
 	return present;
 }
 
-/* One child per CPU, pinned to it, each filling its share; their counts
- * come back through @fd. */
+/* One child per CPU, bound to it (CPU affinity), each filling its share;
+ * their counts come back through @fd. */
 static void fill_on_cpu(int cpu, int fd, int flows, __u32 from, __u32 n,
 			__u32 be, __u8 epoch, __u32 now)
 {

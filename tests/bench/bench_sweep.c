@@ -150,7 +150,8 @@ static void one_size(__u32 n, int reps, int first)
 	if (!skel)
 		bench_die("sluice_bpf__open: %s", strerror(errno));
 	err = sl_maps_set_sizes(skel->obj, SLUICE_RING_SIZE_DEFAULT, n,
-				SLUICE_NEW_FLOWS_DEFAULT, SLUICE_PINNED_DEFAULT);
+				SLUICE_NEW_FLOWS_DEFAULT,
+				SLUICE_DRAIN_TABLE_DEFAULT);
 	if (!err)
 		err = sluice_bpf__load(skel);
 	if (err) {

@@ -204,7 +204,7 @@ static struct bt *bx_open_sluice(void)
 	t->skel->rodata->cfg_hash_seed = BT_HASH_SEED;
 	t->skel->rodata->cfg_new_slots = BX_NEW;
 	err = sl_maps_set_sizes(t->skel->obj, BX_RING, BX_FLOWS, BX_NEW,
-				SLUICE_PINNED_DEFAULT);
+				SLUICE_DRAIN_TABLE_DEFAULT);
 	if (err)
 		bench_die("sl_maps_set_sizes: %s", strerror(-err));
 	err = sluice_bpf__load(t->skel);

@@ -2,9 +2,10 @@
 /*
  * BPF tests, the datapath half of a truthful drain signal (issue 12):
  * which packets confirm a flow (a table), the confirmed counter, draining
- * backends' confirmed flows copied into sl_pinned and nothing else, a
- * DRAINED backend refusing new state, closing flows refreshed by every
- * client packet, RST, and a reused tuple leaving both tables.
+ * backends' confirmed flows copied into the drain table (sl_pinned) and
+ * nothing else, a DRAINED backend refusing new state, closing flows
+ * refreshed by every client packet, RST, and a reused tuple leaving both
+ * tables.
  *
  * The datapath reads the kernel's clock, which no test can set: flows are
  * written with created/last_seen in the past of bt_now(), and times read
@@ -155,13 +156,13 @@ static void check_flow(const struct bt *t, const char *ctx,
 	CHECK_EQ(ctx, "flow flags", f.flags, flags);
 }
 
-static int in_pinned(const struct bt *t, const struct pkt_spec *s,
-		     struct sluice_flow *f)
+static int in_drain_table(const struct bt *t, const struct pkt_spec *s,
+			  struct sluice_flow *f)
 {
 	struct sluice_flow_key key;
 
 	pkt_flow_key(s, &key);
-	return bt_pinned_get(t, &key, f) == 0;
+	return bt_drain_table_get(t, &key, f) == 0;
 }
 
 static int in_new(const struct bt *t, const struct pkt_spec *s)
@@ -173,13 +174,13 @@ static int in_new(const struct bt *t, const struct pkt_spec *s)
 	return bt_new_get(t, &key, &f) == 0;
 }
 
-static __u64 pinned_entries(const struct bt *t)
+static __u64 drain_table_entries(const struct bt *t)
 {
 	struct sluice_flow_key key, next;
 	__u64 n = 0;
 	void *prev = NULL;
 
-	while (!bpf_map_get_next_key(t->maps.pinned, prev, &next)) {
+	while (!bpf_map_get_next_key(t->maps.drain_table, prev, &next)) {
 		key = next;
 		prev = &key;
 		n++;
@@ -301,8 +302,9 @@ static void test_confirm_at_promotion(void **state)
 			   c->confirmed ? CONFIRMED : 0);
 		want_confirmed[be - BT_BE_ID_BASE] += c->confirmed;
 	}
-	/* No backend drains here: nothing is pinned. */
-	CHECK_EQ("after the table", "sl_pinned entries", pinned_entries(t), 0);
+	/* No backend drains here: the drain table stays empty. */
+	CHECK_EQ("after the table", "sl_pinned entries", drain_table_entries(t),
+		 0);
 	for (id = BT_BE_ID_BASE; id < t->next_be_id; id++)
 		CHECK_EQ("after the table", "backend confirmed counter",
 		      confirmed_count(t, id), want_confirmed[id - BT_BE_ID_BASE]);
@@ -371,7 +373,8 @@ static void test_confirm_established_on_payload(void **state)
 	check_flow(t, "more data", &s, be, SLUICE_FLOW_OPEN, CONFIRMED);
 	CHECK_EQ("more data", "confirmed counter (once per flow)",
 	      confirmed_count(t, be), 1);
-	CHECK_EQ("active backend", "sl_pinned entries", pinned_entries(t), 0);
+	CHECK_EQ("active backend", "sl_pinned entries", drain_table_entries(t),
+		 0);
 	bt_assert_reasons_total(t);
 }
 
@@ -393,9 +396,9 @@ static void test_confirm_established_by_age(void **state)
 	bt_assert_reasons_total(t);
 }
 
-/* --- draining backends: confirmed flows, and only those, get pinned ------- */
+/* --- draining backends: confirmed flows, and only those, enter the drain table */
 
-static void test_draining_pins_on_confirm(void **state)
+static void test_draining_keeps_on_confirm(void **state)
 {
 	struct bt *t = *state;
 	struct pkt_spec a = TCP4(.sport = 40400), b = TCP4();
@@ -408,30 +411,32 @@ static void test_draining_pins_on_confirm(void **state)
 	send_to(t, "b: SYN", &b, PKT_TCP_SYN, 0, be);
 	drain(t, V4_TCP, be, SLUICE_BE_F_DRAINING);
 
-	/* a: a bare ACK promotes it to its backend, unconfirmed: not pinned. */
+	/* a: a bare ACK promotes it to its backend, unconfirmed: not kept. */
 	send_to(t, "a: ACK", &a, PKT_TCP_ACK, 0, be);
 	check_flow(t, "a: ACK", &a, be, SLUICE_FLOW_OPEN, 0);
-	CHECK_TRUE("a: ACK", "not in sl_pinned", !in_pinned(t, &a, &f));
+	CHECK_TRUE("a: ACK", "not in sl_pinned", !in_drain_table(t, &a, &f));
 	/* ...its first data confirms and pins it. */
 	send_to(t, "a: request", &a, PKT_TCP_ACK, 50, be);
 	check_flow(t, "a: request", &a, be, SLUICE_FLOW_OPEN, CONFIRMED);
-	CHECK_TRUE("a: request", "in sl_pinned", in_pinned(t, &a, &f));
-	CHECK_EQ("a: pinned copy", "backend_id", f.backend_id, be);
-	CHECK_EQ("a: pinned copy", "flags", f.flags, CONFIRMED);
-	CHECK_EQ("a: pinned copy", "state", f.state, SLUICE_FLOW_OPEN);
+	CHECK_TRUE("a: request", "in sl_pinned", in_drain_table(t, &a, &f));
+	CHECK_EQ("a: drain table copy", "backend_id", f.backend_id, be);
+	CHECK_EQ("a: drain table copy", "flags", f.flags, CONFIRMED);
+	CHECK_EQ("a: drain table copy", "state", f.state, SLUICE_FLOW_OPEN);
 
 	/* b: payload on the promoting packet pins it at promotion. */
 	send_to(t, "b: ACK with data", &b, PKT_TCP_ACK, 50, be);
 	check_flow(t, "b: ACK with data", &b, be, SLUICE_FLOW_OPEN, CONFIRMED);
-	CHECK_TRUE("b: ACK with data", "in sl_pinned", in_pinned(t, &b, &f));
-	CHECK_EQ("b: pinned copy", "flags", f.flags, CONFIRMED);
+	CHECK_TRUE("b: ACK with data", "in sl_pinned",
+		   in_drain_table(t, &b, &f));
+	CHECK_EQ("b: drain table copy", "flags", f.flags, CONFIRMED);
 
 	CHECK_EQ("draining backend", "confirmed counter", confirmed_count(t, be), 2);
-	CHECK_EQ("draining backend", "sl_pinned entries", pinned_entries(t), 2);
+	CHECK_EQ("draining backend", "sl_pinned entries",
+		 drain_table_entries(t), 2);
 	bt_assert_reasons_total(t);
 }
 
-/* A flow confirmed by age on a draining backend is pinned too. */
+/* A flow confirmed by age on a draining backend is kept too. */
 static void test_draining_pins_aged(void **state)
 {
 	struct bt *t = *state;
@@ -445,9 +450,9 @@ static void test_draining_pins_aged(void **state)
 	age_flow(t, "aged", &s, 2 * SLUICE_CONFIRM_MS);
 	send_to(t, "bare ACK", &s, PKT_TCP_ACK, 0, be);
 	check_flow(t, "bare ACK", &s, be, SLUICE_FLOW_OPEN, CONFIRMED);
-	CHECK_TRUE("bare ACK", "in sl_pinned", in_pinned(t, &s, &f));
-	CHECK_EQ("pinned copy", "backend_id", f.backend_id, be);
-	CHECK_EQ("pinned copy", "flags", f.flags, CONFIRMED);
+	CHECK_TRUE("bare ACK", "in sl_pinned", in_drain_table(t, &s, &f));
+	CHECK_EQ("drain table copy", "backend_id", f.backend_id, be);
+	CHECK_EQ("drain table copy", "flags", f.flags, CONFIRMED);
 	bt_assert_reasons_total(t);
 }
 
@@ -455,7 +460,7 @@ static void test_draining_pins_aged(void **state)
  * Spoofed SYN+ACK pairs, back to back, from many sources: the pairs in
  * flight when the backend starts draining (promoted to it) and those
  * after (balanced to the others) all stay unconfirmed, none is counted
- * confirmed and none enters sl_pinned.
+ * confirmed and none enters the drain table.
  */
 #define SPOOFED	256
 
@@ -464,7 +469,7 @@ static void spoofed_src(char *buf, size_t len, unsigned int i)
 	snprintf(buf, len, "198.19.%u.%u", (i * 37) & 0xff, (i * 101 + 1) & 0xff);
 }
 
-static void test_spoofed_pairs_never_pinned(void **state)
+static void test_spoofed_pairs_never_kept(void **state)
 {
 	struct bt *t = *state;
 	static struct pkt_spec s[SPOOFED];
@@ -515,8 +520,10 @@ static void test_spoofed_pairs_never_pinned(void **state)
 	CHECK_TRUE("spoofed pairs", "some promoted to the draining backend",
 		on_drained > 0);
 	for (i = 0; i < SPOOFED; i++)
-		CHECK_TRUE("spoofed pair", "not in sl_pinned", !in_pinned(t, &s[i], &f));
-	CHECK_EQ("spoofed pairs", "sl_pinned entries", pinned_entries(t), 0);
+		CHECK_TRUE("spoofed pair", "not in sl_pinned",
+			   !in_drain_table(t, &s[i], &f));
+	CHECK_EQ("spoofed pairs", "sl_pinned entries", drain_table_entries(t),
+		 0);
 	for (id = BT_BE_ID_BASE; id < t->next_be_id; id++)
 		CHECK_EQ("spoofed pairs", "confirmed counter", confirmed_count(t, id), 0);
 	bt_assert_reasons_total(t);
@@ -545,7 +552,8 @@ static void test_drained_refuses_promotion(void **state)
 	send_to(t, "a: ACK with data", &a, PKT_TCP_ACK, 100, live_a);
 	check_flow(t, "a: re-balanced", &a, live_a, SLUICE_FLOW_OPEN, 0);
 	CHECK_TRUE("a: re-balanced", "slot emptied", !in_new(t, &a));
-	CHECK_TRUE("a: re-balanced", "not in sl_pinned", !in_pinned(t, &a, &f));
+	CHECK_TRUE("a: re-balanced", "not in sl_pinned",
+		   !in_drain_table(t, &a, &f));
 	/* A SYN retransmit does not stay on @be either. */
 	send_to(t, "b: SYN retransmit", &b, PKT_TCP_SYN, 0, live_b);
 	check_flow(t, "b: re-balanced", &b, live_b, SLUICE_FLOW_OPEN, 0);
@@ -712,7 +720,7 @@ static void test_rst_resets(void **state)
 
 /*
  * A SYN on a CLOSING or RESET flow of a draining backend: the old flow
- * leaves sl_flows and sl_pinned (not a loss), the new connection starts
+ * leaves sl_flows and the drain table (not a loss), the new connection starts
  * in sl_new on the live table.
  */
 static void reuse_after(struct bt *t, const char *ctx, __u16 sport,
@@ -727,7 +735,7 @@ static void reuse_after(struct bt *t, const char *ctx, __u16 sport,
 	send_to(t, ctx, &s, PKT_TCP_ACK, 0, be);
 	drain(t, V4_TCP, be, SLUICE_BE_F_DRAINING);
 	send_to(t, ctx, &s, PKT_TCP_ACK, 20, be);
-	CHECK_TRUE(ctx, "confirmed flow pinned", in_pinned(t, &s, &f));
+	CHECK_TRUE(ctx, "confirmed flow kept", in_drain_table(t, &s, &f));
 	send_to(t, ctx, &s, close_flags, 0, be);
 
 	live = pick(t, V4_TCP, &s);
@@ -735,7 +743,7 @@ static void reuse_after(struct bt *t, const char *ctx, __u16 sport,
 	send_to(t, ctx, &s, PKT_TCP_SYN, 0, live);
 	pkt_flow_key(&s, &key);
 	CHECK_TRUE(ctx, "old flow left sl_flows", bt_flow_get(t, &key, &f) != 0);
-	CHECK_TRUE(ctx, "old flow left sl_pinned", !in_pinned(t, &s, &f));
+	CHECK_TRUE(ctx, "old flow left sl_pinned", !in_drain_table(t, &s, &f));
 	CHECK_TRUE(ctx, "new connection in sl_new", bt_new_get(t, &key, &f) == 0);
 	CHECK_EQ(ctx, "new connection backend", f.backend_id, live);
 	CHECK_EQ(ctx, "new connection flags", f.flags, 0);
@@ -767,8 +775,8 @@ static void test_syn_on_open_flow_follows(void **state)
 	send_to(t, "request", &s, PKT_TCP_ACK, 20, be);
 	drain(t, V4_TCP, be, SLUICE_BE_F_DRAINING);
 	send_to(t, "data", &s, PKT_TCP_ACK, 20, be);
-	CHECK_TRUE("open flow", "not pinned (confirmed before the drain)",
-		!in_pinned(t, &s, &f));
+	CHECK_TRUE("open flow", "not kept (confirmed before the drain)",
+		   !in_drain_table(t, &s, &f));
 	send_to(t, "SYN on open flow", &s, PKT_TCP_SYN, 0, be);
 	check_flow(t, "SYN on open flow", &s, be, SLUICE_FLOW_OPEN, CONFIRMED);
 	bt_assert_reasons_total(t);
@@ -776,7 +784,7 @@ static void test_syn_on_open_flow_follows(void **state)
 
 /* --- rescue ---------------------------------------------------------------- */
 
-/* A pinned copy restored to sl_flows keeps CONFIRMED, not the sweeper's
+/* A drain table copy restored to sl_flows keeps CONFIRMED, not the sweeper's
  * EVICTED mark, and is not confirmed (counted) a second time. */
 static void test_rescue_keeps_confirmed(void **state)
 {
@@ -791,9 +799,9 @@ static void test_rescue_keeps_confirmed(void **state)
 	drain(t, V4_TCP, be, SLUICE_BE_F_DRAINING);
 	send_to(t, "request", &s, PKT_TCP_ACK, 30, be);
 	pkt_flow_key(&s, &key);
-	assert_true(in_pinned(t, &s, &f));
+	assert_true(in_drain_table(t, &s, &f));
 	f.flags |= SLUICE_FLOW_F_EVICTED;	/* as the sweeper marks it */
-	bt_pinned_put(t, &key, &f);
+	bt_drain_table_put(t, &key, &f);
 	assert_int_equal(bpf_map_delete_elem(t->maps.flows, &key), 0);
 
 	send_to(t, "ACK after eviction", &s, PKT_TCP_ACK, 0, be);
@@ -807,26 +815,26 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_confirm_at_promotion,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_confirm_not_before_confirm_ms,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_confirm_established_on_payload,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_confirm_not_before_confirm_ms, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_confirm_established_on_payload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_established_by_age,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_draining_pins_on_confirm,
+		cmocka_unit_test_setup_teardown(test_draining_keeps_on_confirm,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_draining_pins_aged,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_spoofed_pairs_never_pinned,
+		cmocka_unit_test_setup_teardown(test_draining_pins_aged, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_spoofed_pairs_never_kept,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drained_refuses_promotion,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_drained_refuses_confirmation,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_half_close_refresh,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rst_resets,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_drained_refuses_confirmation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_half_close_refresh, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_rst_resets, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_tuple_reuse_after_fin,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tuple_reuse_after_rst,

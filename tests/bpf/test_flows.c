@@ -342,7 +342,7 @@ static void test_syn_after_close(void **state)
 	bt_assert_reasons_total(t);
 }
 
-/* An ACK with no state: forwarded to the table's pick, counted, pinned. */
+/* An ACK with no state: forwarded to the table's pick, counted, recorded. */
 static void test_non_syn_miss(void **state)
 {
 	struct bt *t = *state;
@@ -372,15 +372,15 @@ static void test_non_syn_miss(void **state)
 
 /*
  * Eviction during a drain: a draining backend's flow that LRU pressure
- * pushed out of sl_flows is found in sl_pinned (where sluiced's sweeper
- * copies draining flows) and restored to its backend, not re-balanced.
+ * pushed out of sl_flows is found in the drain table (where sluiced's
+ * sweeper copies draining flows) and restored to its backend, not re-balanced.
  */
 static void test_evicted_draining_flow_rescued(void **state)
 {
 	struct bt *t = *state;
 	struct bt_vip *v = &t->vips[V4_TCP];
 	struct pkt_spec s = TCP4(.sport = 30700);
-	int pinned = bpf_map__fd(t->skel->maps.sl_pinned);
+	int drain_table = bpf_map__fd(t->skel->maps.sl_pinned);
 	struct sluice_flow_key key;
 	struct sluice_flow f;
 	struct sluice_be_stats bs;
@@ -391,10 +391,11 @@ static void test_evicted_draining_flow_rescued(void **state)
 	check_flow(t, "established", &s, 'f', be, SLUICE_FLOW_OPEN);
 	bt_vip_set_weight(t, v, bt_vip_be_index(v, be), 0);	/* drain */
 
-	/* The sweeper pins it; then the LRU evicts it. */
+	/* The sweeper copies it into the drain table; then the LRU evicts it. */
 	pkt_flow_key(&s, &key);
 	assert_int_equal(bt_flow_get(t, &key, &f), 0);
-	assert_int_equal(bpf_map_update_elem(pinned, &key, &f, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(drain_table, &key, &f, BPF_ANY),
+			 0);
 	assert_int_equal(bpf_map_delete_elem(t->maps.flows, &key), 0);
 	check_flow(t, "evicted", &s, '-', be, SLUICE_FLOW_OPEN);
 
@@ -403,7 +404,7 @@ static void test_evicted_draining_flow_rescued(void **state)
 	bt_be_stats(t, be, &bs);
 	CHECK_EQ("drained backend", "rescued", bs.rescued, 1);
 
-	/* A removed backend's pinned flow is not rescued: it re-balances. */
+	/* A removed backend's kept flow is not rescued: it re-balances. */
 	assert_int_equal(bpf_map_delete_elem(t->maps.flows, &key), 0);
 	{
 		struct sluice_backend b = *bt_backend(t, be);

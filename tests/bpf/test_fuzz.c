@@ -24,7 +24,7 @@
  * The reasons add up to the packets run. Afterwards, the flow tables:
  * every sl_flows entry has a known state, no flag but CONFIRMED and a
  * configured backend; no more flows are confirmed than the backends'
- * confirmed counters say; sl_pinned is empty (no backend drains here, and
+ * confirmed counters say; the drain table is empty (no backend drains here, and
  * only a draining backend's confirmed flows may enter it).
  *
  * SLUICE_FUZZ_SEED sets the seed (default fixed, always printed),
@@ -991,7 +991,7 @@ static void check_flow_tables(const struct bt *t, __u64 iters)
 {
 	struct sluice_flow_key key, next;
 	struct sluice_be_stats bs;
-	__u64 confirmed = 0, unconfirmed = 0, counted = 0, pinned = 0;
+	__u64 confirmed = 0, unconfirmed = 0, counted = 0, kept = 0;
 	struct sluice_flow f;
 	void *prev = NULL;
 	__u32 id;
@@ -1015,16 +1015,16 @@ static void check_flow_tables(const struct bt *t, __u64 iters)
 		counted += bs.confirmed;
 	}
 	prev = NULL;
-	while (!bpf_map_get_next_key(t->maps.pinned, prev, &next)) {
+	while (!bpf_map_get_next_key(t->maps.drain_table, prev, &next)) {
 		key = next;
 		prev = &key;
-		pinned++;
+		kept++;
 	}
 	print_message("# fuzz: sl_flows: %llu confirmed, %llu unconfirmed; confirmed counters %llu\n",
 		      (unsigned long long)confirmed, (unsigned long long)unconfirmed,
 		      (unsigned long long)counted);
 	CHECK_TRUE("fuzz", "confirmed flows <= confirmed counters", confirmed <= counted);
-	CHECK_EQ("fuzz", "sl_pinned entries (no backend drains)", pinned, 0);
+	CHECK_EQ("fuzz", "sl_pinned entries (no backend drains)", kept, 0);
 	if (iters < FUZZ_COVERAGE_MIN)
 		return;
 	/* The generator's flows mostly carry payload: all may be confirmed. */

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * BPF tests, the drain pin walk (bpf/pin_walk.bpf.c, user/lib/pin_walk.c):
+ * BPF tests, the drain walk (bpf/pin_walk.bpf.c, user/lib/pin_walk.c):
  * run over a real sl_flows, it copies the confirmed flows of draining
- * backends, and only those, into sl_pinned; counts their young
+ * backends, and only those, into the drain table; counts their young
  * unconfirmed flows (and sl_new's) as handshakes, not the ended ones; and
- * counts the confirmed flows sl_pinned had no room for.
+ * counts the confirmed flows the drain table had no room for.
  */
 #include <bpf/bpf.h>
 #include "../lib/bpftest.h"
@@ -99,11 +99,11 @@ static void walk(struct pw *p, struct sl_sweep_result *res)
 
 /* 300 confirmed flows of the draining backend, 200 of an active one, 5
  * young and 7 old unconfirmed flows of the draining backend. */
-static void test_pins_what_drains(void **state)
+static void test_keeps_what_drains(void **state)
 {
 	struct pw *p = *state;
 	static struct sl_sweep_result res;
-	__u32 now = bt_now(), n = 0, i, pinned = 0;
+	__u32 now = bt_now(), n = 0, i, kept = 0;
 	struct sluice_flow_key k;
 	struct sluice_flow got;
 
@@ -117,23 +117,26 @@ static void test_pins_what_drains(void **state)
 		put(p, n++, DRAINING, false, now - cfg.unconfirmed_ms - 5000);
 	walk(p, &res);
 	CHECK_EQ("walk", "entries seen", res.entries, (__u64)n);
-	CHECK_EQ("walk", "flows it pinned", res.pinned_entries, 300);
+	CHECK_EQ("walk", "flows it copied into the drain table",
+		 res.drain_table_entries, 300);
 	CHECK_EQ("walk", "handshakes of the draining backend", res.handshakes[DRAINING], 5);
 	CHECK_EQ("walk", "handshakes of the active one (not its business)",
 	      res.handshakes[ACTIVE], 0);
 	CHECK_EQ("walk", "unprotected", res.unprotected, 0);
 	for (i = 0; i < n; i++) {
 		k = key_n(i);
-		if (bt_pinned_get(p->t, &k, &got))
+		if (bt_drain_table_get(p->t, &k, &got))
 			continue;
-		pinned++;
-		CHECK_EQ("walk", "pinned flow's backend", got.backend_id, DRAINING);
-		CHECK_TRUE("walk", "pinned flow confirmed", got.flags & SLUICE_FLOW_F_CONFIRMED);
+		kept++;
+		CHECK_EQ("walk", "kept flow's backend", got.backend_id,
+			 DRAINING);
+		CHECK_TRUE("walk", "kept flow confirmed",
+			   got.flags & SLUICE_FLOW_F_CONFIRMED);
 	}
-	CHECK_EQ("walk", "flows in sl_pinned", pinned, 300);
+	CHECK_EQ("walk", "flows in sl_pinned", kept, 300);
 }
 
-/* A full sl_pinned: what does not fit is counted, per backend. */
+/* A full drain table: what does not fit is counted, per backend. */
 static void test_counts_unprotected(void **state)
 {
 	struct pw *p = *state;
@@ -142,10 +145,11 @@ static void test_counts_unprotected(void **state)
 	struct sluice_flow_key k;
 	__u32 i;
 
-	/* Fill sl_pinned with other flows, then add 10 draining ones. */
+	/* Fill the drain table with other flows, then add 10 draining ones. */
 	for (i = 0; i < BT_NEW_FLOWS; i++) {
 		k = key_n(100000 + i);
-		if (bpf_map_update_elem(p->t->maps.pinned, &k, &f, BPF_NOEXIST))
+		if (bpf_map_update_elem(p->t->maps.drain_table, &k, &f,
+					BPF_NOEXIST))
 			break;
 	}
 	for (i = 0; i < 10; i++)
@@ -224,7 +228,7 @@ static void test_judges_as_the_sweep(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_pins_what_drains, setup,
+		cmocka_unit_test_setup_teardown(test_keeps_what_drains, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_counts_unprotected, setup,
 						teardown),

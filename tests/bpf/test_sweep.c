@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * sl_sweep() and sl_check_pinned() against the balancer's real maps: what
+ * sl_sweep() and sl_check_drain_table() against the balancer's real maps: what
  * each pass counts, expires, pins and counts as lost. The flows are
  * written as the datapath would (bpftest.h), stamped in the past of the
  * datapath's clock; no packet runs.
@@ -80,12 +80,13 @@ static bool in_flows(struct bt *t, __u16 sport, __u8 proto)
 	return !bt_flow_get(t, &k, &f);
 }
 
-static bool in_pinned(struct bt *t, __u16 sport, __u8 proto, struct sluice_flow *f)
+static bool in_drain_table(struct bt *t, __u16 sport, __u8 proto,
+			   struct sluice_flow *f)
 {
 	struct sluice_flow_key k = key(sport, proto);
 	struct sluice_flow tmp;
 
-	return !bt_pinned_get(t, &k, f ? f : &tmp);
+	return !bt_drain_table_get(t, &k, f ? f : &tmp);
 }
 
 /* Nothing drains: live flows and handshakes counted, ended ones expired. */
@@ -115,7 +116,7 @@ static void test_sweep_counts_and_expires(void **state)
 	CHECK_EQ("sweep", "expired", res->expired, 5);
 	CHECK_EQ("sweep", "entries", res->entries, 4);
 	CHECK_EQ("sweep", "new_entries", res->new_entries, 1);
-	CHECK_EQ("sweep", "pinned_entries", res->pinned_entries, 0);
+	CHECK_EQ("sweep", "drain_table_entries", res->drain_table_entries, 0);
 	CHECK_TRUE("sweep", "live kept", in_flows(t, 1001, IPPROTO_TCP));
 	CHECK_TRUE("sweep", "idle gone", !in_flows(t, 1002, IPPROTO_TCP));
 	CHECK_TRUE("sweep", "reset gone", !in_flows(t, 1003, IPPROTO_TCP));
@@ -130,8 +131,9 @@ static void test_sweep_counts_and_expires(void **state)
 }
 
 /*
- * B drains. The sweeper pins B's confirmed flows (never its handshakes),
- * counts an evicted one from its pinned copy and unpins what belongs to a
+ * B drains. The sweeper copies B's confirmed flows (never its handshakes)
+ * into the drain table, counts an evicted one from its copy there and drops
+ * what belongs to a
  * backend that no longer drains. The checker then counts every kind of
  * end: live, moved while open (lost), moved after its close (not lost),
  * ended while open (lost), ended after a close (not lost), and evicted
@@ -157,23 +159,28 @@ static void test_drain_losses(void **state)
 	put(t, 2005, IPPROTO_TCP, flow(A, OPEN, CONF, 60000, 100));	/* not draining */
 	f = flow(B, OPEN, CONF, 60000, 100);				/* evicted */
 	k = key(2006, IPPROTO_TCP);
-	bt_pinned_put(t, &k, &f);
+	bt_drain_table_put(t, &k, &f);
 	f = flow(A, OPEN, CONF, 60000, 100);				/* A's drain ended */
 	k = key(2007, IPPROTO_TCP);
-	bt_pinned_put(t, &k, &f);
+	bt_drain_table_put(t, &k, &f);
 
 	assert_int_equal(sl_sweep(&t->maps, &cfg, draining, sw), 0);
 	CHECK_EQ("sweep", "flows[B]", sw->flows[B], 4);	/* 2001-2003, 2006 */
 	CHECK_EQ("sweep", "handshakes[B]", sw->handshakes[B], 1);
 	CHECK_EQ("sweep", "evicted[B]", sw->evicted[B], 1);
-	CHECK_EQ("sweep", "pinned_entries", sw->pinned_entries, 4);
+	CHECK_EQ("sweep", "drain_table_entries", sw->drain_table_entries, 4);
 	CHECK_EQ("sweep", "unprotected", sw->unprotected, 0);
-	CHECK_TRUE("sweep", "live pinned", in_pinned(t, 2001, IPPROTO_TCP, NULL));
-	CHECK_TRUE("sweep", "handshake not pinned", !in_pinned(t, 2004, IPPROTO_TCP, NULL));
-	CHECK_TRUE("sweep", "A not pinned", !in_pinned(t, 2005, IPPROTO_TCP, NULL));
-	CHECK_TRUE("sweep", "A unpinned", !in_pinned(t, 2007, IPPROTO_TCP, NULL));
-	CHECK_TRUE("sweep", "evicted marked", in_pinned(t, 2006, IPPROTO_TCP, &f) &&
-					     (f.flags & SLUICE_FLOW_F_EVICTED));
+	CHECK_TRUE("sweep", "live kept",
+		   in_drain_table(t, 2001, IPPROTO_TCP, NULL));
+	CHECK_TRUE("sweep", "handshake not kept",
+		   !in_drain_table(t, 2004, IPPROTO_TCP, NULL));
+	CHECK_TRUE("sweep", "A not kept",
+		   !in_drain_table(t, 2005, IPPROTO_TCP, NULL));
+	CHECK_TRUE("sweep", "A dropped",
+		   !in_drain_table(t, 2007, IPPROTO_TCP, NULL));
+	CHECK_TRUE("sweep", "evicted marked",
+		   in_drain_table(t, 2006, IPPROTO_TCP, &f) &&
+			   (f.flags & SLUICE_FLOW_F_EVICTED));
 
 	/* Between the passes: two flows re-balance to C, two end. */
 	put(t, 2002, IPPROTO_TCP, flow(C, OPEN, CONF, 100, 100));
@@ -181,28 +188,31 @@ static void test_drain_losses(void **state)
 	f = flow(B, OPEN, CONF, 2000000, 1000000);			/* idle, open */
 	k = key(2008, IPPROTO_TCP);
 	bt_flow_put(t, &k, &f);
-	bt_pinned_put(t, &k, &f);
+	bt_drain_table_put(t, &k, &f);
 	f = flow(B, CLOSING, CONF, 60000, 5000);			/* closed */
 	k = key(2009, IPPROTO_TCP);
 	bt_flow_put(t, &k, &f);
-	bt_pinned_put(t, &k, &f);
+	bt_drain_table_put(t, &k, &f);
 
-	assert_int_equal(sl_check_pinned(&t->maps, &cfg, draining, ck), 0);
+	assert_int_equal(sl_check_drain_table(&t->maps, &cfg, draining, ck), 0);
 	CHECK_EQ("check", "entries", ck->entries, 6);
 	CHECK_EQ("check", "flows[B]", ck->flows[B], 2);	/* 2001, 2006 */
 	CHECK_EQ("check", "lost[B]", ck->lost[B], 2);	/* 2002 moved, 2008 idle */
 	CHECK_EQ("check", "expired", ck->expired, 2);	/* 2008, 2009 */
-	CHECK_TRUE("check", "moved unpinned", !in_pinned(t, 2002, IPPROTO_TCP, NULL) &&
-					      !in_pinned(t, 2003, IPPROTO_TCP, NULL));
+	CHECK_TRUE("check", "moved dropped",
+		   !in_drain_table(t, 2002, IPPROTO_TCP, NULL) &&
+			   !in_drain_table(t, 2003, IPPROTO_TCP, NULL));
 	CHECK_TRUE("check", "moved flow kept", in_flows(t, 2002, IPPROTO_TCP));
-	CHECK_TRUE("check", "ended gone", !in_flows(t, 2008, IPPROTO_TCP) &&
-					  !in_pinned(t, 2008, IPPROTO_TCP, NULL) &&
-					  !in_flows(t, 2009, IPPROTO_TCP));
-	CHECK_TRUE("check", "live still pinned", in_pinned(t, 2001, IPPROTO_TCP, NULL) &&
-						 in_pinned(t, 2006, IPPROTO_TCP, NULL));
+	CHECK_TRUE("check", "ended gone",
+		   !in_flows(t, 2008, IPPROTO_TCP) &&
+			   !in_drain_table(t, 2008, IPPROTO_TCP, NULL) &&
+			   !in_flows(t, 2009, IPPROTO_TCP));
+	CHECK_TRUE("check", "live still kept",
+		   in_drain_table(t, 2001, IPPROTO_TCP, NULL) &&
+			   in_drain_table(t, 2006, IPPROTO_TCP, NULL));
 
 	/* A second pass counts no loss twice. */
-	assert_int_equal(sl_check_pinned(&t->maps, &cfg, draining, ck), 0);
+	assert_int_equal(sl_check_drain_table(&t->maps, &cfg, draining, ck), 0);
 	CHECK_EQ("check again", "lost[B]", ck->lost[B], 0);
 	CHECK_EQ("check again", "flows[B]", ck->flows[B], 2);
 	bt_close(t);
@@ -234,18 +244,19 @@ static void test_sweep_keeps_pins_of_a_newer_drain(void **state)
 	put(t, 3001, IPPROTO_TCP, flow(B, OPEN, CONF, 60000, 100));
 	f = flow(B, OPEN, CONF, 60000, 100);
 	k = key(3001, IPPROTO_TCP);
-	bt_pinned_put(t, &k, &f);
+	bt_drain_table_put(t, &k, &f);
 	put(t, 3002, IPPROTO_TCP, flow(A, OPEN, CONF, 60000, 100));
 	f = flow(A, OPEN, CONF, 60000, 100);
 	k = key(3002, IPPROTO_TCP);
-	bt_pinned_put(t, &k, &f);
+	bt_drain_table_put(t, &k, &f);
 
 	CHECK_INT("newer drain", sl_sweep(&t->maps, &c, then, res), 0);
-	CHECK_TRUE("newer drain", "B's pin kept",
-		   in_pinned(t, 3001, IPPROTO_TCP, NULL));
-	CHECK_TRUE("newer drain", "A's pin gone",
-		   !in_pinned(t, 3002, IPPROTO_TCP, NULL));
-	CHECK_EQ("newer drain", "pinned_entries", res->pinned_entries, 1);
+	CHECK_TRUE("newer drain", "B's copy kept",
+		   in_drain_table(t, 3001, IPPROTO_TCP, NULL));
+	CHECK_TRUE("newer drain", "A's copy gone",
+		   !in_drain_table(t, 3002, IPPROTO_TCP, NULL));
+	CHECK_EQ("newer drain", "drain_table_entries", res->drain_table_entries,
+		 1);
 	bt_close(t);
 	free(res);
 }
@@ -267,7 +278,7 @@ static void *held_sweep_main(void *arg)
 	return NULL;
 }
 
-/* While a pin walk runs (cfg.hold), a sweep waits between batches, and
+/* While a drain walk runs (cfg.hold), a sweep waits between batches, and
  * goes on, whole, once it ends. */
 static void test_sweep_holds_for_a_walk(void **state)
 {

@@ -48,7 +48,7 @@ t_drain_wait_zero_resets() {
 	python3 -c "import sys; sys.exit(0 if -1.0 <= $lag <= 5.0 else 1)" ||
 		fail "drain should finish within 5s after the last stream (lag ${lag}s)"
 	assert_eq "state" drained "$(it_state "$VIP" "$be1")"
-	# Step 2 came from the in-kernel pin walk (bpf/pin_walk.bpf.c), loaded.
+	# Step 2 came from the in-kernel drain walk (bpf/pin_walk.bpf.c), loaded.
 	assert_eq "sluice_drain_walk_loaded" 1 "$(drain_metric sluice_drain_walk_loaded)" || return 1
 	assert_ge "sluice_drain_walks_total" "$(drain_metric sluice_drain_walks_total)" 1
 	assert_ge "walks timed (sluice_drain_walk_duration_seconds_count)" \

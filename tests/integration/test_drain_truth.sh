@@ -64,10 +64,10 @@ t_truth_early_drain_race() {
 
 # (i, big table) The same race where a sweep takes a while: 400,000
 # background flows (of another VIP's backend) and sweeps back to back,
-# so a sweep that began before a drain is still running when the drain's
-# pin walk has pinned its flows. That sweep must not unpin them: the
-# drain is never complete while the connection is open (held 1 s, over
-# several sweeps), and completes once it closes.
+# so a sweep that began before a drain is still running when the drain
+# walk has copied its flows into the drain table. That sweep must not
+# drop them: the drain is never complete while the connection is open
+# (held 1 s, over several sweeps), and completes once it closes.
 t_truth_early_drain_big_table() {
 	local out fill
 	# The background flows belong to a second VIP's backend (id 3: ids

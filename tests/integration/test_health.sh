@@ -173,7 +173,7 @@ t_health_hundreds_at_1s() {
 		"$(lab_client get --vip "$LAB_VIP4" --count 30 | json - "j['errors']")"
 }
 
-# on_down: release — connections pinned to a backend that goes down are
+# on_down: release — connections assigned to a backend that goes down are
 # re-balanced on their next packet (keep, the default, leaves them).
 t_health_release_rebalances() {
 	HC_EXTRA="" hc_setup || return 1

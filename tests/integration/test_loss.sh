@@ -5,12 +5,12 @@
 
 LS_VIP="$LAB_VIP4:80/tcp"
 
-# Point up to LIMIT draining flows (those sl_pinned protects) at another
-# backend in sl_flows, as a table mix-up or an ECMP move would: the next
-# packet of each goes to a backend that has no socket for it. Prints how
-# many flows were moved. The sl_pinned copy is left alone: it is how
+# Point up to LIMIT draining flows (those the drain table, sl_pinned,
+# protects) at another backend in sl_flows, as a table mix-up or an ECMP
+# move would: the next packet of each goes to a backend that has no socket
+# for it. Prints how many flows were moved. The drain table's copy is left alone: it is how
 # sluice knows where the flow belonged.
-ls_move_pinned_flows() {	# limit
+ls_move_kept_flows() {	# limit
 	python3 - "/sys/fs/bpf/sluice-${LAB_P}" "$1" <<'EOF'
 import json, subprocess, sys
 
@@ -24,14 +24,14 @@ def dump(name):
              bytes(int(b, 16) for b in e["value"])) for e in json.loads(out)]
 
 # struct sluice_flow: backend_id @0 (4 bytes), epoch @13.
-pinned = dump("sl_pinned")
+kept = dump("sl_pinned")
 flows = dict(dump("sl_flows"))
-draining = {v[0:4] for _, v in pinned}
+draining = {v[0:4] for _, v in kept}
 other = next((v for v in flows.values() if v[0:4] not in draining), None)
 if other is None:
     sys.exit("no flow of a non-draining backend to borrow an id from")
 moved = 0
-for key, pv in pinned:
+for key, pv in kept:
     cur = flows.get(key)
     if cur is None or cur[0:4] != pv[0:4] or moved >= limit:
         continue
@@ -44,7 +44,7 @@ print(moved)
 EOF
 }
 
-ls_pinned_count() {
+ls_drain_table_count() {
 	bpftool -j map dump pinned "/sys/fs/bpf/sluice-${LAB_P}/sl_pinned" |
 		json - "len(j)"
 }
@@ -72,7 +72,7 @@ tests:
           - exp_labels: {severity: critical, job: sluice, instance: lb, vip: "$LS_VIP", backend: $1}
             exp_annotations:
               summary: "$1 on $LS_VIP lost flows while draining"
-              description: "$2 flows pinned to a draining backend were lost in the last 5 minutes: the drain was not graceful."
+              description: "$2 flows assigned to a draining backend were lost in the last 5 minutes: the drain was not graceful."
 EOF
 	promtool test rules "$LAB_DIR/lost_alert_test.yml"
 }
@@ -87,10 +87,10 @@ t_lost_counts_a_moved_draining_flow() {
 	it_wait_ge 10 3 it_flows "$LS_VIP" "$be1" || return 1
 	assert_eq "lost before anything happened" 0 "$(ls_lost "$be1")" || return 1
 	lab_ctl backend drain "$LS_VIP" "$be1" >/dev/null || return 1
-	# Its flows are pinned by the next sweep (or when confirmed).
-	it_wait_ge 10 2 ls_pinned_count || return 1
-	moved=$(ls_move_pinned_flows 2) || fail "could not move flows" || return 1
-	echo "moved $moved of be1's pinned flows to another backend"
+	# Its flows enter the drain table at the next sweep (or when confirmed).
+	it_wait_ge 10 2 ls_drain_table_count || return 1
+	moved=$(ls_move_kept_flows 2) || fail "could not move flows" || return 1
+	echo "moved $moved of be1's kept flows to another backend"
 	assert_ge "flows moved" "$moved" 1 || return 1
 	it_wait_ge 15 1 ls_lost "$be1" || return 1
 	lost=$(ls_lost "$be1")

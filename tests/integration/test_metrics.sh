@@ -155,7 +155,7 @@ tests:
           - exp_labels: {severity: critical, job: sluice, instance: lb, vip: "$MT_VIP", backend: 198.18.20.13}
             exp_annotations:
               summary: "198.18.20.13 on $MT_VIP lost flows while draining"
-              description: "2 flows pinned to a draining backend were lost in the last 5 minutes: the drain was not graceful."
+              description: "2 flows assigned to a draining backend were lost in the last 5 minutes: the drain was not graceful."
       - eval_time: 6m
         alertname: SluiceFlowTableNearlyFull
         exp_alerts:

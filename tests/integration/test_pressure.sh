@@ -54,7 +54,7 @@ t_syn_flood_spares_established() {
 # Force evictions of a draining backend's flows: idle keep-alive
 # connections (an LRU keeps busy flows; idle ones are what pressure takes)
 # and a flood of two-packet spoofed flows, which do get promoted. The
-# evictions are counted, the flows are restored from sl_pinned on their
+# evictions are counted, the flows are restored from the drain table on their
 # next packet, and none is lost: the second request on every connection to
 # the draining backend still reaches it.
 t_forced_eviction_counted_and_rescued() {
@@ -67,7 +67,7 @@ t_forced_eviction_counted_and_rescued() {
 	local pid=$!
 	it_wait_for 20 45 cat "$LAB_DIR/idle.ready" || return 1
 	lab_ctl backend drain "$PR_VIP" "$be1" >/dev/null || return 1
-	sleep 1.5	# a sweep pins the draining backend's flows
+	sleep 1.5	# a sweep copies the draining backend's flows into the drain table
 	echo "promoting flood: $(pr_flood pair 4000 | tr '\n' ' ')"
 	sleep 1.5	# a sweep counts the evictions
 	touch "$LAB_DIR/idle.go"

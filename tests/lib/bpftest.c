@@ -382,10 +382,10 @@ int bt_new_get(const struct bt *t, const struct sluice_flow_key *key,
 	return sl_new_get(&t->maps, key, f);
 }
 
-int bt_pinned_get(const struct bt *t, const struct sluice_flow_key *key,
-		  struct sluice_flow *f)
+int bt_drain_table_get(const struct bt *t, const struct sluice_flow_key *key,
+		       struct sluice_flow *f)
 {
-	return flow_get(t->maps.pinned, key, f);
+	return flow_get(t->maps.drain_table, key, f);
 }
 
 void bt_flow_put(const struct bt *t, const struct sluice_flow_key *key,
@@ -395,11 +395,13 @@ void bt_flow_put(const struct bt *t, const struct sluice_flow_key *key,
 		 bpf_map_update_elem(t->maps.flows, key, f, BPF_ANY) ? -errno : 0);
 }
 
-void bt_pinned_put(const struct bt *t, const struct sluice_flow_key *key,
-		   const struct sluice_flow *f)
+void bt_drain_table_put(const struct bt *t, const struct sluice_flow_key *key,
+			const struct sluice_flow *f)
 {
-	check_ok("bt_pinned_put", "sl_pinned update",
-		 bpf_map_update_elem(t->maps.pinned, key, f, BPF_ANY) ? -errno : 0);
+	check_ok("bt_drain_table_put", "sl_pinned update",
+		 bpf_map_update_elem(t->maps.drain_table, key, f, BPF_ANY) ?
+			 -errno :
+			 0);
 }
 
 /*

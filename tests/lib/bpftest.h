@@ -137,18 +137,18 @@ int bt_flow_get(const struct bt *t, const struct sluice_flow_key *key,
 		struct sluice_flow *f);
 int bt_new_get(const struct bt *t, const struct sluice_flow_key *key,
 	       struct sluice_flow *f);
-int bt_pinned_get(const struct bt *t, const struct sluice_flow_key *key,
-		  struct sluice_flow *f);
+int bt_drain_table_get(const struct bt *t, const struct sluice_flow_key *key,
+		       struct sluice_flow *f);
 /*
- * Write a flow as if the datapath had: into sl_flows, sl_pinned, or the
- * sl_new slot its hash maps to. Tests of time-dependent rules build flows
+ * Write a flow as if the datapath had: into sl_flows, the drain table
+ * (sl_pinned), or the sl_new slot its hash maps to. Tests of time-dependent rules build flows
  * with created/last_seen in the past of bt_now(), since the datapath reads
  * the kernel's clock and no test can set it.
  */
 void bt_flow_put(const struct bt *t, const struct sluice_flow_key *key,
 		 const struct sluice_flow *f);
-void bt_pinned_put(const struct bt *t, const struct sluice_flow_key *key,
-		   const struct sluice_flow *f);
+void bt_drain_table_put(const struct bt *t, const struct sluice_flow_key *key,
+			const struct sluice_flow *f);
 void bt_new_put(const struct bt *t, const struct sluice_flow_key *key,
 		const struct sluice_flow *f);
 /* The datapath's "now": CLOCK_MONOTONIC_COARSE in ms, truncated (abi.h). */

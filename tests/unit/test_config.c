@@ -335,6 +335,7 @@ static void test_anchor_alias(void **state)
 #define LONG_SOCK "/run/sluice/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
 		  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.sock"
 
+/* clang-format off */
 static const struct {
 	const char *yaml;
 	int ret;
@@ -360,7 +361,7 @@ static const struct {
 	  "maglev, drain, control, metrics, paths, vips, announce, cluster)" },
 	{ IF0 "flows:\n  tabel_size: 2048\n", -EINVAL,
 	  "sluiced.yaml:3:3: flows.tabel_size: unknown key (allowed: table_size, tcp_idle_timeout, "
-	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, pinned_table_size, handshake_timeout, unconfirmed_timeout, close_linger)" },
+	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, drain_table_size, handshake_timeout, unconfirmed_timeout, close_linger, pinned_table_size)" },
 	{ IF0 "encap:\n  source_v5: 198.18.0.1\n", -EINVAL,
 	  "sluiced.yaml:3:3: encap.source_v5: unknown key (allowed: source_v4, source_v6)" },
 	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
@@ -396,7 +397,7 @@ static const struct {
 	  "sluiced.yaml:3:14: encap.source_v6: \"::\" is not a unicast address" },
 	/* flows */
 	{ IF0 "flows: [1, 2]\n", -EINVAL, "sluiced.yaml:2:9: flows: expected a mapping (keys: table_size, tcp_idle_timeout, "
-	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, pinned_table_size, handshake_timeout, unconfirmed_timeout, close_linger), got a list" },
+	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, drain_table_size, handshake_timeout, unconfirmed_timeout, close_linger, pinned_table_size), got a list" },
 	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n      - 198.18.1.10\n",
 	  -EINVAL,
 	  "sluiced.yaml:6:9: vips[0].backends[0]: expected a mapping (keys: address, weight, health_check, name, agent_port), "
@@ -550,6 +551,7 @@ static const struct {
 	  "      - address: 198.18.1.10\n        weight:\n", -EINVAL,
 	  "sluiced.yaml:7:9: vips[0].backends[0].weight: missing value (expected an integer 0..10000)" },
 };
+/* clang-format on */
 
 /* Every row is checked and every mismatch printed before the test fails. */
 static void test_bad_configs(void **state)
@@ -665,6 +667,34 @@ static void test_file_errors(void **state)
 	assert_int_equal(err[5], 'x');
 }
 
+/* Send stderr to a fresh file until stderr_end(); the saved stderr's fd. */
+static int stderr_begin(char *path, int *fd)
+{
+	int saved;
+
+	*fd = mkstemp(path);
+	assert_true(*fd >= 0);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	dup2(*fd, STDERR_FILENO);
+	return saved;
+}
+
+/* Restore stderr; what was written meanwhile (at most @len - 1 bytes). */
+static void stderr_end(const char *path, int fd, int saved, char *out,
+		       size_t len)
+{
+	ssize_t n;
+
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fd, out, len - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+}
+
 /* libfyaml must not print its own diagnostics: sluiced prints ours. */
 static void test_quiet(void **state)
 {
@@ -674,26 +704,56 @@ static void test_quiet(void **state)
 	};
 	struct sl_config cfg;
 	char err[ERR_MAX], capture[] = "/tmp/sluice-test-stderr-XXXXXX";
-	struct stat st;
+	char out[256];
 	int fd, saved;
 	size_t i;
 
 	(void)state;
-	fd = mkstemp(capture);
-	assert_true(fd >= 0);
-	fflush(stderr);
-	saved = dup(STDERR_FILENO);
-	dup2(fd, STDERR_FILENO);
+	saved = stderr_begin(capture, &fd);
 	for (i = 0; i < ARRAY_SIZE(texts); i++)
 		load_text(texts[i], &cfg, err);
 	sl_config_load("/nonexistent.yaml", &cfg, err, sizeof(err));
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	assert_int_equal(fstat(fd, &st), 0);
-	close(fd);
-	unlink(capture);
-	assert_int_equal(st.st_size, 0);
+	stderr_end(capture, fd, saved, out, sizeof(out));
+	assert_string_equal(out, "");
+}
+
+/*
+ * flows.pinned_table_size, drain_table_size's old name, still loads (with
+ * a warning naming the new one); both at once is an error.
+ */
+static void test_drain_table_old_name(void **state)
+{
+	struct sl_config cfg;
+	char err[ERR_MAX], capture[] = "/tmp/sluice-test-stderr-XXXXXX";
+	char out[512];
+	int fd, saved;
+
+	(void)state;
+	assert_int_equal(load_text(IF0 "flows:\n  drain_table_size: 3000\n",
+				   &cfg, err),
+			 0);
+	assert_int_equal(cfg.drain_table_size, 3000);
+	sl_config_free(&cfg);
+
+	saved = stderr_begin(capture, &fd);
+	assert_int_equal(load_text(IF0 "flows:\n  pinned_table_size: 4000\n",
+				   &cfg, err),
+			 0);
+	stderr_end(capture, fd, saved, out, sizeof(out));
+	assert_int_equal(cfg.drain_table_size, 4000);
+	CHECK_CONTAINS(CHECK_HERE, out,
+		       "sluiced.yaml:3:3: flows.pinned_table_size: deprecated "
+		       "name: rename it to drain_table_size (same meaning)");
+	sl_config_free(&cfg);
+
+	assert_int_equal(load_text(IF0 "flows:\n  drain_table_size: 3000\n"
+				       "  pinned_table_size: 4000\n",
+				   &cfg, err),
+			 -EINVAL);
+	CHECK_CONTAINS(
+		CHECK_HERE, err,
+		"sluiced.yaml:4:3: flows.pinned_table_size: give only "
+		"drain_table_size: pinned_table_size is its deprecated old name");
 }
 
 /* --- generated configs at and past the limits --- */
@@ -1008,6 +1068,7 @@ int main(void)
 		cmocka_unit_test(test_error_resets),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_quiet),
+		cmocka_unit_test(test_drain_table_old_name),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_too_many_interfaces),
 		cmocka_unit_test(test_every_error_reported),

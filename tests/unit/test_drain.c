@@ -116,7 +116,7 @@ static void test_handshakes_hold(void **state)
 	CHECK_INT(CHECK_HERE, sl_drain_on_check(&t, &ck2, 0, false), SL_DRAIN_ACT_SET_FLAG);
 }
 
-/* A flow confirmed during the pass may be pinned behind the walk. */
+/* A flow confirmed during the pass may enter the drain table behind the walk. */
 static void test_confirmed_moved(void **state)
 {
 	struct sl_drain_track t;
@@ -173,7 +173,7 @@ static void test_sweep_clears_flag(void **state)
 	CHECK_INT(CHECK_HERE, sl_drain_wants_flag(&t), false);
 }
 
-/* sl_pinned full: the checker cannot see every flow; no completion on it. */
+/* The drain table full: the checker cannot see every flow; no completion on it. */
 static void test_unprotected_blocks(void **state)
 {
 	struct sl_drain_track t;

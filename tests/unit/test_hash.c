@@ -126,7 +126,7 @@ static void test_padding_is_hashed(void **state)
 /*
  * sl_new's buckets: the low bits of the hash, then of its re-mix
  * (fmix32(0x8da788b8 ^ 0x9e3779b9) = 0xdf7995ee, computed independently),
- * times the ways: pinned for the first key. One bucket: both are 0.
+ * times the ways: fixed golden values for the first key. One bucket: both are 0.
  */
 static void test_new_bucket(void **state)
 {

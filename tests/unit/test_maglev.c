@@ -856,7 +856,7 @@ static __u64 fp_reference(const __u32 *table, __u32 m, const struct maglev_backe
 }
 
 /*
- * Pinned: boxes running different sluice versions behind one ECMP group
+ * Golden values: boxes running different sluice versions behind one ECMP group
  * compare these values, so the hash must never change by accident.
  */
 static void test_fingerprint_golden(void **state)

@@ -2,7 +2,7 @@
 /*
  * Unit tests for user/lib/migrate.c: pinned maps of an older layout are
  * carried over an upgrade (sl_backends entries keep their epochs, so
- * pinned flows keep their backends; sl_reasons of another size is
+ * flows keep their assigned backends; sl_reasons of another size is
  * re-created), and pins of today's layout are left alone. Real maps,
  * pinned in a directory of this test's own on bpffs.
  */

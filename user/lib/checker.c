@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* The drain checker: one pass over sl_pinned (see checker.h). */
+/* The drain checker: one pass over the drain table (see checker.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +22,9 @@ struct check {
 static void moved(struct check *c, const struct sluice_flow_key *k,
 		  const struct sluice_flow *pf)
 {
-	/* Whoever deletes the pinned entry counts it: once. */
-	if (!bpf_map_delete_elem(c->m->pinned, k) && pf->state == SLUICE_FLOW_OPEN)
+	/* Whoever deletes the drain table entry counts it: once. */
+	if (!bpf_map_delete_elem(c->m->drain_table, k) &&
+	    pf->state == SLUICE_FLOW_OPEN)
 		c->res->lost[pf->backend_id]++;
 }
 
@@ -33,7 +34,7 @@ static bool end_flow(struct check *c, const struct sluice_flow_key *k,
 {
 	if (in_flows && sl_flow_expire(c->m->flows, k, cur) == -EAGAIN)
 		return false;	/* refreshed since we read it: live */
-	if (bpf_map_delete_elem(c->m->pinned, k))
+	if (bpf_map_delete_elem(c->m->drain_table, k))
 		return true;	/* someone else ended it */
 	c->res->expired++;
 	if (sl_flow_is_loss(k, cur))
@@ -51,7 +52,7 @@ static void visit(void *arg, const struct sluice_flow_key *k,
 	bool in_flows;
 
 	if (be >= SLUICE_MAX_BACKENDS || !c->draining[be])
-		return;		/* not draining (any more): the sweeper unpins */
+		return; /* not draining (any more): the sweeper drops it */
 	c->res->entries++;
 	in_flows = !bpf_map_lookup_elem(c->m->flows, k, &cur);
 	if (in_flows && (cur.backend_id != be || cur.epoch != pf->epoch)) {
@@ -59,9 +60,9 @@ static void visit(void *arg, const struct sluice_flow_key *k,
 		return;
 	}
 	if (!in_flows)
-		cur = *pf;	/* evicted: the pinned copy is the flow */
+		cur = *pf; /* evicted: the drain table's copy is the flow */
 	else if (memcmp(&cur, pf, sizeof(cur)))
-		bpf_map_update_elem(c->m->pinned, k, &cur, BPF_EXIST);
+		bpf_map_update_elem(c->m->drain_table, k, &cur, BPF_EXIST);
 	v = sl_flow_judge(k, &cur, false, c->now, c->cfg);
 	if (v == SL_FLOW_ENDED && end_flow(c, k, &cur, in_flows))
 		return;
@@ -69,8 +70,9 @@ static void visit(void *arg, const struct sluice_flow_key *k,
 		c->res->flows[be]++;
 }
 
-int sl_check_pinned(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
-		    const bool *draining, struct sl_check_result *res)
+int sl_check_drain_table(const struct sl_maps *m,
+			 const struct sl_sweep_cfg *cfg, const bool *draining,
+			 struct sl_check_result *res)
 {
 	struct check c = { .m = m, .cfg = cfg, .draining = draining, .res = res };
 	struct sl_pass pass = res->pass;
@@ -85,7 +87,7 @@ int sl_check_pinned(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 	rc = sl_be_confirmed_all(m, res->confirmed_start);
 	c.now = sl_clock_now();
 	if (!rc)
-		rc = sl_flow_walk(m->pinned, b, CHECK_BATCH, visit, &c);
+		rc = sl_flow_walk(m->drain_table, b, CHECK_BATCH, visit, &c);
 	if (!rc)
 		rc = sl_be_confirmed_all(m, res->confirmed_end);
 	free(b);

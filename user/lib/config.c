@@ -17,6 +17,7 @@
 #include "announce.h"
 #include "config.h"
 #include "desired.h"
+#include "log.h"
 #include "state.h"
 
 #define FIELD_MAX	96	/* "vips[255].backends[4095].address" and some */
@@ -97,6 +98,18 @@ static void quote(const char *s, size_t n, char *out, size_t outlen)
 	strcpy(out + n, cut ? "..." : "");
 }
 
+/* Write "FILE:LINE:COL: PATH: ", where @v is, into @out; snprintf's count. */
+static int place(const struct ctx *c, const struct yval *v, char *out,
+		 size_t len)
+{
+	int line = 1, col = 1;
+
+	if (!node_mark(v->node, 0, &line, &col))
+		node_mark(v->key, 0, &line, &col);
+	return snprintf(out, len, "%s:%d:%d: %s%s", c->file, line, col, v->path,
+			v->path[0] ? ": " : "");
+}
+
 /*
  * Add a "FILE:LINE:COL: PATH: message" line to err (one line per problem,
  * so an operator fixes them all in one round); always returns -EINVAL.
@@ -104,7 +117,7 @@ static void quote(const char *s, size_t n, char *out, size_t outlen)
 static int __attribute__((format(printf, 3, 4)))
 cfg_err(struct ctx *c, const struct yval *v, const char *fmt, ...)
 {
-	int line = 1, col = 1, n;
+	int n;
 	size_t used;
 	char *out;
 	va_list ap;
@@ -120,16 +133,30 @@ cfg_err(struct ctx *c, const struct yval *v, const char *fmt, ...)
 	if (used)
 		c->err[used++] = '\n';
 	out = c->err + used;
-	if (!node_mark(v->node, 0, &line, &col))
-		node_mark(v->key, 0, &line, &col);
-	n = snprintf(out, c->errlen - used, "%s:%d:%d: %s%s", c->file, line, col,
-		     v->path, v->path[0] ? ": " : "");
+	n = place(c, v, out, c->errlen - used);
 	if (n >= 0 && (size_t)n < c->errlen - used) {
 		va_start(ap, fmt);
 		vsnprintf(out + n, c->errlen - used - n, fmt, ap);
 		va_end(ap);
 	}
 	return -EINVAL;
+}
+
+/* A problem that does not fail the load: logged as a warning, with its place. */
+static void __attribute__((format(printf, 3, 4)))
+cfg_warn(const struct ctx *c, const struct yval *v, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int n;
+
+	n = place(c, v, msg, sizeof(msg));
+	if (n >= 0 && (size_t)n < sizeof(msg)) {
+		va_start(ap, fmt);
+		vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
+		va_end(ap);
+	}
+	sl_warn("%s", msg);
 }
 
 /* Keep the first error of several checks that all ran. */
@@ -599,15 +626,53 @@ static int check_linger(struct ctx *c, const struct yval *grace,
 		       "be longer than tcp_idle_timeout (%s)", l, t);
 }
 
+/*
+ * flows.drain_table_size, or its deprecated old name pinned_table_size
+ * (still accepted, with a warning, so configs written for older releases
+ * keep working); both at once is ambiguous.
+ */
+static int get_drain_table_size(struct ctx *c, const struct yval *v,
+				const struct yval *old)
+{
+	struct yval name = *old;
+
+	name.node = old->key; /* the problem is the key, not its value */
+	if (present(v) && present(old))
+		return cfg_err(c, &name,
+			       "give only drain_table_size: "
+			       "pinned_table_size is its deprecated old name");
+	if (present(old))
+		cfg_warn(c, &name,
+			 "deprecated name: rename it to "
+			 "drain_table_size (same meaning)");
+	if (!present(v) && !present(old))
+		return 0;
+	return get_u32(c, present(v) ? v : old, SL_CFG_FLOWS_MIN,
+		       SLUICE_FLOWS_MAX, &c->cfg->drain_table_size);
+}
+
 static int parse_flows(struct ctx *c, const struct yval *v)
 {
+	/* The last key is drain_table_size's deprecated old name. */
 	static const char *const keys[] = {
-		"table_size", "tcp_idle_timeout", "udp_idle_timeout", "close_grace",
-		"sweep_interval", "new_table_size", "pinned_table_size",
-		"handshake_timeout", "unconfirmed_timeout", "close_linger",
+		"table_size",	    "tcp_idle_timeout",	 "udp_idle_timeout",
+		"close_grace",	    "sweep_interval",	 "new_table_size",
+		"drain_table_size", "handshake_timeout", "unconfirmed_timeout",
+		"close_linger",	    "pinned_table_size",
 	};
-	enum { F_SIZE, F_TCP, F_UDP, F_GRACE, F_SWEEP, F_NEW, F_PINNED, F_HS, F_UNC,
-	       F_LINGER };
+	enum {
+		F_SIZE,
+		F_TCP,
+		F_UDP,
+		F_GRACE,
+		F_SWEEP,
+		F_NEW,
+		F_DRAIN,
+		F_HS,
+		F_UNC,
+		F_LINGER,
+		F_DRAIN_OLD
+	};
 	struct sl_config *cfg = c->cfg;
 	struct yval f[ARRAY_SIZE(keys)];
 	char g[SL_DURATION_STR_MAX], u[SL_DURATION_STR_MAX];
@@ -619,9 +684,8 @@ static int parse_flows(struct ctx *c, const struct yval *v)
 			      &cfg->flow_table_size);
 	if (!ret && present(&f[F_NEW]))
 		ret = get_new_table_size(c, &f[F_NEW], &cfg->new_table_size);
-	if (!ret && present(&f[F_PINNED]))
-		ret = get_u32(c, &f[F_PINNED], SL_CFG_FLOWS_MIN, SLUICE_FLOWS_MAX,
-			      &cfg->pinned_table_size);
+	if (!ret)
+		ret = get_drain_table_size(c, &f[F_DRAIN], &f[F_DRAIN_OLD]);
 	if (!ret && present(&f[F_TCP]))
 		ret = get_duration(c, &f[F_TCP], 1, SL_CFG_TIMEOUT_MAX_MS,
 				   &cfg->tcp_idle_timeout_ms);
@@ -1344,7 +1408,7 @@ void sl_config_defaults(struct sl_config *cfg)
 	strcpy(cfg->instance, SL_CFG_DEF_INSTANCE);
 	cfg->flow_table_size = SLUICE_FLOWS_DEFAULT;
 	cfg->new_table_size = SLUICE_NEW_FLOWS_DEFAULT;
-	cfg->pinned_table_size = SLUICE_PINNED_DEFAULT;
+	cfg->drain_table_size = SLUICE_DRAIN_TABLE_DEFAULT;
 	cfg->tcp_idle_timeout_ms = SL_CFG_DEF_TCP_IDLE_MS;
 	cfg->udp_idle_timeout_ms = SL_CFG_DEF_UDP_IDLE_MS;
 	cfg->close_grace_ms = SL_CFG_DEF_CLOSE_GRACE_MS;

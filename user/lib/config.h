@@ -37,7 +37,7 @@
 #define SL_CFG_RING_MIN			1021U
 #define SL_CFG_SWEEP_MIN_MS		100ULL
 #define SL_CFG_SWEEP_MAX_MS		(60ULL * 1000)
-/* drain.check_interval: the drain checker walks only sl_pinned. */
+/* drain.check_interval: the drain checker walks only the drain table. */
 #define SL_CFG_CHECK_MIN_MS		10ULL
 #define SL_CFG_CHECK_MAX_MS		(10ULL * 1000)
 /* flows.handshake_timeout and flows.unconfirmed_timeout. */
@@ -94,7 +94,7 @@ struct sl_config {
 	/* flows */
 	__u32 flow_table_size;
 	__u32 new_table_size;		/* sl_new: flows seen once */
-	__u32 pinned_table_size;	/* sl_pinned: draining flows kept from eviction */
+	__u32 drain_table_size; /* sl_pinned: draining flows kept from eviction */
 	__u64 tcp_idle_timeout_ms;
 	__u64 udp_idle_timeout_ms;
 	__u64 close_grace_ms;		/* client silence after FIN: ended for counting */

@@ -99,7 +99,8 @@ static void put_settings(FILE *f, const struct sl_config *cfg)
 	fprintf(f, "flows:\n");
 	fprintf(f, "  table_size: %s\n", setting(cfg, "flows.table_size", b, sizeof(b)));
 	fprintf(f, "  new_table_size: %s\n", setting(cfg, "flows.new_table_size", b, sizeof(b)));
-	fprintf(f, "  pinned_table_size: %s\n", setting(cfg, "flows.pinned_table_size", b, sizeof(b)));
+	fprintf(f, "  drain_table_size: %s\n",
+		setting(cfg, "flows.drain_table_size", b, sizeof(b)));
 	fprintf(f, "  tcp_idle_timeout: %s\n", setting(cfg, "flows.tcp_idle_timeout", b, sizeof(b)));
 	fprintf(f, "  udp_idle_timeout: %s\n", setting(cfg, "flows.udp_idle_timeout", b, sizeof(b)));
 	fprintf(f, "  close_grace: %s\n", setting(cfg, "flows.close_grace", b, sizeof(b)));

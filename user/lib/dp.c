@@ -41,7 +41,7 @@ static void fill_nexthop(const struct sl_dp *dp, __u32 id,
 
 /*
  * DRAINING from the commit that takes the backend out of the table: the
- * datapath pins each flow of it that it confirms. DRAINED once the drain
+ * datapath copies each flow of it that it confirms into the drain table. DRAINED once the drain
  * rule asks for it (drain.h) or the drain is over: the datapath gives the
  * backend no new state, so a reported "drained" is never contradicted.
  */
@@ -59,7 +59,7 @@ static __u8 drain_flags(const struct sl_be *b)
 
 /*
  * Write one backend entry. The epoch changes whenever the id now names a
- * different (VIP, address) than what the map held, so flows pinned to the
+ * different (VIP, address) than what the map held, so flows assigned to the
  * old meaning of a reused id are re-balanced instead of misdelivered.
  */
 static int write_backend(struct sl_dp *dp, const struct sl_vip *vip,

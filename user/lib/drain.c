@@ -25,11 +25,11 @@ enum sl_drain_action sl_drain_on_sweep(struct sl_drain_track *t,
 
 	if (!relevant(t, p))
 		return SL_DRAIN_ACT_NONE;
-	/* A flow sl_pinned had no room for is invisible to the checker. */
+	/* A flow the drain table had no room for is invisible to the checker. */
 	if (unprotected)
-		t->pinned_tick = 0;
-	else if (!t->pinned_tick)
-		t->pinned_tick = p->end_tick;
+		t->drain_table_tick = 0;
+	else if (!t->drain_table_tick)
+		t->drain_table_tick = p->end_tick;
 	if (handshakes || unprotected) {
 		flagged = t->phase == SL_DRAIN_FLAG_PENDING ||
 			  t->phase == SL_DRAIN_CONFIRMING;
@@ -46,8 +46,8 @@ enum sl_drain_action sl_drain_on_sweep(struct sl_drain_track *t,
 bool sl_drain_check_counts(const struct sl_drain_track *t,
 			   const struct sl_pass *p)
 {
-	return t->seq && p->seq >= t->seq && t->pinned_tick &&
-	       p->start_tick > t->pinned_tick;
+	return t->seq && p->seq >= t->seq && t->drain_table_tick &&
+	       p->start_tick > t->drain_table_tick;
 }
 
 enum sl_drain_action sl_drain_on_check(struct sl_drain_track *t,
@@ -61,7 +61,7 @@ enum sl_drain_action sl_drain_on_check(struct sl_drain_track *t,
 	switch (t->phase) {
 	case SL_DRAIN_WAIT_CHECK:
 		/* (b): the pass must have started after (a)'s sweep ended,
-		 * or flows that sweep pinned late could be missing from it. */
+		 * or flows that sweep copied late could be missing from it. */
 		if (p->start_tick <= t->swept_tick || !clean || t->backend_busy)
 			return SL_DRAIN_ACT_NONE;
 		t->phase = SL_DRAIN_FLAG_PENDING;

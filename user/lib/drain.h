@@ -7,18 +7,19 @@
  * Every state commit that starts a drain gets a sequence number S, and it
  * sets SLUICE_BE_F_DRAINING on the backend in the same commit that takes
  * it out of the live table. A pass (a full sweep, or a checker pass over
- * sl_pinned) records at its start the last sequence already in force in
+ * the drain table) records at its start the last sequence already in force in
  * the datapath and a tick from one counter shared by both kinds of pass,
  * so "this pass started after that one ended" is a comparison of ticks.
  *
  * A drain committed at S completes only when:
  *  (a) a full sweep that started at or after S has completed and found no
  *      handshake of the backend (none can start after S: it is out of the
- *      table), and it pinned every live confirmed flow it saw (sl_pinned
- *      had room), so sl_pinned now holds each of them; and
+ *      table), and it copied every live confirmed flow it saw into the
+ *      drain table (which had room), so that table now holds each of
+ *      them; and
  *  (b) a checker pass that started after that sweep ended counts 0 live
  *      flows for it, with sl_be_stats.confirmed unchanged during the pass
- *      (a flow confirmed meanwhile may have been pinned behind the walk).
+ *      (a flow confirmed meanwhile may have entered the table behind the walk).
  * sluiced then sets SLUICE_BE_F_DRAINED (the datapath gives the backend no
  * new state from then on) and needs one more checker pass, started after
  * the flag was set, meeting (b) again; if it does not, the flag is cleared
@@ -50,8 +51,8 @@ struct sl_drain_track {
 	__u64 seq;		/* commit that started the drain; 0: none */
 	int phase;		/* enum sl_drain_phase_d */
 	__u64 swept_tick;	/* end tick of the sweep that met (a) */
-	__u64 pinned_tick;	/* end tick of the first sweep at or after seq:
-				 * from then on sl_pinned holds every live
+	__u64 drain_table_tick; /* end tick of the first sweep at or after seq:
+				 * from then on the drain table holds every live
 				 * confirmed flow and checker counts are whole */
 	__u64 flag_tick;	/* tick when the DRAINED flag was in force */
 	/*
@@ -74,7 +75,7 @@ void sl_drain_start(struct sl_drain_track *t, __u64 seq);
 
 /*
  * A full sweep finished. @handshakes: the backend's handshakes it counted;
- * @unprotected: live confirmed flows of the backend it could not pin.
+ * @unprotected: live confirmed flows of the backend the drain table had no room for.
  */
 enum sl_drain_action sl_drain_on_sweep(struct sl_drain_track *t,
 				       const struct sl_pass *p,
@@ -91,7 +92,7 @@ enum sl_drain_action sl_drain_on_check(struct sl_drain_track *t,
 /* The DRAINED flag is in the datapath; @tick: the pass counter now. */
 void sl_drain_flag_set(struct sl_drain_track *t, __u64 tick);
 
-/* Is a checker pass's count of the backend whole (see pinned_tick)? */
+/* Is a checker pass's count of the backend whole (see drain_table_tick)? */
 bool sl_drain_check_counts(const struct sl_drain_track *t,
 			   const struct sl_pass *p);
 

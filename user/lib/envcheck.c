@@ -74,9 +74,13 @@ static __u32 pinned_entries(const char *dir, const char *name)
  */
 void sl_check_pinned_sizes(const struct sl_config *cfg, struct sl_problems *p)
 {
-	const struct { const char *field, *map; __u32 want; } tab[] = {
+	const struct {
+		const char *field, *map;
+		__u32 want;
+	} tab[] = {
 		{ "flows.table_size", SLUICE_MAP_FLOWS, cfg->flow_table_size },
-		{ "flows.pinned_table_size", SLUICE_MAP_PINNED, cfg->pinned_table_size },
+		{ "flows.drain_table_size", SLUICE_MAP_DRAIN_TABLE,
+		  cfg->drain_table_size },
 	};
 	size_t i;
 	__u32 have;

@@ -25,7 +25,7 @@ void sl_problem_add(struct sl_problems *p, const char *fmt, ...)
 
 /* Each interface in the config exists here (sluiced attaches to it). */
 void sl_check_ifaces(const struct sl_config *cfg, struct sl_problems *p);
-/* flows.table_size and flows.pinned_table_size match the pinned maps, if any. */
+/* flows.table_size and flows.drain_table_size match the pinned maps, if any. */
 void sl_check_pinned_sizes(const struct sl_config *cfg, struct sl_problems *p);
 /* The pin directory is on bpffs (nothing is created). */
 void sl_check_pindir(const struct sl_config *cfg, struct sl_problems *p);

@@ -19,7 +19,7 @@
 #define SL_HC_HTTP		2	/* HTTP GET path, expect a status */
 #define SL_HC_HTTPS		3	/* the same over TLS */
 
-#define SL_HC_KEEP		0	/* flows pinned to a down backend stay */
+#define SL_HC_KEEP 0 /* flows assigned to a down backend stay */
 #define SL_HC_RELEASE		1	/* ... or are re-balanced on their next packet */
 
 #define SL_HC_DEF_INTERVAL_MS	2000

@@ -22,8 +22,8 @@ static int map_fd(struct bpf_object *obj, const char *name)
 	return fd < 0 ? -EBADF : fd;
 }
 
-int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size,
-		      __u32 flows, __u32 new_flows, __u32 pinned)
+int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size, __u32 flows,
+		      __u32 new_flows, __u32 drain_table)
 {
 	struct bpf_map *rings, *map;
 	int err, tmpl;
@@ -57,10 +57,10 @@ int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size,
 	err = bpf_map__set_max_entries(map, new_flows);
 	if (err)
 		return err;
-	map = bpf_object__find_map_by_name(obj, SLUICE_MAP_PINNED);
+	map = bpf_object__find_map_by_name(obj, SLUICE_MAP_DRAIN_TABLE);
 	if (!map)
 		return -ENOENT;
-	return bpf_map__set_max_entries(map, pinned);
+	return bpf_map__set_max_entries(map, drain_table);
 }
 
 int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
@@ -75,7 +75,7 @@ int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
 		{ &m->rings, SLUICE_MAP_RINGS },
 		{ &m->flows, SLUICE_MAP_FLOWS },
 		{ &m->new_map, SLUICE_MAP_NEW },
-		{ &m->pinned, SLUICE_MAP_PINNED },
+		{ &m->drain_table, SLUICE_MAP_DRAIN_TABLE },
 		{ &m->config, SLUICE_MAP_CONFIG },
 		{ &m->vip_stats, SLUICE_MAP_VIP_STATS },
 		{ &m->be_stats, SLUICE_MAP_BE_STATS },

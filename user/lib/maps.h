@@ -18,7 +18,7 @@ struct sl_maps {
 	int rings;
 	int flows;
 	int new_map;		/* sl_new; new_flows is a counter */
-	int pinned;
+	int drain_table; /* sl_pinned: draining flows kept from eviction */
 	int config;
 	int vip_stats;
 	int be_stats;
@@ -36,8 +36,8 @@ struct sl_maps {
 int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m);
 
 /* Size the ring template and flow tables before load. */
-int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size,
-		      __u32 flows, __u32 new_flows, __u32 pinned);
+int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size, __u32 flows,
+		      __u32 new_flows, __u32 drain_table);
 
 int sl_vip_get(const struct sl_maps *m, const struct sluice_vip_key *key,
 	       struct sluice_vip *vip);

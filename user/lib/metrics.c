@@ -253,7 +253,7 @@ static bool be_drain_deadline(const struct be_ref *r, int k, struct mval *v)
 	return in_drain(r->be) && r->be->drain_deadline;
 }
 
-/* Live flows still pinned to a draining or drained backend (now, not at the deadline). */
+/* Live flows still assigned to a draining or drained backend (now, not at the deadline). */
 static bool be_drain_left(const struct be_ref *r, int k, struct mval *v)
 {
 	(void)k;
@@ -332,25 +332,25 @@ static const struct be_family be_families[] = {
 	  "Configured Maglev weight of the backend (0: no new flows).",
 	  NO_EXTRA, be_weight },
 	{ "sluice_backend_new_flows_total", "counter",
-	  "Flows the datapath pinned to the backend (pinned per-CPU map: survives daemon restarts).",
+	  "Flows the datapath assigned to the backend (per-CPU map pinned on bpffs: survives daemon restarts).",
 	  NO_EXTRA, be_new_flows },
 	{ "sluice_backend_packets_total", "counter",
-	  "Packets forwarded to the backend (pinned per-CPU map: survives daemon restarts).",
+	  "Packets forwarded to the backend (per-CPU map pinned on bpffs: survives daemon restarts).",
 	  NO_EXTRA, be_packets },
 	{ "sluice_backend_bytes_total", "counter",
-	  "Bytes forwarded to the backend, before encapsulation (pinned per-CPU map).",
+	  "Bytes forwarded to the backend, before encapsulation (per-CPU map pinned on bpffs).",
 	  NO_EXTRA, be_bytes },
 	{ "sluice_backend_closing_total", "counter",
-	  "Flows to the backend the datapath saw a FIN or RST on (pinned per-CPU map).",
+	  "Flows to the backend the datapath saw a FIN or RST on (per-CPU map pinned on bpffs).",
 	  NO_EXTRA, be_closing },
 	{ "sluice_backend_flows_lost_total", "counter",
 	  "Flows lost while the backend drained: expired while open, moved to another backend, or gone from every table (persisted: survives daemon restarts).",
 	  NO_EXTRA, be_lost },
 	{ "sluice_backend_flows_evicted_total", "counter",
-	  "Draining flows evicted from the flow table and kept in sl_pinned (since sluiced started).",
+	  "Draining flows evicted from the flow table and kept in the drain table (since sluiced started).",
 	  NO_EXTRA, be_evicted },
 	{ "sluice_backend_flows_rescued_total", "counter",
-	  "Evicted draining flows the datapath restored from sl_pinned (pinned per-CPU map).",
+	  "Evicted draining flows the datapath restored from the drain table (per-CPU map pinned on bpffs).",
 	  NO_EXTRA, be_rescued },
 	{ "sluice_backend_drain_start_timestamp_seconds", "gauge",
 	  "Unix time the drain of a draining or drained backend started.",
@@ -359,7 +359,7 @@ static const struct be_family be_families[] = {
 	  "Unix time a draining or drained backend's drain times out.",
 	  NO_EXTRA, be_drain_deadline },
 	{ "sluice_backend_drain_remaining_flows", "gauge",
-	  "Live flows still pinned to a draining or drained backend.",
+	  "Live flows still assigned to a draining or drained backend.",
 	  NO_EXTRA, be_drain_left },
 	{ "sluice_backend_drain_timed_out", "gauge",
 	  "1 if the backend's drain ended at its deadline with flows left, else 0.",
@@ -503,16 +503,16 @@ static const struct vip_family vip_families[] = {
 	  "Live flows of the VIP at the last sweep (sum over its backends).",
 	  NO_EXTRA, vip_flows },
 	{ "sluice_vip_backends", "gauge",
-	  "Backends of the VIP by lifecycle state.",
-	  EXTRA("state", state_vals), vip_backends },
+	  "Backends of the VIP by lifecycle state.", EXTRA("state", state_vals),
+	  vip_backends },
 	{ "sluice_vip_new_flows_total", "counter",
-	  "Flows the datapath balanced for the VIP (pinned per-CPU map: survives daemon restarts).",
+	  "Flows the datapath balanced for the VIP (per-CPU map pinned on bpffs: survives daemon restarts).",
 	  NO_EXTRA, vip_new_flows },
 	{ "sluice_vip_packets_total", "counter",
-	  "Packets to the VIP the datapath forwarded (pinned per-CPU map).",
+	  "Packets to the VIP the datapath forwarded (per-CPU map pinned on bpffs).",
 	  NO_EXTRA, vip_packets },
 	{ "sluice_vip_bytes_total", "counter",
-	  "Bytes to the VIP the datapath forwarded, before encapsulation (pinned per-CPU map).",
+	  "Bytes to the VIP the datapath forwarded, before encapsulation (per-CPU map pinned on bpffs).",
 	  NO_EXTRA, vip_bytes },
 	{ "sluice_vip_non_syn_miss_total", "counter",
 	  "Mid-stream TCP packets of the VIP with no flow state (eviction, restart, ECMP move), re-hashed.",
@@ -527,8 +527,8 @@ static const struct vip_family vip_families[] = {
 	  "Backends of the VIP that take new flows (state active, weight above 0, whatever their health); 0: the VIP drops every new connection.",
 	  NO_EXTRA, vip_active_backends },
 	{ "sluice_vip_all_backends_down", "gauge",
-	  "1 if every backend of the VIP is down, else 0.",
-	  NO_EXTRA, vip_all_down },
+	  "1 if every backend of the VIP is down, else 0.", NO_EXTRA,
+	  vip_all_down },
 };
 
 static void render_vip_families(struct mbuf *b, const struct vip_ref *refs, size_t n)
@@ -649,7 +649,7 @@ static void render_tail(struct mbuf *b, const struct sl_snapshot *snap,
 		  num(snap->new_capacity));
 
 	mb_help(b, "sluice_packets_total", "counter",
-		"Packets the XDP program saw, by verdict and reason; every packet counts under exactly one reason (pinned per-CPU map: survives daemon restarts).");
+		"Packets the XDP program saw, by verdict and reason; every packet counts under exactly one reason (per-CPU map pinned on bpffs: survives daemon restarts).");
 	for (r = 0; r < SLUICE_R_MAX; r++) {
 		snprintf(labels, sizeof(labels), "verdict=\"%s\"",
 			 sl_verdict_name(sluice_reason_verdict(r)));
@@ -665,16 +665,16 @@ static void render_tail(struct mbuf *b, const struct sl_snapshot *snap,
 	mb_help(b, "sluice_sweeps_total", "counter", "Sweeps of the flow tables since sluiced started.");
 	mb_sample(b, "sluice_sweeps_total", NULL, NULL, NULL, num(snap->sweeps));
 	mb_help(b, "sluice_drain_walks_total", "counter",
-		"Drain pin walks (in-kernel walks of sl_flows when a drain comes into force) "
+		"Drain walks (in-kernel walks of sl_flows when a drain comes into force) "
 		"since sluiced started.");
 	mb_sample(b, "sluice_drain_walks_total", NULL, NULL, NULL, num(snap->walks));
 	mb_help(b, "sluice_drain_walk_duration_seconds", "histogram",
-		"Duration of the drain pin walks since sluiced started: how long a drain "
-		"waits before its flows are pinned and its handshakes counted.");
+		"Duration of the drain walks since sluiced started: how long a drain "
+		"waits before its flows are in the drain table and its handshakes counted.");
 	mb_hist(b, "sluice_drain_walk_duration_seconds", NULL, &snap->walk_time,
 		&sl_hist_sweep);
 	mb_help(b, "sluice_drain_walk_loaded", "gauge",
-		"1 if the drain pin walk loaded; 0: drains wait for a full sweep.");
+		"1 if the drain walk loaded; 0: drains wait for a full sweep.");
 	mb_sample(b, "sluice_drain_walk_loaded", NULL, NULL, NULL, num(snap->walker));
 	mb_help(b, "sluice_flows_expired_total", "counter",
 		"Flows the sweeper expired (closed or idle) since sluiced started.");

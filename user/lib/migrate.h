@@ -40,7 +40,7 @@ int sl_migrate_prepare(const char *backends_path, const char *reasons_path,
 /*
  * After the load, before the first sync: write the saved entries into
  * the new sl_backends (@fd; < 0: the load failed, just free), new fields
- * zero, so backend epochs, which pinned flows compare, survive the
+ * zero, so backend epochs, which flows compare with the one they were assigned under, survive the
  * upgrade. Frees what was saved. 0 or -errno.
  */
 int sl_migrate_finish(struct sl_migration *m, int fd);

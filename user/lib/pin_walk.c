@@ -38,7 +38,7 @@ int sl_pin_walker_open(const struct sl_maps *m, struct sl_pin_walker **out,
 	if (!rc)
 		rc = bpf_map__reuse_fd(w->skel->maps.sl_flows, m->flows);
 	if (!rc)
-		rc = bpf_map__reuse_fd(w->skel->maps.sl_pinned, m->pinned);
+		rc = bpf_map__reuse_fd(w->skel->maps.sl_pinned, m->drain_table);
 	if (!rc)
 		rc = pin_walk_bpf__load(w->skel);
 	if (!rc) {
@@ -90,7 +90,7 @@ int sl_pin_walk(struct sl_pin_walker *w, const struct sl_sweep_cfg *cfg,
 		res->unprotected += bss->unprotected[i];
 	}
 	res->entries = bss->walked;
-	res->pinned_entries = bss->pinned;
+	res->drain_table_entries = bss->pinned;
 	res->duration_us = sl_mono_us() - start;
 	return rc;
 }

@@ -25,7 +25,7 @@ void sl_pin_walker_close(struct sl_pin_walker *w);
 /*
  * One walk: sl_new's handshakes, then sl_flows in the kernel. Keeps
  * res->pass, resets the rest; res->entries: the sl_flows entries seen,
- * res->pinned_entries: the flows it copied into sl_pinned.
+ * res->drain_table_entries: the flows it copied into sl_pinned.
  */
 int sl_pin_walk(struct sl_pin_walker *w, const struct sl_sweep_cfg *cfg,
 		const bool *draining, struct sl_sweep_result *res);

@@ -48,7 +48,7 @@ static void fn(const struct sl_config *c, char *b, size_t l)		\
 }
 U32_FN(f_flows, flow_table_size)
 U32_FN(f_new, new_table_size)
-U32_FN(f_pinned, pinned_table_size)
+U32_FN(f_drain_table, drain_table_size)
 U32_FN(f_ring, maglev_table_size)
 U32_FN(f_seed, maglev_seed)
 #undef U32_FN
@@ -149,7 +149,7 @@ static const struct {
 	{ "encap.source_v6", f_src6 },
 	{ "flows.table_size", f_flows },
 	{ "flows.new_table_size", f_new },
-	{ "flows.pinned_table_size", f_pinned },
+	{ "flows.drain_table_size", f_drain_table },
 	{ "flows.tcp_idle_timeout", f_tcp },
 	{ "flows.udp_idle_timeout", f_udp },
 	{ "flows.close_grace", f_grace },
@@ -216,13 +216,17 @@ const char *sl_setting_restart_note(const char *name)
 		const char *name;
 		const char *note;
 	} notes[] = {
-		{ "flows.table_size", "a restart refuses it while the pinned maps exist: "
+		{ "flows.table_size",
+		  "a restart refuses it while the pinned maps exist: "
 		  "sluiced --detach first (drops every flow)" },
-		{ "flows.pinned_table_size", "a restart refuses it while the pinned maps exist: "
+		{ "flows.drain_table_size",
+		  "a restart refuses it while the pinned maps exist: "
 		  "sluiced --detach first (drops every flow)" },
-		{ "paths.pin_dir", "a restart starts with empty flow tables there; the old "
+		{ "paths.pin_dir",
+		  "a restart starts with empty flow tables there; the old "
 		  "pins stay until sluiced --detach with the old config" },
-		{ "instance", "a restart runs a new instance; the old one's pins and state stay" },
+		{ "instance",
+		  "a restart runs a new instance; the old one's pins and state stay" },
 	};
 	size_t i;
 

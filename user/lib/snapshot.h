@@ -32,9 +32,9 @@ struct sl_snapshot {
 	__u64 sweep_duration_us;
 	struct sl_hist sweep_time;	/* every sweep's duration */
 	__u64 sweeps;
-	__u64 walks;			/* drain pin walks (pin_walk.h) */
-	struct sl_hist walk_time;	/* every pin walk's duration */
-	bool walker;			/* the pin walk loaded */
+	__u64 walks; /* drain walks (pin_walk.h) */
+	struct sl_hist walk_time; /* every drain walk's duration */
+	bool walker; /* the drain walk loaded */
 	__u64 expired_total;
 	__u64 started_unix_ms;
 	bool all_down[SLUICE_MAX_VIPS];	/* every backend of the VIP is down */

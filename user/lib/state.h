@@ -67,7 +67,7 @@ struct sl_be {
 	__u64 health_latency_us;	/* duration of the last check */
 	__u64 checks_ok, checks_failed;	/* since the daemon started */
 	__u32 ok_streak, fail_streak;	/* rise/fall progress */
-	__u64 evicted;			/* draining flows evicted, kept pinned */
+	__u64 evicted; /* draining flows evicted, kept in the drain table */
 	struct sl_health_cfg hc;	/* effective check (from config) */
 	struct sl_hist hc_latency;	/* every check's duration */
 	struct sl_hc_reasons hc_fails;	/* failed checks by reason */

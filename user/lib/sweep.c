@@ -138,7 +138,7 @@ static void pin(struct walk *w, const struct sluice_flow_key *k,
 {
 	w->res->entries++;
 	count(w, f->backend_id, v);
-	if (!bpf_map_update_elem(w->m->pinned, k, f, BPF_ANY))
+	if (!bpf_map_update_elem(w->m->drain_table, k, f, BPF_ANY))
 		return;
 	w->res->unprotected++;
 	if (v == SL_FLOW_LIVE)
@@ -246,7 +246,7 @@ static bool visit_pinned(struct walk *w, const struct sluice_flow_key *k,
 	if (!(pf->flags & SLUICE_FLOW_F_EVICTED)) {
 		w->res->evicted[be]++;
 		pf->flags |= SLUICE_FLOW_F_EVICTED;
-		bpf_map_update_elem(w->m->pinned, k, pf, BPF_EXIST);
+		bpf_map_update_elem(w->m->drain_table, k, pf, BPF_EXIST);
 	}
 	return true;
 }
@@ -264,11 +264,11 @@ static void unpin(struct walk *w, const struct sluice_flow_key *k, __u32 be)
 	if (cfg->draining_now && be < SLUICE_MAX_BACKENDS)
 		keep = cfg->draining_now[be];
 	if (!keep)
-		bpf_map_delete_elem(w->m->pinned, k);
+		bpf_map_delete_elem(w->m->drain_table, k);
 	if (cfg->pin_lock)
 		pthread_mutex_unlock(cfg->pin_lock);
 	if (keep)
-		w->res->pinned_entries++;
+		w->res->drain_table_entries++;
 }
 
 static void visit_pinned_entry(void *arg, const struct sluice_flow_key *k,
@@ -277,7 +277,7 @@ static void visit_pinned_entry(void *arg, const struct sluice_flow_key *k,
 	struct walk *w = arg;
 
 	if (visit_pinned(w, k, pf))
-		w->res->pinned_entries++;
+		w->res->drain_table_entries++;
 	else
 		unpin(w, k, pf->backend_id);
 }
@@ -314,8 +314,9 @@ int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 		rc = sweep_new(&w);
 	if (!rc)
 		rc = sl_flow_walk(m->flows, b, SL_FLOW_BATCH, visit, &w);
-	if (!rc && m->pinned > 0)
-		rc = sl_flow_walk(m->pinned, b, SL_FLOW_BATCH, visit_pinned_entry, &w);
+	if (!rc && m->drain_table > 0)
+		rc = sl_flow_walk(m->drain_table, b, SL_FLOW_BATCH,
+				  visit_pinned_entry, &w);
 	free(b);
 	res->duration_us = sl_mono_us() - start;
 	return rc;

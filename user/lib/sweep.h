@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The flow sweeper (docs/design.md, "Counting live flows and deciding drains"): walks sl_new through a read-only
- * mapping, then sl_flows with batch lookups, then sl_pinned, in that order
- * so a flow promoted between two walks is seen at least once (twice is
- * allowed: counts are upper bounds, never short). It expires what ended,
- * counts per backend the live confirmed flows and, apart from them, the
- * handshakes, and copies the confirmed flows of draining backends into
- * sl_pinned for the drain checker (checker.h), whose job it is to expire
- * and count those.
+ * mapping, then sl_flows with batch lookups, then the drain table
+ * (sl_pinned), in that order so a flow promoted between two walks is seen
+ * at least once (twice is allowed: counts are upper bounds, never short).
+ * It expires what ended, counts per backend the live confirmed flows and,
+ * apart from them, the handshakes, and copies the confirmed flows of
+ * draining backends into the drain table for the drain checker
+ * (checker.h), whose job it is to expire and count those.
  *
  * Times are the kernel's CLOCK_MONOTONIC_COARSE in ms (abi.h), the clock
  * the datapath stamps flows with: it runs on while sluiced is stopped, so a
@@ -31,15 +31,15 @@ struct sl_sweep_cfg {
 	__u32 close_linger_ms;	/* ... and its entry is deleted */
 	__u32 handshake_ms;	/* an sl_new slot counts as a handshake this long */
 	__u32 unconfirmed_ms;	/* an unconfirmed sl_flows entry lives this long */
-	/* While *hold (a drain's pin walk runs), a sweep waits between
+	/* While *hold (the drain walk runs), a sweep waits between
 	 * batches: the walk is what the drain waits for, and on a small box
 	 * both walking the table at once slows it. NULL: never held. */
 	const atomic_bool *hold;
 	/*
 	 * The draining set as it is now (@draining_now, guarded by
 	 * @pin_lock), where a sweep's own copy was taken when it began: a
-	 * drain that came into force since then has pinned its flows (the
-	 * pin walk), and the sweep must not unpin them. NULL: no other
+	 * drain that came into force since then has copied its flows into
+	 * the drain table (the drain walk), and the sweep must not drop them. NULL: no other
 	 * thread changes the set during a sweep.
 	 */
 	pthread_mutex_t *pin_lock;
@@ -60,12 +60,13 @@ struct sl_sweep_result {
 	__u64 handshakes[SLUICE_MAX_BACKENDS];		/* young unconfirmed ones */
 	__u64 confirmed_start[SLUICE_MAX_BACKENDS];	/* sl_be_stats.confirmed */
 	/* Draining backends only, this sweep: */
-	__u64 evicted[SLUICE_MAX_BACKENDS];	/* pushed out of sl_flows, kept in sl_pinned */
-	__u64 unprotected_be[SLUICE_MAX_BACKENDS];	/* live, sl_pinned had no room */
+	__u64 evicted[SLUICE_MAX_BACKENDS]; /* pushed out of sl_flows, kept in the drain table */
+	__u64 unprotected_be
+		[SLUICE_MAX_BACKENDS]; /* live, the drain table had no room */
 	__u64 entries;				/* sl_flows entries kept */
 	__u64 new_entries;			/* sl_new slots in their handshake window */
-	__u64 pinned_entries;			/* sl_pinned entries kept */
-	__u64 unprotected;			/* draining flows sl_pinned had no room for */
+	__u64 drain_table_entries; /* drain table (sl_pinned) entries kept */
+	__u64 unprotected; /* draining flows the drain table had no room for */
 	__u64 expired;				/* entries deleted this sweep */
 	__u64 duration_us;
 };
@@ -105,12 +106,12 @@ int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 	     const bool *draining, struct sl_sweep_result *res);
 
 /* Add the handshakes sl_new holds, per backend, to res->handshakes (and
- * res->new_entries): the sl_new part of a sweep, for the pin walk. */
+ * res->new_entries): the sl_new part of a sweep, for the drain walk. */
 int sl_sweep_new_handshakes(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 			    struct sl_sweep_result *res);
 
 /*
- * Walk a flow-keyed hash (sl_flows, sl_pinned) in batches of at most
+ * Walk a flow-keyed hash (sl_flows, the drain table) in batches of at most
  * @batch (<= SL_FLOW_BATCH) entries, calling @fn on each entry read; @fn
  * may update or delete it. 0, or -errno if a batch read failed.
  */

@@ -179,7 +179,7 @@ static void walk_pass(struct sl_daemon *d, struct sl_sweep_result *w, bool *drai
 		sl_log("drain pin walk: %llu flows in %llu ms, %llu pinned",
 		       (unsigned long long)w->entries,
 		       (unsigned long long)w->duration_us / 1000,
-		       (unsigned long long)w->pinned_entries);
+		       (unsigned long long)w->drain_table_entries);
 }
 
 static void *check_main(void *arg)
@@ -199,7 +199,8 @@ static void *check_main(void *arg)
 		}
 		pass_begin(d, &res->pass, draining);
 		if (any(draining)) {
-			rc = sl_check_pinned(&d->maps, &d->sweep_cfg, draining, res);
+			rc = sl_check_drain_table(&d->maps, &d->sweep_cfg,
+						  draining, res);
 			res->pass.end_tick = tick(d);
 			pthread_mutex_lock(&d->lock);
 			d->check_err = rc;
@@ -497,7 +498,8 @@ void sl_counting_on_sweep(struct sl_daemon *d)
 	}
 	if (r->unprotected)
 		sl_log("sl_pinned is full: %llu draining flows unprotected from eviction "
-		       "(raise flows.pinned_table_size)", (unsigned long long)r->unprotected);
+		       "(raise flows.drain_table_size)",
+		       (unsigned long long)r->unprotected);
 	finish(d, &o);
 	sl_dp_refresh_nexthops(d);
 	sl_neigh_account(d);
@@ -552,7 +554,8 @@ static void apply_walk(struct sl_daemon *d, struct outcome *o)
 	}
 	if (w->unprotected)
 		sl_log("sl_pinned is full: %llu draining flows unprotected from eviction "
-		       "(raise flows.pinned_table_size)", (unsigned long long)w->unprotected);
+		       "(raise flows.drain_table_size)",
+		       (unsigned long long)w->unprotected);
 }
 
 void sl_counting_on_check(struct sl_daemon *d)

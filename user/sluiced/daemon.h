@@ -2,7 +2,7 @@
 /*
  * sluiced internals: one main thread owns the desired state, the maps'
  * control-plane side and the control socket (epoll); a sweeper thread
- * walks the flow tables, and a drain checker thread walks sl_pinned while
+ * walks the flow tables, and a drain checker thread walks the drain table while
  * anything drains; each hands its counts to the main thread through an
  * eventfd, and the main thread alone decides drains (counting.c). Flow times are the kernel's coarse monotonic clock, read by the
  * datapath itself: nothing here keeps time for it.
@@ -89,14 +89,14 @@ struct sl_daemon {
 	pthread_cond_t drain_cond;	/* signalled when a *_kick moves */
 	__u64 check_kick;		/* bumped to start a checker pass now */
 	__u64 sweep_kick;		/* bumped to start a sweep now */
-	atomic_bool walking;		/* a pin walk runs: sweeps hold */
-	/* The drain pin walk (pin_walk.h): NULL when the kernel refused it. */
+	atomic_bool walking; /* a drain walk runs: sweeps hold */
+	/* The drain walk (pin_walk.h): NULL when the kernel refused it. */
 	struct sl_pin_walker *walker;
 	struct sl_sweep_result *walk_out;	/* latest, from the checker thread */
 	struct sl_sweep_result *walk_last;	/* consumed by the main thread */
 	bool walk_ready;			/* walk_out holds a new walk */
 	__u64 walks;
-	bool draining[SLUICE_MAX_BACKENDS];	/* ids whose flows get pinned */
+	bool draining[SLUICE_MAX_BACKENDS]; /* ids whose flows the drain table keeps */
 	/*
 	 * Commit sequence numbers (drain.h): next_seq numbers the last commit
 	 * that started a drain (main thread); seq_in_force is published once
@@ -118,7 +118,7 @@ struct sl_daemon {
 	__u64 started_ms;		/* unix ms */
 	__u64 expired_total;
 	struct sl_hist sweep_time;	/* every sweep's duration */
-	struct sl_hist walk_time;	/* every pin walk's duration */
+	struct sl_hist walk_time; /* every drain walk's duration */
 
 	pthread_mutex_t snap_lock;	/* guards snap */
 	struct sl_snapshot snap;

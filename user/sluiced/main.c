@@ -94,7 +94,7 @@ static void replace_stale_new_table(struct sl_daemon *d)
 }
 
 /*
- * Pinned maps whose size the config changed: sl_flows and sl_pinned were
+ * Pinned maps whose size the config changed: sl_flows and the drain table (sl_pinned) were
  * refused before (start_problems: re-creating them would drop every flow).
  * Maglev tables are rebuilt from the state anyway, so a ring-size change
  * simply re-creates sl_rings.
@@ -163,7 +163,7 @@ static int load_bpf(struct sl_daemon *d)
 	d->skel->rodata->cfg_new_slots = d->cfg.new_table_size;
 	rc = sl_maps_set_sizes(d->skel->obj, d->cfg.maglev_table_size,
 			       d->cfg.flow_table_size, d->cfg.new_table_size,
-			       d->cfg.pinned_table_size);
+			       d->cfg.drain_table_size);
 	if (!rc)
 		rc = set_pins(d);
 	if (!rc) {

@@ -56,8 +56,12 @@ int sl_config_precheck(const char *path, char *err, size_t errlen)
 		struct rlimit cpu = { PRECHECK_CPU_S, PRECHECK_CPU_S };
 		struct sl_config cfg;
 		char msg[4096];	/* every problem, one per line */
+		int null = open("/dev/null", O_WRONLY);
 
 		close(pipefd[0]);
+		/* Warnings are the daemon's to log, once, when it parses. */
+		if (null >= 0)
+			dup2(null, STDERR_FILENO);
 		if (PRECHECK_LIMIT_MEM)
 			setrlimit(RLIMIT_DATA, &mem);
 		setrlimit(RLIMIT_CPU, &cpu);
