@@ -489,8 +489,8 @@ static void bx_handshakes(struct bx *b, unsigned int set, unsigned int n,
 	int v;
 
 	if (hot) {
-		/* One program at a time: calls of the others in between
-		 * would evict sluice's code and bill that to its SYN. */
+		/* One program at a time, as in the other cases: each call
+		 * follows the same program's, never another's. */
 		for (i = 0; i < n; i++)
 			b->s4[i] = bx_floor_insert(b, set, i);
 		for (i = 0; i < n; i++) {
