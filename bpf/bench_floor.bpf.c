@@ -9,6 +9,12 @@
  * No VLANs, no validation beyond the verifier's bounds checks, no VIP
  * lookup, no flow state, no clock, no counters. Anything it cannot handle
  * is passed.
+ *
+ * bench_floor_insert is the floor for a new connection: the same parse,
+ * a bare bpf_map_update_elem of the 5-tuple into an LRU hash (the kind of
+ * table sluice's sl_flows is), the same backend lookup and encapsulation.
+ * No lookup before the insert, no VIP, no scheduling: the backend is the
+ * one the bench sets in fl_new_be.
  */
 #include <linux/bpf.h>
 #include <linux/in.h>
@@ -39,6 +45,19 @@ struct {
 	__type(key, struct sluice_flow_key);
 	__type(value, __u32);
 } fl_flows SEC(".maps");
+
+/* bench_floor_insert's table: as sl_flows, an LRU hash with a free list
+ * per CPU; the bench sizes it like sl_flows. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct sluice_flow_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+} fl_new_flows SEC(".maps");
+
+/* The backend every flow bench_floor_insert records goes to. */
+__u32 fl_new_be = 0;
 
 /* Backend id -> outer address and next hop, as in sl_backends. */
 struct {
@@ -96,14 +115,30 @@ static __always_inline int fl_parse(void *data, void *data_end,
 	return 0;
 }
 
+/* Backend @be_id's outer header around the packet; the XDP verdict. */
+static __always_inline int fl_forward(struct xdp_md *ctx, struct sl_pkt *pkt,
+				      const __u32 *be_id)
+{
+	struct sluice_backend *be;
+	struct sl_nexthop nh;
+
+	be = bpf_map_lookup_elem(&fl_backends, be_id);
+	if (!be)
+		return XDP_PASS;
+	nh.ifindex = be->ifindex;
+	__builtin_memcpy(nh.dmac, be->dmac, ETH_ALEN);
+	__builtin_memcpy(nh.smac, be->smac, ETH_ALEN);
+	if (sl_encap(ctx, pkt, be, &fl_cfg, &nh))
+		return XDP_DROP;
+	return XDP_TX;
+}
+
 SEC("xdp")
 int bench_floor(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct sluice_backend *be;
 	struct sl_pkt pkt = {};
-	struct sl_nexthop nh;
 	__u32 *be_id;
 
 	if (fl_parse(data, data_end, &pkt))
@@ -111,15 +146,22 @@ int bench_floor(struct xdp_md *ctx)
 	be_id = bpf_map_lookup_elem(&fl_flows, &pkt.key);
 	if (!be_id)
 		return XDP_PASS;
-	be = bpf_map_lookup_elem(&fl_backends, be_id);
-	if (!be)
+	return fl_forward(ctx, &pkt, be_id);
+}
+
+SEC("xdp")
+int bench_floor_insert(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct sl_pkt pkt = {};
+	__u32 be_id = fl_new_be;
+
+	if (fl_parse(data, data_end, &pkt))
 		return XDP_PASS;
-	nh.ifindex = be->ifindex;
-	__builtin_memcpy(nh.dmac, be->dmac, ETH_ALEN);
-	__builtin_memcpy(nh.smac, be->smac, ETH_ALEN);
-	if (sl_encap(ctx, &pkt, be, &fl_cfg, &nh))
+	if (bpf_map_update_elem(&fl_new_flows, &pkt.key, &be_id, BPF_ANY))
 		return XDP_DROP;
-	return XDP_TX;
+	return fl_forward(ctx, &pkt, &be_id);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
