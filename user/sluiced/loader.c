@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The datapath's lifecycle for sluiced, as libbpf-bootstrap shapes it:
+ * open the skeleton over the maps pinned in paths.pin_dir (carrying an
+ * older layout over), load, attach to every configured interface through
+ * pinned links, and, for --detach, take it all down again.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "daemon.h"
+#include "link.h"
+#include "loader.h"
+#include "log.h"
+#include "migrate.h"
+#include "persist.h"
+#include "sluice.skel.h"
+
+static void pin_path(const struct sl_daemon *d, const char *name, char *buf,
+		     size_t len)
+{
+	snprintf(buf, len, "%s/%s", d->cfg.pin_dir, name);
+}
+
+/*
+ * sl_new holds only handshakes in flight, each of which falls back to the
+ * live table's pick without it: a pinned sl_new of another size or layout
+ * (an older sluiced's LRU hash) is simply re-created.
+ */
+static void replace_stale_new_table(struct sl_daemon *d)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	char path[4200];
+	int fd;
+
+	pin_path(d, SLUICE_MAP_NEW, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	memset(&info, 0, sizeof(info));
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	    (info.type != BPF_MAP_TYPE_ARRAY ||
+	     info.value_size != sizeof(struct sluice_new_slot) ||
+	     info.max_entries != d->cfg.new_table_size)) {
+		sl_log("re-creating %s (%u entries, config asks for %u slots): "
+		       "only handshakes in flight use it",
+		       path, info.max_entries, d->cfg.new_table_size);
+		unlink(path);
+	}
+	close(fd);
+}
+
+/*
+ * Pinned maps whose size the config changed: sl_flows and the drain table (sl_pinned) were
+ * refused before (start_problems: re-creating them would drop every flow).
+ * Maglev tables are rebuilt from the state anyway, so a ring-size change
+ * simply re-creates sl_rings.
+ */
+int sl_loader_prepare_pins(struct sl_daemon *d)
+{
+	struct sluice_config pc;
+	char path[4200];
+	__u32 zero = 0;
+	int fd;
+
+	replace_stale_new_table(d);
+	pin_path(d, SLUICE_MAP_CONFIG, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		if (!bpf_map_lookup_elem(fd, &zero, &pc) && pc.ring_size &&
+		    pc.ring_size != d->cfg.maglev_table_size) {
+			sl_log("maglev.table_size changed (%u -> %u): rebuilding tables",
+			       pc.ring_size, d->cfg.maglev_table_size);
+			pin_path(d, SLUICE_MAP_RINGS, path, sizeof(path));
+			unlink(path);
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+static int set_pins(struct sl_daemon *d)
+{
+	struct bpf_map *map;
+	char path[4200];
+	int rc;
+
+	bpf_object__for_each_map(map, d->skel->obj) {
+		if (strncmp(bpf_map__name(map), "sl_", 3) ||
+		    !strcmp(bpf_map__name(map), SLUICE_MAP_TX_PORTS))
+			continue; /* private to this program: see maps.h */
+		pin_path(d, bpf_map__name(map), path, sizeof(path));
+		rc = bpf_map__set_pin_path(map, path);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static __u32 prog_id(int fd)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+static int load_bpf(struct sl_daemon *d)
+{
+	int rc;
+
+	d->skel = sluice_bpf__open();
+	if (!d->skel) {
+		sl_err("cannot open the XDP program: %s", strerror(errno));
+		return -errno;
+	}
+	d->skel->rodata->cfg_ring_size = d->cfg.maglev_table_size;
+	d->skel->rodata->cfg_hash_seed = d->cfg.maglev_seed;
+	d->skel->rodata->cfg_new_slots = d->cfg.new_table_size;
+	rc = sl_maps_set_sizes(d->skel->obj, d->cfg.maglev_table_size,
+			       d->cfg.flow_table_size, d->cfg.new_table_size,
+			       d->cfg.drain_table_size);
+	if (!rc)
+		rc = set_pins(d);
+	if (!rc) {
+		/* Which pins exist before: a failed first start removes only its own. */
+		sl_pins_note_maps(&d->pins, d->skel->obj);
+		rc = sluice_bpf__load(d->skel);
+	}
+	if (rc) {
+		sl_err("cannot load the XDP program and its maps: %s",
+		       strerror(-rc));
+		sl_err("hint: run with -v for the verifier and libbpf log");
+		return rc;
+	}
+	sl_pins_take_maps(&d->pins, d->skel->obj);
+	d->prog_id = prog_id(bpf_program__fd(d->skel->progs.sluice_xdp));
+	rc = sl_maps_open(d->skel->obj, d->cfg.maglev_table_size, &d->maps);
+	if (rc)
+		sl_err("cannot open maps: %s", strerror(-rc));
+	d->maps.hash_seed = d->cfg.maglev_seed;
+	return rc;
+}
+
+int sl_loader_attach(struct sl_daemon *d)
+{
+	int prog_fd = bpf_program__fd(d->skel->progs.sluice_xdp);
+	char path[4200], link[64], err[512];
+	bool created;
+	size_t i;
+	int rc, fd;
+
+	/* Redirect targets first: the program may use them once attached. */
+	for (i = 0; i < d->cfg.n_ifaces; i++) {
+		rc = sl_tx_port_add(&d->maps,
+				    if_nametoindex(d->cfg.ifaces[i].name));
+		if (rc)
+			sl_warn("%s cannot be a redirect target: %s",
+				d->cfg.ifaces[i].name, strerror(-rc));
+	}
+	for (i = 0; i < d->cfg.n_ifaces; i++) {
+		const struct sl_cfg_iface *ifc = &d->cfg.ifaces[i];
+
+		snprintf(link, sizeof(link), "link_%s", ifc->name);
+		pin_path(d, link, path, sizeof(path));
+		rc = sl_link_attach(prog_fd, ifc->name,
+				    ifc->mode == SL_XDP_MODE_SKB, path, &fd,
+				    &created, err, sizeof(err));
+		if (rc) {
+			sl_err("%s", err);
+			return rc;
+		}
+		/* Our own reference: the program stays even if the pin is lost. */
+		sl_pins_add_link(&d->pins, link, fd, created);
+		sl_log("attached to %s (%s mode)", ifc->name,
+		       ifc->mode == SL_XDP_MODE_SKB ? "skb" : "native");
+	}
+	return 0;
+}
+
+/* Pins an older sluiced left in another layout: see migrate.h. */
+static int migrate_prepare(struct sl_daemon *d, struct sl_migration *m)
+{
+	char be_path[4200], r_path[4200], note[9000];
+	int rc;
+
+	pin_path(d, SLUICE_MAP_BACKENDS, be_path, sizeof(be_path));
+	pin_path(d, SLUICE_MAP_REASONS, r_path, sizeof(r_path));
+	rc = sl_migrate_prepare(be_path, r_path, m, note, sizeof(note));
+	if (note[0])
+		sl_log("upgrade: %s", note);
+	if (rc) {
+		sl_log("cannot carry the maps pinned in %s over to this version: %s",
+		       d->cfg.pin_dir, strerror(-rc));
+		sl_log("hint: sluiced --detach starts afresh (established flows are lost)");
+	}
+	return rc;
+}
+
+/* Load the program over the pinned maps, carrying older layouts over. */
+int sl_loader_load(struct sl_daemon *d)
+{
+	struct sl_migration mig;
+	int rc, mrc;
+
+	if (migrate_prepare(d, &mig))
+		return -1;
+	rc = load_bpf(d);
+	mrc = sl_migrate_finish(&mig, rc ? -1 : d->maps.backends);
+	if (mrc) {
+		sl_log("cannot write the carried-over backend entries: %s",
+		       strerror(-mrc));
+		rc = mrc;
+	}
+	return rc;
+}
+
+/* --detach: take sluice off its interfaces and remove its pins. */
+int sl_loader_detach(struct sl_daemon *d)
+{
+	char path[4200], link[64], err[512];
+	struct bpf_map *map;
+	int rc = SL_EXIT_OK;
+	size_t i;
+
+	/* Never pull the datapath from under a running sluiced. */
+	sl_lock_init(&d->inst_lock);
+	if ((!access(d->cfg.state_dir, F_OK) &&
+	     sl_lock_state_dir(&d->inst_lock, d->cfg.state_dir, d->cfg.instance,
+			       err, sizeof(err))) ||
+	    (!access(d->cfg.pin_dir, F_OK) &&
+	     sl_lock_pin_dir(&d->inst_lock, d->cfg.pin_dir, d->cfg.instance,
+			     err, sizeof(err)))) {
+		sl_log("cannot detach: %s", err);
+		return SL_EXIT_FAIL;
+	}
+	for (i = 0; i < d->cfg.n_ifaces; i++) {
+		snprintf(link, sizeof(link), "link_%s", d->cfg.ifaces[i].name);
+		pin_path(d, link, path, sizeof(path));
+		if (sl_link_detach(path, err, sizeof(err))) {
+			sl_err("%s", err);
+			rc = SL_EXIT_FAIL;
+		}
+	}
+	d->skel = sluice_bpf__open();
+	if (d->skel) {
+		bpf_object__for_each_map(map, d->skel->obj) {
+			pin_path(d, bpf_map__name(map), path, sizeof(path));
+			unlink(path);
+		}
+		sluice_bpf__destroy(d->skel);
+		d->skel = NULL;
+	}
+	snprintf(path, sizeof(path), "%s/%s", d->cfg.state_dir, SL_STATE_FILE);
+	unlink(path);
+	rmdir(d->cfg.pin_dir);
+	sl_log("detached; pinned maps and saved state removed");
+	return rc;
+}

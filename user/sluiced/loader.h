@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Load, attach and detach the XDP program over its pinned maps (loader.c). */
+#ifndef SLUICED_LOADER_H
+#define SLUICED_LOADER_H
+
+struct sl_daemon;
+
+/* Pinned maps whose layout the config changed and that may simply be
+ * re-created (sl_new, sl_rings) are unpinned first. 0. */
+int sl_loader_prepare_pins(struct sl_daemon *d);
+
+/* Open and load the program over the pinned maps (created if absent),
+ * carrying an older sluiced's layout over; fills d->skel, d->maps. 0 or
+ * -errno, logged. */
+int sl_loader_load(struct sl_daemon *d);
+
+/* Attach to every configured interface through pinned links. 0 or -errno,
+ * logged. */
+int sl_loader_attach(struct sl_daemon *d);
+
+/* --detach: off every interface, pins and saved state removed. An exit
+ * code (SL_EXIT_*). */
+int sl_loader_detach(struct sl_daemon *d);
+
+#endif /* SLUICED_LOADER_H */
