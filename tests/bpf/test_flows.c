@@ -394,7 +394,8 @@ static void test_evicted_draining_flow_rescued(void **state)
 	/* The sweeper pins it; then the LRU evicts it. */
 	pkt_flow_key(&s, &key);
 	CHECK_INT(CHECK_HERE, bt_flow_get(t, &key, &f), 0);
-	CHECK_INT(CHECK_HERE, bpf_map_update_elem(pinned, &key, &f, BPF_ANY), 0);
+	CHECK_INT(CHECK_HERE, bpf_map_update_elem(pinned, &key, &f, BPF_ANY),
+		  0);
 	CHECK_INT(CHECK_HERE, bpf_map_delete_elem(t->maps.flows, &key), 0);
 	check_flow(t, "evicted", &s, '-', be, SLUICE_FLOW_OPEN);
 

@@ -237,8 +237,9 @@ static void test_backend_macs_distinct(void **state)
 
 	for (i = 0; i < v->nbe; i++)
 		for (j = i + 1; j < v->nbe; j++)
-			CHECK_MEM_NE(CHECK_HERE, bt_backend(t, v->be_id[i])->dmac,
-						bt_backend(t, v->be_id[j])->dmac, 6);
+			CHECK_MEM_NE(CHECK_HERE,
+				     bt_backend(t, v->be_id[i])->dmac,
+				     bt_backend(t, v->be_id[j])->dmac, 6);
 }
 
 struct pass_case {

@@ -50,7 +50,8 @@ static void filter_get(const struct bt *t, struct sluice_vip_filter *vf)
 {
 	__u32 zero = 0;
 
-	CHECK_INT(CHECK_HERE, bpf_map_lookup_elem(t->maps.vip_addrs, &zero, vf), 0);
+	CHECK_INT(CHECK_HERE, bpf_map_lookup_elem(t->maps.vip_addrs, &zero, vf),
+		  0);
 }
 
 static int filter_has(const struct sluice_vip_filter *vf, const char *addr)
@@ -183,7 +184,9 @@ static void test_unwritten_filter_skipped(void **state)
 	struct pkt in;
 	__u32 zero = 0;
 
-	CHECK_INT(CHECK_HERE, bpf_map_update_elem(t->maps.vip_addrs, &zero, &vf, BPF_ANY), 0);
+	CHECK_INT(CHECK_HERE,
+		  bpf_map_update_elem(t->maps.vip_addrs, &zero, &vf, BPF_ANY),
+		  0);
 	bt_run_spec(t, "unwritten filter", &s, &in, &r);
 	bt_check_verdict("unwritten filter", &r, XDP_TX, SLUICE_R_FWD_TX);
 	s.dst = OTHER4;

@@ -562,7 +562,8 @@ struct bt_decap *bt_decap_open(void)
 	d->prog_fd = bpf_program__fd(d->skel->progs.sluice_decap);
 	d->addrs_fd = bpf_map__fd(d->skel->maps.sl_decap_addrs);
 	d->stats_fd = bpf_map__fd(d->skel->maps.sl_decap_stats);
-	CHECK(CHECK_HERE, d->prog_fd >= 0 && d->addrs_fd >= 0 && d->stats_fd >= 0);
+	CHECK(CHECK_HERE,
+	      d->prog_fd >= 0 && d->addrs_fd >= 0 && d->stats_fd >= 0);
 	return d;
 }
 

@@ -31,7 +31,9 @@ static void add_be(struct sl_state *st, const char *v, const char *addr)
 	__u8 fam;
 
 	CHECK_INT(CHECK_HERE, sl_parse_addr(addr, &a, &fam), 0);
-	CHECK_INT(CHECK_HERE, sl_state_be_add(st, &spec, &a, fam, 100, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_be_add(st, &spec, &a, fam, 100, err, sizeof(err)),
+		  0);
 }
 
 static struct sl_be *be(struct sl_state *st, const char *v, const char *addr)

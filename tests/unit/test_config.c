@@ -60,7 +60,8 @@ static int load_text(const char *text, struct sl_config *cfg, char *err)
 	return sl_config_load(tmp_file, cfg, err, ERR_MAX);
 }
 
-static void check_addr(const struct sluice_addr *a, __u8 family, const char *want)
+static void check_addr(const struct sluice_addr *a, __u8 family,
+		       const char *want)
 {
 	char buf[SL_ADDR_STR_MAX];
 
@@ -69,7 +70,8 @@ static void check_addr(const struct sluice_addr *a, __u8 family, const char *wan
 }
 
 /* The fields every config has, compared one by one so a failure names it. */
-static void check_same_settings(const struct sl_config *a, const struct sl_config *b)
+static void check_same_settings(const struct sl_config *a,
+				const struct sl_config *b)
 {
 	CHECK_STR(CHECK_HERE, a->instance, b->instance);
 	CHECK_INT(CHECK_HERE, a->flow_table_size, b->flow_table_size);
@@ -84,7 +86,8 @@ static void check_same_settings(const struct sl_config *a, const struct sl_confi
 	CHECK_STR(CHECK_HERE, a->control_socket, b->control_socket);
 	CHECK_INT(CHECK_HERE, a->metrics_enabled, b->metrics_enabled);
 	CHECK_INT(CHECK_HERE, a->metrics_family, b->metrics_family);
-	CHECK_MEM(CHECK_HERE, &a->metrics_addr, &b->metrics_addr, sizeof(a->metrics_addr));
+	CHECK_MEM(CHECK_HERE, &a->metrics_addr, &b->metrics_addr,
+		  sizeof(a->metrics_addr));
 	CHECK_INT(CHECK_HERE, a->metrics_port, b->metrics_port);
 	CHECK_STR(CHECK_HERE, a->pin_dir, b->pin_dir);
 	CHECK_STR(CHECK_HERE, a->state_dir, b->state_dir);
@@ -190,7 +193,10 @@ static void test_minimal(void **state)
 	char err[ERR_MAX];
 
 	(void)state;
-	CHECK_INT(CHECK_HERE, load_text("interfaces:\n  - name: eth1\n    mode: skb\n", &cfg, err), 0);
+	CHECK_INT(CHECK_HERE,
+		  load_text("interfaces:\n  - name: eth1\n    mode: skb\n",
+			    &cfg, err),
+		  0);
 	sl_config_defaults(&def);
 	check_same_settings(&cfg, &def);
 	CHECK_INT(CHECK_HERE, cfg.n_ifaces, 1);
@@ -208,9 +214,14 @@ static void test_null_sections(void **state)
 	char err[ERR_MAX];
 
 	(void)state;
-	CHECK_INT(CHECK_HERE, load_text("interfaces:\n  - name: eth0\nflows:\n#  table_size: 5\n"
-				   "maglev: ~\nencap: null\nvips:\n"
-				   "drain: {}\ncontrol:\nmetrics:\npaths:\n", &cfg, err), 0);
+	CHECK_INT(
+		CHECK_HERE,
+		load_text(
+			"interfaces:\n  - name: eth0\nflows:\n#  table_size: 5\n"
+			"maglev: ~\nencap: null\nvips:\n"
+			"drain: {}\ncontrol:\nmetrics:\npaths:\n",
+			&cfg, err),
+		0);
 	CHECK_STR(CHECK_HERE, err, "");
 	sl_config_defaults(&def);
 	check_same_settings(&cfg, &def);
@@ -225,9 +236,11 @@ static void test_instance_paths(void **state)
 
 	(void)state;
 	/* paths before instance in the file: the instance still only fills the gaps. */
-	CHECK_INT(CHECK_HERE, load_text("paths:\n  state_dir: /srv/sluice\n"
-				   "interfaces: [{name: eth0}]\ninstance: edge-1\n",
-				   &cfg, err), 0);
+	CHECK_INT(CHECK_HERE,
+		  load_text("paths:\n  state_dir: /srv/sluice\n"
+			    "interfaces: [{name: eth0}]\ninstance: edge-1\n",
+			    &cfg, err),
+		  0);
 	CHECK_STR(CHECK_HERE, cfg.instance, "edge-1");
 	CHECK_STR(CHECK_HERE, cfg.control_socket, "/run/sluice/edge-1.sock");
 	CHECK_STR(CHECK_HERE, cfg.pin_dir, "/sys/fs/bpf/sluice/edge-1");
@@ -241,11 +254,18 @@ static void test_metrics(void **state)
 	char err[ERR_MAX];
 
 	(void)state;
-	CHECK_INT(CHECK_HERE, load_text("interfaces: [{name: eth0}]\nmetrics: {listen: off}\n",
-				   &cfg, err), 0);
+	CHECK_INT(
+		CHECK_HERE,
+		load_text("interfaces: [{name: eth0}]\nmetrics: {listen: off}\n",
+			  &cfg, err),
+		0);
 	CHECK_NOT(CHECK_HERE, cfg.metrics_enabled);
-	CHECK_INT(CHECK_HERE, load_text("interfaces: [{name: eth0}]\nmetrics:\n  listen: \"[::1]:9100\"\n",
-				   &cfg, err), 0);
+	CHECK_INT(
+		CHECK_HERE,
+		load_text(
+			"interfaces: [{name: eth0}]\nmetrics:\n  listen: \"[::1]:9100\"\n",
+			&cfg, err),
+		0);
 	CHECK(CHECK_HERE, cfg.metrics_enabled);
 	CHECK_INT(CHECK_HERE, cfg.metrics_family, SLUICE_AF_INET6);
 	check_addr(&cfg.metrics_addr, cfg.metrics_family, "::1");
@@ -258,15 +278,22 @@ static void test_announce(void **state)
 	char err[ERR_MAX];
 
 	(void)state;
-	CHECK_INT(CHECK_HERE, load_text("interfaces: [{name: eth0}]\n", &cfg, err), 0);
+	CHECK_INT(CHECK_HERE,
+		  load_text("interfaces: [{name: eth0}]\n", &cfg, err), 0);
 	CHECK_NOT(CHECK_HERE, cfg.announce_enabled);
-	CHECK_INT(CHECK_HERE, load_text("instance: edge-1\ninterfaces: [{name: eth0}]\n"
-				   "announce: {table: 100}\n", &cfg, err), 0);
+	CHECK_INT(CHECK_HERE,
+		  load_text("instance: edge-1\ninterfaces: [{name: eth0}]\n"
+			    "announce: {table: 100}\n",
+			    &cfg, err),
+		  0);
 	CHECK(CHECK_HERE, cfg.announce_enabled);
 	CHECK_INT(CHECK_HERE, cfg.announce_table, 100);
 	CHECK_STR(CHECK_HERE, cfg.announce_device, "sl-edge-1");
-	CHECK_INT(CHECK_HERE, load_text("interfaces: [{name: eth0}]\n"
-				   "announce: {table: 4000, device: vips0}\n", &cfg, err), 0);
+	CHECK_INT(CHECK_HERE,
+		  load_text("interfaces: [{name: eth0}]\n"
+			    "announce: {table: 4000, device: vips0}\n",
+			    &cfg, err),
+		  0);
 	CHECK_INT(CHECK_HERE, cfg.announce_table, 4000);
 	CHECK_STR(CHECK_HERE, cfg.announce_device, "vips0");
 }
@@ -277,10 +304,12 @@ static void test_cluster(void **state)
 	char err[ERR_MAX];
 
 	(void)state;
-	CHECK_INT(CHECK_HERE, load_text("interfaces: [{name: eth0}]\n", &cfg, err),
-			 0);
+	CHECK_INT(CHECK_HERE,
+		  load_text("interfaces: [{name: eth0}]\n", &cfg, err), 0);
 	CHECK_NOT(CHECK_HERE, cfg.cluster_enabled);
-	CHECK_INT(CHECK_HERE, load_text(
+	CHECK_INT(
+		CHECK_HERE,
+		load_text(
 			"interfaces: [{name: eth0}]\n"
 			"cluster:\n  endpoints: \"http://198.18.0.1:2379,https://[fd00::1]:2379\"\n"
 			"  box: edge-1\n  prefix: /sluice/dc1\n  lease_ttl: 5s\n"
@@ -290,13 +319,15 @@ static void test_cluster(void **state)
 	CHECK(CHECK_HERE, cfg.cluster_enabled);
 	CHECK_INT(CHECK_HERE, cfg.cluster_etcd.n_endpoints, 2);
 	CHECK_STR(CHECK_HERE, cfg.cluster_etcd.endpoints[1],
-			    "https://[fd00::1]:2379");
+		  "https://[fd00::1]:2379");
 	CHECK_STR(CHECK_HERE, cfg.cluster_box, "edge-1");
 	CHECK_STR(CHECK_HERE, cfg.cluster_prefix, "/sluice/dc1");
 	CHECK_INT(CHECK_HERE, cfg.cluster_lease_ms, 5000);
 	CHECK_STR(CHECK_HERE, cfg.cluster_etcd.username, "sluice");
 	CHECK_STR(CHECK_HERE, cfg.cluster_etcd.password, "secret");
-	CHECK_INT(CHECK_HERE, load_text(
+	CHECK_INT(
+		CHECK_HERE,
+		load_text(
 			"interfaces: [{name: eth0}]\n"
 			"cluster: {endpoints: \"http://198.18.0.1:2379\", box: b}\n",
 			&cfg, err),
@@ -312,15 +343,18 @@ static void test_anchor_alias(void **state)
 	char err[ERR_MAX];
 
 	(void)state;
-	CHECK_INT(CHECK_HERE, load_text("interfaces: [{name: eth0}]\n"
-				   "encap: {source_v4: 198.18.0.1}\n"
-				   "vips:\n"
-				   "  - vip: 198.18.0.100:80/tcp\n"
-				   "    backends: &pool\n"
-				   "      - address: 198.18.1.10\n"
-				   "        weight: 7\n"
-				   "  - vip: 198.18.0.100:443/tcp\n"
-				   "    backends: *pool\n", &cfg, err), 0);
+	CHECK_INT(CHECK_HERE,
+		  load_text("interfaces: [{name: eth0}]\n"
+			    "encap: {source_v4: 198.18.0.1}\n"
+			    "vips:\n"
+			    "  - vip: 198.18.0.100:80/tcp\n"
+			    "    backends: &pool\n"
+			    "      - address: 198.18.1.10\n"
+			    "        weight: 7\n"
+			    "  - vip: 198.18.0.100:443/tcp\n"
+			    "    backends: *pool\n",
+			    &cfg, err),
+		  0);
 	CHECK_STR(CHECK_HERE, err, "");
 	CHECK_INT(CHECK_HERE, cfg.n_vips, 2);
 	CHECK_INT(CHECK_HERE, cfg.vips[1].n_backends, 1);
@@ -585,24 +619,44 @@ static void test_backend_name(void **state)
 	char err[ERR_MAX];
 
 	(void)state;
-	CHECK_INT(CHECK_HERE, load_text(IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
-				   "      - {address: 198.18.1.10, name: web-1}\n"
-				   "      - {address: 198.18.1.11}\n", &cfg, err), 0);
+	CHECK_INT(
+		CHECK_HERE,
+		load_text(IF0 ENC4
+			  "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+			  "      - {address: 198.18.1.10, name: web-1}\n"
+			  "      - {address: 198.18.1.11}\n",
+			  &cfg, err),
+		0);
 	CHECK_STR(CHECK_HERE, cfg.vips[0].backends[0].name, "web-1");
 	CHECK_STR(CHECK_HERE, cfg.vips[0].backends[1].name, "");
 	sl_config_free(&cfg);
-	CHECK_INT(CHECK_HERE, load_text(IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
-				   "      - {address: 198.18.1.10, name: web-1}\n"
-				   "      - {address: 198.18.1.11, name: web-1}\n", &cfg, err), -EINVAL);
-	CHECK_NONNULL(CHECK_HERE, strstr(err, "vips[0].backends[1].name: \"web-1\" already names backends[0]"));
-	CHECK_INT(CHECK_HERE, load_text(IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
-				   "      - {address: 198.18.1.10, name: 198.18.1.11}\n", &cfg, err),
-			 -EINVAL);
-	CHECK_NONNULL(CHECK_HERE, strstr(err, "is an address, not a name"));
-	CHECK_INT(CHECK_HERE, load_text(IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
-				   "      - {address: 198.18.1.10, name: \"web 1\"}\n", &cfg, err),
-			 -EINVAL);
-	CHECK_NONNULL(CHECK_HERE, strstr(err, "letters, digits"));
+	CHECK_INT(
+		CHECK_HERE,
+		load_text(IF0 ENC4
+			  "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+			  "      - {address: 198.18.1.10, name: web-1}\n"
+			  "      - {address: 198.18.1.11, name: web-1}\n",
+			  &cfg, err),
+		-EINVAL);
+	CHECK_CONTAINS(
+		CHECK_HERE, err,
+		"vips[0].backends[1].name: \"web-1\" already names backends[0]");
+	CHECK_INT(
+		CHECK_HERE,
+		load_text(IF0 ENC4
+			  "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+			  "      - {address: 198.18.1.10, name: 198.18.1.11}\n",
+			  &cfg, err),
+		-EINVAL);
+	CHECK_CONTAINS(CHECK_HERE, err, "is an address, not a name");
+	CHECK_INT(
+		CHECK_HERE,
+		load_text(IF0 ENC4
+			  "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+			  "      - {address: 198.18.1.10, name: \"web 1\"}\n",
+			  &cfg, err),
+		-EINVAL);
+	CHECK_CONTAINS(CHECK_HERE, err, "letters, digits");
 }
 
 /* The drain truth keys (issue 12): handshakes, unconfirmed flows, checker. */
@@ -612,9 +666,12 @@ static void test_drain_truth_keys(void **state)
 	char err[1024];
 
 	(void)state;
-	CHECK_INT(CHECK_HERE, load_text(IF0 "flows:\n  handshake_timeout: 5s\n"
-				   "  unconfirmed_timeout: 20s\n"
-				   "drain:\n  check_interval: 70ms\n", &cfg, err), 0);
+	CHECK_INT(CHECK_HERE,
+		  load_text(IF0 "flows:\n  handshake_timeout: 5s\n"
+				"  unconfirmed_timeout: 20s\n"
+				"drain:\n  check_interval: 70ms\n",
+			    &cfg, err),
+		  0);
 	CHECK_INT(CHECK_HERE, cfg.handshake_timeout_ms, 5000);
 	CHECK_INT(CHECK_HERE, cfg.unconfirmed_timeout_ms, 20000);
 	CHECK_INT(CHECK_HERE, cfg.drain_check_interval_ms, 70);
@@ -628,13 +685,16 @@ static void test_error_resets(void **state)
 	char err[ERR_MAX];
 
 	(void)state;
-	CHECK_INT(CHECK_HERE, load_text("instance: other\n" IF0 ENC4 "vips:\n"
-				   "  - vip: 198.18.0.100:80/tcp\n    backends:\n"
-				   "      - address: 198.18.1.10\n"
-				   "  - vip: 198.18.0.100:81/tcp\n    backends:\n"
-				   "      - address: 198.18.1.10\n        weight: -3\n",
-				   &cfg, err), -EINVAL);
-	CHECK_NONNULL(CHECK_HERE, strstr(err, "vips[1].backends[0].weight"));
+	CHECK_INT(
+		CHECK_HERE,
+		load_text("instance: other\n" IF0 ENC4 "vips:\n"
+			  "  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+			  "      - address: 198.18.1.10\n"
+			  "  - vip: 198.18.0.100:81/tcp\n    backends:\n"
+			  "      - address: 198.18.1.10\n        weight: -3\n",
+			  &cfg, err),
+		-EINVAL);
+	CHECK_CONTAINS(CHECK_HERE, err, "vips[1].backends[0].weight");
 	sl_config_defaults(&def);
 	check_same_settings(&cfg, &def);
 	CHECK_INT(CHECK_HERE, cfg.n_ifaces, 0);
@@ -648,11 +708,16 @@ static void test_file_errors(void **state)
 	char err[ERR_MAX];
 
 	(void)state;
-	CHECK_INT(CHECK_HERE, sl_config_load("/nonexistent/sluiced.yaml", &cfg, err, sizeof(err)),
-			 -ENOENT);
-	CHECK_STR(CHECK_HERE, err, "/nonexistent/sluiced.yaml: cannot open: No such file or directory");
-	CHECK_INT(CHECK_HERE, sl_config_load(tmp_dir, &cfg, err, sizeof(err)), -EISDIR);
-	CHECK_NONNULL(CHECK_HERE, strstr(err, "cannot open: Is a directory"));
+	CHECK_INT(CHECK_HERE,
+		  sl_config_load("/nonexistent/sluiced.yaml", &cfg, err,
+				 sizeof(err)),
+		  -ENOENT);
+	CHECK_STR(
+		CHECK_HERE, err,
+		"/nonexistent/sluiced.yaml: cannot open: No such file or directory");
+	CHECK_INT(CHECK_HERE, sl_config_load(tmp_dir, &cfg, err, sizeof(err)),
+		  -EISDIR);
+	CHECK_CONTAINS(CHECK_HERE, err, "cannot open: Is a directory");
 	/* No err buffer: still fails cleanly. */
 	write_file("interfaces: 3\n");
 	CHECK_INT(CHECK_HERE, sl_config_load(tmp_file, &cfg, NULL, 0), -EINVAL);
@@ -761,31 +826,40 @@ static void test_limits(void **state)
 
 	(void)state;
 	/* 256 VIPs fit, 257 do not; VIP i is on line 5 + i. */
-	CHECK_INT(CHECK_HERE, load_generated(&b, "65537", SLUICE_MAX_VIPS, NULL, &cfg, err), 0);
+	CHECK_INT(CHECK_HERE,
+		  load_generated(&b, "65537", SLUICE_MAX_VIPS, NULL, &cfg, err),
+		  0);
 	CHECK_INT(CHECK_HERE, cfg.n_vips, SLUICE_MAX_VIPS);
 	sl_config_free(&cfg);
-	CHECK_INT(CHECK_HERE, load_generated(&b, "65537", SLUICE_MAX_VIPS + 1, NULL, &cfg, err), -EINVAL);
+	CHECK_INT(CHECK_HERE,
+		  load_generated(&b, "65537", SLUICE_MAX_VIPS + 1, NULL, &cfg,
+				 err),
+		  -EINVAL);
 	snprintf(want, sizeof(want), "sluiced.yaml:%d:5: vips[256]: too many VIPs (at most 256)",
 		 5 + SLUICE_MAX_VIPS);
 	CHECK_CONTAINS("257 vips", err, want);
 
 	/* 4096 backends in one VIP fit; 4097 do not. */
 	counts[0] = SLUICE_MAX_BACKENDS;
-	CHECK_INT(CHECK_HERE, load_generated(&b, "65537", 1, counts, &cfg, err), 0);
+	CHECK_INT(CHECK_HERE, load_generated(&b, "65537", 1, counts, &cfg, err),
+		  0);
 	CHECK_INT(CHECK_HERE, cfg.vips[0].n_backends, SLUICE_MAX_BACKENDS);
 	sl_config_free(&cfg);
 	counts[0] = SLUICE_MAX_BACKENDS + 1;
-	CHECK_INT(CHECK_HERE, load_generated(&b, "65537", 1, counts, &cfg, err), -EINVAL);
+	CHECK_INT(CHECK_HERE, load_generated(&b, "65537", 1, counts, &cfg, err),
+		  -EINVAL);
 	CHECK_CONTAINS("4097 backends", err,
 		       "sluiced.yaml:7:9: vips[0].backends: 4097 backends, at most 4096 per VIP");
 
 	/* 4096 pairs across VIPs fit; one more is reported at the first one over. */
 	counts[0] = 4000;
 	counts[1] = 96;
-	CHECK_INT(CHECK_HERE, load_generated(&b, "65537", 2, counts, &cfg, err), 0);
+	CHECK_INT(CHECK_HERE, load_generated(&b, "65537", 2, counts, &cfg, err),
+		  0);
 	sl_config_free(&cfg);
 	counts[1] = 97;
-	CHECK_INT(CHECK_HERE, load_generated(&b, "65537", 2, counts, &cfg, err), -EINVAL);
+	CHECK_INT(CHECK_HERE, load_generated(&b, "65537", 2, counts, &cfg, err),
+		  -EINVAL);
 	snprintf(want, sizeof(want), "sluiced.yaml:%d:9: vips[1].backends[96]: too many backends "
 		 "in total (at most 4096 (VIP, backend) pairs across all VIPs)",
 		 5 + 2 + 4000 + 2 + 96);
@@ -793,7 +867,8 @@ static void test_limits(void **state)
 
 	/* A VIP cannot have more backends than Maglev slots. */
 	counts[0] = 1022;
-	CHECK_INT(CHECK_HERE, load_generated(&b, "1021", 1, counts, &cfg, err), -EINVAL);
+	CHECK_INT(CHECK_HERE, load_generated(&b, "1021", 1, counts, &cfg, err),
+		  -EINVAL);
 	CHECK_CONTAINS("ring", err, "sluiced.yaml:7:9: vips[0].backends: 1022 backends do not fit "
 		       "a Maglev table of 1021 slots (raise maglev.table_size)");
 	free(b.p);
@@ -848,7 +923,8 @@ static void test_every_error_reported(void **state)
 		   "        weight: -3\n"
 		   "      - address: 198.18.1.11\n"
 		   "        weight: 20000\n");
-	CHECK_INT(CHECK_HERE, sl_config_load(tmp_file, &cfg, err, sizeof(err)), -EINVAL);
+	CHECK_INT(CHECK_HERE, sl_config_load(tmp_file, &cfg, err, sizeof(err)),
+		  -EINVAL);
 	CHECK_CONTAINS(CHECK_HERE, err, "sluiced.yaml:1:33: interfaces[0].mode: \"xdp\" is not a valid mode");
 	CHECK_CONTAINS(CHECK_HERE, err, "sluiced.yaml:2:25: flows.bogus: unknown key");
 	CHECK_CONTAINS(CHECK_HERE, err, "sluiced.yaml:2:21: flows.table_size: 10 is out of range");
@@ -873,11 +949,13 @@ static void test_error_text_fills_up(void **state)
 	(void)state;
 	write_file("flows: {table_size: 10, bogus: 1}\n"
 		   "maglev: {seed: -1}\n");
-	CHECK_INT(CHECK_HERE, sl_config_load(tmp_file, &cfg, full, sizeof(full)), -EINVAL);
+	CHECK_INT(CHECK_HERE,
+		  sl_config_load(tmp_file, &cfg, full, sizeof(full)), -EINVAL);
 	CHECK(CHECK_HERE, err_lines(full) >= 3);
 	for (len = 1; len <= strlen(full) + 1; len++) {
 		memset(err, 0x5a, sizeof(err));
-		CHECK_INT(CHECK_HERE, sl_config_load(tmp_file, &cfg, err, len), -EINVAL);
+		CHECK_INT(CHECK_HERE, sl_config_load(tmp_file, &cfg, err, len),
+			  -EINVAL);
 		CHECK_NONNULL(CHECK_HERE, memchr(err, '\0', len));
 		CHECK_INT(CHECK_HERE, strncmp(err, full, strlen(err)), 0);
 	}
@@ -890,8 +968,11 @@ static void test_second_document(void **state)
 	char err[ERR_MAX];
 
 	(void)state;
-	CHECK_INT(CHECK_HERE, load_text("---\n" IF0 "---\n" "flows: {table_size: 4096}\n", &cfg, err),
-			 -EINVAL);
+	CHECK_INT(CHECK_HERE,
+		  load_text("---\n" IF0 "---\n"
+			    "flows: {table_size: 4096}\n",
+			    &cfg, err),
+		  -EINVAL);
 	CHECK_CONTAINS(CHECK_HERE, err, "sluiced.yaml:4:1: a second YAML document starts here");
 	CHECK_INT(CHECK_HERE, err_lines(err), 1);
 	/* One document with a leading marker, or a trailing empty one, is fine. */
@@ -934,8 +1015,12 @@ static void test_backend_not_vip_or_loopback(void **state)
 		CHECK_INT(cases[i].label, err_lines(err), 1);
 	}
 	/* A backend next to a VIP, not on it, is fine. */
-	CHECK_INT(CHECK_HERE, load_text(IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n"
-				   "    backends: [{address: 198.18.0.102}]\n", &cfg, err), 0);
+	CHECK_INT(CHECK_HERE,
+		  load_text(IF0 ENC4
+			    "vips:\n  - vip: 198.18.0.100:80/tcp\n"
+			    "    backends: [{address: 198.18.0.102}]\n",
+			    &cfg, err),
+		  0);
 	sl_config_free(&cfg);
 }
 

@@ -131,8 +131,10 @@ static size_t count_diff(const struct sl_config *a, const struct sl_config *b)
 	char err[ERR_MAX];
 	size_t n;
 
-	CHECK_INT(CHECK_HERE, sl_state_from_config(&sa, a, err, sizeof(err)), 0);
-	CHECK_INT(CHECK_HERE, sl_state_from_config(&sb, b, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&sa, a, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&sb, b, err, sizeof(err)),
+		  0);
 	n = sl_state_diff(&sa, &sb, NULL, NULL) + sl_settings_diff(a, b, NULL, NULL);
 	sl_state_free(&sa);
 	sl_state_free(&sb);
@@ -148,13 +150,15 @@ static void test_dump_roundtrip(void **state)
 
 	(void)state;
 	load_ok(tmp_a, rich, &a);
-	CHECK_INT(CHECK_HERE, sl_state_from_config(&st, &a, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&st, &a, err, sizeof(err)),
+		  0);
 	CHECK_INT(CHECK_HERE, sl_config_dump_str(&a, &st, &text), 0);
 	load_ok(tmp_b, text, &b);
 	CHECK_INT("rich", count_diff(&a, &b), 0);
 	/* A dump of the dump is the same text: nothing drifts on the way. */
 	sl_state_free(&st);
-	CHECK_INT(CHECK_HERE, sl_state_from_config(&st, &b, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&st, &b, err, sizeof(err)),
+		  0);
 	CHECK_INT(CHECK_HERE, sl_config_dump_str(&b, &st, &again), 0);
 	CHECK_STR("dump of the dump", again, text);
 	free(text);
@@ -178,7 +182,8 @@ static void test_dump_cluster(void **state)
 
 	(void)state;
 	load_ok(tmp_a, cl, &a);
-	CHECK_INT(CHECK_HERE, sl_state_from_config(&st, &a, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&st, &a, err, sizeof(err)),
+		  0);
 	CHECK_INT(CHECK_HERE, sl_config_dump_str(&a, &st, &text), 0);
 	CHECK_INT("password not shown", strstr(text, "secret") == NULL, 1);
 	CHECK_INT("no vips:", strstr(text, "\nvips:") == NULL, 1);
@@ -207,20 +212,33 @@ static void test_dump_runtime_state(void **state)
 
 	(void)state;
 	load_ok(tmp_a, rich, &a);
-	CHECK_INT(CHECK_HERE, sl_state_from_config(&st, &a, err, sizeof(err)), 0);
-	CHECK_INT(CHECK_HERE, sl_parse_vip("198.18.0.100:80/tcp", &vip, NULL, 0), 0);
-	CHECK_INT(CHECK_HERE, sl_parse_vip("198.18.0.102:53/udp", &vip2, NULL, 0), 0);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&st, &a, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_vip("198.18.0.100:80/tcp", &vip, NULL, 0), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_vip("198.18.0.102:53/udp", &vip2, NULL, 0), 0);
 	CHECK_INT(CHECK_HERE, sl_parse_addr("198.18.1.10", &be, &fam), 0);
 	CHECK_INT(CHECK_HERE, sl_parse_addr("198.18.1.99", &be2, &fam2), 0);
-	CHECK_INT(CHECK_HERE, sl_state_be_set_weight(&st, &vip, &be, fam, 77, &old, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_be_set_weight(&st, &vip, &be, fam, 77, &old, err,
+					 sizeof(err)),
+		  0);
 	CHECK_INT(CHECK_HERE, old, 0);
-	CHECK_INT(CHECK_HERE, sl_state_vip_add(&st, &vip2, err, sizeof(err)), 0);
-	CHECK_INT(CHECK_HERE, sl_state_be_add(&st, &vip2, &be2, fam2, 5, err, sizeof(err)), 0);
-	CHECK_INT(CHECK_HERE, sl_state_be_drain(&st, &vip, &be, fam, 1000, 60000, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_vip_add(&st, &vip2, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_be_add(&st, &vip2, &be2, fam2, 5, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_be_drain(&st, &vip, &be, fam, 1000, 60000, err,
+				    sizeof(err)),
+		  0);
 	CHECK_INT(CHECK_HERE, sl_config_dump_str(&a, &st, &text), 0);
 	CHECK_CONTAINS("drain comment", text, "# runtime state: draining (not configuration)");
 	load_ok(tmp_b, text, &b);
-	CHECK_INT(CHECK_HERE, sl_state_from_config(&back, &b, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&back, &b, err, sizeof(err)),
+		  0);
 	/* The drain is not configuration: everything else matches. */
 	CHECK_INT("state diff", sl_state_diff(&st, &back, NULL, NULL), 0);
 	CHECK_INT("weight", sl_vip_find_be(sl_state_find_vip(&back, &vip), &be, fam)->weight, 77);
@@ -301,8 +319,10 @@ static void test_state_diff_lines(void **state)
 		       "    backends: [{address: 198.18.1.10, weight: 5}, {address: 198.18.1.12}]\n"
 		       "  - vip: 198.18.0.102:80/tcp\n"
 		       "    backends: [{address: 198.18.1.13}]\n", &b);
-	CHECK_INT(CHECK_HERE, sl_state_from_config(&sa, &a, err, sizeof(err)), 0);
-	CHECK_INT(CHECK_HERE, sl_state_from_config(&sb, &b, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&sa, &a, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&sb, &b, err, sizeof(err)),
+		  0);
 	CHECK_INT("count", sl_state_diff(&sa, &sb, collect_line, &l), 8);
 	CHECK_STR("hc", l.text[0], "health check of 198.18.0.100:80/tcp: none -> "
 		  "tcp every 2s timeout 1s rise 2 fall 3 on_down keep");
@@ -333,9 +353,12 @@ static void test_set_weight(void **state)
 
 	(void)state;
 	load_ok(tmp_a, rich, &a);
-	CHECK_INT(CHECK_HERE, sl_state_from_config(&st, &a, err, sizeof(err)), 0);
-	CHECK_INT(CHECK_HERE, sl_parse_vip("198.18.0.100:80/tcp", &vip, NULL, 0), 0);
-	CHECK_INT(CHECK_HERE, sl_parse_vip("198.18.0.109:80/tcp", &other, NULL, 0), 0);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&st, &a, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_vip("198.18.0.100:80/tcp", &vip, NULL, 0), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_vip("198.18.0.109:80/tcp", &other, NULL, 0), 0);
 	CHECK_INT(CHECK_HERE, sl_parse_addr("198.18.1.10", &be, &fam), 0);
 	CHECK_INT(CHECK_HERE, sl_parse_addr("198.18.1.99", &nobe, &fam), 0);
 	CHECK_INT("too big", sl_state_be_set_weight(&st, &vip, &be, fam, 10001, &old, err,
@@ -388,10 +411,13 @@ static void test_cli_config_diff(void **state)
 
 	/* A bad file: no result, the loader's message naming file, line and field. */
 	write_file(tmp_a, "interfaces: [{name: eth0}]\nflows: {table_size: lots}\n");
-	CHECK_NULL(CHECK_HERE, sl_cli_config_diff(running, tmp_a, err, sizeof(err)));
+	CHECK_NULL(CHECK_HERE,
+		   sl_cli_config_diff(running, tmp_a, err, sizeof(err)));
 	CHECK_CONTAINS("bad file", err, "a.yaml:2:");
 	CHECK_CONTAINS("bad file", err, "flows.table_size");
-	CHECK_NULL(CHECK_HERE, sl_cli_config_diff(running, "/nonexistent/sluiced.yaml", err, sizeof(err)));
+	CHECK_NULL(CHECK_HERE,
+		   sl_cli_config_diff(running, "/nonexistent/sluiced.yaml", err,
+				      sizeof(err)));
 	CHECK_CONTAINS("missing file", err, "cannot open");
 }
 

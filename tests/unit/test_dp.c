@@ -87,7 +87,8 @@ static int setup(void **state)
 	CHECK_NONNULL(CHECK_HERE, f);
 	mk_maps(&f->maps);
 	f->cfg.maglev_seed = 42;
-	CHECK_INT(CHECK_HERE, sl_parse_addr("198.18.0.1", &f->cfg.source_v4, &fam), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_addr("198.18.0.1", &f->cfg.source_v4, &fam), 0);
 	f->dp.maps = &f->maps;
 	f->dp.cfg = &f->cfg;
 	f->dp.fp_changed = fp_changed;
@@ -129,8 +130,10 @@ static void be_add(struct fixture *f, const char *addr, __u32 weight)
 	char err[128];
 
 	CHECK_INT(CHECK_HERE, sl_parse_addr(addr, &a, &fam), 0);
-	CHECK_INT(CHECK_HERE, sl_state_be_add(&f->st, &f->vip, &a, fam, weight, err,
-					 sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_be_add(&f->st, &f->vip, &a, fam, weight, err,
+				  sizeof(err)),
+		  0);
 }
 
 static struct sl_be *be_of(struct fixture *f, const char *addr)
@@ -162,7 +165,8 @@ static int live_table(struct fixture *f, __u32 *gen, __u32 count[SLUICE_MAX_BACK
 		return -ENOENT;
 	*gen = vip.gen;
 	idx = SLUICE_RING_INDEX(vip.vip_id, vip.gen);
-	CHECK_INT(CHECK_HERE, bpf_map_lookup_elem(f->maps.rings, &idx, &inner_id), 0);
+	CHECK_INT(CHECK_HERE,
+		  bpf_map_lookup_elem(f->maps.rings, &idx, &inner_id), 0);
 	fd = bpf_map_get_fd_by_id(inner_id);
 	CHECK_RC(CHECK_HERE, fd);
 	memset(count, 0, sizeof(__u32) * SLUICE_MAX_BACKENDS);
@@ -183,10 +187,12 @@ static void vip_filter_has(struct fixture *f, const char *addr, bool want)
 	__u8 fam;
 
 	CHECK_INT(CHECK_HERE, sl_parse_addr(addr, &a, &fam), 0);
-	CHECK_INT(CHECK_HERE, bpf_map_lookup_elem(f->maps.vip_addrs, &zero, &vf), 0);
+	CHECK_INT(CHECK_HERE,
+		  bpf_map_lookup_elem(f->maps.vip_addrs, &zero, &vf), 0);
 	CHECK_INT(CHECK_HERE, vf.ready, 1);
 	bit = sluice_vip_filter_bit(&a, fam);
-	CHECK_INT(CHECK_HERE, !!(vf.bits[bit / 64] & (1ULL << (bit % 64))), want);
+	CHECK_INT(CHECK_HERE, !!(vf.bits[bit / 64] & (1ULL << (bit % 64))),
+		  want);
 }
 
 /* Add a VIP with two backends: entries, table, config, filter. */
@@ -199,7 +205,8 @@ static void test_add(void **state)
 	__u32 zero = 0, gen, a, b;
 	char err[128];
 
-	CHECK_INT(CHECK_HERE, sl_state_vip_add(&f->st, &f->vip, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_vip_add(&f->st, &f->vip, err, sizeof(err)), 0);
 	be_add(f, BE_A, 100);
 	be_add(f, BE_B, 100);
 	sync_ok(f);
@@ -209,7 +216,8 @@ static void test_add(void **state)
 	be_entry(f, a, &be);
 	CHECK_INT(CHECK_HERE, be.flags, SLUICE_BE_F_IN_USE);
 	CHECK_INT(CHECK_HERE, be.epoch, 1);
-	CHECK_INT(CHECK_HERE, be.vip_id, sl_state_find_vip(&f->st, &f->vip)->id);
+	CHECK_INT(CHECK_HERE, be.vip_id,
+		  sl_state_find_vip(&f->st, &f->vip)->id);
 	CHECK_MEM(CHECK_HERE, &be.addr, &be_of(f, BE_A)->addr, sizeof(be.addr));
 	be_entry(f, b, &be);
 	CHECK_INT(CHECK_HERE, be.flags, SLUICE_BE_F_IN_USE);
@@ -220,7 +228,8 @@ static void test_add(void **state)
 	CHECK_INT_NE(CHECK_HERE, f->dp.table_fp[be.vip_id], 0);
 	CHECK_INT(CHECK_HERE, f->fp_calls, 1);
 
-	CHECK_INT(CHECK_HERE, bpf_map_lookup_elem(f->maps.config, &zero, &c), 0);
+	CHECK_INT(CHECK_HERE, bpf_map_lookup_elem(f->maps.config, &zero, &c),
+		  0);
 	CHECK_INT(CHECK_HERE, c.src4, f->cfg.source_v4.addr[0]);
 	CHECK_INT(CHECK_HERE, c.ring_size, RING);
 	CHECK_INT(CHECK_HERE, c.hash_seed, 7);
@@ -244,9 +253,11 @@ static void test_weight(void **state)
 	CHECK_INT(CHECK_HERE, live_table(f, &gen0, count), 0);
 	a = be_of(f, BE_A)->id;
 	b = be_of(f, BE_B)->id;
-	CHECK_INT(CHECK_HERE, sl_state_be_set_weight(&f->st, &f->vip, &be_of(f, BE_B)->addr,
-						SLUICE_AF_INET, 300, &old, err,
-						sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_be_set_weight(&f->st, &f->vip, &be_of(f, BE_B)->addr,
+					 SLUICE_AF_INET, 300, &old, err,
+					 sizeof(err)),
+		  0);
 	CHECK_INT(CHECK_HERE, old, 100);
 	sync_ok(f);
 	CHECK_INT(CHECK_HERE, live_table(f, &gen1, count), 0);
@@ -255,9 +266,11 @@ static void test_weight(void **state)
 	CHECK(CHECK_HERE, count[b] > 2 * count[a]);
 
 	/* Weight 0: out of the table, its entry stays in use. */
-	CHECK_INT(CHECK_HERE, sl_state_be_set_weight(&f->st, &f->vip, &be_of(f, BE_B)->addr,
-						SLUICE_AF_INET, 0, &old, err,
-						sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_be_set_weight(&f->st, &f->vip, &be_of(f, BE_B)->addr,
+					 SLUICE_AF_INET, 0, &old, err,
+					 sizeof(err)),
+		  0);
 	sync_ok(f);
 	CHECK_INT(CHECK_HERE, live_table(f, &gen0, count), 0);
 	CHECK_INT(CHECK_HERE, count[a], RING);
@@ -275,9 +288,11 @@ static void test_drain(void **state)
 	test_add(state);
 	a = be_of(f, BE_A)->id;
 	b = be_of(f, BE_B)->id;
-	CHECK_INT(CHECK_HERE, sl_state_be_drain(&f->st, &f->vip, &be_of(f, BE_B)->addr,
-					   SLUICE_AF_INET, 1000, 60000, err,
-					   sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_be_drain(&f->st, &f->vip, &be_of(f, BE_B)->addr,
+				    SLUICE_AF_INET, 1000, 60000, err,
+				    sizeof(err)),
+		  0);
 	sync_ok(f);
 	be_entry(f, b, &be);
 	CHECK(CHECK_HERE, be.flags & SLUICE_BE_F_IN_USE);
@@ -287,8 +302,10 @@ static void test_drain(void **state)
 	CHECK_INT(CHECK_HERE, count[a], RING);
 	CHECK_INT(CHECK_HERE, count[b], 0);
 
-	CHECK_INT(CHECK_HERE, sl_state_be_undrain(&f->st, &f->vip, &be_of(f, BE_B)->addr,
-					     SLUICE_AF_INET, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_be_undrain(&f->st, &f->vip, &be_of(f, BE_B)->addr,
+				      SLUICE_AF_INET, err, sizeof(err)),
+		  0);
 	sync_ok(f);
 	be_entry(f, b, &be);
 	CHECK_INT(CHECK_HERE, be.flags, SLUICE_BE_F_IN_USE);
@@ -311,8 +328,10 @@ static void test_delete(void **state)
 	b = be_of(f, BE_B)->id;
 	addr_b = be_of(f, BE_B)->addr;
 	vip_id = sl_state_find_vip(&f->st, &f->vip)->id;
-	CHECK_INT(CHECK_HERE, sl_state_be_del(&f->st, &f->vip, &addr_b, SLUICE_AF_INET,
-					 err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_be_del(&f->st, &f->vip, &addr_b, SLUICE_AF_INET, err,
+				  sizeof(err)),
+		  0);
 	sync_ok(f);
 	be_entry(f, b, &be);
 	CHECK_INT(CHECK_HERE, be.flags, 0);
@@ -320,14 +339,16 @@ static void test_delete(void **state)
 	CHECK_INT(CHECK_HERE, live_table(f, &gen, count), 0);
 	CHECK_INT(CHECK_HERE, count[a], RING);
 
-	CHECK_INT(CHECK_HERE, sl_state_vip_del(&f->st, &f->vip, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_vip_del(&f->st, &f->vip, err, sizeof(err)), 0);
 	sync_ok(f);
 	CHECK_INT(CHECK_HERE, live_table(f, &gen, count), -ENOENT);
 	be_entry(f, a, &be);
 	CHECK_INT(CHECK_HERE, be.flags, 0);
 	for (gen = 0; gen < 2; gen++) {
 		idx = SLUICE_RING_INDEX(vip_id, gen);
-		CHECK_INT_NE(CHECK_HERE, bpf_map_lookup_elem(f->maps.rings, &idx, &b), 0);
+		CHECK_INT_NE(CHECK_HERE,
+			     bpf_map_lookup_elem(f->maps.rings, &idx, &b), 0);
 	}
 	CHECK_INT(CHECK_HERE, f->dp.table_sig[vip_id], 0);
 	CHECK_INT(CHECK_HERE, f->dp.table_fp[vip_id], 0);

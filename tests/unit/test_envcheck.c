@@ -113,7 +113,8 @@ static void test_pinned_sizes(void **state)
 	int fd;
 
 	(void)state;
-	CHECK_INT(CHECK_HERE, sl_pindir_prepare(bpf_dir, true, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_pindir_prepare(bpf_dir, true, err, sizeof(err)), 0);
 	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "sl_flows", 8, 8, 2048, &opts);
 	CHECK_RC(CHECK_HERE, fd);
 	snprintf(path, sizeof(path), "%s/sl_flows", bpf_dir);

@@ -27,9 +27,12 @@ static void setup_vip(void)
 
 	memset(&vip, 0, sizeof(vip));
 	memset(bes, 0, sizeof(bes));
-	CHECK_INT(CHECK_HERE, sl_parse_vip("198.18.0.100:80/tcp", &vip.spec, NULL, 0), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_vip("198.18.0.100:80/tcp", &vip.spec, NULL, 0), 0);
 	for (i = 0; i < 3; i++) {
-		CHECK_INT(CHECK_HERE, sl_parse_addr(addrs[i], &bes[i].addr, &bes[i].family), 0);
+		CHECK_INT(CHECK_HERE,
+			  sl_parse_addr(addrs[i], &bes[i].addr, &bes[i].family),
+			  0);
 		bes[i].id = i + 1;
 		bes[i].weight = 100;
 		bes[i].state = SL_BE_ACTIVE;
@@ -76,8 +79,9 @@ static void test_last_refused(void **state)
 	bes[1].weight = 0;		/* weight 0 takes no new flows either */
 	CHECK_INT(CHECK_HERE, sl_vip_n_active(&vip), 1);
 	CHECK_INT(CHECK_HERE, guard("198.18.20.13", err, sizeof(err)), -EPERM);
-	CHECK_STR(CHECK_HERE, err, "it is the last active backend of VIP 198.18.0.100:80/tcp, "
-			    "which would then drop every new connection");
+	CHECK_STR(CHECK_HERE, err,
+		  "it is the last active backend of VIP 198.18.0.100:80/tcp, "
+		  "which would then drop every new connection");
 	/* Health is another axis: a down last backend is still the last. */
 	bes[2].health = SL_HEALTH_DOWN;
 	CHECK_INT(CHECK_HERE, guard("198.18.20.13", err, sizeof(err)), -EPERM);

@@ -135,9 +135,9 @@ static void test_new_bucket(void **state)
 	(void)state;
 	CHECK_INT(CHECK_HERE, SLUICE_NEW_WAYS, 4);
 	CHECK_INT(CHECK_HERE, sluice_new_bucket(golden[0].hash, 1024, 0),
-			 (0x8da788b8U & 255) * 4);
+		  (0x8da788b8U & 255) * 4);
 	CHECK_INT(CHECK_HERE, sluice_new_bucket(golden[0].hash, 1024, 1),
-			 (0xdf7995eeU & 255) * 4);
+		  (0xdf7995eeU & 255) * 4);
 	CHECK_INT(CHECK_HERE, sluice_new_bucket(golden[0].hash, 4, 0), 0);
 	CHECK_INT(CHECK_HERE, sluice_new_bucket(golden[0].hash, 4, 1), 0);
 }

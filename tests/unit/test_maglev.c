@@ -114,7 +114,7 @@ static void count_slots(const __u32 *table, __u32 m, size_t n)
 }
 
 static void check_tables_equal(const __u32 *a, const __u32 *b, __u32 m,
-				const char *what)
+			       const char *what)
 {
 	__u32 i;
 
@@ -310,7 +310,7 @@ static void test_order_independence(void **state)
 		build_ok(b, n, M_SMALL, 0, tbl_b);
 		if (memcmp(tbl_a, tbl_b, M_SMALL * sizeof(*tbl_a)))
 			check_tables_equal(tbl_a, tbl_b, M_SMALL,
-					    "shuffled input");
+					   "shuffled input");
 	}
 
 	/* Another seed must give an unrelated table: most slots differ. */
@@ -823,11 +823,14 @@ static void test_fingerprint_invalid(void **state)
 	mk_v4(&b[1], 1, 1);
 	build_ok(b, 2, M_SMALL, 0, tbl_a);
 	/* A slot names an id the caller did not give: refused, fp untouched. */
-	CHECK_INT(CHECK_HERE, maglev_fingerprint(tbl_a, M_SMALL, b, 1, &fp), -EINVAL);
+	CHECK_INT(CHECK_HERE, maglev_fingerprint(tbl_a, M_SMALL, b, 1, &fp),
+		  -EINVAL);
 	CHECK_INT(CHECK_HERE, fp, 42);
-	CHECK_INT(CHECK_HERE, maglev_fingerprint(NULL, M_SMALL, b, 2, &fp), -EINVAL);
+	CHECK_INT(CHECK_HERE, maglev_fingerprint(NULL, M_SMALL, b, 2, &fp),
+		  -EINVAL);
 	CHECK_INT(CHECK_HERE, maglev_fingerprint(tbl_a, 0, b, 2, &fp), -EINVAL);
-	CHECK_INT(CHECK_HERE, maglev_fingerprint(tbl_a, M_SMALL, NULL, 2, &fp), -EINVAL);
+	CHECK_INT(CHECK_HERE, maglev_fingerprint(tbl_a, M_SMALL, NULL, 2, &fp),
+		  -EINVAL);
 }
 
 /* maglev.h's definition, one buffer and one XXH64 call: m, then 17 bytes a slot. */

@@ -229,7 +229,10 @@ static void build(struct fixture *f)
 static void render(struct fixture *f, const char *instance)
 {
 	free(f->page);
-	CHECK_INT(CHECK_HERE, sl_metrics_render(&f->snap, f->ctr, instance, &f->page, &f->len), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_metrics_render(&f->snap, f->ctr, instance, &f->page,
+				    &f->len),
+		  0);
 	CHECK_NONNULL(CHECK_HERE, f->page);
 	CHECK_INT(CHECK_HERE, strlen(f->page), f->len);
 }
@@ -310,9 +313,10 @@ static size_t parse_page(const char *page, struct family *fams, size_t max)
 		CHECK(CHECK_HERE, (size_t)(nl - p) < sizeof(line));
 		memcpy(line, p, nl - p);
 		line[nl - p] = '\0';
-		CHECK(CHECK_HERE, line[0]);	/* no blank lines */
+		CHECK(CHECK_HERE, line[0]); /* no blank lines */
 		if (!strncmp(line, "# HELP ", 7)) {
-			CHECK_INT(CHECK_HERE, sscanf(line + 7, "%95s", name), 1);
+			CHECK_INT(CHECK_HERE, sscanf(line + 7, "%95s", name),
+				  1);
 			for (i = 0; i < n; i++)
 				if (!strcmp(fams[i].name, name)) {
 					print_error("family %s described twice\n", name);
@@ -330,7 +334,10 @@ static size_t parse_page(const char *page, struct family *fams, size_t max)
 		}
 		if (!strncmp(line, "# TYPE ", 7)) {
 			CHECK_NONNULL(CHECK_HERE, cur);
-			CHECK_INT(CHECK_HERE, sscanf(line + 7, "%95s %15s", name, cur->type), 2);
+			CHECK_INT(CHECK_HERE,
+				  sscanf(line + 7, "%95s %15s", name,
+					 cur->type),
+				  2);
 			CHECK_STR(CHECK_HERE, name, cur->name);
 			CHECK_INT(CHECK_HERE, cur->samples, 0);
 			continue;
@@ -352,7 +359,8 @@ static size_t parse_page(const char *page, struct family *fams, size_t max)
 		CHECK(CHECK_HERE, cur->type[0]);
 		CHECK_NULL(CHECK_HERE, strstr(line, "{}"));
 		CHECK_NONNULL(CHECK_HERE, strrchr(line, ' '));
-		CHECK(CHECK_HERE, strrchr(line, ' ')[1] >= '0' && strrchr(line, ' ')[1] <= '9');
+		CHECK(CHECK_HERE, strrchr(line, ' ')[1] >= '0' &&
+					  strrchr(line, ' ')[1] <= '9');
 		cur->samples++;
 	}
 	return n;
@@ -382,24 +390,28 @@ static void test_every_family_described(void **state)
 			if (!strcmp(fams[j].name, expected_process[i].name))
 				break;
 		CHECK(expected_process[i].name, j < n);
-		CHECK_STR(expected_process[i].name, fams[j].type, expected_process[i].type);
+		CHECK_STR(expected_process[i].name, fams[j].type,
+			  expected_process[i].type);
 		CHECK_INT(expected_process[i].name, fams[j].samples, 1);
 	}
 	for (j = 0; j < n; j++) {
 		size_t l = strlen(fams[j].name);
 		bool total = l > 6 && !strcmp(fams[j].name + l - 6, "_total");
 
-		CHECK(fams[j].name, !strncmp(fams[j].name, "sluice_", 7) ||
-			    !strncmp(fams[j].name, "process_", 8));
+		CHECK(fams[j].name,
+		      !strncmp(fams[j].name, "sluice_", 7) ||
+			      !strncmp(fams[j].name, "process_", 8));
 		/* Counters, and only counters, end in _total. */
 		if (total != !strcmp(fams[j].type, "counter")) {
 			print_error("%s is a %s\n", fams[j].name, fams[j].type);
 			fail();
 		}
-		CHECK(fams[j].name, !strcmp(fams[j].type, "counter") || !strcmp(fams[j].type, "gauge") ||
-			    !strcmp(fams[j].type, "histogram"));
+		CHECK(fams[j].name, !strcmp(fams[j].type, "counter") ||
+					    !strcmp(fams[j].type, "gauge") ||
+					    !strcmp(fams[j].type, "histogram"));
 	}
-	CHECK_INT(CHECK_HERE, n, ARRAY_SIZE(expected) + ARRAY_SIZE(expected_process));
+	CHECK_INT(CHECK_HERE, n,
+		  ARRAY_SIZE(expected) + ARRAY_SIZE(expected_process));
 }
 
 /* What a fleet box announces: one series per address, none when off. */
@@ -420,14 +432,16 @@ static void test_announced(void **state)
 	snap->announced[0].addr.addr[0] = htonl(0xc6120064);	/* 198.18.0.100 */
 	snap->announced[1].family = SLUICE_AF_INET6;
 	inet_pton(AF_INET6, "fd00:100::100", &snap->announced[1].addr);
-	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len), 0);
+	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len),
+		  0);
 	has_line(page, "sluice_box_drained 0");
 	has_line(page, "sluice_vip_address_announced{address=\"198.18.0.100\"} 1");
 	has_line(page, "sluice_vip_address_announced{address=\"fd00:100::100\"} 1");
 	free(page);
 	snap->announce_enabled = false;
 	snap->box_drained = true;
-	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len), 0);
+	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len),
+		  0);
 	has_line(page, "sluice_box_drained 1");
 	no_line_starting(page, "sluice_vip_address_announced");
 	free(page);
@@ -633,7 +647,8 @@ static void test_reload_none_yet(void **state)
 	CHECK_NONNULL(CHECK_HERE, snap);
 	CHECK_NONNULL(CHECK_HERE, ctr);
 	sl_state_init(&snap->st);
-	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len), 0);
+	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len),
+		  0);
 	has_line(page, "sluice_reload_last_success 1");
 	has_line(page, "sluice_reload_last_timestamp_seconds 0.000");
 	free(page);
@@ -678,8 +693,10 @@ static void test_escape_label(void **state)
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
-		CHECK_STR(cases[i].in, sl_metrics_escape_label(cases[i].in, buf, cases[i].len),
-				    cases[i].out);
+		CHECK_STR(cases[i].in,
+			  sl_metrics_escape_label(cases[i].in, buf,
+						  cases[i].len),
+			  cases[i].out);
 }
 
 static void test_escaped_in_page(void **state)
@@ -761,7 +778,7 @@ static void test_procstat_self(void **state)
 	CHECK_INT(CHECK_HERE, sl_proc_read(&a), 0);
 	CHECK(CHECK_HERE, a.rss_bytes > 0);
 	CHECK(CHECK_HERE, a.vsize_bytes >= a.rss_bytes);
-	CHECK(CHECK_HERE, a.open_fds >= 3);	/* stdin, stdout, stderr */
+	CHECK(CHECK_HERE, a.open_fds >= 3); /* stdin, stdout, stderr */
 	CHECK(CHECK_HERE, a.max_fds >= a.open_fds);
 	clock_gettime(CLOCK_REALTIME, &now);
 	/* Started before now, and not long before: this test binary. */
@@ -795,7 +812,8 @@ static void test_empty_state(void **state)
 	CHECK_NONNULL(CHECK_HERE, snap);
 	CHECK_NONNULL(CHECK_HERE, ctr);
 	sl_state_init(&snap->st);
-	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len), 0);
+	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len),
+		  0);
 	memset(fams, 0, sizeof(fams));
 	n = parse_page(page, fams, MAX_FAMILIES);
 	/* Families without series still say what they are. */
@@ -848,7 +866,8 @@ static void test_thousand_backends(void **state)
 	}
 	snap->flow_entries = 1000000;
 	t0 = mono_ms();
-	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "default", &page, &len), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_metrics_render(snap, ctr, "default", &page, &len), 0);
 	took = mono_ms() - t0;
 	print_message("rendered 1000 backends: %zu bytes in %.1f ms\n", len, took);
 	/*

@@ -243,9 +243,12 @@ static void test_vip_exact_message(void **state)
 	char err[256];
 
 	(void)state;
-	CHECK_INT(CHECK_HERE, sl_parse_vip("198.18.3.4:80", &v, err, sizeof(err)), -EINVAL);
-	CHECK_STR(CHECK_HERE, err, "invalid VIP \"198.18.3.4:80\": missing protocol "
-			    "(expected ADDR:PORT/tcp or ADDR:PORT/udp, IPv6 as [ADDR]:PORT/tcp)");
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_vip("198.18.3.4:80", &v, err, sizeof(err)), -EINVAL);
+	CHECK_STR(
+		CHECK_HERE, err,
+		"invalid VIP \"198.18.3.4:80\": missing protocol "
+		"(expected ADDR:PORT/tcp or ADDR:PORT/udp, IPv6 as [ADDR]:PORT/tcp)");
 }
 
 /* Errors never overrun err, and no err buffer at all is fine. */
@@ -256,10 +259,12 @@ static void test_vip_err_buffer(void **state)
 
 	(void)state;
 	memset(err, 'x', sizeof(err));
-	CHECK_INT(CHECK_HERE, sl_parse_vip("198.18.3.4:80", &v, err, 8), -EINVAL);
+	CHECK_INT(CHECK_HERE, sl_parse_vip("198.18.3.4:80", &v, err, 8),
+		  -EINVAL);
 	CHECK_STR(CHECK_HERE, err, "invalid");
 	CHECK_INT(CHECK_HERE, err[8], 'x');
-	CHECK_INT(CHECK_HERE, sl_parse_vip("198.18.3.4:80", &v, NULL, 0), -EINVAL);
+	CHECK_INT(CHECK_HERE, sl_parse_vip("198.18.3.4:80", &v, NULL, 0),
+		  -EINVAL);
 	CHECK_INT(CHECK_HERE, sl_parse_vip(NULL, &v, NULL, 0), -EINVAL);
 }
 
@@ -288,7 +293,8 @@ static void test_format_vip_errors(void **state)
 	struct sl_vip_spec v;
 
 	(void)state;
-	CHECK_INT(CHECK_HERE, sl_parse_vip("[fd00::100]:443/udp", &v, NULL, 0), 0);
+	CHECK_INT(CHECK_HERE, sl_parse_vip("[fd00::100]:443/udp", &v, NULL, 0),
+		  0);
 	/* "[fd00::100]:443/udp" is 19 bytes. */
 	CHECK_INT(CHECK_HERE, sl_format_vip(&v, buf, 20), 0);
 	CHECK_STR(CHECK_HERE, buf, "[fd00::100]:443/udp");
@@ -307,7 +313,8 @@ static void test_vip_key(void **state)
 	struct sl_vip_spec v;
 
 	(void)state;
-	CHECK_INT(CHECK_HERE, sl_parse_vip("[fd00::100]:443/udp", &v, NULL, 0), 0);
+	CHECK_INT(CHECK_HERE, sl_parse_vip("[fd00::100]:443/udp", &v, NULL, 0),
+		  0);
 	memset(&key, 0xff, sizeof(key));
 	sl_vip_key_from_spec(&v, &key);
 	memset(&want, 0, sizeof(want));
@@ -317,7 +324,8 @@ static void test_vip_key(void **state)
 	want.family = SLUICE_AF_INET6;
 	CHECK_MEM(CHECK_HERE, &key, &want, sizeof(key));
 
-	CHECK_INT(CHECK_HERE, sl_parse_vip("198.18.0.100:80/tcp", &v, NULL, 0), 0);
+	CHECK_INT(CHECK_HERE, sl_parse_vip("198.18.0.100:80/tcp", &v, NULL, 0),
+		  0);
 	memset(&key, 0xff, sizeof(key));
 	sl_vip_key_from_spec(&v, &key);
 	memset(&want, 0, sizeof(want));
@@ -338,25 +346,39 @@ static void test_addr_port(void **state)
 	__u8 fam;
 
 	(void)state;
-	CHECK_INT(CHECK_HERE, sl_parse_addr_port("0.0.0.0:9469", &a, &fam, &port, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_addr_port("0.0.0.0:9469", &a, &fam, &port, err,
+				     sizeof(err)),
+		  0);
 	CHECK_INT(CHECK_HERE, fam, SLUICE_AF_INET);
 	CHECK_INT(CHECK_HERE, ntohs(port), 9469);
-	CHECK_INT(CHECK_HERE, sl_format_addr_port(&a, fam, port, buf, sizeof(buf)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_format_addr_port(&a, fam, port, buf, sizeof(buf)), 0);
 	CHECK_STR(CHECK_HERE, buf, "0.0.0.0:9469");
 
-	CHECK_INT(CHECK_HERE, sl_parse_addr_port("[::]:9100", &a, &fam, &port, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_addr_port("[::]:9100", &a, &fam, &port, err,
+				     sizeof(err)),
+		  0);
 	CHECK_INT(CHECK_HERE, fam, SLUICE_AF_INET6);
-	CHECK_INT(CHECK_HERE, sl_format_addr_port(&a, fam, port, buf, sizeof(buf)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_format_addr_port(&a, fam, port, buf, sizeof(buf)), 0);
 	CHECK_STR(CHECK_HERE, buf, "[::]:9100");
 
-	CHECK_INT(CHECK_HERE, sl_parse_addr_port("127.0.0.1", &a, &fam, &port, err, sizeof(err)),
-			 -EINVAL);
-	CHECK_STR(CHECK_HERE, err, "invalid address \"127.0.0.1\": missing port "
-			    "(expected ADDR:PORT, IPv6 as [ADDR]:PORT)");
-	CHECK_INT(CHECK_HERE, sl_parse_addr_port("::1:80", &a, &fam, &port, err, sizeof(err)),
-			 -EINVAL);
-	CHECK_STR(CHECK_HERE, err, "invalid address \"::1:80\": IPv6 addresses need brackets "
-			    "(expected ADDR:PORT, IPv6 as [ADDR]:PORT)");
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_addr_port("127.0.0.1", &a, &fam, &port, err,
+				     sizeof(err)),
+		  -EINVAL);
+	CHECK_STR(CHECK_HERE, err,
+		  "invalid address \"127.0.0.1\": missing port "
+		  "(expected ADDR:PORT, IPv6 as [ADDR]:PORT)");
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_addr_port("::1:80", &a, &fam, &port, err,
+				     sizeof(err)),
+		  -EINVAL);
+	CHECK_STR(CHECK_HERE, err,
+		  "invalid address \"::1:80\": IPv6 addresses need brackets "
+		  "(expected ADDR:PORT, IPv6 as [ADDR]:PORT)");
 }
 
 /* --- durations --- */
@@ -449,7 +471,8 @@ static void test_duration_bad(void **state)
 		CHECK_CONTAINS(tc, err, bad_durs[i].want);
 		CHECK_INT(tc, ms, 0);
 	}
-	CHECK_INT(CHECK_HERE, sl_parse_duration_ms(NULL, &ms, NULL, 0), -EINVAL);
+	CHECK_INT(CHECK_HERE, sl_parse_duration_ms(NULL, &ms, NULL, 0),
+		  -EINVAL);
 }
 
 static void check_duration_roundtrip(__u64 ms)
@@ -500,7 +523,8 @@ static void test_format_duration_buffer(void **state)
 	CHECK_INT(CHECK_HERE, sl_format_duration(0, buf, 3), 0);
 	CHECK_STR(CHECK_HERE, buf, "0s");
 	CHECK_INT(CHECK_HERE, sl_format_duration(0, buf, 2), -ENOSPC);
-	CHECK_INT(CHECK_HERE, sl_format_duration(UINT64_MAX, buf, sizeof(buf)), 0);
+	CHECK_INT(CHECK_HERE, sl_format_duration(UINT64_MAX, buf, sizeof(buf)),
+		  0);
 }
 
 int main(void)

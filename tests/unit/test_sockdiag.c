@@ -153,7 +153,8 @@ static void test_real_dump(void **state)
 	CHECK(CHECK_HERE, l >= 0);
 	shutdown(cli[0], SHUT_WR);	/* half-closed by the client */
 	usleep(100 * 1000);
-	CHECK_INT(CHECK_HERE, sl_sockdiag_count(vips, 2, c, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_sockdiag_count(vips, 2, c, err, sizeof(err)),
+		  0);
 	CHECK_U64("8080 established", c[0].established, 2);
 	CHECK_U64("8080 half closed", c[0].half_closed, 1);
 	CHECK_U64("8080 live", c[0].live, 3);
@@ -164,7 +165,8 @@ static void test_real_dump(void **state)
 	}
 	close(l);
 	usleep(100 * 1000);
-	CHECK_INT(CHECK_HERE, sl_sockdiag_count(vips, 2, c, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_sockdiag_count(vips, 2, c, err, sizeof(err)),
+		  0);
 	CHECK_U64("8080 live after close", c[0].live, 0);
 }
 
