@@ -82,6 +82,7 @@ static const struct {
 	{ "sluice_sweep_duration_seconds", "histogram" },
 	{ "sluice_sweeps_total", "counter" },
 	{ "sluice_drain_walks_total", "counter" },
+	{ "sluice_drain_walk_duration_seconds", "histogram" },
 	{ "sluice_drain_walk_loaded", "gauge" },
 	{ "sluice_flows_expired_total", "counter" },
 	{ "sluice_reload_last_success", "gauge" },

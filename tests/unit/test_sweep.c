@@ -172,7 +172,7 @@ static void test_new_slots(void **state)
 /* A zero timeout ends anything a millisecond old, but not the future. */
 static void test_zero_timeouts(void **state)
 {
-	static const struct sl_sweep_cfg zero = { 0, 0, 0, 0, 0, 0 };
+	static const struct sl_sweep_cfg zero;	/* every timeout 0 */
 	static const struct judge_case cases[] = {
 		{ "idle 0", T, OPEN, true, false, B, B, B, LIVE },
 		{ "idle 1", T, OPEN, true, false, B, B, B + 1, ENDED },
