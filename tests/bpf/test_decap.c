@@ -44,7 +44,7 @@ static int setup(void **state)
 	int i;
 	size_t j;
 
-	assert_non_null(f);
+	CHECK_NONNULL(CHECK_HERE, f);
 	*state = f;
 	f->lb = bt_open(BT_RING_SMALL);
 	bt_vip_add(f->lb, VIP4, 80, IPPROTO_TCP, be4);

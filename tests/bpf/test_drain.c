@@ -287,7 +287,7 @@ static void test_confirm_at_promotion(void **state)
 			c->vip == V4_UDP ? 40 : 0, be);
 		if (c->age_ms) {
 			pkt_flow_key(s, &key);
-			assert_int_equal(bt_new_get(t, &key, &f), 0);
+			CHECK_INT(c->name, bt_new_get(t, &key, &f), 0);
 			f.created = f.last_seen = bt_now() - c->age_ms;
 			bt_new_put(t, &key, &f);
 		}
@@ -329,7 +329,7 @@ static void test_confirm_not_before_confirm_ms(void **state)
 
 		send_to(t, "SYN", &s, PKT_TCP_SYN, 0, be);
 		pkt_flow_key(&s, &key);
-		assert_int_equal(bt_new_get(t, &key, &f), 0);
+		CHECK_INT(CHECK_HERE, bt_new_get(t, &key, &f), 0);
 		created = bt_now() - SLUICE_CONFIRM_MS / 2;
 		f.created = f.last_seen = created;
 		bt_new_put(t, &key, &f);
@@ -497,7 +497,7 @@ static void test_spoofed_pairs_never_kept(void **state)
 		be[n] = pick(t, V4_TCP, &s[n]);
 		n++;
 	}
-	assert_int_equal(n, SPOOFED);
+	CHECK_INT(CHECK_HERE, n, SPOOFED);
 	drained_be = be[0];
 	/* First half: SYN before the drain, ACK after. */
 	for (i = 0; i < SPOOFED / 2; i++)
@@ -799,10 +799,10 @@ static void test_rescue_keeps_confirmed(void **state)
 	drain(t, V4_TCP, be, SLUICE_BE_F_DRAINING);
 	send_to(t, "request", &s, PKT_TCP_ACK, 30, be);
 	pkt_flow_key(&s, &key);
-	assert_true(in_drain_table(t, &s, &f));
+	CHECK(CHECK_HERE, in_drain_table(t, &s, &f));
 	f.flags |= SLUICE_FLOW_F_EVICTED;	/* as the sweeper marks it */
 	bt_drain_table_put(t, &key, &f);
-	assert_int_equal(bpf_map_delete_elem(t->maps.flows, &key), 0);
+	CHECK_INT(CHECK_HERE, bpf_map_delete_elem(t->maps.flows, &key), 0);
 
 	send_to(t, "ACK after eviction", &s, PKT_TCP_ACK, 0, be);
 	check_flow(t, "rescued", &s, be, SLUICE_FLOW_OPEN, CONFIRMED);

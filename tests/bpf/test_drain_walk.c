@@ -37,7 +37,7 @@ static int setup(void **state)
 	struct pw *p = calloc(1, sizeof(*p));
 	char err[256];
 
-	assert_non_null(p);
+	CHECK_NONNULL(CHECK_HERE, p);
 	p->t = bt_open(BT_RING_SMALL);
 	if (sl_drain_walker_open(&p->t->maps, &p->w, err, sizeof(err)))
 		fail_msg("%s", err);
@@ -94,7 +94,7 @@ static void put(const struct pw *p, __u32 n, __u32 be, bool confirmed, __u32 cre
 
 static void walk(struct pw *p, struct sl_sweep_result *res)
 {
-	assert_int_equal(sl_drain_walk(p->w, &cfg, p->draining, res), 0);
+	CHECK_INT(CHECK_HERE, sl_drain_walk(p->w, &cfg, p->draining, res), 0);
 }
 
 /* 300 confirmed flows of the draining backend, 200 of an active one, 5

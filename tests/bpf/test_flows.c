@@ -194,9 +194,9 @@ static void test_drain_keeps_established(void **state)
 
 	be = pick(t, V4_TCP, &est);
 	idx = bt_vip_be_index(v, be);
-	assert_true(idx >= 0);
+	CHECK(CHECK_HERE, idx >= 0);
 	old = malloc(t->ring_size * sizeof(*old));
-	assert_non_null(old);
+	CHECK_NONNULL(CHECK_HERE, old);
 	memcpy(old, v->table, t->ring_size * sizeof(*old));
 	find_sport(t, old, &hs, 31000, be);
 	find_sport(t, old, &fresh, hs.sport + 1, be);
@@ -261,10 +261,10 @@ static void test_removed_backend_reschedules(void **state)
 	bt_vip_set_weight(t, v, bt_vip_be_index(v, be), 0);
 	gone = *bt_backend(t, be);
 	gone.flags = 0;
-	assert_int_equal(sl_backend_set(&t->maps, be, &gone), 0);
+	CHECK_INT(CHECK_HERE, sl_backend_set(&t->maps, be, &gone), 0);
 
 	now = pick(t, V4_TCP, &s);
-	assert_true(now != be);
+	CHECK(CHECK_HERE, now != be);
 	send_to(t, "after removal", &s, PKT_TCP_ACK, now);
 	check_flow(t, "after removal", &s, 'f', now, SLUICE_FLOW_OPEN);
 	bt_vip_stats(t, v, &vs);
@@ -393,10 +393,10 @@ static void test_evicted_draining_flow_rescued(void **state)
 
 	/* The sweeper copies it into the drain table; then the LRU evicts it. */
 	pkt_flow_key(&s, &key);
-	assert_int_equal(bt_flow_get(t, &key, &f), 0);
-	assert_int_equal(bpf_map_update_elem(drain_table, &key, &f, BPF_ANY),
-			 0);
-	assert_int_equal(bpf_map_delete_elem(t->maps.flows, &key), 0);
+	CHECK_INT(CHECK_HERE, bt_flow_get(t, &key, &f), 0);
+	CHECK_INT(CHECK_HERE,
+		  bpf_map_update_elem(drain_table, &key, &f, BPF_ANY), 0);
+	CHECK_INT(CHECK_HERE, bpf_map_delete_elem(t->maps.flows, &key), 0);
 	check_flow(t, "evicted", &s, '-', be, SLUICE_FLOW_OPEN);
 
 	send_to(t, "ACK after eviction", &s, PKT_TCP_ACK, be);
@@ -405,7 +405,7 @@ static void test_evicted_draining_flow_rescued(void **state)
 	CHECK_EQ("drained backend", "rescued", bs.rescued, 1);
 
 	/* A removed backend's kept flow is not rescued: it re-balances. */
-	assert_int_equal(bpf_map_delete_elem(t->maps.flows, &key), 0);
+	CHECK_INT(CHECK_HERE, bpf_map_delete_elem(t->maps.flows, &key), 0);
 	{
 		struct sluice_backend b = *bt_backend(t, be);
 
@@ -495,7 +495,7 @@ static void test_last_seen_refresh(void **state)
 	send_to(t, "SYN", &s, PKT_TCP_SYN, be);
 	send_to(t, "ACK", &s, PKT_TCP_ACK, be);
 	t1 = bt_now();
-	assert_int_equal(flow_where(t, &s, &f), 'f');
+	CHECK_INT(CHECK_HERE, flow_where(t, &s, &f), 'f');
 	CHECK_TIME_IN("promoted", "created", f.created, t0, t1);
 	CHECK_TIME_IN("promoted", "last_seen", f.last_seen, t0, t1);
 

@@ -123,7 +123,7 @@ static void syn_many_flows(struct bt *t)
 		snprintf(ctx, sizeof(ctx), "SYN sport %u", s.sport);
 		id = expect_balanced(t, ctx, v, &s);
 		hits[bt_vip_be_index(v, id)]++;
-		assert_int_equal(pkt_build(&s, &in), 0);
+		CHECK_INT(CHECK_HERE, pkt_build(&s, &in), 0);
 		l3_len = in.l3_len;
 	}
 
@@ -237,8 +237,9 @@ static void test_backend_macs_distinct(void **state)
 
 	for (i = 0; i < v->nbe; i++)
 		for (j = i + 1; j < v->nbe; j++)
-			assert_memory_not_equal(bt_backend(t, v->be_id[i])->dmac,
-						bt_backend(t, v->be_id[j])->dmac, 6);
+			CHECK_MEM_NE(CHECK_HERE,
+				     bt_backend(t, v->be_id[i])->dmac,
+				     bt_backend(t, v->be_id[j])->dmac, 6);
 }
 
 struct pass_case {

@@ -111,7 +111,7 @@ static int setup(void **state)
 	be = *bt_backend(t, id);
 	be.ifindex = other;
 	bt_backend_update(t, id, &be);
-	assert_int_equal(sl_tx_port_add(&t->maps, other), 0);
+	CHECK_INT(CHECK_HERE, sl_tx_port_add(&t->maps, other), 0);
 	/* Small next-hop MTUs: bigger packets for these VIPs meet too-big. */
 	id = t->vips[8].be_id[0];
 	be = *bt_backend(t, id);
@@ -760,7 +760,7 @@ static int check_encap(const struct bt *t, const struct pkt *in,
 	if (memcmp(r->out + 6, be->smac, 6))
 		ORACLE_FAIL("Ethernet source is not the backend's egress MAC");
 	if (ov6) {
-		assert_int_equal(pkt_addr(BT_SRC6, &src, &fam), 0);
+		CHECK_INT(CHECK_HERE, pkt_addr(BT_SRC6, &src, &fam), 0);
 		if (get16(o + 4) != v.tot)
 			ORACLE_FAIL("outer payload_len %u, inner total length %u",
 				    get16(o + 4), v.tot);
@@ -770,7 +770,7 @@ static int check_encap(const struct bt *t, const struct pkt *in,
 		if (memcmp(o + 8, &src, 16))
 			ORACLE_FAIL("outer IPv6 source is not the configured one");
 	} else {
-		assert_int_equal(pkt_addr(BT_SRC4, &src, &fam), 0);
+		CHECK_INT(CHECK_HERE, pkt_addr(BT_SRC4, &src, &fam), 0);
 		if (get16(o + 2) != v.tot + 20)
 			ORACLE_FAIL("outer tot_len %u, inner total length %u",
 				    get16(o + 2), v.tot);
@@ -898,12 +898,12 @@ static void fuzz_reasons(struct fuzz *f, __u64 out[SLUICE_R_MAX])
 	err = bpf_map_lookup_batch(f->t->maps.reasons, NULL, &batch, keys,
 				   f->vals, &count, &opts);
 	if ((err && errno != ENOENT) || count != SLUICE_R_MAX) {
-		assert_int_equal(sl_reasons_read(&f->t->maps, out), 0);
+		CHECK_INT(CHECK_HERE, sl_reasons_read(&f->t->maps, out), 0);
 		return;
 	}
 	memset(out, 0, SLUICE_R_MAX * sizeof(*out));
 	for (i = 0; i < count; i++) {
-		assert_true(keys[i] < SLUICE_R_MAX);
+		CHECK(CHECK_HERE, keys[i] < SLUICE_R_MAX);
 		for (cpu = 0; cpu < f->ncpu; cpu++)
 			out[keys[i]] += f->vals[i * f->ncpu + cpu];
 	}
@@ -1045,9 +1045,9 @@ static void test_fuzz_packets(void **state)
 	f.seed = env_u64("SLUICE_FUZZ_SEED", FUZZ_SEED_DEFAULT);
 	f.iters = env_u64("SLUICE_FUZZ_ITERS", FUZZ_ITERS_DEFAULT);
 	f.ncpu = libbpf_num_possible_cpus();
-	assert_true(f.ncpu > 0);
+	CHECK(CHECK_HERE, f.ncpu > 0);
 	f.vals = calloc((size_t)f.ncpu * SLUICE_R_MAX, sizeof(*f.vals));
-	assert_non_null(f.vals);
+	CHECK_NONNULL(CHECK_HERE, f.vals);
 	print_message("# fuzz: seed %#llx, %llu packets (SLUICE_FUZZ_SEED, SLUICE_FUZZ_ITERS)\n",
 		      (unsigned long long)f.seed, (unsigned long long)f.iters);
 	fuzz_reasons(&f, f.reasons);

@@ -62,7 +62,7 @@ static int setup(void **state)
 	be = *bt_backend(t, id);
 	be.ifindex = other;
 	bt_backend_update(t, id, &be);
-	assert_int_equal(sl_tx_port_add(&t->maps, other), 0);
+	CHECK_INT(CHECK_HERE, sl_tx_port_add(&t->maps, other), 0);
 	/* A 1000-byte MTU towards this one: big packets meet too-big. */
 	id = t->vips[V_MTU].be_id[0];
 	be = *bt_backend(t, id);
@@ -426,7 +426,7 @@ static void test_short_frame_rejected(void **state)
 	struct pkt in;
 	const struct pkt_spec s = TCP4();
 
-	assert_int_equal(pkt_build(&s, &in), 0);
+	CHECK_INT(CHECK_HERE, pkt_build(&s, &in), 0);
 	CHECK_EQ("13-byte frame", "BPF_PROG_TEST_RUN",
 	      bt_prog_run(t->prog_fd, in.data, PKT_ETH_LEN - 1, &r), -EINVAL);
 	bt_assert_reasons_total(t);

@@ -136,15 +136,16 @@ static void occupy(const struct bt *t, __u32 idx, __u32 age)
 	s.key.dport = htons(80);
 	s.flow.backend_id = t->vips[0].be_id[0];
 	s.flow.created = s.flow.last_seen = bt_now() - age;
-	assert_int_equal(
-		bpf_map_update_elem(t->maps.new_map, &idx, &s, BPF_ANY), 0);
+	CHECK_INT(CHECK_HERE,
+		  bpf_map_update_elem(t->maps.new_map, &idx, &s, BPF_ANY), 0);
 }
 
 static int slot_holds_client(const struct bt *t, __u32 idx)
 {
 	struct sluice_new_slot s;
 
-	assert_int_equal(bpf_map_lookup_elem(t->maps.new_map, &idx, &s), 0);
+	CHECK_INT(CHECK_HERE, bpf_map_lookup_elem(t->maps.new_map, &idx, &s),
+		  0);
 	return s.key.family && s.key.src.addr[0] == htonl(0xc6130000 | idx);
 }
 

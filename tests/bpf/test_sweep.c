@@ -98,7 +98,7 @@ static void test_sweep_counts_and_expires(void **state)
 	struct sluice_flow nf = flow(A, OPEN, 0, 500, 500);
 
 	(void)state;
-	assert_non_null(res);
+	CHECK_NONNULL(CHECK_HERE, res);
 	put(t, 1001, IPPROTO_TCP, flow(A, OPEN, CONF, 60000, 100));	/* live */
 	put(t, 1002, IPPROTO_TCP, flow(A, OPEN, CONF, 2000000, 1000000)); /* idle */
 	put(t, 1003, IPPROTO_TCP, flow(A, RESET, CONF, 5000, 100));	/* reset */
@@ -110,7 +110,7 @@ static void test_sweep_counts_and_expires(void **state)
 	put(t, 1009, IPPROTO_TCP, flow(A, CLOSING, CONF, 60000, 1000)); /* lingers */
 	bt_new_put(t, &nk, &nf);					/* a SYN's slot */
 
-	assert_int_equal(sl_sweep(&t->maps, &cfg, NULL, res), 0);
+	CHECK_INT(CHECK_HERE, sl_sweep(&t->maps, &cfg, NULL, res), 0);
 	CHECK_EQ("sweep", "flows[A]", res->flows[A], 2);
 	CHECK_EQ("sweep", "handshakes[A]", res->handshakes[A], 2);
 	CHECK_EQ("sweep", "expired", res->expired, 5);
@@ -149,8 +149,8 @@ static void test_drain_losses(void **state)
 	struct sluice_flow f;
 
 	(void)state;
-	assert_non_null(sw);
-	assert_non_null(ck);
+	CHECK_NONNULL(CHECK_HERE, sw);
+	CHECK_NONNULL(CHECK_HERE, ck);
 	draining[B] = true;
 	put(t, 2001, IPPROTO_TCP, flow(B, OPEN, CONF, 60000, 100));	/* live */
 	put(t, 2002, IPPROTO_TCP, flow(B, OPEN, CONF, 60000, 100));	/* will move */
@@ -164,7 +164,7 @@ static void test_drain_losses(void **state)
 	k = key(2007, IPPROTO_TCP);
 	bt_drain_table_put(t, &k, &f);
 
-	assert_int_equal(sl_sweep(&t->maps, &cfg, draining, sw), 0);
+	CHECK_INT(CHECK_HERE, sl_sweep(&t->maps, &cfg, draining, sw), 0);
 	CHECK_EQ("sweep", "flows[B]", sw->flows[B], 4);	/* 2001-2003, 2006 */
 	CHECK_EQ("sweep", "handshakes[B]", sw->handshakes[B], 1);
 	CHECK_EQ("sweep", "evicted[B]", sw->evicted[B], 1);
@@ -194,7 +194,8 @@ static void test_drain_losses(void **state)
 	bt_flow_put(t, &k, &f);
 	bt_drain_table_put(t, &k, &f);
 
-	assert_int_equal(sl_check_drain_table(&t->maps, &cfg, draining, ck), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_check_drain_table(&t->maps, &cfg, draining, ck), 0);
 	CHECK_EQ("check", "entries", ck->entries, 6);
 	CHECK_EQ("check", "flows[B]", ck->flows[B], 2);	/* 2001, 2006 */
 	CHECK_EQ("check", "lost[B]", ck->lost[B], 2);	/* 2002 moved, 2008 idle */
@@ -212,7 +213,8 @@ static void test_drain_losses(void **state)
 			   in_drain_table(t, 2006, IPPROTO_TCP, NULL));
 
 	/* A second pass counts no loss twice. */
-	assert_int_equal(sl_check_drain_table(&t->maps, &cfg, draining, ck), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_check_drain_table(&t->maps, &cfg, draining, ck), 0);
 	CHECK_EQ("check again", "lost[B]", ck->lost[B], 0);
 	CHECK_EQ("check again", "flows[B]", ck->flows[B], 2);
 	bt_close(t);

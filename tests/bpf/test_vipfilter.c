@@ -50,7 +50,8 @@ static void filter_get(const struct bt *t, struct sluice_vip_filter *vf)
 {
 	__u32 zero = 0;
 
-	assert_int_equal(bpf_map_lookup_elem(t->maps.vip_addrs, &zero, vf), 0);
+	CHECK_INT(CHECK_HERE, bpf_map_lookup_elem(t->maps.vip_addrs, &zero, vf),
+		  0);
 }
 
 static int filter_has(const struct sluice_vip_filter *vf, const char *addr)
@@ -59,7 +60,7 @@ static int filter_has(const struct sluice_vip_filter *vf, const char *addr)
 	__u8 family;
 	__u32 bit;
 
-	assert_int_equal(pkt_addr(addr, &a, &family), 0);
+	CHECK_INT(CHECK_HERE, pkt_addr(addr, &a, &family), 0);
 	bit = sluice_vip_filter_bit(&a, family);
 	return (vf->bits[bit / 64] >> (bit % 64)) & 1;
 }
@@ -71,10 +72,10 @@ static const char *colliding_addr(const char *vip, char *buf, size_t len)
 	__u8 family;
 	int i;
 
-	assert_int_equal(pkt_addr(vip, &v, &family), 0);
+	CHECK_INT(CHECK_HERE, pkt_addr(vip, &v, &family), 0);
 	for (i = 0; i < 253 * 256; i++) {
 		snprintf(buf, len, "198.18.%d.%d", 3 + i / 256, i % 256);
-		assert_int_equal(pkt_addr(buf, &a, &family), 0);
+		CHECK_INT(CHECK_HERE, pkt_addr(buf, &a, &family), 0);
 		if (sluice_vip_filter_bit(&a, family) ==
 		    sluice_vip_filter_bit(&v, SLUICE_AF_INET))
 			return buf;
@@ -158,9 +159,9 @@ static void test_removed_address(void **state)
 	struct pkt in;
 	__u8 family;
 
-	assert_int_equal(pkt_addr(VIP6, &a, &family), 0);
-	assert_int_equal(sl_vip_addr_set(&t->maps, &a, family, 0), 0);
-	assert_int_equal(sl_vip_filter_sync(&t->maps), 0);
+	CHECK_INT(CHECK_HERE, pkt_addr(VIP6, &a, &family), 0);
+	CHECK_INT(CHECK_HERE, sl_vip_addr_set(&t->maps, &a, family, 0), 0);
+	CHECK_INT(CHECK_HERE, sl_vip_filter_sync(&t->maps), 0);
 	filter_get(t, &vf);
 	CHECK_EQ("removed", "bit of " VIP6, filter_has(&vf, VIP6), 0);
 	CHECK_EQ("removed", "bit of " VIP4, filter_has(&vf, VIP4), 1);
@@ -183,8 +184,9 @@ static void test_unwritten_filter_skipped(void **state)
 	struct pkt in;
 	__u32 zero = 0;
 
-	assert_int_equal(
-		bpf_map_update_elem(t->maps.vip_addrs, &zero, &vf, BPF_ANY), 0);
+	CHECK_INT(CHECK_HERE,
+		  bpf_map_update_elem(t->maps.vip_addrs, &zero, &vf, BPF_ANY),
+		  0);
 	bt_run_spec(t, "unwritten filter", &s, &in, &r);
 	bt_check_verdict("unwritten filter", &r, XDP_TX, SLUICE_R_FWD_TX);
 	s.dst = OTHER4;

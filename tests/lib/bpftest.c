@@ -75,9 +75,9 @@ static void bt_config(struct bt *t)
 	__u8 family;
 
 	memset(&cfg, 0, sizeof(cfg));
-	assert_int_equal(pkt_addr(BT_SRC4, &a, &family), 0);
+	CHECK_INT(CHECK_HERE, pkt_addr(BT_SRC4, &a, &family), 0);
 	cfg.src4 = a.addr[0];
-	assert_int_equal(pkt_addr(BT_SRC6, &cfg.src6, &family), 0);
+	CHECK_INT(CHECK_HERE, pkt_addr(BT_SRC6, &cfg.src6, &family), 0);
 	cfg.ring_size = t->ring_size;	/* as sluiced records it */
 	cfg.hash_seed = BT_HASH_SEED;
 	check_ok("bt_open", "sl_config_set", sl_config_set(&t->maps, &cfg));
@@ -87,7 +87,7 @@ struct bt *bt_open(__u32 ring_size)
 {
 	struct bt *t = calloc(1, sizeof(*t));
 
-	assert_non_null(t);
+	CHECK_NONNULL(CHECK_HERE, t);
 	t->ring_size = ring_size;
 	t->next_be_id = BT_BE_ID_BASE;
 	t->prog_fd = -1;
@@ -109,7 +109,7 @@ struct bt *bt_open(__u32 ring_size)
 		 sl_maps_open(t->skel->obj, ring_size, &t->maps));
 	t->maps.hash_seed = BT_HASH_SEED;
 	t->prog_fd = bpf_program__fd(t->skel->progs.sluice_xdp);
-	assert_true(t->prog_fd >= 0);
+	CHECK_RC(CHECK_HERE, t->prog_fd);
 	bt_config(t);
 	return t;
 }
@@ -132,7 +132,7 @@ static void bt_backend_make(struct bt *t, struct bt_vip *v, const char *addr,
 	struct sluice_backend be;
 	__u32 id = t->next_be_id++;
 
-	assert_true(id - BT_BE_ID_BASE < BT_MAX_BE_IDS);
+	CHECK(CHECK_HERE, id - BT_BE_ID_BASE < BT_MAX_BE_IDS);
 	memset(&be, 0, sizeof(be));
 	if (pkt_addr(addr, &be.addr, &be.family)) {
 		print_message("# bad backend address %s\n", addr);
@@ -161,7 +161,7 @@ struct bt_vip *bt_vip_add(struct bt *t, const char *addr, __u16 port,
 {
 	struct bt_vip *v;
 
-	assert_true(t->nvips < BT_MAX_VIPS);
+	CHECK(CHECK_HERE, t->nvips < BT_MAX_VIPS);
 	v = &t->vips[t->nvips];
 	memset(v, 0, sizeof(*v));
 	v->vip_id = BT_VIP_ID_BASE + t->nvips;
@@ -173,9 +173,9 @@ struct bt_vip *bt_vip_add(struct bt *t, const char *addr, __u16 port,
 	v->key.port = htons(port);
 	v->key.proto = proto;
 	v->table = calloc(t->ring_size, sizeof(*v->table));
-	assert_non_null(v->table);
+	CHECK_NONNULL(CHECK_HERE, v->table);
 	for (; backends && backends[v->nbe]; v->nbe++) {
-		assert_true(v->nbe < BT_MAX_BE);
+		CHECK(CHECK_HERE, v->nbe < BT_MAX_BE);
 		v->be_id[v->nbe] = t->next_be_id;
 		bt_backend_make(t, v, backends[v->nbe], &v->mb[v->nbe]);
 	}
@@ -198,7 +198,7 @@ void bt_vip_publish(struct bt *t, struct bt_vip *v)
 void bt_vip_set_weight(struct bt *t, struct bt_vip *v, size_t idx,
 		       __u32 weight)
 {
-	assert_true(idx < v->nbe);
+	CHECK(CHECK_HERE, idx < v->nbe);
 	v->mb[idx].weight = weight;
 	bt_vip_publish(t, v);
 }
@@ -247,7 +247,7 @@ __u32 bt_pick(const struct bt *t, const struct bt_vip *v,
 
 void bt_backend_update(struct bt *t, __u32 id, const struct sluice_backend *be)
 {
-	assert_true(id >= BT_BE_ID_BASE && id < t->next_be_id);
+	CHECK(CHECK_HERE, id >= BT_BE_ID_BASE && id < t->next_be_id);
 	check_ok("bt_backend_update", "sl_backend_set",
 		 sl_backend_set(&t->maps, id, be));
 	t->be[id - BT_BE_ID_BASE] = *be;
@@ -258,7 +258,7 @@ int bt_other_ifindex(void)
 	struct if_nameindex *ifs = if_nameindex(), *i;
 	int idx = 0;
 
-	assert_non_null(ifs);
+	CHECK_NONNULL(CHECK_HERE, ifs);
 	for (i = ifs; i->if_index && !idx; i++)
 		if (i->if_index != BT_TEST_IFINDEX)
 			idx = (int)i->if_index;
@@ -272,7 +272,7 @@ int bt_other_ifindex(void)
 
 const struct sluice_backend *bt_backend(const struct bt *t, __u32 id)
 {
-	assert_true(id >= BT_BE_ID_BASE && id < t->next_be_id);
+	CHECK(CHECK_HERE, id >= BT_BE_ID_BASE && id < t->next_be_id);
 	return &t->be[id - BT_BE_ID_BASE];
 }
 
@@ -436,11 +436,8 @@ void bt_check_mem(const char *ctx, const char *what, const void *got,
 		  const void *want, size_t len)
 {
 	const __u8 *g = got, *w = want;
-	size_t i;
+	size_t i = check_mem_diff(got, want, len);
 
-	for (i = 0; i < len; i++)
-		if (g[i] != w[i])
-			break;
 	if (i == len)
 		return;
 	print_message("# %s: %s: differs at byte %zu: got %#04x, expected %#04x\n",
@@ -489,7 +486,7 @@ static void check_outer4(const char *ctx, const __u8 *o, const __u8 *inner,
 	__u8 family;
 	__u16 df;
 
-	assert_int_equal(pkt_addr(BT_SRC4, &src, &family), 0);
+	CHECK_INT(ctx, pkt_addr(BT_SRC4, &src, &family), 0);
 	/* RFC 2003: DF copied from an IPv4 inner; always set for IPv6 inner. */
 	df = (inner[0] >> 4) == 6 || (get16(inner + 6) & 0x4000) ? 0x4000 : 0;
 	CHECK_EQ(ctx, "outer version/IHL", o[0], 0x45);
@@ -511,7 +508,7 @@ static void check_outer6(const char *ctx, const __u8 *o, const __u8 *inner,
 	struct sluice_addr src;
 	__u8 family;
 
-	assert_int_equal(pkt_addr(BT_SRC6, &src, &family), 0);
+	CHECK_INT(ctx, pkt_addr(BT_SRC6, &src, &family), 0);
 	CHECK_EQ(ctx, "outer version", o[0] >> 4, 6);
 	CHECK_EQ(ctx, "outer traffic class == inner", ip_tos(o), ip_tos(inner));
 	CHECK_EQ(ctx, "outer payload_len == inner length", get16(o + 4),
@@ -556,7 +553,7 @@ struct bt_decap *bt_decap_open(void)
 {
 	struct bt_decap *d = calloc(1, sizeof(*d));
 
-	assert_non_null(d);
+	CHECK_NONNULL(CHECK_HERE, d);
 	d->skel = decap_bpf__open();
 	if (!d->skel) {
 		print_message("# decap_bpf__open: %s\n", strerror(errno));
@@ -567,7 +564,8 @@ struct bt_decap *bt_decap_open(void)
 	d->prog_fd = bpf_program__fd(d->skel->progs.sluice_decap);
 	d->addrs_fd = bpf_map__fd(d->skel->maps.sl_decap_addrs);
 	d->stats_fd = bpf_map__fd(d->skel->maps.sl_decap_stats);
-	assert_true(d->prog_fd >= 0 && d->addrs_fd >= 0 && d->stats_fd >= 0);
+	CHECK(CHECK_HERE,
+	      d->prog_fd >= 0 && d->addrs_fd >= 0 && d->stats_fd >= 0);
 	return d;
 }
 

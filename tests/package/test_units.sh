@@ -6,8 +6,9 @@
 # (binaries executable, man pages found) and rates their exposure at 3.0 or
 # less, that the man pages render cleanly, that bash completion offers
 # sluicectl's commands and options, that `make uninstall` removes it
-# all but the admin's config, and that the Debian build dependencies
-# cover what a plain `make` requires.
+# all but the admin's config, that the Debian build dependencies
+# cover what a plain `make` requires, and that the C tests check with
+# tests/lib/check.h's CHECK_*() only.
 #
 #   tests/package/test_units.sh BUILD
 # TAP output; exit 0 only if every check passed.
@@ -137,6 +138,16 @@ build_depends_cover_build_set() {
 		{ echo "in install-deps.sh's build set but not in Build-Depends: ${missing[*]}"; return 1; }
 }
 
+# One assertion family in the C tests: check.h's CHECK_*() name their case
+# and print actual vs expected; a bare cmocka assert_*() does neither.
+c_tests_check_only() {
+	local found
+	found=$(grep -rnE --include='*.c' --include='*.h' \
+		'(^|[^A-Za-z0-9_])assert_[a-z_]+[[:space:]]*\(' tests)
+	[[ -z $found ]] ||
+		{ echo "$found"; echo "use tests/lib/check.h's CHECK_*() instead of cmocka's assert_*()"; return 1; }
+}
+
 uninstall_leaves_config_only() {
 	local left
 	make -s BUILD="$build" PREFIX="$prefix" SYSCONFDIR="$etc" uninstall >/dev/null || return 1
@@ -162,5 +173,6 @@ ok "completion: global options" completion_offers --socket --json --version -- s
 ok "completion: only matching words" completion_offers_nothing_else undrain -- sluicectl backend un
 ok "make uninstall removes all but the config" uninstall_leaves_config_only
 ok "debian/control Build-Depends cover the build set" build_depends_cover_build_set
+ok "C tests check with CHECK_*() only (no bare cmocka assert_*())" c_tests_check_only
 echo "# $((n - failed)) of $n checks passed"
 [[ $failed -eq 0 ]]

@@ -19,7 +19,7 @@ static struct sl_vip_spec vip(const char *s)
 	struct sl_vip_spec v;
 	char err[128];
 
-	assert_int_equal(sl_parse_vip(s, &v, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_parse_vip(s, &v, err, sizeof(err)), 0);
 	return v;
 }
 
@@ -30,8 +30,10 @@ static void add_be(struct sl_state *st, const char *v, const char *addr)
 	char err[256];
 	__u8 fam;
 
-	assert_int_equal(sl_parse_addr(addr, &a, &fam), 0);
-	assert_int_equal(sl_state_be_add(st, &spec, &a, fam, 100, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_parse_addr(addr, &a, &fam), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_be_add(st, &spec, &a, fam, 100, err, sizeof(err)),
+		  0);
 }
 
 static struct sl_be *be(struct sl_state *st, const char *v, const char *addr)
@@ -40,7 +42,7 @@ static struct sl_be *be(struct sl_state *st, const char *v, const char *addr)
 	struct sluice_addr a;
 	__u8 fam;
 
-	assert_int_equal(sl_parse_addr(addr, &a, &fam), 0);
+	CHECK_INT(CHECK_HERE, sl_parse_addr(addr, &a, &fam), 0);
 	return sl_vip_find_be(sl_state_find_vip(st, &spec), &a, fam);
 }
 
@@ -52,9 +54,9 @@ static void setup_state(struct sl_state *st)
 	char err[256];
 
 	sl_state_init(st);
-	assert_int_equal(sl_state_vip_add(st, &a, err, sizeof(err)), 0);
-	assert_int_equal(sl_state_vip_add(st, &b, err, sizeof(err)), 0);
-	assert_int_equal(sl_state_vip_add(st, &c, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_vip_add(st, &a, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_vip_add(st, &b, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_vip_add(st, &c, err, sizeof(err)), 0);
 	add_be(st, "198.18.0.100:80/tcp", "198.18.20.11");
 	add_be(st, "198.18.0.100:443/tcp", "198.18.20.12");
 	add_be(st, "[fd00:100::100]:80/tcp", "fd00:20::11");

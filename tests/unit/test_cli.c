@@ -287,10 +287,12 @@ static void test_usage_hint(void **state)
 	(void)state;
 	sl_cli_usage_hint(f, &sl_cli_verbs[6]);
 	fclose(f);
-	assert_string_equal(buf, "usage: sluicectl [-s SOCKET] [-j] [-v] backend drain [VIP] ADDR "
-			    "[--wait] [--timeout DURATION] [--force]\n");
+	CHECK_STR(
+		CHECK_HERE, buf,
+		"usage: sluicectl [-s SOCKET] [-j] [-v] backend drain [VIP] ADDR "
+		"[--wait] [--timeout DURATION] [--force]\n");
 	free(buf);
-	assert_int_equal(SL_CLI_EXIT_USAGE, 2);
+	CHECK_INT(CHECK_HERE, SL_CLI_EXIT_USAGE, 2);
 }
 
 static void test_socket_choice(void **state)
@@ -301,36 +303,46 @@ static void test_socket_choice(void **state)
 
 	(void)state;
 	setenv(SL_CLI_SOCKET_ENV, "/tmp/env.sock", 1);
-	assert_int_equal(parse_line("status", &cmd, err, sizeof(err)), 0);
-	assert_string_equal(cmd.sock, "/tmp/env.sock");
+	CHECK_INT(CHECK_HERE, parse_line("status", &cmd, err, sizeof(err)), 0);
+	CHECK_STR(CHECK_HERE, cmd.sock, "/tmp/env.sock");
 	sl_cli_cmd_free(&cmd);
 
-	assert_int_equal(parse_line("-s /tmp/opt.sock status", &cmd, err, sizeof(err)), 0);
-	assert_string_equal(cmd.sock, "/tmp/opt.sock");
+	CHECK_INT(CHECK_HERE,
+		  parse_line("-s /tmp/opt.sock status", &cmd, err, sizeof(err)),
+		  0);
+	CHECK_STR(CHECK_HERE, cmd.sock, "/tmp/opt.sock");
 	sl_cli_cmd_free(&cmd);
 
-	assert_int_equal(parse_line("-js/tmp/b.sock status", &cmd, err, sizeof(err)), 0);
-	assert_string_equal(cmd.sock, "/tmp/b.sock");
-	assert_true(cmd.json);
+	CHECK_INT(CHECK_HERE,
+		  parse_line("-js/tmp/b.sock status", &cmd, err, sizeof(err)),
+		  0);
+	CHECK_STR(CHECK_HERE, cmd.sock, "/tmp/b.sock");
+	CHECK(CHECK_HERE, cmd.json);
 	sl_cli_cmd_free(&cmd);
 
-	assert_int_equal(parse_line("--socket=/tmp/c.sock -v status", &cmd, err, sizeof(err)), 0);
-	assert_string_equal(cmd.sock, "/tmp/c.sock");
-	assert_true(cmd.verbose);
+	CHECK_INT(CHECK_HERE,
+		  parse_line("--socket=/tmp/c.sock -v status", &cmd, err,
+			     sizeof(err)),
+		  0);
+	CHECK_STR(CHECK_HERE, cmd.sock, "/tmp/c.sock");
+	CHECK(CHECK_HERE, cmd.verbose);
 	sl_cli_cmd_free(&cmd);
 
 	/* An empty variable means "not set". */
 	setenv(SL_CLI_SOCKET_ENV, "", 1);
-	assert_int_equal(parse_line("status", &cmd, err, sizeof(err)), 0);
-	assert_string_equal(cmd.sock, SL_CLI_DEFAULT_SOCKET);
+	CHECK_INT(CHECK_HERE, parse_line("status", &cmd, err, sizeof(err)), 0);
+	CHECK_STR(CHECK_HERE, cmd.sock, SL_CLI_DEFAULT_SOCKET);
 	sl_cli_cmd_free(&cmd);
 
 	memset(long_path, 'a', sizeof(long_path) - 1);
 	long_path[0] = '/';
 	long_path[sizeof(long_path) - 1] = '\0';
 	setenv(SL_CLI_SOCKET_ENV, long_path, 1);
-	assert_int_equal(parse_line("status", &cmd, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "$SLUICE_SOCKET: socket path too long (at most 107 bytes)"));
+	CHECK_INT(CHECK_HERE, parse_line("status", &cmd, err, sizeof(err)),
+		  -EINVAL);
+	CHECK_CONTAINS(
+		CHECK_HERE, err,
+		"$SLUICE_SOCKET: socket path too long (at most 107 bytes)");
 	sl_cli_cmd_free(&cmd);
 	unsetenv(SL_CLI_SOCKET_ENV);
 }
@@ -343,70 +355,84 @@ static void test_help_and_version(void **state)
 	FILE *f;
 
 	(void)state;
-	assert_int_equal(parse_line("--help", &cmd, err, sizeof(err)), 0);
-	assert_int_equal(cmd.action, SL_CLI_HELP);
-	assert_null(cmd.verb);
+	CHECK_INT(CHECK_HERE, parse_line("--help", &cmd, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, cmd.action, SL_CLI_HELP);
+	CHECK_NULL(CHECK_HERE, cmd.verb);
 	sl_cli_cmd_free(&cmd);
 
-	assert_int_equal(parse_line("-h backend frob", &cmd, err, sizeof(err)), 0);
-	assert_int_equal(cmd.action, SL_CLI_HELP);
+	CHECK_INT(CHECK_HERE,
+		  parse_line("-h backend frob", &cmd, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, cmd.action, SL_CLI_HELP);
 	sl_cli_cmd_free(&cmd);
 
 	/* Help after the verb wins over missing or bad arguments. */
-	assert_int_equal(parse_line("backend drain --help", &cmd, err, sizeof(err)), 0);
-	assert_int_equal(cmd.action, SL_CLI_HELP);
-	assert_string_equal(cmd.verb->cmd, "backend.drain");
+	CHECK_INT(CHECK_HERE,
+		  parse_line("backend drain --help", &cmd, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE, cmd.action, SL_CLI_HELP);
+	CHECK_STR(CHECK_HERE, cmd.verb->cmd, "backend.drain");
 	sl_cli_cmd_free(&cmd);
 
-	assert_int_equal(parse_line("--version", &cmd, err, sizeof(err)), 0);
-	assert_int_equal(cmd.action, SL_CLI_VERSION);
+	CHECK_INT(CHECK_HERE, parse_line("--version", &cmd, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE, cmd.action, SL_CLI_VERSION);
 	sl_cli_cmd_free(&cmd);
 
 	/* vip --help and help vip: vip's commands; help CMD VERB: that one. */
-	assert_int_equal(parse_line("vip --help", &cmd, err, sizeof(err)), 0);
-	assert_int_equal(cmd.action, SL_CLI_HELP);
-	assert_null(cmd.verb);
-	assert_string_equal(cmd.help_object, "vip");
+	CHECK_INT(CHECK_HERE, parse_line("vip --help", &cmd, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE, cmd.action, SL_CLI_HELP);
+	CHECK_NULL(CHECK_HERE, cmd.verb);
+	CHECK_STR(CHECK_HERE, cmd.help_object, "vip");
 	f = open_memstream(&buf, &len);
 	sl_cli_help_cmd(f, &cmd);
 	fclose(f);
-	assert_non_null(strstr(buf, "  vip list"));
-	assert_non_null(strstr(buf, "  vip add VIP"));
-	assert_non_null(strstr(buf, "  vip del VIP"));
-	assert_null(strstr(buf, "backend drain"));
+	CHECK_CONTAINS(CHECK_HERE, buf, "  vip list");
+	CHECK_CONTAINS(CHECK_HERE, buf, "  vip add VIP");
+	CHECK_CONTAINS(CHECK_HERE, buf, "  vip del VIP");
+	CHECK_NULL(CHECK_HERE, strstr(buf, "backend drain"));
 	free(buf);
 	buf = NULL;
 	sl_cli_cmd_free(&cmd);
-	assert_int_equal(parse_line("help vip", &cmd, err, sizeof(err)), 0);
-	assert_string_equal(cmd.help_object, "vip");
-	assert_null(cmd.verb);
+	CHECK_INT(CHECK_HERE, parse_line("help vip", &cmd, err, sizeof(err)),
+		  0);
+	CHECK_STR(CHECK_HERE, cmd.help_object, "vip");
+	CHECK_NULL(CHECK_HERE, cmd.verb);
 	sl_cli_cmd_free(&cmd);
-	assert_int_equal(parse_line("help backend set", &cmd, err, sizeof(err)), 0);
-	assert_int_equal(cmd.action, SL_CLI_HELP);
-	assert_string_equal(cmd.verb->cmd, "backend.set");
+	CHECK_INT(CHECK_HERE,
+		  parse_line("help backend set", &cmd, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, cmd.action, SL_CLI_HELP);
+	CHECK_STR(CHECK_HERE, cmd.verb->cmd, "backend.set");
 	sl_cli_cmd_free(&cmd);
-	assert_int_equal(parse_line("help reload", &cmd, err, sizeof(err)), 0);
-	assert_string_equal(cmd.verb->cmd, "reload");
+	CHECK_INT(CHECK_HERE, parse_line("help reload", &cmd, err, sizeof(err)),
+		  0);
+	CHECK_STR(CHECK_HERE, cmd.verb->cmd, "reload");
 	sl_cli_cmd_free(&cmd);
-	assert_int_equal(parse_line("help", &cmd, err, sizeof(err)), 0);
-	assert_int_equal(cmd.action, SL_CLI_HELP);
-	assert_null(cmd.verb);
-	assert_null(cmd.help_object);
+	CHECK_INT(CHECK_HERE, parse_line("help", &cmd, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, cmd.action, SL_CLI_HELP);
+	CHECK_NULL(CHECK_HERE, cmd.verb);
+	CHECK_NULL(CHECK_HERE, cmd.help_object);
 	sl_cli_cmd_free(&cmd);
 
 	/* --help documents every exit code. */
 	f = open_memstream(&buf, &len);
 	sl_cli_help(f, NULL);
 	fclose(f);
-	assert_non_null(strstr(buf, "Exit status:"));
-	assert_non_null(strstr(buf, "  0    success"));
-	assert_non_null(strstr(buf, "  1    the operation failed"));
-	assert_non_null(strstr(buf, "  2    usage error"));
-	assert_non_null(strstr(buf, "  3    backend drain --wait: the drain timed out"));
-	assert_non_null(strstr(buf, "backend drain [VIP] ADDR [--wait] [--timeout DURATION] [--force]"));
-	assert_non_null(strstr(buf, "backend drain [VIP] ADDR [--wait] [--timeout DURATION]"));
-	assert_non_null(strstr(buf, "reload: 0 applied, 1 rejected"));
-	assert_non_null(strstr(buf, "config diff: 0 same, 1 differs, 2 could not compare"));
+	CHECK_CONTAINS(CHECK_HERE, buf, "Exit status:");
+	CHECK_CONTAINS(CHECK_HERE, buf, "  0    success");
+	CHECK_CONTAINS(CHECK_HERE, buf, "  1    the operation failed");
+	CHECK_CONTAINS(CHECK_HERE, buf, "  2    usage error");
+	CHECK_CONTAINS(CHECK_HERE, buf,
+		       "  3    backend drain --wait: the drain timed out");
+	CHECK_CONTAINS(
+		CHECK_HERE, buf,
+		"backend drain [VIP] ADDR [--wait] [--timeout DURATION] [--force]");
+	CHECK_CONTAINS(
+		CHECK_HERE, buf,
+		"backend drain [VIP] ADDR [--wait] [--timeout DURATION]");
+	CHECK_CONTAINS(CHECK_HERE, buf, "reload: 0 applied, 1 rejected");
+	CHECK_CONTAINS(CHECK_HERE, buf,
+		       "config diff: 0 same, 1 differs, 2 could not compare");
 	free(buf);
 }
 
@@ -421,14 +447,16 @@ static void test_table_consistent(void **state)
 	for (i = 0; i < sl_cli_n_verbs; i++) {
 		const struct sl_cli_verb *v = &sl_cli_verbs[i];
 
-		assert_true(v->min_args <= v->max_args);
-		assert_true(v->max_args <= 2);
-		assert_non_null(v->run);
-		assert_non_null(v->usage);
-		assert_int_equal(strncmp(v->usage, v->object, strlen(v->object)), 0);
+		/* The verb's --help line names its case. */
 		snprintf(line, sizeof(line), "%s %s --help", v->object, v->verb ? v->verb : "");
-		assert_int_equal(parse_line(line, &cmd, err, sizeof(err)), 0);
-		assert_ptr_equal(cmd.verb, v);
+		CHECK(line, v->min_args <= v->max_args);
+		CHECK(line, v->max_args <= 2);
+		CHECK_NONNULL(line, v->run);
+		CHECK_NONNULL(line, v->usage);
+		CHECK_INT(line, strncmp(v->usage, v->object, strlen(v->object)),
+			  0);
+		CHECK_INT(line, parse_line(line, &cmd, err, sizeof(err)), 0);
+		CHECK_PTR(line, cmd.verb, v);
 		sl_cli_cmd_free(&cmd);
 	}
 }
@@ -453,7 +481,8 @@ static void test_describe(void **state)
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		assert_int_equal(parse_line(cases[i].line, &cmd, err, sizeof(err)), 0);
+		CHECK_INT(cases[i].line,
+			  parse_line(cases[i].line, &cmd, err, sizeof(err)), 0);
 		sl_cli_describe(&cmd, what, sizeof(what));
 		CHECK_STR(cases[i].line, what, cases[i].what);
 		sl_cli_cmd_free(&cmd);
@@ -591,20 +620,27 @@ static void test_daemon_error_line(void **state)
 	struct captured c;
 
 	(void)state;
-	assert_int_equal(run_line("backend drain 198.18.0.100:80/tcp 198.18.1.10", &fk, &c),
-			 SL_CLI_EXIT_FAIL);
-	assert_string_equal(c.err,
+	CHECK_INT(CHECK_HERE,
+		  run_line("backend drain 198.18.0.100:80/tcp 198.18.1.10", &fk,
+			   &c),
+		  SL_CLI_EXIT_FAIL);
+	CHECK_STR(
+		CHECK_HERE, c.err,
 		"sluicectl: cannot drain backend 198.18.1.10 on 198.18.0.100:80/tcp: no such backend\n"
 		"hint: see sluicectl backend list\n");
-	assert_string_equal(c.out, "");
-	assert_string_equal(fk.last_req,
+	CHECK_STR(CHECK_HERE, c.out, "");
+	CHECK_STR(
+		CHECK_HERE, fk.last_req,
 		"{\"cmd\":\"backend.drain\",\"vip\":\"198.18.0.100:80\\/tcp\",\"backend\":\"198.18.1.10\"}");
 	capture_free(&c);
 
 	/* Escape sequences from the daemon never reach the terminal. */
 	fk.reply = "{\"ok\":false,\"error\":\"bad\\u001b[2Jthing\"}";
-	assert_int_equal(run_line("vip add 198.18.0.100:80/tcp", &fk, &c), SL_CLI_EXIT_FAIL);
-	assert_string_equal(c.err, "sluicectl: cannot add VIP 198.18.0.100:80/tcp: bad?[2Jthing\n");
+	CHECK_INT(CHECK_HERE, run_line("vip add 198.18.0.100:80/tcp", &fk, &c),
+		  SL_CLI_EXIT_FAIL);
+	CHECK_STR(
+		CHECK_HERE, c.err,
+		"sluicectl: cannot add VIP 198.18.0.100:80/tcp: bad?[2Jthing\n");
 	capture_free(&c);
 }
 
@@ -618,8 +654,10 @@ static void test_daemon_error_not_repeated(void **state)
 	struct captured c;
 
 	(void)state;
-	assert_int_equal(run_line("backend drain 198.18.0.100:80/tcp 198.18.1.10", &fk, &c),
-			 SL_CLI_EXIT_FAIL);
+	CHECK_INT(CHECK_HERE,
+		  run_line("backend drain 198.18.0.100:80/tcp 198.18.1.10", &fk,
+			   &c),
+		  SL_CLI_EXIT_FAIL);
 	CHECK_STR(CHECK_HERE, c.err, "sluicectl: cannot drain backend 198.18.1.10 on "
 		  "198.18.0.100:80/tcp: no VIP has this backend\n");
 	capture_free(&c);
@@ -636,18 +674,20 @@ static void test_json_error_object(void **state)
 	struct captured c;
 
 	(void)state;
-	assert_int_equal(run_line("-j backend drain 198.18.0.100:80/tcp 198.18.1.10", &fk, &c),
-			 SL_CLI_EXIT_FAIL);
+	CHECK_INT(CHECK_HERE,
+		  run_line("-j backend drain 198.18.0.100:80/tcp 198.18.1.10",
+			   &fk, &c),
+		  SL_CLI_EXIT_FAIL);
 	CHECK_CONTAINS(CHECK_HERE, c.err, "sluicectl: cannot drain backend 198.18.1.10 on "
 		       "198.18.0.100:80/tcp: no such backend\nhint: see sluicectl backend list\n");
 	o = json_tokener_parse(c.out);
-	assert_non_null(o);
-	assert_true(json_object_object_get_ex(o, "ok", &v));
+	CHECK_NONNULL(CHECK_HERE, o);
+	CHECK(CHECK_HERE, json_object_object_get_ex(o, "ok", &v));
 	CHECK_INT(CHECK_HERE, json_object_get_boolean(v), 0);
-	assert_true(json_object_object_get_ex(o, "error", &v));
+	CHECK(CHECK_HERE, json_object_object_get_ex(o, "error", &v));
 	CHECK_STR(CHECK_HERE, json_object_get_string(v), "cannot drain backend 198.18.1.10 on "
 		  "198.18.0.100:80/tcp: no such backend");
-	assert_true(json_object_object_get_ex(o, "hint", &v));
+	CHECK(CHECK_HERE, json_object_object_get_ex(o, "hint", &v));
 	CHECK_STR(CHECK_HERE, json_object_get_string(v), "see sluicectl backend list");
 	json_object_put(o);
 	capture_free(&c);
@@ -655,11 +695,11 @@ static void test_json_error_object(void **state)
 	/* A failed call too, and without -j nothing goes to stdout. */
 	fk.reply = NULL;
 	fk.err = -ECONNREFUSED;
-	assert_int_equal(run_line("-j status", &fk, &c), SL_CLI_EXIT_FAIL);
+	CHECK_INT(CHECK_HERE, run_line("-j status", &fk, &c), SL_CLI_EXIT_FAIL);
 	CHECK_CONTAINS(CHECK_HERE, c.out, "\"error\": \"cannot ");
 	CHECK_CONTAINS(CHECK_HERE, c.out, "cannot connect to ");
 	capture_free(&c);
-	assert_int_equal(run_line("status", &fk, &c), SL_CLI_EXIT_FAIL);
+	CHECK_INT(CHECK_HERE, run_line("status", &fk, &c), SL_CLI_EXIT_FAIL);
 	CHECK_STR(CHECK_HERE, c.out, "");
 	capture_free(&c);
 }
@@ -709,32 +749,36 @@ static void test_json_passthrough(void **state)
 	int keys = 0;
 
 	(void)state;
-	assert_int_equal(run_line("-j backend list", &fk, &c), 0);
+	CHECK_INT(CHECK_HERE, run_line("-j backend list", &fk, &c), 0);
 	out = json_tokener_parse(c.out);
-	assert_non_null(out);
-	assert_true(json_object_is_type(out, json_type_array));
-	assert_int_equal(json_object_array_length(out), 1);
+	CHECK_NONNULL(CHECK_HERE, out);
+	CHECK(CHECK_HERE, json_object_is_type(out, json_type_array));
+	CHECK_INT(CHECK_HERE, json_object_array_length(out), 1);
 	row = json_object_array_get_idx(out, 0);
 	json_object_object_foreach(row, key, val) {
 		(void)val;
-		assert_non_null(strstr(" vip backend state health weight flows new_flows packets bytes ",
-				       key));
+		CHECK_CONTAINS(
+			CHECK_HERE,
+			" vip backend state health weight flows new_flows packets bytes ",
+			key);
 		keys++;
 	}
-	assert_int_equal(keys, 9);
-	assert_non_null(strstr(c.out, "18446744073709551615"));
+	CHECK_INT(CHECK_HERE, keys, 9);
+	CHECK_CONTAINS(CHECK_HERE, c.out, "18446744073709551615");
 	json_object_put(out);
 	capture_free(&c);
 
 	fk.reply = "{\"ok\":true,\"result\":{}}";
-	assert_int_equal(run_line("-j vip add 198.18.0.100:80/tcp", &fk, &c), 0);
-	assert_string_equal(c.out, "{\n}\n");
+	CHECK_INT(CHECK_HERE,
+		  run_line("-j vip add 198.18.0.100:80/tcp", &fk, &c), 0);
+	CHECK_STR(CHECK_HERE, c.out, "{\n}\n");
 	capture_free(&c);
 
 	/* Quiet success for changes in human mode. */
-	assert_int_equal(run_line("vip add 198.18.0.100:80/tcp", &fk, &c), 0);
-	assert_string_equal(c.out, "");
-	assert_string_equal(c.err, "");
+	CHECK_INT(CHECK_HERE, run_line("vip add 198.18.0.100:80/tcp", &fk, &c),
+		  0);
+	CHECK_STR(CHECK_HERE, c.out, "");
+	CHECK_STR(CHECK_HERE, c.err, "");
 	capture_free(&c);
 }
 
@@ -754,16 +798,18 @@ static void test_backend_table(void **state)
 	struct captured c;
 
 	(void)state;
-	assert_int_equal(run_line("backend list", &fk, &c), 0);
-	assert_string_equal(c.out,
+	CHECK_INT(CHECK_HERE, run_line("backend list", &fk, &c), 0);
+	CHECK_STR(
+		CHECK_HERE, c.out,
 		"VIP                  BACKEND      STATE     HEALTH   WEIGHT  FLOWS  HANDSHAKES  NEW_FLOWS  PACKETS      BYTES  LOST\n"
 		"198.18.0.100:80/tcp  198.18.1.10  active    up          100   1234           3          5   987654  123456789     0\n"
 		"[fd00::100]:443/udp  fd00::10     draining  unknown       0      7           -          0        0          -     -\n");
 	capture_free(&c);
 
 	fk.reply = "{\"ok\":true,\"result\":[]}";
-	assert_int_equal(run_line("backend list", &fk, &c), 0);
-	assert_string_equal(c.out,
+	CHECK_INT(CHECK_HERE, run_line("backend list", &fk, &c), 0);
+	CHECK_STR(
+		CHECK_HERE, c.out,
 		"VIP  BACKEND  STATE  HEALTH  WEIGHT  FLOWS  HANDSHAKES  NEW_FLOWS  PACKETS  BYTES  LOST\n");
 	capture_free(&c);
 }
@@ -781,7 +827,7 @@ static void test_reload_output(void **state)
 	struct captured c;
 
 	(void)state;
-	assert_int_equal(run_line("reload", &fk, &c), SL_CLI_EXIT_OK);
+	CHECK_INT(CHECK_HERE, run_line("reload", &fk, &c), SL_CLI_EXIT_OK);
 	CHECK_STR("applied", c.out,
 		  "reloaded /etc/s.yaml: 1 change\n"
 		  "  weight of backend 198.18.1.10 on 198.18.0.100:80/tcp: 100 -> 7\n"
@@ -794,7 +840,8 @@ static void test_reload_output(void **state)
 	/* Rejected: the reply is ok, the reload is not: exit 1, the reason on stderr. */
 	fk.reply = "{\"ok\":true,\"result\":{\"applied\":false,\"changes\":[],\"restart\":[],"
 		   "\"rejected\":\"s.yaml:3:5: flows.table_size: \\\"x\\\" is not a number\"}}";
-	assert_int_equal(run_line("reload --exact", &fk, &c), SL_CLI_EXIT_FAIL);
+	CHECK_INT(CHECK_HERE, run_line("reload --exact", &fk, &c),
+		  SL_CLI_EXIT_FAIL);
 	CHECK_STR("exact", fk.last_req, "{\"cmd\":\"reload\",\"exact\":true}");
 	CHECK_STR("rejected out", c.out, "");
 	CHECK_CONTAINS("rejected err", c.err,
@@ -803,12 +850,12 @@ static void test_reload_output(void **state)
 	capture_free(&c);
 
 	/* -j: the result on stdout either way; the exit code still says. */
-	assert_int_equal(run_line("-j reload", &fk, &c), SL_CLI_EXIT_FAIL);
+	CHECK_INT(CHECK_HERE, run_line("-j reload", &fk, &c), SL_CLI_EXIT_FAIL);
 	CHECK_CONTAINS("json", c.out, "\"applied\": false");
 	capture_free(&c);
 
 	fk.reply = "{\"ok\":true,\"result\":{}}";
-	assert_int_equal(run_line("reload", &fk, &c), SL_CLI_EXIT_FAIL);
+	CHECK_INT(CHECK_HERE, run_line("reload", &fk, &c), SL_CLI_EXIT_FAIL);
 	CHECK_CONTAINS("malformed", c.err, "no \"applied\"");
 	capture_free(&c);
 }
@@ -826,7 +873,7 @@ static void test_flows_table(void **state)
 	struct captured c;
 
 	(void)state;
-	assert_int_equal(run_line("flows --limit 2", &fk, &c), 0);
+	CHECK_INT(CHECK_HERE, run_line("flows --limit 2", &fk, &c), 0);
 	CHECK_STR("flows", c.out,
 		  "CLIENT             VIP                  BACKEND      STATE    IDLE   AGE\n"
 		  "198.18.10.2:40000  198.18.0.100:80/tcp  198.18.1.10  open       1s  1m5s\n"
@@ -837,7 +884,7 @@ static void test_flows_table(void **state)
 	/* A scan that hit sluiced's time budget says so. */
 	fk.reply = "{\"ok\":true,\"result\":{\"flows\":[],\"scanned\":123456,"
 		   "\"matched\":0,\"truncated\":false,\"complete\":false}}";
-	assert_int_equal(run_line("flows 198.18.1.10", &fk, &c), 0);
+	CHECK_INT(CHECK_HERE, run_line("flows 198.18.1.10", &fk, &c), 0);
 	CHECK_CONTAINS("partial", c.out, "(0 flows)\n(the scan stopped after 123456 entries");
 	capture_free(&c);
 }
@@ -854,7 +901,8 @@ static void test_backend_status_block(void **state)
 	struct captured c;
 
 	(void)state;
-	assert_int_equal(run_line("backend status 198.18.1.10", &fk, &c), 0);
+	CHECK_INT(CHECK_HERE, run_line("backend status 198.18.1.10", &fk, &c),
+		  0);
 	CHECK_STR("status", c.out,
 		  "backend 198.18.1.10 on 198.18.0.100:80/tcp\n"
 		  "  state          draining\n"
@@ -870,7 +918,12 @@ static void test_backend_status_block(void **state)
 
 	fk.reply = "{\"ok\":true,\"result\":{\"vip\":\"198.18.0.100:80/tcp\","
 		   "\"backend\":\"198.18.1.10\",\"weight\":5,\"old_weight\":100}}";
-	assert_int_equal(run_line("backend set 198.18.0.100:80/tcp 198.18.1.10 --weight 5", &fk, &c), 0);
+	CHECK_INT(
+		CHECK_HERE,
+		run_line(
+			"backend set 198.18.0.100:80/tcp 198.18.1.10 --weight 5",
+			&fk, &c),
+		0);
 	CHECK_STR("set", c.out, "backend 198.18.1.10 on 198.18.0.100:80/tcp: weight 100 -> 5\n");
 	capture_free(&c);
 }
@@ -885,11 +938,15 @@ static void test_drain_table(void **state)
 	struct captured c;
 
 	(void)state;
-	assert_int_equal(run_line("backend drain 198.18.0.100:80/tcp 198.18.1.10", &fk, &c), 0);
-	assert_string_equal(c.out,
+	CHECK_INT(CHECK_HERE,
+		  run_line("backend drain 198.18.0.100:80/tcp 198.18.1.10", &fk,
+			   &c),
+		  0);
+	CHECK_STR(
+		CHECK_HERE, c.out,
 		"VIP                  BACKEND      STATE     FLOWS  HANDSHAKES  DEADLINE\n"
 		"198.18.0.100:80/tcp  198.18.1.10  draining     42           1  in 5m\n");
-	assert_int_equal(fk.calls, 1);	/* no --wait: no status polling */
+	CHECK_INT(CHECK_HERE, fk.calls, 1); /* no --wait: no status polling */
 	capture_free(&c);
 }
 
@@ -899,15 +956,15 @@ static void test_format_until(void **state)
 
 	(void)state;
 	sl_cli_format_until(0, 1000, buf, sizeof(buf));
-	assert_string_equal(buf, "-");
+	CHECK_STR(CHECK_HERE, buf, "-");
 	sl_cli_format_until(1000, 1000, buf, sizeof(buf));
-	assert_string_equal(buf, "passed");
+	CHECK_STR(CHECK_HERE, buf, "passed");
 	sl_cli_format_until(1001, 1000, buf, sizeof(buf));
-	assert_string_equal(buf, "1s");
+	CHECK_STR(CHECK_HERE, buf, "1s");
 	sl_cli_format_until(1000 + 41000, 1000, buf, sizeof(buf));
-	assert_string_equal(buf, "41s");
+	CHECK_STR(CHECK_HERE, buf, "41s");
 	sl_cli_format_until(1000 + 5400000, 1000, buf, sizeof(buf));
-	assert_string_equal(buf, "1h30m");
+	CHECK_STR(CHECK_HERE, buf, "1h30m");
 }
 
 /* --- status ------------------------------------------------------------- */
@@ -930,7 +987,8 @@ static void test_status_summary(void **state)
 	f = open_memstream(&buf, &len);
 	sl_cli_print_status(f, st, false);
 	fclose(f);
-	assert_string_equal(buf,
+	CHECK_STR(
+		CHECK_HERE, buf,
 		"instance    default\n"
 		"version     0.1.0\n"
 		"uptime      3h12m5s\n"
@@ -952,7 +1010,8 @@ static void test_status_summary(void **state)
 	f = open_memstream(&buf, &len);
 	sl_cli_print_status(f, st, true);
 	fclose(f);
-	assert_non_null(strstr(buf, "pass_not_ip            0  not IPv4/IPv6\n"));
+	CHECK_CONTAINS(CHECK_HERE, buf,
+		       "pass_not_ip            0  not IPv4/IPv6\n");
 	free(buf);
 	json_object_put(st);
 }
@@ -967,7 +1026,8 @@ static void test_status_nothing_counted(void **state)
 	(void)state;
 	sl_cli_print_status(f, st, false);
 	fclose(f);
-	assert_string_equal(buf, "vips        0\npackets     none counted yet\n");
+	CHECK_STR(CHECK_HERE, buf,
+		  "vips        0\npackets     none counted yet\n");
 	free(buf);
 	json_object_put(st);
 }
@@ -1041,15 +1101,19 @@ static void test_progress_line(void **state)
 
 	(void)state;
 	sl_cli_format_progress(buf, sizeof(buf), "198.18.1.10", &t, 59000);
-	assert_string_equal(buf,
+	CHECK_STR(
+		CHECK_HERE, buf,
 		"draining 198.18.1.10 on 198.18.0.100:80/tcp: 37 flows left, 41s to deadline");
 	t.flows = 1;
 	t.entries = 3;
 	sl_cli_format_progress(buf, sizeof(buf), "198.18.1.10", &t, 100000);
-	assert_string_equal(buf, "draining 198.18.1.10 on 3 VIPs: 1 flow left, deadline passed");
+	CHECK_STR(
+		CHECK_HERE, buf,
+		"draining 198.18.1.10 on 3 VIPs: 1 flow left, deadline passed");
 	t.deadline_ms = 0;
 	sl_cli_format_progress(buf, sizeof(buf), "198.18.1.10", &t, 100000);
-	assert_string_equal(buf, "draining 198.18.1.10 on 3 VIPs: 1 flow left");
+	CHECK_STR(CHECK_HERE, buf,
+		  "draining 198.18.1.10 on 3 VIPs: 1 flow left");
 }
 
 /* --cluster switches to the fleet's commands; the same arguments are checked. */

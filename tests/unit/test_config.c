@@ -47,9 +47,9 @@ static void write_file(const char *text)
 {
 	FILE *f = fopen(tmp_file, "w");
 
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
+	CHECK_NONNULL(CHECK_HERE, f);
+	CHECK_INT(CHECK_HERE, fputs(text, f) >= 0, 1);
+	CHECK_INT(CHECK_HERE, fclose(f), 0);
 }
 
 /* Write text as the config and load it. */
@@ -60,34 +60,37 @@ static int load_text(const char *text, struct sl_config *cfg, char *err)
 	return sl_config_load(tmp_file, cfg, err, ERR_MAX);
 }
 
-static void assert_addr(const struct sluice_addr *a, __u8 family, const char *want)
+static void check_addr(const struct sluice_addr *a, __u8 family,
+		       const char *want)
 {
 	char buf[SL_ADDR_STR_MAX];
 
-	assert_int_equal(sl_format_addr(a, family, buf, sizeof(buf)), 0);
-	assert_string_equal(buf, want);
+	CHECK_INT(CHECK_HERE, sl_format_addr(a, family, buf, sizeof(buf)), 0);
+	CHECK_STR(CHECK_HERE, buf, want);
 }
 
 /* The fields every config has, compared one by one so a failure names it. */
-static void assert_same_settings(const struct sl_config *a, const struct sl_config *b)
+static void check_same_settings(const struct sl_config *a,
+				const struct sl_config *b)
 {
-	assert_string_equal(a->instance, b->instance);
-	assert_int_equal(a->flow_table_size, b->flow_table_size);
-	assert_int_equal(a->tcp_idle_timeout_ms, b->tcp_idle_timeout_ms);
-	assert_int_equal(a->udp_idle_timeout_ms, b->udp_idle_timeout_ms);
-	assert_int_equal(a->close_grace_ms, b->close_grace_ms);
-	assert_int_equal(a->close_linger_ms, b->close_linger_ms);
-	assert_int_equal(a->sweep_interval_ms, b->sweep_interval_ms);
-	assert_int_equal(a->maglev_table_size, b->maglev_table_size);
-	assert_int_equal(a->maglev_seed, b->maglev_seed);
-	assert_int_equal(a->drain_timeout_ms, b->drain_timeout_ms);
-	assert_string_equal(a->control_socket, b->control_socket);
-	assert_int_equal(a->metrics_enabled, b->metrics_enabled);
-	assert_int_equal(a->metrics_family, b->metrics_family);
-	assert_memory_equal(&a->metrics_addr, &b->metrics_addr, sizeof(a->metrics_addr));
-	assert_int_equal(a->metrics_port, b->metrics_port);
-	assert_string_equal(a->pin_dir, b->pin_dir);
-	assert_string_equal(a->state_dir, b->state_dir);
+	CHECK_STR(CHECK_HERE, a->instance, b->instance);
+	CHECK_INT(CHECK_HERE, a->flow_table_size, b->flow_table_size);
+	CHECK_INT(CHECK_HERE, a->tcp_idle_timeout_ms, b->tcp_idle_timeout_ms);
+	CHECK_INT(CHECK_HERE, a->udp_idle_timeout_ms, b->udp_idle_timeout_ms);
+	CHECK_INT(CHECK_HERE, a->close_grace_ms, b->close_grace_ms);
+	CHECK_INT(CHECK_HERE, a->close_linger_ms, b->close_linger_ms);
+	CHECK_INT(CHECK_HERE, a->sweep_interval_ms, b->sweep_interval_ms);
+	CHECK_INT(CHECK_HERE, a->maglev_table_size, b->maglev_table_size);
+	CHECK_INT(CHECK_HERE, a->maglev_seed, b->maglev_seed);
+	CHECK_INT(CHECK_HERE, a->drain_timeout_ms, b->drain_timeout_ms);
+	CHECK_STR(CHECK_HERE, a->control_socket, b->control_socket);
+	CHECK_INT(CHECK_HERE, a->metrics_enabled, b->metrics_enabled);
+	CHECK_INT(CHECK_HERE, a->metrics_family, b->metrics_family);
+	CHECK_MEM(CHECK_HERE, &a->metrics_addr, &b->metrics_addr,
+		  sizeof(a->metrics_addr));
+	CHECK_INT(CHECK_HERE, a->metrics_port, b->metrics_port);
+	CHECK_STR(CHECK_HERE, a->pin_dir, b->pin_dir);
+	CHECK_STR(CHECK_HERE, a->state_dir, b->state_dir);
 }
 
 static void test_defaults(void **state)
@@ -97,31 +100,31 @@ static void test_defaults(void **state)
 	(void)state;
 	memset(&cfg, 0xaa, sizeof(cfg));
 	sl_config_defaults(&cfg);
-	assert_string_equal(cfg.instance, "default");
-	assert_int_equal(cfg.n_ifaces, 0);
-	assert_false(cfg.has_source_v4);
-	assert_false(cfg.has_source_v6);
-	assert_int_equal(cfg.flow_table_size, 1048576);
-	assert_int_equal(cfg.tcp_idle_timeout_ms, 15 * 60 * 1000);
-	assert_int_equal(cfg.udp_idle_timeout_ms, 30 * 1000);
-	assert_int_equal(cfg.close_grace_ms, 300);
-	assert_int_equal(cfg.close_linger_ms, 2000);
-	assert_int_equal(cfg.sweep_interval_ms, 1000);
-	assert_int_equal(cfg.maglev_table_size, 65537);
-	assert_int_equal(cfg.maglev_seed, 0);
-	assert_int_equal(cfg.drain_timeout_ms, 5 * 60 * 1000);
-	assert_int_equal(cfg.handshake_timeout_ms, 3000);
-	assert_int_equal(cfg.unconfirmed_timeout_ms, 10 * 1000);
-	assert_int_equal(cfg.drain_check_interval_ms, 50);
-	assert_string_equal(cfg.control_socket, "/run/sluice/default.sock");
-	assert_true(cfg.metrics_enabled);
-	assert_int_equal(cfg.metrics_family, SLUICE_AF_INET);
-	assert_addr(&cfg.metrics_addr, cfg.metrics_family, "127.0.0.1");
-	assert_int_equal(ntohs(cfg.metrics_port), 9469);
-	assert_string_equal(cfg.pin_dir, "/sys/fs/bpf/sluice/default");
-	assert_string_equal(cfg.state_dir, "/var/lib/sluice/default");
-	assert_null(cfg.vips);
-	assert_int_equal(cfg.n_vips, 0);
+	CHECK_STR(CHECK_HERE, cfg.instance, "default");
+	CHECK_INT(CHECK_HERE, cfg.n_ifaces, 0);
+	CHECK_NOT(CHECK_HERE, cfg.has_source_v4);
+	CHECK_NOT(CHECK_HERE, cfg.has_source_v6);
+	CHECK_INT(CHECK_HERE, cfg.flow_table_size, 1048576);
+	CHECK_INT(CHECK_HERE, cfg.tcp_idle_timeout_ms, 15 * 60 * 1000);
+	CHECK_INT(CHECK_HERE, cfg.udp_idle_timeout_ms, 30 * 1000);
+	CHECK_INT(CHECK_HERE, cfg.close_grace_ms, 300);
+	CHECK_INT(CHECK_HERE, cfg.close_linger_ms, 2000);
+	CHECK_INT(CHECK_HERE, cfg.sweep_interval_ms, 1000);
+	CHECK_INT(CHECK_HERE, cfg.maglev_table_size, 65537);
+	CHECK_INT(CHECK_HERE, cfg.maglev_seed, 0);
+	CHECK_INT(CHECK_HERE, cfg.drain_timeout_ms, 5 * 60 * 1000);
+	CHECK_INT(CHECK_HERE, cfg.handshake_timeout_ms, 3000);
+	CHECK_INT(CHECK_HERE, cfg.unconfirmed_timeout_ms, 10 * 1000);
+	CHECK_INT(CHECK_HERE, cfg.drain_check_interval_ms, 50);
+	CHECK_STR(CHECK_HERE, cfg.control_socket, "/run/sluice/default.sock");
+	CHECK(CHECK_HERE, cfg.metrics_enabled);
+	CHECK_INT(CHECK_HERE, cfg.metrics_family, SLUICE_AF_INET);
+	check_addr(&cfg.metrics_addr, cfg.metrics_family, "127.0.0.1");
+	CHECK_INT(CHECK_HERE, ntohs(cfg.metrics_port), 9469);
+	CHECK_STR(CHECK_HERE, cfg.pin_dir, "/sys/fs/bpf/sluice/default");
+	CHECK_STR(CHECK_HERE, cfg.state_dir, "/var/lib/sluice/default");
+	CHECK_NULL(CHECK_HERE, cfg.vips);
+	CHECK_INT(CHECK_HERE, cfg.n_vips, 0);
 	sl_config_free(&cfg);
 }
 
@@ -137,49 +140,49 @@ static void test_example_file(void **state)
 	snprintf(path, sizeof(path), "%s/scripts/sluiced.example.yaml", srcdir ? srcdir : ".");
 	err[0] = '\0';
 	ret = sl_config_load(path, &cfg, err, sizeof(err));
-	assert_string_equal(err, "");
-	assert_int_equal(ret, 0);
+	CHECK_STR(CHECK_HERE, err, "");
+	CHECK_INT(CHECK_HERE, ret, 0);
 
 	/* The example documents the defaults: every defaulted value matches. */
 	sl_config_defaults(&def);
-	assert_same_settings(&cfg, &def);
+	check_same_settings(&cfg, &def);
 
-	assert_int_equal(cfg.n_ifaces, 1);
-	assert_string_equal(cfg.ifaces[0].name, "eth0");
-	assert_int_equal(cfg.ifaces[0].mode, SL_XDP_MODE_NATIVE);
-	assert_true(cfg.has_source_v4);
-	assert_true(cfg.has_source_v6);
-	assert_addr(&cfg.source_v4, SLUICE_AF_INET, "198.18.0.1");
-	assert_addr(&cfg.source_v6, SLUICE_AF_INET6, "fd00::1");
+	CHECK_INT(CHECK_HERE, cfg.n_ifaces, 1);
+	CHECK_STR(CHECK_HERE, cfg.ifaces[0].name, "eth0");
+	CHECK_INT(CHECK_HERE, cfg.ifaces[0].mode, SL_XDP_MODE_NATIVE);
+	CHECK(CHECK_HERE, cfg.has_source_v4);
+	CHECK(CHECK_HERE, cfg.has_source_v6);
+	check_addr(&cfg.source_v4, SLUICE_AF_INET, "198.18.0.1");
+	check_addr(&cfg.source_v6, SLUICE_AF_INET6, "fd00::1");
 
-	assert_int_equal(cfg.n_vips, 3);
+	CHECK_INT(CHECK_HERE, cfg.n_vips, 3);
 	v = &cfg.vips[0];
-	assert_int_equal(sl_format_vip(&v->vip, vip, sizeof(vip)), 0);
-	assert_string_equal(vip, "198.18.0.100:80/tcp");
-	assert_int_equal(v->n_backends, 3);
-	assert_addr(&v->backends[0].addr, v->backends[0].family, "198.18.1.10");
-	assert_int_equal(v->backends[0].weight, 100);
-	assert_addr(&v->backends[1].addr, v->backends[1].family, "198.18.1.11");
-	assert_int_equal(v->backends[1].weight, 50);
-	assert_int_equal(v->backends[2].family, SLUICE_AF_INET6);
-	assert_addr(&v->backends[2].addr, v->backends[2].family, "fd00:1::12");
-	assert_int_equal(v->backends[2].weight, SL_CFG_DEF_WEIGHT);
+	CHECK_INT(CHECK_HERE, sl_format_vip(&v->vip, vip, sizeof(vip)), 0);
+	CHECK_STR(CHECK_HERE, vip, "198.18.0.100:80/tcp");
+	CHECK_INT(CHECK_HERE, v->n_backends, 3);
+	check_addr(&v->backends[0].addr, v->backends[0].family, "198.18.1.10");
+	CHECK_INT(CHECK_HERE, v->backends[0].weight, 100);
+	check_addr(&v->backends[1].addr, v->backends[1].family, "198.18.1.11");
+	CHECK_INT(CHECK_HERE, v->backends[1].weight, 50);
+	CHECK_INT(CHECK_HERE, v->backends[2].family, SLUICE_AF_INET6);
+	check_addr(&v->backends[2].addr, v->backends[2].family, "fd00:1::12");
+	CHECK_INT(CHECK_HERE, v->backends[2].weight, SL_CFG_DEF_WEIGHT);
 
 	v = &cfg.vips[1];
-	assert_int_equal(sl_format_vip(&v->vip, vip, sizeof(vip)), 0);
-	assert_string_equal(vip, "[fd00::100]:443/udp");
-	assert_int_equal(v->n_backends, 1);
-	assert_addr(&v->backends[0].addr, v->backends[0].family, "fd00:1::10");
+	CHECK_INT(CHECK_HERE, sl_format_vip(&v->vip, vip, sizeof(vip)), 0);
+	CHECK_STR(CHECK_HERE, vip, "[fd00::100]:443/udp");
+	CHECK_INT(CHECK_HERE, v->n_backends, 1);
+	check_addr(&v->backends[0].addr, v->backends[0].family, "fd00:1::10");
 
 	v = &cfg.vips[2];
-	assert_int_equal(sl_format_vip(&v->vip, vip, sizeof(vip)), 0);
-	assert_string_equal(vip, "198.18.0.101:0/tcp");
-	assert_int_equal(v->n_backends, 0);
-	assert_null(v->backends);
+	CHECK_INT(CHECK_HERE, sl_format_vip(&v->vip, vip, sizeof(vip)), 0);
+	CHECK_STR(CHECK_HERE, vip, "198.18.0.101:0/tcp");
+	CHECK_INT(CHECK_HERE, v->n_backends, 0);
+	CHECK_NULL(CHECK_HERE, v->backends);
 
 	sl_config_free(&cfg);
-	assert_null(cfg.vips);
-	assert_int_equal(cfg.n_vips, 0);
+	CHECK_NULL(CHECK_HERE, cfg.vips);
+	CHECK_INT(CHECK_HERE, cfg.n_vips, 0);
 	sl_config_free(&cfg);	/* idempotent */
 }
 
@@ -190,14 +193,17 @@ static void test_minimal(void **state)
 	char err[ERR_MAX];
 
 	(void)state;
-	assert_int_equal(load_text("interfaces:\n  - name: eth1\n    mode: skb\n", &cfg, err), 0);
+	CHECK_INT(CHECK_HERE,
+		  load_text("interfaces:\n  - name: eth1\n    mode: skb\n",
+			    &cfg, err),
+		  0);
 	sl_config_defaults(&def);
-	assert_same_settings(&cfg, &def);
-	assert_int_equal(cfg.n_ifaces, 1);
-	assert_string_equal(cfg.ifaces[0].name, "eth1");
-	assert_int_equal(cfg.ifaces[0].mode, SL_XDP_MODE_SKB);
-	assert_false(cfg.has_source_v4);
-	assert_null(cfg.vips);
+	check_same_settings(&cfg, &def);
+	CHECK_INT(CHECK_HERE, cfg.n_ifaces, 1);
+	CHECK_STR(CHECK_HERE, cfg.ifaces[0].name, "eth1");
+	CHECK_INT(CHECK_HERE, cfg.ifaces[0].mode, SL_XDP_MODE_SKB);
+	CHECK_NOT(CHECK_HERE, cfg.has_source_v4);
+	CHECK_NULL(CHECK_HERE, cfg.vips);
 	sl_config_free(&cfg);
 }
 
@@ -208,13 +214,18 @@ static void test_null_sections(void **state)
 	char err[ERR_MAX];
 
 	(void)state;
-	assert_int_equal(load_text("interfaces:\n  - name: eth0\nflows:\n#  table_size: 5\n"
-				   "maglev: ~\nencap: null\nvips:\n"
-				   "drain: {}\ncontrol:\nmetrics:\npaths:\n", &cfg, err), 0);
-	assert_string_equal(err, "");
+	CHECK_INT(
+		CHECK_HERE,
+		load_text(
+			"interfaces:\n  - name: eth0\nflows:\n#  table_size: 5\n"
+			"maglev: ~\nencap: null\nvips:\n"
+			"drain: {}\ncontrol:\nmetrics:\npaths:\n",
+			&cfg, err),
+		0);
+	CHECK_STR(CHECK_HERE, err, "");
 	sl_config_defaults(&def);
-	assert_same_settings(&cfg, &def);
-	assert_int_equal(cfg.n_vips, 0);
+	check_same_settings(&cfg, &def);
+	CHECK_INT(CHECK_HERE, cfg.n_vips, 0);
 	sl_config_free(&cfg);
 }
 
@@ -225,13 +236,15 @@ static void test_instance_paths(void **state)
 
 	(void)state;
 	/* paths before instance in the file: the instance still only fills the gaps. */
-	assert_int_equal(load_text("paths:\n  state_dir: /srv/sluice\n"
-				   "interfaces: [{name: eth0}]\ninstance: edge-1\n",
-				   &cfg, err), 0);
-	assert_string_equal(cfg.instance, "edge-1");
-	assert_string_equal(cfg.control_socket, "/run/sluice/edge-1.sock");
-	assert_string_equal(cfg.pin_dir, "/sys/fs/bpf/sluice/edge-1");
-	assert_string_equal(cfg.state_dir, "/srv/sluice");
+	CHECK_INT(CHECK_HERE,
+		  load_text("paths:\n  state_dir: /srv/sluice\n"
+			    "interfaces: [{name: eth0}]\ninstance: edge-1\n",
+			    &cfg, err),
+		  0);
+	CHECK_STR(CHECK_HERE, cfg.instance, "edge-1");
+	CHECK_STR(CHECK_HERE, cfg.control_socket, "/run/sluice/edge-1.sock");
+	CHECK_STR(CHECK_HERE, cfg.pin_dir, "/sys/fs/bpf/sluice/edge-1");
+	CHECK_STR(CHECK_HERE, cfg.state_dir, "/srv/sluice");
 	sl_config_free(&cfg);
 }
 
@@ -241,15 +254,22 @@ static void test_metrics(void **state)
 	char err[ERR_MAX];
 
 	(void)state;
-	assert_int_equal(load_text("interfaces: [{name: eth0}]\nmetrics: {listen: off}\n",
-				   &cfg, err), 0);
-	assert_false(cfg.metrics_enabled);
-	assert_int_equal(load_text("interfaces: [{name: eth0}]\nmetrics:\n  listen: \"[::1]:9100\"\n",
-				   &cfg, err), 0);
-	assert_true(cfg.metrics_enabled);
-	assert_int_equal(cfg.metrics_family, SLUICE_AF_INET6);
-	assert_addr(&cfg.metrics_addr, cfg.metrics_family, "::1");
-	assert_int_equal(ntohs(cfg.metrics_port), 9100);
+	CHECK_INT(
+		CHECK_HERE,
+		load_text("interfaces: [{name: eth0}]\nmetrics: {listen: off}\n",
+			  &cfg, err),
+		0);
+	CHECK_NOT(CHECK_HERE, cfg.metrics_enabled);
+	CHECK_INT(
+		CHECK_HERE,
+		load_text(
+			"interfaces: [{name: eth0}]\nmetrics:\n  listen: \"[::1]:9100\"\n",
+			&cfg, err),
+		0);
+	CHECK(CHECK_HERE, cfg.metrics_enabled);
+	CHECK_INT(CHECK_HERE, cfg.metrics_family, SLUICE_AF_INET6);
+	check_addr(&cfg.metrics_addr, cfg.metrics_family, "::1");
+	CHECK_INT(CHECK_HERE, ntohs(cfg.metrics_port), 9100);
 }
 
 static void test_announce(void **state)
@@ -258,17 +278,24 @@ static void test_announce(void **state)
 	char err[ERR_MAX];
 
 	(void)state;
-	assert_int_equal(load_text("interfaces: [{name: eth0}]\n", &cfg, err), 0);
-	assert_false(cfg.announce_enabled);
-	assert_int_equal(load_text("instance: edge-1\ninterfaces: [{name: eth0}]\n"
-				   "announce: {table: 100}\n", &cfg, err), 0);
-	assert_true(cfg.announce_enabled);
-	assert_int_equal(cfg.announce_table, 100);
-	assert_string_equal(cfg.announce_device, "sl-edge-1");
-	assert_int_equal(load_text("interfaces: [{name: eth0}]\n"
-				   "announce: {table: 4000, device: vips0}\n", &cfg, err), 0);
-	assert_int_equal(cfg.announce_table, 4000);
-	assert_string_equal(cfg.announce_device, "vips0");
+	CHECK_INT(CHECK_HERE,
+		  load_text("interfaces: [{name: eth0}]\n", &cfg, err), 0);
+	CHECK_NOT(CHECK_HERE, cfg.announce_enabled);
+	CHECK_INT(CHECK_HERE,
+		  load_text("instance: edge-1\ninterfaces: [{name: eth0}]\n"
+			    "announce: {table: 100}\n",
+			    &cfg, err),
+		  0);
+	CHECK(CHECK_HERE, cfg.announce_enabled);
+	CHECK_INT(CHECK_HERE, cfg.announce_table, 100);
+	CHECK_STR(CHECK_HERE, cfg.announce_device, "sl-edge-1");
+	CHECK_INT(CHECK_HERE,
+		  load_text("interfaces: [{name: eth0}]\n"
+			    "announce: {table: 4000, device: vips0}\n",
+			    &cfg, err),
+		  0);
+	CHECK_INT(CHECK_HERE, cfg.announce_table, 4000);
+	CHECK_STR(CHECK_HERE, cfg.announce_device, "vips0");
 }
 
 static void test_cluster(void **state)
@@ -277,10 +304,11 @@ static void test_cluster(void **state)
 	char err[ERR_MAX];
 
 	(void)state;
-	assert_int_equal(load_text("interfaces: [{name: eth0}]\n", &cfg, err),
-			 0);
-	assert_false(cfg.cluster_enabled);
-	assert_int_equal(
+	CHECK_INT(CHECK_HERE,
+		  load_text("interfaces: [{name: eth0}]\n", &cfg, err), 0);
+	CHECK_NOT(CHECK_HERE, cfg.cluster_enabled);
+	CHECK_INT(
+		CHECK_HERE,
 		load_text(
 			"interfaces: [{name: eth0}]\n"
 			"cluster:\n  endpoints: \"http://198.18.0.1:2379,https://[fd00::1]:2379\"\n"
@@ -288,23 +316,24 @@ static void test_cluster(void **state)
 			"  username: sluice\n  password: secret\n",
 			&cfg, err),
 		0);
-	assert_true(cfg.cluster_enabled);
-	assert_int_equal(cfg.cluster_etcd.n_endpoints, 2);
-	assert_string_equal(cfg.cluster_etcd.endpoints[1],
-			    "https://[fd00::1]:2379");
-	assert_string_equal(cfg.cluster_box, "edge-1");
-	assert_string_equal(cfg.cluster_prefix, "/sluice/dc1");
-	assert_int_equal(cfg.cluster_lease_ms, 5000);
-	assert_string_equal(cfg.cluster_etcd.username, "sluice");
-	assert_string_equal(cfg.cluster_etcd.password, "secret");
-	assert_int_equal(
+	CHECK(CHECK_HERE, cfg.cluster_enabled);
+	CHECK_INT(CHECK_HERE, cfg.cluster_etcd.n_endpoints, 2);
+	CHECK_STR(CHECK_HERE, cfg.cluster_etcd.endpoints[1],
+		  "https://[fd00::1]:2379");
+	CHECK_STR(CHECK_HERE, cfg.cluster_box, "edge-1");
+	CHECK_STR(CHECK_HERE, cfg.cluster_prefix, "/sluice/dc1");
+	CHECK_INT(CHECK_HERE, cfg.cluster_lease_ms, 5000);
+	CHECK_STR(CHECK_HERE, cfg.cluster_etcd.username, "sluice");
+	CHECK_STR(CHECK_HERE, cfg.cluster_etcd.password, "secret");
+	CHECK_INT(
+		CHECK_HERE,
 		load_text(
 			"interfaces: [{name: eth0}]\n"
 			"cluster: {endpoints: \"http://198.18.0.1:2379\", box: b}\n",
 			&cfg, err),
 		0);
-	assert_string_equal(cfg.cluster_prefix, "/sluice");
-	assert_int_equal(cfg.cluster_lease_ms, SL_CFG_DEF_LEASE_MS);
+	CHECK_STR(CHECK_HERE, cfg.cluster_prefix, "/sluice");
+	CHECK_INT(CHECK_HERE, cfg.cluster_lease_ms, SL_CFG_DEF_LEASE_MS);
 }
 
 /* A backend pool shared between VIPs with a YAML anchor. */
@@ -314,19 +343,22 @@ static void test_anchor_alias(void **state)
 	char err[ERR_MAX];
 
 	(void)state;
-	assert_int_equal(load_text("interfaces: [{name: eth0}]\n"
-				   "encap: {source_v4: 198.18.0.1}\n"
-				   "vips:\n"
-				   "  - vip: 198.18.0.100:80/tcp\n"
-				   "    backends: &pool\n"
-				   "      - address: 198.18.1.10\n"
-				   "        weight: 7\n"
-				   "  - vip: 198.18.0.100:443/tcp\n"
-				   "    backends: *pool\n", &cfg, err), 0);
-	assert_string_equal(err, "");
-	assert_int_equal(cfg.n_vips, 2);
-	assert_int_equal(cfg.vips[1].n_backends, 1);
-	assert_int_equal(cfg.vips[1].backends[0].weight, 7);
+	CHECK_INT(CHECK_HERE,
+		  load_text("interfaces: [{name: eth0}]\n"
+			    "encap: {source_v4: 198.18.0.1}\n"
+			    "vips:\n"
+			    "  - vip: 198.18.0.100:80/tcp\n"
+			    "    backends: &pool\n"
+			    "      - address: 198.18.1.10\n"
+			    "        weight: 7\n"
+			    "  - vip: 198.18.0.100:443/tcp\n"
+			    "    backends: *pool\n",
+			    &cfg, err),
+		  0);
+	CHECK_STR(CHECK_HERE, err, "");
+	CHECK_INT(CHECK_HERE, cfg.n_vips, 2);
+	CHECK_INT(CHECK_HERE, cfg.vips[1].n_backends, 1);
+	CHECK_INT(CHECK_HERE, cfg.vips[1].backends[0].weight, 7);
 	sl_config_free(&cfg);
 }
 
@@ -579,7 +611,7 @@ static void test_bad_configs(void **state)
 			failed++;
 		}
 	}
-	assert_int_equal(failed, 0);
+	CHECK_INT(CHECK_HERE, failed, 0);
 }
 
 /* name: per backend, checked as state.c says, unique within its VIP. */
@@ -589,24 +621,44 @@ static void test_backend_name(void **state)
 	char err[ERR_MAX];
 
 	(void)state;
-	assert_int_equal(load_text(IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
-				   "      - {address: 198.18.1.10, name: web-1}\n"
-				   "      - {address: 198.18.1.11}\n", &cfg, err), 0);
-	assert_string_equal(cfg.vips[0].backends[0].name, "web-1");
-	assert_string_equal(cfg.vips[0].backends[1].name, "");
+	CHECK_INT(
+		CHECK_HERE,
+		load_text(IF0 ENC4
+			  "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+			  "      - {address: 198.18.1.10, name: web-1}\n"
+			  "      - {address: 198.18.1.11}\n",
+			  &cfg, err),
+		0);
+	CHECK_STR(CHECK_HERE, cfg.vips[0].backends[0].name, "web-1");
+	CHECK_STR(CHECK_HERE, cfg.vips[0].backends[1].name, "");
 	sl_config_free(&cfg);
-	assert_int_equal(load_text(IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
-				   "      - {address: 198.18.1.10, name: web-1}\n"
-				   "      - {address: 198.18.1.11, name: web-1}\n", &cfg, err), -EINVAL);
-	assert_non_null(strstr(err, "vips[0].backends[1].name: \"web-1\" already names backends[0]"));
-	assert_int_equal(load_text(IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
-				   "      - {address: 198.18.1.10, name: 198.18.1.11}\n", &cfg, err),
-			 -EINVAL);
-	assert_non_null(strstr(err, "is an address, not a name"));
-	assert_int_equal(load_text(IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
-				   "      - {address: 198.18.1.10, name: \"web 1\"}\n", &cfg, err),
-			 -EINVAL);
-	assert_non_null(strstr(err, "letters, digits"));
+	CHECK_INT(
+		CHECK_HERE,
+		load_text(IF0 ENC4
+			  "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+			  "      - {address: 198.18.1.10, name: web-1}\n"
+			  "      - {address: 198.18.1.11, name: web-1}\n",
+			  &cfg, err),
+		-EINVAL);
+	CHECK_CONTAINS(
+		CHECK_HERE, err,
+		"vips[0].backends[1].name: \"web-1\" already names backends[0]");
+	CHECK_INT(
+		CHECK_HERE,
+		load_text(IF0 ENC4
+			  "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+			  "      - {address: 198.18.1.10, name: 198.18.1.11}\n",
+			  &cfg, err),
+		-EINVAL);
+	CHECK_CONTAINS(CHECK_HERE, err, "is an address, not a name");
+	CHECK_INT(
+		CHECK_HERE,
+		load_text(IF0 ENC4
+			  "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+			  "      - {address: 198.18.1.10, name: \"web 1\"}\n",
+			  &cfg, err),
+		-EINVAL);
+	CHECK_CONTAINS(CHECK_HERE, err, "letters, digits");
 }
 
 /* The drain truth keys (issue 12): handshakes, unconfirmed flows, checker. */
@@ -616,12 +668,15 @@ static void test_drain_truth_keys(void **state)
 	char err[1024];
 
 	(void)state;
-	assert_int_equal(load_text(IF0 "flows:\n  handshake_timeout: 5s\n"
-				   "  unconfirmed_timeout: 20s\n"
-				   "drain:\n  check_interval: 70ms\n", &cfg, err), 0);
-	assert_int_equal(cfg.handshake_timeout_ms, 5000);
-	assert_int_equal(cfg.unconfirmed_timeout_ms, 20000);
-	assert_int_equal(cfg.drain_check_interval_ms, 70);
+	CHECK_INT(CHECK_HERE,
+		  load_text(IF0 "flows:\n  handshake_timeout: 5s\n"
+				"  unconfirmed_timeout: 20s\n"
+				"drain:\n  check_interval: 70ms\n",
+			    &cfg, err),
+		  0);
+	CHECK_INT(CHECK_HERE, cfg.handshake_timeout_ms, 5000);
+	CHECK_INT(CHECK_HERE, cfg.unconfirmed_timeout_ms, 20000);
+	CHECK_INT(CHECK_HERE, cfg.drain_check_interval_ms, 70);
 	sl_config_free(&cfg);
 }
 
@@ -632,17 +687,20 @@ static void test_error_resets(void **state)
 	char err[ERR_MAX];
 
 	(void)state;
-	assert_int_equal(load_text("instance: other\n" IF0 ENC4 "vips:\n"
-				   "  - vip: 198.18.0.100:80/tcp\n    backends:\n"
-				   "      - address: 198.18.1.10\n"
-				   "  - vip: 198.18.0.100:81/tcp\n    backends:\n"
-				   "      - address: 198.18.1.10\n        weight: -3\n",
-				   &cfg, err), -EINVAL);
-	assert_non_null(strstr(err, "vips[1].backends[0].weight"));
+	CHECK_INT(
+		CHECK_HERE,
+		load_text("instance: other\n" IF0 ENC4 "vips:\n"
+			  "  - vip: 198.18.0.100:80/tcp\n    backends:\n"
+			  "      - address: 198.18.1.10\n"
+			  "  - vip: 198.18.0.100:81/tcp\n    backends:\n"
+			  "      - address: 198.18.1.10\n        weight: -3\n",
+			  &cfg, err),
+		-EINVAL);
+	CHECK_CONTAINS(CHECK_HERE, err, "vips[1].backends[0].weight");
 	sl_config_defaults(&def);
-	assert_same_settings(&cfg, &def);
-	assert_int_equal(cfg.n_ifaces, 0);
-	assert_null(cfg.vips);
+	check_same_settings(&cfg, &def);
+	CHECK_INT(CHECK_HERE, cfg.n_ifaces, 0);
+	CHECK_NULL(CHECK_HERE, cfg.vips);
 	sl_config_free(&cfg);
 }
 
@@ -652,19 +710,24 @@ static void test_file_errors(void **state)
 	char err[ERR_MAX];
 
 	(void)state;
-	assert_int_equal(sl_config_load("/nonexistent/sluiced.yaml", &cfg, err, sizeof(err)),
-			 -ENOENT);
-	assert_string_equal(err, "/nonexistent/sluiced.yaml: cannot open: No such file or directory");
-	assert_int_equal(sl_config_load(tmp_dir, &cfg, err, sizeof(err)), -EISDIR);
-	assert_non_null(strstr(err, "cannot open: Is a directory"));
+	CHECK_INT(CHECK_HERE,
+		  sl_config_load("/nonexistent/sluiced.yaml", &cfg, err,
+				 sizeof(err)),
+		  -ENOENT);
+	CHECK_STR(
+		CHECK_HERE, err,
+		"/nonexistent/sluiced.yaml: cannot open: No such file or directory");
+	CHECK_INT(CHECK_HERE, sl_config_load(tmp_dir, &cfg, err, sizeof(err)),
+		  -EISDIR);
+	CHECK_CONTAINS(CHECK_HERE, err, "cannot open: Is a directory");
 	/* No err buffer: still fails cleanly. */
 	write_file("interfaces: 3\n");
-	assert_int_equal(sl_config_load(tmp_file, &cfg, NULL, 0), -EINVAL);
+	CHECK_INT(CHECK_HERE, sl_config_load(tmp_file, &cfg, NULL, 0), -EINVAL);
 	/* A tiny err buffer is cut short, not overrun. */
 	memset(err, 'x', sizeof(err));
-	assert_int_equal(sl_config_load(tmp_file, &cfg, err, 5), -EINVAL);
-	assert_int_equal(strlen(err), 4);
-	assert_int_equal(err[5], 'x');
+	CHECK_INT(CHECK_HERE, sl_config_load(tmp_file, &cfg, err, 5), -EINVAL);
+	CHECK_INT(CHECK_HERE, strlen(err), 4);
+	CHECK_INT(CHECK_HERE, err[5], 'x');
 }
 
 /* Send stderr to a fresh file until stderr_end(); the saved stderr's fd. */
@@ -673,7 +736,7 @@ static int stderr_begin(char *path, int *fd)
 	int saved;
 
 	*fd = mkstemp(path);
-	assert_true(*fd >= 0);
+	CHECK(CHECK_HERE, *fd >= 0);
 	fflush(stderr);
 	saved = dup(STDERR_FILENO);
 	dup2(*fd, STDERR_FILENO);
@@ -714,7 +777,7 @@ static void test_quiet(void **state)
 		load_text(texts[i], &cfg, err);
 	sl_config_load("/nonexistent.yaml", &cfg, err, sizeof(err));
 	stderr_end(capture, fd, saved, out, sizeof(out));
-	assert_string_equal(out, "");
+	CHECK_STR(CHECK_HERE, out, "");
 }
 
 /*
@@ -729,27 +792,30 @@ static void test_drain_table_old_name(void **state)
 	int fd, saved;
 
 	(void)state;
-	assert_int_equal(load_text(IF0 "flows:\n  drain_table_size: 3000\n",
-				   &cfg, err),
-			 0);
-	assert_int_equal(cfg.drain_table_size, 3000);
+	CHECK_INT(CHECK_HERE,
+		  load_text(IF0 "flows:\n  drain_table_size: 3000\n", &cfg,
+			    err),
+		  0);
+	CHECK_INT(CHECK_HERE, cfg.drain_table_size, 3000);
 	sl_config_free(&cfg);
 
 	saved = stderr_begin(capture, &fd);
-	assert_int_equal(load_text(IF0 "flows:\n  pinned_table_size: 4000\n",
-				   &cfg, err),
-			 0);
+	CHECK_INT(CHECK_HERE,
+		  load_text(IF0 "flows:\n  pinned_table_size: 4000\n", &cfg,
+			    err),
+		  0);
 	stderr_end(capture, fd, saved, out, sizeof(out));
-	assert_int_equal(cfg.drain_table_size, 4000);
+	CHECK_INT(CHECK_HERE, cfg.drain_table_size, 4000);
 	CHECK_CONTAINS(CHECK_HERE, out,
 		       "sluiced.yaml:3:3: flows.pinned_table_size: deprecated "
 		       "name: rename it to drain_table_size (same meaning)");
 	sl_config_free(&cfg);
 
-	assert_int_equal(load_text(IF0 "flows:\n  drain_table_size: 3000\n"
-				       "  pinned_table_size: 4000\n",
-				   &cfg, err),
-			 -EINVAL);
+	CHECK_INT(CHECK_HERE,
+		  load_text(IF0 "flows:\n  drain_table_size: 3000\n"
+				"  pinned_table_size: 4000\n",
+			    &cfg, err),
+		  -EINVAL);
 	CHECK_CONTAINS(
 		CHECK_HERE, err,
 		"sluiced.yaml:4:3: flows.pinned_table_size: give only "
@@ -772,12 +838,12 @@ static void __attribute__((format(printf, 2, 3))) bprintf(struct buf *b, const c
 		va_start(ap, fmt);
 		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
 		va_end(ap);
-		assert_true(n >= 0);
+		CHECK(CHECK_HERE, n >= 0);
 		if (b->p && b->len + n < b->cap)
 			break;
 		b->cap = (b->cap + n + 1) * 2;
 		b->p = realloc(b->p, b->cap);
-		assert_non_null(b->p);
+		CHECK_NONNULL(CHECK_HERE, b->p);
 	}
 	b->len += n;
 }
@@ -823,31 +889,40 @@ static void test_limits(void **state)
 
 	(void)state;
 	/* 256 VIPs fit, 257 do not; VIP i is on line 5 + i. */
-	assert_int_equal(load_generated(&b, "65537", SLUICE_MAX_VIPS, NULL, &cfg, err), 0);
-	assert_int_equal(cfg.n_vips, SLUICE_MAX_VIPS);
+	CHECK_INT(CHECK_HERE,
+		  load_generated(&b, "65537", SLUICE_MAX_VIPS, NULL, &cfg, err),
+		  0);
+	CHECK_INT(CHECK_HERE, cfg.n_vips, SLUICE_MAX_VIPS);
 	sl_config_free(&cfg);
-	assert_int_equal(load_generated(&b, "65537", SLUICE_MAX_VIPS + 1, NULL, &cfg, err), -EINVAL);
+	CHECK_INT(CHECK_HERE,
+		  load_generated(&b, "65537", SLUICE_MAX_VIPS + 1, NULL, &cfg,
+				 err),
+		  -EINVAL);
 	snprintf(want, sizeof(want), "sluiced.yaml:%d:5: vips[256]: too many VIPs (at most 256)",
 		 5 + SLUICE_MAX_VIPS);
 	CHECK_CONTAINS("257 vips", err, want);
 
 	/* 4096 backends in one VIP fit; 4097 do not. */
 	counts[0] = SLUICE_MAX_BACKENDS;
-	assert_int_equal(load_generated(&b, "65537", 1, counts, &cfg, err), 0);
-	assert_int_equal(cfg.vips[0].n_backends, SLUICE_MAX_BACKENDS);
+	CHECK_INT(CHECK_HERE, load_generated(&b, "65537", 1, counts, &cfg, err),
+		  0);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].n_backends, SLUICE_MAX_BACKENDS);
 	sl_config_free(&cfg);
 	counts[0] = SLUICE_MAX_BACKENDS + 1;
-	assert_int_equal(load_generated(&b, "65537", 1, counts, &cfg, err), -EINVAL);
+	CHECK_INT(CHECK_HERE, load_generated(&b, "65537", 1, counts, &cfg, err),
+		  -EINVAL);
 	CHECK_CONTAINS("4097 backends", err,
 		       "sluiced.yaml:7:9: vips[0].backends: 4097 backends, at most 4096 per VIP");
 
 	/* 4096 pairs across VIPs fit; one more is reported at the first one over. */
 	counts[0] = 4000;
 	counts[1] = 96;
-	assert_int_equal(load_generated(&b, "65537", 2, counts, &cfg, err), 0);
+	CHECK_INT(CHECK_HERE, load_generated(&b, "65537", 2, counts, &cfg, err),
+		  0);
 	sl_config_free(&cfg);
 	counts[1] = 97;
-	assert_int_equal(load_generated(&b, "65537", 2, counts, &cfg, err), -EINVAL);
+	CHECK_INT(CHECK_HERE, load_generated(&b, "65537", 2, counts, &cfg, err),
+		  -EINVAL);
 	snprintf(want, sizeof(want), "sluiced.yaml:%d:9: vips[1].backends[96]: too many backends "
 		 "in total (at most 4096 (VIP, backend) pairs across all VIPs)",
 		 5 + 2 + 4000 + 2 + 96);
@@ -855,7 +930,8 @@ static void test_limits(void **state)
 
 	/* A VIP cannot have more backends than Maglev slots. */
 	counts[0] = 1022;
-	assert_int_equal(load_generated(&b, "1021", 1, counts, &cfg, err), -EINVAL);
+	CHECK_INT(CHECK_HERE, load_generated(&b, "1021", 1, counts, &cfg, err),
+		  -EINVAL);
 	CHECK_CONTAINS("ring", err, "sluiced.yaml:7:9: vips[0].backends: 1022 backends do not fit "
 		       "a Maglev table of 1021 slots (raise maglev.table_size)");
 	free(b.p);
@@ -872,11 +948,11 @@ static void test_too_many_interfaces(void **state)
 	bprintf(&b, "interfaces:\n");
 	for (i = 0; i < SL_CFG_MAX_IFACES; i++)
 		bprintf(&b, "  - name: eth%d\n", i);
-	assert_int_equal(load_text(b.p, &cfg, err), 0);
-	assert_int_equal(cfg.n_ifaces, SL_CFG_MAX_IFACES);
-	assert_string_equal(cfg.ifaces[15].name, "eth15");
+	CHECK_INT(CHECK_HERE, load_text(b.p, &cfg, err), 0);
+	CHECK_INT(CHECK_HERE, cfg.n_ifaces, SL_CFG_MAX_IFACES);
+	CHECK_STR(CHECK_HERE, cfg.ifaces[15].name, "eth15");
 	bprintf(&b, "  - name: eth%d\n", i);
-	assert_int_equal(load_text(b.p, &cfg, err), -EINVAL);
+	CHECK_INT(CHECK_HERE, load_text(b.p, &cfg, err), -EINVAL);
 	CHECK_CONTAINS("17 interfaces", err,
 		       "sluiced.yaml:18:5: interfaces[16]: too many interfaces (at most 16)");
 	free(b.p);
@@ -910,7 +986,8 @@ static void test_every_error_reported(void **state)
 		   "        weight: -3\n"
 		   "      - address: 198.18.1.11\n"
 		   "        weight: 20000\n");
-	assert_int_equal(sl_config_load(tmp_file, &cfg, err, sizeof(err)), -EINVAL);
+	CHECK_INT(CHECK_HERE, sl_config_load(tmp_file, &cfg, err, sizeof(err)),
+		  -EINVAL);
 	CHECK_CONTAINS(CHECK_HERE, err, "sluiced.yaml:1:33: interfaces[0].mode: \"xdp\" is not a valid mode");
 	CHECK_CONTAINS(CHECK_HERE, err, "sluiced.yaml:2:25: flows.bogus: unknown key");
 	CHECK_CONTAINS(CHECK_HERE, err, "sluiced.yaml:2:21: flows.table_size: 10 is out of range");
@@ -918,7 +995,7 @@ static void test_every_error_reported(void **state)
 	CHECK_CONTAINS(CHECK_HERE, err, "sluiced.yaml:9:17: vips[0].backends[0].weight: -3");
 	CHECK_CONTAINS(CHECK_HERE, err, "sluiced.yaml:11:17: vips[0].backends[1].weight: 20000");
 	CHECK_INT(CHECK_HERE, err_lines(err), 6);
-	assert_null(cfg.vips);
+	CHECK_NULL(CHECK_HERE, cfg.vips);
 }
 
 /*
@@ -935,13 +1012,15 @@ static void test_error_text_fills_up(void **state)
 	(void)state;
 	write_file("flows: {table_size: 10, bogus: 1}\n"
 		   "maglev: {seed: -1}\n");
-	assert_int_equal(sl_config_load(tmp_file, &cfg, full, sizeof(full)), -EINVAL);
-	assert_true(err_lines(full) >= 3);
+	CHECK_INT(CHECK_HERE,
+		  sl_config_load(tmp_file, &cfg, full, sizeof(full)), -EINVAL);
+	CHECK(CHECK_HERE, err_lines(full) >= 3);
 	for (len = 1; len <= strlen(full) + 1; len++) {
 		memset(err, 0x5a, sizeof(err));
-		assert_int_equal(sl_config_load(tmp_file, &cfg, err, len), -EINVAL);
-		assert_non_null(memchr(err, '\0', len));
-		assert_int_equal(strncmp(err, full, strlen(err)), 0);
+		CHECK_INT(CHECK_HERE, sl_config_load(tmp_file, &cfg, err, len),
+			  -EINVAL);
+		CHECK_NONNULL(CHECK_HERE, memchr(err, '\0', len));
+		CHECK_INT(CHECK_HERE, strncmp(err, full, strlen(err)), 0);
 	}
 }
 
@@ -952,14 +1031,17 @@ static void test_second_document(void **state)
 	char err[ERR_MAX];
 
 	(void)state;
-	assert_int_equal(load_text("---\n" IF0 "---\n" "flows: {table_size: 4096}\n", &cfg, err),
-			 -EINVAL);
+	CHECK_INT(CHECK_HERE,
+		  load_text("---\n" IF0 "---\n"
+			    "flows: {table_size: 4096}\n",
+			    &cfg, err),
+		  -EINVAL);
 	CHECK_CONTAINS(CHECK_HERE, err, "sluiced.yaml:4:1: a second YAML document starts here");
 	CHECK_INT(CHECK_HERE, err_lines(err), 1);
 	/* One document with a leading marker, or a trailing empty one, is fine. */
-	assert_int_equal(load_text("---\n" IF0, &cfg, err), 0);
+	CHECK_INT(CHECK_HERE, load_text("---\n" IF0, &cfg, err), 0);
 	sl_config_free(&cfg);
-	assert_int_equal(load_text(IF0 "...\n", &cfg, err), 0);
+	CHECK_INT(CHECK_HERE, load_text(IF0 "...\n", &cfg, err), 0);
 	sl_config_free(&cfg);
 }
 
@@ -996,8 +1078,12 @@ static void test_backend_not_vip_or_loopback(void **state)
 		CHECK_INT(cases[i].label, err_lines(err), 1);
 	}
 	/* A backend next to a VIP, not on it, is fine. */
-	assert_int_equal(load_text(IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n"
-				   "    backends: [{address: 198.18.0.102}]\n", &cfg, err), 0);
+	CHECK_INT(CHECK_HERE,
+		  load_text(IF0 ENC4
+			    "vips:\n  - vip: 198.18.0.100:80/tcp\n"
+			    "    backends: [{address: 198.18.0.102}]\n",
+			    &cfg, err),
+		  0);
 	sl_config_free(&cfg);
 }
 

@@ -54,9 +54,9 @@ static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
 
-	assert_non_null(f);
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
+	CHECK_NONNULL(CHECK_HERE, f);
+	CHECK_RC(CHECK_HERE, fputs(text, f));
+	CHECK_INT(CHECK_HERE, fclose(f), 0);
 }
 
 static void load_ok(const char *path, const char *text, struct sl_config *cfg)
@@ -130,8 +130,10 @@ static size_t count_diff(const struct sl_config *a, const struct sl_config *b)
 	char err[ERR_MAX];
 	size_t n;
 
-	assert_int_equal(sl_state_from_config(&sa, a, err, sizeof(err)), 0);
-	assert_int_equal(sl_state_from_config(&sb, b, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&sa, a, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&sb, b, err, sizeof(err)),
+		  0);
 	n = sl_state_diff(&sa, &sb, NULL, NULL) + sl_settings_diff(a, b, NULL, NULL);
 	sl_state_free(&sa);
 	sl_state_free(&sb);
@@ -147,14 +149,16 @@ static void test_dump_roundtrip(void **state)
 
 	(void)state;
 	load_ok(tmp_a, rich, &a);
-	assert_int_equal(sl_state_from_config(&st, &a, err, sizeof(err)), 0);
-	assert_int_equal(sl_config_dump_str(&a, &st, &text), 0);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&st, &a, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE, sl_config_dump_str(&a, &st, &text), 0);
 	load_ok(tmp_b, text, &b);
 	CHECK_INT("rich", count_diff(&a, &b), 0);
 	/* A dump of the dump is the same text: nothing drifts on the way. */
 	sl_state_free(&st);
-	assert_int_equal(sl_state_from_config(&st, &b, err, sizeof(err)), 0);
-	assert_int_equal(sl_config_dump_str(&b, &st, &again), 0);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&st, &b, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE, sl_config_dump_str(&b, &st, &again), 0);
 	CHECK_STR("dump of the dump", again, text);
 	free(text);
 	free(again);
@@ -177,8 +181,9 @@ static void test_dump_cluster(void **state)
 
 	(void)state;
 	load_ok(tmp_a, cl, &a);
-	assert_int_equal(sl_state_from_config(&st, &a, err, sizeof(err)), 0);
-	assert_int_equal(sl_config_dump_str(&a, &st, &text), 0);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&st, &a, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE, sl_config_dump_str(&a, &st, &text), 0);
 	CHECK_INT("password not shown", strstr(text, "secret") == NULL, 1);
 	CHECK_INT("no vips:", strstr(text, "\nvips:") == NULL, 1);
 	/* Credentials are not in the dump: drop them from the original too. */
@@ -206,20 +211,33 @@ static void test_dump_runtime_state(void **state)
 
 	(void)state;
 	load_ok(tmp_a, rich, &a);
-	assert_int_equal(sl_state_from_config(&st, &a, err, sizeof(err)), 0);
-	assert_int_equal(sl_parse_vip("198.18.0.100:80/tcp", &vip, NULL, 0), 0);
-	assert_int_equal(sl_parse_vip("198.18.0.102:53/udp", &vip2, NULL, 0), 0);
-	assert_int_equal(sl_parse_addr("198.18.1.10", &be, &fam), 0);
-	assert_int_equal(sl_parse_addr("198.18.1.99", &be2, &fam2), 0);
-	assert_int_equal(sl_state_be_set_weight(&st, &vip, &be, fam, 77, &old, err, sizeof(err)), 0);
-	assert_int_equal(old, 0);
-	assert_int_equal(sl_state_vip_add(&st, &vip2, err, sizeof(err)), 0);
-	assert_int_equal(sl_state_be_add(&st, &vip2, &be2, fam2, 5, err, sizeof(err)), 0);
-	assert_int_equal(sl_state_be_drain(&st, &vip, &be, fam, 1000, 60000, err, sizeof(err)), 0);
-	assert_int_equal(sl_config_dump_str(&a, &st, &text), 0);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&st, &a, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_vip("198.18.0.100:80/tcp", &vip, NULL, 0), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_vip("198.18.0.102:53/udp", &vip2, NULL, 0), 0);
+	CHECK_INT(CHECK_HERE, sl_parse_addr("198.18.1.10", &be, &fam), 0);
+	CHECK_INT(CHECK_HERE, sl_parse_addr("198.18.1.99", &be2, &fam2), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_be_set_weight(&st, &vip, &be, fam, 77, &old, err,
+					 sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE, old, 0);
+	CHECK_INT(CHECK_HERE, sl_state_vip_add(&st, &vip2, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_be_add(&st, &vip2, &be2, fam2, 5, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_be_drain(&st, &vip, &be, fam, 1000, 60000, err,
+				    sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE, sl_config_dump_str(&a, &st, &text), 0);
 	CHECK_CONTAINS("drain comment", text, "# runtime state: draining (not configuration)");
 	load_ok(tmp_b, text, &b);
-	assert_int_equal(sl_state_from_config(&back, &b, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&back, &b, err, sizeof(err)),
+		  0);
 	/* The drain is not configuration: everything else matches. */
 	CHECK_INT("state diff", sl_state_diff(&st, &back, NULL, NULL), 0);
 	CHECK_INT("weight", sl_vip_find_be(sl_state_find_vip(&back, &vip), &be, fam)->weight, 77);
@@ -273,7 +291,7 @@ static void test_settings_diff(void **state)
 	CHECK_INT("same", sl_settings_diff(&a, &a, NULL, NULL), 0);
 	/* A restart refuses a new flow table size: the note says what to do. */
 	CHECK_CONTAINS("note", sl_setting_restart_note("flows.table_size"), "sluiced --detach first");
-	assert_null(sl_setting_restart_note("maglev.seed"));
+	CHECK_NULL(CHECK_HERE, sl_setting_restart_note("maglev.seed"));
 	sl_config_free(&a);
 	sl_config_free(&b);
 }
@@ -300,8 +318,10 @@ static void test_state_diff_lines(void **state)
 		       "    backends: [{address: 198.18.1.10, weight: 5}, {address: 198.18.1.12}]\n"
 		       "  - vip: 198.18.0.102:80/tcp\n"
 		       "    backends: [{address: 198.18.1.13}]\n", &b);
-	assert_int_equal(sl_state_from_config(&sa, &a, err, sizeof(err)), 0);
-	assert_int_equal(sl_state_from_config(&sb, &b, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&sa, &a, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&sb, &b, err, sizeof(err)),
+		  0);
 	CHECK_INT("count", sl_state_diff(&sa, &sb, collect_line, &l), 8);
 	CHECK_STR("hc", l.text[0], "health check of 198.18.0.100:80/tcp: none -> "
 		  "tcp every 2s timeout 1s rise 2 fall 3 on_down keep");
@@ -332,11 +352,14 @@ static void test_set_weight(void **state)
 
 	(void)state;
 	load_ok(tmp_a, rich, &a);
-	assert_int_equal(sl_state_from_config(&st, &a, err, sizeof(err)), 0);
-	assert_int_equal(sl_parse_vip("198.18.0.100:80/tcp", &vip, NULL, 0), 0);
-	assert_int_equal(sl_parse_vip("198.18.0.109:80/tcp", &other, NULL, 0), 0);
-	assert_int_equal(sl_parse_addr("198.18.1.10", &be, &fam), 0);
-	assert_int_equal(sl_parse_addr("198.18.1.99", &nobe, &fam), 0);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&st, &a, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_vip("198.18.0.100:80/tcp", &vip, NULL, 0), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_vip("198.18.0.109:80/tcp", &other, NULL, 0), 0);
+	CHECK_INT(CHECK_HERE, sl_parse_addr("198.18.1.10", &be, &fam), 0);
+	CHECK_INT(CHECK_HERE, sl_parse_addr("198.18.1.99", &nobe, &fam), 0);
 	CHECK_INT("too big", sl_state_be_set_weight(&st, &vip, &be, fam, 10001, &old, err,
 						    sizeof(err)), -EINVAL);
 	CHECK_CONTAINS("too big", err, "weight 10001 is out of range (0..10000)");
@@ -367,7 +390,7 @@ static void test_cli_config_diff(void **state)
 	(void)state;
 	write_file(tmp_a, running);
 	d = sl_cli_config_diff(running, tmp_a, err, sizeof(err));
-	assert_non_null(d);
+	CHECK_NONNULL(CHECK_HERE, d);
 	CHECK_INT("same", json_object_get_boolean(json_object_object_get(d, "same")), 1);
 	json_object_put(d);
 
@@ -375,7 +398,7 @@ static void test_cli_config_diff(void **state)
 			  "maglev: {seed: 3}\n"
 			  "vips: [{vip: 198.18.0.100:80/tcp, backends: [{address: 198.18.1.10, weight: 1}]}]\n");
 	d = sl_cli_config_diff(running, tmp_a, err, sizeof(err));
-	assert_non_null(d);
+	CHECK_NONNULL(CHECK_HERE, d);
 	CHECK_INT("differs", json_object_get_boolean(json_object_object_get(d, "same")), 0);
 	CHECK_STR("change", json_object_get_string(json_object_array_get_idx(
 		json_object_object_get(d, "changes"), 0)),
@@ -387,10 +410,13 @@ static void test_cli_config_diff(void **state)
 
 	/* A bad file: no result, the loader's message naming file, line and field. */
 	write_file(tmp_a, "interfaces: [{name: eth0}]\nflows: {table_size: lots}\n");
-	assert_null(sl_cli_config_diff(running, tmp_a, err, sizeof(err)));
+	CHECK_NULL(CHECK_HERE,
+		   sl_cli_config_diff(running, tmp_a, err, sizeof(err)));
 	CHECK_CONTAINS("bad file", err, "a.yaml:2:");
 	CHECK_CONTAINS("bad file", err, "flows.table_size");
-	assert_null(sl_cli_config_diff(running, "/nonexistent/sluiced.yaml", err, sizeof(err)));
+	CHECK_NULL(CHECK_HERE,
+		   sl_cli_config_diff(running, "/nonexistent/sluiced.yaml", err,
+				      sizeof(err)));
 	CHECK_CONTAINS("missing file", err, "cannot open");
 }
 

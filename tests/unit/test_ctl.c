@@ -25,6 +25,8 @@
 
 #include <cmocka.h>
 
+#include "../lib/check.h"
+
 #include "cli.h"
 #include "ctl.h"
 
@@ -149,18 +151,20 @@ static void server_start(struct server *s, const struct step *steps, size_t n)
 
 	memset(s, 0, sizeof(*s));
 	snprintf(s->dir, sizeof(s->dir), "/tmp/sluice-test-ctl.XXXXXX");
-	assert_non_null(mkdtemp(s->dir));
+	CHECK_NONNULL(CHECK_HERE, mkdtemp(s->dir));
 	snprintf(s->path, sizeof(s->path), "%s/ctl.sock", s->dir);
-	assert_true(strlen(s->path) < sizeof(sun.sun_path));
+	CHECK(CHECK_HERE, strlen(s->path) < sizeof(sun.sun_path));
 	memcpy(sun.sun_path, s->path, strlen(s->path) + 1);
 	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(s->lfd >= 0);
-	assert_int_equal(bind(s->lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	assert_int_equal(listen(s->lfd, 8), 0);
+	CHECK_RC(CHECK_HERE, s->lfd);
+	CHECK_INT(CHECK_HERE,
+		  bind(s->lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	CHECK_INT(CHECK_HERE, listen(s->lfd, 8), 0);
 	s->steps = steps;
 	s->nsteps = n;
 	if (n) {
-		assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+		CHECK_INT(CHECK_HERE,
+			  pthread_create(&s->thread, NULL, serve, s), 0);
 		s->running = true;
 	}
 }
@@ -204,22 +208,22 @@ static void test_round_trip(void **state)
 
 	(void)state;
 	server_start(&s, steps, ARRAY_SIZE(steps));
-	assert_int_equal(sl_ctl_call(s.path, req, &reply, 2000), 0);
-	assert_true(json_object_object_get_ex(reply, "result", &result));
-	assert_true(json_object_object_get_ex(result, "vips", &v));
-	assert_int_equal(json_object_get_int(v), 3);
+	CHECK_INT(CHECK_HERE, sl_ctl_call(s.path, req, &reply, 2000), 0);
+	CHECK(CHECK_HERE, json_object_object_get_ex(reply, "result", &result));
+	CHECK(CHECK_HERE, json_object_object_get_ex(result, "vips", &v));
+	CHECK_INT(CHECK_HERE, json_object_get_int(v), 3);
 	json_object_put(reply);
 
 	/* A second connection, and a reply that arrives in pieces. */
-	assert_int_equal(sl_ctl_call(s.path, req, &reply, 2000), 0);
-	assert_true(json_object_object_get_ex(reply, "error", &v));
-	assert_string_equal(json_object_get_string(v), "no such VIP");
+	CHECK_INT(CHECK_HERE, sl_ctl_call(s.path, req, &reply, 2000), 0);
+	CHECK(CHECK_HERE, json_object_object_get_ex(reply, "error", &v));
+	CHECK_STR(CHECK_HERE, json_object_get_string(v), "no such VIP");
 	json_object_put(reply);
 	server_stop(&s);
 
 	/* One request per line, exactly as sent. */
-	assert_string_equal(s.reqs[0], "{\"cmd\":\"status\"}\n");
-	assert_int_equal(s.served, 2);
+	CHECK_STR(CHECK_HERE, s.reqs[0], "{\"cmd\":\"status\"}\n");
+	CHECK_INT(CHECK_HERE, s.served, 2);
 	json_object_put(req);
 }
 
@@ -259,7 +263,7 @@ static void test_reply_shapes(void **state)
 			fail();
 		}
 		if (ret)
-			assert_null(reply);
+			CHECK_NULL(CHECK_HERE, reply);
 		json_object_put(reply);
 	}
 	json_object_put(req);
@@ -276,11 +280,12 @@ static void test_timeout(void **state)
 	(void)state;
 	server_start(&s, &silent, 1);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(sl_ctl_call(s.path, req, &reply, 200), -ETIMEDOUT);
+	CHECK_INT(CHECK_HERE, sl_ctl_call(s.path, req, &reply, 200),
+		  -ETIMEDOUT);
 	ms = elapsed_ms(&t0);
 	server_stop(&s);
-	assert_null(reply);
-	assert_true(ms >= 190 && ms < 2000);
+	CHECK_NULL(CHECK_HERE, reply);
+	CHECK(CHECK_HERE, ms >= 190 && ms < 2000);
 	json_object_put(req);
 }
 
@@ -296,23 +301,26 @@ static void test_unreachable(void **state)
 	server_start(&s, NULL, 0);
 
 	snprintf(path, sizeof(path), "%s/missing.sock", s.dir);
-	assert_int_equal(sl_ctl_call(path, req, &reply, 1000), -ENOENT);
-	assert_null(reply);
+	CHECK_INT(CHECK_HERE, sl_ctl_call(path, req, &reply, 1000), -ENOENT);
+	CHECK_NULL(CHECK_HERE, reply);
 
 	/* A socket file nobody listens on: a daemon that died. */
 	snprintf(path, sizeof(path), "%s/dead.sock", s.dir);
-	assert_true(strlen(path) < sizeof(sun.sun_path));
+	CHECK(CHECK_HERE, strlen(path) < sizeof(sun.sun_path));
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	assert_int_equal(sl_ctl_call(path, req, &reply, 1000), -ECONNREFUSED);
+	CHECK_INT(CHECK_HERE, bind(fd, (struct sockaddr *)&sun, sizeof(sun)),
+		  0);
+	CHECK_INT(CHECK_HERE, sl_ctl_call(path, req, &reply, 1000),
+		  -ECONNREFUSED);
 	close(fd);
 	unlink(path);
 
 	memset(path, 'a', sizeof(path) - 1);
 	path[0] = '/';
 	path[sizeof(path) - 1] = '\0';
-	assert_int_equal(sl_ctl_call(path, req, &reply, 1000), -ENAMETOOLONG);
+	CHECK_INT(CHECK_HERE, sl_ctl_call(path, req, &reply, 1000),
+		  -ENAMETOOLONG);
 	server_stop(&s);
 	json_object_put(req);
 }
@@ -332,18 +340,18 @@ static void test_permission_denied(void **state)
 	(void)state;
 	server_start(&s, NULL, 0);
 	if (geteuid() != 0)
-		assert_int_equal(chmod(s.path, 0), 0);
+		CHECK_INT(CHECK_HERE, chmod(s.path, 0), 0);
 	pid = fork();
-	assert_true(pid >= 0);
+	CHECK_RC(CHECK_HERE, pid);
 	if (pid == 0) {
 		if (geteuid() == 0 && (setgid(65534) || setuid(65534)))
 			_exit(2);
 		_exit(sl_ctl_call(s.path, req, &reply, 1000) == -EACCES ? 0 : 1);
 	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
+	CHECK_INT(CHECK_HERE, waitpid(pid, &status, 0), pid);
 	server_stop(&s);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	CHECK(CHECK_HERE, WIFEXITED(status));
+	CHECK_INT(CHECK_HERE, WEXITSTATUS(status), 0);
 	json_object_put(req);
 }
 
@@ -358,7 +366,8 @@ static void test_request_too_long(void **state)
 	big[SL_CTL_MAX_REQUEST] = '\0';
 	json_object_object_add(req, "junk", json_object_new_string(big));
 	server_start(&s, NULL, 0);
-	assert_int_equal(sl_ctl_call(s.path, req, &reply, 1000), -EMSGSIZE);
+	CHECK_INT(CHECK_HERE, sl_ctl_call(s.path, req, &reply, 1000),
+		  -EMSGSIZE);
 	server_stop(&s);
 	free(big);
 	json_object_put(req);
@@ -435,7 +444,8 @@ static void run_wait(const char *line, struct waitctx *w, bool tty, struct run_o
 		argv[argc++] = tok;
 	argv[argc] = NULL;
 	w->now = T0;
-	assert_int_equal(sl_cli_build_request(argc, argv, &cmd, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_cli_build_request(argc, argv, &cmd, err, sizeof(err)), 0);
 	memset(r, 0, sizeof(*r));
 	io.out = open_memstream(&r->out, &r->outlen);
 	io.err = open_memstream(&r->err, &r->errlen);
@@ -490,19 +500,23 @@ static void test_wait_drained(void **state)
 	run_wait(line, &w, false, &r);
 	server_stop(&s);
 
-	assert_int_equal(r.ret, SL_CLI_EXIT_OK);
-	assert_string_equal(s.reqs[0],
+	CHECK_INT(CHECK_HERE, r.ret, SL_CLI_EXIT_OK);
+	CHECK_STR(
+		CHECK_HERE, s.reqs[0],
 		"{\"cmd\":\"backend.drain\",\"vip\":\"198.18.0.100:80/tcp\",\"backend\":\"198.18.1.10\","
 		"\"timeout_ms\":60000}\n");
-	assert_string_equal(s.reqs[1],
+	CHECK_STR(
+		CHECK_HERE, s.reqs[1],
 		"{\"cmd\":\"backend.status\",\"vip\":\"198.18.0.100:80/tcp\",\"backend\":\"198.18.1.10\"}\n");
 	/* Not a terminal: one line per change of the count, none repeated. */
-	assert_string_equal(r.err,
+	CHECK_STR(
+		CHECK_HERE, r.err,
 		"draining 198.18.1.10 on 198.18.0.100:80/tcp: 5 flows left, 1m to deadline\n"
 		"draining 198.18.1.10 on 198.18.0.100:80/tcp: 2 flows left, 1m to deadline\n");
-	assert_string_equal(r.out, "drained 198.18.1.10 on 198.18.0.100:80/tcp\n");
+	CHECK_STR(CHECK_HERE, r.out,
+		  "drained 198.18.1.10 on 198.18.0.100:80/tcp\n");
 	/* Polled every 250 ms of the (fake) clock. */
-	assert_int_equal(w.now, T0 + 3 * SL_CLI_POLL_MS);
+	CHECK_INT(CHECK_HERE, w.now, T0 + 3 * SL_CLI_POLL_MS);
 	run_free(&r);
 }
 
@@ -527,13 +541,14 @@ static void test_wait_timed_out(void **state)
 	run_wait(line, &w, false, &r);
 	server_stop(&s);
 
-	assert_int_equal(r.ret, SL_CLI_EXIT_DRAIN_TIMEOUT);
-	assert_non_null(strstr(r.err,
-		"sluicectl: drain of 198.18.1.10 on 198.18.0.100:80/tcp timed out with 4 flows left\n"));
+	CHECK_INT(CHECK_HERE, r.ret, SL_CLI_EXIT_DRAIN_TIMEOUT);
+	CHECK_CONTAINS(
+		CHECK_HERE, r.err,
+		"sluicectl: drain of 198.18.1.10 on 198.18.0.100:80/tcp timed out with 4 flows left\n");
 	/* -j: the final backend.status result, for pipelines. */
 	out = json_tokener_parse(r.out);
-	assert_non_null(out);
-	assert_true(json_object_is_type(out, json_type_array));
+	CHECK_NONNULL(CHECK_HERE, out);
+	CHECK(CHECK_HERE, json_object_is_type(out, json_type_array));
 	json_object_put(out);
 	run_free(&r);
 }
@@ -554,11 +569,12 @@ static void test_wait_every_vip(void **state)
 
 	(void)state;
 	run_wait("backend drain 198.18.1.10 --wait", &w, false, &r);
-	assert_int_equal(r.ret, SL_CLI_EXIT_DRAIN_TIMEOUT);
-	assert_string_equal(r.err,
+	CHECK_INT(CHECK_HERE, r.ret, SL_CLI_EXIT_DRAIN_TIMEOUT);
+	CHECK_STR(
+		CHECK_HERE, r.err,
 		"draining 198.18.1.10 on 2 VIPs: 5 flows left\n"
 		"sluicectl: drain of 198.18.1.10 on v2 timed out with 3 flows left\n");
-	assert_string_equal(r.out, "drained 198.18.1.10 on v1\n");
+	CHECK_STR(CHECK_HERE, r.out, "drained 198.18.1.10 on v1\n");
 	run_free(&r);
 }
 
@@ -573,12 +589,15 @@ static void test_wait_daemon_restarts(void **state)
 
 	(void)state;
 	run_wait("backend drain 198.18.0.100:80/tcp 198.18.1.10 --wait", &w, false, &r);
-	assert_int_equal(r.ret, SL_CLI_EXIT_OK);
+	CHECK_INT(CHECK_HERE, r.ret, SL_CLI_EXIT_OK);
 	/* One note, however long the outage. */
-	assert_int_equal(count(r.err, "lost contact with sluiced"), 1);
-	assert_non_null(strstr(r.err, "sluicectl: lost contact with sluiced (Connection refused); "
-				      "retrying for up to 1m30s\n"));
-	assert_string_equal(r.out, "drained 198.18.1.10 on 198.18.0.100:80/tcp\n");
+	CHECK_INT(CHECK_HERE, count(r.err, "lost contact with sluiced"), 1);
+	CHECK_CONTAINS(
+		CHECK_HERE, r.err,
+		"sluicectl: lost contact with sluiced (Connection refused); "
+		"retrying for up to 1m30s\n");
+	CHECK_STR(CHECK_HERE, r.out,
+		  "drained 198.18.1.10 on 198.18.0.100:80/tcp\n");
 	run_free(&r);
 }
 
@@ -596,9 +615,14 @@ static void test_wait_busy_retried(void **state)
 
 	(void)state;
 	run_wait("backend drain 198.18.0.100:80/tcp 198.18.1.10 --wait", &w, false, &r);
-	assert_int_equal(r.ret, SL_CLI_EXIT_OK);
-	assert_int_equal(count(r.err, "lost contact with sluiced (too many control connections)"), 1);
-	assert_string_equal(r.out, "drained 198.18.1.10 on 198.18.0.100:80/tcp\n");
+	CHECK_INT(CHECK_HERE, r.ret, SL_CLI_EXIT_OK);
+	CHECK_INT(
+		CHECK_HERE,
+		count(r.err,
+		      "lost contact with sluiced (too many control connections)"),
+		1);
+	CHECK_STR(CHECK_HERE, r.out,
+		  "drained 198.18.1.10 on 198.18.0.100:80/tcp\n");
 	run_free(&r);
 }
 
@@ -611,10 +635,12 @@ static void test_wait_busy_for_good(void **state)
 
 	(void)state;
 	run_wait("backend drain 198.18.0.100:80/tcp 198.18.1.10 --wait", &w, false, &r);
-	assert_int_equal(r.ret, SL_CLI_EXIT_FAIL);
-	assert_true(w.now >= 1700000060000ULL + SL_CLI_LOST_GRACE_MS);
-	assert_true(w.now < 1700000060000ULL + SL_CLI_LOST_GRACE_MS + 2 * SL_CLI_POLL_MS);
-	assert_non_null(strstr(r.err, "sluiced kept refusing: too many control connections"));
+	CHECK_INT(CHECK_HERE, r.ret, SL_CLI_EXIT_FAIL);
+	CHECK(CHECK_HERE, w.now >= 1700000060000ULL + SL_CLI_LOST_GRACE_MS);
+	CHECK(CHECK_HERE, w.now < 1700000060000ULL + SL_CLI_LOST_GRACE_MS +
+					  2 * SL_CLI_POLL_MS);
+	CHECK_CONTAINS(CHECK_HERE, r.err,
+		       "sluiced kept refusing: too many control connections");
 	run_free(&r);
 }
 
@@ -636,15 +662,17 @@ static void test_redrain_notes(void **state)
 
 	(void)state;
 	run_wait("backend drain 198.18.1.10 --timeout 30s", &w, false, &r);
-	assert_int_equal(r.ret, SL_CLI_EXIT_OK);
-	assert_string_equal(r.err, "sluicectl: 198.18.1.10 on v1 was already draining: deadline "
-			    "moved to 30s from now (was 10m)\n");
+	CHECK_INT(CHECK_HERE, r.ret, SL_CLI_EXIT_OK);
+	CHECK_STR(CHECK_HERE, r.err,
+		  "sluicectl: 198.18.1.10 on v1 was already draining: deadline "
+		  "moved to 30s from now (was 10m)\n");
 	run_free(&r);
 	w = (struct waitctx){ .replies = kept, .n = 1 };
 	run_wait("backend drain 198.18.1.10", &w, false, &r);
-	assert_int_equal(r.ret, SL_CLI_EXIT_OK);
-	assert_string_equal(r.err, "sluicectl: 198.18.1.10 on v1 was already draining: deadline "
-			    "kept (10m from now); give --timeout to move it\n");
+	CHECK_INT(CHECK_HERE, r.ret, SL_CLI_EXIT_OK);
+	CHECK_STR(CHECK_HERE, r.err,
+		  "sluicectl: 198.18.1.10 on v1 was already draining: deadline "
+		  "kept (10m from now); give --timeout to move it\n");
 	run_free(&r);
 }
 
@@ -657,14 +685,16 @@ static void test_wait_daemon_gone(void **state)
 
 	(void)state;
 	run_wait("backend drain 198.18.0.100:80/tcp 198.18.1.10 --wait", &w, false, &r);
-	assert_int_equal(r.ret, SL_CLI_EXIT_FAIL);
+	CHECK_INT(CHECK_HERE, r.ret, SL_CLI_EXIT_FAIL);
 	/* Retried quietly until the deadline (T0 + 60 s) plus 30 s. */
-	assert_true(w.now >= 1700000060000ULL + SL_CLI_LOST_GRACE_MS);
-	assert_true(w.now < 1700000060000ULL + SL_CLI_LOST_GRACE_MS + 2 * SL_CLI_POLL_MS);
-	assert_int_equal(count(r.err, "lost contact"), 1);
-	assert_non_null(strstr(r.err, "sluicectl: cannot drain backend 198.18.1.10 on "
-				      "198.18.0.100:80/tcp: cannot connect to "));
-	assert_non_null(strstr(r.err, "hint: is sluiced running?"));
+	CHECK(CHECK_HERE, w.now >= 1700000060000ULL + SL_CLI_LOST_GRACE_MS);
+	CHECK(CHECK_HERE, w.now < 1700000060000ULL + SL_CLI_LOST_GRACE_MS +
+					  2 * SL_CLI_POLL_MS);
+	CHECK_INT(CHECK_HERE, count(r.err, "lost contact"), 1);
+	CHECK_CONTAINS(CHECK_HERE, r.err,
+		       "sluicectl: cannot drain backend 198.18.1.10 on "
+		       "198.18.0.100:80/tcp: cannot connect to ");
+	CHECK_CONTAINS(CHECK_HERE, r.err, "hint: is sluiced running?");
 	run_free(&r);
 }
 
@@ -677,13 +707,15 @@ static void test_wait_interrupted(void **state)
 
 	(void)state;
 	run_wait("backend drain 198.18.0.100:80/tcp 198.18.1.10 --wait", &w, true, &r);
-	assert_int_equal(r.ret, SL_CLI_EXIT_INTERRUPTED);
-	assert_non_null(strstr(r.err, "\nsluicectl: interrupted; the drain goes on in sluiced "
-		"(to cancel it: sluicectl backend undrain 198.18.0.100:80/tcp 198.18.1.10)\n"));
+	CHECK_INT(CHECK_HERE, r.ret, SL_CLI_EXIT_INTERRUPTED);
+	CHECK_CONTAINS(
+		CHECK_HERE, r.err,
+		"\nsluicectl: interrupted; the drain goes on in sluiced "
+		"(to cancel it: sluicectl backend undrain 198.18.0.100:80/tcp 198.18.1.10)\n");
 	/* Never undrains on its own. */
 	for (i = 0; i < w.ncmds; i++)
-		assert_string_not_equal(w.cmds[i], "backend.undrain");
-	assert_int_equal(w.ncmds, 3);
+		CHECK_STR_NE(CHECK_HERE, w.cmds[i], "backend.undrain");
+	CHECK_INT(CHECK_HERE, w.ncmds, 3);
 	run_free(&r);
 }
 
@@ -698,14 +730,16 @@ static void test_wait_tty_progress(void **state)
 
 	(void)state;
 	run_wait("backend drain 198.18.0.100:80/tcp 198.18.1.10 --wait", &w, true, &r);
-	assert_int_equal(r.ret, SL_CLI_EXIT_OK);
+	CHECK_INT(CHECK_HERE, r.ret, SL_CLI_EXIT_OK);
 	/* Rewritten in place on every poll, the line ended once at the end. */
-	assert_int_equal(count(r.err, "\r"), 3);
-	assert_int_equal(count(r.err, "\033[K"), 3);
-	assert_int_equal(count(r.err, "\n"), 1);
+	CHECK_INT(CHECK_HERE, count(r.err, "\r"), 3);
+	CHECK_INT(CHECK_HERE, count(r.err, "\033[K"), 3);
+	CHECK_INT(CHECK_HERE, count(r.err, "\n"), 1);
 	/* 59.5 s left shows as 1m: rounded up, so 0s never shows before the end. */
-	assert_non_null(strstr(r.err, "\rdraining 198.18.1.10 on 198.18.0.100:80/tcp: 5 flows left, "
-				      "1m to deadline\033[K\n"));
+	CHECK_CONTAINS(
+		CHECK_HERE, r.err,
+		"\rdraining 198.18.1.10 on 198.18.0.100:80/tcp: 5 flows left, "
+		"1m to deadline\033[K\n");
 	run_free(&r);
 }
 
@@ -756,9 +790,10 @@ static void test_wait_stuck(void **state)
 
 	(void)state;
 	run_wait("backend drain 198.18.0.100:80/tcp 198.18.1.10 --wait", &w, false, &r);
-	assert_int_equal(r.ret, SL_CLI_EXIT_FAIL);
-	assert_true(w.now > 1700000060000ULL + SL_CLI_STUCK_GRACE_MS);
-	assert_non_null(strstr(r.err, "still reports it draining 2m after its deadline"));
+	CHECK_INT(CHECK_HERE, r.ret, SL_CLI_EXIT_FAIL);
+	CHECK(CHECK_HERE, w.now > 1700000060000ULL + SL_CLI_STUCK_GRACE_MS);
+	CHECK_CONTAINS(CHECK_HERE, r.err,
+		       "still reports it draining 2m after its deadline");
 	run_free(&r);
 }
 
@@ -773,11 +808,12 @@ static void test_drain_refused(void **state)
 
 	(void)state;
 	run_wait("backend drain 198.18.0.100:80/tcp 198.18.1.10 --wait", &w, false, &r);
-	assert_int_equal(r.ret, SL_CLI_EXIT_FAIL);
-	assert_string_equal(r.err,
+	CHECK_INT(CHECK_HERE, r.ret, SL_CLI_EXIT_FAIL);
+	CHECK_STR(
+		CHECK_HERE, r.err,
 		"sluicectl: cannot drain backend 198.18.1.10 on 198.18.0.100:80/tcp: no such backend\n"
 		"hint: check sluicectl backend list\n");
-	assert_int_equal(w.ncmds, 1);
+	CHECK_INT(CHECK_HERE, w.ncmds, 1);
 	run_free(&r);
 }
 

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <bpf/bpf.h>
 
+#include "../lib/check.h"
 #include "dp.h"
 #include "sluice/hash.h"
 
@@ -47,7 +48,7 @@ static int mk_map(enum bpf_map_type type, const char *name, __u32 ksz,
 {
 	int fd = bpf_map_create(type, name, ksz, vsz, n, o);
 
-	assert_true(fd >= 0);
+	CHECK_RC(name, fd);
 	return fd;
 }
 
@@ -83,16 +84,17 @@ static int setup(void **state)
 	char err[128];
 	__u8 fam;
 
-	assert_non_null(f);
+	CHECK_NONNULL(CHECK_HERE, f);
 	mk_maps(&f->maps);
 	f->cfg.maglev_seed = 42;
-	assert_int_equal(sl_parse_addr("198.18.0.1", &f->cfg.source_v4, &fam), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_addr("198.18.0.1", &f->cfg.source_v4, &fam), 0);
 	f->dp.maps = &f->maps;
 	f->dp.cfg = &f->cfg;
 	f->dp.fp_changed = fp_changed;
 	f->dp.arg = f;
 	sl_state_init(&f->st);
-	assert_int_equal(sl_parse_vip(VIP, &f->vip, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_parse_vip(VIP, &f->vip, err, sizeof(err)), 0);
 	*state = f;
 	return 0;
 }
@@ -127,9 +129,11 @@ static void be_add(struct fixture *f, const char *addr, __u32 weight)
 	__u8 fam;
 	char err[128];
 
-	assert_int_equal(sl_parse_addr(addr, &a, &fam), 0);
-	assert_int_equal(sl_state_be_add(&f->st, &f->vip, &a, fam, weight, err,
-					 sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_parse_addr(addr, &a, &fam), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_be_add(&f->st, &f->vip, &a, fam, weight, err,
+				  sizeof(err)),
+		  0);
 }
 
 static struct sl_be *be_of(struct fixture *f, const char *addr)
@@ -138,14 +142,14 @@ static struct sl_be *be_of(struct fixture *f, const char *addr)
 	struct sluice_addr a;
 	__u8 fam;
 
-	assert_non_null(v);
-	assert_int_equal(sl_parse_addr(addr, &a, &fam), 0);
+	CHECK_NONNULL(CHECK_HERE, v);
+	CHECK_INT(CHECK_HERE, sl_parse_addr(addr, &a, &fam), 0);
 	return sl_vip_find_be(v, &a, fam);
 }
 
 static void be_entry(struct fixture *f, __u32 id, struct sluice_backend *be)
 {
-	assert_int_equal(sl_backend_get(&f->maps, id, be), 0);
+	CHECK_INT(CHECK_HERE, sl_backend_get(&f->maps, id, be), 0);
 }
 
 /* The live generation of the VIP's table, and how often it names each id. */
@@ -161,13 +165,14 @@ static int live_table(struct fixture *f, __u32 *gen, __u32 count[SLUICE_MAX_BACK
 		return -ENOENT;
 	*gen = vip.gen;
 	idx = SLUICE_RING_INDEX(vip.vip_id, vip.gen);
-	assert_int_equal(bpf_map_lookup_elem(f->maps.rings, &idx, &inner_id), 0);
+	CHECK_INT(CHECK_HERE,
+		  bpf_map_lookup_elem(f->maps.rings, &idx, &inner_id), 0);
 	fd = bpf_map_get_fd_by_id(inner_id);
-	assert_true(fd >= 0);
+	CHECK_RC(CHECK_HERE, fd);
 	memset(count, 0, sizeof(__u32) * SLUICE_MAX_BACKENDS);
 	for (slot = 0; slot < RING; slot++) {
-		assert_int_equal(bpf_map_lookup_elem(fd, &slot, &id), 0);
-		assert_true(id < SLUICE_MAX_BACKENDS);
+		CHECK_INT(CHECK_HERE, bpf_map_lookup_elem(fd, &slot, &id), 0);
+		CHECK(CHECK_HERE, id < SLUICE_MAX_BACKENDS);
 		count[id]++;
 	}
 	close(fd);
@@ -181,11 +186,13 @@ static void vip_filter_has(struct fixture *f, const char *addr, bool want)
 	__u32 zero = 0, bit;
 	__u8 fam;
 
-	assert_int_equal(sl_parse_addr(addr, &a, &fam), 0);
-	assert_int_equal(bpf_map_lookup_elem(f->maps.vip_addrs, &zero, &vf), 0);
-	assert_int_equal(vf.ready, 1);
+	CHECK_INT(CHECK_HERE, sl_parse_addr(addr, &a, &fam), 0);
+	CHECK_INT(CHECK_HERE,
+		  bpf_map_lookup_elem(f->maps.vip_addrs, &zero, &vf), 0);
+	CHECK_INT(CHECK_HERE, vf.ready, 1);
 	bit = sluice_vip_filter_bit(&a, fam);
-	assert_int_equal(!!(vf.bits[bit / 64] & (1ULL << (bit % 64))), want);
+	CHECK_INT(CHECK_HERE, !!(vf.bits[bit / 64] & (1ULL << (bit % 64))),
+		  want);
 }
 
 /* Add a VIP with two backends: entries, table, config, filter. */
@@ -198,7 +205,8 @@ static void test_add(void **state)
 	__u32 zero = 0, gen, a, b;
 	char err[128];
 
-	assert_int_equal(sl_state_vip_add(&f->st, &f->vip, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_vip_add(&f->st, &f->vip, err, sizeof(err)), 0);
 	be_add(f, BE_A, 100);
 	be_add(f, BE_B, 100);
 	sync_ok(f);
@@ -206,29 +214,31 @@ static void test_add(void **state)
 	b = be_of(f, BE_B)->id;
 
 	be_entry(f, a, &be);
-	assert_int_equal(be.flags, SLUICE_BE_F_IN_USE);
-	assert_int_equal(be.epoch, 1);
-	assert_int_equal(be.vip_id, sl_state_find_vip(&f->st, &f->vip)->id);
-	assert_memory_equal(&be.addr, &be_of(f, BE_A)->addr, sizeof(be.addr));
+	CHECK_INT(CHECK_HERE, be.flags, SLUICE_BE_F_IN_USE);
+	CHECK_INT(CHECK_HERE, be.epoch, 1);
+	CHECK_INT(CHECK_HERE, be.vip_id,
+		  sl_state_find_vip(&f->st, &f->vip)->id);
+	CHECK_MEM(CHECK_HERE, &be.addr, &be_of(f, BE_A)->addr, sizeof(be.addr));
 	be_entry(f, b, &be);
-	assert_int_equal(be.flags, SLUICE_BE_F_IN_USE);
+	CHECK_INT(CHECK_HERE, be.flags, SLUICE_BE_F_IN_USE);
 
-	assert_int_equal(live_table(f, &gen, count), 0);
-	assert_int_equal(count[a] + count[b], RING);
-	assert_true(count[a] > RING / 3 && count[b] > RING / 3);
-	assert_int_not_equal(f->dp.table_fp[be.vip_id], 0);
-	assert_int_equal(f->fp_calls, 1);
+	CHECK_INT(CHECK_HERE, live_table(f, &gen, count), 0);
+	CHECK_INT(CHECK_HERE, count[a] + count[b], RING);
+	CHECK(CHECK_HERE, count[a] > RING / 3 && count[b] > RING / 3);
+	CHECK_INT_NE(CHECK_HERE, f->dp.table_fp[be.vip_id], 0);
+	CHECK_INT(CHECK_HERE, f->fp_calls, 1);
 
-	assert_int_equal(bpf_map_lookup_elem(f->maps.config, &zero, &c), 0);
-	assert_int_equal(c.src4, f->cfg.source_v4.addr[0]);
-	assert_int_equal(c.ring_size, RING);
-	assert_int_equal(c.hash_seed, 7);
+	CHECK_INT(CHECK_HERE, bpf_map_lookup_elem(f->maps.config, &zero, &c),
+		  0);
+	CHECK_INT(CHECK_HERE, c.src4, f->cfg.source_v4.addr[0]);
+	CHECK_INT(CHECK_HERE, c.ring_size, RING);
+	CHECK_INT(CHECK_HERE, c.hash_seed, 7);
 	vip_filter_has(f, "198.18.0.100", true);
 
 	/* Nothing changed: the table is not republished. */
 	sync_ok(f);
-	assert_int_equal(live_table(f, &a, count), 0);
-	assert_int_equal(a, gen);
+	CHECK_INT(CHECK_HERE, live_table(f, &a, count), 0);
+	CHECK_INT(CHECK_HERE, a, gen);
 }
 
 /* A weight change republishes the table under the other generation. */
@@ -240,26 +250,30 @@ static void test_weight(void **state)
 	char err[128];
 
 	test_add(state);
-	assert_int_equal(live_table(f, &gen0, count), 0);
+	CHECK_INT(CHECK_HERE, live_table(f, &gen0, count), 0);
 	a = be_of(f, BE_A)->id;
 	b = be_of(f, BE_B)->id;
-	assert_int_equal(sl_state_be_set_weight(&f->st, &f->vip, &be_of(f, BE_B)->addr,
-						SLUICE_AF_INET, 300, &old, err,
-						sizeof(err)), 0);
-	assert_int_equal(old, 100);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_be_set_weight(&f->st, &f->vip, &be_of(f, BE_B)->addr,
+					 SLUICE_AF_INET, 300, &old, err,
+					 sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE, old, 100);
 	sync_ok(f);
-	assert_int_equal(live_table(f, &gen1, count), 0);
-	assert_int_not_equal(gen0, gen1);
-	assert_int_equal(count[a] + count[b], RING);
-	assert_true(count[b] > 2 * count[a]);
+	CHECK_INT(CHECK_HERE, live_table(f, &gen1, count), 0);
+	CHECK_INT_NE(CHECK_HERE, gen0, gen1);
+	CHECK_INT(CHECK_HERE, count[a] + count[b], RING);
+	CHECK(CHECK_HERE, count[b] > 2 * count[a]);
 
 	/* Weight 0: out of the table, its entry stays in use. */
-	assert_int_equal(sl_state_be_set_weight(&f->st, &f->vip, &be_of(f, BE_B)->addr,
-						SLUICE_AF_INET, 0, &old, err,
-						sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_be_set_weight(&f->st, &f->vip, &be_of(f, BE_B)->addr,
+					 SLUICE_AF_INET, 0, &old, err,
+					 sizeof(err)),
+		  0);
 	sync_ok(f);
-	assert_int_equal(live_table(f, &gen0, count), 0);
-	assert_int_equal(count[a], RING);
+	CHECK_INT(CHECK_HERE, live_table(f, &gen0, count), 0);
+	CHECK_INT(CHECK_HERE, count[a], RING);
 }
 
 /* A draining backend leaves the table, keeps its entry, flagged. */
@@ -274,25 +288,29 @@ static void test_drain(void **state)
 	test_add(state);
 	a = be_of(f, BE_A)->id;
 	b = be_of(f, BE_B)->id;
-	assert_int_equal(sl_state_be_drain(&f->st, &f->vip, &be_of(f, BE_B)->addr,
-					   SLUICE_AF_INET, 1000, 60000, err,
-					   sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_be_drain(&f->st, &f->vip, &be_of(f, BE_B)->addr,
+				    SLUICE_AF_INET, 1000, 60000, err,
+				    sizeof(err)),
+		  0);
 	sync_ok(f);
 	be_entry(f, b, &be);
-	assert_true(be.flags & SLUICE_BE_F_IN_USE);
-	assert_true(be.flags & SLUICE_BE_F_DRAINING);
-	assert_int_equal(be.epoch, 1);
-	assert_int_equal(live_table(f, &gen, count), 0);
-	assert_int_equal(count[a], RING);
-	assert_int_equal(count[b], 0);
+	CHECK(CHECK_HERE, be.flags & SLUICE_BE_F_IN_USE);
+	CHECK(CHECK_HERE, be.flags & SLUICE_BE_F_DRAINING);
+	CHECK_INT(CHECK_HERE, be.epoch, 1);
+	CHECK_INT(CHECK_HERE, live_table(f, &gen, count), 0);
+	CHECK_INT(CHECK_HERE, count[a], RING);
+	CHECK_INT(CHECK_HERE, count[b], 0);
 
-	assert_int_equal(sl_state_be_undrain(&f->st, &f->vip, &be_of(f, BE_B)->addr,
-					     SLUICE_AF_INET, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_be_undrain(&f->st, &f->vip, &be_of(f, BE_B)->addr,
+				      SLUICE_AF_INET, err, sizeof(err)),
+		  0);
 	sync_ok(f);
 	be_entry(f, b, &be);
-	assert_int_equal(be.flags, SLUICE_BE_F_IN_USE);
-	assert_int_equal(live_table(f, &gen, count), 0);
-	assert_true(count[b] > 0);
+	CHECK_INT(CHECK_HERE, be.flags, SLUICE_BE_F_IN_USE);
+	CHECK_INT(CHECK_HERE, live_table(f, &gen, count), 0);
+	CHECK(CHECK_HERE, count[b] > 0);
 }
 
 /* Deletes: the backend's id is freed (epoch kept), then the whole VIP. */
@@ -310,26 +328,30 @@ static void test_delete(void **state)
 	b = be_of(f, BE_B)->id;
 	addr_b = be_of(f, BE_B)->addr;
 	vip_id = sl_state_find_vip(&f->st, &f->vip)->id;
-	assert_int_equal(sl_state_be_del(&f->st, &f->vip, &addr_b, SLUICE_AF_INET,
-					 err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_be_del(&f->st, &f->vip, &addr_b, SLUICE_AF_INET, err,
+				  sizeof(err)),
+		  0);
 	sync_ok(f);
 	be_entry(f, b, &be);
-	assert_int_equal(be.flags, 0);
-	assert_int_equal(be.epoch, 1);
-	assert_int_equal(live_table(f, &gen, count), 0);
-	assert_int_equal(count[a], RING);
+	CHECK_INT(CHECK_HERE, be.flags, 0);
+	CHECK_INT(CHECK_HERE, be.epoch, 1);
+	CHECK_INT(CHECK_HERE, live_table(f, &gen, count), 0);
+	CHECK_INT(CHECK_HERE, count[a], RING);
 
-	assert_int_equal(sl_state_vip_del(&f->st, &f->vip, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_vip_del(&f->st, &f->vip, err, sizeof(err)), 0);
 	sync_ok(f);
-	assert_int_equal(live_table(f, &gen, count), -ENOENT);
+	CHECK_INT(CHECK_HERE, live_table(f, &gen, count), -ENOENT);
 	be_entry(f, a, &be);
-	assert_int_equal(be.flags, 0);
+	CHECK_INT(CHECK_HERE, be.flags, 0);
 	for (gen = 0; gen < 2; gen++) {
 		idx = SLUICE_RING_INDEX(vip_id, gen);
-		assert_int_not_equal(bpf_map_lookup_elem(f->maps.rings, &idx, &b), 0);
+		CHECK_INT_NE(CHECK_HERE,
+			     bpf_map_lookup_elem(f->maps.rings, &idx, &b), 0);
 	}
-	assert_int_equal(f->dp.table_sig[vip_id], 0);
-	assert_int_equal(f->dp.table_fp[vip_id], 0);
+	CHECK_INT(CHECK_HERE, f->dp.table_sig[vip_id], 0);
+	CHECK_INT(CHECK_HERE, f->dp.table_fp[vip_id], 0);
 	vip_filter_has(f, "198.18.0.100", false);
 }
 

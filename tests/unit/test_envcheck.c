@@ -113,11 +113,12 @@ static void test_pinned_sizes(void **state)
 	int fd;
 
 	(void)state;
-	assert_int_equal(sl_pindir_prepare(bpf_dir, true, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_pindir_prepare(bpf_dir, true, err, sizeof(err)), 0);
 	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "sl_flows", 8, 8, 2048, &opts);
-	assert_true(fd >= 0);
+	CHECK_RC(CHECK_HERE, fd);
 	snprintf(path, sizeof(path), "%s/sl_flows", bpf_dir);
-	assert_int_equal(bpf_obj_pin(fd, path), 0);
+	CHECK_INT(CHECK_HERE, bpf_obj_pin(fd, path), 0);
 	close(fd);
 
 	sl_config_defaults(&cfg);

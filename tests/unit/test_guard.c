@@ -12,6 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../lib/check.h"
+
 #include "guard.h"
 #include "parse.h"
 
@@ -25,9 +27,12 @@ static void setup_vip(void)
 
 	memset(&vip, 0, sizeof(vip));
 	memset(bes, 0, sizeof(bes));
-	assert_int_equal(sl_parse_vip("198.18.0.100:80/tcp", &vip.spec, NULL, 0), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_vip("198.18.0.100:80/tcp", &vip.spec, NULL, 0), 0);
 	for (i = 0; i < 3; i++) {
-		assert_int_equal(sl_parse_addr(addrs[i], &bes[i].addr, &bes[i].family), 0);
+		CHECK_INT(CHECK_HERE,
+			  sl_parse_addr(addrs[i], &bes[i].addr, &bes[i].family),
+			  0);
 		bes[i].id = i + 1;
 		bes[i].weight = 100;
 		bes[i].state = SL_BE_ACTIVE;
@@ -41,7 +46,7 @@ static int guard(const char *addr, char *err, size_t len)
 	struct sluice_addr a;
 	__u8 family;
 
-	assert_int_equal(sl_parse_addr(addr, &a, &family), 0);
+	CHECK_INT(CHECK_HERE, sl_parse_addr(addr, &a, &family), 0);
 	return sl_guard_last_active(&vip, &a, family, err, len);
 }
 
@@ -51,17 +56,17 @@ static void test_others_left(void **state)
 
 	(void)state;
 	setup_vip();
-	assert_int_equal(sl_vip_n_active(&vip), 3);
-	assert_int_equal(guard("198.18.20.11", err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_vip_n_active(&vip), 3);
+	CHECK_INT(CHECK_HERE, guard("198.18.20.11", err, sizeof(err)), 0);
 	bes[1].state = SL_BE_DRAINING;
-	assert_int_equal(sl_vip_n_active(&vip), 2);
-	assert_int_equal(guard("198.18.20.11", err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_vip_n_active(&vip), 2);
+	CHECK_INT(CHECK_HERE, guard("198.18.20.11", err, sizeof(err)), 0);
 	/* Not active itself: taking it away changes nothing. */
 	bes[0].state = SL_BE_DRAINED;
-	assert_int_equal(guard("198.18.20.11", err, sizeof(err)), 0);
-	assert_int_equal(guard("198.18.20.12", err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, guard("198.18.20.11", err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, guard("198.18.20.12", err, sizeof(err)), 0);
 	/* Not a backend of this VIP at all. */
-	assert_int_equal(guard("198.18.20.99", err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, guard("198.18.20.99", err, sizeof(err)), 0);
 }
 
 static void test_last_refused(void **state)
@@ -72,13 +77,14 @@ static void test_last_refused(void **state)
 	setup_vip();
 	bes[0].state = SL_BE_DRAINING;
 	bes[1].weight = 0;		/* weight 0 takes no new flows either */
-	assert_int_equal(sl_vip_n_active(&vip), 1);
-	assert_int_equal(guard("198.18.20.13", err, sizeof(err)), -EPERM);
-	assert_string_equal(err, "it is the last active backend of VIP 198.18.0.100:80/tcp, "
-			    "which would then drop every new connection");
+	CHECK_INT(CHECK_HERE, sl_vip_n_active(&vip), 1);
+	CHECK_INT(CHECK_HERE, guard("198.18.20.13", err, sizeof(err)), -EPERM);
+	CHECK_STR(CHECK_HERE, err,
+		  "it is the last active backend of VIP 198.18.0.100:80/tcp, "
+		  "which would then drop every new connection");
 	/* Health is another axis: a down last backend is still the last. */
 	bes[2].health = SL_HEALTH_DOWN;
-	assert_int_equal(guard("198.18.20.13", err, sizeof(err)), -EPERM);
+	CHECK_INT(CHECK_HERE, guard("198.18.20.13", err, sizeof(err)), -EPERM);
 }
 
 static void test_none_active(void **state)
@@ -88,9 +94,9 @@ static void test_none_active(void **state)
 	(void)state;
 	setup_vip();
 	bes[0].state = bes[1].state = bes[2].state = SL_BE_DRAINED;
-	assert_int_equal(sl_vip_n_active(&vip), 0);
+	CHECK_INT(CHECK_HERE, sl_vip_n_active(&vip), 0);
 	/* Already out of service: removing a drained one is no news. */
-	assert_int_equal(guard("198.18.20.11", err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, guard("198.18.20.11", err, sizeof(err)), 0);
 }
 
 int main(void)

@@ -26,6 +26,8 @@
 
 #include <cmocka.h>
 
+#include "../lib/check.h"
+
 #include "sluice/hash.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -75,7 +77,7 @@ static void mk_key(struct sluice_flow_key *k, const struct hash_case *c)
 		ok = inet_pton(AF_INET6, c->src, &k->src) == 1 &&
 		     inet_pton(AF_INET6, c->dst, &k->dst) == 1;
 	}
-	assert_int_equal(ok, 1);
+	CHECK_INT(CHECK_HERE, ok, 1);
 	k->sport = htons(c->sport);
 	k->dport = htons(c->dport);
 	k->proto = c->proto;
@@ -131,13 +133,13 @@ static void test_padding_is_hashed(void **state)
 static void test_new_bucket(void **state)
 {
 	(void)state;
-	assert_int_equal(SLUICE_NEW_WAYS, 4);
-	assert_int_equal(sluice_new_bucket(golden[0].hash, 1024, 0),
-			 (0x8da788b8U & 255) * 4);
-	assert_int_equal(sluice_new_bucket(golden[0].hash, 1024, 1),
-			 (0xdf7995eeU & 255) * 4);
-	assert_int_equal(sluice_new_bucket(golden[0].hash, 4, 0), 0);
-	assert_int_equal(sluice_new_bucket(golden[0].hash, 4, 1), 0);
+	CHECK_INT(CHECK_HERE, SLUICE_NEW_WAYS, 4);
+	CHECK_INT(CHECK_HERE, sluice_new_bucket(golden[0].hash, 1024, 0),
+		  (0x8da788b8U & 255) * 4);
+	CHECK_INT(CHECK_HERE, sluice_new_bucket(golden[0].hash, 1024, 1),
+		  (0xdf7995eeU & 255) * 4);
+	CHECK_INT(CHECK_HERE, sluice_new_bucket(golden[0].hash, 4, 0), 0);
+	CHECK_INT(CHECK_HERE, sluice_new_bucket(golden[0].hash, 4, 1), 0);
 }
 
 int main(void)

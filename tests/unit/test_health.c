@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../lib/check.h"
 #include "config.h"
 #include "health.h"
 #include "state.h"
@@ -64,12 +65,12 @@ static void test_result_reports_change(void **state)
 	struct sl_health_track t = { .health = SL_HEALTH_UNKNOWN };
 
 	(void)state;
-	assert_false(sl_health_result(&t, true, 2, 2));
-	assert_true(sl_health_result(&t, true, 2, 2));	/* -> up */
-	assert_false(sl_health_result(&t, true, 2, 2));
-	assert_false(sl_health_result(&t, false, 2, 2));
-	assert_true(sl_health_result(&t, false, 2, 2));	/* -> down */
-	assert_int_equal(t.health, SL_HEALTH_DOWN);
+	CHECK_NOT(CHECK_HERE, sl_health_result(&t, true, 2, 2));
+	CHECK(CHECK_HERE, sl_health_result(&t, true, 2, 2)); /* -> up */
+	CHECK_NOT(CHECK_HERE, sl_health_result(&t, true, 2, 2));
+	CHECK_NOT(CHECK_HERE, sl_health_result(&t, false, 2, 2));
+	CHECK(CHECK_HERE, sl_health_result(&t, false, 2, 2)); /* -> down */
+	CHECK_INT(CHECK_HERE, t.health, SL_HEALTH_DOWN);
 }
 
 static void test_in_table_and_all_down(void **state)
@@ -80,20 +81,20 @@ static void test_in_table_and_all_down(void **state)
 	(void)state;
 	memset(bes, 0, sizeof(bes));
 	bes[0].weight = bes[1].weight = 100;
-	assert_true(sl_be_in_table(&bes[0]));
-	assert_false(sl_vip_all_down(&v));
+	CHECK(CHECK_HERE, sl_be_in_table(&bes[0]));
+	CHECK_NOT(CHECK_HERE, sl_vip_all_down(&v));
 	bes[0].health = SL_HEALTH_DOWN;
-	assert_false(sl_be_in_table(&bes[0]));
-	assert_false(sl_vip_all_down(&v));
+	CHECK_NOT(CHECK_HERE, sl_be_in_table(&bes[0]));
+	CHECK_NOT(CHECK_HERE, sl_vip_all_down(&v));
 	bes[1].health = SL_HEALTH_DOWN;
-	assert_true(sl_vip_all_down(&v));
+	CHECK(CHECK_HERE, sl_vip_all_down(&v));
 	/* A draining backend does not count: it takes no new flows anyway. */
 	bes[1].state = SL_BE_DRAINING;
 	bes[1].health = SL_HEALTH_UP;
-	assert_true(sl_vip_all_down(&v));
+	CHECK(CHECK_HERE, sl_vip_all_down(&v));
 	/* No candidate at all is not "all down". */
 	bes[0].state = SL_BE_DRAINING;
-	assert_false(sl_vip_all_down(&v));
+	CHECK_NOT(CHECK_HERE, sl_vip_all_down(&v));
 }
 
 /* ---- config ------------------------------------------------------------ */
@@ -103,8 +104,9 @@ static int load_text(const char *text, struct sl_config *cfg, char *err, size_t 
 	char path[] = "/tmp/sluice-test-health-XXXXXX";
 	int fd = mkstemp(path), rc;
 
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	CHECK_RC(CHECK_HERE, fd);
+	CHECK_INT(CHECK_HERE, write(fd, text, strlen(text)),
+		  (ssize_t)strlen(text));
 	close(fd);
 	rc = sl_config_load(path, cfg, err, len);
 	unlink(path);
@@ -119,29 +121,33 @@ static void test_config_health_good(void **state)
 	char err[512];
 
 	(void)state;
-	assert_int_equal(load_text(HEAD
-		"vips:\n"
-		"  - vip: 198.18.0.100:80/tcp\n"
-		"    health_check: {type: http, path: /health, expect_status: 204, interval: 1s,\n"
-		"                   timeout: 300ms, rise: 1, fall: 4, on_down: release}\n"
-		"    backends:\n"
-		"      - address: 198.18.1.10\n"
-		"      - address: 198.18.1.11\n"
-		"        health_check: {port: 8080, path: /ready}\n",
-		&cfg, err, sizeof(err)), 0);
-	assert_int_equal(cfg.vips[0].hc.type, SL_HC_HTTP);
-	assert_int_equal(cfg.vips[0].hc.expect_status, 204);
-	assert_int_equal(cfg.vips[0].hc.interval_ms, 1000);
-	assert_int_equal(cfg.vips[0].hc.timeout_ms, 300);
-	assert_int_equal(cfg.vips[0].hc.fall, 4);
-	assert_int_equal(cfg.vips[0].hc.on_down, SL_HC_RELEASE);
+	CHECK_INT(
+		CHECK_HERE,
+		load_text(
+			HEAD
+			"vips:\n"
+			"  - vip: 198.18.0.100:80/tcp\n"
+			"    health_check: {type: http, path: /health, expect_status: 204, interval: 1s,\n"
+			"                   timeout: 300ms, rise: 1, fall: 4, on_down: release}\n"
+			"    backends:\n"
+			"      - address: 198.18.1.10\n"
+			"      - address: 198.18.1.11\n"
+			"        health_check: {port: 8080, path: /ready}\n",
+			&cfg, err, sizeof(err)),
+		0);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].hc.type, SL_HC_HTTP);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].hc.expect_status, 204);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].hc.interval_ms, 1000);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].hc.timeout_ms, 300);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].hc.fall, 4);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].hc.on_down, SL_HC_RELEASE);
 	/* The first backend inherits the VIP's check... */
-	assert_memory_equal(&cfg.vips[0].backends[0].hc, &cfg.vips[0].hc,
-			    sizeof(cfg.vips[0].hc));
+	CHECK_MEM(CHECK_HERE, &cfg.vips[0].backends[0].hc, &cfg.vips[0].hc,
+		  sizeof(cfg.vips[0].hc));
 	/* ...the second overrides port and path, inherits the rest. */
-	assert_int_equal(cfg.vips[0].backends[1].hc.port, 8080);
-	assert_string_equal(cfg.vips[0].backends[1].hc.path, "/ready");
-	assert_int_equal(cfg.vips[0].backends[1].hc.fall, 4);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].backends[1].hc.port, 8080);
+	CHECK_STR(CHECK_HERE, cfg.vips[0].backends[1].hc.path, "/ready");
+	CHECK_INT(CHECK_HERE, cfg.vips[0].backends[1].hc.fall, 4);
 	sl_config_free(&cfg);
 }
 
@@ -151,19 +157,25 @@ static void test_config_health_defaults(void **state)
 	char err[512];
 
 	(void)state;
-	assert_int_equal(load_text(HEAD "vips:\n  - vip: 198.18.0.100:80/tcp\n"
-				   "    health_check: {type: tcp}\n", &cfg, err, sizeof(err)), 0);
-	assert_int_equal(cfg.vips[0].hc.type, SL_HC_TCP);
-	assert_int_equal(cfg.vips[0].hc.interval_ms, SL_HC_DEF_INTERVAL_MS);
-	assert_int_equal(cfg.vips[0].hc.timeout_ms, SL_HC_DEF_TIMEOUT_MS);
-	assert_int_equal(cfg.vips[0].hc.rise, SL_HC_DEF_RISE);
-	assert_int_equal(cfg.vips[0].hc.fall, SL_HC_DEF_FALL);
-	assert_int_equal(cfg.vips[0].hc.on_down, SL_HC_KEEP);
+	CHECK_INT(CHECK_HERE,
+		  load_text(HEAD "vips:\n  - vip: 198.18.0.100:80/tcp\n"
+				 "    health_check: {type: tcp}\n",
+			    &cfg, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].hc.type, SL_HC_TCP);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].hc.interval_ms,
+		  SL_HC_DEF_INTERVAL_MS);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].hc.timeout_ms, SL_HC_DEF_TIMEOUT_MS);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].hc.rise, SL_HC_DEF_RISE);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].hc.fall, SL_HC_DEF_FALL);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].hc.on_down, SL_HC_KEEP);
 	sl_config_free(&cfg);
 	/* No health_check: no checks. */
-	assert_int_equal(load_text(HEAD "vips:\n  - vip: 198.18.0.100:80/tcp\n",
-				   &cfg, err, sizeof(err)), 0);
-	assert_int_equal(cfg.vips[0].hc.type, SL_HC_NONE);
+	CHECK_INT(CHECK_HERE,
+		  load_text(HEAD "vips:\n  - vip: 198.18.0.100:80/tcp\n", &cfg,
+			    err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].hc.type, SL_HC_NONE);
 	sl_config_free(&cfg);
 }
 
@@ -206,9 +218,12 @@ static void test_config_health_bad(void **state)
 				 rows[i].want);
 	}
 	/* A port-0 VIP needs the check's own port. */
-	assert_int_not_equal(load_text(HEAD "vips:\n  - vip: 198.18.0.100:0/tcp\n"
-				       "    health_check: {type: tcp}\n", &cfg, err, sizeof(err)), 0);
-	assert_non_null(strstr(err, "port"));
+	CHECK_INT_NE(CHECK_HERE,
+		     load_text(HEAD "vips:\n  - vip: 198.18.0.100:0/tcp\n"
+				    "    health_check: {type: tcp}\n",
+			       &cfg, err, sizeof(err)),
+		     0);
+	CHECK_CONTAINS(CHECK_HERE, err, "port");
 }
 
 /* HTTPS: verify by default; ca_file and tls_verify: false when asked. */
@@ -218,25 +233,29 @@ static void test_config_health_https(void **state)
 	char err[512];
 
 	(void)state;
-	assert_int_equal(load_text(HEAD
-		"vips:\n"
-		"  - vip: 198.18.0.100:443/tcp\n"
-		"    health_check: {type: https, path: /health}\n"
-		"    backends:\n"
-		"      - address: 198.18.1.10\n"
-		"      - address: 198.18.1.11\n"
-		"        health_check: {tls_verify: false}\n"
-		"      - address: 198.18.1.12\n"
-		"        health_check: {ca_file: /proc/self/status}\n",
-		&cfg, err, sizeof(err)), 0);
-	assert_int_equal(cfg.vips[0].hc.type, SL_HC_HTTPS);
-	assert_true(sl_hc_is_http(cfg.vips[0].hc.type));
-	assert_true(cfg.vips[0].backends[0].hc.tls_verify);
-	assert_string_equal(cfg.vips[0].backends[0].hc.ca_file, "");
-	assert_false(cfg.vips[0].backends[1].hc.tls_verify);
-	assert_string_equal(cfg.vips[0].backends[1].hc.path, "/health");
-	assert_string_equal(cfg.vips[0].backends[2].hc.ca_file, "/proc/self/status");
-	assert_string_equal(sl_health_type_name(SL_HC_HTTPS), "https");
+	CHECK_INT(
+		CHECK_HERE,
+		load_text(HEAD
+			  "vips:\n"
+			  "  - vip: 198.18.0.100:443/tcp\n"
+			  "    health_check: {type: https, path: /health}\n"
+			  "    backends:\n"
+			  "      - address: 198.18.1.10\n"
+			  "      - address: 198.18.1.11\n"
+			  "        health_check: {tls_verify: false}\n"
+			  "      - address: 198.18.1.12\n"
+			  "        health_check: {ca_file: /proc/self/status}\n",
+			  &cfg, err, sizeof(err)),
+		0);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].hc.type, SL_HC_HTTPS);
+	CHECK(CHECK_HERE, sl_hc_is_http(cfg.vips[0].hc.type));
+	CHECK(CHECK_HERE, cfg.vips[0].backends[0].hc.tls_verify);
+	CHECK_STR(CHECK_HERE, cfg.vips[0].backends[0].hc.ca_file, "");
+	CHECK_NOT(CHECK_HERE, cfg.vips[0].backends[1].hc.tls_verify);
+	CHECK_STR(CHECK_HERE, cfg.vips[0].backends[1].hc.path, "/health");
+	CHECK_STR(CHECK_HERE, cfg.vips[0].backends[2].hc.ca_file,
+		  "/proc/self/status");
+	CHECK_STR(CHECK_HERE, sl_health_type_name(SL_HC_HTTPS), "https");
 	sl_config_free(&cfg);
 }
 
@@ -247,25 +266,29 @@ static void test_config_agent_port(void **state)
 	char err[512];
 
 	(void)state;
-	assert_int_equal(load_text(HEAD
-		"vips:\n"
-		"  - vip: 198.18.0.100:80/tcp\n"
-		"    agent_port: 9470\n"
-		"    health_check: {type: tcp}\n"
-		"    backends:\n"
-		"      - address: 198.18.1.10\n"
-		"      - address: 198.18.1.11\n"
-		"        agent_port: 0\n"
-		"        health_check: {port: 8080}\n",
-		&cfg, err, sizeof(err)), 0);
-	assert_int_equal(cfg.vips[0].hc.agent_port, 9470);
-	assert_int_equal(cfg.vips[0].backends[0].hc.agent_port, 9470);
-	assert_int_equal(cfg.vips[0].backends[1].hc.agent_port, 0);
-	assert_int_equal(cfg.vips[0].backends[1].hc.port, 8080);
+	CHECK_INT(CHECK_HERE,
+		  load_text(HEAD "vips:\n"
+				 "  - vip: 198.18.0.100:80/tcp\n"
+				 "    agent_port: 9470\n"
+				 "    health_check: {type: tcp}\n"
+				 "    backends:\n"
+				 "      - address: 198.18.1.10\n"
+				 "      - address: 198.18.1.11\n"
+				 "        agent_port: 0\n"
+				 "        health_check: {port: 8080}\n",
+			    &cfg, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].hc.agent_port, 9470);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].backends[0].hc.agent_port, 9470);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].backends[1].hc.agent_port, 0);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].backends[1].hc.port, 8080);
 	sl_config_free(&cfg);
-	assert_int_not_equal(load_text(HEAD "vips:\n  - vip: 198.18.0.100:80/tcp\n"
-				       "    agent_port: 70000\n", &cfg, err, sizeof(err)), 0);
-	assert_non_null(strstr(err, "agent_port"));
+	CHECK_INT_NE(CHECK_HERE,
+		     load_text(HEAD "vips:\n  - vip: 198.18.0.100:80/tcp\n"
+				    "    agent_port: 70000\n",
+			       &cfg, err, sizeof(err)),
+		     0);
+	CHECK_CONTAINS(CHECK_HERE, err, "agent_port");
 }
 
 int main(void)

@@ -15,6 +15,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "../lib/check.h"
 #include "maglev.h"
 
 #define M_SMALL		SLUICE_RING_SIZE_DEFAULT	/* 65537 */
@@ -112,8 +113,8 @@ static void count_slots(const __u32 *table, __u32 m, size_t n)
 	}
 }
 
-static void assert_tables_equal(const __u32 *a, const __u32 *b, __u32 m,
-				const char *what)
+static void check_tables_equal(const __u32 *a, const __u32 *b, __u32 m,
+			       const char *what)
 {
 	__u32 i;
 
@@ -308,8 +309,8 @@ static void test_order_independence(void **state)
 		shuffle(b, n);
 		build_ok(b, n, M_SMALL, 0, tbl_b);
 		if (memcmp(tbl_a, tbl_b, M_SMALL * sizeof(*tbl_a)))
-			assert_tables_equal(tbl_a, tbl_b, M_SMALL,
-					    "shuffled input");
+			check_tables_equal(tbl_a, tbl_b, M_SMALL,
+					   "shuffled input");
 	}
 
 	/* Another seed must give an unrelated table: most slots differ. */
@@ -343,7 +344,7 @@ static void test_ids_do_not_matter(void **state)
 	}
 }
 
-static void assert_all_empty(const __u32 *table, __u32 m, const char *what)
+static void check_all_empty(const __u32 *table, __u32 m, const char *what)
 {
 	__u32 i;
 
@@ -361,13 +362,13 @@ static void test_empty(void **state)
 	(void)state;
 	memset(tbl_a, 0x5a, M_SMALL * sizeof(*tbl_a));
 	build_ok(NULL, 0, M_SMALL, 0, tbl_a);
-	assert_all_empty(tbl_a, M_SMALL, "n == 0");
+	check_all_empty(tbl_a, M_SMALL, "n == 0");
 
 	for (i = 0; i < 4; i++)
 		mk_v4(&b[i], i, 0);
 	memset(tbl_a, 0x5a, M_SMALL * sizeof(*tbl_a));
 	build_ok(b, 4, M_SMALL, 0, tbl_a);
-	assert_all_empty(tbl_a, M_SMALL, "all weights 0");
+	check_all_empty(tbl_a, M_SMALL, "all weights 0");
 }
 
 /* A weight-0 backend takes no slots and leaves the table as if absent. */
@@ -381,11 +382,11 @@ static void test_zero_weight(void **state)
 		mk_v4(&b[i], i, i == 2 ? 0 : 1);
 	build_ok(b, 5, M_SMALL, 0, tbl_a);
 	count_slots(tbl_a, M_SMALL, 5);
-	assert_int_equal(counts[2], 0);
+	CHECK_INT(CHECK_HERE, counts[2], 0);
 
 	b[2] = b[4];
 	build_ok(b, 4, M_SMALL, 0, tbl_b);
-	assert_tables_equal(tbl_a, tbl_b, M_SMALL, "weight 0 vs absent");
+	check_tables_equal(tbl_a, tbl_b, M_SMALL, "weight 0 vs absent");
 }
 
 static void expect_einval(const struct maglev_backend *b, size_t n, __u32 m,
@@ -471,7 +472,7 @@ static void test_small_tables(void **state)
 	mk_v4(&b[0], 0, 3);
 	build_ok(b, 1, 2, 0, tbl_a);
 	count_slots(tbl_a, 2, 1);
-	assert_int_equal(counts[0], 2);
+	CHECK_INT(CHECK_HERE, counts[0], 2);
 
 	for (i = 0; i < 10; i++)
 		mk_v4(&b[i], i, 1 + i % 2);
@@ -514,9 +515,9 @@ static void ref_build(struct maglev_backend *b, size_t n, __u32 m, __u64 seed,
 	__u32 wmax = 0, filled = 0, j;
 	size_t i;
 
-	assert_non_null(perm);
-	assert_non_null(acc);
-	assert_non_null(next);
+	CHECK_NONNULL(CHECK_HERE, perm);
+	CHECK_NONNULL(CHECK_HERE, acc);
+	CHECK_NONNULL(CHECK_HERE, next);
 	qsort(b, n, sizeof(*b), ref_cmp);
 	for (i = 0; i < n; i++) {
 		__u64 off = ref_hash(&b[i], seed) % m;
@@ -559,7 +560,7 @@ static void test_matches_reference(void **state)
 		mk_v4(&b[i], i, 1 + i % 5);
 	build_ok(b, 20, M_SMALL, 3, tbl_a);
 	ref_build(b, 20, M_SMALL, 3, tbl_b);
-	assert_tables_equal(tbl_b, tbl_a, M_SMALL, "round walk vs reference");
+	check_tables_equal(tbl_b, tbl_a, M_SMALL, "round walk vs reference");
 
 	/* n * wmax / sum(w) = 40 * 1000 / 1039 > 32: heap walk. */
 	mk_v6(&b[0], 0, 1000);
@@ -567,14 +568,14 @@ static void test_matches_reference(void **state)
 		mk_v4(&b[i], i, 1);
 	build_ok(b, 40, M_SMALL, 3, tbl_a);
 	ref_build(b, 40, M_SMALL, 3, tbl_b);
-	assert_tables_equal(tbl_b, tbl_a, M_SMALL, "heap walk vs reference");
+	check_tables_equal(tbl_b, tbl_a, M_SMALL, "heap walk vs reference");
 
 	/* Weights 1, 7, 98 on a smaller prime: rounds end mid-way. */
 	for (i = 0; i < 33; i++)
 		mk_v6(&b[i], i, i % 3 ? 7 : 1 + 97 * (i % 2));
 	build_ok(b, 33, 10007, 11, tbl_a);
 	ref_build(b, 33, 10007, 11, tbl_b);
-	assert_tables_equal(tbl_b, tbl_a, 10007, "weights 1/7/98 vs reference");
+	check_tables_equal(tbl_b, tbl_a, 10007, "weights 1/7/98 vs reference");
 }
 
 /*
@@ -774,12 +775,12 @@ static void test_fingerprint_ids_and_order(void **state)
 	for (i = 0; i < n; i++)
 		b[i].id = 100000 + 7 * i;
 	build_ok(b, n, M_SMALL, 7, tbl_b);
-	assert_true(fp_of(tbl_b, M_SMALL, b, n) == a);
+	CHECK(CHECK_HERE, fp_of(tbl_b, M_SMALL, b, n) == a);
 	/* IPv4 bytes the ABI ignores are ignored here too. */
 	for (i = 0; i < n; i++)
 		if (b[i].family == SLUICE_AF_INET)
 			b[i].addr.addr[2] = 0xdeadbeef;
-	assert_true(fp_of(tbl_b, M_SMALL, b, n) == a);
+	CHECK(CHECK_HERE, fp_of(tbl_b, M_SMALL, b, n) == a);
 }
 
 /* Any change of the table changes the fingerprint. */
@@ -802,14 +803,14 @@ static void test_fingerprint_changes(void **state)
 	seed = fp_of(tbl_a, M_SMALL, b, n);
 	build_ok(b, 0, M_SMALL, 7, tbl_a);
 	empty = fp_of(tbl_a, M_SMALL, b, 0);
-	assert_true(w != base);
-	assert_true(gone != base);
-	assert_true(seed != base);
-	assert_true(empty != base && empty != gone);
+	CHECK(CHECK_HERE, w != base);
+	CHECK(CHECK_HERE, gone != base);
+	CHECK(CHECK_HERE, seed != base);
+	CHECK(CHECK_HERE, empty != base && empty != gone);
 	/* One slot moved to another backend. */
 	build_ok(b, n, M_SMALL, 7, tbl_a);
 	tbl_a[100] = tbl_a[100] == b[0].id ? b[1].id : b[0].id;
-	assert_true(fp_of(tbl_a, M_SMALL, b, n) != base);
+	CHECK(CHECK_HERE, fp_of(tbl_a, M_SMALL, b, n) != base);
 }
 
 static void test_fingerprint_invalid(void **state)
@@ -822,11 +823,14 @@ static void test_fingerprint_invalid(void **state)
 	mk_v4(&b[1], 1, 1);
 	build_ok(b, 2, M_SMALL, 0, tbl_a);
 	/* A slot names an id the caller did not give: refused, fp untouched. */
-	assert_int_equal(maglev_fingerprint(tbl_a, M_SMALL, b, 1, &fp), -EINVAL);
-	assert_int_equal(fp, 42);
-	assert_int_equal(maglev_fingerprint(NULL, M_SMALL, b, 2, &fp), -EINVAL);
-	assert_int_equal(maglev_fingerprint(tbl_a, 0, b, 2, &fp), -EINVAL);
-	assert_int_equal(maglev_fingerprint(tbl_a, M_SMALL, NULL, 2, &fp), -EINVAL);
+	CHECK_INT(CHECK_HERE, maglev_fingerprint(tbl_a, M_SMALL, b, 1, &fp),
+		  -EINVAL);
+	CHECK_INT(CHECK_HERE, fp, 42);
+	CHECK_INT(CHECK_HERE, maglev_fingerprint(NULL, M_SMALL, b, 2, &fp),
+		  -EINVAL);
+	CHECK_INT(CHECK_HERE, maglev_fingerprint(tbl_a, 0, b, 2, &fp), -EINVAL);
+	CHECK_INT(CHECK_HERE, maglev_fingerprint(tbl_a, M_SMALL, NULL, 2, &fp),
+		  -EINVAL);
 }
 
 /* maglev.h's definition, one buffer and one XXH64 call: m, then 17 bytes a slot. */
@@ -838,14 +842,14 @@ static __u64 fp_reference(const __u32 *table, __u32 m, const struct maglev_backe
 	__u64 fp;
 	__u32 s;
 
-	assert_non_null(buf);
+	CHECK_NONNULL(CHECK_HERE, buf);
 	memcpy(buf, &m, sizeof(m));
 	for (s = 0; s < m; s++, off += 17) {
 		if (table[s] == SLUICE_NO_BACKEND)
 			continue;	/* 17 zero bytes */
 		for (k = 0; k < n && b[k].id != table[s]; k++)
 			;
-		assert_true(k < n);
+		CHECK(CHECK_HERE, k < n);
 		buf[off] = b[k].family;
 		memcpy(buf + off + 1, &b[k].addr,
 		       b[k].family == SLUICE_AF_INET ? 4 : 16);
@@ -871,7 +875,7 @@ static void test_fingerprint_golden(void **state)
 	build_ok(b, 3, M_SMALL, 0, tbl_a);
 	fp = fp_of(tbl_a, M_SMALL, b, 3);
 	/* The documented definition, computed in one piece: the oracle. */
-	assert_true(fp == fp_reference(tbl_a, M_SMALL, b, 3));
+	CHECK(CHECK_HERE, fp == fp_reference(tbl_a, M_SMALL, b, 3));
 	if (fp != FP_GOLDEN)
 		fail_msg("golden fingerprint is %016llx, expected %016llx",
 			 (unsigned long long)fp, (unsigned long long)FP_GOLDEN);

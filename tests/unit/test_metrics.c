@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "../lib/check.h"
+
 #include "metrics.h"
 #include "parse.h"
 #include "state.h"
@@ -116,10 +118,10 @@ static void add_vip(struct sl_state *st, const char *text, __u32 id, size_t n_be
 {
 	struct sl_vip *v = &st->vips[st->n_vips++];
 
-	assert_int_equal(sl_parse_vip(text, &v->spec, NULL, 0), 0);
+	CHECK_INT(CHECK_HERE, sl_parse_vip(text, &v->spec, NULL, 0), 0);
 	v->id = id;
 	v->bes = calloc(n_bes, sizeof(*v->bes));
-	assert_non_null(v->bes);
+	CHECK_NONNULL(CHECK_HERE, v->bes);
 }
 
 static struct sl_be *add_be(struct sl_vip *v, const char *addr, __u32 id, int state,
@@ -127,7 +129,7 @@ static struct sl_be *add_be(struct sl_vip *v, const char *addr, __u32 id, int st
 {
 	struct sl_be *b = &v->bes[v->n_bes++];
 
-	assert_int_equal(sl_parse_addr(addr, &b->addr, &b->family), 0);
+	CHECK_INT(CHECK_HERE, sl_parse_addr(addr, &b->addr, &b->family), 0);
 	b->id = id;
 	b->weight = 100;
 	b->state = state;
@@ -151,7 +153,7 @@ static void build(struct fixture *f)
 	memset(f, 0, sizeof(*f));
 	sl_state_init(st);
 	st->vips = calloc(2, sizeof(*st->vips));
-	assert_non_null(st->vips);
+	CHECK_NONNULL(CHECK_HERE, st->vips);
 	add_vip(st, "198.18.0.100:80/tcp", 0, 3);
 	add_vip(st, "[fd00::100]:443/udp", 5, 2);
 
@@ -209,7 +211,7 @@ static void build(struct fixture *f)
 	f->snap.agent_sockets[3] = -1;	/* its agent did not */
 
 	f->ctr = calloc(1, sizeof(*f->ctr));
-	assert_non_null(f->ctr);
+	CHECK_NONNULL(CHECK_HERE, f->ctr);
 	f->ctr->vip[0] = (struct sluice_vip_stats){ .packets = 1000, .bytes = 64000,
 		.new_flows = 50, .non_syn_miss = 4, .no_backend = 0, .rescheduled = 6 };
 	f->ctr->vip[5] = (struct sluice_vip_stats){ .packets = 10, .no_backend = 10 };
@@ -228,9 +230,12 @@ static void build(struct fixture *f)
 static void render(struct fixture *f, const char *instance)
 {
 	free(f->page);
-	assert_int_equal(sl_metrics_render(&f->snap, f->ctr, instance, &f->page, &f->len), 0);
-	assert_non_null(f->page);
-	assert_int_equal(strlen(f->page), f->len);
+	CHECK_INT(CHECK_HERE,
+		  sl_metrics_render(&f->snap, f->ctr, instance, &f->page,
+				    &f->len),
+		  0);
+	CHECK_NONNULL(CHECK_HERE, f->page);
+	CHECK_INT(CHECK_HERE, strlen(f->page), f->len);
 }
 
 static int setup(void **state)
@@ -301,43 +306,47 @@ static size_t parse_page(const char *page, struct family *fams, size_t max)
 	char line[512], name[96];
 	size_t n = 0, i;
 
-	assert_true(*page);
-	assert_int_equal(page[strlen(page) - 1], '\n');
+	CHECK(CHECK_HERE, *page);
+	CHECK_INT(CHECK_HERE, page[strlen(page) - 1], '\n');
 	for (; *p; p = nl + 1) {
 		nl = strchr(p, '\n');
-		assert_non_null(nl);
-		assert_true((size_t)(nl - p) < sizeof(line));
+		CHECK_NONNULL(CHECK_HERE, nl);
+		CHECK(CHECK_HERE, (size_t)(nl - p) < sizeof(line));
 		memcpy(line, p, nl - p);
 		line[nl - p] = '\0';
-		assert_true(line[0]);	/* no blank lines */
+		CHECK(CHECK_HERE, line[0]); /* no blank lines */
 		if (!strncmp(line, "# HELP ", 7)) {
-			assert_int_equal(sscanf(line + 7, "%95s", name), 1);
+			CHECK_INT(CHECK_HERE, sscanf(line + 7, "%95s", name),
+				  1);
 			for (i = 0; i < n; i++)
 				if (!strcmp(fams[i].name, name)) {
 					print_error("family %s described twice\n", name);
 					fail();
 				}
-			assert_true(n < max);
+			CHECK(CHECK_HERE, n < max);
 			if (cur)
 				cur->samples_done = true;
 			cur = &fams[n++];
 			snprintf(cur->name, sizeof(cur->name), "%s", name);
 			cur->help = true;
 			/* Some words of help after the name. */
-			assert_true(strlen(line) > 7 + strlen(name) + 10);
+			CHECK(CHECK_HERE, strlen(line) > 7 + strlen(name) + 10);
 			continue;
 		}
 		if (!strncmp(line, "# TYPE ", 7)) {
-			assert_non_null(cur);
-			assert_int_equal(sscanf(line + 7, "%95s %15s", name, cur->type), 2);
-			assert_string_equal(name, cur->name);
-			assert_int_equal(cur->samples, 0);
+			CHECK_NONNULL(CHECK_HERE, cur);
+			CHECK_INT(CHECK_HERE,
+				  sscanf(line + 7, "%95s %15s", name,
+					 cur->type),
+				  2);
+			CHECK_STR(CHECK_HERE, name, cur->name);
+			CHECK_INT(CHECK_HERE, cur->samples, 0);
 			continue;
 		}
-		assert_true(line[0] != '#');
+		CHECK(CHECK_HERE, line[0] != '#');
 		/* A sample: NAME[{labels}] VALUE, under the current family. */
 		i = strcspn(line, "{ ");
-		assert_non_null(cur);
+		CHECK_NONNULL(CHECK_HERE, cur);
 		if (!strcmp(cur->type, "histogram") && !strncmp(line, cur->name, strlen(cur->name)) &&
 		    (!strncmp(line + strlen(cur->name), "_bucket{", 8) ||
 		     !strncmp(line + strlen(cur->name), "_sum", 4) ||
@@ -348,10 +357,11 @@ static size_t parse_page(const char *page, struct family *fams, size_t max)
 				    cur->name);
 			fail();
 		}
-		assert_true(cur->type[0]);
-		assert_null(strstr(line, "{}"));
-		assert_non_null(strrchr(line, ' '));
-		assert_true(strrchr(line, ' ')[1] >= '0' && strrchr(line, ' ')[1] <= '9');
+		CHECK(CHECK_HERE, cur->type[0]);
+		CHECK_NULL(CHECK_HERE, strstr(line, "{}"));
+		CHECK_NONNULL(CHECK_HERE, strrchr(line, ' '));
+		CHECK(CHECK_HERE, strrchr(line, ' ')[1] >= '0' &&
+					  strrchr(line, ' ')[1] <= '9');
 		cur->samples++;
 	}
 	return n;
@@ -373,32 +383,36 @@ static void test_every_family_described(void **state)
 			print_error("family %s missing\n", expected[i].name);
 			fail();
 		}
-		assert_string_equal(fams[j].type, expected[i].type);
-		assert_true(fams[j].samples > 0);
+		CHECK_STR(expected[i].name, fams[j].type, expected[i].type);
+		CHECK(expected[i].name, fams[j].samples > 0);
 	}
 	for (i = 0; i < ARRAY_SIZE(expected_process); i++) {
 		for (j = 0; j < n; j++)
 			if (!strcmp(fams[j].name, expected_process[i].name))
 				break;
-		assert_true(j < n);
-		assert_string_equal(fams[j].type, expected_process[i].type);
-		assert_int_equal(fams[j].samples, 1);
+		CHECK(expected_process[i].name, j < n);
+		CHECK_STR(expected_process[i].name, fams[j].type,
+			  expected_process[i].type);
+		CHECK_INT(expected_process[i].name, fams[j].samples, 1);
 	}
 	for (j = 0; j < n; j++) {
 		size_t l = strlen(fams[j].name);
 		bool total = l > 6 && !strcmp(fams[j].name + l - 6, "_total");
 
-		assert_true(!strncmp(fams[j].name, "sluice_", 7) ||
-			    !strncmp(fams[j].name, "process_", 8));
+		CHECK(fams[j].name,
+		      !strncmp(fams[j].name, "sluice_", 7) ||
+			      !strncmp(fams[j].name, "process_", 8));
 		/* Counters, and only counters, end in _total. */
 		if (total != !strcmp(fams[j].type, "counter")) {
 			print_error("%s is a %s\n", fams[j].name, fams[j].type);
 			fail();
 		}
-		assert_true(!strcmp(fams[j].type, "counter") || !strcmp(fams[j].type, "gauge") ||
-			    !strcmp(fams[j].type, "histogram"));
+		CHECK(fams[j].name, !strcmp(fams[j].type, "counter") ||
+					    !strcmp(fams[j].type, "gauge") ||
+					    !strcmp(fams[j].type, "histogram"));
 	}
-	assert_int_equal(n, ARRAY_SIZE(expected) + ARRAY_SIZE(expected_process));
+	CHECK_INT(CHECK_HERE, n,
+		  ARRAY_SIZE(expected) + ARRAY_SIZE(expected_process));
 }
 
 /* What a fleet box announces: one series per address, none when off. */
@@ -410,8 +424,8 @@ static void test_announced(void **state)
 	size_t len;
 
 	(void)state;
-	assert_non_null(snap);
-	assert_non_null(ctr);
+	CHECK_NONNULL(CHECK_HERE, snap);
+	CHECK_NONNULL(CHECK_HERE, ctr);
 	sl_state_init(&snap->st);
 	snap->announce_enabled = true;
 	snap->n_announced = 2;
@@ -419,14 +433,16 @@ static void test_announced(void **state)
 	snap->announced[0].addr.addr[0] = htonl(0xc6120064);	/* 198.18.0.100 */
 	snap->announced[1].family = SLUICE_AF_INET6;
 	inet_pton(AF_INET6, "fd00:100::100", &snap->announced[1].addr);
-	assert_int_equal(sl_metrics_render(snap, ctr, "x", &page, &len), 0);
+	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len),
+		  0);
 	has_line(page, "sluice_box_drained 0");
 	has_line(page, "sluice_vip_address_announced{address=\"198.18.0.100\"} 1");
 	has_line(page, "sluice_vip_address_announced{address=\"fd00:100::100\"} 1");
 	free(page);
 	snap->announce_enabled = false;
 	snap->box_drained = true;
-	assert_int_equal(sl_metrics_render(snap, ctr, "x", &page, &len), 0);
+	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len),
+		  0);
 	has_line(page, "sluice_box_drained 1");
 	no_line_starting(page, "sluice_vip_address_announced");
 	free(page);
@@ -629,10 +645,11 @@ static void test_reload_none_yet(void **state)
 	size_t len;
 
 	(void)state;
-	assert_non_null(snap);
-	assert_non_null(ctr);
+	CHECK_NONNULL(CHECK_HERE, snap);
+	CHECK_NONNULL(CHECK_HERE, ctr);
 	sl_state_init(&snap->st);
-	assert_int_equal(sl_metrics_render(snap, ctr, "x", &page, &len), 0);
+	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len),
+		  0);
 	has_line(page, "sluice_reload_last_success 1");
 	has_line(page, "sluice_reload_last_timestamp_seconds 0.000");
 	free(page);
@@ -644,12 +661,12 @@ static void test_reload_none_yet(void **state)
 static void test_state_names_match(void **state)
 {
 	(void)state;
-	assert_string_equal(sl_be_state_name(SL_BE_ACTIVE), "active");
-	assert_string_equal(sl_be_state_name(SL_BE_DRAINING), "draining");
-	assert_string_equal(sl_be_state_name(SL_BE_DRAINED), "drained");
-	assert_string_equal(sl_health_name(SL_HEALTH_UP), "up");
-	assert_string_equal(sl_health_name(SL_HEALTH_DOWN), "down");
-	assert_string_equal(sl_health_name(SL_HEALTH_UNKNOWN), "unknown");
+	CHECK_STR(CHECK_HERE, sl_be_state_name(SL_BE_ACTIVE), "active");
+	CHECK_STR(CHECK_HERE, sl_be_state_name(SL_BE_DRAINING), "draining");
+	CHECK_STR(CHECK_HERE, sl_be_state_name(SL_BE_DRAINED), "drained");
+	CHECK_STR(CHECK_HERE, sl_health_name(SL_HEALTH_UP), "up");
+	CHECK_STR(CHECK_HERE, sl_health_name(SL_HEALTH_DOWN), "down");
+	CHECK_STR(CHECK_HERE, sl_health_name(SL_HEALTH_UNKNOWN), "unknown");
 }
 
 /* --- escaping ----------------------------------------------------------- */
@@ -677,8 +694,10 @@ static void test_escape_label(void **state)
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
-		assert_string_equal(sl_metrics_escape_label(cases[i].in, buf, cases[i].len),
-				    cases[i].out);
+		CHECK_STR(cases[i].in,
+			  sl_metrics_escape_label(cases[i].in, buf,
+						  cases[i].len),
+			  cases[i].out);
 }
 
 static void test_escaped_in_page(void **state)
@@ -708,12 +727,12 @@ static void test_histogram_edges(void **state)
 	sl_hist_observe(&h, &sl_hist_check_latency, 1001);	/* le 0.0025 */
 	sl_hist_observe(&h, &sl_hist_check_latency, 10000000);	/* le 10 */
 	sl_hist_observe(&h, &sl_hist_check_latency, 10000001);	/* +Inf only */
-	assert_int_equal(h.bucket[0], 2);
-	assert_int_equal(h.bucket[1], 1);
-	assert_int_equal(h.bucket[sl_hist_check_latency.n - 1], 1);
-	assert_int_equal(h.bucket[sl_hist_check_latency.n], 1);
-	assert_int_equal(h.count, 5);
-	assert_int_equal(h.sum_us, 20002002);
+	CHECK_INT(CHECK_HERE, h.bucket[0], 2);
+	CHECK_INT(CHECK_HERE, h.bucket[1], 1);
+	CHECK_INT(CHECK_HERE, h.bucket[sl_hist_check_latency.n - 1], 1);
+	CHECK_INT(CHECK_HERE, h.bucket[sl_hist_check_latency.n], 1);
+	CHECK_INT(CHECK_HERE, h.count, 5);
+	CHECK_INT(CHECK_HERE, h.sum_us, 20002002);
 }
 
 /* Reasons beyond the slots count as "other": a scrape stays bounded. */
@@ -731,12 +750,12 @@ static void test_failure_reasons_bounded(void **state)
 	}
 	sl_hc_reason_count(&r, "HTTP 500");
 	sl_hc_reason_count(&r, "");
-	assert_string_equal(r.name[0], "HTTP 500");
-	assert_int_equal(r.n[0], 2);
-	assert_string_equal(r.name[SL_HC_REASONS - 2], "HTTP 506");
-	assert_string_equal(r.name[SL_HC_REASONS - 1], SL_HC_REASON_OTHER);
+	CHECK_STR(CHECK_HERE, r.name[0], "HTTP 500");
+	CHECK_INT(CHECK_HERE, r.n[0], 2);
+	CHECK_STR(CHECK_HERE, r.name[SL_HC_REASONS - 2], "HTTP 506");
+	CHECK_STR(CHECK_HERE, r.name[SL_HC_REASONS - 1], SL_HC_REASON_OTHER);
 	/* HTTP 507..511 and the empty reason. */
-	assert_int_equal(r.n[SL_HC_REASONS - 1], 6);
+	CHECK_INT(CHECK_HERE, r.n[SL_HC_REASONS - 1], 6);
 }
 
 static __u64 cpu_us_self(void)
@@ -757,25 +776,25 @@ static void test_procstat_self(void **state)
 	int fds[3], i;
 
 	(void)state;
-	assert_int_equal(sl_proc_read(&a), 0);
-	assert_true(a.rss_bytes > 0);
-	assert_true(a.vsize_bytes >= a.rss_bytes);
-	assert_true(a.open_fds >= 3);	/* stdin, stdout, stderr */
-	assert_true(a.max_fds >= a.open_fds);
+	CHECK_INT(CHECK_HERE, sl_proc_read(&a), 0);
+	CHECK(CHECK_HERE, a.rss_bytes > 0);
+	CHECK(CHECK_HERE, a.vsize_bytes >= a.rss_bytes);
+	CHECK(CHECK_HERE, a.open_fds >= 3); /* stdin, stdout, stderr */
+	CHECK(CHECK_HERE, a.max_fds >= a.open_fds);
 	clock_gettime(CLOCK_REALTIME, &now);
 	/* Started before now, and not long before: this test binary. */
-	assert_true(a.start_unix_ms <= (__u64)now.tv_sec * 1000 + 1000);
-	assert_true(a.start_unix_ms + 600000 > (__u64)now.tv_sec * 1000);
+	CHECK(CHECK_HERE, a.start_unix_ms <= (__u64)now.tv_sec * 1000 + 1000);
+	CHECK(CHECK_HERE, a.start_unix_ms + 600000 > (__u64)now.tv_sec * 1000);
 	for (i = 0; i < 3; i++)
-		assert_true((fds[i] = dup(1)) >= 0);
+		CHECK_RC(CHECK_HERE, fds[i] = dup(1));
 	/* 50 ms of CPU, whatever the load: the counter is ticks of 10 ms. */
 	t0 = cpu_us_self();
 	while (cpu_us_self() - t0 < 50000)
 		spin++;
-	assert_int_equal(sl_proc_read(&b), 0);
-	assert_int_equal(b.open_fds, a.open_fds + 3);
-	assert_true(b.cpu_us >= a.cpu_us + 30000);
-	assert_int_equal(b.start_unix_ms, a.start_unix_ms);
+	CHECK_INT(CHECK_HERE, sl_proc_read(&b), 0);
+	CHECK_INT(CHECK_HERE, b.open_fds, a.open_fds + 3);
+	CHECK(CHECK_HERE, b.cpu_us >= a.cpu_us + 30000);
+	CHECK_INT(CHECK_HERE, b.start_unix_ms, a.start_unix_ms);
 	for (i = 0; i < 3; i++)
 		close(fds[i]);
 }
@@ -791,14 +810,15 @@ static void test_empty_state(void **state)
 	size_t len, n;
 
 	(void)state;
-	assert_non_null(snap);
-	assert_non_null(ctr);
+	CHECK_NONNULL(CHECK_HERE, snap);
+	CHECK_NONNULL(CHECK_HERE, ctr);
 	sl_state_init(&snap->st);
-	assert_int_equal(sl_metrics_render(snap, ctr, "x", &page, &len), 0);
+	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len),
+		  0);
 	memset(fams, 0, sizeof(fams));
 	n = parse_page(page, fams, MAX_FAMILIES);
 	/* Families without series still say what they are. */
-	assert_int_equal(n, ARRAY_SIZE(expected));
+	CHECK_INT(CHECK_HERE, n, ARRAY_SIZE(expected));
 	has_line(page, "# TYPE sluice_backend_flows gauge");
 	no_line_starting(page, "sluice_backend_flows");
 	free(page);
@@ -830,11 +850,11 @@ static void test_thousand_backends(void **state)
 	double t0, took;
 
 	(void)state;
-	assert_non_null(snap);
-	assert_non_null(ctr);
+	CHECK_NONNULL(CHECK_HERE, snap);
+	CHECK_NONNULL(CHECK_HERE, ctr);
 	sl_state_init(&snap->st);
 	snap->st.vips = calloc(10, sizeof(*snap->st.vips));
-	assert_non_null(snap->st.vips);
+	CHECK_NONNULL(CHECK_HERE, snap->st.vips);
 	for (v = 0; v < 10; v++) {
 		snprintf(text, sizeof(text), "198.18.0.%zu:80/tcp", v + 1);
 		add_vip(&snap->st, text, v, 100);
@@ -847,7 +867,8 @@ static void test_thousand_backends(void **state)
 	}
 	snap->flow_entries = 1000000;
 	t0 = mono_ms();
-	assert_int_equal(sl_metrics_render(snap, ctr, "default", &page, &len), 0);
+	CHECK_INT(CHECK_HERE,
+		  sl_metrics_render(snap, ctr, "default", &page, &len), 0);
 	took = mono_ms() - t0;
 	print_message("rendered 1000 backends: %zu bytes in %.1f ms\n", len, took);
 	/*

@@ -38,8 +38,8 @@ static int pinned_array(const char *path, __u32 value_size, __u32 n)
 {
 	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, value_size, n, NULL);
 
-	assert_true(fd >= 0);
-	assert_int_equal(bpf_obj_pin(fd, path), 0);
+	CHECK_RC(CHECK_HERE, fd);
+	CHECK_INT(CHECK_HERE, bpf_obj_pin(fd, path), 0);
 	return fd;
 }
 
@@ -83,7 +83,7 @@ static void old_entry(int fd, __u32 id, __u8 epoch)
 	be.vip_id = 3;
 	be.ifindex = 7;
 	be.dmac[5] = (__u8)id;
-	assert_int_equal(bpf_map_update_elem(fd, &id, &be, BPF_ANY), 0);
+	CHECK_INT(CHECK_HERE, bpf_map_update_elem(fd, &id, &be, BPF_ANY), 0);
 }
 
 static void test_old_layout_carried_over(void **state)
@@ -109,12 +109,12 @@ static void test_old_layout_carried_over(void **state)
 
 	/* What the new program's load creates, filled before the sync. */
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, sizeof(be), N_IDS, NULL);
-	assert_true(fd >= 0);
+	CHECK_RC(CHECK_HERE, fd);
 	CHECK_INT(CHECK_HERE, sl_migrate_finish(&m, fd), 0);
 	CHECK_INT(CHECK_HERE, m.backends == NULL, 1);
 
 	id = 3;
-	assert_int_equal(bpf_map_lookup_elem(fd, &id, &be), 0);
+	CHECK_INT(CHECK_HERE, bpf_map_lookup_elem(fd, &id, &be), 0);
 	CHECK_INT("id 3", be.epoch, 5);
 	CHECK_INT("id 3", be.flags, SLUICE_BE_F_IN_USE | SLUICE_BE_F_NH_VALID);
 	CHECK_INT("id 3", be.vip_id, 3);
@@ -123,10 +123,10 @@ static void test_old_layout_carried_over(void **state)
 	CHECK_INT("id 3", ntohl(be.addr.addr[0]), 0xc6120103);
 	CHECK_INT("id 3: MTU unknown until the sync", be.mtu, 0);
 	id = 9;
-	assert_int_equal(bpf_map_lookup_elem(fd, &id, &be), 0);
+	CHECK_INT(CHECK_HERE, bpf_map_lookup_elem(fd, &id, &be), 0);
 	CHECK_INT("id 9", be.epoch, 2);
 	id = 4;
-	assert_int_equal(bpf_map_lookup_elem(fd, &id, &be), 0);
+	CHECK_INT(CHECK_HERE, bpf_map_lookup_elem(fd, &id, &be), 0);
 	CHECK_INT("id 4 (never used)", be.flags, 0);
 	close(fd);
 	close(old);

@@ -123,13 +123,13 @@ static void test_format_addr_errors(void **state)
 	__u8 fam;
 
 	(void)state;
-	assert_int_equal(sl_parse_addr("198.18.0.1", &a, &fam), 0);
-	assert_int_equal(sl_format_addr(&a, 0, buf, sizeof(buf)), -EINVAL);
-	assert_int_equal(sl_format_addr(&a, 5, buf, sizeof(buf)), -EINVAL);
+	CHECK_INT(CHECK_HERE, sl_parse_addr("198.18.0.1", &a, &fam), 0);
+	CHECK_INT(CHECK_HERE, sl_format_addr(&a, 0, buf, sizeof(buf)), -EINVAL);
+	CHECK_INT(CHECK_HERE, sl_format_addr(&a, 5, buf, sizeof(buf)), -EINVAL);
 	/* "198.18.0.1" is 10 bytes: 11 fit with the NUL, 10 do not. */
-	assert_int_equal(sl_format_addr(&a, fam, buf, 11), 0);
-	assert_string_equal(buf, "198.18.0.1");
-	assert_int_equal(sl_format_addr(&a, fam, buf, 10), -ENOSPC);
+	CHECK_INT(CHECK_HERE, sl_format_addr(&a, fam, buf, 11), 0);
+	CHECK_STR(CHECK_HERE, buf, "198.18.0.1");
+	CHECK_INT(CHECK_HERE, sl_format_addr(&a, fam, buf, 10), -ENOSPC);
 }
 
 /* --- VIPs --- */
@@ -243,9 +243,12 @@ static void test_vip_exact_message(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(sl_parse_vip("198.18.3.4:80", &v, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "invalid VIP \"198.18.3.4:80\": missing protocol "
-			    "(expected ADDR:PORT/tcp or ADDR:PORT/udp, IPv6 as [ADDR]:PORT/tcp)");
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_vip("198.18.3.4:80", &v, err, sizeof(err)), -EINVAL);
+	CHECK_STR(
+		CHECK_HERE, err,
+		"invalid VIP \"198.18.3.4:80\": missing protocol "
+		"(expected ADDR:PORT/tcp or ADDR:PORT/udp, IPv6 as [ADDR]:PORT/tcp)");
 }
 
 /* Errors never overrun err, and no err buffer at all is fine. */
@@ -256,11 +259,13 @@ static void test_vip_err_buffer(void **state)
 
 	(void)state;
 	memset(err, 'x', sizeof(err));
-	assert_int_equal(sl_parse_vip("198.18.3.4:80", &v, err, 8), -EINVAL);
-	assert_string_equal(err, "invalid");
-	assert_int_equal(err[8], 'x');
-	assert_int_equal(sl_parse_vip("198.18.3.4:80", &v, NULL, 0), -EINVAL);
-	assert_int_equal(sl_parse_vip(NULL, &v, NULL, 0), -EINVAL);
+	CHECK_INT(CHECK_HERE, sl_parse_vip("198.18.3.4:80", &v, err, 8),
+		  -EINVAL);
+	CHECK_STR(CHECK_HERE, err, "invalid");
+	CHECK_INT(CHECK_HERE, err[8], 'x');
+	CHECK_INT(CHECK_HERE, sl_parse_vip("198.18.3.4:80", &v, NULL, 0),
+		  -EINVAL);
+	CHECK_INT(CHECK_HERE, sl_parse_vip(NULL, &v, NULL, 0), -EINVAL);
 }
 
 static void test_vip_roundtrip(void **state)
@@ -288,17 +293,18 @@ static void test_format_vip_errors(void **state)
 	struct sl_vip_spec v;
 
 	(void)state;
-	assert_int_equal(sl_parse_vip("[fd00::100]:443/udp", &v, NULL, 0), 0);
+	CHECK_INT(CHECK_HERE, sl_parse_vip("[fd00::100]:443/udp", &v, NULL, 0),
+		  0);
 	/* "[fd00::100]:443/udp" is 19 bytes. */
-	assert_int_equal(sl_format_vip(&v, buf, 20), 0);
-	assert_string_equal(buf, "[fd00::100]:443/udp");
-	assert_int_equal(sl_format_vip(&v, buf, 19), -ENOSPC);
-	assert_int_equal(sl_format_vip(&v, buf, 12), -ENOSPC);
+	CHECK_INT(CHECK_HERE, sl_format_vip(&v, buf, 20), 0);
+	CHECK_STR(CHECK_HERE, buf, "[fd00::100]:443/udp");
+	CHECK_INT(CHECK_HERE, sl_format_vip(&v, buf, 19), -ENOSPC);
+	CHECK_INT(CHECK_HERE, sl_format_vip(&v, buf, 12), -ENOSPC);
 	v.proto = IPPROTO_ICMP;
-	assert_int_equal(sl_format_vip(&v, buf, sizeof(buf)), -EINVAL);
+	CHECK_INT(CHECK_HERE, sl_format_vip(&v, buf, sizeof(buf)), -EINVAL);
 	v.proto = IPPROTO_TCP;
 	v.family = 0;
-	assert_int_equal(sl_format_vip(&v, buf, sizeof(buf)), -EINVAL);
+	CHECK_INT(CHECK_HERE, sl_format_vip(&v, buf, sizeof(buf)), -EINVAL);
 }
 
 static void test_vip_key(void **state)
@@ -307,7 +313,8 @@ static void test_vip_key(void **state)
 	struct sl_vip_spec v;
 
 	(void)state;
-	assert_int_equal(sl_parse_vip("[fd00::100]:443/udp", &v, NULL, 0), 0);
+	CHECK_INT(CHECK_HERE, sl_parse_vip("[fd00::100]:443/udp", &v, NULL, 0),
+		  0);
 	memset(&key, 0xff, sizeof(key));
 	sl_vip_key_from_spec(&v, &key);
 	memset(&want, 0, sizeof(want));
@@ -315,9 +322,10 @@ static void test_vip_key(void **state)
 	want.port = htons(443);
 	want.proto = IPPROTO_UDP;
 	want.family = SLUICE_AF_INET6;
-	assert_memory_equal(&key, &want, sizeof(key));
+	CHECK_MEM(CHECK_HERE, &key, &want, sizeof(key));
 
-	assert_int_equal(sl_parse_vip("198.18.0.100:80/tcp", &v, NULL, 0), 0);
+	CHECK_INT(CHECK_HERE, sl_parse_vip("198.18.0.100:80/tcp", &v, NULL, 0),
+		  0);
 	memset(&key, 0xff, sizeof(key));
 	sl_vip_key_from_spec(&v, &key);
 	memset(&want, 0, sizeof(want));
@@ -325,7 +333,7 @@ static void test_vip_key(void **state)
 	want.port = htons(80);
 	want.proto = IPPROTO_TCP;
 	want.family = SLUICE_AF_INET;
-	assert_memory_equal(&key, &want, sizeof(key));
+	CHECK_MEM(CHECK_HERE, &key, &want, sizeof(key));
 }
 
 /* --- listen addresses --- */
@@ -338,25 +346,39 @@ static void test_addr_port(void **state)
 	__u8 fam;
 
 	(void)state;
-	assert_int_equal(sl_parse_addr_port("0.0.0.0:9469", &a, &fam, &port, err, sizeof(err)), 0);
-	assert_int_equal(fam, SLUICE_AF_INET);
-	assert_int_equal(ntohs(port), 9469);
-	assert_int_equal(sl_format_addr_port(&a, fam, port, buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "0.0.0.0:9469");
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_addr_port("0.0.0.0:9469", &a, &fam, &port, err,
+				     sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE, fam, SLUICE_AF_INET);
+	CHECK_INT(CHECK_HERE, ntohs(port), 9469);
+	CHECK_INT(CHECK_HERE,
+		  sl_format_addr_port(&a, fam, port, buf, sizeof(buf)), 0);
+	CHECK_STR(CHECK_HERE, buf, "0.0.0.0:9469");
 
-	assert_int_equal(sl_parse_addr_port("[::]:9100", &a, &fam, &port, err, sizeof(err)), 0);
-	assert_int_equal(fam, SLUICE_AF_INET6);
-	assert_int_equal(sl_format_addr_port(&a, fam, port, buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "[::]:9100");
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_addr_port("[::]:9100", &a, &fam, &port, err,
+				     sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE, fam, SLUICE_AF_INET6);
+	CHECK_INT(CHECK_HERE,
+		  sl_format_addr_port(&a, fam, port, buf, sizeof(buf)), 0);
+	CHECK_STR(CHECK_HERE, buf, "[::]:9100");
 
-	assert_int_equal(sl_parse_addr_port("127.0.0.1", &a, &fam, &port, err, sizeof(err)),
-			 -EINVAL);
-	assert_string_equal(err, "invalid address \"127.0.0.1\": missing port "
-			    "(expected ADDR:PORT, IPv6 as [ADDR]:PORT)");
-	assert_int_equal(sl_parse_addr_port("::1:80", &a, &fam, &port, err, sizeof(err)),
-			 -EINVAL);
-	assert_string_equal(err, "invalid address \"::1:80\": IPv6 addresses need brackets "
-			    "(expected ADDR:PORT, IPv6 as [ADDR]:PORT)");
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_addr_port("127.0.0.1", &a, &fam, &port, err,
+				     sizeof(err)),
+		  -EINVAL);
+	CHECK_STR(CHECK_HERE, err,
+		  "invalid address \"127.0.0.1\": missing port "
+		  "(expected ADDR:PORT, IPv6 as [ADDR]:PORT)");
+	CHECK_INT(CHECK_HERE,
+		  sl_parse_addr_port("::1:80", &a, &fam, &port, err,
+				     sizeof(err)),
+		  -EINVAL);
+	CHECK_STR(CHECK_HERE, err,
+		  "invalid address \"::1:80\": IPv6 addresses need brackets "
+		  "(expected ADDR:PORT, IPv6 as [ADDR]:PORT)");
 }
 
 /* --- durations --- */
@@ -449,7 +471,8 @@ static void test_duration_bad(void **state)
 		CHECK_CONTAINS(tc, err, bad_durs[i].want);
 		CHECK_INT(tc, ms, 0);
 	}
-	assert_int_equal(sl_parse_duration_ms(NULL, &ms, NULL, 0), -EINVAL);
+	CHECK_INT(CHECK_HERE, sl_parse_duration_ms(NULL, &ms, NULL, 0),
+		  -EINVAL);
 }
 
 static void check_duration_roundtrip(__u64 ms)
@@ -493,14 +516,15 @@ static void test_format_duration_buffer(void **state)
 
 	(void)state;
 	/* "1h30m" is 5 bytes. */
-	assert_int_equal(sl_format_duration(5400000, buf, 6), 0);
-	assert_string_equal(buf, "1h30m");
-	assert_int_equal(sl_format_duration(5400000, buf, 5), -ENOSPC);
-	assert_int_equal(sl_format_duration(5400000, buf, 0), -ENOSPC);
-	assert_int_equal(sl_format_duration(0, buf, 3), 0);
-	assert_string_equal(buf, "0s");
-	assert_int_equal(sl_format_duration(0, buf, 2), -ENOSPC);
-	assert_int_equal(sl_format_duration(UINT64_MAX, buf, sizeof(buf)), 0);
+	CHECK_INT(CHECK_HERE, sl_format_duration(5400000, buf, 6), 0);
+	CHECK_STR(CHECK_HERE, buf, "1h30m");
+	CHECK_INT(CHECK_HERE, sl_format_duration(5400000, buf, 5), -ENOSPC);
+	CHECK_INT(CHECK_HERE, sl_format_duration(5400000, buf, 0), -ENOSPC);
+	CHECK_INT(CHECK_HERE, sl_format_duration(0, buf, 3), 0);
+	CHECK_STR(CHECK_HERE, buf, "0s");
+	CHECK_INT(CHECK_HERE, sl_format_duration(0, buf, 2), -ENOSPC);
+	CHECK_INT(CHECK_HERE, sl_format_duration(UINT64_MAX, buf, sizeof(buf)),
+		  0);
 }
 
 int main(void)

@@ -725,7 +725,7 @@ static void test_from_config_limit(void **state)
 
 	(void)state;
 	bes = calloc(n, sizeof(*bes));
-	assert_non_null(bes);
+	CHECK_NONNULL(CHECK_HERE, bes);
 	for (i = 0; i < n; i++) {
 		bes[i].family = SLUICE_AF_INET;
 		bes[i].addr.addr[0] = htonl(0xc6130000 | i);	/* 198.19.x.y */

@@ -57,7 +57,7 @@ static struct sl_vip_spec vip(const char *s)
 	struct sl_vip_spec v;
 	char err[128];
 
-	assert_int_equal(sl_parse_vip(s, &v, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_parse_vip(s, &v, err, sizeof(err)), 0);
 	return v;
 }
 
@@ -148,12 +148,13 @@ static void test_real_dump(void **state)
 		print_error("unshare(CLONE_NEWNET): %s (run as root)\n", strerror(errno));
 		fail();
 	}
-	assert_int_equal(lo_up(), 0);
+	CHECK_INT(CHECK_HERE, lo_up(), 0);
 	l = open_conns("127.0.0.1", 8080, 3, cli, srv);
-	assert_true(l >= 0);
+	CHECK(CHECK_HERE, l >= 0);
 	shutdown(cli[0], SHUT_WR);	/* half-closed by the client */
 	usleep(100 * 1000);
-	assert_int_equal(sl_sockdiag_count(vips, 2, c, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_sockdiag_count(vips, 2, c, err, sizeof(err)),
+		  0);
 	CHECK_U64("8080 established", c[0].established, 2);
 	CHECK_U64("8080 half closed", c[0].half_closed, 1);
 	CHECK_U64("8080 live", c[0].live, 3);
@@ -164,7 +165,8 @@ static void test_real_dump(void **state)
 	}
 	close(l);
 	usleep(100 * 1000);
-	assert_int_equal(sl_sockdiag_count(vips, 2, c, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_sockdiag_count(vips, 2, c, err, sizeof(err)),
+		  0);
 	CHECK_U64("8080 live after close", c[0].live, 0);
 }
 

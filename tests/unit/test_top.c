@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "../lib/check.h"
+
 #include "cli.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -71,11 +73,14 @@ static void test_rate(void **state)
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		r = -1;
-		assert_int_equal(sl_top_rate(cases[i].prev, cases[i].cur, cases[i].dt_ms, &r),
-				 cases[i].ok);
+		CHECK_INT(CHECK_HERE,
+			  sl_top_rate(cases[i].prev, cases[i].cur,
+				      cases[i].dt_ms, &r),
+			  cases[i].ok);
 		if (cases[i].ok)
-			assert_true(r >= cases[i].rate * (1 - 1e-9) &&
-				    r <= cases[i].rate * (1 + 1e-9));
+			CHECK(CHECK_HERE,
+			      r >= cases[i].rate * (1 - 1e-9) &&
+				      r <= cases[i].rate * (1 + 1e-9));
 	}
 }
 
@@ -95,7 +100,7 @@ static void test_format_rate(void **state)
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		sl_top_format_rate(cases[i].rate, buf, sizeof(buf));
-		assert_string_equal(buf, cases[i].text);
+		CHECK_STR(CHECK_HERE, buf, cases[i].text);
 	}
 }
 
@@ -125,9 +130,9 @@ static void test_format_drain(void **state)
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		row = json_tokener_parse(cases[i].row);
-		assert_non_null(row);
+		CHECK_NONNULL(cases[i].row, row);
 		sl_top_format_drain(row, T0, buf, sizeof(buf));
-		assert_string_equal(buf, cases[i].text);
+		CHECK_STR(cases[i].row, buf, cases[i].text);
 		json_object_put(row);
 	}
 }
@@ -155,43 +160,45 @@ static void test_rows(void **state)
 		" {\"vip\":\"" VIP "\",\"backend\":\"198.18.20.11\",\"state\":\"active\",\"new_flows\":150,\"packets\":7000},"
 		" {\"vip\":\"" VIP "\",\"backend\":\"198.18.20.12\",\"state\":\"draining\",\"flows\":4,\"new_flows\":7,\"packets\":100},"
 		" {\"vip\":\"" VIP "\",\"backend\":\"198.18.20.13\",\"state\":\"active\",\"new_flows\":1,\"packets\":1}]");
-	assert_non_null(prev);
-	assert_non_null(cur);
+	CHECK_NONNULL(CHECK_HERE, prev);
+	CHECK_NONNULL(CHECK_HERE, cur);
 
 	rows = sl_top_rows(prev, cur, 2000, true, T0);
-	assert_non_null(rows);
-	assert_int_equal(json_object_array_length(rows), 4);
+	CHECK_NONNULL(CHECK_HERE, rows);
+	CHECK_INT(CHECK_HERE, json_object_array_length(rows), 4);
 	/* Matched by VIP and backend, not by position. */
-	assert_string_equal(rate_of(rows, 0, "new_per_s"), "1.0");
-	assert_string_equal(rate_of(rows, 0, "packets_per_s"), "15");
-	assert_string_equal(rate_of(rows, 1, "new_per_s"), "25");
-	assert_string_equal(rate_of(rows, 1, "packets_per_s"), "1000");
-	assert_string_equal(rate_of(rows, 2, "new_per_s"), "0");
-	assert_string_equal(rate_of(rows, 2, "packets_per_s"), "null");	/* went back */
-	assert_string_equal(rate_of(rows, 3, "new_per_s"), "null");	/* new backend */
-	assert_string_equal(rate_of(rows, 2, "drain"), "\"4 left\"");
-	assert_string_equal(rate_of(rows, 1, "drain"), "\"\"");
+	CHECK_STR(CHECK_HERE, rate_of(rows, 0, "new_per_s"), "1.0");
+	CHECK_STR(CHECK_HERE, rate_of(rows, 0, "packets_per_s"), "15");
+	CHECK_STR(CHECK_HERE, rate_of(rows, 1, "new_per_s"), "25");
+	CHECK_STR(CHECK_HERE, rate_of(rows, 1, "packets_per_s"), "1000");
+	CHECK_STR(CHECK_HERE, rate_of(rows, 2, "new_per_s"), "0");
+	CHECK_STR(CHECK_HERE, rate_of(rows, 2, "packets_per_s"),
+		  "null"); /* went back */
+	CHECK_STR(CHECK_HERE, rate_of(rows, 3, "new_per_s"),
+		  "null"); /* new backend */
+	CHECK_STR(CHECK_HERE, rate_of(rows, 2, "drain"), "\"4 left\"");
+	CHECK_STR(CHECK_HERE, rate_of(rows, 1, "drain"), "\"\"");
 	/* The list's own fields are kept. */
-	assert_string_equal(rate_of(rows, 1, "backend"), "\"198.18.20.11\"");
+	CHECK_STR(CHECK_HERE, rate_of(rows, 1, "backend"), "\"198.18.20.11\"");
 	json_object_put(rows);
 
 	/* First refresh, or no time between the two: no rates. */
 	rows = sl_top_rows(NULL, cur, 1000, true, T0);
-	assert_string_equal(rate_of(rows, 1, "new_per_s"), "null");
+	CHECK_STR(CHECK_HERE, rate_of(rows, 1, "new_per_s"), "null");
 	json_object_put(rows);
 	rows = sl_top_rows(prev, cur, 0, true, T0);
-	assert_string_equal(rate_of(rows, 1, "packets_per_s"), "null");
+	CHECK_STR(CHECK_HERE, rate_of(rows, 1, "packets_per_s"), "null");
 	json_object_put(rows);
 
 	/* VIP rows match by VIP alone and have no drain column. */
 	rows = sl_top_rows(prev, cur, 1000, false, T0);
-	assert_string_equal(rate_of(rows, 0, "drain"), "null");
+	CHECK_STR(CHECK_HERE, rate_of(rows, 0, "drain"), "null");
 	json_object_put(rows);
 
 	/* Not a list: nothing to show. */
 	rows = json_object_new_object();
-	assert_null(sl_top_rows(prev, rows, 1000, true, T0));
-	assert_null(sl_top_rows(prev, NULL, 1000, true, T0));
+	CHECK_NULL(CHECK_HERE, sl_top_rows(prev, rows, 1000, true, T0));
+	CHECK_NULL(CHECK_HERE, sl_top_rows(prev, NULL, 1000, true, T0));
 	json_object_put(rows);
 	json_object_put(prev);
 	json_object_put(cur);
@@ -224,29 +231,37 @@ static void test_cmdline(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(parse_line("top", &cmd, err, sizeof(err)), 0);
-	assert_string_equal(cmd.verb->object, "top");
-	assert_false(cmd.has_interval);
-	assert_false(cmd.has_count);
-	assert_string_equal(json_object_to_json_string_ext(cmd.req, JSON_C_TO_STRING_PLAIN),
-			    "{\"cmd\":\"backend.list\"}");
+	CHECK_INT(CHECK_HERE, parse_line("top", &cmd, err, sizeof(err)), 0);
+	CHECK_STR(CHECK_HERE, cmd.verb->object, "top");
+	CHECK_NOT(CHECK_HERE, cmd.has_interval);
+	CHECK_NOT(CHECK_HERE, cmd.has_count);
+	CHECK_STR(CHECK_HERE,
+		  json_object_to_json_string_ext(cmd.req,
+						 JSON_C_TO_STRING_PLAIN),
+		  "{\"cmd\":\"backend.list\"}");
 	sl_cli_cmd_free(&cmd);
 
-	assert_int_equal(parse_line("-j top " VIP " --interval=250ms --count 3", &cmd, err,
-				    sizeof(err)), 0);
-	assert_true(cmd.json);
-	assert_true(cmd.has_interval);
-	assert_int_equal(cmd.interval_ms, 250);
-	assert_true(cmd.has_count);
-	assert_int_equal(cmd.count, 3);
-	assert_string_equal(cmd.vip, VIP);
-	assert_string_equal(json_object_to_json_string_ext(cmd.req, JSON_C_TO_STRING_PLAIN |
-							   JSON_C_TO_STRING_NOSLASHESCAPE),
-			    "{\"cmd\":\"backend.list\",\"vip\":\"" VIP "\"}");
+	CHECK_INT(CHECK_HERE,
+		  parse_line("-j top " VIP " --interval=250ms --count 3", &cmd,
+			     err, sizeof(err)),
+		  0);
+	CHECK(CHECK_HERE, cmd.json);
+	CHECK(CHECK_HERE, cmd.has_interval);
+	CHECK_INT(CHECK_HERE, cmd.interval_ms, 250);
+	CHECK(CHECK_HERE, cmd.has_count);
+	CHECK_INT(CHECK_HERE, cmd.count, 3);
+	CHECK_STR(CHECK_HERE, cmd.vip, VIP);
+	CHECK_STR(CHECK_HERE,
+		  json_object_to_json_string_ext(
+			  cmd.req, JSON_C_TO_STRING_PLAIN |
+					   JSON_C_TO_STRING_NOSLASHESCAPE),
+		  "{\"cmd\":\"backend.list\",\"vip\":\"" VIP "\"}");
 	sl_cli_cmd_free(&cmd);
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		assert_int_equal(parse_line(bad[i].line, &cmd, err, sizeof(err)), -EINVAL);
+		CHECK_INT(bad[i].line,
+			  parse_line(bad[i].line, &cmd, err, sizeof(err)),
+			  -EINVAL);
 		if (!strstr(err, bad[i].err)) {
 			print_error("\"%s\": error \"%s\", expected \"%s\"\n", bad[i].line, err,
 				    bad[i].err);
@@ -266,8 +281,9 @@ static void test_help(void **state)
 	f = open_memstream(&buf, &len);
 	sl_cli_help(f, NULL);
 	fclose(f);
-	assert_non_null(strstr(buf, "top [VIP] [--interval DURATION] [--count N]"));
-	assert_non_null(strstr(buf, "--interval DURATION"));
+	CHECK_CONTAINS(CHECK_HERE, buf,
+		       "top [VIP] [--interval DURATION] [--count N]");
+	CHECK_CONTAINS(CHECK_HERE, buf, "--interval DURATION");
 	free(buf);
 }
 
@@ -293,7 +309,7 @@ static int fake_call(const struct sl_cli_io *io, struct json_object *req,
 	char text[2048];
 	int r;
 
-	assert_true(json_object_object_get_ex(req, "cmd", &c));
+	CHECK(CHECK_HERE, json_object_object_get_ex(req, "cmd", &c));
 	cmd = json_object_get_string(c);
 	if (!strcmp(cmd, "vip.list"))
 		f->refresh++;
@@ -367,7 +383,7 @@ static void run_top(struct run *r, const char *line)
 	};
 
 	r->f.now = r->f.now ? r->f.now : T0;
-	assert_int_equal(parse_line(line, &cmd, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, parse_line(line, &cmd, err, sizeof(err)), 0);
 	out = open_memstream(&r->out, &r->out_len);
 	errf = open_memstream(&r->err, &r->err_len);
 	io.out = out;
@@ -391,31 +407,49 @@ static void test_run_plain(void **state)
 
 	(void)state;
 	run_top(&r, "-s /x top --count 3 --interval 1s");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.err, "");
-	assert_int_equal(r.f.refresh, 3);
-	assert_int_equal(r.f.sleeps, 2);
-	assert_int_equal(r.f.status_calls, 3);	/* one draining backend per refresh */
+	CHECK_INT(CHECK_HERE, r.rc, 0);
+	CHECK_STR(CHECK_HERE, r.err, "");
+	CHECK_INT(CHECK_HERE, r.f.refresh, 3);
+	CHECK_INT(CHECK_HERE, r.f.sleeps, 2);
+	CHECK_INT(CHECK_HERE, r.f.status_calls,
+		  3); /* one draining backend per refresh */
 	/* One block per refresh, each headed by its time; no escape sequences. */
-	assert_int_equal(count_of(r.out, "# 2023-11-14T22:13:2"), 3);
-	assert_non_null(strstr(r.out, "# 2023-11-14T22:13:20Z sluice top, every 1s\n"));
-	assert_non_null(strstr(r.out, "# 2023-11-14T22:13:22Z sluice top, every 1s\n"));
-	assert_null(strchr(r.out, '\033'));
-	assert_int_equal(count_of(r.out, "VIP                  BACKENDS  ACTIVE  FLOWS  NEW/S  PKTS/S"), 3);
-	assert_int_equal(count_of(r.out, "VIP                  BACKEND       STATE     HEALTH  WEIGHT  FLOWS  NEW/S  PKTS/S  DRAIN"), 3);
+	CHECK_INT(CHECK_HERE, count_of(r.out, "# 2023-11-14T22:13:2"), 3);
+	CHECK_CONTAINS(CHECK_HERE, r.out,
+		       "# 2023-11-14T22:13:20Z sluice top, every 1s\n");
+	CHECK_CONTAINS(CHECK_HERE, r.out,
+		       "# 2023-11-14T22:13:22Z sluice top, every 1s\n");
+	CHECK_NULL(CHECK_HERE, strchr(r.out, '\033'));
+	CHECK_INT(
+		CHECK_HERE,
+		count_of(
+			r.out,
+			"VIP                  BACKENDS  ACTIVE  FLOWS  NEW/S  PKTS/S"),
+		3);
+	CHECK_INT(
+		CHECK_HERE,
+		count_of(
+			r.out,
+			"VIP                  BACKEND       STATE     HEALTH  WEIGHT  FLOWS  NEW/S  PKTS/S  DRAIN"),
+		3);
 	/* First refresh: no rates yet. Then 100 new flows/s, 1000 packets/s. */
-	assert_non_null(strstr(r.out,
-		"198.18.0.100:80/tcp  198.18.20.11  active    up         100     20      -       -\n"));
+	CHECK_CONTAINS(
+		CHECK_HERE, r.out,
+		"198.18.0.100:80/tcp  198.18.20.11  active    up         100     20      -       -\n");
 	second = strstr(r.out, "# 2023-11-14T22:13:21Z");
-	assert_non_null(second);
-	assert_non_null(strstr(second,
-		"198.18.0.100:80/tcp  198.18.20.11  active    up         100     20    100    1000\n"));
-	assert_non_null(strstr(second,
-		"198.18.0.100:80/tcp  198.18.20.12  draining  up         100     20      0    2000  20 left, 40s to deadline\n"));
-	assert_non_null(strstr(second,
-		"198.18.0.100:80/tcp         2       1     40    100    3000\n"));
-	assert_non_null(strstr(r.out,
-		"198.18.0.100:80/tcp  198.18.20.12  draining  up         100     10      0    2000  10 left, 39s to deadline\n"));
+	CHECK_NONNULL(CHECK_HERE, second);
+	CHECK_CONTAINS(
+		CHECK_HERE, second,
+		"198.18.0.100:80/tcp  198.18.20.11  active    up         100     20    100    1000\n");
+	CHECK_CONTAINS(
+		CHECK_HERE, second,
+		"198.18.0.100:80/tcp  198.18.20.12  draining  up         100     20      0    2000  20 left, 40s to deadline\n");
+	CHECK_CONTAINS(
+		CHECK_HERE, second,
+		"198.18.0.100:80/tcp         2       1     40    100    3000\n");
+	CHECK_CONTAINS(
+		CHECK_HERE, r.out,
+		"198.18.0.100:80/tcp  198.18.20.12  draining  up         100     10      0    2000  10 left, 39s to deadline\n");
 	run_free(&r);
 }
 
@@ -425,13 +459,13 @@ static void test_run_vip_filter(void **state)
 
 	(void)state;
 	run_top(&r, "-s /x top " VIP " --count 1");
-	assert_int_equal(r.rc, 0);
-	assert_non_null(strstr(r.out, "198.18.0.100:80/tcp  "));
-	assert_null(strstr(r.out, "[fd00::100]:443/udp"));
+	CHECK_INT(CHECK_HERE, r.rc, 0);
+	CHECK_CONTAINS(CHECK_HERE, r.out, "198.18.0.100:80/tcp  ");
+	CHECK_NULL(CHECK_HERE, strstr(r.out, "[fd00::100]:443/udp"));
 	run_free(&r);
 
 	run_top(&r, "-s /x top --count 1");
-	assert_non_null(strstr(r.out, "[fd00::100]:443/udp"));
+	CHECK_CONTAINS(CHECK_HERE, r.out, "[fd00::100]:443/udp");
 	run_free(&r);
 }
 
@@ -444,27 +478,31 @@ static void test_run_json(void **state)
 
 	(void)state;
 	run_top(&r, "-s /x -j top --count 2 --interval 500ms");
-	assert_int_equal(r.rc, 0);
+	CHECK_INT(CHECK_HERE, r.rc, 0);
 	for (line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		o = json_tokener_parse(line);
-		assert_non_null(o);
-		assert_true(json_object_object_get_ex(o, "time_unix_ms", &v));
-		assert_int_equal(json_object_get_int64(v), T0 + 500 * n);
-		assert_true(json_object_object_get_ex(o, "backends", &be));
+		CHECK_NONNULL(CHECK_HERE, o);
+		CHECK(CHECK_HERE,
+		      json_object_object_get_ex(o, "time_unix_ms", &v));
+		CHECK_INT(CHECK_HERE, json_object_get_int64(v), T0 + 500 * n);
+		CHECK(CHECK_HERE,
+		      json_object_object_get_ex(o, "backends", &be));
 		be = json_object_array_get_idx(be, 0);
-		assert_true(json_object_object_get_ex(be, "packets_per_s", &v));
+		CHECK(CHECK_HERE,
+		      json_object_object_get_ex(be, "packets_per_s", &v));
 		if (n == 0) {
-			assert_null(v);
+			CHECK_NULL(CHECK_HERE, v);
 		} else {
 			/* 1000 packets in 500 ms: a number in JSON. */
-			assert_true(json_object_is_type(v, json_type_double) ||
-				    json_object_is_type(v, json_type_int));
-			assert_true(json_object_get_double(v) == 2000.0);
+			CHECK(CHECK_HERE,
+			      json_object_is_type(v, json_type_double) ||
+				      json_object_is_type(v, json_type_int));
+			CHECK(CHECK_HERE, json_object_get_double(v) == 2000.0);
 		}
 		json_object_put(o);
 		n++;
 	}
-	assert_int_equal(n, 2);
+	CHECK_INT(CHECK_HERE, n, 2);
 	run_free(&r);
 }
 
@@ -481,10 +519,15 @@ static void test_tty_redraw(void **state)
 	sl_top_print(f, true, T0 + 1000, 1000, rows, NULL, "lost \033[2Jcontact");
 	fclose(f);
 	/* Each refresh homes the cursor and clears, then redraws. */
-	assert_int_equal(strncmp(buf, "\033[H\033[2Jsluice top  2023-11-14T22:13:20Z  every 1s", 46), 0);
-	assert_int_equal(count_of(buf, "\033[H\033[2J"), 2);
+	CHECK_INT(
+		CHECK_HERE,
+		strncmp(buf,
+			"\033[H\033[2Jsluice top  2023-11-14T22:13:20Z  every 1s",
+			46),
+		0);
+	CHECK_INT(CHECK_HERE, count_of(buf, "\033[H\033[2J"), 2);
 	/* Text from sluiced never carries escape sequences to the terminal. */
-	assert_non_null(strstr(buf, "sluicectl: lost ?[2Jcontact\n"));
+	CHECK_CONTAINS(CHECK_HERE, buf, "sluicectl: lost ?[2Jcontact\n");
 	free(buf);
 	json_object_put(rows);
 }
@@ -497,12 +540,13 @@ static void test_run_unreachable(void **state)
 	r.f.fail_refresh = -1;
 	r.f.fail_err = -ECONNREFUSED;
 	run_top(&r, "-s /x top --count 5");
-	assert_int_equal(r.rc, SL_CLI_EXIT_FAIL);
-	assert_int_equal(r.f.sleeps, 0);
-	assert_string_equal(r.out, "");
-	assert_non_null(strstr(r.err,
+	CHECK_INT(CHECK_HERE, r.rc, SL_CLI_EXIT_FAIL);
+	CHECK_INT(CHECK_HERE, r.f.sleeps, 0);
+	CHECK_STR(CHECK_HERE, r.out, "");
+	CHECK_CONTAINS(
+		CHECK_HERE, r.err,
 		"sluicectl: cannot show the live view: cannot connect to /x: Connection refused\n"
-		"hint: is sluiced running? (socket /x)\n"));
+		"hint: is sluiced running? (socket /x)\n");
 	run_free(&r);
 }
 
@@ -516,15 +560,19 @@ static void test_run_lost_midway(void **state)
 	r.f.fail_refresh = 2;
 	r.f.fail_err = -ECONNRESET;
 	run_top(&r, "-s /x top --count 4");
-	assert_int_equal(r.rc, 0);
-	assert_non_null(strstr(r.out, "sluicectl: talking to sluiced on /x: Connection reset by peer\n"));
+	CHECK_INT(CHECK_HERE, r.rc, 0);
+	CHECK_CONTAINS(
+		CHECK_HERE, r.out,
+		"sluicectl: talking to sluiced on /x: Connection reset by peer\n");
 	/* Refresh 3 has nothing to compare with: rates restart. */
 	after = strstr(r.out, "# 2023-11-14T22:13:22Z");
-	assert_non_null(after);
-	assert_non_null(strstr(after, "active    up         100     20      -       -\n"));
+	CHECK_NONNULL(CHECK_HERE, after);
+	CHECK_CONTAINS(CHECK_HERE, after,
+		       "active    up         100     20      -       -\n");
 	after = strstr(r.out, "# 2023-11-14T22:13:23Z");
-	assert_non_null(after);
-	assert_non_null(strstr(after, "active    up         100     20    100    1000\n"));
+	CHECK_NONNULL(CHECK_HERE, after);
+	CHECK_CONTAINS(CHECK_HERE, after,
+		       "active    up         100     20    100    1000\n");
 	run_free(&r);
 }
 
@@ -536,9 +584,9 @@ static void test_run_stop(void **state)
 	(void)state;
 	r.f.stop_after = 2;
 	run_top(&r, "-s /x top");
-	assert_int_equal(r.rc, 0);
-	assert_int_equal(r.f.refresh, 2);
-	assert_int_equal(count_of(r.out, "sluice top"), 2);
+	CHECK_INT(CHECK_HERE, r.rc, 0);
+	CHECK_INT(CHECK_HERE, r.f.refresh, 2);
+	CHECK_INT(CHECK_HERE, count_of(r.out, "sluice top"), 2);
 	run_free(&r);
 }
 
