@@ -221,3 +221,62 @@ t_cluster_box_lease() {
 	it_wait_for 10 "box1 box2" cluster_box_names || return 1
 	assert_eq "box list after a restart" 2 "$(fleet_cli -j box list | json - 'len(j)')" || return 1
 }
+
+# The owner a box's report in etcd names (HOST/INSTANCE).
+cluster_owner() {
+	fleet_etcdctl get "$FLEET_PREFIX/boxes/$1" --print-value-only | json - 'j["owner"]'
+}
+
+# Two sluiced with one box name: the second never overwrites the first's
+# report; it is refused, says why in its log, status and metrics, and box
+# list names it; it joins once the name is free. A box restarted at once
+# (its old lease still alive) takes its own name back.
+t_cluster_box_name_taken_setup() { cluster_setup; }
+t_cluster_box_name_taken_teardown() { cluster_teardown; }
+t_cluster_box_name_taken() {
+	local owner1 owner2 err
+	owner1=$(cluster_owner box1)
+	assert_eq "box1's owner" "${LAB_P}b1" "${owner1##*/}" || return 1
+	fleet_sluiced_stop 2
+	sed -i 's/^  box: box2$/  box: box1/' "$LAB_DIR/sluiced2.yaml"
+	fleet_sluiced_start 2 || return 1
+	it_wait_for 10 True cluster_status 2 box_name_conflict || return 1
+	assert_eq "box2's connected" False "$(cluster_status 2 connected)" || return 1
+	err=$(cluster_status 2 last_error)
+	echo "status: $err"
+	[[ $err == *'box name "box1" is held in '"$FLEET_PREFIX"' by another live sluiced ('"$owner1"')'*'give every box a unique cluster.box'* ]] ||
+		{ fail "status does not name the name, the holder and the fix: $err"; return 1; }
+	grep -q 'cluster: box name "box1" is held' "$LAB_DIR/sluiced2.log" ||
+		{ fail "box2's log does not say it"; return 1; }
+	assert_eq "box2's conflict metric" "sluice_cluster_box_name_conflict 1" \
+		"$(lab_ns lb2 curl -s 127.0.0.1:9482/metrics | grep '^sluice_cluster_box_name_conflict ')" || return 1
+	assert_eq "box1's conflict metric" "sluice_cluster_box_name_conflict 0" \
+		"$(lab_ns lb curl -s 127.0.0.1:9481/metrics | grep '^sluice_cluster_box_name_conflict ')" || return 1
+	# A change makes every box republish: box1's report stays box1's.
+	fleet_cli backend set "$LAB_VIP4:80/tcp" "$(lab_be4 3)" --weight 300 || return 1
+	it_wait_for 10 "$(cluster_desired_rev)" cluster_status 1 applied_revision || return 1
+	sleep 1
+	assert_eq "the report under box1 after a change" "$owner1" "$(cluster_owner box1)" || return 1
+	assert_eq "boxes listed" "box1 box3" "$(cluster_box_names)" || return 1
+	assert_eq "box2 applied nothing from etcd" 0 "$(cluster_status 2 applied_revision)" || return 1
+	fleet_cli box list >/dev/null 2>"$LAB_DIR/list.err" || return 1
+	cat "$LAB_DIR/list.err"
+	grep -q "box box1: a second sluiced (.*${LAB_P}b2) has this name and is refused (held by $owner1)" \
+		"$LAB_DIR/list.err" || { fail "box list does not report the refused sluiced"; return 1; }
+	grep -q "hint: give every box a unique cluster.box" "$LAB_DIR/list.err" ||
+		{ fail "box list gives no fix"; return 1; }
+	# The holder leaves cleanly: the second takes the name, the warning goes.
+	fleet_sluiced_stop 1
+	it_wait_for 10 False cluster_status 2 box_name_conflict || return 1
+	it_wait_for 5 True cluster_status 2 connected || return 1
+	owner2=$(cluster_owner box1)
+	assert_eq "box1's report is now box2's sluiced" "${LAB_P}b2" "${owner2##*/}" || return 1
+	assert_eq "box list warnings once the name is free" "" \
+		"$(fleet_cli box list 2>&1 >/dev/null)" || return 1
+	# A killed box restarted at once, its old lease still alive, is no conflict.
+	fleet_sluiced_stop 3 KILL
+	fleet_sluiced_start 3 || return 1
+	it_wait_for 5 True cluster_status 3 connected || return 1
+	assert_eq "box3's conflict after a quick restart" False \
+		"$(cluster_status 3 box_name_conflict)" || return 1
+}

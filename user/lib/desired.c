@@ -457,3 +457,15 @@ void sl_desired_box_key(const char *prefix, const char *box, char *buf,
 {
 	snprintf(buf, len, "%s/" SL_DESIRED_BOXES "%s", prefix, box);
 }
+
+void sl_desired_conflicts_key(const char *prefix, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/" SL_DESIRED_CONFLICTS, prefix);
+}
+
+void sl_desired_conflict_key(const char *prefix, const char *box,
+			     long long lease, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/" SL_DESIRED_CONFLICTS "%s/%llx", prefix, box,
+		 lease);
+}

@@ -73,6 +73,9 @@ static const char *hint_for(int rc)
 	case -EACCES:
 		return "check ETCDCTL_USER=name:password and the user's role: read-write on "
 		       "PREFIX/desired, read on PREFIX/boxes/ (README, \"Running a fleet\")";
+	case -ENOKEY:
+		return "check ETCDCTL_CACERT (the CA that signed etcd's certificate) and "
+		       "ETCDCTL_CERT/ETCDCTL_KEY (a client certificate etcd trusts)";
 	case -EIO:
 		return "is etcd running, and are the endpoints right?";
 	case -EINVAL:
@@ -80,6 +83,13 @@ static const char *hint_for(int rc)
 	default:
 		return NULL;
 	}
+}
+
+/* A failed command's exit: credentials and TLS have their own code. */
+static int fail_exit(int rc)
+{
+	return rc == -EACCES || rc == -ENOKEY ? SL_CLI_EXIT_AUTH :
+						SL_CLI_EXIT_FAIL;
 }
 
 /* The document now (an absent key is an empty fleet, mod revision 0). */
@@ -293,7 +303,7 @@ static int edit(const struct sl_cli_cmd *cmd, struct sl_etcd *e, edit_fn fn,
 			json_object_to_json_string_ext(
 				after, JSON_C_TO_STRING_PLAIN |
 					       JSON_C_TO_STRING_NOSLASHESCAPE),
-			mod, rev);
+			0, mod, rev);
 		json_object_put(after);
 		if (rc != -EAGAIN)
 			break;
@@ -403,6 +413,35 @@ static void warn_rejected(const struct sl_cli_io *io, json_object *reps,
 				(long long)jint(r, "applied_revision"),
 				jstr(r, "rejected"));
 	}
+}
+
+/*
+ * A sluiced refused a box name another holds says so under
+ * PREFIX/conflicts/; its flows are in no report, so say it on stderr.
+ */
+static void warn_conflicts(const struct sl_cli_cmd *cmd,
+			   const struct sl_cli_io *io, struct sl_etcd *e)
+{
+	char key[SL_DESIRED_KEY_MAX];
+	json_object *kvs;
+	int64_t rev;
+	size_t i;
+
+	sl_desired_conflicts_key(prefix_of(cmd), key, sizeof(key));
+	if (sl_etcd_get_prefix(e, key, &kvs, &rev))
+		return;
+	for (i = 0; i < json_object_array_length(kvs); i++) {
+		json_object *v = json_tokener_parse(
+			jstr(json_object_array_get_idx(kvs, i), "value"));
+
+		fprintf(io->err,
+			"sluicectl: box %s: a second sluiced (%s) has this "
+			"name and is refused (held by %s); its flows are not "
+			"counted\nhint: give every box a unique cluster.box\n",
+			jstr(v, "box"), jstr(v, "owner"), jstr(v, "holder"));
+		json_object_put(v);
+	}
+	json_object_put(kvs);
 }
 
 /* ---- drain --wait ----------------------------------------------------------- */
@@ -550,7 +589,7 @@ static int run_change(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io)
 	if (rc) {
 		sl_cli_report(io, cmd, err, hint_for(rc));
 		sl_etcd_free(&e);
-		return SL_CLI_EXIT_FAIL;
+		return fail_exit(rc);
 	}
 	/* The address the reports use, for --wait and the reply. */
 	memset(&t, 0, sizeof(t));
@@ -767,7 +806,7 @@ static int run_list(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io)
 	if (rc && (rc != -EINVAL || per_backend)) {
 		sl_cli_report(io, cmd, err, hint_for(rc));
 		sl_etcd_free(&e);
-		return SL_CLI_EXIT_FAIL;
+		return fail_exit(rc);
 	}
 	/* box list still serves when the document is broken: that is when it is needed. */
 	if (rc)
@@ -780,9 +819,10 @@ static int run_list(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io)
 		sl_state_free(&d.st);
 		sl_cli_report(io, cmd, e.err, hint_for(rc));
 		sl_etcd_free(&e);
-		return SL_CLI_EXIT_FAIL;
+		return fail_exit(rc);
 	}
 	warn_rejected(io, reps, mod);
+	warn_conflicts(cmd, io, &e);
 	rows = per_backend ? backend_rows(cmd, &d, reps) : box_rows(reps);
 	if (cmd->json)
 		sl_cli_print_json(io->out, rows);
