@@ -280,3 +280,138 @@ t_cluster_box_name_taken() {
 	assert_eq "box3's conflict after a quick restart" False \
 		"$(cluster_status 3 box_name_conflict)" || return 1
 }
+
+# A CA, etcd's server certificate (for 198.18.20.1; also a client one: the
+# gateway dials etcd's gRPC with it), a client certificate
+# it signed, and a second CA that signed nothing etcd uses, in @1.
+cluster_certs() {
+	local d=$1 name
+	for name in ca other-ca; do
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-keyout "$d/$name.key" -out "$d/$name.crt" -days 1 \
+			-subj "/CN=sluice test $name" 2>/dev/null || return 1
+	done
+	_cluster_cert "$d" server "subjectAltName=IP:198.18.20.1
+extendedKeyUsage=serverAuth,clientAuth" || return 1
+	_cluster_cert "$d" client "extendedKeyUsage=clientAuth"
+}
+
+_cluster_cert() {	# dir name extensions
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$1/$2.key" -out "$1/$2.csr" -subj "/CN=sluice-$2" 2>/dev/null &&
+		openssl x509 -req -in "$1/$2.csr" -CA "$1/ca.crt" -CAkey "$1/ca.key" \
+			-CAcreateserial -out "$1/$2.crt" -days 1 -extfile <(echo "$3") 2>/dev/null
+}
+
+# Restart box 1 with its cluster: line @1 replaced by @2 (sed expressions).
+cluster_box1_reconfig() {
+	fleet_sluiced_stop 1
+	sed -i "s|$1|$2|" "$LAB_DIR/sluiced1.yaml"
+	fleet_sluiced_start 1
+}
+
+# Wait up to 10 s until box 1's last etcd error matches @1 (a glob).
+cluster_wait_error() {
+	local i err
+	for i in $(seq 1 20); do
+		err=$(cluster_status 1 last_error)
+		[[ $err == $1 ]] && { echo "box1: $err"; return 0; }
+		sleep 0.5
+	done
+	fail "box 1's etcd error: expected $1, got '$err'"
+}
+
+# etcd with client-certificate TLS: sluiced and sluicectl --cluster work
+# with the right CA and certificate; a wrong CA or no client certificate
+# is a clear error, exit 4 for sluicectl, and a disconnected box that says
+# why.
+t_cluster_tls_setup() {
+	CLUSTER_CERTS=$(mktemp -d /tmp/sluice-certs.XXXX)
+	cluster_certs "$CLUSTER_CERTS" || { fail "openssl could not make the test certificates"; return 1; }
+	local c=$CLUSTER_CERTS
+	FLEET_BOXES=1
+	FLEET_ETCD=https://198.18.20.1:2379
+	FLEET_ETCD_ARGS="--cert-file $c/server.crt --key-file $c/server.key --client-cert-auth --trusted-ca-file $c/ca.crt"
+	FLEET_ETCDCTL_ARGS="--cacert $c/ca.crt --cert $c/client.crt --key $c/client.key"
+	FLEET_CLUSTER_EXTRA="  ca_file: $c/ca.crt
+  cert_file: $c/client.crt
+  key_file: $c/client.key"
+	cluster_setup
+}
+t_cluster_tls_teardown() { cluster_teardown; rm -rf "$CLUSTER_CERTS"; }
+t_cluster_tls() {
+	local c=$CLUSTER_CERTS rc
+	assert_eq "box1 connected over TLS" True "$(cluster_status 1 connected)" || return 1
+	ETCDCTL_CACERT=$c/ca.crt ETCDCTL_CERT=$c/client.crt ETCDCTL_KEY=$c/client.key \
+		fleet_cli backend drain "$LAB_VIP4:80/tcp" "$(lab_be4 2)" || return 1
+	it_wait_for 10 "$(cluster_desired_rev)" cluster_status 1 applied_revision || return 1
+	assert_eq "boxes listed over TLS" box1 "$(ETCDCTL_CACERT=$c/ca.crt ETCDCTL_CERT=$c/client.crt \
+		ETCDCTL_KEY=$c/client.key fleet_cli -j box list | json - 'j[0]["box"]')" || return 1
+	# A CA that did not sign etcd's certificate.
+	ETCDCTL_CACERT=$c/other-ca.crt ETCDCTL_CERT=$c/client.crt ETCDCTL_KEY=$c/client.key \
+		fleet_cli box list >/dev/null 2>"$LAB_DIR/ca.err"
+	rc=$?
+	cat "$LAB_DIR/ca.err"
+	assert_eq "sluicectl's exit with a wrong CA" 4 "$rc" || return 1
+	grep -q "TLS failed:.*certificate" "$LAB_DIR/ca.err" && grep -q "hint: check ETCDCTL_CACERT" "$LAB_DIR/ca.err" ||
+		{ fail "no clear error for a wrong CA"; return 1; }
+	# No client certificate: etcd ends the handshake.
+	ETCDCTL_CACERT=$c/ca.crt fleet_cli box list >/dev/null 2>"$LAB_DIR/cert.err"
+	rc=$?
+	cat "$LAB_DIR/cert.err"
+	assert_eq "sluicectl's exit without a client certificate" 4 "$rc" || return 1
+	grep -q "TLS failed" "$LAB_DIR/cert.err" || { fail "no clear error without a client certificate"; return 1; }
+	# sluiced with the wrong CA: disconnected, forwarding, saying why.
+	cluster_box1_reconfig "ca_file: $c/ca.crt" "ca_file: $c/other-ca.crt" || return 1
+	cluster_wait_error "*TLS failed*certificate*" || return 1
+	assert_eq "box1 connected with a wrong CA" False "$(cluster_status 1 connected)" || return 1
+	grep -q "cluster: etcd session failed: etcd https://198.18.20.1:2379: TLS failed" "$LAB_DIR/sluiced1.log" ||
+		{ fail "box1's log does not say why"; return 1; }
+}
+
+# etcd with authentication (etcd v3 auth enable): a user whose role may
+# write PREFIX/ only. sluiced and sluicectl --cluster work with its
+# password; a wrong password or none is a clear error, exit 4 for
+# sluicectl, and a disconnected box that says why.
+cluster_auth_hook() {
+	fleet_etcdctl user add root:rootpw >/dev/null &&
+		fleet_etcdctl user grant-role root root >/dev/null &&
+		fleet_etcdctl role add sluice >/dev/null &&
+		fleet_etcdctl role grant-permission sluice --prefix=true readwrite "$FLEET_PREFIX/" >/dev/null &&
+		fleet_etcdctl user add sluice:sluicepw >/dev/null &&
+		fleet_etcdctl user grant-role sluice sluice >/dev/null &&
+		fleet_etcdctl auth enable >/dev/null || return 1
+	FLEET_ETCDCTL_ARGS="--user root:rootpw"
+}
+t_cluster_auth_setup() {
+	FLEET_BOXES=1
+	FLEET_ETCD_HOOK=cluster_auth_hook
+	FLEET_CLUSTER_EXTRA="  username: sluice
+  password: sluicepw"
+	cluster_setup
+}
+t_cluster_auth_teardown() { cluster_teardown; }
+t_cluster_auth() {
+	local rc
+	assert_eq "box1 connected with a password" True "$(cluster_status 1 connected)" || return 1
+	ETCDCTL_USER=sluice:sluicepw fleet_cli backend drain "$LAB_VIP4:80/tcp" "$(lab_be4 2)" || return 1
+	it_wait_for 10 "$(cluster_desired_rev)" cluster_status 1 applied_revision || return 1
+	assert_eq "boxes listed with a password" box1 \
+		"$(ETCDCTL_USER=sluice:sluicepw fleet_cli -j box list | json - 'j[0]["box"]')" || return 1
+	ETCDCTL_USER=sluice:wrong fleet_cli box list >/dev/null 2>"$LAB_DIR/pw.err"
+	rc=$?
+	cat "$LAB_DIR/pw.err"
+	assert_eq "sluicectl's exit with a wrong password" 4 "$rc" || return 1
+	grep -q "authentication failed" "$LAB_DIR/pw.err" && grep -q "hint: check ETCDCTL_USER" "$LAB_DIR/pw.err" ||
+		{ fail "no clear error for a wrong password"; return 1; }
+	fleet_cli box list >/dev/null 2>"$LAB_DIR/nouser.err"
+	rc=$?
+	cat "$LAB_DIR/nouser.err"
+	assert_eq "sluicectl's exit without a user" 4 "$rc" || return 1
+	# sluiced with a wrong password: disconnected, forwarding, saying why.
+	cluster_box1_reconfig "password: sluicepw" "password: wrong" || return 1
+	cluster_wait_error "*authentication failed*" || return 1
+	grep -q "cluster: etcd session failed:.*authentication failed" "$LAB_DIR/sluiced1.log" ||
+		{ fail "box1's log does not say why"; return 1; }
+	fleet_get 20 || return 1
+}

@@ -266,12 +266,13 @@ static void on_watch_event(void *ctx, const char *val, size_t len, int64_t rev,
 	deliver(ctx, val, len, rev, del);
 }
 
-/* One session: until etcd fails or we stop. */
-static void session(struct sl_cluster *c, struct sl_etcd *e)
+/* One session: until etcd fails or we stop. Whether it opened. */
+static bool session(struct sl_cluster *c, struct sl_etcd *e)
 {
 	__u64 every = c->d->cfg.cluster_lease_ms / 3, next_ka;
 	struct sl_etcd_watch *w;
 	int64_t lease = 0, ttl;
+	bool opened;
 
 	w = open_session(c, e, &lease);
 	if (!w) {
@@ -300,17 +301,19 @@ static void session(struct sl_cluster *c, struct sl_etcd *e)
 			break;
 	}
 out:
+	opened = w != NULL;
 	sl_etcd_watch_stop(w);
 	if (c->stop && lease)
 		sl_etcd_lease_revoke(
 			e, lease); /* a clean stop: the report goes now */
 	set_connected(c, false, c->stop ? "sluiced stopped" : e->err);
+	return opened;
 }
 
 static void *cluster_main(void *arg)
 {
 	struct sl_cluster *c = arg;
-	char logged[sizeof(c->st.last_error)] = "";
+	bool logged = false, opened;
 	struct sl_etcd e;
 	int i;
 
@@ -320,12 +323,14 @@ static void *cluster_main(void *arg)
 	}
 	while (!c->stop) {
 		e.err[0] = '\0';
-		session(c, &e);
-		/* A box that never connects says why, once per reason. */
-		if (!c->stop && e.err[0] && strcmp(e.err, logged)) {
+		opened = session(c, &e);
+		/* A box that cannot connect says why, once until it does. */
+		if (!opened && !c->stop && e.err[0] && !logged) {
 			sl_log("cluster: etcd session failed: %s", e.err);
-			snprintf(logged, sizeof(logged), "%s", e.err);
+			logged = true;
 		}
+		if (opened)
+			logged = false;
 		for (i = 0; i < RETRY_MS / POLL_MS && !c->stop; i++)
 			usleep(POLL_MS * 1000);
 	}
