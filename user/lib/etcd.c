@@ -210,17 +210,23 @@ static int gw_error(struct sl_etcd *e, long status, json_object *r)
 static int transport_error(struct sl_etcd *e, CURLcode cc, const char *detail)
 {
 	bool https = !strncmp(e->o.endpoints[e->cur], "https://", 8);
-	bool tls =
-		cc == CURLE_SSL_CONNECT_ERROR ||
-		cc == CURLE_PEER_FAILED_VERIFICATION ||
-		cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_CACERT_BADFILE ||
-		cc == CURLE_SSL_ISSUER_ERROR ||
-		(https && (cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR) &&
-		 strstr(detail, "alert"));
+	bool io = cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR;
+	/* Dropped right after the handshake, and we showed no certificate. */
+	bool no_cert = https && io && !e->o.cert_file[0];
+	bool tls = cc == CURLE_SSL_CONNECT_ERROR ||
+		   cc == CURLE_PEER_FAILED_VERIFICATION ||
+		   cc == CURLE_SSL_CERTPROBLEM ||
+		   cc == CURLE_SSL_CACERT_BADFILE ||
+		   cc == CURLE_SSL_ISSUER_ERROR ||
+		   (https && io && strstr(detail, "alert")) || no_cert;
 
-	snprintf(e->err, sizeof(e->err), "etcd %s: %s%s%.200s",
+	snprintf(e->err, sizeof(e->err), "etcd %s: %s%s%s%.200s",
 		 e->o.endpoints[e->cur],
 		 tls ? "TLS failed: " : curl_easy_strerror(cc),
+		 no_cert ?
+			 "etcd closed the connection and no client "
+			 "certificate is configured (does it require one?): " :
+			 "",
 		 tls || !detail[0] ? "" : ": ",
 		 detail[0] ? detail : (tls ? curl_easy_strerror(cc) : ""));
 	return tls ? -ENOKEY : -EIO;
@@ -309,7 +315,7 @@ static int call(struct sl_etcd *e, const char *path, json_object *req,
 			if (!rc)
 				rc = post_one(e, path, body, reply);
 		}
-		if (rc != -EIO)
+		if (rc != -EIO && rc != -ENOKEY) /* another endpoint may do */
 			break;
 		e->cur = (e->cur + 1) % e->o.n_endpoints;
 		e->token[0] = '\0';
