@@ -415,3 +415,45 @@ t_cluster_auth() {
 		{ fail "box1's log does not say why"; return 1; }
 	fleet_get 20 || return 1
 }
+
+# Box k's new flows on the IPv6 VIP.
+cluster_new_flows6() {
+	fleet_ctl "$1" -j vip list |
+		json - '[v["new_flows"] for v in j if v["vip"].startswith("[fd00:")][0]'
+}
+
+# The IPv6 VIP and its IPv6 backends, driven through etcd: ECMP over every
+# box, a fleet drain --wait, no new connection to the drained backend,
+# per-box counts in backend list, and an undrain that brings it back.
+t_cluster_ipv6_setup() {
+	cluster_setup && fleet_wait_paths "$LAB_VIP6" "$FLEET_BOXES" 20 ||
+		{ fail "the router never learned $FLEET_BOXES paths to $LAB_VIP6"; return 1; }
+}
+t_cluster_ipv6_teardown() { cluster_teardown; }
+t_cluster_ipv6() {
+	local vip="[$LAB_VIP6]:80/tcp" be2 out k rc
+	be2=$(lab_be6 2)
+	out=$(fleet_get 60 "$LAB_VIP6") || return 1
+	assert_ge "connections to be2 before the drain" "$(json - 'j["backends"].get("be2", 0)' <<<"$(tail -1 <<<"$out")")" 1 || return 1
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		assert_ge "new IPv6 flows on box $k" "$(cluster_new_flows6 "$k")" 1 || return 1
+	done
+	fleet_cli -j backend drain "$vip" "$be2" --wait --timeout 30s >"$LAB_DIR/wait.json"
+	rc=$?
+	cat "$LAB_DIR/wait.json"
+	assert_eq "fleet drain --wait of an IPv6 backend" 0 "$rc" || return 1
+	assert_eq "boxes that applied the drain" "$FLEET_BOXES" \
+		"$(json "$LAB_DIR/wait.json" 'sum(1 for b in j["boxes"] if b["applied"] and b["drained"])')" || return 1
+	out=$(fleet_get 60 "$LAB_VIP6") || return 1
+	assert_eq "new IPv6 connections to be2 after the drain" 0 \
+		"$(json - 'j["backends"].get("be2", 0)' <<<"$(tail -1 <<<"$out")")" || return 1
+	out=$(fleet_cli -j backend list "$vip")
+	assert_eq "be2's row: draining, per-box counts" "draining $FLEET_BOXES" \
+		"$(json - '[r["state"] + " " + str(len(r["boxes"])) for r in j if r["backend"] == "'"$be2"'"][0]' <<<"$out")" || return 1
+	fleet_cli backend undrain "$vip" "$be2" || return 1
+	it_wait_for 10 "$(cluster_desired_rev)" cluster_status 1 applied_revision || return 1
+	sleep 1
+	out=$(fleet_get 60 "$LAB_VIP6") || return 1
+	assert_ge "IPv6 connections to be2 after the undrain" \
+		"$(json - 'j["backends"].get("be2", 0)' <<<"$(tail -1 <<<"$out")")" 1 || return 1
+}
