@@ -24,6 +24,22 @@ static const char *const args_vip_addr[] = { "VIP", "ADDR" };
 static const char *const args_vip[] = { "VIP" };
 static const char *const args_box[] = { "BOX" };
 
+/* One field of a JSON reply (json-c's add takes the new value's reference). */
+static void add_str(json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, json_object_new_string(v));
+}
+
+static void add_int(json_object *o, const char *key, int64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64(v));
+}
+
+static void add_bool(json_object *o, const char *key, bool v)
+{
+	json_object_object_add(o, key, json_object_new_boolean(v));
+}
+
 int sl_cli_fleet_check_endpoints(const char *list, char *err, size_t errlen)
 {
 	struct sl_etcd_opts o;
@@ -468,17 +484,11 @@ static bool fleet_drained(json_object *reps, int64_t rev, const char *vip,
 		box_backend(r, vip, addr, &flows, &drained);
 		done = done && applied && drained && !flows;
 		*sum += flows;
-		json_object_object_add(o, "box",
-				       json_object_new_string(jstr(r, "box")));
-		json_object_object_add(
-			o, "applied_revision",
-			json_object_new_int64(jint(r, "applied_revision")));
-		json_object_object_add(o, "applied",
-				       json_object_new_boolean(applied));
-		json_object_object_add(o, "drained",
-				       json_object_new_boolean(drained));
-		json_object_object_add(o, "flows",
-				       json_object_new_int64(flows));
+		add_str(o, "box", jstr(r, "box"));
+		add_int(o, "applied_revision", jint(r, "applied_revision"));
+		add_bool(o, "applied", applied);
+		add_bool(o, "drained", drained);
+		add_int(o, "flows", flows);
 		json_object_array_add(*left, o);
 	}
 	return done;
@@ -532,8 +542,8 @@ static int wait_drained(const struct sl_cli_cmd *cmd,
 			break;
 		io->sleep_ms(io, SL_CLI_POLL_MS);
 	}
-	json_object_object_add(res, "drained", json_object_new_boolean(done));
-	json_object_object_add(res, "flows_left", json_object_new_int64(sum));
+	add_bool(res, "drained", done);
+	add_int(res, "flows_left", sum);
 	json_object_object_add(res, "boxes",
 			       left ? left : json_object_new_array());
 	if (cmd->json)
@@ -600,18 +610,14 @@ static int run_change(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io)
 		sl_state_free(&d.st);
 	}
 	res = json_object_new_object();
-	json_object_object_add(res, "revision", json_object_new_int64(rev));
-	json_object_object_add(res, "changed",
-			       json_object_new_boolean(changed));
+	add_int(res, "revision", rev);
+	add_bool(res, "changed", changed);
 	if (cmd->vip[0])
-		json_object_object_add(res, "vip",
-				       json_object_new_string(cmd->vip));
+		add_str(res, "vip", cmd->vip);
 	if (addr[0])
-		json_object_object_add(res, "backend",
-				       json_object_new_string(addr));
+		add_str(res, "backend", addr);
 	if (cmd->box[0])
-		json_object_object_add(res, "box",
-				       json_object_new_string(cmd->box));
+		add_str(res, "box", cmd->box);
 	if (cmd->wait) {
 		ret = wait_drained(cmd, io, &e, rev, res);
 	} else if (cmd->json) {
@@ -652,29 +658,17 @@ static json_object *backend_rows(const struct sl_cli_cmd *cmd,
 					json_object_array_get_idx(reps, k);
 
 				box_backend(r, vs, as, &flows, &drained);
-				json_object_object_add(
-					boxes, jstr(r, "box"),
-					json_object_new_int64(flows));
+				add_int(boxes, jstr(r, "box"), flows);
 				sum += flows;
 			}
-			json_object_object_add(o, "vip",
-					       json_object_new_string(vs));
-			json_object_object_add(o, "backend",
-					       json_object_new_string(as));
-			json_object_object_add(
-				o, "name",
-				json_object_new_string(v->bes[j].name));
-			json_object_object_add(
-				o, "state",
-				json_object_new_string(
-					v->bes[j].state == SL_BE_ACTIVE ?
-						"active" :
-						"draining"));
-			json_object_object_add(
-				o, "weight",
-				json_object_new_int64(v->bes[j].weight));
-			json_object_object_add(o, "flows",
-					       json_object_new_int64(sum));
+			add_str(o, "vip", vs);
+			add_str(o, "backend", as);
+			add_str(o, "name", v->bes[j].name);
+			add_str(o, "state",
+				v->bes[j].state == SL_BE_ACTIVE ? "active" :
+								  "draining");
+			add_int(o, "weight", v->bes[j].weight);
+			add_int(o, "flows", sum);
 			json_object_object_add(o, "boxes", boxes);
 			json_object_array_add(rows, o);
 		}
@@ -759,29 +753,16 @@ static json_object *box_rows(json_object *reps)
 		fingerprints(r, fp, sizeof(fp));
 		if (!i)
 			snprintf(first, sizeof(first), "%s", fp);
-		json_object_object_add(o, "box",
-				       json_object_new_string(jstr(r, "box")));
-		json_object_object_add(
-			o, "applied_revision",
-			json_object_new_int64(jint(r, "applied_revision")));
-		json_object_object_add(
-			o, "rejected_revision",
-			json_object_new_int64(jint(r, "rejected_revision")));
-		json_object_object_add(
-			o, "rejected",
-			json_object_new_string(jstr(r, "rejected")));
-		json_object_object_add(
-			o, "box_drained",
-			json_object_new_boolean(json_object_get_boolean(
-				json_object_object_get(ann, "box_drained"))));
-		json_object_object_add(
-			o, "announced",
-			json_object_new_int64(
-				list ? (int64_t)json_object_array_length(list) :
-				       0));
-		json_object_object_add(
-			o, "same_tables",
-			json_object_new_boolean(!strcmp(fp, first)));
+		add_str(o, "box", jstr(r, "box"));
+		add_int(o, "applied_revision", jint(r, "applied_revision"));
+		add_int(o, "rejected_revision", jint(r, "rejected_revision"));
+		add_str(o, "rejected", jstr(r, "rejected"));
+		add_bool(o, "box_drained",
+			 json_object_get_boolean(
+				 json_object_object_get(ann, "box_drained")));
+		add_int(o, "announced",
+			list ? (int64_t)json_object_array_length(list) : 0);
+		add_bool(o, "same_tables", !strcmp(fp, first));
 		json_object_object_add(o, "report", json_object_get(r));
 		json_object_array_add(rows, o);
 	}
