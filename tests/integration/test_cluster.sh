@@ -312,9 +312,10 @@ cluster_box1_reconfig() {
 
 # Wait up to 10 s until box 1's last etcd error matches @1 (a glob).
 cluster_wait_error() {
-	local i err
-	for i in $(seq 1 20); do
+	local err
+	for _ in $(seq 1 20); do
 		err=$(cluster_status 1 last_error)
+		# shellcheck disable=SC2053 # @1 is a glob
 		[[ $err == $1 ]] && { echo "box1: $err"; return 0; }
 		sleep 0.5
 	done
