@@ -26,7 +26,13 @@ FLEET_HOLD=${FLEET_HOLD:-3}	# BGP hold time (s): small in the lab
 # FLEET_CLUSTER=1: an etcd in the router namespace holds the desired state
 # and every box's sluiced follows it (cluster: instead of vips:).
 FLEET_CLUSTER=${FLEET_CLUSTER:-0}
-FLEET_ETCD=http://198.18.20.1:2379
+FLEET_ETCD=${FLEET_ETCD:-http://198.18.20.1:2379}	# https:// for TLS
+# Extra words for etcd and etcdctl (TLS, --user), extra lines for cluster:
+# in every box's config, and a function run once etcd is up (users, auth).
+FLEET_ETCD_ARGS=${FLEET_ETCD_ARGS:-}
+FLEET_ETCDCTL_ARGS=${FLEET_ETCDCTL_ARGS:-}
+FLEET_CLUSTER_EXTRA=${FLEET_CLUSTER_EXTRA:-}
+FLEET_ETCD_HOOK=${FLEET_ETCD_HOOK:-:}
 FLEET_PREFIX=/sluice/lab
 FLEET_LEASE=${FLEET_LEASE:-3s}
 
@@ -120,7 +126,7 @@ fleet_etcd_start() {
 		--listen-client-urls "$FLEET_ETCD" --advertise-client-urls "$FLEET_ETCD" \
 		--listen-peer-urls http://127.0.0.1:2380 \
 		--initial-advertise-peer-urls http://127.0.0.1:2380 \
-		--initial-cluster "${LAB_P}=http://127.0.0.1:2380" \
+		--initial-cluster "${LAB_P}=http://127.0.0.1:2380" $FLEET_ETCD_ARGS \
 		>>"$LAB_DIR/etcd.log" 2>&1
 	pid=$!
 	lab_track "$pid"
@@ -144,7 +150,8 @@ fleet_etcd_stop() {
 }
 
 fleet_etcdctl() {
-	ETCDCTL_API=3 lab_ns rtr etcdctl --endpoints "$FLEET_ETCD" "$@"
+	# shellcheck disable=SC2086 # words on purpose
+	ETCDCTL_API=3 lab_ns rtr etcdctl --endpoints "$FLEET_ETCD" $FLEET_ETCDCTL_ARGS "$@"
 }
 
 # sluicectl's fleet commands, from the router namespace.
@@ -171,6 +178,7 @@ cluster:
   box: box$1
   lease_ttl: $FLEET_LEASE
 EOF
+	[[ -z $FLEET_CLUSTER_EXTRA ]] || echo "$FLEET_CLUSTER_EXTRA"
 }
 
 # sluiced's config for box k; the vips: section on stdin.
@@ -226,6 +234,11 @@ fleet_sluiced_stop() {	# k [signal]
 	pid=$(cat "$LAB_DIR/sluiced$1.pid" 2>/dev/null) || return 0
 	kill "-${2:-TERM}" "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
+	# Not our child when another shell started it: wait for it to go.
+	for _ in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
 	rm -f "$LAB_DIR/sluiced$1.pid"
 }
 
@@ -286,7 +299,7 @@ fleet_up() {
 	done
 	_fleet_router_bird || return 1
 	if [[ $FLEET_CLUSTER == 1 ]]; then
-		fleet_etcd_start || return 1
+		fleet_etcd_start && "$FLEET_ETCD_HOOK" || return 1
 		fleet_etcdctl put "$FLEET_PREFIX/desired" "$(fleet_default_desired)" >/dev/null ||
 			return 1
 	fi

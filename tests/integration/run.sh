@@ -124,6 +124,10 @@ ALL_TESTS=(
 	t_cluster_etcd_down
 	t_cluster_invalid_refused
 	t_cluster_box_lease
+	t_cluster_box_name_taken
+	t_cluster_tls
+	t_cluster_auth
+	t_cluster_ipv6
 	t_robust_fifo_reload
 	t_robust_ctl_reload_off_main_loop
 	t_robust_backend_mac_change

@@ -221,3 +221,240 @@ t_cluster_box_lease() {
 	it_wait_for 10 "box1 box2" cluster_box_names || return 1
 	assert_eq "box list after a restart" 2 "$(fleet_cli -j box list | json - 'len(j)')" || return 1
 }
+
+# The owner a box's report in etcd names (HOST/INSTANCE).
+cluster_owner() {
+	fleet_etcdctl get "$FLEET_PREFIX/boxes/$1" --print-value-only | json - 'j["owner"]'
+}
+
+# Two sluiced with one box name: the second never overwrites the first's
+# report; it is refused, says why in its log, status and metrics, and box
+# list names it; it joins once the name is free. A box restarted at once
+# (its old lease still alive) takes its own name back.
+t_cluster_box_name_taken_setup() { cluster_setup; }
+t_cluster_box_name_taken_teardown() { cluster_teardown; }
+t_cluster_box_name_taken() {
+	local owner1 owner2 err
+	owner1=$(cluster_owner box1)
+	assert_eq "box1's owner" "${LAB_P}b1" "${owner1##*/}" || return 1
+	fleet_sluiced_stop 2
+	sed -i 's/^  box: box2$/  box: box1/' "$LAB_DIR/sluiced2.yaml"
+	fleet_sluiced_start 2 || return 1
+	it_wait_for 10 True cluster_status 2 box_name_conflict || return 1
+	assert_eq "box2's connected" False "$(cluster_status 2 connected)" || return 1
+	err=$(cluster_status 2 last_error)
+	echo "status: $err"
+	[[ $err == *'box name "box1" is held in '"$FLEET_PREFIX"' by another live sluiced ('"$owner1"')'*'give every box a unique cluster.box'* ]] ||
+		{ fail "status does not name the name, the holder and the fix: $err"; return 1; }
+	grep -q 'cluster: box name "box1" is held' "$LAB_DIR/sluiced2.log" ||
+		{ fail "box2's log does not say it"; return 1; }
+	assert_eq "box2's conflict metric" "sluice_cluster_box_name_conflict 1" \
+		"$(lab_ns lb2 curl -s 127.0.0.1:9482/metrics | grep '^sluice_cluster_box_name_conflict ')" || return 1
+	assert_eq "box1's conflict metric" "sluice_cluster_box_name_conflict 0" \
+		"$(lab_ns lb curl -s 127.0.0.1:9481/metrics | grep '^sluice_cluster_box_name_conflict ')" || return 1
+	# A change makes every box republish: box1's report stays box1's.
+	fleet_cli backend set "$LAB_VIP4:80/tcp" "$(lab_be4 3)" --weight 300 || return 1
+	it_wait_for 10 "$(cluster_desired_rev)" cluster_status 1 applied_revision || return 1
+	sleep 1
+	assert_eq "the report under box1 after a change" "$owner1" "$(cluster_owner box1)" || return 1
+	assert_eq "boxes listed" "box1 box3" "$(cluster_box_names)" || return 1
+	assert_eq "box2 applied nothing from etcd" 0 "$(cluster_status 2 applied_revision)" || return 1
+	fleet_cli box list >/dev/null 2>"$LAB_DIR/list.err" || return 1
+	cat "$LAB_DIR/list.err"
+	grep -q "box box1: a second sluiced (.*${LAB_P}b2) has this name and is refused (held by $owner1)" \
+		"$LAB_DIR/list.err" || { fail "box list does not report the refused sluiced"; return 1; }
+	grep -q "hint: give every box a unique cluster.box" "$LAB_DIR/list.err" ||
+		{ fail "box list gives no fix"; return 1; }
+	# The holder leaves cleanly: the second takes the name, the warning goes.
+	fleet_sluiced_stop 1
+	it_wait_for 10 False cluster_status 2 box_name_conflict || return 1
+	it_wait_for 5 True cluster_status 2 connected || return 1
+	owner2=$(cluster_owner box1)
+	assert_eq "box1's report is now box2's sluiced" "${LAB_P}b2" "${owner2##*/}" || return 1
+	assert_eq "box list warnings once the name is free" "" \
+		"$(fleet_cli box list 2>&1 >/dev/null)" || return 1
+	# A killed box restarted at once, its old lease still alive, is no conflict.
+	fleet_sluiced_stop 3 KILL
+	fleet_sluiced_start 3 || return 1
+	it_wait_for 5 True cluster_status 3 connected || return 1
+	assert_eq "box3's conflict after a quick restart" False \
+		"$(cluster_status 3 box_name_conflict)" || return 1
+}
+
+# A CA, etcd's server certificate (for 198.18.20.1; also a client one: the
+# gateway dials etcd's gRPC with it), a client certificate
+# it signed, and a second CA that signed nothing etcd uses, in @1.
+cluster_certs() {
+	local d=$1 name
+	for name in ca other-ca; do
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-keyout "$d/$name.key" -out "$d/$name.crt" -days 1 \
+			-subj "/CN=sluice test $name" 2>/dev/null || return 1
+	done
+	_cluster_cert "$d" server "subjectAltName=IP:198.18.20.1
+extendedKeyUsage=serverAuth,clientAuth" || return 1
+	_cluster_cert "$d" client "extendedKeyUsage=clientAuth"
+}
+
+_cluster_cert() {	# dir name extensions
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$1/$2.key" -out "$1/$2.csr" -subj "/CN=sluice-$2" 2>/dev/null &&
+		openssl x509 -req -in "$1/$2.csr" -CA "$1/ca.crt" -CAkey "$1/ca.key" \
+			-CAcreateserial -out "$1/$2.crt" -days 1 -extfile <(echo "$3") 2>/dev/null
+}
+
+# Restart box 1 with its cluster: line @1 replaced by @2 (sed expressions).
+cluster_box1_reconfig() {
+	fleet_sluiced_stop 1
+	sed -i "s|$1|$2|" "$LAB_DIR/sluiced1.yaml"
+	fleet_sluiced_start 1
+}
+
+# Wait up to 10 s until box 1's last etcd error matches @1 (a glob).
+cluster_wait_error() {
+	local err
+	for _ in $(seq 1 20); do
+		err=$(cluster_status 1 last_error)
+		# shellcheck disable=SC2053 # @1 is a glob
+		[[ $err == $1 ]] && { echo "box1: $err"; return 0; }
+		sleep 0.5
+	done
+	fail "box 1's etcd error: expected $1, got '$err'"
+}
+
+# etcd with client-certificate TLS: sluiced and sluicectl --cluster work
+# with the right CA and certificate; a wrong CA or no client certificate
+# is a clear error, exit 4 for sluicectl, and a disconnected box that says
+# why.
+t_cluster_tls_setup() {
+	CLUSTER_CERTS=$(mktemp -d /tmp/sluice-certs.XXXX)
+	cluster_certs "$CLUSTER_CERTS" || { fail "openssl could not make the test certificates"; return 1; }
+	local c=$CLUSTER_CERTS
+	FLEET_BOXES=1
+	FLEET_ETCD=https://198.18.20.1:2379
+	FLEET_ETCD_ARGS="--cert-file $c/server.crt --key-file $c/server.key --client-cert-auth --trusted-ca-file $c/ca.crt"
+	FLEET_ETCDCTL_ARGS="--cacert $c/ca.crt --cert $c/client.crt --key $c/client.key"
+	FLEET_CLUSTER_EXTRA="  ca_file: $c/ca.crt
+  cert_file: $c/client.crt
+  key_file: $c/client.key"
+	cluster_setup
+}
+t_cluster_tls_teardown() { cluster_teardown; rm -rf "$CLUSTER_CERTS"; }
+t_cluster_tls() {
+	local c=$CLUSTER_CERTS rc
+	assert_eq "box1 connected over TLS" True "$(cluster_status 1 connected)" || return 1
+	ETCDCTL_CACERT=$c/ca.crt ETCDCTL_CERT=$c/client.crt ETCDCTL_KEY=$c/client.key \
+		fleet_cli backend drain "$LAB_VIP4:80/tcp" "$(lab_be4 2)" || return 1
+	it_wait_for 10 "$(cluster_desired_rev)" cluster_status 1 applied_revision || return 1
+	assert_eq "boxes listed over TLS" box1 "$(ETCDCTL_CACERT=$c/ca.crt ETCDCTL_CERT=$c/client.crt \
+		ETCDCTL_KEY=$c/client.key fleet_cli -j box list | json - 'j[0]["box"]')" || return 1
+	# A CA that did not sign etcd's certificate.
+	ETCDCTL_CACERT=$c/other-ca.crt ETCDCTL_CERT=$c/client.crt ETCDCTL_KEY=$c/client.key \
+		fleet_cli box list >/dev/null 2>"$LAB_DIR/ca.err"
+	rc=$?
+	cat "$LAB_DIR/ca.err"
+	assert_eq "sluicectl's exit with a wrong CA" 4 "$rc" || return 1
+	grep -q "TLS failed:.*certificate" "$LAB_DIR/ca.err" && grep -q "hint: check ETCDCTL_CACERT" "$LAB_DIR/ca.err" ||
+		{ fail "no clear error for a wrong CA"; return 1; }
+	# No client certificate: etcd ends the handshake.
+	ETCDCTL_CACERT=$c/ca.crt fleet_cli box list >/dev/null 2>"$LAB_DIR/cert.err"
+	rc=$?
+	cat "$LAB_DIR/cert.err"
+	assert_eq "sluicectl's exit without a client certificate" 4 "$rc" || return 1
+	grep -q "TLS failed: etcd closed the connection and no client certificate is configured" "$LAB_DIR/cert.err" || { fail "no clear error without a client certificate"; return 1; }
+	# sluiced with the wrong CA: disconnected, forwarding, saying why.
+	cluster_box1_reconfig "ca_file: $c/ca.crt" "ca_file: $c/other-ca.crt" || return 1
+	cluster_wait_error "*TLS failed*certificate*" || return 1
+	assert_eq "box1 connected with a wrong CA" False "$(cluster_status 1 connected)" || return 1
+	grep -q "cluster: etcd session failed: etcd https://198.18.20.1:2379: TLS failed" "$LAB_DIR/sluiced1.log" ||
+		{ fail "box1's log does not say why"; return 1; }
+}
+
+# etcd with authentication (etcd v3 auth enable): a user whose role may
+# write PREFIX/ only. sluiced and sluicectl --cluster work with its
+# password; a wrong password or none is a clear error, exit 4 for
+# sluicectl, and a disconnected box that says why.
+cluster_auth_hook() {
+	fleet_etcdctl user add root:rootpw >/dev/null &&
+		fleet_etcdctl user grant-role root root >/dev/null &&
+		fleet_etcdctl role add sluice >/dev/null &&
+		fleet_etcdctl role grant-permission sluice --prefix=true readwrite "$FLEET_PREFIX/" >/dev/null &&
+		fleet_etcdctl user add sluice:sluicepw >/dev/null &&
+		fleet_etcdctl user grant-role sluice sluice >/dev/null &&
+		fleet_etcdctl auth enable >/dev/null || return 1
+	FLEET_ETCDCTL_ARGS="--user root:rootpw"
+}
+t_cluster_auth_setup() {
+	FLEET_BOXES=1
+	FLEET_ETCD_HOOK=cluster_auth_hook
+	FLEET_CLUSTER_EXTRA="  username: sluice
+  password: sluicepw"
+	cluster_setup
+}
+t_cluster_auth_teardown() { cluster_teardown; }
+t_cluster_auth() {
+	local rc
+	assert_eq "box1 connected with a password" True "$(cluster_status 1 connected)" || return 1
+	ETCDCTL_USER=sluice:sluicepw fleet_cli backend drain "$LAB_VIP4:80/tcp" "$(lab_be4 2)" || return 1
+	it_wait_for 10 "$(cluster_desired_rev)" cluster_status 1 applied_revision || return 1
+	assert_eq "boxes listed with a password" box1 \
+		"$(ETCDCTL_USER=sluice:sluicepw fleet_cli -j box list | json - 'j[0]["box"]')" || return 1
+	ETCDCTL_USER=sluice:wrong fleet_cli box list >/dev/null 2>"$LAB_DIR/pw.err"
+	rc=$?
+	cat "$LAB_DIR/pw.err"
+	assert_eq "sluicectl's exit with a wrong password" 4 "$rc" || return 1
+	grep -q "authentication failed" "$LAB_DIR/pw.err" && grep -q "hint: check ETCDCTL_USER" "$LAB_DIR/pw.err" ||
+		{ fail "no clear error for a wrong password"; return 1; }
+	fleet_cli box list >/dev/null 2>"$LAB_DIR/nouser.err"
+	rc=$?
+	cat "$LAB_DIR/nouser.err"
+	assert_eq "sluicectl's exit without a user" 4 "$rc" || return 1
+	# sluiced with a wrong password: disconnected, forwarding, saying why.
+	cluster_box1_reconfig "password: sluicepw" "password: wrong" || return 1
+	cluster_wait_error "*authentication failed*" || return 1
+	grep -q "cluster: etcd session failed:.*authentication failed" "$LAB_DIR/sluiced1.log" ||
+		{ fail "box1's log does not say why"; return 1; }
+	fleet_get 20 || return 1
+}
+
+# Box k's new flows on the IPv6 VIP.
+cluster_new_flows6() {
+	fleet_ctl "$1" -j vip list |
+		json - '[v["new_flows"] for v in j if v["vip"].startswith("[fd00:")][0]'
+}
+
+# The IPv6 VIP and its IPv6 backends, driven through etcd: ECMP over every
+# box, a fleet drain --wait, no new connection to the drained backend,
+# per-box counts in backend list, and an undrain that brings it back.
+t_cluster_ipv6_setup() {
+	cluster_setup && fleet_wait_paths "$LAB_VIP6" "$FLEET_BOXES" 20 ||
+		{ fail "the router never learned $FLEET_BOXES paths to $LAB_VIP6"; return 1; }
+}
+t_cluster_ipv6_teardown() { cluster_teardown; }
+t_cluster_ipv6() {
+	local vip="[$LAB_VIP6]:80/tcp" be2 out k rc
+	be2=$(lab_be6 2)
+	out=$(fleet_get 60 "$LAB_VIP6") || return 1
+	assert_ge "connections to be2 before the drain" "$(json - 'j["backends"].get("be2", 0)' <<<"$(tail -1 <<<"$out")")" 1 || return 1
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		assert_ge "new IPv6 flows on box $k" "$(cluster_new_flows6 "$k")" 1 || return 1
+	done
+	fleet_cli -j backend drain "$vip" "$be2" --wait --timeout 30s >"$LAB_DIR/wait.json"
+	rc=$?
+	cat "$LAB_DIR/wait.json"
+	assert_eq "fleet drain --wait of an IPv6 backend" 0 "$rc" || return 1
+	assert_eq "boxes that applied the drain" "$FLEET_BOXES" \
+		"$(json "$LAB_DIR/wait.json" 'sum(1 for b in j["boxes"] if b["applied"] and b["drained"])')" || return 1
+	out=$(fleet_get 60 "$LAB_VIP6") || return 1
+	assert_eq "new IPv6 connections to be2 after the drain" 0 \
+		"$(json - 'j["backends"].get("be2", 0)' <<<"$(tail -1 <<<"$out")")" || return 1
+	out=$(fleet_cli -j backend list "$vip")
+	assert_eq "be2's row: draining, per-box counts" "draining $FLEET_BOXES" \
+		"$(json - '[r["state"] + " " + str(len(r["boxes"])) for r in j if r["backend"] == "'"$be2"'"][0]' <<<"$out")" || return 1
+	fleet_cli backend undrain "$vip" "$be2" || return 1
+	it_wait_for 10 "$(cluster_desired_rev)" cluster_status 1 applied_revision || return 1
+	sleep 1
+	out=$(fleet_get 60 "$LAB_VIP6") || return 1
+	assert_ge "IPv6 connections to be2 after the undrain" \
+		"$(json - 'j["backends"].get("be2", 0)' <<<"$(tail -1 <<<"$out")")" 1 || return 1
+}

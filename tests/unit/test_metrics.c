@@ -416,6 +416,37 @@ static void test_every_family_described(void **state)
 }
 
 /* What a fleet box announces: one series per address, none when off. */
+/* The cluster families appear with cluster:, the name conflict among them. */
+static void test_cluster(void **state)
+{
+	struct sl_snapshot *snap = calloc(1, sizeof(*snap));
+	struct sl_counters *ctr = calloc(1, sizeof(*ctr));
+	char *page;
+	size_t len;
+
+	(void)state;
+	assert_non_null(snap);
+	assert_non_null(ctr);
+	sl_state_init(&snap->st);
+	assert_int_equal(sl_metrics_render(snap, ctr, "x", &page, &len), 0);
+	no_line_starting(page, "sluice_cluster_");
+	free(page);
+	snap->cluster.enabled = true;
+	snap->cluster.applied_rev = 41;
+	snap->cluster.name_conflict = true;
+	assert_int_equal(sl_metrics_render(snap, ctr, "x", &page, &len), 0);
+	has_line(page, "sluice_cluster_connected 0");
+	has_line(page, "sluice_cluster_applied_revision 41");
+	has_line(page, "sluice_cluster_box_name_conflict 1");
+	free(page);
+	snap->cluster.name_conflict = false;
+	assert_int_equal(sl_metrics_render(snap, ctr, "x", &page, &len), 0);
+	has_line(page, "sluice_cluster_box_name_conflict 0");
+	free(page);
+	free(ctr);
+	free(snap);
+}
+
 static void test_announced(void **state)
 {
 	struct sl_snapshot *snap = calloc(1, sizeof(*snap));
@@ -917,23 +948,32 @@ static void test_active_and_attached(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_every_family_described, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_active_and_attached, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backend_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_drain_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_vip_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_global_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_family_described,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_active_and_attached, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_backend_values, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_drain_values, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vip_values, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_global_values, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_all_down, setup, teardown),
 		cmocka_unit_test(test_state_names_match),
-		cmocka_unit_test_setup_teardown(test_reload_and_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_and_tables, setup,
+						teardown),
 		cmocka_unit_test(test_reload_none_yet),
 		cmocka_unit_test(test_escape_label),
-		cmocka_unit_test_setup_teardown(test_escaped_in_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_escaped_in_page, setup,
+						teardown),
 		cmocka_unit_test(test_histogram_edges),
 		cmocka_unit_test(test_failure_reasons_bounded),
 		cmocka_unit_test(test_procstat_self),
 		cmocka_unit_test(test_empty_state),
 		cmocka_unit_test(test_announced),
+		cmocka_unit_test(test_cluster),
 		cmocka_unit_test(test_thousand_backends),
 	};
 

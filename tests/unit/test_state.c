@@ -774,6 +774,26 @@ static void test_in_table(void **state)
 	}
 }
 
+/* Any port or protocol counts; another family or address does not. */
+static void test_has_vip_addr(void **state)
+{
+	struct sl_state st;
+	struct sl_vip_spec v = vip4(1, 80), v6 = vip6(53), other = vip4(2, 80);
+	char err[ERR_MAX];
+
+	(void)state;
+	sl_state_init(&st);
+	assert_false(sl_state_has_vip_addr(&st, &v.addr, v.family));
+	assert_int_equal(sl_state_vip_add(&st, &v, err, sizeof(err)), 0);
+	assert_int_equal(sl_state_vip_add(&st, &v6, err, sizeof(err)), 0);
+	assert_true(sl_state_has_vip_addr(&st, &v.addr, v.family));
+	assert_true(sl_state_has_vip_addr(&st, &v6.addr, v6.family));
+	assert_false(sl_state_has_vip_addr(&st, &other.addr, other.family));
+	/* The same 32 bits as the IPv4 VIP, as IPv6: a different address. */
+	assert_false(sl_state_has_vip_addr(&st, &v.addr, SLUICE_AF_INET6));
+	sl_state_free(&st);
+}
+
 static void test_copy_independent(void **state)
 {
 	struct sl_state st, cp, snap;
@@ -1051,6 +1071,7 @@ int main(void)
 		cmocka_unit_test(test_be_id_round_robin),
 		cmocka_unit_test(test_in_table),
 		cmocka_unit_test(test_copy_independent),
+		cmocka_unit_test(test_has_vip_addr),
 		cmocka_unit_test(test_apply_config),
 		cmocka_unit_test(test_apply_config_keeps_runtime_removals),
 		cmocka_unit_test(test_apply_config_error),

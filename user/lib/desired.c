@@ -58,18 +58,6 @@ static const char *get_str(json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-static bool is_vip_addr(const struct sl_state *st, const struct sluice_addr *a,
-			__u8 family)
-{
-	size_t i;
-
-	for (i = 0; i < st->n_vips; i++)
-		if (st->vips[i].spec.family == family &&
-		    !memcmp(&st->vips[i].spec.addr, a, sizeof(*a)))
-			return true;
-	return false;
-}
-
 static int be_addr(struct ctx *c, const char *f, json_object *b,
 		   struct sluice_addr *addr, __u8 *family)
 {
@@ -169,7 +157,7 @@ static int parse_be(struct ctx *c, const struct sl_vip_spec *spec,
 		rc = be_state(c, f, b, &state);
 	if (rc)
 		return rc;
-	if (is_vip_addr(c->st, &addr, family))
+	if (sl_state_has_vip_addr(c->st, &addr, family))
 		return bad(
 			c, f,
 			"the backend is the address of a VIP: packets would loop "
@@ -235,7 +223,7 @@ static int check_no_loops(struct ctx *c)
 			const struct sl_be *b = &c->st->vips[i].bes[j];
 			char f[80];
 
-			if (!is_vip_addr(c->st, &b->addr, b->family))
+			if (!sl_state_has_vip_addr(c->st, &b->addr, b->family))
 				continue;
 			snprintf(f, sizeof(f), "vips[%zu].backends[%zu]", i, j);
 			return bad(
@@ -468,4 +456,16 @@ void sl_desired_box_key(const char *prefix, const char *box, char *buf,
 			size_t len)
 {
 	snprintf(buf, len, "%s/" SL_DESIRED_BOXES "%s", prefix, box);
+}
+
+void sl_desired_conflicts_key(const char *prefix, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/" SL_DESIRED_CONFLICTS, prefix);
+}
+
+void sl_desired_conflict_key(const char *prefix, const char *box,
+			     long long lease, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/" SL_DESIRED_CONFLICTS "%s/%llx", prefix, box,
+		 lease);
 }

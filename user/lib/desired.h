@@ -27,9 +27,11 @@
 
 #define SL_DESIRED_KEY "desired" /* PREFIX/desired */
 #define SL_DESIRED_BOXES "boxes/" /* PREFIX/boxes/NAME */
+/* PREFIX/conflicts/NAME/LEASE: a sluiced refused NAME, held by another. */
+#define SL_DESIRED_CONFLICTS "conflicts/"
 #define SL_DESIRED_PREFIX_MAX 128
 #define SL_DESIRED_BOX_MAX 64 /* with the NUL */
-#define SL_DESIRED_KEY_MAX (SL_DESIRED_PREFIX_MAX + SL_DESIRED_BOX_MAX + 16)
+#define SL_DESIRED_KEY_MAX (SL_DESIRED_PREFIX_MAX + SL_DESIRED_BOX_MAX + 40)
 /* A desired document larger than this is refused (etcd's own limit is 1.5 MB). */
 #define SL_DESIRED_DOC_MAX (1024 * 1024)
 
@@ -77,5 +79,9 @@ void sl_desired_key(const char *prefix, char *buf, size_t len);
 void sl_desired_boxes_key(const char *prefix, char *buf, size_t len);
 void sl_desired_box_key(const char *prefix, const char *box, char *buf,
 			size_t len);
+/* PREFIX/conflicts/ and PREFIX/conflicts/NAME/LEASE (hex) into @buf. */
+void sl_desired_conflicts_key(const char *prefix, char *buf, size_t len);
+void sl_desired_conflict_key(const char *prefix, const char *box,
+			     long long lease, char *buf, size_t len);
 
 #endif /* SLUICE_DESIRED_H */

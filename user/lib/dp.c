@@ -188,18 +188,6 @@ static int publish_table(struct sl_dp *dp, const struct sl_vip *v,
 	return 0;
 }
 
-static bool addr_in_use(const struct sl_state *st, const struct sluice_addr *a,
-			__u8 family)
-{
-	size_t i;
-
-	for (i = 0; i < st->n_vips; i++)
-		if (st->vips[i].spec.family == family &&
-		    !memcmp(&st->vips[i].spec.addr, a, sizeof(*a)))
-			return true;
-	return false;
-}
-
 /* Delete VIP entries (and address markers) the state no longer has. */
 static void prune_vips(struct sl_dp *dp, const struct sl_state *st,
 		       const struct usage *u)
@@ -215,7 +203,8 @@ static void prune_vips(struct sl_dp *dp, const struct sl_state *st,
 		if (bpf_map_lookup_elem(dp->maps->vips, &key, &val))
 			continue;
 		if (val.flags & SLUICE_VIP_F_ADDR_ONLY) {
-			if (!addr_in_use(st, &key.addr, key.family) && n < SLUICE_VIP_MAP_SIZE)
+			if (!sl_state_has_vip_addr(st, &key.addr, key.family) &&
+			    n < SLUICE_VIP_MAP_SIZE)
 				dead[n++] = key;
 			continue;
 		}

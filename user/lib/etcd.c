@@ -202,10 +202,41 @@ static int gw_error(struct sl_etcd *e, long status, json_object *r)
 	return -EPROTO;
 }
 
+/*
+ * A failed transfer: -ENOKEY when TLS failed (a CA that does not sign the
+ * server, a client certificate missing or refused: the server's alert
+ * arrives on the first read under TLS 1.3), else -EIO (unreachable).
+ */
+static int transport_error(struct sl_etcd *e, CURLcode cc, const char *detail)
+{
+	bool https = !strncmp(e->o.endpoints[e->cur], "https://", 8);
+	bool io = cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR;
+	/* Dropped right after the handshake, and we showed no certificate. */
+	bool no_cert = https && io && !e->o.cert_file[0];
+	bool tls = cc == CURLE_SSL_CONNECT_ERROR ||
+		   cc == CURLE_PEER_FAILED_VERIFICATION ||
+		   cc == CURLE_SSL_CERTPROBLEM ||
+		   cc == CURLE_SSL_CACERT_BADFILE ||
+		   cc == CURLE_SSL_ISSUER_ERROR ||
+		   (https && io && strstr(detail, "alert")) || no_cert;
+
+	snprintf(e->err, sizeof(e->err), "etcd %s: %s%s%s%.200s",
+		 e->o.endpoints[e->cur],
+		 tls ? "TLS failed: " : curl_easy_strerror(cc),
+		 no_cert ?
+			 "etcd closed the connection and no client "
+			 "certificate is configured (does it require one?): " :
+			 "",
+		 tls || !detail[0] ? "" : ": ",
+		 detail[0] ? detail : (tls ? curl_easy_strerror(cc) : ""));
+	return tls ? -ENOKEY : -EIO;
+}
+
 /* POST @body to @path on the current endpoint; *reply: the parsed JSON. */
 static int post_one(struct sl_etcd *e, const char *path, const char *body,
 		    json_object **reply)
 {
+	char detail[CURL_ERROR_SIZE] = "";
 	struct buf b = { 0 };
 	struct curl_slist *hdr;
 	CURLcode cc;
@@ -214,6 +245,7 @@ static int post_one(struct sl_etcd *e, const char *path, const char *body,
 
 	curl_easy_reset(e->curl);
 	hdr = setup(e, e->curl, path, body, SL_ETCD_CALL_MS);
+	curl_easy_setopt(e->curl, CURLOPT_ERRORBUFFER, detail);
 	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &b);
 	cc = curl_easy_perform(e->curl);
@@ -221,9 +253,7 @@ static int post_one(struct sl_etcd *e, const char *path, const char *body,
 	curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
 	*reply = NULL;
 	if (cc != CURLE_OK) {
-		snprintf(e->err, sizeof(e->err), "etcd %s: %s",
-			 e->o.endpoints[e->cur], curl_easy_strerror(cc));
-		rc = -EIO;
+		rc = transport_error(e, cc, detail);
 	} else if (!(*reply = b.p ? json_tokener_parse(b.p) : NULL)) {
 		snprintf(e->err, sizeof(e->err),
 			 "etcd %s: HTTP %ld with a reply that is not "
@@ -285,7 +315,7 @@ static int call(struct sl_etcd *e, const char *path, json_object *req,
 			if (!rc)
 				rc = post_one(e, path, body, reply);
 		}
-		if (rc != -EIO)
+		if (rc != -EIO && rc != -ENOKEY) /* another endpoint may do */
 			break;
 		e->cur = (e->cur + 1) % e->o.n_endpoints;
 		e->token[0] = '\0';
@@ -435,37 +465,121 @@ int sl_etcd_put(struct sl_etcd *e, const char *key, const char *val,
 	return rc;
 }
 
-int sl_etcd_put_if(struct sl_etcd *e, const char *key, const char *val,
-		   int64_t mod_rev, int64_t *rev)
+/* A one-key compare (@target: "MOD" or "CREATE", against @rev) for a txn. */
+static json_object *txn_req(const char *key, const char *target, int64_t rev,
+			    json_object *success_op, json_object *failure_op)
 {
 	json_object *req = json_object_new_object(),
 		    *cmp = json_object_new_object();
 	json_object *cmps = json_object_new_array(),
 		    *ops = json_object_new_array();
-	json_object *op = json_object_new_object(), *r, *ok;
-	int rc;
+	char field[32];
 
+	snprintf(field, sizeof(field), "%s_revision",
+		 !strcmp(target, "MOD") ? "mod" : "create");
 	add_b64(cmp, "key", key, strlen(key));
-	json_object_object_add(cmp, "target", json_object_new_string("MOD"));
+	json_object_object_add(cmp, "target", json_object_new_string(target));
 	json_object_object_add(cmp, "result", json_object_new_string("EQUAL"));
-	json_object_object_add(cmp, "mod_revision",
-			       json_object_new_int64(mod_rev));
+	json_object_object_add(cmp, field, json_object_new_int64(rev));
 	json_object_array_add(cmps, cmp);
-	json_object_object_add(op, "request_put", put_req(key, val, 0));
-	json_object_array_add(ops, op);
+	json_object_array_add(ops, success_op);
 	json_object_object_add(req, "compare", cmps);
 	json_object_object_add(req, "success", ops);
-	rc = call(e, "/v3/kv/txn", req, &r);
+	if (failure_op) {
+		ops = json_object_new_array();
+		json_object_array_add(ops, failure_op);
+		json_object_object_add(req, "failure", ops);
+	}
+	return req;
+}
+
+static json_object *op_of(const char *name, json_object *req)
+{
+	json_object *op = json_object_new_object();
+
+	json_object_object_add(op, name, req);
+	return op;
+}
+
+static bool txn_succeeded(json_object *r)
+{
+	json_object *ok;
+
+	return json_object_object_get_ex(r, "succeeded", &ok) &&
+	       json_object_get_boolean(ok);
+}
+
+int sl_etcd_put_if(struct sl_etcd *e, const char *key, const char *val,
+		   int64_t lease, int64_t mod_rev, int64_t *rev)
+{
+	json_object *r;
+	int rc;
+
+	rc = call(e, "/v3/kv/txn",
+		  txn_req(key, "MOD", mod_rev,
+			  op_of("request_put", put_req(key, val, lease)), NULL),
+		  &r);
 	if (rc)
 		return rc;
-	if (!json_object_object_get_ex(r, "succeeded", &ok) ||
-	    !json_object_get_boolean(ok)) {
+	if (!txn_succeeded(r)) {
 		snprintf(e->err, sizeof(e->err), "%.300s changed meanwhile",
 			 key);
 		rc = -EAGAIN;
 	} else if (rev) {
 		*rev = header_rev(r);
 	}
+	json_object_put(r);
+	return rc;
+}
+
+/* The failure branch's range reply: the key as it is. */
+static void holder_of(json_object *r, struct sl_etcd_kv *cur)
+{
+	json_object *res, *rr, *kvs, *kv;
+	size_t len;
+
+	if (!json_object_object_get_ex(r, "responses", &res) ||
+	    !json_object_object_get_ex(json_object_array_get_idx(res, 0),
+				       "response_range", &rr) ||
+	    !json_object_object_get_ex(rr, "kvs", &kvs) ||
+	    !(kv = json_object_array_get_idx(kvs, 0)))
+		return;
+	cur->mod_rev = get_i64(kv, "mod_revision");
+	cur->lease = get_i64(kv, "lease");
+	cur->value = kv_field(kv, "value", &len);
+}
+
+int sl_etcd_put_new(struct sl_etcd *e, const char *key, const char *val,
+		    int64_t lease, struct sl_etcd_kv *cur)
+{
+	json_object *range = json_object_new_object(), *r;
+	int rc;
+
+	memset(cur, 0, sizeof(*cur));
+	add_b64(range, "key", key, strlen(key));
+	rc = call(e, "/v3/kv/txn",
+		  txn_req(key, "CREATE", 0,
+			  op_of("request_put", put_req(key, val, lease)),
+			  op_of("request_range", range)),
+		  &r);
+	if (rc)
+		return rc;
+	if (!txn_succeeded(r)) {
+		holder_of(r, cur);
+		snprintf(e->err, sizeof(e->err), "%.300s exists", key);
+		rc = -EEXIST;
+	}
+	json_object_put(r);
+	return rc;
+}
+
+int sl_etcd_del(struct sl_etcd *e, const char *key)
+{
+	json_object *req = json_object_new_object(), *r;
+	int rc;
+
+	add_b64(req, "key", key, strlen(key));
+	rc = call(e, "/v3/kv/deleterange", req, &r);
 	json_object_put(r);
 	return rc;
 }

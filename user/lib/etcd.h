@@ -52,7 +52,8 @@ void sl_etcd_free(struct sl_etcd *e);
 /*
  * Every call returns 0 or -errno, with e->err saying why: -EIO when no
  * endpoint answered, -EPROTO for a reply it cannot read, -EACCES when
- * etcd refused the credentials or the permission.
+ * etcd refused the credentials or the permission, -ENOKEY when TLS failed
+ * (wrong CA, client certificate missing or refused).
  */
 /* @key's value (malloc'd, NUL-terminated) and its mod revision; -ENOENT when absent. */
 int sl_etcd_get(struct sl_etcd *e, const char *key, char **val, size_t *len,
@@ -63,9 +64,25 @@ int sl_etcd_get_prefix(struct sl_etcd *e, const char *prefix, json_object **kvs,
 /* Put @val under @lease (0: none); *rev gets the revision it made (may be NULL). */
 int sl_etcd_put(struct sl_etcd *e, const char *key, const char *val,
 		int64_t lease, int64_t *rev);
-/* Put only if @key's mod revision is still @mod_rev (0: absent); -EAGAIN otherwise. */
+/*
+ * Put (under @lease, 0: none) only if @key's mod revision is still
+ * @mod_rev (0: absent); -EAGAIN otherwise.
+ */
 int sl_etcd_put_if(struct sl_etcd *e, const char *key, const char *val,
-		   int64_t mod_rev, int64_t *rev);
+		   int64_t lease, int64_t mod_rev, int64_t *rev);
+
+/* A key as it is: its value (malloc'd; NULL if none), mod revision, lease. */
+struct sl_etcd_kv {
+	char *value;
+	int64_t mod_rev, lease;
+};
+/*
+ * Put @key under @lease only if it does not exist; -EEXIST otherwise, with
+ * *cur the key as it is (the caller frees cur->value).
+ */
+int sl_etcd_put_new(struct sl_etcd *e, const char *key, const char *val,
+		    int64_t lease, struct sl_etcd_kv *cur);
+int sl_etcd_del(struct sl_etcd *e, const char *key);
 int sl_etcd_lease_grant(struct sl_etcd *e, int64_t ttl_s, int64_t *id);
 /* *ttl 0: the lease is gone (expired or revoked). */
 int sl_etcd_lease_keepalive(struct sl_etcd *e, int64_t id, int64_t *ttl);

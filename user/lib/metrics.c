@@ -605,6 +605,10 @@ static void render_cluster(struct mbuf *b, const struct sl_snapshot *snap)
 		"The last revision of the desired state this box refused (0: none).");
 	mb_sample(b, "sluice_cluster_rejected_revision", NULL, NULL, NULL,
 		  num((__u64)snap->cluster.rejected_rev));
+	mb_help(b, "sluice_cluster_box_name_conflict", "gauge",
+		"1 while another live sluiced holds this box's name in etcd: this box does not join the fleet (give every box a unique cluster.box).");
+	mb_sample(b, "sluice_cluster_box_name_conflict", NULL, NULL, NULL,
+		  num(snap->cluster.name_conflict));
 }
 
 /* Is the program really running, and will it outlive sluiced (pins)? */

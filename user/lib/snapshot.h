@@ -55,6 +55,7 @@ struct sl_snapshot {
 	/* The fleet's desired state in etcd (cluster: in the config). */
 	struct {
 		bool enabled, connected;
+		bool name_conflict; /* another sluiced holds our box name */
 		__s64 applied_rev, rejected_rev;
 	} cluster;
 };

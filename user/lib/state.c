@@ -108,6 +108,18 @@ struct sl_vip *sl_state_find_vip(const struct sl_state *st,
 	return NULL;
 }
 
+bool sl_state_has_vip_addr(const struct sl_state *st,
+			   const struct sluice_addr *addr, __u8 family)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_vips; i++)
+		if (st->vips[i].spec.family == family &&
+		    !memcmp(&st->vips[i].spec.addr, addr, sizeof(*addr)))
+			return true;
+	return false;
+}
+
 struct sl_be *sl_vip_find_be(const struct sl_vip *vip,
 			     const struct sluice_addr *addr, __u8 family)
 {

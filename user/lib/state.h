@@ -98,6 +98,9 @@ int sl_state_copy(struct sl_state *dst, const struct sl_state *src);
 
 struct sl_vip *sl_state_find_vip(const struct sl_state *st,
 				 const struct sl_vip_spec *spec);
+/* Whether any VIP (any port or protocol) has address @addr. */
+bool sl_state_has_vip_addr(const struct sl_state *st,
+			   const struct sluice_addr *addr, __u8 family);
 struct sl_be *sl_vip_find_be(const struct sl_vip *vip,
 			     const struct sluice_addr *addr, __u8 family);
 size_t sl_state_n_backends(const struct sl_state *st);

@@ -23,6 +23,8 @@
 #define SL_CLI_EXIT_FAIL	1	/* sluiced said no, or was unreachable */
 #define SL_CLI_EXIT_USAGE	2
 #define SL_CLI_EXIT_DRAIN_TIMEOUT 3	/* drain --wait: deadline hit with flows left */
+#define SL_CLI_EXIT_AUTH \
+	4 /* --cluster: etcd refused the credentials, or TLS failed */
 #define SL_CLI_EXIT_INTERRUPTED	130	/* SIGINT during drain --wait (128 + 2) */
 /* config diff only, as diff(1): 1 = the file differs, 2 = it could not compare. */
 #define SL_CLI_EXIT_DIFFERS	1

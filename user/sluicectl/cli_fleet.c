@@ -24,6 +24,22 @@ static const char *const args_vip_addr[] = { "VIP", "ADDR" };
 static const char *const args_vip[] = { "VIP" };
 static const char *const args_box[] = { "BOX" };
 
+/* One field of a JSON reply (json-c's add takes the new value's reference). */
+static void add_str(json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, json_object_new_string(v));
+}
+
+static void add_int(json_object *o, const char *key, int64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64(v));
+}
+
+static void add_bool(json_object *o, const char *key, bool v)
+{
+	json_object_object_add(o, key, json_object_new_boolean(v));
+}
+
 int sl_cli_fleet_check_endpoints(const char *list, char *err, size_t errlen)
 {
 	struct sl_etcd_opts o;
@@ -73,6 +89,9 @@ static const char *hint_for(int rc)
 	case -EACCES:
 		return "check ETCDCTL_USER=name:password and the user's role: read-write on "
 		       "PREFIX/desired, read on PREFIX/boxes/ (README, \"Running a fleet\")";
+	case -ENOKEY:
+		return "check ETCDCTL_CACERT (the CA that signed etcd's certificate) and "
+		       "ETCDCTL_CERT/ETCDCTL_KEY (a client certificate etcd trusts)";
 	case -EIO:
 		return "is etcd running, and are the endpoints right?";
 	case -EINVAL:
@@ -80,6 +99,13 @@ static const char *hint_for(int rc)
 	default:
 		return NULL;
 	}
+}
+
+/* A failed command's exit: credentials and TLS have their own code. */
+static int fail_exit(int rc)
+{
+	return rc == -EACCES || rc == -ENOKEY ? SL_CLI_EXIT_AUTH :
+						SL_CLI_EXIT_FAIL;
 }
 
 /* The document now (an absent key is an empty fleet, mod revision 0). */
@@ -293,7 +319,7 @@ static int edit(const struct sl_cli_cmd *cmd, struct sl_etcd *e, edit_fn fn,
 			json_object_to_json_string_ext(
 				after, JSON_C_TO_STRING_PLAIN |
 					       JSON_C_TO_STRING_NOSLASHESCAPE),
-			mod, rev);
+			0, mod, rev);
 		json_object_put(after);
 		if (rc != -EAGAIN)
 			break;
@@ -405,6 +431,35 @@ static void warn_rejected(const struct sl_cli_io *io, json_object *reps,
 	}
 }
 
+/*
+ * A sluiced refused a box name another holds says so under
+ * PREFIX/conflicts/; its flows are in no report, so say it on stderr.
+ */
+static void warn_conflicts(const struct sl_cli_cmd *cmd,
+			   const struct sl_cli_io *io, struct sl_etcd *e)
+{
+	char key[SL_DESIRED_KEY_MAX];
+	json_object *kvs;
+	int64_t rev;
+	size_t i;
+
+	sl_desired_conflicts_key(prefix_of(cmd), key, sizeof(key));
+	if (sl_etcd_get_prefix(e, key, &kvs, &rev))
+		return;
+	for (i = 0; i < json_object_array_length(kvs); i++) {
+		json_object *v = json_tokener_parse(
+			jstr(json_object_array_get_idx(kvs, i), "value"));
+
+		fprintf(io->err,
+			"sluicectl: box %s: a second sluiced (%s) has this "
+			"name and is refused (held by %s); its flows are not "
+			"counted\nhint: give every box a unique cluster.box\n",
+			jstr(v, "box"), jstr(v, "owner"), jstr(v, "holder"));
+		json_object_put(v);
+	}
+	json_object_put(kvs);
+}
+
 /* ---- drain --wait ----------------------------------------------------------- */
 
 /*
@@ -429,17 +484,11 @@ static bool fleet_drained(json_object *reps, int64_t rev, const char *vip,
 		box_backend(r, vip, addr, &flows, &drained);
 		done = done && applied && drained && !flows;
 		*sum += flows;
-		json_object_object_add(o, "box",
-				       json_object_new_string(jstr(r, "box")));
-		json_object_object_add(
-			o, "applied_revision",
-			json_object_new_int64(jint(r, "applied_revision")));
-		json_object_object_add(o, "applied",
-				       json_object_new_boolean(applied));
-		json_object_object_add(o, "drained",
-				       json_object_new_boolean(drained));
-		json_object_object_add(o, "flows",
-				       json_object_new_int64(flows));
+		add_str(o, "box", jstr(r, "box"));
+		add_int(o, "applied_revision", jint(r, "applied_revision"));
+		add_bool(o, "applied", applied);
+		add_bool(o, "drained", drained);
+		add_int(o, "flows", flows);
 		json_object_array_add(*left, o);
 	}
 	return done;
@@ -493,8 +542,8 @@ static int wait_drained(const struct sl_cli_cmd *cmd,
 			break;
 		io->sleep_ms(io, SL_CLI_POLL_MS);
 	}
-	json_object_object_add(res, "drained", json_object_new_boolean(done));
-	json_object_object_add(res, "flows_left", json_object_new_int64(sum));
+	add_bool(res, "drained", done);
+	add_int(res, "flows_left", sum);
 	json_object_object_add(res, "boxes",
 			       left ? left : json_object_new_array());
 	if (cmd->json)
@@ -550,7 +599,7 @@ static int run_change(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io)
 	if (rc) {
 		sl_cli_report(io, cmd, err, hint_for(rc));
 		sl_etcd_free(&e);
-		return SL_CLI_EXIT_FAIL;
+		return fail_exit(rc);
 	}
 	/* The address the reports use, for --wait and the reply. */
 	memset(&t, 0, sizeof(t));
@@ -561,18 +610,14 @@ static int run_change(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io)
 		sl_state_free(&d.st);
 	}
 	res = json_object_new_object();
-	json_object_object_add(res, "revision", json_object_new_int64(rev));
-	json_object_object_add(res, "changed",
-			       json_object_new_boolean(changed));
+	add_int(res, "revision", rev);
+	add_bool(res, "changed", changed);
 	if (cmd->vip[0])
-		json_object_object_add(res, "vip",
-				       json_object_new_string(cmd->vip));
+		add_str(res, "vip", cmd->vip);
 	if (addr[0])
-		json_object_object_add(res, "backend",
-				       json_object_new_string(addr));
+		add_str(res, "backend", addr);
 	if (cmd->box[0])
-		json_object_object_add(res, "box",
-				       json_object_new_string(cmd->box));
+		add_str(res, "box", cmd->box);
 	if (cmd->wait) {
 		ret = wait_drained(cmd, io, &e, rev, res);
 	} else if (cmd->json) {
@@ -613,29 +658,17 @@ static json_object *backend_rows(const struct sl_cli_cmd *cmd,
 					json_object_array_get_idx(reps, k);
 
 				box_backend(r, vs, as, &flows, &drained);
-				json_object_object_add(
-					boxes, jstr(r, "box"),
-					json_object_new_int64(flows));
+				add_int(boxes, jstr(r, "box"), flows);
 				sum += flows;
 			}
-			json_object_object_add(o, "vip",
-					       json_object_new_string(vs));
-			json_object_object_add(o, "backend",
-					       json_object_new_string(as));
-			json_object_object_add(
-				o, "name",
-				json_object_new_string(v->bes[j].name));
-			json_object_object_add(
-				o, "state",
-				json_object_new_string(
-					v->bes[j].state == SL_BE_ACTIVE ?
-						"active" :
-						"draining"));
-			json_object_object_add(
-				o, "weight",
-				json_object_new_int64(v->bes[j].weight));
-			json_object_object_add(o, "flows",
-					       json_object_new_int64(sum));
+			add_str(o, "vip", vs);
+			add_str(o, "backend", as);
+			add_str(o, "name", v->bes[j].name);
+			add_str(o, "state",
+				v->bes[j].state == SL_BE_ACTIVE ? "active" :
+								  "draining");
+			add_int(o, "weight", v->bes[j].weight);
+			add_int(o, "flows", sum);
 			json_object_object_add(o, "boxes", boxes);
 			json_object_array_add(rows, o);
 		}
@@ -720,29 +753,16 @@ static json_object *box_rows(json_object *reps)
 		fingerprints(r, fp, sizeof(fp));
 		if (!i)
 			snprintf(first, sizeof(first), "%s", fp);
-		json_object_object_add(o, "box",
-				       json_object_new_string(jstr(r, "box")));
-		json_object_object_add(
-			o, "applied_revision",
-			json_object_new_int64(jint(r, "applied_revision")));
-		json_object_object_add(
-			o, "rejected_revision",
-			json_object_new_int64(jint(r, "rejected_revision")));
-		json_object_object_add(
-			o, "rejected",
-			json_object_new_string(jstr(r, "rejected")));
-		json_object_object_add(
-			o, "box_drained",
-			json_object_new_boolean(json_object_get_boolean(
-				json_object_object_get(ann, "box_drained"))));
-		json_object_object_add(
-			o, "announced",
-			json_object_new_int64(
-				list ? (int64_t)json_object_array_length(list) :
-				       0));
-		json_object_object_add(
-			o, "same_tables",
-			json_object_new_boolean(!strcmp(fp, first)));
+		add_str(o, "box", jstr(r, "box"));
+		add_int(o, "applied_revision", jint(r, "applied_revision"));
+		add_int(o, "rejected_revision", jint(r, "rejected_revision"));
+		add_str(o, "rejected", jstr(r, "rejected"));
+		add_bool(o, "box_drained",
+			 json_object_get_boolean(
+				 json_object_object_get(ann, "box_drained")));
+		add_int(o, "announced",
+			list ? (int64_t)json_object_array_length(list) : 0);
+		add_bool(o, "same_tables", !strcmp(fp, first));
 		json_object_object_add(o, "report", json_object_get(r));
 		json_object_array_add(rows, o);
 	}
@@ -767,7 +787,7 @@ static int run_list(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io)
 	if (rc && (rc != -EINVAL || per_backend)) {
 		sl_cli_report(io, cmd, err, hint_for(rc));
 		sl_etcd_free(&e);
-		return SL_CLI_EXIT_FAIL;
+		return fail_exit(rc);
 	}
 	/* box list still serves when the document is broken: that is when it is needed. */
 	if (rc)
@@ -780,9 +800,10 @@ static int run_list(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io)
 		sl_state_free(&d.st);
 		sl_cli_report(io, cmd, e.err, hint_for(rc));
 		sl_etcd_free(&e);
-		return SL_CLI_EXIT_FAIL;
+		return fail_exit(rc);
 	}
 	warn_rejected(io, reps, mod);
+	warn_conflicts(cmd, io, &e);
 	rows = per_backend ? backend_rows(cmd, &d, reps) : box_rows(reps);
 	if (cmd->json)
 		sl_cli_print_json(io->out, rows);

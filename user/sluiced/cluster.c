@@ -32,10 +32,11 @@ static __u64 mono_ms(void)
 static void set_connected(struct sl_cluster *c, bool up, const char *why)
 {
 	long long rev;
-	bool was;
+	bool was, conflict;
 
 	pthread_mutex_lock(&c->lock);
 	was = c->st.connected;
+	conflict = c->st.name_conflict;
 	rev = (long long)c->st.applied_rev;
 	c->st.connected = up;
 	if (!up)
@@ -45,6 +46,7 @@ static void set_connected(struct sl_cluster *c, bool up, const char *why)
 	pthread_mutex_unlock(&c->lock);
 	pthread_mutex_lock(&c->d->snap_lock);
 	c->d->snap.cluster.connected = up;
+	c->d->snap.cluster.name_conflict = conflict;
 	pthread_mutex_unlock(&c->d->snap_lock);
 	if (was && !up)
 		sl_log("cluster: lost etcd (%s); forwarding with revision %lld",
@@ -103,7 +105,136 @@ static int put_report(struct sl_cluster *c, struct sl_etcd *e, int64_t lease,
 	return rc;
 }
 
-/* Read the desired state, take a lease; the watch starts after what was read. */
+/* The owner a report names (host/instance), or "" without one. */
+static void owner_of(const char *report, char *buf, size_t len)
+{
+	json_object *r = report ? json_tokener_parse(report) : NULL, *o;
+
+	snprintf(buf, len, "%s",
+		 json_object_object_get_ex(r, "owner", &o) ?
+			 json_object_get_string(o) :
+			 "");
+	json_object_put(r);
+}
+
+static void set_conflict(struct sl_cluster *c, struct sl_etcd *e, int64_t lease,
+			 const char *holder)
+{
+	const struct sl_config *cfg = &c->d->cfg;
+	char key[SL_DESIRED_KEY_MAX], val[768];
+	bool was;
+
+	pthread_mutex_lock(&c->lock);
+	was = c->st.name_conflict;
+	c->st.name_conflict = true;
+	snprintf(c->st.conflict_holder, sizeof(c->st.conflict_holder), "%s",
+		 holder[0] ? holder : "unknown");
+	pthread_mutex_unlock(&c->lock);
+	snprintf(e->err, sizeof(e->err),
+		 "box name \"%s\" is held in %.100s by another live sluiced "
+		 "(%.120s); this one does not join the fleet until the name is "
+		 "free: give every box a unique cluster.box",
+		 cfg->cluster_box, cfg->cluster_prefix,
+		 holder[0] ? holder : "owner unknown");
+	if (!was)
+		sl_log("cluster: %s", e->err);
+	/* Seen by sluicectl --cluster box list; goes with our lease. */
+	snprintf(
+		val, sizeof(val),
+		"{\"box\": \"%s\", \"owner\": \"%.300s\", \"holder\": \"%.300s\"}",
+		cfg->cluster_box, c->owner, holder);
+	sl_desired_conflict_key(cfg->cluster_prefix, cfg->cluster_box,
+				(long long)lease, key, sizeof(key));
+	sl_etcd_put(e, key, val, lease, NULL);
+}
+
+static void clear_conflict(struct sl_cluster *c, struct sl_etcd *e,
+			   int64_t lease)
+{
+	const struct sl_config *cfg = &c->d->cfg;
+	char key[SL_DESIRED_KEY_MAX];
+	bool was;
+
+	pthread_mutex_lock(&c->lock);
+	was = c->st.name_conflict;
+	c->st.name_conflict = false;
+	c->st.conflict_holder[0] = '\0';
+	pthread_mutex_unlock(&c->lock);
+	if (!was)
+		return;
+	sl_desired_conflict_key(cfg->cluster_prefix, cfg->cluster_box,
+				(long long)lease, key, sizeof(key));
+	sl_etcd_del(e, key);
+	sl_log("cluster: box name \"%s\" is free now; joining the fleet",
+	       cfg->cluster_box);
+}
+
+/*
+ * Take PREFIX/boxes/NAME for this sluiced: create it, or take it over
+ * from our own earlier lease or incarnation (same owner). Another owner's
+ * live report is never overwritten: -EEXIST.
+ */
+static int claim_name(struct sl_cluster *c, struct sl_etcd *e, int64_t lease)
+{
+	const struct sl_config *cfg = &c->d->cfg;
+	char key[SL_DESIRED_KEY_MAX], holder[SL_CLUSTER_OWNER_MAX], *rep;
+	struct sl_etcd_kv cur;
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	rep = strdup(c->report ? c->report : "{}");
+	c->report_dirty = false;
+	pthread_mutex_unlock(&c->lock);
+	if (!rep)
+		return -ENOMEM;
+	sl_desired_box_key(cfg->cluster_prefix, cfg->cluster_box, key,
+			   sizeof(key));
+	rc = sl_etcd_put_new(e, key, rep, lease, &cur);
+	if (rc == -EEXIST) {
+		owner_of(cur.value, holder, sizeof(holder));
+		if ((c->prev_lease && cur.lease == c->prev_lease) ||
+		    !strcmp(holder, c->owner))
+			rc = sl_etcd_put_if(e, key, rep, lease, cur.mod_rev,
+					    NULL);
+		else
+			set_conflict(c, e, lease, holder);
+	}
+	free(cur.value);
+	free(rep);
+	if (!rc) {
+		c->prev_lease = lease;
+		clear_conflict(c, e, lease);
+	}
+	return rc;
+}
+
+/* Claim the box name, retrying each second while another sluiced holds it. */
+static int claim_name_wait(struct sl_cluster *c, struct sl_etcd *e,
+			   int64_t lease)
+{
+	int64_t ttl;
+	int rc, i;
+
+	for (;;) {
+		rc = claim_name(c, e, lease);
+		if (rc != -EEXIST && rc != -EAGAIN)
+			return rc;
+		if (rc == -EEXIST)
+			set_connected(c, false, e->err);
+		for (i = 0; i < RETRY_MS / POLL_MS && !c->stop; i++)
+			usleep(POLL_MS * 1000);
+		if (c->stop)
+			return -EINTR;
+		rc = sl_etcd_lease_keepalive(e, lease, &ttl);
+		if (rc || !ttl)
+			return rc ? rc : -ETIME;
+	}
+}
+
+/*
+ * Read the desired state, take a lease and the box name; only then apply
+ * what was read. The watch starts after it.
+ */
 static struct sl_etcd_watch *open_session(struct sl_cluster *c,
 					  struct sl_etcd *e, int64_t *lease)
 {
@@ -115,17 +246,17 @@ static struct sl_etcd_watch *open_session(struct sl_cluster *c,
 
 	sl_desired_key(cfg->cluster_prefix, key, sizeof(key));
 	rc = sl_etcd_get(e, key, &val, &len, &mod_rev, &rev);
-	if (rc && rc != -ENOENT)
+	if ((rc && rc != -ENOENT) ||
+	    sl_etcd_lease_grant(e, (int64_t)(cfg->cluster_lease_ms / 1000),
+				lease) ||
+	    claim_name_wait(c, e, *lease)) {
+		free(val);
 		return NULL;
+	}
 	if (!rc)
 		deliver(c, val, len, mod_rev, false);
 	free(val);
-	if (sl_etcd_lease_grant(e, (int64_t)(cfg->cluster_lease_ms / 1000),
-				lease))
-		return NULL;
 	set_connected(c, true, "");
-	if (put_report(c, e, *lease, true))
-		return NULL;
 	return sl_etcd_watch_start(e, key, rev + 1);
 }
 
@@ -135,12 +266,13 @@ static void on_watch_event(void *ctx, const char *val, size_t len, int64_t rev,
 	deliver(ctx, val, len, rev, del);
 }
 
-/* One session: until etcd fails or we stop. */
-static void session(struct sl_cluster *c, struct sl_etcd *e)
+/* One session: until etcd fails or we stop. Whether it opened. */
+static bool session(struct sl_cluster *c, struct sl_etcd *e)
 {
 	__u64 every = c->d->cfg.cluster_lease_ms / 3, next_ka;
 	struct sl_etcd_watch *w;
 	int64_t lease = 0, ttl;
+	bool opened;
 
 	w = open_session(c, e, &lease);
 	if (!w) {
@@ -169,16 +301,19 @@ static void session(struct sl_cluster *c, struct sl_etcd *e)
 			break;
 	}
 out:
+	opened = w != NULL;
 	sl_etcd_watch_stop(w);
 	if (c->stop && lease)
 		sl_etcd_lease_revoke(
 			e, lease); /* a clean stop: the report goes now */
 	set_connected(c, false, c->stop ? "sluiced stopped" : e->err);
+	return opened;
 }
 
 static void *cluster_main(void *arg)
 {
 	struct sl_cluster *c = arg;
+	bool logged = false, opened;
 	struct sl_etcd e;
 	int i;
 
@@ -188,7 +323,14 @@ static void *cluster_main(void *arg)
 	}
 	while (!c->stop) {
 		e.err[0] = '\0';
-		session(c, &e);
+		opened = session(c, &e);
+		/* A box that cannot connect says why, once until it does. */
+		if (!opened && !c->stop && e.err[0] && !logged) {
+			sl_log("cluster: etcd session failed: %s", e.err);
+			logged = true;
+		}
+		if (opened)
+			logged = false;
 		for (i = 0; i < RETRY_MS / POLL_MS && !c->stop; i++)
 			usleep(POLL_MS * 1000);
 	}
@@ -198,6 +340,7 @@ static void *cluster_main(void *arg)
 
 int sl_cluster_start(struct sl_daemon *d)
 {
+	char host[128];
 	struct sl_cluster *c;
 
 	if (!d->cfg.cluster_enabled)
@@ -209,6 +352,10 @@ int sl_cluster_start(struct sl_daemon *d)
 	}
 	c->d = d;
 	c->st.enabled = true;
+	if (gethostname(host, sizeof(host)))
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(c->owner, sizeof(c->owner), "%s/%s", host, d->cfg.instance);
 	snprintf(c->st.last_error, sizeof(c->st.last_error),
 		 "not connected yet");
 	pthread_mutex_init(&c->lock, NULL);

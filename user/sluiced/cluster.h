@@ -17,9 +17,15 @@
 
 struct sl_daemon;
 
+/* Who runs a box: HOST/INSTANCE (a takeover by the same owner is allowed). */
+#define SL_CLUSTER_OWNER_MAX 256
+
 /* What status and metrics show. */
 struct sl_cluster_status {
 	bool enabled, connected;
+	/* Another live sluiced holds our box name: we do not join. */
+	bool name_conflict;
+	char conflict_holder[SL_CLUSTER_OWNER_MAX];
 	int64_t applied_rev; /* the desired revision in force; 0: none yet */
 	int64_t rejected_rev; /* the last revision refused; 0: none */
 	__u64 applied_unix_ms;

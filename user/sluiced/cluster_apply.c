@@ -208,6 +208,7 @@ void sl_cluster_report(struct sl_daemon *d)
 	vips = json_object_new_array();
 	json_object_object_add(r, "box",
 			       json_object_new_string(d->cfg.cluster_box));
+	json_object_object_add(r, "owner", json_object_new_string(c->owner));
 	for (i = 0; i < d->st.n_vips; i++)
 		json_object_array_add(vips, report_vip(d, &d->st.vips[i]));
 	json_object_object_add(r, "vips", vips);
@@ -215,6 +216,7 @@ void sl_cluster_report(struct sl_daemon *d)
 	json_object_object_del(
 		r, "connected"); /* a published report is connected */
 	json_object_object_del(r, "last_error");
+	json_object_object_del(r, "box_name_conflict");
 	s = strdup(json_object_to_json_string_ext(
 		r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(r);
@@ -264,6 +266,12 @@ json_object *sl_cluster_status_json(const struct sl_daemon *d)
 			       json_object_new_int64(s.rejected_rev));
 	json_object_object_add(o, "rejected",
 			       json_object_new_string(s.rejected));
+	json_object_object_add(o, "box_name_conflict",
+			       json_object_new_boolean(s.name_conflict));
+	if (s.name_conflict)
+		json_object_object_add(
+			o, "box_name_holder",
+			json_object_new_string(s.conflict_holder));
 	if (!s.connected)
 		json_object_object_add(o, "last_error",
 				       json_object_new_string(s.last_error));

@@ -21,7 +21,10 @@ struct sl_cluster {
 	/* main thread -> etcd thread: the box report, put when dirty. */
 	char *report;
 	bool report_dirty;
-	bool box_drain_wanted; /* main thread: boxes_drained names us */
+	bool box_drain_wanted;
+	/* etcd thread only: who we are, and the lease our report had last. */
+	char owner[SL_CLUSTER_OWNER_MAX];
+	int64_t prev_lease; /* main thread: boxes_drained names us */
 	/* Both: status and metrics read it through sl_cluster_get_status(). */
 	struct sl_cluster_status st;
 };

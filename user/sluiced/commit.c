@@ -47,6 +47,7 @@ void sl_snapshot_publish(struct sl_daemon *d)
 	sl_cluster_get_status(d, &cs);
 	d->snap.cluster.enabled = cs.enabled;
 	d->snap.cluster.connected = cs.connected;
+	d->snap.cluster.name_conflict = cs.name_conflict;
 	d->snap.cluster.applied_rev = cs.applied_rev;
 	d->snap.cluster.rejected_rev = cs.rejected_rev;
 	pthread_mutex_unlock(&d->snap_lock);
