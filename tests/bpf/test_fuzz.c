@@ -80,7 +80,7 @@ static const char *const router4[] = { "198.18.3.1" };
 static const char *const router6[] = { "fd00:3::1" };
 static const __u16 ports[] = { 80, 80, 53, 443, 22, 0 };
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "array.h"
 
 static int setup(void **state)
 {

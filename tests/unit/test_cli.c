@@ -18,7 +18,7 @@
 
 #include "cli.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "array.h"
 #define MAX_ARGV	12
 
 /* Split a command line on spaces into argv (argv[0] = "sluicectl"). */

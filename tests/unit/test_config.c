@@ -19,7 +19,7 @@
 
 #include "config.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "array.h"
 #define ERR_MAX		1024
 
 /* Fixtures are written to DIR/sluiced.yaml so messages start "sluiced.yaml:". */

@@ -30,7 +30,7 @@
 #include "cli.h"
 #include "ctl.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "array.h"
 #define MAX_STEPS	8
 #define SERVER_WAIT_MS	5000	/* a stuck test fails instead of hanging */
 #define T0		1700000000000ULL	/* the fake clock's start, Unix ms */

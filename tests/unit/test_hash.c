@@ -30,7 +30,7 @@
 
 #include "sluice/hash.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "array.h"
 
 struct hash_case {
 	const char *src;

@@ -29,7 +29,7 @@
 #include "snapshot.h"
 #include "sluice/version.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "array.h"
 #define MAX_FAMILIES	64
 #define T_DRAIN		1700000000123ULL	/* Unix ms */
 
@@ -425,22 +425,25 @@ static void test_cluster(void **state)
 	size_t len;
 
 	(void)state;
-	assert_non_null(snap);
-	assert_non_null(ctr);
+	CHECK_NONNULL(CHECK_HERE, snap);
+	CHECK_NONNULL(CHECK_HERE, ctr);
 	sl_state_init(&snap->st);
-	assert_int_equal(sl_metrics_render(snap, ctr, "x", &page, &len), 0);
+	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len),
+		  0);
 	no_line_starting(page, "sluice_cluster_");
 	free(page);
 	snap->cluster.enabled = true;
 	snap->cluster.applied_rev = 41;
 	snap->cluster.name_conflict = true;
-	assert_int_equal(sl_metrics_render(snap, ctr, "x", &page, &len), 0);
+	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len),
+		  0);
 	has_line(page, "sluice_cluster_connected 0");
 	has_line(page, "sluice_cluster_applied_revision 41");
 	has_line(page, "sluice_cluster_box_name_conflict 1");
 	free(page);
 	snap->cluster.name_conflict = false;
-	assert_int_equal(sl_metrics_render(snap, ctr, "x", &page, &len), 0);
+	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len),
+		  0);
 	has_line(page, "sluice_cluster_box_name_conflict 0");
 	free(page);
 	free(ctr);

@@ -15,7 +15,7 @@
 
 #include "parse.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "array.h"
 
 /*
  * Table tests name the failing case: cmocka's own asserts print actual and

@@ -20,7 +20,7 @@
 
 #include "persist.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "array.h"
 #define ERR_MAX		1024
 
 static char tmp_dir[64];

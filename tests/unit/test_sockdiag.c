@@ -26,7 +26,7 @@
 
 #include "sockdiag.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "array.h"
 
 static void test_tcp_states(void **state)
 {

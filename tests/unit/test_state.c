@@ -17,7 +17,7 @@
 #include "config.h"
 #include "state.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "array.h"
 #define ERR_MAX		512
 
 #define check_state(be, expected) do {						\
@@ -783,14 +783,16 @@ static void test_has_vip_addr(void **state)
 
 	(void)state;
 	sl_state_init(&st);
-	assert_false(sl_state_has_vip_addr(&st, &v.addr, v.family));
-	assert_int_equal(sl_state_vip_add(&st, &v, err, sizeof(err)), 0);
-	assert_int_equal(sl_state_vip_add(&st, &v6, err, sizeof(err)), 0);
-	assert_true(sl_state_has_vip_addr(&st, &v.addr, v.family));
-	assert_true(sl_state_has_vip_addr(&st, &v6.addr, v6.family));
-	assert_false(sl_state_has_vip_addr(&st, &other.addr, other.family));
+	CHECK_NOT(CHECK_HERE, sl_state_has_vip_addr(&st, &v.addr, v.family));
+	CHECK_INT(CHECK_HERE, sl_state_vip_add(&st, &v, err, sizeof(err)), 0);
+	CHECK_INT(CHECK_HERE, sl_state_vip_add(&st, &v6, err, sizeof(err)), 0);
+	CHECK(CHECK_HERE, sl_state_has_vip_addr(&st, &v.addr, v.family));
+	CHECK(CHECK_HERE, sl_state_has_vip_addr(&st, &v6.addr, v6.family));
+	CHECK_NOT(CHECK_HERE,
+		  sl_state_has_vip_addr(&st, &other.addr, other.family));
 	/* The same 32 bits as the IPv4 VIP, as IPv6: a different address. */
-	assert_false(sl_state_has_vip_addr(&st, &v.addr, SLUICE_AF_INET6));
+	CHECK_NOT(CHECK_HERE,
+		  sl_state_has_vip_addr(&st, &v.addr, SLUICE_AF_INET6));
 	sl_state_free(&st);
 }
 

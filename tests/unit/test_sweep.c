@@ -14,7 +14,7 @@
 
 #include "sweep.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "array.h"
 
 #define TCP_IDLE	900000U		/* 15m */
 #define UDP_IDLE	30000U		/* 30s */

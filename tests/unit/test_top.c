@@ -20,7 +20,7 @@
 
 #include "cli.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "array.h"
 #define MAX_ARGV	12
 #define T0		1700000000000ULL	/* the fake clock's start, Unix ms */
 #define VIP		"198.18.0.100:80/tcp"

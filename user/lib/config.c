@@ -27,7 +27,7 @@
 /* A sun_path holds the socket path and its NUL. */
 #define SOCKET_PATH_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "array.h"
 
 struct ctx {
 	const char *file;

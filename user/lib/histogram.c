@@ -12,7 +12,7 @@ static const __u64 sweep_us[] = {
 	2500000, 5000000, 10000000, 30000000,
 };
 
-#define ARRAY_SIZE(a)	(int)(sizeof(a) / sizeof((a)[0]))
+#include "array.h"
 
 _Static_assert(ARRAY_SIZE(check_latency_us) <= SL_HIST_MAX_BUCKETS, "too many buckets");
 _Static_assert(ARRAY_SIZE(sweep_us) <= SL_HIST_MAX_BUCKETS, "too many buckets");

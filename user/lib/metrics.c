@@ -17,7 +17,7 @@
 #include "snapshot.h"
 #include "sluice/version.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "array.h"
 /* vip="<escaped VIP>",backend="<escaped address>"[,name="<name>"] */
 #define LABELS_MAX	(2 * SL_VIP_STR_MAX + 2 * SL_ADDR_STR_MAX + SL_BE_NAME_MAX + 48)
 /* Reserve per series up front: one realloc for most scrapes. */

@@ -6,7 +6,7 @@
 #include "parse.h"
 #include "settings.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "array.h"
 
 typedef void (*fmt_fn)(const struct sl_config *cfg, char *buf, size_t len);
 

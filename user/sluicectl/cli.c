@@ -13,7 +13,7 @@
 #include "desired.h"
 #include "state.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "array.h"
 #define QUOTE_MAX	64
 #define CLI_MAX_ARGS	2
 

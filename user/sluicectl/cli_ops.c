@@ -20,7 +20,7 @@
 #include "settings.h"
 #include "state_diff.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "array.h"
 
 /* Daemon and file text goes to a terminal: no escape sequences through. */
 static void put_clean(FILE *f, const char *s)

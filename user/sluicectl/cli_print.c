@@ -8,7 +8,7 @@
 #include "sluice/reasons.h"
 #include "ctl.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "array.h"
 #define COL_GAP		"  "
 #define CELL_MAX	64
 

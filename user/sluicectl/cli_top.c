@@ -17,7 +17,7 @@
 #include "cli.h"
 #include "ctl.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "array.h"
 #define TEXT_MAX	128
 #define KEY_MAX		(SL_VIP_STR_MAX + SL_ADDR_STR_MAX + 2)
 /* Home the cursor, clear the screen: the whole redraw, no curses needed. */
