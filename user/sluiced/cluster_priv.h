@@ -4,6 +4,7 @@
 #define SLUICED_CLUSTER_PRIV_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "cluster.h"
@@ -11,7 +12,7 @@
 struct sl_cluster {
 	struct sl_daemon *d;
 	pthread_t thr;
-	volatile bool stop;
+	atomic_bool stop;	/* the main thread asks the etcd thread to end */
 	pthread_mutex_t lock; /* guards everything below but the main-only part */
 	/* etcd thread -> main thread: the latest revision of PREFIX/desired. */
 	char *pending;
