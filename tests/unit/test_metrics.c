@@ -415,7 +415,6 @@ static void test_every_family_described(void **state)
 		  ARRAY_SIZE(expected) + ARRAY_SIZE(expected_process));
 }
 
-/* What a fleet box announces: one series per address, none when off. */
 /* The cluster families appear with cluster:, the name conflict among them. */
 static void test_cluster(void **state)
 {
@@ -450,6 +449,7 @@ static void test_cluster(void **state)
 	free(snap);
 }
 
+/* What a fleet box announces: one series per address, none when off. */
 static void test_announced(void **state)
 {
 	struct sl_snapshot *snap = calloc(1, sizeof(*snap));
