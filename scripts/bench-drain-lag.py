@@ -26,40 +26,13 @@ closed (a negative lag: the signal was wrong, and the report says so).
 Bounded: every stream and every drain has a timeout, the run --max-seconds.
 """
 import argparse
-import http.client
 import json
 import socket
 import subprocess
 import threading
 import time
 
-
-def ctl_call(path, req):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(10)
-    s.connect(path)
-    s.sendall(json.dumps(req).encode() + b"\n")
-    line = s.makefile().readline()
-    s.close()
-    return json.loads(line)
-
-
-def stream(a, idx, out, lock, opened):
-    conn = http.client.HTTPConnection(a.vip, a.port, timeout=a.seconds + 30)
-    try:
-        conn.request("GET", f"/stream?bytes={a.bytes}&seconds={a.seconds}&seed=b{idx}")
-        r = conn.getresponse()
-        with lock:
-            opened.append(idx)
-        name = r.getheader("X-Backend")
-        r.read()
-        conn.close()
-        with lock:
-            out.append((name, time.time()))
-    except Exception:  # noqa: BLE001 - counted as a failed stream
-        conn.close()
-        with lock:
-            out.append((None, time.time()))
+from sluicelab import ExitClock, ctl_call, open_streams, percentile, stream_ends
 
 
 def haproxy_cmd(path, cmd):
@@ -100,14 +73,6 @@ def haproxy_drain(a, server, done):
         time.sleep(0.01)
 
 
-def percentile(xs, p):
-    xs = sorted(xs)
-    if not xs:
-        return None
-    k = min(len(xs) - 1, max(0, int(round(p / 100.0 * (len(xs) - 1)))))
-    return xs[k]
-
-
 def haproxy_one(a, name, threads, out):
     done = []
     drainer = threading.Thread(target=haproxy_drain, args=(a, name, done), daemon=True)
@@ -116,52 +81,30 @@ def haproxy_one(a, name, threads, out):
         t.join(a.seconds + 40)
     drainer.join(70)
     haproxy_cmd(a.haproxy_sock, f"set server stream/{name} state ready")
-    failed = sum(1 for n, _ in out if n is None)
-    mine = [t for n, t in out if n == name]
+    last, failed = stream_ends(out, name)
     if not done:
         return None, 1, failed
-    if not mine:
+    if last is None:
         return None, 0, failed
-    return (done[0] - max(mine)) * 1000.0, 0, failed
-
-
-def wait_exit(proc, exited):
-    rc = proc.wait()
-    exited.append((rc, time.time()))
+    return (done[0] - last) * 1000.0, 0, failed
 
 
 def one_drain(a, be, name):
-    out, lock, opened, threads = [], threading.Lock(), [], []
-    for idx in range(a.streams):
-        t = threading.Thread(target=stream, args=(a, idx, out, lock, opened), daemon=True)
-        t.start()
-        threads.append(t)
-    t0 = time.time()
-    while len(opened) + len(out) < a.streams and time.time() - t0 < 10:
-        time.sleep(0.01)
+    out, threads = open_streams(a, a.port, "b")
     if a.haproxy_sock:
         return haproxy_one(a, name, threads, out)
     proc = subprocess.Popen([a.sluicectl, "-s", a.ctl, "backend", "drain", a.vipspec,
                              be, "--wait", "--timeout", "60s"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    # The moment --wait exits, taken by a thread of its own: not after the
-    # streams are joined, which would hide an exit before the last close.
-    exited = []
-    waiter = threading.Thread(target=wait_exit, args=(proc, exited), daemon=True)
-    waiter.start()
+    clock = ExitClock(proc)
     for t in threads:
         t.join(a.seconds + 40)
-    waiter.join(70)
-    if not exited:
-        proc.kill()
-        waiter.join(5)
-    rc, t_ret = exited[0] if exited else (proc.wait(), time.time())
+    rc, t_ret = clock.result()
     ctl_call(a.ctl, {"cmd": "backend.undrain", "vip": a.vipspec, "backend": be})
-    failed = sum(1 for n, _ in out if n is None)
-    mine = [t for n, t in out if n == name]
-    if not mine:
+    last, failed = stream_ends(out, name)
+    if last is None:
         return None, rc, failed
-    return (t_ret - max(mine)) * 1000.0, rc, failed
+    return (t_ret - last) * 1000.0, rc, failed
 
 
 def main():

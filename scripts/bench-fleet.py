@@ -25,48 +25,21 @@ Prints one JSON object: apply and lag (ms) with p50/p99/max, "early" (a
 Bounded: every stream, poll and drain has a timeout, the run --max-seconds.
 """
 import argparse
-import http.client
 import json
-import socket
 import subprocess
 import threading
 import time
 
-
-def ctl_call(path, req):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(5)
-    s.connect(path)
-    s.sendall(json.dumps(req).encode() + b"\n")
-    line = s.makefile().readline()
-    s.close()
-    return json.loads(line)
+from sluicelab import ExitClock, ctl_call, open_streams, percentile, stream_ends
 
 
 def be_state(sock, vipspec, backend):
     try:
-        r = ctl_call(sock, {"cmd": "backend.status", "vip": vipspec, "backend": backend})
+        r = ctl_call(sock, {"cmd": "backend.status", "vip": vipspec, "backend": backend},
+                     timeout=5)
         return r["result"][0]["state"]
     except Exception:  # noqa: BLE001 - a box that does not answer yet
         return None
-
-
-def stream(a, idx, out, lock, opened):
-    conn = http.client.HTTPConnection(a.vip, 80, timeout=a.seconds + 30)
-    try:
-        conn.request("GET", f"/stream?bytes={a.bytes}&seconds={a.seconds}&seed=f{idx}")
-        r = conn.getresponse()
-        with lock:
-            opened.append(idx)
-        name = r.getheader("X-Backend")
-        r.read()
-        conn.close()
-        with lock:
-            out.append((name, time.time()))
-    except Exception:  # noqa: BLE001 - counted as a failed stream
-        conn.close()
-        with lock:
-            out.append((None, time.time()))
 
 
 def fleet_cmd(a, *args):
@@ -84,11 +57,6 @@ def watch_boxes(a, backend, want, t0, seen, deadline_s=10):
         time.sleep(0.005)
 
 
-def wait_exit(proc, exited):
-    rc = proc.wait()
-    exited.append((rc, time.time()))
-
-
 def undrain(a, be):
     subprocess.run(fleet_cmd(a, "backend", "undrain", a.vipspec, be),
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=20)
@@ -98,14 +66,7 @@ def undrain(a, be):
 
 
 def one_drain(a, be, name):
-    out, lock, opened, threads = [], threading.Lock(), [], []
-    for idx in range(a.streams):
-        t = threading.Thread(target=stream, args=(a, idx, out, lock, opened), daemon=True)
-        t.start()
-        threads.append(t)
-    t0 = time.time()
-    while len(opened) + len(out) < a.streams and time.time() - t0 < 10:
-        time.sleep(0.01)
+    out, threads = open_streams(a, 80, "f")
     seen = {}
     t_cmd = time.time()
     proc = subprocess.Popen(fleet_cmd(a, "backend", "drain", a.vipspec, be,
@@ -115,34 +76,19 @@ def one_drain(a, be, name):
                                args=(a, be, ("draining", "drained"), t_cmd, seen),
                                daemon=True)
     watcher.start()
-    exited = []
-    waiter = threading.Thread(target=wait_exit, args=(proc, exited), daemon=True)
-    waiter.start()
+    clock = ExitClock(proc)
     for t in threads:
         t.join(a.seconds + 40)
     watcher.join(15)
-    waiter.join(70)
-    if not exited:
-        proc.kill()
-        waiter.join(5)
-    rc, t_ret = exited[0] if exited else (proc.wait(), time.time())
+    rc, t_ret = clock.result()
     back = undrain(a, be)
     apply_ms = None
     if len(seen) == len(a.socks):
         apply_ms = (max(seen.values()) - t_cmd) * 1000.0
-    mine = [t for n, t in out if n == name]
-    lag = (t_ret - max(mine)) * 1000.0 if mine else None
-    failed = sum(1 for n, _ in out if n is None)
+    last, failed = stream_ends(out, name)
+    lag = (t_ret - last) * 1000.0 if last is not None else None
     return {"rc": rc, "apply_ms": apply_ms, "lag_ms": lag, "failed": failed,
             "undrained": back}
-
-
-def percentile(xs, p):
-    xs = sorted(xs)
-    if not xs:
-        return None
-    k = min(len(xs) - 1, max(0, int(round(p / 100.0 * (len(xs) - 1)))))
-    return xs[k]
 
 
 def summary(xs):

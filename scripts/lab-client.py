@@ -46,6 +46,8 @@ import threading
 import time
 from collections import Counter
 
+from sluicelab import ctl_call
+
 BLOCK = 4096
 
 
@@ -223,18 +225,6 @@ def cmd_udp(a):
             "inconsistent": sum(1 for names, _ in out if len(set(names)) > 1),
             "lost": sum(len(lost) for _, lost in out), "lost_at": dict(lost_at),
             "backends": dict(first)}
-
-
-def ctl_call(path, req):
-    """One request on sluiced's control socket (a path: reachable from any
-    network namespace)."""
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(10)
-    s.connect(path)
-    s.sendall(json.dumps(req).encode() + b"\n")
-    line = s.makefile().readline()
-    s.close()
-    return json.loads(line)
 
 
 def be_state(a, backend):

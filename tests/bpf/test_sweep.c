@@ -267,7 +267,8 @@ struct held_sweep {
 	struct bt *t;
 	struct sl_sweep_cfg cfg;
 	struct sl_sweep_result res;
-	atomic_bool hold, done;
+	struct sl_hold hold;
+	atomic_bool done;
 	int rc;
 };
 
@@ -292,18 +293,20 @@ static void test_sweep_holds_for_a_walk(void **state)
 	CHECK_TRUE("hold", "allocated", h != NULL);
 	h->t = bt_open(BT_RING_SMALL);
 	h->cfg = cfg;
+	CHECK_INT("hold", sl_hold_init(&h->hold), 0);
 	h->cfg.hold = &h->hold;
 	for (i = 0; i < n; i++)
 		put(h->t, (__u16)(10000 + i), IPPROTO_TCP,
 		    flow(A, OPEN, CONF, 1000, 100));
-	atomic_store(&h->hold, true);
+	sl_hold_set(&h->hold, true);
 	CHECK_INT("hold", pthread_create(&thr, NULL, held_sweep_main, h), 0);
 	usleep(200 * 1000);
 	CHECK_TRUE("hold", "sweep waits while held", !atomic_load(&h->done));
-	atomic_store(&h->hold, false);
+	sl_hold_set(&h->hold, false);
 	pthread_join(thr, NULL);
 	CHECK_INT("hold", h->rc, 0);
 	CHECK_EQ("hold", "flows[A] once released", h->res.flows[A], n);
+	sl_hold_destroy(&h->hold);
 	bt_close(h->t);
 	free(h);
 }

@@ -31,6 +31,20 @@ now_s() { date +%s.%N; }
 # python3 -c on numbers: prints the expression's value.
 calc() { python3 -c "print($1)"; }
 
+# What every drain race must show: each of @tries ran, none drained
+# early or read a count of 0 while its connection was open, and each
+# drain completed after the close.
+truth_race_clean() {	# drainrace-output tries
+	assert_eq "tries run" "$2" "$(echo "$1" | json - "j['tries']")" || return 1
+	assert_eq "tries that failed to run" "{}" "$(echo "$1" | json - "j['errors']")" || return 1
+	assert_eq "drains reported complete while the connection was open" 0 \
+		"$(echo "$1" | json - "j['early']")" || return 1
+	assert_eq "tries whose open connection was counted 0" 0 \
+		"$(echo "$1" | json - "j['count_below_open']")" || return 1
+	assert_eq "drains that never completed after the close" 0 \
+		"$(echo "$1" | json - "j['never_drained']")"
+}
+
 # (i) Open a connection and drain its backend at once, 300 times at a
 # 100 ms sweep: the drain is never reported complete while the connection
 # is open (watched for 150 ms, over a sweep interval), its count never reads 0, and
@@ -48,16 +62,9 @@ t_truth_early_drain_race() {
 	lab_sluiced_stop TERM
 	rm -rf "$state"
 	echo "drain race: $out"
-	assert_eq "tries run" 300 "$(echo "$out" | json - "j['tries']")" || return 1
-	assert_eq "tries that failed to run" "{}" "$(echo "$out" | json - "j['errors']")" || return 1
-	assert_eq "drains reported complete while the connection was open" 0 \
-		"$(echo "$out" | json - "j['early']")" || return 1
-	assert_eq "tries whose open connection was counted 0" 0 \
-		"$(echo "$out" | json - "j['count_below_open']")" || return 1
+	truth_race_clean "$out" 300 || return 1
 	assert_eq "second requests that reached another backend" 0 \
 		"$(echo "$out" | json - "j['moved']")" || return 1
-	assert_eq "drains that never completed after the close" 0 \
-		"$(echo "$out" | json - "j['never_drained']")" || return 1
 	assert_eq "drains awaited after the close" 20 \
 		"$(echo "$out" | json - "len(j['settle_s'])")"
 }
@@ -86,14 +93,7 @@ t_truth_early_drain_big_table() {
 		--vipspec "$TVIP" --tries 20 --hold-ms 1000 --settle-every 4 --max-seconds 150)
 	lab_sluiced_stop TERM
 	echo "drain race, big table: $out"
-	assert_eq "tries run" 20 "$(echo "$out" | json - "j['tries']")" || return 1
-	assert_eq "tries that failed to run" "{}" "$(echo "$out" | json - "j['errors']")" || return 1
-	assert_eq "drains reported complete while the connection was open" 0 \
-		"$(echo "$out" | json - "j['early']")" || return 1
-	assert_eq "tries whose open connection was counted 0" 0 \
-		"$(echo "$out" | json - "j['count_below_open']")" || return 1
-	assert_eq "drains that never completed after the close" 0 \
-		"$(echo "$out" | json - "j['never_drained']")"
+	truth_race_clean "$out" 20
 }
 
 # Flows of one backend, as `backend list` says, and as `ss` on it says.

@@ -114,6 +114,26 @@ struct fixture {
 	size_t len;
 };
 
+/* An empty state, zero counters and no page yet: what every test starts from. */
+static struct fixture *fixture_new(void)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	CHECK_NONNULL(CHECK_HERE, f);
+	f->ctr = calloc(1, sizeof(*f->ctr));
+	CHECK_NONNULL(CHECK_HERE, f->ctr);
+	sl_state_init(&f->snap.st);
+	return f;
+}
+
+static void fixture_free(struct fixture *f)
+{
+	sl_state_free(&f->snap.st);
+	free(f->ctr);
+	free(f->page);
+	free(f);
+}
+
 static void add_vip(struct sl_state *st, const char *text, __u32 id, size_t n_bes)
 {
 	struct sl_vip *v = &st->vips[st->n_vips++];
@@ -150,8 +170,6 @@ static void build(struct fixture *f)
 	struct sl_be *b;
 	int r;
 
-	memset(f, 0, sizeof(*f));
-	sl_state_init(st);
 	st->vips = calloc(2, sizeof(*st->vips));
 	CHECK_NONNULL(CHECK_HERE, st->vips);
 	add_vip(st, "198.18.0.100:80/tcp", 0, 3);
@@ -210,8 +228,6 @@ static void build(struct fixture *f)
 	f->snap.agent_sockets[2] = 5;	/* its agent answered */
 	f->snap.agent_sockets[3] = -1;	/* its agent did not */
 
-	f->ctr = calloc(1, sizeof(*f->ctr));
-	CHECK_NONNULL(CHECK_HERE, f->ctr);
 	f->ctr->vip[0] = (struct sluice_vip_stats){ .packets = 1000, .bytes = 64000,
 		.new_flows = 50, .non_syn_miss = 4, .no_backend = 0, .rescheduled = 6 };
 	f->ctr->vip[5] = (struct sluice_vip_stats){ .packets = 10, .no_backend = 10 };
@@ -240,10 +256,8 @@ static void render(struct fixture *f, const char *instance)
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
+	struct fixture *f = fixture_new();
 
-	if (!f)
-		return -1;
 	build(f);
 	render(f, "default");
 	*state = f;
@@ -252,12 +266,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	sl_state_free(&f->snap.st);
-	free(f->ctr);
-	free(f->page);
-	free(f);
+	fixture_free(*state);
 	return 0;
 }
 
@@ -418,70 +427,49 @@ static void test_every_family_described(void **state)
 /* The cluster families appear with cluster:, the name conflict among them. */
 static void test_cluster(void **state)
 {
-	struct sl_snapshot *snap = calloc(1, sizeof(*snap));
-	struct sl_counters *ctr = calloc(1, sizeof(*ctr));
-	char *page;
-	size_t len;
+	struct fixture *f = fixture_new();
 
 	(void)state;
-	CHECK_NONNULL(CHECK_HERE, snap);
-	CHECK_NONNULL(CHECK_HERE, ctr);
-	sl_state_init(&snap->st);
-	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len),
-		  0);
-	no_line_starting(page, "sluice_cluster_");
-	free(page);
-	snap->cluster.enabled = true;
-	snap->cluster.applied_rev = 41;
-	snap->cluster.name_conflict = true;
-	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len),
-		  0);
-	has_line(page, "sluice_cluster_connected 0");
-	has_line(page, "sluice_cluster_applied_revision 41");
-	has_line(page, "sluice_cluster_box_name_conflict 1");
-	free(page);
-	snap->cluster.name_conflict = false;
-	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len),
-		  0);
-	has_line(page, "sluice_cluster_box_name_conflict 0");
-	free(page);
-	free(ctr);
-	free(snap);
+	render(f, "x");
+	no_line_starting(f->page, "sluice_cluster_");
+	f->snap.cluster.enabled = true;
+	f->snap.cluster.applied_rev = 41;
+	f->snap.cluster.name_conflict = true;
+	render(f, "x");
+	has_line(f->page, "sluice_cluster_connected 0");
+	has_line(f->page, "sluice_cluster_applied_revision 41");
+	has_line(f->page, "sluice_cluster_box_name_conflict 1");
+	f->snap.cluster.name_conflict = false;
+	render(f, "x");
+	has_line(f->page, "sluice_cluster_box_name_conflict 0");
+	fixture_free(f);
 }
 
 /* What a fleet box announces: one series per address, none when off. */
 static void test_announced(void **state)
 {
-	struct sl_snapshot *snap = calloc(1, sizeof(*snap));
-	struct sl_counters *ctr = calloc(1, sizeof(*ctr));
-	char *page;
-	size_t len;
+	struct fixture *f = fixture_new();
+	struct sl_snapshot *snap = &f->snap;
 
 	(void)state;
-	CHECK_NONNULL(CHECK_HERE, snap);
-	CHECK_NONNULL(CHECK_HERE, ctr);
-	sl_state_init(&snap->st);
 	snap->announce_enabled = true;
 	snap->n_announced = 2;
 	snap->announced[0].family = SLUICE_AF_INET;
 	snap->announced[0].addr.addr[0] = htonl(0xc6120064);	/* 198.18.0.100 */
 	snap->announced[1].family = SLUICE_AF_INET6;
 	inet_pton(AF_INET6, "fd00:100::100", &snap->announced[1].addr);
-	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len),
-		  0);
-	has_line(page, "sluice_box_drained 0");
-	has_line(page, "sluice_vip_address_announced{address=\"198.18.0.100\"} 1");
-	has_line(page, "sluice_vip_address_announced{address=\"fd00:100::100\"} 1");
-	free(page);
+	render(f, "x");
+	has_line(f->page, "sluice_box_drained 0");
+	has_line(f->page,
+		 "sluice_vip_address_announced{address=\"198.18.0.100\"} 1");
+	has_line(f->page,
+		 "sluice_vip_address_announced{address=\"fd00:100::100\"} 1");
 	snap->announce_enabled = false;
 	snap->box_drained = true;
-	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len),
-		  0);
-	has_line(page, "sluice_box_drained 1");
-	no_line_starting(page, "sluice_vip_address_announced");
-	free(page);
-	free(ctr);
-	free(snap);
+	render(f, "x");
+	has_line(f->page, "sluice_box_drained 1");
+	no_line_starting(f->page, "sluice_vip_address_announced");
+	fixture_free(f);
 }
 
 /* --- values ------------------------------------------------------------- */
@@ -673,22 +661,13 @@ static void test_reload_and_tables(void **state)
 /* Before any reload: success (nothing failed), time 0. */
 static void test_reload_none_yet(void **state)
 {
-	struct sl_snapshot *snap = calloc(1, sizeof(*snap));
-	struct sl_counters *ctr = calloc(1, sizeof(*ctr));
-	char *page;
-	size_t len;
+	struct fixture *f = fixture_new();
 
 	(void)state;
-	CHECK_NONNULL(CHECK_HERE, snap);
-	CHECK_NONNULL(CHECK_HERE, ctr);
-	sl_state_init(&snap->st);
-	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len),
-		  0);
-	has_line(page, "sluice_reload_last_success 1");
-	has_line(page, "sluice_reload_last_timestamp_seconds 0.000");
-	free(page);
-	free(ctr);
-	free(snap);
+	render(f, "x");
+	has_line(f->page, "sluice_reload_last_success 1");
+	has_line(f->page, "sluice_reload_last_timestamp_seconds 0.000");
+	fixture_free(f);
 }
 
 /* The label values the renderer hard-codes follow the state module's names. */
@@ -837,27 +816,19 @@ static void test_procstat_self(void **state)
 
 static void test_empty_state(void **state)
 {
-	struct sl_snapshot *snap = calloc(1, sizeof(*snap));
-	struct sl_counters *ctr = calloc(1, sizeof(*ctr));
+	struct fixture *f = fixture_new();
 	struct family fams[MAX_FAMILIES];
-	char *page;
-	size_t len, n;
+	size_t n;
 
 	(void)state;
-	CHECK_NONNULL(CHECK_HERE, snap);
-	CHECK_NONNULL(CHECK_HERE, ctr);
-	sl_state_init(&snap->st);
-	CHECK_INT(CHECK_HERE, sl_metrics_render(snap, ctr, "x", &page, &len),
-		  0);
+	render(f, "x");
 	memset(fams, 0, sizeof(fams));
-	n = parse_page(page, fams, MAX_FAMILIES);
+	n = parse_page(f->page, fams, MAX_FAMILIES);
 	/* Families without series still say what they are. */
 	CHECK_INT(CHECK_HERE, n, ARRAY_SIZE(expected));
-	has_line(page, "# TYPE sluice_backend_flows gauge");
-	no_line_starting(page, "sluice_backend_flows");
-	free(page);
-	free(ctr);
-	free(snap);
+	has_line(f->page, "# TYPE sluice_backend_flows gauge");
+	no_line_starting(f->page, "sluice_backend_flows");
+	fixture_free(f);
 }
 
 static double mono_ms(void)
@@ -876,17 +847,14 @@ static double mono_ms(void)
  */
 static void test_thousand_backends(void **state)
 {
-	struct sl_snapshot *snap = calloc(1, sizeof(*snap));
-	struct sl_counters *ctr = calloc(1, sizeof(*ctr));
+	struct fixture *f = fixture_new();
+	struct sl_snapshot *snap = &f->snap;
 	struct family fams[MAX_FAMILIES];
-	char text[64], *page;
-	size_t len, v, k;
+	char text[64];
+	size_t v, k;
 	double t0, took;
 
 	(void)state;
-	CHECK_NONNULL(CHECK_HERE, snap);
-	CHECK_NONNULL(CHECK_HERE, ctr);
-	sl_state_init(&snap->st);
 	snap->st.vips = calloc(10, sizeof(*snap->st.vips));
 	CHECK_NONNULL(CHECK_HERE, snap->st.vips);
 	for (v = 0; v < 10; v++) {
@@ -896,15 +864,15 @@ static void test_thousand_backends(void **state)
 			snprintf(text, sizeof(text), "198.18.%zu.%zu", 20 + v, k + 1);
 			add_be(&snap->st.vips[v], text, v * 100 + k, (int)(k % 3),
 			       SL_HEALTH_UP, 1000);
-			ctr->be[v * 100 + k].packets = 123456789;
+			f->ctr->be[v * 100 + k].packets = 123456789;
 		}
 	}
 	snap->flow_entries = 1000000;
 	t0 = mono_ms();
-	CHECK_INT(CHECK_HERE,
-		  sl_metrics_render(snap, ctr, "default", &page, &len), 0);
+	render(f, "default");
 	took = mono_ms() - t0;
-	print_message("rendered 1000 backends: %zu bytes in %.1f ms\n", len, took);
+	print_message("rendered 1000 backends: %zu bytes in %.1f ms\n", f->len,
+		      took);
 	/*
 	 * ~30 ms here when the machine is idle. The bound only catches a
 	 * render gone quadratic: the CI machine is shared, and speed
@@ -914,13 +882,13 @@ static void test_thousand_backends(void **state)
 		fail_msg("rendering 1000 backends took %.1f ms, bound 2000 ms",
 			 took);
 	memset(fams, 0, sizeof(fams));
-	parse_page(page, fams, MAX_FAMILIES);
-	has_line(page, "sluice_vip_flows{vip=\"198.18.0.10:80/tcp\"} 100000");
-	has_line(page, "sluice_backend_packets_total{vip=\"198.18.0.10:80/tcp\",backend=\"198.18.29.100\"} 123456789");
-	free(page);
-	sl_state_free(&snap->st);
-	free(ctr);
-	free(snap);
+	parse_page(f->page, fams, MAX_FAMILIES);
+	has_line(f->page,
+		 "sluice_vip_flows{vip=\"198.18.0.10:80/tcp\"} 100000");
+	has_line(f->page,
+		 "sluice_backend_packets_total{vip=\"198.18.0.10:80/tcp\","
+		 "backend=\"198.18.29.100\"} 123456789");
+	fixture_free(f);
 }
 
 /* Active backends per VIP, and whether the program really runs. */

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 
@@ -99,17 +98,15 @@ struct walk {
 	__u32 seen;		/* entries visited, for hold() */
 };
 
-/* A sweep waits while a drain walk runs (cfg->hold), at most SL_HOLD_MAX_MS
- * in all, so a walk that never ends cannot stop the sweeping. */
+/* A sweep waits between batches while a drain walk runs (cfg->hold),
+ * woken when it ends, at most SL_HOLD_MAX_MS at a time, so a walk that
+ * never ends slows the sweeping but cannot stop it. */
 #define SL_HOLD_MAX_MS 10000
 static void hold(struct walk *w)
 {
-	unsigned int waited = 0;
-
 	if (!w->cfg->hold || ++w->seen % SL_FLOW_BATCH)
 		return;
-	while (atomic_load(w->cfg->hold) && waited++ < SL_HOLD_MAX_MS)
-		usleep(1000);
+	sl_hold_wait(w->cfg->hold, SL_HOLD_MAX_MS);
 }
 
 static bool is_draining(const struct walk *w, __u32 id)

@@ -17,11 +17,11 @@
 #define SLUICE_SWEEP_H
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <linux/types.h>
 #include "sluice/abi.h"
 #include "drain.h"
+#include "hold.h"
 #include "maps.h"
 
 struct sl_sweep_cfg {
@@ -31,10 +31,10 @@ struct sl_sweep_cfg {
 	__u32 close_linger_ms;	/* ... and its entry is deleted */
 	__u32 handshake_ms;	/* an sl_new slot counts as a handshake this long */
 	__u32 unconfirmed_ms;	/* an unconfirmed sl_flows entry lives this long */
-	/* While *hold (the drain walk runs), a sweep waits between
+	/* While @hold is up (the drain walk runs), a sweep waits between
 	 * batches: the walk is what the drain waits for, and on a small box
 	 * both walking the table at once slows it. NULL: never held. */
-	const atomic_bool *hold;
+	struct sl_hold *hold;
 	/*
 	 * The draining set as it is now (@draining_now, guarded by
 	 * @drain_lock), where a sweep's own copy was taken when it began: a

@@ -159,9 +159,9 @@ static void walk_pass(struct sl_daemon *d, struct sl_sweep_result *w, bool *drai
 	pass_begin(d, &w->pass, draining);
 	if (!any(draining))
 		return;
-	atomic_store(&d->walking, true);
+	sl_hold_set(&d->walking, true);
 	rc = sl_drain_walk(d->walker, &d->sweep_cfg, draining, w);
-	atomic_store(&d->walking, false);
+	sl_hold_set(&d->walking, false);
 	w->pass.end_tick = tick(d);
 	pthread_mutex_lock(&d->lock);
 	if (!rc) {
@@ -250,7 +250,7 @@ int sl_counting_start(struct sl_daemon *d)
 	d->sweep_cfg.close_grace_ms = d->cfg.close_grace_ms;
 	d->sweep_cfg.close_linger_ms = d->cfg.close_linger_ms;
 	d->sweep_cfg.handshake_ms = d->cfg.handshake_timeout_ms;
-	if (init_drain_cond(d))
+	if (init_drain_cond(d) || sl_hold_init(&d->walking))
 		return -EAGAIN;
 	open_walker(d);
 	d->sweep_cfg.unconfirmed_ms = d->cfg.unconfirmed_timeout_ms;
@@ -268,6 +268,7 @@ void sl_counting_stop(struct sl_daemon *d)
 {
 	pthread_join(d->sweep_thr, NULL);
 	pthread_join(d->check_thr, NULL);
+	sl_hold_destroy(&d->walking);
 	sl_drain_walker_close(d->walker);
 	d->walker = NULL;
 	free(d->walk_out);

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "dp.h"
+#include "hold.h"
 #include "lock.h"
 #include "log.h"
 #include "maps.h"
@@ -89,7 +90,7 @@ struct sl_daemon {
 	pthread_cond_t drain_cond;	/* signalled when a *_kick moves */
 	__u64 check_kick;		/* bumped to start a checker pass now */
 	__u64 sweep_kick;		/* bumped to start a sweep now */
-	atomic_bool walking;		/* a drain walk runs: sweeps hold */
+	struct sl_hold walking;		/* up while a drain walk runs: sweeps hold */
 	/* The drain walk (drain_walk.h): NULL when the kernel refused it. */
 	struct sl_drain_walker *walker;
 	struct sl_sweep_result *walk_out;	/* latest, from the checker thread */
