@@ -35,6 +35,7 @@ static const __u32 zero = 0;
 
 /* What the balancer decided for a packet it forwards. */
 struct sl_decision {
+	int fallback;		/* for sluice_fallback to decide (a drain) */
 	struct sluice_backend *be;
 	__u32 be_id;
 	__u32 vip_id;
@@ -123,20 +124,27 @@ static __always_inline __u32 sl_hash(const struct sluice_flow_key *fk)
 	return sluice_flow_hash(fk, cfg_hash_seed);
 }
 
-/* The VIP's live Maglev table names the backend for a new flow's hash. */
-static __always_inline __u32 sl_maglev_pick(const struct sluice_vip *vip,
-					    __u32 hash)
+/* The backend id that table @ring_idx of outer map @rings names for @hash. */
+static __always_inline __u32 sl_ring_pick(void *rings, __u32 ring_idx,
+					  __u32 hash)
 {
-	__u32 ring_idx = SLUICE_RING_INDEX(vip->vip_id, vip->gen & 1);
 	__u32 slot, *be_id;
 	void *ring;
 
-	ring = bpf_map_lookup_elem(&sl_rings, &ring_idx);
+	ring = bpf_map_lookup_elem(rings, &ring_idx);
 	if (!ring || !cfg_ring_size)
 		return SLUICE_NO_BACKEND;
 	slot = hash % cfg_ring_size;
 	be_id = bpf_map_lookup_elem(ring, &slot);
 	return be_id ? *be_id : SLUICE_NO_BACKEND;
+}
+
+/* The VIP's live Maglev table names the backend for a new flow's hash. */
+static __always_inline __u32 sl_maglev_pick(const struct sluice_vip *vip,
+					    __u32 hash)
+{
+	return sl_ring_pick(&sl_rings,
+			    SLUICE_RING_INDEX(vip->vip_id, vip->gen & 1), hash);
 }
 
 /* Slot @way of the bucket that starts at @base (abi.h). */
@@ -504,6 +512,55 @@ static __always_inline int sl_established(struct sl_pkt *pkt,
 }
 
 /*
+ * Drain-aware fallback (docs/design.md): a packet with no state that is
+ * not a SYN may belong to a connection of a draining backend whose state
+ * this box lost (eviction, restart, an ECMP move). While drains are in
+ * progress it goes to the pre-drain table's backend first, with the live
+ * table's backend as its second hop (GUE, @hop), which the first backend
+ * uses when it has no socket for it. UDP has no second chance: the
+ * pre-drain pick alone. Both take no state: the next packet decides
+ * again, the same way, until the drains end. Returns 1 with @d and @hop
+ * filled (hop->family 0: no second hop), or 0: balance as usual (both
+ * tables agree, or the pre-drain backend may take no more: released,
+ * removed or reported drained). Runs in sluice_fallback only.
+ */
+static __always_inline int sl_fallback_pick(const struct sl_pkt *pkt,
+					    struct sl_decision *d,
+					    const struct sluice_vip *vip,
+					    __u32 hash, struct sluice_gue_hop *hop)
+{
+	__u32 idx = SLUICE_RING_INDEX(vip->vip_id, vip->gen & 1);
+	struct sluice_backend *fb, *live;
+	struct sluice_vip_stats *vs;
+	__u32 fb_id, live_id;
+
+	fb_id = sl_ring_pick(&sl_fb_rings, idx, hash);
+	live_id = sl_ring_pick(&sl_rings, idx, hash);
+	if (fb_id == live_id)
+		return 0;
+	fb = sl_backend(fb_id);
+	if (!fb || !(fb->flags & SLUICE_BE_F_IN_USE) ||
+	    (fb->flags & (SLUICE_BE_F_RELEASE | SLUICE_BE_F_DRAINED)))
+		return 0;
+	live = sl_backend(live_id);
+	if (pkt->l4proto == IPPROTO_TCP && live &&
+	    (live->flags & SLUICE_BE_F_IN_USE)) {
+		hop->magic = SLUICE_GUE_MAGIC;
+		hop->family = live->family;
+		hop->addr = live->addr;
+	}
+	vs = sl_vip_stat(vip->vip_id);
+	if (vs) {
+		vs->fallback++;
+		vs->non_syn_miss += pkt->l4proto == IPPROTO_TCP;
+	}
+	d->be = fb;
+	d->be_id = fb_id;
+	d->vip_id = vip->vip_id;
+	return 1;
+}
+
+/*
  * sl_flows (one lookup for an established flow), sl_new (a second packet),
  * then, for VIP traffic only, sl_pinned and a new pick. Fills @d or
  * returns a reason.
@@ -543,6 +600,16 @@ static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
 		f = bpf_map_lookup_elem(&sl_pinned, &pkt->key);
 		if (f && !sl_rescue(pkt, f, d, now))
 			return 0;
+	}
+	/*
+	 * A pre-drain table (a drain in progress): sluice_fallback decides,
+	 * a program of its own on its own verifier budget, as this one
+	 * nearly fills the 1M instructions; it parses the packet again.
+	 * This branch is all it costs here.
+	 */
+	if (vip->flags & SLUICE_VIP_F_FALLBACK) {
+		d->fallback = 1;
+		return 0;
 	}
 	return sl_start_new(pkt, d, now, vip, hash, sl_claim_pick(&cl));
 }
@@ -599,8 +666,9 @@ static __always_inline int sl_resolve_nexthop(struct xdp_md *ctx,
 }
 
 /*
- * Encapsulate to @be and send: XDP_TX when the next hop is out of the
- * ingress interface, else redirect through sl_tx_ports. @icmp selects the
+ * Encapsulate to @be (in GUE with hop field @hop when @extra is
+ * SLUICE_GUE_OVERHEAD, encap.h) and send: XDP_TX when the next hop is out of the ingress interface, else
+ * redirect through sl_tx_ports. @icmp selects the
  * ICMP_* reasons. A packet that would not fit the egress MTU once
  * encapsulated is answered with ICMP too-big instead (toobig.h); an ICMP
  * error never is (RFC 1122 3.2.2: no error about an error). Returns the
@@ -608,7 +676,8 @@ static __always_inline int sl_resolve_nexthop(struct xdp_md *ctx,
  */
 static __always_inline int sl_forward(struct xdp_md *ctx, struct sl_pkt *pkt,
 				      const struct sluice_backend *be,
-				      int icmp)
+				      const struct sluice_gue_hop *hop,
+				      __u32 extra, int icmp)
 {
 	const struct sluice_config *cfg;
 	struct sl_nexthop nh;
@@ -621,14 +690,14 @@ static __always_inline int sl_forward(struct xdp_md *ctx, struct sl_pkt *pkt,
 	rc = sl_resolve_nexthop(ctx, be, cfg, pkt, &nh);
 	if (rc)
 		return rc;
-	if (sl_too_big(pkt, be, &nh))
+	if (sl_too_big(pkt, be, extra, &nh))
 		return icmp ? SLUICE_R_DROP_TOO_BIG
-			    : sl_toobig_reply(ctx, pkt, be, nh.mtu);
+			    : sl_toobig_reply(ctx, pkt, be, extra, nh.mtu);
 	ifindex = nh.ifindex;
 	if (ifindex != ctx->ingress_ifindex &&
 	    !bpf_map_lookup_elem(&sl_tx_ports, &ifindex))
 		return SLUICE_R_DROP_NO_NEXTHOP;
-	rc = sl_encap(ctx, pkt, be, cfg, &nh);
+	rc = sl_encap(ctx, pkt, be, hop, extra, cfg, &nh);
 	if (rc)
 		return rc;
 	if (ifindex == ctx->ingress_ifindex)
@@ -638,6 +707,23 @@ static __always_inline int sl_forward(struct xdp_md *ctx, struct sl_pkt *pkt,
 }
 
 #include "lib/icmp.h"
+
+
+/* Count a decided packet and send it (with GUE @hop when @extra). */
+static __always_inline int sl_deliver(struct xdp_md *ctx, struct sl_pkt *pkt,
+				      const struct sl_decision *d,
+				      const struct sluice_gue_hop *hop,
+				      __u32 extra)
+{
+	sl_count_fwd(d->vip_id, d->be_id, pkt->l3_len, d->new_flow);
+	if (sl_is_tcp_close(pkt)) {
+		struct sluice_be_stats *bs = sl_be_stat(d->be_id);
+
+		if (bs)
+			bs->closing++;
+	}
+	return sl_forward(ctx, pkt, d->be, hop, extra, 0);
+}
 
 /* TCP/UDP to a possible VIP: steps 2-5 of docs/design.md, "The packet pipeline". */
 static __always_inline int sl_balance(struct xdp_md *ctx, void *data,
@@ -659,14 +745,11 @@ static __always_inline int sl_balance(struct xdp_md *ctx, void *data,
 	rc = sl_choose_backend(pkt, &d);
 	if (rc)
 		return rc;
-	sl_count_fwd(d.vip_id, d.be_id, pkt->l3_len, d.new_flow);
-	if (sl_is_tcp_close(pkt)) {
-		struct sluice_be_stats *bs = sl_be_stat(d.be_id);
-
-		if (bs)
-			bs->closing++;
+	if (d.fallback) {
+		bpf_tail_call(ctx, &sl_tail, SLUICE_TAIL_FALLBACK);
+		return SLUICE_R_INTERNAL;	/* sl_tail unwritten: a bug */
 	}
-	return sl_forward(ctx, pkt, d.be, 0);
+	return sl_deliver(ctx, pkt, &d, NULL, 0);
 }
 
 static __always_inline int sl_process(struct xdp_md *ctx, struct sl_pkt *pkt)
@@ -701,6 +784,69 @@ static __always_inline int sl_process(struct xdp_md *ctx, struct sl_pkt *pkt)
 		return SLUICE_R_PASS_NOT_VIP;
 	}
 	return sl_balance(ctx, data, data_end, pkt);
+}
+
+/*
+ * Tail of sluice_xdp for a packet with no state to a VIP with a pre-drain
+ * table: the fallback for a non-SYN when the tables disagree, else the
+ * usual new-flow path.
+ */
+static __always_inline int sl_fallback_run(struct xdp_md *ctx,
+					   struct sl_pkt *pkt)
+{
+	struct sluice_gue_hop hop = {};
+	struct sl_decision d = {};
+	struct sluice_vip *vip;
+	__u32 hash;
+	int rc;
+
+	vip = sl_balanced_vip(pkt, NULL);
+	if (!vip)
+		return SLUICE_R_PASS_NOT_VIP;
+	hash = sl_hash(&pkt->key);
+	if (sl_is_tcp_syn(pkt) || !sl_fallback_pick(pkt, &d, vip, hash, &hop)) {
+		rc = sl_start_new(pkt, &d, sl_now(), vip, hash, NULL);
+		return rc ? rc : sl_deliver(ctx, pkt, &d, NULL, 0);
+	}
+	return sl_deliver(ctx, pkt, &d, &hop,
+			  hop.family ? SLUICE_GUE_OVERHEAD : 0);
+}
+
+/* The packet as sluice_xdp parsed it (it had passed every check there). */
+static __always_inline int sl_reparse(struct xdp_md *ctx, struct sl_pkt *pkt)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__be16 proto;
+	int rc;
+
+	rc = sl_parse_l2(data, data_end, pkt, &proto);
+	if (rc)
+		return rc;
+	if (proto == bpf_htons(ETH_P_IP))
+		rc = sl_parse_ipv4(data, data_end, pkt);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		rc = sl_parse_ipv6(data, data_end, pkt);
+	else
+		return SLUICE_R_PASS_NOT_IP;
+	if (rc)
+		return rc;
+	if (pkt->frag || pkt->exthdr_bad ||
+	    (pkt->l4proto != IPPROTO_TCP && pkt->l4proto != IPPROTO_UDP))
+		return SLUICE_R_INTERNAL;	/* sluice_xdp never sends these */
+	return sl_parse_l4(data, data_end, pkt);
+}
+
+SEC("xdp")
+int sluice_fallback(struct xdp_md *ctx)
+{
+	struct sl_pkt pkt = {};
+	int reason = sl_reparse(ctx, &pkt);
+
+	if (!reason)
+		reason = sl_fallback_run(ctx, &pkt);
+	sl_count_reason(reason);
+	return sluice_reason_verdict(reason);
 }
 
 SEC("xdp")

@@ -52,6 +52,7 @@ struct bt_vip {
 	__u32 be_id[BT_MAX_BE];
 	struct maglev_backend mb[BT_MAX_BE];
 	__u32 *table;			/* ring_size slots */
+	__u32 *fb_table;		/* pre-drain table, or NULL: no drain */
 };
 
 /* A loaded balancer and what the test put into it. */
@@ -94,6 +95,17 @@ void bt_vip_set_weight(struct bt *t, struct bt_vip *v, size_t idx,
 		       __u32 weight);
 /* Rebuild and publish the table from the current weights. */
 void bt_vip_publish(struct bt *t, struct bt_vip *v);
+/*
+ * Drain backend @idx as sluiced does: keep the table from before the
+ * first drain as the pre-drain table (SLUICE_VIP_F_FALLBACK), flag the
+ * backend DRAINING, take it out of the live table.
+ */
+void bt_vip_drain(struct bt *t, struct bt_vip *v, size_t idx);
+/* The drains are over: publish the live table alone. */
+void bt_vip_drains_end(struct bt *t, struct bt_vip *v);
+/* The backend the pre-drain table names (the live one when none). */
+__u32 bt_fb_pick(const struct bt *t, const struct bt_vip *v,
+		 const struct sluice_flow_key *key);
 
 /* The VIP a flow key belongs to (exact port, then port 0); fails if none. */
 const struct bt_vip *bt_vip_find(const struct bt *t,
@@ -169,6 +181,10 @@ void bt_check_unchanged(const char *ctx, const struct bt_result *r,
  */
 void bt_check_encap(const char *ctx, const struct bt_result *r,
 		    const struct pkt *in, const struct sluice_backend *be);
+/* As bt_check_encap, in GUE naming second hop @hop2 when not NULL. */
+void bt_check_encap_hop(const char *ctx, const struct bt_result *r,
+			const struct pkt *in, const struct sluice_backend *be,
+			const struct sluice_backend *hop2);
 /* Memory equal, else both dumps and the first differing offset. */
 void bt_check_mem(const char *ctx, const char *what, const void *got,
 		  const void *want, size_t len);

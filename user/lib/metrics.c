@@ -541,6 +541,7 @@ VIP_COUNTER(vip_bytes, bytes)
 VIP_COUNTER(vip_non_syn_miss, non_syn_miss)
 VIP_COUNTER(vip_no_backend, no_backend)
 VIP_COUNTER(vip_rescheduled, rescheduled)
+VIP_COUNTER(vip_fallback, fallback)
 #undef VIP_COUNTER
 
 static bool vip_active_backends(const struct vip_ref *r, int k, struct mval *v)
@@ -592,6 +593,9 @@ static const struct vip_family vip_families[] = {
 	{ "sluice_vip_rescheduled_total", "counter",
 	  "Flows of the VIP re-balanced because their backend was removed or released.",
 	  NO_EXTRA, vip_rescheduled },
+	{ "sluice_vip_fallback_total", "counter",
+	  "Packets of the VIP with no flow state sent, during a drain, to the pre-drain table's backend (TCP: with the live pick as second hop).",
+	  NO_EXTRA, vip_fallback },
 	{ "sluice_vip_active_backends", "gauge",
 	  "Backends of the VIP that take new flows (state active, weight above 0, whatever their health); 0: the VIP drops every new connection.",
 	  NO_EXTRA, vip_active_backends },

@@ -116,6 +116,8 @@ static int check_pinned_sizes(struct sl_daemon *d)
 			       pc.ring_size, d->cfg.maglev_table_size);
 			pin_path(d, SLUICE_MAP_RINGS, path, sizeof(path));
 			unlink(path);
+			pin_path(d, SLUICE_MAP_FB_RINGS, path, sizeof(path));
+			unlink(path);
 		}
 		close(fd);
 	}
