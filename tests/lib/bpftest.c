@@ -25,6 +25,13 @@ const __u8 bt_egress_mac[6] = { 0x02, 0x5c, 0x00, 0x00, 0x00, 0x01 };
 
 int bt_prog_run(int prog_fd, const void *in, __u32 len, struct bt_result *r)
 {
+	return bt_prog_run_on(prog_fd, 0, in, len, r);
+}
+
+int bt_prog_run_on(int prog_fd, __u32 ifindex, const void *in, __u32 len,
+		   struct bt_result *r)
+{
+	struct xdp_md xctx = { .data_end = len, .ingress_ifindex = ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		.data_in = in,
 		.data_size_in = len,
@@ -33,6 +40,11 @@ int bt_prog_run(int prog_fd, const void *in, __u32 len, struct bt_result *r)
 		.repeat = 1,
 	);
 	int err;
+
+	if (ifindex) {
+		opts.ctx_in = &xctx;
+		opts.ctx_size_in = sizeof(xctx);
+	}
 
 	memset(r->out, 0, sizeof(r->out));
 	r->verdict = -1;
@@ -678,7 +690,7 @@ void bt_decap_run(struct bt_decap *d, const char *ctx, const void *in,
 		  __u32 len, struct bt_result *r)
 {
 	check_ok(ctx, "BPF_PROG_TEST_RUN (decap)",
-		 bt_prog_run(d->prog_fd, in, len, r));
+		 bt_prog_run_on(d->prog_fd, d->ifindex, in, len, r));
 	d->runs++;
 }
 

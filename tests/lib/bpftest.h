@@ -230,6 +230,7 @@ struct bt_decap {
 	int prog_fd;
 	int addrs_fd;
 	int stats_fd;
+	__u32 ifindex;		/* ingress interface of the runs; 0: lo */
 	__u64 runs;
 };
 
@@ -246,6 +247,9 @@ __u64 bt_decap_stat(const struct bt_decap *d, __u32 reason);
 
 /* One BPF_PROG_TEST_RUN of @prog_fd; 0 or -errno. */
 int bt_prog_run(int prog_fd, const void *in, __u32 len, struct bt_result *r);
+/* The same, arriving on @ifindex (0: lo, the default). */
+int bt_prog_run_on(int prog_fd, __u32 ifindex, const void *in, __u32 len,
+		   struct bt_result *r);
 /* A per-CPU map value of @n u64 counters summed over CPUs. */
 void bt_percpu_sum(int fd, __u32 key, size_t n, __u64 *out);
 

@@ -37,6 +37,9 @@ static const char *const dr_names[SLUICE_DR_MAX] = {
 	[SLUICE_DR_NOT_LOCAL] = "not_local",
 	[SLUICE_DR_MALFORMED] = "malformed",
 	[SLUICE_DR_ERROR] = "error",
+	[SLUICE_DR_GUE] = "gue_delivered",
+	[SLUICE_DR_PASS_ON] = "passed_on",
+	[SLUICE_DR_PASS_FAIL] = "pass_on_failed",
 };
 
 static int usage(void)
