@@ -314,11 +314,27 @@ static __always_inline int sl_pass_on(struct xdp_md *ctx,
 	__u32 shrink = (o->len & SL_OUTER_MAX) - ip;
 	void *data, *data_end;
 	struct ethhdr *eth;
+	int rc;
 
-	if (o->hop.family != o->family ||
-	    sl_hop_route(ctx, o, &fib, inner_len + ip) !=
-		    BPF_FIB_LKUP_RET_SUCCESS)
+	if (o->hop.family != o->family)
 		return SLUICE_DR_PASS_FAIL;
+	rc = sl_hop_route(ctx, o, &fib, inner_len + ip);
+	/* No ARP/ND entry for the hop yet (backends seldom talk to each
+	 * other): hand the rewritten packet to the kernel, which forwards it
+	 * and resolves the neighbour; the next ones go out here. */
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH)
+		*act = XDP_PASS;
+	else if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return SLUICE_DR_PASS_FAIL;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+	if ((void *)(eth + 1) > data_end)
+		return SLUICE_DR_ERROR;
+	if (*act == XDP_PASS) {	/* to the stack: addressed to us, as it came */
+		__builtin_memcpy(fib.dmac, eth->h_dest, ETH_ALEN);
+		__builtin_memcpy(fib.smac, eth->h_source, ETH_ALEN);
+	}
 	if (bpf_xdp_adjust_head(ctx, (int)shrink))
 		return SLUICE_DR_ERROR;
 	data = (void *)(long)ctx->data;
@@ -359,6 +375,8 @@ static __always_inline int sl_pass_on(struct xdp_md *ctx,
 	}
 	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
+	if (*act == XDP_PASS)
+		return SLUICE_DR_PASS_ON;
 	*act = XDP_TX;
 	if (fib.ifindex != ctx->ingress_ifindex)
 		*act = bpf_redirect(fib.ifindex, 0);

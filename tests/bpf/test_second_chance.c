@@ -56,9 +56,7 @@ static int netns_setup(void)
 		      "ip addr add " HOST "/24 dev " VETH " && "
 		      "sysctl -qw net.ipv4.conf." VETH ".forwarding=1 && "
 		      "ip neigh add 198.18.1.11 lladdr " HOP_MAC " dev " VETH
-		      " nud permanent && "
-		      "ip neigh add 198.18.1.12 lladdr " HOP_MAC " dev " VETH
-		      " nud permanent");
+		      " nud permanent");	/* 198.18.1.12: not resolved */
 }
 
 static int listen_on(const char *addr, __u16 port)
@@ -245,6 +243,31 @@ static void test_pass_on_without_socket(void **state)
 		     SLUICE_DR_DECAP, &again);
 }
 
+/*
+ * No neighbour entry for the second hop yet: the rewritten packet goes to
+ * the kernel (XDP_PASS, still addressed to this host's MAC), which
+ * forwards it and resolves the neighbour.
+ */
+static void test_pass_on_unresolved_hop(void **state)
+{
+	struct fixture *f = *state;
+	struct pkt_spec s = ACK();
+	struct bt_result enc, dec;
+	struct pkt in;
+
+	fallback_port_to(f, 35000, &s, f->lb->vips[0].be_id[2]);
+	via_box(f, "unresolved hop", &s, &in, &enc);
+	decap_expect(f->decap, "unresolved hop", enc.out, enc.out_len,
+		     XDP_PASS, SLUICE_DR_PASS_ON, &dec);
+	bt_check_mem("unresolved hop", "Ethernet kept (to this host)",
+		     dec.out, enc.out, 12);
+	BT_EQ("unresolved hop", "outer protocol IPIP",
+	      dec.out[PKT_ETH_LEN + 9], IPPROTO_IPIP);
+	bt_check_mem("unresolved hop", "inner packet",
+		     dec.out + PKT_ETH_LEN + PKT_IP4_LEN, in.data + in.l3_off,
+		     in.l3_len);
+}
+
 /* A GUE packet that says it was passed on once already: delivered. */
 static void test_never_repass(void **state)
 {
@@ -279,7 +302,7 @@ static void test_flood_passed_once(void **state)
 	int i, n = 64;
 
 	for (i = 0; i < n; i++) {
-		from = fallback_port(f, from, &s) + 1;
+		from = fallback_port_to(f, from, &s, f->lb->vips[0].be_id[1]) + 1;
 		bt_run_spec(f->lb, "flood", &s, &in, &enc);
 		bt_decap_run(f->decap, "flood", enc.out, enc.out_len, &dec);
 		BT_EQ("flood", "verdict", dec.verdict, XDP_TX);
@@ -296,6 +319,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deliver_with_socket,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pass_on_without_socket,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pass_on_unresolved_hop,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_never_repass,
 						setup, teardown),
