@@ -86,17 +86,17 @@ vips:
       - address: $(lab_be4 3)
 EOF2
 	lab_sluiced_start || return 1
-	it_streams_start old 60 1500000 14 --sources "$FB_SOURCES" || return 1
+	it_streams_start old 140 1000000 14 --sources "$FB_SOURCES" || return 1
 	it_wait_ge 5 5 it_flows "$LAB_VIP4:80/tcp" "$be1" || return 1
 	echo "be1's streams before the drain: $(it_flows "$LAB_VIP4:80/tcp" "$be1")"
 	lab_ctl backend drain "$LAB_VIP4:80/tcp" "$be1" >/dev/null || return 1
-	it_streams_start new 30 800000 10 --sources "$FB_SOURCES" || return 1
+	it_streams_start new 70 600000 10 --sources "$FB_SOURCES" || return 1
 	sleep 1
 	fb_wipe_flows || return 1
 	it_streams_wait old
-	it_streams_all_ok old 60 || return 1
+	it_streams_all_ok old 140 || return 1
 	it_streams_wait new
-	it_streams_all_ok new 30 || return 1
+	it_streams_all_ok new 70 || return 1
 	fb=$(fb_metric sluice_vip_fallback_total)
 	passed=$(fb_decap_sum passed_on)
 	echo "fallback packets: $fb, passed on by backends: $passed," \
