@@ -31,12 +31,13 @@
 #include "sluice/abi.h"
 
 #define SL_IP_MF_OFFSET	0x3fff
-#define SL_IP_DF	0x4000
-#define SL_OUTER_MAX	127	/* outer bytes stripped at most: IPv4 + options + GUE */
-#define SL_HOP_TTL	64
-#define SL_AF_INET_KERNEL	2
-#define SL_AF_INET6_KERNEL	10
-#define SL_TCP_LISTEN	10	/* BPF_TCP_LISTEN */
+#define SL_IP_DF 0x4000
+#define SL_OUTER_MAX \
+	127 /* outer bytes stripped at most: IPv4 + options + GUE */
+#define SL_HOP_TTL 64
+#define SL_AF_INET_KERNEL 2
+#define SL_AF_INET6_KERNEL 10
+#define SL_TCP_LISTEN 10 /* BPF_TCP_LISTEN */
 
 /* This host's tunnel endpoint addresses. Written by sluice-decap. */
 struct {
@@ -63,14 +64,14 @@ struct sl_gue {
 
 struct sl_outer {
 	__u32 len;		/* outer header bytes to strip */
-	__u32 ip_len;		/* of which the outer IP header */
+	__u32 ip_len; /* of which the outer IP header */
 	__u8 inner;		/* IPPROTO_IPIP or IPPROTO_IPV6 */
-	__u8 gue;		/* GUE with a hop field */
-	__u8 family;		/* outer SLUICE_AF_* */
-	__u8 tos;		/* outer TOS / traffic class */
-	__u16 df;		/* outer IPv4 DF bit */
-	struct sluice_addr local;	/* outer destination: this host */
-	struct sluice_gue_hop hop;	/* with gue */
+	__u8 gue; /* GUE with a hop field */
+	__u8 family; /* outer SLUICE_AF_* */
+	__u8 tos; /* outer TOS / traffic class */
+	__u16 df; /* outer IPv4 DF bit */
+	struct sluice_addr local; /* outer destination: this host */
+	struct sluice_gue_hop hop; /* with gue */
 };
 
 static __always_inline int sl_is_local(const struct sluice_decap_key *k)
@@ -187,7 +188,7 @@ static __always_inline int sl_strip(struct xdp_md *ctx, const struct sl_outer *o
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 	struct ethhdr *neth;
-	__u32 len = o->len & SL_OUTER_MAX;	/* bounded for the verifier */
+	__u32 len = o->len & SL_OUTER_MAX; /* bounded for the verifier */
 
 	neth = data + len;
 	if ((void *)(neth + 1) > data_end || (void *)(eth + 1) > data_end)
@@ -209,8 +210,8 @@ static __always_inline int sl_inner_tuple(void *inner, void *data_end,
 	if (proto == IPPROTO_IPIP) {
 		struct iphdr *iph = inner;
 
-		if ((void *)(iph + 1) > data_end || iph->protocol != IPPROTO_TCP ||
-		    iph->ihl != 5)
+		if ((void *)(iph + 1) > data_end ||
+		    iph->protocol != IPPROTO_TCP || iph->ihl != 5)
 			return -1;
 		*tcp = (void *)(iph + 1);
 		t->ipv4.saddr = iph->saddr;
@@ -309,8 +310,8 @@ static __always_inline int sl_pass_on(struct xdp_md *ctx,
 				      int *act)
 {
 	struct bpf_fib_lookup fib = {};
-	__u32 ip = o->family == SLUICE_AF_INET ? sizeof(struct iphdr)
-					       : sizeof(struct ipv6hdr);
+	__u32 ip = o->family == SLUICE_AF_INET ? sizeof(struct iphdr) :
+						 sizeof(struct ipv6hdr);
 	__u32 shrink = (o->len & SL_OUTER_MAX) - ip;
 	void *data, *data_end;
 	struct ethhdr *eth;
@@ -331,7 +332,7 @@ static __always_inline int sl_pass_on(struct xdp_md *ctx,
 	eth = data;
 	if ((void *)(eth + 1) > data_end)
 		return SLUICE_DR_ERROR;
-	if (*act == XDP_PASS) {	/* to the stack: addressed to us, as it came */
+	if (*act == XDP_PASS) { /* to the stack: addressed to us, as it came */
 		__builtin_memcpy(fib.dmac, eth->h_dest, ETH_ALEN);
 		__builtin_memcpy(fib.smac, eth->h_source, ETH_ALEN);
 	}
@@ -390,14 +391,15 @@ static __always_inline __u32 sl_inner_len(void *inner, void *data_end,
 	if (proto == IPPROTO_IPIP) {
 		struct iphdr *iph = inner;
 
-		return (void *)(iph + 1) <= data_end ? bpf_ntohs(iph->tot_len)
-						      : 0;
+		return (void *)(iph + 1) <= data_end ? bpf_ntohs(iph->tot_len) :
+						       0;
 	}
 	{
 		struct ipv6hdr *ip6h = inner;
 
 		return (void *)(ip6h + 1) <= data_end ?
-		       bpf_ntohs(ip6h->payload_len) + sizeof(*ip6h) : 0;
+			       bpf_ntohs(ip6h->payload_len) + sizeof(*ip6h) :
+			       0;
 	}
 }
 
@@ -410,8 +412,7 @@ static __always_inline int sl_deliver_or_pass(struct xdp_md *ctx,
 	if (!o->gue || o->hop.family == 0 || o->hop.hops != 0 ||
 	    sl_holds(ctx, inner, data_end, o->inner))
 		return sl_strip(ctx, o);
-	return sl_pass_on(ctx, o, sl_inner_len(inner, data_end, o->inner),
-			  act);
+	return sl_pass_on(ctx, o, sl_inner_len(inner, data_end, o->inner), act);
 }
 
 /* A SLUICE_DR_* reason; @act: the verdict of a pass-on. */
@@ -456,7 +457,7 @@ int sluice_decap(struct xdp_md *ctx)
 	case SLUICE_DR_PASS_FAIL:
 		return XDP_DROP;
 	case SLUICE_DR_PASS_ON:
-		return act;	/* XDP_TX, or XDP_REDIRECT to the hop's port */
+		return act; /* XDP_TX, or XDP_REDIRECT to the hop's port */
 	default:
 		return XDP_PASS;
 	}

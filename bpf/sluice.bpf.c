@@ -62,7 +62,7 @@ static __always_inline int sl_balance(struct xdp_md *ctx, void *data,
 		return rc;
 	if (d.fallback) {
 		bpf_tail_call(ctx, &sl_tail, SLUICE_TAIL_FALLBACK);
-		return SLUICE_R_INTERNAL;	/* sl_tail unwritten: a bug */
+		return SLUICE_R_INTERNAL; /* sl_tail unwritten: a bug */
 	}
 	return sl_deliver(ctx, pkt, &d, NULL, 0);
 }
@@ -149,7 +149,7 @@ static __always_inline int sl_reparse(struct xdp_md *ctx, struct sl_pkt *pkt)
 		return rc;
 	if (pkt->frag || pkt->exthdr_bad ||
 	    (pkt->l4proto != IPPROTO_TCP && pkt->l4proto != IPPROTO_UDP))
-		return SLUICE_R_INTERNAL;	/* sluice_xdp never sends these */
+		return SLUICE_R_INTERNAL; /* sluice_xdp never sends these */
 	return sl_parse_l4(data, data_end, pkt);
 }
 

@@ -21,7 +21,7 @@
 
 /* What the balancer decided for a packet it forwards. */
 struct sl_decision {
-	int fallback;		/* for sluice_fallback to decide (a drain) */
+	int fallback; /* for sluice_fallback to decide (a drain) */
 	struct sluice_backend *be;
 	__u32 be_id;
 	__u32 vip_id;

@@ -49,8 +49,8 @@ _Static_assert(sizeof(struct sl_gue_block) == SLUICE_GUE_OVERHEAD,
 static __always_inline __u32 sl_encap_overhead(const struct sluice_backend *be,
 					       __u32 extra)
 {
-	__u32 ip = be->family == SLUICE_AF_INET ? sizeof(struct iphdr)
-						: sizeof(struct ipv6hdr);
+	__u32 ip = be->family == SLUICE_AF_INET ? sizeof(struct iphdr) :
+						  sizeof(struct ipv6hdr);
 
 	return ip + extra;
 }
@@ -72,9 +72,11 @@ static __always_inline void sl_build_gue(struct sl_gue_block *g,
 					 const struct sl_pkt *pkt,
 					 const struct sluice_gue_hop *hop)
 {
-	__u16 entropy = bpf_ntohs(pkt->key.sport) ^
-			bpf_ntohl(pkt->key.src.addr[pkt->key.family ==
-						    SLUICE_AF_INET6 ? 3 : 0]);
+	__u16 entropy =
+		bpf_ntohs(pkt->key.sport) ^
+		bpf_ntohl(pkt->key.src.addr[pkt->key.family == SLUICE_AF_INET6 ?
+						    3 :
+						    0]);
 
 	g->udp.source = bpf_htons(0xc000 | (entropy & 0x3fff));
 	g->udp.dest = bpf_htons(SLUICE_GUE_PORT);
@@ -171,13 +173,11 @@ static __always_inline int sl_put_gue(void *p, void *data_end,
  * must be reloaded after bpf_xdp_adjust_head, and every write
  * bounds-checked again.
  */
-static __always_inline int sl_encap(struct xdp_md *ctx,
-				    const struct sl_pkt *pkt,
-				    const struct sluice_backend *be,
-				    const struct sluice_gue_hop *hop,
-				    __u32 extra,
-				    const struct sluice_config *cfg,
-				    const struct sl_nexthop *nh)
+static __always_inline int
+sl_encap(struct xdp_md *ctx, const struct sl_pkt *pkt,
+	 const struct sluice_backend *be, const struct sluice_gue_hop *hop,
+	 __u32 extra, const struct sluice_config *cfg,
+	 const struct sl_nexthop *nh)
 {
 	int outer = sl_encap_overhead(be, extra);
 	int delta = outer - (int)(pkt->l3_off - sizeof(struct ethhdr));

@@ -40,7 +40,8 @@ static __always_inline int sl_fallback_usable(const struct sluice_backend *fb)
  */
 static __always_inline int sl_fallback_pick(struct sl_decision *d,
 					    const struct sluice_vip *vip,
-					    __u32 hash, struct sluice_gue_hop *hop)
+					    __u32 hash,
+					    struct sluice_gue_hop *hop)
 {
 	__u32 idx = SLUICE_RING_INDEX(vip->vip_id, vip->gen & 1);
 	struct sluice_backend *fb, *live;

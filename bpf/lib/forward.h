@@ -95,8 +95,8 @@ static __always_inline int sl_forward(struct xdp_md *ctx, struct sl_pkt *pkt,
 	if (rc)
 		return rc;
 	if (sl_too_big(pkt, be, extra, &nh))
-		return icmp ? SLUICE_R_DROP_TOO_BIG
-			    : sl_toobig_reply(ctx, pkt, be, extra, nh.mtu);
+		return icmp ? SLUICE_R_DROP_TOO_BIG :
+			      sl_toobig_reply(ctx, pkt, be, extra, nh.mtu);
 	ifindex = nh.ifindex;
 	if (ifindex != ctx->ingress_ifindex &&
 	    !bpf_map_lookup_elem(&sl_tx_ports, &ifindex))

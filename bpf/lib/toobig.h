@@ -77,8 +77,7 @@ struct sl_icmp6_pseudo {
  */
 static __always_inline int sl_too_big(const struct sl_pkt *pkt,
 				      const struct sluice_backend *be,
-				      __u32 extra,
-				      const struct sl_nexthop *nh)
+				      __u32 extra, const struct sl_nexthop *nh)
 {
 	return nh->mtu && pkt->l3_len + sl_encap_overhead(be, extra) > nh->mtu;
 }
@@ -247,7 +246,7 @@ static __always_inline int sl_toobig_reply(struct xdp_md *ctx,
 	__u32 overhead = sl_encap_overhead(be, extra);
 	__u32 usable = mtu - overhead;
 
-	if (mtu <= overhead)	/* no MTU worth announcing */
+	if (mtu <= overhead) /* no MTU worth announcing */
 		return SLUICE_R_DROP_TOO_BIG;
 	if (pkt->key.family == SLUICE_AF_INET)
 		return sl_toobig4(ctx, pkt, usable);

@@ -14,31 +14,38 @@
 #include <netinet/in.h>
 #include <linux/bpf.h>
 
-#pragma GCC diagnostic ignored "-Woverride-init"	/* spec defaults */
+#pragma GCC diagnostic ignored "-Woverride-init" /* spec defaults */
 
 enum { V4_TCP, V4_UDP, V6_TCP };
 
-#define VIP4		"198.18.0.100"
-#define VIP6		"fd00::100"
-#define CLIENT4		"198.18.2.1"
-#define CLIENT6		"fd00:c::1"
-#define LINK_MTU	1500
+#define VIP4 "198.18.0.100"
+#define VIP6 "fd00::100"
+#define CLIENT4 "198.18.2.1"
+#define CLIENT6 "fd00:c::1"
+#define LINK_MTU 1500
 
-static const char *const be4[] = {
-	"198.18.1.10", "198.18.1.11", "198.18.1.12", "198.18.1.13", NULL
-};
-static const char *const be6[] = {
-	"fd00:be::10", "fd00:be::11", "fd00:be::12", NULL
-};
+static const char *const be4[] = { "198.18.1.10", "198.18.1.11", "198.18.1.12",
+				   "198.18.1.13", NULL };
+static const char *const be6[] = { "fd00:be::10", "fd00:be::11", "fd00:be::12",
+				   NULL };
 
-#define TCP4(...) { .src = CLIENT4, .dst = VIP4, .proto = IPPROTO_TCP,	\
-		    .dport = 80, .df = 1, .tcp_flags = PKT_TCP_ACK,	\
-		    .payload_len = 100, __VA_ARGS__ }
-#define TCP6(...) { .src = CLIENT6, .dst = VIP6, .proto = IPPROTO_TCP,	\
-		    .dport = 80, .tcp_flags = PKT_TCP_ACK,		\
-		    .payload_len = 100, __VA_ARGS__ }
-#define UDP4(...) { .src = CLIENT4, .dst = VIP4, .proto = IPPROTO_UDP,	\
-		    .dport = 53, .df = 1, .payload_len = 40, __VA_ARGS__ }
+#define TCP4(...)                                                  \
+	{                                                          \
+		.src = CLIENT4, .dst = VIP4, .proto = IPPROTO_TCP, \
+		.dport = 80, .df = 1, .tcp_flags = PKT_TCP_ACK,    \
+		.payload_len = 100, __VA_ARGS__                    \
+	}
+#define TCP6(...)                                                          \
+	{                                                                  \
+		.src = CLIENT6, .dst = VIP6, .proto = IPPROTO_TCP,         \
+		.dport = 80, .tcp_flags = PKT_TCP_ACK, .payload_len = 100, \
+		__VA_ARGS__                                                \
+	}
+#define UDP4(...)                                                    \
+	{                                                            \
+		.src = CLIENT4, .dst = VIP4, .proto = IPPROTO_UDP,   \
+		.dport = 53, .df = 1, .payload_len = 40, __VA_ARGS__ \
+	}
 
 static int setup(void **state)
 {
@@ -77,8 +84,8 @@ static __u32 fb_of(const struct bt *t, int vip, const struct pkt_spec *s)
  * Move @s to the first source port from @from whose pre-drain pick is
  * @fb and whose live pick is (@same) or is not (!@same) the same.
  */
-static void port_for(const struct bt *t, int vip, struct pkt_spec *s,
-		     __u32 fb, int same)
+static void port_for(const struct bt *t, int vip, struct pkt_spec *s, __u32 fb,
+		     int same)
 {
 	for (s->sport = 20000; s->sport < 30000; s->sport++)
 		if (fb_of(t, vip, s) == fb &&
@@ -267,7 +274,7 @@ static void test_fallback_mtu(void **state)
 	struct bt *t = *state;
 	struct bt_vip *v = &t->vips[V4_TCP];
 	struct sluice_backend be;
-	struct pkt_spec s = TCP4(.payload_len = 1440);	/* 1480 bytes */
+	struct pkt_spec s = TCP4(.payload_len = 1440); /* 1480 bytes */
 	struct bt_result r;
 	struct pkt in;
 	size_t i;
@@ -280,11 +287,10 @@ static void test_fallback_mtu(void **state)
 	bt_vip_drain(t, v, 1);
 	port_for(t, V4_TCP, &s, v->be_id[1], 0);
 	bt_run_spec(t, "1480 bytes in GUE", &s, &in, &r);
-	bt_check_verdict("1480 bytes in GUE", &r, XDP_TX,
-			 SLUICE_R_ICMP_TOOBIG);
+	bt_check_verdict("1480 bytes in GUE", &r, XDP_TX, SLUICE_R_ICMP_TOOBIG);
 	CHECK_EQ("1480 bytes in GUE", "announced MTU",
-	      (r.out[PKT_ETH_LEN + 26] << 8) | r.out[PKT_ETH_LEN + 27],
-	      LINK_MTU - PKT_IP4_LEN - SLUICE_GUE_OVERHEAD);
+		 (r.out[PKT_ETH_LEN + 26] << 8) | r.out[PKT_ETH_LEN + 27],
+		 LINK_MTU - PKT_IP4_LEN - SLUICE_GUE_OVERHEAD);
 	s.payload_len = LINK_MTU - PKT_IP4_LEN - SLUICE_GUE_OVERHEAD - 40;
 	expect(t, "1448 bytes fit in GUE", &s, v->be_id[1],
 	       live_of(t, V4_TCP, &s));
@@ -297,24 +303,24 @@ static void test_fallback_mtu(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_no_drain_no_hop,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_drain_no_hop, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_fallback_pick_vs_live,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fallback_tables_agree,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fallback_ipv6,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_syn_takes_live,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_udp_takes_live,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_drains_end,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fallback_ipv6, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_syn_takes_live, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_udp_takes_live, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_drains_end, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_drained_flag_no_fallback,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fallback_mtu,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fallback_mtu, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

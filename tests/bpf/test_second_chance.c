@@ -22,23 +22,21 @@
 #include <sys/socket.h>
 #include <linux/bpf.h>
 
-#pragma GCC diagnostic ignored "-Woverride-init"	/* spec defaults */
+#pragma GCC diagnostic ignored "-Woverride-init" /* spec defaults */
 
-#define VIP		"127.0.0.1"	/* loopback: real sockets, no addresses */
-#define CLIENT		"127.0.0.2"
-#define VPORT		18080
-#define HOST		"198.18.1.10"	/* this backend: drained, pre-drain pick */
-#define HOP_MAC		"02:00:5e:00:01:aa"
-#define VETH		"slsc0"
+#define VIP "127.0.0.1" /* loopback: real sockets, no addresses */
+#define CLIENT "127.0.0.2"
+#define VPORT 18080
+#define HOST "198.18.1.10" /* this backend: drained, pre-drain pick */
+#define HOP_MAC "02:00:5e:00:01:aa"
+#define VETH "slsc0"
 
-static const char *const bes[] = {
-	HOST, "198.18.1.11", "198.18.1.12", NULL
-};
+static const char *const bes[] = { HOST, "198.18.1.11", "198.18.1.12", NULL };
 
 struct fixture {
 	struct bt *lb;
 	struct bt_decap *decap;
-	int lfd;		/* listener on VIP:VPORT */
+	int lfd; /* listener on VIP:VPORT */
 };
 
 /* The namespace: lo up, a veth on the backends' subnet, the hops' MACs. */
@@ -56,7 +54,7 @@ static int netns_setup(void)
 		      "ip addr add " HOST "/24 dev " VETH " && "
 		      "sysctl -qw net.ipv4.conf." VETH ".forwarding=1 && "
 		      "ip neigh add 198.18.1.11 lladdr " HOP_MAC " dev " VETH
-		      " nud permanent");	/* 198.18.1.12: not resolved */
+		      " nud permanent"); /* 198.18.1.12: not resolved */
 }
 
 static int listen_on(const char *addr, __u16 port)
@@ -100,7 +98,7 @@ static int setup(void **state)
 	bt_vip_add(f->lb, VIP, VPORT, IPPROTO_TCP, bes);
 	bt_vip_drain(f->lb, &f->lb->vips[0], 0);
 	f->decap = bt_decap_open();
-	f->decap->ifindex = if_nametoindex(VETH);	/* the backends' side */
+	f->decap->ifindex = if_nametoindex(VETH); /* the backends' side */
 	CHECK(CHECK_HERE, f->decap->ifindex > 0);
 	bt_decap_add_addr(f->decap, HOST);
 	bt_decap_add_addr(f->decap, "198.18.1.11");
@@ -121,9 +119,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define ACK(...) { .src = CLIENT, .dst = VIP, .proto = IPPROTO_TCP,	\
-		   .dport = VPORT, .df = 1, .tcp_flags = PKT_TCP_ACK,	\
-		   .payload_len = 32, __VA_ARGS__ }
+#define ACK(...)                                                   \
+	{                                                          \
+		.src = CLIENT, .dst = VIP, .proto = IPPROTO_TCP,   \
+		.dport = VPORT, .df = 1, .tcp_flags = PKT_TCP_ACK, \
+		.payload_len = 32, __VA_ARGS__                     \
+	}
 
 /*
  * A source port from @from whose pre-drain pick is this host and whose
@@ -163,8 +164,9 @@ static void via_box(struct fixture *f, const char *ctx, struct pkt_spec *s,
 	pkt_flow_key(s, &key);
 	bt_run_spec(f->lb, ctx, s, in, enc);
 	bt_check_verdict(ctx, enc, XDP_TX, SLUICE_R_FWD_TX);
-	bt_check_encap_hop(ctx, enc, in, bt_backend(f->lb, f->lb->vips[0].be_id[0]),
-			   bt_backend(f->lb, bt_pick(f->lb, &f->lb->vips[0], &key)));
+	bt_check_encap_hop(
+		ctx, enc, in, bt_backend(f->lb, f->lb->vips[0].be_id[0]),
+		bt_backend(f->lb, bt_pick(f->lb, &f->lb->vips[0], &key)));
 }
 
 static void decap_expect(struct bt_decap *d, const char *ctx, const void *in,
@@ -193,7 +195,7 @@ static void test_deliver_with_socket(void **state)
 	decap_expect(f->decap, "established", enc.out, enc.out_len, XDP_PASS,
 		     SLUICE_DR_GUE, &dec);
 	CHECK_EQ("established", "stripped length", dec.out_len,
-	      PKT_ETH_LEN + in.l3_len);
+		 PKT_ETH_LEN + in.l3_len);
 	bt_check_mem("established", "inner packet", dec.out + PKT_ETH_LEN,
 		     in.data + in.l3_off, in.l3_len);
 	close(fd);
@@ -220,14 +222,14 @@ static void test_pass_on_without_socket(void **state)
 	decap_expect(d, "no socket", enc.out, enc.out_len, XDP_TX,
 		     SLUICE_DR_PASS_ON, &dec);
 	CHECK_EQ("no socket", "output length", dec.out_len,
-	      PKT_ETH_LEN + PKT_IP4_LEN + in.l3_len);
+		 PKT_ETH_LEN + PKT_IP4_LEN + in.l3_len);
 	sscanf(HOP_MAC, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1],
 	       &mac[2], &mac[3], &mac[4], &mac[5]);
 	bt_check_mem("no socket", "next hop MAC", dec.out, mac, 6);
 	CHECK_EQ("no socket", "outer protocol IPIP", dec.out[PKT_ETH_LEN + 9],
-	      IPPROTO_IPIP);
+		 IPPROTO_IPIP);
 	CHECK_TRUE("no socket", "outer IPv4 checksum",
-		pkt_ipv4_csum_ok(dec.out + PKT_ETH_LEN, PKT_IP4_LEN));
+		   pkt_ipv4_csum_ok(dec.out + PKT_ETH_LEN, PKT_IP4_LEN));
 	inet_pton(AF_INET, HOST, &src);
 	bt_check_mem("no socket", "outer source: this host",
 		     dec.out + PKT_ETH_LEN + 12, &src, 4);
@@ -257,12 +259,12 @@ static void test_pass_on_unresolved_hop(void **state)
 
 	fallback_port_to(f, 35000, &s, f->lb->vips[0].be_id[2]);
 	via_box(f, "unresolved hop", &s, &in, &enc);
-	decap_expect(f->decap, "unresolved hop", enc.out, enc.out_len,
-		     XDP_PASS, SLUICE_DR_PASS_ON, &dec);
-	bt_check_mem("unresolved hop", "Ethernet kept (to this host)",
-		     dec.out, enc.out, 12);
+	decap_expect(f->decap, "unresolved hop", enc.out, enc.out_len, XDP_PASS,
+		     SLUICE_DR_PASS_ON, &dec);
+	bt_check_mem("unresolved hop", "Ethernet kept (to this host)", dec.out,
+		     enc.out, 12);
 	CHECK_EQ("unresolved hop", "outer protocol IPIP",
-	      dec.out[PKT_ETH_LEN + 9], IPPROTO_IPIP);
+		 dec.out[PKT_ETH_LEN + 9], IPPROTO_IPIP);
 	bt_check_mem("unresolved hop", "inner packet",
 		     dec.out + PKT_ETH_LEN + PKT_IP4_LEN, in.data + in.l3_off,
 		     in.l3_len);
@@ -279,11 +281,11 @@ static void test_never_repass(void **state)
 
 	fallback_port(f, 40000, &s);
 	via_box(f, "hops 1", &s, &in, &enc);
-	enc.out[PKT_ETH_LEN + PKT_IP4_LEN + 8 + 4 + 2] = 1;	/* hop.hops */
+	enc.out[PKT_ETH_LEN + PKT_IP4_LEN + 8 + 4 + 2] = 1; /* hop.hops */
 	decap_expect(f->decap, "hops 1", enc.out, enc.out_len, XDP_PASS,
 		     SLUICE_DR_GUE, &dec);
-	CHECK_EQ("hops 1", "passed on", bt_decap_stat(f->decap,
-						   SLUICE_DR_PASS_ON), passed);
+	CHECK_EQ("hops 1", "passed on",
+		 bt_decap_stat(f->decap, SLUICE_DR_PASS_ON), passed);
 }
 
 /*
@@ -302,30 +304,31 @@ static void test_flood_passed_once(void **state)
 	int i, n = 64;
 
 	for (i = 0; i < n; i++) {
-		from = fallback_port_to(f, from, &s, f->lb->vips[0].be_id[1]) + 1;
+		from = fallback_port_to(f, from, &s, f->lb->vips[0].be_id[1]) +
+		       1;
 		bt_run_spec(f->lb, "flood", &s, &in, &enc);
 		bt_decap_run(f->decap, "flood", enc.out, enc.out_len, &dec);
 		CHECK_EQ("flood", "verdict", dec.verdict, XDP_TX);
 	}
-	CHECK_EQ("flood", "passed on", bt_decap_stat(f->decap, SLUICE_DR_PASS_ON) -
-	      before, n);
+	CHECK_EQ("flood", "passed on",
+		 bt_decap_stat(f->decap, SLUICE_DR_PASS_ON) - before, n);
 	CHECK_EQ("flood", "delivered", bt_decap_stat(f->decap, SLUICE_DR_GUE),
-	      gue);
+		 gue);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_deliver_with_socket,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deliver_with_socket, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_pass_on_without_socket,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pass_on_unresolved_hop,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_never_repass,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flood_passed_once,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_never_repass, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_flood_passed_once, setup,
+						teardown),
 	};
 
 	if (netns_setup()) {

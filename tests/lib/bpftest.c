@@ -548,7 +548,7 @@ static void check_outer4(const char *ctx, const __u8 *o, const __u8 *inner,
 	CHECK_EQ(ctx, "outer version/IHL", o[0], 0x45);
 	CHECK_EQ(ctx, "outer TOS == inner", o[1], ip_tos(inner));
 	CHECK_EQ(ctx, "outer tot_len == inner + 20 (+ GUE)", get16(o + 2),
-	      inner_len + 20 + extra);
+		 inner_len + 20 + extra);
 	CHECK_EQ(ctx, "outer frag_off (DF rule)", get16(o + 6), df);
 	CHECK_EQ(ctx, "outer TTL", o[8], SLUICE_OUTER_TTL);
 	CHECK_EQ(ctx, "outer protocol", o[9], outer_proto(inner, extra));
@@ -569,7 +569,7 @@ static void check_outer6(const char *ctx, const __u8 *o, const __u8 *inner,
 	CHECK_EQ(ctx, "outer version", o[0] >> 4, 6);
 	CHECK_EQ(ctx, "outer traffic class == inner", ip_tos(o), ip_tos(inner));
 	CHECK_EQ(ctx, "outer payload_len == inner length (+ GUE)", get16(o + 4),
-	      inner_len + extra);
+		 inner_len + extra);
 	CHECK_EQ(ctx, "outer next header", o[6], outer_proto(inner, extra));
 	CHECK_EQ(ctx, "outer hop limit", o[7], SLUICE_OUTER_TTL);
 	bt_check_mem(ctx, "outer source", o + 8, &src, 16);
@@ -581,14 +581,15 @@ static void check_gue(const char *ctx, const __u8 *g, const __u8 *inner,
 		      __u32 inner_len, const struct sluice_backend *hop2)
 {
 	CHECK_TRUE(ctx, "GUE UDP source port in 49152-65535",
-		get16(g) >= 0xc000);
-	CHECK_EQ(ctx, "GUE UDP destination port", get16(g + 2), SLUICE_GUE_PORT);
+		   get16(g) >= 0xc000);
+	CHECK_EQ(ctx, "GUE UDP destination port", get16(g + 2),
+		 SLUICE_GUE_PORT);
 	CHECK_EQ(ctx, "GUE UDP length", get16(g + 4),
-	      inner_len + SLUICE_GUE_OVERHEAD);
+		 inner_len + SLUICE_GUE_OVERHEAD);
 	CHECK_EQ(ctx, "GUE UDP checksum (0)", get16(g + 6), 0);
 	CHECK_EQ(ctx, "GUE version 0, hlen", g[8], SLUICE_GUE_HLEN);
 	CHECK_EQ(ctx, "GUE proto", g[9],
-	      (inner[0] >> 4) == 4 ? IPPROTO_IPIP : IPPROTO_IPV6);
+		 (inner[0] >> 4) == 4 ? IPPROTO_IPIP : IPPROTO_IPV6);
 	CHECK_EQ(ctx, "GUE flags", get16(g + 10), 0);
 	CHECK_EQ(ctx, "hop magic", g[12], SLUICE_GUE_MAGIC);
 	CHECK_EQ(ctx, "hop family", g[13], hop2->family);
@@ -607,7 +608,7 @@ void bt_check_encap_hop(const char *ctx, const struct bt_result *r,
 	const __u8 *want = in->data + in->l3_off;
 
 	CHECK_EQ(ctx, "output length", r->out_len,
-	      PKT_ETH_LEN + ol + extra + rest);
+		 PKT_ETH_LEN + ol + extra + rest);
 	if (r->out_len != PKT_ETH_LEN + ol + extra + rest)
 		return;
 	bt_check_mem(ctx, "Ethernet destination (backend next hop)", r->out,

@@ -53,7 +53,7 @@ struct bt_vip {
 	__u32 be_id[BT_MAX_BE];
 	struct maglev_backend mb[BT_MAX_BE];
 	__u32 *table;			/* ring_size slots */
-	__u32 *fb_table;		/* pre-drain table, or NULL: no drain */
+	__u32 *fb_table; /* pre-drain table, or NULL: no drain */
 };
 
 /* A loaded balancer and what the test put into it. */
@@ -197,7 +197,7 @@ struct bt_decap {
 	int prog_fd;
 	int addrs_fd;
 	int stats_fd;
-	__u32 ifindex;		/* ingress interface of the runs; 0: lo */
+	__u32 ifindex; /* ingress interface of the runs; 0: lo */
 	__u64 runs;
 };
 

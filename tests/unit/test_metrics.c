@@ -213,9 +213,13 @@ static void build(struct fixture *f)
 
 	f->ctr = calloc(1, sizeof(*f->ctr));
 	CHECK_NONNULL(CHECK_HERE, f->ctr);
-	f->ctr->vip[0] = (struct sluice_vip_stats){ .packets = 1000, .bytes = 64000,
-		.new_flows = 50, .non_syn_miss = 4, .no_backend = 0, .rescheduled = 6,
-		.fallback = 3 };
+	f->ctr->vip[0] = (struct sluice_vip_stats){ .packets = 1000,
+						    .bytes = 64000,
+						    .new_flows = 50,
+						    .non_syn_miss = 4,
+						    .no_backend = 0,
+						    .rescheduled = 6,
+						    .fallback = 3 };
 	f->ctr->vip[5] = (struct sluice_vip_stats){ .packets = 10, .no_backend = 10 };
 	f->ctr->be[1] = (struct sluice_be_stats){ .packets = 300, .bytes = 30000,
 		.new_flows = 20, .closing = 13 };

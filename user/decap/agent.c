@@ -35,7 +35,7 @@
 #define AGENT_TIMEOUT_S		5
 
 struct agent {
-	const char *iface;	/* --iface: export its decap counters */
+	const char *iface; /* --iface: export its decap counters */
 	struct sl_vip_spec vips[AGENT_MAX_VIPS];
 	char names[AGENT_MAX_VIPS][SL_VIP_STR_MAX];
 	size_t n;
@@ -80,14 +80,18 @@ static void render_decap(FILE *f, const struct agent *a)
 	rc = sl_decap_counters(a->iface, c);
 	fputs("# HELP sluice_decap_packets_total Packets the decap program saw, by "
 	      "outcome (passed_on: second chance, sent on to the second hop).\n"
-	      "# TYPE sluice_decap_packets_total counter\n", f);
+	      "# TYPE sluice_decap_packets_total counter\n",
+	      f);
 	for (r = 0; r < SLUICE_DR_MAX && !rc; r++)
-		fprintf(f, "sluice_decap_packets_total{iface=\"%s\",reason=\"%s\"} %llu\n",
+		fprintf(f,
+			"sluice_decap_packets_total{iface=\"%s\",reason=\"%s\"} %llu\n",
 			a->iface, sl_dr_names[r], (unsigned long long)c[r]);
 	fputs("# HELP sluice_decap_read_error 1 when the decap counters could not "
 	      "be read (no program on the interface, or no CAP_BPF).\n"
-	      "# TYPE sluice_decap_read_error gauge\n", f);
-	fprintf(f, "sluice_decap_read_error{iface=\"%s\"} %d\n", a->iface, rc ? 1 : 0);
+	      "# TYPE sluice_decap_read_error gauge\n",
+	      f);
+	fprintf(f, "sluice_decap_read_error{iface=\"%s\"} %d\n", a->iface,
+		rc ? 1 : 0);
 }
 
 static void render_metrics(FILE *f, const struct agent *a,

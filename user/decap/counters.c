@@ -41,7 +41,7 @@ int sl_decap_counters(const char *ifname, __u64 out[SLUICE_DR_MAX])
 	memset(out, 0, sizeof(__u64) * SLUICE_DR_MAX);
 	for (r = 0; r < SLUICE_DR_MAX; r++) {
 		if (bpf_map_lookup_elem(map_fd, &r, vals))
-			continue;	/* an older program: fewer reasons */
+			continue; /* an older program: fewer reasons */
 		for (cpu = 0; cpu < ncpu; cpu++)
 			out[r] += vals[cpu];
 	}

@@ -32,7 +32,6 @@
 
 #define PROG_NAME SL_DECAP_PROG_NAME
 
-
 static int usage(void)
 {
 	fprintf(stderr,
@@ -120,12 +119,14 @@ static int cmd_stats(const char *ifname)
 	__u32 r;
 
 	if (rc) {
-		fprintf(stderr, "sluice-decap: cannot read counters on %s: %s\n",
+		fprintf(stderr,
+			"sluice-decap: cannot read counters on %s: %s\n",
 			ifname, strerror(-rc));
 		return 1;
 	}
 	for (r = 0; r < SLUICE_DR_MAX; r++)
-		printf("%-14s %llu\n", sl_dr_names[r], (unsigned long long)c[r]);
+		printf("%-14s %llu\n", sl_dr_names[r],
+		       (unsigned long long)c[r]);
 	return 0;
 }
 

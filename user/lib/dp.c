@@ -141,7 +141,7 @@ static __u64 table_signature(const struct sl_dp *dp, const struct sl_vip *v)
 
 		if (!in_fb_table(b, all_down))
 			continue;
-		fb_only = !in_table(b, all_down);	/* pre-drain table only */
+		fb_only = !in_table(b, all_down); /* pre-drain table only */
 		XXH64_update(s, &fb_only, sizeof(fb_only));
 		XXH64_update(s, &b->id, sizeof(b->id));
 		XXH64_update(s, &b->addr, sizeof(b->addr));
@@ -198,9 +198,8 @@ static size_t table_members(const struct sl_vip *v, struct maglev_backend *mb,
  * Build the live table into @table and, while a drain is in progress, the
  * pre-drain table into @fb (*use_fb set). 0 or -errno.
  */
-static int build_tables(struct sl_dp *dp, const struct sl_vip *v,
-			__u32 *table, __u32 *fb, struct maglev_backend *mb,
-			bool *use_fb)
+static int build_tables(struct sl_dp *dp, const struct sl_vip *v, __u32 *table,
+			__u32 *fb, struct maglev_backend *mb, bool *use_fb)
 {
 	size_t n;
 	int rc;
@@ -221,9 +220,9 @@ static int build_tables(struct sl_dp *dp, const struct sl_vip *v,
 	return rc;
 }
 
-static int publish_table(struct sl_dp *dp, const struct sl_vip *v,
-			 __u32 *table, __u32 *fb, struct maglev_backend *mb,
-			 char *err, size_t errlen)
+static int publish_table(struct sl_dp *dp, const struct sl_vip *v, __u32 *table,
+			 __u32 *fb, struct maglev_backend *mb, char *err,
+			 size_t errlen)
 {
 	struct sluice_vip_key key;
 	__u64 sig = table_signature(dp, v);

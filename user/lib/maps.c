@@ -226,7 +226,7 @@ static int ring_put(const struct sl_maps *m, int outer, __u32 idx,
 	if (fd < 0)
 		return fd;
 	rc = ret_errno(bpf_map_update_elem(outer, &idx, &fd, BPF_ANY));
-	close(fd);	/* the outer map holds the reference now */
+	close(fd); /* the outer map holds the reference now */
 	return rc;
 }
 
