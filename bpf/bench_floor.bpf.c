@@ -128,7 +128,7 @@ static __always_inline int fl_forward(struct xdp_md *ctx, struct sl_pkt *pkt,
 	nh.ifindex = be->ifindex;
 	__builtin_memcpy(nh.dmac, be->dmac, ETH_ALEN);
 	__builtin_memcpy(nh.smac, be->smac, ETH_ALEN);
-	if (sl_encap(ctx, pkt, be, &fl_cfg, &nh))
+	if (sl_encap(ctx, pkt, be, NULL, 0, &fl_cfg, &nh))
 		return XDP_DROP;
 	return XDP_TX;
 }

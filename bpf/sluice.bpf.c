@@ -22,6 +22,23 @@
 #include "lib/choose.h"
 #include "lib/forward.h"
 #include "lib/icmp.h"
+#include "lib/fallback.h"
+
+/* Count a decided packet and send it (with GUE @hop when @extra). */
+static __always_inline int sl_deliver(struct xdp_md *ctx, struct sl_pkt *pkt,
+				      const struct sl_decision *d,
+				      const struct sluice_gue_hop *hop,
+				      __u32 extra)
+{
+	sl_count_fwd(d->vip_id, d->be_id, pkt->l3_len, d->new_flow);
+	if (sl_is_tcp_close(pkt)) {
+		struct sluice_be_stats *bs = sl_be_stat(d->be_id);
+
+		if (bs)
+			bs->closing++;
+	}
+	return sl_forward(ctx, pkt, d->be, hop, extra, 0);
+}
 
 /* TCP/UDP to a possible VIP: steps 2-5 of docs/design.md, "The packet pipeline". */
 static __always_inline int sl_balance(struct xdp_md *ctx, void *data,
@@ -43,14 +60,11 @@ static __always_inline int sl_balance(struct xdp_md *ctx, void *data,
 	rc = sl_choose_backend(pkt, &d);
 	if (rc)
 		return rc;
-	sl_count_fwd(d.vip_id, d.be_id, pkt->l3_len, d.new_flow);
-	if (sl_is_tcp_close(pkt)) {
-		struct sluice_be_stats *bs = sl_be_stat(d.be_id);
-
-		if (bs)
-			bs->closing++;
+	if (d.fallback) {
+		bpf_tail_call(ctx, &sl_tail, SLUICE_TAIL_FALLBACK);
+		return SLUICE_R_INTERNAL; /* sl_tail unwritten: a bug */
 	}
-	return sl_forward(ctx, pkt, d.be, 0);
+	return sl_deliver(ctx, pkt, &d, NULL, 0);
 }
 
 static __always_inline int sl_process(struct xdp_md *ctx, struct sl_pkt *pkt)
@@ -85,6 +99,71 @@ static __always_inline int sl_process(struct xdp_md *ctx, struct sl_pkt *pkt)
 		return SLUICE_R_PASS_NOT_VIP;
 	}
 	return sl_balance(ctx, data, data_end, pkt);
+}
+
+/*
+ * Tail of sluice_xdp for a packet with no state to a VIP with a pre-drain
+ * table: the fallback for a TCP non-SYN when the tables disagree, else
+ * the usual new-flow path.
+ */
+static __always_inline int sl_fallback_run(struct xdp_md *ctx,
+					   struct sl_pkt *pkt)
+{
+	struct sluice_gue_hop hop = {};
+	struct sl_decision d = {};
+	struct sluice_vip *vip;
+	__u32 hash;
+	int rc;
+
+	vip = sl_balanced_vip(pkt, NULL);
+	if (!vip)
+		return SLUICE_R_PASS_NOT_VIP;
+	hash = sl_hash(&pkt->key);
+	if (pkt->l4proto != IPPROTO_TCP || sl_is_tcp_syn(pkt) ||
+	    !sl_fallback_pick(&d, vip, hash, &hop)) {
+		rc = sl_start_new(pkt, &d, sl_now(), vip, hash, NULL);
+		return rc ? rc : sl_deliver(ctx, pkt, &d, NULL, 0);
+	}
+	return sl_deliver(ctx, pkt, &d, &hop,
+			  hop.family ? SLUICE_GUE_OVERHEAD : 0);
+}
+
+/* The packet as sluice_xdp parsed it (it had passed every check there). */
+static __always_inline int sl_reparse(struct xdp_md *ctx, struct sl_pkt *pkt)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__be16 proto;
+	int rc;
+
+	rc = sl_parse_l2(data, data_end, pkt, &proto);
+	if (rc)
+		return rc;
+	if (proto == bpf_htons(ETH_P_IP))
+		rc = sl_parse_ipv4(data, data_end, pkt);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		rc = sl_parse_ipv6(data, data_end, pkt);
+	else
+		return SLUICE_R_PASS_NOT_IP;
+	if (rc)
+		return rc;
+	if (pkt->frag || pkt->exthdr_bad ||
+	    (pkt->l4proto != IPPROTO_TCP && pkt->l4proto != IPPROTO_UDP))
+		return SLUICE_R_INTERNAL; /* sluice_xdp never sends these */
+	return sl_parse_l4(data, data_end, pkt);
+}
+
+/* Reached only by sluice_xdp's tail call (sl_tail), never attached. */
+SEC("xdp")
+int sluice_fallback(struct xdp_md *ctx)
+{
+	struct sl_pkt pkt = {};
+	int reason = sl_reparse(ctx, &pkt);
+
+	if (!reason)
+		reason = sl_fallback_run(ctx, &pkt);
+	sl_count_reason(reason);
+	return sluice_reason_verdict(reason);
 }
 
 SEC("xdp")

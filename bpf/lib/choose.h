@@ -21,6 +21,7 @@
 
 /* What the balancer decided for a packet it forwards. */
 struct sl_decision {
+	int fallback; /* for sluice_fallback to decide (a drain) */
 	struct sluice_backend *be;
 	__u32 be_id;
 	__u32 vip_id;
@@ -303,6 +304,15 @@ static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
 		f = bpf_map_lookup_elem(&sl_pinned, &pkt->key);
 		if (f && !sl_rescue(pkt, f, d, now))
 			return 0;
+	}
+	/*
+	 * A pre-drain table (a drain in progress): sluice_fallback decides,
+	 * a program of its own on its own verifier budget (fallback.h); it
+	 * parses the packet again. This branch is all it costs here.
+	 */
+	if (vip->flags & SLUICE_VIP_F_FALLBACK) {
+		d->fallback = 1;
+		return 0;
 	}
 	return sl_start_new(pkt, d, now, vip, hash, sl_claim_pick(&cl));
 }

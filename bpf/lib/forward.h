@@ -70,8 +70,9 @@ static __always_inline int sl_resolve_nexthop(struct xdp_md *ctx,
 }
 
 /*
- * Encapsulate to @be and send: XDP_TX when the next hop is out of the
- * ingress interface, else redirect through sl_tx_ports. @icmp selects the
+ * Encapsulate to @be (in GUE with hop field @hop when @extra is
+ * SLUICE_GUE_OVERHEAD, encap.h) and send: XDP_TX when the next hop is out
+ * of the ingress interface, else redirect through sl_tx_ports. @icmp selects the
  * ICMP_* reasons. A packet that would not fit the egress MTU once
  * encapsulated is answered with ICMP too-big instead (toobig.h); an ICMP
  * error never is (RFC 1122 3.2.2: no error about an error). Returns the
@@ -79,7 +80,8 @@ static __always_inline int sl_resolve_nexthop(struct xdp_md *ctx,
  */
 static __always_inline int sl_forward(struct xdp_md *ctx, struct sl_pkt *pkt,
 				      const struct sluice_backend *be,
-				      int icmp)
+				      const struct sluice_gue_hop *hop,
+				      __u32 extra, int icmp)
 {
 	const struct sluice_config *cfg;
 	struct sl_nexthop nh;
@@ -92,14 +94,14 @@ static __always_inline int sl_forward(struct xdp_md *ctx, struct sl_pkt *pkt,
 	rc = sl_resolve_nexthop(ctx, be, cfg, pkt, &nh);
 	if (rc)
 		return rc;
-	if (sl_too_big(pkt, be, &nh))
-		return icmp ? SLUICE_R_DROP_TOO_BIG
-			    : sl_toobig_reply(ctx, pkt, be, nh.mtu);
+	if (sl_too_big(pkt, be, extra, &nh))
+		return icmp ? SLUICE_R_DROP_TOO_BIG :
+			      sl_toobig_reply(ctx, pkt, be, extra, nh.mtu);
 	ifindex = nh.ifindex;
 	if (ifindex != ctx->ingress_ifindex &&
 	    !bpf_map_lookup_elem(&sl_tx_ports, &ifindex))
 		return SLUICE_R_DROP_NO_NEXTHOP;
-	rc = sl_encap(ctx, pkt, be, cfg, &nh);
+	rc = sl_encap(ctx, pkt, be, hop, extra, cfg, &nh);
 	if (rc)
 		return rc;
 	if (ifindex == ctx->ingress_ifindex)

@@ -146,7 +146,7 @@ static __always_inline int sl_handle_icmp(struct xdp_md *ctx, void *data,
 	be = sl_icmp_owner(&fk, vip);
 	if (!be)
 		return SLUICE_R_DROP_NO_BACKEND;
-	return sl_forward(ctx, pkt, be, 1);
+	return sl_forward(ctx, pkt, be, NULL, 0, 1);
 
 bogus:
 	if (sl_is_vip_addr(&pkt->key.dst, pkt->key.family))

@@ -31,20 +31,27 @@ static __always_inline __u32 sl_hash(const struct sluice_flow_key *fk)
 	return sluice_flow_hash(fk, cfg_hash_seed);
 }
 
-/* The VIP's live Maglev table names the backend for a new flow's hash. */
-static __always_inline __u32 sl_maglev_pick(const struct sluice_vip *vip,
-					    __u32 hash)
+/* The backend id that table @ring_idx of outer map @rings names for @hash. */
+static __always_inline __u32 sl_ring_pick(void *rings, __u32 ring_idx,
+					  __u32 hash)
 {
-	__u32 ring_idx = SLUICE_RING_INDEX(vip->vip_id, vip->gen & 1);
 	__u32 slot, *be_id;
 	void *ring;
 
-	ring = bpf_map_lookup_elem(&sl_rings, &ring_idx);
+	ring = bpf_map_lookup_elem(rings, &ring_idx);
 	if (!ring || !cfg_ring_size)
 		return SLUICE_NO_BACKEND;
 	slot = hash % cfg_ring_size;
 	be_id = bpf_map_lookup_elem(ring, &slot);
 	return be_id ? *be_id : SLUICE_NO_BACKEND;
+}
+
+/* The VIP's live Maglev table names the backend for a new flow's hash. */
+static __always_inline __u32 sl_maglev_pick(const struct sluice_vip *vip,
+					    __u32 hash)
+{
+	return sl_ring_pick(&sl_rings,
+			    SLUICE_RING_INDEX(vip->vip_id, vip->gen & 1), hash);
 }
 
 #endif /* SLUICE_BPF_MAGLEV_H */

@@ -53,6 +53,14 @@ struct {
 	__array(values, struct sl_ring);
 } sl_rings SEC(".maps");
 
+/* Same index: the pre-drain table of a VIP with SLUICE_VIP_F_FALLBACK. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SLUICE_MAX_VIPS * 2);
+	__type(key, __u32);
+	__array(values, struct sl_ring);
+} sl_fb_rings SEC(".maps");
+
 /*
  * Established flows (5-tuple -> backend). Inserted by the datapath,
  * expired by sluiced. Size set by sluiced. Per-CPU LRU lists: an insert
@@ -127,5 +135,17 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } sl_tx_ports SEC(".maps");
+
+/*
+ * SLUICE_TAIL_FALLBACK -> the sluice_fallback program (sl_maps_open()
+ * writes it): forwarding in GUE is a program of its own, verified on its
+ * own budget, as the balancer alone nearly fills the verifier's 1M.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} sl_tail SEC(".maps");
 
 #endif /* SLUICE_BPF_MAPS_H */

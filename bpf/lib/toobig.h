@@ -71,12 +71,15 @@ struct sl_icmp6_pseudo {
 	__be32 nexthdr;
 };
 
-/* Is @pkt too big for @nh's MTU once encapsulated to @be? (0 MTU: unknown) */
+/*
+ * Is @pkt too big for @nh's MTU once encapsulated to @be (@extra: GUE
+ * bytes, encap.h)? (0 MTU: unknown)
+ */
 static __always_inline int sl_too_big(const struct sl_pkt *pkt,
 				      const struct sluice_backend *be,
-				      const struct sl_nexthop *nh)
+				      __u32 extra, const struct sl_nexthop *nh)
 {
-	return nh->mtu && pkt->l3_len + sl_encap_overhead(be) > nh->mtu;
+	return nh->mtu && pkt->l3_len + sl_encap_overhead(be, extra) > nh->mtu;
 }
 
 static __always_inline __sum16 sl_csum_fold(__u64 sum)
@@ -230,17 +233,20 @@ static __always_inline int sl_toobig6(struct xdp_md *ctx,
 
 /*
  * Answer a packet that does not fit @mtu (the egress MTU) once
- * encapsulated to @be. Returns SLUICE_R_ICMP_TOOBIG (XDP_TX the reply) or
- * the drop reason.
+ * encapsulated to @be (@extra: GUE bytes, encap.h). The MTU announced is
+ * what this encapsulation leaves, so a stream that lost its state during
+ * a drain shrinks to fit the longer GUE path. Returns SLUICE_R_ICMP_TOOBIG
+ * (XDP_TX the reply) or the drop reason.
  */
 static __always_inline int sl_toobig_reply(struct xdp_md *ctx,
 					   const struct sl_pkt *pkt,
 					   const struct sluice_backend *be,
-					   __u32 mtu)
+					   __u32 extra, __u32 mtu)
 {
-	__u32 usable = mtu - sl_encap_overhead(be);
+	__u32 overhead = sl_encap_overhead(be, extra);
+	__u32 usable = mtu - overhead;
 
-	if (mtu <= sl_encap_overhead(be))	/* no MTU worth announcing */
+	if (mtu <= overhead) /* no MTU worth announcing */
 		return SLUICE_R_DROP_TOO_BIG;
 	if (pkt->key.family == SLUICE_AF_INET)
 		return sl_toobig4(ctx, pkt, usable);

@@ -47,6 +47,15 @@ struct sluice_vip_key {
 SLUICE_STATIC_ASSERT(sizeof(struct sluice_vip_key) == 20, "vip key size");
 
 #define SLUICE_VIP_F_ADDR_ONLY	(1U << 0)	/* address marker, not a service */
+/*
+ * FALLBACK: drains are in progress on this VIP, and sl_fb_rings at the
+ * same index as the live table (SLUICE_RING_INDEX(vip_id, gen)) holds the
+ * table built from the live backends plus the draining ones: the table
+ * from before the drains. A packet with no flow state that is not a SYN
+ * goes to that table's backend first (docs/design.md, "Drain-aware
+ * fallback"). Set and cleared in the same sl_vips update that flips gen.
+ */
+#define SLUICE_VIP_F_FALLBACK (1U << 1)
 
 /*
  * sl_vip_addrs: ARRAY[1] of struct sluice_vip_filter, written whole by
@@ -223,6 +232,48 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_config) == 32, "config size");
 #define SLUICE_RING_INDEX(vip_id, gen)	((vip_id) * 2 + (gen))
 
 /*
+ * sl_fb_rings: ARRAY_OF_MAPS, same index and inner tables as sl_rings: the
+ * pre-drain table of a VIP with SLUICE_VIP_F_FALLBACK, published with the
+ * live table of the same generation so one flip switches both.
+ */
+
+/*
+ * Second chance (docs/design.md, "Second chance"): a packet whose first
+ * backend may not hold its connection travels in GUE (draft-ietf-intarea-
+ * gue, variant 0) over UDP to SLUICE_GUE_PORT, with a private hop field in
+ * the GUE optional data (hlen = 5 words; flags 0, so Linux fou skips it):
+ *
+ *   outer IP | UDP (dport SLUICE_GUE_PORT, csum 0) | GUE header (4 bytes) |
+ *   struct sluice_gue_hop (20 bytes) | client's IP packet
+ *
+ * The backend's decap passes a non-SYN TCP packet it has no socket for on
+ * to hop.addr in plain IPIP/IP6IP6, which carries no further hop: at most
+ * one extra hop, never a loop.
+ */
+#define SLUICE_GUE_PORT 19524
+#define SLUICE_GUE_MAGIC 0x5c /* "sluice hop": tells ours from other GUE data */
+
+struct sluice_gue_hdr {
+	__u8 hlen_ver; /* version 0 (2 bits), C 0, hlen in words (5 bits) */
+	__u8 proto; /* inner: IPPROTO_IPIP or IPPROTO_IPV6 */
+	__be16 flags; /* 0: no standard optional fields */
+};
+SLUICE_STATIC_ASSERT(sizeof(struct sluice_gue_hdr) == 4, "gue header size");
+
+struct sluice_gue_hop {
+	__u8 magic; /* SLUICE_GUE_MAGIC */
+	__u8 family; /* SLUICE_AF_* of addr; 0: no second hop */
+	__u8 hops; /* second hops taken so far: 0 from the box */
+	__u8 pad;
+	struct sluice_addr addr; /* the second hop's tunnel address */
+};
+SLUICE_STATIC_ASSERT(sizeof(struct sluice_gue_hop) == 20, "gue hop size");
+#define SLUICE_GUE_HLEN (sizeof(struct sluice_gue_hop) / 4)
+/* UDP + GUE + hop: what a second-hop packet adds beyond the outer IP. */
+#define SLUICE_GUE_OVERHEAD \
+	(8 + sizeof(struct sluice_gue_hdr) + sizeof(struct sluice_gue_hop))
+
+/*
  * sl_vip_stats: PERCPU_ARRAY, vip_id -> struct sluice_vip_stats.
  * sl_be_stats:  PERCPU_ARRAY, backend id -> struct sluice_be_stats.
  * Written by the datapath only; userspace sums over CPUs.
@@ -235,7 +286,7 @@ struct sluice_vip_stats {
 	__u64 no_backend;	/* packets dropped: empty table */
 	__u64 rescheduled;	/* flows re-hashed: backend removed or released */
 	__u64 promoted;		/* flows moved from sl_new to sl_flows */
-	__u64 pad;
+	__u64 fallback; /* stateless packets sent to the pre-drain pick */
 };
 SLUICE_STATIC_ASSERT(sizeof(struct sluice_vip_stats) == 64, "vip stats size");
 
@@ -266,6 +317,10 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_be_stats) == 48, "be stats size");
 #define SLUICE_MAP_VIP_ADDRS "sl_vip_addrs"
 #define SLUICE_MAP_BACKENDS	"sl_backends"
 #define SLUICE_MAP_RINGS	"sl_rings"
+#define SLUICE_MAP_FB_RINGS "sl_fb_rings"
+#define SLUICE_MAP_TAIL "sl_tail"
+#define SLUICE_TAIL_FALLBACK 0 /* sl_tail index of sluice_fallback */
+#define SLUICE_PROG_FALLBACK "sluice_fallback"
 #define SLUICE_MAP_FLOWS	"sl_flows"
 #define SLUICE_MAP_NEW		"sl_new"
 #define SLUICE_MAP_DRAIN_TABLE "sl_pinned" /* the drain table (see above) */
@@ -295,6 +350,10 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_decap_key) == 20, "decap key size");
 #define SLUICE_DR_NOT_LOCAL	2	/* tunnel to another address: passed */
 #define SLUICE_DR_MALFORMED	3	/* truncated outer or inner: dropped */
 #define SLUICE_DR_ERROR		4	/* adjust_head failed: dropped */
-#define SLUICE_DR_MAX		5
+#define SLUICE_DR_GUE 5 /* GUE stripped, a socket or SYN: delivered */
+#define SLUICE_DR_PASS_ON 6 /* GUE, no socket: sent on to the second hop */
+#define SLUICE_DR_PASS_FAIL \
+	7 /* GUE, no socket, second hop unreachable: dropped */
+#define SLUICE_DR_MAX 8
 
 #endif /* SLUICE_ABI_H */

@@ -56,7 +56,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	sl_config_defaults(&d.cfg);
 	d.cfg.n_ifaces = 1;
 	strcpy(d.cfg.ifaces[0].name, "eth0");
-	d.maps.vips = d.maps.backends = d.maps.rings = d.maps.flows = -1;
+	d.maps.vips = d.maps.backends = d.maps.rings = d.maps.fb_rings =
+		d.maps.flows = -1;
 	d.maps.vip_addrs = -1;
 	d.maps.new_map = d.maps.config = d.maps.vip_stats = -1;
 	d.maps.be_stats = d.maps.reasons = d.maps.tx_ports = -1;

@@ -25,6 +25,13 @@ const __u8 bt_egress_mac[6] = { 0x02, 0x5c, 0x00, 0x00, 0x00, 0x01 };
 
 int bt_prog_run(int prog_fd, const void *in, __u32 len, struct bt_result *r)
 {
+	return bt_prog_run_on(prog_fd, 0, in, len, r);
+}
+
+int bt_prog_run_on(int prog_fd, __u32 ifindex, const void *in, __u32 len,
+		   struct bt_result *r)
+{
+	struct xdp_md xctx = { .data_end = len, .ingress_ifindex = ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		.data_in = in,
 		.data_size_in = len,
@@ -33,6 +40,11 @@ int bt_prog_run(int prog_fd, const void *in, __u32 len, struct bt_result *r)
 		.repeat = 1,
 	);
 	int err;
+
+	if (ifindex) {
+		opts.ctx_in = &xctx;
+		opts.ctx_size_in = sizeof(xctx);
+	}
 
 	memset(r->out, 0, sizeof(r->out));
 	r->verdict = -1;
@@ -120,8 +132,10 @@ void bt_close(struct bt *t)
 
 	if (!t)
 		return;
-	for (i = 0; i < t->nvips; i++)
+	for (i = 0; i < t->nvips; i++) {
 		free(t->vips[i].table);
+		free(t->vips[i].fb_table);
+	}
 	sluice_bpf__destroy(t->skel);
 	free(t);
 }
@@ -192,7 +206,39 @@ void bt_vip_publish(struct bt *t, struct bt_vip *v)
 		 maglev_build(v->mb, v->nbe, t->ring_size, BT_MAGLEV_SEED,
 			      v->table));
 	check_ok("bt_vip_publish", "sl_ring_publish",
-		 sl_ring_publish(&t->maps, &v->key, v->vip_id, 0, v->table));
+		 sl_ring_publish(&t->maps, &v->key, v->vip_id, 0, v->table,
+				 v->fb_table));
+}
+
+void bt_vip_drain(struct bt *t, struct bt_vip *v, size_t idx)
+{
+	struct sluice_backend be;
+
+	CHECK(CHECK_HERE, idx < v->nbe);
+	if (!v->fb_table) {
+		v->fb_table = calloc(t->ring_size, sizeof(*v->fb_table));
+		CHECK_NONNULL(CHECK_HERE, v->fb_table);
+		check_ok("bt_vip_drain", "maglev_build",
+			 maglev_build(v->mb, v->nbe, t->ring_size,
+				      BT_MAGLEV_SEED, v->fb_table));
+	}
+	be = *bt_backend(t, v->be_id[idx]);
+	be.flags |= SLUICE_BE_F_DRAINING;
+	bt_backend_update(t, v->be_id[idx], &be);
+	bt_vip_set_weight(t, v, idx, 0);
+}
+
+void bt_vip_drains_end(struct bt *t, struct bt_vip *v)
+{
+	free(v->fb_table);
+	v->fb_table = NULL;
+	bt_vip_publish(t, v);
+}
+
+__u32 bt_fb_pick(const struct bt *t, const struct bt_vip *v,
+		 const struct sluice_flow_key *key)
+{
+	return v->fb_table ? v->fb_table[bt_slot(t, key)] : bt_pick(t, v, key);
 }
 
 void bt_vip_set_weight(struct bt *t, struct bt_vip *v, size_t idx,
@@ -479,8 +525,18 @@ static __u8 ip_tos(const __u8 *ip)
 	return (__u8)((ip[0] & 0xf) << 4 | ip[1] >> 4);
 }
 
+/* The outer protocol: the inner IP version, or UDP when GUE follows. */
+static __u8 outer_proto(const __u8 *inner, __u32 extra)
+{
+	if (extra)
+		return IPPROTO_UDP;
+	return (inner[0] >> 4) == 4 ? IPPROTO_IPIP : IPPROTO_IPV6;
+}
+
+/* @extra: GUE bytes between the outer header and @inner (0: none). */
 static void check_outer4(const char *ctx, const __u8 *o, const __u8 *inner,
-			 __u32 inner_len, const struct sluice_backend *be)
+			 __u32 inner_len, const struct sluice_backend *be,
+			 __u32 extra)
 {
 	struct sluice_addr src;
 	__u8 family;
@@ -491,11 +547,11 @@ static void check_outer4(const char *ctx, const __u8 *o, const __u8 *inner,
 	df = (inner[0] >> 4) == 6 || (get16(inner + 6) & 0x4000) ? 0x4000 : 0;
 	CHECK_EQ(ctx, "outer version/IHL", o[0], 0x45);
 	CHECK_EQ(ctx, "outer TOS == inner", o[1], ip_tos(inner));
-	CHECK_EQ(ctx, "outer tot_len == inner + 20", get16(o + 2), inner_len + 20);
+	CHECK_EQ(ctx, "outer tot_len == inner + 20 (+ GUE)", get16(o + 2),
+		 inner_len + 20 + extra);
 	CHECK_EQ(ctx, "outer frag_off (DF rule)", get16(o + 6), df);
 	CHECK_EQ(ctx, "outer TTL", o[8], SLUICE_OUTER_TTL);
-	CHECK_EQ(ctx, "outer protocol", o[9],
-	      (inner[0] >> 4) == 4 ? IPPROTO_IPIP : IPPROTO_IPV6);
+	CHECK_EQ(ctx, "outer protocol", o[9], outer_proto(inner, extra));
 	CHECK_TRUE(ctx, "outer IPv4 checksum", pkt_ipv4_csum_ok(o, PKT_IP4_LEN));
 	bt_check_mem(ctx, "outer source", o + 12, &src.addr[0], 4);
 	bt_check_mem(ctx, "outer destination (backend)", o + 16,
@@ -503,7 +559,8 @@ static void check_outer4(const char *ctx, const __u8 *o, const __u8 *inner,
 }
 
 static void check_outer6(const char *ctx, const __u8 *o, const __u8 *inner,
-			 __u32 inner_len, const struct sluice_backend *be)
+			 __u32 inner_len, const struct sluice_backend *be,
+			 __u32 extra)
 {
 	struct sluice_addr src;
 	__u8 family;
@@ -511,24 +568,49 @@ static void check_outer6(const char *ctx, const __u8 *o, const __u8 *inner,
 	CHECK_INT(ctx, pkt_addr(BT_SRC6, &src, &family), 0);
 	CHECK_EQ(ctx, "outer version", o[0] >> 4, 6);
 	CHECK_EQ(ctx, "outer traffic class == inner", ip_tos(o), ip_tos(inner));
-	CHECK_EQ(ctx, "outer payload_len == inner length", get16(o + 4),
-	      inner_len);
-	CHECK_EQ(ctx, "outer next header", o[6],
-	      (inner[0] >> 4) == 4 ? IPPROTO_IPIP : IPPROTO_IPV6);
+	CHECK_EQ(ctx, "outer payload_len == inner length (+ GUE)", get16(o + 4),
+		 inner_len + extra);
+	CHECK_EQ(ctx, "outer next header", o[6], outer_proto(inner, extra));
 	CHECK_EQ(ctx, "outer hop limit", o[7], SLUICE_OUTER_TTL);
 	bt_check_mem(ctx, "outer source", o + 8, &src, 16);
 	bt_check_mem(ctx, "outer destination (backend)", o + 24, &be->addr, 16);
 }
 
-void bt_check_encap(const char *ctx, const struct bt_result *r,
-		    const struct pkt *in, const struct sluice_backend *be)
+/* UDP to SLUICE_GUE_PORT, GUE header, hop field naming @hop2 (abi.h). */
+static void check_gue(const char *ctx, const __u8 *g, const __u8 *inner,
+		      __u32 inner_len, const struct sluice_backend *hop2)
 {
+	CHECK_TRUE(ctx, "GUE UDP source port in 49152-65535",
+		   get16(g) >= 0xc000);
+	CHECK_EQ(ctx, "GUE UDP destination port", get16(g + 2),
+		 SLUICE_GUE_PORT);
+	CHECK_EQ(ctx, "GUE UDP length", get16(g + 4),
+		 inner_len + SLUICE_GUE_OVERHEAD);
+	CHECK_EQ(ctx, "GUE UDP checksum (0)", get16(g + 6), 0);
+	CHECK_EQ(ctx, "GUE version 0, hlen", g[8], SLUICE_GUE_HLEN);
+	CHECK_EQ(ctx, "GUE proto", g[9],
+		 (inner[0] >> 4) == 4 ? IPPROTO_IPIP : IPPROTO_IPV6);
+	CHECK_EQ(ctx, "GUE flags", get16(g + 10), 0);
+	CHECK_EQ(ctx, "hop magic", g[12], SLUICE_GUE_MAGIC);
+	CHECK_EQ(ctx, "hop family", g[13], hop2->family);
+	CHECK_EQ(ctx, "hops taken", g[14], 0);
+	bt_check_mem(ctx, "second hop address", g + 16, &hop2->addr, 16);
+}
+
+void bt_check_encap_hop(const char *ctx, const struct bt_result *r,
+			const struct pkt *in, const struct sluice_backend *be,
+			const struct sluice_backend *hop2)
+{
+	__u32 extra = hop2 ? SLUICE_GUE_OVERHEAD : 0;
 	__u32 ol = be->family == SLUICE_AF_INET ? PKT_IP4_LEN : PKT_IP6_LEN;
 	__u32 rest = in->len - in->l3_off;	/* IP packet + any trailer */
-	const __u8 *inner = r->out + PKT_ETH_LEN + ol;
+	const __u8 *inner = r->out + PKT_ETH_LEN + ol + extra;
 	const __u8 *want = in->data + in->l3_off;
 
-	CHECK_EQ(ctx, "output length", r->out_len, PKT_ETH_LEN + ol + rest);
+	CHECK_EQ(ctx, "output length", r->out_len,
+		 PKT_ETH_LEN + ol + extra + rest);
+	if (r->out_len != PKT_ETH_LEN + ol + extra + rest)
+		return;
 	bt_check_mem(ctx, "Ethernet destination (backend next hop)", r->out,
 		     be->dmac, 6);
 	bt_check_mem(ctx, "Ethernet source (egress interface)", r->out + 6,
@@ -536,15 +618,26 @@ void bt_check_encap(const char *ctx, const struct bt_result *r,
 	CHECK_EQ(ctx, "ethertype", get16(r->out + 12),
 	      be->family == SLUICE_AF_INET ? 0x0800 : 0x86dd);
 	if (be->family == SLUICE_AF_INET)
-		check_outer4(ctx, r->out + PKT_ETH_LEN, want, in->l3_len, be);
+		check_outer4(ctx, r->out + PKT_ETH_LEN, want, in->l3_len, be,
+			     extra);
 	else
-		check_outer6(ctx, r->out + PKT_ETH_LEN, want, in->l3_len, be);
+		check_outer6(ctx, r->out + PKT_ETH_LEN, want, in->l3_len, be,
+			     extra);
+	if (hop2)
+		check_gue(ctx, r->out + PKT_ETH_LEN + ol, want, in->l3_len,
+			  hop2);
 	bt_check_mem(ctx, "inner packet", inner, want, rest);
 	if ((inner[0] >> 4) == 4)
 		CHECK_TRUE(ctx, "inner IPv4 checksum",
 			pkt_ipv4_csum_ok(inner, in->l3_len));
 	CHECK_EQ(ctx, "inner L4 checksum valid", pkt_l4_csum_ok(inner, in->l3_len),
 	      1);
+}
+
+void bt_check_encap(const char *ctx, const struct bt_result *r,
+		    const struct pkt *in, const struct sluice_backend *be)
+{
+	bt_check_encap_hop(ctx, r, in, be, NULL);
 }
 
 /* --- decap fixture ------------------------------------------------------ */
@@ -598,7 +691,7 @@ void bt_decap_run(struct bt_decap *d, const char *ctx, const void *in,
 		  __u32 len, struct bt_result *r)
 {
 	check_ok(ctx, "BPF_PROG_TEST_RUN (decap)",
-		 bt_prog_run(d->prog_fd, in, len, r));
+		 bt_prog_run_on(d->prog_fd, d->ifindex, in, len, r));
 	d->runs++;
 }
 

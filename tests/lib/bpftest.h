@@ -53,6 +53,7 @@ struct bt_vip {
 	__u32 be_id[BT_MAX_BE];
 	struct maglev_backend mb[BT_MAX_BE];
 	__u32 *table;			/* ring_size slots */
+	__u32 *fb_table; /* pre-drain table, or NULL: no drain */
 };
 
 /* A loaded balancer and what the test put into it. */
@@ -95,6 +96,17 @@ void bt_vip_set_weight(struct bt *t, struct bt_vip *v, size_t idx,
 		       __u32 weight);
 /* Rebuild and publish the table from the current weights. */
 void bt_vip_publish(struct bt *t, struct bt_vip *v);
+/*
+ * Drain backend @idx as sluiced does: keep the table from before the
+ * first drain as the pre-drain table (SLUICE_VIP_F_FALLBACK), flag the
+ * backend DRAINING, take it out of the live table.
+ */
+void bt_vip_drain(struct bt *t, struct bt_vip *v, size_t idx);
+/* The drains are over: publish the live table alone. */
+void bt_vip_drains_end(struct bt *t, struct bt_vip *v);
+/* The backend the pre-drain table names (the live one when none). */
+__u32 bt_fb_pick(const struct bt *t, const struct bt_vip *v,
+		 const struct sluice_flow_key *key);
 
 /* The VIP a flow key belongs to (exact port, then port 0); fails if none. */
 const struct bt_vip *bt_vip_find(const struct bt *t,
@@ -170,6 +182,10 @@ void bt_check_unchanged(const char *ctx, const struct bt_result *r,
  */
 void bt_check_encap(const char *ctx, const struct bt_result *r,
 		    const struct pkt *in, const struct sluice_backend *be);
+/* As bt_check_encap, in GUE naming second hop @hop2 when not NULL. */
+void bt_check_encap_hop(const char *ctx, const struct bt_result *r,
+			const struct pkt *in, const struct sluice_backend *be,
+			const struct sluice_backend *hop2);
 /* Memory equal, else both dumps and the first differing offset. */
 void bt_check_mem(const char *ctx, const char *what, const void *got,
 		  const void *want, size_t len);
@@ -181,6 +197,7 @@ struct bt_decap {
 	int prog_fd;
 	int addrs_fd;
 	int stats_fd;
+	__u32 ifindex; /* ingress interface of the runs; 0: lo */
 	__u64 runs;
 };
 
@@ -197,6 +214,9 @@ __u64 bt_decap_stat(const struct bt_decap *d, __u32 reason);
 
 /* One BPF_PROG_TEST_RUN of @prog_fd; 0 or -errno. */
 int bt_prog_run(int prog_fd, const void *in, __u32 len, struct bt_result *r);
+/* The same, arriving on @ifindex (0: lo, the default). */
+int bt_prog_run_on(int prog_fd, __u32 ifindex, const void *in, __u32 len,
+		   struct bt_result *r);
 /* A per-CPU map value of @n u64 counters summed over CPUs. */
 void bt_percpu_sum(int fd, __u32 key, size_t n, __u64 *out);
 

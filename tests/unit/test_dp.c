@@ -75,6 +75,9 @@ static void mk_maps(struct sl_maps *m)
 	outer.inner_map_fd = inner;
 	m->rings = mk_map(BPF_MAP_TYPE_ARRAY_OF_MAPS, "sl_rings", sizeof(__u32),
 			  sizeof(__u32), SLUICE_MAX_VIPS * 2, &outer);
+	m->fb_rings = mk_map(BPF_MAP_TYPE_ARRAY_OF_MAPS, "sl_fb_rings",
+			     sizeof(__u32), sizeof(__u32), SLUICE_MAX_VIPS * 2,
+			     &outer);
 	close(inner);
 }
 
@@ -110,6 +113,7 @@ static int teardown(void **state)
 	close(m->backends);
 	close(m->config);
 	close(m->rings);
+	close(m->fb_rings);
 	free(f);
 	return 0;
 }
@@ -152,8 +156,12 @@ static void be_entry(struct fixture *f, __u32 id, struct sluice_backend *be)
 	CHECK_INT(CHECK_HERE, sl_backend_get(&f->maps, id, be), 0);
 }
 
-/* The live generation of the VIP's table, and how often it names each id. */
-static int live_table(struct fixture *f, __u32 *gen, __u32 count[SLUICE_MAX_BACKENDS])
+/*
+ * The live generation of the VIP's table in outer map @outer (sl_rings or
+ * sl_fb_rings), and how often it names each id. -ENOENT: no such table.
+ */
+static int table_of(struct fixture *f, int outer, __u32 *gen,
+		    __u32 count[SLUICE_MAX_BACKENDS])
 {
 	struct sluice_vip_key key;
 	struct sluice_vip vip;
@@ -165,8 +173,8 @@ static int live_table(struct fixture *f, __u32 *gen, __u32 count[SLUICE_MAX_BACK
 		return -ENOENT;
 	*gen = vip.gen;
 	idx = SLUICE_RING_INDEX(vip.vip_id, vip.gen);
-	CHECK_INT(CHECK_HERE,
-		  bpf_map_lookup_elem(f->maps.rings, &idx, &inner_id), 0);
+	if (bpf_map_lookup_elem(outer, &idx, &inner_id))
+		return -ENOENT;
 	fd = bpf_map_get_fd_by_id(inner_id);
 	CHECK_RC(CHECK_HERE, fd);
 	memset(count, 0, sizeof(__u32) * SLUICE_MAX_BACKENDS);
@@ -177,6 +185,23 @@ static int live_table(struct fixture *f, __u32 *gen, __u32 count[SLUICE_MAX_BACK
 	}
 	close(fd);
 	return 0;
+}
+
+static int live_table(struct fixture *f, __u32 *gen,
+		      __u32 count[SLUICE_MAX_BACKENDS])
+{
+	return table_of(f, f->maps.rings, gen, count);
+}
+
+/* The VIP entry's flags (SLUICE_VIP_F_*). */
+static __u32 vip_flags(struct fixture *f)
+{
+	struct sluice_vip_key key;
+	struct sluice_vip vip;
+
+	sl_vip_key_from_spec(&f->vip, &key);
+	CHECK_INT(CHECK_HERE, sl_vip_get(&f->maps, &key, &vip), 0);
+	return vip.flags;
 }
 
 static void vip_filter_has(struct fixture *f, const char *addr, bool want)
@@ -301,6 +326,11 @@ static void test_drain(void **state)
 	CHECK_INT(CHECK_HERE, live_table(f, &gen, count), 0);
 	CHECK_INT(CHECK_HERE, count[a], RING);
 	CHECK_INT(CHECK_HERE, count[b], 0);
+	/* The pre-drain table, switched on by the same flip: both again. */
+	CHECK(CHECK_HERE, vip_flags(f) & SLUICE_VIP_F_FALLBACK);
+	CHECK_INT(CHECK_HERE, table_of(f, f->maps.fb_rings, &gen, count), 0);
+	CHECK_INT(CHECK_HERE, count[a] + count[b], RING);
+	CHECK(CHECK_HERE, count[a] > RING / 3 && count[b] > RING / 3);
 
 	CHECK_INT(CHECK_HERE,
 		  sl_state_be_undrain(&f->st, &f->vip, &be_of(f, BE_B)->addr,
@@ -311,6 +341,10 @@ static void test_drain(void **state)
 	CHECK_INT(CHECK_HERE, be.flags, SLUICE_BE_F_IN_USE);
 	CHECK_INT(CHECK_HERE, live_table(f, &gen, count), 0);
 	CHECK(CHECK_HERE, count[b] > 0);
+	/* No drain left: the flag and the pre-drain table are gone. */
+	CHECK_INT(CHECK_HERE, vip_flags(f) & SLUICE_VIP_F_FALLBACK, 0);
+	CHECK_INT(CHECK_HERE, table_of(f, f->maps.fb_rings, &gen, count),
+		  -ENOENT);
 }
 
 /* Deletes: the backend's id is freed (epoch kept), then the whole VIP. */

@@ -48,6 +48,7 @@ static const struct {
 	{ "sluice_vip_non_syn_miss_total", "counter" },
 	{ "sluice_vip_no_backend_total", "counter" },
 	{ "sluice_vip_rescheduled_total", "counter" },
+	{ "sluice_vip_fallback_total", "counter" },
 	{ "sluice_vip_all_backends_down", "gauge" },
 	{ "sluice_backend_flows", "gauge" },
 	{ "sluice_backend_handshakes", "gauge" },
@@ -228,8 +229,13 @@ static void build(struct fixture *f)
 	f->snap.agent_sockets[2] = 5;	/* its agent answered */
 	f->snap.agent_sockets[3] = -1;	/* its agent did not */
 
-	f->ctr->vip[0] = (struct sluice_vip_stats){ .packets = 1000, .bytes = 64000,
-		.new_flows = 50, .non_syn_miss = 4, .no_backend = 0, .rescheduled = 6 };
+	f->ctr->vip[0] = (struct sluice_vip_stats){ .packets = 1000,
+						    .bytes = 64000,
+						    .new_flows = 50,
+						    .non_syn_miss = 4,
+						    .no_backend = 0,
+						    .rescheduled = 6,
+						    .fallback = 3 };
 	f->ctr->vip[5] = (struct sluice_vip_stats){ .packets = 10, .no_backend = 10 };
 	f->ctr->be[1] = (struct sluice_be_stats){ .packets = 300, .bytes = 30000,
 		.new_flows = 20, .closing = 13 };
@@ -571,6 +577,7 @@ static void test_vip_values(void **state)
 	has_line(p, "sluice_vip_packets_total{" V4 "} 1000");
 	has_line(p, "sluice_vip_bytes_total{" V4 "} 64000");
 	has_line(p, "sluice_vip_non_syn_miss_total{" V4 "} 4");
+	has_line(p, "sluice_vip_fallback_total{" V4 "} 3");
 	has_line(p, "sluice_vip_no_backend_total{" V6 "} 10");
 	has_line(p, "sluice_vip_rescheduled_total{" V4 "} 6");
 	has_line(p, "sluice_vip_all_backends_down{" V4 "} 0");

@@ -6,7 +6,10 @@
  * sock_diag on every request, so they are never stale; no privilege is
  * needed to read them.
  *
- *   sluice-decap agent [--listen ADDR:PORT] --vip VIP [--vip VIP...]
+ *   sluice-decap agent [--listen ADDR:PORT] [--iface IFACE] --vip VIP...
+ *
+ * With --iface, /metrics also carries the decap program's counters on
+ * IFACE, second-chance pass-ons included (reading them needs CAP_BPF).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +25,7 @@
 #include <microhttpd.h>
 
 #include "agent.h"
+#include "counters.h"
 #include "parse.h"
 #include "sockdiag.h"
 
@@ -31,6 +35,7 @@
 #define AGENT_TIMEOUT_S		5
 
 struct agent {
+	const char *iface; /* --iface: export its decap counters */
 	struct sl_vip_spec vips[AGENT_MAX_VIPS];
 	char names[AGENT_MAX_VIPS][SL_VIP_STR_MAX];
 	size_t n;
@@ -39,9 +44,11 @@ struct agent {
 static int agent_usage(int rc)
 {
 	fprintf(rc ? stderr : stdout,
-		"usage: sluice-decap agent [--listen ADDR:PORT] --vip VIP [--vip VIP...]\n"
+		"usage: sluice-decap agent [--listen ADDR:PORT] [--iface IFACE] --vip VIP [--vip VIP...]\n"
 		"  --listen ADDR:PORT  where to serve (default %s)\n"
 		"  --vip VIP           a VIP this backend serves, e.g. 198.18.0.100:80/tcp\n"
+		"  --iface IFACE       also export the decap and second-chance counters\n"
+		"                      of the decap program on IFACE (needs CAP_BPF)\n"
 		"serves GET /metrics (Prometheus) and GET /v1/sockets (JSON)\n"
 		"exit codes: 0 stopped by a signal, 1 failed, 2 usage\n",
 		AGENT_DEFAULT_LISTEN);
@@ -59,6 +66,32 @@ static void emit_state(FILE *f, const struct agent *a,
 		fprintf(f, "sluice_agent_sockets{vip=\"%s\",state=\"%s\"} %llu\n",
 			a->names[i], state,
 			(unsigned long long)*(const __u64 *)((const char *)&c[i] + offset));
+}
+
+/* The decap program's counters on --iface, read at each scrape. */
+static void render_decap(FILE *f, const struct agent *a)
+{
+	__u64 c[SLUICE_DR_MAX];
+	int rc;
+	__u32 r;
+
+	if (!a->iface)
+		return;
+	rc = sl_decap_counters(a->iface, c);
+	fputs("# HELP sluice_decap_packets_total Packets the decap program saw, by "
+	      "outcome (passed_on: second chance, sent on to the second hop).\n"
+	      "# TYPE sluice_decap_packets_total counter\n",
+	      f);
+	for (r = 0; r < SLUICE_DR_MAX && !rc; r++)
+		fprintf(f,
+			"sluice_decap_packets_total{iface=\"%s\",reason=\"%s\"} %llu\n",
+			a->iface, sl_dr_names[r], (unsigned long long)c[r]);
+	fputs("# HELP sluice_decap_read_error 1 when the decap counters could not "
+	      "be read (no program on the interface, or no CAP_BPF).\n"
+	      "# TYPE sluice_decap_read_error gauge\n",
+	      f);
+	fprintf(f, "sluice_decap_read_error{iface=\"%s\"} %d\n", a->iface,
+		rc ? 1 : 0);
 }
 
 static void render_metrics(FILE *f, const struct agent *a,
@@ -85,6 +118,7 @@ static void render_metrics(FILE *f, const struct agent *a,
 	fputs("# HELP sluice_agent_count_error 1 when the kernel's socket tables "
 	      "could not be read.\n# TYPE sluice_agent_count_error gauge\n", f);
 	fprintf(f, "sluice_agent_count_error %d\n", rc ? 1 : 0);
+	render_decap(f, a);
 }
 
 static void render_json(FILE *f, const struct agent *a,
@@ -270,6 +304,7 @@ int sl_agent_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "vip", required_argument, NULL, 'p' },
+		{ "iface", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -286,6 +321,9 @@ int sl_agent_main(int argc, char **argv)
 		case 'p':
 			if (add_vip(&a, optarg))
 				return 2;
+			break;
+		case 'i':
+			a.iface = optarg;
 			break;
 		case 'h':
 			return agent_usage(0);

@@ -26,18 +26,11 @@
 #include "sluice/abi.h"
 #include "sluice/version.h"
 #include "agent.h"
+#include "counters.h"
 #include "decap.skel.h"
 #include "xdp.h"
 
-#define PROG_NAME "sluice_decap"
-
-static const char *const dr_names[SLUICE_DR_MAX] = {
-	[SLUICE_DR_DECAP] = "decapsulated",
-	[SLUICE_DR_NOT_TUNNEL] = "not_tunnel",
-	[SLUICE_DR_NOT_LOCAL] = "not_local",
-	[SLUICE_DR_MALFORMED] = "malformed",
-	[SLUICE_DR_ERROR] = "error",
-};
+#define PROG_NAME SL_DECAP_PROG_NAME
 
 static int usage(void)
 {
@@ -121,33 +114,19 @@ static int cmd_detach(const char *ifname)
 
 static int cmd_stats(const char *ifname)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	int prog_fd, map_fd, cpu;
-	__u64 vals[512];
+	__u64 c[SLUICE_DR_MAX];
+	int rc = sl_decap_counters(ifname, c);
 	__u32 r;
 
-	prog_fd = sl_xdp_find(ifname, PROG_NAME);
-	if (prog_fd < 0) {
-		fprintf(stderr, "sluice-decap: no decap program on %s: %s\n",
-			ifname, strerror(-prog_fd));
+	if (rc) {
+		fprintf(stderr,
+			"sluice-decap: cannot read counters on %s: %s\n",
+			ifname, strerror(-rc));
 		return 1;
 	}
-	map_fd = sl_prog_map_fd(prog_fd, "sl_decap_stats");
-	close(prog_fd);
-	if (map_fd < 0 || ncpu <= 0 || ncpu > 512) {
-		fprintf(stderr, "sluice-decap: cannot read counters on %s\n", ifname);
-		return 1;
-	}
-	for (r = 0; r < SLUICE_DR_MAX; r++) {
-		__u64 sum = 0;
-
-		if (bpf_map_lookup_elem(map_fd, &r, vals))
-			continue;
-		for (cpu = 0; cpu < ncpu; cpu++)
-			sum += vals[cpu];
-		printf("%-14s %llu\n", dr_names[r], (unsigned long long)sum);
-	}
-	close(map_fd);
+	for (r = 0; r < SLUICE_DR_MAX; r++)
+		printf("%-14s %llu\n", sl_dr_names[r],
+		       (unsigned long long)c[r]);
 	return 0;
 }
 

@@ -99,6 +99,31 @@ static bool in_table(const struct sl_be *b, bool all_down)
 	return sl_be_in_table(b);
 }
 
+/*
+ * Is @b in its VIP's pre-drain table? Everything in the live table, plus
+ * the backends still draining: the table they were taken out of, which a
+ * packet that lost its state follows first (abi.h SLUICE_VIP_F_FALLBACK).
+ */
+static bool in_fb_table(const struct sl_be *b, bool all_down)
+{
+	if (in_table(b, all_down))
+		return true;
+	return b->state == SL_BE_DRAINING && b->weight > 0 &&
+	       b->health != SL_HEALTH_DOWN;
+}
+
+/* Does the VIP need a pre-drain table (a drain is in progress)? */
+static bool wants_fb_table(const struct sl_vip *v, bool all_down)
+{
+	size_t i;
+
+	for (i = 0; i < v->n_bes; i++)
+		if (!in_table(&v->bes[i], all_down) &&
+		    in_fb_table(&v->bes[i], all_down))
+			return true;
+	return false;
+}
+
 /* A digest of what a VIP's table depends on: skip unchanged republishes. */
 static __u64 table_signature(const struct sl_dp *dp, const struct sl_vip *v)
 {
@@ -112,9 +137,12 @@ static __u64 table_signature(const struct sl_dp *dp, const struct sl_vip *v)
 	XXH64_update(s, &v->spec, sizeof(v->spec));
 	for (i = 0; i < v->n_bes; i++) {
 		const struct sl_be *b = &v->bes[i];
+		bool fb_only;
 
-		if (!in_table(b, all_down))
+		if (!in_fb_table(b, all_down))
 			continue;
+		fb_only = !in_table(b, all_down); /* pre-drain table only */
+		XXH64_update(s, &fb_only, sizeof(fb_only));
 		XXH64_update(s, &b->id, sizeof(b->id));
 		XXH64_update(s, &b->addr, sizeof(b->addr));
 		XXH64_update(s, &b->weight, sizeof(b->weight));
@@ -147,21 +175,15 @@ static void table_fingerprint(struct sl_dp *dp, const struct sl_vip *v,
 	set_fp(dp, v->id, fp);
 }
 
-static int publish_table(struct sl_dp *dp, const struct sl_vip *v,
-			 __u32 *table, struct maglev_backend *mb,
-			 char *err, size_t errlen)
+/* The Maglev members of @v that @member selects, into @mb; their count. */
+static size_t table_members(const struct sl_vip *v, struct maglev_backend *mb,
+			    bool (*member)(const struct sl_be *, bool))
 {
-	struct sluice_vip_key key;
-	__u64 sig = table_signature(dp, v);
-	size_t i, n = 0;
-	int rc;
-
 	bool all_down = sl_vip_all_down(v);
+	size_t i, n = 0;
 
-	if (dp->table_sig[v->id] == sig)
-		return 0;
 	for (i = 0; i < v->n_bes; i++) {
-		if (!in_table(&v->bes[i], all_down))
+		if (!member(&v->bes[i], all_down))
 			continue;
 		mb[n].id = v->bes[i].id;
 		mb[n].addr = v->bes[i].addr;
@@ -169,12 +191,51 @@ static int publish_table(struct sl_dp *dp, const struct sl_vip *v,
 		mb[n].weight = v->bes[i].weight;
 		n++;
 	}
-	rc = maglev_build(mb, n, dp->maps->ring_size, dp->cfg->maglev_seed, table);
+	return n;
+}
+
+/*
+ * Build the live table into @table and, while a drain is in progress, the
+ * pre-drain table into @fb (*use_fb set). 0 or -errno.
+ */
+static int build_tables(struct sl_dp *dp, const struct sl_vip *v, __u32 *table,
+			__u32 *fb, struct maglev_backend *mb, bool *use_fb)
+{
+	size_t n;
+	int rc;
+
+	*use_fb = wants_fb_table(v, sl_vip_all_down(v));
+	if (*use_fb) {
+		n = table_members(v, mb, in_fb_table);
+		rc = maglev_build(mb, n, dp->maps->ring_size,
+				  dp->cfg->maglev_seed, fb);
+		if (rc)
+			return rc;
+	}
+	n = table_members(v, mb, in_table);
+	rc = maglev_build(mb, n, dp->maps->ring_size, dp->cfg->maglev_seed,
+			  table);
 	if (!rc)
 		table_fingerprint(dp, v, table, mb, n);
+	return rc;
+}
+
+static int publish_table(struct sl_dp *dp, const struct sl_vip *v, __u32 *table,
+			 __u32 *fb, struct maglev_backend *mb, char *err,
+			 size_t errlen)
+{
+	struct sluice_vip_key key;
+	__u64 sig = table_signature(dp, v);
+	bool use_fb;
+	int rc;
+
+	if (dp->table_sig[v->id] == sig)
+		return 0;
+	rc = build_tables(dp, v, table, fb, mb, &use_fb);
 	if (!rc) {
 		sl_vip_key_from_spec(&v->spec, &key);
-		rc = sl_ring_publish(dp->maps, &key, v->id, 0, table);
+		rc = sl_ring_publish(dp->maps, &key, v->id, 0, table,
+				     use_fb ? fb : NULL);
 	}
 	if (rc) {
 		char vs[SL_VIP_STR_MAX];
@@ -322,7 +383,7 @@ int sl_dp_sync(struct sl_dp *dp, const struct sl_state *st, char *err,
 	       size_t errlen)
 {
 	struct maglev_backend *mb = NULL;
-	__u32 *table = NULL;
+	__u32 *table = NULL, *fb = NULL;
 	struct usage *u = calloc(1, sizeof(*u));
 	size_t i, j, max_bes = 1;
 	int rc = -ENOMEM;
@@ -331,8 +392,9 @@ int sl_dp_sync(struct sl_dp *dp, const struct sl_state *st, char *err,
 		if (st->vips[i].n_bes > max_bes)
 			max_bes = st->vips[i].n_bes;
 	table = malloc(sizeof(*table) * dp->maps->ring_size);
+	fb = malloc(sizeof(*fb) * dp->maps->ring_size);
 	mb = calloc(max_bes, sizeof(*mb));
-	if (!u || !table || !mb) {
+	if (!u || !table || !fb || !mb) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -363,7 +425,8 @@ int sl_dp_sync(struct sl_dp *dp, const struct sl_state *st, char *err,
 	}
 	/* 2. Tables, each published whole. */
 	for (i = 0; i < st->n_vips; i++) {
-		rc = publish_table(dp, &st->vips[i], table, mb, err, errlen);
+		rc = publish_table(dp, &st->vips[i], table, fb, mb, err,
+				   errlen);
 		if (rc)
 			goto out;
 	}
@@ -374,6 +437,7 @@ int sl_dp_sync(struct sl_dp *dp, const struct sl_state *st, char *err,
 out:
 	free(u);
 	free(table);
+	free(fb);
 	free(mb);
 	return rc;
 }

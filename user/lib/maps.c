@@ -22,29 +22,40 @@ static int map_fd(struct bpf_object *obj, const char *name)
 	return fd < 0 ? -EBADF : fd;
 }
 
-int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size, __u32 flows,
-		      __u32 new_flows, __u32 drain_table)
+/*
+ * libbpf 1.1 crashes resizing a BTF-defined inner map (it has no object),
+ * so give the outer map @name a template of the right size instead; libbpf
+ * only needs it until the outer map is created.
+ */
+static int set_ring_template(struct bpf_object *obj, const char *name,
+			     __u32 ring_size)
 {
-	struct bpf_map *rings, *map;
+	struct bpf_map *rings = bpf_object__find_map_by_name(obj, name);
 	int err, tmpl;
 
-	rings = bpf_object__find_map_by_name(obj, SLUICE_MAP_RINGS);
 	if (!rings)
 		return -ENOENT;
-	/*
-	 * libbpf 1.1 crashes resizing a BTF-defined inner map (it has no
-	 * object), so give it a template of the right size instead; libbpf
-	 * only needs it until the outer map is created.
-	 */
 	tmpl = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sl_ring_tmpl", sizeof(__u32),
 			      sizeof(__u32), ring_size, NULL);
 	if (tmpl < 0)
 		return -errno;
 	err = bpf_map__set_inner_map_fd(rings, tmpl);
-	if (err) {
+	if (err)
 		close(tmpl);
+	return err;
+}
+
+int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size, __u32 flows,
+		      __u32 new_flows, __u32 drain_table)
+{
+	struct bpf_map *map;
+	int err;
+
+	err = set_ring_template(obj, SLUICE_MAP_RINGS, ring_size);
+	if (!err)
+		err = set_ring_template(obj, SLUICE_MAP_FB_RINGS, ring_size);
+	if (err)
 		return err;
-	}
 	map = bpf_object__find_map_by_name(obj, SLUICE_MAP_FLOWS);
 	if (!map)
 		return -ENOENT;
@@ -63,6 +74,28 @@ int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size, __u32 flows,
 	return bpf_map__set_max_entries(map, drain_table);
 }
 
+static int ret_errno(int rc)
+{
+	return rc < 0 ? -errno : 0;
+}
+
+/* Point sl_tail at this object's fallback program (bpf/lib/maps.h). */
+static int tail_set(struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	__u32 key = SLUICE_TAIL_FALLBACK;
+	int map, fd;
+
+	prog = bpf_object__find_program_by_name(obj, SLUICE_PROG_FALLBACK);
+	map = map_fd(obj, SLUICE_MAP_TAIL);
+	if (!prog || map < 0)
+		return -ENOENT;
+	fd = bpf_program__fd(prog);
+	if (fd < 0)
+		return -EBADF;
+	return ret_errno(bpf_map_update_elem(map, &key, &fd, BPF_ANY));
+}
+
 int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
 {
 	struct {
@@ -73,6 +106,7 @@ int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
 		{ &m->vip_addrs, SLUICE_MAP_VIP_ADDRS },
 		{ &m->backends, SLUICE_MAP_BACKENDS },
 		{ &m->rings, SLUICE_MAP_RINGS },
+		{ &m->fb_rings, SLUICE_MAP_FB_RINGS },
 		{ &m->flows, SLUICE_MAP_FLOWS },
 		{ &m->new_map, SLUICE_MAP_NEW },
 		{ &m->drain_table, SLUICE_MAP_DRAIN_TABLE },
@@ -83,6 +117,7 @@ int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
 		{ &m->tx_ports, SLUICE_MAP_TX_PORTS },
 	};
 	size_t i;
+	int rc;
 
 	memset(m, 0, sizeof(*m));
 	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
@@ -90,15 +125,13 @@ int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
 		if (*tab[i].fd < 0)
 			return *tab[i].fd;
 	}
+	rc = tail_set(obj);
+	if (rc)
+		return rc;
 	m->ring_size = ring_size;
 	m->new_slots = bpf_map__max_entries(
 		bpf_object__find_map_by_name(obj, SLUICE_MAP_NEW));
 	return 0;
-}
-
-static int ret_errno(int rc)
-{
-	return rc < 0 ? -errno : 0;
 }
 
 int sl_vip_get(const struct sl_maps *m, const struct sluice_vip_key *key,
@@ -184,12 +217,26 @@ static int ring_create(const struct sl_maps *m, const __u32 *table)
 	return fd;
 }
 
+/* Put a fresh ring filled from @table at @idx of outer map @outer. */
+static int ring_put(const struct sl_maps *m, int outer, __u32 idx,
+		    const __u32 *table)
+{
+	int fd = ring_create(m, table), rc;
+
+	if (fd < 0)
+		return fd;
+	rc = ret_errno(bpf_map_update_elem(outer, &idx, &fd, BPF_ANY));
+	close(fd); /* the outer map holds the reference now */
+	return rc;
+}
+
 int sl_ring_publish(const struct sl_maps *m, const struct sluice_vip_key *key,
-		    __u32 vip_id, __u16 vip_flags, const __u32 *table)
+		    __u32 vip_id, __u16 vip_flags, const __u32 *table,
+		    const __u32 *fb_table)
 {
 	struct sluice_vip vip;
 	__u32 idx;
-	int fd, rc;
+	int rc;
 
 	if (vip_id >= SLUICE_MAX_VIPS)
 		return -E2BIG;
@@ -198,14 +245,17 @@ int sl_ring_publish(const struct sl_maps *m, const struct sluice_vip_key *key,
 	else
 		memset(&vip, 0, sizeof(vip));
 	vip.vip_id = vip_id;
-	vip.flags = vip_flags;
+	vip.flags = vip_flags & ~SLUICE_VIP_F_FALLBACK;
 
-	fd = ring_create(m, table);
-	if (fd < 0)
-		return fd;
 	idx = SLUICE_RING_INDEX(vip_id, vip.gen);
-	rc = ret_errno(bpf_map_update_elem(m->rings, &idx, &fd, BPF_ANY));
-	close(fd);	/* the outer map holds the reference now */
+	rc = ring_put(m, m->rings, idx, table);
+	if (!rc && fb_table) {
+		rc = ring_put(m, m->fb_rings, idx, fb_table);
+		vip.flags |= SLUICE_VIP_F_FALLBACK;
+	} else if (!rc) {
+		/* Not read without the flag: dropped only to free it. */
+		bpf_map_delete_elem(m->fb_rings, &idx);
+	}
 	if (rc)
 		return rc;
 	return ret_errno(bpf_map_update_elem(m->vips, key, &vip, BPF_ANY));
@@ -218,6 +268,7 @@ int sl_ring_clear(const struct sl_maps *m, __u32 vip_id)
 
 	for (gen = 0; gen < 2; gen++) {
 		idx = SLUICE_RING_INDEX(vip_id, gen);
+		bpf_map_delete_elem(m->fb_rings, &idx);
 		rc = ret_errno(bpf_map_delete_elem(m->rings, &idx));
 		if (rc && rc != -ENOENT)
 			return rc;

@@ -16,6 +16,7 @@ struct sl_maps {
 	int vip_addrs;
 	int backends;
 	int rings;
+	int fb_rings;
 	int flows;
 	int new_map;		/* sl_new; new_flows is a counter */
 	int drain_table; /* sl_pinned: draining flows kept from eviction */
@@ -59,10 +60,13 @@ int sl_vip_filter_sync(const struct sl_maps *m);
 /*
  * Publish a VIP's Maglev table: write the idle generation whole, then flip
  * the VIP entry to it with one update (inserting the VIP if new). Packets
- * see the old table or the new one, never a mix.
+ * see the old table or the new one, never a mix. @fb_table, unless NULL,
+ * is the pre-drain table (abi.h, SLUICE_VIP_F_FALLBACK), written to the
+ * same generation of sl_fb_rings and switched on by the same flip.
  */
 int sl_ring_publish(const struct sl_maps *m, const struct sluice_vip_key *key,
-		    __u32 vip_id, __u16 vip_flags, const __u32 *table);
+		    __u32 vip_id, __u16 vip_flags, const __u32 *table,
+		    const __u32 *fb_table);
 /* Drop both generations of a VIP's table. */
 int sl_ring_clear(const struct sl_maps *m, __u32 vip_id);
 

@@ -483,6 +483,7 @@ VIP_VALUE(vip_bytes, r->s->bytes)
 VIP_VALUE(vip_non_syn_miss, r->s->non_syn_miss)
 VIP_VALUE(vip_no_backend, r->s->no_backend)
 VIP_VALUE(vip_rescheduled, r->s->rescheduled)
+VIP_VALUE(vip_fallback, r->s->fallback)
 VIP_VALUE(vip_active_backends, sl_vip_n_active(r->vip))
 VIP_VALUE(vip_all_down, r->all_down)
 #undef VIP_VALUE
@@ -523,6 +524,9 @@ static const struct vip_family vip_families[] = {
 	{ "sluice_vip_rescheduled_total", "counter",
 	  "Flows of the VIP re-balanced because their backend was removed or released.",
 	  NO_EXTRA, vip_rescheduled },
+	{ "sluice_vip_fallback_total", "counter",
+	  "TCP packets of the VIP with no flow state sent, during a drain, to the pre-drain table's backend with the live pick as second hop.",
+	  NO_EXTRA, vip_fallback },
 	{ "sluice_vip_active_backends", "gauge",
 	  "Backends of the VIP that take new flows (state active, weight above 0, whatever their health); 0: the VIP drops every new connection.",
 	  NO_EXTRA, vip_active_backends },

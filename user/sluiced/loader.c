@@ -80,6 +80,8 @@ int sl_loader_prepare_pins(struct sl_daemon *d)
 			       pc.ring_size, d->cfg.maglev_table_size);
 			pin_path(d, SLUICE_MAP_RINGS, path, sizeof(path));
 			unlink(path);
+			pin_path(d, SLUICE_MAP_FB_RINGS, path, sizeof(path));
+			unlink(path);
 		}
 		close(fd);
 	}

@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Drain-aware fallback and second chance, end to end (issue 15): the box
+# loses every flow's state in the middle of a drain; the draining
+# backend's streams complete on it (pre-drain table, GUE delivered by its
+# decap program because it has their sockets), streams opened after the
+# drain began complete on theirs (the second hop), and nothing is reset.
+
+FB_SOURCES=198.18.10.2,198.18.10.3,198.18.10.4,198.18.10.5,198.18.10.6,198.18.10.7
+
+# Backends that pass GUE packets on: forwarding on their tunnel interface
+# (bpf_fib_lookup needs it), and XDP on the router's end of their veth so
+# frames they XDP_TX are delivered (as for the edge box in lab.sh).
+fb_backends_pass_on() {
+	local i dev
+	for i in $(seq 1 "$LAB_BACKENDS"); do
+		dev="${LAB_P}b$i"
+		lab_ns "be$i" sysctl -qw "net.ipv4.conf.$dev.forwarding=1" || return 1
+		lab_ns rtr "$LAB_BUILD/sluice-decap" attach "${dev}r" || return 1
+	done
+}
+
+# Agents on every backend, with their decap counters: drains wait for them.
+fb_agents_start() {
+	local i
+	for i in $(seq 1 "$LAB_BACKENDS"); do
+		lab_bg "be$i" "$LAB_BUILD/sluice-decap" agent --listen "$(lab_be4 "$i"):9470" \
+			--vip "$LAB_VIP4:80/tcp" --iface "${LAB_P}b$i" >>"$LAB_DIR/agent$i.log" 2>&1
+		lab_track $!
+	done
+}
+
+# Forget every established and pinned flow of the box, as a restart with
+# empty tables or an ECMP move would (sl_new holds only handshakes).
+# sluiced is stopped meanwhile (SIGSTOP; the datapath runs on): its
+# sweeper would copy draining flows back into sl_pinned, from where their
+# next packet would restore them (rescue). sl_pinned first, for the same
+# reason.
+fb_wipe_flows() {
+	local pin=/sys/fs/bpf/sluice-${LAB_P} m rc=0
+	kill -STOP "$LAB_SLUICED_PID" || return 1
+	for m in sl_pinned sl_flows; do
+		bpftool -j map dump pinned "$pin/$m" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    k = e["key"]
+    print("map delete pinned %s key hex %s" % (sys.argv[1],
+          " ".join(x[2:] if x.startswith("0x") else x for x in k)))
+' "$pin/$m" >"$LAB_DIR/wipe.$m" || rc=1
+		echo "wiping $(wc -l <"$LAB_DIR/wipe.$m") entries of $m"
+		[[ -s $LAB_DIR/wipe.$m ]] || continue
+		bpftool batch file "$LAB_DIR/wipe.$m" >/dev/null || rc=1
+	done
+	kill -CONT "$LAB_SLUICED_PID"
+	return "$rc"
+}
+
+# Sum of one decap counter over the backends.
+fb_decap_sum() {	# reason
+	local i n sum=0
+	for i in $(seq 1 "$LAB_BACKENDS"); do
+		n=$(lab_ns "be$i" "$LAB_BUILD/sluice-decap" stats "${LAB_P}b$i" |
+			awk -v r="$1" '$1 == r { print $2 }')
+		sum=$((sum + ${n:-0}))
+	done
+	echo "$sum"
+}
+
+fb_metric() {	# name
+	lab_ns lb curl -sf -m 5 "http://127.0.0.1:${LAB_METRICS_PORT:-9469}/metrics" |
+		awk -v s="$1{vip=\"$LAB_VIP4:80/tcp\"}" '$1 == s { print $2 }'
+}
+
+t_fallback_state_wiped_mid_drain() {
+	local be1 fb passed
+	be1=$(lab_be4 1)
+	fb_backends_pass_on || return 1
+	fb_agents_start
+	lab_sluiced_stop TERM
+	lab_config >"$LAB_DIR/sluiced.yaml" <<EOF2
+vips:
+  - vip: $LAB_VIP4:80/tcp
+    agent_port: 9470
+    backends:
+      - address: $be1
+      - address: $(lab_be4 2)
+      - address: $(lab_be4 3)
+EOF2
+	lab_sluiced_start || return 1
+	it_streams_start old 140 1000000 14 --sources "$FB_SOURCES" || return 1
+	it_wait_ge 5 5 it_flows "$LAB_VIP4:80/tcp" "$be1" || return 1
+	echo "be1's streams before the drain: $(it_flows "$LAB_VIP4:80/tcp" "$be1")"
+	lab_ctl backend drain "$LAB_VIP4:80/tcp" "$be1" >/dev/null || return 1
+	it_streams_start new 70 600000 10 --sources "$FB_SOURCES" || return 1
+	sleep 1
+	fb_wipe_flows || return 1
+	it_streams_wait old
+	it_streams_all_ok old 140 || return 1
+	it_streams_wait new
+	it_streams_all_ok new 70 || return 1
+	fb=$(fb_metric sluice_vip_fallback_total)
+	passed=$(fb_decap_sum passed_on)
+	echo "fallback packets: $fb, passed on by backends: $passed," \
+		"delivered GUE: $(fb_decap_sum gue_delivered), pass-on failures: $(fb_decap_sum pass_on_failed)"
+	assert_ge "packets the box sent by the pre-drain table" "${fb:-0}" 1 || return 1
+	assert_ge "packets backends passed on to the second hop" "$passed" 1 || return 1
+	assert_ge "fallback packets be1 delivered (its own streams)" \
+		"$(fb_decap_sum gue_delivered)" 1 || return 1
+	assert_eq "be1's streams completed on it" \
+		"$(json "$LAB_DIR/old.json" "j['by_backend'].get('be1', {}).get('completed', 0)")" \
+		"$(json "$LAB_DIR/old.json" "j['backends'].get('be1', 0)")" || return 1
+	assert_eq "pass-on failures" 0 "$(fb_decap_sum pass_on_failed)" || return 1
+	assert_le "passed on + delivered <= fallback packets (at most once each)" \
+		"$((passed + $(fb_decap_sum gue_delivered)))" "$fb" || return 1
+}
