@@ -112,6 +112,7 @@ ALL_TESTS=(
 	t_agent_counts_half_closed
 	t_agent_holds_drain
 	t_agent_unreachable_holds_drain
+	t_agent_holds_drain_half_closed
 	# drain-aware fallback and second chance (issue 15)
 	t_fallback_state_wiped_mid_drain
 	# the fleet: BIRD, BGP, ECMP (scripts/fleet.sh)

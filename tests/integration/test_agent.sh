@@ -207,3 +207,73 @@ t_agent_unreachable_holds_drain() {
 	assert_eq "drain --wait exit code once the agent answers" 0 "$rc" || return 1
 	assert_eq "sluice_backend_agent_up once up" 1 "$(agent_up_metric "$be1")" || return 1
 }
+
+# Half-closed connections whose server stays silent longer than the box's
+# close_grace: the box, which sees only the client's side, counts them
+# ended; be1's agent still sees their sockets, so the drain holds until
+# the server has sent its last byte, and no connection is reset.
+t_agent_holds_drain_half_closed() {
+	local be1 waitpid rc box_zero=0
+	be1=$(lab_be4 1)
+	agent_start 1
+	LAB_CLOSE_GRACE=500ms be1_agent_restart || return 1
+	it_wait_ge 5 0 agent_live 1 || return 1
+	# 12 downloads of 3 blocks, 3 s of server silence after each block;
+	# each client half-closes right after its request.
+	lab_ns cli python3 - "$LAB_VIP4" "$LAB_DIR/half.ready" >"$LAB_DIR/half.json" 2>"$LAB_DIR/half.err" <<'PY' &
+import json, socket, sys, threading, time
+vip, ready = sys.argv[1], sys.argv[2]
+res, lock = [], threading.Lock()
+def one(i):
+    s = socket.create_connection((vip, 80), timeout=30)
+    s.sendall(b"GET /stream?bytes=12288&seconds=9&seed=h%d HTTP/1.0\r\n\r\n" % i)
+    s.shutdown(socket.SHUT_WR)
+    data, err = b"", None
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            data += b
+    except OSError as e:
+        err = str(e)
+    head, _, body = data.partition(b"\r\n\r\n")
+    be = [l.split(b":", 1)[1].strip().decode() for l in head.split(b"\r\n")
+          if l.lower().startswith(b"x-backend:")]
+    with lock:
+        res.append({"backend": be[0] if be else None, "body": len(body),
+                    "error": err, "end": time.time()})
+ts = [threading.Thread(target=one, args=(i,)) for i in range(12)]
+for t in ts:
+    t.start()
+time.sleep(1)
+open(ready, "w").write("12")
+for t in ts:
+    t.join()
+print(json.dumps(res))
+PY
+	local client=$!
+	for _ in $(seq 1 100); do [[ -s $LAB_DIR/half.ready ]] && break; sleep 0.1; done
+	it_wait_ge 5 1 agent_live 1 || return 1
+	echo "be1's agent counts $(agent_live 1) half-closed downloads"
+	lab_ctl backend drain "$LAB_VIP4:80/tcp" "$be1" --wait --timeout 60s \
+		>"$LAB_DIR/wait.out" 2>&1 &
+	waitpid=$!
+	# --wait must not return while any download is still running, though
+	# the box forgets them close_grace after the client's last packet.
+	while kill -0 "$client" 2>/dev/null; do
+		kill -0 "$waitpid" 2>/dev/null ||
+			fail "drain --wait returned while be1 held half-closed connections" || return 1
+		[[ $(agent_box_flows "$be1" 2>/dev/null) == 0 ]] && box_zero=1
+		sleep 0.1
+	done
+	assert_eq "the box counted be1's half-closed downloads ended meanwhile" 1 "$box_zero" || return 1
+	wait "$client"
+	wait "$waitpid"
+	rc=$?
+	cat "$LAB_DIR/wait.out"
+	assert_eq "drain --wait exit code" 0 "$rc" || return 1
+	json "$LAB_DIR/half.json" 'len([r for r in j if r["body"] == 12288 and not r["error"]])' >"$LAB_DIR/half.ok"
+	assert_eq "downloads complete, none reset" 12 "$(cat "$LAB_DIR/half.ok")" || return 1
+	assert_ge "be1's downloads" "$(json "$LAB_DIR/half.json" 'len([r for r in j if r["backend"] == "be1"])')" 1 || return 1
+}
