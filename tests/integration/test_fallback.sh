@@ -112,3 +112,51 @@ EOF2
 	assert_le "passed on + delivered <= fallback packets (at most once each)" \
 		"$((passed + $(fb_decap_sum gue_delivered)))" "$fb" || return 1
 }
+
+# A flood of mid-stream packets to unknown tuples during a drain (spoofed
+# ACKs, one per tuple): each packet the box sends by the pre-drain table
+# is delivered or passed on by a backend exactly once, the box's and the
+# backends' counters add up, and nothing comes back round (a pass-on is
+# plain IPIP, which carries no further hop).
+t_fallback_flood_passed_once() {
+	local be1 fb0 fb1 sum0 sum1 pass0 pass1 out tuples
+	be1=$(lab_be4 1)
+	fb_backends_pass_on || return 1
+	# Streams keep be1's drain in progress (and the pre-drain table live)
+	# for the whole flood.
+	it_streams_start s 12 1000000 12 --sources "$FB_SOURCES" || return 1
+	it_wait_ge 5 1 it_flows "$LAB_VIP4:80/tcp" "$be1" || return 1
+	lab_ctl backend drain "$LAB_VIP4:80/tcp" "$be1" >/dev/null || return 1
+	sleep 0.5
+	fb0=$(fb_metric sluice_vip_fallback_total)
+	sum0=$(fb_gue_outcomes)
+	pass0=$(fb_decap_sum passed_on)
+	out=$(lab_ns cli python3 "$LAB_SRC/scripts/lab-flood.py" --vip "$LAB_VIP4" \
+		--kind ack --count 3000 --seconds 6 --seed 15)
+	echo "flood: $out"
+	tuples=$(echo "$out" | json - 'j["tuples"]')
+	assert_eq "be1 still draining after the flood" draining \
+		"$(it_state "$LAB_VIP4:80/tcp" "$be1")" || return 1
+	sleep 0.5	# the last packets' pass-ons
+	fb1=$(fb_metric sluice_vip_fallback_total)
+	sum1=$(fb_gue_outcomes)
+	pass1=$(fb_decap_sum passed_on)
+	echo "box: $((fb1 - fb0)) fallback packets; backends: $((sum1 - sum0))" \
+		"GUE packets handled, $((pass1 - pass0)) passed on"
+	# About a third of random tuples have be1 as their pre-drain pick.
+	assert_ge "flood packets sent by the pre-drain table" "$((fb1 - fb0))" $((tuples / 6)) || return 1
+	assert_le "fallback packets <= flood packets" "$((fb1 - fb0))" "$tuples" || return 1
+	assert_eq "every fallback packet handled once by a backend" \
+		"$((fb1 - fb0))" "$((sum1 - sum0))" || return 1
+	assert_ge "passed on (no socket on be1 for a spoofed tuple)" \
+		"$((pass1 - pass0))" $(((fb1 - fb0) * 9 / 10)) || return 1
+	assert_eq "pass-on failures" 0 "$(fb_decap_sum pass_on_failed)" || return 1
+	it_streams_wait s
+	it_streams_all_ok s 12 || return 1
+}
+
+# GUE packets the backends' decap programs handled: delivered, passed on
+# or failed (each fallback packet ends in exactly one of them).
+fb_gue_outcomes() {
+	echo $(($(fb_decap_sum gue_delivered) + $(fb_decap_sum passed_on) + $(fb_decap_sum pass_on_failed)))
+}
