@@ -185,7 +185,8 @@ format:
 
 # --- install (begin) ------------------------------------------------------
 # Units are generated so ExecStart names the sbin directory really used.
-UNITS		:= $(BUILD)/systemd/sluiced.service $(BUILD)/systemd/sluice-decap@.service
+UNITS		:= $(BUILD)/systemd/sluiced.service $(BUILD)/systemd/sluice-decap@.service \
+		   $(BUILD)/systemd/sluice-agent.service
 MAN_SRCS	:= $(wildcard docs/man/*.scd)
 MANS		:= $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRCS))
 

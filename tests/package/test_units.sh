@@ -45,7 +45,8 @@ install_it() {
 
 exec_paths_follow_prefix() {
 	local u
-	for u in "$unitdir/sluiced.service" "$unitdir/sluice-decap@.service"; do
+	for u in "$unitdir/sluiced.service" "$unitdir/sluice-decap@.service" \
+		"$unitdir/sluice-agent.service"; do
 		[[ -f $u ]] || { echo "missing $u"; return 1; }
 		if grep -E '^Exec' "$u" | grep -vE "^Exec[A-Za-z]*=$prefix/sbin/"; then
 			echo "an Exec line of $u does not run from $prefix/sbin"
@@ -58,7 +59,16 @@ exec_paths_follow_prefix() {
 	done
 	grep -qx "ExecStart=$prefix/sbin/sluiced -c $etc/sluice/sluiced.yaml" \
 		"$unitdir/sluiced.service" || { echo "sluiced's ExecStart is wrong"; return 1; }
-	grep -qx "ExecReload=$prefix/sbin/sluicectl reload" "$unitdir/sluiced.service"
+	grep -qx "ExecReload=$prefix/sbin/sluicectl reload" "$unitdir/sluiced.service" ||
+		{ echo "sluiced's ExecReload is wrong"; return 1; }
+	grep -qx "ExecStart=$prefix/sbin/sluice-decap agent \$SLUICE_AGENT_ARGS" \
+		"$unitdir/sluice-agent.service" || { echo "the agent's ExecStart is wrong"; return 1; }
+}
+
+# The agent serves the network: no capability, a throwaway user.
+agent_unprivileged() {
+	grep -qx 'CapabilityBoundingSet=' "$1" && grep -qx 'AmbientCapabilities=' "$1" &&
+		grep -qx 'DynamicUser=yes' "$1"
 }
 
 # Verified as a real instance name: a template alone is not a unit.
@@ -165,6 +175,9 @@ decap=$(instance_of_decap)
 ok "systemd-analyze verify sluice-decap@lo.service" verify "$decap"
 ok "sluiced.service exposure <= $MAX_EXPOSURE" exposure_at_most "$unitdir/sluiced.service" "$MAX_EXPOSURE"
 ok "sluice-decap@.service exposure <= $MAX_EXPOSURE" exposure_at_most "$decap" "$MAX_EXPOSURE"
+ok "systemd-analyze verify sluice-agent.service" verify "$unitdir/sluice-agent.service"
+ok "sluice-agent.service: no capability, DynamicUser" agent_unprivileged "$unitdir/sluice-agent.service"
+ok "sluice-agent.service exposure <= $MAX_EXPOSURE" exposure_at_most "$unitdir/sluice-agent.service" "$MAX_EXPOSURE"
 ok "man pages render without warnings" man_pages_clean
 ok "completion: objects" completion_offers status vip backend top -- sluicectl ""
 ok "completion: backend verbs" completion_offers add del drain undrain list -- sluicectl backend ""
