@@ -115,6 +115,7 @@ ALL_TESTS=(
 	t_agent_holds_drain_half_closed
 	# drain-aware fallback and second chance (issue 15)
 	t_fallback_state_wiped_mid_drain
+	t_fallback_restart_empty_mid_drain
 	t_fallback_flood_passed_once
 	# the fleet: BIRD, BGP, ECMP (scripts/fleet.sh)
 	t_fleet_ecmp_spreads

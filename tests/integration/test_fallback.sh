@@ -36,8 +36,24 @@ fb_agents_start() {
 # next packet would restore them (rescue). sl_pinned first, for the same
 # reason.
 fb_wipe_flows() {
-	local pin=/sys/fs/bpf/sluice-${LAB_P} m rc=0
+	local rc=0
 	kill -STOP "$LAB_SLUICED_PID" || return 1
+	fb_clear_flow_maps || rc=1
+	kill -CONT "$LAB_SLUICED_PID"
+	return "$rc"
+}
+
+# The issue's own recipe: sluiced stopped (its program stays attached and
+# forwards), the flow maps cleared, sluiced started again on empty tables.
+fb_restart_empty() {
+	lab_sluiced_stop TERM
+	fb_clear_flow_maps || return 1
+	lab_sluiced_start
+}
+
+# Delete every entry of sl_pinned, then sl_flows.
+fb_clear_flow_maps() {
+	local pin=/sys/fs/bpf/sluice-${LAB_P} m rc=0
 	for m in sl_pinned sl_flows; do
 		bpftool -j map dump pinned "$pin/$m" | python3 -c '
 import json, sys
@@ -50,7 +66,6 @@ for e in json.load(sys.stdin):
 		[[ -s $LAB_DIR/wipe.$m ]] || continue
 		bpftool batch file "$LAB_DIR/wipe.$m" >/dev/null || rc=1
 	done
-	kill -CONT "$LAB_SLUICED_PID"
 	return "$rc"
 }
 
@@ -70,7 +85,12 @@ fb_metric() {	# name
 		awk -v s="$1{vip=\"$LAB_VIP4:80/tcp\"}" '$1 == s { print $2 }'
 }
 
-t_fallback_state_wiped_mid_drain() {
+t_fallback_state_wiped_mid_drain() { fb_state_lost_mid_drain fb_wipe_flows; }
+t_fallback_restart_empty_mid_drain() { fb_state_lost_mid_drain fb_restart_empty; }
+
+# 140 streams, be1 drained, 70 more streams, then @1 loses the box's flow
+# state: every stream completes, be1's on be1, through the fallback.
+fb_state_lost_mid_drain() {	# how-to-lose-state
 	local be1 fb passed
 	be1=$(lab_be4 1)
 	fb_backends_pass_on || return 1
@@ -92,7 +112,7 @@ EOF2
 	lab_ctl backend drain "$LAB_VIP4:80/tcp" "$be1" >/dev/null || return 1
 	it_streams_start new 70 600000 10 --sources "$FB_SOURCES" || return 1
 	sleep 1
-	fb_wipe_flows || return 1
+	"$1" || return 1
 	it_streams_wait old
 	it_streams_all_ok old 140 || return 1
 	it_streams_wait new
