@@ -21,6 +21,9 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lab.sh"
 
 FLEET_BOXES=${FLEET_BOXES:-3}
+# Boxes fleet_up starts (BIRD and sluiced); the rest are wired, configured
+# and known to the router, and join later (fleet_box_join).
+FLEET_UP_BOXES=${FLEET_UP_BOXES:-$FLEET_BOXES}
 FLEET_TABLE=100
 FLEET_HOLD=${FLEET_HOLD:-3}	# BGP hold time (s): small in the lab
 # FLEET_CLUSTER=1: an etcd in the router namespace holds the desired state
@@ -304,13 +307,19 @@ fleet_up() {
 			return 1
 	fi
 	for k in $(seq 1 "$FLEET_BOXES"); do
-		_fleet_box_bird "$k" || return 1
 		fleet_config "$k" >"$LAB_DIR/sluiced$k.yaml" <<<"$vips"
+		((k > FLEET_UP_BOXES)) && continue
+		_fleet_box_bird "$k" || return 1
 		fleet_sluiced_start "$k" || return 1
 	done
 	lab_wait_servers
-	lab_log "fleet up: prefix $LAB_P, $FLEET_BOXES boxes, files in $LAB_DIR"
+	lab_log "fleet up: prefix $LAB_P, $FLEET_UP_BOXES of $FLEET_BOXES boxes, files in $LAB_DIR"
 }
+
+# Box k's BIRD starts: its BGP session to the router comes up and it
+# exports whatever its sluiced announces (start sluiced first to join
+# with the fleet's drains already applied).
+fleet_box_join() { _fleet_box_bird "$1"; }
 
 fleet_down() {
 	local k

@@ -122,6 +122,9 @@ ALL_TESTS=(
 	t_fleet_kill_withdraws
 	t_fleet_box_drain
 	t_fleet_box_leave_streams_survive
+	# a box leaves or joins mid-drain: fallback and second chance (issue 15)
+	t_fleet_box_leave_mid_drain
+	t_fleet_box_join_mid_drain
 	# the fleet's desired state in etcd, sluicectl --cluster
 	t_cluster_same_tables
 	t_cluster_drain_wait

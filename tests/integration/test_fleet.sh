@@ -91,8 +91,9 @@ t_fleet_box_drain() {
 # and flows of other boxes whose hash range shifted, to the remaining
 # boxes. Every box builds the same Maglev table from the same config, so
 # each moved flow of an active backend reaches the same backend there and
-# its connection survives. (A draining backend's moved flows do not: that
-# needs the backends' second chance, not built yet.)
+# its connection survives. A draining backend's moved flows survive only
+# through the drain-aware fallback and the backends' second chance, with
+# agents holding the drain: t_fleet_box_leave_mid_drain (test_fleet_drain.sh).
 t_fleet_box_leave_streams_survive_setup() { fleet_setup; }
 t_fleet_box_leave_streams_survive_teardown() { fleet_teardown; }
 t_fleet_box_leave_streams_survive() {
