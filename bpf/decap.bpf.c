@@ -71,6 +71,7 @@ struct sl_outer {
 	__u8 tos; /* outer TOS / traffic class */
 	__u16 df; /* outer IPv4 DF bit */
 	struct sluice_addr local; /* outer destination: this host */
+	struct sluice_addr peer; /* outer source: the box */
 	struct sluice_gue_hop hop; /* with gue */
 };
 
@@ -137,6 +138,7 @@ static __always_inline int sl_outer4(void *l3, void *data_end,
 	o->tos = iph->tos;
 	o->df = iph->frag_off & bpf_htons(SL_IP_DF);
 	o->local = k.addr;
+	o->peer.addr[0] = iph->saddr;
 	return iph->protocol == IPPROTO_UDP ? sl_take_gue(l3, data_end, o) : 0;
 }
 
@@ -163,6 +165,7 @@ static __always_inline int sl_outer6(void *l3, void *data_end,
 	o->family = SLUICE_AF_INET6;
 	o->tos = (ip6h->priority << 4) | (ip6h->flow_lbl[0] >> 4);
 	o->local = k.addr;
+	__builtin_memcpy(&o->peer, &ip6h->saddr, 16);
 	return ip6h->nexthdr == IPPROTO_UDP ? sl_take_gue(l3, data_end, o) : 0;
 }
 
@@ -301,6 +304,18 @@ static __always_inline int sl_hop_route(struct xdp_md *ctx,
 }
 
 /*
+ * The pass-on's outer source: this host when it leaves from XDP; the box's
+ * address when it goes through this host's kernel (no neighbour entry
+ * yet), whose forwarding drops a packet from one of its own addresses as
+ * a martian (unless accept_local is on).
+ */
+static __always_inline const struct sluice_addr *
+sl_pass_src(const struct sl_outer *o, int act)
+{
+	return act == XDP_PASS ? &o->peer : &o->local;
+}
+
+/*
  * Replace Ethernet + outer IP + GUE by Ethernet + a plain outer IP header
  * to the second hop (same family), from this host's address. No hop
  * field goes on: the second hop delivers whatever it gets.
@@ -353,7 +368,7 @@ static __always_inline int sl_pass_on(struct xdp_md *ctx,
 		n.frag_off = o->df;
 		n.ttl = SL_HOP_TTL;
 		n.protocol = o->inner;
-		n.saddr = o->local.addr[0];
+		n.saddr = sl_pass_src(o, *act)->addr[0];
 		n.daddr = o->hop.addr.addr[0];
 		n.check = sl_csum20(&n);
 		*h = n;
@@ -370,7 +385,7 @@ static __always_inline int sl_pass_on(struct xdp_md *ctx,
 		h->payload_len = bpf_htons(inner_len);
 		h->nexthdr = o->inner;
 		h->hop_limit = SL_HOP_TTL;
-		__builtin_memcpy(&h->saddr, &o->local, 16);
+		__builtin_memcpy(&h->saddr, sl_pass_src(o, *act), 16);
 		__builtin_memcpy(&h->daddr, &o->hop.addr, 16);
 		eth->h_proto = bpf_htons(ETH_P_IPV6);
 	}

@@ -265,6 +265,12 @@ static void test_pass_on_unresolved_hop(void **state)
 		     enc.out, 12);
 	CHECK_EQ("unresolved hop", "outer protocol IPIP",
 		 dec.out[PKT_ETH_LEN + 9], IPPROTO_IPIP);
+	/* Through this host's kernel: from the box, not a local address,
+	 * which its forwarding would drop as a martian. */
+	bt_check_mem("unresolved hop", "outer source: the box",
+		     dec.out + PKT_ETH_LEN + 12, enc.out + PKT_ETH_LEN + 12, 4);
+	CHECK_TRUE("unresolved hop", "outer IPv4 checksum",
+		   pkt_ipv4_csum_ok(dec.out + PKT_ETH_LEN, PKT_IP4_LEN));
 	bt_check_mem("unresolved hop", "inner packet",
 		     dec.out + PKT_ETH_LEN + PKT_IP4_LEN, in.data + in.l3_off,
 		     in.l3_len);

@@ -14,8 +14,7 @@ fb_backends_pass_on() {
 	local i dev
 	for i in $(seq 1 "$LAB_BACKENDS"); do
 		dev="${LAB_P}b$i"
-		lab_ns "be$i" sysctl -qw "net.ipv4.conf.$dev.forwarding=1" \
-			"net.ipv4.conf.$dev.accept_local=1" || return 1
+		lab_ns "be$i" sysctl -qw "net.ipv4.conf.$dev.forwarding=1" || return 1
 		lab_ns rtr "$LAB_BUILD/sluice-decap" attach "${dev}r" || return 1
 	done
 }
