@@ -103,8 +103,8 @@ static __always_inline int sl_process(struct xdp_md *ctx, struct sl_pkt *pkt)
 
 /*
  * Tail of sluice_xdp for a packet with no state to a VIP with a pre-drain
- * table: the fallback for a TCP non-SYN when the tables disagree, else
- * the usual new-flow path.
+ * table: the fallback for a TCP non-SYN (and, with flows.udp_fallback,
+ * UDP) when the tables disagree, else the usual new-flow path.
  */
 static __always_inline int sl_fallback_run(struct xdp_md *ctx,
 					   struct sl_pkt *pkt)
@@ -119,8 +119,8 @@ static __always_inline int sl_fallback_run(struct xdp_md *ctx,
 	if (!vip)
 		return SLUICE_R_PASS_NOT_VIP;
 	hash = sl_hash(&pkt->key);
-	if (pkt->l4proto != IPPROTO_TCP || sl_is_tcp_syn(pkt) ||
-	    !sl_fallback_pick(&d, vip, hash, &hop)) {
+	if ((pkt->l4proto != IPPROTO_TCP && !cfg_udp_fallback) ||
+	    sl_is_tcp_syn(pkt) || !sl_fallback_pick(pkt, &d, vip, hash, &hop)) {
 		rc = sl_start_new(pkt, &d, sl_now(), vip, hash, NULL);
 		return rc ? rc : sl_deliver(ctx, pkt, &d, NULL, 0);
 	}

@@ -30,15 +30,17 @@ static __always_inline int sl_fallback_usable(const struct sluice_backend *fb)
 }
 
 /*
- * The fallback pick for a mid-stream TCP packet with no state. Returns 1
- * with @d and @hop filled (hop->family 0: the live pick is not usable, no
- * second hop), or 0: balance as a new flow (both tables agree, or the
+ * The fallback pick for a mid-stream TCP packet with no state, or, with
+ * flows.udp_fallback, any UDP packet with no state. Returns 1 with @d and
+ * @hop filled (hop->family 0: no second hop: UDP, or the live pick is not
+ * usable), or 0: balance as a new flow (both tables agree, or the
  * pre-drain backend may take no more). It takes no state: the next packet
- * decides again, the same way, until the drains end. UDP never comes
- * here: a UDP packet without state is indistinguishable from a new flow,
+ * decides again, the same way, until the drains end. By default UDP never
+ * comes here: a UDP packet without state cannot be told from a new flow,
  * which must not reach a draining backend.
  */
-static __always_inline int sl_fallback_pick(struct sl_decision *d,
+static __always_inline int sl_fallback_pick(const struct sl_pkt *pkt,
+					    struct sl_decision *d,
 					    const struct sluice_vip *vip,
 					    __u32 hash,
 					    struct sluice_gue_hop *hop)
@@ -56,7 +58,8 @@ static __always_inline int sl_fallback_pick(struct sl_decision *d,
 	if (!sl_fallback_usable(fb))
 		return 0;
 	live = sl_backend(live_id);
-	if (live && (live->flags & SLUICE_BE_F_IN_USE)) {
+	if (pkt->l4proto == IPPROTO_TCP && live &&
+	    (live->flags & SLUICE_BE_F_IN_USE)) {
 		hop->magic = SLUICE_GUE_MAGIC;
 		hop->family = live->family;
 		hop->addr = live->addr;
@@ -64,7 +67,7 @@ static __always_inline int sl_fallback_pick(struct sl_decision *d,
 	vs = sl_vip_stat(vip->vip_id);
 	if (vs) {
 		vs->fallback++;
-		vs->non_syn_miss++;
+		vs->non_syn_miss += pkt->l4proto == IPPROTO_TCP;
 	}
 	d->be = fb;
 	d->be_id = fb_id;

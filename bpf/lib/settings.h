@@ -14,6 +14,8 @@
 const volatile __u32 cfg_ring_size = SLUICE_RING_SIZE_DEFAULT;
 const volatile __u32 cfg_hash_seed = 0;
 const volatile __u32 cfg_new_slots = SLUICE_NEW_FLOWS_DEFAULT;
+/* flows.udp_fallback: stateless UDP follows the pre-drain table too. */
+const volatile __u32 cfg_udp_fallback = 0;
 
 static const __u32 zero = 0;
 

@@ -233,6 +233,36 @@ static void test_udp_takes_live(void **state)
 	CHECK_EQ("UDP", "fallback counter", fallbacks(t, V4_UDP), 0);
 }
 
+/*
+ * flows.udp_fallback: UDP without state follows the pre-drain table,
+ * plain IPIP (no second chance for UDP), no state, counted.
+ */
+static int setup_udp_fallback(void **state)
+{
+	struct bt *t = bt_open_udp_fallback(BT_RING_MEDIUM, true);
+
+	bt_vip_add(t, VIP4, 80, IPPROTO_TCP, be4);
+	bt_vip_add(t, VIP4, 53, IPPROTO_UDP, be4);
+	bt_vip_add(t, VIP6, 80, IPPROTO_TCP, be6);
+	*state = t;
+	return 0;
+}
+
+static void test_udp_fallback_option(void **state)
+{
+	struct bt *t = *state;
+	struct bt_vip *v = &t->vips[V4_UDP];
+	struct pkt_spec s = UDP4();
+
+	bt_vip_drain(t, v, 3);
+	port_for(t, V4_UDP, &s, v->be_id[3], 0);
+	expect(t, "UDP option: pre-drain pick, plain", &s, v->be_id[3], 0);
+	CHECK_TRUE("UDP option", "no state recorded", !has_state(t, &s));
+	CHECK_EQ("UDP option", "fallback counter", fallbacks(t, V4_UDP), 1);
+	/* TCP is as without the option: GUE with the live pick as hop. */
+	test_fallback_pick_vs_live(state);
+}
+
 /* Drains over: the pre-drain table is gone, the live pick again. */
 static void test_drains_end(void **state)
 {
@@ -315,6 +345,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_udp_takes_live, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_udp_fallback_option,
+						setup_udp_fallback, teardown),
 		cmocka_unit_test_setup_teardown(test_drains_end, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_drained_flag_no_fallback,

@@ -97,6 +97,11 @@ static void bt_config(struct bt *t)
 
 struct bt *bt_open(__u32 ring_size)
 {
+	return bt_open_udp_fallback(ring_size, false);
+}
+
+struct bt *bt_open_udp_fallback(__u32 ring_size, bool udp_fallback)
+{
 	struct bt *t = calloc(1, sizeof(*t));
 
 	CHECK_NONNULL(CHECK_HERE, t);
@@ -111,6 +116,7 @@ struct bt *bt_open(__u32 ring_size)
 	t->skel->rodata->cfg_ring_size = ring_size;
 	t->skel->rodata->cfg_hash_seed = BT_HASH_SEED;
 	t->skel->rodata->cfg_new_slots = BT_NEW_FLOWS;
+	t->skel->rodata->cfg_udp_fallback = udp_fallback;
 	check_ok("bt_open", "sl_maps_set_sizes",
 		 sl_maps_set_sizes(t->skel->obj, ring_size, BT_FLOWS,
 				   BT_NEW_FLOWS, BT_NEW_FLOWS));

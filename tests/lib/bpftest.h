@@ -81,6 +81,8 @@ struct bt_result {
 
 /* Open, size (ring, flow tables), set rodata, load, open maps, config. */
 struct bt *bt_open(__u32 ring_size);
+/* The same with flows.udp_fallback set as given. */
+struct bt *bt_open_udp_fallback(__u32 ring_size, bool udp_fallback);
 void bt_close(struct bt *t);
 
 /*

@@ -109,6 +109,7 @@ static void test_defaults(void **state)
 	CHECK_INT(CHECK_HERE, cfg.udp_idle_timeout_ms, 30 * 1000);
 	CHECK_INT(CHECK_HERE, cfg.close_grace_ms, 300);
 	CHECK_INT(CHECK_HERE, cfg.close_linger_ms, 2000);
+	CHECK_NOT(CHECK_HERE, cfg.udp_fallback);
 	CHECK_INT(CHECK_HERE, cfg.sweep_interval_ms, 1000);
 	CHECK_INT(CHECK_HERE, cfg.maglev_table_size, 65537);
 	CHECK_INT(CHECK_HERE, cfg.maglev_seed, 0);
@@ -393,7 +394,7 @@ static const struct {
 	  "maglev, drain, control, metrics, paths, vips, announce, cluster)" },
 	{ IF0 "flows:\n  tabel_size: 2048\n", -EINVAL,
 	  "sluiced.yaml:3:3: flows.tabel_size: unknown key (allowed: table_size, tcp_idle_timeout, "
-	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, drain_table_size, handshake_timeout, unconfirmed_timeout, close_linger, pinned_table_size)" },
+	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, drain_table_size, handshake_timeout, unconfirmed_timeout, close_linger, udp_fallback, pinned_table_size)" },
 	{ IF0 "encap:\n  source_v5: 198.18.0.1\n", -EINVAL,
 	  "sluiced.yaml:3:3: encap.source_v5: unknown key (allowed: source_v4, source_v6)" },
 	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n"
@@ -429,7 +430,7 @@ static const struct {
 	  "sluiced.yaml:3:14: encap.source_v6: \"::\" is not a unicast address" },
 	/* flows */
 	{ IF0 "flows: [1, 2]\n", -EINVAL, "sluiced.yaml:2:9: flows: expected a mapping (keys: table_size, tcp_idle_timeout, "
-	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, drain_table_size, handshake_timeout, unconfirmed_timeout, close_linger, pinned_table_size), got a list" },
+	  "udp_idle_timeout, close_grace, sweep_interval, new_table_size, drain_table_size, handshake_timeout, unconfirmed_timeout, close_linger, udp_fallback, pinned_table_size), got a list" },
 	{ IF0 ENC4 "vips:\n  - vip: 198.18.0.100:80/tcp\n    backends:\n      - 198.18.1.10\n",
 	  -EINVAL,
 	  "sluiced.yaml:6:9: vips[0].backends[0]: expected a mapping (keys: address, weight, health_check, name, agent_port), "
@@ -470,6 +471,8 @@ static const struct {
 	{ IF0 "flows:\n  close_grace: 3s\n", -EINVAL,
 	  "sluiced.yaml:3:16: flows.close_grace: close_linger (2s) must not be shorter than "
 	  "close_grace (3s): raise close_linger or lower close_grace" },
+	{ IF0 "flows:\n  udp_fallback: yes\n", -EINVAL,
+	  "sluiced.yaml:3:17: flows.udp_fallback: \"yes\" is not allowed (expected true or false)" },
 	{ IF0 "flows:\n  close_linger: 100ms\n", -EINVAL,
 	  "sluiced.yaml:3:17: flows.close_linger: close_linger (100ms) must not be shorter than "
 	  "close_grace (300ms): raise close_linger or lower close_grace" },
@@ -677,6 +680,11 @@ static void test_drain_truth_keys(void **state)
 	CHECK_INT(CHECK_HERE, cfg.handshake_timeout_ms, 5000);
 	CHECK_INT(CHECK_HERE, cfg.unconfirmed_timeout_ms, 20000);
 	CHECK_INT(CHECK_HERE, cfg.drain_check_interval_ms, 70);
+	sl_config_free(&cfg);
+	CHECK_INT(CHECK_HERE,
+		  load_text(IF0 "flows:\n  udp_fallback: true\n", &cfg, err),
+		  0);
+	CHECK(CHECK_HERE, cfg.udp_fallback);
 	sl_config_free(&cfg);
 }
 

@@ -360,6 +360,25 @@ static int get_u32(struct ctx *c, const struct yval *v, __u32 min, __u32 max, __
 	return ret;
 }
 
+/* true or false, nothing else (YAML's yes/on are not booleans here). */
+static int get_bool(struct ctx *c, const struct yval *v, bool *out)
+{
+	char buf[16];
+	int ret = get_text(c, v, "true or false", buf, sizeof(buf));
+
+	if (ret)
+		return ret;
+	if (!strcmp(buf, "true"))
+		*out = true;
+	else if (!strcmp(buf, "false"))
+		*out = false;
+	else
+		return cfg_err(c, v,
+			       "\"%s\" is not allowed (expected true or false)",
+			       buf);
+	return 0;
+}
+
 /* sl_new buckets are picked by the low bits of a flow hash: a power of two. */
 static int get_new_table_size(struct ctx *c, const struct yval *v, __u32 *out)
 {
@@ -658,7 +677,7 @@ static int parse_flows(struct ctx *c, const struct yval *v)
 		"table_size",	    "tcp_idle_timeout",	 "udp_idle_timeout",
 		"close_grace",	    "sweep_interval",	 "new_table_size",
 		"drain_table_size", "handshake_timeout", "unconfirmed_timeout",
-		"close_linger",	    "pinned_table_size",
+		"close_linger",	    "udp_fallback",	 "pinned_table_size",
 	};
 	enum {
 		F_SIZE,
@@ -671,6 +690,7 @@ static int parse_flows(struct ctx *c, const struct yval *v)
 		F_HS,
 		F_UNC,
 		F_LINGER,
+		F_UDP_FB,
 		F_DRAIN_OLD
 	};
 	struct sl_config *cfg = c->cfg;
@@ -701,6 +721,8 @@ static int parse_flows(struct ctx *c, const struct yval *v)
 	if (!ret && present(&f[F_SWEEP]))
 		ret = get_duration(c, &f[F_SWEEP], SL_CFG_SWEEP_MIN_MS, SL_CFG_SWEEP_MAX_MS,
 				   &cfg->sweep_interval_ms);
+	if (!ret && present(&f[F_UDP_FB]))
+		ret = get_bool(c, &f[F_UDP_FB], &cfg->udp_fallback);
 	if (!ret)
 		ret = parse_handshakes(c, &f[F_HS], &f[F_UNC]);
 	if (ret)
@@ -1045,15 +1067,9 @@ static int parse_health_tls(struct ctx *c, const struct yval *verify,
 		return cfg_err(c, present(verify) ? verify : ca,
 			       "applies to type: https checks only");
 	if (present(verify)) {
-		ret = get_text(c, verify, "true or false", buf, sizeof(buf));
+		ret = get_bool(c, verify, &hc->tls_verify);
 		if (ret)
 			return ret;
-		if (!strcmp(buf, "true"))
-			hc->tls_verify = true;
-		else if (!strcmp(buf, "false"))
-			hc->tls_verify = false;
-		else
-			return cfg_err(c, verify, "\"%s\" is not allowed (expected true or false)", buf);
 	}
 	if (!present(ca))
 		return 0;

@@ -98,6 +98,7 @@ struct sl_config {
 	__u64 tcp_idle_timeout_ms;
 	__u64 udp_idle_timeout_ms;
 	__u64 close_grace_ms;		/* client silence after FIN: ended for counting */
+	bool udp_fallback; /* stateless UDP: pre-drain pick */
 	__u64 close_linger_ms;		/* ... and the entry is deleted */
 	__u64 sweep_interval_ms;
 	__u64 handshake_timeout_ms;	/* an sl_new slot counts as a handshake */

@@ -105,6 +105,8 @@ static void put_settings(FILE *f, const struct sl_config *cfg)
 	fprintf(f, "  udp_idle_timeout: %s\n", setting(cfg, "flows.udp_idle_timeout", b, sizeof(b)));
 	fprintf(f, "  close_grace: %s\n", setting(cfg, "flows.close_grace", b, sizeof(b)));
 	fprintf(f, "  close_linger: %s\n", setting(cfg, "flows.close_linger", b, sizeof(b)));
+	fprintf(f, "  udp_fallback: %s\n",
+		setting(cfg, "flows.udp_fallback", b, sizeof(b)));
 	fprintf(f, "  sweep_interval: %s\n", setting(cfg, "flows.sweep_interval", b, sizeof(b)));
 	fprintf(f, "  handshake_timeout: %s\n", setting(cfg, "flows.handshake_timeout", b, sizeof(b)));
 	fprintf(f, "  unconfirmed_timeout: %s\n",

@@ -128,6 +128,11 @@ static void f_cl_lease(const struct sl_config *c, char *b, size_t l)
 		snprintf(b, l, "off");
 }
 
+static void f_udp_fb(const struct sl_config *c, char *b, size_t l)
+{
+	snprintf(b, l, "%s", c->udp_fallback ? "true" : "false");
+}
+
 static void f_pin(const struct sl_config *c, char *b, size_t l)
 {
 	snprintf(b, l, "%s", c->pin_dir);
@@ -154,6 +159,7 @@ static const struct {
 	{ "flows.udp_idle_timeout", f_udp },
 	{ "flows.close_grace", f_grace },
 	{ "flows.close_linger", f_linger },
+	{ "flows.udp_fallback", f_udp_fb },
 	{ "flows.sweep_interval", f_sweep },
 	{ "flows.handshake_timeout", f_handshake },
 	{ "flows.unconfirmed_timeout", f_unconfirmed },

@@ -127,6 +127,7 @@ static int load_bpf(struct sl_daemon *d)
 	d->skel->rodata->cfg_ring_size = d->cfg.maglev_table_size;
 	d->skel->rodata->cfg_hash_seed = d->cfg.maglev_seed;
 	d->skel->rodata->cfg_new_slots = d->cfg.new_table_size;
+	d->skel->rodata->cfg_udp_fallback = d->cfg.udp_fallback;
 	rc = sl_maps_set_sizes(d->skel->obj, d->cfg.maglev_table_size,
 			       d->cfg.flow_table_size, d->cfg.new_table_size,
 			       d->cfg.drain_table_size);
