@@ -59,6 +59,18 @@ static void test_parse_valid(void **state)
 	sl_state_free(&d.st);
 	CHECK_INT("empty fleet", parse("{\"vips\": []}", &both, &d, err), 0);
 	CHECK_INT("no VIP", d.st.n_vips, 0);
+	/* agent_port: a VIP's is inherited, a backend's 0 turns it off. */
+	CHECK_INT(
+		"agents",
+		parse("{\"vips\": [{\"vip\": \"198.18.0.100:80/tcp\", \"agent_port\": 9470,"
+		      " \"backends\": [{\"address\": \"198.18.1.10\"},"
+		      " {\"address\": \"198.18.1.11\", \"agent_port\": 0}]}]}",
+		      &both, &d, err),
+		0);
+	CHECK_INT("VIP's agent port", d.st.vips[0].hc.agent_port, 9470);
+	CHECK_INT("inherited", d.st.vips[0].bes[0].hc.agent_port, 9470);
+	CHECK_INT("turned off", d.st.vips[0].bes[1].hc.agent_port, 0);
+	sl_state_free(&d.st);
 }
 
 /* Each bad document is refused whole, with the field and the problem. */
@@ -102,6 +114,10 @@ static void test_parse_invalid(void **state)
 		  true },
 		{ "{\"vips\": [{\"vip\": \"198.18.0.100:80/tcp\", \"backends\": [{\"address\": \"198.18.1.1\", \"wieght\": 1}]}]}",
 		  "unknown key \"wieght\"", false },
+		{ "{\"vips\": [{\"vip\": \"198.18.0.100:80/tcp\", \"agent_port\": 70000}]}",
+		  "vips[0]: agent_port must be an integer 0..65535", false },
+		{ "{\"vips\": [{\"vip\": \"198.18.0.100:80/tcp\", \"backends\": [{\"address\": \"198.18.1.1\", \"agent_port\": \"9470\"}]}]}",
+		  "vips[0].backends[0]: agent_port must be an integer", false },
 		{ "{\"vips\": [], \"boxes_drained\": [\"a/b\"]}",
 		  "boxes_drained[0]: box name", false },
 	};
@@ -129,8 +145,9 @@ static void test_parse_invalid(void **state)
 static void test_format_roundtrip(void **state)
 {
 	const char *doc =
-		"{\"vips\": [{\"vip\": \"[fd00::100]:80/tcp\", \"backends\": ["
-		"{\"address\": \"fd00:1::10\", \"weight\": 7, \"state\": \"draining\"}]}],"
+		"{\"vips\": [{\"vip\": \"[fd00::100]:80/tcp\", \"agent_port\": 9470, \"backends\": ["
+		"{\"address\": \"fd00:1::10\", \"weight\": 7, \"state\": \"draining\"},"
+		"{\"address\": \"fd00:1::11\", \"agent_port\": 0}]}],"
 		"\"boxes_drained\": [\"b1\", \"b2\"]}";
 	struct sl_desired a, b;
 	json_object *ja, *jb;
@@ -143,6 +160,8 @@ static void test_format_roundtrip(void **state)
 		  parse(json_object_to_json_string(ja), &both, &b, err), 0);
 	jb = sl_desired_format(&b);
 	CHECK_INT("same document", json_object_equal(ja, jb), 1);
+	CHECK_INT("agent ports kept", b.st.vips[0].bes[0].hc.agent_port, 9470);
+	CHECK_INT("agent off kept", b.st.vips[0].bes[1].hc.agent_port, 0);
 	CHECK_INT("undrain b1", sl_desired_set_box_drained(&b, "b1", false), 0);
 	CHECK_INT("b1 gone", sl_desired_box_drained(&b, "b1"), 0);
 	CHECK_INT("b2 kept", sl_desired_box_drained(&b, "b2"), 1);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "array.h"
 #include "config.h"
 #include "desired.h"
 #include "health.h"
@@ -131,14 +132,36 @@ static int be_state(struct ctx *c, const char *f, json_object *b, int *state)
 	return 0;
 }
 
+/*
+ * "agent_port" of a VIP (its backends inherit it) or a backend (0 turns
+ * an inherited one off), as in the config file: absent leaves @port.
+ */
+static int agent_port(struct ctx *c, const char *f, json_object *o, __u16 *port)
+{
+	json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(o, "agent_port", &v))
+		return 0;
+	n = json_object_get_int64(v);
+	if (!json_object_is_type(v, json_type_int) || n < 0 || n > 65535)
+		return bad(c, f,
+			   "agent_port must be an integer 0..65535 (0: no "
+			   "agent), got %.40s",
+			   json_object_to_json_string(v));
+	*port = (__u16)n;
+	return 0;
+}
+
 static int parse_be(struct ctx *c, const struct sl_vip_spec *spec,
 		    json_object *b, const char *vf, size_t j)
 {
 	static const char *const keys[] = { "address", "weight", "state",
-					    "name" };
+					    "name", "agent_port" };
 	struct sluice_addr addr;
 	char f[96], e[256];
 	const char *name;
+	struct sl_be *be;
 	__u32 weight;
 	__u8 family;
 	int state, rc;
@@ -148,7 +171,7 @@ static int parse_be(struct ctx *c, const struct sl_vip_spec *spec,
 		return bad(
 			c, f,
 			"expected an object {\"address\": ..., \"weight\": ...}");
-	rc = only_keys(c, b, f, keys, 4);
+	rc = only_keys(c, b, f, keys, ARRAY_SIZE(keys));
 	if (!rc)
 		rc = be_addr(c, f, b, &addr, &family);
 	if (!rc)
@@ -164,8 +187,11 @@ static int parse_be(struct ctx *c, const struct sl_vip_spec *spec,
 			"back into sluice");
 	if (sl_state_be_add(c->st, spec, &addr, family, weight, e, sizeof(e)))
 		return bad(c, f, "%s", e);
-	sl_vip_find_be(sl_state_find_vip(c->st, spec), &addr, family)->state =
-		state;
+	be = sl_vip_find_be(sl_state_find_vip(c->st, spec), &addr, family);
+	be->state = state;
+	rc = agent_port(c, f, b, &be->hc.agent_port);
+	if (rc)
+		return rc;
 	name = get_str(b, "name");
 	if (name && sl_state_be_set_name(c->st, spec, &addr, family, name, e,
 					 sizeof(e)))
@@ -175,8 +201,9 @@ static int parse_be(struct ctx *c, const struct sl_vip_spec *spec,
 
 static int parse_vip(struct ctx *c, json_object *v, size_t i)
 {
-	static const char *const keys[] = { "vip", "backends" };
+	static const char *const keys[] = { "vip", "backends", "agent_port" };
 	struct sl_vip_spec spec;
+	struct sl_vip *vip;
 	json_object *bes = NULL;
 	char f[48], e[256];
 	const char *s;
@@ -188,7 +215,7 @@ static int parse_vip(struct ctx *c, json_object *v, size_t i)
 		return bad(
 			c, f,
 			"expected an object {\"vip\": ..., \"backends\": [...]}");
-	rc = only_keys(c, v, f, keys, 2);
+	rc = only_keys(c, v, f, keys, ARRAY_SIZE(keys));
 	if (rc)
 		return rc;
 	s = get_str(v, "vip");
@@ -200,7 +227,11 @@ static int parse_vip(struct ctx *c, json_object *v, size_t i)
 		return bad(c, f, "%s", e);
 	if (sl_state_vip_add(c->st, &spec, e, sizeof(e)))
 		return bad(c, f, "%s %s", s, e);
-	sl_health_cfg_defaults(&sl_state_find_vip(c->st, &spec)->hc);
+	vip = sl_state_find_vip(c->st, &spec);
+	sl_health_cfg_defaults(&vip->hc);
+	rc = agent_port(c, f, v, &vip->hc.agent_port);
+	if (rc)
+		return rc;
 	if (json_object_object_get_ex(v, "backends", &bes) &&
 	    !json_object_is_type(bes, json_type_array))
 		return bad(c, f, "\"backends\" must be a list");
@@ -312,7 +343,7 @@ int sl_desired_parse(const char *text, size_t len,
 	return rc;
 }
 
-static json_object *be_json(const struct sl_be *b)
+static json_object *be_json(const struct sl_vip *v, const struct sl_be *b)
 {
 	json_object *o = json_object_new_object();
 	char a[SL_ADDR_STR_MAX];
@@ -327,6 +358,9 @@ static json_object *be_json(const struct sl_be *b)
 	if (b->name[0])
 		json_object_object_add(o, "name",
 				       json_object_new_string(b->name));
+	if (b->hc.agent_port != v->hc.agent_port)
+		json_object_object_add(o, "agent_port",
+				       json_object_new_int(b->hc.agent_port));
 	return o;
 }
 
@@ -378,9 +412,14 @@ json_object *sl_desired_format(const struct sl_desired *d)
 
 		sl_format_vip(&st->vips[i].spec, vs, sizeof(vs));
 		json_object_object_add(v, "vip", json_object_new_string(vs));
+		if (st->vips[i].hc.agent_port)
+			json_object_object_add(
+				v, "agent_port",
+				json_object_new_int(st->vips[i].hc.agent_port));
 		for (j = 0; j < st->vips[i].n_bes; j++)
 			json_object_array_add(bes,
-					      be_json(&st->vips[i].bes[j]));
+					      be_json(&st->vips[i],
+						      &st->vips[i].bes[j]));
 		json_object_object_add(v, "backends", bes);
 		json_object_array_add(vips, v);
 	}
