@@ -142,15 +142,9 @@ static void bx_establish(struct bx *b, struct pkt *first, struct pkt *second,
 	struct sluice_flow f;
 	unsigned int i;
 	__u32 be_id;
-	int verdict;
 
 	for (i = 0; i < n; i++) {
-		bx_tuple(first, set, i);
-		bx_run1(b->fd[P_SLUICE], first, &verdict);
-		bx_expect("establish, first packet", i, verdict, XDP_TX);
-		bx_tuple(second, set, i);
-		bx_run1(b->fd[P_SLUICE], second, &verdict);
-		bx_expect("establish, second packet", i, verdict, XDP_TX);
+		bx_establish_one(b->fd[P_SLUICE], first, second, set, i);
 		bx_key(second, &key);
 		be_id = bt_pick(b->t, v, &key);
 		if ((i == 0 || i == n - 1) &&

@@ -124,6 +124,21 @@ static inline void bx_expect(const char *what, unsigned int i, int got,
 			  want);
 }
 
+/* Open flow @i of @set: its first packet, then the one that promotes it. */
+static inline void bx_establish_one(int fd, struct pkt *first,
+				    struct pkt *second, unsigned int set,
+				    unsigned int i)
+{
+	int verdict;
+
+	bx_tuple(first, set, i);
+	bx_run1(fd, first, &verdict);
+	bx_expect("establish, first packet", i, verdict, XDP_TX);
+	bx_tuple(second, set, i);
+	bx_run1(fd, second, &verdict);
+	bx_expect("establish, second packet", i, verdict, XDP_TX);
+}
+
 /*
  * @calls frames through @fd, @nflows tuples of @set cycled (1: the frame
  * as it is, tuple 0), each verdict checked against @want unless it is -1;
