@@ -18,20 +18,23 @@
 
 int bns_setup(void)
 {
+	int rc;
+
 	if (unshare(CLONE_NEWNET)) {
 		perror("unshare(CLONE_NEWNET)");
 		return -1;
 	}
 	/* bpf_fib_lookup() answers only where forwarding is on: a backend
 	 * that passes packets on needs it on its tunnel interface too. */
-	return system("ip link set lo up && "
-		      "ip link add " BNS_VETH " type veth peer name " BNS_VETH
-		      "p && ip link set " BNS_VETH " up && "
-		      "ip link set " BNS_VETH "p up && "
-		      "ip addr add " BNS_HOST "/24 dev " BNS_VETH " && "
-		      "sysctl -qw net.ipv4.conf." BNS_VETH ".forwarding=1 && "
-		      "ip neigh add " BNS_HOP " lladdr " BNS_HOP_MAC
-		      " dev " BNS_VETH " nud permanent") ? -1 : 0;
+	rc = system("ip link set lo up && "
+		    "ip link add " BNS_VETH " type veth peer name " BNS_VETH
+		    "p && ip link set " BNS_VETH " up && "
+		    "ip link set " BNS_VETH "p up && "
+		    "ip addr add " BNS_HOST "/24 dev " BNS_VETH " && "
+		    "sysctl -qw net.ipv4.conf." BNS_VETH ".forwarding=1 && "
+		    "ip neigh add " BNS_HOP " lladdr " BNS_HOP_MAC
+		    " dev " BNS_VETH " nud permanent");
+	return rc ? -1 : 0;
 }
 
 int bns_listen(const char *addr, __u16 port)
