@@ -53,12 +53,20 @@ enum { SET_EST = 1, SET_FRESH = 8, SET_LAST = 255 };
 
 static const char *const be4[] = { "198.18.20.11", "198.18.20.12",
 				   "198.18.20.13", NULL };
-static const char *const bes_here[] = { BNS_HOST, BNS_HOP,
-					BNS_HOP_UNRESOLVED, NULL };
+static const char *const bes_here[] = { BNS_HOST, BNS_HOP, BNS_HOP_UNRESOLVED,
+					NULL };
 
 enum {
-	C_EST1, C_EST, C_NEW_PLAIN, C_NEW_DRAIN, C_FB1, C_FB,
-	C_IPIP, C_GUE_SOCK, C_GUE_PASS, C_N
+	C_EST1,
+	C_EST,
+	C_NEW_PLAIN,
+	C_NEW_DRAIN,
+	C_FB1,
+	C_FB,
+	C_IPIP,
+	C_GUE_SOCK,
+	C_GUE_PASS,
+	C_N
 };
 
 static const struct {
@@ -164,7 +172,8 @@ static void check_fallback(struct fb *fb)
 	bt_vip_stats(fb->drain, fb->v_drain, &after);
 	if (after.fallback != before.fallback + 1)
 		bench_die("the fallback case did not take the fallback");
-	if (!bt_flow_get(fb->drain, &key, &f) || !bt_new_get(fb->drain, &key, &f))
+	if (!bt_flow_get(fb->drain, &key, &f) ||
+	    !bt_new_get(fb->drain, &key, &f))
 		bench_die("a fallback packet left state");
 	if (r.out_len != ack4.len + PKT_IP4_LEN + SLUICE_GUE_OVERHEAD)
 		bench_die("fallback output: %u bytes, not GUE", r.out_len);
@@ -199,16 +208,15 @@ static void box_round(struct fb *fb, int r, int c)
 	case C_EST1:
 	case C_EST:
 		res[c][r] = bx_series(fd_d, "established", &ack4, SET_EST,
-				      cases[c].flows, XDP_TX, fb->s,
-				      fb->calls);
+				      cases[c].flows, XDP_TX, fb->s, fb->calls);
 		break;
 	case C_NEW_PLAIN:
-		res[c][r] = series_of(fb, fd_p, "new, no drain", fb->disagree,
-				      0);
+		res[c][r] =
+			series_of(fb, fd_p, "new, no drain", fb->disagree, 0);
 		break;
 	case C_NEW_DRAIN:
-		res[c][r] = series_of(fb, fd_d, "new, tables agree", fb->agree,
-				      0);
+		res[c][r] =
+			series_of(fb, fd_d, "new, tables agree", fb->agree, 0);
 		break;
 	case C_FB1:
 		res[c][r] = series_of(fb, fd_d, "fallback, 1 flow",
@@ -255,8 +263,11 @@ static void gue_frame(struct fb *fb, __u16 from, __u32 live, struct frame *f,
 static void backend_setup(struct fb *fb)
 {
 	struct pkt_spec s = {
-		.src = BNS_CLIENT, .dst = BNS_VIP, .proto = IPPROTO_TCP,
-		.dport = BNS_VPORT, .df = 1,
+		.src = BNS_CLIENT,
+		.dst = BNS_VIP,
+		.proto = IPPROTO_TCP,
+		.dport = BNS_VPORT,
+		.df = 1,
 		.tcp_flags = PKT_TCP_ACK | PKT_TCP_PSH,
 		.payload_len = BX_PAYLOAD,
 	};
@@ -275,8 +286,8 @@ static void backend_setup(struct fb *fb)
 
 	gue_frame(fb, 20000, 0, &fb->gue_sock, &s);
 	fb->cfd = bns_connect(s.sport);
-	check_decap(fb, "GUE, a socket", &fb->gue_sock, XDP_PASS,
-		    SLUICE_DR_GUE, &out);
+	check_decap(fb, "GUE, a socket", &fb->gue_sock, XDP_PASS, SLUICE_DR_GUE,
+		    &out);
 	/* No socket, second hop BNS_HOP (resolved): passed on in IPIP. */
 	gue_frame(fb, 30000, fb->lb->vips[0].be_id[1], &fb->gue_pass, &s);
 	check_decap(fb, "GUE, no socket", &fb->gue_pass, XDP_TX,
@@ -289,11 +300,14 @@ static void backend_setup(struct fb *fb)
 
 static void backend_round(struct fb *fb, int r, int c)
 {
-	struct frame *f = c == C_IPIP ? &fb->ipip :
-			  c == C_GUE_SOCK ? &fb->gue_sock : &fb->gue_pass;
+	struct frame *f = &fb->gue_pass;
 	unsigned int i;
 	int verdict;
 
+	if (c == C_IPIP)
+		f = &fb->ipip;
+	else if (c == C_GUE_SOCK)
+		f = &fb->gue_sock;
 	for (i = 0; i < fb->calls; i++) {
 		fb->s[i] = bx_run_on(fb->decap->prog_fd, fb->decap->ifindex,
 				     f->data, f->len, &verdict);
@@ -326,8 +340,9 @@ static void print_json(const struct fb *fb, int reps, int cpu)
 	uname(&un);
 	printf("{\"bench\": \"fallback\", \"kernel\": \"%s\", \"cpu\": %d, "
 	       "\"reps\": %d, \"calls\": %u, \"ring_size\": %u, "
-	       "\"backends\": %zu, \"drained\": %d,\n", un.release, cpu, reps,
-	       fb->calls, BX_RING, fb->v_drain->nbe, DRAINED);
+	       "\"backends\": %zu, \"drained\": %d,\n",
+	       un.release, cpu, reps, fb->calls, BX_RING, fb->v_drain->nbe,
+	       DRAINED);
 	printf(" \"drop_before\": ");
 	bx_print_reps(drop[0], reps);
 	printf(",\n \"drop_after\": ");
@@ -335,8 +350,8 @@ static void print_json(const struct fb *fb, int reps, int cpu)
 	printf(",\n \"cases\": [\n");
 	for (c = 0; c < C_N; c++) {
 		printf("  {\"name\": \"%s\", \"flows\": %u, \"ns\": ",
-		       cases[c].name, cases[c].flows ? cases[c].flows
-						     : fb->calls);
+		       cases[c].name,
+		       cases[c].flows ? cases[c].flows : fb->calls);
 		bx_print_reps(res[c], reps);
 		printf("}%s\n", c + 1 < C_N ? "," : "");
 	}

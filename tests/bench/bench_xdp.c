@@ -190,7 +190,7 @@ static void bx_check_output(struct bx *b, const char *client, const char *vip,
 	int prog;
 
 	bx_build(&p, client, vip, IPPROTO_TCP, 80, PKT_TCP_ACK | PKT_TCP_PSH,
-	      BX_PAYLOAD);
+		 BX_PAYLOAD);
 	bx_key(&p, &key);
 	for (prog = P_FLOOR; prog <= P_SLUICE; prog++) {
 		if (bt_prog_run(b->fd[prog], p.data, p.len, &r))
@@ -221,14 +221,14 @@ static void bx_setup(struct bx *b, int reps)
 	bx_build(&syn4, CLIENT4, VIP4, IPPROTO_TCP, 80, PKT_TCP_SYN, 0);
 	bx_build(&ack4, CLIENT4, VIP4, IPPROTO_TCP, 80, PKT_TCP_ACK, 0);
 	bx_build(&data4, CLIENT4, VIP4, IPPROTO_TCP, 80,
-	      PKT_TCP_ACK | PKT_TCP_PSH, BX_PAYLOAD);
+		 PKT_TCP_ACK | PKT_TCP_PSH, BX_PAYLOAD);
 	bx_build(&udp4, CLIENT4, VIP4, IPPROTO_UDP, 53, 0, BX_PAYLOAD);
 	bx_build(&syn6, CLIENT6, VIP6, IPPROTO_TCP, 80, PKT_TCP_SYN, 0);
 	bx_build(&ack6, CLIENT6, VIP6, IPPROTO_TCP, 80, PKT_TCP_ACK, 0);
 	bx_build(&data6, CLIENT6, VIP6, IPPROTO_TCP, 80,
-	      PKT_TCP_ACK | PKT_TCP_PSH, BX_PAYLOAD);
+		 PKT_TCP_ACK | PKT_TCP_PSH, BX_PAYLOAD);
 	bx_build(&pass4, CLIENT4, NOT_VIP4, IPPROTO_TCP, 80,
-	      PKT_TCP_ACK | PKT_TCP_PSH, BX_PAYLOAD);
+		 PKT_TCP_ACK | PKT_TCP_PSH, BX_PAYLOAD);
 
 	bx_establish(b, &syn4, &ack4, SET_EST4, BX_CYCLE, b->v_tcp4);
 	bx_establish(b, &udp4, &udp4, SET_UDP4, BX_CYCLE, b->v_udp4);

@@ -31,9 +31,15 @@ static inline void bx_build(struct pkt *p, const char *src, const char *dst,
 			    __u8 proto, __u16 dport, __u8 flags, __u16 payload)
 {
 	struct pkt_spec s = {
-		.src = src, .dst = dst, .proto = proto, .df = 1,
-		.sport = 1024, .dport = dport, .tcp_flags = flags,
-		.seq = 1000, .ack = flags & PKT_TCP_ACK ? 2000 : 0,
+		.src = src,
+		.dst = dst,
+		.proto = proto,
+		.df = 1,
+		.sport = 1024,
+		.dport = dport,
+		.tcp_flags = flags,
+		.seq = 1000,
+		.ack = flags & PKT_TCP_ACK ? 2000 : 0,
 		.payload_len = payload,
 	};
 
@@ -95,11 +101,8 @@ static inline __u32 bx_run_on(int fd, __u32 ifindex, const void *data,
 			      __u32 len, int *verdict)
 {
 	struct xdp_md xctx = { .data_end = len, .ingress_ifindex = ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, o,
-		.data_in = data,
-		.data_size_in = len,
-		.repeat = 1,
-	);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = len,
+		    .repeat = 1);
 
 	if (ifindex) {
 		o.ctx_in = &xctx;

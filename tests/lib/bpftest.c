@@ -254,8 +254,7 @@ __u16 bt_fallback_port(const struct bt *t, const struct bt_vip *v,
 		    (!live || pick == live))
 			return s->sport;
 	}
-	print_message("# no port from %u falls back to backend %u\n", from,
-		      fb);
+	print_message("# no port from %u falls back to backend %u\n", from, fb);
 	fail();
 	return 0;
 }
