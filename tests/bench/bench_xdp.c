@@ -39,6 +39,10 @@
  * IPv4 header's). One setup run of each program is checked byte for byte
  * with the BPF tests' bt_check_encap().
  *
+ * The frames, the one-call test run, the balancer instance and the
+ * XDP_DROP baseline are in xdp.h, shared with bench_fallback (the
+ * drain-aware fallback and the backends' second chance, part 1b).
+ *
  * Usage: bench_xdp [REPS] [CALLS]   (defaults 5 and 65536)
  */
 #include "xdp.h"
