@@ -197,6 +197,100 @@ def xdp_print(s):
     print()
 
 
+# --- part 1b ----------------------------------------------------------------
+
+FB_LABEL = {
+    ("est", "1"): "established TCP, during a drain",
+    ("est", "n"): "established TCP, during a drain",
+    ("new_plain", "n"): "no state, no drain: new flow (plain IPIP)",
+    ("new_drain", "n"): "no state, drain, tables agree: tail call, new flow",
+    ("fallback", "1"): "no state, drain, tables differ: fallback (GUE)",
+    ("fallback", "n"): "no state, drain, tables differ: fallback (GUE)",
+    ("decap_ipip", "1"): "(a) plain IPIP, stripped",
+    ("decap_gue_socket", "1"): "(b) GUE, a socket: lookup, delivered",
+    ("decap_gue_pass", "1"): "(c) GUE, no socket: lookup, passed on",
+}
+# (numerator, denominator, what it shows), both as (name, "1" or "n")
+FB_RATIOS = [
+    (("fallback", "n"), ("new_plain", "n"),
+     "fallback / the same packets' new-flow path without a drain"),
+    (("new_drain", "n"), ("new_plain", "n"),
+     "new flow during a drain (tail call) / without a drain"),
+    (("fallback", "1"), ("est", "1"), "fallback / established, 1 flow"),
+    (("fallback", "n"), ("est", "n"),
+     "fallback (fresh tuples) / established, 65,536 flows"),
+    (("decap_gue_socket", "1"), ("decap_ipip", "1"),
+     "backend: (b) GUE with a socket / (a) IPIP"),
+    (("decap_gue_pass", "1"), ("decap_ipip", "1"),
+     "backend: (c) GUE passed on / (a) IPIP"),
+]
+
+
+def fallback_summary(x):
+    """ns above XDP_DROP per case, and ratios taken within each repetition."""
+    if "error" in x:
+        return x
+    reps = x["reps"]
+    drop = [(x["drop_before"][r]["mean"] + x["drop_after"][r]["mean"]) / 2
+            for r in range(reps)]
+    net = {}
+    for c in x["cases"]:
+        key = (c["name"], "1" if c["flows"] == 1 else "n")
+        net[key] = [c["ns"][r]["mean"] - drop[r] for r in range(reps)]
+    out = {"method": "as part 1 (bench_xdp): ns above XDP_DROP, mean of "
+                     "%d calls without the slowest 1%% per repetition" %
+                     x["calls"],
+           "reps": reps, "calls": x["calls"], "drop_ns": stat(drop),
+           "cases": [], "ratios": []}
+    for c in x["cases"]:
+        key = (c["name"], "1" if c["flows"] == 1 else "n")
+        out["cases"].append({
+            "name": c["name"], "flows": c["flows"],
+            "backend": c["name"].startswith("decap_"),
+            "label": FB_LABEL.get(key, c["name"]), "ns": stat(net[key])})
+    for a, b, what in FB_RATIOS:
+        if a in net and b in net:
+            out["ratios"].append({
+                "what": what, "ratio": stat([div(p, q) for p, q in
+                                             zip(net[a], net[b])]),
+                "extra_ns": stat([p - q for p, q in zip(net[a], net[b])])})
+    return out
+
+
+def fallback_print(s):
+    print("1b. The drain-aware fallback (box) and the second chance (backend),"
+          " per packet")
+    if "error" in s:
+        print(f"   not measured: {s['error']}\n")
+        return
+    print(f"   ns above XDP_DROP ({fmt(s['drop_ns'])} ns per call), median "
+          f"[min-max] of {s['reps']} repetitions; TCP ACKs, one VIP, 3 "
+          "backends, one draining")
+    w = (56, 22, 18)
+    print("   " + row(("case", "flows", "ns"), w))
+    for c in s["cases"]:
+        if c["flows"] == 1:
+            flows = "1"
+        elif c["name"] == "est":
+            flows = f"{c['flows']:,}"
+        else:
+            flows = f"{c['flows']:,} fresh tuples"
+        print("   " + row((("backend decap " if c["backend"] else "box: ") +
+                           c["label"], flows, fmt(c["ns"])), w))
+    w = (62, 18, 18)
+    print("   " + row(("ratio (within each repetition)", "ratio", "extra ns"), w))
+    for r in s["ratios"]:
+        print("   " + row((r["what"], fmt(r["ratio"], 2), fmt(r["extra_ns"])), w))
+    print("   (fallback: sl_flows, sl_new and sl_pinned miss, a tail call into"
+          " sluice_fallback, which parses again, picks from the pre-drain and"
+          " the live table and adds UDP + GUE + hop (32 bytes); it writes no"
+          " state. Backend: bpf_skc_lookup_tcp on a real loopback connection"
+          " in the bench's own namespace; with no socket the lookup finds the"
+          " listener, then a FIB lookup and an IPIP rewrite to the second"
+          " hop, XDP_TX)")
+    print()
+
+
 # --- part 2 ---------------------------------------------------------------
 
 def pps_summary(p):
@@ -470,7 +564,7 @@ def main():
     raw, out_path = sys.argv[1], sys.argv[2]
     machine = load(raw, "machine")
     parts = {n: load(raw, n + ".meta") for n in
-             ("xdp", "maglev", "sweep", "pps", "drain", "drainlag_haproxy", "drainlag",
+             ("xdp", "fallback", "maglev", "sweep", "pps", "drain", "drainlag_haproxy", "drainlag",
               "drainlag1m", "drainlag10m", "wrk", "fleet")}
     summary = {
         "machine": machine,
@@ -478,6 +572,7 @@ def main():
                 "absolute figures are several times slower than bare metal, "
                 "ratios are the point",
         "per_packet": xdp_summary(load(raw, "xdp")),
+        "fallback": fallback_summary(load(raw, "fallback")),
         "pps": pps_summary(load(raw, "pps")),
         "control_plane": ctl_summary(load(raw, "maglev"), load(raw, "drain"),
                                      load(raw, "sweep")),
@@ -496,6 +591,7 @@ def main():
                     for n, m in parts.items() if "error" not in m))
     print()
     xdp_print(summary["per_packet"])
+    fallback_print(summary["fallback"])
     pps_print(summary["pps"])
     ctl_print(summary["control_plane"])
     print("3b. Drain-signal lag (last stream closed -> drain --wait exit 0)")

@@ -5,7 +5,9 @@
 # non-zero only when a part could not be measured at all).
 #
 #   1. per-packet cost, BPF_PROG_TEST_RUN: sluice vs the floor program
-#      (tests/bench/bench_xdp.c)
+#      (tests/bench/bench_xdp.c); the drain-aware fallback on the box and
+#      the second chance on the backend's decap (tests/bench/
+#      bench_fallback.c, part fallback, also run by part xdp)
 #   2. packets per second on veth in the lab: sluice, floor, reflector
 #      (scripts/bench-pps.py)
 #   3. control plane: Maglev build time, drain-to-effect, sweep time and
@@ -23,7 +25,8 @@
 # traffic stays inside lab namespaces (198.18.0.0/15, fd00::/8).
 #
 # Usage: scripts/bench.sh [BUILD]    env: BENCH_REPS (default 5),
-#        BENCH_PARTS (default "xdp maglev sweep pps drain drainlag wrk fleet"),
+#        BENCH_PARTS (default "xdp maglev sweep pps drain drainlag wrk fleet";
+#        "fallback" alone runs only the fallback/second-chance part of xdp),
 #        BENCH_LAG_SIZES (drainlag's background flows, default "0 1M 10M")
 set -uo pipefail
 
@@ -353,6 +356,8 @@ main() {
 
 	[[ $PARTS == *" xdp "* ]] &&
 		part xdp 240 "$BUILD/bench/bench_xdp" "$REPS"
+	[[ $PARTS == *" xdp "* || $PARTS == *" fallback "* ]] &&
+		part fallback 240 "$BUILD/bench/bench_fallback" "$REPS"
 	[[ $PARTS == *" maglev "* ]] &&
 		part maglev 60 "$BUILD/bench/bench_maglev" 7
 	[[ $PARTS == *" sweep "* ]] &&

@@ -39,32 +39,22 @@
  * IPv4 header's). One setup run of each program is checked byte for byte
  * with the BPF tests' bt_check_encap().
  *
+ * The frames, the one-call test run, the balancer instance and the
+ * XDP_DROP baseline are in xdp.h, shared with bench_fallback (the
+ * drain-aware fallback and the backends' second chance, part 1b).
+ *
  * Usage: bench_xdp [REPS] [CALLS]   (defaults 5 and 65536)
  */
-#include "bench.h"
-#include "../lib/bpftest.h"
+#include "xdp.h"
 
 #include <unistd.h>
 #include <sys/mman.h>
 #include <netinet/in.h>
 #include <sys/utsname.h>
-#include <linux/bpf.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
-#include "sluice.skel.h"
 #include "bench_floor.skel.h"
-#include "bench_drop.skel.h"
 
-#define BX_RING		SLUICE_RING_SIZE_DEFAULT
-/* sl_flows holds every flow established here on one CPU's LRU list
- * (BPF_F_NO_COMMON_LRU splits max_entries between the CPUs). */
-#define BX_FLOWS	(2U << 20)
-#define BX_NEW		SLUICE_NEW_FLOWS_DEFAULT
-#define BX_CYCLE	65536	/* distinct flows in the "many" cases */
 #define BX_HOT		16384	/* SYN+ACK pairs in the hot handshake case */
-#define BX_PAYLOAD	64
-#define BX_MAX_REPS	20
 #define BX_FULL SLUICE_NEW_FLOWS_DEFAULT /* handshakes, "full" count */
 
 #define VIP4		"198.18.0.100"
@@ -107,126 +97,7 @@ struct bx {
 /* The frames, built once; bx_tuple() rewrites the client part. */
 static struct pkt syn4, ack4, data4, udp4, syn6, ack6, data6, pass4;
 
-static void build(struct pkt *p, const char *src, const char *dst,
-		  __u8 proto, __u16 dport, __u8 flags, __u16 payload)
-{
-	struct pkt_spec s = {
-		.src = src, .dst = dst, .proto = proto, .df = 1,
-		.sport = 1024, .dport = dport, .tcp_flags = flags,
-		.seq = 1000, .ack = flags & PKT_TCP_ACK ? 2000 : 0,
-		.payload_len = payload,
-	};
-
-	if (pkt_build(&s, p))
-		bench_die("cannot build a %s packet to %s", src, dst);
-}
-
-/* Client @i of tuple set @set: the source address and port change. */
-static void bx_tuple(struct pkt *p, unsigned int set, unsigned int i)
-{
-	__u8 *ip = p->data + p->l3_off, *l4 = p->data + p->l4_off;
-	__u16 sport = 1024 + (i & 0xff);
-
-	if ((ip[0] >> 4) == 4) {
-		ip[14] = set;
-		ip[15] = i >> 8;
-	} else {
-		ip[20] = set >> 8;
-		ip[21] = set;
-		ip[22] = i >> 8;
-		ip[23] = i;
-	}
-	l4[0] = sport >> 8;
-	l4[1] = sport;
-}
-
-/* The flow key of a built frame, as both programs fill it. */
-static void bx_key(const struct pkt *p, struct sluice_flow_key *k)
-{
-	const __u8 *ip = p->data + p->l3_off, *l4 = p->data + p->l4_off;
-
-	memset(k, 0, sizeof(*k));
-	if ((ip[0] >> 4) == 4) {
-		k->family = SLUICE_AF_INET;
-		memcpy(&k->src.addr[0], ip + 12, 4);
-		memcpy(&k->dst.addr[0], ip + 16, 4);
-		k->proto = ip[9];
-	} else {
-		k->family = SLUICE_AF_INET6;
-		memcpy(&k->src, ip + 8, 16);
-		memcpy(&k->dst, ip + 24, 16);
-		k->proto = ip[6];
-	}
-	memcpy(&k->sport, l4, 2);
-	memcpy(&k->dport, l4 + 2, 2);
-}
-
-/* One packet, one call; returns the kernel's time for the run. */
-static __u32 run1(int fd, const struct pkt *p, int *verdict)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, o,
-		.data_in = p->data,
-		.data_size_in = p->len,
-		.repeat = 1,
-	);
-
-	if (bpf_prog_test_run_opts(fd, &o))
-		bench_die("BPF_PROG_TEST_RUN: %s", strerror(errno));
-	*verdict = o.retval;
-	return o.duration;
-}
-
-static void expect(const char *what, unsigned int i, int got, int want)
-{
-	if (got != want)
-		bench_die("%s, call %u: verdict %d, expected %d", what, i, got,
-			  want);
-}
-
 /* --- set-up --------------------------------------------------------------- */
-
-static struct bt *bx_open_sluice(void)
-{
-	struct sluice_config cfg;
-	struct sluice_addr a;
-	struct bt *t = calloc(1, sizeof(*t));
-	__u8 family;
-	int err;
-
-	if (!t)
-		bench_die("out of memory");
-	t->ring_size = BX_RING;
-	t->next_be_id = BT_BE_ID_BASE;
-	t->skel = sluice_bpf__open();
-	if (!t->skel)
-		bench_die("sluice_bpf__open: %s", strerror(errno));
-	t->skel->rodata->cfg_ring_size = BX_RING;
-	t->skel->rodata->cfg_hash_seed = BT_HASH_SEED;
-	t->skel->rodata->cfg_new_slots = BX_NEW;
-	err = sl_maps_set_sizes(t->skel->obj, BX_RING, BX_FLOWS, BX_NEW,
-				SLUICE_DRAIN_TABLE_DEFAULT);
-	if (err)
-		bench_die("sl_maps_set_sizes: %s", strerror(-err));
-	err = sluice_bpf__load(t->skel);
-	if (err)
-		bench_die("sluice_bpf__load: %s", strerror(-err));
-	err = sl_maps_open(t->skel->obj, BX_RING, &t->maps);
-	if (err)
-		bench_die("sl_maps_open: %s", strerror(-err));
-	t->maps.hash_seed = BT_HASH_SEED;
-	t->prog_fd = bpf_program__fd(t->skel->progs.sluice_xdp);
-
-	memset(&cfg, 0, sizeof(cfg));
-	pkt_addr(BT_SRC4, &a, &family);
-	cfg.src4 = a.addr[0];
-	pkt_addr(BT_SRC6, &cfg.src6, &family);
-	cfg.ring_size = BX_RING;
-	cfg.hash_seed = BT_HASH_SEED;
-	err = sl_config_set(&t->maps, &cfg);
-	if (err)
-		bench_die("sl_config_set: %s", strerror(-err));
-	return t;
-}
 
 /* A floor instance with the backends of @t; returns its program fd. */
 static struct bench_floor_bpf *bx_open_floor(const struct bt *t, int *prog_fd,
@@ -275,15 +146,9 @@ static void bx_establish(struct bx *b, struct pkt *first, struct pkt *second,
 	struct sluice_flow f;
 	unsigned int i;
 	__u32 be_id;
-	int verdict;
 
 	for (i = 0; i < n; i++) {
-		bx_tuple(first, set, i);
-		run1(b->fd[P_SLUICE], first, &verdict);
-		expect("establish, first packet", i, verdict, XDP_TX);
-		bx_tuple(second, set, i);
-		run1(b->fd[P_SLUICE], second, &verdict);
-		expect("establish, second packet", i, verdict, XDP_TX);
+		bx_establish_one(b->fd[P_SLUICE], first, second, set, i);
 		bx_key(second, &key);
 		be_id = bt_pick(b->t, v, &key);
 		if ((i == 0 || i == n - 1) &&
@@ -328,8 +193,8 @@ static void bx_check_output(struct bx *b, const char *client, const char *vip,
 	struct sluice_flow_key key;
 	int prog;
 
-	build(&p, client, vip, IPPROTO_TCP, 80, PKT_TCP_ACK | PKT_TCP_PSH,
-	      BX_PAYLOAD);
+	bx_build(&p, client, vip, IPPROTO_TCP, 80, PKT_TCP_ACK | PKT_TCP_PSH,
+		 BX_PAYLOAD);
 	bx_key(&p, &key);
 	for (prog = P_FLOOR; prog <= P_SLUICE; prog++) {
 		if (bt_prog_run(b->fd[prog], p.data, p.len, &r))
@@ -355,22 +220,19 @@ static void bx_setup(struct bx *b, int reps)
 	b->floor_new =
 		bx_open_floor(b->tn, &b->fd_new[P_FLOOR], &b->floor_new_flows);
 	b->fd_insert = bpf_program__fd(b->floor_new->progs.bench_floor_insert);
-	b->drop = bench_drop_bpf__open_and_load();
-	if (!b->drop)
-		bench_die("bench_drop load: %s", strerror(errno));
-	b->fd[P_DROP] = bpf_program__fd(b->drop->progs.bench_drop);
+	b->fd[P_DROP] = bx_open_drop(&b->drop);
 
-	build(&syn4, CLIENT4, VIP4, IPPROTO_TCP, 80, PKT_TCP_SYN, 0);
-	build(&ack4, CLIENT4, VIP4, IPPROTO_TCP, 80, PKT_TCP_ACK, 0);
-	build(&data4, CLIENT4, VIP4, IPPROTO_TCP, 80,
-	      PKT_TCP_ACK | PKT_TCP_PSH, BX_PAYLOAD);
-	build(&udp4, CLIENT4, VIP4, IPPROTO_UDP, 53, 0, BX_PAYLOAD);
-	build(&syn6, CLIENT6, VIP6, IPPROTO_TCP, 80, PKT_TCP_SYN, 0);
-	build(&ack6, CLIENT6, VIP6, IPPROTO_TCP, 80, PKT_TCP_ACK, 0);
-	build(&data6, CLIENT6, VIP6, IPPROTO_TCP, 80,
-	      PKT_TCP_ACK | PKT_TCP_PSH, BX_PAYLOAD);
-	build(&pass4, CLIENT4, NOT_VIP4, IPPROTO_TCP, 80,
-	      PKT_TCP_ACK | PKT_TCP_PSH, BX_PAYLOAD);
+	bx_build(&syn4, CLIENT4, VIP4, IPPROTO_TCP, 80, PKT_TCP_SYN, 0);
+	bx_build(&ack4, CLIENT4, VIP4, IPPROTO_TCP, 80, PKT_TCP_ACK, 0);
+	bx_build(&data4, CLIENT4, VIP4, IPPROTO_TCP, 80,
+		 PKT_TCP_ACK | PKT_TCP_PSH, BX_PAYLOAD);
+	bx_build(&udp4, CLIENT4, VIP4, IPPROTO_UDP, 53, 0, BX_PAYLOAD);
+	bx_build(&syn6, CLIENT6, VIP6, IPPROTO_TCP, 80, PKT_TCP_SYN, 0);
+	bx_build(&ack6, CLIENT6, VIP6, IPPROTO_TCP, 80, PKT_TCP_ACK, 0);
+	bx_build(&data6, CLIENT6, VIP6, IPPROTO_TCP, 80,
+		 PKT_TCP_ACK | PKT_TCP_PSH, BX_PAYLOAD);
+	bx_build(&pass4, CLIENT4, NOT_VIP4, IPPROTO_TCP, 80,
+		 PKT_TCP_ACK | PKT_TCP_PSH, BX_PAYLOAD);
 
 	bx_establish(b, &syn4, &ack4, SET_EST4, BX_CYCLE, b->v_tcp4);
 	bx_establish(b, &udp4, &udp4, SET_UDP4, BX_CYCLE, b->v_udp4);
@@ -399,18 +261,8 @@ static struct bench_summary bx_measure(struct bx *b, int prog, struct pkt *p,
 				       unsigned int set, unsigned int nflows,
 				       int want)
 {
-	unsigned int c;
-	int verdict;
-
-	bx_tuple(p, set, 0);
-	for (c = 0; c < b->calls; c++) {
-		if (nflows > 1)
-			bx_tuple(p, set, c % nflows);
-		b->s1[c] = run1(b->fd[prog], p, &verdict);
-		if (prog != P_DROP)
-			expect(prog_name[prog], c, verdict, want);
-	}
-	return bench_summarize(b->s1, b->calls);
+	return bx_series(b->fd[prog], prog_name[prog], p, set, nflows,
+			 prog == P_DROP ? -1 : want, b->s1, b->calls);
 }
 
 /* Empty every sl_new slot of the handshake instance (key.family 0). */
@@ -450,13 +302,13 @@ static double bx_lost_share(struct bx *b, unsigned int set, unsigned int n)
 	before = bx_promoted(b);
 	for (i = 0; i < n; i++) {
 		bx_tuple(&syn4, set + i / BX_CYCLE, i % BX_CYCLE);
-		run1(b->fd_new[P_SLUICE], &syn4, &v);
-		expect("SYN (lost share)", i, v, XDP_TX);
+		bx_run1(b->fd_new[P_SLUICE], &syn4, &v);
+		bx_expect("SYN (lost share)", i, v, XDP_TX);
 	}
 	for (i = 0; i < n; i++) {
 		bx_tuple(&ack4, set + i / BX_CYCLE, i % BX_CYCLE);
-		run1(b->fd_new[P_SLUICE], &ack4, &v);
-		expect("ACK (lost share)", i, v, XDP_TX);
+		bx_run1(b->fd_new[P_SLUICE], &ack4, &v);
+		bx_expect("ACK (lost share)", i, v, XDP_TX);
 	}
 	return 1.0 - (double)(bx_promoted(b) - before) / n;
 }
@@ -468,8 +320,8 @@ static __u32 bx_floor_insert(struct bx *b, unsigned int set, unsigned int i)
 	__u32 ns;
 
 	bx_tuple(&syn4, set, i);
-	ns = run1(b->fd_insert, &syn4, &v);
-	expect("floor, insert and forward", i, v, XDP_TX);
+	ns = bx_run1(b->fd_insert, &syn4, &v);
+	bx_expect("floor, insert and forward", i, v, XDP_TX);
 	return ns;
 }
 
@@ -495,16 +347,16 @@ static void bx_handshakes(struct bx *b, unsigned int set, unsigned int n,
 			b->s4[i] = bx_floor_insert(b, set, i);
 		for (i = 0; i < n; i++) {
 			bx_tuple(&syn4, set, i);
-			b->s3[i] = run1(b->fd_new[P_FLOOR], &syn4, &v);
-			expect("floor, new tuple (hot)", i, v, XDP_TX);
+			b->s3[i] = bx_run1(b->fd_new[P_FLOOR], &syn4, &v);
+			bx_expect("floor, new tuple (hot)", i, v, XDP_TX);
 		}
 		for (i = 0; i < n; i++) {
 			bx_tuple(&syn4, set, i);
-			b->s1[i] = run1(b->fd_new[P_SLUICE], &syn4, &v);
-			expect("SYN (hot)", i, v, XDP_TX);
+			b->s1[i] = bx_run1(b->fd_new[P_SLUICE], &syn4, &v);
+			bx_expect("SYN (hot)", i, v, XDP_TX);
 			bx_tuple(&ack4, set, i);
-			b->s2[i] = run1(b->fd_new[P_SLUICE], &ack4, &v);
-			expect("promoting ACK (hot)", i, v, XDP_TX);
+			b->s2[i] = bx_run1(b->fd_new[P_SLUICE], &ack4, &v);
+			bx_expect("promoting ACK (hot)", i, v, XDP_TX);
 		}
 	} else {
 		bx_new_clear(b); /* earlier rounds' lost flows sit there */
@@ -512,18 +364,18 @@ static void bx_handshakes(struct bx *b, unsigned int set, unsigned int n,
 			b->s4[i] = bx_floor_insert(b, set, i);
 		for (i = 0; i < n; i++) {
 			bx_tuple(&syn4, set, i);
-			b->s3[i] = run1(b->fd_new[P_FLOOR], &syn4, &v);
-			expect("floor, new tuple", i, v, XDP_TX);
+			b->s3[i] = bx_run1(b->fd_new[P_FLOOR], &syn4, &v);
+			bx_expect("floor, new tuple", i, v, XDP_TX);
 		}
 		for (i = 0; i < n; i++) {
 			bx_tuple(&syn4, set, i);
-			b->s1[i] = run1(b->fd_new[P_SLUICE], &syn4, &v);
-			expect("SYN", i, v, XDP_TX);
+			b->s1[i] = bx_run1(b->fd_new[P_SLUICE], &syn4, &v);
+			bx_expect("SYN", i, v, XDP_TX);
 		}
 		for (i = 0; i < n; i++) {
 			bx_tuple(&ack4, set, i);
-			b->s2[i] = run1(b->fd_new[P_SLUICE], &ack4, &v);
-			expect("promoting ACK", i, v, XDP_TX);
+			b->s2[i] = bx_run1(b->fd_new[P_SLUICE], &ack4, &v);
+			bx_expect("promoting ACK", i, v, XDP_TX);
 		}
 	}
 	*syn = bench_summarize(b->s1, n);
@@ -565,17 +417,6 @@ static struct bench_summary dyn_floor[D_N][BX_MAX_REPS];
 static struct bench_summary floor_insert[2][BX_MAX_REPS];
 static struct bench_summary drop[2][BX_MAX_REPS];
 static double lost_cycle[BX_MAX_REPS]; /* share, 65,536 in flight */
-
-static void print_reps(const struct bench_summary *s, int reps)
-{
-	int r;
-
-	printf("[");
-	for (r = 0; r < reps; r++)
-		printf("%s{\"mean\": %.1f, \"median\": %.1f}", r ? ", " : "",
-		       s[r].mean, s[r].median);
-	printf("]");
-}
 
 int main(int argc, char **argv)
 {
@@ -636,18 +477,18 @@ int main(int argc, char **argv)
 	       un.release, cpu, reps, b.calls, BX_RING, BX_FLOWS, BX_CYCLE,
 	       BX_HOT);
 	printf(" \"drop_before\": ");
-	print_reps(drop[0], reps);
+	bx_print_reps(drop[0], reps);
 	printf(",\n \"drop_after\": ");
-	print_reps(drop[1], reps);
+	bx_print_reps(drop[1], reps);
 	printf(",\n \"new_slots\": %u, \"new_lost\": {\"%u\": [", BX_NEW,
 	       BX_CYCLE);
 	for (r = 0; r < reps; r++)
 		printf("%s%.5f", r ? ", " : "", lost_cycle[r]);
 	printf("], \"%u\": [%.5f]}", BX_FULL, lost_full);
 	printf(",\n \"floor_insert\": {\"1\": ");
-	print_reps(floor_insert[0], reps);
+	bx_print_reps(floor_insert[0], reps);
 	printf(", \"%u\": ", BX_CYCLE);
-	print_reps(floor_insert[1], reps);
+	bx_print_reps(floor_insert[1], reps);
 	printf("}");
 	printf(",\n \"cases\": [\n");
 	for (c = 0; c < N_CASES; c++) {
@@ -655,7 +496,7 @@ int main(int argc, char **argv)
 		       cases[c].nflows);
 		for (prog = P_FLOOR; prog <= P_SLUICE; prog++) {
 			printf(", \"%s\": ", prog_name[prog]);
-			print_reps(res[c][prog], reps);
+			bx_print_reps(res[c][prog], reps);
 		}
 		printf("},\n");
 	}
@@ -663,9 +504,9 @@ int main(int argc, char **argv)
 		printf("  {\"name\": \"%s\", \"flows\": %u, \"floor_case\": "
 		       "\"est_tcp4\", \"floor_new_tuple\": ", dyn_name[d],
 		       dyn_flows[d]);
-		print_reps(dyn_floor[d], reps);
+		bx_print_reps(dyn_floor[d], reps);
 		printf(", \"sluice\": ");
-		print_reps(dyn[d], reps);
+		bx_print_reps(dyn[d], reps);
 		printf("}%s\n", d + 1 < D_N ? "," : "");
 	}
 	printf(" ]}\n");

@@ -9,84 +9,33 @@
  * the interface it came in on (XDP_TX); what was sent
  * on once, or says it was, is never sent on again.
  */
-#define _GNU_SOURCE
 #include "../lib/bpftest.h"
+#include "../lib/backendns.h"
 
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
 #include <linux/bpf.h>
 
 #pragma GCC diagnostic ignored "-Woverride-init" /* spec defaults */
 
-#define VIP "127.0.0.1" /* loopback: real sockets, no addresses */
-#define CLIENT "127.0.0.2"
-#define VPORT 18080
-#define HOST "198.18.1.10" /* this backend: drained, pre-drain pick */
-#define HOP_MAC "02:00:5e:00:01:aa"
-#define VETH "slsc0"
+#define VIP BNS_VIP
+#define CLIENT BNS_CLIENT
+#define VPORT BNS_VPORT
+#define HOST BNS_HOST /* this backend: drained, pre-drain pick */
+#define HOP_MAC BNS_HOP_MAC
+#define VETH BNS_VETH
 
-static const char *const bes[] = { HOST, "198.18.1.11", "198.18.1.12", NULL };
+static const char *const bes[] = { HOST, BNS_HOP, BNS_HOP_UNRESOLVED, NULL };
 
 struct fixture {
 	struct bt *lb;
 	struct bt_decap *decap;
 	int lfd; /* listener on VIP:VPORT */
 };
-
-/* The namespace: lo up, a veth on the backends' subnet, the hops' MACs. */
-static int netns_setup(void)
-{
-	if (unshare(CLONE_NEWNET)) {
-		perror("unshare(CLONE_NEWNET)");
-		return -1;
-	}
-	/* bpf_fib_lookup() answers only where forwarding is on: a backend
-	 * that passes packets on needs it on its tunnel interface too. */
-	return system("ip link set lo up && "
-		      "ip link add " VETH " type veth peer name " VETH "p && "
-		      "ip link set " VETH " up && ip link set " VETH "p up && "
-		      "ip addr add " HOST "/24 dev " VETH " && "
-		      "sysctl -qw net.ipv4.conf." VETH ".forwarding=1 && "
-		      "ip neigh add 198.18.1.11 lladdr " HOP_MAC " dev " VETH
-		      " nud permanent"); /* 198.18.1.12: not resolved */
-}
-
-static int listen_on(const char *addr, __u16 port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	CHECK(CHECK_HERE, fd >= 0);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	inet_pton(AF_INET, addr, &sa.sin_addr);
-	CHECK_INT(CHECK_HERE, bind(fd, (void *)&sa, sizeof(sa)), 0);
-	CHECK_INT(CHECK_HERE, listen(fd, 16), 0);
-	return fd;
-}
-
-/* A connection from CLIENT:@sport to VIP:VPORT (handshake on loopback). */
-static int connect_from(__u16 sport)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(sport) };
-	struct sockaddr_in da = { .sin_family = AF_INET,
-				  .sin_port = htons(VPORT) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	CHECK(CHECK_HERE, fd >= 0);
-	inet_pton(AF_INET, CLIENT, &sa.sin_addr);
-	inet_pton(AF_INET, VIP, &da.sin_addr);
-	CHECK_INT(CHECK_HERE, bind(fd, (void *)&sa, sizeof(sa)), 0);
-	CHECK_INT(CHECK_HERE, connect(fd, (void *)&da, sizeof(da)), 0);
-	return fd;
-}
 
 static int setup(void **state)
 {
@@ -101,8 +50,8 @@ static int setup(void **state)
 	f->decap->ifindex = if_nametoindex(VETH); /* the backends' side */
 	CHECK(CHECK_HERE, f->decap->ifindex > 0);
 	bt_decap_add_addr(f->decap, HOST);
-	bt_decap_add_addr(f->decap, "198.18.1.11");
-	f->lfd = listen_on(VIP, VPORT);
+	bt_decap_add_addr(f->decap, BNS_HOP);
+	f->lfd = bns_listen(VIP, VPORT);
 	return 0;
 }
 
@@ -126,27 +75,13 @@ static int teardown(void **state)
 		.payload_len = 32, __VA_ARGS__                     \
 	}
 
-/*
- * A source port from @from whose pre-drain pick is this host and whose
- * live pick is another backend (@live unless 0): the balancer sends it
- * here in GUE.
- */
+/* A source port from @from that falls back to this host (bt_fallback_port). */
 static __u16 fallback_port_to(const struct fixture *f, __u16 from,
 			      struct pkt_spec *s, __u32 live)
 {
 	const struct bt_vip *v = &f->lb->vips[0];
-	struct sluice_flow_key key;
-	__u32 pick;
 
-	for (s->sport = from; s->sport < from + 8000; s->sport++) {
-		pkt_flow_key(s, &key);
-		pick = bt_pick(f->lb, v, &key);
-		if (bt_fb_pick(f->lb, v, &key) == v->be_id[0] &&
-		    pick != v->be_id[0] && (!live || pick == live))
-			return s->sport;
-	}
-	fail();
-	return 0;
+	return bt_fallback_port(f->lb, v, s, from, v->be_id[0], live);
 }
 
 static __u16 fallback_port(const struct fixture *f, __u16 from,
@@ -190,7 +125,7 @@ static void test_deliver_with_socket(void **state)
 	int fd;
 
 	fallback_port(f, 20000, &s);
-	fd = connect_from(s.sport);
+	fd = bns_connect(s.sport);
 	via_box(f, "established", &s, &in, &enc);
 	decap_expect(f->decap, "established", enc.out, enc.out_len, XDP_PASS,
 		     SLUICE_DR_GUE, &dec);
@@ -337,7 +272,7 @@ int main(void)
 						teardown),
 	};
 
-	if (netns_setup()) {
+	if (bns_setup()) {
 		fprintf(stderr, "cannot set up the test's network namespace\n");
 		return 1;
 	}

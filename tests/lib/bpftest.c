@@ -247,6 +247,24 @@ __u32 bt_fb_pick(const struct bt *t, const struct bt_vip *v,
 	return v->fb_table ? v->fb_table[bt_slot(t, key)] : bt_pick(t, v, key);
 }
 
+__u16 bt_fallback_port(const struct bt *t, const struct bt_vip *v,
+		       struct pkt_spec *s, __u16 from, __u32 fb, __u32 live)
+{
+	struct sluice_flow_key key;
+	__u32 pick;
+
+	for (s->sport = from; s->sport < from + 8000; s->sport++) {
+		pkt_flow_key(s, &key);
+		pick = bt_pick(t, v, &key);
+		if (bt_fb_pick(t, v, &key) == fb && pick != fb &&
+		    (!live || pick == live))
+			return s->sport;
+	}
+	print_message("# no port from %u falls back to backend %u\n", from, fb);
+	fail();
+	return 0;
+}
+
 void bt_vip_set_weight(struct bt *t, struct bt_vip *v, size_t idx,
 		       __u32 weight)
 {

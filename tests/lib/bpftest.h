@@ -110,6 +110,15 @@ void bt_vip_drains_end(struct bt *t, struct bt_vip *v);
 __u32 bt_fb_pick(const struct bt *t, const struct bt_vip *v,
 		 const struct sluice_flow_key *key);
 
+/*
+ * Move @s to the first source port from @from whose pre-drain pick in @v
+ * is @fb and whose live pick is another backend (@live, unless 0): the
+ * fallback sends it to @fb in GUE naming the live pick. Returns the port;
+ * fails the test when none of 8,000 ports does.
+ */
+__u16 bt_fallback_port(const struct bt *t, const struct bt_vip *v,
+		       struct pkt_spec *s, __u16 from, __u32 fb, __u32 live);
+
 /* The VIP a flow key belongs to (exact port, then port 0); fails if none. */
 const struct bt_vip *bt_vip_find(const struct bt *t,
 				 const struct sluice_flow_key *key);
