@@ -42,16 +42,19 @@
 #include "maps.h"
 #include "sweep.h"
 
-#define BW_CHUNK	8192
-#define BW_TABLE	(1U << 24)	/* LAB_FLOWS in scripts/bench.sh */
-#define BW_ACTIVE	3
-#define BW_DRAINING	1
-#define BW_MAX_REPS	50
-#define BW_BATCH	65536
+#define BW_CHUNK 8192
+#define BW_TABLE (1U << 24) /* LAB_FLOWS in scripts/bench.sh */
+#define BW_ACTIVE 3
+#define BW_DRAINING 1
+#define BW_MAX_REPS 50
+#define BW_BATCH 65536
 
 static const struct sl_sweep_cfg bw_cfg = {
-	.tcp_idle_ms = 15 * 60 * 1000, .udp_idle_ms = 30 * 1000,
-	.close_grace_ms = 300, .close_linger_ms = 2000, .handshake_ms = 3000,
+	.tcp_idle_ms = 15 * 60 * 1000,
+	.udp_idle_ms = 30 * 1000,
+	.close_grace_ms = 300,
+	.close_linger_ms = 2000,
+	.handshake_ms = 3000,
 	.unconfirmed_ms = 10 * 1000,
 };
 
@@ -86,8 +89,9 @@ static void fill(int fd, __u32 from, __u32 to, __u32 every, __u32 now)
 		n = to - from < BW_CHUNK ? to - from : BW_CHUNK;
 		for (i = 0; i < n; i++)
 			flow_make(from + i,
-				  every && (from + i) % every == 0 ? BW_DRAINING :
-								     BW_ACTIVE,
+				  every && (from + i) % every == 0 ?
+					  BW_DRAINING :
+					  BW_ACTIVE,
 				  now, &keys[i], &vals[i]);
 		count = n;
 		if (bpf_map_update_batch(fd, keys, vals, &count, &opts) ||
@@ -136,7 +140,7 @@ struct sweeper {
 	const struct sl_maps *m;
 	struct sl_sweep_cfg cfg;
 	atomic_bool stop;
-	atomic_bool walking;
+	struct sl_hold walking;
 	__u64 sweeps;
 };
 
@@ -170,9 +174,9 @@ static void walks(struct sl_drain_walker *w, const struct sl_maps *m, int reps,
 	for (r = 0; r < reps; r++) {
 		clear_drain_table(m->drain_table);
 		if (s)
-			usleep(300 * 1000);	/* a sweep well under way */
+			usleep(300 * 1000); /* a sweep well under way */
 		if (s)
-			atomic_store(&s->walking, true);
+			sl_hold_set(&s->walking, true);
 		c0 = bench_thread_cpu_ns();
 		t0 = bench_now_ns();
 		if (sl_drain_walk(w, &bw_cfg, draining, &res))
@@ -180,9 +184,10 @@ static void walks(struct sl_drain_walker *w, const struct sl_maps *m, int reps,
 		t0 = bench_now_ns() - t0;
 		c0 = bench_thread_cpu_ns() - c0;
 		if (s)
-			atomic_store(&s->walking, false);
+			sl_hold_set(&s->walking, false);
 		printf("%s{\"wall_ms\": %.1f, \"cpu_ms\": %.1f, \"entries\": %llu, "
-		       "\"kept\": %llu}", r ? ", " : "", t0 / 1e6, c0 / 1e6,
+		       "\"kept\": %llu}",
+		       r ? ", " : "", t0 / 1e6, c0 / 1e6,
 		       (unsigned long long)res.entries,
 		       (unsigned long long)res.drain_table_entries);
 		fflush(stdout);
@@ -198,12 +203,15 @@ static void with_sweep(struct sl_drain_walker *w, const struct sl_maps *m,
 	memset(&s, 0, sizeof(s));
 	s.m = m;
 	s.cfg = bw_cfg;
+	if (sl_hold_init(&s.walking))
+		bench_die("sl_hold_init failed");
 	s.cfg.hold = held ? &s.walking : NULL;
 	if (pthread_create(&s.tid, NULL, sweeper_run, &s))
 		bench_die("pthread_create failed");
 	walks(w, m, reps, &s, name);
 	atomic_store(&s.stop, true);
 	pthread_join(s.tid, NULL);
+	sl_hold_destroy(&s.walking);
 }
 
 /* A busy loop on @cpu at @nice until killed (bounded by BW_LOOP_S). */
@@ -233,7 +241,8 @@ static void beside_busy_loop(struct sl_drain_walker *w, const struct sl_maps *m,
 		bench_die("fork: %s", strerror(errno));
 	usleep(100 * 1000);
 	if (waitpid(pid, NULL, WNOHANG) == pid)
-		bench_die("the busy loop could not take nice %d (root needed)", nice);
+		bench_die("the busy loop could not take nice %d (root needed)",
+			  nice);
 	walks(w, m, reps, NULL, name);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
@@ -282,7 +291,8 @@ static void parallel_walks(const struct sl_maps *m, struct sl_drain_walker **w,
 		}
 		for (i = 0; i < 2; i++)
 			pthread_join(t[i].tid, NULL);
-		printf("%s[%.1f, %.1f]", r ? ", " : "", t[0].ns / 1e6, t[1].ns / 1e6);
+		printf("%s[%.1f, %.1f]", r ? ", " : "", t[0].ns / 1e6,
+		       t[1].ns / 1e6);
 		fflush(stdout);
 	}
 	printf("]");
@@ -374,7 +384,8 @@ static void batches(int fd, int threads, const char *name)
 
 	for (i = 0; i < threads; i++) {
 		b[i] = (struct batcher){
-			.fd = fd, .cpu = i,
+			.fd = fd,
+			.cpu = i,
 			.from = (__u32)((__u64)BW_TABLE * i / threads),
 			.to = (__u32)((__u64)BW_TABLE * (i + 1) / threads),
 		};
@@ -384,8 +395,9 @@ static void batches(int fd, int threads, const char *name)
 	printf(",\n  \"%s\": [", name);
 	for (i = 0; i < threads; i++) {
 		pthread_join(b[i].tid, NULL);
-		printf("%s{\"wall_ms\": %.1f, \"entries\": %llu}", i ? ", " : "",
-		       b[i].ns / 1e6, (unsigned long long)b[i].entries);
+		printf("%s{\"wall_ms\": %.1f, \"entries\": %llu}",
+		       i ? ", " : "", b[i].ns / 1e6,
+		       (unsigned long long)b[i].entries);
 	}
 	printf("]");
 }
