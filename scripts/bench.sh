@@ -19,6 +19,9 @@
 #   5. a fleet drain at 3 boxes behind ECMP, one desired state in etcd:
 #      command to every box applying it, last stream closed to the fleet
 #      --wait returning (scripts/bench-fleet.py, part fleet)
+#   6. not by default (BENCH_PARTS=walk): the drain walk alone at 10M
+#      flows, beside a busy loop or a sweep, and the alternatives to it
+#      (tests/bench/bench_walk.c; about 2 minutes, 4 GB; raw JSON only)
 #
 # Raw results: BUILD/bench/*.json; summary: BUILD/bench.json and stdout
 # (scripts/bench-report.py). Every load loop is bounded in time; all
@@ -362,6 +365,8 @@ main() {
 		part maglev 60 "$BUILD/bench/bench_maglev" 7
 	[[ $PARTS == *" sweep "* ]] &&
 		part sweep 240 "$BUILD/bench/bench_sweep" 3 100000 1000000 10000000
+	[[ $PARTS == *" walk "* ]] &&
+		part walk 400 "$BUILD/bench/bench_walk" "$REPS" 10000000 1000
 	if [[ $PARTS == *" pps "* || $PARTS == *" drain "* || $PARTS == *" drainlag "* ||
 	      $PARTS == *" wrk "* ]]; then
 		lab_parts || FAILED=1

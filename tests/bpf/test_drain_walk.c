@@ -4,7 +4,8 @@
  * run over a real sl_flows, it copies the confirmed flows of draining
  * backends, and only those, into the drain table; counts their young
  * unconfirmed flows (and sl_new's) as handshakes, not the ended ones; and
- * counts the confirmed flows the drain table had no room for.
+ * counts the confirmed flows the drain table had no room for; runs at a
+ * raised priority and gives the thread its own back.
  */
 #include <bpf/bpf.h>
 #include "../lib/bpftest.h"
@@ -14,6 +15,9 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include "drain_walk.h"
 #include "sweep.h"
@@ -225,6 +229,33 @@ static void test_judges_as_the_sweep(void **state)
 		   judged > 0 && judged < N_JUDGE_CASES);
 }
 
+/*
+ * The walk raises its thread's priority (drain_walk.c says why) and gives
+ * the thread's own back, whatever it was; it reports its CPU time, which a
+ * single thread cannot spend faster than the wall clock.
+ */
+static void test_priority_back(void **state)
+{
+	struct pw *p = *state;
+	static struct sl_sweep_result res;
+	pid_t tid = syscall(SYS_gettid);
+	int before = getpriority(PRIO_PROCESS, tid), nice;
+	__u32 i;
+
+	for (i = 0; i < 1000; i++)
+		put(p, i, i % 2 ? DRAINING : ACTIVE, true, bt_now());
+	/* Raising one's nice is always allowed; so is going back, as root. */
+	CHECK_INT("nice", setpriority(PRIO_PROCESS, tid, 7), 0);
+	walk(p, &res);
+	nice = getpriority(PRIO_PROCESS, tid);
+	CHECK_INT("nice", sl_drain_walker_nice_err(p->w), 0);
+	CHECK_INT("nice", nice, 7);
+	CHECK_EQ("walk", "flows it copied", res.drain_table_entries, 500);
+	CHECK_TRUE("walk", "CPU time reported, within the wall time",
+		   res.cpu_us > 0 && res.cpu_us <= res.duration_us + 1000);
+	CHECK_INT("nice", setpriority(PRIO_PROCESS, tid, before), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +266,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_counts_new_slots, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_judges_as_the_sweep, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_priority_back, setup,
 						teardown),
 	};
 

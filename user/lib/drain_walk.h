@@ -22,10 +22,19 @@ int sl_drain_walker_open(const struct sl_maps *m, struct sl_drain_walker **out,
 			 char *err, size_t errlen);
 void sl_drain_walker_close(struct sl_drain_walker *w);
 
+#define SL_DRAIN_WALK_NICE (-10)
+
+/* 0, or why the last walk ran at its thread's own priority (-errno: EACCES
+ * without CAP_SYS_NICE or an RLIMIT_NICE of at least 30). */
+int sl_drain_walker_nice_err(const struct sl_drain_walker *w);
+
 /*
  * One walk: sl_new's handshakes, then sl_flows in the kernel. Keeps
  * res->pass, resets the rest; res->entries: the sl_flows entries seen,
- * res->drain_table_entries: the flows it copied into sl_pinned.
+ * res->drain_table_entries: the flows it copied into sl_pinned,
+ * res->duration_us and res->cpu_us: its wall and CPU time. The calling
+ * thread runs the in-kernel part at nice SL_DRAIN_WALK_NICE, then gets
+ * its own back (drain_walk.c says why).
  */
 int sl_drain_walk(struct sl_drain_walker *w, const struct sl_sweep_cfg *cfg,
 		  const bool *draining, struct sl_sweep_result *res);

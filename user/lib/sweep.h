@@ -69,6 +69,7 @@ struct sl_sweep_result {
 	__u64 unprotected; /* draining flows the drain table had no room for */
 	__u64 expired;				/* entries deleted this sweep */
 	__u64 duration_us;
+	__u64 cpu_us; /* the drain walk only: its thread's CPU time */
 };
 
 /*

@@ -146,6 +146,21 @@ static void *sweep_main(void *arg)
 	return NULL;
 }
 
+/* CPU time well under the wall time: the walk shared its CPU (say whether it
+ * could raise its priority, drain_walk.h). */
+static void log_walk(const struct sl_daemon *d, const struct sl_sweep_result *w)
+{
+	int err = sl_drain_walker_nice_err(d->walker);
+
+	sl_log("drain walk: %llu flows in %llu ms (%llu ms of CPU%s%s), "
+	       "%llu kept in the drain table",
+	       (unsigned long long)w->entries,
+	       (unsigned long long)w->duration_us / 1000,
+	       (unsigned long long)w->cpu_us / 1000,
+	       err ? ", at its own priority: " : "", err ? strerror(-err) : "",
+	       (unsigned long long)w->drain_table_entries);
+}
+
 /*
  * The drain walk (drain_walk.h), once per drain commit in force: step 2 of the
  * completion rule from a walk in the kernel rather than a full sweep. Its
@@ -176,10 +191,7 @@ static void walk_pass(struct sl_daemon *d, struct sl_sweep_result *w, bool *drai
 		sl_log("drain walk failed: %s (drains wait for a full sweep)",
 		       strerror(-rc));
 	else
-		sl_log("drain walk: %llu flows in %llu ms, %llu kept in the drain table",
-		       (unsigned long long)w->entries,
-		       (unsigned long long)w->duration_us / 1000,
-		       (unsigned long long)w->drain_table_entries);
+		log_walk(d, w);
 }
 
 static void *check_main(void *arg)
