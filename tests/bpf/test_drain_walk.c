@@ -22,12 +22,16 @@
 #include "drain_walk.h"
 #include "sweep.h"
 
-#define DRAINING	(BT_BE_ID_BASE + 1)
-#define ACTIVE		(BT_BE_ID_BASE + 2)
+#define DRAINING (BT_BE_ID_BASE + 1)
+#define ACTIVE (BT_BE_ID_BASE + 2)
 
 static const struct sl_sweep_cfg cfg = {
-	.tcp_idle_ms = 900000, .udp_idle_ms = 30000, .close_grace_ms = 300,
-	.close_linger_ms = 2000, .handshake_ms = 3000, .unconfirmed_ms = 10000,
+	.tcp_idle_ms = 900000,
+	.udp_idle_ms = 30000,
+	.close_grace_ms = 300,
+	.close_linger_ms = 2000,
+	.handshake_ms = 3000,
+	.unconfirmed_ms = 10000,
 };
 
 struct pw {
@@ -67,8 +71,8 @@ static struct sluice_flow_key key_n(__u32 n)
 	memset(&k, 0, sizeof(k));
 	k.family = SLUICE_AF_INET;
 	k.proto = IPPROTO_TCP;
-	k.src.addr[0] = htonl(0xc6130000 | (n & 0xffff));	/* 198.19.x.x */
-	k.dst.addr[0] = htonl(0xc6120064);			/* 198.18.0.100 */
+	k.src.addr[0] = htonl(0xc6130000 | (n & 0xffff)); /* 198.19.x.x */
+	k.dst.addr[0] = htonl(0xc6120064); /* 198.18.0.100 */
 	k.sport = htons(1024 + (n >> 16));
 	k.dport = htons(80);
 	return k;
@@ -88,7 +92,8 @@ static struct sluice_flow flow(__u32 be, bool confirmed, __u32 created)
 }
 
 /* Flow number @n into sl_flows. */
-static void put(const struct pw *p, __u32 n, __u32 be, bool confirmed, __u32 created)
+static void put(const struct pw *p, __u32 n, __u32 be, bool confirmed,
+		__u32 created)
 {
 	struct sluice_flow_key k = key_n(n);
 	struct sluice_flow f = flow(be, confirmed, created);
@@ -123,9 +128,10 @@ static void test_keeps_what_drains(void **state)
 	CHECK_EQ("walk", "entries seen", res.entries, (__u64)n);
 	CHECK_EQ("walk", "flows it copied into the drain table",
 		 res.drain_table_entries, 300);
-	CHECK_EQ("walk", "handshakes of the draining backend", res.handshakes[DRAINING], 5);
+	CHECK_EQ("walk", "handshakes of the draining backend",
+		 res.handshakes[DRAINING], 5);
 	CHECK_EQ("walk", "handshakes of the active one (not its business)",
-	      res.handshakes[ACTIVE], 0);
+		 res.handshakes[ACTIVE], 0);
 	CHECK_EQ("walk", "unprotected", res.unprotected, 0);
 	for (i = 0; i < n; i++) {
 		k = key_n(i);
@@ -159,7 +165,8 @@ static void test_counts_unprotected(void **state)
 	for (i = 0; i < 10; i++)
 		put(p, i, DRAINING, true, bt_now());
 	walk(p, &res);
-	CHECK_EQ("full", "unprotected of the draining backend", res.unprotected_be[DRAINING], 10);
+	CHECK_EQ("full", "unprotected of the draining backend",
+		 res.unprotected_be[DRAINING], 10);
 	CHECK_EQ("full", "unprotected", res.unprotected, 10);
 }
 
@@ -186,7 +193,7 @@ static void test_counts_new_slots(void **state)
 static const struct judge_case {
 	const char *name;
 	__u8 state;
-	__u32 age, idle;	/* ms since created, since last seen */
+	__u32 age, idle; /* ms since created, since last seen */
 } judge_cases[] = {
 	{ "open, young", SLUICE_FLOW_OPEN, 1000, 1000 },
 	{ "open, just inside unconfirmed", SLUICE_FLOW_OPEN, 9000, 100 },
