@@ -67,10 +67,10 @@ static __always_inline int sl_balance(struct xdp_md *ctx, void *data,
 	return sl_deliver(ctx, pkt, &d, NULL, 0);
 }
 
-static __always_inline int sl_process(struct xdp_md *ctx, struct sl_pkt *pkt)
+/* Ethernet (VLANs) and the IP header into @pkt: 0 or the reason. */
+static __always_inline int sl_parse_ip(void *data, void *data_end,
+				       struct sl_pkt *pkt)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
 	__be16 proto;
 	int rc;
 
@@ -78,11 +78,19 @@ static __always_inline int sl_process(struct xdp_md *ctx, struct sl_pkt *pkt)
 	if (rc)
 		return rc;
 	if (proto == bpf_htons(ETH_P_IP))
-		rc = sl_parse_ipv4(data, data_end, pkt);
-	else if (proto == bpf_htons(ETH_P_IPV6))
-		rc = sl_parse_ipv6(data, data_end, pkt);
-	else
-		return SLUICE_R_PASS_NOT_IP;
+		return sl_parse_ipv4(data, data_end, pkt);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return sl_parse_ipv6(data, data_end, pkt);
+	return SLUICE_R_PASS_NOT_IP;
+}
+
+static __always_inline int sl_process(struct xdp_md *ctx, struct sl_pkt *pkt)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	int rc;
+
+	rc = sl_parse_ip(data, data_end, pkt);
 	if (rc)
 		return rc;
 
@@ -133,18 +141,9 @@ static __always_inline int sl_reparse(struct xdp_md *ctx, struct sl_pkt *pkt)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	__be16 proto;
 	int rc;
 
-	rc = sl_parse_l2(data, data_end, pkt, &proto);
-	if (rc)
-		return rc;
-	if (proto == bpf_htons(ETH_P_IP))
-		rc = sl_parse_ipv4(data, data_end, pkt);
-	else if (proto == bpf_htons(ETH_P_IPV6))
-		rc = sl_parse_ipv6(data, data_end, pkt);
-	else
-		return SLUICE_R_PASS_NOT_IP;
+	rc = sl_parse_ip(data, data_end, pkt);
 	if (rc)
 		return rc;
 	if (pkt->frag || pkt->exthdr_bad ||

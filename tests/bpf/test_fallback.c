@@ -47,15 +47,21 @@ static const char *const be6[] = { "fd00:be::10", "fd00:be::11", "fd00:be::12",
 		.dport = 53, .df = 1, .payload_len = 40, __VA_ARGS__ \
 	}
 
-static int setup(void **state)
+/* The three VIPs, with flows.udp_fallback as given. */
+static int setup_with(void **state, bool udp_fallback)
 {
-	struct bt *t = bt_open(BT_RING_MEDIUM);
+	struct bt *t = bt_open_udp_fallback(BT_RING_MEDIUM, udp_fallback);
 
 	bt_vip_add(t, VIP4, 80, IPPROTO_TCP, be4);
 	bt_vip_add(t, VIP4, 53, IPPROTO_UDP, be4);
 	bt_vip_add(t, VIP6, 80, IPPROTO_TCP, be6);
 	*state = t;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_with(state, false);
 }
 
 static int teardown(void **state)
@@ -239,13 +245,7 @@ static void test_udp_takes_live(void **state)
  */
 static int setup_udp_fallback(void **state)
 {
-	struct bt *t = bt_open_udp_fallback(BT_RING_MEDIUM, true);
-
-	bt_vip_add(t, VIP4, 80, IPPROTO_TCP, be4);
-	bt_vip_add(t, VIP4, 53, IPPROTO_UDP, be4);
-	bt_vip_add(t, VIP6, 80, IPPROTO_TCP, be6);
-	*state = t;
-	return 0;
+	return setup_with(state, true);
 }
 
 static void test_udp_fallback_option(void **state)
