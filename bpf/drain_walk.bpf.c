@@ -3,7 +3,7 @@
  * The drain walk (docs/design.md, "Counting live flows and deciding
  * drains"): a BPF_PROG_TYPE_SYSCALL program that sluiced runs with
  * BPF_PROG_TEST_RUN (user/lib/drain_walk.c) when a drain comes into force.
- * bpf_for_each_map_elem() walks sl_flows in the kernel at about 130 ns an
+ * bpf_for_each_map_elem() walks an sl_flows shard in the kernel at about 130 ns an
  * entry, where a userspace sweep pays 550-720 for the batch copy alone;
  * for the draining backends it does what a full sweep does: it copies
  * every confirmed flow into sl_pinned, and counts per backend the
@@ -13,8 +13,9 @@
  * programs are not permitted everywhere sluice runs.)
  *
  * Inputs and outputs live in .bss, which userspace maps: draining[] is the
- * walk's own snapshot of the draining set. One walk at a time (the drain
- * checker's thread), so plain increments suffice.
+ * walk's own snapshot of the draining set. sluiced loads one instance per
+ * sl_flows shard and runs them on a thread each, at once; each instance
+ * has its own .bss and one walk at a time, so plain increments suffice.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -22,13 +23,14 @@
 #include "sluice/abi.h"
 #include "sluice/limits.h"
 
-/* sluiced's sl_flows and sl_pinned: their fds are reused before load. */
+/* One shard of sluiced's sl_flows, and sl_pinned: their fds are reused
+ * before load (one walker per shard, user/lib/drain_walk.c). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1);
 	__type(key, struct sluice_flow_key);
 	__type(value, struct sluice_flow);
-} sl_flows SEC(".maps");
+} flows SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -90,7 +92,7 @@ static long visit(void *map __attribute__((unused)), struct sluice_flow_key *key
 SEC("syscall")
 int sl_drain_walk(void *ctx __attribute__((unused)))
 {
-	bpf_for_each_map_elem(&sl_flows, visit, NULL, 0);
+	bpf_for_each_map_elem(&flows, visit, NULL, 0);
 	return 0;
 }
 

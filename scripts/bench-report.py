@@ -397,13 +397,16 @@ def ctl_summary(m, d, sw):
             mi = z["meminfo_kb"]
             ml = z["memlock"]
             flows = z["flows"]
+            # sl_flows is its shards (sl_flows_0..): their sum.
+            flows_ml = sum(v for k, v in ml.items()
+                           if k.startswith("sl_flows_")) or ml.get("sl_flows", 0)
             out["sweep"].append({
                 "flows": flows, "fill_s": z["fill_s"],
                 "wall_ms": stat([s["wall_ms"] for s in z["sweeps"]]),
                 "cpu_ms": stat([s["cpu_ms"] for s in z["sweeps"]]),
                 "entries_seen": [s["entries"] for s in z["sweeps"]],
-                "flows_memlock_bytes": ml.get("sl_flows"),
-                "bytes_per_flow_memlock": ml.get("sl_flows", 0) / flows,
+                "flows_memlock_bytes": flows_ml,
+                "bytes_per_flow_memlock": flows_ml / flows,
                 "all_maps_memlock_bytes": ml.get("total"),
                 "meminfo_loaded_kb": mi["before"]["avail"] - mi["loaded"]["avail"],
                 "meminfo_filled_kb": mi["before"]["avail"] - mi["filled"]["avail"],
@@ -445,7 +448,7 @@ def ctl_print(s):
                            f"{z['fill_s']:.1f} s"), w))
     print("   (sweep: a steady-state pass that reads every entry and expires"
           " none; CPU @1s = share of one core at the default 1 s"
-          " sweep_interval; B/flow = sl_flows memlock / entries)\n")
+          " sweep_interval; B/flow = sl_flows shards' memlock / entries)\n")
 
 
 # --- part 4 ---------------------------------------------------------------

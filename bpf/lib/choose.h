@@ -133,7 +133,7 @@ static __always_inline int sl_reschedule(struct sl_pkt *pkt,
 	if (rc)
 		return rc;
 	sl_flow_init(&f, d, now, pkt);
-	bpf_map_update_elem(&sl_flows, &pkt->key, &f, BPF_ANY);
+	sl_flow_put(&pkt->key, &f);
 	return 0;
 }
 
@@ -166,7 +166,7 @@ static __always_inline int sl_rescue(struct sl_pkt *pkt, struct sluice_flow *pf,
 	f.state = sl_state_after(pkt, f.state);
 	f.flags &=
 		~SLUICE_FLOW_F_EVICTED; /* the sweeper's mark, drain table only */
-	bpf_map_update_elem(&sl_flows, &pkt->key, &f, BPF_ANY);
+	sl_flow_put(&pkt->key, &f);
 	bs = sl_be_stat(d->be_id);
 	if (bs)
 		bs->rescued++;
@@ -189,7 +189,7 @@ static __always_inline int sl_promote(struct sl_pkt *pkt,
 	f.state = sl_state_after(pkt, f.state);
 	if (confirm)
 		f.flags |= SLUICE_FLOW_F_CONFIRMED;
-	bpf_map_update_elem(&sl_flows, &pkt->key, &f, BPF_ANY);
+	sl_flow_put(&pkt->key, &f);
 	s->key.family = 0;	/* empty the slot */
 	if (confirm)
 		sl_confirmed(&pkt->key, &f, d->be, d->be_id);
@@ -230,7 +230,7 @@ static __always_inline int sl_tuple_reused(const struct sl_pkt *pkt,
 
 static __always_inline void sl_forget(const struct sluice_flow_key *key)
 {
-	bpf_map_delete_elem(&sl_flows, key);
+	sl_flow_del(key);
 	bpf_map_delete_elem(&sl_pinned, key);
 }
 
@@ -279,7 +279,7 @@ static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
 	__u32 now = sl_now();
 	__u32 hash;
 
-	f = bpf_map_lookup_elem(&sl_flows, &pkt->key);
+	f = sl_flow_get(&pkt->key);
 	if (f)
 		return sl_established(pkt, f, d, now);
 

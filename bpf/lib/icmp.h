@@ -96,7 +96,7 @@ sl_icmp_owner(const struct sluice_flow_key *fk, const struct sluice_vip *vip)
 	struct sluice_backend *be;
 	struct sluice_flow *f;
 
-	f = bpf_map_lookup_elem(&sl_flows, fk);
+	f = sl_flow_get(fk);
 	if (!f) {
 		s = sl_new_find(fk, hash);
 		f = s ? &s->flow : NULL;

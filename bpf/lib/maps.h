@@ -10,6 +10,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "sluice/abi.h"
+#include "sluice/hash.h"
 
 /* VIP key -> VIP id, flags, live generation. Written by sluiced. */
 struct {
@@ -62,16 +63,34 @@ struct {
 } sl_fb_rings SEC(".maps");
 
 /*
- * Established flows (5-tuple -> backend). Inserted by the datapath,
- * expired by sluiced. Size set by sluiced. Per-CPU LRU lists: an insert
- * takes no global lock, and RSS keeps a flow on one CPU anyway.
+ * Established flows (5-tuple -> backend), in SLUICE_FLOW_SHARDS shards
+ * (abi.h). Inserted by the datapath, expired by sluiced. Shard size set by
+ * sluiced. Per-CPU LRU lists: an insert takes no global lock, and RSS
+ * keeps a flow on one CPU anyway.
  */
-struct {
+struct sl_flow_shard {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SLUICE_FLOWS_DEFAULT);
+	__uint(max_entries, SLUICE_FLOW_SHARD_SIZE(SLUICE_FLOWS_DEFAULT));
 	__type(key, struct sluice_flow_key);
 	__type(value, struct sluice_flow);
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+};
+
+struct sl_flow_shard sl_flows_0 SEC(".maps");
+struct sl_flow_shard sl_flows_1 SEC(".maps");
+struct sl_flow_shard sl_flows_2 SEC(".maps");
+struct sl_flow_shard sl_flows_3 SEC(".maps");
+_Static_assert(SLUICE_FLOW_SHARDS == 4, "one sl_flows_N per shard");
+
+/*
+ * The shards by number; sluiced fills it before it attaches the program
+ * (user/lib/maps.c). Both lookups are inlined by the verifier.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SLUICE_FLOW_SHARDS);
+	__type(key, __u32);
+	__array(values, struct sl_flow_shard);
 } sl_flows SEC(".maps");
 
 /* Flows seen once, until their second packet promotes them (abi.h): a
@@ -147,5 +166,38 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } sl_tail SEC(".maps");
+
+/* The shard holding @key's flow: NULL only before sluiced filled sl_flows. */
+static __always_inline void *sl_flows_of(const struct sluice_flow_key *key)
+{
+	__u32 i = sluice_flow_shard(key);
+
+	return bpf_map_lookup_elem(&sl_flows, &i);
+}
+
+static __always_inline struct sluice_flow *
+sl_flow_get(const struct sluice_flow_key *key)
+{
+	void *shard = sl_flows_of(key);
+
+	return shard ? bpf_map_lookup_elem(shard, key) : NULL;
+}
+
+static __always_inline void sl_flow_put(const struct sluice_flow_key *key,
+					const struct sluice_flow *f)
+{
+	void *shard = sl_flows_of(key);
+
+	if (shard)
+		bpf_map_update_elem(shard, key, f, BPF_ANY);
+}
+
+static __always_inline void sl_flow_del(const struct sluice_flow_key *key)
+{
+	void *shard = sl_flows_of(key);
+
+	if (shard)
+		bpf_map_delete_elem(shard, key);
+}
 
 #endif /* SLUICE_BPF_MAPS_H */

@@ -127,9 +127,14 @@ struct sluice_backend {
 SLUICE_STATIC_ASSERT(sizeof(struct sluice_backend) == 44, "backend size");
 
 /*
- * sl_flows: LRU_HASH, struct sluice_flow_key -> struct sluice_flow: the
- * established flows. Refreshed by the datapath at most once per
- * SLUICE_TOUCH_MS, expired and counted by sluiced's sweeper.
+ * sl_flows: ARRAY_OF_MAPS of SLUICE_FLOW_SHARDS shards, sl_flows_0 to
+ * sl_flows_N, each an LRU_HASH struct sluice_flow_key -> struct
+ * sluice_flow: the established flows. A flow lives in shard
+ * sluice_flow_shard() (hash.h). Refreshed by the datapath at most once per
+ * SLUICE_TOUCH_MS, expired and counted by sluiced's sweeper. Shards exist
+ * so that the drain walk, a pass over every entry whose cost is one cache
+ * miss each, runs on several CPUs at once: a single hash table cannot be
+ * walked from more than one place (docs/design.md).
  *
  * sl_new: ARRAY of struct sluice_new_slot, a set-associative table of
  * flows seen once (a TCP SYN, a first UDP datagram, a mid-stream TCP
@@ -321,7 +326,8 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_be_stats) == 48, "be stats size");
 #define SLUICE_MAP_TAIL "sl_tail"
 #define SLUICE_TAIL_FALLBACK 0 /* sl_tail index of sluice_fallback */
 #define SLUICE_PROG_FALLBACK "sluice_fallback"
-#define SLUICE_MAP_FLOWS	"sl_flows"
+#define SLUICE_MAP_FLOWS	"sl_flows"	/* the shards' array */
+#define SLUICE_MAP_FLOW_SHARD	"sl_flows_"	/* + the shard's number */
 #define SLUICE_MAP_NEW		"sl_new"
 #define SLUICE_MAP_DRAIN_TABLE "sl_pinned" /* the drain table (see above) */
 #define SLUICE_MAP_CONFIG	"sl_config"

@@ -66,6 +66,21 @@ static inline __u32 sluice_vip_filter_bit(const struct sluice_addr *a,
 }
 
 /*
+ * The sl_flows shard of a flow (abi.h). Every established packet computes
+ * it, so it is a fold of the client's address and both ports and one
+ * multiply, not the Maglev hash. Shards need only to be even, and a client
+ * that picks its ports to crowd one shard only shortens its own flows'
+ * lives there (each shard is an LRU).
+ */
+static inline __u32 sluice_flow_shard(const struct sluice_flow_key *k)
+{
+	__u32 x = k->src.addr[0] ^ k->src.addr[1] ^ k->src.addr[2] ^
+		  k->src.addr[3] ^ ((__u32)k->sport << 16 | k->dport);
+
+	return (x * 0x9e3779b1U) >> (32 - SLUICE_FLOW_SHARD_BITS);
+}
+
+/*
  * sl_new is set-associative with two choices (abi.h): the first slot of
  * bucket @choice (0 or 1) of a flow with hash @h. The second choice mixes
  * the hash again so that flows sharing one bucket spread over others.

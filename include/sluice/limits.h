@@ -23,6 +23,15 @@
 /* Flow table: default 1M entries; 10M must work. */
 #define SLUICE_FLOWS_DEFAULT		(1U << 20)
 #define SLUICE_FLOWS_MAX		(16U << 20)
+/*
+ * sl_flows is split into this many LRU hashes (shards, abi.h), each of
+ * SLUICE_FLOW_SHARD_SIZE(flows.table_size) entries, so that the drain
+ * walk runs over them on several CPUs at once. A power of two.
+ */
+#define SLUICE_FLOW_SHARD_BITS		2
+#define SLUICE_FLOW_SHARDS		(1U << SLUICE_FLOW_SHARD_BITS)
+#define SLUICE_FLOW_SHARD_SIZE(total)	\
+	(((total) + SLUICE_FLOW_SHARDS - 1) / SLUICE_FLOW_SHARDS)
 /* sl_new (flows seen once): slots for handshakes in flight, not sessions.
  * A power of two (buckets are picked by the low bits of a flow hash). */
 #define SLUICE_NEW_FLOWS_DEFAULT	(1U << 18)

@@ -55,34 +55,34 @@ static void flow_make(__u32 i, __u32 be, __u8 epoch, __u32 now,
  * caller spreads the fill over every CPU; counting afterwards tells
  * whether the table evicted any of them.
  */
-static __u32 fill_range(int flows, __u32 from, __u32 n, __u32 be, __u8 epoch,
+static __u32 fill_range(const struct sl_maps *flows, __u32 from, __u32 n, __u32 be, __u8 epoch,
 			__u32 now)
 {
 	static struct sluice_flow_key keys[BF_CHUNK];
 	static struct sluice_flow vals[BF_CHUNK];
-	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 i, at, chunk, count, present = 0;
+	__u32 i, at, chunk, present = 0;
 	struct sluice_flow f;
+	int rc;
 
 	for (at = from; at < from + n; at += chunk) {
 		chunk = from + n - at < BF_CHUNK ? from + n - at : BF_CHUNK;
 		for (i = 0; i < chunk; i++)
 			flow_make(at + i, be, epoch, now, &keys[i], &vals[i]);
-		count = chunk;
-		if (bpf_map_update_batch(flows, keys, vals, &count, &opts) || count != chunk)
-			bench_die("bpf_map_update_batch: %s (%u of %u)", strerror(errno),
-				  count, chunk);
+		rc = sl_flows_put_batch(flows, keys, vals, chunk);
+		if (rc)
+			bench_die("cannot write flows: %s", strerror(-rc));
 	}
 	for (at = from; at < from + n; at++) {
 		flow_make(at, be, epoch, now, &keys[0], &vals[0]);
-		present += !bpf_map_lookup_elem(flows, &keys[0], &f);
+		present += !bpf_map_lookup_elem(sl_flows_fd(flows, &keys[0]),
+						&keys[0], &f);
 	}
 	return present;
 }
 
 /* One child per CPU, bound to it (CPU affinity), each filling its share;
  * their counts come back through @fd. */
-static void fill_on_cpu(int cpu, int fd, int flows, __u32 from, __u32 n,
+static void fill_on_cpu(int cpu, int fd, const struct sl_maps *flows, __u32 from, __u32 n,
 			__u32 be, __u8 epoch, __u32 now)
 {
 	cpu_set_t set;
@@ -103,18 +103,25 @@ int main(int argc, char **argv)
 	struct sluice_backend b;
 	char path[4200];
 	__u32 n, be, now, share, from = 0, present = 0, got;
-	int flows, backends, cpus, cpu, fds[2], status, ok = 1;
+	int backends, cpus, cpu, fds[2], status, ok = 1;
+	struct sl_maps flows;
+	unsigned int i;
 	__u64 t0;
 
 	if (argc != 4)
 		bench_die("usage: bench_fill PIN_DIR N BACKEND_ID");
 	n = strtoul(argv[2], NULL, 0);
 	be = strtoul(argv[3], NULL, 0);
-	snprintf(path, sizeof(path), "%s/%s", argv[1], SLUICE_MAP_FLOWS);
-	flows = bpf_obj_get(path);
+	for (i = 0; i < SLUICE_FLOW_SHARDS; i++) {
+		snprintf(path, sizeof(path), "%s/%s%u", argv[1],
+			 SLUICE_MAP_FLOW_SHARD, i);
+		flows.flow_shard[i] = bpf_obj_get(path);
+		if (flows.flow_shard[i] < 0)
+			bench_die("cannot open %s: %s", path, strerror(errno));
+	}
 	snprintf(path, sizeof(path), "%s/%s", argv[1], SLUICE_MAP_BACKENDS);
 	backends = bpf_obj_get(path);
-	if (flows < 0 || backends < 0)
+	if (backends < 0)
 		bench_die("cannot open the pinned maps in %s: %s", argv[1], strerror(errno));
 	if (bpf_map_lookup_elem(backends, &be, &b))
 		bench_die("backend id %u: %s", be, strerror(errno));
@@ -128,7 +135,7 @@ int main(int argc, char **argv)
 	for (cpu = 0; cpu < cpus; cpu++, from += share) {
 		share = cpu == cpus - 1 ? n - from : n / cpus;
 		if (fork() == 0)
-			fill_on_cpu(cpu, fds[1], flows, from, share, be, b.epoch, now);
+			fill_on_cpu(cpu, fds[1], &flows, from, share, be, b.epoch, now);
 	}
 	close(fds[1]);
 	while (read(fds[0], &got, sizeof(got)) == sizeof(got))

@@ -43,6 +43,7 @@
 #include <bpf/libbpf.h>
 
 #include "sluice/abi.h"
+#include "sluice/hash.h"
 #include "bench_floor.skel.h"
 #include "bench_drop.skel.h"
 #include "bench_reflect.skel.h"
@@ -134,7 +135,8 @@ static int cmd_load_floor(char **argv)
 	if (bpf_map_lookup_elem(fd, &zero, &cfg))
 		bench_die("sl_config: %s", strerror(errno));
 	close(fd);
-	snprintf(path, sizeof(path), "%s/%s", argv[1], SLUICE_MAP_FLOWS);
+	snprintf(path, sizeof(path), "%s/%s%u", argv[1], SLUICE_MAP_FLOW_SHARD,
+		 sluice_flow_shard(&key));
 	fd = obj_get(path);
 	if (bpf_map_lookup_elem(fd, &key, &f))
 		bench_die("the flow is not in sluice's sl_flows: send it through sluice first");

@@ -107,22 +107,20 @@ static void flow_make(__u32 i, __u32 now, struct sluice_flow_key *k,
 }
 
 /* Insert flows [from, to) from the current CPU in batches. */
-static void fill(int fd, __u32 from, __u32 to, __u32 now)
+static void fill(const struct sl_maps *m, __u32 from, __u32 to, __u32 now)
 {
 	static struct sluice_flow_key keys[BS_CHUNK];
 	static struct sluice_flow vals[BS_CHUNK];
-	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 i, n, count;
+	__u32 i, n;
+	int rc;
 
 	while (from < to) {
 		n = to - from < BS_CHUNK ? to - from : BS_CHUNK;
 		for (i = 0; i < n; i++)
 			flow_make(from + i, now, &keys[i], &vals[i]);
-		count = n;
-		if (bpf_map_update_batch(fd, keys, vals, &count, &opts) ||
-		    count != n)
-			bench_die("bpf_map_update_batch: %s (%u of %u)",
-				  strerror(errno), count, n);
+		rc = sl_flows_put_batch(m, keys, vals, n);
+		if (rc)
+			bench_die("cannot write flows: %s", strerror(-rc));
 		from += n;
 	}
 }
@@ -172,7 +170,7 @@ static void one_size(__u32 n, int reps, int first)
 	for (cpu = 0, from = 0; cpu < ncpu; cpu++, from = to) {
 		to = cpu == ncpu - 1 ? n : from + n / ncpu;
 		bench_pin_cpu(cpu);
-		fill(maps.flows, from, to, now);
+		fill(&maps, from, to, now);
 	}
 	fill_ns = bench_now_ns() - t0;
 	meminfo_read(&m2);

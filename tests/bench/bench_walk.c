@@ -3,24 +3,20 @@
  * The drain walk (user/lib/drain_walk.c), the part of a drain's lag that
  * grows with the flow table: sl_flows sized as the lab's (16M slots), N
  * confirmed flows of an active backend, D of them of a draining one, then
- * REPS walks of each kind below, timed (wall and the walking thread's CPU
+ * REPS walks of each kind below, timed (wall and the walking threads' CPU
  * time), each after the drain table is emptied again, as at a drain's
- * start. The walk runs on CPU 0.
+ * start. The walk runs one thread per sl_flows shard, on any CPU.
  *
  *   alone                      nothing else running
- *   beside_busy_loop           a busy loop on the walk's CPU at nice 0
+ *   beside_busy_loop           a busy loop on CPU 0 at nice 0
  *   beside_busy_loop_same_nice ... at the walk's own nice: the walk
  *                              without its priority (as before it had one)
  *   sweep_held                 a full sweep back to back on CPU 1, held
  *                              while the walk runs, as sluiced holds it
  *   sweep_not_held             ... not held
- * And the alternatives measured for the walk (docs/design.md):
- *   two_walks                  two walks at once, one per CPU (wall ms each)
- *   batch_1_thread             bpf_map_lookup_batch over all of sl_flows
- *   batch_2_threads            ... two threads, from buckets 0 and half
- *   two_shards                 sl_flows as two maps of half the size,
- *                              walked at once, one per CPU (what sharding
- *                              sl_flows in the datapath would give)
+ * (The alternatives measured before sl_flows had shards, a second walk
+ * over the same table and batch reads from two threads, are in
+ * docs/design.md.)
  *
  * Usage: bench_walk [REPS] [N] [D]   (default 5 10000000 1000)
  * Needs about 4 GB. Prints one JSON object.
@@ -78,12 +74,13 @@ static void flow_make(__u32 i, __u32 be, __u32 now, struct sluice_flow_key *k,
 }
 
 /* Flows [from, to), every @every-th of the draining backend. */
-static void fill(int fd, __u32 from, __u32 to, __u32 every, __u32 now)
+static void fill(const struct sl_maps *m, __u32 from, __u32 to, __u32 every,
+		 __u32 now)
 {
 	static struct sluice_flow_key keys[BW_CHUNK];
 	static struct sluice_flow vals[BW_CHUNK];
-	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 i, n, count;
+	__u32 i, n;
+	int rc;
 
 	while (from < to) {
 		n = to - from < BW_CHUNK ? to - from : BW_CHUNK;
@@ -93,17 +90,15 @@ static void fill(int fd, __u32 from, __u32 to, __u32 every, __u32 now)
 					  BW_DRAINING :
 					  BW_ACTIVE,
 				  now, &keys[i], &vals[i]);
-		count = n;
-		if (bpf_map_update_batch(fd, keys, vals, &count, &opts) ||
-		    count != n)
-			bench_die("bpf_map_update_batch: %s (%u of %u)",
-				  strerror(errno), count, n);
+		rc = sl_flows_put_batch(m, keys, vals, n);
+		if (rc)
+			bench_die("cannot write flows: %s", strerror(-rc));
 		from += n;
 	}
 }
 
 /* sl_flows has a free list per CPU: fill each CPU's share from that CPU. */
-static void fill_all(int fd, __u32 n, __u32 every)
+static void fill_all(const struct sl_maps *m, __u32 n, __u32 every)
 {
 	int ncpu = libbpf_num_possible_cpus(), cpu, status, ok = 1;
 	__u32 now = sl_clock_now(), from = 0, share;
@@ -112,7 +107,7 @@ static void fill_all(int fd, __u32 n, __u32 every)
 		share = cpu == ncpu - 1 ? n - from : n / ncpu;
 		if (fork() == 0) {
 			bench_pin_cpu(cpu);
-			fill(fd, from, from + share, every, now);
+			fill(m, from, from + share, every, now);
 			_exit(0);
 		}
 	}
@@ -248,160 +243,6 @@ static void beside_busy_loop(struct sl_drain_walker *w, const struct sl_maps *m,
 	waitpid(pid, NULL, 0);
 }
 
-/* One walk on @cpu, in a thread of its own. */
-struct walker_thr {
-	pthread_t tid;
-	struct sl_drain_walker *w;
-	int cpu;
-	__u64 ns;
-};
-
-static void *walker_run(void *arg)
-{
-	static bool draining[SLUICE_MAX_BACKENDS];
-	struct walker_thr *t = arg;
-	struct sl_sweep_result *res = malloc(sizeof(*res));
-
-	if (!res)
-		bench_die("out of memory");
-	draining[BW_DRAINING] = true;
-	bench_pin_cpu(t->cpu);
-	t->ns = bench_now_ns();
-	if (sl_drain_walk(t->w, &bw_cfg, draining, res))
-		bench_die("sl_drain_walk failed");
-	t->ns = bench_now_ns() - t->ns;
-	free(res);
-	return NULL;
-}
-
-/* Walks on CPUs 0 and 1 at once, over @m[0] and @m[1]; REPS times. */
-static void parallel_walks(const struct sl_maps *m, struct sl_drain_walker **w,
-			   int reps, const char *name)
-{
-	struct walker_thr t[2];
-	int i, r;
-
-	printf(",\n  \"%s\": [", name);
-	for (r = 0; r < reps; r++) {
-		for (i = 0; i < 2; i++) {
-			t[i] = (struct walker_thr){ .w = w[i], .cpu = i };
-			clear_drain_table(m[i].drain_table);
-			if (pthread_create(&t[i].tid, NULL, walker_run, &t[i]))
-				bench_die("pthread_create failed");
-		}
-		for (i = 0; i < 2; i++)
-			pthread_join(t[i].tid, NULL);
-		printf("%s[%.1f, %.1f]", r ? ", " : "", t[0].ns / 1e6,
-		       t[1].ns / 1e6);
-		fflush(stdout);
-	}
-	printf("]");
-}
-
-/* Two walkers over the same sl_flows: each walks all of it. */
-static void two_walks(const struct sl_maps *m, struct sl_drain_walker *w0,
-		      int reps)
-{
-	struct sl_drain_walker *w[2] = { w0, NULL };
-	struct sl_maps ms[2] = { *m, *m };
-	char err[256];
-
-	if (sl_drain_walker_open(m, &w[1], err, sizeof(err)))
-		bench_die("%s", err);
-	parallel_walks(ms, w, reps, "two_walks");
-	sl_drain_walker_close(w[1]);
-}
-
-/* sl_flows as two maps of half the slots, half the flows each. */
-static void two_shards(const struct sl_maps *m, __u32 n, __u32 d, int reps)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_COMMON_LRU);
-	struct sl_drain_walker *w[2];
-	struct sl_maps ms[2];
-	char err[256];
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		ms[i] = *m;
-		ms[i].flows = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "sl_shard",
-					     sizeof(struct sluice_flow_key),
-					     sizeof(struct sluice_flow),
-					     BW_TABLE / 2, &o);
-		if (ms[i].flows < 0)
-			bench_die("a shard: %s", strerror(errno));
-		fill_all(ms[i].flows, n / 2, d ? n / d : 0);
-		if (sl_drain_walker_open(&ms[i], &w[i], err, sizeof(err)))
-			bench_die("%s", err);
-	}
-	parallel_walks(ms, w, reps, "two_shards");
-	for (i = 0; i < 2; i++) {
-		sl_drain_walker_close(w[i]);
-		close(ms[i].flows);
-	}
-}
-
-/* Raw batch reads of buckets [from, to) of sl_flows, on @cpu. */
-struct batcher {
-	pthread_t tid;
-	int fd, cpu;
-	__u32 from, to;
-	__u64 entries, ns;
-};
-
-static void *batcher_run(void *arg)
-{
-	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct batcher *b = arg;
-	struct sluice_flow_key *keys = malloc(BW_BATCH * sizeof(*keys));
-	struct sluice_flow *vals = malloc(BW_BATCH * sizeof(*vals));
-	__u32 token = b->from, next, n;
-	int rc;
-
-	if (!keys || !vals)
-		bench_die("out of memory");
-	bench_pin_cpu(b->cpu);
-	b->ns = bench_now_ns();
-	do {
-		/* A hash map's batch token is the bucket to read next. */
-		n = BW_BATCH;
-		rc = bpf_map_lookup_batch(b->fd, token ? &token : NULL, &next,
-					  keys, vals, &n, &opts);
-		if (rc < 0 && errno != ENOENT)
-			bench_die("bpf_map_lookup_batch: %s", strerror(errno));
-		b->entries += n;
-		token = next;
-	} while (!rc && token < b->to);
-	b->ns = bench_now_ns() - b->ns;
-	free(keys);
-	free(vals);
-	return NULL;
-}
-
-static void batches(int fd, int threads, const char *name)
-{
-	struct batcher b[2];
-	int i;
-
-	for (i = 0; i < threads; i++) {
-		b[i] = (struct batcher){
-			.fd = fd,
-			.cpu = i,
-			.from = (__u32)((__u64)BW_TABLE * i / threads),
-			.to = (__u32)((__u64)BW_TABLE * (i + 1) / threads),
-		};
-		if (pthread_create(&b[i].tid, NULL, batcher_run, &b[i]))
-			bench_die("pthread_create failed");
-	}
-	printf(",\n  \"%s\": [", name);
-	for (i = 0; i < threads; i++) {
-		pthread_join(b[i].tid, NULL);
-		printf("%s{\"wall_ms\": %.1f, \"entries\": %llu}",
-		       i ? ", " : "", b[i].ns / 1e6,
-		       (unsigned long long)b[i].entries);
-	}
-	printf("]");
-}
-
 int main(int argc, char **argv)
 {
 	int reps = argc > 1 ? atoi(argv[1]) : 5;
@@ -433,21 +274,16 @@ int main(int argc, char **argv)
 	if (sl_drain_walker_open(&maps, &w, err, sizeof(err)))
 		bench_die("%s", err);
 	t0 = bench_now_ns();
-	fill_all(maps.flows, n, d ? n / d : 0);
+	fill_all(&maps, n, d ? n / d : 0);
 	printf("{\"bench\": \"walk\", \"flows\": %u, \"draining\": %u, "
 	       "\"table\": %u, \"fill_s\": %.1f",
 	       n, d, BW_TABLE, (bench_now_ns() - t0) / 1e9);
-	bench_pin_cpu(0);
 	walks(w, &maps, reps, NULL, "alone");
 	beside_busy_loop(w, &maps, reps, 0, "beside_busy_loop");
 	beside_busy_loop(w, &maps, reps, SL_DRAIN_WALK_NICE,
 			 "beside_busy_loop_same_nice");
 	with_sweep(w, &maps, reps, true, "sweep_held");
 	with_sweep(w, &maps, reps, false, "sweep_not_held");
-	two_walks(&maps, w, reps);
-	batches(maps.flows, 1, "batch_1_thread");
-	batches(maps.flows, 2, "batch_2_threads");
-	two_shards(&maps, n, d, reps);
 	printf("\n}\n");
 	sl_drain_walker_close(w);
 	sluice_bpf__destroy(skel);

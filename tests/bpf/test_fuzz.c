@@ -994,13 +994,20 @@ static void check_flow_tables(const struct bt *t, __u64 iters)
 	__u64 confirmed = 0, unconfirmed = 0, counted = 0, kept = 0;
 	struct sluice_flow f;
 	void *prev = NULL;
-	__u32 id;
+	__u32 id, i = 0;
 
-	while (!bpf_map_get_next_key(t->maps.flows, prev, &next)) {
+	while (i < SLUICE_FLOW_SHARDS) {
+		if (bpf_map_get_next_key(t->maps.flow_shard[i], prev, &next)) {
+			i++;
+			prev = NULL;
+			continue;
+		}
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(t->maps.flows, &key, &f))
+		if (bpf_map_lookup_elem(t->maps.flow_shard[i], &key, &f))
 			continue;	/* evicted while we walked */
+		CHECK_EQ("fuzz: sl_flows entry", "in its own shard",
+			 sluice_flow_shard(&key), i);
 		CHECK_TRUE("fuzz: sl_flows entry", "known state",
 			f.state <= SLUICE_FLOW_RESET);
 		CHECK_EQ("fuzz: sl_flows entry", "flags other than CONFIRMED",

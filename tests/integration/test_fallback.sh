@@ -51,10 +51,10 @@ fb_restart_empty() {
 	lab_sluiced_start
 }
 
-# Delete every entry of sl_pinned, then sl_flows.
+# Delete every entry of sl_pinned, then of each sl_flows shard.
 fb_clear_flow_maps() {
 	local pin=/sys/fs/bpf/sluice-${LAB_P} m rc=0
-	for m in sl_pinned sl_flows; do
+	for m in sl_pinned sl_flows_0 sl_flows_1 sl_flows_2 sl_flows_3; do
 		bpftool -j map dump pinned "$pin/$m" | python3 -c '
 import json, sys
 for e in json.load(sys.stdin):

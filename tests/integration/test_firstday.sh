@@ -109,12 +109,20 @@ t_start_pin_dir_not_creatable() {
 	ft_lab_unharmed
 }
 
+# Entries the pinned sl_flows shards hold together.
+ft_flow_capacity() {
+	local i
+	for i in 0 1 2 3; do
+		bpftool -j map show pinned "/sys/fs/bpf/sluice-${LAB_P}/sl_flows_$i" |
+			json - "j['max_entries']"
+	done | awk '{ s += $1 } END { print s }'
+}
+
 # --check reports every problem a start would meet here; the start refuses
 # the same ones, all at once, before touching the running instance's maps.
 t_check_finds_what_start_refuses() {
 	local cfg rc out=$LAB_DIR/ft-check.out flows_before flows_after
-	flows_before=$(bpftool -j map show pinned "/sys/fs/bpf/sluice-${LAB_P}/sl_flows" |
-		json - "j['max_entries']")
+	flows_before=$(ft_flow_capacity)
 	cfg=$(FT_PIN_DIR=/sys/fs/bpf/sluice-${LAB_P} FT_IFACE=slnosuch0 ft_config check <<EOF
 flows:
   table_size: 2048
@@ -126,7 +134,7 @@ EOF
 	assert_eq "--check exit code" 3 "$rc" || return 1
 	grep -q "interfaces\[0\].name: no interface slnosuch0 in this network namespace" "$out" ||
 		fail "--check missed the interface" || return 1
-	grep -q "flows.table_size: the pinned map /sys/fs/bpf/sluice-${LAB_P}/sl_flows has $flows_before entries but the config asks for 2048" "$out" ||
+	grep -q "flows.table_size: the pinned map /sys/fs/bpf/sluice-${LAB_P}/sl_flows has $flows_before entries (in its shards) but the config asks for 2048" "$out" ||
 		fail "--check missed the pinned table size" || return 1
 	grep -q "$cfg: 2 problems a start would refuse" "$out" ||
 		fail "--check did not count 2 problems" || return 1
@@ -138,8 +146,7 @@ EOF
 	grep -q "no interface slnosuch0" "$out" && grep -q "flows.table_size: the pinned map" "$out" ||
 		fail "the refused start did not name both problems" || return 1
 	grep -q "not started: 2 problems" "$out" || fail "no summary line" || return 1
-	flows_after=$(bpftool -j map show pinned "/sys/fs/bpf/sluice-${LAB_P}/sl_flows" |
-		json - "j['max_entries']")
+	flows_after=$(ft_flow_capacity)
 	assert_eq "pinned sl_flows size after the refused start" "$flows_before" "$flows_after" || return 1
 	ft_lab_unharmed
 }

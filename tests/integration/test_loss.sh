@@ -25,7 +25,12 @@ def dump(name):
 
 # struct sluice_flow: backend_id @0 (4 bytes), epoch @13.
 kept = dump("sl_pinned")
-flows = dict(dump("sl_flows"))
+# Each sl_flows shard, and which shard holds each key (abi.h).
+flows, shard_of = {}, {}
+for i in range(4):
+    for k, v in dump("sl_flows_%d" % i):
+        flows[k] = v
+        shard_of[k] = "sl_flows_%d" % i
 draining = {v[0:4] for _, v in kept}
 other = next((v for v in flows.values() if v[0:4] not in draining), None)
 if other is None:
@@ -36,7 +41,7 @@ for key, pv in kept:
     if cur is None or cur[0:4] != pv[0:4] or moved >= limit:
         continue
     new = other[0:4] + cur[4:13] + other[13:14] + cur[14:16]
-    subprocess.run(["bpftool", "map", "update", "pinned", pins + "/sl_flows",
+    subprocess.run(["bpftool", "map", "update", "pinned", pins + "/" + shard_of[key],
                     "key", "hex"] + ["%02x" % b for b in key] +
                    ["value", "hex"] + ["%02x" % b for b in new], check=True)
     moved += 1

@@ -443,7 +443,7 @@ static int flow_get(int fd, const struct sluice_flow_key *key,
 int bt_flow_get(const struct bt *t, const struct sluice_flow_key *key,
 		struct sluice_flow *f)
 {
-	return flow_get(t->maps.flows, key, f);
+	return flow_get(sl_flows_fd(&t->maps, key), key, f);
 }
 
 int bt_new_get(const struct bt *t, const struct sluice_flow_key *key,
@@ -462,7 +462,7 @@ void bt_flow_put(const struct bt *t, const struct sluice_flow_key *key,
 		 const struct sluice_flow *f)
 {
 	check_ok("bt_flow_put", "sl_flows update",
-		 bpf_map_update_elem(t->maps.flows, key, f, BPF_ANY) ? -errno : 0);
+		 bpf_map_update_elem(sl_flows_fd(&t->maps, key), key, f, BPF_ANY) ? -errno : 0);
 }
 
 void bt_drain_table_put(const struct bt *t, const struct sluice_flow_key *key,

@@ -32,7 +32,7 @@ static void moved(struct check *c, const struct sluice_flow_key *k,
 static bool end_flow(struct check *c, const struct sluice_flow_key *k,
 		     const struct sluice_flow *cur, bool in_flows)
 {
-	if (in_flows && sl_flow_expire(c->m->flows, k, cur) == -EAGAIN)
+	if (in_flows && sl_flow_expire(sl_flows_fd(c->m, k), k, cur) == -EAGAIN)
 		return false;	/* refreshed since we read it: live */
 	if (bpf_map_delete_elem(c->m->drain_table, k))
 		return true;	/* someone else ended it */
@@ -54,7 +54,7 @@ static void visit(void *arg, const struct sluice_flow_key *k,
 	if (be >= SLUICE_MAX_BACKENDS || !c->draining[be])
 		return; /* not draining (any more): the sweeper drops it */
 	c->res->entries++;
-	in_flows = !bpf_map_lookup_elem(c->m->flows, k, &cur);
+	in_flows = !bpf_map_lookup_elem(sl_flows_fd(c->m, k), k, &cur);
 	if (in_flows && (cur.backend_id != be || cur.epoch != pf->epoch)) {
 		moved(c, k, pf);
 		return;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The drain walk: load and run the in-kernel sl_flows walk (drain_walk.h). */
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,38 +16,59 @@
 #include "drain_walk.h"
 #include "drain_walk.skel.h"
 
-struct sl_drain_walker {
+/* The walk of one sl_flows shard: its own program and .bss, its own thread. */
+struct shard_walk {
 	struct drain_walk_bpf *skel;
+	pthread_t tid;
+	int rc, nice_err;
+	__u64 cpu_us;
+};
+
+struct sl_drain_walker {
+	struct shard_walk shard[SLUICE_FLOW_SHARDS];
 	const struct sl_maps *m;
 	int nice_err;
 };
 
 void sl_drain_walker_close(struct sl_drain_walker *w)
 {
+	unsigned int i;
+
 	if (!w)
 		return;
-	drain_walk_bpf__destroy(w->skel);
+	for (i = 0; i < SLUICE_FLOW_SHARDS; i++)
+		drain_walk_bpf__destroy(w->shard[i].skel);
 	free(w);
+}
+
+static int shard_open(const struct sl_maps *m, unsigned int i,
+		      struct shard_walk *sw)
+{
+	int rc;
+
+	sw->skel = drain_walk_bpf__open();
+	if (!sw->skel)
+		return -errno;
+	rc = bpf_map__reuse_fd(sw->skel->maps.flows, m->flow_shard[i]);
+	if (!rc)
+		rc = bpf_map__reuse_fd(sw->skel->maps.sl_pinned, m->drain_table);
+	if (!rc)
+		rc = drain_walk_bpf__load(sw->skel);
+	return rc;
 }
 
 int sl_drain_walker_open(const struct sl_maps *m, struct sl_drain_walker **out,
 			 char *err, size_t errlen)
 {
 	struct sl_drain_walker *w = calloc(1, sizeof(*w));
-	int rc = -ENOMEM;
+	unsigned int i;
+	int rc = w ? 0 : -ENOMEM;
 
 	*out = NULL;
-	if (w) {
+	if (w)
 		w->m = m;
-		w->skel = drain_walk_bpf__open();
-		rc = w->skel ? 0 : -errno;
-	}
-	if (!rc)
-		rc = bpf_map__reuse_fd(w->skel->maps.sl_flows, m->flows);
-	if (!rc)
-		rc = bpf_map__reuse_fd(w->skel->maps.sl_pinned, m->drain_table);
-	if (!rc)
-		rc = drain_walk_bpf__load(w->skel);
+	for (i = 0; !rc && i < SLUICE_FLOW_SHARDS; i++)
+		rc = shard_open(m, i, &w->shard[i]);
 	if (!rc) {
 		*out = w;
 		return 0;
@@ -81,71 +103,125 @@ static __u64 thread_cpu_us(void)
  * gets about 90% of the CPU and the other task the rest, for that second,
  * once per drain. @tid's nice before, or INT_MIN when it could not be read.
  */
-static int boost(struct sl_drain_walker *w, pid_t tid)
+static int boost(int *nice_err, pid_t tid)
 {
 	int old;
 
 	errno = 0;
 	old = getpriority(PRIO_PROCESS, tid);
 	if (errno) {
-		w->nice_err = -errno;
+		*nice_err = -errno;
 		return INT_MIN;
 	}
-	w->nice_err = 0;
+	*nice_err = 0;
 	if (old > SL_DRAIN_WALK_NICE &&
 	    setpriority(PRIO_PROCESS, tid, SL_DRAIN_WALK_NICE))
-		w->nice_err = -errno;
+		*nice_err = -errno;
 	return old;
 }
 
-static int run(struct sl_drain_walker *w)
+/* One shard's walk, on a thread of its own. */
+static void *shard_run(void *arg)
 {
+	struct shard_walk *sw = arg;
 	pid_t tid = syscall(SYS_gettid);
-	int old = boost(w, tid), rc = 0;
-	int fd = bpf_program__fd(w->skel->progs.sl_drain_walk);
-	__u64 ctx = 0;
+	int old = boost(&sw->nice_err, tid);
+	int fd = bpf_program__fd(sw->skel->progs.sl_drain_walk);
+	__u64 ctx = 0, cpu = thread_cpu_us();
 	DECLARE_LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &ctx,
 			    .ctx_size_in = sizeof(ctx));
 
-	if (bpf_prog_test_run_opts(fd, &opts))
-		rc = -errno;
+	sw->rc = bpf_prog_test_run_opts(fd, &opts) ? -errno : 0;
 	/* Back up to the thread's own nice: always allowed. */
-	if (old != INT_MIN && !w->nice_err)
+	if (old != INT_MIN && !sw->nice_err)
 		setpriority(PRIO_PROCESS, tid, old);
+	sw->cpu_us = thread_cpu_us() - cpu;
+	return NULL;
+}
+
+/*
+ * Every shard at once, one thread each: the walk is memory latency, which
+ * CPUs pay in parallel. 0, or the first error.
+ */
+static int run_shards(struct sl_drain_walker *w, __u64 *cpu_us)
+{
+	unsigned int i, started = 0;
+	int rc = 0;
+
+	for (i = 0; i < SLUICE_FLOW_SHARDS; i++) {
+		w->shard[i].rc = 0;
+		w->shard[i].cpu_us = 0;
+		if (pthread_create(&w->shard[i].tid, NULL, shard_run, &w->shard[i])) {
+			rc = -EAGAIN;
+			break;
+		}
+		started++;
+	}
+	w->nice_err = 0;
+	for (i = 0; i < started; i++) {
+		pthread_join(w->shard[i].tid, NULL);
+		*cpu_us += w->shard[i].cpu_us;
+		if (!rc)
+			rc = w->shard[i].rc;
+		if (!w->nice_err)
+			w->nice_err = w->shard[i].nice_err;
+	}
 	return rc;
 }
 
-int sl_drain_walk(struct sl_drain_walker *w, const struct sl_sweep_cfg *cfg,
-		  const bool *draining, struct sl_sweep_result *res)
+/* Inputs into shard @sw's .bss, outputs zeroed. */
+static void shard_prepare(struct shard_walk *sw, const struct sl_sweep_cfg *cfg,
+			  const bool *draining, __u32 now)
 {
-	struct drain_walk_bpf__bss *bss = w->skel->bss;
-	struct sl_pass pass = res->pass;
-	__u64 start = sl_mono_us(), cpu = thread_cpu_us();
+	struct drain_walk_bpf__bss *bss = sw->skel->bss;
 	size_t i;
-	int rc;
 
-	memset(res, 0, sizeof(*res));
-	res->pass = pass;
 	memset(bss, 0, sizeof(*bss));
 	for (i = 0; i < SLUICE_MAX_BACKENDS; i++)
 		bss->draining[i] = draining[i];
 	bss->unconfirmed_ms = cfg->unconfirmed_ms;
 	bss->close_grace_ms = cfg->close_grace_ms;
-	bss->now_ms = sl_clock_now();
-	/* sl_new before sl_flows: a promotion in between is seen in sl_flows. */
-	rc = sl_sweep_new_handshakes(w->m, cfg, res);
-	if (!rc)
-		rc = run(w);
-	for (i = 0; !rc && i < SLUICE_MAX_BACKENDS; i++) {
+	bss->now_ms = now;
+}
+
+/* Shard @sw's outputs, added to @res. */
+static void shard_collect(const struct shard_walk *sw, const bool *draining,
+			  struct sl_sweep_result *res)
+{
+	const struct drain_walk_bpf__bss *bss = sw->skel->bss;
+	size_t i;
+
+	for (i = 0; i < SLUICE_MAX_BACKENDS; i++) {
 		if (!draining[i])
 			continue;
 		res->handshakes[i] += bss->handshakes[i];
-		res->unprotected_be[i] = bss->unprotected[i];
+		res->unprotected_be[i] += bss->unprotected[i];
 		res->unprotected += bss->unprotected[i];
 	}
-	res->entries = bss->walked;
-	res->drain_table_entries = bss->kept;
+	res->entries += bss->walked;
+	res->drain_table_entries += bss->kept;
+}
+
+int sl_drain_walk(struct sl_drain_walker *w, const struct sl_sweep_cfg *cfg,
+		  const bool *draining, struct sl_sweep_result *res)
+{
+	struct sl_pass pass = res->pass;
+	__u64 start = sl_mono_us(), cpu = thread_cpu_us(), shard_cpu = 0;
+	__u32 now = sl_clock_now();
+	unsigned int i;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	res->pass = pass;
+	for (i = 0; i < SLUICE_FLOW_SHARDS; i++)
+		shard_prepare(&w->shard[i], cfg, draining, now);
+	/* sl_new before sl_flows: a promotion in between is seen in sl_flows. */
+	rc = sl_sweep_new_handshakes(w->m, cfg, res);
+	if (!rc)
+		rc = run_shards(w, &shard_cpu);
+	for (i = 0; !rc && i < SLUICE_FLOW_SHARDS; i++)
+		shard_collect(&w->shard[i], draining, res);
 	res->duration_us = sl_mono_us() - start;
-	res->cpu_us = thread_cpu_us() - cpu;
+	res->cpu_us = thread_cpu_us() - cpu + shard_cpu;
 	return rc;
 }

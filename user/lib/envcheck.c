@@ -48,24 +48,74 @@ void sl_check_ifaces(const struct sl_config *cfg, struct sl_problems *p)
 	}
 }
 
-/* Entries of the map pinned at DIR/NAME, or 0 when there is none. */
-static __u32 pinned_entries(const char *dir, const char *name)
+/* The map pinned at DIR/NAME: 0 with its info, or -1 when there is none. */
+static int pinned_info(const char *dir, const char *name,
+		       struct bpf_map_info *info)
 {
-	struct bpf_map_info info;
-	__u32 len = sizeof(info);
+	__u32 len = sizeof(*info);
 	char path[PATH_MAX + 32];
-	__u32 n = 0;
-	int fd;
+	int fd, rc;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
-		return 0;
-	memset(&info, 0, sizeof(info));
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-		n = info.max_entries;
+		return -1;
+	memset(info, 0, sizeof(*info));
+	rc = bpf_obj_get_info_by_fd(fd, info, &len) ? -1 : 0;
 	close(fd);
-	return n;
+	return rc;
+}
+
+/* Entries of the map pinned at DIR/NAME, or 0 when there is none. */
+static __u32 pinned_entries(const char *dir, const char *name)
+{
+	struct bpf_map_info info;
+
+	return pinned_info(dir, name, &info) ? 0 : info.max_entries;
+}
+
+/*
+ * Entries the pinned flow table holds: the shards' sum, or an older
+ * sluiced's single table (carried into shards at start if the size
+ * agrees); 0 when nothing is pinned. @shard: the size of one shard, or 0
+ * for a single table.
+ */
+static __u64 pinned_flow_entries(const char *dir, __u32 *shard)
+{
+	struct bpf_map_info info;
+	char name[32];
+	__u64 sum = 0;
+	unsigned int i;
+
+	*shard = 0;
+	if (!pinned_info(dir, SLUICE_MAP_FLOWS, &info) &&
+	    info.type == BPF_MAP_TYPE_LRU_HASH)
+		return info.max_entries;
+	for (i = 0; i < SLUICE_FLOW_SHARDS; i++) {
+		snprintf(name, sizeof(name), SLUICE_MAP_FLOW_SHARD "%u", i);
+		if (!pinned_info(dir, name, &info)) {
+			sum += info.max_entries;
+			*shard = info.max_entries;
+		}
+	}
+	return sum;
+}
+
+static void check_pinned_flows(const struct sl_config *cfg,
+			       struct sl_problems *p)
+{
+	__u32 shard, want = cfg->flow_table_size;
+	__u64 have = pinned_flow_entries(cfg->pin_dir, &shard);
+
+	if (!have || (shard ? shard == SLUICE_FLOW_SHARD_SIZE(want) : have == want))
+		return;
+	sl_problem_add(p, "flows.table_size: the pinned map %s/%s has %llu entries%s "
+		       "but the config asks for %u: a start would refuse it\n"
+		       "hint: set flows.table_size back to %llu, or run sluiced "
+		       "--detach to start afresh (established flows are lost)",
+		       cfg->pin_dir, SLUICE_MAP_FLOWS, (unsigned long long)have,
+		       shard ? " (in its shards)" : "", want,
+		       (unsigned long long)have);
 }
 
 /*
@@ -78,13 +128,13 @@ void sl_check_pinned_sizes(const struct sl_config *cfg, struct sl_problems *p)
 		const char *field, *map;
 		__u32 want;
 	} tab[] = {
-		{ "flows.table_size", SLUICE_MAP_FLOWS, cfg->flow_table_size },
 		{ "flows.drain_table_size", SLUICE_MAP_DRAIN_TABLE,
 		  cfg->drain_table_size },
 	};
 	size_t i;
 	__u32 have;
 
+	check_pinned_flows(cfg, p);
 	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
 		have = pinned_entries(cfg->pin_dir, tab[i].map);
 		if (!have || have == tab[i].want)

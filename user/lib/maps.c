@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Userspace writers and readers of the balancer's maps (see maps.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -45,6 +46,32 @@ static int set_ring_template(struct bpf_object *obj, const char *name,
 	return err;
 }
 
+/* The skeleton map of sl_flows shard @i. */
+static struct bpf_map *shard_map(struct bpf_object *obj, unsigned int i)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), SLUICE_MAP_FLOW_SHARD "%u", i);
+	return bpf_object__find_map_by_name(obj, name);
+}
+
+static int set_shard_sizes(struct bpf_object *obj, __u32 flows)
+{
+	struct bpf_map *map;
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < SLUICE_FLOW_SHARDS; i++) {
+		map = shard_map(obj, i);
+		if (!map)
+			return -ENOENT;
+		err = bpf_map__set_max_entries(map, SLUICE_FLOW_SHARD_SIZE(flows));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size, __u32 flows,
 		      __u32 new_flows, __u32 drain_table)
 {
@@ -56,10 +83,7 @@ int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size, __u32 flows,
 		err = set_ring_template(obj, SLUICE_MAP_FB_RINGS, ring_size);
 	if (err)
 		return err;
-	map = bpf_object__find_map_by_name(obj, SLUICE_MAP_FLOWS);
-	if (!map)
-		return -ENOENT;
-	err = bpf_map__set_max_entries(map, flows);
+	err = set_shard_sizes(obj, flows);
 	if (err)
 		return err;
 	map = bpf_object__find_map_by_name(obj, SLUICE_MAP_NEW);
@@ -96,6 +120,87 @@ static int tail_set(struct bpf_object *obj)
 	return ret_errno(bpf_map_update_elem(map, &key, &fd, BPF_ANY));
 }
 
+/*
+ * Find the sl_flows shards and put each in its slot of sl_flows, which
+ * the program reads (a slot already holding it, as after a restart over
+ * pinned maps, is simply written again).
+ */
+static int shards_set(struct bpf_object *obj, struct sl_maps *m)
+{
+	int outer = map_fd(obj, SLUICE_MAP_FLOWS), rc;
+	struct bpf_map *map;
+	__u32 i;
+
+	if (outer < 0)
+		return outer;
+	for (i = 0; i < SLUICE_FLOW_SHARDS; i++) {
+		map = shard_map(obj, i);
+		m->flow_shard[i] = map ? bpf_map__fd(map) : -ENOENT;
+		if (m->flow_shard[i] < 0)
+			return map ? -EBADF : -ENOENT;
+		rc = ret_errno(bpf_map_update_elem(outer, &i, &m->flow_shard[i],
+						   BPF_ANY));
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Flows of shard @shard among @n: gathered into @k and @v, batch-written. */
+static int put_shard(const struct sl_maps *m, unsigned int shard,
+		     const struct sluice_flow_key *keys,
+		     const struct sluice_flow *vals, __u32 n,
+		     struct sluice_flow_key *k, struct sluice_flow *v)
+{
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 i, count = 0, want;
+
+	for (i = 0; i < n; i++) {
+		if (sluice_flow_shard(&keys[i]) != shard)
+			continue;
+		k[count] = keys[i];
+		v[count++] = vals[i];
+	}
+	if (!count)
+		return 0;
+	want = count;
+	if (bpf_map_update_batch(m->flow_shard[shard], k, v, &count, &opts))
+		return -errno;
+	return count == want ? 0 : -EIO;
+}
+
+int sl_flows_put_batch(const struct sl_maps *m,
+		       const struct sluice_flow_key *keys,
+		       const struct sluice_flow *vals, __u32 n)
+{
+	struct sluice_flow_key *k = malloc(n * sizeof(*k) + 1);
+	struct sluice_flow *v = malloc(n * sizeof(*v) + 1);
+	unsigned int i;
+	int rc = k && v ? 0 : -ENOMEM;
+
+	for (i = 0; !rc && i < SLUICE_FLOW_SHARDS; i++)
+		rc = put_shard(m, i, keys, vals, n, k, v);
+	free(k);
+	free(v);
+	return rc;
+}
+
+__u64 sl_flows_capacity(const struct sl_maps *m)
+{
+	struct bpf_map_info info;
+	__u32 len;
+	__u64 sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < SLUICE_FLOW_SHARDS; i++) {
+		len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(m->flow_shard[i], &info, &len))
+			sum += info.max_entries;
+	}
+	return sum;
+}
+
 int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
 {
 	struct {
@@ -107,7 +212,6 @@ int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
 		{ &m->backends, SLUICE_MAP_BACKENDS },
 		{ &m->rings, SLUICE_MAP_RINGS },
 		{ &m->fb_rings, SLUICE_MAP_FB_RINGS },
-		{ &m->flows, SLUICE_MAP_FLOWS },
 		{ &m->new_map, SLUICE_MAP_NEW },
 		{ &m->drain_table, SLUICE_MAP_DRAIN_TABLE },
 		{ &m->config, SLUICE_MAP_CONFIG },
@@ -126,6 +230,8 @@ int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
 			return *tab[i].fd;
 	}
 	rc = tail_set(obj);
+	if (!rc)
+		rc = shards_set(obj, m);
 	if (rc)
 		return rc;
 	m->ring_size = ring_size;

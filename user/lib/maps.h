@@ -10,6 +10,7 @@
 #include <linux/types.h>
 #include <bpf/libbpf.h>
 #include "sluice/abi.h"
+#include "sluice/hash.h"
 
 struct sl_maps {
 	int vips;
@@ -17,7 +18,7 @@ struct sl_maps {
 	int backends;
 	int rings;
 	int fb_rings;
-	int flows;
+	int flow_shard[SLUICE_FLOW_SHARDS];	/* sl_flows_N (abi.h) */
 	int new_map;		/* sl_new; new_flows is a counter */
 	int drain_table; /* sl_pinned: draining flows kept from eviction */
 	int config;
@@ -36,7 +37,29 @@ struct sl_maps {
  */
 int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m);
 
-/* Size the ring template and flow tables before load. */
+/* The sl_flows shard (its fd) that holds @key's flow. */
+static inline int sl_flows_fd(const struct sl_maps *m,
+			      const struct sluice_flow_key *key)
+{
+	return m->flow_shard[sluice_flow_shard(key)];
+}
+
+/*
+ * Write @n flows, each into its own shard, one batch update per shard
+ * (tools and benchmarks fill tables this way). 0, or -errno: then some
+ * of them may be written.
+ */
+int sl_flows_put_batch(const struct sl_maps *m,
+		       const struct sluice_flow_key *keys,
+		       const struct sluice_flow *vals, __u32 n);
+
+/* Entries all sl_flows shards can hold together. */
+__u64 sl_flows_capacity(const struct sl_maps *m);
+
+/*
+ * Size the ring template and flow tables before load: @flows is
+ * flows.table_size, split over the shards.
+ */
 int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size, __u32 flows,
 		      __u32 new_flows, __u32 drain_table);
 

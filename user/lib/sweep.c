@@ -155,7 +155,7 @@ static void visit(void *arg, const struct sluice_flow_key *k,
 		return;
 	}
 	if (v == SL_FLOW_ENDED) {
-		if (sl_flow_expire(w->m->flows, k, f) != -EAGAIN) {
+		if (sl_flow_expire(sl_flows_fd(w->m, k), k, f) != -EAGAIN) {
 			w->res->expired++;
 			return;
 		}
@@ -235,7 +235,7 @@ static bool visit_kept(struct walk *w, const struct sluice_flow_key *k,
 
 	if (!is_draining(w, be))
 		return false;
-	if (!bpf_map_lookup_elem(w->m->flows, k, &live))
+	if (!bpf_map_lookup_elem(sl_flows_fd(w->m, k), k, &live))
 		return true;
 	if (sl_flow_judge(k, pf, false, w->now, w->cfg) != SL_FLOW_LIVE)
 		return true;	/* the checker ends it */
@@ -297,6 +297,7 @@ int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 		.m = m, .cfg = cfg, .draining = draining, .res = res,
 	};
 	__u64 start = sl_mono_us();
+	unsigned int i;
 	int rc;
 
 	if (!b)
@@ -310,8 +311,8 @@ int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 	/* sl_new before sl_flows: a promotion in between is seen in sl_flows. */
 	if (!rc)
 		rc = sweep_new(&w);
-	if (!rc)
-		rc = sl_flow_walk(m->flows, b, SL_FLOW_BATCH, visit, &w);
+	for (i = 0; !rc && i < SLUICE_FLOW_SHARDS; i++)
+		rc = sl_flow_walk(m->flow_shard[i], b, SL_FLOW_BATCH, visit, &w);
 	if (!rc && m->drain_table > 0)
 		rc = sl_flow_walk(m->drain_table, b, SL_FLOW_BATCH,
 				  visit_drain_table_entry, &w);

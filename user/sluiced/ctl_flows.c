@@ -130,43 +130,60 @@ static bool take(const struct sl_daemon *d, struct flow_scan *s,
 	return true;
 }
 
-/* Walk sl_flows in batches. 0, or -errno. */
-static int scan(const struct sl_daemon *d, struct flow_scan *s)
+/*
+ * Walk one sl_flows shard in batches. 0, or -errno; *@stop when the
+ * listing is full or out of time.
+ */
+static int scan_shard(const struct sl_daemon *d, int fd, struct flow_scan *s,
+		      struct sluice_flow_key *keys, struct sluice_flow *vals,
+		      __u64 deadline, bool *stop)
 {
-	struct sluice_flow_key *keys = calloc(SCAN_BATCH, sizeof(*keys));
-	struct sluice_flow *vals = calloc(SCAN_BATCH, sizeof(*vals));
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u64 in = 0, out = 0;
 	bool first = true, more = true;
 	__u32 n;
 	int rc = 0;
 
-	if (!keys || !vals) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	__u64 deadline = sl_unix_ms() + SCAN_BUDGET_MS;
-
-	s->complete = true;
 	while (more) {
 		n = SCAN_BATCH;
-		rc = bpf_map_lookup_batch(d->maps.flows, first ? NULL : &in, &out,
-					  keys, vals, &n, &opts);
+		rc = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
+					  vals, &n, &opts);
 		if (rc && rc != -ENOENT)
-			break;
+			return rc;
 		more = rc != -ENOENT;
-		rc = 0;
 		first = false;
 		in = out;
-		if (!take(d, s, keys, vals, n))
-			break;
+		if (!take(d, s, keys, vals, n)) {
+			*stop = true;
+			return 0;
+		}
 		/* After a batch, never before: a loaded box still lists something. */
-		if (more && sl_unix_ms() > deadline) {
-			s->complete = false;
-			break;
+		if (sl_unix_ms() > deadline) {
+			s->complete = !more;
+			*stop = true;
+			return 0;
 		}
 	}
-out:
+	return 0;
+}
+
+/* Walk every sl_flows shard. 0, or -errno. */
+static int scan(const struct sl_daemon *d, struct flow_scan *s)
+{
+	struct sluice_flow_key *keys = calloc(SCAN_BATCH, sizeof(*keys));
+	struct sluice_flow *vals = calloc(SCAN_BATCH, sizeof(*vals));
+	__u64 deadline = sl_unix_ms() + SCAN_BUDGET_MS;
+	bool stop = false;
+	unsigned int i;
+	int rc = keys && vals ? 0 : -ENOMEM;
+
+	s->complete = true;
+	for (i = 0; !rc && !stop && i < SLUICE_FLOW_SHARDS; i++) {
+		rc = scan_shard(d, d->maps.flow_shard[i], s, keys, vals,
+				deadline, &stop);
+		if (stop && i + 1 < SLUICE_FLOW_SHARDS && s->matched <= s->limit)
+			s->complete = false;
+	}
 	free(keys);
 	free(vals);
 	return rc;

@@ -19,6 +19,7 @@
 #include "loader.h"
 #include "log.h"
 #include "migrate.h"
+#include "migrate_flows.h"
 #include "persist.h"
 #include "sluice.skel.h"
 
@@ -153,6 +154,28 @@ static int load_bpf(struct sl_daemon *d)
 	return rc;
 }
 
+/* Copy the old table's flows into the shards; @last: then let it go. */
+static void flows_carry(struct sl_daemon *d, bool last)
+{
+	__u64 n = 0;
+	int rc;
+
+	if (d->old_flows_fd < 0)
+		return;
+	rc = sl_migrate_flows_copy(d->old_flows_fd, &d->maps, last, &n);
+	if (rc)
+		sl_warn("upgrade: carrying flows into the shards stopped: %s "
+			"(%llu carried; the rest are balanced afresh)",
+			strerror(-rc), (unsigned long long)n);
+	else
+		sl_log("upgrade: %llu flows carried into the shards%s",
+		       (unsigned long long)n, last ? " (since the load)" : "");
+	if (last) {
+		close(d->old_flows_fd);
+		d->old_flows_fd = -1;
+	}
+}
+
 int sl_loader_attach(struct sl_daemon *d)
 {
 	int prog_fd = bpf_program__fd(d->skel->progs.sluice_xdp);
@@ -186,6 +209,8 @@ int sl_loader_attach(struct sl_daemon *d)
 		sl_log("attached to %s (%s mode)", ifc->name,
 		       ifc->mode == SL_XDP_MODE_SKB ? "skb" : "native");
 	}
+	/* The older program no longer runs: what it added since the load. */
+	flows_carry(d, true);
 	return 0;
 }
 
@@ -208,15 +233,46 @@ static int migrate_prepare(struct sl_daemon *d, struct sl_migration *m)
 	return rc;
 }
 
+/*
+ * An unsharded sl_flows (migrate_flows.h): unpinned before the load, all
+ * of it copied after, re-pinned if the load fails.
+ */
+static int flows_prepare(struct sl_daemon *d)
+{
+	char path[4200], note[4400];
+	int rc;
+
+	pin_path(d, SLUICE_MAP_FLOWS, path, sizeof(path));
+	rc = sl_migrate_flows_prepare(path, &d->old_flows_fd, note, sizeof(note));
+	if (note[0])
+		sl_log("upgrade: %s", note);
+	if (rc)
+		sl_log("cannot read the flow table pinned at %s: %s", path,
+		       strerror(-rc));
+	return rc;
+}
+
 /* Load the program over the pinned maps, carrying older layouts over. */
 int sl_loader_load(struct sl_daemon *d)
 {
 	struct sl_migration mig;
+	char path[4200];
 	int rc, mrc;
 
 	if (migrate_prepare(d, &mig))
 		return -1;
+	if (flows_prepare(d)) {
+		sl_migrate_finish(&mig, -1);
+		return -1;
+	}
 	rc = load_bpf(d);
+	if (rc) {
+		pin_path(d, SLUICE_MAP_FLOWS, path, sizeof(path));
+		sl_migrate_flows_restore(d->old_flows_fd, path);
+		d->old_flows_fd = -1;
+	} else {
+		flows_carry(d, false);
+	}
 	mrc = sl_migrate_finish(&mig, rc ? -1 : d->maps.backends);
 	if (mrc) {
 		sl_log("cannot write the carried-over backend entries: %s",
