@@ -142,12 +142,78 @@ static void test_new_bucket(void **state)
 	CHECK_INT(CHECK_HERE, sluice_new_bucket(golden[0].hash, 4, 1), 0);
 }
 
+static struct sluice_flow_key shard_key(__u32 src, __u16 sport, __u16 dport)
+{
+	struct sluice_flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = SLUICE_AF_INET;
+	k.proto = IPPROTO_TCP;
+	k.src.addr[0] = htonl(src);
+	k.dst.addr[0] = htonl(0xc6120064);	/* 198.18.0.100 */
+	k.sport = htons(sport);
+	k.dport = htons(dport);
+	return k;
+}
+
+/* @n keys from @next spread over the shards within 10% of even. */
+static void check_spread(const char *what, __u32 n,
+			 struct sluice_flow_key (*next)(__u32 i))
+{
+	__u32 count[SLUICE_FLOW_SHARDS] = { 0 }, i, s;
+
+	for (i = 0; i < n; i++) {
+		struct sluice_flow_key k = next(i);
+
+		s = sluice_flow_shard(&k);
+		CHECK_TRUE(what, "a shard that exists", s < SLUICE_FLOW_SHARDS);
+		if (s < SLUICE_FLOW_SHARDS)
+			count[s]++;
+	}
+	for (s = 0; s < SLUICE_FLOW_SHARDS; s++)
+		CHECK_TRUE(what, "shard within 10% of even",
+			   count[s] * 10 >= n / SLUICE_FLOW_SHARDS * 9 &&
+			   count[s] * 10 <= n / SLUICE_FLOW_SHARDS * 11);
+}
+
+static struct sluice_flow_key by_address(__u32 i)
+{
+	return shard_key(0xc6130000 + i, 40000, 443);	/* 198.19.x.x */
+}
+
+static struct sluice_flow_key by_port(__u32 i)
+{
+	return shard_key(0xc6120001, 1024 + i, 443);
+}
+
+/*
+ * The sl_flows shard (hash.h): a golden value (computed independently,
+ * from the key's bytes), an even spread over addresses and over ports
+ * alone, and nothing but the client address and the ports counts.
+ */
+static void test_flow_shard(void **state)
+{
+	struct sluice_flow_key a = shard_key(0xc6120001, 1234, 80), b;
+
+	(void)state;
+	CHECK_INT(CHECK_HERE, SLUICE_FLOW_SHARDS, 4);
+	/* (0x010012c6 ^ 0xd2045000) * 0x9e3779b1 >> 30 */
+	CHECK_INT(CHECK_HERE, sluice_flow_shard(&a), 1);
+	check_spread("shards by client address", 60000, by_address);
+	check_spread("shards by client port", 60000, by_port);
+	b = a;
+	b.dst.addr[0] = htonl(0xc6120099);
+	b.proto = IPPROTO_UDP;
+	CHECK_INT(CHECK_HERE, sluice_flow_shard(&b), sluice_flow_shard(&a));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_padding_is_hashed),
 		cmocka_unit_test(test_new_bucket),
+		cmocka_unit_test(test_flow_shard),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
