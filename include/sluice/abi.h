@@ -326,8 +326,8 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_be_stats) == 48, "be stats size");
 #define SLUICE_MAP_TAIL "sl_tail"
 #define SLUICE_TAIL_FALLBACK 0 /* sl_tail index of sluice_fallback */
 #define SLUICE_PROG_FALLBACK "sluice_fallback"
-#define SLUICE_MAP_FLOWS	"sl_flows"	/* the shards' array */
-#define SLUICE_MAP_FLOW_SHARD	"sl_flows_"	/* + the shard's number */
+#define SLUICE_MAP_FLOWS "sl_flows" /* the shards' array */
+#define SLUICE_MAP_FLOW_SHARD "sl_flows_" /* + the shard's number */
 #define SLUICE_MAP_NEW		"sl_new"
 #define SLUICE_MAP_DRAIN_TABLE "sl_pinned" /* the drain table (see above) */
 #define SLUICE_MAP_CONFIG	"sl_config"

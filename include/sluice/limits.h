@@ -28,9 +28,9 @@
  * SLUICE_FLOW_SHARD_SIZE(flows.table_size) entries, so that the drain
  * walk runs over them on several CPUs at once. A power of two.
  */
-#define SLUICE_FLOW_SHARD_BITS		2
-#define SLUICE_FLOW_SHARDS		(1U << SLUICE_FLOW_SHARD_BITS)
-#define SLUICE_FLOW_SHARD_SIZE(total)	\
+#define SLUICE_FLOW_SHARD_BITS 2
+#define SLUICE_FLOW_SHARDS (1U << SLUICE_FLOW_SHARD_BITS)
+#define SLUICE_FLOW_SHARD_SIZE(total) \
 	(((total) + SLUICE_FLOW_SHARDS - 1) / SLUICE_FLOW_SHARDS)
 /* sl_new (flows seen once): slots for handshakes in flight, not sessions.
  * A power of two (buckets are picked by the low bits of a flow hash). */

@@ -55,8 +55,8 @@ static void flow_make(__u32 i, __u32 be, __u8 epoch, __u32 now,
  * caller spreads the fill over every CPU; counting afterwards tells
  * whether the table evicted any of them.
  */
-static __u32 fill_range(const struct sl_maps *flows, __u32 from, __u32 n, __u32 be, __u8 epoch,
-			__u32 now)
+static __u32 fill_range(const struct sl_maps *flows, __u32 from, __u32 n,
+			__u32 be, __u8 epoch, __u32 now)
 {
 	static struct sluice_flow_key keys[BF_CHUNK];
 	static struct sluice_flow vals[BF_CHUNK];
@@ -82,8 +82,8 @@ static __u32 fill_range(const struct sl_maps *flows, __u32 from, __u32 n, __u32 
 
 /* One child per CPU, bound to it (CPU affinity), each filling its share;
  * their counts come back through @fd. */
-static void fill_on_cpu(int cpu, int fd, const struct sl_maps *flows, __u32 from, __u32 n,
-			__u32 be, __u8 epoch, __u32 now)
+static void fill_on_cpu(int cpu, int fd, const struct sl_maps *flows,
+			__u32 from, __u32 n, __u32 be, __u8 epoch, __u32 now)
 {
 	cpu_set_t set;
 	__u32 present;
@@ -135,7 +135,8 @@ int main(int argc, char **argv)
 	for (cpu = 0; cpu < cpus; cpu++, from += share) {
 		share = cpu == cpus - 1 ? n - from : n / cpus;
 		if (fork() == 0)
-			fill_on_cpu(cpu, fds[1], &flows, from, share, be, b.epoch, now);
+			fill_on_cpu(cpu, fds[1], &flows, from, share, be,
+				    b.epoch, now);
 	}
 	close(fds[1]);
 	while (read(fds[0], &got, sizeof(got)) == sizeof(got))

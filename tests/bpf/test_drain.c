@@ -802,7 +802,8 @@ static void test_rescue_keeps_confirmed(void **state)
 	CHECK(CHECK_HERE, in_drain_table(t, &s, &f));
 	f.flags |= SLUICE_FLOW_F_EVICTED;	/* as the sweeper marks it */
 	bt_drain_table_put(t, &key, &f);
-	CHECK_INT(CHECK_HERE, bpf_map_delete_elem(sl_flows_fd(&t->maps, &key), &key), 0);
+	CHECK_INT(CHECK_HERE,
+		  bpf_map_delete_elem(sl_flows_fd(&t->maps, &key), &key), 0);
 
 	send_to(t, "ACK after eviction", &s, PKT_TCP_ACK, 0, be);
 	check_flow(t, "rescued", &s, be, SLUICE_FLOW_OPEN, CONFIRMED);

@@ -125,7 +125,8 @@ static void test_keeps_what_drains(void **state)
 	}
 	/* Spread over every shard, so a shard the walk skipped fails it. */
 	for (i = 0; i < SLUICE_FLOW_SHARDS; i++)
-		CHECK_TRUE("walk", "draining flows in every shard", per_shard[i] > 0);
+		CHECK_TRUE("walk", "draining flows in every shard",
+			   per_shard[i] > 0);
 	for (i = 0; i < 200; i++)
 		put(p, n++, ACTIVE, true, now);
 	for (i = 0; i < 5; i++)
@@ -268,8 +269,8 @@ static void test_priority_back(void **state)
 	CHECK_EQ("walk", "flows it copied", res.drain_table_entries, 500);
 	/* One thread per shard: at most that many times the wall time. */
 	CHECK_TRUE("walk", "CPU time reported, within the threads' wall time",
-		   res.cpu_us > 0 &&
-		   res.cpu_us <= (res.duration_us + 1000) * SLUICE_FLOW_SHARDS);
+		   res.cpu_us > 0 && res.cpu_us <= (res.duration_us + 1000) *
+							   SLUICE_FLOW_SHARDS);
 	CHECK_INT("nice", setpriority(PRIO_PROCESS, tid, before), 0);
 }
 

@@ -396,7 +396,8 @@ static void test_evicted_draining_flow_rescued(void **state)
 	CHECK_INT(CHECK_HERE, bt_flow_get(t, &key, &f), 0);
 	CHECK_INT(CHECK_HERE,
 		  bpf_map_update_elem(drain_table, &key, &f, BPF_ANY), 0);
-	CHECK_INT(CHECK_HERE, bpf_map_delete_elem(sl_flows_fd(&t->maps, &key), &key), 0);
+	CHECK_INT(CHECK_HERE,
+		  bpf_map_delete_elem(sl_flows_fd(&t->maps, &key), &key), 0);
 	check_flow(t, "evicted", &s, '-', be, SLUICE_FLOW_OPEN);
 
 	send_to(t, "ACK after eviction", &s, PKT_TCP_ACK, be);
@@ -405,7 +406,8 @@ static void test_evicted_draining_flow_rescued(void **state)
 	CHECK_EQ("drained backend", "rescued", bs.rescued, 1);
 
 	/* A removed backend's kept flow is not rescued: it re-balances. */
-	CHECK_INT(CHECK_HERE, bpf_map_delete_elem(sl_flows_fd(&t->maps, &key), &key), 0);
+	CHECK_INT(CHECK_HERE,
+		  bpf_map_delete_elem(sl_flows_fd(&t->maps, &key), &key), 0);
 	{
 		struct sluice_backend b = *bt_backend(t, be);
 

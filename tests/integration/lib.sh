@@ -81,6 +81,22 @@ assert_eq() {
 
 it_is_int() { [[ $1 =~ ^-?[0-9]+$ ]]; }
 
+# Make state file FILE list its first VIP twice (under another id), which
+# a start refuses after it loaded the program (user/lib/state.c).
+it_state_duplicate_vip() {	# file
+	python3 - "$1" <<'EOF'
+import json, sys
+p = sys.argv[1]
+s = json.load(open(p))
+twin = json.loads(json.dumps(s["vips"][0]))
+twin["id"] = max(v["id"] for v in s["vips"]) + 1
+for b in twin["backends"]:
+    b["id"] += 100
+s["vips"].append(twin)
+json.dump(s, open(p, "w"))
+EOF
+}
+
 # assert_le WHAT ACTUAL MAX
 assert_le() {
 	it_is_int "$2" && it_is_int "$3" && (($2 <= $3)) ||

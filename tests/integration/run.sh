@@ -32,6 +32,7 @@ ALL_TESTS=(
 	t_sigkill_mid_drain_resumes
 	t_restart_replaces_old_new_table
 	t_restart_replaces_old_reasons_table
+	t_restart_carries_unsharded_flows
 	t_restart_renamed_drain_table_key
 	t_bad_reload_keeps_state
 	t_control_socket_bad_input

@@ -241,17 +241,7 @@ t_ctl_error_once_and_json() {
 t_state_file_duplicate_vip_refused() {
 	local state=$LAB_DIR/state/state.json rc
 	lab_sluiced_stop TERM
-	python3 - "$state" <<'EOF' || return 1
-import json, sys
-p = sys.argv[1]
-s = json.load(open(p))
-twin = json.loads(json.dumps(s["vips"][0]))
-twin["id"] = max(v["id"] for v in s["vips"]) + 1
-for b in twin["backends"]:
-    b["id"] += 100
-s["vips"].append(twin)
-json.dump(s, open(p, "w"))
-EOF
+	it_state_duplicate_vip "$state" || return 1
 	: >"$LAB_DIR/sluiced.log"
 	ft_run_lb "$LAB_DIR/ft-state.out" "$LAB_BUILD/sluiced" -c "$LAB_DIR/sluiced.yaml"
 	rc=$?

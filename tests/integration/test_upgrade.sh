@@ -140,10 +140,26 @@ print(carried, missing, dup, misplaced)
 PY
 }
 
+# Start sluiced over a state file listing a VIP twice, which it refuses
+# after loading the program; the state file is put back after.
+up_fail_start_after_load() {
+	local state=$LAB_DIR/state/state.json out=$LAB_DIR/up-fail.out rc
+	cp "$state" "$LAB_DIR/state.json.good" || return 1
+	it_state_duplicate_vip "$state" || return 1
+	ft_run_lb "$out" "$LAB_BUILD/sluiced" -c "$LAB_DIR/sluiced.yaml"
+	rc=$?
+	cp "$LAB_DIR/state.json.good" "$state" || return 1
+	cat "$out"
+	assert_eq "the refused start's exit code" 1 "$rc" || return 1
+	grep -q "start failed: the older flow table is pinned back at /sys/fs/bpf/sluice-${LAB_P}/sl_flows" "$out" ||
+		fail "the failed start did not say it put the older table back" || return 1
+}
+
 t_restart_carries_unsharded_flows() {
 	local dir=/sys/fs/bpf/sluice-${LAB_P} ksize vsize tsize n i line
 	local carried missing dup misplaced log=$LAB_DIR/sluiced.log
-	it_streams_start s 20 3000000 20 || return 1
+	# Streams that outlast two starts, one of them failing.
+	it_streams_start s 20 3000000 40 || return 1
 	sleep 2	# every stream's flow established in its shard
 	# The layout of this build and the configured table, as the older
 	# sluiced would have had them.
@@ -171,6 +187,14 @@ t_restart_carries_unsharded_flows() {
 	rm -f "$dir/sl_flows" "$dir"/sl_flows_[0-3]
 	mv "$dir/sl_flows_old" "$dir/sl_flows" || fail "cannot pin it as sl_flows" || return 1
 	assert_eq "older sl_flows entries" "$n" \
+		"$(bpftool -j map dump pinned "$dir/sl_flows" | json - "len(j)")" || return 1
+
+	# A start that fails after the load (here: a state file it refuses)
+	# undoes its own pins and puts the older table back, every flow in it.
+	up_fail_start_after_load || return 1
+	assert_eq "sl_flows after the failed start" lru_hash \
+		"$(bpftool -j map show pinned "$dir/sl_flows" | json - "j['type']")" || return 1
+	assert_eq "older sl_flows entries after the failed start" "$n" \
 		"$(bpftool -j map dump pinned "$dir/sl_flows" | json - "len(j)")" || return 1
 
 	lab_sluiced_start || return 1

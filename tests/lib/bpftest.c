@@ -462,7 +462,10 @@ void bt_flow_put(const struct bt *t, const struct sluice_flow_key *key,
 		 const struct sluice_flow *f)
 {
 	check_ok("bt_flow_put", "sl_flows update",
-		 bpf_map_update_elem(sl_flows_fd(&t->maps, key), key, f, BPF_ANY) ? -errno : 0);
+		 bpf_map_update_elem(sl_flows_fd(&t->maps, key), key, f,
+				     BPF_ANY) ?
+			 -errno :
+			 0);
 }
 
 void bt_drain_table_put(const struct bt *t, const struct sluice_flow_key *key,

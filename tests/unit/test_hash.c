@@ -150,7 +150,7 @@ static struct sluice_flow_key shard_key(__u32 src, __u16 sport, __u16 dport)
 	k.family = SLUICE_AF_INET;
 	k.proto = IPPROTO_TCP;
 	k.src.addr[0] = htonl(src);
-	k.dst.addr[0] = htonl(0xc6120064);	/* 198.18.0.100 */
+	k.dst.addr[0] = htonl(0xc6120064); /* 198.18.0.100 */
 	k.sport = htons(sport);
 	k.dport = htons(dport);
 	return k;
@@ -173,12 +173,13 @@ static void check_spread(const char *what, __u32 n,
 	for (s = 0; s < SLUICE_FLOW_SHARDS; s++)
 		CHECK_TRUE(what, "shard within 10% of even",
 			   count[s] * 10 >= n / SLUICE_FLOW_SHARDS * 9 &&
-			   count[s] * 10 <= n / SLUICE_FLOW_SHARDS * 11);
+				   count[s] * 10 <=
+					   n / SLUICE_FLOW_SHARDS * 11);
 }
 
 static struct sluice_flow_key by_address(__u32 i)
 {
-	return shard_key(0xc6130000 + i, 40000, 443);	/* 198.19.x.x */
+	return shard_key(0xc6130000 + i, 40000, 443); /* 198.19.x.x */
 }
 
 static struct sluice_flow_key by_port(__u32 i)

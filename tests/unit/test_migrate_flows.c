@@ -288,6 +288,73 @@ static void test_keep_newer(void **state)
 	close(fd);
 }
 
+/*
+ * Shards three quarters full once every flow is in: a copy written from
+ * one CPU would fill only that CPU's share of each shard (the free lists
+ * are per CPU) and evict the rest, on any box with more than one CPU.
+ */
+static void test_fills_every_cpu_share(void **state)
+{
+	struct sluice_flow_key k;
+	struct sluice_flow f;
+	struct sl_maps m;
+	__u64 copied = 0, held = 0;
+	__u32 i;
+	char note[512];
+	int old, fd;
+
+	(void)state;
+	old = pinned_old_table(N_FLOWS);
+	fd = prepared(note, sizeof(note));
+	close(old);
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i < SLUICE_FLOW_SHARDS; i++)
+		m.flow_shard[i] =
+			flow_lru(sizeof(struct sluice_flow),
+				 SLUICE_FLOW_SHARD_SIZE(N_FLOWS * 4 / 3));
+	CHECK_INT(CHECK_HERE, sl_migrate_flows_copy(fd, &m, false, &copied), 0);
+	CHECK_EQ(CHECK_HERE, "flows copied", copied, N_FLOWS);
+	for (i = 0; i < SLUICE_FLOW_SHARDS; i++)
+		held += entries(m.flow_shard[i]);
+	CHECK_EQ(CHECK_HERE, "flows the shards hold", held, N_FLOWS);
+	for (i = 0; i < N_FLOWS; i++) {
+		flow(i, &k, &f);
+		check_in_shard(&m, i, &f);
+	}
+	close_shards(&m);
+	close(fd);
+}
+
+/*
+ * The older program changed flows after the first copy (a FIN, later
+ * last_seen): the copy after the attach carries that, as the shard's
+ * entry is not newer.
+ */
+static void test_later_change_carried(void **state)
+{
+	struct sluice_flow_key k;
+	struct sluice_flow f, later;
+	struct sl_maps m;
+	__u64 copied = 0;
+	char note[512];
+	int old, fd;
+
+	(void)state;
+	old = pinned_old_table(N_FLOWS);
+	fd = prepared(note, sizeof(note));
+	new_shards(&m);
+	CHECK_INT(CHECK_HERE, sl_migrate_flows_copy(fd, &m, false, &copied), 0);
+	flow(7, &k, &f);
+	later = newer_of(&f);
+	CHECK_INT(CHECK_HERE, bpf_map_update_elem(old, &k, &later, BPF_EXIST),
+		  0);
+	CHECK_INT(CHECK_HERE, sl_migrate_flows_copy(fd, &m, true, &copied), 0);
+	check_in_shard(&m, 7, &later);
+	close_shards(&m);
+	close(old);
+	close(fd);
+}
+
 static __u32 map_id(int fd)
 {
 	struct bpf_map_info info;
@@ -401,6 +468,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_unsharded_table_carried,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fills_every_cpu_share,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_later_change_carried,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keep_newer, setup,
 						teardown),

@@ -51,7 +51,8 @@ static int shard_open(const struct sl_maps *m, unsigned int i,
 		return -errno;
 	rc = bpf_map__reuse_fd(sw->skel->maps.flows, m->flow_shard[i]);
 	if (!rc)
-		rc = bpf_map__reuse_fd(sw->skel->maps.sl_pinned, m->drain_table);
+		rc = bpf_map__reuse_fd(sw->skel->maps.sl_pinned,
+				       m->drain_table);
 	if (!rc)
 		rc = drain_walk_bpf__load(sw->skel);
 	return rc;
@@ -151,7 +152,8 @@ static int run_shards(struct sl_drain_walker *w, __u64 *cpu_us)
 	for (i = 0; i < SLUICE_FLOW_SHARDS; i++) {
 		w->shard[i].rc = 0;
 		w->shard[i].cpu_us = 0;
-		if (pthread_create(&w->shard[i].tid, NULL, shard_run, &w->shard[i])) {
+		if (pthread_create(&w->shard[i].tid, NULL, shard_run,
+				   &w->shard[i])) {
 			rc = -EAGAIN;
 			break;
 		}

@@ -107,15 +107,18 @@ static void check_pinned_flows(const struct sl_config *cfg,
 	__u32 shard, want = cfg->flow_table_size;
 	__u64 have = pinned_flow_entries(cfg->pin_dir, &shard);
 
-	if (!have || (shard ? shard == SLUICE_FLOW_SHARD_SIZE(want) : have == want))
+	if (!have ||
+	    (shard ? shard == SLUICE_FLOW_SHARD_SIZE(want) : have == want))
 		return;
-	sl_problem_add(p, "flows.table_size: the pinned map %s/%s has %llu entries%s "
-		       "but the config asks for %u: a start would refuse it\n"
-		       "hint: set flows.table_size back to %llu, or run sluiced "
-		       "--detach to start afresh (established flows are lost)",
-		       cfg->pin_dir, SLUICE_MAP_FLOWS, (unsigned long long)have,
-		       shard ? " (in its shards)" : "", want,
-		       (unsigned long long)have);
+	sl_problem_add(
+		p,
+		"flows.table_size: the pinned map %s/%s has %llu entries%s "
+		"but the config asks for %u: a start would refuse it\n"
+		"hint: set flows.table_size back to %llu, or run sluiced "
+		"--detach to start afresh (established flows are lost)",
+		cfg->pin_dir, SLUICE_MAP_FLOWS, (unsigned long long)have,
+		shard ? " (in its shards)" : "", want,
+		(unsigned long long)have);
 }
 
 /*

@@ -65,7 +65,8 @@ static int set_shard_sizes(struct bpf_object *obj, __u32 flows)
 		map = shard_map(obj, i);
 		if (!map)
 			return -ENOENT;
-		err = bpf_map__set_max_entries(map, SLUICE_FLOW_SHARD_SIZE(flows));
+		err = bpf_map__set_max_entries(map,
+					       SLUICE_FLOW_SHARD_SIZE(flows));
 		if (err)
 			return err;
 	}

@@ -18,7 +18,7 @@ struct sl_maps {
 	int backends;
 	int rings;
 	int fb_rings;
-	int flow_shard[SLUICE_FLOW_SHARDS];	/* sl_flows_N (abi.h) */
+	int flow_shard[SLUICE_FLOW_SHARDS]; /* sl_flows_N (abi.h) */
 	int new_map;		/* sl_new; new_flows is a counter */
 	int drain_table; /* sl_pinned: draining flows kept from eviction */
 	int config;

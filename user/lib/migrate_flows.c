@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* An unsharded sl_flows carried into the shards (migrate_flows.h). */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +37,7 @@ int sl_migrate_flows_prepare(const char *path, int *old_fd, char *note,
 	if (info.type != BPF_MAP_TYPE_LRU_HASH ||
 	    info.key_size != sizeof(struct sluice_flow_key) ||
 	    info.value_size != sizeof(struct sluice_flow)) {
-		close(fd);	/* today's layout, or not ours to convert */
+		close(fd); /* today's layout, or not ours to convert */
 		return 0;
 	}
 	if (unlink(path)) {
@@ -44,49 +47,171 @@ int sl_migrate_flows_prepare(const char *path, int *old_fd, char *note,
 		return rc;
 	}
 	*old_fd = fd;
-	snprintf(note, notelen, "%s is one flow table from an older sluiced: "
-		 "its flows are carried into %u shards", path, SLUICE_FLOW_SHARDS);
+	snprintf(note, notelen,
+		 "%s is one flow table from an older sluiced: "
+		 "its flows are carried into %u shards",
+		 path, SLUICE_FLOW_SHARDS);
 	return 0;
 }
 
-struct copy {
+/*
+ * The shards keep a free list per CPU (BPF_F_NO_COMMON_LRU): a write
+ * takes from the writing CPU's list and, when that is full, evicts from
+ * it. So each batch is written by one thread per CPU this process may
+ * run on, each pinned there and taking every n-th flow: one thread alone
+ * could fill only its CPU's share of each shard and would evict the rest.
+ */
+struct copier {
+	pthread_t tid;
 	const struct sl_maps *m;
-	__u64 flags, copied;
+	const struct sl_flow_batch *b;
+	__u32 n, first, step;
+	int cpu;
+	bool keep_newer;
+	__u64 copied;
 	int rc;
 };
 
-static void copy_one(void *arg, const struct sluice_flow_key *k,
-		     struct sluice_flow *f)
+/*
+ * With @keep_newer: the shard already holds this flow as the old table
+ * has it, or the datapath refreshed it later. Either way it stays.
+ */
+static bool shard_current(int fd, const struct sluice_flow_key *k,
+			  const struct sluice_flow *old)
 {
-	struct copy *c = arg;
+	struct sluice_flow cur;
 
-	if (!bpf_map_update_elem(sl_flows_fd(c->m, k), k, f, c->flags))
-		c->copied++;
-	else if (errno != EEXIST && !c->rc)
-		c->rc = -errno;
+	if (bpf_map_lookup_elem(fd, k, &cur))
+		return false;
+	return !memcmp(&cur, old, sizeof(cur)) ||
+	       (__s32)(cur.last_seen - old->last_seen) > 0;
+}
+
+static void *copier_run(void *arg)
+{
+	struct copier *c = arg;
+	cpu_set_t set;
+	__u32 i;
+	int fd;
+
+	if (c->cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(c->cpu, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	for (i = c->first; i < c->n; i += c->step) {
+		fd = sl_flows_fd(c->m, &c->b->keys[i]);
+		if (c->keep_newer &&
+		    shard_current(fd, &c->b->keys[i], &c->b->vals[i]))
+			continue;
+		if (!bpf_map_update_elem(fd, &c->b->keys[i], &c->b->vals[i],
+					 BPF_ANY))
+			c->copied++;
+		else if (!c->rc)
+			c->rc = -errno;
+	}
+	return NULL;
+}
+
+/* The CPUs this process may run on, at most @max: how many. */
+static int usable_cpus(int *cpus, int max)
+{
+	cpu_set_t set;
+	int cpu, n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 0;
+	for (cpu = 0; cpu < CPU_SETSIZE && n < max; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			cpus[n++] = cpu;
+	return n;
+}
+
+/* Write batch @b (@n flows) from every CPU in @cpus. */
+static int copy_batch(const struct sl_maps *m, const struct sl_flow_batch *b,
+		      __u32 n, const int *cpus, int ncpu, bool keep_newer,
+		      __u64 *copied)
+{
+	struct copier c[SL_MIGRATE_MAX_CPUS];
+	int i, started = 0, rc = 0;
+
+	for (i = 0; i < ncpu; i++) {
+		c[i] = (struct copier){ .m = m,
+					.b = b,
+					.n = n,
+					.first = i,
+					.step = ncpu,
+					.cpu = cpus[i],
+					.keep_newer = keep_newer };
+		if (pthread_create(&c[i].tid, NULL, copier_run, &c[i]))
+			break;
+		started++;
+	}
+	for (i = 0; i < started; i++) {
+		pthread_join(c[i].tid, NULL);
+		*copied += c[i].copied;
+		if (!rc)
+			rc = c[i].rc;
+	}
+	/* The share of a thread that could not start: here, unpinned. */
+	for (i = started; i < ncpu; i++) {
+		c[i] = (struct copier){ .m = m,
+					.b = b,
+					.n = n,
+					.first = i,
+					.step = ncpu,
+					.cpu = -1,
+					.keep_newer = keep_newer };
+		copier_run(&c[i]);
+		*copied += c[i].copied;
+		if (!rc)
+			rc = c[i].rc;
+	}
+	return rc;
 }
 
 int sl_migrate_flows_copy(int old_fd, const struct sl_maps *m, bool keep_newer,
 			  __u64 *copied)
 {
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	struct sl_flow_batch *b = malloc(sizeof(*b));
-	struct copy c = {
-		.m = m, .flags = keep_newer ? BPF_NOEXIST : BPF_ANY,
-	};
-	int rc;
+	int cpus[SL_MIGRATE_MAX_CPUS], ncpu, rc = 0, brc;
+	bool first = true, done = false;
+	__u64 token = 0;
+	__u32 n;
 
-	if (!b)
-		return -ENOMEM;
-	rc = sl_flow_walk(old_fd, b, SL_FLOW_BATCH, copy_one, &c);
+	*copied = 0;
+	ncpu = usable_cpus(cpus, SL_MIGRATE_MAX_CPUS);
+	if (!b || !ncpu) {
+		free(b);
+		return b ? -EINVAL : -ENOMEM;
+	}
+	while (!done && !rc) {
+		n = SL_FLOW_BATCH;
+		brc = bpf_map_lookup_batch(old_fd, first ? NULL : &token,
+					   &token, b->keys, b->vals, &n, &opts);
+		if (brc < 0 && errno != ENOENT) {
+			rc = -errno;
+			break;
+		}
+		done = brc < 0; /* ENOENT: this was the last batch */
+		first = false;
+		rc = copy_batch(m, b, n, cpus, ncpu, keep_newer, copied);
+	}
 	free(b);
-	*copied = c.copied;
-	return rc ? rc : c.rc;
+	return rc;
 }
 
-void sl_migrate_flows_restore(int old_fd, const char *path)
+int sl_migrate_flows_restore(int old_fd, const char *path)
 {
+	int rc = 0;
+
 	if (old_fd < 0)
-		return;
-	bpf_obj_pin(old_fd, path);
+		return 0;
+	/* Whatever a failed start pinned there is not the flows' home. */
+	unlink(path);
+	if (bpf_obj_pin(old_fd, path))
+		rc = -errno;
 	close(old_fd);
+	return rc;
 }

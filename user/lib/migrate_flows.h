@@ -9,6 +9,7 @@
 #ifndef SLUICE_MIGRATE_FLOWS_H
 #define SLUICE_MIGRATE_FLOWS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "maps.h"
@@ -22,15 +23,25 @@
 int sl_migrate_flows_prepare(const char *path, int *old_fd, char *note,
 			     size_t notelen);
 
+/* Threads the copy runs at most (one per usable CPU). */
+#define SL_MIGRATE_MAX_CPUS 256
+
 /*
- * Copy every flow of @old_fd into its shard in @m. @keep_newer: an entry
- * already in a shard is left alone (the new program wrote it). Counts the
- * flows copied in *@copied. 0, or -errno.
+ * Copy every flow of @old_fd into its shard in @m, written from every
+ * CPU the process may use (the shards' free lists are per CPU).
+ * @keep_newer (the copy after the attach): a shard entry equal to the old
+ * table's, or with a later last_seen (the new program wrote it), stays;
+ * any other is overwritten, so what the older program changed after the
+ * first copy (a FIN, a RST, a confirmation) is carried too. Counts the
+ * flows written in *@copied. 0, or -errno.
  */
 int sl_migrate_flows_copy(int old_fd, const struct sl_maps *m, bool keep_newer,
 			  __u64 *copied);
 
-/* The load failed: pin the old map back at @path and close it. */
-void sl_migrate_flows_restore(int old_fd, const char *path);
+/*
+ * The start failed: pin the old map back at @path (replacing whatever
+ * the failed start left there) and close it. 0, or -errno.
+ */
+int sl_migrate_flows_restore(int old_fd, const char *path);
 
 #endif /* SLUICE_MIGRATE_FLOWS_H */

@@ -312,7 +312,8 @@ int sl_sweep(const struct sl_maps *m, const struct sl_sweep_cfg *cfg,
 	if (!rc)
 		rc = sweep_new(&w);
 	for (i = 0; !rc && i < SLUICE_FLOW_SHARDS; i++)
-		rc = sl_flow_walk(m->flow_shard[i], b, SL_FLOW_BATCH, visit, &w);
+		rc = sl_flow_walk(m->flow_shard[i], b, SL_FLOW_BATCH, visit,
+				  &w);
 	if (!rc && m->drain_table > 0)
 		rc = sl_flow_walk(m->drain_table, b, SL_FLOW_BATCH,
 				  visit_drain_table_entry, &w);

@@ -181,7 +181,8 @@ static int scan(const struct sl_daemon *d, struct flow_scan *s)
 	for (i = 0; !rc && !stop && i < SLUICE_FLOW_SHARDS; i++) {
 		rc = scan_shard(d, d->maps.flow_shard[i], s, keys, vals,
 				deadline, &stop);
-		if (stop && i + 1 < SLUICE_FLOW_SHARDS && s->matched <= s->limit)
+		if (stop && i + 1 < SLUICE_FLOW_SHARDS &&
+		    s->matched <= s->limit)
 			s->complete = false;
 	}
 	free(keys);

@@ -218,8 +218,9 @@ int sl_ctl_cmd_status(struct sl_daemon *d, json_object *req, struct sl_ctl_reply
 	json_object_object_add(r->result, "announce", sl_ann_status(d));
 	json_object_object_add(r->result, "cluster", sl_cluster_status_json(d));
 	flows = json_object_new_object();
-	json_object_object_add(flows, "capacity",
-			       json_object_new_uint64(sl_flows_capacity(&d->maps)));
+	json_object_object_add(
+		flows, "capacity",
+		json_object_new_uint64(sl_flows_capacity(&d->maps)));
 	json_object_object_add(flows, "entries", json_object_new_uint64(d->sweep_last->entries));
 	{
 		json_object *nf = map_fill(d->maps.new_map);

@@ -69,7 +69,7 @@ struct sl_daemon {
 
 	struct sluice_bpf *skel;
 	struct sl_maps maps;
-	int old_flows_fd;	/* unsharded sl_flows being carried over, or -1 */
+	int old_flows_fd; /* unsharded sl_flows being carried over, or -1 */
 	__u32 prog_id;			/* our XDP program, as interfaces report it */
 
 	struct sl_lock inst_lock;	/* one sluiced per instance (lock.c) */

@@ -154,7 +154,11 @@ static int load_bpf(struct sl_daemon *d)
 	return rc;
 }
 
-/* Copy the old table's flows into the shards; @last: then let it go. */
+/*
+ * Copy the old table's flows into the shards; @last: the copy after the
+ * attach. The old table is kept until the start has succeeded
+ * (sl_loader_flows_done()).
+ */
 static void flows_carry(struct sl_daemon *d, bool last)
 {
 	__u64 n = 0;
@@ -170,10 +174,30 @@ static void flows_carry(struct sl_daemon *d, bool last)
 	else
 		sl_log("upgrade: %llu flows carried into the shards%s",
 		       (unsigned long long)n, last ? " (since the load)" : "");
-	if (last) {
+}
+
+void sl_loader_flows_done(struct sl_daemon *d, bool started)
+{
+	char path[4200];
+	int rc;
+
+	if (d->old_flows_fd < 0)
+		return;
+	if (started) {
 		close(d->old_flows_fd);
-		d->old_flows_fd = -1;
+	} else {
+		pin_path(d, SLUICE_MAP_FLOWS, path, sizeof(path));
+		rc = sl_migrate_flows_restore(d->old_flows_fd, path);
+		if (rc)
+			sl_err("cannot pin the older flow table back at %s: %s "
+			       "(its flows are lost to the next start)",
+			       path, strerror(-rc));
+		else
+			sl_log("start failed: the older flow table is pinned "
+			       "back at %s",
+			       path);
 	}
+	d->old_flows_fd = -1;
 }
 
 int sl_loader_attach(struct sl_daemon *d)
@@ -243,7 +267,8 @@ static int flows_prepare(struct sl_daemon *d)
 	int rc;
 
 	pin_path(d, SLUICE_MAP_FLOWS, path, sizeof(path));
-	rc = sl_migrate_flows_prepare(path, &d->old_flows_fd, note, sizeof(note));
+	rc = sl_migrate_flows_prepare(path, &d->old_flows_fd, note,
+				      sizeof(note));
 	if (note[0])
 		sl_log("upgrade: %s", note);
 	if (rc)
@@ -256,7 +281,6 @@ static int flows_prepare(struct sl_daemon *d)
 int sl_loader_load(struct sl_daemon *d)
 {
 	struct sl_migration mig;
-	char path[4200];
 	int rc, mrc;
 
 	if (migrate_prepare(d, &mig))
@@ -266,13 +290,8 @@ int sl_loader_load(struct sl_daemon *d)
 		return -1;
 	}
 	rc = load_bpf(d);
-	if (rc) {
-		pin_path(d, SLUICE_MAP_FLOWS, path, sizeof(path));
-		sl_migrate_flows_restore(d->old_flows_fd, path);
-		d->old_flows_fd = -1;
-	} else {
+	if (!rc)
 		flows_carry(d, false);
-	}
 	mrc = sl_migrate_finish(&mig, rc ? -1 : d->maps.backends);
 	if (mrc) {
 		sl_log("cannot write the carried-over backend entries: %s",

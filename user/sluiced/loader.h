@@ -18,6 +18,14 @@ int sl_loader_load(struct sl_daemon *d);
  * logged. */
 int sl_loader_attach(struct sl_daemon *d);
 
+/*
+ * An older sluiced's single flow table, carried into the shards by the
+ * load and the attach, is let go once the start has succeeded
+ * (@started), or pinned back where it was when the start failed (after
+ * its own pins were undone), so that no flow is lost to a failed start.
+ */
+void sl_loader_flows_done(struct sl_daemon *d, bool started);
+
 /* --detach: off every interface, pins and saved state removed. An exit
  * code (SL_EXIT_*). */
 int sl_loader_detach(struct sl_daemon *d);

@@ -173,6 +173,7 @@ static int lock_pin_dir(struct sl_daemon *d, bool created)
 static int start_failed(struct sl_daemon *d, bool fresh_state)
 {
 	sl_pins_undo(&d->pins);
+	sl_loader_flows_done(d, false);
 	if (fresh_state)
 		unlink(d->state_path);
 	return SL_EXIT_FAIL;
@@ -184,6 +185,7 @@ static int run(struct sl_daemon *d)
 	bool fresh_state, created;
 	int rc;
 
+	d->old_flows_fd = -1;
 	if (lock_state_dir(d))
 		return SL_EXIT_FAIL;
 	created = access(d->cfg.pin_dir, F_OK) != 0;
@@ -227,6 +229,7 @@ static int run(struct sl_daemon *d)
 		stop_threads(d);
 		return start_failed(d, fresh_state);
 	}
+	sl_loader_flows_done(d, true);
 	sl_log("ready: %zu VIPs, %zu backends, control socket %s", d->st.n_vips,
 	       sl_state_n_backends(&d->st), d->cfg.control_socket);
 	if (sl_cluster_start(d))
