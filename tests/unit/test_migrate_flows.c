@@ -120,6 +120,16 @@ static int prepared(char *note, size_t len)
 	return fd;
 }
 
+/* An older table of N_FLOWS flows, prepared: the fd to copy from. */
+static int old_table_prepared(void)
+{
+	char note[512];
+	int old = pinned_old_table(N_FLOWS), fd = prepared(note, sizeof(note));
+
+	close(old);
+	return fd;
+}
+
 static void close_shards(struct sl_maps *m)
 {
 	unsigned int i;
@@ -255,13 +265,10 @@ static void test_keep_newer(void **state)
 	struct sl_maps m;
 	__u64 copied = 0;
 	__u32 i, kept = 0;
-	char note[512];
-	int old, fd;
+	int fd;
 
 	(void)state;
-	old = pinned_old_table(N_FLOWS);
-	fd = prepared(note, sizeof(note));
-	close(old);
+	fd = old_table_prepared();
 	new_shards(&m);
 	for (i = 0; i < N_FLOWS; i += 10, kept++) {
 		flow(i, &k, &f);
@@ -300,13 +307,10 @@ static void test_fills_every_cpu_share(void **state)
 	struct sl_maps m;
 	__u64 copied = 0, held = 0;
 	__u32 i;
-	char note[512];
-	int old, fd;
+	int fd;
 
 	(void)state;
-	old = pinned_old_table(N_FLOWS);
-	fd = prepared(note, sizeof(note));
-	close(old);
+	fd = old_table_prepared();
 	memset(&m, 0, sizeof(m));
 	for (i = 0; i < SLUICE_FLOW_SHARDS; i++)
 		m.flow_shard[i] =
