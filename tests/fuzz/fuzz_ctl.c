@@ -50,14 +50,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	static const char *const be4[] = { "198.18.1.10", "198.18.1.11", "fd00:1::12", NULL };
 	static const char *const be6[] = { "fd00:1::10", NULL };
 	static const char *const none[] = { NULL };
+	unsigned int i;
 
 	(void)argc;
 	(void)argv;
 	sl_config_defaults(&d.cfg);
 	d.cfg.n_ifaces = 1;
 	strcpy(d.cfg.ifaces[0].name, "eth0");
-	d.maps.vips = d.maps.backends = d.maps.rings = d.maps.fb_rings =
-		d.maps.flows = -1;
+	d.maps.vips = d.maps.backends = d.maps.rings = d.maps.fb_rings = -1;
+	for (i = 0; i < SLUICE_FLOW_SHARDS; i++)
+		d.maps.flow_shard[i] = -1;
 	d.maps.vip_addrs = -1;
 	d.maps.new_map = d.maps.config = d.maps.vip_stats = -1;
 	d.maps.be_stats = d.maps.reasons = d.maps.tx_ports = -1;
