@@ -4,13 +4,17 @@
  * run over a real sl_flows, it copies the confirmed flows of draining
  * backends, and only those, into the drain table; counts their young
  * unconfirmed flows (and sl_new's) as handshakes, not the ended ones; and
- * counts the confirmed flows the drain table had no room for; runs at a
- * raised priority and gives the thread its own back.
+ * counts the confirmed flows the drain table had no room for; walks the
+ * shards on threads of their own, at a raised priority, and at once.
  */
+#define _GNU_SOURCE
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "../lib/bpftest.h"
 
 #include <errno.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -40,17 +44,43 @@ struct pw {
 	bool draining[SLUICE_MAX_BACKENDS];
 };
 
-static int setup(void **state)
+/* Flows for the walks that must take clearly longer than starting a
+ * thread: 65,536 a shard, some 10 ms of walk each. */
+#define MANY_FLOWS (1U << 18)
+
+/* A balancer with flows.table_size @flows, and a walker over it. */
+static struct pw *open_pw(__u32 flows)
 {
 	struct pw *p = calloc(1, sizeof(*p));
 	char err[256];
 
 	CHECK_NONNULL(CHECK_HERE, p);
-	p->t = bt_open(BT_RING_SMALL);
+	p->t = bt_open_flows(BT_RING_SMALL, flows);
 	if (sl_drain_walker_open(&p->t->maps, &p->w, err, sizeof(err)))
 		fail_msg("%s", err);
 	p->draining[DRAINING] = true;
-	*state = p;
+	return p;
+}
+
+static int setup(void **state)
+{
+	*state = open_pw(BT_FLOWS);
+	return 0;
+}
+
+/*
+ * Room for MANY_FLOWS written from the CPUs this process may use: each
+ * CPU keeps its own share (possible CPUs) of a shard's entries
+ * (BPF_F_NO_COMMON_LRU), with twice the room an even split needs.
+ */
+static int setup_many(void **state)
+{
+	int possible = libbpf_num_possible_cpus();
+	cpu_set_t set;
+
+	CHECK_TRUE("setup", "possible CPUs", possible > 0);
+	CHECK_INT(CHECK_HERE, sched_getaffinity(0, sizeof(set), &set), 0);
+	*state = open_pw(2 * MANY_FLOWS / CPU_COUNT(&set) * possible);
 	return 0;
 }
 
@@ -245,17 +275,60 @@ static void test_judges_as_the_sweep(void **state)
 		   judged > 0 && judged < N_JUDGE_CASES);
 }
 
+/* Flows [@first, @first + @n) of the active backend, in one batch. */
+static void put_active(struct pw *p, __u32 first, __u32 n)
+{
+	struct sluice_flow_key *k = calloc(n, sizeof(*k));
+	struct sluice_flow *f = calloc(n, sizeof(*f));
+	__u32 i;
+
+	CHECK_TRUE("put", "memory", k && f);
+	for (i = 0; i < n; i++) {
+		k[i] = key_n(first + i);
+		f[i] = flow(ACTIVE, true, bt_now());
+	}
+	CHECK_INT(CHECK_HERE, sl_flows_put_batch(&p->t->maps, k, f, n), 0);
+	free(k);
+	free(f);
+}
+
+/* MANY_FLOWS flows, written from each usable CPU in turn (setup_many). */
+static void put_many(struct pw *p)
+{
+	cpu_set_t all, one;
+	__u32 done = 0, share;
+	int cpu, left;
+
+	CHECK_INT(CHECK_HERE, sched_getaffinity(0, sizeof(all), &all), 0);
+	left = CPU_COUNT(&all);
+	for (cpu = 0; cpu < CPU_SETSIZE && left; cpu++) {
+		if (!CPU_ISSET(cpu, &all))
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		CHECK_INT(CHECK_HERE, sched_setaffinity(0, sizeof(one), &one),
+			  0);
+		share = (MANY_FLOWS - done) / left--;
+		put_active(p, done, share);
+		done += share;
+	}
+	CHECK_INT(CHECK_HERE, sched_setaffinity(0, sizeof(all), &all), 0);
+}
+
 /*
- * The walk raises its thread's priority (drain_walk.c says why) and gives
- * the thread's own back, whatever it was; it reports its CPU time, which
- * its threads (one per shard) cannot spend faster than the wall clock each.
+ * Each shard's thread runs the walk at SL_DRAIN_WALK_NICE (drain_walk.c
+ * says why), from whatever nice the caller had (a new thread inherits
+ * it); the walk reports its CPU time, which its threads (one per shard)
+ * cannot spend faster than the wall clock each. Tests run as root, so the
+ * raise is allowed.
  */
-static void test_priority_back(void **state)
+static void test_priority_raised(void **state)
 {
 	struct pw *p = *state;
 	static struct sl_sweep_result res;
 	pid_t tid = syscall(SYS_gettid);
-	int before = getpriority(PRIO_PROCESS, tid), nice;
+	int before = getpriority(PRIO_PROCESS, tid);
+	char tc[32];
 	__u32 i;
 
 	for (i = 0; i < 1000; i++)
@@ -263,15 +336,41 @@ static void test_priority_back(void **state)
 	/* Raising one's nice is always allowed; so is going back, as root. */
 	CHECK_INT("nice", setpriority(PRIO_PROCESS, tid, 7), 0);
 	walk(p, &res);
-	nice = getpriority(PRIO_PROCESS, tid);
+	CHECK_INT("nice", setpriority(PRIO_PROCESS, tid, before), 0);
 	CHECK_INT("nice", sl_drain_walker_nice_err(p->w), 0);
-	CHECK_INT("nice", nice, 7);
+	for (i = 0; i < SLUICE_FLOW_SHARDS; i++) {
+		snprintf(tc, sizeof(tc), "nice of shard %u", i);
+		CHECK_INT(tc, sl_drain_walker_shard_nice(p->w, i),
+			  SL_DRAIN_WALK_NICE);
+	}
 	CHECK_EQ("walk", "flows it copied", res.drain_table_entries, 500);
 	/* One thread per shard: at most that many times the wall time. */
 	CHECK_TRUE("walk", "CPU time reported, within the threads' wall time",
 		   res.cpu_us > 0 && res.cpu_us <= (res.duration_us + 1000) *
 							   SLUICE_FLOW_SHARDS);
-	CHECK_INT("nice", setpriority(PRIO_PROCESS, tid, before), 0);
+}
+
+/*
+ * The shards are walked at once, not one after another: two walks or
+ * more in the kernel together (the VM has two CPUs). Each walk is some
+ * 10 ms and a thread starts in well under one, but a busy box may start
+ * one late: a few tries, where walks one after another never overlap.
+ */
+static void test_shards_at_once(void **state)
+{
+	struct pw *p = *state;
+	static struct sl_sweep_result res;
+	unsigned int most = 0, i;
+
+	put_many(p);
+	for (i = 0; i < 5 && most < 2; i++) {
+		walk(p, &res);
+		CHECK_EQ("at once", "flows walked", res.entries, MANY_FLOWS);
+		if (sl_drain_walker_overlap(p->w) > most)
+			most = sl_drain_walker_overlap(p->w);
+	}
+	CHECK_TRUE("at once", "two shard walks or more in the kernel at once",
+		   most >= 2);
 }
 
 int main(void)
@@ -285,7 +384,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_judges_as_the_sweep, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_priority_back, setup,
+		cmocka_unit_test_setup_teardown(test_priority_raised, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_shards_at_once, setup_many,
 						teardown),
 	};
 

@@ -95,12 +95,7 @@ static void bt_config(struct bt *t)
 	check_ok("bt_open", "sl_config_set", sl_config_set(&t->maps, &cfg));
 }
 
-struct bt *bt_open(__u32 ring_size)
-{
-	return bt_open_udp_fallback(ring_size, false);
-}
-
-struct bt *bt_open_udp_fallback(__u32 ring_size, bool udp_fallback)
+static struct bt *open_bt(__u32 ring_size, bool udp_fallback, __u32 flows)
 {
 	struct bt *t = calloc(1, sizeof(*t));
 
@@ -118,7 +113,7 @@ struct bt *bt_open_udp_fallback(__u32 ring_size, bool udp_fallback)
 	t->skel->rodata->cfg_new_slots = BT_NEW_FLOWS;
 	t->skel->rodata->cfg_udp_fallback = udp_fallback;
 	check_ok("bt_open", "sl_maps_set_sizes",
-		 sl_maps_set_sizes(t->skel->obj, ring_size, BT_FLOWS,
+		 sl_maps_set_sizes(t->skel->obj, ring_size, flows,
 				   BT_NEW_FLOWS, BT_NEW_FLOWS));
 	/* Verifier rejection lands here: a failure, never a skip. */
 	check_ok("bt_open", "sluice_bpf__load (verifier)",
@@ -130,6 +125,21 @@ struct bt *bt_open_udp_fallback(__u32 ring_size, bool udp_fallback)
 	CHECK_RC(CHECK_HERE, t->prog_fd);
 	bt_config(t);
 	return t;
+}
+
+struct bt *bt_open(__u32 ring_size)
+{
+	return open_bt(ring_size, false, BT_FLOWS);
+}
+
+struct bt *bt_open_udp_fallback(__u32 ring_size, bool udp_fallback)
+{
+	return open_bt(ring_size, udp_fallback, BT_FLOWS);
+}
+
+struct bt *bt_open_flows(__u32 ring_size, __u32 flows)
+{
+	return open_bt(ring_size, false, flows);
 }
 
 void bt_close(struct bt *t)

@@ -83,6 +83,8 @@ struct bt_result {
 struct bt *bt_open(__u32 ring_size);
 /* The same with flows.udp_fallback set as given. */
 struct bt *bt_open_udp_fallback(__u32 ring_size, bool udp_fallback);
+/* The same with flows.table_size @flows instead of BT_FLOWS. */
+struct bt *bt_open_flows(__u32 ring_size, __u32 flows);
 void bt_close(struct bt *t);
 
 /*

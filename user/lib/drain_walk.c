@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,10 @@
 /* The walk of one sl_flows shard: its own program and .bss, its own thread. */
 struct shard_walk {
 	struct drain_walk_bpf *skel;
+	struct sl_drain_walker *w;
 	pthread_t tid;
 	int rc, nice_err;
+	int nice; /* its thread's, during the walk; INT_MIN: unread */
 	__u64 cpu_us;
 };
 
@@ -28,6 +31,8 @@ struct sl_drain_walker {
 	struct shard_walk shard[SLUICE_FLOW_SHARDS];
 	const struct sl_maps *m;
 	int nice_err;
+	/* Shard walks in the kernel now, and the most at once this walk. */
+	atomic_uint inside, most;
 };
 
 void sl_drain_walker_close(struct sl_drain_walker *w)
@@ -46,6 +51,7 @@ static int shard_open(const struct sl_maps *m, unsigned int i,
 {
 	int rc;
 
+	sw->nice = INT_MIN;
 	sw->skel = drain_walk_bpf__open();
 	if (!sw->skel)
 		return -errno;
@@ -68,8 +74,10 @@ int sl_drain_walker_open(const struct sl_maps *m, struct sl_drain_walker **out,
 	*out = NULL;
 	if (w)
 		w->m = m;
-	for (i = 0; !rc && i < SLUICE_FLOW_SHARDS; i++)
+	for (i = 0; !rc && i < SLUICE_FLOW_SHARDS; i++) {
+		w->shard[i].w = w;
 		rc = shard_open(m, i, &w->shard[i]);
+	}
 	if (!rc) {
 		*out = w;
 		return 0;
@@ -87,6 +95,17 @@ int sl_drain_walker_nice_err(const struct sl_drain_walker *w)
 	return w->nice_err;
 }
 
+int sl_drain_walker_shard_nice(const struct sl_drain_walker *w,
+			       unsigned int i)
+{
+	return i < SLUICE_FLOW_SHARDS ? w->shard[i].nice : INT_MIN;
+}
+
+unsigned int sl_drain_walker_overlap(const struct sl_drain_walker *w)
+{
+	return atomic_load(&w->most);
+}
+
 static __u64 thread_cpu_us(void)
 {
 	struct timespec ts;
@@ -102,40 +121,49 @@ static __u64 thread_cpu_us(void)
  * nice took half of it or more: 3.0-4.3 s instead of 1.1-1.3 s with a
  * busy loop beside it (tests/bench/bench_walk.c). At nice -10 the walk
  * gets about 90% of the CPU and the other task the rest, for that second,
- * once per drain. @tid's nice before, or INT_MIN when it could not be read.
+ * once per drain. The thread is the shard walk's own and ends with it:
+ * nothing to give back. Records the nice the thread then runs at.
  */
-static int boost(int *nice_err, pid_t tid)
+static void boost(struct shard_walk *sw, pid_t tid)
 {
 	int old;
 
 	errno = 0;
 	old = getpriority(PRIO_PROCESS, tid);
-	if (errno) {
-		*nice_err = -errno;
-		return INT_MIN;
-	}
-	*nice_err = 0;
-	if (old > SL_DRAIN_WALK_NICE &&
+	sw->nice_err = -errno;
+	if (!errno && old > SL_DRAIN_WALK_NICE &&
 	    setpriority(PRIO_PROCESS, tid, SL_DRAIN_WALK_NICE))
-		*nice_err = -errno;
-	return old;
+		sw->nice_err = -errno;
+	errno = 0;
+	sw->nice = getpriority(PRIO_PROCESS, tid);
+	if (errno)
+		sw->nice = INT_MIN;
+}
+
+/* Shard walks in the kernel at once: one more, and the most seen. */
+static void walk_enter(struct sl_drain_walker *w)
+{
+	unsigned int n = atomic_fetch_add(&w->inside, 1) + 1;
+	unsigned int most = atomic_load(&w->most);
+
+	while (n > most && !atomic_compare_exchange_weak(&w->most, &most, n))
+		;
 }
 
 /* One shard's walk, on a thread of its own. */
 static void *shard_run(void *arg)
 {
 	struct shard_walk *sw = arg;
-	pid_t tid = syscall(SYS_gettid);
-	int old = boost(&sw->nice_err, tid);
 	int fd = bpf_program__fd(sw->skel->progs.sl_drain_walk);
-	__u64 ctx = 0, cpu = thread_cpu_us();
+	__u64 ctx = 0, cpu;
 	DECLARE_LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &ctx,
 			    .ctx_size_in = sizeof(ctx));
 
+	boost(sw, syscall(SYS_gettid));
+	cpu = thread_cpu_us();
+	walk_enter(sw->w);
 	sw->rc = bpf_prog_test_run_opts(fd, &opts) ? -errno : 0;
-	/* Back up to the thread's own nice: always allowed. */
-	if (old != INT_MIN && !sw->nice_err)
-		setpriority(PRIO_PROCESS, tid, old);
+	atomic_fetch_sub(&sw->w->inside, 1);
 	sw->cpu_us = thread_cpu_us() - cpu;
 	return NULL;
 }
@@ -149,9 +177,12 @@ static int run_shards(struct sl_drain_walker *w, __u64 *cpu_us)
 	unsigned int i, started = 0;
 	int rc = 0;
 
+	atomic_store(&w->inside, 0);
+	atomic_store(&w->most, 0);
 	for (i = 0; i < SLUICE_FLOW_SHARDS; i++) {
 		w->shard[i].rc = 0;
 		w->shard[i].cpu_us = 0;
+		w->shard[i].nice = INT_MIN;
 		if (pthread_create(&w->shard[i].tid, NULL, shard_run,
 				   &w->shard[i])) {
 			rc = -EAGAIN;

@@ -28,13 +28,21 @@ void sl_drain_walker_close(struct sl_drain_walker *w);
  * without CAP_SYS_NICE or an RLIMIT_NICE of at least 30). */
 int sl_drain_walker_nice_err(const struct sl_drain_walker *w);
 
+/* The nice shard @i's thread ran the last walk at; INT_MIN if unread. */
+int sl_drain_walker_shard_nice(const struct sl_drain_walker *w,
+			       unsigned int i);
+
+/* The most shard walks that were in the kernel at once during the last
+ * walk: up to SLUICE_FLOW_SHARDS, 1 if they ran one after another. */
+unsigned int sl_drain_walker_overlap(const struct sl_drain_walker *w);
+
 /*
  * One walk: sl_new's handshakes, then sl_flows in the kernel. Keeps
  * res->pass, resets the rest; res->entries: the sl_flows entries seen,
  * res->drain_table_entries: the flows it copied into sl_pinned,
- * res->duration_us and res->cpu_us: its wall and CPU time. The calling
- * thread runs the in-kernel part at nice SL_DRAIN_WALK_NICE, then gets
- * its own back (drain_walk.c says why).
+ * res->duration_us and res->cpu_us: its wall and CPU time. The in-kernel
+ * part runs on a thread per shard, each at nice SL_DRAIN_WALK_NICE
+ * (drain_walk.c says why); the calling thread's nice is not touched.
  */
 int sl_drain_walk(struct sl_drain_walker *w, const struct sl_sweep_cfg *cfg,
 		  const bool *draining, struct sl_sweep_result *res);
