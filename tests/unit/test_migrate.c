@@ -13,21 +13,18 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/vfs.h>
 #include <arpa/inet.h>
 #include <unistd.h>
 #include <linux/bpf.h>
-#include <linux/magic.h>
 #include <bpf/bpf.h>
 
 #include <cmocka.h>
+#include "../lib/bpffs.h"
 #include "../lib/check.h"
 
 #include "sluice/abi.h"
 #include "migrate.h"
 
-#define BPFFS		"/sys/fs/bpf"
 #define N_IDS		16
 #define OLD_BE_SIZE	40	/* sluice_backend before the next-hop MTU */
 
@@ -45,16 +42,8 @@ static int pinned_array(const char *path, __u32 value_size, __u32 n)
 
 static int setup(void **state)
 {
-	struct statfs sfs;
-
 	(void)state;
-	/* Pins need bpffs: without it this is a failure, never a skip. */
-	if (statfs(BPFFS, &sfs) || sfs.f_type != BPF_FS_MAGIC) {
-		print_error("%s is not bpffs: mount -t bpf bpf %s\n", BPFFS, BPFFS);
-		return -1;
-	}
-	snprintf(dir, sizeof(dir), BPFFS "/sluice-test-migrate-%d", getpid());
-	if (mkdir(dir, 0700))
+	if (bpffs_test_dir("migrate", dir, sizeof(dir)))
 		return -1;
 	snprintf(be_path, sizeof(be_path), "%s/%s", dir, SLUICE_MAP_BACKENDS);
 	snprintf(r_path, sizeof(r_path), "%s/%s", dir, SLUICE_MAP_REASONS);

@@ -14,17 +14,15 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/vfs.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <unistd.h>
 #include <linux/bpf.h>
-#include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include <cmocka.h>
+#include "../lib/bpffs.h"
 #include "../lib/check.h"
 
 #include "sluice/abi.h"
@@ -32,7 +30,6 @@
 #include "maps.h"
 #include "migrate_flows.h"
 
-#define BPFFS "/sys/fs/bpf"
 #define N_FLOWS 1000
 
 static char dir[128], path[192];
@@ -178,21 +175,9 @@ static void check_in_shard(const struct sl_maps *m, __u32 i,
 
 static int setup(void **state)
 {
-	struct statfs sfs;
-
 	(void)state;
-	/* Pins need bpffs: without it this is a failure, never a skip. */
-	if (statfs(BPFFS, &sfs) || sfs.f_type != BPF_FS_MAGIC) {
-		print_error("%s is not bpffs: mount -t bpf bpf %s\n", BPFFS,
-			    BPFFS);
-		return -1;
-	}
 	ncpu = libbpf_num_possible_cpus();
-	if (ncpu <= 0)
-		return -1;
-	snprintf(dir, sizeof(dir), BPFFS "/sluice-test-migrate-flows-%d",
-		 getpid());
-	if (mkdir(dir, 0700))
+	if (ncpu <= 0 || bpffs_test_dir("migrate-flows", dir, sizeof(dir)))
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s", dir, SLUICE_MAP_FLOWS);
 	return 0;

@@ -48,22 +48,14 @@ void sl_check_ifaces(const struct sl_config *cfg, struct sl_problems *p)
 	}
 }
 
-/* The map pinned at DIR/NAME: 0 with its info, or -1 when there is none. */
+/* The map pinned at DIR/NAME: 0 with its info, or -errno (none, unreadable). */
 static int pinned_info(const char *dir, const char *name,
 		       struct bpf_map_info *info)
 {
-	__u32 len = sizeof(*info);
 	char path[PATH_MAX + 32];
-	int fd, rc;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -1;
-	memset(info, 0, sizeof(*info));
-	rc = bpf_obj_get_info_by_fd(fd, info, &len) ? -1 : 0;
-	close(fd);
-	return rc;
+	return sl_pinned_map_info(path, info, NULL);
 }
 
 /* Entries of the map pinned at DIR/NAME, or 0 when there is none. */

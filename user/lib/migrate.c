@@ -10,22 +10,7 @@
 
 #include "sluice/abi.h"
 #include "migrate.h"
-
-/* Info of the map pinned at @path: 0, -ENOENT when nothing is pinned. */
-static int pinned_info(const char *path, struct bpf_map_info *info, int *fd)
-{
-	__u32 len = sizeof(*info);
-
-	*fd = bpf_obj_get(path);
-	if (*fd < 0)
-		return errno == ENOENT ? -ENOENT : -errno;
-	memset(info, 0, sizeof(*info));
-	if (bpf_obj_get_info_by_fd(*fd, info, &len)) {
-		close(*fd);
-		return -errno;
-	}
-	return 0;
-}
+#include "pindir.h"
 
 /* Read every entry of an older, shorter sl_backends into today's layout. */
 static int save_backends(int fd, const struct bpf_map_info *info,
@@ -79,7 +64,7 @@ static int prepare_backends(const char *path, struct sl_migration *m,
 	struct bpf_map_info info;
 	int fd, rc;
 
-	rc = pinned_info(path, &info, &fd);
+	rc = sl_pinned_map_info(path, &info, &fd);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
 	if (info.value_size == sizeof(struct sluice_backend) ||
@@ -107,12 +92,11 @@ static int prepare_backends(const char *path, struct sl_migration *m,
 static int prepare_reasons(const char *path, char *note, size_t notelen)
 {
 	struct bpf_map_info info;
-	int fd, rc;
+	int rc;
 
-	rc = pinned_info(path, &info, &fd);
+	rc = sl_pinned_map_info(path, &info, NULL);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
-	close(fd);
 	if (info.max_entries == SLUICE_R_MAX)
 		return 0;
 	if (unlink(path))

@@ -12,28 +12,21 @@
 #include <bpf/bpf.h>
 
 #include "migrate_flows.h"
+#include "pindir.h"
 #include "sweep.h"
 
 int sl_migrate_flows_prepare(const char *path, int *old_fd, char *note,
 			     size_t notelen)
 {
 	struct bpf_map_info info;
-	__u32 len = sizeof(info);
-	int fd;
+	int fd, rc;
 
 	*old_fd = -1;
 	if (notelen)
 		note[0] = '\0';
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		int rc = -errno;
-
-		close(fd);
-		return rc;
-	}
+	rc = sl_pinned_map_info(path, &info, &fd);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
 	if (info.type != BPF_MAP_TYPE_LRU_HASH ||
 	    info.key_size != sizeof(struct sluice_flow_key) ||
 	    info.value_size != sizeof(struct sluice_flow)) {
@@ -41,8 +34,7 @@ int sl_migrate_flows_prepare(const char *path, int *old_fd, char *note,
 		return 0;
 	}
 	if (unlink(path)) {
-		int rc = -errno;
-
+		rc = -errno;
 		close(fd);
 		return rc;
 	}

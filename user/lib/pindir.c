@@ -9,6 +9,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <linux/magic.h>
+#include <bpf/bpf.h>
 
 #include "pindir.h"
 
@@ -161,5 +162,22 @@ int sl_pindir_prepare(const char *dir, bool create, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create pin directory %s: %s\n"
 			 "hint: check that %s is writable by this user (sluiced runs as root), "
 			 "or choose another paths.pin_dir", dir, strerror(-rc), anc);
+	return rc;
+}
+
+int sl_pinned_map_info(const char *path, struct bpf_map_info *info, int *fd)
+{
+	__u32 len = sizeof(*info);
+	int map = bpf_obj_get(path), rc = 0;
+
+	if (map < 0)
+		return -errno;
+	memset(info, 0, sizeof(*info));
+	if (bpf_obj_get_info_by_fd(map, info, &len))
+		rc = -errno;
+	if (rc || !fd)
+		close(map);
+	else
+		*fd = map;
 	return rc;
 }

@@ -29,4 +29,13 @@ bool sl_mountinfo_has_bpffs(const char *mountinfo_path);
 /* mkdir -p: create @path and its missing parents with @mode. 0 or -errno. */
 int sl_mkdir_p(const char *path, mode_t mode);
 
+struct bpf_map_info;
+
+/*
+ * The map pinned at @path: its info into @info and, unless @fd is NULL,
+ * its fd into *@fd, which the caller closes. 0, or -errno (-ENOENT:
+ * nothing pinned there), with nothing left open.
+ */
+int sl_pinned_map_info(const char *path, struct bpf_map_info *info, int *fd);
+
 #endif /* SLUICE_PINDIR_H */

@@ -21,6 +21,7 @@
 #include "migrate.h"
 #include "migrate_flows.h"
 #include "persist.h"
+#include "pindir.h"
 #include "sluice.skel.h"
 
 static void pin_path(const struct sl_daemon *d, const char *name, char *buf,
@@ -37,25 +38,19 @@ static void pin_path(const struct sl_daemon *d, const char *name, char *buf,
 static void replace_stale_new_table(struct sl_daemon *d)
 {
 	struct bpf_map_info info;
-	__u32 len = sizeof(info);
 	char path[4200];
-	int fd;
 
 	pin_path(d, SLUICE_MAP_NEW, path, sizeof(path));
-	fd = bpf_obj_get(path);
-	if (fd < 0)
+	if (sl_pinned_map_info(path, &info, NULL))
 		return;
-	memset(&info, 0, sizeof(info));
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
-	    (info.type != BPF_MAP_TYPE_ARRAY ||
-	     info.value_size != sizeof(struct sluice_new_slot) ||
-	     info.max_entries != d->cfg.new_table_size)) {
+	if (info.type != BPF_MAP_TYPE_ARRAY ||
+	    info.value_size != sizeof(struct sluice_new_slot) ||
+	    info.max_entries != d->cfg.new_table_size) {
 		sl_log("re-creating %s (%u entries, config asks for %u slots): "
 		       "only handshakes in flight use it",
 		       path, info.max_entries, d->cfg.new_table_size);
 		unlink(path);
 	}
-	close(fd);
 }
 
 /*
