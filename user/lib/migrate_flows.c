@@ -162,34 +162,36 @@ static int copy_batch(const struct sl_maps *m, const struct sl_flow_batch *b,
 	return rc;
 }
 
+/* What copy_each() needs besides the batch. */
+struct copy {
+	const struct sl_maps *m;
+	int cpus[SL_MIGRATE_MAX_CPUS], ncpu;
+	bool keep_newer;
+	__u64 *copied;
+};
+
+static int copy_each(void *arg, struct sl_flow_batch *b, __u32 n)
+{
+	struct copy *c = arg;
+
+	return copy_batch(c->m, b, n, c->cpus, c->ncpu, c->keep_newer,
+			  c->copied);
+}
+
 int sl_migrate_flows_copy(int old_fd, const struct sl_maps *m, bool keep_newer,
 			  __u64 *copied)
 {
-	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	struct sl_flow_batch *b = malloc(sizeof(*b));
-	int cpus[SL_MIGRATE_MAX_CPUS], ncpu, rc = 0, brc;
-	bool first = true, done = false;
-	__u64 token = 0;
-	__u32 n;
+	struct copy c = { .m = m, .keep_newer = keep_newer, .copied = copied };
+	int rc;
 
 	*copied = 0;
-	ncpu = usable_cpus(cpus, SL_MIGRATE_MAX_CPUS);
-	if (!b || !ncpu) {
+	c.ncpu = usable_cpus(c.cpus, SL_MIGRATE_MAX_CPUS);
+	if (!b || !c.ncpu) {
 		free(b);
 		return b ? -EINVAL : -ENOMEM;
 	}
-	while (!done && !rc) {
-		n = SL_FLOW_BATCH;
-		brc = bpf_map_lookup_batch(old_fd, first ? NULL : &token,
-					   &token, b->keys, b->vals, &n, &opts);
-		if (brc < 0 && errno != ENOENT) {
-			rc = -errno;
-			break;
-		}
-		done = brc < 0; /* ENOENT: this was the last batch */
-		first = false;
-		rc = copy_batch(m, b, n, cpus, ncpu, keep_newer, copied);
-	}
+	rc = sl_flow_walk_batches(old_fd, b, SL_FLOW_BATCH, copy_each, &c);
 	free(b);
 	return rc;
 }

@@ -167,16 +167,16 @@ static void visit(void *arg, const struct sluice_flow_key *k,
 	count(w, f->backend_id, v);
 }
 
-int sl_flow_walk(int fd, struct sl_flow_batch *b, __u32 batch,
-		 sl_flow_visit_fn fn, void *arg)
+int sl_flow_walk_batches(int fd, struct sl_flow_batch *b, __u32 batch,
+			 sl_flow_batch_fn fn, void *arg)
 {
 	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	bool first = true, done = false;
 	__u64 token = 0;
-	__u32 i, n;
-	int rc;
+	__u32 n;
+	int rc = 0;
 
-	while (!done) {
+	while (!done && !rc) {
 		n = batch;
 		rc = bpf_map_lookup_batch(fd, first ? NULL : &token, &token,
 					  b->keys, b->vals, &n, &opts);
@@ -184,10 +184,33 @@ int sl_flow_walk(int fd, struct sl_flow_batch *b, __u32 batch,
 			return -errno;
 		done = rc < 0;	/* ENOENT: this was the last batch */
 		first = false;
-		for (i = 0; i < n; i++)
-			fn(arg, &b->keys[i], &b->vals[i]);
+		rc = fn(arg, b, n);
 	}
+	return rc;
+}
+
+/* sl_flow_walk()'s visitor and its argument, for each batch. */
+struct visit_each {
+	sl_flow_visit_fn fn;
+	void *arg;
+};
+
+static int visit_batch(void *arg, struct sl_flow_batch *b, __u32 n)
+{
+	const struct visit_each *v = arg;
+	__u32 i;
+
+	for (i = 0; i < n; i++)
+		v->fn(v->arg, &b->keys[i], &b->vals[i]);
 	return 0;
+}
+
+int sl_flow_walk(int fd, struct sl_flow_batch *b, __u32 batch,
+		 sl_flow_visit_fn fn, void *arg)
+{
+	struct visit_each v = { .fn = fn, .arg = arg };
+
+	return sl_flow_walk_batches(fd, b, batch, visit_batch, &v);
 }
 
 /*

@@ -126,6 +126,15 @@ typedef void (*sl_flow_visit_fn)(void *arg, const struct sluice_flow_key *k,
 int sl_flow_walk(int fd, struct sl_flow_batch *b, __u32 batch,
 		 sl_flow_visit_fn fn, void *arg);
 
+/*
+ * The same walk a batch at a time: @fn gets each batch read, its @n
+ * entries in @b (the last may have none). A non-zero return from @fn
+ * stops the walk and is returned.
+ */
+typedef int (*sl_flow_batch_fn)(void *arg, struct sl_flow_batch *b, __u32 n);
+int sl_flow_walk_batches(int fd, struct sl_flow_batch *b, __u32 batch,
+			 sl_flow_batch_fn fn, void *arg);
+
 /* CLOCK_MONOTONIC in µs: how long a pass took. */
 __u64 sl_mono_us(void);
 
