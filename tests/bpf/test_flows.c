@@ -527,6 +527,36 @@ static void test_last_seen_refresh(void **state)
 	bt_assert_reasons_total(t);
 }
 
+/*
+ * flows.table_size not a multiple of the shards: each shard rounds up,
+ * and the kernel rounds it again to a multiple of the possible CPUs. The
+ * capacity status reports is what the shards really hold.
+ */
+static void test_capacity_is_the_shards(void **state)
+{
+	struct bt *t = bt_open_flows(BT_RING_SMALL, 100001);
+	struct bpf_map_info info;
+	__u64 held = 0;
+	__u32 len;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < SLUICE_FLOW_SHARDS; i++) {
+		len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		CHECK_INT(CHECK_HERE,
+			  bpf_obj_get_info_by_fd(t->maps.flow_shard[i], &info,
+						 &len),
+			  0);
+		held += info.max_entries;
+	}
+	CHECK_TRUE("capacity", "the shards' entries, at least what was asked",
+		   held >= SLUICE_FLOW_SHARDS * SLUICE_FLOW_SHARD_SIZE(100001));
+	CHECK_EQ("capacity", "sl_flows_capacity", sl_flows_capacity(&t->maps),
+		 held);
+	bt_close(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -554,6 +584,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_flow_v6,
 						setup, teardown),
+		cmocka_unit_test(test_capacity_is_the_shards),
 		cmocka_unit_test_setup_teardown(test_last_seen_refresh,
 						setup, teardown),
 	};

@@ -147,6 +147,26 @@ static int shards_set(struct bpf_object *obj, struct sl_maps *m)
 	return 0;
 }
 
+/*
+ * The kernel's size, not the one asked for: it rounds a per-CPU LRU's
+ * (BPF_F_NO_COMMON_LRU) up to a multiple of the possible CPUs.
+ */
+static __u64 shards_capacity(const struct sl_maps *m)
+{
+	struct bpf_map_info info;
+	__u64 sum = 0;
+	unsigned int i;
+	__u32 len;
+
+	for (i = 0; i < SLUICE_FLOW_SHARDS; i++) {
+		len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(m->flow_shard[i], &info, &len))
+			sum += info.max_entries;
+	}
+	return sum;
+}
+
 /* Flows of shard @shard among @n: gathered into @k and @v, batch-written. */
 static int put_shard(const struct sl_maps *m, unsigned int shard,
 		     const struct sluice_flow_key *keys,
@@ -186,22 +206,6 @@ int sl_flows_put_batch(const struct sl_maps *m,
 	return rc;
 }
 
-__u64 sl_flows_capacity(const struct sl_maps *m)
-{
-	struct bpf_map_info info;
-	__u32 len;
-	__u64 sum = 0;
-	unsigned int i;
-
-	for (i = 0; i < SLUICE_FLOW_SHARDS; i++) {
-		len = sizeof(info);
-		memset(&info, 0, sizeof(info));
-		if (!bpf_obj_get_info_by_fd(m->flow_shard[i], &info, &len))
-			sum += info.max_entries;
-	}
-	return sum;
-}
-
 int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
 {
 	struct {
@@ -236,6 +240,7 @@ int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
 	if (rc)
 		return rc;
 	m->ring_size = ring_size;
+	m->flow_capacity = shards_capacity(m);
 	m->new_slots = bpf_map__max_entries(
 		bpf_object__find_map_by_name(obj, SLUICE_MAP_NEW));
 	return 0;

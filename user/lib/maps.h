@@ -28,6 +28,7 @@ struct sl_maps {
 	int tx_ports;
 	__u32 ring_size;		/* slots per Maglev table */
 	__u32 new_slots;		/* sl_new slots (a power of two) */
+	__u64 flow_capacity;		/* entries of all sl_flows shards */
 	__u32 hash_seed;		/* flow hash seed, as the program's */
 };
 
@@ -53,8 +54,11 @@ int sl_flows_put_batch(const struct sl_maps *m,
 		       const struct sluice_flow_key *keys,
 		       const struct sluice_flow *vals, __u32 n);
 
-/* Entries all sl_flows shards can hold together. */
-__u64 sl_flows_capacity(const struct sl_maps *m);
+/* Entries all sl_flows shards can hold together: read at sl_maps_open(). */
+static inline __u64 sl_flows_capacity(const struct sl_maps *m)
+{
+	return m->flow_capacity;
+}
 
 /*
  * Size the ring template and flow tables before load: @flows is
