@@ -113,8 +113,8 @@ static struct bt *open_bt(__u32 ring_size, bool udp_fallback, __u32 flows)
 	t->skel->rodata->cfg_new_slots = BT_NEW_FLOWS;
 	t->skel->rodata->cfg_udp_fallback = udp_fallback;
 	check_ok("bt_open", "sl_maps_set_sizes",
-		 sl_maps_set_sizes(t->skel->obj, ring_size, flows,
-				   BT_NEW_FLOWS, BT_NEW_FLOWS));
+		 sl_maps_set_sizes(t->skel->obj, ring_size, flows, BT_NEW_FLOWS,
+				   BT_NEW_FLOWS));
 	/* Verifier rejection lands here: a failure, never a skip. */
 	check_ok("bt_open", "sluice_bpf__load (verifier)",
 		 sluice_bpf__load(t->skel));

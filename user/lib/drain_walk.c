@@ -95,8 +95,7 @@ int sl_drain_walker_nice_err(const struct sl_drain_walker *w)
 	return w->nice_err;
 }
 
-int sl_drain_walker_shard_nice(const struct sl_drain_walker *w,
-			       unsigned int i)
+int sl_drain_walker_shard_nice(const struct sl_drain_walker *w, unsigned int i)
 {
 	return i < SLUICE_FLOW_SHARDS ? w->shard[i].nice : INT_MIN;
 }

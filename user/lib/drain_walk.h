@@ -29,8 +29,7 @@ void sl_drain_walker_close(struct sl_drain_walker *w);
 int sl_drain_walker_nice_err(const struct sl_drain_walker *w);
 
 /* The nice shard @i's thread ran the last walk at; INT_MIN if unread. */
-int sl_drain_walker_shard_nice(const struct sl_drain_walker *w,
-			       unsigned int i);
+int sl_drain_walker_shard_nice(const struct sl_drain_walker *w, unsigned int i);
 
 /* The most shard walks that were in the kernel at once during the last
  * walk: up to SLUICE_FLOW_SHARDS, 1 if they ran one after another. */

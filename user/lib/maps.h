@@ -28,7 +28,7 @@ struct sl_maps {
 	int tx_ports;
 	__u32 ring_size;		/* slots per Maglev table */
 	__u32 new_slots;		/* sl_new slots (a power of two) */
-	__u64 flow_capacity;		/* entries of all sl_flows shards */
+	__u64 flow_capacity; /* entries of all sl_flows shards */
 	__u32 hash_seed;		/* flow hash seed, as the program's */
 };
 
