@@ -223,3 +223,43 @@ t_restart_carries_unsharded_flows() {
 	it_streams_wait s
 	it_streams_all_ok s 20
 }
+
+# A flows.table_size whose shards the kernel would round: a per-CPU LRU
+# hash holds a multiple of the possible CPUs, so a shard asked for 25,001
+# entries on 2 CPUs gets 25,002, and the next start could not reuse it
+# (libbpf compares the pinned size with the asked one). sluiced asks for
+# the rounded size itself: the restart keeps every flow, --check finds
+# nothing wrong, and status and the metric report what the shards hold.
+t_restart_odd_flow_table_size() {
+	local dir=/sys/fs/bpf/sluice-${LAB_P} cpus shard cap metric out
+	lab_sluiced_stop TERM
+	lab_ns lb "$LAB_BUILD/sluiced" -c "$LAB_DIR/sluiced.yaml" --detach || return 1
+	it_default_vips | lab_config |
+		sed "s/^flows:/flows:\n  table_size: 100001/" >"$LAB_DIR/sluiced.yaml"
+	lab_sluiced_start || return 1
+	it_streams_start s 10 3000000 20 || return 1
+	sleep 2
+	lab_sluiced_stop TERM
+	lab_sluiced_start || fail "the restart over the pinned shards failed" || return 1
+
+	cpus=$(python3 -c 'n = 0
+for r in open("/sys/devices/system/cpu/possible").read().strip().split(","):
+    a, _, b = r.partition("-")
+    n += int(b or a) - int(a) + 1
+print(n)')
+	shard=$(bpftool -j map show pinned "$dir/sl_flows_0" | json - "j['max_entries']")
+	echo "possible CPUs: $cpus; shard entries: $shard"
+	it_is_int "$shard" || fail "shard size unknown: '$shard'" || return 1
+	assert_ge "entries of one shard" "$((shard * 4))" 100001 || return 1
+	assert_eq "a shard's size, a multiple of the possible CPUs" 0 \
+		"$((shard % cpus))" || return 1
+	out=$(lab_ns lb "$LAB_BUILD/sluiced" -c "$LAB_DIR/sluiced.yaml" --check 2>&1) ||
+		fail "--check found a problem with the running table: $out" || return 1
+	cap=$(lab_ctl status | awk '$1 == "flows" { print $4 }')
+	assert_eq "status: flow capacity" "$((shard * 4))" "$cap" || return 1
+	metric=$(lab_ns lb curl -sf -m 5 "http://127.0.0.1:${LAB_METRICS_PORT:-9469}/metrics" |
+		awk '/^sluice_flow_table_capacity\{.*table="established"/ { print $2 }')
+	assert_eq "metric: flow capacity" "$((shard * 4))" "$metric" || return 1
+	it_streams_wait s
+	it_streams_all_ok s 10
+}

@@ -21,6 +21,7 @@
 #include "../lib/check.h"
 
 #include "envcheck.h"
+#include "maps.h"
 #include "pindir.h"
 
 static char bpf_dir[64];	/* /sys/fs/bpf/sl-unit-PID */
@@ -143,6 +144,26 @@ static void test_pinned_sizes(void **state)
 	CHECK_CONTAINS(CHECK_HERE, err, "is a pinned object, not a directory");
 }
 
+/*
+ * A shard's size is rounded up to a multiple of the possible CPUs, as the
+ * kernel rounds a per-CPU LRU hash: else the pinned shard's size differs
+ * from the asked one and the next start cannot reuse it (the default
+ * table on 6 or 48 CPUs, any odd share on 2).
+ */
+static void test_shard_entries(void **state)
+{
+	(void)state;
+	CHECK_INT(CHECK_HERE, sl_flow_shard_entries(1U << 20, 1), 262144);
+	CHECK_INT(CHECK_HERE, sl_flow_shard_entries(1U << 20, 2), 262144);
+	CHECK_INT(CHECK_HERE, sl_flow_shard_entries(1U << 20, 6), 262146);
+	CHECK_INT(CHECK_HERE, sl_flow_shard_entries(1U << 20, 48), 262176);
+	CHECK_INT(CHECK_HERE, sl_flow_shard_entries(100001, 2), 25002);
+	CHECK_INT(CHECK_HERE, sl_flow_shard_entries(100001, 1), 25001);
+	CHECK_INT(CHECK_HERE, sl_flow_shard_entries(16U << 20, 256), 4194304);
+	CHECK_INT(CHECK_HERE, sl_flow_shard_entries(16U << 20, 384),
+		  4194304 + 128);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +171,7 @@ int main(void)
 		cmocka_unit_test(test_pindir_on_bpffs),
 		cmocka_unit_test(test_pindir_not_bpffs),
 		cmocka_unit_test(test_pinned_sizes),
+		cmocka_unit_test(test_shard_entries),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

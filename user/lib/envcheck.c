@@ -7,9 +7,11 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "sluice/abi.h"
 #include "envcheck.h"
+#include "maps.h"
 #include "pindir.h"
 
 void sl_problems_init(struct sl_problems *p)
@@ -100,7 +102,9 @@ static void check_pinned_flows(const struct sl_config *cfg,
 	__u64 have = pinned_flow_entries(cfg->pin_dir, &shard);
 
 	if (!have ||
-	    (shard ? shard == SLUICE_FLOW_SHARD_SIZE(want) : have == want))
+	    (shard ? shard == sl_flow_shard_entries(
+				      want, libbpf_num_possible_cpus()) :
+		     have == want))
 		return;
 	sl_problem_add(
 		p,

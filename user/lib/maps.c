@@ -24,26 +24,58 @@ static int map_fd(struct bpf_object *obj, const char *name)
 }
 
 /*
- * libbpf 1.1 crashes resizing a BTF-defined inner map (it has no object),
- * so give the outer map @name a template of the right size instead; libbpf
- * only needs it until the outer map is created.
+ * Give the outer map @name the inner-map template @tmpl (an fd, closed on
+ * failure). libbpf 1.1 crashes resizing a BTF-defined inner map (it has
+ * no object), and would otherwise build the template at the declared
+ * size; it only needs it until the outer map is created.
  */
-static int set_ring_template(struct bpf_object *obj, const char *name,
-			     __u32 ring_size)
+static int set_template(struct bpf_object *obj, const char *name, int tmpl)
 {
-	struct bpf_map *rings = bpf_object__find_map_by_name(obj, name);
-	int err, tmpl;
+	struct bpf_map *outer = bpf_object__find_map_by_name(obj, name);
+	int err;
 
-	if (!rings)
-		return -ENOENT;
-	tmpl = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sl_ring_tmpl", sizeof(__u32),
-			      sizeof(__u32), ring_size, NULL);
 	if (tmpl < 0)
 		return -errno;
-	err = bpf_map__set_inner_map_fd(rings, tmpl);
+	err = outer ? bpf_map__set_inner_map_fd(outer, tmpl) : -ENOENT;
 	if (err)
 		close(tmpl);
 	return err;
+}
+
+/* The rings' template: its size is the one the program checks against. */
+static int set_ring_template(struct bpf_object *obj, const char *name,
+			     __u32 ring_size)
+{
+	return set_template(obj, name,
+			    bpf_map_create(BPF_MAP_TYPE_ARRAY, "sl_ring_tmpl",
+					   sizeof(__u32), sizeof(__u32),
+					   ring_size, NULL));
+}
+
+/*
+ * The shards' template: the program never depends on a hash's size, so
+ * the smallest one will do. At the declared size it would cost about
+ * 30 MB and the time to fill its free lists, at every load.
+ */
+static int set_shard_template(struct bpf_object *obj)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts,
+		    .map_flags = BPF_F_NO_COMMON_LRU);
+
+	return set_template(
+		obj, SLUICE_MAP_FLOWS,
+		bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "sl_flows_tmpl",
+			       sizeof(struct sluice_flow_key),
+			       sizeof(struct sluice_flow), 1, &opts));
+}
+
+__u32 sl_flow_shard_entries(__u32 table_size, int cpus)
+{
+	__u32 n = SLUICE_FLOW_SHARD_SIZE(table_size);
+
+	if (cpus > 1 && n % cpus)
+		n += cpus - n % cpus;
+	return n;
 }
 
 /* The skeleton map of sl_flows shard @i. */
@@ -57,16 +89,19 @@ static struct bpf_map *shard_map(struct bpf_object *obj, unsigned int i)
 
 static int set_shard_sizes(struct bpf_object *obj, __u32 flows)
 {
+	int cpus = libbpf_num_possible_cpus();
 	struct bpf_map *map;
 	unsigned int i;
 	int err;
 
+	if (cpus < 0)
+		return cpus;
 	for (i = 0; i < SLUICE_FLOW_SHARDS; i++) {
 		map = shard_map(obj, i);
 		if (!map)
 			return -ENOENT;
-		err = bpf_map__set_max_entries(map,
-					       SLUICE_FLOW_SHARD_SIZE(flows));
+		err = bpf_map__set_max_entries(
+			map, sl_flow_shard_entries(flows, cpus));
 		if (err)
 			return err;
 	}
@@ -84,7 +119,9 @@ int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size, __u32 flows,
 		err = set_ring_template(obj, SLUICE_MAP_FB_RINGS, ring_size);
 	if (err)
 		return err;
-	err = set_shard_sizes(obj, flows);
+	err = set_shard_template(obj);
+	if (!err)
+		err = set_shard_sizes(obj, flows);
 	if (err)
 		return err;
 	map = bpf_object__find_map_by_name(obj, SLUICE_MAP_NEW);

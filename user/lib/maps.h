@@ -61,6 +61,14 @@ static inline __u64 sl_flows_capacity(const struct sl_maps *m)
 }
 
 /*
+ * Entries of one sl_flows shard for flows.table_size @table_size: its
+ * share, rounded up to a multiple of @cpus (possible CPUs), as the kernel
+ * rounds a per-CPU LRU hash; a size it would round differs from the
+ * pinned map's, which then cannot be reused at the next start.
+ */
+__u32 sl_flow_shard_entries(__u32 table_size, int cpus);
+
+/*
  * Size the ring template and flow tables before load: @flows is
  * flows.table_size, split over the shards.
  */

@@ -28,7 +28,7 @@ void sl_snapshot_publish(struct sl_daemon *d)
 	d->snap.st = copy;
 	d->snap.flow_entries = d->sweep_last->entries;
 	d->snap.new_entries = d->sweep_last->new_entries;
-	d->snap.flow_capacity = d->cfg.flow_table_size;
+	d->snap.flow_capacity = sl_flows_capacity(&d->maps);
 	d->snap.new_capacity = d->cfg.new_table_size;
 	d->snap.sweep_duration_us = d->sweep_last->duration_us;
 	d->snap.sweep_time = d->sweep_time;
