@@ -529,7 +529,7 @@ static void test_last_seen_refresh(void **state)
 
 /*
  * flows.table_size not a multiple of the shards: each shard rounds up,
- * and the kernel rounds it again to a multiple of the possible CPUs. The
+ * then to a multiple of the possible CPUs as the kernel would. The
  * capacity status reports is what the shards really hold.
  */
 static void test_capacity_is_the_shards(void **state)
@@ -552,6 +552,11 @@ static void test_capacity_is_the_shards(void **state)
 	}
 	CHECK_TRUE("capacity", "the shards' entries, at least what was asked",
 		   held >= SLUICE_FLOW_SHARDS * SLUICE_FLOW_SHARD_SIZE(100001));
+	/* sluiced asks for the rounded size, so the kernel keeps it. */
+	CHECK_EQ("capacity", "the shards' entries, as sluiced asked", held,
+		 (__u64)SLUICE_FLOW_SHARDS *
+			 sl_flow_shard_entries(100001,
+					       libbpf_num_possible_cpus()));
 	CHECK_EQ("capacity", "sl_flows_capacity", sl_flows_capacity(&t->maps),
 		 held);
 	bt_close(t);
