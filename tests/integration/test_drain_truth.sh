@@ -226,7 +226,7 @@ t_truth_sigstop_udp() {
 	for i in 1 2 3; do lab_ctl backend add "$udp" "$(lab_be4 "$i")" || return 1; done
 	lab_client udp --vip "$LAB_VIP4" --flows 30 --packets 40 --interval 0.25 >"$LAB_DIR/udp.json" &
 	local upid=$!
-	it_wait_ge 5 1 it_flows "$udp" "$be1" || return 1
+	it_wait_ge 15 1 it_flows "$udp" "$be1" || return 1
 	lab_ctl backend drain "$udp" "$be1" >/dev/null || return 1
 	sleep 0.5
 	kill -STOP "$LAB_SLUICED_PID"

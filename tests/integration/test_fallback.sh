@@ -107,7 +107,7 @@ vips:
 EOF2
 	lab_sluiced_start || return 1
 	it_streams_start old 140 1000000 14 --sources "$FB_SOURCES" || return 1
-	it_wait_ge 5 5 it_flows "$LAB_VIP4:80/tcp" "$be1" || return 1
+	it_wait_ge 15 5 it_flows "$LAB_VIP4:80/tcp" "$be1" || return 1
 	echo "be1's streams before the drain: $(it_flows "$LAB_VIP4:80/tcp" "$be1")"
 	lab_ctl backend drain "$LAB_VIP4:80/tcp" "$be1" >/dev/null || return 1
 	it_streams_start new 70 600000 10 --sources "$FB_SOURCES" || return 1
@@ -145,7 +145,7 @@ t_fallback_flood_passed_once() {
 	# Streams keep be1's drain in progress (and the pre-drain table live)
 	# for the whole flood.
 	it_streams_start s 12 1000000 12 --sources "$FB_SOURCES" || return 1
-	it_wait_ge 5 1 it_flows "$LAB_VIP4:80/tcp" "$be1" || return 1
+	it_wait_ge 15 1 it_flows "$LAB_VIP4:80/tcp" "$be1" || return 1
 	lab_ctl backend drain "$LAB_VIP4:80/tcp" "$be1" >/dev/null || return 1
 	sleep 0.5
 	fb0=$(fb_metric sluice_vip_fallback_total)

@@ -66,7 +66,7 @@ t_udp_drain() {
 	for i in 1 2 3; do lab_ctl backend add "$udp" "$(lab_be4 "$i")" || return 1; done
 	lab_client udp --vip "$LAB_VIP4" --flows 30 --packets 12 --interval 0.25 >"$LAB_DIR/udp.json" &
 	local pid=$!
-	it_wait_ge 5 1 it_flows "$udp" "$be1" || return 1
+	it_wait_ge 15 1 it_flows "$udp" "$be1" || return 1
 	lab_ctl backend drain "$udp" "$be1" >/dev/null || return 1
 	after=$(lab_client udp --vip "$LAB_VIP4" --flows 20 --packets 2 --interval 0.1)
 	echo "new UDP flows during the drain: $after"

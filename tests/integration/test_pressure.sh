@@ -38,7 +38,7 @@ t_syn_flood_spares_established() {
 	be1=$(lab_be4 1)
 	pr_start 4096 1024 || return 1
 	it_streams_start s 60 2500000 10 --sources 198.18.10.2,198.18.10.3,198.18.10.4 || return 1
-	it_wait_ge 5 5 it_flows "$PR_VIP" "$be1" || return 1
+	it_wait_ge 15 5 it_flows "$PR_VIP" "$be1" || return 1
 	lab_ctl backend drain "$PR_VIP" "$be1" >/dev/null || return 1
 	echo "SYN flood: $(pr_flood syn 40000)"
 	echo "ACK flood: $(pr_flood ack 20000)"
