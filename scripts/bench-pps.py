@@ -94,6 +94,26 @@ def reasons(a):
     return {k: v for k, v in r.items() if isinstance(v, int)}
 
 
+def hold_neighbours(a, state):
+    """Set the edge box's neighbours on its port to NUD @state.
+
+    The sink on the router's port drops neighbour discovery too, so a
+    probe of the router (sluiced asks for one when an entry goes STALE,
+    since XDP traffic never confirms it) fails mid-run; sluiced then drops
+    the next hop, and sluice its packets as drop_no_nexthop, while the
+    floor, its next hop copied once, never asks. Held "permanent" during
+    the runs, set back to "stale" after (the kernel re-probes)."""
+    dev = f"{a.prefix}l"
+    for fam in ("-4", "-6"):
+        rows = json.loads(sh(["ip", "-n", f"{a.prefix}-lb", fam, "-j",
+                              "neigh", "show", "dev", dev]) or "[]")
+        for e in rows:
+            if "lladdr" not in e or e["dst"].startswith("fe80:"):
+                continue
+            sh(["ip", "-n", f"{a.prefix}-lb", fam, "neigh", "replace",
+                e["dst"], "lladdr", e["lladdr"], "dev", dev, "nud", state])
+
+
 def swap(a, prog):
     sh([a.tool, "swap", a.link, f"{a.pins}/{prog}"])
 
@@ -167,6 +187,7 @@ def main():
     e2e = {k: [] for k in ("sluice", "floor")}
     # Sink on the router's port: the lab's pass-through decap out, XDP_DROP in.
     sh(ns(a, "rtr", f"{a.build}/sluice-decap", "detach", lr))
+    hold_neighbours(a, "permanent")
     sh(ns(a, "rtr", a.tool, "attach", lr, f"{a.pins}/drop"))
     reasons0 = reasons(a)
     try:
@@ -176,6 +197,7 @@ def main():
     finally:
         sh(ns(a, "rtr", a.tool, "detach", lr), check=False)
         sh(ns(a, "rtr", f"{a.build}/sluice-decap", "attach", lr), check=False)
+        hold_neighbours(a, "stale")
         swap(a, "sluice")
     # What sluice did with the frames it got in the edge runs: every
     # frame it did not forward has its reason here.
