@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include <cmocka.h>
 #include "../lib/check.h"
@@ -108,6 +109,7 @@ static void test_pindir_not_bpffs(void **state)
 static void test_pinned_sizes(void **state)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	LIBBPF_OPTS(bpf_map_create_opts, lru, .map_flags = BPF_F_NO_COMMON_LRU);
 	char path[128], err[1024];
 	struct sl_config cfg;
 	struct sl_problems p;
@@ -136,6 +138,25 @@ static void test_pinned_sizes(void **state)
 	sl_problems_init(&p);
 	CHECK_INT(CHECK_HERE, sl_check_env(&cfg, &p), 0);	/* no ifaces, bpffs, same size */
 	CHECK_STR(CHECK_HERE, p.text, "");
+
+	/* The kernel rounds a per-CPU LRU hash to a multiple of the possible
+	 * CPUs: an older single table asked for 2049 entries holds more on a
+	 * box of 2 or more, and is the size a config of 2049 made. */
+	snprintf(path, sizeof(path), "%s/sl_flows", bpf_dir);
+	unlink(path);
+	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "sl_flows", 8, 8, 2049,
+			    &lru);
+	CHECK_RC(CHECK_HERE, fd);
+	CHECK_INT(CHECK_HERE, bpf_obj_pin(fd, path), 0);
+	close(fd);
+	cfg.flow_table_size = 2049;
+	sl_problems_init(&p);
+	sl_check_pinned_sizes(&cfg, &p);
+	CHECK_STR(CHECK_HERE, p.text, "");
+	cfg.flow_table_size = 2048;
+	sl_problems_init(&p);
+	sl_check_pinned_sizes(&cfg, &p);
+	CHECK_INT(CHECK_HERE, p.n, libbpf_num_possible_cpus() > 1 ? 1 : 0);
 
 	/* A pinned object where the directory should be. */
 	snprintf(path, sizeof(path), "%s/sl_flows/sub", bpf_dir);

@@ -101,10 +101,12 @@ static void check_pinned_flows(const struct sl_config *cfg,
 	__u32 shard, want = cfg->flow_table_size;
 	__u64 have = pinned_flow_entries(cfg->pin_dir, &shard);
 
-	if (!have ||
-	    (shard ? shard == sl_flow_shard_entries(
-				      want, libbpf_num_possible_cpus()) :
-		     have == want))
+	int cpus = libbpf_num_possible_cpus();
+
+	/* Sizes as the kernel rounds them; an older single table, carried
+	 * into the shards at start, must have the size it would have had. */
+	if (!have || (shard ? shard == sl_flow_shard_entries(want, cpus) :
+			      have == sl_lru_entries(want, cpus)))
 		return;
 	sl_problem_add(
 		p,

@@ -69,13 +69,16 @@ static int set_shard_template(struct bpf_object *obj)
 			       sizeof(struct sluice_flow), 1, &opts));
 }
 
-__u32 sl_flow_shard_entries(__u32 table_size, int cpus)
+__u32 sl_lru_entries(__u32 n, int cpus)
 {
-	__u32 n = SLUICE_FLOW_SHARD_SIZE(table_size);
-
 	if (cpus > 1 && n % cpus)
 		n += cpus - n % cpus;
 	return n;
+}
+
+__u32 sl_flow_shard_entries(__u32 table_size, int cpus)
+{
+	return sl_lru_entries(SLUICE_FLOW_SHARD_SIZE(table_size), cpus);
 }
 
 /* The skeleton map of sl_flows shard @i. */

@@ -67,6 +67,8 @@ static inline __u64 sl_flows_capacity(const struct sl_maps *m)
  * pinned map's, which then cannot be reused at the next start.
  */
 __u32 sl_flow_shard_entries(__u32 table_size, int cpus);
+/* What the kernel makes of a per-CPU LRU hash asked for @n entries. */
+__u32 sl_lru_entries(__u32 n, int cpus);
 
 /*
  * Size the ring template and flow tables before load: @flows is
