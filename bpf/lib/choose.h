@@ -19,13 +19,14 @@
 #include "maglev.h"
 #include "newslot.h"
 
-/* What the balancer decided for a packet it forwards. */
+/* What the balancer decided for a packet it forwards. Pointer first:
+ * no padding, as sluice_slow's stack and sl_send()'s share 512 bytes. */
 struct sl_decision {
-	int fallback; /* for sluice_fallback to decide (a drain) */
 	struct sluice_backend *be;
 	__u32 be_id;
 	__u32 vip_id;
 	int new_flow;
+	int fallback; /* for sluice_fallback to decide (a drain) */
 };
 
 static __always_inline void sl_flow_init(struct sluice_flow *f,
@@ -199,22 +200,38 @@ static __always_inline int sl_promote(struct sl_pkt *pkt,
 	return 0;
 }
 
+/* Not decided by sl_choose_fast(): sluice_slow decides (never a reason). */
+#define SL_SLOW (-1)
+
+/*
+ * A packet of a flow that sits in sl_new slot @s, whose backend may take
+ * it: SYN retransmit or promotion. SL_SLOW, having changed nothing, when
+ * the backend may not.
+ */
+static __always_inline int sl_keep_new(struct sl_pkt *pkt,
+				       struct sluice_new_slot *s,
+				       struct sl_decision *d, __u32 now)
+{
+	d->be_id = s->flow.backend_id;
+	d->be = sl_backend(d->be_id);
+	if (!sl_backend_usable(d->be, &s->flow) || !sl_takes_new_state(d->be))
+		return SL_SLOW;
+	d->vip_id = d->be->vip_id;
+	if (sl_is_tcp_syn(pkt))	/* SYN retransmit: same backend */
+		return 0;
+	return sl_promote(pkt, s, d, now);
+}
+
 /* A packet of a flow that sits in sl_new slot @s. */
 static __always_inline int sl_from_new(struct sl_pkt *pkt,
 				       struct sluice_new_slot *s,
 				       struct sl_decision *d, __u32 now,
 				       struct sluice_vip *vip, __u32 hash)
 {
-	d->be_id = s->flow.backend_id;
-	d->be = sl_backend(d->be_id);
-	if (!sl_backend_usable(d->be, &s->flow) || !sl_takes_new_state(d->be)) {
-		s->key.family = 0;
-		return sl_reschedule(pkt, d, now, vip, hash);
-	}
-	d->vip_id = d->be->vip_id;
-	if (sl_is_tcp_syn(pkt))	/* SYN retransmit: same backend */
+	if (!sl_keep_new(pkt, s, d, now))
 		return 0;
-	return sl_promote(pkt, s, d, now);
+	s->key.family = 0;
+	return sl_reschedule(pkt, d, now, vip, hash);
 }
 
 /*
@@ -235,26 +252,23 @@ static __always_inline void sl_forget(const struct sluice_flow_key *key)
 }
 
 /*
- * A packet of a flow found in sl_flows: follow its backend, whatever that
- * backend's place in the live table now, refresh it, and confirm it once
- * it shows a real connection.
+ * A packet of a flow found in sl_flows whose backend may keep it: follow
+ * that backend, whatever its place in the live table now, refresh the
+ * flow, and confirm it once it shows a real connection. SL_SLOW, having
+ * changed nothing, for a reused tuple or a backend that may not keep it.
  */
-static __always_inline int sl_established(struct sl_pkt *pkt,
-					  struct sluice_flow *f,
-					  struct sl_decision *d, __u32 now)
+static __always_inline int sl_follow(struct sl_pkt *pkt, struct sluice_flow *f,
+				     struct sl_decision *d, __u32 now)
 {
 	int unconfirmed = !(f->flags & SLUICE_FLOW_F_CONFIRMED);
 
-	if (sl_tuple_reused(pkt, f)) {
-		sl_forget(&pkt->key);
-		return sl_start_new(pkt, d, now, NULL, sl_hash(&pkt->key),
-				    NULL);
-	}
+	if (sl_tuple_reused(pkt, f))
+		return SL_SLOW;
 	d->be_id = f->backend_id;
 	d->be = sl_backend(d->be_id);
 	if (!sl_backend_usable(d->be, f) ||
 	    (unconfirmed && !sl_takes_new_state(d->be)))
-		return sl_reschedule(pkt, d, now, NULL, sl_hash(&pkt->key));
+		return SL_SLOW;
 	d->vip_id = d->be->vip_id;
 	sl_flow_touch(f, now, pkt);
 	if (unconfirmed && sl_confirms(pkt, f, now)) {
@@ -264,37 +278,101 @@ static __always_inline int sl_established(struct sl_pkt *pkt,
 	return 0;
 }
 
-/*
- * sl_flows (one lookup for an established flow), sl_new (a second packet),
- * then, for VIP traffic only, the drain table and a new pick. Fills @d or
- * returns a reason.
- */
-static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
-					     struct sl_decision *d)
+/* A packet of a flow found in sl_flows: followed, started anew or rescheduled. */
+static __always_inline int sl_established(struct sl_pkt *pkt,
+					  struct sluice_flow *f,
+					  struct sl_decision *d, __u32 now)
 {
+	if (sl_tuple_reused(pkt, f)) {
+		sl_forget(&pkt->key);
+		return sl_start_new(pkt, d, now, NULL, sl_hash(&pkt->key),
+				    NULL);
+	}
+	if (!sl_follow(pkt, f, d, now))
+		return 0;
+	return sl_reschedule(pkt, d, now, NULL, sl_hash(&pkt->key));
+}
+
+/*
+ * What sluice_xdp learned of a packet it hands to sluice_slow, so that a
+ * first packet's lookups are not made twice. Per CPU: the tail call runs
+ * on the CPU that wrote it, before any other packet there.
+ */
+struct sl_handoff {
+	__u32 nostate; /* in neither sl_flows nor sl_new */
+	__u32 hash; /* sl_hash() of its key */
+	struct sl_claim cl; /* its sl_new buckets, as searched */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_handoff);
+} sl_handoff SEC(".maps");
+
+/* A packet with no state (SL_NOSTATE) or any other for sluice_slow. */
+#define SL_NOSTATE (-2)
+
+/* Write sluice_slow's handoff for a packet sl_choose_fast() left. */
+static __always_inline void sl_handoff_put(int rc, __u32 hash,
+					   const struct sl_claim *cl)
+{
+	struct sl_handoff *h = bpf_map_lookup_elem(&sl_handoff, &zero);
+
+	if (!h)
+		return;
+	h->nostate = rc == SL_NOSTATE;
+	h->hash = hash;
+	h->cl = *cl;
+}
+
+/*
+ * sluice_xdp's whole decision: an established flow whose backend keeps
+ * it (one lookup), or a second packet promoted from sl_new. Else
+ * SL_NOSTATE or SL_SLOW, the handoff written, for sluice_slow, which
+ * decides on a verifier budget of its own.
+ */
+static __always_inline int sl_choose_fast(struct sl_pkt *pkt,
+					  struct sl_decision *d)
+{
+	struct sluice_flow *f = sl_flow_get(&pkt->key);
 	struct sluice_new_slot *s;
-	struct sluice_vip *vip;
-	struct sl_claim cl;
-	struct sluice_flow *f;
 	__u32 now = sl_now();
+	struct sl_claim cl;
 	__u32 hash;
+	int rc;
 
-	f = sl_flow_get(&pkt->key);
-	if (f)
-		return sl_established(pkt, f, d, now);
-
-	/*
-	 * A second packet finds its first one's slot, which carries the
-	 * pick: no VIP lookup (a slot exists only for a VIP's flow, and one
-	 * whose backend went away is rescheduled, which looks it up).
-	 */
-	hash = sl_hash(&pkt->key);
 	sl_claim_init(&cl);
-	s = sl_new_search(&pkt->key, hash, &cl);
-	if (s)
-		return sl_from_new(pkt, s, d, now, NULL, hash);
+	if (f) {
+		rc = sl_follow(pkt, f, d, now);
+		if (rc != SL_SLOW)
+			return rc;
+		hash = 0;
+	} else {
+		hash = sl_hash(&pkt->key);
+		s = sl_new_search(&pkt->key, hash, &cl);
+		rc = s ? sl_keep_new(pkt, s, d, now) : SL_NOSTATE;
+		if (rc != SL_SLOW && rc != SL_NOSTATE)
+			return rc;
+	}
+	sl_handoff_put(rc, hash, &cl);
+	return rc;
+}
 
-	/* Not established: only VIP traffic goes further. */
+/*
+ * A packet in neither sl_flows nor sl_new (@cl: where its flow would go
+ * there): only VIP traffic goes further; a rescue from the drain table,
+ * the fallback, or a new flow.
+ */
+static __always_inline int sl_choose_nostate(struct sl_pkt *pkt,
+					     struct sl_decision *d, __u32 now,
+					     __u32 hash,
+					     const struct sl_claim *cl)
+{
+	struct sluice_vip *vip;
+	struct sluice_flow *f;
+
 	vip = sl_balanced_vip(pkt, NULL);
 	if (!vip)
 		return SLUICE_R_PASS_NOT_VIP;
@@ -314,7 +392,38 @@ static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
 		d->fallback = 1;
 		return 0;
 	}
-	return sl_start_new(pkt, d, now, vip, hash, sl_claim_pick(&cl));
+	return sl_start_new(pkt, d, now, vip, hash, sl_claim_pick(cl));
+}
+
+/*
+ * sl_flows (one lookup for an established flow), sl_new (a second packet),
+ * then, for VIP traffic only, the drain table and a new pick. Fills @d or
+ * returns a reason. sluice_slow's, after the handoff (sl_decide()).
+ */
+static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
+					     struct sl_decision *d)
+{
+	struct sluice_new_slot *s;
+	struct sl_claim cl;
+	struct sluice_flow *f;
+	__u32 now = sl_now();
+	__u32 hash;
+
+	f = sl_flow_get(&pkt->key);
+	if (f)
+		return sl_established(pkt, f, d, now);
+
+	/*
+	 * A second packet finds its first one's slot, which carries the
+	 * pick: no VIP lookup (a slot exists only for a VIP's flow, and one
+	 * whose backend went away is rescheduled, which looks it up).
+	 */
+	hash = sl_hash(&pkt->key);
+	sl_claim_init(&cl);
+	s = sl_new_search(&pkt->key, hash, &cl);
+	if (s)
+		return sl_from_new(pkt, s, d, now, NULL, hash);
+	return sl_choose_nostate(pkt, d, now, hash, &cl);
 }
 
 #endif /* SLUICE_BPF_CHOOSE_H */

@@ -156,13 +156,13 @@ struct {
 } sl_tx_ports SEC(".maps");
 
 /*
- * SLUICE_TAIL_FALLBACK -> the sluice_fallback program (sl_maps_open()
- * writes it): forwarding in GUE is a program of its own, verified on its
- * own budget, as the balancer alone nearly fills the verifier's 1M.
+ * SLUICE_TAIL_SLOW -> sluice_slow, SLUICE_TAIL_FALLBACK -> sluice_fallback
+ * (sl_maps_open() writes both): each is a program of its own, verified
+ * on its own budget, so that no path multiplies the others' states.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, SLUICE_TAILS);
 	__type(key, __u32);
 	__type(value, __u32);
 } sl_tail SEC(".maps");

@@ -243,14 +243,41 @@ static void test_drain_keeps_established(void **state)
 }
 
 /*
- * A removed backend (flags 0, as sluiced leaves a removed id) cannot keep
- * its flows: the next packet is rescheduled to the table's pick.
+ * sluice_xdp's handoff to sluice_slow (bpf/lib/choose.h, struct
+ * sl_handoff), as the words the tests write: a stale "no state" mark
+ * whose claim points at sl_new slot @slot.
  */
-static void test_removed_backend_reschedules(void **state)
+static void handoff_stale(const struct bt *t, __u32 slot)
 {
-	struct bt *t = *state;
+	int fd = bpf_map__fd(t->skel->maps.sl_handoff);
+	int cpus = libbpf_num_possible_cpus(), i;
+	__u32 *v, zero = 0;
+
+	CHECK(CHECK_HERE, fd >= 0 && cpus > 0);
+	CHECK_INT(CHECK_HERE, bpf_map__value_size(t->skel->maps.sl_handoff),
+		  8 * sizeof(*v));
+	v = calloc(cpus, 8 * sizeof(*v));
+	CHECK_NONNULL(CHECK_HERE, v);
+	for (i = 0; i < cpus; i++) {
+		v[i * 8] = 1; /* nostate */
+		v[i * 8 + 1] = 0xdeadbeef; /* hash */
+		v[i * 8 + 2] = slot; /* cl.free0 */
+		v[i * 8 + 3] = slot; /* cl.free1 */
+		v[i * 8 + 4] = slot; /* cl.old */
+	}
+	CHECK_INT(CHECK_HERE, bpf_map_update_elem(fd, &zero, v, BPF_ANY), 0);
+	free(v);
+}
+
+/*
+ * Establish a flow from @sport, remove its backend (flags 0, as sluiced
+ * leaves a removed id), with a stale handoff if @stale, and check that
+ * the next packet is rescheduled to the table's pick.
+ */
+static void removed_backend_case(struct bt *t, __u16 sport, int stale)
+{
 	struct bt_vip *v = &t->vips[V4_TCP];
-	struct pkt_spec s = TCP4(.sport = 30100);
+	struct pkt_spec s = TCP4(.sport = sport);
 	struct sluice_backend gone;
 	struct sluice_vip_stats vs;
 	__u32 be, now;
@@ -262,6 +289,8 @@ static void test_removed_backend_reschedules(void **state)
 	gone = *bt_backend(t, be);
 	gone.flags = 0;
 	CHECK_INT(CHECK_HERE, sl_backend_set(&t->maps, be, &gone), 0);
+	if (stale)
+		handoff_stale(t, 7);
 
 	now = pick(t, V4_TCP, &s);
 	CHECK(CHECK_HERE, now != be);
@@ -271,6 +300,24 @@ static void test_removed_backend_reschedules(void **state)
 	CHECK_EQ("vip", "rescheduled", vs.rescheduled, 1);
 	CHECK_EQ("vip", "non_syn_miss", vs.non_syn_miss, 0);
 	bt_assert_reasons_total(t);
+}
+
+/* A removed backend cannot keep its flows: rescheduled to the table's pick. */
+static void test_removed_backend_reschedules(void **state)
+{
+	removed_backend_case(*state, 30100, 0);
+}
+
+/*
+ * A packet sluice_xdp hands on with its flow found (here: its backend is
+ * gone) is rescheduled whatever an earlier handoff said: sluice_xdp
+ * writes the handoff for every packet it hands on, so a stale "no state"
+ * mark (as a failed tail call would leave) never turns it into a new flow
+ * in another packet's slot.
+ */
+static void test_stale_handoff_ignored(void **state)
+{
+	removed_backend_case(*state, 30150, 1);
 }
 
 /* Establish a flow, then send @flags: the flow goes to @state. */
@@ -571,6 +618,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_removed_backend_reschedules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_handoff_ignored,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fin_marks_closing, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rst_marks_reset, setup,

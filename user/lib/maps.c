@@ -144,14 +144,13 @@ static int ret_errno(int rc)
 	return rc < 0 ? -errno : 0;
 }
 
-/* Point sl_tail at this object's fallback program (bpf/lib/maps.h). */
-static int tail_set(struct bpf_object *obj)
+/* Point sl_tail[@key] at this object's program @name (bpf/lib/maps.h). */
+static int tail_set_one(struct bpf_object *obj, __u32 key, const char *name)
 {
 	struct bpf_program *prog;
-	__u32 key = SLUICE_TAIL_FALLBACK;
 	int map, fd;
 
-	prog = bpf_object__find_program_by_name(obj, SLUICE_PROG_FALLBACK);
+	prog = bpf_object__find_program_by_name(obj, name);
 	map = map_fd(obj, SLUICE_MAP_TAIL);
 	if (!prog || map < 0)
 		return -ENOENT;
@@ -159,6 +158,15 @@ static int tail_set(struct bpf_object *obj)
 	if (fd < 0)
 		return -EBADF;
 	return ret_errno(bpf_map_update_elem(map, &key, &fd, BPF_ANY));
+}
+
+static int tail_set(struct bpf_object *obj)
+{
+	int err = tail_set_one(obj, SLUICE_TAIL_SLOW, SLUICE_PROG_SLOW);
+
+	return err ? err :
+		     tail_set_one(obj, SLUICE_TAIL_FALLBACK,
+				  SLUICE_PROG_FALLBACK);
 }
 
 /*
