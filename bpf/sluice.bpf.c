@@ -110,7 +110,7 @@ static __always_inline int sl_balance(struct xdp_md *ctx, void *data,
 	}
 	rc = sl_choose_fast(pkt, &d);
 	if (rc == SL_SLOW || rc == SL_NOSTATE) {
-		bpf_tail_call(ctx, &sl_tail, SLUICE_TAIL_SLOW);
+		bpf_tail_call(ctx, &sl_tail_slow, 0);
 		return SLUICE_R_INTERNAL; /* sl_tail unwritten: a bug */
 	}
 	if (rc)

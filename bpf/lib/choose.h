@@ -296,7 +296,8 @@ static __always_inline int sl_established(struct sl_pkt *pkt,
 /*
  * What sluice_xdp learned of a packet it hands to sluice_slow, so that a
  * first packet's lookups are not made twice. Per CPU: the tail call runs
- * on the CPU that wrote it, before any other packet there.
+ * on the CPU that wrote it, before any other packet there. Private to one
+ * load, never pinned: nothing in it outlives a packet.
  */
 struct sl_handoff {
 	__u32 nostate; /* in neither sl_flows nor sl_new */

@@ -156,16 +156,26 @@ struct {
 } sl_tx_ports SEC(".maps");
 
 /*
- * SLUICE_TAIL_SLOW -> sluice_slow, SLUICE_TAIL_FALLBACK -> sluice_fallback
- * (sl_maps_open() writes both): each is a program of its own, verified
- * on its own budget, so that no path multiplies the others' states.
+ * SLUICE_TAIL_FALLBACK -> the sluice_fallback program, and [0] of
+ * sl_tail_slow -> sluice_slow (sl_maps_open() writes both): each is a
+ * program of its own, verified on its own budget, so that no path
+ * multiplies the others' states. sl_tail is pinned as it always was (an
+ * older sluiced's pin is reused at its size); sl_tail_slow is private to
+ * one load, like sl_tx_ports.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, SLUICE_TAILS);
+	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u32);
 } sl_tail SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} sl_tail_slow SEC(".maps");
 
 /* The shard holding @key's flow: NULL only before sluiced filled sl_flows. */
 static __always_inline void *sl_flows_of(const struct sluice_flow_key *key)

@@ -326,9 +326,10 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_be_stats) == 48, "be stats size");
 #define SLUICE_MAP_TAIL "sl_tail"
 #define SLUICE_TAIL_FALLBACK 0 /* sl_tail index of sluice_fallback */
 #define SLUICE_PROG_FALLBACK "sluice_fallback"
-#define SLUICE_TAIL_SLOW 1 /* sl_tail index of sluice_slow */
+/* Private to one load, never pinned (user/lib/maps.c, sl_map_private()). */
+#define SLUICE_MAP_TAIL_SLOW "sl_tail_slow" /* [0]: sluice_slow */
 #define SLUICE_PROG_SLOW "sluice_slow"
-#define SLUICE_TAILS 2 /* sl_tail entries */
+#define SLUICE_MAP_HANDOFF "sl_handoff"
 #define SLUICE_MAP_FLOWS "sl_flows" /* the shards' array */
 #define SLUICE_MAP_FLOW_SHARD "sl_flows_" /* + the shard's number */
 #define SLUICE_MAP_NEW		"sl_new"

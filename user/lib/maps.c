@@ -144,14 +144,15 @@ static int ret_errno(int rc)
 	return rc < 0 ? -errno : 0;
 }
 
-/* Point sl_tail[@key] at this object's program @name (bpf/lib/maps.h). */
-static int tail_set_one(struct bpf_object *obj, __u32 key, const char *name)
+/* Point @tail[@key] at this object's program @name (bpf/lib/maps.h). */
+static int tail_set_one(struct bpf_object *obj, const char *tail, __u32 key,
+			const char *name)
 {
 	struct bpf_program *prog;
 	int map, fd;
 
 	prog = bpf_object__find_program_by_name(obj, name);
-	map = map_fd(obj, SLUICE_MAP_TAIL);
+	map = map_fd(obj, tail);
 	if (!prog || map < 0)
 		return -ENOENT;
 	fd = bpf_program__fd(prog);
@@ -160,12 +161,19 @@ static int tail_set_one(struct bpf_object *obj, __u32 key, const char *name)
 	return ret_errno(bpf_map_update_elem(map, &key, &fd, BPF_ANY));
 }
 
+bool sl_map_private(const char *name)
+{
+	return !strcmp(name, SLUICE_MAP_TX_PORTS) ||
+	       !strcmp(name, SLUICE_MAP_TAIL_SLOW) ||
+	       !strcmp(name, SLUICE_MAP_HANDOFF);
+}
+
 static int tail_set(struct bpf_object *obj)
 {
-	int err = tail_set_one(obj, SLUICE_TAIL_SLOW, SLUICE_PROG_SLOW);
+	int err = tail_set_one(obj, SLUICE_MAP_TAIL_SLOW, 0, SLUICE_PROG_SLOW);
 
 	return err ? err :
-		     tail_set_one(obj, SLUICE_TAIL_FALLBACK,
+		     tail_set_one(obj, SLUICE_MAP_TAIL, SLUICE_TAIL_FALLBACK,
 				  SLUICE_PROG_FALLBACK);
 }
 

@@ -38,6 +38,13 @@ struct sl_maps {
  */
 int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m);
 
+/*
+ * Is the balancer map @name private to one load (never pinned)? Nothing
+ * in it outlives the program, and a pin would tie its layout to every
+ * later version's (a reused pin must match in size).
+ */
+bool sl_map_private(const char *name);
+
 /* The sl_flows shard (its fd) that holds @key's flow. */
 static inline int sl_flows_fd(const struct sl_maps *m,
 			      const struct sluice_flow_key *key)

@@ -92,7 +92,7 @@ static int set_pins(struct sl_daemon *d)
 
 	bpf_object__for_each_map(map, d->skel->obj) {
 		if (strncmp(bpf_map__name(map), "sl_", 3) ||
-		    !strcmp(bpf_map__name(map), SLUICE_MAP_TX_PORTS))
+		    sl_map_private(bpf_map__name(map)))
 			continue; /* private to this program: see maps.h */
 		pin_path(d, bpf_map__name(map), path, sizeof(path));
 		rc = bpf_map__set_pin_path(map, path);
