@@ -119,6 +119,8 @@ ALL_TESTS=(
 	t_fallback_state_wiped_mid_drain
 	t_fallback_restart_empty_mid_drain
 	t_fallback_flood_passed_once
+	t_fallback_udp_option_keeps_backend
+	t_fallback_udp_default_moves
 	# the fleet: BIRD, BGP, ECMP (scripts/fleet.sh)
 	t_fleet_ecmp_spreads
 	t_fleet_kill_withdraws

@@ -180,3 +180,65 @@ t_fallback_flood_passed_once() {
 fb_gue_outcomes() {
 	echo $(($(fb_decap_sum gue_delivered) + $(fb_decap_sum passed_on) + $(fb_decap_sum pass_on_failed)))
 }
+
+# flows.udp_fallback (README, "Drain-aware fallback"): 30 UDP flows, be1
+# drained, the box's flow state wiped mid-drain (sluice_slow hands the
+# stateless packets to sluice_fallback). sluiced stays stopped (SIGSTOP;
+# the datapath runs on) from the wipe until the flows end, so be1's drain,
+# which the stateless packets no longer hold, cannot complete meanwhile.
+# The client's JSON is left in $LAB_DIR/udp.json. Not in a subshell:
+# lab_sluiced_stop waits for its child.
+fb_udp_state_lost() {	# udp_fallback (true|false)
+	local udp=$LAB_VIP4:53/udp be1 upid rc=0
+	be1=$(lab_be4 1)
+	lab_sluiced_stop TERM
+	lab_config <<EOF2 |
+vips:
+  - vip: $udp
+    backends:
+      - address: $be1
+      - address: $(lab_be4 2)
+      - address: $(lab_be4 3)
+EOF2
+		sed "s/^flows:/flows:\n  udp_fallback: $1/" >"$LAB_DIR/sluiced.yaml"
+	lab_sluiced_start || return 1
+	lab_client udp --vip "$LAB_VIP4" --flows 30 --packets 40 --interval 0.25 >"$LAB_DIR/udp.json" &
+	upid=$!
+	it_wait_ge 15 1 it_flows "$udp" "$be1" || return 1
+	echo "be1's UDP flows before the drain: $(it_flows "$udp" "$be1")"
+	lab_ctl backend drain "$udp" "$be1" >/dev/null || return 1
+	sleep 0.5
+	kill -STOP "$LAB_SLUICED_PID" || return 1
+	fb_clear_flow_maps || rc=1
+	wait "$upid"
+	kill -CONT "$LAB_SLUICED_PID"
+	((rc == 0))
+}
+
+fb_udp_fallback_metric() {
+	lab_ns lb curl -sf -m 5 "http://127.0.0.1:${LAB_METRICS_PORT:-9469}/metrics" |
+		awk -v s="sluice_vip_fallback_total{vip=\"$LAB_VIP4:53/udp\"}" '$1 == s { print $2 }'
+}
+
+# On: every flow keeps its backend, be1's through the pre-drain table.
+t_fallback_udp_option_keeps_backend() {
+	local out
+	fb_udp_state_lost true || return 1
+	out=$(cat "$LAB_DIR/udp.json")
+	echo "UDP flows, udp_fallback on: $out"
+	assert_eq "flows that kept one backend" 30 "$(echo "$out" | json - "j['consistent']")" || return 1
+	assert_eq "lost replies" 0 "$(echo "$out" | json - "j['lost']")" || return 1
+	assert_ge "packets sent by the pre-drain table" "$(fb_udp_fallback_metric)" 1
+}
+
+# Off (the default): a UDP packet without state is a new flow, which never
+# reaches a draining backend, so be1's flows move: the option is what
+# keeps them (this is the run the test above would look like without it).
+t_fallback_udp_default_moves() {
+	local out
+	fb_udp_state_lost false || return 1
+	out=$(cat "$LAB_DIR/udp.json")
+	echo "UDP flows, udp_fallback off: $out"
+	assert_ge "flows that moved (be1's)" "$(echo "$out" | json - "j['inconsistent']")" 1 || return 1
+	assert_eq "packets sent by the pre-drain table" "$(fb_udp_fallback_metric)" 0
+}
