@@ -337,21 +337,25 @@ static __always_inline void sl_handoff_put(int rc, __u32 hash,
 static __always_inline int sl_choose_fast(struct sl_pkt *pkt,
 					  struct sl_decision *d)
 {
-	struct sluice_flow *f = sl_flow_get(&pkt->key);
+	int syn = sl_is_tcp_syn(pkt);
+	__u32 hash = syn ? sl_hash(&pkt->key) : 0;
 	struct sluice_new_slot *s;
+	struct sluice_flow *f;
 	__u32 now = sl_now();
 	struct sl_claim cl;
-	__u32 hash;
 	int rc;
 
+	if (syn)
+		sl_new_warm(hash);
+	f = sl_flow_get(&pkt->key);
 	sl_claim_init(&cl);
 	if (f) {
 		rc = sl_follow(pkt, f, d, now);
 		if (rc != SL_SLOW)
 			return rc;
-		hash = 0;
 	} else {
-		hash = sl_hash(&pkt->key);
+		if (!syn)
+			hash = sl_hash(&pkt->key);
 		s = sl_new_search(&pkt->key, hash, &cl);
 		rc = s ? sl_keep_new(pkt, s, d, now) : SL_NOSTATE;
 		if (rc != SL_SLOW && rc != SL_NOSTATE)
