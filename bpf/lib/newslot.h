@@ -130,20 +130,17 @@ sl_new_search(const struct sluice_flow_key *fk, __u32 hash, struct sl_claim *cl)
  */
 static __always_inline void sl_new_warm(__u32 hash)
 {
+	__u32 base[2] = { sluice_new_bucket(hash, cfg_new_slots, 0),
+			  sluice_new_bucket(hash, cfg_new_slots, 1) };
 	struct sluice_new_slot *s;
 	__u8 sink = 0;
-	__u32 base;
-	int c, w;
+	int i;
 
 #pragma unroll
-	for (c = 0; c < 2; c++) {
-		base = sluice_new_bucket(hash, cfg_new_slots, c);
-#pragma unroll
-		for (w = 0; w < SLUICE_NEW_WAYS; w++) {
-			s = sl_new_way(base, w);
-			if (s)
-				sink |= s->key.family;
-		}
+	for (i = 0; i < 2 * SLUICE_NEW_WAYS; i++) {
+		s = sl_new_way(base[i / SLUICE_NEW_WAYS], i % SLUICE_NEW_WAYS);
+		if (s)
+			sink |= s->key.family;
 	}
 	barrier_var(sink);
 }
