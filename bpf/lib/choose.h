@@ -19,8 +19,7 @@
 #include "maglev.h"
 #include "newslot.h"
 
-/* What the balancer decided for a packet it forwards. Pointer first:
- * no padding, as sluice_slow's stack and sl_send()'s share 512 bytes. */
+/* What the balancer decided for a packet it forwards. */
 struct sl_decision {
 	struct sluice_backend *be;
 	__u32 be_id;
