@@ -100,7 +100,6 @@ static void check_pinned_flows(const struct sl_config *cfg,
 {
 	__u32 shard, want = cfg->flow_table_size;
 	__u64 have = pinned_flow_entries(cfg->pin_dir, &shard);
-
 	int cpus = libbpf_num_possible_cpus();
 
 	/* Sizes as the kernel rounds them; an older single table, carried
