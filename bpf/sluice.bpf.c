@@ -111,7 +111,7 @@ static __always_inline int sl_balance(struct xdp_md *ctx, void *data,
 	rc = sl_choose_fast(pkt, &d);
 	if (rc == SL_SLOW || rc == SL_NOSTATE) {
 		bpf_tail_call(ctx, &sl_tail_slow, 0);
-		return SLUICE_R_INTERNAL; /* sl_tail unwritten: a bug */
+		return SLUICE_R_INTERNAL; /* sl_tail_slow unwritten: a bug */
 	}
 	if (rc)
 		return rc;
@@ -249,7 +249,7 @@ static __always_inline int sl_slow_run(struct xdp_md *ctx, struct sl_pkt *pkt)
 	return sl_deliver_call(ctx, pkt, &d, NULL);
 }
 
-/* Reached only by sluice_xdp's tail call (sl_tail), never attached. */
+/* Reached only by sluice_xdp's tail call (sl_tail_slow), never attached. */
 SEC("xdp")
 int sluice_slow(struct xdp_md *ctx)
 {

@@ -94,6 +94,12 @@ t_program_upgrade_under_load() {
 	after=$(lab_ns lb ip -d link show "${LAB_P}l" | grep -o 'prog/xdp id [0-9]*')
 	echo "program before: $before, after: $after"
 	[[ $before != "$after" ]] || fail "the XDP program was not replaced" || return 1
+	# The tail arrays and the handoff are private to one load (loader.c,
+	# sl_map_private()); sl_tail keeps its pin, as an older sluiced made it.
+	local pins=/sys/fs/bpf/sluice-${LAB_P}
+	[[ -e $pins/sl_tail && -e $pins/sl_flows && ! -e $pins/sl_tail_slow &&
+		! -e $pins/sl_handoff && ! -e $pins/sl_tx_ports ]] ||
+		fail "pins after the upgrade: $(ls "$pins" | tr '\n' ' ')" || return 1
 	lab_client get --vip "$LAB_VIP4" --count 20 | grep -q '"errors": 0' ||
 		fail "new connections fail after the upgrade" || return 1
 	it_streams_wait s
