@@ -115,6 +115,7 @@ ALL_TESTS=(
 	t_agent_holds_drain
 	t_agent_unreachable_holds_drain
 	t_agent_holds_drain_half_closed
+	t_agent_iface_without_caps
 	# drain-aware fallback and second chance (issue 15)
 	t_fallback_state_wiped_mid_drain
 	t_fallback_restart_empty_mid_drain

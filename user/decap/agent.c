@@ -9,7 +9,8 @@
  *   sluice-decap agent [--listen ADDR:PORT] [--iface IFACE] --vip VIP...
  *
  * With --iface, /metrics also carries the decap program's counters on
- * IFACE, second-chance pass-ons included (reading them needs CAP_BPF).
+ * IFACE, second-chance pass-ons included. Reading them needs CAP_SYS_ADMIN:
+ * the agent finds the program by its id, which the kernel allows no less.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -48,7 +49,7 @@ static int agent_usage(int rc)
 		"  --listen ADDR:PORT  where to serve (default %s)\n"
 		"  --vip VIP           a VIP this backend serves, e.g. 198.18.0.100:80/tcp\n"
 		"  --iface IFACE       also export the decap and second-chance counters\n"
-		"                      of the decap program on IFACE (needs CAP_BPF)\n"
+		"                      of the decap program on IFACE (needs CAP_SYS_ADMIN)\n"
 		"serves GET /metrics (Prometheus) and GET /v1/sockets (JSON)\n"
 		"exit codes: 0 stopped by a signal, 1 failed, 2 usage\n",
 		AGENT_DEFAULT_LISTEN);
@@ -87,7 +88,7 @@ static void render_decap(FILE *f, const struct agent *a)
 			"sluice_decap_packets_total{iface=\"%s\",reason=\"%s\"} %llu\n",
 			a->iface, sl_dr_names[r], (unsigned long long)c[r]);
 	fputs("# HELP sluice_decap_read_error 1 when the decap counters could not "
-	      "be read (no program on the interface, or no CAP_BPF).\n"
+	      "be read (no program on the interface, or no CAP_SYS_ADMIN).\n"
 	      "# TYPE sluice_decap_read_error gauge\n",
 	      f);
 	fprintf(f, "sluice_decap_read_error{iface=\"%s\"} %d\n", a->iface,
@@ -269,6 +270,28 @@ static int add_vip(struct agent *a, const char *s)
 	return 0;
 }
 
+/*
+ * Say at start, once, why --iface's counters cannot be read: the scrape
+ * only shows an error gauge. Not fatal: the socket counts are what a
+ * drain waits for, and the program may be attached later.
+ */
+static void check_iface(const struct agent *a)
+{
+	__u64 c[SLUICE_DR_MAX];
+	int rc;
+
+	if (!a->iface)
+		return;
+	rc = sl_decap_counters(a->iface, c);
+	if (rc)
+		fprintf(stderr,
+			"sluice-decap: --iface %s: cannot read the decap counters (%s): "
+			"attach sluice-decap to %s, and run the agent with "
+			"CAP_SYS_ADMIN, which reading them needs; until then /metrics "
+			"reports sluice_decap_read_error 1 and the socket counts as usual\n",
+			a->iface, strerror(-rc), a->iface);
+}
+
 /* Serve until SIGTERM or SIGINT. */
 static int serve(struct agent *a, int fd, const char *where)
 {
@@ -339,5 +362,6 @@ int sl_agent_main(int argc, char **argv)
 	fd = listen_on(where);
 	if (fd < 0)
 		return fd == -2 ? 2 : 1;
+	check_iface(&a);
 	return serve(&a, fd, where);
 }
