@@ -32,6 +32,8 @@ TEST_PKGS=(
 	# the sanitizer and fuzzer builds of make test (clang's runtimes)
 	libclang-rt-14-dev
 	libcmocka-dev iproute2 ethtool xdp-tools python3 curl procps
+	# the units' system-call filters applied in the tests (tests/integration/unit_sandbox.py)
+	python3-seccomp
 	iputils-ping util-linux
 	# the HTTPS health-check test's certificate
 	openssl

@@ -94,6 +94,17 @@ exposure_at_most() {	# unit-file max
 	awk -v l="$level" -v m="$2" 'BEGIN { exit !(l <= m) }'
 }
 
+# The unit's system-call filter, as systemd builds it (a "~" line takes
+# from an allow-list), allows every call named.
+unit_allows() {	# unit-file call...
+	local unit=$1 allowed c
+	shift
+	allowed=$(tests/integration/unit_sandbox.py --list "$unit") || return 1
+	for c in "$@"; do
+		grep -qx -- "$c" <<<"$allowed" || { echo "$unit refuses $c()"; return 1; }
+	done
+}
+
 type_notify_with_watchdog() {
 	grep -qx 'Type=notify' "$1" && grep -qE '^WatchdogSec=[0-9]+s$' "$1" &&
 		grep -qx 'CapabilityBoundingSet=CAP_BPF CAP_NET_ADMIN CAP_PERFMON' "$1"
@@ -178,6 +189,11 @@ ok "sluice-decap@.service exposure <= $MAX_EXPOSURE" exposure_at_most "$decap" "
 ok "systemd-analyze verify sluice-agent.service" verify "$unitdir/sluice-agent.service"
 ok "sluice-agent.service: no capability, DynamicUser" agent_unprivileged "$unitdir/sluice-agent.service"
 ok "sluice-agent.service exposure <= $MAX_EXPOSURE" exposure_at_most "$unitdir/sluice-agent.service" "$MAX_EXPOSURE"
+ok "sluiced.service's system-call filter lets bpf() through" \
+	unit_allows "$unitdir/sluiced.service" bpf setpriority
+ok "sluice-decap@.service's system-call filter lets bpf() through" unit_allows "$decap" bpf
+ok "sluice-agent.service's system-call filter lets bpf() through (--iface)" \
+	unit_allows "$unitdir/sluice-agent.service" bpf
 ok "man pages render without warnings" man_pages_clean
 ok "completion: objects" completion_offers status vip backend top -- sluicectl ""
 ok "completion: backend verbs" completion_offers add del drain undrain list -- sluicectl backend ""
