@@ -109,6 +109,8 @@ ALL_TESTS=(
 	# systemd: notifications, journald priorities, audit lines
 	t_sd_notify_lifecycle
 	t_journal_priorities_and_audit
+	t_sluiced_under_unit_sandbox
+	t_decap_under_unit_sandbox
 	# the backend agent (sock_diag counts)
 	t_agent_counts_match_ss
 	t_agent_counts_half_closed

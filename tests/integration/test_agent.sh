@@ -12,25 +12,30 @@ agent_start() {
 }
 
 # The same, as sluice-agent.service runs it: an unprivileged user with no
-# capability at all (a copy of the binary it can reach, as the checkout
-# may sit under a private home directory).
+# capability at all, under its system-call filter (copies of what it runs
+# that it can reach, as the checkout may sit under a private home).
 agent_start_unprivileged() {
 	agent_start_as_nobody "$1" -all
 }
 
 # Backend i's agent as nobody with only the capabilities @caps (setpriv's
-# list, e.g. +sys_admin; "-all" for none); further arguments go to it.
+# list, e.g. +sys_admin; "-all" for none), under sluice-agent.service's
+# system-call filter (unit_sandbox.py); further arguments go to it.
 agent_start_as_nobody() {
-	local i=$1 caps=$2 bin=$LAB_DIR/unpriv/sluice-decap set
+	local i=$1 caps=$2 dir=$LAB_DIR/unpriv set
 	shift 2
 	set=$caps
 	[[ $caps == -all ]] || set="-all,$caps"
-	if [[ ! -x $bin ]]; then
-		chmod 711 "$LAB_DIR" && install -D -m 0755 "$LAB_BUILD/sluice-decap" "$bin" || return 1
+	if [[ ! -x $dir/sluice-decap ]]; then
+		chmod 711 "$LAB_DIR" &&
+			install -D -m 0755 "$LAB_BUILD/sluice-decap" "$dir/sluice-decap" &&
+			install -m 0755 "$LAB_SRC/tests/integration/unit_sandbox.py" "$dir/" &&
+			install -m 0644 "$LAB_BUILD/systemd/sluice-agent.service" "$dir/" || return 1
 	fi
 	lab_bg "be$i" setpriv --reuid=65534 --regid=65534 --clear-groups \
 		--inh-caps="$set" --ambient-caps="$set" --bounding-set="$set" \
-		--no-new-privs "$bin" agent --listen "$(lab_be4 "$i"):9470" \
+		--no-new-privs "$dir/unit_sandbox.py" "$dir/sluice-agent.service" -- \
+		"$dir/sluice-decap" agent --listen "$(lab_be4 "$i"):9470" \
 		--vip "$LAB_VIP4:80/tcp" "$@" >>"$LAB_DIR/agent$i.log" 2>&1
 	lab_track $!
 }

@@ -46,16 +46,26 @@ static void set_err(char *err, size_t errlen, const char *what,
 	snprintf(err, errlen, "%s %s: %s", what, ifname, buf);
 }
 
-/* The attached program called @name on @ifindex (caller closes mp). */
-static struct xdp_program *find_prog(int ifindex, const char *name,
-				     struct xdp_multiprog **mpp)
+/*
+ * The attached program called @name on @ifindex into *@pp (NULL: none;
+ * caller closes *@mpp): 0, or why the interface's programs could not be
+ * read. libxdp finds them by id, which the kernel allows only with
+ * CAP_SYS_ADMIN: without it this is -EPERM, never "none", so that a
+ * detach or a scrape does not report success while it did nothing.
+ */
+static int find_prog(int ifindex, const char *name, struct xdp_multiprog **mpp,
+		     struct xdp_program **pp)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
 	struct xdp_program *p = NULL;
+	int rc = libxdp_get_error(mp);
 
 	*mpp = NULL;
-	if (libxdp_get_error(mp))
-		return NULL;
+	*pp = NULL;
+	if (rc == -ENOENT) /* no XDP program on the interface at all */
+		return 0;
+	if (rc)
+		return rc;
 	if (xdp_multiprog__is_legacy(mp)) {
 		p = xdp_multiprog__main_prog(mp);
 		if (p && strcmp(xdp_program__name(p), name))
@@ -66,7 +76,21 @@ static struct xdp_program *find_prog(int ifindex, const char *name,
 				break;
 	}
 	*mpp = mp;
-	return p;
+	*pp = p;
+	return 0;
+}
+
+/* @err for a failed find_prog(): the likely cause when it is EPERM. */
+static void set_find_err(char *err, size_t errlen, const char *ifname, int rc)
+{
+	const char *hint = "";
+	char buf[128];
+
+	if (rc == -EPERM)
+		hint = " (finding a program by id needs CAP_SYS_ADMIN)";
+	libxdp_strerror(rc, buf, sizeof(buf));
+	snprintf(err, errlen, "cannot read the XDP programs on %s: %s%s",
+		 ifname, buf, hint);
 }
 
 int sl_xdp_attach(struct bpf_object *obj, const char *prog_name,
@@ -92,7 +116,11 @@ int sl_xdp_attach(struct bpf_object *obj, const char *prog_name,
 	}
 	/* An older copy of the same program: detach it after the new one is
 	 * in, so some version always runs (libxdp swaps the dispatcher). */
-	old = find_prog(ifindex, prog_name, &mp);
+	rc = find_prog(ifindex, prog_name, &mp, &old);
+	if (rc) {
+		set_find_err(err, errlen, ifname, rc);
+		goto out;
+	}
 	rc = xdp_program__attach(prog, ifindex, mode, 0);
 	if (rc) {
 		set_err(err, errlen, "cannot attach XDP program to", ifname, rc);
@@ -123,8 +151,10 @@ int sl_xdp_detach(const char *ifname, const char *prog_name,
 		snprintf(err, errlen, "no interface %s", ifname);
 		return -ENODEV;
 	}
-	p = find_prog(ifindex, prog_name, &mp);
-	if (p) {
+	rc = find_prog(ifindex, prog_name, &mp, &p);
+	if (rc) {
+		set_find_err(err, errlen, ifname, rc);
+	} else if (p) {
 		rc = xdp_program__detach(p, ifindex,
 					 xdp_multiprog__attach_mode(mp), 0);
 		if (rc)
@@ -141,12 +171,14 @@ int sl_xdp_find(const char *ifname, const char *prog_name)
 	struct xdp_multiprog *mp;
 	struct xdp_program *p;
 	int ifindex = if_nametoindex(ifname);
-	int fd = -ENOENT;
+	int rc, fd = -ENOENT;
 
 	if (!ifindex)
 		return -ENODEV;
-	p = find_prog(ifindex, prog_name, &mp);
-	if (p) {
+	rc = find_prog(ifindex, prog_name, &mp, &p);
+	if (rc) {
+		fd = rc;
+	} else if (p) {
 		fd = dup(xdp_program__fd(p));
 		if (fd < 0)
 			fd = -errno;
