@@ -217,7 +217,7 @@ EOF
 
 fleet_sluiced_start() {	# k
 	local k=$1 pid tries
-	lab_bg "$(fleet_ns "$k")" "$LAB_BUILD/sluiced" -c "$LAB_DIR/sluiced$k.yaml" \
+	lab_bg "$(fleet_ns "$k")" "${LAB_SLUICED:-$LAB_BUILD/sluiced}" -c "$LAB_DIR/sluiced$k.yaml" \
 		>>"$LAB_DIR/sluiced$k.log" 2>&1
 	pid=$!
 	lab_track "$pid"

@@ -195,3 +195,44 @@ s.connect(sys.argv[1])
 s.sendall(sys.argv[2].encode() + b"\n")
 print(s.makefile().readline().strip())' "$LAB_DIR/sluiced.sock" "$1"
 }
+
+# A command line that runs the rest under unit $1's sandbox as systemd
+# would apply it: root with only the unit's capabilities, its system-call
+# filter (tests/integration/unit_sandbox.py) and sluiced.service's
+# LimitNICE=-10 where this machine lets us raise RLIMIT_NICE (it needs
+# CAP_SYS_RESOURCE, which some sandboxes, this VM's included, withhold).
+# Not emulated: the file-system and namespace protections.
+it_unit_sandbox() {	# unit
+	local unit=$LAB_BUILD/systemd/$1 tool=$LAB_SRC/tests/integration/unit_sandbox.py caps
+	caps=$("$tool" --caps "$unit") || return 1
+	it_can_raise_nice && printf 'prlimit --nice=30:30 '
+	echo setpriv --bounding-set="-all,$caps" --inh-caps="-all,$caps" \
+		--ambient-caps="-all,$caps" "$tool" "$unit" --
+}
+
+it_can_raise_nice() { prlimit --nice=30:30 true 2>/dev/null; }
+
+# A script at $1 that runs sluiced under sluiced.service's sandbox
+# (it_unit_sandbox), for LAB_SLUICED.
+it_sandboxed_sluiced() {	# path
+	local sb
+	sb=$(it_unit_sandbox sluiced.service) || return 1
+	printf '#!/bin/bash\nexec %s %q "$@"\n' "$sb" "$LAB_BUILD/sluiced" >"$1" &&
+		chmod +x "$1"
+}
+
+# Fails, showing them, on lines of sluiced log(s) $@ that say something
+# was refused. The one refusal allowed: nice -10 for the drain walk where
+# RLIMIT_NICE cannot be raised as LimitNICE=-10 would (it_can_raise_nice).
+it_sandbox_refusals() {	# log...
+	local refused
+	refused=$(grep -HnE 'not permitted|EPERM|denied' "$@" |
+		grep -v 'result=error EPERM: .* follows the desired state in etcd')
+	if ! it_can_raise_nice; then
+		echo "RLIMIT_NICE cannot be raised here: the drain walk's nice -10 may be refused"
+		refused=$(echo "$refused" | grep -v 'drain walk: .*at its own priority: Permission denied')
+	fi
+	[[ -z $refused ]] && return 0
+	echo "$refused"
+	fail "sluiced was refused something under its unit's sandbox (above)"
+}

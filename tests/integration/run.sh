@@ -135,6 +135,7 @@ ALL_TESTS=(
 	# the fleet's desired state in etcd, sluicectl --cluster
 	t_cluster_same_tables
 	t_cluster_drain_wait
+	t_cluster_sandboxed_drain_wait
 	t_cluster_drain_timeout_exit_3
 	t_cluster_etcd_down
 	t_cluster_invalid_refused

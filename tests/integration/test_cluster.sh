@@ -84,6 +84,31 @@ t_cluster_same_tables() {
 		{ fail "no reason for the refusal: $(cat "$LAB_DIR/del.err")"; return 1; }
 }
 
+# The fleet under sluiced.service's sandbox (capabilities and system-call
+# filter, it_unit_sandbox): every box's sluiced talks to etcd, BIRD and
+# its peers, and a fleet drain with --wait runs as in the test below,
+# with nothing refused.
+t_cluster_sandboxed_drain_wait_setup() {
+	export LAB_SLUICED
+	LAB_SLUICED=$(mktemp /tmp/sluice-sandboxed.XXXXXX) &&
+		it_sandboxed_sluiced "$LAB_SLUICED" && cluster_setup
+}
+t_cluster_sandboxed_drain_wait_teardown() {
+	cluster_teardown
+	rm -f "$LAB_SLUICED"
+	unset LAB_SLUICED
+}
+t_cluster_sandboxed_drain_wait() {
+	local k pid
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		pid=$(cat "$LAB_DIR/sluiced$k.pid") || { fail "no sluiced pid for box $k"; return 1; }
+		assert_eq "seccomp mode of box $k's sluiced" 2 \
+			"$(awk '/^Seccomp:/ {print $2}' "/proc/$pid/status")" || return 1
+	done
+	t_cluster_drain_wait || return 1
+	it_sandbox_refusals "$LAB_DIR"/sluiced[0-9]*.log
+}
+
 # A fleet drain with 210 long-lived streams over the three boxes: none is
 # reset, --wait returns only after the last stream to the backend closed
 # (client side and ss on the backend), and no new connection reaches the

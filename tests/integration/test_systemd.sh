@@ -103,32 +103,14 @@ t_journal_priorities_and_audit() {
 	assert_eq "lines at warning or worse" 2 "$(grep -cE '^<[0-4]>' "$logf")"
 }
 
-# A command line that runs the rest under unit $1's sandbox as systemd
-# would apply it: root with only the unit's capabilities, its system-call
-# filter (tests/integration/unit_sandbox.py) and sluiced.service's
-# LimitNICE=-10 where this machine lets us raise RLIMIT_NICE (it needs
-# CAP_SYS_RESOURCE, which some sandboxes, this VM's included, withhold).
-# Not emulated: the file-system and namespace protections.
-it_unit_sandbox() {	# unit
-	local unit=$LAB_BUILD/systemd/$1 tool=$LAB_SRC/tests/integration/unit_sandbox.py caps
-	caps=$("$tool" --caps "$unit") || return 1
-	it_can_raise_nice && printf 'prlimit --nice=30:30 '
-	echo setpriv --bounding-set="-all,$caps" --inh-caps="-all,$caps" \
-		--ambient-caps="-all,$caps" "$tool" "$unit" --
-}
-
-it_can_raise_nice() { prlimit --nice=30:30 true 2>/dev/null; }
-
 # sluiced under sluiced.service's capabilities and system-call filter
 # (README, "Least privilege"): it starts, balances, drains a backend to
 # the end with --wait, reloads, restarts over its own pins and stops
 # cleanly; nothing it does is refused. Before the filter was fixed, bpf()
 # itself was refused (a later ~@privileged line took it back).
 t_sluiced_under_unit_sandbox() {
-	local sb w=$LAB_DIR/sluiced-sandboxed be1 pid rc out refused
-	sb=$(it_unit_sandbox sluiced.service) || return 1
-	printf '#!/bin/bash\nexec %s %q "$@"\n' "$sb" "$LAB_BUILD/sluiced" >"$w"
-	chmod +x "$w"
+	local w=$LAB_DIR/sluiced-sandboxed be1 pid rc out refused
+	it_sandboxed_sluiced "$w" || return 1
 	cat "$w"
 	lab_sluiced_stop TERM
 	export LAB_SLUICED=$w
@@ -168,18 +150,7 @@ t_sluiced_under_unit_sandbox() {
 	LAB_SLUICED_PID=
 	unset LAB_SLUICED
 	assert_eq "sluiced's exit code on SIGTERM" 0 "$rc" || return 1
-	# The one refusal allowed: nice -10 for the drain walk where RLIMIT_NICE
-	# could not be raised as LimitNICE=-10 does (checked just above it).
-	refused=$(grep -nE 'not permitted|EPERM|denied' "$LAB_DIR/sluiced.log")
-	if ! it_can_raise_nice; then
-		echo "RLIMIT_NICE cannot be raised here: the drain walk's nice -10 may be refused"
-		refused=$(echo "$refused" | grep -v 'drain walk: .*at its own priority: Permission denied')
-	fi
-	if [[ -n $refused ]]; then
-		echo "$refused"
-		fail "sluiced was refused something under its unit's sandbox (above)"
-		return 1
-	fi
+	it_sandbox_refusals "$LAB_DIR/sluiced.log"
 }
 
 # sluice-decap@.service's ExecStop and ExecStart (a restart) under its
