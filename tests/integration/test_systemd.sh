@@ -153,16 +153,29 @@ t_sluiced_under_unit_sandbox() {
 	it_sandbox_refusals "$LAB_DIR/sluiced.log"
 }
 
-# sluice-decap@.service's ExecStop and ExecStart (a restart) under its
-# unit's sandbox on backend 1, whose decap program the lab attached:
-# detaching removes it, attaching puts it back, traffic flows, both exit
-# 0. Without CAP_SYS_ADMIN, which the unit once lacked, the detach must
+# sluice-decap@.service's ExecStart and ExecStop under its unit's
+# sandbox on backend 1, whose decap program the lab attached: attaching
+# over it swaps it in place, detaching removes it, attaching puts it
+# back, traffic flows, all exit 0. Without CAP_SYS_ADMIN, which the unit once lacked, the detach must
 # fail loudly and leave the program in place, never report success.
 t_decap_under_unit_sandbox() {
-	local sb dev="${LAB_P}b1" addrs out rc
+	local sb dev="${LAB_P}b1" addrs out rc old_id
 	sb=$(it_unit_sandbox sluice-decap@.service) || return 1
 	addrs="$(lab_be4 1) $(lab_be6 1)"
 	echo "$sb"
+
+	# Attaching over the running program (new addresses, an upgrade)
+	# swaps it in place: one program, a new one, traffic unbroken.
+	old_id=$(it_decap_id be1 "$dev")
+	# shellcheck disable=SC2086 # $sb and $addrs are word lists
+	lab_ns be1 $sb "$LAB_BUILD/sluice-decap" attach "$dev" $addrs ||
+		{ fail "attach over the running program, under the unit"; return 1; }
+	assert_eq "decap programs on $dev after attaching over it" 1 "$(it_decap_count be1 "$dev")" || return 1
+	[[ $(it_decap_id be1 "$dev") != "$old_id" ]] ||
+		{ fail "attaching over it left the old program ($old_id)"; return 1; }
+	out=$(lab_client get --vip "$LAB_VIP4" --count 30)
+	assert_eq "requests failed after attaching over it" 0 \
+		"$(echo "$out" | json - "j['errors']")" || return 1
 
 	# The capabilities the unit had before: a loud failure, nothing changed.
 	out=$(lab_ns be1 setpriv --bounding-set=-all,+bpf,+net_admin,+perfmon \
@@ -196,4 +209,12 @@ it_decap_count() {
 import json, sys
 xdp = json.load(sys.stdin)[0].get("xdp") or {}
 print(sum(a["prog"]["name"] == "sluice_decap" for a in xdp.get("attached", [])))'
+}
+
+# The id of the program on interface $2 of namespace $1 ("none").
+it_decap_id() {
+	lab_ns "$1" ip -j link show "$2" | python3 -c '
+import json, sys
+xdp = json.load(sys.stdin)[0].get("xdp") or {}
+print(xdp.get("prog", {}).get("id", "none"))'
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <linux/if_link.h>
 #include <bpf/bpf.h>
 
 #include "xdp.h"
@@ -93,12 +94,49 @@ static void set_find_err(char *err, size_t errlen, const char *ifname, int rc)
 		 ifname, buf, hint);
 }
 
+/* The netlink flag of libxdp's @mode. */
+static __u32 mode_flag(enum xdp_attach_mode mode)
+{
+	switch (mode) {
+	case XDP_MODE_NATIVE:
+		return XDP_FLAGS_DRV_MODE;
+	case XDP_MODE_SKB:
+		return XDP_FLAGS_SKB_MODE;
+	case XDP_MODE_HW:
+		return XDP_FLAGS_HW_MODE;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Program @prog_fd in the place of @old, which runs alone (no libxdp
+ * dispatcher), in @mp's mode: one atomic swap, so no packet meets the
+ * interface without either (libxdp refuses it: "unload first").
+ */
+static int replace_legacy(int prog_fd, struct xdp_program *old,
+			  struct xdp_multiprog *mp, int ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts,
+		    .old_prog_fd = xdp_program__fd(old));
+	__u32 flags = mode_flag(xdp_multiprog__attach_mode(mp));
+
+	/* A negative fd would detach the old program and attach nothing. */
+	if (prog_fd < 0 || opts.old_prog_fd < 0)
+		return -EBADF;
+	return bpf_xdp_attach(ifindex, prog_fd, flags | XDP_FLAGS_REPLACE,
+			      &opts);
+}
+
 int sl_xdp_attach(struct bpf_object *obj, const char *prog_name,
 		  const char *ifname, enum xdp_attach_mode mode,
 		  char *err, size_t errlen)
 {
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts, .obj = obj,
 			    .prog_name = prog_name);
+	struct bpf_program *bp =
+		bpf_object__find_program_by_name(obj, prog_name);
+	int new_fd = bp ? bpf_program__fd(bp) : -ENOENT;
 	struct xdp_program *prog, *old;
 	struct xdp_multiprog *mp;
 	int ifindex = if_nametoindex(ifname);
@@ -114,11 +152,20 @@ int sl_xdp_attach(struct bpf_object *obj, const char *prog_name,
 		set_err(err, errlen, "cannot prepare XDP program for", ifname, rc);
 		return rc;
 	}
-	/* An older copy of the same program: detach it after the new one is
-	 * in, so some version always runs (libxdp swaps the dispatcher). */
+	/* An older copy of the same program: replace it in one swap when it
+	 * runs alone, else detach it after the new one is in (libxdp swaps
+	 * the dispatcher); either way some version always runs. */
 	rc = find_prog(ifindex, prog_name, &mp, &old);
 	if (rc) {
 		set_find_err(err, errlen, ifname, rc);
+		goto out;
+	}
+	if (old && xdp_multiprog__is_legacy(mp)) {
+		rc = replace_legacy(new_fd, old, mp, ifindex);
+		if (rc)
+			set_err(err, errlen,
+				"cannot replace the XDP program on", ifname,
+				rc);
 		goto out;
 	}
 	rc = xdp_program__attach(prog, ifindex, mode, 0);
