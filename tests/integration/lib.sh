@@ -198,7 +198,8 @@ print(s.makefile().readline().strip())' "$LAB_DIR/sluiced.sock" "$1"
 
 # A command line that runs the rest under unit $1's sandbox as systemd
 # would apply it: root with only the unit's capabilities, its system-call
-# filter (tests/integration/unit_sandbox.py) and sluiced.service's
+# filter and address families (tests/integration/unit_sandbox.py) and
+# sluiced.service's
 # LimitNICE=-10 where this machine lets us raise RLIMIT_NICE (it needs
 # CAP_SYS_RESOURCE, which some sandboxes, this VM's included, withhold).
 # Not emulated: the file-system and namespace protections.

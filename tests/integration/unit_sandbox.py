@@ -15,12 +15,16 @@ allow-list implies @default and execve, exit, exit_group, getrlimit,
 rt_sigreturn and sigreturn. Sets (@name) are expanded, nested ones
 included, by `systemd-analyze syscall-filter`, i.e. by the systemd that
 would run the unit. Denied calls fail with SystemCallErrorNumber=.
-Only SystemCallArchitectures=native is supported (the native ABI alone).
+RestrictAddressFamilies= (an allow-list) limits socket() to those
+families, as systemd's own filter does (other families get EPERM here,
+EAFNOSUPPORT under systemd). Only SystemCallArchitectures=native is
+supported (the native ABI alone).
 Uses libseccomp's Python binding (Debian: python3-seccomp), which sets
 no_new_privs, as NoNewPrivileges=yes does.
 """
 import errno
 import os
+import socket
 import subprocess
 import sys
 
@@ -95,6 +99,22 @@ def error_number(unit):
     return getattr(errno, name)
 
 
+def address_families(unit):
+    """RestrictAddressFamilies= as socket() family numbers, or None."""
+    values = service_settings(unit, "RestrictAddressFamilies")
+    if not values:
+        return None
+    names = values[-1].split()
+    if not names or names[0].startswith("~"):
+        die("only an allow-list RestrictAddressFamilies= is supported")
+    families = []
+    for name in names:
+        if not hasattr(socket, name):
+            die(f"RestrictAddressFamilies={name}: unknown family")
+        families.append(int(getattr(socket, name)))
+    return families
+
+
 def capabilities(unit):
     values = service_settings(unit, "CapabilityBoundingSet")
     caps = values[-1].split() if values else []
@@ -119,7 +139,12 @@ def main(argv):
 
     err = error_number(unit)
     f = seccomp.SyscallFilter(seccomp.KILL if err is None else seccomp.ERRNO(err))
+    families = address_families(unit)
     for call in sorted(allowed_calls(unit)):
+        if call == "socket" and families is not None:
+            for fam in families:
+                f.add_rule(seccomp.ALLOW, call, seccomp.Arg(0, seccomp.EQ, fam))
+            continue
         try:
             f.add_rule(seccomp.ALLOW, call)
         except (RuntimeError, ValueError, OSError):
