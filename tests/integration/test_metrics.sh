@@ -124,6 +124,10 @@ tests:
         values: '2 1 0 0 0 0 0 0'
       - series: 'sluice_vip_active_backends{job="sluice",instance="lb",vip="198.18.0.101:80/tcp"}'
         values: '1x8'
+      - series: 'sluice_backend_agent_up{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.14"}'
+        values: '1 1 0 0 0 0 0 0 0'
+      - series: 'sluice_backend_agent_up{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.15"}'
+        values: '1x8'
     alert_rule_test:
       - eval_time: 15s
         alertname: SluiceVIPNoActiveBackend
@@ -156,6 +160,16 @@ tests:
             exp_annotations:
               summary: "198.18.20.13 on $MT_VIP lost flows while draining"
               description: "2 flows assigned to a draining backend were lost in the last 5 minutes: the drain was not graceful."
+      - eval_time: 30s
+        alertname: SluiceAgentUnreachable
+        exp_alerts: []
+      - eval_time: 1m45s
+        alertname: SluiceAgentUnreachable
+        exp_alerts:
+          - exp_labels: {severity: warning, job: sluice, instance: lb, vip: "$MT_VIP", backend: 198.18.20.14}
+            exp_annotations:
+              summary: "sluiced cannot read the agent of 198.18.20.14 ($MT_VIP)"
+              description: "A drain of this backend cannot complete until its agent answers (sluicectl --json backend list VIP says why, in agent_error). Check sluice-agent on the backend and that sluiced reaches its agent_port."
       - eval_time: 6m
         alertname: SluiceFlowTableNearlyFull
         exp_alerts:
