@@ -105,11 +105,12 @@ t_journal_priorities_and_audit() {
 
 # sluiced under sluiced.service's capabilities and system-call filter
 # (README, "Least privilege"): it starts, balances, drains a backend to
-# the end with --wait, reloads, restarts over its own pins and stops
-# cleanly; nothing it does is refused. Before the filter was fixed, bpf()
-# itself was refused (a later ~@privileged line took it back).
+# the end with --wait, reloads (sluicectl reload, the unit's ExecReload,
+# sandboxed too), passes --check (ExecStartPre), restarts over its own
+# pins and stops cleanly; nothing it does is refused. Before the filter
+# was fixed, bpf() itself was (a later ~@privileged line took it back).
 t_sluiced_under_unit_sandbox() {
-	local w=$LAB_DIR/sluiced-sandboxed be1 pid rc out refused
+	local w=$LAB_DIR/sluiced-sandboxed be1 pid rc out sb
 	it_sandboxed_sluiced "$w" || return 1
 	cat "$w"
 	lab_sluiced_stop TERM
@@ -132,7 +133,14 @@ t_sluiced_under_unit_sandbox() {
 	it_streams_wait sb
 	it_streams_all_ok sb 6 || return 1
 	lab_ctl backend undrain "$LAB_VIP4:80/tcp" "$be1" || return 1
-	lab_ctl reload || { fail "reload under the sandbox"; return 1; }
+	# ExecReload and ExecStartPre run under the same sandbox.
+	sb=$(it_unit_sandbox sluiced.service) || return 1
+	# shellcheck disable=SC2086 # $sb is a word list
+	lab_ns lb $sb "$LAB_BUILD/sluicectl" -s "$LAB_DIR/sluiced.sock" reload ||
+		{ fail "sluicectl reload (ExecReload) under the sandbox"; return 1; }
+	# shellcheck disable=SC2086
+	lab_ns lb $sb "$LAB_BUILD/sluiced" -c "$LAB_DIR/sluiced.yaml" --check ||
+		{ fail "sluiced --check (ExecStartPre) under the sandbox"; return 1; }
 	out=$(lab_ns lb curl -sf -m 5 "http://127.0.0.1:${LAB_METRICS_PORT:-9469}/metrics") ||
 		{ fail "no metrics under the sandbox"; return 1; }
 	assert_ge "metric samples" "$(echo "$out" | grep -c '^sluice_')" 10 || return 1
