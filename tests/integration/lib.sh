@@ -198,7 +198,8 @@ print(s.makefile().readline().strip())' "$LAB_DIR/sluiced.sock" "$1"
 
 # A command line that runs the rest under unit $1's sandbox as systemd
 # would apply it: root with only the unit's capabilities, its system-call
-# filter and address families (tests/integration/unit_sandbox.py) and
+# filter and address families, and with PrivateDevices=yes a /dev of
+# pseudo devices only (tests/integration/unit_sandbox.py); and
 # sluiced.service's
 # LimitNICE=-10 where this machine lets us raise RLIMIT_NICE (it needs
 # CAP_SYS_RESOURCE, which some sandboxes, this VM's included, withhold).
@@ -207,7 +208,8 @@ it_unit_sandbox() {	# unit
 	local unit=$LAB_BUILD/systemd/$1 tool=$LAB_SRC/tests/integration/unit_sandbox.py caps
 	caps=$("$tool" --caps "$unit") || return 1
 	it_can_raise_nice && printf 'prlimit --nice=30:30 '
-	echo setpriv --bounding-set="-all,$caps" --inh-caps="-all,$caps" \
+	echo "$tool" --devices "$unit" -- \
+		setpriv --bounding-set="-all,$caps" --inh-caps="-all,$caps" \
 		--ambient-caps="-all,$caps" "$tool" "$unit" --
 }
 

@@ -20,7 +20,8 @@ agent_start_unprivileged() {
 
 # Backend i's agent as nobody with only the capabilities @caps (setpriv's
 # list, e.g. +sys_admin; "-all" for none), under sluice-agent.service's
-# system-call filter (unit_sandbox.py); further arguments go to it.
+# private /dev and system-call filter (unit_sandbox.py); further
+# arguments go to it.
 agent_start_as_nobody() {
 	local i=$1 caps=$2 dir=$LAB_DIR/unpriv set
 	shift 2
@@ -32,7 +33,8 @@ agent_start_as_nobody() {
 			install -m 0755 "$LAB_SRC/tests/integration/unit_sandbox.py" "$dir/" &&
 			install -m 0644 "$LAB_BUILD/systemd/sluice-agent.service" "$dir/" || return 1
 	fi
-	lab_bg "be$i" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	lab_bg "be$i" "$dir/unit_sandbox.py" --devices "$dir/sluice-agent.service" -- \
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
 		--inh-caps="$set" --ambient-caps="$set" --bounding-set="$set" \
 		--no-new-privs "$dir/unit_sandbox.py" "$dir/sluice-agent.service" -- \
 		"$dir/sluice-decap" agent --listen "$(lab_be4 "$i"):9470" \

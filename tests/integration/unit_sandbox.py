@@ -4,6 +4,11 @@
 systemd would apply it, without systemd as PID 1.
 
     unit_sandbox.py UNIT -- CMD [ARG...]
+    unit_sandbox.py --devices UNIT -- CMD [ARG...]
+                                      PrivateDevices=yes: CMD in a mount
+                                      namespace of its own whose /dev has
+                                      only what systemd's has (run as root,
+                                      before setpriv drops capabilities)
     unit_sandbox.py --list UNIT       print the allowed system calls
     unit_sandbox.py --caps UNIT       print CapabilityBoundingSet= (setpriv's
                                       form: +bpf,+net_admin), or -all
@@ -123,6 +128,45 @@ def capabilities(unit):
     return ",".join("+" + c.lower().removeprefix("cap_") for c in caps)
 
 
+# What systemd puts in a PrivateDevices=yes /dev (systemd.exec(5)):
+# pseudo devices, bound from the real /dev; symlinks; empty mounts.
+PRIVATE_DEV_NODES = ["null", "zero", "full", "random", "urandom", "tty"]
+PRIVATE_DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0",
+                     "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2"}
+CLONE_NEWNS, MS_BIND, MS_REC, MS_PRIVATE, MS_MOVE = 0x20000, 4096, 16384, 1 << 18, 8192
+
+
+def private_dev():
+    import ctypes
+    import tempfile
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def check(rc, what):
+        if rc:
+            die(f"{what}: {os.strerror(ctypes.get_errno())}")
+
+    def mount(src, dst, fstype, flags, data=None):
+        check(libc.mount(src.encode(), dst.encode(), fstype.encode() if fstype else None,
+                         ctypes.c_ulong(flags), data.encode() if data else None),
+              f"mount {dst}")
+
+    check(libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+    mount("none", "/", None, MS_REC | MS_PRIVATE)
+    stage = tempfile.mkdtemp(prefix="sluice-dev.")
+    mount("tmpfs", stage, "tmpfs", 0, "mode=0755")
+    for node in PRIVATE_DEV_NODES:
+        open(os.path.join(stage, node), "w").close()
+        mount(f"/dev/{node}", os.path.join(stage, node), None, MS_BIND)
+    for name, target in PRIVATE_DEV_LINKS.items():
+        os.symlink(target, os.path.join(stage, name))
+    for d in ("shm", "pts", "mqueue"):
+        os.mkdir(os.path.join(stage, d))
+    mount("tmpfs", os.path.join(stage, "shm"), "tmpfs", 0, "mode=1777")
+    mount(stage, "/dev", None, MS_MOVE)
+    os.rmdir(stage)  # empty once its mount moved
+
+
 def main(argv):
     if len(argv) == 3 and argv[1] == "--list":
         print("\n".join(sorted(allowed_calls(argv[2]))))
@@ -130,8 +174,12 @@ def main(argv):
     if len(argv) == 3 and argv[1] == "--caps":
         print(capabilities(argv[2]))
         return 0
+    if len(argv) >= 5 and argv[1] == "--devices" and argv[3] == "--":
+        if service_settings(argv[2], "PrivateDevices") == ["yes"]:
+            private_dev()
+        os.execvp(argv[4], argv[4:])
     if len(argv) < 4 or argv[2] != "--":
-        die("usage: unit_sandbox.py UNIT -- CMD [ARG...] | --list UNIT | --caps UNIT")
+        die("usage: unit_sandbox.py [--devices] UNIT -- CMD [ARG...] | --list UNIT | --caps UNIT")
     unit, cmd = argv[1], argv[3:]
     if service_settings(unit, "SystemCallArchitectures") != ["native"]:
         die(f"{unit}: only SystemCallArchitectures=native is supported")
