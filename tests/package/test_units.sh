@@ -190,7 +190,7 @@ ok "systemd-analyze verify sluice-agent.service" verify "$unitdir/sluice-agent.s
 ok "sluice-agent.service: no capability, DynamicUser" agent_unprivileged "$unitdir/sluice-agent.service"
 ok "sluice-agent.service exposure <= $MAX_EXPOSURE" exposure_at_most "$unitdir/sluice-agent.service" "$MAX_EXPOSURE"
 ok "sluiced.service's system-call filter lets bpf() through" \
-	unit_allows "$unitdir/sluiced.service" bpf setpriority
+	unit_allows "$unitdir/sluiced.service" bpf setpriority sched_setaffinity
 ok "sluice-decap@.service's system-call filter lets bpf() through" unit_allows "$decap" bpf
 ok "sluice-agent.service's system-call filter lets bpf() through (--iface)" \
 	unit_allows "$unitdir/sluice-agent.service" bpf
