@@ -33,6 +33,7 @@ ALL_TESTS=(
 	t_restart_replaces_old_new_table
 	t_restart_replaces_old_reasons_table
 	t_restart_carries_unsharded_flows
+	t_restart_carries_unsharded_flows_sandboxed
 	t_restart_odd_flow_table_size
 	t_restart_renamed_drain_table_key
 	t_bad_reload_keeps_state

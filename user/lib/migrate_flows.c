@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "log.h"
 #include "migrate_flows.h"
 #include "pindir.h"
 #include "sweep.h"
@@ -79,18 +81,35 @@ static bool shard_current(int fd, const struct sluice_flow_key *k,
 	       (__s32)(cur.last_seen - old->last_seen) > 0;
 }
 
+/*
+ * Pin the calling copier to @cpu. Said once per process when it cannot
+ * (a system-call filter without sched_setaffinity): the copy goes on
+ * from wherever the thread runs, and may evict flows it copied earlier.
+ */
+static void copier_pin(int cpu)
+{
+	static atomic_bool warned;
+	cpu_set_t set;
+	int rc;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (rc && !atomic_exchange(&warned, true))
+		sl_warn("upgrade: cannot pin a flow copy thread to CPU %d: %s: "
+			"the shards' LRU lists are per CPU, so the copy may evict "
+			"flows (allow sched_setaffinity)",
+			cpu, strerror(rc));
+}
+
 static void *copier_run(void *arg)
 {
 	struct copier *c = arg;
-	cpu_set_t set;
 	__u32 i;
 	int fd;
 
-	if (c->cpu >= 0) {
-		CPU_ZERO(&set);
-		CPU_SET(c->cpu, &set);
-		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	}
+	if (c->cpu >= 0)
+		copier_pin(c->cpu);
 	for (i = c->first; i < c->n; i += c->step) {
 		fd = sl_flows_fd(c->m, &c->b->keys[i]);
 		if (c->keep_newer &&
