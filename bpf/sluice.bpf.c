@@ -180,7 +180,7 @@ static __always_inline int sl_fallback_run(struct xdp_md *ctx,
 	hash = sl_hash(&pkt->key);
 	if ((pkt->l4proto != IPPROTO_TCP && !cfg_udp_fallback) ||
 	    sl_is_tcp_syn(pkt) || !sl_fallback_pick(pkt, &d, vip, hash, &hop)) {
-		rc = sl_start_new(pkt, &d, sl_now(), vip, hash, NULL);
+		rc = sl_start_new(pkt, &d, sl_now(), vip, hash, SL_NO_SLOT);
 		return rc ? rc : sl_deliver_call(ctx, pkt, &d, NULL);
 	}
 	return sl_deliver_call(ctx, pkt, &d, &hop);

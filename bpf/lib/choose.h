@@ -71,8 +71,8 @@ static __always_inline int sl_pick(struct sl_decision *d,
 
 /*
  * A flow with no state: pick from the VIP's live table and put it in
- * sl_new, in slot @s when the caller's search chose one (else found
- * here). Every new flow starts there, mid-stream TCP packets without
+ * sl_new, in slot @idx when the caller's search chose one (else, with
+ * SL_NO_SLOT, found here). Every new flow starts there, mid-stream TCP packets without
  * state (eviction, restart, ECMP move) included, so no one-packet flood
  * reaches sl_flows; its second packet promotes it.
  *
@@ -84,7 +84,7 @@ static __always_inline int sl_pick(struct sl_decision *d,
 static __always_inline int sl_start_new(struct sl_pkt *pkt,
 					struct sl_decision *d, __u32 now,
 					struct sluice_vip *vip, __u32 hash,
-					struct sluice_new_slot *s)
+					__u32 idx)
 {
 	struct sluice_vip_stats *vs;
 	struct sluice_flow f = {};
@@ -101,12 +101,10 @@ static __always_inline int sl_start_new(struct sl_pkt *pkt,
 	if (rc)
 		return rc;
 	sl_flow_init(&f, d, now, pkt);
-	if (!s)
-		s = sl_new_claim(&pkt->key, hash);
-	if (s) {
-		s->key = pkt->key;
-		s->flow = f;
-	}
+	if (idx == SL_NO_SLOT)
+		idx = sl_new_claim(&pkt->key, hash);
+	if (idx != SL_NO_SLOT)
+		sl_new_put(idx, &pkt->key, &f, hash);
 	return 0;
 }
 
@@ -174,11 +172,12 @@ static __always_inline int sl_rescue(struct sl_pkt *pkt, struct sluice_flow *pf,
 }
 
 /*
- * Second packet of a flow found in sl_new: move it to sl_flows, confirmed
- * at once if this packet shows a real connection (flow.h).
+ * Second packet of a flow found in sl_new slot @idx (@s): move it to
+ * sl_flows, confirmed at once if this packet shows a real connection
+ * (flow.h).
  */
 static __always_inline int sl_promote(struct sl_pkt *pkt,
-				      struct sluice_new_slot *s,
+				      struct sluice_new_slot *s, __u32 idx,
 				      struct sl_decision *d, __u32 now)
 {
 	struct sluice_vip_stats *vs;
@@ -190,7 +189,7 @@ static __always_inline int sl_promote(struct sl_pkt *pkt,
 	if (confirm)
 		f.flags |= SLUICE_FLOW_F_CONFIRMED;
 	sl_flow_put(&pkt->key, &f);
-	s->key.family = 0;	/* empty the slot */
+	sl_new_empty(s, idx);
 	if (confirm)
 		sl_confirmed(&pkt->key, &f, d->be, d->be_id);
 	vs = sl_vip_stat(d->vip_id);
@@ -203,12 +202,12 @@ static __always_inline int sl_promote(struct sl_pkt *pkt,
 #define SL_SLOW (-1)
 
 /*
- * A packet of a flow that sits in sl_new slot @s, whose backend may take
- * it: SYN retransmit or promotion. SL_SLOW, having changed nothing, when
- * the backend may not.
+ * A packet of a flow that sits in sl_new slot @idx (@s), whose backend may
+ * take it: SYN retransmit or promotion. SL_SLOW, having changed nothing,
+ * when the backend may not.
  */
 static __always_inline int sl_keep_new(struct sl_pkt *pkt,
-				       struct sluice_new_slot *s,
+				       struct sluice_new_slot *s, __u32 idx,
 				       struct sl_decision *d, __u32 now)
 {
 	d->be_id = s->flow.backend_id;
@@ -218,18 +217,18 @@ static __always_inline int sl_keep_new(struct sl_pkt *pkt,
 	d->vip_id = d->be->vip_id;
 	if (sl_is_tcp_syn(pkt))	/* SYN retransmit: same backend */
 		return 0;
-	return sl_promote(pkt, s, d, now);
+	return sl_promote(pkt, s, idx, d, now);
 }
 
-/* A packet of a flow that sits in sl_new slot @s. */
+/* A packet of a flow that sits in sl_new slot @idx (@s). */
 static __always_inline int sl_from_new(struct sl_pkt *pkt,
-				       struct sluice_new_slot *s,
+				       struct sluice_new_slot *s, __u32 idx,
 				       struct sl_decision *d, __u32 now,
 				       struct sluice_vip *vip, __u32 hash)
 {
-	if (!sl_keep_new(pkt, s, d, now))
+	if (!sl_keep_new(pkt, s, idx, d, now))
 		return 0;
-	s->key.family = 0;
+	sl_new_empty(s, idx);
 	return sl_reschedule(pkt, d, now, vip, hash);
 }
 
@@ -285,7 +284,7 @@ static __always_inline int sl_established(struct sl_pkt *pkt,
 	if (sl_tuple_reused(pkt, f)) {
 		sl_forget(&pkt->key);
 		return sl_start_new(pkt, d, now, NULL, sl_hash(&pkt->key),
-				    NULL);
+				    SL_NO_SLOT);
 	}
 	if (!sl_follow(pkt, f, d, now))
 		return 0;
@@ -342,6 +341,7 @@ static __always_inline int sl_choose_fast(struct sl_pkt *pkt,
 	struct sluice_flow *f;
 	__u32 now = sl_now();
 	struct sl_claim cl;
+	__u32 at;
 	int rc;
 
 	if (syn)
@@ -355,8 +355,8 @@ static __always_inline int sl_choose_fast(struct sl_pkt *pkt,
 	} else {
 		if (!syn)
 			hash = sl_hash(&pkt->key);
-		s = sl_new_search(&pkt->key, hash, &cl);
-		rc = s ? sl_keep_new(pkt, s, d, now) : SL_NOSTATE;
+		s = sl_new_search(&pkt->key, hash, &cl, &at);
+		rc = s ? sl_keep_new(pkt, s, at, d, now) : SL_NOSTATE;
 		if (rc != SL_SLOW && rc != SL_NOSTATE)
 			return rc;
 	}
@@ -396,7 +396,7 @@ static __always_inline int sl_choose_nostate(struct sl_pkt *pkt,
 		d->fallback = 1;
 		return 0;
 	}
-	return sl_start_new(pkt, d, now, vip, hash, sl_claim_pick(cl));
+	return sl_start_new(pkt, d, now, vip, hash, sl_claim_idx(cl));
 }
 
 /*
@@ -411,7 +411,7 @@ static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
 	struct sl_claim cl;
 	struct sluice_flow *f;
 	__u32 now = sl_now();
-	__u32 hash;
+	__u32 hash, at;
 
 	f = sl_flow_get(&pkt->key);
 	if (f)
@@ -424,9 +424,9 @@ static __always_inline int sl_choose_backend(struct sl_pkt *pkt,
 	 */
 	hash = sl_hash(&pkt->key);
 	sl_claim_init(&cl);
-	s = sl_new_search(&pkt->key, hash, &cl);
+	s = sl_new_search(&pkt->key, hash, &cl, &at);
 	if (s)
-		return sl_from_new(pkt, s, d, now, NULL, hash);
+		return sl_from_new(pkt, s, at, d, now, NULL, hash);
 	return sl_choose_nostate(pkt, d, now, hash, &cl);
 }
 

@@ -103,6 +103,15 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 } sl_new SEC(".maps");
 
+/* sl_new's tags, one line per bucket (abi.h), sized by sluiced with it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SLUICE_NEW_FLOWS_DEFAULT / SLUICE_NEW_WAYS);
+	__type(key, __u32);
+	__type(value, struct sluice_new_tags);
+	__uint(map_flags, BPF_F_MMAPABLE);
+} sl_new_tags SEC(".maps");
+
 /* The drain table: draining backends' flows, safe from eviction (abi.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -150,6 +150,18 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_backend) == 44, "backend size");
  * bench counts it); one that does gets, on its second packet, the live
  * table's pick, which is the same backend unless the table changed.
  *
+ * sl_new_tags: ARRAY of struct sluice_new_tags, one per sl_new bucket
+ * (sl_new's slots / SLUICE_NEW_WAYS), pinned beside it: for each way,
+ * sluice_new_tag() of the flow hash its slot holds, 0 when empty. A search
+ * reads the two tag lines and only the slots whose tag matches, instead of
+ * all eight slot lines: a SYN, which is all but always new, reads none.
+ * Tags are hints, slots the truth: a slot is taken only if it holds the
+ * key, and with both buckets' tags full the claim reads the slots
+ * themselves (an empty one wins, then the oldest), so a tag that went
+ * stale (two CPUs writing one slot at once; an older sluiced that wrote
+ * slots and no tags) costs at most that slot's handshake. sluiced
+ * rewrites every tag from the slots when it starts (sl_new_tags_rebuild()).
+ *
  * sl_pinned, the drain table: HASH (not LRU), same key and value: the
  * flows of draining backends, copied there by sluiced's sweeper. LRU
  * eviction cannot touch them: a flow evicted from sl_flows is found here on its next packet and
@@ -215,6 +227,12 @@ struct sluice_new_slot {
 	__u8 pad[8];
 };
 SLUICE_STATIC_ASSERT(sizeof(struct sluice_new_slot) == 64, "new slot size");
+
+/* One sl_new_tags entry: the tags of one sl_new bucket's ways (above). */
+struct sluice_new_tags {
+	__u32 tag[SLUICE_NEW_WAYS];
+};
+SLUICE_STATIC_ASSERT(sizeof(struct sluice_new_tags) == 16, "new tags size");
 
 /*
  * sl_config: ARRAY[1] of struct sluice_config. Runtime settings written by
@@ -333,6 +351,7 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_be_stats) == 48, "be stats size");
 #define SLUICE_MAP_FLOWS "sl_flows" /* the shards' array */
 #define SLUICE_MAP_FLOW_SHARD "sl_flows_" /* + the shard's number */
 #define SLUICE_MAP_NEW		"sl_new"
+#define SLUICE_MAP_NEW_TAGS "sl_new_tags" /* sl_new's bucket tags */
 #define SLUICE_MAP_DRAIN_TABLE "sl_pinned" /* the drain table (see above) */
 #define SLUICE_MAP_CONFIG	"sl_config"
 #define SLUICE_MAP_VIP_STATS	"sl_vip_stats"

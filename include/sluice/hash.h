@@ -95,4 +95,15 @@ static inline __u32 sluice_new_bucket(__u32 h, __u32 slots, unsigned int choice)
 	return (h & (buckets - 1)) * SLUICE_NEW_WAYS;
 }
 
+/*
+ * The tag of a flow with hash @h in sl_new_tags (abi.h): never 0, which
+ * marks an empty slot. The bucket already fixes the hash's low bits, so
+ * two flows of one bucket share a tag about once in 2^14 at the default
+ * size: the slot itself is compared before it is taken.
+ */
+static inline __u32 sluice_new_tag(__u32 h)
+{
+	return h | 1;
+}
+
 #endif /* SLUICE_HASH_H */

@@ -265,18 +265,26 @@ static struct bench_summary bx_measure(struct bx *b, int prog, struct pkt *p,
 			 prog == P_DROP ? -1 : want, b->s1, b->calls);
 }
 
-/* Empty every sl_new slot of the handshake instance (key.family 0). */
+/* Zero the first @len bytes of the mmapable array @fd. */
+static void bx_zero(int fd, size_t len, const char *what)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		bench_die("mmap %s: %s", what, strerror(errno));
+	memset(p, 0, len);
+	munmap(p, len);
+}
+
+/* Empty every sl_new slot of the handshake instance, and its tags. */
 static void bx_new_clear(struct bx *b)
 {
-	size_t len = (size_t)BX_NEW * sizeof(struct sluice_new_slot);
-	void *slots;
-
-	slots = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		     b->tn->maps.new_map, 0);
-	if (slots == MAP_FAILED)
-		bench_die("mmap sl_new: %s", strerror(errno));
-	memset(slots, 0, len);
-	munmap(slots, len);
+	bx_zero(b->tn->maps.new_map,
+		(size_t)BX_NEW * sizeof(struct sluice_new_slot), "sl_new");
+	bx_zero(b->tn->maps.new_tags,
+		(size_t)BX_NEW / SLUICE_NEW_WAYS *
+			sizeof(struct sluice_new_tags),
+		"sl_new_tags");
 }
 
 static __u64 bx_promoted(struct bx *b)

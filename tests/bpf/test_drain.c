@@ -562,6 +562,8 @@ static void test_drained_refuses_promotion(void **state)
 	bt_vip_stats(t, &t->vips[V4_TCP], &vs);
 	CHECK_EQ("vip", "rescheduled", vs.rescheduled, 2);
 	CHECK_EQ("vip", "promoted", vs.promoted, 0);
+	CHECK_EQ("re-balanced", "sl_new slots in use",
+		 bt_assert_new_tags(t, "re-balanced: sl_new_tags"), 0);
 	bt_assert_reasons_total(t);
 }
 

@@ -25,7 +25,8 @@
  * every sl_flows entry has a known state, no flag but CONFIRMED and a
  * configured backend; no more flows are confirmed than the backends'
  * confirmed counters say; the drain table is empty (no backend drains here, and
- * only a draining backend's confirmed flows may enter it).
+ * only a draining backend's confirmed flows may enter it); every
+ * sl_new_tags entry is its slot's tag (abi.h).
  *
  * SLUICE_FUZZ_SEED sets the seed (default fixed, always printed),
  * SLUICE_FUZZ_ITERS the number of packets. A failure prints the seed, the
@@ -1032,6 +1033,9 @@ static void check_flow_tables(const struct bt *t, __u64 iters)
 		      (unsigned long long)counted);
 	CHECK_TRUE("fuzz", "confirmed flows <= confirmed counters", confirmed <= counted);
 	CHECK_EQ("fuzz", "sl_pinned entries (no backend drains)", kept, 0);
+	print_message(
+		"# fuzz: sl_new: %llu slots in use, every tag its slot's\n",
+		(unsigned long long)bt_assert_new_tags(t, "fuzz: sl_new_tags"));
 	if (iters < FUZZ_COVERAGE_MIN)
 		return;
 	/* The generator's flows mostly carry payload: all may be confirmed. */

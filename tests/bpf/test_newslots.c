@@ -3,7 +3,10 @@
  * BPF tests, sl_new's layout (abi.h): flows that share a slot index keep
  * their own slots (four ways, two buckets) and are all promoted; a new
  * flow takes the bucket with more free slots; with both buckets full it
- * overwrites the oldest flow in them, and only that one.
+ * overwrites the oldest flow in them, and only that one. sl_new_tags
+ * (abi.h) follows the slots through claims and promotions; a stale tag
+ * neither hides a free slot nor hands out another flow's, and sluiced's
+ * rebuild finds the slots an older sluiced wrote without tags.
  */
 #include <bpf/bpf.h>
 #include "../lib/bpftest.h"
@@ -14,6 +17,7 @@
 #include <linux/bpf.h>
 
 #include "sluice/hash.h"
+#include "new_tags.h"
 
 #pragma GCC diagnostic ignored "-Woverride-init" /* spec defaults */
 
@@ -136,8 +140,7 @@ static void occupy(const struct bt *t, __u32 idx, __u32 age)
 	s.key.dport = htons(80);
 	s.flow.backend_id = t->vips[0].be_id[0];
 	s.flow.created = s.flow.last_seen = bt_now() - age;
-	CHECK_INT(CHECK_HERE,
-		  bpf_map_update_elem(t->maps.new_map, &idx, &s, BPF_ANY), 0);
+	bt_new_slot_put(t, idx, &s);
 }
 
 static int slot_holds_client(const struct bt *t, __u32 idx)
@@ -210,6 +213,151 @@ static void test_full_buckets_lose_the_oldest(void **state)
 					slot_holds_client(t, base[c] + w));
 }
 
+/* Promote flow @s with its ACK and check it left sl_new for sl_flows. */
+static void promote(struct bt *t, const char *ctx, struct pkt_spec *s)
+{
+	struct sluice_flow_key key;
+	struct sluice_flow f;
+
+	run_expect(t, ctx, s, PKT_TCP_ACK, SLUICE_R_FWD_TX);
+	pkt_flow_key(s, &key);
+	CHECK_EQ(ctx, "in sl_flows", bt_flow_get(t, &key, &f), 0);
+	CHECK_EQ(ctx, "left sl_new", bt_new_get(t, &key, &f), -ENOENT);
+}
+
+static __u64 promoted(struct bt *t)
+{
+	struct sluice_vip_stats vs;
+
+	bt_vip_stats(t, &t->vips[0], &vs);
+	return vs.promoted;
+}
+
+/* Claims set tags, promotions clear them, on crowded and empty buckets. */
+static void test_tags_follow_slots(void **state)
+{
+	struct pkt_spec s = TCP4();
+	struct bt *t = *state;
+	__u16 ports[SHARED];
+	char ctx[64];
+	int i;
+
+	same_index_ports(t, ports, SHARED);
+	for (i = 0; i < SHARED; i++) {
+		s.sport = ports[i];
+		run_expect(t, "SYN", &s, PKT_TCP_SYN, SLUICE_R_FWD_TX);
+		run_expect(t, "SYN again", &s, PKT_TCP_SYN, SLUICE_R_FWD_TX);
+	}
+	CHECK_EQ("after the SYNs", "slots in use",
+		 bt_assert_new_tags(t, "after the SYNs"), SHARED);
+	for (i = 0; i < SHARED; i += 2) {
+		s.sport = ports[i];
+		snprintf(ctx, sizeof(ctx), "ACK of flow %d", i);
+		promote(t, ctx, &s);
+	}
+	CHECK_EQ("half promoted", "slots in use",
+		 bt_assert_new_tags(t, "half promoted"), SHARED / 2);
+	for (i = 1; i < SHARED; i += 2) {
+		s.sport = ports[i];
+		snprintf(ctx, sizeof(ctx), "ACK of flow %d", i);
+		promote(t, ctx, &s);
+	}
+	CHECK_EQ("all promoted", "slots in use",
+		 bt_assert_new_tags(t, "all promoted"), 0);
+	CHECK_EQ("all promoted", "promoted", promoted(t), SHARED);
+}
+
+/* Every tag of @s's two buckets set to a value no flow of them has. */
+static void tags_garbage(const struct bt *t, const struct pkt_spec *s)
+{
+	__u32 h = flow_hash(t, s), base;
+	int c, w;
+
+	for (c = 0; c < 2; c++) {
+		base = sluice_new_bucket(h, t->maps.new_slots, c);
+		for (w = 0; w < SLUICE_NEW_WAYS; w++)
+			CHECK_INT(CHECK_HERE,
+				  sl_new_tag_write(t->maps.new_tags, base + w,
+						   sluice_new_tag(~h)),
+				  0);
+	}
+}
+
+/* Tags that say full over empty slots: the slots are read, a SYN still
+ * gets one and its ACK is promoted. */
+static void test_stale_tags_hide_no_free_slot(void **state)
+{
+	struct pkt_spec s = TCP4(.sport = 4321);
+	struct bt *t = *state;
+
+	tags_garbage(t, &s);
+	run_expect(t, "SYN", &s, PKT_TCP_SYN, SLUICE_R_FWD_TX);
+	slot_of(t, &s);
+	promote(t, "ACK", &s);
+	CHECK_EQ("ACK", "promoted", promoted(t), 1);
+}
+
+/* Another flow's slot under our tag (a collision): read, not taken, and
+ * left as it was. */
+static void test_tag_collision_checks_the_slot(void **state)
+{
+	struct pkt_spec s = TCP4(.sport = 4321);
+	struct bt *t = *state;
+	__u32 h = flow_hash(t, &s), b0;
+
+	b0 = sluice_new_bucket(h, t->maps.new_slots, 0);
+	occupy(t, b0, 10);
+	CHECK_INT(CHECK_HERE,
+		  sl_new_tag_write(t->maps.new_tags, b0, sluice_new_tag(h)), 0);
+	run_expect(t, "SYN", &s, PKT_TCP_SYN, SLUICE_R_FWD_TX);
+	CHECK_TRUE("SYN", "a slot of its own", slot_of(t, &s) != b0);
+	CHECK_TRUE("SYN", "the other flow kept", slot_holds_client(t, b0));
+	promote(t, "ACK", &s);
+	CHECK_EQ("ACK", "promoted", promoted(t), 1);
+	CHECK_TRUE("ACK", "the other flow kept", slot_holds_client(t, b0));
+}
+
+/*
+ * Slots an older sluiced wrote without tags, and tags over slots it
+ * emptied: sluiced's rebuild (new_tags.h) makes both right, and the
+ * handshake in flight is promoted.
+ */
+static void test_rebuild_finds_untagged_slots(void **state)
+{
+	struct pkt_spec s = TCP4(.sport = 4321), e = TCP4(.sport = 4322);
+	struct sl_new_tags_fix fix;
+	struct bt *t = *state;
+	__u32 idx, empty;
+
+	run_expect(t, "SYN", &s, PKT_TCP_SYN, SLUICE_R_FWD_TX);
+	idx = slot_of(t, &s);
+	CHECK_INT(CHECK_HERE, sl_new_tag_write(t->maps.new_tags, idx, 0), 0);
+	empty = sluice_new_bucket(flow_hash(t, &e), t->maps.new_slots, 1);
+	if (empty / SLUICE_NEW_WAYS == idx / SLUICE_NEW_WAYS)
+		fail_msg("pick another port: %u shares a bucket with %u", empty,
+			 idx);
+	CHECK_INT(CHECK_HERE,
+		  sl_new_tag_write(t->maps.new_tags, empty, 0x12345), 0);
+
+	CHECK_INT(CHECK_HERE,
+		  sl_new_tags_rebuild(t->maps.new_map, t->maps.new_tags,
+				      t->maps.new_slots, t->maps.hash_seed,
+				      &fix),
+		  0);
+	CHECK_EQ("rebuild", "tags set", fix.set, 1);
+	CHECK_EQ("rebuild", "tags cleared", fix.cleared, 1);
+	CHECK_EQ("rebuild", "slots in use", bt_assert_new_tags(t, "rebuild"),
+		 1);
+	promote(t, "ACK after the rebuild", &s);
+	CHECK_EQ("ACK after the rebuild", "promoted", promoted(t), 1);
+	CHECK_INT(CHECK_HERE,
+		  sl_new_tags_rebuild(t->maps.new_map, t->maps.new_tags,
+				      t->maps.new_slots, t->maps.hash_seed,
+				      &fix),
+		  0);
+	CHECK_EQ("second rebuild", "tags changed", fix.set + fix.cleared, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -219,6 +367,14 @@ int main(void)
 			test_bucket_with_more_free_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_full_buckets_lose_the_oldest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tags_follow_slots, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_stale_tags_hide_no_free_slot, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_tag_collision_checks_the_slot, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_rebuild_finds_untagged_slots, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -61,7 +61,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	for (i = 0; i < SLUICE_FLOW_SHARDS; i++)
 		d.maps.flow_shard[i] = -1;
 	d.maps.vip_addrs = -1;
-	d.maps.new_map = d.maps.config = d.maps.vip_stats = -1;
+	d.maps.new_map = d.maps.new_tags = d.maps.config = d.maps.vip_stats =
+		-1;
 	d.maps.be_stats = d.maps.reasons = d.maps.tx_ports = -1;
 	d.epfd = d.listen_fd = d.sig_fd = d.sweep_fd = d.health_fd = -1;
 	d.sweep_out = calloc(1, sizeof(*d.sweep_out));

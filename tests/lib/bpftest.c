@@ -18,6 +18,7 @@
 
 /* The very flow hash the datapath runs, to predict each flow's slot. */
 #include "sluice/hash.h"
+#include "new_tags.h"
 
 const __u8 bt_egress_mac[6] = { 0x02, 0x5c, 0x00, 0x00, 0x00, 0x01 };
 
@@ -429,6 +430,36 @@ void bt_assert_reasons_total(const struct bt *t)
 	CHECK_EQ("reasons", "sum of all reasons vs packets run", sum, t->runs);
 }
 
+__u64 bt_assert_new_tags(const struct bt *t, const char *ctx)
+{
+	struct sluice_new_slot s;
+	struct sluice_new_tags tg;
+	__u32 idx, b, want;
+	__u64 used = 0;
+	char what[64];
+
+	for (idx = 0; idx < t->maps.new_slots; idx++) {
+		b = idx / SLUICE_NEW_WAYS;
+		check_ok(ctx, "sl_new lookup",
+			 bpf_map_lookup_elem(t->maps.new_map, &idx, &s) ?
+				 -errno :
+				 0);
+		check_ok(ctx, "sl_new_tags lookup",
+			 bpf_map_lookup_elem(t->maps.new_tags, &b, &tg) ?
+				 -errno :
+				 0);
+		want = 0;
+		if (s.key.family) {
+			want = sluice_new_tag(
+				sluice_flow_hash(&s.key, t->maps.hash_seed));
+			used++;
+		}
+		snprintf(what, sizeof(what), "tag of slot %u", idx);
+		CHECK_EQ(ctx, what, tg.tag[idx % SLUICE_NEW_WAYS], want);
+	}
+	return used;
+}
+
 void bt_vip_stats(const struct bt *t, const struct bt_vip *v,
 		  struct sluice_vip_stats *out)
 {
@@ -504,8 +535,23 @@ void bt_new_put(const struct bt *t, const struct sluice_flow_key *key,
 	memset(&s, 0, sizeof(s));
 	s.key = *key;
 	s.flow = *f;
-	check_ok("bt_new_put", "sl_new update",
-		 bpf_map_update_elem(t->maps.new_map, &idx, &s, BPF_ANY) ? -errno : 0);
+	bt_new_slot_put(t, idx, &s);
+}
+
+void bt_new_slot_put(const struct bt *t, __u32 idx,
+		     const struct sluice_new_slot *s)
+{
+	__u32 tag = 0;
+
+	if (s->key.family)
+		tag = sluice_new_tag(
+			sluice_flow_hash(&s->key, t->maps.hash_seed));
+	check_ok("bt_new_slot_put", "sl_new update",
+		 bpf_map_update_elem(t->maps.new_map, &idx, s, BPF_ANY) ?
+			 -errno :
+			 0);
+	check_ok("bt_new_slot_put", "sl_new_tags update",
+		 sl_new_tag_write(t->maps.new_tags, idx, tag));
 }
 
 __u32 bt_now(void)

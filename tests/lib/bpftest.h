@@ -152,6 +152,12 @@ void bt_run_spec(struct bt *t, const char *ctx, const struct pkt_spec *s,
 __u64 bt_reason_count(const struct bt *t, int reason);
 /* Every reason summed over CPUs must add up to the packets run. */
 void bt_assert_reasons_total(const struct bt *t);
+/*
+ * sl_new_tags as the datapath must keep it (abi.h): each tag the
+ * sluice_new_tag() of its slot's flow, 0 for an empty slot. Fails the
+ * test at the first that is not; returns the slots in use.
+ */
+__u64 bt_assert_new_tags(const struct bt *t, const char *ctx);
 
 void bt_vip_stats(const struct bt *t, const struct bt_vip *v,
 		  struct sluice_vip_stats *out);
@@ -176,6 +182,10 @@ void bt_drain_table_put(const struct bt *t, const struct sluice_flow_key *key,
 			const struct sluice_flow *f);
 void bt_new_put(const struct bt *t, const struct sluice_flow_key *key,
 		const struct sluice_flow *f);
+/* Write slot @idx of sl_new as @s and its tag to match, as the datapath
+ * would (abi.h, sl_new_tags). */
+void bt_new_slot_put(const struct bt *t, __u32 idx,
+		     const struct sluice_new_slot *s);
 /* The datapath's "now": CLOCK_MONOTONIC_COARSE in ms, truncated (abi.h). */
 __u32 bt_now(void);
 

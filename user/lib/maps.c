@@ -133,6 +133,12 @@ int sl_maps_set_sizes(struct bpf_object *obj, __u32 ring_size, __u32 flows,
 	err = bpf_map__set_max_entries(map, new_flows);
 	if (err)
 		return err;
+	map = bpf_object__find_map_by_name(obj, SLUICE_MAP_NEW_TAGS);
+	if (!map)
+		return -ENOENT;
+	err = bpf_map__set_max_entries(map, new_flows / SLUICE_NEW_WAYS);
+	if (err)
+		return err;
 	map = bpf_object__find_map_by_name(obj, SLUICE_MAP_DRAIN_TABLE);
 	if (!map)
 		return -ENOENT;
@@ -274,6 +280,7 @@ int sl_maps_open(struct bpf_object *obj, __u32 ring_size, struct sl_maps *m)
 		{ &m->rings, SLUICE_MAP_RINGS },
 		{ &m->fb_rings, SLUICE_MAP_FB_RINGS },
 		{ &m->new_map, SLUICE_MAP_NEW },
+		{ &m->new_tags, SLUICE_MAP_NEW_TAGS },
 		{ &m->drain_table, SLUICE_MAP_DRAIN_TABLE },
 		{ &m->config, SLUICE_MAP_CONFIG },
 		{ &m->vip_stats, SLUICE_MAP_VIP_STATS },

@@ -20,6 +20,7 @@ struct sl_maps {
 	int fb_rings;
 	int flow_shard[SLUICE_FLOW_SHARDS]; /* sl_flows_N (abi.h) */
 	int new_map;		/* sl_new; new_flows is a counter */
+	int new_tags; /* sl_new_tags: a tag line per sl_new bucket */
 	int drain_table; /* sl_pinned: draining flows kept from eviction */
 	int config;
 	int vip_stats;

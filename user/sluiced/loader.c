@@ -20,6 +20,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "migrate_flows.h"
+#include "new_tags.h"
 #include "persist.h"
 #include "pindir.h"
 #include "sluice.skel.h"
@@ -30,27 +31,63 @@ static void pin_path(const struct sl_daemon *d, const char *name, char *buf,
 	snprintf(buf, len, "%s/%s", d->cfg.pin_dir, name);
 }
 
+/* Is a map pinned at @path, and not an mmapable ARRAY of @n @size-byte
+ * values (libbpf would refuse to reuse it)? Its info in @info. */
+static bool pin_differs(const char *path, __u32 size, __u32 n,
+			struct bpf_map_info *info)
+{
+	if (sl_pinned_map_info(path, info, NULL))
+		return false; /* none: the load creates it */
+	return info->type != BPF_MAP_TYPE_ARRAY || info->value_size != size ||
+	       info->max_entries != n || info->map_flags != BPF_F_MMAPABLE;
+}
+
 /*
  * sl_new holds only handshakes in flight, each of which falls back to the
  * live table's pick without it: a pinned sl_new of another size or layout
- * (an older sluiced's LRU hash) is simply re-created.
+ * (an older sluiced's LRU hash) is simply re-created, and its tags with
+ * it. Tags of another size go too; either way they are rebuilt from the
+ * slots after the attach (sl_new_tags_rebuild()).
  */
 static void replace_stale_new_table(struct sl_daemon *d)
 {
+	__u32 slots = d->cfg.new_table_size;
+	char path[4200], tags[4200];
 	struct bpf_map_info info;
-	char path[4200];
+	bool stale;
 
 	pin_path(d, SLUICE_MAP_NEW, path, sizeof(path));
-	if (sl_pinned_map_info(path, &info, NULL))
-		return;
-	if (info.type != BPF_MAP_TYPE_ARRAY ||
-	    info.value_size != sizeof(struct sluice_new_slot) ||
-	    info.max_entries != d->cfg.new_table_size) {
+	pin_path(d, SLUICE_MAP_NEW_TAGS, tags, sizeof(tags));
+	stale = pin_differs(path, sizeof(struct sluice_new_slot), slots, &info);
+	if (stale) {
 		sl_log("re-creating %s (%u entries, config asks for %u slots): "
 		       "only handshakes in flight use it",
-		       path, info.max_entries, d->cfg.new_table_size);
+		       path, info.max_entries, slots);
 		unlink(path);
 	}
+	if (stale || pin_differs(tags, sizeof(struct sluice_new_tags),
+				 slots / SLUICE_NEW_WAYS, &info))
+		unlink(tags);
+}
+
+/* Every tag as its slot says (new_tags.h): slots an older sluiced wrote
+ * without tags are found again, and empty ones claimed. */
+static void new_tags_rebuild(struct sl_daemon *d)
+{
+	struct sl_new_tags_fix fix;
+	int rc;
+
+	rc = sl_new_tags_rebuild(d->maps.new_map, d->maps.new_tags,
+				 d->maps.new_slots, d->maps.hash_seed, &fix);
+	if (rc)
+		sl_warn("cannot rebuild %s from %s: %s (handshakes in flight "
+			"may lose their slot)",
+			SLUICE_MAP_NEW_TAGS, SLUICE_MAP_NEW, strerror(-rc));
+	else if (fix.set || fix.cleared)
+		sl_log("%s rebuilt from %s: %llu slots tagged, %llu cleared",
+		       SLUICE_MAP_NEW_TAGS, SLUICE_MAP_NEW,
+		       (unsigned long long)fix.set,
+		       (unsigned long long)fix.cleared);
 }
 
 /*
@@ -230,6 +267,7 @@ int sl_loader_attach(struct sl_daemon *d)
 	}
 	/* The older program no longer runs: what it added since the load. */
 	flows_carry(d, true);
+	new_tags_rebuild(d);
 	return 0;
 }
 
