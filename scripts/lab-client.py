@@ -13,9 +13,11 @@ one JSON object with what it measured.
           N keep-alive connections: one request each, then quiet until FILE
           "go" appears, then a second request on each: did it reach the
           same backend, on the same connection?
-  udp     --vip A [--port P] --flows N --packets M --interval I
+  udp     --vip A [--port P] --flows N --packets M --interval I [--sport-base P]
           N UDP flows (one source port each), M request/replies per flow:
           does each flow keep its backend?
+          With --sport-base P, flow i binds source port P+i (a later run
+          continues the same flows).
   drainrace --vip A --ctl SOCK --vipspec V --tries N [--hold-ms H]
           N times: open a connection, make a request (which backend?), drain
           that backend at once over the control socket, watch its state for
@@ -195,6 +197,8 @@ def one_udp_flow(a, idx, out, lock):
     fam = socket.AF_INET6 if ":" in a.vip else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_DGRAM)
     s.settimeout(2)
+    if a.sport_base:  # the same flows again from a later run
+        s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", a.sport_base + idx))
     s.connect((host_of(a.vip), a.port))  # replies must come from the VIP
     names, lost = [], []
     for n in range(a.packets):
@@ -481,6 +485,7 @@ def main():
     u.add_argument("--flows", type=int, default=10)
     u.add_argument("--packets", type=int, default=5)
     u.add_argument("--interval", type=float, default=0.5)
+    u.add_argument("--sport-base", type=int, default=0)
     r = sub.add_parser("drainrace")
     r.add_argument("--ctl", required=True)
     r.add_argument("--vipspec", required=True)

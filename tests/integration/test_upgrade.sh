@@ -279,3 +279,34 @@ t_restart_carries_unsharded_flows_sandboxed() {
 		{ fail "the sandboxed sluiced carried no flows"; return 1; }
 	it_sandbox_refusals "$LAB_DIR/sluiced.log"
 }
+
+# Handshakes in flight across an upgrade from a sluiced without
+# sl_new_tags (abi.h): the slots it wrote carry no tags, and a search
+# reads only the slots whose tag matches. sluiced tags every slot at
+# start, so each flow's second packet finds its slot and is promoted,
+# on the backend its first packet got.
+t_restart_tags_handshakes_in_flight() {
+	local udp=$LAB_VIP4:53/udp pin=/sys/fs/bpf/sluice-${LAB_P}/sl_new_tags
+	local log=$LAB_DIR/sluiced.log out n i
+	lab_ctl vip add "$udp" || return 1
+	for i in 1 2 3; do lab_ctl backend add "$udp" "$(lab_be4 "$i")" || return 1; done
+	# One datagram per flow: each sits in sl_new, a handshake in flight.
+	out=$(lab_client udp --vip "$LAB_VIP4" --flows 30 --packets 1 --interval 0 --sport-base 41000)
+	echo "first datagrams: $out"
+	assert_eq "first datagrams unanswered" 0 "$(echo "$out" | json - "j['lost']")" || return 1
+	assert_eq "connections before the restart" 0 \
+		"$(lab_ctl -j flows "$udp" | json - "len(j['flows'])")" || return 1
+	lab_sluiced_stop KILL
+	rm -f "$pin"	# what an older sluiced leaves: slots, no tags
+	lab_sluiced_start || return 1
+	grep "sl_new_tags rebuilt" "$log" | tail -1
+	n=$(grep -oE "sl_new_tags rebuilt from sl_new: [0-9]+ slots tagged" "$log" | tail -1 | awk '{ print $5 }')
+	it_is_int "$n" || fail "sluiced should say it tagged the slots it found" || return 1
+	assert_ge "slots tagged at the start" "$n" 30 || return 1
+	# The second datagram of each flow, from the same source port.
+	out=$(lab_client udp --vip "$LAB_VIP4" --flows 30 --packets 1 --interval 0 --sport-base 41000)
+	echo "second datagrams: $out"
+	assert_eq "second datagrams unanswered" 0 "$(echo "$out" | json - "j['lost']")" || return 1
+	assert_eq "flows promoted to connections" 30 \
+		"$(lab_ctl -j flows "$udp" | json - "len(j['flows'])")" || return 1
+}
