@@ -197,13 +197,13 @@ print(s.makefile().readline().strip())' "$LAB_DIR/sluiced.sock" "$1"
 }
 
 # A command line that runs the rest under unit $1's sandbox as systemd
-# would apply it: root with only the unit's capabilities, its system-call
-# filter and address families, and with PrivateDevices=yes a /dev of
-# pseudo devices only (tests/integration/unit_sandbox.py); and
-# sluiced.service's
+# would apply it (tests/integration/unit_sandbox.py): root with only the
+# unit's capabilities, its system-call filter and address families, with
+# PrivateDevices=yes a /dev of pseudo devices only, and sluiced.service's
 # LimitNICE=-10 where this machine lets us raise RLIMIT_NICE (it needs
 # CAP_SYS_RESOURCE, which some sandboxes, this VM's included, withhold).
-# Not emulated: the file-system and namespace protections.
+# Not emulated: the file-system and namespace protections, and the device
+# cgroup (DevicePolicy=, DeviceAllow=).
 it_unit_sandbox() {	# unit
 	local unit=$LAB_BUILD/systemd/$1 tool=$LAB_SRC/tests/integration/unit_sandbox.py caps
 	caps=$("$tool" --caps "$unit") || return 1

@@ -211,18 +211,21 @@ t_decap_under_unit_sandbox() {
 	assert_ge "requests served by be1" "$(echo "$out" | json - "j['backends'].get('be1', 0)")" 1
 }
 
-# How many sluice_decap programs namespace $1 has on interface $2.
-it_decap_count() {
+# Python expression $3 of `xdp`, interface $2's XDP attachment in
+# namespace $1 as `ip -j link` shows it ({} when none).
+it_xdp_eval() {
 	lab_ns "$1" ip -j link show "$2" | python3 -c '
 import json, sys
 xdp = json.load(sys.stdin)[0].get("xdp") or {}
-print(sum(a["prog"]["name"] == "sluice_decap" for a in xdp.get("attached", [])))'
+print(eval(sys.argv[1]))' "$3"
+}
+
+# How many sluice_decap programs namespace $1 has on interface $2.
+it_decap_count() {
+	it_xdp_eval "$1" "$2" 'sum(a["prog"]["name"] == "sluice_decap" for a in xdp.get("attached", []))'
 }
 
 # The id of the program on interface $2 of namespace $1 ("none").
 it_decap_id() {
-	lab_ns "$1" ip -j link show "$2" | python3 -c '
-import json, sys
-xdp = json.load(sys.stdin)[0].get("xdp") or {}
-print(xdp.get("prog", {}).get("id", "none"))'
+	it_xdp_eval "$1" "$2" 'xdp.get("prog", {}).get("id", "none")'
 }
