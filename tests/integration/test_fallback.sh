@@ -140,12 +140,11 @@ EOF2
 # plain IPIP, which carries no further hop).
 t_fallback_flood_passed_once() {
 	local be1 fb0 fb1 sum0 sum1 pass0 pass1 out tuples
-	be1=$(lab_be4 1)
 	fb_backends_pass_on || return 1
-	# Streams keep be1's drain in progress (and the pre-drain table live)
-	# for the whole flood.
+	# Streams keep be1's (the busiest backend's) drain in progress, and
+	# the pre-drain table live, for the whole flood.
 	it_streams_start s 12 1000000 12 --sources "$FB_SOURCES" || return 1
-	it_wait_ge 15 1 it_flows "$LAB_VIP4:80/tcp" "$be1" || return 1
+	be1=$(it_busiest_backend "$LAB_VIP4:80/tcp" 15) || return 1
 	lab_ctl backend drain "$LAB_VIP4:80/tcp" "$be1" >/dev/null || return 1
 	sleep 0.5
 	fb0=$(fb_metric sluice_vip_fallback_total)

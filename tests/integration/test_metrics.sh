@@ -30,13 +30,13 @@ mt_value() {
 t_metrics_scrape_promtool() {
 	local f=$LAB_DIR/scrape.txt be3 lint rc code hdr reasons
 	mt_need_prometheus || return
-	be3=$(lab_be4 3)
 	lab_client get --vip "$LAB_VIP4" --count 30 >/dev/null || return 1
-	# Downloads that outlast the checks below keep be3 draining: closed
-	# requests alone end the drain after close_grace, which a loaded
-	# machine can spend before the scrape.
+	# Downloads that outlast the checks below keep the drained backend
+	# (be3 below, whichever it is) draining: closed requests alone end the
+	# drain after close_grace, which a loaded machine can spend before the
+	# scrape.
 	it_streams_start mt 12 4000000 20 || return 1
-	it_wait_ge 20 1 it_flows "$MT_VIP" "$be3" || return 1
+	be3=$(it_busiest_backend "$MT_VIP" 20) || return 1
 	lab_ctl backend drain "$MT_VIP" "$be3" --timeout 5m >/dev/null || return 1
 	sleep 1.5	# a sweep or two: flows and drain state in the snapshot
 	mt_scrape >"$f" || fail "no scrape from $(mt_metrics_url)" || return 1

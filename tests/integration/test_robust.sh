@@ -226,10 +226,9 @@ rob_deadline() {	# backend
 # without --timeout the deadline in force is kept, and that is said too.
 t_robust_redrain_moves_deadline() {
 	local be1 out now dl dl2 rc t0
-	be1=$(lab_be4 1)
 	it_streams_start rd 12 200000 45 || return 1
+	be1=$(it_busiest_backend "$ROB_VIP") || return 1
 	lab_ctl backend drain "$ROB_VIP" "$be1" --timeout 10m >/dev/null || return 1
-	it_wait_ge 10 1 it_flows "$ROB_VIP" "$be1" || return 1
 	out=$(lab_ctl backend drain "$ROB_VIP" "$be1" --timeout 20s 2>&1 >/dev/null)
 	echo "re-drain --timeout 20s: $out"
 	echo "$out" | grep -q "was already draining: deadline moved to 20s from now (was [0-9]*m[0-9]*s\?)" ||
@@ -261,9 +260,8 @@ t_robust_redrain_moves_deadline() {
 # connections" refusals and still ends with exit 0.
 t_robust_ctl_trickle_slots() {
 	local be1 out rc waitpid
-	be1=$(lab_be4 1)
 	it_streams_start tr 9 100000 14 || return 1
-	it_wait_ge 10 1 it_flows "$ROB_VIP" "$be1" || return 1
+	be1=$(it_busiest_backend "$ROB_VIP") || return 1
 	lab_ctl backend drain "$ROB_VIP" "$be1" --wait --timeout 2m \
 		>"$LAB_DIR/tr-wait.out" 2>"$LAB_DIR/tr-wait.err" &
 	waitpid=$!
