@@ -65,7 +65,9 @@ t_health_down_and_back() {
 	echo "be1 down ${secs}s after its server stopped (bound: 2 x 500ms + 300ms + one check in flight, + 1 s slack)"
 	python3 -c "import sys; sys.exit(0 if $secs <= 3.5 else 1)" ||
 		fail "down took ${secs}s" || return 1
-	assert_eq "reason" refused "$(hc_reason "$(lab_be4 1)")" || return 1
+	# A check in flight as the server exited may fail otherwise (closed
+	# mid-request); every one after it is refused.
+	it_wait_for 5 refused hc_reason "$(lab_be4 1)" || return 1
 	assert_eq "requests to be1 while down (-1: some failed)" 0 "$(hc_requests_to be1 40)" || return 1
 	lab_server_start 1
 	it_wait_for 5 up hc_health "$(lab_be4 1)" || return 1
@@ -267,5 +269,8 @@ EOF2
 		fail "config dump lost tls_verify: false" || return 1
 	kill "$(cat "$LAB_DIR/be1-https.pid")"
 	it_wait_for 5 down hc_health "$be1" || return 1
-	assert_eq "be1's reason once its server stopped" refused "$(hc_reason "$be1")"
+	# A check that met the server while it exited may end in "TLS
+	# handshake failed" (the connection closed mid-handshake); every
+	# check after it is refused.
+	it_wait_for 5 refused hc_reason "$be1"
 }
