@@ -448,12 +448,9 @@ __u64 bt_assert_new_tags(const struct bt *t, const char *ctx)
 			 bpf_map_lookup_elem(t->maps.new_tags, &b, &tg) ?
 				 -errno :
 				 0);
-		want = 0;
-		if (s.key.family) {
-			want = sluice_new_tag(
-				sluice_flow_hash(&s.key, t->maps.hash_seed));
+		want = sl_new_slot_tag(&s, t->maps.hash_seed);
+		if (s.key.family)
 			used++;
-		}
 		snprintf(what, sizeof(what), "tag of slot %u", idx);
 		CHECK_EQ(ctx, what, tg.tag[idx % SLUICE_NEW_WAYS], want);
 	}
@@ -541,11 +538,8 @@ void bt_new_put(const struct bt *t, const struct sluice_flow_key *key,
 void bt_new_slot_put(const struct bt *t, __u32 idx,
 		     const struct sluice_new_slot *s)
 {
-	__u32 tag = 0;
+	__u32 tag = sl_new_slot_tag(s, t->maps.hash_seed);
 
-	if (s->key.family)
-		tag = sluice_new_tag(
-			sluice_flow_hash(&s->key, t->maps.hash_seed));
 	check_ok("bt_new_slot_put", "sl_new update",
 		 bpf_map_update_elem(t->maps.new_map, &idx, s, BPF_ANY) ?
 			 -errno :

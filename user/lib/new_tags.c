@@ -7,8 +7,7 @@
 #include "sluice/hash.h"
 #include "new_tags.h"
 
-/* The tag slot @s should have: its flow's, or 0 when empty. */
-static __u32 tag_of(const struct sluice_new_slot *s, __u32 seed)
+__u32 sl_new_slot_tag(const struct sluice_new_slot *s, __u32 seed)
 {
 	struct sluice_new_slot copy = *s; /* the datapath may rewrite it */
 
@@ -25,7 +24,7 @@ static void fix_bucket(const struct sluice_new_slot *slot,
 	int w;
 
 	for (w = 0; w < SLUICE_NEW_WAYS; w++) {
-		want = tag_of(&slot[w], seed);
+		want = sl_new_slot_tag(&slot[w], seed);
 		if (t->tag[w] == want)
 			continue;
 		t->tag[w] = want;

@@ -10,6 +10,8 @@
 
 #include <linux/types.h>
 
+struct sluice_new_slot;
+
 /* What a rebuild changed. */
 struct sl_new_tags_fix {
 	__u64 set; /* slots holding a flow whose tag was not its own */
@@ -24,6 +26,13 @@ struct sl_new_tags_fix {
  */
 int sl_new_tags_rebuild(int new_fd, int tags_fd, __u32 slots, __u32 seed,
 			struct sl_new_tags_fix *fix);
+
+/*
+ * The tag slot @s should carry, flows hashed with @seed: its flow's
+ * sluice_new_tag(), 0 when the slot is empty. The rebuild's rule, and the
+ * BPF tests' oracle for the tags the datapath computes itself.
+ */
+__u32 sl_new_slot_tag(const struct sluice_new_slot *s, __u32 seed);
 
 /* Set the tag of slot @idx to @tag (0: empty). 0 or -errno. */
 int sl_new_tag_write(int tags_fd, __u32 idx, __u32 tag);
