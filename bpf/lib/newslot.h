@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * sl_new, the flows seen once (abi.h): two buckets per flow hash, one
- * pass over both to find a flow or the slot a new one claims.
+ * pass over their tag lines (sl_new_tags) to find a flow or the slot a
+ * new one claims; a slot is read only where its tag matches, or where the
+ * tags say both buckets are full.
  */
 #ifndef SLUICE_BPF_NEWSLOT_H
 #define SLUICE_BPF_NEWSLOT_H

@@ -28,16 +28,16 @@ mt_value() {
 # (a) A real scrape, with traffic and a drain in it, passes promtool's
 # checks; HTTP says what it serves and nothing else.
 t_metrics_scrape_promtool() {
-	local f=$LAB_DIR/scrape.txt be3 lint rc code hdr reasons
+	local f=$LAB_DIR/scrape.txt drained lint rc code hdr reasons
 	mt_need_prometheus || return
 	lab_client get --vip "$LAB_VIP4" --count 30 >/dev/null || return 1
 	# Downloads that outlast the checks below keep the drained backend
-	# (be3 below, whichever it is) draining: closed requests alone end the
+	# (the busiest, whichever it is) draining: closed requests alone end the
 	# drain after close_grace, which a loaded machine can spend before the
 	# scrape.
 	it_streams_start mt 12 4000000 20 || return 1
-	be3=$(it_busiest_backend "$MT_VIP" 20) || return 1
-	lab_ctl backend drain "$MT_VIP" "$be3" --timeout 5m >/dev/null || return 1
+	drained=$(it_busiest_backend "$MT_VIP" 20) || return 1
+	lab_ctl backend drain "$MT_VIP" "$drained" --timeout 5m >/dev/null || return 1
 	sleep 1.5	# a sweep or two: flows and drain state in the snapshot
 	mt_scrape >"$f" || fail "no scrape from $(mt_metrics_url)" || return 1
 	echo "scrape: $(wc -l <"$f") lines, $(wc -c <"$f") bytes"
@@ -46,12 +46,12 @@ t_metrics_scrape_promtool() {
 	echo "promtool check metrics: rc $rc, ${lint:-no findings}"
 	[[ $rc -eq 0 && -z $lint ]] || fail "promtool check metrics: $lint" || return 1
 
-	assert_eq "state of be3" 1 \
-		"$(mt_value "$f" "sluice_backend_state{vip=\"$MT_VIP\",backend=\"$be3\",state=\"draining\"}")" || return 1
-	assert_eq "be3 drain_timed_out" 0 \
-		"$(mt_value "$f" "sluice_backend_drain_timed_out{vip=\"$MT_VIP\",backend=\"$be3\"}")" || return 1
-	grep -q "^sluice_backend_drain_deadline_timestamp_seconds{vip=\"$MT_VIP\",backend=\"$be3\"} [0-9]*\.[0-9]*$" "$f" ||
-		fail "no drain deadline for be3" || return 1
+	assert_eq "state of the drained backend $drained" 1 \
+		"$(mt_value "$f" "sluice_backend_state{vip=\"$MT_VIP\",backend=\"$drained\",state=\"draining\"}")" || return 1
+	assert_eq "drain_timed_out of the drained backend $drained" 0 \
+		"$(mt_value "$f" "sluice_backend_drain_timed_out{vip=\"$MT_VIP\",backend=\"$drained\"}")" || return 1
+	grep -q "^sluice_backend_drain_deadline_timestamp_seconds{vip=\"$MT_VIP\",backend=\"$drained\"} [0-9]*\.[0-9]*$" "$f" ||
+		fail "no drain deadline for the drained backend $drained" || return 1
 	assert_ge "forwarded packets (fwd_tx)" \
 		"$(mt_value "$f" 'sluice_packets_total{verdict="tx",reason="fwd_tx"}')" 30 || return 1
 	assert_ge "new flows on the VIP" \

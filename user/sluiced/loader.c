@@ -71,7 +71,7 @@ static void replace_stale_new_table(struct sl_daemon *d)
 }
 
 /* Every tag as its slot says (new_tags.h): slots an older sluiced wrote
- * without tags are found again, and empty ones claimed. */
+ * without tags are found again, and tags over empty slots cleared. */
 static void new_tags_rebuild(struct sl_daemon *d)
 {
 	struct sl_new_tags_fix fix;
