@@ -99,6 +99,7 @@ ALL_TESTS=(
 	t_robust_redrain_moves_deadline
 	t_robust_ctl_trickle_slots
 	t_robust_bpffs_unmount
+	t_robust_iface_recreated
 	# what the box runs, and the runtime CLI (issues 13 section 4, 17)
 	t_ops_reload_reports
 	t_ops_config_dump_roundtrip

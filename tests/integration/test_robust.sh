@@ -382,6 +382,58 @@ t_robust_bpffs_unmount() {
 	assert_eq "new connections after the remount" "be1 be2 be3" "$(rob_backends_seen 20)"
 }
 
+# The edge device's ifindex in the lb namespace (empty if it is gone).
+rob_edge_ifindex() {
+	ip -n "${LAB_P}-lb" -o link show dev "${LAB_P}l" 2>/dev/null | cut -d: -f1
+}
+
+# The edge interface deleted and created again (a driver reload, a veth
+# or bond re-made by a network manager): sluiced attaches to the new
+# device within seconds, says so and counts it, and new connections are
+# balanced over every backend again (the edge box does not forward: only
+# sluice gets them through). A device sluice was detached from by hand
+# is left alone: sluiced says it is not attached, and does not fight.
+t_robust_iface_recreated() {
+	local old new seen i pin=/sys/fs/bpf/sluice-$LAB_P
+	assert_eq "new connections before" "be1 be2 be3" "$(rob_backends_seen 30)" || return 1
+	old=$(rob_edge_ifindex)
+	ip -n "${LAB_P}-lb" link del "${LAB_P}l" || return 1
+	echo "deleted ${LAB_P}l (ifindex $old)"
+	it_wait_for 10 False rob_status "j['interfaces'][0]['attached']" || return 1
+	_lab_edge || return 1	# the veth, its addresses and routes, decap on the router's side
+	new=$(rob_edge_ifindex)
+	echo "created ${LAB_P}l again (ifindex $new)"
+	[[ -n $new && $new != "$old" ]] || fail "the new device has ifindex '$new', the old one had $old" || return 1
+	it_wait_for 10 True rob_status "j['interfaces'][0]['attached']" || return 1
+	grep "re-created" "$LAB_DIR/sluiced.log"
+	grep -q "${LAB_P}l was re-created (ifindex $new, was $old): sluice's XDP program attached to it again (native mode)" \
+		"$LAB_DIR/sluiced.log" || fail "sluiced did not say it attached to the new ${LAB_P}l" || return 1
+	assert_eq "metric sluice_xdp_reattaches_total" 1 "$(rob_metric sluice_xdp_reattaches_total)" || return 1
+	assert_eq "metric sluice_xdp_attached" 1 \
+		"$(rob_metric "sluice_xdp_attached{interface=\"${LAB_P}l\"}")" || return 1
+	# The new link is pinned in the old one's place, and watched as ours.
+	it_wait_for 5 True rob_status "j['pins_ok']" || return 1
+	# The router learns the new device's MAC from its first packets.
+	for i in $(seq 1 20); do
+		seen=$(rob_backends_seen 30)
+		[[ $seen == "be1 be2 be3" ]] && break
+		sleep 1
+	done
+	echo "new connections after the re-creation reach: $seen"
+	assert_eq "new connections after the re-creation" "be1 be2 be3" "$seen" || return 1
+
+	# Detached by hand from the device it runs on: not re-attached.
+	bpftool link detach pinned "$pin/link_${LAB_P}l" || return 1
+	it_wait_for 10 False rob_status "j['interfaces'][0]['attached']" || return 1
+	sleep 3	# three of the main loop's checks
+	assert_eq "status after a detach by hand" False \
+		"$(rob_status "j['interfaces'][0]['attached']")" || return 1
+	assert_eq "metric sluice_xdp_reattaches_total after a detach by hand" 1 \
+		"$(rob_metric sluice_xdp_reattaches_total)" || return 1
+	grep -q "ALERT: ${LAB_P}l does not run sluice's XDP program" "$LAB_DIR/sluiced.log" ||
+		fail "sluiced did not say ${LAB_P}l lost its program" || return 1
+}
+
 # sluicectl status round trip in ms (empty if it failed).
 rob_status_ms() {
 	local t0 t1

@@ -76,6 +76,7 @@ static const struct {
 	{ "sluice_xdp_attached", "gauge" },
 	{ "sluice_pins_ok", "gauge" },
 	{ "sluice_repins_total", "counter" },
+	{ "sluice_xdp_reattaches_total", "counter" },
 	{ "sluice_box_drained", "gauge" },
 	{ "sluice_flow_table_entries", "gauge" },
 	{ "sluice_flow_table_capacity", "gauge" },
@@ -221,6 +222,7 @@ static void build(struct fixture *f)
 	f->snap.attached[0] = true;
 	f->snap.pins_ok = false;
 	f->snap.repins = 4;
+	f->snap.reattaches = 2;
 	f->snap.table_fp[0] = 0x0123456789abcdefULL;	/* VIP 5's table: not built yet */
 	f->snap.reload = (struct sl_reload_status){ .unix_ms = 1700000123456ULL,
 		.success = false, .applied_total = 4, .rejected_total = 2,
@@ -911,6 +913,7 @@ static void test_active_and_attached(void **state)
 	has_line(f->page, "sluice_xdp_attached{interface=\"eth1\"} 0");
 	has_line(f->page, "sluice_pins_ok 0");
 	has_line(f->page, "sluice_repins_total 4");
+	has_line(f->page, "sluice_xdp_reattaches_total 2");
 	has_line(f->page, "sluice_backend_nexthop_unconfirmed_packets_total{" B1 "} 0");
 	has_line(f->page, "sluice_backend_nexthop_unconfirmed_packets_total{" V4
 		 ",backend=\"198.18.20.12\"} 77");

@@ -634,6 +634,10 @@ static void render_datapath(struct mbuf *b, const struct sl_snapshot *snap)
 	mb_help(b, "sluice_repins_total", "counter",
 		"Pins sluiced restored after they were lost (bpffs unmounted, pin removed).");
 	mb_sample(b, "sluice_repins_total", NULL, NULL, NULL, num(snap->repins));
+	mb_help(b, "sluice_xdp_reattaches_total", "counter",
+		"Interfaces re-created (new ifindex, no XDP program) that sluiced attached to again.");
+	mb_sample(b, "sluice_xdp_reattaches_total", NULL, NULL, NULL,
+		  num(snap->reattaches));
 	render_announce(b, snap);
 	render_cluster(b, snap);
 }

@@ -46,6 +46,7 @@ struct sl_snapshot {
 	__u64 nh_unconfirmed[SLUICE_MAX_BACKENDS];	/* by backend id (neigh.c) */
 	int agent_sockets[SLUICE_MAX_BACKENDS];	/* by id; -1: none (agent_poll.c) */
 	__u64 repins;				/* pins restored since start */
+	__u64 reattaches; /* re-created interfaces attached again */
 	__u64 table_fp[SLUICE_MAX_VIPS];	/* live table fingerprints, by VIP id */
 	struct sl_reload_status reload;	/* the last reload, for metrics */
 	/* What this box announces to the routers (announce.c). */

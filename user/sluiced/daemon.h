@@ -75,6 +75,10 @@ struct sl_daemon {
 	struct sl_lock inst_lock;	/* one sluiced per instance (lock.c) */
 	struct sl_pins pins;		/* what we pinned, kept in place (pins.c) */
 	bool attached[SL_CFG_MAX_IFACES];	/* last check: ifaces[i] runs prog_id */
+	unsigned int ifindex[SL_CFG_MAX_IFACES]; /* the device attached to */
+	unsigned int
+		reattach_failed[SL_CFG_MAX_IFACES]; /* ifindex, logged once */
+	__u64 reattaches; /* re-created interfaces attached again */
 
 	struct sl_state st;		/* desired state, main thread only */
 	struct sl_state cfg_applied;	/* config VIPs as last applied */

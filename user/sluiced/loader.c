@@ -232,36 +232,57 @@ void sl_loader_flows_done(struct sl_daemon *d, bool started)
 	d->old_flows_fd = -1;
 }
 
-int sl_loader_attach(struct sl_daemon *d)
+/* Attach to ifaces[@i] through its pinned link, remembering its ifindex.
+ * 0 or -errno, with @err filled. */
+static int attach_one(struct sl_daemon *d, size_t i, char *err, size_t errlen)
 {
+	const struct sl_cfg_iface *ifc = &d->cfg.ifaces[i];
 	int prog_fd = bpf_program__fd(d->skel->progs.sluice_xdp);
-	char path[4200], link[64], err[512];
+	char path[4200], link[64];
+	unsigned int ifindex = if_nametoindex(ifc->name);
 	bool created;
-	size_t i;
 	int rc, fd;
 
+	snprintf(link, sizeof(link), "link_%s", ifc->name);
+	pin_path(d, link, path, sizeof(path));
+	rc = sl_link_attach(prog_fd, ifc->name, ifc->mode == SL_XDP_MODE_SKB,
+			    path, &fd, &created, err, errlen);
+	if (rc)
+		return rc;
+	/* Our own reference: the program stays even if the pin is lost. */
+	sl_pins_add_link(&d->pins, link, fd, created);
+	d->ifindex[i] = ifindex;
+	return 0;
+}
+
+/* ifaces[@i] as a redirect target (the program may use it once attached). */
+static void tx_port_add(struct sl_daemon *d, size_t i)
+{
+	int rc =
+		sl_tx_port_add(&d->maps, if_nametoindex(d->cfg.ifaces[i].name));
+
+	if (rc)
+		sl_warn("%s cannot be a redirect target: %s",
+			d->cfg.ifaces[i].name, strerror(-rc));
+}
+
+int sl_loader_attach(struct sl_daemon *d)
+{
+	char err[512];
+	size_t i;
+	int rc;
+
 	/* Redirect targets first: the program may use them once attached. */
-	for (i = 0; i < d->cfg.n_ifaces; i++) {
-		rc = sl_tx_port_add(&d->maps,
-				    if_nametoindex(d->cfg.ifaces[i].name));
-		if (rc)
-			sl_warn("%s cannot be a redirect target: %s",
-				d->cfg.ifaces[i].name, strerror(-rc));
-	}
+	for (i = 0; i < d->cfg.n_ifaces; i++)
+		tx_port_add(d, i);
 	for (i = 0; i < d->cfg.n_ifaces; i++) {
 		const struct sl_cfg_iface *ifc = &d->cfg.ifaces[i];
 
-		snprintf(link, sizeof(link), "link_%s", ifc->name);
-		pin_path(d, link, path, sizeof(path));
-		rc = sl_link_attach(prog_fd, ifc->name,
-				    ifc->mode == SL_XDP_MODE_SKB, path, &fd,
-				    &created, err, sizeof(err));
+		rc = attach_one(d, i, err, sizeof(err));
 		if (rc) {
 			sl_err("%s", err);
 			return rc;
 		}
-		/* Our own reference: the program stays even if the pin is lost. */
-		sl_pins_add_link(&d->pins, link, fd, created);
 		sl_log("attached to %s (%s mode)", ifc->name,
 		       ifc->mode == SL_XDP_MODE_SKB ? "skb" : "native");
 	}
@@ -269,6 +290,45 @@ int sl_loader_attach(struct sl_daemon *d)
 	flows_carry(d, true);
 	new_tags_rebuild(d);
 	return 0;
+}
+
+/* Does @ifindex run no XDP program at all (ours or anyone's)? */
+static bool xdp_free(unsigned int ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	return !bpf_xdp_query(ifindex, 0, &q) && !q.prog_id && !q.drv_prog_id &&
+	       !q.skb_prog_id && !q.hw_prog_id;
+}
+
+bool sl_loader_reattach(struct sl_daemon *d, size_t i)
+{
+	const char *name = d->cfg.ifaces[i].name;
+	unsigned int ifindex = if_nametoindex(name), was = d->ifindex[i];
+	char err[512];
+
+	/* Only a new device of the configured name, with no program: never
+	 * one someone detached us from, nor another program's interface. */
+	if (!ifindex || !was || ifindex == was || !xdp_free(ifindex))
+		return false;
+	tx_port_add(d, i);
+	if (attach_one(d, i, err, sizeof(err))) {
+		if (d->reattach_failed[i] != ifindex)
+			sl_log("ALERT: %s was re-created (ifindex %u, was %u) and "
+			       "sluice's XDP program cannot be attached to it: %s",
+			       name, ifindex, was, err);
+		d->reattach_failed[i] = ifindex;
+		return false;
+	}
+	d->reattach_failed[i] = 0;
+	d->reattaches++;
+	sl_log("%s was re-created (ifindex %u, was %u): sluice's XDP program "
+	       "attached to it again (%s mode)",
+	       name, ifindex, was,
+	       d->cfg.ifaces[i].mode == SL_XDP_MODE_SKB ? "skb" : "native");
+	/* Next hops through the old device named its ifindex. */
+	sl_dp_refresh_nexthops(d);
+	return true;
 }
 
 /* Pins an older sluiced left in another layout: see migrate.h. */

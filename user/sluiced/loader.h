@@ -3,6 +3,9 @@
 #ifndef SLUICED_LOADER_H
 #define SLUICED_LOADER_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 struct sl_daemon;
 
 /* Pinned maps whose layout the config changed and that may simply be
@@ -17,6 +20,16 @@ int sl_loader_load(struct sl_daemon *d);
 /* Attach to every configured interface through pinned links. 0 or -errno,
  * logged. */
 int sl_loader_attach(struct sl_daemon *d);
+
+/*
+ * ifaces[@i] does not run our program: if it is a new device of the
+ * configured name (another ifindex than the one attached to) with no XDP
+ * program, attach to it again, re-resolve next hops and say so. Never
+ * over another program, nor onto the device we were detached from (an
+ * operator's doing). True when attached again; a failure is logged once
+ * per device.
+ */
+bool sl_loader_reattach(struct sl_daemon *d, size_t i);
 
 /*
  * An older sluiced's single flow table, carried into the shards by the

@@ -25,6 +25,7 @@
 #include "daemon.h"
 #include "lock.h"
 #include "pins.h"
+#include "loader.h"
 
 void sl_pins_init(struct sl_pins *p, const char *dir, bool dir_created)
 {
@@ -101,9 +102,26 @@ void sl_pins_take_maps(struct sl_pins *p, struct bpf_object *obj)
 	}
 }
 
+/* The pin named @name, or NULL. */
+static struct sl_pin *find(struct sl_pins *p, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->n; i++)
+		if (!strcmp(p->pin[i].name, name))
+			return &p->pin[i];
+	return NULL;
+}
+
 void sl_pins_add_link(struct sl_pins *p, const char *name, int fd, bool created)
 {
-	struct sl_pin *pin = add(p, name);
+	struct sl_pin *pin = find(p, name);
+
+	/* Attached again (its interface re-created): the old link is dead. */
+	if (pin && pin->link && pin->fd >= 0 && pin->fd != fd)
+		close(pin->fd);
+	if (!pin)
+		pin = add(p, name);
 
 	if (!pin) {
 		sl_log("warning: too many pins to watch; %s is not watched", name);
@@ -256,6 +274,7 @@ static void publish(struct sl_daemon *d)
 	}
 	d->snap.pins_ok = !d->pins.lost;
 	d->snap.repins = d->pins.repins;
+	d->snap.reattaches = d->reattaches;
 	pthread_mutex_unlock(&d->snap_lock);
 }
 
@@ -274,6 +293,8 @@ void sl_watch_datapath(struct sl_daemon *d, bool force)
 		const char *name = d->cfg.ifaces[i].name;
 
 		att = sl_xdp_attached(if_nametoindex(name), d->prog_id);
+		if (!att && !force && sl_loader_reattach(d, i))
+			att = sl_xdp_attached(if_nametoindex(name), d->prog_id);
 		if (!att && (d->attached[i] || force))
 			sl_log("ALERT: %s does not run sluice's XDP program (id %u): its VIPs "
 			       "are not balanced", name, d->prog_id);

@@ -42,7 +42,9 @@ void sl_pins_init(struct sl_pins *p, const char *dir, bool dir_created);
 void sl_pins_note_maps(struct sl_pins *p, struct bpf_object *obj);
 /* After loading: the map fds and ids, our references. */
 void sl_pins_take_maps(struct sl_pins *p, struct bpf_object *obj);
-/* A link attached (and pinned as @name) by this start; @fd stays open. */
+/* A link attached (and pinned as @name) by this start; @fd stays open. A
+ * link of that name already held (its interface re-created) is closed
+ * and replaced. */
 void sl_pins_add_link(struct sl_pins *p, const char *name, int fd, bool created);
 /*
  * A first start failed: unpin what this start pinned (maps it created,
