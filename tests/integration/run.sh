@@ -130,6 +130,7 @@ ALL_TESTS=(
 	# the fleet: BIRD, BGP, ECMP (scripts/fleet.sh)
 	t_fleet_ecmp_spreads
 	t_fleet_kill_withdraws
+	t_fleet_detached_withdraws
 	t_fleet_box_drain
 	t_fleet_box_leave_streams_survive
 	# a box leaves or joins mid-drain: fallback and second chance (issue 15)

@@ -63,6 +63,36 @@ t_fleet_kill_withdraws() {
 		{ fail "box 2 not announced again after a restart"; return 1; }
 }
 
+# A box that cannot balance withdraws its VIPs: box 2's program is
+# detached by hand (which sluiced does not undo), so ECMP must stop
+# sending it new connections, every one of which would be lost there.
+# Once it runs the program again (a restart), it announces again.
+t_fleet_detached_withdraws_setup() { fleet_setup; }
+t_fleet_detached_withdraws_teardown() { fleet_teardown; }
+t_fleet_detached_withdraws() {
+	local dev pin
+	dev=$(fleet_dev 2)
+	pin=/sys/fs/bpf/sluice-${LAB_P}/box2/link_$dev
+	bpftool link detach pinned "$pin" || return 1
+	echo "detached box 2's program from $dev"
+	fleet_wait_paths "$LAB_VIP4" $((FLEET_BOXES - 1)) 5 ||
+		{ fail "box 2 still announced 5s after losing its program"; return 1; }
+	fleet_wait_paths "$LAB_VIP6" $((FLEET_BOXES - 1)) 5 ||
+		{ fail "box 2's IPv6 route still announced"; return 1; }
+	assert_eq "box 2 announces" "[]" \
+		"$(fleet_ctl 2 -j status | json - 'j["announce"]["announced"]')" || return 1
+	assert_eq "box 2's datapath_ok" False \
+		"$(fleet_ctl 2 -j status | json - 'j["announce"]["datapath_ok"]')" || return 1
+	grep -q "ALERT: every VIP of this box withdrawn" "$LAB_DIR/sluiced2.log" ||
+		fail "box 2 did not say why it withdrew" || return 1
+	fleet_get 30 || return 1
+	fleet_sluiced_stop 2
+	fleet_sluiced_start 2 || return 1
+	fleet_wait_paths "$LAB_VIP4" "$FLEET_BOXES" 15 ||
+		{ fail "box 2 not announced again once attached again"; return 1; }
+	fleet_get 30
+}
+
 # box drain withdraws at once and survives a restart; undrain announces.
 t_fleet_box_drain_setup() { fleet_setup; }
 t_fleet_box_drain_teardown() { fleet_teardown; }

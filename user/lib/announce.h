@@ -53,10 +53,11 @@ struct sl_state;
 
 /*
  * The addresses to announce for @st (announce_want.c): those of VIPs with
- * a backend in their live table, none while @box_drained. Returns how many
- * were written to @out (at most @max), each address once.
+ * a backend in their live table, none while @withdraw_all (the box is
+ * drained, or cannot balance). Returns how many were written to @out (at
+ * most @max), each address once.
  */
-size_t sl_announce_wanted(const struct sl_state *st, bool box_drained,
+size_t sl_announce_wanted(const struct sl_state *st, bool withdraw_all,
 			  struct sl_ann_addr *out, size_t max);
 
 /* Is @table usable for announcements (not unspec, default, main, local)? */

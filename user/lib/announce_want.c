@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Which VIP addresses a box should announce (announce.h): an address is
- * announced while the box is not drained and at least one VIP on it has a
- * backend in its live table (active, not down, weight > 0). A box that can
- * reach no backend of a VIP stops attracting its traffic, so the routers
- * send it to boxes that can.
+ * announced while the box is not drained, runs its program on every
+ * interface, and at least one VIP on it has a backend in its live table
+ * (active, not down, weight > 0). A box that cannot balance a VIP's
+ * traffic stops attracting it, so the routers send it to boxes that can.
  */
 #include <string.h>
 
@@ -21,12 +21,12 @@ static bool vip_usable(const struct sl_vip *vip)
 	return false;
 }
 
-size_t sl_announce_wanted(const struct sl_state *st, bool box_drained,
+size_t sl_announce_wanted(const struct sl_state *st, bool withdraw_all,
 			  struct sl_ann_addr *out, size_t max)
 {
 	size_t i, j, n = 0;
 
-	if (box_drained)
+	if (withdraw_all)
 		return 0;
 	for (i = 0; i < st->n_vips && n < max; i++) {
 		const struct sl_vip *v = &st->vips[i];

@@ -49,7 +49,8 @@ void sl_ann_update(struct sl_daemon *d)
 
 	if (!d->ann)
 		return;
-	n = sl_announce_wanted(&d->st, d->box_drained, want, SL_ANNOUNCE_MAX);
+	n = sl_announce_wanted(&d->st, d->box_drained || d->datapath_lost, want,
+			       SL_ANNOUNCE_MAX);
 	if (sl_announce_set(d->ann, want, n, err, sizeof(err)))
 		sl_log("warning: %s", err);
 }
@@ -92,6 +93,23 @@ int sl_ann_box_drain(struct sl_daemon *d, bool drain, char *err, size_t errlen)
 	return 0;
 }
 
+void sl_ann_datapath(struct sl_daemon *d, bool lost)
+{
+	if (d->datapath_lost == lost)
+		return;
+	d->datapath_lost = lost;
+	if (d->ann && lost)
+		sl_log("ALERT: every VIP of this box withdrawn: an interface does "
+		       "not run sluice's XDP program, so the box cannot balance "
+		       "their traffic (established flows through other interfaces "
+		       "keep flowing)");
+	else if (d->ann)
+		sl_log("every interface runs sluice's XDP program again: VIPs "
+		       "announced again%s",
+		       d->box_drained ? " once the box is undrained" : "");
+	sl_ann_update(d);
+}
+
 json_object *sl_ann_status(const struct sl_daemon *d)
 {
 	struct sl_ann_addr cur[SL_ANNOUNCE_MAX];
@@ -101,6 +119,8 @@ json_object *sl_ann_status(const struct sl_daemon *d)
 
 	json_object_object_add(o, "enabled", json_object_new_boolean(d->ann != NULL));
 	json_object_object_add(o, "box_drained", json_object_new_boolean(d->box_drained));
+	json_object_object_add(o, "datapath_ok",
+			       json_object_new_boolean(!d->datapath_lost));
 	for (i = 0; i < n && i < SL_ANNOUNCE_MAX; i++) {
 		sl_format_addr(&cur[i].addr, cur[i].family, buf, sizeof(buf));
 		json_object_array_add(arr, json_object_new_string(buf));

@@ -281,8 +281,8 @@ static void publish(struct sl_daemon *d)
 void sl_watch_datapath(struct sl_daemon *d, bool force)
 {
 	__u64 now = sl_unix_ms();
+	bool att, lost = false;
 	unsigned int i;
-	bool att;
 
 	if (!force && now < d->pins.next_check_ms)
 		return;
@@ -301,6 +301,8 @@ void sl_watch_datapath(struct sl_daemon *d, bool force)
 		else if (att && !d->attached[i] && !force)
 			sl_log("%s runs sluice's XDP program again", name);
 		d->attached[i] = att;
+		lost |= !att;
 	}
+	sl_ann_datapath(d, lost);
 	publish(d);
 }
