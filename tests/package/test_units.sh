@@ -71,6 +71,21 @@ agent_unprivileged() {
 		grep -qx 'DynamicUser=yes' "$1"
 }
 
+# Enabled, sluice-decap@IFACE is wanted by boot and by IFACE's device, so
+# a re-created interface gets its program back: `systemctl --root` enables
+# it in a scratch root, as an admin's enable would.
+decap_follows_device() {
+	local r=$root/enable
+	mkdir -p "$r/usr/lib/systemd/system" || return 1
+	cp "$unitdir/sluice-decap@.service" "$r/usr/lib/systemd/system/" || return 1
+	systemctl --root="$r" enable sluice-decap@eth9.service >/dev/null 2>&1 ||
+		{ echo "systemctl --root enable failed"; return 1; }
+	[[ -L $r/etc/systemd/system/multi-user.target.wants/sluice-decap@eth9.service ]] ||
+		{ echo "not wanted by multi-user.target"; return 1; }
+	[[ -L $r/etc/systemd/system/sys-subsystem-net-devices-eth9.device.wants/sluice-decap@eth9.service ]] ||
+		{ echo "not wanted by eth9's device: a re-created eth9 stays without decap"; return 1; }
+}
+
 # Verified as a real instance name: a template alone is not a unit.
 instance_of_decap() {
 	mkdir -p "$root/inst"
@@ -186,6 +201,7 @@ decap=$(instance_of_decap)
 ok "systemd-analyze verify sluice-decap@lo.service" verify "$decap"
 ok "sluiced.service exposure <= $MAX_EXPOSURE" exposure_at_most "$unitdir/sluiced.service" "$MAX_EXPOSURE"
 ok "sluice-decap@.service exposure <= $MAX_EXPOSURE" exposure_at_most "$decap" "$MAX_EXPOSURE"
+ok "sluice-decap@.service enabled is wanted by its device (re-created interfaces)" decap_follows_device
 ok "systemd-analyze verify sluice-agent.service" verify "$unitdir/sluice-agent.service"
 ok "sluice-agent.service: no capability, DynamicUser" agent_unprivileged "$unitdir/sluice-agent.service"
 ok "sluice-agent.service exposure <= $MAX_EXPOSURE" exposure_at_most "$unitdir/sluice-agent.service" "$MAX_EXPOSURE"
