@@ -137,7 +137,7 @@ int sl_xdp_attach(struct bpf_object *obj, const char *prog_name,
 	struct bpf_program *bp =
 		bpf_object__find_program_by_name(obj, prog_name);
 	int new_fd = bp ? bpf_program__fd(bp) : -ENOENT;
-	struct xdp_program *prog, *old;
+	struct xdp_program *prog = NULL, *old;
 	struct xdp_multiprog *mp;
 	int ifindex = if_nametoindex(ifname);
 	int rc;
@@ -146,19 +146,13 @@ int sl_xdp_attach(struct bpf_object *obj, const char *prog_name,
 		snprintf(err, errlen, "no interface %s", ifname);
 		return -ENODEV;
 	}
-	prog = xdp_program__create(&opts);
-	rc = libxdp_get_error(prog);
-	if (rc) {
-		set_err(err, errlen, "cannot prepare XDP program for", ifname, rc);
-		return rc;
-	}
 	/* An older copy of the same program: replace it in one swap when it
 	 * runs alone, else detach it after the new one is in (libxdp swaps
 	 * the dispatcher); either way some version always runs. */
 	rc = find_prog(ifindex, prog_name, &mp, &old);
 	if (rc) {
 		set_find_err(err, errlen, ifname, rc);
-		goto out;
+		return rc;
 	}
 	if (old && xdp_multiprog__is_legacy(mp)) {
 		rc = replace_legacy(new_fd, old, mp, ifindex);
@@ -166,6 +160,15 @@ int sl_xdp_attach(struct bpf_object *obj, const char *prog_name,
 			set_err(err, errlen,
 				"cannot replace the XDP program on", ifname,
 				rc);
+		goto out;
+	}
+	/* libxdp's handle, for its attach only: a replace needs none. */
+	prog = xdp_program__create(&opts);
+	rc = libxdp_get_error(prog);
+	if (rc) {
+		prog = NULL;
+		set_err(err, errlen, "cannot prepare XDP program for", ifname,
+			rc);
 		goto out;
 	}
 	rc = xdp_program__attach(prog, ifindex, mode, 0);
@@ -182,7 +185,8 @@ int sl_xdp_attach(struct bpf_object *obj, const char *prog_name,
 out:
 	if (mp)
 		xdp_multiprog__close(mp);
-	xdp_program__close(prog);
+	if (prog)
+		xdp_program__close(prog);
 	return rc;
 }
 
