@@ -204,7 +204,7 @@ tests:
           - exp_labels: {severity: critical, job: sluice, instance: lb, interface: eth0}
             exp_annotations:
               summary: "eth0 on lb does not run sluice's XDP program"
-              description: "Its VIPs are not balanced. See sluiced's log; restarting sluiced attaches it again."
+              description: "Its VIPs are not balanced, and a box that announces withdraws every VIP meanwhile. sluiced attaches by itself to an interface re-created with no program (within a second), so this one was detached by hand, runs another program, or cannot take sluice's (see sluiced's log). Restarting sluiced attaches it again."
       - eval_time: 2m
         alertname: SluicePinsLost
         exp_alerts:
