@@ -15,9 +15,9 @@ fleet_setup() {
 fleet_teardown() { fleet_down; }
 
 # New flows box k's sluiced has counted for the IPv4 VIP.
-fleet_new_flows() {
+fleet_new_flows() {	# k [address prefix of the VIP, default 198.]
 	fleet_ctl "$1" -j vip list |
-		json - '[v["new_flows"] for v in j if v["vip"].startswith("198.")][0]'
+		json - '[v["new_flows"] for v in j if v["vip"].startswith("'"${2:-198.}"'")][0]'
 }
 
 # @1 short connections to @2 (default the IPv4 VIP) from eight client
@@ -35,13 +35,13 @@ t_fleet_ecmp_spreads_setup() { fleet_setup; }
 t_fleet_ecmp_spreads_teardown() { fleet_teardown; }
 t_fleet_ecmp_spreads() {
 	local k n
-	# IPv4 only: IPv6 through the fleet passed on the development machine
-	# but timed out in a fresh-machine run; open until understood.
 	fleet_get 90 || return 1
+	fleet_get 90 "$LAB_VIP6" || return 1
 	for k in $(seq 1 "$FLEET_BOXES"); do
 		n=$(fleet_new_flows "$k")
-		echo "box $k: $n new flows"
-		assert_ge "new flows on box $k" "$n" 1 || return 1
+		echo "box $k: $n new IPv4 flows, $(fleet_new_flows "$k" "[fd00:") IPv6"
+		assert_ge "new IPv4 flows on box $k" "$n" 1 || return 1
+		assert_ge "new IPv6 flows on box $k" "$(fleet_new_flows "$k" "[fd00:")" 1 || return 1
 	done
 }
 
