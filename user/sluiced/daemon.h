@@ -75,10 +75,11 @@ struct sl_daemon {
 	struct sl_lock inst_lock;	/* one sluiced per instance (lock.c) */
 	struct sl_pins pins;		/* what we pinned, kept in place (pins.c) */
 	bool attached[SL_CFG_MAX_IFACES];	/* last check: ifaces[i] runs prog_id */
-	unsigned int ifindex[SL_CFG_MAX_IFACES]; /* the device attached to */
-	unsigned int
-		reattach_failed[SL_CFG_MAX_IFACES]; /* ifindex, logged once */
-	__u64 reattaches; /* re-created interfaces attached again */
+	/* The device each was attached to; one whose re-attach failed (its
+	 * ifindex, so the failure is logged once); re-attaches so far. */
+	unsigned int ifindex[SL_CFG_MAX_IFACES];
+	unsigned int reattach_failed[SL_CFG_MAX_IFACES];
+	__u64 reattaches;
 
 	struct sl_state st;		/* desired state, main thread only */
 	struct sl_state cfg_applied;	/* config VIPs as last applied */
@@ -134,7 +135,7 @@ struct sl_daemon {
 
 	struct sl_announce *ann;	/* NULL: announcements off (announce_run.c) */
 	bool box_drained;		/* every VIP withdrawn (sluicectl box drain) */
-	bool datapath_lost; /* an interface runs no sluice program: same */
+	bool datapath_lost;		/* an interface runs no sluice program: same */
 	struct sl_reload *reload;	/* the SIGHUP worker (reload.c) */
 	struct sl_agent_poll *agents;	/* the backends' agents (agent_poll.c) */
 	int reload_fd;			/* eventfd: the worker is done */
