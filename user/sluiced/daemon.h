@@ -75,10 +75,12 @@ struct sl_daemon {
 	struct sl_lock inst_lock;	/* one sluiced per instance (lock.c) */
 	struct sl_pins pins;		/* what we pinned, kept in place (pins.c) */
 	bool attached[SL_CFG_MAX_IFACES];	/* last check: ifaces[i] runs prog_id */
-	/* The device each was attached to; one whose re-attach failed (its
-	 * ifindex, so the failure is logged once); re-attaches so far. */
+	/* The device each was attached to; a new one whose re-attach failed,
+	 * or that came with another program (ifindexes, so each is logged
+	 * once); re-attaches so far. */
 	unsigned int ifindex[SL_CFG_MAX_IFACES];
 	unsigned int reattach_failed[SL_CFG_MAX_IFACES];
+	unsigned int reattach_other[SL_CFG_MAX_IFACES];
 	__u64 reattaches;
 
 	struct sl_state st;		/* desired state, main thread only */

@@ -292,25 +292,26 @@ int sl_loader_attach(struct sl_daemon *d)
 	return 0;
 }
 
-/* Does @ifindex run no XDP program at all (ours or anyone's)? */
-static bool xdp_free(unsigned int ifindex)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-
-	return !bpf_xdp_query(ifindex, 0, &q) && !q.prog_id && !q.drv_prog_id &&
-	       !q.skb_prog_id && !q.hw_prog_id;
-}
-
-bool sl_loader_reattach(struct sl_daemon *d, size_t i)
+bool sl_loader_reattach(struct sl_daemon *d, size_t i, unsigned int ifindex,
+			enum sl_xdp_state st)
 {
 	const char *name = d->cfg.ifaces[i].name;
-	unsigned int ifindex = if_nametoindex(name), was = d->ifindex[i];
+	unsigned int was = d->ifindex[i];
 	char err[512];
 
-	/* Only a new device of the configured name, with no program: never
-	 * one someone detached us from, nor another program's interface. */
-	if (!ifindex || !was || ifindex == was || !xdp_free(ifindex))
+	/* Only a new device: never the one someone detached us from. */
+	if (!ifindex || !was || ifindex == was || st == SL_XDP_GONE ||
+	    st == SL_XDP_OURS)
 		return false;
+	if (st == SL_XDP_OTHER) {
+		if (d->reattach_other[i] != ifindex)
+			sl_log("ALERT: %s was re-created (ifindex %u, was %u) with another "
+			       "XDP program on it: left alone; sluiced attaches once that "
+			       "program is detached",
+			       name, ifindex, was);
+		d->reattach_other[i] = ifindex;
+		return false;
+	}
 	tx_port_add(d, i);
 	if (attach_one(d, i, err, sizeof(err))) {
 		if (d->reattach_failed[i] != ifindex)

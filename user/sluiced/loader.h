@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "pins.h"
+
 struct sl_daemon;
 
 /* Pinned maps whose layout the config changed and that may simply be
@@ -22,14 +24,16 @@ int sl_loader_load(struct sl_daemon *d);
 int sl_loader_attach(struct sl_daemon *d);
 
 /*
- * ifaces[@i] does not run our program: if it is a new device of the
- * configured name (another ifindex than the one attached to) with no XDP
- * program, attach to it again, re-resolve next hops and say so. Never
- * over another program, nor onto the device we were detached from (an
- * operator's doing). True when attached again; a failure is logged once
- * per device.
+ * The device now named ifaces[@i], @ifindex, does not run our program
+ * (@st, as the caller asked the kernel). If it is a new device (another
+ * ifindex than the one attached to) with no XDP program, attach to it
+ * again, re-resolve next hops and say so. Never over another program
+ * (that is said once, and left alone), nor onto the device we were
+ * detached from (an operator's doing). True when attached again; a
+ * failure is logged once per device.
  */
-bool sl_loader_reattach(struct sl_daemon *d, size_t i);
+bool sl_loader_reattach(struct sl_daemon *d, size_t i, unsigned int ifindex,
+			enum sl_xdp_state st);
 
 /*
  * An older sluiced's single flow table, carried into the shards by the

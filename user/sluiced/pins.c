@@ -250,14 +250,25 @@ bool sl_pins_check(struct sl_pins *p, struct sl_lock *lock, const char *instance
 	return !p->lost;
 }
 
-bool sl_xdp_attached(unsigned int ifindex, __u32 prog_id)
+enum sl_xdp_state sl_xdp_state(unsigned int ifindex, __u32 prog_id)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	__u32 ids[4];
+	bool any = false;
+	size_t k;
 
-	if (!ifindex || !prog_id || bpf_xdp_query(ifindex, 0, &q))
-		return false;
-	return q.prog_id == prog_id || q.drv_prog_id == prog_id ||
-	       q.skb_prog_id == prog_id || q.hw_prog_id == prog_id;
+	if (!ifindex || bpf_xdp_query(ifindex, 0, &q))
+		return SL_XDP_GONE;
+	ids[0] = q.prog_id;
+	ids[1] = q.drv_prog_id;
+	ids[2] = q.skb_prog_id;
+	ids[3] = q.hw_prog_id;
+	for (k = 0; k < 4; k++) {
+		if (prog_id && ids[k] == prog_id)
+			return SL_XDP_OURS;
+		any |= ids[k] != 0;
+	}
+	return any ? SL_XDP_OTHER : SL_XDP_NONE;
 }
 
 /* Publish what the last check saw for status and metrics. */
@@ -291,10 +302,13 @@ void sl_watch_datapath(struct sl_daemon *d, bool force)
 	sl_pins_check(&d->pins, &d->inst_lock, d->cfg.instance, now);
 	for (i = 0; i < d->cfg.n_ifaces; i++) {
 		const char *name = d->cfg.ifaces[i].name;
+		unsigned int ifindex = if_nametoindex(name);
+		enum sl_xdp_state st = sl_xdp_state(ifindex, d->prog_id);
 
-		att = sl_xdp_attached(if_nametoindex(name), d->prog_id);
-		if (!att && !force && sl_loader_reattach(d, i))
-			att = sl_xdp_attached(if_nametoindex(name), d->prog_id);
+		if (st != SL_XDP_OURS && !force &&
+		    sl_loader_reattach(d, i, ifindex, st))
+			st = sl_xdp_state(ifindex, d->prog_id);
+		att = st == SL_XDP_OURS;
 		if (!att && (d->attached[i] || force))
 			sl_log("ALERT: %s does not run sluice's XDP program (id %u): its VIPs "
 			       "are not balanced", name, d->prog_id);

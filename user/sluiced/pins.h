@@ -62,7 +62,20 @@ void sl_pins_undo(struct sl_pins *p);
 bool sl_pins_check(struct sl_pins *p, struct sl_lock *lock, const char *instance,
 		   __u64 now_ms);
 
+/* What runs on @ifindex's XDP hook, asked of the kernel. */
+enum sl_xdp_state {
+	SL_XDP_GONE, /* no such device, or it cannot be asked */
+	SL_XDP_NONE, /* no XDP program at all */
+	SL_XDP_OURS, /* the program with the id asked about */
+	SL_XDP_OTHER, /* some other program */
+};
+
+enum sl_xdp_state sl_xdp_state(unsigned int ifindex, __u32 prog_id);
+
 /* Is the XDP program with id @prog_id the one attached to @ifindex? */
-bool sl_xdp_attached(unsigned int ifindex, __u32 prog_id);
+static inline bool sl_xdp_attached(unsigned int ifindex, __u32 prog_id)
+{
+	return prog_id && sl_xdp_state(ifindex, prog_id) == SL_XDP_OURS;
+}
 
 #endif /* SLUICED_PINS_H */
