@@ -387,12 +387,20 @@ rob_edge_ifindex() {
 	ip -n "${LAB_P}-lb" -o link show dev "${LAB_P}l" 2>/dev/null | cut -d: -f1
 }
 
+# The id of the XDP program on the edge interface (empty: none).
+rob_edge_xdp_id() {
+	ip -n "${LAB_P}-lb" -o link show dev "${LAB_P}l" 2>/dev/null |
+		grep -o 'prog/xdp id [0-9]*' | cut -d' ' -f3
+}
+
 # The edge interface deleted and created again (a driver reload, a veth
 # or bond re-made by a network manager): sluiced attaches to the new
 # device within seconds, says so and counts it, and new connections are
 # balanced over every backend again (the edge box does not forward: only
 # sluice gets them through). A device sluice was detached from by hand
-# is left alone: sluiced says it is not attached, and does not fight.
+# is left alone: sluiced says it is not attached, and does not fight. So
+# is a new device that comes with another XDP program, until that program
+# is detached.
 t_robust_iface_recreated() {
 	local old new seen i pin=/sys/fs/bpf/sluice-$LAB_P
 	assert_eq "new connections before" "be1 be2 be3" "$(rob_backends_seen 30)" || return 1
@@ -432,6 +440,39 @@ t_robust_iface_recreated() {
 		"$(rob_metric sluice_xdp_reattaches_total)" || return 1
 	grep -q "ALERT: ${LAB_P}l does not run sluice's XDP program" "$LAB_DIR/sluiced.log" ||
 		fail "sluiced did not say ${LAB_P}l lost its program" || return 1
+	rob_recreated_with_other_program "$new"
+}
+
+# The edge device re-created once more, with another XDP program on it
+# before it takes the configured name (renamed into place, so sluiced
+# never sees it bare): that program stays, sluiced says so once; once it
+# is detached, sluiced attaches.
+rob_recreated_with_other_program() {	# ifindex sluiced was attached to
+	local other new n
+	ip -n "${LAB_P}-lb" link del "${LAB_P}l" || return 1
+	ip link add "${LAB_P}t" netns "${LAB_P}-lb" type veth \
+		peer name "${LAB_P}lr" netns "${LAB_P}-rtr" || return 1
+	lab_ns lb "$LAB_BUILD/sluice-decap" attach "${LAB_P}t" || return 1
+	ip -n "${LAB_P}-lb" link set "${LAB_P}t" name "${LAB_P}l" || return 1
+	ip -n "${LAB_P}-lb" link set "${LAB_P}l" up || return 1
+	new=$(rob_edge_ifindex)
+	other=$(rob_edge_xdp_id)
+	echo "created ${LAB_P}l again (ifindex $new) with another XDP program, id $other"
+	[[ -n $other ]] || fail "test bug: no XDP program on the new ${LAB_P}l" || return 1
+	it_wait_for 10 1 grep -c "ALERT: ${LAB_P}l was re-created (ifindex $new, was $1) with another XDP program on it: left alone" \
+		"$LAB_DIR/sluiced.log" || return 1
+	sleep 3	# three more of the main loop's checks
+	assert_eq "the program on the new ${LAB_P}l" "$other" "$(rob_edge_xdp_id)" || return 1
+	n=$(grep -c "with another XDP program on it" "$LAB_DIR/sluiced.log")
+	assert_eq "times sluiced said so" 1 "$n" || return 1
+	assert_eq "status with another program on ${LAB_P}l" False \
+		"$(rob_status "j['interfaces'][0]['attached']")" || return 1
+	assert_eq "metric sluice_xdp_reattaches_total with another program" 1 \
+		"$(rob_metric sluice_xdp_reattaches_total)" || return 1
+	lab_ns lb "$LAB_BUILD/sluice-decap" detach "${LAB_P}l" || return 1
+	it_wait_for 10 True rob_status "j['interfaces'][0]['attached']" || return 1
+	assert_eq "metric sluice_xdp_reattaches_total after the other program left" 2 \
+		"$(rob_metric sluice_xdp_reattaches_total)"
 }
 
 # sluicectl status round trip in ms (empty if it failed).
