@@ -51,6 +51,15 @@ _fleet_box() {
 	dev=$(fleet_dev "$k")
 	ip netns add "${LAB_P}-$ns" || return 1
 	ip -n "${LAB_P}-$ns" link set lo up
+	_fleet_box_link "$k"
+}
+
+# Box k's link to the router, its addresses and routes (again, after a
+# test deleted it).
+_fleet_box_link() {
+	local k=$1 ns dev
+	ns=$(fleet_ns "$k")
+	dev=$(fleet_dev "$k")
 	_lab_link "$ns" "$dev" rtr "${dev}r" 1500
 	ip -n "${LAB_P}-rtr" link set "${dev}r" master "${LAB_P}br"
 	ip -n "${LAB_P}-$ns" addr add "$(fleet_box4 "$k")/24" dev "$dev"

@@ -66,7 +66,9 @@ t_fleet_kill_withdraws() {
 # A box that cannot balance withdraws its VIPs: box 2's program is
 # detached by hand (which sluiced does not undo), so ECMP must stop
 # sending it new connections, every one of which would be lost there.
-# Once it runs the program again (a restart), it announces again.
+# Once it runs the program again (a restart), it announces again. And
+# without a restart: its device deleted and created anew, sluiced attaches
+# to the new one by itself and announces again.
 t_fleet_detached_withdraws_setup() { fleet_setup; }
 t_fleet_detached_withdraws_teardown() { fleet_teardown; }
 t_fleet_detached_withdraws() {
@@ -90,6 +92,33 @@ t_fleet_detached_withdraws() {
 	fleet_sluiced_start 2 || return 1
 	fleet_wait_paths "$LAB_VIP4" "$FLEET_BOXES" 15 ||
 		{ fail "box 2 not announced again once attached again"; return 1; }
+	fleet_get 30 || return 1
+	fleet_recreated_announces_again 2
+}
+
+fleet_datapath_ok() { fleet_ctl "$1" -j status | json - 'j["announce"]["datapath_ok"]'; }
+
+# Box k's device deleted and created again: the box withdraws while it
+# cannot balance, and announces again once sluiced has re-attached, all
+# in the running sluiced.
+fleet_recreated_announces_again() {	# k
+	local dev n
+	dev=$(fleet_dev "$1")
+	n=$(grep -c "VIPs announced again" "$LAB_DIR/sluiced$1.log")
+	ip -n "${LAB_P}-$(fleet_ns "$1")" link del "$dev" || return 1
+	echo "deleted box $1's $dev"
+	it_wait_for 5 False fleet_datapath_ok "$1" || return 1
+	_fleet_box_link "$1" || return 1
+	echo "created box $1's $dev again"
+	it_wait_for 10 True fleet_datapath_ok "$1" || return 1
+	grep -q "$dev was re-created" "$LAB_DIR/sluiced$1.log" ||
+		fail "box $1 did not say it attached to the new $dev" || return 1
+	assert_eq "times box $1 said it announced again" $((n + 1)) \
+		"$(grep -c "VIPs announced again" "$LAB_DIR/sluiced$1.log")" || return 1
+	fleet_wait_paths "$LAB_VIP4" "$FLEET_BOXES" 20 ||
+		{ fail "box $1 not announced again after its device came back"; return 1; }
+	fleet_wait_paths "$LAB_VIP6" "$FLEET_BOXES" 20 ||
+		{ fail "box $1's IPv6 route not announced again"; return 1; }
 	fleet_get 30
 }
 
