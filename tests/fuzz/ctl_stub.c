@@ -75,11 +75,11 @@ json_object *sl_ann_status(const struct sl_daemon *d)
 }
 
 /* No interface runs a program here. */
-bool sl_xdp_attached(unsigned int ifindex, __u32 prog_id)
+enum sl_xdp_state sl_xdp_state(unsigned int ifindex, __u32 prog_id)
 {
 	(void)ifindex;
 	(void)prog_id;
-	return false;
+	return SL_XDP_NONE;
 }
 
 /* No cluster: the status says so, as a box without `cluster:` does. */
