@@ -108,5 +108,5 @@ if ((ok)); then
 	exit 0
 fi
 note "something went wrong: see $LAB_DIR (kept logs are removed on exit)"
-tail -5 "$LAB_DIR/sluiced.log" | sed 's/^/   sluiced: /'
+tail -5 "$LAB_DIR/sluiced.log" | sed 's/^/   /'
 exit 1

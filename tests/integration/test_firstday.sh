@@ -193,7 +193,7 @@ EOF
 	rc=$?
 	cat "$out"
 	assert_eq "--check --detach exit code" 2 "$rc" || return 1
-	grep -q "^sluiced: --check and --detach cannot be used together" "$out" ||
+	grep -q "^sluiced: error: --check and --detach cannot be used together" "$out" ||
 		fail "no line says --check and --detach conflict" || return 1
 	ft_lab_unharmed
 }

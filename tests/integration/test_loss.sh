@@ -109,6 +109,9 @@ t_lost_counts_a_moved_draining_flow() {
 		awk -v s="sluice_backend_flows_lost_total{vip=\"$LS_VIP\",backend=\"$be1\"}" \
 			'index($0, s " ") == 1 { print $NF }')
 	assert_ge "sluice_backend_flows_lost_total for be1" "$metric" 1 || return 1
+	# A warning, so journalctl -p warning shows it (README, "Logs").
+	grep -q "^sluiced: warning: backend $be1 on $LS_VIP: [0-9]* flow(s) lost while draining" \
+		"$LAB_DIR/sluiced.log" || fail "the loss was not logged as a warning" || return 1
 	ls_alert_fires "$be1" "$metric" ||
 		fail "SluiceFlowsLostWhileDraining did not fire on lost=$metric" || return 1
 	it_streams_wait s >/dev/null

@@ -65,9 +65,9 @@ t_sd_notify_lifecycle() {
 }
 
 # Under the journal every line carries its syslog priority, so
-# `journalctl -p warning` shows warnings and errors and nothing else; each
-# control action leaves one audit line (peer uid and pid, command,
-# arguments, result), read-only queries none.
+# `journalctl -p warning` shows warnings and errors and nothing else, and
+# `-p alert` just the ALERTs; each control action leaves one audit line
+# (peer uid and pid, command, arguments, result), read-only queries none.
 t_journal_priorities_and_audit() {
 	local logf=$LAB_DIR/sluiced.log good=$LAB_DIR/sluiced.yaml be2 lines
 	be2=$(lab_be4 2)
@@ -100,7 +100,12 @@ t_journal_priorities_and_audit() {
 	assert_eq "audit lines (2 actions; status and list are not audited)" 2 \
 		"$(grep -c 'audit: ' "$logf")" || return 1
 	# What journalctl -p warning would show: the rejected reload and the failed drain.
-	assert_eq "lines at warning or worse" 2 "$(grep -cE '^<[0-4]>' "$logf")"
+	assert_eq "lines at warning or worse" 2 "$(grep -cE '^<[0-4]>' "$logf")" || return 1
+	# The program detached by hand: an ALERT, at syslog priority alert.
+	bpftool link detach pinned "/sys/fs/bpf/sluice-$LAB_P/link_${LAB_P}l" || return 1
+	it_wait_for 5 1 it_count "$logf" "^<1>ALERT: ${LAB_P}l does not run sluice's XDP program" ||
+		return 1
+	assert_eq "lines at alert or worse" 1 "$(grep -cE '^<[0-1]>' "$logf")"
 }
 
 # sluiced under sluiced.service's capabilities and system-call filter

@@ -68,11 +68,14 @@ void sl_logv(enum sl_log_level level, const char *fmt, va_list ap)
 	if (level == SL_LOG_DEBUG && !log_verbose)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	/* journald keeps the priority apart: the word would say it twice. */
+	/* journald keeps the priority apart: the word would say it twice. A
+	 * hint continues the line above it, and an ALERT says so itself. */
 	if (log_journal)
 		fprintf(stderr, "<%d>%s\n", level, msg);
 	else
-		fprintf(stderr, "%s: %s%s\n", log_prog, level_word(level), msg);
+		fprintf(stderr, "%s: %s%s\n", log_prog,
+			strncmp(msg, "hint: ", 6) ? level_word(level) : "",
+			msg);
 }
 
 #define SL_LOG_FN(name, level)					\
@@ -84,6 +87,7 @@ void name(const char *fmt, ...)					\
 	sl_logv(level, fmt, ap);				\
 	va_end(ap);						\
 }
+SL_LOG_FN(sl_alert, SL_LOG_ALERT)
 SL_LOG_FN(sl_err, SL_LOG_ERR)
 SL_LOG_FN(sl_warn, SL_LOG_WARNING)
 SL_LOG_FN(sl_info, SL_LOG_INFO)

@@ -17,6 +17,7 @@
 
 /* syslog(3) priorities, the numbers journald expects in "<N>". */
 enum sl_log_level {
+	SL_LOG_ALERT = 1,
 	SL_LOG_ERR = 3,
 	SL_LOG_WARNING = 4,
 	SL_LOG_INFO = 6,
@@ -31,6 +32,14 @@ enum sl_log_level {
 void sl_log_init(const char *prog, bool verbose);
 
 void sl_logv(enum sl_log_level level, const char *fmt, va_list ap);
+/*
+ * The box cannot do its job until someone acts (not attached, pins lost,
+ * VIPs withdrawn): syslog priority alert, so `journalctl -p alert` shows
+ * exactly these and `-p warning` includes them. The first line of one
+ * says "ALERT: " itself (it reads the same on and off the journal); a
+ * hint may follow at the same priority.
+ */
+void sl_alert(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sl_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

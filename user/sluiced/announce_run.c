@@ -32,7 +32,7 @@ void sl_ann_start(struct sl_daemon *d)
 	d->ann = sl_announce_open(d->cfg.announce_device, d->cfg.announce_table,
 				  err, sizeof(err));
 	if (!d->ann) {
-		sl_log("warning: announcements off: %s", err);
+		sl_warn("announcements off: %s", err);
 		return;
 	}
 	sl_log("announcing VIPs as routes via %s in table %u%s",
@@ -52,7 +52,7 @@ void sl_ann_update(struct sl_daemon *d)
 	n = sl_announce_wanted(&d->st, d->box_drained || d->datapath_lost, want,
 			       SL_ANNOUNCE_MAX);
 	if (sl_announce_set(d->ann, want, n, err, sizeof(err)))
-		sl_log("warning: %s", err);
+		sl_warn("%s", err);
 }
 
 void sl_ann_stop(struct sl_daemon *d)
@@ -99,10 +99,11 @@ void sl_ann_datapath(struct sl_daemon *d, bool lost)
 		return;
 	d->datapath_lost = lost;
 	if (d->ann && lost)
-		sl_log("ALERT: every VIP of this box withdrawn: an interface does "
-		       "not run sluice's XDP program, so the box cannot balance "
-		       "their traffic (established flows through other interfaces "
-		       "keep flowing)");
+		sl_alert(
+			"ALERT: every VIP of this box withdrawn: an interface does "
+			"not run sluice's XDP program, so the box cannot balance "
+			"their traffic (established flows through other interfaces "
+			"keep flowing)");
 	else if (d->ann)
 		sl_log("every interface runs sluice's XDP program again: VIPs "
 		       "announced again%s",

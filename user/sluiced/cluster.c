@@ -49,8 +49,8 @@ static void set_connected(struct sl_cluster *c, bool up, const char *why)
 	c->d->snap.cluster.name_conflict = conflict;
 	pthread_mutex_unlock(&c->d->snap_lock);
 	if (was && !up)
-		sl_log("cluster: lost etcd (%s); forwarding with revision %lld",
-		       why, rev);
+		sl_warn("cluster: lost etcd (%s); forwarding with revision %lld",
+			why, rev);
 	else if (!was && up)
 		sl_log("cluster: connected to etcd");
 }
@@ -75,7 +75,7 @@ static void deliver(void *ctx, const char *val, size_t len, int64_t rev,
 	c->pending_deleted = deleted;
 	pthread_mutex_unlock(&c->lock);
 	if (write(c->d->cluster_fd, &one, sizeof(one)) < 0)
-		sl_log("cluster: cannot wake the main loop");
+		sl_err("cluster: cannot wake the main loop");
 }
 
 /* Put the report if the main thread changed it (or @force). */
@@ -137,7 +137,7 @@ static void set_conflict(struct sl_cluster *c, struct sl_etcd *e, int64_t lease,
 		 cfg->cluster_box, cfg->cluster_prefix,
 		 holder[0] ? holder : "owner unknown");
 	if (!was)
-		sl_log("cluster: %s", e->err);
+		sl_warn("cluster: %s", e->err);
 	/* Seen by sluicectl --cluster box list; goes with our lease. */
 	snprintf(
 		val, sizeof(val),
@@ -326,7 +326,7 @@ static void *cluster_main(void *arg)
 		opened = session(c, &e);
 		/* A box that cannot connect says why, once until it does. */
 		if (!opened && !c->stop && e.err[0] && !logged) {
-			sl_log("cluster: etcd session failed: %s", e.err);
+			sl_warn("cluster: etcd session failed: %s", e.err);
 			logged = true;
 		}
 		if (opened)

@@ -106,7 +106,7 @@ static void notify(int fd)
 	__u64 one = 1;
 
 	if (write(fd, &one, sizeof(one)) < 0)
-		sl_log("cannot notify the main thread: %s", strerror(errno));
+		sl_err("cannot notify the main thread: %s", strerror(errno));
 }
 
 static bool any(const bool *draining)
@@ -188,8 +188,8 @@ static void walk_pass(struct sl_daemon *d, struct sl_sweep_result *w, bool *drai
 	}
 	pthread_mutex_unlock(&d->lock);
 	if (rc)
-		sl_log("drain walk failed: %s (drains wait for a full sweep)",
-		       strerror(-rc));
+		sl_warn("drain walk failed: %s (drains wait for a full sweep)",
+			strerror(-rc));
 	else
 		log_walk(d, w);
 }
@@ -239,7 +239,7 @@ static void open_walker(struct sl_daemon *d)
 	if (!d->walk_out || !d->walk_last)
 		return;
 	if (sl_drain_walker_open(&d->maps, &d->walker, err, sizeof(err)))
-		sl_log("%s", err);
+		sl_warn("%s", err);
 }
 
 static int init_drain_cond(struct sl_daemon *d)
@@ -400,7 +400,7 @@ static void set_flags(struct sl_daemon *d)
 
 	ok = !sl_dp_sync(&d->dp, &d->st, err, sizeof(err));
 	if (!ok)
-		sl_log("cannot set a drained flag: %s", err);
+		sl_err("cannot set a drained flag: %s", err);
 	else
 		settle();
 	t = __atomic_load_n(&d->pass_tick, __ATOMIC_SEQ_CST);
@@ -438,8 +438,8 @@ static void deadlines(struct sl_daemon *d, struct outcome *o)
 			sl_be_stats_read(&d->maps, b->id, &s);
 			sl_be_drain_deadline(b, sl_be_flows_shown(b, s.confirmed), now);
 			be_names(&d->st.vips[i], b, vs, bs);
-			sl_log("backend %s on %s: drain deadline passed with %llu flows left",
-			       bs, vs, (unsigned long long)b->flows_left);
+			sl_warn("backend %s on %s: drain deadline passed with %llu flows left",
+				bs, vs, (unsigned long long)b->flows_left);
 			o->sync = o->save = o->republish = true;
 		}
 	}
@@ -453,12 +453,12 @@ static void finish(struct sl_daemon *d, struct outcome *o)
 	if (o->set_flag)
 		set_flags(d);
 	else if (o->sync && sl_dp_sync(&d->dp, &d->st, err, sizeof(err)))
-		sl_log("cannot update drain flags: %s", err);
+		sl_err("cannot update drain flags: %s", err);
 	if (o->republish)
 		sl_drains_publish(d, false);
 	if (o->save &&
 	    sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, sizeof(err)))
-		sl_log("%s", err);
+		sl_err("%s", err);
 }
 
 static bool take(struct sl_daemon *d, int fd, void *last, const void *out,
@@ -487,7 +487,7 @@ void sl_counting_on_sweep(struct sl_daemon *d)
 	if (!take(d, d->sweep_fd, d->sweep_last, d->sweep_out, sizeof(*r), &err))
 		return;
 	if (err) {
-		sl_log("sweep failed: %s", strerror(-err));
+		sl_err("sweep failed: %s", strerror(-err));
 		return;
 	}
 	d->sweeps++;
@@ -510,9 +510,9 @@ void sl_counting_on_sweep(struct sl_daemon *d)
 		}
 	}
 	if (r->unprotected)
-		sl_log("sl_pinned is full: %llu draining flows unprotected from eviction "
-		       "(raise flows.drain_table_size)",
-		       (unsigned long long)r->unprotected);
+		sl_warn("sl_pinned is full: %llu draining flows unprotected from eviction "
+			"(raise flows.drain_table_size)",
+			(unsigned long long)r->unprotected);
 	finish(d, &o);
 	sl_dp_refresh_nexthops(d);
 	sl_neigh_account(d);
@@ -531,8 +531,8 @@ static void account_losses(const struct sl_vip *v,
 	b->lost += lost;
 	o->save = true;
 	be_names(v, b, vs, bs);
-	sl_log("backend %s on %s: %llu flow(s) lost while draining (%llu in all)",
-	       bs, vs, (unsigned long long)lost, (unsigned long long)b->lost);
+	sl_warn("backend %s on %s: %llu flow(s) lost while draining (%llu in all)",
+		bs, vs, (unsigned long long)lost, (unsigned long long)b->lost);
 }
 
 /* A drain walk's result, if one came: step 2 for the draining backends, as
@@ -566,9 +566,9 @@ static void apply_walk(struct sl_daemon *d, struct outcome *o)
 		}
 	}
 	if (w->unprotected)
-		sl_log("sl_pinned is full: %llu draining flows unprotected from eviction "
-		       "(raise flows.drain_table_size)",
-		       (unsigned long long)w->unprotected);
+		sl_warn("sl_pinned is full: %llu draining flows unprotected from eviction "
+			"(raise flows.drain_table_size)",
+			(unsigned long long)w->unprotected);
 }
 
 void sl_counting_on_check(struct sl_daemon *d)
@@ -584,7 +584,7 @@ void sl_counting_on_check(struct sl_daemon *d)
 	apply_walk(d, &o);
 	if (err) {
 		finish(d, &o);
-		sl_log("drain check failed: %s", strerror(-err));
+		sl_err("drain check failed: %s", strerror(-err));
 		return;
 	}
 	d->checks++;

@@ -305,19 +305,21 @@ bool sl_loader_reattach(struct sl_daemon *d, size_t i, unsigned int ifindex,
 		return false;
 	if (st == SL_XDP_OTHER) {
 		if (d->reattach_other[i] != ifindex)
-			sl_log("ALERT: %s was re-created (ifindex %u, was %u) with another "
-			       "XDP program on it: left alone; sluiced attaches once that "
-			       "program is detached",
-			       name, ifindex, was);
+			sl_alert(
+				"ALERT: %s was re-created (ifindex %u, was %u) with another "
+				"XDP program on it: left alone; sluiced attaches once that "
+				"program is detached",
+				name, ifindex, was);
 		d->reattach_other[i] = ifindex;
 		return false;
 	}
 	tx_port_add(d, i);
 	if (attach_one(d, i, err, sizeof(err))) {
 		if (d->reattach_failed[i] != ifindex)
-			sl_log("ALERT: %s was re-created (ifindex %u, was %u) and "
-			       "sluice's XDP program cannot be attached to it: %s",
-			       name, ifindex, was, err);
+			sl_alert(
+				"ALERT: %s was re-created (ifindex %u, was %u) and "
+				"sluice's XDP program cannot be attached to it: %s",
+				name, ifindex, was, err);
 		d->reattach_failed[i] = ifindex;
 		return false;
 	}
@@ -344,9 +346,9 @@ static int migrate_prepare(struct sl_daemon *d, struct sl_migration *m)
 	if (note[0])
 		sl_log("upgrade: %s", note);
 	if (rc) {
-		sl_log("cannot carry the maps pinned in %s over to this version: %s",
+		sl_err("cannot carry the maps pinned in %s over to this version: %s",
 		       d->cfg.pin_dir, strerror(-rc));
-		sl_log("hint: sluiced --detach starts afresh (established flows are lost)");
+		sl_err("hint: sluiced --detach starts afresh (established flows are lost)");
 	}
 	return rc;
 }
@@ -366,7 +368,7 @@ static int flows_prepare(struct sl_daemon *d)
 	if (note[0])
 		sl_log("upgrade: %s", note);
 	if (rc)
-		sl_log("cannot read the flow table pinned at %s: %s", path,
+		sl_err("cannot read the flow table pinned at %s: %s", path,
 		       strerror(-rc));
 	return rc;
 }
@@ -388,7 +390,7 @@ int sl_loader_load(struct sl_daemon *d)
 		flows_carry(d, false);
 	mrc = sl_migrate_finish(&mig, rc ? -1 : d->maps.backends);
 	if (mrc) {
-		sl_log("cannot write the carried-over backend entries: %s",
+		sl_err("cannot write the carried-over backend entries: %s",
 		       strerror(-mrc));
 		rc = mrc;
 	}
@@ -411,7 +413,7 @@ int sl_loader_detach(struct sl_daemon *d)
 	    (!access(d->cfg.pin_dir, F_OK) &&
 	     sl_lock_pin_dir(&d->inst_lock, d->cfg.pin_dir, d->cfg.instance,
 			     err, sizeof(err)))) {
-		sl_log("cannot detach: %s", err);
+		sl_err("cannot detach: %s", err);
 		return SL_EXIT_FAIL;
 	}
 	for (i = 0; i < d->cfg.n_ifaces; i++) {

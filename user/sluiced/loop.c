@@ -91,17 +91,18 @@ int sl_loop_setup(struct sl_daemon *d)
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->sig_fd < 0 || d->sweep_fd < 0 || d->check_fd < 0 ||
 	    d->health_fd < 0 || d->cluster_fd < 0 || d->epfd < 0) {
-		sl_log("cannot create the main loop's descriptors: %s", strerror(errno));
+		sl_err("cannot create the main loop's descriptors: %s",
+		       strerror(errno));
 		return -errno;
 	}
 	if (sl_reload_init(d)) {
-		sl_log("cannot set up the reload worker: out of memory");
+		sl_err("cannot set up the reload worker: out of memory");
 		return -ENOMEM;
 	}
 	if (sl_neigh_start(d))
 		return -errno;
 	if (sl_ctl_listen(d, err, sizeof(err))) {
-		sl_log_lines(SL_LOG_INFO, "", err);
+		sl_log_lines(SL_LOG_ERR, "", err);
 		return -EINVAL;
 	}
 	if (ep_add(d->epfd, d->sig_fd, &d->sig_fd) ||
@@ -111,7 +112,8 @@ int sl_loop_setup(struct sl_daemon *d)
 	    ep_add(d->epfd, d->cluster_fd, &d->cluster_fd) ||
 	    ep_add(d->epfd, d->reload_fd, &d->reload_fd) ||
 	    ep_add(d->epfd, d->listen_fd, &d->listen_fd)) {
-		sl_log("cannot watch the main loop's descriptors: %s", strerror(errno));
+		sl_err("cannot watch the main loop's descriptors: %s",
+		       strerror(errno));
 		return -errno;
 	}
 	return 0;

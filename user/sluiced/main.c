@@ -39,9 +39,10 @@
 
 #define DEFAULT_CONFIG "/etc/sluice/sluiced.yaml"
 
+/* Problems that stop a start (or --check), one line each. */
 static void log_lines(const char *text)
 {
-	sl_log_lines(SL_LOG_INFO, "", text);
+	sl_log_lines(SL_LOG_ERR, "", text);
 }
 
 __u64 sl_unix_ms(void)
@@ -61,7 +62,7 @@ static int load_state(struct sl_daemon *d)
 
 	rc = sl_state_from_config(&from_file, &d->cfg, err, sizeof(err));
 	if (rc) {
-		sl_log("%s: %s", d->cfg_path, err);
+		sl_err("%s: %s", d->cfg_path, err);
 		return rc;
 	}
 	rc = sl_state_load(d->state_path, &d->st, &saved_cfg, err, sizeof(err));
@@ -127,7 +128,7 @@ static int start_problems(struct sl_daemon *d)
 	if (!p.n)
 		return 0;
 	log_lines(p.text);
-	sl_log("not started: %u problem%s (sluiced -c %s --check lists them without starting)",
+	sl_err("not started: %u problem%s (sluiced -c %s --check lists them without starting)",
 	       p.n, p.n == 1 ? "" : "s", d->cfg_path);
 	return -EINVAL;
 }
@@ -142,14 +143,14 @@ static int lock_state_dir(struct sl_daemon *d)
 	char err[1024];
 
 	if (sl_mkdir_p(d->cfg.state_dir, 0700)) {
-		sl_log("cannot create state directory %s: %s", d->cfg.state_dir,
+		sl_err("cannot create state directory %s: %s", d->cfg.state_dir,
 		       strerror(errno));
-		sl_log("hint: create it, or set paths.state_dir to a writable directory");
+		sl_err("hint: create it, or set paths.state_dir to a writable directory");
 		return -1;
 	}
 	if (sl_lock_state_dir(&d->inst_lock, d->cfg.state_dir, d->cfg.instance,
 			      err, sizeof(err))) {
-		sl_log("%s", err);
+		sl_err("%s", err);
 		return -1;
 	}
 	return 0;
@@ -163,7 +164,7 @@ static int lock_pin_dir(struct sl_daemon *d, bool created)
 	sl_pins_init(&d->pins, d->cfg.pin_dir, created);
 	if (sl_lock_pin_dir(&d->inst_lock, d->cfg.pin_dir, d->cfg.instance,
 			    err, sizeof(err))) {
-		sl_log("%s", err);
+		sl_err("%s", err);
 		return -1;
 	}
 	return 0;
@@ -205,19 +206,19 @@ static int run(struct sl_daemon *d)
 	/* Drains resumed from the saved state start over (drain.h). */
 	sl_drains_arm(d, &d->st);
 	if (sl_dp_sync(&d->dp, &d->st, err, sizeof(err))) {
-		sl_log("%s", err);
+		sl_err("%s", err);
 		return start_failed(d, fresh_state);
 	}
 	sl_drains_publish(d, true);
 	if (sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, sizeof(err)))
-		sl_log("warning: %s", err);
+		sl_warn("%s", err);
 	if (sl_loader_attach(d) || sl_loop_setup(d))
 		return start_failed(d, fresh_state);	/* they said why */
 	rc = start_threads(d);
 	if (rc) {
-		sl_log("cannot start the sweeper, drain checker or health threads: %s",
+		sl_err("cannot start the sweeper, drain checker or health threads: %s",
 		       strerror(-rc));
-		sl_log("hint: check memory and thread limits (ulimit -u, systemd TasksMax)");
+		sl_err("hint: check memory and thread limits (ulimit -u, systemd TasksMax)");
 		return start_failed(d, fresh_state);
 	}
 	sl_ann_start(d);
@@ -225,7 +226,7 @@ static int run(struct sl_daemon *d)
 	sl_snapshot_publish(d);
 	sl_watch_datapath(d, true);
 	if (sl_metrics_start(d, err, sizeof(err))) {
-		sl_log("%s", err);
+		sl_err("%s", err);
 		stop_threads(d);
 		return start_failed(d, fresh_state);
 	}
@@ -233,8 +234,8 @@ static int run(struct sl_daemon *d)
 	sl_log("ready: %zu VIPs, %zu backends, control socket %s", d->st.n_vips,
 	       sl_state_n_backends(&d->st), d->cfg.control_socket);
 	if (sl_cluster_start(d))
-		sl_log("cluster: cannot start the etcd thread: out of memory or threads; "
-		       "forwarding with the state file's revision");
+		sl_warn("cluster: cannot start the etcd thread: out of memory or threads; "
+			"forwarding with the state file's revision");
 	sl_notify_init();
 	sl_notify_serving(d);
 	rc = sl_loop_run(d);
@@ -242,11 +243,12 @@ static int run(struct sl_daemon *d)
 	sl_cluster_stop(d);
 	sl_ann_stop(d);
 	if (rc)
-		sl_log("main loop failed: %s; stopping (the datapath keeps forwarding)",
+		sl_err("main loop failed: %s; stopping (the datapath keeps forwarding)",
 		       strerror(-rc));
 	if (d->pins.lost)
-		sl_log("ALERT: exiting with pins lost: the XDP program leaves its interfaces "
-		       "and the flows are gone (mount bpffs and restart sluiced)");
+		sl_alert(
+			"ALERT: exiting with pins lost: the XDP program leaves its interfaces "
+			"and the flows are gone (mount bpffs and restart sluiced)");
 	sl_metrics_stop(d);
 	stop_threads(d);
 	sl_ctl_close_all(d);
@@ -328,11 +330,12 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind != argc) {
-		sl_log("unexpected argument '%s' (the config file goes after -c)", argv[optind]);
+		sl_err("unexpected argument '%s' (the config file goes after -c)",
+		       argv[optind]);
 		return usage(SL_EXIT_USAGE);
 	}
 	if (check && do_detach) {
-		sl_log("--check and --detach cannot be used together: --check only reads, "
+		sl_err("--check and --detach cannot be used together: --check only reads, "
 		       "--detach removes sluice and its pinned maps");
 		return usage(SL_EXIT_USAGE);
 	}
@@ -361,7 +364,7 @@ int main(int argc, char **argv)
 		rc = d.sweep_out && d.sweep_last && d.check_out && d.check_last ?
 		     run(&d) : SL_EXIT_FAIL;
 		if (!d.sweep_out || !d.sweep_last || !d.check_out || !d.check_last)
-			sl_log("out of memory before starting");
+			sl_err("out of memory before starting");
 	}
 	sl_config_free(&d.cfg);
 	return rc;

@@ -144,7 +144,8 @@ static int scrape(struct sl_metrics *m, char **out, size_t *len)
 	free(s);
 	took = mono_ms() - t0;
 	if (took > SCRAPE_SLOW_MS)
-		sl_log("metrics: a scrape took %llu ms", (unsigned long long)took);
+		sl_warn("metrics: a scrape took %llu ms",
+			(unsigned long long)took);
 	return rc;
 }
 
@@ -220,7 +221,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	sl_log("metrics: %s", msg);
+	sl_warn("metrics: %s", msg);
 }
 
 /* Our own listening socket, so a bind failure says why (MHD would not). */

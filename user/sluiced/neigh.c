@@ -25,8 +25,8 @@ int sl_neigh_start(struct sl_daemon *d)
 	d->neigh_fd = -1;
 	d->neigh_mon = sl_nh_monitor_open();
 	if (!d->neigh_mon) {
-		sl_log("warning: cannot listen to neighbour changes: next hops follow "
-		       "them at each sweep only");
+		sl_warn("cannot listen to neighbour changes: next hops follow "
+			"them at each sweep only");
 		return 0;
 	}
 	d->neigh_fd = sl_nh_monitor_fd(d->neigh_mon);
@@ -71,7 +71,7 @@ void sl_neigh_on_event(struct sl_daemon *d)
 
 	/* Changes lost (ENOBUFS): re-resolve every next hop to be sure. */
 	if (n < 0 && n != -ENOBUFS)
-		sl_log("neighbour changes: %s", strerror(-n));
+		sl_warn("neighbour changes: %s", strerror(-n));
 	if (m.hit || n == -ENOBUFS)
 		sl_dp_refresh_nexthops(d);
 }

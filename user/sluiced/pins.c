@@ -124,7 +124,7 @@ void sl_pins_add_link(struct sl_pins *p, const char *name, int fd, bool created)
 		pin = add(p, name);
 
 	if (!pin) {
-		sl_log("warning: too many pins to watch; %s is not watched", name);
+		sl_warn("too many pins to watch; %s is not watched", name);
 		return;
 	}
 	pin->link = true;
@@ -183,7 +183,7 @@ static int restore_dir(struct sl_pins *p, struct sl_lock *lock, const char *inst
 		close(lock->pin_fd);
 	lock->pin_fd = -1;
 	if (sl_lock_pin_dir(lock, p->dir, instance, err, sizeof(err))) {
-		sl_log("%s", err);
+		sl_warn("%s", err);
 		return -EBUSY;
 	}
 	return 0;
@@ -226,11 +226,14 @@ bool sl_pins_check(struct sl_pins *p, struct sl_lock *lock, const char *instance
 	p->next_check_ms = now_ms + SL_PINS_CHECK_MS;
 	if (!on_bpffs(p->dir) && restore_dir(p, lock, instance)) {
 		if (!was_lost) {
-			sl_log("ALERT: the pin directory %s is gone (bpffs unmounted?): sluice keeps "
-			       "forwarding on sluiced's own references, but a sluiced exit now "
-			       "detaches it and a restart loses every flow", p->dir);
-			sl_log("hint: mount bpffs again (mount -t bpf bpf /sys/fs/bpf): sluiced "
-			       "re-pins everything within a second");
+			sl_alert(
+				"ALERT: the pin directory %s is gone (bpffs unmounted?): sluice keeps "
+				"forwarding on sluiced's own references, but a sluiced exit now "
+				"detaches it and a restart loses every flow",
+				p->dir);
+			sl_alert(
+				"hint: mount bpffs again (mount -t bpf bpf /sys/fs/bpf): sluiced "
+				"re-pins everything within a second");
 		}
 		p->lost = true;
 		return false;
@@ -241,8 +244,11 @@ bool sl_pins_check(struct sl_pins *p, struct sl_lock *lock, const char *instance
 			continue;
 		bad++;
 		if (!was_lost)
-			sl_log("ALERT: cannot keep %s/%s pinned: %s", p->dir, p->pin[i].name,
-			       rc == -EEXIST ? "another object is pinned there" : strerror(-rc));
+			sl_alert("ALERT: cannot keep %s/%s pinned: %s", p->dir,
+				 p->pin[i].name,
+				 rc == -EEXIST ?
+					 "another object is pinned there" :
+					 strerror(-rc));
 	}
 	p->lost = bad > 0;
 	if (was_lost && !p->lost)
@@ -310,8 +316,10 @@ void sl_watch_datapath(struct sl_daemon *d, bool force)
 			st = sl_xdp_state(ifindex, d->prog_id);
 		att = st == SL_XDP_OURS;
 		if (!att && (d->attached[i] || force))
-			sl_log("ALERT: %s does not run sluice's XDP program (id %u): its VIPs "
-			       "are not balanced", name, d->prog_id);
+			sl_alert(
+				"ALERT: %s does not run sluice's XDP program (id %u): its VIPs "
+				"are not balanced",
+				name, d->prog_id);
 		else if (att && !d->attached[i] && !force)
 			sl_log("%s runs sluice's XDP program again", name);
 		d->attached[i] = att;

@@ -118,7 +118,7 @@ static int apply(struct sl_daemon *d, bool exact, json_object *res,
 		sl_state_init(&nfile);
 		/* The state file carries cfg_applied: the merge base of the next reload. */
 		if (sl_state_save(d->state_path, &d->st, &d->cfg_applied, err, errlen))
-			sl_log("warning: %s", err);
+			sl_warn("%s", err);
 	}
 	sl_state_free(&next);
 	sl_state_free(&nfile);

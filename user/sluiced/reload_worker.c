@@ -45,7 +45,8 @@ static void *reload_main(void *arg)
 
 	r->rc = sl_config_read(r->path, &r->cfg, r->err, sizeof(r->err));
 	if (write(d->reload_fd, &one, sizeof(one)) < 0)
-		sl_log("reload: cannot hand the result over: %s", strerror(errno));
+		sl_err("reload: cannot hand the result over: %s",
+		       strerror(errno));
 	return NULL;
 }
 
