@@ -1087,6 +1087,17 @@ static int parse_health_tls(struct ctx *c, const struct yval *verify,
 	return 0;
 }
 
+/* @f (path, expect_status) given for a tcp check, which sends no request. */
+static int http_only(struct ctx *c, const struct yval *f)
+{
+	if (!present(f))
+		return 0;
+	return cfg_err(
+		c, f,
+		"applies to type: http and https checks only (a tcp check "
+		"only connects): remove it, or set type: http");
+}
+
 /*
  * health_check: at VIP level the defaults fill what is not set; at backend
  * level the VIP's settings do. @vport is the VIP's port (0: every port, so
@@ -1120,9 +1131,16 @@ static int parse_health(struct ctx *c, const struct yval *v, struct sl_health_cf
 	}
 	if (!ret)
 		ret = parse_health_tls(c, &f[H_TLS_VERIFY], &f[H_CA_FILE], hc);
-	if (!ret && hc->type == SL_HC_NONE && present(&f[H_PORT]) + present(&f[H_PATH]) +
-	    present(&f[H_INTERVAL]) + present(&f[H_TIMEOUT]) > 0)
+	/* A key without a check to apply it to would be silently ignored. */
+	if (!ret && hc->type == SL_HC_NONE &&
+	    present(&f[H_PORT]) + present(&f[H_PATH]) + present(&f[H_EXPECT]) +
+			    present(&f[H_INTERVAL]) + present(&f[H_TIMEOUT]) +
+			    present(&f[H_RISE]) + present(&f[H_FALL]) +
+			    present(&f[H_ON_DOWN]) >
+		    0)
 		ret = missing(c, v, &f[H_TYPE], "type: http");
+	if (!ret && hc->type == SL_HC_TCP)
+		ret = http_only(c, &f[H_PATH]) ?: http_only(c, &f[H_EXPECT]);
 	if (!ret && present(&f[H_PORT])) {
 		ret = get_u32(c, &f[H_PORT], 1, 65535, &n);
 		hc->port = n;
