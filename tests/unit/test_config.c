@@ -79,8 +79,10 @@ static void check_same_settings(const struct sl_config *a,
 	CHECK_INT(CHECK_HERE, a->drain_table_size, b->drain_table_size);
 	CHECK_INT(CHECK_HERE, a->udp_fallback, b->udp_fallback);
 	CHECK_INT(CHECK_HERE, a->handshake_timeout_ms, b->handshake_timeout_ms);
-	CHECK_INT(CHECK_HERE, a->unconfirmed_timeout_ms, b->unconfirmed_timeout_ms);
-	CHECK_INT(CHECK_HERE, a->drain_check_interval_ms, b->drain_check_interval_ms);
+	CHECK_INT(CHECK_HERE, a->unconfirmed_timeout_ms,
+		  b->unconfirmed_timeout_ms);
+	CHECK_INT(CHECK_HERE, a->drain_check_interval_ms,
+		  b->drain_check_interval_ms);
 	CHECK_INT(CHECK_HERE, a->tcp_idle_timeout_ms, b->tcp_idle_timeout_ms);
 	CHECK_INT(CHECK_HERE, a->udp_idle_timeout_ms, b->udp_idle_timeout_ms);
 	CHECK_INT(CHECK_HERE, a->close_grace_ms, b->close_grace_ms);
