@@ -27,6 +27,7 @@
 
 #include "agent.h"
 #include "counters.h"
+#include "log.h"
 #include "parse.h"
 #include "sockdiag.h"
 
@@ -223,7 +224,7 @@ static int listen_on(const char *where)
 	int fd, one = 1;
 
 	if (sl_parse_addr_port(where, &addr, &family, &port, err, sizeof(err))) {
-		fprintf(stderr, "sluice-decap: --listen: %s\n", err);
+		sl_err("--listen: %s", err);
 		return -2;
 	}
 	if (family == SLUICE_AF_INET) {
@@ -244,8 +245,7 @@ static int listen_on(const char *where)
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, 16)) {
-		fprintf(stderr, "sluice-decap: cannot listen on %s: %s\n", where,
-			strerror(errno));
+		sl_err("cannot listen on %s: %s", where, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -258,11 +258,11 @@ static int add_vip(struct agent *a, const char *s)
 	char err[256];
 
 	if (a->n == AGENT_MAX_VIPS) {
-		fprintf(stderr, "sluice-decap: at most %d --vip\n", AGENT_MAX_VIPS);
+		sl_err("at most %d --vip", AGENT_MAX_VIPS);
 		return -1;
 	}
 	if (sl_parse_vip(s, &a->vips[a->n], err, sizeof(err))) {
-		fprintf(stderr, "sluice-decap: --vip: %s\n", err);
+		sl_err("--vip: %s", err);
 		return -1;
 	}
 	sl_format_vip(&a->vips[a->n], a->names[a->n], sizeof(a->names[0]));
@@ -284,11 +284,10 @@ static void check_iface(const struct agent *a)
 		return;
 	rc = sl_decap_counters(a->iface, c);
 	if (rc)
-		fprintf(stderr,
-			"sluice-decap: --iface %s: cannot read the decap counters (%s): "
+		sl_warn("--iface %s: cannot read the decap counters (%s): "
 			"attach sluice-decap to %s, and run the agent with "
 			"CAP_SYS_ADMIN, which reading them needs; until then /metrics "
-			"reports sluice_decap_read_error 1 and the socket counts as usual\n",
+			"reports sluice_decap_read_error 1 and the socket counts as usual",
 			a->iface, strerror(-rc), a->iface);
 }
 
@@ -309,13 +308,13 @@ static int serve(struct agent *a, int fd, const char *where)
 			       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)AGENT_TIMEOUT_S,
 			       MHD_OPTION_END);
 	if (!mhd) {
-		fprintf(stderr, "sluice-decap: cannot serve on %s: libmicrohttpd did not start\n",
-			where);
+		sl_err("cannot serve on %s: libmicrohttpd did not start",
+		       where);
 		close(fd);
 		return 1;
 	}
-	fprintf(stderr, "sluice-decap: agent on http://%s (/metrics, /v1/sockets), %zu VIPs\n",
-		where, a->n);
+	sl_info("agent on http://%s (/metrics, /v1/sockets), %zu VIPs", where,
+		a->n);
 	sigwait(&mask, &sig);
 	MHD_stop_daemon(mhd);
 	close(fd);
@@ -335,6 +334,8 @@ int sl_agent_main(int argc, char **argv)
 	const char *where = AGENT_DEFAULT_LISTEN;
 	int opt, fd;
 
+	/* A service: under systemd its lines carry their priority. */
+	sl_log_init("sluice-decap", false);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -356,7 +357,7 @@ int sl_agent_main(int argc, char **argv)
 	}
 	if (optind != argc || !a.n) {
 		if (!a.n)
-			fprintf(stderr, "sluice-decap: agent: give at least one --vip\n");
+			sl_err("agent: give at least one --vip");
 		return agent_usage(2);
 	}
 	fd = listen_on(where);
