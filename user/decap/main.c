@@ -28,6 +28,7 @@
 #include "agent.h"
 #include "counters.h"
 #include "decap.skel.h"
+#include "log.h"
 #include "xdp.h"
 
 #define PROG_NAME SL_DECAP_PROG_NAME
@@ -64,14 +65,12 @@ static int add_addrs(int map_fd, char **addrs, int n)
 
 	for (i = 0; i < n; i++) {
 		if (parse_key(addrs[i], &k)) {
-			fprintf(stderr, "sluice-decap: invalid address \"%s\"\n"
-				"hint: give IPv4 or IPv6 addresses, no prefix length\n",
-				addrs[i]);
+			sl_err("invalid address \"%s\"", addrs[i]);
+			sl_err("hint: give IPv4 or IPv6 addresses, no prefix length");
 			return 2;
 		}
 		if (bpf_map_update_elem(map_fd, &k, &one, BPF_ANY)) {
-			fprintf(stderr, "sluice-decap: cannot add %s: %s\n",
-				addrs[i], strerror(errno));
+			sl_err("cannot add %s: %s", addrs[i], strerror(errno));
 			return 1;
 		}
 	}
@@ -87,14 +86,13 @@ static int cmd_attach(const char *ifname, char **addrs, int n,
 
 	skel = decap_bpf__open_and_load();
 	if (!skel) {
-		fprintf(stderr, "sluice-decap: cannot load decap program: %s\n",
-			strerror(errno));
+		sl_err("cannot load decap program: %s", strerror(errno));
 		return 1;
 	}
 	rc = add_addrs(bpf_map__fd(skel->maps.sl_decap_addrs), addrs, n);
 	if (!rc && sl_xdp_attach(skel->obj, PROG_NAME, ifname, mode, err,
 				 sizeof(err))) {
-		fprintf(stderr, "sluice-decap: %s\n", err);
+		sl_err("%s", err);
 		rc = 1;
 	}
 	decap_bpf__destroy(skel);
@@ -106,7 +104,7 @@ static int cmd_detach(const char *ifname)
 	char err[256];
 
 	if (sl_xdp_detach(ifname, PROG_NAME, err, sizeof(err))) {
-		fprintf(stderr, "sluice-decap: %s\n", err);
+		sl_err("%s", err);
 		return 1;
 	}
 	return 0;
@@ -119,9 +117,7 @@ static int cmd_stats(const char *ifname)
 	__u32 r;
 
 	if (rc) {
-		fprintf(stderr,
-			"sluice-decap: cannot read counters on %s: %s\n",
-			ifname, strerror(-rc));
+		sl_err("cannot read counters on %s: %s", ifname, strerror(-rc));
 		return 1;
 	}
 	for (r = 0; r < SLUICE_DR_MAX; r++)
@@ -156,6 +152,8 @@ int main(int argc, char **argv)
 			return usage();
 	}
 	sl_lib_verbose(verbose);
+	/* Also the decap unit's ExecStart and ExecStop: priorities in the journal. */
+	sl_log_init("sluice-decap", verbose);
 	argc -= optind;
 	argv += optind;
 	/* Options may also follow the command's arguments. */
