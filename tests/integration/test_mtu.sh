@@ -44,11 +44,19 @@ mtu_transfers() {	# vip label
 		"$(echo "$out" | json - "j['bytes_acked']")" || return 1
 }
 
-# One full-size POST to a VIP, then the path MTU the client holds for it.
-mtu_post_learnt() {	# vip
-	lab_client post --vip "$1" --count 1 --size 1460 --timeout 5 \
-		--max-seconds 10 >/dev/null
-	lab_ns cli ip route get "$1" | grep -o 'mtu [0-9]*'
+# Wait until the client holds path MTU $3 for VIP $2, sending one
+# full-size POST before each look (bounded by $1 seconds of wall time).
+mtu_wait_learnt() {	# secs vip mtu
+	local end=$((SECONDS + $1)) got
+	while :; do
+		lab_client post --vip "$2" --count 1 --size 1460 --timeout 5 \
+			--max-seconds 10 >/dev/null
+		got=$(lab_ns cli ip route get "$2" | grep -o 'mtu [0-9]*')
+		[[ $got == "mtu $3" ]] && return 0
+		((SECONDS < end)) || break
+		sleep 0.5
+	done
+	fail "waited $1s for the client to learn MTU $3 for $2, it holds: ${got:-no MTU}"
 }
 
 # Backends without MSS clamping: the client's first full segment is too
@@ -85,8 +93,8 @@ t_mtu_pmtud_without_clamping() {
 	done
 	before=$(mtu_reason icmp_toobig)
 	# Until a sweep re-resolves the next hops, 1480 / 1460 still fit.
-	it_wait_for 10 "mtu 1380" mtu_post_learnt "$LAB_VIP4" || return 1
-	it_wait_for 10 "mtu 1360" mtu_post_learnt "$LAB_VIP6" || return 1
+	mtu_wait_learnt 10 "$LAB_VIP4" 1380 || return 1
+	mtu_wait_learnt 10 "$LAB_VIP6" 1360 || return 1
 	mtu_transfers "$LAB_VIP4" "IPv4, route mtu 1400" || return 1
 	mtu_transfers "$LAB_VIP6" "IPv6, route mtu 1400" || return 1
 	assert_ge "icmp_toobig sent under the route's MTU" \
