@@ -22,7 +22,7 @@ rs_ring_size() {
 # all show the new size.
 t_restart_maglev_table_size() {
 	local fp fp2 out be
-	assert_eq "ring size before" 65537 "$(rs_ring_size)" || return 1
+	assert_eq "ring_size in the pinned sl_config before" 65537 "$(rs_ring_size)" || return 1
 	fp=$(rs_fp)
 	# Long enough to outlast the restart on a loaded 2-core machine.
 	it_streams_start mg 20 3000000 20 || return 1
@@ -32,7 +32,7 @@ t_restart_maglev_table_size() {
 		fail "sluiced did not start with maglev.table_size 65537 -> 1021" || return 1
 	grep -q "maglev.table_size changed (65537 -> 1021): rebuilding tables" "$LAB_DIR/sluiced.log" ||
 		fail "sluiced should log that it rebuilds the tables" || return 1
-	assert_eq "ring size in the datapath after the restart" 1021 "$(rs_ring_size)" || return 1
+	assert_eq "ring_size in the pinned sl_config after the restart" 1021 "$(rs_ring_size)" || return 1
 	lab_ctl config dump | grep -A1 "^maglev:" | grep -q "^  table_size: 1021$" ||
 		fail "config dump should show maglev.table_size 1021" || return 1
 	fp2=$(rs_fp)
