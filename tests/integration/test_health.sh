@@ -228,12 +228,39 @@ s.serve_forever()' "$(lab_be4 "$1")" "$LAB_DIR/tls/cert.pem" "$LAB_DIR/tls/key.p
 	echo $! >"$LAB_DIR/be$1-https.pid"
 }
 
+# Backend i speaks plain HTTP on the https port: it reads what comes (a
+# TLS ClientHello) and answers an HTTP 400, as a web server would. Exits
+# by itself after 120s.
+hc_plain_on_https_start() {	# i
+	lab_bg "be$1" python3 -c '
+import socket, sys, time
+s = socket.create_server((sys.argv[1], 8443))
+s.settimeout(1)
+end = time.time() + 120
+while time.time() < end:
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        continue
+    c.settimeout(1)
+    try:
+        c.recv(4096)
+        c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    except OSError:
+        pass
+    c.close()' "$(lab_be4 "$1")" >>"$LAB_DIR/be$1-plain.log" 2>&1
+	lab_track $!
+	echo $! >"$LAB_DIR/be$1-plain.pid"
+}
+
 # HTTPS checks: a certificate that names the backend's IP and chains to
 # ca_file passes; the same certificate checked against the system's CAs
 # fails, with the reason; tls_verify: false passes; a stopped server is
-# refused. The settings survive a config dump.
+# refused; plain HTTP on the https port fails the handshake, whatever
+# tls_verify says, and is down for that reason. The settings survive a
+# config dump.
 t_health_https() {
-	local i be1 be2 be3 hc
+	local i be1 be2 be3 hc pid
 	be1=$(lab_be4 1) be2=$(lab_be4 2) be3=$(lab_be4 3)
 	mkdir -p "$LAB_DIR/tls"
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
@@ -272,5 +299,22 @@ EOF2
 	# A check that met the server while it exited may end in "TLS
 	# handshake failed" (the connection closed mid-handshake); every
 	# check after it is refused.
-	it_wait_for 5 refused hc_reason "$be1"
+	it_wait_for 5 refused hc_reason "$be1" || return 1
+
+	# be3 (tls_verify: false) answers the handshake in plain HTTP: the
+	# checks in between may be refused, then every one fails the handshake.
+	pid=$(cat "$LAB_DIR/be3-https.pid")
+	kill "$pid"
+	wait "$pid" 2>/dev/null	# its port free for the plain server
+	hc_plain_on_https_start 3
+	it_wait_for 5 down hc_health "$be3" || return 1
+	it_wait_for 5 "TLS handshake failed" hc_reason "$be3" || return 1
+	sleep 1	# two more checks: still down, for the same reason
+	assert_eq "be3's health, plain HTTP on its https port" down "$(hc_health "$be3")" || return 1
+	assert_eq "be3's reason, plain HTTP on its https port" \
+		"TLS handshake failed" "$(hc_reason "$be3")" || return 1
+	lab_ns lb curl -sf -m 5 "http://127.0.0.1:${LAB_METRICS_PORT:-9469}/metrics" >"$LAB_DIR/m.txt" ||
+		fail "no scrape" || return 1
+	grep -E "^sluice_backend_health_check_failures_total\{vip=\"[^\"]*\",backend=\"$be3\",reason=\"TLS handshake failed\"\} [1-9][0-9]*$" \
+		"$LAB_DIR/m.txt" || fail "no failure count with reason=\"TLS handshake failed\" for be3"
 }

@@ -89,8 +89,122 @@ t_metrics_scrape_promtool() {
 	it_streams_all_ok mt 12
 }
 
-# (b) The alert rules load, fire on a stalled drain in promtool's rule
-# tests, and every sluice_* name in them and in the dashboard is one
+# promtool rule tests (more entries under tests:) for the alerts on a
+# backend, a VIP or sluiced itself being down, as README's alert table
+# says: SluiceBackendDown pages for a backend down that is in service
+# (active or draining) after 1m, never for a drained one, and joins each
+# health series with the state of the same backend on the same box only
+# (instance lb2 has .22 active while lb has it drained);
+# SluiceVIPAllBackendsDown after 30s of every backend of a VIP down, not
+# for a VIP that flaps; SluicedDown after 1m of failed scrapes of job
+# sluice only.
+mt_rule_tests_down() {
+	local be="job: sluice, instance: lb, vip: \"$MT_VIP\""
+	cat <<EOF
+  - interval: 15s
+    input_series:
+      - series: 'sluice_backend_health{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.21",health="down"}'
+        values: '0 0 1x10'
+      - series: 'sluice_backend_state{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.21",state="active"}'
+        values: '1x12'
+      - series: 'sluice_backend_health{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.22",health="down"}'
+        values: '1x12'
+      - series: 'sluice_backend_state{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.22",state="active"}'
+        values: '0x12'
+      - series: 'sluice_backend_state{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.22",state="drained"}'
+        values: '1x12'
+      - series: 'sluice_backend_state{job="sluice",instance="lb2",vip="$MT_VIP",backend="198.18.20.22",state="active"}'
+        values: '1x12'
+      - series: 'sluice_backend_health{job="sluice",instance="lb2",vip="$MT_VIP",backend="198.18.20.22",health="down"}'
+        values: '0x12'
+      - series: 'sluice_backend_health{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.23",health="down"}'
+        values: '1x12'
+      - series: 'sluice_backend_state{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.23",state="active"}'
+        values: '0x12'
+      - series: 'sluice_backend_state{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.23",state="draining"}'
+        values: '1x12'
+      - series: 'sluice_backend_health{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.24",health="down"}'
+        values: '0x12'
+      - series: 'sluice_backend_health{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.24",health="up"}'
+        values: '1x12'
+      - series: 'sluice_backend_state{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.24",state="active"}'
+        values: '1x12'
+      - series: 'sluice_backend_health{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.25",health="down"}'
+        values: '1 1 1 0 0 0 0 0 0 0 0 0'
+      - series: 'sluice_backend_state{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.25",state="active"}'
+        values: '1x12'
+    alert_rule_test:
+      # .21 down since 30s: pending at 1m15s, firing from 1m30s; .23,
+      # draining, down since 0s; .25 was down for 30s only.
+      - eval_time: 45s
+        alertname: SluiceBackendDown
+        exp_alerts: []
+      - eval_time: 1m15s
+        alertname: SluiceBackendDown
+        exp_alerts:
+          - exp_labels: {severity: warning, $be, backend: 198.18.20.23, health: down}
+            exp_annotations:
+              summary: "Backend 198.18.20.23 of $MT_VIP is down"
+      - eval_time: 2m
+        alertname: SluiceBackendDown
+        exp_alerts:
+          - exp_labels: {severity: warning, $be, backend: 198.18.20.21, health: down}
+            exp_annotations:
+              summary: "Backend 198.18.20.21 of $MT_VIP is down"
+          - exp_labels: {severity: warning, $be, backend: 198.18.20.23, health: down}
+            exp_annotations:
+              summary: "Backend 198.18.20.23 of $MT_VIP is down"
+  - interval: 15s
+    input_series:
+      - series: 'sluice_vip_all_backends_down{job="sluice",instance="lb",vip="$MT_VIP"}'
+        values: '0 1 1 1 1 1 1 1'
+      - series: 'sluice_vip_all_backends_down{job="sluice",instance="lb",vip="198.18.0.101:80/tcp"}'
+        values: '0 1 1 0 1 1 0 0'
+      - series: 'sluice_vip_all_backends_down{job="sluice",instance="lb",vip="198.18.0.102:80/tcp"}'
+        values: '0x8'
+    alert_rule_test:
+      # $MT_VIP all down from 15s: pending at 30s, firing from 45s.
+      - eval_time: 30s
+        alertname: SluiceVIPAllBackendsDown
+        exp_alerts: []
+      - eval_time: 45s
+        alertname: SluiceVIPAllBackendsDown
+        exp_alerts:
+          - exp_labels: {severity: critical, $be}
+            exp_annotations:
+              summary: "Every backend of $MT_VIP is down"
+      # .101 is all down from 60s again: still pending at 1m15s.
+      - eval_time: 1m15s
+        alertname: SluiceVIPAllBackendsDown
+        exp_alerts:
+          - exp_labels: {severity: critical, $be}
+            exp_annotations:
+              summary: "Every backend of $MT_VIP is down"
+  - interval: 15s
+    input_series:
+      - series: 'up{job="sluice",instance="lb"}'
+        values: '1 1 0 0 0 0 0 0 0 0'
+      - series: 'up{job="sluice",instance="lb2"}'
+        values: '1x10'
+      - series: 'up{job="node",instance="lb"}'
+        values: '0x10'
+    alert_rule_test:
+      # lb's scrapes fail from 30s: pending at 1m15s, firing from 1m30s.
+      - eval_time: 1m15s
+        alertname: SluicedDown
+        exp_alerts: []
+      - eval_time: 1m30s
+        alertname: SluicedDown
+        exp_alerts:
+          - exp_labels: {severity: warning, job: sluice, instance: lb}
+            exp_annotations:
+              summary: "sluiced on lb does not answer scrapes"
+              description: "The datapath keeps forwarding with its last tables, but drains do not progress and health checks do not run until it is back."
+EOF
+}
+
+# (b) The alert rules load, fire on a stalled drain and on what is down
+# (mt_rule_tests_down) in promtool's rule tests, and every sluice_* name in them and in the dashboard is one
 # sluiced exports (except flows_lost, which another issue adds).
 t_metrics_alert_rules() {
 	local rules=$LAB_SRC/scripts/monitoring/alerts.yml f=$LAB_DIR/scrape.txt name missing=0
@@ -177,6 +291,7 @@ tests:
             exp_annotations:
               summary: "sluice flow table lb is 95% full"
               description: "Raise flows.table_size (needs sluiced --detach) or shorten flows.tcp_idle_timeout."
+$(mt_rule_tests_down)
 EOF
 	promtool test rules "$LAB_DIR/alerts_test.yml" || return 1
 
@@ -194,7 +309,12 @@ EOF
 			missing=$((missing + 1))
 		fi
 	done
-	assert_eq "metric names in alerts.yml and sluice.json that sluiced does not export" 0 "$missing"
+	assert_eq "metric names in alerts.yml and sluice.json that sluiced does not export" 0 "$missing" || return 1
+	# The label values SluiceBackendDown selects on are ones sluiced uses.
+	grep -q '^sluice_backend_health{.*,health="down"} [01]$' "$f" ||
+		fail "no sluice_backend_health{health=\"down\"} sample in the scrape" || return 1
+	grep -q '^sluice_backend_state{.*,state="drained"} [01]$' "$f" ||
+		fail "no sluice_backend_state{state=\"drained\"} sample in the scrape"
 }
 
 # --- (c) a real Prometheus server ----------------------------------------

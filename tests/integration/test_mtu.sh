@@ -44,10 +44,28 @@ mtu_transfers() {	# vip label
 		"$(echo "$out" | json - "j['bytes_acked']")" || return 1
 }
 
+# Wait until the client holds path MTU $3 for VIP $2, sending one
+# full-size POST before each look (bounded by $1 seconds of wall time).
+mtu_wait_learnt() {	# secs vip mtu
+	local end=$((SECONDS + $1)) got
+	while :; do
+		lab_client post --vip "$2" --count 1 --size 1460 --timeout 5 \
+			--max-seconds 10 >/dev/null
+		got=$(lab_ns cli ip route get "$2" | grep -o 'mtu [0-9]*')
+		[[ $got == "mtu $3" ]] && return 0
+		((SECONDS < end)) || break
+		sleep 0.5
+	done
+	fail "waited $1s for the client to learn MTU $3 for $2, it holds: ${got:-no MTU}"
+}
+
 # Backends without MSS clamping: the client's first full segment is too
 # big for the tunnel, sluice answers ICMP too-big from the VIP, the
 # client's kernel records the usable MTU (1480 / 1460) for the VIP and
-# resends smaller, and every transfer completes.
+# resends smaller, and every transfer completes. Then the edge box's
+# routes to the backends get their own MTU, 1400: sluice takes it over
+# the interface's 1500 at its next sweeps (README "Which MTU"), announces
+# 1400 - overhead, and the client lowers its path MTU to that.
 t_mtu_pmtud_without_clamping() {
 	local i before route
 	for i in 1 2 3; do lab_mss_clamp "$i" off || return 1; done
@@ -65,7 +83,23 @@ t_mtu_pmtud_without_clamping() {
 		fail "the client did not learn MTU 1460 for $LAB_VIP6" || return 1
 	assert_ge "icmp_toobig sent (one per family at least)" \
 		"$(mtu_reason icmp_toobig)" $((before + 2)) || return 1
-	assert_eq "packets dropped as too big" 0 "$(mtu_reason drop_too_big)"
+	assert_eq "packets dropped as too big" 0 "$(mtu_reason drop_too_big)" || return 1
+
+	# The route's own MTU wins: host routes, so the box's link keeps 1500.
+	for i in 1 2 3; do
+		ip -n "${LAB_P}-lb" route add "$(lab_be4 "$i")/32" dev "${LAB_P}l" mtu 1400 &&
+			ip -n "${LAB_P}-lb" -6 route add "$(lab_be6 "$i")/128" dev "${LAB_P}l" mtu 1400 ||
+			fail "cannot add a route with mtu 1400 to backend $i" || return 1
+	done
+	before=$(mtu_reason icmp_toobig)
+	# Until a sweep re-resolves the next hops, 1480 / 1460 still fit.
+	mtu_wait_learnt 10 "$LAB_VIP4" 1380 || return 1
+	mtu_wait_learnt 10 "$LAB_VIP6" 1360 || return 1
+	mtu_transfers "$LAB_VIP4" "IPv4, route mtu 1400" || return 1
+	mtu_transfers "$LAB_VIP6" "IPv6, route mtu 1400" || return 1
+	assert_ge "icmp_toobig sent under the route's MTU" \
+		"$(mtu_reason icmp_toobig)" $((before + 2)) || return 1
+	assert_eq "packets dropped as too big, route mtu 1400" 0 "$(mtu_reason drop_too_big)"
 }
 
 # The lab's default: backends advertise MSS 1440 (IPv4) / 1400 (IPv6), so

@@ -80,9 +80,23 @@ t_ops_reload_reports() {
 		fail "SIGHUP's reload should log what changed" || return 1
 }
 
+# config diff that could not compare: exit 2, as diff(1) says trouble (1
+# would say "differs"), the cause on stderr, nothing on stdout.
+ops_diff_trouble() {	# what stderr-regex file
+	local out err rc
+	out=$(lab_ctl config diff "$3" 2>"$LAB_DIR/diff.err")
+	rc=$?
+	err=$(cat "$LAB_DIR/diff.err")
+	echo "config diff, $1: exit $rc: $err"
+	assert_eq "config diff exit code, $1" 2 "$rc" || return 1
+	echo "$err" | grep -Eq "$2" || fail "config diff, $1: stderr should match '$2'" || return 1
+	assert_eq "config diff stdout, $1" "" "$out"
+}
+
 # config dump after runtime changes: sluiced --check accepts it, config
 # diff says it matches, and a daemon started from it alone (no saved state)
-# rebuilds the same backends, weights and tables.
+# rebuilds the same backends, weights and tables. config diff exits 2 when
+# it could not compare: a file missing or invalid, sluiced not running.
 t_ops_config_dump_roundtrip() {
 	local dump=$LAB_DIR/dump.yaml out rc before fp_before
 	lab_ctl backend del "$OPS_VIP" "$(lab_be4 3)" || return 1
@@ -109,10 +123,29 @@ t_ops_config_dump_roundtrip() {
 	echo "$out" | grep -q "removed VIP $LAB_VIP4:443/tcp" ||
 		fail "diff should show the runtime VIP" || return 1
 
+	# Files it cannot compare (README: exit 2, "could not compare").
+	ops_diff_trouble "a missing file" \
+		"^sluicectl: cannot compare the configuration: $LAB_DIR/nosuch.yaml: cannot open: No such file or directory\$" \
+		"$LAB_DIR/nosuch.yaml" || return 1
+	sed "s/weight: 3\$/weight: lots/" "$dump" >"$LAB_DIR/bad.yaml"
+	grep -q "weight: lots" "$LAB_DIR/bad.yaml" || fail "bad.yaml has no bad weight" || return 1
+	ops_diff_trouble "an invalid file" \
+		"^sluicectl: cannot compare the configuration: $LAB_DIR/bad.yaml.*weight" \
+		"$LAB_DIR/bad.yaml" || return 1
+	out=$(lab_ctl -j config diff "$LAB_DIR/bad.yaml" 2>/dev/null)
+	assert_eq "config diff -j exit code, an invalid file" 2 "$?" || return 1
+	echo "$out" | json - "j['error']" | grep -q "^cannot compare the configuration: .*weight" ||
+		fail "config diff -j should say why in error: $out" || return 1
+
 	# Reproduce: a daemon started from the dump alone builds the same.
 	before=$(ops_backends)
 	fp_before=$(ops_fp "$OPS_VIP")
 	lab_sluiced_stop TERM
+	ops_diff_trouble "sluiced not running" \
+		"^sluicectl: cannot compare the configuration: cannot connect to $LAB_DIR/sluiced.sock: " \
+		"$dump" || return 1
+	grep -q "^hint: is sluiced running?" "$LAB_DIR/diff.err" ||
+		fail "config diff without sluiced should ask whether it runs" || return 1
 	rm -f "$LAB_DIR/state/state.json"
 	cp "$dump" "$LAB_DIR/sluiced.yaml"
 	lab_sluiced_start || return 1
