@@ -415,7 +415,7 @@ static void render_be_check_failures(struct mbuf *b, const struct be_ref *refs, 
 	int k;
 
 	mb_help(b, name, "counter",
-		"Failed health checks of the backend by reason (timeout, refused, unreachable, HTTP <status>, other), since sluiced started.");
+		"Failed health checks of the backend by reason (timeout, refused, unreachable, HTTP <status>, TLS certificate not trusted, TLS handshake failed, other), since sluiced started.");
 	for (i = 0; i < n; i++)
 		for (k = 0; k < SL_HC_REASONS; k++)
 			if (refs[i].be->hc_fails.n[k])
