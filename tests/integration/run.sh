@@ -36,6 +36,7 @@ ALL_TESTS=(
 	t_restart_carries_unsharded_flows_sandboxed
 	t_restart_odd_flow_table_size
 	t_restart_tags_handshakes_in_flight
+	t_restart_maglev_table_size
 	t_restart_renamed_drain_table_key
 	t_bad_reload_keeps_state
 	t_control_socket_bad_input

@@ -25,6 +25,17 @@ cluster_status() {
 	fleet_ctl "$1" -j status | json - "j['cluster']['$2']"
 }
 
+# Box k's sample of metric @2, as "NAME VALUE".
+cluster_metric() {
+	lab_ns "$(fleet_ns "$1")" curl -s "127.0.0.1:$((9480 + $1))/metrics" | grep "^$2 "
+}
+
+# The last revision box k handled, applied or refused.
+cluster_last_seen() {
+	fleet_ctl "$1" -j status |
+		json - 'max(j["cluster"]["applied_revision"], j["cluster"]["rejected_revision"])'
+}
+
 # Wait up to @2 s until every box runs revision @1.
 cluster_wait_applied() {
 	local k i ok
@@ -197,11 +208,13 @@ t_cluster_etcd_down() {
 }
 
 # An invalid document is refused whole by every box (its revision stays in
-# force), and the fleet commands say so.
+# force), and the fleet commands and metrics say so. So is a deleted one: a
+# stray delete does not empty the fleet. A valid document after them
+# applies.
 t_cluster_invalid_refused_setup() { cluster_setup; }
 t_cluster_invalid_refused_teardown() { cluster_teardown; }
 t_cluster_invalid_refused() {
-	local k good bad before out
+	local k good bad del before out
 	good=$(cluster_desired_rev)
 	before=$(fleet_cli -j box list | json - 'j[0]["report"]["vips"]')
 	# A valid first VIP and an invalid second: nothing of it may apply.
@@ -215,6 +228,10 @@ t_cluster_invalid_refused() {
 		assert_eq "box $k's backends" 6 "$(fleet_ctl "$k" -j backend list | json - 'len(j)')" || return 1
 		grep -q "revision $bad refused.*vips\[1\].backends\[0\]: weight" "$LAB_DIR/sluiced$k.log" ||
 			{ fail "box $k's log does not name the problem"; return 1; }
+		assert_eq "box $k's rejected revision metric" "sluice_cluster_rejected_revision $bad" \
+			"$(cluster_metric "$k" sluice_cluster_rejected_revision)" || return 1
+		assert_eq "box $k's applied revision metric" "sluice_cluster_applied_revision $good" \
+			"$(cluster_metric "$k" sluice_cluster_applied_revision)" || return 1
 	done
 	sleep 0.5
 	assert_eq "reported tables unchanged" "$before" \
@@ -227,6 +244,41 @@ t_cluster_invalid_refused() {
 		{ fail "a fleet drain edited an invalid document"; return 1; }
 	grep -q "vips\[1\].backends\[0\]: weight" "$LAB_DIR/drain.err" ||
 		{ fail "the fleet command did not name the problem: $(cat "$LAB_DIR/drain.err")"; return 1; }
+	# The document deleted: refused as well, the boxes keep what they run.
+	del=$(fleet_etcdctl del "$FLEET_PREFIX/desired" -w json | json - 'j["header"]["revision"]')
+	it_is_int "$del" || { fail "etcdctl del gave no revision: $del"; return 1; }
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		it_wait_for 10 "$del" cluster_last_seen "$k" || return 1
+		assert_eq "box $k's backends after the delete" 6 \
+			"$(fleet_ctl "$k" -j backend list | json - 'len(j)')" || return 1
+		assert_eq "box $k keeps revision after the delete" "$good" \
+			"$(cluster_status "$k" applied_revision)" || return 1
+		assert_eq "box $k's refused revision" "$del" "$(cluster_status "$k" rejected_revision)" ||
+			return 1
+		out=$(cluster_status "$k" rejected)
+		[[ $out == *"deleted from etcd"*'{"vips": []}'* ]] ||
+			{ fail "box $k's status does not say the document was deleted: $out"; return 1; }
+		grep -q "revision $del refused, revision $good stays in force: the desired state was deleted" \
+			"$LAB_DIR/sluiced$k.log" || { fail "box $k's log does not say why"; return 1; }
+		assert_eq "box $k's rejected revision metric after the delete" \
+			"sluice_cluster_rejected_revision $del" \
+			"$(cluster_metric "$k" sluice_cluster_rejected_revision)" || return 1
+	done
+	assert_eq "router paths to $LAB_VIP4 after the delete" "$FLEET_BOXES" \
+		"$(fleet_paths "$LAB_VIP4")" || return 1
+	fleet_get 30 || return 1
+	# A valid document after the delete applies (be3 at weight 300).
+	fleet_etcdctl put "$FLEET_PREFIX/desired" \
+		"$(fleet_default_desired | sed "s|\"$(lab_be4 3)\"}|\"$(lab_be4 3)\", \"weight\": 300}|")" \
+		>/dev/null || return 1
+	good=$(cluster_desired_rev)
+	cluster_wait_applied "$good" 10 ||
+		{ fail "a valid document after the delete did not reach every box"; return 1; }
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		assert_eq "box $k's weight of $(lab_be4 3) after the delete" 300 \
+			"$(fleet_ctl "$k" -j backend list |
+			   json - "[r['weight'] for r in j if r['backend'] == '$(lab_be4 3)'][0]")" || return 1
+	done
 }
 
 # A killed sluiced's report goes with its lease; a stopped one's at once.
