@@ -207,6 +207,51 @@ t_cluster_etcd_down() {
 	done
 }
 
+# Box k's backends as "vip backend state weight", live flows left out.
+cluster_tables() {
+	fleet_ctl "$1" -j backend list |
+		json - '"; ".join(sorted("%s %s %s %s" % (r["vip"], r["backend"], r["state"], r["weight"]) for r in j))'
+}
+
+# sluiced restarted while etcd is down starts from its state file: the
+# same VIPs, backends, weights and drains, announced again; etcd back,
+# it applies the revision it missed while it was stopped.
+t_cluster_restart_etcd_down_setup() { cluster_setup; }
+t_cluster_restart_etcd_down_teardown() { cluster_teardown; }
+t_cluster_restart_etcd_down() {
+	local rev before after n
+	# A drained backend: state the desired document alone cannot rebuild
+	# (a drain's progress), which only the state file carries.
+	fleet_cli backend drain "$LAB_VIP4:80/tcp" "$(lab_be4 2)" --wait --timeout 30s \
+		>/dev/null || return 1
+	before=$(cluster_tables 1)
+	echo "box 1 before: $before"
+	[[ $before == *"$(lab_be4 2) drained 100"* ]] ||
+		{ fail "be2 is not drained on box 1: $before"; return 1; }
+	# Box 1 misses a change while stopped, then restarts with etcd down.
+	fleet_sluiced_stop 1
+	fleet_cli backend set "$LAB_VIP4:80/tcp" "$(lab_be4 3)" --weight 300 >/dev/null || return 1
+	rev=$(cluster_desired_rev)
+	fleet_etcd_stop
+	fleet_sluiced_start 1 || return 1
+	after=$(cluster_tables 1)
+	assert_eq "box 1's backends after a restart without etcd" "$before" "$after" || return 1
+	grep -q "resumed saved state from" "$LAB_DIR/sluiced1.log" ||
+		{ fail "box 1 did not say it resumed its state file"; return 1; }
+	assert_eq "box 1 connected without etcd" False "$(cluster_status 1 connected)" || return 1
+	fleet_wait_paths "$LAB_VIP4" "$FLEET_BOXES" 15 ||
+		{ fail "box 1 did not announce $LAB_VIP4 again after its restart"; return 1; }
+	n=$(fleet_new_flows 1)
+	fleet_get 60 || return 1
+	assert_ge "new flows on box 1 after its restart" $(($(fleet_new_flows 1) - n)) 1 || return 1
+	# etcd back: box 1 catches up with the revision it missed.
+	fleet_etcd_start || return 1
+	it_wait_for 15 "$rev" cluster_status 1 applied_revision || return 1
+	assert_eq "box 1 connected" True "$(cluster_status 1 connected)" || return 1
+	assert_eq "box 1's backends once etcd is back" \
+		"${before/"$(lab_be4 3) active 100"/"$(lab_be4 3) active 300"}" "$(cluster_tables 1)" || return 1
+}
+
 # An invalid document is refused whole by every box (its revision stays in
 # force), and the fleet commands and metrics say so. So is a deleted one: a
 # stray delete does not empty the fleet. A valid document after them
