@@ -60,10 +60,12 @@ cluster_box_names() { cluster_boxes | xargs; }
 
 # Every box applies the document and builds the same tables from it; the
 # reports in etcd say so, and ECMP traffic works through every box.
+# Concurrent fleet changes all land; a change that changes nothing does
+# not write.
 t_cluster_same_tables_setup() { cluster_setup; }
 t_cluster_same_tables_teardown() { cluster_teardown; }
 t_cluster_same_tables() {
-	local out fps k
+	local out fps k rev
 	out=$(fleet_cli -j box list) || { fail "box list failed"; return 1; }
 	assert_eq "boxes reporting" "$FLEET_BOXES" "$(json - 'len(j)' <<<"$out")" || return 1
 	fps=$(json - 'sorted(set(";".join(v["fingerprint"] for v in b["report"]["vips"]) for b in j))' <<<"$out")
@@ -93,6 +95,47 @@ t_cluster_same_tables() {
 		{ fail "a local backend del on a cluster box was accepted"; return 1; }
 	grep -q "follows the desired state in etcd" "$LAB_DIR/del.err" ||
 		{ fail "no reason for the refusal: $(cat "$LAB_DIR/del.err")"; return 1; }
+	cluster_concurrent_changes || return 1
+	# A change that changes nothing writes nothing: the key's revision stays.
+	rev=$(cluster_desired_rev)
+	out=$(fleet_cli -j backend set "$LAB_VIP4:80/tcp" "$(lab_be4 1)" --weight 401) || return 1
+	assert_eq "changed, revision of a change that changes nothing" "False $rev" \
+		"$(json - '"%s %s" % (j["changed"], j["revision"])' <<<"$out")" || return 1
+	assert_eq "the desired state's revision after it" "$rev" "$(cluster_desired_rev)" || return 1
+}
+
+# Six fleet changes at once, each to its own backend: every change is a
+# compare-and-swap on the document's revision, so none is lost. Each
+# lands at a revision of its own, and every box applies all six.
+cluster_concurrent_changes() {
+	local i pid pids=() w want="401 402 403 601 602 603"
+	for i in 1 2 3; do
+		fleet_cli -j backend set "$LAB_VIP4:80/tcp" "$(lab_be4 "$i")" --weight $((400 + i)) \
+			>"$LAB_DIR/cas4-$i.json" &
+		pids+=($!)
+		fleet_cli -j backend set "[$LAB_VIP6]:80/tcp" "$(lab_be6 "$i")" --weight $((600 + i)) \
+			>"$LAB_DIR/cas6-$i.json" &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" || fail "a concurrent fleet change failed (pid $pid)"
+	done
+	w=$(fleet_etcdctl get "$FLEET_PREFIX/desired" --print-value-only |
+		json - '" ".join(sorted(str(b.get("weight", 100)) for v in j["vips"] for b in v["backends"]))')
+	assert_eq "weights in etcd after six concurrent changes" "$want" "$w" || return 1
+	assert_eq "revisions the six changes report" 6 \
+		"$(for i in "$LAB_DIR"/cas[46]-*.json; do json "$i" 'j["revision"]'; done | sort -u | wc -l)" ||
+		return 1
+	assert_eq "changed, as the six changes report it" True \
+		"$(for i in "$LAB_DIR"/cas[46]-*.json; do json "$i" 'j["changed"]'; done | sort -u | xargs)" ||
+		return 1
+	cluster_wait_applied "$(cluster_desired_rev)" 10 ||
+		{ fail "the six changes did not reach every box"; return 1; }
+	for i in $(seq 1 "$FLEET_BOXES"); do
+		assert_eq "box $i's weights" "$want" \
+			"$(fleet_ctl "$i" -j backend list | json - '" ".join(sorted(str(r["weight"]) for r in j))')" ||
+			return 1
+	done
 }
 
 # The fleet under sluiced.service's sandbox (capabilities and system-call
