@@ -36,7 +36,6 @@ ALL_TESTS=(
 	t_restart_carries_unsharded_flows_sandboxed
 	t_restart_odd_flow_table_size
 	t_restart_tags_handshakes_in_flight
-	t_restart_maglev_table_size
 	t_restart_renamed_drain_table_key
 	t_bad_reload_keeps_state
 	t_control_socket_bad_input
@@ -145,6 +144,7 @@ ALL_TESTS=(
 	t_cluster_etcd_down
 	t_cluster_restart_etcd_down
 	t_cluster_invalid_refused
+	t_cluster_box_drain
 	t_cluster_box_lease
 	t_cluster_box_name_taken
 	t_cluster_tls

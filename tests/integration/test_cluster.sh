@@ -387,6 +387,60 @@ t_cluster_box_lease() {
 	assert_eq "box list after a restart" 2 "$(fleet_cli -j box list | json - 'len(j)')" || return 1
 }
 
+# Per box, sorted: "NAME DRAINED ANNOUNCED" as box list -j reports it.
+cluster_box_drain_rows() {
+	fleet_cli -j box list | json - '"; ".join("%s %s %s" % (b["box"], b["box_drained"], b["announced"]) for b in sorted(j, key=lambda b: b["box"]))'
+}
+
+# Box k's announced addresses, as sluiced's status lists them.
+cluster_announced() {
+	fleet_ctl "$1" -j status | json - '" ".join(j["announce"]["announced"])'
+}
+
+# box drain through etcd (boxes_drained): that box withdraws every VIP,
+# the router keeps the other boxes' paths, and no new connection reaches
+# it; box undrain announces them again. A second undrain writes nothing.
+t_cluster_box_drain_setup() { cluster_setup; }
+t_cluster_box_drain_teardown() { cluster_teardown; }
+t_cluster_box_drain() {
+	local rev n all
+	all=$(cluster_announced 2)
+	fleet_cli box drain box2 >/dev/null || return 1
+	cluster_wait_applied "$(cluster_desired_rev)" 10 ||
+		{ fail "the box drain did not reach every box"; return 1; }
+	it_wait_for 5 "" cluster_announced 2 || return 1
+	assert_eq "box 2's drained metric" "sluice_box_drained 1" \
+		"$(cluster_metric 2 sluice_box_drained)" || return 1
+	assert_eq "box 1's announcements while box 2 is drained" "$all" "$(cluster_announced 1)" ||
+		return 1
+	fleet_wait_paths "$LAB_VIP4" $((FLEET_BOXES - 1)) 10 ||
+		{ fail "the router has $(fleet_paths "$LAB_VIP4") paths to $LAB_VIP4 with box 2 drained"; return 1; }
+	fleet_wait_paths "$LAB_VIP6" $((FLEET_BOXES - 1)) 10 ||
+		{ fail "the router has $(fleet_paths "$LAB_VIP6") paths to $LAB_VIP6 with box 2 drained"; return 1; }
+	it_wait_for 5 "box1 False 2; box2 True 0; box3 False 2" cluster_box_drain_rows || return 1
+	n=$(fleet_new_flows 2)
+	fleet_get 60 || return 1
+	assert_eq "new flows reaching drained box 2" "$n" "$(fleet_new_flows 2)" || return 1
+	# Undrained: announced again, and new connections reach it.
+	fleet_cli box undrain box2 >/dev/null || return 1
+	cluster_wait_applied "$(cluster_desired_rev)" 10 ||
+		{ fail "the box undrain did not reach every box"; return 1; }
+	it_wait_for 5 "$all" cluster_announced 2 || return 1
+	assert_eq "box 2's drained metric after undrain" "sluice_box_drained 0" \
+		"$(cluster_metric 2 sluice_box_drained)" || return 1
+	fleet_wait_paths "$LAB_VIP4" "$FLEET_BOXES" 10 ||
+		{ fail "the router has $(fleet_paths "$LAB_VIP4") paths to $LAB_VIP4 after box undrain box2"; return 1; }
+	fleet_wait_paths "$LAB_VIP6" "$FLEET_BOXES" 10 ||
+		{ fail "the router has $(fleet_paths "$LAB_VIP6") paths to $LAB_VIP6 after box undrain box2"; return 1; }
+	n=$(fleet_new_flows 2)
+	fleet_get 60 || return 1
+	assert_ge "new flows reaching box 2 after undrain" $(($(fleet_new_flows 2) - n)) 1 || return 1
+	rev=$(cluster_desired_rev)
+	assert_eq "a second box undrain" "unchanged at revision $rev" "$(fleet_cli box undrain box2)" ||
+		return 1
+	assert_eq "the desired state's revision after it" "$rev" "$(cluster_desired_rev)" || return 1
+}
+
 # The owner a box's report in etcd names (HOST/INSTANCE).
 cluster_owner() {
 	fleet_etcdctl get "$FLEET_PREFIX/boxes/$1" --print-value-only | json - 'j["owner"]'
