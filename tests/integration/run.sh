@@ -143,7 +143,9 @@ ALL_TESTS=(
 	t_cluster_sandboxed_drain_wait
 	t_cluster_drain_timeout_exit_3
 	t_cluster_etcd_down
+	t_cluster_restart_etcd_down
 	t_cluster_invalid_refused
+	t_cluster_box_drain
 	t_cluster_box_lease
 	t_cluster_box_name_taken
 	t_cluster_tls
