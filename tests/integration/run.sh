@@ -145,6 +145,7 @@ ALL_TESTS=(
 	t_cluster_etcd_down
 	t_cluster_restart_etcd_down
 	t_cluster_invalid_refused
+	t_cluster_change_after_delete_refused
 	t_cluster_box_drain
 	t_cluster_box_lease
 	t_cluster_box_name_taken

@@ -443,8 +443,7 @@ t_cluster_box_drain() {
 
 # A fleet change after a stray delete of PREFIX/desired is refused and
 # writes nothing: built on an empty document, it would empty the fleet.
-# Not in ALL_TESTS: sluicectl --cluster reads an absent key as an empty
-# fleet today (user/sluicectl/cli_fleet.c, read_doc), and this fails.
+# box list names every box that refused the delete.
 t_cluster_change_after_delete_refused_setup() { cluster_setup; }
 t_cluster_change_after_delete_refused_teardown() { cluster_teardown; }
 t_cluster_change_after_delete_refused() {
@@ -458,8 +457,13 @@ t_cluster_change_after_delete_refused() {
 	cat "$LAB_DIR/list.err"
 	assert_eq "boxes box list reports as refusing the delete" "$FLEET_BOXES" \
 		"$(grep -c "refused the desired state (revision $del)" "$LAB_DIR/list.err")"
-	fleet_cli box drain box3 2>&1 &&
+	fleet_cli box drain box3 >"$LAB_DIR/change.out" 2>&1 &&
 		fail "a fleet change was accepted with PREFIX/desired deleted"
+	cat "$LAB_DIR/change.out"
+	grep -q "desired is absent, yet box box[0-9] applies revision [0-9]* of it: it was deleted" \
+		"$LAB_DIR/change.out" || fail "the refusal does not say the document was deleted"
+	grep -q "hint: put the document back" "$LAB_DIR/change.out" ||
+		fail "the refusal gives no way out"
 	assert_eq "PREFIX/desired after the change" "" \
 		"$(fleet_etcdctl get "$FLEET_PREFIX/desired" --print-value-only)" || return 1
 	sleep 1

@@ -96,6 +96,9 @@ static const char *hint_for(int rc)
 		return "is etcd running, and are the endpoints right?";
 	case -EINVAL:
 		return "fix PREFIX/desired (etcdctl put), then retry";
+	case -ESTALE:
+		return "put the document back (etcdctl put PREFIX/desired ...), or empty "
+		       "the fleet on purpose: etcdctl put PREFIX/desired '{\"vips\": []}'";
 	default:
 		return NULL;
 	}
@@ -273,6 +276,47 @@ static int edit_box(const struct sl_cli_cmd *cmd, struct sl_desired *d,
 	return 0;
 }
 
+static json_object *read_reports(const struct sl_cli_cmd *cmd,
+				 struct sl_etcd *e, char *err, size_t errlen,
+				 int *rc);
+static int64_t jint(json_object *o, const char *key);
+static const char *jstr(json_object *o, const char *key);
+
+/*
+ * PREFIX/desired is absent. On a new fleet that is an empty document to
+ * start from; once a box has applied a revision, the key was deleted, and
+ * a change built from nothing would empty every box (the boxes refuse the
+ * delete itself, README "Failure modes"). -ESTALE then, with @err.
+ */
+static int absent_doc_ok(const struct sl_cli_cmd *cmd, struct sl_etcd *e,
+			 char *err, size_t errlen)
+{
+	json_object *reps;
+	size_t i;
+	int rc;
+
+	reps = read_reports(cmd, e, err, errlen, &rc);
+	if (!reps)
+		return rc;
+	for (i = 0; i < json_object_array_length(reps); i++) {
+		json_object *r = json_object_array_get_idx(reps, i);
+
+		if (jint(r, "applied_revision") <= 0)
+			continue;
+		snprintf(
+			err, errlen,
+			"%s/desired is absent, yet box %s applies revision %lld "
+			"of it: it was deleted; refusing a change built from "
+			"nothing, which would empty the fleet",
+			prefix_of(cmd), jstr(r, "box"),
+			(long long)jint(r, "applied_revision"));
+		rc = -ESTALE;
+		break;
+	}
+	json_object_put(reps);
+	return rc;
+}
+
 /*
  * Read, change, write back if nothing else wrote meanwhile. *rev: the
  * revision that holds the change (the current one when it changed nothing).
@@ -295,6 +339,11 @@ static int edit(const struct sl_cli_cmd *cmd, struct sl_etcd *e, edit_fn fn,
 		rc = read_doc(e, prefix_of(cmd), &d, &mod, err, errlen);
 		if (rc)
 			return rc;
+		rc = mod ? 0 : absent_doc_ok(cmd, e, err, errlen);
+		if (rc) {
+			sl_state_free(&d.st);
+			return rc;
+		}
 		before = sl_desired_format(&d);
 		rc = cmd->backend[0] ?
 			     resolve(cmd, &d,
@@ -411,7 +460,11 @@ static void box_backend(json_object *rep, const char *vip, const char *addr,
 	}
 }
 
-/* Boxes that refused revision @rev (or later) say why, on stderr. */
+/*
+ * Boxes that refused revision @rev (or later) say why, on stderr; with the
+ * document absent (@rev 0), those that refused one newer than they apply
+ * (its delete).
+ */
 static void warn_rejected(const struct sl_cli_io *io, json_object *reps,
 			  int64_t rev)
 {
@@ -419,8 +472,9 @@ static void warn_rejected(const struct sl_cli_io *io, json_object *reps,
 
 	for (i = 0; i < json_object_array_length(reps); i++) {
 		json_object *r = json_object_array_get_idx(reps, i);
+		int64_t rej = jint(r, "rejected_revision");
 
-		if (jint(r, "rejected_revision") >= rev && rev)
+		if (rev ? rej >= rev : rej > jint(r, "applied_revision"))
 			fprintf(io->err,
 				"sluicectl: box %s refused the desired state (revision "
 				"%lld), keeps revision %lld: %s\n",
