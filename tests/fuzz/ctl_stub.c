@@ -56,8 +56,10 @@ int sl_reload_request_ctl(struct sl_daemon *d, bool exact, __u64 *gen)
 }
 
 /* The box drain flips the flag only: no routes, no file. */
-int sl_ann_box_drain(struct sl_daemon *d, bool drain, char *err, size_t errlen)
+int sl_ann_box_drain(struct sl_daemon *d, bool drain, bool by_fleet, char *err,
+		     size_t errlen)
 {
+	(void)by_fleet;
 	(void)err;
 	(void)errlen;
 	d->box_drained = drain;

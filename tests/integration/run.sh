@@ -147,6 +147,7 @@ ALL_TESTS=(
 	t_cluster_invalid_refused
 	t_cluster_change_after_delete_refused
 	t_cluster_box_drain
+	t_cluster_box_undrain_while_stopped
 	t_cluster_box_lease
 	t_cluster_box_name_taken
 	t_cluster_tls

@@ -474,10 +474,9 @@ t_cluster_change_after_delete_refused() {
 }
 
 # A box the fleet drained, then undrained while its sluiced was stopped,
-# follows the desired state when it starts: it announces its VIPs again.
-# Not in ALL_TESTS: fails today; the box stays drained (cluster_apply.c,
-# apply_box_drain: box_drain_wanted starts false while box-drained from
-# the fleet's drain is still in the state directory).
+# follows the desired state when it starts: it announces its VIPs again
+# (the box-drained file says the fleet drained it). A box drained locally
+# stays drained across a restart, as before (t_fleet_box_drain).
 t_cluster_box_undrain_while_stopped_setup() { cluster_setup; }
 t_cluster_box_undrain_while_stopped_teardown() { cluster_teardown; }
 t_cluster_box_undrain_while_stopped() {

@@ -4,7 +4,10 @@
  * in step with the state after every change, and the box drain, which
  * withdraws every VIP of this box while it keeps forwarding the flows it
  * has. The box drain is a file in the state directory, so it survives a
- * restart: a drained box never comes back announcing by surprise.
+ * restart: a drained box never comes back announcing by surprise. The
+ * file says who drained it ("fleet" for the desired state in etcd), so a
+ * fleet undrain that came while sluiced was stopped applies at its start,
+ * and a local drain still stands over a fleet that never asked for one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,10 +18,25 @@
 #include "daemon.h"
 
 #define BOX_DRAINED_FILE	"box-drained"
+#define BY_FLEET "fleet\n"
 
 static void marker_path(const struct sl_daemon *d, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/%s", d->cfg.state_dir, BOX_DRAINED_FILE);
+}
+
+/* Does the marker at @path say the fleet drained the box? */
+static bool marker_by_fleet(const char *path)
+{
+	char buf[sizeof(BY_FLEET)] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n == (ssize_t)strlen(BY_FLEET) && !strcmp(buf, BY_FLEET);
 }
 
 void sl_ann_start(struct sl_daemon *d)
@@ -27,6 +45,7 @@ void sl_ann_start(struct sl_daemon *d)
 
 	marker_path(d, path, sizeof(path));
 	d->box_drained = access(path, F_OK) == 0;
+	d->box_drained_by_fleet = d->box_drained && marker_by_fleet(path);
 	if (!d->cfg.announce_enabled)
 		return;
 	d->ann = sl_announce_open(d->cfg.announce_device, d->cfg.announce_table,
@@ -64,15 +83,19 @@ void sl_ann_stop(struct sl_daemon *d)
 	sl_log("announcements withdrawn");
 }
 
-int sl_ann_box_drain(struct sl_daemon *d, bool drain, char *err, size_t errlen)
+int sl_ann_box_drain(struct sl_daemon *d, bool drain, bool by_fleet, char *err,
+		     size_t errlen)
 {
+	const char *by = by_fleet ? BY_FLEET : "";
 	char path[sizeof(d->cfg.state_dir) + 32];
 	int fd;
 
 	marker_path(d, path, sizeof(path));
 	if (drain) {
-		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0 || fsync(fd)) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0 ||
+		    write(fd, by, strlen(by)) != (ssize_t)strlen(by) ||
+		    fsync(fd)) {
 			snprintf(err, errlen, "cannot record the box drain in %s: %s", path,
 				 strerror(errno));
 			if (fd >= 0)
@@ -89,6 +112,7 @@ int sl_ann_box_drain(struct sl_daemon *d, bool drain, char *err, size_t errlen)
 		       drain ? "every VIP withdrawn, established flows keep flowing"
 			     : "VIPs announced again");
 	d->box_drained = drain;
+	d->box_drained_by_fleet = drain && by_fleet;
 	sl_ann_update(d);
 	return 0;
 }

@@ -90,7 +90,7 @@ static void apply_box_drain(struct sl_daemon *d, const struct sl_desired *want)
 		return;
 	d->cluster->box_drain_wanted = drain;
 	if (drain != d->box_drained &&
-	    sl_ann_box_drain(d, drain, err, sizeof(err)))
+	    sl_ann_box_drain(d, drain, true, err, sizeof(err)))
 		sl_log("cluster: cannot %s this box: %s",
 		       drain ? "drain" : "undrain", err);
 	else

@@ -377,7 +377,7 @@ static int box_drain(struct sl_daemon *d, bool drain, struct sl_ctl_reply *r)
 {
 	char err[512];
 
-	if (sl_ann_box_drain(d, drain, err, sizeof(err)))
+	if (sl_ann_box_drain(d, drain, false, err, sizeof(err)))
 		return sl_ctl_fail(r, "EIO", NULL, "%s", err);
 	r->result = sl_ann_status(d);
 	return 0;

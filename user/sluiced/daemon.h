@@ -137,6 +137,7 @@ struct sl_daemon {
 
 	struct sl_announce *ann;	/* NULL: announcements off (announce_run.c) */
 	bool box_drained;		/* every VIP withdrawn (sluicectl box drain) */
+	bool box_drained_by_fleet; /* ... because the desired state said so */
 	bool datapath_lost;		/* an interface runs no sluice program: same */
 	struct sl_reload *reload;	/* the SIGHUP worker (reload.c) */
 	struct sl_agent_poll *agents;	/* the backends' agents (agent_poll.c) */
@@ -203,7 +204,9 @@ void sl_drains_publish(struct sl_daemon *d, bool settle);
 void sl_ann_start(struct sl_daemon *d);
 void sl_ann_update(struct sl_daemon *d);
 void sl_ann_stop(struct sl_daemon *d);
-int sl_ann_box_drain(struct sl_daemon *d, bool drain, char *err, size_t errlen);
+/* @by_fleet: asked by the desired state in etcd, not a local box drain. */
+int sl_ann_box_drain(struct sl_daemon *d, bool drain, bool by_fleet, char *err,
+		     size_t errlen);
 /* The main loop's check: does some interface run no sluice program (@lost)?
  * Then every VIP is withdrawn, as for a box drain, until all run it again. */
 void sl_ann_datapath(struct sl_daemon *d, bool lost);
