@@ -334,6 +334,12 @@ static void test_state_diff_lines(void **state)
 	CHECK_STR("added vip be", l.text[6], "added backend 198.18.1.13 to 198.18.0.102:80/tcp (weight 100)");
 	CHECK_STR("removed vip", l.text[7], "removed VIP 198.18.0.101:80/tcp");
 	CHECK_INT("same", sl_state_diff(&sa, &sa, NULL, NULL), 0);
+	/* No check on either side: its unused settings are no change. */
+	sb.vips[0].hc = sa.vips[0].hc;
+	sb.vips[0].hc.interval_ms += 1000;
+	sb.vips[0].hc.rise += 1;
+	CHECK_INT("none -> none",
+		  sl_health_cfg_equal(&sa.vips[0].hc, &sb.vips[0].hc), 1);
 	sl_state_free(&sa);
 	sl_state_free(&sb);
 	sl_config_free(&a);
