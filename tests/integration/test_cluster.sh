@@ -400,17 +400,23 @@ cluster_announced() {
 # box drain through etcd (boxes_drained): that box withdraws every VIP,
 # the router keeps the other boxes' paths, and no new connection reaches
 # it; box undrain announces them again. A second undrain writes nothing.
+# box drain or undrain (@1) of box2 through etcd, applied by every box:
+# box2 announces @2 and its sluice_box_drained reads @3.
+cluster_box2_set() {	# drain|undrain announced drained-metric
+	fleet_cli box "$1" box2 >/dev/null || return 1
+	cluster_wait_applied "$(cluster_desired_rev)" 10 ||
+		{ fail "the box $1 did not reach every box"; return 1; }
+	it_wait_for 5 "$2" cluster_announced 2 || return 1
+	assert_eq "box 2's drained metric after box $1" "sluice_box_drained $3" \
+		"$(cluster_metric 2 sluice_box_drained)"
+}
+
 t_cluster_box_drain_setup() { cluster_setup; }
 t_cluster_box_drain_teardown() { cluster_teardown; }
 t_cluster_box_drain() {
 	local rev n all
 	all=$(cluster_announced 2)
-	fleet_cli box drain box2 >/dev/null || return 1
-	cluster_wait_applied "$(cluster_desired_rev)" 10 ||
-		{ fail "the box drain did not reach every box"; return 1; }
-	it_wait_for 5 "" cluster_announced 2 || return 1
-	assert_eq "box 2's drained metric" "sluice_box_drained 1" \
-		"$(cluster_metric 2 sluice_box_drained)" || return 1
+	cluster_box2_set drain "" 1 || return 1
 	assert_eq "box 1's announcements while box 2 is drained" "$all" "$(cluster_announced 1)" ||
 		return 1
 	fleet_wait_paths "$LAB_VIP4" $((FLEET_BOXES - 1)) 10 ||
@@ -422,12 +428,7 @@ t_cluster_box_drain() {
 	fleet_get 60 || return 1
 	assert_eq "new flows reaching drained box 2" "$n" "$(fleet_new_flows 2)" || return 1
 	# Undrained: announced again, and new connections reach it.
-	fleet_cli box undrain box2 >/dev/null || return 1
-	cluster_wait_applied "$(cluster_desired_rev)" 10 ||
-		{ fail "the box undrain did not reach every box"; return 1; }
-	it_wait_for 5 "$all" cluster_announced 2 || return 1
-	assert_eq "box 2's drained metric after undrain" "sluice_box_drained 0" \
-		"$(cluster_metric 2 sluice_box_drained)" || return 1
+	cluster_box2_set undrain "$all" 0 || return 1
 	fleet_wait_paths "$LAB_VIP4" "$FLEET_BOXES" 10 ||
 		{ fail "the router has $(fleet_paths "$LAB_VIP4") paths to $LAB_VIP4 after box undrain box2"; return 1; }
 	fleet_wait_paths "$LAB_VIP6" "$FLEET_BOXES" 10 ||
@@ -482,10 +483,7 @@ t_cluster_box_undrain_while_stopped_teardown() { cluster_teardown; }
 t_cluster_box_undrain_while_stopped() {
 	local all
 	all=$(cluster_announced 2)
-	fleet_cli box drain box2 >/dev/null || return 1
-	cluster_wait_applied "$(cluster_desired_rev)" 10 ||
-		{ fail "the box drain did not reach every box"; return 1; }
-	it_wait_for 5 "" cluster_announced 2 || return 1
+	cluster_box2_set drain "" 1 || return 1
 	fleet_sluiced_stop 2
 	fleet_cli box undrain box2 >/dev/null || return 1
 	fleet_sluiced_start 2 || return 1
