@@ -136,6 +136,55 @@ static int read_doc(struct sl_etcd *e, const char *prefix, struct sl_desired *d,
 	return rc;
 }
 
+/* ---- the boxes' reports ------------------------------------------------- */
+
+/* [{box report}, ...] from PREFIX/boxes/; NULL with @err and *rc on failure. */
+static json_object *read_reports(const struct sl_cli_cmd *cmd,
+				 struct sl_etcd *e, char *err, size_t errlen,
+				 int *rc)
+{
+	char key[SL_DESIRED_KEY_MAX];
+	json_object *kvs, *out;
+	int64_t rev;
+	size_t i;
+
+	sl_desired_boxes_key(prefix_of(cmd), key, sizeof(key));
+	*rc = sl_etcd_get_prefix(e, key, &kvs, &rev);
+	if (*rc) {
+		snprintf(err, errlen, "%s", e->err);
+		return NULL;
+	}
+	out = json_object_new_array();
+	for (i = 0; i < json_object_array_length(kvs); i++) {
+		json_object *kv = json_object_array_get_idx(kvs, i), *v;
+
+		v = json_tokener_parse(json_object_get_string(
+			json_object_object_get(kv, "value")));
+		if (v)
+			json_object_array_add(out, v);
+	}
+	json_object_put(kvs);
+	return out;
+}
+
+static int64_t jint(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ?
+		       json_object_get_int64(v) :
+		       0;
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ?
+		       json_object_get_string(v) :
+		       "";
+}
+
 /* ---- changes ------------------------------------------------------------ */
 
 struct target {
@@ -276,12 +325,6 @@ static int edit_box(const struct sl_cli_cmd *cmd, struct sl_desired *d,
 	return 0;
 }
 
-static json_object *read_reports(const struct sl_cli_cmd *cmd,
-				 struct sl_etcd *e, char *err, size_t errlen,
-				 int *rc);
-static int64_t jint(json_object *o, const char *key);
-static const char *jstr(json_object *o, const char *key);
-
 /*
  * PREFIX/desired is absent. On a new fleet that is an empty document to
  * start from; once a box has applied a revision, the key was deleted, and
@@ -378,54 +421,7 @@ static int edit(const struct sl_cli_cmd *cmd, struct sl_etcd *e, edit_fn fn,
 	return rc;
 }
 
-/* ---- the boxes' reports --------------------------------------------------- */
-
-/* [{box report}, ...] from PREFIX/boxes/; NULL with @err and *rc on failure. */
-static json_object *read_reports(const struct sl_cli_cmd *cmd,
-				 struct sl_etcd *e, char *err, size_t errlen,
-				 int *rc)
-{
-	char key[SL_DESIRED_KEY_MAX];
-	json_object *kvs, *out;
-	int64_t rev;
-	size_t i;
-
-	sl_desired_boxes_key(prefix_of(cmd), key, sizeof(key));
-	*rc = sl_etcd_get_prefix(e, key, &kvs, &rev);
-	if (*rc) {
-		snprintf(err, errlen, "%s", e->err);
-		return NULL;
-	}
-	out = json_object_new_array();
-	for (i = 0; i < json_object_array_length(kvs); i++) {
-		json_object *kv = json_object_array_get_idx(kvs, i), *v;
-
-		v = json_tokener_parse(json_object_get_string(
-			json_object_object_get(kv, "value")));
-		if (v)
-			json_object_array_add(out, v);
-	}
-	json_object_put(kvs);
-	return out;
-}
-
-static int64_t jint(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) ?
-		       json_object_get_int64(v) :
-		       0;
-}
-
-static const char *jstr(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) ?
-		       json_object_get_string(v) :
-		       "";
-}
+/* ---- the boxes' views ---------------------------------------------------- */
 
 /*
  * One box's view of backend @addr (on @vip, or summed over every VIP when
