@@ -39,13 +39,21 @@ static bool marker_by_fleet(const char *path)
 	return n == (ssize_t)strlen(BY_FLEET) && !strcmp(buf, BY_FLEET);
 }
 
+/* Was the box drained by the fleet (its marker says so) when sluiced started? */
+bool sl_ann_drained_by_fleet(const struct sl_daemon *d)
+{
+	char path[sizeof(d->cfg.state_dir) + 32];
+
+	marker_path(d, path, sizeof(path));
+	return marker_by_fleet(path);
+}
+
 void sl_ann_start(struct sl_daemon *d)
 {
 	char path[sizeof(d->cfg.state_dir) + 32], err[512];
 
 	marker_path(d, path, sizeof(path));
 	d->box_drained = access(path, F_OK) == 0;
-	d->box_drained_by_fleet = d->box_drained && marker_by_fleet(path);
 	if (!d->cfg.announce_enabled)
 		return;
 	d->ann = sl_announce_open(d->cfg.announce_device, d->cfg.announce_table,
@@ -112,7 +120,6 @@ int sl_ann_box_drain(struct sl_daemon *d, bool drain, bool by_fleet, char *err,
 		       drain ? "every VIP withdrawn, established flows keep flowing"
 			     : "VIPs announced again");
 	d->box_drained = drain;
-	d->box_drained_by_fleet = drain && by_fleet;
 	sl_ann_update(d);
 	return 0;
 }

@@ -353,7 +353,7 @@ int sl_cluster_start(struct sl_daemon *d)
 	c->d = d;
 	c->st.enabled = true;
 	/* The fleet drained this box before a restart: its undrain applies. */
-	c->box_drain_wanted = d->box_drained_by_fleet;
+	c->box_drain_wanted = sl_ann_drained_by_fleet(d);
 	if (gethostname(host, sizeof(host)))
 		snprintf(host, sizeof(host), "unknown");
 	host[sizeof(host) - 1] = '\0';

@@ -137,7 +137,6 @@ struct sl_daemon {
 
 	struct sl_announce *ann;	/* NULL: announcements off (announce_run.c) */
 	bool box_drained;		/* every VIP withdrawn (sluicectl box drain) */
-	bool box_drained_by_fleet; /* ... because the desired state said so */
 	bool datapath_lost;		/* an interface runs no sluice program: same */
 	struct sl_reload *reload;	/* the SIGHUP worker (reload.c) */
 	struct sl_agent_poll *agents;	/* the backends' agents (agent_poll.c) */
@@ -202,6 +201,7 @@ bool sl_drains_arm(struct sl_daemon *d, struct sl_state *st);
 void sl_drains_publish(struct sl_daemon *d, bool settle);
 /* announce_run.c: VIP routes for BIRD, and the box drain. */
 void sl_ann_start(struct sl_daemon *d);
+bool sl_ann_drained_by_fleet(const struct sl_daemon *d);
 void sl_ann_update(struct sl_daemon *d);
 void sl_ann_stop(struct sl_daemon *d);
 /* @by_fleet: asked by the desired state in etcd, not a local box drain. */
