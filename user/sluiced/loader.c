@@ -300,8 +300,7 @@ bool sl_loader_reattach(struct sl_daemon *d, size_t i, unsigned int ifindex,
 	char err[512];
 
 	/* Only a new device: never the one someone detached us from. */
-	if (!ifindex || !was || ifindex == was || st == SL_XDP_GONE ||
-	    st == SL_XDP_OURS)
+	if (st == SL_XDP_GONE || !was || ifindex == was)
 		return false;
 	if (st == SL_XDP_OTHER) {
 		if (d->reattach_other[i] != ifindex)
