@@ -60,18 +60,24 @@ step_check() {
 	say "conffile, units, man pages and completion in place"
 }
 
-# The packaged daemon for real: a namespace of our own with a veth pair,
-# sluiced attached in native mode, a drain --wait, a stop, a detach.
-step_run() {
-	local ns=slpkg cfg=/tmp/sluice-pkg.yaml pid rc=0 i
+PKG_NS=slpkg
+PKG_CFG=/tmp/sluice-pkg.yaml
+PKG_SOCK=/run/sluice/pkgtest.sock
+PKG_PINS=/sys/fs/bpf/sluice/pkgtest
+PKG_STATE=/var/lib/sluice/pkgtest
+
+pkg_ns() { nsenter --net=/run/netns/$PKG_NS "$@"; }
+
+# A namespace of our own with a veth pair, and sluiced's config for it.
+pkg_lab_up() {
 	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
-	ip netns add $ns
-	trap 'ip netns del '$ns' 2>/dev/null' EXIT
-	ip -n $ns link set lo up
-	ip -n $ns link add slpkg0 type veth peer name slpkg1
-	ip -n $ns link set slpkg0 up
-	ip -n $ns link set slpkg1 up
-	cat >$cfg <<-YAML
+	ip netns add $PKG_NS
+	trap 'ip netns del '$PKG_NS' 2>/dev/null' EXIT
+	ip -n $PKG_NS link set lo up
+	ip -n $PKG_NS link add slpkg0 type veth peer name slpkg1
+	ip -n $PKG_NS link set slpkg0 up
+	ip -n $PKG_NS link set slpkg1 up
+	cat >$PKG_CFG <<-YAML
 	instance: pkgtest
 	interfaces:
 	  - name: slpkg0
@@ -83,34 +89,70 @@ step_run() {
 	      - address: 198.18.20.11
 	      - address: 198.18.20.12
 	YAML
-	# --check looks at this machine too: from the namespace that holds slpkg0.
-	nsenter --net=/run/netns/$ns sluiced -c $cfg --check
-	nsenter --net=/run/netns/$ns sluiced -c $cfg >/tmp/sluiced-pkg.log 2>&1 &
-	pid=$!
+}
+
+# The packaged sluiced started in the namespace; its PID in PKG_PID once
+# its control socket answers.
+pkg_sluiced_start() {
+	local i
+	pkg_ns sluiced -c $PKG_CFG >>/tmp/sluiced-pkg.log 2>&1 &
+	PKG_PID=$!
 	for i in $(seq 1 100); do
-		nsenter --net=/run/netns/$ns sluicectl -s /run/sluice/pkgtest.sock status >/dev/null 2>&1 && break
-		kill -0 $pid 2>/dev/null || break
+		pkg_ns sluicectl -s $PKG_SOCK status >/dev/null 2>&1 && return 0
+		kill -0 $PKG_PID 2>/dev/null || break
 		sleep 0.1
 	done
-	nsenter --net=/run/netns/$ns sluicectl -s /run/sluice/pkgtest.sock backend list || rc=1
-	nsenter --net=/run/netns/$ns sluicectl -s /run/sluice/pkgtest.sock \
-		backend drain 198.18.0.100:80/tcp 198.18.20.11 --wait --timeout 20s || rc=1
-	ip -n $ns link show slpkg0 | grep -q xdp || { echo "no XDP program on slpkg0"; rc=1; }
-	kill $pid
-	wait $pid || true
 	cat /tmp/sluiced-pkg.log
-	nsenter --net=/run/netns/$ns sluiced -c $cfg --detach || rc=1
+	die "the packaged sluiced did not start"
+}
+
+pkg_sluiced_stop() {
+	kill $PKG_PID
+	wait $PKG_PID || true
+}
+
+# The packaged daemon for real: sluiced attached in native mode, a drain
+# --wait, a stop, a detach.
+step_run() {
+	local rc=0
+	pkg_lab_up
+	# --check looks at this machine too: from the namespace that holds slpkg0.
+	pkg_ns sluiced -c $PKG_CFG --check
+	pkg_sluiced_start
+	pkg_ns sluicectl -s $PKG_SOCK backend list || rc=1
+	pkg_ns sluicectl -s $PKG_SOCK \
+		backend drain 198.18.0.100:80/tcp 198.18.20.11 --wait --timeout 20s || rc=1
+	ip -n $PKG_NS link show slpkg0 | grep -q xdp || { echo "no XDP program on slpkg0"; rc=1; }
+	pkg_sluiced_stop
+	cat /tmp/sluiced-pkg.log
+	pkg_ns sluiced -c $PKG_CFG --detach || rc=1
 	[[ $rc -eq 0 ]] || die "the packaged sluiced did not attach, list and drain"
+	[[ ! -e $PKG_PINS ]] || die "sluiced --detach left $PKG_PINS"
 	say "packaged sluiced attached, drained a backend, stopped and detached"
 }
 
+# What a stopped sluiced keeps for its next start: the pinned maps and
+# the state file, by name.
+pkg_kept() { ls $PKG_PINS $PKG_STATE; }
+
+# Remove keeps the config, purge removes it; neither touches the pinned
+# maps or the state of a sluiced that ran (README "Install").
 step_remove() {
+	local kept
+	pkg_lab_up
+	pkg_sluiced_start
+	pkg_sluiced_stop
+	kept=$(pkg_kept) || die "a stopped sluiced left no pins or state"
 	apt-get remove -y -q sluice sluice-decap
 	[[ -f /etc/sluice/sluiced.yaml ]] || die "remove took the admin's config"
 	[[ ! -e /usr/sbin/sluiced ]] || die "remove left sluiced"
-	apt-get purge -y -q sluice
+	[[ $(pkg_kept) == "$kept" ]] || die "remove touched the pinned maps or the state"
+	apt-get purge -y -q sluice sluice-decap
 	[[ ! -e /etc/sluice/sluiced.yaml ]] || die "purge left the config"
-	say "remove keeps the conffile, purge removes it"
+	[[ $(pkg_kept) == "$kept" ]] || die "purge touched the pinned maps or the state"
+	# What `sluiced --detach` would have done, by hand: it is gone.
+	rm -rf $PKG_PINS $PKG_STATE
+	say "remove keeps the conffile, purge removes it; neither touches pins or state"
 }
 
 "step_${1:?usage: in-root.sh deps|build|lintian|install|check|run|remove}"
