@@ -68,10 +68,9 @@ t_fleet_kill_withdraws() {
 # sending it new connections, every one of which would be lost there.
 # Once it runs the program again (a restart), it announces again. And
 # without a restart: its device deleted and created anew, sluiced attaches
-# to the new one by itself and announces again. And once more with the
-# program attached again by hand, by its id.
+# to the new one by itself and announces again.
 # A sweep republishes the announcements too: with one a minute, only the
-# datapath check can announce a box again within the test's waits.
+# datapath check can announce the box again within the test's waits.
 t_fleet_detached_withdraws_setup() { LAB_SWEEP=60s fleet_setup; }
 t_fleet_detached_withdraws_teardown() { fleet_teardown; }
 t_fleet_detached_withdraws() {
@@ -96,8 +95,7 @@ t_fleet_detached_withdraws() {
 	fleet_wait_paths "$LAB_VIP4" "$FLEET_BOXES" 15 ||
 		{ fail "box 2 not announced again once attached again"; return 1; }
 	fleet_get 30 || return 1
-	fleet_recreated_announces_again 2 || return 1
-	fleet_reattached_by_hand_announces_again 2
+	fleet_recreated_announces_again 2
 }
 
 fleet_datapath_ok() { fleet_ctl "$1" -j status | json - 'j["announce"]["datapath_ok"]'; }
@@ -131,31 +129,6 @@ fleet_recreated_announces_again() {	# k
 	ip -n "${LAB_P}-rtr" neigh flush to "$(fleet_box4 "$1")"
 	ip -n "${LAB_P}-rtr" -6 neigh flush to "$(fleet_box6 "$1")"
 	fleet_settled 10
-	fleet_get 30
-}
-
-# Box k's program detached, then attached again by hand (by its id, not
-# through sluiced): no state changes, so the datapath check alone must
-# announce the box again.
-fleet_reattached_by_hand_announces_again() {	# k
-	local dev id n
-	dev=$(fleet_dev "$1")
-	id=$(fleet_ctl "$1" -j status | json - 'j["interfaces"][0]["prog_id"]')
-	n=$(grep -c "VIPs announced again" "$LAB_DIR/sluiced$1.log")
-	bpftool link detach pinned "/sys/fs/bpf/sluice-${LAB_P}/box$1/link_$dev" || return 1
-	echo "detached box $1's program from $dev again"
-	it_wait_for 5 False fleet_datapath_ok "$1" || return 1
-	fleet_wait_paths "$LAB_VIP4" $((FLEET_BOXES - 1)) 5 ||
-		{ fail "box $1 still announced 5s after losing its program"; return 1; }
-	lab_ns "$(fleet_ns "$1")" bpftool net attach xdpdrv id "$id" dev "$dev" || return 1
-	echo "attached program $id to $dev by hand"
-	it_wait_for 10 True fleet_datapath_ok "$1" || return 1
-	assert_eq "times box $1 said it announced again" $((n + 1)) \
-		"$(grep -c "VIPs announced again" "$LAB_DIR/sluiced$1.log")" || return 1
-	fleet_wait_paths "$LAB_VIP4" "$FLEET_BOXES" 10 ||
-		{ fail "box $1 not announced again once its program was back"; return 1; }
-	fleet_wait_paths "$LAB_VIP6" "$FLEET_BOXES" 10 ||
-		{ fail "box $1's IPv6 route not announced again"; return 1; }
 	fleet_get 30
 }
 
