@@ -18,8 +18,8 @@ rs_ring_size() {
 # A changed maglev.table_size "just rebuilds the tables": the restart
 # succeeds, connections open across it complete intact (their flow state
 # names the backend, not a slot), new connections reach every backend
-# through the new table, and the datapath, config dump and fingerprint
-# all show the new size.
+# through the new table, and the datapath, config dump, status and
+# fingerprint all show the new size.
 t_restart_maglev_table_size() {
 	local fp fp2 out be
 	assert_eq "ring_size in the pinned sl_config before" 65537 "$(rs_ring_size)" || return 1
@@ -35,6 +35,10 @@ t_restart_maglev_table_size() {
 	assert_eq "ring_size in the pinned sl_config after the restart" 1021 "$(rs_ring_size)" || return 1
 	lab_ctl config dump | grep -A1 "^maglev:" | grep -q "^  table_size: 1021$" ||
 		fail "config dump should show maglev.table_size 1021" || return 1
+	assert_eq "status -j maglev_table_size" 1021 \
+		"$(lab_ctl -j status | json - 'j["maglev_table_size"]')" || return 1
+	lab_ctl status | grep -q "^vips .*(Maglev tables of 1021 slots)$" ||
+		fail "status should show the Maglev table size" || return 1
 	fp2=$(rs_fp)
 	echo "fingerprint: $fp with 65537 slots, $fp2 with 1021"
 	[[ $fp2 =~ ^[0-9a-f]{16}$ && $fp2 != "$fp" ]] ||

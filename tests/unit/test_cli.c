@@ -973,7 +973,7 @@ static const char status_json[] =
 	"{\"instance\":\"default\",\"version\":\"0.1.0\",\"uptime_s\":11525,"
 	"\"interfaces\":[{\"name\":\"eth0\",\"mode\":\"native\"},{\"name\":\"eth1\",\"mode\":\"skb\"}],"
 	"\"flows\":{\"entries\":1234,\"capacity\":1048576,\"new_entries\":12,\"new_capacity\":65536},"
-	"\"vips\":3,\"backends\":12,\"draining\":2,\"last_sweep_ms\":120,"
+	"\"vips\":3,\"maglev_table_size\":65537,\"backends\":12,\"draining\":2,\"last_sweep_ms\":120,"
 	"\"reasons\":{\"fwd_tx\":123456,\"pass_not_ip\":0,\"drop_no_backend\":12,\"drop_future\":1}}";
 
 static void test_status_summary(void **state)
@@ -995,7 +995,7 @@ static void test_status_summary(void **state)
 		"interfaces  eth0 (native), eth1 (skb)\n"
 		"flows       1234 of 1048576 (0.1%)\n"
 		"new flows   12 of 65536 (0.0%)\n"
-		"vips        3\n"
+		"vips        3 (Maglev tables of 65537 slots)\n"
 		"backends    12 (2 draining)\n"
 		"last sweep  120 ms\n"
 		"\n"

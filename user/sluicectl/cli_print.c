@@ -284,8 +284,12 @@ static void print_summary(FILE *f, struct json_object *st)
 		print_usage(f, "flows", flows, "entries", "capacity");
 		print_usage(f, "new flows", flows, "new_entries", "new_capacity");
 	}
-	if (get_int(st, "vips", &v))
-		fprintf(f, "%-12s%lld\n", "vips", v);
+	if (get_int(st, "vips", &v)) {
+		fprintf(f, "%-12s%lld", "vips", v);
+		if (get_int(st, "maglev_table_size", &d))
+			fprintf(f, " (Maglev tables of %lld slots)", d);
+		fputc('\n', f);
+	}
 	if (get_int(st, "backends", &v)) {
 		fprintf(f, "%-12s%lld", "backends", v);
 		if (get_int(st, "draining", &d))
