@@ -95,7 +95,8 @@ pkg_lab_up() {
 # its control socket answers.
 pkg_sluiced_start() {
 	local i
-	pkg_ns sluiced -c $PKG_CFG >>/tmp/sluiced-pkg.log 2>&1 &
+	# nsenter itself, not the pkg_ns function: $! must be sluiced's PID.
+	nsenter --net=/run/netns/$PKG_NS sluiced -c $PKG_CFG >>/tmp/sluiced-pkg.log 2>&1 &
 	PKG_PID=$!
 	for i in $(seq 1 100); do
 		pkg_ns sluicectl -s $PKG_SOCK status >/dev/null 2>&1 && return 0
