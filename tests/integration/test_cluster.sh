@@ -25,6 +25,12 @@ cluster_status() {
 	fleet_ctl "$1" -j status | json - "j['cluster']['$2']"
 }
 
+# The applied revision box k's report in etcd names.
+cluster_report_rev() {
+	fleet_etcdctl get "$FLEET_PREFIX/boxes/box$1" --print-value-only |
+		json - 'j["applied_revision"]'
+}
+
 # Box k's sample of metric @2, as "NAME VALUE".
 cluster_metric() {
 	lab_ns "$(fleet_ns "$1")" curl -s "127.0.0.1:$((9480 + $1))/metrics" | grep "^$2 "
@@ -444,11 +450,14 @@ t_cluster_box_drain() {
 
 # A fleet change after a stray delete of PREFIX/desired is refused and
 # writes nothing: built on an empty document, it would empty the fleet.
-# box list names every box that refused the delete.
+# box list names every box that refused the delete, status says the
+# document is absent, and boxes started meanwhile keep their state and
+# its revision, so a change is still refused after they all restarted.
 t_cluster_change_after_delete_refused_setup() { cluster_setup; }
 t_cluster_change_after_delete_refused_teardown() { cluster_teardown; }
 t_cluster_change_after_delete_refused() {
-	local del k
+	local del k rev
+	rev=$(cluster_desired_rev)
 	del=$(fleet_etcdctl del "$FLEET_PREFIX/desired" -w json | json - 'j["header"]["revision"]')
 	it_is_int "$del" || { fail "etcdctl del gave no revision: $del"; return 1; }
 	for k in $(seq 1 "$FLEET_BOXES"); do
@@ -471,6 +480,41 @@ t_cluster_change_after_delete_refused() {
 	for k in $(seq 1 "$FLEET_BOXES"); do
 		assert_eq "box $k's backends" 6 "$(fleet_ctl "$k" -j backend list | json - 'len(j)')" ||
 			return 1
+		assert_eq "box $k's status: desired state absent" True \
+			"$(cluster_status "$k" desired_absent)" || return 1
+	done
+	# Boxes that start with no document run the state they saved, under
+	# the revision it came from, and say why. Every box restarted (a
+	# fleet-wide upgrade): a fleet change is still refused, as their
+	# reports still name the revision.
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		fleet_sluiced_stop "$k"
+		fleet_sluiced_start "$k" || return 1
+	done
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		it_wait_for 10 True cluster_status "$k" connected || return 1
+		grep -q "cluster: $FLEET_PREFIX/desired is absent: running with the state this box has" \
+			"$LAB_DIR/sluiced$k.log" || fail "box $k did not say the desired state is absent" ||
+			return 1
+		fleet_ctl "$k" status | grep "^cluster .*revision $rev in force, the desired state is absent from etcd" ||
+			fail "box $k's status does not say it runs revision $rev, the document absent" ||
+			return 1
+		assert_eq "box $k's backends after a start without a document" 6 \
+			"$(fleet_ctl "$k" -j backend list | json - 'len(j)')" || return 1
+	done
+	it_wait_for 10 "$rev" cluster_report_rev 1 || return 1
+	fleet_cli box drain box3 >"$LAB_DIR/change2.out" 2>&1 &&
+		fail "a fleet change was accepted after every box restarted without a document"
+	cat "$LAB_DIR/change2.out"
+	grep -q "desired is absent, yet box box[0-9] applies revision $rev of it" "$LAB_DIR/change2.out" ||
+		fail "the refusal after the restarts does not name revision $rev" || return 1
+	# The document back: every box applies it and no longer says so.
+	fleet_etcdctl put "$FLEET_PREFIX/desired" "$(fleet_default_desired)" >/dev/null || return 1
+	cluster_wait_applied "$(cluster_desired_rev)" 20 ||
+		fail "not every box applied the document put back" || return 1
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		assert_eq "box $k's status after the document is back" False \
+			"$(cluster_status "$k" desired_absent)" || return 1
 	done
 }
 

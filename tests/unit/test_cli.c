@@ -1032,6 +1032,62 @@ static void test_status_nothing_counted(void **state)
 	json_object_put(st);
 }
 
+/* The cluster line of @json's status (without its trailing newline). */
+static void check_cluster_line(const char *json, const char *want)
+{
+	struct json_object *st = json_tokener_parse(json);
+	char *buf = NULL, line[512];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	sl_cli_print_status(f, st, false);
+	fclose(f);
+	snprintf(line, sizeof(line), "cluster     %s\n", want);
+	CHECK_CONTAINS(CHECK_HERE, buf, line);
+	free(buf);
+	json_object_put(st);
+}
+
+static void test_status_cluster(void **state)
+{
+	struct json_object *st;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	check_cluster_line("{\"cluster\":{\"enabled\":true,\"connected\":true,"
+			   "\"desired_absent\":false,\"applied_revision\":41,"
+			   "\"rejected_revision\":0,\"rejected\":\"\"}}",
+			   "connected, revision 41 in force");
+	check_cluster_line("{\"cluster\":{\"enabled\":true,\"connected\":true,"
+			   "\"desired_absent\":true,\"applied_revision\":0,"
+			   "\"rejected_revision\":0}}",
+			   "connected, no revision applied yet, the desired "
+			   "state is absent from etcd");
+	check_cluster_line("{\"cluster\":{\"enabled\":true,\"connected\":false,"
+			   "\"last_error\":\"connection refused\","
+			   "\"applied_revision\":41,\"rejected_revision\":43,"
+			   "\"rejected\":\"vips[0]: bad\"}}",
+			   "not connected (connection refused), revision 41 in "
+			   "force, revision 43 refused: vips[0]: bad");
+	/* An older refusal, superseded by a revision applied since: not shown. */
+	check_cluster_line("{\"cluster\":{\"enabled\":true,\"connected\":true,"
+			   "\"applied_revision\":44,\"rejected_revision\":43,"
+			   "\"box_name_conflict\":true,"
+			   "\"box_name_holder\":\"edge2/default\"}}",
+			   "connected, revision 44 in force, box name held by "
+			   "edge2/default");
+	/* Not under cluster: no line. */
+	st = json_tokener_parse("{\"cluster\":{\"enabled\":false},\"vips\":0}");
+	f = open_memstream(&buf, &len);
+	sl_cli_print_status(f, st, false);
+	fclose(f);
+	CHECK_TRUE(CHECK_HERE, "no cluster line", !strstr(buf, "cluster"));
+	free(buf);
+	json_object_put(st);
+}
+
 /* --- drain verdicts ----------------------------------------------------- */
 
 static const struct {
@@ -1189,6 +1245,7 @@ int main(void)
 		cmocka_unit_test(test_backend_status_block),
 		cmocka_unit_test(test_format_until),
 		cmocka_unit_test(test_status_summary),
+		cmocka_unit_test(test_status_cluster),
 		cmocka_unit_test(test_status_nothing_counted),
 		cmocka_unit_test(test_drain_verdicts),
 		cmocka_unit_test(test_progress_line),

@@ -293,10 +293,12 @@ static void test_roundtrip(void **state)
 	be_add(&cfg, V4, "198.19.0.1", 100);
 	be_add(&cfg, V4, "198.19.0.3", 60);
 	be_add(&cfg, V6, "fd00::1:1", 1);
+	st.cluster_rev = 5000000000LL; /* etcd revisions are 64-bit */
 	save_ok(&st, &cfg);
 	load_ok(&st2, &cfg2);
 	check_persisted_eq("vips", &st2, &st);
 	CHECK_INT(CHECK_HERE, st2.next_be_id, 4000);
+	CHECK_INT(CHECK_HERE, st2.cluster_rev, 5000000000LL);
 	check_persisted_eq("config_vips", &cfg2, &cfg);
 
 	/* The loaded state carries on: next id 4000, not a reused one. */
@@ -316,6 +318,7 @@ static void test_roundtrip(void **state)
 	check_persisted_eq("vips, second round", &st2, &st);
 	check_persisted_eq("config_vips, second round", &cfg2, &cfg);
 	CHECK_INT(CHECK_HERE, st2.next_be_id, 4000);
+	CHECK_INT(CHECK_HERE, st2.cluster_rev, 5000000000LL);
 
 	sl_state_free(&st2);
 	sl_state_free(&cfg2);
@@ -336,6 +339,7 @@ static void test_roundtrip_empty(void **state)
 	CHECK_INT(CHECK_HERE, st2.n_vips, 0);
 	CHECK_INT(CHECK_HERE, cfg2.n_vips, 0);
 	CHECK_INT(CHECK_HERE, st2.next_be_id, 7);
+	CHECK_INT(CHECK_HERE, st2.cluster_rev, 0);
 	sl_state_free(&st2);
 	sl_state_free(&cfg2);
 }
@@ -495,43 +499,79 @@ static const struct bad_case bad_cases[] = {
 	{ "root is an array", "[ 1, 2 ]", "" },
 	{ "no vips", FILE_(F_NEXT F_CVIPS(VIP_OK)), "vips" },
 	{ "no config_vips", FILE_(F_NEXT F_VIPS(VIP_OK)), "config_vips" },
-	{ "no next_backend_id", FILE_(F_VIPS(VIP_OK) F_CVIPS(VIP_OK)), "next_backend_id" },
-	{ "vips not an array", FILE_(F_NEXT "\"vips\": {}, " F_CVIPS(VIP_OK)), "vips" },
-	{ "next_backend_id a string", FILE_("\"next_backend_id\": \"4\", " F_VIPS(VIP_OK) F_CVIPS(VIP_OK)),
+	{ "no next_backend_id", FILE_(F_VIPS(VIP_OK) F_CVIPS(VIP_OK)),
 	  "next_backend_id" },
+	{ "vips not an array", FILE_(F_NEXT "\"vips\": {}, " F_CVIPS(VIP_OK)),
+	  "vips" },
+	{ "next_backend_id a string",
+	  FILE_("\"next_backend_id\": \"4\", " F_VIPS(VIP_OK) F_CVIPS(VIP_OK)),
+	  "next_backend_id" },
+	{ "cluster_revision a string",
+	  FILE_("\"cluster_revision\": \"41\", " F_NEXT F_VIPS(VIP_OK)
+			F_CVIPS(VIP_OK)),
+	  "cluster_revision must be a revision number" },
+	{ "cluster_revision negative",
+	  FILE_("\"cluster_revision\": -1, " F_NEXT F_VIPS(VIP_OK)
+			F_CVIPS(VIP_OK)),
+	  "cluster_revision must be a revision number" },
 	{ "vip entry not an object", FILE_VIP("3"), "" },
 	{ "vip missing", FILE_VIP(VIP(F_VIPID F_BES(BE_OK))), "\"vip\"" },
 	{ "vip id missing", FILE_VIP(VIP(F_VIP F_BES(BE_OK))), "\"id\"" },
 	{ "backends missing", FILE_VIP(VIP(F_VIP F_VIPID)), "backends" },
-	{ "backends not an array", FILE_VIP(VIP(F_VIP F_VIPID "\"backends\": 1, ")), "backends" },
-	{ "vip text bad", FILE_VIP(VIP("\"vip\": \"198.18.0.100:80/sctp\", " F_VIPID F_BES(BE_OK))),
+	{ "backends not an array",
+	  FILE_VIP(VIP(F_VIP F_VIPID "\"backends\": 1, ")), "backends" },
+	{ "vip text bad",
+	  FILE_VIP(VIP(
+		  "\"vip\": \"198.18.0.100:80/sctp\", " F_VIPID F_BES(BE_OK))),
 	  "sctp" },
-	{ "vip id 256", FILE_VIP(VIP(F_VIP "\"id\": 256, " F_BES(BE_OK))), "range" },
-	{ "vip id -1", FILE_VIP(VIP(F_VIP "\"id\": -1, " F_BES(BE_OK))), "range" },
-	{ "vip id 2^32", FILE_VIP(VIP(F_VIP "\"id\": 4294967296, " F_BES(BE_OK))), "range" },
-	{ "vip id huge", FILE_VIP(VIP(F_VIP "\"id\": 18446744073709551615, " F_BES(BE_OK))), "range" },
-	{ "vip id a string", FILE_VIP(VIP(F_VIP "\"id\": \"1\", " F_BES(BE_OK))), "\"id\"" },
-	{ "address missing", FILE_BE(BE(F_WT F_BEID F_STATE F_DRAIN)), "address" },
-	{ "address bad", FILE_BE(BE("\"address\": \"198.19.0.256\", " F_WT F_BEID F_STATE)), "address" },
+	{ "vip id 256", FILE_VIP(VIP(F_VIP "\"id\": 256, " F_BES(BE_OK))),
+	  "range" },
+	{ "vip id -1", FILE_VIP(VIP(F_VIP "\"id\": -1, " F_BES(BE_OK))),
+	  "range" },
+	{ "vip id 2^32",
+	  FILE_VIP(VIP(F_VIP "\"id\": 4294967296, " F_BES(BE_OK))), "range" },
+	{ "vip id huge",
+	  FILE_VIP(VIP(F_VIP "\"id\": 18446744073709551615, " F_BES(BE_OK))),
+	  "range" },
+	{ "vip id a string",
+	  FILE_VIP(VIP(F_VIP "\"id\": \"1\", " F_BES(BE_OK))), "\"id\"" },
+	{ "address missing", FILE_BE(BE(F_WT F_BEID F_STATE F_DRAIN)),
+	  "address" },
+	{ "address bad",
+	  FILE_BE(BE("\"address\": \"198.19.0.256\", " F_WT F_BEID F_STATE)),
+	  "address" },
 	{ "state missing", FILE_BE(BE(F_ADDR F_WT F_BEID F_DRAIN)), "state" },
-	{ "state bad", FILE_BE(BE(F_ADDR F_WT F_BEID "\"state\": \"paused\", ")), "state" },
+	{ "state bad",
+	  FILE_BE(BE(F_ADDR F_WT F_BEID "\"state\": \"paused\", ")), "state" },
 	{ "weight missing", FILE_BE(BE(F_ADDR F_BEID F_STATE)), "weight" },
-	{ "weight a string", FILE_BE(BE(F_ADDR "\"weight\": \"100\", " F_BEID F_STATE)), "weight" },
+	{ "weight a string",
+	  FILE_BE(BE(F_ADDR "\"weight\": \"100\", " F_BEID F_STATE)),
+	  "weight" },
 	{ "backend id missing", FILE_BE(BE(F_ADDR F_WT F_STATE)), "\"id\"" },
-	{ "backend id 4096", FILE_BE(BE(F_ADDR F_WT "\"id\": 4096, " F_STATE)), "range" },
-	{ "backend id -1", FILE_BE(BE(F_ADDR F_WT "\"id\": -1, " F_STATE)), "range" },
-	{ "backend id 2^32 + 3", FILE_BE(BE(F_ADDR F_WT "\"id\": 4294967299, " F_STATE)), "range" },
-	{ "backend id a float", FILE_BE(BE(F_ADDR F_WT "\"id\": 3.5, " F_STATE)), "\"id\"" },
-	{ "second backend bad", FILE_BE(BE_OK ", " BE(F_ADDR F_WT "\"id\": 5000, " F_STATE)), "range" },
+	{ "backend id 4096", FILE_BE(BE(F_ADDR F_WT "\"id\": 4096, " F_STATE)),
+	  "range" },
+	{ "backend id -1", FILE_BE(BE(F_ADDR F_WT "\"id\": -1, " F_STATE)),
+	  "range" },
+	{ "backend id 2^32 + 3",
+	  FILE_BE(BE(F_ADDR F_WT "\"id\": 4294967299, " F_STATE)), "range" },
+	{ "backend id a float",
+	  FILE_BE(BE(F_ADDR F_WT "\"id\": 3.5, " F_STATE)), "\"id\"" },
+	{ "second backend bad",
+	  FILE_BE(BE_OK ", " BE(F_ADDR F_WT "\"id\": 5000, " F_STATE)),
+	  "range" },
 	{ "same VIP twice",
-	  FILE_VIP(VIP_OK ", " VIP(F_VIP "\"id\": 2, " F_BES(BE(F_ADDR F_WT "\"id\": 5, " F_STATE)))),
+	  FILE_VIP(VIP_OK ", " VIP(F_VIP "\"id\": 2, " F_BES(
+		  BE(F_ADDR F_WT "\"id\": 5, " F_STATE)))),
 	  "VIP 198.18.0.100:80/tcp is listed twice in \"vips\" (entries 0 and 1)" },
-	{ "same VIP twice in config_vips", FILE_(F_NEXT F_VIPS(VIP_OK) F_CVIPS(VIP_OK ", " VIP_OK)),
+	{ "same VIP twice in config_vips",
+	  FILE_(F_NEXT F_VIPS(VIP_OK) F_CVIPS(VIP_OK ", " VIP_OK)),
 	  "VIP 198.18.0.100:80/tcp is listed twice in \"config_vips\"" },
-	{ "same backend twice in a VIP", FILE_BE(BE_OK ", " BE(F_ADDR F_WT "\"id\": 5, " F_STATE)),
+	{ "same backend twice in a VIP",
+	  FILE_BE(BE_OK ", " BE(F_ADDR F_WT "\"id\": 5, " F_STATE)),
 	  "backend 198.19.0.1 is listed twice for VIP 198.18.0.100:80/tcp" },
 	{ "bad config_vips",
-	  FILE_(F_NEXT F_VIPS(VIP_OK) F_CVIPS(VIP(F_VIP F_VIPID F_BES(BE(F_ADDR F_BEID F_STATE))))),
+	  FILE_(F_NEXT F_VIPS(VIP_OK) F_CVIPS(
+		  VIP(F_VIP F_VIPID F_BES(BE(F_ADDR F_BEID F_STATE))))),
 	  "weight" },
 };
 
@@ -547,6 +587,7 @@ static void test_load_template(void **state)
 	CHECK_INT(CHECK_HERE, st.vips[0].id, 1);
 	CHECK_INT(CHECK_HERE, st.vips[0].n_bes, 1);
 	CHECK_INT(CHECK_HERE, st.next_be_id, 4);
+	CHECK_INT(CHECK_HERE, st.cluster_rev, 0); /* a file from before it */
 	be = &st.vips[0].bes[0];
 	CHECK_INT(CHECK_HERE, be->id, 3);
 	CHECK_INT(CHECK_HERE, be->weight, 100);

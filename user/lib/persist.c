@@ -145,6 +145,9 @@ int sl_state_save(const char *path, const struct sl_state *st,
 	json_object_object_add(root, "version", json_object_new_int(STATE_VERSION));
 	json_object_object_add(root, "next_backend_id",
 			       json_object_new_int64(st->next_be_id));
+	if (st->cluster_rev)
+		json_object_object_add(root, "cluster_revision",
+				       json_object_new_int64(st->cluster_rev));
 	json_object_object_add(root, "vips", state_to_json(st));
 	json_object_object_add(root, "config_vips", state_to_json(cfg_applied));
 	rc = write_atomic(path, json_object_to_json_string_ext(root,
@@ -351,6 +354,29 @@ static int check_unique(struct loader *l, const struct sl_state *st, const char 
 	return 0;
 }
 
+/* cluster_revision: optional (files from before it, boxes not in a cluster). */
+static int load_cluster_rev(struct loader *l, json_object *root,
+			    struct sl_state *st)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(root, "cluster_revision", &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < 0) {
+		snprintf(
+			l->err, l->errlen,
+			"%s: cluster_revision must be a revision number (a "
+			"non-negative integer); the file was damaged or edited "
+			"by hand: remove the key, or move the file aside to "
+			"start from the config file",
+			l->path);
+		return -EINVAL;
+	}
+	st->cluster_rev = json_object_get_int64(v);
+	return 0;
+}
+
 int sl_state_load(const char *path, struct sl_state *st,
 		  struct sl_state *cfg_applied, char *err, size_t errlen)
 {
@@ -385,6 +411,8 @@ int sl_state_load(const char *path, struct sl_state *st,
 			snprintf(err, errlen, "%s: next_backend_id is negative", path);
 			rc = -EINVAL;
 		}
+		if (!rc)
+			rc = load_cluster_rev(&l, root, st);
 		if (!rc) {
 			st->next_be_id = json_object_get_int64(next) % SLUICE_MAX_BACKENDS;
 		} else {

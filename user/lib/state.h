@@ -85,6 +85,9 @@ struct sl_state {
 	struct sl_vip *vips;
 	size_t n_vips;
 	__u32 next_be_id;		/* round-robin: reuse ids as late as possible */
+	/* Under cluster: the etcd revision of the desired state this state
+	 * applies, so a restart resumes it under its revision; 0: none. */
+	__s64 cluster_rev;
 };
 
 const char *sl_be_state_name(int state);

@@ -250,6 +250,51 @@ static void print_interfaces(FILE *f, struct json_object *st)
 	fputc('\n', f);
 }
 
+static bool get_true(struct json_object *o, const char *key)
+{
+	struct json_object *x;
+
+	return json_object_object_get_ex(o, key, &x) &&
+	       json_object_is_type(x, json_type_boolean) &&
+	       json_object_get_boolean(x);
+}
+
+/*
+ * Under cluster: whether etcd is reached, the revision in force, and what
+ * holds the box back (no desired state, a refused revision, its name).
+ */
+static void print_cluster(FILE *f, struct json_object *st)
+{
+	struct json_object *c;
+	const char *s;
+	long long rev = 0, rej = 0;
+
+	if (!json_object_object_get_ex(st, "cluster", &c) ||
+	    !get_true(c, "enabled"))
+		return;
+	print_label(f, "cluster");
+	if (get_true(c, "connected"))
+		fputs("connected", f);
+	else
+		fprintf(f, "not connected (%s)",
+			(s = sl_cli_json_str(c, "last_error")) ? s : "?");
+	get_int(c, "applied_revision", &rev);
+	get_int(c, "rejected_revision", &rej);
+	if (rev)
+		fprintf(f, ", revision %lld in force", rev);
+	else
+		fputs(", no revision applied yet", f);
+	if (get_true(c, "desired_absent"))
+		fputs(", the desired state is absent from etcd", f);
+	if (rej > rev)
+		fprintf(f, ", revision %lld refused: %s", rej,
+			(s = sl_cli_json_str(c, "rejected")) ? s : "?");
+	if (get_true(c, "box_name_conflict"))
+		fprintf(f, ", box name held by %s",
+			(s = sl_cli_json_str(c, "box_name_holder")) ? s : "?");
+	fputc('\n', f);
+}
+
 /* "1234 of 1048576 (0.1%)" for a used/capacity pair. */
 static void print_usage(FILE *f, const char *label, struct json_object *o,
 			const char *used_key, const char *cap_key)
@@ -280,6 +325,7 @@ static void print_summary(FILE *f, struct json_object *st)
 	    !sl_format_duration((__u64)v * 1000, dur, sizeof(dur)))
 		fprintf(f, "%-12s%s\n", "uptime", dur);
 	print_interfaces(f, st);
+	print_cluster(f, st);
 	if (json_object_object_get_ex(st, "flows", &flows)) {
 		print_usage(f, "flows", flows, "entries", "capacity");
 		print_usage(f, "new flows", flows, "new_entries", "new_capacity");

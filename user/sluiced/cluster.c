@@ -73,6 +73,7 @@ static void deliver(void *ctx, const char *val, size_t len, int64_t rev,
 	c->pending_len = len;
 	c->pending_rev = rev;
 	c->pending_deleted = deleted;
+	c->st.desired_absent = deleted;
 	pthread_mutex_unlock(&c->lock);
 	if (write(c->d->cluster_fd, &one, sizeof(one)) < 0)
 		sl_err("cluster: cannot wake the main loop");
@@ -232,6 +233,25 @@ static int claim_name_wait(struct sl_cluster *c, struct sl_etcd *e,
 }
 
 /*
+ * A session found no PREFIX/desired at @key: say so once, while it stays
+ * absent. The box keeps what it runs (its config, or its state file).
+ */
+static void desired_absent(struct sl_cluster *c, const char *key)
+{
+	bool was;
+
+	pthread_mutex_lock(&c->lock);
+	was = c->st.desired_absent;
+	c->st.desired_absent = true;
+	pthread_mutex_unlock(&c->lock);
+	if (!was)
+		sl_log("cluster: %s is absent: running with the state this box "
+		       "has until a desired state is written there (a new "
+		       "fleet's first `sluicectl --cluster ...` change writes it)",
+		       key);
+}
+
+/*
  * Read the desired state, take a lease and the box name; only then apply
  * what was read. The watch starts after it.
  */
@@ -255,6 +275,8 @@ static struct sl_etcd_watch *open_session(struct sl_cluster *c,
 	}
 	if (!rc)
 		deliver(c, val, len, mod_rev, false);
+	else
+		desired_absent(c, key);
 	free(val);
 	set_connected(c, true, "");
 	return sl_etcd_watch_start(e, key, rev + 1);
@@ -352,6 +374,9 @@ int sl_cluster_start(struct sl_daemon *d)
 	}
 	c->d = d;
 	c->st.enabled = true;
+	/* The revision the resumed state file applies (0: none, or older). */
+	c->st.applied_rev = d->st.cluster_rev;
+	c->resumed = true;
 	/* The fleet drained this box before a restart: its undrain applies. */
 	c->box_drain_wanted = sl_ann_drained_by_fleet(d);
 	if (gethostname(host, sizeof(host)))

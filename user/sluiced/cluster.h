@@ -26,6 +26,8 @@ struct sl_cluster_status {
 	/* Another live sluiced holds our box name: we do not join. */
 	bool name_conflict;
 	char conflict_holder[SL_CLUSTER_OWNER_MAX];
+	/* PREFIX/desired is not in etcd (a new fleet, or deleted). */
+	bool desired_absent;
 	int64_t applied_rev; /* the desired revision in force; 0: none yet */
 	int64_t rejected_rev; /* the last revision refused; 0: none */
 	__u64 applied_unix_ms;

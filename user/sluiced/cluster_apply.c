@@ -71,6 +71,7 @@ static int apply(struct sl_daemon *d, const struct sl_state *want,
 		rc = apply_drains(d, &next, want, err, errlen);
 	if (!rc) {
 		sl_state_diff(&d->st, &next, log_change, &rev);
+		next.cluster_rev = rev;
 		rc = sl_daemon_commit(d, &next, err, errlen);
 	}
 	sl_state_free(&next);
@@ -130,10 +131,12 @@ void sl_cluster_on_desired(struct sl_daemon *d)
 	c->pending = NULL;
 	pthread_mutex_unlock(&c->lock);
 	/* A new session reads the key again: a revision seen before is done. */
-	if (!doc || rev == c->st.applied_rev || rev == c->st.rejected_rev) {
+	if (!doc || (rev == c->st.applied_rev && !c->resumed) ||
+	    rev == c->st.rejected_rev) {
 		free(doc);
 		return;
 	}
+	c->resumed = false;
 	if (deleted) {
 		refuse(c, rev,
 		       "the desired state was deleted from etcd (put one back; "
@@ -258,6 +261,8 @@ json_object *sl_cluster_status_json(const struct sl_daemon *d)
 		return o;
 	json_object_object_add(o, "connected",
 			       json_object_new_boolean(s.connected));
+	json_object_object_add(o, "desired_absent",
+			       json_object_new_boolean(s.desired_absent));
 	json_object_object_add(o, "applied_revision",
 			       json_object_new_int64(s.applied_rev));
 	json_object_object_add(o, "applied_unix_ms",

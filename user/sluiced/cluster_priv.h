@@ -23,6 +23,10 @@ struct sl_cluster {
 	char *report;
 	bool report_dirty;
 	bool box_drain_wanted;
+	/* main thread: st.applied_rev came from the state file, and the
+	 * first document read since applies even at that revision (the
+	 * config file may have changed the state while sluiced was down). */
+	bool resumed;
 	/* etcd thread only: who we are, and the lease our report had last. */
 	char owner[SL_CLUSTER_OWNER_MAX];
 	int64_t prev_lease; /* main thread: boxes_drained names us */
