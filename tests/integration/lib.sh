@@ -176,6 +176,10 @@ it_streams_all_ok() {	# name count
 }
 
 # Wait until a command's output equals a value (bounded).
+# Both waits make @secs x 10 tries 0.1 s apart: @secs is a floor, and a
+# slow command stretches the wait (a failing 5 s wait on a 1 s command
+# takes about a minute). Kept so on purpose: a wall-time deadline would
+# give slow checks fewer tries on a loaded machine.
 it_wait_for() {	# seconds expected command...
 	local secs=$1 want=$2 got i
 	shift 2
