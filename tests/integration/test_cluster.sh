@@ -263,12 +263,13 @@ cluster_tables() {
 }
 
 # sluiced restarted while etcd is down starts from its state file: the
-# same VIPs, backends, weights and drains, announced again; etcd back,
-# it applies the revision it missed while it was stopped.
+# same VIPs, backends, weights and drains, announced again, under the
+# revision they came from; etcd back, it applies the revision it missed
+# while it was stopped.
 t_cluster_restart_etcd_down_setup() { cluster_setup; }
 t_cluster_restart_etcd_down_teardown() { cluster_teardown; }
 t_cluster_restart_etcd_down() {
-	local rev before after n
+	local rev old before after n
 	# A drained backend: state the desired document alone cannot rebuild
 	# (a drain's progress), which only the state file carries.
 	fleet_cli backend drain "$LAB_VIP4:80/tcp" "$(lab_be4 2)" --wait --timeout 30s \
@@ -278,6 +279,7 @@ t_cluster_restart_etcd_down() {
 	[[ $before == *"$(lab_be4 2) drained 100"* ]] ||
 		{ fail "be2 is not drained on box 1: $before"; return 1; }
 	# Box 1 misses a change while stopped, then restarts with etcd down.
+	old=$(cluster_status 1 applied_revision)
 	fleet_sluiced_stop 1
 	fleet_cli backend set "$LAB_VIP4:80/tcp" "$(lab_be4 3)" --weight 300 >/dev/null || return 1
 	rev=$(cluster_desired_rev)
@@ -288,6 +290,11 @@ t_cluster_restart_etcd_down() {
 	grep -q "resumed saved state from" "$LAB_DIR/sluiced1.log" ||
 		{ fail "box 1 did not say it resumed its state file"; return 1; }
 	assert_eq "box 1 connected without etcd" False "$(cluster_status 1 connected)" || return 1
+	# ... under the revision that state came from, not "none yet".
+	assert_eq "box 1's applied revision after a restart without etcd" "$old" \
+		"$(cluster_status 1 applied_revision)" || return 1
+	fleet_ctl 1 status | grep "^cluster      *not connected (.*), revision $old in force$" ||
+		fail "box 1's status line does not say it is not connected, at revision $old" || return 1
 	fleet_wait_paths "$LAB_VIP4" "$FLEET_BOXES" 15 ||
 		{ fail "box 1 did not announce $LAB_VIP4 again after its restart"; return 1; }
 	n=$(fleet_new_flows 1)
