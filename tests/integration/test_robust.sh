@@ -672,3 +672,49 @@ t_robust_backend_mac_change() {
 	echo "packets sent to be1 through an unconfirmed next hop: $metric"
 	assert_ge "unconfirmed next-hop packets counted for be1" "${metric:-0}" 1
 }
+
+# The state directory fills up (a full /var): a change whose state cannot
+# be saved is refused with the reason, and changes nothing, neither the
+# tables nor what a restart would resume. Space back, the same change
+# applies.
+ROB_FULL=
+t_robust_state_disk_full_teardown() {
+	[[ -n $ROB_FULL ]] && umount -l "$ROB_FULL" 2>/dev/null
+	it_teardown
+}
+t_robust_state_disk_full() {
+	local out rc saved be2
+	be2=$(lab_be4 2)
+	[[ -d $LAB_DIR ]] || { fail "no lab directory"; return 1; }
+	ROB_FULL=$LAB_DIR/fullstate
+	mkdir -p "$ROB_FULL" && mount -t tmpfs -o size=256k tmpfs "$ROB_FULL" || return 1
+	lab_sluiced_stop TERM
+	it_default_vips | LAB_STATE_DIR=$ROB_FULL lab_config >"$LAB_DIR/sluiced.yaml"
+	lab_sluiced_start || return 1
+	saved=$(cat "$ROB_FULL/state.json") || return 1
+	# Fill it (bounded: the tmpfs is 256 KiB): dd stops at ENOSPC.
+	dd if=/dev/zero of="$ROB_FULL/filler" bs=4k count=128 2>/dev/null
+	out=$(lab_ctl backend drain "$ROB_VIP" "$be2" 2>&1)
+	rc=$?
+	echo "drain with the state directory full: exit $rc: $out"
+	assert_eq "exit code" 1 "$rc" || return 1
+	[[ $out == *"cannot write state file $ROB_FULL/state.json"*"No space left on device"* ]] ||
+		fail "the refusal does not name the file and the reason: $out" || return 1
+	assert_eq "be2's state after the refused drain" active \
+		"$(lab_ctl -j backend list | json - "[r['state'] for r in j if r['backend']=='$be2'][0]")" ||
+		return 1
+	assert_eq "new connections after the refused drain" "be1 be2 be3" "$(rob_backends_seen 30)" ||
+		return 1
+	assert_eq "the state file after the refused drain" "$saved" "$(cat "$ROB_FULL/state.json")" ||
+		return 1
+	[[ -z $(find "$ROB_FULL" -name '*.tmp') ]] || fail "a temporary state file was left" || return 1
+	# Space back: the same drain applies.
+	rm -f "$ROB_FULL/filler"
+	lab_ctl backend drain "$ROB_VIP" "$be2" || return 1
+	assert_eq "new connections once drained" "be1 be3" "$(rob_backends_seen 30)" || return 1
+	assert_eq "be2 draining or drained in the state file" True \
+		"$(json "$ROB_FULL/state.json" "[b['state'] for v in j['vips'] for b in v['backends'] if b['address']=='$be2'][0] in ('draining', 'drained')")" ||
+		return 1
+	lab_sluiced_stop TERM
+	umount "$ROB_FULL" && ROB_FULL=
+}
