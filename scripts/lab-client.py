@@ -33,10 +33,11 @@ one JSON object with what it measured.
           "Connection: close" (the server closes first, so the client keeps
           no TIME_WAIT), drain its backend, then a new connection on the same
           4-tuple at once: it must succeed; then wait for the drain, undrain.
-  post    --vip A [--port P] --count N --size B [--max-seconds S]
+  post    --vip A [--port P] --count N --size B [--timeout T] [--max-seconds S]
           N POSTs of a B-byte deterministic body, each on a new
-          connection: how many bytes the client sent, and how many the
-          server says it received intact (length and sha256).
+          connection (T seconds each at most): how many bytes the client
+          sent, and how many the server says it received intact (length
+          and sha256).
 """
 import argparse
 import hashlib

@@ -6,7 +6,7 @@
  * packet leaves untagged on the next hop's interface.
  *
  * A packet that carries a second hop (a stateless packet during a drain,
- * docs/design.md "Second chance") gets UDP + GUE + the hop field between
+ * docs/design.md, "The GUE format") gets UDP + GUE + the hop field between
  * the outer header and the client's packet instead (abi.h).
  */
 #ifndef SLUICE_BPF_ENCAP_H

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Drain-aware fallback (docs/design.md, "Second chance"): a TCP packet
+ * Drain-aware fallback (docs/design.md, "The pre-drain table"): a TCP packet
  * with no state that is not a SYN may belong to a connection of a
  * draining backend whose state this box lost (eviction, a restart, an
  * ECMP move). While drains are in progress on its VIP it goes to the

@@ -261,7 +261,7 @@ SLUICE_STATIC_ASSERT(sizeof(struct sluice_config) == 32, "config size");
  */
 
 /*
- * Second chance (docs/design.md, "Second chance"): a packet whose first
+ * Second chance (docs/design.md, "Second chance (backend)"): a packet whose first
  * backend may not hold its connection travels in GUE (draft-ietf-intarea-
  * gue, variant 0) over UDP to SLUICE_GUE_PORT, with a private hop field in
  * the GUE optional data (hlen = 5 words; flags 0, so Linux fou skips it):
