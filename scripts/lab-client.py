@@ -13,6 +13,14 @@ one JSON object with what it measured.
           N keep-alive connections: one request each, then quiet until FILE
           "go" appears, then a second request on each: did it reach the
           same backend, on the same connection?
+  hold    --vip A [--port P] --count N --ready FILE --close FILE --go FILE
+          [--max-seconds S]
+          N keep-alive connections, one request each, then quiet. FILE
+          --ready gets {"open": n, "ports": {backend: [client ports]}} once
+          all are open. If FILE --close appears before FILE --go (client
+          ports, one a line; rename it into place whole), those
+          connections are closed (FIN) and FILE.done is written; when
+          FILE --go appears (or S seconds passed), the rest.
   udp     --vip A [--port P] --flows N --packets M --interval I [--sport-base P]
           N UDP flows (one source port each), M request/replies per flow:
           does each flow keep its backend?
@@ -192,6 +200,59 @@ def cmd_idle(a):
     return {"count": a.count, "open": len(conns), "same_backend": same,
             "changed": changed, "errors": dict(errors),
             "by_backend": {k: dict(v) for k, v in by_backend.items()}}
+
+
+def wait_file(paths, deadline):
+    """The first of @paths that exists, or None once @deadline passed."""
+    while time.time() < deadline:
+        for p in paths:
+            try:
+                with open(p):
+                    return p
+            except FileNotFoundError:
+                pass
+        time.sleep(0.05)
+    return None
+
+
+def cmd_hold(a):
+    conns, errors = {}, Counter()
+    srcs = a.sources.split(",") if a.sources else [None]
+    start = time.time()
+    deadline = start + a.max_seconds
+    for i in range(a.count):
+        if time.time() > deadline:
+            errors["deadline"] += a.count - i
+            break
+        c = SourceHTTPConnection(host_of(a.vip), a.port, srcs[i % len(srcs)], 10)
+        try:
+            be = request(c)
+            conns[c.sock.getsockname()[1]] = (c, be)
+        except Exception as e:  # noqa: BLE001 - the kind is what we report
+            errors["open:" + type(e).__name__] += 1
+            c.close()
+    ports = {}
+    for port, (_, be) in conns.items():
+        ports.setdefault(be, []).append(port)
+    with open(a.ready, "w") as f:
+        json.dump({"open": len(conns), "ports": ports,
+                   "seconds": round(time.time() - start, 2)}, f)
+    closed_first = 0
+    if wait_file([a.close, a.go], deadline) == a.close:
+        with open(a.close) as f:
+            for line in f:
+                c, _ = conns.pop(int(line), (None, None))
+                if c:
+                    c.close()
+                    closed_first += 1
+        with open(a.close + ".done", "w") as f:
+            f.write(f"{closed_first}\n")
+    wait_file([a.go], deadline)
+    for c, _ in conns.values():
+        c.close()
+    return {"count": a.count, "open": closed_first + len(conns),
+            "closed_first": closed_first, "closed_last": len(conns),
+            "errors": dict(errors), "seconds": round(time.time() - start, 2)}
 
 
 def one_udp_flow(a, idx, out, lock):
@@ -482,6 +543,12 @@ def main():
     i.add_argument("--ready", required=True)
     i.add_argument("--go", required=True)
     i.add_argument("--max-seconds", type=float, default=60)
+    ho = sub.add_parser("hold")
+    ho.add_argument("--count", type=int, default=100)
+    ho.add_argument("--ready", required=True)
+    ho.add_argument("--close", required=True)
+    ho.add_argument("--go", required=True)
+    ho.add_argument("--max-seconds", type=float, default=90)
     u = sub.add_parser("udp")
     u.add_argument("--flows", type=int, default=10)
     u.add_argument("--packets", type=int, default=5)
@@ -511,13 +578,13 @@ def main():
     po.add_argument("--size", type=int, default=1460)
     po.add_argument("--timeout", type=float, default=20)
     po.add_argument("--max-seconds", type=float, default=120)
-    for p in (g, s, i, u, r, h, e, po):
+    for p in (g, s, i, ho, u, r, h, e, po):
         p.add_argument("--vip", required=True)
         p.add_argument("--port", type=int, default=53 if p is u else 80)
         p.add_argument("--sources")
     a = ap.parse_args()
     result = {"get": cmd_get, "streams": cmd_streams, "idle": cmd_idle,
-              "udp": cmd_udp, "drainrace": cmd_drainrace,
+              "hold": cmd_hold, "udp": cmd_udp, "drainrace": cmd_drainrace,
               "halfclose": cmd_halfclose, "reuse": cmd_reuse,
               "post": cmd_post}[a.mode](a)
     json.dump(result, sys.stdout)

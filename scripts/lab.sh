@@ -208,6 +208,7 @@ ${LAB_CLOSE_GRACE:+  close_grace: ${LAB_CLOSE_GRACE}
 }  sweep_interval: ${LAB_SWEEP:-500ms}
 ${LAB_HANDSHAKE:+  handshake_timeout: ${LAB_HANDSHAKE}
 }${LAB_UNCONFIRMED:+  unconfirmed_timeout: ${LAB_UNCONFIRMED}
+}${LAB_DRAIN_TABLE:+  drain_table_size: ${LAB_DRAIN_TABLE}
 }${LAB_MAGLEV:+maglev:
   table_size: ${LAB_MAGLEV}
 }drain:

@@ -89,6 +89,7 @@ ALL_TESTS=(
 	t_truth_sigstop_udp
 	t_truth_tuple_reuse
 	t_truth_drain_lag
+	t_truth_drain_table_full
 	# 1500-byte links: MSS clamping and ICMP too-big
 	t_mtu_pmtud_without_clamping
 	t_mtu_mss_clamped_backends

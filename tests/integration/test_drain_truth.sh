@@ -2,7 +2,8 @@
 # Issue 12, "the drain signal tells the truth", tried as an outsider would:
 # real clients and servers in the lab, the control socket and sluicectl,
 # `ss` on the backends. Each test restarts sluiced with the settings it
-# needs (the lab's defaults are written before the test runs).
+# needs (the lab's defaults are written before the test runs), or brings
+# its own lab (t_NAME_setup) for a setting a restart cannot change.
 
 TVIP="$LAB_VIP4:80/tcp"
 
@@ -294,4 +295,196 @@ t_truth_drain_lag() {
 	# when the lag falls back to the old 2s grace or worse.
 	python3 -c "import sys; sys.exit(0 if $med < 1.5 else 1)" ||
 		fail "median lag ${med}s, expected under 1.5s"
+}
+
+# (viii) The drain table full (README, "Table pressure"). A VIP whose one
+# backend holds more idle keep-alive connections than the drain table
+# (flows.drain_table_size, its minimum 1024) has room for: its own lab,
+# since a pinned drain table of another size needs a detach to resize.
+TFULL_VIP=198.18.0.101
+TFULL="$TFULL_VIP:80/tcp"
+TFULL_CONNS=1300
+TFULL_TABLE=1024
+TFULL_TIMEOUT=20
+
+t_truth_drain_table_full_setup() {
+	LAB_DRAIN_TABLE=$TFULL_TABLE IT_VIPS="$(it_default_vips)
+  - vip: $TFULL
+    backends:
+      - address: $(lab_be4 1)" it_setup
+}
+
+# "state flows" of be1 on the test's VIP, one `backend status` read.
+tfull_status() {
+	lab_ctl -j backend status "$TFULL" "$(lab_be4 1)" |
+		json - "'%s %s' % (j[0]['state'], j[0]['flows'])"
+}
+
+# For @1 seconds: be1 still draining, its count never below @2.
+tfull_holds() {	# seconds min-flows what
+	local end state flows
+	end=$(calc "$(now_s) + $1")
+	while python3 -c "import sys; sys.exit(0 if $(now_s) < $end else 1)"; do
+		read -r state flows < <(tfull_status)
+		assert_eq "be1's state $3 (drained: completed by count with connections open)" \
+			draining "$state" || return 1
+		assert_ge "be1's flows $3 (upper bound of the open connections)" "$flows" "$2" ||
+			return 1
+		sleep 0.2
+	done
+}
+
+# The hold client @1 has written which connections it opened.
+tfull_ready() { [[ -s $LAB_DIR/$1.ready ]] && echo yes; }
+
+# Lines in which sluiced warned that the drain table is full.
+tfull_full_warnings() { grep -c "^sluiced: warning: sl_pinned is full: " "$LAB_DIR/sluiced.log"; }
+
+# The client ports of the flows in the drain table (sl_pinned): sport is
+# bytes 32-33 of struct sluice_flow_key, in network order.
+tfull_kept_ports() {
+	bpftool -j map dump pinned "/sys/fs/bpf/sluice-${LAB_P}/sl_pinned" |
+		json - "'\n'.join(str(bytes(int(b, 16) for b in e['key'])[32] << 8 |
+			bytes(int(b, 16) for b in e['key'])[33]) for e in j)"
+}
+
+# Open TFULL_CONNS idle connections to be1 as hold client @1 (files
+# $LAB_DIR/@1.*), all counted by sluiced.
+tfull_open() {	# name
+	local open
+	rm -f "$LAB_DIR/$1".*
+	lab_client hold --vip "$TFULL_VIP" --count "$TFULL_CONNS" --ready "$LAB_DIR/$1.ready" \
+		--close "$LAB_DIR/$1.close" --go "$LAB_DIR/$1.go" --max-seconds 80 \
+		>"$LAB_DIR/$1.json" &
+	TFULL_PIDS+=("$!")
+	echo "$!" >"$LAB_DIR/$1.client.pid"
+	it_wait_for 40 yes tfull_ready "$1" || return 1
+	open=$(json "$LAB_DIR/$1.ready" "len(j['ports'].get('be1', []))")
+	echo "$1: connections open to be1: $open (in $(json "$LAB_DIR/$1.ready" "j['seconds']")s)"
+	assert_eq "connections open to be1" "$TFULL_CONNS" "$open" || return 1
+	it_wait_for 10 "$open" it_flows "$TFULL" "$(lab_be4 1)"
+}
+
+# Drain be1 with `--wait --timeout @2`, in the background; its output,
+# exit code and end time go to $LAB_DIR/@1.{out,rc,t}. The sluiced log's
+# warnings about the full table must grow past @3 (those before it), the
+# first new one naming TFULL_CONNS - TFULL_TABLE flows.
+tfull_drain() {	# name timeout warnings-before
+	local line
+	( lab_ctl backend drain "$TFULL" "$(lab_be4 1)" --force --wait --timeout "$2" \
+		>"$LAB_DIR/$1.out" 2>&1; echo $? >"$LAB_DIR/$1.rc"; now_s >"$LAB_DIR/$1.t" ) &
+	TFULL_PIDS+=("$!")
+	echo "$!" >"$LAB_DIR/$1.drain.pid"
+	it_wait_ge 10 $(($3 + 1)) tfull_full_warnings || return 1
+	line=$(grep "^sluiced: warning: sl_pinned is full: " "$LAB_DIR/sluiced.log" | sed -n "$(($3 + 1))p")
+	echo "$1: logged: $line"
+	assert_eq "draining flows the drain table had no room for, as logged" \
+		$((TFULL_CONNS - TFULL_TABLE)) \
+		"$(echo "$line" | sed -n 's/.* is full: \([0-9]*\) draining flows unprotected.*/\1/p')"
+}
+
+# Wait for drain @1 to return (in this shell: it is our child): its exit
+# code in TFULL_RC, its seconds since @2 in TFULL_SECS.
+tfull_drain_wait() {	# name t_start
+	wait "$(cat "$LAB_DIR/$1.drain.pid")"
+	sed "s/^/$1: /" "$LAB_DIR/$1.out"
+	TFULL_RC=$(cat "$LAB_DIR/$1.rc")
+	TFULL_SECS=$(calc "round($(cat "$LAB_DIR/$1.t") - $2, 2)")
+}
+
+# More idle confirmed connections to one backend than the drain table
+# holds, and that backend drained with a deadline, twice.
+t_truth_drain_table_full() {
+	local rc
+	TFULL_PIDS=()
+	tfull_past_deadline && tfull_closed_completes
+	rc=$?
+	# Whatever failed: the clients close the rest and exit, a drain
+	# --wait returns at its deadline (or when sluiced stops).
+	touch "$LAB_DIR/d1.go" "$LAB_DIR/d2.go"
+	# (Never a bare wait: sluiced is a child of this shell too.)
+	((${#TFULL_PIDS[@]} == 0)) || wait "${TFULL_PIDS[@]}" 2>/dev/null
+	return $rc
+}
+
+# sluiced warns how many draining flows it could not protect. Then the
+# connections the drain table holds close, so the checker (which walks
+# only that table) counts no live flow of the backend, while the others
+# stay open: the drain must not complete by count, as the sweeps still
+# find live flows the table had no room for. Those stay open past the
+# deadline: the drain ends there, timed out, and `drain --wait` exits 3.
+tfull_past_deadline() {
+	local be1 rc secs left st rest=$((TFULL_CONNS - TFULL_TABLE)) t_start
+	be1=$(lab_be4 1)
+	tfull_open d1 || return 1
+	t_start=$(now_s)
+	tfull_drain d1 "${TFULL_TIMEOUT}s" 0 || return 1
+	# All open: draining, and counted whole (not as the table's 1024).
+	tfull_holds 1.5 "$TFULL_CONNS" "with every connection open" || return 1
+
+	# Close the connections the drain table holds.
+	tfull_kept_ports >"$LAB_DIR/d1.close.tmp" || return 1
+	assert_eq "flows in the drain table" "$TFULL_TABLE" "$(wc -l <"$LAB_DIR/d1.close.tmp")" ||
+		return 1
+	mv "$LAB_DIR/d1.close.tmp" "$LAB_DIR/d1.close"
+	it_wait_for 20 "$TFULL_TABLE" cat "$LAB_DIR/d1.close.done" || return 1
+	echo "d1: closed the $TFULL_TABLE kept connections; $rest stay open ($(it_ss_count 1) on be1 by ss)"
+	# Past close_grace (the checker then counts none), close_linger (the
+	# closed entries leave the table, so the rest find room), and sweeps.
+	tfull_holds 4 "$rest" "with only unprotected connections open" || return 1
+
+	# They stay open past the deadline: the drain ends there.
+	tfull_drain_wait d1 "$t_start"
+	rc=$TFULL_RC secs=$TFULL_SECS
+	echo "d1: drain --wait returned after ${secs}s (deadline ${TFULL_TIMEOUT}s)"
+	assert_eq "drain --wait exit code (3: timed out with flows left)" 3 "$rc" || return 1
+	python3 -c "import sys; sys.exit(0 if $TFULL_TIMEOUT - 0.5 <= $secs <= $TFULL_TIMEOUT + 5 else 1)" ||
+		fail "drain --wait should return at its deadline (${TFULL_TIMEOUT}s), not before, within 5s" ||
+		return 1
+	st=$(lab_ctl -j backend status "$TFULL" "$be1")
+	left=$(echo "$st" | json - "j[0]['flows_left']")
+	echo "d1: be1 $(echo "$st" | json - "{k: j[0][k] for k in ('state', 'timed_out', 'flows_left', 'lost')}")"
+	assert_eq "be1's state after the deadline" drained "$(echo "$st" | json - "j[0]['state']")" ||
+		return 1
+	assert_eq "be1 timed out" True "$(echo "$st" | json - "j[0]['timed_out']")" || return 1
+	assert_ge "be1's flows left at the deadline" "$left" "$rest" || return 1
+	assert_eq "be1's flows lost while draining" 0 "$(echo "$st" | json - "j[0]['lost']")" ||
+		return 1
+	grep -q "^sluiced: warning: backend $be1 on $TFULL: drain deadline passed with $left flows left" \
+		"$LAB_DIR/sluiced.log" || fail "the deadline was not logged as a warning" || return 1
+
+	touch "$LAB_DIR/d1.go"
+	wait "$(cat "$LAB_DIR/d1.client.pid")"
+	echo "d1: client $(cat "$LAB_DIR/d1.json")"
+	assert_eq "client errors" "{}" "$(json "$LAB_DIR/d1.json" "j['errors']")" || return 1
+	assert_eq "connections closed last (open past the deadline)" "$rest" \
+		"$(json "$LAB_DIR/d1.json" "j['closed_last']")"
+}
+
+# The table full again, then every connection closes: with no live flow
+# left out of the table, the drain completes by count (exit 0), after the
+# close and long before its deadline.
+tfull_closed_completes() {
+	local rc secs before t_start t_close st
+	lab_ctl backend undrain "$TFULL" "$(lab_be4 1)" >/dev/null || return 1
+	tfull_open d2 || return 1
+	before=$(tfull_full_warnings)
+	t_start=$(now_s)
+	tfull_drain d2 60s "$before" || return 1
+	tfull_holds 1 "$TFULL_CONNS" "with every connection open, again" || return 1
+	t_close=$(calc "round($(now_s) - $t_start, 2)")
+	touch "$LAB_DIR/d2.go"
+	wait "$(cat "$LAB_DIR/d2.client.pid")"
+	echo "d2: closed every connection ${t_close}s into the drain: $(cat "$LAB_DIR/d2.json")"
+	assert_eq "client errors" "{}" "$(json "$LAB_DIR/d2.json" "j['errors']")" || return 1
+	tfull_drain_wait d2 "$t_start"
+	rc=$TFULL_RC secs=$TFULL_SECS
+	echo "d2: drain --wait returned after ${secs}s (deadline 60s)"
+	assert_eq "drain --wait exit code once every connection closed" 0 "$rc" || return 1
+	python3 -c "import sys; sys.exit(0 if $t_close <= $secs <= $t_close + 15 else 1)" ||
+		fail "drain --wait should return after the close (${t_close}s), within 15s: ${secs}s" ||
+		return 1
+	st=$(lab_ctl -j backend status "$TFULL" "$(lab_be4 1)")
+	echo "d2: be1 $(echo "$st" | json - "{k: j[0][k] for k in ('state', 'timed_out', 'flows_left', 'lost')}")"
+	assert_eq "be1 timed out" False "$(echo "$st" | json - "j[0]['timed_out']")"
 }
