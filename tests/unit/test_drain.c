@@ -179,6 +179,7 @@ static void test_unprotected_blocks(void **state)
 	struct sl_drain_track t;
 	struct sl_pass sw1 = pass(S, 10, 11), ck1 = pass(S, 12, 13);
 	struct sl_pass sw2 = pass(S, 14, 15), ck2 = pass(S, 16, 17);
+	struct sl_pass sw3 = pass(S, 18, 19), ck3 = pass(S, 20, 21);
 
 	(void)state;
 	sl_drain_start(&t, S);
@@ -187,7 +188,24 @@ static void test_unprotected_blocks(void **state)
 	CHECK_INT(CHECK_HERE, sl_drain_on_check(&t, &ck1, 0, false), SL_DRAIN_ACT_NONE);
 	CHECK_INT(CHECK_HERE, sl_drain_on_sweep(&t, &sw2, 0, 0), SL_DRAIN_ACT_NONE);
 	CHECK_INT(CHECK_HERE, sl_drain_check_counts(&t, &ck2), true);
-	CHECK_INT(CHECK_HERE, sl_drain_on_check(&t, &ck2, 0, false), SL_DRAIN_ACT_SET_FLAG);
+	/* Blind for good: a flow left out may have been evicted unseen. */
+	CHECK_INT(CHECK_HERE, t.blind, true);
+	CHECK_INT(CHECK_HERE, sl_drain_on_check(&t, &ck2, 0, false),
+		  SL_DRAIN_ACT_NONE);
+	CHECK_INT(CHECK_HERE, sl_drain_on_sweep(&t, &sw3, 0, 0),
+		  SL_DRAIN_ACT_NONE);
+	CHECK_INT(CHECK_HERE, sl_drain_on_check(&t, &ck3, 0, false),
+		  SL_DRAIN_ACT_NONE);
+	CHECK_INT(CHECK_HERE, sl_drain_wants_flag(&t), false);
+	/* A new drain starts with its own sight. */
+	sl_drain_start(&t, S + 1);
+	CHECK_INT(CHECK_HERE, t.blind, false);
+	sw1 = pass(S + 1, 20, 21);
+	ck1 = pass(S + 1, 22, 23);
+	CHECK_INT(CHECK_HERE, sl_drain_on_sweep(&t, &sw1, 0, 0),
+		  SL_DRAIN_ACT_NONE);
+	CHECK_INT(CHECK_HERE, sl_drain_on_check(&t, &ck1, 0, false),
+		  SL_DRAIN_ACT_SET_FLAG);
 }
 
 /* No drain, no decisions; the flag call outside its phase is a no-op. */

@@ -25,10 +25,12 @@ enum sl_drain_action sl_drain_on_sweep(struct sl_drain_track *t,
 
 	if (!relevant(t, p))
 		return SL_DRAIN_ACT_NONE;
-	/* A flow the drain table had no room for is invisible to the checker. */
-	if (unprotected)
+	/* A flow the drain table had no room for is invisible to the checker,
+	 * and once evicted to the sweeps too: blind from then on. */
+	if (unprotected) {
 		t->drain_table_tick = 0;
-	else if (!t->drain_table_tick)
+		t->blind = true;
+	} else if (!t->drain_table_tick)
 		t->drain_table_tick = p->end_tick;
 	if (handshakes || unprotected) {
 		flagged = t->phase == SL_DRAIN_FLAG_PENDING ||
@@ -54,7 +56,8 @@ enum sl_drain_action sl_drain_on_check(struct sl_drain_track *t,
 				       const struct sl_pass *p, __u64 flows,
 				       bool confirmed_moved)
 {
-	bool clean = !flows && !confirmed_moved && sl_drain_check_counts(t, p);
+	bool clean = !flows && !confirmed_moved && !t->blind &&
+		     sl_drain_check_counts(t, p);
 
 	if (!relevant(t, p))
 		return SL_DRAIN_ACT_NONE;

@@ -24,6 +24,12 @@
  * new state from then on) and needs one more checker pass, started after
  * the flag was set, meeting (b) again; if it does not, the flag is cleared
  * and the drain goes on.
+ *
+ * Once a sweep finds a live confirmed flow the drain table had no room
+ * for, the drain is blind for good: that flow may later be evicted from
+ * the flow table while its connection lives, unseen by sweeps and
+ * checker alike, so no count can prove the backend idle. It ends at its
+ * deadline.
  */
 #ifndef SLUICE_DRAIN_H
 #define SLUICE_DRAIN_H
@@ -60,6 +66,8 @@ struct sl_drain_track {
 	 * after the drain began): (b) cannot hold. Set before each check.
 	 */
 	bool backend_busy;
+	/* A flow of the backend had no room in the drain table (see above). */
+	bool blind;
 };
 
 /* What the caller must do to the datapath or the state. */

@@ -279,8 +279,13 @@ static void report_entries(struct drain_wait *w, struct json_object *result)
 		left = get_int(e, "flows_left", get_int(e, "flows", 0));
 		if (get_bool(e, "timed_out"))
 			fprintf(w->io->err,
-				"sluicectl: drain of %s on %s timed out with %lld flow%s left\n",
-				be, vip, left, left == 1 ? "" : "s");
+				"sluicectl: drain of %s on %s timed out with %lld flow%s left%s\n",
+				be, vip, left, left == 1 ? "" : "s",
+				get_bool(e, "unverifiable") ?
+					" (the drain table had no room for all "
+					"its flows, so no count could end it "
+					"early: raise flows.drain_table_size)" :
+					"");
 		else if (!w->cmd->json)
 			fprintf(w->io->out, "drained %s on %s\n", be, vip);
 	}

@@ -353,6 +353,10 @@ static void print_one_status(FILE *f, struct json_object *o, __u64 now)
 	if (json_object_get_boolean(json_object_object_get(o, "timed_out")))
 		fprintf(f, " (timed out with %llu flows left)",
 			(unsigned long long)u64_of(o, "flows_left"));
+	if (json_object_get_boolean(json_object_object_get(o, "unverifiable")))
+		fputs(" (the drain table had no room for all its flows: "
+		      "ends at its deadline)",
+		      f);
 	fputs("\n  health         ", f);
 	put_clean(f, sl_cli_json_str(o, "health"));
 	fputs(" (check: ", f);

@@ -390,6 +390,46 @@ static void apply(const struct sl_vip *v, struct sl_be *b, enum sl_drain_action 
 	}
 }
 
+/*
+ * A sweep or walk's step (a) for draining backend @b: @unprotected of its
+ * live flows had no room in the drain table. The first time in a drain,
+ * say that it can now end only at its deadline (drain.h, "blind").
+ */
+static void on_sweep(const struct sl_vip *v, struct sl_be *b,
+		     const struct sl_pass *pass, __u64 handshakes,
+		     __u64 unprotected, struct outcome *o)
+{
+	char vs[SL_VIP_STR_MAX], bs[SL_ADDR_STR_MAX];
+	bool was_blind = b->drain.blind;
+
+	apply(v, b, sl_drain_on_sweep(&b->drain, pass, handshakes, unprotected),
+	      o);
+	if (!b->drain.blind || was_blind)
+		return;
+	be_names(v, b, vs, bs);
+	sl_warn("backend %s on %s: %llu of its live flows had no room in the "
+		"drain table: an eviction could now end one unseen, so this "
+		"drain cannot complete by count and ends at its deadline",
+		bs, vs, (unsigned long long)unprotected);
+	sl_warn("hint: raise flows.drain_table_size (a restart with --detach) "
+		"above the flows a draining backend holds");
+}
+
+/*
+ * The drain table full, said when it starts and when it ends, not at
+ * every sweep: @unprotected from the pass that just ended.
+ */
+static void note_unprotected(struct sl_daemon *d, __u64 unprotected)
+{
+	if (unprotected && !d->unprotected_noted)
+		sl_warn("sl_pinned is full: %llu draining flows unprotected from "
+			"eviction (raise flows.drain_table_size)",
+			(unsigned long long)unprotected);
+	else if (!unprotected && d->unprotected_noted)
+		sl_log("sl_pinned has room again for every draining flow");
+	d->unprotected_noted = unprotected != 0;
+}
+
 /* Set DRAINED for the drains that asked for it; start their confirm pass. */
 static void set_flags(struct sl_daemon *d)
 {
@@ -480,7 +520,6 @@ void sl_counting_on_sweep(struct sl_daemon *d)
 {
 	const struct sl_sweep_result *r = d->sweep_last;
 	struct outcome o = { 0 };
-	enum sl_drain_action act;
 	size_t i, j;
 	int err;
 
@@ -504,15 +543,11 @@ void sl_counting_on_sweep(struct sl_daemon *d)
 				  r->confirmed_start[id]);
 			if (b->state != SL_BE_DRAINING)
 				continue;
-			act = sl_drain_on_sweep(&b->drain, &r->pass, r->handshakes[id],
-						r->unprotected_be[id]);
-			apply(&d->st.vips[i], b, act, &o);
+			on_sweep(&d->st.vips[i], b, &r->pass, r->handshakes[id],
+				 r->unprotected_be[id], &o);
 		}
 	}
-	if (r->unprotected)
-		sl_warn("sl_pinned is full: %llu draining flows unprotected from eviction "
-			"(raise flows.drain_table_size)",
-			(unsigned long long)r->unprotected);
+	note_unprotected(d, r->unprotected);
 	finish(d, &o);
 	sl_dp_refresh_nexthops(d);
 	sl_neigh_account(d);
@@ -540,7 +575,6 @@ static void account_losses(const struct sl_vip *v,
 static void apply_walk(struct sl_daemon *d, struct outcome *o)
 {
 	const struct sl_sweep_result *w = d->walk_last;
-	enum sl_drain_action act;
 	bool ready;
 	size_t i, j;
 
@@ -560,15 +594,12 @@ static void apply_walk(struct sl_daemon *d, struct outcome *o)
 
 			if (b->state != SL_BE_DRAINING)
 				continue;
-			act = sl_drain_on_sweep(&b->drain, &w->pass, w->handshakes[b->id],
-						w->unprotected_be[b->id]);
-			apply(&d->st.vips[i], b, act, o);
+			on_sweep(&d->st.vips[i], b, &w->pass,
+				 w->handshakes[b->id], w->unprotected_be[b->id],
+				 o);
 		}
 	}
-	if (w->unprotected)
-		sl_warn("sl_pinned is full: %llu draining flows unprotected from eviction "
-			"(raise flows.drain_table_size)",
-			(unsigned long long)w->unprotected);
+	note_unprotected(d, w->unprotected);
 }
 
 void sl_counting_on_check(struct sl_daemon *d)

@@ -126,6 +126,7 @@ struct sl_daemon {
 
 	__u64 started_ms;		/* unix ms */
 	__u64 expired_total;
+	bool unprotected_noted; /* the drain table full was said (counting.c) */
 	struct sl_hist sweep_time;	/* every sweep's duration */
 	struct sl_hist walk_time; /* every drain walk's duration */
 
