@@ -306,6 +306,7 @@ TFULL="$TFULL_VIP:80/tcp"
 TFULL_CONNS=1300
 TFULL_TABLE=1024
 TFULL_TIMEOUT=20
+TFULL_TIMEOUT2=30	# the second drain also rides out a restart
 
 t_truth_drain_table_full_setup() {
 	LAB_DRAIN_TABLE=$TFULL_TABLE IT_VIPS="$(it_default_vips)
@@ -370,7 +371,7 @@ tfull_open() {	# name
 # warnings about the full table must grow past @3 (those before it), the
 # first new one naming TFULL_CONNS - TFULL_TABLE flows.
 tfull_drain() {	# name timeout warnings-before
-	local line
+	local line n
 	( lab_ctl backend drain "$TFULL" "$(lab_be4 1)" --force --wait --timeout "$2" \
 		>"$LAB_DIR/$1.out" 2>&1; echo $? >"$LAB_DIR/$1.rc"; now_s >"$LAB_DIR/$1.t" ) &
 	TFULL_PIDS+=("$!")
@@ -378,9 +379,17 @@ tfull_drain() {	# name timeout warnings-before
 	it_wait_ge 10 $(($3 + 1)) tfull_full_warnings || return 1
 	line=$(grep "^sluiced: warning: sl_pinned is full: " "$LAB_DIR/sluiced.log" | sed -n "$(($3 + 1))p")
 	echo "$1: logged: $line"
-	assert_eq "draining flows the drain table had no room for, as logged" \
-		$((TFULL_CONNS - TFULL_TABLE)) \
-		"$(echo "$line" | sed -n 's/.* is full: \([0-9]*\) draining flows unprotected.*/\1/p')"
+	n=$(echo "$line" | sed -n 's/.* is full: \([0-9]*\) draining flows unprotected.*/\1/p')
+	# The first drain meets an empty table; a later one may find the last
+	# one's closed flows still in it for close_linger, so fewer fit.
+	if (($3 == 0)); then
+		assert_eq "draining flows the drain table had no room for, as logged" \
+			$((TFULL_CONNS - TFULL_TABLE)) "$n"
+	else
+		assert_ge "draining flows the drain table had no room for, as logged" \
+			"$n" $((TFULL_CONNS - TFULL_TABLE)) &&
+			assert_le "... at most every connection" "$n" "$TFULL_CONNS"
+	fi
 }
 
 # Wait for drain @1 to return (in this shell: it is our child): its exit
@@ -469,26 +478,36 @@ tfull_past_deadline() {
 # The table full again, then every connection closes. A flow left out
 # of the table could have been evicted unseen while its connection lived,
 # so no count can prove the backend idle: the drain still ends only at
-# its deadline (exit 3, unverifiable), with no flow left.
+# its deadline (exit 3, unverifiable), with no flow left, across a
+# restart of sluiced too.
 tfull_closed_still_blind() {
 	local rc secs before t_start st
 	lab_ctl backend undrain "$TFULL" "$(lab_be4 1)" >/dev/null || return 1
 	tfull_open d2 || return 1
 	before=$(tfull_full_warnings)
 	t_start=$(now_s)
-	tfull_drain d2 "${TFULL_TIMEOUT}s" "$before" || return 1
+	tfull_drain d2 "${TFULL_TIMEOUT2}s" "$before" || return 1
 	tfull_holds 1 "$TFULL_CONNS" "with every connection open, again" || return 1
 	touch "$LAB_DIR/d2.go"
 	wait "$(cat "$LAB_DIR/d2.client.pid")"
 	echo "d2: closed every connection: $(cat "$LAB_DIR/d2.json")"
 	assert_eq "client errors" "{}" "$(json "$LAB_DIR/d2.json" "j['errors']")" || return 1
 	tfull_holds 5 0 "with every connection closed (blind: no count may end it)" || return 1
+	# The closed flows are gone by now (close_grace, close_linger). A
+	# restart must not forget the drain is blind: a flow evicted before it
+	# is as unseen after it, and the sweeps now find nothing left out.
+	lab_sluiced_stop TERM
+	lab_sluiced_start || return 1
+	assert_eq "be1 unverifiable after a restart" True \
+		"$(lab_ctl -j backend status "$TFULL" "$(lab_be4 1)" | json - "j[0]['unverifiable']")" ||
+		return 1
+	tfull_holds 4 0 "after a restart with nothing left out" || return 1
 	tfull_drain_wait d2 "$t_start"
 	rc=$TFULL_RC secs=$TFULL_SECS
-	echo "d2: drain --wait returned after ${secs}s (deadline ${TFULL_TIMEOUT}s)"
+	echo "d2: drain --wait returned after ${secs}s (deadline ${TFULL_TIMEOUT2}s)"
 	assert_eq "drain --wait exit code, blind drain" 3 "$rc" || return 1
-	python3 -c "import sys; sys.exit(0 if $TFULL_TIMEOUT - 0.5 <= $secs <= $TFULL_TIMEOUT + 5 else 1)" ||
-		fail "a blind drain should end at its deadline (${TFULL_TIMEOUT}s): ${secs}s" || return 1
+	python3 -c "import sys; sys.exit(0 if $TFULL_TIMEOUT2 - 0.5 <= $secs <= $TFULL_TIMEOUT2 + 5 else 1)" ||
+		fail "a blind drain should end at its deadline (${TFULL_TIMEOUT2}s): ${secs}s" || return 1
 	grep -q "the drain table had no room for all its flows" "$LAB_DIR/d2.out" ||
 		fail "drain --wait does not say why it timed out" || return 1
 	st=$(lab_ctl -j backend status "$TFULL" "$(lab_be4 1)")

@@ -214,6 +214,7 @@ static void check_persisted_eq(const char *what, const struct sl_state *got,
 			BE_FIELD(drain_started, "%llu", unsigned long long);
 			BE_FIELD(drain_deadline, "%llu", unsigned long long);
 			BE_FIELD(timed_out, "%d", int);
+			BE_FIELD(drain.blind, "%d", int);
 			BE_FIELD(flows_left, "%llu", unsigned long long);
 #undef BE_FIELD
 		}
@@ -245,6 +246,7 @@ static void rich_state(struct sl_state *st)
 	be->drain_deadline = 1700000300123ULL;
 	be->health = SL_HEALTH_DOWN;
 	be->flows = 77;
+	be->drain.blind = true; /* the drain table had no room: stays so */
 	be = be_add(st, V4, "fd00::1:4", 5);		/* id 3, IPv6 backend of an IPv4 VIP */
 	be->state = SL_BE_DRAINED;
 	be->drain_started = 1700000000000ULL;

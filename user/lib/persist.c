@@ -69,6 +69,10 @@ static json_object *be_to_json(const struct sl_be *be)
 	json_object_object_add(o, "timed_out", json_object_new_boolean(be->timed_out));
 	json_object_object_add(o, "flows_left", json_object_new_uint64(be->flows_left));
 	json_object_object_add(o, "lost", json_object_new_uint64(be->lost));
+	/* A blind drain stays blind across a restart (drain.h). */
+	if (be->drain.blind)
+		json_object_object_add(o, "unverifiable",
+				       json_object_new_boolean(true));
 	return o;
 }
 
@@ -229,6 +233,8 @@ static int load_be(struct loader *l, json_object *o, struct sl_be *be)
 		be->flows_left = json_object_get_uint64(v);
 	if (json_object_object_get_ex(o, "lost", &v))
 		be->lost = json_object_get_uint64(v);
+	if (json_object_object_get_ex(o, "unverifiable", &v))
+		be->drain.blind = json_object_get_boolean(v);
 	return 0;
 }
 

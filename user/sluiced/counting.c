@@ -300,9 +300,14 @@ bool sl_drains_arm(struct sl_daemon *d, struct sl_state *st)
 		for (j = 0; j < st->vips[i].n_bes; j++) {
 			struct sl_be *b = &st->vips[i].bes[j];
 
+			bool blind = b->drain.blind;
+
 			if (b->state != SL_BE_DRAINING || b->drain.seq)
 				continue;
 			sl_drain_start(&b->drain, seq);
+			/* A drain resumed from the state file stays blind: a
+			 * flow left out before the restart may be gone unseen. */
+			b->drain.blind = blind;
 			started = true;
 		}
 	}
@@ -406,6 +411,7 @@ static void on_sweep(const struct sl_vip *v, struct sl_be *b,
 	      o);
 	if (!b->drain.blind || was_blind)
 		return;
+	o->save = true; /* a restart must not forget it */
 	be_names(v, b, vs, bs);
 	sl_warn("backend %s on %s: %llu of its live flows had no room in the "
 		"drain table: an eviction could now end one unseen, so this "
