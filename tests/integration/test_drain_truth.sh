@@ -335,6 +335,13 @@ tfull_holds() {	# seconds min-flows what
 	done
 }
 
+# sluice_backend_drain_unverifiable of be1 on the test's VIP.
+tfull_unverifiable_metric() {
+	lab_ns lb curl -sf -m 5 "http://127.0.0.1:${LAB_METRICS_PORT:-9469}/metrics" |
+		awk -v s="sluice_backend_drain_unverifiable{vip=\"$TFULL\",backend=\"$(lab_be4 1)\"}" \
+		'$1 == s { print $2 }'
+}
+
 # The hold client @1 has written which connections it opened.
 tfull_ready() { [[ -s $LAB_DIR/$1.ready ]] && echo yes; }
 
@@ -438,6 +445,7 @@ tfull_past_deadline() {
 	mv "$LAB_DIR/d1.close.tmp" "$LAB_DIR/d1.close"
 	it_wait_for 20 "$TFULL_TABLE" cat "$LAB_DIR/d1.close.done" || return 1
 	echo "d1: closed the $TFULL_TABLE kept connections; $rest stay open ($(it_ss_count 1) on be1 by ss)"
+	it_wait_for 5 1 tfull_unverifiable_metric || return 1
 	# Past close_grace (the checker then counts none), close_linger (the
 	# closed entries leave the table, so the rest find room), and sweeps.
 	tfull_holds 4 "$rest" "with only unprotected connections open" || return 1
@@ -458,6 +466,8 @@ tfull_past_deadline() {
 	assert_eq "be1 timed out" True "$(echo "$st" | json - "j[0]['timed_out']")" || return 1
 	assert_eq "be1 unverifiable" True "$(echo "$st" | json - "j[0]['unverifiable']")" || return 1
 	assert_ge "be1's flows left at the deadline" "$left" "$rest" || return 1
+	assert_eq "sluice_backend_drain_unverifiable once drained" 0 "$(tfull_unverifiable_metric)" ||
+		return 1
 	grep -q "^sluiced: warning: backend $be1 on $TFULL: $rest of its live flows had no room in the drain table: .* ends at its deadline" \
 		"$LAB_DIR/sluiced.log" || fail "the blind drain was not logged" || return 1
 	assert_eq "'sl_pinned is full' lines in this drain (said once, not at every sweep)" 1 \

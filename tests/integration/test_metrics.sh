@@ -230,6 +230,8 @@ tests:
         values: '30x20'
       - series: 'sluice_backend_flows_lost_total{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.13"}'
         values: '0 0 0 2 2 2'
+      - series: 'sluice_backend_drain_unverifiable{job="sluice",instance="lb",vip="$MT_VIP",backend="198.18.20.16"}'
+        values: '0x4 1x4'
       - series: 'sluice_flow_table_entries{job="sluice",instance="lb",table="established"}'
         values: '950x30'
       - series: 'sluice_flow_table_capacity{job="sluice",instance="lb",table="established"}'
@@ -284,6 +286,16 @@ tests:
             exp_annotations:
               summary: "sluiced cannot read the agent of 198.18.20.14 ($MT_VIP)"
               description: "A drain of this backend cannot complete until its agent answers (sluicectl --json backend list VIP says why, in agent_error). Check sluice-agent on the backend and that sluiced reaches its agent_port."
+      - eval_time: 30s
+        alertname: SluiceDrainUnverifiable
+        exp_alerts: []
+      - eval_time: 2m
+        alertname: SluiceDrainUnverifiable
+        exp_alerts:
+          - exp_labels: {severity: warning, job: sluice, instance: lb, vip: "$MT_VIP", backend: 198.18.20.16}
+            exp_annotations:
+              summary: "Drain of 198.18.20.16 on $MT_VIP can end only at its deadline"
+              description: "The drain table had no room for all of the backend's flows, so an eviction could end one unseen: the drain waits for its deadline. Raise flows.drain_table_size (needs sluiced --detach) above the flows one draining backend holds."
       - eval_time: 6m
         alertname: SluiceFlowTableNearlyFull
         exp_alerts:

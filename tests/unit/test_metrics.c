@@ -66,6 +66,7 @@ static const struct {
 	{ "sluice_backend_drain_deadline_timestamp_seconds", "gauge" },
 	{ "sluice_backend_drain_remaining_flows", "gauge" },
 	{ "sluice_backend_drain_timed_out", "gauge" },
+	{ "sluice_backend_drain_unverifiable", "gauge" },
 	{ "sluice_backend_health_checks_total", "counter" },
 	{ "sluice_backend_health_check_latency_seconds", "histogram" },
 	{ "sluice_backend_health_check_failures_total", "counter" },
@@ -193,7 +194,10 @@ static void build(struct fixture *f)
 	b->drain_started = T_DRAIN;
 	b->drain_deadline = T_DRAIN + 300000;
 	b->hc.agent_port = 9470;
+	b->drain.blind =
+		true; /* the drain table had no room for all its flows */
 	b = add_be(&st->vips[0], "198.18.20.13", 3, SL_BE_DRAINED, SL_HEALTH_DOWN, 2);
+	b->drain.blind = true; /* ended at its deadline: no longer draining */
 	b->hc.agent_port = 9470;
 	b->drain_started = T_DRAIN - 60000;
 	b->drain_deadline = T_DRAIN;
@@ -558,6 +562,10 @@ static void test_drain_values(void **state)
 	has_line(p, "sluice_backend_drain_remaining_flows{" B10 "} 0");
 	has_line(p, "sluice_backend_drain_timed_out{" B10 "} 0");
 	has_line(p, "sluice_backend_drain_timed_out{" B1 "} 0");
+	/* Only while draining: a drained backend's old blind drain is over. */
+	has_line(p, "sluice_backend_drain_unverifiable{" B2 "} 1");
+	has_line(p, "sluice_backend_drain_unverifiable{" B3 "} 0");
+	has_line(p, "sluice_backend_drain_unverifiable{" B1 "} 0");
 	/* Active backends have no drain. */
 	no_line_starting(p, "sluice_backend_drain_start_timestamp_seconds{" B1 "}");
 	no_line_starting(p, "sluice_backend_drain_deadline_timestamp_seconds{" B9 "}");

@@ -225,6 +225,7 @@ BE_VALUE(be_rescued, r->s->rescued)
 /* Never under the truth: the last pass's count plus flows confirmed since. */
 BE_VALUE(be_flows, sl_be_flows_shown(r->be, r->s->confirmed))
 BE_VALUE(be_timed_out, r->be->state == SL_BE_DRAINED && r->be->timed_out)
+BE_VALUE(be_unverifiable, r->be->state == SL_BE_DRAINING && r->be->drain.blind)
 #undef BE_VALUE
 
 static bool be_state(const struct be_ref *r, int k, struct mval *v)
@@ -364,6 +365,9 @@ static const struct be_family be_families[] = {
 	{ "sluice_backend_drain_timed_out", "gauge",
 	  "1 if the backend's drain ended at its deadline with flows left, else 0.",
 	  NO_EXTRA, be_timed_out },
+	{ "sluice_backend_drain_unverifiable", "gauge",
+	  "1 while the backend drains after the drain table had no room for all its flows: no count can prove it idle, so the drain ends at its deadline (raise flows.drain_table_size), else 0.",
+	  NO_EXTRA, be_unverifiable },
 	{ "sluice_backend_health_checks_total", "counter",
 	  "Health checks of the backend by result, since sluiced started.",
 	  EXTRA("result", result_vals), be_checks },
