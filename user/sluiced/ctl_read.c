@@ -239,8 +239,9 @@ int sl_ctl_cmd_status(struct sl_daemon *d, json_object *req, struct sl_ctl_reply
 		for (j = 0; j < d->st.vips[i].n_bes; j++)
 			draining += d->st.vips[i].bes[j].state == SL_BE_DRAINING;
 	json_object_object_add(r->result, "vips", json_object_new_uint64(d->st.n_vips));
-	json_object_object_add(r->result, "maglev_table_size",
-			       json_object_new_uint64(d->cfg.maglev_table_size));
+	json_object_object_add(
+		r->result, "maglev_table_size",
+		json_object_new_uint64(d->cfg.maglev_table_size));
 	json_object_object_add(r->result, "backends",
 			       json_object_new_uint64(sl_state_n_backends(&d->st)));
 	json_object_object_add(r->result, "draining", json_object_new_uint64(draining));
