@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 
 #include "etcd.h"
+#include "json_get.h"
 
 /* ---- base64 ------------------------------------------------------------ */
 
@@ -326,22 +327,12 @@ static int call(struct sl_etcd *e, const char *path, json_object *req,
 
 /* ---- kv and leases ------------------------------------------------------ */
 
-static int64_t get_i64(json_object *o, const char *key)
-{
-	json_object *v;
-
-	/* The gateway writes int64 as strings. */
-	return json_object_object_get_ex(o, key, &v) ?
-		       json_object_get_int64(v) :
-		       0;
-}
-
 static int64_t header_rev(json_object *r)
 {
 	json_object *h;
 
 	return json_object_object_get_ex(r, "header", &h) ?
-		       get_i64(h, "revision") :
+		       sl_json_i64(h, "revision") :
 		       0;
 }
 
@@ -383,7 +374,7 @@ int sl_etcd_get(struct sl_etcd *e, const char *key, char **val, size_t *len,
 		return -ENOENT;
 	}
 	kv = json_object_array_get_idx(kvs, 0);
-	*mod_rev = get_i64(kv, "mod_revision");
+	*mod_rev = sl_json_i64(kv, "mod_revision");
 	*val = kv_field(kv, "value", len);
 	json_object_put(r);
 	if (!*val) {
@@ -544,8 +535,8 @@ static void holder_of(json_object *r, struct sl_etcd_kv *cur)
 	    !json_object_object_get_ex(rr, "kvs", &kvs) ||
 	    !(kv = json_object_array_get_idx(kvs, 0)))
 		return;
-	cur->mod_rev = get_i64(kv, "mod_revision");
-	cur->lease = get_i64(kv, "lease");
+	cur->mod_rev = sl_json_i64(kv, "mod_revision");
+	cur->lease = sl_json_i64(kv, "lease");
 	cur->value = kv_field(kv, "value", &len);
 }
 
@@ -593,7 +584,7 @@ int sl_etcd_lease_grant(struct sl_etcd *e, int64_t ttl_s, int64_t *id)
 	rc = call(e, "/v3/lease/grant", req, &r);
 	if (rc)
 		return rc;
-	*id = get_i64(r, "ID");
+	*id = sl_json_i64(r, "ID");
 	json_object_put(r);
 	return *id ? 0 : -EPROTO;
 }
@@ -609,7 +600,7 @@ int sl_etcd_lease_keepalive(struct sl_etcd *e, int64_t id, int64_t *ttl)
 		return rc;
 	/* One streamed message: {"result": {"ID": ..., "TTL": ...}}; no TTL = gone. */
 	*ttl = json_object_object_get_ex(r, "result", &res) ?
-		       get_i64(res, "TTL") :
+		       sl_json_i64(res, "TTL") :
 		       0;
 	json_object_put(r);
 	return 0;
@@ -697,7 +688,7 @@ static int watch_message(const char *line, sl_etcd_watch_fn fn, void *ctx)
 				continue;
 			v = kv_field(kv, "value", &len);
 			if (v)
-				fn(ctx, v, len, get_i64(kv, "mod_revision"),
+				fn(ctx, v, len, sl_json_i64(kv, "mod_revision"),
 				   del);
 			free(v);
 		}

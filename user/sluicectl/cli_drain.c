@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "ctl.h"
+#include "json_get.h"
 
 #define LINE_MAX_LEN	256
 
@@ -18,13 +19,6 @@ static long long get_int(struct json_object *o, const char *key, long long def)
 	      json_object_is_type(x, json_type_double)))
 		return def;
 	return json_object_get_int64(x);
-}
-
-static bool get_bool(struct json_object *o, const char *key)
-{
-	struct json_object *x;
-
-	return json_object_object_get_ex(o, key, &x) && json_object_get_boolean(x);
 }
 
 /* Adds one entry to t; false if it has no state we know. */
@@ -47,7 +41,7 @@ static bool tally_entry(struct json_object *e, struct sl_drain_tally *t,
 		t->flows += get_int(e, "flows", 0);
 		t->handshakes += get_int(e, "handshakes", 0);
 	} else if (!strcmp(state, "drained")) {
-		if (get_bool(e, "timed_out"))
+		if (sl_json_true(e, "timed_out"))
 			t->timed_out++;
 	} else if (!strcmp(state, "active")) {
 		*active = true;
@@ -277,11 +271,11 @@ static void report_entries(struct drain_wait *w, struct json_object *result)
 		if (!vip || !be)
 			continue;
 		left = get_int(e, "flows_left", get_int(e, "flows", 0));
-		if (get_bool(e, "timed_out"))
+		if (sl_json_true(e, "timed_out"))
 			fprintf(w->io->err,
 				"sluicectl: drain of %s on %s timed out with %lld flow%s left%s\n",
 				be, vip, left, left == 1 ? "" : "s",
-				get_bool(e, "unverifiable") ?
+				sl_json_true(e, "unverifiable") ?
 					" (the drain table had no room for all "
 					"its flows, so no count could end it "
 					"early: raise flows.drain_table_size)" :

@@ -15,6 +15,7 @@
 #include "desired.h"
 #include "etcd.h"
 #include "guard.h"
+#include "json_get.h"
 
 #define FLEET_DEFAULT_PREFIX "/sluice"
 #define FLEET_CAS_TRIES 20
@@ -165,15 +166,6 @@ static json_object *read_reports(const struct sl_cli_cmd *cmd,
 	}
 	json_object_put(kvs);
 	return out;
-}
-
-static int64_t jint(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) ?
-		       json_object_get_int64(v) :
-		       0;
 }
 
 static const char *jstr(json_object *o, const char *key)
@@ -344,7 +336,7 @@ static int absent_doc_ok(const struct sl_cli_cmd *cmd, struct sl_etcd *e,
 	for (i = 0; i < json_object_array_length(reps); i++) {
 		json_object *r = json_object_array_get_idx(reps, i);
 
-		if (jint(r, "applied_revision") <= 0)
+		if (sl_json_i64(r, "applied_revision") <= 0)
 			continue;
 		snprintf(
 			err, errlen,
@@ -352,7 +344,7 @@ static int absent_doc_ok(const struct sl_cli_cmd *cmd, struct sl_etcd *e,
 			"of it: it was deleted; refusing a change built from "
 			"nothing, which would empty the fleet",
 			prefix_of(cmd), jstr(r, "box"),
-			(long long)jint(r, "applied_revision"));
+			(long long)sl_json_i64(r, "applied_revision"));
 		rc = -ESTALE;
 		break;
 	}
@@ -449,7 +441,7 @@ static void box_backend(json_object *rep, const char *vip, const char *addr,
 
 			if (strcmp(jstr(b, "address"), addr))
 				continue;
-			*flows += jint(b, "flows");
+			*flows += sl_json_i64(b, "flows");
 			if (strcmp(jstr(b, "state"), "drained"))
 				*drained = false;
 		}
@@ -468,15 +460,15 @@ static void warn_rejected(const struct sl_cli_io *io, json_object *reps,
 
 	for (i = 0; i < json_object_array_length(reps); i++) {
 		json_object *r = json_object_array_get_idx(reps, i);
-		int64_t rej = jint(r, "rejected_revision");
+		int64_t rej = sl_json_i64(r, "rejected_revision");
 
-		if (rev ? rej >= rev : rej > jint(r, "applied_revision"))
+		if (rev ? rej >= rev : rej > sl_json_i64(r, "applied_revision"))
 			fprintf(io->err,
 				"sluicectl: box %s refused the desired state (revision "
 				"%lld), keeps revision %lld: %s\n",
 				jstr(r, "box"),
-				(long long)jint(r, "rejected_revision"),
-				(long long)jint(r, "applied_revision"),
+				(long long)sl_json_i64(r, "rejected_revision"),
+				(long long)sl_json_i64(r, "applied_revision"),
 				jstr(r, "rejected"));
 	}
 }
@@ -529,13 +521,15 @@ static bool fleet_drained(json_object *reps, int64_t rev, const char *vip,
 		json_object *r = json_object_array_get_idx(reps, i),
 			    *o = json_object_new_object();
 		int64_t flows;
-		bool drained, applied = jint(r, "applied_revision") >= rev;
+		bool drained,
+			applied = sl_json_i64(r, "applied_revision") >= rev;
 
 		box_backend(r, vip, addr, &flows, &drained);
 		done = done && applied && drained && !flows;
 		*sum += flows;
 		add_str(o, "box", jstr(r, "box"));
-		add_int(o, "applied_revision", jint(r, "applied_revision"));
+		add_int(o, "applied_revision",
+			sl_json_i64(r, "applied_revision"));
 		add_bool(o, "applied", applied);
 		add_bool(o, "drained", drained);
 		add_int(o, "flows", flows);
@@ -552,15 +546,11 @@ static void print_left(const struct sl_cli_io *io, json_object *left)
 		json_object *o = json_object_array_get_idx(left, i);
 
 		fprintf(io->err, "  box %s: %lld flows%s%s\n", jstr(o, "box"),
-			(long long)jint(o, "flows"),
-			json_object_get_boolean(
-				json_object_object_get(o, "applied")) ?
+			(long long)sl_json_i64(o, "flows"),
+			sl_json_true(o, "applied") ?
 				"" :
 				", revision not applied yet",
-			json_object_get_boolean(
-				json_object_object_get(o, "drained")) ?
-				"" :
-				", still draining");
+			sl_json_true(o, "drained") ? "" : ", still draining");
 	}
 }
 
@@ -737,8 +727,8 @@ static void print_backend_rows(const struct sl_cli_io *io, json_object *rows)
 
 		fprintf(io->out, "%-24s %-22s %-9s %6lld %8lld  ",
 			jstr(o, "vip"), jstr(o, "backend"), jstr(o, "state"),
-			(long long)jint(o, "weight"),
-			(long long)jint(o, "flows"));
+			(long long)sl_json_i64(o, "weight"),
+			(long long)sl_json_i64(o, "flows"));
 		json_object_object_foreach(json_object_object_get(o, "boxes"),
 					   k, v)
 			fprintf(io->out, "%s=%lld ", k,
@@ -757,17 +747,12 @@ static void print_box_rows(const struct sl_cli_io *io, json_object *rows)
 		json_object *o = json_object_array_get_idx(rows, i);
 
 		fprintf(io->out, "%-16s %8lld %8lld %-8s %-10s %lld\n",
-			jstr(o, "box"), (long long)jint(o, "applied_revision"),
-			(long long)jint(o, "rejected_revision"),
-			json_object_get_boolean(
-				json_object_object_get(o, "box_drained")) ?
-				"yes" :
-				"no",
-			json_object_get_boolean(
-				json_object_object_get(o, "same_tables")) ?
-				"same" :
-				"DIFFERENT",
-			(long long)jint(o, "announced"));
+			jstr(o, "box"),
+			(long long)sl_json_i64(o, "applied_revision"),
+			(long long)sl_json_i64(o, "rejected_revision"),
+			sl_json_true(o, "box_drained") ? "yes" : "no",
+			sl_json_true(o, "same_tables") ? "same" : "DIFFERENT",
+			(long long)sl_json_i64(o, "announced"));
 	}
 }
 
@@ -804,12 +789,12 @@ static json_object *box_rows(json_object *reps)
 		if (!i)
 			snprintf(first, sizeof(first), "%s", fp);
 		add_str(o, "box", jstr(r, "box"));
-		add_int(o, "applied_revision", jint(r, "applied_revision"));
-		add_int(o, "rejected_revision", jint(r, "rejected_revision"));
+		add_int(o, "applied_revision",
+			sl_json_i64(r, "applied_revision"));
+		add_int(o, "rejected_revision",
+			sl_json_i64(r, "rejected_revision"));
 		add_str(o, "rejected", jstr(r, "rejected"));
-		add_bool(o, "box_drained",
-			 json_object_get_boolean(
-				 json_object_object_get(ann, "box_drained")));
+		add_bool(o, "box_drained", sl_json_true(ann, "box_drained"));
 		add_int(o, "announced",
 			list ? (int64_t)json_object_array_length(list) : 0);
 		add_bool(o, "same_tables", !strcmp(fp, first));

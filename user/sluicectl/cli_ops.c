@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "json_get.h"
 #include "config.h"
 #include "ctl.h"
 #include "persist.h"
@@ -247,7 +248,7 @@ static void print_diff(FILE *f, const char *file, struct json_object *d)
 	struct json_object *changes = json_object_object_get(d, SL_CTL_KEY_CHANGES);
 	struct json_object *restart = json_object_object_get(d, SL_CTL_KEY_RESTART);
 
-	if (json_object_get_boolean(json_object_object_get(d, "same"))) {
+	if (sl_json_true(d, "same")) {
 		fputs("no differences: ", f);
 		put_clean(f, file);
 		fputs(" matches the running configuration\n", f);
@@ -288,8 +289,7 @@ int sl_cli_run_config_diff(const struct sl_cli_cmd *cmd, const struct sl_cli_io 
 		sl_cli_print_json(io->out, d);
 	else
 		print_diff(io->out, cmd->file, d);
-	ret = json_object_get_boolean(json_object_object_get(d, "same")) ?
-	      SL_CLI_EXIT_OK : SL_CLI_EXIT_DIFFERS;
+	ret = sl_json_true(d, "same") ? SL_CLI_EXIT_OK : SL_CLI_EXIT_DIFFERS;
 	json_object_put(d);
 	return ret;
 }
@@ -350,10 +350,10 @@ static void print_one_status(FILE *f, struct json_object *o, __u64 now)
 	put_clean(f, sl_cli_json_str(o, "vip"));
 	fputs("\n  state          ", f);
 	put_clean(f, sl_cli_json_str(o, "state"));
-	if (json_object_get_boolean(json_object_object_get(o, "timed_out")))
+	if (sl_json_true(o, "timed_out"))
 		fprintf(f, " (timed out with %llu flows left)",
 			(unsigned long long)u64_of(o, "flows_left"));
-	if (json_object_get_boolean(json_object_object_get(o, "unverifiable")))
+	if (sl_json_true(o, "unverifiable"))
 		fputs(" (the drain table had no room for all its flows: "
 		      "ends at its deadline)",
 		      f);
@@ -450,14 +450,14 @@ void sl_cli_print_flows(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd
 	rows = flow_rows(flows);
 	sl_cli_print_table(io->out, cols, ARRAY_SIZE(cols), rows, 0);
 	json_object_put(rows);
-	if (json_object_get_boolean(json_object_object_get(result, SL_CTL_KEY_TRUNCATED)))
+	if (sl_json_true(result, SL_CTL_KEY_TRUNCATED))
 		fprintf(io->out, "(first %zu shown; more match: raise --limit, up to %u)\n",
 			json_object_array_length(flows), SL_CTL_FLOWS_LIMIT_MAX);
 	else
 		fprintf(io->out, "(%zu flow%s)\n", json_object_array_length(flows),
 			json_object_array_length(flows) == 1 ? "" : "s");
 	if (json_object_object_get_ex(result, SL_CTL_KEY_COMPLETE, NULL) &&
-	    !json_object_get_boolean(json_object_object_get(result, SL_CTL_KEY_COMPLETE)))
+	    !sl_json_true(result, SL_CTL_KEY_COMPLETE))
 		fprintf(io->out, "(the scan stopped after %llu entries to keep sluiced responsive: "
 			"narrow it with a VIP or backend, or run it again)\n",
 			(unsigned long long)u64_of(result, SL_CTL_KEY_SCANNED));

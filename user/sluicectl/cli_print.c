@@ -9,6 +9,7 @@
 #include "ctl.h"
 
 #include "array.h"
+#include "json_get.h"
 #define COL_GAP		"  "
 #define CELL_MAX	64
 
@@ -250,15 +251,6 @@ static void print_interfaces(FILE *f, struct json_object *st)
 	fputc('\n', f);
 }
 
-static bool get_true(struct json_object *o, const char *key)
-{
-	struct json_object *x;
-
-	return json_object_object_get_ex(o, key, &x) &&
-	       json_object_is_type(x, json_type_boolean) &&
-	       json_object_get_boolean(x);
-}
-
 /*
  * Under cluster: whether etcd is reached, the revision in force, and what
  * holds the box back (no desired state, a refused revision, its name).
@@ -270,10 +262,10 @@ static void print_cluster(FILE *f, struct json_object *st)
 	long long rev = 0, rej = 0;
 
 	if (!json_object_object_get_ex(st, "cluster", &c) ||
-	    !get_true(c, "enabled"))
+	    !sl_json_true(c, "enabled"))
 		return;
 	print_label(f, "cluster");
-	if (get_true(c, "connected"))
+	if (sl_json_true(c, "connected"))
 		fputs("connected", f);
 	else
 		fprintf(f, "not connected (%s)",
@@ -284,12 +276,12 @@ static void print_cluster(FILE *f, struct json_object *st)
 		fprintf(f, ", revision %lld in force", rev);
 	else
 		fputs(", no revision applied yet", f);
-	if (get_true(c, "desired_absent"))
+	if (sl_json_true(c, "desired_absent"))
 		fputs(", the desired state is absent from etcd", f);
 	if (rej > rev)
 		fprintf(f, ", revision %lld refused: %s", rej,
 			(s = sl_cli_json_str(c, "rejected")) ? s : "?");
-	if (get_true(c, "box_name_conflict"))
+	if (sl_json_true(c, "box_name_conflict"))
 		fprintf(f, ", box name held by %s",
 			(s = sl_cli_json_str(c, "box_name_holder")) ? s : "?");
 	fputc('\n', f);

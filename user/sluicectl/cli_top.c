@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "ctl.h"
+#include "json_get.h"
 
 #include "array.h"
 #define TEXT_MAX	128
@@ -55,14 +56,6 @@ static bool get_u64(struct json_object *o, const char *key, __u64 *v)
 	return true;
 }
 
-static bool get_bool(struct json_object *o, const char *key)
-{
-	struct json_object *x;
-
-	return json_object_object_get_ex(o, key, &x) &&
-	       json_object_is_type(x, json_type_boolean) && json_object_get_boolean(x);
-}
-
 void sl_top_format_drain(struct json_object *row, __u64 now_ms, char *buf, size_t len)
 {
 	const char *state = sl_cli_json_str(row, "state");
@@ -86,7 +79,7 @@ void sl_top_format_drain(struct json_object *row, __u64 now_ms, char *buf, size_
 				 (unsigned long long)flows, until);
 		}
 	} else if (!strcmp(state, "drained")) {
-		if (get_bool(row, "timed_out"))
+		if (sl_json_true(row, "timed_out"))
 			snprintf(buf, len, "timed out, %llu left", (unsigned long long)flows);
 		else
 			snprintf(buf, len, "done");
