@@ -136,7 +136,7 @@ test: deps-test bpffs
 test-run: all units man $(UNIT_TESTS) $(BPF_TESTS) $(BUILD)/bench/bench_fill
 	@tests/run.sh $(BUILD)
 
-test-unit: $(UNIT_TESTS)
+test-unit: bpffs $(UNIT_TESTS)
 	@tests/run.sh $(BUILD) unit
 
 test-bpf: all $(BPF_TESTS)
