@@ -515,6 +515,19 @@ t_cluster_change_after_delete_refused() {
 	cat "$LAB_DIR/change2.out"
 	grep -q "desired is absent, yet box box[0-9] applies revision $rev of it" "$LAB_DIR/change2.out" ||
 		fail "the refusal after the restarts does not name revision $rev" || return 1
+	# etcd restarts: each box reads the key again in a new session and
+	# finds it still absent. The same absence is said once, not per session.
+	fleet_etcd_stop
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		it_wait_for 10 False cluster_status "$k" connected || return 1
+	done
+	fleet_etcd_start || return 1
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		it_wait_for 10 True cluster_status "$k" connected || return 1
+		assert_eq "box $k's lines saying the document is absent, after etcd restarted" 1 \
+			"$(grep -c "cluster: $FLEET_PREFIX/desired is absent: running" "$LAB_DIR/sluiced$k.log")" ||
+			return 1
+	done
 	# The document back: every box applies it and no longer says so.
 	fleet_etcdctl put "$FLEET_PREFIX/desired" "$(fleet_default_desired)" >/dev/null || return 1
 	cluster_wait_applied "$(cluster_desired_rev)" 20 ||

@@ -208,6 +208,38 @@ static void test_unprotected_blocks(void **state)
 		  SL_DRAIN_ACT_SET_FLAG);
 }
 
+/* A drain loaded from the state file keeps its blind mark when armed;
+ * everything else it gathered is gathered afresh. */
+static void test_arm_keeps_blind(void **state)
+{
+	struct sl_drain_track t;
+	struct sl_pass sw = pass(S, 10, 11), ck = pass(S, 12, 13);
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	t.blind = true;
+	t.phase = SL_DRAIN_COMPLETE;
+	t.drain_table_tick = 5;
+	sl_drain_arm(&t, S);
+	CHECK_INT(CHECK_HERE, t.blind, true);
+	CHECK_INT(CHECK_HERE, t.phase, SL_DRAIN_WAIT_SWEEP);
+	CHECK_U64(CHECK_HERE, t.drain_table_tick, 0);
+	CHECK_U64(CHECK_HERE, t.seq, S);
+	CHECK_INT(CHECK_HERE, sl_drain_on_sweep(&t, &sw, 0, 0),
+		  SL_DRAIN_ACT_NONE);
+	CHECK_INT(CHECK_HERE, sl_drain_on_check(&t, &ck, 0, false),
+		  SL_DRAIN_ACT_NONE);
+	CHECK_INT(CHECK_HERE, sl_drain_wants_flag(&t), false);
+	/* A new drain (state.c zeroes its track) is armed with its own sight. */
+	memset(&t, 0, sizeof(t));
+	sl_drain_arm(&t, S);
+	CHECK_INT(CHECK_HERE, t.blind, false);
+	CHECK_INT(CHECK_HERE, sl_drain_on_sweep(&t, &sw, 0, 0),
+		  SL_DRAIN_ACT_NONE);
+	CHECK_INT(CHECK_HERE, sl_drain_on_check(&t, &ck, 0, false),
+		  SL_DRAIN_ACT_SET_FLAG);
+}
+
 /* No drain, no decisions; the flag call outside its phase is a no-op. */
 static void test_no_drain(void **state)
 {
@@ -261,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_confirm_fails),
 		cmocka_unit_test(test_sweep_clears_flag),
 		cmocka_unit_test(test_unprotected_blocks),
+		cmocka_unit_test(test_arm_keeps_blind),
 		cmocka_unit_test(test_no_drain),
 		cmocka_unit_test(test_backend_busy_holds),
 		cmocka_unit_test(test_upper_bound),

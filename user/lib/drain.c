@@ -11,6 +11,14 @@ void sl_drain_start(struct sl_drain_track *t, __u64 seq)
 	t->phase = SL_DRAIN_WAIT_SWEEP;
 }
 
+void sl_drain_arm(struct sl_drain_track *t, __u64 seq)
+{
+	bool blind = t->blind;
+
+	sl_drain_start(t, seq);
+	t->blind = blind;
+}
+
 /* Evidence gathered before the drain was in force says nothing about it. */
 static bool relevant(const struct sl_drain_track *t, const struct sl_pass *p)
 {

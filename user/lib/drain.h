@@ -82,6 +82,13 @@ enum sl_drain_action {
 void sl_drain_start(struct sl_drain_track *t, __u64 seq);
 
 /*
+ * A drain of the state (new, or loaded from the state file) is armed at
+ * @seq: as sl_drain_start(), but a blind mark stays. A flow left out
+ * before a restart may be gone unseen, and no sweep after it can tell.
+ */
+void sl_drain_arm(struct sl_drain_track *t, __u64 seq);
+
+/*
  * A full sweep finished. @handshakes: the backend's handshakes it counted;
  * @unprotected: live confirmed flows of the backend the drain table had no room for.
  */

@@ -376,7 +376,9 @@ int sl_cluster_start(struct sl_daemon *d)
 	c->st.enabled = true;
 	/* The revision the resumed state file applies (0: none, or older). */
 	c->st.applied_rev = d->st.cluster_rev;
-	c->resumed = true;
+	/* Its document applies again once: the config file may have changed
+	 * the state since (cluster_apply.c). */
+	c->resumed = c->st.applied_rev != 0;
 	/* The fleet drained this box before a restart: its undrain applies. */
 	c->box_drain_wanted = sl_ann_drained_by_fleet(d);
 	if (gethostname(host, sizeof(host)))

@@ -300,14 +300,9 @@ bool sl_drains_arm(struct sl_daemon *d, struct sl_state *st)
 		for (j = 0; j < st->vips[i].n_bes; j++) {
 			struct sl_be *b = &st->vips[i].bes[j];
 
-			bool blind = b->drain.blind;
-
 			if (b->state != SL_BE_DRAINING || b->drain.seq)
 				continue;
-			sl_drain_start(&b->drain, seq);
-			/* A drain resumed from the state file stays blind: a
-			 * flow left out before the restart may be gone unseen. */
-			b->drain.blind = blind;
+			sl_drain_arm(&b->drain, seq);
 			started = true;
 		}
 	}
