@@ -90,6 +90,7 @@ ALL_TESTS=(
 	t_truth_tuple_reuse
 	t_truth_drain_lag
 	t_truth_drain_table_full
+	t_truth_drain_table_full_agent
 	# 1500-byte links: MSS clamping and ICMP too-big
 	t_mtu_pmtud_without_clamping
 	t_mtu_mss_clamped_backends

@@ -526,3 +526,68 @@ tfull_closed_still_blind() {
 	assert_eq "be1 unverifiable" True "$(echo "$st" | json - "j[0]['unverifiable']")" || return 1
 	assert_eq "be1's flows left" 0 "$(echo "$st" | json - "j[0]['flows_left']")"
 }
+
+# (ix) The same full table, with an agent on be1 (agent_port): its count
+# of be1's sockets is ground truth the blind counts lack. The drain holds
+# while any connection lives, the left-out ones too, and ends when they
+# have all closed, well before its deadline.
+TFULL_TIMEOUT3=60
+
+t_truth_drain_table_full_agent_setup() {
+	LAB_DRAIN_TABLE=$TFULL_TABLE IT_VIPS="$(it_default_vips)
+  - vip: $TFULL
+    backends:
+      - address: $(lab_be4 1)
+        agent_port: 9470" it_setup || return 1
+	lab_bg be1 "$LAB_BUILD/sluice-decap" agent --listen "$(lab_be4 1):9470" \
+		--vip "$TFULL" >>"$LAB_DIR/agent1.log" 2>&1
+	lab_track $!
+}
+
+t_truth_drain_table_full_agent() {
+	local rc
+	TFULL_PIDS=()
+	tfull_agent_ends_blind_drain
+	rc=$?
+	touch "$LAB_DIR/a1.go"
+	((${#TFULL_PIDS[@]} == 0)) || wait "${TFULL_PIDS[@]}" 2>/dev/null
+	return $rc
+}
+
+tfull_agent_ends_blind_drain() {
+	local be1 rest=$((TFULL_CONNS - TFULL_TABLE)) t_start t_closed st
+	be1=$(lab_be4 1)
+	tfull_open a1 || return 1
+	t_start=$(now_s)
+	tfull_drain a1 "${TFULL_TIMEOUT3}s" 0 || return 1
+	grep -q "^sluiced: warning: backend $be1 on $TFULL: $rest of its live flows had no room in the drain table: .* ends when the backend's agent counts no socket, or at its deadline" \
+		"$LAB_DIR/sluiced.log" || fail "the blind drain's warning does not name the agent" || return 1
+	assert_eq "be1 unverifiable (its agent can still end the drain)" False \
+		"$(lab_ctl -j backend status "$TFULL" "$be1" | json - "j[0]['unverifiable']")" || return 1
+	assert_eq "sluice_backend_drain_unverifiable with an agent" 0 "$(tfull_unverifiable_metric)" ||
+		return 1
+	tfull_holds 1.5 "$TFULL_CONNS" "with every connection open" || return 1
+	# The kept connections close; the left-out ones, which only the agent
+	# can vouch for now, hold the drain.
+	tfull_kept_ports >"$LAB_DIR/a1.close.tmp" || return 1
+	mv "$LAB_DIR/a1.close.tmp" "$LAB_DIR/a1.close"
+	it_wait_for 20 "$TFULL_TABLE" cat "$LAB_DIR/a1.close.done" || return 1
+	tfull_holds 4 "$rest" "with only unprotected connections open" || return 1
+	# The rest close: the agent counts none, the drain ends by count.
+	touch "$LAB_DIR/a1.go"
+	wait "$(cat "$LAB_DIR/a1.client.pid")"
+	t_closed=$(now_s)
+	assert_eq "client errors" "{}" "$(json "$LAB_DIR/a1.json" "j['errors']")" || return 1
+	tfull_drain_wait a1 "$t_closed"
+	echo "a1: drain --wait returned ${TFULL_SECS}s after the last connection closed" \
+		"($(calc "round($t_closed - $t_start, 1)")s into a ${TFULL_TIMEOUT3}s deadline)"
+	assert_eq "drain --wait exit code, blind drain with an agent" 0 "$TFULL_RC" || return 1
+	python3 -c "import sys; sys.exit(0 if $TFULL_SECS <= 15 else 1)" ||
+		fail "drained ${TFULL_SECS}s after the last connection closed: expected within 15s" ||
+		return 1
+	st=$(lab_ctl -j backend status "$TFULL" "$be1")
+	echo "a1: be1 $(echo "$st" | json - "{k: j[0][k] for k in ('state', 'timed_out', 'unverifiable', 'flows_left', 'lost')}")"
+	assert_eq "be1's state" drained "$(echo "$st" | json - "j[0]['state']")" || return 1
+	assert_eq "be1 timed out" False "$(echo "$st" | json - "j[0]['timed_out']")"
+}
+

@@ -208,6 +208,39 @@ static void test_unprotected_blocks(void **state)
 		  SL_DRAIN_ACT_SET_FLAG);
 }
 
+/* A blind drain's counts prove nothing, but the backend's agent counting
+ * no socket does: with that, the usual two passes end it. */
+static void test_blind_ends_on_agent(void **state)
+{
+	struct sl_drain_track t;
+	struct sl_pass sw1 = pass(S, 10, 11), ck1 = pass(S, 12, 13);
+	struct sl_pass sw2 = pass(S, 14, 15), ck2 = pass(S, 16, 17);
+	struct sl_pass ck3 = pass(S, 18, 19), ck4 = pass(S, 20, 21);
+
+	(void)state;
+	sl_drain_start(&t, S);
+	CHECK_INT(CHECK_HERE, sl_drain_on_sweep(&t, &sw1, 0, 3),
+		  SL_DRAIN_ACT_NONE);
+	CHECK_INT(CHECK_HERE, sl_drain_on_check(&t, &ck1, 0, false),
+		  SL_DRAIN_ACT_NONE);
+	CHECK_INT(CHECK_HERE, sl_drain_on_sweep(&t, &sw2, 0, 0),
+		  SL_DRAIN_ACT_NONE);
+	/* The agent still counts sockets: busy, not empty. */
+	t.backend_busy = true;
+	CHECK_INT(CHECK_HERE, sl_drain_on_check(&t, &ck2, 0, false),
+		  SL_DRAIN_ACT_NONE);
+	t.backend_busy = false;
+	t.backend_empty = true;
+	CHECK_INT(CHECK_HERE, sl_drain_on_check(&t, &ck3, 0, false),
+		  SL_DRAIN_ACT_SET_FLAG);
+	sl_drain_flag_set(&t, ck3.end_tick);
+	/* A confirm pass whose agent read no longer counts none: back off. */
+	t.backend_empty = false;
+	CHECK_INT(CHECK_HERE, sl_drain_on_check(&t, &ck4, 0, false),
+		  SL_DRAIN_ACT_CLEAR_FLAG);
+	CHECK_INT(CHECK_HERE, t.blind, true);
+}
+
 /* A drain loaded from the state file keeps its blind mark when armed;
  * everything else it gathered is gathered afresh. */
 static void test_arm_keeps_blind(void **state)
@@ -293,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_confirm_fails),
 		cmocka_unit_test(test_sweep_clears_flag),
 		cmocka_unit_test(test_unprotected_blocks),
+		cmocka_unit_test(test_blind_ends_on_agent),
 		cmocka_unit_test(test_arm_keeps_blind),
 		cmocka_unit_test(test_no_drain),
 		cmocka_unit_test(test_backend_busy_holds),

@@ -562,10 +562,18 @@ static void test_drain_values(void **state)
 	has_line(p, "sluice_backend_drain_remaining_flows{" B10 "} 0");
 	has_line(p, "sluice_backend_drain_timed_out{" B10 "} 0");
 	has_line(p, "sluice_backend_drain_timed_out{" B1 "} 0");
-	/* Only while draining: a drained backend's old blind drain is over. */
-	has_line(p, "sluice_backend_drain_unverifiable{" B2 "} 1");
+	/* be2's drain is blind, but its agent's 0 can still end it. */
+	has_line(p, "sluice_backend_drain_unverifiable{" B2 "} 0");
 	has_line(p, "sluice_backend_drain_unverifiable{" B3 "} 0");
 	has_line(p, "sluice_backend_drain_unverifiable{" B1 "} 0");
+	/* Without its agent only the deadline can; only while draining: a
+	 * drained backend's old blind drain is over. */
+	f->snap.st.vips[0].bes[1].hc.agent_port = 0;
+	f->snap.st.vips[0].bes[2].hc.agent_port = 0;
+	render(f, "default");
+	p = f->page;
+	has_line(p, "sluice_backend_drain_unverifiable{" B2 "} 1");
+	has_line(p, "sluice_backend_drain_unverifiable{" B3 "} 0");
 	/* Active backends have no drain. */
 	no_line_starting(p, "sluice_backend_drain_start_timestamp_seconds{" B1 "}");
 	no_line_starting(p, "sluice_backend_drain_deadline_timestamp_seconds{" B9 "}");

@@ -64,7 +64,8 @@ enum sl_drain_action sl_drain_on_check(struct sl_drain_track *t,
 				       const struct sl_pass *p, __u64 flows,
 				       bool confirmed_moved)
 {
-	bool clean = !flows && !confirmed_moved && !t->blind &&
+	bool clean = !flows && !confirmed_moved &&
+		     (!t->blind || t->backend_empty) &&
 		     sl_drain_check_counts(t, p);
 
 	if (!relevant(t, p))

@@ -66,6 +66,12 @@ struct sl_drain_track {
 	 * after the drain began): (b) cannot hold. Set before each check.
 	 */
 	bool backend_busy;
+	/*
+	 * The backend's agent counted no live socket, in a read that began
+	 * after the drain: ground truth even for a blind drain, whose own
+	 * counts cannot show that a left-out flow is gone. Set before each check.
+	 */
+	bool backend_empty;
 	/* A flow of the backend had no room in the drain table (see above). */
 	bool blind;
 };

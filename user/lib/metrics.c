@@ -225,7 +225,8 @@ BE_VALUE(be_rescued, r->s->rescued)
 /* Never under the truth: the last pass's count plus flows confirmed since. */
 BE_VALUE(be_flows, sl_be_flows_shown(r->be, r->s->confirmed))
 BE_VALUE(be_timed_out, r->be->state == SL_BE_DRAINED && r->be->timed_out)
-BE_VALUE(be_unverifiable, r->be->state == SL_BE_DRAINING && r->be->drain.blind)
+BE_VALUE(be_unverifiable,
+	 r->be->state == SL_BE_DRAINING && sl_be_unverifiable(r->be))
 #undef BE_VALUE
 
 static bool be_state(const struct be_ref *r, int k, struct mval *v)

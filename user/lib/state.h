@@ -73,6 +73,15 @@ struct sl_be {
 	struct sl_hc_reasons hc_fails;	/* failed checks by reason */
 };
 
+/*
+ * Only its deadline can end @b's drain: its counts are blind (drain.h)
+ * and no agent (agent_port) counts for it on the backend.
+ */
+static inline bool sl_be_unverifiable(const struct sl_be *b)
+{
+	return b->drain.blind && !b->hc.agent_port;
+}
+
 struct sl_vip {
 	struct sl_vip_spec spec;
 	struct sl_health_cfg hc;	/* the VIP's check; backends inherit it */

@@ -242,12 +242,12 @@ void sl_agent_counts(struct sl_daemon *d, int *out, size_t n)
 	}
 }
 
-bool sl_agent_clear(struct sl_daemon *d, const struct sl_be *b)
+bool sl_agent_counted_none(struct sl_daemon *d, const struct sl_be *b)
 {
 	struct sl_agent_read r;
 
 	if (!b->hc.agent_port)
-		return true;
+		return false;
 	sl_agent_last(d, b->id, &r);
 	/* No socket can appear after the drain began: it is out of the table. */
 	return r.ok && !r.live && r.started_ms > b->drain_started;

@@ -36,10 +36,10 @@ void sl_agent_last(struct sl_daemon *d, __u32 id, struct sl_agent_read *out);
 void sl_agent_counts(struct sl_daemon *d, int *out, size_t n);
 
 /*
- * May the drain of @b complete, as far as its backend's kernel knows? True
- * without an agent; else only when a read that began after the drain
- * started counted no live socket.
+ * Does @b's backend hold no socket of the drain, as its kernel knows? True
+ * only with an agent whose read, begun after the drain started, counted
+ * no live socket. Without an agent, nothing is known.
  */
-bool sl_agent_clear(struct sl_daemon *d, const struct sl_be *b);
+bool sl_agent_counted_none(struct sl_daemon *d, const struct sl_be *b);
 
 #endif /* SLUICED_AGENT_POLL_H */

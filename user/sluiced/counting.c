@@ -410,8 +410,11 @@ static void on_sweep(const struct sl_vip *v, struct sl_be *b,
 	be_names(v, b, vs, bs);
 	sl_warn("backend %s on %s: %llu of its live flows had no room in the "
 		"drain table: an eviction could now end one unseen, so this "
-		"drain cannot complete by count and ends at its deadline",
-		bs, vs, (unsigned long long)unprotected);
+		"drain cannot complete by count and ends %s",
+		bs, vs, (unsigned long long)unprotected,
+		b->hc.agent_port ? "when the backend's agent counts no "
+				   "socket, or at its deadline" :
+				   "at its deadline");
 	sl_warn("hint: raise flows.drain_table_size (a restart with --detach) "
 		"above the flows a draining backend holds");
 }
@@ -631,7 +634,9 @@ void sl_counting_on_check(struct sl_daemon *d)
 			if (sl_drain_check_counts(&b->drain, &c->pass))
 				take_base(b, &c->pass, c->flows[id], c->confirmed_start[id],
 					  c->confirmed_end[id]);
-			b->drain.backend_busy = !sl_agent_clear(d, b);
+			b->drain.backend_empty = sl_agent_counted_none(d, b);
+			b->drain.backend_busy = b->hc.agent_port &&
+						!b->drain.backend_empty;
 			act = sl_drain_on_check(&b->drain, &c->pass, c->flows[id],
 						c->confirmed_end[id] != c->confirmed_start[id]);
 			apply(&d->st.vips[i], b, act, &o);

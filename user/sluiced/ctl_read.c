@@ -97,7 +97,7 @@ json_object *sl_ctl_be_status_row(struct sl_daemon *d, const struct sl_vip *v,
 	json_object_object_add(o, "timed_out", json_object_new_boolean(b->timed_out));
 	/* The drain table had no room for all its flows: ends at its deadline. */
 	json_object_object_add(o, "unverifiable",
-			       json_object_new_boolean(b->drain.blind));
+			       json_object_new_boolean(sl_be_unverifiable(b)));
 	json_object_object_add(o, "flows_left", json_object_new_uint64(b->flows_left));
 	json_object_object_add(o, "lost", json_object_new_uint64(b->lost));
 	json_object_object_add(o, "evicted", json_object_new_uint64(b->evicted));
