@@ -97,6 +97,7 @@ ALL_TESTS=(
 	# nothing hurts a running box by accident (issue 13, section 3)
 	t_robust_second_daemon_refused
 	t_robust_shared_pin_dir_refused
+	t_robust_iface_held_explained
 	t_robust_failed_first_start_cleans_up
 	t_robust_last_backend_refused
 	t_robust_redrain_moves_deadline

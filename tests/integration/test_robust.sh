@@ -87,6 +87,81 @@ t_robust_shared_pin_dir_refused() {
 		"$(rob_backends_seen 30)"
 }
 
+# An interface whose XDP hook something else holds: the start is refused,
+# exit 1, naming what holds it and how to free it, and leaves nothing
+# behind. First another sluiced instance on the lab's interface (its own
+# link); then sluice's own program attached by hand, without a link, to a
+# new interface, as `bpftool net attach` does; once detached, the start
+# goes ahead.
+t_robust_iface_held_explained() {
+	local rc
+	rob_held_check
+	rc=$?
+	[[ -s $LAB_DIR/other.pid ]] && kill "$(cat "$LAB_DIR/other.pid")" 2>/dev/null &&
+		wait "$(cat "$LAB_DIR/other.pid")" 2>/dev/null
+	[[ -e /sys/fs/bpf/sluice-${LAB_P}x ]] &&
+		lab_ns lb "$LAB_BUILD/sluiced" -c "$LAB_DIR/other.yaml" --detach >/dev/null 2>&1
+	rm -rf "/sys/fs/bpf/sluice-${LAB_P}x"
+	return $rc
+}
+
+# The other instance's config, on interface @1.
+rob_other_config() {	# iface
+	LAB_METRICS_PORT=9479 rob_config "$LAB_DIR/other.yaml"
+	sed -i "s|^instance: .*|instance: ${LAB_P}x|; s|^  - name: .*|  - name: $1|
+		s|socket: .*|socket: $LAB_DIR/other.sock|; s|pin_dir: .*|pin_dir: /sys/fs/bpf/sluice-${LAB_P}x|
+		s|state_dir: .*|state_dir: $LAB_DIR/other-state|" "$LAB_DIR/other.yaml"
+}
+
+# Start the other instance; its output in @1, its exit code returned.
+rob_other_start() {	# out_file
+	lab_ns lb timeout 20 "$LAB_BUILD/sluiced" -c "$LAB_DIR/other.yaml" >"$1" 2>&1
+}
+
+rob_held_check() {
+	local out rc id
+	rob_other_config "${LAB_P}l"
+	rob_other_start "$LAB_DIR/other1.out"
+	rc=$?
+	echo "another instance on ${LAB_P}l: exit $rc: $(cat "$LAB_DIR/other1.out")"
+	assert_eq "exit code" 1 "$rc" || return 1
+	grep -q "sluice's program, id [0-9]*, is attached through bpf_link [0-9]*, not this instance's: another sluiced instance runs on ${LAB_P}l" \
+		"$LAB_DIR/other1.out" || fail "the refusal does not say another instance holds ${LAB_P}l" ||
+		return 1
+	[[ -e /sys/fs/bpf/sluice-${LAB_P}x ]] &&
+		{ fail "the refused instance left its pin directory"; return 1; }
+	assert_eq "backends reached" "be1 be2 be3" "$(rob_backends_seen 30)" || return 1
+
+	# sluice's program (the running one's, by id) attached by hand.
+	id=$(lab_ns lb ip -j link show "${LAB_P}l" | json - "j[0]['xdp']['prog']['id']")
+	it_is_int "$id" || { fail "test bug: no program id on ${LAB_P}l: $id"; return 1; }
+	ip -n "${LAB_P}-lb" link add "${LAB_P}h" type veth peer name "${LAB_P}hp" || return 1
+	ip -n "${LAB_P}-lb" link set "${LAB_P}h" up || return 1
+	ip -n "${LAB_P}-lb" link set "${LAB_P}hp" up || return 1
+	lab_ns lb bpftool net attach xdpdrv id "$id" dev "${LAB_P}h" || return 1
+	rob_other_config "${LAB_P}h"
+	rob_other_start "$LAB_DIR/other2.out"
+	rc=$?
+	echo "${LAB_P}h with sluice's program attached by hand: exit $rc: $(cat "$LAB_DIR/other2.out")"
+	assert_eq "exit code" 1 "$rc" || return 1
+	grep -q "sluice's program, id $id, is attached without a link, by hand or by another tool, so no sluiced can replace it: detach it with \`ip link set dev ${LAB_P}h xdp off\`" \
+		"$LAB_DIR/other2.out" || fail "the refusal does not say how to free ${LAB_P}h" || return 1
+	[[ -e /sys/fs/bpf/sluice-${LAB_P}x ]] &&
+		{ fail "the refused instance left its pin directory"; return 1; }
+	assert_eq "the program on ${LAB_P}h after the refusal" "$id" \
+		"$(lab_ns lb ip -j link show "${LAB_P}h" | json - "j[0]['xdp']['prog']['id']")" || return 1
+	# Done as it says, the start goes ahead.
+	lab_ns lb ip link set dev "${LAB_P}h" xdp off || return 1
+	lab_bg lb "$LAB_BUILD/sluiced" -c "$LAB_DIR/other.yaml" >"$LAB_DIR/other3.out" 2>&1
+	echo "$!" >"$LAB_DIR/other.pid"
+	it_wait_for 10 ok rob_other_up || { cat "$LAB_DIR/other3.out"; return 1; }
+}
+
+# The other instance answers on its socket.
+rob_other_up() {
+	lab_ns lb "$LAB_BUILD/sluicectl" --socket "$LAB_DIR/other.sock" status >/dev/null 2>&1 && echo ok
+}
+
 # A first start that fails late (the metrics port is taken, after the maps
 # were pinned and the program attached) removes what it created: no pins,
 # no pin directory, no program on the interface, no state file. Pins a
