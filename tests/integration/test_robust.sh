@@ -113,23 +113,26 @@ rob_other_config() {	# iface
 		s|state_dir: .*|state_dir: $LAB_DIR/other-state|" "$LAB_DIR/other.yaml"
 }
 
-# Start the other instance; its output in @1, its exit code returned.
-rob_other_start() {	# out_file
-	lab_ns lb timeout 20 "$LAB_BUILD/sluiced" -c "$LAB_DIR/other.yaml" >"$1" 2>&1
+# The other instance, on @1, is refused: exit 1, its output (in
+# $LAB_DIR/@2.out) matching @3, no pin directory left.
+rob_other_refused() {	# iface name pattern
+	local rc
+	rob_other_config "$1"
+	lab_ns lb timeout 20 "$LAB_BUILD/sluiced" -c "$LAB_DIR/other.yaml" >"$LAB_DIR/$2.out" 2>&1
+	rc=$?
+	echo "$2: exit $rc: $(cat "$LAB_DIR/$2.out")"
+	assert_eq "$2: exit code" 1 "$rc" || return 1
+	grep -q "$3" "$LAB_DIR/$2.out" || fail "$2: the refusal does not say: $3" || return 1
+	[[ -e /sys/fs/bpf/sluice-${LAB_P}x ]] &&
+		{ fail "$2: the refused instance left its pin directory"; return 1; }
+	return 0
 }
 
 rob_held_check() {
-	local out rc id
-	rob_other_config "${LAB_P}l"
-	rob_other_start "$LAB_DIR/other1.out"
-	rc=$?
-	echo "another instance on ${LAB_P}l: exit $rc: $(cat "$LAB_DIR/other1.out")"
-	assert_eq "exit code" 1 "$rc" || return 1
-	grep -q "sluice's program, id [0-9]*, is attached through bpf_link [0-9]*, not this instance's: another sluiced instance runs on ${LAB_P}l" \
-		"$LAB_DIR/other1.out" || fail "the refusal does not say another instance holds ${LAB_P}l" ||
+	local id
+	rob_other_refused "${LAB_P}l" another-instance \
+		"sluice's program, id [0-9]*, is attached through bpf_link [0-9]*, not this instance's: another sluiced instance runs on ${LAB_P}l" ||
 		return 1
-	[[ -e /sys/fs/bpf/sluice-${LAB_P}x ]] &&
-		{ fail "the refused instance left its pin directory"; return 1; }
 	assert_eq "backends reached" "be1 be2 be3" "$(rob_backends_seen 30)" || return 1
 
 	# sluice's program (the running one's, by id) attached by hand.
@@ -139,15 +142,9 @@ rob_held_check() {
 	ip -n "${LAB_P}-lb" link set "${LAB_P}h" up || return 1
 	ip -n "${LAB_P}-lb" link set "${LAB_P}hp" up || return 1
 	lab_ns lb bpftool net attach xdpdrv id "$id" dev "${LAB_P}h" || return 1
-	rob_other_config "${LAB_P}h"
-	rob_other_start "$LAB_DIR/other2.out"
-	rc=$?
-	echo "${LAB_P}h with sluice's program attached by hand: exit $rc: $(cat "$LAB_DIR/other2.out")"
-	assert_eq "exit code" 1 "$rc" || return 1
-	grep -q "sluice's program, id $id, is attached without a link, by hand or by another tool, so no sluiced can replace it: detach it with \`ip link set dev ${LAB_P}h xdp off\`" \
-		"$LAB_DIR/other2.out" || fail "the refusal does not say how to free ${LAB_P}h" || return 1
-	[[ -e /sys/fs/bpf/sluice-${LAB_P}x ]] &&
-		{ fail "the refused instance left its pin directory"; return 1; }
+	rob_other_refused "${LAB_P}h" by-hand \
+		"sluice's program, id $id, is attached without a link, by hand or by another tool, so no sluiced can replace it: detach it with \`ip link set dev ${LAB_P}h xdp off\`" ||
+		return 1
 	assert_eq "the program on ${LAB_P}h after the refusal" "$id" \
 		"$(lab_ns lb ip -j link show "${LAB_P}h" | json - "j[0]['xdp']['prog']['id']")" || return 1
 	# Done as it says, the start goes ahead.
