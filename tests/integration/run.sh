@@ -101,8 +101,10 @@ ALL_TESTS=(
 	t_robust_failed_first_start_cleans_up
 	t_robust_last_backend_refused
 	t_robust_redrain_moves_deadline
+	t_robust_wall_clock_step
 	t_robust_ctl_trickle_slots
 	t_robust_bpffs_unmount
+	t_robust_state_disk_full
 	t_robust_iface_recreated
 	# what the box runs, and the runtime CLI (issues 13 section 4, 17)
 	t_ops_reload_reports
@@ -164,6 +166,14 @@ ALL_TESTS=(
 	t_pipeline_gitlab_ci
 	t_pipeline_ansible
 )
+
+# A test defined but not listed would never run in make test: refuse.
+it_unlisted=$(comm -23 <(declare -F | awk '$3 ~ /^t_/ && $3 !~ /_(setup|teardown)$/ { print $3 }' | sort) \
+	<(printf '%s\n' "${ALL_TESTS[@]}" | sort))
+if [[ -n $it_unlisted ]]; then
+	echo "tests/integration/run.sh: defined but not in ALL_TESTS (so never run):" $it_unlisted >&2
+	exit 2
+fi
 
 tests=("$@")
 [[ ${#tests[@]} -eq 0 ]] && tests=("${ALL_TESTS[@]}")
