@@ -48,6 +48,8 @@ TEST_PKGS=(
 	systemd man-db bash-completion
 	# the Ansible example in docs/examples, run by tests/integration/test_pipeline.sh
 	ansible-core python3-yaml
+	# a wall-clock step for sluiced alone (t_robust_wall_clock_step)
+	libfaketime
 )
 PACKAGE_PKGS=(
 	# make test-package: dpkg-buildpackage, lintian, fresh roots

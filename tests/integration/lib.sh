@@ -109,6 +109,13 @@ assert_ge() {
 		fail "$1: expected at least $3, got '$2'"
 }
 
+# assert_near WHAT ACTUAL EXPECTED TOLERANCE: |ACTUAL - EXPECTED| <= TOLERANCE
+assert_near() {
+	it_is_int "$2" && it_is_int "$3" && it_is_int "$4" &&
+		(($2 - $3 <= $4 && $3 - $2 <= $4)) ||
+		fail "$1: expected $3 (within $4), got '$2'"
+}
+
 # json FILE_OR_- EXPR: evaluate a Python expression on the parsed JSON "j".
 json() {
 	python3 -c "import json,sys; j=json.load(open(sys.argv[1]) if sys.argv[1] != '-' else sys.stdin); print($2)" "$1"

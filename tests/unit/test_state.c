@@ -419,6 +419,37 @@ static void test_drain_deadline(void **state)
 	sl_state_free(&st);
 }
 
+/*
+ * A wall-clock step moves running drains only, start and deadline alike,
+ * so the time left is kept; a step back never makes a time 0 ("none").
+ */
+static void test_shift_drains(void **state)
+{
+	struct sl_state st;
+	struct sl_be *a, *b;
+
+	(void)state;
+	two_backends(&st);
+	CHECK_INT(CHECK_HERE, drain(&st, 1, 1000, 5000), 0);
+	CHECK_INT(CHECK_HERE, drain(&st, 2, 2000, 5000), 0);
+	b = need_be(&st, vip4(1, 80), be4(2), SLUICE_AF_INET);
+	CHECK_INT(CHECK_HERE, sl_be_drain_deadline(b, 0, 7000), 1);
+	CHECK_U64(CHECK_HERE, sl_state_shift_drains(&st, 3600000), 1);
+	a = need_be(&st, vip4(1, 80), be4(1), SLUICE_AF_INET);
+	CHECK_U64(CHECK_HERE, a->drain_started, 3601000);
+	CHECK_U64(CHECK_HERE, a->drain_deadline, 3606000);
+	/* The drained one keeps the times it ended with. */
+	CHECK_U64(CHECK_HERE, b->drain_started, 2000);
+	CHECK_U64(CHECK_HERE, b->drain_deadline, 7000);
+	/* Not over at the shifted deadline minus 1 ms, over at it. */
+	CHECK_INT(CHECK_HERE, sl_be_drain_deadline(a, 0, 3605999), 0);
+	CHECK_U64(CHECK_HERE, sl_state_shift_drains(&st, -3604000), 1);
+	CHECK_U64(CHECK_HERE, a->drain_started, 1);
+	CHECK_U64(CHECK_HERE, a->drain_deadline, 2000);
+	CHECK_U64(CHECK_HERE, sl_state_shift_drains(&st, 0), 1);
+	sl_state_free(&st);
+}
+
 /* The count shown: the pass's count plus flows confirmed since it began. */
 static void test_flows_shown(void **state)
 {
@@ -1063,6 +1094,7 @@ int main(void)
 		cmocka_unit_test(test_drained_stays_drained),
 		cmocka_unit_test(test_complete_only_by_rule),
 		cmocka_unit_test(test_drain_deadline),
+		cmocka_unit_test(test_shift_drains),
 		cmocka_unit_test(test_flows_shown),
 		cmocka_unit_test(test_drain_track_reset),
 		cmocka_unit_test(test_undrain),

@@ -475,6 +475,33 @@ int sl_be_drain_deadline(struct sl_be *be, __u64 flows_now, __u64 now_ms)
 	return 1;
 }
 
+/* @t moved by @step, never to 0 (which means "none"). */
+static __u64 shifted(__u64 t, __s64 step)
+{
+	__s64 v = (__s64)t + step;
+
+	return v > 0 ? (__u64)v : 1;
+}
+
+size_t sl_state_shift_drains(struct sl_state *st, __s64 step_ms)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < st->n_vips; i++) {
+		for (j = 0; j < st->vips[i].n_bes; j++) {
+			struct sl_be *be = &st->vips[i].bes[j];
+
+			if (be->state != SL_BE_DRAINING)
+				continue;
+			be->drain_started = shifted(be->drain_started, step_ms);
+			be->drain_deadline =
+				shifted(be->drain_deadline, step_ms);
+			n++;
+		}
+	}
+	return n;
+}
+
 int sl_be_drain_complete(struct sl_be *be)
 {
 	if (be->state != SL_BE_DRAINING)

@@ -193,6 +193,13 @@ int sl_be_drain_deadline(struct sl_be *be, __u64 flows_now, __u64 now_ms);
 int sl_be_drain_complete(struct sl_be *be);
 
 /*
+ * The wall clock stepped by @step_ms (wallclock.h): move every running
+ * drain's start and deadline with it, so each keeps the time it had left.
+ * Returns how many drains moved.
+ */
+size_t sl_state_shift_drains(struct sl_state *st, __s64 step_ms);
+
+/*
  * Apply what changed between two versions of the config file's VIP section
  * (@old_cfg -> @new_cfg, both as states of active backends) to @st, which
  * also holds changes made at runtime. VIPs and backends the file added are

@@ -127,7 +127,7 @@ static void read_one(const struct agent_target *t, struct sl_agent_read *r)
 	CURLcode rc;
 
 	memset(r, 0, sizeof(*r));
-	r->started_ms = sl_unix_ms();
+	r->started_boot_ms = sl_boot_ms();
 	if (!b || !e) {
 		snprintf(r->err, sizeof(r->err), "out of memory");
 		goto out;
@@ -249,6 +249,10 @@ bool sl_agent_counted_none(struct sl_daemon *d, const struct sl_be *b)
 	if (!b->hc.agent_port)
 		return false;
 	sl_agent_last(d, b->id, &r);
-	/* No socket can appear after the drain began: it is out of the table. */
-	return r.ok && !r.live && r.started_ms > b->drain_started;
+	/* No socket can appear after the drain began: it is out of the table.
+	 * The read's start in today's wall clock, in which the drain's start
+	 * moves with any step (wallclock.h). */
+	return r.ok && !r.live && r.started_boot_ms &&
+	       sl_wallclock_unix(&d->wallclock, r.started_boot_ms) >
+		       b->drain_started;
 }

@@ -20,7 +20,7 @@ struct sl_be;
 
 /* The last read of one backend's agent. */
 struct sl_agent_read {
-	__u64 started_ms;	/* unix ms the request was sent; 0: never read */
+	__u64 started_boot_ms;	/* sl_boot_ms() the request was sent; 0: never read */
 	bool ok;
 	__u64 live;		/* live sockets of the VIP on the backend */
 	char err[SL_AGENT_ERR_MAX];	/* why the read failed */

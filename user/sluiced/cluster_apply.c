@@ -22,9 +22,9 @@ static void log_change(void *ctx, const char *line)
 
 /* Drains and undrains the document asks for; a drain in progress keeps its deadline. */
 static int apply_drains(struct sl_daemon *d, struct sl_state *next,
-			const struct sl_state *want, char *err, size_t errlen)
+			const struct sl_state *want, __u64 now, char *err,
+			size_t errlen)
 {
-	__u64 now = sl_unix_ms();
 	size_t i, j;
 	int rc = 0;
 
@@ -58,6 +58,8 @@ static int apply_drains(struct sl_daemon *d, struct sl_state *next,
 static int apply(struct sl_daemon *d, const struct sl_state *want,
 		 long long rev, char *err, size_t errlen)
 {
+	/* Before the copy: a clock step moves the running drains in d->st. */
+	__u64 now = sl_daemon_now(d);
 	struct sl_state next;
 	int rc = sl_state_copy(&next, &d->st);
 
@@ -68,7 +70,7 @@ static int apply(struct sl_daemon *d, const struct sl_state *want,
 	/* Exact: the running state is the merge base, so whatever differs goes. */
 	rc = sl_state_apply_config(&next, &d->st, want, err, errlen);
 	if (!rc)
-		rc = apply_drains(d, &next, want, err, errlen);
+		rc = apply_drains(d, &next, want, now, err, errlen);
 	if (!rc) {
 		sl_state_diff(&d->st, &next, log_change, &rev);
 		next.cluster_rev = rev;

@@ -286,7 +286,7 @@ static void client_serve(struct sl_daemon *d, struct sl_client *c)
 
 void sl_ctl_event(struct sl_daemon *d, struct sl_client *c, __u32 events)
 {
-	c->last_active_ms = sl_unix_ms();
+	c->last_active_ms = sl_boot_ms();
 	if (c->waiting) {
 		/* Only a hang-up is watched for while its reply is due. */
 		if (events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP))
@@ -327,7 +327,7 @@ void sl_ctl_reload_done(struct sl_daemon *d, __u64 gen, json_object *result)
 				    "cannot reload: the reload could not run (out of memory or threads)");
 		text = reply_text(&r, &len);
 		c->waiting = false;
-		c->last_active_ms = c->request_start_ms = sl_unix_ms();
+		c->last_active_ms = c->request_start_ms = sl_boot_ms();
 		client_queue(c, text, len);
 		if (client_flush(c)) {
 			client_close(d, c);
@@ -385,7 +385,7 @@ void sl_ctl_accept(struct sl_daemon *d)
 	c->fd = fd;
 	c->uid = cred.uid;
 	c->pid = cred.pid;
-	c->last_active_ms = sl_unix_ms();
+	c->last_active_ms = sl_boot_ms();
 	c->request_start_ms = c->last_active_ms;
 	ev.data.ptr = c;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev))
@@ -409,7 +409,7 @@ static bool client_overdue(const struct sl_client *c, __u64 now)
 
 void sl_ctl_reap_idle(struct sl_daemon *d)
 {
-	__u64 now = sl_unix_ms();
+	__u64 now = sl_boot_ms();
 	size_t i;
 
 	for (i = 0; i < sizeof(d->clients) / sizeof(d->clients[0]); i++)

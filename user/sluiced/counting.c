@@ -469,7 +469,7 @@ static void deadlines(struct sl_daemon *d, struct outcome *o)
 {
 	char vs[SL_VIP_STR_MAX], bs[SL_ADDR_STR_MAX];
 	struct sluice_be_stats s;
-	__u64 now = sl_unix_ms();
+	__u64 now = sl_daemon_now(d);
 	size_t i, j;
 
 	for (i = 0; i < d->st.n_vips; i++) {
@@ -494,6 +494,10 @@ static void finish(struct sl_daemon *d, struct outcome *o)
 	char err[512];
 
 	deadlines(d, o);
+	if (d->wallclock_moved) {
+		o->save = true; /* the drains' new times, for a restart */
+		d->wallclock_moved = false;
+	}
 	if (o->set_flag)
 		set_flags(d);
 	else if (o->sync && sl_dp_sync(&d->dp, &d->st, err, sizeof(err)))

@@ -250,7 +250,7 @@ static int drain_args(struct sl_daemon *d, json_object *req, struct op_arg *a,
 	memset(a, 0, sizeof(*a));
 	a->all_vips = !sl_ctl_has_arg(req, "vip");
 	a->timeout_ms = d->cfg.drain_timeout_ms;
-	a->now = sl_unix_ms();
+	a->now = sl_daemon_now(d);
 	if ((!a->all_vips && sl_ctl_arg_vip(req, &a->vip, r)) ||
 	    sl_ctl_arg_backend(d, req, a->all_vips ? NULL : &a->vip, &a->addr, &a->family, r) ||
 	    sl_ctl_arg_u64(req, SL_CTL_KEY_TIMEOUT_MS, 0, SL_CFG_DRAIN_MAX_MS,

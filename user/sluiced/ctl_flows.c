@@ -158,7 +158,7 @@ static int scan_shard(const struct sl_daemon *d, int fd, struct flow_scan *s,
 			return 0;
 		}
 		/* After a batch, never before: a loaded box still lists something. */
-		if (sl_unix_ms() > deadline) {
+		if (sl_boot_ms() > deadline) {
 			s->complete = !more;
 			*stop = true;
 			return 0;
@@ -172,7 +172,7 @@ static int scan(const struct sl_daemon *d, struct flow_scan *s)
 {
 	struct sluice_flow_key *keys = calloc(SCAN_BATCH, sizeof(*keys));
 	struct sluice_flow *vals = calloc(SCAN_BATCH, sizeof(*vals));
-	__u64 deadline = sl_unix_ms() + SCAN_BUDGET_MS;
+	__u64 deadline = sl_boot_ms() + SCAN_BUDGET_MS;
 	bool stop = false;
 	unsigned int i;
 	int rc = keys && vals ? 0 : -ENOMEM;

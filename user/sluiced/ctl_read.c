@@ -47,8 +47,10 @@ static void add_flows(struct sl_daemon *d, const struct sl_be *b, __u64 flows,
 	json_object_object_add(o, "agent_sockets", b->hc.agent_port && r.ok ?
 			       json_object_new_uint64(r.live) : NULL);
 	if (b->hc.agent_port && !r.ok)
-		json_object_object_add(o, "agent_error", json_object_new_string(
-			r.started_ms ? r.err : "not read yet"));
+		json_object_object_add(
+			o, "agent_error",
+			json_object_new_string(
+				r.started_boot_ms ? r.err : "not read yet"));
 }
 
 /* What every backend row starts with; @s gets the backend's counters. */
@@ -205,8 +207,10 @@ int sl_ctl_cmd_status(struct sl_daemon *d, json_object *req, struct sl_ctl_reply
 	r->result = json_object_new_object();
 	json_object_object_add(r->result, "instance", json_object_new_string(d->cfg.instance));
 	json_object_object_add(r->result, "version", json_object_new_string(SL_VERSION));
-	json_object_object_add(r->result, "uptime_s",
-			       json_object_new_uint64((sl_unix_ms() - d->started_ms) / 1000));
+	json_object_object_add(
+		r->result, "uptime_s",
+		json_object_new_uint64((sl_boot_ms() - d->started_boot_ms) /
+				       1000));
 	for (i = 0; i < d->cfg.n_ifaces; i++) {
 		json_object *o = json_object_new_object();
 

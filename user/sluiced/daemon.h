@@ -33,6 +33,7 @@
 #include "state.h"
 #include "snapshot.h"
 #include "sweep.h"
+#include "wallclock.h"
 #include "sluice/version.h"
 
 struct sluice_bpf;
@@ -125,6 +126,9 @@ struct sl_daemon {
 	int sweep_err, check_err;
 
 	__u64 started_ms;		/* unix ms */
+	__u64 started_boot_ms;		/* the same, for the uptime */
+	struct sl_wallclock wallclock;	/* main thread: steps (clock.c) */
+	bool wallclock_moved;		/* drains moved, not saved yet */
 	__u64 expired_total;
 	bool unprotected_noted; /* the drain table full was said (counting.c) */
 	struct sl_hist sweep_time;	/* every sweep's duration */
@@ -186,8 +190,16 @@ void sl_health_on_results(struct sl_daemon *d);
 int sl_metrics_start(struct sl_daemon *d, char *err, size_t errlen);
 void sl_metrics_stop(struct sl_daemon *d);
 
-/* Wall-clock Unix time in ms (main.c). */
+/* clock.c: wall-clock Unix time in ms, for what is shown and saved. */
 __u64 sl_unix_ms(void);
+/* CLOCK_BOOTTIME in ms: for durations, which no clock step may bend. */
+__u64 sl_boot_ms(void);
+/*
+ * Unix ms now, for timing drains (main thread only): a wall-clock step
+ * since the last call first moves every running drain with it
+ * (wallclock.h), says so, and leaves wallclock_moved for the next save.
+ */
+__u64 sl_daemon_now(struct sl_daemon *d);
 
 /* counting.c: the sweeper and drain checker threads, and the drain
  * decisions the main thread takes on their results. */

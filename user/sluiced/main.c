@@ -45,14 +45,6 @@ static void log_lines(const char *text)
 	sl_log_lines(SL_LOG_ERR, "", text);
 }
 
-__u64 sl_unix_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
-
 /* Restart: pick up the persisted state and apply config edits made since. */
 static int load_state(struct sl_daemon *d)
 {
@@ -223,6 +215,7 @@ static int run(struct sl_daemon *d)
 	}
 	sl_ann_start(d);
 	d->started_ms = sl_unix_ms();
+	d->started_boot_ms = sl_boot_ms();
 	sl_snapshot_publish(d);
 	sl_watch_datapath(d, true);
 	if (sl_metrics_start(d, err, sizeof(err))) {

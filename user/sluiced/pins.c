@@ -297,7 +297,7 @@ static void publish(struct sl_daemon *d)
 
 void sl_watch_datapath(struct sl_daemon *d, bool force)
 {
-	__u64 now = sl_unix_ms();
+	__u64 now = sl_boot_ms();
 	bool att, lost = false;
 	unsigned int i;
 

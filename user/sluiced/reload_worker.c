@@ -30,7 +30,7 @@ struct sl_reload {
 	__u64 gen;		/* number of the last reload started */
 	bool next;		/* a control client waits for another one */
 	bool next_exact;
-	__u64 started_ms;
+	__u64 started_boot_ms;
 	char path[4096];
 	int rc;
 	char err[1024];
@@ -69,7 +69,7 @@ static int start(struct sl_daemon *d, bool exact)
 	r->rc = 0;
 	r->err[0] = '\0';
 	r->exact = exact;
-	r->started_ms = sl_unix_ms();
+	r->started_boot_ms = sl_boot_ms();
 	rc = pthread_create(&r->thr, NULL, reload_main, d);
 	if (rc)
 		return -rc;
@@ -85,8 +85,10 @@ void sl_reload_request(struct sl_daemon *d)
 
 	if (r->running) {
 		sl_log("reload of %s still in progress (%llu s, reading or checking the file): "
-		       "this SIGHUP is ignored; send another once it is over", r->path,
-		       (unsigned long long)((sl_unix_ms() - r->started_ms) / 1000));
+		       "this SIGHUP is ignored; send another once it is over",
+		       r->path,
+		       (unsigned long long)((sl_boot_ms() - r->started_boot_ms) /
+					    1000));
 		return;
 	}
 	if (start(d, false))
