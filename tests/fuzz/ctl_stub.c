@@ -16,8 +16,22 @@
 
 #define STUB_NOW_MS	1700000000000ULL
 
+#define STUB_BOOT_MS	86400000ULL
+
 __u64 sl_unix_ms(void)
 {
+	return STUB_NOW_MS;
+}
+
+__u64 sl_boot_ms(void)
+{
+	return STUB_BOOT_MS;
+}
+
+/* A fixed clock never steps: no drain moves. */
+__u64 sl_daemon_now(struct sl_daemon *d)
+{
+	(void)d;
 	return STUB_NOW_MS;
 }
 

@@ -70,6 +70,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (!d.sweep_out || !d.sweep_last)
 		die("setup: out of memory", "", NULL);
 	d.started_ms = sl_unix_ms() - 5000;
+	d.started_boot_ms = sl_boot_ms() - 5000;
 	sl_state_init(&d.st);
 	sl_state_init(&base);
 	add_vip("198.18.0.100:80/tcp", be4);
