@@ -22,12 +22,18 @@ __u64 sl_boot_ms(void)
 	return clock_ms(CLOCK_BOOTTIME);
 }
 
+/* Reads this far apart (preempted between them) say nothing of a step. */
+#define CLOCK_READ_SLACK_MS	50
+
 __u64 sl_daemon_now(struct sl_daemon *d)
 {
-	__u64 now = sl_unix_ms();
-	__s64 step = sl_wallclock_step(&d->wallclock, now, sl_boot_ms());
+	__u64 boot = sl_boot_ms(), now = sl_unix_ms(), after = sl_boot_ms();
+	__s64 step;
 	size_t n;
 
+	if (after - boot > CLOCK_READ_SLACK_MS)
+		return now;
+	step = sl_wallclock_step(&d->wallclock, now, boot);
 	if (!step)
 		return now;
 	n = sl_state_shift_drains(&d->st, step);
