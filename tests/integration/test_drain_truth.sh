@@ -449,6 +449,9 @@ tfull_past_deadline() {
 	# Past close_grace (the checker then counts none), close_linger (the
 	# closed entries leave the table, so the rest find room), and sweeps.
 	tfull_holds 4 "$rest" "with only unprotected connections open" || return 1
+	# The closed flows have left the table: the rest fit, and it is said.
+	grep -q "^sluiced: sl_pinned has room again for every draining flow" "$LAB_DIR/sluiced.log" ||
+		fail "sluiced did not say the drain table has room again" || return 1
 
 	# They stay open past the deadline: the drain ends there.
 	tfull_drain_wait d1 "$t_start"

@@ -83,6 +83,8 @@ t_metrics_scrape_promtool() {
 	assert_eq "GET /" 404 "$code" || return 1
 	code=$(lab_ns lb curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST -d x "$(mt_metrics_url)")
 	assert_eq "POST /metrics" 405 "$code" || return 1
+	hdr=$(lab_ns lb curl -s -m 5 -I -o /dev/null -w '%{http_code} %{size_download}' "$(mt_metrics_url)")
+	assert_eq "HEAD /metrics (status, body bytes)" "200 0" "$hdr" || return 1
 	# Scrapes never hold up the control socket.
 	lab_ctl status >/dev/null || fail "control socket after scrapes" || return 1
 	it_streams_wait mt >/dev/null

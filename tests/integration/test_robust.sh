@@ -91,8 +91,8 @@ t_robust_shared_pin_dir_refused() {
 # exit 1, naming what holds it and how to free it, and leaves nothing
 # behind. First another sluiced instance on the lab's interface (its own
 # link); then sluice's own program attached by hand, without a link, to a
-# new interface, as `bpftool net attach` does; once detached, the start
-# goes ahead.
+# new interface, as `bpftool net attach` does; then a program that is not
+# sluice's; once that is detached, the start goes ahead.
 t_robust_iface_held_explained() {
 	local rc
 	rob_held_check
@@ -147,8 +147,14 @@ rob_held_check() {
 		return 1
 	assert_eq "the program on ${LAB_P}h after the refusal" "$id" \
 		"$(lab_ns lb ip -j link show "${LAB_P}h" | json - "j[0]['xdp']['prog']['id']")" || return 1
-	# Done as it says, the start goes ahead.
 	lab_ns lb ip link set dev "${LAB_P}h" xdp off || return 1
+	# A program that is not sluice's (the backend's decap, through libxdp).
+	lab_ns lb "$LAB_BUILD/sluice-decap" attach "${LAB_P}h" || return 1
+	rob_other_refused "${LAB_P}h" not-ours \
+		"(XDP program [0-9]* '[a-z_]*' is attached\( through a bpf_link\)\?: remove it with \`xdp-loader unload ${LAB_P}h --all\` or \`ip link set dev ${LAB_P}h xdp off\`)" ||
+		return 1
+	# Done as it says, the start goes ahead.
+	lab_ns lb "$LAB_BUILD/sluice-decap" detach "${LAB_P}h" || return 1
 	lab_bg lb "$LAB_BUILD/sluiced" -c "$LAB_DIR/other.yaml" >"$LAB_DIR/other3.out" 2>&1
 	echo "$!" >"$LAB_DIR/other.pid"
 	it_wait_for 10 ok rob_other_up || { cat "$LAB_DIR/other3.out"; return 1; }
@@ -300,7 +306,8 @@ t_robust_redrain_moves_deadline() {
 	local be1 out now dl dl2 rc t0
 	it_streams_start rd 12 200000 45 || return 1
 	be1=$(it_busiest_backend "$ROB_VIP") || return 1
-	lab_ctl backend drain "$ROB_VIP" "$be1" --timeout 10m >/dev/null || return 1
+	assert_eq "the first drain's deadline, as sluiced replies" set \
+		"$(rob_drain_raw "$be1" 600000)" || return 1
 	out=$(lab_ctl backend drain "$ROB_VIP" "$be1" --timeout 20s 2>&1 >/dev/null)
 	echo "re-drain --timeout 20s: $out"
 	echo "$out" | grep -q "was already draining: deadline moved to 20s from now (was [0-9]*m[0-9]*s\?)" ||
@@ -323,7 +330,16 @@ t_robust_redrain_moves_deadline() {
 	echo "drain --wait: exit $rc after $(($(date +%s) - t0))s"
 	assert_eq "drain --wait exit code (timed out)" 3 "$rc" || return 1
 	assert_le "seconds until the moved deadline ended the drain" $(($(date +%s) - t0)) 40 || return 1
+	assert_eq "a drain of the drained backend, as sluiced replies" none \
+		"$(rob_drain_raw "$be1" 600000)" || return 1
 	it_streams_wait rd >/dev/null
+}
+
+# backend.drain of @1 with timeout_ms @2, straight on the socket: the
+# reply's "deadline" (set, moved, kept or none).
+rob_drain_raw() {	# backend timeout_ms
+	it_ctl_raw "{\"cmd\":\"backend.drain\",\"vip\":\"$ROB_VIP\",\"backend\":\"$1\",\"timeout_ms\":$2}" |
+		json - "j['result'][0]['deadline']"
 }
 
 # The wall clock steps (NTP stepping a clock that was far off, `date -s`)
@@ -404,7 +420,9 @@ rob_clock_step() {
 		return 1
 	# The once-a-second datapath check runs on the boot clock too: an
 	# hour back did not put it off for an hour. (This takes the lab's
-	# program away: nothing after it needs forwarding.)
+	# program away: the client closes its connections first.)
+	touch "$LAB_DIR/cs.go"
+	wait "$(cat "$LAB_DIR/cs.client.pid")" 2>/dev/null
 	bpftool link detach pinned "/sys/fs/bpf/sluice-$LAB_P/link_${LAB_P}l" || return 1
 	it_wait_for 10 1 grep -c "ALERT: ${LAB_P}l does not run sluice's XDP program" \
 		"$LAB_DIR/sluiced.log"
