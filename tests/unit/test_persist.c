@@ -216,6 +216,7 @@ static void check_persisted_eq(const char *what, const struct sl_state *got,
 			BE_FIELD(timed_out, "%d", int);
 			BE_FIELD(drain.blind, "%d", int);
 			BE_FIELD(flows_left, "%llu", unsigned long long);
+			BE_FIELD(lost, "%llu", unsigned long long);
 #undef BE_FIELD
 		}
 	}
@@ -247,12 +248,14 @@ static void rich_state(struct sl_state *st)
 	be->health = SL_HEALTH_DOWN;
 	be->flows = 77;
 	be->drain.blind = true; /* the drain table had no room: stays so */
+	be->lost = 12;		/* sluice_backend_flows_lost_total survives */
 	be = be_add(st, V4, "fd00::1:4", 5);		/* id 3, IPv6 backend of an IPv4 VIP */
 	be->state = SL_BE_DRAINED;
 	be->drain_started = 1700000000000ULL;
 	be->drain_deadline = 1700000060000ULL;
 	be->timed_out = true;
 	be->flows_left = 17;
+	be->lost = 0x100000005ULL;	/* beyond 32 bits */
 	be_del(st, V4, "198.19.0.2");
 	be = be_add(st, V6, "fd00::1:1", 1);		/* id 4 */
 	be->state = SL_BE_DRAINED;
