@@ -574,6 +574,21 @@ static const struct bad_case bad_cases[] = {
 	{ "same backend twice in a VIP",
 	  FILE_BE(BE_OK ", " BE(F_ADDR F_WT "\"id\": 5, " F_STATE)),
 	  "backend 198.19.0.1 is listed twice for VIP 198.18.0.100:80/tcp" },
+	/* Ids index the maps: one id on two entries is refused, naming it. */
+	{ "same VIP id twice",
+	  FILE_VIP(VIP(F_VIP "\"id\": 7, " F_BES(BE_OK)) ", " VIP(
+		  "\"vip\": \"198.18.0.100:81/tcp\", \"id\": 7, " F_BES(
+			  BE(F_ADDR F_WT "\"id\": 5, " F_STATE)))),
+	  "VIP id 7 used twice" },
+	{ "same backend id twice in a VIP",
+	  FILE_BE(BE_OK
+		  ", " BE("\"address\": \"198.19.0.2\", " F_WT F_BEID F_STATE)),
+	  "backend id 3 used twice" },
+	{ "same backend id twice across VIPs",
+	  FILE_VIP(VIP_OK ", " VIP(
+		  "\"vip\": \"198.18.0.100:81/tcp\", "
+		  "\"id\": 2, " F_BES(BE(F_ADDR F_WT F_BEID F_STATE)))),
+	  "backend id 3 used twice" },
 	{ "bad config_vips",
 	  FILE_(F_NEXT F_VIPS(VIP_OK) F_CVIPS(
 		  VIP(F_VIP F_VIPID F_BES(BE(F_ADDR F_BEID F_STATE))))),
