@@ -574,21 +574,25 @@ static const struct bad_case bad_cases[] = {
 	{ "same backend twice in a VIP",
 	  FILE_BE(BE_OK ", " BE(F_ADDR F_WT "\"id\": 5, " F_STATE)),
 	  "backend 198.19.0.1 is listed twice for VIP 198.18.0.100:80/tcp" },
-	/* Ids index the maps: one id on two entries is refused, naming it. */
+	/* Ids index the maps: one id on two entries is refused, naming it
+	 * and both entries. */
 	{ "same VIP id twice",
 	  FILE_VIP(VIP(F_VIP "\"id\": 7, " F_BES(BE_OK)) ", " VIP(
 		  "\"vip\": \"198.18.0.100:81/tcp\", \"id\": 7, " F_BES(
 			  BE(F_ADDR F_WT "\"id\": 5, " F_STATE)))),
-	  "VIP id 7 used twice" },
+	  "VIP id 7 used twice in \"vips\", by 198.18.0.100:80/tcp (entry 0) "
+	  "and 198.18.0.100:81/tcp (entry 1)" },
 	{ "same backend id twice in a VIP",
 	  FILE_BE(BE_OK
 		  ", " BE("\"address\": \"198.19.0.2\", " F_WT F_BEID F_STATE)),
-	  "backend id 3 used twice" },
+	  "backend id 3 used twice in \"vips\", by backend 198.19.0.1 of VIP "
+	  "198.18.0.100:80/tcp and backend 198.19.0.2 of VIP 198.18.0.100:80/tcp" },
 	{ "same backend id twice across VIPs",
 	  FILE_VIP(VIP_OK ", " VIP(
 		  "\"vip\": \"198.18.0.100:81/tcp\", "
 		  "\"id\": 2, " F_BES(BE(F_ADDR F_WT F_BEID F_STATE)))),
-	  "backend id 3 used twice" },
+	  "backend id 3 used twice in \"vips\", by backend 198.19.0.1 of VIP "
+	  "198.18.0.100:80/tcp and backend 198.19.0.1 of VIP 198.18.0.100:81/tcp" },
 	{ "bad config_vips",
 	  FILE_(F_NEXT F_VIPS(VIP_OK) F_CVIPS(
 		  VIP(F_VIP F_VIPID F_BES(BE(F_ADDR F_BEID F_STATE))))),
