@@ -188,6 +188,16 @@ EOF
 		grep -q "backend 127.0.0.1 is a loopback address" "$out" &&
 		grep -q "a second YAML document starts here" "$out" ||
 		fail "--check did not report all four problems" || return 1
+	grep -qxF "$cfg: invalid" "$out" || fail "--check did not say invalid" || return 1
+
+	# An unknown option is a usage error: exit 2, the reason and the usage.
+	ft_run "$out" "$LAB_BUILD/sluiced" --bogus
+	rc=$?
+	cat "$out"
+	assert_eq "exit code on an unknown option" 2 "$rc" || return 1
+	grep -q "unrecognized option '--bogus'" "$out" ||
+		fail "no line names the unknown option" || return 1
+	grep -q "^usage: sluiced " "$out" || fail "no usage message" || return 1
 
 	ft_run "$out" "$LAB_BUILD/sluiced" -c "$cfg" --check --detach
 	rc=$?

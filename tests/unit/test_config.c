@@ -672,6 +672,46 @@ static void test_backend_name(void **state)
 	CHECK_CONTAINS(CHECK_HERE, err, "letters, digits");
 }
 
+/*
+ * agent_port: a VIP's is inherited by its backends, a backend's own wins,
+ * and 0 turns an inherited one off (README's example); a backend's own
+ * health_check keeps the inherited agent.
+ */
+static void test_agent_port(void **state)
+{
+	struct sl_config cfg;
+	char err[ERR_MAX];
+
+	(void)state;
+	CHECK_INT(CHECK_HERE,
+		  load_text(IF0 ENC4
+			    "vips:\n"
+			    "  - vip: 198.18.0.100:80/tcp\n"
+			    "    agent_port: 9470\n"
+			    "    backends:\n"
+			    "      - address: 198.18.20.11\n"
+			    "      - address: 198.18.20.12\n"
+			    "        agent_port: 0\n"
+			    "      - address: 198.18.20.13\n"
+			    "        health_check: {type: tcp, port: 8080}\n"
+			    "  - vip: 198.18.0.101:80/tcp\n"
+			    "    backends:\n"
+			    "      - address: 198.18.20.14\n"
+			    "        agent_port: 9471\n"
+			    "      - address: 198.18.20.15\n",
+			    &cfg, err),
+		  0);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].hc.agent_port, 9470);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].backends[0].hc.agent_port, 9470);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].backends[1].hc.agent_port, 0);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].backends[2].hc.agent_port, 9470);
+	CHECK_INT(CHECK_HERE, cfg.vips[0].backends[2].hc.port, 8080);
+	CHECK_INT(CHECK_HERE, cfg.vips[1].hc.agent_port, 0);
+	CHECK_INT(CHECK_HERE, cfg.vips[1].backends[0].hc.agent_port, 9471);
+	CHECK_INT(CHECK_HERE, cfg.vips[1].backends[1].hc.agent_port, 0);
+	sl_config_free(&cfg);
+}
+
 /* The drain truth keys (issue 12): handshakes, unconfirmed flows, checker. */
 static void test_drain_truth_keys(void **state)
 {
@@ -1166,6 +1206,7 @@ int main(void)
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_error_text_fills_up),
 		cmocka_unit_test(test_backend_name),
+		cmocka_unit_test(test_agent_port),
 		cmocka_unit_test(test_drain_truth_keys),
 		cmocka_unit_test(test_error_resets),
 		cmocka_unit_test(test_file_errors),

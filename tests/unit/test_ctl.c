@@ -601,6 +601,45 @@ static void test_wait_daemon_restarts(void **state)
 	run_free(&r);
 }
 
+/*
+ * Handshakes hold a drain too, and the progress line says so (README:
+ * "... 3 flows and 1 handshake left ..."); a new line when either count
+ * moves. The deadline is 4m59s away at every poll (rounded up).
+ */
+#define HS_STATUS(flows, hs)                                                                     \
+	"{\"ok\":true,\"result\":[{\"vip\":\"198.18.0.100:80/tcp\",\"backend\":\"198.18.1.10\"," \
+	"\"state\":\"draining\",\"flows\":" #flows ",\"handshakes\":" #hs                        \
+	",\"deadline_unix_ms\":1700000299000}]}"
+
+static void test_wait_handshakes(void **state)
+{
+	static const char *const replies[] = {
+		HS_STATUS(3, 1),
+		HS_STATUS(3, 1),
+		HS_STATUS(3, 0),
+		HS_STATUS(0, 2),
+		STATUS("drained", 0, false, 0),
+	};
+	struct waitctx w = { .replies = replies, .n = ARRAY_SIZE(replies) };
+	struct run_out r;
+
+	(void)state;
+	run_wait("backend drain 198.18.0.100:80/tcp 198.18.1.10 --wait", &w,
+		 false, &r);
+	CHECK_INT(CHECK_HERE, r.ret, SL_CLI_EXIT_OK);
+	CHECK_STR(
+		CHECK_HERE, r.err,
+		"draining 198.18.1.10 on 198.18.0.100:80/tcp: 3 flows and 1 handshake left, "
+		"4m59s to deadline\n"
+		"draining 198.18.1.10 on 198.18.0.100:80/tcp: 3 flows left, "
+		"4m59s to deadline\n"
+		"draining 198.18.1.10 on 198.18.0.100:80/tcp: 0 flows and 2 handshakes left, "
+		"4m59s to deadline\n");
+	CHECK_STR(CHECK_HERE, r.out,
+		  "drained 198.18.1.10 on 198.18.0.100:80/tcp\n");
+	run_free(&r);
+}
+
 /* "too many control connections" is transient: retried like a restart. */
 #define BUSY "{\"ok\":false,\"error\":\"too many control connections\",\"errno\":\"EBUSY\"}"
 
@@ -829,6 +868,7 @@ int main(void)
 		cmocka_unit_test(test_wait_drained),
 		cmocka_unit_test(test_wait_timed_out),
 		cmocka_unit_test(test_wait_every_vip),
+		cmocka_unit_test(test_wait_handshakes),
 		cmocka_unit_test(test_wait_daemon_restarts),
 		cmocka_unit_test(test_wait_daemon_gone),
 		cmocka_unit_test(test_wait_busy_retried),

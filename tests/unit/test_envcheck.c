@@ -49,6 +49,8 @@ static int teardown(void **state)
 {
 	(void)state;
 	rm_quiet("%s/%s", bpf_dir, "sl_flows");
+	rm_quiet("%s/%s", bpf_dir, "dt/sl_pinned");
+	rm_quiet("%s/%s", bpf_dir, "dt");
 	rm_quiet("%s/%s", bpf_dir, "a/b/c");
 	rm_quiet("%s/%s", bpf_dir, "a/b");
 	rm_quiet("%s/%s", bpf_dir, "a");
@@ -166,6 +168,54 @@ static void test_pinned_sizes(void **state)
 }
 
 /*
+ * Pinned sl_pinned (the drain table) of another size: refused too, naming
+ * flows.drain_table_size (README: --check and a start refuse it). In a
+ * directory of its own, so the sl_flows pinned above do not count.
+ */
+static void test_pinned_drain_table_size(void **state)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	char dir[128], path[160], err[1024];
+	struct sl_config cfg;
+	struct sl_problems p;
+	int fd;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/dt", bpf_dir);
+	CHECK_INT(CHECK_HERE, sl_pindir_prepare(dir, true, err, sizeof(err)),
+		  0);
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "sl_pinned", 8, 8, 1024, &opts);
+	CHECK_RC(CHECK_HERE, fd);
+	snprintf(path, sizeof(path), "%s/sl_pinned", dir);
+	CHECK_INT(CHECK_HERE, bpf_obj_pin(fd, path), 0);
+	close(fd);
+
+	sl_config_defaults(&cfg);
+	strcpy(cfg.pin_dir, dir);
+	cfg.drain_table_size = 4096;
+	sl_problems_init(&p);
+	sl_check_pinned_sizes(&cfg, &p);
+	CHECK_INT(CHECK_HERE, p.n, 1);
+	CHECK_CONTAINS(CHECK_HERE, p.text,
+		       "flows.drain_table_size: the pinned map ");
+	CHECK_CONTAINS(
+		CHECK_HERE, p.text,
+		"/sl_pinned has 1024 entries but the config asks for 4096");
+	CHECK_CONTAINS(CHECK_HERE, p.text,
+		       "\nhint: set flows.drain_table_size back to 1024");
+
+	/* The same size: nothing to refuse. */
+	cfg.drain_table_size = 1024;
+	sl_problems_init(&p);
+	sl_check_pinned_sizes(&cfg, &p);
+	CHECK_INT(CHECK_HERE, p.n, 0);
+	CHECK_STR(CHECK_HERE, p.text, "");
+
+	CHECK_INT(CHECK_HERE, unlink(path), 0);
+	CHECK_INT(CHECK_HERE, rmdir(dir), 0);
+}
+
+/*
  * A shard's size is rounded up to a multiple of the possible CPUs, as the
  * kernel rounds a per-CPU LRU hash: else the pinned shard's size differs
  * from the asked one and the next start cannot reuse it (the default
@@ -192,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_pindir_on_bpffs),
 		cmocka_unit_test(test_pindir_not_bpffs),
 		cmocka_unit_test(test_pinned_sizes),
+		cmocka_unit_test(test_pinned_drain_table_size),
 		cmocka_unit_test(test_shard_entries),
 	};
 

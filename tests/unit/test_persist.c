@@ -216,6 +216,7 @@ static void check_persisted_eq(const char *what, const struct sl_state *got,
 			BE_FIELD(timed_out, "%d", int);
 			BE_FIELD(drain.blind, "%d", int);
 			BE_FIELD(flows_left, "%llu", unsigned long long);
+			BE_FIELD(lost, "%llu", unsigned long long);
 #undef BE_FIELD
 		}
 	}
@@ -247,12 +248,14 @@ static void rich_state(struct sl_state *st)
 	be->health = SL_HEALTH_DOWN;
 	be->flows = 77;
 	be->drain.blind = true; /* the drain table had no room: stays so */
+	be->lost = 12;		/* sluice_backend_flows_lost_total survives */
 	be = be_add(st, V4, "fd00::1:4", 5);		/* id 3, IPv6 backend of an IPv4 VIP */
 	be->state = SL_BE_DRAINED;
 	be->drain_started = 1700000000000ULL;
 	be->drain_deadline = 1700000060000ULL;
 	be->timed_out = true;
 	be->flows_left = 17;
+	be->lost = 0x100000005ULL;	/* beyond 32 bits */
 	be_del(st, V4, "198.19.0.2");
 	be = be_add(st, V6, "fd00::1:1", 1);		/* id 4 */
 	be->state = SL_BE_DRAINED;
@@ -571,6 +574,25 @@ static const struct bad_case bad_cases[] = {
 	{ "same backend twice in a VIP",
 	  FILE_BE(BE_OK ", " BE(F_ADDR F_WT "\"id\": 5, " F_STATE)),
 	  "backend 198.19.0.1 is listed twice for VIP 198.18.0.100:80/tcp" },
+	/* Ids index the maps: one id on two entries is refused, naming it
+	 * and both entries. */
+	{ "same VIP id twice",
+	  FILE_VIP(VIP(F_VIP "\"id\": 7, " F_BES(BE_OK)) ", " VIP(
+		  "\"vip\": \"198.18.0.100:81/tcp\", \"id\": 7, " F_BES(
+			  BE(F_ADDR F_WT "\"id\": 5, " F_STATE)))),
+	  "VIP id 7 used twice in \"vips\", by 198.18.0.100:80/tcp (entry 0) "
+	  "and 198.18.0.100:81/tcp (entry 1)" },
+	{ "same backend id twice in a VIP",
+	  FILE_BE(BE_OK
+		  ", " BE("\"address\": \"198.19.0.2\", " F_WT F_BEID F_STATE)),
+	  "backend id 3 used twice in \"vips\", by backend 198.19.0.1 of VIP "
+	  "198.18.0.100:80/tcp and backend 198.19.0.2 of VIP 198.18.0.100:80/tcp" },
+	{ "same backend id twice across VIPs",
+	  FILE_VIP(VIP_OK ", " VIP(
+		  "\"vip\": \"198.18.0.100:81/tcp\", "
+		  "\"id\": 2, " F_BES(BE(F_ADDR F_WT F_BEID F_STATE)))),
+	  "backend id 3 used twice in \"vips\", by backend 198.19.0.1 of VIP "
+	  "198.18.0.100:80/tcp and backend 198.19.0.1 of VIP 198.18.0.100:81/tcp" },
 	{ "bad config_vips",
 	  FILE_(F_NEXT F_VIPS(VIP_OK) F_CVIPS(
 		  VIP(F_VIP F_VIPID F_BES(BE(F_ADDR F_BEID F_STATE))))),

@@ -295,26 +295,58 @@ static int load_vips(struct loader *l, json_object *arr, struct sl_state *st)
 	return 0;
 }
 
-/* Ids index maps: two objects with one id would corrupt the datapath. */
+/*
+ * Ids index maps: two objects with one id would corrupt the datapath.
+ * Refused naming both entries, as check_unique() does.
+ */
 static int check_ids(struct loader *l, const struct sl_state *st)
 {
-	static __u8 vip_seen[SLUICE_MAX_VIPS], be_seen[SLUICE_MAX_BACKENDS];
+	/* Where an id was first seen: entry + 1, 0 = not yet. */
+	static size_t vip_at[SLUICE_MAX_VIPS], be_vip[SLUICE_MAX_BACKENDS],
+		be_at[SLUICE_MAX_BACKENDS];
+	char v1[SL_VIP_STR_MAX], v2[SL_VIP_STR_MAX];
+	char b1[SL_ADDR_STR_MAX], b2[SL_ADDR_STR_MAX];
+	const struct sl_vip *v, *fv;
+	const struct sl_be *b, *fb;
 	size_t i, j;
 
-	memset(vip_seen, 0, sizeof(vip_seen));
-	memset(be_seen, 0, sizeof(be_seen));
+	memset(vip_at, 0, sizeof(vip_at));
+	memset(be_at, 0, sizeof(be_at));
 	for (i = 0; i < st->n_vips; i++) {
-		if (vip_seen[st->vips[i].id]++) {
-			snprintf(l->err, l->errlen, "%s: VIP id %u used twice", l->path,
-				 st->vips[i].id);
+		v = &st->vips[i];
+		sl_format_vip(&v->spec, v2, sizeof(v2));
+		if (vip_at[v->id]) {
+			sl_format_vip(&st->vips[vip_at[v->id] - 1].spec, v1,
+				      sizeof(v1));
+			snprintf(
+				l->err, l->errlen,
+				"%s: VIP id %u used twice in \"vips\", by %s "
+				"(entry %zu) and %s (entry %zu); the file was damaged or edited "
+				"by hand: move it aside to start from the config file",
+				l->path, v->id, v1, vip_at[v->id] - 1, v2, i);
 			return -EINVAL;
 		}
-		for (j = 0; j < st->vips[i].n_bes; j++) {
-			if (be_seen[st->vips[i].bes[j].id]++) {
-				snprintf(l->err, l->errlen, "%s: backend id %u used twice",
-					 l->path, st->vips[i].bes[j].id);
-				return -EINVAL;
+		vip_at[v->id] = i + 1;
+		for (j = 0; j < v->n_bes; j++) {
+			b = &v->bes[j];
+			if (!be_at[b->id]) {
+				be_vip[b->id] = i;
+				be_at[b->id] = j + 1;
+				continue;
 			}
+			fv = &st->vips[be_vip[b->id]];
+			fb = &fv->bes[be_at[b->id] - 1];
+			sl_format_vip(&fv->spec, v1, sizeof(v1));
+			sl_format_addr(&fb->addr, fb->family, b1, sizeof(b1));
+			sl_format_addr(&b->addr, b->family, b2, sizeof(b2));
+			snprintf(
+				l->err, l->errlen,
+				"%s: backend id %u used twice in \"vips\", by "
+				"backend %s of VIP %s and backend %s of VIP %s; the file was "
+				"damaged or edited by hand: move it aside to start from the "
+				"config file",
+				l->path, b->id, b1, v1, b2, v2);
+			return -EINVAL;
 		}
 	}
 	return 0;
