@@ -88,7 +88,15 @@ t_journal_priorities_and_audit() {
 	echo "vips: [oops" >"$good"
 	kill -HUP "$LAB_SLUICED_PID"
 	it_wait_for 5 1 it_count "$logf" '^<3>reload rejected' || return 1
+	# sluicectl reload is answered, and audited, once the reload is over:
+	# the bad file's is a failed action (though its reply is "ok",
+	# applied false), the good file's a success.
+	lab_ctl reload >/dev/null 2>&1 &&
+		fail "sluicectl reload of a bad file should fail" && return 1
+	it_wait_for 5 2 it_count "$logf" '^<3>reload rejected' || return 1
 	cp "$LAB_DIR/good.yaml" "$good"
+	lab_ctl reload >/dev/null || fail "sluicectl reload of the good file" || return 1
+	it_wait_for 5 2 it_count "$logf" 'audit: .* cmd=reload ' || return 1
 	cat "$logf"
 	lines=$(grep -cvE '^<[0-7]>' "$logf")
 	assert_eq "log lines without a <N> priority" 0 "$lines" || return 1
@@ -97,10 +105,17 @@ t_journal_priorities_and_audit() {
 		fail "no audit line for the drain" || return 1
 	grep -qE '^<4>audit: uid=0 pid=[0-9]+ cmd=backend.drain args=\{.*"198.18.20.99".*\} result=error ENOENT: ' "$logf" ||
 		fail "no warning audit line for the failed drain" || return 1
-	assert_eq "audit lines (2 actions; status and list are not audited)" 2 \
+	grep -qE '^<4>audit: uid=0 pid=[0-9]+ cmd=reload args=\{.*\} result=error rejected: .*sluiced\.yaml:' "$logf" ||
+		fail "no warning audit line saying why sluicectl reload was rejected" || return 1
+	grep -qE '^<6>audit: uid=0 pid=[0-9]+ cmd=reload args=\{.*\} result=ok$' "$logf" ||
+		fail "no audit line for the good reload" || return 1
+	assert_eq "audit lines of the two reloads (one each; SIGHUP is no control action)" 2 \
+		"$(grep -c 'audit: .* cmd=reload ' "$logf")" || return 1
+	assert_eq "audit lines (4 actions; status and list are not audited)" 4 \
 		"$(grep -c 'audit: ' "$logf")" || return 1
-	# What journalctl -p warning would show: the rejected reload and the failed drain.
-	assert_eq "lines at warning or worse" 2 "$(grep -cE '^<[0-4]>' "$logf")" || return 1
+	# What journalctl -p warning would show: the two rejected reloads, the
+	# failed drain and the failed reload's audit line.
+	assert_eq "lines at warning or worse" 4 "$(grep -cE '^<[0-4]>' "$logf")" || return 1
 	# The program detached by hand: an ALERT, at syslog priority alert.
 	bpftool link detach pinned "/sys/fs/bpf/sluice-$LAB_P/link_${LAB_P}l" || return 1
 	it_wait_for 5 1 it_count "$logf" "^<1>ALERT: ${LAB_P}l does not run sluice's XDP program" ||

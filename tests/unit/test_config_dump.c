@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "config.h"
 #include "config_dump.h"
+#include "ctl.h"
 #include "persist.h"
 #include "settings.h"
 #include "state_diff.h"
@@ -44,9 +45,16 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	char ca[96];
+
 	(void)state;
 	unlink(tmp_a);
 	unlink(tmp_b);
+	/* test_settings_diff_cluster's CA files, left there if it failed. */
+	snprintf(ca, sizeof(ca), "%s/ca1.pem", tmp_dir);
+	unlink(ca);
+	snprintf(ca, sizeof(ca), "%s/ca2.pem", tmp_dir);
+	unlink(ca);
 	return rmdir(tmp_dir);
 }
 
@@ -296,6 +304,112 @@ static void test_settings_diff(void **state)
 	sl_config_free(&b);
 }
 
+/*
+ * The etcd client's files and credentials are read at start only too: a
+ * change is listed (reload, config diff, sluice_reload_restart_pending),
+ * and a password is compared but never shown, in no output at all.
+ */
+static void test_settings_diff_cluster(void **state)
+{
+	static const char *const secrets[] = { "old-pw-4242", "new-pw-4343" };
+	char ca1[96], ca2[96], text[512], buf[SL_SETTING_TEXT_MAX],
+		err[ERR_MAX];
+	struct json_object *arr, *d;
+	struct sl_config a, b, c;
+	struct lines l = { .n = 0 };
+	struct sl_state st;
+	char *dump = NULL;
+	const char *name, *out;
+	size_t i, k;
+
+	(void)state;
+	snprintf(ca1, sizeof(ca1), "%s/ca1.pem", tmp_dir);
+	snprintf(ca2, sizeof(ca2), "%s/ca2.pem", tmp_dir);
+	write_file(ca1, "ca 1\n");
+	write_file(ca2, "ca 2\n");
+	snprintf(
+		text, sizeof(text),
+		"interfaces: [{name: eth0}]\nencap: {source_v4: 198.18.0.1}\n"
+		"cluster: {endpoints: \"https://198.18.0.1:2379\", box: e1, prefix: /s/dc1, "
+		"ca_file: %s, username: u, password: %s}\n",
+		ca1, secrets[0]);
+	load_ok(tmp_a, text, &a);
+	snprintf(
+		text, sizeof(text),
+		"interfaces: [{name: eth0}]\nencap: {source_v4: 198.18.0.1}\n"
+		"cluster: {endpoints: \"https://198.18.0.1:2379\", box: e1, prefix: /s/dc1, "
+		"ca_file: %s, username: u, password: %s}\n",
+		ca2, secrets[1]);
+	load_ok(tmp_b, text, &b);
+	snprintf(
+		text, sizeof(text),
+		"interfaces: [{name: eth0}]\nencap: {source_v4: 198.18.0.1}\n"
+		"cluster: {endpoints: \"https://198.18.0.1:2379\", box: e1, prefix: /s/dc1, "
+		"ca_file: %s}\n",
+		ca1);
+	load_ok(tmp_a, text, &c);
+
+	CHECK_INT("count", sl_settings_diff(&a, &b, collect_setting, &l), 2);
+	snprintf(text, sizeof(text), "cluster.ca_file: %s -> %s", ca1, ca2);
+	CHECK_STR("ca_file", l.text[0], text);
+	CHECK_STR("password", l.text[1],
+		  "cluster.password: (set) -> (set, another)");
+	/* Credentials added: the user shows, the password only as set. */
+	CHECK_INT("added", sl_settings_diff(&c, &a, collect_setting, &l), 2);
+	CHECK_STR("user", l.text[2], "cluster.username:  -> u");
+	CHECK_STR("password added", l.text[3], "cluster.password:  -> (set)");
+	CHECK_INT("same", sl_settings_diff(&b, &b, NULL, NULL), 0);
+
+	/* The reload's and config diff's JSON, each setting's text, the dump. */
+	arr = json_object_new_array();
+	sl_settings_diff(&a, &b, sl_ctl_setting_add, arr);
+	sl_settings_diff(&b, &a, sl_ctl_setting_add, arr);
+	out = json_object_to_json_string(arr);
+	for (k = 0; k < ARRAY_SIZE(secrets); k++) {
+		for (i = 0; i < l.n; i++)
+			CHECK_TRUE(l.text[i], "password not shown",
+				   !strstr(l.text[i], secrets[k]));
+		CHECK_TRUE(out, "password not in the reload's JSON",
+			   !strstr(out, secrets[k]));
+		for (i = 0; i < sl_settings_count(); i++) {
+			sl_setting_text(&b, i, &name, buf, sizeof(buf));
+			CHECK_TRUE(name, "password not in a setting's text",
+				   !strstr(buf, secrets[k]));
+			sl_setting_text(&a, i, &name, buf, sizeof(buf));
+			CHECK_TRUE(name, "password not in a setting's text",
+				   !strstr(buf, secrets[k]));
+		}
+	}
+	json_object_put(arr);
+
+	/*
+	 * config diff compares with a dump, which has no credentials: the CA
+	 * file differs, the password (set on both sides) is not reported.
+	 */
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&st, &a, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE, sl_config_dump_str(&a, &st, &dump), 0);
+	CHECK_TRUE(CHECK_HERE, "password not in the dump",
+		   !strstr(dump, secrets[0]));
+	d = sl_cli_config_diff(dump, tmp_b, err, sizeof(err));
+	CHECK_NONNULL(CHECK_HERE, d);
+	arr = json_object_object_get(d, "restart");
+	CHECK_INT("config diff: only the CA file",
+		  json_object_array_length(arr), 1);
+	CHECK_STR("config diff",
+		  json_object_get_string(json_object_object_get(
+			  json_object_array_get_idx(arr, 0), "setting")),
+		  "cluster.ca_file");
+	json_object_put(d);
+	free(dump);
+	sl_state_free(&st);
+	unlink(ca1);
+	unlink(ca2);
+	sl_config_free(&a);
+	sl_config_free(&b);
+	sl_config_free(&c);
+}
+
 /* --- state differences ------------------------------------------------- */
 
 static void test_state_diff_lines(void **state)
@@ -433,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_dump_cluster),
 		cmocka_unit_test(test_dump_runtime_state),
 		cmocka_unit_test(test_settings_diff),
+		cmocka_unit_test(test_settings_diff_cluster),
 		cmocka_unit_test(test_state_diff_lines),
 		cmocka_unit_test(test_set_weight),
 		cmocka_unit_test(test_cli_config_diff),

@@ -269,6 +269,55 @@ static void test_reply_shapes(void **state)
 	json_object_put(req);
 }
 
+/*
+ * A reload's outcome for sluiced's audit line: applied, or rejected with
+ * the first line of why (a rejected reload's reply is still "ok").
+ */
+static void test_reload_outcome(void **state)
+{
+	static const struct {
+		const char *label;
+		const char *result; /* the reply's "result" */
+		bool applied;
+		const char *why;
+	} cases[] = {
+		{ "applied", "{\"applied\":true,\"changes\":[]}", true, "" },
+		{ "rejected",
+		  "{\"applied\":false,\"rejected\":\"/e/s.yaml:1:7: vips: bad\"}",
+		  false, "/e/s.yaml:1:7: vips: bad" },
+		{ "first line only",
+		  "{\"applied\":false,\"rejected\":\"bad\\nhint: fix it\"}",
+		  false, "bad" },
+		{ "control characters",
+		  "{\"applied\":false,\"rejected\":\"a\\tb\\rc\"}", false,
+		  "a b c" },
+		{ "no reason", "{\"applied\":false}", false,
+		  "no reason given" },
+		{ "applied not a boolean", "{\"applied\":\"yes\"}", false,
+		  "no reason given" },
+	};
+	struct json_object *o;
+	char why[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		o = json_tokener_parse(cases[i].result);
+		CHECK_NONNULL(cases[i].label, o);
+		CHECK_INT(cases[i].label,
+			  sl_ctl_reload_applied(o, why, sizeof(why)),
+			  cases[i].applied);
+		CHECK_STR(cases[i].label, why, cases[i].why);
+		json_object_put(o);
+	}
+	/* Cut to the buffer, still terminated. */
+	o = json_tokener_parse(
+		"{\"applied\":false,\"rejected\":\"0123456789\"}");
+	CHECK_INT("short buffer", sl_ctl_reload_applied(o, why, 5), false);
+	CHECK_STR("short buffer", why, "0123");
+	json_object_put(o);
+}
+
 static void test_timeout(void **state)
 {
 	static const struct step silent = { STEP_SILENT, NULL };
@@ -861,6 +910,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_reply_shapes),
+		cmocka_unit_test(test_reload_outcome),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_unreachable),
 		cmocka_unit_test(test_permission_denied),

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -312,4 +313,30 @@ void sl_ctl_setting_add(void *arr, const char *name, const char *running,
 		json_object_object_add(o, SL_CTL_KEY_NOTE,
 				       json_object_new_string(sl_setting_restart_note(name)));
 	json_object_array_add(arr, o);
+}
+
+bool sl_ctl_reload_applied(json_object *result, char *why, size_t len)
+{
+	json_object *v;
+	const char *text = NULL;
+	size_t i;
+
+	if (json_object_object_get_ex(result, SL_CTL_KEY_APPLIED, &v) &&
+	    json_object_is_type(v, json_type_boolean) &&
+	    json_object_get_boolean(v)) {
+		if (len)
+			why[0] = '\0';
+		return true;
+	}
+	if (json_object_object_get_ex(result, SL_CTL_KEY_REJECTED, &v))
+		text = json_object_get_string(v);
+	if (!text || !*text)
+		text = "no reason given";
+	if (!len)
+		return false;
+	snprintf(why, len, "%.*s", (int)strcspn(text, "\n"), text);
+	for (i = 0; why[i]; i++)
+		if ((unsigned char)why[i] < 0x20 || why[i] == 0x7f)
+			why[i] = ' ';
+	return false;
 }

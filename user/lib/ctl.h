@@ -69,6 +69,7 @@
 #ifndef SLUICE_CTL_H
 #define SLUICE_CTL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <json-c/json.h>
 
@@ -158,6 +159,14 @@
  */
 void sl_ctl_setting_add(void *arr, const char *name, const char *running,
 			const char *file);
+
+/*
+ * A reload's result (the "result" of its reply) for sluiced's audit line:
+ * true when the file was applied; false when it was rejected (a failed
+ * action, though the reply is "ok"), with the first line of why in @why,
+ * control characters blanked: an audit entry is one line.
+ */
+bool sl_ctl_reload_applied(json_object *result, char *why, size_t len);
 
 /*
  * Send one request and read one reply. Returns 0 with *reply owned by the

@@ -128,6 +128,24 @@ static void f_cl_lease(const struct sl_config *c, char *b, size_t l)
 		snprintf(b, l, "off");
 }
 
+/*
+ * The etcd client's TLS files and user: "" when not set (or no cluster:),
+ * so a cluster: section added without them lists only what it sets.
+ */
+#define CL_TEXT_FN(fn, field)                                              \
+	static void fn(const struct sl_config *c, char *b, size_t l)       \
+	{                                                                  \
+		snprintf(b, l, "%s",                                       \
+			 c->cluster_enabled ? c->cluster_etcd.field : ""); \
+	}
+CL_TEXT_FN(f_cl_ca, ca_file)
+CL_TEXT_FN(f_cl_cert, cert_file)
+CL_TEXT_FN(f_cl_key, key_file)
+CL_TEXT_FN(f_cl_user, username)
+/* Compared as is, shown only as SECRET_SET (setting_shown()). */
+CL_TEXT_FN(f_cl_pass, password)
+#undef CL_TEXT_FN
+
 static void f_udp_fb(const struct sl_config *c, char *b, size_t l)
 {
 	snprintf(b, l, "%s", c->udp_fallback ? "true" : "false");
@@ -143,45 +161,69 @@ static void f_state(const struct sl_config *c, char *b, size_t l)
 	snprintf(b, l, "%s", c->state_dir);
 }
 
+/*
+ * SECRET: never shown, only whether it is set. UNDUMPED: `config dump`
+ * leaves it out (the etcd credentials: a dump must not carry the
+ * password, and the username goes with it), so `config diff` cannot
+ * compare it.
+ */
+#define SECRET 1U
+#define UNDUMPED 2U
+
 /* In the config file's order, so a dump reads like the example file. */
 static const struct {
 	const char *name;
 	fmt_fn fmt;
+	unsigned int flags;
 } settings[] = {
-	{ "instance", f_instance },
-	{ "interfaces", f_ifaces },
-	{ "encap.source_v4", f_src4 },
-	{ "encap.source_v6", f_src6 },
-	{ "flows.table_size", f_flows },
-	{ "flows.new_table_size", f_new },
-	{ "flows.drain_table_size", f_drain_table },
-	{ "flows.tcp_idle_timeout", f_tcp },
-	{ "flows.udp_idle_timeout", f_udp },
-	{ "flows.close_grace", f_grace },
-	{ "flows.close_linger", f_linger },
-	{ "flows.udp_fallback", f_udp_fb },
-	{ "flows.sweep_interval", f_sweep },
-	{ "flows.handshake_timeout", f_handshake },
-	{ "flows.unconfirmed_timeout", f_unconfirmed },
-	{ "maglev.table_size", f_ring },
-	{ "maglev.seed", f_seed },
-	{ "drain.default_timeout", f_drain },
-	{ "drain.check_interval", f_check },
-	{ "control.socket", f_socket },
-	{ "metrics.listen", f_metrics },
-	{ "announce.table", f_ann_table },
-	{ "announce.device", f_ann_device },
-	{ "cluster.endpoints", f_cl_endpoints },
-	{ "cluster.prefix", f_cl_prefix },
-	{ "cluster.box", f_cl_box },
-	{ "cluster.lease_ttl", f_cl_lease },
-	{ "paths.pin_dir", f_pin },
-	{ "paths.state_dir", f_state },
+	{ "instance", f_instance, 0 },
+	{ "interfaces", f_ifaces, 0 },
+	{ "encap.source_v4", f_src4, 0 },
+	{ "encap.source_v6", f_src6, 0 },
+	{ "flows.table_size", f_flows, 0 },
+	{ "flows.new_table_size", f_new, 0 },
+	{ "flows.drain_table_size", f_drain_table, 0 },
+	{ "flows.tcp_idle_timeout", f_tcp, 0 },
+	{ "flows.udp_idle_timeout", f_udp, 0 },
+	{ "flows.close_grace", f_grace, 0 },
+	{ "flows.close_linger", f_linger, 0 },
+	{ "flows.udp_fallback", f_udp_fb, 0 },
+	{ "flows.sweep_interval", f_sweep, 0 },
+	{ "flows.handshake_timeout", f_handshake, 0 },
+	{ "flows.unconfirmed_timeout", f_unconfirmed, 0 },
+	{ "maglev.table_size", f_ring, 0 },
+	{ "maglev.seed", f_seed, 0 },
+	{ "drain.default_timeout", f_drain, 0 },
+	{ "drain.check_interval", f_check, 0 },
+	{ "control.socket", f_socket, 0 },
+	{ "metrics.listen", f_metrics, 0 },
+	{ "announce.table", f_ann_table, 0 },
+	{ "announce.device", f_ann_device, 0 },
+	{ "cluster.endpoints", f_cl_endpoints, 0 },
+	{ "cluster.prefix", f_cl_prefix, 0 },
+	{ "cluster.box", f_cl_box, 0 },
+	{ "cluster.lease_ttl", f_cl_lease, 0 },
+	{ "cluster.ca_file", f_cl_ca, 0 },
+	{ "cluster.cert_file", f_cl_cert, 0 },
+	{ "cluster.key_file", f_cl_key, 0 },
+	{ "cluster.username", f_cl_user, UNDUMPED },
+	{ "cluster.password", f_cl_pass, SECRET | UNDUMPED },
+	{ "paths.pin_dir", f_pin, 0 },
+	{ "paths.state_dir", f_state, 0 },
 };
 
 size_t sl_settings_count(void)
 {
 	return ARRAY_SIZE(settings);
+}
+
+/* What may be shown of setting @i whose real text is @buf: a secret's is replaced. */
+static void setting_shown(size_t i, char *buf, size_t len)
+{
+	if (settings[i].flags & SECRET && buf[0]) {
+		explicit_bzero(buf, len);
+		snprintf(buf, len, "%s", SL_SETTING_SECRET_SET);
+	}
 }
 
 void sl_setting_text(const struct sl_config *cfg, size_t i, const char **name,
@@ -194,24 +236,44 @@ void sl_setting_text(const struct sl_config *cfg, size_t i, const char **name,
 	}
 	*name = settings[i].name;
 	settings[i].fmt(cfg, buf, len);
+	setting_shown(i, buf, len);
 }
 
+bool sl_setting_dumped(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(settings); i++)
+		if (!strcmp(name, settings[i].name))
+			return !(settings[i].flags & UNDUMPED);
+	return false;
+}
+
+/* Compared on the real text: a secret changed from one value to another differs too. */
 size_t sl_settings_diff(const struct sl_config *running, const struct sl_config *file,
 			sl_setting_diff_fn fn, void *ctx)
 {
 	char a[SL_SETTING_TEXT_MAX], b[SL_SETTING_TEXT_MAX];
-	const char *name;
 	size_t i, n = 0;
+	bool same;
 
 	for (i = 0; i < ARRAY_SIZE(settings); i++) {
-		sl_setting_text(running, i, &name, a, sizeof(a));
-		sl_setting_text(file, i, &name, b, sizeof(b));
-		if (!strcmp(a, b))
+		settings[i].fmt(running, a, sizeof(a));
+		settings[i].fmt(file, b, sizeof(b));
+		same = !strcmp(a, b);
+		setting_shown(i, a, sizeof(a));
+		setting_shown(i, b, sizeof(b));
+		if (!same && !strcmp(a, b))
+			snprintf(b, sizeof(b), "%s", SL_SETTING_SECRET_OTHER);
+		if (same)
 			continue;
 		n++;
 		if (fn)
-			fn(ctx, name, a, b);
+			fn(ctx, settings[i].name, a, b);
 	}
+	/* Neither copy of a secret outlives the comparison. */
+	explicit_bzero(a, sizeof(a));
+	explicit_bzero(b, sizeof(b));
 	return n;
 }
 

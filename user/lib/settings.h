@@ -9,6 +9,7 @@
 #ifndef SLUICE_SETTINGS_H
 #define SLUICE_SETTINGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -17,9 +18,18 @@
 #define SL_SETTING_TEXT_MAX	(PATH_MAX + 8)
 
 /*
+ * How a secret (cluster.password) is shown, never its value: "" when not
+ * set, SL_SETTING_SECRET_SET when set, and in a difference between two
+ * values that are both set, SL_SETTING_SECRET_OTHER on the file's side.
+ */
+#define SL_SETTING_SECRET_SET	"(set)"
+#define SL_SETTING_SECRET_OTHER	"(set, another)"
+
+/*
  * Setting @i (0 .. sl_settings_count() - 1) of @cfg: its dotted name
  * ("flows.table_size") into *name and its value as the config file
- * writes it ("1048576", "15m", "198.18.0.1", "" when not set) into @buf.
+ * writes it ("1048576", "15m", "198.18.0.1", "" when not set) into @buf;
+ * a secret as SL_SETTING_SECRET_SET.
  */
 size_t sl_settings_count(void);
 void sl_setting_text(const struct sl_config *cfg, size_t i, const char **name,
@@ -33,8 +43,16 @@ void sl_setting_text(const struct sl_config *cfg, size_t i, const char **name,
 const char *sl_setting_restart_note(const char *name);
 
 /*
+ * Whether `config dump` writes setting @name: all but the etcd username
+ * and password, which `config diff` therefore cannot compare (a reload,
+ * which has both configs, does).
+ */
+bool sl_setting_dumped(const char *name);
+
+/*
  * For each setting whose text differs between @running and @file, call
- * @fn(ctx, name, running text, file text). Returns how many differ.
+ * @fn(ctx, name, running text, file text), secrets shown as above.
+ * Returns how many differ.
  */
 typedef void (*sl_setting_diff_fn)(void *ctx, const char *name,
 				   const char *running, const char *file);

@@ -209,6 +209,18 @@ static int diff_states(const struct sl_config *run, const struct sl_config *file
 	return rc;
 }
 
+/*
+ * The running side is a dump, which leaves the etcd credentials out: they
+ * read as unset there, so comparing them would report every box with
+ * etcd authentication as differing.
+ */
+static void diff_setting(void *arr, const char *name, const char *running,
+			 const char *file)
+{
+	if (sl_setting_dumped(name))
+		sl_ctl_setting_add(arr, name, running, file);
+}
+
 struct json_object *sl_cli_config_diff(const char *running_yaml, const char *file,
 				       char *err, size_t errlen)
 {
@@ -229,7 +241,7 @@ struct json_object *sl_cli_config_diff(const char *running_yaml, const char *fil
 	changes = json_object_new_array();
 	restart = json_object_new_array();
 	rc = diff_states(&run, &cfg, changes, err, errlen);
-	sl_settings_diff(&run, &cfg, sl_ctl_setting_add, restart);
+	sl_settings_diff(&run, &cfg, diff_setting, restart);
 	sl_config_free(&run);
 	sl_config_free(&cfg);
 	json_object_object_add(res, "same", json_object_new_boolean(

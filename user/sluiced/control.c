@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,20 +44,24 @@ static bool is_read_only(const char *cmd)
 	return false;
 }
 
+/* "uid=4294967295 pid=4294967295 cmd=" 64 " args=" 512, and room. */
+#define AUDIT_WHO_MAX 640
+
 /*
  * One line per control action: who (the peer's uid and pid), what (the
  * command and its arguments, re-serialised from the parsed request, so no
  * raw client bytes reach the log) and the result. Unparseable requests
- * change nothing and are not actions.
+ * change nothing and are not actions. Fills @who with who and what;
+ * false when @cmd is not audited.
  */
-static void audit(const struct sl_client *c, json_object *req, const char *cmd,
-		  const struct sl_ctl_reply *r)
+static bool audit_who(const struct sl_client *c, json_object *req,
+		      const char *cmd, char *who, size_t len)
 {
 	json_object *args;
 	const char *text;
 
 	if (!c || !cmd || is_read_only(cmd))
-		return;
+		return false;
 	args = json_object_new_object();
 	json_object_object_foreach(req, key, val) {
 		if (strcmp(key, "cmd"))
@@ -64,19 +69,68 @@ static void audit(const struct sl_client *c, json_object *req, const char *cmd,
 	}
 	text = json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN |
 						 JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (r->errname)
-		sl_warn("audit: uid=%u pid=%u cmd=%.64s args=%.512s result=error %s: %s",
-			c->uid, c->pid, cmd, text, r->errname, r->error);
-	else
-		sl_info("audit: uid=%u pid=%u cmd=%.64s args=%.512s result=ok",
-			c->uid, c->pid, cmd, text);
+	snprintf(who, len, "uid=%u pid=%u cmd=%.64s args=%.512s", c->uid,
+		 c->pid, cmd, text);
 	json_object_put(args);
+	return true;
+}
+
+/* A failed action (@errname set) at warning priority. */
+static void audit_write(const char *who, const char *errname, const char *error)
+{
+	if (errname)
+		sl_warn("audit: %s result=error %s: %s", who, errname, error);
+	else
+		sl_info("audit: %s result=ok", who);
+}
+
+/*
+ * A reload is answered once it is over, and so is it audited: with its
+ * outcome, not with "it was asked for".
+ */
+static void audit_defer(struct sl_daemon *d, const char *who, __u64 gen)
+{
+	struct sl_audit_due *a;
+	size_t i;
+
+	for (i = 0; i < SL_AUDIT_DUE_MAX; i++) {
+		a = &d->audit_due[i];
+		if (a->who)
+			continue;
+		a->who = strdup(who);
+		if (!a->who)
+			break;
+		a->reload_gen = gen;
+		return;
+	}
+	/* No room (out of memory, or many clients that hung up): one line now. */
+	sl_info("audit: %s result=pending: the reload's outcome is its \"reloaded\" or "
+		"\"reload rejected\" line",
+		who);
+}
+
+/* The audit lines due once every reload up to @gen is over, with its outcome. */
+static void audit_due_write(struct sl_daemon *d, __u64 gen, const char *errname,
+			    const char *error)
+{
+	struct sl_audit_due *a;
+	size_t i;
+
+	for (i = 0; i < SL_AUDIT_DUE_MAX; i++) {
+		a = &d->audit_due[i];
+		if (!a->who || a->reload_gen > gen)
+			continue;
+		audit_write(a->who, errname, error);
+		free(a->who);
+		a->who = NULL;
+	}
 }
 
 static void dispatch(struct sl_daemon *d, const struct sl_client *c,
 		     const char *line, struct sl_ctl_reply *r)
 {
 	json_object *req = json_tokener_parse(line);
+	char who[AUDIT_WHO_MAX];
 	const char *cmd = NULL;
 
 	if (!req || !json_object_is_type(req, json_type_object)) {
@@ -96,7 +150,12 @@ static void dispatch(struct sl_daemon *d, const struct sl_client *c,
 			r->deferred = false;
 			sl_ctl_fail(r, "EINVAL", NULL, "%.64s needs a control connection", cmd);
 		}
-		audit(c, req, cmd, r);
+		if (audit_who(c, req, cmd, who, sizeof(who))) {
+			if (r->deferred)
+				audit_defer(d, who, r->reload_gen);
+			else
+				audit_write(who, r->errname, r->error);
+		}
 		goto out;
 	}
 	sl_ctl_fail(r, "EINVAL", "commands: status, vip.list, vip.add, vip.del, backend.add, "
@@ -309,12 +368,28 @@ void sl_ctl_event(struct sl_daemon *d, struct sl_client *c, __u32 events)
 	client_serve(d, c);
 }
 
+/* The reload could not run: the reply's error and the audit line's. */
+#define RELOAD_NOT_RUN \
+	"cannot reload: the reload could not run (out of memory or threads)"
+
 void sl_ctl_reload_done(struct sl_daemon *d, __u64 gen, json_object *result)
 {
 	struct sl_ctl_reply r;
 	struct sl_client *c;
+	char why[512];
 	size_t i, len;
 	char *text;
+
+	/*
+	 * A rejected file is a failed action, though its reply is "ok" (the
+	 * reload ran and said no): audited at warning priority, with why.
+	 */
+	if (!result)
+		audit_due_write(d, gen, "ENOMEM", RELOAD_NOT_RUN);
+	else if (!sl_ctl_reload_applied(result, why, sizeof(why)))
+		audit_due_write(d, gen, "rejected", why);
+	else
+		audit_due_write(d, gen, NULL, NULL);
 
 	for (i = 0; i < sizeof(d->clients) / sizeof(d->clients[0]); i++) {
 		c = &d->clients[i];
@@ -324,7 +399,7 @@ void sl_ctl_reload_done(struct sl_daemon *d, __u64 gen, json_object *result)
 		r.result = result ? json_object_get(result) : NULL;
 		if (!result)
 			sl_ctl_fail(&r, "ENOMEM", "see sluiced's log",
-				    "cannot reload: the reload could not run (out of memory or threads)");
+				    RELOAD_NOT_RUN);
 		text = reply_text(&r, &len);
 		c->waiting = false;
 		c->last_active_ms = c->request_start_ms = sl_boot_ms();
@@ -424,6 +499,9 @@ void sl_ctl_close_all(struct sl_daemon *d)
 	for (i = 0; i < sizeof(d->clients) / sizeof(d->clients[0]); i++)
 		if (d->clients[i].fd >= 0)
 			client_close(d, &d->clients[i]);
+	/* Reloads asked for and never over: still one audit line each. */
+	audit_due_write(d, UINT64_MAX, "ECANCELED",
+			"sluiced stopped before the reload was over");
 	close(d->listen_fd);
 }
 

@@ -57,6 +57,19 @@ struct sl_client {
 	__u64 reload_gen;
 };
 
+/*
+ * The audit line of a control action answered late (a reload): who and
+ * what, written with the outcome once reload @reload_gen is over. Kept
+ * apart from the client, which may hang up while the reload still runs.
+ * Each waiting client holds one; the rest of the room is for those that
+ * hung up.
+ */
+struct sl_audit_due {
+	char *who;		/* "uid=... pid=... cmd=... args=...", NULL: free */
+	__u64 reload_gen;
+};
+#define SL_AUDIT_DUE_MAX	(SL_CTL_MAX_CLIENTS * 2)
+
 struct sl_metrics;
 struct sl_checker;
 struct sl_reload;
@@ -92,6 +105,7 @@ struct sl_daemon {
 
 	int epfd, listen_fd, sig_fd, sweep_fd, check_fd;
 	struct sl_client clients[SL_CTL_MAX_CLIENTS];
+	struct sl_audit_due audit_due[SL_AUDIT_DUE_MAX];
 
 	pthread_t sweep_thr, check_thr;
 	atomic_bool stop;		/* the main thread asks every thread to end */
