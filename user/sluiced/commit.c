@@ -82,8 +82,8 @@ int sl_daemon_commit(struct sl_daemon *d, struct sl_state *next, char *err,
 	/*
 	 * Every change passes here (control socket, reload, etcd): refuse one
 	 * that outgrows a Maglev table before anything is touched. sl_dp_sync()
-	 * would refuse it too, but only after the rollback below had
-	 * republished every table.
+	 * refuses it too, but its failure would send us down the rollback
+	 * below, which republishes every table for nothing.
 	 */
 	rc = sl_state_check_table_size(next, d->maps.ring_size, err, errlen);
 	if (rc)
