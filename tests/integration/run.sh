@@ -115,6 +115,7 @@ ALL_TESTS=(
 	t_ops_help
 	t_ops_reload_exact_undoes_drift
 	t_ops_backend_names
+	t_ops_backends_per_vip_limit
 	# systemd: notifications, journald priorities, audit lines
 	t_sd_notify_lifecycle
 	t_journal_priorities_and_audit

@@ -164,12 +164,13 @@ t_bad_reload_keeps_state() {
 	it_wait_for 5 7 it_weight "$VIP" 198.18.20.13
 }
 
-# Garbage on the control socket gets error replies, never a crash.
+# Garbage on the control socket gets error replies, never a crash; a
+# request out of range (a drain timeout of 0) is refused and changes nothing.
 t_control_socket_bad_input() {
 	local out
-	out=$(lab_ns lb python3 - "$LAB_DIR/sluiced.sock" <<'EOF'
+	out=$(lab_ns lb python3 - "$LAB_DIR/sluiced.sock" "$LAB_VIP4:80/tcp" "$(lab_be4 1)" <<'EOF'
 import json, socket, sys
-path = sys.argv[1]
+path, vip, be = sys.argv[1:4]
 def ask(payload):
     s = socket.socket(socket.AF_UNIX)
     s.settimeout(5)
@@ -198,6 +199,17 @@ for b in bad:
     r = json.loads(ask(b))
     assert r["ok"] is False and r["error"], (b, r)
     print("rejected:", r["error"])
+# README "Limits": drain timeouts are 1ms .. 596h on the socket too; 0
+# would time the drain out at once.
+drain0 = {"cmd": "backend.drain", "vip": vip, "backend": be, "timeout_ms": 0}
+r = json.loads(ask(json.dumps(drain0).encode() + b"\n"))
+assert r["ok"] is False and r["errno"] == "EINVAL", r
+assert 'argument "timeout_ms" must be 1..2145600000' in r["error"], r
+print("rejected:", r["error"])
+st = {"cmd": "backend.status", "vip": vip, "backend": be}
+r = json.loads(ask(json.dumps(st).encode() + b"\n"))
+assert r["ok"] is True and [x["state"] for x in r["result"]] == ["active"], r
+print("backend", be, "still active")
 big = ask(b'{"cmd":"status","pad":"' + b"x" * 100000 + b'"}\n')
 print("oversized request answered:", big[:80])
 r = json.loads(ask(b'{"cmd":"status"}\n'))

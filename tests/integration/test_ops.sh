@@ -359,3 +359,59 @@ t_ops_backend_names() {
 	assert_eq "the runtime spare, renamed by the file" "" \
 		"$(lab_ctl -j backend list | json - "[r['name'] for r in j if r['backend']=='198.18.20.99'][0]")"
 }
+
+# The lab's VIP with its three backends and N-3 more (198.18.128.1 on):
+# a vips: section for lab_config.
+ops_many_backends() {	# n
+	python3 - "$OPS_VIP" "$1" "$(lab_be4 1)" "$(lab_be4 2)" "$(lab_be4 3)" <<'EOF2'
+import sys
+vip, n, lab = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+extra = ["198.18.%d.%d" % (128 + i // 250, i % 250 + 1) for i in range(n - len(lab))]
+print("vips:\n  - vip: %s\n    backends:" % vip)
+for a in lab + extra:
+    print("      - address: %s" % a)
+EOF2
+}
+
+ops_n_backends() {
+	lab_ctl -j backend list | json - "len([r for r in j if r['vip']=='$OPS_VIP'])"
+}
+
+# README "Limits": a VIP has at most maglev.table_size backends, however
+# they come, not only from the file: past it Maglev would give the extra
+# ones no slot. With a table of 1021 slots, a runtime backend add that
+# makes 1022 is refused, and so is a reload whose file fits alone but
+# not with the runtime addition; each names maglev.table_size and leaves
+# the backends and the table as they were.
+t_ops_backends_per_vip_limit() {
+	local cfg=$LAB_DIR/sluiced.yaml out rc fp before
+	lab_sluiced_stop TERM
+	ops_many_backends 1020 | LAB_MAGLEV=1021 lab_config >"$cfg"
+	lab_sluiced_start || fail "sluiced did not start with 1020 backends" || return 1
+	assert_eq "backends from the file" 1020 "$(ops_n_backends)" || return 1
+	lab_ctl backend add "$OPS_VIP" 198.18.200.1 >/dev/null ||
+		fail "the 1021st backend fits a table of 1021 slots" || return 1
+	fp=$(ops_fp "$OPS_VIP")
+	before=$(ops_backends)
+
+	out=$(lab_ctl backend add "$OPS_VIP" 198.18.200.2 2>&1)
+	rc=$?
+	echo "$out"
+	assert_eq "exit code of the 1022nd backend add" 1 "$rc" || return 1
+	echo "$out" | grep -qF "sluicectl: cannot add backend 198.18.200.2 to $OPS_VIP: VIP $OPS_VIP: 1022 backends do not fit a Maglev table of 1021 slots (at most one backend per slot; raise maglev.table_size, then restart sluiced)" ||
+		fail "backend add past the table should name maglev.table_size" || return 1
+	assert_eq "backends after the refused add" "$before" "$(ops_backends)" || return 1
+	assert_eq "fingerprint after the refused add" "$fp" "$(ops_fp "$OPS_VIP")" || return 1
+
+	# The file alone fits (1021), merged with the runtime backend it does not.
+	ops_many_backends 1021 | LAB_MAGLEV=1021 lab_config >"$cfg"
+	out=$(lab_ctl reload 2>&1)
+	rc=$?
+	echo "$out"
+	assert_eq "exit code of the reload past the table" 1 "$rc" || return 1
+	echo "$out" | grep -qF "1022 backends do not fit a Maglev table of 1021 slots" ||
+		fail "the refused reload should say why" || return 1
+	assert_eq "backends after the refused reload" "$before" "$(ops_backends)" || return 1
+	assert_eq "fingerprint after the refused reload" "$fp" "$(ops_fp "$OPS_VIP")" || return 1
+	kill -0 "$LAB_SLUICED_PID" || fail "sluiced died"
+}

@@ -228,7 +228,15 @@ static const struct {
 	{ "backend drain 198.18.1.10 --timeout 1.5m", "--timeout: invalid duration \"1.5m\"",
 	  "backend drain" },
 	{ "backend drain 198.18.1.10 --timeout 600h",
-	  "--timeout: invalid duration \"600h\": at most 596h", "backend drain" },
+	  "--timeout: invalid duration \"600h\" (expected 1ms to 596h)",
+	  "backend drain" },
+	/* 0 would time the drain out at once: refused like the config's. */
+	{ "backend drain 198.18.0.100:80/tcp 198.18.1.10 --timeout 0s",
+	  "--timeout: invalid duration \"0s\" (expected 1ms to 596h)",
+	  "backend drain" },
+	{ "backend drain 198.18.1.10 --timeout=0ms",
+	  "--timeout: invalid duration \"0ms\" (expected 1ms to 596h)",
+	  "backend drain" },
 	{ "backend drain 198.18.1.10 --timeout", "--timeout: missing DURATION", "backend drain" },
 	{ "backend drain 198.18.1.10 --wait=yes", "--wait takes no value", "backend drain" },
 	{ "backend drain 198.18.1.10 --force=yes", "--force takes no value", "backend drain" },
@@ -1201,6 +1209,9 @@ static void test_build_cluster(void **state)
 		  "unknown command" },
 		{ "--cluster http://a:1 backend drain 198.18.0.100:80/tcp 198.18.1.10 --limit 3",
 		  -EINVAL, NULL, "--limit" },
+		{ "--cluster http://a:1 backend drain 198.18.0.100:80/tcp 198.18.1.10 --wait --timeout 0s",
+		  -EINVAL, NULL,
+		  "--timeout: invalid duration \"0s\" (expected 1ms to 596h)" },
 		/* Without --cluster, the box's table again. */
 		{ "box drain", 0, "box.drain", NULL },
 	};

@@ -389,6 +389,47 @@ static void test_delete(void **state)
 	vip_filter_has(f, "198.18.0.100", false);
 }
 
+/*
+ * README "Limits": at most maglev.table_size backends per VIP. A table
+ * full of backends gives each a slot; one more would get none, so the
+ * sync refuses that state before writing anything (the VIP's table and
+ * backend entries stay as they were).
+ */
+static void test_table_full(void **state)
+{
+	static __u32 count[SLUICE_MAX_BACKENDS];
+	struct fixture *f = *state;
+	struct sluice_backend be;
+	__u32 gen, gen_after, i, id;
+	char addr[32], err[256] = "";
+	int rc;
+
+	test_add(state);
+	for (i = 2; i < RING; i++) {
+		snprintf(addr, sizeof(addr), "198.19.%u.%u", i / 250,
+			 i % 250 + 1);
+		be_add(f, addr, 100);
+	}
+	sync_ok(f);
+	CHECK_INT(CHECK_HERE, live_table(f, &gen, count), 0);
+	for (i = 0; i < f->st.vips[0].n_bes; i++)
+		CHECK_INT(CHECK_HERE, count[f->st.vips[0].bes[i].id], 1);
+
+	be_add(f, "198.19.200.1", 100);
+	id = be_of(f, "198.19.200.1")->id;
+	rc = sl_dp_sync(&f->dp, &f->st, err, sizeof(err));
+	CHECK_INT(CHECK_HERE, rc, -ENOSPC);
+	CHECK_STR(
+		CHECK_HERE, err,
+		"VIP 198.18.0.100:80/tcp: 1022 backends do not fit a Maglev table of 1021 slots "
+		"(at most one backend per slot; raise maglev.table_size, then restart sluiced)");
+	be_entry(f, id, &be);
+	CHECK_INT(CHECK_HERE, be.flags, 0);
+	CHECK_INT(CHECK_HERE, live_table(f, &gen_after, count), 0);
+	CHECK_INT(CHECK_HERE, gen_after, gen);
+	CHECK_INT(CHECK_HERE, count[id], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +437,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_weight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_table_full, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1083,6 +1083,70 @@ static void test_apply_config_error(void **state)
 	sl_state_free(&st);
 }
 
+/*
+ * README "Limits": at most maglev.table_size backends per VIP, however
+ * they came (the config loader checks only the file). A reload that
+ * merges the file's additions with runtime ones goes past it here: the
+ * merge itself cannot know the running table, the check before the
+ * commit refuses it. Every backend counts, drained ones too.
+ */
+static void test_table_size(void **state)
+{
+	static const struct cfg_be c1[] = { { 1, 1, 100 }, { 1, 2, 100 } };
+	static const struct cfg_be c2[] = {
+		{ 1, 1, 100 },
+		{ 1, 2, 100 },
+		{ 1, 3, 100 },
+		{ 2, 9, 100 },
+	};
+	struct sl_state st, old_cfg, new_cfg;
+	struct sl_vip_spec v1 = vip4(1, 80);
+	struct sluice_addr a1 = be4(1);
+	int rc;
+
+	(void)state;
+	cfg_state(&old_cfg, c1, ARRAY_SIZE(c1));
+	copy_ok(&st, &old_cfg);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_check_table_size(&st, 2, err, sizeof(err)), 0);
+	/* A runtime addition (backend add, etcd): 3 backends, 3 slots fit. */
+	be_add_ok(&st, v1, be4(100), SLUICE_AF_INET, 100);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_check_table_size(&st, 3, err, sizeof(err)), 0);
+	err[0] = '\0';
+	rc = sl_state_check_table_size(&st, 2, err, sizeof(err));
+	CHECK_INT(CHECK_HERE, rc, -ENOSPC);
+	CHECK_STR(
+		CHECK_HERE, err,
+		"VIP 198.18.0.1:80/tcp: 3 backends do not fit a Maglev table of 2 slots "
+		"(at most one backend per slot; raise maglev.table_size, then restart sluiced)");
+
+	/* A drained backend still counts: undrained, it needs its slot. */
+	CHECK_INT(CHECK_HERE,
+		  sl_state_be_drain(&st, &v1, &a1, SLUICE_AF_INET, 1000, 5000,
+				    err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE,
+		  sl_be_drain_complete(get_be(&st, v1, a1, SLUICE_AF_INET)), 1);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_check_table_size(&st, 2, err, sizeof(err)), -ENOSPC);
+
+	/* The file adds a third backend, the runtime one stays: 4 on V1. */
+	cfg_state(&new_cfg, c2, ARRAY_SIZE(c2));
+	apply_ok(&st, &old_cfg, &new_cfg);
+	CHECK_INT(CHECK_HERE,
+		  sl_state_check_table_size(&st, 4, err, sizeof(err)), 0);
+	err[0] = '\0';
+	CHECK_INT(CHECK_HERE,
+		  sl_state_check_table_size(&st, 3, err, sizeof(err)), -ENOSPC);
+	CHECK_CONTAINS(CHECK_HERE, err, "VIP 198.18.0.1:80/tcp: 4 backends");
+	CHECK_CONTAINS(CHECK_HERE, err, "maglev.table_size");
+
+	sl_state_free(&new_cfg);
+	sl_state_free(&old_cfg);
+	sl_state_free(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1109,6 +1173,7 @@ int main(void)
 		cmocka_unit_test(test_apply_config),
 		cmocka_unit_test(test_apply_config_keeps_runtime_removals),
 		cmocka_unit_test(test_apply_config_error),
+		cmocka_unit_test(test_table_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -782,7 +782,8 @@ static int parse_drain(struct ctx *c, const struct yval *v)
 
 	ret = collect(c, v, keys, ARRAY_SIZE(keys), f);
 	if (!ret && present(&f[0]))
-		ret = get_duration(c, &f[0], 1, SL_CFG_DRAIN_MAX_MS,
+		ret = get_duration(c, &f[0], SL_CFG_DRAIN_MIN_MS,
+				   SL_CFG_DRAIN_MAX_MS,
 				   &c->cfg->drain_timeout_ms);
 	if (!ret && present(&f[1]))
 		ret = get_duration(c, &f[1], SL_CFG_CHECK_MIN_MS, SL_CFG_CHECK_MAX_MS,

@@ -47,7 +47,9 @@
 /* Flow times are 32-bit ms compared as (__s32)(a - b): stay below 2^31. */
 #define SL_CFG_TIMEOUT_MAX_MS		(596ULL * 3600 * 1000)
 /* Drain timeouts: drain.default_timeout, the control socket and the CLI
- * share this one bound (they had 2^64 ms, 365 days and 596 hours). */
+ * share these bounds (they had 2^64 ms, 365 days and 596 hours, and only
+ * the config refused 0, a drain that times out at once). */
+#define SL_CFG_DRAIN_MIN_MS		1ULL
 #define SL_CFG_DRAIN_MAX_MS		SL_CFG_TIMEOUT_MAX_MS
 
 /* Default path templates; %s is the instance name. */

@@ -144,7 +144,8 @@
 
 /*
  * Limits both sides check, as the config file does: weights
- * SL_CFG_WEIGHT_MAX and drain timeouts SL_CFG_DRAIN_MAX_MS (config.h).
+ * SL_CFG_WEIGHT_MAX and drain timeouts SL_CFG_DRAIN_MIN_MS ..
+ * SL_CFG_DRAIN_MAX_MS (config.h).
  */
 #define SL_CTL_FLOWS_LIMIT_DEF		100U
 /* A flow row is under 200 bytes of JSON: the most fit SL_CTL_MAX_REPLY. */

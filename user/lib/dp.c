@@ -386,8 +386,13 @@ int sl_dp_sync(struct sl_dp *dp, const struct sl_state *st, char *err,
 	__u32 *table = NULL, *fb = NULL;
 	struct usage *u = calloc(1, sizeof(*u));
 	size_t i, j, max_bes = 1;
-	int rc = -ENOMEM;
+	int rc;
 
+	/* A backend past one per slot would get none: refuse, writing nothing. */
+	rc = sl_state_check_table_size(st, dp->maps->ring_size, err, errlen);
+	if (rc)
+		goto out;
+	rc = -ENOMEM;
 	for (i = 0; i < st->n_vips; i++)
 		if (st->vips[i].n_bes > max_bes)
 			max_bes = st->vips[i].n_bes;

@@ -39,7 +39,9 @@ struct sl_dp {
 
 /*
  * Make the maps say what @st says. Idempotent, and ordered so the datapath
- * never sees an inconsistent mix. 0, or -errno with @err.
+ * never sees an inconsistent mix. 0, or -errno with @err; -ENOSPC, with
+ * nothing written, for a state whose VIP has more backends than a Maglev
+ * table has slots (sl_state_check_table_size()).
  */
 int sl_dp_sync(struct sl_dp *dp, const struct sl_state *st, char *err,
 	       size_t errlen);

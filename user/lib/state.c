@@ -654,3 +654,26 @@ int sl_state_apply_config(struct sl_state *st, const struct sl_state *old_cfg,
 	*st = work;
 	return 0;
 }
+
+int sl_state_check_table_size(const struct sl_state *st, __u32 table_size,
+			      char *err, size_t errlen)
+{
+	char vs[SL_VIP_STR_MAX];
+	size_t i;
+
+	for (i = 0; i < st->n_vips; i++) {
+		const struct sl_vip *v = &st->vips[i];
+
+		if (v->n_bes <= table_size)
+			continue;
+		sl_format_vip(&v->spec, vs, sizeof(vs));
+		snprintf(
+			err, errlen,
+			"VIP %s: %zu backends do not fit a Maglev table of %u slots "
+			"(at most one backend per slot; raise maglev.table_size, "
+			"then restart sluiced)",
+			vs, v->n_bes, table_size);
+		return -ENOSPC;
+	}
+	return 0;
+}

@@ -210,4 +210,18 @@ int sl_state_apply_config(struct sl_state *st, const struct sl_state *old_cfg,
 			  const struct sl_state *new_cfg, char *err,
 			  size_t errlen);
 
+/*
+ * Does each VIP's backend list fit a Maglev table of @table_size slots
+ * (maglev.table_size)? Past one backend per slot, maglev_build() gives
+ * the extra backends no slot at all: they would silently get no new
+ * flows. The config loader refuses such a file; this check holds every
+ * other way a backend comes in (the control socket, etcd's desired
+ * state, runtime additions merged by a reload or a restart), since no
+ * state reaches the maps without it (sl_daemon_commit(), sl_dp_sync()).
+ * Every backend counts, whatever its state: an undrain must not be the
+ * change that no longer fits. 0, or -ENOSPC with @err.
+ */
+int sl_state_check_table_size(const struct sl_state *st, __u32 table_size,
+			      char *err, size_t errlen);
+
 #endif /* SLUICE_STATE_H */

@@ -500,18 +500,24 @@ static int parse_weight(const char *s, __u32 *w, char *err, size_t errlen)
 	return 0;
 }
 
-/* A drain timeout: the bound drain.default_timeout and sluiced apply. */
+/*
+ * A drain timeout: the bounds drain.default_timeout and sluiced apply.
+ * 0 is refused here too: it would time the drain out at once.
+ */
 static int parse_timeout(const char *s, __u64 *ms, char *err, size_t errlen)
 {
-	char perr[256], q[QUOTE_MAX], max[SL_DURATION_STR_MAX];
+	char perr[256], q[QUOTE_MAX], min[SL_DURATION_STR_MAX],
+		max[SL_DURATION_STR_MAX];
 
 	if (sl_parse_duration_ms(s, ms, perr, sizeof(perr)))
 		return usage_err(err, errlen, "--timeout: %s", perr);
-	if (*ms > SL_CFG_DRAIN_MAX_MS) {
+	if (*ms < SL_CFG_DRAIN_MIN_MS || *ms > SL_CFG_DRAIN_MAX_MS) {
+		sl_format_duration(SL_CFG_DRAIN_MIN_MS, min, sizeof(min));
 		sl_format_duration(SL_CFG_DRAIN_MAX_MS, max, sizeof(max));
-		return usage_err(err, errlen,
-				 "--timeout: invalid duration \"%s\": at most %s",
-				 quote(s, q, sizeof(q)), max);
+		return usage_err(
+			err, errlen,
+			"--timeout: invalid duration \"%s\" (expected %s to %s)",
+			quote(s, q, sizeof(q)), min, max);
 	}
 	return 0;
 }

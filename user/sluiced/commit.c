@@ -79,6 +79,15 @@ int sl_daemon_commit(struct sl_daemon *d, struct sl_state *next, char *err,
 	bool started;
 	int rc;
 
+	/*
+	 * Every change passes here (control socket, reload, etcd): refuse one
+	 * that outgrows a Maglev table before anything is touched. sl_dp_sync()
+	 * refuses it too, but its failure would send us down the rollback
+	 * below, which republishes every table for nothing.
+	 */
+	rc = sl_state_check_table_size(next, d->maps.ring_size, err, errlen);
+	if (rc)
+		return rc;
 	/* Drains this commit starts take effect with it: number them. */
 	started = sl_drains_arm(d, next);
 	rc = sl_dp_sync(&d->dp, next, err, errlen);

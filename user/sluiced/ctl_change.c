@@ -252,9 +252,10 @@ static int drain_args(struct sl_daemon *d, json_object *req, struct op_arg *a,
 	a->timeout_ms = d->cfg.drain_timeout_ms;
 	a->now = sl_daemon_now(d);
 	if ((!a->all_vips && sl_ctl_arg_vip(req, &a->vip, r)) ||
-	    sl_ctl_arg_backend(d, req, a->all_vips ? NULL : &a->vip, &a->addr, &a->family, r) ||
-	    sl_ctl_arg_u64(req, SL_CTL_KEY_TIMEOUT_MS, 0, SL_CFG_DRAIN_MAX_MS,
-			   &a->timeout_ms, r) ||
+	    sl_ctl_arg_backend(d, req, a->all_vips ? NULL : &a->vip, &a->addr,
+			       &a->family, r) ||
+	    sl_ctl_arg_u64(req, SL_CTL_KEY_TIMEOUT_MS, SL_CFG_DRAIN_MIN_MS,
+			   SL_CFG_DRAIN_MAX_MS, &a->timeout_ms, r) ||
 	    sl_ctl_opt_bool(req, SL_CTL_KEY_FORCE, &a->force, r))
 		return -1;
 	a->has_timeout = sl_ctl_has_arg(req, SL_CTL_KEY_TIMEOUT_MS);

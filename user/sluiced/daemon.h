@@ -259,9 +259,11 @@ char *sl_ctl_handle_client(struct sl_daemon *d, const struct sl_client *c,
 void sl_ctl_reload_done(struct sl_daemon *d, __u64 gen, struct json_object *result);
 
 /*
- * Replace the running state with @next (already validated): sync the
- * maps, persist, and keep it. On failure the old state stays in force
- * (maps re-synced to it) and @err says why.
+ * Replace the running state with @next (already validated, but for what
+ * only the running datapath knows: a VIP with more backends than its
+ * Maglev table has slots is refused here, -ENOSPC): sync the maps,
+ * persist, and keep it. On failure the old state stays in force (maps
+ * re-synced to it) and @err says why.
  */
 int sl_daemon_commit(struct sl_daemon *d, struct sl_state *next, char *err,
 		     size_t errlen);
