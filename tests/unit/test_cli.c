@@ -157,6 +157,8 @@ static void test_build_good(void **state)
 
 /* --- usage errors -------------------------------------------------------- */
 
+/* One row a line, greppable: clang-format would wrap them. */
+/* clang-format off */
 static const struct {
 	const char *line;
 	const char *msg;	/* must appear in the error */
@@ -258,6 +260,7 @@ static const struct {
 	{ "backend list --frob", "unknown option \"--frob\" (backend list takes no options)",
 	  "backend list" },
 };
+/* clang-format on */
 
 static void test_build_usage_errors(void **state)
 {
