@@ -377,6 +377,20 @@ ops_n_backends() {
 	lab_ctl -j backend list | json - "len([r for r in j if r['vip']=='$OPS_VIP'])"
 }
 
+# Command @5.. is refused (exit 1) saying @4, and @1 leaves the backends
+# (@2) and the VIP's table fingerprint (@3) as they were.
+ops_limit_refused() {	# what backends-before fingerprint message command...
+	local what=$1 before=$2 fp=$3 msg=$4 out rc
+	shift 4
+	out=$("$@" 2>&1)
+	rc=$?
+	echo "$out"
+	assert_eq "exit code of $what" 1 "$rc" || return 1
+	echo "$out" | grep -qF "$msg" || fail "$what should say: $msg" || return 1
+	assert_eq "backends after $what" "$before" "$(ops_backends)" || return 1
+	assert_eq "fingerprint after $what" "$fp" "$(ops_fp "$OPS_VIP")"
+}
+
 # README "Limits": a VIP has at most maglev.table_size backends, however
 # they come, not only from the file: past it Maglev would give the extra
 # ones no slot. With a table of 1021 slots, a runtime backend add that
@@ -394,24 +408,13 @@ t_ops_backends_per_vip_limit() {
 	fp=$(ops_fp "$OPS_VIP")
 	before=$(ops_backends)
 
-	out=$(lab_ctl backend add "$OPS_VIP" 198.18.200.2 2>&1)
-	rc=$?
-	echo "$out"
-	assert_eq "exit code of the 1022nd backend add" 1 "$rc" || return 1
-	echo "$out" | grep -qF "sluicectl: cannot add backend 198.18.200.2 to $OPS_VIP: VIP $OPS_VIP: 1022 backends do not fit a Maglev table of 1021 slots (at most one backend per slot; raise maglev.table_size, then restart sluiced)" ||
-		fail "backend add past the table should name maglev.table_size" || return 1
-	assert_eq "backends after the refused add" "$before" "$(ops_backends)" || return 1
-	assert_eq "fingerprint after the refused add" "$fp" "$(ops_fp "$OPS_VIP")" || return 1
+	ops_limit_refused "the 1022nd backend add" "$before" "$fp" \
+		"sluicectl: cannot add backend 198.18.200.2 to $OPS_VIP: VIP $OPS_VIP: 1022 backends do not fit a Maglev table of 1021 slots (at most one backend per slot; raise maglev.table_size, then restart sluiced)" \
+		lab_ctl backend add "$OPS_VIP" 198.18.200.2 || return 1
 
 	# The file alone fits (1021), merged with the runtime backend it does not.
 	ops_many_backends 1021 | LAB_MAGLEV=1021 lab_config >"$cfg"
-	out=$(lab_ctl reload 2>&1)
-	rc=$?
-	echo "$out"
-	assert_eq "exit code of the reload past the table" 1 "$rc" || return 1
-	echo "$out" | grep -qF "1022 backends do not fit a Maglev table of 1021 slots" ||
-		fail "the refused reload should say why" || return 1
-	assert_eq "backends after the refused reload" "$before" "$(ops_backends)" || return 1
-	assert_eq "fingerprint after the refused reload" "$fp" "$(ops_fp "$OPS_VIP")" || return 1
+	ops_limit_refused "the reload past the table" "$before" "$fp" \
+		"1022 backends do not fit a Maglev table of 1021 slots" lab_ctl reload || return 1
 	kill -0 "$LAB_SLUICED_PID" || fail "sluiced died"
 }

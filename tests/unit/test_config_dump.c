@@ -304,6 +304,24 @@ static void test_settings_diff(void **state)
 	sl_config_free(&b);
 }
 
+/* A cluster config at @path with CA file @ca, and user u with @password
+ * unless it is NULL. */
+static void load_cluster(const char *path, const char *ca, const char *password,
+			 struct sl_config *cfg)
+{
+	char text[512], cred[128] = "";
+
+	if (password)
+		snprintf(cred, sizeof(cred), ", username: u, password: %s",
+			 password);
+	snprintf(text, sizeof(text),
+		 "interfaces: [{name: eth0}]\nencap: {source_v4: 198.18.0.1}\n"
+		 "cluster: {endpoints: \"https://198.18.0.1:2379\", box: e1, "
+		 "prefix: /s/dc1, ca_file: %s%s}\n",
+		 ca, cred);
+	load_ok(path, text, cfg);
+}
+
 /*
  * The etcd client's files and credentials are read at start only too: a
  * change is listed (reload, config diff, sluice_reload_restart_pending),
@@ -327,27 +345,9 @@ static void test_settings_diff_cluster(void **state)
 	snprintf(ca2, sizeof(ca2), "%s/ca2.pem", tmp_dir);
 	write_file(ca1, "ca 1\n");
 	write_file(ca2, "ca 2\n");
-	snprintf(
-		text, sizeof(text),
-		"interfaces: [{name: eth0}]\nencap: {source_v4: 198.18.0.1}\n"
-		"cluster: {endpoints: \"https://198.18.0.1:2379\", box: e1, prefix: /s/dc1, "
-		"ca_file: %s, username: u, password: %s}\n",
-		ca1, secrets[0]);
-	load_ok(tmp_a, text, &a);
-	snprintf(
-		text, sizeof(text),
-		"interfaces: [{name: eth0}]\nencap: {source_v4: 198.18.0.1}\n"
-		"cluster: {endpoints: \"https://198.18.0.1:2379\", box: e1, prefix: /s/dc1, "
-		"ca_file: %s, username: u, password: %s}\n",
-		ca2, secrets[1]);
-	load_ok(tmp_b, text, &b);
-	snprintf(
-		text, sizeof(text),
-		"interfaces: [{name: eth0}]\nencap: {source_v4: 198.18.0.1}\n"
-		"cluster: {endpoints: \"https://198.18.0.1:2379\", box: e1, prefix: /s/dc1, "
-		"ca_file: %s}\n",
-		ca1);
-	load_ok(tmp_a, text, &c);
+	load_cluster(tmp_a, ca1, secrets[0], &a);
+	load_cluster(tmp_b, ca2, secrets[1], &b);
+	load_cluster(tmp_a, ca1, NULL, &c);
 
 	CHECK_INT("count", sl_settings_diff(&a, &b, collect_setting, &l), 2);
 	snprintf(text, sizeof(text), "cluster.ca_file: %s -> %s", ca1, ca2);
