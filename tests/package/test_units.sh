@@ -124,8 +124,10 @@ unit_allows() {	# unit-file call...
 	done
 }
 
+# As README ("Running it under systemd") says, value for value.
 type_notify_with_watchdog() {
-	grep -qx 'Type=notify' "$1" && grep -qE '^WatchdogSec=[0-9]+s$' "$1" &&
+	grep -qx 'Type=notify' "$1" && grep -qx 'WatchdogSec=30s' "$1" &&
+		grep -qx 'Restart=on-failure' "$1" &&
 		grep -qx 'CapabilityBoundingSet=CAP_BPF CAP_NET_ADMIN CAP_PERFMON' "$1"
 }
 
@@ -198,7 +200,7 @@ uninstall_leaves_config_only() {
 
 ok "make install PREFIX=... into a scratch root" install_it
 ok "units run the binaries from PREFIX (no /usr/local)" exec_paths_follow_prefix
-ok "sluiced.service: Type=notify, WatchdogSec, three capabilities" \
+ok "sluiced.service: Type=notify, WatchdogSec=30s, Restart=on-failure, three capabilities" \
 	type_notify_with_watchdog "$unitdir/sluiced.service"
 ok "systemd-analyze verify sluiced.service" verify "$unitdir/sluiced.service"
 decap=$(instance_of_decap)
