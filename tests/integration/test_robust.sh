@@ -425,7 +425,9 @@ rob_clock_step() {
 	wait "$(cat "$LAB_DIR/cs.client.pid")" 2>/dev/null
 	bpftool link detach pinned "/sys/fs/bpf/sluice-$LAB_P/link_${LAB_P}l" || return 1
 	it_wait_for 10 1 grep -c "ALERT: ${LAB_P}l does not run sluice's XDP program" \
-		"$LAB_DIR/sluiced.log"
+		"$LAB_DIR/sluiced.log" || return 1
+	assert_eq "metric sluice_xdp_attached after the detach (README, bpffs)" 0 \
+		"$(rob_metric "sluice_xdp_attached{interface=\"${LAB_P}l\"}")"
 }
 
 # be1's state on the robust VIP.
