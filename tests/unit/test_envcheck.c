@@ -107,10 +107,26 @@ static void test_pindir_not_bpffs(void **state)
 	CHECK_CONTAINS(CHECK_HERE, err, "is not an absolute path");
 }
 
+/* Pin a map @name of @entries in @dir (created); its path in @path. */
+static void pin_map(const char *dir, enum bpf_map_type type, const char *name,
+		    __u32 entries, char *path, size_t len)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	char err[1024];
+	int fd;
+
+	CHECK_INT(CHECK_HERE, sl_pindir_prepare(dir, true, err, sizeof(err)),
+		  0);
+	fd = bpf_map_create(type, name, 8, 8, entries, &opts);
+	CHECK_RC(CHECK_HERE, fd);
+	snprintf(path, len, "%s/%s", dir, name);
+	CHECK_INT(CHECK_HERE, bpf_obj_pin(fd, path), 0);
+	close(fd);
+}
+
 /* Pinned sl_flows of another size: refused, naming the field and both sizes. */
 static void test_pinned_sizes(void **state)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts);
 	LIBBPF_OPTS(bpf_map_create_opts, lru, .map_flags = BPF_F_NO_COMMON_LRU);
 	char path[128], err[1024];
 	struct sl_config cfg;
@@ -118,13 +134,8 @@ static void test_pinned_sizes(void **state)
 	int fd;
 
 	(void)state;
-	CHECK_INT(CHECK_HERE,
-		  sl_pindir_prepare(bpf_dir, true, err, sizeof(err)), 0);
-	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "sl_flows", 8, 8, 2048, &opts);
-	CHECK_RC(CHECK_HERE, fd);
-	snprintf(path, sizeof(path), "%s/sl_flows", bpf_dir);
-	CHECK_INT(CHECK_HERE, bpf_obj_pin(fd, path), 0);
-	close(fd);
+	pin_map(bpf_dir, BPF_MAP_TYPE_LRU_HASH, "sl_flows", 2048, path,
+		sizeof(path));
 
 	sl_config_defaults(&cfg);
 	strcpy(cfg.pin_dir, bpf_dir);
@@ -174,21 +185,13 @@ static void test_pinned_sizes(void **state)
  */
 static void test_pinned_drain_table_size(void **state)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts);
-	char dir[128], path[160], err[1024];
+	char dir[128], path[160];
 	struct sl_config cfg;
 	struct sl_problems p;
-	int fd;
 
 	(void)state;
 	snprintf(dir, sizeof(dir), "%s/dt", bpf_dir);
-	CHECK_INT(CHECK_HERE, sl_pindir_prepare(dir, true, err, sizeof(err)),
-		  0);
-	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "sl_pinned", 8, 8, 1024, &opts);
-	CHECK_RC(CHECK_HERE, fd);
-	snprintf(path, sizeof(path), "%s/sl_pinned", dir);
-	CHECK_INT(CHECK_HERE, bpf_obj_pin(fd, path), 0);
-	close(fd);
+	pin_map(dir, BPF_MAP_TYPE_HASH, "sl_pinned", 1024, path, sizeof(path));
 
 	sl_config_defaults(&cfg);
 	strcpy(cfg.pin_dir, dir);
