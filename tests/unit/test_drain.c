@@ -233,11 +233,10 @@ static void test_blind_ends_on_agent(void **state)
 
 	(void)state;
 	to_blind(&t);
-	/* The agent still counts sockets: busy, not empty. */
-	t.backend_busy = true;
+	/* The agent still counts sockets: not empty. */
+	t.has_agent = true;
 	CHECK_INT(CHECK_HERE, sl_drain_on_check(&t, &ck2, 0, false),
 		  SL_DRAIN_ACT_NONE);
-	t.backend_busy = false;
 	t.backend_empty = true;
 	CHECK_INT(CHECK_HERE, sl_drain_on_check(&t, &ck3, 0, false),
 		  SL_DRAIN_ACT_SET_FLAG);
@@ -306,10 +305,10 @@ static void test_backend_busy_holds(void **state)
 	(void)state;
 	sl_drain_start(&t, S);
 	CHECK_INT(CHECK_HERE, sl_drain_on_sweep(&t, &sw, 0, 0), SL_DRAIN_ACT_NONE);
-	t.backend_busy = true;
+	t.has_agent = true;
 	CHECK_INT(CHECK_HERE, sl_drain_on_check(&t, &ck, 0, false), SL_DRAIN_ACT_NONE);
 	CHECK_INT(CHECK_HERE, t.phase, SL_DRAIN_WAIT_CHECK);
-	t.backend_busy = false;
+	t.backend_empty = true;
 	CHECK_INT(CHECK_HERE, sl_drain_on_check(&t, &ck2, 0, false), SL_DRAIN_ACT_SET_FLAG);
 }
 

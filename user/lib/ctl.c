@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "json_get.h"
 #include "settings.h"
 
 /* A reply may be a large table (backend.list of many VIPs); bound it anyway. */
@@ -321,9 +322,7 @@ bool sl_ctl_reload_applied(json_object *result, char *why, size_t len)
 	const char *text = NULL;
 	size_t i;
 
-	if (json_object_object_get_ex(result, SL_CTL_KEY_APPLIED, &v) &&
-	    json_object_is_type(v, json_type_boolean) &&
-	    json_object_get_boolean(v)) {
+	if (sl_json_true(result, SL_CTL_KEY_APPLIED)) {
 		if (len)
 			why[0] = '\0';
 		return true;

@@ -67,6 +67,7 @@ enum sl_drain_action sl_drain_on_check(struct sl_drain_track *t,
 	bool clean = !flows && !confirmed_moved &&
 		     (!t->blind || t->backend_empty) &&
 		     sl_drain_check_counts(t, p);
+	bool backend_busy = t->has_agent && !t->backend_empty;
 
 	if (!relevant(t, p))
 		return SL_DRAIN_ACT_NONE;
@@ -74,7 +75,7 @@ enum sl_drain_action sl_drain_on_check(struct sl_drain_track *t,
 	case SL_DRAIN_WAIT_CHECK:
 		/* (b): the pass must have started after (a)'s sweep ended,
 		 * or flows that sweep copied late could be missing from it. */
-		if (p->start_tick <= t->swept_tick || !clean || t->backend_busy)
+		if (p->start_tick <= t->swept_tick || !clean || backend_busy)
 			return SL_DRAIN_ACT_NONE;
 		t->phase = SL_DRAIN_FLAG_PENDING;
 		return SL_DRAIN_ACT_SET_FLAG;

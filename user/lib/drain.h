@@ -62,15 +62,13 @@ struct sl_drain_track {
 				 * confirmed flow and checker counts are whole */
 	__u64 flag_tick;	/* tick when the DRAINED flag was in force */
 	/*
-	 * The backend itself still has live sockets (its agent says so, read
-	 * after the drain began): (b) cannot hold. Set before each check.
+	 * The backend has an agent (agent_port), and backend_empty says
+	 * whether it counted no live socket in a read that began after the
+	 * drain: ground truth even for a blind drain, whose own counts cannot
+	 * show that a left-out flow is gone. With an agent, (b) also waits for
+	 * that read. Both set before each check.
 	 */
-	bool backend_busy;
-	/*
-	 * The backend's agent counted no live socket, in a read that began
-	 * after the drain: ground truth even for a blind drain, whose own
-	 * counts cannot show that a left-out flow is gone. Set before each check.
-	 */
+	bool has_agent;
 	bool backend_empty;
 	/* A flow of the backend had no room in the drain table (see above). */
 	bool blind;

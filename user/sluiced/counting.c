@@ -638,9 +638,8 @@ void sl_counting_on_check(struct sl_daemon *d)
 			if (sl_drain_check_counts(&b->drain, &c->pass))
 				take_base(b, &c->pass, c->flows[id], c->confirmed_start[id],
 					  c->confirmed_end[id]);
+			b->drain.has_agent = b->hc.agent_port;
 			b->drain.backend_empty = sl_agent_counted_none(d, b);
-			b->drain.backend_busy = b->hc.agent_port &&
-						!b->drain.backend_empty;
 			act = sl_drain_on_check(&b->drain, &c->pass, c->flows[id],
 						c->confirmed_end[id] != c->confirmed_start[id]);
 			apply(&d->st.vips[i], b, act, &o);
