@@ -102,6 +102,7 @@ ALL_TESTS=(
 	t_robust_last_backend_refused
 	t_robust_redrain_moves_deadline
 	t_robust_wall_clock_step
+	t_robust_wall_clock_step_while_stopped
 	t_robust_ctl_trickle_slots
 	t_robust_bpffs_unmount
 	t_robust_state_disk_full

@@ -430,6 +430,58 @@ rob_clock_step() {
 		"$(rob_metric "sluice_xdp_attached{interface=\"${LAB_P}l\"}")"
 }
 
+# The wall clock steps an hour ahead while sluiced is stopped, mid-drain
+# (a restart that takes a while, an NTP step at boot of a service that
+# restarted): the restarted sluiced sees the step against the clock mark
+# its state file holds (same boot), and the drain keeps the time it had
+# left instead of timing out at once with its connections open. drain
+# --wait rides the restart and ends at the 20 s deadline in real time.
+t_robust_wall_clock_step_while_stopped() {
+	local rc
+	rob_clock_stopped
+	rc=$?
+	touch "$LAB_DIR/cw.go"
+	[[ -s $LAB_DIR/cw.client.pid ]] && wait "$(cat "$LAB_DIR/cw.client.pid")" 2>/dev/null
+	return $rc
+}
+
+rob_clock_stopped() {
+	local be1 dl0 dl1 t0 secs rc
+	be1=$(lab_be4 1)
+	rob_faketime_sluiced "+0" || return 1
+	lab_client idle --vip "$LAB_VIP4" --count 9 --ready "$LAB_DIR/cw.ready" --go "$LAB_DIR/cw.go" \
+		--max-seconds 60 >"$LAB_DIR/cw.json" &
+	echo "$!" >"$LAB_DIR/cw.client.pid"
+	it_wait_for 10 9 cat "$LAB_DIR/cw.ready" || return 1
+	it_wait_ge 10 1 it_flows "$ROB_VIP" "$be1" || return 1
+	t0=$(now_s)
+	( lab_ctl backend drain "$ROB_VIP" "$be1" --wait --timeout 20s >"$LAB_DIR/cw.out" 2>&1
+	  echo $? >"$LAB_DIR/cw.rc"; now_s >"$LAB_DIR/cw.t" ) &
+	echo "$!" >"$LAB_DIR/cw.drain.pid"
+	it_wait_for 10 draining rob_be_state "$be1" || return 1
+	dl0=$(rob_deadline "$be1")
+	grep -q '"wall_clock"' "$LAB_DIR/state/state.json" ||
+		fail "the state file holds no wall_clock mark" || return 1
+	lab_sluiced_stop TERM
+	echo "+3600" >"$LAB_DIR/faketime.rc"
+	sleep 1
+	LAB_SLUICED=$LAB_DIR/sluiced-faketime lab_sluiced_start || return 1
+	dl1=$(rob_deadline "$be1")
+	echo "restarted an hour ahead: be1 $(rob_be_state "$be1"), deadline $dl1 ($(((dl1 - dl0) / 1000)) s later)"
+	assert_eq "be1 after a restart an hour ahead" draining "$(rob_be_state "$be1")" || return 1
+	assert_near "the deadline moved with the clock (ms)" $((dl1 - dl0)) 3600000 1500 || return 1
+	grep -q "sluiced: warning: the wall clock stepped by +3600.0 s while sluiced was stopped: 1 running drain keeps the time it had left" \
+		"$LAB_DIR/sluiced.log" || fail "the step while stopped was not said" || return 1
+	wait "$(cat "$LAB_DIR/cw.drain.pid")"
+	rc=$(cat "$LAB_DIR/cw.rc")
+	secs=$(calc "round($(cat "$LAB_DIR/cw.t") - $t0, 1)")
+	cat "$LAB_DIR/cw.out"
+	echo "drain --wait: exit $rc after ${secs}s (deadline 20s, connections open, sluiced restarted)"
+	assert_eq "drain --wait exit code (timed out with connections open)" 3 "$rc" || return 1
+	python3 -c "import sys; sys.exit(0 if 19 <= $secs <= 26 else 1)" ||
+		fail "the drain should end at its 20 s deadline in real time, not after ${secs}s"
+}
+
 # be1's state on the robust VIP.
 rob_be_state() {	# backend
 	it_ctl_raw "{\"cmd\":\"backend.status\",\"vip\":\"$ROB_VIP\",\"backend\":\"$1\"}" |

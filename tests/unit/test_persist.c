@@ -248,14 +248,14 @@ static void rich_state(struct sl_state *st)
 	be->health = SL_HEALTH_DOWN;
 	be->flows = 77;
 	be->drain.blind = true; /* the drain table had no room: stays so */
-	be->lost = 12;		/* sluice_backend_flows_lost_total survives */
+	be->lost = 12; /* sluice_backend_flows_lost_total survives */
 	be = be_add(st, V4, "fd00::1:4", 5);		/* id 3, IPv6 backend of an IPv4 VIP */
 	be->state = SL_BE_DRAINED;
 	be->drain_started = 1700000000000ULL;
 	be->drain_deadline = 1700000060000ULL;
 	be->timed_out = true;
 	be->flows_left = 17;
-	be->lost = 0x100000005ULL;	/* beyond 32 bits */
+	be->lost = 0x100000005ULL; /* beyond 32 bits */
 	be_del(st, V4, "198.19.0.2");
 	be = be_add(st, V6, "fd00::1:1", 1);		/* id 4 */
 	be->state = SL_BE_DRAINED;
@@ -299,11 +299,16 @@ static void test_roundtrip(void **state)
 	be_add(&cfg, V4, "198.19.0.3", 60);
 	be_add(&cfg, V6, "fd00::1:1", 1);
 	st.cluster_rev = 5000000000LL; /* etcd revisions are 64-bit */
+	st.clock.offset_ms = -1796549771000LL; /* either sign */
+	strcpy(st.clock.boot_id, "0f9c3a52-6b1e-4d7a-9c2b-3e4f5a6b7c8d");
 	save_ok(&st, &cfg);
 	load_ok(&st2, &cfg2);
 	check_persisted_eq("vips", &st2, &st);
 	CHECK_INT(CHECK_HERE, st2.next_be_id, 4000);
 	CHECK_INT(CHECK_HERE, st2.cluster_rev, 5000000000LL);
+	CHECK_U64(CHECK_HERE, st2.clock.offset_ms, -1796549771000LL);
+	CHECK_STR(CHECK_HERE, st2.clock.boot_id,
+		  "0f9c3a52-6b1e-4d7a-9c2b-3e4f5a6b7c8d");
 	check_persisted_eq("config_vips", &cfg2, &cfg);
 
 	/* The loaded state carries on: next id 4000, not a reused one. */
@@ -345,6 +350,8 @@ static void test_roundtrip_empty(void **state)
 	CHECK_INT(CHECK_HERE, cfg2.n_vips, 0);
 	CHECK_INT(CHECK_HERE, st2.next_be_id, 7);
 	CHECK_INT(CHECK_HERE, st2.cluster_rev, 0);
+	/* No mark saved (boot id unreadable, or an older file): none loaded. */
+	CHECK_STR(CHECK_HERE, st2.clock.boot_id, "");
 	sl_state_free(&st2);
 	sl_state_free(&cfg2);
 }
@@ -519,6 +526,18 @@ static const struct bad_case bad_cases[] = {
 	  FILE_("\"cluster_revision\": -1, " F_NEXT F_VIPS(VIP_OK)
 			F_CVIPS(VIP_OK)),
 	  "cluster_revision must be a revision number" },
+	{ "wall_clock not an object",
+	  FILE_("\"wall_clock\": 5, " F_NEXT F_VIPS(VIP_OK) F_CVIPS(VIP_OK)),
+	  "wall_clock must be {\"boot_id\"" },
+	{ "wall_clock boot_id not one",
+	  FILE_("\"wall_clock\": {\"boot_id\": \"x\", \"offset_ms\": 1}, " F_NEXT
+			F_VIPS(VIP_OK) F_CVIPS(VIP_OK)),
+	  "remove the key" },
+	{ "wall_clock offset_ms missing",
+	  FILE_("\"wall_clock\": {\"boot_id\": "
+		"\"0f9c3a52-6b1e-4d7a-9c2b-3e4f5a6b7c8d\"}, " F_NEXT F_VIPS(
+			VIP_OK) F_CVIPS(VIP_OK)),
+	  "wall_clock must be" },
 	{ "vip entry not an object", FILE_VIP("3"), "" },
 	{ "vip missing", FILE_VIP(VIP(F_VIPID F_BES(BE_OK))), "\"vip\"" },
 	{ "vip id missing", FILE_VIP(VIP(F_VIP F_BES(BE_OK))), "\"id\"" },

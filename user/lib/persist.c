@@ -140,6 +140,17 @@ fail:
 	return -e;
 }
 
+static json_object *clock_to_json(const struct sl_clock_mark *m)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "boot_id",
+			       json_object_new_string(m->boot_id));
+	json_object_object_add(o, "offset_ms",
+			       json_object_new_int64(m->offset_ms));
+	return o;
+}
+
 int sl_state_save(const char *path, const struct sl_state *st,
 		  const struct sl_state *cfg_applied, char *err, size_t errlen)
 {
@@ -152,6 +163,9 @@ int sl_state_save(const char *path, const struct sl_state *st,
 	if (st->cluster_rev)
 		json_object_object_add(root, "cluster_revision",
 				       json_object_new_int64(st->cluster_rev));
+	if (st->clock.boot_id[0])
+		json_object_object_add(root, "wall_clock",
+				       clock_to_json(&st->clock));
 	json_object_object_add(root, "vips", state_to_json(st));
 	json_object_object_add(root, "config_vips", state_to_json(cfg_applied));
 	rc = write_atomic(path, json_object_to_json_string_ext(root,
@@ -415,6 +429,39 @@ static int load_cluster_rev(struct loader *l, json_object *root,
 	return 0;
 }
 
+/*
+ * wall_clock: optional (files from before it, or saved where the boot id
+ * could not be read). Without it a restart cannot see a step made while
+ * sluiced was stopped, so a damaged one is refused rather than dropped.
+ */
+static int load_clock(struct loader *l, json_object *root, struct sl_state *st)
+{
+	json_object *o, *id, *off;
+
+	if (!json_object_object_get_ex(root, "wall_clock", &o))
+		return 0;
+	if (json_object_is_type(o, json_type_object) &&
+	    json_object_object_get_ex(o, "boot_id", &id) &&
+	    json_object_is_type(id, json_type_string) &&
+	    sl_boot_id_valid(json_object_get_string(id)) &&
+	    json_object_object_get_ex(o, "offset_ms", &off) &&
+	    json_object_is_type(off, json_type_int)) {
+		st->clock.offset_ms = json_object_get_int64(off);
+		memcpy(st->clock.boot_id, json_object_get_string(id),
+		       SL_BOOT_ID_LEN + 1);
+		return 0;
+	}
+	snprintf(l->err, l->errlen,
+		 "%s: wall_clock must be {\"boot_id\": a boot id such as "
+		 "/proc/sys/kernel/random/boot_id holds, \"offset_ms\": an "
+		 "integer}; the file was damaged or edited by hand: remove the "
+		 "key (a wall-clock step made while sluiced was stopped then "
+		 "goes unseen), or move the file aside to start from the "
+		 "config file",
+		 l->path);
+	return -EINVAL;
+}
+
 int sl_state_load(const char *path, struct sl_state *st,
 		  struct sl_state *cfg_applied, char *err, size_t errlen)
 {
@@ -451,6 +498,8 @@ int sl_state_load(const char *path, struct sl_state *st,
 		}
 		if (!rc)
 			rc = load_cluster_rev(&l, root, st);
+		if (!rc)
+			rc = load_clock(&l, root, st);
 		if (!rc) {
 			st->next_be_id = json_object_get_int64(next) % SLUICE_MAX_BACKENDS;
 		} else {

@@ -67,6 +67,7 @@ int sl_state_copy(struct sl_state *dst, const struct sl_state *src)
 	sl_state_init(dst);
 	dst->next_be_id = src->next_be_id;
 	dst->cluster_rev = src->cluster_rev;
+	dst->clock = src->clock;
 	if (!src->n_vips)
 		return 0;
 	dst->vips = calloc(src->n_vips, sizeof(*dst->vips));

@@ -23,6 +23,7 @@
 #include "health.h"
 #include "histogram.h"
 #include "parse.h"
+#include "wallclock.h"
 
 enum sl_be_state {
 	SL_BE_ACTIVE = 0,
@@ -97,6 +98,8 @@ struct sl_state {
 	/* Under cluster: the etcd revision of the desired state this state
 	 * applies, so a restart resumes it under its revision; 0: none. */
 	__s64 cluster_rev;
+	/* The wall clock its drain times are in (wallclock.h), for a restart. */
+	struct sl_clock_mark clock;
 };
 
 const char *sl_be_state_name(int state);

@@ -23,9 +23,23 @@ __u64 sl_boot_ms(void)
 }
 
 /* Reads this far apart (preempted between them) say nothing of a step. */
-#define CLOCK_READ_SLACK_MS	50
+#define CLOCK_READ_SLACK_MS 50
 
-__u64 sl_daemon_now(struct sl_daemon *d)
+static void say_step(__s64 step, size_t n, const char *when)
+{
+	if (!n)
+		sl_warn("the wall clock stepped by %+.1f s%s (no drain is running)",
+			step / 1000.0, when);
+	else
+		sl_warn("the wall clock stepped by %+.1f s%s: %zu running drain%s "
+			"keep%s the time %s had left (start and deadline moved "
+			"with the clock)",
+			step / 1000.0, when, n, n == 1 ? "" : "s",
+			n == 1 ? "s" : "", n == 1 ? "it" : "they");
+}
+
+/* Unix ms now; a step since the last look moves the running drains. */
+static __u64 look(struct sl_daemon *d, const char *when)
 {
 	__u64 boot = sl_boot_ms(), now = sl_unix_ms(), after = sl_boot_ms();
 	__s64 step;
@@ -34,18 +48,28 @@ __u64 sl_daemon_now(struct sl_daemon *d)
 	if (after - boot > CLOCK_READ_SLACK_MS)
 		return now;
 	step = sl_wallclock_step(&d->wallclock, now, boot);
-	if (!step)
-		return now;
-	n = sl_state_shift_drains(&d->st, step);
-	if (!n)
-		sl_warn("the wall clock stepped by %+.1f s (no drain is running)",
-			step / 1000.0);
-	else
-		sl_warn("the wall clock stepped by %+.1f s: %zu running drain%s "
-			"keep%s the time %s had left (start and deadline moved "
-			"with the clock)",
-			step / 1000.0, n, n == 1 ? "" : "s", n == 1 ? "s" : "",
-			n == 1 ? "it" : "they");
-	d->wallclock_moved |= n > 0;
+	if (step) {
+		n = sl_state_shift_drains(&d->st, step);
+		say_step(step, n, when);
+		/* saved even with no drain: the file's mark stays this clock's */
+		d->wallclock_moved = true;
+	}
+	sl_wallclock_mark(&d->wallclock, d->boot_id, &d->st.clock);
 	return now;
+}
+
+__u64 sl_daemon_now(struct sl_daemon *d)
+{
+	return look(d, "");
+}
+
+void sl_clock_resume(struct sl_daemon *d)
+{
+	sl_boot_id(d->boot_id);
+	if (!d->boot_id[0])
+		sl_warn("cannot read %s: a wall-clock step while sluiced is "
+			"stopped will go unseen by the drains it resumes",
+			"/proc/sys/kernel/random/boot_id");
+	sl_wallclock_resume(&d->wallclock, &d->st.clock, d->boot_id);
+	look(d, " while sluiced was stopped");
 }

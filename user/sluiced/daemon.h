@@ -142,7 +142,8 @@ struct sl_daemon {
 	__u64 started_ms;		/* unix ms */
 	__u64 started_boot_ms;		/* the same, for the uptime */
 	struct sl_wallclock wallclock;	/* main thread: steps (clock.c) */
-	bool wallclock_moved;		/* drains moved, not saved yet */
+	bool wallclock_moved;		/* a step seen, not saved yet */
+	char boot_id[SL_BOOT_ID_LEN + 1]; /* this boot's; "" if unreadable */
 	__u64 expired_total;
 	bool unprotected_noted; /* the drain table full was said (counting.c) */
 	struct sl_hist sweep_time;	/* every sweep's duration */
@@ -214,6 +215,12 @@ __u64 sl_boot_ms(void);
  * (wallclock.h), says so, and leaves wallclock_moved for the next save.
  */
 __u64 sl_daemon_now(struct sl_daemon *d);
+/*
+ * At start, once the saved state is loaded: the first sl_daemon_now(),
+ * from the saved state's clock mark if it was taken in this boot, so a
+ * step made while sluiced was stopped moves the drains it resumes.
+ */
+void sl_clock_resume(struct sl_daemon *d);
 
 /* counting.c: the sweeper and drain checker threads, and the drain
  * decisions the main thread takes on their results. */

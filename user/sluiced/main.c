@@ -190,6 +190,7 @@ static int run(struct sl_daemon *d)
 	fresh_state = access(d->state_path, F_OK) != 0;
 	if (sl_loader_load(d) || load_state(d))
 		return start_failed(d, fresh_state);
+	sl_clock_resume(d);
 	d->dp.nh_ctx = sl_nh_open();
 	if (!d->dp.nh_ctx)
 		sl_warn("no rtnetlink: next hops resolved per packet");
