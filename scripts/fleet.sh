@@ -207,7 +207,9 @@ encap:
 flows:
 ${LAB_CLOSE_GRACE:+  close_grace: ${LAB_CLOSE_GRACE}
 }  sweep_interval: ${LAB_SWEEP:-500ms}
-control:
+${LAB_MAGLEV:+maglev:
+  table_size: ${LAB_MAGLEV}
+}control:
   socket: ${LAB_DIR}/sluiced$k.sock
 metrics:
   listen: 127.0.0.1:$((9480 + k))

@@ -152,6 +152,7 @@ ALL_TESTS=(
 	t_cluster_etcd_down
 	t_cluster_restart_etcd_down
 	t_cluster_invalid_refused
+	t_cluster_backends_per_vip_limit
 	t_cluster_change_after_delete_refused
 	t_cluster_box_drain
 	t_cluster_box_undrain_while_stopped

@@ -312,6 +312,50 @@ t_cluster_restart_etcd_down() {
 # force), and the fleet commands and metrics say so. So is a deleted one: a
 # stray delete does not empty the fleet. A valid document after them
 # applies.
+# `backend add` on the fleet checks the VIP against every live box's
+# Maglev table before it writes: a document a box cannot hold would be
+# refused whole by that box, and so would every later change built on it.
+# The 1022nd backend of a VIP on boxes of 1021 slots is refused naming the
+# box and the setting, nothing is written, and a removal still goes.
+t_cluster_backends_per_vip_limit_setup() { LAB_MAGLEV=1021 cluster_setup; }
+t_cluster_backends_per_vip_limit_teardown() { cluster_teardown; }
+t_cluster_backends_per_vip_limit() {
+	local rev out rc k vip=$LAB_VIP4:80/tcp
+	python3 - "$vip" "[$LAB_VIP6]:80/tcp" "$(lab_be6 1)" >"$LAB_DIR/big.json" <<'EOF2'
+import json, sys
+v4, v6, b6 = sys.argv[1:4]
+bes = [{"address": "198.19.%d.%d" % (i // 250, i % 250 + 1)} for i in range(1020)]
+print(json.dumps({"vips": [{"vip": v4, "backends": bes},
+                           {"vip": v6, "backends": [{"address": b6}]}]}))
+EOF2
+	fleet_etcdctl put "$FLEET_PREFIX/desired" <"$LAB_DIR/big.json" >/dev/null || return 1
+	rev=$(cluster_desired_rev)
+	cluster_wait_applied "$rev" 20 || fail "the boxes did not apply 1020 backends" || return 1
+	it_wait_for 10 "$rev" cluster_report_rev "$FLEET_BOXES" || return 1
+	fleet_cli backend add "$vip" 198.19.10.1 >/dev/null ||
+		fail "the 1021st backend fits a table of 1021 slots" || return 1
+	rev=$(cluster_desired_rev)
+	cluster_wait_applied "$rev" 20 || return 1
+	out=$(fleet_cli backend add "$vip" 198.19.10.2 2>&1)
+	rc=$?
+	echo "the 1022nd: exit $rc: $out"
+	assert_eq "exit code of the 1022nd backend add" 1 "$rc" || return 1
+	grep -q "box box[0-9] would refuse it: VIP $vip: 1022 backends do not fit a Maglev table of 1021 slots (at most one backend per slot; raise maglev.table_size, then restart sluiced); or remove a backend of the VIP first" <<<"$out" ||
+		fail "the refusal does not name the box and maglev.table_size" || return 1
+	assert_eq "PREFIX/desired after the refused add" "$rev" "$(cluster_desired_rev)" || return 1
+	for k in $(seq 1 "$FLEET_BOXES"); do
+		assert_eq "box $k's backends on $vip" 1021 \
+			"$(fleet_ctl "$k" -j backend list | json - "len([b for b in j if b['vip'] == '$vip'])")" ||
+			return 1
+	done
+	# Removing one is not blocked, and then the add fits.
+	fleet_cli backend del "$vip" 198.19.10.1 >/dev/null || fail "a removal was refused" || return 1
+	fleet_cli backend add "$vip" 198.19.10.2 >/dev/null ||
+		fail "the add after a removal was refused" || return 1
+	cluster_wait_applied "$(cluster_desired_rev)" 20 ||
+		fail "the boxes did not apply the last change" || return 1
+}
+
 t_cluster_invalid_refused_setup() { cluster_setup; }
 t_cluster_invalid_refused_teardown() { cluster_teardown; }
 t_cluster_invalid_refused() {

@@ -7,6 +7,7 @@
  * Reading commands join that document with the boxes' reports.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,6 +354,41 @@ static int absent_doc_ok(const struct sl_cli_cmd *cmd, struct sl_etcd *e,
 }
 
 /*
+ * An added backend must fit every live box's Maglev table: a document one
+ * box cannot hold is refused whole by that box, and every later change
+ * built on it too, until someone removes a backend. Boxes whose report
+ * predates the size are not checked (they refuse it themselves).
+ */
+static int fits_boxes(const struct sl_cli_cmd *cmd, struct sl_etcd *e,
+		      const struct sl_state *st, char *err, size_t errlen)
+{
+	char why[512];
+	json_object *reps;
+	size_t i;
+	int rc;
+
+	reps = read_reports(cmd, e, err, errlen, &rc);
+	if (!reps)
+		return rc;
+	for (i = 0; !rc && i < json_object_array_length(reps); i++) {
+		json_object *r = json_object_array_get_idx(reps, i);
+		int64_t size = sl_json_i64(r, "maglev_table_size");
+
+		if (size <= 0 || size > UINT32_MAX ||
+		    !sl_state_check_table_size(st, (__u32)size, why,
+					       sizeof(why)))
+			continue;
+		snprintf(err, errlen,
+			 "box %s would refuse it: %s; or remove a backend of "
+			 "the VIP first",
+			 jstr(r, "box"), why);
+		rc = -ENOSPC;
+	}
+	json_object_put(reps);
+	return rc;
+}
+
+/*
  * Read, change, write back if nothing else wrote meanwhile. *rev: the
  * revision that holds the change (the current one when it changed nothing).
  */
@@ -389,6 +425,8 @@ static int edit(const struct sl_cli_cmd *cmd, struct sl_etcd *e, edit_fn fn,
 			     0;
 		if (!rc)
 			rc = fn(cmd, &d, &t, err, errlen);
+		if (!rc && fn == edit_add)
+			rc = fits_boxes(cmd, e, &d.st, err, errlen);
 		after = rc ? NULL : sl_desired_format(&d);
 		sl_state_free(&d.st);
 		*changed = after && !json_object_equal(before, after);

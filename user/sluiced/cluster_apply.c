@@ -214,6 +214,9 @@ void sl_cluster_report(struct sl_daemon *d)
 	json_object_object_add(r, "box",
 			       json_object_new_string(d->cfg.cluster_box));
 	json_object_object_add(r, "owner", json_object_new_string(c->owner));
+	/* what `sluicectl --cluster backend add` checks a VIP's size against */
+	json_object_object_add(r, "maglev_table_size",
+			       json_object_new_int64(d->cfg.maglev_table_size));
 	for (i = 0; i < d->st.n_vips; i++)
 		json_object_array_add(vips, report_vip(d, &d->st.vips[i]));
 	json_object_object_add(r, "vips", vips);
