@@ -375,21 +375,45 @@ EOF2
 	LAB_SLUICED=$LAB_DIR/sluiced-faketime lab_sluiced_start
 }
 
+# Nine idle connections to the robust VIP, then be1 drained with --wait
+# --timeout 20s in the background (files $LAB_DIR/@1.*): ROB_T0, the
+# drain's start in s, and ROB_DL0, its deadline as sluiced says.
+rob_clock_drain() {	# file prefix
+	local p=$LAB_DIR/$1 be1
+	be1=$(lab_be4 1)
+	lab_client idle --vip "$LAB_VIP4" --count 9 --ready "$p.ready" --go "$p.go" \
+		--max-seconds 60 >"$p.json" &
+	echo "$!" >"$p.client.pid"
+	it_wait_for 10 9 cat "$p.ready" || return 1
+	it_wait_ge 10 1 it_flows "$ROB_VIP" "$be1" || return 1
+	ROB_T0=$(now_s)
+	( lab_ctl backend drain "$ROB_VIP" "$be1" --wait --timeout 20s >"$p.out" 2>&1
+	  echo $? >"$p.rc"; now_s >"$p.t" ) &
+	echo "$!" >"$p.drain.pid"
+	it_wait_for 10 draining rob_be_state "$be1" || return 1
+	ROB_DL0=$(rob_deadline "$be1")
+}
+
+# rob_clock_drain @1's end: exit 3 (timed out, connections open) at its
+# 20 s deadline in real time, whatever the clock did meanwhile.
+rob_clock_drain_end() {	# file prefix
+	local p=$LAB_DIR/$1 rc secs
+	wait "$(cat "$p.drain.pid")"
+	rc=$(cat "$p.rc")
+	secs=$(calc "round($(cat "$p.t") - $ROB_T0, 1)")
+	cat "$p.out"
+	echo "drain --wait: exit $rc after ${secs}s (deadline 20s, connections open)"
+	assert_eq "drain --wait exit code (timed out with connections open)" 3 "$rc" || return 1
+	python3 -c "import sys; sys.exit(0 if 19 <= $secs <= 26 else 1)" ||
+		fail "the drain should end at its 20 s deadline in real time, not after ${secs}s"
+}
+
 rob_clock_step() {
-	local be1 dl0 dl1 dl2 t0 secs rc
+	local be1 dl0 dl1 dl2
 	be1=$(lab_be4 1)
 	rob_faketime_sluiced "+0" || return 1
-	lab_client idle --vip "$LAB_VIP4" --count 9 --ready "$LAB_DIR/cs.ready" --go "$LAB_DIR/cs.go" \
-		--max-seconds 60 >"$LAB_DIR/cs.json" &
-	echo "$!" >"$LAB_DIR/cs.client.pid"
-	it_wait_for 10 9 cat "$LAB_DIR/cs.ready" || return 1
-	it_wait_ge 10 1 it_flows "$ROB_VIP" "$be1" || return 1
-	t0=$(now_s)
-	( lab_ctl backend drain "$ROB_VIP" "$be1" --wait --timeout 20s >"$LAB_DIR/cs.out" 2>&1
-	  echo $? >"$LAB_DIR/cs.rc"; now_s >"$LAB_DIR/cs.t" ) &
-	echo "$!" >"$LAB_DIR/cs.drain.pid"
-	it_wait_for 10 draining rob_be_state "$be1" || return 1
-	dl0=$(rob_deadline "$be1")
+	rob_clock_drain cs || return 1
+	dl0=$ROB_DL0
 	echo "draining be1, deadline $dl0 with $(it_flows "$ROB_VIP" "$be1") flows"
 	sleep 2
 	echo "+3600" >"$LAB_DIR/faketime.rc"
@@ -409,15 +433,7 @@ rob_clock_step() {
 		"$LAB_DIR/sluiced.log" || fail "the step ahead was not said" || return 1
 	grep -q "sluiced: warning: the wall clock stepped by -3600.0 s: 1 running drain keeps" \
 		"$LAB_DIR/sluiced.log" || fail "the step back was not said" || return 1
-	wait "$(cat "$LAB_DIR/cs.drain.pid")"
-	rc=$(cat "$LAB_DIR/cs.rc")
-	secs=$(calc "round($(cat "$LAB_DIR/cs.t") - $t0, 1)")
-	cat "$LAB_DIR/cs.out"
-	echo "drain --wait: exit $rc after ${secs}s (deadline 20s, connections open)"
-	assert_eq "drain --wait exit code (timed out with connections open)" 3 "$rc" || return 1
-	python3 -c "import sys; sys.exit(0 if 19 <= $secs <= 26 else 1)" ||
-		fail "the drain should end at its 20 s deadline in real time, not after ${secs}s" ||
-		return 1
+	rob_clock_drain_end cs || return 1
 	# The once-a-second datapath check runs on the boot clock too: an
 	# hour back did not put it off for an hour. (This takes the lab's
 	# program away: the client closes its connections first.)
@@ -446,20 +462,11 @@ t_robust_wall_clock_step_while_stopped() {
 }
 
 rob_clock_stopped() {
-	local be1 dl0 dl1 t0 secs rc
+	local be1 dl0 dl1
 	be1=$(lab_be4 1)
 	rob_faketime_sluiced "+0" || return 1
-	lab_client idle --vip "$LAB_VIP4" --count 9 --ready "$LAB_DIR/cw.ready" --go "$LAB_DIR/cw.go" \
-		--max-seconds 60 >"$LAB_DIR/cw.json" &
-	echo "$!" >"$LAB_DIR/cw.client.pid"
-	it_wait_for 10 9 cat "$LAB_DIR/cw.ready" || return 1
-	it_wait_ge 10 1 it_flows "$ROB_VIP" "$be1" || return 1
-	t0=$(now_s)
-	( lab_ctl backend drain "$ROB_VIP" "$be1" --wait --timeout 20s >"$LAB_DIR/cw.out" 2>&1
-	  echo $? >"$LAB_DIR/cw.rc"; now_s >"$LAB_DIR/cw.t" ) &
-	echo "$!" >"$LAB_DIR/cw.drain.pid"
-	it_wait_for 10 draining rob_be_state "$be1" || return 1
-	dl0=$(rob_deadline "$be1")
+	rob_clock_drain cw || return 1
+	dl0=$ROB_DL0
 	grep -q '"wall_clock"' "$LAB_DIR/state/state.json" ||
 		fail "the state file holds no wall_clock mark" || return 1
 	lab_sluiced_stop TERM
@@ -472,14 +479,7 @@ rob_clock_stopped() {
 	assert_near "the deadline moved with the clock (ms)" $((dl1 - dl0)) 3600000 1500 || return 1
 	grep -q "sluiced: warning: the wall clock stepped by +3600.0 s while sluiced was stopped: 1 running drain keeps the time it had left" \
 		"$LAB_DIR/sluiced.log" || fail "the step while stopped was not said" || return 1
-	wait "$(cat "$LAB_DIR/cw.drain.pid")"
-	rc=$(cat "$LAB_DIR/cw.rc")
-	secs=$(calc "round($(cat "$LAB_DIR/cw.t") - $t0, 1)")
-	cat "$LAB_DIR/cw.out"
-	echo "drain --wait: exit $rc after ${secs}s (deadline 20s, connections open, sluiced restarted)"
-	assert_eq "drain --wait exit code (timed out with connections open)" 3 "$rc" || return 1
-	python3 -c "import sys; sys.exit(0 if 19 <= $secs <= 26 else 1)" ||
-		fail "the drain should end at its 20 s deadline in real time, not after ${secs}s"
+	rob_clock_drain_end cw
 }
 
 # be1's state on the robust VIP.

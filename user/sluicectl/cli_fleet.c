@@ -318,14 +318,14 @@ static int edit_box(const struct sl_cli_cmd *cmd, struct sl_desired *d,
 	return 0;
 }
 
-/*
- * PREFIX/desired is absent. On a new fleet that is an empty document to
- * start from; once a box has applied a revision, the key was deleted, and
- * a change built from nothing would empty every box (the boxes refuse the
- * delete itself, README "Failure modes"). -ESTALE then, with @err.
- */
-static int absent_doc_ok(const struct sl_cli_cmd *cmd, struct sl_etcd *e,
-			 char *err, size_t errlen)
+/* A check of one box's report: 0, or -errno with @err. */
+typedef int (*report_check)(const struct sl_cli_cmd *cmd, json_object *rep,
+			    const void *arg, char *err, size_t errlen);
+
+/* @check on every live box's report, up to the first that fails. */
+static int each_report(const struct sl_cli_cmd *cmd, struct sl_etcd *e,
+		       report_check check, const void *arg, char *err,
+		       size_t errlen)
 {
 	json_object *reps;
 	size_t i;
@@ -334,23 +334,33 @@ static int absent_doc_ok(const struct sl_cli_cmd *cmd, struct sl_etcd *e,
 	reps = read_reports(cmd, e, err, errlen, &rc);
 	if (!reps)
 		return rc;
-	for (i = 0; i < json_object_array_length(reps); i++) {
-		json_object *r = json_object_array_get_idx(reps, i);
-
-		if (sl_json_i64(r, "applied_revision") <= 0)
-			continue;
-		snprintf(
-			err, errlen,
-			"%s/desired is absent, yet box %s applies revision %lld "
-			"of it: it was deleted; refusing a change built from "
-			"nothing, which would empty the fleet",
-			prefix_of(cmd), jstr(r, "box"),
-			(long long)sl_json_i64(r, "applied_revision"));
-		rc = -ESTALE;
-		break;
-	}
+	for (i = 0; !rc && i < json_object_array_length(reps); i++)
+		rc = check(cmd, json_object_array_get_idx(reps, i), arg, err,
+			   errlen);
 	json_object_put(reps);
 	return rc;
+}
+
+/*
+ * PREFIX/desired is absent. On a new fleet that is an empty document to
+ * start from; once a box has applied a revision, the key was deleted, and
+ * a change built from nothing would empty every box (the boxes refuse the
+ * delete itself, README "Failure modes"). -ESTALE then, with @err.
+ */
+static int applied_nothing(const struct sl_cli_cmd *cmd, json_object *rep,
+			   const void *arg, char *err, size_t errlen)
+{
+	int64_t rev = sl_json_i64(rep, "applied_revision");
+
+	(void)arg;
+	if (rev <= 0)
+		return 0;
+	snprintf(err, errlen,
+		 "%s/desired is absent, yet box %s applies revision %lld "
+		 "of it: it was deleted; refusing a change built from "
+		 "nothing, which would empty the fleet",
+		 prefix_of(cmd), jstr(rep, "box"), (long long)rev);
+	return -ESTALE;
 }
 
 /*
@@ -359,33 +369,21 @@ static int absent_doc_ok(const struct sl_cli_cmd *cmd, struct sl_etcd *e,
  * built on it too, until someone removes a backend. Boxes whose report
  * predates the size are not checked (they refuse it themselves).
  */
-static int fits_boxes(const struct sl_cli_cmd *cmd, struct sl_etcd *e,
-		      const struct sl_state *st, char *err, size_t errlen)
+static int box_fits(const struct sl_cli_cmd *cmd, json_object *rep,
+		    const void *arg, char *err, size_t errlen)
 {
+	int64_t size = sl_json_i64(rep, "maglev_table_size");
 	char why[512];
-	json_object *reps;
-	size_t i;
-	int rc;
 
-	reps = read_reports(cmd, e, err, errlen, &rc);
-	if (!reps)
-		return rc;
-	for (i = 0; !rc && i < json_object_array_length(reps); i++) {
-		json_object *r = json_object_array_get_idx(reps, i);
-		int64_t size = sl_json_i64(r, "maglev_table_size");
-
-		if (size <= 0 || size > UINT32_MAX ||
-		    !sl_state_check_table_size(st, (__u32)size, why,
-					       sizeof(why)))
-			continue;
-		snprintf(err, errlen,
-			 "box %s would refuse it: %s; or remove a backend of "
-			 "the VIP first",
-			 jstr(r, "box"), why);
-		rc = -ENOSPC;
-	}
-	json_object_put(reps);
-	return rc;
+	(void)cmd;
+	if (size <= 0 || size > UINT32_MAX ||
+	    !sl_state_check_table_size(arg, (__u32)size, why, sizeof(why)))
+		return 0;
+	snprintf(err, errlen,
+		 "box %s would refuse it: %s; or remove a backend of the VIP "
+		 "first",
+		 jstr(rep, "box"), why);
+	return -ENOSPC;
 }
 
 /*
@@ -410,7 +408,9 @@ static int edit(const struct sl_cli_cmd *cmd, struct sl_etcd *e, edit_fn fn,
 		rc = read_doc(e, prefix_of(cmd), &d, &mod, err, errlen);
 		if (rc)
 			return rc;
-		rc = mod ? 0 : absent_doc_ok(cmd, e, err, errlen);
+		rc = mod ? 0 :
+			   each_report(cmd, e, applied_nothing, NULL, err,
+				       errlen);
 		if (rc) {
 			sl_state_free(&d.st);
 			return rc;
@@ -426,7 +426,7 @@ static int edit(const struct sl_cli_cmd *cmd, struct sl_etcd *e, edit_fn fn,
 		if (!rc)
 			rc = fn(cmd, &d, &t, err, errlen);
 		if (!rc && fn == edit_add)
-			rc = fits_boxes(cmd, e, &d.st, err, errlen);
+			rc = each_report(cmd, e, box_fits, &d.st, err, errlen);
 		after = rc ? NULL : sl_desired_format(&d);
 		sl_state_free(&d.st);
 		*changed = after && !json_object_equal(before, after);
