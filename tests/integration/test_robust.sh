@@ -349,12 +349,15 @@ rob_drain_raw() {	# backend timeout_ms
 # (back). The step is sluiced's alone: libfaketime shifts its
 # CLOCK_REALTIME (FAKETIME_TIMESTAMP_FILE, re-read at each call); its
 # CLOCK_MONOTONIC and CLOCK_BOOTTIME, and everyone else's clocks, are real.
-t_robust_wall_clock_step() {
+t_robust_wall_clock_step() { rob_clock_run cs rob_clock_step; }
+
+# Run @2, then let rob_clock_drain @1's clients go, whatever @2 returned.
+rob_clock_run() {	# file prefix, function
 	local rc
-	rob_clock_step
+	"$2"
 	rc=$?
-	touch "$LAB_DIR/cs.go"
-	[[ -s $LAB_DIR/cs.client.pid ]] && wait "$(cat "$LAB_DIR/cs.client.pid")" 2>/dev/null
+	touch "$LAB_DIR/$1.go"
+	[[ -s $LAB_DIR/$1.client.pid ]] && wait "$(cat "$LAB_DIR/$1.client.pid")" 2>/dev/null
 	return $rc
 }
 
@@ -452,14 +455,7 @@ rob_clock_step() {
 # its state file holds (same boot), and the drain keeps the time it had
 # left instead of timing out at once with its connections open. drain
 # --wait rides the restart and ends at the 20 s deadline in real time.
-t_robust_wall_clock_step_while_stopped() {
-	local rc
-	rob_clock_stopped
-	rc=$?
-	touch "$LAB_DIR/cw.go"
-	[[ -s $LAB_DIR/cw.client.pid ]] && wait "$(cat "$LAB_DIR/cw.client.pid")" 2>/dev/null
-	return $rc
-}
+t_robust_wall_clock_step_while_stopped() { rob_clock_run cw rob_clock_stopped; }
 
 rob_clock_stopped() {
 	local be1 dl0 dl1
