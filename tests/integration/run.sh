@@ -54,6 +54,7 @@ ALL_TESTS=(
 	t_health_all_down_fails_open
 	t_health_hundreds_at_1s
 	t_health_release_rebalances
+	t_health_keep_holds_flows
 	t_health_https
 	# flow-table pressure and loss accounting
 	t_syn_flood_spares_established
