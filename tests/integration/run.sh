@@ -71,6 +71,7 @@ ALL_TESTS=(
 	t_metrics_scrape_promtool
 	t_metrics_alert_rules
 	t_metrics_prometheus_drain
+	t_metrics_counters_survive_restart
 	# an operator's first day: every failure names its cause
 	t_start_bpffs_not_mounted
 	t_start_bpffs_hidden_by_ip_netns_exec
