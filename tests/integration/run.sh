@@ -63,6 +63,7 @@ ALL_TESTS=(
 	# control socket and endpoint hardening
 	t_ctl_refuses_non_root
 	t_ctl_stalled_client_does_not_block
+	t_ctl_unread_reply_closed_after_30s
 	t_ctl_connection_limit
 	t_ctl_oversized_request
 	t_ctl_pipelined_requests
