@@ -113,6 +113,7 @@ ALL_TESTS=(
 	t_ops_reload_reports
 	t_ops_config_dump_roundtrip
 	t_ops_table_fingerprint
+	t_ops_fingerprint_two_boxes
 	t_ops_backend_set_weight
 	t_ops_flows_and_backend_status
 	t_ops_help
