@@ -54,6 +54,7 @@ ALL_TESTS=(
 	t_health_all_down_fails_open
 	t_health_hundreds_at_1s
 	t_health_release_rebalances
+	t_health_keep_holds_flows
 	t_health_https
 	# flow-table pressure and loss accounting
 	t_syn_flood_spares_established
@@ -62,6 +63,7 @@ ALL_TESTS=(
 	# control socket and endpoint hardening
 	t_ctl_refuses_non_root
 	t_ctl_stalled_client_does_not_block
+	t_ctl_unread_reply_closed_after_30s
 	t_ctl_connection_limit
 	t_ctl_oversized_request
 	t_ctl_pipelined_requests
@@ -70,6 +72,7 @@ ALL_TESTS=(
 	t_metrics_scrape_promtool
 	t_metrics_alert_rules
 	t_metrics_prometheus_drain
+	t_metrics_counters_survive_restart
 	# an operator's first day: every failure names its cause
 	t_start_bpffs_not_mounted
 	t_start_bpffs_hidden_by_ip_netns_exec
@@ -111,6 +114,7 @@ ALL_TESTS=(
 	t_ops_reload_reports
 	t_ops_config_dump_roundtrip
 	t_ops_table_fingerprint
+	t_ops_fingerprint_two_boxes
 	t_ops_backend_set_weight
 	t_ops_flows_and_backend_status
 	t_ops_help

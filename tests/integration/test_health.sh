@@ -204,6 +204,45 @@ t_health_release_rebalances() {
 		"$(echo "$out" | json - "sum(v.get('same', 0) for k, v in j['by_backend'].items() if k != 'be2')")"
 }
 
+# on_down: keep (the default; README "A down backend") — the health
+# endpoint breaks while the server still works: be2 goes down, new
+# connections avoid it, and its established connections stay on it. Idle
+# keep-alive connections get their second request answered by be2 on the
+# same connection, and streams running across the change finish intact
+# (a packet sent elsewhere would have been answered with a reset).
+t_health_keep_holds_flows() {
+	local be2 pid out on_be2 streams_be2
+	be2=$(lab_be4 2)
+	HC_EXTRA="" hc_setup || return 1
+	lab_ctl config dump | grep -q "on_down: keep" ||
+		fail "config dump should show the default on_down: keep" || return 1
+	lab_client idle --vip "$LAB_VIP4" --count 30 --ready "$LAB_DIR/idle.ready" \
+		--go "$LAB_DIR/idle.go" --max-seconds 60 --sources 198.18.10.2,198.18.10.3 \
+		>"$LAB_DIR/idle.json" &
+	pid=$!
+	it_wait_for 20 30 cat "$LAB_DIR/idle.ready" || return 1
+	# Long enough to outlast the down transition and the checks below.
+	it_streams_start s 24 2000000 14 --sources 198.18.10.4,198.18.10.5 || return 1
+	lab_ns cli curl -s "http://$be2/admin/health?status=503" >/dev/null
+	it_wait_for 4 down hc_health "$be2" || return 1
+	assert_eq "requests to be2 while it is down (-1: some failed)" 0 "$(hc_requests_to be2 40)" || return 1
+	assert_ge "flows sluice still counts on be2 while it is down" "$(it_flows "$HC_VIP" "$be2")" 1 || return 1
+	touch "$LAB_DIR/idle.go"
+	wait "$pid"
+	out=$(cat "$LAB_DIR/idle.json")
+	echo "second request on each idle connection: $out"
+	on_be2=$(echo "$out" | json - "sum(j['by_backend'].get('be2', {}).values())")
+	assert_ge "idle connections on be2" "$on_be2" 1 || return 1
+	assert_eq "idle connections whose second request was answered on the same connection by the same backend" \
+		30 "$(echo "$out" | json - "j['same_backend']")" || return 1
+	assert_eq "errors on the idle connections" "{}" "$(echo "$out" | json - "j['errors']")" || return 1
+	it_streams_wait s
+	streams_be2=$(json "$LAB_DIR/s.json" "j['by_backend'].get('be2', {}).get('completed', 0)")
+	assert_ge "streams from be2 completed while it was down" "$streams_be2" 1 || return 1
+	it_streams_all_ok s 24 || return 1
+	assert_eq "be2's health after the streams ended" down "$(hc_health "$be2")"
+}
+
 # An HTTPS server on port 8443 of backend i, with the lab's certificate;
 # bounded: it shuts itself down after 120 s.
 hc_https_start() {	# i

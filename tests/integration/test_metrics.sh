@@ -467,3 +467,126 @@ EOF
 	assert_eq "rule groups loaded" 1 "$(lab_ns lb curl -s -m 5 "http://127.0.0.1:$MT_PROM_PORT/api/v1/rules" |
 		json - "len(j['data']['groups'])")"
 }
+
+# Delete up to LIMIT open draining flows (kept in the drain table) from
+# sl_flows, as LRU pressure evicts them: the next packet of each is
+# restored from the drain table and counted as rescued. Prints how many.
+mt_evict_kept_flows() {	# limit
+	python3 - "/sys/fs/bpf/sluice-${LAB_P}" "$1" <<'PY'
+import json, subprocess, sys
+
+pins, limit = sys.argv[1], int(sys.argv[2])
+
+def dump(name):
+    out = subprocess.run(["bpftool", "-j", "map", "dump", "pinned", pins + "/" + name],
+                         check=True, capture_output=True, text=True).stdout
+    return [(bytes(int(b, 16) for b in e["key"]),
+             bytes(int(b, 16) for b in e["value"])) for e in json.loads(out)]
+
+# struct sluice_flow: backend_id @0 (4 bytes), state @12 (0: open).
+shard_of = {}
+for i in range(4):
+    for k, v in dump("sl_flows_%d" % i):
+        shard_of[k] = ("sl_flows_%d" % i, v)
+evicted = 0
+for key, pv in dump("sl_pinned"):
+    cur = shard_of.get(key)
+    if cur is None or cur[1][0:4] != pv[0:4] or cur[1][12] != 0 or evicted >= limit:
+        continue
+    subprocess.run(["bpftool", "map", "delete", "pinned", pins + "/" + cur[0], "key", "hex"]
+                   + ["%02x" % b for b in key], check=True)
+    evicted += 1
+print(evicted)
+PY
+}
+
+# The counters of two scrapes that the README says survive a restart
+# (packet, flow and rescue counters from pinned per-CPU maps, and the
+# persisted _flows_lost_total): prints one line per series that is lower
+# (or gone) in the second, and the number of series compared last.
+mt_counters_not_lower() {	# before after
+	python3 - "$1" "$2" <<'PY'
+import re, sys
+
+KEPT = {"sluice_packets_total",
+        "sluice_vip_new_flows_total", "sluice_vip_packets_total", "sluice_vip_bytes_total",
+        "sluice_vip_non_syn_miss_total", "sluice_vip_no_backend_total",
+        "sluice_vip_rescheduled_total", "sluice_vip_fallback_total",
+        "sluice_backend_new_flows_total", "sluice_backend_packets_total",
+        "sluice_backend_bytes_total", "sluice_backend_closing_total",
+        "sluice_backend_flows_rescued_total", "sluice_backend_flows_lost_total"}
+
+def series(path):
+    out = {}
+    for line in open(path):
+        m = re.match(r"^([a-z_]+)(\{[^}]*\})? (\S+)$", line.strip())
+        if m and m.group(1) in KEPT:
+            out[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+    return out
+
+before, after = series(sys.argv[1]), series(sys.argv[2])
+for name in KEPT - {s.split("{")[0] for s in before}:
+    print("not in the first scrape:", name)
+for s, v in sorted(before.items()):
+    if s not in after:
+        print("gone after the restart: %s (was %g)" % (s, v))
+    elif after[s] < v:
+        print("lower after the restart: %s %g -> %g" % (s, v, after[s]))
+print(len(before))
+PY
+}
+
+# The whole part of one sample in a fresh scrape.
+mt_metric() {	# 'name{labels}'
+	mt_scrape >"$LAB_DIR/m.txt" && mt_value "$LAB_DIR/m.txt" "$1" | cut -d. -f1
+}
+
+# README ("Metrics"): packet, flow and rescue counters come from pinned
+# per-CPU maps, so they keep counting across daemon restarts;
+# _flows_lost_total is persisted with the state; sweep (and health-check,
+# expiry, eviction) counters restart with sluiced. Traffic makes the
+# counters move (requests, streams, a drain with one flow evicted and
+# rescued and one lost), then sluiced restarts: no counter of the first
+# kind is lower after it, and the sweep count starts again. The drain
+# table helpers (ls_*) are test_loss.sh's.
+t_metrics_counters_survive_restart() {
+	local be1 sel before=$LAB_DIR/before.txt after=$LAB_DIR/after.txt out n name sweeps
+	be1=$(lab_be4 1)
+	sel="vip=\"$MT_VIP\",backend=\"$be1\""
+	lab_client get --vip "$LAB_VIP4" --count 30 >/dev/null || return 1
+	it_streams_start s 30 3000000 20 || return 1
+	it_wait_ge 10 3 it_flows "$MT_VIP" "$be1" || return 1
+	lab_ctl backend drain "$MT_VIP" "$be1" >/dev/null || return 1
+	it_wait_ge 10 3 ls_drain_table_count || return 1
+	n=$(mt_evict_kept_flows 1) || fail "could not evict a flow" || return 1
+	assert_eq "draining flows evicted by hand" 1 "$n" || return 1
+	it_wait_ge 10 1 mt_metric "sluice_backend_flows_rescued_total{$sel}" || return 1
+	n=$(ls_move_kept_flows 1) || fail "could not move a flow" || return 1
+	assert_eq "draining flows moved to another backend" 1 "$n" || return 1
+	it_wait_ge 15 1 mt_metric "sluice_backend_flows_lost_total{$sel}" || return 1
+	# Enough sweeps that a count started again shows.
+	it_wait_ge 10 6 mt_metric sluice_sweeps_total || return 1
+
+	mt_scrape >"$before" || fail "no scrape before the restart" || return 1
+	lab_sluiced_stop TERM
+	lab_sluiced_start || return 1
+	mt_scrape >"$after" || fail "no scrape after the restart" || return 1
+
+	for name in "sluice_vip_new_flows_total{vip=\"$MT_VIP\"}" "sluice_vip_packets_total{vip=\"$MT_VIP\"}" \
+		"sluice_vip_bytes_total{vip=\"$MT_VIP\"}" 'sluice_packets_total{verdict="tx",reason="fwd_tx"}' \
+		"sluice_backend_new_flows_total{$sel}" "sluice_backend_packets_total{$sel}" \
+		"sluice_backend_bytes_total{$sel}" "sluice_backend_closing_total{$sel}" \
+		"sluice_backend_flows_rescued_total{$sel}" "sluice_backend_flows_lost_total{$sel}"; do
+		echo "$name: $(mt_value "$before" "$name") before the restart, $(mt_value "$after" "$name") after"
+		assert_ge "$name before the restart" "$(mt_value "$before" "$name" | cut -d. -f1)" 1 || return 1
+	done
+	out=$(mt_counters_not_lower "$before" "$after")
+	echo "$out" | head -n -1
+	echo "series compared: $(echo "$out" | tail -1)"
+	assert_ge "series compared" "$(echo "$out" | tail -1)" 40 || return 1
+	assert_eq "counters lower or gone after the restart" 0 "$(($(echo "$out" | wc -l) - 1))" || return 1
+	sweeps=$(mt_value "$before" sluice_sweeps_total)
+	echo "sluice_sweeps_total: $sweeps before the restart, $(mt_value "$after" sluice_sweeps_total) after"
+	assert_le "sweeps after the restart (restarts with sluiced)" \
+		"$(mt_value "$after" sluice_sweeps_total)" "$((sweeps - 1))"
+}

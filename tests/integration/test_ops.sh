@@ -177,6 +177,121 @@ t_ops_table_fingerprint() {
 	assert_eq "fingerprint after a restart" "$fp" "$(ops_fp "$OPS_VIP")"
 }
 
+# The TABLE_FINGERPRINT column of `sluicectl vip list` for @2, on the
+# box whose sluicectl is the command @1 (lab_ctl, or "fleet_ctl 2").
+ops_fp_column() {	# ctl vip
+	$1 vip list | python3 -c '
+import sys
+lines = [l.split() for l in sys.stdin.read().splitlines() if l.strip()]
+col = lines[0].index("TABLE_FINGERPRINT")
+print([r[col] for r in lines[1:] if r[0] == sys.argv[1]][0])' "$2"
+}
+
+# The id state dir @1's saved state gives backend @2 (of the one VIP).
+ops_saved_id() {	# state_dir backend
+	json "$1/state.json" "[b['id'] for b in j['vips'][0]['backends'] if b['address'] == '$2'][0]"
+}
+
+# sluiced's config for a second box in the lab (namespace lb2, wired by
+# fleet.sh's _fleet_box): its own interface, addresses, socket, pins
+# (under the lab's, so lab_down removes them) and state; Maglev table
+# size 1021 and seed @1; the vips: section on stdin.
+ops_box2_config() {	# seed
+	cat <<EOF2
+instance: ${LAB_P}b2
+interfaces:
+  - name: $(fleet_dev 2)
+    mode: native
+encap:
+  source_v4: $(fleet_box4 2)
+  source_v6: $(fleet_box6 2)
+maglev:
+  table_size: 1021
+  seed: $1
+control:
+  socket: ${LAB_DIR}/sluiced2.sock
+metrics:
+  listen: 127.0.0.1:${LAB_METRICS_PORT:-9469}
+paths:
+  pin_dir: /sys/fs/bpf/sluice-${LAB_P}/box2
+  state_dir: ${LAB_DIR}/state2
+EOF2
+	cat
+}
+
+# README ("Are two boxes balancing identically?"): two boxes with the same
+# VIPs, backends, weights, maglev.table_size and maglev.seed show the same
+# fingerprint whatever their history, and it is the TABLE_FINGERPRINT
+# column of `vip list` as well as status -j, vip list -j and the metric's
+# label. Box 1 (the lab's sluiced) gets there through backends added,
+# removed, re-added and re-weighted at runtime; box 2, a second sluiced in
+# a namespace of its own, starts from a file that lists the same backends
+# in another order. A different seed gives a different fingerprint.
+t_ops_fingerprint_two_boxes_teardown() {
+	fleet_sluiced_stop 2
+	it_teardown
+}
+t_ops_fingerprint_two_boxes() {
+	local seed=4242 be1 be3 be4=198.18.20.14 fp1 fp2 fp3 id1 id2
+	be1=$(lab_be4 1) be3=$(lab_be4 3)
+	lab_sluiced_stop TERM
+	it_default_vips | LAB_MAGLEV=1021 lab_config |
+		sed "s/^maglev:\$/maglev:\n  seed: $seed/" >"$LAB_DIR/sluiced.yaml"
+	grep -q "^  seed: $seed\$" "$LAB_DIR/sluiced.yaml" || fail "no seed in box 1's config" || return 1
+	lab_sluiced_start || return 1
+	lab_ctl backend add "$OPS_VIP" "$be4" --weight 30 || return 1
+	lab_ctl backend set "$OPS_VIP" "$be3" --weight 50 || return 1
+	lab_ctl backend del "$OPS_VIP" "$be1" || return 1
+	lab_ctl backend add "$OPS_VIP" "$be1" || return 1
+	lab_ctl backend del "$OPS_VIP" "$be4" || return 1
+	lab_ctl vip list
+	fp1=$(ops_fp "$OPS_VIP")
+	[[ $fp1 =~ ^[0-9a-f]{16}$ ]] || fail "box 1's fingerprint '$fp1' is not 16 hex digits" || return 1
+	assert_eq "box 1: vip list's TABLE_FINGERPRINT column" "$fp1" "$(ops_fp_column lab_ctl "$OPS_VIP")" || return 1
+	assert_eq "box 1: vip list -j fingerprint" "$fp1" \
+		"$(lab_ctl -j vip list | json - "[v['fingerprint'] for v in j if v['vip']=='$OPS_VIP'][0]")" || return 1
+	assert_eq "box 1: sluice_vip_table_info with its fingerprint" 1 \
+		"$(ops_metric "sluice_vip_table_info{vip=\"$OPS_VIP\",fingerprint=\"$fp1\"}")" || return 1
+
+	_fleet_box 2 || return 1
+	ops_box2_config "$seed" >"$LAB_DIR/sluiced2.yaml" <<EOF2
+vips:
+  - vip: $OPS_VIP
+    backends:
+      - address: $be3
+        weight: 50
+      - address: $(lab_be4 2)
+      - address: $be1
+EOF2
+	fleet_sluiced_start 2 || return 1
+	fleet_ctl 2 vip list
+	# Not the same history: be1 has another id on each box.
+	id1=$(ops_saved_id "$LAB_DIR/state" "$be1") id2=$(ops_saved_id "$LAB_DIR/state2" "$be1")
+	echo "be1's id: $id1 on box 1, $id2 on box 2"
+	[[ -n $id1 && -n $id2 && $id1 != "$id2" ]] ||
+		fail "be1 should have different ids on the two boxes, got '$id1' and '$id2'" || return 1
+	fp2=$(fleet_ctl 2 -j status | json - "[t['fingerprint'] for t in j['tables'] if t['vip']=='$OPS_VIP'][0]")
+	assert_eq "box 2's fingerprint (same VIP, backends, weights, size and seed)" "$fp1" "$fp2" || return 1
+	assert_eq "box 2: vip list's TABLE_FINGERPRINT column" "$fp2" \
+		"$(ops_fp_column "fleet_ctl 2" "$OPS_VIP")" || return 1
+
+	fleet_sluiced_stop 2
+	ops_box2_config $((seed + 1)) >"$LAB_DIR/sluiced2.yaml" <<EOF2
+vips:
+  - vip: $OPS_VIP
+    backends:
+      - address: $be3
+        weight: 50
+      - address: $(lab_be4 2)
+      - address: $be1
+EOF2
+	fleet_sluiced_start 2 || return 1
+	fp3=$(ops_fp_column "fleet_ctl 2" "$OPS_VIP")
+	echo "fingerprints: $fp1 (box 1, seed $seed), $fp2 (box 2, seed $seed), $fp3 (box 2, seed $((seed + 1)))"
+	[[ $fp3 =~ ^[0-9a-f]{16}$ && $fp3 != "$fp1" ]] ||
+		fail "box 2 with seed $((seed + 1)): fingerprint '$fp3' should differ from seed $seed's $fp1"
+}
+
 # backend set: validated, applied (weight 0 takes no new flows), kept
 # across a restart; bad input gets a clear error and changes nothing.
 t_ops_backend_set_weight() {

@@ -103,6 +103,101 @@ EOF
 	lab_ctl status >/dev/null || fail "sluiced stopped answering after the stalled clients left"
 }
 
+# README ("The control socket"): a client that does not read its reply is
+# closed after 30 s without progress. Two clients pipeline far more status
+# requests than the socket buffers hold: A never reads, and sluiced must
+# close it 30 s after its replies stopped (a second or so for the main
+# loop's tick, no sooner); B reads what is there every 8 s, so it makes
+# progress, and is still open when A has been gone 5 s. Other clients are
+# answered promptly all along.
+t_ctl_unread_reply_closed_after_30s() {
+	local out=$LAB_DIR/unread.json pid i ms max=0 answered=0
+	sec_py <<'EOF' >"$out" &
+import json, select, socket, sys, time
+path = sys.argv[1]
+REQ = b'{"cmd":"status"}\n'
+
+# 3600 requests in one write (one write each would fill the socket's
+# buffer with per-write overhead after a few hundred), under the 64 KiB
+# request limit: their replies, 3 MB, are far more than the socket holds.
+def flood():
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(path)
+    s.sendall(REQ * (60 * 1024 // len(REQ)))
+    s.setblocking(False)
+    return s
+
+def hung_up(s):
+    p = select.poll()
+    p.register(s, select.POLLHUP | select.POLLRDHUP)
+    return bool(p.poll(0))
+
+def drain(s):                           # read all that is there; None: closed
+    got = 0
+    while True:
+        try:
+            d = s.recv(65536)
+        except BlockingIOError:
+            return got
+        except ConnectionResetError:    # closed with replies unread
+            return None
+        if not d:
+            return None
+        got += len(d)
+
+a = flood()
+t0 = time.time()                        # sluiced wrote to A for the last time about now
+b = flood()
+a_closed = b_closed = None
+b_bytes, b_rounds, next_read, b_reads = 0, 0, t0 + 8, []
+while time.time() - t0 < 45:            # bounded: 45 s
+    now = time.time()
+    if a_closed is None and hung_up(a):
+        a_closed = now - t0
+    if b_closed is None and now >= next_read:
+        n = drain(b)
+        if n is None:
+            b_closed = now - t0
+        else:
+            b_bytes += n
+            b_rounds += 1
+            b_reads.append((round(now - t0, 1), n))
+        next_read = now + 8
+    if a_closed is not None and now - t0 > a_closed + 5:
+        break
+    time.sleep(0.1)
+if b_closed is None and (hung_up(b) or drain(b) is None):
+    b_closed = time.time() - t0
+print(json.dumps({"a_closed_after": a_closed, "b_closed_after": b_closed,
+                  "b_bytes": b_bytes, "b_rounds": b_rounds, "b_reads": b_reads,
+                  "seconds": round(time.time() - t0, 1)}))
+EOF
+	pid=$!
+	# Meanwhile, sluicectl status once a second (bounded: 60 tries).
+	for i in $(seq 1 60); do
+		kill -0 "$pid" 2>/dev/null || break
+		ms=$(sec_status_ms) || fail "sluicectl status failed while a client did not read" || break
+		((ms > max)) && max=$ms
+		answered=$((answered + 1))
+		sleep 1
+	done
+	wait "$pid" || fail "the non-reading clients' script failed" || return 1
+	cat "$out"
+	echo "sluicectl status answered $answered times meanwhile, slowest ${max}ms"
+	assert_ge "status answers while a client did not read" "$answered" 25 || return 1
+	assert_le "slowest status round trip (ms)" "$max" 1000 || return 1
+	assert_eq "the non-reading client (A) was closed" True "$(json "$out" "j['a_closed_after'] is not None")" || return 1
+	assert_ge "seconds until A was closed" "$(json "$out" "int(j['a_closed_after'])")" 29 || return 1
+	assert_le "seconds until A was closed" "$(json "$out" "int(j['a_closed_after'])")" 33 || return 1
+	assert_eq "the reading client (B) was closed" None "$(json "$out" "j['b_closed_after']")" || return 1
+	assert_ge "B's reads that got replies (each one progress)" \
+		"$(json "$out" "sum(1 for _, n in j['b_reads'] if n > 0)")" 4 || return 1
+	assert_ge "bytes B read (more than the socket holds at once)" \
+		"$(json "$out" "j['b_bytes']")" "$(json "$out" "2 * max(n for _, n in j['b_reads'])")" || return 1
+	lab_ctl status >/dev/null || fail "sluiced stopped answering after it closed the client"
+}
+
 # More than SL_CTL_MAX_CLIENTS connections: the extra ones are told "too
 # many" and closed, sluicectl says so clearly, and the daemon carries on.
 t_ctl_connection_limit() {
