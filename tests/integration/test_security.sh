@@ -77,9 +77,9 @@ def conn():
 conn().sendall(b'{"cmd":"sta')              # half a line, then silence
 conn()                                      # connects, says nothing
 s = conn()                                  # many requests, never reads:
-s.setblocking(False)                        # replies pile up unread (kept
-try:                                        # under the request size limit)
-    for _ in range((60 * 1024) // 17):
+s.setblocking(False)                        # replies pile up unread until
+try:                                        # its own send buffer fills
+    for _ in range((60 * 1024) // 17):      # (a few hundred requests)
         s.send(b'{"cmd":"status"}\n')
 except (BlockingIOError, BrokenPipeError, ConnectionResetError):
     pass
