@@ -195,7 +195,8 @@ ops_saved_id() {	# state_dir backend
 # sluiced's config for a second box in the lab (namespace lb2, wired by
 # fleet.sh's _fleet_box): its own interface, addresses, socket, pins
 # (under the lab's, so lab_down removes them) and state; Maglev table
-# size 1021 and seed @1; the vips: section on stdin.
+# size 1021 and seed @1; the VIP with be3 (weight 50), be2 and be1, in
+# another order than box 1's file.
 ops_box2_config() {	# seed
 	cat <<EOF2
 instance: ${LAB_P}b2
@@ -215,8 +216,14 @@ metrics:
 paths:
   pin_dir: /sys/fs/bpf/sluice-${LAB_P}/box2
   state_dir: ${LAB_DIR}/state2
+vips:
+  - vip: $OPS_VIP
+    backends:
+      - address: $(lab_be4 3)
+        weight: 50
+      - address: $(lab_be4 2)
+      - address: $(lab_be4 1)
 EOF2
-	cat
 }
 
 # README ("Are two boxes balancing identically?"): two boxes with the same
@@ -254,15 +261,7 @@ t_ops_fingerprint_two_boxes() {
 		"$(ops_metric "sluice_vip_table_info{vip=\"$OPS_VIP\",fingerprint=\"$fp1\"}")" || return 1
 
 	_fleet_box 2 || return 1
-	ops_box2_config "$seed" >"$LAB_DIR/sluiced2.yaml" <<EOF2
-vips:
-  - vip: $OPS_VIP
-    backends:
-      - address: $be3
-        weight: 50
-      - address: $(lab_be4 2)
-      - address: $be1
-EOF2
+	ops_box2_config "$seed" >"$LAB_DIR/sluiced2.yaml"
 	fleet_sluiced_start 2 || return 1
 	fleet_ctl 2 vip list
 	# Not the same history: be1 has another id on each box.
@@ -276,15 +275,7 @@ EOF2
 		"$(ops_fp_column "fleet_ctl 2" "$OPS_VIP")" || return 1
 
 	fleet_sluiced_stop 2
-	ops_box2_config $((seed + 1)) >"$LAB_DIR/sluiced2.yaml" <<EOF2
-vips:
-  - vip: $OPS_VIP
-    backends:
-      - address: $be3
-        weight: 50
-      - address: $(lab_be4 2)
-      - address: $be1
-EOF2
+	ops_box2_config $((seed + 1)) >"$LAB_DIR/sluiced2.yaml"
 	fleet_sluiced_start 2 || return 1
 	fp3=$(ops_fp_column "fleet_ctl 2" "$OPS_VIP")
 	echo "fingerprints: $fp1 (box 1, seed $seed), $fp2 (box 2, seed $seed), $fp3 (box 2, seed $((seed + 1)))"
