@@ -166,9 +166,10 @@ fleet_etcdctl() {
 	ETCDCTL_API=3 lab_ns rtr etcdctl --endpoints "$FLEET_ETCD" $FLEET_ETCDCTL_ARGS "$@"
 }
 
-# sluicectl's fleet commands, from the router namespace.
+# sluicectl's fleet commands, from the router namespace ($FLEET_SLUICECTL:
+# another program to run, such as a wrapper).
 fleet_cli() {
-	lab_ns rtr "$LAB_BUILD/sluicectl" --cluster "$FLEET_ETCD" --prefix "$FLEET_PREFIX" "$@"
+	lab_ns rtr "${FLEET_SLUICECTL:-$LAB_BUILD/sluicectl}" --cluster "$FLEET_ETCD" --prefix "$FLEET_PREFIX" "$@"
 }
 
 # The lab's VIPs and backends as a desired-state document.

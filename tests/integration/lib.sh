@@ -264,3 +264,33 @@ it_sandbox_refusals() {	# log...
 	echo "$refused"
 	fail "sluiced was refused something under its unit's sandbox (above)"
 }
+
+# A wrapper at @1 that runs the rest of its arguments' program with its
+# wall clock (CLOCK_REALTIME only) at the offset in @2 (libfaketime's
+# syntax, re-read at each call: write another offset there to step it).
+# The program's CLOCK_MONOTONIC and CLOCK_BOOTTIME stay real.
+it_faketime_wrapper() {	# wrapper_path offset_file program
+	local lib
+	lib=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -1)
+	[[ -n $lib ]] || fail "libfaketime is missing (scripts/install-deps.sh test installs it)" ||
+		return 1
+	[[ -s $2 ]] || echo "+0" >"$2"
+	cat >"$1" <<EOF2
+#!/bin/sh
+exec env LD_PRELOAD=$lib FAKETIME_TIMESTAMP_FILE=$2 FAKETIME_NO_CACHE=1 \\
+	FAKETIME_DONT_FAKE_MONOTONIC=1 "$3" "\$@"
+EOF2
+	chmod +x "$1"
+}
+
+# Run @2, then let the held clients of $LAB_DIR/@1.* go (lab_client ...
+# --go $LAB_DIR/@1.go, its PID in $LAB_DIR/@1.client.pid) and wait for
+# them, whatever @2 returned; its return code.
+it_run_then_release() {	# file prefix, function
+	local rc
+	"$2"
+	rc=$?
+	touch "$LAB_DIR/$1.go"
+	[[ -s $LAB_DIR/$1.client.pid ]] && wait "$(cat "$LAB_DIR/$1.client.pid")" 2>/dev/null
+	return $rc
+}

@@ -153,6 +153,7 @@ ALL_TESTS=(
 	t_cluster_drain_wait
 	t_cluster_sandboxed_drain_wait
 	t_cluster_drain_timeout_exit_3
+	t_cluster_drain_wait_clock_step
 	t_cluster_etcd_down
 	t_cluster_restart_etcd_down
 	t_cluster_invalid_refused

@@ -234,6 +234,36 @@ t_cluster_drain_timeout_exit_3() {
 		{ fail "no per-box flows in the timeout message"; return 1; }
 }
 
+# The fleet's drain --wait times its own --timeout on the boot clock: the
+# operator's wall clock stepping an hour ahead mid-wait (NTP, date -s)
+# does not end the wait at once, with every connection still open.
+t_cluster_drain_wait_clock_step_setup() { cluster_setup; }
+t_cluster_drain_wait_clock_step_teardown() { cluster_teardown; }
+t_cluster_drain_wait_clock_step() { it_run_then_release cc cluster_clock_wait; }
+
+cluster_clock_wait() {
+	local pid rc t0 secs cli=$LAB_DIR/sluicectl-faketime rcfile=$LAB_DIR/cli-faketime.rc
+	it_faketime_wrapper "$cli" "$rcfile" "$LAB_BUILD/sluicectl" || return 1
+	lab_client idle --vip "$LAB_VIP4" --count 30 --ready "$LAB_DIR/cc.ready" --go "$LAB_DIR/cc.go" \
+		--max-seconds 60 >"$LAB_DIR/cc.json" &
+	echo "$!" >"$LAB_DIR/cc.client.pid"
+	it_wait_for 10 30 cat "$LAB_DIR/cc.ready" || return 1
+	t0=$(now_s)
+	FLEET_SLUICECTL=$cli fleet_cli backend drain "$(lab_be4 1)" --wait --timeout 15s \
+		2>"$LAB_DIR/wait.err" &
+	pid=$!
+	sleep 3
+	echo "+3600" >"$rcfile"
+	wait "$pid"
+	rc=$?
+	secs=$(calc "round($(now_s) - $t0, 1)")
+	cat "$LAB_DIR/wait.err"
+	echo "fleet drain --wait --timeout 15s, clock stepped +1 h at 3 s: exit $rc after ${secs}s"
+	assert_eq "exit at the deadline with flows left" 3 "$rc" || return 1
+	python3 -c "import sys; sys.exit(0 if 14 <= $secs <= 20 else 1)" ||
+		fail "the wait should end at its 15 s timeout in real time, not after ${secs}s"
+}
+
 # etcd stops: every box keeps forwarding with its last revision, and its
 # status and metrics say it is disconnected; etcd back, they reconnect.
 t_cluster_etcd_down_setup() { cluster_setup; }

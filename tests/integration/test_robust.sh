@@ -349,31 +349,13 @@ rob_drain_raw() {	# backend timeout_ms
 # (back). The step is sluiced's alone: libfaketime shifts its
 # CLOCK_REALTIME (FAKETIME_TIMESTAMP_FILE, re-read at each call); its
 # CLOCK_MONOTONIC and CLOCK_BOOTTIME, and everyone else's clocks, are real.
-t_robust_wall_clock_step() { rob_clock_run cs rob_clock_step; }
-
-# Run @2, then let rob_clock_drain @1's clients go, whatever @2 returned.
-rob_clock_run() {	# file prefix, function
-	local rc
-	"$2"
-	rc=$?
-	touch "$LAB_DIR/$1.go"
-	[[ -s $LAB_DIR/$1.client.pid ]] && wait "$(cat "$LAB_DIR/$1.client.pid")" 2>/dev/null
-	return $rc
-}
+t_robust_wall_clock_step() { it_run_then_release cs rob_clock_step; }
 
 # Restart sluiced with its wall clock at offset @1 (libfaketime's syntax).
 rob_faketime_sluiced() {	# offset
-	local lib
-	lib=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -1)
-	[[ -n $lib ]] || fail "libfaketime is missing (scripts/install-deps.sh test installs it)" ||
-		return 1
 	echo "$1" >"$LAB_DIR/faketime.rc"
-	cat >"$LAB_DIR/sluiced-faketime" <<EOF2
-#!/bin/sh
-exec env LD_PRELOAD=$lib FAKETIME_TIMESTAMP_FILE=$LAB_DIR/faketime.rc FAKETIME_NO_CACHE=1 \\
-	FAKETIME_DONT_FAKE_MONOTONIC=1 "$LAB_BUILD/sluiced" "\$@"
-EOF2
-	chmod +x "$LAB_DIR/sluiced-faketime"
+	it_faketime_wrapper "$LAB_DIR/sluiced-faketime" "$LAB_DIR/faketime.rc" \
+		"$LAB_BUILD/sluiced" || return 1
 	lab_sluiced_stop TERM
 	LAB_SLUICED=$LAB_DIR/sluiced-faketime lab_sluiced_start
 }
@@ -455,7 +437,7 @@ rob_clock_step() {
 # its state file holds (same boot), and the drain keeps the time it had
 # left instead of timing out at once with its connections open. drain
 # --wait rides the restart and ends at the 20 s deadline in real time.
-t_robust_wall_clock_step_while_stopped() { rob_clock_run cw rob_clock_stopped; }
+t_robust_wall_clock_step_while_stopped() { it_run_then_release cw rob_clock_stopped; }
 
 rob_clock_stopped() {
 	local be1 dl0 dl1

@@ -547,6 +547,7 @@ static void capture_start(struct captured *c, struct fake *fk)
 	memset(c, 0, sizeof(*c));
 	c->io.call = fake_call;
 	c->io.now_ms = fake_now;
+	c->io.mono_ms = fake_now;
 	c->io.sleep_ms = fake_sleep;
 	c->io.ctx = fk;
 	c->io.out = open_memstream(&c->out, &c->outlen);

@@ -482,8 +482,13 @@ static void run_wait(const char *line, struct waitctx *w, bool tty, struct run_o
 	char *argv[16], *tok, *save, err[256];
 	struct sl_cli_cmd cmd;
 	struct sl_cli_io io = {
-		.call = wait_call, .now_ms = wait_now, .sleep_ms = wait_sleep,
-		.ctx = w, .err_tty = tty, .stop = &w->stop,
+		.call = wait_call,
+		.now_ms = wait_now,
+		.mono_ms = wait_now,
+		.sleep_ms = wait_sleep,
+		.ctx = w,
+		.err_tty = tty,
+		.stop = &w->stop,
 	};
 	int argc = 0;
 

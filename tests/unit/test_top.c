@@ -290,7 +290,9 @@ static void test_help(void **state)
 /* --- whole runs over a fake sluiced ------------------------------------- */
 
 struct fake {
-	__u64 now;
+	__u64 now; /* boot clock */
+	__u64 wall_step; /* the wall clock's offset from it */
+	int step_after; /* the wall clock steps after this refresh */
 	int refresh;		/* vip.list calls so far */
 	int status_calls;
 	int sleeps;
@@ -352,6 +354,14 @@ static __u64 fake_now(const struct sl_cli_io *io)
 	return ((struct fake *)io->ctx)->now;
 }
 
+static __u64 fake_wall(const struct sl_cli_io *io)
+{
+	struct fake *f = io->ctx;
+
+	return f->now +
+	       (f->step_after && f->refresh > f->step_after ? f->wall_step : 0);
+}
+
 static void fake_sleep(const struct sl_cli_io *io, unsigned int ms)
 {
 	struct fake *f = io->ctx;
@@ -376,7 +386,8 @@ static void run_top(struct run *r, const char *line)
 	FILE *out, *errf;
 	struct sl_cli_io io = {
 		.call = fake_call,
-		.now_ms = fake_now,
+		.now_ms = fake_wall,
+		.mono_ms = fake_now,
 		.sleep_ms = fake_sleep,
 		.ctx = &r->f,
 		.stop = &r->f.stop,
@@ -450,6 +461,29 @@ static void test_run_plain(void **state)
 	CHECK_CONTAINS(
 		CHECK_HERE, r.out,
 		"198.18.0.100:80/tcp  198.18.20.12  draining  up         100     10      0    2000  10 left, 39s to deadline\n");
+	run_free(&r);
+}
+
+/* Rates come from the boot clock: the wall clock stepping an hour ahead
+ * between two refreshes moves the time shown, not the rates. */
+static void test_run_wall_clock_step(void **state)
+{
+	struct run r = { 0 };
+	const char *second;
+
+	(void)state;
+	r.f.step_after = 1;
+	r.f.wall_step = 3600000;
+	run_top(&r, "-s /x top --count 2 --interval 1s");
+	CHECK_INT(CHECK_HERE, r.rc, 0);
+	second = strstr(r.out, "# 2023-11-14T23:13:21Z");
+	CHECK_NONNULL(CHECK_HERE, second);
+	CHECK_CONTAINS(
+		CHECK_HERE, second,
+		"198.18.0.100:80/tcp  198.18.20.11  active    up         100     20    100    1000\n");
+	CHECK_CONTAINS(
+		CHECK_HERE, second,
+		"198.18.0.100:80/tcp         2       1     40    100    3000\n");
 	run_free(&r);
 }
 
@@ -600,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_run_plain),
+		cmocka_unit_test(test_run_wall_clock_step),
 		cmocka_unit_test(test_run_vip_filter),
 		cmocka_unit_test(test_run_json),
 		cmocka_unit_test(test_tty_redraw),

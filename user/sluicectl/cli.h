@@ -172,6 +172,9 @@ struct sl_cli_io {
 		    struct json_object **reply);
 	/* Wall clock in Unix ms: drain deadlines come from sluiced as such. */
 	__u64 (*now_ms)(const struct sl_cli_io *io);
+	/* Boot-clock ms, for the CLI's own waits (a fleet drain's --timeout),
+	 * which no wall-clock step may end early or stretch. */
+	__u64 (*mono_ms)(const struct sl_cli_io *io);
 	/* May return early on a signal. */
 	void (*sleep_ms)(const struct sl_cli_io *io, unsigned int ms);
 	void *ctx;

@@ -596,8 +596,9 @@ static int wait_drained(const struct sl_cli_cmd *cmd,
 			const struct sl_cli_io *io, struct sl_etcd *e,
 			int64_t rev, json_object *res)
 {
+	/* The wait's own time: on the boot clock, unbent by a clock step. */
 	__u64 deadline =
-		io->now_ms(io) +
+		io->mono_ms(io) +
 		(cmd->has_timeout ? cmd->timeout_ms : FLEET_DRAIN_DEFAULT_MS);
 	char addr[64], err[512];
 	json_object *reps, *left = NULL;
@@ -615,7 +616,7 @@ static int wait_drained(const struct sl_cli_cmd *cmd,
 					     &sum);
 			json_object_put(reps);
 		}
-		timed_out = io->now_ms(io) >= deadline;
+		timed_out = io->mono_ms(io) >= deadline;
 		if (done || timed_out || (io->stop && *io->stop))
 			break;
 		io->sleep_ms(io, SL_CLI_POLL_MS);

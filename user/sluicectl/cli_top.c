@@ -245,7 +245,7 @@ struct top {
 	bool tty;
 	__u64 interval_ms;
 	struct json_object *prev_vips, *prev_bes;	/* last lists, for rates */
-	__u64 prev_ms;
+	__u64 prev_mono_ms; /* boot clock: rates, unbent by a clock step */
 	int call_err;		/* -errno of the last failed call, or 0 */
 };
 
@@ -378,7 +378,7 @@ static void print_json(struct top *t, __u64 now, struct json_object *vips,
 static int refresh(struct top *t, char *msg, size_t len)
 {
 	struct json_object *req, *vips_all, *vips = NULL, *bes = NULL, *vrows, *brows;
-	__u64 now, dt;
+	__u64 now, mono, dt;
 
 	req = request(SL_CTL_CMD_VIP_LIST, NULL, NULL);
 	vips_all = req ? call(t, req, msg, len) : NULL;
@@ -400,7 +400,8 @@ static int refresh(struct top *t, char *msg, size_t len)
 	}
 	add_drain_status(t, bes);
 	now = t->io->now_ms(t->io);
-	dt = t->prev_bes && now > t->prev_ms ? now - t->prev_ms : 0;
+	mono = t->io->mono_ms(t->io);
+	dt = t->prev_bes && mono > t->prev_mono_ms ? mono - t->prev_mono_ms : 0;
 	vrows = sl_top_rows(t->prev_vips, vips, dt, false, now);
 	brows = sl_top_rows(t->prev_bes, bes, dt, true, now);
 	if (t->cmd->json)
@@ -413,7 +414,7 @@ static int refresh(struct top *t, char *msg, size_t len)
 	json_object_put(t->prev_bes);
 	t->prev_vips = vips;
 	t->prev_bes = bes;
-	t->prev_ms = now;
+	t->prev_mono_ms = mono;
 	return 0;
 }
 

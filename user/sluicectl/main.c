@@ -66,6 +66,15 @@ static __u64 wall_ms(const struct sl_cli_io *io)
 	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static __u64 boot_ms(const struct sl_cli_io *io)
+{
+	struct timespec ts;
+
+	(void)io;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* One nanosleep(): a signal ends it early, which is what SIGINT wants. */
 static void sleep_ms(const struct sl_cli_io *io, unsigned int ms)
 {
@@ -80,6 +89,7 @@ static int run(const struct sl_cli_cmd *cmd)
 	struct sl_cli_io io = {
 		.call = ctl_call,
 		.now_ms = wall_ms,
+		.mono_ms = boot_ms,
 		.sleep_ms = sleep_ms,
 		.ctx = (void *)cmd,
 		.out = stdout,
