@@ -178,6 +178,11 @@ t_sluiced_under_unit_sandbox() {
 	LAB_SLUICED_PID=
 	unset LAB_SLUICED
 	assert_eq "sluiced's exit code on SIGTERM" 0 "$rc" || return 1
+	# The boot id (the state file's clock mark) is readable in the unit.
+	! grep -q "cannot read /proc/sys/kernel/random/boot_id" "$LAB_DIR/sluiced.log" ||
+		fail "sluiced cannot read the boot id under its unit's sandbox" || return 1
+	grep -q '"wall_clock"' "$LAB_DIR/state/state.json" ||
+		fail "no wall_clock mark in the state file under the sandbox" || return 1
 	it_sandbox_refusals "$LAB_DIR/sluiced.log"
 }
 
