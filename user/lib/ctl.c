@@ -318,8 +318,7 @@ void sl_ctl_setting_add(void *arr, const char *name, const char *running,
 
 bool sl_ctl_reload_applied(json_object *result, char *why, size_t len)
 {
-	json_object *v;
-	const char *text = NULL;
+	const char *text = sl_json_str(result, SL_CTL_KEY_REJECTED);
 	size_t i;
 
 	if (sl_json_true(result, SL_CTL_KEY_APPLIED)) {
@@ -327,8 +326,6 @@ bool sl_ctl_reload_applied(json_object *result, char *why, size_t len)
 			why[0] = '\0';
 		return true;
 	}
-	if (json_object_object_get_ex(result, SL_CTL_KEY_REJECTED, &v))
-		text = json_object_get_string(v);
 	if (!text || !*text)
 		text = "no reason given";
 	if (!len)

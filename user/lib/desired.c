@@ -11,6 +11,7 @@
 #include "config.h"
 #include "desired.h"
 #include "health.h"
+#include "json_get.h"
 
 struct ctx {
 	const struct sl_desired_caps *caps;
@@ -49,20 +50,10 @@ static int only_keys(struct ctx *c, json_object *o, const char *field,
 	return 0;
 }
 
-static const char *get_str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static int be_addr(struct ctx *c, const char *f, json_object *b,
 		   struct sluice_addr *addr, __u8 *family)
 {
-	const char *s = get_str(b, "address");
+	const char *s = sl_json_str(b, "address");
 
 	if (!s)
 		return bad(
@@ -192,7 +183,7 @@ static int parse_be(struct ctx *c, const struct sl_vip_spec *spec,
 	rc = agent_port(c, f, b, &be->hc.agent_port);
 	if (rc)
 		return rc;
-	name = get_str(b, "name");
+	name = sl_json_str(b, "name");
 	if (name && sl_state_be_set_name(c->st, spec, &addr, family, name, e,
 					 sizeof(e)))
 		return bad(c, f, "%s", e);
@@ -218,7 +209,7 @@ static int parse_vip(struct ctx *c, json_object *v, size_t i)
 	rc = only_keys(c, v, f, keys, ARRAY_SIZE(keys));
 	if (rc)
 		return rc;
-	s = get_str(v, "vip");
+	s = sl_json_str(v, "vip");
 	if (!s)
 		return bad(
 			c, f,

@@ -11,6 +11,16 @@ bool sl_json_true(struct json_object *o, const char *key)
 	       json_object_get_boolean(v);
 }
 
+const char *sl_json_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) &&
+			       json_object_is_type(v, json_type_string) ?
+		       json_object_get_string(v) :
+		       NULL;
+}
+
 int64_t sl_json_i64(struct json_object *o, const char *key)
 {
 	struct json_object *v;

@@ -14,6 +14,9 @@
 /* True only if @key of @o is the boolean true. */
 bool sl_json_true(struct json_object *o, const char *key);
 
+/* @key of @o if it is a string, else NULL. */
+const char *sl_json_str(struct json_object *o, const char *key);
+
 /* @key of @o as an integer, 0 if absent. A string of digits counts too:
  * etcd's gateway writes int64 members as strings. */
 int64_t sl_json_i64(struct json_object *o, const char *key);

@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "ctl_ops.h"
 #include "guard.h"
+#include "json_get.h"
 
 int sl_ctl_fail(struct sl_ctl_reply *r, const char *errname, const char *hint,
 		const char *fmt, ...)
@@ -28,12 +29,7 @@ int sl_ctl_fail(struct sl_ctl_reply *r, const char *errname, const char *hint,
 
 const char *sl_ctl_arg_str(json_object *req, const char *key)
 {
-	json_object *v;
-
-	if (!json_object_object_get_ex(req, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+	return sl_json_str(req, key);
 }
 
 int sl_ctl_arg_vip(json_object *req, struct sl_vip_spec *vip, struct sl_ctl_reply *r)
