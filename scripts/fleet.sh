@@ -210,7 +210,8 @@ ${LAB_CLOSE_GRACE:+  close_grace: ${LAB_CLOSE_GRACE}
 }  sweep_interval: ${LAB_SWEEP:-500ms}
 ${LAB_MAGLEV:+maglev:
   table_size: ${LAB_MAGLEV}
-}control:
+${LAB_MAGLEV_SEED:+  seed: ${LAB_MAGLEV_SEED}
+}}control:
   socket: ${LAB_DIR}/sluiced$k.sock
 metrics:
   listen: 127.0.0.1:$((9480 + k))

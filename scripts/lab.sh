@@ -211,7 +211,8 @@ ${LAB_HANDSHAKE:+  handshake_timeout: ${LAB_HANDSHAKE}
 }${LAB_DRAIN_TABLE:+  drain_table_size: ${LAB_DRAIN_TABLE}
 }${LAB_MAGLEV:+maglev:
   table_size: ${LAB_MAGLEV}
-}drain:
+${LAB_MAGLEV_SEED:+  seed: ${LAB_MAGLEV_SEED}
+}}drain:
   default_timeout: 5m
 ${LAB_CHECK:+  check_interval: ${LAB_CHECK}
 }control:

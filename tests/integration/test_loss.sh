@@ -5,17 +5,19 @@
 
 LS_VIP="$LAB_VIP4:80/tcp"
 
-# Point up to LIMIT draining flows (those the drain table, sl_pinned,
-# protects) at another backend in sl_flows, as a table mix-up or an ECMP
-# move would: the next packet of each goes to a backend that has no socket
-# for it. Prints how many flows were moved. The drain table's copy is left alone: it is how
-# sluice knows where the flow belonged. Only open flows: moving one whose
-# client has closed (a stream that ended) loses nothing, and counts none.
-ls_move_kept_flows() {	# limit
-	python3 - "/sys/fs/bpf/sluice-${LAB_P}" "$1" <<'EOF'
+# Up to LIMIT open draining flows (those the drain table, sl_pinned,
+# protects), in sl_flows: "move" points each at another backend, as a
+# table mix-up or an ECMP move would (its next packet goes to a backend
+# that has no socket for it); "evict" deletes it, as LRU pressure would
+# (its next packet is restored from the drain table: rescued). The drain
+# table's copy is left alone: it is how sluice knows where the flow
+# belonged. Only open flows: one whose client has closed (a stream that
+# ended) loses nothing, and counts none. Prints how many were changed.
+ls_kept_flows() {	# move|evict limit
+	python3 - "/sys/fs/bpf/sluice-${LAB_P}" "$1" "$2" <<'EOF'
 import json, subprocess, sys
 
-pins, limit = sys.argv[1], int(sys.argv[2])
+pins, action, limit = sys.argv[1], sys.argv[2], int(sys.argv[3])
 
 def dump(name):
     out = subprocess.run(["bpftool", "-j", "map", "dump", "pinned",
@@ -24,6 +26,9 @@ def dump(name):
     return [(bytes(int(b, 16) for b in e["key"]),
              bytes(int(b, 16) for b in e["value"])) for e in json.loads(out)]
 
+def hexa(b):
+    return ["%02x" % x for x in b]
+
 # struct sluice_flow: backend_id @0 (4 bytes), state @12 (0: open), epoch @13.
 kept = dump("sl_pinned")
 # Each sl_flows shard, and which shard holds each key (abi.h).
@@ -31,24 +36,28 @@ flows, shard_of = {}, {}
 for i in range(4):
     for k, v in dump("sl_flows_%d" % i):
         flows[k] = v
-        shard_of[k] = "sl_flows_%d" % i
-draining = {v[0:4] for _, v in kept}
-other = next((v for v in flows.values() if v[0:4] not in draining), None)
-if other is None:
-    sys.exit("no flow of a non-draining backend to borrow an id from")
-moved = 0
+        shard_of[k] = pins + "/sl_flows_%d" % i
+if action == "move":
+    draining = {v[0:4] for _, v in kept}
+    other = next((v for v in flows.values() if v[0:4] not in draining), None)
+    if other is None:
+        sys.exit("no flow of a non-draining backend to borrow an id from")
+done = 0
 for key, pv in kept:
     cur = flows.get(key)
-    if cur is None or cur[0:4] != pv[0:4] or moved >= limit:
+    if cur is None or cur[0:4] != pv[0:4] or done >= limit:
         continue
     if cur[12] != 0 or pv[12] != 0:
         continue
-    new = other[0:4] + cur[4:13] + other[13:14] + cur[14:16]
-    subprocess.run(["bpftool", "map", "update", "pinned", pins + "/" + shard_of[key],
-                    "key", "hex"] + ["%02x" % b for b in key] +
-                   ["value", "hex"] + ["%02x" % b for b in new], check=True)
-    moved += 1
-print(moved)
+    if action == "move":
+        new = other[0:4] + cur[4:13] + other[13:14] + cur[14:16]
+        cmd = ["update", "pinned", shard_of[key], "key", "hex"] + hexa(key) + \
+              ["value", "hex"] + hexa(new)
+    else:
+        cmd = ["delete", "pinned", shard_of[key], "key", "hex"] + hexa(key)
+    subprocess.run(["bpftool", "map"] + cmd, check=True)
+    done += 1
+print(done)
 EOF
 }
 
@@ -99,7 +108,7 @@ t_lost_counts_a_moved_draining_flow() {
 	lab_ctl backend drain "$LS_VIP" "$be1" >/dev/null || return 1
 	# Its flows enter the drain table at the next sweep (or when confirmed).
 	it_wait_ge 10 2 ls_drain_table_count || return 1
-	moved=$(ls_move_kept_flows 2) || fail "could not move flows" || return 1
+	moved=$(ls_kept_flows move 2) || fail "could not move flows" || return 1
 	echo "moved $moved of be1's kept flows to another backend"
 	assert_ge "flows moved" "$moved" 1 || return 1
 	it_wait_ge 15 1 ls_lost "$be1" || return 1

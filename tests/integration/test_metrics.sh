@@ -468,38 +468,6 @@ EOF
 		json - "len(j['data']['groups'])")"
 }
 
-# Delete up to LIMIT open draining flows (kept in the drain table) from
-# sl_flows, as LRU pressure evicts them: the next packet of each is
-# restored from the drain table and counted as rescued. Prints how many.
-mt_evict_kept_flows() {	# limit
-	python3 - "/sys/fs/bpf/sluice-${LAB_P}" "$1" <<'PY'
-import json, subprocess, sys
-
-pins, limit = sys.argv[1], int(sys.argv[2])
-
-def dump(name):
-    out = subprocess.run(["bpftool", "-j", "map", "dump", "pinned", pins + "/" + name],
-                         check=True, capture_output=True, text=True).stdout
-    return [(bytes(int(b, 16) for b in e["key"]),
-             bytes(int(b, 16) for b in e["value"])) for e in json.loads(out)]
-
-# struct sluice_flow: backend_id @0 (4 bytes), state @12 (0: open).
-shard_of = {}
-for i in range(4):
-    for k, v in dump("sl_flows_%d" % i):
-        shard_of[k] = ("sl_flows_%d" % i, v)
-evicted = 0
-for key, pv in dump("sl_pinned"):
-    cur = shard_of.get(key)
-    if cur is None or cur[1][0:4] != pv[0:4] or cur[1][12] != 0 or evicted >= limit:
-        continue
-    subprocess.run(["bpftool", "map", "delete", "pinned", pins + "/" + cur[0], "key", "hex"]
-                   + ["%02x" % b for b in key], check=True)
-    evicted += 1
-print(evicted)
-PY
-}
-
 # The counters of two scrapes that the README says survive a restart
 # (packet, flow and rescue counters from pinned per-CPU maps, and the
 # persisted _flows_lost_total): prints one line per series that is lower
@@ -558,10 +526,10 @@ t_metrics_counters_survive_restart() {
 	it_wait_ge 10 3 it_flows "$MT_VIP" "$be1" || return 1
 	lab_ctl backend drain "$MT_VIP" "$be1" >/dev/null || return 1
 	it_wait_ge 10 3 ls_drain_table_count || return 1
-	n=$(mt_evict_kept_flows 1) || fail "could not evict a flow" || return 1
+	n=$(ls_kept_flows evict 1) || fail "could not evict a flow" || return 1
 	assert_eq "draining flows evicted by hand" 1 "$n" || return 1
 	it_wait_ge 10 1 mt_metric "sluice_backend_flows_rescued_total{$sel}" || return 1
-	n=$(ls_move_kept_flows 1) || fail "could not move a flow" || return 1
+	n=$(ls_kept_flows move 1) || fail "could not move a flow" || return 1
 	assert_eq "draining flows moved to another backend" 1 "$n" || return 1
 	it_wait_ge 15 1 mt_metric "sluice_backend_flows_lost_total{$sel}" || return 1
 	# Enough sweeps that a count started again shows.

@@ -192,38 +192,13 @@ ops_saved_id() {	# state_dir backend
 	json "$1/state.json" "[b['id'] for b in j['vips'][0]['backends'] if b['address'] == '$2'][0]"
 }
 
-# sluiced's config for a second box in the lab (namespace lb2, wired by
-# fleet.sh's _fleet_box): its own interface, addresses, socket, pins
-# (under the lab's, so lab_down removes them) and state; Maglev table
-# size 1021 and seed @1; the VIP with be3 (weight 50), be2 and be1, in
-# another order than box 1's file.
+# Box 2's config (fleet.sh's, a sluiced in namespace lb2 of the lab):
+# Maglev table size 1021 and seed @1; the VIP with be3 (weight 50), be2
+# and be1, in another order than box 1's file.
 ops_box2_config() {	# seed
-	cat <<EOF2
-instance: ${LAB_P}b2
-interfaces:
-  - name: $(fleet_dev 2)
-    mode: native
-encap:
-  source_v4: $(fleet_box4 2)
-  source_v6: $(fleet_box6 2)
-maglev:
-  table_size: 1021
-  seed: $1
-control:
-  socket: ${LAB_DIR}/sluiced2.sock
-metrics:
-  listen: 127.0.0.1:${LAB_METRICS_PORT:-9469}
-paths:
-  pin_dir: /sys/fs/bpf/sluice-${LAB_P}/box2
-  state_dir: ${LAB_DIR}/state2
-vips:
-  - vip: $OPS_VIP
-    backends:
-      - address: $(lab_be4 3)
-        weight: 50
-      - address: $(lab_be4 2)
-      - address: $(lab_be4 1)
-EOF2
+	printf 'vips:\n  - vip: %s\n    backends:\n      - {address: %s, weight: 50}\n      - address: %s\n      - address: %s\n' \
+		"$OPS_VIP" "$(lab_be4 3)" "$(lab_be4 2)" "$(lab_be4 1)" |
+		LAB_MAGLEV=1021 LAB_MAGLEV_SEED=$1 fleet_config 2
 }
 
 # README ("Are two boxes balancing identically?"): two boxes with the same
@@ -242,8 +217,7 @@ t_ops_fingerprint_two_boxes() {
 	local seed=4242 be1 be3 be4=198.18.20.14 fp1 fp2 fp3 id1 id2
 	be1=$(lab_be4 1) be3=$(lab_be4 3)
 	lab_sluiced_stop TERM
-	it_default_vips | LAB_MAGLEV=1021 lab_config |
-		sed "s/^maglev:\$/maglev:\n  seed: $seed/" >"$LAB_DIR/sluiced.yaml"
+	it_default_vips | LAB_MAGLEV=1021 LAB_MAGLEV_SEED=$seed lab_config >"$LAB_DIR/sluiced.yaml"
 	grep -q "^  seed: $seed\$" "$LAB_DIR/sluiced.yaml" || fail "no seed in box 1's config" || return 1
 	lab_sluiced_start || return 1
 	lab_ctl backend add "$OPS_VIP" "$be4" --weight 30 || return 1
