@@ -804,6 +804,30 @@ cluster_auth_hook() {
 		fleet_etcdctl auth enable >/dev/null || return 1
 	FLEET_ETCDCTL_ARGS="--user root:rootpw"
 }
+# `config diff` of box 1's file with the etcd password changed: the
+# dump leaves the credentials out, so sluiced compares them itself. The
+# difference is listed, shown as set, and neither password appears in
+# its output, its --verbose trace or sluiced's log.
+cluster_diff_credentials() {
+	local f=$LAB_DIR/sluiced1.newpw.yaml out rc
+	fleet_ctl 1 config diff "$LAB_DIR/sluiced1.yaml" >"$LAB_DIR/diff.same" 2>&1
+	rc=$?
+	cat "$LAB_DIR/diff.same"
+	assert_eq "config diff of box 1's own file" 0 "$rc" || return 1
+	sed 's|password: sluicepw|password: rotated-pw-7|' "$LAB_DIR/sluiced1.yaml" >"$f"
+	fleet_ctl 1 -v config diff "$f" >"$LAB_DIR/diff.out" 2>"$LAB_DIR/diff.err"
+	rc=$?
+	cat "$LAB_DIR/diff.out"
+	assert_eq "config diff with the etcd password changed (1: differs)" 1 "$rc" || return 1
+	grep -qF 'cluster.password: running "(set)", file "(set, another)"' "$LAB_DIR/diff.out" ||
+		fail "config diff does not list the changed password" || return 1
+	out=$(grep -lE "sluicepw|rotated-pw-7" "$LAB_DIR/diff.out" "$LAB_DIR/diff.err" \
+		"$LAB_DIR/diff.same" "$LAB_DIR/sluiced1.log")
+	assert_eq "files that show an etcd password" "" "$out" || return 1
+	grep -q '"compare":{"cluster.username":"(not shown)","cluster.password":"(not shown)"}' \
+		"$LAB_DIR/diff.err" || fail "--verbose does not show the comparison request masked"
+}
+
 t_cluster_auth_setup() {
 	FLEET_BOXES=1
 	FLEET_ETCD_HOOK=cluster_auth_hook
@@ -829,6 +853,7 @@ t_cluster_auth() {
 	rc=$?
 	cat "$LAB_DIR/nouser.err"
 	assert_eq "sluicectl's exit without a user" 4 "$rc" || return 1
+	cluster_diff_credentials || return 1
 	# sluiced with a wrong password: disconnected, forwarding, saying why.
 	cluster_box1_reconfig "password: sluicepw" "password: wrong" || return 1
 	cluster_wait_error "*authentication failed*" || return 1

@@ -206,6 +206,18 @@ r = json.loads(ask(json.dumps(drain0).encode() + b"\n"))
 assert r["ok"] is False and r["errno"] == "EINVAL", r
 assert 'argument "timeout_ms" must be 1..2145600000' in r["error"], r
 print("rejected:", r["error"])
+# config.dump's "compare" (config diff's etcd credentials): only an object
+# of the two undumped settings' texts; what it names is said, never echoed.
+for arg, why in (([], "must be an object"),
+                 ({"cluster.ca_file": "/x"}, '"cluster.ca_file" is not a setting config dump leaves out'),
+                 ({"cluster.password": 7}, '"cluster.password" must be a string')):
+    r = json.loads(ask(json.dumps({"cmd": "config.dump", "compare": arg}).encode() + b"\n"))
+    assert r["ok"] is False and r["errno"] == "EINVAL" and why in r["error"], (arg, r)
+    print("rejected:", r["error"])
+r = json.loads(ask(b'{"cmd":"config.dump","compare":{"cluster.password":"pw-1234"}}\n'))
+assert r["ok"] is True and r["result"]["compared"] == {
+    "cluster.password": {"differs": True, "running_set": False}}, r
+assert "pw-1234" not in json.dumps(r), r
 st = {"cmd": "backend.status", "vip": vip, "backend": be}
 r = json.loads(ask(json.dumps(st).encode() + b"\n"))
 assert r["ok"] is True and [x["state"] for x in r["result"]] == ["active"], r

@@ -391,7 +391,7 @@ static void test_settings_diff_cluster(void **state)
 	CHECK_INT(CHECK_HERE, sl_config_dump_str(&a, &st, &dump), 0);
 	CHECK_TRUE(CHECK_HERE, "password not in the dump",
 		   !strstr(dump, secrets[0]));
-	d = sl_cli_config_diff(dump, tmp_b, err, sizeof(err));
+	d = sl_cli_config_diff(dump, tmp_b, NULL, err, sizeof(err));
 	CHECK_NONNULL(CHECK_HERE, d);
 	arr = json_object_object_get(d, "restart");
 	CHECK_INT("config diff: only the CA file",
@@ -408,6 +408,172 @@ static void test_settings_diff_cluster(void **state)
 	sl_config_free(&a);
 	sl_config_free(&b);
 	sl_config_free(&c);
+}
+
+struct compared {
+	struct json_object *out;
+	const struct sl_config *run;
+};
+
+/* What sluiced's config.dump answers to `config diff`'s "compare" argument. */
+static void compare_one(void *ctx, const char *name, const char *text)
+{
+	struct compared *c = ctx;
+	struct json_object *o = json_object_new_object();
+	bool set = false;
+	int rc = sl_setting_undumped_differs(c->run, name, text, &set);
+
+	CHECK_TRUE(name, "an undumped setting", rc >= 0);
+	json_object_object_add(o, "differs", json_object_new_boolean(rc == 1));
+	json_object_object_add(o, "running_set", json_object_new_boolean(set));
+	json_object_object_add(c->out, name, o);
+}
+
+/* config diff of file @path against running @run, as sluicectl and sluiced do it. */
+static struct json_object *diff_compared(const struct sl_config *run,
+					 const char *path,
+					 const char *const *secrets,
+					 size_t n_secrets)
+{
+	struct json_object *req = json_object_new_object(), *d;
+	struct compared c = { .out = json_object_new_object(), .run = run };
+	struct sl_state st;
+	char err[ERR_MAX], *dump = NULL;
+	struct sl_config file;
+	const char *out;
+	size_t k;
+
+	CHECK_INT(CHECK_HERE,
+		  sl_cli_config_compare_arg(req, path, err, sizeof(err)), 0);
+	CHECK_NONNULL(CHECK_HERE, json_object_object_get(req, "compare"));
+	load_ok(path, NULL, &file);
+	sl_settings_undumped(&file, compare_one, &c);
+	sl_config_free(&file);
+	CHECK_INT(CHECK_HERE, sl_state_from_config(&st, run, err, sizeof(err)),
+		  0);
+	CHECK_INT(CHECK_HERE, sl_config_dump_str(run, &st, &dump), 0);
+	d = sl_cli_config_diff(dump, path, c.out, err, sizeof(err));
+	CHECK_NONNULL(CHECK_HERE, d);
+	out = json_object_to_json_string(d);
+	for (k = 0; k < n_secrets; k++) {
+		CHECK_TRUE(out, "no password in config diff's result",
+			   !strstr(out, secrets[k]));
+		CHECK_TRUE(dump, "no password in the dump",
+			   !strstr(dump, secrets[k]));
+	}
+	json_object_put(c.out);
+	json_object_put(req);
+	free(dump);
+	sl_state_free(&st);
+	return d;
+}
+
+/* The credentials' row of config diff @d, "" when there is none. */
+static const char *cred_row(struct json_object *d, const char *name,
+			    const char *side)
+{
+	struct json_object *arr = json_object_object_get(d, "restart"), *o;
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		o = json_object_array_get_idx(arr, i);
+		if (!strcmp(json_object_get_string(
+				    json_object_object_get(o, "setting")),
+			    name))
+			return json_object_get_string(
+				json_object_object_get(o, side));
+	}
+	return "";
+}
+
+/*
+ * config dump leaves the etcd credentials out, so config diff sends the
+ * file's to sluiced, which says which differ: a rotated password, added
+ * or removed credentials are listed (shown as set, never as text), the
+ * same ones are not, and a sluiced that does not compare them is said.
+ */
+static void test_config_diff_credentials(void **state)
+{
+	static const char *const secrets[] = { "old-pw-4242", "new-pw-4343" };
+	char ca[96], err[ERR_MAX];
+	struct sl_config run, none, file;
+	struct json_object *d;
+	bool set;
+
+	(void)state;
+	snprintf(ca, sizeof(ca), "%s/ca1.pem", tmp_dir);
+	write_file(ca, "ca 1\n");
+	load_cluster(tmp_b, ca, NULL, &none);
+	load_cluster(tmp_a, ca, secrets[0], &run);
+
+	/* The same file: nothing differs. */
+	d = diff_compared(&run, tmp_a, secrets, 1);
+	CHECK_INT("same credentials",
+		  json_object_get_boolean(json_object_object_get(d, "same")),
+		  1);
+	json_object_put(d);
+	/* A rotated password. */
+	load_cluster(tmp_b, ca, secrets[1], &file);
+	sl_config_free(&file);
+	d = diff_compared(&run, tmp_b, secrets, 2);
+	CHECK_INT("rotated",
+		  json_object_get_boolean(json_object_object_get(d, "same")),
+		  0);
+	CHECK_STR("rotated: running",
+		  cred_row(d, "cluster.password", "running"), "(set)");
+	CHECK_STR("rotated: file", cred_row(d, "cluster.password", "file"),
+		  "(set, another)");
+	CHECK_STR("rotated: same user", cred_row(d, "cluster.username", "file"),
+		  "");
+	json_object_put(d);
+	/* Credentials removed, then added. */
+	load_cluster(tmp_b, ca, NULL, &file);
+	sl_config_free(&file);
+	d = diff_compared(&run, tmp_b, secrets, 1);
+	CHECK_STR("removed: running",
+		  cred_row(d, "cluster.password", "running"), "(set)");
+	CHECK_STR("removed: file", cred_row(d, "cluster.password", "file"), "");
+	CHECK_STR("removed: user", cred_row(d, "cluster.username", "running"),
+		  "(set)");
+	json_object_put(d);
+	d = diff_compared(&none, tmp_a, secrets, 1);
+	CHECK_STR("added: running", cred_row(d, "cluster.password", "running"),
+		  "");
+	CHECK_STR("added: file", cred_row(d, "cluster.password", "file"),
+		  "(set)");
+	json_object_put(d);
+
+	/* A sluiced that does not compare them: said, not taken as the same. */
+	d = sl_cli_config_diff(
+		"interfaces: [{name: eth0}]\nencap: {source_v4: 198.18.0.1}\n",
+		tmp_a, NULL, err, sizeof(err));
+	CHECK_NONNULL(CHECK_HERE, d);
+	CHECK_INT("not compared",
+		  (int)json_object_array_length(
+			  json_object_object_get(d, "not_compared")),
+		  2);
+	json_object_put(d);
+
+	/* Only the undumped settings are compared. */
+	CHECK_INT("a dumped setting",
+		  sl_setting_undumped_differs(&run, "cluster.ca_file", ca,
+					      &set),
+		  -ENOENT);
+	CHECK_INT("no such setting",
+		  sl_setting_undumped_differs(&run, "nope", "", &set), -ENOENT);
+	CHECK_INT("same user",
+		  sl_setting_undumped_differs(&run, "cluster.username", "u",
+					      &set),
+		  0);
+	CHECK_INT("running user set", set, 1);
+	CHECK_INT("other user",
+		  sl_setting_undumped_differs(&none, "cluster.username", "u",
+					      &set),
+		  1);
+	CHECK_INT("running user unset", set, 0);
+	unlink(ca);
+	sl_config_free(&run);
+	sl_config_free(&none);
 }
 
 /* --- state differences ------------------------------------------------- */
@@ -509,7 +675,7 @@ static void test_cli_config_diff(void **state)
 
 	(void)state;
 	write_file(tmp_a, running);
-	d = sl_cli_config_diff(running, tmp_a, err, sizeof(err));
+	d = sl_cli_config_diff(running, tmp_a, NULL, err, sizeof(err));
 	CHECK_NONNULL(CHECK_HERE, d);
 	CHECK_INT("same", json_object_get_boolean(json_object_object_get(d, "same")), 1);
 	json_object_put(d);
@@ -517,7 +683,7 @@ static void test_cli_config_diff(void **state)
 	write_file(tmp_a, "interfaces: [{name: eth0}]\nencap: {source_v4: 198.18.0.1}\n"
 			  "maglev: {seed: 3}\n"
 			  "vips: [{vip: 198.18.0.100:80/tcp, backends: [{address: 198.18.1.10, weight: 1}]}]\n");
-	d = sl_cli_config_diff(running, tmp_a, err, sizeof(err));
+	d = sl_cli_config_diff(running, tmp_a, NULL, err, sizeof(err));
 	CHECK_NONNULL(CHECK_HERE, d);
 	CHECK_INT("differs", json_object_get_boolean(json_object_object_get(d, "same")), 0);
 	CHECK_STR("change", json_object_get_string(json_object_array_get_idx(
@@ -531,12 +697,12 @@ static void test_cli_config_diff(void **state)
 	/* A bad file: no result, the loader's message naming file, line and field. */
 	write_file(tmp_a, "interfaces: [{name: eth0}]\nflows: {table_size: lots}\n");
 	CHECK_NULL(CHECK_HERE,
-		   sl_cli_config_diff(running, tmp_a, err, sizeof(err)));
+		   sl_cli_config_diff(running, tmp_a, NULL, err, sizeof(err)));
 	CHECK_CONTAINS("bad file", err, "a.yaml:2:");
 	CHECK_CONTAINS("bad file", err, "flows.table_size");
 	CHECK_NULL(CHECK_HERE,
-		   sl_cli_config_diff(running, "/nonexistent/sluiced.yaml", err,
-				      sizeof(err)));
+		   sl_cli_config_diff(running, "/nonexistent/sluiced.yaml",
+				      NULL, err, sizeof(err)));
 	CHECK_CONTAINS("missing file", err, "cannot open");
 }
 
@@ -548,6 +714,7 @@ int main(void)
 		cmocka_unit_test(test_dump_runtime_state),
 		cmocka_unit_test(test_settings_diff),
 		cmocka_unit_test(test_settings_diff_cluster),
+		cmocka_unit_test(test_config_diff_credentials),
 		cmocka_unit_test(test_state_diff_lines),
 		cmocka_unit_test(test_set_weight),
 		cmocka_unit_test(test_cli_config_diff),

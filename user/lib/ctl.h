@@ -129,6 +129,12 @@
 #define SL_CTL_KEY_NOTE			"note"
 #define SL_CTL_KEY_UNIX_MS		"unix_ms"
 #define SL_CTL_KEY_YAML			"yaml"
+/* config.dump's optional check of the settings it leaves out (settings.h) */
+#define SL_CTL_KEY_COMPARE "compare"
+#define SL_CTL_KEY_COMPARED "compared"
+#define SL_CTL_KEY_DIFFERS "differs"
+#define SL_CTL_KEY_RUNNING_SET "running_set"
+#define SL_CTL_KEY_NOT_COMPARED "not_compared"
 #define SL_CTL_KEY_FLOWS		"flows"
 #define SL_CTL_KEY_CLIENT		"client"
 #define SL_CTL_KEY_CLIENT_PORT		"client_port"

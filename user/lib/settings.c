@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The config's scalar settings as named text (settings.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -247,6 +248,42 @@ bool sl_setting_dumped(const char *name)
 		if (!strcmp(name, settings[i].name))
 			return !(settings[i].flags & UNDUMPED);
 	return false;
+}
+
+void sl_settings_undumped(const struct sl_config *cfg, sl_setting_text_fn fn,
+			  void *ctx)
+{
+	char b[SL_SETTING_TEXT_MAX];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(settings); i++) {
+		if (!(settings[i].flags & UNDUMPED))
+			continue;
+		settings[i].fmt(cfg, b, sizeof(b));
+		fn(ctx, settings[i].name, b);
+	}
+	explicit_bzero(b, sizeof(b));
+}
+
+int sl_setting_undumped_differs(const struct sl_config *running,
+				const char *name, const char *text,
+				bool *running_set)
+{
+	char b[SL_SETTING_TEXT_MAX];
+	size_t i;
+	int differs;
+
+	for (i = 0; i < ARRAY_SIZE(settings); i++)
+		if (settings[i].flags & UNDUMPED &&
+		    !strcmp(name, settings[i].name))
+			break;
+	if (i == ARRAY_SIZE(settings))
+		return -ENOENT;
+	settings[i].fmt(running, b, sizeof(b));
+	*running_set = b[0] != '\0';
+	differs = strcmp(b, text) != 0;
+	explicit_bzero(b, sizeof(b));
+	return differs;
 }
 
 /* Compared on the real text: a secret changed from one value to another differs too. */

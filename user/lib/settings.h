@@ -22,8 +22,8 @@
  * set, SL_SETTING_SECRET_SET when set, and in a difference between two
  * values that are both set, SL_SETTING_SECRET_OTHER on the file's side.
  */
-#define SL_SETTING_SECRET_SET	"(set)"
-#define SL_SETTING_SECRET_OTHER	"(set, another)"
+#define SL_SETTING_SECRET_SET "(set)"
+#define SL_SETTING_SECRET_OTHER "(set, another)"
 
 /*
  * Setting @i (0 .. sl_settings_count() - 1) of @cfg: its dotted name
@@ -44,10 +44,27 @@ const char *sl_setting_restart_note(const char *name);
 
 /*
  * Whether `config dump` writes setting @name: all but the etcd username
- * and password, which `config diff` therefore cannot compare (a reload,
- * which has both configs, does).
+ * and password, which `config diff` therefore compares through sluiced
+ * (below).
  */
 bool sl_setting_dumped(const char *name);
+
+/*
+ * `config diff`'s way around the dump's gap: the CLI sends the file's
+ * undumped settings to sluiced, which says which differ from its own and
+ * echoes none. sl_settings_undumped() calls @fn(ctx, name, text) for each
+ * undumped setting of @cfg with its real text (the secret itself: the
+ * caller sends it to sluiced only). sl_setting_undumped_differs() gives 1
+ * when @running's differs from @text, else 0, or -ENOENT when @name is
+ * not an undumped setting; *running_set says whether @running sets it.
+ */
+typedef void (*sl_setting_text_fn)(void *ctx, const char *name,
+				   const char *text);
+void sl_settings_undumped(const struct sl_config *cfg, sl_setting_text_fn fn,
+			  void *ctx);
+int sl_setting_undumped_differs(const struct sl_config *running,
+				const char *name, const char *text,
+				bool *running_set);
 
 /*
  * For each setting whose text differs between @running and @file, call

@@ -211,8 +211,8 @@ static int diff_states(const struct sl_config *run, const struct sl_config *file
 
 /*
  * The running side is a dump, which leaves the etcd credentials out: they
- * read as unset there, so comparing them would report every box with
- * etcd authentication as differing.
+ * read as unset there, so comparing them here would report every box with
+ * etcd authentication as differing. sluiced compares them (add_undumped()).
  */
 static void diff_setting(void *arr, const char *name, const char *running,
 			 const char *file)
@@ -221,10 +221,59 @@ static void diff_setting(void *arr, const char *name, const char *running,
 		sl_ctl_setting_add(arr, name, running, file);
 }
 
-struct json_object *sl_cli_config_diff(const char *running_yaml, const char *file,
-				       char *err, size_t errlen)
+static void put_compare(void *cmp, const char *name, const char *text)
+{
+	json_object_object_add(cmp, name, json_object_new_string(text));
+}
+
+int sl_cli_config_compare_arg(struct json_object *req, const char *file,
+			      char *err, size_t errlen)
+{
+	struct json_object *cmp;
+	struct sl_config cfg;
+
+	if (sl_config_load(file, &cfg, err, errlen))
+		return -EINVAL;
+	cmp = json_object_new_object();
+	sl_settings_undumped(&cfg, put_compare, cmp);
+	sl_config_free(&cfg);
+	json_object_object_add(req, SL_CTL_KEY_COMPARE, cmp);
+	return 0;
+}
+
+struct undumped {
+	struct json_object *compared, *restart, *not_compared;
+};
+
+/* An undumped setting as sluiced compared it, shown as a secret is. */
+static void add_undumped(void *ctx, const char *name, const char *text)
+{
+	struct undumped *u = ctx;
+	struct json_object *c;
+	bool run_set;
+
+	if (!json_object_object_get_ex(u->compared, name, &c)) {
+		json_object_array_add(u->not_compared,
+				      json_object_new_string(name));
+		return;
+	}
+	if (!sl_json_true(c, SL_CTL_KEY_DIFFERS))
+		return;
+	run_set = sl_json_true(c, SL_CTL_KEY_RUNNING_SET);
+	sl_ctl_setting_add(u->restart, name,
+			   run_set ? SL_SETTING_SECRET_SET : "",
+			   !text[0] ? "" :
+			   run_set  ? SL_SETTING_SECRET_OTHER :
+				      SL_SETTING_SECRET_SET);
+}
+
+struct json_object *sl_cli_config_diff(const char *running_yaml,
+				       const char *file,
+				       struct json_object *compared, char *err,
+				       size_t errlen)
 {
 	struct json_object *res, *changes, *restart;
+	struct undumped u = { .compared = compared };
 	struct sl_config run, cfg;
 	char lerr[1024];
 	int rc;
@@ -242,12 +291,20 @@ struct json_object *sl_cli_config_diff(const char *running_yaml, const char *fil
 	restart = json_object_new_array();
 	rc = diff_states(&run, &cfg, changes, err, errlen);
 	sl_settings_diff(&run, &cfg, diff_setting, restart);
+	u.restart = restart;
+	u.not_compared = json_object_new_array();
+	sl_settings_undumped(&cfg, add_undumped, &u);
 	sl_config_free(&run);
 	sl_config_free(&cfg);
 	json_object_object_add(res, "same", json_object_new_boolean(
 		!json_object_array_length(changes) && !json_object_array_length(restart)));
 	json_object_object_add(res, SL_CTL_KEY_CHANGES, changes);
 	json_object_object_add(res, SL_CTL_KEY_RESTART, restart);
+	if (json_object_array_length(u.not_compared))
+		json_object_object_add(res, SL_CTL_KEY_NOT_COMPARED,
+				       u.not_compared);
+	else
+		json_object_put(u.not_compared);
 	if (rc) {
 		json_object_put(res);
 		return NULL;
@@ -276,6 +333,11 @@ static void print_diff(FILE *f, const char *file, struct json_object *d)
 		fputs("settings that differ (applied at the next restart):\n", f);
 		put_restart(f, restart);
 	}
+	if (json_object_object_get(d, SL_CTL_KEY_NOT_COMPARED)) {
+		fputs("not compared: the etcd username and password (this sluiced does not "
+		      "compare them; a reload reports them)\n",
+		      f);
+	}
 }
 
 int sl_cli_run_config_diff(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io)
@@ -285,11 +347,19 @@ int sl_cli_run_config_diff(const struct sl_cli_cmd *cmd, const struct sl_cli_io 
 	char err[1024];
 	int ret;
 
+	if (sl_cli_config_compare_arg(cmd->req, cmd->file, err, sizeof(err))) {
+		sl_cli_report(io, cmd, err, NULL);
+		return SL_CLI_EXIT_DIFF_TROUBLE;
+	}
 	ret = sl_cli_call_result(cmd, io, cmd->req, &reply, &result);
 	if (ret)
 		return SL_CLI_EXIT_DIFF_TROUBLE;
 	yaml = sl_cli_json_str(result, SL_CTL_KEY_YAML);
-	d = yaml ? sl_cli_config_diff(yaml, cmd->file, err, sizeof(err)) : NULL;
+	d = yaml ? sl_cli_config_diff(
+			   yaml, cmd->file,
+			   json_object_object_get(result, SL_CTL_KEY_COMPARED),
+			   err, sizeof(err)) :
+		   NULL;
 	if (!yaml)
 		snprintf(err, sizeof(err), "sluiced's reply has no \"%s\"", SL_CTL_KEY_YAML);
 	json_object_put(reply);

@@ -36,6 +36,29 @@ static void catch_sigint(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
+/* --verbose's copy of @req: what `config diff` sends to compare is not shown. */
+static void print_request(const char *sock, struct json_object *req)
+{
+	struct json_object *shown = NULL, *cmp;
+
+	if (json_object_deep_copy(req, &shown, NULL))
+		return;
+	if (json_object_object_get_ex(shown, SL_CTL_KEY_COMPARE, &cmp) &&
+	    json_object_is_type(cmp, json_type_object)) {
+		json_object_object_foreach(cmp, name, val) {
+			(void)val;
+			json_object_object_add(
+				cmp, name,
+				json_object_new_string("(not shown)"));
+		}
+	}
+	fprintf(stderr, "sluicectl: %s -> %s\n", sock,
+		json_object_to_json_string_ext(
+			shown, JSON_C_TO_STRING_PLAIN |
+				       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(shown);
+}
+
 static int ctl_call(const struct sl_cli_io *io, struct json_object *req,
 		    struct json_object **reply)
 {
@@ -43,9 +66,7 @@ static int ctl_call(const struct sl_cli_io *io, struct json_object *req,
 	int ret;
 
 	if (cmd->verbose)
-		fprintf(stderr, "sluicectl: %s -> %s\n", cmd->sock,
-			json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
-						       JSON_C_TO_STRING_NOSLASHESCAPE));
+		print_request(cmd->sock, req);
 	ret = sl_ctl_call(cmd->sock, req, reply, sl_cli_call_timeout_ms(cmd));
 	if (cmd->verbose && ret)
 		fprintf(stderr, "sluicectl: <- %s\n", strerror(-ret));

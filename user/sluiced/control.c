@@ -27,7 +27,11 @@
 
 #define CLIENT_IDLE_MS 30000
 
-/* Commands that only read: every other one is a control action, audited. */
+/*
+ * Commands that only read: every other one is a control action, audited
+ * with its arguments. config.dump must stay here: its "compare" argument
+ * carries the etcd password from `config diff`.
+ */
 static const char *const read_only_cmds[] = {
 	SL_CTL_CMD_STATUS, SL_CTL_CMD_VIP_LIST, SL_CTL_CMD_BACKEND_LIST,
 	SL_CTL_CMD_BACKEND_STATUS,
