@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include "../lib/check.h"
@@ -583,6 +584,74 @@ static int run_line(const char *line, struct fake *fk, struct captured *c)
 	capture_end(c);
 	sl_cli_cmd_free(&cmd);
 	return ret;
+}
+
+/*
+ * config diff against a fake sluiced: the file's credentials go in the
+ * request; compared by sluiced, a rotated password is listed as a secret
+ * is (exit 1, no password in the output); a sluiced that does not compare
+ * them is said, even when nothing else differs (exit 0).
+ */
+static void test_config_diff_output(void **state)
+{
+	static const char running[] =
+		"interfaces: [{name: eth0}]\nencap: {source_v4: 198.18.0.1}\n"
+		"cluster: {endpoints: \"http://198.18.0.1:2379\", box: e1}\n";
+	char path[] = "/tmp/sluice-test-cli-XXXXXX.yaml", line[128];
+	struct json_object *reply, *result, *cmp, *o;
+	struct captured c;
+	struct fake fk = { 0 };
+	FILE *f;
+	int fd;
+
+	(void)state;
+	fd = mkstemps(path, 5);
+	CHECK_TRUE(path, "temp file", fd >= 0);
+	f = fdopen(fd, "w");
+	fprintf(f,
+		"interfaces: [{name: eth0}]\nencap: {source_v4: 198.18.0.1}\n"
+		"cluster: {endpoints: \"http://198.18.0.1:2379\", box: e1,"
+		" username: u, password: rotated-4711}\n");
+	fclose(f);
+	snprintf(line, sizeof(line), "config diff %s", path);
+
+	reply = json_object_new_object();
+	result = json_object_new_object();
+	json_object_object_add(reply, "ok", json_object_new_boolean(1));
+	json_object_object_add(reply, "result", result);
+	json_object_object_add(result, "yaml", json_object_new_string(running));
+	fk.reply = json_object_to_json_string(reply);
+	CHECK_INT(line, run_line(line, &fk, &c), 0);
+	CHECK_CONTAINS("same, not compared", c.out, "no differences: ");
+	CHECK_CONTAINS("same, not compared", c.out,
+		       "not compared: the etcd username and password");
+	CHECK_CONTAINS("the request", fk.last_req,
+		       "\"compare\":{\"cluster.username\":\"u\"");
+	capture_free(&c);
+
+	cmp = json_object_new_object();
+	o = json_object_new_object();
+	json_object_object_add(o, "differs", json_object_new_boolean(1));
+	json_object_object_add(o, "running_set", json_object_new_boolean(1));
+	json_object_object_add(cmp, "cluster.password", o);
+	o = json_object_new_object();
+	json_object_object_add(o, "differs", json_object_new_boolean(0));
+	json_object_object_add(o, "running_set", json_object_new_boolean(1));
+	json_object_object_add(cmp, "cluster.username", o);
+	json_object_object_add(result, "compared", cmp);
+	fk.reply = json_object_to_json_string(reply);
+	CHECK_INT(line, run_line(line, &fk, &c), 1);
+	CHECK_CONTAINS(
+		"rotated", c.out,
+		"cluster.password: running \"(set)\", file \"(set, another)\"");
+	CHECK_TRUE(c.out, "username not listed",
+		   !strstr(c.out, "cluster.username"));
+	CHECK_TRUE(c.out, "no password shown", !strstr(c.out, "rotated-4711"));
+	CHECK_TRUE(c.out, "compared: nothing said missing",
+		   !strstr(c.out, "not compared"));
+	capture_free(&c);
+	json_object_put(reply);
+	unlink(path);
 }
 
 static void test_check_reply(void **state)
@@ -1264,6 +1333,7 @@ int main(void)
 		cmocka_unit_test(test_status_nothing_counted),
 		cmocka_unit_test(test_drain_verdicts),
 		cmocka_unit_test(test_progress_line),
+		cmocka_unit_test(test_config_diff_output),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -321,7 +321,6 @@ static void print_diff(FILE *f, const char *file, struct json_object *d)
 		fputs("no differences: ", f);
 		put_clean(f, file);
 		fputs(" matches the running configuration\n", f);
-		return;
 	}
 	if (json_object_array_length(changes)) {
 		fputs("from the running state to ", f);
@@ -333,6 +332,7 @@ static void print_diff(FILE *f, const char *file, struct json_object *d)
 		fputs("settings that differ (applied at the next restart):\n", f);
 		put_restart(f, restart);
 	}
+	/* Said whatever else differs: "no differences" would not cover them. */
 	if (json_object_object_get(d, SL_CTL_KEY_NOT_COMPARED)) {
 		fputs("not compared: the etcd username and password (this sluiced does not "
 		      "compare them; a reload reports them)\n",
