@@ -165,8 +165,8 @@ static void f_state(const struct sl_config *c, char *b, size_t l)
 /*
  * SECRET: never shown, only whether it is set. UNDUMPED: `config dump`
  * leaves it out (the etcd credentials: a dump must not carry the
- * password, and the username goes with it), so `config diff` cannot
- * compare it.
+ * password, and the username goes with it), so `config diff` has sluiced
+ * compare it (sl_setting_undumped_differs()).
  */
 #define SECRET 1U
 #define UNDUMPED 2U
