@@ -755,6 +755,15 @@ def ask(req, timeout=10):
     s.sendall(json.dumps(req).encode() + b"\n")
     return s
 
+def stopped(pid):
+    # 'T' once the stop took. A child caught as it exited (its result
+    # already written) ignores SIGSTOP, becomes a zombie and is reaped.
+    try:
+        stat = open("/proc/%d/stat" % pid).read()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] == "T"
+
 def read_lines(s, n):
     buf = b""
     while buf.count(b"\n") < n:
@@ -783,6 +792,14 @@ for attempt in range(20):                       # bounded: 20 reloads at most
             except ProcessLookupError:
                 child = None
                 break
+    if child is not None:
+        time.sleep(0.05)
+        if not stopped(child):                  # it was exiting: try again
+            try:
+                os.kill(child, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+            child = None
     if child is None:
         read_lines(s, 2)
         s.close()
