@@ -391,7 +391,7 @@ static void test_settings_diff_cluster(void **state)
 	CHECK_INT(CHECK_HERE, sl_config_dump_str(&a, &st, &dump), 0);
 	CHECK_TRUE(CHECK_HERE, "password not in the dump",
 		   !strstr(dump, secrets[0]));
-	d = sl_cli_config_diff(dump, tmp_b, NULL, err, sizeof(err));
+	d = sl_cli_config_diff(dump, &b, NULL, err, sizeof(err));
 	CHECK_NONNULL(CHECK_HERE, d);
 	arr = json_object_object_get(d, "restart");
 	CHECK_INT("config diff: only the CA file",
@@ -443,16 +443,15 @@ static struct json_object *diff_compared(const struct sl_config *run,
 	const char *out;
 	size_t k;
 
-	CHECK_INT(CHECK_HERE,
-		  sl_cli_config_compare_arg(req, path, err, sizeof(err)), 0);
-	CHECK_NONNULL(CHECK_HERE, json_object_object_get(req, "compare"));
 	load_ok(path, NULL, &file);
+	sl_cli_config_compare_arg(req, &file);
+	CHECK_NONNULL(CHECK_HERE, json_object_object_get(req, "compare"));
 	sl_settings_undumped(&file, compare_one, &c);
-	sl_config_free(&file);
 	CHECK_INT(CHECK_HERE, sl_state_from_config(&st, run, err, sizeof(err)),
 		  0);
 	CHECK_INT(CHECK_HERE, sl_config_dump_str(run, &st, &dump), 0);
-	d = sl_cli_config_diff(dump, path, c.out, err, sizeof(err));
+	d = sl_cli_config_diff(dump, &file, c.out, err, sizeof(err));
+	sl_config_free(&file);
 	CHECK_NONNULL(CHECK_HERE, d);
 	out = json_object_to_json_string(d);
 	for (k = 0; k < n_secrets; k++) {
@@ -546,7 +545,7 @@ static void test_config_diff_credentials(void **state)
 	/* A sluiced that does not compare them: said, not taken as the same. */
 	d = sl_cli_config_diff(
 		"interfaces: [{name: eth0}]\nencap: {source_v4: 198.18.0.1}\n",
-		tmp_a, NULL, err, sizeof(err));
+		&run, NULL, err, sizeof(err));
 	CHECK_NONNULL(CHECK_HERE, d);
 	CHECK_INT("not compared",
 		  (int)json_object_array_length(
@@ -668,22 +667,26 @@ static void test_set_weight(void **state)
 static void test_cli_config_diff(void **state)
 {
 	struct json_object *d;
+	struct sl_config file;
 	char err[ERR_MAX];
 	const char *running =
 		"interfaces: [{name: eth0}]\nencap: {source_v4: 198.18.0.1}\n"
 		"vips: [{vip: 198.18.0.100:80/tcp, backends: [{address: 198.18.1.10}]}]\n";
 
 	(void)state;
-	write_file(tmp_a, running);
-	d = sl_cli_config_diff(running, tmp_a, NULL, err, sizeof(err));
+	load_ok(tmp_a, running, &file);
+	d = sl_cli_config_diff(running, &file, NULL, err, sizeof(err));
+	sl_config_free(&file);
 	CHECK_NONNULL(CHECK_HERE, d);
 	CHECK_INT("same", json_object_get_boolean(json_object_object_get(d, "same")), 1);
 	json_object_put(d);
 
-	write_file(tmp_a, "interfaces: [{name: eth0}]\nencap: {source_v4: 198.18.0.1}\n"
-			  "maglev: {seed: 3}\n"
-			  "vips: [{vip: 198.18.0.100:80/tcp, backends: [{address: 198.18.1.10, weight: 1}]}]\n");
-	d = sl_cli_config_diff(running, tmp_a, NULL, err, sizeof(err));
+	load_ok(tmp_a,
+		"interfaces: [{name: eth0}]\nencap: {source_v4: 198.18.0.1}\n"
+		"maglev: {seed: 3}\n"
+		"vips: [{vip: 198.18.0.100:80/tcp, backends: [{address: 198.18.1.10, weight: 1}]}]\n",
+		&file);
+	d = sl_cli_config_diff(running, &file, NULL, err, sizeof(err));
 	CHECK_NONNULL(CHECK_HERE, d);
 	CHECK_INT("differs", json_object_get_boolean(json_object_object_get(d, "same")), 0);
 	CHECK_STR("change", json_object_get_string(json_object_array_get_idx(
@@ -694,16 +697,19 @@ static void test_cli_config_diff(void **state)
 		"maglev.seed");
 	json_object_put(d);
 
-	/* A bad file: no result, the loader's message naming file, line and field. */
-	write_file(tmp_a, "interfaces: [{name: eth0}]\nflows: {table_size: lots}\n");
+	/*
+	 * A running side that does not load: no result, and the message says
+	 * which side (a bad or missing file is refused before any call:
+	 * t_ops_config_dump_roundtrip).
+	 */
 	CHECK_NULL(CHECK_HERE,
-		   sl_cli_config_diff(running, tmp_a, NULL, err, sizeof(err)));
-	CHECK_CONTAINS("bad file", err, "a.yaml:2:");
-	CHECK_CONTAINS("bad file", err, "flows.table_size");
-	CHECK_NULL(CHECK_HERE,
-		   sl_cli_config_diff(running, "/nonexistent/sluiced.yaml",
-				      NULL, err, sizeof(err)));
-	CHECK_CONTAINS("missing file", err, "cannot open");
+		   sl_cli_config_diff("interfaces: [{name: eth0}]\n"
+				      "flows: {table_size: lots}\n",
+				      &file, NULL, err, sizeof(err)));
+	CHECK_CONTAINS("bad running side", err,
+		       "sluiced's running configuration does not load");
+	CHECK_CONTAINS("bad running side", err, "flows.table_size");
+	sl_config_free(&file);
 }
 
 int main(void)

@@ -240,14 +240,31 @@ void sl_setting_text(const struct sl_config *cfg, size_t i, const char **name,
 	setting_shown(i, buf, len);
 }
 
-bool sl_setting_dumped(const char *name)
+/* The index of setting @name, or ARRAY_SIZE(settings) when none is called that. */
+static size_t find(const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(settings); i++)
 		if (!strcmp(name, settings[i].name))
-			return !(settings[i].flags & UNDUMPED);
-	return false;
+			break;
+	return i;
+}
+
+bool sl_setting_dumped(const char *name)
+{
+	size_t i = find(name);
+
+	return i < ARRAY_SIZE(settings) && !(settings[i].flags & UNDUMPED);
+}
+
+void sl_setting_secret_shown(bool running_set, bool file_set,
+			     const char **running, const char **file)
+{
+	*running = running_set ? SL_SETTING_SECRET_SET : "";
+	*file = !file_set   ? "" :
+		running_set ? SL_SETTING_SECRET_OTHER :
+			      SL_SETTING_SECRET_SET;
 }
 
 void sl_settings_undumped(const struct sl_config *cfg, sl_setting_text_fn fn,
@@ -270,14 +287,10 @@ int sl_setting_undumped_differs(const struct sl_config *running,
 				bool *running_set)
 {
 	char b[SL_SETTING_TEXT_MAX];
-	size_t i;
+	size_t i = find(name);
 	int differs;
 
-	for (i = 0; i < ARRAY_SIZE(settings); i++)
-		if (settings[i].flags & UNDUMPED &&
-		    !strcmp(name, settings[i].name))
-			break;
-	if (i == ARRAY_SIZE(settings))
+	if (i == ARRAY_SIZE(settings) || !(settings[i].flags & UNDUMPED))
 		return -ENOENT;
 	settings[i].fmt(running, b, sizeof(b));
 	*running_set = b[0] != '\0';
@@ -291,22 +304,22 @@ size_t sl_settings_diff(const struct sl_config *running, const struct sl_config 
 			sl_setting_diff_fn fn, void *ctx)
 {
 	char a[SL_SETTING_TEXT_MAX], b[SL_SETTING_TEXT_MAX];
+	const char *ra, *fb;
 	size_t i, n = 0;
-	bool same;
 
 	for (i = 0; i < ARRAY_SIZE(settings); i++) {
 		settings[i].fmt(running, a, sizeof(a));
 		settings[i].fmt(file, b, sizeof(b));
-		same = !strcmp(a, b);
-		setting_shown(i, a, sizeof(a));
-		setting_shown(i, b, sizeof(b));
-		if (!same && !strcmp(a, b))
-			snprintf(b, sizeof(b), "%s", SL_SETTING_SECRET_OTHER);
-		if (same)
+		if (!strcmp(a, b))
 			continue;
 		n++;
-		if (fn)
-			fn(ctx, settings[i].name, a, b);
+		if (!fn)
+			continue;
+		ra = a;
+		fb = b;
+		if (settings[i].flags & SECRET)
+			sl_setting_secret_shown(a[0], b[0], &ra, &fb);
+		fn(ctx, settings[i].name, ra, fb);
 	}
 	/* Neither copy of a secret outlives the comparison. */
 	explicit_bzero(a, sizeof(a));

@@ -50,6 +50,14 @@ const char *sl_setting_restart_note(const char *name);
 bool sl_setting_dumped(const char *name);
 
 /*
+ * How a secret that differs is shown: "(set)" or "" on each side, and the
+ * file's "(set, another)" when both are set, so a changed password is
+ * seen without either value.
+ */
+void sl_setting_secret_shown(bool running_set, bool file_set,
+			     const char **running, const char **file);
+
+/*
  * `config diff`'s way around the dump's gap: the CLI sends the file's
  * undumped settings to sluiced, which says which differ from its own and
  * echoes none. sl_settings_undumped() calls @fn(ctx, name, text) for each

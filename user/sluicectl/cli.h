@@ -269,20 +269,21 @@ void sl_cli_print_config_dump(const struct sl_cli_io *io, const struct sl_cli_cm
 /* config diff FILE: exit 0 same, 1 differs, 2 could not compare. */
 int sl_cli_run_config_diff(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io);
 /*
- * How @file differs from the running configuration @running_yaml (a
- * config.dump result) and @compared (its "compared": which of the file's
- * undumped settings differ; NULL from a sluiced that does not compare
- * them): a JSON object {same, changes [TEXT], restart [{setting, running,
- * file}], and without @compared not_compared [NAME]}, or NULL with @err
- * when either does not load.
+ * How the loaded config file @file differs from the running configuration
+ * @running_yaml (a config.dump result) and @compared (its "compared":
+ * which of the file's undumped settings differ; NULL from a sluiced that
+ * does not compare them): a JSON object {same, changes [TEXT], restart
+ * [{setting, running, file}], and without @compared not_compared [NAME]},
+ * or NULL with @err when the running side does not load or either side's
+ * VIPs do not form a state.
  */
 struct json_object *sl_cli_config_diff(const char *running_yaml,
-				       const char *file,
+				       const struct sl_config *file,
 				       struct json_object *compared, char *err,
 				       size_t errlen);
-/* The config.dump argument asking sluiced to compare @file's undumped settings. */
-int sl_cli_config_compare_arg(struct json_object *req, const char *file,
-			      char *err, size_t errlen);
+/* Add to @req the config.dump argument asking sluiced to compare @file's undumped settings. */
+void sl_cli_config_compare_arg(struct json_object *req,
+			       const struct sl_config *file);
 void sl_cli_print_backend_set(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,
 			      struct json_object *result);
 void sl_cli_print_backend_status(const struct sl_cli_io *io, const struct sl_cli_cmd *cmd,

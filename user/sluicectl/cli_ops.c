@@ -226,19 +226,13 @@ static void put_compare(void *cmp, const char *name, const char *text)
 	json_object_object_add(cmp, name, json_object_new_string(text));
 }
 
-int sl_cli_config_compare_arg(struct json_object *req, const char *file,
-			      char *err, size_t errlen)
+void sl_cli_config_compare_arg(struct json_object *req,
+			       const struct sl_config *file)
 {
-	struct json_object *cmp;
-	struct sl_config cfg;
+	struct json_object *cmp = json_object_new_object();
 
-	if (sl_config_load(file, &cfg, err, errlen))
-		return -EINVAL;
-	cmp = json_object_new_object();
-	sl_settings_undumped(&cfg, put_compare, cmp);
-	sl_config_free(&cfg);
+	sl_settings_undumped(file, put_compare, cmp);
 	json_object_object_add(req, SL_CTL_KEY_COMPARE, cmp);
-	return 0;
 }
 
 struct undumped {
@@ -249,8 +243,8 @@ struct undumped {
 static void add_undumped(void *ctx, const char *name, const char *text)
 {
 	struct undumped *u = ctx;
+	const char *running, *file;
 	struct json_object *c;
-	bool run_set;
 
 	if (!json_object_object_get_ex(u->compared, name, &c)) {
 		json_object_array_add(u->not_compared,
@@ -259,22 +253,19 @@ static void add_undumped(void *ctx, const char *name, const char *text)
 	}
 	if (!sl_json_true(c, SL_CTL_KEY_DIFFERS))
 		return;
-	run_set = sl_json_true(c, SL_CTL_KEY_RUNNING_SET);
-	sl_ctl_setting_add(u->restart, name,
-			   run_set ? SL_SETTING_SECRET_SET : "",
-			   !text[0] ? "" :
-			   run_set  ? SL_SETTING_SECRET_OTHER :
-				      SL_SETTING_SECRET_SET);
+	sl_setting_secret_shown(sl_json_true(c, SL_CTL_KEY_RUNNING_SET),
+				text[0], &running, &file);
+	sl_ctl_setting_add(u->restart, name, running, file);
 }
 
 struct json_object *sl_cli_config_diff(const char *running_yaml,
-				       const char *file,
+				       const struct sl_config *file,
 				       struct json_object *compared, char *err,
 				       size_t errlen)
 {
 	struct json_object *res, *changes, *restart;
 	struct undumped u = { .compared = compared };
-	struct sl_config run, cfg;
+	struct sl_config run;
 	char lerr[1024];
 	int rc;
 
@@ -282,20 +273,15 @@ struct json_object *sl_cli_config_diff(const char *running_yaml,
 		snprintf(err, errlen, "sluiced's running configuration does not load: %s", lerr);
 		return NULL;
 	}
-	if (sl_config_load(file, &cfg, err, errlen)) {
-		sl_config_free(&run);
-		return NULL;
-	}
 	res = json_object_new_object();
 	changes = json_object_new_array();
 	restart = json_object_new_array();
-	rc = diff_states(&run, &cfg, changes, err, errlen);
-	sl_settings_diff(&run, &cfg, diff_setting, restart);
+	rc = diff_states(&run, file, changes, err, errlen);
+	sl_settings_diff(&run, file, diff_setting, restart);
 	u.restart = restart;
 	u.not_compared = json_object_new_array();
-	sl_settings_undumped(&cfg, add_undumped, &u);
+	sl_settings_undumped(file, add_undumped, &u);
 	sl_config_free(&run);
-	sl_config_free(&cfg);
 	json_object_object_add(res, "same", json_object_new_boolean(
 		!json_object_array_length(changes) && !json_object_array_length(restart)));
 	json_object_object_add(res, SL_CTL_KEY_CHANGES, changes);
@@ -343,26 +329,31 @@ static void print_diff(FILE *f, const char *file, struct json_object *d)
 int sl_cli_run_config_diff(const struct sl_cli_cmd *cmd, const struct sl_cli_io *io)
 {
 	struct json_object *reply, *result, *d;
+	struct sl_config file;
 	const char *yaml;
 	char err[1024];
 	int ret;
 
-	if (sl_cli_config_compare_arg(cmd->req, cmd->file, err, sizeof(err))) {
+	if (sl_config_load(cmd->file, &file, err, sizeof(err))) {
 		sl_cli_report(io, cmd, err, NULL);
 		return SL_CLI_EXIT_DIFF_TROUBLE;
 	}
+	sl_cli_config_compare_arg(cmd->req, &file);
 	ret = sl_cli_call_result(cmd, io, cmd->req, &reply, &result);
-	if (ret)
+	if (ret) {
+		sl_config_free(&file);
 		return SL_CLI_EXIT_DIFF_TROUBLE;
+	}
 	yaml = sl_cli_json_str(result, SL_CTL_KEY_YAML);
 	d = yaml ? sl_cli_config_diff(
-			   yaml, cmd->file,
+			   yaml, &file,
 			   json_object_object_get(result, SL_CTL_KEY_COMPARED),
 			   err, sizeof(err)) :
 		   NULL;
 	if (!yaml)
 		snprintf(err, sizeof(err), "sluiced's reply has no \"%s\"", SL_CTL_KEY_YAML);
 	json_object_put(reply);
+	sl_config_free(&file);
 	if (!d) {
 		sl_cli_report(io, cmd, err, NULL);
 		return SL_CLI_EXIT_DIFF_TROUBLE;
