@@ -205,43 +205,43 @@ static int neigh_msg(struct sl_nh_ctx *ctx, int type, __u32 ifindex,
 	return nl_talk(ctx, nlh, neigh_cb, n);
 }
 
-static int iface_mac(__u32 ifindex, __u8 mac[6])
+/* Interface @ifindex's SIOCGIF* @req into @ifr: 0 or -errno. */
+static int iface_ioctl(__u32 ifindex, unsigned long req, struct ifreq *ifr)
 {
-	struct ifreq ifr;
 	int fd, rc = 0;
 
-	memset(&ifr, 0, sizeof(ifr));
-	if (!if_indextoname(ifindex, ifr.ifr_name))
+	memset(ifr, 0, sizeof(*ifr));
+	if (!if_indextoname(ifindex, ifr->ifr_name))
 		return -ENODEV;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+	if (ioctl(fd, req, ifr) < 0)
 		rc = -errno;
-	else if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
-		rc = -EOPNOTSUPP;
-	else
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	close(fd);
 	return rc;
+}
+
+static int iface_mac(__u32 ifindex, __u8 mac[6])
+{
+	struct ifreq ifr;
+	int rc = iface_ioctl(ifindex, SIOCGIFHWADDR, &ifr);
+
+	if (rc)
+		return rc;
+	if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+		return -EOPNOTSUPP;
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return 0;
 }
 
 static int iface_mtu(__u32 ifindex, __u32 *mtu)
 {
 	struct ifreq ifr;
-	int fd, rc = 0;
+	int rc = iface_ioctl(ifindex, SIOCGIFMTU, &ifr);
 
-	memset(&ifr, 0, sizeof(ifr));
-	if (!if_indextoname(ifindex, ifr.ifr_name))
-		return -ENODEV;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, SIOCGIFMTU, &ifr) < 0)
-		rc = -errno;
-	else
+	if (!rc)
 		*mtu = ifr.ifr_mtu;
-	close(fd);
 	return rc;
 }
 
