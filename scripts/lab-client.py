@@ -76,6 +76,40 @@ def host_of(vip):
     return vip.strip("[]")
 
 
+def body_outcome(got_len, got_digest, seed, nbytes):
+    """A stream's outcome from what arrived: its length and its SHA-256."""
+    want, i = hashlib.sha256(), 0
+    while i * BLOCK < nbytes:
+        want.update(block(seed, i)[: nbytes - i * BLOCK])
+        i += 1
+    if got_len < nbytes:
+        return "truncated"
+    return "corrupt" if got_digest != want.digest() else "completed"
+
+
+def run_streams(a, one, poll):
+    """Start a.count threads of one(a, idx, res, lock, opened), write how
+    many opened to a.ready once all have opened or ended (30 s at most),
+    wait for them: (results, seconds, last end per backend)."""
+    res, lock, opened, threads = [], threading.Lock(), [], []
+    start = time.time()
+    for idx in range(a.count):
+        t = threading.Thread(target=one, args=(a, idx, res, lock, opened), daemon=True)
+        t.start()
+        threads.append(t)
+    if a.ready:
+        while len(opened) + len(res) < a.count and time.time() - start < 30:
+            time.sleep(poll)
+        with open(a.ready, "w") as f:
+            f.write(f"{len(opened)}\n")
+    for t in threads:
+        t.join(a.seconds + 60)
+    last_end = {}
+    for _, b, t in res:
+        last_end[b or "none"] = max(t, last_end.get(b or "none", 0))
+    return res, round(time.time() - start, 2), last_end
+
+
 def cmd_get(a):
     seen, errors, err_kinds = Counter(), 0, Counter()
     sources = a.sources.split(",") if a.sources else [None]
@@ -110,20 +144,14 @@ def one_stream(a, idx, res, lock, opened):
         backend = r.getheader("X-Backend")
         with lock:
             opened.append(idx)
-        got, i, h_got, h_want = 0, 0, hashlib.sha256(), hashlib.sha256()
+        got, h_got = 0, hashlib.sha256()
         while got < a.bytes:
             chunk = r.read(min(65536, a.bytes - got))
             if not chunk:
                 break
             h_got.update(chunk)
             got += len(chunk)
-        while i * BLOCK < a.bytes:
-            h_want.update(block(seed, i)[: a.bytes - i * BLOCK])
-            i += 1
-        if got < a.bytes:
-            outcome = "truncated"
-        elif h_got.digest() != h_want.digest():
-            outcome = "corrupt"
+        outcome = body_outcome(got, h_got.digest(), seed, a.bytes)
     except (ConnectionResetError, BrokenPipeError):
         outcome = "reset"
     except Exception as e:  # noqa: BLE001
@@ -135,29 +163,16 @@ def one_stream(a, idx, res, lock, opened):
 
 
 def cmd_streams(a):
-    res, lock, opened, threads = [], threading.Lock(), [], []
-    start = time.time()
-    for idx in range(a.count):
-        t = threading.Thread(target=one_stream, args=(a, idx, res, lock, opened), daemon=True)
-        t.start()
-        threads.append(t)
-    if a.ready:
-        while len(opened) + len(res) < a.count and time.time() - start < 30:
-            time.sleep(0.05)
-        with open(a.ready, "w") as f:
-            f.write(f"{len(opened)}\n")
-    for t in threads:
-        t.join(a.seconds + 60)
+    res, seconds, last_end = run_streams(a, one_stream, 0.05)
     outcomes = Counter(o for o, _, _ in res)
     backends = Counter(b for o, b, _ in res if b)
-    by_backend, last_end = {}, {}
-    for o, b, t in res:
+    by_backend = {}
+    for o, b, _ in res:
         by_backend.setdefault(b or "none", Counter())[o] += 1
-        last_end[b or "none"] = max(t, last_end.get(b or "none", 0))
     return {"count": a.count, "finished": len(res), "outcomes": dict(outcomes),
             "completed": outcomes.get("completed", 0), "backends": dict(backends),
             "by_backend": {b: dict(c) for b, c in by_backend.items()},
-            "last_end": last_end, "seconds": round(time.time() - start, 2)}
+            "last_end": last_end, "seconds": seconds}
 
 
 def cmd_idle(a):
@@ -385,14 +400,8 @@ def one_halfclose(a, idx, res, lock, opened):
         for line in head.split(b"\r\n"):
             if line.lower().startswith(b"x-backend:"):
                 backend = line.split(b":", 1)[1].strip().decode()
-        want, i = hashlib.sha256(), 0
-        while i * BLOCK < a.bytes:
-            want.update(block(seed, i)[: a.bytes - i * BLOCK])
-            i += 1
-        if len(body) < a.bytes:
-            outcome = "truncated"
-        elif hashlib.sha256(body[: a.bytes]).digest() != want.digest():
-            outcome = "corrupt"
+        outcome = body_outcome(len(body), hashlib.sha256(body[: a.bytes]).digest(),
+                               seed, a.bytes)
     except (ConnectionResetError, BrokenPipeError):
         outcome = "reset"
     except Exception as e:  # noqa: BLE001
@@ -404,28 +413,12 @@ def one_halfclose(a, idx, res, lock, opened):
 
 
 def cmd_halfclose(a):
-    res, lock, opened, threads = [], threading.Lock(), [], []
-    start = time.time()
-    for idx in range(a.count):
-        t = threading.Thread(target=one_halfclose, args=(a, idx, res, lock, opened),
-                             daemon=True)
-        t.start()
-        threads.append(t)
-    if a.ready:
-        while len(opened) + len(res) < a.count and time.time() - start < 30:
-            time.sleep(0.02)
-        with open(a.ready, "w") as f:
-            f.write(f"{len(opened)}\n")
-    for t in threads:
-        t.join(a.seconds + 60)
+    res, seconds, last_end = run_streams(a, one_halfclose, 0.02)
     outcomes = Counter(o for o, _, _ in res)
-    last_end = {}
-    for _, b, t in res:
-        last_end[b or "none"] = max(t, last_end.get(b or "none", 0))
     return {"count": a.count, "outcomes": dict(outcomes),
             "completed": outcomes.get("completed", 0),
             "resets": outcomes.get("reset", 0), "end": time.time(),
-            "last_end": last_end, "seconds": round(time.time() - start, 2)}
+            "last_end": last_end, "seconds": seconds}
 
 
 def bound_conn(a):
