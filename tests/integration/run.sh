@@ -169,6 +169,7 @@ ALL_TESTS=(
 	t_robust_fifo_reload
 	t_robust_ctl_reload_off_main_loop
 	t_robust_backend_mac_change
+	t_robust_backend_mac_announced
 	# deploy pipelines (docs/examples): drain --wait, stop, upgrade, undrain
 	t_pipeline_github_actions
 	t_pipeline_gitlab_ci

@@ -17,8 +17,8 @@ EOF
 }
 
 # Which backends answered @1 new connections: "be1 be2 ..." sorted, unique.
-rob_backends_seen() {	# count
-	lab_client get --vip "$LAB_VIP4" --count "$1" |
+rob_backends_seen() {	# count [vip address]
+	lab_client get --vip "${2:-$LAB_VIP4}" --count "$1" |
 		json - "' '.join(sorted(j['backends'])) + (' errors=%d' % j['errors'] if j['errors'] else '')"
 }
 
@@ -842,8 +842,10 @@ PY
 }
 
 # The edge box's kernel neighbour entry for backend i: "MAC STATE".
-rob_neigh() {	# i
-	lab_ns lb ip neigh show "$(lab_be4 "$1")" dev "${LAB_P}l" | awk '{print $3, $NF}'
+rob_neigh() {	# i [6: its IPv6 address]
+	local addr
+	addr=$(if [[ ${2:-} == 6 ]]; then lab_be6 "$1"; else lab_be4 "$1"; fi)
+	lab_ns lb ip neigh show "$addr" dev "${LAB_P}l" | awk '{print $3, $NF}'
 }
 
 # A backend's MAC changes mid-stream (a replaced NIC, a moved VM, no
@@ -900,6 +902,55 @@ t_robust_backend_mac_change() {
 	metric=$(rob_metric "sluice_backend_nexthop_unconfirmed_packets_total{vip=\"$ROB_VIP\",backend=\"$be1\"}")
 	echo "packets sent to be1 through an unconfirmed next hop: $metric"
 	assert_ge "unconfirmed next-hop packets counted for be1" "${metric:-0}" 1
+}
+
+# A backend that announces its new MAC (arp_notify and ndisc_notify: a
+# gratuitous ARP and an unsolicited neighbour advertisement when its
+# address changes, README "Backends whose MAC changes") is followed at
+# once, with the edge box's neighbour timers at their defaults: the
+# kernel takes the announcement over its entry, sluice takes the kernel's
+# new MAC, and streams and new connections over IPv4 and IPv6 carry on.
+# Unannounced, the same change waits out the default timers (15-60 s).
+t_robust_backend_mac_announced() {
+	local dev=${LAB_P}b1 v6="[$LAB_VIP6]:80/tcp" new=02:00:5e:00:be:11 i t0 n seen
+	lab_ctl vip add "$v6" || return 1
+	for i in 1 2 3; do lab_ctl backend add "$v6" "$(lab_be6 "$i")" || return 1; done
+	_lab_sysctl be1 "net.ipv4.conf.$dev.arp_notify=1" "net.ipv6.conf.$dev.ndisc_notify=1" ||
+		return 1
+	assert_eq "IPv4 new connections before" "be1 be2 be3" "$(rob_backends_seen 30)" || return 1
+	assert_eq "IPv6 new connections before" "be1 be2 be3" \
+		"$(rob_backends_seen 30 "$LAB_VIP6")" || return 1
+	# Just used, so REACHABLE: for 15-45 s the kernel would not re-check them.
+	echo "edge box's entries for be1 before: $(rob_neigh 1), $(rob_neigh 1 6)"
+	it_streams_start mac4 10 300000 10 || return 1
+	IT_STREAM_VIP=$LAB_VIP6 it_streams_start mac6 10 300000 10 || return 1
+	# be1's other broadcasts (its ARP for its router, which the change
+	# flushed) must not teach the edge box for free: an entry refuses
+	# unsolicited ARP for locktime after its last update, a gratuitous
+	# one excepted.
+	_lab_sysctl lb "net.ipv4.neigh.${LAB_P}l.locktime=6000" || return 1
+	lab_ns be1 ip link set dev "$dev" address "$new" || return 1
+	t0=$(date +%s)
+	for i in $(seq 1 50); do
+		[[ $(rob_neigh 1) == "$new "* && $(rob_neigh 1 6) == "$new "* ]] && break
+		sleep 0.1
+	done
+	echo "be1's MAC is now $new; the edge box's entries: $(rob_neigh 1), $(rob_neigh 1 6)"
+	[[ $(rob_neigh 1) == "$new "* ]] || fail "the gratuitous ARP did not update the IPv4 entry" ||
+		return 1
+	[[ $(rob_neigh 1 6) == "$new "* ]] ||
+		fail "the unsolicited advertisement did not update the IPv6 entry" || return 1
+	seen=$(rob_backends_seen 30)
+	assert_eq "IPv4 new connections after the change" "be1 be2 be3" "$seen" || return 1
+	seen=$(rob_backends_seen 30 "$LAB_VIP6")
+	assert_eq "IPv6 new connections after the change" "be1 be2 be3" "$seen" || return 1
+	n=$(($(date +%s) - t0))
+	echo "both families served by be1 again ${n}s after the change"
+	assert_le "seconds until be1 served new connections again" "$n" 5 || return 1
+	it_streams_wait mac4 >/dev/null
+	it_streams_wait mac6 >/dev/null
+	it_streams_all_ok mac4 10 || return 1
+	it_streams_all_ok mac6 10
 }
 
 # The state directory fills up (a full /var): a change whose state cannot
