@@ -52,7 +52,8 @@ CFLAGS		+= $(SYSTEMD_CFLAGS)
 .PHONY: all test test-run test-unit test-bpf test-integration bench bench-run \
 	demo demo-run install uninstall format format-check clean deps deps-build \
 	deps-test deps-bench check-build-deps bpffs man units test-package \
-	test-units FORCE
+	test-units root-test root-demo root-bench root-fuzz root-test-integration \
+	root-test-bpf FORCE
 
 BPF_PROGS	:= sluice decap drain_walk bench_floor bench_drop bench_reflect
 BPF_OBJS	:= $(patsubst %,$(BUILD)/bpf/%.bpf.o,$(BPF_PROGS))
@@ -129,7 +130,7 @@ $(BUILD)/tests/bpf/%: $(BUILD)/obj/tests/bpf/%.o $(TESTLIB_OBJS) $(LIB)
 # test, demo and bench install what is missing, mount bpffs, then build
 # and run in a second make: its probes then see the installed packages,
 # and no compile can start before the install is over, even with -j.
-test: deps-test bpffs
+test: root-test deps-test bpffs
 	@$(MAKE) --no-print-directory test-run
 
 # bench_fill also serves the lab tests: a drain test with a big flow table.
@@ -139,15 +140,15 @@ test-run: all units man $(UNIT_TESTS) $(BPF_TESTS) $(BUILD)/bench/bench_fill
 test-unit: bpffs $(UNIT_TESTS)
 	@tests/run.sh $(BUILD) unit
 
-test-bpf: all $(BPF_TESTS)
+test-bpf: root-test-bpf all $(BPF_TESTS)
 	@tests/run.sh $(BUILD) bpf
 
 # The lab tests (root, namespaces): tests/integration/run.sh, one lab each.
-test-integration: deps-test bpffs
+test-integration: root-test-integration deps-test bpffs
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_fill
 	@tests/run.sh $(BUILD) integration
 
-demo: deps-test bpffs
+demo: root-demo deps-test bpffs
 	@$(MAKE) --no-print-directory demo-run
 
 demo-run: all
@@ -157,6 +158,12 @@ demo-run: all
 # build (make), test (make test, make demo), bench (make bench), all.
 deps:
 	@scripts/install-deps.sh --if-missing all
+
+# What loads BPF programs or creates namespaces says so at once when not
+# run as root, before it installs or builds anything (listed first in
+# each target's prerequisites).
+root-test root-demo root-bench root-fuzz root-test-integration root-test-bpf: root-%:
+	@scripts/need-root.sh $*
 
 deps-build deps-test deps-bench deps-package: deps-%:
 	@scripts/install-deps.sh --if-missing $*
@@ -261,7 +268,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(TESTLIB_OBJS) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
-bench: deps-bench bpffs
+bench: root-bench deps-bench bpffs
 	@$(MAKE) --no-print-directory bench-run
 
 bench-run: all $(BENCH_BINS)
@@ -323,7 +330,7 @@ fuzz-build: $(FUZZ_TARGETS)
 # Extra prerequisites of `make test`; tests/run.sh runs suites fuzz and asan.
 test-run: asan-build fuzz-build
 
-fuzz: deps-test bpffs
+fuzz: root-fuzz deps-test bpffs
 	@$(MAKE) --no-print-directory fuzz-run
 
 fuzz-run: all $(BPF_TESTS) fuzz-build
