@@ -30,8 +30,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-[[ $(id -u) -eq 0 ]] || { echo "demo: needs root (namespaces, XDP)" >&2; exit 1; }
-mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+# make demo runs both first; run directly, the same two checks.
+"$HERE/need-root.sh" demo || exit 1
+"$HERE/mount-bpffs.sh" || exit 1
 
 say "Building the lab: client, router, edge box (sluice, XDP native), 3 backends"
 lab_up || exit 1
